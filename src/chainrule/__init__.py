@@ -1,0 +1,40 @@
+"""chainrule: a deep-learning library built from first principles on NumPy, with PyTorch's API.
+
+    import chainrule as cr
+    x = cr.randn(4, 3, requires_grad=True)
+    loss = (x.tanh() ** 2).sum()
+    loss.backward()          # x.grad = ∂loss/∂x, by a chain of vector-Jacobian products
+"""
+from . import _dtype
+from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8,
+                     int16, int32, int64, promote_types, result_type, uint8)
+from .tensor import Size, Tensor
+from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full,
+                       full_like, linspace, logspace, normal, ones, ones_like, rand, rand_like,
+                       randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
+                     set_rng_state)
+from .ops import *  # noqa: F401,F403  (the differentiable functions: add, matmul, softmax, ...)
+from . import autograd
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from . import viz
+
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj) -> bool:
+    """True if ``obj`` is a chainrule Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> bool:
+    return input.is_floating_point()
+
+
+def numel(input) -> int:
+    return input.numel()
+
+

@@ -1,0 +1,223 @@
+"""Reverse-mode differentiation: backpropagation as a chain of vector-Jacobian products.
+
+Starting from the loss, each node receives ∂L/∂(its output), applies its VJP rule and passes
+∂L/∂(its inputs) on to the nodes that produced them. No Jacobian is ever built: each step is a
+vector times a Jacobian, whose cost is about that of the forward op. A node runs once all of
+its consumers have delivered their gradients (Kahn's algorithm on the graph, iterative, so a
+chain of 100,000 ops needs no recursion).
+"""
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from .grad_mode import STATE
+from .node import AccumulateGrad
+
+
+def _as_tuple(x):
+    if x is None:
+        return ()
+    return tuple(x) if isinstance(x, (list, tuple)) else (x,)
+
+
+def _initial_grads(outputs, grad_outputs, op):
+    from ..tensor import Tensor
+    grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"{op}: got {len(outputs)} outputs but {len(grad_outputs)} gradients")
+    roots = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{op}: outputs must be Tensors, got {type(out).__name__}")
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"{op}: element {i} of tensors does not require grad and does not have a grad_fn. "
+                "Create the leaves with requires_grad=True (or call .requires_grad_()) and do not "
+                "compute the loss under no_grad().")
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for scalar outputs, but the output "
+                    f"has shape {tuple(out.shape)}. Pass gradient= (a tensor of that shape), or "
+                    "reduce the output first, e.g. out.sum().backward().")
+            g = Tensor._make(np.ones(out._data.shape, out._data.dtype), False)
+        elif not isinstance(g, Tensor):
+            g = Tensor._make(np.asarray(g, dtype=out._data.dtype), False)
+        if g.shape != out.shape:
+            raise RuntimeError(f"{op}: gradient has shape {tuple(g.shape)} but the output has "
+                               f"shape {tuple(out.shape)}")
+        node = out.grad_fn if out.grad_fn is not None else _leaf_node(out)
+        roots.append((node, g))
+    return roots
+
+
+def _leaf_node(t):
+    from .node import _edge
+    return _edge(t)
+
+
+def _topological_order(roots):
+    """Nodes reachable from ``roots``, each listed after every node that feeds it a gradient."""
+    dependencies = {}
+    stack = [n for n in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for nxt in node.next_functions:
+            if nxt is None:
+                continue
+            dependencies[nxt] = dependencies.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen, dependencies
+
+
+def _nodes_leading_to(seen, targets):
+    """The subset of ``seen`` from which some node of ``targets`` can be reached."""
+    needed = set()
+    order = []  # post-order: a node after all of its next_functions
+    visited = set()
+    for start in seen:
+        if start in visited:
+            continue
+        stack = [(start, iter(start.next_functions))]
+        visited.add(start)
+        while stack:
+            node, it = stack[-1]
+            advanced = False
+            for nxt in it:
+                if nxt is not None and nxt not in visited:
+                    visited.add(nxt)
+                    stack.append((nxt, iter(nxt.next_functions)))
+                    advanced = True
+                    break
+            if not advanced:
+                stack.pop()
+                order.append(node)
+    for node in order:
+        if node in targets or any(n in needed for n in node.next_functions if n is not None):
+            needed.add(node)
+    return needed
+
+
+def run_backward(roots, retain_graph, create_graph, targets=None):
+    """Propagate gradients from ``roots`` [(node, grad)]. Accumulate into leaves' ``.grad``, or,
+    when ``targets`` (a set of nodes) is given, return {node: gradient} for those nodes instead."""
+    seen, dependencies = _topological_order([n for n, _ in roots])
+    needed = _nodes_leading_to(seen, targets) if targets is not None else None
+    pending = {}
+    for node, g in roots:
+        pending[node] = pending[node] + g if node in pending else g
+    ready = [(-n.sequence_nr, id(n), n) for n in pending if dependencies.get(n, 0) == 0]
+    heapq.heapify(ready)
+    captured = {}
+    prev_mode = STATE.grad_enabled
+    STATE.grad_enabled = create_graph
+    try:
+        while ready:
+            _, _, node = heapq.heappop(ready)
+            grad = pending.pop(node)
+            if node._pre_hooks:
+                for hook in node._pre_hooks:
+                    new = hook(grad)
+                    if new is not None:
+                        grad = new
+            if targets is not None and node in targets:
+                captured[node] = grad
+            if isinstance(node, AccumulateGrad):
+                if targets is None:
+                    _accumulate(node.variable, grad, create_graph)
+                continue
+            if needed is not None and node not in needed:
+                continue
+            input_grads = node._run_backward(grad)
+            for nxt, g in zip(node.next_functions, input_grads):
+                if nxt is None:
+                    continue
+                if g is not None:
+                    pending[nxt] = pending[nxt] + g if nxt in pending else g
+                dependencies[nxt] -= 1
+                if dependencies[nxt] == 0:
+                    if nxt in pending:
+                        heapq.heappush(ready, (-nxt.sequence_nr, id(nxt), nxt))
+                    else:  # no gradient reached it: release its subgraph's dependencies too
+                        _skip(nxt, dependencies, pending, ready)
+            if not retain_graph:
+                node._release()
+    finally:
+        STATE.grad_enabled = prev_mode
+    return captured
+
+
+def _skip(node, dependencies, pending, ready):
+    """A node that got no gradient at all still unblocks the nodes it feeds."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for nxt in n.next_functions:
+            if nxt is None:
+                continue
+            dependencies[nxt] -= 1
+            if dependencies[nxt] == 0:
+                if nxt in pending:
+                    heapq.heappush(ready, (-nxt.sequence_nr, id(nxt), nxt))
+                else:
+                    stack.append(nxt)
+
+
+def _accumulate(leaf, grad, create_graph):
+    for hook in leaf._hooks or ():
+        new = hook(grad)
+        if new is not None:
+            grad = new
+    if leaf.grad is None:
+        # copy: the same gradient array may also flow elsewhere, and .grad is accumulated in place
+        leaf.grad = grad if create_graph else grad.detach()._copy()
+    elif create_graph:
+        leaf.grad = leaf.grad + grad
+    else:
+        np.add(leaf.grad._data, grad._data, out=leaf.grad._data, casting="unsafe")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Compute the gradient of ``tensors`` w.r.t. the graph's leaves and add it to their ``.grad``
+    (``torch.autograd.backward``)."""
+    outputs = _as_tuple(tensors)
+    roots = _initial_grads(outputs, grad_tensors, "backward")
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    run_backward(roots, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Return ``(∂out/∂input for input in inputs)`` without touching any ``.grad``.
+
+    outputs: Tensor or sequence; inputs: Tensor or sequence of Tensors that require grad;
+    grad_outputs: the vectors v of the VJPs vᵀJ (default ones for scalar outputs). With
+    ``create_graph=True`` the result is itself differentiable (for higher derivatives).
+    """
+    from ..tensor import Tensor
+    single = isinstance(inputs, Tensor)
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    roots = _initial_grads(outputs, grad_outputs, "autograd.grad")
+    target_nodes = []
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"autograd.grad: input {i} does not require grad; every input must "
+                               "be a Tensor with requires_grad=True that the outputs depend on")
+        target_nodes.append(t.grad_fn if t.grad_fn is not None else _leaf_node(t))
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    captured = run_backward(roots, retain_graph, create_graph, targets=set(target_nodes))
+    result = []
+    for i, (t, node) in enumerate(zip(inputs, target_nodes)):
+        g = captured.get(node)
+        if g is None and not allow_unused:
+            raise RuntimeError(f"autograd.grad: input {i} appears not to have been used in the "
+                               "graph. Pass allow_unused=True if this is intended.")
+        if g is not None and not create_graph:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)

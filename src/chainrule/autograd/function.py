@@ -1,0 +1,94 @@
+"""User-defined differentiable functions, as ``torch.autograd.Function``.
+
+    class Exp(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            (y,) = ctx.saved_tensors
+            return grad * y
+
+    y = Exp.apply(x)
+
+``forward`` runs on Tensors without recording; ``backward`` returns one gradient per forward
+argument (None for non-tensors). An optional ``jvp(ctx, *tangents)`` enables forward mode.
+"""
+from __future__ import annotations
+
+from ..tensor import Tensor
+from . import forward_ad as _fw
+from .grad_mode import STATE, no_grad
+from .node import Node, _edge, _sequence
+
+
+class FunctionCtx:
+    """The ``ctx`` passed to forward/backward: save tensors and facts for the backward pass."""
+
+    def save_for_backward(self, *tensors):
+        self.saved_tensors = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self.non_differentiable = tensors
+
+
+class _CustomNode(Node):
+    save_inputs = False
+
+    def name(self):
+        return self.fn_cls.__name__ + "Backward"
+
+    def backward(self, g):
+        grads = self.fn_cls.backward(self.ctx, g)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) != self.n_args:
+            raise RuntimeError(f"{self.fn_cls.__name__}.backward returned {len(grads)} gradients, "
+                               f"expected {self.n_args} (one per forward argument)")
+        return tuple(grads[i] for i in self.tensor_positions)
+
+    def _release(self):
+        super()._release()
+        self.ctx.saved_tensors = ()
+
+
+class Function:
+    """Base class for custom ops: define static ``forward(ctx, ...)`` and ``backward(ctx, grad)``."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # abstract: subclasses define it
+        raise NotImplementedError("Function subclasses must define forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):  # abstract: subclasses define it
+        raise NotImplementedError("Function subclasses must define backward(ctx, grad)")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = FunctionCtx()
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with no_grad(), _fw.suspended():
+            out = cls.forward(ctx, *args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{cls.__name__}.forward must return a single Tensor, got "
+                            f"{type(out).__name__}")
+        inputs = [args[i] for i in positions]
+        result = Tensor._make(out._data)
+        if _fw.STATE.active and hasattr(cls, "jvp") and any(t._fw_tangent is not None for t in inputs):
+            tangents = [a._fw_tangent if isinstance(a, Tensor) else None for a in args]
+            with _fw.suspended():
+                _fw.attach_tangent(result, cls.jvp(ctx, *tangents))
+        if STATE.grad_enabled and any(t.requires_grad for t in inputs) and out._data.dtype.kind == "f":
+            node = _CustomNode()
+            node.fn_cls, node.ctx, node.n_args = cls, ctx, len(args)
+            node.tensor_positions = positions
+            node.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            node.next_functions = tuple(_edge(t) for t in inputs)
+            node.sequence_nr = next(_sequence)
+            node.out_shape = out._data.shape
+            result.requires_grad = True
+            result.grad_fn = node
+        return result

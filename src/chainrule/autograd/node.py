@@ -1,0 +1,197 @@
+"""The computational graph's nodes.
+
+A :class:`Node` is one recorded primitive. Subclasses define, side by side:
+
+* ``forward(*arrays) -> array`` on raw NumPy arrays (may stash non-tensor facts on ``self``);
+* ``backward(grad) -> tuple`` — the vector-Jacobian product (VJP): given ∂L/∂out, return
+  ∂L/∂input_i = gradᵀ J_i for each input (``None`` where not needed). It is written with
+  chainrule's own differentiable ops on Tensors, so ``create_graph=True`` differentiates the
+  backward pass itself and higher derivatives come for free;
+* ``jvp(*tangents) -> Tensor`` — the Jacobian-vector product for forward mode:
+  ṫ_out = Σ_i J_i ṫ_i (a tangent of ``None`` means zero).
+
+Inside ``backward``/``jvp``, ``self.inputs`` holds the input Tensors and ``self.output`` the
+output Tensor (when the class sets ``save_output``). ``self.needs_input_grad[i]`` says
+whether input i needs a gradient.
+"""
+from __future__ import annotations
+
+import itertools
+import weakref
+
+from . import forward_ad as _fw
+from .grad_mode import STATE
+
+_sequence = itertools.count()
+
+
+class Node:
+    """One primitive recorded in the graph; see the module docstring."""
+
+    save_inputs = True   # keep the input Tensors for backward (False when the VJP needs only shapes)
+    save_output = False  # keep the output array; ``self.output`` rebuilds a Tensor around it
+    is_view = False      # output shares memory (and the in-place version counter) with input 0
+
+    inputs = None
+    needs_input_grad = ()
+    next_functions = ()
+    _pre_hooks = None
+    _released = False
+    _out = None
+    _out_tangent = None
+
+    def forward(self, *arrays):  # abstract: every primitive defines it
+        raise NotImplementedError(f"{type(self).__name__} must define forward")
+
+    def backward(self, grad):  # abstract: every differentiable primitive defines it
+        raise NotImplementedError(f"{type(self).__name__} has no backward (VJP) rule")
+
+    def jvp(self, *tangents):  # abstract: every primitive with forward-mode support defines it
+        raise NotImplementedError(f"{type(self).__name__} has no forward-mode (JVP) rule")
+
+    # ------------------------------------------------------------------ recording
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the primitive on Tensors ``inputs``; record a node when a gradient may be needed."""
+        node = cls.__new__(cls)
+        if params:
+            node.__dict__.update(params)
+        out = node.forward(*[t._data for t in inputs])
+        record = STATE.grad_enabled and any(t.requires_grad for t in inputs)
+        result = Tensor._make(out, record)
+        if cls.is_view:
+            src = inputs[0]
+            result._version_box = src._version_box
+            result._base = src if src._base is None else src._base
+        if _fw.STATE.active and any(t._fw_tangent is not None for t in inputs):
+            node.inputs = inputs
+            node._out = result._data
+            with _fw.suspended():
+                tangent = node.jvp(*[t._fw_tangent for t in inputs])
+            if tangent is not None:
+                _fw.attach_tangent(result, tangent)
+                node._out_tangent = result._fw_tangent
+        if record:
+            node.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            node.next_functions = tuple(_edge(t) for t in inputs)
+            node.sequence_nr = next(_sequence)
+            node.out_shape = out.shape
+            if cls.save_inputs:
+                node.inputs = inputs
+                node._saved_versions = tuple(t._version_box[0] for t in inputs)
+            else:
+                node.inputs = None
+            if cls.save_output:
+                node._out = result._data
+                node._out_version = (result._version_box, result._version_box[0])
+            result.grad_fn = node
+        return result
+
+    @property
+    def output(self):
+        """The output as a Tensor whose grad_fn is this node (so the VJP is differentiable)."""
+        t = Tensor._make(self._out, True)
+        t.grad_fn = self
+        t._fw_tangent = self._out_tangent
+        return t
+
+    # ------------------------------------------------------------------ running backward
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def register_prehook(self, hook):
+        """hook(grad) -> grad or None, called with the output's gradient before the VJP."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(hook)
+        return _RemovableHandle(self._pre_hooks, hook)
+
+    def _has_saved(self):
+        return self.save_inputs or self.save_output
+
+    def _check_saved(self):
+        if self._released and self._has_saved():
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (in {self.name()}): its saved "
+                "tensors were freed after the first backward. Pass retain_graph=True to the first "
+                "backward() or autograd.grad() call if you need to backward twice.")
+        if self.inputs is not None and self._has_saved() and hasattr(self, "_saved_versions"):
+            for t, v in zip(self.inputs, self._saved_versions):
+                if t._version_box[0] != v:
+                    _raise_modified(self, t, v)
+        if self.save_output and self._out is not None:
+            box, v = self._out_version
+            if box[0] != v:
+                _raise_modified(self, self.output, v, box[0])
+
+    def _run_backward(self, grad):
+        self._check_saved()
+        grads = self.backward(grad)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) != len(self.next_functions):
+            raise RuntimeError(f"{self.name()}: backward returned {len(grads)} gradients for "
+                               f"{len(self.next_functions)} inputs")
+        return grads
+
+    def _release(self):
+        """Free what backward needed (called after a backward without retain_graph)."""
+        self._released = True
+        self.inputs = None
+        self._out = None
+        self._out_tangent = None
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor: gradients arriving here are summed into ``leaf.grad``."""
+
+    save_inputs = False
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.sequence_nr = -1  # leaves run last
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def _release(self):
+        pass
+
+
+class _RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _edge(t):
+    """The node an input's gradient flows to: its grad_fn, its leaf accumulator, or None."""
+    if t.grad_fn is not None:
+        return t.grad_fn
+    if not t.requires_grad:
+        return None
+    acc = t._accumulator() if t._accumulator is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._accumulator = weakref.ref(acc)
+    return acc
+
+
+def _raise_modified(node, t, expected, current=None):
+    current = t._version_box[0] if current is None else current
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype} {list(t.shape)}] is at version {current}; expected version "
+        f"{expected} instead (needed by {node.name()}). Use an out-of-place op (x = x * 2, not "
+        "x *= 2) or .clone() the tensor before modifying it.")
+
+
+from ..tensor import Tensor  # noqa: E402  (tensor.py imports nothing from here at module level)

@@ -1,0 +1,320 @@
+"""Reductions: sum, mean, prod, amax/amin, max/min, var/std, logsumexp, argmax/argmin.
+
+The VJP of a reduction over some dims broadcasts the incoming gradient back over those dims
+(a sum copies each input once into the output, so each input receives the output's gradient).
+"""
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from .. import _dtype
+from ..autograd.node import Node
+from ..tensor import Tensor
+from ._util import check_tensor, keepdim_shape, normalize_dims, to_float
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _expand_back(g: Tensor, in_shape, dims, keepdim) -> Tensor:
+    """Broadcast a reduced gradient back to the input's shape."""
+    if not keepdim:
+        g = g.reshape(keepdim_shape(in_shape, dims))
+    return g.expand(tuple(in_shape))
+
+
+class Sum(Node):
+    """y = Σ_dims x. VJP: broadcast ḡ back; JVP: sum of the tangent."""
+
+    save_inputs = False
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return np.sum(x, axis=self.dims, keepdims=self.keepdim)
+
+    def backward(self, g):
+        return _expand_back(g, self.in_shape, self.dims, self.keepdim)
+
+    def jvp(self, t):
+        return sum(t, self.dims, self.keepdim)
+
+
+class Prod(Node):
+    """y = Π_dim x. ∂y/∂x_i = Π_{j≠i} x_j (computed without dividing when some x are 0)."""
+
+    save_output = True
+
+    def forward(self, x):
+        return np.prod(x, axis=self.dims, keepdims=self.keepdim)
+
+    def _others(self):
+        """Π_{j≠i} x_j for each i: y/x when no x is zero (differentiable), otherwise from
+        exclusive cumulative products from both ends (exact; a constant for double backward)."""
+        x = self.inputs[0]
+        (ax,) = self.dims
+        if not np.any(x._data == 0):
+            y = self.output if self.keepdim else self.output.unsqueeze(ax)
+            return y / x
+        a = x._data
+        ones = np.ones_like(np.take(a, [0], ax))
+        left = np.cumprod(np.concatenate([ones, a], ax), ax)  # left[i] = Π a[:i]
+        right = np.flip(np.cumprod(np.concatenate([ones, np.flip(a, ax)], ax), ax), ax)  # Π a[i:]
+        n = a.shape[ax]
+        return Tensor._make(np.take(left, range(n), ax) * np.take(right, range(1, n + 1), ax))
+
+    def backward(self, g):
+        return _expand_back(g, self.inputs[0].shape, self.dims, self.keepdim) * self._others()
+
+    def jvp(self, t):
+        return sum(t * self._others(), self.dims, self.keepdim)
+
+
+class Amax(Node):
+    """y = max over dims; the gradient is shared evenly among tied maxima (torch's amax rule)."""
+
+    greatest = True
+
+    def forward(self, x):
+        f = np.max if self.greatest else np.min
+        return f(x, axis=self.dims, keepdims=self.keepdim)
+
+    save_output = True
+
+    def _share(self):
+        x = self.inputs[0]._data
+        y = self._out if self.keepdim else self._out.reshape(keepdim_shape(x.shape, self.dims))
+        mask = (x == y).astype(x.dtype)
+        return Tensor._make(mask / mask.sum(axis=self.dims, keepdims=True))
+
+    def backward(self, g):
+        return _expand_back(g, self.inputs[0].shape, self.dims, self.keepdim) * self._share()
+
+    def jvp(self, t):
+        return sum(t * self._share(), self.dims, self.keepdim)
+
+
+class Amin(Amax):
+    greatest = False
+
+
+class LogSumExp(Node):
+    """y = log Σ exp(x) = m + log Σ exp(x − m), m = max x: the log-sum-exp trick.
+
+    Subtracting the max keeps every exponent ≤ 0, so nothing overflows (finite at |x| = 1e4)
+    and the largest term contributes exactly e⁰ = 1, so nothing underflows to log(0).
+    ∂y/∂x = exp(x − y) = softmax(x).
+    """
+
+    save_output = True
+
+    def forward(self, x):
+        m = np.max(x, axis=self.dims, keepdims=True) if x.size else np.zeros(
+            keepdim_shape(x.shape, self.dims), x.dtype)
+        m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) rows: keep the exact limit
+        out = np.log(np.sum(np.exp(x - m), axis=self.dims, keepdims=True)) + m
+        return out if self.keepdim else np.squeeze(out, axis=self.dims)
+
+    def _softmax(self):
+        x = self.inputs[0]
+        y = self.output
+        if not self.keepdim:
+            y = y.reshape(keepdim_shape(x.shape, self.dims))
+        return (x - y).exp()
+
+    def backward(self, g):
+        return _expand_back(g, self.inputs[0].shape, self.dims, self.keepdim) * self._softmax()
+
+    def jvp(self, t):
+        return sum(t * self._softmax(), self.dims, self.keepdim)
+
+
+def _dims(input, dim, op):
+    check_tensor(input, op)
+    return normalize_dims(dim, input.ndim, op)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """Σ over ``dim`` (int, tuple, or None for all). Shapes: (*) -> reduced dims removed
+    (kept as size 1 with keepdim). Bool and integer inputs sum to int64, like torch."""
+    dims = _dims(input, dim, "sum")
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "bui" and input._data.dtype != np.int64:
+        input = input.to(_dtype.int64)
+    return Sum.apply(input, dims=dims, keepdim=keepdim)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """Arithmetic mean over ``dim``: (1/n) Σ x. Floating inputs only (as torch)."""
+    dims = _dims(input, dim, "mean")
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"mean: could not infer output dtype; input dtype must be floating "
+                           f"point, got {input.dtype}. Use .float() first.")
+    n = 1
+    for d in dims:
+        n *= input._data.shape[d]
+    return Sum.apply(input, dims=dims, keepdim=keepdim) * (1.0 / n if n else float("nan"))
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """Π over one dim (or all elements when dim is None)."""
+    check_tensor(input, "prod")
+    if isinstance(dim, (tuple, list)):
+        raise TypeError("prod: dim must be an int or None (as torch)")
+    dims = normalize_dims(dim, input.ndim, "prod")
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        out = Prod.apply(input.reshape(-1), dims=(0,), keepdim=False)
+        return out.reshape((1,) * input.ndim) if keepdim else out
+    if not dims:  # a 0-d input
+        return input * 1
+    return Prod.apply(input, dims=dims, keepdim=keepdim)
+
+
+def amax(input, dim=(), keepdim=False) -> Tensor:
+    """Max over ``dim`` (all dims when empty); ties share the gradient evenly."""
+    dims = _dims(input, None if dim == () else dim, "amax")
+    _nonempty(input, dims, "amax")
+    return Amax.apply(input, dims=dims, keepdim=keepdim)
+
+
+def amin(input, dim=(), keepdim=False) -> Tensor:
+    """Min over ``dim`` (all dims when empty); ties share the gradient evenly."""
+    dims = _dims(input, None if dim == () else dim, "amin")
+    _nonempty(input, dims, "amin")
+    return Amin.apply(input, dims=dims, keepdim=keepdim)
+
+
+def _nonempty(input, dims, op):
+    if builtins.any(input._data.shape[d] == 0 for d in dims) or (not dims and input.numel() == 0):
+        raise IndexError(f"{op}: expected reduction dim to have non-zero size; input has shape "
+                         f"{tuple(input.shape)}")
+
+
+def _arg(fn, op):
+    def arg(input, dim=None, keepdim=False) -> Tensor:
+        check_tensor(input, op)
+        if dim is None:
+            _nonempty(input, (), op)
+            out = np.asarray(fn(input._data.reshape(-1)))
+            return Tensor._make(out.reshape((1,) * input.ndim) if keepdim else out)
+        d = normalize_dims(dim, input.ndim, op)
+        if not d:
+            return Tensor._make(np.zeros((), np.int64))
+        _nonempty(input, d, op)
+        return Tensor._make(np.asarray(fn(input._data, axis=d[0], keepdims=keepdim), np.int64))
+    arg.__name__ = op
+    arg.__doc__ = f"Index of the {op[3:]}imum over ``dim`` (first occurrence); int64, not differentiable."
+    return arg
+
+
+argmax = _arg(np.argmax, "argmax")
+argmin = _arg(np.argmin, "argmin")
+
+
+def _max_min(input, dim, keepdim, other, op):
+    from .elementwise import maximum, minimum
+    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+        dim, other = None, dim
+    if other is not None:
+        return (maximum if op == "max" else minimum)(input, other)
+    if dim is None:
+        return (amax if op == "max" else amin)(input)
+    index = (argmax if op == "max" else argmin)(input, dim, keepdim=True)
+    from .indexing import gather
+    values = gather(input, dim, index)
+    if not keepdim:
+        values, index = values.squeeze(dim), index.squeeze(dim)
+    return values_indices(values, index)
+
+
+def max(input, dim=None, keepdim=False, *, other=None):
+    """``max(x)``: the largest element; ``max(x, dim)``: (values, indices) along dim, the
+    gradient going to the first maximum; ``max(a, b)``: elementwise maximum."""
+    return _max_min(check_tensor(input, "max"), dim, keepdim, other, "max")
+
+
+def min(input, dim=None, keepdim=False, *, other=None):
+    """Like :func:`max`, for the minimum."""
+    return _max_min(check_tensor(input, "min"), dim, keepdim, other, "min")
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+    """Variance Σ(x − x̄)² / (N − correction); correction defaults to 1 (Bessel), as torch."""
+    if isinstance(unbiased, bool):
+        if correction is not None:
+            raise ValueError("var: pass either unbiased or correction, not both")
+        correction = 1 if unbiased else 0
+    correction = 1 if correction is None else correction
+    input = to_float(check_tensor(input, "var"))
+    dims = normalize_dims(dim, input.ndim, "var")
+    n = 1
+    for d in dims:
+        n *= input._data.shape[d]
+    centred = input - mean(input, dims, keepdim=True)
+    return sum(centred * centred, dims, keepdim) / builtins.max(n - correction, 0)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+    """Standard deviation √var (see :func:`var`)."""
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def logsumexp(input, dim, keepdim=False) -> Tensor:
+    """log Σ exp(x) over ``dim``, computed stably with the log-sum-exp trick (see LogSumExp)."""
+    input = to_float(check_tensor(input, "logsumexp"))
+    dims = normalize_dims(dim, input.ndim, "logsumexp")
+    return LogSumExp.apply(input, dims=dims, keepdim=keepdim)
+
+
+def all(input, dim=None, keepdim=False) -> Tensor:
+    axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
+    return Tensor._make(np.all(input._data, axis=axis, keepdims=keepdim))
+
+
+def any(input, dim=None, keepdim=False) -> Tensor:
+    axis = None if dim is None else normalize_dims(dim, input.ndim, "any")
+    return Tensor._make(np.any(input._data, axis=axis, keepdims=keepdim))
+
+
+def count_nonzero(input, dim=None) -> Tensor:
+    axis = None if dim is None else normalize_dims(dim, input.ndim, "count_nonzero")
+    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axis), np.int64))
+
+
+def cumsum(input, dim, *, dtype=None) -> Tensor:
+    """Cumulative sum along ``dim``; differentiable (its VJP is a reversed cumsum)."""
+    d = normalize_dims(dim, input.ndim, "cumsum")
+    if dtype is not None:
+        input = input.to(dtype)
+    return CumSum.apply(input, dim=d[0] if d else 0)
+
+
+class CumSum(Node):
+    """y_i = Σ_{j≤i} x_j; VJP x̄_j = Σ_{i≥j} ȳ_i (a reversed cumulative sum)."""
+
+    save_inputs = False
+
+    def forward(self, x):
+        return np.cumsum(x, axis=self.dim) if x.ndim else x.copy()
+
+    def backward(self, g):
+        return cumsum(g.flip(self.dim), self.dim).flip(self.dim) if g.ndim else g
+
+    def jvp(self, t):
+        return cumsum(t, self.dim)
+
+

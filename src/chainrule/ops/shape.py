@@ -1,0 +1,450 @@
+"""Shape primitives: reshape/view, permute, expand, cat, pad, tril/triu, flip — and the
+composites built on them (squeeze, unsqueeze, flatten, transpose, stack, split, repeat...).
+
+All are linear maps that only move or copy elements, so each VJP moves the gradient back
+(reshape back, inverse permutation, sum over copies) and each JVP applies the op to the tangent.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.node import Node
+from ..tensor import Tensor, _normalize_dim
+from ._util import check_tensor, operands, unbroadcast
+
+
+class Reshape(Node):
+    save_inputs = False
+    is_view = True
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.reshape(self.shape)
+
+    def backward(self, g):
+        return g.reshape(self.in_shape)
+
+    def jvp(self, t):
+        return t.reshape(self._out.shape)
+
+
+class Permute(Node):
+    save_inputs = False
+    is_view = True
+
+    def forward(self, x):
+        return np.transpose(x, self.dims)
+
+    def backward(self, g):
+        return g.permute(tuple(np.argsort(self.dims)))
+
+    def jvp(self, t):
+        return t.permute(self.dims)
+
+
+class BroadcastTo(Node):
+    """Copy x along new leading dims and size-1 dims; the VJP sums the copies (unbroadcast)."""
+
+    save_inputs = False
+    is_view = True
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return np.broadcast_to(x, self.shape)
+
+    def backward(self, g):
+        return unbroadcast(g, self.in_shape)
+
+    def jvp(self, t):
+        return t.expand(self.shape)
+
+
+class Alias(Node):
+    """The identity, as a view (used by forward_ad.make_dual / unpack_dual)."""
+
+    save_inputs = False
+    is_view = True
+
+    def forward(self, x):
+        return x.view()
+
+    def backward(self, g):
+        return g
+
+    def jvp(self, t):
+        return t
+
+
+class Clone(Node):
+    """A copy with its own memory; the identity for differentiation."""
+
+    save_inputs = False
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return g
+
+    def jvp(self, t):
+        return t
+
+
+class Cat(Node):
+    """Concatenate along ``dim``; the VJP slices the gradient back into the pieces."""
+
+    save_inputs = False
+
+    def forward(self, *xs):
+        self.sizes = [x.shape[self.dim] for x in xs]
+        return np.concatenate(xs, axis=self.dim)
+
+    def backward(self, g):
+        grads, start = [], 0
+        for size, need in zip(self.sizes, self.needs_input_grad):
+            grads.append(g.narrow(self.dim, start, size) if need else None)
+            start += size
+        return tuple(grads)
+
+    def jvp(self, *ts):
+        pieces = [t if t is not None else _zeros_piece(self._out, self.dim, size)
+                  for t, size in zip(ts, self.sizes)]
+        return cat(pieces, self.dim)
+
+
+def _zeros_piece(out, dim, size):
+    shape = list(out.shape)
+    shape[dim] = size
+    return Tensor._make(np.zeros(shape, out.dtype))
+
+
+class Pad(Node):
+    """Constant padding; the VJP crops the gradient back to the input region."""
+
+    save_inputs = False
+
+    def forward(self, x):
+        return np.pad(x, self.widths, mode="constant", constant_values=self.value)
+
+    def _crop(self, g):
+        key = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))
+        return g[key]
+
+    def backward(self, g):
+        return self._crop(g)
+
+    def jvp(self, t):
+        return Pad.apply(t, widths=self.widths, value=0)
+
+
+class Tri(Node):
+    """tril/triu: keep the lower/upper triangle (a mask, so VJP and JVP apply the same mask)."""
+
+    save_inputs = False
+
+    def forward(self, x):
+        return (np.tril if self.lower else np.triu)(x, self.diagonal)
+
+    def backward(self, g):
+        return Tri.apply(g, lower=self.lower, diagonal=self.diagonal)
+
+    def jvp(self, t):
+        return Tri.apply(t, lower=self.lower, diagonal=self.diagonal)
+
+
+class Flip(Node):
+    save_inputs = False
+
+    def forward(self, x):
+        return np.flip(x, self.dims).copy()
+
+    def backward(self, g):
+        return Flip.apply(g, dims=self.dims)
+
+    def jvp(self, t):
+        return Flip.apply(t, dims=self.dims)
+
+
+# ---------------------------------------------------------------------------- public functions
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def reshape(input, *shape) -> Tensor:
+    """The same elements in a new shape; one dim may be -1 (inferred)."""
+    check_tensor(input, "reshape")
+    shape = _shape_arg(shape)
+    numel = input._data.size
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if shape.count(-1) > 1 or any(s < -1 for s in shape) or (
+            -1 not in shape and known != numel) or (-1 in shape and (known == 0 or numel % known)):
+        raise RuntimeError(f"reshape: shape {list(shape)} is invalid for input of size {numel} "
+                           f"(shape {tuple(input.shape)})")
+    if shape == input._data.shape:
+        return input
+    return Reshape.apply(input, shape=shape)
+
+
+view = reshape
+
+
+def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
+    """Merge dims start_dim..end_dim into one."""
+    if input.ndim == 0:
+        return reshape(input, 1)
+    s = _normalize_dim(start_dim, input.ndim, "flatten")
+    e = _normalize_dim(end_dim, input.ndim, "flatten")
+    if s > e:
+        raise RuntimeError("flatten: start_dim cannot come after end_dim")
+    shp = input._data.shape
+    return reshape(input, shp[:s] + (-1 if 0 not in shp[s:e + 1] else 0,) + shp[e + 1:])
+
+
+def unflatten(input, dim, sizes) -> Tensor:
+    d = _normalize_dim(dim, input.ndim, "unflatten")
+    shp = input._data.shape
+    return reshape(input, shp[:d] + tuple(sizes) + shp[d + 1:])
+
+
+def squeeze(input, dim=None) -> Tensor:
+    """Remove size-1 dims (all of them, or those in ``dim``; others are left alone, as torch)."""
+    shp = input._data.shape
+    if dim is None:
+        dims = {i for i, s in enumerate(shp) if s == 1}
+    else:
+        ds = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = {_normalize_dim(d, input.ndim, "squeeze") for d in ds}
+        dims = {d for d in dims if input.ndim and shp[d] == 1}
+    return reshape(input, tuple(s for i, s in enumerate(shp) if i not in dims))
+
+
+def unsqueeze(input, dim) -> Tensor:
+    """Insert a size-1 dim at ``dim`` (in [-ndim-1, ndim])."""
+    n = input.ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(f"unsqueeze: dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {dim})")
+    d = dim % n
+    shp = input._data.shape
+    return reshape(input, shp[:d] + (1,) + shp[d:])
+
+
+def permute(input, *dims) -> Tensor:
+    """Reorder dims: output dim i is input dim ``dims[i]``."""
+    dims = _shape_arg(dims)
+    if len(dims) != input.ndim:
+        raise RuntimeError(f"permute: number of dims don't match: input has {input.ndim} dims, "
+                           f"got {len(dims)} ({dims})")
+    norm = tuple(_normalize_dim(d, input.ndim, "permute") for d in dims)
+    if len(set(norm)) != len(norm):
+        raise RuntimeError(f"permute: repeated dim in {dims}")
+    if norm == tuple(range(input.ndim)):
+        return input
+    return Permute.apply(input, dims=norm)
+
+
+def transpose(input, dim0, dim1) -> Tensor:
+    """Swap two dims."""
+    n = input.ndim
+    if n < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return input
+    d0, d1 = _normalize_dim(dim0, n, "transpose"), _normalize_dim(dim1, n, "transpose")
+    dims = list(range(n))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return permute(input, dims)
+
+
+swapaxes = transpose
+
+
+def t(input) -> Tensor:
+    """Transpose of a ≤2-d tensor."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, but input has {input.ndim}")
+    return transpose(input, 0, 1) if input.ndim == 2 else input
+
+
+def broadcast_to(input, shape) -> Tensor:
+    """View ``input`` as ``shape`` by broadcasting (size-1 dims and new leading dims are copied)."""
+    shape = tuple(int(s) for s in shape)
+    src = input._data.shape
+    lead = len(shape) - len(src)
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(shape)}) must be greater "
+                           f"or equal to the number of dimensions in the tensor ({len(src)})")
+    target = tuple(src[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(shape))
+    for i, s in enumerate(src):
+        if s != 1 and s != target[lead + i]:
+            raise RuntimeError(f"expand: the expanded size of the tensor ({target[lead + i]}) must "
+                               f"match the existing size ({s}) at non-singleton dimension "
+                               f"{lead + i}; target sizes {list(shape)}, tensor sizes {list(src)}")
+    if target == src:
+        return input
+    return BroadcastTo.apply(input, shape=target)
+
+
+def expand(input, *sizes) -> Tensor:
+    """Like :func:`broadcast_to`; -1 keeps a dim's size."""
+    return broadcast_to(input, _shape_arg(sizes))
+
+
+def broadcast_tensors(*tensors):
+    shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+def alias(input) -> Tensor:
+    return Alias.apply(input)
+
+
+def clone(input) -> Tensor:
+    """A copy with its own memory; gradients flow through unchanged."""
+    return Clone.apply(check_tensor(input, "clone"))
+
+
+def cat(tensors, dim=0) -> Tensor:
+    """Concatenate tensors along an existing ``dim``; other dims must match."""
+    if isinstance(tensors, Tensor) or not len(tensors):
+        raise TypeError("cat: expected a non-empty sequence of Tensors")
+    tensors = list(tensors)
+    dt = tensors[0]
+    for x in tensors[1:]:
+        dt, _ = operands(dt, x, "cat")
+    tensors = [x.to(dt.dtype) for x in tensors]
+    nd = tensors[0].ndim
+    if nd == 0:
+        raise RuntimeError("cat: zero-dimensional tensor cannot be concatenated")
+    d = _normalize_dim(dim, nd, "cat")
+    ref = tensors[0]._data.shape
+    for i, x in enumerate(tensors):
+        s = x._data.shape
+        if len(s) != nd or any(a != b for j, (a, b) in enumerate(zip(s, ref)) if j != d):
+            raise RuntimeError(f"cat: sizes of tensors must match except in dimension {d}; "
+                               f"tensor 0 has shape {tuple(ref)}, tensor {i} has shape {tuple(s)}")
+    return Cat.apply(*tensors, dim=d)
+
+
+concat = cat
+
+
+def stack(tensors, dim=0) -> Tensor:
+    """Join same-shape tensors along a new ``dim``."""
+    tensors = list(tensors)
+    if not tensors:
+        raise TypeError("stack: expected a non-empty sequence of Tensors")
+    shape = tensors[0]._data.shape
+    for i, x in enumerate(tensors):
+        if x._data.shape != shape:
+            raise RuntimeError(f"stack: expects each tensor to be equal size, but got {tuple(shape)}"
+                               f" at entry 0 and {tuple(x.shape)} at entry {i}")
+    n = len(shape) + 1
+    if not -n <= dim < n:
+        raise IndexError(f"stack: dimension out of range (expected to be in range of [{-n}, "
+                         f"{n - 1}], but got {dim})")
+    return cat([unsqueeze(x, dim) for x in tensors], dim)
+
+
+def narrow(input, dim, start, length) -> Tensor:
+    """The slice [start, start+length) of ``dim`` (a view)."""
+    d = _normalize_dim(dim, input.ndim, "narrow")
+    if start < 0:
+        start += input._data.shape[d]
+    if start < 0 or length < 0 or start + length > input._data.shape[d]:
+        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size "
+                         f"({input._data.shape[d]})")
+    return input[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
+    d = _normalize_dim(dim, tensor.ndim, "split")
+    n = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0 and n:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [min(size, n - i) for i in range(0, n, size)] if n else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split: split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {d}), but got {sizes}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(tensor, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` pieces of size ⌈n/chunks⌉ (fewer if n is small), as torch."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = _normalize_dim(dim, input.ndim, "chunk")
+    n = input._data.shape[d]
+    size = -(-n // chunks) if n else 1
+    return split(input, max(size, 1), d)
+
+
+def unbind(input, dim=0):
+    """Remove ``dim``, returning the slices along it."""
+    d = _normalize_dim(dim, input.ndim, "unbind")
+    return tuple(input[(slice(None),) * d + (i,)] for i in range(input._data.shape[d]))
+
+
+def repeat(input, *repeats) -> Tensor:
+    """Tile the tensor: output dim i has size input_i × repeats_i (leading repeats add dims)."""
+    reps = _shape_arg(repeats)
+    if len(reps) < input.ndim:
+        raise RuntimeError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller than "
+                           f"number of dimensions of tensor ({input.ndim})")
+    x = reshape(input, (1,) * (len(reps) - input.ndim) + input._data.shape)
+    # tiling = view each dim s as (1, s), broadcast to (r, s), merge: pure reshape + expand
+    inter = []
+    for s in x._data.shape:
+        inter += [1, s]
+    expanded = []
+    for r, s in zip(reps, x._data.shape):
+        expanded += [r, s]
+    out = broadcast_to(reshape(x, inter), expanded)
+    return reshape(out, tuple(r * s for r, s in zip(reps, x._data.shape)))
+
+
+def pad(input, pad, mode="constant", value=None) -> Tensor:
+    """Pad with a constant: ``pad = (left_last, right_last, left_2nd_last, right_2nd_last, ...)``."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported here; only 'constant'")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: padding length must be even and at most 2×ndim "
+                         f"({2 * input.ndim}), got {len(pad)}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding (cropping) is not supported, got {tuple(pad)}")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    return Pad.apply(input, widths=tuple(widths), value=0 if value is None else value)
+
+
+def tril(input, diagonal=0) -> Tensor:
+    """Lower triangle (elements with column − row ≤ diagonal), others zero."""
+    if input.ndim < 2:
+        raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got {input.ndim}")
+    return Tri.apply(input, lower=True, diagonal=diagonal)
+
+
+def triu(input, diagonal=0) -> Tensor:
+    """Upper triangle (elements with column − row ≥ diagonal), others zero."""
+    if input.ndim < 2:
+        raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got {input.ndim}")
+    return Tri.apply(input, lower=False, diagonal=diagonal)
+
+
+def flip(input, dims) -> Tensor:
+    """Reverse the order of elements along ``dims``."""
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return Flip.apply(input, dims=tuple(_normalize_dim(d, input.ndim, "flip") for d in dims))
