@@ -1,0 +1,306 @@
+"""The Optimizer base class (``torch.optim.Optimizer``): parameter groups, per-parameter state,
+``zero_grad``, ``step`` and ``state_dict`` / ``load_state_dict`` in torch's format.
+
+Every optimizer implements one update rule θ_{t+1} = θ_t − Δ_t(g_t, state_t). Subclasses write
+that rule on the raw NumPy arrays (``p._data``, ``p.grad._data``) in place: an optimizer step
+is plain arithmetic, so it records no graph and allocates as few temporaries as it can.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+from collections import OrderedDict, defaultdict
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class _RequiredParameter:
+    """Marks a default that every parameter group must set (torch's ``required``)."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+# Options torch's optimizers take that select a kernel (CUDA graphs, multi-tensor or fused
+# kernels, a differentiable step). chainrule has one NumPy kernel; it accepts the options so
+# torch code and torch state dicts carry over, and refuses only the values it cannot honour.
+_KERNEL_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
+
+
+def _check_kernel_options(name, **options):
+    for key, value in options.items():
+        if value:
+            raise ValueError(f"{name}: {key}={value!r} is not supported (chainrule has a single "
+                             f"NumPy kernel); leave {key} at its default")
+
+
+class _RemovableHandle:
+    def __init__(self, hooks: dict, key):
+        self._hooks, self._key = hooks, key
+
+    def remove(self):
+        self._hooks.pop(self._key, None)
+
+
+class Optimizer:
+    """Base class of all optimizers.
+
+    Args:
+        params: an iterable of Tensors (leaves with ``requires_grad``), of ``(name, Tensor)``
+            pairs, or of dicts ``{"params": [...], "lr": ..., ...}`` — one dict per parameter group
+            with options that override ``defaults`` for that group.
+        defaults: the default value of each option (``lr``, ``momentum``, ...).
+
+    Attributes:
+        param_groups: list of dicts, each with ``"params"`` (list of Tensors) and every option.
+        state: dict mapping a parameter Tensor to its state (momentum buffers, step counts, ...).
+    """
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = defaults
+        self._step_pre_hooks: OrderedDict = OrderedDict()
+        self._step_post_hooks: OrderedDict = OrderedDict()
+        self._hook_id = 0
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {type(params).__name__}")
+        self.state: defaultdict = defaultdict(dict)
+        self.param_groups: list[dict] = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(dict(group))
+
+    def __init_subclass__(cls, **kwargs):
+        # Wrap each subclass's step once so hooks run and schedulers can tell that
+        # optimizer.step() was called (torch warns when scheduler.step() comes first).
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_chainrule_wrapped", False):
+            @functools.wraps(step)
+            def wrapper(self, *args, **kwargs):
+                for hook in list(self._step_pre_hooks.values()):
+                    hook(self, args, kwargs)
+                out = step(self, *args, **kwargs)
+                self._opt_called = True
+                for hook in list(self._step_post_hooks.values()):
+                    hook(self, args, kwargs)
+                return out
+            wrapper._chainrule_wrapped = True
+            cls.step = wrapper
+
+    def __repr__(self):
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key not in ("params", "param_names"):
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters with its own options (e.g. unfreezing layers while
+        fine-tuning); options it does not set take the optimizer's defaults."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"add_param_group: param_group must be a dict, got "
+                            f"{type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        else:
+            params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. "
+                                 "Some param names are missing")
+            param_group["param_names"] = names
+        param_group["params"] = params
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if not (p.is_leaf or p.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            param_group.setdefault(name, default)
+        seen = set()
+        for group in self.param_groups:
+            seen.update(id(p) for p in group["params"])
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("add_param_group: a parameter group contains the same parameter "
+                             "twice")
+        self.param_groups.append(param_group)
+
+    # ------------------------------------------------------------------ gradients
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all parameters: to ``None`` (default; the next backward
+        allocates fresh ones and a step skips parameters that received none) or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    g = p.grad
+                    if g.grad_fn is not None:
+                        g.detach_()
+                    else:
+                        g.requires_grad = False
+                    g._data.fill(0)
+
+    def step(self, closure=None):
+        """Perform one update of every parameter that has a gradient. ``closure``, when given,
+        re-evaluates the model and returns the loss (it runs with grad enabled)."""
+        # abstract: each optimizer defines its update rule
+        raise NotImplementedError
+
+    def _eval_closure(self, closure):
+        if closure is None:
+            return None
+        from ..autograd.grad_mode import enable_grad
+        with enable_grad():
+            return closure()
+
+    @staticmethod
+    def _grad_array(p: Tensor, name: str) -> np.ndarray:
+        """The gradient of ``p`` as an array, checked against the parameter's shape and dtype."""
+        g = p.grad._data
+        if g.shape != p._data.shape or g.dtype != p._data.dtype:
+            raise RuntimeError(f"{name}: gradient of shape {g.shape} and dtype {g.dtype} does not "
+                               f"match its parameter of shape {p._data.shape} and dtype "
+                               f"{p._data.dtype}")
+        return g
+
+    # ------------------------------------------------------------------ hooks
+    def register_step_pre_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` before every ``step``; returns a handle."""
+        self._hook_id += 1
+        self._step_pre_hooks[self._hook_id] = hook
+        return _RemovableHandle(self._step_pre_hooks, self._hook_id)
+
+    def register_step_post_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` after every ``step``; returns a handle."""
+        self._hook_id += 1
+        self._step_post_hooks[self._hook_id] = hook
+        return _RemovableHandle(self._step_post_hooks, self._hook_id)
+
+    # ------------------------------------------------------------------ state dicts
+    def state_dict(self) -> dict:
+        """The optimizer's state as ``{"state": {index: {...}}, "param_groups": [...]}``.
+
+        As in torch, parameters are replaced by their index in the order they appear across the
+        groups, so the dict holds no parameter and can be loaded into a fresh optimizer built
+        over the same parameters. State tensors are the live buffers (copy before mutating)."""
+        mapping: dict[int, int] = {}
+        start = 0
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for i, p in enumerate(group["params"], start):
+                mapping.setdefault(id(p), i)
+            packed["params"] = [mapping[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            groups.append(packed)
+        state = {}
+        for p, s in self.state.items():
+            key = mapping[id(p)] if isinstance(p, Tensor) else p
+            state[key] = s
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load a dict from :meth:`state_dict` (chainrule's or torch's: any array-like state
+        value is copied into a chainrule Tensor of the parameter's dtype, except ``step``)."""
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for g, sg in zip(groups, saved_groups):
+            if len(g["params"]) != len(sg["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                                 "the size of optimizer's group")
+        id_map = {}
+        for g, sg in zip(groups, saved_groups):
+            for saved_id, p in zip(sg["params"], g["params"]):
+                id_map[int(saved_id)] = p
+        state: defaultdict = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            key = int(k) if isinstance(k, (int, np.integer, str)) and str(k).isdigit() else k
+            if key in id_map:
+                p = id_map[key]
+                state[p] = {name: _cast_state(p, name, value) for name, value in v.items()}
+            else:
+                state[k] = copy.deepcopy(v)
+        new_groups = []
+        for g, sg in zip(groups, saved_groups):
+            sg["params"] = g["params"]
+            if "param_names" in g and "param_names" not in sg:
+                sg["param_names"] = g["param_names"]
+            if isinstance(sg.get("betas"), list):
+                sg["betas"] = tuple(sg["betas"])
+            new_groups.append(sg)
+        self.state = state
+        self.param_groups = new_groups
+
+
+def _cast_state(p: Tensor, key, value):
+    """Copy a saved state value into a chainrule Tensor (params' dtype for float state)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return {k: _cast_state(p, k, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_state(p, None, v) for v in value)
+    arr = np.array(value._data if isinstance(value, Tensor) else value)  # a copy
+    if key != "step" and arr.dtype.kind == "f" and p._data.dtype.kind == "f":
+        arr = arr.astype(p._data.dtype, copy=False)
+    return Tensor._make(arr)
+
+
+def _bump(p: Tensor) -> None:
+    """Record an in-place update of ``p`` (autograd checks saved tensors' versions)."""
+    p._version_box[0] += 1
+
+
+def _step_count(state: dict) -> float:
+    """Increment the 0-d float32 ``state['step']`` tensor (torch keeps the count as a tensor)
+    and return the new count as a Python float."""
+    step = state["step"]._data
+    step += 1
+    return float(step)
+
+
+def _new_step() -> Tensor:
+    return Tensor._make(np.zeros((), np.float32))
+
+
+def _lerp_(a: np.ndarray, b: np.ndarray, w: float, tmp: np.ndarray) -> None:
+    """a ← a + w (b − a), in place, with torch's two-sided formula (exact at w = 1)."""
+    np.subtract(b, a, out=tmp)
+    if w < 0.5:
+        tmp *= w
+        a += tmp
+    else:
+        tmp *= 1.0 - w
+        np.subtract(b, tmp, out=a)
+

@@ -1,0 +1,112 @@
+"""RMSprop: Adagrad with an exponentially decaying average of squared gradients."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import (Optimizer, _bump, _check_kernel_options, _lerp_, _new_step,
+                        _step_count)
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton, 2012; ``torch.optim.RMSprop``).
+
+    Replaces Adagrad's ever-growing sum s_t = Σ g_t² by an exponentially decaying average, so
+    the step size adapts to recent gradient scale and does not vanish — suited to the noisy,
+    non-stationary objectives of deep learning (the deck's "How does RMSprop improve upon
+    Adagrad?")::
+
+        g_t ← ∇f(θ_{t−1})   (−∇f when maximize);   g_t ← g_t + λ θ_{t−1}   (weight_decay λ)
+        v_t = α v_{t−1} + (1 − α) g_t²
+        centered:  ḡ_t = α ḡ_{t−1} + (1 − α) g_t,   ṽ_t = v_t − ḡ_t²   else ṽ_t = v_t
+        momentum μ > 0:  b_t = μ b_{t−1} + g_t / (√ṽ_t + ε),   θ_t = θ_{t−1} − η b_t
+        else:            θ_t = θ_{t−1} − η g_t / (√ṽ_t + ε)
+
+    Args:
+        params: iterable of parameters or parameter-group dicts.
+        lr (float): η (default 1e-2).  alpha (float): α (default 0.99).  eps (float): ε (1e-8).
+        weight_decay (float): λ (default 0).  momentum (float): μ (default 0).
+        centered (bool): normalise by the variance estimate instead of the second moment.
+        maximize (bool): ascend instead of descend.
+
+    State per parameter: ``step``, ``square_avg`` (v_t), ``momentum_buffer`` (when μ > 0),
+    ``grad_avg`` (ḡ_t, when centered).
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_kernel_options("RMSprop", capturable=capturable, foreach=foreach,
+                              differentiable=differentiable)
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """Perform a single optimization step; returns the closure's loss if one is given."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(group["lr"])
+            alpha = float(group["alpha"])
+            eps = float(group["eps"])
+            weight_decay = float(group["weight_decay"])
+            momentum = float(group["momentum"])
+            centered = group["centered"]
+            maximize = group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                x = p._data
+                g = self._grad_array(p, "RMSprop")
+                state = self.state[p]
+                if not state:  # lazy initialisation, as torch
+                    state["step"] = _new_step()
+                    state["square_avg"] = Tensor._make(np.zeros_like(x))
+                    if momentum > 0:
+                        state["momentum_buffer"] = Tensor._make(np.zeros_like(x))
+                    if centered:
+                        state["grad_avg"] = Tensor._make(np.zeros_like(x))
+                _step_count(state)
+                if maximize:
+                    g = np.negative(g)
+                if weight_decay != 0:
+                    d = np.multiply(x, weight_decay)
+                    d += g
+                    g = d
+                v = state["square_avg"]._data
+                tmp = np.multiply(g, 1 - alpha)
+                tmp *= g
+                v *= alpha
+                v += tmp                                    # v_t = α v + (1 − α) g²
+                if centered:
+                    ga = state["grad_avg"]._data
+                    _lerp_(ga, g, 1 - alpha, tmp)           # ḡ_t = ḡ + (1 − α)(g − ḡ)
+                    avg = np.multiply(ga, ga)
+                    np.subtract(v, avg, out=avg)
+                    np.sqrt(avg, out=avg)
+                else:
+                    avg = np.sqrt(v)
+                avg += eps
+                if momentum > 0:
+                    b = state["momentum_buffer"]._data
+                    b *= momentum
+                    np.divide(g, avg, out=tmp)
+                    b += tmp
+                    np.multiply(b, -lr, out=tmp)
+                else:
+                    np.divide(g, avg, out=tmp)
+                    tmp *= -lr
+                x += tmp
+                _bump(p)
+        return loss
