@@ -271,7 +271,11 @@ def _cast_state(p: Tensor, key, value):
         return {k: _cast_state(p, k, v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(_cast_state(p, None, v) for v in value)
-    arr = np.array(value._data if isinstance(value, Tensor) else value)  # a copy
+    if isinstance(value, Tensor):
+        value = value._data
+    elif hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    arr = np.array(value)  # a copy
     if key != "step" and arr.dtype.kind == "f" and p._data.dtype.kind == "f":
         arr = arr.astype(p._data.dtype, copy=False)
     return Tensor._make(arr)
