@@ -1,0 +1,151 @@
+"""DataLoader (``torch.utils.data.DataLoader``): iterate a dataset in batches.
+
+The batch size chooses the deck's three flavours of gradient descent:
+
+- ``batch_size=None`` — **full-batch** (batch) gradient descent: one batch holding the whole
+  dataset per epoch; deterministic, stable gradient, slow on large data.
+- ``batch_size=1`` — **stochastic** gradient descent: one sample per step; fast, noisy updates
+  that can escape poor minima, but no use of vectorised hardware.
+- ``batch_size=m`` — **mini-batch** gradient descent: the usual compromise, m a hyperparameter.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._collate import default_collate
+from .dataset import IterableDataset
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+                      _has_index_array)
+
+__all__ = ["DataLoader"]
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in batches.
+
+    Args:
+        dataset: a map-style :class:`Dataset` (``__getitem__``, ``__len__``) or an
+            :class:`IterableDataset`.
+        batch_size (int or None): samples per batch (default 1). **``None`` yields the whole
+            dataset as a single batch (full-batch gradient descent). This differs from torch,
+            where ``batch_size=None`` disables batching and yields samples one by one without a
+            batch dimension;** for one-sample batches use ``batch_size=1``.
+        shuffle (bool): a new random order every epoch (a :class:`RandomSampler`).
+        sampler: a :class:`Sampler` (or iterable of indices) giving the order; excludes shuffle.
+        batch_sampler: yields lists of indices, one per batch; excludes batch_size, shuffle,
+            sampler and drop_last.
+        num_workers (int): accepted for compatibility; loading always runs in this process
+            (a value > 0 warns once).
+        collate_fn: merges a list of samples into a batch (default :func:`default_collate`).
+        drop_last (bool): drop the last batch when it is smaller than ``batch_size``.
+        generator: a :class:`chainrule.Generator` for shuffling; with the same seed two loaders
+            give the same order. Without it each epoch draws its seed from the global
+            generator, so ``chainrule.manual_seed`` also makes shuffling reproducible.
+
+    A :class:`TensorDataset` (or a :class:`Subset` of one) with the default ``collate_fn`` is
+    batched by one fancy index per tensor — ``X[indices]`` — instead of indexing and stacking
+    sample by sample; the batches are the same.
+
+    Example::
+
+        loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True,
+                            generator=chainrule.Generator().manual_seed(0))
+        for xb, yb in loader:   # xb: (64, d), yb: (64,); the last batch may be smaller
+            ...
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, generator=None, *, prefetch_factor=None,
+                 persistent_workers=False):
+        if batch_size is not None and (not isinstance(batch_size, int)
+                                       or isinstance(batch_size, bool) or batch_size <= 0):
+            raise ValueError(f"DataLoader: batch_size should be a positive integer or None (the "
+                             f"whole dataset as one batch), got {batch_size!r}")
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers option should be non-negative, got "
+                             f"{num_workers!r}")
+        if num_workers > 0:
+            warnings.warn(f"DataLoader: num_workers={num_workers} is accepted for compatibility, "
+                          "but chainrule loads data in the main process", UserWarning,
+                          stacklevel=2)
+        self.dataset = dataset
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.generator = generator
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            if shuffle:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle "
+                                 f"option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler "
+                                 f"option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified "
+                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
+                                 "batch_size, shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        if sampler is None and not self._iterable:
+            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                       else SequentialSampler(dataset))
+        if batch_sampler is None and not self._iterable:
+            size = batch_size if batch_size is not None else max(len(sampler), 1)
+            batch_sampler = BatchSampler(sampler, size, drop_last)
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self._default_collate = collate_fn is None
+        self.collate_fn = default_collate if collate_fn is None else collate_fn
+
+    def __len__(self) -> int:
+        if self._iterable:
+            n = len(self.dataset)  # raises TypeError if the stream has no length, as torch
+            if self.batch_size is None:
+                return 1 if n else 0
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self.batch_sampler)
+
+    def __iter__(self):
+        if self._iterable:
+            return self._iter_stream()
+        return self._iter_map()
+
+    def _iter_map(self):
+        fetch = getattr(self.dataset, "_fetch_batch", None) if self._default_collate else None
+        batch_sampler = self.batch_sampler
+        if fetch is not None and isinstance(batch_sampler, BatchSampler) \
+                and _has_index_array(batch_sampler.sampler):
+            # fast path: index arrays sliced from the epoch's order, one gather per tensor
+            for indices in batch_sampler._index_batches():
+                yield fetch(indices)
+            return
+        getitems = getattr(self.dataset, "__getitems__", None)
+        for indices in batch_sampler:
+            indices = list(indices)
+            if fetch is not None:
+                yield fetch(np.asarray(indices, dtype=np.int64))
+            elif getitems is not None:
+                yield self.collate_fn(getitems(indices))
+            else:
+                yield self.collate_fn([self.dataset[i] for i in indices])
+
+    def _iter_stream(self):
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if self.batch_size is not None and len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not (self.drop_last and self.batch_size is not None):
+            yield self.collate_fn(batch)

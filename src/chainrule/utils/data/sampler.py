@@ -1,0 +1,159 @@
+"""Samplers (``torch.utils.data.sampler``): the order in which a DataLoader visits a dataset.
+
+A sampler yields dataset indices; :class:`BatchSampler` groups them into batches. Each
+sampler also has ``_index_array()``, the whole epoch's order as one NumPy array drawn with
+exactly the same random numbers as iteration, so the DataLoader can slice batches without a
+Python loop over samples.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "BatchSampler"]
+
+
+class Sampler:
+    """Base class: subclasses define ``__iter__`` (indices) and usually ``__len__``."""
+
+    def __init__(self, data_source=None):
+        pass
+
+    def __iter__(self):
+        arr = self._index_array()
+        return iter(arr.tolist())
+
+    def _index_array(self) -> np.ndarray:
+        # abstract: subclasses give the epoch's indices (or override __iter__)
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+
+def _has_index_array(sampler) -> bool:
+    """True for chainrule samplers whose iteration is their _index_array (not overridden)."""
+    return (isinstance(sampler, Sampler) and type(sampler).__iter__ is Sampler.__iter__
+            and type(sampler)._index_array is not Sampler._index_array)
+
+
+def _generator(generator):
+    from ...random import Generator
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a chainrule.Generator, got "
+                        f"{type(generator).__name__}")
+    return generator
+
+
+def _epoch_rng(generator) -> np.random.Generator:
+    """torch's rule: with no generator, each epoch seeds a fresh generator from one draw of the
+    global generator — so ``chainrule.manual_seed`` fixes the whole sequence of epochs."""
+    if generator is not None:
+        return generator.rng
+    from ...random import default_generator
+    seed = int(default_generator.rng.integers(0, 2 ** 63 - 1))
+    return np.random.Generator(np.random.PCG64(seed))
+
+
+class SequentialSampler(Sampler):
+    """Indices 0, 1, …, N − 1 in order."""
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def _index_array(self):
+        return np.arange(len(self.data_source))
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A random order each epoch: a permutation of 0..N − 1 (without replacement), repeated
+    until ``num_samples`` indices are drawn, or ``num_samples`` uniform draws (with
+    replacement). ``generator`` makes the order reproducible."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = _generator(generator)
+        if not isinstance(replacement, bool):
+            raise TypeError(f"RandomSampler: replacement should be a boolean value, but got "
+                            f"replacement={replacement}")
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"RandomSampler: num_samples should be a positive integer value, "
+                             f"but got num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def _index_array(self):
+        n, k = len(self.data_source), self.num_samples
+        rng = _epoch_rng(self.generator)
+        if self.replacement:
+            return rng.integers(0, n, size=k)
+        parts = [rng.permutation(n) for _ in range(k // n)]
+        if k % n:
+            parts.append(rng.permutation(n)[:k % n])
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given ``indices`` in a random order each epoch (without replacement)."""
+
+    def __init__(self, indices, generator=None):
+        self.indices = indices
+        self.generator = _generator(generator)
+
+    def _index_array(self):
+        rng = _epoch_rng(self.generator)
+        return np.asarray(self.indices)[rng.permutation(len(self.indices))]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class BatchSampler(Sampler):
+    """Group the indices of ``sampler`` into lists of ``batch_size``; the last, shorter batch is
+    dropped when ``drop_last``."""
+
+    def __init__(self, sampler, batch_size, drop_last):
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"BatchSampler: batch_size should be a positive integer value, but "
+                             f"got batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"BatchSampler: drop_last should be a boolean value, but got "
+                             f"drop_last={drop_last}")
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+
+    def _index_batches(self):
+        """The epoch's batches as NumPy index arrays (fast when the sampler has _index_array)."""
+        if _has_index_array(self.sampler):
+            order = self.sampler._index_array()
+            n, b = len(order), self.batch_size
+            stop = n - n % b if self.drop_last else n
+            return (order[i:i + b] for i in range(0, stop, b))
+        return (np.asarray(batch, dtype=np.int64) for batch in self._list_batches())
+
+    def _list_batches(self):
+        batch = []
+        for idx in self.sampler:
+            batch.append(idx)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __iter__(self):
+        if _has_index_array(self.sampler):
+            return (b.tolist() for b in self._index_batches())
+        return self._list_batches()
+
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
