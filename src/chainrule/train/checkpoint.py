@@ -1,0 +1,237 @@
+"""Checkpoints: nested training state (model, optimizer, scheduler, RNG, epoch) on disk, safely.
+
+No pickle is involved anywhere. A nested state — dicts, lists, tuples, numbers, strings,
+None, Tensors and NumPy arrays — is split into
+
+- its arrays, stored under flat keys that spell their path (``model/fc1.weight``,
+  ``optimizer/state/0/exp_avg``), and
+- a JSON description of everything else, in which each array is a reference to its key.
+  Dict keys keep their type (the optimizer's state is keyed by int), tuples stay tuples, and
+  floats round-trip exactly (JSON carries repr(float); inf and nan included).
+
+Two containers: ``.npz`` (NumPy only; the JSON is a uint8 array ``__chainrule_meta__`` and the
+file loads with ``allow_pickle=False``) and ``.safetensors`` (the ``safetensors`` extra; the
+JSON goes in the header's metadata). Files are written atomically: to a temporary file in the
+same directory, flushed and fsync'ed, then renamed over the target with ``os.replace`` — a
+crash or error mid-write leaves the previous checkpoint untouched.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from ..tensor import Tensor
+
+__all__ = ["save_checkpoint", "load_checkpoint", "atomic_write_bytes", "flatten_state",
+           "unflatten_state"]
+
+_META = "__chainrule_meta__"
+_FORMAT = "chainrule-checkpoint/1"
+
+
+# ---------------------------------------------------------------------- (un)flattening
+def flatten_state(state) -> tuple[dict, dict]:
+    """Split a nested state into ``(arrays, meta)``: flat ``{key: ndarray}`` and a JSON-able
+    description of the rest."""
+    arrays: dict[str, np.ndarray] = {}
+
+    def key_for(path):
+        key = "/".join(path) or "_"
+        base, n = key, 1
+        while key in arrays or key == _META:
+            key, n = f"{base}#{n}", n + 1
+        return key
+
+    def enc(obj, path):
+        if isinstance(obj, Tensor):
+            k = key_for(path)
+            arrays[k] = np.asarray(obj._data, order="C")
+            return {"__tensor__": k}
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.kind not in "biuf":
+                raise TypeError(f"checkpoint: cannot store a NumPy array of dtype {obj.dtype} at "
+                                f"'{'/'.join(path)}' (numbers only, no pickle)")
+            k = key_for(path)
+            arrays[k] = np.asarray(obj, order="C")
+            return {"__ndarray__": k}
+        if isinstance(obj, np.generic):  # keep NumPy scalar types exact
+            k = key_for(path)
+            arrays[k] = np.asarray(obj)
+            return {"__npscalar__": k}
+        if obj is None or isinstance(obj, (bool, int, float, str)):
+            return obj
+        if isinstance(obj, dict):
+            return {"__dict__": [[enc_key(k, path), enc(v, path + [str(k)])]
+                                 for k, v in obj.items()]}
+        if isinstance(obj, tuple):
+            return {"__tuple__": [enc(v, path + [str(i)]) for i, v in enumerate(obj)]}
+        if isinstance(obj, list):
+            return [enc(v, path + [str(i)]) for i, v in enumerate(obj)]
+        raise TypeError(f"checkpoint: cannot store a value of type {type(obj).__name__} at "
+                        f"'{'/'.join(path)}' (expected Tensors, arrays, numbers, strings, None, "
+                        "dicts, lists or tuples)")
+
+    def enc_key(k, path):
+        if k is None or isinstance(k, (bool, int, float, str)):
+            return k
+        if isinstance(k, np.integer):
+            return int(k)
+        if isinstance(k, tuple):
+            return {"__tuple__": [enc_key(v, path) for v in k]}
+        raise TypeError(f"checkpoint: cannot store a dict key of type {type(k).__name__} at "
+                        f"'{'/'.join(path)}'")
+
+    meta = {"format": _FORMAT, "state": enc(state, [])}
+    return arrays, meta
+
+
+def unflatten_state(arrays, meta):
+    """Rebuild the nested state from ``flatten_state``'s output (arrays become Tensors)."""
+    if meta.get("format") != _FORMAT:
+        raise ValueError(f"load_checkpoint: unknown checkpoint format {meta.get('format')!r} "
+                         f"(expected {_FORMAT!r})")
+
+    def get(key):
+        if key not in arrays:
+            raise ValueError(f"load_checkpoint: the checkpoint is missing array '{key}'")
+        return arrays[key]
+
+    def dec(obj):
+        if isinstance(obj, list):
+            return [dec(v) for v in obj]
+        if isinstance(obj, dict):
+            if "__tensor__" in obj:
+                return Tensor._make(np.array(get(obj["__tensor__"])))
+            if "__ndarray__" in obj:
+                return np.array(get(obj["__ndarray__"]))
+            if "__npscalar__" in obj:
+                return get(obj["__npscalar__"])[()]
+            if "__tuple__" in obj:
+                return tuple(dec(v) for v in obj["__tuple__"])
+            if "__dict__" in obj:
+                return {dec_key(k): dec(v) for k, v in obj["__dict__"]}
+            raise ValueError(f"load_checkpoint: malformed metadata entry {sorted(obj)}")
+        return obj
+
+    def dec_key(k):
+        if isinstance(k, dict) and "__tuple__" in k:
+            return tuple(dec_key(v) for v in k["__tuple__"])
+        return k
+
+    return dec(meta["state"])
+
+
+# ---------------------------------------------------------------------- atomic files
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: temp file in the same directory, fsync, rename.
+
+    Readers see either the old file or the complete new one, never a partial write; on any
+    error the temporary file is removed and the old file is left as it was.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_all(f, data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable (not possible on every platform)
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+def _write_all(f, data: bytes, chunk: int = 1 << 24) -> None:
+    """Write in chunks (a failure can then happen midway, as on a full disk)."""
+    view = memoryview(data)
+    for start in range(0, len(view), chunk):
+        f.write(view[start:start + chunk])
+
+
+def _format_for(path, format):
+    if format is not None:
+        if format not in ("npz", "safetensors"):
+            raise ValueError(f"save_checkpoint: format must be 'npz' or 'safetensors', got "
+                             f"{format!r}")
+        return format
+    return "safetensors" if os.fspath(path).endswith(".safetensors") else "npz"
+
+
+def _safetensors_numpy():
+    try:
+        import safetensors.numpy as st
+    except ImportError:
+        raise ImportError("checkpoints in .safetensors need the optional 'safetensors' package: "
+                          "pip install 'chainrule[safetensors]' (or save as .npz)") from None
+    return st
+
+
+def save_checkpoint(state, path, format=None) -> None:
+    """Save a nested ``state`` (see module docstring) to ``path`` atomically.
+
+    ``format`` is ``'npz'`` or ``'safetensors'``; by default it follows the file extension
+    (``.safetensors`` → safetensors, anything else → npz).
+    """
+    arrays, meta = flatten_state(state)
+    blob = json.dumps(meta, allow_nan=True)
+    if _format_for(path, format) == "safetensors":
+        st = _safetensors_numpy()
+        data = st.save(arrays, metadata={_META: blob})
+    else:
+        buf = io.BytesIO()
+        payload = dict(arrays)
+        payload[_META] = np.frombuffer(blob.encode("utf-8"), dtype=np.uint8)
+        np.savez(buf, **payload)
+        data = buf.getvalue()
+    atomic_write_bytes(path, data)
+
+
+def load_checkpoint(path, format=None):
+    """Load a state saved by :func:`save_checkpoint` (arrays come back as chainrule Tensors)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load_checkpoint: no checkpoint at '{path}'")
+    if _format_for(path, format) == "safetensors":
+        st = _safetensors_numpy()
+        from safetensors import safe_open
+        with safe_open(path, framework="numpy") as f:
+            header = f.metadata() or {}
+        if _META not in header:
+            raise ValueError(f"load_checkpoint: '{path}' is not a chainrule checkpoint (no "
+                             f"{_META} metadata)")
+        arrays = st.load_file(path)
+        meta = json.loads(header[_META])
+    else:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except ValueError as e:
+            raise ValueError(f"load_checkpoint: '{path}' is not a readable .npz checkpoint: "
+                             f"{e}") from None
+        except (OSError, EOFError, zipfile.BadZipFile) as e:
+            raise ValueError(f"load_checkpoint: '{path}' is not a readable .npz checkpoint "
+                             f"(truncated or corrupt?): {e}") from None
+        if _META not in arrays:
+            raise ValueError(f"load_checkpoint: '{path}' is not a chainrule checkpoint (no "
+                             f"{_META} entry)")
+        meta = json.loads(arrays.pop(_META).tobytes().decode("utf-8"))
+    return unflatten_state(arrays, meta)
