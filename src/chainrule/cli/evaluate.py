@@ -1,0 +1,85 @@
+"""``chainrule evaluate RUN_DIR [--dataset NAME]``: rebuild a run's model from its folder,
+load the checkpoint and measure it on the test split again (the same split: it is rebuilt from
+the seed in config.json), or on another data set with the same input shape and classes."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from . import factories
+from .runs import Preprocess, read_json
+
+
+def load_run(run_dir: str):
+    """(config, model with the checkpoint's weights, Preprocess) of a run folder."""
+    from ..train.checkpoint import load_checkpoint
+    from . import CLIError
+    cfg_path = os.path.join(run_dir, "config.json")
+    ckpt_path = os.path.join(run_dir, "checkpoint.npz")
+    for path in (cfg_path, ckpt_path):
+        if not os.path.exists(path):
+            raise CLIError(f"{run_dir} is not a run folder of `chainrule train`: {path} is missing")
+    config = read_json(cfg_path)
+    model = factories.build_model(config["model"], tuple(config["input_shape"]),
+                                  config["num_outputs"])
+    state = load_checkpoint(ckpt_path)["model"]
+    if factories.is_estimator(model) and not hasattr(model, "load_state_dict"):
+        for k, v in state.items():
+            setattr(model, k, v.numpy() if hasattr(v, "numpy") else v)
+    else:
+        model.load_state_dict(state)
+        model.eval()
+    return config, model, Preprocess.from_dict(config["preprocess"])
+
+
+def scores_of(model, X, batch=512) -> np.ndarray:
+    """Model outputs for preprocessed inputs X (class scores (N, C) or predictions (N,))."""
+    import chainrule as cr
+    from .train import _estimator_scores
+    if factories.is_estimator(model):
+        return _estimator_scores(model, X)
+    outs = []
+    with cr.no_grad():
+        for i in range(0, len(X), batch):
+            outs.append(model(cr.from_numpy(np.ascontiguousarray(X[i:i + batch]))).numpy())
+    return np.concatenate(outs)
+
+
+def add_parser(sub):
+    p = sub.add_parser("evaluate", help="measure a trained run on its test split",
+                       description="Rebuild the model of a `chainrule train` run folder, load its "
+                       "checkpoint and print its test metrics (the same split, rebuilt from the "
+                       "recorded seed).")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--dataset", choices=factories.TRAIN_DATASETS,
+                   help="evaluate on another data set with the same inputs and classes "
+                   "(default: the run's own)")
+    p.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST / CIFAR-10 files")
+    p.set_defaults(func=main)
+    return p
+
+
+def evaluate(run_dir: str, dataset: str | None = None, data_dir: str | None = None) -> dict:
+    from . import CLIError
+    from .train import split_data, test_metrics
+    config, model, pre = load_run(run_dir)
+    name = dataset or config["dataset"]
+    data = factories.load_data(name, data_dir or config.get("data_dir"))
+    shape = tuple(data.image_shape) if data.image_shape else (data.X.shape[1],)
+    if list(shape) != list(config["input_shape"]):
+        raise CLIError(f"dataset {name!r} has inputs of shape {shape}; the model of {run_dir} "
+                       f"takes {tuple(config['input_shape'])}")
+    if name == config["dataset"]:
+        _, _, test = split_data(data, config["split"]["seed"])
+        X, y = (data.X[test], data.y[test]) if test is not None else (data.X_test, data.y_test)
+    else:
+        X, y = (data.X_test, data.y_test) if data.X_test is not None else (data.X, data.y)
+    return test_metrics(config["task"], y, scores_of(model, pre(X)))
+
+
+def main(args) -> int:
+    from .train import format_table
+    metrics = evaluate(args.run_dir, args.dataset, args.data_dir)
+    print(format_table(metrics, title=f"{args.run_dir}: test metrics"))
+    return 0

@@ -1,0 +1,307 @@
+"""``chainrule run EXPERIMENT.toml``: the seed's machine-learning flow as a file.
+
+1. define the task        [task]       classification or regression, and the target
+2. represent the data     [data]       the data set; scaling, one-hot columns, basis functions
+3. select the data        [selection]  test / validation split, stratification, k-fold CV
+4. select the metrics     [metrics]
+5. develop the model      [model], [training]
+
+The file is validated completely before anything runs (:mod:`chainrule.cli.schema` has the
+schema and the error messages). Every fitted step of the representation (scaler, one-hot
+categories) is fitted on the training part only, inside each cross-validation fold too. For
+regression the networks train on the target standardized with the training rows' mean and
+standard deviation; predictions and metrics are on the target's own scale.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from . import factories, schema
+from .runs import write_json
+
+
+def add_parser(sub):
+    p = sub.add_parser("run", help="run an experiment file (the seed's ML flow as TOML)",
+                       description="Validate and run an experiment file: [task], [data], "
+                       "[selection], [metrics], [model], [training]. See examples/*.toml; the "
+                       "schema is in chainrule.cli.schema.")
+    p.add_argument("experiment", metavar="EXPERIMENT.toml")
+    p.add_argument("--out", metavar="DIR", help="also write config.json and results.json here")
+    p.add_argument("--epochs", type=int, help="override [training] epochs (e.g. for a quick try)")
+    p.add_argument("--check", action="store_true", help="only validate the file")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=main)
+    return p
+
+
+# ---------------------------------------------------------------------------- representation
+class Representation:
+    """The [data] representation steps, fitted on training rows: one-hot columns, then
+    scaling, then (for models that take it as a fixed transform) the basis functions."""
+
+    def __init__(self, cfg_data, image: bool, scale: float):
+        self.cfg, self.image, self.scale = cfg_data, image, scale
+
+    def fit(self, X):
+        from .. import data as crd
+        X = X / self.scale
+        if self.image:
+            return self
+        cols = self.cfg["one_hot"]
+        for c in cols:
+            if c >= X.shape[1]:
+                raise schema.ExperimentError(
+                    f"[data] one_hot column {c} does not exist; the data set has {X.shape[1]} "
+                    f"feature columns (0 … {X.shape[1] - 1})")
+        self.categories = {c: np.unique(X[:, c]) for c in cols}
+        Z = self._one_hot(X)
+        self.scaler = {"standard": crd.StandardScaler, "minmax": crd.MinMaxScaler,
+                       "none": None}[self.cfg["scaling"]]
+        if self.scaler is not None:
+            self.scaler = self.scaler().fit(Z)
+        return self
+
+    def _one_hot(self, X):
+        cols = self.cfg["one_hot"]
+        if not cols:
+            return X
+        keep = [j for j in range(X.shape[1]) if j not in cols]
+        parts = [X[:, keep]]
+        for c in cols:   # a category never seen in training maps to all zeros
+            parts.append((X[:, c:c + 1] == self.categories[c][None, :]).astype(np.float32))
+        return np.concatenate(parts, axis=1)
+
+    def __call__(self, X):
+        X = (X / self.scale).astype(np.float32)
+        if self.image:
+            return X
+        Z = self._one_hot(X)
+        if self.scaler is not None:
+            Z = self.scaler.transform(Z)
+            Z = Z.numpy() if hasattr(Z, "numpy") else np.asarray(Z)
+        return Z.astype(np.float32)
+
+
+def basis_module(cfg_data, in_features: int, trainable: bool):
+    """φ(x; θ₂) of [data] basis, as a module of chainrule.models, or None."""
+    from .. import models
+    kind = cfg_data["basis"]
+    if kind == "polynomial":
+        return models.PolynomialFeatures(cfg_data["basis_degree"])
+    if kind == "rbf":
+        return models.RBF(in_features, cfg_data["basis_size"], trainable=trainable)
+    if kind == "fourier":
+        return models.FourierFeatures(in_features, cfg_data["basis_size"], trainable=trainable)
+    return None
+
+
+def _out_features(module, in_features: int) -> int:
+    import chainrule as cr
+    with cr.no_grad():
+        return int(module(cr.zeros(2, in_features)).shape[-1])
+
+
+# ---------------------------------------------------------------------------- model
+def fit_and_score(cfg, data, Xtr, ytr, Xval=None, yval=None, quiet=True):
+    """Fit the [model] with [training] on (Xtr, ytr) — raw rows — and return a function
+    X ↦ scores (class scores (N, C), or predictions (N,))."""
+    import chainrule as cr
+    from .. import nn
+    from ..train import Trainer
+    rep = Representation(cfg["data"], image=data.image_shape is not None and cfg["model"][
+        "name"] in ("lenet5", "resnet20"), scale=data.scale).fit(Xtr)
+    Ztr = rep(Xtr)
+    mcfg, tcfg = cfg["model"], cfg["training"]
+    regression = cfg["task"]["type"] == "regression"
+    n_out = 1 if regression else len(data.classes)
+    estimator = mcfg["name"] in ("glm", "perceptron")
+    flat = Ztr.reshape(len(Ztr), -1) if not rep.image else Ztr
+    in_shape = tuple(flat.shape[1:])
+    basis = None
+    if not rep.image and cfg["data"]["basis"] != "none":
+        basis = basis_module(cfg["data"], flat.shape[1], trainable=not estimator)
+        in_shape = (_out_features(basis, flat.shape[1]),)
+    if estimator:
+        def features(X):
+            Z = rep(X).reshape(len(X), -1)
+            if basis is None:
+                return cr.from_numpy(np.ascontiguousarray(Z))
+            with cr.no_grad():
+                return basis(cr.from_numpy(np.ascontiguousarray(Z))).detach()
+        model = factories.build_model(mcfg["name"], in_shape, n_out, family=mcfg["family"])
+        model.fit(features(Xtr), cr.from_numpy(ytr))
+        from .train import _np
+
+        def scores(X):
+            if hasattr(model, "predict_proba") and not regression:
+                p = np.asarray(_np(model.predict_proba(features(X))))
+                return p if p.ndim == 2 else np.stack([1 - p, p], axis=1)
+            return np.asarray(_np(model.predict(features(X))))
+        return scores
+    if regression:   # train on the standardized target (training rows), report on its scale
+        y_mean, y_std = float(ytr.mean()), float(ytr.std()) or 1.0
+        ytr = ((ytr - y_mean) / y_std).astype(np.float32)
+        if yval is not None:
+            yval = ((yval - y_mean) / y_std).astype(np.float32)
+    core = factories.build_model(mcfg["name"], in_shape, n_out, hidden=mcfg["hidden"],
+                                 activation=mcfg["activation"])
+    model = nn.Sequential(nn.Flatten(), basis, core) if basis is not None else core
+    from .train import _MSE, loader, parse_batch_size
+    opt = factories.make_optimizer(tcfg["optimizer"], model.parameters(), tcfg["lr"],
+                                   tcfg["weight_decay"])
+    loss = _MSE() if regression else nn.CrossEntropyLoss()
+    trainer = Trainer(model, loss, opt, progress=False if quiet else None)
+    bs = parse_batch_size(tcfg["batch_size"])
+    seed = cfg["selection"]["seed"]
+    val = loader(rep(Xval), yval, 512, shuffle=False) if Xval is not None and len(Xval) else None
+    trainer.fit(loader(Ztr, ytr, bs, shuffle=True, seed=seed), val, epochs=tcfg["epochs"])
+
+    def scores(X):
+        out = trainer.predict(loader(rep(X), np.zeros(len(X), dtype=ytr.dtype), 512,
+                                     shuffle=False)).numpy()
+        return out.reshape(-1) * y_std + y_mean if regression else out
+    return scores
+
+
+# ---------------------------------------------------------------------------- metrics
+def compute_metrics(cfg, y, scores) -> dict:
+    from .. import metrics as M
+    avg = cfg["metrics"]["average"]
+    out = {}
+    if cfg["task"]["type"] == "regression":
+        fns = {"mse": M.mean_squared_error, "mae": M.mean_absolute_error, "r2": M.r2_score}
+        for name in cfg["metrics"]["names"]:
+            out[name] = float(fns[name](y, scores))
+        return out
+    if scores.ndim == 2:
+        pred = scores.argmax(axis=1)
+        if np.all(scores >= 0) and np.allclose(scores.sum(axis=1), 1, atol=1e-4):
+            probs = scores
+        else:
+            z = np.exp(scores - scores.max(axis=1, keepdims=True))
+            probs = z / z.sum(axis=1, keepdims=True)
+    else:
+        pred, probs = scores.astype(np.int64), None
+    n_classes = probs.shape[1] if probs is not None else int(max(y.max(), pred.max()) + 1)
+    for name in cfg["metrics"]["names"]:
+        if name == "accuracy":
+            out[name] = float(M.accuracy(y, pred))
+        elif name in ("precision", "recall", "f1"):
+            out[f"{name}_{avg}"] = float(getattr(M, name)(y, pred, average=avg))
+        elif name in ("roc_auc", "log_loss"):
+            if probs is None:
+                raise schema.ExperimentError(
+                    f"[metrics] names: {name!r} needs class probabilities, which model "
+                    f"{cfg['model']['name']!r} does not give; allowed: accuracy, precision, "
+                    "recall, f1")
+            if name == "log_loss":
+                out[name] = float(M.log_loss(y, probs, labels=list(range(n_classes))))
+            elif n_classes == 2:
+                out[name] = float(M.roc_auc(y, probs[:, 1]))
+            else:
+                out[name] = float(M.roc_auc(y, probs, multi_class="ovr"))
+    return out
+
+
+# ---------------------------------------------------------------------------- the flow
+def select(cfg, data):
+    """Index arrays (train, val, test) of [selection]."""
+    from ..data import train_test_split
+    sel = cfg["selection"]
+    idx = np.arange(len(data.X))
+    if data.X_test is not None:
+        test = None
+    else:
+        idx, test = train_test_split(idx, test_size=sel["test_size"],
+                                     stratify=data.y if sel["stratify"] else None,
+                                     random_state=sel["seed"])
+    val = np.array([], dtype=np.int64)
+    if sel["val_size"] > 0:
+        frac = sel["val_size"] / (1 - (sel["test_size"] if test is not None else 0))
+        idx, val = train_test_split(idx, test_size=frac,
+                                    stratify=data.y[idx] if sel["stratify"] else None,
+                                    random_state=sel["seed"] + 1)
+    return np.asarray(idx), np.asarray(val), test
+
+
+def run_experiment(cfg: dict, quiet: bool = True) -> dict:
+    """Run a validated experiment configuration; return the results (metrics per fold, mean
+    and std of the cross-validation, and the test metrics of the model fitted on all training
+    rows)."""
+    import chainrule as cr
+    from .. import data as crd
+    t0 = time.perf_counter()
+    cr.manual_seed(cfg["selection"]["seed"])
+    data = factories.load_data(cfg["data"]["dataset"], cfg["data"]["data_dir"])
+    train, val, test = select(cfg, data)
+    X, y = data.X, data.y
+    Xte, yte = (X[test], y[test]) if test is not None else (data.X_test, data.y_test)
+    results = {"dataset": data.name, "task": cfg["task"]["type"],
+               "target": cfg["task"]["target"] or ("class" if data.task == "classification"
+                                                   else "target"),
+               "n_train": int(len(train)), "n_val": int(len(val)), "n_test": int(len(Xte))}
+    k = cfg["selection"]["k_fold"]
+    if k:
+        sel = cfg["selection"]
+        folder = (crd.StratifiedKFold if sel["stratify"] else crd.KFold)(
+            n_splits=k, shuffle=True, random_state=sel["seed"])
+        folds = []
+        for i, (a, b) in enumerate(folder.split(X[train], y[train])):
+            fa, fb = train[np.asarray(a)], train[np.asarray(b)]
+            score = fit_and_score(cfg, data, X[fa], y[fa], quiet=True)
+            folds.append(compute_metrics(cfg, y[fb], score(X[fb])))
+            if not quiet:
+                print(f"fold {i + 1}/{k}: " + ", ".join(f"{m} {v:.4f}" for m, v in folds[-1].items()))
+        results["folds"] = folds
+        results["cv_mean"] = {m: float(np.mean([f[m] for f in folds])) for m in folds[0]}
+        results["cv_std"] = {m: float(np.std([f[m] for f in folds])) for m in folds[0]}
+    score = fit_and_score(cfg, data, X[train], y[train],
+                          X[val] if len(val) else None, y[val] if len(val) else None, quiet=quiet)
+    results["test"] = compute_metrics(cfg, yte, score(Xte))
+    results["seconds"] = round(time.perf_counter() - t0, 2)
+    return results
+
+
+def format_results(path, results) -> str:
+    lines = [f"{path}: {results['task']} of {results['target']!r} on {results['dataset']} "
+             f"({results['n_train']} train / {results['n_val']} val / {results['n_test']} test)"]
+    names = list(results["test"])
+    width = max(len(n) for n in names)
+    head = f"{'metric':<{width}}  {'test':>9}"
+    if "cv_mean" in results:
+        head += f"  {str(len(results['folds'])) + '-fold CV (mean ± std)':>28}"
+    lines += [head, "-" * len(head)]
+    for n in names:
+        row = f"{n:<{width}}  {results['test'][n]:>9.4f}"
+        if "cv_mean" in results:
+            row += f"  {results['cv_mean'][n]:>19.4f} ± {results['cv_std'][n]:.4f}"
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def main(args) -> int:
+    from . import CLIError
+    try:
+        cfg = schema.load(args.experiment)
+    except schema.ExperimentError as e:
+        raise CLIError(str(e)) from None
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise CLIError(f"--epochs must be ≥ 1, got {args.epochs}")
+        cfg["training"]["epochs"] = args.epochs
+    if args.check:
+        print(f"{args.experiment}: valid")
+        return 0
+    try:
+        results = run_experiment(cfg, quiet=args.quiet)
+    except schema.ExperimentError as e:
+        raise CLIError(str(e)) from None
+    print(format_results(args.experiment, results))
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        write_json(os.path.join(args.out, "config.json"), cfg)
+        write_json(os.path.join(args.out, "results.json"), results)
+    return 0

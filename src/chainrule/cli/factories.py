@@ -1,0 +1,159 @@
+"""What the commands build by name: data sets (as NumPy arrays), models and optimizers.
+
+Data sets come from :mod:`chainrule.datasets` (the copies scikit-learn ships, or MNIST /
+Fashion-MNIST / CIFAR-10 files in ``--data-dir``); models from :mod:`chainrule.models` and
+:mod:`chainrule.nn`; optimizers from :mod:`chainrule.optim`.
+"""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from .schema import OPTIMIZERS
+
+# name -> (constructor in chainrule.optim, fixed options, default lr)
+OPTIMIZER_SPECS = {
+    "sgd": ("SGD", {}, 0.1),
+    "momentum": ("SGD", {"momentum": 0.9}, 0.05),
+    "nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}, 0.05),
+    "adagrad": ("Adagrad", {}, 0.05),
+    "rmsprop": ("RMSprop", {}, 1e-3),
+    "adam": ("Adam", {}, 1e-3),
+    "adamw": ("AdamW", {}, 1e-3),
+}
+assert tuple(OPTIMIZER_SPECS) == OPTIMIZERS
+
+TRAIN_MODELS = ("mlp", "lenet5", "resnet20", "glm", "perceptron", "linear")
+TRAIN_DATASETS = ("digits", "iris", "breast_cancer", "diabetes", "mnist", "fashion_mnist",
+                  "cifar10")
+IMAGE_DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10")
+
+
+def make_optimizer(name, params, lr=None, weight_decay=0.0):
+    """``chainrule.optim`` optimizer ``name`` (sgd, momentum, nesterov, adagrad, rmsprop, adam,
+    adamw) over ``params``; ``lr=None`` takes the method's usual rate."""
+    from .. import optim
+    if name not in OPTIMIZER_SPECS:
+        raise ValueError(f"optimizer: unknown {name!r}; allowed: {', '.join(OPTIMIZER_SPECS)}")
+    cls, kw, default_lr = OPTIMIZER_SPECS[name]
+    kw = dict(kw)
+    if weight_decay:
+        kw["weight_decay"] = weight_decay
+    return getattr(optim, cls)(params, lr=default_lr if lr is None else lr, **kw)
+
+
+# ---------------------------------------------------------------------------- data sets
+def _arrays(obj):
+    """(X, y) as NumPy arrays from what a loader returns: a pair, a Bunch-like object with
+    ``data``/``target`` (or ``targets``), or a Dataset with ``data`` and ``targets``."""
+    def np_(a):
+        return a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else np.asarray(a)
+    if isinstance(obj, tuple) and len(obj) == 2:
+        return np_(obj[0]), np_(obj[1])
+    data = obj["data"] if isinstance(obj, dict) else getattr(obj, "data")
+    target = (obj.get("target", obj.get("targets")) if isinstance(obj, dict)
+              else getattr(obj, "target", getattr(obj, "targets", None)))
+    return np_(data), np_(target)
+
+
+class Data:
+    """A data set as arrays: ``X`` (N, ...) float32, ``y`` (N,) int64 labels or float32 targets;
+    ``X_test``/``y_test`` when the set comes with its own test split; ``image_shape`` (C, H, W)
+    for images; ``scale``: what raw values are divided by (255 for 8-bit pixels)."""
+
+    def __init__(self, name, X, y, X_test=None, y_test=None, image_shape=None, scale=1.0,
+                 task="classification", classes=None):
+        self.name, self.X, self.y, self.X_test, self.y_test = name, X, y, X_test, y_test
+        self.image_shape, self.scale, self.task = image_shape, scale, task
+        self.classes = classes if classes is not None else (
+            sorted(np.unique(y).tolist()) if task == "classification" else None)
+
+
+def load_data(name: str, data_dir: str | None = None) -> Data:
+    """Load data set ``name`` as :class:`Data`."""
+    from .. import datasets
+    if name in ("digits", "iris", "breast_cancer", "diabetes"):
+        X, y = _arrays(getattr(datasets, f"load_{name}")())
+        X = X.astype(np.float32)
+        if name == "diabetes":
+            return Data(name, X, y.astype(np.float32), task="regression")
+        y = y.astype(np.int64)
+        if name == "digits":             # 8×8 images with ink values 0 … 16
+            return Data(name, X.reshape(-1, 1, 8, 8), y, image_shape=(1, 8, 8), scale=16.0)
+        return Data(name, X, y)
+    if name in ("mnist", "fashion_mnist", "cifar10"):
+        if not data_dir:
+            raise ValueError(f"dataset {name!r} reads its files from --data-dir (the folder "
+                             "holding them); none was given")
+        cls = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}[name]
+        train = getattr(datasets, cls)(data_dir, train=True)
+        test = getattr(datasets, cls)(data_dir, train=False)
+        (X, y), (Xt, yt) = _arrays(train), _arrays(test)
+        if X.ndim == 3:                  # (N, H, W) grey images
+            X, Xt = X[:, None], Xt[:, None]
+        elif X.ndim == 4 and X.shape[-1] in (1, 3):   # (N, H, W, C) → (N, C, H, W)
+            X, Xt = X.transpose(0, 3, 1, 2), Xt.transpose(0, 3, 1, 2)
+        scale = 255.0 if X.dtype == np.uint8 else 1.0
+        return Data(name, X.astype(np.float32), y.astype(np.int64), Xt.astype(np.float32),
+                    yt.astype(np.int64), image_shape=tuple(X.shape[1:]), scale=scale)
+    raise ValueError(f"dataset: unknown {name!r}; allowed: {', '.join(TRAIN_DATASETS)}")
+
+
+# ---------------------------------------------------------------------------- models
+def lenet_style(in_channels: int, size: int, num_classes: int):
+    """LeNet-5's layout (conv → pool → conv → pool → 120 → 84 → classes) for small images:
+    ``chainrule.models.LeNet5`` for 28×28 / 32×32 input; for smaller ones (the 8×8 digits) the
+    same layout with 3×3 'same' convolutions so two 2×2 poolings still fit."""
+    from .. import nn
+    if size >= 28:
+        from ..models import LeNet5
+        return LeNet5(in_channels=in_channels, num_classes=num_classes)
+    after = size // 4
+    return nn.Sequential(
+        nn.Conv2d(in_channels, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * after * after, 120), nn.ReLU(),
+        nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, num_classes))
+
+
+def build_model(name: str, input_shape: tuple, num_outputs: int, *, hidden=(128, 64),
+                activation="relu", family=None):
+    """Model ``name`` for inputs of shape ``input_shape`` (one sample) and ``num_outputs``
+    outputs (classes, or 1 for regression). ``name`` may be ``pkg.module:factory``: it is
+    called as ``factory(input_shape=..., num_outputs=...)`` and must return an nn.Module."""
+    from .. import models, nn
+    if ":" in name:
+        mod, _, fn = name.partition(":")
+        try:
+            factory = getattr(importlib.import_module(mod), fn)
+        except (ImportError, AttributeError) as e:
+            raise ValueError(f"model: cannot load factory {name!r} ({e})") from None
+        return factory(input_shape=tuple(input_shape), num_outputs=num_outputs)
+    features = int(np.prod(input_shape))
+    if name == "mlp":
+        mlp = models.MLP(features, list(hidden), num_outputs, activation=activation)
+        return nn.Sequential(nn.Flatten(), mlp) if len(input_shape) > 1 else mlp
+    if name == "linear":
+        lin = nn.Linear(features, num_outputs)
+        return nn.Sequential(nn.Flatten(), lin) if len(input_shape) > 1 else lin
+    if name in ("lenet5", "resnet20"):
+        if len(input_shape) != 3:
+            raise ValueError(f"model {name!r} needs images (C, H, W); this data set has feature "
+                             f"vectors of shape {tuple(input_shape)}")
+        if name == "lenet5":
+            return lenet_style(input_shape[0], input_shape[1], num_outputs)
+        return models.resnet20(num_classes=num_outputs, in_channels=input_shape[0])
+    if name == "glm":
+        return models.GLM(family)
+    if name == "perceptron":
+        return models.Perceptron()
+    raise ValueError(f"model: unknown {name!r}; allowed: {', '.join(TRAIN_MODELS)} or "
+                     "pkg.module:factory")
+
+
+def is_estimator(model) -> bool:
+    """True for the scikit-learn-style models (fit/predict, no optimizer): GLM, Perceptron."""
+    return hasattr(model, "fit") and hasattr(model, "predict") and not hasattr(model, "forward")

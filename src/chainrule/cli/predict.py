@@ -1,0 +1,107 @@
+"""``chainrule predict RUN_DIR INPUT``: classify an image file or a .npy array with a trained
+run; prints the class and the class probabilities of each sample.
+
+INPUT is
+* a ``.npy`` array of raw inputs on the data set's own scale (digits: ink 0 … 16; MNIST: 0 …
+  255): one sample of the model's input shape, or a batch of them (for images, a leading
+  channel axis may be left out);
+* an image file (PNG, JPEG, ...; read with Pillow, which the `viz` extra brings): converted to
+  grey (or RGB for 3-channel models), resized to the model's input size, and turned into ink on
+  a dark background like the digits when its background is light.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+
+def add_parser(sub):
+    p = sub.add_parser("predict", help="classify an image file or a .npy array",
+                       description="Classify INPUT (an image file, or a .npy array of one sample "
+                       "or a batch, on the data set's raw scale) with the model of a run folder; "
+                       "prints the class and the probabilities.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("input", metavar="INPUT", help="an image file or a .npy array")
+    p.add_argument("--top", type=int, default=3, help="probabilities shown per sample (default 3)")
+    p.set_defaults(func=main)
+    return p
+
+
+def read_image(path: str, shape: tuple, raw_max: float) -> np.ndarray:
+    """An image file as one raw input sample of ``shape`` (C, H, W) on the scale 0 … raw_max."""
+    from . import CLIError
+    try:
+        from PIL import Image
+    except ImportError:
+        raise CLIError("reading image files needs Pillow: pip install 'chainrule[viz]' "
+                       "(or pass a .npy array)") from None
+    c, h, w = shape
+    try:
+        img = Image.open(path).convert("L" if c == 1 else "RGB")
+    except OSError as e:
+        raise CLIError(f"predict: cannot read image {path}: {e}") from None
+    img = img.resize((w, h), Image.BILINEAR)
+    a = np.asarray(img, dtype=np.float32) / 255.0
+    a = a[None] if c == 1 else a.transpose(2, 0, 1)
+    if c == 1 and a.mean() > 0.5:       # dark ink on white paper → light ink on black
+        a = 1.0 - a
+    return (a * raw_max)[None]
+
+
+def read_input(path: str, config: dict, pre) -> np.ndarray:
+    """INPUT as a raw batch of shape (N, *input_shape)."""
+    from . import CLIError
+    shape = tuple(config["input_shape"])
+    if not os.path.exists(path):
+        raise CLIError(f"predict: no such file {path}")
+    if path.lower().endswith(".npy"):
+        try:
+            a = np.load(path, allow_pickle=False)
+        except ValueError as e:
+            raise CLIError(f"predict: {path} is not a plain .npy array ({e})") from None
+        a = np.asarray(a, dtype=np.float32)
+        if a.shape == shape:
+            return a[None]
+        if a.shape[1:] == shape:
+            return a
+        if len(shape) == 3 and shape[0] == 1:
+            if a.shape == shape[1:]:
+                return a[None, None]
+            if a.shape[1:] == shape[1:]:
+                return a[:, None]
+        if a.ndim >= 1 and a.size % int(np.prod(shape)) == 0 and a.shape[-1] == int(np.prod(shape)):
+            return a.reshape((-1,) + shape)
+        raise CLIError(f"predict: {path} holds an array of shape {a.shape}; the model takes one "
+                       f"sample of shape {shape} or a batch (N, {', '.join(map(str, shape))})")
+    if len(shape) != 3:
+        raise CLIError(f"predict: the model takes feature vectors of shape {shape}; pass them "
+                       "as a .npy array")
+    return read_image(path, shape, pre.scale)
+
+
+def predict(run_dir: str, input_path: str):
+    """(predicted classes (N,), probabilities (N, C), class names) for INPUT."""
+    from .evaluate import load_run, scores_of
+    config, model, pre = load_run(run_dir)
+    X = read_input(input_path, config, pre)
+    scores = scores_of(model, pre(X))
+    if config["task"] == "regression":
+        return scores.reshape(-1), None, None
+    if scores.ndim == 1:
+        return scores.astype(int), None, config["classes"]
+    z = scores - scores.max(axis=1, keepdims=True)
+    probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return probs.argmax(axis=1), probs, config["classes"]
+
+
+def main(args) -> int:
+    pred, probs, classes = predict(args.run_dir, args.input)
+    for i, k in enumerate(pred):
+        if probs is None:
+            print(f"sample {i}: {'prediction' if classes is None else 'class'} {k}")
+            continue
+        order = np.argsort(-probs[i])[:max(1, args.top)]
+        shown = ", ".join(f"{classes[j]}: {probs[i, j]:.3f}" for j in order)
+        print(f"sample {i}: class {classes[k]}  (p = {shown})")
+    return 0

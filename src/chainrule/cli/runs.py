@@ -1,0 +1,166 @@
+"""The run folder that ``chainrule train`` writes and ``evaluate`` / ``predict`` read::
+
+    RUN_DIR/config.json          the resolved configuration (every option, the data split, the
+                                 input preprocessing), enough to rebuild the model and its data
+    RUN_DIR/history.json, .csv   per-epoch loss, accuracy, validation loss/accuracy, lr, time
+    RUN_DIR/metrics.json         the test-set metrics
+    RUN_DIR/checkpoint.npz       model + optimizer state (chainrule.train.checkpoint, no pickle)
+    RUN_DIR/figures/*.png        loss and accuracy curves, confusion matrix, gradient norms
+    RUN_DIR/tensorboard/         TensorBoard event files (only with the `tensorboard` extra)
+
+Every file is written atomically (temp file, fsync, rename), so a crash never leaves half a file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+
+import numpy as np
+
+from ..train.checkpoint import atomic_write_bytes
+
+
+def write_text(path: str, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: str, obj) -> None:
+    write_text(path, json.dumps(obj, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"cannot write {type(o).__name__} as JSON")
+
+
+def read_json(path: str):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def write_history(run_dir: str, history: dict) -> None:
+    """history.json (dict of per-epoch lists) and history.csv (one row per epoch)."""
+    write_json(os.path.join(run_dir, "history.json"), history)
+    keys = list(history)
+    rows = max((len(v) for v in history.values()), default=0)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(keys)
+    for i in range(rows):
+        w.writerow([history[k][i] if i < len(history[k]) else "" for k in keys])
+    write_text(os.path.join(run_dir, "history.csv"), buf.getvalue())
+
+
+class Preprocess:
+    """Input preprocessing fitted on the training split and saved in config.json:
+    x ↦ (x / scale − mean) / std, with ``mean``/``std`` per feature (tabular data, fitted on
+    the training split only) or scalars (images)."""
+
+    def __init__(self, scale=1.0, mean=0.0, std=1.0):
+        self.scale = float(scale)
+        self.mean = np.asarray(mean, dtype=np.float32)
+        self.std = np.asarray(std, dtype=np.float32)
+
+    @classmethod
+    def fit(cls, X, scale=1.0, standardize=False):
+        if not standardize:
+            return cls(scale)
+        Z = X.reshape(len(X), -1) / scale
+        std = Z.std(axis=0)
+        return cls(scale, Z.mean(axis=0), np.where(std > 0, std, 1.0))
+
+    def __call__(self, X):
+        shape = X.shape
+        Z = X.reshape(len(X), -1).astype(np.float32) / np.float32(self.scale)
+        return ((Z - self.mean) / self.std).astype(np.float32).reshape(shape)
+
+    def to_dict(self):
+        return {"scale": self.scale, "mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(d["scale"], d["mean"], d["std"])
+
+
+def tensorboard_writer(log_dir: str):
+    """A minimal scalar writer on the `tensorboard` package's event-file writer, or None when
+    the `tensorboard` extra is not installed (then no event files are written)."""
+    try:
+        from tensorboard.compat.proto.event_pb2 import Event
+        from tensorboard.compat.proto.summary_pb2 import Summary
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+    except ImportError:
+        return None
+
+    class _Writer:
+        def __init__(self):
+            self._w = EventFileWriter(log_dir)
+
+        def add_scalar(self, tag, value, step):
+            import time
+            summary = Summary(value=[Summary.Value(tag=tag, simple_value=float(value))])
+            self._w.add_event(Event(wall_time=time.time(), step=int(step), summary=summary))
+
+        def close(self):
+            self._w.close()
+
+    return _Writer()
+
+
+# ---------------------------------------------------------------------------- figures
+def _plt():
+    from ..demos._common import pyplot
+    return pyplot()
+
+
+def save_figures(run_dir: str, history: dict, confusion=None, class_names=None,
+                 grad_norms=None, grad_steps=None) -> list[str]:
+    """PNG figures of a run; returns their paths. Needs matplotlib (the `viz` extra)."""
+    from ..demos._common import save_figure
+    plt = _plt()
+    fig_dir = os.path.join(run_dir, "figures")
+    paths = []
+    epochs = history.get("epoch", list(range(1, len(history.get("loss", [])) + 1)))
+    if history.get("loss"):
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        ax.plot(epochs, history["loss"], "o-", ms=3, label="training loss")
+        if history.get("val_loss"):
+            ax.plot(epochs, history["val_loss"], "s-", ms=3, label="validation loss")
+        ax.set_xlabel("epoch"), ax.set_ylabel("loss"), ax.set_yscale("log"), ax.legend()
+        ax.set_title("Loss")
+        paths.append(save_figure(fig, fig_dir, "loss"))
+    acc_keys = [k for k in ("accuracy", "val_accuracy") if history.get(k)]
+    if acc_keys:
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        for k in acc_keys:
+            ax.plot(epochs, history[k], "o-", ms=3, label=k.replace("_", " "))
+        ax.set_xlabel("epoch"), ax.set_ylabel("accuracy"), ax.legend(), ax.set_title("Accuracy")
+        paths.append(save_figure(fig, fig_dir, "accuracy"))
+    if confusion is not None:
+        cm = np.asarray(confusion)
+        fig, ax = plt.subplots(figsize=(4.5, 4))
+        ax.imshow(cm, cmap="Blues")
+        n = cm.shape[0]
+        labels = class_names if class_names is not None else list(range(n))
+        ax.set_xticks(range(n), labels), ax.set_yticks(range(n), labels)
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if cm[i, j] > cm.max() / 2 else "black")
+        ax.set_xlabel("predicted"), ax.set_ylabel("true"), ax.set_title("Confusion matrix (test)")
+        paths.append(save_figure(fig, fig_dir, "confusion_matrix"))
+    if grad_norms:
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        for layer, norms in grad_norms.items():
+            ax.plot(grad_steps[:len(norms)] if grad_steps else range(len(norms)), norms,
+                    lw=1, label=layer)
+        ax.set_yscale("log"), ax.set_xlabel("step"), ax.set_ylabel("‖∂L/∂θ‖ of the layer")
+        ax.set_title("Per-layer gradient norms")
+        ax.legend(fontsize=7, ncol=2)
+        paths.append(save_figure(fig, fig_dir, "grad_norms"))
+    return paths
