@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..random import default_generator
 from ..tensor import Tensor
 from .callbacks import Callback, LearningRateScheduler
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -232,6 +233,7 @@ class Trainer:
         self._train_loader = None
         self._pending_loader_states = None
         self._grad_cache = None
+        self._rng_before = None
 
     # ------------------------------------------------------------------ parts of the loop
     def _all_callbacks(self):
@@ -274,6 +276,8 @@ class Trainer:
     def _train_step(self, batch, epoch, step_in_epoch):
         inputs, target = _unpack(batch)
         self.optimizer.zero_grad()
+        if self.detect_anomaly:  # to replay this forward (same dropout masks) if it fails
+            self._rng_before = default_generator.rng.bit_generator.state
         out = self._forward(inputs)
         loss = self.loss_fn(out, target)
         value = float(loss.item())
@@ -323,10 +327,12 @@ class Trainer:
 
     def _first_nonfinite_module(self, inputs):
         """Re-run the forward with hooks on the leaf modules; the first (in execution order)
-        whose output is non-finite is where NaN/Inf appeared."""
+        whose output is non-finite is where NaN/Inf appeared. The replay uses the same random
+        numbers as the failed forward (dropout masks); modules that update state in forward
+        (batch-norm running statistics) see one extra batch, which no longer matters once
+        training stops."""
         if not hasattr(self.model, "named_modules"):
             return None, None
-        from ..random import get_rng_state, set_rng_state
         found = []
         handles = []
 
@@ -341,12 +347,15 @@ class Trainer:
             if name and not any(True for _ in module.children()) \
                     and hasattr(module, "register_forward_hook"):
                 handles.append(module.register_forward_hook(make_hook(name)))
-        state = get_rng_state()  # the re-run must not disturb dropout's random stream
+        bitgen = default_generator.rng.bit_generator
+        state = bitgen.state
         try:
+            if self._rng_before is not None:  # replay with the failed forward's random draws
+                bitgen.state = self._rng_before
             with no_grad():
                 self._forward(inputs)
         finally:
-            set_rng_state(state)
+            bitgen.state = state
             for h in handles:
                 h.remove()
         return found[0] if found else (None, None)
