@@ -1,0 +1,228 @@
+"""The `chainrule` command: help everywhere, train → evaluate → predict, `run` on the example
+experiments, the documented validation errors, `graph`, `demo`."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from chainrule.cli import SUBCOMMANDS, main, schema
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+def cli(*args):
+    return main([str(a) for a in args])
+
+
+@pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
+def test_every_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli(command, "--help")
+    assert e.value.code == 0
+    assert "usage: chainrule " + command in capsys.readouterr().out
+
+
+def test_python_dash_m_and_top_level_help():
+    out = subprocess.run([sys.executable, "-m", "chainrule", "--help"], capture_output=True,
+                         text=True)
+    assert out.returncode == 0
+    for command in SUBCOMMANDS:
+        assert command in out.stdout
+
+
+# ---------------------------------------------------------------------------- train round trip
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("run") / "lenet"
+    assert cli("train", "--epochs", "3", "--out", d, "--quiet") == 0
+    return d
+
+
+def test_train_writes_the_run_folder(run_dir):
+    for name in ("config.json", "history.json", "history.csv", "metrics.json", "checkpoint.npz",
+                 "figures/loss.png", "figures/accuracy.png", "figures/confusion_matrix.png",
+                 "figures/grad_norms.png"):
+        assert (run_dir / name).exists(), name
+    cfg = json.loads((run_dir / "config.json").read_text())
+    assert cfg["model"] == "lenet5" and cfg["dataset"] == "digits"
+    assert cfg["optimizer"] == "adam" and cfg["lr"] == 1e-3 and cfg["epochs"] == 3
+    assert cfg["input_shape"] == [1, 8, 8] and cfg["num_outputs"] == 10
+    hist = json.loads((run_dir / "history.json").read_text())
+    assert hist["epoch"] == [1, 2, 3] and len(hist["val_accuracy"]) == 3
+    assert hist["loss"][-1] < hist["loss"][0]
+    rows = (run_dir / "history.csv").read_text().strip().splitlines()
+    assert len(rows) == 4 and "val_loss" in rows[0]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["accuracy"] > 0.85                       # 3 epochs already learn digits
+    cm = np.array(json.loads((run_dir / "confusion_matrix.json").read_text()))
+    assert cm.shape == (10, 10) and cm.sum() == 360         # 20% of 1797, stratified
+    assert np.trace(cm) / cm.sum() == pytest.approx(metrics["accuracy"])
+    try:
+        import tensorboard  # noqa: F401
+        assert any((run_dir / "tensorboard").iterdir())
+    except ImportError:
+        assert not (run_dir / "tensorboard").exists()
+
+
+def test_evaluate_reproduces_the_test_metrics(run_dir, capsys):
+    from chainrule.cli.evaluate import evaluate
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    again = evaluate(str(run_dir))
+    assert again["accuracy"] == pytest.approx(metrics["accuracy"])
+    assert again["log_loss"] == pytest.approx(metrics["log_loss"], rel=1e-5)
+    assert cli("evaluate", run_dir) == 0
+    assert "accuracy" in capsys.readouterr().out
+
+
+def test_predict_npy_and_image(run_dir, tmp_path, capsys):
+    from sklearn.datasets import load_digits
+    from chainrule.cli.predict import predict
+    d = load_digits()
+    X, y = d.data.astype(np.float32), d.target
+    np.save(tmp_path / "batch.npy", X[:50])
+    pred, probs, classes = predict(str(run_dir), str(tmp_path / "batch.npy"))
+    assert probs.shape == (50, 10) and np.allclose(probs.sum(1), 1, atol=1e-5)
+    assert np.mean(pred == y[:50]) > 0.8
+    np.save(tmp_path / "one.npy", X[7].reshape(8, 8))       # one image, no channel axis
+    assert cli("predict", run_dir, tmp_path / "one.npy") == 0
+    assert "sample 0: class" in capsys.readouterr().out
+    from PIL import Image                                   # an image file: dark ink on white
+    img = (255 - X[0].reshape(8, 8) * 255 / 16).astype(np.uint8)
+    Image.fromarray(img).resize((64, 64), Image.NEAREST).save(tmp_path / "digit.png")
+    pred, probs, _ = predict(str(run_dir), str(tmp_path / "digit.png"))
+    assert pred.shape == (1,) and probs.shape == (1, 10)
+    assert pred[0] == y[0]
+    np.save(tmp_path / "wrong.npy", np.zeros((3, 5), np.float32))
+    assert cli("predict", run_dir, tmp_path / "wrong.npy") == 2
+    assert "the model takes one sample of shape (1, 8, 8)" in capsys.readouterr().err
+
+
+def test_evaluate_and_predict_refuse_a_folder_that_is_not_a_run(tmp_path, capsys):
+    assert cli("evaluate", tmp_path) == 2
+    assert "is not a run folder" in capsys.readouterr().err
+
+
+def test_train_options_mlp_full_batch_and_errors(tmp_path, capsys):
+    assert cli("train", "--model", "mlp", "--dataset", "iris", "--optimizer", "momentum",
+               "--batch-size", "full", "--epochs", "5", "--out", tmp_path / "r", "--quiet",
+               "--no-figures") == 0
+    cfg = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert cfg["lr"] == 0.05 and cfg["batch_size"] == "full" and cfg["task"] == "classification"
+    assert not (tmp_path / "r" / "figures").exists()
+    assert cli("train", "--batch-size", "zero", "--out", tmp_path / "x") == 2
+    assert "--batch-size must be 'full', 1 or a positive integer" in capsys.readouterr().err
+    assert cli("train", "--model", "lenet5", "--dataset", "iris", "--out", tmp_path / "y") == 2
+    assert "needs images" in capsys.readouterr().err
+    assert cli("train", "--dataset", "mnist", "--out", tmp_path / "z") == 2
+    assert "--data-dir" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- run EXPERIMENT.toml
+@pytest.mark.parametrize("name", ["iris_mlp.toml", "diabetes_rbf.toml"])
+def test_run_example_experiments(name, tmp_path, capsys):
+    path = os.path.join(EXAMPLES, name)
+    assert cli("run", path, "--out", tmp_path, "--quiet") == 0
+    out = capsys.readouterr().out
+    results = json.loads((tmp_path / "results.json").read_text())
+    if name.startswith("iris"):
+        assert len(results["folds"]) == 5 and "5-fold CV" in out
+        assert results["test"]["accuracy"] > 0.85
+        assert results["cv_mean"]["accuracy"] > 0.85
+        assert set(results["test"]) == {"accuracy", "f1_macro", "log_loss"}
+    else:
+        assert results["n_val"] > 0
+        assert results["test"]["r2"] > 0.3                  # sklearn's linear model: ~0.45
+        assert set(results["test"]) == {"mse", "mae", "r2"}
+
+
+def _write(tmp_path, text):
+    p = tmp_path / "exp.toml"
+    p.write_text(text)
+    return str(p)
+
+
+GOOD = '[task]\ntype = "classification"\n[data]\ndataset = "iris"\n'
+
+
+@pytest.mark.parametrize("text, message", [
+    (GOOD + "[training]\noptimizer = \"adamm\"\n",
+     "[training] optimizer = 'adamm' is not allowed; allowed: sgd, momentum, nesterov, adagrad, "
+     "rmsprop, adam, adamw"),
+    (GOOD.replace("dataset", "datset"),
+     "unknown key [data] datset; allowed keys: dataset, data_dir, scaling"),
+    (GOOD + "[trainig]\n", "unknown section [trainig]; allowed sections: [task], [data]"),
+    ('[data]\ndataset = "iris"\n', "missing section [task]; it needs: type"),
+    ('[task]\n[data]\ndataset = "iris"\n',
+     "[task] type is required; allowed: classification, regression"),
+    (GOOD + "[training]\nepochs = 0\n", "[training] epochs = 0 is not valid; expected an integer ≥ 1"),
+    (GOOD + "[training]\nlr = \"fast\"\n", "[training] lr = 'fast' is not valid; expected a number > 0"),
+    (GOOD + "[training]\nbatch_size = \"half\"\n",
+     "[training] batch_size = 'half' is not valid; expected \"full\" or an integer ≥ 1"),
+    (GOOD + "[selection]\ntest_size = 1.5\n",
+     "[selection] test_size = 1.5 is not valid; expected a number in (0, 1)"),
+    (GOOD + "[metrics]\nnames = [\"r2\"]\n",
+     "[metrics] names contains 'r2', which is not allowed for classification; allowed: accuracy"),
+    (GOOD.replace("classification", "regression"),
+     "[data] dataset = 'iris' is not allowed for [task] type = 'regression'; allowed: diabetes"),
+    (GOOD + "[model]\nname = \"lenet\"\n",
+     "[model] name = 'lenet' is not valid; expected one of: mlp, linear, glm, perceptron, lenet5"),
+    (GOOD + "[model]\nname = \"perceptron\"\n",
+     "[model] name = 'perceptron' is a binary classifier; allowed [data] dataset: breast_cancer"),
+    ("[task\n", "not valid TOML"),
+])
+def test_bad_experiment_files_give_the_documented_errors(tmp_path, capsys, text, message):
+    path = _write(tmp_path, text)
+    with pytest.raises(schema.ExperimentError) as e:
+        schema.load(path)
+    assert str(e.value).startswith(path + ": ")
+    assert message in str(e.value)
+    assert cli("run", path) == 2                       # the command: no traceback, exit 2
+    err = capsys.readouterr().err
+    assert err.startswith("chainrule run: error: " + path) and message in err
+
+
+def test_missing_experiment_file(tmp_path, capsys):
+    assert cli("run", tmp_path / "none.toml") == 2
+    assert "none.toml: no such file" in capsys.readouterr().err
+
+
+def test_defaults_are_filled_in(tmp_path):
+    cfg = schema.load(_write(tmp_path, GOOD))
+    assert cfg["training"] == {"optimizer": "adam", "lr": None, "batch_size": 32, "epochs": 50,
+                               "weight_decay": 0.0}
+    assert cfg["selection"]["stratify"] is True
+    assert cfg["metrics"]["names"] == ["accuracy", "f1"]
+
+
+# ---------------------------------------------------------------------------- graph, demo
+def test_graph_writes_dot_and_renders_when_dot_exists(tmp_path, capsys):
+    out = tmp_path / "g.svg"
+    assert cli("graph", "-o", out) == 0
+    dot = (tmp_path / "g.dot").read_text()
+    assert dot.startswith("digraph") and "AddmmBackward" in dot or "MmBackward" in dot
+    printed = capsys.readouterr().out
+    if shutil.which("dot"):
+        assert out.read_text().lstrip().startswith("<?xml")
+    else:
+        assert "Graphviz's `dot` is not installed" in printed and not out.exists()
+    assert cli("graph", "-o", tmp_path / "g.txt") == 2
+
+
+def test_demo_list_and_unknown(capsys):
+    assert cli("demo", "--list") == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 16 and "residual" in out
+    assert cli("demo", "nope") == 2
+    assert "unknown demo 'nope'" in capsys.readouterr().err
+
+
+def test_demo_writes_figure_and_json(tmp_path, capsys):
+    assert cli("demo", "cross-entropy-stability", "--fast", "--out", tmp_path) == 0
+    result = json.loads((tmp_path / "cross-entropy-stability.json").read_text())
+    assert result["stable_all_finite"]
+    assert (tmp_path / "cross-entropy-stability.png").exists()
