@@ -123,7 +123,7 @@ def resolve(target: str):
             raise LookupError(f"concepts: no demo named {name!r}")
         try:
             return demos.get(name)
-        except ImportError as e:
+        except (ImportError, AttributeError) as e:   # what it needs is missing
             raise LookupError(f"concepts: demo {name!r} cannot be imported ({e})") from None
     if target.startswith("cli:"):
         from . import SUBCOMMANDS
