@@ -20,7 +20,7 @@ from . import factories
 from .runs import Preprocess, save_figures, tensorboard_writer, write_history, write_json
 
 DEFAULTS = {"model": "lenet5", "dataset": "digits", "optimizer": "adam", "lr": None,
-            "batch_size": "32", "epochs": 15, "seed": 0}
+            "batch_size": "32", "epochs": 30, "seed": 0}
 
 
 def add_parser(sub):
@@ -42,7 +42,7 @@ def add_parser(sub):
     p.add_argument("--batch-size", default=DEFAULTS["batch_size"], metavar="full|1|N",
                    help="'full' = full-batch GD, 1 = stochastic GD, N = mini-batches of N "
                    "(default: 32)")
-    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="(default: 15)")
+    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="(default: 30)")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="(default: 0)")
     p.add_argument("--out", metavar="RUN_DIR",
                    help="run folder (default: runs/<date>-<time>-<model>-<dataset>)")

@@ -5,7 +5,9 @@ The same fixed random permutation of the 64 pixels is applied to every 8×8 digi
 a flat vector either way — permuting its inputs only permutes its first layer's columns — so
 its accuracy stays put. A CNN slides the same small kernels over neighbouring pixels (weight
 sharing): that only pays when neighbours belong together, so destroying the spatial layout
-costs it accuracy. Both models train with Adam for the same epochs on both versions.
+costs it accuracy. Both models train with Adam for the same epochs on both versions, on a
+small training set (300 digits; 600 in the full run), where the CNN's built-in assumption
+matters most.
 """
 from __future__ import annotations
 
@@ -29,8 +31,9 @@ def mlp():
 
 
 def run(fast: bool = False, out_dir: str = ".") -> dict:
-    epochs = 8 if fast else 25
+    n_train, epochs = (300, 15) if fast else (600, 30)
     (Xtr, ytr), (Xte, yte) = digits()
+    Xtr, ytr = Xtr[:n_train], ytr[:n_train]
     perm = np.random.default_rng(0).permutation(64)
 
     def permute(X):
@@ -59,9 +62,10 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
     axes[2].set_ylabel("test accuracy"), axes[2].legend(loc="lower right")
     fig_path = save_figure(fig, out_dir, "cnn-vs-mlp")
 
-    finding = (f"cnn-vs-mlp: test accuracy original → permuted pixels: CNN "
+    finding = (f"cnn-vs-mlp: trained on {n_train} digits, test accuracy original → permuted "
+               f"pixels: CNN "
                f"{acc[('CNN', 'original')] * 100:.1f}% → {acc[('CNN', 'permuted')] * 100:.1f}%, "
                f"MLP {acc[('MLP', 'original')] * 100:.1f}% → {acc[('MLP', 'permuted')] * 100:.1f}% "
                f"(drops {drop['CNN'] * 100:.1f} vs {drop['MLP'] * 100:.1f} points)")
     return report({"accuracy": {f"{m} {v}": a for (m, v), a in acc.items()}, "drop": drop,
-                   "epochs": epochs}, finding, fig_path)
+                   "epochs": epochs, "n_train": n_train}, finding, fig_path)
