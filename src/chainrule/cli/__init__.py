@@ -39,14 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name, mod in SUBCOMMANDS.items():
-        try:
-            module = importlib.import_module(mod, __name__)
-        except ModuleNotFoundError as e:      # a subcommand whose module is not written yet
-            if e.name != __name__ + mod:
-                raise
-            continue
-        module.add_parser(sub)
+    for mod in SUBCOMMANDS.values():
+        importlib.import_module(mod, __name__).add_parser(sub)
     return parser
 
 
