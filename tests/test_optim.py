@@ -239,6 +239,15 @@ def test_step_hooks_run_around_step():
     opt.step()
     assert seen == [("pre", 1.0), ("post", 0.0), ("post", -1.0)]
 
+    class Logged(optim.SGD):             # a subclass whose step calls super().step()
+        def step(self, closure=None):
+            return super().step(closure)
+    opt = Logged([p], lr=1.0)
+    calls = []
+    opt.register_step_post_hook(lambda o, a, k: calls.append(1))
+    opt.step()
+    assert calls == [1] and p.item() == -2.0    # hooks and the update run once
+
 
 def test_errors_are_clear():
     p = cr.ones(2, requires_grad=True)

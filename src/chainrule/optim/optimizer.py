@@ -86,9 +86,15 @@ class Optimizer:
         if step is not None and not getattr(step, "_chainrule_wrapped", False):
             @functools.wraps(step)
             def wrapper(self, *args, **kwargs):
+                if self.__dict__.get("_in_step"):  # a subclass's step calling super().step()
+                    return step(self, *args, **kwargs)
                 for hook in list(self._step_pre_hooks.values()):
                     hook(self, args, kwargs)
-                out = step(self, *args, **kwargs)
+                self._in_step = True
+                try:
+                    out = step(self, *args, **kwargs)
+                finally:
+                    self._in_step = False
                 self._opt_called = True
                 for hook in list(self._step_post_hooks.values()):
                     hook(self, args, kwargs)
