@@ -1,0 +1,5 @@
+"""``chainrule.nn``: modules, parameters, initialisation and the functional API."""
+from . import functional, init
+from .modules import *  # noqa: F401,F403
+from .parameter import Parameter
+from . import utils  # noqa: E402

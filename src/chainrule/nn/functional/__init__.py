@@ -1,0 +1,10 @@
+"""``chainrule.nn.functional``: the stateless functions behind the nn modules."""
+from ...ops import pad  # noqa: F401
+from .activation import (elu, gelu, hardtanh, heaviside, leaky_relu, log_softmax, logsigmoid, relu,
+                         sigmoid, silu, softmax, softplus, tanh)
+from .dropout import dropout
+from .linear import bilinear, linear
+from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                   gaussian_nll_loss, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
+                   poisson_nll_loss, smooth_l1_loss)
+from .normalization import batch_norm, embedding, layer_norm

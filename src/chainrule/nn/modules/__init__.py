@@ -1,0 +1,10 @@
+"""The nn modules."""
+from .activation import (ELU, GELU, Heaviside, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,
+                         Softplus, Tanh)
+from .container import ModuleDict, ModuleList, Sequential
+from .dropout import Dropout
+from .linear import Bilinear, Embedding, Flatten, Identity, Linear, Unflatten
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, GaussianNLLLoss, HuberLoss,
+                   KLDivLoss, L1Loss, MSELoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss)
+from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm

@@ -1,0 +1,430 @@
+"""``Module``: the base of every layer and model (mirrors ``torch.nn.Module``).
+
+A module owns parameters (learnable tensors), buffers (state that is not learned, such as
+BatchNorm's running mean) and submodules, all registered by attribute assignment. Their dotted
+names (``layer1.0.conv1.weight``) are the keys of ``state_dict()`` — the same keys torch gives
+the same architecture, so weights move between the two as dicts of arrays.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from ...autograd.grad_mode import STATE
+from ...autograd.node import _RemovableHandle
+from ...tensor import Tensor
+from ..parameter import Parameter
+
+
+class Module:
+    """Base class of all neural-network modules; subclasses define ``forward``.
+
+    Example::
+
+        class TwoLayer(cr.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = cr.nn.Linear(4, 8)
+                self.fc2 = cr.nn.Linear(8, 1)
+
+            def forward(self, x):
+                return self.fc2(self.fc1(x).relu())
+    """
+
+    training: bool
+
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments")
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent_buffers"] = set()
+        d["_modules"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+
+    def forward(self, *args, **kwargs):  # abstract: every module defines its computation
+        raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required "
+                                  "\"forward\" function")
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args, **kwargs):
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        hooked = bool(self._backward_hooks) and STATE.grad_enabled
+        if hooked:
+            args, state = self._track_inputs(args)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
+        if hooked and isinstance(out, Tensor) and out.requires_grad:
+            out = self._track_output(out, state)
+        return out
+
+    # Full backward hooks: inputs and output pass through identity nodes whose gradient hooks
+    # collect grad_output and grad_input; the user hooks run once every input's gradient is in.
+    def _track_inputs(self, args):
+        from ...ops.shape import alias
+        state = {"grad_input": [None] * len(args), "grad_output": (None,), "remaining": 0}
+        new = list(args)
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor) and a.requires_grad:
+                new[i] = alias(a)
+                state["remaining"] += 1
+                new[i].grad_fn.register_prehook(
+                    lambda g, i=i: self._on_grad_input(state, i, g))
+        return tuple(new), state
+
+    def _on_grad_input(self, state, i, grad):
+        state["grad_input"][i] = grad
+        state["remaining"] -= 1
+        if state["remaining"] == 0:
+            return self._run_backward_hooks(state)[i]
+        return None
+
+    def _track_output(self, out, state):
+        from ...ops.shape import alias
+        out = alias(out)
+
+        def on_grad_output(grad):
+            state["grad_output"] = (grad,)
+            if state["remaining"] == 0:  # no input needs a gradient: fire now, as torch does
+                self._run_backward_hooks(state)
+        out.grad_fn.register_prehook(on_grad_output)
+        return out
+
+    def _run_backward_hooks(self, state):
+        grad_input = tuple(state["grad_input"])
+        for hook in list(self._backward_hooks.values()):
+            result = hook(self, grad_input, state["grad_output"])
+            if result is not None:
+                grad_input = tuple(result)
+        return grad_input
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError("cannot assign attributes before Module.__init__() call")
+        params, buffers, modules = d["_parameters"], d["_buffers"], d["_modules"]
+        if isinstance(value, Parameter):
+            self._forget(name)
+            params[name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                                "(chainrule.nn.Parameter or None expected)")
+            params[name] = None
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                                "(chainrule.nn.Module or None expected)")
+            modules[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                                "(chainrule.Tensor or None expected)")
+            buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        for store in (self._parameters, self._buffers, self._modules):
+            store.pop(name, None)
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param) -> None:
+        """Add a parameter (or None) under ``name``."""
+        if "." in name or not name:
+            raise KeyError(f"parameter name can't contain \".\" or be empty, got {name!r}")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
+                            f"'{name}' (chainrule.nn.Parameter or None required)")
+        self._forget(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Add a buffer: module state saved in ``state_dict`` (when persistent) but not learned."""
+        if "." in name or not name:
+            raise KeyError(f"buffer name can't contain \".\" or be empty, got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                            "(chainrule.Tensor or None required)")
+        self._forget(name)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name: str, module) -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._forget(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> "Module":
+        mod = self
+        for part in target.split(".") if target else []:
+            if part not in mod._modules:
+                raise AttributeError(f"{type(mod).__name__} has no submodule `{part}`")
+            mod = mod._modules[part]
+        return mod
+
+    def get_parameter(self, target: str) -> Parameter:
+        prefix, _, name = target.rpartition(".")
+        mod = self.get_submodule(prefix)
+        if name not in mod._parameters:
+            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
+        return mod._parameters[name]
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
+        """Yield (dotted name, module) for this module and every descendant, each once."""
+        if memo is None:
+            memo = set()
+        if self in memo and remove_duplicate:
+            return
+        memo.add(self)
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(memo, prefix + ("." if prefix else "") + name,
+                                               remove_duplicate)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        seen = set()
+        for name, child in self._modules.items():
+            if child is not None and child not in seen:
+                seen.add(child)
+                yield name, child
+
+    def children(self):
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, store, prefix, recurse, remove_duplicate=True):
+        seen = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_prefix, mod in modules:
+            for name, value in getattr(mod, store).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield mod_prefix + ("." if mod_prefix else "") + name, value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate=True):
+        """Yield (dotted name, parameter); shared parameters appear once."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate=True):
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ------------------------------------------------------------------ modes
+    def train(self, mode: bool = True) -> "Module":
+        """Set training mode (Dropout active, BatchNorm uses batch statistics) recursively."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for m in self.modules():
+            m.__dict__["training"] = mode
+        return self
+
+    def eval(self) -> "Module":
+        """Set evaluation mode (``train(False)``)."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all parameters (to None by default, as torch)."""
+        for p in self.parameters():
+            if p.grad is not None:
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad._data[...] = 0
+
+    def apply(self, fn) -> "Module":
+        """Call ``fn(module)`` on every submodule (children first) and self; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, *args, **kwargs) -> "Module":
+        """``to(dtype)`` casts floating parameters and buffers in place; devices other than
+        'cpu' are not available."""
+        from ..._dtype import as_dtype
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, str) and a.startswith("cpu"):
+                continue
+            dtype = a
+        if dtype is None:
+            return self
+        dt = as_dtype(dtype)
+        if not dt.is_floating_point:
+            raise TypeError(f"Module.to only accepts floating point dtypes, but got desired "
+                            f"dtype={dt}")
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t._data.dtype.kind == "f":
+                t._data = t._data.astype(dt.np)
+                if t.grad is not None:
+                    t.grad._data = t.grad._data.astype(dt.np)
+        return self
+
+    def float(self):
+        return self.to("float32")
+
+    def double(self):
+        return self.to("float64")
+
+    def cpu(self):
+        return self
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
+        """An ordered dict of every parameter and persistent buffer by dotted name.
+
+        Values are tensors sharing memory with the module (detached unless ``keep_vars``);
+        ``{k: v.numpy() for k, v in sd.items()}`` gives the arrays.
+        """
+        out = OrderedDict() if destination is None else destination
+        for mod_prefix, mod in self.named_modules(prefix=prefix.rstrip(".")):
+            dot = mod_prefix + ("." if mod_prefix else "")
+            for name, p in mod._parameters.items():
+                if p is not None:
+                    out[dot + name] = p if keep_vars else p.detach()
+            for name, b in mod._buffers.items():
+                if b is not None and name not in mod._non_persistent_buffers:
+                    out[dot + name] = b if keep_vars else b.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """Copy values (tensors or arrays) into parameters and buffers by name.
+
+        Shapes must match; with ``strict`` every key must match too. Returns
+        ``(missing_keys, unexpected_keys)``; raises RuntimeError listing every problem.
+        """
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            array = value._data if isinstance(value, Tensor) else np.asarray(value)
+            if array.shape != target._data.shape:
+                errors.append(f"size mismatch for {key}: copying a param with shape "
+                              f"{tuple(array.shape)}, the shape in current model is "
+                              f"{tuple(target._data.shape)}.")
+                continue
+            target._data[...] = array
+            target._version_box[0] += 1
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in unexpected) + ".")
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in missing) + ".")
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(errors))
+        from collections import namedtuple
+        return namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])(missing, unexpected)
+
+    # ------------------------------------------------------------------ hooks
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, args) -> None or new args`` runs before ``forward``."""
+        return self._add_hook(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """``hook(module, args, output) -> None or new output`` runs after ``forward``."""
+        return self._add_hook(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """``hook(module, grad_input, grad_output) -> None or new grad_input`` runs when the
+        gradients w.r.t. the module's inputs have been computed."""
+        return self._add_hook(self._backward_hooks, hook)
+
+    @staticmethod
+    def _add_hook(store, hook):
+        key = object()
+        store[key] = hook
+        return _DictHandle(store, key)
+
+    # ------------------------------------------------------------------ printing
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self):
+        lines = []
+        extra = self.extra_repr()
+        if extra:
+            lines = extra.split("\n")
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"({name}): {child_repr}")
+        main = type(self).__name__ + "("
+        if lines:
+            if len(lines) == 1 and not self._modules:
+                main += lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
+                      | set(self._buffers))
+
+
+class _DictHandle:
+    def __init__(self, store, key):
+        self._store, self._key = store, key
+
+    def remove(self):
+        self._store.pop(self._key, None)
