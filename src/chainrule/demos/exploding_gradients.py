@@ -49,6 +49,12 @@ def deep_relu(depth, width, gain, in_features=64, classes=10):
 def train(model, x, y, steps, lr, clip=None):
     opt = cr.optim.SGD(model.parameters(), lr=lr)
     losses = []
+    with np.errstate(over="ignore", invalid="ignore"):   # overflowing is what is shown
+        _steps(model, opt, x, y, steps, clip, losses)
+    return losses
+
+
+def _steps(model, opt, x, y, steps, clip, losses):
     for _ in range(steps):
         opt.zero_grad()
         loss = nn.CrossEntropyLoss()(model(x), y)
@@ -59,7 +65,6 @@ def train(model, x, y, steps, lr, clip=None):
         if clip is not None:
             clip_grad_norm_(model.parameters(), clip)
         opt.step()
-    return losses
 
 
 def run(fast: bool = False, out_dir: str = ".") -> dict:
