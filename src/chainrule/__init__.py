@@ -18,7 +18,8 @@ from .ops import *  # noqa: F401,F403  (the differentiable functions: add, matmu
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import viz
-from . import optim, utils, train  # optimizers, data loading, the training loop
+from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop
+from . import models
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
