@@ -22,7 +22,7 @@ def load_run(run_dir: str):
             raise CLIError(f"{run_dir} is not a run folder of `chainrule train`: {path} is missing")
     config = read_json(cfg_path)
     model = factories.build_model(config["model"], tuple(config["input_shape"]),
-                                  config["num_outputs"])
+                                  config["num_outputs"], family=config.get("family"))
     state = load_checkpoint(ckpt_path)["model"]
     if factories.is_estimator(model) and not hasattr(model, "load_state_dict"):
         for k, v in state.items():

@@ -146,9 +146,15 @@ def build_model(name: str, input_shape: tuple, num_outputs: int, *, hidden=(128,
         if name == "lenet5":
             return lenet_style(input_shape[0], input_shape[1], num_outputs)
         return models.resnet20(num_classes=num_outputs, in_channels=input_shape[0])
+    if name in ("glm", "perceptron") and num_outputs > 2:
+        raise ValueError(f"model {name!r} is a binary classifier (or, for glm, a regression); "
+                         f"this data set has {num_outputs} classes — use breast_cancer or "
+                         "diabetes, or --model mlp")
     if name == "glm":
-        return models.GLM(family)
+        return models.GLM(family or ("gaussian" if num_outputs == 1 else "bernoulli"))
     if name == "perceptron":
+        if num_outputs != 2:
+            raise ValueError("model 'perceptron' is a binary classifier; use breast_cancer")
         return models.Perceptron()
     raise ValueError(f"model: unknown {name!r}; allowed: {', '.join(TRAIN_MODELS)} or "
                      "pkg.module:factory")

@@ -183,6 +183,7 @@ def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True)
         state = {"model": _estimator_state(model)}
         from ..train.checkpoint import save_checkpoint
         save_checkpoint(state, os.path.join(run_dir, "checkpoint.npz"))
+        resolved["family"] = getattr(model, "family", None)
         resolved["optimizer"] = resolved["lr"] = resolved["batch_size"] = None
         resolved["epochs"] = None
     else:
