@@ -106,14 +106,27 @@ def silu(input, inplace: bool = False) -> Tensor:
     return input.copy_(out) if inplace else out
 
 
+class Softplus(Node):
+    """y = log(1 + eˣ) (np.logaddexp: never overflows); dy/dx = σ(x), smooth everywhere."""
+
+    def forward(self, x):
+        return np.logaddexp(x.dtype.type(0), x)
+
+    def backward(self, g):
+        return g * ew.sigmoid(self.inputs[0])
+
+    def jvp(self, t):
+        return t * ew.sigmoid(self.inputs[0])
+
+
 def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Softplus(z) = (1/β) log(1 + e^{βz}), linear (= z) where βz > threshold; derivative σ(βz)."""
     check_tensor(input, "softplus")
-    scaled = input * beta
-    mask = Tensor._make(scaled._data > threshold)
-    # log(1 + e^s) = max(s, 0) + log1p(e^{−|s|}) never overflows
-    smooth = (ew.relu(scaled) + ew.log1p(ew.exp(-ew.abs(scaled)))) / beta
-    return ew.where(mask, input, smooth)
+    scaled = to_float(input) * beta if beta != 1 else to_float(input)
+    smooth = Softplus.apply(scaled)
+    if beta != 1:
+        smooth = smooth / beta
+    return ew.where(Tensor._make(scaled._data > threshold), input, smooth)
 
 
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
@@ -122,5 +135,5 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
 
 
 def logsigmoid(input) -> Tensor:
-    """log σ(z) = −softplus(−z), stable for large |z|."""
-    return -softplus(-input)
+    """log σ(z) = −log(1 + e^{−z}), stable for large |z|."""
+    return -Softplus.apply(-to_float(input))

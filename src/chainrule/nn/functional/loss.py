@@ -12,6 +12,7 @@ import numpy as np
 from ... import ops
 from ...ops._util import check_tensor
 from ...ops.softmax import log_softmax
+from .activation import Softplus
 from ...tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -180,7 +181,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     """Sigmoid + binary cross-entropy in one stable expression:
     ℓ = (1 − y) z + (1 + (p_w − 1) y) · (log(1 + e^{−|z|}) + max(−z, 0)), never overflowing."""
     _same_shape(input, target, "binary_cross_entropy_with_logits")
-    softplus_neg = ops.log1p(ops.exp(-input.abs())) + ops.relu(-input)  # log(1 + e^{−z})
+    softplus_neg = Softplus.apply(-input)  # log(1 + e^{−z}), stable and smooth at 0
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
     else:
