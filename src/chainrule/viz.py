@@ -16,7 +16,8 @@ def to_dot(tensor, name: str = "graph") -> str:
     Op nodes are boxes named after their backward function (``MulBackward``), leaves are
     ellipses with their shape, and each edge carries the shape of the tensor passing along it.
     """
-    lines = [f"digraph {name} {{", "  rankdir=BT;", '  node [fontname="Helvetica"];']
+    # the name is quoted: the default, "graph", is a DOT keyword and unquoted is a syntax error
+    lines = [f'digraph "{name}" {{', "  rankdir=BT;", '  node [fontname="Helvetica"];']
     out_id = "output"
     lines.append(f'  {out_id} [label="output\\n{tuple(tensor.shape)}", shape=ellipse, '
                  'style=filled, fillcolor="#d0e8ff"];')
