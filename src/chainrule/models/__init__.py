@@ -4,3 +4,5 @@ from .glm import GLM
 from .mlp import MLP
 from .perceptron import ConvergenceWarning, Perceptron
 from .xor import xor_network
+from .lenet import LeNet5
+from .resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet20, resnet32, resnet56
