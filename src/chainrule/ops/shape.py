@@ -137,6 +137,28 @@ class Pad(Node):
         return Pad.apply(t, widths=self.widths, value=0)
 
 
+class ModePad(Node):
+    """Reflect / replicate / circular (any np.pad mode) padding. Each output element is a copy of
+    one input element, so the VJP scatter-adds the gradient back to its source, found by padding
+    an index map the same way."""
+
+    save_inputs = False
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return np.pad(x, self.widths, mode=self.mode)
+
+    def backward(self, g):
+        from .indexing import ScatterAdd
+        size = int(np.prod(self.in_shape))
+        source = np.pad(np.arange(size).reshape(self.in_shape), self.widths, mode=self.mode)
+        return ScatterAdd.apply(g.reshape(-1), dim=0, index=source.reshape(-1),
+                                shape=(size,)).reshape(self.in_shape)
+
+    def jvp(self, t):
+        return ModePad.apply(t, widths=self.widths, mode=self.mode)
+
+
 class Tri(Node):
     """tril/triu: keep the lower/upper triangle (a mask, so VJP and JVP apply the same mask)."""
 
@@ -415,10 +437,18 @@ def repeat(input, *repeats) -> Tensor:
     return reshape(out, tuple(r * s for r, s in zip(reps, x._data.shape)))
 
 
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
 def pad(input, pad, mode="constant", value=None) -> Tensor:
-    """Pad with a constant: ``pad = (left_last, right_last, left_2nd_last, right_2nd_last, ...)``."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported here; only 'constant'")
+    """Pad the last dims: ``pad = (left_last, right_last, left_2nd_last, right_2nd_last, ...)``.
+
+    mode: 'constant' (``value``, default 0), 'reflect' (mirror without repeating the edge),
+    'replicate' (repeat the edge) or 'circular' (wrap around), as torch.
+    """
+    if mode != "constant" and mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
+                         f"got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: padding length must be even and at most 2×ndim "
                          f"({2 * input.ndim}), got {len(pad)}")
@@ -427,6 +457,8 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if mode != "constant":
+        return ModePad.apply(input, widths=tuple(widths), mode=_PAD_MODES[mode])
     return Pad.apply(input, widths=tuple(widths), value=0 if value is None else value)
 
 

@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ... import creation
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-_PADDING_MODES = {"zeros": None, "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _ConvNd(Module):
@@ -48,9 +46,12 @@ class _ConvNd(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def _padded(self, x):
-        """Non-zero padding modes pad explicitly (np.pad modes), then convolve unpadded."""
-        pads = [(0, 0), (0, 0)] + [(p, p) for p in self.padding[-2:]]
-        return _ModePad.apply(x, widths=tuple(pads[-x.ndim:]), mode=_PADDING_MODES[self.padding_mode])
+        """Non-zero padding modes pad explicitly, then convolve unpadded."""
+        from ...ops import pad
+        widths = []
+        for p in reversed(self.padding):
+            widths += [p, p]
+        return pad(x, tuple(widths), mode=self.padding_mode)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -120,31 +121,3 @@ class ConvTranspose2d(_ConvNd):
     def forward(self, input):
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   self.output_padding, self.groups, self.dilation)
-
-
-from ...autograd.node import Node  # noqa: E402
-
-
-class _ModePad(Node):
-    """Reflect / replicate / circular padding (np.pad); the VJP adds each padded copy back onto
-    the element it came from, found by padding an index map the same way."""
-
-    save_inputs = False
-
-    def forward(self, x):
-        self.in_shape = x.shape
-        return np.pad(x, self.widths, mode=self.mode)
-
-    def _source(self):
-        index = np.arange(int(np.prod(self.in_shape))).reshape(self.in_shape)
-        return np.pad(index, self.widths, mode=self.mode)
-
-    def backward(self, g):
-        from ...ops.indexing import ScatterAdd
-        src = self._source().reshape(-1)
-        flat = g.reshape(-1)
-        return ScatterAdd.apply(flat, dim=0, index=src,
-                                shape=(int(np.prod(self.in_shape)),)).reshape(self.in_shape)
-
-    def jvp(self, t):
-        return _ModePad.apply(t, widths=self.widths, mode=self.mode)
