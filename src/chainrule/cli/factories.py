@@ -108,7 +108,9 @@ def lenet_style(in_channels: int, size: int, num_classes: int):
     from .. import nn
     if size >= 28:
         from ..models import LeNet5
-        return LeNet5(in_channels=in_channels, num_classes=num_classes)
+        if size not in (28, 32):
+            raise ValueError(f"model 'lenet5': LeNet5 takes 28×28 or 32×32 images, got {size}×{size}")
+        return LeNet5(in_channels=in_channels, num_classes=num_classes, input_size=size)
     after = size // 4
     return nn.Sequential(
         nn.Conv2d(in_channels, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),

@@ -7,7 +7,7 @@ its accuracy stays put. A CNN slides the same small kernels over neighbouring pi
 sharing): that only pays when neighbours belong together, so destroying the spatial layout
 costs it accuracy. Both models train with Adam for the same epochs on both versions, on a
 small training set (300 digits; 600 in the full run), where the CNN's built-in assumption
-matters most.
+matters most. Accuracies are means over 2 seeds (3 in the full run).
 """
 from __future__ import annotations
 
@@ -39,13 +39,17 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
     def permute(X):
         return X.reshape(len(X), 64)[:, perm].reshape(X.shape)
 
+    seeds = (0, 1) if fast else (0, 1, 2)      # averaged: one seed's noise is ±1 point
     acc = {}
     for name, make in (("CNN", cnn), ("MLP", mlp)):
         for variant, (A, B) in (("original", (Xtr, Xte)), ("permuted", (permute(Xtr), permute(Xte)))):
-            cr.manual_seed(0)
-            model = make()
-            fit_classifier(model, A, ytr, epochs, lr=3e-3)
-            acc[(name, variant)] = accuracy(model, B, yte)
+            scores = []
+            for seed in seeds:
+                cr.manual_seed(seed)
+                model = make()
+                fit_classifier(model, A, ytr, epochs, lr=3e-3, seed=seed)
+                scores.append(accuracy(model, B, yte))
+            acc[(name, variant)] = float(np.mean(scores))
     drop = {m: acc[(m, "original")] - acc[(m, "permuted")] for m in ("CNN", "MLP")}
 
     plt = pyplot()
