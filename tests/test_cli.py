@@ -136,7 +136,7 @@ def test_run_example_experiments(name, tmp_path, capsys):
         assert set(results["test"]) == {"accuracy", "f1_macro", "log_loss"}
     else:
         assert results["n_val"] > 0
-        assert results["test"]["r2"] > 0.3                  # sklearn's linear model: ~0.45
+        assert results["test"]["r2"] > 0.25     # measured 0.34 (a linear fit of the raw features: ~0.45)
         assert set(results["test"]) == {"mse", "mae", "r2"}
 
 

@@ -85,14 +85,25 @@ class Representation:
         return Z.astype(np.float32)
 
 
-def basis_module(cfg_data, in_features: int, trainable: bool):
-    """φ(x; θ₂) of [data] basis, as a module of chainrule.models, or None."""
+def basis_module(cfg_data, Z, trainable: bool, seed: int = 0):
+    """φ(x; θ₂) of [data] basis for the training features Z (n, d), as a module of
+    chainrule.models, or None. RBF centres start at randomly chosen training rows and their
+    widths at the median distance between rows: N(0, 1) centres of width 1 sit far from the
+    data in more than a few dimensions, where every φ_k(x) ≈ 0 and nothing can be learned."""
     from .. import models
-    kind = cfg_data["basis"]
+    kind, in_features = cfg_data["basis"], Z.shape[1]
     if kind == "polynomial":
         return models.PolynomialFeatures(cfg_data["basis_degree"])
     if kind == "rbf":
-        return models.RBF(in_features, cfg_data["basis_size"], trainable=trainable)
+        rbf = models.RBF(in_features, cfg_data["basis_size"], trainable=trainable)
+        rng = np.random.default_rng(seed)
+        rows = Z[rng.choice(len(Z), size=cfg_data["basis_size"], replace=len(Z) < cfg_data["basis_size"])]
+        sample = Z[rng.choice(len(Z), size=min(len(Z), 200), replace=False)]
+        d = np.sqrt(((sample[:, None] - sample[None]) ** 2).sum(-1))
+        width = float(np.median(d[d > 0])) if np.any(d > 0) else 1.0
+        rbf.centers._data[...] = rows
+        rbf.log_widths._data[...] = np.log(width)
+        return rbf
     if kind == "fourier":
         return models.FourierFeatures(in_features, cfg_data["basis_size"], trainable=trainable)
     return None
@@ -122,7 +133,8 @@ def fit_and_score(cfg, data, Xtr, ytr, Xval=None, yval=None, quiet=True):
     in_shape = tuple(flat.shape[1:])
     basis = None
     if not rep.image and cfg["data"]["basis"] != "none":
-        basis = basis_module(cfg["data"], flat.shape[1], trainable=not estimator)
+        basis = basis_module(cfg["data"], flat, trainable=not estimator,
+                             seed=cfg["selection"]["seed"])
         in_shape = (_out_features(basis, flat.shape[1]),)
     if estimator:
         def features(X):

@@ -217,8 +217,13 @@ def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True)
         write_json(os.path.join(run_dir, "confusion_matrix.json"), confusion.tolist())
     if figures:
         try:
-            save_figures(run_dir, history, confusion, data.classes,
-                         monitor.norms if monitor else None, monitor.steps if monitor else None)
+            norms = None
+            if monitor is not None:     # "3" → "3 (Conv2d)": which layer each curve is
+                kinds = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
+                norms = {(f"{k} ({type(kinds[k]).__name__})" if k in kinds else k): v
+                         for k, v in monitor.norms.items()}
+            save_figures(run_dir, history, confusion, data.classes, norms,
+                         monitor.steps if monitor else None)
         except ImportError as e:      # matplotlib missing: the run itself is complete
             print(f"figures skipped: {e}")
     tb = tensorboard_writer(os.path.join(run_dir, "tensorboard"))
