@@ -101,8 +101,10 @@ def basis_module(cfg_data, Z, trainable: bool, seed: int = 0):
         sample = Z[rng.choice(len(Z), size=min(len(Z), 200), replace=False)]
         d = np.sqrt(((sample[:, None] - sample[None]) ** 2).sum(-1))
         width = float(np.median(d[d > 0])) if np.any(d > 0) else 1.0
-        rbf.centers._data[...] = rows
-        rbf.log_widths._data[...] = np.log(width)
+        import chainrule as cr
+        with cr.no_grad():
+            rbf.centers.copy_(cr.tensor(rows.astype(np.float32)))
+            rbf.log_widths.fill_(float(np.log(width)))
         return rbf
     if kind == "fourier":
         return models.FourierFeatures(in_features, cfg_data["basis_size"], trainable=trainable)
