@@ -62,11 +62,11 @@ def matmul(input, other) -> Tensor:
     a2 = a.unsqueeze(0) if a.ndim == 1 else a
     b2 = b.unsqueeze(-1) if b.ndim == 1 else b
     out = MatMul.apply(a2, b2)
+    if a.ndim == 1 and b.ndim == 1:
+        return out.reshape(())
     if b.ndim == 1:
-        out = out.squeeze(-1)
-    if a.ndim == 1:
-        out = out.squeeze(-2)
-    return out
+        return out.squeeze(-1)
+    return out.squeeze(-2) if a.ndim == 1 else out
 
 
 def mm(input, mat2) -> Tensor:

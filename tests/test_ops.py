@@ -1,0 +1,246 @@
+"""Every differentiable primitive of the core against torch (values, gradients, double
+backward) and finite differences; broadcasting, 0-d, empty and non-contiguous inputs."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+
+import chainrule as cr
+from oracle import check, finite_difference_check
+
+R = np.random.default_rng(0)
+
+
+def x(*shape, lo=None, dtype=np.float64):
+    a = R.standard_normal(shape)
+    if lo is not None:  # a positive domain (log, sqrt, ...)
+        a = np.abs(a) + lo
+    return a.astype(dtype)
+
+
+# (id, chainrule fn, torch fn, input arrays, double-backward?)
+UNARY = [
+    ("neg", lambda a: -a, lambda a: -a, [x(3, 4)], False),
+    ("exp", cr.exp, torch.exp, [x(3, 4)], True),
+    ("log", cr.log, torch.log, [x(3, 4, lo=0.5)], True),
+    ("log1p", cr.log1p, torch.log1p, [x(3, 4, lo=0.1)], True),
+    ("expm1", cr.expm1, torch.expm1, [x(3, 4)], True),
+    ("sqrt", cr.sqrt, torch.sqrt, [x(3, 4, lo=0.5)], True),
+    ("rsqrt", cr.rsqrt, torch.rsqrt, [x(3, 4, lo=0.5)], True),
+    ("abs", cr.abs, torch.abs, [x(3, 4)], False),
+    ("sign", cr.sign, torch.sign, [x(3, 4)], False),
+    ("sin", cr.sin, torch.sin, [x(3, 4)], True),
+    ("cos", cr.cos, torch.cos, [x(3, 4)], True),
+    ("tanh", cr.tanh, torch.tanh, [x(3, 4)], True),
+    ("sigmoid", cr.sigmoid, torch.sigmoid, [x(3, 4)], True),
+    ("relu", cr.relu, torch.relu, [x(3, 4)], False),
+    ("erf", cr.erf, torch.erf, [x(3, 4)], True),
+    ("pow_scalar", lambda a: a ** 3, lambda a: a ** 3, [x(3, 4)], True),
+    ("pow_half", lambda a: a ** 0.5, lambda a: a ** 0.5, [x(3, 4, lo=0.5)], True),
+    ("pow_neg", lambda a: a ** -2, lambda a: a ** -2, [x(3, 4, lo=0.5)], True),
+    ("rpow", lambda a: 2.0 ** a, lambda a: 2.0 ** a, [x(3, 4)], True),
+    ("clamp", lambda a: a.clamp(-0.5, 0.7), lambda a: a.clamp(-0.5, 0.7), [x(3, 4)], False),
+    ("clamp_min", lambda a: cr.clamp(a, min=0.1), lambda a: torch.clamp(a, min=0.1), [x(3, 4)], False),
+    ("square", lambda a: a.square(), lambda a: a.square(), [x(3, 4)], True),
+]
+
+BINARY = [
+    ("add", lambda a, b: a + b, lambda a, b: a + b, [x(3, 4), x(4)], False),
+    ("add_alpha", lambda a, b: cr.add(a, b, alpha=2.5), lambda a, b: torch.add(a, b, alpha=2.5), [x(3, 1), x(1, 4)], False),
+    ("sub", lambda a, b: a - b, lambda a, b: a - b, [x(2, 3, 4), x(3, 1)], False),
+    ("rsub", lambda a: 3.0 - a, lambda a: 3.0 - a, [x(3)], False),
+    ("mul", lambda a, b: a * b, lambda a, b: a * b, [x(3, 4), x(3, 4)], True),
+    ("div", lambda a, b: a / b, lambda a, b: a / b, [x(3, 4), x(4, lo=0.5)], True),
+    ("rdiv", lambda a: 2.0 / a, lambda a: 2.0 / a, [x(4, lo=0.5)], True),
+    ("pow", lambda a, b: a ** b, lambda a, b: a ** b, [x(3, 4, lo=0.5), x(3, 4)], True),
+    ("maximum", cr.maximum, torch.maximum, [x(3, 4), x(4)], False),
+    ("minimum", cr.minimum, torch.minimum, [x(3, 4), x(3, 1)], False),
+    ("maximum_ties", cr.maximum, torch.maximum, [np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0])], False),
+    ("where", lambda a, b: cr.where(a > 0, a, b), lambda a, b: torch.where(a > 0, a, b), [x(3, 4), x(4)], True),
+    ("matmul_2d", lambda a, b: a @ b, lambda a, b: a @ b, [x(3, 4), x(4, 5)], True),
+    ("matmul_1d_1d", lambda a, b: a @ b, lambda a, b: a @ b, [x(4), x(4)], True),
+    ("matmul_1d_2d", lambda a, b: a @ b, lambda a, b: a @ b, [x(4), x(4, 5)], True),
+    ("matmul_2d_1d", lambda a, b: a @ b, lambda a, b: a @ b, [x(3, 4), x(4)], True),
+    ("matmul_batched", lambda a, b: a @ b, lambda a, b: a @ b, [x(2, 3, 4), x(2, 4, 5)], True),
+    ("matmul_broadcast", lambda a, b: a @ b, lambda a, b: a @ b, [x(2, 1, 3, 4), x(5, 4, 2)], True),
+    ("matmul_shared_weight", lambda a, b: a @ b, lambda a, b: a @ b, [x(2, 3, 4), x(4, 5)], True),
+    ("matmul_1d_batched", lambda a, b: a @ b, lambda a, b: a @ b, [x(4), x(2, 4, 5)], True),
+    ("outer", cr.outer, torch.outer, [x(3), x(4)], True),
+    ("mm", cr.mm, torch.mm, [x(2, 3), x(3, 2)], True),
+    ("bmm", cr.bmm, torch.bmm, [x(2, 2, 3), x(2, 3, 2)], True),
+    ("mv", cr.mv, torch.mv, [x(2, 3), x(3)], True),
+    ("dot", cr.dot, torch.dot, [x(3), x(3)], True),
+]
+
+REDUCTIONS = [
+    ("sum_all", lambda a: a.sum(), lambda a: a.sum()),
+    ("sum_dim", lambda a: a.sum(1), lambda a: a.sum(1)),
+    ("sum_tuple_keepdim", lambda a: a.sum((0, -1), keepdim=True), lambda a: a.sum((0, -1), keepdim=True)),
+    ("mean_all", lambda a: a.mean(), lambda a: a.mean()),
+    ("mean_neg_dim", lambda a: a.mean(-2), lambda a: a.mean(-2)),
+    ("prod_all", lambda a: a.prod(), lambda a: a.prod()),
+    ("prod_dim", lambda a: a.prod(1, keepdim=True), lambda a: a.prod(1, keepdim=True)),
+    ("amax", lambda a: a.amax(1), lambda a: a.amax(1)),
+    ("amin_tuple", lambda a: a.amin((0, 2)), lambda a: a.amin((0, 2))),
+    ("max_all", lambda a: a.max(), lambda a: a.max()),
+    ("min_all", lambda a: a.min(), lambda a: a.min()),
+    ("max_dim_values", lambda a: a.max(1)[0], lambda a: a.max(1)[0]),
+    ("min_dim_keepdim", lambda a: a.min(-1, keepdim=True).values, lambda a: a.min(-1, keepdim=True).values),
+    ("var", lambda a: a.var(), lambda a: a.var()),
+    ("var_dim_correction0", lambda a: a.var(1, correction=0), lambda a: a.var(1, correction=0)),
+    ("var_unbiased_false", lambda a: a.var(0, False, True), lambda a: a.var(0, False, True)),
+    ("std_tuple", lambda a: a.std((0, 2)), lambda a: a.std((0, 2))),
+    ("logsumexp", lambda a: a.logsumexp(1), lambda a: a.logsumexp(1)),
+    ("logsumexp_tuple", lambda a: cr.logsumexp(a, (0, 2), keepdim=True), lambda a: torch.logsumexp(a, (0, 2), keepdim=True)),
+    ("softmax", lambda a: a.softmax(1), lambda a: a.softmax(1)),
+    ("log_softmax", lambda a: a.log_softmax(-1), lambda a: a.log_softmax(-1)),
+    ("cumsum", lambda a: a.cumsum(1), lambda a: a.cumsum(1)),
+]
+
+SHAPE = [
+    ("reshape", lambda a: a.reshape(4, 6), lambda a: a.reshape(4, 6)),
+    ("view_infer", lambda a: a.view(-1, 3), lambda a: a.view(-1, 3)),
+    ("flatten", lambda a: a.flatten(1), lambda a: a.flatten(1)),
+    ("transpose", lambda a: a.transpose(0, 2), lambda a: a.transpose(0, 2)),
+    ("permute", lambda a: a.permute(2, 0, 1), lambda a: a.permute(2, 0, 1)),
+    ("T", lambda a: a.T, lambda a: a.permute(2, 1, 0)),
+    ("squeeze", lambda a: a[:, :1].squeeze(1), lambda a: a[:, :1].squeeze(1)),
+    ("squeeze_all", lambda a: a[:1, :1].squeeze(), lambda a: a[:1, :1].squeeze()),
+    ("unsqueeze", lambda a: a.unsqueeze(-1), lambda a: a.unsqueeze(-1)),
+    ("expand", lambda a: a[:, :1].expand(2, 5, 4), lambda a: a[:, :1].expand(2, 5, 4)),
+    ("broadcast_to", lambda a: cr.broadcast_to(a, (3, 2, 3, 4)), lambda a: torch.broadcast_to(a, (3, 2, 3, 4))),
+    ("repeat", lambda a: a.repeat(2, 1, 1, 2), lambda a: a.repeat(2, 1, 1, 2)),
+    ("cat", lambda a: cr.cat([a, a * 2], 1), lambda a: torch.cat([a, a * 2], 1)),
+    ("stack", lambda a: cr.stack([a, a.exp()], -1), lambda a: torch.stack([a, a.exp()], -1)),
+    ("split", lambda a: a.split(2, 2)[1], lambda a: a.split(2, 2)[1]),
+    ("split_sizes", lambda a: a.split([1, 2], 1)[1], lambda a: a.split([1, 2], 1)[1]),
+    ("chunk", lambda a: a.chunk(3, -1)[-1], lambda a: a.chunk(3, -1)[-1]),
+    ("pad", lambda a: cr.pad(a, (1, 2, 0, 1)), lambda a: torch.nn.functional.pad(a, (1, 2, 0, 1))),
+    ("pad_value", lambda a: cr.pad(a, (1, 1), value=2.0), lambda a: torch.nn.functional.pad(a, (1, 1), value=2.0)),
+    ("pad_reflect", lambda a: cr.pad(a, (2, 1), mode="reflect"), lambda a: torch.nn.functional.pad(a, (2, 1), mode="reflect")),
+    ("pad_replicate", lambda a: cr.pad(a, (2, 1), mode="replicate"), lambda a: torch.nn.functional.pad(a, (2, 1), mode="replicate")),
+    ("pad_circular", lambda a: cr.pad(a, (2, 1), mode="circular"), lambda a: torch.nn.functional.pad(a, (2, 1), mode="circular")),
+    ("tril", lambda a: a.tril(), lambda a: a.tril()),
+    ("triu_k", lambda a: cr.triu(a, 1), lambda a: torch.triu(a, 1)),
+    ("flip", lambda a: a.flip((0, 2)), lambda a: a.flip((0, 2))),
+    ("masked_fill", lambda a: a.masked_fill(a > 0.5, -1.0), lambda a: a.masked_fill(a > 0.5, -1.0)),
+    ("clone", lambda a: a.clone(), lambda a: a.clone()),
+    ("unbind", lambda a: a.unbind(1)[2], lambda a: a.unbind(1)[2]),
+    ("narrow", lambda a: a.narrow(2, 1, 2), lambda a: a.narrow(2, 1, 2)),
+]
+
+INDEX = [
+    ("int", lambda a: a[1], lambda a: a[1]),
+    ("slice_step", lambda a: a[:, 1:3, ::2], lambda a: a[:, 1:3, ::2]),
+    ("none_ellipsis", lambda a: a[None, ..., 1], lambda a: a[None, ..., 1]),
+    ("neg_int", lambda a: a[-1, -2], lambda a: a[-1, -2]),
+    ("bool_mask", lambda a: a[a > 0], lambda a: a[a > 0]),
+    ("int_array_repeats", lambda a: a[[0, 1, 1, 0]], lambda a: a[[0, 1, 1, 0]]),
+    ("int_tensor_2d", lambda a: a[:, cr.tensor([[0, 2], [2, 2]])], lambda a: a[:, torch.tensor([[0, 2], [2, 2]])]),
+    ("mixed", lambda a: a[1:, [0, 2], 1], lambda a: a[1:, [0, 2], 1]),
+    ("gather", lambda a: a.gather(1, cr.tensor([[[0, 1, 1, 0]], [[2, 2, 0, 1]]])),
+     lambda a: a.gather(1, torch.tensor([[[0, 1, 1, 0]], [[2, 2, 0, 1]]]))),
+    ("index_select", lambda a: a.index_select(2, cr.tensor([3, 0, 3])),
+     lambda a: a.index_select(2, torch.tensor([3, 0, 3]))),
+    ("scatter_add", lambda a: a.scatter_add(1, cr.tensor([[[0, 1, 1, 0]], [[2, 2, 0, 1]]]), a[:, :1] * 3),
+     lambda a: a.scatter_add(1, torch.tensor([[[0, 1, 1, 0]], [[2, 2, 0, 1]]]), a[:, :1] * 3)),
+]
+
+
+@pytest.mark.parametrize("case", UNARY + BINARY, ids=lambda c: c[0])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_elementwise_and_matmul(case, dtype):
+    _, fc, ft, arrays, double = case
+    check(fc, ft, *[a.astype(dtype) for a in arrays], double=double and dtype == np.float64,
+          scale=10 if "matmul" in case[0] or case[0] in ("bmm", "mm", "dot") else 1)
+
+
+@pytest.mark.parametrize("case", REDUCTIONS, ids=lambda c: c[0])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_reductions(case, dtype):
+    _, fc, ft = case
+    check(fc, ft, x(2, 3, 4, dtype=dtype), double=dtype == np.float64, scale=10)
+
+
+@pytest.mark.parametrize("case", SHAPE + INDEX, ids=lambda c: c[0])
+def test_shape_and_indexing(case):
+    _, fc, ft = case
+    check(fc, ft, x(2, 3, 4), double=True)
+
+
+# sign has a zero derivative and maximum_ties samples its kink: both are checked against torch
+SMOOTH = [c for c in UNARY + BINARY if c[0] not in ("sign", "maximum_ties")]
+
+
+@pytest.mark.parametrize("case", SMOOTH, ids=lambda c: c[0])
+def test_finite_differences_elementwise(case):
+    _, fc, _, arrays, _ = case
+    finite_difference_check(fc, *[a[..., :3] if a.ndim and a.shape[-1] > 3 and case[0][:6] not in ("matmul", "mm", "bmm", "mv", "dot", "outer") else a for a in arrays])
+
+
+@pytest.mark.parametrize("case", REDUCTIONS + SHAPE + INDEX, ids=lambda c: c[0])
+def test_finite_differences_reductions_shapes_indexing(case):
+    finite_difference_check(case[1], x(2, 3, 4))
+
+
+def test_prod_with_zeros_matches_torch():
+    a = x(3, 4)
+    a[1, 2] = 0.0
+    a[2, 0] = a[2, 3] = 0.0
+    for fc, ft in [(lambda t: t.prod(1), lambda t: t.prod(1)), (lambda t: t.prod(), lambda t: t.prod()),
+                   (lambda t: t.prod(0), lambda t: t.prod(0))]:
+        check(fc, ft, a)
+
+
+def test_amax_ties_share_gradient_and_max_dim_picks_first():
+    a = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    check(lambda t: t.amax(1), lambda t: t.amax(1), a)
+    check(lambda t: t.max(), lambda t: t.max(), a)
+    check(lambda t: t.max(1).values, lambda t: t.max(1).values, a)
+    assert cr.tensor(a).max(1).indices.tolist() == torch.tensor(a).max(1).indices.tolist()
+    assert cr.tensor(a).argmin(1).tolist() == torch.tensor(a).argmin(1).tolist()
+    assert cr.tensor(a).argmax().item() == torch.tensor(a).argmax().item()
+
+
+@settings(max_examples=25, deadline=None)
+@given(mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0, max_side=3))
+def test_broadcasting_binary_ops(shapes):
+    a, b = (R.standard_normal(s) for s in shapes.input_shapes)
+    for fc, ft in [(lambda p, q: p * q + p, lambda p, q: p * q + p), (lambda p, q: p - q, lambda p, q: p - q),
+                   (cr.maximum, torch.maximum)]:
+        check(fc, ft, a, b)
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (3, 0), (1,), (1, 1), (0, 2, 1)])
+def test_zero_dim_and_empty(shape):
+    a = R.standard_normal(shape)
+    for fc, ft in [(lambda t: (t * t).sum(), lambda t: (t * t).sum()), (lambda t: t.exp() * 2, lambda t: t.exp() * 2),
+                   (lambda t: t.reshape(-1), lambda t: t.reshape(-1)), (lambda t: t.unsqueeze(0), lambda t: t.unsqueeze(0)),
+                   (lambda t: t.sum(-1) if t.ndim else t.sum(), lambda t: t.sum(-1) if t.ndim else t.sum())]:
+        check(fc, ft, a)
+
+
+def test_non_contiguous_inputs():
+    a = x(4, 5)
+    for fc, ft in [(lambda t: t.T @ t[:, ::2], lambda t: t.T @ t[:, ::2]),
+                   (lambda t: (t.T[1:, ::2].exp() * t.T[1:, ::2]).sum(0), lambda t: (t.T[1:, ::2].exp() * t.T[1:, ::2]).sum(0)),
+                   (lambda t: t.T.softmax(0), lambda t: t.T.softmax(0)),
+                   (lambda t: t.T.reshape(-1), lambda t: t.T.reshape(-1))]:
+        check(fc, ft, a, double=True)
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax", "logsumexp"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stability_at_1e4(fn, dtype):
+    a = np.array([[1e4, -1e4, 0.0, 1e4 - 1.0], [-1e4, -1e4, -1e4, -1e4 + 2.0]], dtype)
+    fc = (lambda t: getattr(cr, fn)(t, 1))
+    ft = (lambda t: getattr(torch, fn)(t, 1))
+    out = fc(cr.tensor(a))
+    assert np.all(np.isfinite(out.numpy()))
+    check(fc, ft, a)
+
+
+def test_cast_gradients_and_promotion():
+    check(lambda t: (t.float() * 2).double().sum(), lambda t: (t.float() * 2).double().sum(), x(3))
+    check(lambda t: t * cr.tensor([1, 2, 3]), lambda t: t * torch.tensor([1, 2, 3]), x(3, dtype=np.float32))
