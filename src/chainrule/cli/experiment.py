@@ -46,7 +46,7 @@ class Representation:
         self.cfg, self.image, self.scale = cfg_data, image, scale
 
     def fit(self, X):
-        from .. import data as crd
+        from . import _compat
         X = X / self.scale
         if self.image:
             return self
@@ -58,10 +58,9 @@ class Representation:
                     f"feature columns (0 … {X.shape[1] - 1})")
         self.categories = {c: np.unique(X[:, c]) for c in cols}
         Z = self._one_hot(X)
-        self.scaler = {"standard": crd.StandardScaler, "minmax": crd.MinMaxScaler,
-                       "none": None}[self.cfg["scaling"]]
-        if self.scaler is not None:
-            self.scaler = self.scaler().fit(Z)
+        self.scaler = None
+        if self.cfg["scaling"] != "none":
+            self.scaler = _compat.scaler(self.cfg["scaling"]).fit(Z)
         return self
 
     def _one_hot(self, X):
@@ -182,13 +181,13 @@ def fit_and_score(cfg, data, Xtr, ytr, Xval=None, yval=None, quiet=True):
 
 # ---------------------------------------------------------------------------- metrics
 def compute_metrics(cfg, y, scores) -> dict:
-    from .. import metrics as M
+    from ._compat import metric
     avg = cfg["metrics"]["average"]
     out = {}
     if cfg["task"]["type"] == "regression":
-        fns = {"mse": M.mean_squared_error, "mae": M.mean_absolute_error, "r2": M.r2_score}
+        fns = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "r2": "r2_score"}
         for name in cfg["metrics"]["names"]:
-            out[name] = float(fns[name](y, scores))
+            out[name] = float(metric(fns[name])(y, scores))
         return out
     if scores.ndim == 2:
         pred = scores.argmax(axis=1)
@@ -202,9 +201,9 @@ def compute_metrics(cfg, y, scores) -> dict:
     n_classes = probs.shape[1] if probs is not None else int(max(y.max(), pred.max()) + 1)
     for name in cfg["metrics"]["names"]:
         if name == "accuracy":
-            out[name] = float(M.accuracy(y, pred))
+            out[name] = float(metric("accuracy")(y, pred))
         elif name in ("precision", "recall", "f1"):
-            out[f"{name}_{avg}"] = float(getattr(M, name)(y, pred, average=avg))
+            out[f"{name}_{avg}"] = float(metric(name)(y, pred, average=avg))
         elif name in ("roc_auc", "log_loss"):
             if probs is None:
                 raise schema.ExperimentError(
@@ -212,32 +211,30 @@ def compute_metrics(cfg, y, scores) -> dict:
                     f"{cfg['model']['name']!r} does not give; allowed: accuracy, precision, "
                     "recall, f1")
             if name == "log_loss":
-                out[name] = float(M.log_loss(y, probs, labels=list(range(n_classes))))
+                out[name] = float(metric("log_loss")(y, probs, labels=list(range(n_classes))))
             elif n_classes == 2:
-                out[name] = float(M.roc_auc(y, probs[:, 1]))
+                out[name] = float(metric("roc_auc")(y, probs[:, 1]))
             else:
-                out[name] = float(M.roc_auc(y, probs, multi_class="ovr"))
+                out[name] = float(metric("roc_auc")(y, probs, multi_class="ovr"))
     return out
 
 
 # ---------------------------------------------------------------------------- the flow
 def select(cfg, data):
     """Index arrays (train, val, test) of [selection]."""
-    from ..data import train_test_split
+    from ._compat import train_test_split
     sel = cfg["selection"]
     idx = np.arange(len(data.X))
     if data.X_test is not None:
         test = None
     else:
-        idx, test = train_test_split(idx, test_size=sel["test_size"],
-                                     stratify=data.y if sel["stratify"] else None,
-                                     random_state=sel["seed"])
+        idx, test = train_test_split(idx, sel["test_size"],
+                                     data.y if sel["stratify"] else None, sel["seed"])
     val = np.array([], dtype=np.int64)
     if sel["val_size"] > 0:
         frac = sel["val_size"] / (1 - (sel["test_size"] if test is not None else 0))
-        idx, val = train_test_split(idx, test_size=frac,
-                                    stratify=data.y[idx] if sel["stratify"] else None,
-                                    random_state=sel["seed"] + 1)
+        idx, val = train_test_split(idx, frac, data.y[idx] if sel["stratify"] else None,
+                                    sel["seed"] + 1)
     return np.asarray(idx), np.asarray(val), test
 
 
@@ -246,7 +243,7 @@ def run_experiment(cfg: dict, quiet: bool = True) -> dict:
     and std of the cross-validation, and the test metrics of the model fitted on all training
     rows)."""
     import chainrule as cr
-    from .. import data as crd
+    from ._compat import kfold
     t0 = time.perf_counter()
     cr.manual_seed(cfg["selection"]["seed"])
     data = factories.load_data(cfg["data"]["dataset"], cfg["data"]["data_dir"])
@@ -260,8 +257,7 @@ def run_experiment(cfg: dict, quiet: bool = True) -> dict:
     k = cfg["selection"]["k_fold"]
     if k:
         sel = cfg["selection"]
-        folder = (crd.StratifiedKFold if sel["stratify"] else crd.KFold)(
-            n_splits=k, shuffle=True, random_state=sel["seed"])
+        folder = kfold(k, sel["stratify"], sel["seed"])
         folds = []
         for i, (a, b) in enumerate(folder.split(X[train], y[train])):
             fa, fb = train[np.asarray(a)], train[np.asarray(b)]

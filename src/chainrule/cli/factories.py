@@ -72,9 +72,9 @@ class Data:
 
 def load_data(name: str, data_dir: str | None = None) -> Data:
     """Load data set ``name`` as :class:`Data`."""
-    from .. import datasets
+    from . import _compat
     if name in ("digits", "iris", "breast_cancer", "diabetes"):
-        X, y = _arrays(getattr(datasets, f"load_{name}")())
+        X, y = _arrays(_compat.load_bundled(name))
         X = X.astype(np.float32)
         if name == "diabetes":
             return Data(name, X, y.astype(np.float32), task="regression")
@@ -87,8 +87,8 @@ def load_data(name: str, data_dir: str | None = None) -> Data:
             raise ValueError(f"dataset {name!r} reads its files from --data-dir (the folder "
                              "holding them); none was given")
         cls = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}[name]
-        train = getattr(datasets, cls)(data_dir, train=True)
-        test = getattr(datasets, cls)(data_dir, train=False)
+        train = _compat.dataset_class(cls)(data_dir, train=True)
+        test = _compat.dataset_class(cls)(data_dir, train=False)
         (X, y), (Xt, yt) = _arrays(train), _arrays(test)
         if X.ndim == 3:                  # (N, H, W) grey images
             X, Xt = X[:, None], Xt[:, None]

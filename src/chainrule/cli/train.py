@@ -70,15 +70,15 @@ def parse_batch_size(value) -> int | None:
 def split_data(data, seed: int, test_size=0.2, val_size=0.1):
     """Index arrays (train, val, test) into ``data.X`` — or (train, val, None) when the data
     set has its own test split. Stratified by class for classification."""
-    from ..data import train_test_split
+    from ._compat import train_test_split
     idx = np.arange(len(data.X))
     strat = data.y if data.task == "classification" else None
     if data.X_test is None:
-        idx, test = train_test_split(idx, test_size=test_size, stratify=strat, random_state=seed)
+        idx, test = train_test_split(idx, test_size, strat, seed)
     else:
         test = None
     strat = data.y[idx] if data.task == "classification" else None
-    train, val = train_test_split(idx, test_size=val_size, stratify=strat, random_state=seed + 1)
+    train, val = train_test_split(idx, val_size, strat, seed + 1)
     return np.asarray(train), np.asarray(val), (None if test is None else np.asarray(test))
 
 
@@ -114,21 +114,22 @@ def num_outputs(data) -> int:
 def test_metrics(task, y_true, scores) -> dict:
     """The metrics table: accuracy, macro precision/recall/F1, log-loss (classification) or
     MSE, MAE, R² (regression), from :mod:`chainrule.metrics`."""
-    from .. import metrics as M
+    from ._compat import metric
     if task == "regression":
         pred = scores.reshape(-1)
-        return {"mse": float(M.mean_squared_error(y_true, pred)),
-                "mae": float(M.mean_absolute_error(y_true, pred)),
-                "r2": float(M.r2_score(y_true, pred))}
+        return {"mse": float(metric("mean_squared_error")(y_true, pred)),
+                "mae": float(metric("mean_absolute_error")(y_true, pred)),
+                "r2": float(metric("r2_score")(y_true, pred))}
     pred = scores.argmax(axis=1) if scores.ndim == 2 else scores
-    out = {"accuracy": float(M.accuracy(y_true, pred)),
-           "precision_macro": float(M.precision(y_true, pred, average="macro")),
-           "recall_macro": float(M.recall(y_true, pred, average="macro")),
-           "f1_macro": float(M.f1(y_true, pred, average="macro"))}
+    out = {"accuracy": float(metric("accuracy")(y_true, pred)),
+           "precision_macro": float(metric("precision")(y_true, pred, average="macro")),
+           "recall_macro": float(metric("recall")(y_true, pred, average="macro")),
+           "f1_macro": float(metric("f1")(y_true, pred, average="macro"))}
     if scores.ndim == 2:
         z = scores - scores.max(axis=1, keepdims=True)
         probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-        out["log_loss"] = float(M.log_loss(y_true, probs, labels=list(range(scores.shape[1]))))
+        out["log_loss"] = float(metric("log_loss")(y_true, probs,
+                                                   labels=list(range(scores.shape[1]))))
     return out
 
 
@@ -210,10 +211,10 @@ def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True)
     write_json(os.path.join(run_dir, "metrics.json"), metrics)
     confusion = None
     if data.task == "classification":
-        from .. import metrics as M
+        from ._compat import metric
         pred = scores.argmax(axis=1) if scores.ndim == 2 else scores
-        confusion = np.asarray(M.confusion_matrix(sets["test"][1], pred,
-                                                  labels=list(range(len(data.classes)))))
+        confusion = np.asarray(metric("confusion_matrix")(
+            sets["test"][1], pred, labels=list(range(len(data.classes)))))
         write_json(os.path.join(run_dir, "confusion_matrix.json"), confusion.tolist())
     if figures:
         try:

@@ -8,13 +8,11 @@ import numpy as np
 
 @functools.lru_cache(maxsize=None)
 def _digits_arrays():
+    from ..cli._compat import train_test_split
     from ..cli.factories import load_data
-    from ..data import train_test_split
     d = load_data("digits")
     X = d.X / np.float32(16.0)                     # (N, 1, 8, 8) in [0, 1]
-    idx_tr, idx_te = train_test_split(np.arange(len(X)), test_size=0.25, stratify=d.y,
-                                      random_state=0)
-    idx_tr, idx_te = np.asarray(idx_tr), np.asarray(idx_te)
+    idx_tr, idx_te = train_test_split(np.arange(len(X)), 0.25, d.y, 0)
     return X[idx_tr], d.y[idx_tr], X[idx_te], d.y[idx_te]
 
 
