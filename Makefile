@@ -15,8 +15,10 @@ $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# The main job: `chainrule train` with its defaults (a LeNet-style CNN on the 8x8 digits, Adam),
+# about 10 s on 2 cores, printing the test metrics and ">= 97%" accuracy, writing runs/<stamp>/.
 demo: $(STAMP)
-	$(PY) -m chainrule.examples.xor
+	$(PY) -m chainrule train
 
 test: $(STAMP)
 	$(PY) -m pytest -x -q -p no:cacheprovider
