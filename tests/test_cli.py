@@ -62,11 +62,15 @@ def test_train_writes_the_run_folder(run_dir):
     cm = np.array(json.loads((run_dir / "confusion_matrix.json").read_text()))
     assert cm.shape == (10, 10) and cm.sum() == 360         # 20% of 1797, stratified
     assert np.trace(cm) / cm.sum() == pytest.approx(metrics["accuracy"])
-    try:
-        import tensorboard  # noqa: F401
-        assert any((run_dir / "tensorboard").iterdir())
+    try:        # the `tensorboard` extra: event files that TensorBoard reads back
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     except ImportError:
         assert not (run_dir / "tensorboard").exists()
+    else:
+        ea = EventAccumulator(str(run_dir / "tensorboard"))
+        ea.Reload()
+        assert [e.value for e in ea.Scalars("loss")] == pytest.approx(hist["loss"])
+        assert ea.Scalars("test/accuracy")[0].value == pytest.approx(metrics["accuracy"])
 
 
 def test_evaluate_reproduces_the_test_metrics(run_dir, capsys):
