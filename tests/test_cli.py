@@ -232,3 +232,24 @@ def test_demo_writes_figure_and_json(tmp_path, capsys):
     result = json.loads((tmp_path / "cross-entropy-stability.json").read_text())
     assert result["stable_all_finite"]
     assert (tmp_path / "cross-entropy-stability.png").exists()
+
+
+@pytest.mark.parametrize("model, dataset", [("glm", "diabetes"), ("perceptron", "breast_cancer"),
+                                            ("mlp", "diabetes")])
+def test_train_estimators_and_regression_round_trip(model, dataset, tmp_path, capsys):
+    from chainrule.cli.evaluate import evaluate
+    run = tmp_path / "r"
+    assert cli("train", "--model", model, "--dataset", dataset, "--epochs", "30", "--out", run,
+               "--quiet", "--no-figures") == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    again = evaluate(str(run))
+    if dataset == "diabetes":       # R² on the target's own scale, before and after reloading
+        assert metrics["r2"] > 0.15 and again["r2"] == pytest.approx(metrics["r2"], rel=1e-5)
+        from sklearn.datasets import load_diabetes
+        np.save(tmp_path / "x.npy", load_diabetes().data[:2].astype(np.float32))
+        capsys.readouterr()
+        assert cli("predict", run, tmp_path / "x.npy") == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert len(lines) == 2 and all(25 < float(ln.split()[-1]) < 346 for ln in lines)
+    else:
+        assert metrics["accuracy"] > 0.9 and again["accuracy"] == metrics["accuracy"]

@@ -33,17 +33,22 @@ def load_run(run_dir: str):
     return config, model, Preprocess.from_dict(config["preprocess"])
 
 
-def scores_of(model, X, batch=512) -> np.ndarray:
-    """Model outputs for preprocessed inputs X (class scores (N, C) or predictions (N,))."""
+def scores_of(model, X, config, batch=512) -> np.ndarray:
+    """Model outputs for preprocessed inputs X (class scores (N, C) or predictions (N,)), on
+    the target's own scale for regression."""
     import chainrule as cr
     from .train import _estimator_scores
     if factories.is_estimator(model):
-        return _estimator_scores(model, X)
+        return _estimator_scores(model, X, config["task"] == "classification")
     outs = []
     with cr.no_grad():
         for i in range(0, len(X), batch):
             outs.append(model(cr.from_numpy(np.ascontiguousarray(X[i:i + batch]))).numpy())
-    return np.concatenate(outs)
+    out = np.concatenate(outs)
+    if "target_scale" in config:
+        mean, std = config["target_scale"]
+        out = out * std + mean
+    return out
 
 
 def add_parser(sub):
@@ -75,7 +80,7 @@ def evaluate(run_dir: str, dataset: str | None = None, data_dir: str | None = No
         X, y = (data.X[test], data.y[test]) if test is not None else (data.X_test, data.y_test)
     else:
         X, y = (data.X_test, data.y_test) if data.X_test is not None else (data.X, data.y)
-    return test_metrics(config["task"], y, scores_of(model, pre(X)))
+    return test_metrics(config["task"], y, scores_of(model, pre(X), config))
 
 
 def main(args) -> int:

@@ -85,7 +85,7 @@ def predict(run_dir: str, input_path: str):
     from .evaluate import load_run, scores_of
     config, model, pre = load_run(run_dir)
     X = read_input(input_path, config, pre)
-    scores = scores_of(model, pre(X))
+    scores = scores_of(model, pre(X), config)
     if config["task"] == "regression":
         return scores.reshape(-1), None, None
     if scores.ndim == 1:

@@ -180,7 +180,7 @@ def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True)
         # scikit-learn-style models (GLM, Perceptron) fit in one call: no optimizer, no epochs
         Xtr, ytr = sets["train"]
         model.fit(cr.from_numpy(Xtr.reshape(len(Xtr), -1)), cr.from_numpy(ytr))
-        scores = _estimator_scores(model, sets["test"][0])
+        scores = _estimator_scores(model, sets["test"][0], data.task == "classification")
         state = {"model": _estimator_state(model)}
         from ..train.checkpoint import save_checkpoint
         save_checkpoint(state, os.path.join(run_dir, "checkpoint.npz"))
@@ -192,6 +192,13 @@ def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True)
         opt = factories.make_optimizer(config["optimizer"], model.parameters(), config["lr"])
         resolved["lr"] = opt.param_groups[0]["lr"]
         loss_fn = cr.nn.CrossEntropyLoss() if data.task == "classification" else _MSE()
+        if data.task == "regression":   # the network learns the standardized target
+            ytr = sets["train"][1]
+            mean, std = float(ytr.mean()), float(ytr.std()) or 1.0
+            resolved["target_scale"] = [mean, std]
+            for k in ("train", "val"):
+                X_, y_ = sets[k]
+                sets[k] = (X_, ((y_ - mean) / std).astype(np.float32))
         steps_per_epoch = max(1, -(-len(sets["train"][0]) // (bs or len(sets["train"][0]))))
         monitor = GradientMonitor(every=max(1, steps_per_epoch * config["epochs"] // 300))
         trainer = Trainer(model, loss_fn, opt,
@@ -203,6 +210,8 @@ def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True)
         trainer.save_checkpoint(os.path.join(run_dir, "checkpoint.npz"))
         scores = trainer.predict(loader(sets["test"][0], sets["test"][1], 512,
                                         shuffle=False)).numpy()
+        if "target_scale" in resolved:
+            scores = scores * resolved["target_scale"][1] + resolved["target_scale"][0]
     metrics = test_metrics(data.task, sets["test"][1], scores)
     metrics["train_seconds"] = round(time.perf_counter() - t_start, 2)
 
@@ -246,10 +255,10 @@ class _MSE:
         return ((out.reshape(-1) - target) ** 2).mean()
 
 
-def _estimator_scores(model, X):
+def _estimator_scores(model, X, classification=True):
     import chainrule as cr
     Xf = cr.from_numpy(np.ascontiguousarray(X.reshape(len(X), -1)))
-    if hasattr(model, "predict_proba"):
+    if classification and hasattr(model, "predict_proba"):
         p = np.asarray(_np(model.predict_proba(Xf)))
         return p if p.ndim == 2 else np.stack([1 - p, p], axis=1)
     return np.asarray(_np(model.predict(Xf)))
