@@ -19,7 +19,7 @@ from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import viz
 from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop
-from . import models, vision
+from . import data, datasets, metrics, models, vision
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64

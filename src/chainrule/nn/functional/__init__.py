@@ -11,3 +11,4 @@ from .normalization import batch_norm, embedding, layer_norm
 from .conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from .pooling import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, dropout2d, interpolate,
                       max_pool2d)
+from ...data.encoding import one_hot
