@@ -19,7 +19,8 @@ from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import viz
 from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop
-from . import data, datasets, metrics, models, vision
+from . import data, datasets, func, metrics, models, vision
+from .autograd import functional as _functional  # cr.autograd.functional needs cr.func first
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
@@ -39,4 +40,4 @@ def is_floating_point(input) -> bool:
 def numel(input) -> int:
     return input.numel()
 
-
+del _functional

@@ -218,6 +218,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"autograd.grad: input {i} appears not to have been used in the "
                                "graph. Pass allow_unused=True if this is intended.")
         if g is not None and not create_graph:
+            tangent = g._fw_tangent   # forward-over-reverse: the gradient keeps its tangent
             g = g.detach()
+            g._fw_tangent = tangent
         result.append(g)
     return tuple(result)

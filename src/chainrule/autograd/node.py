@@ -63,6 +63,12 @@ class Node:
             src = inputs[0]
             result._version_box = src._version_box
             result._base = src if src._base is None else src._base
+        if record:
+            node.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            node.next_functions = tuple(_edge(t) for t in inputs)
+            node.sequence_nr = next(_sequence)
+            node.out_shape = out.shape
+            result.grad_fn = node
         if _fw.STATE.active and any(t._fw_tangent is not None for t in inputs):
             node.inputs = inputs
             node._out = result._data
@@ -72,10 +78,6 @@ class Node:
                 _fw.attach_tangent(result, tangent)
                 node._out_tangent = result._fw_tangent
         if record:
-            node.needs_input_grad = tuple(t.requires_grad for t in inputs)
-            node.next_functions = tuple(_edge(t) for t in inputs)
-            node.sequence_nr = next(_sequence)
-            node.out_shape = out.shape
             if cls.save_inputs:
                 node.inputs = inputs
                 node._saved_versions = tuple(t._version_box[0] for t in inputs)
@@ -84,14 +86,18 @@ class Node:
             if cls.save_output:
                 node._out = result._data
                 node._out_version = (result._version_box, result._version_box[0])
-            result.grad_fn = node
+            else:
+                node._out = None
         return result
 
     @property
     def output(self):
-        """The output as a Tensor whose grad_fn is this node (so the VJP is differentiable)."""
-        t = Tensor._make(self._out, True)
-        t.grad_fn = self
+        """The output as a Tensor whose grad_fn is this node when the node is recorded (so the VJP
+        and JVP rules are themselves differentiable)."""
+        recorded = bool(self.next_functions)
+        t = Tensor._make(self._out, recorded)
+        if recorded:
+            t.grad_fn = self
         t._fw_tangent = self._out_tangent
         return t
 

@@ -1,0 +1,17 @@
+"""Function transforms (``torch.func``): vjp, jvp, grad, jacrev, jacfwd, hessian, hvp, vhp.
+
+For f: Rⁿ → Rᵐ with Jacobian J (m×n):
+
+* ``vjp``  — reverse mode: vᵀJ for any v, one backward pass whatever n is.
+* ``jvp``  — forward mode: J·u for any u, one forward pass carrying tangents.
+* ``jacrev`` builds J from m VJPs (one per output); ``jacfwd`` from n JVPs (one per input).
+  For a scalar loss of n parameters (m = 1) reverse mode needs one pass and forward mode n:
+  why backpropagation, not forward mode, trains networks.
+* ``hessian`` = jacfwd(jacrev(f)) (forward-over-reverse); ``hvp``/``vhp`` give H·v and vᵀH
+  without ever building H.
+
+Functions take and return tensors or tuples of tensors; ``argnums`` is an int or a tuple.
+"""
+from .transforms import grad, grad_and_value, hessian, hvp, jacfwd, jacrev, jvp, vhp, vjp
+
+__all__ = ["vjp", "jvp", "grad", "grad_and_value", "jacrev", "jacfwd", "hessian", "hvp", "vhp"]
