@@ -25,6 +25,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/forward_vs_reverse.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
