@@ -417,3 +417,19 @@ def test_module_errors():
         nn.Linear(3, 2)(cr.zeros(4, 5))
     with pytest.raises(ValueError, match="expected 4D input"):
         nn.BatchNorm2d(3)(cr.zeros(2, 3))
+
+
+def test_fused_linear_and_cross_entropy_are_twice_differentiable_with_jvp():
+    x = cr.tensor(RNG.standard_normal((2, 3, 4)), requires_grad=True)
+    w = cr.tensor(RNG.standard_normal((5, 4)), requires_grad=True)
+    b = cr.tensor(RNG.standard_normal(5), requires_grad=True)
+    assert F.linear(x, w, b).grad_fn.name() == "LinearBackward"
+    assert cr.autograd.gradcheck(F.linear, (x, w, b), check_forward_ad=True)
+    assert cr.autograd.gradgradcheck(F.linear, (x, w, b))
+    z = cr.tensor(RNG.standard_normal((6, 4)), requires_grad=True)
+    t = cr.tensor([0, 3, 1, 1, 2, 0])
+    for reduction in ("mean", "sum"):
+        assert F.cross_entropy(z, t, reduction=reduction).grad_fn.name() == "_CrossEntropyIndicesBackward"
+        fn = lambda a: F.cross_entropy(a, t, reduction=reduction)
+        assert cr.autograd.gradcheck(fn, (z,), check_forward_ad=True)
+        assert cr.autograd.gradgradcheck(fn, (z,))

@@ -1,8 +1,44 @@
 """The affine map of a fully connected layer."""
 from __future__ import annotations
 
+import numpy as np
+
+from ...autograd.node import Node
 from ...ops._util import check_tensor
 from ...tensor import Tensor
+
+
+class Linear(Node):
+    """y = x Wᵀ + b as one node (one GEMM, bias added in place).
+
+    VJP: x̄ = ȳ W,  W̄ = ȳᵀ x (batch dims folded into one GEMM),  b̄ = Σ_batch ȳ.
+    JVP: ẏ = ẋ Wᵀ + x Ẇᵀ + ḃ.
+    """
+
+    def forward(self, x, w, b=None):
+        out = np.matmul(x, w.T)
+        if b is not None:
+            out += b
+        return out
+
+    def backward(self, g):
+        x, w = self.inputs[0], self.inputs[1]
+        need = self.needs_input_grad
+        gx = g @ w if need[0] else None
+        gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1]) if need[1] else None
+        if len(self.inputs) == 2:
+            return gx, gw
+        gb = g.reshape(-1, g.shape[-1]).sum(0) if need[2] else None
+        return gx, gw, gb
+
+    def jvp(self, tx, tw, tb=None):
+        x, w = self.inputs[0], self.inputs[1]
+        out = None if tx is None else tx @ w.T
+        if tw is not None:
+            out = x @ tw.T if out is None else out + x @ tw.T
+        if tb is not None:
+            out = tb.expand(tuple(self._out.shape)) if out is None else out + tb
+        return out
 
 
 def linear(input, weight, bias=None) -> Tensor:
@@ -15,8 +51,11 @@ def linear(input, weight, bias=None) -> Tensor:
     if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
         raise RuntimeError(f"linear: input's last dim must equal in_features; input has shape "
                            f"{tuple(input.shape)}, weight has shape {tuple(weight.shape)}")
-    out = input @ weight.T
-    return out if bias is None else out + bias
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    if weight.ndim != 2 or input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
+        return (input @ weight.T) if bias is None else input @ weight.T + bias  # promotes, checks
+    return Linear.apply(input, weight) if bias is None else Linear.apply(input, weight, bias)
 
 
 def bilinear(input1, input2, weight, bias=None) -> Tensor:

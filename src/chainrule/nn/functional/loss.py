@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ... import ops
+from ...autograd.node import Node
 from ...ops._util import check_tensor
 from ...ops.softmax import log_softmax
 from .activation import Softplus
@@ -113,6 +114,34 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
+class _CrossEntropyIndices(Node):
+    """ℓ = mean or sum over i of logsumexp(z_i) − z_i[y_i], fused for the common case (2-d logits,
+    class indices, no weights, smoothing or ignored targets).
+
+    VJP: z̄ = ḡ (softmax(z) − onehot(y)) / n (or without the 1/n for 'sum');
+    JVP: ℓ̇ = Σ_i (softmax(z_i)·ż_i − ż_i[y_i]) / n.
+    """
+
+    def forward(self, z):
+        m = z.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(z - m).sum(axis=1)) + m[:, 0]
+        losses = lse - z[np.arange(len(z)), self.target]
+        return np.asarray(losses.mean() if self.mean else losses.sum(), dtype=z.dtype)
+
+    def _residual(self):
+        z = self.inputs[0]
+        onehot = np.zeros(z.shape, z._data.dtype)
+        onehot[np.arange(z.shape[0]), self.target] = 1
+        scale = 1.0 / z.shape[0] if self.mean else 1.0
+        return (z.softmax(1) - Tensor._make(onehot)) * scale
+
+    def backward(self, g):
+        return self._residual() * g
+
+    def jvp(self, t):
+        return (self._residual() * t).sum()
+
+
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy of logits against class indices or class probabilities:
@@ -127,6 +156,12 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     check_tensor(target, "cross_entropy", "target")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if (input.ndim == 2 and target.ndim == 1 and target._data.dtype.kind in "iu" and weight is None
+            and label_smoothing == 0 and reduction in ("mean", "sum") and input.is_floating_point()
+            and len(target) == input.shape[0] and input.shape[0] > 0):
+        t = target._data.astype(np.int64)
+        if t.min() >= 0 and t.max() < input.shape[1] and not (t == ignore_index).any():
+            return _CrossEntropyIndices.apply(input, target=t, mean=reduction == "mean")
     class_dim = 0 if input.ndim == 1 else 1
     logp = log_softmax(input, class_dim)
     c = input.shape[class_dim]
