@@ -209,8 +209,9 @@ def test_graph_writes_dot_and_renders_when_dot_exists(tmp_path, capsys):
     assert cli("graph", "-o", out) == 0
     dot = (tmp_path / "g.dot").read_text()
     assert dot.startswith('digraph "graph" {')          # quoted: `digraph graph` is invalid DOT
-    for op in ("MatMulBackward", "ReluBackward", "LogSoftmaxBackward"):
-        assert op in dot
+    assert "ReluBackward" in dot       # the hidden layer's activation
+    assert any(op in dot for op in ("LinearBackward", "AddmmBackward", "MatMulBackward"))
+    assert dot.count("shape=box") >= 4   # loss, two affine maps, ReLU at least
     printed = capsys.readouterr().out
     if shutil.which("dot"):
         assert out.read_text().lstrip().startswith("<?xml")
