@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ...autograd.grad_mode import STATE
 from ...autograd.node import Node
 from ...ops import elementwise as ew
 from ...ops._util import check_tensor, to_float
@@ -19,9 +20,13 @@ tanh = ew.tanh        # g(z) = (e^z − e^{−z})/(e^z + e^{−z}); g' = 1 − g
 def relu(input, inplace: bool = False) -> Tensor:
     """ReLU(z) = max(0, z) = z·I(z > 0);  ReLU'(z) = I(z > 0).
 
-    Shapes: input (*), output (*). ``inplace=True`` overwrites ``input``.
+    Shapes: input (*), output (*). ``inplace=True`` overwrites ``input`` when no graph is being
+    recorded for it; while recording, chainrule returns a new tensor instead (an in-place op on
+    a recorded tensor costs a copy here, so out-of-place is the faster way to the same result).
     """
-    return input.relu_() if inplace else ew.relu(input)
+    if inplace and not (STATE.grad_enabled and input.requires_grad):
+        return input.relu_()
+    return ew.relu(input)
 
 
 class LeakyRelu(Node):

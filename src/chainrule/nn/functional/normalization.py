@@ -3,9 +3,50 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.grad_mode import no_grad
+from ...autograd.grad_mode import STATE
+from ...autograd.node import Node
 from ...ops._util import check_tensor
 from ...tensor import Tensor
+
+
+def _normalized(x, dims, eps):
+    """x̂ = (x − μ)/√(σ² + ε) with batch statistics, in differentiable ops."""
+    centred = x - x.mean(dims, keepdim=True)
+    return centred * ((centred * centred).mean(dims, keepdim=True) + eps).rsqrt()
+
+
+class BatchNormTrain(Node):
+    """x̂ = (x − μ_B)/√(σ²_B + ε) with the batch's per-channel statistics, as one node.
+
+    VJP (n values per channel):  x̄ = (1/√(σ² + ε)) · (ȳ − mean(ȳ) − x̂ · mean(ȳ x̂)).
+    When no graph is being built (a plain backward) it runs on arrays with the x̂ saved by the
+    forward; with ``create_graph`` it is rebuilt from differentiable ops, so double backward is
+    exact. JVP: the JVP of the composite x̂(x).
+    """
+
+    def forward(self, x):
+        # the batch statistics (mean, var) come in as parameters: the caller also needs them
+        self.inv_std = (1.0 / np.sqrt(self.var + self.eps)).astype(x.dtype)
+        return (x - self.mean) * self.inv_std
+
+    save_output = True
+
+    def backward(self, g):
+        if STATE.grad_enabled:   # create_graph: differentiate the composite
+            x = self.inputs[0]
+            from ...autograd import engine
+            xh = _normalized(x, self.dims, self.eps)
+            return engine.grad(xh, x, g, create_graph=True)[0]
+        gd, xh = g._data, self._out
+        gmean = gd.mean(axis=self.dims, keepdims=True)
+        proj = (gd * xh).mean(axis=self.dims, keepdims=True)
+        return Tensor._make(((gd - gmean - xh * proj) * self.inv_std).astype(gd.dtype))
+
+    def jvp(self, t):
+        # the JVP of x̂(x): (ṫ − mean ṫ − x̂·mean(ṫ x̂)) / √(σ² + ε)
+        xh = self.output
+        inv = Tensor._make(self.inv_std)
+        return (t - t.mean(self.dims, keepdim=True) - xh * (t * xh).mean(self.dims, keepdim=True)) * inv
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
@@ -32,22 +73,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                              f"got input size {tuple(input.shape)}")
-        mean = input.mean(dims, keepdim=True)
-        centred = input - mean
-        var = (centred * centred).mean(dims, keepdim=True)
+        mean = input._data.mean(axis=dims, keepdims=True)
+        var = input._data.var(axis=dims, keepdims=True)
+        out = BatchNormTrain.apply(input, dims=dims, eps=eps, mean=mean, var=var)
         if running_mean is not None:
-            with no_grad():
-                m = momentum
-                running_mean._data *= (1 - m)
-                running_mean._data += m * mean._data.reshape(c)
-                running_mean._version_box[0] += 1
+            running_mean._data *= (1 - momentum)
+            running_mean._data += momentum * mean.reshape(c)
+            running_mean._version_box[0] += 1
         if running_var is not None:
-            with no_grad():
-                unbiased = var._data.reshape(c) * (n / (n - 1))
-                running_var._data *= (1 - momentum)
-                running_var._data += momentum * unbiased.astype(running_var._data.dtype)
-                running_var._version_box[0] += 1
-        out = centred * (var + eps).rsqrt()
+            unbiased = var.reshape(c) * (n / (n - 1))
+            running_var._data *= (1 - momentum)
+            running_var._data += momentum * unbiased.astype(running_var._data.dtype)
+            running_var._version_box[0] += 1
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are required in eval mode")
