@@ -66,8 +66,8 @@ def render(tensor, path: str, format: str | None = None) -> str:
         dot = shutil.which("dot")
         if dot is None:
             raise RuntimeError("viz.render: Graphviz's `dot` program is not installed, so only DOT "
-                               "source can be written (use a .dot path, or install Graphviz: "
-                               "`apt-get install graphviz`, and `pip install chainrule[viz]`)")
+                               "source can be written (use a .dot path, or install Graphviz, "
+                               "e.g. `apt-get install graphviz`)")
         data = subprocess.run([dot, f"-T{fmt}"], input=source.encode(), capture_output=True,
                               check=True).stdout
     directory = os.path.dirname(os.path.abspath(path))
