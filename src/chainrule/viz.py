@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 
+from ._io import atomic_open
 from .autograd.node import AccumulateGrad
 
 
@@ -70,16 +70,6 @@ def render(tensor, path: str, format: str | None = None) -> str:
                                "e.g. `apt-get install graphviz`)")
         data = subprocess.run([dot, f"-T{fmt}"], input=source.encode(), capture_output=True,
                               check=True).stdout
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="." + fmt)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path) as f:
+        f.write(data)
     return path

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+
+from .._io import atomic_open
 
 
 def md5(path) -> str:
@@ -21,24 +22,15 @@ def download(urls, directory, filename, checksum) -> str:
     target = os.path.join(directory, filename)
     errors = []
     for url in urls:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".download-")
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
-                while True:
-                    block = resp.read(1 << 20)
-                    if not block:
-                        break
+            with atomic_open(target) as out, urllib.request.urlopen(url, timeout=60) as resp:
+                h = hashlib.md5()
+                for block in iter(lambda: resp.read(1 << 20), b""):
+                    h.update(block)
                     out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
-            got = md5(tmp)
-            if got != checksum:
-                raise ValueError(f"md5 {got} != expected {checksum}")
-            os.replace(tmp, target)
+                if h.hexdigest() != checksum:   # raising here keeps the temporary file out
+                    raise ValueError(f"md5 {h.hexdigest()} != expected {checksum}")
             return target
         except Exception as e:  # noqa: BLE001 — any failure means: try the next mirror
             errors.append(f"{url}: {e}")
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
     raise RuntimeError(f"could not download {filename}:\n  " + "\n  ".join(errors))
