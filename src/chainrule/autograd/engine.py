@@ -13,7 +13,7 @@ import heapq
 import numpy as np
 
 from .grad_mode import STATE
-from .node import AccumulateGrad
+from .node import AccumulateGrad, _edge
 
 
 def _as_tuple(x):
@@ -48,14 +48,9 @@ def _initial_grads(outputs, grad_outputs, op):
         if g.shape != out.shape:
             raise RuntimeError(f"{op}: gradient has shape {tuple(g.shape)} but the output has "
                                f"shape {tuple(out.shape)}")
-        node = out.grad_fn if out.grad_fn is not None else _leaf_node(out)
+        node = _edge(out)
         roots.append((node, g))
     return roots
-
-
-def _leaf_node(t):
-    from .node import _edge
-    return _edge(t)
 
 
 def _topological_order(roots):
@@ -208,7 +203,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(f"autograd.grad: input {i} does not require grad; every input must "
                                "be a Tensor with requires_grad=True that the outputs depend on")
-        target_nodes.append(t.grad_fn if t.grad_fn is not None else _leaf_node(t))
+        target_nodes.append(_edge(t))
     retain_graph = create_graph if retain_graph is None else retain_graph
     captured = run_backward(roots, retain_graph, create_graph, targets=set(target_nodes))
     result = []
