@@ -16,7 +16,7 @@ $(STAMP): $(PY) pyproject.toml
 	touch $(STAMP)
 
 # The main job: `chainrule train` with its defaults (a LeNet-style CNN on the 8x8 digits, Adam),
-# about 10 s on 2 cores, printing the test metrics and ">= 97%" accuracy, writing runs/<stamp>/.
+# about 15 s on 2 idle cores, printing the test metrics (accuracy >= 97%), writing runs/<stamp>/.
 demo: $(STAMP)
 	$(PY) -m chainrule train
 

@@ -113,10 +113,12 @@ def test_evaluate_and_predict_refuse_a_folder_that_is_not_a_run(tmp_path, capsys
 
 def test_train_options_mlp_full_batch_and_errors(tmp_path, capsys):
     assert cli("train", "--model", "mlp", "--dataset", "iris", "--optimizer", "momentum",
-               "--batch-size", "full", "--epochs", "5", "--out", tmp_path / "r", "--quiet",
-               "--no-figures") == 0
+               "--batch-size", "full", "--epochs", "5", "--schedule", "cosine",
+               "--out", tmp_path / "r", "--quiet", "--no-figures") == 0
     cfg = json.loads((tmp_path / "r" / "config.json").read_text())
     assert cfg["lr"] == 0.05 and cfg["batch_size"] == "full" and cfg["task"] == "classification"
+    lrs = json.loads((tmp_path / "r" / "history.json").read_text())["lr"]
+    assert lrs[0] == pytest.approx(0.05) and all(a > b for a, b in zip(lrs, lrs[1:]))
     assert not (tmp_path / "r" / "figures").exists()
     assert cli("train", "--batch-size", "zero", "--out", tmp_path / "x") == 2
     assert "--batch-size must be 'full', 1 or a positive integer" in capsys.readouterr().err

@@ -1,7 +1,8 @@
 """``chainrule train``: train a model on a data set and write a run folder.
 
 The default is the main job of the project: a LeNet-style CNN on the 8×8 digits that
-scikit-learn ships, trained with Adam — about half a minute on 2 cores, ≥ 97% test accuracy.
+scikit-learn ships, trained with Adam for 40 epochs — about 15 s on 2 idle cores, ≥ 97% test
+accuracy (98.06% with the default seed).
 
 The data are split once, with the seed: 20% test (stratified), then 10% of the rest for
 validation (per-epoch ``val_loss`` / ``val_accuracy``); data sets with their own test split
@@ -20,7 +21,7 @@ from . import factories
 from .runs import Preprocess, save_figures, tensorboard_writer, write_history, write_json
 
 DEFAULTS = {"model": "lenet5", "dataset": "digits", "optimizer": "adam", "lr": None,
-            "batch_size": "32", "epochs": 30, "seed": 0}
+            "batch_size": "32", "epochs": 40, "seed": 0, "schedule": "constant"}
 
 
 def add_parser(sub):
@@ -42,7 +43,10 @@ def add_parser(sub):
     p.add_argument("--batch-size", default=DEFAULTS["batch_size"], metavar="full|1|N",
                    help="'full' = full-batch GD, 1 = stochastic GD, N = mini-batches of N "
                    "(default: 32)")
-    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="(default: 30)")
+    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="(default: 40)")
+    p.add_argument("--schedule", default=DEFAULTS["schedule"], choices=("constant", "cosine"),
+                   help="learning rate over the epochs: constant, or cosine annealing from "
+                   "--lr to 0 (CosineAnnealingLR) (default: constant)")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="(default: 0)")
     p.add_argument("--out", metavar="RUN_DIR",
                    help="run folder (default: runs/<date>-<time>-<model>-<dataset>)")
@@ -201,7 +205,11 @@ def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True)
                 sets[k] = (X_, ((y_ - mean) / std).astype(np.float32))
         steps_per_epoch = max(1, -(-len(sets["train"][0]) // (bs or len(sets["train"][0]))))
         monitor = GradientMonitor(every=max(1, steps_per_epoch * config["epochs"] // 300))
-        trainer = Trainer(model, loss_fn, opt,
+        sched = None
+        if config.get("schedule", "constant") == "cosine":
+            from ..optim.lr_scheduler import CosineAnnealingLR
+            sched = CosineAnnealingLR(opt, T_max=config["epochs"])
+        trainer = Trainer(model, loss_fn, opt, scheduler=sched,
                           metrics=["accuracy"] if data.task == "classification" else None,
                           callbacks=[monitor], progress=False if quiet else None)
         train_loader = loader(*sets["train"], bs, shuffle=True, seed=config["seed"])
@@ -282,7 +290,7 @@ def main(args) -> int:
     parse_batch_size(args.batch_size)
     config = {"model": args.model, "dataset": args.dataset, "optimizer": args.optimizer,
               "lr": args.lr, "batch_size": args.batch_size, "epochs": args.epochs,
-              "seed": args.seed, "data_dir": args.data_dir}
+              "seed": args.seed, "data_dir": args.data_dir, "schedule": args.schedule}
     run_dir = _run_dir(args)
     try:
         metrics = train(config, run_dir, quiet=args.quiet, figures=not args.no_figures)
