@@ -1,169 +1,167 @@
-"""Selecting data: train/test and train/validation/test splits (optionally stratified) and
-k-fold cross-validation. Splits are reproducible from ``random_state``."""
+"""Selecting data: train/test and train/validation/test splits (optionally stratified).
+
+With an integer ``random_state`` the splits are scikit-learn's, index for index (the same
+algorithm on NumPy's ``RandomState`` stream), so results carry over between the two libraries.
+"""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-from ..tensor import Tensor
+from ._inputs import as_numpy, n_samples, random_state_of, take
 
 
-def _n_samples(arrays, op):
-    if not arrays:
-        raise ValueError(f"{op}: at least one array is required")
-    lengths = {len(a) for a in arrays}
-    if len(lengths) != 1:
-        raise ValueError(f"{op}: arrays have inconsistent numbers of samples: {sorted(lengths)}")
-    return lengths.pop()
+def _count(value, n, name, op, round_up):
+    """A size given as a fraction in (0, 1) or a count in [1, n − 1] → a count."""
+    kind = np.asarray(value).dtype.kind
+    if kind == "f":
+        if not 0 < value < 1:
+            raise ValueError(f"{op}: {name}={value} should be a fraction in (0, 1) or a count "
+                             f"between 1 and {n - 1}")
+        return math.ceil(value * n) if round_up else math.floor(value * n)
+    if kind in "iu":
+        if not 0 < value < n:
+            raise ValueError(f"{op}: {name}={value} should be a count between 1 and {n - 1} "
+                             f"(there are {n} samples) or a fraction in (0, 1)")
+        return int(value)
+    raise ValueError(f"{op}: {name} must be a fraction or a count, got {value!r}")
 
 
-def _take(a, idx):
-    if isinstance(a, Tensor):
-        return a[idx] if a.ndim else a
-    if isinstance(a, list):
-        return [a[i] for i in idx]
-    return np.asarray(a)[idx]
-
-
-def _labels(y):
-    return y.detach().numpy() if isinstance(y, Tensor) else np.asarray(y)
-
-
-def _sizes(n, test_size, train_size, op):
-    """(n_train, n_test) by scikit-learn's rules: fractions round test up, train down."""
+def split_sizes(n, test_size, train_size, op="train_test_split", default_test=0.25):
+    """(n_train, n_test) by scikit-learn's rules: a fraction of n rounds the test part up and
+    the train part down; the part not given is the rest."""
     if test_size is None and train_size is None:
-        test_size = 0.25
-    def count(v, name, up):
-        if v is None:
-            return None
-        if isinstance(v, float):
-            if not 0 < v < 1:
-                raise ValueError(f"{op}: {name}={v} should be in (0, 1) as a fraction")
-            return math.ceil(v * n) if up else math.floor(v * n)
-        if not 0 < v < n:
-            raise ValueError(f"{op}: {name}={v} should be between 1 and {n - 1} samples")
-        return int(v)
-    n_test, n_train = count(test_size, "test_size", True), count(train_size, "train_size", False)
+        test_size = default_test
+    n_test = None if test_size is None else _count(test_size, n, "test_size", op, True)
+    n_train = None if train_size is None else _count(train_size, n, "train_size", op, False)
     if n_test is None:
         n_test = n - n_train
     if n_train is None:
         n_train = n - n_test
-    if n_train + n_test > n or n_train <= 0 or n_test <= 0:
-        raise ValueError(f"{op}: train_size {n_train} + test_size {n_test} do not fit {n} samples")
+    if n_train + n_test > n:
+        raise ValueError(f"{op}: train_size ({n_train}) + test_size ({n_test}) = "
+                         f"{n_train + n_test} samples is more than the {n} there are")
+    if n_train == 0 or n_test == 0:
+        raise ValueError(f"{op}: with {n} samples, test_size={test_size} and "
+                         f"train_size={train_size} one part would be empty")
     return n_train, n_test
 
 
-def _stratified_indices(y, n_train, n_test, rng):
-    """Allocate each class to train/test in proportion to its frequency (largest remainders)."""
-    classes, y_idx = np.unique(y, return_inverse=True)
-    counts = np.bincount(y_idx)
+def approximate_mode(class_counts, n_draws, rng):
+    """Per-class counts summing to ``n_draws`` in proportion to ``class_counts``: the floors of
+    n_draws·count/Σcount, then one more for the largest remainders (ties broken at random) —
+    the most likely outcome of drawing without replacement (scikit-learn's rule)."""
+    continuous = class_counts / class_counts.sum() * n_draws
+    floored = np.floor(continuous)
+    need = int(n_draws - floored.sum())
+    if need > 0:
+        remainder = continuous - floored
+        for value in np.sort(np.unique(remainder))[::-1]:
+            (candidates,) = np.where(remainder == value)
+            add = min(len(candidates), need)
+            floored[rng.choice(candidates, size=add, replace=False)] += 1
+            need -= add
+            if need == 0:
+                break
+    return floored.astype(int)
+
+
+def stratified_indices(y, n_train, n_test, rng, op="train_test_split"):
+    """(train, test) index arrays that keep the class proportions of the labels ``y``."""
+    classes, y_idx, counts = np.unique(y, return_inverse=True, return_counts=True)
     if counts.min() < 2:
-        raise ValueError("train_test_split: the least populated class in stratify has only 1 "
-                         "member; every class needs at least 2")
-    def allocate(total, weights):
-        exact = weights / weights.sum() * total
-        base = np.floor(exact).astype(int)
-        rest = total - base.sum()
-        order = np.argsort(-(exact - base), kind="stable")
-        base[order[:rest]] += 1
-        return base
-    test_counts = allocate(n_test, counts.astype(float))
-    train_counts = allocate(n_train, (counts - test_counts).astype(float))
+        raise ValueError(f"{op}: the least populated class in stratify "
+                         f"({classes[counts < 2].tolist()[:5]}) has only 1 member; every class "
+                         "needs at least 2")
+    for part, size in (("train", n_train), ("test", n_test)):
+        if size < len(classes):
+            raise ValueError(f"{op}: the {part} part ({size} samples) must be at least the number "
+                             f"of classes ({len(classes)}) to hold every class")
+    members = np.split(np.argsort(y_idx, kind="stable"), np.cumsum(counts)[:-1])
+    n_i = approximate_mode(counts, n_train, rng)
+    t_i = approximate_mode(counts - n_i, n_test, rng)
     train, test = [], []
-    for c in range(len(classes)):
-        members = rng.permutation(np.flatnonzero(y_idx == c))
-        test.extend(members[:test_counts[c]])
-        train.extend(members[test_counts[c]:test_counts[c] + train_counts[c]])
+    for i in range(len(classes)):
+        perm = members[i].take(rng.permutation(counts[i]), mode="clip")
+        train.extend(perm[:n_i[i]])
+        test.extend(perm[n_i[i]:n_i[i] + t_i[i]])
     return rng.permutation(train), rng.permutation(test)
 
 
 def train_test_split(*arrays, test_size=None, train_size=None, random_state=None, shuffle=True,
                      stratify=None):
-    """Split arrays (tensors, NumPy arrays or lists of equal length) into train and test parts:
-    returns [a_train, a_test, b_train, b_test, ...], each of the type it was given.
+    """Split arrays of n samples into a training and a test part, at the same random rows.
 
-    test_size / train_size: a fraction in (0, 1) or a count (default test 0.25). ``stratify``:
-    labels whose class proportions both parts keep. Reproducible from ``random_state``.
+    ``arrays``: tensors, NumPy arrays or lists, each with n samples along the first axis;
+    returns [a_train, a_test, b_train, b_test, ...], each of the type it was given (tensors stay
+    tensors). ``test_size`` / ``train_size``: a fraction in (0, 1) (n_test = ⌈f·n⌉,
+    n_train = ⌊f·n⌋) or a count; by default test = 0.25 and train = the rest.
+    ``stratify`` (n,): labels whose class proportions both parts keep (each class needs 2
+    members). ``random_state``: an int (the same split as scikit-learn's for that int), a
+    NumPy ``RandomState``/``Generator``, a ``chainrule.Generator``, or None (chainrule's default
+    generator, so ``chainrule.manual_seed`` makes it reproducible). ``shuffle=False`` takes the
+    first n_train rows for training and the next n_test for testing.
     """
-    n = _n_samples(arrays, "train_test_split")
-    n_train, n_test = _sizes(n, test_size, train_size, "train_test_split")
-    rng = np.random.default_rng(random_state)
-    if stratify is not None:
-        if not shuffle:
-            raise ValueError("train_test_split: stratified splitting needs shuffle=True")
-        train, test = _stratified_indices(_labels(stratify).reshape(-1), n_train, n_test, rng)
-    else:
-        order = rng.permutation(n) if shuffle else np.arange(n)
-        train, test = order[:n_train], order[n_train:n_train + n_test]
-    out = []
-    for a in arrays:
-        out += [_take(a, train), _take(a, test)]
-    return out
+    op = "train_test_split"
+    n = n_samples(arrays, op)
+    n_train, n_test = split_sizes(n, test_size, train_size, op)
+    y = None if stratify is None else _class_keys(stratify, n, op)
+    train, test = _split_indices(n, n_train, n_test, random_state, shuffle, y, op)
+    return [part for a in arrays for part in (take(a, train), take(a, test))]
 
 
-def train_val_test_split(*arrays, val_size=0.15, test_size=0.15, random_state=None,
-                         shuffle=True, stratify=None):
-    """Three-way split: returns [a_train, a_val, a_test, b_train, ...]. Sizes are fractions of
-    the whole (or counts); ``stratify`` keeps class proportions in all three parts."""
-    n = _n_samples(arrays, "train_val_test_split")
-    count = lambda v: math.ceil(v * n) if isinstance(v, float) else int(v)
-    strat = None if stratify is None else _labels(stratify).reshape(-1)
-    rest, test = train_test_split(np.arange(n), test_size=count(test_size),
-                                  random_state=random_state, shuffle=shuffle, stratify=strat)
-    train, val = train_test_split(rest, test_size=count(val_size), random_state=random_state,
-                                  shuffle=shuffle, stratify=None if strat is None else strat[rest])
-    return [part for a in arrays for part in (_take(a, train), _take(a, val), _take(a, test))]
+def _split_indices(n, n_train, n_test, random_state, shuffle, y, op):
+    """(train, test) row indices: scikit-learn's ShuffleSplit / StratifiedShuffleSplit draw."""
+    if not shuffle:
+        if y is not None:
+            raise ValueError(f"{op}: stratified splitting needs shuffle=True")
+        return np.arange(n_train), np.arange(n_train, n_train + n_test)
+    rng = random_state_of(random_state)
+    if y is not None:
+        return stratified_indices(y, n_train, n_test, rng, op)
+    perm = rng.permutation(n)
+    return perm[n_test:n_test + n_train], perm[:n_test]
 
 
-class KFold:
-    """k-fold cross-validation: ``split(X)`` yields (train_idx, test_idx) k times; each sample is
-    in exactly one test fold. The first n % k folds get one extra sample (as scikit-learn)."""
-
-    def __init__(self, n_splits: int = 5, shuffle: bool = False, random_state=None):
-        if n_splits < 2:
-            raise ValueError(f"KFold: n_splits must be at least 2, got {n_splits}")
-        self.n_splits, self.shuffle, self.random_state = n_splits, shuffle, random_state
-
-    def get_n_splits(self, X=None, y=None, groups=None) -> int:
-        return self.n_splits
-
-    def split(self, X, y=None, groups=None):
-        n = len(X)
-        if self.n_splits > n:
-            raise ValueError(f"KFold: cannot have n_splits={self.n_splits} greater than the number "
-                             f"of samples {n}")
-        order = np.random.default_rng(self.random_state).permutation(n) if self.shuffle else np.arange(n)
-        sizes = np.full(self.n_splits, n // self.n_splits)
-        sizes[: n % self.n_splits] += 1
-        start = 0
-        for size in sizes:
-            test = order[start:start + size]
-            yield np.sort(np.setdiff1d(order, test)), np.sort(test)
-            start += size
+def _class_keys(stratify, n, op):
+    """Stratification labels (n,): as given, or one class per distinct row of an (n, k) array."""
+    y = as_numpy(stratify)
+    if y.ndim == 0 or len(y) != n:
+        raise ValueError(f"{op}: stratify must hold {n} labels, got shape {y.shape}")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim == 1:
+        return y
+    return np.array([" ".join(row.astype(str)) for row in y.reshape(n, -1)])
 
 
-class StratifiedKFold(KFold):
-    """k folds that each keep the class proportions of ``y``: each class's samples are dealt
-    round-robin over the folds."""
+def train_val_test_split(*arrays, val_size=0.15, test_size=0.15, random_state=None, shuffle=True,
+                         stratify=None):
+    """Split arrays of n samples three ways: returns [a_train, a_val, a_test, b_train, ...], each
+    of the type it was given.
 
-    def split(self, X, y, groups=None):
-        labels = _labels(y).reshape(-1)
-        n = len(labels)
-        _, y_idx = np.unique(labels, return_inverse=True)
-        counts = np.bincount(y_idx)
-        if self.n_splits > counts.max():
-            raise ValueError(f"StratifiedKFold: n_splits={self.n_splits} is greater than the number "
-                             f"of members in each class")
-        rng = np.random.default_rng(self.random_state)
-        fold_of = np.empty(n, np.int64)
-        offset = 0
-        for c in range(len(counts)):
-            members = np.flatnonzero(y_idx == c)
-            if self.shuffle:
-                members = rng.permutation(members)
-            fold_of[members] = (np.arange(len(members)) + offset) % self.n_splits
-            offset += len(members)   # continue the deal so small classes spread over folds
-        for k in range(self.n_splits):
-            test = np.flatnonzero(fold_of == k)
-            yield np.flatnonzero(fold_of != k), test
+    ``val_size`` / ``test_size``: fractions of the whole n (⌈f·n⌉ samples) or counts; training
+    gets the rest. ``stratify`` (n,) keeps the class proportions in all three parts (each class
+    needs 2 members in each of the two draws). Done as two :func:`train_test_split` draws: the
+    test part from all n,
+    then the validation part from the rest, with the same ``random_state`` (an int gives
+    scikit-learn's two splits). Fit scalers and models on the training part only; tune on the
+    validation part; report the test part once.
+    """
+    op = "train_val_test_split"
+    n = n_samples(arrays, op)
+    n_test = _count(test_size, n, "test_size", op, True)
+    n_val = _count(val_size, n, "val_size", op, True)
+    if n_val + n_test >= n:
+        raise ValueError(f"{op}: val_size ({n_val}) + test_size ({n_test}) leave no training "
+                         f"samples out of {n}")
+    y = None if stratify is None else _class_keys(stratify, n, op)
+    # an int seeds both draws alike (scikit-learn's two calls); a generator runs on through both
+    rs = random_state if isinstance(random_state, (int, np.integer)) or not shuffle \
+        else random_state_of(random_state)
+    rest, test = _split_indices(n, n - n_test, n_test, rs, shuffle, y, op)
+    train, val = _split_indices(len(rest), len(rest) - n_val, n_val, rs, shuffle,
+                                None if y is None else y[rest], op)
+    train, val = rest[train], rest[val]
+    return [part for a in arrays for part in (take(a, train), take(a, val), take(a, test))]
