@@ -256,3 +256,40 @@ def test_train_estimators_and_regression_round_trip(model, dataset, tmp_path, ca
         assert len(lines) == 2 and all(25 < float(ln.split()[-1]) < 346 for ln in lines)
     else:
         assert metrics["accuracy"] > 0.9 and again["accuracy"] == metrics["accuracy"]
+
+
+def _write_idx(path, array, magic):
+    import gzip
+    import struct
+    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_train_lenet5_on_mnist_files_and_a_factory_model(tmp_path, capsys, monkeypatch):
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 200), ("t10k", 16)):
+        _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz",
+                   rng.integers(0, 256, (n, 28, 28)), 2051)
+        _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n), 2049)
+    run = tmp_path / "mnist-run"
+    assert cli("train", "--model", "lenet5", "--dataset", "mnist", "--data-dir", tmp_path,
+               "--epochs", "1", "--out", run, "--quiet", "--no-figures") == 0
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["input_shape"] == [1, 28, 28] and cfg["preprocess"]["scale"] == 255.0
+    assert json.loads((run / "confusion_matrix.json").read_text()) and \
+        np.sum(json.loads((run / "confusion_matrix.json").read_text())) == 16  # MNIST's own test set
+    # --model pkg.module:factory
+    (tmp_path / "mymodels.py").write_text(
+        "import chainrule.nn as nn\n"
+        "def tiny(input_shape, num_outputs):\n"
+        "    return nn.Sequential(nn.Flatten(), nn.Linear(input_shape[0], num_outputs))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    run2 = tmp_path / "factory-run"
+    assert cli("train", "--model", "mymodels:tiny", "--dataset", "iris", "--epochs", "3",
+               "--out", run2, "--quiet", "--no-figures") == 0
+    from chainrule.cli.evaluate import evaluate
+    assert evaluate(str(run2))["accuracy"] == json.loads((run2 / "metrics.json").read_text())[
+        "accuracy"]
+    assert cli("train", "--model", "mymodels:nope", "--dataset", "iris", "--out", run2) == 2
+    assert "cannot load factory 'mymodels:nope'" in capsys.readouterr().err
