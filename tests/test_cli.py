@@ -293,3 +293,29 @@ def test_train_lenet5_on_mnist_files_and_a_factory_model(tmp_path, capsys, monke
         "accuracy"]
     assert cli("train", "--model", "mymodels:nope", "--dataset", "iris", "--out", run2) == 2
     assert "cannot load factory 'mymodels:nope'" in capsys.readouterr().err
+
+
+def test_representation_one_hot_and_scaling_fit_on_training_rows():
+    from chainrule.cli.experiment import Representation
+    X = np.array([[0, 1.0], [1, 3.0], [2, 5.0], [1, 7.0]], np.float32)
+    rep = Representation({"one_hot": [0], "scaling": "standard", "basis": "none"}, image=False,
+                         scale=1.0).fit(X[:3])
+    Z = rep(X)
+    assert Z.shape == (4, 4)                         # column 1 kept, column 0 → 3 categories
+    np.testing.assert_allclose(Z[:3, 0].mean(), 0, atol=1e-6)   # standardized on rows 0-2 only
+    np.testing.assert_allclose(Z[3, 0], (7 - 3) / np.std([1, 3, 5]), rtol=1e-5)
+    unseen = rep(np.array([[9, 1.0]], np.float32))   # a category never seen → all zeros
+    assert np.allclose(unseen[0, 1:] * rep.scaler.scale_[1:] + rep.scaler.mean_[1:], 0)
+
+
+def test_run_with_basis_one_hot_and_validation(tmp_path, capsys):
+    path = _write(tmp_path,
+                  '[task]\ntype = "classification"\n[data]\ndataset = "iris"\none_hot = [3]\n'
+                  'basis = "polynomial"\nbasis_degree = 2\n[selection]\nval_size = 0.2\n'
+                  '[metrics]\nnames = ["accuracy", "precision", "recall", "roc_auc"]\n'
+                  'average = "weighted"\n[training]\nepochs = 40\nlr = 0.01\n')
+    assert cli("run", path, "--out", tmp_path / "o", "--quiet") == 0
+    res = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert res["n_val"] == 30 and res["n_test"] == 30
+    assert set(res["test"]) == {"accuracy", "precision_weighted", "recall_weighted", "roc_auc"}
+    assert res["test"]["accuracy"] > 0.8 and res["test"]["roc_auc"] > 0.9
