@@ -81,6 +81,8 @@ def test_evaluate_reproduces_the_test_metrics(run_dir, capsys):
     assert again["log_loss"] == pytest.approx(metrics["log_loss"], rel=1e-5)
     assert cli("evaluate", run_dir) == 0
     assert "accuracy" in capsys.readouterr().out
+    assert cli("evaluate", run_dir, "--dataset", "iris") == 2
+    assert "dataset 'iris' has inputs of shape (4,)" in capsys.readouterr().err
 
 
 def test_predict_npy_and_image(run_dir, tmp_path, capsys):
