@@ -282,7 +282,7 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Backpropagate from this tensor: add ∂self/∂leaf (times ``gradient``) to every leaf's
         ``.grad``. ``gradient`` is required unless the tensor has one element."""
-        from .autograd import engine
+        engine = _engine()
         if inputs is not None:
             inputs = engine._as_tuple(inputs)
             grads = engine.grad(self, inputs, gradient, retain_graph, create_graph,
@@ -360,6 +360,18 @@ class Tensor:
 
     def __reduce__(self):
         return (_rebuild, (self._data, self.requires_grad))
+
+
+def _engine():
+    """chainrule.autograd.engine, imported once (it imports this module, so not at the top)."""
+    global _ENGINE
+    if _ENGINE is None:
+        from .autograd import engine
+        _ENGINE = engine
+    return _ENGINE
+
+
+_ENGINE = None
 
 
 def _rebuild(array, requires_grad):

@@ -12,6 +12,7 @@ import heapq
 
 import numpy as np
 
+from . import forward_ad as _fw
 from .grad_mode import STATE
 from .node import AccumulateGrad, _edge
 
@@ -23,7 +24,6 @@ def _as_tuple(x):
 
 
 def _initial_grads(outputs, grad_outputs, op):
-    from ..tensor import Tensor
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(f"{op}: got {len(outputs)} outputs but {len(grad_outputs)} gradients")
@@ -37,15 +37,17 @@ def _initial_grads(outputs, grad_outputs, op):
                 "Create the leaves with requires_grad=True (or call .requires_grad_()) and do not "
                 "compute the loss under no_grad().")
         if g is None:
-            if out.numel() != 1:
+            if out._data.size != 1:
                 raise RuntimeError(
                     f"{op}: grad can be implicitly created only for scalar outputs, but the output "
                     f"has shape {tuple(out.shape)}. Pass gradient= (a tensor of that shape), or "
                     "reduce the output first, e.g. out.sum().backward().")
-            g = Tensor._make(np.ones(out._data.shape, out._data.dtype), False)
+            one = np.empty(out._data.shape, out._data.dtype)   # np.ones without its wrapper
+            one.fill(1)
+            g = Tensor._make(one, False)
         elif not isinstance(g, Tensor):
             g = Tensor._make(np.asarray(g, dtype=out._data.dtype), False)
-        if g.shape != out.shape:
+        if g._data.shape != out._data.shape:
             raise RuntimeError(f"{op}: gradient has shape {tuple(g.shape)} but the output has "
                                f"shape {tuple(out.shape)}")
         node = _edge(out)
@@ -108,12 +110,13 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
         pending[node] = pending[node] + g if node in pending else g
     ready = [(-n.sequence_nr, id(n), n) for n in pending if dependencies.get(n, 0) == 0]
     heapq.heapify(ready)
+    heappop, heappush = heapq.heappop, heapq.heappush
     captured = {}
     prev_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     try:
         while ready:
-            _, _, node = heapq.heappop(ready)
+            node = heappop(ready)[2]
             grad = pending.pop(node)
             if node._pre_hooks:
                 for hook in node._pre_hooks:
@@ -133,11 +136,15 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
                 if nxt is None:
                     continue
                 if g is not None:
-                    pending[nxt] = pending[nxt] + g if nxt in pending else g
-                dependencies[nxt] -= 1
-                if dependencies[nxt] == 0:
                     if nxt in pending:
-                        heapq.heappush(ready, (-nxt.sequence_nr, id(nxt), nxt))
+                        pending[nxt] = _add_grads(pending[nxt], g, create_graph)
+                    else:
+                        pending[nxt] = g
+                left = dependencies[nxt] - 1
+                dependencies[nxt] = left
+                if left == 0:
+                    if nxt in pending:
+                        heappush(ready, (-nxt.sequence_nr, id(nxt), nxt))
                     else:  # no gradient reached it: release its subgraph's dependencies too
                         _skip(nxt, dependencies, pending, ready)
             if not retain_graph:
@@ -145,6 +152,14 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
     finally:
         STATE.grad_enabled = prev_mode
     return captured
+
+
+def _add_grads(a, b, create_graph):
+    """Sum two gradients reaching the same node; a plain backward adds the arrays directly."""
+    if (create_graph or _fw.STATE.active  # forward-over-reverse: the sum carries tangents
+            or a._data.dtype != b._data.dtype or a._data.shape != b._data.shape):
+        return a + b
+    return Tensor._make(a._data + b._data)
 
 
 def _skip(node, dependencies, pending, ready):
@@ -170,7 +185,7 @@ def _accumulate(leaf, grad, create_graph):
             grad = new
     if leaf.grad is None:
         # copy: the same gradient array may also flow elsewhere, and .grad is accumulated in place
-        leaf.grad = grad if create_graph else grad.detach()._copy()
+        leaf.grad = grad if create_graph else Tensor._make(grad._data.copy())
     elif create_graph:
         leaf.grad = leaf.grad + grad
     else:
@@ -218,3 +233,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g._fw_tangent = tangent
         result.append(g)
     return tuple(result)
+
+
+from ..tensor import Tensor  # noqa: E402  (after the autograd modules, as in node.py)

@@ -13,11 +13,17 @@ A :class:`Node` is one recorded primitive. Subclasses define, side by side:
 Inside ``backward``/``jvp``, ``self.inputs`` holds the input Tensors and ``self.output`` the
 output Tensor (when the class sets ``save_output``). ``self.needs_input_grad[i]`` says
 whether input i needs a gradient.
+
+A few hot VJP rules also compute straight on the arrays when :func:`plain_backward` is true (a
+backward that records no graph and carries no forward-mode tangents): the same arithmetic
+without one Tensor dispatch per op, which dominates the cost of small ops.
 """
 from __future__ import annotations
 
 import itertools
 import weakref
+
+import numpy as np
 
 from . import forward_ad as _fw
 from .grad_mode import STATE
@@ -53,34 +59,42 @@ class Node:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the primitive on Tensors ``inputs``; record a node when a gradient may be needed."""
-        node = cls.__new__(cls)
+        # This runs for every op (and for every op inside a VJP), so it is kept lean: no
+        # generator expressions, Tensor._make inlined, the recording work only when recording.
+        node = _new(cls)
         if params:
             node.__dict__.update(params)
-        out = node.forward(*[t._data for t in inputs])
-        record = STATE.grad_enabled and any(t.requires_grad for t in inputs)
-        result = Tensor._make(out, record)
+        if len(inputs) == 1:
+            out = node.forward(inputs[0]._data)
+        else:
+            out = node.forward(*[t._data for t in inputs])
+        result = _new(Tensor)
+        result._data = out if type(out) is _ndarray else _asarray(out)
+        record = False
+        if STATE.grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    record = True
+                    break
         if cls.is_view:
             src = inputs[0]
             result._version_box = src._version_box
             result._base = src if src._base is None else src._base
+        else:
+            result._version_box = [0]
         if record:
-            node.needs_input_grad = tuple(t.requires_grad for t in inputs)
-            node.next_functions = tuple(_edge(t) for t in inputs)
+            result.requires_grad = True
+            node.needs_input_grad = tuple([t.requires_grad for t in inputs])
+            node.next_functions = tuple([t.grad_fn or _edge(t) for t in inputs])
             node.sequence_nr = next(_sequence)
-            node.out_shape = out.shape
+            node.out_shape = result._data.shape
             result.grad_fn = node
-        if _fw.STATE.active and any(t._fw_tangent is not None for t in inputs):
-            node.inputs = inputs
-            node._out = result._data
-            with _fw.suspended():
-                tangent = node.jvp(*[t._fw_tangent for t in inputs])
-            if tangent is not None:
-                _fw.attach_tangent(result, tangent)
-                node._out_tangent = result._fw_tangent
+        if _fw.STATE.active:
+            _forward_tangent(node, inputs, result)
         if record:
             if cls.save_inputs:
                 node.inputs = inputs
-                node._saved_versions = tuple(t._version_box[0] for t in inputs)
+                node._saved_versions = tuple([t._version_box[0] for t in inputs])
             else:
                 node.inputs = None
             if cls.save_output:
@@ -151,6 +165,28 @@ class Node:
         self._out_tangent = None
 
 
+def _forward_tangent(node, inputs, result):
+    """Forward mode: when an input carries a tangent, give ``result`` its JVP."""
+    for t in inputs:
+        if t._fw_tangent is not None:
+            break
+    else:
+        return
+    node.inputs = inputs
+    node._out = result._data
+    with _fw.suspended():
+        tangent = node.jvp(*[t._fw_tangent for t in inputs])
+    if tangent is not None:
+        _fw.attach_tangent(result, tangent)
+        node._out_tangent = result._fw_tangent
+
+
+def plain_backward() -> bool:
+    """True inside a backward pass that builds no graph (no ``create_graph``) and propagates no
+    forward-mode tangents: a VJP rule may then work on the arrays and wrap the result."""
+    return not STATE.grad_enabled and not _fw.STATE.active
+
+
 class AccumulateGrad(Node):
     """The sink of a leaf tensor: gradients arriving here are summed into ``leaf.grad``."""
 
@@ -201,3 +237,7 @@ def _raise_modified(node, t, expected, current=None):
 
 
 from ..tensor import Tensor  # noqa: E402  (tensor.py imports nothing from here at module level)
+
+_new = object.__new__       # Node and Tensor define no __new__: allocate without the lookup
+_ndarray = np.ndarray
+_asarray = np.asarray

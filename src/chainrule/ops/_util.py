@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._dtype import result_type
+from ..autograd.node import plain_backward
 from ..tensor import Tensor, _normalize_dim
 
 
@@ -21,9 +22,28 @@ def unbroadcast(grad: Tensor, shape) -> Tensor:
     lead = len(gshape) - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
                                       if s == 1 and gshape[lead + i] != 1)
+    if plain_backward():  # the same sum and reshape on the array
+        g = np.add.reduce(grad._data, axis=axes) if axes else grad._data
+        return Tensor._make(g.reshape(shape) if g.shape != shape else g)
     if axes:
         grad = grad.sum(dim=axes)
     return grad.reshape(shape) if grad._data.shape != shape else grad
+
+
+def broadcast_view(x: np.ndarray, shape) -> np.ndarray:
+    """``np.broadcast_to(x, shape)``: a read-only view, stride 0 along the copied dims.
+
+    np.broadcast_to spends ~4 µs in Python per call, more than the whole VJP of a small sum;
+    for a contiguous ``x`` the same view is built directly by the ndarray constructor over x's
+    memory. ``shape`` must be a valid broadcast target of ``x.shape`` (callers check).
+    """
+    if x.size == 0 or not (x.flags.c_contiguous or x.flags.f_contiguous):
+        return np.broadcast_to(x, shape)
+    lead = len(shape) - x.ndim
+    strides = (0,) * lead + tuple([0 if n == 1 else st for n, st in zip(x.shape, x.strides)])
+    out = np.ndarray(shape, x.dtype, x, 0, strides)
+    out.flags.writeable = False
+    return out
 
 
 def scalar_tensor(value, dtype) -> Tensor:

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from .. import _dtype
-from ..autograd.node import Node
+from ..autograd.node import Node, plain_backward
 from ..tensor import Tensor
 from ._util import check_tensor, operands, scalar_tensor, sum_tangents, to_float, unbroadcast
 
@@ -71,6 +71,10 @@ class Mul(Node):
     def backward(self, g):
         a, b = self.inputs
         na, nb = self.needs_input_grad
+        gd = g._data
+        if gd.dtype == a._data.dtype == b._data.dtype and plain_backward():  # same, on arrays
+            return (unbroadcast(Tensor._make(gd * b._data), a._data.shape) if na else None,
+                    unbroadcast(Tensor._make(gd * a._data), b._data.shape) if nb else None)
         return (unbroadcast(g * b, a.shape) if na else None,
                 unbroadcast(g * a, b.shape) if nb else None)
 

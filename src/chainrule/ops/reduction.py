@@ -11,18 +11,25 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _dtype
-from ..autograd.node import Node
+from ..autograd.node import Node, plain_backward
 from ..tensor import Tensor
-from ._util import check_tensor, keepdim_shape, normalize_dims, to_float
+from ._util import broadcast_view, check_tensor, keepdim_shape, normalize_dims, to_float
+from .shape import BroadcastTo, Reshape
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def _expand_back(g: Tensor, in_shape, dims, keepdim) -> Tensor:
     """Broadcast a reduced gradient back to the input's shape."""
-    if not keepdim:
-        g = g.reshape(keepdim_shape(in_shape, dims))
-    return g.expand(tuple(in_shape))
+    # straight to the primitives: the shapes are valid by construction (this runs in every
+    # reduction's VJP); a 0-d gradient broadcasts without the reshape
+    in_shape = tuple(in_shape)
+    if plain_backward():  # the same view, on the array
+        gd = g._data.reshape(keepdim_shape(in_shape, dims)) if not keepdim and g._data.ndim else g._data
+        return g if gd.shape == in_shape and gd is g._data else Tensor._make(broadcast_view(gd, in_shape))
+    if not keepdim and g._data.ndim:
+        g = Reshape.apply(g, shape=keepdim_shape(in_shape, dims))
+    return g if g._data.shape == in_shape else BroadcastTo.apply(g, shape=in_shape)
 
 
 class Sum(Node):
@@ -32,7 +39,7 @@ class Sum(Node):
 
     def forward(self, x):
         self.in_shape = x.shape
-        return np.sum(x, axis=self.dims, keepdims=self.keepdim)
+        return np.add.reduce(x, axis=self.dims, keepdims=self.keepdim)  # np.sum minus its wrapper
 
     def backward(self, g):
         return _expand_back(g, self.in_shape, self.dims, self.keepdim)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd.node import Node
 from ..tensor import Tensor, _normalize_dim
-from ._util import check_tensor, operands, unbroadcast
+from ._util import broadcast_view, check_tensor, operands, unbroadcast
 
 
 class Reshape(Node):
@@ -50,7 +50,7 @@ class BroadcastTo(Node):
 
     def forward(self, x):
         self.in_shape = x.shape
-        return np.broadcast_to(x, self.shape)
+        return broadcast_view(x, self.shape)
 
     def backward(self, g):
         return unbroadcast(g, self.in_shape)
