@@ -1,9 +1,9 @@
-"""Convolution as three mutually adjoint primitives, each an im2col plus one batched GEMM.
+"""Convolution as three mutually adjoint primitives, each an im2col plus batched GEMMs.
 
 For y = conv(x, w) (deep learning's conv2d is a cross-correlation:
 y[n, o, i, j] = Σ_{c,p,q} w[o, c, p, q] · x_pad[n, c, i·s + p·d, j·s + q·d]):
 
-* ``Conv``           (x, w) -> y
+* ``Conv``           (x, w[, b]) -> y
 * ``ConvTranspose``  (y, w) -> x-shaped:  the VJP of conv w.r.t. x (and torch's conv_transpose2d)
 * ``ConvWeight``     (x, y) -> w-shaped:  the VJP of conv w.r.t. w
 
@@ -11,31 +11,51 @@ The bilinear form B(x, y, w) = ⟨conv(x, w), y⟩ = ⟨x, convT(y, w)⟩ = ⟨c
 one's VJP an application of the other two, so convolution is differentiable to any order; and
 each is bilinear, so its JVP is op(ẋ, w) + op(x, ẇ).
 
-im2col reads the k×k windows through a strided *view* (no Python loop over pixels or images),
-copies them once into a (groups, C/g·kh·kw, N·Ho·Wo) matrix, and one matmul does the rest.
-col2im (the adjoint) adds the columns back with one strided slice-add per kernel offset.
+Layout (chosen by measurement, see ``benchmarks/``): im2col reads the kh×kw windows through a
+strided *view* of the zero-padded input and copies them once into per-image columns
+(N, C·kh·kw, Ho·Wo) — the window view's innermost axes are the output's, so the copy runs along
+rows and no transposition is needed; then y_n = W (O, C·kh·kw) · cols_n is one GEMM per image
+(np.matmul's stacked loop calls sgemm), which lands directly in NCHW: no output transpose.
+The weight gradient is Σ_n ȳ_n cols_nᵀ (stacked GEMMs, then a small sum over n), reusing the
+forward's columns when the weight needs a gradient. col2im (the adjoint of im2col) adds the
+columns back with one strided slice-add per kernel offset (kh·kw vectorised adds, never a loop
+over pixels or images), clipped to the unpadded image so no padded buffer is built.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
+from ...autograd.grad_mode import STATE
 from ...autograd.node import Node
 from ...ops._util import check_tensor
 from ...tensor import Tensor
 
 
 class Geometry:
-    """Stride, padding, dilation and groups of a 2-D convolution, with the sizes they imply."""
+    """Stride, padding, dilation and groups of a 2-D convolution, with the sizes they imply.
 
-    __slots__ = ("stride", "padding", "dilation", "groups", "kernel")
+    ``padding`` is (top, bottom, left, right); the pair form (ph, pw) means symmetric padding.
+    """
+
+    __slots__ = ("stride", "pads", "dilation", "groups", "kernel")
 
     def __init__(self, stride, padding, dilation, groups, kernel):
-        self.stride, self.padding, self.dilation = stride, padding, dilation
-        self.groups, self.kernel = groups, kernel
+        if len(padding) == 2:
+            padding = (padding[0], padding[0], padding[1], padding[1])
+        self.stride, self.pads, self.dilation = tuple(stride), tuple(padding), tuple(dilation)
+        self.groups, self.kernel = groups, tuple(kernel)
+
+    @property
+    def padding(self):
+        """Symmetric (ph, pw) padding (the top and left pads)."""
+        return (self.pads[0], self.pads[2])
 
     def out_size(self, h, w):
-        (sh, sw), (ph, pw), (dh, dw), (kh, kw) = self.stride, self.padding, self.dilation, self.kernel
-        return ((h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1)
+        (sh, sw), (dh, dw), (kh, kw) = self.stride, self.dilation, self.kernel
+        t, b, l, r = self.pads
+        return ((h + t + b - dh * (kh - 1) - 1) // sh + 1, (w + l + r - dw * (kw - 1) - 1) // sw + 1)
 
 
 def _windows(xp, geo, ho, wo):
@@ -48,69 +68,208 @@ def _windows(xp, geo, ho, wo):
 
 
 def _pad(x, geo):
-    ph, pw = geo.padding
-    if ph == 0 and pw == 0:
+    """Zero padding (np.zeros + one slice copy: several times faster than np.pad)."""
+    t, b, l, r = geo.pads
+    if not (t or b or l or r):
         return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    n, c, h, w = x.shape
+    xp = np.zeros((n, c, h + t + b, w + l + r), x.dtype)
+    xp[:, :, t:t + h, l:l + w] = x
+    return xp
 
 
-def im2col(x, geo, ho, wo):
-    """x (N, C, H, W) -> columns (g, C/g·kh·kw, N·Ho·Wo), one copy."""
+class _Workspace:
+    """A small pool of scratch arrays for the large intermediates that never leave this module
+    (im2col columns, the transposed GEMM's columns, the per-image weight-gradient products).
+
+    Why: a fresh multi-megabyte array is a fresh mapping whose first touch page-faults every
+    4 KiB page; on the machines measured that costs as much as the copy itself. Arrays taken
+    here go back with ``give`` once their last use is over, so a training loop reuses the same
+    memory every step. Only arrays this module allocated and never exposed are given back.
+    """
+
+    def __init__(self, limit_bytes=256 << 20):
+        self.limit, self.bytes, self.free = limit_bytes, 0, {}
+        self.lock = threading.Lock()
+
+    def take(self, shape, dtype):
+        key = (shape, np.dtype(dtype).str)
+        with self.lock:
+            stack = self.free.get(key)
+            if stack:
+                arr = stack.pop()
+                self.bytes -= arr.nbytes
+                return arr
+        return np.empty(shape, dtype)
+
+    def give(self, arr):
+        if arr is None:
+            return
+        with self.lock:
+            if self.bytes + arr.nbytes > self.limit:
+                return                      # over budget: let it be freed
+            self.free.setdefault((arr.shape, arr.dtype.str), []).append(arr)
+            self.bytes += arr.nbytes
+
+
+_WORKSPACE = _Workspace()
+
+
+def im2col(x, geo, ho, wo, scratch=False):
+    """x (N, C, H, W) -> columns (N, C·kh·kw, Ho·Wo), rows ordered (c, p, q); one copy.
+    ``scratch``: take the array from the workspace (give it back with ``release``)."""
     n, c = x.shape[:2]
-    g = geo.groups
-    win = _windows(_pad(x, geo), geo, ho, wo)                       # (N, C, kh, kw, Ho, Wo)
-    win = win.reshape(n, g, c // g, *geo.kernel, ho, wo)
-    cols = np.ascontiguousarray(win.transpose(1, 2, 3, 4, 0, 5, 6))  # (g, C/g, kh, kw, N, Ho, Wo)
-    return cols.reshape(g, (c // g) * geo.kernel[0] * geo.kernel[1], n * ho * wo)
+    kh, kw = geo.kernel
+    win = _windows(_pad(x, geo), geo, ho, wo)
+    if not scratch:
+        return np.ascontiguousarray(win).reshape(n, c * kh * kw, ho * wo)
+    buf = _WORKSPACE.take((n, c * kh * kw, ho * wo), x.dtype)
+    np.copyto(buf.reshape(win.shape), win)
+    return buf
+
+
+release = _WORKSPACE.give
+
+
+def _valid(offset, pad, stride, size, out):
+    """Output positions i in [i0, i1) whose input position i·stride + offset − pad is inside
+    [0, size), and that first input position."""
+    a = pad - offset
+    i0 = max(0, -(-a // stride))
+    i1 = min(out, (size - 1 + a) // stride + 1)
+    return i0, i1, i0 * stride - a
 
 
 def col2im(cols, x_shape, geo, ho, wo):
-    """The adjoint of im2col: columns (g, C/g·kh·kw, N·Ho·Wo) -> x (N, C, H, W), summing overlaps."""
+    """The adjoint of im2col: columns (N, C·kh·kw, Ho·Wo) -> x (N, C, H, W), summing overlaps."""
     n, c, h, w = x_shape
-    (sh, sw), (ph, pw), (dh, dw), (kh, kw) = geo.stride, geo.padding, geo.dilation, geo.kernel
-    cols = cols.reshape(c, kh, kw, n, ho, wo)
-    xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    for p in range(kh):          # one strided slice-add per kernel offset, never per pixel
+    (sh, sw), (dh, dw), (kh, kw) = geo.stride, geo.dilation, geo.kernel
+    t, _, l, _ = geo.pads
+    cols = cols.reshape(n, c, kh, kw, ho, wo)
+    x = np.zeros(x_shape, dtype=cols.dtype)
+    for p in range(kh):            # one strided slice-add per kernel offset, never per pixel
+        i0, i1, r0 = _valid(p * dh, t, sh, h, ho)
+        if i0 >= i1:
+            continue
+        rows = slice(r0, r0 + (i1 - i0 - 1) * sh + 1, sh)
         for q in range(kw):
-            xp[:, :, p * dh: p * dh + sh * (ho - 1) + 1: sh, q * dw: q * dw + sw * (wo - 1) + 1: sw] += \
-                cols[:, p, q].transpose(1, 0, 2, 3)
-    return xp[:, :, ph: ph + h, pw: pw + w]
+            j0, j1, c0 = _valid(q * dw, l, sw, w, wo)
+            if j0 >= j1:
+                continue
+            x[:, :, rows, c0: c0 + (j1 - j0 - 1) * sw + 1: sw] += cols[:, :, p, q, i0:i1, j0:j1]
+    return x
 
 
-def _to_channels_first(y2, n, ho, wo):
-    """(O, N·Ho·Wo) -> contiguous (N, O, Ho, Wo)."""
-    return np.ascontiguousarray(y2.reshape(-1, n, ho, wo).transpose(1, 0, 2, 3))
+def _by_group(a, g):
+    """(N, K, L) -> (N, g, K/g, L) (a view)."""
+    return a.reshape(a.shape[0], g, a.shape[1] // g, a.shape[2])
 
 
-def _from_channels_first(y, g):
-    """(N, O, Ho, Wo) -> (g, O/g, N·Ho·Wo)."""
-    n, o = y.shape[:2]
-    return y.transpose(1, 0, 2, 3).reshape(g, o // g, -1)
+def _conv_gemm(w, cols, g):
+    """w (O, C/g, kh, kw), cols (N, K, L) -> (N, O, L): one GEMM per image (and group)."""
+    o = w.shape[0]
+    if g == 1:
+        return np.matmul(w.reshape(o, -1), cols)
+    out = np.matmul(w.reshape(g, o // g, -1), _by_group(cols, g))   # (N, g, O/g, L)
+    return out.reshape(cols.shape[0], o, cols.shape[2])
+
+
+def _conv_gemm_t(w, y2, g):
+    """The transpose: w (O, C/g, kh, kw), y2 (N, O, L) -> columns (N, K, L) (workspace array)."""
+    o, k = w.shape[0], w.shape[1] * w.shape[2] * w.shape[3] * g
+    n, _, l = y2.shape
+    out = _WORKSPACE.take((n, k, l), y2.dtype)
+    if g == 1:
+        np.matmul(w.reshape(o, -1).T, y2, out=out)
+    else:
+        np.matmul(w.reshape(g, o // g, -1).transpose(0, 2, 1), _by_group(y2, g), out=_by_group(out, g))
+    return out
+
+
+def _weight_gemm(y2, cols, g, w_shape):
+    """Σ_n y2_n cols_nᵀ: y2 (N, O, L), cols (N, K, L) -> w_shape (O, C/g, kh, kw)."""
+    n, o, _ = y2.shape
+    k = cols.shape[1]
+    if g == 1:
+        per_image = _WORKSPACE.take((n, o, k), y2.dtype)
+        np.matmul(y2, cols.transpose(0, 2, 1), out=per_image)                 # (N, O, K)
+    else:
+        per_image = _WORKSPACE.take((n, g, o // g, k // g), y2.dtype)
+        np.matmul(_by_group(y2, g), _by_group(cols, g).transpose(0, 1, 3, 2), out=per_image)
+    gw = per_image.sum(0).reshape(w_shape)
+    release(per_image)
+    return gw
+
+
+def _transpose_by_correlation(y, w, geo, x_shape):
+    """For stride 1, convT(y, w) is itself a correlation: of y zero-padded by d(k − 1) − p with
+    the kernel flipped and its in/out channels swapped (per group). Its columns are y's, one
+    GEMM and no col2im, which moves less memory when y's columns are no bigger than x's
+    (e.g. 'same' 3×3 convolutions). Returns None where the GEMM + col2im route is cheaper or the
+    padding would be negative."""
+    if geo.stride != (1, 1):
+        return None
+    n, o, ho, wo = y.shape
+    _, c, h, wd = x_shape
+    if o * h * wd > 1.25 * c * ho * wo:
+        return None
+    (kh, kw), (dh, dw), g = geo.kernel, geo.dilation, geo.groups
+    t, _, l, _ = geo.pads
+    top, left = dh * (kh - 1) - t, dw * (kw - 1) - l
+    bottom, right = h + dh * (kh - 1) - ho - top, wd + dw * (kw - 1) - wo - left
+    if min(top, bottom, left, right) < 0:
+        return None
+    flipped = w.reshape(g, o // g, c // g, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
+    flipped = np.ascontiguousarray(flipped).reshape(c, o // g, kh, kw)
+    cols = im2col(y, Geometry((1, 1), (top, bottom, left, right), (dh, dw), g, (kh, kw)), h, wd,
+                  scratch=True)
+    x = _conv_gemm(flipped, cols, g)
+    release(cols)
+    return x.reshape(x_shape)
 
 
 class Conv(Node):
-    """y = conv(x, w): x (N, C, H, W), w (O, C/g, kh, kw) -> y (N, O, Ho, Wo)."""
+    """y = conv(x, w) + b: x (N, C, H, W), w (O, C/g, kh, kw), b (O,) optional -> y (N, O, Ho, Wo).
 
-    def forward(self, x, w):
+    With ``cache=True`` (the caller knows the weight needs a gradient) the forward keeps its
+    columns for the weight gradient, saving one im2col per training step.
+    """
+
+    cache = False
+    _cols = None
+
+    def forward(self, x, w, b=None):
         geo = self.geo
-        ho, wo = geo.out_size(*x.shape[2:])
-        cols = im2col(x, geo, ho, wo)
-        y2 = np.matmul(w.reshape(geo.groups, w.shape[0] // geo.groups, -1), cols)  # (g, O/g, NL)
-        return _to_channels_first(y2.reshape(w.shape[0], -1), x.shape[0], ho, wo)
+        ho, wo = geo.out_size(x.shape[2], x.shape[3])
+        cols = im2col(x, geo, ho, wo, scratch=True)
+        y = _conv_gemm(w, cols, geo.groups)
+        if b is not None:
+            y += b[:, None]
+        if self.cache:
+            self._cols = cols        # handed to the weight gradient, which releases it
+        else:
+            release(cols)
+        return y.reshape(x.shape[0], w.shape[0], ho, wo)
 
     def backward(self, g):
-        x, w = self.inputs
-        nx, nw = self.needs_input_grad
-        gx = ConvTranspose.apply(g, w, geo=self.geo, x_shape=x.shape) if nx else None
-        gw = ConvWeight.apply(x, g, geo=self.geo, w_shape=w.shape) if nw else None
-        return gx, gw
+        x, w = self.inputs[0], self.inputs[1]
+        need = self.needs_input_grad
+        cols, self._cols = self._cols, None      # used once; a second backward recomputes them
+        gx = ConvTranspose.apply(g, w, geo=self.geo, x_shape=x.shape) if need[0] else None
+        gw = ConvWeight.apply(x, g, geo=self.geo, w_shape=w.shape, cols=cols) if need[1] else None
+        if len(self.inputs) == 2:
+            return gx, gw
+        return gx, gw, (g.sum((0, 2, 3)) if need[2] else None)
 
-    def jvp(self, tx, tw):
-        x, w = self.inputs
+    def jvp(self, tx, tw, tb=None):
+        x, w = self.inputs[0], self.inputs[1]
         out = None if tx is None else Conv.apply(tx, w, geo=self.geo)
         if tw is not None:
             term = Conv.apply(x, tw, geo=self.geo)
             out = term if out is None else out + term
+        if tb is not None:
+            term = tb.reshape(1, -1, 1, 1)
+            out = term.expand(tuple(self._out.shape)) if out is None else out + term
         return out
 
 
@@ -120,11 +279,14 @@ class ConvTranspose(Node):
 
     def forward(self, y, w):
         geo = self.geo
-        ho, wo = y.shape[2:]
-        g = geo.groups
-        wg = w.reshape(g, w.shape[0] // g, -1)                       # (g, O/g, K)
-        cols = np.matmul(wg.transpose(0, 2, 1), _from_channels_first(y, g))  # (g, K, NL)
-        return col2im(cols, self.x_shape, geo, ho, wo)
+        x = _transpose_by_correlation(y, w, geo, self.x_shape)
+        if x is not None:
+            return x
+        n, o, ho, wo = y.shape
+        cols = _conv_gemm_t(w, y.reshape(n, o, ho * wo), geo.groups)   # (N, K, L)
+        x = col2im(cols, self.x_shape, geo, ho, wo)
+        release(cols)
+        return x
 
     def backward(self, g):
         y, w = self.inputs
@@ -143,14 +305,20 @@ class ConvTranspose(Node):
 
 
 class ConvWeight(Node):
-    """w̄ = convW(x, ȳ): the adjoint of conv in w. x (N, C, H, W), ȳ (N, O, Ho, Wo) -> ``w_shape``."""
+    """w̄ = convW(x, ȳ): the adjoint of conv in w. x (N, C, H, W), ȳ (N, O, Ho, Wo) -> ``w_shape``.
+    ``cols``, when given, are x's columns already built by the forward convolution."""
+
+    cols = None
 
     def forward(self, x, y):
         geo = self.geo
-        ho, wo = y.shape[2:]
-        cols = im2col(x, geo, ho, wo)                                   # (g, K, NL)
-        gw = np.matmul(_from_channels_first(y, geo.groups), cols.transpose(0, 2, 1))  # (g, O/g, K)
-        return gw.reshape(self.w_shape)
+        n, o, ho, wo = y.shape
+        cols, self.cols = self.cols, None
+        if cols is None:
+            cols = im2col(x, geo, ho, wo, scratch=True)
+        gw = _weight_gemm(y.reshape(n, o, ho * wo), cols, geo.groups, self.w_shape)
+        release(cols)
+        return gw
 
     def backward(self, g):
         x, y = self.inputs
@@ -194,8 +362,20 @@ def _check(input, weight, groups, op, transposed=False):
                          f"expects {expected} (groups={groups})")
 
 
+def _same_padding(dilation, kernel):
+    """'same' padding (top, bottom, left, right): total d(k − 1) per axis, any odd extra unit at
+    the bottom/right (as torch)."""
+    pads = []
+    for d, k in zip(dilation, kernel):
+        total = d * (k - 1)
+        pads += [total // 2, total - total // 2]
+    return tuple(pads)
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """2-D cross-correlation: out[n, o] = b[o] + Σ_c w[o, c] ⋆ x[n, c] (the deep-learning "conv").
+
+    out[n, o, i, j] = b[o] + Σ_{c,p,q} w[o, c, p, q] · x_pad[n, g(o)·C/g + c, i·s + p·d, j·s + q·d]
 
     Args:
         input (N, C, H, W); weight (O, C/groups, kh, kw); bias (O,) or None.
@@ -203,6 +383,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
         = input size for stride 1; any odd extra zero goes to the bottom/right, as torch).
         groups: split channels into groups convolved separately (groups = C: depthwise).
     Output: (N, O, Ho, Wo), Ho = ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1.
+
+    Example:
+        >>> x = chainrule.randn(8, 3, 32, 32); w = chainrule.randn(16, 3, 3, 3)
+        >>> conv2d(x, w, padding=1).shape
+        (8, 16, 32, 32)
     """
     _check(input, weight, groups, "conv2d")
     stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
@@ -213,27 +398,28 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
         elif padding == "same":
             if stride != (1, 1):
                 raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
-            total = [d * (k - 1) for d, k in zip(dilation, kernel)]
-            padding = tuple(t // 2 for t in total)
-            extra = [t % 2 for t in total]
-            if any(extra):
-                from ...ops import pad
-                input = pad(input, (0, extra[1], 0, extra[0]))
+            padding = _same_padding(dilation, kernel)
         else:
             raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-    padding = _pair(padding, "padding", "conv2d")
+    else:
+        padding = _pair(padding, "padding", "conv2d")
     geo = Geometry(stride, padding, dilation, groups, kernel)
     ho, wo = geo.out_size(*input.shape[2:])
     if ho < 1 or wo < 1:
         raise ValueError(f"conv2d: kernel {kernel} (dilation {dilation}) is larger than the padded "
-                         f"input {tuple(input.shape[2:])} + 2×{padding}")
+                         f"input {tuple(input.shape[2:])} + 2×{geo.padding}")
     if input.dtype is not weight.dtype:
         raise TypeError(f"conv2d: input ({input.dtype}) and weight ({weight.dtype}) must have the "
                         "same dtype")
-    out = Conv.apply(input, weight, geo=geo)
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
-    return out
+    # keep the forward's columns for the weight gradient when one will be taken
+    cache = STATE.grad_enabled and weight.requires_grad
+    if bias is None:
+        return Conv.apply(input, weight, geo=geo, cache=cache)
+    if tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"conv2d: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    if bias.dtype is not weight.dtype:
+        return Conv.apply(input, weight, geo=geo, cache=cache) + bias.reshape(1, -1, 1, 1)
+    return Conv.apply(input, weight, bias, geo=geo, cache=cache)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
@@ -285,8 +471,7 @@ class Unfold(Node):
     def forward(self, x):
         ho, wo = self.geo.out_size(*x.shape[2:])
         self.x_shape = x.shape
-        cols = im2col(x, self.geo, ho, wo)[0]                     # (K, N·L)
-        return np.ascontiguousarray(cols.reshape(cols.shape[0], x.shape[0], -1).transpose(1, 0, 2))
+        return im2col(x, self.geo, ho, wo)
 
     def backward(self, g):
         return Fold.apply(g, geo=self.geo, x_shape=self.x_shape)
@@ -301,10 +486,8 @@ class Fold(Node):
     save_inputs = False
 
     def forward(self, cols):
-        n, c, h, w = self.x_shape
-        ho, wo = self.geo.out_size(h, w)
-        flat = cols.transpose(1, 0, 2).reshape(1, cols.shape[1], -1)
-        return np.ascontiguousarray(col2im(flat, self.x_shape, self.geo, ho, wo))
+        ho, wo = self.geo.out_size(*self.x_shape[2:])
+        return col2im(cols, self.x_shape, self.geo, ho, wo)
 
     def backward(self, g):
         return Unfold.apply(g, geo=self.geo)

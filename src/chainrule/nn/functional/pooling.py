@@ -1,9 +1,15 @@
 """Pooling: downsample feature maps so small shifts of the input barely change the output.
 
-max_pool2d picks, per window, the first maximum (torch's tie rule) and is computed as a
-``gather`` of those positions — so its VJP (scatter-add to the winners) and JVP come from the
-gather primitive. avg_pool2d is a depthwise convolution with a constant kernel divided by the
-window counts; adaptive pooling uses averaging matrices (P_h x P_wᵀ) or per-cell gathers.
+Both window pools are loops over the kh×kw kernel offsets, each a vectorised operation on one
+strided slice of the (padded) input — never a loop over pixels or images:
+
+* max_pool2d keeps a running maximum and the offset that produced it; a later offset replaces it
+  only when strictly greater (or NaN), so ties go to the first maximum in window order, as torch.
+  Its VJP scatters the gradient back to the winners (``_MaxScatter``); that scatter's VJP is the
+  matching gather (``_MaxSelect``) and vice versa, so max pooling is differentiable to any order,
+  and its JVP is the gather of the tangent.
+* avg_pool2d is a window sum (``_WindowSum``, whose adjoint ``_WindowSumT`` adds the gradient
+  back to every offset's slice) divided by the window counts.
 """
 from __future__ import annotations
 
@@ -11,10 +17,11 @@ import math
 
 import numpy as np
 
+from ...autograd.node import Node
 from ...ops import gather
 from ...ops._util import check_tensor
 from ...tensor import Tensor
-from .conv import Geometry, _pair, _windows, conv2d
+from .conv import Geometry, _pair, _valid
 
 
 def _pool_sizes(h, k, s, p, d, ceil_mode):
@@ -46,70 +53,242 @@ def _pool_args(kernel_size, stride, padding, dilation, op):
     return k, s, p, d
 
 
+class _Window:
+    """The geometry of one pooling sweep over an (N, C, H, W) input: padding (pt, pb, pl, pr) —
+    the bottom/right parts grow for ceil_mode windows that overhang — and the output size."""
+
+    def __init__(self, x_shape, kernel, stride, padding, dilation, ceil_mode):
+        n, c, h, w = x_shape
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+        self.ho = _pool_sizes(h, kh, sh, ph, dh, ceil_mode)
+        self.wo = _pool_sizes(w, kw, sw, pw, dw, ceil_mode)
+        extra_h = max(0, (self.ho - 1) * sh + dh * (kh - 1) + 1 - (h + 2 * ph))
+        extra_w = max(0, (self.wo - 1) * sw + dw * (kw - 1) + 1 - (w + 2 * pw))
+        self.x_shape, self.kernel, self.stride, self.dilation = tuple(x_shape), kernel, stride, dilation
+        self.pads = (ph, ph + extra_h, pw, pw + extra_w)
+        self.out_shape = (n, c, self.ho, self.wo)
+        # windows overlap unless the stride clears the dilated kernel on both axes
+        self.overlap = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
+
+    def padded(self, x, value):
+        t, b, l, r = self.pads
+        if not (t or b or l or r):
+            return x
+        n, c, h, w = x.shape
+        xp = np.full((n, c, h + t + b, w + l + r), value, x.dtype)
+        xp[:, :, t:t + h, l:l + w] = x
+        return xp
+
+    def offsets(self):
+        """(k, p, q) for every kernel offset in window order (row-major)."""
+        kh, kw = self.kernel
+        return [(p * kw + q, p, q) for p in range(kh) for q in range(kw)]
+
+    def slice_of_padded(self, xp, p, q):
+        """The strided slice of the padded input that kernel offset (p, q) reads: (N, C, Ho, Wo)."""
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        r, c = p * dh, q * dw
+        return xp[:, :, r: r + sh * (self.ho - 1) + 1: sh, c: c + sw * (self.wo - 1) + 1: sw]
+
+    def clipped(self, p, q):
+        """For kernel offset (p, q): the output block [i0:i1, j0:j1] whose reads fall inside the
+        unpadded input, and the matching strided input slices — or None if none does."""
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        h, w = self.x_shape[2:]
+        i0, i1, r0 = _valid(p * dh, self.pads[0], sh, h, self.ho)
+        j0, j1, c0 = _valid(q * dw, self.pads[2], sw, w, self.wo)
+        if i0 >= i1 or j0 >= j1:
+            return None
+        return ((slice(i0, i1), slice(j0, j1)),
+                (slice(r0, r0 + (i1 - i0 - 1) * sh + 1, sh), slice(c0, c0 + (j1 - j0 - 1) * sw + 1, sw)))
+
+
+class _MaxPool(Node):
+    """y = max over each window (padding = −∞); remembers the winning offset per output."""
+
+    save_inputs = False
+
+    def forward(self, x):
+        win = self.win
+        xp = win.padded(x, -np.inf)
+        offsets = win.offsets()
+        slices = [win.slice_of_padded(xp, p, q) for _, p, q in offsets]
+        best = np.array(slices[0])              # running maximum (np.maximum propagates NaN)
+        for v in slices[1:]:
+            np.maximum(best, v, out=best)
+        # the winner: the first offset equal to the maximum — found by walking the offsets
+        # backwards and letting each equal one overwrite (int8 arithmetic, no masked copies)
+        last = len(offsets) - 1
+        arg = np.full(best.shape, last, np.int8 if last < 127 else np.int32)
+        for k in range(last - 1, -1, -1):
+            eq = (slices[k] == best).view(np.int8).astype(arg.dtype, copy=False)
+            arg -= eq * (arg - arg.dtype.type(k))
+        if np.isnan(best).any():                # torch: a NaN wins and the last NaN is kept
+            for k, v in enumerate(slices):
+                arg = np.where(np.isnan(v), arg.dtype.type(k), arg)
+        win.arg = arg        # the window object belongs to this call: the winners live there
+        return best
+
+    def backward(self, g):
+        return _MaxScatter.apply(g, win=self.win)
+
+    def jvp(self, t):
+        return _MaxSelect.apply(t, win=self.win)
+
+
+class _MaxSelect(Node):
+    """The linear map "read each window's winner": x-shaped -> output-shaped (a gather)."""
+
+    save_inputs = False
+
+    def forward(self, x):
+        win = self.win
+        xp = win.padded(x, 0)
+        out = np.zeros(win.out_shape, x.dtype)
+        for k, p, q in win.offsets():
+            out += win.slice_of_padded(xp, p, q) * (win.arg == k)
+        return out
+
+    def backward(self, g):
+        return _MaxScatter.apply(g, win=self.win)
+
+    def jvp(self, t):
+        return _MaxSelect.apply(t, win=self.win)
+
+
+class _MaxScatter(Node):
+    """Its adjoint: send each output's gradient to its window's winner: output- -> x-shaped."""
+
+    save_inputs = False
+
+    def forward(self, g):
+        win = self.win
+        gx = np.zeros(win.x_shape, g.dtype)
+        for k, p, q in win.offsets():
+            blocks = win.clipped(p, q)
+            if blocks is None:
+                continue
+            (bi, bj), (ri, rj) = blocks
+            mask = win.arg[:, :, bi, bj] == k
+            if win.overlap:      # windows share inputs: accumulate
+                gx[:, :, ri, rj] += g[:, :, bi, bj] * mask
+            else:                # each input is read by one (window, offset) at most: write
+                np.multiply(g[:, :, bi, bj], mask, out=gx[:, :, ri, rj])
+        return gx
+
+    def backward(self, g):
+        return _MaxSelect.apply(g, win=self.win)
+
+    def jvp(self, t):
+        return _MaxScatter.apply(t, win=self.win)
+
+
+class _WindowSum(Node):
+    """y = Σ over each window (zero padding): x-shaped -> output-shaped; linear."""
+
+    save_inputs = False
+
+    def forward(self, x):
+        win = self.win
+        xp = win.padded(x, 0)
+        out = None
+        for _, p, q in win.offsets():
+            v = win.slice_of_padded(xp, p, q)
+            if out is None:
+                out = np.array(v)
+            else:
+                out += v
+        return out
+
+    def backward(self, g):
+        return _WindowSumT.apply(g, win=self.win)
+
+    def jvp(self, t):
+        return _WindowSum.apply(t, win=self.win)
+
+
+class _WindowSumT(Node):
+    """The adjoint of the window sum: add each output's value to every input of its window."""
+
+    save_inputs = False
+
+    def forward(self, g):
+        win = self.win
+        gx = np.zeros(win.x_shape, g.dtype)
+        for _, p, q in win.offsets():
+            blocks = win.clipped(p, q)
+            if blocks is not None:
+                (bi, bj), (ri, rj) = blocks
+                gx[:, :, ri, rj] += g[:, :, bi, bj]
+        return gx
+
+    def backward(self, g):
+        return _WindowSum.apply(g, win=self.win)
+
+    def jvp(self, t):
+        return _WindowSumT.apply(t, win=self.win)
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over each k×k window: out[n, c, i, j] = max_{p,q} x[n, c, i·s + p·d − pad, j·s + q·d − pad].
 
-    Padding counts as −∞. Shapes: (N, C, H, W) -> (N, C, Ho, Wo). With ``return_indices``
-    also returns the flat index (into H·W) of each maximum.
+    Padding counts as −∞; ties go to the first maximum in window order (row-major), NaN
+    propagates — both as torch. Shapes: (N, C, H, W) -> (N, C, Ho, Wo) with
+    Ho = ⌊(H + 2·pad − d(k − 1) − 1)/s⌋ + 1 (⌈·⌉ with ``ceil_mode``); stride defaults to
+    kernel_size. With ``return_indices`` also returns the flat index (into H·W) of each maximum.
+
+    Example:
+        >>> max_pool2d(chainrule.randn(8, 6, 28, 28), 2).shape
+        (8, 6, 14, 14)
     """
     x, unbatched = _check4d(input, "max_pool2d")
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _pool_args(kernel_size, stride, padding, dilation,
-                                                         "max_pool2d")
-    n, c, h, w = x.shape
-    ho = _pool_sizes(h, kh, sh, ph, dh, ceil_mode)
-    wo = _pool_sizes(w, kw, sw, pw, dw, ceil_mode)
-    if ho < 1 or wo < 1:
-        raise ValueError(f"max_pool2d: output size ({ho}, {wo}) is too small for input {tuple(x.shape)}")
-    # pad with −inf (extra on the bottom/right for ceil_mode windows that overhang)
-    extra_h = max(0, (ho - 1) * sh + dh * (kh - 1) + 1 - (h + 2 * ph))
-    extra_w = max(0, (wo - 1) * sw + dw * (kw - 1) + 1 - (w + 2 * pw))
-    data = x._data
-    if ph or pw or extra_h or extra_w:
-        data = np.pad(data, ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w)),
-                      constant_values=-np.inf)
-    geo = Geometry((sh, sw), (0, 0), (dh, dw), 1, (kh, kw))
-    win = _windows(data, geo, ho, wo)                                  # (N, C, kh, kw, Ho, Wo)
-    best = win.reshape(n, c, kh * kw, ho, wo).argmax(axis=2)            # first max in window order
-    bp, bq = np.divmod(best, kw)
-    rows = np.arange(ho)[:, None] * sh + bp * dh - ph
-    cols = np.arange(wo)[None, :] * sw + bq * dw - pw
-    index = (rows * w + cols).reshape(n, c, ho * wo)
-    out = gather(x.reshape(n, c, h * w), 2, Tensor._make(index)).reshape(n, c, ho, wo)
-    idx = Tensor._make(index.reshape(n, c, ho, wo))
-    if unbatched:
-        out, idx = out.squeeze(0), idx.squeeze(0)
-    return (out, idx) if return_indices else out
+    if not x.is_floating_point():
+        raise TypeError(f"max_pool2d: expected a floating-point input, got {x.dtype}")
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, "max_pool2d")
+    win = _Window(tuple(x.shape), k, s, p, d, ceil_mode)
+    if win.ho < 1 or win.wo < 1:
+        raise ValueError(f"max_pool2d: output size ({win.ho}, {win.wo}) is too small for input "
+                         f"{tuple(x.shape)}")
+    out = _MaxPool.apply(x, win=win)
+    if return_indices:
+        bp, bq = np.divmod(win.arg.astype(np.int64), k[1])
+        rows = np.arange(win.ho)[:, None] * s[0] + bp * d[0] - p[0]
+        cols = np.arange(win.wo)[None, :] * s[1] + bq * d[1] - p[1]
+        idx = Tensor._make(rows * x.shape[3] + cols)
+        if unbatched:
+            return out.squeeze(0), idx.squeeze(0)
+        return out, idx
+    return out.squeeze(0) if unbatched else out
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None) -> Tensor:
-    """Mean over each k×k window (a depthwise convolution with a kernel of ones, divided by the
-    window's count: k², the in-bounds count when ``count_include_pad=False``, or
-    ``divisor_override``). Shapes: (N, C, H, W) -> (N, C, Ho, Wo)."""
+    """Mean over each k×k window: the window sum divided by k² (``count_include_pad``, padding
+    counted as zeros), by the in-bounds count (``count_include_pad=False``), or by
+    ``divisor_override``. Shapes: (N, C, H, W) -> (N, C, Ho, Wo), sizes as max_pool2d."""
     x, unbatched = _check4d(input, "avg_pool2d")
     (kh, kw), (sh, sw), (ph, pw), _ = _pool_args(kernel_size, stride, padding, 1, "avg_pool2d")
     n, c, h, w = x.shape
-    ho = _pool_sizes(h, kh, sh, ph, 1, ceil_mode)
-    wo = _pool_sizes(w, kw, sw, pw, 1, ceil_mode)
-    extra_h = max(0, (ho - 1) * sh + kh - (h + 2 * ph))
-    extra_w = max(0, (wo - 1) * sw + kw - (w + 2 * pw))
-    if extra_h or extra_w:
-        from ...ops import pad
-        x = pad(x, (0, extra_w, 0, extra_h))
-    ones = Tensor._make(np.ones((c, 1, kh, kw), x._data.dtype))
-    sums = conv2d(x, ones, stride=(sh, sw), padding=(ph, pw), groups=c)
+    win = _Window(tuple(x.shape), (kh, kw), (sh, sw), (ph, pw), (1, 1), ceil_mode)
+    ho, wo = win.ho, win.wo
+    sums = _WindowSum.apply(x, win=win)
     if divisor_override is not None:
-        divisor = np.full((ho, wo), float(divisor_override))
-    else:
-        def counts(size, k, s, p, out):
-            start = np.arange(out) * s - p
-            end = np.minimum(start + k, size + p)          # windows end at the padded border
-            if count_include_pad:
-                return end - start
-            return np.minimum(end, size) - np.maximum(start, 0)
-        divisor = np.outer(counts(h, kh, sh, ph, ho), counts(w, kw, sw, pw, wo))
-    out = sums / Tensor._make(divisor.astype(x._data.dtype))
+        return _finish(sums * (1.0 / float(divisor_override)), unbatched)
+
+    def counts(size, k, s, p, out):
+        start = np.arange(out) * s - p
+        end = np.minimum(start + k, size + p)          # windows end at the padded border
+        if count_include_pad:
+            return end - start
+        return np.minimum(end, size) - np.maximum(start, 0)
+    divisor = np.outer(counts(h, kh, sh, ph, ho), counts(w, kw, sw, pw, wo))
+    if np.all(divisor == divisor.flat[0]):
+        return _finish(sums * (1.0 / float(divisor.flat[0])), unbatched)
+    return _finish(sums / Tensor._make(divisor.astype(x._data.dtype)), unbatched)
+
+
+def _finish(out, unbatched):
     return out.squeeze(0) if unbatched else out
 
 
