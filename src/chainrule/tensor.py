@@ -315,6 +315,9 @@ class Tensor:
             old.grad_fn = self.grad_fn
         else:
             old = self.detach()
+        if self._fw_tangent is not None:  # forward mode: the update's JVP starts from this tangent
+            from .autograd.forward_ad import attach_tangent
+            attach_tangent(old, self._fw_tangent)
         result = compute(old)
         if result.shape != self.shape:
             raise RuntimeError(f"{op}: output with shape {tuple(self.shape)} doesn't match the "
@@ -330,8 +333,9 @@ class Tensor:
             self._retains_grad = False
         elif recording and self.grad_fn is not None:  # the new value no longer depends on history
             self.grad_fn, self.requires_grad = None, False
-        if result._fw_tangent is not None:
-            self._fw_tangent = result._fw_tangent
+        if result._fw_tangent is not None or self._fw_tangent is not None:
+            from .autograd.forward_ad import attach_tangent
+            attach_tangent(self, result._fw_tangent)  # None: the new value has zero tangent
         return self
 
     def __setitem__(self, key, value):
@@ -341,8 +345,17 @@ class Tensor:
                                "not supported; build the value out of place (e.g. with where or "
                                "cat), or assign under chainrule.no_grad()")
         from .ops.indexing import _convert_key
+        key = _convert_key(key, self, "__setitem__")
+        value_tangent = value._fw_tangent if isinstance(value, Tensor) else None
+        if self._fw_tangent is not None or value_tangent is not None:
+            # forward mode: the assigned entries take the value's tangent (zero for a constant)
+            from .autograd.forward_ad import attach_tangent
+            tangent = (np.zeros_like(self._data) if self._fw_tangent is None
+                       else self._fw_tangent._data.copy())
+            tangent[key] = 0 if value_tangent is None else value_tangent._data
+            attach_tangent(self, Tensor._make(tangent))
         value = value._data if isinstance(value, Tensor) else value
-        self._data[_convert_key(key, self, "__setitem__")] = value
+        self._data[key] = value
         self._version_box[0] += 1
 
     # ------------------------------------------------------------------ printing

@@ -230,7 +230,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is not None and not create_graph:
             tangent = g._fw_tangent   # forward-over-reverse: the gradient keeps its tangent
             g = g.detach()
-            g._fw_tangent = tangent
+            if tangent is not None:
+                _fw.attach_tangent(g, tangent)   # dropped with the dual level, like any tangent
         result.append(g)
     return tuple(result)
 

@@ -15,9 +15,12 @@
     y = Exp.apply(x)
 
 ``forward`` runs on Tensors without recording; ``backward`` returns one gradient per forward
-argument (None for non-tensors). An optional ``jvp(ctx, *tangents)`` enables forward mode.
+argument (None for non-tensors). An optional ``jvp(ctx, *tangents)`` enables forward mode
+(a floating input without a tangent gets zeros, as in torch).
 """
 from __future__ import annotations
+
+import numpy as np
 
 from ..tensor import Tensor
 from . import forward_ad as _fw
@@ -78,7 +81,10 @@ class Function:
         inputs = [args[i] for i in positions]
         result = Tensor._make(out._data)
         if _fw.STATE.active and hasattr(cls, "jvp") and any(t._fw_tangent is not None for t in inputs):
-            tangents = [a._fw_tangent if isinstance(a, Tensor) else None for a in args]
+            # like torch, a floating Tensor input without a tangent gets zeros (materialized)
+            tangents = [(a._fw_tangent if a._fw_tangent is not None else
+                         Tensor._make(np.zeros(a._data.shape, a._data.dtype)))
+                        if isinstance(a, Tensor) and a._data.dtype.kind == "f" else None for a in args]
             with _fw.suspended():
                 _fw.attach_tangent(result, cls.jvp(ctx, *tangents))
         if STATE.grad_enabled and any(t.requires_grad for t in inputs) and out._data.dtype.kind == "f":

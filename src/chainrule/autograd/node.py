@@ -112,7 +112,8 @@ class Node:
         t = Tensor._make(self._out, recorded)
         if recorded:
             t.grad_fn = self
-        t._fw_tangent = self._out_tangent
+        if self._out_tangent is not None:
+            _fw.attach_tangent(t, self._out_tangent)
         return t
 
     # ------------------------------------------------------------------ running backward
@@ -178,7 +179,7 @@ def _forward_tangent(node, inputs, result):
         tangent = node.jvp(*[t._fw_tangent for t in inputs])
     if tangent is not None:
         _fw.attach_tangent(result, tangent)
-        node._out_tangent = result._fw_tangent
+        _fw.attach_tangent(node, tangent, "_out_tangent")  # dropped with the level, like result's
 
 
 def plain_backward() -> bool:

@@ -1,4 +1,17 @@
-"""The transforms of :mod:`chainrule.func`, built on the reverse-mode engine and dual tensors."""
+"""The transforms of :mod:`chainrule.func`, built on the reverse-mode engine and dual tensors.
+
+Notation: f: Rⁿ → Rᵐ (inputs and outputs flattened), J = J_f(x) = ∂f(x)/∂x ∈ R^{m×n}.
+
+* reverse mode, ``vjp``: v ∈ Rᵐ ↦ vᵀJ ∈ Rⁿ — one backward pass (a chain of VJPs, one per
+  primitive), whatever n is;
+* forward mode, ``jvp``: u ∈ Rⁿ ↦ J·u ∈ Rᵐ — one forward pass carrying tangents, whatever m is.
+
+Each pass costs a small constant times one evaluation of f, so the full J costs m passes in
+reverse mode (``jacrev``, rows eᵢᵀJ) and n passes in forward mode (``jacfwd``, columns J·e_k).
+For a training loss m = 1 and n is the number of parameters: reverse mode needs one pass where
+forward mode needs n — the deck's "Why is Reverse-Mode highly efficient" (the scalar output is
+much smaller than the parameter dimension), and why backprop never builds a full Jacobian.
+"""
 from __future__ import annotations
 
 import functools
@@ -6,7 +19,7 @@ import functools
 import numpy as np
 
 from ..autograd import engine, forward_ad
-from ..autograd.grad_mode import STATE, enable_grad, no_grad
+from ..autograd.grad_mode import enable_grad, no_grad
 from ..ops import stack
 from ..ops.shape import alias
 from ..tensor import Tensor
@@ -36,10 +49,15 @@ def _lift(x):
 
 def _argnums(argnums, n, op):
     nums = _tuple(argnums)
+    if not nums:
+        raise ValueError(f"{op}: argnums must be an int or a non-empty tuple of ints")
     for a in nums:
-        if not isinstance(a, int) or not -n <= a < n:
+        if not isinstance(a, int) or isinstance(a, bool) or not -n <= a < n:
             raise ValueError(f"{op}: argnums {argnums} out of range for a function of {n} arguments")
-    return tuple(a % n for a in nums)
+    nums = tuple(a % n for a in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"{op}: argnums {argnums} repeats an argument")
+    return nums
 
 
 def _call(f, args, has_aux, op):
@@ -52,17 +70,42 @@ def _call(f, args, has_aux, op):
 
 
 def _detach(x, keep):
+    """The result handed back to the caller: cut from this transform's graph unless an outer
+    reverse-mode transform needs it (``keep``). A forward tangent survives, registered with the
+    dual level so that it ends with it (forward-over-reverse reads it)."""
     if keep or not isinstance(x, Tensor):
         return x
     d = x.detach()
-    d._fw_tangent = x._fw_tangent  # forward-mode tangents survive (forward-over-reverse)
+    if x._fw_tangent is not None:
+        forward_ad.attach_tangent(d, x._fw_tangent)
     return d
 
 
+def _zeros(p):
+    return Tensor._make(np.zeros(p.shape, p._data.dtype))
+
+
+def _with_args(func, args, nums):
+    """f restricted to the arguments at ``nums`` (the others fixed to ``args``)."""
+    def partial(*diff):
+        full = list(args)
+        for i, d in zip(nums, diff):
+            full[i] = d
+        return func(*full)
+    return partial
+
+
+# ---------------------------------------------------------------------------- reverse mode
 def vjp(func, *primals, has_aux=False):
-    """Run ``func(*primals)`` and return ``(output, vjp_fn[, aux])``; ``vjp_fn(v)`` gives
-    vᵀJ as a tuple with one entry per primal (reverse mode: one backward pass per call)."""
+    """Reverse mode: ``(output, vjp_fn[, aux])`` with ``vjp_fn(v) = vᵀJ``.
+
+    ``output = func(*primals)``; ``vjp_fn`` takes cotangents v shaped like the output (a tuple
+    for a tuple output) and returns a tuple with one entry per primal,
+    (vᵀ ∂f/∂primal_i)_i — one backward pass per call, reusing the recorded graph, never forming
+    J. Mirrors ``torch.func.vjp``.
+    """
     _check_tensors(primals, "primals", "vjp")
+    # an outer reverse-mode transform differentiates through us: keep our graph for it
     keep = any(p.requires_grad for p in primals)
     with enable_grad():
         inputs = tuple(_lift(p) for p in primals)
@@ -75,26 +118,31 @@ def vjp(func, *primals, has_aux=False):
         if len(cot) != len(outputs):
             raise ValueError(f"vjp: expected {len(outputs)} cotangents, got {len(cot)}")
         for c, o in zip(cot, outputs):
+            if not isinstance(c, Tensor):
+                raise TypeError(f"vjp: cotangents must be Tensors, got {type(c).__name__}")
             if tuple(c.shape) != tuple(o.shape):
                 raise ValueError(f"vjp: cotangent of shape {tuple(c.shape)} for an output of shape "
                                  f"{tuple(o.shape)}")
         live = [(o, c) for o, c in zip(outputs, cot) if o.requires_grad]
-        if not live:
+        if not live:   # no output depends on the primals: vᵀJ = 0
             return tuple(_zeros(p) for p in primals)
-        grads = engine.grad([o for o, _ in live], inputs, [c for _, c in live], retain_graph=True,
-                            create_graph=keep or STATE.grad_enabled and keep, allow_unused=True)
+        grads = engine.grad([o for o, _ in live], inputs, [c.to(o.dtype) for o, c in live],
+                            retain_graph=True, create_graph=keep, allow_unused=True)
         return tuple(_detach(g, keep) if g is not None else _zeros(p) for g, p in zip(grads, primals))
 
     out = tuple(_detach(o, keep) for o in outputs) if isinstance(output, tuple) else _detach(output, keep)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
-def _zeros(p):
-    return Tensor._make(np.zeros(p.shape, p._data.dtype))
-
-
+# ---------------------------------------------------------------------------- forward mode
 def jvp(func, primals, tangents, *, has_aux=False):
-    """Return ``(func(*primals), J·tangents[, aux])`` in one forward pass with dual tensors."""
+    """Forward mode: ``(func(*primals), J·tangents[, aux])`` in a single forward pass.
+
+    Each primal becomes a dual tensor carrying its tangent u_i; every primitive's JVP rule pushes
+    tangents forward with the values, so the output's tangent is Σ_i (∂f/∂primal_i)·u_i. No
+    backward pass, no graph needed. Mirrors ``torch.func.jvp`` (primals and tangents: a tensor or
+    tuples of equal length and shapes).
+    """
     primals, tangents = _tuple(primals), _tuple(tangents)
     _check_tensors(primals, "primals", "jvp")
     _check_tensors(tangents, "tangents", "jvp")
@@ -103,6 +151,10 @@ def jvp(func, primals, tangents, *, has_aux=False):
     for p, t in zip(primals, tangents):
         if tuple(p.shape) != tuple(t.shape):
             raise ValueError(f"jvp: tangent of shape {tuple(t.shape)} for a primal of shape {tuple(p.shape)}")
+    if forward_ad.STATE.level is not None:
+        raise RuntimeError("jvp: forward mode inside forward mode (e.g. jacfwd(jacfwd(f))) is not "
+                           "supported: tangents are first order. For second derivatives use "
+                           "hessian (jacfwd(jacrev(f))), jacrev(jacfwd(f)) or jacrev(jacrev(f)).")
     with forward_ad.dual_level():
         duals = tuple(forward_ad.make_dual(p, t.to(p.dtype)) for p, t in zip(primals, tangents))
         output, aux = _call(func, duals, has_aux, "jvp")
@@ -116,8 +168,14 @@ def jvp(func, primals, tangents, *, has_aux=False):
     return (values, derivs, aux) if has_aux else (values, derivs)
 
 
+# ---------------------------------------------------------------------------- gradients
 def grad_and_value(func, argnums=0, has_aux=False):
-    """``grad_and_value(f)(*args)`` returns (∇f, f) for a scalar-valued f (reverse mode)."""
+    """``grad_and_value(f)(*args)`` returns ``(∇f, f(args))`` for a scalar-valued f.
+
+    ∇f = ∂f/∂args[argnums] = 1ᵀJ: one VJP with the cotangent 1, i.e. one backward pass for any
+    number of parameters. ``argnums`` a tuple gives a tuple of gradients; with ``has_aux`` f
+    returns ``(value, aux)`` and the result is ``(∇f, (value, aux))``. Mirrors torch.func.
+    """
     @functools.wraps(func)
     def wrapper(*args):
         nums = _argnums(argnums, len(args), "grad")
@@ -144,7 +202,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
 
 def grad(func, argnums=0, has_aux=False):
-    """``grad(f)(*args)`` = ∂f/∂args[argnums] for a scalar-valued f (one reverse pass)."""
+    """``grad(f)(*args) = ∂f/∂args[argnums]`` for a scalar-valued f, by one reverse pass
+    (``(∇f, aux)`` with ``has_aux``). Mirrors ``torch.func.grad``."""
     gv = grad_and_value(func, argnums, has_aux)
 
     @functools.wraps(func)
@@ -154,8 +213,9 @@ def grad(func, argnums=0, has_aux=False):
     return wrapper
 
 
+# ---------------------------------------------------------------------------- Jacobians
 def _basis(shape, dtype):
-    """The standard basis of a tensor space, one one-hot tensor at a time."""
+    """The standard basis e_0, e_1, … of a tensor space, one one-hot tensor at a time."""
     n = int(np.prod(shape))
     for k in range(n):
         e = np.zeros(n, dtype)
@@ -163,105 +223,108 @@ def _basis(shape, dtype):
         yield Tensor._make(e.reshape(shape))
 
 
+def _assemble(outs, args, nums, block, argnums, output):
+    """Jacobian blocks in torch.func's structure: per output (a tuple for a tuple output), per
+    argnum (a tuple for a tuple argnums), each of shape output.shape + input.shape."""
+    per_output = []
+    for j, o in enumerate(outs):
+        jac = tuple(block(j, o, a, args[i]) for a, i in enumerate(nums))
+        per_output.append(jac if isinstance(argnums, tuple) else jac[0])
+    return tuple(per_output) if isinstance(output, tuple) else per_output[0]
+
+
 def jacrev(func, argnums=0, has_aux=False):
-    """Jacobian by reverse mode: one VJP per output element. Result shape: output.shape +
-    input.shape (tuples mirror tuple outputs / tuple argnums)."""
+    """The Jacobian by reverse mode: row i of J is e_iᵀJ, one VJP per output element (m
+    backward passes over one recorded forward). Cheap when outputs are few; a scalar loss
+    needs one pass. Result shape: output.shape + input.shape. Mirrors ``torch.func.jacrev``."""
     @functools.wraps(func)
     def wrapper(*args):
         nums = _argnums(argnums, len(args), "jacrev")
-        fixed = list(args)
-
-        def partial(*diff):
-            for i, d in zip(nums, diff):
-                fixed[i] = d
-            return func(*fixed)
-        res = vjp(partial, *[args[i] for i in nums], has_aux=has_aux)
+        res = vjp(_with_args(func, args, nums), *[args[i] for i in nums], has_aux=has_aux)
         output, vjp_fn = res[0], res[1]
         outs = _tuple(output)
-        per_output = []
+        rows = []   # rows[j][r] = the VJP of output j's r-th basis cotangent, per argnum
         for j, o in enumerate(outs):
-            rows = []
+            rows_j = []
             for e in _basis(tuple(o.shape), o._data.dtype):
                 cot = tuple(e if k == j else _zeros(q) for k, q in enumerate(outs))
-                rows.append(vjp_fn(cot if isinstance(output, tuple) else cot[0]))
-            jac = []
-            for a, i in enumerate(nums):
-                p = args[i]
-                if rows:
-                    block = stack([r[a] for r in rows]).reshape(tuple(o.shape) + tuple(p.shape))
-                else:
-                    block = Tensor._make(np.zeros(tuple(o.shape) + tuple(p.shape), p._data.dtype))
-                jac.append(block)
-            per_output.append(tuple(jac) if isinstance(argnums, tuple) else jac[0])
-        result = tuple(per_output) if isinstance(output, tuple) else per_output[0]
+                rows_j.append(vjp_fn(cot if isinstance(output, tuple) else cot[0]))
+            rows.append(rows_j)
+
+        def block(j, o, a, p):
+            shape = tuple(o.shape) + tuple(p.shape)
+            if not rows[j]:  # an empty output
+                return Tensor._make(np.zeros(shape, p._data.dtype))
+            return stack([r[a] for r in rows[j]]).reshape(shape)
+        result = _assemble(outs, args, nums, block, argnums, output)
         return (result, res[2]) if has_aux else result
     return wrapper
 
 
 def jacfwd(func, argnums=0, has_aux=False):
-    """Jacobian by forward mode: one JVP per input element. Result shape: output.shape +
-    input.shape."""
+    """The Jacobian by forward mode: column k of J is J·e_k, one JVP (one forward pass with
+    tangents) per input element — n passes for n inputs, so a scalar loss of n parameters costs
+    n forward passes where ``jacrev`` needs one. Cheap when inputs are few. Result shape:
+    output.shape + input.shape. Mirrors ``torch.func.jacfwd``."""
     @functools.wraps(func)
     def wrapper(*args):
         nums = _argnums(argnums, len(args), "jacfwd")
-        columns = {i: [] for i in nums}   # per argnum: list of (outputs tangents) per basis dir
+        for i in nums:
+            _check_tensors((args[i],), "differentiated arguments", "jacfwd")
+        partial = _with_args(func, args, nums)
+        primals = tuple(args[i] for i in nums)
+        columns = {i: [] for i in nums}   # per argnum: the output tangents of each basis direction
         output = aux = None
         for i in nums:
-            p = args[i]
-            _check_tensors((p,), "differentiated arguments", "jacfwd")
-            for e in _basis(tuple(p.shape), p._data.dtype):
+            for e in _basis(tuple(args[i].shape), args[i]._data.dtype):
                 tangents = tuple(e if k == i else _zeros(args[k]) for k in nums)
-                fixed = list(args)
-
-                def partial(*diff):
-                    for k, d in zip(nums, diff):
-                        fixed[k] = d
-                    return func(*fixed)
-                res = jvp(partial, tuple(args[k] for k in nums), tangents, has_aux=has_aux)
+                res = jvp(partial, primals, tangents, has_aux=has_aux)
                 output, deriv = res[0], res[1]
                 aux = res[2] if has_aux else None
                 columns[i].append(_tuple(deriv))
-        if output is None:  # every differentiated argument is empty
-            output = func(*args)
-            output = output[0] if has_aux else output
+        if output is None:  # every differentiated argument is empty: no JVP ran
+            output, aux = _call(func, args, has_aux, "jacfwd")
         outs = _tuple(output)
-        per_output = []
-        for j, o in enumerate(outs):
-            jac = []
-            for i in nums:
-                p = args[i]
-                if columns[i]:
-                    cols = stack([c[j] for c in columns[i]], dim=-1)     # o.shape + (n,)
-                    block = cols.reshape(tuple(o.shape) + tuple(p.shape))
-                else:
-                    block = Tensor._make(np.zeros(tuple(o.shape) + tuple(p.shape), p._data.dtype))
-                jac.append(block)
-            per_output.append(tuple(jac) if isinstance(argnums, tuple) else jac[0])
-        result = tuple(per_output) if isinstance(output, tuple) else per_output[0]
+
+        def block(j, o, a, p):
+            shape = tuple(o.shape) + tuple(p.shape)
+            cols = columns[nums[a]]
+            if not cols:
+                return Tensor._make(np.zeros(shape, p._data.dtype))
+            return stack([c[j] for c in cols], dim=-1).reshape(shape)   # o.shape + (n,)
+        result = _assemble(outs, args, nums, block, argnums, output)
         return (result, aux) if has_aux else result
     return wrapper
 
 
+# ---------------------------------------------------------------------------- second order
 def hessian(func, argnums=0):
-    """∂²f/∂x² of a scalar f, by forward-over-reverse: jacfwd(jacrev(f)). Shape:
-    input.shape + input.shape."""
+    """H = ∂²f/∂x² of a scalar f, by forward-over-reverse: jacfwd(jacrev(f)) — n JVPs, each
+    pushing a tangent e_k through one forward and one backward pass, giving column H·e_k. Shape:
+    input.shape + input.shape (nested tuples for tuple argnums). Mirrors ``torch.func.hessian``."""
     return jacfwd(jacrev(func, argnums), argnums)
 
 
 def hvp(func, primals, tangents):
-    """(f(x), H·v) for scalar f, forward-over-reverse: the JVP of ∇f along v. Never builds H."""
+    """``(f(x), H·v)`` for a scalar f, by forward-over-reverse: H·v = J_{∇f}(x)·v is the JVP of
+    the gradient along v — one forward pass with tangents plus one backward pass whose VJP ops
+    carry tangents. Costs O(1) gradient evaluations and memory O(n); H (n×n) is never formed.
+    ``primals``/``tangents``: a tensor or tuples; the result mirrors them."""
     primals, tangents = _tuple(primals), _tuple(tangents)
-    value = func(*primals)
-    gradient = grad(func, argnums=tuple(range(len(primals))))
-    _, hv = jvp(gradient, primals, tangents)
-    return value.detach(), hv if len(primals) > 1 else hv[0]
+    single = len(primals) == 1
+    gradient = grad_and_value(func, argnums=tuple(range(len(primals))))
+    # grad_and_value returns (∇f, f): ∇f is differentiated, f rides along as aux
+    _, hv, f_value = jvp(gradient, primals, tangents, has_aux=True)
+    return f_value.detach(), hv[0] if single else hv
 
 
 def vhp(func, primals, tangents):
-    """(f(x), vᵀH) for scalar f, reverse-over-reverse: the VJP of ∇f with v. Never builds H."""
+    """``(f(x), vᵀH)`` for a scalar f, by reverse-over-reverse: vᵀH is the VJP of the gradient
+    with cotangent v (one backward pass through a backward pass built with create_graph).
+    H is never formed. For a symmetric H, vᵀH = (H·v)ᵀ."""
     primals, tangents = _tuple(primals), _tuple(tangents)
-    value = func(*primals)
-    gradient = grad(func, argnums=tuple(range(len(primals))))
-    _, fn = vjp(gradient, *primals)
+    single = len(primals) == 1
+    gradient = grad_and_value(func, argnums=tuple(range(len(primals))))
+    _, fn, f_value = vjp(gradient, *primals, has_aux=True)
     vh = fn(tangents)
-    return value.detach(), vh if len(primals) > 1 else vh[0]
+    return f_value.detach(), vh[0] if single else vh

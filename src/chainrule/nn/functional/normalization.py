@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd import forward_ad as _fw
 from ...autograd.grad_mode import STATE
 from ...autograd.node import Node
 from ...ops._util import check_tensor
@@ -32,11 +33,14 @@ class BatchNormTrain(Node):
     save_output = True
 
     def backward(self, g):
-        if STATE.grad_enabled:   # create_graph: differentiate the composite
+        # create_graph, or forward-over-reverse (tangents must flow): differentiate the composite
+        if STATE.grad_enabled or _fw.STATE.active:
             x = self.inputs[0]
             from ...autograd import engine
-            xh = _normalized(x, self.dims, self.eps)
-            return engine.grad(xh, x, g, create_graph=True)[0]
+            from ...autograd.grad_mode import enable_grad
+            with enable_grad():
+                xh = _normalized(x, self.dims, self.eps)
+            return engine.grad(xh, x, g, create_graph=STATE.grad_enabled)[0]
         gd, xh = g._data, self._out
         gmean = gd.mean(axis=self.dims, keepdims=True)
         proj = (gd * xh).mean(axis=self.dims, keepdims=True)
