@@ -9,6 +9,7 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross
                    poisson_nll_loss, smooth_l1_loss)
 from .normalization import batch_norm, embedding, layer_norm
 from .conv import conv1d, conv2d, conv_transpose2d, fold, unfold
-from .pooling import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, dropout2d, interpolate,
-                      max_pool2d)
+from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from .dropout2d import dropout2d
+from .vision import interpolate
 from ...data.encoding import one_hot

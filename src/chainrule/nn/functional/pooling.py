@@ -13,7 +13,6 @@ strided slice of the (padded) input — never a loop over pixels or images:
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -21,7 +20,7 @@ from ...autograd.node import Node
 from ...ops import gather
 from ...ops._util import check_tensor
 from ...tensor import Tensor
-from .conv import Geometry, _pair, _valid
+from .conv import _pair, _valid
 
 
 def _pool_sizes(h, k, s, p, d, ceil_mode):
@@ -339,60 +338,3 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     if unbatched:
         out, idx = out.squeeze(0), idx.squeeze(0)
     return (out, idx) if return_indices else out
-
-
-def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False,
-              generator=None) -> Tensor:
-    """Zero whole channels with probability p (scaling the rest by 1/(1−p)): (N, C, H, W)."""
-    from ...random import _rng
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout2d: probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected (N, C, H, W) or (C, H, W), got {tuple(input.shape)}")
-    shape = tuple(input.shape[:-2]) + (1, 1)
-    keep = _rng(generator).random(shape) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    out = input * Tensor._make((keep * scale).astype(input._data.dtype))
-    return input.copy_(out) if inplace else out
-
-
-def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
-                align_corners=None) -> Tensor:
-    """Resize (N, C, H, W) images: 'nearest' (src = ⌊dst·in/out⌋) or 'bilinear' (separable
-    linear interpolation, out = A_h · x · A_wᵀ, with torch's align_corners convention)."""
-    x, unbatched = _check4d(input, "interpolate")
-    h, w = x.shape[2:]
-    if (size is None) == (scale_factor is None):
-        raise ValueError("interpolate: give exactly one of size or scale_factor")
-    if size is not None:
-        oh, ow = _pair(size, "size", "interpolate")
-        scales = (h / oh, w / ow)
-    else:
-        fh, fw = (scale_factor, scale_factor) if not isinstance(scale_factor, (tuple, list)) else scale_factor
-        oh, ow = int(math.floor(h * fh)), int(math.floor(w * fw))
-        scales = (1 / fh, 1 / fw)
-    if mode == "nearest":
-        if align_corners is not None:
-            raise ValueError("interpolate: align_corners only applies to 'bilinear'")
-        rows = np.minimum((np.arange(oh) * scales[0]).astype(np.int64), h - 1)
-        cols = np.minimum((np.arange(ow) * scales[1]).astype(np.int64), w - 1)
-        out = x[:, :, rows[:, None], cols[None, :]]
-    elif mode == "bilinear":
-        def matrix(size_in, size_out, scale):
-            if align_corners:
-                src = np.arange(size_out) * ((size_in - 1) / (size_out - 1) if size_out > 1 else 0)
-            else:
-                src = np.maximum((np.arange(size_out) + 0.5) * scale - 0.5, 0)
-            lo = np.minimum(np.floor(src).astype(np.int64), size_in - 1)
-            hi = np.minimum(lo + 1, size_in - 1)
-            frac = src - lo
-            m = np.zeros((size_out, size_in), x._data.dtype)
-            np.add.at(m, (np.arange(size_out), lo), 1 - frac)
-            np.add.at(m, (np.arange(size_out), hi), frac)
-            return Tensor._make(m)
-        out = matrix(h, oh, scales[0]) @ x @ matrix(w, ow, scales[1]).T
-    else:
-        raise ValueError(f"interpolate: mode must be 'nearest' or 'bilinear', got {mode!r}")
-    return out.squeeze(0) if unbatched else out

@@ -9,5 +9,6 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, GaussianNLLLoss
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .conv import Conv1d, Conv2d, ConvTranspose2d
-from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, Dropout2d, MaxPool2d,
-                      Upsample)
+from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from .dropout2d import Dropout2d
+from .upsampling import Upsample

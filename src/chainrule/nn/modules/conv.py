@@ -23,6 +23,12 @@ class _ConvNd(Module):
             raise ValueError(f"{type(self).__name__}: padding_mode must be one of "
                              f"{sorted(_PADDING_MODES)}, got {padding_mode!r}")
         tup = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * dims
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                                 "{'valid', 'same'}")
+            if padding == "same" and any(s != 1 for s in tup(stride)):
+                raise ValueError("padding='same' is not supported for strided convolutions")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.dilation = tup(kernel_size), tup(stride), tup(dilation)
         self.padding = padding if isinstance(padding, str) else tup(padding)
@@ -46,17 +52,25 @@ class _ConvNd(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def _padded(self, x):
-        """Non-zero padding modes pad explicitly, then convolve unpadded."""
+        """Non-zero padding modes pad explicitly (F.pad order: last dim first), then convolve
+        unpadded; 'same' splits d(k − 1) per dim with any odd unit on the far side, as torch."""
         from ...ops import pad
+        if self.padding == "valid":
+            return x
+        if self.padding == "same":
+            per_dim = [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+                       for d, k in zip(self.dilation, self.kernel_size)]
+        else:
+            per_dim = [(p, p) for p in self.padding]
         widths = []
-        for p in reversed(self.padding):
-            widths += [p, p]
+        for lo, hi in reversed(per_dim):
+            widths += [lo, hi]
         return pad(x, tuple(widths), mode=self.padding_mode)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * len(self.kernel_size):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+            s += f", padding={self.padding}"
         if self.dilation != (1,) * len(self.dilation):
             s += f", dilation={self.dilation}"
         if self.output_padding != (0,) * len(self.output_padding):

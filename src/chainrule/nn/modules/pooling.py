@@ -1,4 +1,4 @@
-"""Pooling, 2-D dropout and upsampling layers."""
+"""Pooling layers: max, average and adaptive pooling over 2-D feature maps."""
 from __future__ import annotations
 
 from .. import functional as F
@@ -68,34 +68,3 @@ class AdaptiveMaxPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
-
-
-class Dropout2d(Module):
-    """Zero whole channels with probability p in training (identity in eval)."""
-
-    def __init__(self, p: float = 0.5, inplace: bool = False):
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
-
-    def forward(self, input):
-        return F.dropout2d(input, self.p, self.training, self.inplace)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
-
-
-class Upsample(Module):
-    """Resize by ``size`` or ``scale_factor`` with 'nearest' or 'bilinear' interpolation."""
-
-    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None):
-        super().__init__()
-        self.size, self.scale_factor = size, scale_factor
-        self.mode, self.align_corners = mode, align_corners
-
-    def forward(self, input):
-        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners)
-
-    def extra_repr(self):
-        return (f"size={self.size}, scale_factor={self.scale_factor}, mode={self.mode!r}")

@@ -1,0 +1,22 @@
+"""Channel-wise dropout for convolutional feature maps."""
+from __future__ import annotations
+
+from .. import functional as F
+from .module import Module
+
+
+class Dropout2d(Module):
+    """Zero whole channels (H×W maps) with probability p in training, scaling the rest by
+    1/(1−p); the identity in eval. Shapes: (N, C, H, W) -> same; see ``F.dropout2d``."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
