@@ -1,9 +1,15 @@
 """One benchmark workload for one framework, in its own process; prints one JSON line.
 
-    python benchmarks/worker.py --workload mlp --framework chainrule --seconds 3
+    python benchmarks/worker.py --workload mlp --framework chainrule --seconds 3 --threads 2
 
-Every framework gets the same data and initial weights (NumPy, seeded), so the first loss
-must agree across frameworks — that shows the same model is being trained.
+``benchmarks/run.py`` starts one of these per (workload, framework) with the thread variables
+already set. Every framework gets the same data and initial weights — drawn by NumPy from
+seeds, one generator per state_dict key, so the layout of each framework's state_dict does not
+matter — and the first loss must therefore agree across frameworks: the same model is trained.
+
+Each workload is an entry of ``WORKLOADS``: a description and one builder per framework
+(``chainrule``, ``torch``, ``numpy``). A builder returns ``step()``, one training step (or one
+inference) returning the loss, or ``None`` when that framework has no implementation of it.
 """
 from __future__ import annotations
 
@@ -11,169 +17,144 @@ import argparse
 import json
 import os
 import time
+import zlib
 
 import numpy as np
 
-
-def rss_mb(field="VmRSS"):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+SEED = 0
 
 
-# ---------------------------------------------------------------------------- shared data
-def mlp_setup(rng):
-    sizes = [784, 256, 256, 10]
-    ws = [(rng.uniform(-1, 1, (o, i)) / np.sqrt(i)).astype(np.float32) for i, o in zip(sizes[:-1], sizes[1:])]
-    bs = [np.zeros(o, np.float32) for o in sizes[1:]]
-    x = rng.standard_normal((128, 784)).astype(np.float32)
-    y = rng.integers(0, 10, 128)
-    return ws, bs, x, y
-
-
-def image_setup(rng, shape, classes=10):
+# ============================================================================ shared inputs
+def data(shape, classes=10, seed=SEED):
+    """Inputs x ~ N(0, 1) of ``shape`` (float32) and labels y in [0, classes)."""
+    rng = np.random.default_rng(seed)
     return rng.standard_normal(shape).astype(np.float32), rng.integers(0, classes, shape[0])
 
 
-# ---------------------------------------------------------------------------- chainrule
-def chainrule_workload(name, rng):
-    import chainrule as cr
-    import chainrule.nn.functional as F
-    from chainrule import nn
-    if name == "tiny":
-        a, b, c = (cr.tensor(rng.standard_normal(8).astype(np.float32), requires_grad=True) for _ in range(3))
-
-        def step():
-            out = (a * b + c).sum()
-            out.backward()
-            a.grad = b.grad = c.grad = None
-            return out
-        return step
-    if name.startswith("mlp"):
-        ws, bs, x, y = mlp_setup(rng)
-        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
-        model.load_state_dict({f"{2 * i}.{k}": v for i, (w, b) in enumerate(zip(ws, bs))
-                               for k, v in (("weight", w), ("bias", b))})
-    elif name.startswith("lenet"):
-        x, y = image_setup(rng, (64, 1, 28, 28))
-        cr.manual_seed(0)
-        model = cr.models.LeNet5()
-        model.load_state_dict(_reference_weights(model.state_dict(), rng))
-    else:
-        x, y = image_setup(rng, (32, 3, 32, 32))
-        model = cr.models.resnet20()
-        model.load_state_dict(_reference_weights(model.state_dict(), rng))
-    X, Y = cr.tensor(x), cr.tensor(y)
-    if name.endswith("_infer"):
-        model.eval()
-
-        def infer():
-            with cr.no_grad():
-                return F.cross_entropy(model(X), Y)
-        return infer
-    opt = cr.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-
-    def train():
-        opt.zero_grad()
-        loss = F.cross_entropy(model(X), Y)
-        loss.backward()
-        opt.step()
-        return loss
-    return train
-
-
-def _reference_weights(state, rng):
-    """Deterministic weights for every entry of a state_dict (shared by chainrule and torch)."""
+def init_state(shapes):
+    """{key: array} for a {key: shape} state_dict layout. Each array comes from a generator
+    seeded by its key, so every framework gets the same values whatever order it lists its
+    entries in. Weights (≥ 2-d): uniform with variance 1/fan_in; biases: uniform in ±1/√n
+    (n their size); norm layers (1-d weight): weight 1, bias 0, running mean 0, running var 1."""
+    norm = {k.rsplit(".", 1)[0] for k, s in shapes.items() if k.endswith("weight") and len(s) == 1}
     out = {}
-    for k, v in state.items():
-        arr = v.numpy()
-        if k.endswith("running_var"):
-            out[k] = np.ones_like(arr)
-        elif k.endswith(("running_mean", "num_batches_tracked")):
-            out[k] = np.zeros_like(arr)
-        elif arr.ndim >= 2:
-            fan_in = int(np.prod(arr.shape[1:]))
-            out[k] = (rng.uniform(-1, 1, arr.shape) * np.sqrt(3.0 / fan_in)).astype(arr.dtype)
-        elif k.endswith("weight"):
-            out[k] = np.ones_like(arr)
+    for key, shape in shapes.items():
+        shape = tuple(shape)
+        prefix, leaf = key.rsplit(".", 1) if "." in key else ("", key)
+        rng = np.random.default_rng([SEED, zlib.crc32(key.encode())])
+        if leaf == "num_batches_tracked":
+            out[key] = np.zeros(shape, np.int64)
+        elif leaf == "running_var" or (prefix in norm and leaf == "weight"):
+            out[key] = np.ones(shape, np.float32)
+        elif leaf == "running_mean" or (prefix in norm and leaf == "bias"):
+            out[key] = np.zeros(shape, np.float32)
+        elif len(shape) >= 2:
+            fan_in = int(np.prod(shape[1:]))
+            out[key] = (rng.uniform(-1, 1, shape) * np.sqrt(3.0 / fan_in)).astype(np.float32)
         else:
-            out[k] = np.zeros_like(arr)
+            out[key] = (rng.uniform(-1, 1, shape) / np.sqrt(max(shape[0], 1))).astype(np.float32)
     return out
 
 
-# ---------------------------------------------------------------------------- torch
-def torch_workload(name, rng, threads):
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
-    torch.set_num_threads(threads)
-    if name == "tiny":
-        a, b, c = (torch.tensor(rng.standard_normal(8).astype(np.float32), requires_grad=True) for _ in range(3))
+MLP_SIZES = (784, 256, 256, 10)
+MLP_BATCH = 128
+LENET_BATCH = 64
+RESNET_BATCH = 32
+LR, MOMENTUM = 0.01, 0.9
 
-        def step():
-            out = (a * b + c).sum()
-            out.backward()
-            a.grad = b.grad = c.grad = None
-            return out
-        return step
-    if name.startswith("mlp"):
-        ws, bs, x, y = mlp_setup(rng)
-        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
-        model.load_state_dict({f"{2 * i}.{k}": torch.tensor(v) for i, (w, b) in enumerate(zip(ws, bs))
-                               for k, v in (("weight", w), ("bias", b))})
-    else:
-        import chainrule as cr  # only to build the same architecture's state_dict layout
-        if name.startswith("lenet"):
-            x, y = image_setup(rng, (64, 1, 28, 28))
-            ref = cr.models.LeNet5()
-            model = _torch_lenet()
-        else:
-            x, y = image_setup(rng, (32, 3, 32, 32))
-            ref = cr.models.resnet20()
-            model = _torch_resnet20()
-        weights = _reference_weights(ref.state_dict(), rng)
-        model.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})
-    X, Y = torch.tensor(x), torch.tensor(y)
-    if name.endswith("_infer"):
+
+def mlp_shapes():
+    shapes = {}
+    for i, (fan_in, fan_out) in enumerate(zip(MLP_SIZES[:-1], MLP_SIZES[1:])):
+        shapes[f"{2 * i}.weight"] = (fan_out, fan_in)
+        shapes[f"{2 * i}.bias"] = (fan_out,)
+    return shapes
+
+
+LENET_SHAPES = {
+    "features.0.weight": (6, 1, 5, 5), "features.0.bias": (6,),
+    "features.3.weight": (16, 6, 5, 5), "features.3.bias": (16,),
+    "classifier.1.weight": (120, 400), "classifier.1.bias": (120,),
+    "classifier.3.weight": (84, 120), "classifier.3.bias": (84,),
+    "classifier.5.weight": (10, 84), "classifier.5.bias": (10,),
+}
+
+
+# ============================================================================ chainrule
+def _chainrule_model(name):
+    import chainrule as cr
+    from chainrule import nn
+    if name == "mlp":
+        layers = []
+        for fan_in, fan_out in zip(MLP_SIZES[:-1], MLP_SIZES[1:]):
+            layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+        return nn.Sequential(*layers[:-1])
+    if name == "lenet":
+        return cr.models.LeNet5()
+    return cr.models.resnet20()
+
+
+def chainrule_tiny():
+    import chainrule as cr
+    a, b, c = (cr.tensor(x, requires_grad=True) for x in data((3, 8))[0])
+
+    def step():
+        out = (a * b + c).sum()
+        out.backward()
+        a.grad = b.grad = c.grad = None
+        return out
+    return step
+
+
+def chainrule_model(name, infer):
+    """Build the model with the real API users run: nn modules, F.cross_entropy, optim.SGD."""
+    import chainrule as cr
+    import chainrule.nn.functional as F
+    model = _chainrule_model(name)
+    state = model.state_dict()
+    model.load_state_dict(init_state({k: tuple(v.shape) for k, v in state.items()}))
+    x, y = data(INPUT_SHAPES[name])
+    X, Y = cr.tensor(x), cr.tensor(y)
+    if infer:
         model.eval()
 
-        def infer():
-            with torch.no_grad():
+        def infer_step():
+            with cr.no_grad():
                 return F.cross_entropy(model(X), Y)
-        return infer
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        return infer_step
+    opt = cr.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 
-    def train():
+    def train_step():
         opt.zero_grad()
         loss = F.cross_entropy(model(X), Y)
         loss.backward()
         opt.step()
         return loss
-    return train
+    return train_step
 
 
-def _torch_lenet():
+# ============================================================================ torch
+def _torch_model(name):
     from torch import nn
+    if name == "mlp":
+        layers = []
+        for fan_in, fan_out in zip(MLP_SIZES[:-1], MLP_SIZES[1:]):
+            layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+        return nn.Sequential(*layers[:-1])
+    if name == "lenet":
+        class LeNet5(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.features = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                                              nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2))
+                self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(400, 120), nn.ReLU(),
+                                                nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 
-    class LeNet5(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.features = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                                          nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2))
-            self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(400, 120), nn.ReLU(),
-                                            nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+            def forward(self, x):
+                return self.classifier(self.features(x))
+        return LeNet5()
 
-        def forward(self, x):
-            return self.classifier(self.features(x))
-    return LeNet5()
-
-
-def _torch_resnet20():
-    from torch import nn
-
-    class Block(nn.Module):
+    class Block(nn.Module):   # torchvision's BasicBlock with the CIFAR layout of resnet20
         def __init__(self, inp, planes, stride):
             super().__init__()
             self.conv1 = nn.Conv2d(inp, planes, 3, stride, 1, bias=False)
@@ -183,7 +164,8 @@ def _torch_resnet20():
             self.bn2 = nn.BatchNorm2d(planes)
             self.downsample = None
             if stride != 1 or inp != planes:
-                self.downsample = nn.Sequential(nn.Conv2d(inp, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+                self.downsample = nn.Sequential(nn.Conv2d(inp, planes, 1, stride, bias=False),
+                                                nn.BatchNorm2d(planes))
 
         def forward(self, x):
             out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
@@ -212,83 +194,335 @@ def _torch_resnet20():
     return ResNet20()
 
 
-# ---------------------------------------------------------------------------- hand-written NumPy
-def numpy_workload(name, rng):
-    if name == "tiny":
-        a, b, c = (rng.standard_normal(8).astype(np.float32) for _ in range(3))
+def torch_tiny():
+    import torch
+    a, b, c = (torch.tensor(x, requires_grad=True) for x in data((3, 8))[0])
 
-        def step():
-            out = (a * b + c).sum()
-            ga, gb, gc = b.copy(), a.copy(), np.ones_like(c)   # the VJPs, by hand
-            return out + 0 * (ga[0] + gb[0] + gc[0])
-        return step
-    if not name.startswith("mlp"):
-        return None
-    ws, bs, x, y = mlp_setup(rng)
-    ws = [w.T.copy() for w in ws]   # (in, out) for x @ W
-    vel = [np.zeros_like(p) for p in ws + bs]
-    onehot = np.eye(10, dtype=np.float32)[y]
+    def step():
+        out = (a * b + c).sum()
+        out.backward()
+        a.grad = b.grad = c.grad = None
+        return out
+    return step
+
+
+def torch_model(name, infer):
+    import torch
+    import torch.nn.functional as F
+    model = _torch_model(name)
+    state = model.state_dict()
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in
+                           init_state({k: tuple(t.shape) for k, t in state.items()}).items()})
+    x, y = data(INPUT_SHAPES[name])
+    X, Y = torch.from_numpy(x), torch.from_numpy(y)
+    if infer:
+        model.eval()
+
+        def infer_step():
+            with torch.no_grad():
+                return F.cross_entropy(model(X), Y)
+        return infer_step
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+
+    def train_step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(X), Y)
+        loss.backward()
+        opt.step()
+        return loss
+    return train_step
+
+
+# ============================================================================ hand-written NumPy
+def numpy_tiny():
+    a, b, c = data((3, 8))[0]
+
+    def step():
+        out = (a * b + c).sum()
+        ga, gb, gc = b * 1, a * 1, np.ones_like(c)   # the VJPs: ∂/∂a = b, ∂/∂b = a, ∂/∂c = 1
+        return out + 0 * (ga[0] + gb[0] + gc[0])
+    return step
+
+
+class _SGD:
+    """p ← p − lr·v, v ← μ v + g (torch's SGD with momentum, dampening 0), in place."""
+
+    def __init__(self, params):
+        self.params = params
+        self.velocity = None
+
+    def step(self, grads):
+        if self.velocity is None:   # torch: the first step sets v = g
+            self.velocity = [g.copy() for g in grads]
+        else:
+            for v, g in zip(self.velocity, grads):
+                v *= MOMENTUM
+                v += g
+        for p, v in zip(self.params, self.velocity):
+            p -= LR * v
+
+
+def _softmax_xent(z, y):
+    """Mean cross-entropy of logits z (N, C) against labels y, and ∂loss/∂z."""
+    z = z - z.max(1, keepdims=True)
+    e = np.exp(z)
+    s = e.sum(1, keepdims=True)
+    n = len(y)
+    loss = (np.log(s[:, 0]) - z[np.arange(n), y]).mean()
+    g = e / s
+    g[np.arange(n), y] -= 1
+    g /= n
+    return loss, g
+
+
+def numpy_mlp(infer):
+    """The MLP by hand: weights kept transposed (in, out) so each layer is one GEMM x @ W."""
+    st = init_state(mlp_shapes())
+    ws = [np.ascontiguousarray(st[f"{2 * i}.weight"].T) for i in range(3)]
+    bs = [st[f"{2 * i}.bias"] for i in range(3)]
+    x, y = data((MLP_BATCH, MLP_SIZES[0]))
 
     def forward():
         acts, h = [x], x
         for i, (w, b) in enumerate(zip(ws, bs)):
-            h = h @ w + b
+            h = h @ w
+            h += b
             if i < 2:
-                h = np.maximum(h, 0)
+                np.maximum(h, 0, out=h)
             acts.append(h)
-        z = h - h.max(1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(1, keepdims=True))
-        return acts, logp, -(logp * onehot).sum() / len(y)
+        return acts
 
-    if name.endswith("_infer"):
-        return lambda: forward()[2]
+    if infer:
+        return lambda: _softmax_xent(forward()[-1], y)[0]
+    opt = _SGD(ws + bs)
 
     def train():
-        acts, logp, loss = forward()
-        g = (np.exp(logp) - onehot) / len(y)
-        grads = [None] * 6
+        acts = forward()
+        loss, g = _softmax_xent(acts[-1], y)
+        gw, gb = [None] * 3, [None] * 3
         for i in (2, 1, 0):
-            grads[i] = acts[i].T @ g
-            grads[3 + i] = g.sum(0)
+            gw[i] = acts[i].T @ g
+            gb[i] = g.sum(0)
             if i:
-                g = (g @ ws[i].T) * (acts[i] > 0)
-        for p, v, gr in zip(ws + bs, vel, grads):
-            v *= 0.9
-            v += gr
-            p -= 0.01 * v
+                g = g @ ws[i].T
+                g *= acts[i] > 0
+        opt.step(gw + gb)
         return loss
     return train
 
 
+def _im2col(x, k):
+    """x (N, H, W, C) -> columns (N·Ho·Wo, C·k·k) for a k×k valid convolution: one copy of a
+    strided view of the windows."""
+    n, h, w, c = x.shape
+    win = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(1, 2))   # (N, Ho, Wo, C, k, k)
+    return win.reshape(n * (h - k + 1) * (w - k + 1), c * k * k), (n, h - k + 1, w - k + 1)
+
+
+def _col2im(cols, out_shape, x_shape, k):
+    """The adjoint of _im2col: scatter-add columns back; one strided slice-add per kernel offset."""
+    n, ho, wo = out_shape
+    c = x_shape[3]
+    cols = cols.reshape(n, ho, wo, c, k, k)
+    dx = np.zeros(x_shape, cols.dtype)
+    for i in range(k):
+        for j in range(k):
+            dx[:, i:i + ho, j:j + wo, :] += cols[..., i, j]
+    return dx
+
+
+def _maxpool2(x):
+    n, h, w, c = x.shape
+    return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+
+def _maxpool2_backward(x, y, g):
+    n, h, w, c = x.shape
+    mask = x.reshape(n, h // 2, 2, w // 2, 2, c) == y[:, :, None, :, None, :]
+    # ties only occur at 0 after a ReLU, where the ReLU's VJP zeroes the gradient anyway
+    return (mask * g[:, :, None, :, None, :]).reshape(x.shape)
+
+
+def numpy_lenet(infer):
+    """LeNet-5 by hand, channels-last (N, H, W, C) so that each convolution is one im2col copy
+    and one GEMM whose output is already in layout; the first dense layer's columns are permuted
+    once so that flattening (H, W, C) matches torch's (C, H, W)."""
+    st = init_state(LENET_SHAPES)
+    x, y = data((LENET_BATCH, 1, 28, 28))
+    x = np.ascontiguousarray(np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2))).transpose(0, 2, 3, 1))
+    k1 = st["features.0.weight"].reshape(6, -1).T.copy()      # (C·k·k, O)
+    k2 = st["features.3.weight"].reshape(16, -1).T.copy()
+    f1 = st["classifier.1.weight"].reshape(120, 16, 5, 5).transpose(2, 3, 1, 0).reshape(400, 120).copy()
+    f2 = st["classifier.3.weight"].T.copy()
+    f3 = st["classifier.5.weight"].T.copy()
+    params = [k1, st["features.0.bias"], k2, st["features.3.bias"], f1, st["classifier.1.bias"],
+              f2, st["classifier.3.bias"], f3, st["classifier.5.bias"]]
+    c1 = _im2col(x, 5)   # the input is constant: its columns are computed once
+
+    def forward():
+        k1, b1, k2, b2, f1, fb1, f2, fb2, f3, fb3 = params
+        cols1, s1 = c1
+        a1 = cols1 @ k1
+        a1 += b1
+        np.maximum(a1, 0, out=a1)
+        a1 = a1.reshape(*s1, 6)                       # (N, 28, 28, 6)
+        p1 = _maxpool2(a1)                            # (N, 14, 14, 6)
+        cols2, s2 = _im2col(p1, 5)
+        a2 = cols2 @ k2
+        a2 += b2
+        np.maximum(a2, 0, out=a2)
+        a2 = a2.reshape(*s2, 16)                      # (N, 10, 10, 16)
+        p2 = _maxpool2(a2)                            # (N, 5, 5, 16)
+        h0 = p2.reshape(len(p2), 400)
+        h1 = h0 @ f1
+        h1 += fb1
+        np.maximum(h1, 0, out=h1)
+        h2 = h1 @ f2
+        h2 += fb2
+        np.maximum(h2, 0, out=h2)
+        z = h2 @ f3
+        z += fb3
+        return z, (a1, p1, cols2, s2, a2, p2, h0, h1, h2)
+
+    if infer:
+        return lambda: _softmax_xent(forward()[0], y)[0]
+    opt = _SGD(params)
+
+    def train():
+        k1, b1, k2, b2, f1, fb1, f2, fb2, f3, fb3 = params
+        z, (a1, p1, cols2, s2, a2, p2, h0, h1, h2) = forward()
+        loss, g = _softmax_xent(z, y)
+        gf3, gfb3 = h2.T @ g, g.sum(0)
+        g = g @ f3.T
+        g *= h2 > 0
+        gf2, gfb2 = h1.T @ g, g.sum(0)
+        g = g @ f2.T
+        g *= h1 > 0
+        gf1, gfb1 = h0.T @ g, g.sum(0)
+        g = (g @ f1.T).reshape(p2.shape)
+        g = _maxpool2_backward(a2, p2, g)
+        g *= a2 > 0
+        g = g.reshape(-1, 16)
+        gk2, gb2 = cols2.T @ g, g.sum(0)
+        g = _col2im(g @ k2.T, s2, p1.shape, 5)
+        g = _maxpool2_backward(a1, p1, g)
+        g *= a1 > 0
+        g = g.reshape(-1, 6)
+        gk1, gb1 = c1[0].T @ g, g.sum(0)
+        opt.step([gk1, gb1, gk2, gb2, gf1, gfb1, gf2, gfb2, gf3, gfb3])
+        return loss
+    return train
+
+
+# ============================================================================ the registry
+INPUT_SHAPES = {"mlp": (MLP_BATCH, MLP_SIZES[0]), "lenet": (LENET_BATCH, 1, 28, 28),
+                "resnet20": (RESNET_BATCH, 3, 32, 32)}
+
+
+def _models(name, what, numpy_builder=None):
+    return {
+        "what": what,
+        "chainrule": lambda: chainrule_model(name, False),
+        "torch": lambda: torch_model(name, False),
+        "numpy": (lambda: numpy_builder(False)) if numpy_builder else None,
+    }
+
+
+def _infer(name, what, numpy_builder=None):
+    return {
+        "what": what,
+        "chainrule": lambda: chainrule_model(name, True),
+        "torch": lambda: torch_model(name, True),
+        "numpy": (lambda: numpy_builder(True)) if numpy_builder else None,
+    }
+
+
+# Add a workload here: a description and one zero-argument builder per framework that returns
+# step() -> loss (None where a framework has no implementation).
+WORKLOADS = {
+    "tiny": {"what": "forward+backward of (a*b+c).sum() on shape-(8,) tensors: per-op overhead",
+             "chainrule": chainrule_tiny, "torch": torch_tiny, "numpy": numpy_tiny},
+    "mlp": _models("mlp", "784-256-256-10 ReLU MLP, batch 128: forward, softmax cross-entropy, "
+                          "backward, SGD momentum 0.9", numpy_mlp),
+    "mlp_infer": _infer("mlp", "the MLP's forward + loss under no_grad", numpy_mlp),
+    "lenet": _models("lenet", "LeNet-5 (conv5-pool-conv5-pool-120-84-10, ReLU, max pool) on "
+                              "1x28x28, batch 64, one SGD-momentum training step", numpy_lenet),
+    "lenet_infer": _infer("lenet", "LeNet-5 forward + loss under no_grad, eval mode", numpy_lenet),
+    "resnet20": _models("resnet20", "CIFAR ResNet-20 (16/32/64 channels, BatchNorm) on 3x32x32, "
+                                    "batch 32, one SGD-momentum training step"),
+    "resnet20_infer": _infer("resnet20", "ResNet-20 forward + loss under no_grad, eval mode"),
+}
+
+
+# ============================================================================ measuring
+def _status():
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("VmHWM:", "VmRSS:")):
+                key, value = line.split(":")
+                out[key] = int(value.split()[0]) / 1024   # kB -> MiB
+    return out
+
+
+def _reset_peak():
+    """Reset VmHWM to the current RSS (Linux: write 5 to clear_refs), so that the peak measured
+    is the training loop's, not the import's or the set-up's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _blas_info():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    return [{k: d.get(k) for k in ("internal_api", "num_threads", "architecture", "version")}
+            for d in threadpool_info()]
+
+
+def measure(step, seconds):
+    """First loss, then warm-up (≥ 2 steps and ≥ 10% of the time), then steps for ``seconds``."""
+    rss0 = _status()["VmRSS"]
+    peak_reset = _reset_peak()
+    first = float(step())
+    t0 = time.perf_counter()
+    n = 0
+    while n < 2 or time.perf_counter() - t0 < 0.1 * seconds:
+        step()
+        n += 1
+    steps, start = 0, time.perf_counter()
+    while steps < 3 or time.perf_counter() - start < seconds:
+        step()
+        steps += 1
+    elapsed = time.perf_counter() - start
+    st = _status()
+    return {"first_loss": first, "steps_per_s": steps / elapsed, "us_per_step": 1e6 * elapsed / steps,
+            "steps": steps, "rss_growth_mb": st["VmHWM"] - rss0, "peak_reset": peak_reset}
+
+
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--workload", required=True)
+    ap = argparse.ArgumentParser(description="one benchmark workload in this process")
+    ap.add_argument("--workload", required=True, choices=sorted(WORKLOADS))
     ap.add_argument("--framework", required=True, choices=["chainrule", "torch", "numpy"])
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    rng = np.random.default_rng(0)
-    if args.framework == "chainrule":
-        step = chainrule_workload(args.workload, rng)
-    elif args.framework == "torch":
-        step = torch_workload(args.workload, rng, args.threads)
-    else:
-        step = numpy_workload(args.workload, rng)
-    if step is None:
-        print(json.dumps({"skipped": "no hand-written reference for this workload"}))
+    builder = WORKLOADS[args.workload][args.framework]
+    if builder is None:
+        print(json.dumps({"skipped": f"no {args.framework} implementation of {args.workload}"}))
         return
-    rss0 = rss_mb()
-    first = float(step())
-    for _ in range(3):
-        step()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < args.seconds:
-        step()
-        n += 1
-    elapsed = time.perf_counter() - start
-    print(json.dumps({"first_loss": first, "steps_per_s": n / elapsed, "us_per_step": 1e6 * elapsed / n,
-                      "rss_growth_mb": rss_mb("VmHWM") - rss0, "steps": n,
-                      "pid_threads": os.environ.get("OMP_NUM_THREADS")}))
+    if args.framework == "torch":
+        import torch
+        torch.set_num_threads(args.threads)
+    step = builder()
+    result = measure(step, args.seconds)
+    result["blas"] = _blas_info()
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
