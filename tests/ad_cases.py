@@ -59,8 +59,18 @@ NN_CASES = [
     ("layer_norm", lambda x, w, b: F.layer_norm(x, (4,), w, b), lambda x, w, b: TF.layer_norm(x, (4,), w, b),
      [a(3, 4), a(4), a(4)]),
     ("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), [a(1, 2, 4, 4)]),
+    ("max_pool2d_overlap_pad_dilation", lambda x: F.max_pool2d(x, 3, 1, padding=1, dilation=2, ceil_mode=True),
+     lambda x: TF.max_pool2d(x, 3, 1, padding=1, dilation=2, ceil_mode=True), [a(1, 2, 5, 5)]),
+    # max pooling's VJP as a function of (x, ȳ): forward-over-reverse on it reaches the VJP of the
+    # VJP (_MaxScatter's adjoint, _MaxSelect)
+    ("max_pool2d_vjp", lambda x, u: cr.func.vjp(lambda w: F.max_pool2d(w, 2), x)[1](u)[0],
+     lambda x, u: torch.func.vjp(lambda w: TF.max_pool2d(w, 2), x)[1](u)[0], [a(1, 2, 4, 4), a(1, 2, 2, 2)]),
     ("avg_pool2d", lambda x: F.avg_pool2d(x, 2, padding=1), lambda x: TF.avg_pool2d(x, 2, padding=1),
      [a(1, 2, 4, 4)]),
+    ("avg_pool2d_ceil_no_pad_count", lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+     lambda x: TF.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False), [a(1, 2, 6, 6)]),
+    ("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, (2, 3)),
+     lambda x: TF.adaptive_max_pool2d(x, (2, 3)), [a(1, 2, 5, 5)]),
     ("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (3, 2)),
      lambda x: TF.adaptive_avg_pool2d(x, (3, 2)), [a(1, 2, 5, 5)]),
     ("cross_entropy_indices", lambda x: F.cross_entropy(x, cr.tensor(_T)),

@@ -72,6 +72,25 @@ def test_forward_over_reverse_through_every_vjp_rule(case):
         _close(got, want, 1e-8)
 
 
+def test_every_primitive_jvp_rule_is_exercised(monkeypatch):
+    """The cases above reach the JVP rule of every primitive chainrule defines (directly, or
+    inside a VJP rule during forward-over-reverse): a new primitive needs a case here."""
+    seen = set()
+    for cls in _all_subclasses(Node):
+        if "jvp" in cls.__dict__:
+            def recording(self, *tangents, _orig=cls.__dict__["jvp"], _cls=cls):
+                seen.add(_cls)
+                return _orig(self, *tangents)
+            monkeypatch.setattr(cls, "jvp", recording)
+    for _, fc, _, arrays in ALL_CASES:
+        scalar = lambda *xs: (fc(*xs).sin() ** 2).sum()
+        cr.func.hvp(scalar, tuple(cr.tensor(v) for v in arrays), tuple(cr.tensor(v) for v in arrays))
+    cr.func.jvp(lambda v: cr.nn.functional.heaviside(v, cr.tensor(0.5, dtype=cr.float64)),
+                (cr.ones(2, dtype=cr.float64),), (cr.ones(2, dtype=cr.float64),))
+    missing = {c.__name__ for c in _all_subclasses(Node) if "jvp" in c.__dict__} - {c.__name__ for c in seen}
+    assert not missing, f"JVP rules never exercised by a case: {sorted(missing)}"
+
+
 def test_heaviside_has_zero_tangent():
     x = cr.tensor(R.standard_normal(5))
     _, t = cr.func.jvp(lambda v: cr.nn.functional.heaviside(v, cr.tensor(0.5, dtype=cr.float64)),
