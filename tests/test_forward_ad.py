@@ -8,6 +8,7 @@ import torch.autograd.forward_ad as tfwd
 
 import chainrule as cr
 from ad_cases import ALL_CASES, CORE_CASES, NN_CASES, to_np
+from test_ops import BINARY, UNARY
 from chainrule.autograd import forward_ad as fwd
 from chainrule.autograd.node import Node
 
@@ -70,6 +71,24 @@ def test_forward_over_reverse_through_every_vjp_rule(case):
     _close(value, value_t, 1e-10)
     for got, want in zip(hv if isinstance(hv, tuple) else (hv,), hv_t):
         _close(got, want, 1e-8)
+
+
+ELEMENTWISE = [c for c in CORE_CASES if c[0] in {u[0] for u in UNARY + BINARY}
+               and not any(k in c[0] for k in ("matmul", "mm", "mv", "dot", "outer"))]
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (2, 0)], ids=["0d", "empty", "empty2d"])
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=IDS)
+def test_jvp_of_elementwise_ops_on_0d_and_empty_inputs(case, shape):
+    _, fc, ft, arrays = case
+    arrays = [np.asarray(np.abs(R.standard_normal(shape)) + 0.5) for _ in arrays]  # arrays, not scalars
+    tangents = [np.asarray(R.standard_normal(shape)) for _ in arrays]
+    out_c, jvp_c = cr.func.jvp(fc, tuple(cr.tensor(v) for v in arrays), tuple(cr.tensor(t) for t in tangents))
+    out_t, jvp_t = torch.func.jvp(ft, tuple(torch.tensor(v) for v in arrays),
+                                  tuple(torch.tensor(t) for t in tangents))
+    assert tuple(out_c.shape) == tuple(out_t.shape) and tuple(jvp_c.shape) == tuple(jvp_t.shape)
+    _close(out_c, out_t, 1e-10)
+    _close(jvp_c, jvp_t)
 
 
 def test_every_primitive_jvp_rule_is_exercised(monkeypatch):

@@ -500,7 +500,7 @@ class Erf(Node):
     """
 
     def forward(self, x):
-        return _erf(x).astype(x.dtype)
+        return np.asarray(_erf(x), dtype=x.dtype)  # frompyfunc gives a Python float for 0-d x
 
     def _derivative(self):
         x = self.inputs[0]
