@@ -92,6 +92,3 @@ NN_CASES = [
 ]
 
 ALL_CASES = CORE_CASES + NN_CASES
-# derivative undefined at the sampled points (a kink, a tie) or identically zero: their
-# analytic rules are compared with torch, not with finite differences
-NOT_SMOOTH = {"sign", "maximum_ties"}
