@@ -45,6 +45,8 @@ class Tensor:
     _accumulator = None   # weak reference to this leaf's AccumulateGrad node
     _hooks = None         # gradient hooks of a leaf
     _retains_grad = False
+    _unshared = False     # a fresh gradient from a VJP that nothing else holds: the engine may
+                          # adopt it as a leaf's .grad instead of copying it
 
     def __init__(self, data, *, dtype=None, requires_grad=False):
         from .creation import _to_array

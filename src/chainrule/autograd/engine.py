@@ -127,7 +127,7 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
                 captured[node] = grad
             if isinstance(node, AccumulateGrad):
                 if targets is None:
-                    _accumulate(node.variable, grad, create_graph)
+                    _accumulate(node.variable, grad, create_graph, adopt=not node._pre_hooks)
                 continue
             if needed is not None and node not in needed:
                 continue
@@ -178,14 +178,23 @@ def _skip(node, dependencies, pending, ready):
                     stack.append(nxt)
 
 
-def _accumulate(leaf, grad, create_graph):
-    for hook in leaf._hooks or ():
-        new = hook(grad)
-        if new is not None:
-            grad = new
+def _accumulate(leaf, grad, create_graph, adopt=False):
+    if leaf._hooks:
+        adopt = False   # a hook may keep the gradient it was shown
+        for hook in leaf._hooks:
+            new = hook(grad)
+            if new is not None:
+                grad = new
     if leaf.grad is None:
-        # copy: the same gradient array may also flow elsewhere, and .grad is accumulated in place
-        leaf.grad = grad if create_graph else Tensor._make(grad._data.copy())
+        if create_graph:
+            leaf.grad = grad
+        elif adopt and grad._unshared:   # nobody else holds it: no copy needed
+            grad._unshared = False
+            leaf.grad = grad
+        else:
+            # copy: the same gradient array may also flow elsewhere, and .grad is accumulated
+            # in place
+            leaf.grad = Tensor._make(grad._data.copy())
     elif create_graph:
         leaf.grad = leaf.grad + grad
     else:

@@ -45,6 +45,7 @@ class Node:
     _released = False
     _out = None
     _out_tangent = None
+    _saved_versions = None
 
     def forward(self, *arrays):  # abstract: every primitive defines it
         raise NotImplementedError(f"{type(self).__name__} must define forward")
@@ -134,13 +135,14 @@ class Node:
         return self.save_inputs or self.save_output
 
     def _check_saved(self):
-        if self._released and self._has_saved():
+        if self._released and (self.save_inputs or self.save_output):
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (in {self.name()}): its saved "
                 "tensors were freed after the first backward. Pass retain_graph=True to the first "
                 "backward() or autograd.grad() call if you need to backward twice.")
-        if self.inputs is not None and self._has_saved() and hasattr(self, "_saved_versions"):
-            for t, v in zip(self.inputs, self._saved_versions):
+        versions = self._saved_versions   # set when the inputs were saved for backward
+        if versions is not None and self.inputs is not None:
+            for t, v in zip(self.inputs, versions):
                 if t._version_box[0] != v:
                     _raise_modified(self, t, v)
         if self.save_output and self._out is not None:

@@ -462,6 +462,9 @@ class Relu(Node):
         return Tensor._make((x > 0).astype(x.dtype))
 
     def backward(self, g):
+        x = self.inputs[0]._data
+        if g._data.dtype == x.dtype and plain_backward():  # ḡ·I(x > 0) on the arrays
+            return Tensor._make(np.multiply(g._data, x > 0))
         return g * self._mask()
 
     def jvp(self, t):

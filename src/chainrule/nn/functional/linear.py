@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.node import Node
+from ...autograd.node import Node, plain_backward
 from ...ops._util import check_tensor
 from ...tensor import Tensor
 
@@ -24,12 +24,23 @@ class Linear(Node):
     def backward(self, g):
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
+        if g._data.dtype == w._data.dtype and plain_backward():
+            return self._backward_arrays(g._data, x._data, w._data, need)
         gx = g @ w if need[0] else None
         gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1]) if need[1] else None
         if len(self.inputs) == 2:
             return gx, gw
         gb = g.reshape(-1, g.shape[-1]).sum(0) if need[2] else None
         return gx, gw, gb
+
+    def _backward_arrays(self, g, x, w, need):
+        """The same three products on the arrays (a plain backward: no graph, no tangents)."""
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = Tensor._make(np.matmul(g, w)) if need[0] else None
+        gw = _fresh(np.matmul(g2.T, x.reshape(-1, x.shape[-1]))) if need[1] else None
+        if len(need) == 2:
+            return gx, gw
+        return gx, gw, (_fresh(np.add.reduce(g2, axis=0)) if need[2] else None)
 
     def jvp(self, tx, tw, tb=None):
         x, w = self.inputs[0], self.inputs[1]
@@ -41,6 +52,13 @@ class Linear(Node):
         return out
 
 
+def _fresh(array):
+    """A gradient array made here and held by nobody else: a leaf may adopt it without a copy."""
+    t = Tensor._make(array)
+    t._unshared = True
+    return t
+
+
 def linear(input, weight, bias=None) -> Tensor:
     """y = x Wᵀ + b — the deck's baseline y = f(x·W) before its activation f.
 
@@ -48,12 +66,13 @@ def linear(input, weight, bias=None) -> Tensor:
     output (*, out_features).
     """
     check_tensor(input, "linear")
-    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+    x, w = input._data, weight._data   # checks on the arrays: this runs for every layer call
+    if x.ndim == 0 or x.shape[-1] != w.shape[-1]:
         raise RuntimeError(f"linear: input's last dim must equal in_features; input has shape "
                            f"{tuple(input.shape)}, weight has shape {tuple(weight.shape)}")
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+    if bias is not None and bias._data.shape != (w.shape[0],):
         raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
-    if weight.ndim != 2 or input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
+    if w.ndim != 2 or x.dtype != w.dtype or (bias is not None and bias._data.dtype != w.dtype):
         return (input @ weight.T) if bias is None else input @ weight.T + bias  # promotes, checks
     return Linear.apply(input, weight) if bias is None else Linear.apply(input, weight, bias)
 

@@ -10,9 +10,9 @@ import math
 import numpy as np
 
 from ... import ops
-from ...autograd.node import Node
+from ...autograd.node import Node, plain_backward
 from ...ops._util import check_tensor
-from ...ops.softmax import log_softmax
+from ...ops.softmax import _shifted, log_softmax
 from .activation import Softplus
 from ...tensor import Tensor
 
@@ -123,10 +123,18 @@ class _CrossEntropyIndices(Node):
     """
 
     def forward(self, z):
-        m = z.max(axis=1, keepdims=True)
-        lse = np.log(np.exp(z - m).sum(axis=1)) + m[:, 0]
+        # ufunc reductions called directly: the ndarray methods' Python wrappers cost more than
+        # the arithmetic at classifier sizes
+        m = np.maximum.reduce(z, axis=1, keepdims=True)
+        e = np.exp(z - m)
+        s = np.add.reduce(e, axis=1)
+        lse = np.log(s) + m[:, 0]
         losses = lse - z[np.arange(len(z)), self.target]
-        return np.asarray(losses.mean() if self.mean else losses.sum(), dtype=z.dtype)
+        total = np.add.reduce(losses)
+        # softmax(z) = e / s, kept for a plain backward; a finite loss means every row's max
+        # was finite, i.e. the same shift as softmax's own
+        self._exp_sum = (e, s) if np.isfinite(total) else None
+        return np.asarray(total / len(losses) if self.mean else total, dtype=z.dtype)
 
     def _residual(self):
         z = self.inputs[0]
@@ -136,6 +144,18 @@ class _CrossEntropyIndices(Node):
         return (z.softmax(1) - Tensor._make(onehot)) * scale
 
     def backward(self, g):
+        z = self.inputs[0]._data
+        if g._data.dtype == z.dtype and plain_backward():  # the same arithmetic, on arrays
+            if self._exp_sum is not None:
+                e, s = self._exp_sum
+                r = e / s[:, None]                             # softmax(z)
+            else:
+                r = np.exp(_shifted(z, 1))
+                r /= np.sum(r, axis=1, keepdims=True)
+            r[np.arange(z.shape[0]), self.target] -= 1
+            r *= 1.0 / z.shape[0] if self.mean else 1.0
+            r *= g._data
+            return Tensor._make(r)
         return self._residual() * g
 
     def jvp(self, t):
@@ -160,7 +180,9 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
             and label_smoothing == 0 and reduction in ("mean", "sum") and input.is_floating_point()
             and len(target) == input.shape[0] and input.shape[0] > 0):
         t = target._data.astype(np.int64)
-        if t.min() >= 0 and t.max() < input.shape[1] and not (t == ignore_index).any():
+        # every label in [0, C) (a negative ignore_index, the default -100, then cannot occur)
+        if (np.minimum.reduce(t) >= 0 and np.maximum.reduce(t) < input.shape[1]
+                and (ignore_index < 0 or not (t == ignore_index).any())):
             return _CrossEntropyIndices.apply(input, target=t, mean=reduction == "mean")
     class_dim = 0 if input.ndim == 1 else 1
     logp = log_softmax(input, class_dim)

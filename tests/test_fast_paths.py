@@ -1,0 +1,167 @@
+"""The performance fast paths agree with the general ones they shortcut.
+
+* In a plain backward (no create_graph, no forward tangents) a few hot VJP rules — Mul, ReLU,
+  unbroadcast, the reductions' broadcast-back, the fused Linear and softmax cross-entropy —
+  compute on arrays; with ``create_graph=True`` the same rules run as differentiable Tensor
+  ops. Both must give the same gradients bit for bit (same arithmetic), and match torch.
+* ``broadcast_view`` builds np.broadcast_to's view without its Python wrapper.
+* A fresh weight gradient from Linear's VJP is adopted as ``.grad`` without a copy; hooks that
+  keep a gradient, shared weights and repeated backward passes must not see aliasing.
+"""
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule.ops._util import broadcast_view
+
+
+def _grads(fn, arrays, create_graph):
+    xs = [cr.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*xs)
+    seed = np.random.default_rng(7).standard_normal(out.shape).astype(arrays[0].dtype)
+    grads = cr.autograd.grad(out, xs, cr.tensor(seed), create_graph=create_graph)
+    return [g.detach().numpy() for g in grads], out.detach().numpy(), seed
+
+
+def _torch_grads(fn, arrays, seed):
+    xs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*xs)
+    return [g.numpy() for g in torch.autograd.grad(out, xs, torch.tensor(seed))], out.detach().numpy()
+
+
+CASES = {
+    "mul_broadcast": (lambda a, b: a * b, lambda a, b: a * b, [(3, 1, 4), (5, 1)]),
+    "mul_0d": (lambda a, b: a * b, lambda a, b: a * b, [(), (2, 3)]),
+    "add_broadcast": (lambda a, b: a + b, lambda a, b: a + b, [(4, 1), (3,)]),
+    "sum_dims": (lambda a: a.sum((0, 2)), lambda a: a.sum((0, 2)), [(2, 3, 4)]),
+    "sum_keepdim": (lambda a: a.sum(1, keepdim=True), lambda a: a.sum(1, keepdim=True), [(2, 3, 4)]),
+    "mean_all": (lambda a: a.mean() * a, lambda a: a.mean() * a, [(3, 5)]),
+    "relu": (lambda a: a.relu(), lambda a: a.relu(), [(4, 6)]),
+    "linear_bias": (F.linear, torch.nn.functional.linear, [(5, 3), (4, 3), (4,)]),
+    "linear_nobias": (F.linear, torch.nn.functional.linear, [(5, 3), (4, 3)]),
+    "linear_3d": (F.linear, torch.nn.functional.linear, [(2, 5, 3), (4, 3), (4,)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_plain_backward_equals_differentiable_rules_and_torch(name, dtype):
+    cr_fn, torch_fn, shapes = CASES[name]
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    plain, out, seed = _grads(cr_fn, arrays, create_graph=False)
+    composed, _, _ = _grads(cr_fn, arrays, create_graph=True)
+    for p, c in zip(plain, composed):
+        np.testing.assert_array_equal(p, c)
+    expected, tout = _torch_grads(torch_fn, arrays, seed)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out, tout, **tol)
+    for p, e in zip(plain, expected):
+        np.testing.assert_allclose(p, e, **tol)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("big", [False, True])
+def test_cross_entropy_plain_backward_equals_differentiable_rule_and_torch(reduction, big):
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((6, 5)).astype(np.float32) * (1e4 if big else 1.0)
+    y = rng.integers(0, 5, 6)
+    results = []
+    for create_graph in (False, True):
+        zc = cr.tensor(z, requires_grad=True)
+        loss = F.cross_entropy(zc, cr.tensor(y), reduction=reduction)
+        (g,) = cr.autograd.grad(loss * 3.0, [zc], create_graph=create_graph)
+        results.append((loss.item(), g.detach().numpy()))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    zt = torch.tensor(z, requires_grad=True)
+    lt = torch.nn.functional.cross_entropy(zt, torch.tensor(y), reduction=reduction)
+    (gt,) = torch.autograd.grad(lt * 3.0, [zt])
+    np.testing.assert_allclose(results[0][0], lt.item(), rtol=1e-5)
+    np.testing.assert_allclose(results[0][1], gt.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_cross_entropy_with_infinite_logit_takes_the_recomputing_path():
+    """A non-finite loss leaves no cached softmax: the array rule recomputes it exactly as the
+    differentiable rule does (inf logits give the same nan/0 pattern either way)."""
+    z = np.array([[0.0, np.inf, 1.0], [1.0, 2.0, 3.0]], np.float32)
+    y = cr.tensor(np.array([1, 2]))
+    grads = []
+    for create_graph in (False, True):
+        zc = cr.tensor(z, requires_grad=True)
+        with np.errstate(invalid="ignore"):
+            (g,) = cr.autograd.grad(F.cross_entropy(zc, y), [zc], create_graph=create_graph)
+        grads.append(g.detach().numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert np.isnan(grads[0][0, 1]) and np.isfinite(grads[0][1]).all()
+
+
+def test_forward_over_reverse_keeps_tangents_through_fast_rules():
+    """Inside a dual level the fast array rules must not run (they would drop tangents):
+    the Hessian-vector product of a Linear + ReLU + cross-entropy loss matches torch."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((4, 3))
+    w0, v = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    y = np.array([0, 4, 2, 1])
+
+    def loss_cr(w):
+        return F.cross_entropy(F.linear(cr.tensor(x), w).relu() * cr.tensor(x).sum(1, keepdim=True),
+                               cr.tensor(y))
+
+    def loss_t(w):
+        return torch.nn.functional.cross_entropy(
+            torch.nn.functional.linear(torch.tensor(x), w).relu() * torch.tensor(x).sum(1, keepdim=True),
+            torch.tensor(y))
+
+    _, hvp_cr = cr.func.jvp(cr.func.grad(loss_cr), (cr.tensor(w0),), (cr.tensor(v),))
+    _, hvp_t = torch.func.jvp(torch.func.grad(loss_t), (torch.tensor(w0),), (torch.tensor(v),))
+    np.testing.assert_allclose(hvp_cr.numpy(), hvp_t.numpy(), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: np.arange(3, dtype=np.float32), (4, 3)),
+    (lambda: np.array(2.5, np.float32), (2, 3)),
+    (lambda: np.arange(6.0).reshape(2, 1, 3), (4, 2, 5, 3)),
+    (lambda: np.arange(6.0).reshape(3, 2).T, (5, 2, 3)),          # F-contiguous
+    (lambda: np.arange(12.0).reshape(3, 4)[:, ::2][:1], (3, 1, 2)),  # not contiguous: fallback
+    (lambda: np.zeros((0, 3)), (2, 0, 3)),                        # empty: fallback
+])
+def test_broadcast_view_is_np_broadcast_to(make, shape):
+    x = make()
+    v = broadcast_view(x, shape)
+    np.testing.assert_array_equal(v, np.broadcast_to(x, shape))
+    assert v.shape == shape and v.dtype == x.dtype
+    assert not v.flags.writeable
+    if x.size:
+        assert np.shares_memory(v, x)
+
+
+def test_adopted_weight_gradient_does_not_alias_a_hook_copy_or_a_second_backward():
+    layer = cr.nn.Linear(3, 2)
+    x = cr.randn(4, 3)
+    seen = []
+    layer.bias.register_hook(lambda g: seen.append(g))   # keeps the gradient it is shown
+    layer(x).sum().backward()
+    first_w, first_b = layer.weight.grad.numpy().copy(), layer.bias.grad.numpy().copy()
+    kept = seen[0].numpy().copy()
+    layer(x).sum().backward()                             # accumulates in place into .grad
+    np.testing.assert_array_equal(seen[0].numpy(), kept)  # the hook's tensor is untouched
+    np.testing.assert_allclose(layer.weight.grad.numpy(), 2 * first_w, rtol=1e-6)
+    np.testing.assert_allclose(layer.bias.grad.numpy(), 2 * first_b, rtol=1e-6)
+    assert not np.shares_memory(layer.weight.grad.numpy(), layer.bias.grad.numpy())
+
+
+def test_shared_weight_used_twice_gets_the_sum_vs_torch():
+    rng = np.random.default_rng(3)
+    w, x = rng.standard_normal((3, 3)).astype(np.float32), rng.standard_normal((2, 3)).astype(np.float32)
+    wc = cr.tensor(w, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    (F.linear(F.linear(cr.tensor(x), wc).relu(), wc) ** 2).sum().backward()
+    (torch.nn.functional.linear(torch.nn.functional.linear(torch.tensor(x), wt).relu(), wt) ** 2).sum().backward()
+    np.testing.assert_allclose(wc.grad.numpy(), wt.grad.numpy(), rtol=1e-5, atol=1e-6)
+    g_before = wc.grad.numpy().copy()
+    other = cr.tensor(w, requires_grad=True)
+    F.linear(cr.tensor(x), other).sum().backward()
+    np.testing.assert_array_equal(wc.grad.numpy(), g_before)   # no aliasing across leaves
