@@ -61,14 +61,19 @@ def _filter(image, kernel, mode, op):
 
 
 def sobel(image, axis: int = -1, mode: str = "reflect") -> Tensor:
-    """The Sobel derivative along ``axis``: -1 (x, across columns: G_x, finds vertical edges) or
-    -2 (y, down rows: G_y, finds horizontal edges). Same shape as ``image``."""
-    if axis in (-1, 1) or (axis == 3):
+    """The Sobel derivative along ``axis`` of the image, as ``scipy.ndimage.sobel``: the last
+    axis (-1, x, across columns: G_x, finds vertical edges) or the one before it (-2, y, down
+    rows: G_y, finds horizontal edges); axes count as in the input's own shape, so for a
+    (C, H, W) input ``axis=2`` is x and ``axis=1`` is y. Same shape as ``image``."""
+    ndim = np.ndim(image) if not isinstance(image, Tensor) else image.ndim
+    a = axis + ndim if isinstance(axis, (int, np.integer)) and -ndim <= axis < 0 else axis
+    if a == ndim - 1:
         kernel = SOBEL_X
-    elif axis in (-2, 0, 2):
+    elif a == ndim - 2:
         kernel = SOBEL_Y
     else:
-        raise ValueError(f"sobel: axis must be -1 (x) or -2 (y), got {axis}")
+        raise ValueError(f"sobel: axis must be one of the two image axes ({ndim - 2}, {ndim - 1}, "
+                         f"or -2, -1) of a {ndim}-D input, got {axis}")
     return _filter(image, kernel, mode, "sobel")
 
 

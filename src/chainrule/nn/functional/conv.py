@@ -237,10 +237,12 @@ class Conv(Node):
 
     cache = False
     _cols = None
+    out_hw = None    # an explicit (Ho, Wo): the adjoint of a transposed conv with output_padding
+                     # ignores the extra rows/columns that output_padding added
 
     def forward(self, x, w, b=None):
         geo = self.geo
-        ho, wo = geo.out_size(x.shape[2], x.shape[3])
+        ho, wo = self.out_hw or geo.out_size(x.shape[2], x.shape[3])
         cols = im2col(x, geo, ho, wo, scratch=True)
         y = _conv_gemm(w, cols, geo.groups)
         if b is not None:
@@ -263,9 +265,9 @@ class Conv(Node):
 
     def jvp(self, tx, tw, tb=None):
         x, w = self.inputs[0], self.inputs[1]
-        out = None if tx is None else Conv.apply(tx, w, geo=self.geo)
+        out = None if tx is None else Conv.apply(tx, w, geo=self.geo, out_hw=self.out_hw)
         if tw is not None:
-            term = Conv.apply(x, tw, geo=self.geo)
+            term = Conv.apply(x, tw, geo=self.geo, out_hw=self.out_hw)
             out = term if out is None else out + term
         if tb is not None:
             term = tb.reshape(1, -1, 1, 1)
@@ -291,7 +293,7 @@ class ConvTranspose(Node):
     def backward(self, g):
         y, w = self.inputs
         ny, nw = self.needs_input_grad
-        gy = Conv.apply(g, w, geo=self.geo) if ny else None
+        gy = Conv.apply(g, w, geo=self.geo, out_hw=y.shape[2:]) if ny else None
         gw = ConvWeight.apply(g, y, geo=self.geo, w_shape=w.shape) if nw else None
         return gy, gw
 
@@ -324,7 +326,7 @@ class ConvWeight(Node):
         x, y = self.inputs
         nx, ny = self.needs_input_grad
         gx = ConvTranspose.apply(y, g, geo=self.geo, x_shape=x.shape) if nx else None
-        gy = Conv.apply(x, g, geo=self.geo) if ny else None
+        gy = Conv.apply(x, g, geo=self.geo, out_hw=y.shape[2:]) if ny else None
         return gx, gy
 
     def jvp(self, tx, ty):
