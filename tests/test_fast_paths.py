@@ -165,3 +165,27 @@ def test_shared_weight_used_twice_gets_the_sum_vs_torch():
     other = cr.tensor(w, requires_grad=True)
     F.linear(cr.tensor(x), other).sum().backward()
     np.testing.assert_array_equal(wc.grad.numpy(), g_before)   # no aliasing across leaves
+
+
+def test_fresh_gradient_seen_by_an_intermediate_hook_is_not_adopted():
+    """Mul's fresh gradient for u passes through u's node (where a hook keeps it) before
+    reaching the leaf a: only a gradient delivered straight to a leaf may become its .grad."""
+    a = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = cr.tensor([4.0, 5.0, 6.0])
+    kept = []
+    for _ in range(2):
+        u = a.clone()
+        u.register_hook(lambda g: kept.append(g))
+        (u * b).sum().backward()
+    np.testing.assert_array_equal(kept[0].numpy(), [4.0, 5.0, 6.0])
+    np.testing.assert_array_equal(a.grad.numpy(), [8.0, 10.0, 12.0])
+
+
+def test_mul_gradient_is_adopted_by_a_leaf_and_accumulates_correctly():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor([3.0, 4.0], requires_grad=True)
+    for _ in range(3):
+        (a * b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [9.0, 12.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [3.0, 6.0])
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())

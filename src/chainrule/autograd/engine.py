@@ -136,6 +136,8 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
                 if nxt is None:
                     continue
                 if g is not None:
+                    if g._unshared and type(nxt) is not AccumulateGrad:
+                        g._unshared = False   # only a gradient delivered straight to a leaf is adopted
                     if nxt in pending:
                         pending[nxt] = _add_grads(pending[nxt], g, create_graph)
                     else:

@@ -65,8 +65,11 @@ class Node:
         node = _new(cls)
         if params:
             node.__dict__.update(params)
-        if len(inputs) == 1:
+        n = len(inputs)
+        if n == 1:
             out = node.forward(inputs[0]._data)
+        elif n == 2:
+            out = node.forward(inputs[0]._data, inputs[1]._data)
         else:
             out = node.forward(*[t._data for t in inputs])
         result = _new(Tensor)
@@ -85,8 +88,17 @@ class Node:
             result._version_box = [0]
         if record:
             result.requires_grad = True
-            node.needs_input_grad = tuple([t.requires_grad for t in inputs])
-            node.next_functions = tuple([t.grad_fn or _edge(t) for t in inputs])
+            if n == 2:   # unrolled for the common arities (a list comprehension is a call)
+                a, b = inputs
+                node.needs_input_grad = (a.requires_grad, b.requires_grad)
+                node.next_functions = (a.grad_fn or _edge(a), b.grad_fn or _edge(b))
+            elif n == 1:
+                a = inputs[0]
+                node.needs_input_grad = (True,)
+                node.next_functions = (a.grad_fn or _edge(a),)
+            else:
+                node.needs_input_grad = tuple([t.requires_grad for t in inputs])
+                node.next_functions = tuple([t.grad_fn or _edge(t) for t in inputs])
             node.sequence_nr = next(_sequence)
             node.out_shape = result._data.shape
             result.grad_fn = node
@@ -95,7 +107,10 @@ class Node:
         if record:
             if cls.save_inputs:
                 node.inputs = inputs
-                node._saved_versions = tuple([t._version_box[0] for t in inputs])
+                node._saved_versions = (
+                    (inputs[0]._version_box[0],) if n == 1 else
+                    (inputs[0]._version_box[0], inputs[1]._version_box[0]) if n == 2 else
+                    tuple([t._version_box[0] for t in inputs]))
             else:
                 node.inputs = None
             if cls.save_output:
@@ -151,7 +166,8 @@ class Node:
                 _raise_modified(self, self.output, v, box[0])
 
     def _run_backward(self, grad):
-        self._check_saved()
+        if self._released or self._saved_versions is not None or self.save_output:
+            self._check_saved()   # (nothing to check for a node that saved nothing)
         grads = self.backward(grad)
         if not isinstance(grads, tuple):
             grads = (grads,)

@@ -37,6 +37,10 @@ def broadcast_view(x: np.ndarray, shape) -> np.ndarray:
     for a contiguous ``x`` the same view is built directly by the ndarray constructor over x's
     memory. ``shape`` must be a valid broadcast target of ``x.shape`` (callers check).
     """
+    if x.ndim == 0:   # a full reduction's gradient: every stride 0
+        out = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+        out.flags.writeable = False
+        return out
     if x.size == 0 or not (x.flags.c_contiguous or x.flags.f_contiguous):
         return np.broadcast_to(x, shape)
     lead = len(shape) - x.ndim
@@ -44,6 +48,14 @@ def broadcast_view(x: np.ndarray, shape) -> np.ndarray:
     out = np.ndarray(shape, x.dtype, x, 0, strides)
     out.flags.writeable = False
     return out
+
+
+def fresh_grad(array: np.ndarray) -> Tensor:
+    """Wrap a gradient array a VJP has just made (returned once, referenced nowhere else):
+    delivered straight to a leaf, the engine may adopt it as ``.grad`` without a copy."""
+    t = Tensor._make(array)
+    t._unshared = True
+    return t
 
 
 def scalar_tensor(value, dtype) -> Tensor:

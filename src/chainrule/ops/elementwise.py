@@ -12,7 +12,8 @@ import numpy as np
 from .. import _dtype
 from ..autograd.node import Node, plain_backward
 from ..tensor import Tensor
-from ._util import check_tensor, operands, scalar_tensor, sum_tangents, to_float, unbroadcast
+from ._util import (check_tensor, fresh_grad, operands, scalar_tensor, sum_tangents, to_float,
+                    unbroadcast)
 
 
 def _apply_binary(cls, a, b, op):
@@ -73,8 +74,8 @@ class Mul(Node):
         na, nb = self.needs_input_grad
         gd = g._data
         if gd.dtype == a._data.dtype == b._data.dtype and plain_backward():  # same, on arrays
-            return (unbroadcast(Tensor._make(gd * b._data), a._data.shape) if na else None,
-                    unbroadcast(Tensor._make(gd * a._data), b._data.shape) if nb else None)
+            return (unbroadcast(fresh_grad(gd * b._data), a._data.shape) if na else None,
+                    unbroadcast(fresh_grad(gd * a._data), b._data.shape) if nb else None)
         return (unbroadcast(g * b, a.shape) if na else None,
                 unbroadcast(g * a, b.shape) if nb else None)
 

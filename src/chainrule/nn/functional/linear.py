@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Node, plain_backward
-from ...ops._util import check_tensor
+from ...ops._util import check_tensor, fresh_grad
 from ...tensor import Tensor
 
 
@@ -37,10 +37,10 @@ class Linear(Node):
         """The same three products on the arrays (a plain backward: no graph, no tangents)."""
         g2 = g.reshape(-1, g.shape[-1])
         gx = Tensor._make(np.matmul(g, w)) if need[0] else None
-        gw = _fresh(np.matmul(g2.T, x.reshape(-1, x.shape[-1]))) if need[1] else None
+        gw = fresh_grad(np.matmul(g2.T, x.reshape(-1, x.shape[-1]))) if need[1] else None
         if len(need) == 2:
             return gx, gw
-        return gx, gw, (_fresh(np.add.reduce(g2, axis=0)) if need[2] else None)
+        return gx, gw, (fresh_grad(np.add.reduce(g2, axis=0)) if need[2] else None)
 
     def jvp(self, tx, tw, tb=None):
         x, w = self.inputs[0], self.inputs[1]
@@ -50,13 +50,6 @@ class Linear(Node):
         if tb is not None:
             out = tb.expand(tuple(self._out.shape)) if out is None else out + tb
         return out
-
-
-def _fresh(array):
-    """A gradient array made here and held by nobody else: a leaf may adopt it without a copy."""
-    t = Tensor._make(array)
-    t._unshared = True
-    return t
 
 
 def linear(input, weight, bias=None) -> Tensor:
