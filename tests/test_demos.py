@@ -31,6 +31,7 @@ def test_xor(tmp_path, capsys):
     assert r["perceptron_warned"]
     assert r["hand_wired_predictions"] == [0, 1, 1, 0]
     assert r["mlp_accuracy"] == 1.0
+    assert "XOR solved" in r["finding"]
 
 
 def test_activations(tmp_path, capsys):
@@ -155,3 +156,9 @@ def test_glm(tmp_path, capsys):
         assert r["families"][fam]["max_rel_coef_diff_vs_sklearn"] < 1e-3
     assert r["families"]["bernoulli"]["accuracy"] > 0.9
     assert r["families"]["gaussian"]["r2"] > 0.3
+
+
+def test_bare_tensor_xor_example_solves_xor(capsys):
+    from chainrule.examples.xor import main
+    main()
+    assert capsys.readouterr().out.strip().endswith("XOR solved")

@@ -79,7 +79,8 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
         ax.set_title(title), ax.set_aspect("equal")
     fig_path = save_figure(fig, out_dir, "xor")
 
-    finding = (f"xor: perceptron {p_acc * 100:.0f}% (did not converge: {p_warned}), hand-wired "
+    solved = "XOR solved" if h_acc == m_acc == 1.0 else "XOR NOT solved"
+    finding = (f"xor: {solved} — perceptron {p_acc * 100:.0f}% (did not converge: {p_warned}), hand-wired "
                f"AND/OR net {h_acc * 100:.0f}%, trained MLP {m_acc * 100:.0f}% "
                f"(final loss {mlp_loss:.4f})")
     return report({"perceptron_accuracy": p_acc, "perceptron_warned": p_warned,
