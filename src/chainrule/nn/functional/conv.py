@@ -11,15 +11,16 @@ The bilinear form B(x, y, w) = ⟨conv(x, w), y⟩ = ⟨x, convT(y, w)⟩ = ⟨c
 one's VJP an application of the other two, so convolution is differentiable to any order; and
 each is bilinear, so its JVP is op(ẋ, w) + op(x, ẇ).
 
-Layout (chosen by measurement, see ``benchmarks/``): im2col reads the kh×kw windows through a
-strided *view* of the zero-padded input and copies them once into per-image columns
-(N, C·kh·kw, Ho·Wo) — the window view's innermost axes are the output's, so the copy runs along
-rows and no transposition is needed; then y_n = W (O, C·kh·kw) · cols_n is one GEMM per image
-(np.matmul's stacked loop calls sgemm), which lands directly in NCHW: no output transpose.
-The weight gradient is Σ_n ȳ_n cols_nᵀ (stacked GEMMs, then a small sum over n), reusing the
-forward's columns when the weight needs a gradient. col2im (the adjoint of im2col) adds the
-columns back with one strided slice-add per kernel offset (kh·kw vectorised adds, never a loop
-over pixels or images), clipped to the unpadded image so no padded buffer is built.
+Layout (chosen by measurement, see ``benchmarks/``): the kh×kw windows are read through a
+strided *view* of the zero-padded input and copied once into columns (C·kh·kw, N·Ho·Wo) — the
+batch sits in the columns, so each of the three ops is one GEMM over the whole batch
+(y = W·cols, w̄ = ȳ·colsᵀ, cols̄ = Wᵀ·ȳ; with groups, one per group). One GEMM per image would
+land directly in NCHW, but CNN channel counts (16–64 output rows) leave OpenBLAS at a third of
+its speed on such thin products (resnet20's 64-channel stage: 0.9 vs 2.4 ms). The price is a
+transposing copy of the outputs, which are kh·kw times smaller than the columns. The forward's
+columns are reused by the weight gradient when they are small. col2im (the adjoint of im2col)
+adds the columns back with one strided slice-add per kernel offset (kh·kw vectorised adds,
+never a loop over pixels or images), clipped to the unpadded image so no padded buffer is built.
 """
 from __future__ import annotations
 
@@ -115,17 +116,35 @@ class _Workspace:
 _WORKSPACE = _Workspace()
 
 
-def im2col(x, geo, ho, wo, scratch=False):
-    """x (N, C, H, W) -> columns (N, C·kh·kw, Ho·Wo), rows ordered (c, p, q); one copy.
-    ``scratch``: take the array from the workspace (give it back with ``release``)."""
+def im2col(x, geo, ho, wo):
+    """x (N, C, H, W) -> columns (N, C·kh·kw, Ho·Wo), rows ordered (c, p, q); one copy
+    (the layout of ``unfold``)."""
     n, c = x.shape[:2]
     kh, kw = geo.kernel
     win = _windows(_pad(x, geo), geo, ho, wo)
-    if not scratch:
-        return np.ascontiguousarray(win).reshape(n, c * kh * kw, ho * wo)
-    buf = _WORKSPACE.take((n, c * kh * kw, ho * wo), x.dtype)
-    np.copyto(buf.reshape(win.shape), win)
-    return buf
+    return np.ascontiguousarray(win).reshape(n, c * kh * kw, ho * wo)
+
+
+def _columns(x, geo, ho, wo):
+    """x (N, C, H, W) -> workspace columns (C·kh·kw, N·Ho·Wo): rows (c, p, q), columns (n, i, j).
+
+    The batch sits in the columns so that one GEMM covers the whole batch: with per-image GEMMs
+    the small channel counts of CNNs (16–64 rows) leave OpenBLAS at a third of its speed.
+    Give the array back with ``release`` once its last use is over."""
+    n, c = x.shape[:2]
+    kh, kw = geo.kernel
+    win = _windows(_pad(x, geo), geo, ho, wo).transpose(1, 2, 3, 0, 4, 5)
+    cols = _WORKSPACE.take((c * kh * kw, n * ho * wo), x.dtype)
+    np.copyto(cols.reshape(win.shape), win)
+    return cols
+
+
+def _channel_major(y):
+    """y (N, O, H, W) -> workspace array (O, N·H·W), the GEMM layout of ``_columns``."""
+    n, o, h, w = y.shape
+    out = _WORKSPACE.take((o, n * h * w), y.dtype)
+    np.copyto(out.reshape(o, n, h, w), y.transpose(1, 0, 2, 3))
+    return out
 
 
 release = _WORKSPACE.give
@@ -141,7 +160,8 @@ def _valid(offset, pad, stride, size, out):
 
 
 def col2im(cols, x_shape, geo, ho, wo):
-    """The adjoint of im2col: columns (N, C·kh·kw, Ho·Wo) -> x (N, C, H, W), summing overlaps."""
+    """The adjoint of im2col: columns (N, C·kh·kw, Ho·Wo), or any array that reshapes (or is a
+    view) to (N, C, kh, kw, Ho, Wo), -> x (N, C, H, W), summing overlaps."""
     n, c, h, w = x_shape
     (sh, sw), (dh, dw), (kh, kw) = geo.stride, geo.dilation, geo.kernel
     t, _, l, _ = geo.pads
@@ -160,45 +180,35 @@ def col2im(cols, x_shape, geo, ho, wo):
     return x
 
 
-def _by_group(a, g):
-    """(N, K, L) -> (N, g, K/g, L) (a view)."""
-    return a.reshape(a.shape[0], g, a.shape[1] // g, a.shape[2])
+def _gemm(a, b, g, transpose_a=False, transpose_b=False, out=None):
+    """Grouped GEMM: a (g·M, K) and b (g·K, P) -> (g·M, P), block i of a times block i of b;
+    ``transpose_a`` / ``transpose_b`` transpose each block first."""
+    a = a.reshape(g, a.shape[0] // g, a.shape[1])
+    b = b.reshape(g, b.shape[0] // g, b.shape[1])
+    if transpose_a:
+        a = a.transpose(0, 2, 1)
+    if transpose_b:
+        b = b.transpose(0, 2, 1)
+    res = np.matmul(a, b, out=None if out is None else out.reshape(g, a.shape[1], b.shape[2]))
+    return res.reshape(g * a.shape[1], b.shape[2])
 
 
-def _conv_gemm(w, cols, g):
-    """w (O, C/g, kh, kw), cols (N, K, L) -> (N, O, L): one GEMM per image (and group)."""
-    o = w.shape[0]
-    if g == 1:
-        return np.matmul(w.reshape(o, -1), cols)
-    out = np.matmul(w.reshape(g, o // g, -1), _by_group(cols, g))   # (N, g, O/g, L)
-    return out.reshape(cols.shape[0], o, cols.shape[2])
-
-
-def _conv_gemm_t(w, y2, g):
-    """The transpose: w (O, C/g, kh, kw), y2 (N, O, L) -> columns (N, K, L) (workspace array)."""
-    o, k = w.shape[0], w.shape[1] * w.shape[2] * w.shape[3] * g
-    n, _, l = y2.shape
-    out = _WORKSPACE.take((n, k, l), y2.dtype)
-    if g == 1:
-        np.matmul(w.reshape(o, -1).T, y2, out=out)
+def _conv(x, w, geo, ho, wo, bias=None, keep=False):
+    """y = conv(x, w) + bias -> (N, O, Ho, Wo) (and the columns when ``keep``)."""
+    n, o = x.shape[0], w.shape[0]
+    cols = _columns(x, geo, ho, wo)
+    y2 = _gemm(w.reshape(o, -1), cols, geo.groups, out=_WORKSPACE.take((o, n * ho * wo), x.dtype))
+    y = np.empty((n, o, ho, wo), x.dtype)
+    y_cm = y2.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
+    if bias is None:
+        np.copyto(y, y_cm)
     else:
-        np.matmul(w.reshape(g, o // g, -1).transpose(0, 2, 1), _by_group(y2, g), out=_by_group(out, g))
-    return out
-
-
-def _weight_gemm(y2, cols, g, w_shape):
-    """Σ_n y2_n cols_nᵀ: y2 (N, O, L), cols (N, K, L) -> w_shape (O, C/g, kh, kw)."""
-    n, o, _ = y2.shape
-    k = cols.shape[1]
-    if g == 1:
-        per_image = _WORKSPACE.take((n, o, k), y2.dtype)
-        np.matmul(y2, cols.transpose(0, 2, 1), out=per_image)                 # (N, O, K)
-    else:
-        per_image = _WORKSPACE.take((n, g, o // g, k // g), y2.dtype)
-        np.matmul(_by_group(y2, g), _by_group(cols, g).transpose(0, 1, 3, 2), out=per_image)
-    gw = per_image.sum(0).reshape(w_shape)
-    release(per_image)
-    return gw
+        np.add(y_cm, bias[:, None, None], out=y)      # the bias rides on the layout copy
+    release(y2)
+    if keep:
+        return y, cols
+    release(cols)
+    return y
 
 
 def _transpose_by_correlation(y, w, geo, x_shape):
@@ -221,11 +231,8 @@ def _transpose_by_correlation(y, w, geo, x_shape):
         return None
     flipped = w.reshape(g, o // g, c // g, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
     flipped = np.ascontiguousarray(flipped).reshape(c, o // g, kh, kw)
-    cols = im2col(y, Geometry((1, 1), (top, bottom, left, right), (dh, dw), g, (kh, kw)), h, wd,
-                  scratch=True)
-    x = _conv_gemm(flipped, cols, g)
-    release(cols)
-    return x.reshape(x_shape)
+    return _conv(y, flipped, Geometry((1, 1), (top, bottom, left, right), (dh, dw), g, (kh, kw)),
+                 h, wd)
 
 
 CACHE_COLUMNS_BYTES = 8 << 20   # keep a forward's columns for the weight gradient up to this size
@@ -244,17 +251,11 @@ class Conv(Node):
                      # ignores the extra rows/columns that output_padding added
 
     def forward(self, x, w, b=None):
-        geo = self.geo
-        ho, wo = self.out_hw or geo.out_size(x.shape[2], x.shape[3])
-        cols = im2col(x, geo, ho, wo, scratch=True)
-        y = _conv_gemm(w, cols, geo.groups)
-        if b is not None:
-            y += b[:, None]
-        if self.cache:
-            self._cols = cols        # handed to the weight gradient, which releases it
-        else:
-            release(cols)
-        return y.reshape(x.shape[0], w.shape[0], ho, wo)
+        ho, wo = self.out_hw or self.geo.out_size(x.shape[2], x.shape[3])
+        if not self.cache:
+            return _conv(x, w, self.geo, ho, wo, b)
+        y, self._cols = _conv(x, w, self.geo, ho, wo, b, keep=True)  # the weight gradient
+        return y                                                    # releases the columns
 
     def backward(self, g):
         x, w = self.inputs[0], self.inputs[1]
@@ -288,8 +289,13 @@ class ConvTranspose(Node):
         if x is not None:
             return x
         n, o, ho, wo = y.shape
-        cols = _conv_gemm_t(w, y.reshape(n, o, ho * wo), geo.groups)   # (N, K, L)
-        x = col2im(cols, self.x_shape, geo, ho, wo)
+        y2 = _channel_major(y)
+        cols = _gemm(w.reshape(o, -1), y2, geo.groups, transpose_a=True,     # (K, N·L)
+                     out=_WORKSPACE.take((w[0].size * geo.groups, n * ho * wo), y.dtype))
+        release(y2)
+        c, (kh, kw) = self.x_shape[1], geo.kernel
+        x = col2im(cols.reshape(c, kh, kw, n, ho, wo).transpose(3, 0, 1, 2, 4, 5), self.x_shape,
+                   geo, ho, wo)
         release(cols)
         return x
 
@@ -320,10 +326,11 @@ class ConvWeight(Node):
         n, o, ho, wo = y.shape
         cols, self.cols = self.cols, None
         if cols is None:
-            cols = im2col(x, geo, ho, wo, scratch=True)
-        gw = _weight_gemm(y.reshape(n, o, ho * wo), cols, geo.groups, self.w_shape)
-        release(cols)
-        return gw
+            cols = _columns(x, geo, ho, wo)
+        y2 = _channel_major(y)
+        gw = _gemm(y2, cols, geo.groups, transpose_b=True)      # Σ over (n, i, j) in one GEMM
+        release(cols), release(y2)
+        return gw.reshape(self.w_shape)
 
     def backward(self, g):
         x, y = self.inputs
