@@ -253,6 +253,12 @@ def test_creation_functions():
     assert cr.rand(2).tolist() == a
 
 
+@pytest.mark.parametrize("data", [np.float64(1.5), np.float32(2), np.int32(3), np.int64(3),
+                                  np.bool_(True), np.array(1.5), [1.5, 2], 1.5, [1, 2], True])
+def test_tensor_dtype_inference_matches_torch(data):
+    assert str(cr.tensor(data).dtype).split(".")[1] == str(torch.tensor(data).dtype).split(".")[1]
+
+
 def test_tensor_properties():
     a = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     assert a.is_leaf and a.ndim == 2 and a.dim() == 2 and a.numel() == 4 and a.size() == (2, 2)

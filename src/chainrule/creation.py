@@ -15,7 +15,7 @@ def _to_array(data, dtype, op) -> np.ndarray:
     """Convert data to a new NumPy array with torch's dtype inference."""
     if isinstance(data, Tensor):
         arr = data._data.copy()
-    elif isinstance(data, np.ndarray):
+    elif isinstance(data, (np.ndarray, np.generic)):   # NumPy keeps its dtype (as torch)
         arr = np.array(data)
     else:
         try:
@@ -24,7 +24,7 @@ def _to_array(data, dtype, op) -> np.ndarray:
             raise TypeError(f"{op}: could not convert {type(data).__name__} to a tensor: {e}") from None
         if arr.dtype.kind == "f":
             arr = arr.astype(_dtype.get_default_dtype().np)  # Python floats -> float32
-        elif arr.dtype.kind in "iu" and not isinstance(data, np.generic):
+        elif arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{op}: expected numbers, got data of NumPy dtype {arr.dtype}")
@@ -45,7 +45,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Copy ``data`` (list, scalar, NumPy array, Tensor) into a new leaf tensor.
 
     dtype is inferred like torch: Python floats -> float32, ints -> int64, bools -> bool;
-    NumPy arrays keep their dtype.
+    NumPy arrays and NumPy scalars keep their dtype.
     """
     return _finish(_to_array(data, dtype, "tensor"), requires_grad)
 
