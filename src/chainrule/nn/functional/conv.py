@@ -235,6 +235,15 @@ def _transpose_by_correlation(y, w, geo, x_shape):
                  h, wd)
 
 
+def _bilinear_jvp(op, a, b, ta, tb):
+    """The JVP of a bilinear op: op(ȧ, b) + op(a, ḃ), leaving out an absent tangent."""
+    out = None if ta is None else op(ta, b)
+    if tb is not None:
+        term = op(a, tb)
+        out = term if out is None else out + term
+    return out
+
+
 CACHE_COLUMNS_BYTES = 8 << 20   # keep a forward's columns for the weight gradient up to this size
 
 
@@ -268,11 +277,8 @@ class Conv(Node):
         return gx, gw, (g.sum((0, 2, 3)) if need[2] else None)
 
     def jvp(self, tx, tw, tb=None):
-        x, w = self.inputs[0], self.inputs[1]
-        out = None if tx is None else Conv.apply(tx, w, geo=self.geo, out_hw=self.out_hw)
-        if tw is not None:
-            term = Conv.apply(x, tw, geo=self.geo, out_hw=self.out_hw)
-            out = term if out is None else out + term
+        out = _bilinear_jvp(lambda a, b: Conv.apply(a, b, geo=self.geo, out_hw=self.out_hw),
+                            self.inputs[0], self.inputs[1], tx, tw)
         if tb is not None:
             term = tb.reshape(1, -1, 1, 1)
             out = term.expand(tuple(self._out.shape)) if out is None else out + term
@@ -307,12 +313,8 @@ class ConvTranspose(Node):
         return gy, gw
 
     def jvp(self, ty, tw):
-        y, w = self.inputs
-        out = None if ty is None else ConvTranspose.apply(ty, w, geo=self.geo, x_shape=self.x_shape)
-        if tw is not None:
-            term = ConvTranspose.apply(y, tw, geo=self.geo, x_shape=self.x_shape)
-            out = term if out is None else out + term
-        return out
+        return _bilinear_jvp(lambda a, b: ConvTranspose.apply(a, b, geo=self.geo, x_shape=self.x_shape),
+                             *self.inputs, ty, tw)
 
 
 class ConvWeight(Node):
@@ -340,12 +342,8 @@ class ConvWeight(Node):
         return gx, gy
 
     def jvp(self, tx, ty):
-        x, y = self.inputs
-        out = None if tx is None else ConvWeight.apply(tx, y, geo=self.geo, w_shape=self.w_shape)
-        if ty is not None:
-            term = ConvWeight.apply(x, ty, geo=self.geo, w_shape=self.w_shape)
-            out = term if out is None else out + term
-        return out
+        return _bilinear_jvp(lambda a, b: ConvWeight.apply(a, b, geo=self.geo, w_shape=self.w_shape),
+                             *self.inputs, tx, ty)
 
 
 # ---------------------------------------------------------------------------- public API

@@ -20,3 +20,11 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels (H×W maps) with probability p in training, scaling the rest by
+    1/(1−p); the identity in eval. Shapes: (N, C, H, W) -> same; see ``F.dropout2d``."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
