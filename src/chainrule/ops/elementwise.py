@@ -453,19 +453,25 @@ class Sigmoid(Node):
 
 
 class Relu(Node):
-    """g(z) = max(0, z) = z·I(z > 0); g'(z) = I(z > 0) (0 at z = 0, as torch)."""
+    """g(z) = max(0, z) = z·I(z > 0); g'(z) = I(z > 0) (0 at z = 0, as torch).
+
+    Saves its output, not its input (I(y > 0) = I(z > 0)), as torch: in a conv → norm → ReLU
+    stack the input is then freed at once instead of living until backward."""
+
+    save_inputs = False
+    save_output = True
 
     def forward(self, x):
         return np.maximum(x, 0)
 
     def _mask(self):
-        x = self.inputs[0]._data
-        return Tensor._make((x > 0).astype(x.dtype))
+        y = self._out
+        return Tensor._make((y > 0).astype(y.dtype))
 
     def backward(self, g):
-        x = self.inputs[0]._data
-        if g._data.dtype == x.dtype and plain_backward():  # ḡ·I(x > 0) on the arrays
-            return Tensor._make(np.multiply(g._data, x > 0))
+        y = self._out
+        if g._data.dtype == y.dtype and plain_backward():  # ḡ·I(y > 0) on the arrays
+            return Tensor._make(np.multiply(g._data, y > 0))
         return g * self._mask()
 
     def jvp(self, t):
