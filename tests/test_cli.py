@@ -58,7 +58,7 @@ def test_train_writes_the_run_folder(run_dir):
     rows = (run_dir / "history.csv").read_text().strip().splitlines()
     assert len(rows) == 6 and "val_loss" in rows[0]
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["accuracy"] > 0.8                        # 5 of the default 30 epochs
+    assert metrics["accuracy"] > 0.8                        # 5 of the default 40 epochs
     cm = np.array(json.loads((run_dir / "confusion_matrix.json").read_text()))
     assert cm.shape == (10, 10) and cm.sum() == 360         # 20% of 1797, stratified
     assert np.trace(cm) / cm.sum() == pytest.approx(metrics["accuracy"])
@@ -321,3 +321,185 @@ def test_run_with_basis_one_hot_and_validation(tmp_path, capsys):
     assert res["n_val"] == 30 and res["n_test"] == 30
     assert set(res["test"]) == {"accuracy", "precision_weighted", "recall_weighted", "roc_auc"}
     assert res["test"]["accuracy"] > 0.8 and res["test"]["roc_auc"] > 0.9
+
+
+# ---------------------------------------------------------------------------- every train option
+def _spy_optimizer(monkeypatch):
+    """Record the optimizer `chainrule train` builds and count its steps."""
+    from chainrule.cli import factories
+    made, real = [], factories.make_optimizer
+
+    def spy(*a, **k):
+        opt = real(*a, **k)
+        step = opt.step
+        opt.steps = 0
+
+        def counted(*a, **k):
+            opt.steps += 1
+            return step(*a, **k)
+        opt.step = counted
+        made.append(opt)
+        return opt
+    monkeypatch.setattr(factories, "make_optimizer", spy)
+    return made
+
+
+@pytest.mark.parametrize("name, cls, options", [
+    ("sgd", "SGD", {"momentum": 0, "nesterov": False}),
+    ("momentum", "SGD", {"momentum": 0.9, "nesterov": False}),
+    ("nesterov", "SGD", {"momentum": 0.9, "nesterov": True}),
+    ("adagrad", "Adagrad", {}), ("rmsprop", "RMSprop", {}), ("adam", "Adam", {}),
+    ("adamw", "AdamW", {}),
+])
+def test_train_every_optimizer(name, cls, options, tmp_path, monkeypatch):
+    made = _spy_optimizer(monkeypatch)
+    run = tmp_path / name
+    assert cli("train", "--model", "mlp", "--dataset", "iris", "--optimizer", name, "--epochs", "4",
+               "--out", run, "--quiet", "--no-figures") == 0
+    (opt,) = made
+    assert type(opt).__name__ == cls
+    for key, value in options.items():
+        assert opt.param_groups[0][key] == value, key
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["optimizer"] == name and cfg["lr"] == opt.param_groups[0]["lr"]
+    loss = json.loads((run / "history.json").read_text())["loss"]
+    assert loss[-1] < loss[0]                               # it trained
+
+
+def test_train_batch_sizes_lr_and_seed(tmp_path, monkeypatch):
+    """--batch-size full / 1 / N give 1, n and ⌈n/N⌉ steps per epoch; --lr is used and recorded;
+    the same --seed repeats a run exactly, another seed does not."""
+    from chainrule.cli import factories
+    from chainrule.cli.train import split_data
+    n = len(split_data(factories.load_data("iris"), 0)[0])    # training rows of the split
+    made = _spy_optimizer(monkeypatch)
+    for bs, steps in (("full", 1), ("1", n), ("16", -(-n // 16))):
+        assert cli("train", "--model", "mlp", "--dataset", "iris", "--batch-size", bs, "--epochs", "2",
+                   "--lr", "0.02", "--out", tmp_path / bs, "--quiet", "--no-figures") == 0
+        assert made[-1].steps == 2 * steps, bs
+        assert made[-1].param_groups[0]["lr"] == 0.02
+        cfg = json.loads((tmp_path / bs / "config.json").read_text())
+        assert cfg["batch_size"] == bs and cfg["lr"] == 0.02
+    history = lambda d: json.loads((tmp_path / d / "history.json").read_text())
+    for d, seed in (("again", "0"), ("other", "1")):
+        assert cli("train", "--model", "mlp", "--dataset", "iris", "--batch-size", "16", "--epochs", "2",
+                   "--lr", "0.02", "--seed", seed, "--out", tmp_path / d, "--quiet", "--no-figures") == 0
+    assert history("again")["loss"] == history("16")["loss"]
+    assert history("other")["loss"] != history("16")["loss"]
+
+
+def test_train_records_per_layer_gradient_norms(run_dir):
+    norms = json.loads((run_dir / "grad_norms.json").read_text())
+    steps = norms.pop("step")
+    # the default CNN: two convolutions and three linear layers, one curve each over training
+    assert sorted(k.split(" ")[1] for k in norms) == ["(Conv2d)"] * 2 + ["(Linear)"] * 3
+    assert len(steps) > 50 and steps == sorted(steps)
+    assert all(len(v) == len(steps) and all(x > 0 for x in v) for v in norms.values())
+    with open(run_dir / "figures" / "grad_norms.png", "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_prints_epoch_lines_and_the_metrics_table(tmp_path, capsys, monkeypatch):
+    assert cli("train", "--model", "mlp", "--dataset", "iris", "--epochs", "3", "--out", tmp_path / "a",
+               "--no-figures") == 0
+    out, err = capsys.readouterr()
+    lines = [ln for ln in err.splitlines() if ln.startswith("epoch ")]   # not a terminal: plain lines
+    assert [ln.split()[1] for ln in lines] == ["1/3", "2/3", "3/3"] and "val_accuracy" in lines[0]
+    assert out.startswith("test metrics\n---") and "accuracy" in out and "log_loss" in out
+    assert "test accuracy:" in out.splitlines()[-1]
+    # on a terminal: tqdm progress bars, one per epoch
+    pytest.importorskip("tqdm")
+    import chainrule.cli.train as train_mod
+    import chainrule.train.trainer as trainer_mod
+    monkeypatch.setattr(trainer_mod, "_is_tty", lambda stream: True)
+    monkeypatch.setattr(train_mod, "_is_tty", lambda stream: True)
+    assert cli("train", "--model", "mlp", "--dataset", "iris", "--epochs", "2", "--out", tmp_path / "b",
+               "--no-figures") == 0
+    err = capsys.readouterr().err
+    assert "epoch 1/2" in err and "epoch 2/2" in err and ("it/s" in err or "s/it" in err)
+    assert cli("train", "--model", "mlp", "--dataset", "iris", "--epochs", "2", "--out", tmp_path / "c",
+               "--no-figures", "--quiet") == 0
+    assert capsys.readouterr().err == ""                  # --quiet: neither bars nor lines
+
+
+def _write_cifar(root, sizes, rng):
+    import pickle
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for name, n in zip(names, sizes):
+        batch = {b"data": rng.integers(0, 256, (n, 3072)).astype(np.uint8),
+                 b"labels": rng.integers(0, 10, n).tolist()}
+        (folder / name).write_bytes(pickle.dumps(batch, protocol=4))   # bytes as bytes, no _codecs
+
+
+def test_train_fashion_mnist_and_resnet20_on_cifar10_files(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    fm = tmp_path / "fm"
+    fm.mkdir()
+    for prefix, n in (("train", 100), ("t10k", 12)):
+        _write_idx(fm / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), 2051)
+        _write_idx(fm / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n), 2049)
+    assert cli("train", "--model", "mlp", "--dataset", "fashion_mnist", "--data-dir", fm, "--epochs", "1",
+               "--out", tmp_path / "fm-run", "--quiet", "--no-figures") == 0
+    cfg = json.loads((tmp_path / "fm-run" / "config.json").read_text())
+    assert cfg["dataset"] == "fashion_mnist" and cfg["input_shape"] == [1, 28, 28]
+    _write_cifar(tmp_path / "c10", (20, 20, 20, 20, 20, 6), rng)   # val: 10% of 100
+    run = tmp_path / "c10-run"
+    assert cli("train", "--model", "resnet20", "--dataset", "cifar10", "--data-dir", tmp_path / "c10",
+               "--epochs", "1", "--batch-size", "16", "--out", run, "--quiet", "--no-figures") == 0
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["model"] == "resnet20" and cfg["input_shape"] == [3, 32, 32]
+    assert np.sum(json.loads((run / "confusion_matrix.json").read_text())) == 6   # CIFAR's test batch
+    from PIL import Image                          # predict on a colour image file
+    Image.fromarray(rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)).save(tmp_path / "x.png")
+    capsys.readouterr()
+    assert cli("predict", run, tmp_path / "x.png") == 0
+    assert capsys.readouterr().out.startswith("sample 0: class ")
+
+
+def test_missing_data_files_are_user_errors_not_tracebacks(tmp_path, capsys, run_dir):
+    assert cli("train", "--dataset", "cifar10", "--data-dir", tmp_path, "--out", tmp_path / "r") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chainrule train: error: dataset 'cifar10': ") and "cifar-10-batches-py" in err
+    assert cli("train", "--dataset", "fashion_mnist", "--data-dir", tmp_path, "--out", tmp_path / "r") == 2
+    assert "chainrule train: error: dataset 'fashion_mnist': FashionMNIST: " in capsys.readouterr().err
+    _write_cifar(tmp_path / "evil", (12, 12, 12, 12, 12, 4), np.random.default_rng(0))
+    import pickle                  # a batch naming a global the restricted unpickler refuses
+    (tmp_path / "evil" / "cifar-10-batches-py" / "test_batch").write_bytes(
+        pickle.dumps({"data": np.zeros((1, 3072), np.uint8), "labels": [complex(1, 2)]}))
+    assert cli("train", "--dataset", "cifar10", "--data-dir", tmp_path / "evil", "--out", tmp_path / "r") == 2
+    assert "refusing to load builtins.complex" in capsys.readouterr().err
+    assert cli("evaluate", run_dir, "--dataset", "mnist") == 2
+    assert "chainrule evaluate: error: dataset 'mnist' reads its files from --data-dir" in capsys.readouterr().err
+    path = _write(tmp_path, '[task]\ntype = "classification"\n[data]\ndataset = "mnist"\n'
+                            f'data_dir = "{tmp_path}"\n[model]\nname = "mlp"\n')
+    assert cli("run", path) == 2
+    assert capsys.readouterr().err.startswith("chainrule run: error: dataset 'mnist': ")
+
+
+def test_graph_of_every_model(tmp_path, capsys):
+    """The CNNs are drawn on images by default (lenet5: digits, resnet20: CIFAR-10)."""
+    for model, op, ops in (("linear", "LinearBackward", 2), ("lenet5", "ConvBackward", 13),
+                           ("resnet20", "ConvBackward", 60)):
+        out = tmp_path / f"{model}.dot"
+        assert cli("graph", "--model", model, "-o", out) == 0
+        dot = out.read_text()
+        assert op in dot and dot.count("shape=box") >= ops, model
+    assert cli("graph", "--model", "lenet5", "--dataset", "iris", "-o", tmp_path / "x.dot") == 2
+    assert "chainrule graph: error: model 'lenet5' needs images" in capsys.readouterr().err
+
+
+def test_demo_all_runs_every_demo(tmp_path, capsys, monkeypatch):
+    """`chainrule demo all` runs the 16 demos in order, one JSON finding each (the demos
+    themselves are run and checked in tests/test_demos.py)."""
+    from chainrule import demos
+    ran = []
+
+    def fake(name, fast=False, out_dir="."):
+        ran.append((name, fast))
+        return {"finding": f"{name}: measured", "figure": os.path.join(out_dir, name + ".png")}
+    monkeypatch.setattr(demos, "run", fake)
+    assert cli("demo", "all", "--fast", "--out", tmp_path) == 0
+    assert ran == [(name, True) for name in demos.DEMOS] and len(ran) == 16
+    assert all((tmp_path / f"{name}.json").exists() for name in demos.DEMOS)

@@ -25,6 +25,29 @@ NOT_RUN = {
 }
 
 
+# what the README says a command leaves behind (in the folder it runs in), checked after it ran
+WRITES = {
+    "chainrule train --out runs/digits": ["runs/digits/config.json", "runs/digits/history.csv",
+                                          "runs/digits/checkpoint.npz", "runs/digits/grad_norms.json",
+                                          "runs/digits/figures/grad_norms.png"],
+    "python -c": ["digit.npy"],
+    "chainrule train --model mlp --dataset iris": ["runs/iris/metrics.json"],
+    "chainrule graph --model mlp -o graph.svg": ["graph.dot"] + (["graph.svg"] if shutil.which("dot") else []),
+    "chainrule demo residual --fast": ["demo-figures/residual.png"],
+}
+# ... and what it prints
+PRINTS = {
+    "chainrule train --out runs/digits": "test accuracy:",
+    "chainrule evaluate runs/digits": "accuracy",
+    "chainrule predict runs/digits digit.npy": "sample 0: class",
+    "chainrule run examples/iris_mlp.toml": "5-fold CV",
+    "chainrule run examples/diabetes_rbf.toml": "r2",
+    "chainrule demo --list": "residual",
+    "chainrule demo residual --fast": "residual:",
+    "chainrule concepts": "52.",
+}
+
+
 def readme_commands():
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         text = f.read()
@@ -65,5 +88,15 @@ def test_readme_shell_commands_run(tmp_path):
         out = subprocess.run(fast(argv), cwd=tmp_path, capture_output=True, text=True,
                              timeout=240)
         assert out.returncode == 0, f"`{cmd}` failed:\n{out.stdout}\n{out.stderr}"
+        for prefix, paths in WRITES.items():
+            if cmd.startswith(prefix):
+                missing = [p for p in paths if not (tmp_path / p).exists()]
+                assert not missing, f"`{cmd}` did not write {missing}"
+        for prefix, text in PRINTS.items():
+            if cmd.startswith(prefix):
+                assert text in out.stdout, f"`{cmd}` did not print {text!r}:\n{out.stdout}"
         ran += 1
-    assert ran >= 5
+    assert ran >= 10
+    # every expectation above belongs to a command the README still has
+    for prefix in list(WRITES) + list(PRINTS):
+        assert any(c.startswith(prefix) for c in cmds), f"README lost `{prefix}`"

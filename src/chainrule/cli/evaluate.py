@@ -84,7 +84,11 @@ def evaluate(run_dir: str, dataset: str | None = None, data_dir: str | None = No
 
 
 def main(args) -> int:
+    from . import CLIError
     from .train import format_table
-    metrics = evaluate(args.run_dir, args.dataset, args.data_dir)
+    try:
+        metrics = evaluate(args.run_dir, args.dataset, args.data_dir)
+    except ValueError as e:         # e.g. --dataset mnist without its files
+        raise CLIError(str(e)) from None
     print(format_table(metrics, title=f"{args.run_dir}: test metrics"))
     return 0

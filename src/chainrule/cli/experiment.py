@@ -307,7 +307,7 @@ def main(args) -> int:
         return 0
     try:
         results = run_experiment(cfg, quiet=args.quiet)
-    except schema.ExperimentError as e:
+    except (schema.ExperimentError, ValueError) as e:   # ValueError: e.g. data files missing
         raise CLIError(str(e)) from None
     print(format_results(args.experiment, results))
     if args.out:

@@ -7,6 +7,7 @@ Fashion-MNIST / CIFAR-10 files in ``--data-dir``); models from :mod:`chainrule.m
 from __future__ import annotations
 
 import importlib
+import pickle
 
 import numpy as np
 
@@ -87,8 +88,14 @@ def load_data(name: str, data_dir: str | None = None) -> Data:
             raise ValueError(f"dataset {name!r} reads its files from --data-dir (the folder "
                              "holding them); none was given")
         cls = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}[name]
-        train = _compat.dataset_class(cls)(data_dir, train=True)
-        test = _compat.dataset_class(cls)(data_dir, train=False)
+        try:
+            train = _compat.dataset_class(cls)(data_dir, train=True)
+            test = _compat.dataset_class(cls)(data_dir, train=False)
+        except (RuntimeError, pickle.UnpicklingError) as e:
+            # the loaders say which files are missing and where they go, or which global a
+            # CIFAR batch names that the restricted unpickler refuses; the commands show that
+            # as a user error (ValueError), not a traceback
+            raise ValueError(f"dataset {name!r}: {e}") from None
         (X, y), (Xt, yt) = _arrays(train), _arrays(test)
         if X.ndim == 3:                  # (N, H, W) grey images
             X, Xt = X[:, None], Xt[:, None]

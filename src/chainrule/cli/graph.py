@@ -14,6 +14,8 @@ SHAPES = {"iris": ((4,), 3), "breast_cancer": ((30,), 2), "digits": ((1, 8, 8), 
           "mnist": ((1, 28, 28), 10), "fashion_mnist": ((1, 28, 28), 10),
           "cifar10": ((3, 32, 32), 10)}
 GRAPH_MODELS = ("mlp", "linear", "lenet5", "resnet20")
+# the input each model is drawn on when --dataset is not given: the CNNs need images
+MODEL_DATASET = {"mlp": "iris", "linear": "iris", "lenet5": "digits", "resnet20": "cifar10"}
 
 
 def add_parser(sub):
@@ -22,8 +24,9 @@ def add_parser(sub):
                        "loss on a batch as Graphviz DOT; render SVG/PNG/PDF when Graphviz's "
                        "`dot` is installed.")
     p.add_argument("--model", default="mlp", choices=GRAPH_MODELS, help="(default: mlp)")
-    p.add_argument("--dataset", default="iris", choices=list(SHAPES),
-                   help="sets the input shape and classes; no data is read (default: iris)")
+    p.add_argument("--dataset", choices=list(SHAPES),
+                   help="sets the input shape and classes; no data is read (default: iris for "
+                   "mlp and linear, digits for lenet5, cifar10 for resnet20)")
     p.add_argument("--hidden", default="8", help="hidden sizes of the mlp, comma-separated "
                    "(default: 8)")
     p.add_argument("--batch", type=int, default=2, help="batch size of the input (default: 2)")
@@ -60,7 +63,10 @@ def main(args) -> int:
     ext = ext.lower().lstrip(".")
     if ext not in ("dot", "gv", "svg", "png", "pdf"):
         raise CLIError(f"-o must end in .dot, .svg, .png or .pdf, got {args.output!r}")
-    loss = loss_graph(args.model, args.dataset, hidden, args.batch)
+    try:
+        loss = loss_graph(args.model, args.dataset or MODEL_DATASET[args.model], hidden, args.batch)
+    except ValueError as e:         # e.g. --model lenet5 --dataset iris: not images
+        raise CLIError(str(e)) from None
     dot_path = args.output if ext in ("dot", "gv") else root + ".dot"
     if os.path.dirname(os.path.abspath(dot_path)):
         os.makedirs(os.path.dirname(os.path.abspath(dot_path)), exist_ok=True)

@@ -4,6 +4,9 @@
                                  input preprocessing), enough to rebuild the model and its data
     RUN_DIR/history.json, .csv   per-epoch loss, accuracy, validation loss/accuracy, lr, time
     RUN_DIR/metrics.json         the test-set metrics
+    RUN_DIR/confusion_matrix.json  the test confusion matrix (classification)
+    RUN_DIR/grad_norms.json      per-layer gradient norms over training: "step" and one list
+                                 per layer with parameters (what figures/grad_norms.png draws)
     RUN_DIR/checkpoint.npz       model + optimizer state (chainrule.train.checkpoint, no pickle)
     RUN_DIR/figures/*.png        loss and accuracy curves, confusion matrix, gradient norms
     RUN_DIR/tensorboard/         TensorBoard event files (only with the `tensorboard` extra)

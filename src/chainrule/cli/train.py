@@ -1,7 +1,7 @@
 """``chainrule train``: train a model on a data set and write a run folder.
 
 The default is the main job of the project: a LeNet-style CNN on the 8×8 digits that
-scikit-learn ships, trained with Adam for 40 epochs — about 15 s on 2 idle cores, ≥ 97% test
+scikit-learn ships, trained with Adam for 40 epochs — about 5 s on 2 idle cores, ≥ 97% test
 accuracy (98.06% with the default seed).
 
 The data are split once, with the seed: 20% test (stratified), then 10% of the rest for
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import sys
 import time
 
 import numpy as np
@@ -209,9 +210,13 @@ def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True)
         if config.get("schedule", "constant") == "cosine":
             from ..optim.lr_scheduler import CosineAnnealingLR
             sched = CosineAnnealingLR(opt, T_max=config["epochs"])
+        # on a terminal: tqdm bars (the Trainer's auto mode); piped or logged: one plain line
+        # per epoch, since carriage-return bars would fill a log file with partial lines
+        tty = _is_tty(sys.stderr)
+        callbacks = [monitor] + ([] if quiet or tty else [_epoch_lines(config["epochs"])])
         trainer = Trainer(model, loss_fn, opt, scheduler=sched,
                           metrics=["accuracy"] if data.task == "classification" else None,
-                          callbacks=[monitor], progress=False if quiet else None)
+                          callbacks=callbacks, progress=None if tty and not quiet else False)
         train_loader = loader(*sets["train"], bs, shuffle=True, seed=config["seed"])
         val_loader = loader(*sets["val"], 512, shuffle=False)
         history = trainer.fit(train_loader, val_loader, epochs=config["epochs"])
@@ -226,6 +231,12 @@ def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True)
     write_json(os.path.join(run_dir, "config.json"), resolved)
     write_history(run_dir, history)
     write_json(os.path.join(run_dir, "metrics.json"), metrics)
+    norms = None
+    if monitor is not None:     # "3" → "3 (Conv2d)": which layer each curve is
+        kinds = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
+        norms = {(f"{k} ({type(kinds[k]).__name__})" if k in kinds else k): v
+                 for k, v in monitor.norms.items()}
+        write_json(os.path.join(run_dir, "grad_norms.json"), {"step": monitor.steps, **norms})
     confusion = None
     if data.task == "classification":
         from ._compat import metric
@@ -235,11 +246,6 @@ def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True)
         write_json(os.path.join(run_dir, "confusion_matrix.json"), confusion.tolist())
     if figures:
         try:
-            norms = None
-            if monitor is not None:     # "3" → "3 (Conv2d)": which layer each curve is
-                kinds = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
-                norms = {(f"{k} ({type(kinds[k]).__name__})" if k in kinds else k): v
-                         for k, v in monitor.norms.items()}
             save_figures(run_dir, history, confusion, data.classes, norms,
                          monitor.steps if monitor else None)
         except ImportError as e:      # matplotlib missing: the run itself is complete
@@ -254,6 +260,24 @@ def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True)
             tb.add_scalar(f"test/{key}", v, config["epochs"] or 0)
         tb.close()
     return metrics
+
+
+def _is_tty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _epoch_lines(epochs: int):
+    """A Trainer callback printing ``epoch 3/40  loss 0.1234  accuracy 0.9700 ...`` to stderr."""
+    from ..train.callbacks import Callback
+
+    class EpochLines(Callback):
+        def on_epoch_complete(self, trainer, epoch, logs):
+            text = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if isinstance(v, float))
+            print(f"epoch {epoch}/{epochs}  {text}", file=sys.stderr, flush=True)
+    return EpochLines()
 
 
 class _MSE:
