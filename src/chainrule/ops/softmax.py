@@ -68,7 +68,9 @@ def _dim(input, dim, op):
 
 
 def softmax(input, dim=None, *, dtype=None) -> Tensor:
-    """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) along ``dim``; same shape as input."""
+    """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) along ``dim``; same shape as input.
+
+    Derivative ∂s_i/∂x_j = s_i(δ_ij − s_j), so the VJP is s ⊙ (g − Σ_j g_j s_j)."""
     if dtype is not None:
         input = input.to(dtype)
     if check_tensor(input, "softmax").ndim == 0:
@@ -77,7 +79,9 @@ def softmax(input, dim=None, *, dtype=None) -> Tensor:
 
 
 def log_softmax(input, dim=None, *, dtype=None) -> Tensor:
-    """log softmax(x)_i = x_i − log Σ_j exp(x_j) along ``dim``; same shape as input."""
+    """log softmax(x)_i = x_i − log Σ_j exp(x_j) along ``dim``; same shape as input.
+
+    Derivative ∂ℓ_i/∂x_j = δ_ij − softmax(x)_j, so the VJP is g − softmax(x)·Σ_j g_j."""
     if dtype is not None:
         input = input.to(dtype)
     if check_tensor(input, "log_softmax").ndim == 0:

@@ -89,17 +89,24 @@ def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """ELU(z) = z for z > 0, α(e^z − 1) otherwise;  derivative 1 or αe^z."""
     check_tensor(input, "elu")
     mask = Tensor._make(input._data > 0)
-    out = ew.where(mask, input, ew.expm1(ew.minimum(input, 0.0)) * alpha)
+    # the negative branch reads the input through where, not minimum(input, 0): minimum splits
+    # the gradient of a tie, which would make ELU'(0) = α/2 where torch (and the formula) give α
+    out = ew.where(mask, input, ew.expm1(ew.where(mask, 0.0, input)) * alpha)
     return input.copy_(out) if inplace else out
 
 
 def gelu(input, approximate: str = "none") -> Tensor:
     """GELU(z) = z·Φ(z), Φ the standard normal CDF = ½(1 + erf(z/√2)); with
-    ``approximate='tanh'``: ½z(1 + tanh(√(2/π)(z + 0.044715 z³)))."""
+    ``approximate='tanh'``: ½z(1 + tanh(√(2/π)(z + 0.044715 z³))).
+
+    Derivative (exact) Φ(z) + z·φ(z), φ the standard normal density; (tanh) with
+    u = √(2/π)(z + 0.044715 z³): ½(1 + tanh u) + ½z(1 − tanh² u)·√(2/π)(1 + 3·0.044715 z²)."""
     check_tensor(input, "gelu")
     if approximate == "tanh":
         inner = (input + 0.044715 * input ** 3) * math.sqrt(2 / math.pi)
-        return 0.5 * input * (1 + ew.tanh(inner))
+        # ½(1 + tanh u) = σ(2u): the same function, but σ keeps its tail (1 + tanh u rounds to
+        # a float32 ulp, 6e-8, where the true value is ~1e-9) in forward and backward alike
+        return input * ew.sigmoid(2 * inner)
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return 0.5 * input * (1 + ew.erf(input * (1 / math.sqrt(2))))
@@ -135,8 +142,12 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 
 
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """Clip to [min_val, max_val]."""
-    return ew.clamp(input, min_val, max_val)
+    """Clip to [min_val, max_val];  derivative 1 strictly inside (min_val, max_val), 0 elsewhere.
+
+    Not ``clamp``: clamp passes the gradient at the bounds themselves, torch's hardtanh does not."""
+    check_tensor(input, "hardtanh")
+    inside = Tensor._make((input._data > min_val) & (input._data < max_val))
+    return ew.where(inside, input, ew.clamp(input, min_val, max_val).detach())
 
 
 def logsigmoid(input) -> Tensor:

@@ -74,7 +74,8 @@ class ELU(Module):
 
 
 class GELU(Module):
-    """GELU(z) = z·Φ(z) (exact, via erf) or its tanh approximation."""
+    """GELU(z) = z·Φ(z) (exact, via erf) or its tanh approximation;  derivative (exact)
+    Φ(z) + z·φ(z), φ the standard normal density (see ``functional.gelu`` for tanh's)."""
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
@@ -113,7 +114,8 @@ class Softplus(Module):
 
 
 class Softmax(Module):
-    """softmax(z)_i = e^{z_i}/Σ_j e^{z_j} along ``dim`` (stable: max subtracted)."""
+    """softmax(z)_i = e^{z_i}/Σ_j e^{z_j} along ``dim`` (stable: max subtracted);
+    ∂s_i/∂z_j = s_i(δ_ij − s_j)."""
 
     def __init__(self, dim=None):
         super().__init__()
@@ -127,7 +129,8 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """log softmax(z)_i = z_i − log Σ_j e^{z_j} (the log-sum-exp trick)."""
+    """log softmax(z)_i = z_i − log Σ_j e^{z_j} (the log-sum-exp trick);
+    ∂ℓ_i/∂z_j = δ_ij − softmax(z)_j."""
 
     def __init__(self, dim=None):
         super().__init__()

@@ -42,11 +42,52 @@ class Sequential(Module):
         self.add_module(str(len(self)), module)
         return self
 
+    def extend(self, modules) -> "Sequential":
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __setitem__(self, idx, module):
+        key = list(self._modules)[_index(idx, len(self))]
+        self.add_module(key, module)
+
+    def __delitem__(self, idx):
+        keys = list(self._modules)
+        for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys))]]):
+            del self._modules[key]
+        # torch renumbers the remaining children 0..n-1 (their state_dict keys change with them)
+        _renumber(self, list(self._modules.values()))
+
+    def insert(self, index: int, module) -> "Sequential":
+        _insert(self, index, module)
+        return self
+
+    def pop(self, idx: int = -1):
+        module = self[idx]
+        del self[idx]
+        return module
+
 
 def _index(idx, n):
     if not -n <= idx < n:
         raise IndexError(f"index {idx} is out of range for a container of length {n}")
     return idx % n
+
+
+def _renumber(container, modules):
+    """Re-register ``modules`` under the keys "0", "1", ... (torch's list semantics)."""
+    container._modules.clear()
+    for i, m in enumerate(modules):
+        container.add_module(str(i), m)
+
+
+def _insert(container, index, module):
+    n = len(container)
+    if not -n <= index <= n:
+        raise IndexError(f"index {index} is out of range for a container of length {n}")
+    modules = list(container._modules.values())
+    modules.insert(index, module)
+    _renumber(container, modules)
 
 
 class ModuleList(Module):
@@ -80,6 +121,22 @@ class ModuleList(Module):
     def __setitem__(self, idx, module):
         self.add_module(str(_index(idx, len(self))), module)
 
+    def __delitem__(self, idx):
+        modules = list(self._modules.values())
+        if isinstance(idx, slice):
+            del modules[idx]
+        else:
+            del modules[_index(idx, len(modules))]
+        _renumber(self, modules)
+
+    def insert(self, index: int, module) -> None:
+        _insert(self, index, module)
+
+    def pop(self, idx: int = -1):
+        module = self[idx]
+        del self[idx]
+        return module
+
 
 class ModuleDict(Module):
     """A dict of modules by name."""
@@ -102,6 +159,14 @@ class ModuleDict(Module):
 
     def __delitem__(self, key):
         del self._modules[key]
+
+    def pop(self, key):
+        module = self._modules[key]
+        del self._modules[key]
+        return module
+
+    def clear(self) -> None:
+        self._modules.clear()
 
     def __len__(self):
         return len(self._modules)
