@@ -240,3 +240,29 @@ def test_scheduler_errors():
     with pytest.raises(ValueError, match="Tried to step 3 times"):
         s.step()
     assert math.isclose(crs.CosineAnnealingLR(opt, T_max=5).get_last_lr()[0], opt.param_groups[0]["lr"])
+
+
+# ---------------------------------------------------------------------- audit additions (issue 5)
+MORE_CASES = [
+    ("OneCycleLR", lambda m, o: dict(max_lr=0.3, total_steps=STEPS + 1, base_momentum=0.7,
+                                     max_momentum=0.99, anneal_strategy="linear", pct_start=0.4),
+     "SGD"),
+    ("OneCycleLR", lambda m, o: dict(max_lr=[0.02, 0.01], total_steps=STEPS + 1, three_phase=True,
+                                     base_momentum=0.8, max_momentum=0.9), "Adam"),
+    ("MultiStepLR", lambda m, o: dict(milestones=[30, 80]), "Adam"),
+    ("ExponentialLR", lambda m, o: dict(gamma=0.9), "Adam"),
+    ("CosineAnnealingLR", lambda m, o: dict(T_max=20, eta_min=0.01), "SGD"),   # past T_max: rises
+    ("LambdaLR", lambda m, o: dict(lr_lambda=lambda t: 1 / (1 + t)), "Adam"),
+    ("LinearLR", lambda m, o: dict(start_factor=1.0, end_factor=0.05, total_iters=60), "SGD"),
+    ("SequentialLR", lambda m, o: dict(
+        schedulers=[m.LinearLR(o, start_factor=0.2, total_iters=5),
+                    m.MultiStepLR(o, milestones=[10, 30], gamma=0.5)], milestones=[5]), "Adam"),
+]
+
+
+@pytest.mark.parametrize("case", MORE_CASES, ids=[f"{c[0]}-{c[2]}-{i}" for i, c in enumerate(MORE_CASES)])
+def test_more_scheduler_options_match_torch_and_round_trip(case):
+    """Options the main grid leaves at their defaults: OneCycleLR's momentum range (SGD
+    momentum, Adam beta1), MultiStepLR's default gamma, eta_min past T_max, LinearLR decaying,
+    SequentialLR on Adam."""
+    test_schedule_matches_torch_and_state_dict_round_trips(case)

@@ -156,3 +156,48 @@ def test_universal_approximation_error_falls_with_width(fn, half):
     x = cr.linspace(-half, half, 200)
     errors = [models.fit_universal_approximator(fn, w, x, steps=150)[1] for w in (2, 8, 32, 128)]
     assert all(a > b for a, b in zip(errors, errors[1:])), errors
+
+
+# ---------------------------------------------------------------------- audit additions (issue 4)
+@pytest.mark.parametrize("family", ["gaussian", "bernoulli", "poisson"])
+def test_glm_deviance_predictions_and_scale_vs_sklearn(glm_data, family):
+    """deviance = n · sklearn's mean deviance of the same μ (squared error, 2·log loss, Poisson
+    deviance); predict / predict_proba equal the fitted sklearn model's to 1e-6."""
+    from sklearn import metrics as skm
+    from sklearn.linear_model import LinearRegression, LogisticRegression, PoissonRegressor
+    X, y = glm_data[family]
+    glm = models.GLM(family).fit(X, y)
+    mu = glm.predict(X)
+    n = len(y)
+    ref_dev = {"gaussian": lambda: n * skm.mean_squared_error(y, mu),
+               "bernoulli": lambda: 2 * n * skm.log_loss(y, mu),
+               "poisson": lambda: n * skm.mean_poisson_deviance(y, mu)}[family]()
+    assert glm.deviance(X, y) == pytest.approx(ref_dev, rel=1e-9)
+    if family == "gaussian":
+        sk = LinearRegression().fit(X, y)
+        np.testing.assert_allclose(mu, sk.predict(X), rtol=1e-6)
+        assert glm.scale_ == pytest.approx(np.mean((y - sk.predict(X)) ** 2), rel=1e-6)
+    elif family == "bernoulli":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            sk = LogisticRegression(penalty=None, tol=1e-12, max_iter=100000).fit(X, y)
+        np.testing.assert_allclose(glm.predict_proba(X), sk.predict_proba(X), atol=1e-6)
+    else:
+        sk = PoissonRegressor(alpha=0.0, tol=1e-12, max_iter=10000).fit(X, y)
+        np.testing.assert_allclose(mu, sk.predict(X), rtol=1e-5)
+    if family == "gaussian":                    # the saturated model has zero deviance
+        assert glm.deviance(X, mu) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_mlp_options_and_perceptron_never_hangs():
+    mlp = models.MLP(3, [4, 5], 2, activation="gelu", output_activation="sigmoid")
+    assert [type(m).__name__ for m in mlp] == ["Linear", "GELU", "Linear", "GELU", "Linear", "Sigmoid"]
+    out = mlp(cr.randn(7, 3))
+    out = out.detach().numpy()
+    assert out.shape == (7, 2) and ((out > 0) & (out < 1)).all()
+    with pytest.raises(ValueError):
+        models.MLP(2, [3], 1, activation="no_such_activation")
+    # XOR with a large max_epochs still ends, after exactly max_epochs epochs of the rule
+    with pytest.warns(models.ConvergenceWarning):
+        p = models.Perceptron(max_epochs=2000).fit(XOR_X, cr.tensor(XOR_Y))
+    assert p.n_epochs_ == 2000 and len(p.errors_) == 2000 and min(p.errors_) > 0

@@ -365,3 +365,22 @@ def test_parameters_to_vector_and_back():
         vector_to_parameters(cr.zeros(5), cp)
     with pytest.raises(TypeError, match="expected vec to be a chainrule Tensor"):
         vector_to_parameters(np.zeros(23), cp)
+
+
+# ---------------------------------------------------------------------- audit additions (issue 5)
+EPS_CASES = (
+    [("RMSprop", dict(lr=0.01, eps=1e-2, **kw)) for kw in _product(
+        centered=[False, True], momentum=[0, 0.5], weight_decay=[0, 0.1])]
+    + [(name, dict(lr=0.01, eps=1e-2, **kw)) for name in ("Adam", "AdamW") for kw in _product(
+        amsgrad=[False, True], betas=[(0.9, 0.999), (0.5, 0.9)])]
+    + [("AdamW", dict(lr=0.01)), ("Adam", dict(lr=0.01)), ("RMSprop", dict(lr=0.01)),
+       ("Adagrad", dict(lr=0.05)), ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1))]
+)
+
+
+@pytest.mark.parametrize("case", EPS_CASES, ids=[_ids(c) for c in EPS_CASES])
+def test_eps_and_default_options_match_torch_and_round_trip(case):
+    """The main grid holds eps at its default for RMSprop / Adam / AdamW; a large eps changes the
+    update's denominator (and where eps enters: outside the sqrt, after the bias correction),
+    so it is an option combination of its own. Defaults (AdamW's weight_decay=0.01) too."""
+    test_matches_torch_100_steps_and_state_dict_round_trips(case)
