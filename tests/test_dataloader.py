@@ -230,3 +230,20 @@ def test_loader_errors_are_clear():
     with pytest.warns(UserWarning, match="main process"):
         loader = DataLoader(ds, batch_size=8, num_workers=2)
     assert len(list(loader)) == 3
+
+
+# ---------------------------------------------------------------------- audit additions (issue 5)
+def test_custom_collate_fn_receives_the_samples_of_each_batch():
+    X, y, ds = _data()
+    seen = []
+
+    def collate(samples):                 # a list of (x, y) pairs, in sampler order
+        seen.append(len(samples))
+        return [int(s[1]) for s in samples]
+    loader = DataLoader(ds, batch_size=4, shuffle=True, generator=_gen(2), collate_fn=collate)
+    batches = list(loader)
+    assert seen == [4, 4, 4, 4, 4, 3]
+    ref = [b[1].tolist() for b in DataLoader(ds, batch_size=4, shuffle=True, generator=_gen(2))]
+    assert batches == ref                 # same order as the default path under the same seed
+    full = list(DataLoader(ds, batch_size=None, collate_fn=collate))
+    assert full == [list(range(N))]       # full batch: one call with every sample
