@@ -340,7 +340,103 @@ def test_repr_of_non_leaf_names_the_backward_node():
     (lambda: cr.ones(2, requires_grad=True).__setitem__(0, 1.0), RuntimeError, "__setitem__: index assignment into a tensor that requires grad"),
     (lambda: cr.autograd.grad(cr.ones(1, requires_grad=True) * 2, cr.ones(1)), RuntimeError, "input 0 does not require grad"),
     (lambda: cr.tensor([1]).neg() if False else -cr.tensor([True]), TypeError, "neg: negation of a bool tensor"),
+    (lambda: cr.zeros(2, 3).T.view(6), RuntimeError, r"view: size \(6,\) is not compatible .* Use .reshape"),
+    (lambda: cr.ones(3).__setitem__(slice(None), cr.ones(2)), RuntimeError, r"__setitem__: could not broadcast .*\(2,\)"),
+    (lambda: cr.eye(-1), ValueError, "eye: size must be non-negative ints"),
+    (lambda: cr.full((2,), "a"), TypeError, "full: fill_value must be a number, got str"),
+    (lambda: cr.ones_like([1.0]), TypeError, "ones_like: expected a Tensor, got list"),
+    (lambda: cr.randn_like(np.ones(2)), TypeError, "randn_like: expected a Tensor, got ndarray"),
+    (lambda: cr.ones(0, 3).max(0), IndexError, r"max: expected reduction dim to have non-zero size; input has shape \(0, 3\)"),
+    (lambda: cr.ones(0).min(), IndexError, "min: expected reduction dim to have non-zero size"),
+    (lambda: cr.tensor(2.0).flatten(1), IndexError, r"flatten: dimension out of range \(expected to be in range of \[-1, 0\]"),
+    (lambda: cr.ones(2, 3).softmax(2), IndexError, r"softmax: dimension out of range"),
+    (lambda: cr.ones(2, 3).squeeze(5), IndexError, r"squeeze: dimension out of range"),
+    (lambda: cr.ones(2, 3).transpose(0, 3), IndexError, r"transpose: dimension out of range"),
+    (lambda: cr.ones(2, 3).permute(0), RuntimeError, "permute: number of dims don't match"),
+    (lambda: cr.ones(2, 3).repeat(2), RuntimeError, "repeat: number of repeat dims"),
+    (lambda: cr.ones(2, 3).split([1, 1], 1), RuntimeError, "split: split_with_sizes expects split_sizes to sum exactly to 3"),
+    (lambda: cr.ones(2, 3).chunk(0), RuntimeError, "chunk: chunk expects `chunks` to be greater than 0"),
+    (lambda: cr.ones(2, 3).index_select(0, cr.tensor([0.5])), TypeError, "index_select: index must be a 1-d integer tensor"),
+    (lambda: cr.ones(2, 3).gather(0, cr.tensor([0])), RuntimeError, "gather: index tensor must have the same number of dimensions"),
+    (lambda: cr.outer(cr.ones(2, 3), cr.ones(2)), RuntimeError, r"outer: 1D tensors expected, got shapes \(2, 3\) and \(2,\)"),
+    (lambda: cr.cat([]), TypeError, "cat: expected a non-empty sequence of Tensors"),
+    (lambda: cr.maximum(cr.ones(2), cr.ones(3)), ValueError, r"maximum: shapes \(2,\) and \(3,\) cannot be broadcast"),
+    (lambda: cr.where(cr.ones(2) > 0, cr.ones(3), cr.ones(2)), ValueError, "where: shapes"),
+    (lambda: cr.ones(2, 3).masked_fill(cr.ones(3, 3) > 0, 1.0), RuntimeError, r"masked_fill: mask of shape \(3, 3\)"),
+    (lambda: cr.ones(2, 3).expand(3), RuntimeError, "expand: the number of sizes provided"),
+    (lambda: cr.broadcast_to(cr.ones(2, 3), (4, 3)), RuntimeError, "expanded size of the tensor"),
+    (lambda: cr.ones(2, 3).mean((0, 0)), RuntimeError, r"mean: dim \(0, 0\) appears multiple times"),
+    (lambda: cr.ones(0, 3).amax(0), IndexError, "amax: expected reduction dim to have non-zero size"),
+    (lambda: cr.ones(0).argmax(), IndexError, "argmax: expected reduction dim to have non-zero size"),
+    (lambda: cr.bmm(cr.ones(2, 3), cr.ones(3, 2)), RuntimeError, r"bmm: expected 3-d tensors"),
+    (lambda: cr.mm(cr.ones(2, 2, 3), cr.ones(3, 2)), RuntimeError, r"mm: expected 2-d tensors"),
+    (lambda: cr.dot(cr.ones(2, 2), cr.ones(2, 2)), RuntimeError, "dot: 1D tensors expected"),
+    (lambda: cr.ones(3) @ cr.ones(4), RuntimeError, r"matmul: shapes \(3,\) and \(4,\) are not aligned"),
+    (lambda: cr.ones(2).clamp(), ValueError, "clamp: at least one of 'min' or 'max' must not be None"),
+    (lambda: cr.tensor([2]) ** -1, RuntimeError, "pow: integers to negative integer powers are not allowed"),
+    (lambda: cr.ones(3)[cr.tensor([0.5])], IndexError, "__getitem__: tensors used as indices must be long, int or bool"),
+    (lambda: cr.ones(3)[cr.tensor([True, False])], IndexError, "__getitem__: boolean index did not match"),
+    (lambda: cr.ones(6).reshape(-1, -1), RuntimeError, r"reshape: shape \[-1, -1\] is invalid"),
+    (lambda: cr.ones(0).item(), RuntimeError, "item: a Tensor with 0 elements cannot be converted"),
+    (lambda: cr.from_numpy([1, 2]), TypeError, "from_numpy: expected np.ndarray, got list"),
+    (lambda: cr.autograd.grad(cr.ones(2, requires_grad=True) * 2, cr.ones(2, requires_grad=True)), RuntimeError,
+     r"autograd.grad: grad can be implicitly created only for scalar outputs.*Pass grad"),
+    (lambda: cr.tensor([1.0]).backward(), RuntimeError, r"does not require grad.*Create the leaves with requires_grad=True"),
 ])
 def test_error_paths(action, exc, message):
     with pytest.raises(exc, match=message):
         action()
+
+
+@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
+    "ops/_util.py normalize_dims returns () for a 0-d input without validating dim (torch raises "
+    "IndexError for dims outside [-1, 0]); _util.py is another engineer's file this round"))
+@pytest.mark.parametrize("op", ["sum", "mean", "amax", "argmax", "softmax", "logsumexp", "var", "prod", "cumsum"])
+def test_out_of_range_dim_on_a_0d_tensor_raises_like_torch(op):
+    with pytest.raises(IndexError):
+        getattr(torch.tensor(2.5), op)(1)
+    with pytest.raises(IndexError, match=f"{op}: dimension out of range"):
+        getattr(cr.tensor(2.5), op)(1)   # when this passes, strict xfail fails: drop the mark
+
+
+def test_operators_reflected_inplace_and_comparisons_match_torch():
+    """Every Python operator on (tensor, tensor), (tensor, scalar) and (scalar, tensor), with
+    float, int and bool operands: same values and dtype as torch."""
+    import operator as op
+    a, b = np.array([[1.5, -2.0, 0.0], [3.0, 2.0, -0.5]], np.float32), np.array([2.0, -2.0, 0.5], np.float32)
+    i = np.array([1, 2, 3])
+    binary = [op.add, op.sub, op.mul, op.truediv, op.pow, op.floordiv, op.mod,
+              op.lt, op.le, op.gt, op.ge, op.eq, op.ne]
+    for fn in binary:
+        for make in [lambda L: (L.tensor(a), L.tensor(b)), lambda L: (L.tensor(a), 2), lambda L: (2.5, L.tensor(np.abs(a) + 1)),
+                     lambda L: (L.tensor(i), 2), lambda L: (3, L.tensor(i)), lambda L: (L.tensor(i), 2.5)]:
+            got, want = fn(*make(cr)), fn(*make(torch))
+            assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1], (fn, got.dtype, want.dtype)
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    for fn in (op.and_, op.or_, op.xor, op.eq, op.ne):
+        got, want = fn(cr.tensor([True, False]), cr.tensor([True, True])), fn(torch.tensor([True, False]), torch.tensor([True, True]))
+        assert got.tolist() == want.tolist() and got.dtype == cr.bool
+    for name in ("__iadd__", "__isub__", "__imul__", "__itruediv__"):
+        for rhs in (2, 2.5, b):
+            got, want = cr.tensor(a), torch.tensor(a)
+            keep = got
+            got = getattr(got, name)(cr.tensor(rhs) if isinstance(rhs, np.ndarray) else rhs)
+            want = getattr(want, name)(torch.tensor(rhs) if isinstance(rhs, np.ndarray) else rhs)
+            assert got is keep                                   # in place: the same tensor
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    for fn in (lambda L: -L.tensor(a), lambda L: +L.tensor(a), lambda L: abs(L.tensor(a)),
+               lambda L: L.tensor(a) @ L.tensor(b), lambda L: L.tensor(b) @ L.tensor(a).T):
+        np.testing.assert_allclose(fn(cr).numpy(), fn(torch).numpy(), rtol=1e-6)
+
+
+def test_empty_ones_like_and_enable_grad_as_decorator():
+    assert cr.empty(2, 3).shape == (2, 3) and cr.empty(2, dtype=cr.float64).dtype == cr.float64
+    assert cr.ones_like(cr.zeros(2, dtype=cr.int64)).tolist() == [1, 1]
+    assert cr.ones_like(cr.zeros(2), dtype=cr.float64).dtype == cr.float64
+    a = cr.tensor([1.0], requires_grad=True)
+
+    @cr.enable_grad()
+    def f(t):
+        return t * 2
+    with cr.no_grad():
+        assert f(a).grad_fn is not None and (a * 2).grad_fn is None

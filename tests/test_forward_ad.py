@@ -269,3 +269,21 @@ def test_jacfwd_equals_jacrev_for_nn_primitives(case):
     nums = tuple(range(len(args)))
     for fw, rv in zip(cr.func.jacfwd(fc, nums)(*args), cr.func.jacrev(fc, nums)(*args)):
         _close(fw, rv)
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE + [c for c in CORE_CASES if c[0] in
+                                                ("matmul_2d", "softmax", "sum_dim", "var", "gather")], ids=IDS)
+def test_jvp_on_non_contiguous_inputs_matches_torch_func(case):
+    """Primals and tangents that are transposed, strided views (cr.as_tensor keeps the strides)."""
+    _, fc, ft, arrays = case
+    def strided(v):   # the same values laid out transposed and with a step of 2
+        big = np.zeros(v.shape[::-1] + (2,))
+        big[..., 0] = v.T
+        return big[..., 0].T
+    prim = [strided(v) for v in arrays]
+    tang = [strided(R.standard_normal(v.shape)) for v in arrays]
+    assert all(p.ndim < 2 or not p.flags.c_contiguous for p in prim)
+    out_c, jvp_c = cr.func.jvp(fc, tuple(map(cr.as_tensor, prim)), tuple(map(cr.as_tensor, tang)))
+    out_t, jvp_t = torch.func.jvp(ft, tuple(map(torch.as_tensor, prim)), tuple(map(torch.as_tensor, tang)))
+    _close(out_c, out_t, 1e-10)
+    _close(jvp_c, jvp_t)

@@ -244,3 +244,147 @@ def test_stability_at_1e4(fn, dtype):
 def test_cast_gradients_and_promotion():
     check(lambda t: (t.float() * 2).double().sum(), lambda t: (t.float() * 2).double().sum(), x(3))
     check(lambda t: t * cr.tensor([1, 2, 3]), lambda t: t * torch.tensor([1, 2, 3]), x(3, dtype=np.float32))
+
+
+
+# ---------------------------------------------------------------------------- edge shapes, every op
+# positive operands keep log/sqrt/pow/div in their domain; sign and ties are covered above
+ELEMENTWISE = [c for c in UNARY + BINARY if not any(k in c[0] for k in ("matmul", "mm", "mv", "dot", "outer"))]
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (3, 0), (1,), (1, 1)], ids=str)
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=lambda c: c[0])
+def test_every_elementwise_op_on_0d_empty_and_size1(case, shape):
+    _, fc, ft, arrays, double = case
+    check(fc, ft, *[np.asarray(np.abs(R.standard_normal(shape)) + 0.5) for _ in arrays], double=double)
+
+
+def _strided(t):
+    """A transposed, strided view (6, 4) -> (3, 4); asserts chainrule really got one."""
+    v = t.T[::2]
+    assert not isinstance(v, cr.Tensor) or not v._data.flags.c_contiguous
+    return v
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=lambda c: c[0])
+def test_every_elementwise_op_on_non_contiguous_inputs(case):
+    """The op reads a transposed, strided view of each input (values, gradients through the
+    view, double backward); and cr.as_tensor of a strided NumPy view, which keeps its strides."""
+    _, fc, ft, arrays, double = case
+    positive = all(a.min() > 0 for a in arrays)
+    bases = [R.standard_normal((4, 6)) for _ in arrays]
+    bases = [np.abs(b) + 0.5 if positive else b for b in bases]
+    check(lambda *ts: fc(*map(_strided, ts)), lambda *ts: ft(*map(_strided, ts)), *bases, double=double)
+    views = [b.T[::2] for b in bases]
+    ts = [cr.as_tensor(v) for v in views]
+    assert not ts[0]._data.flags.c_contiguous
+    np.testing.assert_allclose(fc(*ts).numpy(), ft(*[torch.as_tensor(v) for v in views]).numpy(), rtol=1e-12)
+
+
+_LAYOUTS = {   # (base shape, view) pairs giving (2, 3, 4) views that are not C-contiguous
+    "transposed": ((3, 4, 2), lambda t: t.permute(2, 0, 1)),
+    "sliced": ((2, 6, 8), lambda t: t[:, ::2, ::2]),
+}
+
+
+@pytest.mark.parametrize("case", REDUCTIONS + SHAPE + INDEX, ids=lambda c: c[0])
+@pytest.mark.parametrize("layout", list(_LAYOUTS))
+def test_reductions_shapes_indexing_on_non_contiguous_inputs(case, layout):
+    _, fc, ft = case
+    shape, view = _LAYOUTS[layout]
+    assert not view(cr.zeros(*shape))._data.flags.c_contiguous
+    if case[0] == "view_infer":   # no view exists for these strides: test_view_shares_memory_or_refuses
+        fc = ft = (lambda t: t.reshape(-1, 3))
+    check(lambda t: fc(view(t)), lambda t: ft(view(t)), R.standard_normal(shape), double=True, scale=10)
+
+
+DIM_OPS = [   # reductions and shape ops with negative dims, on shapes with size-0 and size-1 dims
+    ("sum", lambda t: t.sum(-1)), ("sum_keepdim", lambda t: t.sum(-2, keepdim=True)), ("sum_all", lambda t: t.sum()),
+    ("mean", lambda t: t.mean(-2)), ("prod", lambda t: t.prod(-1)), ("prod_all", lambda t: t.prod()),
+    ("var", lambda t: t.var(-1)), ("std_correction0", lambda t: t.std(-2, correction=0)),
+    ("logsumexp", lambda t: t.logsumexp(-1)), ("softmax", lambda t: t.softmax(-1)),
+    ("log_softmax", lambda t: t.log_softmax(-2)), ("cumsum", lambda t: t.cumsum(-1)),
+    ("flatten", lambda t: t.flatten()), ("transpose", lambda t: t.transpose(-1, -2)),
+    ("unsqueeze", lambda t: t.unsqueeze(-3)), ("squeeze", lambda t: t.squeeze(-1)),
+    ("expand", lambda t: t.expand(2, -1, -1)), ("repeat", lambda t: t.repeat(1, 2)),
+    ("tril", lambda t: t.tril(-1)), ("split", lambda t: t.split(1, -2)[0] if t.shape[-2] else t),
+    ("chunk", lambda t: t.chunk(2, -2)[0]), ("flip", lambda t: t.flip(-1)), ("permute", lambda t: t.permute(-1, 0)),
+]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 1), (1, 4), (0, 3), (3, 0), (0, 0)], ids=str)
+@pytest.mark.parametrize("case", DIM_OPS, ids=lambda c: c[0])
+def test_dim_ops_on_size0_and_size1_dims(case, shape):
+    """var/std over one element are NaN in torch too (N − 1 = 0): NaNs must sit in the same places."""
+    check(case[1], case[1], R.standard_normal(shape), double=True, scale=10)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 1), (1, 4)], ids=str)
+@pytest.mark.parametrize("fn", [lambda t: t.amax(-1), lambda t: t.amin((-1, -2)), lambda t: t.max(-2).values,
+                                lambda t: t.min(-1, keepdim=True)[0], lambda t: t.max()])
+def test_max_min_on_size1_dims(fn, shape):
+    check(fn, fn, R.standard_normal(shape), double=True)
+
+
+BROADCAST_BINARY = [c for c in BINARY if c[0] in
+                    ("add", "add_alpha", "sub", "mul", "div", "pow", "maximum", "minimum", "where")]
+
+
+def test_broadcast_selection_is_real():
+    assert len(BROADCAST_BINARY) == 9
+
+
+@settings(max_examples=25, deadline=None)
+@given(mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0, max_side=3))
+def test_broadcasting_every_binary_op(shapes):
+    """Each binary primitive's VJP must undo the broadcast (sum over the expanded dims)."""
+    a, b = (R.standard_normal(s) for s in shapes.input_shapes)
+    for name, fc, ft, _, double in BROADCAST_BINARY:
+        args = (np.abs(a) + 0.5, np.abs(b) + 0.5) if name in ("pow", "div") else (a, b)  # in the domain
+        check(fc, ft, *args, double=double)
+
+
+@settings(max_examples=25, deadline=None)
+@given(mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_side=3),
+       st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))
+def test_matmul_broadcasts_batch_dims(batch, n, k, m):
+    """Hypothesis batch shapes for (…, n, k) @ (…, k, m): each gradient sums over the batch dims
+    its operand was broadcast along."""
+    sa, sb = batch.input_shapes
+    check(lambda p, q: p @ q, lambda p, q: p @ q, R.standard_normal(sa + (n, k)),
+          R.standard_normal(sb + (k, m)), double=True, scale=10)
+
+
+def test_std_of_a_constant_group_has_zero_gradient_like_torch():
+    """√var has an infinite slope at var = 0; torch defines std's derivative there as 0 (not
+    NaN), in reverse and forward mode. Only the constant row is affected."""
+    a = np.array([[1.5, 1.5, 1.5], [1.0, 2.0, 4.0]])
+    for fn in [lambda t: t.std(1), lambda t: t.std(-1, keepdim=True, correction=0),
+               lambda t: t[:1].std(), lambda t: t[:, :1].std(1, correction=0)]:
+        check(fn, fn, a)
+        _, jv_c = cr.func.jvp(fn, (cr.tensor(a),), (cr.tensor(a[::-1].copy()),))
+        _, jv_t = torch.func.jvp(fn, (torch.tensor(a),), (torch.tensor(a[::-1].copy()),))
+        np.testing.assert_allclose(jv_c.numpy(), jv_t.numpy(), rtol=1e-12, atol=1e-12)
+    g = cr.tensor(a, requires_grad=True)
+    g.std(1).sum().backward()
+    assert g.grad[0].tolist() == [0.0, 0.0, 0.0]
+    finite_difference_check(lambda t: t[1:].std(1), a)   # the non-constant row, unchanged
+
+
+def test_max_min_of_a_0d_tensor_along_dim_like_torch():
+    for fn in [lambda t: t.max(0).values * 3, lambda t: t.min(-1, keepdim=True).values]:
+        check(fn, fn, np.array(2.5))
+    assert cr.tensor(2.5).max(0).indices.item() == 0 and cr.tensor(2.5).max(0).indices.ndim == 0
+
+
+def test_view_shares_memory_or_refuses():
+    """view is reshape without a copy: writes through a view reach the base, and strides no
+    view can express raise (as torch) instead of silently copying."""
+    for lib in (cr, torch):
+        base = lib.zeros(2, 3)
+        base.view(3, 2)[0, 1] = 5.0
+        base[:, :1].view(2)[1] = 7.0                      # strided, yet a view exists
+        assert base.tolist() == [[0.0, 5.0, 0.0], [7.0, 0.0, 0.0]]
+        with pytest.raises(RuntimeError, match="view size is not compatible|view: size .* is not compatible"):
+            base.T.view(6)
+        assert base.T.reshape(6).tolist() == [0.0, 7.0, 5.0, 0.0, 0.0, 0.0]   # reshape copies instead

@@ -98,21 +98,29 @@ def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from it)."""
+    _check_fill(fill_value, "full")
     dt = as_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
     return _finish(np.full(_size((size,), "full"), fill_value, dt.np), requires_grad)
 
 
-def _like(t, dtype):
+def _check_fill(value, op):
+    if not isinstance(value, (bool, int, float, np.number, np.bool_)):
+        raise TypeError(f"{op}: fill_value must be a number, got {type(value).__name__}")
+
+
+def _like(t, dtype, op):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
     return (t.shape, as_dtype(dtype).np if dtype is not None else t._data.dtype)
 
 
 def zeros_like(input, *, dtype=None, requires_grad=False) -> Tensor:
-    shape, dt = _like(input, dtype)
+    shape, dt = _like(input, dtype, "zeros_like")
     return _finish(np.zeros(shape, dt), requires_grad)
 
 
 def ones_like(input, *, dtype=None, requires_grad=False) -> Tensor:
-    shape, dt = _like(input, dtype)
+    shape, dt = _like(input, dtype, "ones_like")
     return _finish(np.ones(shape, dt), requires_grad)
 
 
@@ -121,7 +129,8 @@ def empty_like(input, *, dtype=None, requires_grad=False) -> Tensor:
 
 
 def full_like(input, fill_value, *, dtype=None, requires_grad=False) -> Tensor:
-    shape, dt = _like(input, dtype)
+    shape, dt = _like(input, dtype, "full_like")
+    _check_fill(fill_value, "full_like")
     return _finish(np.full(shape, fill_value, dt), requires_grad)
 
 
@@ -155,7 +164,8 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False) -
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The n×m identity matrix (m defaults to n)."""
-    return _finish(np.eye(n, n if m is None else m, dtype=_float_dtype(dtype)), requires_grad)
+    n, m = _size((n, n if m is None else m), "eye")
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -205,10 +215,12 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_gra
 
 
 def rand_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:
+    _like(input, None, "rand_like")
     return rand(*input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:
+    _like(input, None, "randn_like")
     return randn(*input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 

@@ -357,7 +357,11 @@ class Tensor:
             tangent[key] = 0 if value_tangent is None else value_tangent._data
             attach_tangent(self, Tensor._make(tangent))
         value = value._data if isinstance(value, Tensor) else value
-        self._data[key] = value
+        try:
+            self._data[key] = value
+        except ValueError as e:   # NumPy's message, named; a shape mismatch is torch's RuntimeError
+            exc = RuntimeError if "broadcast" in str(e) else ValueError
+            raise exc(f"__setitem__: {e} (tensor shape {tuple(self.shape)})") from None
         self._version_box[0] += 1
 
     # ------------------------------------------------------------------ printing

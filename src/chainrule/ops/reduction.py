@@ -231,7 +231,11 @@ def _max_min(input, dim, keepdim, other, op):
     if other is not None:
         return (maximum if op == "max" else minimum)(input, other)
     if dim is None:
+        _nonempty(input, (), op)
         return (amax if op == "max" else amin)(input)
+    _nonempty(input, normalize_dims(dim, input.ndim, op), op)   # the error names max, not argmax
+    if input.ndim == 0:  # a 0-d tensor is its own max along dim 0 (or -1), at index 0
+        return values_indices(input.clone(), Tensor._make(np.zeros((), np.int64)))
     index = (argmax if op == "max" else argmin)(input, dim, keepdim=True)
     from .indexing import gather
     values = gather(input, dim, index)
@@ -268,8 +272,16 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Te
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
-    """Standard deviation √var (see :func:`var`)."""
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    """Standard deviation √var (see :func:`var`). Where a group's elements are all equal
+    (var = 0) the derivative is 0, as torch defines it, not 0·∞ = NaN."""
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    zero = v._data == 0
+    if not zero.any():
+        return v.sqrt()
+    from .elementwise import where
+    # √ has an infinite slope at 0: take it of 1 there, so neither branch of where makes a NaN
+    zero = Tensor._make(zero)
+    return where(zero, 0.0, where(zero, 1.0, v).sqrt())
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

@@ -212,15 +212,24 @@ def reshape(input, *shape) -> Tensor:
     return Reshape.apply(input, shape=shape)
 
 
-view = reshape
+def view(input, *shape) -> Tensor:
+    """``reshape`` that never copies: the result shares the input's memory, and a shape its
+    strides cannot express (e.g. flattening a transposed tensor) raises, as torch's view."""
+    out = reshape(input, *shape)
+    # NumPy's reshape copies exactly when no view exists; a copy never overlaps its source
+    if out is not input and out._data.size and not np.may_share_memory(out._data, input._data):
+        raise RuntimeError(f"view: size {tuple(out.shape)} is not compatible with the input's size "
+                           f"{tuple(input.shape)} and stride (at least one dimension spans across "
+                           "two contiguous subspaces). Use .reshape(...) instead.")
+    return out
 
 
 def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     """Merge dims start_dim..end_dim into one."""
+    s = _normalize_dim(start_dim, input.ndim, "flatten")   # validated on 0-d inputs too
+    e = _normalize_dim(end_dim, input.ndim, "flatten")
     if input.ndim == 0:
         return reshape(input, 1)
-    s = _normalize_dim(start_dim, input.ndim, "flatten")
-    e = _normalize_dim(end_dim, input.ndim, "flatten")
     if s > e:
         raise RuntimeError("flatten: start_dim cannot come after end_dim")
     shp = input._data.shape
