@@ -388,15 +388,12 @@ def test_error_paths(action, exc, message):
         action()
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-    "ops/_util.py normalize_dims returns () for a 0-d input without validating dim (torch raises "
-    "IndexError for dims outside [-1, 0]); _util.py is another engineer's file this round"))
 @pytest.mark.parametrize("op", ["sum", "mean", "amax", "argmax", "softmax", "logsumexp", "var", "prod", "cumsum"])
 def test_out_of_range_dim_on_a_0d_tensor_raises_like_torch(op):
     with pytest.raises(IndexError):
         getattr(torch.tensor(2.5), op)(1)
     with pytest.raises(IndexError, match=f"{op}: dimension out of range"):
-        getattr(cr.tensor(2.5), op)(1)   # when this passes, strict xfail fails: drop the mark
+        getattr(cr.tensor(2.5), op)(1)
 
 
 def test_operators_reflected_inplace_and_comparisons_match_torch():

@@ -106,12 +106,14 @@ def normalize_dims(dim, ndim: int, op: str):
     """None -> all dims; int or sequence -> sorted tuple of non-negative dims (no repeats)."""
     if dim is None:
         return tuple(range(ndim))
+    # validated even for a 0-d tensor (which accepts only -1 and 0, as torch), then dropped there
     if isinstance(dim, (list, tuple)):
         dims = tuple(_normalize_dim(d, ndim, op) for d in dim)
         if len(set(dims)) != len(dims):
             raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
         return tuple(sorted(dims)) if ndim else ()
-    return (_normalize_dim(dim, ndim, op),) if ndim else ()
+    dims = (_normalize_dim(dim, ndim, op),)
+    return dims if ndim else ()
 
 
 def keepdim_shape(shape, dims):

@@ -73,8 +73,8 @@ def softmax(input, dim=None, *, dtype=None) -> Tensor:
     Derivative ∂s_i/∂x_j = s_i(δ_ij − s_j), so the VJP is s ⊙ (g − Σ_j g_j s_j)."""
     if dtype is not None:
         input = input.to(dtype)
-    if check_tensor(input, "softmax").ndim == 0:
-        return softmax(input.reshape(1), 0).reshape(())
+    if check_tensor(input, "softmax").ndim == 0:     # dim still checked: only -1 or 0
+        return softmax(input.reshape(1), _dim(input, dim, "softmax")).reshape(())
     return Softmax.apply(to_float(input), dim=_dim(input, dim, "softmax"))
 
 
@@ -84,6 +84,6 @@ def log_softmax(input, dim=None, *, dtype=None) -> Tensor:
     Derivative ∂ℓ_i/∂x_j = δ_ij − softmax(x)_j, so the VJP is g − softmax(x)·Σ_j g_j."""
     if dtype is not None:
         input = input.to(dtype)
-    if check_tensor(input, "log_softmax").ndim == 0:
-        return log_softmax(input.reshape(1), 0).reshape(())
+    if check_tensor(input, "log_softmax").ndim == 0:     # dim still checked: only -1 or 0
+        return log_softmax(input.reshape(1), _dim(input, dim, "log_softmax")).reshape(())
     return LogSoftmax.apply(to_float(input), dim=_dim(input, dim, "log_softmax"))
