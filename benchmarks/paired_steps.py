@@ -1,7 +1,8 @@
-"""LeNet-5 (batch 64) and resnet20 (batch 32) SGD training steps: chainrule vs torch, one process.
+"""MLP 784-256-256-10 (batch 128), LeNet-5 (batch 64) and resnet20 (batch 32) SGD training
+steps: chainrule vs torch, one process.
 
-    python benchmarks/cnn_steps.py [--models lenet,resnet20] [--threads 2] [--seconds 3]
-                                   [--rounds 3] [--cpu-time]
+    python benchmarks/paired_steps.py [--models mlp,lenet,resnet20] [--threads 2] [--seconds 3]
+                                      [--rounds 3] [--cpu-time]
 
 Both frameworks get the same weights (chainrule's initialisation copied into a torch model with
 the same state_dict keys) and the same batch, so the first losses must agree. Rounds alternate
@@ -81,7 +82,14 @@ def build(name, seed=0):
     import chainrule.nn.functional as F
     rng = np.random.default_rng(seed)
     cr.manual_seed(seed)
-    if name == "lenet":
+    if name == "mlp":
+        x, y = rng.standard_normal((128, 784)).astype(np.float32), rng.integers(0, 10, 128)
+        mine = cr.nn.Sequential(cr.nn.Linear(784, 256), cr.nn.ReLU(), cr.nn.Linear(256, 256),
+                                cr.nn.ReLU(), cr.nn.Linear(256, 10))
+        ref = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
+                                  torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
+        rename = lambda k: k
+    elif name == "lenet":
         x, y = rng.standard_normal((64, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, 64)
         mine, ref = cr.models.LeNet5(), torch_lenet5()
         rename = lambda k: k.replace("features.", "0.").replace("classifier.", "1.")
@@ -90,7 +98,7 @@ def build(name, seed=0):
         mine, ref = cr.models.resnet20(), torch_resnet20()
         rename = lambda k: k
     else:
-        raise SystemExit(f"unknown model {name!r}: lenet or resnet20")
+        raise SystemExit(f"unknown model {name!r}: mlp, lenet or resnet20")
     ref.load_state_dict({rename(k): torch.tensor(v.numpy()) for k, v in mine.state_dict().items()})
     X, Y, XT, YT = cr.tensor(x), cr.tensor(y), torch.tensor(x), torch.tensor(y)
     opt_c = cr.optim.SGD(mine.parameters(), lr=0.01, momentum=0.9)
@@ -114,7 +122,7 @@ def build(name, seed=0):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", default="lenet,resnet20")
+    ap.add_argument("--models", default="mlp,lenet,resnet20")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--rounds", type=int, default=3)
