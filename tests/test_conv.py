@@ -55,6 +55,23 @@ def test_conv2d_vs_torch_with_double_backward(xs, ws, kw, bias):
     check(lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), *arrays, double=True)
 
 
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((5, 4, 7, 6), (6, 2, 3, 3), dict(groups=2, stride=2, padding=1)),
+    ((4, 3, 6, 6), (5, 3, 3, 3), dict(padding=1)),                  # stride 1: correlation route
+    ((3, 2, 5, 6), (4, 2, 2, 3), dict(dilation=(2, 1))),            # GEMM + col2im route
+], ids=["groups-stride", "same", "col2im"])
+def test_conv2d_in_chunks_of_images_matches_torch(monkeypatch, xs, ws, kw):
+    """Columns are built a few images at a time; with a budget of one byte every image is its
+    own chunk, so the batch loops (forward, weight gradient, input gradient) all run."""
+    from chainrule.nn.functional import conv as conv_module
+    monkeypatch.setattr(conv_module, "CHUNK_BYTES", 1)
+    assert len(conv_module._batches(xs[0], 100)) == xs[0]
+    check(lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), _x(*xs), _x(*ws),
+          _x(ws[0]), double=True)
+    check(lambda y, w: F.conv_transpose2d(y, w, stride=2), lambda y, w: TF.conv_transpose2d(y, w, stride=2),
+          _x(3, 4, 3, 4), _x(4, 2, 3, 3), double=True)
+
+
 def test_conv2d_float32_stays_float32_and_matches_torch():
     x, w, b = _x(4, 3, 10, 9, dtype=np.float32), _x(5, 3, 3, 3, dtype=np.float32), _x(5, dtype=np.float32)
     check(lambda *a: F.conv2d(*a, stride=2, padding=1), lambda *a: TF.conv2d(*a, stride=2, padding=1), x, w, b)
