@@ -65,7 +65,8 @@ def test_conv2d_in_chunks_of_images_matches_torch(monkeypatch, xs, ws, kw):
     own chunk, so the batch loops (forward, weight gradient, input gradient) all run."""
     from chainrule.nn.functional import conv as conv_module
     monkeypatch.setattr(conv_module, "CHUNK_BYTES", 1)
-    assert len(conv_module._batches(xs[0], 100)) == xs[0]
+    assert len(conv_module._batches(xs[0], 1, conv_module.Geometry((1, 1), (0, 0), (1, 1), 1, (1, 1)),
+                                    1, 1, 8)) == xs[0]
     check(lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), _x(*xs), _x(*ws),
           _x(ws[0]), double=True)
     check(lambda y, w: F.conv_transpose2d(y, w, stride=2), lambda y, w: TF.conv_transpose2d(y, w, stride=2),
