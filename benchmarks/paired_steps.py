@@ -22,84 +22,21 @@ import warnings
 # NumPy is imported inside the functions: OPENBLAS_NUM_THREADS must be set before it loads
 
 
-def torch_lenet5():
-    from torch import nn
-    return nn.Sequential(
-        nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                      nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2)),
-        nn.Sequential(nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-                      nn.Linear(84, 10)))
-
-
-def torch_resnet20():
-    from torch import nn
-
-    class Block(nn.Module):
-        def __init__(self, inp, planes, stride):
-            super().__init__()
-            self.conv1 = nn.Conv2d(inp, planes, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(planes)
-            self.relu = nn.ReLU(inplace=True)
-            self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(planes)
-            self.downsample = None
-            if stride != 1 or inp != planes:
-                self.downsample = nn.Sequential(nn.Conv2d(inp, planes, 1, stride, bias=False),
-                                                nn.BatchNorm2d(planes))
-
-        def forward(self, x):
-            out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
-            return self.relu(out + (x if self.downsample is None else self.downsample(x)))
-
-    class ResNet20(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(16)
-            self.relu = nn.ReLU(inplace=True)
-            inp = 16
-            for i, planes in enumerate((16, 32, 64)):
-                blocks = []
-                for j in range(3):
-                    blocks.append(Block(inp, planes, 2 if (i and not j) else 1))
-                    inp = planes
-                setattr(self, f"layer{i + 1}", nn.Sequential(*blocks))
-            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-            self.fc = nn.Linear(64, 10)
-
-        def forward(self, x):
-            x = self.relu(self.bn1(self.conv1(x)))
-            x = self.layer3(self.layer2(self.layer1(x)))
-            return self.fc(self.avgpool(x).flatten(1))
-    return ResNet20()
-
-
 def build(name, seed=0):
     """(chainrule step, torch step) on the same batch and weights."""
     import numpy as np
     import torch
     import chainrule as cr
     import chainrule.nn.functional as F
+    from worker import build_chainrule_model, build_torch_model     # the same models as `make bench`
     rng = np.random.default_rng(seed)
     cr.manual_seed(seed)
-    if name == "mlp":
-        x, y = rng.standard_normal((128, 784)).astype(np.float32), rng.integers(0, 10, 128)
-        mine = cr.nn.Sequential(cr.nn.Linear(784, 256), cr.nn.ReLU(), cr.nn.Linear(256, 256),
-                                cr.nn.ReLU(), cr.nn.Linear(256, 10))
-        ref = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
-                                  torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
-        rename = lambda k: k
-    elif name == "lenet":
-        x, y = rng.standard_normal((64, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, 64)
-        mine, ref = cr.models.LeNet5(), torch_lenet5()
-        rename = lambda k: k.replace("features.", "0.").replace("classifier.", "1.")
-    elif name == "resnet20":
-        x, y = rng.standard_normal((32, 3, 32, 32)).astype(np.float32), rng.integers(0, 10, 32)
-        mine, ref = cr.models.resnet20(), torch_resnet20()
-        rename = lambda k: k
-    else:
+    shape = {"mlp": (128, 784), "lenet": (64, 1, 28, 28), "resnet20": (32, 3, 32, 32)}.get(name)
+    if shape is None:
         raise SystemExit(f"unknown model {name!r}: mlp, lenet or resnet20")
-    ref.load_state_dict({rename(k): torch.tensor(v.numpy()) for k, v in mine.state_dict().items()})
+    x, y = rng.standard_normal(shape).astype(np.float32), rng.integers(0, 10, shape[0])
+    mine, ref = build_chainrule_model(name), build_torch_model(name)
+    ref.load_state_dict({k: torch.tensor(v.numpy()) for k, v in mine.state_dict().items()})
     X, Y, XT, YT = cr.tensor(x), cr.tensor(y), torch.tensor(x), torch.tensor(y)
     opt_c = cr.optim.SGD(mine.parameters(), lr=0.01, momentum=0.9)
     opt_t = torch.optim.SGD(ref.parameters(), lr=0.01, momentum=0.9)

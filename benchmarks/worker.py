@@ -81,7 +81,8 @@ LENET_SHAPES = {
 
 
 # ============================================================================ chainrule
-def _chainrule_model(name):
+def build_chainrule_model(name):
+    """chainrule's model of workload ``name`` ('mlp', 'lenet', else resnet20)."""
     import chainrule as cr
     from chainrule import nn
     if name == "mlp":
@@ -110,7 +111,7 @@ def chainrule_model(name, infer):
     """Build the model with the real API users run: nn modules, F.cross_entropy, optim.SGD."""
     import chainrule as cr
     import chainrule.nn.functional as F
-    model = _chainrule_model(name)
+    model = build_chainrule_model(name)
     state = model.state_dict()
     model.load_state_dict(init_state({k: tuple(v.shape) for k, v in state.items()}))
     x, y = data(INPUT_SHAPES[name])
@@ -134,7 +135,9 @@ def chainrule_model(name, infer):
 
 
 # ============================================================================ torch
-def _torch_model(name):
+def build_torch_model(name):
+    """The torch model of workload ``name`` ('mlp', 'lenet', else resnet20), with the same
+    state_dict keys as chainrule's."""
     from torch import nn
     if name == "mlp":
         layers = []
@@ -209,7 +212,7 @@ def torch_tiny():
 def torch_model(name, infer):
     import torch
     import torch.nn.functional as F
-    model = _torch_model(name)
+    model = build_torch_model(name)
     state = model.state_dict()
     model.load_state_dict({k: torch.from_numpy(v) for k, v in
                            init_state({k: tuple(t.shape) for k, t in state.items()}).items()})
