@@ -118,6 +118,7 @@ SHAPE = [
     ("chunk", lambda a: a.chunk(3, -1)[-1], lambda a: a.chunk(3, -1)[-1]),
     ("pad", lambda a: cr.pad(a, (1, 2, 0, 1)), lambda a: torch.nn.functional.pad(a, (1, 2, 0, 1))),
     ("pad_value", lambda a: cr.pad(a, (1, 1), value=2.0), lambda a: torch.nn.functional.pad(a, (1, 1), value=2.0)),
+    ("pad_crop", lambda a: cr.pad(a, (-1, 2, 1, -1)), lambda a: torch.nn.functional.pad(a, (-1, 2, 1, -1))),
     ("pad_reflect", lambda a: cr.pad(a, (2, 1), mode="reflect"), lambda a: torch.nn.functional.pad(a, (2, 1), mode="reflect")),
     ("pad_replicate", lambda a: cr.pad(a, (2, 1), mode="replicate"), lambda a: torch.nn.functional.pad(a, (2, 1), mode="replicate")),
     ("pad_circular", lambda a: cr.pad(a, (2, 1), mode="circular"), lambda a: torch.nn.functional.pad(a, (2, 1), mode="circular")),

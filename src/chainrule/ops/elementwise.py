@@ -205,9 +205,17 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
     return _apply_binary(Div, a, b, "div")
 
 
-def _rounded_div(a, b, mode):
+def _no_integer_zero_divisor(a, b, op):
+    """Integer division by zero has no value (NumPy would return 0 with a warning): raise, as
+    torch does. Floating division by zero gives ±inf or nan, as IEEE says."""
+    if a._data.dtype.kind in "iub" and b._data.dtype.kind in "iub" and not b._data.all():
+        raise RuntimeError(f"{op}: ZeroDivisionError (an integer divisor is zero)")
+
+
+def _rounded_div(a, b, mode, op="div"):
     if mode not in ("floor", "trunc"):
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {mode!r}")
+    _no_integer_zero_divisor(a, b, op)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.floor_divide(a._data, b._data) if mode == "floor" else np.trunc(a._data / b._data)
     return Tensor._make(q.astype(a._data.dtype))
@@ -216,12 +224,13 @@ def _rounded_div(a, b, mode):
 def floor_divide(input, other) -> Tensor:
     """⌊input / other⌋ elementwise; not differentiable."""
     a, b = operands(input, other, "floor_divide")
-    return _rounded_div(a, b, "floor")
+    return _rounded_div(a, b, "floor", "floor_divide")
 
 
 def remainder(input, other) -> Tensor:
     """input − ⌊input/other⌋·other (Python's %, sign of the divisor); not differentiable."""
     a, b = operands(input, other, "remainder")
+    _no_integer_zero_divisor(a, b, "remainder")
     return Tensor._make(np.mod(a._data, b._data))
 
 

@@ -453,7 +453,8 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
     """Pad the last dims: ``pad = (left_last, right_last, left_2nd_last, right_2nd_last, ...)``.
 
     mode: 'constant' (``value``, default 0), 'reflect' (mirror without repeating the edge),
-    'replicate' (repeat the edge) or 'circular' (wrap around), as torch.
+    'replicate' (repeat the edge) or 'circular' (wrap around), as torch. In 'constant' mode a
+    negative width crops that side.
     """
     if mode != "constant" and mode not in _PAD_MODES:
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
@@ -461,11 +462,23 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: padding length must be even and at most 2×ndim "
                          f"({2 * input.ndim}), got {len(pad)}")
-    if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding (cropping) is not supported, got {tuple(pad)}")
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if any(p < 0 for p in pad):
+        if mode != "constant":
+            raise ValueError(f"pad: negative padding (cropping) is supported in 'constant' mode "
+                             f"only, got {tuple(pad)} with mode {mode!r}")
+        # a negative width crops (as torch): slice those off first, then pad the rest
+        crop = []
+        for (lo, hi), size in zip(widths, input.shape):
+            start, stop = max(-lo, 0), size - max(-hi, 0)
+            if stop < start:
+                raise ValueError(f"pad: cropping {tuple(pad)} removes more than the dim of size "
+                                 f"{size} holds")
+            crop.append(slice(start, stop))
+        input = input[tuple(crop)]
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     if mode != "constant":
         return ModePad.apply(input, widths=tuple(widths), mode=_PAD_MODES[mode])
     return Pad.apply(input, widths=tuple(widths), value=0 if value is None else value)
