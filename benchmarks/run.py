@@ -116,7 +116,7 @@ def targets(results):
         r = ratio(results.get(w, {}), "chainrule", "torch")
         if r is not None:
             if w == "tiny":
-                out.append((f"tiny: time ≤ 0.5× torch's", f"{1 / r:.2f}×", r >= need))
+                out.append(("tiny: time ≤ 0.5× torch's", f"{1 / r:.2f}×", r >= need))
             else:
                 out.append((f"{w}: ≥ {need}× torch's steps/s", f"{r:.2f}×", r >= need))
     for w, need in NUMPY_TARGETS:

@@ -221,7 +221,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     ``create_graph=True`` the result is itself differentiable (for higher derivatives).
     """
     from ..tensor import Tensor
-    single = isinstance(inputs, Tensor)
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     roots = _initial_grads(outputs, grad_outputs, "autograd.grad")
     target_nodes = []

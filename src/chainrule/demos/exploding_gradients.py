@@ -96,8 +96,8 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
     axes[1].set_xlabel("step"), axes[1].set_ylabel("training loss"), axes[1].legend(fontsize=8)
     fig_path = save_figure(fig, out_dir, "exploding-gradients")
 
-    finding = (f"exploding-gradients: backward signal ‖∂L/∂a‖ first/last layer for init gains "
-               f"0.5/1/2: "
+    finding = ("exploding-gradients: backward signal ‖∂L/∂a‖ first/last layer for init gains "
+               "0.5/1/2: "
                + " / ".join(f"{ratio[g]:.1e}" for g in norms)
                + f"; SGD at gain 2: loss {plain[0]:.3g} → {plain[-1]:.3g} unclipped, "
                f"{clipped[0]:.3g} → {clipped[-1]:.3g} with clip_grad_norm_")

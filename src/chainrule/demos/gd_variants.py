@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 
 import chainrule as cr
 import chainrule.optim  # noqa: F401

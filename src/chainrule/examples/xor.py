@@ -37,7 +37,7 @@ def train_xor(seed: int = 1, steps: int = 2000, lr: float = 0.5, verbose: bool =
 
 def main():
     loss, preds = train_xor()
-    print(f"inputs       [[0, 0], [0, 1], [1, 0], [1, 1]]")
+    print("inputs       [[0, 0], [0, 1], [1, 0], [1, 1]]")
     print(f"predictions  {preds}   (target [0, 1, 1, 0])")
     print("XOR solved" if preds == [0, 1, 1, 0] else "XOR not solved")
 

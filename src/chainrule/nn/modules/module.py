@@ -12,7 +12,6 @@ from collections import OrderedDict
 import numpy as np
 
 from ...autograd.grad_mode import STATE
-from ...autograd.node import _RemovableHandle
 from ...tensor import Tensor
 from ..parameter import Parameter
 

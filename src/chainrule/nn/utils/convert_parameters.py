@@ -2,7 +2,6 @@
 weight averaging, or measuring ‖θ‖)."""
 from __future__ import annotations
 
-import numpy as np
 
 from ...tensor import Tensor
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ._collate import default_collate
 from .dataset import IterableDataset
-from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+from .sampler import (BatchSampler, RandomSampler, SequentialSampler,
                       _has_index_array)
 
 __all__ = ["DataLoader"]
