@@ -253,6 +253,12 @@ def test_creation_functions():
     assert cr.rand(2).tolist() == a
 
 
+def test_bool_to_an_integer_power_is_int64_like_torch():
+    for e in (0, 2):
+        got, want = cr.tensor([True, False]) ** e, torch.tensor([True, False]) ** e
+        assert got.dtype == cr.int64 and got.tolist() == want.tolist() and want.dtype == torch.int64
+
+
 @pytest.mark.parametrize("data", [np.float64(1.5), np.float32(2), np.int32(3), np.int64(3),
                                   np.bool_(True), np.array(1.5), [1.5, 2], 1.5, [1, 2], True])
 def test_tensor_dtype_inference_matches_torch(data):
@@ -326,6 +332,11 @@ def test_repr_of_non_leaf_names_the_backward_node():
     (lambda: cr.pad(cr.ones(2), (1,)), ValueError, "pad: padding length must be even"),
     (lambda: cr.pad(cr.ones(2), (-3, 1)), ValueError, "pad: cropping .* removes more than"),
     (lambda: cr.tensor([3]) // cr.tensor([0]), RuntimeError, "floor_divide: ZeroDivisionError"),
+    (lambda: cr.tensor([True]) - 1, RuntimeError, "sub: not supported for bool tensors"),
+    (lambda: 1.5 - cr.tensor([True]), RuntimeError, "sub: not supported for bool tensors"),
+    (lambda: cr.tensor([True]) // cr.tensor([True]), NotImplementedError, "floor_divide: not supported for bool"),
+    (lambda: cr.tensor([True]) % cr.tensor([True]), NotImplementedError, "remainder: not supported for bool"),
+    (lambda: cr.tensor([True]) ** cr.tensor([True]), NotImplementedError, "pow: not supported for bool"),
     (lambda: cr.tensor([3, 4]) % 0, RuntimeError, "remainder: ZeroDivisionError"),
     (lambda: cr.div(cr.tensor([3]), cr.tensor([0]), rounding_mode="trunc"), RuntimeError,
      "div: ZeroDivisionError"),

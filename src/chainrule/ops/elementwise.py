@@ -181,8 +181,17 @@ def add(input, other, *, alpha=1) -> Tensor:
     return _apply_binary(Add, a, b, "add")
 
 
+def _not_for_bool(a, op, exc=NotImplementedError, hint=""):
+    """torch defines no arithmetic of this kind on bool tensors (the operands' common dtype)."""
+    if a._data.dtype.kind == "b":
+        raise exc(f"{op}: not supported for bool tensors{hint}")
+
+
 def sub(input, other, *, alpha=1) -> Tensor:
     """out = input − alpha · other (broadcasting)."""
+    for t in (input, other):     # torch refuses a bool tensor on either side, whatever the other
+        if isinstance(t, Tensor):
+            _not_for_bool(t, "sub", RuntimeError, "; use ^ (logical_xor) or ~ instead")
     a, b = operands(input, other, "sub")
     if alpha != 1:
         b = mul(b, alpha)
@@ -224,12 +233,14 @@ def _rounded_div(a, b, mode, op="div"):
 def floor_divide(input, other) -> Tensor:
     """⌊input / other⌋ elementwise; not differentiable."""
     a, b = operands(input, other, "floor_divide")
+    _not_for_bool(a, "floor_divide")
     return _rounded_div(a, b, "floor", "floor_divide")
 
 
 def remainder(input, other) -> Tensor:
     """input − ⌊input/other⌋·other (Python's %, sign of the divisor); not differentiable."""
     a, b = operands(input, other, "remainder")
+    _not_for_bool(a, "remainder")
     _no_integer_zero_divisor(a, b, "remainder")
     return Tensor._make(np.mod(a._data, b._data))
 
@@ -242,6 +253,7 @@ def pow(input, exponent) -> Tensor:
     """out = input ** exponent; exponent a Python number or a tensor (broadcasting)."""
     if isinstance(exponent, Tensor) or not isinstance(input, Tensor):
         a, b = operands(input, exponent, "pow")
+        _not_for_bool(a, "pow")
         return _apply_binary(Pow, a, b, "pow")
     check_tensor(input, "pow")
     if not isinstance(exponent, (int, float, np.number)) or isinstance(exponent, bool):
@@ -251,6 +263,8 @@ def pow(input, exponent) -> Tensor:
             input = to_float(input)
         elif exponent < 0:
             raise RuntimeError("pow: integers to negative integer powers are not allowed")
+        elif input._data.dtype.kind == "b":          # bool ** int is int64 (torch's promotion)
+            input = cast(input, _dtype.int64)
     return PowScalar.apply(input, exponent=exponent)
 
 
