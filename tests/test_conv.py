@@ -73,6 +73,15 @@ def test_conv2d_in_chunks_of_images_matches_torch(monkeypatch, xs, ws, kw):
           _x(3, 4, 3, 4), _x(4, 2, 3, 3), double=True)
 
 
+def test_conv_on_an_empty_batch_matches_torch():
+    w = _x(4, 3, 3, 3)
+    for fc, ft, xs in [
+        (lambda x, w: F.conv2d(x, w, padding=1), lambda x, w: TF.conv2d(x, w, padding=1), (0, 3, 5, 5)),
+        (lambda x, w: F.conv_transpose2d(x, w, stride=2), lambda x, w: TF.conv_transpose2d(x, w, stride=2),
+         (0, 4, 5, 5))]:
+        check(fc, ft, _x(*xs), w)           # shapes, and a weight gradient of zeros
+
+
 def test_conv2d_float32_stays_float32_and_matches_torch():
     x, w, b = _x(4, 3, 10, 9, dtype=np.float32), _x(5, 3, 3, 3, dtype=np.float32), _x(5, dtype=np.float32)
     check(lambda *a: F.conv2d(*a, stride=2, padding=1), lambda *a: TF.conv2d(*a, stride=2, padding=1), x, w, b)

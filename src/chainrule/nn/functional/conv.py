@@ -194,13 +194,14 @@ CHUNK_BYTES = 3 << 20
 
 def _batches(n, c, geo, ho, wo, itemsize):
     """Slices of a batch of n images whose columns (c·kh·kw rows, Ho·Wo entries per image) take
-    about CHUNK_BYTES (at least one image each).
+    about CHUNK_BYTES (at least one image each; an empty batch gets one empty slice, so the
+    weight gradient is still a sum, of nothing).
 
     Why: columns built for the whole batch (19 MB for resnet20's first stage) go out to main
     memory and come back for the GEMM; built and consumed a few images at a time they stay in
     cache, which halves a forward convolution's time on one core (measured: 10.2 -> 4.9 ms)."""
     step = max(1, CHUNK_BYTES // max(c * geo.kernel[0] * geo.kernel[1] * ho * wo * itemsize, 1))
-    return [slice(s, min(n, s + step)) for s in range(0, n, step)]
+    return [slice(s, min(n, s + step)) for s in range(0, max(n, 1), step)]
 
 
 def _gemm(a, b, g, transpose_a=False, transpose_b=False, out=None):
