@@ -204,7 +204,7 @@ def test_amax_ties_share_gradient_and_max_dim_picks_first():
     assert cr.tensor(a).argmax().item() == torch.tensor(a).argmax().item()
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)  # the same cases on every run
 @given(mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0, max_side=3))
 def test_broadcasting_binary_ops(shapes):
     a, b = (R.standard_normal(s) for s in shapes.input_shapes)
@@ -335,7 +335,7 @@ def test_broadcast_selection_is_real():
     assert len(BROADCAST_BINARY) == 9
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)  # the same cases on every run
 @given(mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0, max_side=3))
 def test_broadcasting_every_binary_op(shapes):
     """Each binary primitive's VJP must undo the broadcast (sum over the expanded dims)."""
@@ -345,7 +345,7 @@ def test_broadcasting_every_binary_op(shapes):
         check(fc, ft, *args, double=double)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)  # the same cases on every run
 @given(mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_side=3),
        st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))
 def test_matmul_broadcasts_batch_dims(batch, n, k, m):
