@@ -2,7 +2,7 @@
 from small files the tests write (IDX raw and gz; CIFAR batches pickled as Python 2 wrote them,
 in a folder or the .tar.gz); corrupt, truncated and mismatched files; a pickled callable;
 downloads from file:// mirrors (checksums, atomic writes, the message when offline).
-Nothing here touches the network or ../shared."""
+Nothing here touches the network or the real datasets on disk: every file is written here."""
 import gzip
 import hashlib
 import io
