@@ -96,7 +96,7 @@ def test_filters_vs_scipy_ndimage_on_the_photo(photo, mode):
 
 
 def test_filter_kernels_are_the_decks():
-    # /work/shared/seeds/READING.md: G_x, G_y, and the two Laplacian kernels
+    # the deck's G_x, G_y and its two Laplacian kernels, entry for entry
     assert v.SOBEL_X.tolist() == [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
     assert v.SOBEL_Y.tolist() == [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]
     assert v.LAPLACIAN_4.tolist() == [[0, 1, 0], [1, -4, 1], [0, 1, 0]]
