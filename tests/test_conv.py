@@ -73,6 +73,21 @@ def test_conv2d_in_chunks_of_images_matches_torch(monkeypatch, xs, ws, kw):
           _x(3, 4, 3, 4), _x(4, 2, 3, 3), double=True)
 
 
+@pytest.mark.parametrize("by_pixel", [True, False], ids=["pixel-rows", "channel-rows"])
+def test_both_column_layouts_match_torch_over_the_grid(monkeypatch, by_pixel):
+    """conv and its weight gradient pick one of two column layouts by the layer's shape; forced
+    to each, every ungrouped geometry of the grid (strides, dilations, asymmetric 'same'
+    padding, 1×1 and whole-image kernels), in chunks of one image and whole, matches torch."""
+    from chainrule.nn.functional import conv as conv_module
+    monkeypatch.setattr(conv_module, "_by_pixel", lambda c, wo, geo: by_pixel and geo.groups == 1)
+    for chunk in (1, conv_module.CHUNK_BYTES):
+        monkeypatch.setattr(conv_module, "CHUNK_BYTES", chunk)
+        for xs, ws, kw in CONV2D_GRID:
+            if kw.get("groups", 1) == 1:
+                check(lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), _x(*xs), _x(*ws),
+                      _x(ws[0]), double=True)
+
+
 def test_conv_on_an_empty_batch_matches_torch():
     w = _x(4, 3, 3, 3)
     for fc, ft, xs in [

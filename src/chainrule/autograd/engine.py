@@ -112,6 +112,7 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
     heapq.heapify(ready)
     heappop, heappush = heapq.heappop, heapq.heappush
     captured = {}
+    direct_to_leaves = targets is None
     prev_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     try:
@@ -145,10 +146,15 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
                 left = dependencies[nxt] - 1
                 dependencies[nxt] = left
                 if left == 0:
-                    if nxt in pending:
-                        heappush(ready, (-nxt.sequence_nr, id(nxt), nxt))
-                    else:  # no gradient reached it: release its subgraph's dependencies too
+                    if nxt not in pending:  # no gradient reached it: release its subgraph too
                         _skip(nxt, dependencies, pending, ready)
+                    elif direct_to_leaves and type(nxt) is AccumulateGrad and not nxt._pre_hooks:
+                        # a leaf's gradient is complete: add it to .grad now (torch also runs
+                        # AccumulateGrad first), without a round trip through the heap
+                        g = pending.pop(nxt)
+                        _accumulate(nxt.variable, g, create_graph, adopt=True)
+                    else:
+                        heappush(ready, (-nxt.sequence_nr, id(nxt), nxt))
             if not retain_graph:
                 node._release()
     finally:
