@@ -1,0 +1,68 @@
+"""Threads: chainrule.get/set_num_threads reach NumPy's OpenBLAS; convolutions spread chunks of
+images over Python threads, each with a one-thread BLAS, in a fixed order of summation."""
+import threading
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule import _blas
+from chainrule.nn.functional import conv as conv_module
+
+
+@pytest.fixture
+def restore_threads():
+    before = cr.get_num_threads()
+    yield
+    cr.set_num_threads(before)
+
+
+def test_numpys_openblas_is_found_and_its_thread_count_set(restore_threads):
+    assert _blas._openblas(), "NumPy's bundled OpenBLAS was not found"
+    for n in (1, 2, 3):
+        cr.set_num_threads(n)
+        assert cr.get_num_threads() == n
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="set_num_threads: expected a positive int"):
+            cr.set_num_threads(bad)
+
+
+def test_one_thread_each_restores_the_count_even_after_an_error(restore_threads):
+    cr.set_num_threads(2)
+    with pytest.raises(KeyError):
+        with _blas.one_thread_each() as workers:
+            assert (workers, cr.get_num_threads()) == (2, 1)
+            raise KeyError
+    assert cr.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_parallel_map_keeps_order_and_uses_one_worker_per_thread(restore_threads, threads):
+    cr.set_num_threads(threads)
+    barrier = threading.Barrier(threads, timeout=10)   # every worker must be running at once
+
+    def work(i):
+        barrier.wait()
+        return i * i, threading.current_thread().name, cr.get_num_threads()
+    out = _blas.parallel_map(work, list(range(2 * threads)))
+    assert [r[0] for r in out] == [i * i for i in range(2 * threads)]
+    assert len({r[1] for r in out}) == threads
+    assert all(r[2] == 1 for r in out)                  # each worker's BLAS runs one thread
+
+
+def test_conv_gives_the_same_bits_on_one_and_two_threads(restore_threads, monkeypatch):
+    """Chunks run concurrently but the weight gradient sums their parts in chunk order: with
+    the same chunks (here one image each), the thread count does not change a bit."""
+    monkeypatch.setattr(conv_module, "CHUNK_BYTES", 1)
+    rng = np.random.default_rng(0)
+    x0, w0 = rng.standard_normal((6, 8, 9, 9), np.float32), rng.standard_normal((5, 8, 3, 3), np.float32)
+    results = []
+    for threads in (1, 2):
+        cr.set_num_threads(threads)
+        x, w = cr.tensor(x0, requires_grad=True), cr.tensor(w0, requires_grad=True)
+        y = F.conv2d(x, w, padding=1, stride=2)
+        (y * y).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
