@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd import forward_ad as _fw
+from ...autograd.grad_mode import STATE
 from ...autograd.node import Node
 from ...ops import gather
 from ...ops._util import check_tensor
@@ -115,6 +117,8 @@ class _MaxPool(Node):
         best = np.array(slices[0])              # running maximum (np.maximum propagates NaN)
         for v in slices[1:]:
             np.maximum(best, v, out=best)
+        if not STATE.grad_enabled and not _fw.STATE.active:
+            return best      # no VJP or JVP can follow (inference under no_grad): no winners
         # the winner: the first offset equal to the maximum — found by walking the offsets
         # backwards and letting each equal one overwrite (int8 arithmetic, no masked copies)
         last = len(offsets) - 1
