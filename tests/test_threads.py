@@ -66,3 +66,12 @@ def test_conv_gives_the_same_bits_on_one_and_two_threads(restore_threads, monkey
         results.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+def test_small_products_run_on_one_blas_thread_and_large_ones_on_all(restore_threads):
+    cr.set_num_threads(2)
+    with _blas.for_product(_blas.SMALL_PRODUCT - 1):
+        assert cr.get_num_threads() == 1
+    with _blas.for_product(_blas.SMALL_PRODUCT):
+        assert cr.get_num_threads() == 2
+    assert cr.get_num_threads() == 2

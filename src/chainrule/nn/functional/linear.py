@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._blas import for_product
 from ...autograd.node import Node, plain_backward
 from ...ops._util import check_tensor, fresh_grad
 from ...tensor import Tensor
@@ -16,7 +17,8 @@ class Linear(Node):
     """
 
     def forward(self, x, w, b=None):
-        out = np.matmul(x, w.T)
+        with for_product(x.size * w.shape[0]):
+            out = np.matmul(x, w.T)
         if b is not None:
             out += b
         return out
@@ -36,8 +38,9 @@ class Linear(Node):
     def _backward_arrays(self, g, x, w, need):
         """The same three products on the arrays (a plain backward: no graph, no tangents)."""
         g2 = g.reshape(-1, g.shape[-1])
-        gx = Tensor._make(np.matmul(g, w)) if need[0] else None
-        gw = fresh_grad(np.matmul(g2.T, x.reshape(-1, x.shape[-1]))) if need[1] else None
+        with for_product(x.size * w.shape[0]):
+            gx = Tensor._make(np.matmul(g, w)) if need[0] else None
+            gw = fresh_grad(np.matmul(g2.T, x.reshape(-1, x.shape[-1]))) if need[1] else None
         if len(need) == 2:
             return gx, gw
         return gx, gw, (fresh_grad(np.add.reduce(g2, axis=0)) if need[2] else None)
