@@ -17,7 +17,8 @@ time, sized to stay in cache (``CHUNK_BYTES``); each of the three ops is then on
 (y = W·cols, w̄ += cols·ȳ, cols̄ = Wᵀ·ȳ; with groups, one per group). The columns are
 (C·kh·kw, m·Ho·Wo), or, when a window row of all channels is longer than an output row, one row
 per pixel (m·Ho·Wo, kh·kw·C) from a channels-last copy (``_by_pixel``), which copies and
-multiplies faster there.
+multiplies faster there. The chunks run on a pool of threads, one BLAS thread each
+(``chainrule._blas.parallel_map``): OpenBLAS's own threading gains nothing on products this thin.
 Several images per GEMM, not one: CNN channel counts (16–64 output rows) leave OpenBLAS at a
 third of its speed on one image's thin product; a few images, not the whole batch: whole-batch
 columns (19 MB in resnet20's first stage) round-trip through main memory. The price is a
@@ -238,7 +239,8 @@ CHUNK_BYTES = 3 << 20
 
 def _batches(n, c, geo, ho, wo, itemsize):
     """Slices of a batch of n images, of equal sizes (±1), whose columns (c·kh·kw rows, Ho·Wo
-    entries per image) take at most about CHUNK_BYTES, and at least one per BLAS thread (at least
+    entries per image) take at most about CHUNK_BYTES over all threads (the chunks of the
+    BLAS's threads run at once), and at least one chunk per thread (at least
     one image each; an empty batch gets one empty slice, so the weight gradient is still a sum,
     of nothing).
 
@@ -247,7 +249,9 @@ def _batches(n, c, geo, ho, wo, itemsize):
     cache, which halves a forward convolution's time on one core (measured: 10.2 -> 4.9 ms).
     Equal sizes and one chunk per thread keep every thread of ``parallel_map`` busy."""
     per_image = max(c * geo.kernel[0] * geo.kernel[1] * ho * wo * itemsize, 1)
-    count = min(max(-(-n * per_image // CHUNK_BYTES), get_num_threads(), 1), max(n, 1))
+    threads = get_num_threads()
+    budget = max(CHUNK_BYTES // threads, 1)      # the columns of all threads' chunks together
+    count = min(max(-(-n * per_image // budget), threads, 1), max(n, 1))
     bounds = [n * i // count for i in range(count + 1)]
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
