@@ -256,15 +256,13 @@ def _batches(n, c, geo, ho, wo, itemsize):
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _gemm(a, b, g, transpose_a=False, transpose_b=False, out=None):
+def _gemm(a, b, g, transpose_a=False, out=None):
     """Grouped GEMM: a (g·M, K) and b (g·K, P) -> (g·M, P), block i of a times block i of b;
-    ``transpose_a`` / ``transpose_b`` transpose each block first."""
+    ``transpose_a`` transposes each block of a first."""
     a = a.reshape(g, a.shape[0] // g, a.shape[1])
     b = b.reshape(g, b.shape[0] // g, b.shape[1])
     if transpose_a:
         a = a.transpose(0, 2, 1)
-    if transpose_b:
-        b = b.transpose(0, 2, 1)
     res = np.matmul(a, b, out=None if out is None else out.reshape(g, a.shape[1], b.shape[2]))
     return res.reshape(g * a.shape[1], b.shape[2])
 
