@@ -247,6 +247,17 @@ def _copy_to_torch(module, ref):
     ref.load_state_dict({k: torch.tensor(v.numpy()) for k, v in module.state_dict().items()})
 
 
+def _check_modes(module, ref, x, modes):
+    """Outputs and gradients against torch in each mode in turn, then the state_dicts (running
+    statistics included)."""
+    for mode in modes:
+        getattr(module, mode)()
+        getattr(ref, mode)()
+        check_fn(module, ref, x, rtol=1e-4, atol=1e-5)
+    for a, b in zip(module.state_dict().values(), ref.state_dict().values()):
+        _close(a, b, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("make", [
     lambda lib: lib.nn.Linear(5, 3), lambda lib: lib.nn.Linear(5, 3, bias=False),
     lambda lib: lib.nn.Sequential(lib.nn.Linear(5, 4), lib.nn.Tanh(), lib.nn.Linear(4, 2)),
@@ -258,12 +269,7 @@ def test_layers_train_and_eval(make):
     module, ref = make(cr), make(torch)
     _copy_to_torch(module, ref)
     x = _x(6, 5, dtype=np.float32)
-    for mode in ("train", "eval", "train"):
-        getattr(module, mode)()
-        getattr(ref, mode)()
-        check_fn(module, ref, x, rtol=1e-4, atol=1e-5)
-    for (k, a), b in zip(module.state_dict().items(), ref.state_dict().values()):
-        _close(a, b, rtol=1e-5, atol=1e-6)
+    _check_modes(module, ref, x, ("train", "eval", "train"))
 
 
 def test_batchnorm2d_running_stats_and_eval():
@@ -578,12 +584,7 @@ def test_normalization_options_train_and_eval(make):
             p.copy_(torch.tensor(_x(*p.shape, dtype=np.float32)))
     module.load_state_dict({k: v.numpy() for k, v in ref.state_dict().items()})
     x = _x(3, 4, 5, dtype=np.float32)
-    for mode in ("train", "train", "eval"):
-        getattr(module, mode)()
-        getattr(ref, mode)()
-        check_fn(module, ref, x, rtol=1e-4, atol=1e-5)
-    for (k, a), b in zip(module.state_dict().items(), ref.state_dict().values()):
-        _close(a, b, rtol=1e-5, atol=1e-6)
+    _check_modes(module, ref, x, ("train", "train", "eval"))
 
 
 def test_dropout_edges_and_functional_match_torch():
