@@ -14,7 +14,7 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule.ops._util import broadcast_view
+from chainrule._xp import broadcast_view
 
 
 def _grads(fn, arrays, create_graph):

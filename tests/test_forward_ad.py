@@ -10,7 +10,7 @@ import chainrule as cr
 from ad_cases import ALL_CASES, CORE_CASES, NN_CASES, to_np
 from test_ops import BINARY, UNARY
 from chainrule.autograd import forward_ad as fwd
-from chainrule.autograd.node import Node
+from chainrule.autograd import Node
 
 R = np.random.default_rng(7)
 IDS = lambda c: c[0]

@@ -8,30 +8,7 @@ import numpy as np
 from . import _dtype
 from ._dtype import as_dtype, from_numpy_dtype
 from .random import _rng
-from .tensor import Tensor
-
-
-def _to_array(data, dtype, op) -> np.ndarray:
-    """Convert data to a new NumPy array with torch's dtype inference."""
-    if isinstance(data, Tensor):
-        arr = data._data.copy()
-    elif isinstance(data, (np.ndarray, np.generic)):   # NumPy keeps its dtype (as torch)
-        arr = np.array(data)
-    else:
-        try:
-            arr = np.array(data)
-        except (ValueError, TypeError) as e:
-            raise TypeError(f"{op}: could not convert {type(data).__name__} to a tensor: {e}") from None
-        if arr.dtype.kind == "f":
-            arr = arr.astype(_dtype.get_default_dtype().np)  # Python floats -> float32
-        elif arr.dtype.kind in "iu":
-            arr = arr.astype(np.int64)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{op}: expected numbers, got data of NumPy dtype {arr.dtype}")
-    from_numpy_dtype(arr.dtype)  # raises for unsupported widths
-    if dtype is not None:
-        arr = arr.astype(as_dtype(dtype).np, copy=False)
-    return arr
+from .tensor import Tensor, to_array as _to_array
 
 
 def _finish(arr, requires_grad) -> Tensor:

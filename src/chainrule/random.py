@@ -11,20 +11,25 @@ import json
 
 import numpy as np
 
+from ._rng import DEFAULT as _DEFAULT_STREAM, DEFAULT_SEED, stream as _rng  # noqa: F401
+from .tensor import Tensor
+
 
 class Generator:
     """A random number generator (``torch.Generator``) backed by NumPy's PCG64."""
 
-    def __init__(self, device="cpu"):
-        self._initial_seed = 67280421310721  # torch's default seed
-        self.rng = np.random.Generator(np.random.PCG64(self._initial_seed))
+    def __init__(self, device="cpu", *, _stream=None):
+        self._initial_seed = DEFAULT_SEED
+        self.rng = np.random.Generator(np.random.PCG64(self._initial_seed)) if _stream is None \
+            else _stream
 
     def manual_seed(self, seed: int) -> "Generator":
         seed = int(seed)
         if seed < 0:
             raise ValueError(f"manual_seed: seed must be non-negative, got {seed}")
         self._initial_seed = seed
-        self.rng = np.random.Generator(np.random.PCG64(seed))
+        # in place: the default generator's stream is shared with tensor methods (see _rng)
+        self.rng.bit_generator.state = np.random.PCG64(seed).state
         return self
 
     def seed(self) -> int:
@@ -38,7 +43,6 @@ class Generator:
 
     def get_state(self):
         """The generator state as a uint8 tensor (serialisable in checkpoints)."""
-        from .tensor import Tensor
         blob = json.dumps(self.rng.bit_generator.state).encode()
         return Tensor._make(np.frombuffer(blob, dtype=np.uint8).copy())
 
@@ -51,7 +55,7 @@ class Generator:
         return self
 
 
-default_generator = Generator()
+default_generator = Generator(_stream=_DEFAULT_STREAM)
 
 
 def manual_seed(seed: int) -> Generator:
@@ -74,10 +78,3 @@ def get_rng_state():
 def set_rng_state(state) -> None:
     default_generator.set_state(state)
 
-
-def _rng(generator) -> np.random.Generator:
-    if generator is None:
-        return default_generator.rng
-    if not isinstance(generator, Generator):
-        raise TypeError(f"generator must be a chainrule.Generator, got {type(generator).__name__}")
-    return generator.rng

@@ -1,32 +1,57 @@
 """The Tensor: an n-d NumPy array plus what reverse- and forward-mode differentiation need.
 
 A Tensor holds ``_data`` (a NumPy array), ``requires_grad``, ``grad`` and ``grad_fn`` — the
-graph node that produced it (``None`` for leaves). Arithmetic, reductions and shape ops are
-attached from :mod:`chainrule.ops`; this module keeps the data structure, conversion,
-printing, and the entry to backpropagation.
+graph node that produced it (``None`` for leaves); those fields and the metadata come from
+:class:`~chainrule._tensor_base.TensorBase`. Its operations (arithmetic, reductions, shape ops,
+indexing, linear algebra) come from the method table :class:`~chainrule.ops.methods.TensorMethods`.
+This module adds construction, conversion, the entry to backpropagation, in-place updates and
+printing: the Tensor sits above the primitives, which never import it.
 """
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
 from . import _dtype
+from ._backprop import as_tuple, backward as _backward, grad as _grad
 from ._dtype import as_dtype, from_numpy_dtype
+from ._graph import _RemovableHandle
+from ._modes import STATE, attach_tangent
+from ._printing import tensor_repr
+from ._rng import stream as _stream
+from ._tensor_base import Size, TensorBase, normalize_dim  # noqa: F401  (Size: chainrule.Size)
+from .ops.elementwise import cast
+from .ops.indexing import convert_key
+from .ops.methods import TensorMethods
+
+_new = object.__new__
 
 
-class Size(tuple):
-    """A tensor's shape: a tuple of ints (``torch.Size``)."""
+def to_array(data, dtype, op) -> np.ndarray:
+    """Convert data to a new NumPy array with torch's dtype inference."""
+    if isinstance(data, TensorBase):
+        arr = data._data.copy()
+    elif isinstance(data, (np.ndarray, np.generic)):   # NumPy keeps its dtype (as torch)
+        arr = np.array(data)
+    else:
+        try:
+            arr = np.array(data)
+        except (ValueError, TypeError) as e:
+            raise TypeError(f"{op}: could not convert {type(data).__name__} to a tensor: {e}") from None
+        if arr.dtype.kind == "f":
+            arr = arr.astype(_dtype.get_default_dtype().np)  # Python floats -> float32
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: expected numbers, got data of NumPy dtype {arr.dtype}")
+    from_numpy_dtype(arr.dtype)  # raises for unsupported widths
+    if dtype is not None:
+        arr = arr.astype(as_dtype(dtype).np, copy=False)
+    return arr
 
-    def numel(self) -> int:
-        n = 1
-        for s in self:
-            n *= s
-        return n
 
-    def __repr__(self):
-        return f"chainrule.Size({list(self)})"
-
-
-class Tensor:
+class Tensor(TensorBase, TensorMethods):
     """An n-dimensional array that can record the operations applied to it.
 
     Create tensors with :func:`chainrule.tensor`, :func:`chainrule.zeros` and friends. Set
@@ -34,136 +59,24 @@ class Tensor:
     ``.grad`` with ∂loss/∂tensor.
     """
 
-    __array_priority__ = 1000  # numpy_array + tensor defers to Tensor.__radd__
-
-    # defaults shared by all instances; _make sets only what differs
-    requires_grad = False
-    grad = None
-    grad_fn = None
-    _base = None          # the tensor this one is a view of
-    _fw_tangent = None    # forward-mode tangent (inside forward_ad.dual_level)
-    _accumulator = None   # weak reference to this leaf's AccumulateGrad node
-    _hooks = None         # gradient hooks of a leaf
-    _retains_grad = False
-    _unshared = False     # a fresh gradient from a VJP that nothing else holds: the engine may
-                          # adopt it as a leaf's .grad instead of copying it
-
     def __init__(self, data, *, dtype=None, requires_grad=False):
-        from .creation import _to_array
-        self._data = _to_array(data, dtype, "Tensor")
+        self._data = to_array(data, dtype, "Tensor")
         self._version_box = [0]
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _make(cls, array, requires_grad=False):
-        """Wrap a NumPy array without copying or checks (internal fast path)."""
-        t = cls.__new__(cls)
+    @staticmethod
+    def _make(array, requires_grad=False):
+        """Wrap a NumPy array without copying or checks (internal fast path). Always a plain
+        Tensor, also when called on a subclass's instance (a Parameter's ops give Tensors)."""
+        t = _new(Tensor)
         t._data = array if type(array) is np.ndarray else np.asarray(array)
         t._version_box = [0]
         if requires_grad:
             t.requires_grad = True
         return t
 
-    # ------------------------------------------------------------------ metadata
-    @property
-    def shape(self) -> Size:
-        return Size(self._data.shape)
-
-    def size(self, dim=None):
-        """The shape, or the length of dimension ``dim``."""
-        if dim is None:
-            return Size(self._data.shape)
-        return self._data.shape[_normalize_dim(dim, self.ndim, "size")]
-
-    @property
-    def ndim(self) -> int:
-        return self._data.ndim
-
-    def dim(self) -> int:
-        return self._data.ndim
-
-    def numel(self) -> int:
-        return self._data.size
-
-    def nelement(self) -> int:
-        return self._data.size
-
-    def element_size(self) -> int:
-        return self._data.itemsize
-
-    @property
-    def dtype(self) -> _dtype.dtype:
-        return from_numpy_dtype(self._data.dtype)
-
-    @property
-    def device(self) -> str:
-        return "cpu"
-
-    @property
-    def is_leaf(self) -> bool:
-        return self.grad_fn is None
-
-    @property
-    def _version(self) -> int:
-        return self._version_box[0]
-
-    def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
-
-    def is_contiguous(self) -> bool:
-        return self._data.flags.c_contiguous
-
     # ------------------------------------------------------------------ conversion
-    def numpy(self, *, force=False) -> np.ndarray:
-        """The underlying NumPy array (shared memory, as in torch)."""
-        if self.requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on a Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
-        return self._data
-
-    def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
-
-    def item(self):
-        """The value of a one-element tensor as a Python number."""
-        if self._data.size != 1:
-            raise RuntimeError(f"item: a Tensor with {self._data.size} elements cannot be "
-                               "converted to a Python scalar")
-        return self._data.item()
-
-    def tolist(self):
-        return self._data.tolist()
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):
-        if self._data.dtype.kind not in "iub":
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.item())
-
-    def __bool__(self):
-        if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
-                               "ambiguous; use .any() or .all()")
-        return bool(self._data.item())
-
-    def __len__(self):
-        if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self._data.shape[0]
-
-    def __iter__(self):
-        if self._data.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))
-
-    __hash__ = object.__hash__  # == is elementwise, identity stays the hash (as in torch)
-
     @property
     def data(self) -> "Tensor":
         """A tensor sharing this one's memory, detached from the graph."""
@@ -171,7 +84,7 @@ class Tensor:
 
     @data.setter
     def data(self, value: "Tensor"):
-        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = value._data if isinstance(value, TensorBase) else np.asarray(value)
 
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's memory, with no history."""
@@ -197,7 +110,6 @@ class Tensor:
                 target = a
         if target is None:
             return self
-        from .ops.elementwise import cast
         return cast(self, as_dtype(target))
 
     def type(self, dtype=None):
@@ -250,7 +162,6 @@ class Tensor:
             return
         if self._retains_grad:
             return
-        import weakref
         ref = weakref.ref(self)
 
         def store(grad):
@@ -275,7 +186,6 @@ class Tensor:
                                "require gradient")
         if self.grad_fn is not None:
             return self.grad_fn.register_prehook(hook)
-        from .autograd.node import _RemovableHandle
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
@@ -284,20 +194,17 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Backpropagate from this tensor: add ∂self/∂leaf (times ``gradient``) to every leaf's
         ``.grad``. ``gradient`` is required unless the tensor has one element."""
-        engine = _engine()
         if inputs is not None:
-            inputs = engine._as_tuple(inputs)
-            grads = engine.grad(self, inputs, gradient, retain_graph, create_graph,
-                                allow_unused=True)
+            inputs = as_tuple(inputs)
+            grads = _grad(self, inputs, gradient, retain_graph, create_graph, allow_unused=True)
             for t, g in zip(inputs, grads):
                 if g is not None:
                     t.grad = g if t.grad is None else t.grad + g
             return
-        engine.backward(self, gradient, retain_graph, create_graph)
+        _backward(self, gradient, retain_graph, create_graph)
 
     # ------------------------------------------------------------------ in-place updates
     def _check_inplace(self, op: str):
-        from .autograd.grad_mode import STATE
         if STATE.grad_enabled and self.requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
@@ -309,7 +216,6 @@ class Tensor:
     def _inplace(self, op: str, compute):
         """Apply ``compute(x) -> Tensor`` in place: write the result into this tensor's memory,
         bump its version, and (when recording) make the result's node this tensor's grad_fn."""
-        from .autograd.grad_mode import STATE
         self._check_inplace(op)
         recording = STATE.grad_enabled
         if recording and self.requires_grad:
@@ -318,7 +224,6 @@ class Tensor:
         else:
             old = self.detach()
         if self._fw_tangent is not None:  # forward mode: the update's JVP starts from this tangent
-            from .autograd.forward_ad import attach_tangent
             attach_tangent(old, self._fw_tangent)
         result = compute(old)
         if result.shape != self.shape:
@@ -336,22 +241,18 @@ class Tensor:
         elif recording and self.grad_fn is not None:  # the new value no longer depends on history
             self.grad_fn, self.requires_grad = None, False
         if result._fw_tangent is not None or self._fw_tangent is not None:
-            from .autograd.forward_ad import attach_tangent
             attach_tangent(self, result._fw_tangent)  # None: the new value has zero tangent
         return self
 
     def __setitem__(self, key, value):
-        from .autograd.grad_mode import STATE
         if self.requires_grad and STATE.grad_enabled:
             raise RuntimeError("__setitem__: index assignment into a tensor that requires grad is "
                                "not supported; build the value out of place (e.g. with where or "
                                "cat), or assign under chainrule.no_grad()")
-        from .ops.indexing import _convert_key
-        key = _convert_key(key, self, "__setitem__")
+        key = convert_key(key, "__setitem__")
         value_tangent = value._fw_tangent if isinstance(value, Tensor) else None
         if self._fw_tangent is not None or value_tangent is not None:
             # forward mode: the assigned entries take the value's tangent (zero for a constant)
-            from .autograd.forward_ad import attach_tangent
             tangent = (np.zeros_like(self._data) if self._fw_tangent is None
                        else self._fw_tangent._data.copy())
             tangent[key] = 0 if value_tangent is None else value_tangent._data
@@ -366,7 +267,6 @@ class Tensor:
 
     # ------------------------------------------------------------------ printing
     def __repr__(self):
-        from ._printing import tensor_repr
         return tensor_repr(self)
 
     def __str__(self):
@@ -381,30 +281,31 @@ class Tensor:
         return (_rebuild, (self._data, self.requires_grad))
 
 
-def _engine():
-    """chainrule.autograd.engine, imported once (it imports this module, so not at the top)."""
-    global _ENGINE
-    if _ENGINE is None:
-        from .autograd import engine
-        _ENGINE = engine
-    return _ENGINE
+    # ------------------------------------------------------------------ random fills
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Fill with draws from U(a, b)."""
+        return self._random_fill("uniform_", lambda rng, shape: rng.uniform(a, b, shape), generator)
 
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill with draws from N(mean, std²)."""
+        return self._random_fill("normal_", lambda rng, shape: rng.normal(mean, std, shape), generator)
 
-_ENGINE = None
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Fill with 1 with probability p, else 0."""
+        return self._random_fill("bernoulli_", lambda rng, shape: rng.random(shape) < p, generator)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        """Fill with draws from the exponential distribution of rate λ."""
+        return self._random_fill("exponential_",
+                                 lambda rng, shape: rng.exponential(1 / lambd, shape), generator)
+
+    def _random_fill(self, op, sample, generator):
+        rng = _stream(generator)
+        return self._inplace(op, lambda x: Tensor._make(
+            sample(rng, x._data.shape).astype(x._data.dtype)))
 
 
 def _rebuild(array, requires_grad):
     t = Tensor._make(np.array(array))
     t.requires_grad = requires_grad
     return t
-
-
-def _normalize_dim(dim, ndim, op):
-    """Map a possibly negative dim into range(ndim); 0-d tensors accept dims -1 and 0."""
-    n = max(ndim, 1)
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
-    if not -n <= dim < n:
-        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, "
-                         f"{n - 1}], but got {dim})")
-    return dim % n if ndim else 0

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 from ._io import atomic_open
-from .autograd.node import AccumulateGrad
+from ._graph import AccumulateGrad
 
 
 def to_dot(tensor, name: str = "graph") -> str:

@@ -25,62 +25,36 @@ forward-over-reverse gets Hessian-vector products H·v = J_{∇f}(x)·v without 
 """
 from __future__ import annotations
 
-import contextlib
-import weakref
 from collections import namedtuple
 
-
-class _State:
-    active = False      # inside a dual_level() and not suspended
-    level = None        # the open level's number (0), or None
-    duals: list = []    # (weak reference, attribute) of every object given a tangent at this level
-
-
-STATE = _State()
+from .._modes import FORWARD, attach_tangent, forward_suspended
+from .._tensor_base import TensorBase
+from ..ops.shape import alias
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
 
-@contextlib.contextmanager
-def suspended():
-    """Evaluate JVP rules without propagating tangents of tangents (first-order forward mode)."""
-    prev = STATE.active
-    STATE.active = False
-    try:
-        yield
-    finally:
-        STATE.active = prev
-
-
-def attach_tangent(obj, tangent, attr="_fw_tangent"):
-    """Give ``obj`` (a Tensor, or a node caching its output's tangent in ``attr``) a tangent that
-    is dropped when the current dual level exits, so no tangent outlives its level."""
-    setattr(obj, attr, tangent)
-    if STATE.level is not None and tangent is not None:
-        STATE.duals.append((weakref.ref(obj), attr))
-
-
 def enter_dual_level() -> int:
     """Open a dual level (the functional form of ``with dual_level():``); returns its number."""
-    if STATE.level is not None:
+    if FORWARD.level is not None:
         raise RuntimeError("forward_ad.dual_level: nested dual levels are not supported "
                            "(one level of forward mode at a time)")
-    STATE.active, STATE.level, STATE.duals = True, 0, []
+    FORWARD.active, FORWARD.level, FORWARD.duals = True, 0, []
     return 0
 
 
 def exit_dual_level(*, level=None) -> None:
     """Close the open dual level; every tangent attached inside it is dropped."""
-    if STATE.level is None:
+    if FORWARD.level is None:
         raise RuntimeError("forward_ad.exit_dual_level: no dual level is open")
-    if level is not None and level != STATE.level:
+    if level is not None and level != FORWARD.level:
         raise RuntimeError(f"forward_ad.exit_dual_level: level {level} is not the open level "
-                           f"{STATE.level}")
-    for ref, attr in STATE.duals:
+                           f"{FORWARD.level}")
+    for ref, attr in FORWARD.duals:
         obj = ref()
         if obj is not None:
             setattr(obj, attr, None)
-    STATE.active, STATE.level, STATE.duals = False, None, []
+    FORWARD.active, FORWARD.level, FORWARD.duals = False, None, []
 
 
 class dual_level:
@@ -98,7 +72,7 @@ class dual_level:
 
 
 def _require_level(fn):
-    if STATE.level is None:
+    if FORWARD.level is None:
         raise RuntimeError(f"forward_ad.{fn}: must be called inside a `with dual_level():` block")
 
 
@@ -106,10 +80,8 @@ def make_dual(tensor, tangent, *, level=None):
     """A view of ``tensor`` (primal x) that carries ``tangent`` (ẋ, same shape and dtype,
     floating point). Ops on it compute y = f(x) and ẏ = J_f(x)·ẋ together. Gradients of the
     view flow back to ``tensor`` as usual, so forward mode composes with reverse mode."""
-    from ..ops.shape import alias
-    from ..tensor import Tensor
     _require_level("make_dual")
-    if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
+    if not isinstance(tensor, TensorBase) or not isinstance(tangent, TensorBase):
         raise TypeError(f"make_dual: expected Tensors, got {type(tensor).__name__} and "
                         f"{type(tangent).__name__}")
     if tangent.shape != tensor.shape or tangent.dtype is not tensor.dtype:
@@ -117,7 +89,7 @@ def make_dual(tensor, tangent, *, level=None):
                          f"{tuple(tensor.shape)}, tangent is {tangent.dtype} {tuple(tangent.shape)}")
     if not tensor.dtype.is_floating_point:
         raise ValueError(f"make_dual: expected a floating-point primal, got {tensor.dtype}")
-    with suspended():
+    with forward_suspended():
         dual = alias(tensor)
     attach_tangent(dual, tangent)
     return dual
@@ -126,8 +98,7 @@ def make_dual(tensor, tangent, *, level=None):
 def unpack_dual(tensor, *, level=None):
     """``(primal, tangent)`` of a dual tensor: a view of its value and its tangent J·ẋ
     (``None`` when it carries none, or outside a dual level)."""
-    from ..ops.shape import alias
-    tangent = tensor._fw_tangent if STATE.level is not None else None
-    with suspended():
+    tangent = tensor._fw_tangent if FORWARD.level is not None else None
+    with forward_suspended():
         primal = alias(tensor)
     return UnpackedDualTensor(primal, tangent)

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._graph import Node, _edge, _sequence
+from .._modes import FORWARD, STATE, attach_tangent, forward_suspended, no_grad
 from ..tensor import Tensor
-from . import forward_ad as _fw
-from .grad_mode import STATE, no_grad
-from .node import Node, _edge, _sequence
 
 
 class FunctionCtx:
@@ -39,12 +38,14 @@ class FunctionCtx:
 
 
 class _CustomNode(Node):
-    save_inputs = False
+    """The node of a custom Function: its backward is the user's, on Tensors."""
+
+    array_rules = False
 
     def name(self):
         return self.fn_cls.__name__ + "Backward"
 
-    def backward(self, g):
+    def _vjp(self, xp, g):
         grads = self.fn_cls.backward(self.ctx, g)
         grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) != self.n_args:
@@ -73,20 +74,20 @@ class Function:
         ctx = FunctionCtx()
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        with no_grad(), _fw.suspended():
+        with no_grad(), forward_suspended():
             out = cls.forward(ctx, *args, **kwargs)
         if not isinstance(out, Tensor):
             raise TypeError(f"{cls.__name__}.forward must return a single Tensor, got "
                             f"{type(out).__name__}")
         inputs = [args[i] for i in positions]
         result = Tensor._make(out._data)
-        if _fw.STATE.active and hasattr(cls, "jvp") and any(t._fw_tangent is not None for t in inputs):
+        if FORWARD.active and hasattr(cls, "jvp") and any(t._fw_tangent is not None for t in inputs):
             # like torch, a floating Tensor input without a tangent gets zeros (materialized)
             tangents = [(a._fw_tangent if a._fw_tangent is not None else
                          Tensor._make(np.zeros(a._data.shape, a._data.dtype)))
                         if isinstance(a, Tensor) and a._data.dtype.kind == "f" else None for a in args]
-            with _fw.suspended():
-                _fw.attach_tangent(result, cls.jvp(ctx, *tangents))
+            with forward_suspended():
+                attach_tangent(result, cls.jvp(ctx, *tangents))
         if STATE.grad_enabled and any(t.requires_grad for t in inputs) and out._data.dtype.kind == "f":
             node = _CustomNode()
             node.fn_cls, node.ctx, node.n_args = cls, ctx, len(args)
@@ -95,6 +96,7 @@ class Function:
             node.next_functions = tuple(_edge(t) for t in inputs)
             node.sequence_nr = next(_sequence)
             node.out_shape = out._data.shape
+            node.in_shapes = tuple(t._data.shape for t in inputs)
             result.requires_grad = True
             result.grad_fn = node
         return result

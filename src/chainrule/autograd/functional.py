@@ -16,7 +16,11 @@ rows or columns are computed one pass at a time. They reuse :mod:`chainrule.func
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .. import func as _func
+from .._backprop import grad as _grad
+from .._modes import enable_grad
 from ..tensor import Tensor
 
 
@@ -37,8 +41,6 @@ def _prepare(args, create_graph):
 
 def _check_strict(func, args, op, order=1):
     """strict=True: every output must depend on every input (order 2: so must the gradient)."""
-    from .engine import grad as _grad
-    from .grad_mode import enable_grad
     with enable_grad():
         xs = tuple(a.detach().requires_grad_() for a in args)
         outs = func(*xs)
@@ -60,7 +62,6 @@ def _check_strict(func, args, op, order=1):
 
 
 def _ones(o):
-    import numpy as np
     return np.ones(o._data.shape, o._data.dtype)
 
 

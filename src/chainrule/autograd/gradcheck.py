@@ -18,7 +18,9 @@ import warnings
 
 import numpy as np
 
+from .._backprop import grad as _grad
 from ..tensor import Tensor
+from . import forward_ad as fwd
 
 
 class GradcheckError(RuntimeError):
@@ -68,14 +70,13 @@ def _numerical(fn, inputs, eps):
 def _analytic_reverse(fn, inputs, nondet_tol):
     """Row r of J_j· is the VJP with the basis cotangent e_r: one backward pass per output entry.
     Two more VJPs with one random cotangent must agree within ``nondet_tol`` (reentrancy)."""
-    from . import engine
     outs = _outputs(fn, inputs)
     wrt = [x for x in inputs if _wrt(x)]
     jac = _empty(outs, inputs)
     problems = []
 
     def vjp(o, cot):
-        grads = engine.grad(o, wrt, Tensor._make(cot.reshape(o._data.shape)), retain_graph=True,
+        grads = _grad(o, wrt, Tensor._make(cot.reshape(o._data.shape)), retain_graph=True,
                             allow_unused=True)
         rows = {}
         it = iter(grads)
@@ -111,7 +112,6 @@ def _analytic_reverse(fn, inputs, nondet_tol):
 
 def _analytic_forward(fn, inputs):
     """Column k of J_·i is the JVP with the basis tangent e_k: one forward pass per input entry."""
-    from . import forward_ad as fwd
     outs0 = _outputs(fn, inputs)
     jac = _empty(outs0, inputs)
     for i, x in enumerate(inputs):
@@ -206,7 +206,6 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e
     g(x, v) = vᵀ ∂fn/∂x (built with ``create_graph=True``), as a function of both the inputs x
     and the cotangents v (random, fixed seed, when ``grad_outputs`` is None). Reverse-over-reverse
     (``check_rev_over_rev``) and forward-over-reverse (``check_fwd_over_rev``)."""
-    from . import engine
     inputs = inputs if isinstance(inputs, tuple) else (inputs,)
     outs = _outputs(fn, inputs)
     rng = np.random.default_rng(0)
@@ -227,7 +226,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e
         zeros = lambda x: Tensor._make(np.zeros(x._data.shape, x._data.dtype))
         if not live:
             return tuple(zeros(x) for x in diff)
-        grads = engine.grad([o for o, _ in live], [x for x in xs if _wrt(x)],
+        grads = _grad([o for o, _ in live], [x for x in xs if _wrt(x)],
                             [v for _, v in live], create_graph=True, allow_unused=True)
         return tuple(g if g is not None else zeros(x) for g, x in zip(grads, diff))
     return _check(first_derivative, tuple(inputs) + tuple(grad_outputs), eps, atol, rtol,

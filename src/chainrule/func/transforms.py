@@ -18,8 +18,9 @@ import functools
 
 import numpy as np
 
-from ..autograd import engine, forward_ad
-from ..autograd.grad_mode import enable_grad, no_grad
+from .._backprop import grad as _grad
+from .._modes import FORWARD, attach_tangent, enable_grad, no_grad
+from ..autograd import forward_ad
 from ..ops import stack
 from ..ops.shape import alias
 from ..tensor import Tensor
@@ -77,7 +78,7 @@ def _detach(x, keep):
         return x
     d = x.detach()
     if x._fw_tangent is not None:
-        forward_ad.attach_tangent(d, x._fw_tangent)
+        attach_tangent(d, x._fw_tangent)
     return d
 
 
@@ -126,7 +127,7 @@ def vjp(func, *primals, has_aux=False):
         live = [(o, c) for o, c in zip(outputs, cot) if o.requires_grad]
         if not live:   # no output depends on the primals: vᵀJ = 0
             return tuple(_zeros(p) for p in primals)
-        grads = engine.grad([o for o, _ in live], inputs, [c.to(o.dtype) for o, c in live],
+        grads = _grad([o for o, _ in live], inputs, [c.to(o.dtype) for o, c in live],
                             retain_graph=True, create_graph=keep, allow_unused=True)
         return tuple(_detach(g, keep) if g is not None else _zeros(p) for g, p in zip(grads, primals))
 
@@ -151,7 +152,7 @@ def jvp(func, primals, tangents, *, has_aux=False):
     for p, t in zip(primals, tangents):
         if tuple(p.shape) != tuple(t.shape):
             raise ValueError(f"jvp: tangent of shape {tuple(t.shape)} for a primal of shape {tuple(p.shape)}")
-    if forward_ad.STATE.level is not None:
+    if FORWARD.level is not None:
         raise RuntimeError("jvp: forward mode inside forward mode (e.g. jacfwd(jacfwd(f))) is not "
                            "supported: tangents are first order. For second derivatives use "
                            "hessian (jacfwd(jacrev(f))), jacrev(jacfwd(f)) or jacrev(jacrev(f)).")
@@ -191,7 +192,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                                f"{tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__}")
         wrt = [inputs[i] for i in nums]
         if value.requires_grad:
-            grads = engine.grad(value, wrt, retain_graph=keep, create_graph=keep, allow_unused=True)
+            grads = _grad(value, wrt, retain_graph=keep, create_graph=keep, allow_unused=True)
         else:
             grads = [None] * len(wrt)
         grads = tuple(_detach(g, keep) if g is not None else _zeros(w) for g, w in zip(grads, wrt))

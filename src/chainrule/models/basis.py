@@ -12,6 +12,7 @@ import math
 from .. import nn
 from ..creation import randn, tensor
 from ..nn import init
+from .._modes import no_grad
 from ..ops import cat, cos, exp, sin, stack
 
 
@@ -101,7 +102,6 @@ class FourierFeatures(nn.Module):
 
 def basis_model(basis: nn.Module, out_features: int, in_features: int) -> nn.Sequential:
     """f(x) = W φ(x) + b: ``basis`` followed by a Linear layer sized to its output."""
-    from ..autograd.grad_mode import no_grad
     with no_grad():
         width = basis(tensor([[0.0] * in_features])).shape[-1]
     return nn.Sequential(basis, nn.Linear(width, out_features))
@@ -119,7 +119,6 @@ def fit_universal_approximator(fn, width: int, x, steps: int = 500, lr: float = 
     """
     import numpy as np
 
-    from ..autograd.grad_mode import no_grad
     from ..optim import Adam
     from ..random import manual_seed
     from .mlp import MLP

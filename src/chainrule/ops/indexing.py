@@ -1,19 +1,20 @@
 """Indexing primitives: x[key], gather, and their adjoints (scatter-add), as pairs.
 
-Reading elements (getitem, gather) is linear; its VJP writes the gradient back to the positions
-read, adding where a position was read more than once — the adjoint op. Each op of a pair is
-the other's VJP, so both are differentiable to any order.
+Reading elements (getitem, gather) is linear; its transpose writes the gradient back to the
+positions read, adding where a position was read more than once — the adjoint op. Each op of a
+pair is the other's transpose, so both are differentiable to any order.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Node
-from ..tensor import Tensor, _normalize_dim
+from .._graph import Node
+from .._tensor_base import TensorBase, normalize_dim
 from ._util import check_tensor
+from .elementwise import where
 
 
-def _convert_key(key, x, op):
+def convert_key(key, op):
     """Tensors in an index become arrays; lists become integer/bool arrays."""
     if isinstance(key, tuple):
         return tuple(_convert_one(k, op) for k in key)
@@ -21,7 +22,7 @@ def _convert_key(key, x, op):
 
 
 def _convert_one(k, op):
-    if isinstance(k, Tensor):
+    if isinstance(k, TensorBase):
         if k._data.dtype.kind not in "biu":
             raise IndexError(f"{op}: tensors used as indices must be long, int or bool tensors, "
                              f"got {k.dtype}")
@@ -40,19 +41,17 @@ def _is_basic(key):
 
 
 class GetItem(Node):
-    """y = x[key]; VJP: scatter ḡ into zeros of x's shape (adding repeats); JVP: ẋ[key]."""
+    """y = x[key]; transpose: scatter ḡ into zeros of x's shape, adding repeats (IndexAdd)."""
 
-    save_inputs = False
+    linear = True
+    params = ("key", "basic")
 
     def forward(self, x):
         self.in_shape = x.shape
         return x[self.key]
 
-    def backward(self, g):
-        return IndexAdd.apply(g, key=self.key, shape=self.in_shape, basic=self.basic)
-
-    def jvp(self, t):
-        return GetItem.apply(t, key=self.key, basic=self.basic)
+    def transpose(self, xp, g):
+        return xp.apply(IndexAdd, g, key=self.key, shape=self.in_shape, basic=self.basic)
 
 
 class GetItemView(GetItem):
@@ -60,9 +59,10 @@ class GetItemView(GetItem):
 
 
 class IndexAdd(Node):
-    """y = zeros(shape); y[key] += g — the adjoint of GetItem (its VJP is GetItem)."""
+    """y = zeros(shape); y[key] += g — the adjoint of GetItem (its transpose is GetItem)."""
 
-    save_inputs = False
+    linear = True
+    params = ("key", "shape", "basic")
 
     def forward(self, g):
         out = np.zeros(self.shape, dtype=g.dtype)
@@ -72,21 +72,54 @@ class IndexAdd(Node):
             np.add.at(out, self.key, g)
         return out
 
-    def backward(self, g):
-        return _getitem(g, self.key, self.basic)
+    def transpose(self, xp, g):
+        return xp.apply(GetItemView if self.basic else GetItem, g, key=self.key, basic=self.basic)
 
-    def jvp(self, t):
-        return IndexAdd.apply(t, key=self.key, shape=self.shape, basic=self.basic)
+
+def _mesh(index, dim):
+    """Index arrays selecting x[..., index[...], ...] at ``dim`` (for gather/scatter)."""
+    idx = list(np.ogrid[tuple(slice(s) for s in index.shape)])
+    idx[dim] = index
+    return tuple(idx)
+
+
+class Gather(Node):
+    """out[i][j][k] = x[i][index[i][j][k]][k] (for dim = 1). Transpose: scatter-add into zeros."""
+
+    linear = True
+    params = ("dim", "index")
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x[_mesh(self.index, self.dim)]
+
+    def transpose(self, xp, g):
+        return xp.apply(ScatterAdd, g, dim=self.dim, index=self.index, shape=self.in_shape)
+
+
+class ScatterAdd(Node):
+    """out = zeros(shape); out[index at dim] += src — the adjoint of Gather."""
+
+    linear = True
+    params = ("dim", "index", "shape")
+
+    def forward(self, src):
+        out = np.zeros(self.shape, dtype=src.dtype)
+        np.add.at(out, _mesh(self.index, self.dim), src)
+        return out
+
+    def transpose(self, xp, g):
+        return xp.apply(Gather, g, dim=self.dim, index=self.index)
 
 
 def _getitem(x, key, basic):
     return (GetItemView if basic else GetItem).apply(x, key=key, basic=basic)
 
 
-def getitem(input, key) -> Tensor:
+def getitem(input, key):
     """``input[key]`` with ints, slices, None, Ellipsis, bool masks and integer arrays (NumPy
     semantics, as torch's)."""
-    key = _convert_key(key, input, "__getitem__")
+    key = convert_key(key, "__getitem__")
     parts = key if isinstance(key, tuple) else (key,)
     if any(isinstance(k, slice) and k.step is not None and k.step <= 0 for k in parts):
         raise ValueError("__getitem__: step must be greater than zero (use flip() to reverse)")
@@ -104,45 +137,12 @@ def _mesh(index, dim):
     return tuple(idx)
 
 
-class Gather(Node):
-    """out[i][j][k] = x[i][index[i][j][k]][k] (for dim = 1). VJP: scatter-add into zeros."""
-
-    save_inputs = False
-
-    def forward(self, x):
-        self.in_shape = x.shape
-        return x[_mesh(self.index, self.dim)]
-
-    def backward(self, g):
-        return ScatterAdd.apply(g, dim=self.dim, index=self.index, shape=self.in_shape)
-
-    def jvp(self, t):
-        return Gather.apply(t, dim=self.dim, index=self.index)
-
-
-class ScatterAdd(Node):
-    """out = zeros(shape); out[index at dim] += src — the adjoint of Gather."""
-
-    save_inputs = False
-
-    def forward(self, src):
-        out = np.zeros(self.shape, dtype=src.dtype)
-        np.add.at(out, _mesh(self.index, self.dim), src)
-        return out
-
-    def backward(self, g):
-        return Gather.apply(g, dim=self.dim, index=self.index)
-
-    def jvp(self, t):
-        return ScatterAdd.apply(t, dim=self.dim, index=self.index, shape=self.shape)
-
-
 def _check_index(input, dim, index, op):
     check_tensor(input, op)
-    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
+    if not isinstance(index, TensorBase) or index._data.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor, got "
                         f"{getattr(index, 'dtype', type(index).__name__)}")
-    d = _normalize_dim(dim, input.ndim, op)
+    d = normalize_dim(dim, input.ndim, op)
     if index.ndim != input.ndim and input.ndim:
         raise RuntimeError(f"{op}: index tensor must have the same number of dimensions as input "
                            f"({input.ndim}), got {index.ndim}")
@@ -158,7 +158,7 @@ def _check_index(input, dim, index, op):
     return d, np.where(idx < 0, idx + n, idx)
 
 
-def gather(input, dim, index) -> Tensor:
+def gather(input, dim, index):
     """Pick values along ``dim`` by ``index`` (same ndim as input; output has index's shape)."""
     d, idx = _check_index(input, dim, index, "gather")
     x = input
@@ -167,25 +167,24 @@ def gather(input, dim, index) -> Tensor:
     return Gather.apply(x, dim=d, index=idx)
 
 
-def scatter_add(input, dim, index, src) -> Tensor:
+def scatter_add(input, dim, index, src):
     """out = input, then out[index at dim] += src (differentiable in input and src)."""
     d, idx = _check_index(input, dim, index, "scatter_add")
     src = src[tuple(slice(0, s) for s in idx.shape)]
     return input + ScatterAdd.apply(src, dim=d, index=idx, shape=input._data.shape)
 
 
-def index_select(input, dim, index) -> Tensor:
+def index_select(input, dim, index):
     """Rows (or slices along ``dim``) picked by a 1-d integer ``index``."""
-    d = _normalize_dim(dim, input.ndim, "index_select")
-    if not isinstance(index, Tensor) or index.ndim > 1 or index._data.dtype.kind not in "iu":
+    d = normalize_dim(dim, input.ndim, "index_select")
+    if not isinstance(index, TensorBase) or index.ndim > 1 or index._data.dtype.kind not in "iu":
         raise TypeError("index_select: index must be a 1-d integer tensor")
     return getitem(input, (slice(None),) * d + (index._data.reshape(-1),))
 
 
-def masked_fill(input, mask, value) -> Tensor:
+def masked_fill(input, mask, value):
     """Elements where the bool ``mask`` is True become ``value`` (mask broadcasts to input)."""
-    from .elementwise import where
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, TensorBase) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
     try:
@@ -195,6 +194,6 @@ def masked_fill(input, mask, value) -> Tensor:
     if shape != input._data.shape:
         raise RuntimeError(f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast to "
                            f"the input's shape {tuple(input.shape)}")
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorBase):
         value = value.to(input.dtype)
-    return where(Tensor._make(m), value, input)
+    return where(input._make(m), value, input)

@@ -3,42 +3,39 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Node
-from ..tensor import Tensor
-from ._util import check_tensor, operands, unbroadcast
+from .._graph import Node
+from ._util import check_tensor
+from .elementwise import operands
 
 
 class MatMul(Node):
-    """Batched matrix product of ≥2-d arrays; batch dims broadcast."""
+    """Batched matrix product of ≥2-d arrays; batch dims broadcast (the engine sums the
+    gradients back over them)."""
 
     def forward(self, a, b):
         return np.matmul(a, b)
 
-    def backward(self, g):
-        a, b = self.inputs
+    def vjp(self, xp, g, a, b):
         na, nb = self.needs_input_grad
-        ga = gb = None
-        if na:
-            ga = unbroadcast(g @ b.mT, a.shape)
+        ga = xp.matmul(g, xp.mT(b)) if na else None
+        gb = None
         if nb:
             if b.ndim == 2 and a.ndim > 2:  # shared weight: one big GEMM instead of a batch + sum
                 k, m = a.shape[-1], g.shape[-1]
-                gb = a.reshape(-1, k).mT @ g.reshape(-1, m)
+                gb = xp.matmul(xp.mT(xp.reshape(a, (-1, k))), xp.reshape(g, (-1, m)))
             else:
-                gb = unbroadcast(a.mT @ g, b.shape)
+                gb = xp.matmul(xp.mT(a), g)
         return ga, gb
 
-    def jvp(self, ta, tb):
-        a, b = self.inputs
-        out = None
-        if ta is not None:
-            out = ta @ b
+    def jvp(self, xp, tangents, a, b):
+        ta, tb = tangents
+        out = None if ta is None else ta @ b
         if tb is not None:
             out = a @ tb if out is None else out + a @ tb
         return out
 
 
-def matmul(input, other) -> Tensor:
+def matmul(input, other):
     """Matrix product with NumPy/torch semantics: 1-d operands are promoted to a row (left) or a
     column (right) and the added dim removed; batch dims broadcast.
 
@@ -69,7 +66,7 @@ def matmul(input, other) -> Tensor:
     return out.squeeze(-2) if a.ndim == 1 else out
 
 
-def mm(input, mat2) -> Tensor:
+def mm(input, mat2):
     """Product of two 2-d matrices: (n, m)·(m, p) -> (n, p)."""
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-d tensors, got shapes {tuple(input.shape)} and "
@@ -77,7 +74,7 @@ def mm(input, mat2) -> Tensor:
     return matmul(input, mat2)
 
 
-def bmm(input, mat2) -> Tensor:
+def bmm(input, mat2):
     """Batched product of 3-d tensors: (b, n, m)·(b, m, p) -> (b, n, p)."""
     if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f"bmm: expected 3-d tensors with equal batch sizes, got shapes "
@@ -85,7 +82,7 @@ def bmm(input, mat2) -> Tensor:
     return matmul(input, mat2)
 
 
-def mv(input, vec) -> Tensor:
+def mv(input, vec):
     """Matrix-vector product: (n, m)·(m,) -> (n,)."""
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"mv: expected a 2-d matrix and a 1-d vector, got shapes "
@@ -93,14 +90,14 @@ def mv(input, vec) -> Tensor:
     return matmul(input, vec)
 
 
-def dot(input, other) -> Tensor:
+def dot(input, other):
     """Inner product of two 1-d tensors of equal length."""
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"dot: 1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     return matmul(input, other)
 
 
-def outer(input, vec2) -> Tensor:
+def outer(input, vec2):
     """Outer product of 1-d tensors: out[i, j] = input[i]·vec2[j]."""
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"outer: 1D tensors expected, got shapes {tuple(input.shape)} and "
@@ -111,7 +108,7 @@ def outer(input, vec2) -> Tensor:
 ger = outer
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta·input + alpha·(mat1 @ mat2)."""
     prod = mm(mat1, mat2)
     if alpha != 1:

@@ -1,7 +1,9 @@
 """Reductions: sum, mean, prod, amax/amin, max/min, var/std, logsumexp, argmax/argmin.
 
 The VJP of a reduction over some dims broadcasts the incoming gradient back over those dims
-(a sum copies each input once into the output, so each input receives the output's gradient).
+(a sum copies each input once into the output, so each input receives the output's gradient),
+then weighs it by ∂y/∂x: 1 for a sum, Π_{j≠i} x_j for a product, the share of a tied maximum,
+softmax(x) for logsumexp.
 """
 from __future__ import annotations
 
@@ -11,95 +13,90 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _dtype
-from ..autograd.node import Node, plain_backward
-from ..tensor import Tensor
-from ._util import broadcast_view, check_tensor, keepdim_shape, normalize_dims, to_float
-from .shape import BroadcastTo, Reshape
+from .._graph import Node
+from .._tensor_base import TensorBase
+from ._util import check_tensor, keepdim_shape, normalize_dims
+from .elementwise import maximum, minimum, to_float, where
+from .indexing import gather
+from .shape import Flip
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
-def _expand_back(g: Tensor, in_shape, dims, keepdim) -> Tensor:
-    """Broadcast a reduced gradient back to the input's shape."""
-    # straight to the primitives: the shapes are valid by construction (this runs in every
-    # reduction's VJP); a 0-d gradient broadcasts without the reshape
-    in_shape = tuple(in_shape)
-    if plain_backward():  # the same view, on the array
-        gd = g._data.reshape(keepdim_shape(in_shape, dims)) if not keepdim and g._data.ndim else g._data
-        return g if gd.shape == in_shape and gd is g._data else Tensor._make(broadcast_view(gd, in_shape))
-    if not keepdim and g._data.ndim:
-        g = Reshape.apply(g, shape=keepdim_shape(in_shape, dims))
-    return g if g._data.shape == in_shape else BroadcastTo.apply(g, shape=in_shape)
+def _expand_back(xp, g, in_shape, dims, keepdim):
+    """Broadcast a reduced gradient back to the input's shape (a view, no copy)."""
+    if not keepdim and g.ndim:
+        g = xp.reshape(g, keepdim_shape(in_shape, dims))
+    return g if tuple(g.shape) == tuple(in_shape) else xp.expand(g, in_shape)
+
+
+def _keep(xp, y, in_shape, dims, keepdim):
+    """The output with its reduced dims kept (size 1), to broadcast against the input."""
+    return y if keepdim else xp.reshape(y, keepdim_shape(in_shape, dims))
 
 
 class Sum(Node):
-    """y = Σ_dims x. VJP: broadcast ḡ back; JVP: sum of the tangent."""
+    """y = Σ_dims x: linear; its transpose broadcasts ḡ back over the summed dims."""
 
-    save_inputs = False
+    linear = True
+    params = ("dims", "keepdim")
 
     def forward(self, x):
         self.in_shape = x.shape
         return np.add.reduce(x, axis=self.dims, keepdims=self.keepdim)  # np.sum minus its wrapper
 
-    def backward(self, g):
-        return _expand_back(g, self.in_shape, self.dims, self.keepdim)
-
-    def jvp(self, t):
-        return sum(t, self.dims, self.keepdim)
+    def transpose(self, xp, g):
+        return _expand_back(xp, g, self.in_shape, self.dims, self.keepdim)
 
 
 class Prod(Node):
-    """y = Π_dim x. ∂y/∂x_i = Π_{j≠i} x_j (computed without dividing when some x are 0)."""
+    """y = Π_dim x;  ∂y/∂x_i = Π_{j≠i} x_j (computed without dividing when some x are 0)."""
 
-    save_output = True
+    params = ("dims", "keepdim")
 
     def forward(self, x):
         return np.prod(x, axis=self.dims, keepdims=self.keepdim)
 
-    def _others(self):
-        """Π_{j≠i} x_j for each i: y/x when no x is zero (differentiable), otherwise from
+    def _others(self, xp, x, out):
+        """Π_{j≠i} x_j for each i: out/x when no x is zero (differentiable), otherwise from
         exclusive cumulative products from both ends (exact; a constant for double backward)."""
-        x = self.inputs[0]
+        a = xp.data(x)
         (ax,) = self.dims
-        if not np.any(x._data == 0):
-            y = self.output if self.keepdim else self.output.unsqueeze(ax)
-            return y / x
-        a = x._data
+        if not np.any(a == 0):
+            return _keep(xp, out, a.shape, self.dims, self.keepdim) / x
         ones = np.ones_like(np.take(a, [0], ax))
         left = np.cumprod(np.concatenate([ones, a], ax), ax)  # left[i] = Π a[:i]
         right = np.flip(np.cumprod(np.concatenate([ones, np.flip(a, ax)], ax), ax), ax)  # Π a[i:]
         n = a.shape[ax]
-        return Tensor._make(np.take(left, range(n), ax) * np.take(right, range(1, n + 1), ax))
+        return xp.const(np.take(left, range(n), ax) * np.take(right, range(1, n + 1), ax))
 
-    def backward(self, g):
-        return _expand_back(g, self.inputs[0].shape, self.dims, self.keepdim) * self._others()
+    def vjp(self, xp, g, x, out):
+        return _expand_back(xp, g, x.shape, self.dims, self.keepdim) * self._others(xp, x, out)
 
-    def jvp(self, t):
-        return sum(t * self._others(), self.dims, self.keepdim)
+    def jvp(self, xp, tangents, x, out):
+        return xp.sum(tangents[0] * self._others(xp, x, out), self.dims, self.keepdim)
 
 
 class Amax(Node):
     """y = max over dims; the gradient is shared evenly among tied maxima (torch's amax rule)."""
 
+    params = ("dims", "keepdim")
     greatest = True
 
     def forward(self, x):
         f = np.max if self.greatest else np.min
         return f(x, axis=self.dims, keepdims=self.keepdim)
 
-    save_output = True
+    def _share(self, xp, x, out):
+        x, out = xp.data(x), xp.data(out)
+        mask = (x == _keep(np, out, x.shape, self.dims, self.keepdim)).astype(x.dtype)
+        return xp.const(mask / mask.sum(axis=self.dims, keepdims=True))
 
-    def _share(self):
-        x = self.inputs[0]._data
-        y = self._out if self.keepdim else self._out.reshape(keepdim_shape(x.shape, self.dims))
-        mask = (x == y).astype(x.dtype)
-        return Tensor._make(mask / mask.sum(axis=self.dims, keepdims=True))
+    def vjp(self, xp, g, x, out):
+        return _expand_back(xp, g, x.shape, self.dims, self.keepdim) * self._share(xp, x, out)
 
-    def backward(self, g):
-        return _expand_back(g, self.inputs[0].shape, self.dims, self.keepdim) * self._share()
-
-    def jvp(self, t):
-        return sum(t * self._share(), self.dims, self.keepdim)
+    def jvp(self, xp, tangents, x, out):
+        return xp.sum(tangents[0] * self._share(xp, x, out), self.dims, self.keepdim)
 
 
 class Amin(Amax):
@@ -114,7 +111,7 @@ class LogSumExp(Node):
     ∂y/∂x = exp(x − y) = softmax(x).
     """
 
-    save_output = True
+    params = ("dims", "keepdim")
 
     def forward(self, x):
         m = np.max(x, axis=self.dims, keepdims=True) if x.size else np.zeros(
@@ -123,18 +120,31 @@ class LogSumExp(Node):
         out = np.log(np.sum(np.exp(x - m), axis=self.dims, keepdims=True)) + m
         return out if self.keepdim else np.squeeze(out, axis=self.dims)
 
-    def _softmax(self):
-        x = self.inputs[0]
-        y = self.output
-        if not self.keepdim:
-            y = y.reshape(keepdim_shape(x.shape, self.dims))
-        return (x - y).exp()
+    def _softmax(self, xp, x, out):
+        return xp.exp(x - _keep(xp, out, x.shape, self.dims, self.keepdim))
 
-    def backward(self, g):
-        return _expand_back(g, self.inputs[0].shape, self.dims, self.keepdim) * self._softmax()
+    def vjp(self, xp, g, x, out):
+        return _expand_back(xp, g, x.shape, self.dims, self.keepdim) * self._softmax(xp, x, out)
 
-    def jvp(self, t):
-        return sum(t * self._softmax(), self.dims, self.keepdim)
+    def jvp(self, xp, tangents, x, out):
+        return xp.sum(tangents[0] * self._softmax(xp, x, out), self.dims, self.keepdim)
+
+
+class CumSum(Node):
+    """y_i = Σ_{j≤i} x_j: linear; transpose x̄_j = Σ_{i≥j} ȳ_i (a reversed cumulative sum)."""
+
+    linear = True
+    params = ("dim",)
+
+    def forward(self, x):
+        return np.cumsum(x, axis=self.dim) if x.ndim else x.copy()
+
+    def transpose(self, xp, g):
+        if not g.ndim:
+            return g
+        flip = (self.dim,)
+        return xp.apply(Flip, xp.apply(CumSum, xp.apply(Flip, g, dims=flip), dim=self.dim),
+                        dims=flip)
 
 
 def _dims(input, dim, op):
@@ -142,7 +152,7 @@ def _dims(input, dim, op):
     return normalize_dims(dim, input.ndim, op)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Σ over ``dim`` (int, tuple, or None for all). Shapes: (*) -> reduced dims removed
     (kept as size 1 with keepdim). Bool and integer inputs sum to int64, like torch."""
     dims = _dims(input, dim, "sum")
@@ -153,7 +163,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     return Sum.apply(input, dims=dims, keepdim=keepdim)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over ``dim``: (1/n) Σ x. Floating inputs only (as torch)."""
     dims = _dims(input, dim, "mean")
     if dtype is not None:
@@ -167,7 +177,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     return Sum.apply(input, dims=dims, keepdim=keepdim) * (1.0 / n if n else float("nan"))
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Π over one dim (or all elements when dim is None)."""
     check_tensor(input, "prod")
     if isinstance(dim, (tuple, list)):
@@ -183,14 +193,14 @@ def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     return Prod.apply(input, dims=dims, keepdim=keepdim)
 
 
-def amax(input, dim=(), keepdim=False) -> Tensor:
+def amax(input, dim=(), keepdim=False):
     """Max over ``dim`` (all dims when empty); ties share the gradient evenly."""
     dims = _dims(input, None if dim == () else dim, "amax")
     _nonempty(input, dims, "amax")
     return Amax.apply(input, dims=dims, keepdim=keepdim)
 
 
-def amin(input, dim=(), keepdim=False) -> Tensor:
+def amin(input, dim=(), keepdim=False):
     """Min over ``dim`` (all dims when empty); ties share the gradient evenly."""
     dims = _dims(input, None if dim == () else dim, "amin")
     _nonempty(input, dims, "amin")
@@ -204,17 +214,17 @@ def _nonempty(input, dims, op):
 
 
 def _arg(fn, op):
-    def arg(input, dim=None, keepdim=False) -> Tensor:
+    def arg(input, dim=None, keepdim=False):
         check_tensor(input, op)
         if dim is None:
             _nonempty(input, (), op)
             out = np.asarray(fn(input._data.reshape(-1)))
-            return Tensor._make(out.reshape((1,) * input.ndim) if keepdim else out)
+            return input._make(out.reshape((1,) * input.ndim) if keepdim else out)
         d = normalize_dims(dim, input.ndim, op)
         if not d:
-            return Tensor._make(np.zeros((), np.int64))
+            return input._make(np.zeros((), np.int64))
         _nonempty(input, d, op)
-        return Tensor._make(np.asarray(fn(input._data, axis=d[0], keepdims=keepdim), np.int64))
+        return input._make(np.asarray(fn(input._data, axis=d[0], keepdims=keepdim), np.int64))
     arg.__name__ = op
     arg.__doc__ = f"Index of the {op[3:]}imum over ``dim`` (first occurrence); int64, not differentiable."
     return arg
@@ -225,8 +235,7 @@ argmin = _arg(np.argmin, "argmin")
 
 
 def _max_min(input, dim, keepdim, other, op):
-    from .elementwise import maximum, minimum
-    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+    if isinstance(dim, TensorBase):  # torch.max(a, b) is the elementwise maximum
         dim, other = None, dim
     if other is not None:
         return (maximum if op == "max" else minimum)(input, other)
@@ -235,9 +244,8 @@ def _max_min(input, dim, keepdim, other, op):
         return (amax if op == "max" else amin)(input)
     _nonempty(input, normalize_dims(dim, input.ndim, op), op)   # the error names max, not argmax
     if input.ndim == 0:  # a 0-d tensor is its own max along dim 0 (or -1), at index 0
-        return values_indices(input.clone(), Tensor._make(np.zeros((), np.int64)))
+        return values_indices(input.clone(), input._make(np.zeros((), np.int64)))
     index = (argmax if op == "max" else argmin)(input, dim, keepdim=True)
-    from .indexing import gather
     values = gather(input, dim, index)
     if not keepdim:
         values, index = values.squeeze(dim), index.squeeze(dim)
@@ -255,7 +263,7 @@ def min(input, dim=None, keepdim=False, *, other=None):
     return _max_min(check_tensor(input, "min"), dim, keepdim, other, "min")
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance Σ(x − x̄)² / (N − correction); correction defaults to 1 (Bessel), as torch."""
     if isinstance(unbiased, bool):
         if correction is not None:
@@ -271,16 +279,15 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Te
     return sum(centred * centred, dims, keepdim) / builtins.max(n - correction, 0)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation √var (see :func:`var`). Where a group's elements are all equal
     (var = 0) the derivative is 0, as torch defines it, not 0·∞ = NaN."""
     v = var(input, dim, unbiased, keepdim, correction=correction)
     zero = v._data == 0
     if not zero.any():
         return v.sqrt()
-    from .elementwise import where
     # √ has an infinite slope at 0: take it of 1 there, so neither branch of where makes a NaN
-    zero = Tensor._make(zero)
+    zero = v._make(zero)
     return where(zero, 0.0, where(zero, 1.0, v).sqrt())
 
 
@@ -292,48 +299,33 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
-def logsumexp(input, dim, keepdim=False) -> Tensor:
+def logsumexp(input, dim, keepdim=False):
     """log Σ exp(x) over ``dim``, computed stably with the log-sum-exp trick (see LogSumExp)."""
     input = to_float(check_tensor(input, "logsumexp"))
     dims = normalize_dims(dim, input.ndim, "logsumexp")
     return LogSumExp.apply(input, dims=dims, keepdim=keepdim)
 
 
-def all(input, dim=None, keepdim=False) -> Tensor:
+def all(input, dim=None, keepdim=False):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
-    return Tensor._make(np.all(input._data, axis=axis, keepdims=keepdim))
+    return input._make(np.all(input._data, axis=axis, keepdims=keepdim))
 
 
-def any(input, dim=None, keepdim=False) -> Tensor:
+def any(input, dim=None, keepdim=False):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "any")
-    return Tensor._make(np.any(input._data, axis=axis, keepdims=keepdim))
+    return input._make(np.any(input._data, axis=axis, keepdims=keepdim))
 
 
-def count_nonzero(input, dim=None) -> Tensor:
+def count_nonzero(input, dim=None):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "count_nonzero")
-    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axis), np.int64))
+    return input._make(np.asarray(np.count_nonzero(input._data, axis=axis), np.int64))
 
 
-def cumsum(input, dim, *, dtype=None) -> Tensor:
+def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``; differentiable (its VJP is a reversed cumsum)."""
     d = normalize_dims(dim, input.ndim, "cumsum")
     if dtype is not None:
         input = input.to(dtype)
     return CumSum.apply(input, dim=d[0] if d else 0)
-
-
-class CumSum(Node):
-    """y_i = Σ_{j≤i} x_j; VJP x̄_j = Σ_{i≥j} ȳ_i (a reversed cumulative sum)."""
-
-    save_inputs = False
-
-    def forward(self, x):
-        return np.cumsum(x, axis=self.dim) if x.ndim else x.copy()
-
-    def backward(self, g):
-        return cumsum(g.flip(self.dim), self.dim).flip(self.dim) if g.ndim else g
-
-    def jvp(self, t):
-        return cumsum(t, self.dim)
 
 

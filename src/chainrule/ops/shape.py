@@ -1,190 +1,160 @@
 """Shape primitives: reshape/view, permute, expand, cat, pad, tril/triu, flip — and the
 composites built on them (squeeze, unsqueeze, flatten, transpose, stack, split, repeat...).
 
-All are linear maps that only move or copy elements, so each VJP moves the gradient back
-(reshape back, inverse permutation, sum over copies) and each JVP applies the op to the tangent.
+All are linear maps that only move or copy elements: each is declared linear (its JVP is the op
+on the tangent) with its transpose (its VJP): reshape back, the inverse permutation, the sum
+over copies (the engine's unbroadcast), slicing back into pieces, cropping.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Node
-from ..tensor import Tensor, _normalize_dim
-from ._util import broadcast_view, check_tensor, operands, unbroadcast
+from .._graph import Node
+from .._tensor_base import TensorBase, normalize_dim
+from .._xp import broadcast_view
+from ._util import check_tensor
+from .elementwise import operands
+from .indexing import ScatterAdd
 
 
 class Reshape(Node):
-    save_inputs = False
-    is_view = True
+    linear, is_view = True, True
+    params = ("shape",)
 
     def forward(self, x):
         self.in_shape = x.shape
         return x.reshape(self.shape)
 
-    def backward(self, g):
-        return g.reshape(self.in_shape)
-
-    def jvp(self, t):
-        return t.reshape(self._out.shape)
+    def transpose(self, xp, g):
+        return xp.reshape(g, self.in_shape)
 
 
 class Permute(Node):
-    save_inputs = False
-    is_view = True
+    linear, is_view = True, True
+    params = ("dims",)
 
     def forward(self, x):
         return np.transpose(x, self.dims)
 
-    def backward(self, g):
-        return g.permute(tuple(np.argsort(self.dims)))
-
-    def jvp(self, t):
-        return t.permute(self.dims)
+    def transpose(self, xp, g):
+        return xp.permute(g, tuple(np.argsort(self.dims)))
 
 
 class BroadcastTo(Node):
-    """Copy x along new leading dims and size-1 dims; the VJP sums the copies (unbroadcast)."""
+    """Copy x along new leading dims and size-1 dims; the transpose sums the copies (the engine
+    sums a gradient back to its input's shape)."""
 
-    save_inputs = False
-    is_view = True
+    linear, is_view = True, True
+    params = ("shape",)
 
     def forward(self, x):
-        self.in_shape = x.shape
         return broadcast_view(x, self.shape)
 
-    def backward(self, g):
-        return unbroadcast(g, self.in_shape)
-
-    def jvp(self, t):
-        return t.expand(self.shape)
+    def transpose(self, xp, g):
+        return g
 
 
 class Alias(Node):
     """The identity, as a view (used by forward_ad.make_dual / unpack_dual)."""
 
-    save_inputs = False
-    is_view = True
+    linear, is_view = True, True
 
     def forward(self, x):
         return x.view()
 
-    def backward(self, g):
+    def transpose(self, xp, g):
         return g
-
-    def jvp(self, t):
-        return t
 
 
 class Clone(Node):
     """A copy with its own memory; the identity for differentiation."""
 
-    save_inputs = False
+    linear = True
 
     def forward(self, x):
         return x.copy()
 
-    def backward(self, g):
+    def transpose(self, xp, g):
         return g
-
-    def jvp(self, t):
-        return t
 
 
 class Cat(Node):
-    """Concatenate along ``dim``; the VJP slices the gradient back into the pieces."""
+    """Concatenate along ``dim``; the transpose slices the gradient back into the pieces."""
 
-    save_inputs = False
+    linear = True
+    params = ("dim",)
 
     def forward(self, *xs):
         self.sizes = [x.shape[self.dim] for x in xs]
         return np.concatenate(xs, axis=self.dim)
 
-    def backward(self, g):
-        grads, start = [], 0
+    def transpose(self, xp, g):
+        grads, start, lead = [], 0, (slice(None),) * self.dim
         for size, need in zip(self.sizes, self.needs_input_grad):
-            grads.append(g.narrow(self.dim, start, size) if need else None)
+            grads.append(g[lead + (slice(start, start + size),)] if need else None)
             start += size
-        return tuple(grads)
-
-    def jvp(self, *ts):
-        pieces = [t if t is not None else _zeros_piece(self._out, self.dim, size)
-                  for t, size in zip(ts, self.sizes)]
-        return cat(pieces, self.dim)
-
-
-def _zeros_piece(out, dim, size):
-    shape = list(out.shape)
-    shape[dim] = size
-    return Tensor._make(np.zeros(shape, out.dtype))
+        return grads
 
 
 class Pad(Node):
-    """Constant padding; the VJP crops the gradient back to the input region."""
+    """Zero padding by ``widths`` ((before, after) per dim); the transpose crops the gradient
+    back to the input region."""
 
-    save_inputs = False
+    linear = True
+    params = ("widths",)
 
     def forward(self, x):
-        return np.pad(x, self.widths, mode="constant", constant_values=self.value)
+        return np.pad(x, self.widths)
 
-    def _crop(self, g):
-        key = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))
-        return g[key]
-
-    def backward(self, g):
-        return self._crop(g)
-
-    def jvp(self, t):
-        return Pad.apply(t, widths=self.widths, value=0)
+    def transpose(self, xp, g):
+        shape = g.shape
+        return g[tuple(slice(lo, shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))]
 
 
 class ModePad(Node):
     """Reflect / replicate / circular (any np.pad mode) padding. Each output element is a copy of
-    one input element, so the VJP scatter-adds the gradient back to its source, found by padding
-    an index map the same way."""
+    one input element, so the transpose scatter-adds the gradient back to its source, found by
+    padding an index map the same way."""
 
-    save_inputs = False
+    linear = True
+    params = ("widths", "mode")
 
     def forward(self, x):
         self.in_shape = x.shape
         return np.pad(x, self.widths, mode=self.mode)
 
-    def backward(self, g):
-        from .indexing import ScatterAdd
+    def transpose(self, xp, g):
         size = int(np.prod(self.in_shape))
         source = np.pad(np.arange(size).reshape(self.in_shape), self.widths, mode=self.mode)
-        return ScatterAdd.apply(g.reshape(-1), dim=0, index=source.reshape(-1),
-                                shape=(size,)).reshape(self.in_shape)
-
-    def jvp(self, t):
-        return ModePad.apply(t, widths=self.widths, mode=self.mode)
+        flat = xp.apply(ScatterAdd, xp.reshape(g, (-1,)), dim=0, index=source.reshape(-1),
+                        shape=(size,))
+        return xp.reshape(flat, self.in_shape)
 
 
 class Tri(Node):
-    """tril/triu: keep the lower/upper triangle (a mask, so VJP and JVP apply the same mask)."""
+    """tril/triu: keep the lower/upper triangle — a mask, its own transpose."""
 
-    save_inputs = False
+    linear = True
+    params = ("lower", "diagonal")
 
     def forward(self, x):
         return (np.tril if self.lower else np.triu)(x, self.diagonal)
 
-    def backward(self, g):
-        return Tri.apply(g, lower=self.lower, diagonal=self.diagonal)
-
-    def jvp(self, t):
-        return Tri.apply(t, lower=self.lower, diagonal=self.diagonal)
+    def transpose(self, xp, g):
+        return xp.apply(Tri, g, lower=self.lower, diagonal=self.diagonal)
 
 
 class Flip(Node):
-    save_inputs = False
+    """Reverse the order along ``dims`` — its own transpose."""
+
+    linear = True
+    params = ("dims",)
 
     def forward(self, x):
         return np.flip(x, self.dims).copy()
 
-    def backward(self, g):
-        return Flip.apply(g, dims=self.dims)
-
-    def jvp(self, t):
-        return Flip.apply(t, dims=self.dims)
+    def transpose(self, xp, g):
+        return xp.apply(Flip, g, dims=self.dims)
 
 
 # ---------------------------------------------------------------------------- public functions
@@ -194,7 +164,7 @@ def _shape_arg(shape):
     return tuple(int(s) for s in shape)
 
 
-def reshape(input, *shape) -> Tensor:
+def reshape(input, *shape):
     """The same elements in a new shape; one dim may be -1 (inferred)."""
     check_tensor(input, "reshape")
     shape = _shape_arg(shape)
@@ -212,7 +182,7 @@ def reshape(input, *shape) -> Tensor:
     return Reshape.apply(input, shape=shape)
 
 
-def view(input, *shape) -> Tensor:
+def view(input, *shape):
     """``reshape`` that never copies: the result shares the input's memory, and a shape its
     strides cannot express (e.g. flattening a transposed tensor) raises, as torch's view."""
     out = reshape(input, *shape)
@@ -224,10 +194,10 @@ def view(input, *shape) -> Tensor:
     return out
 
 
-def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
+def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims start_dim..end_dim into one."""
-    s = _normalize_dim(start_dim, input.ndim, "flatten")   # validated on 0-d inputs too
-    e = _normalize_dim(end_dim, input.ndim, "flatten")
+    s = normalize_dim(start_dim, input.ndim, "flatten")   # validated on 0-d inputs too
+    e = normalize_dim(end_dim, input.ndim, "flatten")
     if input.ndim == 0:
         return reshape(input, 1)
     if s > e:
@@ -236,25 +206,25 @@ def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     return reshape(input, shp[:s] + (-1 if 0 not in shp[s:e + 1] else 0,) + shp[e + 1:])
 
 
-def unflatten(input, dim, sizes) -> Tensor:
-    d = _normalize_dim(dim, input.ndim, "unflatten")
+def unflatten(input, dim, sizes):
+    d = normalize_dim(dim, input.ndim, "unflatten")
     shp = input._data.shape
     return reshape(input, shp[:d] + tuple(sizes) + shp[d + 1:])
 
 
-def squeeze(input, dim=None) -> Tensor:
+def squeeze(input, dim=None):
     """Remove size-1 dims (all of them, or those in ``dim``; others are left alone, as torch)."""
     shp = input._data.shape
     if dim is None:
         dims = {i for i, s in enumerate(shp) if s == 1}
     else:
         ds = dim if isinstance(dim, (tuple, list)) else (dim,)
-        dims = {_normalize_dim(d, input.ndim, "squeeze") for d in ds}
+        dims = {normalize_dim(d, input.ndim, "squeeze") for d in ds}
         dims = {d for d in dims if input.ndim and shp[d] == 1}
     return reshape(input, tuple(s for i, s in enumerate(shp) if i not in dims))
 
 
-def unsqueeze(input, dim) -> Tensor:
+def unsqueeze(input, dim):
     """Insert a size-1 dim at ``dim`` (in [-ndim-1, ndim])."""
     n = input.ndim + 1
     if not -n <= dim < n:
@@ -265,13 +235,13 @@ def unsqueeze(input, dim) -> Tensor:
     return reshape(input, shp[:d] + (1,) + shp[d:])
 
 
-def permute(input, *dims) -> Tensor:
+def permute(input, *dims):
     """Reorder dims: output dim i is input dim ``dims[i]``."""
     dims = _shape_arg(dims)
     if len(dims) != input.ndim:
         raise RuntimeError(f"permute: number of dims don't match: input has {input.ndim} dims, "
                            f"got {len(dims)} ({dims})")
-    norm = tuple(_normalize_dim(d, input.ndim, "permute") for d in dims)
+    norm = tuple(normalize_dim(d, input.ndim, "permute") for d in dims)
     if len(set(norm)) != len(norm):
         raise RuntimeError(f"permute: repeated dim in {dims}")
     if norm == tuple(range(input.ndim)):
@@ -279,12 +249,12 @@ def permute(input, *dims) -> Tensor:
     return Permute.apply(input, dims=norm)
 
 
-def transpose(input, dim0, dim1) -> Tensor:
+def transpose(input, dim0, dim1):
     """Swap two dims."""
     n = input.ndim
     if n < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
-    d0, d1 = _normalize_dim(dim0, n, "transpose"), _normalize_dim(dim1, n, "transpose")
+    d0, d1 = normalize_dim(dim0, n, "transpose"), normalize_dim(dim1, n, "transpose")
     dims = list(range(n))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return permute(input, dims)
@@ -293,14 +263,14 @@ def transpose(input, dim0, dim1) -> Tensor:
 swapaxes = transpose
 
 
-def t(input) -> Tensor:
+def t(input):
     """Transpose of a ≤2-d tensor."""
     if input.ndim > 2:
         raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, but input has {input.ndim}")
     return transpose(input, 0, 1) if input.ndim == 2 else input
 
 
-def broadcast_to(input, shape) -> Tensor:
+def broadcast_to(input, shape):
     """View ``input`` as ``shape`` by broadcasting (size-1 dims and new leading dims are copied)."""
     shape = tuple(int(s) for s in shape)
     src = input._data.shape
@@ -319,7 +289,7 @@ def broadcast_to(input, shape) -> Tensor:
     return BroadcastTo.apply(input, shape=target)
 
 
-def expand(input, *sizes) -> Tensor:
+def expand(input, *sizes):
     """Like :func:`broadcast_to`; -1 keeps a dim's size."""
     return broadcast_to(input, _shape_arg(sizes))
 
@@ -329,18 +299,18 @@ def broadcast_tensors(*tensors):
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
-def alias(input) -> Tensor:
+def alias(input):
     return Alias.apply(input)
 
 
-def clone(input) -> Tensor:
+def clone(input):
     """A copy with its own memory; gradients flow through unchanged."""
     return Clone.apply(check_tensor(input, "clone"))
 
 
-def cat(tensors, dim=0) -> Tensor:
+def cat(tensors, dim=0):
     """Concatenate tensors along an existing ``dim``; other dims must match."""
-    if isinstance(tensors, Tensor) or not len(tensors):
+    if isinstance(tensors, TensorBase) or not len(tensors):
         raise TypeError("cat: expected a non-empty sequence of Tensors")
     tensors = list(tensors)
     dt = tensors[0]
@@ -350,7 +320,7 @@ def cat(tensors, dim=0) -> Tensor:
     nd = tensors[0].ndim
     if nd == 0:
         raise RuntimeError("cat: zero-dimensional tensor cannot be concatenated")
-    d = _normalize_dim(dim, nd, "cat")
+    d = normalize_dim(dim, nd, "cat")
     ref = tensors[0]._data.shape
     for i, x in enumerate(tensors):
         s = x._data.shape
@@ -363,7 +333,7 @@ def cat(tensors, dim=0) -> Tensor:
 concat = cat
 
 
-def stack(tensors, dim=0) -> Tensor:
+def stack(tensors, dim=0):
     """Join same-shape tensors along a new ``dim``."""
     tensors = list(tensors)
     if not tensors:
@@ -380,9 +350,9 @@ def stack(tensors, dim=0) -> Tensor:
     return cat([unsqueeze(x, dim) for x in tensors], dim)
 
 
-def narrow(input, dim, start, length) -> Tensor:
+def narrow(input, dim, start, length):
     """The slice [start, start+length) of ``dim`` (a view)."""
-    d = _normalize_dim(dim, input.ndim, "narrow")
+    d = normalize_dim(dim, input.ndim, "narrow")
     if start < 0:
         start += input._data.shape[d]
     if start < 0 or length < 0 or start + length > input._data.shape[d]:
@@ -393,7 +363,7 @@ def narrow(input, dim, start, length) -> Tensor:
 
 def split(tensor, split_size_or_sections, dim=0):
     """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
-    d = _normalize_dim(dim, tensor.ndim, "split")
+    d = normalize_dim(dim, tensor.ndim, "split")
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
@@ -416,7 +386,7 @@ def chunk(input, chunks, dim=0):
     """Split into ``chunks`` pieces of size ⌈n/chunks⌉ (fewer if n is small), as torch."""
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunk expects `chunks` to be greater than 0, got: {chunks}")
-    d = _normalize_dim(dim, input.ndim, "chunk")
+    d = normalize_dim(dim, input.ndim, "chunk")
     n = input._data.shape[d]
     size = -(-n // chunks) if n else 1
     return split(input, max(size, 1), d)
@@ -424,11 +394,11 @@ def chunk(input, chunks, dim=0):
 
 def unbind(input, dim=0):
     """Remove ``dim``, returning the slices along it."""
-    d = _normalize_dim(dim, input.ndim, "unbind")
+    d = normalize_dim(dim, input.ndim, "unbind")
     return tuple(input[(slice(None),) * d + (i,)] for i in range(input._data.shape[d]))
 
 
-def repeat(input, *repeats) -> Tensor:
+def repeat(input, *repeats):
     """Tile the tensor: output dim i has size input_i × repeats_i (leading repeats add dims)."""
     reps = _shape_arg(repeats)
     if len(reps) < input.ndim:
@@ -449,7 +419,7 @@ def repeat(input, *repeats) -> Tensor:
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
-def pad(input, pad, mode="constant", value=None) -> Tensor:
+def pad(input, pad, mode="constant", value=None):
     """Pad the last dims: ``pad = (left_last, right_last, left_2nd_last, right_2nd_last, ...)``.
 
     mode: 'constant' (``value``, default 0), 'reflect' (mirror without repeating the edge),
@@ -479,26 +449,31 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
             crop.append(slice(start, stop))
         input = input[tuple(crop)]
         widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+    widths = tuple(widths)
     if mode != "constant":
-        return ModePad.apply(input, widths=tuple(widths), mode=_PAD_MODES[mode])
-    return Pad.apply(input, widths=tuple(widths), value=0 if value is None else value)
+        return ModePad.apply(input, widths=widths, mode=_PAD_MODES[mode])
+    out = Pad.apply(input, widths=widths)
+    if value:   # pad(x, c) = pad(x, 0) + c on the border: the primitive itself stays linear
+        border = np.pad(np.zeros(input._data.shape, out._data.dtype), widths, constant_values=value)
+        out = out + input._make(border)
+    return out
 
 
-def tril(input, diagonal=0) -> Tensor:
+def tril(input, diagonal=0):
     """Lower triangle (elements with column − row ≤ diagonal), others zero."""
     if input.ndim < 2:
         raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got {input.ndim}")
     return Tri.apply(input, lower=True, diagonal=diagonal)
 
 
-def triu(input, diagonal=0) -> Tensor:
+def triu(input, diagonal=0):
     """Upper triangle (elements with column − row ≥ diagonal), others zero."""
     if input.ndim < 2:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got {input.ndim}")
     return Tri.apply(input, lower=False, diagonal=diagonal)
 
 
-def flip(input, dims) -> Tensor:
+def flip(input, dims):
     """Reverse the order of elements along ``dims``."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return Flip.apply(input, dims=tuple(_normalize_dim(d, input.ndim, "flip") for d in dims))
+    return Flip.apply(input, dims=tuple(normalize_dim(d, input.ndim, "flip") for d in dims))

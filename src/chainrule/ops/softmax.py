@@ -8,66 +8,67 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Node
-from ..tensor import Tensor, _normalize_dim
-from ._util import check_tensor, to_float
+from .._graph import Node
+from .._tensor_base import normalize_dim
+from ._util import check_tensor
+from .elementwise import to_float
 
 
-def _shifted(x, dim):
+def shifted(x, dim):
+    """x − max(x) along ``dim`` (0 where the max is not finite): every exponent ≤ 0."""
     m = np.max(x, axis=dim, keepdims=True)
     return x - np.where(np.isfinite(m), m, 0)
 
 
 class Softmax(Node):
-    """y = softmax(x). VJP: x̄ = y ⊙ (ȳ − Σ_j ȳ_j y_j); JVP: ẏ = y ⊙ (ẋ − Σ_j ẋ_j y_j)."""
+    """y = softmax(x). VJP: x̄ = y ⊙ (ȳ − Σ_j ȳ_j y_j); JVP: ẏ = y ⊙ (ẋ − Σ_j ẋ_j y_j) — the
+    same symmetric Jacobian diag(y) − y yᵀ applied to a vector."""
 
-    save_inputs = False
-    save_output = True
+    params = ("dim",)
 
     def forward(self, x):
         if x.size == 0:
             return x.copy()
-        e = np.exp(_shifted(x, self.dim))
+        e = np.exp(shifted(x, self.dim))
         return e / np.sum(e, axis=self.dim, keepdims=True)
 
-    def _apply_jacobian(self, v):
-        y = self.output
-        return y * (v - (v * y).sum(self.dim, keepdim=True))
+    def _jacobian_times(self, xp, v, out):
+        return out * (v - xp.sum(v * out, self.dim, True))
 
-    def backward(self, g):
-        return self._apply_jacobian(g)
+    def vjp(self, xp, g, out):
+        return self._jacobian_times(xp, g, out)
 
-    def jvp(self, t):
-        return self._apply_jacobian(t)
+    def jvp(self, xp, tangents, out):
+        return self._jacobian_times(xp, tangents[0], out)
 
 
 class LogSoftmax(Node):
     """y = x − logsumexp(x). VJP: x̄ = ȳ − softmax(x)·Σ_j ȳ_j; JVP: ẏ = ẋ − Σ_j softmax_j ẋ_j."""
 
-    save_inputs = False
-    save_output = True
+    params = ("dim",)
 
     def forward(self, x):
         if x.size == 0:
             return x.copy()
-        z = _shifted(x, self.dim)
+        z = shifted(x, self.dim)
         return z - np.log(np.sum(np.exp(z), axis=self.dim, keepdims=True))
 
-    def backward(self, g):
-        return g - self.output.exp() * g.sum(self.dim, keepdim=True)
+    def vjp(self, xp, g, out):
+        return g - xp.exp(out) * xp.sum(g, self.dim, True)
 
-    def jvp(self, t):
-        return t - (self.output.exp() * t).sum(self.dim, keepdim=True)
+    def jvp(self, xp, tangents, out):
+        t = tangents[0]
+        return t - xp.sum(xp.exp(out) * t, self.dim, True)
 
 
 def _dim(input, dim, op):
     check_tensor(input, op)
     if dim is None:  # torch's legacy implicit choice
         dim = 0 if input.ndim in (0, 1, 3) else 1
-    return _normalize_dim(dim, input.ndim, op)
+    return normalize_dim(dim, input.ndim, op)
 
 
-def softmax(input, dim=None, *, dtype=None) -> Tensor:
+def softmax(input, dim=None, *, dtype=None):
     """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) along ``dim``; same shape as input.
 
     Derivative ∂s_i/∂x_j = s_i(δ_ij − s_j), so the VJP is s ⊙ (g − Σ_j g_j s_j)."""
@@ -78,7 +79,7 @@ def softmax(input, dim=None, *, dtype=None) -> Tensor:
     return Softmax.apply(to_float(input), dim=_dim(input, dim, "softmax"))
 
 
-def log_softmax(input, dim=None, *, dtype=None) -> Tensor:
+def log_softmax(input, dim=None, *, dtype=None):
     """log softmax(x)_i = x_i − log Σ_j exp(x_j) along ``dim``; same shape as input.
 
     Derivative ∂ℓ_i/∂x_j = δ_ij − softmax(x)_j, so the VJP is g − softmax(x)·Σ_j g_j."""

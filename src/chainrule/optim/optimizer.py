@@ -13,6 +13,7 @@ from collections import OrderedDict, defaultdict
 
 import numpy as np
 
+from .._modes import enable_grad
 from ..tensor import Tensor
 
 
@@ -184,7 +185,6 @@ class Optimizer:
     def _eval_closure(self, closure):
         if closure is None:
             return None
-        from ..autograd.grad_mode import enable_grad
         with enable_grad():
             return closure()
 

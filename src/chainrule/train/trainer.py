@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
+from .._modes import no_grad
 from ..random import default_generator
 from ..tensor import Tensor
 from .callbacks import Callback, LearningRateScheduler

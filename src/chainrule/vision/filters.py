@@ -54,7 +54,7 @@ def _filter(image, kernel, mode, op):
     kh, kw = k.shape
     widths = ((0, 0), (0, 0), (kh // 2, (kh - 1) // 2), (kw // 2, (kw - 1) // 2))
     if mode == "constant":
-        x = Pad.apply(x, widths=widths, value=0)
+        x = Pad.apply(x, widths=widths)
     else:
         x = ModePad.apply(x, widths=widths, mode=_NP_MODES[mode])
     return conv2d(x, k.reshape(1, 1, kh, kw)).reshape(shape)

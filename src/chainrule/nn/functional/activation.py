@@ -6,10 +6,11 @@ import math
 
 import numpy as np
 
-from ...autograd.grad_mode import STATE
-from ...autograd.node import Node
+from ..._graph import Node
+from ..._modes import STATE
 from ...ops import elementwise as ew
-from ...ops._util import check_tensor, to_float
+from ...ops._util import check_tensor
+from ...ops.elementwise import to_float
 from ...ops.softmax import log_softmax, softmax  # noqa: F401  (re-exported)
 from ...tensor import Tensor
 
@@ -32,18 +33,14 @@ def relu(input, inplace: bool = False) -> Tensor:
 class LeakyRelu(Node):
     """g(z) = max(εz, z) for ε ≪ 1 (z for z > 0, εz otherwise); g'(z) = 1 or ε."""
 
+    elementwise = True
+    params = ("slope",)
+
     def forward(self, x):
         return np.where(x > 0, x, x * x.dtype.type(self.slope))
 
-    def _slope(self):
-        x = self.inputs[0]._data
-        return Tensor._make(np.where(x > 0, 1, self.slope).astype(x.dtype))
-
-    def backward(self, g):
-        return g * self._slope()
-
-    def jvp(self, t):
-        return t * self._slope()
+    def d_x(self, xp, x):
+        return xp.const(np.where(xp.data(x) > 0, 1, self.slope).astype(xp.data(x).dtype))
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -56,18 +53,17 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Te
 
 
 class Heaviside(Node):
-    """H(x) = 1 for x > 0, 0 for x < 0, ``values`` at x = 0 (torch.heaviside's convention)."""
-
-    save_inputs = False
+    """H(x) = 1 for x > 0, 0 for x < 0, ``values`` at x = 0 (torch.heaviside's convention);
+    H′ = 0 wherever it exists (torch's gradient for x, and none for ``values``)."""
 
     def forward(self, x, values):
         return np.where(x > 0, 1, np.where(x < 0, 0, values)).astype(x.dtype)
 
-    def backward(self, g):
-        return ew.zeros_like_(g), None
+    def vjp(self, xp, g):
+        return xp.zeros_like(g), None
 
-    def jvp(self, tx, tv):
-        return ew.zeros_like_(Tensor._make(self._out))
+    def jvp(self, xp, tangents, out):
+        return xp.zeros_like(out)
 
 
 def heaviside(input, values) -> Tensor:
@@ -121,14 +117,13 @@ def silu(input, inplace: bool = False) -> Tensor:
 class Softplus(Node):
     """y = log(1 + eˣ) (np.logaddexp: never overflows); dy/dx = σ(x), smooth everywhere."""
 
+    elementwise = True
+
     def forward(self, x):
         return np.logaddexp(x.dtype.type(0), x)
 
-    def backward(self, g):
-        return g * ew.sigmoid(self.inputs[0])
-
-    def jvp(self, t):
-        return t * ew.sigmoid(self.inputs[0])
+    def d_x(self, xp, x):
+        return xp.sigmoid(x)
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

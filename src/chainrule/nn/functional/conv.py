@@ -35,7 +35,7 @@ import threading
 import numpy as np
 
 from ..._blas import get_num_threads, parallel_map
-from ...autograd.node import Node
+from ..._graph import Node
 from ...ops._util import check_tensor
 from ...tensor import Tensor
 
@@ -331,6 +331,7 @@ def _bilinear_jvp(op, a, b, ta, tb):
 class Conv(Node):
     """y = conv(x, w) + b: x (N, C, H, W), w (O, C/g, kh, kw), b (O,) optional -> y (N, O, Ho, Wo)."""
 
+    params = ("geo", "out_hw")
     out_hw = None    # an explicit (Ho, Wo): the adjoint of a transposed conv with output_padding
                      # ignores the extra rows/columns that output_padding added
 
@@ -338,18 +339,18 @@ class Conv(Node):
         ho, wo = self.out_hw or self.geo.out_size(x.shape[2], x.shape[3])
         return _conv(x, w, self.geo, ho, wo, b)
 
-    def backward(self, g):
-        x, w = self.inputs[0], self.inputs[1]
-        need = self.needs_input_grad
-        gx = ConvTranspose.apply(g, w, geo=self.geo, x_shape=x.shape) if need[0] else None
-        gw = ConvWeight.apply(x, g, geo=self.geo, w_shape=w.shape) if need[1] else None
-        if len(self.inputs) == 2:
+    def vjp(self, xp, g, x, w):
+        need, geo = self.needs_input_grad, self.geo
+        gx = xp.apply(ConvTranspose, g, w, geo=geo, x_shape=tuple(x.shape)) if need[0] else None
+        gw = xp.apply(ConvWeight, x, g, geo=geo, w_shape=tuple(w.shape)) if need[1] else None
+        if len(need) == 2:
             return gx, gw
-        return gx, gw, (g.sum((0, 2, 3)) if need[2] else None)
+        return gx, gw, (xp.sum(g, (0, 2, 3)) if need[2] else None)
 
-    def jvp(self, tx, tw, tb=None):
+    def jvp(self, xp, tangents, x, w):
+        tb = tangents[2] if len(tangents) == 3 else None
         out = _bilinear_jvp(lambda a, b: Conv.apply(a, b, geo=self.geo, out_hw=self.out_hw),
-                            self.inputs[0], self.inputs[1], tx, tw)
+                            x, w, tangents[0], tangents[1])
         if tb is not None:
             term = tb.reshape(1, -1, 1, 1)
             out = term.expand(tuple(self._out.shape)) if out is None else out + term
@@ -359,6 +360,8 @@ class Conv(Node):
 class ConvTranspose(Node):
     """x = convT(y, w): the adjoint of conv in x. y (N, O, Ho, Wo), w (O, C/g, kh, kw) ->
     x (``x_shape``)."""
+
+    params = ("geo", "x_shape")
 
     def forward(self, y, w):
         geo = self.geo
@@ -380,21 +383,22 @@ class ConvTranspose(Node):
         parallel_map(chunk, _batches(n, c, geo, ho, wo, y.itemsize))
         return x
 
-    def backward(self, g):
-        y, w = self.inputs
+    def vjp(self, xp, g, y, w):
         ny, nw = self.needs_input_grad
-        gy = Conv.apply(g, w, geo=self.geo, out_hw=y.shape[2:]) if ny else None
-        gw = ConvWeight.apply(g, y, geo=self.geo, w_shape=w.shape) if nw else None
+        gy = xp.apply(Conv, g, w, geo=self.geo, out_hw=tuple(y.shape[2:])) if ny else None
+        gw = xp.apply(ConvWeight, g, y, geo=self.geo, w_shape=tuple(w.shape)) if nw else None
         return gy, gw
 
-    def jvp(self, ty, tw):
+    def jvp(self, xp, tangents, y, w):
         return _bilinear_jvp(lambda a, b: ConvTranspose.apply(a, b, geo=self.geo, x_shape=self.x_shape),
-                             *self.inputs, ty, tw)
+                             y, w, *tangents)
 
 
 class ConvWeight(Node):
     """w̄ = convW(x, ȳ): the adjoint of conv in w. x (N, C, H, W), ȳ (N, O, Ho, Wo) -> ``w_shape``:
     Σ over images and positions of ȳ · columnsᵀ, one GEMM per chunk of images."""
+
+    params = ("geo", "w_shape")
 
     def forward(self, x, y):
         geo, g = self.geo, self.geo.groups
@@ -423,16 +427,15 @@ class ConvWeight(Node):
             gw = gw.reshape(o, *geo.kernel, c).transpose(0, 3, 1, 2)
         return np.ascontiguousarray(gw).reshape(self.w_shape)
 
-    def backward(self, g):
-        x, y = self.inputs
+    def vjp(self, xp, g, x, y):
         nx, ny = self.needs_input_grad
-        gx = ConvTranspose.apply(y, g, geo=self.geo, x_shape=x.shape) if nx else None
-        gy = Conv.apply(x, g, geo=self.geo, out_hw=y.shape[2:]) if ny else None
+        gx = xp.apply(ConvTranspose, y, g, geo=self.geo, x_shape=tuple(x.shape)) if nx else None
+        gy = xp.apply(Conv, x, g, geo=self.geo, out_hw=tuple(y.shape[2:])) if ny else None
         return gx, gy
 
-    def jvp(self, tx, ty):
+    def jvp(self, xp, tangents, x, y):
         return _bilinear_jvp(lambda a, b: ConvWeight.apply(a, b, geo=self.geo, w_shape=self.w_shape),
-                             *self.inputs, tx, ty)
+                             x, y, *tangents)
 
 
 # ---------------------------------------------------------------------------- public API
@@ -561,36 +564,33 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 class Unfold(Node):
-    """im2col as an op: (N, C, H, W) -> (N, C·kh·kw, L); its VJP is Fold."""
+    """im2col as an op: (N, C, H, W) -> (N, C·kh·kw, L): linear; its transpose is Fold."""
 
-    save_inputs = False
+    linear = True
+    params = ("geo",)
 
     def forward(self, x):
         ho, wo = self.geo.out_size(*x.shape[2:])
         self.x_shape = x.shape
         return im2col(x, self.geo, ho, wo)
 
-    def backward(self, g):
-        return Fold.apply(g, geo=self.geo, x_shape=self.x_shape)
-
-    def jvp(self, t):
-        return Unfold.apply(t, geo=self.geo)
+    def transpose(self, xp, g):
+        return xp.apply(Fold, g, geo=self.geo, x_shape=self.x_shape)
 
 
 class Fold(Node):
-    """col2im as an op: (N, C·kh·kw, L) -> (N, C, H, W), summing overlaps; its VJP is Unfold."""
+    """col2im as an op: (N, C·kh·kw, L) -> (N, C, H, W), summing overlaps: linear; its transpose
+    is Unfold."""
 
-    save_inputs = False
+    linear = True
+    params = ("geo", "x_shape")
 
     def forward(self, cols):
         ho, wo = self.geo.out_size(*self.x_shape[2:])
         return col2im(cols, self.x_shape, self.geo, ho, wo)
 
-    def backward(self, g):
-        return Unfold.apply(g, geo=self.geo)
-
-    def jvp(self, t):
-        return Fold.apply(t, geo=self.geo, x_shape=self.x_shape)
+    def transpose(self, xp, g):
+        return xp.apply(Unfold, g, geo=self.geo)
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..._blas import for_product
-from ...autograd.node import Node, plain_backward
-from ...ops._util import check_tensor, fresh_grad
+from ..._graph import Node
+from ...ops._util import check_tensor
 from ...tensor import Tensor
 
 
@@ -23,34 +23,23 @@ class Linear(Node):
             out += b
         return out
 
-    def backward(self, g):
-        x, w = self.inputs[0], self.inputs[1]
+    def vjp(self, xp, g, x, w):
         need = self.needs_input_grad
-        if g._data.dtype == w._data.dtype and plain_backward():
-            return self._backward_arrays(g._data, x._data, w._data, need)
-        gx = g @ w if need[0] else None
-        gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1]) if need[1] else None
-        if len(self.inputs) == 2:
-            return gx, gw
-        gb = g.reshape(-1, g.shape[-1]).sum(0) if need[2] else None
-        return gx, gw, gb
-
-    def _backward_arrays(self, g, x, w, need):
-        """The same three products on the arrays (a plain backward: no graph, no tangents)."""
-        g2 = g.reshape(-1, g.shape[-1])
-        with for_product(x.size * w.shape[0]):
-            gx = Tensor._make(np.matmul(g, w)) if need[0] else None
-            gw = fresh_grad(np.matmul(g2.T, x.reshape(-1, x.shape[-1]))) if need[1] else None
+        g2 = xp.reshape(g, (-1, g.shape[-1]))
+        with for_product(xp.data(x).size * w.shape[0]):
+            gx = xp.matmul(g, w) if need[0] else None
+            gw = xp.matmul(xp.mT(g2), xp.reshape(x, (-1, x.shape[-1]))) if need[1] else None
         if len(need) == 2:
             return gx, gw
-        return gx, gw, (fresh_grad(np.add.reduce(g2, axis=0)) if need[2] else None)
+        return gx, gw, (xp.sum(g2, 0) if need[2] else None)
 
-    def jvp(self, tx, tw, tb=None):
-        x, w = self.inputs[0], self.inputs[1]
-        out = None if tx is None else tx @ w.T
+    def jvp(self, xp, tangents, x, w):
+        tx, tw = tangents[0], tangents[1]
+        out = None if tx is None else tx @ w.mT
         if tw is not None:
-            out = x @ tw.T if out is None else out + x @ tw.T
-        if tb is not None:
+            out = x @ tw.mT if out is None else out + x @ tw.mT
+        if len(tangents) == 3 and tangents[2] is not None:
+            tb = tangents[2]
             out = tb.expand(tuple(self._out.shape)) if out is None else out + tb
         return out
 

@@ -10,9 +10,9 @@ import math
 import numpy as np
 
 from ... import ops
-from ...autograd.node import Node, plain_backward
+from ..._graph import Node
 from ...ops._util import check_tensor
-from ...ops.softmax import _shifted, log_softmax
+from ...ops.softmax import Softmax, log_softmax
 from .activation import Softplus
 from ...tensor import Tensor
 
@@ -122,6 +122,8 @@ class _CrossEntropyIndices(Node):
     JVP: ℓ̇ = Σ_i (softmax(z_i)·ż_i − ż_i[y_i]) / n.
     """
 
+    params = ("target", "mean")
+
     def forward(self, z):
         # ufunc reductions called directly: the ndarray methods' Python wrappers cost more than
         # the arithmetic at classifier sizes
@@ -136,30 +138,23 @@ class _CrossEntropyIndices(Node):
         self._exp_sum = (e, s) if np.isfinite(total) else None
         return np.asarray(total / len(losses) if self.mean else total, dtype=z.dtype)
 
-    def _residual(self):
-        z = self.inputs[0]
-        onehot = np.zeros(z.shape, z._data.dtype)
-        onehot[np.arange(z.shape[0]), self.target] = 1
-        scale = 1.0 / z.shape[0] if self.mean else 1.0
-        return (z.softmax(1) - Tensor._make(onehot)) * scale
+    def _residual(self, xp, z):
+        """(softmax(z) − onehot(y)) / n: ∂ℓ/∂z."""
+        if not xp.recording and self._exp_sum is not None:
+            e, s = self._exp_sum
+            soft = e / s[:, None]
+        else:
+            soft = xp.apply(Softmax, z, dim=1)
+        rows = z.shape[0]
+        onehot = np.zeros(tuple(z.shape), xp.data(z).dtype)
+        onehot[np.arange(rows), self.target] = 1
+        return (soft - xp.const(onehot)) * (1.0 / rows if self.mean else 1.0)
 
-    def backward(self, g):
-        z = self.inputs[0]._data
-        if g._data.dtype == z.dtype and plain_backward():  # the same arithmetic, on arrays
-            if self._exp_sum is not None:
-                e, s = self._exp_sum
-                r = e / s[:, None]                             # softmax(z)
-            else:
-                r = np.exp(_shifted(z, 1))
-                r /= np.sum(r, axis=1, keepdims=True)
-            r[np.arange(z.shape[0]), self.target] -= 1
-            r *= 1.0 / z.shape[0] if self.mean else 1.0
-            r *= g._data
-            return Tensor._make(r)
-        return self._residual() * g
+    def vjp(self, xp, g, z):
+        return self._residual(xp, z) * g
 
-    def jvp(self, t):
-        return (self._residual() * t).sum()
+    def jvp(self, xp, tangents, z):
+        return xp.sum(self._residual(xp, z) * tangents[0], None)
 
 
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd import forward_ad as _fw
-from ...autograd.grad_mode import STATE
-from ...autograd.node import Node
+from ..._graph import Node
 from ...ops._util import check_tensor
+from ...ops import where
 from ...tensor import Tensor
 
 
@@ -24,11 +23,12 @@ class BatchNormTrain(Node):
     Fused because a training step spends a tenth of its time here: the forward is one pass
     x·s + t with per-channel s = γ/√(σ² + ε), t = β − μ·s, and only x is saved (x̂ is rebuilt
     in backward), so no normalized, scaled and shifted copies stay alive until backward.
-    VJP (n values per channel):  β̄ = Σ ȳ,  γ̄ = Σ ȳ·x̂,  x̄ = γ/√(σ² + ε) · (ȳ − β̄/n − x̂·γ̄/n).
-    When no graph is being built (a plain backward) it runs on arrays; with ``create_graph`` or
-    under forward-mode AD it is the composite's VJP, so double backward is exact. JVP: the JVP of
-    the composite x̂(x)·γ + β.
+    VJP (n values per channel, r = 1/√(σ² + ε), s = γ·r):
+    β̄ = Σ ȳ,  γ̄ = r·Σ ȳ·(x − μ),  x̄ = ȳ·s + (x − μ)·(−s·r·γ̄/n) − s·β̄/n.
+    JVP: ẏ = (ẋ − mean ẋ − x̂·mean(ẋ x̂))·r·γ + x̂·γ̇ + β̇.
     """
+
+    params = ("dims", "eps", "mean", "var")
 
     def forward(self, x, w=None, b=None):
         # the batch statistics (mean, var) come in as parameters: the caller also needs them
@@ -40,48 +40,38 @@ class BatchNormTrain(Node):
         out += b.reshape(self.mean.shape) - self.mean * scale
         return out
 
-    def _composite(self, x, w=None, b=None):
-        xh, _ = _normalized(x, self.dims, self.eps)
-        return xh if w is None else xh * w.reshape(self.mean.shape) + b.reshape(self.mean.shape)
+    def _statistics(self, xp, x):
+        """(μ, 1/√(σ² + ε)): the forward's own on arrays; rebuilt from x in differentiable ops
+        when recording, so that the VJP below is differentiable in x as well."""
+        if not xp.recording:
+            return self.mean, self.inv_std
+        mean = x.mean(self.dims, keepdim=True)
+        centred = x - mean
+        return mean, ((centred * centred).mean(self.dims, keepdim=True) + self.eps).rsqrt()
 
-    def backward(self, g):
-        if STATE.grad_enabled or _fw.STATE.active:     # create_graph, or forward-over-reverse
-            from ...autograd import engine
-            from ...autograd.grad_mode import enable_grad
-            with enable_grad():
-                y = self._composite(*self.inputs)
-            wanted = [t for t, need in zip(self.inputs, self.needs_input_grad) if need]
-            grads = iter(engine.grad(y, wanted, g, create_graph=STATE.grad_enabled))
-            return tuple(next(grads) if need else None for need in self.needs_input_grad)
-        # x̄ = s·ȳ − s·β̄/n − x̂·s·γ̄/n with x̂ = (x − μ)·r, r = 1/√(σ² + ε), s = γ·r: written as
-        # ȳ·s + (x − μ)·(−s·r·γ̄/n) + (−s·β̄/n), three passes over per-channel coefficients
-        # instead of one temporary per term (40% faster on resnet20's layers)
-        gd, x, r = g._data, self.inputs[0]._data, self.inv_std
-        n = x.size // self.mean.size
-        centred = x - self.mean
-        gb = gd.sum(axis=self.dims, keepdims=True)
-        product = gd * centred
-        gw = product.sum(axis=self.dims, keepdims=True) * r
-        scale = r if len(self.inputs) == 1 else self.inputs[1]._data.reshape(self.mean.shape) * r
-        out = np.multiply(gd, scale, out=product)
-        out += np.multiply(centred, -scale * r * gw / n, out=centred)
-        out -= scale * gb / n
-        gx = Tensor._make(out.astype(gd.dtype, copy=False))
-        if len(self.inputs) == 1:
+    def vjp(self, xp, g, x, w):
+        mean, r = self._statistics(xp, x)
+        n = xp.data(x).size // self.mean.size
+        centred = x - mean
+        gb = xp.sum(g, self.dims, True)
+        gw = xp.sum(g * centred, self.dims, True) * r
+        scale = r if w is None else xp.reshape(w, self.mean.shape) * r
+        # three passes over per-channel coefficients instead of one temporary per term
+        gx = xp.affine(g, scale, centred, -scale * r * gw / n, -scale * gb / n)
+        if len(self.needs_input_grad) == 1:
             return gx
         c = self.mean.size
-        return gx, Tensor._make(gw.reshape(c)), Tensor._make(gb.reshape(c))
+        return gx, xp.reshape(gw, (c,)), xp.reshape(gb, (c,))
 
-    def jvp(self, tx, tw=None, tb=None):
-        # ẏ = (ẋ − mean ẋ − x̂·mean(ẋ x̂))/√(σ² + ε)·γ + x̂·γ̇ + β̇, with x̂ and 1/√(σ² + ε) rebuilt
-        # from differentiable ops so that this rule can itself be differentiated
-        x, shape = self.inputs[0], self.mean.shape
+    def jvp(self, xp, tangents, x, w):
+        tx, tw, tb = (tuple(tangents) + (None, None))[:3]
+        shape = self.mean.shape
         xh, inv_std = _normalized(x, self.dims, self.eps)
         terms = []
         if tx is not None:
             dxh = (tx - tx.mean(self.dims, keepdim=True) -
                    xh * (tx * xh).mean(self.dims, keepdim=True)) * inv_std
-            terms.append(dxh if len(self.inputs) == 1 else dxh * self.inputs[1].reshape(shape))
+            terms.append(dxh if w is None else dxh * w.reshape(shape))
         if tw is not None:
             terms.append(xh * tw.reshape(shape))
         if tb is not None:
@@ -177,7 +167,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise IndexError(f"embedding: index out of range for a table of {v} rows")
     out = weight[input._data]
     if padding_idx is not None:
-        from ...ops import where
         keep = Tensor._make(np.asarray(input._data != (padding_idx % v))[..., None])
         out = where(keep, out, out.detach())
     return out

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd import forward_ad as _fw
-from ...autograd.grad_mode import STATE
-from ...autograd.node import Node
+from ..._graph import Node
+from ..._modes import FORWARD, STATE
 from ...ops import gather
 from ...ops._util import check_tensor
 from ...tensor import Tensor
@@ -105,9 +104,10 @@ class _Window:
 
 
 class _MaxPool(Node):
-    """y = max over each window (padding = −∞); remembers the winning offset per output."""
+    """y = max over each window (padding = −∞); remembers the winning offset per output.
+    VJP: send ḡ to each window's winner (_MaxScatter); JVP: read the tangent there (_MaxSelect)."""
 
-    save_inputs = False
+    params = ("win",)
 
     def forward(self, x):
         win = self.win
@@ -117,7 +117,7 @@ class _MaxPool(Node):
         best = np.array(slices[0])              # running maximum (np.maximum propagates NaN)
         for v in slices[1:]:
             np.maximum(best, v, out=best)
-        if not STATE.grad_enabled and not _fw.STATE.active:
+        if not STATE.grad_enabled and not FORWARD.active:
             return best      # no VJP or JVP can follow (inference under no_grad): no winners
         # the winner: the first offset equal to the maximum — found by walking the offsets
         # backwards and letting each equal one overwrite (int8 arithmetic, no masked copies)
@@ -132,17 +132,18 @@ class _MaxPool(Node):
         win.arg = arg        # the window object belongs to this call: the winners live there
         return best
 
-    def backward(self, g):
-        return _MaxScatter.apply(g, win=self.win)
+    def vjp(self, xp, g):
+        return xp.apply(_MaxScatter, g, win=self.win)
 
-    def jvp(self, t):
-        return _MaxSelect.apply(t, win=self.win)
+    def jvp(self, xp, tangents):
+        return xp.apply(_MaxSelect, tangents[0], win=self.win)
 
 
 class _MaxSelect(Node):
     """The linear map "read each window's winner": x-shaped -> output-shaped (a gather)."""
 
-    save_inputs = False
+    linear = True
+    params = ("win",)
 
     def forward(self, x):
         win = self.win
@@ -152,17 +153,15 @@ class _MaxSelect(Node):
             out += win.slice_of_padded(xp, p, q) * (win.arg == k)
         return out
 
-    def backward(self, g):
-        return _MaxScatter.apply(g, win=self.win)
-
-    def jvp(self, t):
-        return _MaxSelect.apply(t, win=self.win)
+    def transpose(self, xp, g):
+        return xp.apply(_MaxScatter, g, win=self.win)
 
 
 class _MaxScatter(Node):
     """Its adjoint: send each output's gradient to its window's winner: output- -> x-shaped."""
 
-    save_inputs = False
+    linear = True
+    params = ("win",)
 
     def forward(self, g):
         win = self.win
@@ -179,17 +178,15 @@ class _MaxScatter(Node):
                 np.multiply(g[:, :, bi, bj], mask, out=gx[:, :, ri, rj])
         return gx
 
-    def backward(self, g):
-        return _MaxSelect.apply(g, win=self.win)
-
-    def jvp(self, t):
-        return _MaxScatter.apply(t, win=self.win)
+    def transpose(self, xp, g):
+        return xp.apply(_MaxSelect, g, win=self.win)
 
 
 class _WindowSum(Node):
     """y = Σ over each window (zero padding): x-shaped -> output-shaped; linear."""
 
-    save_inputs = False
+    linear = True
+    params = ("win",)
 
     def forward(self, x):
         win = self.win
@@ -203,17 +200,15 @@ class _WindowSum(Node):
                 out += v
         return out
 
-    def backward(self, g):
-        return _WindowSumT.apply(g, win=self.win)
-
-    def jvp(self, t):
-        return _WindowSum.apply(t, win=self.win)
+    def transpose(self, xp, g):
+        return xp.apply(_WindowSumT, g, win=self.win)
 
 
 class _WindowSumT(Node):
     """The adjoint of the window sum: add each output's value to every input of its window."""
 
-    save_inputs = False
+    linear = True
+    params = ("win",)
 
     def forward(self, g):
         win = self.win
@@ -225,11 +220,8 @@ class _WindowSumT(Node):
                 gx[:, :, ri, rj] += g[:, :, bi, bj]
         return gx
 
-    def backward(self, g):
-        return _WindowSum.apply(g, win=self.win)
-
-    def jvp(self, t):
-        return _WindowSumT.apply(t, win=self.win)
+    def transpose(self, xp, g):
+        return xp.apply(_WindowSum, g, win=self.win)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

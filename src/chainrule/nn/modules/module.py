@@ -11,7 +11,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ...autograd.grad_mode import STATE
+from ..._modes import STATE
 from ...tensor import Tensor
 from ..parameter import Parameter
 

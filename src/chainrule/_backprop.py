@@ -12,24 +12,24 @@ import heapq
 
 import numpy as np
 
-from . import forward_ad as _fw
-from .grad_mode import STATE
-from .node import AccumulateGrad, _edge
+from ._graph import AccumulateGrad, _edge
+from ._modes import FORWARD, STATE, attach_tangent
+from ._tensor_base import TensorBase
 
 
-def _as_tuple(x):
+def as_tuple(x):
     if x is None:
         return ()
     return tuple(x) if isinstance(x, (list, tuple)) else (x,)
 
 
 def _initial_grads(outputs, grad_outputs, op):
-    grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    grad_outputs = as_tuple(grad_outputs) or (None,) * len(outputs)
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(f"{op}: got {len(outputs)} outputs but {len(grad_outputs)} gradients")
     roots = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not isinstance(out, Tensor):
+        if not isinstance(out, TensorBase):
             raise TypeError(f"{op}: outputs must be Tensors, got {type(out).__name__}")
         if not out.requires_grad:
             raise RuntimeError(
@@ -44,9 +44,9 @@ def _initial_grads(outputs, grad_outputs, op):
                     "reduce the output first, e.g. out.sum().backward().")
             one = np.empty(out._data.shape, out._data.dtype)   # np.ones without its wrapper
             one.fill(1)
-            g = Tensor._make(one, False)
-        elif not isinstance(g, Tensor):
-            g = Tensor._make(np.asarray(g, dtype=out._data.dtype), False)
+            g = out._make(one, False)
+        elif not isinstance(g, TensorBase):
+            g = out._make(np.asarray(g, dtype=out._data.dtype), False)
         if g._data.shape != out._data.shape:
             raise RuntimeError(f"{op}: gradient has shape {tuple(g.shape)} but the output has "
                                f"shape {tuple(out.shape)}")
@@ -164,10 +164,10 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
 
 def _add_grads(a, b, create_graph):
     """Sum two gradients reaching the same node; a plain backward adds the arrays directly."""
-    if (create_graph or _fw.STATE.active  # forward-over-reverse: the sum carries tangents
+    if (create_graph or FORWARD.active  # forward-over-reverse: the sum carries tangents
             or a._data.dtype != b._data.dtype or a._data.shape != b._data.shape):
         return a + b
-    return Tensor._make(a._data + b._data)
+    return a._make(a._data + b._data)
 
 
 def _skip(node, dependencies, pending, ready):
@@ -202,7 +202,7 @@ def _accumulate(leaf, grad, create_graph, adopt=False):
         else:
             # copy: the same gradient array may also flow elsewhere, and .grad is accumulated
             # in place
-            leaf.grad = Tensor._make(grad._data.copy())
+            leaf.grad = grad._make(grad._data.copy())
     elif create_graph:
         leaf.grad = leaf.grad + grad
     else:
@@ -212,7 +212,7 @@ def _accumulate(leaf, grad, create_graph, adopt=False):
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     """Compute the gradient of ``tensors`` w.r.t. the graph's leaves and add it to their ``.grad``
     (``torch.autograd.backward``)."""
-    outputs = _as_tuple(tensors)
+    outputs = as_tuple(tensors)
     roots = _initial_grads(outputs, grad_tensors, "backward")
     retain_graph = create_graph if retain_graph is None else retain_graph
     run_backward(roots, retain_graph, create_graph)
@@ -226,12 +226,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grad_outputs: the vectors v of the VJPs vᵀJ (default ones for scalar outputs). With
     ``create_graph=True`` the result is itself differentiable (for higher derivatives).
     """
-    from ..tensor import Tensor
-    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    outputs, inputs = as_tuple(outputs), as_tuple(inputs)
     roots = _initial_grads(outputs, grad_outputs, "autograd.grad")
     target_nodes = []
     for i, t in enumerate(inputs):
-        if not isinstance(t, Tensor) or not t.requires_grad:
+        if not isinstance(t, TensorBase) or not t.requires_grad:
             raise RuntimeError(f"autograd.grad: input {i} does not require grad; every input must "
                                "be a Tensor with requires_grad=True that the outputs depend on")
         target_nodes.append(_edge(t))
@@ -247,9 +246,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             tangent = g._fw_tangent   # forward-over-reverse: the gradient keeps its tangent
             g = g.detach()
             if tangent is not None:
-                _fw.attach_tangent(g, tangent)   # dropped with the dual level, like any tangent
+                attach_tangent(g, tangent)   # dropped with the dual level, like any tangent
         result.append(g)
     return tuple(result)
 
-
-from ..tensor import Tensor  # noqa: E402  (after the autograd modules, as in node.py)

@@ -1,0 +1,357 @@
+"""The computational graph: primitives as declared rules, and the nodes that record them.
+
+A primitive is a :class:`Node` subclass that states, in one place, its parameters, its forward
+on NumPy arrays, and its derivative in the lightest form that fits:
+
+* **elementwise** (``elementwise = True``): for each input ``a`` a method ``d_a`` giving the
+  local derivative ∂y/∂a. The engine applies it as ḡ·∂y/∂a (VJP) and ṫ·∂y/∂a (JVP)::
+
+      class Sin(Node):
+          elementwise = True
+          forward = staticmethod(np.sin)
+          def d_x(self, xp, x):          # y = sin x,  ∂y/∂x = cos x
+              return xp.cos(x)
+
+* **linear** (``linear = True``): its JVP is the op itself applied to the tangents, and only its
+  transpose — the VJP — is declared, once, as ``transpose(self, xp, g)``;
+* anything else: ``vjp(self, xp, g, ...)`` returning one gradient per input (``None`` where
+  ``self.needs_input_grad`` is false) and ``jvp(self, xp, tangents, ...)``.
+
+A rule asks for the values it needs by naming them after its fixed arguments: an input by its
+name in ``forward``'s signature, the output as ``y``. The node saves exactly those kinds of
+value (inputs, output, or nothing — only shapes), and hands them to the rule as arrays or as
+Tensors depending on the namespace ``xp`` it runs in (see :mod:`chainrule._xp`): the same rule
+is the fast array path of a plain ``backward()`` and the recorded, differentiable path of
+``create_graph=True`` and forward mode. Broadcasting is undone here, once, for every rule:
+a gradient whose shape differs from its input's is summed back to it.
+
+Parameters are declared (``params = ("shape",)``) and passed by keyword to ``apply``; ``forward``
+may record facts it computes (such as an input's shape) on ``self``.
+"""
+from __future__ import annotations
+
+import inspect
+import itertools
+import weakref
+
+import numpy as np
+
+from ._modes import FORWARD, STATE, attach_tangent, forward_suspended, plain_backward
+from ._xp import ArrayOps, TensorOps
+
+_sequence = itertools.count()
+_new = object.__new__       # Node and Tensor define no __new__: allocate without the lookup
+_ndarray = np.ndarray
+_asarray = np.asarray
+
+_FIXED = {"self", "xp", "g", "tangents"}   # the arguments every rule gets; the rest it asks for
+
+
+class Node:
+    """One primitive recorded in the graph; see the module docstring."""
+
+    params = ()          # names of the keyword parameters apply() takes
+    elementwise = False  # derivative declared as d_<input>: ∂y/∂input, applied by the engine
+    linear = False       # JVP is the op on the tangents; VJP is ``transpose``
+    is_view = False      # output shares memory (and the in-place version counter) with input 0
+    array_rules = True   # its rules may run on bare arrays (a custom Function's may not)
+
+    # filled per class by __init_subclass__ from the rules' signatures
+    _input_names = ()
+    _needs = {}          # rule name -> what to pass after its fixed arguments
+    save_inputs = False
+    save_output = False
+
+    inputs = None
+    needs_input_grad = ()
+    next_functions = ()
+    in_shapes = ()
+    _pre_hooks = None
+    _released = False
+    _out = None
+    _out_tangent = None
+    _saved_versions = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__:
+            names = inspect.signature(cls.forward).parameters
+            cls._input_names = tuple(n for n in names if n != "self")
+        rules = [n for n in dir(cls) if n in ("vjp", "jvp", "transpose") or n.startswith("d_")]
+        needs = {}
+        for rule in rules:
+            asked = [p for p in inspect.signature(getattr(cls, rule)).parameters if p not in _FIXED]
+            needs[rule] = tuple(-1 if p == "out" else cls._input_names.index(p) for p in asked)
+        cls._needs = needs
+        wanted = set(itertools.chain.from_iterable(needs.values()))
+        cls.save_output = -1 in wanted
+        cls.save_inputs = bool(wanted - {-1})
+        cls._param_set = frozenset(cls.params)
+
+    # ------------------------------------------------------------------ recording
+    @classmethod
+    def run(cls, *arrays, **params):
+        """The forward on arrays alone: nothing recorded (the array side of ``xp.apply``)."""
+        node = _new(cls)
+        if params:
+            node._set_params(params)
+        return node.forward(*arrays)
+
+    def _set_params(self, params):
+        if params.keys() != self._param_set and not params.keys() <= self._param_set:
+            unknown = sorted(set(params) - self._param_set)
+            raise TypeError(f"{type(self).__name__}: unexpected parameters {unknown}; it takes "
+                            f"{sorted(self._param_set)}")
+        self.__dict__.update(params)   # declared above; forward and the rules read self.<name>
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the primitive on Tensors ``inputs``; record a node when a gradient may be needed."""
+        # This runs for every op (and for every op inside a recorded rule), so it is kept lean:
+        # no generator expressions, the recording work only when recording.
+        node = _new(cls)
+        if params:
+            node._set_params(params)
+        n = len(inputs)
+        if n == 1:
+            out = node.forward(inputs[0]._data)
+        elif n == 2:
+            out = node.forward(inputs[0]._data, inputs[1]._data)
+        else:
+            out = node.forward(*[t._data for t in inputs])
+        result = inputs[0]._make(out if type(out) is _ndarray else _asarray(out))
+        record = False
+        if STATE.grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    record = True
+                    break
+        if cls.is_view:
+            src = inputs[0]
+            result._version_box = src._version_box
+            result._base = src if src._base is None else src._base
+        if record:
+            result.requires_grad = True
+            if n == 2:   # unrolled for the common arities (a list comprehension is a call)
+                a, b = inputs
+                node.needs_input_grad = (a.requires_grad, b.requires_grad)
+                node.next_functions = (a.grad_fn or _edge(a), b.grad_fn or _edge(b))
+                node.in_shapes = (a._data.shape, b._data.shape)
+            elif n == 1:
+                a = inputs[0]
+                node.needs_input_grad = (True,)
+                node.next_functions = (a.grad_fn or _edge(a),)
+                node.in_shapes = (a._data.shape,)
+            else:
+                node.needs_input_grad = tuple([t.requires_grad for t in inputs])
+                node.next_functions = tuple([t.grad_fn or _edge(t) for t in inputs])
+                node.in_shapes = tuple([t._data.shape for t in inputs])
+            node.sequence_nr = next(_sequence)
+            node.out_shape = result._data.shape
+            result.grad_fn = node
+        if FORWARD.active:
+            _forward_tangent(node, inputs, result)
+        if record:
+            if cls.save_inputs:
+                node.inputs = inputs
+                node._saved_versions = (
+                    (inputs[0]._version_box[0],) if n == 1 else
+                    (inputs[0]._version_box[0], inputs[1]._version_box[0]) if n == 2 else
+                    tuple([t._version_box[0] for t in inputs]))
+            if cls.save_output:
+                node._out = result._data
+                node._out_version = (result._version_box, result._version_box[0])
+        return result
+
+    def _output(self, like):
+        """The output as a Tensor whose grad_fn is this node when the node is recorded (so the
+        rules are themselves differentiable); ``like`` is any Tensor, to make it with."""
+        recorded = bool(self.next_functions)
+        t = like._make(self._out, recorded)
+        if recorded:
+            t.grad_fn = self
+        if self._out_tangent is not None:
+            attach_tangent(t, self._out_tangent)
+        return t
+
+    def _saved(self, rule, xp):
+        """The values ``rule`` asked for: Tensors when recording, arrays otherwise."""
+        inputs = self.inputs
+        n = len(inputs) if inputs is not None else 0   # an optional input not given is None
+        if xp.recording:
+            return [self._output(xp.like) if i < 0 else inputs[i] if i < n else None
+                    for i in self._needs[rule]]
+        return [self._out if i < 0 else inputs[i]._data if i < n else None
+                for i in self._needs[rule]]
+
+    # ------------------------------------------------------------------ the derivative rules
+    def _vjp(self, xp, g):
+        """∂L/∂input_i for every input (None where not needed), from the declared rule."""
+        if self.elementwise:
+            need = self.needs_input_grad
+            out = []
+            for i, name in enumerate(self._input_names):
+                if i < len(need) and need[i]:
+                    rule = "d_" + name
+                    out.append(g * getattr(self, rule)(xp, *self._saved(rule, xp)))
+                else:
+                    out.append(None)
+            return out
+        if self.linear:
+            grads = self.transpose(xp, g)
+        else:
+            grads = self.vjp(xp, g, *self._saved("vjp", xp))
+        return grads if isinstance(grads, (tuple, list)) else (grads,)
+
+    def _jvp(self, inputs, tangents):
+        """ṫ_out = Σ_i J_i ṫ_i from the declared rule, on Tensors (tangents: None means zero)."""
+        xp = TensorOps(inputs[0])
+        if self.elementwise:
+            total = None
+            for name, t in zip(self._input_names, tangents):
+                if t is not None:
+                    rule = "d_" + name
+                    term = t * getattr(self, rule)(xp, *self._saved(rule, xp))
+                    total = term if total is None else total + term
+            if total is not None and total._data.shape != self._out.shape:
+                total = total.expand(self._out.shape)
+            return total
+        if self.linear:
+            filled = [t if t is not None else x._make(np.zeros_like(x._data))
+                      for x, t in zip(inputs, tangents)]
+            return type(self).apply(*filled, **{p: getattr(self, p) for p in self.params})
+        return self.jvp(xp, tangents, *self._saved("jvp", xp))
+
+    # ------------------------------------------------------------------ running backward
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def register_prehook(self, hook):
+        """hook(grad) -> grad or None, called with the output's gradient before the VJP."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(hook)
+        return _RemovableHandle(self._pre_hooks, hook)
+
+    def _check_saved(self):
+        if self._released and (self.save_inputs or self.save_output):
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (in {self.name()}): its saved "
+                "tensors were freed after the first backward. Pass retain_graph=True to the first "
+                "backward() or autograd.grad() call if you need to backward twice.")
+        versions = self._saved_versions   # set when the inputs were saved for backward
+        if versions is not None and self.inputs is not None:
+            for t, v in zip(self.inputs, versions):
+                if t._version_box[0] != v:
+                    _raise_modified(self, t, v)
+        if self.save_output and self._out is not None:
+            box, v = self._out_version
+            if box[0] != v:
+                _raise_modified(self, self._out, v, box[0])
+
+    def _run_backward(self, grad):
+        """The gradients for this node's inputs, given its output's gradient ``grad`` (a Tensor):
+        the rule on arrays in a plain backward, recorded on Tensors otherwise; each summed back
+        over broadcast dims to its input's shape."""
+        if self._released or self._saved_versions is not None or self.save_output:
+            self._check_saved()   # (nothing to check for a node that saved nothing)
+        on_arrays = self.array_rules and plain_backward()
+        grads = self._vjp(ArrayOps, grad._data) if on_arrays else self._vjp(TensorOps(grad), grad)
+        if len(grads) != len(self.next_functions):
+            raise RuntimeError(f"{self.name()}: backward returned {len(grads)} gradients for "
+                               f"{len(self.next_functions)} inputs")
+        shapes = self.in_shapes
+        out = []
+        for i, r in enumerate(grads):
+            if r is None:
+                out.append(None)
+            elif on_arrays:
+                if type(r) is not _ndarray:
+                    r = _asarray(r)
+                if r.shape != shapes[i]:
+                    r = ArrayOps.unbroadcast(r, shapes[i])
+                if self.elementwise and r.dtype != grad._data.dtype:
+                    r = r.astype(grad._data.dtype)   # a d_ rule that NumPy computed wider
+                t = grad._make(r)
+                # a new array the rule made (not the incoming gradient, nor a view of it): the
+                # engine may adopt it as a leaf's .grad without copying
+                t._unshared = r.base is None and r is not grad._data
+                out.append(t)
+            else:
+                out.append(TensorOps.unbroadcast(r, shapes[i])
+                           if r._data.shape != shapes[i] else r)
+        return out
+
+    def _release(self):
+        """Free what backward needed (called after a backward without retain_graph)."""
+        self._released = True
+        self.inputs = None
+        self._out = None
+        self._out_tangent = None
+
+
+def _forward_tangent(node, inputs, result):
+    """Forward mode: when an input carries a tangent, give ``result`` its JVP."""
+    for t in inputs:
+        if t._fw_tangent is not None:
+            break
+    else:
+        return
+    node.inputs = inputs
+    node._out = result._data
+    with forward_suspended():
+        tangent = node._jvp(inputs, [t._fw_tangent for t in inputs])
+    if tangent is not None:
+        attach_tangent(result, tangent)
+        attach_tangent(node, tangent, "_out_tangent")  # dropped with the level, like result's
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor: gradients arriving here are summed into ``leaf.grad``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.sequence_nr = -1  # leaves run last
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def _release(self):
+        pass
+
+
+class _RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _edge(t):
+    """The node an input's gradient flows to: its grad_fn, its leaf accumulator, or None."""
+    if t.grad_fn is not None:
+        return t.grad_fn
+    if not t.requires_grad:
+        return None
+    acc = t._accumulator() if t._accumulator is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._accumulator = weakref.ref(acc)
+    return acc
+
+
+def _raise_modified(node, t, expected, current=None):
+    """t: the saved input Tensor, or the saved output array (then ``current`` is given)."""
+    current = t._version_box[0] if current is None else current
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype} {list(t.shape)}] is at version {current}; expected version "
+        f"{expected} instead (needed by {node.name()}). Use an out-of-place op (x = x * 2, not "
+        "x *= 2) or .clone() the tensor before modifying it.")

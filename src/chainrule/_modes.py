@@ -1,0 +1,124 @@
+"""The two switches every op reads: is the graph being recorded, and is a dual level open.
+
+A leaf module (it imports nothing from chainrule), so that the tensor, the primitives and the
+engine can all read the switches without importing each other.
+
+* **Grad mode** — ``no_grad``, ``enable_grad``, ``set_grad_enabled`` (context managers and
+  decorators, as torch's). Under ``no_grad`` no op records a node, so inference costs only the
+  forward arithmetic.
+* **Forward mode** — whether a ``forward_ad.dual_level`` is open (``FORWARD.level``) and
+  active (not suspended while a JVP rule runs), and every object given a tangent inside it, so
+  that leaving the level drops them all.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import weakref
+
+
+class _GradState:
+    grad_enabled = True
+
+
+STATE = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the computational graph."""
+    return STATE.grad_enabled
+
+
+class _GradMode:
+    """Sets recording to ``self.mode`` inside a ``with`` block or a decorated function."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = STATE.grad_enabled
+        STATE.grad_enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        STATE.grad_enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            prev = STATE.grad_enabled
+            STATE.grad_enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                STATE.grad_enabled = prev
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Disable graph recording inside the block (or the decorated function)."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(_GradMode):
+    """Enable graph recording inside the block, e.g. within a ``no_grad`` region."""
+
+    def __init__(self):
+        super().__init__(True)
+
+
+class set_grad_enabled(_GradMode):
+    """``set_grad_enabled(mode)`` switches recording at once when called, like torch; used in a
+    ``with`` block it is undone on exit, used as a decorator it applies per call only."""
+
+    def __init__(self, mode: bool):
+        super().__init__(mode)
+        self._prev = STATE.grad_enabled
+        STATE.grad_enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fn):
+        STATE.grad_enabled = self._prev  # a decorator must not change the mode at definition time
+        return super().__call__(fn)
+
+
+# ---------------------------------------------------------------------------- forward mode
+class _ForwardState:
+    active = False      # inside a dual_level() and not suspended
+    level = None        # the open level's number (0), or None
+    duals: list = []    # (weak reference, attribute) of every object given a tangent at this level
+
+
+FORWARD = _ForwardState()
+
+
+@contextlib.contextmanager
+def forward_suspended():
+    """Evaluate JVP rules without propagating tangents of tangents (first-order forward mode)."""
+    prev = FORWARD.active
+    FORWARD.active = False
+    try:
+        yield
+    finally:
+        FORWARD.active = prev
+
+
+def attach_tangent(obj, tangent, attr="_fw_tangent"):
+    """Give ``obj`` (a Tensor, or a node caching its output's tangent in ``attr``) a tangent that
+    is dropped when the current dual level exits, so no tangent outlives its level."""
+    setattr(obj, attr, tangent)
+    if FORWARD.level is not None and tangent is not None:
+        FORWARD.duals.append((weakref.ref(obj), attr))
+
+
+def plain_backward() -> bool:
+    """True when a VJP may run on bare arrays: no graph is recorded (no ``create_graph``) and
+    no forward-mode tangent has to flow through it."""
+    return not STATE.grad_enabled and not FORWARD.active

@@ -1,0 +1,155 @@
+"""What every layer may know about a tensor: its array, its autograd fields, its metadata.
+
+:class:`TensorBase` is the data structure alone. The Tensor users see
+(:class:`chainrule.tensor.Tensor`) adds the operations on top of it from the method table in
+:mod:`chainrule.ops`, so the primitives and the engine below it test ``isinstance(x,
+TensorBase)`` and make new tensors with ``like._make(array)`` from a tensor they were given:
+that way nothing below the Tensor class has to import it (imports point one way).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _dtype
+from ._dtype import from_numpy_dtype
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints (``torch.Size``)."""
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self):
+        return f"chainrule.Size({list(self)})"
+
+
+class TensorBase:
+    """An n-d NumPy array ``_data`` plus the fields reverse and forward mode need."""
+
+    __array_priority__ = 1000  # numpy_array + tensor defers to Tensor.__radd__
+
+    # defaults shared by all instances; _make sets only what differs
+    requires_grad = False
+    grad = None
+    grad_fn = None        # the node that produced this tensor (None for leaves)
+    _base = None          # the tensor this one is a view of
+    _fw_tangent = None    # forward-mode tangent (inside forward_ad.dual_level)
+    _accumulator = None   # weak reference to this leaf's AccumulateGrad node
+    _hooks = None         # gradient hooks of a leaf
+    _retains_grad = False
+    _unshared = False     # a fresh gradient from a VJP that nothing else holds: the engine may
+                          # adopt it as a leaf's .grad instead of copying it
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        """The shape, or the length of dimension ``dim``."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[normalize_dim(dim, self.ndim, "size")]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    def nelement(self) -> int:
+        return self._data.size
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        return self._version_box[0]
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return self._data.flags.c_contiguous
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self, *, force=False) -> np.ndarray:
+        """The underlying NumPy array (shared memory, as in torch)."""
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on a Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"item: a Tensor with {self._data.size} elements cannot be "
+                               "converted to a Python scalar")
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
+                               "ambiguous; use .any() or .all()")
+        return bool(self._data.item())
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    __hash__ = object.__hash__  # == is elementwise, identity stays the hash (as in torch)
+
+
+def normalize_dim(dim, ndim, op):
+    """Map a possibly negative dim into range(ndim); 0-d tensors accept dims -1 and 0."""
+    n = max(ndim, 1)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, "
+                         f"{n - 1}], but got {dim})")
+    return dim % n if ndim else 0

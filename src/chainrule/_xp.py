@@ -1,0 +1,220 @@
+"""The two namespaces a derivative rule is written against.
+
+A rule in :mod:`chainrule.ops` is written once, as ``xp.cos(x)``, ``g * y``, ``xp.sum(g, dims)``.
+The engine runs it with
+
+* :class:`ArrayOps` on the NumPy arrays, when nothing needs the derivative's own derivative (a
+  plain ``backward()``): the rule is then ordinary NumPy, with no graph and no per-op Tensor
+  overhead — the fast path;
+* :class:`TensorOps` on Tensors, when it does (``create_graph=True``, forward mode): the same
+  rule is then recorded like any other computation, so it can be differentiated again.
+
+Operators (``+ - * / ** @``, comparisons) work on both kinds of operand as they are; the few
+functions a rule calls go through ``xp``. ``xp.apply(Rule, ...)`` runs another primitive: its
+forward on arrays, or a recorded application on Tensors — how a linear op's transpose is
+written (the VJP of a gather is a scatter-add, of a convolution a transposed convolution).
+Both namespaces take the same arguments and give the same values; a test checks that.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def broadcast_view(x: np.ndarray, shape) -> np.ndarray:
+    """``np.broadcast_to(x, shape)``: a read-only view, stride 0 along the copied dims.
+
+    np.broadcast_to spends ~4 µs in Python per call, more than the whole VJP of a small sum;
+    for a contiguous ``x`` the same view is built directly by the ndarray constructor over x's
+    memory. ``shape`` must be a valid broadcast target of ``x.shape`` (callers check).
+    """
+    if x.ndim == 0:   # a full reduction's gradient: every stride 0
+        out = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+        out.flags.writeable = False
+        return out
+    if x.size == 0 or not (x.flags.c_contiguous or x.flags.f_contiguous):
+        return np.broadcast_to(x, shape)
+    lead = len(shape) - x.ndim
+    strides = (0,) * lead + tuple([0 if n == 1 else st for n, st in zip(x.shape, x.strides)])
+    out = np.ndarray(shape, x.dtype, x, 0, strides)
+    out.flags.writeable = False
+    return out
+
+
+def reduced_axes(shape, target) -> tuple:
+    """The axes of ``shape`` that broadcasting ``target`` up to it added or stretched."""
+    lead = len(shape) - len(target)
+    return tuple(range(lead)) + tuple(lead + i for i, s in enumerate(target)
+                                      if s == 1 and shape[lead + i] != 1)
+
+
+def _stable_sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+class ArrayOps:
+    """Rules on NumPy arrays (a plain backward: nothing will differentiate the result)."""
+
+    recording = False
+    exp, log, sqrt, sin, cos, tanh, sign, abs = (np.exp, np.log, np.sqrt, np.sin, np.cos, np.tanh,
+                                                 np.sign, np.abs)
+    where, matmul = staticmethod(np.where), staticmethod(np.matmul)
+    sigmoid = staticmethod(_stable_sigmoid)
+
+    @staticmethod
+    def sum(x, dims, keepdim=False):
+        return np.add.reduce(x, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def reshape(x, shape):
+        return x.reshape(shape)
+
+    @staticmethod
+    def permute(x, dims):
+        return x.transpose(dims)
+
+    @staticmethod
+    def expand(x, shape):
+        return broadcast_view(x, tuple(shape))
+
+    @staticmethod
+    def mT(x):
+        return x.swapaxes(-1, -2)
+
+    @staticmethod
+    def data(x):
+        """The array behind a value, for decisions and constants (here the value itself)."""
+        return x
+
+    @staticmethod
+    def const(array):
+        return array
+
+    zeros_like, ones_like = staticmethod(np.zeros_like), staticmethod(np.ones_like)
+
+    @staticmethod
+    def apply(rule, *xs, **params):
+        return rule.run(*xs, **params)
+
+    @staticmethod
+    def affine(g, a, x, b, c):
+        """g·a + x·b + c in one output buffer (g and x large, a, b, c broadcast coefficients)."""
+        out = np.multiply(g, a)
+        out += np.multiply(x, b)
+        out += c
+        return out
+
+    @staticmethod
+    def unbroadcast(g, shape):
+        """Sum ``g`` over the axes broadcasting added or stretched, giving back ``shape``: the
+        VJP of a copy is a sum."""
+        axes = reduced_axes(g.shape, shape)
+        if axes:
+            g = np.add.reduce(g, axis=axes)
+        return g.reshape(shape) if g.shape != shape else g
+
+
+class TensorOps:
+    """The same functions on Tensors, recorded, so the rule itself is differentiable.
+
+    An instance carries ``like``, a Tensor of the computation, to make new Tensors with
+    (``like._make(array)``): this module sits below the Tensor class and never names it."""
+
+    recording = True
+
+    def __init__(self, like):
+        self.like = like
+
+    @staticmethod
+    def exp(x):
+        return x.exp()
+
+    @staticmethod
+    def log(x):
+        return x.log()
+
+    @staticmethod
+    def sqrt(x):
+        return x.sqrt()
+
+    @staticmethod
+    def sin(x):
+        return x.sin()
+
+    @staticmethod
+    def cos(x):
+        return x.cos()
+
+    @staticmethod
+    def tanh(x):
+        return x.tanh()
+
+    @staticmethod
+    def sigmoid(x):
+        return x.sigmoid()
+
+    @staticmethod
+    def sign(x):
+        return x.sign()
+
+    @staticmethod
+    def abs(x):
+        return x.abs()
+
+    @staticmethod
+    def where(cond, a, b):
+        # Tensor.where(condition, other) is torch's where(condition, self, other)
+        return a.where(cond, b) if hasattr(a, "_data") else b.where(~cond, a)
+
+    @staticmethod
+    def matmul(a, b):
+        return a @ b
+
+    @staticmethod
+    def sum(x, dims, keepdim=False):
+        return x.sum(dims, keepdim)
+
+    @staticmethod
+    def reshape(x, shape):
+        return x.reshape(shape)
+
+    @staticmethod
+    def permute(x, dims):
+        return x.permute(dims)
+
+    @staticmethod
+    def expand(x, shape):
+        return x.expand(tuple(shape))
+
+    @staticmethod
+    def mT(x):
+        return x.mT
+
+    @staticmethod
+    def data(x):
+        return x._data
+
+    def const(self, array):
+        """A constant (an array computed in forward, such as a mask) as a Tensor."""
+        return self.like._make(array)
+
+    def zeros_like(self, x):
+        return self.like._make(np.zeros_like(x._data))
+
+    def ones_like(self, x):
+        return self.like._make(np.ones_like(x._data))
+
+    @staticmethod
+    def apply(rule, *xs, **params):
+        return rule.apply(*xs, **params)
+
+    @staticmethod
+    def affine(g, a, x, b, c):
+        return g * a + x * b + c
+
+    @staticmethod
+    def unbroadcast(g, shape):
+        axes = reduced_axes(g._data.shape, shape)
+        if axes:
+            g = g.sum(axes)
+        return g.reshape(shape) if g._data.shape != shape else g
