@@ -114,6 +114,21 @@ def tensorboard_writer(log_dir: str):
     return _Writer()
 
 
+def write_tensorboard(log_dir: str, history: dict, metrics: dict, step: int) -> None:
+    """The run's curves (every history key but ``epoch``, at its epoch) and its test metrics
+    (as ``test/<name>`` at ``step``) as TensorBoard scalars; nothing without the extra."""
+    tb = tensorboard_writer(log_dir)
+    if tb is None:
+        return
+    for key, values in history.items():
+        if key != "epoch":
+            for epoch, v in zip(history.get("epoch", range(1, len(values) + 1)), values):
+                tb.add_scalar(key, v, epoch)
+    for key, v in metrics.items():
+        tb.add_scalar(f"test/{key}", v, step)
+    tb.close()
+
+
 # ---------------------------------------------------------------------------- figures
 def _plt():
     from ..demos._common import pyplot
