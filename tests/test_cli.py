@@ -409,10 +409,8 @@ def test_train_prints_epoch_lines_and_the_metrics_table(tmp_path, capsys, monkey
     assert "test accuracy:" in out.splitlines()[-1]
     # on a terminal: tqdm progress bars, one per epoch
     pytest.importorskip("tqdm")
-    import chainrule.cli.train as train_mod
-    import chainrule.train.trainer as trainer_mod
-    monkeypatch.setattr(trainer_mod, "_is_tty", lambda stream: True)
-    monkeypatch.setattr(train_mod, "_is_tty", lambda stream: True)
+    import chainrule.train.progress as progress_mod   # the one terminal test, CLI and Trainer
+    monkeypatch.setattr(progress_mod, "is_tty", lambda stream: True)
     assert cli("train", "--model", "mlp", "--dataset", "iris", "--epochs", "2", "--out", tmp_path / "b",
                "--no-figures") == 0
     err = capsys.readouterr().err

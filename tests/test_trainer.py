@@ -10,6 +10,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn, optim
+from chainrule._io import atomic_open
 from chainrule.train import (Callback, EarlyStopping, GradientClipping, GradientMonitor,
                              LearningRateScheduler, ModelCheckpoint, NonFiniteError, Trainer,
                              checkpoint, load_checkpoint, save_checkpoint)
@@ -429,11 +430,12 @@ def test_a_checkpoint_write_failing_midway_leaves_the_previous_one_intact(tmp_pa
     good = path.read_bytes()
     trainer.fit(train, epochs=2)
 
-    def half_then_fail(f, data, chunk=1 << 24):
-        f.write(data[: len(data) // 2])
-        f.flush()
-        raise OSError(28, "No space left on device")
-    monkeypatch.setattr(checkpoint, "_write_all", half_then_fail)
+    def half_then_fail(path, data):      # the disk fills up halfway through the file
+        with atomic_open(path, "wb") as f:
+            f.write(data[: len(data) // 2])
+            f.flush()
+            raise OSError(28, "No space left on device")
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", half_then_fail)
     with pytest.raises(OSError, match="No space left"):
         trainer.save_checkpoint(path)
     assert path.read_bytes() == good                         # untouched

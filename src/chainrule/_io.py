@@ -1,25 +1,106 @@
-"""Atomic file writes: a temporary file in the target's folder, flushed and fsync'ed, then
-renamed over the target — readers see the old file or the new one, never half of one."""
+"""Atomic file writes, the one way chainrule writes a file: a temporary file in the target's
+folder, flushed and fsync'ed, given the permissions a plain ``open()`` would give, then renamed
+over the target (and the folder fsync'ed) — readers see the old file or the new one, never half
+of one, and a crash or an error mid-write leaves the old file as it was.
+
+Every file the package writes goes through :func:`atomic_open` (run folders, checkpoints,
+figures, graphs, downloaded data); :func:`atomic_write_bytes` and :func:`atomic_write_text` are
+one-line uses of it for data already in memory.
+"""
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
 
+__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text"]
+
+_MODES = ("wb", "w", "wt")
+
 
 @contextlib.contextmanager
-def atomic_open(path, mode: str = "wb"):
-    """``with atomic_open(path) as f: f.write(...)``; an exception inside the block leaves the
-    previous file (if any) untouched and removes the temporary one."""
+def atomic_open(path, mode: str = "wb", *, encoding: str = "utf-8", newline: str | None = None):
+    """``with atomic_open(path, mode) as f: f.write(...)`` writes ``path`` atomically.
+
+    ``mode`` is ``'wb'`` (bytes, the default) or ``'w'``/``'wt'`` (text in ``encoding``, UTF-8
+    unless told, so a file reads the same on every machine; ``newline`` as for ``open()``).
+    Missing folders on the way to ``path`` are created. The finished file has mode
+    ``0o666 & ~umask``, as ``open()`` gives a new file (``mkstemp`` alone would leave 0o600).
+
+    An exception inside the block removes the temporary file and leaves the previous file (if
+    any) untouched; the exception propagates.
+    """
+    if mode not in _MODES:
+        raise ValueError(f"atomic_open: mode must be one of {', '.join(map(repr, _MODES))}, got "
+                         f"{mode!r}")
+    path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    # the temporary file sits beside the target: os.replace is atomic only within a filesystem
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
     try:
-        with os.fdopen(fd, mode) as f:
+        os.fchmod(fd, 0o666 & ~_umask())
+        text = {} if mode == "wb" else {"encoding": encoding, "newline": newline}
+        with os.fdopen(fd, mode, **text) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
+    except BaseException:
+        with contextlib.suppress(OSError):    # os.fdopen may have failed: tmp is still there
             os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_open`)."""
+    with atomic_open(path, "wb") as f:
+        f.write(data)
+
+
+def atomic_write_text(path, text: str, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` atomically, encoded as ``encoding``, newlines as given."""
+    with atomic_open(path, "w", encoding=encoding, newline="") as f:
+        f.write(text)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it.
+
+    ``os.umask`` can only read the mask by setting a new one and then putting the old one back;
+    the umask is process-wide, so for that instant a file created by another thread would get
+    the wrong mode. Linux (since 4.7) shows the mask read-only as the ``Umask:`` line of
+    /proc/self/status, so that is read first; the set-and-restore trick is the fallback
+    elsewhere (macOS, BSD). It is read at every write, not cached, because a program may change
+    its umask between writes.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename itself durable: fsync the folder that holds the new directory entry.
+
+    Not every platform can open a folder for fsync (Windows cannot), and the file's contents are
+    already on disk, so a failure here is not an error of the write.
+    """
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def _np(a):
+def to_numpy(a) -> np.ndarray:
+    """A chainrule Tensor (anything with ``.numpy()``) or array-like as a NumPy array: the one
+    conversion the commands use on what the library returns."""
     return a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else np.asarray(a)
 
 
@@ -26,7 +28,7 @@ def train_test_split(idx, test_size, stratify, seed):
     """Split the index array ``idx`` into (train, test) index arrays, stratified when asked."""
     from ..data import train_test_split as split
     a, b = split(idx, test_size=test_size, stratify=stratify, random_state=seed)
-    return _np(a), _np(b)
+    return to_numpy(a), to_numpy(b)
 
 
 def kfold(k: int, stratified: bool, seed: int):
@@ -45,4 +47,4 @@ def metric(name: str):
     """chainrule.metrics.<name>, returning NumPy values."""
     from .. import metrics
     fn = getattr(metrics, name)
-    return lambda *a, **k: _np(fn(*a, **k))
+    return lambda *a, **k: to_numpy(fn(*a, **k))

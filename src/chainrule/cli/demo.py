@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import os
 
+from .._io import atomic_write_text
+
 
 def add_parser(sub):
     from ..demos import DEMOS
@@ -37,10 +39,7 @@ def main(args) -> int:
     os.makedirs(args.out, exist_ok=True)
     for name in names:
         result = demos.run(name, fast=args.fast, out_dir=args.out)
-        path = os.path.join(args.out, f"{name}.json")
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(result, f, indent=2, default=float)
-        os.replace(tmp, path)
+        atomic_write_text(os.path.join(args.out, f"{name}.json"),
+                          json.dumps(result, indent=2, default=float))
         print(f"  figure: {result['figure']}")
     return 0

@@ -7,14 +7,17 @@ import os
 
 import numpy as np
 
-from . import factories
+import chainrule as cr
+
+from ..train.checkpoint import load_checkpoint
+from . import CLIError, factories
+from .estimators import estimator_scores, flat_inputs
 from .runs import Preprocess, read_json
+from .train import format_table, input_shape, split_data, test_metrics
 
 
 def load_run(run_dir: str):
     """(config, model with the checkpoint's weights, Preprocess) of a run folder."""
-    from ..train.checkpoint import load_checkpoint
-    from . import CLIError
     cfg_path = os.path.join(run_dir, "config.json")
     ckpt_path = os.path.join(run_dir, "checkpoint.npz")
     for path in (cfg_path, ckpt_path):
@@ -36,10 +39,8 @@ def load_run(run_dir: str):
 def scores_of(model, X, config, batch=512) -> np.ndarray:
     """Model outputs for preprocessed inputs X (class scores (N, C) or predictions (N,)), on
     the target's own scale for regression."""
-    import chainrule as cr
-    from .train import _estimator_scores
     if factories.is_estimator(model):
-        return _estimator_scores(model, X, config["task"] == "classification")
+        return estimator_scores(model, flat_inputs(X), config["task"] == "classification")
     outs = []
     with cr.no_grad():
         for i in range(0, len(X), batch):
@@ -66,12 +67,13 @@ def add_parser(sub):
 
 
 def evaluate(run_dir: str, dataset: str | None = None, data_dir: str | None = None) -> dict:
-    from . import CLIError
-    from .train import split_data, test_metrics
+    """The test metrics of a run's checkpoint: on its own test split (rebuilt from the recorded
+    seed), or on ``dataset``'s test rows (all rows without a test split) when it names another
+    data set with the same input shape."""
     config, model, pre = load_run(run_dir)
     name = dataset or config["dataset"]
     data = factories.load_data(name, data_dir or config.get("data_dir"))
-    shape = tuple(data.image_shape) if data.image_shape else (data.X.shape[1],)
+    shape = input_shape(data)
     if list(shape) != list(config["input_shape"]):
         raise CLIError(f"dataset {name!r} has inputs of shape {shape}; the model of {run_dir} "
                        f"takes {tuple(config['input_shape'])}")
@@ -84,8 +86,7 @@ def evaluate(run_dir: str, dataset: str | None = None, data_dir: str | None = No
 
 
 def main(args) -> int:
-    from . import CLIError
-    from .train import format_table
+    """``chainrule evaluate``: print the metrics table; data errors become user errors."""
     try:
         metrics = evaluate(args.run_dir, args.dataset, args.data_dir)
     except ValueError as e:         # e.g. --dataset mnist without its files

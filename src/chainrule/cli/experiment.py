@@ -20,7 +20,9 @@ import time
 import numpy as np
 
 from . import factories, schema
+from .estimators import estimator_scores
 from .runs import write_json
+from .train import _MSE, loader, parse_batch_size, standardized, target_scale
 
 
 def add_parser(sub):
@@ -146,23 +148,16 @@ def fit_and_score(cfg, data, Xtr, ytr, Xval=None, yval=None, quiet=True):
                 return basis(cr.from_numpy(np.ascontiguousarray(Z))).detach()
         model = factories.build_model(mcfg["name"], in_shape, n_out, family=mcfg["family"])
         model.fit(features(Xtr), cr.from_numpy(ytr))
-        from .train import _np
-
-        def scores(X):
-            if hasattr(model, "predict_proba") and not regression:
-                p = np.asarray(_np(model.predict_proba(features(X))))
-                return p if p.ndim == 2 else np.stack([1 - p, p], axis=1)
-            return np.asarray(_np(model.predict(features(X))))
-        return scores
+        return lambda X: estimator_scores(model, features(X), not regression)
     if regression:   # train on the standardized target (training rows), report on its scale
-        y_mean, y_std = float(ytr.mean()), float(ytr.std()) or 1.0
-        ytr = ((ytr - y_mean) / y_std).astype(np.float32)
+        scale = target_scale(ytr)
+        y_mean, y_std = scale
+        ytr = standardized(ytr, scale)
         if yval is not None:
-            yval = ((yval - y_mean) / y_std).astype(np.float32)
+            yval = standardized(yval, scale)
     core = factories.build_model(mcfg["name"], in_shape, n_out, hidden=mcfg["hidden"],
                                  activation=mcfg["activation"])
     model = nn.Sequential(nn.Flatten(), basis, core) if basis is not None else core
-    from .train import _MSE, loader, parse_batch_size
     opt = factories.make_optimizer(tcfg["optimizer"], model.parameters(), tcfg["lr"],
                                    tcfg["weight_decay"])
     loss = _MSE() if regression else nn.CrossEntropyLoss()

@@ -11,6 +11,7 @@ import pickle
 
 import numpy as np
 
+from ._compat import to_numpy
 from .schema import OPTIMIZERS
 
 # name -> (constructor in chainrule.optim, fixed options, default lr)
@@ -48,14 +49,12 @@ def make_optimizer(name, params, lr=None, weight_decay=0.0):
 def _arrays(obj):
     """(X, y) as NumPy arrays from what a loader returns: a pair, a Bunch-like object with
     ``data``/``target`` (or ``targets``), or a Dataset with ``data`` and ``targets``."""
-    def np_(a):
-        return a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else np.asarray(a)
     if isinstance(obj, tuple) and len(obj) == 2:
-        return np_(obj[0]), np_(obj[1])
+        return to_numpy(obj[0]), to_numpy(obj[1])
     data = obj["data"] if isinstance(obj, dict) else getattr(obj, "data")
     target = (obj.get("target", obj.get("targets")) if isinstance(obj, dict)
               else getattr(obj, "target", getattr(obj, "targets", None)))
-    return np_(data), np_(target)
+    return to_numpy(data), to_numpy(target)
 
 
 class Data:

@@ -11,7 +11,9 @@
     RUN_DIR/figures/*.png        loss and accuracy curves, confusion matrix, gradient norms
     RUN_DIR/tensorboard/         TensorBoard event files (only with the `tensorboard` extra)
 
-Every file is written atomically (temp file, fsync, rename), so a crash never leaves half a file.
+Every file but TensorBoard's event log (appended to as it goes, by the `tensorboard` package) is
+written atomically by :mod:`chainrule._io` (temp file, fsync, rename), so a crash never leaves
+half a file.
 """
 from __future__ import annotations
 
@@ -22,15 +24,12 @@ import os
 
 import numpy as np
 
-from ..train.checkpoint import atomic_write_bytes
-
-
-def write_text(path: str, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+from .._io import atomic_write_text
 
 
 def write_json(path: str, obj) -> None:
-    write_text(path, json.dumps(obj, indent=2, default=_jsonable) + "\n")
+    """``obj`` as indented JSON (NumPy scalars and arrays as plain numbers and lists)."""
+    atomic_write_text(path, json.dumps(obj, indent=2, default=_jsonable) + "\n")
 
 
 def _jsonable(o):
@@ -56,7 +55,7 @@ def write_history(run_dir: str, history: dict) -> None:
     w.writerow(keys)
     for i in range(rows):
         w.writerow([history[k][i] if i < len(history[k]) else "" for k in keys])
-    write_text(os.path.join(run_dir, "history.csv"), buf.getvalue())
+    atomic_write_text(os.path.join(run_dir, "history.csv"), buf.getvalue())
 
 
 class Preprocess:
@@ -113,6 +112,21 @@ def tensorboard_writer(log_dir: str):
             self._w.close()
 
     return _Writer()
+
+
+def write_tensorboard(log_dir: str, history: dict, metrics: dict, step: int) -> None:
+    """The run's curves (every history key but ``epoch``, at its epoch) and its test metrics
+    (as ``test/<name>`` at ``step``) as TensorBoard scalars; nothing without the extra."""
+    tb = tensorboard_writer(log_dir)
+    if tb is None:
+        return
+    for key, values in history.items():
+        if key != "epoch":
+            for epoch, v in zip(history.get("epoch", range(1, len(values) + 1)), values):
+                tb.add_scalar(key, v, epoch)
+    for key, v in metrics.items():
+        tb.add_scalar(f"test/{key}", v, step)
+    tb.close()
 
 
 # ---------------------------------------------------------------------------- figures

@@ -8,6 +8,12 @@ The data are split once, with the seed: 20% test (stratified), then 10% of the r
 validation (per-epoch ``val_loss`` / ``val_accuracy``); data sets with their own test split
 (MNIST, Fashion-MNIST, CIFAR-10) keep it. Inputs are preprocessed as the run folder records
 (pixels divided by their maximum; feature vectors standardized on the training split only).
+
+:func:`train` runs the job in steps, one function each: :func:`load_run_data` (load, split,
+preprocess) → :func:`resolve_config` (what config.json records) → :func:`fit_estimator` or
+:func:`fit_network` (the fit and the test scores) → :func:`test_metrics` →
+:func:`write_run_folder`. :func:`main` adds the command line: :func:`config_from_args` checks
+the options first, and the metrics table is printed last.
 """
 from __future__ import annotations
 
@@ -15,17 +21,30 @@ import datetime
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import factories
-from .runs import Preprocess, save_figures, tensorboard_writer, write_history, write_json
+import chainrule as cr
+
+from ..nn import CrossEntropyLoss
+from ..optim.lr_scheduler import CosineAnnealingLR
+from ..train import Trainer
+from ..train import progress as train_progress
+from ..train.callbacks import GradientMonitor
+from ..train.checkpoint import save_checkpoint
+from ..utils.data import DataLoader, TensorDataset
+from . import CLIError, factories
+from ._compat import metric, train_test_split
+from .estimators import estimator_scores, estimator_state, flat_inputs
+from .runs import Preprocess, save_figures, write_history, write_json, write_tensorboard
 
 DEFAULTS = {"model": "lenet5", "dataset": "digits", "optimizer": "adam", "lr": None,
             "batch_size": "32", "epochs": 40, "seed": 0, "schedule": "constant"}
 
 
 def add_parser(sub):
+    """Register ``chainrule train`` and its options on the subcommand parsers ``sub``."""
     p = sub.add_parser(
         "train", help="train a model and write a run folder (default: LeNet-style CNN on digits)",
         description="Train a model and write a run folder: config.json, history.json/.csv, "
@@ -59,7 +78,6 @@ def add_parser(sub):
 
 def parse_batch_size(value) -> int | None:
     """'full' → None (the DataLoader's whole-data-set batch), else a positive int."""
-    from . import CLIError
     if str(value).lower() == "full":
         return None
     try:
@@ -71,11 +89,25 @@ def parse_batch_size(value) -> int | None:
     return n
 
 
+def config_from_args(args) -> dict:
+    """The training configuration (the keys of :data:`DEFAULTS` plus ``data_dir``) from the
+    command line, checked before any data is loaded, so a typo fails at once."""
+    if args.epochs < 1:
+        raise CLIError(f"--epochs must be ≥ 1, got {args.epochs}")
+    parse_batch_size(args.batch_size)
+    return {"model": args.model, "dataset": args.dataset, "optimizer": args.optimizer,
+            "lr": args.lr, "batch_size": args.batch_size, "epochs": args.epochs,
+            "seed": args.seed, "data_dir": args.data_dir, "schedule": args.schedule}
+
+
 # ---------------------------------------------------------------------------- data
-def split_data(data, seed: int, test_size=0.2, val_size=0.1):
+# the held-out fractions: of all rows for the test split, then of the rest for validation
+TEST_SIZE, VAL_SIZE = 0.2, 0.1
+
+
+def split_data(data, seed: int, test_size=TEST_SIZE, val_size=VAL_SIZE):
     """Index arrays (train, val, test) into ``data.X`` — or (train, val, None) when the data
     set has its own test split. Stratified by class for classification."""
-    from ._compat import train_test_split
     idx = np.arange(len(data.X))
     strat = data.y if data.task == "classification" else None
     if data.X_test is None:
@@ -100,32 +132,85 @@ def prepared(data, split, preprocess):
 
 
 def loader(X, y, batch_size, shuffle, seed=0):
-    import chainrule as cr
-    from ..utils.data import DataLoader, TensorDataset
+    """A DataLoader over the arrays (X, y); shuffled with its own generator seeded by ``seed``,
+    so the batch order depends on the seed alone, not on what drew from the global one."""
     ds = TensorDataset(cr.from_numpy(np.ascontiguousarray(X)), cr.from_numpy(np.asarray(y)))
     gen = cr.Generator().manual_seed(seed) if shuffle else None
     return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=gen)
 
 
 def input_shape(data) -> tuple:
+    """The shape of one sample: (C, H, W) for images, (features,) for tabular data."""
     return tuple(data.image_shape) if data.image_shape else (data.X.shape[1],)
 
 
 def num_outputs(data) -> int:
+    """The model's output size: one score per class, or one value for regression."""
     return len(data.classes) if data.task == "classification" else 1
 
 
+@dataclass
+class RunData:
+    """A data set ready to train on: ``data`` as loaded (:class:`factories.Data`), the
+    ``preprocess`` fitted on its training rows, and the preprocessed ``sets``
+    {'train': (X, y), 'val': ..., 'test': ...}."""
+    data: factories.Data
+    preprocess: Preprocess
+    sets: dict
+
+
+def load_run_data(config: dict) -> RunData:
+    """Load the configured data set, split it with the seed and preprocess every split with
+    what the training rows alone say (no test statistics leak into training)."""
+    data = factories.load_data(config["dataset"], config.get("data_dir"))
+    split = split_data(data, config["seed"])
+    pre = Preprocess.fit(data.X[split[0]], scale=data.scale,
+                         standardize=data.image_shape is None)
+    return RunData(data, pre, prepared(data, split, pre))
+
+
+def target_scale(y) -> tuple[float, float]:
+    """(mean, std) of a regression target on the training rows (std 1 for a constant target):
+    networks learn the standardized target, whose size does not depend on the data's units."""
+    return float(y.mean()), float(y.std()) or 1.0
+
+
+def standardized(y, scale) -> np.ndarray:
+    """The target ``y`` as (y − mean) / std in float32, with ``scale`` from :func:`target_scale`."""
+    mean, std = scale
+    return ((y - mean) / std).astype(np.float32)
+
+
+def resolve_config(config: dict, run: RunData) -> dict:
+    """config.json before fitting: the options as given, plus what the data decide (task,
+    input shape, outputs, classes, preprocessing, split) — enough to rebuild model and data.
+    Fitting adds what it settles (the learning rate used, the target's scale, ...)."""
+    data = run.data
+    resolved = dict(config)
+    resolved.update({"task": data.task, "input_shape": list(input_shape(data)),
+                     "num_outputs": num_outputs(data), "classes": data.classes,
+                     "preprocess": run.preprocess.to_dict(),
+                     "split": {"test_size": TEST_SIZE, "val_size": VAL_SIZE,
+                               "seed": config["seed"],
+                               "stratify": data.task == "classification"}})
+    return resolved
+
+
 # ---------------------------------------------------------------------------- metrics
+def predicted_labels(scores: np.ndarray) -> np.ndarray:
+    """Class labels from scores: the argmax of (N, C) class scores; (N,) labels pass through."""
+    return scores.argmax(axis=1) if scores.ndim == 2 else scores
+
+
 def test_metrics(task, y_true, scores) -> dict:
     """The metrics table: accuracy, macro precision/recall/F1, log-loss (classification) or
     MSE, MAE, R² (regression), from :mod:`chainrule.metrics`."""
-    from ._compat import metric
     if task == "regression":
         pred = scores.reshape(-1)
         return {"mse": float(metric("mean_squared_error")(y_true, pred)),
                 "mae": float(metric("mean_absolute_error")(y_true, pred)),
                 "r2": float(metric("r2_score")(y_true, pred))}
-    pred = scores.argmax(axis=1) if scores.ndim == 2 else scores
+    pred = predicted_labels(scores)
     out = {"accuracy": float(metric("accuracy")(y_true, pred)),
            "precision_macro": float(metric("precision")(y_true, pred, average="macro")),
            "recall_macro": float(metric("recall")(y_true, pred, average="macro")),
@@ -138,7 +223,17 @@ def test_metrics(task, y_true, scores) -> dict:
     return out
 
 
+def confusion(run: RunData, scores: np.ndarray):
+    """The test confusion matrix (true class × predicted class), or None for regression."""
+    if run.data.task != "classification":
+        return None
+    return np.asarray(metric("confusion_matrix")(
+        run.sets["test"][1], predicted_labels(scores),
+        labels=list(range(len(run.data.classes)))))
+
+
 def format_table(metrics: dict, title="test metrics") -> str:
+    """The metrics as a two-column table; rates in percent, the rest to 4 decimals."""
     width = max(len(k) for k in metrics)
     lines = [title, "-" * (width + 12)]
     for k, v in metrics.items():
@@ -148,136 +243,30 @@ def format_table(metrics: dict, title="test metrics") -> str:
     return "\n".join(lines)
 
 
-# ---------------------------------------------------------------------------- the job
-def _run_dir(args) -> str:
-    if args.out:
-        return args.out
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    model = args.model.replace(":", "-").replace(".", "-")
-    return os.path.join("runs", f"{stamp}-{model}-{args.dataset}")
+# ---------------------------------------------------------------------------- fitting
+@dataclass
+class Fit:
+    """What fitting leaves: the test ``scores`` (class scores (N, C), or predictions on the
+    target's own scale), the ``state`` the checkpoint saves, the per-epoch ``history`` and the
+    per-layer gradient norms over the recorded ``grad_steps`` (both empty for estimators)."""
+    scores: np.ndarray
+    state: dict
+    history: dict = field(default_factory=dict)
+    grad_norms: dict | None = None
+    grad_steps: list | None = None
 
 
-def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True) -> dict:
-    """Train as ``config`` says (the keys of :data:`DEFAULTS` plus ``data_dir``), write the
-    run folder ``run_dir`` and return the test metrics."""
-    import chainrule as cr
-    from ..train import Trainer
-    from ..train.callbacks import GradientMonitor
-
-    cr.manual_seed(config["seed"])
-    t_start = time.perf_counter()
-    data = factories.load_data(config["dataset"], config.get("data_dir"))
-    split = split_data(data, config["seed"])
-    pre = Preprocess.fit(data.X[split[0]], scale=data.scale,
-                         standardize=data.image_shape is None)
-    sets = prepared(data, split, pre)
-    model = factories.build_model(config["model"], input_shape(data), num_outputs(data))
-    os.makedirs(run_dir, exist_ok=True)
-    resolved = dict(config)
-    resolved.update({"task": data.task, "input_shape": list(input_shape(data)),
-                     "num_outputs": num_outputs(data), "classes": data.classes,
-                     "preprocess": pre.to_dict(),
-                     "split": {"test_size": 0.2, "val_size": 0.1, "seed": config["seed"],
-                               "stratify": data.task == "classification"}})
-
-    history, monitor = {}, None
-    if factories.is_estimator(model):
-        # scikit-learn-style models (GLM, Perceptron) fit in one call: no optimizer, no epochs
-        Xtr, ytr = sets["train"]
-        model.fit(cr.from_numpy(Xtr.reshape(len(Xtr), -1)), cr.from_numpy(ytr))
-        scores = _estimator_scores(model, sets["test"][0], data.task == "classification")
-        state = {"model": _estimator_state(model)}
-        from ..train.checkpoint import save_checkpoint
-        save_checkpoint(state, os.path.join(run_dir, "checkpoint.npz"))
-        resolved["family"] = getattr(model, "family", None)
-        resolved["optimizer"] = resolved["lr"] = resolved["batch_size"] = None
-        resolved["epochs"] = None
-    else:
-        bs = parse_batch_size(config["batch_size"])
-        opt = factories.make_optimizer(config["optimizer"], model.parameters(), config["lr"])
-        resolved["lr"] = opt.param_groups[0]["lr"]
-        loss_fn = cr.nn.CrossEntropyLoss() if data.task == "classification" else _MSE()
-        if data.task == "regression":   # the network learns the standardized target
-            ytr = sets["train"][1]
-            mean, std = float(ytr.mean()), float(ytr.std()) or 1.0
-            resolved["target_scale"] = [mean, std]
-            for k in ("train", "val"):
-                X_, y_ = sets[k]
-                sets[k] = (X_, ((y_ - mean) / std).astype(np.float32))
-        steps_per_epoch = max(1, -(-len(sets["train"][0]) // (bs or len(sets["train"][0]))))
-        monitor = GradientMonitor(every=max(1, steps_per_epoch * config["epochs"] // 300))
-        sched = None
-        if config.get("schedule", "constant") == "cosine":
-            from ..optim.lr_scheduler import CosineAnnealingLR
-            sched = CosineAnnealingLR(opt, T_max=config["epochs"])
-        # on a terminal: tqdm bars (the Trainer's auto mode); piped or logged: one plain line
-        # per epoch, since carriage-return bars would fill a log file with partial lines
-        tty = _is_tty(sys.stderr)
-        callbacks = [monitor] + ([] if quiet or tty else [_epoch_lines(config["epochs"])])
-        trainer = Trainer(model, loss_fn, opt, scheduler=sched,
-                          metrics=["accuracy"] if data.task == "classification" else None,
-                          callbacks=callbacks, progress=None if tty and not quiet else False)
-        train_loader = loader(*sets["train"], bs, shuffle=True, seed=config["seed"])
-        val_loader = loader(*sets["val"], 512, shuffle=False)
-        history = trainer.fit(train_loader, val_loader, epochs=config["epochs"])
-        trainer.save_checkpoint(os.path.join(run_dir, "checkpoint.npz"))
-        scores = trainer.predict(loader(sets["test"][0], sets["test"][1], 512,
-                                        shuffle=False)).numpy()
-        if "target_scale" in resolved:
-            scores = scores * resolved["target_scale"][1] + resolved["target_scale"][0]
-    metrics = test_metrics(data.task, sets["test"][1], scores)
-    metrics["train_seconds"] = round(time.perf_counter() - t_start, 2)
-
-    write_json(os.path.join(run_dir, "config.json"), resolved)
-    write_history(run_dir, history)
-    write_json(os.path.join(run_dir, "metrics.json"), metrics)
-    norms = None
-    if monitor is not None:     # "3" → "3 (Conv2d)": which layer each curve is
-        kinds = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
-        norms = {(f"{k} ({type(kinds[k]).__name__})" if k in kinds else k): v
-                 for k, v in monitor.norms.items()}
-        write_json(os.path.join(run_dir, "grad_norms.json"), {"step": monitor.steps, **norms})
-    confusion = None
-    if data.task == "classification":
-        from ._compat import metric
-        pred = scores.argmax(axis=1) if scores.ndim == 2 else scores
-        confusion = np.asarray(metric("confusion_matrix")(
-            sets["test"][1], pred, labels=list(range(len(data.classes)))))
-        write_json(os.path.join(run_dir, "confusion_matrix.json"), confusion.tolist())
-    if figures:
-        try:
-            save_figures(run_dir, history, confusion, data.classes, norms,
-                         monitor.steps if monitor else None)
-        except ImportError as e:      # matplotlib missing: the run itself is complete
-            print(f"figures skipped: {e}")
-    tb = tensorboard_writer(os.path.join(run_dir, "tensorboard"))
-    if tb is not None:
-        for key, values in history.items():
-            if key != "epoch":
-                for epoch, v in zip(history.get("epoch", range(1, len(values) + 1)), values):
-                    tb.add_scalar(key, v, epoch)
-        for key, v in metrics.items():
-            tb.add_scalar(f"test/{key}", v, config["epochs"] or 0)
-        tb.close()
-    return metrics
-
-
-def _is_tty(stream) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-def _epoch_lines(epochs: int):
-    """A Trainer callback printing ``epoch 3/40  loss 0.1234  accuracy 0.9700 ...`` to stderr."""
-    from ..train.callbacks import Callback
-
-    class EpochLines(Callback):
-        def on_epoch_complete(self, trainer, epoch, logs):
-            text = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if isinstance(v, float))
-            print(f"epoch {epoch}/{epochs}  {text}", file=sys.stderr, flush=True)
-    return EpochLines()
+def fit_estimator(model, run: RunData, resolved: dict) -> Fit:
+    """Fit a scikit-learn-style model (GLM, Perceptron) in one call on the training rows; it
+    has no optimizer, learning rate, batches or epochs, which ``resolved`` records as None."""
+    X, y = run.sets["train"]
+    model.fit(flat_inputs(X), cr.from_numpy(y))
+    resolved["family"] = getattr(model, "family", None)
+    resolved["optimizer"] = resolved["lr"] = resolved["batch_size"] = None
+    resolved["epochs"] = None
+    scores = estimator_scores(model, flat_inputs(run.sets["test"][0]),
+                              run.data.task == "classification")
+    return Fit(scores, {"model": estimator_state(model)})
 
 
 class _MSE:
@@ -287,34 +276,133 @@ class _MSE:
         return ((out.reshape(-1) - target) ** 2).mean()
 
 
-def _estimator_scores(model, X, classification=True):
-    import chainrule as cr
-    Xf = cr.from_numpy(np.ascontiguousarray(X.reshape(len(X), -1)))
-    if classification and hasattr(model, "predict_proba"):
-        p = np.asarray(_np(model.predict_proba(Xf)))
-        return p if p.ndim == 2 else np.stack([1 - p, p], axis=1)
-    return np.asarray(_np(model.predict(Xf)))
+def gradient_monitor(n_train: int, batch_size: int | None, epochs: int) -> GradientMonitor:
+    """A monitor recording the per-layer gradient norms about 300 times over the whole run
+    (every step of a short one): enough points for the curve, a small grad_norms.json."""
+    steps_per_epoch = max(1, -(-n_train // (batch_size or n_train)))
+    return GradientMonitor(every=max(1, steps_per_epoch * epochs // 300))
 
 
-def _np(t):
-    return t.numpy() if hasattr(t, "numpy") else np.asarray(t)
+def progress_output(epochs: int, quiet: bool):
+    """How training shows its progress: (the Trainer's ``progress`` argument, callbacks).
+
+    On a terminal, tqdm bars (the Trainer's auto mode); piped or logged, one plain line per
+    epoch, since carriage-return bars would fill a log file with partial lines; ``quiet``:
+    nothing. The terminal test is :func:`chainrule.train.progress.is_tty`, the Trainer's own.
+    """
+    if quiet:
+        return False, []
+    if train_progress.is_tty(sys.stderr):
+        return None, []
+    return False, [train_progress.EpochLines(epochs)]
 
 
-def _estimator_state(model):
-    if hasattr(model, "state_dict"):
-        return dict(model.state_dict())
-    return {k: np.asarray(_np(getattr(model, k))) for k in ("coef_", "intercept_")
-            if hasattr(model, k)}
+def lr_schedule(optimizer, config: dict):
+    """The learning-rate scheduler of ``--schedule``: cosine annealing to 0 over the epochs,
+    or None for a constant rate."""
+    if config.get("schedule", "constant") == "cosine":
+        return CosineAnnealingLR(optimizer, T_max=config["epochs"])
+    return None
+
+
+def layer_names(model, norms: dict) -> dict:
+    """Gradient norms keyed "3 (Conv2d)" instead of "3": which kind of layer each curve is."""
+    kinds = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
+    return {(f"{k} ({type(kinds[k]).__name__})" if k in kinds else k): v
+            for k, v in norms.items()}
+
+
+def fit_network(model, run: RunData, config: dict, resolved: dict, quiet: bool) -> Fit:
+    """Train a network with the configured optimizer, batch size, epochs and schedule: cross
+    entropy for classes, MSE on the standardized target for regression, validation after each
+    epoch and the per-layer gradient norms recorded. Records the learning rate used (and the
+    target's scale) in ``resolved``; returns the test scores on the target's own scale."""
+    classification = run.data.task == "classification"
+    sets = dict(run.sets)
+    optimizer = factories.make_optimizer(config["optimizer"], model.parameters(), config["lr"])
+    resolved["lr"] = optimizer.param_groups[0]["lr"]
+    if not classification:
+        scale = target_scale(sets["train"][1])
+        resolved["target_scale"] = list(scale)
+        for k in ("train", "val"):
+            sets[k] = (sets[k][0], standardized(sets[k][1], scale))
+    batch_size = parse_batch_size(config["batch_size"])
+    monitor = gradient_monitor(len(sets["train"][0]), batch_size, config["epochs"])
+    progress, lines = progress_output(config["epochs"], quiet)
+    trainer = Trainer(model, CrossEntropyLoss() if classification else _MSE(), optimizer,
+                      scheduler=lr_schedule(optimizer, config),
+                      metrics=["accuracy"] if classification else None,
+                      callbacks=[monitor] + lines, progress=progress)
+    history = trainer.fit(loader(*sets["train"], batch_size, shuffle=True, seed=config["seed"]),
+                          loader(*sets["val"], 512, shuffle=False), epochs=config["epochs"])
+    state = trainer.state_dict()        # as training left it: the checkpoint a resume needs
+    scores = trainer.predict(loader(*sets["test"], 512, shuffle=False)).numpy()
+    if not classification:
+        mean, std = resolved["target_scale"]
+        scores = scores * std + mean
+    return Fit(scores, state, history, layer_names(model, monitor.norms), monitor.steps)
+
+
+# ---------------------------------------------------------------------------- the run folder
+def _run_dir(args) -> str:
+    """``--out``, or runs/<date>-<time>-<model>-<dataset> (a factory path made file-safe)."""
+    if args.out:
+        return args.out
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    model = args.model.replace(":", "-").replace(".", "-")
+    return os.path.join("runs", f"{stamp}-{model}-{args.dataset}")
+
+
+def write_run_folder(run_dir: str, config: dict, resolved: dict, run: RunData, fit: Fit,
+                     metrics: dict, figures: bool = True) -> None:
+    """Write the run folder (see :mod:`chainrule.cli.runs`): checkpoint, config, history,
+    metrics, gradient norms, confusion matrix, figures (unless ``figures`` is False, or
+    without matplotlib) and TensorBoard scalars (with the extra)."""
+    save_checkpoint(fit.state, os.path.join(run_dir, "checkpoint.npz"))
+    write_json(os.path.join(run_dir, "config.json"), resolved)
+    write_history(run_dir, fit.history)
+    write_json(os.path.join(run_dir, "metrics.json"), metrics)
+    if fit.grad_norms is not None:
+        write_json(os.path.join(run_dir, "grad_norms.json"),
+                   {"step": fit.grad_steps, **fit.grad_norms})
+    matrix = confusion(run, fit.scores)
+    if matrix is not None:
+        write_json(os.path.join(run_dir, "confusion_matrix.json"), matrix.tolist())
+    if figures:
+        try:
+            save_figures(run_dir, fit.history, matrix, run.data.classes, fit.grad_norms,
+                         fit.grad_steps)
+        except ImportError as e:      # matplotlib missing: the run itself is complete
+            print(f"figures skipped: {e}")
+    write_tensorboard(os.path.join(run_dir, "tensorboard"), fit.history, metrics,
+                      config["epochs"] or 0)
+
+
+# ---------------------------------------------------------------------------- the job
+def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True) -> dict:
+    """Train as ``config`` says (the keys of :data:`DEFAULTS` plus ``data_dir``), write the
+    run folder ``run_dir`` and return the test metrics (with ``train_seconds``: data, model
+    and fit, up to the test metrics)."""
+    cr.manual_seed(config["seed"])
+    t_start = time.perf_counter()
+    run = load_run_data(config)
+    model = factories.build_model(config["model"], input_shape(run.data), num_outputs(run.data))
+    os.makedirs(run_dir, exist_ok=True)    # an unusable --out fails before the training
+    resolved = resolve_config(config, run)
+    if factories.is_estimator(model):
+        fit = fit_estimator(model, run, resolved)
+    else:
+        fit = fit_network(model, run, config, resolved, quiet)
+    metrics = test_metrics(run.data.task, run.sets["test"][1], fit.scores)
+    metrics["train_seconds"] = round(time.perf_counter() - t_start, 2)
+    write_run_folder(run_dir, config, resolved, run, fit, metrics, figures)
+    return metrics
 
 
 def main(args) -> int:
-    from . import CLIError
-    if args.epochs < 1:
-        raise CLIError(f"--epochs must be ≥ 1, got {args.epochs}")
-    parse_batch_size(args.batch_size)
-    config = {"model": args.model, "dataset": args.dataset, "optimizer": args.optimizer,
-              "lr": args.lr, "batch_size": args.batch_size, "epochs": args.epochs,
-              "seed": args.seed, "data_dir": args.data_dir, "schedule": args.schedule}
+    """``chainrule train``: check the options, train, print the metrics table and where the
+    run folder is; data and model errors become user errors (exit status 2, no traceback)."""
+    config = config_from_args(args)
     run_dir = _run_dir(args)
     try:
         metrics = train(config, run_dir, quiet=args.quiet, figures=not args.no_figures)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import time
+
+from .._io import atomic_open
 
 
 def pyplot():
@@ -19,23 +20,14 @@ def pyplot():
 
 
 def save_figure(fig, out_dir: str, name: str, dpi: int = 80) -> str:
-    """Save ``fig`` as ``out_dir/name.png`` atomically (temp file + rename); return the path."""
+    """Save ``fig`` as ``out_dir/name.png`` atomically and close it; return the path."""
     plt = pyplot()
-    os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, f"{name}.png")
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".tmp-", suffix=".png")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_open(path, "wb") as f:
             fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     finally:
-        plt.close(fig)
+        plt.close(fig)      # a figure left open holds its memory until the process ends
     return path
 
 

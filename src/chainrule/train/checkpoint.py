@@ -11,24 +11,23 @@ None, Tensors and NumPy arrays — is split into
 
 Two containers: ``.npz`` (NumPy only; the JSON is a uint8 array ``__chainrule_meta__`` and the
 file loads with ``allow_pickle=False``) and ``.safetensors`` (the ``safetensors`` extra; the
-JSON goes in the header's metadata). Files are written atomically: to a temporary file in the
-same directory, flushed and fsync'ed, then renamed over the target with ``os.replace`` — a
-crash or error mid-write leaves the previous checkpoint untouched.
+JSON goes in the header's metadata). Files are written atomically by
+:func:`chainrule._io.atomic_write_bytes` (temporary file in the same directory, fsync, rename
+over the target): a crash or error mid-write leaves the previous checkpoint untouched.
 """
 from __future__ import annotations
 
 import io
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
+from .._io import atomic_write_bytes
 from ..tensor import Tensor
 
-__all__ = ["save_checkpoint", "load_checkpoint", "atomic_write_bytes", "flatten_state",
-           "unflatten_state"]
+__all__ = ["save_checkpoint", "load_checkpoint", "flatten_state", "unflatten_state"]
 
 _META = "__chainrule_meta__"
 _FORMAT = "chainrule-checkpoint/1"
@@ -124,47 +123,6 @@ def unflatten_state(arrays, meta):
         return k
 
     return dec(meta["state"])
-
-
-# ---------------------------------------------------------------------- atomic files
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same directory, fsync, rename.
-
-    Readers see either the old file or the complete new one, never a partial write; on any
-    error the temporary file is removed and the old file is left as it was.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _write_all(f, data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable (not possible on every platform)
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
-
-
-def _write_all(f, data: bytes, chunk: int = 1 << 24) -> None:
-    """Write in chunks (a failure can then happen midway, as on a full disk)."""
-    view = memoryview(data)
-    for start in range(0, len(view), chunk):
-        f.write(view[start:start + chunk])
 
 
 def _format_for(path, format):

@@ -9,8 +9,8 @@ callbacks, NaN/Inf detection, progress bars and resumable checkpoints around it.
 """
 from __future__ import annotations
 
+import contextlib
 import math
-import sys
 import time
 
 import numpy as np
@@ -20,6 +20,7 @@ from ..random import default_generator
 from ..tensor import Tensor
 from .callbacks import Callback, LearningRateScheduler
 from .checkpoint import load_checkpoint, save_checkpoint
+from .progress import Progress
 
 __all__ = ["Trainer", "NonFiniteError"]
 
@@ -124,52 +125,6 @@ def _array(t) -> np.ndarray:
 
 def _layer_of(param_name: str) -> str:
     return param_name.rsplit(".", 1)[0] if "." in param_name else param_name
-
-
-def _is_tty(stream) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-class _Progress:
-    """tqdm bars when enabled and stderr is a terminal; plain one-line-per-epoch text when
-    tqdm (the optional 'progress' extra) is missing; silent otherwise."""
-
-    def __init__(self, enabled):
-        self.stream = sys.stderr
-        if enabled is None:  # auto: only on a terminal
-            enabled = _is_tty(self.stream)
-        self.enabled = bool(enabled)
-        self.tqdm = None
-        if self.enabled:
-            try:
-                from tqdm.auto import tqdm
-                self.tqdm = tqdm
-            except ImportError:
-                self.tqdm = None
-        self.bar = None
-
-    def epoch_begin(self, epoch, epochs, total):
-        if self.enabled and self.tqdm is not None:
-            self.bar = self.tqdm(total=total, desc=f"epoch {epoch}/{epochs}", leave=True,
-                                 file=self.stream, dynamic_ncols=True)
-
-    def batch_end(self, loss):
-        if self.bar is not None:
-            self.bar.update(1)
-            self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
-
-    def epoch_end(self, epoch, epochs, logs):
-        text = "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
-                         for k, v in logs.items())
-        if self.bar is not None:
-            self.bar.set_postfix_str(text)
-            self.bar.close()
-            self.bar = None
-        elif self.enabled:
-            print(f"epoch {epoch}/{epochs}  {text}", file=self.stream, flush=True)
 
 
 class Trainer:
@@ -396,7 +351,7 @@ class Trainer:
             self._restore_loader_states(self._pending_loader_states)
         self._pending_loader_states = None
         self.stop_training = False
-        progress = _Progress(self.progress)
+        progress = Progress(self.progress)
         callbacks = self._all_callbacks()
         for cb in callbacks:
             cb.on_fit_begin(self)
@@ -405,8 +360,7 @@ class Trainer:
                 epoch = self.epoch + 1
                 self._run_epoch(epoch, epochs, train_loader, val_loader, progress, callbacks)
         finally:
-            if progress.bar is not None:
-                progress.bar.close()
+            progress.close()
         for cb in callbacks:
             cb.on_fit_end(self)
         return self.history
@@ -461,28 +415,36 @@ class Trainer:
         y_pred = np.concatenate([o if o.ndim else o[None] for o in outs])
         return {prefix + name: _scalar(fn(y_true, y_pred)) for name, fn in self.metrics.items()}
 
-    def evaluate(self, loader) -> dict:
-        """Loss (sample-weighted mean over batches) and metrics on ``loader``, in eval mode
-        without recording graphs. Returns ``{"loss": ..., "<metric>": ...}``."""
+    @contextlib.contextmanager
+    def _inference(self):
+        """Eval mode (no dropout, batch-norm on its running statistics) without recording
+        graphs, for :meth:`evaluate` and :meth:`predict`; a model that was training is put
+        back in training mode afterwards, also when the loop raises."""
         was_training = getattr(self.model, "training", None)
         if hasattr(self.model, "eval"):
             self.model.eval()
-        loss_sum, count, outs, targets = 0.0, 0, [], []
         try:
             with no_grad():
-                for batch in loader:
-                    inputs, target = _unpack(batch)
-                    out = self._forward(inputs)
-                    n = _batch_len(inputs)
-                    if target is not None:
-                        loss_sum += float(self.loss_fn(out, target).item()) * n
-                        count += n
-                        if self.metrics:
-                            outs.append(np.array(_array(out)))
-                            targets.append(np.array(_array(target)))
+                yield
         finally:
             if was_training and hasattr(self.model, "train"):
                 self.model.train()
+
+    def evaluate(self, loader) -> dict:
+        """Loss (sample-weighted mean over batches) and metrics on ``loader``, in eval mode
+        without recording graphs. Returns ``{"loss": ..., "<metric>": ...}``."""
+        loss_sum, count, outs, targets = 0.0, 0, [], []
+        with self._inference():
+            for batch in loader:
+                inputs, target = _unpack(batch)
+                out = self._forward(inputs)
+                n = _batch_len(inputs)
+                if target is not None:
+                    loss_sum += float(self.loss_fn(out, target).item()) * n
+                    count += n
+                    if self.metrics:
+                        outs.append(np.array(_array(out)))
+                        targets.append(np.array(_array(target)))
         logs = {"loss": loss_sum / count if count else float("nan")}
         if self.metrics and outs:
             logs.update(self._compute_metrics(targets, outs, prefix=""))
@@ -491,18 +453,11 @@ class Trainer:
     def predict(self, loader) -> Tensor:
         """The model's outputs on every batch of ``loader`` (targets, if any, are ignored),
         concatenated along the first dimension, computed in eval mode under no_grad."""
-        was_training = getattr(self.model, "training", None)
-        if hasattr(self.model, "eval"):
-            self.model.eval()
         outs = []
-        try:
-            with no_grad():
-                for batch in loader:
-                    inputs, _ = _unpack(batch)
-                    outs.append(_array(self._forward(inputs)))
-        finally:
-            if was_training and hasattr(self.model, "train"):
-                self.model.train()
+        with self._inference():
+            for batch in loader:
+                inputs, _ = _unpack(batch)
+                outs.append(_array(self._forward(inputs)))
         if not outs:
             raise ValueError("Trainer.predict: the loader yielded no batches")
         return Tensor._make(np.concatenate(outs))
