@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from ..random import default_generator
 
 
 def as_numpy(x) -> np.ndarray:
@@ -43,7 +44,6 @@ def random_state_of(random_state):
     ``RandomState`` (scikit-learn's stream); a ``RandomState`` or ``Generator`` is used as is; a
     ``chainrule.Generator`` gives its stream; None gives chainrule's default generator."""
     if random_state is None:
-        from ..random import default_generator
         return default_generator.rng
     if isinstance(random_state, (bool, np.bool_)):
         raise TypeError(f"random_state must be an int, a generator or None, got {random_state!r}")

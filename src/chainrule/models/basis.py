@@ -9,11 +9,16 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
+
 from .. import nn
 from ..creation import randn, tensor
 from ..nn import init
 from .._modes import no_grad
 from ..ops import cat, cos, exp, sin, stack
+from ..optim import Adam
+from ..random import manual_seed
+from .mlp import MLP
 
 
 class PolynomialFeatures(nn.Module):
@@ -117,11 +122,7 @@ def fit_universal_approximator(fn, width: int, x, steps: int = 500, lr: float = 
     theorem says the error can be made as small as we like by widening the layer; the returned
     error shows it shrinking with ``width``.
     """
-    import numpy as np
 
-    from ..optim import Adam
-    from ..random import manual_seed
-    from .mlp import MLP
     manual_seed(seed)
     X = x.reshape(-1, 1)
     Y = fn(X)

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from ..nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
+from ..optim.lr_scheduler import ReduceLROnPlateau
 
 __all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
            "GradientClipping", "GradientMonitor"]
@@ -180,7 +181,6 @@ class LearningRateScheduler(Callback):
                             f"function (epoch, lr) -> lr, got {type(schedule).__name__}")
 
     def _plateau(self):
-        from ..optim.lr_scheduler import ReduceLROnPlateau
         return isinstance(self.schedule, ReduceLROnPlateau)
 
     def on_epoch_begin(self, trainer, epoch):

@@ -18,6 +18,9 @@ import numpy as np
 from .._modes import no_grad
 from ..random import default_generator
 from ..tensor import Tensor
+from .. import metrics as crm
+from ..optim.lr_scheduler import OneCycleLR
+from ..random import get_rng_state, set_rng_state
 from .callbacks import Callback, LearningRateScheduler
 from .checkpoint import load_checkpoint, save_checkpoint
 from .progress import Progress
@@ -73,7 +76,6 @@ def _resolve_metrics(metrics) -> dict:
         if isinstance(m, str):
             fn = None
             try:
-                from .. import metrics as crm
                 fn = getattr(crm, m, None)
             except ImportError:
                 pass
@@ -173,7 +175,6 @@ class Trainer:
                 raise TypeError(f"Trainer: callbacks must be Callback instances, got "
                                 f"{type(cb).__name__}")
         if scheduler is not None:
-            from ..optim.lr_scheduler import OneCycleLR
             if scheduler_interval is None:
                 scheduler_interval = "step" if isinstance(scheduler, OneCycleLR) else "epoch"
             self._scheduler_cb = LearningRateScheduler(scheduler, scheduler_interval)
@@ -479,7 +480,6 @@ class Trainer:
     def state_dict(self) -> dict:
         """Everything a resumed run needs: model, optimizer, scheduler, callbacks, history,
         counters and the random states (global generator and the train loader's)."""
-        from ..random import get_rng_state
         return {
             "epoch": self.epoch,
             "global_step": self.global_step,
@@ -494,7 +494,6 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict) -> None:
-        from ..random import set_rng_state
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None:

@@ -6,6 +6,7 @@ import math
 from ... import creation
 from .. import functional as F
 from .. import init
+from ...ops import pad
 from ..parameter import Parameter
 from .module import Module
 
@@ -54,7 +55,6 @@ class _ConvNd(Module):
     def _padded(self, x):
         """Non-zero padding modes pad explicitly (F.pad order: last dim first), then convolve
         unpadded; 'same' splits d(k − 1) per dim with any odd unit on the far side, as torch."""
-        from ...ops import pad
         if self.padding == "valid":
             return x
         if self.padding == "same":

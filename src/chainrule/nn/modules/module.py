@@ -12,6 +12,8 @@ from collections import OrderedDict
 import numpy as np
 
 from ..._modes import STATE
+from ..._dtype import as_dtype
+from ...ops.shape import alias
 from ...tensor import Tensor
 from ..parameter import Parameter
 
@@ -73,7 +75,6 @@ class Module:
     # Full backward hooks: inputs and output pass through identity nodes whose gradient hooks
     # collect grad_output and grad_input; the user hooks run once every input's gradient is in.
     def _track_inputs(self, args):
-        from ...ops.shape import alias
         state = {"grad_input": [None] * len(args), "grad_output": (None,), "remaining": 0}
         new = list(args)
         for i, a in enumerate(args):
@@ -92,7 +93,6 @@ class Module:
         return None
 
     def _track_output(self, out, state):
-        from ...ops.shape import alias
         out = alias(out)
 
         def on_grad_output(grad):
@@ -297,7 +297,6 @@ class Module:
     def to(self, *args, **kwargs) -> "Module":
         """``to(dtype)`` casts floating parameters and buffers in place; devices other than
         'cpu' are not available."""
-        from ..._dtype import as_dtype
         dtype = kwargs.get("dtype")
         for a in args:
             if isinstance(a, str) and a.startswith("cpu"):

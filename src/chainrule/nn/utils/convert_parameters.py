@@ -2,14 +2,13 @@
 weight averaging, or measuring ‖θ‖)."""
 from __future__ import annotations
 
-
+from ...ops import cat, reshape
 from ...tensor import Tensor
 
 
 def parameters_to_vector(parameters) -> Tensor:
     """Concatenate the flattened ``parameters`` into one 1-D tensor of length Σ numel(p)
     (differentiable, as torch's: gradients flow back to each parameter)."""
-    from ...ops import cat, reshape
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     for p in params:
         if not isinstance(p, Tensor):

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from ...tensor import Tensor
+from ...creation import randperm
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
            "random_split"]
@@ -146,7 +147,6 @@ def random_split(dataset, lengths, generator=None) -> list:
     a seeded generator makes the split reproducible:
     ``random_split(ds, [0.8, 0.2], generator=chainrule.Generator().manual_seed(0))``.
     """
-    from ...creation import randperm
     n = len(dataset)
     lengths = list(lengths)
     if lengths and math.isclose(sum(lengths), 1) and sum(lengths) <= 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...random import Generator, default_generator
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "BatchSampler"]
 
@@ -35,7 +36,6 @@ def _has_index_array(sampler) -> bool:
 
 
 def _generator(generator):
-    from ...random import Generator
     if generator is not None and not isinstance(generator, Generator):
         raise TypeError(f"generator must be a chainrule.Generator, got "
                         f"{type(generator).__name__}")
@@ -47,7 +47,6 @@ def _epoch_rng(generator) -> np.random.Generator:
     global generator — so ``chainrule.manual_seed`` fixes the whole sequence of epochs."""
     if generator is not None:
         return generator.rng
-    from ...random import default_generator
     seed = int(default_generator.rng.integers(0, 2 ** 63 - 1))
     return np.random.Generator(np.random.PCG64(seed))
 
