@@ -56,9 +56,10 @@ class Node:
     is_view = False      # output shares memory (and the in-place version counter) with input 0
     array_rules = True   # its rules may run on bare arrays (a custom Function's may not)
 
-    # filled per class by __init_subclass__ from the rules' signatures
+    # filled per class by __init_subclass__ from the signatures of forward and the rules
     _input_names = ()
     _needs = {}          # rule name -> what to pass after its fixed arguments
+    _param_set = frozenset()
     save_inputs = False
     save_output = False
 
@@ -74,9 +75,11 @@ class Node:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "forward" in cls.__dict__:
+        if "forward" in cls.__dict__ and "_input_names" not in cls.__dict__:
             names = inspect.signature(cls.forward).parameters
             cls._input_names = tuple(n for n in names if n != "self")
+        if not hasattr(cls, "forward"):   # a base that shares rules: its subclasses name the inputs
+            return
         rules = [n for n in dir(cls) if n in ("vjp", "jvp", "transpose") or n.startswith("d_")]
         needs = {}
         for rule in rules:
@@ -98,7 +101,7 @@ class Node:
         return node.forward(*arrays)
 
     def _set_params(self, params):
-        if params.keys() != self._param_set and not params.keys() <= self._param_set:
+        if not params.keys() <= self._param_set:
             unknown = sorted(set(params) - self._param_set)
             raise TypeError(f"{type(self).__name__}: unexpected parameters {unknown}; it takes "
                             f"{sorted(self._param_set)}")
@@ -119,7 +122,7 @@ class Node:
             out = node.forward(inputs[0]._data, inputs[1]._data)
         else:
             out = node.forward(*[t._data for t in inputs])
-        result = inputs[0]._make(out if type(out) is _ndarray else _asarray(out))
+        result = inputs[0]._make(out)
         record = False
         if STATE.grad_enabled:
             for t in inputs:
@@ -188,14 +191,10 @@ class Node:
     def _vjp(self, xp, g):
         """∂L/∂input_i for every input (None where not needed), from the declared rule."""
         if self.elementwise:
-            need = self.needs_input_grad
             out = []
-            for i, name in enumerate(self._input_names):
-                if i < len(need) and need[i]:
-                    rule = "d_" + name
-                    out.append(g * getattr(self, rule)(xp, *self._saved(rule, xp)))
-                else:
-                    out.append(None)
+            for name, need in zip(self._input_names, self.needs_input_grad):
+                rule = "d_" + name
+                out.append(g * getattr(self, rule)(xp, *self._saved(rule, xp)) if need else None)
             return out
         if self.linear:
             grads = self.transpose(xp, g)

@@ -17,6 +17,8 @@ Both namespaces take the same arguments and give the same values; a test checks 
 """
 from __future__ import annotations
 
+from operator import methodcaller
+
 import numpy as np
 
 
@@ -125,41 +127,10 @@ class TensorOps:
     def __init__(self, like):
         self.like = like
 
-    @staticmethod
-    def exp(x):
-        return x.exp()
-
-    @staticmethod
-    def log(x):
-        return x.log()
-
-    @staticmethod
-    def sqrt(x):
-        return x.sqrt()
-
-    @staticmethod
-    def sin(x):
-        return x.sin()
-
-    @staticmethod
-    def cos(x):
-        return x.cos()
-
-    @staticmethod
-    def tanh(x):
-        return x.tanh()
-
-    @staticmethod
-    def sigmoid(x):
-        return x.sigmoid()
-
-    @staticmethod
-    def sign(x):
-        return x.sign()
-
-    @staticmethod
-    def abs(x):
-        return x.abs()
+    # each the Tensor method of the same name
+    exp, log, sqrt, sin, cos, tanh, sigmoid, sign, abs = (
+        staticmethod(methodcaller(name)) for name in
+        ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "sign", "abs"))
 
     @staticmethod
     def where(cond, a, b):

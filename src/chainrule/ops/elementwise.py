@@ -1,10 +1,11 @@
 """Elementwise primitives as a table of rules, and the functions built on them.
 
-For y = f(x₁, …, xₙ) elementwise the Jacobian in each input is diagonal, so each rule states only
-the local derivatives ∂y/∂xᵢ (a ``d_<input>`` method, written with the namespace ``xp`` so that
-it is itself differentiable); the engine applies them as ḡ·∂y/∂xᵢ (VJP, summed back over
-broadcast dims) and Σᵢ ṫᵢ·∂y/∂xᵢ (JVP). Ops that are linear in their inputs (add, sub, neg, cast)
-are declared linear instead, with their transpose.
+For y = f(x₁, …, xₙ) elementwise the Jacobian in each input is diagonal, so a rule states only
+the local derivatives ∂y/∂xᵢ — one line each in the table below, written with the namespace
+``xp`` so that they are themselves differentiable; the engine applies them as ḡ·∂y/∂xᵢ (VJP,
+summed back over broadcast dims) and Σᵢ ṫᵢ·∂y/∂xᵢ (JVP). Rules with parameters (xᶜ, clamp,
+where) are small classes of the same form. Ops that are linear in their inputs (add, sub, neg,
+cast) are declared linear instead, with their transpose.
 """
 from __future__ import annotations
 
@@ -20,6 +21,129 @@ from ._util import check_tensor
 
 
 # ---------------------------------------------------------------------------- the rules
+def _elementwise(name, forward, doc, **derivatives):
+    """An elementwise primitive from its forward on arrays and its local derivatives
+    ``d_<input>=lambda xp, <values>: ∂y/∂input``, each asking for the values it needs by name:
+    the inputs (``x``; ``a``, ``b``) or the output (``out``)."""
+    inputs = tuple(d[2:] for d in derivatives)
+    body = {"__doc__": doc, "__module__": __name__, "elementwise": True, "_input_names": inputs,
+            "forward": staticmethod(forward)}
+    body.update({d: staticmethod(f) for d, f in derivatives.items()})
+    return type(name, (Node,), body)
+
+
+def _sigmoid(x):
+    # 1/(1 + e^{-|x|}) or e^{-|x|}/(1 + e^{-|x|}) by sign: e^{...} never overflows, so σ is
+    # finite and exact for |x| up to 1e4 and beyond
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _relu(x):
+    return np.maximum(x, 0)
+
+
+def _rsqrt(x):
+    return 1 / np.sqrt(x)
+
+
+_math_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x):
+    # NumPy has no erf: Python's math.erf per element (exact, slower); frompyfunc gives an
+    # object array, or a Python float for 0-d x
+    return np.asarray(_math_erf(x), dtype=x.dtype)
+
+
+_TWO_OVER_ROOT_PI = 2 / math.sqrt(math.pi)
+
+# The table: y = f(x) and its local derivative(s). The derivative of ReLU asks for the output,
+# not the input (I(y > 0) = I(x > 0)), as torch: in a conv → norm → ReLU stack the input is then
+# freed at once instead of living until backward. At a tie, max and min give each input half.
+Mul = _elementwise("Mul", np.multiply, "y = a·b;  ∂y/∂a = b,  ∂y/∂b = a.",
+                   d_a=lambda xp, b: b, d_b=lambda xp, a: a)
+Div = _elementwise("Div", np.true_divide, "y = a/b;  ∂y/∂a = 1/b,  ∂y/∂b = −a/b².",
+                   d_a=lambda xp, b: 1 / b, d_b=lambda xp, a, b: -a / (b * b))
+Pow = _elementwise("Pow", np.power, "y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹,  ∂y/∂b = aᵇ·ln a (0 at a = 0, b ≥ 0: "
+                   "the limit, where the formula gives 0·(−∞)).",
+                   d_a=lambda xp, a, b: b * a ** (b - 1),
+                   d_b=lambda xp, a, b, out: xp.where((a == 0) & (b >= 0), 0.0,
+                                                      out * xp.log(xp.where(a == 0, 1.0, a))))
+Maximum = _elementwise("Maximum", np.maximum, "y = max(a, b);  ∂y/∂a = I(a > b) + ½·I(a = b).",
+                       d_a=lambda xp, a, b: (a > b) + (a == b) * 0.5,
+                       d_b=lambda xp, a, b: (b > a) + (a == b) * 0.5)
+Minimum = _elementwise("Minimum", np.minimum, "y = min(a, b);  ∂y/∂a = I(a < b) + ½·I(a = b).",
+                       d_a=lambda xp, a, b: (a < b) + (a == b) * 0.5,
+                       d_b=lambda xp, a, b: (b < a) + (a == b) * 0.5)
+Exp = _elementwise("Exp", np.exp, "y = eˣ;  y′ = y.", d_x=lambda xp, out: out)
+Log = _elementwise("Log", np.log, "y = ln x;  y′ = 1/x.", d_x=lambda xp, x: 1 / x)
+Log1p = _elementwise("Log1p", np.log1p, "y = ln(1 + x), accurate for tiny x;  y′ = 1/(1 + x).",
+                     d_x=lambda xp, x: 1 / (1 + x))
+Expm1 = _elementwise("Expm1", np.expm1, "y = eˣ − 1, accurate for tiny x;  y′ = y + 1.",
+                     d_x=lambda xp, out: out + 1)
+Sqrt = _elementwise("Sqrt", np.sqrt, "y = √x;  y′ = 1/(2y).", d_x=lambda xp, out: 0.5 / out)
+Rsqrt = _elementwise("Rsqrt", _rsqrt, "y = 1/√x;  y′ = −y³/2.", d_x=lambda xp, out: -0.5 * out ** 3)
+Abs = _elementwise("Abs", np.abs, "y = |x|;  y′ = sign x (0 at 0, as torch).",
+                   d_x=lambda xp, x: xp.sign(x))
+Sign = _elementwise("Sign", np.sign, "y = sign x;  y′ = 0 (zero gradients, as torch, not None).",
+                    d_x=lambda xp, out: xp.zeros_like(out))
+Sin = _elementwise("Sin", np.sin, "y = sin x;  y′ = cos x.", d_x=lambda xp, x: xp.cos(x))
+Cos = _elementwise("Cos", np.cos, "y = cos x;  y′ = −sin x.", d_x=lambda xp, x: -xp.sin(x))
+Tanh = _elementwise("Tanh", np.tanh, "y = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ);  y′ = 1 − y².",
+                    d_x=lambda xp, out: 1 - out * out)
+Sigmoid = _elementwise("Sigmoid", _sigmoid, "σ(x) = 1/(1 + e⁻ˣ);  σ′ = σ(1 − σ).",
+                       d_x=lambda xp, out: out * (1 - out))
+Relu = _elementwise("Relu", _relu, "g(z) = max(0, z) = z·I(z > 0);  g′(z) = I(z > 0) (0 at 0).",
+                    d_x=lambda xp, out: out > 0)
+Erf = _elementwise("Erf", _erf, "erf(x) = 2/√π ∫₀ˣ e^{−t²} dt;  erf′(x) = 2/√π · e^{−x²}.",
+                   d_x=lambda xp, x: _TWO_OVER_ROOT_PI * xp.exp(-(x * x)))
+
+
+class PowScalar(Node):
+    """y = xᶜ for a Python number c;  y′ = c·xᶜ⁻¹."""
+
+    elementwise = True
+    params = ("exponent",)
+
+    def forward(self, x):
+        return x ** self.exponent
+
+    def d_x(self, xp, x):
+        c = self.exponent
+        return xp.zeros_like(x) if c == 0 else xp.ones_like(x) if c == 1 else c * x ** (c - 1)
+
+
+class Clamp(Node):
+    """Clip to [min, max];  derivative 1 inside the closed interval, 0 outside (as torch)."""
+
+    elementwise = True
+    params = ("min", "max")
+
+    def forward(self, x):
+        return np.clip(x, self.min, self.max)
+
+    def d_x(self, xp, x):
+        lo, hi = self.min, self.max
+        return (x >= lo) if hi is None else (x <= hi) if lo is None else (x >= lo) & (x <= hi)
+
+
+class Where(Node):
+    """y = a where cond else b (cond a constant bool array);  ∂y/∂a = cond,  ∂y/∂b = ¬cond."""
+
+    elementwise = True
+    params = ("cond",)
+
+    def forward(self, a, b):
+        return np.where(self.cond, a, b)
+
+    def d_a(self, xp):
+        return xp.const(self.cond)
+
+    def d_b(self, xp):
+        return xp.const(~self.cond)
+
+
 class Add(Node):
     """y = a + b: linear; transpose (ḡ, ḡ)."""
 
@@ -68,310 +192,6 @@ class Cast(Node):
 
     def transpose(self, xp, g):
         return xp.apply(Cast, g, dtype=self.source)
-
-
-class Mul(Node):
-    """y = a·b;  ∂y/∂a = b,  ∂y/∂b = a."""
-
-    elementwise = True
-
-    def forward(self, a, b):
-        return a * b
-
-    def d_a(self, xp, b):
-        return b
-
-    def d_b(self, xp, a):
-        return a
-
-
-class Div(Node):
-    """y = a / b;  ∂y/∂a = 1/b,  ∂y/∂b = −a/b²."""
-
-    elementwise = True
-
-    def forward(self, a, b):
-        return a / b
-
-    def d_a(self, xp, b):
-        return 1 / b
-
-    def d_b(self, xp, a, b):
-        return -a / (b * b)
-
-
-class Pow(Node):
-    """y = a^b for two tensors;  ∂y/∂a = b·a^(b−1),  ∂y/∂b = a^b·ln a (0 where a = 0, b ≥ 0:
-    the limit, where the formula would give 0·(−∞) = NaN)."""
-
-    elementwise = True
-
-    def forward(self, a, b):
-        return a ** b
-
-    def d_a(self, xp, a, b):
-        return b * a ** (b - 1)
-
-    def d_b(self, xp, a, b, out):
-        zero = a == 0
-        return xp.where(zero & (b >= 0), 0.0, out * xp.log(xp.where(zero, 1.0, a)))
-
-
-class PowScalar(Node):
-    """y = x^c for a Python number c;  ∂y/∂x = c·x^(c−1)."""
-
-    elementwise = True
-    params = ("exponent",)
-
-    def forward(self, x):
-        return x ** self.exponent
-
-    def d_x(self, xp, x):
-        c = self.exponent
-        return xp.zeros_like(x) if c == 0 else xp.ones_like(x) if c == 1 else c * x ** (c - 1)
-
-
-class Maximum(Node):
-    """y = max(a, b);  ∂y/∂a = 1 where a > b, ½ at a tie (each input gets half, as torch), else 0."""
-
-    elementwise = True
-
-    def forward(self, a, b):
-        return np.maximum(a, b)
-
-    def d_a(self, xp, a, b):
-        return (a > b) + (a == b) * 0.5
-
-    def d_b(self, xp, a, b):
-        return (b > a) + (a == b) * 0.5
-
-
-class Minimum(Node):
-    """y = min(a, b);  ∂y/∂a = 1 where a < b, ½ at a tie, else 0."""
-
-    elementwise = True
-
-    def forward(self, a, b):
-        return np.minimum(a, b)
-
-    def d_a(self, xp, a, b):
-        return (a < b) + (a == b) * 0.5
-
-    def d_b(self, xp, a, b):
-        return (b < a) + (a == b) * 0.5
-
-
-class Where(Node):
-    """y = a where cond else b (cond a constant bool array);  ∂y/∂a = cond,  ∂y/∂b = ¬cond."""
-
-    elementwise = True
-    params = ("cond",)
-
-    def forward(self, a, b):
-        return np.where(self.cond, a, b)
-
-    def d_a(self, xp):
-        return xp.const(self.cond)
-
-    def d_b(self, xp):
-        return xp.const(~self.cond)
-
-
-class Exp(Node):
-    """y = eˣ;  y′ = y."""
-
-    elementwise = True
-
-    def forward(self, x):
-        return np.exp(x)
-
-    def d_x(self, xp, out):
-        return out
-
-
-class Log(Node):
-    """y = ln x;  y′ = 1/x."""
-
-    elementwise = True
-
-    def forward(self, x):
-        return np.log(x)
-
-    def d_x(self, xp, x):
-        return 1 / x
-
-
-class Log1p(Node):
-    """y = ln(1 + x) (accurate for tiny x);  y′ = 1/(1 + x)."""
-
-    elementwise = True
-
-    def forward(self, x):
-        return np.log1p(x)
-
-    def d_x(self, xp, x):
-        return 1 / (1 + x)
-
-
-class Expm1(Node):
-    """y = eˣ − 1 (accurate for tiny x);  y′ = y + 1."""
-
-    elementwise = True
-
-    def forward(self, x):
-        return np.expm1(x)
-
-    def d_x(self, xp, out):
-        return out + 1
-
-
-class Sqrt(Node):
-    """y = √x;  y′ = 1/(2y)."""
-
-    elementwise = True
-
-    def forward(self, x):
-        return np.sqrt(x)
-
-    def d_x(self, xp, out):
-        return 0.5 / out
-
-
-class Rsqrt(Node):
-    """y = 1/√x;  y′ = −y³/2."""
-
-    elementwise = True
-
-    def forward(self, x):
-        return 1 / np.sqrt(x)
-
-    def d_x(self, xp, out):
-        return -0.5 * out ** 3
-
-
-class Abs(Node):
-    """y = |x|;  y′ = sign(x) (0 at 0, as torch)."""
-
-    elementwise = True
-
-    def forward(self, x):
-        return np.abs(x)
-
-    def d_x(self, xp, x):
-        return xp.sign(x)
-
-
-class Sign(Node):
-    """y = sign(x);  y′ = 0 (torch returns zero gradients, not None)."""
-
-    elementwise = True
-
-    def forward(self, x):
-        return np.sign(x)
-
-    def d_x(self, xp, out):
-        return xp.zeros_like(out)
-
-
-class Sin(Node):
-    """y = sin x;  y′ = cos x."""
-
-    elementwise = True
-
-    def forward(self, x):
-        return np.sin(x)
-
-    def d_x(self, xp, x):
-        return xp.cos(x)
-
-
-class Cos(Node):
-    """y = cos x;  y′ = −sin x."""
-
-    elementwise = True
-
-    def forward(self, x):
-        return np.cos(x)
-
-    def d_x(self, xp, x):
-        return -xp.sin(x)
-
-
-class Tanh(Node):
-    """y = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ);  y′ = 1 − y²."""
-
-    elementwise = True
-
-    def forward(self, x):
-        return np.tanh(x)
-
-    def d_x(self, xp, out):
-        return 1 - out * out
-
-
-class Sigmoid(Node):
-    """σ(x) = 1/(1 + e⁻ˣ);  σ′ = σ(1 − σ).
-
-    Computed as 1/(1+e^{-|x|}) or e^{-|x|}/(1+e^{-|x|}) by sign, so e^{...} never overflows:
-    finite and exact for |x| up to 1e4 and beyond.
-    """
-
-    elementwise = True
-
-    def forward(self, x):
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-
-    def d_x(self, xp, out):
-        return out * (1 - out)
-
-
-class Relu(Node):
-    """g(z) = max(0, z) = z·I(z > 0);  g′(z) = I(z > 0) (0 at z = 0, as torch).
-
-    The rule asks for the output, not the input (I(y > 0) = I(z > 0)), as torch: in a conv →
-    norm → ReLU stack the input is then freed at once instead of living until backward."""
-
-    elementwise = True
-
-    def forward(self, x):
-        return np.maximum(x, 0)
-
-    def d_x(self, xp, out):
-        return out > 0
-
-
-class Clamp(Node):
-    """Clip to [min, max];  derivative 1 inside the closed interval, 0 outside (as torch)."""
-
-    elementwise = True
-    params = ("min", "max")
-
-    def forward(self, x):
-        return np.clip(x, self.min, self.max)
-
-    def d_x(self, xp, x):
-        lo, hi = self.min, self.max
-        inside = (x >= lo) if hi is None else (x <= hi) if lo is None else (x >= lo) & (x <= hi)
-        return inside
-
-
-_erf = np.frompyfunc(math.erf, 1, 1)
-
-
-class Erf(Node):
-    """erf(x) = 2/√π ∫₀ˣ e^{−t²} dt;  erf′(x) = 2/√π · e^{−x²}.
-
-    NumPy has no erf, so it is evaluated with Python's math.erf per element (exact, slower).
-    """
-
-    elementwise = True
-
-    def forward(self, x):
-        return np.asarray(_erf(x), dtype=x.dtype)  # frompyfunc gives a Python float for 0-d x
-
-    def d_x(self, xp, x):
-        return (2 / math.sqrt(math.pi)) * xp.exp(-(x * x))
 
 
 # ---------------------------------------------------------------------------- operands

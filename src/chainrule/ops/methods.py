@@ -141,4 +141,3 @@ class TensorMethods:
     __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = eq, ne, lt, le, gt, ge
     __and__, __or__, __xor__ = bitwise_and, bitwise_or, bitwise_xor
     __rand__, __ror__ = _reflected(bitwise_and), _reflected(bitwise_or)
-    __hash__ = object.__hash__   # == is elementwise; identity stays the hash (as in torch)

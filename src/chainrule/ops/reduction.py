@@ -49,17 +49,28 @@ class Sum(Node):
         return _expand_back(xp, g, self.in_shape, self.dims, self.keepdim)
 
 
-class Prod(Node):
-    """y = Π_dim x;  ∂y/∂x_i = Π_{j≠i} x_j (computed without dividing when some x are 0)."""
+class _WeightedReduction(Node):
+    """A reduction whose derivative is a weight per input element, w = ∂y/∂x (``weights``):
+    VJP x̄ = broadcast(ȳ)·w, JVP ẏ = Σ_dims ẋ·w."""
 
     params = ("dims", "keepdim")
+
+    def vjp(self, xp, g, x, out):
+        return _expand_back(xp, g, x.shape, self.dims, self.keepdim) * self.weights(xp, x, out)
+
+    def jvp(self, xp, tangents, x, out):
+        return xp.sum(tangents[0] * self.weights(xp, x, out), self.dims, self.keepdim)
+
+
+class Prod(_WeightedReduction):
+    """y = Π_dim x;  ∂y/∂x_i = Π_{j≠i} x_j."""
 
     def forward(self, x):
         return np.prod(x, axis=self.dims, keepdims=self.keepdim)
 
-    def _others(self, xp, x, out):
-        """Π_{j≠i} x_j for each i: out/x when no x is zero (differentiable), otherwise from
-        exclusive cumulative products from both ends (exact; a constant for double backward)."""
+    def weights(self, xp, x, out):
+        """y/x when no x is zero (differentiable); otherwise from exclusive cumulative products
+        from both ends, without dividing (exact; a constant for double backward)."""
         a = xp.data(x)
         (ax,) = self.dims
         if not np.any(a == 0):
@@ -70,48 +81,33 @@ class Prod(Node):
         n = a.shape[ax]
         return xp.const(np.take(left, range(n), ax) * np.take(right, range(1, n + 1), ax))
 
-    def vjp(self, xp, g, x, out):
-        return _expand_back(xp, g, x.shape, self.dims, self.keepdim) * self._others(xp, x, out)
 
-    def jvp(self, xp, tangents, x, out):
-        return xp.sum(tangents[0] * self._others(xp, x, out), self.dims, self.keepdim)
-
-
-class Amax(Node):
+class Amax(_WeightedReduction):
     """y = max over dims; the gradient is shared evenly among tied maxima (torch's amax rule)."""
 
-    params = ("dims", "keepdim")
     greatest = True
 
     def forward(self, x):
         f = np.max if self.greatest else np.min
         return f(x, axis=self.dims, keepdims=self.keepdim)
 
-    def _share(self, xp, x, out):
+    def weights(self, xp, x, out):
         x, out = xp.data(x), xp.data(out)
         mask = (x == _keep(np, out, x.shape, self.dims, self.keepdim)).astype(x.dtype)
         return xp.const(mask / mask.sum(axis=self.dims, keepdims=True))
-
-    def vjp(self, xp, g, x, out):
-        return _expand_back(xp, g, x.shape, self.dims, self.keepdim) * self._share(xp, x, out)
-
-    def jvp(self, xp, tangents, x, out):
-        return xp.sum(tangents[0] * self._share(xp, x, out), self.dims, self.keepdim)
 
 
 class Amin(Amax):
     greatest = False
 
 
-class LogSumExp(Node):
+class LogSumExp(_WeightedReduction):
     """y = log Σ exp(x) = m + log Σ exp(x − m), m = max x: the log-sum-exp trick.
 
     Subtracting the max keeps every exponent ≤ 0, so nothing overflows (finite at |x| = 1e4)
     and the largest term contributes exactly e⁰ = 1, so nothing underflows to log(0).
     ∂y/∂x = exp(x − y) = softmax(x).
     """
-
-    params = ("dims", "keepdim")
 
     def forward(self, x):
         m = np.max(x, axis=self.dims, keepdims=True) if x.size else np.zeros(
@@ -120,14 +116,8 @@ class LogSumExp(Node):
         out = np.log(np.sum(np.exp(x - m), axis=self.dims, keepdims=True)) + m
         return out if self.keepdim else np.squeeze(out, axis=self.dims)
 
-    def _softmax(self, xp, x, out):
+    def weights(self, xp, x, out):
         return xp.exp(x - _keep(xp, out, x.shape, self.dims, self.keepdim))
-
-    def vjp(self, xp, g, x, out):
-        return _expand_back(xp, g, x.shape, self.dims, self.keepdim) * self._softmax(xp, x, out)
-
-    def jvp(self, xp, tangents, x, out):
-        return xp.sum(tangents[0] * self._softmax(xp, x, out), self.dims, self.keepdim)
 
 
 class CumSum(Node):
