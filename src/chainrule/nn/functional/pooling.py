@@ -111,9 +111,9 @@ class _MaxPool(Node):
 
     def forward(self, x):
         win = self.win
-        xp = win.padded(x, -np.inf)
+        padded = win.padded(x, -np.inf)
         offsets = win.offsets()
-        slices = [win.slice_of_padded(xp, p, q) for _, p, q in offsets]
+        slices = [win.slice_of_padded(padded, p, q) for _, p, q in offsets]
         best = np.array(slices[0])              # running maximum (np.maximum propagates NaN)
         for v in slices[1:]:
             np.maximum(best, v, out=best)
@@ -147,10 +147,10 @@ class _MaxSelect(Node):
 
     def forward(self, x):
         win = self.win
-        xp = win.padded(x, 0)
+        padded = win.padded(x, 0)
         out = np.zeros(win.out_shape, x.dtype)
         for k, p, q in win.offsets():
-            out += win.slice_of_padded(xp, p, q) * (win.arg == k)
+            out += win.slice_of_padded(padded, p, q) * (win.arg == k)
         return out
 
     def transpose(self, xp, g):
@@ -190,10 +190,10 @@ class _WindowSum(Node):
 
     def forward(self, x):
         win = self.win
-        xp = win.padded(x, 0)
+        padded = win.padded(x, 0)
         out = None
         for _, p, q in win.offsets():
-            v = win.slice_of_padded(xp, p, q)
+            v = win.slice_of_padded(padded, p, q)
             if out is None:
                 out = np.array(v)
             else:
