@@ -212,3 +212,27 @@ def test_mul_gradient_is_adopted_by_a_leaf_and_accumulates_correctly():
     np.testing.assert_array_equal(a.grad.numpy(), [9.0, 12.0])
     np.testing.assert_array_equal(b.grad.numpy(), [3.0, 6.0])
     assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+
+
+def test_the_two_rule_namespaces_agree_function_by_function():
+    """Each function of ArrayOps gives on arrays what TensorOps gives on Tensors."""
+    from chainrule._xp import ArrayOps, TensorOps
+    rng = np.random.default_rng(3)
+    x, y = rng.random((2, 3)) + 0.5, rng.standard_normal((2, 3))
+    cond = x > 1
+    calls = {
+        "exp": (x,), "log": (x,), "sqrt": (x,), "sin": (y,), "cos": (y,), "tanh": (y,),
+        "sigmoid": (y,), "sign": (y,), "abs": (y,), "where": (cond, x, y), "matmul": (x, y.T),
+        "sum": (y, (0,), True), "reshape": (y, (3, 2)), "permute": (y, (1, 0)),
+        "expand": (y[:1], (4, 3)), "mT": (y,), "zeros_like": (y,), "ones_like": (y,),
+        "affine": (x, 2.0, y, x[:1], 0.5), "unbroadcast": (np.ones((4, 2, 3)), (2, 1)),
+    }
+    public = {n for n in vars(ArrayOps) if not n.startswith("_")} - {"recording", "apply",
+                                                                     "const", "data"}
+    assert public == set(calls), public ^ set(calls)
+    tensor_ops = TensorOps(cr.tensor(x))
+    for name, args in calls.items():
+        on_tensors = [cr.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+        want = getattr(ArrayOps, name)(*args)
+        got = getattr(tensor_ops, name)(*on_tensors)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, err_msg=name)
