@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._blas import for_product
+from ...backends.cpu import for_product
 from ...autograd.node import Node, plain_backward
 from ...ops._util import check_tensor, fresh_grad
 from ...tensor import Tensor

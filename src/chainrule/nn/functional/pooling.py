@@ -22,7 +22,8 @@ from ...autograd.node import Node
 from ...ops import gather
 from ...ops._util import check_tensor
 from ...tensor import Tensor
-from .conv import _pair, _valid
+from .conv import _pair
+from .conv_kernels import _valid
 
 
 def _pool_sizes(h, k, s, p, d, ceil_mode):
