@@ -98,7 +98,7 @@ def col2im(cols, x_shape, geo, ho, wo):
 def reference_conv(x, w, geo, ho, wo, bias=None):
     """y = conv(x, w) + b: per image n and group g, y[n, g] = W_g · cols[n, g], with
     W_g (O/g, C/g·kh·kw) and cols[n, g] (C/g·kh·kw, Ho·Wo) the group's rows of im2col(x)."""
-    n, o, g, k = x.shape[0], w.shape[0], geo.groups, w[0].size    # k = C/g·kh·kw
+    n, o, g, k = x.shape[0], w.shape[0], geo.groups, w.shape[1] * w.shape[2] * w.shape[3]
     cols = im2col(x, geo, ho, wo).reshape(n, g, k, ho * wo)
     y = np.matmul(w.reshape(g, o // g, k), cols).reshape(n, o, ho, wo)
     return y if bias is None else y + bias[:, None, None]
@@ -108,7 +108,7 @@ def reference_conv_transpose(y, w, geo, x_shape):
     """x = convT(y, w), the adjoint of conv in x: per image and group cols̄[n, g] = W_gᵀ · y[n, g]
     (C/g·kh·kw, Ho·Wo), then x = col2im(cols̄)."""
     n, o, ho, wo = y.shape
-    g, k = geo.groups, w[0].size
+    g, k = geo.groups, w.shape[1] * w.shape[2] * w.shape[3]         # k = C/g·kh·kw
     cols = np.matmul(w.reshape(g, o // g, k).transpose(0, 2, 1), y.reshape(n, g, o // g, ho * wo))
     return col2im(cols.reshape(n, g * k, ho * wo), x_shape, geo, ho, wo)
 
