@@ -21,7 +21,8 @@ multiplying them holds (B·d)² numbers at once. Peak memory is measured with tr
     python benchmarks/forward_vs_reverse.py [--max-n 10000]
 
 Importable: ``forward_vs_reverse(sizes)`` and ``memory_table(widths)`` return the rows,
-``run()`` returns both tables as a dict (for ``benchmarks/run.py``).
+``run()`` returns both tables as a dict (for ``benchmarks/run.py``). Both run inside
+``chainrule.backends.cpu.tuned()`` (off with CHAINRULE_CPU_TUNING=0).
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ import tracemalloc
 import numpy as np
 
 import chainrule as cr
+from chainrule.backends import cpu
 
 
 def loss_fn(w):
@@ -129,17 +131,23 @@ def memory_table(widths=(16, 32, 64), depth=10, batch=16):
 
 def run(max_n=10_000, widths=(16, 32, 64)):
     sizes = [n for n in (10, 100, 1_000, 10_000) if n <= max_n]
-    return {"forward_vs_reverse": [dict(n=n, eval_s=e, forward_s=f, reverse_s=r)
-                                   for n, e, f, r in forward_vs_reverse(sizes)],
-            "memory": [dict(width=d, backprop_bytes=b, full_jacobian_bytes=j, backprop_s=tb,
-                            full_jacobian_s=tj) for d, b, j, tb, tj in memory_table(widths)]}
+    with cpu.tuned():
+        return {"forward_vs_reverse": [dict(n=n, eval_s=e, forward_s=f, reverse_s=r)
+                                       for n, e, f, r in forward_vs_reverse(sizes)],
+                "memory": [dict(width=d, backprop_bytes=b, full_jacobian_bytes=j, backprop_s=tb,
+                                full_jacobian_s=tj) for d, b, j, tb, tj in memory_table(widths)]}
 
 
 def main():
     ap = argparse.ArgumentParser(description="forward vs reverse mode")
     ap.add_argument("--max-n", type=int, default=10_000)
     args = ap.parse_args()
-    sizes = [n for n in (10, 100, 1_000, 10_000) if n <= args.max_n]
+    with cpu.tuned():
+        print_tables(args.max_n)
+
+
+def print_tables(max_n):
+    sizes = [n for n in (10, 100, 1_000, 10_000) if n <= max_n]
     print("Gradient of a scalar loss L: R^n -> R (best of repeats; same gradient both ways)")
     head = (f"{'n':>7} {'one eval ms':>12} {'forward: n JVPs ms':>19} {'reverse: 1 VJP ms':>18} "
             f"{'fwd/rev':>9} {'fwd/eval':>9} {'rev/eval':>9}")

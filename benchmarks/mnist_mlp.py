@@ -6,7 +6,8 @@ Reads the four standard IDX files (gz or raw) with ``chainrule.datasets.MNIST``,
 the pixels with the training split's statistics, and trains
 Linear(784, 512) → ReLU → Dropout(0.2) → Linear(512, 10) with cross-entropy, Adam (lr 1e-3)
 and a cosine learning-rate schedule on mini-batches of 128, reporting test accuracy after every
-epoch and the wall time. The data folder is for benchmark and accuracy runs only; tests never
+epoch and the wall time, inside ``chainrule.backends.cpu.tuned()`` (off with
+CHAINRULE_CPU_TUNING=0). The data folder is for benchmark and accuracy runs only; tests never
 read it.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 
 import chainrule as cr
 from chainrule import nn, optim
+from chainrule.backends import cpu
 from chainrule.datasets import MNIST
 from chainrule.train import Trainer
 from chainrule.utils.data import DataLoader, TensorDataset
@@ -69,12 +71,13 @@ def main(argv=None):
     print(f"model: 784-512-10 MLP (ReLU, dropout 0.2), Adam lr {args.lr}, cosine schedule, "
           f"batch {args.batch_size}, seed {args.seed}")
     start = time.perf_counter()
-    for epoch in range(1, args.epochs + 1):
-        trainer.fit(train_loader, test_loader, epochs=epoch)
-        h = trainer.history
-        print(f"epoch {epoch:2d}  loss {h['loss'][-1]:.4f}  train acc {h['accuracy'][-1]:.4f}  "
-              f"test loss {h['val_loss'][-1]:.4f}  test acc {h['val_accuracy'][-1]:.4f}  "
-              f"({h['time'][-1]:.1f} s)", flush=True)
+    with cpu.tuned():
+        for epoch in range(1, args.epochs + 1):
+            trainer.fit(train_loader, test_loader, epochs=epoch)
+            h = trainer.history
+            print(f"epoch {epoch:2d}  loss {h['loss'][-1]:.4f}  train acc {h['accuracy'][-1]:.4f}  "
+                  f"test loss {h['val_loss'][-1]:.4f}  test acc {h['val_accuracy'][-1]:.4f}  "
+                  f"({h['time'][-1]:.1f} s)", flush=True)
     wall = time.perf_counter() - start
     acc = trainer.history["val_accuracy"][-1]
     print(f"final test accuracy {acc:.4f} after {args.epochs} epochs; training wall time "

@@ -10,6 +10,10 @@ between the two so that a change in machine load hits both; the best round of ea
 reported. ``--cpu-time`` measures process CPU time instead of wall time: on a machine shared
 with other jobs and one thread per framework, it is the stable measure of the work done (with
 two threads it would count both threads' time and is refused).
+
+The whole run is inside ``chainrule.backends.cpu.tuned()``, chainrule's CPU settings for
+training loops; set ``CHAINRULE_CPU_TUNING=0`` to time it without them. Their malloc part
+is process-wide, so torch's steps run with it too.
 """
 from __future__ import annotations
 
@@ -72,28 +76,36 @@ def main():
                          "and this script sets it) before Python starts")
     import numpy as np
     import torch
+    from chainrule.backends import cpu
     torch.set_num_threads(args.threads)
     clock = time.process_time if args.cpu_time else time.perf_counter
     warnings.filterwarnings("ignore")
     print(f"threads={args.threads}  clock={'process CPU time' if args.cpu_time else 'wall'}  "
           f"torch {torch.__version__}  numpy {np.__version__}")
-    for name in args.models.split(","):
-        steps = dict(zip(("chainrule", "torch"), build(name)))
-        first = {k: f() for k, f in steps.items()}
-        for f in steps.values():
-            f()
-        rates = {k: [] for k in steps}
-        for _ in range(args.rounds):
-            for k, f in steps.items():
-                n, start = 0, clock()
-                while clock() - start < args.seconds:
-                    f()
-                    n += 1
-                rates[k].append(n / (clock() - start))
-        for k, r in rates.items():
-            print(f"{name:9s} {k:10s} first loss {first[k]:.6f}  best {max(r):8.2f} steps/s  "
-                  f"rounds {[round(v, 2) for v in r]}")
-        print(f"{name:9s} chainrule / torch (best rounds): {max(rates['chainrule']) / max(rates['torch']):.2f}")
+    with cpu.tuned():
+        print(f"chainrule CPU settings (backends.cpu.tuned): {'on' if cpu.is_tuned() else 'off'}")
+        for name in args.models.split(","):
+            compare(name, args.rounds, args.seconds, clock)
+
+
+def compare(name, rounds, seconds, clock):
+    """Time both frameworks' steps of one model in alternating rounds and print the best."""
+    steps = dict(zip(("chainrule", "torch"), build(name)))
+    first = {k: f() for k, f in steps.items()}
+    for f in steps.values():
+        f()
+    rates = {k: [] for k in steps}
+    for _ in range(rounds):
+        for k, f in steps.items():
+            n, start = 0, clock()
+            while clock() - start < seconds:
+                f()
+                n += 1
+            rates[k].append(n / (clock() - start))
+    for k, r in rates.items():
+        print(f"{name:9s} {k:10s} first loss {first[k]:.6f}  best {max(r):8.2f} steps/s  "
+              f"rounds {[round(v, 2) for v in r]}")
+    print(f"{name:9s} chainrule / torch (best rounds): {max(rates['chainrule']) / max(rates['torch']):.2f}")
 
 
 if __name__ == "__main__":

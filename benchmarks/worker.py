@@ -14,6 +14,7 @@ inference) returning the loss, or ``None`` when that framework has no implementa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 import zlib
@@ -507,6 +508,16 @@ def measure(step, seconds):
             "steps": steps, "rss_growth_mb": st["VmHWM"] - rss0, "peak_reset": peak_reset}
 
 
+def settings(framework):
+    """The context the timed steps run in: chainrule's CPU settings for training loops
+    (``backends.cpu.tuned()``; off with CHAINRULE_CPU_TUNING=0) for chainrule, nothing for
+    the others."""
+    if framework != "chainrule":
+        return contextlib.nullcontext()
+    from chainrule.backends import cpu
+    return cpu.tuned()
+
+
 def main():
     ap = argparse.ArgumentParser(description="one benchmark workload in this process")
     ap.add_argument("--workload", required=True, choices=sorted(WORKLOADS))
@@ -522,7 +533,8 @@ def main():
         import torch
         torch.set_num_threads(args.threads)
     step = builder()
-    result = measure(step, args.seconds)
+    with settings(args.framework):
+        result = measure(step, args.seconds)
     result["blas"] = _blas_info()
     print(json.dumps(result))
 

@@ -14,6 +14,8 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import nn
 from chainrule.autograd import forward_ad as fwd
+from chainrule.backends import cpu
+from chainrule.nn.functional import conv, conv_kernels
 
 from oracle import check
 
@@ -63,10 +65,9 @@ def test_conv2d_vs_torch_with_double_backward(xs, ws, kw, bias):
 def test_conv2d_in_chunks_of_images_matches_torch(monkeypatch, xs, ws, kw):
     """Columns are built a few images at a time; with a budget of one byte every image is its
     own chunk, so the batch loops (forward, weight gradient, input gradient) all run."""
-    from chainrule.nn.functional import conv as conv_module
-    monkeypatch.setattr(conv_module, "CHUNK_BYTES", 1)
-    assert len(conv_module._batches(xs[0], 1, conv_module.Geometry((1, 1), (0, 0), (1, 1), 1, (1, 1)),
-                                    1, 1, 8)) == xs[0]
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 1)
+    assert len(conv_kernels._batches(xs[0], 1, conv.Geometry((1, 1), (0, 0), (1, 1), 1, (1, 1)),
+                                     1, 1, 8)) == xs[0]
     check(lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), _x(*xs), _x(*ws),
           _x(ws[0]), double=True)
     check(lambda y, w: F.conv_transpose2d(y, w, stride=2), lambda y, w: TF.conv_transpose2d(y, w, stride=2),
@@ -78,14 +79,85 @@ def test_both_column_layouts_match_torch_over_the_grid(monkeypatch, by_pixel):
     """conv and its weight gradient pick one of two column layouts by the layer's shape; forced
     to each, every ungrouped geometry of the grid (strides, dilations, asymmetric 'same'
     padding, 1×1 and whole-image kernels), in chunks of one image and whole, matches torch."""
-    from chainrule.nn.functional import conv as conv_module
-    monkeypatch.setattr(conv_module, "_by_pixel", lambda c, wo, geo: by_pixel and geo.groups == 1)
-    for chunk in (1, conv_module.CHUNK_BYTES):
-        monkeypatch.setattr(conv_module, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(conv_kernels, "_by_pixel", lambda c, wo, geo: by_pixel and geo.groups == 1)
+    for chunk in (1, conv_kernels.CHUNK_BYTES):
+        monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", chunk)
         for xs, ws, kw in CONV2D_GRID:
             if kw.get("groups", 1) == 1:
                 check(lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), _x(*xs), _x(*ws),
                       _x(ws[0]), double=True)
+
+
+# --------------------------------------------------------------------------- fast kernels vs reference
+# (x shape, w shape, stride, pads (top, bottom, left, right), dilation, groups)
+KERNEL_GRID = [
+    ((1, 3, 7, 6), (4, 3, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),      # one image, 'same'
+    ((5, 4, 9, 8), (6, 4, 3, 2), (2, 1), (0, 2, 1, 0), (1, 2), 1),      # asymmetric pads, stride, dilation
+    ((4, 6, 8, 7), (9, 2, 3, 3), (1, 2), (2, 1, 0, 1), (2, 1), 3),      # groups
+    ((3, 4, 6, 6), (8, 1, 3, 3), (2, 2), (1, 1, 1, 1), (1, 1), 4),      # depthwise ×2
+    ((6, 2, 5, 5), (3, 2, 1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1),      # 1×1
+    ((2, 8, 4, 4), (5, 8, 3, 3), (1, 1), (2, 0, 0, 2), (1, 1), 1),      # kw·C > Wo: pixel rows by default
+    ((3, 2, 6, 9), (4, 2, 4, 2), (3, 2), (3, 3, 1, 1), (1, 3), 1),      # pads ≥ stride, kernel rows missed
+    ((0, 3, 5, 5), (4, 3, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),      # empty batch
+]
+KERNEL_MODES = {"whole-batch": (None, False), "per-image": (1, False), "threads": (1, True)}
+
+
+@pytest.mark.parametrize("mode", KERNEL_MODES)
+@pytest.mark.parametrize("by_pixel", [True, False], ids=["pixel-rows", "channel-major"])
+@pytest.mark.parametrize("xs,ws,stride,pads,dilation,groups", KERNEL_GRID,
+                         ids=[f"{c[0]}-s{c[2]}-p{c[3]}-d{c[4]}-g{c[5]}" for c in KERNEL_GRID])
+def test_fast_kernels_agree_with_the_reference(monkeypatch, mode, by_pixel, xs, ws, stride, pads,
+                                               dilation, groups):
+    """conv, conv_transpose (both its routes), conv_weight, im2col and col2im of conv_kernels
+    against the few-line reference in conv.py, float64: forced to each column layout, with
+    the whole batch in one chunk, one image per chunk, and chunks on two threads."""
+    chunk_bytes, threaded = KERNEL_MODES[mode]
+    monkeypatch.setattr(conv_kernels, "_by_pixel", lambda c, wo, geo: by_pixel and geo.groups == 1)
+    if chunk_bytes is not None:
+        monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", chunk_bytes)
+    before = cr.get_num_threads()
+    geo = conv.Geometry(stride, pads, dilation, groups, ws[2:])
+    ho, wo = geo.out_size(*xs[2:])
+    x, w, b, gy = _x(*xs), _x(*ws), _x(ws[0]), _x(xs[0], ws[0], ho, wo)
+    try:
+        cr.set_num_threads(2 if threaded else before)
+        with cpu.tuned(enabled=threaded):
+            fast = [conv_kernels.conv(x, w, geo, ho, wo, b), conv_kernels.conv(x, w, geo, ho, wo),
+                    conv_kernels.conv_transpose(gy, w, geo, xs), conv_kernels.conv_weight(x, gy, geo, ws)]
+    finally:
+        cr.set_num_threads(before)
+    ref = [conv.reference_conv(x, w, geo, ho, wo, b), conv.reference_conv(x, w, geo, ho, wo),
+           conv.reference_conv_transpose(gy, w, geo, xs), conv.reference_conv_weight(x, gy, geo, ws)]
+    for name, f, r in zip(["conv+bias", "conv", "conv_transpose", "conv_weight"], fast, ref):
+        assert f.shape == r.shape, name
+        np.testing.assert_allclose(f, r, rtol=1e-12, atol=1e-12, err_msg=name)
+    cols = conv.im2col(x, geo, ho, wo)
+    np.testing.assert_array_equal(conv_kernels.im2col(x, geo, ho, wo), cols)
+    np.testing.assert_allclose(conv_kernels.col2im(cols, xs, geo, ho, wo),
+                               conv.col2im(cols, xs, geo, ho, wo), rtol=1e-12, atol=1e-12)
+
+
+def test_the_reference_is_torchs_convolution():
+    """The reference itself, on one geometry of each kind, against torch: what the fast
+    kernels are held to is right."""
+    for xs, ws, stride, pads, dilation, groups in KERNEL_GRID:
+        geo = conv.Geometry(stride, pads, dilation, groups, ws[2:])
+        ho, wo = geo.out_size(*xs[2:])
+        x, w = _x(*xs), _x(*ws)
+        t, b_, l, r = pads
+        xt = TF.pad(torch.tensor(x), (l, r, t, b_))
+        ref = TF.conv2d(xt, torch.tensor(w), stride=stride, dilation=dilation, groups=groups)
+        np.testing.assert_allclose(conv.reference_conv(x, w, geo, ho, wo), ref.numpy(), rtol=1e-10,
+                                   atol=1e-12)
+        gy = _x(*ref.shape)
+        xg, wg = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+        out = TF.conv2d(TF.pad(xg, (l, r, t, b_)), wg, stride=stride, dilation=dilation, groups=groups)
+        gx_ref, gw_ref = torch.autograd.grad(out, [xg, wg], torch.tensor(gy))
+        np.testing.assert_allclose(conv.reference_conv_transpose(gy, w, geo, xs), gx_ref.numpy(),
+                                   rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(conv.reference_conv_weight(x, gy, geo, ws), gw_ref.numpy(),
+                                   rtol=1e-10, atol=1e-12)
 
 
 def test_conv_on_an_empty_batch_matches_torch():

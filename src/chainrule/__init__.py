@@ -17,8 +17,7 @@ from .random import (Generator, default_generator, get_rng_state, initial_seed, 
 from .ops import *  # noqa: F401,F403  (the differentiable functions: add, matmul, softmax, ...)
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from ._blas import get_num_threads, set_num_threads
-from . import _memory  # noqa: F401  (malloc keeps freed memory for the next step; see there)
+from .backends.blas import get_num_threads, set_num_threads
 from . import viz
 from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop
 from . import data, datasets, func, metrics, models, vision

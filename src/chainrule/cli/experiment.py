@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from ..backends import cpu
 from . import factories, schema
 from .estimators import estimator_scores
 from .runs import write_json
@@ -301,7 +302,8 @@ def main(args) -> int:
         print(f"{args.experiment}: valid")
         return 0
     try:
-        results = run_experiment(cfg, quiet=args.quiet)
+        with cpu.tuned():   # the CPU settings of backends.cpu while the command runs
+            results = run_experiment(cfg, quiet=args.quiet)
     except (schema.ExperimentError, ValueError) as e:   # ValueError: e.g. data files missing
         raise CLIError(str(e)) from None
     print(format_results(args.experiment, results))

@@ -27,6 +27,7 @@ import numpy as np
 
 import chainrule as cr
 
+from ..backends import cpu
 from ..nn import CrossEntropyLoss
 from ..optim.lr_scheduler import CosineAnnealingLR
 from ..train import Trainer
@@ -405,7 +406,8 @@ def main(args) -> int:
     config = config_from_args(args)
     run_dir = _run_dir(args)
     try:
-        metrics = train(config, run_dir, quiet=args.quiet, figures=not args.no_figures)
+        with cpu.tuned():   # the CPU settings of backends.cpu while the command runs
+            metrics = train(config, run_dir, quiet=args.quiet, figures=not args.no_figures)
     except (ValueError, FileNotFoundError) as e:
         raise CLIError(str(e)) from None
     print(format_table({k: v for k, v in metrics.items() if k != "train_seconds"}))

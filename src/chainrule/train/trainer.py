@@ -15,12 +15,12 @@ import time
 
 import numpy as np
 
-from .._modes import no_grad
-from ..random import default_generator
-from ..tensor import Tensor
 from .. import metrics as crm
+from .._modes import no_grad
+from ..backends import cpu
 from ..optim.lr_scheduler import OneCycleLR
-from ..random import get_rng_state, set_rng_state
+from ..random import default_generator, get_rng_state, set_rng_state
+from ..tensor import Tensor
 from .callbacks import Callback, LearningRateScheduler
 from .checkpoint import load_checkpoint, save_checkpoint
 from .progress import Progress
@@ -357,9 +357,10 @@ class Trainer:
         for cb in callbacks:
             cb.on_fit_begin(self)
         try:
-            while self.epoch < epochs and not self.stop_training:
-                epoch = self.epoch + 1
-                self._run_epoch(epoch, epochs, train_loader, val_loader, progress, callbacks)
+            with cpu.tuned():   # CPU settings for the loop (backends.cpu; CHAINRULE_CPU_TUNING=0: off)
+                while self.epoch < epochs and not self.stop_training:
+                    epoch = self.epoch + 1
+                    self._run_epoch(epoch, epochs, train_loader, val_loader, progress, callbacks)
         finally:
             progress.close()
         for cb in callbacks:

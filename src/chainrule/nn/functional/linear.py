@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._blas import for_product
 from ..._graph import Node
+from ...backends.cpu import for_product
 from ...ops._util import check_tensor
 from ...tensor import Tensor
 

@@ -21,7 +21,8 @@ from ..._modes import FORWARD, STATE
 from ...ops import gather
 from ...ops._util import check_tensor
 from ...tensor import Tensor
-from .conv import _pair, _valid
+from .conv import _pair
+from .conv_kernels import _valid
 
 
 def _pool_sizes(h, k, s, p, d, ceil_mode):
@@ -75,9 +76,9 @@ class _Window:
         if not (t or b or l or r):
             return x
         n, c, h, w = x.shape
-        xp = np.full((n, c, h + t + b, w + l + r), value, x.dtype)
-        xp[:, :, t:t + h, l:l + w] = x
-        return xp
+        out = np.full((n, c, h + t + b, w + l + r), value, x.dtype)
+        out[:, :, t:t + h, l:l + w] = x
+        return out
 
     def offsets(self):
         """(k, p, q) for every kernel offset in window order (row-major)."""

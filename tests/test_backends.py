@@ -1,0 +1,213 @@
+"""chainrule.backends.cpu: `import chainrule` changes no process-wide setting (BLAS threads,
+malloc); `tuned()` blocks turn on the malloc tuning and the BLAS-thread policy, nest, and put
+back what they changed (also after an error); the opt-outs; Linear and conv outside a block
+never touch the BLAS's thread count, and give the same results inside."""
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import chainrule as cr
+from chainrule import nn
+from chainrule.backends import blas, cpu
+from chainrule.nn.functional import conv_kernels
+
+GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+# Whether glibc's malloc serves a block by mmap is read from its count of mmapped blocks
+# (mallinfo2().hblks) while the block lives. Default malloc mmaps blocks from 128 KiB up, but
+# its threshold is dynamic: freeing a mmapped block raises it to that block's size, so each
+# probe is 1 MiB larger than the last (all under the 32 MiB the tuning sets).
+PROBE = r"""
+import ctypes, json, sys
+import numpy, threadpoolctl
+
+libc = ctypes.CDLL(None)
+size_t = ctypes.c_size_t if hasattr(libc, "mallinfo2") else ctypes.c_int   # glibc < 2.33: mallinfo
+class MallInfo(ctypes.Structure):
+    _fields_ = [(name, size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                            "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+mallinfo = getattr(libc, "mallinfo2", None) or libc.mallinfo
+mallinfo.restype = MallInfo
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+
+sizes = iter(range(1, 32))
+def mmapped():
+    before = mallinfo().hblks
+    block = libc.malloc(next(sizes) << 20)
+    during = mallinfo().hblks
+    libc.free(block)
+    return during > before
+
+def blas_threads():
+    return [lib["num_threads"] for lib in threadpoolctl.threadpool_info()]
+
+out = {"before_import": mmapped(), "threads_before_import": blas_threads()}
+import chainrule
+from chainrule.backends import cpu
+out["after_import"] = mmapped()
+out["threads_after_import"] = blas_threads()
+out["matplotlib"] = "matplotlib" in sys.modules
+with cpu.tuned():
+    out["tuned"] = [cpu.is_tuned(), mmapped()]
+    with cpu.tuned():
+        out["nested"] = [cpu.is_tuned(), mmapped()]
+        with cpu.tuned(enabled=False):
+            out["off_inside"] = [cpu.is_tuned(), mmapped()]
+        out["back_on"] = [cpu.is_tuned(), mmapped()]
+    out["outer"] = [cpu.is_tuned(), mmapped()]
+out["after"] = [cpu.is_tuned(), mmapped()]
+try:
+    with cpu.tuned():
+        raise KeyError
+except KeyError:
+    out["after_error"] = [cpu.is_tuned(), mmapped()]
+out["threads_after"] = blas_threads()
+print(json.dumps(out))
+"""
+
+
+def _run(script, *args, **env):
+    """Run ``script`` in a fresh interpreter with this one's PYTHONPATH and no malloc settings
+    or tuning switch of its own, plus ``env``; its stdout."""
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith("MALLOC_") and k not in ("GLIBC_TUNABLES", cpu.ENV_VAR)}
+    return subprocess.run([sys.executable, "-c", script, *args], env={**base, **env}, check=True,
+                          capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def restore_threads():
+    before = cr.get_num_threads()
+    yield
+    cr.set_num_threads(before)
+
+
+# --------------------------------------------------------------------------- import, tuned()
+@pytest.mark.skipif(not GLIBC, reason="the malloc probe reads glibc's mallinfo")
+def test_import_changes_nothing_and_tuned_blocks_nest_and_restore():
+    out = json.loads(_run(PROBE))
+    assert out["threads_after_import"] == out["threads_before_import"]
+    assert out["matplotlib"] is False
+    assert out["before_import"] is True and out["after_import"] is True     # malloc untouched
+    # [settings on, the probe's block mmapped]: on = served from the heap
+    assert out["tuned"] == out["nested"] == out["back_on"] == out["outer"] == [True, False]
+    assert out["off_inside"] == out["after"] == out["after_error"] == [False, True]
+    assert out["threads_after"] == out["threads_before_import"]
+
+
+@pytest.mark.skipif(not GLIBC, reason="the malloc probe reads glibc's mallinfo")
+def test_the_environment_switches_the_settings_off():
+    out = json.loads(_run(PROBE, **{cpu.ENV_VAR: "0"}))
+    for key in ("tuned", "nested", "off_inside", "back_on", "outer", "after", "after_error"):
+        assert out[key] == [False, True], key
+
+
+@pytest.mark.skipif(not GLIBC, reason="the malloc probe reads glibc's mallinfo")
+def test_a_users_own_malloc_settings_are_left_alone():
+    out = json.loads(_run(PROBE, MALLOC_ARENA_MAX="2"))
+    assert out["tuned"] == [True, True]          # the thread policy is on, malloc untouched
+
+
+# a "training step": 13 MiB in arrays of 1 to 4 MiB allocated, touched and freed together, 20 times
+STEP_LOOP = """
+import resource, sys, numpy as np
+from chainrule.backends import cpu
+def step():
+    arrays = [np.ones(1 << s, np.float32) for s in (18, 19, 20, 20, 19)]
+    return sum(float(a[-1]) for a in arrays)
+with cpu.tuned(enabled=sys.argv[1] == "tuned"):
+    step()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(20):
+        step()
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not GLIBC, reason="the malloc tuning is glibc's")
+def test_tuned_malloc_page_faults_far_less_in_a_step_loop():
+    tuned, untuned = int(_run(STEP_LOOP, "tuned")), int(_run(STEP_LOOP, "untuned"))
+    assert tuned < 0.5 * untuned, (tuned, untuned)
+
+
+def test_tuned_reads_the_switch_at_entry_and_an_argument_overrides_it(monkeypatch):
+    monkeypatch.setenv(cpu.ENV_VAR, "0")
+    with cpu.tuned():
+        assert not cpu.is_tuned()
+        with cpu.tuned(enabled=True):
+            assert cpu.is_tuned()
+        assert not cpu.is_tuned()
+    monkeypatch.setenv(cpu.ENV_VAR, "1")
+    with pytest.raises(KeyError):
+        with cpu.tuned():
+            assert cpu.is_tuned()
+            raise KeyError
+    assert not cpu.is_tuned()
+
+
+# --------------------------------------------------------------------------- the BLAS policy
+def _spy_on_products(monkeypatch):
+    """For every np.matmul chainrule makes: the thread counts threadpool_info() reads at that
+    moment and the name of the Python thread making it."""
+    seen, matmul = [], np.matmul
+
+    def spy(*args, **kwargs):
+        seen.append((tuple(lib["num_threads"] for lib in threadpool_info()),
+                     threading.current_thread().name))
+        return matmul(*args, **kwargs)
+    monkeypatch.setattr(np, "matmul", spy)
+    return seen
+
+
+def _linear_and_conv_steps():
+    """A small dense layer (3·10⁶ multiply-adds, under SMALL_PRODUCT) and a convolution of six
+    images, each a forward and a backward; returns outputs and gradients."""
+    rng = np.random.default_rng(0)
+    cr.manual_seed(0)
+    dense, conv = nn.Linear(400, 120), nn.Conv2d(3, 4, 3, padding=1)
+    x = cr.tensor(rng.standard_normal((64, 400)).astype(np.float32), requires_grad=True)
+    img = cr.tensor(rng.standard_normal((6, 3, 8, 8)).astype(np.float32), requires_grad=True)
+    y, z = dense(x), conv(img)
+    (y.sum() + (z * z).sum()).backward()
+    return [t.detach().numpy() for t in (y, x.grad, dense.weight.grad, dense.bias.grad,
+                                         z, img.grad, conv.weight.grad)]
+
+
+def test_outside_tuned_linear_and_conv_leave_the_blas_threads_alone(restore_threads, monkeypatch):
+    assert blas.found()
+    cr.set_num_threads(2)
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 1)       # one chunk per image
+    counts = tuple(lib["num_threads"] for lib in threadpool_info())
+    seen = _spy_on_products(monkeypatch)
+    _linear_and_conv_steps()
+    assert len(seen) > 10
+    assert set(seen) == {(counts, threading.current_thread().name)}
+
+
+def test_inside_tuned_the_policy_runs_and_the_results_are_the_same(restore_threads, monkeypatch):
+    """The same spy sees the policy at work inside a block (one BLAS thread for the small
+    products, the convolution's chunks on the pool); the results equal those outside, bit for
+    bit for the dense layer, within float32 rounding for the convolution (whose chunks sum
+    the weight gradient in another order)."""
+    cr.set_num_threads(2)
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 1)
+    outside = _linear_and_conv_steps()
+    counts = tuple(lib["num_threads"] for lib in threadpool_info())
+    seen = _spy_on_products(monkeypatch)
+    with cpu.tuned(enabled=True):
+        inside = _linear_and_conv_steps()
+    assert cr.get_num_threads() == 2
+    assert any(c != counts for c, _ in seen)
+    assert any(name.startswith("chainrule") for _, name in seen)
+    for a, b in zip(outside[:4], inside[:4]):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(outside[4:], inside[4:]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
