@@ -211,3 +211,31 @@ def test_inside_tuned_the_policy_runs_and_the_results_are_the_same(restore_threa
         np.testing.assert_array_equal(a, b)
     for a, b in zip(outside[4:], inside[4:]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_trainer_fit_and_the_cli_run_inside_tuned_blocks(monkeypatch, tmp_path):
+    """Who turns the settings on: Trainer.fit for its loop, `chainrule train` for the command."""
+    from chainrule.cli import main as cli_main
+    from chainrule.cli import train as cli_train
+    from chainrule.train import Callback, Trainer
+    from chainrule.utils.data import DataLoader, TensorDataset
+
+    seen = []
+
+    class Probe(Callback):
+        def on_batch_begin(self, trainer, step):
+            seen.append(cpu.is_tuned())
+
+    model = nn.Linear(3, 2)
+    data = DataLoader(TensorDataset(cr.randn(8, 3), cr.tensor([0, 1] * 4)), batch_size=4)
+    Trainer(model, nn.CrossEntropyLoss(), cr.optim.SGD(model.parameters(), lr=0.1),
+            callbacks=[Probe()]).fit(data, epochs=1)
+    assert seen == [True, True] and not cpu.is_tuned()
+
+    def fake_train(config, run_dir, quiet, figures):
+        seen.append(("cli", cpu.is_tuned()))
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(cli_train, "train", fake_train)
+    assert cli_main(["train", "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    assert seen[-1] == ("cli", True) and not cpu.is_tuned()
