@@ -60,43 +60,17 @@ class ArrayOps:
     recording = False
     exp, log, sqrt, sin, cos, tanh, sign, abs = (np.exp, np.log, np.sqrt, np.sin, np.cos, np.tanh,
                                                  np.sign, np.abs)
-    where, matmul = staticmethod(np.where), staticmethod(np.matmul)
     sigmoid = staticmethod(_stable_sigmoid)
-
-    @staticmethod
-    def sum(x, dims, keepdim=False):
-        return np.add.reduce(x, axis=dims, keepdims=keepdim)
-
-    @staticmethod
-    def reshape(x, shape):
-        return x.reshape(shape)
-
-    @staticmethod
-    def permute(x, dims):
-        return x.transpose(dims)
-
-    @staticmethod
-    def expand(x, shape):
-        return broadcast_view(x, tuple(shape))
-
-    @staticmethod
-    def mT(x):
-        return x.swapaxes(-1, -2)
-
-    @staticmethod
-    def data(x):
-        """The array behind a value, for decisions and constants (here the value itself)."""
-        return x
-
-    @staticmethod
-    def const(array):
-        return array
-
+    where, matmul = staticmethod(np.where), staticmethod(np.matmul)
     zeros_like, ones_like = staticmethod(np.zeros_like), staticmethod(np.ones_like)
-
-    @staticmethod
-    def apply(rule, *xs, **params):
-        return rule.run(*xs, **params)
+    sum = staticmethod(lambda x, dims, keepdim=False: np.add.reduce(x, axis=dims, keepdims=keepdim))
+    reshape = staticmethod(lambda x, shape: x.reshape(shape))
+    permute = staticmethod(lambda x, dims: x.transpose(dims))
+    expand = staticmethod(lambda x, shape: broadcast_view(x, tuple(shape)))
+    mT = staticmethod(lambda x: x.swapaxes(-1, -2))
+    data = staticmethod(lambda x: x)           # the array behind a value, for decisions
+    const = staticmethod(lambda array: array)  # an array computed in forward (a mask) as a value
+    apply = staticmethod(lambda rule, *xs, **params: rule.run(*xs, **params))
 
     @staticmethod
     def affine(g, a, x, b, c):
@@ -127,46 +101,23 @@ class TensorOps:
     def __init__(self, like):
         self.like = like
 
-    # each the Tensor method of the same name
-    exp, log, sqrt, sin, cos, tanh, sigmoid, sign, abs = (
+    exp, log, sqrt, sin, cos, tanh, sign, abs, sigmoid = (   # the Tensor methods of those names
         staticmethod(methodcaller(name)) for name in
-        ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "sign", "abs"))
-
-    @staticmethod
-    def where(cond, a, b):
-        # Tensor.where(condition, other) is torch's where(condition, self, other)
-        return a.where(cond, b) if hasattr(a, "_data") else b.where(~cond, a)
-
-    @staticmethod
-    def matmul(a, b):
-        return a @ b
-
-    @staticmethod
-    def sum(x, dims, keepdim=False):
-        return x.sum(dims, keepdim)
-
-    @staticmethod
-    def reshape(x, shape):
-        return x.reshape(shape)
-
-    @staticmethod
-    def permute(x, dims):
-        return x.permute(dims)
-
-    @staticmethod
-    def expand(x, shape):
-        return x.expand(tuple(shape))
-
-    @staticmethod
-    def mT(x):
-        return x.mT
-
-    @staticmethod
-    def data(x):
-        return x._data
+        ("exp", "log", "sqrt", "sin", "cos", "tanh", "sign", "abs", "sigmoid"))
+    # Tensor.where(condition, other) is torch's where(condition, self, other)
+    where = staticmethod(lambda cond, a, b: a.where(cond, b) if hasattr(a, "_data")
+                         else b.where(~cond, a))
+    matmul = staticmethod(lambda a, b: a @ b)
+    sum = staticmethod(lambda x, dims, keepdim=False: x.sum(dims, keepdim))
+    reshape = staticmethod(lambda x, shape: x.reshape(shape))
+    permute = staticmethod(lambda x, dims: x.permute(dims))
+    expand = staticmethod(lambda x, shape: x.expand(tuple(shape)))
+    mT = staticmethod(lambda x: x.mT)
+    data = staticmethod(lambda x: x._data)
+    apply = staticmethod(lambda rule, *xs, **params: rule.apply(*xs, **params))
+    affine = staticmethod(lambda g, a, x, b, c: g * a + x * b + c)
 
     def const(self, array):
-        """A constant (an array computed in forward, such as a mask) as a Tensor."""
         return self.like._make(array)
 
     def zeros_like(self, x):
@@ -174,14 +125,6 @@ class TensorOps:
 
     def ones_like(self, x):
         return self.like._make(np.ones_like(x._data))
-
-    @staticmethod
-    def apply(rule, *xs, **params):
-        return rule.apply(*xs, **params)
-
-    @staticmethod
-    def affine(g, a, x, b, c):
-        return g * a + x * b + c
 
     @staticmethod
     def unbroadcast(g, shape):
