@@ -36,7 +36,7 @@ import weakref
 
 import numpy as np
 
-from ._modes import FORWARD, STATE, attach_tangent, forward_suspended, plain_backward
+from ._modes import FORWARD, STATE, attach_tangent, forward_suspended
 from ._xp import ArrayOps, TensorOps
 
 _sequence = itertools.count()
@@ -179,13 +179,15 @@ class Node:
 
     def _saved(self, rule, xp):
         """The values ``rule`` asked for: Tensors when recording, arrays otherwise."""
+        needs = self._needs[rule]
+        if not needs:
+            return ()
         inputs = self.inputs
         n = len(inputs) if inputs is not None else 0   # an optional input not given is None
         if xp.recording:
             return [self._output(xp.like) if i < 0 else inputs[i] if i < n else None
-                    for i in self._needs[rule]]
-        return [self._out if i < 0 else inputs[i]._data if i < n else None
-                for i in self._needs[rule]]
+                    for i in needs]
+        return [self._out if i < 0 else inputs[i]._data if i < n else None for i in needs]
 
     # ------------------------------------------------------------------ the derivative rules
     def _vjp(self, xp, g):
@@ -257,31 +259,33 @@ class Node:
         over broadcast dims to its input's shape."""
         if self._released or self._saved_versions is not None or self.save_output:
             self._check_saved()   # (nothing to check for a node that saved nothing)
-        on_arrays = self.array_rules and plain_backward()
+        on_arrays = self.array_rules and not STATE.grad_enabled and not FORWARD.active
         grads = self._vjp(ArrayOps, grad._data) if on_arrays else self._vjp(TensorOps(grad), grad)
         if len(grads) != len(self.next_functions):
             raise RuntimeError(f"{self.name()}: backward returned {len(grads)} gradients for "
                                f"{len(self.next_functions)} inputs")
-        shapes = self.in_shapes
         out = []
-        for i, r in enumerate(grads):
+        if not on_arrays:
+            for r, shape in zip(grads, self.in_shapes):
+                out.append(r if r is None or r._data.shape == shape
+                           else TensorOps.unbroadcast(r, shape))
+            return out
+        g, elementwise = grad._data, self.elementwise
+        for r, shape in zip(grads, self.in_shapes):
             if r is None:
                 out.append(None)
-            elif on_arrays:
-                if type(r) is not _ndarray:
-                    r = _asarray(r)
-                if r.shape != shapes[i]:
-                    r = ArrayOps.unbroadcast(r, shapes[i])
-                if self.elementwise and r.dtype != grad._data.dtype:
-                    r = r.astype(grad._data.dtype)   # a d_ rule that NumPy computed wider
-                t = grad._make(r)
-                # a new array the rule made (not the incoming gradient, nor a view of it): the
-                # engine may adopt it as a leaf's .grad without copying
-                t._unshared = r.base is None and r is not grad._data
-                out.append(t)
-            else:
-                out.append(TensorOps.unbroadcast(r, shapes[i])
-                           if r._data.shape != shapes[i] else r)
+                continue
+            if type(r) is not _ndarray:
+                r = _asarray(r)
+            if r.shape != shape:
+                r = ArrayOps.unbroadcast(r, shape)
+            if elementwise and r.dtype != g.dtype:
+                r = r.astype(g.dtype)   # a d_ rule that NumPy computed wider
+            t = grad._make(r)
+            # a new array the rule made (not the incoming gradient, nor a view of it): the
+            # engine may adopt it as a leaf's .grad without copying
+            t._unshared = r.base is None and r is not g
+            out.append(t)
         return out
 
     def _release(self):

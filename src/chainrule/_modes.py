@@ -116,9 +116,3 @@ def attach_tangent(obj, tangent, attr="_fw_tangent"):
     setattr(obj, attr, tangent)
     if FORWARD.level is not None and tangent is not None:
         FORWARD.duals.append((weakref.ref(obj), attr))
-
-
-def plain_backward() -> bool:
-    """True when a VJP may run on bare arrays: no graph is recorded (no ``create_graph``) and
-    no forward-mode tangent has to flow through it."""
-    return not STATE.grad_enabled and not FORWARD.active
