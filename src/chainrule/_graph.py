@@ -58,6 +58,8 @@ class Node:
 
     # filled per class by __init_subclass__ from the signatures of forward and the rules
     _input_names = ()
+    _d_rules = ()        # "d_<input>" for each input: an elementwise primitive's derivatives
+    _d_specs = ()
     _needs = {}          # rule name -> what to pass after its fixed arguments
     _param_set = frozenset()
     save_inputs = False
@@ -78,6 +80,7 @@ class Node:
         if "forward" in cls.__dict__ and "_input_names" not in cls.__dict__:
             names = inspect.signature(cls.forward).parameters
             cls._input_names = tuple(n for n in names if n != "self")
+        cls._d_rules = tuple("d_" + n for n in cls._input_names)
         if not hasattr(cls, "forward"):   # a base that shares rules: its subclasses name the inputs
             return
         rules = [n for n in dir(cls) if n in ("vjp", "jvp", "transpose") or n.startswith("d_")]
@@ -86,6 +89,10 @@ class Node:
             asked = [p for p in inspect.signature(getattr(cls, rule)).parameters if p not in _FIXED]
             needs[rule] = tuple(-1 if p == "out" else cls._input_names.index(p) for p in asked)
         cls._needs = needs
+        # each input's derivative as (function, whether it takes self, what it asks for): read
+        # once here so that the per-node work is a plain call
+        if cls.elementwise:
+            cls._d_specs = tuple((_function(cls, rule), needs[rule]) for rule in cls._d_rules)
         wanted = set(itertools.chain.from_iterable(needs.values()))
         cls.save_output = -1 in wanted
         cls.save_inputs = bool(wanted - {-1})
@@ -97,15 +104,10 @@ class Node:
         """The forward on arrays alone: nothing recorded (the array side of ``xp.apply``)."""
         node = _new(cls)
         if params:
-            node._set_params(params)
+            if not params.keys() <= cls._param_set:
+                _reject(cls, params)
+            node.__dict__.update(params)
         return node.forward(*arrays)
-
-    def _set_params(self, params):
-        if not params.keys() <= self._param_set:
-            unknown = sorted(set(params) - self._param_set)
-            raise TypeError(f"{type(self).__name__}: unexpected parameters {unknown}; it takes "
-                            f"{sorted(self._param_set)}")
-        self.__dict__.update(params)   # declared above; forward and the rules read self.<name>
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -113,8 +115,10 @@ class Node:
         # This runs for every op (and for every op inside a recorded rule), so it is kept lean:
         # no generator expressions, the recording work only when recording.
         node = _new(cls)
-        if params:
-            node._set_params(params)
+        if params:   # declared in cls.params; forward and the rules read them as self.<name>
+            if not params.keys() <= cls._param_set:
+                _reject(cls, params)
+            node.__dict__.update(params)
         n = len(inputs)
         if n == 1:
             out = node.forward(inputs[0]._data)
@@ -187,31 +191,40 @@ class Node:
         if xp.recording:
             return [self._output(xp.like) if i < 0 else inputs[i] if i < n else None
                     for i in needs]
+        if len(needs) == 1 and 0 <= needs[0] < n:      # the common case, without a loop
+            return (inputs[needs[0]]._data,)
         return [self._out if i < 0 else inputs[i]._data if i < n else None for i in needs]
 
     # ------------------------------------------------------------------ the derivative rules
     def _vjp(self, xp, g):
         """∂L/∂input_i for every input (None where not needed), from the declared rule."""
         if self.elementwise:
-            out = []
-            for name, need in zip(self._input_names, self.needs_input_grad):
-                rule = "d_" + name
-                out.append(g * getattr(self, rule)(xp, *self._saved(rule, xp)) if need else None)
-            return out
-        if self.linear:
-            grads = self.transpose(xp, g)
-        else:
-            grads = self.vjp(xp, g, *self._saved("vjp", xp))
-        return grads if isinstance(grads, (tuple, list)) else (grads,)
+            if xp.recording:
+                return [g * getattr(self, rule)(xp, *self._saved(rule, xp)) if need else None
+                        for rule, need in zip(self._d_rules, self.needs_input_grad)]
+            inputs, out = self.inputs, self._out     # on arrays: the same rules, called directly
+            grads = []
+            for ((fn, bound), needs), need in zip(self._d_specs, self.needs_input_grad):
+                if not need:
+                    grads.append(None)
+                    continue
+                if len(needs) == 1:      # most rules ask for one value: no list to build
+                    i = needs[0]
+                    values = (out if i < 0 else inputs[i]._data,)
+                else:
+                    values = [out if i < 0 else inputs[i]._data for i in needs]
+                grads.append(g * (fn(self, xp, *values) if bound else fn(xp, *values)))
+            return grads
+        grads = self.transpose(xp, g) if self.linear else self.vjp(xp, g, *self._saved("vjp", xp))
+        return grads if type(grads) is tuple or type(grads) is list else (grads,)
 
     def _jvp(self, inputs, tangents):
         """ṫ_out = Σ_i J_i ṫ_i from the declared rule, on Tensors (tangents: None means zero)."""
         xp = TensorOps(inputs[0])
         if self.elementwise:
             total = None
-            for name, t in zip(self._input_names, tangents):
+            for rule, t in zip(self._d_rules, tangents):
                 if t is not None:
-                    rule = "d_" + name
                     term = t * getattr(self, rule)(xp, *self._saved(rule, xp))
                     total = term if total is None else total + term
             if total is not None and total._data.shape != self._out.shape:
@@ -274,6 +287,10 @@ class Node:
         for r, shape in zip(grads, self.in_shapes):
             if r is None:
                 out.append(None)
+                continue
+            if r is g and r.shape == shape:   # passed through unchanged (add, a view's identity)
+                grad._unshared = False         # now reaches more than one place
+                out.append(grad)
                 continue
             if type(r) is not _ndarray:
                 r = _asarray(r)
@@ -348,6 +365,18 @@ def _edge(t):
         acc = AccumulateGrad(t)
         t._accumulator = weakref.ref(acc)
     return acc
+
+
+def _function(cls, name):
+    """(the function behind cls.<name>, whether it takes self): a static rule does not."""
+    attr = inspect.getattr_static(cls, name)
+    return (attr.__func__, False) if isinstance(attr, staticmethod) else (attr, True)
+
+
+def _reject(cls, params):
+    unknown = sorted(set(params) - cls._param_set)
+    raise TypeError(f"{cls.__name__}: unexpected parameters {unknown}; it takes "
+                    f"{sorted(cls._param_set)}")
 
 
 def _raise_modified(node, t, expected, current=None):

@@ -66,7 +66,7 @@ class ArrayOps:
     sum = staticmethod(lambda x, dims, keepdim=False: np.add.reduce(x, axis=dims, keepdims=keepdim))
     reshape = staticmethod(lambda x, shape: x.reshape(shape))
     permute = staticmethod(lambda x, dims: x.transpose(dims))
-    expand = staticmethod(lambda x, shape: broadcast_view(x, tuple(shape)))
+    expand = staticmethod(broadcast_view)
     mT = staticmethod(lambda x: x.swapaxes(-1, -2))
     data = staticmethod(lambda x: x)           # the array behind a value, for decisions
     const = staticmethod(lambda array: array)  # an array computed in forward (a mask) as a value

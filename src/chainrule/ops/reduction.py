@@ -27,7 +27,7 @@ def _expand_back(xp, g, in_shape, dims, keepdim):
     """Broadcast a reduced gradient back to the input's shape (a view, no copy)."""
     if not keepdim and g.ndim:
         g = xp.reshape(g, keepdim_shape(in_shape, dims))
-    return g if tuple(g.shape) == tuple(in_shape) else xp.expand(g, in_shape)
+    return g if g.shape == in_shape else xp.expand(g, in_shape)   # (Size == tuple compares)
 
 
 def _keep(xp, y, in_shape, dims, keepdim):
