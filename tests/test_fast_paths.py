@@ -14,7 +14,7 @@ import torch
 import chainrule as cr
 import chainrule.nn.functional as F
 from ad_cases import ALL_CASES
-from chainrule._xp import broadcast_view
+from chainrule.backends.namespace import broadcast_view
 
 
 def _grads(fn, arrays, create_graph):
@@ -216,7 +216,7 @@ def test_mul_gradient_is_adopted_by_a_leaf_and_accumulates_correctly():
 
 def test_the_two_rule_namespaces_agree_function_by_function():
     """Each function of ArrayOps gives on arrays what TensorOps gives on Tensors."""
-    from chainrule._xp import ArrayOps, TensorOps
+    from chainrule.backends.namespace import ArrayOps, TensorOps
     rng = np.random.default_rng(3)
     x, y = rng.random((2, 3)) + 0.5, rng.standard_normal((2, 3))
     cond = x > 1

@@ -20,7 +20,7 @@ on NumPy arrays, and its derivative in the lightest form that fits:
 A rule asks for the values it needs by naming them after its fixed arguments: an input by its
 name in ``forward``'s signature, the output as ``y``. The node saves exactly those kinds of
 value (inputs, output, or nothing — only shapes), and hands them to the rule as arrays or as
-Tensors depending on the namespace ``xp`` it runs in (see :mod:`chainrule._xp`): the same rule
+Tensors depending on the namespace ``xp`` it runs in (see :mod:`chainrule.backends.namespace`): the same rule
 is the fast array path of a plain ``backward()`` and the recorded, differentiable path of
 ``create_graph=True`` and forward mode. Broadcasting is undone here, once, for every rule:
 a gradient whose shape differs from its input's is summed back to it.
@@ -37,7 +37,7 @@ import weakref
 import numpy as np
 
 from ._modes import FORWARD, STATE, attach_tangent, forward_suspended
-from ._xp import ArrayOps, TensorOps
+from .backends.namespace import ArrayOps, TensorOps
 
 _sequence = itertools.count()
 _new = object.__new__       # Node and Tensor define no __new__: allocate without the lookup

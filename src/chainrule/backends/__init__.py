@@ -1,9 +1,11 @@
-"""Settings of the machine chainrule computes on, the bottom layer of the library.
+"""What chainrule computes with, the bottom layer of the library.
 
+``backends.namespace``: the two namespaces a derivative rule is written against (NumPy arrays
+for a plain backward, recorded Tensors for higher derivatives and forward mode);
 ``backends.cpu``: the scoped CPU settings (``with chainrule.backends.cpu.tuned(): ...``) and the
 thread policy the dense and convolution kernels ask; ``backends.blas``: NumPy's BLAS and its
 thread count (``chainrule.get_num_threads``/``set_num_threads``); ``backends.malloc``: glibc's
 malloc told to keep freed memory, and put back. Nothing here changes a process-wide setting
 at import.
 """
-from . import blas, cpu, malloc  # noqa: F401  (chainrule.backends.cpu after `import chainrule`)
+from . import blas, cpu, malloc, namespace  # noqa: F401  (chainrule.backends.cpu after `import chainrule`)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._graph import Node
 from .._tensor_base import TensorBase, normalize_dim
-from .._xp import broadcast_view
+from ..backends.namespace import broadcast_view
 from ._util import check_tensor
 from .elementwise import operands
 from .indexing import ScatterAdd
