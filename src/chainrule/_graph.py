@@ -3,27 +3,29 @@
 A primitive is a :class:`Node` subclass that states, in one place, its parameters, its forward
 on NumPy arrays, and its derivative in the lightest form that fits:
 
-* **elementwise** (``elementwise = True``): for each input ``a`` a method ``d_a`` giving the
-  local derivative ∂y/∂a. The engine applies it as ḡ·∂y/∂a (VJP) and ṫ·∂y/∂a (JVP)::
+* **elementwise** (``elementwise = True``): for each input ``a`` a rule ``d_a`` giving the local
+  derivative ∂y/∂a; the engine applies it as ḡ·∂y/∂a (VJP) and ṫ·∂y/∂a (JVP)::
 
-      class Sin(Node):
+      class Sin(Node):                   # y = sin x,  ∂y/∂x = cos x
           elementwise = True
-          forward = staticmethod(np.sin)
-          def d_x(self, xp, x):          # y = sin x,  ∂y/∂x = cos x
+          def forward(self, x):
+              return np.sin(x)
+          def d_x(self, xp, x):
               return xp.cos(x)
 
+  (``ops/elementwise.py`` writes most of them as one line each of a table);
 * **linear** (``linear = True``): its JVP is the op itself applied to the tangents, and only its
   transpose — the VJP — is declared, once, as ``transpose(self, xp, g)``;
 * anything else: ``vjp(self, xp, g, ...)`` returning one gradient per input (``None`` where
   ``self.needs_input_grad`` is false) and ``jvp(self, xp, tangents, ...)``.
 
 A rule asks for the values it needs by naming them after its fixed arguments: an input by its
-name in ``forward``'s signature, the output as ``y``. The node saves exactly those kinds of
-value (inputs, output, or nothing — only shapes), and hands them to the rule as arrays or as
-Tensors depending on the namespace ``xp`` it runs in (see :mod:`chainrule.backends.namespace`): the same rule
+name in ``forward``'s signature, the output as ``out``. The node saves exactly those kinds of
+value (inputs, output, or nothing — only shapes) and hands them to the rule as arrays or as
+Tensors, with the namespace ``xp`` to match (:mod:`chainrule.backends.namespace`): the same rule
 is the fast array path of a plain ``backward()`` and the recorded, differentiable path of
-``create_graph=True`` and forward mode. Broadcasting is undone here, once, for every rule:
-a gradient whose shape differs from its input's is summed back to it.
+``create_graph=True`` and forward mode. Broadcasting is undone here, once, for every rule: a
+gradient whose shape differs from its input's is summed back to it.
 
 Parameters are declared (``params = ("shape",)``) and passed by keyword to ``apply``; ``forward``
 may record facts it computes (such as an input's shape) on ``self``.
@@ -58,9 +60,9 @@ class Node:
 
     # filled per class by __init_subclass__ from the signatures of forward and the rules
     _input_names = ()
-    _d_rules = ()        # "d_<input>" for each input: an elementwise primitive's derivatives
-    _d_specs = ()
-    _needs = {}          # rule name -> what to pass after its fixed arguments
+    _needs = {}          # rule name -> what it asks for: input indices, -1 for the output
+    _d_rules = ()        # an elementwise primitive's "d_<input>" rules, in input order
+    _d_specs = ()        # ... as ((function, takes self), what it asks for)
     _param_set = frozenset()
     save_inputs = False
     save_output = False
@@ -76,27 +78,27 @@ class Node:
     _saved_versions = None
 
     def __init_subclass__(cls, **kwargs):
+        """Read what each rule asks for from its signature, once per class."""
         super().__init_subclass__(**kwargs)
         if "forward" in cls.__dict__ and "_input_names" not in cls.__dict__:
             names = inspect.signature(cls.forward).parameters
             cls._input_names = tuple(n for n in names if n != "self")
-        cls._d_rules = tuple("d_" + n for n in cls._input_names)
         if not hasattr(cls, "forward"):   # a base that shares rules: its subclasses name the inputs
             return
-        rules = [n for n in dir(cls) if n in ("vjp", "jvp", "transpose") or n.startswith("d_")]
         needs = {}
-        for rule in rules:
-            asked = [p for p in inspect.signature(getattr(cls, rule)).parameters if p not in _FIXED]
-            needs[rule] = tuple(-1 if p == "out" else cls._input_names.index(p) for p in asked)
+        for rule in dir(cls):
+            if rule in ("vjp", "jvp", "transpose") or rule.startswith("d_"):
+                asked = [p for p in inspect.signature(getattr(cls, rule)).parameters
+                         if p not in _FIXED]
+                needs[rule] = tuple(-1 if p == "out" else cls._input_names.index(p) for p in asked)
         cls._needs = needs
-        # each input's derivative as (function, whether it takes self, what it asks for): read
-        # once here so that the per-node work is a plain call
-        if cls.elementwise:
-            cls._d_specs = tuple((_function(cls, rule), needs[rule]) for rule in cls._d_rules)
         wanted = set(itertools.chain.from_iterable(needs.values()))
         cls.save_output = -1 in wanted
         cls.save_inputs = bool(wanted - {-1})
         cls._param_set = frozenset(cls.params)
+        if cls.elementwise:   # each input's (derivative function, takes self?) and what it asks for
+            cls._d_rules = tuple("d_" + n for n in cls._input_names)
+            cls._d_specs = tuple((_function(cls, rule), needs[rule]) for rule in cls._d_rules)
 
     # ------------------------------------------------------------------ recording
     @classmethod
