@@ -193,8 +193,6 @@ class Node:
         if xp.recording:
             return [self._output(xp.like) if i < 0 else inputs[i] if i < n else None
                     for i in needs]
-        if len(needs) == 1 and 0 <= needs[0] < n:      # the common case, without a loop
-            return (inputs[needs[0]]._data,)
         return [self._out if i < 0 else inputs[i]._data if i < n else None for i in needs]
 
     # ------------------------------------------------------------------ the derivative rules
