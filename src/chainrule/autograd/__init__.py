@@ -1,9 +1,9 @@
 """Automatic differentiation: the graph engine (``backward``, ``grad``), grad-mode switches,
 forward mode (``forward_ad``), custom functions (``Function``)."""
 from .._backprop import backward, grad
-from .._graph import Node
-from .._modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from . import forward_ad
+from . import forward_ad, grad_mode, graph
+from .graph import Node
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .function import Function, FunctionCtx
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
