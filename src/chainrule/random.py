@@ -18,10 +18,9 @@ from .tensor import Tensor
 class Generator:
     """A random number generator (``torch.Generator``) backed by NumPy's PCG64."""
 
-    def __init__(self, device="cpu", *, _stream=None):
+    def __init__(self, device="cpu"):
         self._initial_seed = DEFAULT_SEED
-        self.rng = np.random.Generator(np.random.PCG64(self._initial_seed)) if _stream is None \
-            else _stream
+        self.rng = np.random.Generator(np.random.PCG64(self._initial_seed))
 
     def manual_seed(self, seed: int) -> "Generator":
         seed = int(seed)
@@ -55,7 +54,8 @@ class Generator:
         return self
 
 
-default_generator = Generator(_stream=_DEFAULT_STREAM)
+default_generator = Generator()
+default_generator.rng = _DEFAULT_STREAM   # the stream tensor methods (x.uniform_()) draw from
 
 
 def manual_seed(seed: int) -> Generator:
