@@ -389,3 +389,18 @@ def test_view_shares_memory_or_refuses():
         with pytest.raises(RuntimeError, match="view size is not compatible|view: size .* is not compatible"):
             base.T.view(6)
         assert base.T.reshape(6).tolist() == [0.0, 7.0, 5.0, 0.0, 0.0, 0.0]   # reshape copies instead
+
+
+def test_in_place_random_fills_draw_from_the_default_generators_stream():
+    """x.uniform_() and cr.rand share one stream: reseeding replays both, in order."""
+    runs = []
+    for _ in range(2):
+        cr.manual_seed(7)
+        runs.append([cr.empty(5).uniform_(-1, 1).tolist(), cr.rand(5).tolist(),
+                     cr.empty(4).normal_().tolist(), cr.get_rng_state().tolist()])
+    assert runs[0] == runs[1]
+    g = cr.Generator().manual_seed(3)
+    mine = cr.empty(6).uniform_(generator=g).tolist()
+    assert mine == cr.empty(6).uniform_(generator=cr.Generator().manual_seed(3)).tolist()
+    with pytest.raises(TypeError, match="generator must be a chainrule.Generator"):
+        cr.empty(2).uniform_(generator=object())
