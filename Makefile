@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: demo test bench clean
 
@@ -15,10 +16,15 @@ $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# The demo needs scikit-learn (the digits) and matplotlib (the figures), never torch.
+$(DEMO_STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet -e ".[datasets,viz]"
+	touch $(DEMO_STAMP)
+
 # First the XOR demo (one second: perceptron fails, the AND/OR net and an MLP solve it), then
 # the main job: `chainrule train` with its defaults (a LeNet-style CNN on the 8x8 digits, Adam),
 # about 5 s on 2 idle cores, printing the test metrics (accuracy >= 97%), writing runs/<stamp>/.
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(PY) -m chainrule demo xor --fast --out runs/demo-figures
 	$(PY) -m chainrule train
 
