@@ -189,7 +189,7 @@ def test_to_dot_names_ops_and_shapes(tmp_path):
     w = cr.randn(3, 2, requires_grad=True)
     loss = (cr.randn(4, 3) @ w).relu().sum()
     dot = cr.viz.to_dot(loss)
-    for needle in ("SumBackward", "RelugBackward".replace("g", ""), "MatMulBackward", "leaf\\n(3, 2)", "(4, 2)"):
+    for needle in ("SumBackward0", "ReluBackward0", "MmBackward0", "leaf\\n(3, 2)", "(4, 2)"):
         assert needle in dot
     path = cr.viz.render(loss, str(tmp_path / "g.dot"))
     assert open(path).read() == dot
@@ -270,7 +270,7 @@ def test_tensor_properties():
     assert a.is_leaf and a.ndim == 2 and a.dim() == 2 and a.numel() == 4 and a.size() == (2, 2)
     assert a.size(-1) == 2 and a.T.tolist() == [[1.0, 3.0], [2.0, 4.0]]
     b = a * 2
-    assert not b.is_leaf and b.grad_fn.name() == "MulBackward"
+    assert not b.is_leaf and b.grad_fn.name() == "MulBackward0"
     d = b.detach()
     assert d.grad_fn is None and not d.requires_grad and d._data is b._data
     assert a.sum().item() == 10.0 and a.detach().numpy().dtype == np.float32
@@ -306,7 +306,7 @@ def test_repr_like_torch(make):
 
 
 def test_repr_of_non_leaf_names_the_backward_node():
-    assert repr(cr.tensor([1.0], requires_grad=True) * 2) == "tensor([2.], grad_fn=<MulBackward>)"
+    assert repr(cr.tensor([1.0], requires_grad=True) * 2) == "tensor([2.], grad_fn=<MulBackward0>)"
 
 
 # ------------------------------------------------------------------ errors

@@ -426,17 +426,17 @@ def test_module_errors():
         nn.BatchNorm2d(3)(cr.zeros(2, 3))
 
 
-def test_fused_linear_and_cross_entropy_are_twice_differentiable_with_jvp():
+def test_linear_and_cross_entropy_nodes_are_twice_differentiable_with_jvp():
     x = cr.tensor(RNG.standard_normal((2, 3, 4)), requires_grad=True)
     w = cr.tensor(RNG.standard_normal((5, 4)), requires_grad=True)
     b = cr.tensor(RNG.standard_normal(5), requires_grad=True)
-    assert F.linear(x, w, b).grad_fn.name() == "LinearBackward"
+    assert F.linear(x, w, b).grad_fn.next_functions[0][0].name() == "AddmmBackward0"
     assert cr.autograd.gradcheck(F.linear, (x, w, b), check_forward_ad=True)
     assert cr.autograd.gradgradcheck(F.linear, (x, w, b))
     z = cr.tensor(RNG.standard_normal((6, 4)), requires_grad=True)
     t = cr.tensor([0, 3, 1, 1, 2, 0])
     for reduction in ("mean", "sum"):
-        assert F.cross_entropy(z, t, reduction=reduction).grad_fn.name() == "_CrossEntropyIndicesBackward"
+        assert F.cross_entropy(z, t, reduction=reduction).grad_fn.name() == "NllLossBackward0"
         fn = lambda a: F.cross_entropy(a, t, reduction=reduction)
         assert cr.autograd.gradcheck(fn, (z,), check_forward_ad=True)
         assert cr.autograd.gradgradcheck(fn, (z,))

@@ -62,7 +62,7 @@ def _topological_order(roots):
     seen = set(stack)
     while stack:
         node = stack.pop()
-        for nxt in node.next_functions:
+        for nxt in node._next:
             if nxt is None:
                 continue
             dependencies[nxt] = dependencies.get(nxt, 0) + 1
@@ -80,7 +80,7 @@ def _nodes_leading_to(seen, targets):
     for start in seen:
         if start in visited:
             continue
-        stack = [(start, iter(start.next_functions))]
+        stack = [(start, iter(start._next))]
         visited.add(start)
         while stack:
             node, it = stack[-1]
@@ -88,14 +88,14 @@ def _nodes_leading_to(seen, targets):
             for nxt in it:
                 if nxt is not None and nxt not in visited:
                     visited.add(nxt)
-                    stack.append((nxt, iter(nxt.next_functions)))
+                    stack.append((nxt, iter(nxt._next)))
                     advanced = True
                     break
             if not advanced:
                 stack.pop()
                 order.append(node)
     for node in order:
-        if node in targets or any(n in needed for n in node.next_functions if n is not None):
+        if node in targets or any(n in needed for n in node._next if n is not None):
             needed.add(node)
     return needed
 
@@ -124,6 +124,7 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
                     new = hook(grad)
                     if new is not None:
                         grad = new
+                grad._unshared = False   # a hook may keep the gradient it was shown
             if targets is not None and node in targets:
                 captured[node] = grad
             if isinstance(node, AccumulateGrad):
@@ -133,12 +134,12 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
             if needed is not None and node not in needed:
                 continue
             input_grads = node._run_backward(grad)
-            for nxt, g in zip(node.next_functions, input_grads):
+            if node._post_hooks:
+                input_grads = _run_post_hooks(node, input_grads, grad)
+            for nxt, g in zip(node._next, input_grads):
                 if nxt is None:
                     continue
                 if g is not None:
-                    if g._unshared and type(nxt) is not AccumulateGrad:
-                        g._unshared = False   # only a gradient delivered straight to a leaf is adopted
                     if nxt in pending:
                         pending[nxt] = _add_grads(pending[nxt], g, create_graph)
                     else:
@@ -162,6 +163,19 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
     return captured
 
 
+def _run_post_hooks(node, input_grads, grad):
+    """torch's Node hooks: hook(grad_inputs, grad_outputs) may return new grad_inputs."""
+    for hook in node._post_hooks:
+        new = hook(tuple(input_grads), (grad,))
+        if new is not None:
+            new = as_tuple(new)
+            if len(new) != len(input_grads):
+                raise RuntimeError(f"hook on {node.name()} returned {len(new)} gradients, "
+                                   f"expected {len(input_grads)}")
+            input_grads = list(new)
+    return input_grads
+
+
 def _add_grads(a, b, create_graph):
     """Sum two gradients reaching the same node; a plain backward adds the arrays directly."""
     if (create_graph or FORWARD.active  # forward-over-reverse: the sum carries tangents
@@ -175,7 +189,7 @@ def _skip(node, dependencies, pending, ready):
     stack = [node]
     while stack:
         n = stack.pop()
-        for nxt in n.next_functions:
+        for nxt in n._next:
             if nxt is None:
                 continue
             dependencies[nxt] -= 1

@@ -29,12 +29,19 @@ gradient whose shape differs from its input's is summed back to it.
 
 Parameters are declared (``params = ("shape",)``) and passed by keyword to ``apply``; ``forward``
 may record facts it computes (such as an input's shape) on ``self``.
+
+A recorded node carries torch's name for the operation (``y.grad_fn`` is an ``AddBackward0``,
+a Linear layer's an ``AddmmBackward0``): each primitive records nodes of a subclass named
+``backward_name`` (default ``<Primitive>Backward0``), and ``Primitive.named("SumBackward1")``
+is the same primitive under the name torch gives another overload. ``next_functions`` lists
+``(node or None, 0)`` pairs as torch's does; a leaf's node is its ``AccumulateGrad``.
 """
 from __future__ import annotations
 
 import inspect
 import itertools
 import weakref
+from sys import getrefcount as _refcount
 
 import numpy as np
 
@@ -53,6 +60,7 @@ class Node:
     """One primitive recorded in the graph; see the module docstring."""
 
     params = ()          # names of the keyword parameters apply() takes
+    backward_name = None  # torch's name for the recorded node; default "<class name>Backward0"
     elementwise = False  # derivative declared as d_<input>: ∂y/∂input, applied by the engine
     linear = False       # JVP is the op on the tangents; VJP is ``transpose``
     is_view = False      # output shares memory (and the in-place version counter) with input 0
@@ -69,17 +77,20 @@ class Node:
 
     inputs = None
     needs_input_grad = ()
-    next_functions = ()
+    _next = ()           # the nodes (or None) each input's gradient flows to
     in_shapes = ()
     _pre_hooks = None
+    _post_hooks = None
     _released = False
     _out = None
     _out_tangent = None
     _saved_versions = None
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, node_type=False, **kwargs):
         """Read what each rule asks for from its signature, once per class."""
         super().__init_subclass__(**kwargs)
+        if node_type:   # the class of recorded nodes (made below): its primitive's rules as they are
+            return
         if "forward" in cls.__dict__ and "_input_names" not in cls.__dict__:
             names = inspect.signature(cls.forward).parameters
             cls._input_names = tuple(n for n in names if n != "self")
@@ -99,6 +110,17 @@ class Node:
         if cls.elementwise:   # each input's (derivative function, takes self?) and what it asks for
             cls._d_rules = tuple("d_" + n for n in cls._input_names)
             cls._d_specs = tuple((_function(cls, rule), needs[rule]) for rule in cls._d_rules)
+        name = cls.__dict__.get("backward_name") or cls.__name__ + "Backward0"
+        cls._node_type = type(name, (cls,), {"__module__": cls.__module__, "__qualname__": name,
+                                             "__doc__": cls.__doc__, "backward_name": name},
+                              node_type=True)
+
+    @classmethod
+    def named(cls, backward_name: str) -> type:
+        """This primitive, recording its nodes as ``backward_name``: torch names the overloads of
+        one operation apart (``SumBackward0`` for a full sum, ``SumBackward1`` over dims)."""
+        return type(cls.__name__, (cls,), {"__module__": cls.__module__,
+                                           "backward_name": backward_name})
 
     # ------------------------------------------------------------------ recording
     @classmethod
@@ -116,7 +138,7 @@ class Node:
         """Run the primitive on Tensors ``inputs``; record a node when a gradient may be needed."""
         # This runs for every op (and for every op inside a recorded rule), so it is kept lean:
         # no generator expressions, the recording work only when recording.
-        node = _new(cls)
+        node = _new(cls._node_type)
         if params:   # declared in cls.params; forward and the rules read them as self.<name>
             if not params.keys() <= cls._param_set:
                 _reject(cls, params)
@@ -144,16 +166,16 @@ class Node:
             if n == 2:   # unrolled for the common arities (a list comprehension is a call)
                 a, b = inputs
                 node.needs_input_grad = (a.requires_grad, b.requires_grad)
-                node.next_functions = (a.grad_fn or _edge(a), b.grad_fn or _edge(b))
+                node._next = (a.grad_fn or _edge(a), b.grad_fn or _edge(b))
                 node.in_shapes = (a._data.shape, b._data.shape)
             elif n == 1:
                 a = inputs[0]
                 node.needs_input_grad = (True,)
-                node.next_functions = (a.grad_fn or _edge(a),)
+                node._next = (a.grad_fn or _edge(a),)
                 node.in_shapes = (a._data.shape,)
             else:
                 node.needs_input_grad = tuple([t.requires_grad for t in inputs])
-                node.next_functions = tuple([t.grad_fn or _edge(t) for t in inputs])
+                node._next = tuple([t.grad_fn or _edge(t) for t in inputs])
                 node.in_shapes = tuple([t._data.shape for t in inputs])
             node.sequence_nr = next(_sequence)
             node.out_shape = result._data.shape
@@ -175,7 +197,7 @@ class Node:
     def _output(self, like):
         """The output as a Tensor whose grad_fn is this node when the node is recorded (so the
         rules are themselves differentiable); ``like`` is any Tensor, to make it with."""
-        recorded = bool(self.next_functions)
+        recorded = bool(self._next)
         t = like._make(self._out, recorded)
         if recorded:
             t.grad_fn = self
@@ -237,14 +259,66 @@ class Node:
         return self.jvp(xp, tangents, *self._saved("jvp", xp))
 
     # ------------------------------------------------------------------ running backward
+    # ------------------------------------------------------------------ torch's Node interface
     def name(self) -> str:
-        return type(self).__name__ + "Backward"
+        """torch's name for this node, e.g. ``"AddmmBackward0"``."""
+        return type(self).__name__
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
 
+    @property
+    def next_functions(self) -> tuple:
+        """((node or None, output index), ...), one pair per input, as torch's; every chainrule
+        node has one output, so the index is 0."""
+        return tuple([(n, 0) for n in self._next])
+
+    @property
+    def metadata(self) -> dict:
+        """A dict to keep your own notes on this node (torch's ``Node.metadata``)."""
+        if "_metadata" not in self.__dict__:
+            self._metadata = {}
+        return self._metadata
+
+    def __getattr__(self, name):
+        """torch's ``_saved_<name>``: the saved input called ``name`` (``self``/``other`` for the
+        first/second one), ``_saved_result`` for a saved output, or a parameter."""
+        if not name.startswith("_saved_"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        key = name[7:]
+        names = self._input_names
+        index = (names.index(key) if key in names else
+                 {"self": 0, "other": 1}.get(key, -2 if key != "result" else -1))
+        if index == -1 and self._out is not None:
+            return self._output(_Maker)
+        if index >= 0 and self.inputs is not None and index < len(self.inputs):
+            return self.inputs[index]
+        if key in self._param_set:
+            return getattr(self, key)
+        if self._released:
+            raise RuntimeError(f"{self.name()}: {name} was freed after backward; pass "
+                               "retain_graph=True to keep it")
+        raise AttributeError(f"{self.name()} saved no {key!r}")
+
     def register_prehook(self, hook):
-        """hook(grad) -> grad or None, called with the output's gradient before the VJP."""
+        """``hook(grad_outputs) -> grad_outputs or None``, called with a tuple holding the
+        output's gradient before this node's VJP (torch's ``Node.register_prehook``)."""
+        def on_tensor(grad):
+            new = hook((grad,))
+            return None if new is None else new[0]
+        return self._add_pre_hook(on_tensor)
+
+    def register_hook(self, hook):
+        """``hook(grad_inputs, grad_outputs) -> grad_inputs or None``, called after this node's
+        VJP with tuples of the inputs' and the output's gradients (torch's
+        ``Node.register_hook``); a returned tuple replaces the inputs' gradients."""
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+        return _RemovableHandle(self._post_hooks, hook)
+
+    def _add_pre_hook(self, hook):
+        """``hook(grad) -> grad or None`` on the output's gradient (a Tensor)."""
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(hook)
@@ -274,16 +348,16 @@ class Node:
             self._check_saved()   # (nothing to check for a node that saved nothing)
         on_arrays = self.array_rules and not STATE.grad_enabled and not FORWARD.active
         grads = self._vjp(ArrayOps, grad._data) if on_arrays else self._vjp(TensorOps(grad), grad)
-        if len(grads) != len(self.next_functions):
+        if len(grads) != len(self._next):
             raise RuntimeError(f"{self.name()}: backward returned {len(grads)} gradients for "
-                               f"{len(self.next_functions)} inputs")
+                               f"{len(self._next)} inputs")
         out = []
         if not on_arrays:
             for r, shape in zip(grads, self.in_shapes):
                 out.append(r if r is None or r._data.shape == shape
                            else TensorOps.unbroadcast(r, shape))
             return out
-        g, elementwise = grad._data, self.elementwise
+        g, elementwise, single = grad._data, self.elementwise, len(grads) == 1
         for r, shape in zip(grads, self.in_shapes):
             if r is None:
                 out.append(None)
@@ -299,9 +373,15 @@ class Node:
             if elementwise and r.dtype != g.dtype:
                 r = r.astype(g.dtype)   # a d_ rule that NumPy computed wider
             t = grad._make(r)
-            # a new array the rule made (not the incoming gradient, nor a view of it): the
-            # engine may adopt it as a leaf's .grad without copying
-            t._unshared = r.base is None and r is not g
+            if r.base is None:   # a new array the rule made: a leaf may adopt it without a copy
+                t._unshared = r is not g
+            elif r.flags.c_contiguous:
+                # a view nothing else holds the memory of: of a new array (its base is referenced
+                # by this view alone: the count is that reference plus getrefcount's argument),
+                # or of an unshared incoming gradient passed on to a single input (e.g. through
+                # the transpose of a Linear layer's weight)
+                t._unshared = _refcount(r.base) == 2 or (
+                    single and grad._unshared and r.base is (g if g.base is None else g.base))
             out.append(t)
         return out
 
@@ -329,6 +409,13 @@ def _forward_tangent(node, inputs, result):
         attach_tangent(node, tangent, "_out_tangent")  # dropped with the level, like result's
 
 
+class _Maker:
+    """Stands in for a Tensor where one is needed only to make Tensors (``like._make``);
+    ``chainrule.tensor``, which sits above this module, installs ``Tensor._make`` here."""
+
+    _make = None
+
+
 class AccumulateGrad(Node):
     """The sink of a leaf tensor: gradients arriving here are summed into ``leaf.grad``."""
 
@@ -337,7 +424,7 @@ class AccumulateGrad(Node):
         self.sequence_nr = -1  # leaves run last
 
     def name(self):
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"   # torch's name, so ported checks of it hold
 
     def _release(self):
         pass

@@ -16,7 +16,7 @@ import numpy as np
 from . import _dtype
 from ._backprop import as_tuple, backward as _backward, grad as _grad
 from ._dtype import as_dtype, from_numpy_dtype
-from ._graph import _RemovableHandle
+from ._graph import _Maker, _RemovableHandle
 from ._modes import STATE, attach_tangent
 from ._printing import tensor_repr
 from ._rng import stream as _stream
@@ -171,7 +171,7 @@ class Tensor(TensorBase, TensorMethods):
                     t.grad = grad if grad.requires_grad else grad.detach()._copy()
                 else:
                     t.grad = t.grad + grad
-        self.grad_fn.register_prehook(store)
+        self.grad_fn._add_pre_hook(store)
         self._retains_grad = True
 
     @property
@@ -185,7 +185,7 @@ class Tensor(TensorBase, TensorMethods):
             raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't "
                                "require gradient")
         if self.grad_fn is not None:
-            return self.grad_fn.register_prehook(hook)
+            return self.grad_fn._add_pre_hook(hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
@@ -303,6 +303,9 @@ class Tensor(TensorBase, TensorMethods):
         rng = _stream(generator)
         return self._inplace(op, lambda x: Tensor._make(
             sample(rng, x._data.shape).astype(x._data.dtype)))
+
+
+_Maker._make = Tensor._make   # a node's saved output (grad_fn._saved_result) is shown as a Tensor
 
 
 def _rebuild(array, requires_grad):

@@ -43,7 +43,7 @@ def to_dot(tensor, name: str = "graph") -> str:
     stack, seen = [root], {root}
     while stack:
         n = stack.pop()
-        for nxt in n.next_functions:
+        for nxt in n._next:
             if nxt is None:
                 continue
             shape = tuple(nxt.variable.shape) if isinstance(nxt, AccumulateGrad) else nxt.out_shape

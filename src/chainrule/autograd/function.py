@@ -38,12 +38,20 @@ class FunctionCtx:
 
 
 class _CustomNode(Node):
-    """The node of a custom Function: its backward is the user's, on Tensors."""
+    """The node of a custom Function: its backward is the user's, on Tensors. Each Function
+    records nodes of its own subclass, named ``<Function>Backward`` as torch names them."""
 
     array_rules = False
 
-    def name(self):
-        return self.fn_cls.__name__ + "Backward"
+    @classmethod
+    def of(cls, fn_cls) -> type:
+        node_type = fn_cls.__dict__.get("_node_type")
+        if node_type is None:
+            name = fn_cls.__name__ + "Backward"
+            node_type = type(name, (cls,), {"__module__": fn_cls.__module__, "__qualname__": name},
+                             node_type=True)
+            fn_cls._node_type = node_type
+        return node_type
 
     def _vjp(self, xp, g):
         grads = self.fn_cls.backward(self.ctx, g)
@@ -89,11 +97,11 @@ class Function:
             with forward_suspended():
                 attach_tangent(result, cls.jvp(ctx, *tangents))
         if STATE.grad_enabled and any(t.requires_grad for t in inputs) and out._data.dtype.kind == "f":
-            node = _CustomNode()
+            node = _CustomNode.of(cls)()
             node.fn_cls, node.ctx, node.n_args = cls, ctx, len(args)
             node.tensor_positions = positions
             node.needs_input_grad = tuple(t.requires_grad for t in inputs)
-            node.next_functions = tuple(_edge(t) for t in inputs)
+            node._next = tuple(_edge(t) for t in inputs)
             node.sequence_nr = next(_sequence)
             node.out_shape = out._data.shape
             node.in_shapes = tuple(t._data.shape for t in inputs)

@@ -61,7 +61,7 @@ class ArrayOps:
     exp, log, sqrt, sin, cos, tanh, sign, abs = (np.exp, np.log, np.sqrt, np.sin, np.cos, np.tanh,
                                                  np.sign, np.abs)
     sigmoid = staticmethod(_stable_sigmoid)
-    where, matmul = staticmethod(np.where), staticmethod(np.matmul)
+    where, matmul, clamp = staticmethod(np.where), staticmethod(np.matmul), staticmethod(np.clip)
     zeros_like, ones_like = staticmethod(np.zeros_like), staticmethod(np.ones_like)
     sum = staticmethod(lambda x, dims, keepdim=False: np.add.reduce(x, axis=dims, keepdims=keepdim))
     reshape = staticmethod(lambda x, shape: x.reshape(shape))
@@ -108,6 +108,7 @@ class TensorOps:
     where = staticmethod(lambda cond, a, b: a.where(cond, b) if hasattr(a, "_data")
                          else b.where(~cond, a))
     matmul = staticmethod(lambda a, b: a @ b)
+    clamp = staticmethod(lambda x, lo, hi: x.clamp(lo, hi))
     sum = staticmethod(lambda x, dims, keepdim=False: x.sum(dims, keepdim))
     reshape = staticmethod(lambda x, shape: x.reshape(shape))
     permute = staticmethod(lambda x, dims: x.permute(dims))

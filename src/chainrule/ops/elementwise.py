@@ -21,13 +21,14 @@ from ._util import check_tensor
 
 
 # ---------------------------------------------------------------------------- the rules
-def _elementwise(name, forward, doc, **derivatives):
+def _elementwise(name, forward, doc, backward_name=None, **derivatives):
     """An elementwise primitive from its forward on arrays and its local derivatives
     ``d_<input>=lambda xp, <values>: ∂y/∂input``, each asking for the values it needs by name:
-    the inputs (``x``; ``a``, ``b``) or the output (``out``)."""
+    the inputs (``x``; ``a``, ``b``) or the output (``out``). ``backward_name``: torch's name for
+    the recorded node where it is not ``<name>Backward0``."""
     inputs = tuple(d[2:] for d in derivatives)
     body = {"__doc__": doc, "__module__": __name__, "elementwise": True, "_input_names": inputs,
-            "forward": staticmethod(forward)}
+            "forward": staticmethod(forward), "backward_name": backward_name}
     body.update({d: staticmethod(f) for d, f in derivatives.items()})
     return type(name, (Node,), body)
 
@@ -66,7 +67,7 @@ Mul = _elementwise("Mul", np.multiply, "y = a·b;  ∂y/∂a = b,  ∂y/∂b = a
 Div = _elementwise("Div", np.true_divide, "y = a/b;  ∂y/∂a = 1/b,  ∂y/∂b = −a/b².",
                    d_a=lambda xp, b: 1 / b, d_b=lambda xp, a, b: -a / (b * b))
 Pow = _elementwise("Pow", np.power, "y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹,  ∂y/∂b = aᵇ·ln a (0 at a = 0, b ≥ 0: "
-                   "the limit, where the formula gives 0·(−∞)).",
+                   "the limit, where the formula gives 0·(−∞)).", backward_name="PowBackward1",
                    d_a=lambda xp, a, b: b * a ** (b - 1),
                    d_b=lambda xp, a, b, out: xp.where((a == 0) & (b >= 0), 0.0,
                                                       out * xp.log(xp.where(a == 0, 1.0, a))))
@@ -79,7 +80,7 @@ Minimum = _elementwise("Minimum", np.minimum, "y = min(a, b);  ∂y/∂a = I(a <
 Exp = _elementwise("Exp", np.exp, "y = eˣ;  y′ = y.", d_x=lambda xp, out: out)
 Log = _elementwise("Log", np.log, "y = ln x;  y′ = 1/x.", d_x=lambda xp, x: 1 / x)
 Log1p = _elementwise("Log1p", np.log1p, "y = ln(1 + x), accurate for tiny x;  y′ = 1/(1 + x).",
-                     d_x=lambda xp, x: 1 / (1 + x))
+                     d_x=lambda xp, x: 1 / (1 + x), backward_name="Log1PBackward0")
 Expm1 = _elementwise("Expm1", np.expm1, "y = eˣ − 1, accurate for tiny x;  y′ = y + 1.",
                      d_x=lambda xp, out: out + 1)
 Sqrt = _elementwise("Sqrt", np.sqrt, "y = √x;  y′ = 1/(2y).", d_x=lambda xp, out: 0.5 / out)
@@ -105,6 +106,7 @@ class PowScalar(Node):
 
     elementwise = True
     params = ("exponent",)
+    backward_name = "PowBackward0"
 
     def forward(self, x):
         return x ** self.exponent
@@ -119,6 +121,7 @@ class Clamp(Node):
 
     elementwise = True
     params = ("min", "max")
+    backward_name = "ClampBackward1"
 
     def forward(self, x):
         return np.clip(x, self.min, self.max)
@@ -185,6 +188,7 @@ class Cast(Node):
 
     linear = True
     params = ("dtype",)
+    backward_name = "ToCopyBackward0"
 
     def forward(self, x):
         self.source = _dtype.from_numpy_dtype(x.dtype)
@@ -192,6 +196,12 @@ class Cast(Node):
 
     def transpose(self, xp, g):
         return xp.apply(Cast, g, dtype=self.source)
+
+
+# torch's names for the same primitive called as another operation
+_Rsub = Sub.named("RsubBackward1")            # number − tensor
+_PowOfNumber = Pow.named("PowBackward2")      # number ** tensor
+_MaskedFill = Where.named("MaskedFillBackward0")
 
 
 # ---------------------------------------------------------------------------- operands
@@ -260,7 +270,7 @@ def sub(input, other, *, alpha=1):
     a, b = operands(input, other, "sub")
     if alpha != 1:
         b = mul(b, alpha)
-    return _apply_binary(Sub, a, b, "sub")
+    return _apply_binary(Sub if isinstance(input, TensorBase) else _Rsub, a, b, "sub")
 
 
 def mul(input, other):
@@ -319,7 +329,7 @@ def pow(input, exponent):
     if isinstance(exponent, TensorBase) or not isinstance(input, TensorBase):
         a, b = operands(input, exponent, "pow")
         _not_for_bool(a, "pow")
-        return _apply_binary(Pow, a, b, "pow")
+        return _apply_binary(Pow if isinstance(input, TensorBase) else _PowOfNumber, a, b, "pow")
     check_tensor(input, "pow")
     if not isinstance(exponent, (int, float, np.number)) or isinstance(exponent, bool):
         raise TypeError(f"pow: exponent must be a Tensor or a number, got {type(exponent).__name__}")
@@ -422,7 +432,7 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-def where(condition, input, other):
+def where(condition, input, other, _as=Where):
     """Elementwise choice: input where condition is True, else other (all broadcast)."""
     cond = condition._data if isinstance(condition, TensorBase) else np.asarray(condition)
     if cond.dtype != np.bool_:
@@ -435,7 +445,7 @@ def where(condition, input, other):
                          f"{tuple(b.shape)} cannot be broadcast together") from None
     if cond.shape != shape:
         cond = np.broadcast_to(cond, shape)
-    return Where.apply(a, b, cond=cond)
+    return _as.apply(a, b, cond=cond)
 
 
 def cast(input, dtype):

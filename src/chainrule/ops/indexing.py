@@ -11,7 +11,7 @@ import numpy as np
 from .._graph import Node
 from .._tensor_base import TensorBase, normalize_dim
 from ._util import check_tensor
-from .elementwise import where
+from .elementwise import _MaskedFill, where
 
 
 def convert_key(key, op):
@@ -45,6 +45,7 @@ class GetItem(Node):
 
     linear = True
     params = ("key", "basic")
+    backward_name = "IndexBackward0"
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -112,8 +113,33 @@ class ScatterAdd(Node):
         return xp.apply(Gather, g, dim=self.dim, index=self.index)
 
 
-def _getitem(x, key, basic):
-    return (GetItemView if basic else GetItem).apply(x, key=key, basic=basic)
+# torch records basic indexing as a chain of select/slice/unsqueeze views, one per index; the
+# one node here carries the name of the last (outermost) of them
+_VIEW_NAMED = {kind: GetItemView.named(name) for kind, name in (
+    ("int", "SelectBackward0"), ("slice", "SliceBackward0"), ("None", "UnsqueezeBackward0"),
+    ("alias", "AliasBackward0"), ("split", "SplitBackward0"),
+    ("split_sizes", "SplitWithSizesBackward0"), ("unbind", "UnbindBackward0"))}
+_IndexSelect = GetItem.named("IndexSelectBackward0")
+
+
+def _view_kind(key):
+    for k in reversed(key if isinstance(key, tuple) else (key,)):
+        if k is None:
+            return "None"
+        if isinstance(k, slice):
+            if k != slice(None):
+                return "slice"
+        elif k is not Ellipsis:
+            return "int"
+    return "alias"
+
+
+def _getitem(x, key, basic, kind=None):
+    """x[key] recorded under torch's name: ``kind`` names the operation (split, unbind, ...)
+    or is read from the key."""
+    if not basic:
+        return (_IndexSelect if kind == "index_select" else GetItem).apply(x, key=key, basic=False)
+    return _VIEW_NAMED[kind or _view_kind(key)].apply(x, key=key, basic=True)
 
 
 def getitem(input, key):
@@ -128,13 +154,6 @@ def getitem(input, key):
         return _getitem(input, key, basic)
     except IndexError as e:
         raise IndexError(f"__getitem__: {e} (tensor shape {tuple(input.shape)})") from None
-
-
-def _mesh(index, dim):
-    """Index arrays selecting x[..., index[...], ...] at ``dim`` (for gather/scatter)."""
-    idx = list(np.ogrid[tuple(slice(s) for s in index.shape)])
-    idx[dim] = index
-    return tuple(idx)
 
 
 def _check_index(input, dim, index, op):
@@ -179,7 +198,11 @@ def index_select(input, dim, index):
     d = normalize_dim(dim, input.ndim, "index_select")
     if not isinstance(index, TensorBase) or index.ndim > 1 or index._data.dtype.kind not in "iu":
         raise TypeError("index_select: index must be a 1-d integer tensor")
-    return getitem(input, (slice(None),) * d + (index._data.reshape(-1),))
+    key = (slice(None),) * d + (index._data.reshape(-1),)
+    try:
+        return _getitem(input, key, False, "index_select")
+    except IndexError as e:
+        raise IndexError(f"index_select: {e} (tensor shape {tuple(input.shape)})") from None
 
 
 def masked_fill(input, mask, value):
@@ -196,4 +219,4 @@ def masked_fill(input, mask, value):
                            f"the input's shape {tuple(input.shape)}")
     if isinstance(value, TensorBase):
         value = value.to(input.dtype)
-    return where(input._make(m), value, input)
+    return where(input._make(m), value, input, _as=_MaskedFill)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._graph import Node
+from ..backends.cpu import for_product
 from ._util import check_tensor
 from .elementwise import operands
 
@@ -35,6 +36,42 @@ class MatMul(Node):
         return out
 
 
+class Addmm(Node):
+    """y = b + A B (torch's addmm; a Linear layer is addmm(bias, x, Wᵀ), as torch records it).
+
+    Shapes: b broadcastable to (m, p), A (m, n), B (n, p) -> y (m, p).
+    VJP: b̄ = ȳ (summed back over broadcast rows by the engine), Ā = ȳ Bᵀ, B̄ = Aᵀ ȳ.
+    JVP: ẏ = ḃ + Ȧ B + A Ḃ.
+    """
+
+    def forward(self, b, a, m):
+        with for_product(a.shape[0] * m.size):
+            out = np.matmul(a, m)
+        out += b   # in place: no second (m, p) temporary
+        return out
+
+    def vjp(self, xp, g, a, m):
+        need_b, need_a, need_m = self.needs_input_grad
+        with for_product(xp.data(a).size * m.shape[-1]):
+            ga = xp.matmul(g, xp.mT(m)) if need_a else None
+            # B̄ as the transpose of ȳᵀA: when B = Wᵀ, W̄ = ȳᵀA comes out C-contiguous
+            gm = xp.mT(xp.matmul(xp.mT(g), a)) if need_m else None
+        return (g if need_b else None), ga, gm
+
+    def jvp(self, xp, tangents, a, m):
+        tb, ta, tm = tangents
+        out = None if ta is None else ta @ m
+        if tm is not None:
+            out = a @ tm if out is None else out + a @ tm
+        if tb is not None:
+            out = tb.expand(tuple(self._out.shape)) if out is None else out + tb
+        return out
+
+
+# torch's names for the matrix product by the operands' ranks
+_Mm, _Bmm = MatMul.named("MmBackward0"), MatMul.named("BmmBackward0")
+
+
 def matmul(input, other):
     """Matrix product with NumPy/torch semantics: 1-d operands are promoted to a row (left) or a
     column (right) and the added dim removed; batch dims broadcast.
@@ -58,7 +95,7 @@ def matmul(input, other):
                                " cannot be broadcast together") from None
     a2 = a.unsqueeze(0) if a.ndim == 1 else a
     b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-    out = MatMul.apply(a2, b2)
+    out = (_Mm if a2.ndim == 2 and b2.ndim == 2 else _Bmm).apply(a2, b2)
     if a.ndim == 1 and b.ndim == 1:
         return out.reshape(())
     if b.ndim == 1:
@@ -109,8 +146,19 @@ ger = outer
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    """beta·input + alpha·(mat1 @ mat2)."""
-    prod = mm(mat1, mat2)
-    if alpha != 1:
-        prod = prod * alpha
-    return prod + (input if beta == 1 else input * beta)
+    """beta·input + alpha·(mat1 @ mat2) — one node (torch's ``AddmmBackward0``) when beta = alpha
+    = 1.  Shapes: input broadcastable to (n, p), mat1 (n, m), mat2 (m, p) -> (n, p)."""
+    check_tensor(input, "addmm")
+    if (beta != 1 or alpha != 1 or mat1.ndim != 2 or mat2.ndim != 2 or input.ndim > 2
+            or not input._data.dtype == mat1._data.dtype == mat2._data.dtype
+            or mat1._data.shape[1] != mat2._data.shape[0]):
+        prod = mm(mat1, mat2 if alpha == 1 else mat2 * alpha)   # checks, promotes, or raises
+        return prod + (input if beta == 1 else input * beta)
+    out_shape = (mat1._data.shape[0], mat2._data.shape[1])
+    try:
+        if np.broadcast_shapes(input._data.shape, out_shape) != out_shape:
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(f"addmm: input of shape {tuple(input.shape)} does not broadcast to the "
+                           f"product's shape {out_shape}") from None
+    return Addmm.apply(input, mat1, mat2)

@@ -49,6 +49,27 @@ class Sum(Node):
         return _expand_back(xp, g, self.in_shape, self.dims, self.keepdim)
 
 
+class Mean(Sum):
+    """y = (1/n) Σ_dims x over the n averaged elements: linear; its transpose spreads ḡ/n back."""
+
+    backward_name = "MeanBackward0"
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        with np.errstate(invalid="ignore", divide="ignore"):   # the mean of nothing is nan
+            return np.add.reduce(x, axis=self.dims, keepdims=self.keepdim) / self._count()
+
+    def _count(self):
+        n = 1
+        for d in self.dims:
+            n *= self.in_shape[d]
+        return n
+
+    def transpose(self, xp, g):
+        n = self._count()
+        return _expand_back(xp, g / n if n else g, self.in_shape, self.dims, self.keepdim)
+
+
 class _WeightedReduction(Node):
     """A reduction whose derivative is a weight per input element, w = ∂y/∂x (``weights``):
     VJP x̄ = broadcast(ȳ)·w, JVP ẏ = Σ_dims ẋ·w."""
@@ -102,6 +123,8 @@ class Amin(Amax):
 
 
 class LogSumExp(_WeightedReduction):
+    backward_name = "LogsumexpBackward0"
+
     """y = log Σ exp(x) = m + log Σ exp(x − m), m = max x: the log-sum-exp trick.
 
     Subtracting the max keeps every exponent ≤ 0, so nothing overflows (finite at |x| = 1e4)
@@ -125,6 +148,7 @@ class CumSum(Node):
 
     linear = True
     params = ("dim",)
+    backward_name = "CumsumBackward0"
 
     def forward(self, x):
         return np.cumsum(x, axis=self.dim) if x.ndim else x.copy()
@@ -135,6 +159,13 @@ class CumSum(Node):
         flip = (self.dim,)
         return xp.apply(Flip, xp.apply(CumSum, xp.apply(Flip, g, dims=flip), dim=self.dim),
                         dims=flip)
+
+
+# torch's names for overloads: over all elements (…0) or over given dims (…1)
+_SumDims = Sum.named("SumBackward1")
+_MeanDims = Mean.named("MeanBackward1")
+_ProdDim = Prod.named("ProdBackward1")
+_MaxAll, _MinAll = Amax.named("MaxBackward1"), Amin.named("MinBackward1")
 
 
 def _dims(input, dim, op):
@@ -150,7 +181,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         input = input.to(dtype)
     elif input._data.dtype.kind in "bui" and input._data.dtype != np.int64:
         input = input.to(_dtype.int64)
-    return Sum.apply(input, dims=dims, keepdim=keepdim)
+    return (Sum if dim is None else _SumDims).apply(input, dims=dims, keepdim=keepdim)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
@@ -161,10 +192,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"mean: could not infer output dtype; input dtype must be floating "
                            f"point, got {input.dtype}. Use .float() first.")
-    n = 1
-    for d in dims:
-        n *= input._data.shape[d]
-    return Sum.apply(input, dims=dims, keepdim=keepdim) * (1.0 / n if n else float("nan"))
+    return (Mean if dim is None else _MeanDims).apply(input, dims=dims, keepdim=keepdim)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -180,7 +208,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         return out.reshape((1,) * input.ndim) if keepdim else out
     if not dims:  # a 0-d input
         return input * 1
-    return Prod.apply(input, dims=dims, keepdim=keepdim)
+    return _ProdDim.apply(input, dims=dims, keepdim=keepdim)
 
 
 def amax(input, dim=(), keepdim=False):
@@ -231,7 +259,8 @@ def _max_min(input, dim, keepdim, other, op):
         return (maximum if op == "max" else minimum)(input, other)
     if dim is None:
         _nonempty(input, (), op)
-        return (amax if op == "max" else amin)(input)
+        dims = tuple(range(input.ndim))
+        return (_MaxAll if op == "max" else _MinAll).apply(input, dims=dims, keepdim=False)
     _nonempty(input, normalize_dims(dim, input.ndim, op), op)   # the error names max, not argmax
     if input.ndim == 0:  # a 0-d tensor is its own max along dim 0 (or -1), at index 0
         return values_indices(input.clone(), input._make(np.zeros((), np.int64)))

@@ -14,12 +14,13 @@ from .._tensor_base import TensorBase, normalize_dim
 from ..backends.namespace import broadcast_view
 from ._util import check_tensor
 from .elementwise import operands
-from .indexing import ScatterAdd
+from .indexing import ScatterAdd, _getitem
 
 
 class Reshape(Node):
     linear, is_view = True, True
     params = ("shape",)
+    backward_name = "ViewBackward0"     # torch records view and (contiguous) reshape alike
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -46,6 +47,7 @@ class BroadcastTo(Node):
 
     linear, is_view = True, True
     params = ("shape",)
+    backward_name = "ExpandBackward0"
 
     def forward(self, x):
         return broadcast_view(x, self.shape)
@@ -58,6 +60,7 @@ class Alias(Node):
     """The identity, as a view (used by forward_ad.make_dual / unpack_dual)."""
 
     linear, is_view = True, True
+    backward_name = "AliasBackward0"
 
     def forward(self, x):
         return x.view()
@@ -102,6 +105,7 @@ class Pad(Node):
 
     linear = True
     params = ("widths",)
+    backward_name = "ConstantPadNdBackward0"
 
     def forward(self, x):
         return np.pad(x, self.widths)
@@ -157,6 +161,20 @@ class Flip(Node):
         return xp.apply(Flip, g, dims=self.dims)
 
 
+# torch's names for the same primitive called as another operation
+_Squeeze = {"all": Reshape.named("SqueezeBackward0"), "dim": Reshape.named("SqueezeBackward1"),
+            "dims": Reshape.named("SqueezeBackward2")}
+_Unsqueeze = Reshape.named("UnsqueezeBackward0")
+_UnsafeView = Reshape.named("UnsafeViewBackward0")
+_Transpose = Permute.named("TransposeBackward0")
+_T = Permute.named("TBackward0")
+_Tril, _Triu = Tri.named("TrilBackward0"), Tri.named("TriuBackward0")
+_Stack = Cat.named("StackBackward0")
+_ModePad = {(mode, k): ModePad.named(f"{name}Pad{k}DBackward0")   # by mode and padded dims
+            for mode, name in (("reflect", "Reflection"), ("edge", "Replication"),
+                               ("wrap", "Circular")) for k in (1, 2, 3)}
+
+
 # ---------------------------------------------------------------------------- public functions
 def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -164,7 +182,7 @@ def _shape_arg(shape):
     return tuple(int(s) for s in shape)
 
 
-def reshape(input, *shape):
+def reshape(input, *shape, _as=Reshape):
     """The same elements in a new shape; one dim may be -1 (inferred)."""
     check_tensor(input, "reshape")
     shape = _shape_arg(shape)
@@ -179,7 +197,7 @@ def reshape(input, *shape):
                            f"(shape {tuple(input.shape)})")
     if shape == input._data.shape:
         return input
-    return Reshape.apply(input, shape=shape)
+    return _as.apply(input, shape=shape)
 
 
 def view(input, *shape):
@@ -221,7 +239,8 @@ def squeeze(input, dim=None):
         ds = dim if isinstance(dim, (tuple, list)) else (dim,)
         dims = {normalize_dim(d, input.ndim, "squeeze") for d in ds}
         dims = {d for d in dims if input.ndim and shp[d] == 1}
-    return reshape(input, tuple(s for i, s in enumerate(shp) if i not in dims))
+    kind = "all" if dim is None else "dims" if isinstance(dim, (tuple, list)) else "dim"
+    return reshape(input, tuple(s for i, s in enumerate(shp) if i not in dims), _as=_Squeeze[kind])
 
 
 def unsqueeze(input, dim):
@@ -232,10 +251,10 @@ def unsqueeze(input, dim):
                          f"[{-n}, {n - 1}], but got {dim})")
     d = dim % n
     shp = input._data.shape
-    return reshape(input, shp[:d] + (1,) + shp[d:])
+    return reshape(input, shp[:d] + (1,) + shp[d:], _as=_Unsqueeze)
 
 
-def permute(input, *dims):
+def permute(input, *dims, _as=Permute):
     """Reorder dims: output dim i is input dim ``dims[i]``."""
     dims = _shape_arg(dims)
     if len(dims) != input.ndim:
@@ -246,10 +265,10 @@ def permute(input, *dims):
         raise RuntimeError(f"permute: repeated dim in {dims}")
     if norm == tuple(range(input.ndim)):
         return input
-    return Permute.apply(input, dims=norm)
+    return _as.apply(input, dims=norm)
 
 
-def transpose(input, dim0, dim1):
+def transpose(input, dim0, dim1, _as=_Transpose):
     """Swap two dims."""
     n = input.ndim
     if n < 2 and dim0 in (0, -1) and dim1 in (0, -1):
@@ -257,7 +276,7 @@ def transpose(input, dim0, dim1):
     d0, d1 = normalize_dim(dim0, n, "transpose"), normalize_dim(dim1, n, "transpose")
     dims = list(range(n))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return permute(input, dims)
+    return permute(input, dims, _as=_as)
 
 
 swapaxes = transpose
@@ -267,7 +286,7 @@ def t(input):
     """Transpose of a ≤2-d tensor."""
     if input.ndim > 2:
         raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, but input has {input.ndim}")
-    return transpose(input, 0, 1) if input.ndim == 2 else input
+    return transpose(input, 0, 1, _as=_T) if input.ndim == 2 else input
 
 
 def broadcast_to(input, shape):
@@ -308,7 +327,7 @@ def clone(input):
     return Clone.apply(check_tensor(input, "clone"))
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, _as=Cat):
     """Concatenate tensors along an existing ``dim``; other dims must match."""
     if isinstance(tensors, TensorBase) or not len(tensors):
         raise TypeError("cat: expected a non-empty sequence of Tensors")
@@ -327,7 +346,7 @@ def cat(tensors, dim=0):
         if len(s) != nd or any(a != b for j, (a, b) in enumerate(zip(s, ref)) if j != d):
             raise RuntimeError(f"cat: sizes of tensors must match except in dimension {d}; "
                                f"tensor 0 has shape {tuple(ref)}, tensor {i} has shape {tuple(s)}")
-    return Cat.apply(*tensors, dim=d)
+    return _as.apply(*tensors, dim=d)
 
 
 concat = cat
@@ -347,10 +366,10 @@ def stack(tensors, dim=0):
     if not -n <= dim < n:
         raise IndexError(f"stack: dimension out of range (expected to be in range of [{-n}, "
                          f"{n - 1}], but got {dim})")
-    return cat([unsqueeze(x, dim) for x in tensors], dim)
+    return cat([unsqueeze(x, dim) for x in tensors], dim, _as=_Stack)
 
 
-def narrow(input, dim, start, length):
+def narrow(input, dim, start, length, _kind=None):
     """The slice [start, start+length) of ``dim`` (a view)."""
     d = normalize_dim(dim, input.ndim, "narrow")
     if start < 0:
@@ -358,7 +377,7 @@ def narrow(input, dim, start, length):
     if start < 0 or length < 0 or start + length > input._data.shape[d]:
         raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size "
                          f"({input._data.shape[d]})")
-    return input[(slice(None),) * d + (slice(start, start + length),)]
+    return _getitem(input, (slice(None),) * d + (slice(start, start + length),), True, _kind)
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -376,8 +395,9 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f"split: split_with_sizes expects split_sizes to sum exactly to {n} "
                                f"(input tensor's size at dimension {d}), but got {sizes}")
     out, start = [], 0
+    kind = "split" if isinstance(split_size_or_sections, int) else "split_sizes"
     for s in sizes:
-        out.append(narrow(tensor, d, start, s))
+        out.append(narrow(tensor, d, start, s, kind))
         start += s
     return tuple(out)
 
@@ -395,7 +415,8 @@ def chunk(input, chunks, dim=0):
 def unbind(input, dim=0):
     """Remove ``dim``, returning the slices along it."""
     d = normalize_dim(dim, input.ndim, "unbind")
-    return tuple(input[(slice(None),) * d + (i,)] for i in range(input._data.shape[d]))
+    return tuple(_getitem(input, (slice(None),) * d + (i,), True, "unbind")
+                 for i in range(input._data.shape[d]))
 
 
 def repeat(input, *repeats):
@@ -451,7 +472,8 @@ def pad(input, pad, mode="constant", value=None):
         widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     widths = tuple(widths)
     if mode != "constant":
-        return ModePad.apply(input, widths=widths, mode=_PAD_MODES[mode])
+        padded = max(1, min(3, len(pad) // 2))   # torch's ReflectionPad2D etc.
+        return _ModePad[_PAD_MODES[mode], padded].apply(input, widths=widths, mode=_PAD_MODES[mode])
     out = Pad.apply(input, widths=widths)
     if value:   # pad(x, c) = pad(x, 0) + c on the border: the primitive itself stays linear
         border = np.pad(np.zeros(input._data.shape, out._data.dtype), widths, constant_values=value)
@@ -463,14 +485,14 @@ def tril(input, diagonal=0):
     """Lower triangle (elements with column − row ≤ diagonal), others zero."""
     if input.ndim < 2:
         raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got {input.ndim}")
-    return Tri.apply(input, lower=True, diagonal=diagonal)
+    return _Tril.apply(input, lower=True, diagonal=diagonal)
 
 
 def triu(input, diagonal=0):
     """Upper triangle (elements with column − row ≥ diagonal), others zero."""
     if input.ndim < 2:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got {input.ndim}")
-    return Tri.apply(input, lower=False, diagonal=diagonal)
+    return _Triu.apply(input, lower=False, diagonal=diagonal)
 
 
 def flip(input, dims):

@@ -1,47 +1,13 @@
 """The affine map of a fully connected layer."""
 from __future__ import annotations
 
-import numpy as np
 
-from ..._graph import Node
-from ...backends.cpu import for_product
 from ...ops._util import check_tensor
+from ...ops.linalg import Addmm, _Mm
+from ...ops.shape import Reshape, _UnsafeView, reshape, t
 from ...tensor import Tensor
 
-
-class Linear(Node):
-    """y = x Wᵀ + b as one node (one GEMM, bias added in place).
-
-    VJP: x̄ = ȳ W,  W̄ = ȳᵀ x (batch dims folded into one GEMM),  b̄ = Σ_batch ȳ.
-    JVP: ẏ = ẋ Wᵀ + x Ẇᵀ + ḃ.
-    """
-
-    def forward(self, x, w, b=None):
-        with for_product(x.size * w.shape[0]):
-            out = np.matmul(x, w.T)
-        if b is not None:
-            out += b
-        return out
-
-    def vjp(self, xp, g, x, w):
-        need = self.needs_input_grad
-        g2 = xp.reshape(g, (-1, g.shape[-1]))
-        with for_product(xp.data(x).size * w.shape[0]):
-            gx = xp.matmul(g, w) if need[0] else None
-            gw = xp.matmul(xp.mT(g2), xp.reshape(x, (-1, x.shape[-1]))) if need[1] else None
-        if len(need) == 2:
-            return gx, gw
-        return gx, gw, (xp.sum(g2, 0) if need[2] else None)
-
-    def jvp(self, xp, tangents, x, w):
-        tx, tw = tangents[0], tangents[1]
-        out = None if tx is None else tx @ w.mT
-        if tw is not None:
-            out = x @ tw.mT if out is None else out + x @ tw.mT
-        if len(tangents) == 3 and tangents[2] is not None:
-            tb = tangents[2]
-            out = tb.expand(tuple(self._out.shape)) if out is None else out + tb
-        return out
+_Squeeze4 = Reshape.named("SqueezeBackward4")   # torch's name for the squeeze of a 1-d input's row
 
 
 def linear(input, weight, bias=None) -> Tensor:
@@ -49,6 +15,9 @@ def linear(input, weight, bias=None) -> Tensor:
 
     Shapes: input (*, in_features), weight (out_features, in_features), bias (out_features,),
     output (*, out_features).
+
+    Recorded as torch records it: ``addmm(b, x, Wᵀ)`` (``mm`` without a bias) on the rows of x
+    flattened to 2-d, so the graph reads AddmmBackward0 ← TBackward0 ← the weight.
     """
     check_tensor(input, "linear")
     x, w = input._data, weight._data   # checks on the arrays: this runs for every layer call
@@ -59,7 +28,15 @@ def linear(input, weight, bias=None) -> Tensor:
         raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
     if w.ndim != 2 or x.dtype != w.dtype or (bias is not None and bias._data.dtype != w.dtype):
         return (input @ weight.T) if bias is None else input @ weight.T + bias  # promotes, checks
-    return Linear.apply(input, weight) if bias is None else Linear.apply(input, weight, bias)
+    rows = input if x.ndim == 2 else input.reshape(-1, x.shape[-1])
+    wt = t(weight)
+    out = _Mm.apply(rows, wt) if bias is None else Addmm.apply(bias, rows, wt)
+    if x.ndim == 2:
+        return out
+    shape = x.shape[:-1] + (w.shape[0],)
+    # torch's names for the reshape back: a view after addmm, else squeeze (1-d) or unsafe view
+    return reshape(out, shape, _as=Reshape if bias is not None else
+                   _Squeeze4 if x.ndim == 1 else _UnsafeView)
 
 
 def bilinear(input1, input2, weight, bias=None) -> Tensor:

@@ -11,8 +11,9 @@ import numpy as np
 
 from ... import ops
 from ..._graph import Node
+from ...backends.namespace import ArrayOps
 from ...ops._util import check_tensor
-from ...ops.softmax import Softmax, log_softmax
+from ...ops.softmax import log_softmax
 from .activation import Softplus
 from ...tensor import Tensor
 
@@ -37,35 +38,176 @@ def _same_shape(input, target, op):
                          f"size {tuple(input.shape)}")
 
 
+class _PointwiseLoss(Node):
+    """ℓ = reduce(f(x, y)) for an elementwise loss f, as one node (torch's ``MseLossBackward0``,
+    ...). A loss declares ``f(xp, x, y)`` and its partials ``df(xp, x, y) -> (∂f/∂x, ∂f/∂y)``;
+    ``reduction`` is 'none', 'sum' or 'mean' (over all n elements), ``weight`` an optional
+    constant factor array (broadcast to x).
+
+    VJP: x̄ = spread(ḡ)·∂f/∂x, ȳ = spread(ḡ)·∂f/∂y, where spread copies ḡ to every element
+    (÷ n for the mean).  JVP: ℓ̇ = reduce(ẋ·∂f/∂x + ẏ·∂f/∂y).
+    """
+
+    params = ("reduction", "weight")
+
+    def forward(self, x, y):
+        f = self.f(ArrayOps, x, y)
+        if self.weight is not None:
+            f = f * self.weight
+        return np.asarray(self._reduce(ArrayOps, f), dtype=x.dtype)
+
+    def _reduce(self, xp, f):
+        if self.reduction == "none":
+            return f
+        total = xp.sum(f, None)
+        n = xp.data(f).size
+        return total / n if self.reduction == "mean" and n else total
+
+    def _partials(self, xp, x, y):
+        dx, dy = self.df(xp, x, y)
+        if self.weight is not None:
+            w = xp.const(self.weight)
+            dx, dy = dx * w, dy * w
+        return dx, dy
+
+    def vjp(self, xp, g, x, y):
+        dx, dy = self._partials(xp, x, y)
+        if self.reduction != "none":
+            n = xp.data(x).size if self.reduction == "mean" else 1
+            g = xp.expand(g / n if n else g, tuple(x.shape))
+        need_x, need_y = self.needs_input_grad
+        return (g * dx if need_x else None), (g * dy if need_y else None)
+
+    def jvp(self, xp, tangents, x, y):
+        dx, dy = self._partials(xp, x, y)
+        tx, ty = tangents
+        terms = [t * d for t, d in ((tx, dx), (ty, dy)) if t is not None]
+        return self._reduce(xp, terms[0] if len(terms) == 1 else terms[0] + terms[1])
+
+
+class MseLoss(_PointwiseLoss):
+    """f = (x − y)²;  ∂f/∂x = 2(x − y) = −∂f/∂y."""
+
+    def f(self, xp, x, y):
+        d = x - y
+        return d * d
+
+    def df(self, xp, x, y):
+        d = 2 * (x - y)
+        return d, -d
+
+
+class L1Loss(_PointwiseLoss):
+    """f = |x − y|;  ∂f/∂x = sign(x − y) = −∂f/∂y."""
+
+    def f(self, xp, x, y):
+        return xp.abs(x - y)
+
+    def df(self, xp, x, y):
+        s = xp.sign(x - y)
+        return s, -s
+
+
+class HuberLoss(_PointwiseLoss):
+    """f = ½d² if |d| < δ else δ(|d| − ½δ), d = x − y;  ∂f/∂x = clamp(d, −δ, δ) = −∂f/∂y."""
+
+    params = _PointwiseLoss.params + ("delta",)
+
+    def f(self, xp, x, y):
+        d = xp.abs(x - y)
+        return xp.where(xp.data(d) < self.delta, 0.5 * d * d, self.delta * (d - 0.5 * self.delta))
+
+    def df(self, xp, x, y):
+        s = xp.clamp(x - y, -self.delta, self.delta)
+        return s, -s
+
+
+class SmoothL1Loss(_PointwiseLoss):
+    """f = ½d²/β if |d| < β else |d| − ½β (Huber ÷ β);  ∂f/∂x = clamp(d/β, −1, 1) (sign d at β = 0)."""
+
+    params = _PointwiseLoss.params + ("beta",)
+
+    def f(self, xp, x, y):
+        d = xp.abs(x - y)
+        if self.beta == 0:
+            return d
+        return xp.where(xp.data(d) < self.beta, 0.5 * d * d / self.beta, d - 0.5 * self.beta)
+
+    def df(self, xp, x, y):
+        d = x - y
+        s = xp.sign(d) if self.beta == 0 else xp.clamp(d / self.beta, -1.0, 1.0)
+        return s, -s
+
+
+class BinaryCrossEntropy(_PointwiseLoss):
+    """f = −[y max(log p, −100) + (1 − y) max(log(1 − p), −100)] (torch clamps the logs);
+    ∂f/∂p = (p − y) / max(p(1 − p), 1e-12) — torch's form, finite at p = 0 and 1;
+    ∂f/∂y = max(log(1 − p), −100) − max(log p, −100)."""
+
+    def f(self, xp, p, y):
+        log_p, log_q = self._logs(xp, p)
+        return -(y * log_p + (1 - y) * log_q)
+
+    def _logs(self, xp, p):
+        with np.errstate(divide="ignore"):   # log 0 = −inf, clamped to −100
+            return xp.clamp(xp.log(p), -100.0, None), xp.clamp(xp.log(1 - p), -100.0, None)
+
+    def df(self, xp, p, y):
+        log_p, log_q = self._logs(xp, p)
+        return (p - y) / xp.clamp(p * (1 - p), 1e-12, None), log_q - log_p
+
+
+class BinaryCrossEntropyWithLogits(_PointwiseLoss):
+    """f = (1 − y) z + (1 + (p_w − 1) y)·softplus(−z), softplus(−z) = log(1 + e^{−|z|}) + max(−z, 0)
+    (never overflows);  ∂f/∂z = (1 − y) − (1 + (p_w − 1) y) σ(−z),  ∂f/∂y = −z + (p_w − 1) softplus(−z).
+    """
+
+    params = _PointwiseLoss.params + ("pos_weight",)
+
+    def f(self, xp, z, y):
+        sp = xp.apply(Softplus, -z)
+        if self.pos_weight is None:
+            return (1 - y) * z + sp
+        return (1 - y) * z + (1 + (xp.const(self.pos_weight) - 1) * y) * sp
+
+    def df(self, xp, z, y):
+        s = xp.sigmoid(-z)
+        if self.pos_weight is None:
+            return (1 - y) - s, -z
+        pw = xp.const(self.pos_weight)
+        return (1 - y) - (1 + (pw - 1) * y) * s, -z + (pw - 1) * xp.apply(Softplus, -z)
+
+
+def _pointwise(loss, input, target, reduction, op, weight=None, **params):
+    _same_shape(input, target, op)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    input, target = ops.elementwise.operands(input, target, op)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected floating-point input, got {input.dtype}")
+    if weight is not None:
+        weight = np.broadcast_to(weight._data.astype(input._data.dtype), input._data.shape)
+    return loss.apply(input, target, reduction=reduction, weight=weight, **params)
+
+
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """ℓ = (x − y)², reduced.  Shapes: input (*), target (*) (same shape)."""
-    _same_shape(input, target, "mse_loss")
-    d = input - target
-    return _reduce(d * d, reduction, "mse_loss")
+    return _pointwise(MseLoss, input, target, reduction, "mse_loss")
 
 
 def l1_loss(input, target, reduction: str = "mean") -> Tensor:
     """ℓ = |x − y|, reduced."""
-    _same_shape(input, target, "l1_loss")
-    return _reduce((input - target).abs(), reduction, "l1_loss")
+    return _pointwise(L1Loss, input, target, reduction, "l1_loss")
 
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """ℓ = ½(x−y)² if |x−y| < δ else δ(|x−y| − ½δ): quadratic near 0, linear in the tails."""
-    _same_shape(input, target, "huber_loss")
-    d = (input - target).abs()
-    small = Tensor._make(d._data < delta)
-    return _reduce(ops.where(small, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction, "huber_loss")
+    return _pointwise(HuberLoss, input, target, reduction, "huber_loss", delta=delta)
 
 
 def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """ℓ = ½(x−y)²/β if |x−y| < β else |x−y| − ½β (Huber divided by β)."""
-    _same_shape(input, target, "smooth_l1_loss")
-    d = (input - target).abs()
-    if beta == 0:
-        return _reduce(d, reduction, "smooth_l1_loss")
-    small = Tensor._make(d._data < beta)
-    return _reduce(ops.where(small, 0.5 * d * d / beta, d - 0.5 * beta), reduction, "smooth_l1_loss")
+    return _pointwise(SmoothL1Loss, input, target, reduction, "smooth_l1_loss", beta=beta)
 
 
 def _class_last(input, target, op):
@@ -84,6 +226,39 @@ def _class_last(input, target, op):
     return input.reshape(-1, c), target.reshape(-1)
 
 
+class NllLoss(Node):
+    """ℓ_i = −w_i · logp[i, y_i], reduced: 'sum', 'mean' (÷ Σ w_i) or 'none'. Linear in logp (the
+    targets y and weights w_i — 0 for an ignored target — are constants), so its JVP is itself
+    on the tangent and its transpose puts −w_i ḡ_i (÷ Σ w_i) back at [i, y_i], zeros elsewhere.
+
+    Shapes: logp (M, C), target (M,), weights (M,) -> () or (M,).
+    """
+
+    linear = True
+    params = ("target", "weights", "reduction")
+
+    def forward(self, logp):
+        self.in_shape = logp.shape
+        losses = -logp[np.arange(len(self.target)), self.target] * self.weights
+        if self.reduction == "none":
+            return losses
+        total = np.add.reduce(losses)
+        return np.asarray(total / self.weights.sum() if self.reduction == "mean" else total,
+                          dtype=logp.dtype)
+
+    def transpose(self, xp, g):
+        scale = -self.weights / self.weights.sum() if self.reduction == "mean" else -self.weights
+        rows = np.arange(len(self.target))
+        if not xp.recording:
+            out = np.zeros(self.in_shape, g.dtype)
+            out[rows, self.target] = scale * g
+            return out
+        onehot = np.zeros(self.in_shape, xp.data(g).dtype)
+        onehot[rows, self.target] = scale
+        column = g if self.reduction == "none" else xp.expand(g, (len(rows),))
+        return xp.const(onehot) * xp.reshape(column, (-1, 1))
+
+
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """ℓ_i = −w_{y_i} · input[i, y_i] for log-probabilities ``input``; 'mean' divides by Σ w_{y_i}
     over non-ignored samples.  Shapes: input (N, C) or (N, C, d1, ...), target (N) or
@@ -92,6 +267,8 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     check_tensor(target, "nll_loss", "target")
     if target._data.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: expected target of integer class indices, got {target.dtype}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     out_shape = tuple(target.shape)
     logp, tgt = _class_last(input, target, "nll_loss")
     c = logp.shape[1]
@@ -101,60 +278,11 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     if bad.any():
         raise IndexError(f"nll_loss: target {int(t[keep][bad][0])} is out of bounds for {c} classes")
     safe = np.where(keep, t, 0)
-    picked = logp.gather(1, Tensor._make(safe[:, None])).reshape(-1)
-    w = np.ones(c, logp._data.dtype) if weight is None else weight._data.astype(logp._data.dtype)
-    wi = np.where(keep, w[safe], 0).astype(logp._data.dtype)
-    loss = -picked * Tensor._make(wi)
-    if reduction == "none":
-        return loss.reshape(out_shape)
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "mean":
-        return loss.sum() / Tensor._make(np.asarray(wi.sum(), wi.dtype))
-    raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-
-
-class _CrossEntropyIndices(Node):
-    """ℓ = mean or sum over i of logsumexp(z_i) − z_i[y_i], fused for the common case (2-d logits,
-    class indices, no weights, smoothing or ignored targets).
-
-    VJP: z̄ = ḡ (softmax(z) − onehot(y)) / n (or without the 1/n for 'sum');
-    JVP: ℓ̇ = Σ_i (softmax(z_i)·ż_i − ż_i[y_i]) / n.
-    """
-
-    params = ("target", "mean")
-
-    def forward(self, z):
-        # ufunc reductions called directly: the ndarray methods' Python wrappers cost more than
-        # the arithmetic at classifier sizes
-        m = np.maximum.reduce(z, axis=1, keepdims=True)
-        e = np.exp(z - m)
-        s = np.add.reduce(e, axis=1)
-        lse = np.log(s) + m[:, 0]
-        losses = lse - z[np.arange(len(z)), self.target]
-        total = np.add.reduce(losses)
-        # softmax(z) = e / s, kept for a plain backward; a finite loss means every row's max
-        # was finite, i.e. the same shift as softmax's own
-        self._exp_sum = (e, s) if np.isfinite(total) else None
-        return np.asarray(total / len(losses) if self.mean else total, dtype=z.dtype)
-
-    def _residual(self, xp, z):
-        """(softmax(z) − onehot(y)) / n: ∂ℓ/∂z."""
-        if not xp.recording and self._exp_sum is not None:
-            e, s = self._exp_sum
-            soft = e / s[:, None]
-        else:
-            soft = xp.apply(Softmax, z, dim=1)
-        rows = z.shape[0]
-        onehot = np.zeros(tuple(z.shape), xp.data(z).dtype)
-        onehot[np.arange(rows), self.target] = 1
-        return (soft - xp.const(onehot)) * (1.0 / rows if self.mean else 1.0)
-
-    def vjp(self, xp, g, z):
-        return self._residual(xp, z) * g
-
-    def jvp(self, xp, tangents, z):
-        return xp.sum(self._residual(xp, z) * tangents[0], None)
+    dtype = logp._data.dtype
+    w = np.ones(c, dtype) if weight is None else weight._data.astype(dtype)
+    weights = np.where(keep, w[safe], 0).astype(dtype)
+    loss = NllLoss.apply(logp, target=safe, weights=weights, reduction=reduction)
+    return loss.reshape(out_shape) if reduction == "none" else loss
 
 
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
@@ -171,14 +299,6 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     check_tensor(target, "cross_entropy", "target")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    if (input.ndim == 2 and target.ndim == 1 and target._data.dtype.kind in "iu" and weight is None
-            and label_smoothing == 0 and reduction in ("mean", "sum") and input.is_floating_point()
-            and len(target) == input.shape[0] and input.shape[0] > 0):
-        t = target._data.astype(np.int64)
-        # every label in [0, C) (a negative ignore_index, the default -100, then cannot occur)
-        if (np.minimum.reduce(t) >= 0 and np.maximum.reduce(t) < input.shape[1]
-                and (ignore_index < 0 or not (t == ignore_index).any())):
-            return _CrossEntropyIndices.apply(input, target=t, mean=reduction == "mean")
     class_dim = 0 if input.ndim == 1 else 1
     logp = log_softmax(input, class_dim)
     c = input.shape[class_dim]
@@ -216,31 +336,25 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
 
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
-    """ℓ = −w[y log p + (1 − y) log(1 − p)] for probabilities p; logs clamped at −100 (as torch)."""
+    """ℓ = −w[y log p + (1 − y) log(1 − p)] for probabilities p; logs clamped at −100 (as torch).
+    Shapes: input (*), target (*), weight broadcastable to (*)."""
     _same_shape(input, target, "binary_cross_entropy")
     if np.any((input._data < 0) | (input._data > 1)):
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
-    log_p = ops.clamp(input.log(), min=-100.0)
-    log_q = ops.clamp((1 - input).log(), min=-100.0)
-    loss = -(target * log_p + (1 - target) * log_q)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy")
+    return _pointwise(BinaryCrossEntropy, input, target, reduction, "binary_cross_entropy", weight)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
     """Sigmoid + binary cross-entropy in one stable expression:
-    ℓ = (1 − y) z + (1 + (p_w − 1) y) · (log(1 + e^{−|z|}) + max(−z, 0)), never overflowing."""
-    _same_shape(input, target, "binary_cross_entropy_with_logits")
-    softplus_neg = Softplus.apply(-input)  # log(1 + e^{−z}), stable and smooth at 0
+    ℓ = (1 − y) z + (1 + (p_w − 1) y) · (log(1 + e^{−|z|}) + max(−z, 0)), never overflowing.
+    Shapes: input (*), target (*); weight broadcastable to (*); pos_weight (C,) for the last dim."""
+    op = "binary_cross_entropy_with_logits"
     if pos_weight is not None:
-        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
-    else:
-        loss = (1 - target) * input + softplus_neg
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+        check_tensor(input, op)
+        pos_weight = np.broadcast_to(pos_weight._data.astype(input._data.dtype), input._data.shape)
+    return _pointwise(BinaryCrossEntropyWithLogits, input, target, reduction, op, weight,
+                      pos_weight=pos_weight)
 
 
 def kl_div(input, target, reduction: str = "mean", log_target: bool = False) -> Tensor:

@@ -81,7 +81,7 @@ class Module:
             if isinstance(a, Tensor) and a.requires_grad:
                 new[i] = alias(a)
                 state["remaining"] += 1
-                new[i].grad_fn.register_prehook(
+                new[i].grad_fn._add_pre_hook(
                     lambda g, i=i: self._on_grad_input(state, i, g))
         return tuple(new), state
 
@@ -99,7 +99,7 @@ class Module:
             state["grad_output"] = (grad,)
             if state["remaining"] == 0:  # no input needs a gradient: fire now, as torch does
                 self._run_backward_hooks(state)
-        out.grad_fn.register_prehook(on_grad_output)
+        out.grad_fn._add_pre_hook(on_grad_output)
         return out
 
     def _run_backward_hooks(self, state):
