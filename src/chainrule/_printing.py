@@ -140,15 +140,15 @@ class _Formatter:
         self.floating = floating
         self.int_mode, self.sci_mode, self.width = True, False, 1
         if not floating:
-            strings = map(str, shown.ravel().tolist())
-            self.width = max(self.width, *map(len, strings)) if shown.size else 1
+            self.width = max(map(len, map(str, shown.ravel().tolist())), default=1)
             return
         values = shown[np.isfinite(shown) & (shown != 0)]
         if values.size == 0:
             return
         self.int_mode = bool(np.all(values == np.ceil(values)))
         magnitudes = np.abs(values).astype(np.float64)
-        hi, lo = magnitudes.max(), magnitudes.min()
+        hi, lo = float(magnitudes.max()), float(magnitudes.min())   # Python floats: hi / lo
+        # may overflow to inf (1e308 / 1e-300), which still means "spread > 1000", silently
         auto = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
         self.sci_mode = auto if _OPTIONS.sci_mode is None else _OPTIONS.sci_mode
         p = _OPTIONS.precision
@@ -158,7 +158,7 @@ class _Formatter:
             lengths = (len(f"{v:.0f}") + 1 for v in values.tolist())   # + 1: the trailing point
         else:
             lengths = (len(f"{v:.{p}f}") for v in values.tolist())
-        self.width = max(self.width, *lengths)
+        self.width = max(lengths)
 
     def format(self, value) -> str:
         if not self.floating:
