@@ -9,6 +9,7 @@ from . import _dtype
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8,
                      int16, int32, int64, promote_types, result_type, uint8)
 from .tensor import Size, Tensor
+from ._printing import set_printoptions
 from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full,
                        full_like, linspace, logspace, normal, ones, ones_like, rand, rand_like,
                        randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
