@@ -544,9 +544,9 @@ class RNNCellBase(Module):
         for k, s in enumerate(states):
             if s is None:
                 s = creation.zeros(input.shape[0], self.hidden_size, dtype=input.dtype)
-            elif s.dim() != input.dim():
-                raise RuntimeError(f"{name}: for {input.dim()}-D input, hidden{k} should also "
-                                   f"be {input.dim()}-D but got {s.dim()}-D")
+            elif s.dim() != (2 if batched else 1):
+                raise RuntimeError(f"{name}: for {1 + batched}-D input, hidden{k} should also "
+                                   f"be {1 + batched}-D but got {s.dim()}-D")
             elif not batched:
                 s = s.unsqueeze(0)
             if s.shape[1] != self.hidden_size:
