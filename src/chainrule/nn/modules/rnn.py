@@ -33,8 +33,8 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 # ---------------------------------------------------------------------------------- one step
-# Each step takes gi = W_ih x_t + b_ih, already computed (for a whole sequence that is one GEMM
-# over every time step), and adds the recurrent part W_hh h + b_hh, which must wait for h.
+# Each step takes gi = W_ih x_t + b_ih, the input's part (the cells and layers compute it), and
+# adds the recurrent part W_hh h + b_hh.
 
 def _rnn_step(gi, h, w_hh, b_hh, act):
     """h' = act(W_ih x + b_ih + W_hh h + b_hh)."""
@@ -218,7 +218,13 @@ class RNNBase(Module):
             data, batch_sizes = input, None
 
         h0, c0 = self._initial_state(hx, data.dtype, batch)
-        output, h_n, c_n = self._run(data, batch_sizes, h0, c0)
+        # the loop works on a list of time steps (N_t, H_in); packed steps shrink in N_t
+        steps = (list(data.unbind(0)) if batch_sizes is None
+                 else list(split(data, [int(b) for b in batch_sizes], 0)))
+        directions, h_n, c_n = self._run(steps, h0, c0)
+        join = stack if batch_sizes is None else cat  # (L, N, ·) or packed (Σ N_t, ·)
+        output = cat([join(ys) for ys in directions], -1) if self.bidirectional else \
+            join(directions[0])
 
         if packed:
             output = PackedSequence(output, batch_sizes, input.sorted_indices,
@@ -307,63 +313,62 @@ class RNNBase(Module):
             raise RuntimeError(f"{name}: Expected hidden[1] size {c_size}, got {list(c.shape)}")
         return h, c
 
-    def _run(self, x, batch_sizes, h0, c0):
-        """The stacked, optionally bidirectional recurrence.
+    def _run(self, steps, h0, c0):
+        """The stacked, optionally bidirectional recurrence over ``steps``, a list of L tensors
+        (N_t, H_in) (N_t = N, or the packed batch size of step t).
 
-        x: (L, N, H_in), or packed data (Σ batch_sizes, H_in) with ``batch_sizes``.
-        Returns the last layer's output (L, N, D·H_out) or (Σ batch_sizes, D·H_out), and the
-        final states (D·num_layers, N, ·) ordered layer by layer, forward before reverse.
+        Returns the last layer's outputs as one list of L tensors (N_t, H_out) per direction,
+        and the final states (D·num_layers, N, ·) ordered layer by layer, forward before reverse.
+        Layers hand each other lists, not a stacked tensor: slicing a step back out of a
+        stacked (L, N, ·) tensor would cost a full-size gradient per step in backward, O(L²).
         """
         lstm = self.mode == "LSTM"
         h_n, c_n = [], []
-        layer_input = x
         for layer in range(self.num_layers):
+            if layer > 0:
+                # the next layer reads both directions' h_t side by side, as torch's output
+                steps = outputs[0] if len(outputs) == 1 else [cat(y, -1) for y in zip(*outputs)]
+                if self.dropout and self.training:
+                    steps = [F.dropout(y, self.dropout, True) for y in steps]
             outputs = []
             for direction in range(self._num_directions):
                 k = layer * self._num_directions + direction
-                out, h, c = self._run_direction(layer_input, batch_sizes,
-                                                self.all_weights[k], h0[k],
-                                                c0[k] if lstm else None, reverse=direction == 1)
-                outputs.append(out)
+                ys, h, c = self._run_direction(steps, self.all_weights[k], h0[k],
+                                               c0[k] if lstm else None, reverse=direction == 1)
+                outputs.append(ys)
                 h_n.append(h)
                 c_n.append(c)
-            layer_input = outputs[0] if len(outputs) == 1 else cat(outputs, -1)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, True)
-        return layer_input, stack(h_n), (stack(c_n) if lstm else None)
+        return outputs, stack(h_n), (stack(c_n) if lstm else None)
 
-    def _run_direction(self, x, batch_sizes, weights, h, c, reverse):
-        """One layer in one direction. Packed input shrinks the batch over time (sequences
-        sorted longest first): at step t only the first batch_sizes[t] rows advance, the rest
-        keep their state, which is then the final state of a sequence that has ended (forward)
-        or the initial state of one that has not started yet (reverse)."""
+    def _run_direction(self, steps, weights, h, c, reverse):
+        """One layer in one direction; returns its h_t for every step, and the final h (and c).
+
+        Packed input shrinks the batch over time (sequences sorted longest first): at step t
+        only the first N_t rows advance and the rest keep their state, which is then the final
+        state of a sequence that has ended (forward) or the initial state of one that has not
+        started yet (reverse)."""
         w_ih, w_hh = weights[0], weights[1]
         b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
         w_hr = weights[-1] if self.proj_size > 0 else None
-        gi = F.linear(x, w_ih, b_ih)  # W_ih x_t + b_ih for every step in one GEMM
-        if batch_sizes is None:
-            gis = [gi[t] for t in range(x.shape[0])]
-        else:
-            gis = list(split(gi, [int(b) for b in batch_sizes], 0))
-        steps = range(len(gis) - 1, -1, -1) if reverse else range(len(gis))
-        ys = [None] * len(gis)
+        act = relu if self.mode == "RNN_RELU" else tanh
+        ys = [None] * len(steps)
         full = h.shape[0]
-        for t in steps:
-            b = gis[t].shape[0]
+        for t in (range(len(steps) - 1, -1, -1) if reverse else range(len(steps))):
+            # the input projection per step (not one GEMM for all steps, then sliced): its
+            # backward then adds small per-step products instead of full-size slice gradients
+            gi = F.linear(steps[t], w_ih, b_ih)
+            b = gi.shape[0]
             h_in = h if b == full else h[:b]
             if self.mode == "LSTM":
-                c_in = c if b == full else c[:b]
-                h_new, c_new = _lstm_step(gis[t], h_in, c_in, w_hh, b_hh, w_hr)
+                h_new, c_new = _lstm_step(gi, h_in, c if b == full else c[:b], w_hh, b_hh, w_hr)
                 c = c_new if b == full else cat([c_new, c[b:]])
             elif self.mode == "GRU":
-                h_new = _gru_step(gis[t], h_in, w_hh, b_hh)
+                h_new = _gru_step(gi, h_in, w_hh, b_hh)
             else:
-                act = tanh if self.mode == "RNN_TANH" else relu
-                h_new = _rnn_step(gis[t], h_in, w_hh, b_hh, act)
+                h_new = _rnn_step(gi, h_in, w_hh, b_hh, act)
             h = h_new if b == full else cat([h_new, h[b:]])
             ys[t] = h_new
-        out = stack(ys) if batch_sizes is None else cat(ys)
-        return out, h, c
+        return ys, h, c
 
 
 class RNN(RNNBase):
