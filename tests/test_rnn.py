@@ -15,12 +15,12 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from oracle import TOL, check
 from torch.nn.utils import rnn as trnn
 
 import chainrule as cr
 from chainrule import nn
 from chainrule.nn.utils import rnn as crnn
-from oracle import TOL, check
 
 # kind -> (class name, extra constructor arguments)
 KINDS = {
@@ -197,6 +197,7 @@ def test_cells_unrolled_equal_the_layer():
     for t in range(SEQ):
         h, c = cell(x[t], (h, c))
         np.testing.assert_allclose(_np(h), _np(out[t]), rtol=1e-12)
+    np.testing.assert_allclose(_np(h), _np(h_n[0]), rtol=1e-12)
     np.testing.assert_allclose(_np(c), _np(c_n[0]), rtol=1e-12)
 
 
@@ -240,7 +241,7 @@ def test_gradcheck_stacked_bidirectional_forward_and_reverse(cls_name):
     x = cr.tensor(rng.standard_normal((3, 2, 2)), requires_grad=True)
     states = [cr.tensor(rng.standard_normal((4, 2, 2)), requires_grad=True)
               for _ in range(2 if cls_name == "LSTM" else 1)]
-    fn = lambda x, *s: tuple(_flatten(m(x, tuple(s) if len(s) == 2 else s[0])))  # noqa: E731
+    fn = lambda x, *s: tuple(_flatten(m(x, tuple(s) if len(s) == 2 else s[0])))
     assert cr.autograd.gradcheck(fn, (x, *states), check_forward_ad=True)
 
 
@@ -469,6 +470,13 @@ def test_packed_sequence_errors():
         crnn.pad_sequence([x[0]], padding_side="middle")
     with pytest.raises(RuntimeError, match="sequence 1 has shape"):
         crnn.pad_sequence([cr.zeros(2, 3), cr.zeros(2, 4)])
+    packed = crnn.pack_padded_sequence(x, [3, 2, 1])
+    with pytest.raises(TypeError, match=r"LSTM: hx must be a tuple \(h_0, c_0\)"):
+        nn.LSTM(2, 4)(packed, cr.zeros(1, 3, 4))
+    with pytest.raises(RuntimeError, match=r"GRU: Expected hidden size \(1, 3, 4\), got \[1, 2, 4\]"):
+        nn.GRU(2, 4)(packed, cr.zeros(1, 2, 4))
+    with pytest.raises(RuntimeError, match="GRU: input.size"):
+        nn.GRU(3, 4)(packed)
 
 
 # ------------------------------------------------------------------------------ errors

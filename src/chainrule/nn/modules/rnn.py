@@ -27,7 +27,7 @@ from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
 from .module import Module
 
-__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -199,6 +199,8 @@ class RNNBase(Module):
             batch = int(batch_sizes[0])
             # the packed data lists each time step's sequences longest first; the state rows
             # follow the caller's order, so they are put into the sorted order and back
+            if hx is not None:
+                self._split_hidden(hx)  # the type checks, before indexing into it
             hx = self._permute_hidden(hx, input.sorted_indices)
         else:
             check_tensor(input, name)
@@ -325,11 +327,6 @@ class RNNBase(Module):
         lstm = self.mode == "LSTM"
         h_n, c_n = [], []
         for layer in range(self.num_layers):
-            if layer > 0:
-                # the next layer reads both directions' h_t side by side, as torch's output
-                steps = outputs[0] if len(outputs) == 1 else [cat(y, -1) for y in zip(*outputs)]
-                if self.dropout and self.training:
-                    steps = [F.dropout(y, self.dropout, True) for y in steps]
             outputs = []
             for direction in range(self._num_directions):
                 k = layer * self._num_directions + direction
@@ -338,6 +335,11 @@ class RNNBase(Module):
                 outputs.append(ys)
                 h_n.append(h)
                 c_n.append(c)
+            if layer < self.num_layers - 1:
+                # the next layer reads both directions' h_t side by side, as torch's output
+                steps = outputs[0] if len(outputs) == 1 else [cat(y, -1) for y in zip(*outputs)]
+                if self.dropout and self.training:
+                    steps = [F.dropout(y, self.dropout, True) for y in steps]
         return outputs, stack(h_n), (stack(c_n) if lstm else None)
 
     def _run_direction(self, steps, weights, h, c, reverse):

@@ -22,8 +22,15 @@ from ...ops import cat
 from ...ops._util import check_tensor
 from ...tensor import Tensor
 
-__all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
-           "pack_sequence", "unpack_sequence", "invert_permutation"]
+__all__ = [
+    "PackedSequence",
+    "invert_permutation",
+    "pack_padded_sequence",
+    "pack_sequence",
+    "pad_packed_sequence",
+    "pad_sequence",
+    "unpack_sequence",
+]
 
 
 class _PackedFields(NamedTuple):
@@ -49,7 +56,7 @@ class PackedSequence(_PackedFields):
             unsorted_indices = invert_permutation(sorted_indices)
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
-    def to(self, *args, **kwargs) -> "PackedSequence":
+    def to(self, *args, **kwargs) -> PackedSequence:
         """The same packing with ``data.to(*args, **kwargs)`` (indices stay int64)."""
         return self._replace(data=self.data.to(*args, **kwargs))
 
