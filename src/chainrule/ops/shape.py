@@ -195,9 +195,7 @@ def reshape(input, *shape, _as=Reshape):
             -1 not in shape and known != numel) or (-1 in shape and (known == 0 or numel % known)):
         raise RuntimeError(f"reshape: shape {list(shape)} is invalid for input of size {numel} "
                            f"(shape {tuple(input.shape)})")
-    if shape == input._data.shape:
-        return input
-    return _as.apply(input, shape=shape)
+    return _as.apply(input, shape=shape)   # a new view even for the same shape, as torch
 
 
 def view(input, *shape):
@@ -263,8 +261,6 @@ def permute(input, *dims, _as=Permute):
     norm = tuple(normalize_dim(d, input.ndim, "permute") for d in dims)
     if len(set(norm)) != len(norm):
         raise RuntimeError(f"permute: repeated dim in {dims}")
-    if norm == tuple(range(input.ndim)):
-        return input
     return _as.apply(input, dims=norm)
 
 
@@ -272,7 +268,7 @@ def transpose(input, dim0, dim1, _as=_Transpose):
     """Swap two dims."""
     n = input.ndim
     if n < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return input
+        return _as.apply(input, dims=tuple(range(n)))
     d0, d1 = normalize_dim(dim0, n, "transpose"), normalize_dim(dim1, n, "transpose")
     dims = list(range(n))
     dims[d0], dims[d1] = dims[d1], dims[d0]
@@ -286,7 +282,7 @@ def t(input):
     """Transpose of a ≤2-d tensor."""
     if input.ndim > 2:
         raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, but input has {input.ndim}")
-    return transpose(input, 0, 1, _as=_T) if input.ndim == 2 else input
+    return transpose(input, 0, 1, _as=_T)
 
 
 def broadcast_to(input, shape):
@@ -303,8 +299,6 @@ def broadcast_to(input, shape):
             raise RuntimeError(f"expand: the expanded size of the tensor ({target[lead + i]}) must "
                                f"match the existing size ({s}) at non-singleton dimension "
                                f"{lead + i}; target sizes {list(shape)}, tensor sizes {list(src)}")
-    if target == src:
-        return input
     return BroadcastTo.apply(input, shape=target)
 
 

@@ -218,6 +218,8 @@ def _class_last(input, target, op):
         return input.unsqueeze(0), target.reshape(1)
     c = input.shape[1]
     expected = (input.shape[0],) + tuple(input.shape[2:])
+    if input.ndim == 2 and tuple(target.shape) == expected:
+        return input, target
     if tuple(target.shape) != expected:
         raise ValueError(f"{op}: expected target of shape {expected} for input of shape "
                          f"{tuple(input.shape)}, got {tuple(target.shape)}")
