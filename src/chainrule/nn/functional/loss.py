@@ -139,6 +139,9 @@ class SmoothL1Loss(_PointwiseLoss):
         return s, -s
 
 
+_BCE_EPS = float(np.float32(1e-12))
+
+
 class BinaryCrossEntropy(_PointwiseLoss):
     """f = −[y max(log p, −100) + (1 − y) max(log(1 − p), −100)] (torch clamps the logs);
     ∂f/∂p = (p − y) / max(p(1 − p), 1e-12) — torch's form, finite at p = 0 and 1;
@@ -154,7 +157,8 @@ class BinaryCrossEntropy(_PointwiseLoss):
 
     def df(self, xp, p, y):
         log_p, log_q = self._logs(xp, p)
-        return (p - y) / xp.clamp(p * (1 - p), 1e-12, None), log_q - log_p
+        # torch's ε is the float 1e-12 (≈ 9.99999996e-13), also for float64
+        return (p - y) / xp.clamp(p * (1 - p), _BCE_EPS, None), log_q - log_p
 
 
 class BinaryCrossEntropyWithLogits(_PointwiseLoss):
