@@ -270,7 +270,9 @@ def test_errors_are_clear():
     with pytest.raises(ValueError, match="foreach=True is not supported"):
         optim.Adam([p], foreach=True)
     opt = optim.Adam([p])
-    p.grad = cr.ones(3)
+    with pytest.raises(RuntimeError, match="assigned grad has data of a different size"):
+        p.grad = cr.ones(3)                 # refused at the assignment, as torch
+    p._grad = cr.ones(3)                    # (forced past it: the optimizer still checks)
     with pytest.raises(RuntimeError, match=r"Adam: gradient of shape \(3,\)"):
         opt.step()
     other = optim.Adam([p, cr.ones(1, requires_grad=True)])

@@ -121,9 +121,7 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
             grad = pending.pop(node)
             if node._pre_hooks:
                 for hook in node._pre_hooks:
-                    new = hook(grad)
-                    if new is not None:
-                        grad = new
+                    grad = _run_hook(hook, grad)
                 grad._unshared = False   # a hook may keep the gradient it was shown
             if targets is not None and node in targets:
                 captured[node] = grad
@@ -161,6 +159,23 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
     finally:
         STATE.grad_enabled = prev_mode
     return captured
+
+
+def _run_hook(hook, grad):
+    """``hook(grad)``: a returned Tensor replaces the gradient, and must keep its shape and dtype."""
+    new = hook(grad)
+    if new is None:
+        return grad
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if type(new) is not type(grad) and not isinstance(new, type(grad)):
+        raise TypeError(f"hook '{name}' returned {type(new).__name__}; expected a Tensor or None")
+    if new._data.shape != grad._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value: expected "
+                           f"{tuple(grad.shape)}, got {tuple(new.shape)}")
+    if new._data.dtype != grad._data.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.dtype} got "
+                           f"{new.dtype})")
+    return new
 
 
 def _run_post_hooks(node, input_grads, grad):
@@ -204,9 +219,7 @@ def _accumulate(leaf, grad, create_graph, adopt=False):
     if leaf._hooks:
         adopt = False   # a hook may keep the gradient it was shown
         for hook in leaf._hooks:
-            new = hook(grad)
-            if new is not None:
-                grad = new
+            grad = _run_hook(hook, grad)
     if leaf.grad is None:
         if create_graph:
             leaf.grad = grad

@@ -34,7 +34,7 @@ class TensorBase:
 
     # defaults shared by all instances; _make sets only what differs
     requires_grad = False
-    grad = None
+    _grad = None
     grad_fn = None        # the node that produced this tensor (None for leaves)
     _base = None          # the tensor this one is a view of
     _fw_tangent = None    # forward-mode tangent (inside forward_ad.dual_level)
@@ -43,6 +43,25 @@ class TensorBase:
     _retains_grad = False
     _unshared = False     # a fresh gradient from a VJP that nothing else holds: the engine may
                           # adopt it as a leaf's .grad instead of copying it
+
+    @property
+    def grad(self):
+        """∂L/∂self after ``backward()`` (None before); assignable, with torch's checks."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, TensorBase):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: expected "
+                                   f"{tuple(self._data.shape)}, got {tuple(value._data.shape)}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: expected "
+                                   f"{self.dtype}, got {value.dtype}")
+        self._grad = value
 
     # ------------------------------------------------------------------ metadata
     @property

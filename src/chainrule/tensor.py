@@ -47,8 +47,22 @@ def to_array(data, dtype, op) -> np.ndarray:
         raise TypeError(f"{op}: expected numbers, got data of NumPy dtype {arr.dtype}")
     from_numpy_dtype(arr.dtype)  # raises for unsupported widths
     if dtype is not None:
-        arr = arr.astype(as_dtype(dtype).np, copy=False)
+        target = as_dtype(dtype).np
+        if target.kind in "iu" and arr.dtype.kind == "f" and arr.size:
+            _check_fits(arr, target, op)
+        arr = arr.astype(target, copy=False)
     return arr
+
+
+def _check_fits(arr, target, op):
+    """Floats converted to integers must be finite and in range (NumPy would wrap or give
+    -2⁶³ silently; torch raises)."""
+    info = np.iinfo(target)
+    lo, hi = float(np.min(arr)), float(np.max(arr))   # nan propagates to both
+    # Python compares a float with an int exactly (NumPy would round the int to a float)
+    if not (np.isfinite(lo) and np.isfinite(hi) and int(lo) >= info.min and int(hi) <= info.max):
+        raise RuntimeError(f"{op}: value cannot be converted to type {target.name} without "
+                           f"overflow (got values in [{lo}, {hi}])")
 
 
 class Tensor(TensorBase, TensorMethods):
@@ -205,6 +219,10 @@ class Tensor(TensorBase, TensorMethods):
 
     # ------------------------------------------------------------------ in-place updates
     def _check_inplace(self, op: str):
+        if not self._data.flags.writeable and 0 in self._data.strides and self._data.size > 1:
+            raise RuntimeError(f"{op}: unsupported operation: more than one element of the "
+                               "written-to tensor refers to a single memory location (an expand"
+                               "ed view). Please clone() the tensor before performing the operation.")
         if STATE.grad_enabled and self.requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "

@@ -7,7 +7,8 @@ the same architecture, so weights move between the two as dicts of arrays.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from ..._dtype import as_dtype
 from ...ops.shape import alias
 from ...tensor import Tensor
 from ..parameter import Parameter
+
+
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Module:
@@ -348,6 +352,8 @@ class Module:
         Shapes must match; with ``strict`` every key must match too. Returns
         ``(missing_keys, unexpected_keys)``; raises RuntimeError listing every problem.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -357,6 +363,10 @@ class Module:
                 continue
             value = state_dict[key]
             array = value._data if isinstance(value, Tensor) else np.asarray(value)
+            if array.dtype.kind not in "biuf":
+                errors.append(f'While copying the parameter named "{key}", expected a Tensor or '
+                              f"array from checkpoint but received {type(value)}")
+                continue
             if array.shape != target._data.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape "
                               f"{tuple(array.shape)}, the shape in current model is "
@@ -374,8 +384,7 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
-        from collections import namedtuple
-        return namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])(missing, unexpected)
+        return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ hooks
     def register_forward_pre_hook(self, hook):
