@@ -35,6 +35,20 @@ def _keep(xp, y, in_shape, dims, keepdim):
     return y if keepdim else xp.reshape(y, keepdim_shape(in_shape, dims))
 
 
+def _accumulated(x, dims, keepdim, divisor=None):
+    """Σ_dims x (÷ divisor), float16 summed in float32 and rounded once at the end, as torch (a
+    float16 running sum overflows past 65504 long before the mean would)."""
+    wide = x.dtype == np.float16
+    # np.add.reduce: np.sum minus its Python wrapper
+    out = np.add.reduce(x, axis=dims, keepdims=keepdim, dtype=np.float32 if wide else None)
+    if divisor is not None:
+        out = out / divisor
+    if not wide:
+        return out
+    with np.errstate(over="ignore"):   # past float16's range is inf, silently, as torch
+        return out.astype(np.float16)
+
+
 class Sum(Node):
     """y = Σ_dims x: linear; its transpose broadcasts ḡ back over the summed dims."""
 
@@ -43,7 +57,7 @@ class Sum(Node):
 
     def forward(self, x):
         self.in_shape = x.shape
-        return np.add.reduce(x, axis=self.dims, keepdims=self.keepdim)  # np.sum minus its wrapper
+        return _accumulated(x, self.dims, self.keepdim)
 
     def transpose(self, xp, g):
         return _expand_back(xp, g, self.in_shape, self.dims, self.keepdim)
@@ -57,7 +71,7 @@ class Mean(Sum):
     def forward(self, x):
         self.in_shape = x.shape
         with np.errstate(invalid="ignore", divide="ignore"):   # the mean of nothing is nan
-            return np.add.reduce(x, axis=self.dims, keepdims=self.keepdim) / self._count()
+            return _accumulated(x, self.dims, self.keepdim, self._count())
 
     def _count(self):
         n = 1
