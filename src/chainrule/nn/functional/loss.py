@@ -265,6 +265,12 @@ class NllLoss(Node):
         return xp.const(onehot) * xp.reshape(column, (-1, 1))
 
 
+def _check_class_weight(weight, c):
+    if weight is not None and tuple(weight.shape) != (c,):
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight.shape)}")
+
+
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """ℓ_i = −w_{y_i} · input[i, y_i] for log-probabilities ``input``; 'mean' divides by Σ w_{y_i}
     over non-ignored samples.  Shapes: input (N, C) or (N, C, d1, ...), target (N) or
@@ -278,6 +284,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     out_shape = tuple(target.shape)
     logp, tgt = _class_last(input, target, "nll_loss")
     c = logp.shape[1]
+    _check_class_weight(weight, c)
     t = tgt._data.astype(np.int64)
     keep = t != ignore_index
     bad = (t[keep] < 0) | (t[keep] >= c)
@@ -306,8 +313,9 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
-    logp = log_softmax(input, class_dim)
     c = input.shape[class_dim]
+    _check_class_weight(weight, c)
+    logp = log_softmax(input, class_dim)
     wshape = [1] * input.ndim
     wshape[class_dim] = c
     if target._data.dtype.kind == "f":  # class probabilities
