@@ -48,12 +48,22 @@ def _sizes(spatial, size, scale_factor):
         if len(out) != d:
             raise ValueError(f"interpolate: size must have {d} entries for this input, got {size}")
         out = tuple(int(o) for o in out)
+        _positive_sizes(spatial, out)
         return out, tuple(i / o for i, o in zip(spatial, out))
     factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * d
     if len(factors) != d:
         raise ValueError(f"interpolate: scale_factor must have {d} entries, got {scale_factor}")
+    if not all(f > 0 and math.isfinite(f) for f in factors):
+        raise ValueError(f"interpolate: scale_factor must be positive and finite, got {scale_factor}")
     out = tuple(int(math.floor(i * f)) for i, f in zip(spatial, factors))
+    _positive_sizes(spatial, out)
     return out, tuple(1.0 / f for f in factors)
+
+
+def _positive_sizes(spatial, out):
+    if min(out, default=1) < 1 or min(spatial, default=1) < 1:
+        raise RuntimeError(f"interpolate: input and output sizes should be greater than 0, but "
+                           f"got input {tuple(spatial)} and output {tuple(out)}")
 
 
 def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
@@ -82,8 +92,6 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
                          "interpolating modes: linear | bilinear")
     spatial = tuple(input.shape[2:])
     out_size, scales = _sizes(spatial, size, scale_factor)
-    if min(out_size) < 1:
-        raise ValueError(f"interpolate: output size {out_size} is too small")
     if mode == "nearest":
         idx = [_source_index_nearest(i, o, s) for i, o, s in zip(spatial, out_size, scales)]
         if input.ndim == 3:
