@@ -34,6 +34,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/forward_vs_reverse.py
+	$(PY) benchmarks/determinism.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -18,6 +18,8 @@ from .random import (Generator, default_generator, get_rng_state, initial_seed, 
 from .ops import *  # noqa: F401,F403  (the differentiable functions: add, matmul, softmax, ...)
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._modes import (are_deterministic_algorithms_enabled,  # noqa: E402
+                     is_deterministic_algorithms_warn_only_enabled, use_deterministic_algorithms)
 from .backends.blas import get_num_threads, set_num_threads
 from . import viz
 from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop

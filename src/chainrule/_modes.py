@@ -1,4 +1,5 @@
-"""The two switches every op reads: is the graph being recorded, and is a dual level open.
+"""The switches ops read: is the graph being recorded, is a dual level open, must results be
+deterministic.
 
 A leaf module (it imports nothing from chainrule), so that the tensor, the primitives and the
 engine can all read the switches without importing each other.
@@ -9,6 +10,8 @@ engine can all read the switches without importing each other.
 * **Forward mode** — whether a ``forward_ad.dual_level`` is open (``FORWARD.level``) and
   active (not suspended while a JVP rule runs), and every object given a tangent inside it, so
   that leaving the level drops them all.
+* **Deterministic algorithms** — ``use_deterministic_algorithms(True)`` (torch's name): results
+  independent of the thread count (see ``DETERMINISM``).
 """
 from __future__ import annotations
 
@@ -87,6 +90,40 @@ class set_grad_enabled(_GradMode):
     def __call__(self, fn):
         STATE.grad_enabled = self._prev  # a decorator must not change the mode at definition time
         return super().__call__(fn)
+
+
+# ---------------------------------------------------------------------------- determinism
+class _Determinism:
+    """By default the chunked convolution kernels size their chunks by the thread count, so the
+    weight gradient's sum over images is grouped differently at 1 and 2 threads and results
+    differ in the last bits (and drift apart over training). Deterministic mode fixes the
+    grouping (a thread count of ``CHUNKS`` is assumed for sizing), so every thread count gives
+    the same bits, at a small cost on one thread."""
+
+    enabled = False
+    warn_only = False
+    CHUNKS = 4
+
+
+DETERMINISM = _Determinism()
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Make results bit-identical for any thread count (``torch.use_deterministic_algorithms``).
+
+    chainrule has no nondeterministic kernel (nothing sums in a race), so ``warn_only`` changes
+    nothing but is kept for torch's interface."""
+    if not isinstance(mode, bool):
+        raise TypeError(f"use_deterministic_algorithms: mode must be a bool, got {type(mode).__name__}")
+    DETERMINISM.enabled, DETERMINISM.warn_only = mode, bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return DETERMINISM.enabled
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return DETERMINISM.enabled and DETERMINISM.warn_only
 
 
 # ---------------------------------------------------------------------------- forward mode

@@ -32,6 +32,7 @@ import threading
 
 import numpy as np
 
+from ..._modes import DETERMINISM
 from ...backends.cpu import parallel_map, workers
 
 
@@ -220,7 +221,9 @@ def _batches(n, c, geo, ho, wo, itemsize):
     cache, which halves a forward convolution's time on one core (measured: 10.2 -> 4.9 ms).
     Equal sizes and one chunk per worker keep every thread of ``parallel_map`` busy."""
     per_image = max(c * geo.kernel[0] * geo.kernel[1] * ho * wo * itemsize, 1)
-    threads = workers()
+    # deterministic mode: the same chunks (so the same grouping of the weight gradient's sum)
+    # whatever the thread count
+    threads = DETERMINISM.CHUNKS if DETERMINISM.enabled else workers()
     budget = max(CHUNK_BYTES // threads, 1)      # the columns of all threads' chunks together
     count = min(max(-(-n * per_image // budget), threads, 1), max(n, 1))
     bounds = [n * i // count for i in range(count + 1)]
