@@ -60,19 +60,36 @@ def _add_round_odd(a, b):
 
 def fma64(a, b, c) -> np.ndarray:
     """RN(a·b + c) in float64, elementwise (broadcasting), as C's ``fma``."""
-    a, b, c = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64),
-                                  np.asarray(c, np.float64))
-    uh, ul = _two_prod(a, b)
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    c = np.asarray(c, np.float64)
+    if b.ndim == 0 and c.ndim == 0 and b == 1.0 and c == 0.0:
+        return a.copy()                            # a·1 + 0 = a, exactly
+    uh = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)                             # a scalar b is split once
+    ul = ((ah * bh - uh) + ah * bl + al * bh) + al * bl   # a·b = uh + ul exactly
     th, tl = _two_sum(c, uh)
     return th + _add_round_odd(tl, ul)
 
 
+_MIDPOINT_MASK, _MIDPOINT = np.int64((1 << 29) - 1), np.int64(1 << 28)
+_F32_MIN_NORMAL = 2.0 ** -126
+
+
 def fma32(a, b, c) -> np.ndarray:
-    """RN(a·b + c) in float32: a·b is exact in float64 (24 + 24 bits), and round-to-odd in
-    float64 (53 ≥ 24 + 2 bits) then to float32 rounds once, correctly."""
-    p = np.asarray(a, np.float64) * np.asarray(b, np.float64)
+    """RN(a·b + c) in float32. a·b is exact in float64 (24 + 24 bits), so s = RN₆₄(a·b + c) is
+    one rounding; rounding s again to float32 can only go wrong when s sits exactly on a
+    float32 midpoint (or in float32's subnormal range): those few elements are redone with
+    round-to-odd in float64 (53 ≥ 24 + 2 bits), which makes the second rounding correct."""
+    p = np.multiply(a, b, dtype=np.float64)
     p, c = np.broadcast_arrays(p, np.asarray(c, np.float64))
-    return _add_round_odd(p, c).astype(_f32)
+    s = p + c
+    hard = (s.view(np.int64) & _MIDPOINT_MASK) == _MIDPOINT
+    hard |= np.abs(s) < _F32_MIN_NORMAL
+    if hard.any():
+        s[hard] = _add_round_odd(p[hard], c[hard])
+    return s.astype(_f32)
 
 
 # ------------------------------------------------------------------ the C library, elementwise

@@ -41,6 +41,7 @@ _f32, _f64, _u64 = np.float32, np.float64, np.uint64
 _MASK24, _MASK53 = _u64((1 << 24) - 1), _u64((1 << 53) - 1)
 _TWO_PI = 2.0 * math.pi
 _RANDPERM_SMALL = (2 ** 32 - 1) // 20   # torch keeps 32-bit draws below this n
+_ROWS_PER_CHUNK = 4096                  # Box–Muller blocks of 16 transformed per NumPy pass
 
 
 # ------------------------------------------------------------------ layout
@@ -102,12 +103,16 @@ def uniform(s: Stream, like: np.ndarray, a: float = 0.0, b: float = 1.0) -> np.n
                            f"from={a} > to={b}")
     n = like.size
     if like.dtype == _f64:
-        v = fma64(_u53(s, n), b - a, a)
-        v = np.where(v == b, a, v)
+        v = _u53(s, n)
+        if (a, b) != (0.0, 1.0):                   # x·1 + 0 = x < 1: nothing to do
+            v = fma64(v, b - a, a)
+            v[v == b] = a
     else:   # float32, and float16 through float32 arithmetic (torch's opmath)
-        lo, hi = _f32(a), _f32(b)
-        v = fma32(_u24(s, n), hi - lo, lo).astype(like.dtype)
-        v = np.where(v == like.dtype.type(b), like.dtype.type(a), v)
+        v = _u24(s, n)
+        if (a, b) != (0.0, 1.0) or like.dtype != _f32:
+            lo, hi = _f32(a), _f32(b)
+            v = fma32(v, hi - lo, lo).astype(like.dtype, copy=False)
+            v[v == like.dtype.type(b)] = like.dtype.type(a)
     return _arrange(v, like)
 
 
@@ -138,10 +143,12 @@ def _normal_fill(s: Stream, n: int, dtype, mean: float, std: float) -> np.ndarra
     full = n - n % 16
     if dtype in (_f32, _f64):
         data = draw(s, n)                 # all uniforms first, transformed in place
-        data[:full] = bm(data[:full].reshape(-1, 16), m, sd).ravel()
     else:                                 # float16: 16 at a time in float32, then cast
         data = np.empty(n, _f32)
-        data[:full] = bm(draw(s, full).reshape(-1, 16), m, sd).ravel()
+        data[:full] = draw(s, full)
+    rows = data[:full].reshape(-1, 16)
+    for i in range(0, len(rows), _ROWS_PER_CHUNK):   # chunks that stay in cache
+        rows[i:i + _ROWS_PER_CHUNK] = bm(rows[i:i + _ROWS_PER_CHUNK], m, sd)
     if n % 16:                            # the last 16 are drawn and transformed again
         data[n - 16:] = bm(draw(s, 16).reshape(1, 16), m, sd).ravel()
     return data.astype(dtype, copy=False)
