@@ -424,3 +424,13 @@ def test_lenet5_training_from_the_same_seed_gives_torch_losses():
             tlosses.append(tloss.item())
     assert len(losses) == 20
     np.testing.assert_allclose(losses, tlosses, rtol=1e-5)
+
+
+def test_float16_fills_match():
+    g, tg = pair(3)
+    for shape in [(5,), (16,), (37,), (3, 17, 5)]:
+        check(g, tg, cr.rand(*shape, dtype=cr.float16, generator=g),
+              torch.rand(shape, dtype=torch.float16, generator=tg), f"rand half {shape}")
+        check(g, tg, cr.empty(*shape, dtype=cr.float16).normal_(0.5, 2.0, generator=g),
+              torch.empty(shape, dtype=torch.float16).normal_(0.5, 2.0, generator=tg),
+              f"normal_ half {shape}")
