@@ -75,7 +75,7 @@ def main():
     args = ap.parse_args()
     if torch is not None:
         torch.set_num_threads(1)   # torch's samplers are serial; keep its other work on one core
-    print(f"| function | n | chainrule ms | torch ms | NumPy (PCG64) ms | ÷torch | ÷NumPy |")
+    print("| function | n | chainrule ms | torch ms | NumPy (PCG64) ms | ÷torch | ÷NumPy |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, n, a, b, c in run(args.repeat):
         print(f"| {name} | {n:,} | {a:.3f} | {b:.3f} | {c:.3f} | {a / b:.1f} | {a / c:.1f} |")

@@ -5,9 +5,8 @@ import math
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _sampling
 from ._dtype import as_dtype, from_numpy_dtype
-from . import _sampling
 from ._rng import stream as _stream
 from .tensor import Tensor, to_array as _to_array
 
