@@ -93,7 +93,8 @@ def test_no_module_imports_in_a_cycle():
 
 def test_the_layers_below_the_tensor_never_import_it():
     graph = _graph()
-    below = ["chainrule._modes", "chainrule._rng", "chainrule._dtype",
+    below = ["chainrule._modes", "chainrule._rng", "chainrule._mathfun", "chainrule._sampling",
+             "chainrule._dtype",
              "chainrule._tensor_base", "chainrule._graph", "chainrule._backprop"]
     below += [m for m in graph if m.startswith(("chainrule.ops", "chainrule.backends"))]
 
@@ -105,6 +106,8 @@ def test_the_layers_below_the_tensor_never_import_it():
         assert not reaches(m, "chainrule.tensor") or m == "chainrule.tensor", m
     assert graph["chainrule._modes"] == set(), "the mode switches are a leaf"
     assert graph["chainrule._rng"] == set(), "the default random stream is a leaf"
+    assert graph["chainrule._mathfun"] == set(), "the sampling arithmetic is a leaf"
+    assert graph["chainrule._sampling"] <= {"chainrule._rng", "chainrule._mathfun"}
 
 
 def _on_top_package(graph):

@@ -11,8 +11,9 @@ from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_defaul
 from .tensor import Size, Tensor
 from ._printing import set_printoptions
 from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full,
-                       full_like, linspace, logspace, normal, ones, ones_like, rand, rand_like,
-                       randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
+                       full_like, linspace, logspace, multinomial, normal, ones, ones_like, rand,
+                       rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros,
+                       zeros_like)
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
                      set_rng_state)
 from .ops import *  # noqa: F401,F403  (the differentiable functions: add, matmul, softmax, ...)

@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _sampling
 from ._dtype import as_dtype, from_numpy_dtype
-from .random import _rng
+from ._rng import stream as _stream
 from .tensor import Tensor, to_array as _to_array
 
 
@@ -145,20 +145,30 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
+def _float_like(shape, dtype, op):
+    dt = np.dtype(_float_dtype(dtype))
+    if dt.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point dtype, got {as_dtype(dtype)}")
+    return np.empty(shape, dt)
+
+
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform samples on [0, 1)."""
-    arr = _rng(generator).random(_size(size, "rand"), dtype=np.float64)
-    return _finish(arr.astype(_float_dtype(dtype)), requires_grad)
+    """Uniform samples on [0, 1): torch's numbers for the same seed (float32: 24 random bits,
+    float64: 53)."""
+    like = _float_like(_size(size, "rand"), dtype, "rand")
+    return _finish(_sampling.uniform(_stream(generator), like), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples N(0, 1)."""
-    arr = _rng(generator).standard_normal(_size(size, "randn"))
-    return _finish(arr.astype(_float_dtype(dtype)), requires_grad)
+    """Standard normal samples N(0, 1) by torch's Box–Muller (its numbers for the same seed)."""
+    like = _float_like(_size(size, "randn"), dtype, "randn")
+    return _finish(_sampling.normal(_stream(generator), like), requires_grad)
 
 
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
-    """Integers uniform on [low, high) (``randint(high, size)`` also works)."""
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:
+    """Integers uniform on [low, high) (``randint(high, size)`` also works): draw mod range +
+    low, as torch (int64 unless ``dtype`` is given)."""
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
             raise TypeError("randint: expected randint(low, high, size) or randint(high, size)")
@@ -167,46 +177,105 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         low, high = 0, low
     if high <= low:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
-    arr = _rng(generator).integers(low, high, size=_size((size,), "randint"))
-    return Tensor._make(arr.astype(as_dtype(dtype).np if dtype is not None else np.int64))
+    dt = as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    like = np.empty(_size((size,), "randint"), dt)
+    out = _sampling.random_from_to(_stream(generator), like, int(low), int(high))
+    return _finish(out, requires_grad)
 
 
-def randperm(n, *, generator=None, dtype=None, device=None) -> Tensor:
-    """A random permutation of 0..n-1."""
-    arr = _rng(generator).permutation(int(n))
-    return Tensor._make(arr.astype(as_dtype(dtype).np if dtype is not None else np.int64))
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of 0..n-1 (torch's Fisher–Yates: the same permutation for the same
+    seed)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"randperm: n must be an int, got {type(n).__name__}")
+    arr = _sampling.randperm(_stream(generator), int(n))
+    return _finish(arr.astype(as_dtype(dtype).np if dtype is not None else np.int64, copy=False),
+                   requires_grad)
 
 
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False) -> Tensor:
-    """Samples N(mean, std²); mean and std may be tensors (broadcast) or floats with ``size``."""
-    m = mean._data if isinstance(mean, Tensor) else mean
-    s = std._data if isinstance(std, Tensor) else std
+    """Samples N(mean, std²). With float mean and std and a ``size``: ``empty(size).normal_(mean,
+    std)``; with tensors (broadcast): ``z = N(0, 1)`` of the broadcast shape, then ``z·std + mean``
+    as two rounded operations in the result dtype, as torch."""
+    m_t, s_t = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if not m_t and not s_t:
+        if size is None:
+            raise TypeError("normal: with float mean and std, size is required")
+        like = _float_like(_size((size,), "normal"), dtype, "normal")
+        return _finish(_sampling.normal(_stream(generator), like, mean, std), requires_grad)
+    m = mean._data if m_t else mean
+    s = std._data if s_t else std
     if np.any(np.asarray(s) < 0):
         raise ValueError("normal: std must be non-negative")
-    shape = _size((size,), "normal") if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
-    arr = _rng(generator).normal(m, s, size=shape)
-    like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
-    dt = as_dtype(dtype).np if dtype is not None else (like._data.dtype if like is not None
-                                                       else _dtype.get_default_dtype().np)
-    return _finish(arr.astype(dt), requires_grad)
+    like_t = mean if m_t else std
+    dt = as_dtype(dtype).np if dtype is not None else like_t._data.dtype
+    shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+    z = _sampling.normal(_stream(generator), np.empty(shape, dt))
+    out = z * np.asarray(s, dt) + np.asarray(m, dt)   # out.mul_(std).add_(mean)
+    return _finish(out.astype(dt, copy=False), requires_grad)
 
 
 def rand_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:
-    _like(input, None, "rand_like")
-    return rand(*input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    """``rand`` of ``input``'s shape; drawn in the order of ``input``'s memory layout when it is
+    a dense permutation (torch's empty_like keeps that layout)."""
+    shape, dt = _like(input, dtype, "rand_like")
+    like = _sampling.dense_like(input._data) if dt == input._data.dtype else np.empty(shape, dt)
+    return _finish(_sampling.uniform(_stream(generator), like), requires_grad)
 
 
 def randn_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:
-    _like(input, None, "randn_like")
-    return randn(*input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    shape, dt = _like(input, dtype, "randn_like")
+    like = _sampling.dense_like(input._data) if dt == input._data.dtype else np.empty(shape, dt)
+    return _finish(_sampling.normal(_stream(generator), like), requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, generator=None) -> Tensor:
-    return randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype)
+    if high is None:
+        low, high = 0, low
+    shape, dt = _like(input, dtype, "randint_like")
+    like = _sampling.dense_like(input._data) if dt == input._data.dtype else np.empty(shape, dt)
+    if high <= low:
+        raise ValueError(f"randint_like: expected low < high, got low={low}, high={high}")
+    return Tensor._make(_sampling.random_from_to(_stream(generator), like, int(low), int(high)))
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
-    """Draw 0/1 with probability ``input`` (or the scalar ``p``) elementwise."""
-    prob = input._data if p is None else np.full(input.shape, p)
-    arr = _rng(generator).random(prob.shape) < prob
-    return Tensor._make(arr.astype(input._data.dtype))
+    """0/1 draws with probability ``input`` elementwise (or the scalar ``p``), in ``input``'s
+    dtype: u < p with torch's uniforms (53 bits for float64 probabilities, 24 otherwise)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"bernoulli: expected a Tensor, got {type(input).__name__}")
+    like = _sampling.dense_like(input._data)
+    if p is not None:
+        return Tensor._make(_sampling.bernoulli_scalar(_stream(generator), like, p))
+    return Tensor._make(_sampling.bernoulli_tensor(_stream(generator), like, input._data))
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
+    """Indices sampled from the rows of ``input`` (weights, not necessarily normalised).
+
+    Shapes: (C,) -> (num_samples,); (N, C) -> (N, num_samples), int64. Without replacement (or
+    for one sample) torch's exponential race: the top ``num_samples`` of wᵢ / Eᵢ, Eᵢ ~ Exp(1);
+    with replacement, a binary search of u ~ U[0, 1) in the normalised cumulative weights.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"multinomial: expected a Tensor, got {type(input).__name__}")
+    w = input._data
+    if w.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim}")
+    if w.dtype.kind != "f":
+        raise RuntimeError(f"multinomial: only supports floating-point dtypes for input, got "
+                           f"{input.dtype}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
+            or num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples, got {num_samples}")
+    if not replacement and num_samples > w.shape[-1]:
+        raise RuntimeError(f"multinomial: cannot sample n_sample ({num_samples}) > "
+                           f"prob_dist.size(-1) ({w.shape[-1]}) samples without replacement")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or "
+                           "element < 0")
+    if (w.reshape(-1, w.shape[-1]).sum(-1) <= 0).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities "
+                           "<= 0)")
+    out = _sampling.multinomial(_stream(generator), w, int(num_samples), bool(replacement))
+    return Tensor._make(out)

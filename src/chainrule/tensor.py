@@ -13,7 +13,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _sampling
 from ._backprop import as_tuple, backward as _backward, grad as _grad
 from ._dtype import as_dtype, from_numpy_dtype
 from ._graph import _Maker, _RemovableHandle
@@ -300,27 +300,51 @@ class Tensor(TensorBase, TensorMethods):
 
 
     # ------------------------------------------------------------------ random fills
+    # Each fill draws torch's numbers for torch's layout (see chainrule._sampling): the same
+    # seed gives the same values, in the same elements, as the torch method of the same name.
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
         """Fill with draws from U(a, b)."""
-        return self._random_fill("uniform_", lambda rng, shape: rng.uniform(a, b, shape), generator)
+        return self._random_fill("uniform_", _sampling.uniform, generator, a, b)
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         """Fill with draws from N(mean, std²)."""
-        return self._random_fill("normal_", lambda rng, shape: rng.normal(mean, std, shape), generator)
+        return self._random_fill("normal_", _sampling.normal, generator, mean, std)
 
     def bernoulli_(self, p=0.5, *, generator=None):
-        """Fill with 1 with probability p, else 0."""
-        return self._random_fill("bernoulli_", lambda rng, shape: rng.random(shape) < p, generator)
+        """Fill with 1 with probability p (a float, or a tensor broadcast to this one), else 0."""
+        if isinstance(p, Tensor):
+            return self._random_fill("bernoulli_", _sampling.bernoulli_tensor, generator, p._data)
+        return self._random_fill("bernoulli_", _sampling.bernoulli_scalar, generator, p)
 
     def exponential_(self, lambd=1.0, *, generator=None):
-        """Fill with draws from the exponential distribution of rate λ."""
-        return self._random_fill("exponential_",
-                                 lambda rng, shape: rng.exponential(1 / lambd, shape), generator)
+        """Fill with draws from the exponential distribution of rate λ: −ln(1 − u)/λ."""
+        return self._random_fill("exponential_", _sampling.exponential, generator, lambd)
 
-    def _random_fill(self, op, sample, generator):
-        rng = _stream(generator)
-        return self._inplace(op, lambda x: Tensor._make(
-            sample(rng, x._data.shape).astype(x._data.dtype)))
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        """Fill with draws from the Cauchy distribution: median + σ·tan(π(u − ½))."""
+        return self._random_fill("cauchy_", _sampling.cauchy, generator, median, sigma)
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        """Fill with exp(N(mean, std²))."""
+        return self._random_fill("log_normal_", _sampling.log_normal, generator, mean, std)
+
+    def geometric_(self, p, *, generator=None):
+        """Fill with the number of Bernoulli(p) trials up to the first success: ⌈ln u / ln(1−p)⌉."""
+        return self._random_fill("geometric_", _sampling.geometric, generator, p)
+
+    def random_(self, from_=None, to=None, *, generator=None):
+        """Fill with integers: ``random_(to)`` on [0, to), ``random_(from_, to)`` on [from_, to),
+        ``random_()`` on [0, 2^mantissa] (floats) or [0, max] (integers)."""
+        if from_ is not None and to is None and not isinstance(from_, bool):
+            from_, to = 0, from_     # random_(to)
+        if from_ is None and to is None:
+            return self._random_fill("random_", _sampling.random_bits, generator)
+        return self._random_fill("random_", _sampling.random_from_to, generator,
+                                 0 if from_ is None else int(from_), int(to))
+
+    def _random_fill(self, op, sample, generator, *args):
+        s = _stream(generator)
+        return self._inplace(op, lambda x: Tensor._make(sample(s, self._data, *args)))
 
 
 _Maker._make = Tensor._make   # a node's saved output (grad_fn._saved_result) is shown as a Tensor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ..random import default_generator
+from ..random import Generator, default_generator
 
 
 def as_numpy(x) -> np.ndarray:
@@ -51,7 +51,7 @@ def random_state_of(random_state):
         return np.random.RandomState(int(random_state))
     if isinstance(random_state, (np.random.RandomState, np.random.Generator)):
         return random_state
-    if isinstance(getattr(random_state, "rng", None), np.random.Generator):
+    if isinstance(random_state, Generator):
         return random_state.rng
     raise TypeError(f"random_state must be an int, a NumPy RandomState/Generator, a "
                     f"chainrule.Generator or None, got {type(random_state).__name__}")

@@ -1,13 +1,22 @@
 """Weight initialisation (``torch.nn.init``). Each function fills a tensor in place, without
 recording a graph, and returns it. Fan-in/fan-out follow torch: for a weight of shape
-(out, in, *kernel), fan_in = in·Πkernel and fan_out = out·Πkernel."""
+(out, in, *kernel), fan_in = in·Πkernel and fan_out = out·Πkernel.
+
+The draws are torch's: each function makes the same sampling calls, in the same order, with
+bounds computed by the same floating-point expressions as ``torch.nn.init``, so after the same
+``manual_seed`` a chainrule layer starts from bit-identical weights (``orthogonal_`` draws the
+same Gaussian matrix; its QR factorisation comes from NumPy's LAPACK, equal to torch's up to
+rounding).
+"""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from ..random import _rng
+from .. import _sampling
+from .._rng import stream as _stream
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:
@@ -54,22 +63,60 @@ def _fill(tensor, values):
 
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
     """Fill with U(a, b)."""
-    return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))
+    return _fill(tensor, _sampling.uniform(_stream(generator), tensor._data, a, b))
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
     """Fill with N(mean, std²)."""
-    return _fill(tensor, _rng(generator).normal(mean, std, tensor.shape))
+    return _fill(tensor, _sampling.normal(_stream(generator), tensor._data, mean, std))
+
+
+def _norm_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std²) truncated to [a, b] (redrawing values outside)."""
-    rng = _rng(generator)
-    out = rng.normal(mean, std, tensor.shape)
-    bad = (out < a) | (out > b)
-    while bad.any():
-        out[bad] = rng.normal(mean, std, int(bad.sum()))
-        bad = (out < a) | (out > b)
+    """Fill with N(mean, std²) restricted to [a, b], by rejection (torch's two regimes).
+
+    When [a, b] holds more than 30 % of the mass: draw N(mean, std²) for the whole tensor, and
+    redraw a whole tensor's worth for as long as some value lies outside, keeping the new draw
+    only where the old one was rejected. Otherwise: propose U(a, b) and accept x when
+    ln u < −½((x − mean)/std)² + ½((mode − mean)/std)², u ~ U(0, 1).
+    """
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    s = _stream(generator)
+    data = tensor._data
+    dt = data.dtype.type
+    mass = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
+    if mass > 0.3:
+        lo, hi = dt(a), dt(b)                 # the bounds as the tensor's dtype represents them
+        out = _sampling.normal(s, data, mean, std)
+        while True:
+            bad = (out < lo) | (out > hi)
+            if not bad.any():
+                break
+            out = np.where(bad, _sampling.normal(s, _sampling.dense_like(data), mean, std), out)
+        return _fill(tensor, out)
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+    buf = _sampling.dense_like(data)
+
+    def log_density(x):   # in the tensor's dtype, one rounded step at a time, as torch
+        d = (x - dt(mean)) / dt(std)
+        return (d * d) * dt(-0.5) - dt(log_peak)
+
+    def reject(x):        # log of a uniform (NumPy's log: may differ from torch's in the last bit)
+        with np.errstate(divide="ignore"):
+            return np.log(_sampling.uniform(s, buf)) > log_density(x)
+
+    out = _sampling.uniform(s, data, a, b)
+    pending = reject(out)
+    while pending.any():
+        cand = _sampling.uniform(s, buf, a, b)
+        out = np.where(pending, cand, out)
+        pending = np.where(pending, reject(cand), pending)
     return _fill(tensor, out)
 
 
@@ -92,22 +139,24 @@ def eye_(tensor):
 
 
 def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
-    """U(−a, a) with a = gain·√(6/(fan_in + fan_out)) (Glorot & Bengio 2010)."""
+    """U(−a, a) with a = √3·gain·√(2/(fan_in + fan_out)) (Glorot & Bengio 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    a = math.sqrt(3.0) * std      # torch's expression: the same bound to the last bit
     return uniform_(tensor, -a, a, generator)
 
 
 def xavier_normal_(tensor, gain: float = 1.0, generator=None):
     """N(0, std²) with std = gain·√(2/(fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                      generator=None):
-    """U(−b, b) with b = gain·√(3/fan) (He et al. 2015), gain = calculate_gain(nonlinearity, a)."""
-    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
+    """U(−b, b) with b = √3·gain/√fan (He et al. 2015), gain = calculate_gain(nonlinearity, a)."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    bound = math.sqrt(3.0) * std  # torch's expression: the same bound to the last bit
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -124,11 +173,25 @@ def orthogonal_(tensor, gain: float = 1.0, generator=None):
         raise ValueError("orthogonal_: only tensors with 2 or more dimensions are supported")
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _rng(generator).normal(0.0, 1.0, (rows, cols))
+    flat = _sampling.normal(_stream(generator), np.empty((rows, cols), tensor._data.dtype))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
     q *= np.sign(np.diag(r))
     if rows < cols:
         q = q.T
-    return _fill(tensor, gain * q.reshape(tensor.shape))
+    return _fill(tensor, q.reshape(tensor.shape) * tensor._data.dtype.type(gain))
+
+
+def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
+    """N(0, std²), then in each column ⌈sparsity·rows⌉ entries set to zero (Martens 2010).
+    As torch, the zeroed rows come from ``randperm`` on the *default* generator."""
+    if tensor.ndim != 2:
+        raise ValueError("sparse_: only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    zeros = math.ceil(sparsity * rows)
+    normal_(tensor, 0.0, std, generator)
+    default = _stream(None)
+    for col in range(cols):
+        tensor._data[_sampling.randperm(default, rows)[:zeros], col] = 0
+    return tensor

@@ -233,7 +233,7 @@ class Trainer:
         inputs, target = _unpack(batch)
         self.optimizer.zero_grad()
         if self.detect_anomaly:  # to replay this forward (same dropout masks) if it fails
-            self._rng_before = default_generator.rng.bit_generator.state
+            self._rng_before = default_generator.get_state()
         out = self._forward(inputs)
         loss = self.loss_fn(out, target)
         value = float(loss.item())
@@ -303,15 +303,14 @@ class Trainer:
             if name and not any(True for _ in module.children()) \
                     and hasattr(module, "register_forward_hook"):
                 handles.append(module.register_forward_hook(make_hook(name)))
-        bitgen = default_generator.rng.bit_generator
-        state = bitgen.state
+        state = default_generator.get_state()
         try:
             if self._rng_before is not None:  # replay with the failed forward's random draws
-                bitgen.state = self._rng_before
+                default_generator.set_state(self._rng_before)
             with no_grad():
                 self._forward(inputs)
         finally:
-            bitgen.state = state
+            default_generator.set_state(state)
             for h in handles:
                 h.remove()
         return found[0] if found else (None, None)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...random import _rng
+from ... import _sampling
+from ..._rng import stream as _stream
 from ...tensor import Tensor
 
 
@@ -18,7 +19,7 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
     if p == 1.0:
         mask = np.zeros(input.shape, input._data.dtype)
     else:
-        keep = _rng(generator).random(input.shape, dtype=np.float32) >= p
-        mask = keep.astype(input._data.dtype) * input._data.dtype.type(1.0 / (1.0 - p))
+        # torch's mask: bernoulli_(1 − p) on an empty_like(input), divided by (1 − p)
+        mask = _sampling.dropout_noise(_stream(generator), input._data, p)
     out = input * Tensor._make(mask)
     return input.copy_(out) if inplace else out

@@ -10,7 +10,8 @@ import warnings
 import numpy as np
 
 from ...ops._util import check_tensor
-from ...random import _rng
+from ... import _sampling
+from ..._rng import stream as _stream
 from ...tensor import Tensor
 
 
@@ -39,7 +40,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     if p == 1.0:
         mask = np.zeros(shape, dtype)
     else:
-        keep = _rng(generator).random(shape, dtype=np.float32) >= p
-        mask = keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
+        # torch's mask: bernoulli_(1 − p) on an (N, C, 1, …) tensor, divided by (1 − p)
+        mask = _sampling.dropout_noise(_stream(generator), np.empty(shape, dtype), p)
     out = input * Tensor._make(mask)
     return input.copy_(out) if inplace else out

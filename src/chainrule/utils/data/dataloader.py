@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 
+from ... import _sampling
+from ..._rng import stream as _stream
 from ._collate import default_collate
 from .dataset import IterableDataset
 from .sampler import (BatchSampler, RandomSampler, SequentialSampler,
@@ -43,6 +45,11 @@ class DataLoader:
         generator: a :class:`chainrule.Generator` for shuffling; with the same seed two loaders
             give the same order. Without it each epoch draws its seed from the global
             generator, so ``chainrule.manual_seed`` also makes shuffling reproducible.
+
+    Random draws are torch's, in torch's order: ``iter(loader)`` draws one int64 (torch's
+    ``_base_seed`` for worker processes, from ``generator`` or the default generator), and
+    the first batch of a shuffled epoch draws the sampler's seed and permutation. So with the
+    same seed the batches, and the generators' states after each epoch, equal torch's.
 
     A :class:`TensorDataset` (or a :class:`Subset` of one) with the default ``collate_fn`` is
     batched by one fancy index per tensor — ``X[indices]`` — instead of indexing and stacking
@@ -117,6 +124,9 @@ class DataLoader:
         return len(self.batch_sampler)
 
     def __iter__(self):
+        # torch's iterator draws a base seed for its workers when it is created; chainrule has no
+        # workers but makes the same draw, so the random streams stay in step with torch's
+        self._base_seed = int(_sampling.random_bits(_stream(self.generator), np.empty((), np.int64)))
         if self._iterable:
             return self._iter_stream()
         return self._iter_map()

@@ -4,12 +4,20 @@ A sampler yields dataset indices; :class:`BatchSampler` groups them into batches
 sampler also has ``_index_array()``, the whole epoch's order as one NumPy array drawn with
 exactly the same random numbers as iteration, so the DataLoader can slice batches without a
 Python loop over samples.
+
+The random samplers make torch's draws: with no ``generator``, an epoch starts by drawing one
+int64 seed from the default generator (``empty((), int64).random_()``) and seeding a fresh
+generator with it; permutations are ``randperm(n)``, draws with replacement ``randint`` in
+chunks of 32. So after the same ``manual_seed`` the order — and the default generator's state
+after the epoch — equal torch's.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ...random import Generator, default_generator
+from ... import _sampling
+from ..._rng import Stream, stream as _stream
+from ...random import Generator
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "BatchSampler"]
 
@@ -42,13 +50,13 @@ def _generator(generator):
     return generator
 
 
-def _epoch_rng(generator) -> np.random.Generator:
-    """torch's rule: with no generator, each epoch seeds a fresh generator from one draw of the
-    global generator — so ``chainrule.manual_seed`` fixes the whole sequence of epochs."""
+def _epoch_stream(generator) -> Stream:
+    """torch's rule: with no generator, each epoch seeds a fresh generator from one int64 draw
+    of the default generator — so ``chainrule.manual_seed`` fixes the whole sequence of epochs."""
     if generator is not None:
-        return generator.rng
-    seed = int(default_generator.rng.integers(0, 2 ** 63 - 1))
-    return np.random.Generator(np.random.PCG64(seed))
+        return _stream(generator)
+    seed = int(_sampling.random_bits(_stream(None), np.empty((), np.int64)))
+    return Stream(seed)
 
 
 class SequentialSampler(Sampler):
@@ -87,13 +95,14 @@ class RandomSampler(Sampler):
 
     def _index_array(self):
         n, k = len(self.data_source), self.num_samples
-        rng = _epoch_rng(self.generator)
-        if self.replacement:
-            return rng.integers(0, n, size=k)
-        parts = [rng.permutation(n) for _ in range(k // n)]
-        if k % n:
-            parts.append(rng.permutation(n)[:k % n])
-        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        s = _epoch_stream(self.generator)
+        if self.replacement:   # torch draws randint(n) in chunks of 32, then the remainder
+            sizes = [32] * (k // 32) + [k % 32]
+            parts = [_sampling.random_from_to(s, np.empty(m, np.int64), 0, n) for m in sizes]
+        else:
+            parts = [_sampling.randperm(s, n) for _ in range(k // n)]
+            parts.append(_sampling.randperm(s, n)[:k % n])   # torch draws it even when k % n == 0
+        return np.concatenate(parts)
 
     def __len__(self):
         return self.num_samples
@@ -107,8 +116,10 @@ class SubsetRandomSampler(Sampler):
         self.generator = _generator(generator)
 
     def _index_array(self):
-        rng = _epoch_rng(self.generator)
-        return np.asarray(self.indices)[rng.permutation(len(self.indices))]
+        # torch: randperm(len(indices), generator=generator) — the default generator itself when
+        # none is given (no fresh per-epoch generator here)
+        order = _sampling.randperm(_stream(self.generator), len(self.indices))
+        return np.asarray(self.indices)[order]
 
     def __len__(self):
         return len(self.indices)
