@@ -102,10 +102,25 @@ def _pair(*shape, seed=0):
     lambda F, x, w, b: F.adaptive_max_pool2d(x[0], 2),
 ])
 def test_optional_inputs_and_unbatched_inputs_as_torch(call):
+    """Names and edges as torch's, and the values and gradients too (and twice differentiable)."""
     (xc, xt), (wc, wt), (bc, bt) = _pair(2, 3, 5, 5), _pair(4, 3, 3, 3, seed=1), _pair(4, seed=2)
-    xc, xt = xc * 1, xt * 1     # one node above the leaves: the edges name it
-    mine, theirs = call(F, xc, wc, bc), call(TF, xt, wt, bt)
+    x1c, x1t = xc * 1, xt * 1     # one node above the leaves: the edges name it
+    mine, theirs = call(F, x1c, wc, bc), call(TF, x1t, wt, bt)
     assert _describe(mine.grad_fn) == _describe(theirs.grad_fn)
+    np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    u = np.random.default_rng(3).standard_normal(tuple(theirs.shape))
+    mine.backward(cr.tensor(u))
+    theirs.backward(torch.tensor(u))
+    for a, b in ((xc, xt), (wc, wt), (bc, bt)):
+        assert (a.grad is None) == (b.grad is None)
+        if a.grad is not None:
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+    used = [a.grad is not None for a in (xc, wc, bc)]    # the leaves the call differentiates
+
+    def fn(*leaves):
+        it = iter(leaves)
+        return call(F, *[next(it) if u else a.detach() for u, a in zip(used, (xc, wc, bc))])
+    assert cr.autograd.gradgradcheck(fn, tuple(a for u, a in zip(used, (xc, wc, bc)) if u))
 
 
 def test_in_place_activations_record_torch_names():

@@ -48,7 +48,8 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Te
     "dead" units trainable.  g'(z) = 1 for z > 0, ε otherwise."""
     check_tensor(input, "leaky_relu")
     if inplace:
-        return input._inplace("leaky_relu_", lambda x: _LeakyReluInplace.apply(x, slope=negative_slope))
+        return input._inplace("leaky_relu_",
+                              lambda x: _LeakyReluInplace.apply(x, slope=negative_slope))
     return LeakyRelu.apply(input, slope=negative_slope)
 
 

@@ -173,7 +173,8 @@ class Conv(Node):
 
     def forward(self, x, w, b=None):
         flat, x, w = x.ndim == 3, _lift(x), _lift(w)
-        ho, wo = _lift_shape((0, 0) + self.out_hw)[2:] if self.out_hw else self.geo.out_size(*x.shape[2:])
+        hw = _lift_shape((0, 0) + self.out_hw)[2:] if self.out_hw else x.shape[2:]
+        ho, wo = hw if self.out_hw else self.geo.out_size(*hw)
         return _drop(conv_kernels.conv(x, w, self.geo, ho, wo, b if given(b) else None), flat)
 
     def vjp(self, xp, g, x, w):
@@ -212,8 +213,8 @@ class ConvTranspose(Node):
         return gy, gw, (_bias_grad(xp, g) if need[2] else None)
 
     def jvp(self, xp, tangents, y, w):
-        out = _bilinear_jvp(lambda a, b: ConvTranspose.apply(a, b, geo=self.geo, x_shape=self.x_shape),
-                            y, w, tangents[0], tangents[1])
+        op = lambda a, b: ConvTranspose.apply(a, b, geo=self.geo, x_shape=self.x_shape)  # noqa: E731
+        out = _bilinear_jvp(op, y, w, tangents[0], tangents[1])
         return _with_bias_jvp(out, tangents[2] if len(tangents) == 3 else None, self._out.shape)
 
 
@@ -290,7 +291,8 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, op):
                 raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
             padding = _same_padding(dilation, kernel)
         else:
-            raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+            raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', "
+                             f"got {padding!r}")
     geo = Geometry(stride, padding, dilation, groups, kernel)
     ho, wo = geo.out_size(*_lift_shape(tuple(input.shape))[2:])
     if ho < 1 or wo < 1:

@@ -82,7 +82,8 @@ class BatchNormTrain(Node):
         gx = xp.affine(g, scale, centred, -scale * r * gw / n, -scale * gb / n)
         _, need_w, need_b = self.needs_input_grad
         c = self.mean.size
-        return gx, (xp.reshape(gw, (c,)) if need_w else None), (xp.reshape(gb, (c,)) if need_b else None)
+        return (gx, xp.reshape(gw, (c,)) if need_w else None,
+                xp.reshape(gb, (c,)) if need_b else None)
 
     def jvp(self, xp, tangents, x, w):
         return _normalization_jvp(tangents, x, w, self.dims, self.eps, self.mean.shape)
@@ -99,7 +100,8 @@ class BatchNormEval(BatchNormTrain):
         need_x, need_w, need_b = self.needs_input_grad
         r, c = xp.const(self.inv_std), self.mean.size
         gx = (g * (xp.reshape(w, self.mean.shape) * r if given(w) else r)) if need_x else None
-        gw = xp.reshape(xp.sum(g * (x - xp.const(self.mean)), self.dims, True) * r, (c,)) if need_w else None
+        gw = (xp.reshape(xp.sum(g * (x - xp.const(self.mean)), self.dims, True) * r, (c,))
+              if need_w else None)
         gb = xp.reshape(xp.sum(g, self.dims, True), (c,)) if need_b else None
         return gx, gw, gb
 
