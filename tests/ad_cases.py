@@ -62,7 +62,7 @@ NN_CASES = [
     ("max_pool2d_overlap_pad_dilation", lambda x: F.max_pool2d(x, 3, 1, padding=1, dilation=2, ceil_mode=True),
      lambda x: TF.max_pool2d(x, 3, 1, padding=1, dilation=2, ceil_mode=True), [a(1, 2, 5, 5)]),
     # max pooling's VJP as a function of (x, ȳ): forward-over-reverse on it reaches the VJP of the
-    # VJP (_MaxScatter's adjoint, _MaxSelect)
+    # VJP (MaxPoolScatter's adjoint, MaxPoolSelect)
     ("max_pool2d_vjp", lambda x, u: cr.func.vjp(lambda w: F.max_pool2d(w, 2), x)[1](u)[0],
      lambda x, u: torch.func.vjp(lambda w: TF.max_pool2d(w, 2), x)[1](u)[0], [a(1, 2, 4, 4), a(1, 2, 2, 2)]),
     ("avg_pool2d", lambda x: F.avg_pool2d(x, 2, padding=1), lambda x: TF.avg_pool2d(x, 2, padding=1),

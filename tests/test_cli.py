@@ -478,8 +478,8 @@ def test_missing_data_files_are_user_errors_not_tracebacks(tmp_path, capsys, run
 
 def test_graph_of_every_model(tmp_path, capsys):
     """The CNNs are drawn on images by default (lenet5: digits, resnet20: CIFAR-10)."""
-    for model, op, ops in (("linear", "AddmmBackward0", 3), ("lenet5", "ConvBackward0", 13),
-                           ("resnet20", "ConvBackward0", 60)):
+    for model, op, ops in (("linear", "AddmmBackward0", 3), ("lenet5", "ConvolutionBackward0", 13),
+                           ("resnet20", "ConvolutionBackward0", 60)):
         out = tmp_path / f"{model}.dot"
         assert cli("graph", "--model", model, "-o", out) == 0
         dot = out.read_text()

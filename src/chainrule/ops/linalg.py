@@ -68,6 +68,46 @@ class Addmm(Node):
         return out
 
 
+class Dot(Node):
+    """y = a·b = Σᵢ aᵢbᵢ of two vectors (n,) -> ().
+    VJP: ā = ȳ·b, b̄ = ȳ·a.  JVP: ẏ = ȧ·b + a·ḃ."""
+
+    def forward(self, a, b):
+        return np.asarray(np.dot(a, b))
+
+    def vjp(self, xp, g, a, b):
+        na, nb = self.needs_input_grad
+        return (g * b if na else None), (g * a if nb else None)
+
+    def jvp(self, xp, tangents, a, b):
+        ta, tb = tangents
+        out = None if ta is None else Dot.apply(ta, b)
+        if tb is not None:
+            out = Dot.apply(a, tb) if out is None else out + Dot.apply(a, tb)
+        return out
+
+
+class Mv(Node):
+    """y = A v, a matrix (m, n) times a vector (n,) -> (m,).
+    VJP: Ā = ȳ vᵀ (an outer product), v̄ = Aᵀ ȳ.  JVP: ẏ = Ȧ v + A v̇."""
+
+    def forward(self, m, v):
+        return np.matmul(m, v)
+
+    def vjp(self, xp, g, m, v):
+        nm, nv = self.needs_input_grad
+        gm = xp.reshape(g, (-1, 1)) * xp.reshape(v, (1, -1)) if nm else None
+        gv = xp.matmul(xp.mT(m), g) if nv else None
+        return gm, gv
+
+    def jvp(self, xp, tangents, m, v):
+        tm, tv = tangents
+        out = None if tm is None else Mv.apply(tm, v)
+        if tv is not None:
+            out = Mv.apply(m, tv) if out is None else out + Mv.apply(m, tv)
+        return out
+
+
 # torch's names for the matrix product by the operands' ranks
 _Mm, _Bmm = MatMul.named("MmBackward0"), MatMul.named("BmmBackward0")
 
@@ -93,11 +133,11 @@ def matmul(input, other):
         except ValueError:
             raise RuntimeError(f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)}"
                                " cannot be broadcast together") from None
+    if b.ndim == 1 and a.ndim <= 2:   # one node each, as torch: DotBackward0, MvBackward0
+        return (Dot if a.ndim == 1 else Mv).apply(a, b)
     a2 = a.unsqueeze(0) if a.ndim == 1 else a
     b2 = b.unsqueeze(-1) if b.ndim == 1 else b
     out = (_Mm if a2.ndim == 2 and b2.ndim == 2 else _Bmm).apply(a2, b2)
-    if a.ndim == 1 and b.ndim == 1:
-        return out.reshape(())
     if b.ndim == 1:
         return out.squeeze(-1)
     return out.squeeze(-2) if a.ndim == 1 else out

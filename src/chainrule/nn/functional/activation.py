@@ -48,7 +48,8 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Te
     "dead" units trainable.  g'(z) = 1 for z > 0, ε otherwise."""
     check_tensor(input, "leaky_relu")
     if inplace:
-        return input._inplace("leaky_relu_", lambda x: LeakyRelu.apply(x, slope=negative_slope))
+        return input._inplace("leaky_relu_",
+                              lambda x: _LeakyReluInplace.apply(x, slope=negative_slope))
     return LeakyRelu.apply(input, slope=negative_slope)
 
 
@@ -81,14 +82,54 @@ def heaviside(input, values) -> Tensor:
     return Heaviside.apply(to_float(input) if input.requires_grad else input, values.to(input.dtype))
 
 
+class Elu(Node):
+    """ELU(z) = z for z > 0, α(e^z − 1) otherwise;  ELU′(z) = 1 or αe^z (α at 0, as torch)."""
+
+    elementwise = True
+    params = ("alpha",)
+
+    def forward(self, x):
+        # e^z of the negative part only: the positive side never overflows (nor warns)
+        return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+    def d_x(self, xp, x):
+        return xp.where(x > 0, 1.0, self.alpha * xp.exp(xp.clamp(x, None, 0)))
+
+
 def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """ELU(z) = z for z > 0, α(e^z − 1) otherwise;  derivative 1 or αe^z."""
     check_tensor(input, "elu")
-    mask = Tensor._make(input._data > 0)
-    # the negative branch reads the input through where, not minimum(input, 0): minimum splits
-    # the gradient of a tie, which would make ELU'(0) = α/2 where torch (and the formula) give α
-    out = ew.where(mask, input, ew.expm1(ew.where(mask, 0.0, input)) * alpha)
-    return input.copy_(out) if inplace else out
+    if inplace:
+        return input._inplace("elu_", lambda x: _EluInplace.apply(x, alpha=alpha))
+    return Elu.apply(to_float(input), alpha=alpha)
+
+
+# √(2/π) and the cubic's coefficient of GELU's tanh approximation; 1/√2 and 1/√(2π) of the exact one
+_K, _C = math.sqrt(2 / math.pi), 0.044715
+_R2, _R2PI = 1 / math.sqrt(2), 1 / math.sqrt(2 * math.pi)
+
+
+class Gelu(Node):
+    """GELU(z) = z·Φ(z) = ½z(1 + erf(z/√2));  GELU′(z) = Φ(z) + z·φ(z), φ(z) = e^{−z²/2}/√(2π).
+
+    ``approximate='tanh'``: ½z(1 + tanh u), u = √(2/π)(z + 0.044715 z³), computed as z·σ(2u)
+    (the same function: σ keeps its tail where 1 + tanh u rounds to a float32 ulp);
+    derivative σ(2u) + z·σ(2u)(1 − σ(2u))·2u′, u′ = √(2/π)(1 + 3·0.044715 z²).
+    """
+
+    elementwise = True
+    params = ("approximate",)
+
+    def forward(self, x):
+        if self.approximate == "tanh":
+            return x * ew._sigmoid(2 * _K * (x + _C * x * x * x))
+        return 0.5 * x * (1 + ew.Erf.forward(x * _R2))
+
+    def d_x(self, xp, x):
+        if self.approximate == "tanh":
+            s = xp.sigmoid(2 * _K * (x + _C * x * x * x))
+            return s + x * s * (1 - s) * (2 * _K) * (1 + 3 * _C * x * x)
+        return 0.5 * (1 + xp.apply(ew.Erf, x * _R2)) + x * xp.exp(-0.5 * x * x) * _R2PI
 
 
 def gelu(input, approximate: str = "none") -> Tensor:
@@ -98,53 +139,102 @@ def gelu(input, approximate: str = "none") -> Tensor:
     Derivative (exact) Φ(z) + z·φ(z), φ the standard normal density; (tanh) with
     u = √(2/π)(z + 0.044715 z³): ½(1 + tanh u) + ½z(1 − tanh² u)·√(2/π)(1 + 3·0.044715 z²)."""
     check_tensor(input, "gelu")
-    if approximate == "tanh":
-        inner = (input + 0.044715 * input ** 3) * math.sqrt(2 / math.pi)
-        # ½(1 + tanh u) = σ(2u): the same function, but σ keeps its tail (1 + tanh u rounds to
-        # a float32 ulp, 6e-8, where the true value is ~1e-9) in forward and backward alike
-        return input * ew.sigmoid(2 * inner)
-    if approximate != "none":
+    if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return 0.5 * input * (1 + ew.erf(input * (1 / math.sqrt(2))))
+    return Gelu.apply(to_float(input), approximate=approximate)
 
 
-def silu(input, inplace: bool = False) -> Tensor:
-    """SiLU(z) = z·σ(z) (swish);  derivative σ(z)(1 + z(1 − σ(z)))."""
-    out = input * ew.sigmoid(input)
-    return input.copy_(out) if inplace else out
-
-
-class Softplus(Node):
-    """y = log(1 + eˣ) (np.logaddexp: never overflows); dy/dx = σ(x), smooth everywhere."""
+class Silu(Node):
+    """SiLU(z) = z·σ(z) (swish);  SiLU′(z) = σ(z)(1 + z(1 − σ(z)))."""
 
     elementwise = True
 
     def forward(self, x):
-        return np.logaddexp(x.dtype.type(0), x)
+        return x * ew._sigmoid(x)
 
     def d_x(self, xp, x):
-        return xp.sigmoid(x)
+        s = xp.sigmoid(x)
+        return s * (1 + x * (1 - s))
+
+
+def silu(input, inplace: bool = False) -> Tensor:
+    """SiLU(z) = z·σ(z) (swish);  derivative σ(z)(1 + z(1 − σ(z)))."""
+    check_tensor(input, "silu")
+    if inplace:
+        return input._inplace("silu_", Silu.apply)
+    return Silu.apply(to_float(input))
+
+
+class Softplus(Node):
+    """y = (1/β) log(1 + e^{βx}) (np.logaddexp: never overflows), and y = x where βx exceeds
+    ``threshold`` (None: nowhere);  dy/dx = σ(βx) (1 above the threshold), smooth elsewhere."""
+
+    elementwise = True
+    params = ("beta", "threshold")
+    beta, threshold = 1.0, None
+
+    def forward(self, x):
+        bx = x * x.dtype.type(self.beta) if self.beta != 1 else x
+        out = np.logaddexp(x.dtype.type(0), bx)
+        if self.beta != 1:
+            out /= x.dtype.type(self.beta)
+        return out if self.threshold is None else np.where(bx > self.threshold, x, out)
+
+    def d_x(self, xp, x):
+        bx = x * self.beta if self.beta != 1 else x
+        s = xp.sigmoid(bx)
+        return s if self.threshold is None else xp.where(bx > self.threshold, 1.0, s)
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Softplus(z) = (1/β) log(1 + e^{βz}), linear (= z) where βz > threshold; derivative σ(βz)."""
     check_tensor(input, "softplus")
-    scaled = to_float(input) * beta if beta != 1 else to_float(input)
-    smooth = Softplus.apply(scaled)
-    if beta != 1:
-        smooth = smooth / beta
-    return ew.where(Tensor._make(scaled._data > threshold), input, smooth)
+    return Softplus.apply(to_float(input), beta=beta, threshold=threshold)
 
 
-def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+class Hardtanh(Node):
+    """Clip to [min_val, max_val];  derivative 1 strictly inside, 0 elsewhere (at the bounds too:
+    torch's hardtanh, unlike clamp, passes no gradient there)."""
+
+    elementwise = True
+    params = ("min_val", "max_val")
+
+    def forward(self, x):
+        return np.clip(x, self.min_val, self.max_val).astype(x.dtype, copy=False)
+
+    def d_x(self, xp, x):
+        return (x > self.min_val) & (x < self.max_val)
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """Clip to [min_val, max_val];  derivative 1 strictly inside (min_val, max_val), 0 elsewhere.
 
     Not ``clamp``: clamp passes the gradient at the bounds themselves, torch's hardtanh does not."""
     check_tensor(input, "hardtanh")
-    inside = Tensor._make((input._data > min_val) & (input._data < max_val))
-    return ew.where(inside, input, ew.clamp(input, min_val, max_val).detach())
+    if inplace:
+        return input._inplace("hardtanh_", lambda x: Hardtanh.apply(x, min_val=min_val,
+                                                                     max_val=max_val))
+    return Hardtanh.apply(input, min_val=min_val, max_val=max_val)
+
+
+class LogSigmoid(Node):
+    """log σ(z) = −log(1 + e^{−z}) (np.logaddexp: stable for large |z|);  derivative σ(−z)."""
+
+    elementwise = True
+
+    def forward(self, x):
+        return -np.logaddexp(x.dtype.type(0), -x)
+
+    def d_x(self, xp, x):
+        return xp.sigmoid(-x)
+
+
+# torch's names for the in-place forms, whose nodes torch records as other overloads
+_EluInplace = Elu.named("EluBackward1")
+_LeakyReluInplace = LeakyRelu.named("LeakyReluBackward1")
 
 
 def logsigmoid(input) -> Tensor:
-    """log σ(z) = −log(1 + e^{−z}), stable for large |z|."""
-    return -Softplus.apply(-to_float(input))
+    """log σ(z) = −log(1 + e^{−z}), stable for large |z|;  derivative σ(−z) = 1 − σ(z)."""
+    check_tensor(input, "logsigmoid")
+    return LogSigmoid.apply(to_float(input))

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import conv_kernels
 from ..._graph import Node
+from ._optional import NOT_GIVEN, given, optional
 from ...ops._util import check_tensor
 from ...tensor import Tensor
 
@@ -124,6 +125,21 @@ def reference_conv_weight(x, y, geo, w_shape):
 
 
 # ---------------------------------------------------------------------------- the nodes
+# conv1d is a conv2d of height 1: each node takes 3-D arrays (N, C, L) too, viewed as (N, C, 1, L)
+def _lift(a):
+    """(N, C, L) -> (N, C, 1, L), a view; a 4-D array as it is."""
+    return a[:, :, None] if a.ndim == 3 else a
+
+
+def _lift_shape(shape):
+    return tuple(shape[:2]) + (1,) + tuple(shape[2:]) if len(shape) == 3 else tuple(shape)
+
+
+def _drop(a, flat):
+    """The lifted result back to 3-D when the inputs were."""
+    return a[:, :, 0] if flat else a
+
+
 def _bilinear_jvp(op, a, b, ta, tb):
     """The JVP of a bilinear op: op(ȧ, b) + op(a, ḃ), leaving out an absent tangent."""
     out = None if ta is None else op(ta, b)
@@ -133,16 +149,33 @@ def _bilinear_jvp(op, a, b, ta, tb):
     return out
 
 
+def _with_bias_jvp(out, tb, shape):
+    """The bias's share of the JVP, ḃ broadcast over every dim but the channels, added to ``out``."""
+    if tb is None:
+        return out
+    term = tb.reshape((1, -1) + (1,) * (len(shape) - 2))
+    return term.expand(tuple(shape)) if out is None else out + term
+
+
+def _bias_grad(xp, g):
+    """b̄ = Σ ȳ over every dim but the channels."""
+    return xp.sum(g, (0,) + tuple(range(2, g.ndim)))
+
+
 class Conv(Node):
-    """y = conv(x, w) + b: x (N, C, H, W), w (O, C/g, kh, kw), b (O,) optional -> y (N, O, Ho, Wo)."""
+    """y = conv(x, w) + b: x (N, C, H, W), w (O, C/g, kh, kw), b (O,) or not given -> y (N, O, Ho, Wo)
+    (3-D x, w: conv1d). torch's ``convolution``, recorded as one node with its three edges."""
 
     params = ("geo", "out_hw")
+    backward_name = "ConvolutionBackward0"
     out_hw = None    # an explicit (Ho, Wo): the adjoint of a transposed conv with output_padding
                      # ignores the extra rows/columns that output_padding added
 
     def forward(self, x, w, b=None):
-        ho, wo = self.out_hw or self.geo.out_size(x.shape[2], x.shape[3])
-        return conv_kernels.conv(x, w, self.geo, ho, wo, b)
+        flat, x, w = x.ndim == 3, _lift(x), _lift(w)
+        hw = _lift_shape((0, 0) + self.out_hw)[2:] if self.out_hw else x.shape[2:]
+        ho, wo = hw if self.out_hw else self.geo.out_size(*hw)
+        return _drop(conv_kernels.conv(x, w, self.geo, ho, wo, b if given(b) else None), flat)
 
     def vjp(self, xp, g, x, w):
         need, geo = self.needs_input_grad, self.geo
@@ -150,46 +183,50 @@ class Conv(Node):
         gw = xp.apply(ConvWeight, x, g, geo=geo, w_shape=tuple(w.shape)) if need[1] else None
         if len(need) == 2:
             return gx, gw
-        return gx, gw, (xp.sum(g, (0, 2, 3)) if need[2] else None)
+        return gx, gw, (_bias_grad(xp, g) if need[2] else None)
 
     def jvp(self, xp, tangents, x, w):
-        tb = tangents[2] if len(tangents) == 3 else None
         out = _bilinear_jvp(lambda a, b: Conv.apply(a, b, geo=self.geo, out_hw=self.out_hw),
                             x, w, tangents[0], tangents[1])
-        if tb is not None:
-            term = tb.reshape(1, -1, 1, 1)
-            out = term.expand(tuple(self._out.shape)) if out is None else out + term
-        return out
+        return _with_bias_jvp(out, tangents[2] if len(tangents) == 3 else None, self._out.shape)
 
 
 class ConvTranspose(Node):
-    """x = convT(y, w): the adjoint of conv in x. y (N, O, Ho, Wo), w (O, C/g, kh, kw) ->
-    x (``x_shape``)."""
+    """x = convT(y, w) + b: the adjoint of conv in x. y (N, O, Ho, Wo), w (O, C/g, kh, kw),
+    b (C,) or not given -> x (``x_shape``) (3-D y, w: conv1d's); torch's conv_transpose2d."""
 
     params = ("geo", "x_shape")
 
-    def forward(self, y, w):
-        return conv_kernels.conv_transpose(y, w, self.geo, self.x_shape)
+    def forward(self, y, w, b=None):
+        flat = y.ndim == 3
+        x = conv_kernels.conv_transpose(_lift(y), _lift(w), self.geo, _lift_shape(self.x_shape))
+        if given(b):
+            x += b.reshape(-1, 1, 1)
+        return _drop(x, flat)
 
     def vjp(self, xp, g, y, w):
-        ny, nw = self.needs_input_grad
-        gy = xp.apply(Conv, g, w, geo=self.geo, out_hw=tuple(y.shape[2:])) if ny else None
-        gw = xp.apply(ConvWeight, g, y, geo=self.geo, w_shape=tuple(w.shape)) if nw else None
-        return gy, gw
+        need = self.needs_input_grad
+        gy = xp.apply(Conv, g, w, geo=self.geo, out_hw=tuple(y.shape[2:])) if need[0] else None
+        gw = xp.apply(ConvWeight, g, y, geo=self.geo, w_shape=tuple(w.shape)) if need[1] else None
+        if len(need) == 2:
+            return gy, gw
+        return gy, gw, (_bias_grad(xp, g) if need[2] else None)
 
     def jvp(self, xp, tangents, y, w):
-        return _bilinear_jvp(lambda a, b: ConvTranspose.apply(a, b, geo=self.geo, x_shape=self.x_shape),
-                             y, w, *tangents)
+        op = lambda a, b: ConvTranspose.apply(a, b, geo=self.geo, x_shape=self.x_shape)  # noqa: E731
+        out = _bilinear_jvp(op, y, w, tangents[0], tangents[1])
+        return _with_bias_jvp(out, tangents[2] if len(tangents) == 3 else None, self._out.shape)
 
 
 class ConvWeight(Node):
-    """w̄ = convW(x, ȳ): the adjoint of conv in w. x (N, C, H, W), ȳ (N, O, Ho, Wo) -> ``w_shape``:
-    Σ over images and positions of ȳ · columnsᵀ, one GEMM per chunk of images."""
+    """w̄ = convW(x, ȳ): the adjoint of conv in w. x (N, C, H, W), ȳ (N, O, Ho, Wo) -> ``w_shape``
+    (3-D: conv1d's): Σ over images and positions of ȳ · columnsᵀ, one GEMM per chunk of images."""
 
     params = ("geo", "w_shape")
 
     def forward(self, x, y):
-        return conv_kernels.conv_weight(x, y, self.geo, self.w_shape)
+        gw = conv_kernels.conv_weight(_lift(x), _lift(y), self.geo, _lift_shape(self.w_shape))
+        return gw.reshape(self.w_shape)
 
     def vjp(self, xp, g, x, y):
         nx, ny = self.needs_input_grad
@@ -202,6 +239,10 @@ class ConvWeight(Node):
                              x, y, *tangents)
 
 
+# a transposed convolution called as such: torch records it as the same one "convolution" node
+_ConvTransposeOp = ConvTranspose.named("ConvolutionBackward0")
+
+
 # ---------------------------------------------------------------------------- public API
 def _pair(v, name, op):
     if isinstance(v, (tuple, list)):
@@ -211,13 +252,13 @@ def _pair(v, name, op):
     return (int(v), int(v))
 
 
-def _check(input, weight, groups, op, transposed=False):
+def _check(input, weight, groups, op, transposed=False, dims=2):
     check_tensor(input, op)
     check_tensor(weight, op, "weight")
-    if input.ndim != 4:
+    if input.ndim != dims + 2:
         raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {tuple(input.shape)}")
-    if weight.ndim != 4:
-        raise ValueError(f"{op}: expected weight of 4 dims, got {tuple(weight.shape)}")
+    if weight.ndim != dims + 2:
+        raise ValueError(f"{op}: expected weight of {dims + 2} dims, got {tuple(weight.shape)}")
     c = input.shape[1]
     if groups < 1 or c % groups or (not transposed and weight.shape[0] % groups):
         raise ValueError(f"{op}: channels ({c} in, {weight.shape[0]} out) must be divisible by "
@@ -236,6 +277,38 @@ def _same_padding(dilation, kernel):
         total = d * (k - 1)
         pads += [total // 2, total - total // 2]
     return tuple(pads)
+
+
+def _convolution(input, weight, bias, stride, padding, dilation, groups, op):
+    """conv2d, or conv1d as a conv2d of height 1 (3-D input and weight; stride, padding and
+    dilation already given as pairs for the two dims): one ``Conv`` node."""
+    kernel = _lift_shape(tuple(weight.shape))[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
+            padding = _same_padding(dilation, kernel)
+        else:
+            raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', "
+                             f"got {padding!r}")
+    geo = Geometry(stride, padding, dilation, groups, kernel)
+    ho, wo = geo.out_size(*_lift_shape(tuple(input.shape))[2:])
+    if ho < 1 or wo < 1:
+        raise ValueError(f"{op}: kernel {kernel} (dilation {dilation}) is larger than the padded "
+                         f"input {tuple(input.shape[2:])} + 2×{geo.padding}")
+    if input.dtype is not weight.dtype:
+        raise TypeError(f"{op}: input ({input.dtype}) and weight ({weight.dtype}) must have the "
+                        "same dtype")
+    if bias is None:
+        return Conv.apply(input, weight, NOT_GIVEN, geo=geo)
+    if tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    if bias.dtype is not weight.dtype:
+        out = Conv.apply(input, weight, NOT_GIVEN, geo=geo)
+        return out + bias.reshape((1, -1) + (1,) * (input.ndim - 2))
+    return Conv.apply(input, weight, bias, geo=geo)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
@@ -257,54 +330,31 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     """
     _check(input, weight, groups, "conv2d")
     stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
-    kernel = tuple(weight.shape[2:])
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = (0, 0)
-        elif padding == "same":
-            if stride != (1, 1):
-                raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
-            padding = _same_padding(dilation, kernel)
-        else:
-            raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-    else:
+    if not isinstance(padding, str):
         padding = _pair(padding, "padding", "conv2d")
-    geo = Geometry(stride, padding, dilation, groups, kernel)
-    ho, wo = geo.out_size(*input.shape[2:])
-    if ho < 1 or wo < 1:
-        raise ValueError(f"conv2d: kernel {kernel} (dilation {dilation}) is larger than the padded "
-                         f"input {tuple(input.shape[2:])} + 2×{geo.padding}")
-    if input.dtype is not weight.dtype:
-        raise TypeError(f"conv2d: input ({input.dtype}) and weight ({weight.dtype}) must have the "
-                        "same dtype")
-    if bias is None:
-        return Conv.apply(input, weight, geo=geo)
-    if tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"conv2d: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
-    if bias.dtype is not weight.dtype:
-        return Conv.apply(input, weight, geo=geo) + bias.reshape(1, -1, 1, 1)
-    return Conv.apply(input, weight, bias, geo=geo)
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, "conv2d")
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """1-D cross-correlation: input (N, C, L), weight (O, C/groups, k) -> (N, O, Lo); computed
-    as a conv2d of height 1."""
+    as a conv2d of height 1 (the same node, on views of the arrays)."""
     check_tensor(input, "conv1d")
+    check_tensor(weight, "conv1d", "weight")
     if input.ndim != 3 or weight.ndim != 3:
         raise ValueError(f"conv1d: expected input (N, C, L) and weight (O, C/g, k), got "
                          f"{tuple(input.shape)} and {tuple(weight.shape)}")
-    one = lambda v: v if isinstance(v, str) else (1, v[0] if isinstance(v, (tuple, list)) else v)
-    pad = padding if isinstance(padding, str) else (0, padding[0] if isinstance(padding, (tuple, list)) else padding)
-    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, one(stride), pad, one(dilation), groups)
-    return out.squeeze(2)
+    _check(input, weight, groups, "conv1d", dims=1)
+    one = lambda v: (1, int(v[0] if isinstance(v, (tuple, list)) else v))
+    pad = padding if isinstance(padding, str) else (0, one(padding)[1])
+    return _convolution(input, weight, bias, one(stride), pad, one(dilation), groups, "conv1d")
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1) -> Tensor:
     """Transposed convolution (the gradient of conv2d w.r.t. its input; "deconvolution").
 
-    input (N, C_in, H, W); weight (C_in, C_out/groups, kh, kw); output (N, C_out, Ho, Wo) with
-    Ho = (H − 1)s − 2p + d(kh − 1) + output_padding + 1.
+    input (N, C_in, H, W); weight (C_in, C_out/groups, kh, kw); bias (C_out,) or None; output
+    (N, C_out, Ho, Wo) with Ho = (H − 1)s − 2p + d(kh − 1) + output_padding + 1.
     """
     _check(input, weight, groups, "conv_transpose2d", transposed=True)
     stride, padding = _pair(stride, "stride", "conv_transpose2d"), _pair(padding, "padding", "conv_transpose2d")
@@ -319,12 +369,15 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
             zip((h, w), stride, padding, dilation, kernel, output_padding)]
     if min(size) < 1:
         raise ValueError(f"conv_transpose2d: output size {tuple(size)} is too small")
+    c = weight.shape[1] * groups
+    if bias is not None and tuple(bias.shape) != (c,):
+        raise ValueError(f"conv_transpose2d: bias must have shape ({c},), got {tuple(bias.shape)}")
     geo = Geometry(stride, padding, dilation, groups, kernel)
-    out = ConvTranspose.apply(input, weight, geo=geo,
-                              x_shape=(n, weight.shape[1] * groups, size[0], size[1]))
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
-    return out
+    x_shape = (n, c, size[0], size[1])
+    if bias is not None and bias.dtype is not weight.dtype:
+        out = _ConvTransposeOp.apply(input, weight, NOT_GIVEN, geo=geo, x_shape=x_shape)
+        return out + bias.reshape(1, -1, 1, 1)
+    return _ConvTransposeOp.apply(input, weight, optional(bias), geo=geo, x_shape=x_shape)
 
 
 class Unfold(Node):
@@ -332,6 +385,7 @@ class Unfold(Node):
 
     linear = True
     params = ("geo",)
+    backward_name = "Im2ColBackward0"
 
     def forward(self, x):
         ho, wo = self.geo.out_size(*x.shape[2:])
@@ -348,6 +402,7 @@ class Fold(Node):
 
     linear = True
     params = ("geo", "x_shape")
+    backward_name = "Col2ImBackward0"
 
     def forward(self, cols):
         ho, wo = self.geo.out_size(*self.x_shape[2:])

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..._graph import Node
+from ._optional import NOT_GIVEN, given, optional
 from ...ops._util import check_tensor
-from ...ops import where
+from ...ops.indexing import IndexAdd
 from ...tensor import Tensor
 
 
@@ -16,9 +17,40 @@ def _normalized(x, dims, eps):
     return centred * inv_std, inv_std
 
 
+def _statistics(node, xp, x):
+    """(μ, 1/√(σ² + ε)) over ``node.dims``: the forward's own arrays in a plain backward; rebuilt
+    from x in differentiable ops when recording, so that a VJP built on them is differentiable
+    in x as well."""
+    if not xp.recording:
+        return node.mean, node.inv_std
+    mean = x.mean(node.dims, keepdim=True)
+    centred = x - mean
+    return mean, ((centred * centred).mean(node.dims, keepdim=True) + node.eps).rsqrt()
+
+
+def _normalization_jvp(tangents, x, w, dims, eps, shape):
+    """ẏ of y = x̂·γ + β, x̂ normalized over ``dims`` (γ, β, their tangents viewed as ``shape``):
+    ẏ = (ẋ − mean ẋ − x̂·mean(ẋ x̂))·r·γ + x̂·γ̇ + β̇."""
+    tx, tw, tb = tangents
+    xh, inv_std = _normalized(x, dims, eps)
+    terms = []
+    if tx is not None:
+        dxh = (tx - tx.mean(dims, keepdim=True) - xh * (tx * xh).mean(dims, keepdim=True)) * inv_std
+        terms.append(dxh * w.reshape(shape) if given(w) else dxh)
+    if tw is not None:
+        terms.append(xh * tw.reshape(shape))
+    if tb is not None:
+        terms.append(tb.reshape(shape).expand(tuple(x.shape)))
+    out = terms[0]
+    for t in terms[1:]:
+        out = out + t
+    return out
+
+
 class BatchNormTrain(Node):
     """y = x̂·γ + β, x̂ = (x − μ_B)/√(σ²_B + ε) with the batch's per-channel statistics, as one
-    node; inputs (x) or (x, γ, β) (γ, β reshaped to broadcast over x).
+    node (torch's native_batch_norm); inputs x, γ, β, each of γ and β given or not (γ, β reshaped
+    to broadcast over x).
 
     Fused because a training step spends a tenth of its time here: the forward is one pass
     x·s + t with per-channel s = γ/√(σ² + ε), t = β − μ·s, and only x is saved (x̂ is rebuilt
@@ -29,57 +61,119 @@ class BatchNormTrain(Node):
     """
 
     params = ("dims", "eps", "mean", "var")
+    backward_name = "NativeBatchNormBackward0"
 
-    def forward(self, x, w=None, b=None):
-        # the batch statistics (mean, var) come in as parameters: the caller also needs them
+    def forward(self, x, w, b):
+        # the statistics (mean, var) come in as parameters: the caller also needs them
         self.inv_std = (1.0 / np.sqrt(self.var + self.eps)).astype(x.dtype)
-        if w is None:
-            return (x - self.mean) * self.inv_std
-        scale = w.reshape(self.mean.shape) * self.inv_std
+        scale = w.reshape(self.mean.shape) * self.inv_std if given(w) else self.inv_std
         out = x * scale
-        out += b.reshape(self.mean.shape) - self.mean * scale
+        out += (b.reshape(self.mean.shape) - self.mean * scale if given(b) else -self.mean * scale)
         return out
 
-    def _statistics(self, xp, x):
-        """(μ, 1/√(σ² + ε)): the forward's own on arrays; rebuilt from x in differentiable ops
-        when recording, so that the VJP below is differentiable in x as well."""
-        if not xp.recording:
-            return self.mean, self.inv_std
-        mean = x.mean(self.dims, keepdim=True)
-        centred = x - mean
-        return mean, ((centred * centred).mean(self.dims, keepdim=True) + self.eps).rsqrt()
-
     def vjp(self, xp, g, x, w):
-        mean, r = self._statistics(xp, x)
+        mean, r = _statistics(self, xp, x)
         n = xp.data(x).size // self.mean.size
         centred = x - mean
         gb = xp.sum(g, self.dims, True)
         gw = xp.sum(g * centred, self.dims, True) * r
-        scale = r if w is None else xp.reshape(w, self.mean.shape) * r
+        scale = xp.reshape(w, self.mean.shape) * r if given(w) else r
         # three passes over per-channel coefficients instead of one temporary per term
         gx = xp.affine(g, scale, centred, -scale * r * gw / n, -scale * gb / n)
-        if len(self.needs_input_grad) == 1:
-            return gx
+        _, need_w, need_b = self.needs_input_grad
         c = self.mean.size
-        return gx, xp.reshape(gw, (c,)), xp.reshape(gb, (c,))
+        return (gx, xp.reshape(gw, (c,)) if need_w else None,
+                xp.reshape(gb, (c,)) if need_b else None)
 
     def jvp(self, xp, tangents, x, w):
-        tx, tw, tb = (tuple(tangents) + (None, None))[:3]
-        shape = self.mean.shape
-        xh, inv_std = _normalized(x, self.dims, self.eps)
+        return _normalization_jvp(tangents, x, w, self.dims, self.eps, self.mean.shape)
+
+
+class BatchNormEval(BatchNormTrain):
+    """y = x·s + t with the running statistics (constants here): s = γ·r, r = 1/√(r_σ² + ε),
+    t = β − r_μ·s — torch's native_batch_norm in evaluation, one node with edges x, γ, β.
+    VJP: x̄ = ȳ·s,  γ̄ = Σ ȳ·(x − r_μ)·r,  β̄ = Σ ȳ.  JVP: ẏ = ẋ·s + (x − r_μ)·r·γ̇ + β̇."""
+
+    backward_name = "NativeBatchNormBackward0"
+
+    def vjp(self, xp, g, x, w):
+        need_x, need_w, need_b = self.needs_input_grad
+        r, c = xp.const(self.inv_std), self.mean.size
+        gx = (g * (xp.reshape(w, self.mean.shape) * r if given(w) else r)) if need_x else None
+        gw = (xp.reshape(xp.sum(g * (x - xp.const(self.mean)), self.dims, True) * r, (c,))
+              if need_w else None)
+        gb = xp.reshape(xp.sum(g, self.dims, True), (c,)) if need_b else None
+        return gx, gw, gb
+
+    def jvp(self, xp, tangents, x, w):
+        tx, tw, tb = tangents
+        shape, r = self.mean.shape, xp.const(self.inv_std)
         terms = []
         if tx is not None:
-            dxh = (tx - tx.mean(self.dims, keepdim=True) -
-                   xh * (tx * xh).mean(self.dims, keepdim=True)) * inv_std
-            terms.append(dxh if w is None else dxh * w.reshape(shape))
+            terms.append(tx * (w.reshape(shape) * r if given(w) else r))
         if tw is not None:
-            terms.append(xh * tw.reshape(shape))
+            terms.append((x - xp.const(self.mean)) * r * tw.reshape(shape))
         if tb is not None:
             terms.append(tb.reshape(shape).expand(tuple(x.shape)))
         out = terms[0]
         for t in terms[1:]:
             out = out + t
         return out
+
+
+class LayerNorm(Node):
+    """y = x̂·γ + β, x̂ = (x − μ)/√(σ² + ε) with μ, σ² (biased) over the trailing ``dims`` of each
+    sample; γ, β (the normalized shape) given or not — torch's native_layer_norm, one node.
+    VJP (n values per sample, r = 1/√(σ² + ε), ĝ = ȳ·γ):
+    x̄ = r·(ĝ − mean ĝ − x̂·mean(ĝ·x̂)),  γ̄ = Σ_samples ȳ·x̂,  β̄ = Σ_samples ȳ.
+    JVP: ẏ = (ẋ − mean ẋ − x̂·mean(ẋ x̂))·r·γ + x̂·γ̇ + β̇."""
+
+    params = ("dims", "eps")
+    backward_name = "NativeLayerNormBackward0"
+
+    def forward(self, x, w, b):
+        self.mean = x.mean(axis=self.dims, keepdims=True)
+        out = x - self.mean
+        self.inv_std = (1.0 / np.sqrt((out * out).mean(axis=self.dims, keepdims=True) + self.eps)
+                        ).astype(x.dtype, copy=False)
+        out *= self.inv_std
+        if given(w):
+            out *= w
+        if given(b):
+            out += b
+        return out
+
+    def vjp(self, xp, g, x, w):
+        mean, r = _statistics(self, xp, x)
+        xh = (x - mean) * r
+        gh = g * w if given(w) else g
+        n = xp.data(x).size // xp.data(mean).size
+        gx = (gh - xp.sum(gh, self.dims, True) / n - xh * (xp.sum(gh * xh, self.dims, True) / n)) * r
+        _, need_w, need_b = self.needs_input_grad
+        # γ̄, β̄ full-sized: the engine sums them back over the samples to γ's and β's shape
+        return gx, (g * xh if need_w else None), (g if need_b else None)
+
+    def jvp(self, xp, tangents, x, w):
+        shape = tuple(x.shape[x.ndim - len(self.dims):])
+        return _normalization_jvp(tangents, x, w, self.dims, self.eps, shape)
+
+
+class Embedding(Node):
+    """y[..., :] = weight[index[...], :]: linear in the weight; its transpose adds each ȳ row
+    into the row of the weight it was read from (none into ``padding_idx``'s row)."""
+
+    linear = True
+    params = ("index", "padding_idx")
+    padding_idx = None
+
+    def forward(self, weight):
+        self.w_shape = weight.shape
+        return weight[self.index]
+
+    def transpose(self, xp, g):
+        if self.padding_idx is not None:
+            g = g * xp.const((self.index != self.padding_idx)[..., None].astype(xp.data(g).dtype))
+        return xp.apply(IndexAdd, g, key=self.index, shape=self.w_shape, basic=False)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
@@ -109,10 +203,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                              f"got input size {tuple(input.shape)}")
         mean = input._data.mean(axis=dims, keepdims=True)
         var = input._data.var(axis=dims, keepdims=True)
-        fused = (weight is not None and bias is not None and
-                 weight.dtype is input.dtype and bias.dtype is input.dtype)
-        affine = (input, weight, bias) if fused else (input,)
-        out = BatchNormTrain.apply(*affine, dims=dims, eps=eps, mean=mean, var=var)
+        # γ, β of another dtype than x (which torch refuses) are applied after the node
+        fused = all(t is None or t.dtype is input.dtype for t in (weight, bias))
+        affine = (optional(weight), optional(bias)) if fused else (NOT_GIVEN, NOT_GIVEN)
+        out = BatchNormTrain.apply(input, *affine, dims=dims, eps=eps, mean=mean, var=var)
         if running_mean is not None:
             running_mean._data *= (1 - momentum)
             running_mean._data += momentum * mean.reshape(c)
@@ -122,15 +216,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             running_var._data *= (1 - momentum)
             running_var._data += momentum * unbiased.astype(running_var._data.dtype)
             running_var._version_box[0] += 1
-        if fused:
-            return out
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are required in eval mode")
-        inv_std = Tensor._make((1.0 / np.sqrt(running_var._data + eps)).astype(input._data.dtype))
-        scale = inv_std if weight is None else weight * inv_std
-        shift = -running_mean * scale if bias is None else bias - running_mean * scale
-        return input * scale.reshape(shape) + shift.reshape(shape)
+        fused = all(t is None or t.dtype is input.dtype for t in (weight, bias))
+        affine = (optional(weight), optional(bias)) if fused else (NOT_GIVEN, NOT_GIVEN)
+        dt = input._data.dtype
+        out = BatchNormEval.apply(input, *affine, dims=dims, eps=eps,
+                                  mean=running_mean._data.reshape(shape).astype(dt),
+                                  var=running_var._data.reshape(shape))
+    if fused:
+        return out
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
@@ -145,10 +241,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     if tuple(input.shape[input.ndim - k:]) != normalized_shape:
         raise ValueError(f"layer_norm: input's trailing shape {tuple(input.shape[input.ndim - k:])} "
                          f"!= normalized_shape {normalized_shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != normalized_shape:
+            raise ValueError(f"layer_norm: {name} must have shape {normalized_shape}, got "
+                             f"{tuple(t.shape)}")
     dims = tuple(range(input.ndim - k, input.ndim))
-    mean = input.mean(dims, keepdim=True)
-    centred = input - mean
-    out = centred * ((centred * centred).mean(dims, keepdim=True) + eps).rsqrt()
+    if all(t is None or t.dtype is input.dtype for t in (weight, bias)):
+        return LayerNorm.apply(input, optional(weight), optional(bias), dims=dims, eps=eps)
+    out = LayerNorm.apply(input, NOT_GIVEN, NOT_GIVEN, dims=dims, eps=eps)
     if weight is not None:
         out = out * weight
     if bias is not None:
@@ -165,8 +265,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     v = weight.shape[0]
     if input.numel() and (input._data.min() < -v or input._data.max() >= v):
         raise IndexError(f"embedding: index out of range for a table of {v} rows")
-    out = weight[input._data]
     if padding_idx is not None:
-        keep = Tensor._make(np.asarray(input._data != (padding_idx % v))[..., None])
-        out = where(keep, out, out.detach())
-    return out
+        padding_idx %= v
+    return Embedding.apply(weight, index=input._data, padding_idx=padding_idx)

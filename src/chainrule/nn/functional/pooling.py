@@ -5,11 +5,14 @@ strided slice of the (padded) input — never a loop over pixels or images:
 
 * max_pool2d keeps a running maximum and the offset that produced it; a later offset replaces it
   only when strictly greater (or NaN), so ties go to the first maximum in window order, as torch.
-  Its VJP scatters the gradient back to the winners (``_MaxScatter``); that scatter's VJP is the
-  matching gather (``_MaxSelect``) and vice versa, so max pooling is differentiable to any order,
-  and its JVP is the gather of the tangent.
-* avg_pool2d is a window sum (``_WindowSum``, whose adjoint ``_WindowSumT`` adds the gradient
-  back to every offset's slice) divided by the window counts.
+  Its VJP scatters the gradient back to the winners (``MaxPoolScatter``); that scatter's VJP is
+  the matching gather (``MaxPoolSelect``) and vice versa, so max pooling is differentiable to
+  any order, and its JVP is the gather of the tangent.
+* avg_pool2d is a window sum times the reciprocal window counts (``AvgPool2D``), whose adjoint
+  ``AvgPool2DBackward`` adds the scaled gradient back to every offset's slice.
+
+Each pooling is one node, named as torch's (``MaxPool2DWithIndicesBackward0``,
+``AvgPool2DBackward0``, ...), and takes an unbatched (C, H, W) input as it is.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import numpy as np
 
 from ..._graph import Node
 from ..._modes import FORWARD, STATE
-from ...ops import gather
+from ...ops.indexing import ScatterAdd
 from ...ops._util import check_tensor
 from ...tensor import Tensor
 from .conv import _pair
@@ -36,12 +39,13 @@ def _pool_sizes(h, k, s, p, d, ceil_mode):
 
 
 def _check4d(input, op):
+    """(the input's shape as a batch, (N, C, H, W); whether it is one unbatched (C, H, W) image)."""
     check_tensor(input, op)
     if input.ndim == 3:
-        return input.unsqueeze(0), True
+        return (1,) + tuple(input.shape), True
     if input.ndim != 4:
         raise ValueError(f"{op}: expected input (N, C, H, W) or (C, H, W), got {tuple(input.shape)}")
-    return input, False
+    return tuple(input.shape), False
 
 
 def _pool_args(kernel_size, stride, padding, dilation, op):
@@ -68,6 +72,7 @@ class _Window:
         self.x_shape, self.kernel, self.stride, self.dilation = tuple(x_shape), kernel, stride, dilation
         self.pads = (ph, ph + extra_h, pw, pw + extra_w)
         self.out_shape = (n, c, self.ho, self.wo)
+        self.want_indices = False   # max_pool2d(return_indices=True): find the winners always
         # windows overlap unless the stride clears the dilated kernel on both axes
         self.overlap = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
 
@@ -104,22 +109,30 @@ class _Window:
                 (slice(r0, r0 + (i1 - i0 - 1) * sh + 1, sh), slice(c0, c0 + (j1 - j0 - 1) * sw + 1, sw)))
 
 
-class _MaxPool(Node):
+def _batched(a):
+    """An unbatched (C, H, W) array as a batch of one (a view), and whether it was unbatched:
+    the pooling nodes take both, as torch's (one node, no unsqueeze/squeeze around it)."""
+    return (a[None], True) if a.ndim == 3 else (a, False)
+
+
+class MaxPool2D(Node):
     """y = max over each window (padding = −∞); remembers the winning offset per output.
-    VJP: send ḡ to each window's winner (_MaxScatter); JVP: read the tangent there (_MaxSelect)."""
+    VJP: send ḡ to each window's winner (MaxPoolScatter); JVP: read the tangent there
+    (MaxPoolSelect)."""
 
     params = ("win",)
+    backward_name = "MaxPool2DWithIndicesBackward0"
 
     def forward(self, x):
-        win = self.win
+        win, (x, unbatched) = self.win, _batched(x)
         padded = win.padded(x, -np.inf)
         offsets = win.offsets()
         slices = [win.slice_of_padded(padded, p, q) for _, p, q in offsets]
         best = np.array(slices[0])              # running maximum (np.maximum propagates NaN)
         for v in slices[1:]:
             np.maximum(best, v, out=best)
-        if not STATE.grad_enabled and not FORWARD.active:
-            return best      # no VJP or JVP can follow (inference under no_grad): no winners
+        if not STATE.grad_enabled and not FORWARD.active and not win.want_indices:
+            return best[0] if unbatched else best   # no VJP or JVP can follow: no winners needed
         # the winner: the first offset equal to the maximum — found by walking the offsets
         # backwards and letting each equal one overwrite (int8 arithmetic, no masked copies)
         last = len(offsets) - 1
@@ -131,41 +144,43 @@ class _MaxPool(Node):
             for k, v in enumerate(slices):
                 arg = np.where(np.isnan(v), arg.dtype.type(k), arg)
         win.arg = arg        # the window object belongs to this call: the winners live there
-        return best
+        return best[0] if unbatched else best
 
     def vjp(self, xp, g):
-        return xp.apply(_MaxScatter, g, win=self.win)
+        return xp.apply(MaxPoolScatter, g, win=self.win)
 
     def jvp(self, xp, tangents):
-        return xp.apply(_MaxSelect, tangents[0], win=self.win)
+        return xp.apply(MaxPoolSelect, tangents[0], win=self.win)
 
 
-class _MaxSelect(Node):
+class MaxPoolSelect(Node):
     """The linear map "read each window's winner": x-shaped -> output-shaped (a gather)."""
 
     linear = True
     params = ("win",)
 
     def forward(self, x):
-        win = self.win
+        win, (x, unbatched) = self.win, _batched(x)
         padded = win.padded(x, 0)
         out = np.zeros(win.out_shape, x.dtype)
         for k, p, q in win.offsets():
             out += win.slice_of_padded(padded, p, q) * (win.arg == k)
-        return out
+        return out[0] if unbatched else out
 
     def transpose(self, xp, g):
-        return xp.apply(_MaxScatter, g, win=self.win)
+        return xp.apply(MaxPoolScatter, g, win=self.win)
 
 
-class _MaxScatter(Node):
-    """Its adjoint: send each output's gradient to its window's winner: output- -> x-shaped."""
+class MaxPoolScatter(Node):
+    """Its adjoint: send each output's gradient to its window's winner: output- -> x-shaped
+    (torch's max_pool2d_with_indices_backward)."""
 
     linear = True
     params = ("win",)
+    backward_name = "MaxPool2DWithIndicesBackwardBackward0"
 
     def forward(self, g):
-        win = self.win
+        win, (g, unbatched) = self.win, _batched(g)
         gx = np.zeros(win.x_shape, g.dtype)
         for k, p, q in win.offsets():
             blocks = win.clipped(p, q)
@@ -177,52 +192,69 @@ class _MaxScatter(Node):
                 gx[:, :, ri, rj] += g[:, :, bi, bj] * mask
             else:                # each input is read by one (window, offset) at most: write
                 np.multiply(g[:, :, bi, bj], mask, out=gx[:, :, ri, rj])
-        return gx
+        return gx[0] if unbatched else gx
 
     def transpose(self, xp, g):
-        return xp.apply(_MaxSelect, g, win=self.win)
+        return xp.apply(MaxPoolSelect, g, win=self.win)
 
 
-class _WindowSum(Node):
-    """y = Σ over each window (zero padding): x-shaped -> output-shaped; linear."""
+def _window_sum(win, x):
+    """Σ over each window (zero padding): (N, C, H, W) -> (N, C, Ho, Wo)."""
+    padded = win.padded(x, 0)
+    out = None
+    for _, p, q in win.offsets():
+        v = win.slice_of_padded(padded, p, q)
+        if out is None:
+            out = np.array(v)
+        else:
+            out += v
+    return out
+
+
+def _window_sum_adjoint(win, g):
+    """Its adjoint: add each output's value to every input of its window."""
+    gx = np.zeros(win.x_shape, g.dtype)
+    for _, p, q in win.offsets():
+        blocks = win.clipped(p, q)
+        if blocks is not None:
+            (bi, bj), (ri, rj) = blocks
+            gx[:, :, ri, rj] += g[:, :, bi, bj]
+    return gx
+
+
+class AvgPool2D(Node):
+    """y = (Σ over each window) · ``scale``, the reciprocal of each window's divisor (a number, or
+    an (Ho, Wo) array where the windows' counts differ): linear; its transpose is
+    AvgPool2DBackward, which adds ḡ · scale back to every input of the window."""
 
     linear = True
-    params = ("win",)
+    params = ("win", "scale")
+    backward_name = "AvgPool2DBackward0"
 
     def forward(self, x):
-        win = self.win
-        padded = win.padded(x, 0)
-        out = None
-        for _, p, q in win.offsets():
-            v = win.slice_of_padded(padded, p, q)
-            if out is None:
-                out = np.array(v)
-            else:
-                out += v
-        return out
+        x, unbatched = _batched(x)
+        out = _window_sum(self.win, x)
+        out *= self.scale
+        return out[0] if unbatched else out
 
     def transpose(self, xp, g):
-        return xp.apply(_WindowSumT, g, win=self.win)
+        return xp.apply(AvgPool2DBackward, g, win=self.win, scale=self.scale)
 
 
-class _WindowSumT(Node):
-    """The adjoint of the window sum: add each output's value to every input of its window."""
+class AvgPool2DBackward(Node):
+    """x̄ = window-sum adjoint of (ḡ · scale): the transpose of AvgPool2D (and it of this)."""
 
     linear = True
-    params = ("win",)
+    params = ("win", "scale")
+    backward_name = "AvgPool2DBackwardBackward0"
 
     def forward(self, g):
-        win = self.win
-        gx = np.zeros(win.x_shape, g.dtype)
-        for _, p, q in win.offsets():
-            blocks = win.clipped(p, q)
-            if blocks is not None:
-                (bi, bj), (ri, rj) = blocks
-                gx[:, :, ri, rj] += g[:, :, bi, bj]
-        return gx
+        g, unbatched = _batched(g)
+        gx = _window_sum_adjoint(self.win, g * self.scale)
+        return gx[0] if unbatched else gx
 
     def transpose(self, xp, g):
-        return xp.apply(_WindowSum, g, win=self.win)
+        return xp.apply(AvgPool2D, g, win=self.win, scale=self.scale)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -238,24 +270,23 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> max_pool2d(chainrule.randn(8, 6, 28, 28), 2).shape
         (8, 6, 14, 14)
     """
-    x, unbatched = _check4d(input, "max_pool2d")
-    if not x.is_floating_point():
-        raise TypeError(f"max_pool2d: expected a floating-point input, got {x.dtype}")
+    shape, unbatched = _check4d(input, "max_pool2d")
+    if not input.is_floating_point():
+        raise TypeError(f"max_pool2d: expected a floating-point input, got {input.dtype}")
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, "max_pool2d")
-    win = _Window(tuple(x.shape), k, s, p, d, ceil_mode)
+    win = _Window(shape, k, s, p, d, ceil_mode)
     if win.ho < 1 or win.wo < 1:
         raise ValueError(f"max_pool2d: output size ({win.ho}, {win.wo}) is too small for input "
-                         f"{tuple(x.shape)}")
-    out = _MaxPool.apply(x, win=win)
+                         f"{shape}")
+    win.want_indices = return_indices
+    out = MaxPool2D.apply(input, win=win)
     if return_indices:
         bp, bq = np.divmod(win.arg.astype(np.int64), k[1])
         rows = np.arange(win.ho)[:, None] * s[0] + bp * d[0] - p[0]
         cols = np.arange(win.wo)[None, :] * s[1] + bq * d[1] - p[1]
-        idx = Tensor._make(rows * x.shape[3] + cols)
-        if unbatched:
-            return out.squeeze(0), idx.squeeze(0)
-        return out, idx
-    return out.squeeze(0) if unbatched else out
+        idx = Tensor._make(rows * shape[3] + cols)
+        return out, (idx.squeeze(0) if unbatched else idx)
+    return out
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -263,14 +294,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     """Mean over each k×k window: the window sum divided by k² (``count_include_pad``, padding
     counted as zeros), by the in-bounds count (``count_include_pad=False``), or by
     ``divisor_override``. Shapes: (N, C, H, W) -> (N, C, Ho, Wo), sizes as max_pool2d."""
-    x, unbatched = _check4d(input, "avg_pool2d")
+    shape, unbatched = _check4d(input, "avg_pool2d")
     (kh, kw), (sh, sw), (ph, pw), _ = _pool_args(kernel_size, stride, padding, 1, "avg_pool2d")
-    n, c, h, w = x.shape
-    win = _Window(tuple(x.shape), (kh, kw), (sh, sw), (ph, pw), (1, 1), ceil_mode)
+    n, c, h, w = shape
+    win = _Window(shape, (kh, kw), (sh, sw), (ph, pw), (1, 1), ceil_mode)
     ho, wo = win.ho, win.wo
-    sums = _WindowSum.apply(x, win=win)
     if divisor_override is not None:
-        return _finish(sums * (1.0 / float(divisor_override)), unbatched)
+        return AvgPool2D.apply(input, win=win, scale=1.0 / float(divisor_override))
 
     def counts(size, k, s, p, out):
         start = np.arange(out) * s - p
@@ -280,12 +310,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         return np.minimum(end, size) - np.maximum(start, 0)
     divisor = np.outer(counts(h, kh, sh, ph, ho), counts(w, kw, sw, pw, wo))
     if np.all(divisor == divisor.flat[0]):
-        return _finish(sums * (1.0 / float(divisor.flat[0])), unbatched)
-    return _finish(sums / Tensor._make(divisor.astype(x._data.dtype)), unbatched)
-
-
-def _finish(out, unbatched):
-    return out.squeeze(0) if unbatched else out
+        return AvgPool2D.apply(input, win=win, scale=1.0 / float(divisor.flat[0]))
+    return AvgPool2D.apply(input, win=win, scale=(1.0 / divisor).astype(input._data.dtype))
 
 
 def _adaptive_ranges(size, out):
@@ -299,39 +325,73 @@ def _output_size(output_size, h, w, op):
     return int(oh), int(ow)
 
 
+class AdaptiveAvgPool2D(Node):
+    """y = P_h · x · P_wᵀ over the last two dims, P the averaging matrices (row i of P_h is
+    1/|window i| on window i's rows): linear; its transpose x̄ = P_hᵀ · ȳ · P_w, two products."""
+
+    linear = True
+    params = ("ph", "pw")
+    backward_name = "AdaptiveAvgPool2DBackward0"
+
+    def forward(self, x):
+        return np.matmul(np.matmul(self.ph, x), self.pw.T)
+
+    def transpose(self, xp, g):
+        return xp.matmul(xp.matmul(xp.const(self.ph.T), g), xp.const(self.pw))
+
+
 def adaptive_avg_pool2d(input, output_size) -> Tensor:
     """Average over adaptive windows giving exactly ``output_size`` (e.g. 1 = global average
-    pooling). Computed as P_h · x · P_wᵀ with averaging matrices P."""
-    x, unbatched = _check4d(input, "adaptive_avg_pool2d")
-    h, w = x.shape[2:]
+    pooling, the mean over H and W, which torch records as such). Computed as P_h · x · P_wᵀ
+    with averaging matrices P."""
+    shape, unbatched = _check4d(input, "adaptive_avg_pool2d")
+    h, w = shape[2:]
     oh, ow = _output_size(output_size, h, w, "adaptive_avg_pool2d")
 
     def matrix(size, out):
-        m = np.zeros((out, size), x._data.dtype)
+        m = np.zeros((out, size), input._data.dtype)
         for i, (a, b) in enumerate(_adaptive_ranges(size, out)):
             m[i, a:b] = 1.0 / (b - a)
-        return Tensor._make(m)
+        return m
     if (oh, ow) == (1, 1):
-        out = x.mean((2, 3), keepdim=True)
-    else:
-        out = matrix(h, oh) @ x @ matrix(w, ow).T
-    return out.squeeze(0) if unbatched else out
+        return input.mean((-2, -1), keepdim=True)
+    return AdaptiveAvgPool2D.apply(input, ph=matrix(h, oh), pw=matrix(w, ow))
+
+
+class AdaptiveMaxPool2D(Node):
+    """y = x at each window's maximum, ``index`` (…, Ho, Wo) holding its flat position in H·W:
+    linear given the index; its transpose scatter-adds ȳ back to those positions."""
+
+    linear = True
+    params = ("index",)
+    backward_name = "AdaptiveMaxPool2DBackward0"
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        lead = x.shape[:-2]
+        flat = np.take_along_axis(x.reshape(lead + (-1,)), self.index.reshape(lead + (-1,)), -1)
+        return flat.reshape(self.index.shape)
+
+    def transpose(self, xp, g):
+        lead, (h, w) = self.x_shape[:-2], self.x_shape[-2:]
+        gx = xp.apply(ScatterAdd, xp.reshape(g, lead + (-1,)), dim=len(lead),
+                      index=self.index.reshape(lead + (-1,)), shape=lead + (h * w,))
+        return xp.reshape(gx, self.x_shape)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max over adaptive windows giving exactly ``output_size`` (first maximum wins)."""
-    x, unbatched = _check4d(input, "adaptive_max_pool2d")
-    n, c, h, w = x.shape
+    shape, unbatched = _check4d(input, "adaptive_max_pool2d")
+    n, c, h, w = shape
     oh, ow = _output_size(output_size, h, w, "adaptive_max_pool2d")
-    data = x._data
+    data = input._data.reshape(shape)
     index = np.empty((n, c, oh, ow), np.int64)
     for i, (a, b) in enumerate(_adaptive_ranges(h, oh)):   # a loop over output cells only
         for j, (e, f) in enumerate(_adaptive_ranges(w, ow)):
             block = data[:, :, a:b, e:f].reshape(n, c, -1).argmax(-1)
             r, q = np.divmod(block, f - e)
             index[:, :, i, j] = (a + r) * w + (e + q)
-    out = gather(x.reshape(n, c, h * w), 2, Tensor._make(index.reshape(n, c, -1))).reshape(n, c, oh, ow)
-    idx = Tensor._make(index)
     if unbatched:
-        out, idx = out.squeeze(0), idx.squeeze(0)
-    return (out, idx) if return_indices else out
+        index = index[0]
+    out = AdaptiveMaxPool2D.apply(input, index=index)
+    return (out, Tensor._make(index)) if return_indices else out
