@@ -31,7 +31,6 @@ KNOWN_DIFFERENCES = {
     "repeat": "repeat is a view, an expand and a reshape",
     "pad_value": "a non-zero pad value is added after a zero pad",
     "pad_crop": "negative padding slices first, then pads",
-    "nll_loss": "nll_loss reshapes its input to 2-D first (ViewBackward0 edge)",
     # torch's max_pool2d backward takes x as an input too (its gradient there is zero);
     # chainrule's depends on x only through the winners saved in forward, so MaxPool2D need not
     # keep x alive until backward: one edge (ȳ), not two
