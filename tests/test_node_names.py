@@ -15,11 +15,6 @@ from ad_cases import CORE_CASES, NN_CASES
 
 # case id -> why chainrule's node (or its edges) still differs from torch's
 KNOWN_DIFFERENCES = {
-    # a Python number operand becomes a constant tensor input: an extra (None, 0) edge
-    "rpow": "2 ** x: the number is a constant input (edge None); torch keeps it as an attribute",
-    "rsub": "1 - x: the number is a constant input (edge None); torch keeps it as an attribute",
-    "masked_fill": "the fill value is a constant input (edge None); torch keeps it as an attribute",
-    "add_alpha": "add(x, y, alpha=a) records mul(y, a) then add; torch's add takes alpha",
     # torch has a fused node; chainrule composes the op from primitives
     "prod_all": "prod over all elements is prod over a flattened view (ViewBackward0 first)",
     "max_dim_values": "max(x, dim) is a gather at the argmax then a squeeze",

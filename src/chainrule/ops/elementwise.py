@@ -198,10 +198,76 @@ class Cast(Node):
         return xp.apply(Cast, g, dtype=self.source)
 
 
-# torch's names for the same primitive called as another operation
-_Rsub = Sub.named("RsubBackward1")            # number − tensor
-_PowOfNumber = Pow.named("PowBackward2")      # number ** tensor
-_MaskedFill = Where.named("MaskedFillBackward0")
+class AddScaled(Node):
+    """y = a + α·b (torch's add with ``alpha``): linear; transpose (ḡ, α·ḡ)."""
+
+    linear = True
+    params = ("alpha",)
+    backward_name = "AddBackward0"
+
+    def forward(self, a, b):
+        return a + self.alpha * b
+
+    def transpose(self, xp, g):
+        return g, g * self.alpha
+
+
+class SubScaled(AddScaled):
+    """y = a − α·b: linear; transpose (ḡ, −α·ḡ)."""
+
+    backward_name = "SubBackward0"
+
+    def forward(self, a, b):
+        return a - self.alpha * b
+
+    def transpose(self, xp, g):
+        return g, g * -self.alpha
+
+
+# ---- a Python number on one side: a parameter of the node, not an input (torch's edges)
+class Rsub(Node):
+    """y = c − x for a number c;  y′ = −1."""
+
+    elementwise = True
+    params = ("value",)
+    backward_name = "RsubBackward1"
+
+    def forward(self, x):
+        return self.value - x
+
+    def d_x(self, xp):
+        return -1
+
+
+class PowOfNumber(Node):
+    """y = cˣ for a number c;  y′ = cˣ·ln c (0 where c = 0 and x ≥ 0: the limit, as torch)."""
+
+    elementwise = True
+    params = ("base",)
+    backward_name = "PowBackward2"
+
+    def forward(self, x):
+        with np.errstate(divide="ignore", invalid="ignore"):   # 0⁻¹ = inf, (−2)^½ = nan
+            return self.base ** x
+
+    def d_x(self, xp, x, out):
+        if self.base == 0:
+            return xp.where(xp.data(x) >= 0, 0.0, -np.inf)
+        with np.errstate(invalid="ignore"):   # a negative base: ln c is nan, as torch's
+            return out * float(np.log(self.base))
+
+
+class MaskedFill(Node):
+    """y = value where mask else x (a number value);  ∂y/∂x = ¬mask."""
+
+    elementwise = True
+    params = ("mask", "value")
+
+    def forward(self, x):
+        return np.where(self.mask, self.value, x).astype(x.dtype, copy=False)
+
+    def d_x(self, xp):
+        return xp.const(~self.mask)
 
 
 # ---------------------------------------------------------------------------- operands
@@ -235,9 +301,9 @@ def to_float(x):
     return x if x._data.dtype.kind == "f" else cast(x, _dtype.float32)
 
 
-def _apply_binary(cls, a, b, op):
+def _apply_binary(cls, a, b, op, **params):
     try:
-        return cls.apply(a, b)
+        return cls.apply(a, b, **params)
     except ValueError:
         try:
             np.broadcast_shapes(a._data.shape, b._data.shape)
@@ -252,7 +318,7 @@ def add(input, other, *, alpha=1):
     """out = input + alpha · other (broadcasting)."""
     a, b = operands(input, other, "add")
     if alpha != 1:
-        b = mul(b, alpha)
+        return _apply_binary(AddScaled, a, b, "add", alpha=alpha)
     return _apply_binary(Add, a, b, "add")
 
 
@@ -269,8 +335,10 @@ def sub(input, other, *, alpha=1):
             _not_for_bool(t, "sub", RuntimeError, "; use ^ (logical_xor) or ~ instead")
     a, b = operands(input, other, "sub")
     if alpha != 1:
-        b = mul(b, alpha)
-    return _apply_binary(Sub if isinstance(input, TensorBase) else _Rsub, a, b, "sub")
+        return _apply_binary(SubScaled, a, b, "sub", alpha=alpha)
+    if not isinstance(input, TensorBase):   # number − tensor: torch's rsub
+        return Rsub.apply(b, value=a._data)
+    return _apply_binary(Sub, a, b, "sub")
 
 
 def mul(input, other):
@@ -329,7 +397,9 @@ def pow(input, exponent):
     if isinstance(exponent, TensorBase) or not isinstance(input, TensorBase):
         a, b = operands(input, exponent, "pow")
         _not_for_bool(a, "pow")
-        return _apply_binary(Pow if isinstance(input, TensorBase) else _PowOfNumber, a, b, "pow")
+        if not isinstance(input, TensorBase):   # number ** tensor
+            return PowOfNumber.apply(b, base=a._data)
+        return _apply_binary(Pow, a, b, "pow")
     check_tensor(input, "pow")
     if not isinstance(exponent, (int, float, np.number)) or isinstance(exponent, bool):
         raise TypeError(f"pow: exponent must be a Tensor or a number, got {type(exponent).__name__}")
@@ -432,7 +502,7 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-def where(condition, input, other, _as=Where):
+def where(condition, input, other):
     """Elementwise choice: input where condition is True, else other (all broadcast)."""
     cond = condition._data if isinstance(condition, TensorBase) else np.asarray(condition)
     if cond.dtype != np.bool_:
@@ -445,7 +515,7 @@ def where(condition, input, other, _as=Where):
                          f"{tuple(b.shape)} cannot be broadcast together") from None
     if cond.shape != shape:
         cond = np.broadcast_to(cond, shape)
-    return _as.apply(a, b, cond=cond)
+    return Where.apply(a, b, cond=cond)
 
 
 def cast(input, dtype):

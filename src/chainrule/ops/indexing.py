@@ -11,7 +11,7 @@ import numpy as np
 from .._graph import Node
 from .._tensor_base import TensorBase, normalize_dim
 from ._util import check_tensor
-from .elementwise import _MaskedFill, where
+from .elementwise import MaskedFill, where
 
 
 def convert_key(key, op):
@@ -218,5 +218,7 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast to "
                            f"the input's shape {tuple(input.shape)}")
     if isinstance(value, TensorBase):
-        value = value.to(input.dtype)
-    return where(input._make(m), value, input, _as=_MaskedFill)
+        return where(input._make(m), value.to(input.dtype), input)
+    if m.shape != input._data.shape:
+        m = np.broadcast_to(m, input._data.shape)
+    return MaskedFill.apply(input, mask=m, value=value)
