@@ -1,0 +1,572 @@
+"""Convolutions through oneDNN (``torch.backends.mkldnn``'s names), the NumPy kernels kept as
+the reference and the fallback.
+
+oneDNN's JIT convolution kernels (register-blocked, ISA-specific: avx2/avx512) run the thin
+products of small CNNs faster than im2col + OpenBLAS can. This module gives them to
+chainrule at the array level: float32 C-contiguous NumPy arrays in and out, no Tensors, no
+graph. The three functions are the three mutually adjoint ops of ``nn.functional.conv``
+(y = conv(x, w) + b, its VJP in x and its VJP in w), with y[n, o, i, j] =
+b[o] + Σ_{c,p,q} w[o, c, p, q] · x_pad[n, g(o)·C/g + c, i·s + p·d, j·s + q·d]:
+
+* ``conv2d_forward(x, w, b, ...) -> y``                  x (N, C, H, W), w (O, C/g, kh, kw) -> (N, O, Ho, Wo)
+* ``conv2d_backward_data(gy, w, x_shape, ...) -> gx``    ȳ (N, O, Ho, Wo) -> x̄ (x_shape)
+* ``conv2d_backward_weights(x, gy, w_shape, ..., with_bias) -> (gw, gb or None)``
+
+``conv_transpose2d(input, weight)`` is ``conv2d_backward_data(input, weight, out_shape)`` (the
+transposed conv's weight (C_in, C_out/g, kh, kw) is the conv's (O, C/g, kh, kw)), its VJP in
+the input is ``conv2d_forward`` and in the weight ``conv2d_backward_weights(grad_out, input)``;
+``conv1d`` is a conv2d of height 1 (reshape (N, C, L) to (N, C, 1, L)).
+
+Use: ``ok, why = supports(x.shape, w.shape, x.dtype, stride, padding, dilation, groups)``;
+when ``ok`` call the function, else run the NumPy kernel (``why`` says what sent it there;
+with ``CHAINRULE_ONEDNN_DEBUG=1`` each reason is logged once per geometry). What falls back:
+float64 and every other dtype (the float32 kernels only; float64 is the NumPy reference),
+empty tensors, an output size that does not follow from the geometry, and everything when
+oneDNN is absent or disabled. Asymmetric padding (top ≠ bottom, 'same' with an even kernel)
+runs on oneDNN: its convolutions take left and right pads separately.
+
+Switching: ``enabled`` (a module flag, True unless ``CHAINRULE_ONEDNN=0`` at import) says
+whether chainrule may use oneDNN, ``is_available()`` whether it can (the library loads);
+``with flags(enabled=False): ...`` turns it off for a block, as ``torch.backends.mkldnn.flags``.
+
+Threads: oneDNN runs on OpenMP (GNU libgomp), whose thread count is set to
+``chainrule.get_num_threads()`` before each call (``omp_set_num_threads``, per calling thread,
+only when it changed), so ``set_num_threads`` governs convolutions as it does torch's. The
+BLAS is not touched: the two pools never run at once (each call returns after its work ends);
+see ``benchmarks/onednn_layers.py`` for what the measurements said about libgomp's spinning
+threads and a following multi-thread OpenBLAS product.
+
+Caching: creating a oneDNN primitive costs 1–3 ms, so each (op, shapes, geometry, bias,
+threads) keeps its primitives in a bounded LRU cache (``CACHE_SIZE`` entries; ``cache_info``,
+``clear_cache``). The kernels choose their own blocked layouts (``format_tag any``); the NCHW
+arrays are reordered into and out of them around the convolution, into scratch buffers that
+are pooled and reused.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from . import _dnnl
+from ._dnnl import OneDNNError  # noqa: F401  (re-exported: the error a failing call raises)
+
+ENV_VAR, DEBUG_VAR = "CHAINRULE_ONEDNN", "CHAINRULE_ONEDNN_DEBUG"
+CACHE_SIZE = 64                  # primitives kept (LRU): a ResNet-50 training step needs ~60
+
+enabled = os.environ.get(ENV_VAR, "1") != "0"
+debug = os.environ.get(DEBUG_VAR, "0") not in ("", "0")
+_log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------- switching
+def is_available() -> bool:
+    """Whether oneDNN can be used: ``libdnnl.so.3`` (the ``onednn`` extra) loads. The first
+    call loads it; nothing is loaded at import."""
+    return _dnnl.load() is not None
+
+
+def is_enabled() -> bool:
+    """Whether convolutions go to oneDNN now: ``enabled`` and ``is_available()``."""
+    return enabled and is_available()
+
+
+@contextlib.contextmanager
+def flags(enabled=False):
+    """Set ``enabled`` for the block and put back what it was after (torch.backends.mkldnn.flags):
+
+        with chainrule.backends.onednn.flags(enabled=False):
+            y = F.conv2d(x, w)           # the NumPy kernels
+    """
+    global_state = globals()
+    before = global_state["enabled"]
+    global_state["enabled"] = bool(enabled)
+    try:
+        yield
+    finally:
+        global_state["enabled"] = before
+
+
+# ---------------------------------------------------------------------------- threads
+_omp = None          # omp_set_num_threads of the libgomp libdnnl runs on
+_local = threading.local()
+
+
+def _omp_threads():
+    """Make the OpenMP thread count of this thread chainrule's BLAS count; returns it.
+
+    The count is an OpenMP per-thread setting (an ICV of the calling thread), hence the
+    thread-local memo; it is part of the cache key because oneDNN sizes a kernel's work split
+    for the thread count at creation."""
+    global _omp
+    from .blas import get_num_threads
+    n = get_num_threads()
+    if getattr(_local, "threads", None) != n:
+        if _omp is None:
+            # libdnnl's DT_NEEDED libgomp.so.1 is loaded already: dlopen hands back that one
+            gomp = ctypes.CDLL("libgomp.so.1")
+            gomp.omp_set_num_threads.argtypes, gomp.omp_set_num_threads.restype = [ctypes.c_int], None
+            _omp = gomp.omp_set_num_threads
+        _omp(n)
+        _local.threads = n
+    return n
+
+
+# ---------------------------------------------------------------------------- what runs here
+def _pads(padding):
+    """(top, bottom, left, right) from an int, a pair (ph, pw) or a 4-tuple."""
+    if isinstance(padding, (int, np.integer)):
+        return (int(padding),) * 4
+    padding = tuple(int(p) for p in padding)
+    if len(padding) == 2:
+        return (padding[0], padding[0], padding[1], padding[1])
+    if len(padding) == 4:
+        return padding
+    raise ValueError(f"onednn: padding must be an int, a pair or (top, bottom, left, right), got {padding}")
+
+
+def _pair(v):
+    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(a) for a in v)
+
+
+def _out_size(x_shape, w_shape, stride, pads, dilation):
+    (h, w), (kh, kw) = x_shape[2:], w_shape[2:]
+    (sh, sw), (dh, dw), (t, b, l, r) = stride, dilation, pads
+    return ((h + t + b - dh * (kh - 1) - 1) // sh + 1, (w + l + r - dw * (kw - 1) - 1) // sw + 1)
+
+
+def _why_not(x_shape, w_shape, dtype, stride, pads, dilation, groups, out_hw):
+    """The reason this convolution cannot run on oneDNN, or None if it can."""
+    if not enabled:
+        return f"disabled (chainrule.backends.onednn.enabled is False; {ENV_VAR}=0 or flags())"
+    if not is_available():
+        return f"oneDNN is not available: {_dnnl.load_error()}"
+    if np.dtype(dtype) != np.float32:
+        return f"dtype {np.dtype(dtype)}: the oneDNN path is float32 only (float64 is the NumPy reference)"
+    if len(x_shape) != 4 or len(w_shape) != 4:
+        return f"shapes {tuple(x_shape)}, {tuple(w_shape)}: expected 4-D input and weight"
+    if min(x_shape) < 1 or min(w_shape) < 1:
+        return f"empty tensor {tuple(x_shape)} or weight {tuple(w_shape)}: nothing for oneDNN to run"
+    if groups < 1 or x_shape[1] != w_shape[1] * groups or w_shape[0] % groups:
+        return f"input {tuple(x_shape)} and weight {tuple(w_shape)} do not fit groups={groups}"
+    if min(stride) < 1 or min(dilation) < 1 or min(pads) < 0:
+        return f"stride {stride}, dilation {dilation}, padding {pads}: expected positive strides and dilations, non-negative pads"
+    ho, wo = _out_size(x_shape, w_shape, stride, pads, dilation)
+    if ho < 1 or wo < 1:
+        return f"kernel {tuple(w_shape[2:])} larger than the padded input {tuple(x_shape[2:])}"
+    if out_hw is not None and tuple(out_hw) != (ho, wo):
+        return (f"output size {tuple(out_hw)} is not the {(ho, wo)} the geometry gives "
+                "(output_padding ≥ stride): oneDNN needs the two to agree")
+    return None
+
+
+_explained = set()
+
+
+def supports(x_shape, w_shape, dtype, stride=1, padding=0, dilation=1, groups=1, out_hw=None):
+    """(True, "") if this convolution runs on oneDNN, else (False, the reason).
+
+    x_shape (N, C, H, W) and w_shape (O, C/groups, kh, kw) are the forward's input and weight
+    (for a transposed convolution: the shape of its output and its weight); padding an int, a
+    pair (ph, pw) or (top, bottom, left, right); ``out_hw`` an explicit (Ho, Wo) where the
+    caller has one (the adjoint of a transposed convolution with output_padding). With
+    ``CHAINRULE_ONEDNN_DEBUG=1`` (or ``onednn.debug = True``) each reason is logged once per
+    geometry."""
+    pads = _pads(padding)
+    why = _why_not(tuple(x_shape), tuple(w_shape), dtype, _pair(stride), pads, _pair(dilation),
+                   groups, out_hw)
+    if why is None:
+        return True, ""
+    if debug:
+        key = (tuple(x_shape), tuple(w_shape), np.dtype(dtype).str, _pair(stride), pads,
+               _pair(dilation), groups, why)
+        if key not in _explained:
+            _explained.add(key)
+            _log.warning("onednn: conv x%s w%s stride %s pad %s dilation %s groups %d runs on NumPy: %s",
+                         tuple(x_shape), tuple(w_shape), _pair(stride), pads, _pair(dilation), groups, why)
+    return False, why
+
+
+# ---------------------------------------------------------------------------- scratch buffers
+class _Buffers:
+    """Pooled, 64-byte-aligned scratch buffers for the blocked copies around a convolution.
+
+    Why pooled: a fresh multi-megabyte array page-faults on first touch, which costs as much
+    as the reorder itself; a training loop asks for the same sizes every step."""
+
+    ALIGN = 64
+
+    def __init__(self, limit_bytes=256 << 20):
+        self.limit, self.bytes, self.free = limit_bytes, 0, {}
+        self.lock = threading.Lock()
+
+    def take(self, nbytes):
+        with self.lock:
+            stack = self.free.get(nbytes)
+            if stack:
+                self.bytes -= nbytes
+                return stack.pop()
+        raw = np.empty(nbytes + self.ALIGN, np.uint8)
+        start = (-raw.ctypes.data) % self.ALIGN
+        return raw[start:start + nbytes]
+
+    def give(self, buf):
+        with self.lock:
+            if self.bytes + buf.nbytes <= self.limit:
+                self.free.setdefault(buf.nbytes, []).append(buf)
+                self.bytes += buf.nbytes
+
+
+_buffers = _Buffers()
+
+
+# ---------------------------------------------------------------------------- primitives
+_QUERY = {_dnnl.ARG_SRC: _dnnl.query_src_md, _dnnl.ARG_WEIGHTS: _dnnl.query_weights_md,
+          _dnnl.ARG_DST: _dnnl.query_dst_md, _dnnl.ARG_DIFF_SRC: _dnnl.query_diff_src_md,
+          _dnnl.ARG_DIFF_DST: _dnnl.query_diff_dst_md,
+          _dnnl.ARG_DIFF_WEIGHTS: _dnnl.query_diff_weights_md}
+_KINDS = ("forward", "backward_data", "backward_weights")
+
+
+class _Plan:
+    """One convolution's oneDNN primitives, ready to run on arrays of fixed shapes.
+
+    ``args`` maps each argument (DNNL_ARG_*) to its shape and whether it is an output. The
+    convolution is created with ``format_tag any`` for data and weights (the kernel picks its
+    blocked layout); each argument whose chosen layout differs from plain NCHW/OIHW gets a
+    reorder from the user's array (inputs) or into it (outputs), through a pooled buffer.
+
+    Every memory object is created without data (DNNL_MEMORY_NONE) and gets its pointer set
+    right before each execute; ``run`` holds the plan's lock from the first pointer set to the
+    stream's wait, so two threads never share the pointers, and ``close`` (on eviction) waits
+    for a running call before destroying anything.
+    """
+
+    def __init__(self, kind, args, geo):
+        self.lock = threading.Lock()
+        self.pds, self.mds, self.mems, self.prims = [], [], [], []
+        self.closed = False
+        try:
+            self._build(kind, args, geo)
+        except BaseException:
+            self._destroy()
+            raise
+
+    # -- creation
+    def _md(self, shape, tag):
+        md = _dnnl.memory_desc(shape, tag)
+        self.mds.append(md)
+        return md
+
+    def _mem(self, md):
+        mem = ctypes.c_void_p()
+        _dnnl.call("dnnl_memory_create", ctypes.byref(mem), md, _dnnl.engine(), None)
+        self.mems.append(mem)
+        return mem
+
+    def _primitive(self, pd):
+        prim = ctypes.c_void_p()
+        _dnnl.call("dnnl_primitive_create", ctypes.byref(prim), pd)
+        self.prims.append(prim)
+        return prim
+
+    def _build(self, kind, args, geo):
+        stride, pads, dilation, groups = geo
+        eng = _dnnl.engine()
+        user, any_ = {}, {}
+        for arg, (shape, _) in args.items():
+            if arg in (_dnnl.ARG_WEIGHTS, _dnnl.ARG_DIFF_WEIGHTS) and groups > 1:
+                o, c, kh, kw = shape      # oneDNN's grouped weights: (g, O/g, C/g, kh, kw)
+                shape = (groups, o // groups, c, kh, kw)
+            ndim = len(shape)
+            tag = {1: _dnnl.a, 4: _dnnl.abcd, 5: _dnnl.abcde}[ndim]
+            user[arg] = self._md(shape, tag)
+            any_[arg] = user[arg] if ndim == 1 else self._md(shape, _dnnl.format_tag_any)
+        s = _dnnl.dims(stride)
+        d = _dnnl.dims([v - 1 for v in dilation])       # oneDNN counts dilation from 0
+        pl, pr = _dnnl.dims((pads[0], pads[2])), _dnnl.dims((pads[1], pads[3]))
+        A = _dnnl
+        src = any_.get(A.ARG_SRC)
+        wei = any_.get(A.ARG_WEIGHTS, any_.get(A.ARG_DIFF_WEIGHTS))
+        dst = any_.get(A.ARG_DST, any_.get(A.ARG_DIFF_DST))
+        bias = any_.get(A.ARG_BIAS, any_.get(A.ARG_DIFF_BIAS))
+        if kind == "backward_data":
+            src = any_[A.ARG_DIFF_SRC]
+
+        def forward_pd(bias_md):
+            pd = ctypes.c_void_p()
+            A.call("dnnl_convolution_forward_primitive_desc_create", ctypes.byref(pd), eng,
+                   A.forward_training, A.convolution_direct, src, wei, bias_md, dst, s, d, pl, pr, None)
+            self.pds.append(pd)
+            return pd
+
+        if kind == "forward":
+            pd = forward_pd(bias)
+        elif kind == "backward_data":
+            hint = forward_pd(None)
+            pd = ctypes.c_void_p()
+            A.call("dnnl_convolution_backward_data_primitive_desc_create", ctypes.byref(pd), eng,
+                   A.convolution_direct, src, wei, dst, s, d, pl, pr, hint, None)
+            self.pds.append(pd)
+        else:
+            hint = forward_pd(bias)
+            pd = ctypes.c_void_p()
+            A.call("dnnl_convolution_backward_weights_primitive_desc_create", ctypes.byref(pd), eng,
+                   A.convolution_direct, src, wei, bias, dst, s, d, pl, pr, hint, None)
+            self.pds.append(pd)
+        self.impl = A.impl_info(pd)
+
+        # each argument: the kernel's layout, and a reorder where it is not the user's
+        self.slots = {}           # arg -> (user memory, reorder-or-None, its memory, nbytes)
+        self.before, self.after = [], []    # (reorder primitive, ExecArg[2]) to run around it
+        exec_args = []
+        for arg, (_, is_output) in args.items():
+            chosen = A.lib().dnnl_primitive_desc_query_md(pd, _QUERY.get(arg, 255), 0) \
+                if arg in _QUERY else user[arg]
+            umem = self._mem(user[arg])
+            if A.lib().dnnl_memory_desc_equal(chosen, user[arg]):
+                self.slots[arg] = (umem, None, None, 0)
+                exec_args.append((arg, umem))
+                continue
+            kmem = self._mem(chosen)
+            frm, to = (kmem, umem) if is_output else (umem, kmem)
+            rpd = ctypes.c_void_p()
+            A.call("dnnl_reorder_primitive_desc_create", ctypes.byref(rpd),
+                   chosen if is_output else user[arg], eng, user[arg] if is_output else chosen, eng, None)
+            self.pds.append(rpd)
+            reorder = self._primitive(rpd)
+            pair = (A.ExecArg * 2)((A.ARG_FROM, frm.value), (A.ARG_TO, to.value))
+            (self.after if is_output else self.before).append((reorder, pair))
+            self.slots[arg] = (umem, reorder, kmem, A.lib().dnnl_memory_desc_get_size(chosen))
+            exec_args.append((arg, kmem))
+        self.conv = self._primitive(pd)
+        self.exec_args = (A.ExecArg * len(exec_args))(*[(arg, m.value) for arg, m in exec_args])
+        self.nargs = len(exec_args)
+        # the descriptors are copied into the memory objects and primitives: free them now
+        for pd_ in self.pds:
+            A.call("dnnl_primitive_desc_destroy", pd_)
+        for md in self.mds:
+            A.call("dnnl_memory_desc_destroy", md)
+        self.pds, self.mds = [], []
+
+    # -- running
+    def run(self, arrays):
+        """Run the convolution on ``arrays`` (arg -> C-contiguous float32 array, every argument
+        of the plan present). The arrays, and the scratch buffers, stay referenced here until
+        the stream's wait returns."""
+        lib, stream = _dnnl.lib(), _dnnl.stream()
+        with self.lock:
+            if self.closed:
+                raise OneDNNError("onednn: a closed plan was run")
+            scratch = []
+            try:
+                for arg, (umem, reorder, kmem, nbytes) in self.slots.items():
+                    _dnnl.call("dnnl_memory_set_data_handle", umem, arrays[arg].ctypes.data)
+                    if reorder is not None:
+                        buf = _buffers.take(nbytes)
+                        scratch.append(buf)
+                        _dnnl.call("dnnl_memory_set_data_handle", kmem, buf.ctypes.data)
+                for reorder, pair in self.before:
+                    _dnnl.call("dnnl_primitive_execute", reorder, stream, 2, pair)
+                _dnnl.call("dnnl_primitive_execute", self.conv, stream, self.nargs, self.exec_args)
+                for reorder, pair in self.after:
+                    _dnnl.call("dnnl_primitive_execute", reorder, stream, 2, pair)
+                _dnnl.call("dnnl_stream_wait", stream)
+            finally:
+                # a failed execute may still be writing: wait before the buffers can be reused
+                lib.dnnl_stream_wait(stream)
+                for arg, (umem, _, kmem, _) in self.slots.items():   # no dangling pointers kept
+                    lib.dnnl_memory_set_data_handle(umem, None)
+                    if kmem is not None:
+                        lib.dnnl_memory_set_data_handle(kmem, None)
+                for buf in scratch:
+                    _buffers.give(buf)
+
+    # -- destruction
+    def _destroy(self):
+        lib = _dnnl._lib
+        if lib is None:
+            return
+        for prim in self.prims:
+            lib.dnnl_primitive_destroy(prim)
+        for mem in self.mems:
+            lib.dnnl_memory_destroy(mem)
+        for pd in self.pds:
+            lib.dnnl_primitive_desc_destroy(pd)
+        for md in self.mds:
+            lib.dnnl_memory_desc_destroy(md)
+        self.prims, self.mems, self.pds, self.mds = [], [], [], []
+
+    def close(self):
+        """Destroy the primitives and memory objects (waits for a running call to end)."""
+        with self.lock:
+            if not self.closed:
+                self.closed = True
+                self._destroy()
+
+
+class _Cache:
+    """The plans by (op, shapes, geometry, bias, threads), least recently used evicted first."""
+
+    def __init__(self, size):
+        self.size, self.plans, self.lock = size, OrderedDict(), threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key, kind, args, geo):
+        with self.lock:
+            plan = self.plans.get(key)
+            if plan is not None:
+                self.plans.move_to_end(key)
+                self.hits += 1
+                return plan
+        plan = _Plan(kind, args, geo)        # outside the lock: creation takes milliseconds
+        with self.lock:
+            self.misses += 1
+            old = self.plans.get(key)
+            if old is not None:              # another thread built the same plan meanwhile
+                plan.close()
+                return old
+            self.plans[key] = plan
+            while len(self.plans) > self.size:
+                self.plans.popitem(last=False)[1].close()
+        return plan
+
+    def clear(self):
+        with self.lock:
+            for plan in self.plans.values():
+                plan.close()
+            self.plans.clear()
+
+
+_cache = _Cache(CACHE_SIZE)
+
+
+def cache_info():
+    """{'size': plans cached, 'maxsize': CACHE_SIZE, 'hits': ..., 'misses': ...}."""
+    return {"size": len(_cache.plans), "maxsize": _cache.size, "hits": _cache.hits,
+            "misses": _cache.misses}
+
+
+def clear_cache():
+    """Destroy every cached primitive."""
+    _cache.clear()
+
+
+def implementation(kind, x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, with_bias=False):
+    """The oneDNN implementation that runs this convolution op (``kind`` 'forward',
+    'backward_data' or 'backward_weights'), e.g. 'brg:avx2'; for benchmarks and debugging."""
+    geo, shapes = _geometry("onednn.implementation", x_shape, w_shape, np.float32, stride, padding,
+                            dilation, groups, None)
+    return _plan(kind, shapes, geo, with_bias).impl
+
+
+# ---------------------------------------------------------------------------- array functions
+def _geometry(op, x_shape, w_shape, dtype, stride, padding, dilation, groups, out_hw):
+    """(stride, pads, dilation, groups), and (x, w, y shapes); ValueError if it cannot run here."""
+    stride, pads, dilation = _pair(stride), _pads(padding), _pair(dilation)
+    x_shape, w_shape = tuple(int(v) for v in x_shape), tuple(int(v) for v in w_shape)
+    why = _why_not(x_shape, w_shape, dtype, stride, pads, dilation, groups, out_hw)
+    if why is not None:
+        raise ValueError(f"{op}: not supported on oneDNN: {why}")
+    y_shape = (x_shape[0], w_shape[0]) + _out_size(x_shape, w_shape, stride, pads, dilation)
+    return (stride, pads, dilation, groups), (x_shape, w_shape, y_shape)
+
+
+def _f32(a, op, name):
+    """``a`` as a C-contiguous float32 array (copied only if it is not one)."""
+    if a.dtype != np.float32:
+        raise TypeError(f"{op}: {name} must be float32, got {a.dtype}")
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+
+
+def _plan(kind, shapes, geo, with_bias):
+    x_shape, w_shape, y_shape = shapes
+    A = _dnnl
+    if kind == "forward":
+        args = {A.ARG_SRC: (x_shape, False), A.ARG_WEIGHTS: (w_shape, False), A.ARG_DST: (y_shape, True)}
+        if with_bias:
+            args[A.ARG_BIAS] = ((w_shape[0],), False)
+    elif kind == "backward_data":
+        args = {A.ARG_DIFF_DST: (y_shape, False), A.ARG_WEIGHTS: (w_shape, False),
+                A.ARG_DIFF_SRC: (x_shape, True)}
+    elif kind == "backward_weights":
+        args = {A.ARG_SRC: (x_shape, False), A.ARG_DIFF_DST: (y_shape, False),
+                A.ARG_DIFF_WEIGHTS: (w_shape, True)}
+        if with_bias:
+            args[A.ARG_DIFF_BIAS] = ((w_shape[0],), True)
+    else:
+        raise ValueError(f"onednn: kind must be one of {_KINDS}, got {kind!r}")
+    key = (kind, shapes, geo, with_bias, _omp_threads())
+    return _cache.get(key, kind, args, geo)
+
+
+def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """y = conv(x, w) + b on oneDNN (torch.nn.functional.conv2d on arrays).
+
+    y[n, o, i, j] = b[o] + Σ_{c,p,q} w[o, c, p, q] · x_pad[n, g(o)·C/g + c, i·s + p·d, j·s + q·d]
+
+    x (N, C, H, W), w (O, C/groups, kh, kw), b (O,) or None -> y (N, O, Ho, Wo), float32,
+    Ho = ⌊(H + pT + pB − d(kh − 1) − 1)/s⌋ + 1. padding: int, (ph, pw) or (top, bottom, left,
+    right). Raises ValueError with the reason where ``supports`` says no."""
+    op = "onednn.conv2d_forward"
+    geo, shapes = _geometry(op, x.shape, w.shape, x.dtype, stride, padding, dilation, groups, None)
+    x, w = _f32(x, op, "x"), _f32(w, op, "w")
+    arrays = {_dnnl.ARG_SRC: x, _dnnl.ARG_WEIGHTS: w}
+    if b is not None:
+        if b.shape != (w.shape[0],):
+            raise ValueError(f"{op}: bias must have shape ({w.shape[0]},), got {b.shape}")
+        arrays[_dnnl.ARG_BIAS] = _f32(b, op, "b")
+    y = np.empty(shapes[2], np.float32)
+    arrays[_dnnl.ARG_DST] = y
+    _plan("forward", shapes, geo, b is not None).run(arrays)
+    return y
+
+
+def conv2d_backward_data(gy, w, x_shape, stride=1, padding=0, dilation=1, groups=1):
+    """x̄ = convᵀ(ȳ, w), the VJP of conv in x (torch.nn.grad.conv2d_input; and
+    conv_transpose2d(ȳ, w) without output_padding beyond the geometry's).
+
+    x̄[n, g·C/g + c, i·s + p·d − pT, j·s + q·d − pL] += Σ_o w[o, c, p, q] · ȳ[n, o, i, j]
+    (over the o of group g)
+
+    gy (N, O, Ho, Wo), w (O, C/groups, kh, kw), x_shape (N, C, H, W) -> gx (x_shape), float32;
+    Ho, Wo must be what the geometry gives for x_shape."""
+    op = "onednn.conv2d_backward_data"
+    geo, shapes = _geometry(op, x_shape, w.shape, gy.dtype, stride, padding, dilation, groups,
+                            gy.shape[2:])
+    if tuple(gy.shape[:2]) != shapes[2][:2]:
+        raise ValueError(f"{op}: gy has shape {gy.shape}, expected {shapes[2]}")
+    gy, w = _f32(gy, op, "gy"), _f32(w, op, "w")
+    gx = np.empty(shapes[0], np.float32)
+    _plan("backward_data", shapes, geo, False).run(
+        {_dnnl.ARG_DIFF_DST: gy, _dnnl.ARG_WEIGHTS: w, _dnnl.ARG_DIFF_SRC: gx})
+    return gx
+
+
+def conv2d_backward_weights(x, gy, w_shape, stride=1, padding=0, dilation=1, groups=1, with_bias=False):
+    """(w̄, b̄): the VJPs of conv in w and b (torch.nn.grad.conv2d_weight, and ȳ summed over
+    N, H, W for the bias).
+
+    w̄[o, c, p, q] = Σ_{n,i,j} ȳ[n, o, i, j] · x_pad[n, g(o)·C/g + c, i·s + p·d, j·s + q·d],
+    b̄[o] = Σ_{n,i,j} ȳ[n, o, i, j]
+
+    x (N, C, H, W), gy (N, O, Ho, Wo), w_shape (O, C/groups, kh, kw) -> gw (w_shape) and gb (O,)
+    if ``with_bias`` else None, float32."""
+    op = "onednn.conv2d_backward_weights"
+    geo, shapes = _geometry(op, x.shape, w_shape, x.dtype, stride, padding, dilation, groups,
+                            gy.shape[2:])
+    if tuple(gy.shape[:2]) != shapes[2][:2]:
+        raise ValueError(f"{op}: gy has shape {gy.shape}, expected {shapes[2]}")
+    x, gy = _f32(x, op, "x"), _f32(gy, op, "gy")
+    gw = np.empty(shapes[1], np.float32)
+    arrays = {_dnnl.ARG_SRC: x, _dnnl.ARG_DIFF_DST: gy, _dnnl.ARG_DIFF_WEIGHTS: gw}
+    gb = None
+    if with_bias:
+        gb = arrays[_dnnl.ARG_DIFF_BIAS] = np.empty((shapes[1][0],), np.float32)
+    _plan("backward_weights", shapes, geo, with_bias).run(arrays)
+    return gw, gb
