@@ -103,6 +103,26 @@ def test_each_layout_matches_torch(monkeypatch, layout):
 
 
 @needs_onednn
+def test_autotune_keeps_one_plan_per_op_and_matches_torch(monkeypatch):
+    monkeypatch.setattr(onednn, "autotune", True)
+    onednn.clear_cache()
+    try:
+        check_all((2, 3, 10, 9), (8, 3, 3, 3), stride=2, padding=1)
+        assert onednn.cache_info()["size"] == 3
+        assert {plan.layout for plan in onednn._cache.plans.values()} <= set(onednn.LAYOUTS)
+    finally:
+        onednn.clear_cache()
+
+
+@needs_onednn
+def test_heuristic_layouts():
+    """The GEMM convolution on NCHW for backward-data into few channels and of 1×1 kernels."""
+    assert onednn.implementation("backward_data", (64, 1, 28, 28), (6, 1, 5, 5), 1, 2).endswith("(plain)")
+    assert onednn.implementation("backward_data", (8, 16, 8, 8), (32, 16, 1, 1), 2).endswith("(plain)")
+    assert onednn.implementation("forward", (8, 16, 8, 8), (32, 16, 3, 3), 1, 1).endswith("(blocked)")
+
+
+@needs_onednn
 def test_conv1d_and_conv_transpose2d_mappings():
     """conv1d is a conv2d of height 1; conv_transpose2d(input, weight) is backward_data with
     the transposed conv's output shape as x_shape."""
@@ -154,7 +174,7 @@ def test_cache_is_bounded_and_results_stay_right():
 @needs_onednn
 def test_thread_count_follows_chainrule():
     """A plan is made for the thread count it runs with; results agree across counts."""
-    before = cr.get_num_threads()
+    before, torch_before = cr.get_num_threads(), torch.get_num_threads()
     rng = np.random.default_rng(6)
     x = rng.standard_normal((4, 8, 12, 12)).astype(np.float32)
     w = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
@@ -162,15 +182,19 @@ def test_thread_count_follows_chainrule():
         onednn.clear_cache()
         cr.set_num_threads(1)
         y1 = onednn.conv2d_forward(x, w, None, 1, 1)
-        assert onednn._local.threads == cr.get_num_threads()
+        assert onednn.omp_threads() == cr.get_num_threads()
         cr.set_num_threads(2)
         y2 = onednn.conv2d_forward(x, w, None, 1, 1)
-        assert onednn._local.threads == cr.get_num_threads()
+        assert onednn.omp_threads() == cr.get_num_threads()
         if cr.get_num_threads() == 2:         # a BLAS whose count chainrule can set
             assert onednn.cache_info()["size"] == 2
+            torch.set_num_threads(1)          # torch shares the libgomp: its count is put back
+            onednn.conv2d_forward(x, w, None, 1, 1)
+            assert onednn.omp_threads() == 2
         close(y1, y2)
     finally:
         cr.set_num_threads(before)
+        torch.set_num_threads(torch_before)
         onednn.clear_cache()
 
 

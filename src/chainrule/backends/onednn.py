@@ -38,9 +38,11 @@ threads and a following multi-thread OpenBLAS product.
 
 Caching: creating a oneDNN primitive costs 1–3 ms, so each (op, shapes, geometry, bias,
 threads) keeps its primitives in a bounded LRU cache (``CACHE_SIZE`` entries; ``cache_info``,
-``clear_cache``). The kernels choose their own blocked layouts (``format_tag any``); the NCHW
-arrays are reordered into and out of them around the convolution, into scratch buffers that
-are pooled and reused.
+``clear_cache``). Layout: mostly the kernels choose their own blocked layouts (``format_tag
+any``) and the NCHW arrays are reordered into and out of them around the convolution (through
+pooled scratch buffers); where measurement showed oneDNN's GEMM convolution on NCHW faster
+(backward-data into ≤ 4 channels or of 1×1 kernels) the arrays are used as they are
+(``_heuristic``; ``autotune = True`` or ``CHAINRULE_ONEDNN_AUTOTUNE=1`` times both instead).
 """
 from __future__ import annotations
 
@@ -61,7 +63,9 @@ ENV_VAR, DEBUG_VAR = "CHAINRULE_ONEDNN", "CHAINRULE_ONEDNN_DEBUG"
 CACHE_SIZE = 64                  # primitives kept (LRU): a ResNet-50 training step needs ~60
 
 enabled = os.environ.get(ENV_VAR, "1") != "0"
-autotune = os.environ.get(ENV_VAR + "_AUTOTUNE", "1") != "0"   # time both layouts at a first call
+# time both layouts at a plan's first call (off: the measured rule of ``_heuristic``, which a
+# busy machine cannot mislead; on, one disturbed timing can keep a 3× slower layout)
+autotune = os.environ.get(ENV_VAR + "_AUTOTUNE", "0") not in ("", "0")
 debug = os.environ.get(DEBUG_VAR, "0") not in ("", "0")
 _log = logging.getLogger(__name__)
 
@@ -95,28 +99,35 @@ def flags(enabled=False):
 
 
 # ---------------------------------------------------------------------------- threads
-_omp = None          # omp_set_num_threads of the libgomp libdnnl runs on
-_local = threading.local()
+_omp = None          # (omp_get_max_threads, omp_set_num_threads) of the libgomp libdnnl runs on
 
 
 def _omp_threads():
     """Make the OpenMP thread count of this thread chainrule's BLAS count; returns it.
 
-    The count is an OpenMP per-thread setting (an ICV of the calling thread), hence the
-    thread-local memo; it is part of the cache key because oneDNN sizes a kernel's work split
-    for the thread count at creation."""
+    The count is an OpenMP per-thread setting (an ICV of the calling thread), read back each
+    call because torch, sharing the same libgomp in a process that imports both, sets it too
+    (``torch.set_num_threads``). It is part of the cache key because oneDNN sizes a kernel's
+    work split for the thread count at creation."""
     global _omp
     from .blas import get_num_threads
     n = get_num_threads()
-    if getattr(_local, "threads", None) != n:
-        if _omp is None:
-            # libdnnl's DT_NEEDED libgomp.so.1 is loaded already: dlopen hands back that one
-            gomp = ctypes.CDLL("libgomp.so.1")
-            gomp.omp_set_num_threads.argtypes, gomp.omp_set_num_threads.restype = [ctypes.c_int], None
-            _omp = gomp.omp_set_num_threads
-        _omp(n)
-        _local.threads = n
+    if _omp is None:
+        # libdnnl's DT_NEEDED libgomp.so.1 is loaded already: dlopen hands back that one
+        gomp = ctypes.CDLL("libgomp.so.1")
+        gomp.omp_get_max_threads.argtypes, gomp.omp_get_max_threads.restype = [], ctypes.c_int
+        gomp.omp_set_num_threads.argtypes, gomp.omp_set_num_threads.restype = [ctypes.c_int], None
+        _omp = (gomp.omp_get_max_threads, gomp.omp_set_num_threads)
+    if _omp[0]() != n:
+        _omp[1](n)
     return n
+
+
+def omp_threads():
+    """The OpenMP thread count oneDNN would use in this thread now (for tests and benchmarks)."""
+    _dnnl.lib()
+    _omp_threads()
+    return _omp[0]()
 
 
 # ---------------------------------------------------------------------------- what runs here
@@ -418,12 +429,13 @@ class _Plan:
 
 
 def _heuristic(kind, args):
-    """The layout to use without timing: measured on AVX-512 and AVX2 machines, the blocked
-    direct kernels win 1.5–3× except in backward-data into few channels (LeNet's and a ResNet
-    stem's first layer: C ≤ 4, up to 8× slower) and of 1×1 kernels, where the GEMM
-    convolution on NCHW wins."""
+    """The layout to use (without ``autotune``). Measured on LeNet-5's and resnet20's layers
+    (AVX-512, 1 thread; benchmarks/onednn_layers.py): the blocked direct kernels beat oneDNN's
+    GEMM convolution on NCHW 1.5–3× (reorders included), except backward-data into few
+    channels (C ≤ 4: LeNet's first layer 1.1 vs 5.4 ms, resnet20's stem 1.06 vs 1.5 ms) and of
+    1×1 kernels (0.30 vs 0.51 ms), where the GEMM convolution wins."""
     if kind == "backward_data":
-        (c, kh, kw) = args[_dnnl.ARG_WEIGHTS][0][-3:]
+        kh, kw = args[_dnnl.ARG_WEIGHTS][0][-2:]
         if args[_dnnl.ARG_DIFF_SRC][0][1] <= 4 or kh * kw == 1:
             return "plain"
     return "blocked"
@@ -438,9 +450,9 @@ def _timed(plan, arrays):
 class _Cache:
     """The plans by (op, shapes, geometry, bias, threads), least recently used evicted first.
 
-    A missing plan is built at its first call, which it also computes: with ``autotune`` both
-    layouts are built and run twice each on the call's own arrays, and the faster is kept
-    (what torch.backends.cudnn.benchmark does); without, ``_heuristic`` picks one."""
+    A missing plan is built at its first call, which it also computes: ``_heuristic`` picks its
+    layout, or, with ``autotune``, both layouts are built and run three times each on the
+    call's own arrays and the faster is kept (what torch.backends.cudnn.benchmark does)."""
 
     def __init__(self, size):
         self.size, self.plans, self.lock = size, OrderedDict(), threading.Lock()
@@ -484,7 +496,7 @@ class _Cache:
             return plans[0]
         for plan in plans:                    # warm-up: page faults, the JIT's first touch
             plan.run(arrays)
-        times = [min(_timed(plan, arrays) for _ in range(2)) for plan in plans]
+        times = [min(_timed(plan, arrays) for _ in range(3)) for plan in plans]
         best = plans[times.index(min(times))]
         for plan in plans:
             if plan is not best:
