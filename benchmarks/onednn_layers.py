@@ -191,11 +191,13 @@ def main():
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=2.0, help="time budget per layer and op")
+    parser.add_argument("--layers", default="", help="only layers whose name contains this")
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--bias", action="store_true")
     parser.add_argument("--verbose-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
+    LAYERS[:] = [layer for layer in LAYERS if args.layers in layer[0]]
     if args.verbose_child:
         return verbose_child(threads[0])
     if not onednn.is_available():

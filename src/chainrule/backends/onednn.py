@@ -30,11 +30,18 @@ whether chainrule may use oneDNN, ``is_available()`` whether it can (the library
 ``with flags(enabled=False): ...`` turns it off for a block, as ``torch.backends.mkldnn.flags``.
 
 Threads: oneDNN runs on OpenMP (GNU libgomp), whose thread count is set to
-``chainrule.get_num_threads()`` before each call (``omp_set_num_threads``, per calling thread,
-only when it changed), so ``set_num_threads`` governs convolutions as it does torch's. The
-BLAS is not touched: the two pools never run at once (each call returns after its work ends);
-see ``benchmarks/onednn_layers.py`` for what the measurements said about libgomp's spinning
-threads and a following multi-thread OpenBLAS product.
+``chainrule.get_num_threads()`` before each call (``omp_set_num_threads`` in the calling
+thread, only when it differs), so ``set_num_threads`` governs convolutions as it does torch's
+(in a process that imports both, torch and oneDNN share one libgomp; the count is read back
+each call because torch sets it too). The BLAS's count is not touched here: the two pools never
+run at once (a call returns after its work ends). What remains is libgomp's spinning: its idle
+threads spin for a while after each call (GOMP_SPINCOUNT, 300 000 by default) and slow a
+multi-thread OpenBLAS product right after (measured, 2 threads on 2 cores: a 128×784×256
+product took 1.17 ms after a conv vs 0.36 ms alone; with ``GOMP_SPINCOUNT=10000`` or
+``OMP_WAIT_POLICY=PASSIVE`` 0.36 and 0.31 ms). Those variables are read once, when libgomp
+loads (perhaps by torch, before chainrule), and are process-wide, so chainrule leaves them to
+the user; inside ``backends.cpu.tuned()`` the small dense products of a CNN run on one BLAS
+thread anyway, which sidesteps the contention.
 
 Caching: creating a oneDNN primitive costs 1–3 ms, so each (op, shapes, geometry, bias,
 threads) keeps its primitives in a bounded LRU cache (``CACHE_SIZE`` entries; ``cache_info``,
@@ -60,7 +67,7 @@ from . import _dnnl
 from ._dnnl import OneDNNError  # noqa: F401  (re-exported: the error a failing call raises)
 
 ENV_VAR, DEBUG_VAR = "CHAINRULE_ONEDNN", "CHAINRULE_ONEDNN_DEBUG"
-CACHE_SIZE = 64                  # primitives kept (LRU): a ResNet-50 training step needs ~60
+CACHE_SIZE = 64    # plans kept (LRU); a resnet20 training step uses 23 (8 geometries × 3 ops)
 
 enabled = os.environ.get(ENV_VAR, "1") != "0"
 # time both layouts at a plan's first call (off: the measured rule of ``_heuristic``, which a
