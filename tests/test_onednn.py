@@ -188,9 +188,9 @@ def test_thread_count_follows_chainrule():
         assert onednn.omp_threads() == cr.get_num_threads()
         if cr.get_num_threads() == 2:         # a BLAS whose count chainrule can set
             assert onednn.cache_info()["size"] == 2
-            torch.set_num_threads(1)          # torch shares the libgomp: its count is put back
-            onednn.conv2d_forward(x, w, None, 1, 1)
-            assert onednn.omp_threads() == 2
+            torch.set_num_threads(1)          # torch shares the libgomp: chainrule's count
+            onednn.conv2d_forward(x, w, None, 1, 1)   # is used for the call and put back after
+            assert onednn.omp_threads() == 2 and torch.get_num_threads() == 1
         close(y1, y2)
     finally:
         cr.set_num_threads(before)

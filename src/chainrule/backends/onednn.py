@@ -30,10 +30,10 @@ whether chainrule may use oneDNN, ``is_available()`` whether it can (the library
 ``with flags(enabled=False): ...`` turns it off for a block, as ``torch.backends.mkldnn.flags``.
 
 Threads: oneDNN runs on OpenMP (GNU libgomp), whose thread count is set to
-``chainrule.get_num_threads()`` before each call (``omp_set_num_threads`` in the calling
-thread, only when it differs), so ``set_num_threads`` governs convolutions as it does torch's
-(in a process that imports both, torch and oneDNN share one libgomp; the count is read back
-each call because torch sets it too). The BLAS's count is not touched here: the two pools never
+``chainrule.get_num_threads()`` for each call and put back after it (``omp_set_num_threads``
+in the calling thread, only when it differs), so ``set_num_threads`` governs convolutions as
+it does torch's; in a process that imports both, torch and oneDNN share one libgomp, and the
+restore keeps chainrule's count from leaking into torch's ops. The BLAS's count is not touched here: the two pools never
 run at once (a call returns after its work ends). What remains is libgomp's spinning: its idle
 threads spin for a while after each call (GOMP_SPINCOUNT, 300 000 by default) and slow a
 multi-thread OpenBLAS product right after (measured, 2 threads on 2 cores: a 128×784×256
@@ -109,32 +109,48 @@ def flags(enabled=False):
 _omp = None          # (omp_get_max_threads, omp_set_num_threads) of the libgomp libdnnl runs on
 
 
-def _omp_threads():
-    """Make the OpenMP thread count of this thread chainrule's BLAS count; returns it.
-
-    The count is an OpenMP per-thread setting (an ICV of the calling thread), read back each
-    call because torch, sharing the same libgomp in a process that imports both, sets it too
-    (``torch.set_num_threads``). It is part of the cache key because oneDNN sizes a kernel's
-    work split for the thread count at creation."""
+def _gomp():
+    """(omp_get_max_threads, omp_set_num_threads) of the libgomp libdnnl runs on."""
     global _omp
-    from .blas import get_num_threads
-    n = get_num_threads()
     if _omp is None:
         # libdnnl's DT_NEEDED libgomp.so.1 is loaded already: dlopen hands back that one
         gomp = ctypes.CDLL("libgomp.so.1")
         gomp.omp_get_max_threads.argtypes, gomp.omp_get_max_threads.restype = [], ctypes.c_int
         gomp.omp_set_num_threads.argtypes, gomp.omp_set_num_threads.restype = [ctypes.c_int], None
         _omp = (gomp.omp_get_max_threads, gomp.omp_set_num_threads)
-    if _omp[0]() != n:
-        _omp[1](n)
-    return n
+    return _omp
+
+
+@contextlib.contextmanager
+def _omp_threads():
+    """Run the block with this thread's OpenMP count at chainrule's BLAS count (yielded), and
+    put back the count it had.
+
+    The count is an OpenMP per-thread setting (an ICV of the calling thread) and, in a process
+    that imports torch too, torch's: both run on one libgomp, and torch.set_num_threads sets
+    the same ICV. Leaving chainrule's count behind made torch's following steps run on
+    chainrule's thread count (measured: torch at 1 thread ran LeNet-5 4× slower in CPU time
+    after chainrule's 2-thread convolutions), hence the restore; both calls cost well under a
+    microsecond. The count is in the cache key: oneDNN splits a kernel's work for the thread
+    count at creation."""
+    from .blas import get_num_threads
+    get, set_ = _gomp()
+    n, before = get_num_threads(), get()
+    if before != n:
+        set_(n)
+    try:
+        yield n
+    finally:
+        if before != n:
+            set_(before)
 
 
 def omp_threads():
-    """The OpenMP thread count oneDNN would use in this thread now (for tests and benchmarks)."""
+    """The OpenMP thread count oneDNN's calls from this thread run with (chainrule's BLAS
+    count; for tests and benchmarks)."""
     _dnnl.lib()
-    _omp_threads()
-    return _omp[0]()
+    with _omp_threads() as n:
+        return n
 
 
 # ---------------------------------------------------------------------------- what runs here
@@ -585,8 +601,9 @@ def _args(kind, shapes, with_bias):
 
 def _run(kind, shapes, geo, with_bias, arrays):
     """Run one op on ``arrays`` with the cached plan (built at the first call); returns the plan."""
-    key = (kind, shapes, geo, with_bias, _omp_threads())
-    return _cache.run(key, kind, _args(kind, shapes, with_bias), geo, arrays)
+    with _omp_threads() as threads:
+        key = (kind, shapes, geo, with_bias, threads)
+        return _cache.run(key, kind, _args(kind, shapes, with_bias), geo, arrays)
 
 
 def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
