@@ -5,7 +5,9 @@ for a plain backward, recorded Tensors for higher derivatives and forward mode);
 ``backends.cpu``: the scoped CPU settings (``with chainrule.backends.cpu.tuned(): ...``) and the
 thread policy the dense and convolution kernels ask; ``backends.blas``: NumPy's BLAS and its
 thread count (``chainrule.get_num_threads``/``set_num_threads``); ``backends.malloc``: glibc's
-malloc told to keep freed memory, and put back. Nothing here changes a process-wide setting
-at import.
+malloc told to keep freed memory, and put back; ``backends.onednn``: convolutions through
+oneDNN (the ``onednn`` extra) at the array level, with the NumPy kernels as the fallback
+(``torch.backends.mkldnn``'s ``is_available``/``enabled``/``flags``). Nothing here changes a
+process-wide setting or loads a library at import.
 """
-from . import blas, cpu, malloc, namespace  # noqa: F401  (chainrule.backends.cpu after `import chainrule`)
+from . import blas, cpu, malloc, namespace, onednn  # noqa: F401  (chainrule.backends.cpu after `import chainrule`)

@@ -1,0 +1,225 @@
+"""A minimal ctypes binding of oneDNN's C API (v3.2), just what ``backends.onednn`` needs.
+
+Written from oneDNN v3.2's public headers (``include/oneapi/dnnl/dnnl.h``, ``dnnl_types.h``,
+``dnnl_common_types.h``, ``dnnl_common.h``); every enum value below was checked by compiling
+those headers and printing them. The library comes from the ``onednn`` extra
+(``pip install chainrule[onednn]``, the ``onednn-cpu-gomp`` wheel, which puts ``libdnnl.so.3``
+in ``<env>/lib`` and ships no headers).
+
+What is here: finding and loading the library (``load``), the constants, the argument and
+result types of the functions used, one check that turns a non-zero ``dnnl_status_t`` into a
+``OneDNNError`` naming the call and the status, and the one CPU engine and in-order stream
+(``engine()``, ``stream()``), created at their first use. Nothing is loaded at import.
+"""
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import sys
+import threading
+
+LIBRARY = "libdnnl.so.3"
+DISTRIBUTION = "onednn-cpu-gomp"
+INSTALL_HINT = "pip install 'chainrule[onednn]'  (the onednn-cpu-gomp wheel)"
+
+# ---------------------------------------------------------------------------- constants
+# dnnl_status_t
+STATUS = {0: "dnnl_success", 1: "dnnl_out_of_memory", 2: "dnnl_invalid_arguments",
+          3: "dnnl_unimplemented", 4: "dnnl_last_impl_reached", 5: "dnnl_runtime_error",
+          6: "dnnl_not_required", 7: "dnnl_invalid_graph", 8: "dnnl_invalid_graph_op",
+          9: "dnnl_invalid_shape", 10: "dnnl_invalid_data_type"}
+# dnnl_data_type_t
+f32 = 3
+# dnnl_format_tag_t
+format_tag_any, a, abcd, abcde = 1, 2, 5, 6
+# dnnl_prop_kind_t
+forward_training, forward_inference = 64, 96
+# dnnl_alg_kind_t
+convolution_direct = 1
+# dnnl_engine_kind_t, dnnl_stream_flags_t
+cpu, stream_default_flags = 1, 1
+# dnnl_query_t
+query_impl_info_str = 8
+query_src_md, query_diff_src_md, query_weights_md, query_diff_weights_md = 129, 130, 131, 132
+query_dst_md, query_diff_dst_md = 133, 134
+# execution argument indices (DNNL_ARG_*)
+ARG_SRC, ARG_DST, ARG_WEIGHTS, ARG_BIAS = 1, 17, 33, 41
+ARG_DIFF_SRC, ARG_DIFF_DST, ARG_DIFF_WEIGHTS, ARG_DIFF_BIAS = 129, 145, 161, 169
+ARG_FROM, ARG_TO = 1, 17
+MAX_NDIMS = 12      # dnnl_dims_t is int64_t[DNNL_MAX_NDIMS]
+
+# ---------------------------------------------------------------------------- types
+p = ctypes.c_void_p          # every oneDNN handle is a pointer to an opaque struct
+pp = ctypes.POINTER(ctypes.c_void_p)
+Dims = ctypes.c_int64 * MAX_NDIMS
+
+
+class ExecArg(ctypes.Structure):
+    """dnnl_exec_arg_t: {int arg; dnnl_memory_t memory;} (16 bytes, memory at offset 8)."""
+    _fields_ = [("arg", ctypes.c_int), ("memory", ctypes.c_void_p)]
+
+
+class Version(ctypes.Structure):
+    """dnnl_version_t."""
+    _fields_ = [("major", ctypes.c_int), ("minor", ctypes.c_int), ("patch", ctypes.c_int),
+                ("hash", ctypes.c_char_p), ("cpu_runtime", ctypes.c_uint),
+                ("gpu_runtime", ctypes.c_uint)]
+
+
+def dims(values):
+    """A dnnl_dims_t holding ``values`` (the rest zero)."""
+    return Dims(*values)
+
+
+# name: (restype, argtypes); restype int = dnnl_status_t, checked by ``call``
+_I = ctypes.c_int
+_SIGNATURES = {
+    "dnnl_version": (ctypes.POINTER(Version), []),
+    "dnnl_engine_create": (_I, [pp, _I, ctypes.c_size_t]),
+    "dnnl_engine_destroy": (_I, [p]),
+    "dnnl_stream_create": (_I, [pp, p, ctypes.c_uint]),
+    "dnnl_stream_wait": (_I, [p]),
+    "dnnl_stream_destroy": (_I, [p]),
+    "dnnl_memory_desc_create_with_tag": (_I, [pp, _I, Dims, _I, _I]),
+    "dnnl_memory_desc_destroy": (_I, [p]),
+    "dnnl_memory_desc_equal": (_I, [p, p]),
+    "dnnl_memory_desc_get_size": (ctypes.c_size_t, [p]),
+    "dnnl_memory_create": (_I, [pp, p, p, p]),
+    "dnnl_memory_set_data_handle": (_I, [p, p]),
+    "dnnl_memory_destroy": (_I, [p]),
+    "dnnl_primitive_desc_query": (_I, [p, _I, _I, p]),
+    "dnnl_primitive_desc_query_md": (p, [p, _I, _I]),
+    "dnnl_primitive_desc_destroy": (_I, [p]),
+    "dnnl_primitive_create": (_I, [pp, p]),
+    "dnnl_primitive_execute": (_I, [p, p, _I, ctypes.POINTER(ExecArg)]),
+    "dnnl_primitive_destroy": (_I, [p]),
+    "dnnl_reorder_primitive_desc_create": (_I, [pp, p, p, p, p, p]),
+    "dnnl_convolution_forward_primitive_desc_create":
+        (_I, [pp, p, _I, _I, p, p, p, p, Dims, Dims, Dims, Dims, p]),
+    "dnnl_convolution_backward_data_primitive_desc_create":
+        (_I, [pp, p, _I, p, p, p, Dims, Dims, Dims, Dims, p, p]),
+    "dnnl_convolution_backward_weights_primitive_desc_create":
+        (_I, [pp, p, _I, p, p, p, p, Dims, Dims, Dims, Dims, p, p]),
+}
+
+
+class OneDNNError(RuntimeError):
+    """A oneDNN call returned a status other than dnnl_success."""
+
+
+# ---------------------------------------------------------------------------- loading
+_lock = threading.Lock()
+_lib = None          # the loaded CDLL
+_load_error = None   # why it could not be loaded (a string), once tried
+_engine = None
+_stream = None
+
+
+def _candidates():
+    """Paths where libdnnl.so.3 may be, best first: the active environment's lib/ (where the
+    wheel puts it), the files the onednn-cpu-gomp distribution lists, then the plain soname
+    (LD_LIBRARY_PATH, the system's)."""
+    paths = [os.path.join(prefix, "lib", LIBRARY) for prefix in dict.fromkeys((sys.prefix, sys.base_prefix))]
+    try:
+        import importlib.metadata as metadata
+        dist = metadata.distribution(DISTRIBUTION)
+        paths += [str(dist.locate_file(f)) for f in dist.files or () if f.name == LIBRARY]
+    except Exception:    # not installed, or metadata unreadable: the other places remain
+        pass
+    paths += sorted(glob.glob(os.path.join(sys.prefix, "lib*", LIBRARY)))
+    return [path for path in dict.fromkeys(paths) if os.path.exists(path)] + [LIBRARY]
+
+
+def load():
+    """The loaded library, or None if it cannot be loaded (``load_error()`` says why)."""
+    global _lib, _load_error
+    if _lib is not None or _load_error is not None:
+        return _lib
+    with _lock:
+        if _lib is not None or _load_error is not None:
+            return _lib
+        errors = []
+        for path in _candidates():
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError as e:
+                errors.append(str(e))
+                continue
+            try:
+                for name, (restype, argtypes) in _SIGNATURES.items():
+                    fn = getattr(lib, name)
+                    fn.restype, fn.argtypes = restype, argtypes
+                version = lib.dnnl_version().contents
+            except AttributeError as e:
+                errors.append(f"{path}: {e}")
+                continue
+            if version.major != 3:
+                errors.append(f"{path}: oneDNN {version.major}.{version.minor} (need 3.x)")
+                continue
+            _lib = lib
+            return _lib
+        _load_error = f"{LIBRARY} not found ({'; '.join(errors[-1:])}); {INSTALL_HINT}"
+        return None
+
+
+def load_error():
+    """Why the library could not be loaded (None if it loaded or was not tried yet)."""
+    return _load_error
+
+
+def lib():
+    """The loaded library; raises OneDNNError saying how to install it when absent."""
+    if load() is None:
+        raise OneDNNError(f"oneDNN is not available: {_load_error}")
+    return _lib
+
+
+def version():
+    """(major, minor, patch) of the loaded library."""
+    v = lib().dnnl_version().contents
+    return (v.major, v.minor, v.patch)
+
+
+def call(name, *args):
+    """Call ``name`` and raise OneDNNError if it returns a status other than dnnl_success."""
+    status = getattr(_lib, name)(*args)
+    if status != 0:
+        raise OneDNNError(f"oneDNN: {name} failed with {STATUS.get(status, 'status')} ({status})")
+
+
+def engine():
+    """The CPU engine (index 0), created at the first call."""
+    global _engine, _stream
+    if _engine is None:
+        with _lock:
+            if _engine is None:
+                lib()
+                handle = ctypes.c_void_p()
+                call("dnnl_engine_create", ctypes.byref(handle), cpu, 0)
+                s = ctypes.c_void_p()
+                call("dnnl_stream_create", ctypes.byref(s), handle, stream_default_flags)
+                _stream, _engine = s, handle
+    return _engine
+
+
+def stream():
+    """The in-order CPU stream primitives run on (the CPU runtime is synchronous; ``wait``
+    still ends each call so that the arrays' lifetimes are obvious)."""
+    engine()
+    return _stream
+
+
+# ---------------------------------------------------------------------------- helpers
+def memory_desc(shape, tag):
+    """A new f32 memory descriptor of ``shape`` with format ``tag`` (destroy it after use)."""
+    md = ctypes.c_void_p()
+    call("dnnl_memory_desc_create_with_tag", ctypes.byref(md), len(shape), dims(shape), f32, tag)
+    return md
+
+
+def impl_info(pd):
+    """The name of the implementation a primitive descriptor chose (e.g. 'brg:avx2', 'gemm:jit')."""
+    out = ctypes.c_char_p()
+    call("dnnl_primitive_desc_query", pd, query_impl_info_str, 0, ctypes.byref(out))
+    return out.value.decode()
