@@ -25,6 +25,13 @@ nothing on products this thin), and the chunks are sized so that every thread ge
 outside, they run one after another on the BLAS as configured.
 
 Large intermediates that never leave this module come from a small pool (``_Workspace``).
+
+oneDNN: with the optional ``onednn`` extra installed, each of the three ops first asks
+``backends.onednn.supports`` and, where it may, runs oneDNN's convolution kernels instead (the
+ones torch uses; float32, 1.3–2× faster than the NumPy path per layer, see
+``benchmarks/README.md``). Everything else — float64, empty batches, an output size the
+geometry does not give, ``onednn.enabled = False`` (or ``CHAINRULE_ONEDNN=0``), deterministic
+mode — runs the NumPy kernels below, which stay the reference the tests compare against.
 """
 from __future__ import annotations
 
@@ -33,6 +40,7 @@ import threading
 import numpy as np
 
 from ..._modes import DETERMINISM
+from ...backends import onednn
 from ...backends.cpu import parallel_map, workers
 
 
@@ -242,9 +250,18 @@ def _gemm(a, b, g, transpose_a=False, out=None):
 
 
 # ---------------------------------------------------------------------------- the three ops
+def _on_onednn(x_shape, w_shape, dtype, geo, out_hw):
+    """Whether oneDNN runs this convolution (x_shape: the forward's input; out_hw its output).
+    Not in deterministic mode: oneDNN's partition of the work follows the thread count."""
+    return not DETERMINISM.enabled and onednn.supports(
+        x_shape, w_shape, dtype, geo.stride, geo.pads, geo.dilation, geo.groups, out_hw)[0]
+
+
 def conv(x, w, geo, ho, wo, bias=None):
     """y = conv(x, w) + bias -> (N, O, Ho, Wo): for each chunk of images, one GEMM of the weight
     with their columns, then a copy into NCHW (which also adds the bias)."""
+    if _on_onednn(x.shape, w.shape, x.dtype, geo, (ho, wo)):
+        return onednn.conv2d_forward(x, w, bias, geo.stride, geo.pads, geo.dilation, geo.groups)
     n, c, o = x.shape[0], x.shape[1], w.shape[0]
     by_pixel = _by_pixel(c, wo, geo)
     w2 = w.transpose(0, 2, 3, 1).reshape(o, -1) if by_pixel else w.reshape(o, -1)
@@ -296,6 +313,9 @@ def _transpose_by_correlation(y, w, geo, x_shape):
 def conv_transpose(y, w, geo, x_shape):
     """x = convT(y, w) -> ``x_shape``: a correlation where that is cheaper, else for each chunk
     of images the columns Wᵀ·ȳ (one GEMM) added back into x (col2im)."""
+    if _on_onednn(x_shape, w.shape, y.dtype, geo, y.shape[2:]):
+        return onednn.conv2d_backward_data(y, w, x_shape, geo.stride, geo.pads, geo.dilation,
+                                           geo.groups)
     x = _transpose_by_correlation(y, w, geo, x_shape)
     if x is not None:
         return x
@@ -318,6 +338,9 @@ def conv_transpose(y, w, geo, x_shape):
 def conv_weight(x, y, geo, w_shape):
     """w̄ = convW(x, ȳ) -> ``w_shape``: Σ over chunks of images of columns · ȳ (one GEMM per
     chunk and group), the parts summed in chunk order (the same bits on any thread count)."""
+    if _on_onednn(x.shape, w_shape, x.dtype, geo, y.shape[2:]):
+        return onednn.conv2d_backward_weights(x, y, w_shape, geo.stride, geo.pads, geo.dilation,
+                                              geo.groups)[0]
     g = geo.groups
     n, o, ho, wo = y.shape
     c = x.shape[1]
