@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_info
 
 import chainrule as cr
 from chainrule import nn
-from chainrule.backends import blas, cpu
+from chainrule.backends import blas, cpu, onednn
 from chainrule.nn.functional import conv_kernels
 
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
@@ -181,7 +181,15 @@ def _linear_and_conv_steps():
                                          z, img.grad, conv.weight.grad)]
 
 
-def test_outside_tuned_linear_and_conv_leave_the_blas_threads_alone(restore_threads, monkeypatch):
+@pytest.fixture
+def numpy_conv():
+    """The NumPy convolution kernels (whose thread policy these tests watch), not oneDNN's."""
+    with onednn.flags(enabled=False):
+        yield
+
+
+def test_outside_tuned_linear_and_conv_leave_the_blas_threads_alone(restore_threads, numpy_conv,
+                                                                   monkeypatch):
     assert blas.found()
     cr.set_num_threads(2)
     monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 1)       # one chunk per image
@@ -192,7 +200,8 @@ def test_outside_tuned_linear_and_conv_leave_the_blas_threads_alone(restore_thre
     assert set(seen) == {(counts, threading.current_thread().name)}
 
 
-def test_inside_tuned_the_policy_runs_and_the_results_are_the_same(restore_threads, monkeypatch):
+def test_inside_tuned_the_policy_runs_and_the_results_are_the_same(restore_threads, numpy_conv,
+                                                                   monkeypatch):
     """The same spy sees the policy at work inside a block (one BLAS thread for the small
     products, the convolution's chunks on the pool); the results equal those outside, bit for
     bit for the dense layer, within float32 rounding for the convolution (whose chunks sum
