@@ -81,7 +81,7 @@ def remove_run(path: str) -> None:
             shutil.rmtree(p)
 
 
-def check_output_file(path: str, option: str, overwrite: bool = True) -> None:
+def check_output_file(path: str, option: str) -> None:
     """Check that the file ``path`` can be written: its folder exists or can be made and takes
     a file, and ``path`` itself is not a folder."""
     if os.path.isdir(path):
@@ -89,4 +89,8 @@ def check_output_file(path: str, option: str, overwrite: bool = True) -> None:
     if os.path.islink(path) and not os.path.exists(path):
         raise CLIError(f"{option} {path} is a symbolic link to {os.readlink(path)}, which does "
                        "not exist; remove the link or give another file")
-    check_writable_dir(os.path.dirname(os.path.abspath(path)), option)
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise CLIError(f"{option} {path}: {folder} is a file, so no folder can be made under "
+                       "it; give another path")
+    check_writable_dir(folder, option)

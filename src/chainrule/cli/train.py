@@ -585,8 +585,9 @@ def main(args) -> int:
         kept = (f"{run_dir} keeps the last finite epoch ({done}): `chainrule evaluate "
                 f"{run_dir}` reads it" if done else f"no epoch finished, so {run_dir} holds "
                 "config.json only")
-        raise CLIError(f"training diverged: {e}; {kept}. Lower --lr (it was "
-                       f"{config['lr'] if config['lr'] is not None else 'the default'})"
+        lr = config["lr"] if config["lr"] is not None else factories.default_lr(
+            config["optimizer"])
+        raise CLIError(f"training diverged: {e}; {kept}. Lower --lr (it was {lr:g})"
                        + (f" or --weight-decay ({config['weight_decay']})"
                           if config.get("weight_decay") else "") + ", or try another "
                        "--optimizer") from None
