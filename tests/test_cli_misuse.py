@@ -239,6 +239,11 @@ CASES = [
     C("resume-not-full-checkpoint",
       lambda ctx: ["train", "--resume", ctx.ckpt_state({"model": model_state(ctx)}), "--quiet"],
       "is not a full training checkpoint"),
+    C("resume-factory-untrusted", lambda ctx: ["train", "--resume", ctx.config(
+        lambda c: c.update(model="payload_never_imported:make"))], "pass --trust-model-code"),
+    C("resume-factory-trusted-missing", lambda ctx: ["train", "--resume", ctx.config(
+        lambda c: c.update(model="payload_never_imported:make")), "--trust-model-code"],
+      "cannot load factory"),
     C("resume-damaged-config", lambda ctx: ["train", "--resume", ctx.config(
         lambda c: c.update(optimizer="adamm"))], "optimizer: expected one of"),
 

@@ -113,3 +113,12 @@ def test_experiment_factories_need_trust(tmp_path, capsys, monkeypatch):
     assert cli("run", exp, "--quiet", "--trust-model-code") == 0
     assert marker.exists()
     sys.modules.pop("payload2", None)
+
+
+def test_resume_does_not_import_without_trust(payload, capsys):
+    pkg, marker, run = payload
+    assert cli("train", "--resume", run, "--quiet", "--no-figures") == 2
+    assert "pass --trust-model-code" in capsys.readouterr().err
+    assert not marker.exists() and "payload" not in sys.modules
+    assert cli("train", "--resume", run, "--quiet", "--no-figures", "--trust-model-code") == 0
+    assert marker.exists()

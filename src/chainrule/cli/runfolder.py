@@ -160,6 +160,9 @@ def read_checkpoint(path: str, for_resume: bool = False) -> dict:
     from ..train.checkpoint import load_checkpoint
     if not os.path.exists(path):
         run_dir = os.path.dirname(path) or "."
+        if os.path.basename(path) == "best.npz":
+            raise CLIError(f"{path} is missing: the run has no best checkpoint (an estimator, or "
+                           "a run stopped before its first epoch ended); use --checkpoint last")
         raise CLIError(f"{run_dir} has no checkpoint yet ({os.path.basename(path)} is missing): "
                        "the run stopped before its first epoch ended; continue it with "
                        f"`chainrule train --resume {run_dir}`")

@@ -1,11 +1,17 @@
 """The experiment file: the seed's machine-learning flow (define the task, represent the data,
 select the data, select the metrics, develop the model) written as TOML, and its validation.
 
-Every key is checked before anything runs; an error names the file, the ``[section]`` and key,
-the value found and what is allowed, e.g.::
+Every key is checked before anything runs, every problem is reported at once (one line:
+``exp.toml: 3 problems: (1) ... (2) ...``), and an error names the file, the ``[section]`` and
+key, the value found, what is allowed and, for a misspelt key or value, the closest allowed one
+(difflib), e.g.::
 
     examples/bad.toml: [training] optimizer = 'adamm' is not allowed; allowed: sgd, momentum,
-    nesterov, adagrad, rmsprop, adam, adamw
+    nesterov, adagrad, rmsprop, adam, adamw; did you mean 'adam'?
+
+The numeric ranges are those of :mod:`chainrule.cli.limits`, shared with the command-line flags
+(``--lr 0`` is refused like ``lr = 0.0``); after the keys and the rules between them, the memory
+the configured model would need is estimated and refused above ``--max-memory`` (4 GiB).
 
 The schema (defaults in parentheses; ``*`` = required)::
 
@@ -16,25 +22,27 @@ The schema (defaults in parentheses; ``*`` = required)::
                  scaling      none | standard | minmax (standard) — fitted on the training split only
                  one_hot      list of feature columns to one-hot encode ([])
                  basis        none | polynomial | rbf | fourier (none): f(x) = W φ(x; θ₂) + b
-                 basis_degree int ≥ 1 (2), for polynomial
-                 basis_size   int ≥ 1 (32), centres of rbf / features of fourier
+                 basis_degree int 1 … 10 (2), for polynomial (at most 1,000,000 monomials)
+                 basis_size   int 1 … 1,000,000 (32), centres of rbf / features of fourier
     [selection]  test_size    float in (0, 1) (0.2)
                  val_size     float in [0, 1) (0.0), a fraction of the whole data set
                  stratify     bool (true for classification; must be false for regression)
-                 k_fold       0 or an int ≥ 2 (0): k-fold cross-validation on the training split
-                 seed         int (0)
-    [metrics]    names        list from: accuracy, precision, recall, f1, roc_auc, log_loss
+                 k_fold       0 or an int 2 … 1000 (0): k-fold cross-validation on the training
+                              split (at most its rows)
+                 seed         int 0 … 2³² − 1 (0)
+    [metrics]    names        non-empty list from: accuracy, precision, recall, f1, roc_auc, log_loss
                               (classification) | mse, mae, r2 (regression)
                  average      macro | micro | weighted (macro), for precision / recall / f1
     [model]      name         mlp | linear | glm | perceptron | lenet5 | resnet20 | pkg.module:factory (mlp)
-                 hidden       list of ints ≥ 1 ([64]), for mlp
+                              (a factory is code: `chainrule run --trust-model-code`)
+                 hidden       list of at most 100 ints ≥ 1 ([64]), for mlp
                  activation   relu | tanh | sigmoid | leaky_relu | gelu (relu), for mlp
                  family       gaussian | bernoulli | poisson, for glm (from the task)
     [training]   optimizer    sgd | momentum | nesterov | adagrad | rmsprop | adam | adamw (adam)
-                 lr           float > 0 (the optimizer's usual rate)
-                 batch_size   "full" | int ≥ 1 (32): full-batch, stochastic (1) or mini-batch GD
-                 epochs       int ≥ 1 (50)
-                 weight_decay float ≥ 0 (0.0)
+                 lr           float > 0, finite (the optimizer's usual rate)
+                 batch_size   "full" | int 1 … 10⁹ (32): full-batch, stochastic (1) or mini-batch GD
+                 epochs       int 1 … 1,000,000 (50)
+                 weight_decay float ≥ 0, finite (0.0)
 """
 from __future__ import annotations
 
@@ -48,6 +56,7 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10: the same parser, packaged as tomli (a dependency on 3.10 only)
     import tomli as tomllib
 
+from .factories import OPTIMIZER_SPECS
 from .limits import (DATASET_INFO, DEFAULT_MAX_MEMORY, MAX_BASIS_FEATURES, MAX_HIDDEN_LAYERS,
                      RANGES, basis_features, estimate_memory, memory_problem)
 
@@ -55,7 +64,7 @@ DATASETS = ("digits", "iris", "breast_cancer", "diabetes", "mnist", "fashion_mni
 REGRESSION_DATASETS = ("diabetes",)
 BINARY_DATASETS = ("breast_cancer",)
 FILE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+OPTIMIZERS = tuple(OPTIMIZER_SPECS)     # sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw
 MODELS = ("mlp", "linear", "glm", "perceptron", "lenet5", "resnet20")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "gelu")
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")

@@ -94,6 +94,9 @@ def add_parser(sub):
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue an interrupted run from its last checkpoint, with the options "
                    "its config.json records; ends bit-identical to an uninterrupted run")
+    p.add_argument("--trust-model-code", action="store_true",
+                   help="with --resume: allow a run whose config.json names a model factory "
+                   "(pkg.module:function) to import and run that code")
     p.add_argument("--max-memory", type=limits.parse_size, default=limits.DEFAULT_MAX_MEMORY,
                    metavar="SIZE", help="refuse configurations estimated to need more memory "
                    f"(default: {limits.format_size(limits.DEFAULT_MAX_MEMORY)})")
@@ -175,7 +178,7 @@ def config_from_args(args) -> dict:
 def config_for_resume(args) -> dict:
     """The configuration of the run ``--resume`` names, from its config.json; options that
     would change the run are refused (they must be those the run started with)."""
-    from .runfolder import read_config
+    from .runfolder import check_model_code, read_config
     given = [k for k in RUN_OPTIONS if getattr(args, k, None) is not None]
     if given:
         flags = ", ".join("--" + k.replace("_", "-") for k in given)
@@ -185,6 +188,9 @@ def config_for_resume(args) -> dict:
         raise CLIError("--resume writes into the run folder it continues; drop --out / "
                        "--overwrite")
     saved = read_config(args.resume, for_resume=True)
+    check_model_code(saved, os.path.join(args.resume, "config.json"), args.trust_model_code)
+    if factories.is_factory_name(saved["model"]):
+        check_model_name(saved["model"], saved["dataset"])
     config = {k: saved.get(k, DEFAULTS[k]) for k in RUN_OPTIONS}
     if config["batch_size"] is not None:
         config["batch_size"] = str(config["batch_size"])
@@ -576,10 +582,13 @@ def main(args) -> int:
         run_dir = _run_dir(args)
         prepare_output_dir(run_dir, "--out", args.overwrite)
     resume_hint = f"chainrule train --resume {run_dir}"
+    # only the options that differ from train()'s defaults, so code wrapping train() with its
+    # original signature (config, run_dir, quiet, figures) keeps working
+    extra = {k: True for k, v in (("resume", args.resume), ("download", args.download)) if v}
     try:
         with cpu.tuned():   # the CPU settings of backends.cpu while the command runs
             metrics = train(config, run_dir, quiet=args.quiet, figures=not args.no_figures,
-                            resume=bool(args.resume), download=args.download)
+                            **extra)
     except NonFiniteError as e:
         done = _epochs_done(run_dir)
         kept = (f"{run_dir} keeps the last finite epoch ({done}): `chainrule evaluate "
