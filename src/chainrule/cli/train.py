@@ -601,6 +601,10 @@ def main(args) -> int:
                           if config.get("weight_decay") else "") + ", or try another "
                        "--optimizer") from None
     except KeyboardInterrupt:
+        if not os.path.exists(os.path.join(run_dir, "config.json")):
+            print("chainrule train: interrupted before training started; nothing to resume",
+                  file=sys.stderr)
+            return 130
         done = _epochs_done(run_dir)
         print(f"chainrule train: interrupted after {done} complete epoch(s); {run_dir} keeps "
               f"them — continue with: {resume_hint}", file=sys.stderr)
