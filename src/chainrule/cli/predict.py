@@ -52,15 +52,15 @@ def read_image(path: str, shape: tuple, raw_max: float) -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 if img.width * img.height > MAX_IMAGE_PIXELS:
-                    raise CLIError(f"predict: {path} claims {img.width}×{img.height} pixels, "
+                    raise CLIError(f"{path} claims {img.width}×{img.height} pixels, "
                                    f"more than {MAX_IMAGE_PIXELS:,}; resize it first")
                 img = img.convert("L" if c == 1 else "RGB")
                 img = img.resize((w, h), Image.BILINEAR)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise CLIError(f"predict: {path} is too large to decode safely ({e})") from None
+        raise CLIError(f"{path} is too large to decode safely ({e})") from None
     except (OSError, ValueError, SyntaxError, EOFError) as e:
         # Pillow raises these for unreadable, truncated or malformed files
-        raise CLIError(f"predict: cannot read image {path}: {e}") from None
+        raise CLIError(f"cannot read image {path}: {e}") from None
     a = np.asarray(img, dtype=np.float32) / 255.0
     a = a[None] if c == 1 else a.transpose(2, 0, 1)
     if c == 1 and a.mean() > 0.5:       # dark ink on white paper → light ink on black
@@ -71,26 +71,29 @@ def read_image(path: str, shape: tuple, raw_max: float) -> np.ndarray:
 def read_npy(path: str) -> np.ndarray:
     """A .npy file as a float32 array of numbers; anything else is a CLIError."""
     if os.path.getsize(path) > MAX_NPY_BYTES:
-        raise CLIError(f"predict: {path} is over {MAX_NPY_BYTES // 2 ** 30} GiB; split it into "
+        raise CLIError(f"{path} is over {MAX_NPY_BYTES // 2 ** 30} GiB; split it into "
                        "smaller batches")
     try:
         a = np.load(path, allow_pickle=False)
     except ValueError as e:
-        raise CLIError(f"predict: {path} is not a plain .npy array ({e})") from None
+        if "pickle" in str(e):      # NumPy's advice to allow pickles is not ours to give
+            raise CLIError(f"{path} is not a .npy array of numbers (a pickle, or not a .npy file "
+                           "at all); chainrule never unpickles input files") from None
+        raise CLIError(f"{path} is not a plain .npy array ({e})") from None
     except (OSError, EOFError) as e:
-        raise CLIError(f"predict: {path} cannot be read as a .npy array "
+        raise CLIError(f"{path} cannot be read as a .npy array "
                        f"({getattr(e, 'strerror', None) or e})") from None
     if not isinstance(a, np.ndarray):          # np.load gives an NpzFile for a .npz renamed
-        raise CLIError(f"predict: {path} is not a .npy array (a .npz archive?)")
+        raise CLIError(f"{path} is not a .npy array (a .npz archive?)")
     if a.dtype.kind not in "biuf":
-        raise CLIError(f"predict: {path} holds {a.dtype} values; expected numbers")
+        raise CLIError(f"{path} holds {a.dtype} values; expected numbers")
     if a.size == 0:
-        raise CLIError(f"predict: {path} holds an empty array of shape {a.shape}; expected at "
+        raise CLIError(f"{path} holds an empty array of shape {a.shape}; expected at "
                        "least one sample")
     a = a.astype(np.float32)
     if not np.isfinite(a).all():
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
-        raise CLIError(f"predict: {path} contains NaN or infinite values (first at index "
+        raise CLIError(f"{path} contains NaN or infinite values (first at index "
                        f"{where}); expected finite numbers")
     return a
 
@@ -99,9 +102,9 @@ def read_input(path: str, config: dict, pre) -> np.ndarray:
     """INPUT as a raw batch of shape (N, *input_shape)."""
     shape = tuple(config["input_shape"])
     if not os.path.exists(path):
-        raise CLIError(f"predict: no such file {path}")
+        raise CLIError(f"no such file {path}")
     if os.path.isdir(path):
-        raise CLIError(f"predict: {path} is a folder; expected an image file or a .npy array")
+        raise CLIError(f"{path} is a folder; expected an image file or a .npy array")
     if path.lower().endswith(".npy"):
         a = read_npy(path)
         n = int(np.prod(shape))
@@ -116,10 +119,10 @@ def read_input(path: str, config: dict, pre) -> np.ndarray:
                 return a[:, None]
         if a.ndim >= 1 and a.shape[-1] == n and a.size % n == 0:
             return a.reshape((-1,) + shape)
-        raise CLIError(f"predict: {path} holds an array of shape {a.shape}; the model takes one "
+        raise CLIError(f"{path} holds an array of shape {a.shape}; the model takes one "
                        f"sample of shape {shape} or a batch (N, {', '.join(map(str, shape))})")
     if len(shape) != 3:
-        raise CLIError(f"predict: the model takes feature vectors of shape {shape}; pass them "
+        raise CLIError(f"the model takes feature vectors of shape {shape}; pass them "
                        "as a .npy array")
     return read_image(path, shape, pre.scale)
 
@@ -135,7 +138,7 @@ def predict(run_dir: str, input_path: str, trust_model_code: bool = False,
     if not np.isfinite(scores).all():
         bad = int(np.argwhere(~np.isfinite(scores.reshape(len(scores), -1)).all(axis=1))[0][0]) \
             if scores.ndim else 0
-        raise CLIError(f"predict: the model's output for sample {bad} of {input_path} is not "
+        raise CLIError(f"the model's output for sample {bad} of {input_path} is not "
                        "finite (NaN/Inf): the input is far outside the data the model was "
                        "trained on (raw values on the data set's own scale are expected)")
     if config["task"] == "regression":
@@ -152,7 +155,7 @@ def main(args) -> int:
         pred, probs, classes = predict(args.run_dir, args.input, args.trust_model_code,
                                        args.checkpoint)
     except (ValueError, ImportError) as e:      # the model rejected the input's values
-        raise CLIError(f"predict: {e}") from None
+        raise CLIError(f"{e}") from None
     for i, k in enumerate(pred):
         if probs is None:
             print(f"sample {i}: {'prediction' if classes is None else 'class'} {k}")

@@ -126,7 +126,7 @@ def check_model_name(name: str, dataset: str) -> None:
         try:
             factories.load_factory(name)
         except ValueError as e:
-            raise CLIError(f"--model: {e}") from None
+            raise CLIError(f"--model {str(e).removeprefix('model: ')}") from None
         return
     if name not in factories.TRAIN_MODELS:
         raise CLIError(f"--model {name!r} is not a model; allowed: "
