@@ -442,6 +442,18 @@ CASES = [
         d.mkdir(), (d / "config.json").write_text(json.dumps(
             {"task": {"type": "classification"}, "training": {}})), d)[2])(ctx.tmp / "exp")],
       "is the folder of an experiment"),
+    C("eval-config-lenet-tiny-images", evaluate_on(lambda ctx: ctx.config(lambda c: c.update(
+        model="lenet5", input_shape=[1, 3, 3], preprocess={"scale": 1.0, "mean": 0.0,
+                                                            "std": 1.0}))),
+      "needs images of at least 4×4 pixels"),
+    C("eval-config-lenet-odd-size", evaluate_on(lambda ctx: ctx.config(lambda c: c.update(
+        model="lenet5", input_shape=[2, 30, 30], preprocess={"scale": 1.0, "mean": 0.0,
+                                                              "std": 1.0}))),
+      "LeNet5 takes 28×28 or 32×32 images"),
+    C("eval-config-resnet-weights", evaluate_on(lambda ctx: ctx.config(lambda c: c.update(
+        model="resnet20", input_shape=[3, 2, 2], preprocess={"scale": 1.0, "mean": 0.0,
+                                                              "std": 1.0}))),
+      "does not fit the model"),
     C("eval-factory-untrusted", evaluate_on(lambda ctx: ctx.config(
         lambda c: c.update(model="payload_never_imported:make"))), "pass --trust-model-code"),
     C("eval-factory-trusted-missing", evaluate_on(lambda ctx: ctx.config(

@@ -140,6 +140,8 @@ def lenet_style(in_channels: int, size: int, num_classes: int):
         if size not in (28, 32):
             raise ValueError(f"model 'lenet5': LeNet5 takes 28×28 or 32×32 images, got {size}×{size}")
         return LeNet5(in_channels=in_channels, num_classes=num_classes, input_size=size)
+    if size < 4:        # two 2×2 poolings need at least 4 pixels a side
+        raise ValueError(f"model 'lenet5': needs images of at least 4×4 pixels, got {size}×{size}")
     after = size // 4
     return nn.Sequential(
         nn.Conv2d(in_channels, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),

@@ -174,6 +174,9 @@ def _measured(name, input_shape, num_outputs) -> tuple[int, int]:
         with cr.no_grad():
             model.eval()
             model(cr.zeros(1, *input_shape))
+    except (ValueError, RuntimeError, IndexError, ZeroDivisionError) as e:
+        raise ValueError(f"model {name!r} cannot take inputs of shape {tuple(input_shape)} "
+                         f"({type(e).__name__}: {e})") from None
     finally:
         for h in handles:
             h.remove()

@@ -90,8 +90,8 @@ def _check_config(cfg: dict, for_resume: bool) -> list[str]:
         bad("family", "null, 'gaussian', 'bernoulli' or 'poisson'")
     if cfg.get("data_dir") is not None and not isinstance(cfg.get("data_dir"), str):
         bad("data_dir", "a folder path or null")
-    if for_resume and cfg.get("epochs") is not None:      # None: an estimator, no epochs
-        checks = {"optimizer": (lambda v: v in factories.OPTIMIZER_SPECS,
+    if for_resume and cfg.get("model") not in ("glm", "perceptron"):   # estimators: no epochs
+        checks = {"optimizer": (lambda v: isinstance(v, str) and v in factories.OPTIMIZER_SPECS,
                                 "one of " + ", ".join(factories.OPTIMIZER_SPECS)),
                   "lr": (limits.RANGES["lr"].ok, limits.RANGES["lr"].what),
                   "epochs": (limits.RANGES["epochs"].ok, limits.RANGES["epochs"].what),
@@ -185,6 +185,16 @@ def read_checkpoint(path: str, for_resume: bool = False) -> dict:
                 "rng": dict, "callbacks": list}
         wrong = [k for k, t in need.items() if not isinstance(state.get(k), t)
                  or (t is int and isinstance(state.get(k), bool))]
+        opt, rng = state.get("optimizer"), state.get("rng")
+        if isinstance(opt, dict) and not (isinstance(opt.get("state"), dict)
+                                          and isinstance(opt.get("param_groups"), list)
+                                          and all(isinstance(g, dict)
+                                                  for g in opt["param_groups"])):
+            wrong.append("optimizer state / param_groups")
+        if isinstance(rng, dict) and not (isinstance(rng.get("default"), Tensor)
+                                          and isinstance(rng.get("loader"), list)
+                                          and all(isinstance(g, Tensor) for g in rng["loader"])):
+            wrong.append("rng default / loader")
         if wrong or not all(isinstance(c, dict) and "type" in c and isinstance(
                 c.get("state"), dict) for c in state["callbacks"]):
             raise CLIError(f"{path} is not a full training checkpoint (bad or missing: "
@@ -211,7 +221,10 @@ def load_model(run_dir: str, config: dict, trust_model_code: bool = False,
     check_model_code(config, cfg_path, trust_model_code)
     name, shape = config["model"], tuple(config["input_shape"])
     if not factories.is_factory_name(name):
-        need = limits.estimate_memory(name, shape, config["num_outputs"], 1, 0)
+        try:
+            need = limits.estimate_memory(name, shape, config["num_outputs"], 1, 0)
+        except ValueError as e:
+            raise CLIError(f"{cfg_path}: {e}") from None
         problem = limits.memory_problem(need, limits.DEFAULT_MAX_MEMORY,
                                         f"{cfg_path}: model {name!r} for inputs {shape}")
         if problem:
@@ -254,6 +267,7 @@ def _load_weights(model, state: dict, ckpt: str, cfg_path: str, features: int) -
         model.load_state_dict(state)
     except (RuntimeError, KeyError, ValueError, TypeError) as e:
         reason = " ".join(str(e).split())
+        reason = reason if len(reason) <= 300 else reason[:297] + "..."
         raise CLIError(f"{ckpt} does not fit the model {cfg_path} describes ({reason}); the "
                        "run folder is damaged") from None
     model.eval()

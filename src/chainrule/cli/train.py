@@ -455,7 +455,8 @@ def resume_state(run_dir: str, trainer) -> int | None:
     state = read_checkpoint(path, for_resume=True)
     try:
         trainer.load_state_dict(state)
-    except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as e:
+    except (KeyError, ValueError, TypeError, RuntimeError, IndexError, AttributeError,
+            OverflowError) as e:
         raise CLIError(f"--resume: {path} does not fit the run config.json describes "
                        f"({type(e).__name__}: {e}); start a new run with --out") from None
     for entry in state.get("callbacks", []):
