@@ -1,7 +1,8 @@
 """Every shell command in the README works as written: the test extracts the ```sh blocks and
 runs their commands in order, in a scratch folder holding a copy of examples/, in fast mode.
 
-Fast mode changes only sizes, never what a command does: `chainrule train` gets `--epochs 2`,
+Fast mode changes only sizes, never what a command does: `chainrule train` gets `--epochs 2`
+(not with `--resume`, which takes the options of the run it continues),
 `chainrule run` gets `--epochs 3`, `chainrule demo` gets `--fast`. Commands that cannot run
 inside the test suite are listed in NOT_RUN with the reason; the test fails if the README gains
 a command that is neither runnable nor listed.
@@ -61,7 +62,7 @@ def readme_commands():
 
 
 def fast(argv):
-    if argv[:2] == ["chainrule", "train"] and "--epochs" not in argv:
+    if argv[:2] == ["chainrule", "train"] and "--epochs" not in argv and "--resume" not in argv:
         argv = argv + ["--epochs", "2"]
     if argv[:2] == ["chainrule", "run"] and "--epochs" not in argv and "--check" not in argv:
         argv = argv + ["--epochs", "3"]

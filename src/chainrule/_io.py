@@ -6,16 +6,25 @@ of one, and a crash or an error mid-write leaves the old file as it was.
 Every file the package writes goes through :func:`atomic_open` (run folders, checkpoints,
 figures, graphs, downloaded data); :func:`atomic_write_bytes` and :func:`atomic_write_text` are
 one-line uses of it for data already in memory.
+
+A process killed mid-write (SIGKILL, power loss) cannot remove its temporary file. The
+temporary names carry the writer's process id (``.NAME.PID.RANDOM.tmp``), so the next write
+into the same folder recognises the temporary files of writers that no longer run and removes
+them (:func:`remove_stale_temps`); a live writer's file is never touched.
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 
-__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "remove_stale_temps"]
 
 _MODES = ("wb", "w", "wt")
+# a temporary file of atomic_open: "." + target name + "." + writer's pid + "." + mkstemp's
+# random part (letters, digits, "_") + ".tmp"
+_TEMP_NAME = re.compile(r"^\..+\.(?P<pid>\d+)\.[a-z0-9_]+\.tmp$")
 
 
 @contextlib.contextmanager
@@ -36,9 +45,11 @@ def atomic_open(path, mode: str = "wb", *, encoding: str = "utf-8", newline: str
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    # the temporary file sits beside the target: os.replace is atomic only within a filesystem
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
+    remove_stale_temps(directory)
+    # the temporary file sits beside the target: os.replace is atomic only within a filesystem;
+    # its name carries our pid, so a later write can tell whether its writer still runs
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp",
+                               prefix=f".{os.path.basename(path)}.{os.getpid()}.")
     try:
         os.fchmod(fd, 0o666 & ~_umask())
         text = {} if mode == "wb" else {"encoding": encoding, "newline": newline}
@@ -52,6 +63,43 @@ def atomic_open(path, mode: str = "wb", *, encoding: str = "utf-8", newline: str
             os.unlink(tmp)
         raise
     _fsync_directory(directory)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (on this machine); unknown counts as alive."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)             # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True                 # it exists but is someone else's, or we cannot tell
+    return True
+
+
+def remove_stale_temps(directory) -> list[str]:
+    """Remove the temporary files that :func:`atomic_open` writers left in ``directory`` when
+    they were killed mid-write (their process no longer runs); returns the paths removed.
+
+    Called at every write into a folder, so a run folder is clean again after the next
+    checkpoint. A file whose writer still runs (another process writing the same folder right
+    now) is left alone; only names of the ``.NAME.PID.RANDOM.tmp`` form are considered.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TEMP_NAME.match(entry.name)
+        if m is None or _alive(int(m.group("pid"))):
+            continue
+        with contextlib.suppress(OSError):      # another writer may clean it at the same time
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(entry.path)
+    return removed
 
 
 def atomic_write_bytes(path, data: bytes) -> None:

@@ -33,10 +33,13 @@ def main(args) -> int:
             print(f"{name:<{width}}  {text}")
         return 0
     names = list(demos.DEMOS) if args.name == "all" else [args.name]
+    from .paths import check_writable_dir
+    from .schema import did_you_mean
     for name in names:
         if name not in demos.DEMOS:
-            raise CLIError(f"unknown demo {name!r}; choose one of: all, {', '.join(demos.DEMOS)}")
-    os.makedirs(args.out, exist_ok=True)
+            raise CLIError(f"unknown demo {name!r}; choose one of: all, {', '.join(demos.DEMOS)}"
+                           + did_you_mean(name, list(demos.DEMOS)))
+    check_writable_dir(args.out, "--out")
     for name in names:
         result = demos.run(name, fast=args.fast, out_dir=args.out)
         atomic_write_text(os.path.join(args.out, f"{name}.json"),

@@ -9,30 +9,19 @@ import numpy as np
 
 import chainrule as cr
 
-from ..train.checkpoint import load_checkpoint
 from . import CLIError, factories
 from .estimators import estimator_scores, flat_inputs
-from .runs import Preprocess, read_json
+from .runfolder import TRUST_HINT, load_model, read_config
+from .runs import Preprocess
 from .train import format_table, input_shape, split_data, test_metrics
 
 
-def load_run(run_dir: str):
-    """(config, model with the checkpoint's weights, Preprocess) of a run folder."""
-    cfg_path = os.path.join(run_dir, "config.json")
-    ckpt_path = os.path.join(run_dir, "checkpoint.npz")
-    for path in (cfg_path, ckpt_path):
-        if not os.path.exists(path):
-            raise CLIError(f"{run_dir} is not a run folder of `chainrule train`: {path} is missing")
-    config = read_json(cfg_path)
-    model = factories.build_model(config["model"], tuple(config["input_shape"]),
-                                  config["num_outputs"], family=config.get("family"))
-    state = load_checkpoint(ckpt_path)["model"]
-    if factories.is_estimator(model) and not hasattr(model, "load_state_dict"):
-        for k, v in state.items():
-            setattr(model, k, v.numpy() if hasattr(v, "numpy") else v)
-    else:
-        model.load_state_dict(state)
-        model.eval()
+def load_run(run_dir: str, trust_model_code: bool = False, which: str = "last"):
+    """(config, model with the checkpoint's weights, Preprocess) of a run folder, every file
+    checked (:mod:`chainrule.cli.runfolder`); a model that is code (``pkg.module:factory``) is
+    only rebuilt with ``trust_model_code``."""
+    config = read_config(run_dir)
+    model = load_model(run_dir, config, trust_model_code, which)
     return config, model, Preprocess.from_dict(config["preprocess"])
 
 
@@ -62,15 +51,28 @@ def add_parser(sub):
                    help="evaluate on another data set with the same inputs and classes "
                    "(default: the run's own)")
     p.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST / CIFAR-10 files")
+    add_model_options(p)
     p.set_defaults(func=main)
     return p
 
 
-def evaluate(run_dir: str, dataset: str | None = None, data_dir: str | None = None) -> dict:
+def add_model_options(p) -> None:
+    """The options evaluate and predict share: which checkpoint, and whether model code runs."""
+    p.add_argument("--checkpoint", choices=("last", "best"), default="last",
+                   help="last: the final (or last complete) epoch, checkpoint.npz; best: the "
+                   "lowest validation loss, best.npz (default: last)")
+    p.add_argument(TRUST_HINT, dest="trust_model_code", action="store_true",
+                   help="allow a run folder whose config.json names a model factory "
+                   "(pkg.module:function) to import and run that code; without it only the "
+                   "built-in models are rebuilt")
+
+
+def evaluate(run_dir: str, dataset: str | None = None, data_dir: str | None = None,
+             trust_model_code: bool = False, which: str = "last") -> dict:
     """The test metrics of a run's checkpoint: on its own test split (rebuilt from the recorded
     seed), or on ``dataset``'s test rows (all rows without a test split) when it names another
     data set with the same input shape."""
-    config, model, pre = load_run(run_dir)
+    config, model, pre = load_run(run_dir, trust_model_code, which)
     name = dataset or config["dataset"]
     data = factories.load_data(name, data_dir or config.get("data_dir"))
     shape = input_shape(data)
@@ -78,6 +80,11 @@ def evaluate(run_dir: str, dataset: str | None = None, data_dir: str | None = No
         raise CLIError(f"dataset {name!r} has inputs of shape {shape}; the model of {run_dir} "
                        f"takes {tuple(config['input_shape'])}")
     if name == config["dataset"]:
+        if config["task"] != data.task or (data.classes is not None and
+                                           len(data.classes) != config["num_outputs"]):
+            raise CLIError(f"{run_dir}/config.json says task {config['task']!r} with "
+                           f"{config['num_outputs']} outputs; dataset {name!r} does not match "
+                           "(the run folder is damaged)")
         _, _, test = split_data(data, config["split"]["seed"])
         X, y = (data.X[test], data.y[test]) if test is not None else (data.X_test, data.y_test)
     else:
@@ -88,8 +95,9 @@ def evaluate(run_dir: str, dataset: str | None = None, data_dir: str | None = No
 def main(args) -> int:
     """``chainrule evaluate``: print the metrics table; data errors become user errors."""
     try:
-        metrics = evaluate(args.run_dir, args.dataset, args.data_dir)
-    except ValueError as e:         # e.g. --dataset mnist without its files
+        metrics = evaluate(args.run_dir, args.dataset, args.data_dir, args.trust_model_code,
+                           args.checkpoint)
+    except (ValueError, ImportError) as e:     # e.g. --dataset mnist without its files
         raise CLIError(str(e)) from None
     print(format_table(metrics, title=f"{args.run_dir}: test metrics"))
     return 0

@@ -7,7 +7,11 @@
 5. develop the model      [model], [training]
 
 The file is validated completely before anything runs (:mod:`chainrule.cli.schema` has the
-schema and the error messages). Every fitted step of the representation (scaler, one-hot
+schema and the error messages), the memory the model would need included, and so is ``--out``.
+With ``--out``, config.json is written first and the final model's history and checkpoints
+(last and best) after every epoch, so an interrupted or diverged run leaves its last complete
+epoch behind. A model named ``pkg.module:factory`` in the file is code: it runs only with
+``--trust-model-code``. Every fitted step of the representation (scaler, one-hot
 categories) is fitted on the training part only, inside each cross-validation fold too. For
 regression the networks train on the target standardized with the training rows' mean and
 standard deviation; predictions and metrics are on the target's own scale.
@@ -20,7 +24,7 @@ import time
 import numpy as np
 
 from ..backends import cpu
-from . import factories, schema
+from . import factories, limits, schema
 from .estimators import estimator_scores
 from .runs import write_json
 from .train import _MSE, loader, parse_batch_size, standardized, target_scale
@@ -32,9 +36,18 @@ def add_parser(sub):
                        "[selection], [metrics], [model], [training]. See examples/*.toml; the "
                        "schema is in chainrule.cli.schema.")
     p.add_argument("experiment", metavar="EXPERIMENT.toml")
-    p.add_argument("--out", metavar="DIR", help="also write config.json and results.json here")
-    p.add_argument("--epochs", type=int, help="override [training] epochs (e.g. for a quick try)")
+    p.add_argument("--out", metavar="DIR", help="also write config.json (first), the final "
+                   "model's history.json and checkpoints (every epoch) and results.json here")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the results already in --out (default: refuse)")
+    p.add_argument("--epochs", type=limits.flag("epochs"),
+                   help="override [training] epochs (e.g. for a quick try)")
     p.add_argument("--check", action="store_true", help="only validate the file")
+    p.add_argument("--max-memory", type=limits.parse_size, default=limits.DEFAULT_MAX_MEMORY,
+                   metavar="SIZE", help="refuse models estimated to need more memory "
+                   f"(default: {limits.format_size(limits.DEFAULT_MAX_MEMORY)})")
+    p.add_argument("--trust-model-code", action="store_true",
+                   help="allow [model] name = 'pkg.module:factory' to import and run that code")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=main)
     return p
@@ -120,9 +133,10 @@ def _out_features(module, in_features: int) -> int:
 
 
 # ---------------------------------------------------------------------------- model
-def fit_and_score(cfg, data, Xtr, ytr, Xval=None, yval=None, quiet=True):
+def fit_and_score(cfg, data, Xtr, ytr, Xval=None, yval=None, quiet=True, out_dir=None):
     """Fit the [model] with [training] on (Xtr, ytr) — raw rows — and return a function
-    X ↦ scores (class scores (N, C), or predictions (N,))."""
+    X ↦ scores (class scores (N, C), or predictions (N,)). ``out_dir``: write the history and
+    the checkpoints (last, best) there after every epoch."""
     import chainrule as cr
     from .. import nn
     from ..train import Trainer
@@ -162,10 +176,19 @@ def fit_and_score(cfg, data, Xtr, ytr, Xval=None, yval=None, quiet=True):
     opt = factories.make_optimizer(tcfg["optimizer"], model.parameters(), tcfg["lr"],
                                    tcfg["weight_decay"])
     loss = _MSE() if regression else nn.CrossEntropyLoss()
-    trainer = Trainer(model, loss, opt, progress=False if quiet else None)
     bs = parse_batch_size(tcfg["batch_size"])
     seed = cfg["selection"]["seed"]
     val = loader(rep(Xval), yval, 512, shuffle=False) if Xval is not None and len(Xval) else None
+    callbacks = []
+    if out_dir is not None:
+        from ..train.callbacks import ModelCheckpoint
+        from .runs import RunFiles
+        callbacks = [ModelCheckpoint(os.path.join(out_dir, "checkpoint.npz")),
+                     ModelCheckpoint(os.path.join(out_dir, "best.npz"),
+                                     monitor="val_loss" if val is not None else "loss",
+                                     save_best_only=True),
+                     RunFiles(out_dir)]
+    trainer = Trainer(model, loss, opt, callbacks=callbacks, progress=False if quiet else None)
     trainer.fit(loader(Ztr, ytr, bs, shuffle=True, seed=seed), val, epochs=tcfg["epochs"])
 
     def scores(X):
@@ -234,7 +257,7 @@ def select(cfg, data):
     return np.asarray(idx), np.asarray(val), test
 
 
-def run_experiment(cfg: dict, quiet: bool = True) -> dict:
+def run_experiment(cfg: dict, quiet: bool = True, out_dir: str | None = None) -> dict:
     """Run a validated experiment configuration; return the results (metrics per fold, mean
     and std of the cross-validation, and the test metrics of the model fitted on all training
     rows)."""
@@ -265,7 +288,8 @@ def run_experiment(cfg: dict, quiet: bool = True) -> dict:
         results["cv_mean"] = {m: float(np.mean([f[m] for f in folds])) for m in folds[0]}
         results["cv_std"] = {m: float(np.std([f[m] for f in folds])) for m in folds[0]}
     score = fit_and_score(cfg, data, X[train], y[train],
-                          X[val] if len(val) else None, y[val] if len(val) else None, quiet=quiet)
+                          X[val] if len(val) else None, y[val] if len(val) else None, quiet=quiet,
+                          out_dir=out_dir)
     results["test"] = compute_metrics(cfg, yte, score(Xte))
     results["seconds"] = round(time.perf_counter() - t0, 2)
     return results
@@ -289,26 +313,45 @@ def format_results(path, results) -> str:
 
 
 def main(args) -> int:
+    """``chainrule run``: validate the file (every problem at once) and --out, run the flow,
+    print the results table and write results.json."""
+    from ..train import NonFiniteError
     from . import CLIError
+    from .paths import prepare_output_dir
     try:
-        cfg = schema.load(args.experiment)
+        cfg = schema.load(args.experiment, args.max_memory)
     except schema.ExperimentError as e:
         raise CLIError(str(e)) from None
     if args.epochs is not None:
-        if args.epochs < 1:
-            raise CLIError(f"--epochs must be ≥ 1, got {args.epochs}")
         cfg["training"]["epochs"] = args.epochs
+    name = cfg["model"]["name"]
+    if factories.is_factory_name(name):
+        if not args.trust_model_code:
+            raise CLIError(f"{args.experiment}: [model] name = {name!r} is Python code (a "
+                           "factory that would be imported and run); pass --trust-model-code "
+                           "if you trust the file and that module")
+        try:
+            factories.load_factory(name)
+        except ValueError as e:
+            raise CLIError(f"{args.experiment}: [model] {e}") from None
     if args.check:
         print(f"{args.experiment}: valid")
         return 0
+    if args.out:
+        prepare_output_dir(args.out, "--out", args.overwrite)
+        write_json(os.path.join(args.out, "config.json"), cfg)
     try:
         with cpu.tuned():   # the CPU settings of backends.cpu while the command runs
-            results = run_experiment(cfg, quiet=args.quiet)
+            results = run_experiment(cfg, quiet=args.quiet, out_dir=args.out)
+    except NonFiniteError as e:
+        kept = f"; {args.out} keeps the last finite epoch" if args.out else ""
+        raise CLIError(f"training diverged: {e}{kept}. Lower [training] lr or weight_decay, "
+                       "or try another optimizer") from None
     except (schema.ExperimentError, ValueError) as e:   # ValueError: e.g. data files missing
+        raise CLIError(str(e)) from None
+    except ImportError as e:
         raise CLIError(str(e)) from None
     print(format_results(args.experiment, results))
     if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        write_json(os.path.join(args.out, "config.json"), cfg)
         write_json(os.path.join(args.out, "results.json"), results)
     return 0

@@ -3,16 +3,26 @@
 Data sets come from :mod:`chainrule.datasets` (the copies scikit-learn ships, or MNIST /
 Fashion-MNIST / CIFAR-10 files in ``--data-dir``); models from :mod:`chainrule.models` and
 :mod:`chainrule.nn`; optimizers from :mod:`chainrule.optim`.
+
+A model named ``pkg.module:factory`` is code, not data: :func:`load_factory` imports it only
+from the Python path without the current directory (which ``python -m`` puts first, so that a
+file dropped beside a run folder cannot shadow a module), and checks that the factory is a
+callable accepting ``input_shape`` and ``num_outputs`` before anything calls it. Whether a
+name read from a file may be imported at all is the commands' decision (``--trust-model-code``).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
+import inspect
+import os
 import pickle
+import re
+import sys
 
 import numpy as np
 
 from ._compat import to_numpy
-from .schema import OPTIMIZERS
 
 # name -> (constructor in chainrule.optim, fixed options, default lr)
 OPTIMIZER_SPECS = {
@@ -24,12 +34,24 @@ OPTIMIZER_SPECS = {
     "adam": ("Adam", {}, 1e-3),
     "adamw": ("AdamW", {}, 1e-3),
 }
-assert tuple(OPTIMIZER_SPECS) == OPTIMIZERS
 
 TRAIN_MODELS = ("mlp", "lenet5", "resnet20", "glm", "perceptron", "linear")
 TRAIN_DATASETS = ("digits", "iris", "breast_cancer", "diabetes", "mnist", "fashion_mnist",
                   "cifar10")
 IMAGE_DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10")
+
+
+FACTORY_NAME = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def is_factory_name(name) -> bool:
+    """Whether ``name`` has the form ``pkg.module:factory`` (a model that is code)."""
+    return isinstance(name, str) and bool(FACTORY_NAME.match(name))
+
+
+def default_lr(name: str) -> float:
+    """The usual learning rate of optimizer ``name`` (what ``--lr`` defaults to)."""
+    return OPTIMIZER_SPECS[name][2]
 
 
 def make_optimizer(name, params, lr=None, weight_decay=0.0):
@@ -70,8 +92,9 @@ class Data:
             sorted(np.unique(y).tolist()) if task == "classification" else None)
 
 
-def load_data(name: str, data_dir: str | None = None) -> Data:
-    """Load data set ``name`` as :class:`Data`."""
+def load_data(name: str, data_dir: str | None = None, download: bool = False) -> Data:
+    """Load data set ``name`` as :class:`Data`; ``download``: fetch missing MNIST /
+    Fashion-MNIST / CIFAR-10 files into ``data_dir`` (checksums checked)."""
     from . import _compat
     if name in ("digits", "iris", "breast_cancer", "diabetes"):
         X, y = _arrays(_compat.load_bundled(name))
@@ -88,9 +111,9 @@ def load_data(name: str, data_dir: str | None = None) -> Data:
                              "holding them); none was given")
         cls = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}[name]
         try:
-            train = _compat.dataset_class(cls)(data_dir, train=True)
-            test = _compat.dataset_class(cls)(data_dir, train=False)
-        except (RuntimeError, pickle.UnpicklingError) as e:
+            train = _compat.dataset_class(cls)(data_dir, train=True, download=download)
+            test = _compat.dataset_class(cls)(data_dir, train=False, download=download)
+        except (RuntimeError, pickle.UnpicklingError, OSError, EOFError) as e:
             # the loaders say which files are missing and where they go, or which global a
             # CIFAR batch names that the restricted unpickler refuses; the commands show that
             # as a user error (ValueError), not a traceback
@@ -117,6 +140,8 @@ def lenet_style(in_channels: int, size: int, num_classes: int):
         if size not in (28, 32):
             raise ValueError(f"model 'lenet5': LeNet5 takes 28×28 or 32×32 images, got {size}×{size}")
         return LeNet5(in_channels=in_channels, num_classes=num_classes, input_size=size)
+    if size < 4:        # two 2×2 poolings need at least 4 pixels a side
+        raise ValueError(f"model 'lenet5': needs images of at least 4×4 pixels, got {size}×{size}")
     after = size // 4
     return nn.Sequential(
         nn.Conv2d(in_channels, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -127,19 +152,68 @@ def lenet_style(in_channels: int, size: int, num_classes: int):
         nn.Linear(84, num_classes))
 
 
+@contextlib.contextmanager
+def _without_current_directory():
+    """sys.path without the entries that mean "the current directory" ('' and its absolute
+    path) for the duration of an import."""
+    saved = list(sys.path)
+    here = os.path.abspath(os.getcwd())
+    sys.path[:] = [p for p in sys.path if p not in ("", ".") and os.path.abspath(p) != here]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+def load_factory(name: str):
+    """The callable ``pkg.module:factory`` names, imported from the Python path without the
+    current directory, checked to accept ``factory(input_shape=..., num_outputs=...)``.
+    Raises ValueError (the commands' user error) when it cannot be loaded or called so."""
+    if not is_factory_name(name):
+        raise ValueError(f"model: {name!r} is not a factory name; expected pkg.module:function")
+    mod, _, fn = name.partition(":")
+    try:
+        with _without_current_directory():
+            module = importlib.import_module(mod)
+    except ImportError as e:
+        raise ValueError(f"model: cannot load factory {name!r} ({e}); factory modules are "
+                         "imported from PYTHONPATH and installed packages, not from the current "
+                         "directory (PYTHONPATH=. adds it)") from None
+    except Exception as e:    # noqa: BLE001 — the module's own code failed on import
+        raise ValueError(f"model: importing {mod!r} for factory {name!r} failed: "
+                         f"{type(e).__name__}: {e}") from None
+    factory = getattr(module, fn, None)
+    if factory is None:
+        raise ValueError(f"model: cannot load factory {name!r} (module {mod!r} has no "
+                         f"attribute {fn!r})")
+    if not callable(factory) or isinstance(factory, type) and not hasattr(factory, "forward"):
+        raise ValueError(f"model: factory {name!r} is a {type(factory).__name__}, not a "
+                         "function returning a model")
+    try:
+        inspect.signature(factory).bind(input_shape=(1,), num_outputs=1)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"model: factory {name!r} must accept factory(input_shape=..., "
+                         f"num_outputs=...) ({e}); refusing to call it") from None
+    return factory
+
+
 def build_model(name: str, input_shape: tuple, num_outputs: int, *, hidden=(128, 64),
                 activation="relu", family=None):
     """Model ``name`` for inputs of shape ``input_shape`` (one sample) and ``num_outputs``
-    outputs (classes, or 1 for regression). ``name`` may be ``pkg.module:factory``: it is
-    called as ``factory(input_shape=..., num_outputs=...)`` and must return an nn.Module."""
+    outputs (classes, or 1 for regression). ``name`` may be ``pkg.module:factory``
+    (:func:`load_factory`): it is called as ``factory(input_shape=..., num_outputs=...)`` and
+    must return an nn.Module."""
     from .. import models, nn
     if ":" in name:
-        mod, _, fn = name.partition(":")
+        factory = load_factory(name)
         try:
-            factory = getattr(importlib.import_module(mod), fn)
-        except (ImportError, AttributeError) as e:
-            raise ValueError(f"model: cannot load factory {name!r} ({e})") from None
-        return factory(input_shape=tuple(input_shape), num_outputs=num_outputs)
+            model = factory(input_shape=tuple(input_shape), num_outputs=num_outputs)
+        except Exception as e:    # noqa: BLE001 — the user's code failed: say whose
+            raise ValueError(f"model: factory {name!r} failed: {type(e).__name__}: {e}") from None
+        if not (hasattr(model, "parameters") and callable(model)) and not is_estimator(model):
+            raise ValueError(f"model: factory {name!r} returned a {type(model).__name__}, not "
+                             "a chainrule.nn.Module")
+        return model
     features = int(np.prod(input_shape))
     if name == "mlp":
         mlp = models.MLP(features, list(hidden), num_outputs, activation=activation)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 
+from . import limits
+
 # dataset -> (input shape of one sample, number of classes); no data is loaded
 SHAPES = {"iris": ((4,), 3), "breast_cancer": ((30,), 2), "digits": ((1, 8, 8), 10),
           "mnist": ((1, 28, 28), 10), "fashion_mnist": ((1, 28, 28), 10),
@@ -29,7 +31,8 @@ def add_parser(sub):
                    "mlp and linear, digits for lenet5, cifar10 for resnet20)")
     p.add_argument("--hidden", default="8", help="hidden sizes of the mlp, comma-separated "
                    "(default: 8)")
-    p.add_argument("--batch", type=int, default=2, help="batch size of the input (default: 2)")
+    p.add_argument("--batch", type=limits.flag("graph_batch"), default=2,
+                   help="batch size of the input (default: 2)")
     p.add_argument("-o", "--output", default="graph.svg", metavar="FILE",
                    help="graph.dot, graph.svg, graph.png or graph.pdf (default: graph.svg); the "
                    ".dot source is written beside any rendered file")
@@ -53,23 +56,37 @@ def loss_graph(model_name="mlp", dataset="iris", hidden=(8,), batch=2):
 def main(args) -> int:
     from .. import viz
     from . import CLIError
+    from .paths import check_output_file
     try:
         hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
     except ValueError:
         raise CLIError(f"--hidden must be comma-separated integers, got {args.hidden!r}") from None
-    if args.batch < 1:
-        raise CLIError(f"--batch must be ≥ 1, got {args.batch}")
+    if any(h < 1 for h in hidden) or len(hidden) > limits.MAX_HIDDEN_LAYERS:
+        raise CLIError(f"--hidden sizes must be ≥ 1, at most {limits.MAX_HIDDEN_LAYERS} of them; "
+                       f"got {args.hidden!r}")
     root, ext = os.path.splitext(args.output)
     ext = ext.lower().lstrip(".")
     if ext not in ("dot", "gv", "svg", "png", "pdf"):
         raise CLIError(f"-o must end in .dot, .svg, .png or .pdf, got {args.output!r}")
+    dataset = args.dataset or MODEL_DATASET[args.model]
+    shape, classes = SHAPES[dataset]
+    if args.model in ("mlp", "linear"):
+        shape = (int(__import__("math").prod(shape)),)
+    if args.model not in ("lenet5", "resnet20") or len(shape) == 3:
+        problem = limits.memory_problem(
+            limits.estimate_memory(args.model, shape, classes, args.batch, 0, hidden=hidden),
+            limits.DEFAULT_MAX_MEMORY, f"--model {args.model} with --hidden {args.hidden}")
+        if problem:
+            raise CLIError(problem.replace("raise the limit with --max-memory",
+                                           "no more than --max-memory of train allows"))
+    check_output_file(args.output, "-o")
     try:
-        loss = loss_graph(args.model, args.dataset or MODEL_DATASET[args.model], hidden, args.batch)
+        loss = loss_graph(args.model, dataset, hidden, args.batch)
     except ValueError as e:         # e.g. --model lenet5 --dataset iris: not images
         raise CLIError(str(e)) from None
     dot_path = args.output if ext in ("dot", "gv") else root + ".dot"
-    if os.path.dirname(os.path.abspath(dot_path)):
-        os.makedirs(os.path.dirname(os.path.abspath(dot_path)), exist_ok=True)
+    if dot_path != args.output:
+        check_output_file(dot_path, "-o")
     viz.render(loss, dot_path)
     n_ops = viz.to_dot(loss).count("shape=box")
     print(f"wrote {dot_path} ({n_ops} operations)")

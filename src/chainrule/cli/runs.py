@@ -1,15 +1,25 @@
-"""The run folder that ``chainrule train`` writes and ``evaluate`` / ``predict`` read::
+"""The run folder that ``chainrule train`` writes and ``evaluate`` / ``predict`` read, in the
+order it is written::
 
     RUN_DIR/config.json          the resolved configuration (every option, the data split, the
-                                 input preprocessing), enough to rebuild the model and its data
-    RUN_DIR/history.json, .csv   per-epoch loss, accuracy, validation loss/accuracy, lr, time
-    RUN_DIR/metrics.json         the test-set metrics
+                                 input preprocessing), enough to rebuild the model and its data;
+                                 written before the first epoch
+    RUN_DIR/checkpoint.npz       after every epoch: the last epoch's full training state (model,
+                                 optimizer, scheduler, callbacks, random states: what
+                                 `chainrule train --resume` continues; chainrule.train.checkpoint,
+                                 no pickle)
+    RUN_DIR/best.npz             after every epoch that lowered the validation loss: that state
+    RUN_DIR/history.json, .csv   after every epoch: loss, accuracy, validation loss/accuracy, lr,
+                                 time per epoch so far
+    RUN_DIR/metrics.json         at the end: the test-set metrics
     RUN_DIR/confusion_matrix.json  the test confusion matrix (classification)
     RUN_DIR/grad_norms.json      per-layer gradient norms over training: "step" and one list
                                  per layer with parameters (what figures/grad_norms.png draws)
-    RUN_DIR/checkpoint.npz       model + optimizer state (chainrule.train.checkpoint, no pickle)
     RUN_DIR/figures/*.png        loss and accuracy curves, confusion matrix, gradient norms
     RUN_DIR/tensorboard/         TensorBoard event files (only with the `tensorboard` extra)
+
+A run that was interrupted (Ctrl-C, a kill) or diverged (NaN/Inf) keeps config.json and its
+last complete epoch: `evaluate` reads it and `train --resume` continues it.
 
 Every file but TensorBoard's event log (appended to as it goes, by the `tensorboard` package) is
 written atomically by :mod:`chainrule._io` (temp file, fsync, rename), so a crash never leaves
@@ -25,6 +35,7 @@ import os
 import numpy as np
 
 from .._io import atomic_write_text
+from ..train.callbacks import Callback
 
 
 def write_json(path: str, obj) -> None:
@@ -56,6 +67,18 @@ def write_history(run_dir: str, history: dict) -> None:
     for i in range(rows):
         w.writerow([history[k][i] if i < len(history[k]) else "" for k in keys])
     atomic_write_text(os.path.join(run_dir, "history.csv"), buf.getvalue())
+
+
+class RunFiles(Callback):
+    """Writes the run folder's history (history.json, history.csv) after every epoch, once
+    the epoch's checkpoints are written (it comes after them in the callback list): a run
+    stopped at any moment shows the epochs its checkpoint holds."""
+
+    def __init__(self, run_dir: str):
+        self.run_dir = run_dir
+
+    def on_epoch_complete(self, trainer, epoch, logs):
+        write_history(self.run_dir, trainer.history)
 
 
 class Preprocess:

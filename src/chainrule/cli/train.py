@@ -32,45 +32,74 @@ from ..nn import CrossEntropyLoss
 from ..optim.lr_scheduler import CosineAnnealingLR
 from ..train import Trainer
 from ..train import progress as train_progress
-from ..train.callbacks import GradientMonitor
+from ..train.callbacks import EarlyStopping, GradientMonitor, ModelCheckpoint
 from ..train.checkpoint import save_checkpoint
 from ..utils.data import DataLoader, TensorDataset
-from . import CLIError, factories
+from . import CLIError, factories, limits, schema
 from ._compat import metric, train_test_split
 from .estimators import estimator_scores, estimator_state, flat_inputs
-from .runs import Preprocess, save_figures, write_history, write_json, write_tensorboard
+from .paths import check_writable_dir, prepare_output_dir
+from .runs import (Preprocess, RunFiles, save_figures, write_history, write_json,
+                   write_tensorboard)
 
 DEFAULTS = {"model": "lenet5", "dataset": "digits", "optimizer": "adam", "lr": None,
-            "batch_size": "32", "epochs": 40, "seed": 0, "schedule": "constant"}
+            "batch_size": "32", "epochs": 40, "seed": 0, "schedule": "constant",
+            "weight_decay": 0.0, "patience": None, "data_dir": None}
+# the options that define a run: `--resume` takes them from config.json, not the command line
+RUN_OPTIONS = ("model", "dataset", "data_dir", "optimizer", "lr", "batch_size", "epochs",
+               "schedule", "seed", "weight_decay", "patience")
 
 
 def add_parser(sub):
     """Register ``chainrule train`` and its options on the subcommand parsers ``sub``."""
     p = sub.add_parser(
         "train", help="train a model and write a run folder (default: LeNet-style CNN on digits)",
-        description="Train a model and write a run folder: config.json, history.json/.csv, "
-        "metrics.json, checkpoint.npz, figures/*.png (matplotlib), tensorboard/ (only with the "
-        "tensorboard extra). Default: a LeNet-style CNN on the 8x8 digits with Adam.")
-    p.add_argument("--model", default=DEFAULTS["model"], metavar="NAME",
+        description="Train a model and write a run folder: config.json first, then after every "
+        "epoch history.json/.csv, checkpoint.npz (the last epoch: what --resume continues) and "
+        "best.npz (the lowest validation loss); at the end metrics.json, figures/*.png "
+        "(matplotlib) and tensorboard/ (only with the tensorboard extra). An interrupted or "
+        "diverged run keeps its last complete epoch: `chainrule train --resume RUN_DIR` "
+        "continues it. Default: a LeNet-style CNN on the 8x8 digits with Adam.")
+    # every run option defaults to None here, so --resume can tell which ones were given
+    p.add_argument("--model", metavar="NAME",
                    help="mlp, lenet5, resnet20, glm, perceptron, linear, or pkg.module:factory "
-                   "(called as factory(input_shape=..., num_outputs=...)) (default: lenet5)")
-    p.add_argument("--dataset", default=DEFAULTS["dataset"], choices=factories.TRAIN_DATASETS,
+                   "(called as factory(input_shape=..., num_outputs=...); imported from "
+                   "PYTHONPATH, not the current directory) (default: lenet5)")
+    p.add_argument("--dataset", choices=factories.TRAIN_DATASETS,
                    help="(default: digits; mnist, fashion_mnist and cifar10 need --data-dir)")
     p.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST / CIFAR-10 files")
-    p.add_argument("--optimizer", default=DEFAULTS["optimizer"],
-                   choices=list(factories.OPTIMIZER_SPECS), help="(default: adam)")
-    p.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default: the optimizer's usual one, 1e-3 for adam)")
-    p.add_argument("--batch-size", default=DEFAULTS["batch_size"], metavar="full|1|N",
-                   help="'full' = full-batch GD, 1 = stochastic GD, N = mini-batches of N "
-                   "(default: 32)")
-    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="(default: 40)")
-    p.add_argument("--schedule", default=DEFAULTS["schedule"], choices=("constant", "cosine"),
+    p.add_argument("--download", action="store_true",
+                   help="download missing MNIST / Fashion-MNIST / CIFAR-10 files into --data-dir")
+    p.add_argument("--optimizer", choices=list(factories.OPTIMIZER_SPECS),
+                   help="(default: adam)")
+    p.add_argument("--lr", type=limits.flag("lr"),
+                   help="learning rate, > 0 (default: the optimizer's usual one, 1e-3 for adam)")
+    p.add_argument("--weight-decay", type=limits.flag("weight_decay"),
+                   help="L2 penalty of the optimizer, ≥ 0 (default: 0)")
+    p.add_argument("--batch-size", type=limits.flag("batch_size", allow_full=True),
+                   metavar="full|1|N", help="'full' = full-batch GD, 1 = stochastic GD, N = "
+                   "mini-batches of N (default: 32)")
+    p.add_argument("--epochs", type=limits.flag("epochs"), help="(default: 40)")
+    p.add_argument("--patience", type=limits.flag("patience"), metavar="N",
+                   help="early stopping: stop when the validation loss has not improved for N "
+                   "epochs (default: train every epoch)")
+    p.add_argument("--schedule", choices=("constant", "cosine"),
                    help="learning rate over the epochs: constant, or cosine annealing from "
                    "--lr to 0 (CosineAnnealingLR) (default: constant)")
-    p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="(default: 0)")
+    p.add_argument("--seed", type=limits.flag("seed"), help="(default: 0)")
     p.add_argument("--out", metavar="RUN_DIR",
                    help="run folder (default: runs/<date>-<time>-<model>-<dataset>)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (default: refuse)")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue an interrupted run from its last checkpoint, with the options "
+                   "its config.json records; ends bit-identical to an uninterrupted run")
+    p.add_argument("--trust-model-code", action="store_true",
+                   help="with --resume: allow a run whose config.json names a model factory "
+                   "(pkg.module:function) to import and run that code")
+    p.add_argument("--max-memory", type=limits.parse_size, default=limits.DEFAULT_MAX_MEMORY,
+                   metavar="SIZE", help="refuse configurations estimated to need more memory "
+                   f"(default: {limits.format_size(limits.DEFAULT_MAX_MEMORY)})")
     p.add_argument("--quiet", action="store_true", help="no progress bars, no per-epoch lines")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.set_defaults(func=main)
@@ -85,20 +114,87 @@ def parse_batch_size(value) -> int | None:
         n = int(value)
     except ValueError:
         n = 0
-    if n < 1:
+    if not limits.RANGES["batch_size"].ok(n):
         raise CLIError(f"--batch-size must be 'full', 1 or a positive integer, got {value!r}")
     return n
 
 
+def check_model_name(name: str, dataset: str) -> None:
+    """Refuse an unknown model name, or a built-in model that cannot take ``dataset``'s inputs,
+    before any data is loaded; a factory is imported and its signature checked."""
+    if factories.is_factory_name(name):
+        try:
+            factories.load_factory(name)
+        except ValueError as e:
+            raise CLIError(f"--model {str(e).removeprefix('model: ')}") from None
+        return
+    if name not in factories.TRAIN_MODELS:
+        raise CLIError(f"--model {name!r} is not a model; allowed: "
+                       f"{', '.join(factories.TRAIN_MODELS)}, or pkg.module:factory"
+                       + schema.did_you_mean(name, factories.TRAIN_MODELS))
+    _, shape, outputs = limits.DATASET_INFO[dataset]
+    if name in ("lenet5", "resnet20") and len(shape) != 3:
+        raise CLIError(f"model {name!r} needs images (C, H, W); dataset {dataset!r} has feature "
+                       f"vectors of shape {shape}; use --model mlp")
+    if name in ("glm", "perceptron") and (outputs > 2 or (name == "perceptron" and outputs != 2)):
+        raise CLIError(f"model {name!r} is a binary classifier{' (or, for glm, a regression)' if name == 'glm' else ''}; "
+                       f"dataset {dataset!r} has {outputs} classes; use breast_cancer"
+                       f"{' or diabetes' if name == 'glm' else ''}, or --model mlp")
+
+
+def check_memory(config: dict, max_memory: int) -> None:
+    """Refuse a configuration estimated to need more than ``max_memory`` bytes."""
+    rows, shape, outputs = limits.DATASET_INFO[config["dataset"]]
+    n_train = int(rows * (1 - TEST_SIZE) * (1 - VAL_SIZE))
+    bs = parse_batch_size(config["batch_size"])
+    batch = n_train if bs is None else min(bs, n_train)
+    model = config["model"]
+    if model not in ("lenet5", "resnet20"):
+        shape = (int(np.prod(shape)),)
+    problem = limits.memory_problem(
+        limits.estimate_memory(model, shape, outputs, batch, rows),
+        max_memory, f"--model {model} on --dataset {config['dataset']} with --batch-size "
+        f"{config['batch_size']}")
+    if problem:
+        raise CLIError(problem)
+
+
 def config_from_args(args) -> dict:
-    """The training configuration (the keys of :data:`DEFAULTS` plus ``data_dir``) from the
-    command line, checked before any data is loaded, so a typo fails at once."""
-    if args.epochs < 1:
-        raise CLIError(f"--epochs must be ≥ 1, got {args.epochs}")
-    parse_batch_size(args.batch_size)
-    return {"model": args.model, "dataset": args.dataset, "optimizer": args.optimizer,
-            "lr": args.lr, "batch_size": args.batch_size, "epochs": args.epochs,
-            "seed": args.seed, "data_dir": args.data_dir, "schedule": args.schedule}
+    """The training configuration (the keys of :data:`DEFAULTS`) from the command line, checked
+    before any data is loaded, so a typo fails at once. The flags' types have checked their
+    ranges (:mod:`.limits`); what ties options together is checked here."""
+    config = {k: (getattr(args, k) if getattr(args, k) is not None else DEFAULTS[k])
+              for k in RUN_OPTIONS}
+    config["batch_size"] = str(config["batch_size"])
+    parse_batch_size(config["batch_size"])
+    check_model_name(config["model"], config["dataset"])
+    if config["dataset"] in ("mnist", "fashion_mnist", "cifar10") and not config["data_dir"]:
+        raise CLIError(f"dataset {config['dataset']!r} reads its files from --data-dir (the "
+                       "folder holding them); none was given")
+    check_memory(config, args.max_memory)
+    return config
+
+
+def config_for_resume(args) -> dict:
+    """The configuration of the run ``--resume`` names, from its config.json; options that
+    would change the run are refused (they must be those the run started with)."""
+    from .runfolder import check_model_code, read_config
+    given = [k for k in RUN_OPTIONS if getattr(args, k, None) is not None]
+    if given:
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise CLIError(f"--resume continues {args.resume} with the options its config.json "
+                       f"records; drop {flags} (or start a new run with --out)")
+    if args.out or args.overwrite:
+        raise CLIError("--resume writes into the run folder it continues; drop --out / "
+                       "--overwrite")
+    saved = read_config(args.resume, for_resume=True)
+    check_model_code(saved, os.path.join(args.resume, "config.json"), args.trust_model_code)
+    if factories.is_factory_name(saved["model"]):
+        check_model_name(saved["model"], saved["dataset"])
+    config = {k: saved.get(k, DEFAULTS[k]) for k in RUN_OPTIONS}
+    if config["batch_size"] is not None:
+        config["batch_size"] = str(config["batch_size"])
+    return config
 
 
 # ---------------------------------------------------------------------------- data
@@ -160,10 +256,10 @@ class RunData:
     sets: dict
 
 
-def load_run_data(config: dict) -> RunData:
+def load_run_data(config: dict, download: bool = False) -> RunData:
     """Load the configured data set, split it with the seed and preprocess every split with
     what the training rows alone say (no test statistics leak into training)."""
-    data = factories.load_data(config["dataset"], config.get("data_dir"))
+    data = factories.load_data(config["dataset"], config.get("data_dir"), download)
     split = split_data(data, config["seed"])
     pre = Preprocess.fit(data.X[split[0]], scale=data.scale,
                          standardize=data.image_shape is None)
@@ -182,12 +278,20 @@ def standardized(y, scale) -> np.ndarray:
     return ((y - mean) / std).astype(np.float32)
 
 
-def resolve_config(config: dict, run: RunData) -> dict:
-    """config.json before fitting: the options as given, plus what the data decide (task,
-    input shape, outputs, classes, preprocessing, split) — enough to rebuild model and data.
-    Fitting adds what it settles (the learning rate used, the target's scale, ...)."""
+def resolve_config(config: dict, run: RunData, estimator: bool = False) -> dict:
+    """config.json, written before fitting: the options as given, plus what the data decide
+    (task, input shape, outputs, classes, preprocessing, split, the regression target's scale)
+    and the learning rate used — enough to rebuild model and data, and to resume. An
+    estimator (GLM, Perceptron) has no optimizer, learning rate, batches or epochs: None."""
     data = run.data
     resolved = dict(config)
+    if estimator:
+        resolved.update(optimizer=None, lr=None, batch_size=None, epochs=None,
+                        weight_decay=None, patience=None, schedule=None)
+    elif resolved["lr"] is None:
+        resolved["lr"] = factories.default_lr(config["optimizer"])
+    if data.task == "regression" and not estimator:
+        resolved["target_scale"] = list(target_scale(run.sets["train"][1]))
     resolved.update({"task": data.task, "input_shape": list(input_shape(data)),
                      "num_outputs": num_outputs(data), "classes": data.classes,
                      "preprocess": run.preprocess.to_dict(),
@@ -258,13 +362,10 @@ class Fit:
 
 
 def fit_estimator(model, run: RunData, resolved: dict) -> Fit:
-    """Fit a scikit-learn-style model (GLM, Perceptron) in one call on the training rows; it
-    has no optimizer, learning rate, batches or epochs, which ``resolved`` records as None."""
+    """Fit a scikit-learn-style model (GLM, Perceptron) in one call on the training rows."""
     X, y = run.sets["train"]
     model.fit(flat_inputs(X), cr.from_numpy(y))
     resolved["family"] = getattr(model, "family", None)
-    resolved["optimizer"] = resolved["lr"] = resolved["batch_size"] = None
-    resolved["epochs"] = None
     scores = estimator_scores(model, flat_inputs(run.sets["test"][0]),
                               run.data.task == "classification")
     return Fit(scores, {"model": estimator_state(model)})
@@ -313,29 +414,76 @@ def layer_names(model, norms: dict) -> dict:
             for k, v in norms.items()}
 
 
-def fit_network(model, run: RunData, config: dict, resolved: dict, quiet: bool) -> Fit:
-    """Train a network with the configured optimizer, batch size, epochs and schedule: cross
-    entropy for classes, MSE on the standardized target for regression, validation after each
-    epoch and the per-layer gradient norms recorded. Records the learning rate used (and the
-    target's scale) in ``resolved``; returns the test scores on the target's own scale."""
+def checkpoint_path(run_dir: str, which: str = "last") -> str:
+    """The run folder's checkpoint: ``last`` (checkpoint.npz, what --resume continues) or
+    ``best`` (best.npz, the epoch of the lowest validation loss)."""
+    return os.path.join(run_dir, "checkpoint.npz" if which == "last" else "best.npz")
+
+
+def make_trainer(model, run: RunData, config: dict, resolved: dict, run_dir: str, quiet: bool):
+    """The Trainer of a run and its callbacks, built the same way for a new run and a resumed
+    one (a checkpoint's callback states are matched by type and order): the gradient monitor,
+    early stopping (--patience), the last and best checkpoints and the history files written
+    after every epoch, and the progress lines."""
     classification = run.data.task == "classification"
-    sets = dict(run.sets)
-    optimizer = factories.make_optimizer(config["optimizer"], model.parameters(), config["lr"])
-    resolved["lr"] = optimizer.param_groups[0]["lr"]
-    if not classification:
-        scale = target_scale(sets["train"][1])
-        resolved["target_scale"] = list(scale)
-        for k in ("train", "val"):
-            sets[k] = (sets[k][0], standardized(sets[k][1], scale))
+    optimizer = factories.make_optimizer(config["optimizer"], model.parameters(), resolved["lr"],
+                                         config.get("weight_decay") or 0.0)
     batch_size = parse_batch_size(config["batch_size"])
-    monitor = gradient_monitor(len(sets["train"][0]), batch_size, config["epochs"])
+    monitor = gradient_monitor(len(run.sets["train"][0]), batch_size, config["epochs"])
     progress, lines = progress_output(config["epochs"], quiet)
+    stopping = ([EarlyStopping("val_loss", patience=config["patience"])]
+                if config.get("patience") else [])
+    files = [ModelCheckpoint(checkpoint_path(run_dir, "last")),
+             ModelCheckpoint(checkpoint_path(run_dir, "best"), monitor="val_loss",
+                             save_best_only=True),
+             RunFiles(run_dir)]
     trainer = Trainer(model, CrossEntropyLoss() if classification else _MSE(), optimizer,
                       scheduler=lr_schedule(optimizer, config),
                       metrics=["accuracy"] if classification else None,
-                      callbacks=[monitor] + lines, progress=progress)
-    history = trainer.fit(loader(*sets["train"], batch_size, shuffle=True, seed=config["seed"]),
-                          loader(*sets["val"], 512, shuffle=False), epochs=config["epochs"])
+                      callbacks=[monitor] + stopping + files + lines, progress=progress)
+    return trainer, monitor
+
+
+def resume_state(run_dir: str, trainer) -> int | None:
+    """Load the last checkpoint of ``run_dir`` into ``trainer``; returns the epoch to stop
+    after when early stopping had already ended the run, None to train on, and does nothing
+    when the run stopped before its first checkpoint (it starts from epoch 0 again)."""
+    from .runfolder import read_checkpoint
+    path = checkpoint_path(run_dir, "last")
+    if not os.path.exists(path):
+        return None
+    state = read_checkpoint(path, for_resume=True)
+    try:
+        trainer.load_state_dict(state)
+    except (KeyError, ValueError, TypeError, RuntimeError, IndexError, AttributeError,
+            OverflowError) as e:
+        raise CLIError(f"--resume: {path} does not fit the run config.json describes "
+                       f"({type(e).__name__}: {e}); start a new run with --out") from None
+    for entry in state.get("callbacks", []):
+        if entry.get("type") == "EarlyStopping" and entry["state"].get("stopped_epoch"):
+            return int(state["epoch"])
+    return None
+
+
+def fit_network(model, run: RunData, config: dict, resolved: dict, quiet: bool,
+                run_dir: str, resume: bool = False) -> Fit:
+    """Train a network with the configured optimizer, batch size, epochs and schedule: cross
+    entropy for classes, MSE on the standardized target for regression, validation after each
+    epoch, the per-layer gradient norms recorded, and the run folder's checkpoints and history
+    written after every epoch. ``resume``: continue from the folder's last checkpoint.
+    Returns the test scores on the target's own scale."""
+    classification = run.data.task == "classification"
+    sets = dict(run.sets)
+    if not classification:
+        for k in ("train", "val"):
+            sets[k] = (sets[k][0], standardized(sets[k][1], resolved["target_scale"]))
+    trainer, monitor = make_trainer(model, run, config, resolved, run_dir, quiet)
+    epochs = config["epochs"]
+    if resume:
+        epochs = resume_state(run_dir, trainer) or epochs
+    history = trainer.fit(loader(*sets["train"], parse_batch_size(config["batch_size"]),
+                                 shuffle=True, seed=config["seed"]),
+                          loader(*sets["val"], 512, shuffle=False), epochs=epochs)
     state = trainer.state_dict()        # as training left it: the checkpoint a resume needs
     scores = trainer.predict(loader(*sets["test"], 512, shuffle=False)).numpy()
     if not classification:
@@ -350,17 +498,18 @@ def _run_dir(args) -> str:
     if args.out:
         return args.out
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    model = args.model.replace(":", "-").replace(".", "-")
-    return os.path.join("runs", f"{stamp}-{model}-{args.dataset}")
+    model = (args.model or DEFAULTS["model"]).replace(":", "-").replace(".", "-")
+    return os.path.join("runs", f"{stamp}-{model}-{args.dataset or DEFAULTS['dataset']}")
 
 
 def write_run_folder(run_dir: str, config: dict, resolved: dict, run: RunData, fit: Fit,
                      metrics: dict, figures: bool = True) -> None:
-    """Write the run folder (see :mod:`chainrule.cli.runs`): checkpoint, config, history,
-    metrics, gradient norms, confusion matrix, figures (unless ``figures`` is False, or
-    without matplotlib) and TensorBoard scalars (with the extra)."""
-    save_checkpoint(fit.state, os.path.join(run_dir, "checkpoint.npz"))
-    write_json(os.path.join(run_dir, "config.json"), resolved)
+    """Finish the run folder (see :mod:`chainrule.cli.runs`; config.json, the checkpoints and
+    the history are already there for networks): an estimator's checkpoint, the metrics,
+    gradient norms, confusion matrix, figures (unless ``figures`` is False, or without
+    matplotlib) and TensorBoard scalars (with the extra)."""
+    if not fit.history:             # an estimator: no epochs, one checkpoint at the end
+        save_checkpoint(fit.state, checkpoint_path(run_dir, "last"))
     write_history(run_dir, fit.history)
     write_json(os.path.join(run_dir, "metrics.json"), metrics)
     if fit.grad_norms is not None:
@@ -376,40 +525,98 @@ def write_run_folder(run_dir: str, config: dict, resolved: dict, run: RunData, f
         except ImportError as e:      # matplotlib missing: the run itself is complete
             print(f"figures skipped: {e}")
     write_tensorboard(os.path.join(run_dir, "tensorboard"), fit.history, metrics,
-                      config["epochs"] or 0)
+                      resolved.get("epochs") or 0)
 
 
 # ---------------------------------------------------------------------------- the job
-def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True) -> dict:
-    """Train as ``config`` says (the keys of :data:`DEFAULTS` plus ``data_dir``), write the
-    run folder ``run_dir`` and return the test metrics (with ``train_seconds``: data, model
-    and fit, up to the test metrics)."""
+def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True,
+          resume: bool = False, download: bool = False) -> dict:
+    """Train as ``config`` says (the keys of :data:`DEFAULTS`), write the run folder
+    ``run_dir`` — config.json first, then after every epoch the checkpoints and the history,
+    the rest at the end — and return the test metrics (with ``train_seconds``: data, model and
+    fit, up to the test metrics). ``resume``: continue the run in ``run_dir`` from its last
+    checkpoint (config.json is kept as it is)."""
     cr.manual_seed(config["seed"])
     t_start = time.perf_counter()
-    run = load_run_data(config)
-    model = factories.build_model(config["model"], input_shape(run.data), num_outputs(run.data))
-    os.makedirs(run_dir, exist_ok=True)    # an unusable --out fails before the training
-    resolved = resolve_config(config, run)
-    if factories.is_estimator(model):
+    run = load_run_data(config, download)
+    try:
+        model = factories.build_model(config["model"], input_shape(run.data),
+                                      num_outputs(run.data))
+    except MemoryError:
+        raise CLIError(f"--model {config['model']}: out of memory while building the model; "
+                       "use a smaller one") from None
+    estimator = factories.is_estimator(model)
+    resolved = resolve_config(config, run, estimator)
+    if not resume:
+        write_json(os.path.join(run_dir, "config.json"), resolved)
+    if estimator:
         fit = fit_estimator(model, run, resolved)
     else:
-        fit = fit_network(model, run, config, resolved, quiet)
+        fit = fit_network(model, run, config, resolved, quiet, run_dir, resume)
     metrics = test_metrics(run.data.task, run.sets["test"][1], fit.scores)
     metrics["train_seconds"] = round(time.perf_counter() - t_start, 2)
     write_run_folder(run_dir, config, resolved, run, fit, metrics, figures)
     return metrics
 
 
+def _epochs_done(run_dir: str) -> int:
+    """How many epochs the run folder's history records (0 when none)."""
+    from .runs import read_json
+    try:
+        return len(read_json(os.path.join(run_dir, "history.json")).get("epoch", []))
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
 def main(args) -> int:
-    """``chainrule train``: check the options, train, print the metrics table and where the
-    run folder is; data and model errors become user errors (exit status 2, no traceback)."""
-    config = config_from_args(args)
-    run_dir = _run_dir(args)
+    """``chainrule train``: check the options and the output folder, train, print the metrics
+    table and where the run folder is. Data and model errors, a diverged run and unwritable
+    paths become user errors (exit status 2, one line); Ctrl-C exits with 130 and says how to
+    resume."""
+    from ..train import NonFiniteError
+    if args.resume:
+        config = config_for_resume(args)
+        run_dir = args.resume
+        check_writable_dir(run_dir, "--resume")
+    else:
+        config = config_from_args(args)
+        run_dir = _run_dir(args)
+        prepare_output_dir(run_dir, "--out", args.overwrite)
+    resume_hint = f"chainrule train --resume {run_dir}"
+    # only the options that differ from train()'s defaults, so code wrapping train() with its
+    # original signature (config, run_dir, quiet, figures) keeps working
+    extra = {k: True for k, v in (("resume", args.resume), ("download", args.download)) if v}
     try:
         with cpu.tuned():   # the CPU settings of backends.cpu while the command runs
-            metrics = train(config, run_dir, quiet=args.quiet, figures=not args.no_figures)
+            metrics = train(config, run_dir, quiet=args.quiet, figures=not args.no_figures,
+                            **extra)
+    except NonFiniteError as e:
+        done = _epochs_done(run_dir)
+        kept = (f"{run_dir} keeps the last finite epoch ({done}): `chainrule evaluate "
+                f"{run_dir}` reads it" if done else f"no epoch finished, so {run_dir} holds "
+                "config.json only")
+        lr = config["lr"] if config["lr"] is not None else factories.default_lr(
+            config["optimizer"])
+        raise CLIError(f"training diverged: {e}; {kept}. Lower --lr (it was {lr:g})"
+                       + (f" or --weight-decay ({config['weight_decay']})"
+                          if config.get("weight_decay") else "") + ", or try another "
+                       "--optimizer") from None
+    except KeyboardInterrupt:
+        if not os.path.exists(os.path.join(run_dir, "config.json")):
+            print("chainrule train: interrupted before training started; nothing to resume",
+                  file=sys.stderr)
+            return 130
+        done = _epochs_done(run_dir)
+        print(f"chainrule train: interrupted after {done} complete epoch(s); {run_dir} keeps "
+              f"them — continue with: {resume_hint}", file=sys.stderr)
+        return 130
     except (ValueError, FileNotFoundError) as e:
         raise CLIError(str(e)) from None
+    except ImportError as e:
+        raise CLIError(f"{e}") from None
+    except OSError as e:
+        raise CLIError(f"cannot write the run folder {run_dir}: {e.strerror or e}"
+                       + (f" ({e.filename})" if e.filename else "")) from None
     print(format_table({k: v for k, v in metrics.items() if k != "train_seconds"}))
     print(f"run folder: {run_dir}  ({metrics['train_seconds']:.1f} s)")
     if "accuracy" in metrics:

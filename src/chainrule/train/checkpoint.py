@@ -90,7 +90,25 @@ def flatten_state(state) -> tuple[dict, dict]:
 
 
 def unflatten_state(arrays, meta):
-    """Rebuild the nested state from ``flatten_state``'s output (arrays become Tensors)."""
+    """Rebuild the nested state from ``flatten_state``'s output (arrays become Tensors).
+    Metadata that ``flatten_state`` cannot have written (a damaged or hand-made file) raises
+    ValueError naming what is wrong, never a TypeError or RecursionError from inside."""
+    if not isinstance(meta, dict):
+        raise ValueError(f"load_checkpoint: the metadata is a {type(meta).__name__}, expected "
+                         "an object with 'format' and 'state'")
+    if "state" not in meta and meta.get("format") == _FORMAT:
+        raise ValueError("load_checkpoint: the metadata has no 'state'")
+    try:
+        return _unflatten(arrays, meta)
+    except RecursionError:
+        raise ValueError("load_checkpoint: the metadata is nested too deeply to be a "
+                         "checkpoint") from None
+    except (TypeError, KeyError, AttributeError, IndexError) as e:
+        raise ValueError(f"load_checkpoint: malformed metadata ({type(e).__name__}: {e})") \
+            from None
+
+
+def _unflatten(arrays, meta):
     if meta.get("format") != _FORMAT:
         raise ValueError(f"load_checkpoint: unknown checkpoint format {meta.get('format')!r} "
                          f"(expected {_FORMAT!r})")
@@ -177,7 +195,7 @@ def load_checkpoint(path, format=None):
             raise ValueError(f"load_checkpoint: '{path}' is not a chainrule checkpoint (no "
                              f"{_META} metadata)")
         arrays = st.load_file(path)
-        meta = json.loads(header[_META])
+        meta = _parse_meta(header[_META].encode("utf-8"), path)
     else:
         try:
             with np.load(path, allow_pickle=False) as z:
@@ -191,5 +209,17 @@ def load_checkpoint(path, format=None):
         if _META not in arrays:
             raise ValueError(f"load_checkpoint: '{path}' is not a chainrule checkpoint (no "
                              f"{_META} entry)")
-        meta = json.loads(arrays.pop(_META).tobytes().decode("utf-8"))
+        meta = _parse_meta(arrays.pop(_META).tobytes(), path)
     return unflatten_state(arrays, meta)
+
+
+def _parse_meta(blob: bytes, path: str):
+    """The JSON metadata of a checkpoint; ValueError (not a decode or recursion error from
+    inside ``json``) when it is not readable JSON."""
+    try:
+        return json.loads(blob.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"load_checkpoint: '{path}' has unreadable metadata ({e})") from None
+    except RecursionError:
+        raise ValueError(f"load_checkpoint: '{path}' has metadata nested too deeply to be a "
+                         "checkpoint") from None
