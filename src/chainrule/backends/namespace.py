@@ -58,8 +58,8 @@ class ArrayOps:
     """Rules on NumPy arrays (a plain backward: nothing will differentiate the result)."""
 
     recording = False
-    exp, log, sqrt, sin, cos, tanh, sign, abs = (np.exp, np.log, np.sqrt, np.sin, np.cos, np.tanh,
-                                                 np.sign, np.abs)
+    exp, log, log1p, sqrt, sin, cos, tanh, sign, abs = (np.exp, np.log, np.log1p, np.sqrt, np.sin,
+                                                        np.cos, np.tanh, np.sign, np.abs)
     sigmoid = staticmethod(_stable_sigmoid)
     where, matmul, clamp = staticmethod(np.where), staticmethod(np.matmul), staticmethod(np.clip)
     zeros_like, ones_like = staticmethod(np.zeros_like), staticmethod(np.ones_like)
@@ -101,9 +101,9 @@ class TensorOps:
     def __init__(self, like):
         self.like = like
 
-    exp, log, sqrt, sin, cos, tanh, sign, abs, sigmoid = (   # the Tensor methods of those names
+    exp, log, log1p, sqrt, sin, cos, tanh, sign, abs, sigmoid = (   # the Tensor methods
         staticmethod(methodcaller(name)) for name in
-        ("exp", "log", "sqrt", "sin", "cos", "tanh", "sign", "abs", "sigmoid"))
+        ("exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sign", "abs", "sigmoid"))
     # Tensor.where(condition, other) is torch's where(condition, self, other)
     where = staticmethod(lambda cond, a, b: a.where(cond, b) if hasattr(a, "_data")
                          else b.where(~cond, a))

@@ -35,7 +35,7 @@ def _keep(xp, y, in_shape, dims, keepdim):
     return y if keepdim else xp.reshape(y, keepdim_shape(in_shape, dims))
 
 
-def _accumulated(x, dims, keepdim, divisor=None):
+def accumulated_sum(x, dims, keepdim, divisor=None):
     """Σ_dims x (÷ divisor), float16 summed in float32 and rounded once at the end, as torch (a
     float16 running sum overflows past 65504 long before the mean would)."""
     wide = x.dtype == np.float16
@@ -57,7 +57,7 @@ class Sum(Node):
 
     def forward(self, x):
         self.in_shape = x.shape
-        return _accumulated(x, self.dims, self.keepdim)
+        return accumulated_sum(x, self.dims, self.keepdim)
 
     def transpose(self, xp, g):
         return _expand_back(xp, g, self.in_shape, self.dims, self.keepdim)
@@ -71,7 +71,7 @@ class Mean(Sum):
     def forward(self, x):
         self.in_shape = x.shape
         with np.errstate(invalid="ignore", divide="ignore"):   # the mean of nothing is nan
-            return _accumulated(x, self.dims, self.keepdim, self._count())
+            return accumulated_sum(x, self.dims, self.keepdim, self._count())
 
     def _count(self):
         n = 1

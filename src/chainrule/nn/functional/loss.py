@@ -13,8 +13,9 @@ from ... import ops
 from ..._graph import Node
 from ...backends.namespace import ArrayOps
 from ...ops._util import check_tensor
+from ...ops.reduction import accumulated_sum
 from ...ops.softmax import log_softmax
-from .activation import Softplus
+from .activation import LogSigmoid
 from ...tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -59,30 +60,33 @@ class _PointwiseLoss(Node):
     def _reduce(self, xp, f):
         if self.reduction == "none":
             return f
-        total = xp.sum(f, None)
-        n = xp.data(f).size
-        return total / n if self.reduction == "mean" and n else total
+        if xp.recording:
+            return f.mean() if self.reduction == "mean" else f.sum()
+        with np.errstate(invalid="ignore"):   # the mean of nothing is nan
+            # float16 accumulates in float32 (torch's mean of 1e4-sized float16 losses is finite)
+            return accumulated_sum(f, None, False, f.size if self.reduction == "mean" else None)
 
-    def _partials(self, xp, x, y):
-        dx, dy = self.df(xp, x, y)
-        if self.weight is not None:
-            w = xp.const(self.weight)
-            dx, dy = dx * w, dy * w
-        return dx, dy
+    def _weighted(self, xp, v):
+        return v if self.weight is None else v * xp.const(self.weight)
 
     def vjp(self, xp, g, x, y):
-        dx, dy = self._partials(xp, x, y)
+        # torch's order: ḡ·∂f/∂x, then the weight, then ÷ n for the mean
+        dx, dy = self.df(xp, x, y)
+        n = xp.data(x).size if self.reduction == "mean" else 0
         if self.reduction != "none":
-            n = xp.data(x).size if self.reduction == "mean" else 1
-            g = xp.expand(g / n if n else g, tuple(x.shape))
+            g = xp.expand(g, tuple(x.shape))
         need_x, need_y = self.needs_input_grad
-        return (g * dx if need_x else None), (g * dy if need_y else None)
+        grads = []
+        for need, d in ((need_x, dx), (need_y, dy)):
+            v = self._weighted(xp, g * d) if need else None
+            grads.append(v / n if need and n else v)
+        return grads
 
     def jvp(self, xp, tangents, x, y):
-        dx, dy = self._partials(xp, x, y)
-        tx, ty = tangents
-        terms = [t * d for t, d in ((tx, dx), (ty, dy)) if t is not None]
-        return self._reduce(xp, terms[0] if len(terms) == 1 else terms[0] + terms[1])
+        dx, dy = self.df(xp, x, y)
+        terms = [t * d for t, d in zip(tangents, (dx, dy)) if t is not None]
+        total = terms[0] if len(terms) == 1 else terms[0] + terms[1]
+        return self._reduce(xp, self._weighted(xp, total))
 
 
 class MseLoss(_PointwiseLoss):
@@ -143,43 +147,44 @@ _BCE_EPS = float(np.float32(1e-12))
 
 
 class BinaryCrossEntropy(_PointwiseLoss):
-    """f = −[y max(log p, −100) + (1 − y) max(log(1 − p), −100)] (torch clamps the logs);
-    ∂f/∂p = (p − y) / max(p(1 − p), 1e-12) — torch's form, finite at p = 0 and 1;
-    ∂f/∂y = max(log(1 − p), −100) − max(log p, −100)."""
+    """f = (y − 1)·max(log(1 − p), −100) − y·max(log p, −100) (torch clamps the logs, and
+    evaluates it in this order, with log1p);  ∂f/∂p = (p − y) / max((1 − p)·p, ε) with torch's
+    ε = float32(1e-12) — finite at p = 0 and 1;  ∂f/∂y = max(log(1 − p), −100) − max(log p, −100).
+    """
 
     def f(self, xp, p, y):
         log_p, log_q = self._logs(xp, p)
-        return -(y * log_p + (1 - y) * log_q)
+        return (y - 1) * log_q - y * log_p
 
     def _logs(self, xp, p):
         with np.errstate(divide="ignore"):   # log 0 = −inf, clamped to −100
-            return xp.clamp(xp.log(p), -100.0, None), xp.clamp(xp.log(1 - p), -100.0, None)
+            return xp.clamp(xp.log(p), -100.0, None), xp.clamp(xp.log1p(-p), -100.0, None)
 
     def df(self, xp, p, y):
         log_p, log_q = self._logs(xp, p)
-        # torch's ε is the float 1e-12 (≈ 9.99999996e-13), also for float64
-        return (p - y) / xp.clamp(p * (1 - p), _BCE_EPS, None), log_q - log_p
+        with np.errstate(divide="ignore", invalid="ignore"):   # float16: ε rounds to 0, as torch's
+            return (p - y) / xp.clamp((1 - p) * p, _BCE_EPS, None), log_q - log_p
 
 
 class BinaryCrossEntropyWithLogits(_PointwiseLoss):
-    """f = (1 − y) z + (1 + (p_w − 1) y)·softplus(−z), softplus(−z) = log(1 + e^{−|z|}) + max(−z, 0)
-    (never overflows);  ∂f/∂z = (1 − y) − (1 + (p_w − 1) y) σ(−z),  ∂f/∂y = −z + (p_w − 1) softplus(−z).
-    """
+    """f = (1 − y)·z − (1 + (p_w − 1)·y)·log σ(z), log σ(z) = min(z, 0) − log(1 + e^{−|z|}) (never
+    overflows);  ∂f/∂z = σ(z) − y, or ((p_w·y + 1 − y)·σ(z) − p_w·y) with p_w;
+    ∂f/∂y = −z − (p_w − 1)·log σ(z).  Written in torch's order of operations."""
 
     params = _PointwiseLoss.params + ("pos_weight",)
 
     def f(self, xp, z, y):
-        sp = xp.apply(Softplus, -z)
-        if self.pos_weight is None:
-            return (1 - y) * z + sp
-        return (1 - y) * z + (1 + (xp.const(self.pos_weight) - 1) * y) * sp
+        log_sigmoid = xp.apply(LogSigmoid, z)
+        if self.pos_weight is not None:
+            log_sigmoid = log_sigmoid * ((xp.const(self.pos_weight) - 1) * y + 1)
+        return (1 - y) * z - log_sigmoid
 
     def df(self, xp, z, y):
-        s = xp.sigmoid(-z)
         if self.pos_weight is None:
-            return (1 - y) - s, -z
+            return xp.sigmoid(z) - y, -z
         pw = xp.const(self.pos_weight)
-        return (1 - y) - (1 + (pw - 1) * y) * s, -z + (pw - 1) * xp.apply(Softplus, -z)
+        t = pw * y
+        return ((t + 1) - y) * xp.sigmoid(z) - t, -z - (pw - 1) * xp.apply(LogSigmoid, z)
 
 
 def _pointwise(loss, input, target, reduction, op, weight=None, **params):
