@@ -330,7 +330,7 @@ def test_repr_of_non_leaf_names_the_backward_node():
     (lambda: cr.ones(2, 2).masked_fill(cr.ones(2, 2), 0.0), TypeError, "masked_fill: mask must be a bool tensor"),
     (lambda: cr.where(cr.ones(2), cr.ones(2), cr.ones(2)), TypeError, "where: expected condition to be a bool tensor"),
     (lambda: cr.pad(cr.ones(2), (1,)), ValueError, "pad: padding length must be even"),
-    (lambda: cr.pad(cr.ones(2), (-3, 1)), ValueError, "pad: cropping .* removes more than"),
+    (lambda: cr.pad(cr.ones(2), (-3, 1)), RuntimeError, "pad: cropping .* removes more than"),
     (lambda: cr.tensor([3]) // cr.tensor([0]), RuntimeError, "floor_divide: ZeroDivisionError"),
     (lambda: cr.tensor([True]) - 1, RuntimeError, "sub: not supported for bool tensors"),
     (lambda: 1.5 - cr.tensor([True]), RuntimeError, "sub: not supported for bool tensors"),

@@ -15,17 +15,6 @@ from ad_cases import CORE_CASES, NN_CASES
 
 # case id -> why chainrule's node (or its edges) still differs from torch's
 KNOWN_DIFFERENCES = {
-    # torch has a fused node; chainrule composes the op from primitives
-    "prod_all": "prod over all elements is prod over a flattened view (ViewBackward0 first)",
-    "max_dim_values": "max(x, dim) is a gather at the argmax then a squeeze",
-    "min_dim_keepdim": "min(x, dim, keepdim=True) is a gather at the argmin (GatherBackward0)",
-    "var": "var is composed: ((x - mean)²).sum / (n - correction)",
-    "var_dim_correction0": "var is composed: ((x - mean)²).sum / (n - correction)",
-    "var_unbiased_false": "var is composed: ((x - mean)²).sum / (n - correction)",
-    "std_tuple": "std is sqrt of the composed var",
-    "repeat": "repeat is a view, an expand and a reshape",
-    "pad_value": "a non-zero pad value is added after a zero pad",
-    "pad_crop": "negative padding slices first, then pads",
     # torch's max_pool2d backward takes x as an input too (its gradient there is zero);
     # chainrule's depends on x only through the winners saved in forward, so MaxPool2D need not
     # keep x alive until backward: one edge (ȳ), not two

@@ -3,7 +3,6 @@ load the checkpoint and measure it on the test split again (the same split: it i
 the seed in config.json), or on another data set with the same input shape and classes."""
 from __future__ import annotations
 
-import os
 
 import numpy as np
 

@@ -16,8 +16,8 @@ from .. import _dtype
 from .._graph import Node
 from .._tensor_base import TensorBase
 from ._util import check_tensor, keepdim_shape, normalize_dims
-from .elementwise import maximum, minimum, to_float, where
-from .indexing import gather
+from .elementwise import maximum, minimum, to_float
+from .indexing import Gather
 from .shape import Flip
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -107,14 +107,16 @@ class Prod(_WeightedReduction):
         """y/x when no x is zero (differentiable); otherwise from exclusive cumulative products
         from both ends, without dividing (exact; a constant for double backward)."""
         a = xp.data(x)
-        (ax,) = self.dims
         if not np.any(a == 0):
             return _keep(xp, out, a.shape, self.dims, self.keepdim) / x
-        ones = np.ones_like(np.take(a, [0], ax))
-        left = np.cumprod(np.concatenate([ones, a], ax), ax)  # left[i] = Π a[:i]
-        right = np.flip(np.cumprod(np.concatenate([ones, np.flip(a, ax)], ax), ax), ax)  # Π a[i:]
-        n = a.shape[ax]
-        return xp.const(np.take(left, range(n), ax) * np.take(right, range(1, n + 1), ax))
+        every = len(self.dims) != 1          # a product of every element: of the flattened array
+        b, ax = (a.reshape(-1), 0) if every else (a, self.dims[0])
+        ones = np.ones_like(np.take(b, [0], ax))
+        left = np.cumprod(np.concatenate([ones, b], ax), ax)  # left[i] = Π b[:i]
+        right = np.flip(np.cumprod(np.concatenate([ones, np.flip(b, ax)], ax), ax), ax)  # Π b[i:]
+        n = b.shape[ax]
+        weights = np.take(left, range(n), ax) * np.take(right, range(1, n + 1), ax)
+        return xp.const(weights.reshape(a.shape))
 
 
 class Amax(_WeightedReduction):
@@ -157,6 +159,72 @@ class LogSumExp(_WeightedReduction):
         return xp.exp(x - _keep(xp, out, x.shape, self.dims, self.keepdim))
 
 
+class MaxAlong(Gather):
+    """The values of max(x, dim): x at the argmax along ``dim`` (``index``, kept-dim shape, found
+    in forward), the dim dropped unless ``keepdim``. Linear in x for that index: its transpose
+    scatters ḡ back to the argmax (Gather's)."""
+
+    params = ("dim", "index", "keepdim")
+    backward_name = "MaxBackward0"
+
+    def forward(self, x):
+        out = super().forward(x)
+        return out if self.keepdim else out.squeeze(self.dim)
+
+    def transpose(self, xp, g):
+        return super().transpose(xp, g if self.keepdim else xp.reshape(g, self.index.shape))
+
+
+class Var(Node):
+    """σ² = Σ_dims (x − x̄)² / (n − c) over the n reduced elements (c: the correction, 1 =
+    Bessel's);  VJP x̄ = ḡ·2(x − x̄)/(n − c);  JVP σ̇² = Σ_dims 2(x − x̄)·ẋ / (n − c)."""
+
+    params = ("dims", "correction", "keepdim")
+    backward_name = "VarBackward0"
+
+    def forward(self, x):
+        self.n = 1
+        for d in self.dims:
+            self.n *= x.shape[d]
+        centred = x - np.mean(x, axis=self.dims, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):   # n ≤ c: nan or inf, as torch
+            return (np.add.reduce(centred * centred, axis=self.dims, keepdims=self.keepdim)
+                    / x.dtype.type(builtins.max(self.n - self.correction, 0)))
+
+    def _slope(self, xp, x):
+        """2(x − x̄)/(n − c): ∂σ²/∂x."""
+        dof = self.n - self.correction
+        centred = x - xp.sum(x, self.dims, True) / self.n
+        return centred * (2.0 / dof if dof > 0 else np.nan)
+
+    def vjp(self, xp, g, x):
+        return _expand_back(xp, g, x.shape, self.dims, self.keepdim) * self._slope(xp, x)
+
+    def jvp(self, xp, tangents, x):
+        return xp.sum(tangents[0] * self._slope(xp, x), self.dims, self.keepdim)
+
+
+class Std(Var):
+    """σ = √σ²;  ∂σ/∂x = (x − x̄)/((n − c)·σ), 0 where σ = 0 (as torch, not 0·∞)."""
+
+    backward_name = "StdBackward0"
+
+    def forward(self, x):
+        return np.sqrt(super().forward(x))
+
+    def _slope(self, xp, x, out):
+        std = _keep(xp, out, x.shape, self.dims, self.keepdim)
+        zero = xp.data(std) == 0
+        half_over_std = 0.5 / xp.where(zero, 1.0, std)   # the 1 only keeps nan out of the rule
+        return super()._slope(xp, x) * xp.where(zero, 0.0, half_over_std)
+
+    def vjp(self, xp, g, x, out):
+        return _expand_back(xp, g, x.shape, self.dims, self.keepdim) * self._slope(xp, x, out)
+
+    def jvp(self, xp, tangents, x, out):
+        return xp.sum(tangents[0] * self._slope(xp, x, out), self.dims, self.keepdim)
+
+
 class CumSum(Node):
     """y_i = Σ_{j≤i} x_j: linear; transpose x̄_j = Σ_{i≥j} ȳ_i (a reversed cumulative sum)."""
 
@@ -180,6 +248,7 @@ _SumDims = Sum.named("SumBackward1")
 _MeanDims = Mean.named("MeanBackward1")
 _ProdDim = Prod.named("ProdBackward1")
 _MaxAll, _MinAll = Amax.named("MaxBackward1"), Amin.named("MinBackward1")
+_MinAlong = MaxAlong.named("MinBackward0")
 
 
 def _dims(input, dim, op):
@@ -218,8 +287,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     if dim is None:
-        out = Prod.apply(input.reshape(-1), dims=(0,), keepdim=False)
-        return out.reshape((1,) * input.ndim) if keepdim else out
+        return Prod.apply(input, dims=tuple(range(input.ndim)), keepdim=keepdim)
     if not dims:  # a 0-d input
         return input * 1
     return _ProdDim.apply(input, dims=dims, keepdim=keepdim)
@@ -279,10 +347,10 @@ def _max_min(input, dim, keepdim, other, op):
     if input.ndim == 0:  # a 0-d tensor is its own max along dim 0 (or -1), at index 0
         return values_indices(input.clone(), input._make(np.zeros((), np.int64)))
     index = (argmax if op == "max" else argmin)(input, dim, keepdim=True)
-    values = gather(input, dim, index)
-    if not keepdim:
-        values, index = values.squeeze(dim), index.squeeze(dim)
-    return values_indices(values, index)
+    along = MaxAlong if op == "max" else _MinAlong
+    values = along.apply(input, dim=normalize_dims(dim, input.ndim, op)[0], index=index._data,
+                         keepdim=keepdim)
+    return values_indices(values, index if keepdim else index.squeeze(dim))
 
 
 def max(input, dim=None, keepdim=False, *, other=None):
@@ -296,32 +364,26 @@ def min(input, dim=None, keepdim=False, *, other=None):
     return _max_min(check_tensor(input, "min"), dim, keepdim, other, "min")
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Variance Σ(x − x̄)² / (N − correction); correction defaults to 1 (Bessel), as torch."""
+def _var_args(input, dim, unbiased, correction, op):
     if isinstance(unbiased, bool):
         if correction is not None:
-            raise ValueError("var: pass either unbiased or correction, not both")
+            raise ValueError(f"{op}: pass either unbiased or correction, not both")
         correction = 1 if unbiased else 0
-    correction = 1 if correction is None else correction
-    input = to_float(check_tensor(input, "var"))
-    dims = normalize_dims(dim, input.ndim, "var")
-    n = 1
-    for d in dims:
-        n *= input._data.shape[d]
-    centred = input - mean(input, dims, keepdim=True)
-    return sum(centred * centred, dims, keepdim) / builtins.max(n - correction, 0)
+    input = to_float(check_tensor(input, op))
+    return input, normalize_dims(dim, input.ndim, op), 1 if correction is None else correction
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance Σ(x − x̄)² / (N − correction); correction defaults to 1 (Bessel), as torch."""
+    input, dims, correction = _var_args(input, dim, unbiased, correction, "var")
+    return Var.apply(input, dims=dims, correction=correction, keepdim=keepdim)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation √var (see :func:`var`). Where a group's elements are all equal
     (var = 0) the derivative is 0, as torch defines it, not 0·∞ = NaN."""
-    v = var(input, dim, unbiased, keepdim, correction=correction)
-    zero = v._data == 0
-    if not zero.any():
-        return v.sqrt()
-    # √ has an infinite slope at 0: take it of 1 there, so neither branch of where makes a NaN
-    zero = v._make(zero)
-    return where(zero, 0.0, where(zero, 1.0, v).sqrt())
+    input, dims, correction = _var_args(input, dim, unbiased, correction, "std")
+    return Std.apply(input, dims=dims, correction=correction, keepdim=keepdim)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

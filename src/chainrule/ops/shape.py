@@ -100,19 +100,47 @@ class Cat(Node):
 
 
 class Pad(Node):
-    """Zero padding by ``widths`` ((before, after) per dim); the transpose crops the gradient
-    back to the input region."""
+    """Constant padding by ``widths`` ((before, after) per dim; a negative width crops), filled
+    with ``value`` — affine in x: the VJP is the same padding with the widths negated (crop what
+    was added, zero-fill what was cropped), the JVP the padding of the tangent with zeros."""
 
-    linear = True
-    params = ("widths",)
+    params = ("widths", "value")
     backward_name = "ConstantPadNdBackward0"
+    value = 0
 
     def forward(self, x):
-        return np.pad(x, self.widths)
+        shape = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape, self.widths))
+        out = np.full(shape, self.value, x.dtype)
+        src = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for s, (lo, hi) in zip(x.shape, self.widths))
+        dst = tuple(slice(max(lo, 0), n - max(hi, 0)) for n, (lo, hi) in zip(shape, self.widths))
+        out[dst] = x[src]
+        return out
+
+    def vjp(self, xp, g):
+        return xp.apply(Pad, g, widths=tuple((-lo, -hi) for lo, hi in self.widths), value=0)
+
+    def jvp(self, xp, tangents):
+        return xp.apply(Pad, tangents[0], widths=self.widths, value=0)
+
+
+class Repeat(Node):
+    """Tile x ``repeats`` times per dim (x viewed with leading 1s up to len(repeats) dims): linear;
+    its transpose sums the copies — ḡ viewed as (r₀, s₀, r₁, s₁, …), summed over the r axes."""
+
+    linear = True
+    params = ("repeats",)
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return np.tile(x.reshape(self._padded_shape()), self.repeats)
+
+    def _padded_shape(self):
+        return (1,) * (len(self.repeats) - len(self.in_shape)) + tuple(self.in_shape)
 
     def transpose(self, xp, g):
-        shape = g.shape
-        return g[tuple(slice(lo, shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))]
+        interleaved = [n for pair in zip(self.repeats, self._padded_shape()) for n in pair]
+        copies = xp.sum(xp.reshape(g, tuple(interleaved)), tuple(range(0, len(interleaved), 2)))
+        return xp.reshape(copies, self.in_shape)
 
 
 class ModePad(Node):
@@ -419,16 +447,9 @@ def repeat(input, *repeats):
     if len(reps) < input.ndim:
         raise RuntimeError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller than "
                            f"number of dimensions of tensor ({input.ndim})")
-    x = reshape(input, (1,) * (len(reps) - input.ndim) + input._data.shape)
-    # tiling = view each dim s as (1, s), broadcast to (r, s), merge: pure reshape + expand
-    inter = []
-    for s in x._data.shape:
-        inter += [1, s]
-    expanded = []
-    for r, s in zip(reps, x._data.shape):
-        expanded += [r, s]
-    out = broadcast_to(reshape(x, inter), expanded)
-    return reshape(out, tuple(r * s for r, s in zip(reps, x._data.shape)))
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"repeat: repeats can not be negative, got {list(reps)}")
+    return Repeat.apply(input, repeats=reps)
 
 
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -450,29 +471,18 @@ def pad(input, pad, mode="constant", value=None):
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
-    if any(p < 0 for p in pad):
-        if mode != "constant":
+    for d, ((lo, hi), size) in enumerate(zip(widths, input.shape)):
+        if size + min(lo, 0) + min(hi, 0) < 0:   # torch crops first, then pads
+            raise RuntimeError(f"pad: cropping {(lo, hi)} removes more than dimension {d} of size "
+                               f"{size} holds")
+    if mode != "constant":
+        if any(p < 0 for p in pad):
             raise ValueError(f"pad: negative padding (cropping) is supported in 'constant' mode "
                              f"only, got {tuple(pad)} with mode {mode!r}")
-        # a negative width crops (as torch): slice those off first, then pad the rest
-        crop = []
-        for (lo, hi), size in zip(widths, input.shape):
-            start, stop = max(-lo, 0), size - max(-hi, 0)
-            if stop < start:
-                raise ValueError(f"pad: cropping {tuple(pad)} removes more than the dim of size "
-                                 f"{size} holds")
-            crop.append(slice(start, stop))
-        input = input[tuple(crop)]
-        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
-    widths = tuple(widths)
-    if mode != "constant":
         padded = max(1, min(3, len(pad) // 2))   # torch's ReflectionPad2D etc.
-        return _ModePad[_PAD_MODES[mode], padded].apply(input, widths=widths, mode=_PAD_MODES[mode])
-    out = Pad.apply(input, widths=widths)
-    if value:   # pad(x, c) = pad(x, 0) + c on the border: the primitive itself stays linear
-        border = np.pad(np.zeros(input._data.shape, out._data.dtype), widths, constant_values=value)
-        out = out + input._make(border)
-    return out
+        return _ModePad[_PAD_MODES[mode], padded].apply(input, widths=tuple(widths),
+                                                         mode=_PAD_MODES[mode])
+    return Pad.apply(input, widths=tuple(widths), value=0 if value is None else value)
 
 
 def tril(input, diagonal=0):
