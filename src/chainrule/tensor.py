@@ -15,12 +15,13 @@ import numpy as np
 
 from . import _dtype, _sampling
 from ._backprop import as_tuple, backward as _backward, grad as _grad
+from ._device import check_device
 from ._dtype import as_dtype, from_numpy_dtype
 from ._graph import _Maker, _RemovableHandle
 from ._modes import STATE, attach_tangent
 from ._printing import tensor_repr
 from ._rng import stream as _stream
-from ._tensor_base import Size, TensorBase, normalize_dim  # noqa: F401  (Size: chainrule.Size)
+from ._tensor_base import Size, TensorBase, normalize_dim, parse_to_args  # noqa: F401  (Size)
 from .ops.elementwise import cast
 from .ops.indexing import convert_key
 from .ops.methods import TensorMethods
@@ -115,16 +116,13 @@ class Tensor(TensorBase, TensorMethods):
         return Tensor._make(self._data.copy())
 
     def to(self, *args, **kwargs) -> "Tensor":
-        """``to(dtype)`` casts (differentiably between floating dtypes); ``to('cpu')`` is a no-op."""
-        target = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                target = a.dtype
-            elif not (isinstance(a, str) and a.startswith("cpu")):
-                target = a
-        if target is None:
-            return self
-        return cast(self, as_dtype(target))
+        """``to(dtype)``, ``to(device, dtype)``, ``to(other)``: casts (differentiably between
+        floating dtypes); the device must be the CPU ('cpu', ``chainrule.device('cpu')``, None),
+        any other raises RuntimeError. Returns ``self`` when nothing changes and ``copy`` is
+        False, as torch."""
+        target, copy = parse_to_args(args, kwargs, "Tensor.to")
+        out = self if target is None else cast(self, target)
+        return out.clone() if copy and out is self else out
 
     def type(self, dtype=None):
         if dtype is None:
@@ -149,8 +147,14 @@ class Tensor(TensorBase, TensorMethods):
     def bool(self):
         return self.to(_dtype.bool_)
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """Always raises: chainrule runs on the CPU only."""
+        check_device("cuda" if device is None or isinstance(device, int) else device,
+                     "Tensor.cuda")
+        check_device("cuda", "Tensor.cuda")   # cuda('cpu') asks for a GPU too
 
     def contiguous(self):
         return self if self._data.flags.c_contiguous else self.clone()

@@ -242,7 +242,7 @@ def _apply_binary(cls, a, b, op):
         try:
             np.broadcast_shapes(a._data.shape, b._data.shape)
         except ValueError:
-            raise ValueError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+            raise RuntimeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
                              "broadcast together") from None
         raise
 
@@ -298,7 +298,7 @@ def _no_integer_zero_divisor(a, b, op):
 
 def _rounded_div(a, b, mode, op="div"):
     if mode not in ("floor", "trunc"):
-        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {mode!r}")
+        raise RuntimeError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {mode!r}")
     _no_integer_zero_divisor(a, b, op)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.floor_divide(a._data, b._data) if mode == "floor" else np.trunc(a._data / b._data)
@@ -416,7 +416,7 @@ def clamp(input, min=None, max=None):
     """Clip each element to [min, max] (either bound may be None; tensors allowed)."""
     check_tensor(input, "clamp")
     if min is None and max is None:
-        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if isinstance(min, TensorBase) or isinstance(max, TensorBase):
         out = input
         if min is not None:
@@ -441,7 +441,7 @@ def where(condition, input, other, _as=Where):
     try:
         shape = np.broadcast_shapes(cond.shape, a._data.shape, b._data.shape)
     except ValueError:
-        raise ValueError(f"where: shapes {tuple(cond.shape)} (condition), {tuple(a.shape)} and "
+        raise RuntimeError(f"where: shapes {tuple(cond.shape)} (condition), {tuple(a.shape)} and "
                          f"{tuple(b.shape)} cannot be broadcast together") from None
     if cond.shape != shape:
         cond = np.broadcast_to(cond, shape)
@@ -465,7 +465,7 @@ def _compare(ufunc, op):
         try:
             return a._make(ufunc(a._data, b._data))
         except ValueError:
-            raise ValueError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+            raise RuntimeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
                              "broadcast together") from None
     fn.__name__ = op
     fn.__doc__ = f"Elementwise comparison ``{op}``; returns a bool tensor (not differentiable)."
