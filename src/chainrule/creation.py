@@ -88,7 +88,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     check_device(device, "full")
     _check_fill(fill_value, "full")
     dt = as_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
-    return _finish(np.full(_size((size,), "full"), fill_value, dt.np), requires_grad)
+    value = _to_array(fill_value, dt, "full")
+    return _finish(np.full(_size((size,), "full"), value, dt.np), requires_grad)
 
 
 def _check_fill(value, op):
@@ -123,7 +124,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     check_device(device, "full_like")
     shape, dt = _like(input, dtype, "full_like")
     _check_fill(fill_value, "full_like")
-    return _finish(np.full(shape, fill_value, dt), requires_grad)
+    return _finish(np.full(shape, _to_array(fill_value, dt, "full_like"), dt), requires_grad)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -390,7 +390,7 @@ def neg(input):
     """out = −input."""
     check_tensor(input, "neg")
     if input._data.dtype.kind == "b":
-        raise TypeError("neg: negation of a bool tensor is not supported; use ~ (logical_not)")
+        raise RuntimeError("neg: negation of a bool tensor is not supported; use ~ (logical_not)")
     return Neg.apply(input)
 
 

@@ -228,19 +228,23 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 def amax(input, dim=(), keepdim=False):
     """Max over ``dim`` (all dims when empty); ties share the gradient evenly."""
     dims = _dims(input, None if dim == () else dim, "amax")
-    _nonempty(input, dims, "amax")
+    _nonempty(input, dims, "amax", full=dim == ())
     return Amax.apply(input, dims=dims, keepdim=keepdim)
 
 
 def amin(input, dim=(), keepdim=False):
     """Min over ``dim`` (all dims when empty); ties share the gradient evenly."""
     dims = _dims(input, None if dim == () else dim, "amin")
-    _nonempty(input, dims, "amin")
+    _nonempty(input, dims, "amin", full=dim == ())
     return Amin.apply(input, dims=dims, keepdim=keepdim)
 
 
-def _nonempty(input, dims, op):
-    if builtins.any(input._data.shape[d] == 0 for d in dims) or (not dims and input.numel() == 0):
+def _nonempty(input, dims, op, full=False):
+    if (full or not dims) and input.numel() == 0:   # torch: RuntimeError, IndexError for arg*
+        raise (IndexError if op.startswith("arg") else RuntimeError)(
+            f"{op}: Expected reduction dim to be specified for input.numel() == 0. Specify the "
+            f"reduction dim with the 'dim' argument (input has shape {tuple(input.shape)})")
+    if builtins.any(input._data.shape[d] == 0 for d in dims):
         raise IndexError(f"{op}: expected reduction dim to have non-zero size; input has shape "
                          f"{tuple(input.shape)}")
 
@@ -303,7 +307,9 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
             raise ValueError("var: pass either unbiased or correction, not both")
         correction = 1 if unbiased else 0
     correction = 1 if correction is None else correction
-    input = to_float(check_tensor(input, "var"))
+    if check_tensor(input, "var")._data.dtype.kind != "f":
+        raise RuntimeError(f"var: std and var only support floating point and complex dtypes, "
+                           f"got {input.dtype}")
     dims = normalize_dims(dim, input.ndim, "var")
     n = 1
     for d in dims:

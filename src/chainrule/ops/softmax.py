@@ -15,9 +15,10 @@ from .elementwise import to_float
 
 
 def shifted(x, dim):
-    """x − max(x) along ``dim`` (0 where the max is not finite): every exponent ≤ 0."""
+    """x − max(x) along ``dim``: every exponent ≤ 0. A row whose max is −inf is shifted by 0
+    (all −inf: 0/0 = nan, as torch); a +inf max shifts to inf − inf = nan, as torch."""
     m = np.max(x, axis=dim, keepdims=True)
-    return x - np.where(np.isfinite(m), m, 0)
+    return x - np.where(m == -np.inf, 0, m)
 
 
 class Softmax(Node):
