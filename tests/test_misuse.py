@@ -117,6 +117,11 @@ def sgd_step(lib, **kw):
     return p.detach()
 
 
+def overlapping_groups(lib):
+    p = leaf(lib)
+    lib.optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+
+
 def add_overlapping_group(lib):
     p = lib.nn.Parameter(lib.ones(2))
     opt = lib.optim.SGD([p], lr=0.1)
@@ -390,8 +395,7 @@ CASES = [
     C("optim", "Adagrad negative lr_decay", lambda lib: lib.optim.Adagrad([leaf(lib)], lr_decay=-1), "Invalid lr_decay value"),
     C("optim", "empty parameter list", lambda lib: lib.optim.SGD([], lr=0.1), "empty parameter list"),
     C("optim", "tensor as params", lambda lib: lib.optim.SGD(leaf(lib), lr=0.1), "iterable of Tensors or dicts"),
-    C("optim", "overlapping groups",
-      lambda lib: (lambda p: lib.optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1))(leaf(lib)), "more than one parameter group"),
+    C("optim", "overlapping groups", overlapping_groups, "more than one parameter group"),
     C("optim", "add_param_group overlap", add_overlapping_group, "more than one parameter group"),
     C("optim", "non-leaf parameter", lambda lib: lib.optim.SGD([leaf(lib) * 2], lr=0.1), "non-leaf Tensor"),
     C("optim", "step without grads", step_without_grads),

@@ -36,7 +36,7 @@ class device:
     torch), but no tensor can be put there: creating or moving one raises.
     """
 
-    __slots__ = ("type", "index")
+    __slots__ = ("index", "type")
 
     def __init__(self, type, index=None):
         if isinstance(type, device):

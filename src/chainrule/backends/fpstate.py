@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 try:   # NumPy >= 2: the error state is one context variable
-    from numpy._core.umath import _extobj_contextvar as _STATE, _make_extobj
+    from numpy._core.umath import _extobj_contextvar as _STATE
+    from numpy._core.umath import _make_extobj
 
     _IGNORE = _make_extobj(all="ignore")
 
