@@ -220,7 +220,7 @@ def test_strided_same_padding_is_refused_like_torch():
     x, w = torch.zeros(1, 1, 5, 5), torch.zeros(1, 1, 3, 3)
     with pytest.raises(RuntimeError, match="same"):
         TF.conv2d(x, w, stride=2, padding="same")
-    with pytest.raises(ValueError, match="padding='same' is not supported for strided convolutions"):
+    with pytest.raises(RuntimeError, match="padding='same' is not supported for strided convolutions"):
         F.conv2d(cr.zeros(1, 1, 5, 5), cr.zeros(1, 1, 3, 3), stride=2, padding="same")
 
 
@@ -415,25 +415,25 @@ def test_conv2d_default_init_matches_torchs_distribution():
 
 
 def test_conv_errors():
-    with pytest.raises(ValueError, match=r"conv2d: expected input of shape \(N, C, H, W\), got \(3, 4\)"):
+    with pytest.raises(RuntimeError, match=r"conv2d: expected 3D \(unbatched\) or 4D \(batched\) input of shape \(N, C, H, W\), got input of shape \(3, 4\)"):
         F.conv2d(cr.zeros(3, 4), cr.zeros(1, 1, 1, 1))
-    with pytest.raises(ValueError, match="input has 3 channels but the weight"):
+    with pytest.raises(RuntimeError, match="input has 3 channels but the weight"):
         F.conv2d(cr.zeros(1, 3, 5, 5), cr.zeros(2, 2, 3, 3))
-    with pytest.raises(ValueError, match="larger than the padded input"):
+    with pytest.raises(RuntimeError, match="larger than the padded input"):
         F.conv2d(cr.zeros(1, 1, 2, 2), cr.zeros(1, 1, 3, 3))
-    with pytest.raises(ValueError, match="must be divisible by groups"):
+    with pytest.raises(RuntimeError, match="must be divisible by groups"):
         F.conv2d(cr.zeros(1, 3, 5, 5), cr.zeros(2, 1, 3, 3), groups=2)
-    with pytest.raises(ValueError, match=r"bias must have shape \(2,\)"):
+    with pytest.raises(RuntimeError, match=r"bias must have shape \(2,\)"):
         F.conv2d(cr.zeros(1, 1, 5, 5), cr.zeros(2, 1, 3, 3), cr.zeros(3))
-    with pytest.raises(TypeError, match="must have the same dtype"):
+    with pytest.raises(RuntimeError, match="must have the same dtype"):
         F.conv2d(cr.zeros(1, 1, 5, 5), cr.zeros(1, 1, 3, 3, dtype=cr.float64))
-    with pytest.raises(ValueError, match="padding must be an int, a pair, 'same' or 'valid'"):
+    with pytest.raises(RuntimeError, match="padding must be an int, a pair, 'same' or 'valid'"):
         F.conv2d(cr.zeros(1, 1, 5, 5), cr.zeros(1, 1, 3, 3), padding="full")
-    with pytest.raises(ValueError, match="output_padding"):
+    with pytest.raises(RuntimeError, match="output_padding"):
         F.conv_transpose2d(cr.zeros(1, 1, 3, 3), cr.zeros(1, 1, 3, 3), stride=2, output_padding=2)
-    with pytest.raises(ValueError, match=r"conv1d: expected input \(N, C, L\)"):
+    with pytest.raises(RuntimeError, match=r"conv1d: expected input \(N, C, L\)"):
         F.conv1d(cr.zeros(1, 1, 5, 5), cr.zeros(1, 1, 3))
-    with pytest.raises(ValueError, match=r"fold: expected L = 4 blocks"):
+    with pytest.raises(RuntimeError, match=r"fold: expected L = 4 blocks"):
         F.fold(cr.zeros(1, 4, 5), (3, 3), 2)
     with pytest.raises(ValueError, match="divisible by groups"):
         nn.Conv2d(3, 4, 3, groups=2)

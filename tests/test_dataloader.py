@@ -225,7 +225,7 @@ def test_loader_errors_are_clear():
         DataLoader(ds, sampler=[0, 1], shuffle=True)
     with pytest.raises(ValueError, match="batch_sampler option is mutually exclusive"):
         DataLoader(ds, batch_size=4, batch_sampler=[[0]])
-    with pytest.raises(ValueError, match="size mismatch"):
+    with pytest.raises(ValueError, match="Size mismatch"):
         TensorDataset(cr.ones(3, 2), cr.ones(4))
     with pytest.warns(UserWarning, match="main process"):
         loader = DataLoader(ds, batch_size=8, num_workers=2)

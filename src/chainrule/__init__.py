@@ -6,6 +6,7 @@
     loss.backward()          # x.grad = ∂loss/∂x, by a chain of vector-Jacobian products
 """
 from . import _dtype
+from ._device import device
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8,
                      int16, int32, int64, promote_types, result_type, uint8)
 from .tensor import Size, Tensor
@@ -22,7 +23,7 @@ from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._modes import (are_deterministic_algorithms_enabled,  # noqa: E402
                      is_deterministic_algorithms_warn_only_enabled, use_deterministic_algorithms)
 from .backends.blas import get_num_threads, set_num_threads
-from . import viz
+from . import cuda, viz
 from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop
 from . import data, datasets, func, metrics, models, vision
 from .autograd import functional as _functional  # cr.autograd.functional needs cr.func first

@@ -15,6 +15,7 @@ import numpy as np
 from ._graph import AccumulateGrad, _edge
 from ._modes import FORWARD, STATE, attach_tangent
 from ._tensor_base import TensorBase
+from .backends.fpstate import quiet
 
 
 def as_tuple(x):
@@ -102,7 +103,13 @@ def _nodes_leading_to(seen, targets):
 
 def run_backward(roots, retain_graph, create_graph, targets=None):
     """Propagate gradients from ``roots`` [(node, grad)]. Accumulate into leaves' ``.grad``, or,
-    when ``targets`` (a set of nodes) is given, return {node: gradient} for those nodes instead."""
+    when ``targets`` (a set of nodes) is given, return {node: gradient} for those nodes instead.
+    The rules run with IEEE results and no NumPy warnings (d log x at 0 = inf), as torch."""
+    with quiet():
+        return _run_backward(roots, retain_graph, create_graph, targets)
+
+
+def _run_backward(roots, retain_graph, create_graph, targets):
     seen, dependencies = _topological_order([n for n, _ in roots])
     needed = _nodes_leading_to(seen, targets) if targets is not None else None
     pending = {}

@@ -46,6 +46,7 @@ from sys import getrefcount as _refcount
 import numpy as np
 
 from ._modes import FORWARD, STATE, attach_tangent, forward_suspended
+from .backends.fpstate import enter as _fp_enter, leave as _fp_leave, quiet
 from .backends.namespace import ArrayOps, TensorOps
 
 _sequence = itertools.count()
@@ -131,7 +132,8 @@ class Node:
             if not params.keys() <= cls._param_set:
                 _reject(cls, params)
             node.__dict__.update(params)
-        return node.forward(*arrays)
+        with quiet():
+            return node.forward(*arrays)
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -144,12 +146,16 @@ class Node:
                 _reject(cls, params)
             node.__dict__.update(params)
         n = len(inputs)
-        if n == 1:
-            out = node.forward(inputs[0]._data)
-        elif n == 2:
-            out = node.forward(inputs[0]._data, inputs[1]._data)
-        else:
-            out = node.forward(*[t._data for t in inputs])
+        fp = _fp_enter()   # IEEE values (log 0 = -inf) without NumPy's warnings, as torch
+        try:
+            if n == 1:
+                out = node.forward(inputs[0]._data)
+            elif n == 2:
+                out = node.forward(inputs[0]._data, inputs[1]._data)
+            else:
+                out = node.forward(*[t._data for t in inputs])
+        finally:
+            _fp_leave(fp)
         result = inputs[0]._make(out)
         record = False
         if STATE.grad_enabled:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dtype
+from ._device import CPU, check_device, device as _device_type, is_device_like
 from ._dtype import from_numpy_dtype
 
 
@@ -95,8 +96,13 @@ class TensorBase:
         return from_numpy_dtype(self._data.dtype)
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> _device_type:
+        """Always ``device(type='cpu')``: chainrule computes with NumPy on the CPU."""
+        return CPU
+
+    is_cuda = False   # torch's flags, for code that asks
+    is_cpu = True
+    is_mps = False
 
     @property
     def is_leaf(self) -> bool:
@@ -172,3 +178,36 @@ def normalize_dim(dim, ndim, op):
         raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, "
                          f"{n - 1}], but got {dim})")
     return dim % n if ndim else 0
+
+
+def parse_to_args(args, kwargs, op):
+    """Sort the arguments of ``.to(...)`` (torch's three forms: ``to(dtype)``, ``to(device,
+    dtype)``, ``to(other_tensor)``, each with optional ``non_blocking`` and ``copy``) into
+    ``(dtype or None, copy)``; a device other than the CPU raises, naming ``op``."""
+    kwargs = dict(kwargs)
+    dev, dt = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    flags = [kwargs.pop("non_blocking", False), kwargs.pop("copy", False)]
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"{op}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    positional_flags = []
+    for a in args:
+        if isinstance(a, bool):
+            positional_flags.append(a)
+        elif isinstance(a, TensorBase):
+            dt = a.dtype if dt is None else dt
+        elif is_device_like(a):
+            dev = a
+        elif isinstance(a, str):
+            try:
+                dt = _dtype.as_dtype(a)
+            except TypeError:
+                dev = a        # neither a dtype nor a device name: the device check says so
+        else:
+            dt = a
+    if len(positional_flags) > 2:
+        raise TypeError(f"{op}() received too many positional bool arguments "
+                        f"(non_blocking, copy), got {len(positional_flags)}")
+    flags[:len(positional_flags)] = positional_flags
+    check_device(dev, op)
+    return (None if dt is None else _dtype.as_dtype(dt)), bool(flags[1])

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from . import _dtype, _sampling
+from ._device import check_device
 from ._dtype import as_dtype, from_numpy_dtype
 from ._rng import stream as _stream
 from .tensor import Tensor, to_array as _to_array
@@ -24,11 +25,13 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     dtype is inferred like torch: Python floats -> float32, ints -> int64, bools -> bool;
     NumPy arrays and NumPy scalars keep their dtype.
     """
+    check_device(device, "tensor")
     return _finish(_to_array(data, dtype, "tensor"), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like :func:`tensor`, but shares memory with a Tensor or NumPy array when no conversion is needed."""
+    check_device(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or as_dtype(dtype) is data.dtype):
         return data
     if isinstance(data, np.ndarray) and (dtype is None or as_dtype(dtype).np == data.dtype):
@@ -49,8 +52,12 @@ def _size(size, op):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0:
-            raise ValueError(f"{op}: size must be non-negative ints, got {tuple(size)}")
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"{op}: size must be a tuple of ints, got {tuple(size)} (an element "
+                            f"of type {type(s).__name__})")
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"{op}: Trying to create tensor with negative dimension "
+                           f"{min(size)}: {list(size)}")
     return tuple(int(s) for s in size)
 
 
@@ -60,24 +67,29 @@ def _float_dtype(dtype):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of zeros of shape ``size`` (float32 unless ``dtype`` is given)."""
+    check_device(device, "zeros")
     return _finish(np.zeros(_size(size, "zeros"), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ones of shape ``size``."""
+    check_device(device, "ones")
     return _finish(np.ones(_size(size, "ones"), _float_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """An uninitialised tensor of shape ``size`` (zero-filled here, never garbage)."""
+    check_device(device, "empty")
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from it)."""
+    check_device(device, "full")
     _check_fill(fill_value, "full")
     dt = as_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
-    return _finish(np.full(_size((size,), "full"), fill_value, dt.np), requires_grad)
+    value = _to_array(fill_value, dt, "full")
+    return _finish(np.full(_size((size,), "full"), value, dt.np), requires_grad)
 
 
 def _check_fill(value, op):
@@ -91,35 +103,40 @@ def _like(t, dtype, op):
     return (t.shape, as_dtype(dtype).np if dtype is not None else t._data.dtype)
 
 
-def zeros_like(input, *, dtype=None, requires_grad=False) -> Tensor:
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    check_device(device, "zeros_like")
     shape, dt = _like(input, dtype, "zeros_like")
     return _finish(np.zeros(shape, dt), requires_grad)
 
 
-def ones_like(input, *, dtype=None, requires_grad=False) -> Tensor:
+def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    check_device(device, "ones_like")
     shape, dt = _like(input, dtype, "ones_like")
     return _finish(np.ones(shape, dt), requires_grad)
 
 
-def empty_like(input, *, dtype=None, requires_grad=False) -> Tensor:
+def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    check_device(device, "empty_like")
     return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, requires_grad=False) -> Tensor:
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    check_device(device, "full_like")
     shape, dt = _like(input, dtype, "full_like")
     _check_fill(fill_value, "full_like")
-    return _finish(np.full(shape, fill_value, dt), requires_grad)
+    return _finish(np.full(shape, _to_array(fill_value, dt, "full_like"), dt), requires_grad)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive) spaced by ``step``;
     int64 when all arguments are ints, else float32."""
+    check_device(device, "arange")
     if end is None:
         start, end = 0, start
     if step == 0:
-        raise ValueError("arange: step must be nonzero")
+        raise RuntimeError("arange: step must be nonzero")
     if (end - start) / step < 0:
-        raise ValueError(f"arange: upper bound and larger bound inconsistent with step sign "
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
                          f"(start={start}, end={end}, step={step})")
     ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
     dt = as_dtype(dtype) if dtype is not None else (_dtype.int64 if ints else _dtype.get_default_dtype())
@@ -130,17 +147,21 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    check_device(device, "linspace")
     if steps < 0:
-        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False) -> Tensor:
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    check_device(device, "logspace")
     return _finish((base ** np.linspace(start, end, steps)).astype(_float_dtype(dtype)), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The n×m identity matrix (m defaults to n)."""
+    check_device(device, "eye")
     n, m = _size((n, n if m is None else m), "eye")
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
@@ -155,12 +176,14 @@ def _float_like(shape, dtype, op):
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1): torch's numbers for the same seed (float32: 24 random bits,
     float64: 53)."""
+    check_device(device, "rand")
     like = _float_like(_size(size, "rand"), dtype, "rand")
     return _finish(_sampling.uniform(_stream(generator), like), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples N(0, 1) by torch's Box–Muller (its numbers for the same seed)."""
+    check_device(device, "randn")
     like = _float_like(_size(size, "randn"), dtype, "randn")
     return _finish(_sampling.normal(_stream(generator), like), requires_grad)
 
@@ -169,6 +192,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
             requires_grad=False) -> Tensor:
     """Integers uniform on [low, high) (``randint(high, size)`` also works): draw mod range +
     low, as torch (int64 unless ``dtype`` is given)."""
+    check_device(device, "randint")
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
             raise TypeError("randint: expected randint(low, high, size) or randint(high, size)")
@@ -176,7 +200,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     if high is None:
         low, high = 0, low
     if high <= low:
-        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
+        raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     dt = as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     like = np.empty(_size((size,), "randint"), dt)
     out = _sampling.random_from_to(_stream(generator), like, int(low), int(high))
@@ -186,6 +210,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0..n-1 (torch's Fisher–Yates: the same permutation for the same
     seed)."""
+    check_device(device, "randperm")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"randperm: n must be an int, got {type(n).__name__}")
     arr = _sampling.randperm(_stream(generator), int(n))
@@ -193,10 +218,12 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
                    requires_grad)
 
 
-def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False) -> Tensor:
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False) -> Tensor:
     """Samples N(mean, std²). With float mean and std and a ``size``: ``empty(size).normal_(mean,
     std)``; with tensors (broadcast): ``z = N(0, 1)`` of the broadcast shape, then ``z·std + mean``
     as two rounded operations in the result dtype, as torch."""
+    check_device(device, "normal")
     m_t, s_t = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not m_t and not s_t:
         if size is None:
@@ -215,27 +242,30 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_gra
     return _finish(out.astype(dt, copy=False), requires_grad)
 
 
-def rand_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:
+def rand_like(input, *, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
     """``rand`` of ``input``'s shape; drawn in the order of ``input``'s memory layout when it is
     a dense permutation (torch's empty_like keeps that layout)."""
+    check_device(device, "rand_like")
     shape, dt = _like(input, dtype, "rand_like")
     like = _sampling.dense_like(input._data) if dt == input._data.dtype else np.empty(shape, dt)
     return _finish(_sampling.uniform(_stream(generator), like), requires_grad)
 
 
-def randn_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:
+def randn_like(input, *, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
+    check_device(device, "randn_like")
     shape, dt = _like(input, dtype, "randn_like")
     like = _sampling.dense_like(input._data) if dt == input._data.dtype else np.empty(shape, dt)
     return _finish(_sampling.normal(_stream(generator), like), requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, generator=None) -> Tensor:
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=None) -> Tensor:
+    check_device(device, "randint_like")
     if high is None:
         low, high = 0, low
     shape, dt = _like(input, dtype, "randint_like")
     like = _sampling.dense_like(input._data) if dt == input._data.dtype else np.empty(shape, dt)
     if high <= low:
-        raise ValueError(f"randint_like: expected low < high, got low={low}, high={high}")
+        raise RuntimeError(f"randint_like: expected low < high, got low={low}, high={high}")
     return Tensor._make(_sampling.random_from_to(_stream(generator), like, int(low), int(high)))
 
 

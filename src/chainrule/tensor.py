@@ -15,12 +15,14 @@ import numpy as np
 
 from . import _dtype, _sampling
 from ._backprop import as_tuple, backward as _backward, grad as _grad
+from ._device import check_device
 from ._dtype import as_dtype, from_numpy_dtype
 from ._graph import _Maker, _RemovableHandle
 from ._modes import STATE, attach_tangent
 from ._printing import tensor_repr
 from ._rng import stream as _stream
-from ._tensor_base import Size, TensorBase, normalize_dim  # noqa: F401  (Size: chainrule.Size)
+from ._tensor_base import Size, TensorBase, normalize_dim, parse_to_args  # noqa: F401  (Size)
+from .backends.fpstate import quiet
 from .ops.elementwise import cast
 from .ops.indexing import convert_key
 from .ops.methods import TensorMethods
@@ -30,6 +32,7 @@ _new = object.__new__
 
 def to_array(data, dtype, op) -> np.ndarray:
     """Convert data to a new NumPy array with torch's dtype inference."""
+    target = None if dtype is None else as_dtype(dtype).np
     if isinstance(data, TensorBase):
         arr = data._data.copy()
     elif isinstance(data, (np.ndarray, np.generic)):   # NumPy keeps its dtype (as torch)
@@ -37,30 +40,48 @@ def to_array(data, dtype, op) -> np.ndarray:
     else:
         try:
             arr = np.array(data)
-        except (ValueError, TypeError) as e:
+        except (ValueError, TypeError, OverflowError) as e:
             raise TypeError(f"{op}: could not convert {type(data).__name__} to a tensor: {e}") from None
-        if arr.dtype.kind == "f":
+        if arr.dtype.kind in "uO" and arr.size:   # Python ints past int64 (NumPy: uint64 / object)
+            arr = _big_ints(arr, target, op)
+        elif arr.dtype.kind == "f" and target is None:
             arr = arr.astype(_dtype.get_default_dtype().np)  # Python floats -> float32
-        elif arr.dtype.kind in "iu":
+        elif arr.dtype.kind in "iu" and target is None:
             arr = arr.astype(np.int64)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{op}: expected numbers, got data of NumPy dtype {arr.dtype}")
     from_numpy_dtype(arr.dtype)  # raises for unsupported widths
-    if dtype is not None:
-        target = as_dtype(dtype).np
-        if target.kind in "iu" and arr.dtype.kind == "f" and arr.size:
+    if target is not None:
+        if target.kind in "iu" and arr.dtype.kind in "fiu" and arr.size:
             _check_fits(arr, target, op)
-        arr = arr.astype(target, copy=False)
+        with quiet():   # float64 -> float16 past its range is inf, silently (as torch)
+            arr = arr.astype(target, copy=False)
     return arr
 
 
+def _big_ints(arr, target, op):
+    """Python ints beyond int64: only a floating target can hold them (torch raises otherwise,
+    where NumPy would wrap them around or keep Python objects)."""
+    if target is not None and target.kind == "f":
+        try:
+            return arr.astype(np.float64)
+        except (TypeError, ValueError, OverflowError):
+            pass
+    elif arr.dtype.kind == "O" and not all(isinstance(v, int) for v in arr.flat):
+        return arr      # not numbers at all: the caller says so
+    raise ValueError(f"{op}: Overflow when unpacking long long: the value does not fit in int64 "
+                     f"(got values up to {max(abs(int(v)) for v in arr.flat)})")
+
+
 def _check_fits(arr, target, op):
-    """Floats converted to integers must be finite and in range (NumPy would wrap or give
-    -2⁶³ silently; torch raises)."""
+    """Numbers converted to integers must be finite and in range (NumPy would wrap or give
+    -2⁶³ silently; torch raises). As torch, negative ints may wrap into unsigned types."""
     info = np.iinfo(target)
-    lo, hi = float(np.min(arr)), float(np.max(arr))   # nan propagates to both
+    lo, hi = (float(np.min(arr)), float(np.max(arr))) if arr.dtype.kind == "f" else \
+        (int(np.min(arr)), int(np.max(arr)))   # nan propagates to both
+    low = -info.max if info.min == 0 else info.min
     # Python compares a float with an int exactly (NumPy would round the int to a float)
-    if not (np.isfinite(lo) and np.isfinite(hi) and int(lo) >= info.min and int(hi) <= info.max):
+    if not (np.isfinite(lo) and np.isfinite(hi) and int(lo) >= low and int(hi) <= info.max):
         raise RuntimeError(f"{op}: value cannot be converted to type {target.name} without "
                            f"overflow (got values in [{lo}, {hi}])")
 
@@ -115,16 +136,13 @@ class Tensor(TensorBase, TensorMethods):
         return Tensor._make(self._data.copy())
 
     def to(self, *args, **kwargs) -> "Tensor":
-        """``to(dtype)`` casts (differentiably between floating dtypes); ``to('cpu')`` is a no-op."""
-        target = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                target = a.dtype
-            elif not (isinstance(a, str) and a.startswith("cpu")):
-                target = a
-        if target is None:
-            return self
-        return cast(self, as_dtype(target))
+        """``to(dtype)``, ``to(device, dtype)``, ``to(other)``: casts (differentiably between
+        floating dtypes); the device must be the CPU ('cpu', ``chainrule.device('cpu')``, None),
+        any other raises RuntimeError. Returns ``self`` when nothing changes and ``copy`` is
+        False, as torch."""
+        target, copy = parse_to_args(args, kwargs, "Tensor.to")
+        out = self if target is None else cast(self, target)
+        return out.clone() if copy and out is self else out
 
     def type(self, dtype=None):
         if dtype is None:
@@ -149,8 +167,14 @@ class Tensor(TensorBase, TensorMethods):
     def bool(self):
         return self.to(_dtype.bool_)
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """Always raises: chainrule runs on the CPU only."""
+        check_device("cuda" if device is None or isinstance(device, int) else device,
+                     "Tensor.cuda")
+        check_device("cuda", "Tensor.cuda")   # cuda('cpu') asks for a GPU too
 
     def contiguous(self):
         return self if self._data.flags.c_contiguous else self.clone()

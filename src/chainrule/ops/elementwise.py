@@ -308,7 +308,7 @@ def _apply_binary(cls, a, b, op, **params):
         try:
             np.broadcast_shapes(a._data.shape, b._data.shape)
         except ValueError:
-            raise ValueError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+            raise RuntimeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
                              "broadcast together") from None
         raise
 
@@ -366,7 +366,7 @@ def _no_integer_zero_divisor(a, b, op):
 
 def _rounded_div(a, b, mode, op="div"):
     if mode not in ("floor", "trunc"):
-        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {mode!r}")
+        raise RuntimeError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {mode!r}")
     _no_integer_zero_divisor(a, b, op)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.floor_divide(a._data, b._data) if mode == "floor" else np.trunc(a._data / b._data)
@@ -460,7 +460,7 @@ def neg(input):
     """out = −input."""
     check_tensor(input, "neg")
     if input._data.dtype.kind == "b":
-        raise TypeError("neg: negation of a bool tensor is not supported; use ~ (logical_not)")
+        raise RuntimeError("neg: negation of a bool tensor is not supported; use ~ (logical_not)")
     return Neg.apply(input)
 
 
@@ -486,7 +486,7 @@ def clamp(input, min=None, max=None):
     """Clip each element to [min, max] (either bound may be None; tensors allowed)."""
     check_tensor(input, "clamp")
     if min is None and max is None:
-        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if isinstance(min, TensorBase) or isinstance(max, TensorBase):
         out = input
         if min is not None:
@@ -511,7 +511,7 @@ def where(condition, input, other):
     try:
         shape = np.broadcast_shapes(cond.shape, a._data.shape, b._data.shape)
     except ValueError:
-        raise ValueError(f"where: shapes {tuple(cond.shape)} (condition), {tuple(a.shape)} and "
+        raise RuntimeError(f"where: shapes {tuple(cond.shape)} (condition), {tuple(a.shape)} and "
                          f"{tuple(b.shape)} cannot be broadcast together") from None
     if cond.shape != shape:
         cond = np.broadcast_to(cond, shape)
@@ -535,7 +535,7 @@ def _compare(ufunc, op):
         try:
             return a._make(ufunc(a._data, b._data))
         except ValueError:
-            raise ValueError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+            raise RuntimeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
                              "broadcast together") from None
     fn.__name__ = op
     fn.__doc__ = f"Elementwise comparison ``{op}``; returns a bool tensor (not differentiable)."

@@ -24,14 +24,17 @@ def convert_key(key, op):
 def _convert_one(k, op):
     if isinstance(k, TensorBase):
         if k._data.dtype.kind not in "biu":
-            raise IndexError(f"{op}: tensors used as indices must be long, int or bool tensors, "
-                             f"got {k.dtype}")
+            raise IndexError(f"{op}: tensors used as indices must be long, int, byte or bool "
+                             f"tensors, got {k.dtype}")
         return k._data
     if isinstance(k, list):
         arr = np.asarray(k)
         if arr.size and arr.dtype.kind not in "biu":
             raise IndexError(f"{op}: index lists must hold ints or bools, got {arr.dtype}")
         return arr.astype(np.int64) if arr.size == 0 else arr
+    if isinstance(k, (str, bytes)):   # torch: TypeError (NumPy would say IndexError)
+        raise TypeError(f"{op}: a string is not a valid index, got {k!r}; index with ints, "
+                        "slices, None, ..., or integer/bool tensors")
     return k
 
 
@@ -153,6 +156,9 @@ def getitem(input, key):
     try:
         return _getitem(input, key, basic)
     except IndexError as e:
+        if input.ndim == 0:
+            raise IndexError(f"__getitem__: invalid index of a 0-dim tensor ({e}); use "
+                             "tensor.item() to get its number") from None
         raise IndexError(f"__getitem__: {e} (tensor shape {tuple(input.shape)})") from None
 
 
@@ -172,8 +178,8 @@ def _check_index(input, dim, index, op):
                                f"size {tuple(input.shape)} apart from dimension {d}")
     n = input._data.shape[d] if input.ndim else 1
     if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(f"{op}: index {int(idx.max() if idx.max() >= n else idx.min())} is out of "
-                         f"bounds for dimension {d} with size {n}")
+        raise RuntimeError(f"{op}: index {int(idx.max() if idx.max() >= n else idx.min())} is "
+                           f"out of bounds for dimension {d} with size {n}")
     return d, np.where(idx < 0, idx + n, idx)
 
 

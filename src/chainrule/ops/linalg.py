@@ -120,6 +120,9 @@ def matmul(input, other):
     """
     check_tensor(input, "matmul")
     check_tensor(other, "matmul", "other")
+    if input._data.dtype != other._data.dtype:   # torch promotes nothing here
+        raise RuntimeError(f"matmul: expected both operands to have the same dtype, but got "
+                           f"{input.dtype} and {other.dtype}")
     a, b = operands(input, other, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "

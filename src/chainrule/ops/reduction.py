@@ -296,19 +296,23 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 def amax(input, dim=(), keepdim=False):
     """Max over ``dim`` (all dims when empty); ties share the gradient evenly."""
     dims = _dims(input, None if dim == () else dim, "amax")
-    _nonempty(input, dims, "amax")
+    _nonempty(input, dims, "amax", full=dim == ())
     return Amax.apply(input, dims=dims, keepdim=keepdim)
 
 
 def amin(input, dim=(), keepdim=False):
     """Min over ``dim`` (all dims when empty); ties share the gradient evenly."""
     dims = _dims(input, None if dim == () else dim, "amin")
-    _nonempty(input, dims, "amin")
+    _nonempty(input, dims, "amin", full=dim == ())
     return Amin.apply(input, dims=dims, keepdim=keepdim)
 
 
-def _nonempty(input, dims, op):
-    if builtins.any(input._data.shape[d] == 0 for d in dims) or (not dims and input.numel() == 0):
+def _nonempty(input, dims, op, full=False):
+    if (full or not dims) and input.numel() == 0:   # torch: RuntimeError, IndexError for arg*
+        raise (IndexError if op.startswith("arg") else RuntimeError)(
+            f"{op}: Expected reduction dim to be specified for input.numel() == 0. Specify the "
+            f"reduction dim with the 'dim' argument (input has shape {tuple(input.shape)})")
+    if builtins.any(input._data.shape[d] == 0 for d in dims):
         raise IndexError(f"{op}: expected reduction dim to have non-zero size; input has shape "
                          f"{tuple(input.shape)}")
 
@@ -369,6 +373,7 @@ def _var_args(input, dim, unbiased, correction, op):
         if correction is not None:
             raise ValueError(f"{op}: pass either unbiased or correction, not both")
         correction = 1 if unbiased else 0
+<<<<<<< HEAD
     input = to_float(check_tensor(input, op))
     return input, normalize_dims(dim, input.ndim, op), 1 if correction is None else correction
 
@@ -377,6 +382,18 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance Σ(x − x̄)² / (N − correction); correction defaults to 1 (Bessel), as torch."""
     input, dims, correction = _var_args(input, dim, unbiased, correction, "var")
     return Var.apply(input, dims=dims, correction=correction, keepdim=keepdim)
+=======
+    correction = 1 if correction is None else correction
+    if check_tensor(input, "var")._data.dtype.kind != "f":
+        raise RuntimeError(f"var: std and var only support floating point and complex dtypes, "
+                           f"got {input.dtype}")
+    dims = normalize_dims(dim, input.ndim, "var")
+    n = 1
+    for d in dims:
+        n *= input._data.shape[d]
+    centred = input - mean(input, dims, keepdim=True)
+    return sum(centred * centred, dims, keepdim) / builtins.max(n - correction, 0)
+>>>>>>> helper-misuse
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

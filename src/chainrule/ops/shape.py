@@ -409,7 +409,7 @@ def split(tensor, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
         if size <= 0 and n:
-            raise ValueError(f"split: split_size must be positive, got {size}")
+            raise RuntimeError(f"split: split_size must be positive, got {size}")
         sizes = [min(size, n - i) for i in range(0, n, size)] if n else [0]
     else:
         sizes = list(split_size_or_sections)
@@ -463,11 +463,11 @@ def pad(input, pad, mode="constant", value=None):
     negative width crops that side.
     """
     if mode != "constant" and mode not in _PAD_MODES:
-        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
-                         f"got {mode!r}")
+        raise NotImplementedError(f"pad: mode must be 'constant', 'reflect', 'replicate' or "
+                                  f"'circular', got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad: padding length must be even and at most 2×ndim "
-                         f"({2 * input.ndim}), got {len(pad)}")
+        raise RuntimeError(f"pad: padding length must be even and at most 2×ndim "
+                           f"({2 * input.ndim}), got {len(pad)}")
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
@@ -479,6 +479,21 @@ def pad(input, pad, mode="constant", value=None):
         if any(p < 0 for p in pad):
             raise ValueError(f"pad: negative padding (cropping) is supported in 'constant' mode "
                              f"only, got {tuple(pad)} with mode {mode!r}")
+<<<<<<< HEAD
+=======
+        # a negative width crops (as torch): slice those off first, then pad the rest
+        crop = []
+        for (lo, hi), size in zip(widths, input.shape):
+            start, stop = max(-lo, 0), size - max(-hi, 0)
+            if stop < start:
+                raise RuntimeError(f"pad: cropping {tuple(pad)} removes more than the dim of "
+                                   f"size {size} holds")
+            crop.append(slice(start, stop))
+        input = input[tuple(crop)]
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+    widths = tuple(widths)
+    if mode != "constant":
+>>>>>>> helper-misuse
         padded = max(1, min(3, len(pad) // 2))   # torch's ReflectionPad2D etc.
         return _ModePad[_PAD_MODES[mode], padded].apply(input, widths=tuple(widths),
                                                          mode=_PAD_MODES[mode])

@@ -11,13 +11,13 @@ import numpy as np
 from .._graph import Node
 from .._tensor_base import normalize_dim
 from ._util import check_tensor
-from .elementwise import to_float
 
 
 def shifted(x, dim):
-    """x − max(x) along ``dim`` (0 where the max is not finite): every exponent ≤ 0."""
+    """x − max(x) along ``dim``: every exponent ≤ 0. A row whose max is −inf is shifted by 0
+    (all −inf: 0/0 = nan, as torch); a +inf max shifts to inf − inf = nan, as torch."""
     m = np.max(x, axis=dim, keepdims=True)
-    return x - np.where(np.isfinite(m), m, 0)
+    return x - np.where(m == -np.inf, 0, m)
 
 
 class Softmax(Node):
@@ -61,6 +61,12 @@ class LogSoftmax(Node):
         return t - xp.sum(xp.exp(out) * t, self.dim, True)
 
 
+def _floating(input, op):
+    if input._data.dtype.kind != "f":   # torch has no integer kernel (pass dtype= to cast first)
+        raise NotImplementedError(f"{op}: not implemented for integer or bool input "
+                                  f"({input.dtype}); pass dtype=chainrule.float32 or call .float()")
+
+
 def _dim(input, dim, op):
     check_tensor(input, op)
     if dim is None:  # torch's legacy implicit choice
@@ -76,7 +82,8 @@ def softmax(input, dim=None, *, dtype=None):
         input = input.to(dtype)
     if check_tensor(input, "softmax").ndim == 0:     # dim still checked: only -1 or 0
         return softmax(input.reshape(1), _dim(input, dim, "softmax")).reshape(())
-    return Softmax.apply(to_float(input), dim=_dim(input, dim, "softmax"))
+    _floating(input, "softmax")
+    return Softmax.apply(input, dim=_dim(input, dim, "softmax"))
 
 
 def log_softmax(input, dim=None, *, dtype=None):
@@ -87,4 +94,5 @@ def log_softmax(input, dim=None, *, dtype=None):
         input = input.to(dtype)
     if check_tensor(input, "log_softmax").ndim == 0:     # dim still checked: only -1 or 0
         return log_softmax(input.reshape(1), _dim(input, dim, "log_softmax")).reshape(())
-    return LogSoftmax.apply(to_float(input), dim=_dim(input, dim, "log_softmax"))
+    _floating(input, "log_softmax")
+    return LogSoftmax.apply(input, dim=_dim(input, dim, "log_softmax"))

@@ -244,29 +244,67 @@ _ConvTransposeOp = ConvTranspose.named("ConvolutionBackward0")
 
 
 # ---------------------------------------------------------------------------- public API
+def _int(v, name, op):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{op}: {name} must be an int or a tuple of ints, got "
+                        f"{type(v).__name__} {v!r}")
+    return int(v)
+
+
 def _pair(v, name, op):
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
-            raise ValueError(f"{op}: {name} must be an int or a pair, got {v}")
-        return tuple(int(a) for a in v)
-    return (int(v), int(v))
+            raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of "
+                               f"2 values to match the convolution dimensions, but got "
+                               f"{name}={list(v)}")
+        return tuple(_int(a, name, op) for a in v)
+    return (_int(v, name, op),) * 2
+
+
+def _check_geometry(stride, padding, dilation, op):
+    """torch's checks of the convolution arguments (RuntimeError, as torch, at the call)."""
+    if any(s <= 0 for s in stride):
+        raise RuntimeError(f"{op}: non-positive stride is not supported, got stride={stride}")
+    if not isinstance(padding, str) and any(p < 0 for p in padding):
+        raise RuntimeError(f"{op}: negative padding is not supported, got padding={padding}")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"{op}: dilation should be greater than zero, but got "
+                           f"dilation={dilation}")
 
 
 def _check(input, weight, groups, op, transposed=False, dims=2):
     check_tensor(input, op)
     check_tensor(weight, op, "weight")
     if input.ndim != dims + 2:
-        raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {tuple(input.shape)}")
+        raise RuntimeError(f"{op}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) "
+                           f"input of shape (N, C, {'H, W' if dims == 2 else 'L'}), got input of "
+                           f"shape {tuple(input.shape)}")
     if weight.ndim != dims + 2:
-        raise ValueError(f"{op}: expected weight of {dims + 2} dims, got {tuple(weight.shape)}")
+        raise RuntimeError(f"{op}: expected weight of {dims + 2} dims, got {tuple(weight.shape)}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups!r}")
+    if any(k == 0 for k in weight.shape[2:]):
+        raise RuntimeError(f"{op}: kernel size should be greater than zero, but got weight of "
+                           f"shape {tuple(weight.shape)}")
+    if not transposed and weight.shape[0] == 0:
+        raise RuntimeError(f"{op}: Given groups={groups}, expected weight to be at least 1 at "
+                           f"dimension 0, but got weight of size {tuple(weight.shape)}")
     c = input.shape[1]
-    if groups < 1 or c % groups or (not transposed and weight.shape[0] % groups):
-        raise ValueError(f"{op}: channels ({c} in, {weight.shape[0]} out) must be divisible by "
-                         f"groups={groups}")
+    if c % groups or (not transposed and weight.shape[0] % groups):
+        raise RuntimeError(f"{op}: channels ({c} in, {weight.shape[0]} out) must be divisible by "
+                           f"groups={groups}")
     expected = weight.shape[0] if transposed else weight.shape[1] * groups
     if c != expected:
-        raise ValueError(f"{op}: input has {c} channels but the weight {tuple(weight.shape)} "
-                         f"expects {expected} (groups={groups})")
+        raise RuntimeError(f"{op}: input has {c} channels but the weight {tuple(weight.shape)} "
+                           f"expects {expected} (groups={groups})")
+
+
+def _unbatched(fn, input, weight, *args, dims=2):
+    """torch's unbatched call: a (C, *spatial) input runs as a batch of one."""
+    if isinstance(input, Tensor) and input.ndim == dims + 1 and isinstance(weight, Tensor) \
+            and weight.ndim == dims + 2:
+        return fn(input.unsqueeze(0), weight, *args).squeeze(0)
+    return None
 
 
 def _same_padding(dilation, kernel):
@@ -288,23 +326,26 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, op):
             padding = (0, 0)
         elif padding == "same":
             if stride != (1, 1):
-                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
+                raise RuntimeError(f"{op}: padding='same' is not supported for strided "
+                                   "convolutions")
             padding = _same_padding(dilation, kernel)
         else:
-            raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', "
-                             f"got {padding!r}")
+            raise RuntimeError(f"{op}: Invalid padding string {padding!r}: padding must be "
+                               f"an int, a pair, 'same' or 'valid'")
+    _check_geometry(stride, padding, dilation, op)
     geo = Geometry(stride, padding, dilation, groups, kernel)
     ho, wo = geo.out_size(*_lift_shape(tuple(input.shape))[2:])
     if ho < 1 or wo < 1:
-        raise ValueError(f"{op}: kernel {kernel} (dilation {dilation}) is larger than the padded "
-                         f"input {tuple(input.shape[2:])} + 2×{geo.padding}")
+        raise RuntimeError(f"{op}: kernel {kernel} (dilation {dilation}) is larger than the "
+                           f"padded input {tuple(input.shape[2:])} + 2×{geo.padding}")
     if input.dtype is not weight.dtype:
-        raise TypeError(f"{op}: input ({input.dtype}) and weight ({weight.dtype}) must have the "
+        raise RuntimeError(f"{op}: input ({input.dtype}) and weight ({weight.dtype}) must have the "
                         "same dtype")
     if bias is None:
         return Conv.apply(input, weight, NOT_GIVEN, geo=geo)
     if tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+        raise RuntimeError(f"{op}: bias must have shape ({weight.shape[0]},), got "
+                           f"{tuple(bias.shape)}")
     if bias.dtype is not weight.dtype:
         out = Conv.apply(input, weight, NOT_GIVEN, geo=geo)
         return out + bias.reshape((1, -1) + (1,) * (input.ndim - 2))
@@ -328,6 +369,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
         >>> conv2d(x, w, padding=1).shape
         (8, 16, 32, 32)
     """
+    out = _unbatched(conv2d, input, weight, bias, stride, padding, dilation, groups)
+    if out is not None:
+        return out
     _check(input, weight, groups, "conv2d")
     stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
     if not isinstance(padding, str):
@@ -338,15 +382,27 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """1-D cross-correlation: input (N, C, L), weight (O, C/groups, k) -> (N, O, Lo); computed
     as a conv2d of height 1 (the same node, on views of the arrays)."""
+    out = _unbatched(conv1d, input, weight, bias, stride, padding, dilation, groups, dims=1)
+    if out is not None:
+        return out
     check_tensor(input, "conv1d")
     check_tensor(weight, "conv1d", "weight")
     if input.ndim != 3 or weight.ndim != 3:
-        raise ValueError(f"conv1d: expected input (N, C, L) and weight (O, C/g, k), got "
-                         f"{tuple(input.shape)} and {tuple(weight.shape)}")
+        raise RuntimeError(f"conv1d: expected input (N, C, L) or (C, L) and weight (O, C/g, k), "
+                           f"got {tuple(input.shape)} and {tuple(weight.shape)}")
     _check(input, weight, groups, "conv1d", dims=1)
-    one = lambda v: (1, int(v[0] if isinstance(v, (tuple, list)) else v))
-    pad = padding if isinstance(padding, str) else (0, one(padding)[1])
-    return _convolution(input, weight, bias, one(stride), pad, one(dilation), groups, "conv1d")
+
+    def one(v, name):
+        if isinstance(v, (tuple, list)):
+            if len(v) != 1:
+                raise RuntimeError(f"conv1d: expected {name} to be a single integer value or a "
+                                   f"list of 1 values to match the convolution dimensions, but "
+                                   f"got {name}={list(v)}")
+            v = v[0]
+        return (1, _int(v, name, "conv1d"))
+    pad = padding if isinstance(padding, str) else (0, one(padding, "padding")[1])
+    return _convolution(input, weight, bias, one(stride, "stride"), pad,
+                        one(dilation, "dilation"), groups, "conv1d")
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
@@ -356,22 +412,28 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     input (N, C_in, H, W); weight (C_in, C_out/groups, kh, kw); bias (C_out,) or None; output
     (N, C_out, Ho, Wo) with Ho = (H − 1)s − 2p + d(kh − 1) + output_padding + 1.
     """
+    out = _unbatched(conv_transpose2d, input, weight, bias, stride, padding, output_padding,
+                     groups, dilation)
+    if out is not None:
+        return out
     _check(input, weight, groups, "conv_transpose2d", transposed=True)
     stride, padding = _pair(stride, "stride", "conv_transpose2d"), _pair(padding, "padding", "conv_transpose2d")
     dilation = _pair(dilation, "dilation", "conv_transpose2d")
     output_padding = _pair(output_padding, "output_padding", "conv_transpose2d")
+    _check_geometry(stride, padding, dilation, "conv_transpose2d")
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
-        raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than "
+        raise RuntimeError(f"conv_transpose2d: output_padding {output_padding} must be smaller than "
                          f"either stride {stride} or dilation {dilation}")
     kernel = tuple(weight.shape[2:])
     n, _, h, w = input.shape
     size = [(i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, s, p, d, k, op in
             zip((h, w), stride, padding, dilation, kernel, output_padding)]
     if min(size) < 1:
-        raise ValueError(f"conv_transpose2d: output size {tuple(size)} is too small")
+        raise RuntimeError(f"conv_transpose2d: output size {tuple(size)} is too small")
     c = weight.shape[1] * groups
     if bias is not None and tuple(bias.shape) != (c,):
-        raise ValueError(f"conv_transpose2d: bias must have shape ({c},), got {tuple(bias.shape)}")
+        raise RuntimeError(f"conv_transpose2d: bias must have shape ({c},), got "
+                           f"{tuple(bias.shape)}")
     geo = Geometry(stride, padding, dilation, groups, kernel)
     x_shape = (n, c, size[0], size[1])
     if bias is not None and bias.dtype is not weight.dtype:
@@ -416,7 +478,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """Extract sliding blocks (im2col): (N, C, H, W) -> (N, C·kh·kw, L), L = Ho·Wo."""
     check_tensor(input, "unfold")
     if input.ndim != 4:
-        raise ValueError(f"unfold: expected input (N, C, H, W), got {tuple(input.shape)}")
+        raise RuntimeError(f"unfold: expected input (N, C, H, W), got {tuple(input.shape)}")
     geo = Geometry(_pair(stride, "stride", "unfold"), _pair(padding, "padding", "unfold"),
                    _pair(dilation, "dilation", "unfold"), 1, _pair(kernel_size, "kernel_size", "unfold"))
     return Unfold.apply(input, geo=geo)
@@ -431,8 +493,9 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
     h, w = _pair(output_size, "output_size", "fold")
     k = kernel[0] * kernel[1]
     if input.ndim != 3 or input.shape[1] % k:
-        raise ValueError(f"fold: expected input (N, C·{k}, L), got {tuple(input.shape)}")
+        raise RuntimeError(f"fold: expected input (N, C·{k}, L), got {tuple(input.shape)}")
     ho, wo = geo.out_size(h, w)
     if input.shape[2] != ho * wo:
-        raise ValueError(f"fold: expected L = {ho * wo} blocks for output {h}×{w}, got {input.shape[2]}")
+        raise RuntimeError(f"fold: expected L = {ho * wo} blocks for output {h}×{w}, got "
+                           f"{input.shape[2]}")
     return Fold.apply(input, geo=geo, x_shape=(input.shape[0], input.shape[1] // k, h, w))

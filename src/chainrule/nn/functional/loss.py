@@ -31,12 +31,20 @@ def _reduce(loss, reduction, op):
     raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
+_VALUE_ERROR_ON_SIZE = ("binary_cross_entropy", "binary_cross_entropy_with_logits")
+
+
 def _same_shape(input, target, op):
+    """Input and target of an elementwise loss must have one shape. torch broadcasts them with
+    a warning ("will likely lead to incorrect results"); chainrule refuses, never a wrong
+    broadcast: a RuntimeError, torch's type where the shapes don't broadcast (ValueError for the
+    binary cross-entropies, as torch)."""
     check_tensor(input, op)
     check_tensor(target, op, "target")
     if input.shape != target.shape:
-        raise ValueError(f"{op}: target size {tuple(target.shape)} must be the same as input "
-                         f"size {tuple(input.shape)}")
+        exc = ValueError if op in _VALUE_ERROR_ON_SIZE else RuntimeError
+        raise exc(f"{op}: target size {tuple(target.shape)} must be the same as input size "
+                  f"{tuple(input.shape)} (they would broadcast to the wrong loss)")
 
 
 class _PointwiseLoss(Node):
@@ -210,12 +218,18 @@ def l1_loss(input, target, reduction: str = "mean") -> Tensor:
 
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    if not delta > 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta, got "
+                           f"delta={delta}")
     """ℓ = ½(x−y)² if |x−y| < δ else δ(|x−y| − ½δ): quadratic near 0, linear in the tails."""
     return _pointwise(HuberLoss, input, target, reduction, "huber_loss", delta=delta)
 
 
 def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """ℓ = ½(x−y)²/β if |x−y| < β else |x−y| − ½β (Huber divided by β)."""
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got "
+                           f"beta={beta}")
     return _pointwise(SmoothL1Loss, input, target, reduction, "smooth_l1_loss", beta=beta)
 
 
@@ -230,8 +244,13 @@ def _class_last(input, target, op):
     if input.ndim == 2 and tuple(target.shape) == expected:
         return input, target
     if tuple(target.shape) != expected:
-        raise ValueError(f"{op}: expected target of shape {expected} for input of shape "
-                         f"{tuple(input.shape)}, got {tuple(target.shape)}")
+        if target.ndim and target.shape[0] != input.shape[0]:
+            raise ValueError(f"{op}: Expected input batch_size ({input.shape[0]}) to match target "
+                             f"batch_size ({target.shape[0]}); target of shape "
+                             f"{tuple(target.shape)} for input of shape {tuple(input.shape)}")
+        raise RuntimeError(f"{op}: expected target of shape {expected} for input of shape "
+                           f"{tuple(input.shape)}, got {tuple(target.shape)} (multi-target not "
+                           "supported)")
     if input.ndim > 2:
         input = input.permute(0, *range(2, input.ndim), 1)
     return input.reshape(-1, c), target.reshape(-1)
@@ -283,7 +302,8 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     check_tensor(input, "nll_loss")
     check_tensor(target, "nll_loss", "target")
     if target._data.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: expected target of integer class indices, got {target.dtype}")
+        raise RuntimeError(f"nll_loss: expected target of integer class indices (Long), got "
+                           f"{target.dtype}")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     out_shape = tuple(target.shape)
@@ -316,7 +336,8 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     check_tensor(input, "cross_entropy")
     check_tensor(target, "cross_entropy", "target")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise RuntimeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
+                           f"{label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
     c = input.shape[class_dim]
     _check_class_weight(weight, c)
@@ -325,8 +346,8 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     wshape[class_dim] = c
     if target._data.dtype.kind == "f":  # class probabilities
         if target.shape != input.shape:
-            raise ValueError(f"cross_entropy: probability targets must have the input's shape "
-                             f"{tuple(input.shape)}, got {tuple(target.shape)}")
+            raise RuntimeError(f"cross_entropy: probability targets must have the input's "
+                               f"shape {tuple(input.shape)}, got {tuple(target.shape)}")
         q = target if label_smoothing == 0 else target * (1 - label_smoothing) + label_smoothing / c
         terms = logp * q
         if weight is not None:
@@ -359,7 +380,10 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     Shapes: input (*), target (*), weight broadcastable to (*)."""
     _same_shape(input, target, "binary_cross_entropy")
     if np.any((input._data < 0) | (input._data > 1)):
-        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(f"binary_cross_entropy: Found dtype {target.dtype} but expected "
+                           f"{input.dtype} (the target must have the input's dtype)")
     return _pointwise(BinaryCrossEntropy, input, target, reduction, "binary_cross_entropy", weight)
 
 

@@ -193,7 +193,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (c,):
-            raise ValueError(f"batch_norm: {name} must have shape ({c},), got {tuple(t.shape)}")
+            raise RuntimeError(f"batch_norm: {name} must have shape ({c},) (should contain {c} "
+                               f"elements), got {tuple(t.shape)}")
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
     if training:
@@ -239,11 +240,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(normalized_shape)
     if tuple(input.shape[input.ndim - k:]) != normalized_shape:
-        raise ValueError(f"layer_norm: input's trailing shape {tuple(input.shape[input.ndim - k:])} "
-                         f"!= normalized_shape {normalized_shape}")
+        raise RuntimeError(f"layer_norm: input's trailing shape "
+                           f"{tuple(input.shape[input.ndim - k:])} != normalized_shape "
+                           f"{normalized_shape} (input of shape {tuple(input.shape)})")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != normalized_shape:
-            raise ValueError(f"layer_norm: {name} must have shape {normalized_shape}, got "
+            raise RuntimeError(f"layer_norm: {name} must have shape {normalized_shape}, got "
                              f"{tuple(t.shape)}")
     dims = tuple(range(input.ndim - k, input.ndim))
     if all(t is None or t.dtype is input.dtype for t in (weight, bias)):
@@ -261,10 +263,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     """Rows of ``weight`` picked by integer ``input``: out[..., :] = weight[input[...], :].
     The row at ``padding_idx`` gets no gradient.  Shapes: input (*), weight (V, D), out (*, D)."""
     if input._data.dtype.kind not in "iu":
-        raise TypeError(f"embedding: expected integer indices, got {input.dtype}")
+        raise RuntimeError(f"embedding: expected indices of type Long or Int, got {input.dtype}")
     v = weight.shape[0]
-    if input.numel() and (input._data.min() < -v or input._data.max() >= v):
-        raise IndexError(f"embedding: index out of range for a table of {v} rows")
+    if input.numel() and (input._data.min() < 0 or input._data.max() >= v):
+        raise IndexError(f"embedding: index out of range for a table of {v} rows (indices in "
+                         f"[{int(input._data.min())}, {int(input._data.max())}])")
     if padding_idx is not None:
         padding_idx %= v
     return Embedding.apply(weight, index=input._data, padding_idx=padding_idx)

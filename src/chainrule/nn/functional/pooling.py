@@ -44,17 +44,38 @@ def _check4d(input, op):
     if input.ndim == 3:
         return (1,) + tuple(input.shape), True
     if input.ndim != 4:
-        raise ValueError(f"{op}: expected input (N, C, H, W) or (C, H, W), got {tuple(input.shape)}")
+        raise RuntimeError(f"{op}: expected input (N, C, H, W) or (C, H, W) (non-empty 3D or 4D "
+                           f"tensor), got {tuple(input.shape)}")
     return tuple(input.shape), False
 
 
 def _pool_args(kernel_size, stride, padding, dilation, op):
-    k = _pair(kernel_size, "kernel_size", op)
-    s = k if stride is None or stride == [] or stride == () else _pair(stride, "stride", op)
-    p, d = _pair(padding, "padding", op), _pair(dilation, "dilation", op)
+    """(kernel, stride, padding, dilation) as pairs, with torch's checks (RuntimeError)."""
+    for name, v in (("kernel_size", kernel_size), ("stride", stride), ("padding", padding),
+                    ("dilation", dilation)):
+        if isinstance(v, (tuple, list)) and len(v) not in (1, 2) and not (name == "stride"
+                                                                         and len(v) == 0):
+            raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of two "
+                               f"ints, got {name}={tuple(v)}")
+    one = lambda v, name: _pair(tuple(v) * 2 if isinstance(v, (tuple, list)) and len(v) == 1
+                                else v, name, op)
+    k = one(kernel_size, "kernel_size")
+    s = k if stride is None or stride == [] or stride == () else one(stride, "stride")
+    p, d = one(padding, "padding"), one(dilation, "dilation")
+    if any(ki <= 0 for ki in k):
+        raise RuntimeError(f"{op}: kernel size should be greater than zero, but got "
+                           f"kernel_size={k}")
+    if any(si == 0 for si in s):
+        raise RuntimeError(f"{op}: stride should not be zero, got stride={s}")
+    if any(si < 0 for si in s):
+        raise RuntimeError(f"{op}: stride should be greater than zero, got stride={s}")
+    if any(di <= 0 for di in d):
+        raise RuntimeError(f"{op}: dilation should be greater than zero, but got dilation={d}")
+    if any(pi < 0 for pi in p):
+        raise RuntimeError(f"{op}: pad must be non-negative, but got padding={p}")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
-        raise ValueError(f"{op}: pad should be at most half of effective kernel size, got "
-                         f"padding={p}, kernel_size={k}")
+        raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, got "
+                           f"padding={p}, kernel_size={k}")
     return k, s, p, d
 
 
@@ -276,8 +297,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, "max_pool2d")
     win = _Window(shape, k, s, p, d, ceil_mode)
     if win.ho < 1 or win.wo < 1:
-        raise ValueError(f"max_pool2d: output size ({win.ho}, {win.wo}) is too small for input "
-                         f"{shape}")
+        raise RuntimeError(f"max_pool2d: output size ({win.ho}, {win.wo}) is too small for "
+                           f"input {shape}")
     win.want_indices = return_indices
     out = MaxPool2D.apply(input, win=win)
     if return_indices:
@@ -299,6 +320,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     n, c, h, w = shape
     win = _Window(shape, (kh, kw), (sh, sw), (ph, pw), (1, 1), ceil_mode)
     ho, wo = win.ho, win.wo
+    if ho < 1 or wo < 1:
+        raise RuntimeError(f"avg_pool2d: output size ({ho}, {wo}) is too small for input {shape}")
     if divisor_override is not None:
         return AvgPool2D.apply(input, win=win, scale=1.0 / float(divisor_override))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from ... import creation
+from ..._device import check_device
 from .. import functional as F
 from .. import init
 from ...ops import pad
@@ -15,8 +16,12 @@ _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                 bias, padding_mode, dtype, dims, transposed=False, output_padding=0):
+                 bias, padding_mode, dtype, dims, transposed=False, output_padding=0, device=None):
         super().__init__()
+        check_device(device, type(self).__name__)
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
+            raise ValueError(f"{type(self).__name__}: groups must be a positive integer, got "
+                             f"{groups!r}")
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{type(self).__name__}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must be divisible by groups ({groups})")
@@ -94,7 +99,7 @@ class Conv2d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, dtype, 2)
+                         bias, padding_mode, dtype, 2, device=device)
 
     def forward(self, input):
         if self.padding_mode != "zeros":
@@ -110,7 +115,7 @@ class Conv1d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, dtype, 1)
+                         bias, padding_mode, dtype, 1, device=device)
 
     def forward(self, input):
         if self.padding_mode != "zeros":
@@ -130,7 +135,8 @@ class ConvTranspose2d(_ConvNd):
         if padding_mode != "zeros":
             raise ValueError("ConvTranspose2d: only padding_mode='zeros' is supported (as torch)")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, dtype, 2, transposed=True, output_padding=output_padding)
+                         bias, padding_mode, dtype, 2, transposed=True,
+                         output_padding=output_padding, device=device)
 
     def forward(self, input):
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,

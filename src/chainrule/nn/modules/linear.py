@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from ... import creation
+from ..._device import check_device
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -37,6 +38,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
                  dtype=None):
         super().__init__()
+        check_device(device, "Linear")
         self.in_features, self.out_features = in_features, out_features
         self.weight = _empty(out_features, in_features, dtype=dtype)
         self.bias = _empty(out_features, dtype=dtype) if bias else None
@@ -64,6 +66,7 @@ class Bilinear(Module):
 
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        check_device(device, "Bilinear")
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
         self.weight = _empty(out_features, in1_features, in2_features, dtype=dtype)
@@ -116,8 +119,10 @@ class Embedding(Module):
     the ``padding_idx`` row starts at zero and gets no gradient."""
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
-                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None, dtype=None):
+                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
+                 _freeze=False, device=None, dtype=None):
         super().__init__()
+        check_device(device, "Embedding")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
@@ -130,6 +135,8 @@ class Embedding(Module):
             self.weight._data[padding_idx] = 0
         if _weight is not None:
             self.weight._data[...] = np.asarray(_weight)
+        if _freeze:
+            self.weight.requires_grad_(False)
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx)

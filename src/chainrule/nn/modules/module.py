@@ -12,8 +12,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..._device import check_device
 from ..._modes import STATE
-from ..._dtype import as_dtype
+from ..._tensor_base import parse_to_args
 from ...ops.shape import alias
 from ...tensor import Tensor
 from ..parameter import Parameter
@@ -299,19 +300,15 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        """``to(dtype)`` casts floating parameters and buffers in place; devices other than
-        'cpu' are not available."""
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, str) and a.startswith("cpu"):
-                continue
-            dtype = a
-        if dtype is None:
+        """``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``: casts floating parameters and
+        buffers in place. The device must be the CPU ('cpu', ``chainrule.device('cpu')``, None);
+        any other raises RuntimeError, as chainrule runs on the CPU only."""
+        dt, _ = parse_to_args(args, kwargs, "Module.to")
+        if dt is None:
             return self
-        dt = as_dtype(dtype)
         if not dt.is_floating_point:
-            raise TypeError(f"Module.to only accepts floating point dtypes, but got desired "
-                            f"dtype={dt}")
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got "
+                            f"desired dtype={dt}")
         for t in list(self.parameters()) + list(self.buffers()):
             if t._data.dtype.kind == "f":
                 t._data = t._data.astype(dt.np)
@@ -327,6 +324,10 @@ class Module:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None):
+        """Always raises: chainrule runs on the CPU only."""
+        check_device("cuda", "Module.cuda")
 
     # ------------------------------------------------------------------ state
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):

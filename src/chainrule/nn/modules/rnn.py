@@ -19,6 +19,7 @@ import numbers
 import warnings
 
 from ... import creation
+from ..._device import check_device
 from ...ops import cat, relu, sigmoid, split, stack, tanh
 from ...ops._util import check_tensor
 from .. import functional as F
@@ -97,6 +98,7 @@ class RNNBase(Module):
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None):
         super().__init__()
+        check_device(device, type(self).__name__)
         if (isinstance(dropout, bool) or not isinstance(dropout, numbers.Number)
                 or not 0 <= dropout <= 1):
             raise ValueError("dropout should be a number in range [0, 1] representing the "
@@ -499,6 +501,7 @@ class RNNCellBase(Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
                  device=None, dtype=None):
         super().__init__()
+        check_device(device, type(self).__name__)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         self.weight_ih = Parameter(creation.empty(num_chunks * hidden_size, input_size,
                                                   dtype=dtype))

@@ -44,6 +44,11 @@ class IterableDataset(Dataset):
         raise TypeError("IterableDataset does not support + (use itertools.chain)")
 
 
+class SizeMismatchError(ValueError, AssertionError):
+    """Tensors of a dataset disagree in length: a ValueError, and the AssertionError torch's
+    ``assert`` raises, so code written for either catches it."""
+
+
 class TensorDataset(Dataset):
     """Samples are rows of tensors that share their first dimension:
     ``dataset[i] = (t_1[i], t_2[i], …)``, e.g. ``TensorDataset(X, y)`` with X of shape (N, d)
@@ -64,8 +69,8 @@ class TensorDataset(Dataset):
                                  "0-d tensor")
         sizes = [t.shape[0] for t in tensors]
         if len(set(sizes)) != 1:
-            raise ValueError(f"TensorDataset: size mismatch between tensors: first dimensions "
-                             f"{sizes}")
+            raise SizeMismatchError(f"TensorDataset: Size mismatch between tensors: first "
+                                    f"dimensions {sizes}")
         self.tensors = tuple(t if isinstance(t, Tensor) else Tensor._make(t) for t in tensors)
 
     def __getitem__(self, index):
