@@ -8,6 +8,7 @@ softmax(x) for logsumexp.
 from __future__ import annotations
 
 import builtins
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -181,13 +182,18 @@ class Var(Node):
 
     params = ("dims", "correction", "keepdim")
     backward_name = "VarBackward0"
+    op = "var"
 
     def forward(self, x):
         self.n = 1
         for d in self.dims:
             self.n *= x.shape[d]
-        centred = x - np.mean(x, axis=self.dims, keepdims=True)
+        if self.n <= self.correction:
+            warnings.warn(f"{self.op}(): degrees of freedom is <= 0 "
+                          f"({self.n} values, correction {self.correction})", UserWarning,
+                          stacklevel=4)
         with np.errstate(divide="ignore", invalid="ignore"):   # n ≤ c: nan or inf, as torch
+            centred = x - np.add.reduce(x, axis=self.dims, keepdims=True) / x.dtype.type(self.n)
             return (np.add.reduce(centred * centred, axis=self.dims, keepdims=self.keepdim)
                     / x.dtype.type(builtins.max(self.n - self.correction, 0)))
 
@@ -208,6 +214,7 @@ class Std(Var):
     """σ = √σ²;  ∂σ/∂x = (x − x̄)/((n − c)·σ), 0 where σ = 0 (as torch, not 0·∞)."""
 
     backward_name = "StdBackward0"
+    op = "std"
 
     def forward(self, x):
         return np.sqrt(super().forward(x))
@@ -373,8 +380,9 @@ def _var_args(input, dim, unbiased, correction, op):
         if correction is not None:
             raise ValueError(f"{op}: pass either unbiased or correction, not both")
         correction = 1 if unbiased else 0
-<<<<<<< HEAD
-    input = to_float(check_tensor(input, op))
+    if check_tensor(input, op)._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: std and var only support floating point and complex dtypes, "
+                           f"got {input.dtype}")
     return input, normalize_dims(dim, input.ndim, op), 1 if correction is None else correction
 
 
@@ -382,18 +390,6 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance Σ(x − x̄)² / (N − correction); correction defaults to 1 (Bessel), as torch."""
     input, dims, correction = _var_args(input, dim, unbiased, correction, "var")
     return Var.apply(input, dims=dims, correction=correction, keepdim=keepdim)
-=======
-    correction = 1 if correction is None else correction
-    if check_tensor(input, "var")._data.dtype.kind != "f":
-        raise RuntimeError(f"var: std and var only support floating point and complex dtypes, "
-                           f"got {input.dtype}")
-    dims = normalize_dims(dim, input.ndim, "var")
-    n = 1
-    for d in dims:
-        n *= input._data.shape[d]
-    centred = input - mean(input, dims, keepdim=True)
-    return sum(centred * centred, dims, keepdim) / builtins.max(n - correction, 0)
->>>>>>> helper-misuse
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

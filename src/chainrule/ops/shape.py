@@ -479,21 +479,6 @@ def pad(input, pad, mode="constant", value=None):
         if any(p < 0 for p in pad):
             raise ValueError(f"pad: negative padding (cropping) is supported in 'constant' mode "
                              f"only, got {tuple(pad)} with mode {mode!r}")
-<<<<<<< HEAD
-=======
-        # a negative width crops (as torch): slice those off first, then pad the rest
-        crop = []
-        for (lo, hi), size in zip(widths, input.shape):
-            start, stop = max(-lo, 0), size - max(-hi, 0)
-            if stop < start:
-                raise RuntimeError(f"pad: cropping {tuple(pad)} removes more than the dim of "
-                                   f"size {size} holds")
-            crop.append(slice(start, stop))
-        input = input[tuple(crop)]
-        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
-    widths = tuple(widths)
-    if mode != "constant":
->>>>>>> helper-misuse
         padded = max(1, min(3, len(pad) // 2))   # torch's ReflectionPad2D etc.
         return _ModePad[_PAD_MODES[mode], padded].apply(input, widths=tuple(widths),
                                                          mode=_PAD_MODES[mode])
