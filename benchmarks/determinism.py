@@ -4,7 +4,8 @@
 
 Times LeNet-5 (batch 64) and resnet20 (batch 32) SGD training steps at 1 and 2 threads inside
 ``backends.cpu.tuned()``, with the default chunking of the convolution kernels (sized by the
-thread count) and with the deterministic one (sized as for 4 threads, whatever the count).
+thread count, and oneDNN's kernels where installed) and with the deterministic one (NumPy
+kernels, chunks sized as for 2 threads whatever the count).
 That the deterministic weights agree bit for bit across thread counts is a test
 (tests/test_determinism.py).
 """
