@@ -29,11 +29,16 @@ class MatMul(Node):
         return ga, gb
 
     def jvp(self, xp, tangents, a, b):
-        ta, tb = tangents
-        out = None if ta is None else ta @ b
-        if tb is not None:
-            out = a @ tb if out is None else out + a @ tb
-        return out
+        return bilinear_jvp(lambda p, q: p @ q, a, b, *tangents)
+
+
+def bilinear_jvp(op, a, b, ta, tb):
+    """The JVP of a bilinear op: op(ȧ, b) + op(a, ḃ), leaving out an absent tangent (None)."""
+    out = None if ta is None else op(ta, b)
+    if tb is not None:
+        term = op(a, tb)
+        out = term if out is None else out + term
+    return out
 
 
 class Addmm(Node):
@@ -60,9 +65,7 @@ class Addmm(Node):
 
     def jvp(self, xp, tangents, a, m):
         tb, ta, tm = tangents
-        out = None if ta is None else ta @ m
-        if tm is not None:
-            out = a @ tm if out is None else out + a @ tm
+        out = bilinear_jvp(lambda p, q: p @ q, a, m, ta, tm)
         if tb is not None:
             out = tb.expand(tuple(self._out.shape)) if out is None else out + tb
         return out
@@ -80,11 +83,7 @@ class Dot(Node):
         return (g * b if na else None), (g * a if nb else None)
 
     def jvp(self, xp, tangents, a, b):
-        ta, tb = tangents
-        out = None if ta is None else Dot.apply(ta, b)
-        if tb is not None:
-            out = Dot.apply(a, tb) if out is None else out + Dot.apply(a, tb)
-        return out
+        return bilinear_jvp(Dot.apply, a, b, *tangents)
 
 
 class Mv(Node):
@@ -101,11 +100,7 @@ class Mv(Node):
         return gm, gv
 
     def jvp(self, xp, tangents, m, v):
-        tm, tv = tangents
-        out = None if tm is None else Mv.apply(tm, v)
-        if tv is not None:
-            out = Mv.apply(m, tv) if out is None else out + Mv.apply(m, tv)
-        return out
+        return bilinear_jvp(Mv.apply, m, v, *tangents)
 
 
 # torch's names for the matrix product by the operands' ranks

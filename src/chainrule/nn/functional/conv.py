@@ -25,6 +25,7 @@ from . import conv_kernels
 from ..._graph import Node
 from ._optional import NOT_GIVEN, given, optional
 from ...ops._util import check_tensor
+from ...ops.linalg import bilinear_jvp
 from ...tensor import Tensor
 
 
@@ -140,15 +141,6 @@ def _drop(a, flat):
     return a[:, :, 0] if flat else a
 
 
-def _bilinear_jvp(op, a, b, ta, tb):
-    """The JVP of a bilinear op: op(ȧ, b) + op(a, ḃ), leaving out an absent tangent."""
-    out = None if ta is None else op(ta, b)
-    if tb is not None:
-        term = op(a, tb)
-        out = term if out is None else out + term
-    return out
-
-
 def _with_bias_jvp(out, tb, shape):
     """The bias's share of the JVP, ḃ broadcast over every dim but the channels, added to ``out``."""
     if tb is None:
@@ -186,7 +178,7 @@ class Conv(Node):
         return gx, gw, (_bias_grad(xp, g) if need[2] else None)
 
     def jvp(self, xp, tangents, x, w):
-        out = _bilinear_jvp(lambda a, b: Conv.apply(a, b, geo=self.geo, out_hw=self.out_hw),
+        out = bilinear_jvp(lambda a, b: Conv.apply(a, b, geo=self.geo, out_hw=self.out_hw),
                             x, w, tangents[0], tangents[1])
         return _with_bias_jvp(out, tangents[2] if len(tangents) == 3 else None, self._out.shape)
 
@@ -214,7 +206,7 @@ class ConvTranspose(Node):
 
     def jvp(self, xp, tangents, y, w):
         op = lambda a, b: ConvTranspose.apply(a, b, geo=self.geo, x_shape=self.x_shape)  # noqa: E731
-        out = _bilinear_jvp(op, y, w, tangents[0], tangents[1])
+        out = bilinear_jvp(op, y, w, tangents[0], tangents[1])
         return _with_bias_jvp(out, tangents[2] if len(tangents) == 3 else None, self._out.shape)
 
 
@@ -235,7 +227,7 @@ class ConvWeight(Node):
         return gx, gy
 
     def jvp(self, xp, tangents, x, y):
-        return _bilinear_jvp(lambda a, b: ConvWeight.apply(a, b, geo=self.geo, w_shape=self.w_shape),
+        return bilinear_jvp(lambda a, b: ConvWeight.apply(a, b, geo=self.geo, w_shape=self.w_shape),
                              x, y, *tangents)
 
 

@@ -41,6 +41,10 @@ def _normalization_jvp(tangents, x, w, dims, eps, shape):
         terms.append(xh * tw.reshape(shape))
     if tb is not None:
         terms.append(tb.reshape(shape).expand(tuple(x.shape)))
+    return _total(terms)
+
+
+def _total(terms):
     out = terms[0]
     for t in terms[1:]:
         out = out + t
@@ -115,10 +119,7 @@ class BatchNormEval(BatchNormTrain):
             terms.append((x - xp.const(self.mean)) * r * tw.reshape(shape))
         if tb is not None:
             terms.append(tb.reshape(shape).expand(tuple(x.shape)))
-        out = terms[0]
-        for t in terms[1:]:
-            out = out + t
-        return out
+        return _total(terms)
 
 
 class LayerNorm(Node):
