@@ -264,7 +264,6 @@ class Node:
             return type(self).apply(*filled, **{p: getattr(self, p) for p in self.params})
         return self.jvp(xp, tangents, *self._saved("jvp", xp))
 
-    # ------------------------------------------------------------------ running backward
     # ------------------------------------------------------------------ torch's Node interface
     def name(self) -> str:
         """torch's name for this node, e.g. ``"AddmmBackward0"``."""
@@ -291,16 +290,17 @@ class Node:
         first/second one), ``_saved_result`` for a saved output, or a parameter."""
         if not name.startswith("_saved_"):
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        key = name[7:]
-        names = self._input_names
-        index = (names.index(key) if key in names else
-                 {"self": 0, "other": 1}.get(key, -2 if key != "result" else -1))
-        if index == -1 and self._out is not None:
-            return self._output(_Maker)
-        if index >= 0 and self.inputs is not None and index < len(self.inputs):
-            return self.inputs[index]
-        if key in self._param_set:
-            return getattr(self, key)
+        key = name[len("_saved_"):]
+        if key == "result":
+            if self._out is not None:
+                return self._output(_Maker)
+        else:
+            names = self._input_names
+            index = names.index(key) if key in names else {"self": 0, "other": 1}.get(key)
+            if index is not None and self.inputs is not None and index < len(self.inputs):
+                return self.inputs[index]
+            if key in self._param_set:
+                return self.__dict__.get(key, getattr(type(self), key, None))
         if self._released:
             raise RuntimeError(f"{self.name()}: {name} was freed after backward; pass "
                                "retain_graph=True to keep it")
@@ -329,6 +329,8 @@ class Node:
             self._pre_hooks = []
         self._pre_hooks.append(hook)
         return _RemovableHandle(self._pre_hooks, hook)
+
+    # ------------------------------------------------------------------ running backward
 
     def _check_saved(self):
         if self._released and (self.save_inputs or self.save_output):
