@@ -174,7 +174,7 @@ def _run_hook(hook, grad):
     if new is None:
         return grad
     name = getattr(hook, "__name__", type(hook).__name__)
-    if type(new) is not type(grad) and not isinstance(new, type(grad)):
+    if not isinstance(new, TensorBase):
         raise TypeError(f"hook '{name}' returned {type(new).__name__}; expected a Tensor or None")
     if new._data.shape != grad._data.shape:
         raise RuntimeError(f"hook '{name}' has changed the size of value: expected "
@@ -187,6 +187,9 @@ def _run_hook(hook, grad):
 
 def _run_post_hooks(node, input_grads, grad):
     """torch's Node hooks: hook(grad_inputs, grad_outputs) may return new grad_inputs."""
+    for g in input_grads:
+        if g is not None:
+            g._unshared = False   # a hook may keep the gradients it was shown
     for hook in node._post_hooks:
         new = hook(tuple(input_grads), (grad,))
         if new is not None:
