@@ -196,3 +196,15 @@ def test_unknown_profile_is_an_error():
     with pytest.raises(ValueError, match="profile must be one of 'default', 'short', 'full', got 'ful'"):
         cr.set_printoptions(profile="ful")
     assert _printing.get_printoptions() == before
+
+
+def test_format_as_torch():
+    """f"{t}" of a 0-d tensor is its number (f"loss {loss:.3f}" in every training loop)."""
+    for value in (3.5, 2, True, 0.123456):
+        for spec in ("", ".3f", ">8"):
+            if isinstance(value, bool) and spec == ".3f":
+                continue
+            assert format(cr.tensor(value), spec) == format(torch.tensor(value), spec)
+    assert format(cr.tensor([3.5])) == format(torch.tensor([3.5]))
+    with pytest.raises(TypeError, match="unsupported format string"):
+        format(cr.tensor([1.0]), ">20")

@@ -315,8 +315,12 @@ class Tensor(TensorBase, TensorMethods):
         return self.__repr__()
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        """A 0-d tensor formats as its Python number (f"{loss}" gives 0.25, as torch); others as
+        str(self)."""
+        if self._data.ndim == 0:
             return format(self._data.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
         return str(self)
 
     def __reduce__(self):
