@@ -26,6 +26,7 @@ from .backends.blas import get_num_threads, set_num_threads
 from . import cuda, viz
 from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop
 from . import data, datasets, func, metrics, models, vision
+from .serialization import from_dlpack, load, save
 from .autograd import functional as _functional  # cr.autograd.functional needs cr.func first
 
 half, float, double = float16, float32, float64

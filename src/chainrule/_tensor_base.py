@@ -127,7 +127,30 @@ class TensorBase:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        """NumPy's array protocol: ``np.asarray(t)`` shares memory with ``t`` (as torch's);
+        ``np.array(t)`` (``copy=True``) copies; ``copy=False`` with another ``dtype`` raises
+        ValueError, as NumPy's protocol asks."""
+        if dtype is None or np.dtype(dtype) == self._data.dtype:
+            return self._data.copy() if copy else self._data
+        if copy is False:
+            raise ValueError(f"__array__: cannot convert a {self._data.dtype} Tensor to "
+                             f"{np.dtype(dtype)} without a copy (copy=False)")
+        return self._data.astype(dtype)
+
+    # ------------------------------------------------------------------ DLPack
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export the tensor's memory as a DLPack capsule (shared, no copy unless ``copy=True``),
+        so ``torch.from_dlpack(t)`` and ``np.from_dlpack(t)`` see the same numbers. Delegates to
+        the NumPy array. A tensor that requires grad is refused, as torch refuses it (BufferError:
+        use ``t.detach()``)."""
+        if self.requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        return self._data.__dlpack__(stream=stream, max_version=max_version, dl_device=dl_device,
+                                     copy=copy)
+
+    def __dlpack_device__(self):
+        """``(1, 0)``: DLPack's CPU device (chainrule's tensors live in host memory)."""
+        return self._data.__dlpack_device__()
 
     def item(self):
         """The value of a one-element tensor as a Python number."""

@@ -50,7 +50,12 @@ def flatten_state(state) -> tuple[dict, dict]:
         if isinstance(obj, Tensor):
             k = key_for(path)
             arrays[k] = np.asarray(obj._data, order="C")
-            return {"__tensor__": k}
+            entry = {"__tensor__": k}
+            if _is_parameter(obj):          # torch.save keeps a Parameter a Parameter
+                entry["parameter"] = True
+            if obj.requires_grad:           # ... and a tensor's requires_grad
+                entry["requires_grad"] = True
+            return entry
         if isinstance(obj, np.ndarray):
             if obj.dtype.kind not in "biuf":
                 raise TypeError(f"checkpoint: cannot store a NumPy array of dtype {obj.dtype} at "
@@ -123,7 +128,7 @@ def _unflatten(arrays, meta):
             return [dec(v) for v in obj]
         if isinstance(obj, dict):
             if "__tensor__" in obj:
-                return Tensor._make(np.array(get(obj["__tensor__"])))
+                return _make_tensor(np.array(get(obj["__tensor__"])), obj)
             if "__ndarray__" in obj:
                 return np.array(get(obj["__ndarray__"]))
             if "__npscalar__" in obj:
@@ -141,6 +146,21 @@ def _unflatten(arrays, meta):
         return k
 
     return dec(meta["state"])
+
+
+def _is_parameter(t) -> bool:
+    from ..nn.parameter import Parameter
+    return isinstance(t, Parameter)
+
+
+def _make_tensor(array, entry):
+    """The Tensor of one ``__tensor__`` entry: a Parameter, and requiring grad, as it was saved
+    (files without these flags give plain Tensors that do not require grad)."""
+    requires_grad = entry.get("requires_grad") is True
+    if entry.get("parameter") is True:
+        from ..nn.parameter import Parameter
+        return Parameter(Tensor._make(array), requires_grad=requires_grad)
+    return Tensor._make(array, requires_grad=requires_grad and array.dtype.kind in "fc")
 
 
 def _format_for(path, format):
@@ -167,18 +187,23 @@ def save_checkpoint(state, path, format=None) -> None:
     ``format`` is ``'npz'`` or ``'safetensors'``; by default it follows the file extension
     (``.safetensors`` → safetensors, anything else → npz).
     """
+    atomic_write_bytes(path, encode_state(state, _format_for(path, format)))
+
+
+def encode_state(state, format: str) -> bytes:
+    """The bytes of a checkpoint file holding ``state``; ``format`` is 'npz' or 'safetensors'.
+    The arrays sit under their path keys, so a flat ``{name: Tensor}`` dict (a state_dict) keeps
+    its names as they are, and the JSON goes where no reader takes it for an array."""
     arrays, meta = flatten_state(state)
     blob = json.dumps(meta, allow_nan=True)
-    if _format_for(path, format) == "safetensors":
+    if format == "safetensors":
         st = _safetensors_numpy()
-        data = st.save(arrays, metadata={_META: blob})
-    else:
-        buf = io.BytesIO()
-        payload = dict(arrays)
-        payload[_META] = np.frombuffer(blob.encode("utf-8"), dtype=np.uint8)
-        np.savez(buf, **payload)
-        data = buf.getvalue()
-    atomic_write_bytes(path, data)
+        return st.save(arrays, metadata={_META: blob})
+    buf = io.BytesIO()
+    payload = dict(arrays)
+    payload[_META] = np.frombuffer(blob.encode("utf-8"), dtype=np.uint8)
+    np.savez(buf, **payload)
+    return buf.getvalue()
 
 
 def load_checkpoint(path, format=None):
