@@ -299,3 +299,11 @@ def test_array_protocol():
     assert np.asarray(t, dtype=np.float64).dtype == np.float64
     with pytest.raises(ValueError, match="without a copy"):
         np.asarray(t, dtype=np.float64, copy=False)
+
+
+def test_keys_that_are_numpy_keyword_names_round_trip(tmp_path):
+    """np.savez's own keywords ("file", "allow_pickle") are ordinary state keys here."""
+    state = {"file": cr.ones(2), "allow_pickle": cr.zeros(3)}
+    cr.save(state, tmp_path / "k.pt")
+    loaded = cr.load(tmp_path / "k.pt")
+    assert loaded["file"].tolist() == [1.0, 1.0] and loaded["allow_pickle"].tolist() == [0.0] * 3

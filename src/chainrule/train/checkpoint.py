@@ -202,7 +202,12 @@ def encode_state(state, format: str) -> bytes:
     buf = io.BytesIO()
     payload = dict(arrays)
     payload[_META] = np.frombuffer(blob.encode("utf-8"), dtype=np.uint8)
-    np.savez(buf, **payload)
+    # the .npz layout written entry by entry (np.savez's keywords would swallow keys named
+    # "file" or "allow_pickle")
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as archive:
+        for name, array in payload.items():
+            with archive.open(name + ".npy", "w", force_zip64=True) as entry:
+                np.lib.format.write_array(entry, np.asanyarray(array), allow_pickle=False)
     return buf.getvalue()
 
 
