@@ -1,0 +1,81 @@
+"""Adamax: Adam with the infinity norm in place of the second moment."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import (Optimizer, _bump, _check_kernel_options, _lerp_, _new_step,
+                        _step_count)
+
+
+class Adamax(Optimizer):
+    r"""Adamax (Kingma & Ba, 2015, §7; ``torch.optim.Adamax``).
+
+    Adam's second moment with the L∞ norm: a decaying running maximum of |g|, which needs
+    no bias correction::
+
+        g_t ← ∇f(θ_{t−1})   (−∇f when maximize);   weight_decay λ:  g_t ← g_t + λ θ_{t−1}
+        m_t = β₁ m_{t−1} + (1 − β₁) g_t
+        u_t = max(β₂ u_{t−1}, |g_t| + ε)
+        θ_t = θ_{t−1} − η / (1 − β₁^t) · m_t / u_t
+
+    Args:
+        params: iterable of parameters or parameter-group dicts.
+        lr (float): η (default 2e-3).  betas (tuple): (β₁, β₂) (default (0.9, 0.999)).
+        eps (float): ε (default 1e-8).  weight_decay (float): λ (default 0).
+        maximize (bool): ascend instead of descend.
+
+    State per parameter: ``step`` (0-d float32 tensor), ``exp_avg`` (m_t), ``exp_inf`` (u_t).
+    """
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 foreach=None, *, maximize=False, differentiable=False, capturable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_kernel_options(type(self).__name__, foreach=foreach, capturable=capturable,
+                              differentiable=differentiable)
+        defaults = dict(lr=lr, betas=(float(betas[0]), float(betas[1])), eps=eps,
+                        weight_decay=weight_decay, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable, capturable=capturable)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """Perform a single optimization step; returns the closure's loss if one is given."""
+        loss = self._eval_closure(closure)
+        name = type(self).__name__
+        for group in self.param_groups:
+            lr, eps = float(group["lr"]), float(group["eps"])
+            beta1, beta2 = (float(b) for b in group["betas"])
+            weight_decay = float(group["weight_decay"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                x = p._data
+                g = self._grad_array(p, name)
+                state = self.state[p]
+                if not state:
+                    state["step"] = _new_step()
+                    state["exp_avg"] = Tensor._make(np.zeros_like(x))
+                    state["exp_inf"] = Tensor._make(np.zeros_like(x))
+                step = _step_count(state)
+                if group["maximize"]:
+                    g = np.negative(g)
+                if weight_decay != 0:
+                    g = g + weight_decay * x
+                m = state["exp_avg"]._data
+                u = state["exp_inf"]._data
+                _lerp_(m, g, 1 - beta1, np.empty_like(x))  # m_t = m + (1 − β₁)(g − m)
+                u *= beta2
+                np.maximum(u, np.abs(g) + eps, out=u)       # u_t = max(β₂ u, |g| + ε)
+                clr = lr / (1 - beta1 ** step)
+                x -= clr * (m / u)
+                _bump(p)
+        return loss
