@@ -11,12 +11,11 @@ import copy
 import numpy as np
 import pytest
 import torch
+from test_optim import SHAPES, _groups, _ids, _product, _to_numpy, _to_torch_sd
 
 import chainrule as cr
 import chainrule.optim as optim
 from chainrule.optim import lr_scheduler
-
-from test_optim import SHAPES, _groups, _ids, _product, _to_numpy, _to_torch_sd
 
 STEPS = 10
 RTOL, ATOL = 1e-10, 1e-13
@@ -265,7 +264,7 @@ def test_scheduler_lrs_match_torch_over_30_steps(name):
 
 
 def test_cyclic_lr_cycles_adam_beta1_and_round_trips():
-    make = lambda m, o: m.CyclicLR(o, 0.001, 0.01, step_size_up=5)   # noqa: E731
+    make = lambda m, o: m.CyclicLR(o, 0.001, 0.01, step_size_up=5)
     (tl, tm, ts, _), (cl, cm, cs, copt) = _sched_pair(make, "Adam", dict(lr=0.001))
     np.testing.assert_allclose(cl, tl, rtol=1e-12)
     np.testing.assert_allclose(cm, tm, rtol=1e-12)
