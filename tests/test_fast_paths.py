@@ -226,7 +226,7 @@ def test_the_two_rule_namespaces_agree_function_by_function():
         "sum": (y, (0,), True), "reshape": (y, (3, 2)), "permute": (y, (1, 0)),
         "expand": (y[:1], (4, 3)), "mT": (y,), "zeros_like": (y,), "ones_like": (y,),
         "affine": (x, 2.0, y, x[:1], 0.5), "unbroadcast": (np.ones((4, 2, 3)), (2, 1)),
-        "clamp": (y, -0.5, None), "log1p": (x,),
+        "clamp": (y, -0.5, None), "log1p": (x,), "sinh": (y,), "cosh": (y,),
     }
     public = {n for n in vars(ArrayOps) if not n.startswith("_")} - {"recording", "apply",
                                                                      "const", "data"}

@@ -45,9 +45,10 @@ def test_jvp_in_float32_stays_float32(case):
     np.testing.assert_allclose(to_np(jvp_c), to_np(jvp_t), rtol=1e-4, atol=1e-5)
 
 
-# torch 2.13's double backward of conv_transpose2d rejects output_padding: its oracle is
-# torch's own forward-over-reverse, torch.func.jvp of torch.func.grad
-TORCH_DOUBLE_BACKWARD_FAILS = {"conv_transpose2d"}
+# torch 2.13's double backward of conv_transpose2d rejects output_padding, and of logcumsumexp
+# gives nan (its backward takes the log of the incoming gradient): their oracle is torch's own
+# forward-over-reverse, torch.func.jvp of torch.func.grad
+TORCH_DOUBLE_BACKWARD_FAILS = {"conv_transpose2d", "logcumsumexp", "logcumsumexp_dim0"}
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=IDS)

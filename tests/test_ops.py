@@ -19,6 +19,11 @@ def x(*shape, lo=None, dtype=np.float64):
     return a.astype(dtype)
 
 
+def u(*shape, lo=-0.9, hi=0.9):
+    """Uniform in (lo, hi): the domain of asin, acos, atanh, erfinv."""
+    return R.uniform(lo, hi, shape)
+
+
 # (id, chainrule fn, torch fn, input arrays, double-backward?)
 UNARY = [
     ("neg", lambda a: -a, lambda a: -a, [x(3, 4)], False),
@@ -43,6 +48,21 @@ UNARY = [
     ("clamp", lambda a: a.clamp(-0.5, 0.7), lambda a: a.clamp(-0.5, 0.7), [x(3, 4)], False),
     ("clamp_min", lambda a: cr.clamp(a, min=0.1), lambda a: torch.clamp(a, min=0.1), [x(3, 4)], False),
     ("square", lambda a: a.square(), lambda a: a.square(), [x(3, 4)], True),
+    ("tan", cr.tan, torch.tan, [u(3, 4, lo=-1.2, hi=1.2)], True),
+    ("asin", cr.asin, torch.asin, [u(3, 4)], True),
+    ("acos", lambda a: a.acos(), lambda a: a.acos(), [u(3, 4)], True),
+    ("atan", cr.atan, torch.atan, [x(3, 4)], True),
+    ("sinh", cr.sinh, torch.sinh, [x(3, 4)], True),
+    ("cosh", lambda a: a.cosh(), lambda a: a.cosh(), [x(3, 4)], True),
+    ("asinh", cr.asinh, torch.asinh, [x(3, 4)], True),
+    ("acosh", cr.acosh, torch.acosh, [x(3, 4, lo=1.2)], True),
+    ("atanh", lambda a: a.atanh(), lambda a: a.atanh(), [u(3, 4)], True),
+    ("trunc", cr.trunc, torch.trunc, [x(3, 4) * 3], False),
+    ("frac", lambda a: a.frac(), lambda a: a.frac(), [x(3, 4) * 3], False),
+    ("log2", cr.log2, torch.log2, [x(3, 4, lo=0.5)], True),
+    ("log10", lambda a: a.log10(), lambda a: a.log10(), [x(3, 4, lo=0.5)], True),
+    ("exp2", cr.exp2, torch.exp2, [x(3, 4)], True),
+    ("erfinv", cr.erfinv, torch.erfinv, [u(3, 4, lo=-0.99, hi=0.99)], True),
 ]
 
 BINARY = [
@@ -58,6 +78,17 @@ BINARY = [
     ("minimum", cr.minimum, torch.minimum, [x(3, 4), x(3, 1)], False),
     ("maximum_ties", cr.maximum, torch.maximum, [np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0])], False),
     ("where", lambda a, b: cr.where(a > 0, a, b), lambda a, b: torch.where(a > 0, a, b), [x(3, 4), x(4)], True),
+    ("atan2", cr.atan2, torch.atan2, [x(3, 4), x(4)], True),
+    ("copysign", cr.copysign, torch.copysign, [x(3, 4), x(4)], True),
+    ("fmod", cr.fmod, torch.fmod, [x(3, 4) * 3, x(4, lo=0.5)], True),
+    ("hypot", lambda a, b: a.hypot(b), lambda a, b: a.hypot(b), [x(3, 4), x(3, 1)], True),
+    ("logaddexp", cr.logaddexp, torch.logaddexp, [x(3, 4), x(4)], True),
+    ("logaddexp2", cr.logaddexp2, torch.logaddexp2, [x(3, 4), x(3, 1)], True),
+    ("xlogy", cr.xlogy, torch.xlogy, [x(3, 4), x(4, lo=0.5)], True),
+    ("xlogy_zeros", cr.xlogy, torch.xlogy, [np.array([0.0, 1.5, 0.0, -2.0]), np.array([0.5, 2.0, 3.0, 0.7])], True),
+    ("lerp", lambda a, b: cr.lerp(a, b, 0.3), lambda a, b: torch.lerp(a, b, 0.3), [x(3, 4), x(4)], True),
+    ("lerp_far_weight", lambda a, b: a.lerp(b, 0.8), lambda a, b: a.lerp(b, 0.8), [x(3, 4), x(3, 4)], True),
+    ("lerp_tensor_weight", cr.lerp, torch.lerp, [x(3, 4), x(4), u(3, 1, lo=-0.5, hi=1.5)], True),
     ("matmul_2d", lambda a, b: a @ b, lambda a, b: a @ b, [x(3, 4), x(4, 5)], True),
     ("matmul_1d_1d", lambda a, b: a @ b, lambda a, b: a @ b, [x(4), x(4)], True),
     ("matmul_1d_2d", lambda a, b: a @ b, lambda a, b: a @ b, [x(4), x(4, 5)], True),
@@ -96,6 +127,10 @@ REDUCTIONS = [
     ("softmax", lambda a: a.softmax(1), lambda a: a.softmax(1)),
     ("log_softmax", lambda a: a.log_softmax(-1), lambda a: a.log_softmax(-1)),
     ("cumsum", lambda a: a.cumsum(1), lambda a: a.cumsum(1)),
+    ("cumprod", lambda a: a.cumprod(1), lambda a: a.cumprod(1)),
+    ("cumprod_neg_dim", lambda a: cr.cumprod(a, -1), lambda a: torch.cumprod(a, -1)),
+    ("logcumsumexp", lambda a: a.logcumsumexp(-1), lambda a: a.logcumsumexp(-1)),
+    ("logcumsumexp_dim0", lambda a: cr.logcumsumexp(a, 0), lambda a: torch.logcumsumexp(a, 0)),
 ]
 
 SHAPE = [
@@ -305,6 +340,7 @@ DIM_OPS = [   # reductions and shape ops with negative dims, on shapes with size
     ("var", lambda t: t.var(-1)), ("std_correction0", lambda t: t.std(-2, correction=0)),
     ("logsumexp", lambda t: t.logsumexp(-1)), ("softmax", lambda t: t.softmax(-1)),
     ("log_softmax", lambda t: t.log_softmax(-2)), ("cumsum", lambda t: t.cumsum(-1)),
+    ("cumprod", lambda t: t.cumprod(-1)), ("logcumsumexp", lambda t: t.logcumsumexp(-2)),
     ("flatten", lambda t: t.flatten()), ("transpose", lambda t: t.transpose(-1, -2)),
     ("unsqueeze", lambda t: t.unsqueeze(-3)), ("squeeze", lambda t: t.squeeze(-1)),
     ("expand", lambda t: t.expand(2, -1, -1)), ("repeat", lambda t: t.repeat(1, 2)),
@@ -404,3 +440,90 @@ def test_in_place_random_fills_draw_from_the_default_generators_stream():
     assert mine == cr.empty(6).uniform_(generator=cr.Generator().manual_seed(3)).tolist()
     with pytest.raises(TypeError, match="generator must be a chainrule.Generator"):
         cr.empty(2).uniform_(generator=object())
+
+
+
+# ---------------------------------------------------------------------------- issue 14 extras
+_SPECIAL = np.array([0.0, -0.0, -1.5, np.inf, -np.inf, np.nan, 2.0, 1e-9])
+PREDICATES = [   # (id, chainrule fn, torch fn, arrays): bool tensors (or Python bools), no gradient
+    ("isfinite", cr.isfinite, torch.isfinite, [_SPECIAL]),
+    ("isnan", lambda a: a.isnan(), lambda a: a.isnan(), [_SPECIAL]),
+    ("isinf", cr.isinf, torch.isinf, [_SPECIAL]),
+    ("isposinf", cr.isposinf, torch.isposinf, [_SPECIAL]),
+    ("isneginf", lambda a: a.isneginf(), lambda a: a.isneginf(), [_SPECIAL]),
+    ("isclose", cr.isclose, torch.isclose, [_SPECIAL, _SPECIAL + np.array([1e-9, 0, 1e-4, 0, 1.0, 0, 0, 0])]),
+    ("isclose_tols_nan", lambda a, b: a.isclose(b, rtol=1e-3, atol=0.0, equal_nan=True),
+     lambda a, b: a.isclose(b, rtol=1e-3, atol=0.0, equal_nan=True), [_SPECIAL, _SPECIAL * (1 + 1e-4)]),
+    ("isclose_broadcast", cr.isclose, torch.isclose, [x(3, 4), np.zeros(4)]),
+    ("allclose", cr.allclose, torch.allclose, [x(3, 4), x(3, 4)]),
+    ("allclose_true", lambda a, b: a.allclose(b + 1e-9), lambda a, b: a.allclose(b + 1e-9), [x(3, 4)] * 2),
+    ("allclose_nan", lambda a: cr.allclose(a, a, equal_nan=True), lambda a: torch.allclose(a, a, equal_nan=True), [_SPECIAL]),
+    ("equal", cr.equal, torch.equal, [x(3), x(3)]),
+    ("equal_true", lambda a: a.equal(a * 1), lambda a: a.equal(a * 1), [x(3)]),
+    ("equal_shapes", lambda a, b: cr.equal(a, b), lambda a, b: torch.equal(a, b), [np.zeros(3), np.zeros((1, 3))]),
+]
+
+
+@pytest.mark.parametrize("case", PREDICATES, ids=lambda c: c[0])
+def test_predicates_as_torch(case):
+    _, fc, ft, arrays = case
+    mine = fc(*[cr.tensor(a, requires_grad=True) for a in arrays])
+    theirs = ft(*[torch.tensor(a, requires_grad=True) for a in arrays])
+    if isinstance(theirs, bool):
+        assert type(mine) is bool and mine == theirs
+    else:
+        assert str(mine.dtype) == "chainrule.bool" and not mine.requires_grad
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+def test_cumprod_with_zeros_matches_torch():
+    """Zeros (one, several, leading, trailing): gradients, double backward and forward mode."""
+    a = x(4, 5)
+    a[0, 2] = 0.0
+    a[1, 1] = a[1, 3] = 0.0
+    a[2, 0] = 0.0
+    a[3, 4] = 0.0
+    for dim in (1, 0):
+        check(lambda t: t.cumprod(dim), lambda t: t.cumprod(dim), a, double=True)
+    v = R.standard_normal(a.shape)
+    _, mine = cr.func.jvp(lambda t: t.cumprod(1), (cr.tensor(a),), (cr.tensor(v),))
+    _, theirs = torch.func.jvp(lambda t: t.cumprod(1), (torch.tensor(a),), (torch.tensor(v),))
+    np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_logcumsumexp_is_stable():
+    a = np.array([[1e4, -1e4, 0.0, 1e4 - 1.0], [-300.0, -310.0, -290.0, -305.0]])
+    check(lambda t: t.logcumsumexp(1), lambda t: t.logcumsumexp(1), a, double=True)
+
+
+def test_erfinv_inverts_erf_to_rounding():
+    y = np.concatenate([np.linspace(-0.999999, 0.999999, 2001), [0.0, 1e-300, -1e-12, 0.5]])
+    mine, theirs = cr.erfinv(cr.tensor(y)).numpy(), torch.erfinv(torch.tensor(y)).numpy()
+    np.testing.assert_allclose(mine, theirs, rtol=1e-13, atol=1e-300)
+    edge = np.array([1.0, -1.0, 1.5, np.nan])
+    np.testing.assert_array_equal(cr.erfinv(cr.tensor(edge)).numpy(), torch.erfinv(torch.tensor(edge)).numpy())
+    f32 = cr.erfinv(cr.tensor(y[:5].astype(np.float32)))
+    assert f32.dtype == cr.float32
+
+
+def test_new_binary_ops_promote_and_take_numbers_as_torch():
+    i, f = np.array([3, -4, 5]), np.array([1.5, -2.0, 0.25], np.float32)
+    for name in ("atan2", "copysign", "fmod", "hypot", "logaddexp", "logaddexp2", "xlogy"):
+        for p, q in ((i, i), (i, f), (f, 2.0), (f, -3), (f, f)):
+            if name in ("hypot", "logaddexp", "logaddexp2", "atan2") and not isinstance(q, np.ndarray):
+                continue   # torch takes tensors only there
+            if name == "hypot" and p.dtype.kind == "i":
+                continue   # torch: hypot not implemented for integers
+            if name in ("logaddexp", "logaddexp2") and p.dtype.kind == "i":
+                continue
+            cq = cr.tensor(q) if isinstance(q, np.ndarray) else q
+            tq = torch.tensor(q) if isinstance(q, np.ndarray) else q
+            mine, theirs = getattr(cr, name)(cr.tensor(p), cq), getattr(torch, name)(torch.tensor(p), tq)
+            assert str(mine.dtype).split(".")[1] == str(theirs.dtype).split(".")[1], (name, p, q)
+            np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-6, err_msg=name)
+    for name in ("copysign", "fmod", "xlogy"):     # a number operand: torch's other node name
+        mine = getattr(cr, name)(cr.tensor(f, requires_grad=True), 2.0)
+        theirs = getattr(torch, name)(torch.tensor(f, requires_grad=True), 2.0)
+        assert mine.grad_fn.name() == theirs.grad_fn.name()
+    assert cr.trunc(cr.tensor([3, -4])).tolist() == [3, -4]
+    assert cr.cumprod(cr.tensor([1, 2, 3]), 0).dtype == cr.int64

@@ -60,6 +60,7 @@ class ArrayOps:
     recording = False
     exp, log, log1p, sqrt, sin, cos, tanh, sign, abs = (np.exp, np.log, np.log1p, np.sqrt, np.sin,
                                                         np.cos, np.tanh, np.sign, np.abs)
+    sinh, cosh = np.sinh, np.cosh
     sigmoid = staticmethod(_stable_sigmoid)
     where, matmul, clamp = staticmethod(np.where), staticmethod(np.matmul), staticmethod(np.clip)
     zeros_like, ones_like = staticmethod(np.zeros_like), staticmethod(np.ones_like)
@@ -101,9 +102,10 @@ class TensorOps:
     def __init__(self, like):
         self.like = like
 
-    exp, log, log1p, sqrt, sin, cos, tanh, sign, abs, sigmoid = (   # the Tensor methods
+    exp, log, log1p, sqrt, sin, cos, tanh, sign, abs, sigmoid, sinh, cosh = (   # the Tensor methods
         staticmethod(methodcaller(name)) for name in
-        ("exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sign", "abs", "sigmoid"))
+        ("exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sign", "abs", "sigmoid", "sinh",
+         "cosh"))
     # Tensor.where(condition, other) is torch's where(condition, self, other)
     where = staticmethod(lambda cond, a, b: a.where(cond, b) if hasattr(a, "_data")
                          else b.where(~cond, a))

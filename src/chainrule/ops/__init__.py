@@ -20,6 +20,11 @@ from .shape import (alias, broadcast_tensors, broadcast_to, cat, chunk, clone, c
                     flatten, flip, narrow, pad, permute, repeat, reshape, split, squeeze, stack,
                     swapaxes, t, transpose, tril, triu, unbind, unflatten, unsqueeze, view)
 from .softmax import log_softmax, softmax
+from .elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
+                          arctanh, asin, asinh, atan, atan2, atanh, copysign, cosh, erfinv, exp2,
+                          fix, fmod, frac, hypot, isclose, isneginf, isposinf, lerp, log2, log10,
+                          logaddexp, logaddexp2, sinh, tan, trunc, xlogy)
+from .reduction import cumprod, logcumsumexp
 
 subtract, multiply, divide, negative = sub, mul, div, neg
 absolute, greater, less, greater_equal, less_equal, not_equal = abs, gt, lt, ge, le, ne

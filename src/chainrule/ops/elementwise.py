@@ -58,6 +58,11 @@ def _erf(x):
 
 
 _TWO_OVER_ROOT_PI = 2 / math.sqrt(math.pi)
+_math_erfc = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _erfc(x):
+    return np.asarray(_math_erfc(x), dtype=x.dtype)
 
 # The table: y = f(x) and its local derivative(s). The derivative of ReLU asks for the output,
 # not the input (I(y > 0) = I(x > 0)), as torch: in a conv → norm → ReLU stack the input is then
@@ -99,6 +104,127 @@ Relu = _elementwise("Relu", _relu, "g(z) = max(0, z) = z·I(z > 0);  g′(z) = I
                     d_x=lambda xp, out: out > 0)
 Erf = _elementwise("Erf", _erf, "erf(x) = 2/√π ∫₀ˣ e^{−t²} dt;  erf′(x) = 2/√π · e^{−x²}.",
                    d_x=lambda xp, x: _TWO_OVER_ROOT_PI * xp.exp(-(x * x)))
+Tan = _elementwise("Tan", np.tan, "y = tan x;  y′ = 1 + y².", d_x=lambda xp, out: 1 + out * out)
+Asin = _elementwise("Asin", np.arcsin, "y = arcsin x;  y′ = 1/√(1 − x²).",
+                    d_x=lambda xp, x: 1 / xp.sqrt(1 - x * x))
+Acos = _elementwise("Acos", np.arccos, "y = arccos x;  y′ = −1/√(1 − x²).",
+                    d_x=lambda xp, x: -1 / xp.sqrt(1 - x * x))
+Atan = _elementwise("Atan", np.arctan, "y = arctan x;  y′ = 1/(1 + x²).",
+                    d_x=lambda xp, x: 1 / (1 + x * x))
+Sinh = _elementwise("Sinh", np.sinh, "y = sinh x;  y′ = cosh x.", d_x=lambda xp, x: xp.cosh(x))
+Cosh = _elementwise("Cosh", np.cosh, "y = cosh x;  y′ = sinh x.", d_x=lambda xp, x: xp.sinh(x))
+Asinh = _elementwise("Asinh", np.arcsinh, "y = arsinh x;  y′ = 1/√(x² + 1).",
+                     d_x=lambda xp, x: 1 / xp.sqrt(x * x + 1))
+Acosh = _elementwise("Acosh", np.arccosh, "y = arcosh x;  y′ = 1/√(x² − 1).",
+                     d_x=lambda xp, x: 1 / xp.sqrt((x - 1) * (x + 1)))
+Atanh = _elementwise("Atanh", np.arctanh, "y = artanh x;  y′ = 1/(1 − x²).",
+                     d_x=lambda xp, x: 1 / (1 - x * x))
+Trunc = _elementwise("Trunc", np.trunc, "y = x rounded toward 0;  y′ = 0 (zero gradients, as torch).",
+                     d_x=lambda xp: 0.0)
+Frac = _elementwise("Frac", lambda x: x - np.trunc(x), "y = x − trunc x (sign of x);  y′ = 1.",
+                    d_x=lambda xp: 1.0)
+_LN2, _LN10 = math.log(2), math.log(10)
+Log2 = _elementwise("Log2", np.log2, "y = log₂ x;  y′ = 1/(x ln 2).",
+                    d_x=lambda xp, x: 1 / (x * _LN2))
+Log10 = _elementwise("Log10", np.log10, "y = log₁₀ x;  y′ = 1/(x ln 10).",
+                     d_x=lambda xp, x: 1 / (x * _LN10))
+Exp2 = _elementwise("Exp2", np.exp2, "y = 2ˣ;  y′ = y ln 2.", d_x=lambda xp, out: out * _LN2)
+
+
+def _erfinv(y):
+    """erf⁻¹ in NumPy alone: Giles' approximation (single precision), then two Newton steps on
+    erf (each squares the relative error: float64 rounding); ±1 → ±inf, |y| > 1 → nan."""
+    a = np.asarray(y, dtype=np.float64)
+    inside = np.abs(a) < 1
+    t = np.where(inside, a, 0.0)
+    w = -np.log((1 - t) * (1 + t))
+    c = w - 2.5
+    p = 2.81022636e-08
+    for k in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+              -0.00417768164, 0.246640727, 1.50140941):
+        p = k + p * c
+    d = np.sqrt(w) - 3
+    q = -0.000200214257
+    for k in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+              0.00943887047, 1.00167406, 2.83297682):
+        q = k + q * d
+    x = np.where(w < 5, p, q) * t
+    tail = np.abs(t) >= 0.5    # there erf(x) − t from erfc: 1 ∓ t is exact, erfc(±x) accurate
+    for _ in range(2):
+        r = np.where(tail, np.where(t > 0, (1 - t) - _erfc(x), _erfc(-x) - (1 + t)), _erf(x) - t)
+        x = x - r / (_TWO_OVER_ROOT_PI * np.exp(-(x * x)))
+    out = np.where(inside, x, np.where(np.abs(a) == 1, np.copysign(np.inf, a), np.nan))
+    return out.astype(np.asarray(y).dtype, copy=False)
+
+
+Erfinv = _elementwise("Erfinv", _erfinv, "y = erf⁻¹ x;  y′ = √π/2 · e^{y²}.",
+                      d_x=lambda xp, out: (1 / _TWO_OVER_ROOT_PI) * xp.exp(out * out))
+
+
+def _copysign(a, b):
+    return np.copysign(a, b)
+
+
+def _xlogy(x, y):
+    # 0 where x = 0 (unless y is nan), as torch
+    return np.where((x == 0) & ~np.isnan(y), 0, x * np.log(y)).astype(
+        np.result_type(x, y), copy=False)
+
+
+def _lerp(a, b, w):
+    # torch's formula: from the nearer end, so weight 1 gives ``end`` exactly
+    d = b - a
+    return np.where(np.abs(w) < 0.5, a + w * d, b - d * (1 - w)).astype(
+        np.result_type(a, b, w), copy=False)
+
+
+Atan2 = _elementwise("Atan2", np.arctan2, "y = atan2(a, b);  ∂y/∂a = b/(a² + b²),  "
+                     "∂y/∂b = −a/(a² + b²).",
+                     d_a=lambda xp, a, b: b / (a * a + b * b),
+                     d_b=lambda xp, a, b: -a / (a * a + b * b))
+Copysign = _elementwise("Copysign", _copysign, "y = |a|·sign b;  ∂y/∂a = ±1 (the sign flip; 0 "
+                        "at a = 0, as torch),  ∂y/∂b = 0.",
+                        d_a=lambda xp, a, out: xp.sign(a) * xp.sign(out),
+                        d_b=lambda xp: 0.0)
+Fmod = _elementwise("Fmod", np.fmod, "y = a − trunc(a/b)·b (C's fmod, sign of a);  ∂y/∂a = 1,  "
+                    "∂y/∂b = −trunc(a/b).", backward_name="FmodBackward1",
+                    d_a=lambda xp: 1.0,
+                    d_b=lambda xp, a, b: xp.const(-np.trunc(xp.data(a) / xp.data(b))))
+Hypot = _elementwise("Hypot", np.hypot, "y = √(a² + b²);  ∂y/∂a = a/y,  ∂y/∂b = b/y.",
+                     d_a=lambda xp, a, out: a / out, d_b=lambda xp, b, out: b / out)
+Logaddexp = _elementwise("Logaddexp", np.logaddexp, "y = ln(eᵃ + eᵇ);  ∂y/∂a = σ(a − b),  "
+                         "∂y/∂b = σ(b − a).",
+                         d_a=lambda xp, a, b: xp.sigmoid(a - b),
+                         d_b=lambda xp, a, b: xp.sigmoid(b - a))
+Logaddexp2 = _elementwise("Logaddexp2", np.logaddexp2, "y = log₂(2ᵃ + 2ᵇ);  ∂y/∂a = "
+                          "σ((a − b) ln 2),  ∂y/∂b = σ((b − a) ln 2).",
+                          d_a=lambda xp, a, b: xp.sigmoid((a - b) * _LN2),
+                          d_b=lambda xp, a, b: xp.sigmoid((b - a) * _LN2))
+Xlogy = _elementwise("Xlogy", _xlogy, "y = a·ln b (0 where a = 0);  ∂y/∂a = ln b (0 where a = 0 "
+                     "and b ≤ 0, as torch),  ∂y/∂b = a/b.",
+                     d_a=lambda xp, a, b: xp.where((xp.data(a) == 0) & (xp.data(b) <= 0), 0.0,
+                                                   xp.log(b)),
+                     d_b=lambda xp, a, b: a / b)
+Lerp = _elementwise("Lerp", _lerp, "y = a + w·(b − a);  ∂y/∂a = 1 − w,  ∂y/∂b = w,  "
+                    "∂y/∂w = b − a.", backward_name="LerpBackward1",
+                    d_a=lambda xp, w: 1 - w, d_b=lambda xp, w: w, d_w=lambda xp, a, b: b - a)
+
+
+class LerpScalar(Node):
+    """y = a + w·(b − a) for a number w;  ∂y/∂a = 1 − w,  ∂y/∂b = w."""
+
+    elementwise = True
+    params = ("weight",)
+    backward_name = "LerpBackward0"
+
+    def forward(self, a, b):
+        return _lerp(a, b, np.asarray(self.weight, a.dtype))
+
+    def d_a(self, xp):
+        return 1 - self.weight
+
+    def d_b(self, xp):
+        return self.weight
 
 
 class PowScalar(Node):
@@ -268,6 +394,12 @@ class MaskedFill(Node):
 
     def d_x(self, xp):
         return xp.const(~self.mask)
+
+
+# ---- a Python number as the second operand: torch's other overload names (an input here)
+_CopysignNumber = Copysign.named("CopysignBackward1")
+_FmodNumber = Fmod.named("FmodBackward0")
+_XlogyNumber = Xlogy.named("XlogyBackward2")
 
 
 # ---------------------------------------------------------------------------- operands
@@ -454,6 +586,114 @@ cos = _unary(Cos, "cos")
 tanh = _unary(Tanh, "tanh")
 sigmoid = _unary(Sigmoid, "sigmoid")
 erf = _unary(Erf, "erf")
+tan = _unary(Tan, "tan")
+asin = _unary(Asin, "asin")
+acos = _unary(Acos, "acos")
+atan = _unary(Atan, "atan")
+sinh = _unary(Sinh, "sinh")
+cosh = _unary(Cosh, "cosh")
+asinh = _unary(Asinh, "asinh")
+acosh = _unary(Acosh, "acosh")
+atanh = _unary(Atanh, "atanh")
+frac = _unary(Frac, "frac")
+log2 = _unary(Log2, "log2")
+log10 = _unary(Log10, "log10")
+exp2 = _unary(Exp2, "exp2")
+erfinv = _unary(Erfinv, "erfinv")
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+
+def trunc(input):
+    """Round toward zero; integer tensors are returned as they are (a copy), as torch."""
+    check_tensor(input, "trunc")
+    if input._data.dtype.kind != "f":
+        return input._make(input._data.copy())
+    return Trunc.apply(input)
+
+
+fix = trunc
+
+
+def _float_operands(input, other, op):
+    """The promoted operands of a floating binary op (fmod keeps integers, as torch)."""
+    a, b = operands(input, other, op)
+    if a._data.dtype.kind != "f" and op != "fmod":
+        a, b = to_float(a), to_float(b)
+    return a, b
+
+
+def atan2(input, other):
+    """atan2(input, other): the angle of the point (other, input), in (−π, π]."""
+    a, b = _float_operands(input, other, "atan2")
+    return _apply_binary(Atan2, a, b, "atan2")
+
+
+arctan2 = atan2
+
+
+def copysign(input, other):
+    """|input| with the sign of other (−0 counts as negative)."""
+    a, b = _float_operands(input, other, "copysign")
+    if not isinstance(other, TensorBase):
+        return _apply_binary(_CopysignNumber, a, b, "copysign")
+    return _apply_binary(Copysign, a, b, "copysign")
+
+
+def fmod(input, other):
+    """C's fmod: input − trunc(input/other)·other, with the sign of input."""
+    a, b = _float_operands(input, other, "fmod")
+    if a._data.dtype.kind != "f":
+        _no_integer_zero_divisor(a, b, "fmod")
+        return a._make(np.fmod(a._data, b._data))
+    if not isinstance(other, TensorBase):
+        return _apply_binary(_FmodNumber, a, b, "fmod")
+    return _apply_binary(Fmod, a, b, "fmod")
+
+
+def hypot(input, other):
+    """√(input² + other²) without overflow."""
+    a, b = _float_operands(input, other, "hypot")
+    return _apply_binary(Hypot, a, b, "hypot")
+
+
+def logaddexp(input, other):
+    """ln(e^input + e^other), stable."""
+    a, b = _float_operands(input, other, "logaddexp")
+    return _apply_binary(Logaddexp, a, b, "logaddexp")
+
+
+def logaddexp2(input, other):
+    """log₂(2^input + 2^other), stable."""
+    a, b = _float_operands(input, other, "logaddexp2")
+    return _apply_binary(Logaddexp2, a, b, "logaddexp2")
+
+
+def xlogy(input, other):
+    """input · ln(other), 0 where input = 0 (unless other is nan)."""
+    a, b = _float_operands(input, other, "xlogy")
+    if not isinstance(other, TensorBase):
+        return _apply_binary(_XlogyNumber, a, b, "xlogy")
+    return _apply_binary(Xlogy, a, b, "xlogy")
+
+
+def lerp(input, end, weight):
+    """input + weight·(end − input); weight a number or a tensor (broadcasting)."""
+    check_tensor(input, "lerp")
+    check_tensor(end, "lerp")
+    if input._data.dtype != end._data.dtype:
+        raise RuntimeError(f"lerp: expected dtype {input.dtype} for `end` but got {end.dtype}")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"lerp: not implemented for {input.dtype}")
+    if isinstance(weight, TensorBase):
+        if weight._data.dtype != input._data.dtype:
+            raise RuntimeError(f"lerp: expected dtype {input.dtype} for `weight` but got "
+                               f"{weight.dtype}")
+        try:
+            return Lerp.apply(input, end, weight)
+        except ValueError:
+            raise RuntimeError(f"lerp: shapes {tuple(input.shape)}, {tuple(end.shape)} and "
+                               f"{tuple(weight.shape)} cannot be broadcast together") from None
+    return _apply_binary(LerpScalar, input, end, "lerp", weight=weight)
 
 
 def neg(input):
@@ -578,19 +818,43 @@ def bitwise_not(input):
     return input._make(np.invert(input._data))
 
 
-def isnan(input):
-    return input._make(np.isnan(input._data))
+def _predicate(ufunc, op, doc):
+    def fn(input):
+        check_tensor(input, op)
+        return input._make(ufunc(input._data))
+    fn.__name__ = fn.__qualname__ = op
+    fn.__doc__ = doc + " Returns a bool tensor (not differentiable)."
+    return fn
 
 
-def isinf(input):
-    return input._make(np.isinf(input._data))
+isnan = _predicate(np.isnan, "isnan", "True where an element is nan.")
+isinf = _predicate(np.isinf, "isinf", "True where an element is +inf or −inf.")
+isposinf = _predicate(np.isposinf, "isposinf", "True where an element is +inf.")
+isneginf = _predicate(np.isneginf, "isneginf", "True where an element is −inf.")
+isfinite = _predicate(np.isfinite, "isfinite", "True where an element is neither inf nor nan.")
 
 
-def isfinite(input):
-    return input._make(np.isfinite(input._data))
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input − other| ≤ atol + rtol·|other| elementwise (equal infinities are close; nan is
+    close to nan only with ``equal_nan``); a bool tensor, not differentiable."""
+    check_tensor(input, "isclose")
+    check_tensor(other, "isclose")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"isclose: {input.dtype} did not match {other.dtype}")
+    a, b = input._data, other._data
+    try:
+        if a.dtype.kind in "fc":
+            close = np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+        else:
+            close = np.abs(a.astype(np.float64) - b) <= atol + rtol * np.abs(b.astype(np.float64))
+    except ValueError:
+        raise RuntimeError(f"isclose: shapes {tuple(input.shape)} and {tuple(other.shape)} cannot "
+                           "be broadcast together") from None
+    return input._make(np.asarray(close))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """True when every element of ``isclose(input, other, ...)`` is."""
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 

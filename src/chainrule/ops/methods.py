@@ -22,6 +22,11 @@ from .shape import (broadcast_to, chunk, clone, expand, flatten, flip, narrow, p
                     reshape, split, squeeze, t, transpose, tril, triu, unbind, unflatten,
                     unsqueeze, view)
 from .softmax import log_softmax, softmax
+from .elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
+                          arctanh, asin, asinh, atan, atan2, atanh, copysign, cosh, erfinv, exp2,
+                          fix, fmod, frac, hypot, isclose, isneginf, isposinf, lerp, log2, log10,
+                          logaddexp, logaddexp2, sinh, tan, trunc, xlogy)
+from .reduction import cumprod, logcumsumexp
 
 
 def _reflected(fn):
@@ -50,6 +55,12 @@ class TensorMethods:
     exp, log, log1p, expm1, sqrt, rsqrt = exp, log, log1p, expm1, sqrt, rsqrt
     abs, sign, sin, cos, tanh, sigmoid, relu, erf = abs, sign, sin, cos, tanh, sigmoid, relu, erf
     clamp, clip, floor, ceil, round = clamp, clamp, floor, ceil, round
+    tan, asin, acos, atan, sinh, cosh = tan, asin, acos, atan, sinh, cosh
+    asinh, acosh, atanh, trunc, fix, frac = asinh, acosh, atanh, trunc, fix, frac
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = arcsin, arccos, arctan, arcsinh, arccosh, arctanh
+    log2, log10, exp2, erfinv = log2, log10, exp2, erfinv
+    atan2, arctan2, copysign, fmod, hypot = atan2, arctan2, copysign, fmod, hypot
+    logaddexp, logaddexp2, xlogy, lerp = logaddexp, logaddexp2, xlogy, lerp
 
     def where(self, condition, other):
         """``where(condition, self, other)``."""
@@ -58,12 +69,14 @@ class TensorMethods:
     # comparisons
     eq, ne, lt, le, gt, ge = eq, ne, lt, le, gt, ge
     isnan, isinf, isfinite, equal, allclose = isnan, isinf, isfinite, equal, allclose
+    isposinf, isneginf, isclose = isposinf, isneginf, isclose
     logical_and, logical_or, logical_not = logical_and, logical_or, logical_not
 
     # reductions
     sum, mean, prod, max, min, amax, amin = sum, mean, prod, max, min, amax, amin
     argmax, argmin, var, std, logsumexp = argmax, argmin, var, std, logsumexp
     all, any, cumsum, count_nonzero = all, any, cumsum, count_nonzero
+    cumprod, logcumsumexp = cumprod, logcumsumexp
     softmax, log_softmax = softmax, log_softmax
 
     # shape

@@ -250,6 +250,106 @@ class CumSum(Node):
                         dims=flip)
 
 
+def _cumsum(xp, t, dim):
+    return xp.apply(CumSum, t, dim=dim)
+
+
+def _rcumsum(xp, t, dim):
+    """Σ_{k≥i} t_k along ``dim`` (CumSum's transpose), differentiable."""
+    flip = (dim,)
+    return xp.apply(Flip, xp.apply(CumSum, xp.apply(Flip, t, dims=flip), dim=dim), dims=flip)
+
+
+class CumProd(Node):
+    """y_k = Π_{j≤k} x_j;  ∂y_k/∂x_i = Π_{j≤k, j≠i} x_j (i ≤ k).
+
+    Without zeros the VJP is x̄ = revcumsum(ȳ·y)/x. With zeros (as torch's rule): before the
+    first zero z of a lane the same formula holds (the terms k ≥ z vanish, y_k = 0 there), after
+    it every gradient is 0, and at z it is Σ_{k≥z} ȳ_k·P_k, P the cumulative product with x_z
+    replaced by 1 — the exclusive products, computed without dividing by 0. Each part is written
+    with differentiable ops, so double backward and forward mode hold with zeros too."""
+
+    params = ("dim",)
+    backward_name = "CumprodBackward0"
+
+    def forward(self, x):
+        return np.cumprod(x, axis=self.dim) if x.ndim else x.copy()
+
+    def _zeros(self, xp, x):
+        """For x with zeros: (x with 1 from its first zero on — safe to divide by —, the masks
+        before / at / after each lane's first zero, that zero x_z broadcast along the lane, x with
+        x_z replaced by 1, its cumulative product); None without zeros."""
+        a = xp.data(x)
+        zero = a == 0
+        if not zero.any():
+            return None
+        seen = np.cumsum(zero, axis=self.dim)
+        first = zero & (seen == 1)
+        before, at, after = ((m.astype(a.dtype)) for m in (seen == 0, first, (seen > 0) & ~first))
+        x1 = xp.where(first, 1.0, x)
+        xz = xp.sum(x * xp.const(at), (self.dim,), True)
+        return (xp.where(seen == 0, x, 1.0), xp.const(before), xp.const(at), xp.const(after), xz,
+                x1, xp.apply(CumProd, x1, dim=self.dim))
+
+    def vjp(self, xp, g, x, out):
+        if not g.ndim:
+            return (g,)
+        parts = self._zeros(xp, x)
+        if parts is None:
+            return (_rcumsum(xp, g * out, self.dim) / x,)
+        # after z the gradient is x_z · (the gradient of the lane with x_z = 1): 0, with the
+        # derivative in x_z that double backward needs
+        safe, before, at, after, xz, x1, p1 = parts
+        return (before * _rcumsum(xp, g * out, self.dim) / safe
+                + at * _rcumsum(xp, g * p1, self.dim)
+                + after * xz * self.vjp(xp, g, x1, p1)[0],)
+
+    def jvp(self, xp, tangents, x, out):
+        t = tangents[0]
+        if not t.ndim:
+            return t
+        parts = self._zeros(xp, x)
+        if parts is None:
+            return out * _cumsum(xp, t / x, self.dim)
+        safe, before, at, after, xz, x1, p1 = parts
+        return (before * out * _cumsum(xp, t / safe, self.dim)
+                + (1 - before) * (p1 * _cumsum(xp, t * at, self.dim)
+                                  + xz * self.jvp(xp, [t * (1 - at)], x1, p1)))
+
+
+class LogCumSumExp(Node):
+    """y_k = ln Σ_{j≤k} e^{x_j};  ∂y_k/∂x_i = e^{x_i − y_k} (i ≤ k). Both the VJP
+    e^{x−m}·revcumsum(ȳ·e^{m−y}) and the JVP e^{m−y}·cumsum(ẋ·e^{x−m}) are shifted by the lane's
+    largest output m (a constant: it cancels), so they stay finite while the outputs of a lane
+    span less than ~700."""
+
+    params = ("dim",)
+    backward_name = "LogcumsumexpBackward0"
+
+    def forward(self, x):
+        return np.logaddexp.accumulate(x, axis=self.dim) if x.ndim and x.size else x.copy()
+
+    def _shift(self, xp, out):
+        o = xp.data(out)
+        if not o.size:
+            return xp.const(np.zeros_like(o))
+        m = np.max(o, axis=self.dim, keepdims=True)
+        return xp.const(np.where(np.isfinite(m), m, 0).astype(o.dtype, copy=False))
+
+    def vjp(self, xp, g, x, out):
+        if not g.ndim or not g.size:
+            return (g,)
+        m = self._shift(xp, out)
+        return (xp.exp(x - m) * _rcumsum(xp, g * xp.exp(m - out), self.dim),)
+
+    def jvp(self, xp, tangents, x, out):
+        t = tangents[0]
+        if not t.ndim or not t.size:
+            return t
+        m = self._shift(xp, out)
+        return xp.exp(m - out) * _cumsum(xp, t * xp.exp(x - m), self.dim)
+
+
 # torch's names for overloads: over all elements (…0) or over given dims (…1)
 _SumDims = Sum.named("SumBackward1")
 _MeanDims = Mean.named("MeanBackward1")
@@ -437,3 +537,25 @@ def cumsum(input, dim, *, dtype=None):
     return CumSum.apply(input, dim=d[0] if d else 0)
 
 
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Cumulative product along ``dim``; differentiable, zeros included (see :class:`CumProd`).
+    Bool and integer inputs give int64, like torch."""
+    check_tensor(input, "cumprod")
+    d = normalize_dims(dim, input.ndim, "cumprod")
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu":
+        input = input.to(_dtype.int64)
+    if input._data.dtype.kind != "f":
+        data = input._data
+        return input._make(np.cumprod(data, axis=d[0]) if data.ndim else data.copy())
+    return CumProd.apply(input, dim=d[0] if d else 0)
+
+
+def logcumsumexp(input, dim):
+    """ln Σ_{j≤k} e^{x_j} along ``dim``, stable; differentiable."""
+    check_tensor(input, "logcumsumexp")
+    d = normalize_dims(dim, input.ndim, "logcumsumexp")
+    return LogCumSumExp.apply(to_float(input), dim=d[0] if d else 0)
