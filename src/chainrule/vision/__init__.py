@@ -1,8 +1,13 @@
 """Classic image processing on chainrule: true convolution, correlation and edge filters.
 
 Everything runs through ``nn.functional.conv2d``, so it is differentiable and batched.
+
+``chainrule.vision.datasets`` and ``chainrule.vision.transforms`` are torchvision's interface
+for what a course needs (MNIST, FashionMNIST, CIFAR10; Compose, ToTensor, Normalize,
+RandomCrop, RandomHorizontalFlip, RandomRotation, Resize, CenterCrop, Lambda), so a tutorial
+ports by replacing ``torchvision`` with ``chainrule.vision``.
 """
-from . import filters
+from . import datasets, filters, transforms
 from .convolution import convolve2d, correlate2d
 from .filters import (LAPLACIAN_4, LAPLACIAN_8, SOBEL_X, SOBEL_Y, edges, gaussian_blur,
                       gradient_direction, gradient_magnitude, laplacian, sobel)

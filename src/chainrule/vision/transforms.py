@@ -1,0 +1,486 @@
+"""torchvision's transforms for what a course needs: ``torchvision.transforms`` → ``chainrule.vision.transforms``.
+
+Every transform takes a chainrule tensor (C, H, W) or (..., H, W) and, like torchvision's, a PIL
+image; where a dataset hands out NumPy arrays (no Pillow installed) the transforms take an
+uint8 array (H, W) or (H, W, C) as well and give one back. ``ToTensor`` turns either into a
+float32 tensor (C, H, W) in [0, 1].
+
+Random transforms draw from chainrule's default generator exactly as torchvision draws from
+torch's (``randint`` for crop offsets, ``rand(1) < p`` for flips, ``uniform_`` for angles), so
+``cr.manual_seed(s)`` makes augmentation reproducible — and the offsets, flips and angles are
+the ones torchvision picks after ``torch.manual_seed(s)``.
+
+Example:
+    >>> from chainrule.vision import transforms as T
+    >>> train_tf = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(),
+    ...                       T.ToTensor(), T.Normalize((0.49, 0.48, 0.45), (0.25, 0.24, 0.26))])
+
+Differences from torchvision (deliberate): ``Resize`` on tensors and arrays is bilinear without
+antialiasing (``F.interpolate(..., align_corners=False)``; torchvision ≥ 0.17 antialiases when
+shrinking a tensor); geometric transforms on tensors do not record an autograd graph.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ..creation import empty as _empty, rand as _rand, randint as _randint
+from ..nn import functional as F
+from ..tensor import Tensor
+
+try:                                            # optional, as in torchvision
+    from PIL import Image as _PILImage
+except ImportError:                             # pragma: no cover - Pillow is optional
+    _PILImage = None
+
+__all__ = ["Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFlip",
+           "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "Lambda"]
+
+
+# ----------------------------------------------------------------------------- helpers
+def _is_pil(img) -> bool:
+    return _PILImage is not None and isinstance(img, _PILImage.Image)
+
+
+def _check_image(img, name):
+    if isinstance(img, Tensor):
+        if img.ndim < 2:
+            raise ValueError(f"{name}: expected a tensor (..., H, W), got shape {tuple(img.shape)}")
+        return "tensor"
+    if _is_pil(img):
+        return "pil"
+    if isinstance(img, np.ndarray):
+        if img.ndim not in (2, 3):
+            raise ValueError(f"{name}: expected a NumPy image (H, W) or (H, W, C), got shape "
+                             f"{img.shape}")
+        return "numpy"
+    raise TypeError(f"{name}: img should be a chainrule Tensor, a PIL Image or a NumPy array "
+                    f"(H, W[, C]), got {type(img).__name__}")
+
+
+def _size_hw(img, kind):
+    """(H, W) of a tensor (..., H, W), a PIL image or an array (H, W[, C])."""
+    if kind == "tensor":
+        return int(img.shape[-2]), int(img.shape[-1])
+    if kind == "pil":
+        return img.size[1], img.size[0]
+    return img.shape[0], img.shape[1]
+
+
+def _pair(size, name, what="size"):
+    if isinstance(size, numbers.Integral):
+        return int(size), int(size)
+    if isinstance(size, (tuple, list)) and len(size) == 1:
+        return int(size[0]), int(size[0])
+    if isinstance(size, (tuple, list)) and len(size) == 2:
+        return int(size[0]), int(size[1])
+    raise ValueError(f"{name}: {what} must be an int or a sequence (h, w), got {size!r}")
+
+
+def _as_hwc(img, kind):
+    """A NumPy array with the spatial axes first (H, W, ...) and a function that puts it back."""
+    if kind == "tensor":
+        arr = np.moveaxis(img.numpy(), (-2, -1), (0, 1))
+        return arr, lambda a: Tensor._make(np.ascontiguousarray(np.moveaxis(a, (0, 1), (-2, -1))))
+    if kind == "pil":
+        return np.asarray(img), lambda a: _PILImage.fromarray(np.ascontiguousarray(a))
+    return img, np.ascontiguousarray
+
+
+def _crop(img, kind, top, left, height, width):
+    if kind == "tensor":
+        return img[..., top:top + height, left:left + width]
+    if kind == "pil":
+        return img.crop((left, top, left + width, top + height))
+    return img[top:top + height, left:left + width]
+
+
+def _pad(img, kind, pad, fill, padding_mode):
+    """Pad (left, top, right, bottom) with ``fill`` or by 'edge', 'reflect', 'symmetric'."""
+    left, top, right, bottom = pad
+    arr, back = _as_hwc(img, kind)
+    widths = [(top, bottom), (left, right)] + [(0, 0)] * (arr.ndim - 2)
+    if padding_mode == "constant":
+        if isinstance(fill, (tuple, list)):
+            out = np.empty((arr.shape[0] + top + bottom, arr.shape[1] + left + right)
+                           + arr.shape[2:], arr.dtype)
+            out[...] = np.asarray(fill, dtype=arr.dtype)
+            out[top:top + arr.shape[0], left:left + arr.shape[1]] = arr
+            return back(out)
+        return back(np.pad(arr, widths, mode="constant", constant_values=fill))
+    return back(np.pad(arr, widths, mode=padding_mode))
+
+
+def _hflip(img, kind):
+    if kind == "tensor":
+        return img.flip(-1)
+    if kind == "pil":
+        return img.transpose(_PILImage.FLIP_LEFT_RIGHT)
+    return np.ascontiguousarray(img[:, ::-1])
+
+
+def _vflip(img, kind):
+    if kind == "tensor":
+        return img.flip(-2)
+    if kind == "pil":
+        return img.transpose(_PILImage.FLIP_TOP_BOTTOM)
+    return np.ascontiguousarray(img[::-1])
+
+
+
+# --------------------------------------------------------------------------- transforms
+class Compose:
+    """Apply ``transforms`` one after another: ``Compose([t1, t2])(x) == t2(t1(x))``."""
+
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+
+    def __call__(self, img):
+        for t in self.transforms:
+            img = t(img)
+        return img
+
+    def __repr__(self):
+        body = "".join(f"\n    {t}" for t in self.transforms)
+        return f"{type(self).__name__}({body}\n)"
+
+
+class ToTensor:
+    """PIL image or NumPy array (H, W) / (H, W, C) → float32 tensor (C, H, W).
+
+    uint8 input (and PIL images of modes L, RGB, ...) is divided by 255, giving values in
+    [0, 1]; other dtypes keep their values (as torchvision). Mode '1' (bits) becomes 0/1.
+    """
+
+    def __call__(self, pic):
+        if _is_pil(pic):
+            arr = np.asarray(pic)
+            if pic.mode == "1":
+                arr = arr.astype(np.uint8) * 255
+        elif isinstance(pic, np.ndarray):
+            arr = pic
+        else:
+            raise TypeError(f"ToTensor: pic should be a PIL Image or a NumPy array (H, W[, C]), "
+                            f"got {type(pic).__name__}")
+        if arr.ndim == 2:
+            arr = arr[:, :, None]
+        if arr.ndim != 3:
+            raise ValueError(f"ToTensor: pic should be 2 or 3 dimensional, got {arr.ndim} "
+                             "dimensions")
+        chw = np.ascontiguousarray(arr.transpose(2, 0, 1))
+        if chw.dtype == np.uint8:
+            chw = chw.astype(np.float32) / np.float32(255.0)
+        return Tensor._make(np.ascontiguousarray(chw))
+
+    def __repr__(self):
+        return "ToTensor()"
+
+
+class Normalize:
+    """(x - mean[c]) / std[c] per channel of a float tensor (..., C, H, W).
+
+    ``inplace=True`` overwrites the input tensor's values (it must not need grad). Raises
+    ValueError for a std with a zero.
+    """
+
+    def __init__(self, mean, std, inplace: bool = False):
+        self.mean, self.std, self.inplace = mean, std, inplace
+
+    def __call__(self, tensor):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"Normalize: input should be a chainrule Tensor, got "
+                            f"{type(tensor).__name__}; put ToTensor() before it")
+        if not tensor.is_floating_point():
+            raise TypeError(f"Normalize: input tensor should be a float tensor, got "
+                            f"{tensor.dtype}")
+        if tensor.ndim < 3:
+            raise ValueError(f"Normalize: expected a tensor image (..., C, H, W), got shape "
+                             f"{tuple(tensor.shape)}")
+        dt = tensor.numpy().dtype
+        mean = np.asarray(self.mean, dtype=dt).reshape(-1, 1, 1)
+        std = np.asarray(self.std, dtype=dt).reshape(-1, 1, 1)
+        if (std == 0).any():
+            raise ValueError(f"Normalize: std evaluated to zero after conversion to {dt}, "
+                             "leading to division by zero")
+        if self.inplace:
+            arr = tensor.numpy()
+            arr -= mean
+            arr /= std
+            return tensor
+        return (tensor - Tensor._make(mean)) / Tensor._make(std)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
+
+
+class RandomCrop:
+    """Crop a random (h, w) window, after optional padding.
+
+    ``padding``: int (all sides), (lr, tb) or (left, top, right, bottom); ``pad_if_needed``
+    pads an image smaller than ``size``; ``fill`` (number or per-channel tuple) for
+    ``padding_mode='constant'``, else 'edge', 'reflect' or 'symmetric'. The offsets are
+    ``randint(0, H - h + 1)`` then ``randint(0, W - w + 1)`` from the default generator.
+    """
+
+    def __init__(self, size, padding=None, pad_if_needed: bool = False, fill=0,
+                 padding_mode: str = "constant"):
+        self.size = _pair(size, "RandomCrop")
+        if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
+            raise ValueError(f"RandomCrop: padding_mode should be 'constant', 'edge', 'reflect' "
+                             f"or 'symmetric', got {padding_mode!r}")
+        if padding is not None and not isinstance(padding, (numbers.Integral, tuple, list)):
+            raise TypeError(f"RandomCrop: padding should be an int or a sequence, got "
+                            f"{type(padding).__name__}")
+        if isinstance(padding, (tuple, list)) and len(padding) not in (1, 2, 4):
+            raise ValueError(f"RandomCrop: padding must be an int or a sequence of 1, 2 or 4 "
+                             f"values, got {len(padding)}")
+        self.padding, self.pad_if_needed = padding, pad_if_needed
+        self.fill, self.padding_mode = fill, padding_mode
+
+    @staticmethod
+    def _sides(padding):
+        if isinstance(padding, numbers.Integral):
+            return (int(padding),) * 4
+        p = [int(v) for v in padding]
+        return tuple(p * 4) if len(p) == 1 else (p[0], p[1], p[0], p[1]) if len(p) == 2 \
+            else tuple(p)
+
+    @staticmethod
+    def get_params(img, output_size):
+        """(top, left, h, w) of a random crop of ``output_size`` from ``img``."""
+        kind = _check_image(img, "RandomCrop")
+        H, W = _size_hw(img, kind)
+        h, w = output_size
+        if H < h or W < w:
+            raise ValueError(f"RandomCrop: required crop size {(h, w)} is larger than the input "
+                             f"image size {(H, W)}")
+        if H == h and W == w:
+            return 0, 0, h, w
+        top = int(_randint(0, H - h + 1, size=(1,)).item())
+        left = int(_randint(0, W - w + 1, size=(1,)).item())
+        return top, left, h, w
+
+    def __call__(self, img):
+        kind = _check_image(img, "RandomCrop")
+        if self.padding is not None:
+            img = _pad(img, kind, self._sides(self.padding), self.fill, self.padding_mode)
+        H, W = _size_hw(img, kind)
+        h, w = self.size
+        if self.pad_if_needed and (H < h or W < w):
+            dw, dh = max(w - W, 0), max(h - H, 0)
+            img = _pad(img, kind, (dw, dh, dw, dh), self.fill, self.padding_mode)
+        top, left, h, w = self.get_params(img, self.size)
+        return _crop(img, kind, top, left, h, w)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(size={self.size}, padding={self.padding})"
+
+
+class RandomHorizontalFlip:
+    """Mirror left↔right with probability ``p`` (drawn as ``rand(1) < p``)."""
+
+    def __init__(self, p: float = 0.5):
+        self.p = p
+
+    def __call__(self, img):
+        kind = _check_image(img, type(self).__name__)
+        if _rand(1).item() < self.p:
+            return self._flip(img, kind)
+        return img
+
+    _flip = staticmethod(_hflip)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomVerticalFlip(RandomHorizontalFlip):
+    """Mirror top↕bottom with probability ``p``."""
+
+    _flip = staticmethod(_vflip)
+
+
+class CenterCrop:
+    """Crop the central (h, w) window; an image smaller than that is zero-padded first.
+    The top-left corner is ``round((H - h) / 2), round((W - w) / 2)`` as torchvision's."""
+
+    def __init__(self, size):
+        self.size = _pair(size, "CenterCrop")
+
+    def __call__(self, img):
+        kind = _check_image(img, "CenterCrop")
+        H, W = _size_hw(img, kind)
+        h, w = self.size
+        if h > H or w > W:
+            pad = ((w - W) // 2 if w > W else 0, (h - H) // 2 if h > H else 0,
+                   (w - W + 1) // 2 if w > W else 0, (h - H + 1) // 2 if h > H else 0)
+            img = _pad(img, kind, pad, 0, "constant")
+            H, W = _size_hw(img, kind)
+            if H == h and W == w:
+                return img
+        top, left = int(round((H - h) / 2.0)), int(round((W - w) / 2.0))
+        return _crop(img, kind, top, left, h, w)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(size={self.size})"
+
+
+def _resized_size(H, W, size):
+    if isinstance(size, numbers.Integral) or (isinstance(size, (tuple, list)) and len(size) == 1):
+        s = int(size if isinstance(size, numbers.Integral) else size[0])
+        if H <= W:
+            return s, int(s * W / H)
+        return int(s * H / W), s
+    return int(size[0]), int(size[1])
+
+
+class Resize:
+    """Resize to ``size``: (h, w), or an int that the shorter side becomes (aspect kept).
+
+    Tensors (..., H, W) and NumPy arrays go through ``nn.functional.interpolate`` with
+    ``mode='bilinear', align_corners=False`` (or ``'nearest'``), without antialiasing; uint8
+    input is rounded back to uint8. PIL images use PIL's own resize, as torchvision does.
+    """
+
+    def __init__(self, size, interpolation: str = "bilinear"):
+        if not (isinstance(size, numbers.Integral)
+                or (isinstance(size, (tuple, list)) and len(size) in (1, 2))):
+            raise TypeError(f"Resize: size should be an int or a sequence of 1 or 2 ints, got "
+                            f"{size!r}")
+        interpolation = str(getattr(interpolation, "value", interpolation)).lower()
+        if interpolation not in ("bilinear", "nearest"):
+            raise ValueError(f"Resize: interpolation must be 'bilinear' or 'nearest', got "
+                             f"{interpolation!r}")
+        self.size, self.interpolation = size, interpolation
+
+    def __call__(self, img):
+        kind = _check_image(img, "Resize")
+        H, W = _size_hw(img, kind)
+        h, w = _resized_size(H, W, self.size)
+        if kind == "pil":
+            resample = _PILImage.BILINEAR if self.interpolation == "bilinear" else _PILImage.NEAREST
+            return img.resize((w, h), resample)
+        arr, back = _as_hwc(img, kind) if kind == "numpy" else (None, None)
+        x = img if kind == "tensor" else Tensor._make(
+            np.moveaxis(arr, (0, 1), (-2, -1)).astype(np.float32))
+        dtype = x.numpy().dtype
+        lead = tuple(x.shape[:-2])
+        flat = x.reshape(1, -1, H, W)
+        if not x.is_floating_point():
+            flat = flat.float()
+        kw = {"align_corners": False} if self.interpolation == "bilinear" else {}
+        out = F.interpolate(flat, size=(h, w), mode=self.interpolation, **kw).reshape(*lead, h, w)
+        if kind == "tensor":
+            if dtype == np.uint8:
+                return Tensor._make(np.clip(np.round(out.numpy()), 0, 255).astype(np.uint8))
+            return out
+        res = np.moveaxis(out.numpy(), (-2, -1), (0, 1))
+        if arr.dtype == np.uint8:
+            res = np.clip(np.round(res), 0, 255).astype(np.uint8)
+        return back(res.astype(arr.dtype, copy=False))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(size={self.size}, interpolation={self.interpolation})"
+
+
+def _rotate_array(arr, angle, interpolation, fill):
+    """Rotate an array (H, W, ...) by ``angle`` degrees counter-clockwise about its centre."""
+    H, W = arr.shape[:2]
+    a = math.radians(angle)
+    cy, cx = (H - 1) / 2.0, (W - 1) / 2.0
+    yo, xo = np.meshgrid(np.arange(H) - cy, np.arange(W) - cx, indexing="ij")
+    # an output pixel (xo, yo) shows the input at the inverse rotation (y axis points down)
+    xs = math.cos(a) * xo - math.sin(a) * yo + cx
+    ys = math.sin(a) * xo + math.cos(a) * yo + cy
+    work = arr.astype(np.float64)
+    fillv = np.broadcast_to(np.asarray(fill, np.float64), arr.shape[2:]) if arr.ndim > 2 \
+        else np.float64(fill if not isinstance(fill, (tuple, list)) else fill[0])
+    if interpolation == "nearest":
+        xi, yi = np.floor(xs + 0.5).astype(np.int64), np.floor(ys + 0.5).astype(np.int64)
+        inside = (xi >= 0) & (xi < W) & (yi >= 0) & (yi < H)
+        out = work[np.clip(yi, 0, H - 1), np.clip(xi, 0, W - 1)]
+        out[~inside] = fillv
+    else:
+        x0, y0 = np.floor(xs).astype(np.int64), np.floor(ys).astype(np.int64)
+        fx, fy = xs - x0, ys - y0
+        out = np.zeros((H, W) + arr.shape[2:])
+        for dy, wy in ((0, 1 - fy), (1, fy)):
+            for dx, wx in ((0, 1 - fx), (1, fx)):
+                yy, xx = y0 + dy, x0 + dx
+                ok = (xx >= 0) & (xx < W) & (yy >= 0) & (yy < H)
+                val = work[np.clip(yy, 0, H - 1), np.clip(xx, 0, W - 1)]
+                val[~ok] = fillv
+                wgt = wy * wx
+                out += val * wgt.reshape(wgt.shape + (1,) * (arr.ndim - 2))
+    if arr.dtype == np.uint8:
+        return np.clip(np.round(out), 0, 255).astype(np.uint8)
+    return out.astype(arr.dtype)
+
+
+class RandomRotation:
+    """Rotate by an angle drawn uniformly from ``degrees`` (a number d means (-d, d)),
+    counter-clockwise, about the image centre, keeping the size; uncovered pixels get ``fill``.
+
+    ``interpolation`` 'nearest' (default, as torchvision) or 'bilinear'. Tensors and arrays are
+    resampled here by inverse mapping (the output pixel at offset (x, y) from the centre shows
+    the input at that offset rotated back); PIL images use PIL's ``rotate``, as torchvision.
+    The angle is ``empty(1).uniform_(lo, hi)`` from the default generator.
+    """
+
+    def __init__(self, degrees, interpolation: str = "nearest", expand: bool = False,
+                 center=None, fill=0):
+        if isinstance(degrees, numbers.Number):
+            if degrees < 0:
+                raise ValueError(f"RandomRotation: if degrees is a single number it must be "
+                                 f"positive, got {degrees}")
+            degrees = (-float(degrees), float(degrees))
+        elif not (isinstance(degrees, (tuple, list)) and len(degrees) == 2):
+            raise ValueError(f"RandomRotation: degrees should be a number or a sequence of 2 "
+                             f"numbers, got {degrees!r}")
+        interpolation = str(getattr(interpolation, "value", interpolation)).lower()
+        if interpolation not in ("nearest", "bilinear"):
+            raise ValueError(f"RandomRotation: interpolation must be 'nearest' or 'bilinear', "
+                             f"got {interpolation!r}")
+        if expand or center is not None:
+            raise NotImplementedError("RandomRotation: expand=True and center= are not "
+                                      "implemented in chainrule; rotation keeps the size and "
+                                      "turns about the image centre")
+        self.degrees = [float(degrees[0]), float(degrees[1])]
+        self.interpolation, self.expand, self.center, self.fill = interpolation, expand, center, fill
+
+    @staticmethod
+    def get_params(degrees):
+        return float(_empty(1).uniform_(float(degrees[0]), float(degrees[1])).item())
+
+    def __call__(self, img):
+        kind = _check_image(img, "RandomRotation")
+        angle = self.get_params(self.degrees)
+        if kind == "pil":
+            resample = _PILImage.BILINEAR if self.interpolation == "bilinear" else _PILImage.NEAREST
+            fill = self.fill
+            if isinstance(fill, (tuple, list)):
+                fill = tuple(int(v) for v in fill)
+            return img.rotate(angle, resample=resample, fillcolor=fill)
+        arr, back = _as_hwc(img, kind)
+        return back(_rotate_array(arr, angle, self.interpolation, self.fill))
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(degrees={self.degrees}, interpolation="
+                f"{self.interpolation}, expand={self.expand}, fill={self.fill})")
+
+
+class Lambda:
+    """Wrap a function as a transform: ``Lambda(lambda x: x * 2)``."""
+
+    def __init__(self, lambd):
+        if not callable(lambd):
+            raise TypeError(f"Lambda: argument should be callable, got {type(lambd).__name__}")
+        self.lambd = lambd
+
+    def __call__(self, img):
+        return self.lambd(img)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
