@@ -55,6 +55,8 @@ from chainrule.backends import cpu
 out["after_import"] = mmapped()
 out["threads_after_import"] = blas_threads()
 out["matplotlib"] = "matplotlib" in sys.modules
+out["heavy"] = sorted(m for m in ("PIL", "torch", "sklearn", "scipy", "tqdm", "safetensors")
+                      if m in sys.modules)
 with cpu.tuned():
     out["tuned"] = [cpu.is_tuned(), mmapped()]
     with cpu.tuned():
@@ -96,6 +98,7 @@ def test_import_changes_nothing_and_tuned_blocks_nest_and_restore():
     out = json.loads(_run(PROBE))
     assert out["threads_after_import"] == out["threads_before_import"]
     assert out["matplotlib"] is False
+    assert out["heavy"] == []            # optional extras are imported on first use only
     assert out["before_import"] is True and out["after_import"] is True     # malloc untouched
     # [settings on, the probe's block mmapped]: on = served from the heap
     assert out["tuned"] == out["nested"] == out["back_on"] == out["outer"] == [True, False]

@@ -21,16 +21,20 @@ import numpy as np
 from .. import datasets as _readers
 from ..tensor import Tensor
 
-try:                                            # optional, as in torchvision
-    from PIL import Image as _PIL
-except ImportError:                             # pragma: no cover - Pillow is optional
-    _PIL = None
+_UNSET = object()
+_PIL = _UNSET   # PIL.Image, imported on first use (import chainrule stays light)
 
 __all__ = ["MNIST", "FashionMNIST", "CIFAR10"]
 
 
 def _image(array):
     """uint8 array (H, W) or (H, W, 3) → PIL Image when Pillow is there, else the array."""
+    global _PIL
+    if _PIL is _UNSET:
+        try:
+            from PIL import Image as _PIL
+        except ImportError:   # pragma: no cover - Pillow is optional
+            _PIL = None
     return _PIL.fromarray(array) if _PIL is not None else array
 
 

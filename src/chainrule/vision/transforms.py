@@ -30,10 +30,20 @@ from ..creation import empty as _empty, rand as _rand, randint as _randint
 from ..nn import functional as F
 from ..tensor import Tensor
 
-try:                                            # optional, as in torchvision
-    from PIL import Image as _PILImage
-except ImportError:                             # pragma: no cover - Pillow is optional
-    _PILImage = None
+_UNSET = object()
+_PILImage = _UNSET   # PIL.Image, imported on first use (import chainrule stays light)
+
+
+def _pil():
+    """PIL.Image, or None without Pillow (optional, as in torchvision)."""
+    global _PILImage
+    if _PILImage is _UNSET:
+        try:
+            from PIL import Image
+        except ImportError:   # pragma: no cover - Pillow is optional
+            Image = None
+        _PILImage = Image
+    return _PILImage
 
 __all__ = ["Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFlip",
            "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "Lambda"]
@@ -41,7 +51,7 @@ __all__ = ["Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFl
 
 # ----------------------------------------------------------------------------- helpers
 def _is_pil(img) -> bool:
-    return _PILImage is not None and isinstance(img, _PILImage.Image)
+    return _pil() is not None and isinstance(img, _pil().Image)
 
 
 def _check_image(img, name):
@@ -85,7 +95,7 @@ def _as_hwc(img, kind):
         arr = np.moveaxis(img.numpy(), (-2, -1), (0, 1))
         return arr, lambda a: Tensor._make(np.ascontiguousarray(np.moveaxis(a, (0, 1), (-2, -1))))
     if kind == "pil":
-        return np.asarray(img), lambda a: _PILImage.fromarray(np.ascontiguousarray(a))
+        return np.asarray(img), lambda a: _pil().fromarray(np.ascontiguousarray(a))
     return img, np.ascontiguousarray
 
 
@@ -117,7 +127,7 @@ def _hflip(img, kind):
     if kind == "tensor":
         return img.flip(-1)
     if kind == "pil":
-        return img.transpose(_PILImage.FLIP_LEFT_RIGHT)
+        return img.transpose(_pil().FLIP_LEFT_RIGHT)
     return np.ascontiguousarray(img[:, ::-1])
 
 
@@ -125,7 +135,7 @@ def _vflip(img, kind):
     if kind == "tensor":
         return img.flip(-2)
     if kind == "pil":
-        return img.transpose(_PILImage.FLIP_TOP_BOTTOM)
+        return img.transpose(_pil().FLIP_TOP_BOTTOM)
     return np.ascontiguousarray(img[::-1])
 
 
@@ -360,7 +370,7 @@ class Resize:
         H, W = _size_hw(img, kind)
         h, w = _resized_size(H, W, self.size)
         if kind == "pil":
-            resample = _PILImage.BILINEAR if self.interpolation == "bilinear" else _PILImage.NEAREST
+            resample = _pil().BILINEAR if self.interpolation == "bilinear" else _pil().NEAREST
             return img.resize((w, h), resample)
         arr, back = _as_hwc(img, kind) if kind == "numpy" else (None, None)
         x = img if kind == "tensor" else Tensor._make(
@@ -458,7 +468,7 @@ class RandomRotation:
         kind = _check_image(img, "RandomRotation")
         angle = self.get_params(self.degrees)
         if kind == "pil":
-            resample = _PILImage.BILINEAR if self.interpolation == "bilinear" else _PILImage.NEAREST
+            resample = _pil().BILINEAR if self.interpolation == "bilinear" else _pil().NEAREST
             fill = self.fill
             if isinstance(fill, (tuple, list)):
                 fill = tuple(int(v) for v in fill)
