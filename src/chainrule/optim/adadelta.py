@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _bump, _check_kernel_options, _new_step, _step_count
+from .optimizer import Optimizer, _bump, _check_kernel_options
 
 
 class Adadelta(Optimizer):
@@ -47,23 +47,15 @@ class Adadelta(Optimizer):
     def step(self, closure=None):
         """Perform a single optimization step; returns the closure's loss if one is given."""
         loss = self._eval_closure(closure)
-        name = type(self).__name__
         for group in self.param_groups:
             lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
             weight_decay = float(group["weight_decay"])
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                g = self._grad_array(p, name)
-                state = self.state[p]
-                if not state:
-                    state["step"] = _new_step()
-                    state["square_avg"] = Tensor._make(np.zeros_like(x))
-                    state["acc_delta"] = Tensor._make(np.zeros_like(x))
-                _step_count(state)
-                if group["maximize"]:
-                    g = np.negative(g)
+
+            def init(state, x):
+                state["square_avg"] = Tensor._make(np.zeros_like(x))
+                state["acc_delta"] = Tensor._make(np.zeros_like(x))
+
+            for p, x, g, state, step in self._each_gradient(group, init):
                 if weight_decay != 0:
                     g = g + weight_decay * x
                 v = state["square_avg"]._data

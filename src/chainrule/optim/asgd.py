@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _bump, _check_kernel_options, _new_step, _step_count
+from .optimizer import Optimizer, _bump, _check_kernel_options
 
 
 class ASGD(Optimizer):
@@ -45,25 +45,17 @@ class ASGD(Optimizer):
     def step(self, closure=None):
         """Perform a single optimization step; returns the closure's loss if one is given."""
         loss = self._eval_closure(closure)
-        name = type(self).__name__
         for group in self.param_groups:
             lr, lambd = float(group["lr"]), float(group["lambd"])
             alpha, t0 = float(group["alpha"]), float(group["t0"])
             weight_decay = float(group["weight_decay"])
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                g = self._grad_array(p, name)
-                state = self.state[p]
-                if not state:
-                    state["step"] = _new_step()
-                    state["eta"] = Tensor._make(np.array(lr, np.float32))
-                    state["mu"] = Tensor._make(np.ones((), np.float32))
-                    state["ax"] = Tensor._make(np.zeros_like(x))
-                step = _step_count(state)
-                if group["maximize"]:
-                    g = np.negative(g)
+
+            def init(state, x):
+                state["eta"] = Tensor._make(np.array(lr, np.float32))
+                state["mu"] = Tensor._make(np.ones((), np.float32))
+                state["ax"] = Tensor._make(np.zeros_like(x))
+
+            for p, x, g, state, step in self._each_gradient(group, init):
                 if weight_decay != 0:
                     g = g + weight_decay * x
                 eta = float(state["eta"]._data)

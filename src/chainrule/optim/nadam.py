@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, _bump, _check_kernel_options, _lerp_, _new_step,
-                        _step_count)
+from .optimizer import (Optimizer, _bump, _check_kernel_options, _lerp_)
 
 
 class NAdam(Optimizer):
@@ -61,26 +60,18 @@ class NAdam(Optimizer):
     def step(self, closure=None):
         """Perform a single optimization step; returns the closure's loss if one is given."""
         loss = self._eval_closure(closure)
-        name = type(self).__name__
         for group in self.param_groups:
             lr, eps = float(group["lr"]), float(group["eps"])
             beta1, beta2 = (float(b) for b in group["betas"])
             weight_decay = float(group["weight_decay"])
             psi = float(group["momentum_decay"])
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                g = self._grad_array(p, name)
-                state = self.state[p]
-                if not state:
-                    state["step"] = _new_step()
-                    state["mu_product"] = Tensor._make(np.ones((), np.float32))
-                    state["exp_avg"] = Tensor._make(np.zeros_like(x))
-                    state["exp_avg_sq"] = Tensor._make(np.zeros_like(x))
-                step = _step_count(state)
-                if group["maximize"]:
-                    g = np.negative(g)
+
+            def init(state, x):
+                state["mu_product"] = Tensor._make(np.ones((), np.float32))
+                state["exp_avg"] = Tensor._make(np.zeros_like(x))
+                state["exp_avg_sq"] = Tensor._make(np.zeros_like(x))
+
+            for p, x, g, state, step in self._each_gradient(group, init):
                 bias_correction2 = 1 - beta2 ** step
                 if weight_decay != 0:
                     if group["decoupled_weight_decay"]:

@@ -188,6 +188,23 @@ class Optimizer:
         with enable_grad():
             return closure()
 
+    def _each_gradient(self, group, init):
+        """(p, x, g, state, step) for each parameter of ``group`` that has a gradient: x its
+        array, g its gradient (negated under ``maximize``), state its state — filled by
+        ``init(state, x)`` at the first step — and step the count including this one."""
+        name = type(self).__name__
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            x = p._data
+            g = self._grad_array(p, name)
+            state = self.state[p]
+            if not state:
+                state["step"] = _new_step()
+                init(state, x)
+            step = _step_count(state)
+            yield p, x, (np.negative(g) if group["maximize"] else g), state, step
+
     @staticmethod
     def _grad_array(p: Tensor, name: str) -> np.ndarray:
         """The gradient of ``p`` as an array, checked against the parameter's shape and dtype."""
