@@ -9,6 +9,12 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from test_ops import BINARY, INDEX, REDUCTIONS, SHAPE, UNARY
 
+import cases_conv
+import cases_linalg
+import cases_nn
+import cases_shape
+import cases_sorting
+
 R = np.random.default_rng(11)
 
 
@@ -90,5 +96,9 @@ NN_CASES = [
     ("embedding", lambda w: F.embedding(cr.tensor([[0, 2], [1, 1]]), w),
      lambda w: TF.embedding(torch.tensor([[0, 2], [1, 1]]), w), [a(3, 4)]),
 ]
+
+# the breadth tables live in one file per area (tests/cases_*.py)
+NN_CASES += (cases_sorting.CASES + cases_shape.CASES + cases_linalg.CASES + cases_nn.CASES
+             + cases_conv.CASES)
 
 ALL_CASES = CORE_CASES + NN_CASES
