@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench api-coverage clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/forward_vs_reverse.py
 	$(PY) benchmarks/determinism.py
+
+# The table of torch's names chainrule has (docs/api-coverage.md); not a timed test.
+api-coverage: $(STAMP)
+	$(PY) tools/api_coverage.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
