@@ -12,7 +12,7 @@ TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-10, atol
 
 def to_np(t):
     if isinstance(t, torch.Tensor):
-        return t.detach().numpy()
+        return t.detach().numpy(force=True)  # force: torch may give a ZeroTensor
     if isinstance(t, cr.Tensor):
         return t.detach().numpy()
     return np.asarray(t)

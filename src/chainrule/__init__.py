@@ -5,6 +5,8 @@
     loss = (x.tanh() ** 2).sum()
     loss.backward()          # x.grad = ∂loss/∂x, by a chain of vector-Jacobian products
 """
+import math as _math
+
 from . import _dtype
 from ._device import device
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8,
@@ -13,8 +15,8 @@ from .tensor import Size, Tensor
 from ._printing import set_printoptions
 from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full,
                        full_like, linspace, logspace, multinomial, normal, ones, ones_like, rand,
-                       rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros,
-                       zeros_like)
+                       rand_like, randint, randint_like, randn, randn_like, randperm, tensor,
+                       tril_indices, triu_indices, zeros, zeros_like)
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
                      set_rng_state)
 from .ops import *  # noqa: F401,F403  (the differentiable functions: add, matmul, softmax, ...)
@@ -30,6 +32,7 @@ from .serialization import from_dlpack, load, save
 from .autograd import functional as _functional  # cr.autograd.functional needs cr.func first
 
 half, float, double = float16, float32, float64
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 short, int, long = int16, int32, int64
 
 __version__ = "0.1.0"

@@ -166,6 +166,29 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
+def _triangle_indices(np_indices, op):
+    def fn(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+        check_device(device, op)
+        if row < 0 or col < 0:
+            raise RuntimeError(f"{op}: row must be non-negative, got {row}" if row < 0 else
+                               f"{op}: col must be non-negative, got {col}")
+        dt = np.int64 if dtype is None else as_dtype(dtype).np
+        if np.dtype(dt).kind not in "iu":
+            raise RuntimeError(f'"{op}" not implemented for \'{as_dtype(dtype)}\'')
+        rows, cols = np_indices(row, offset, col)
+        return Tensor._make(np.stack([rows, cols]).astype(dt).reshape(2, -1))
+    fn.__name__ = fn.__qualname__ = op
+    return fn
+
+
+tril_indices = _triangle_indices(np.tril_indices, "tril_indices")
+tril_indices.__doc__ = """The (row, col) indices of the lower triangle of a row×col matrix (the
+diagonal ``offset`` and below), as a (2, N) int64 tensor in row-major order."""
+triu_indices = _triangle_indices(np.triu_indices, "triu_indices")
+triu_indices.__doc__ = """The (row, col) indices of the upper triangle of a row×col matrix (the
+diagonal ``offset`` and above), as a (2, N) int64 tensor in row-major order."""
+
+
 def _float_like(shape, dtype, op):
     dt = np.dtype(_float_dtype(dtype))
     if dt.kind != "f":

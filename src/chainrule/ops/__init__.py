@@ -25,6 +25,15 @@ from .elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan,
                           fix, fmod, frac, hypot, isclose, isneginf, isposinf, lerp, log2, log10,
                           logaddexp, logaddexp2, sinh, tan, trunc, xlogy)
 from .reduction import cumprod, logcumsumexp
+from .composite import (addbmm, addcdiv, addcmul, addmv, addr, atleast_1d, atleast_2d, atleast_3d,
+                        baddbmm, bincount, block_diag, bucketize, cartesian_prod, clamp_max,
+                        clamp_min, column_stack, combinations, corrcoef, cov, deg2rad, diff,
+                        dsplit, dstack, float_power, fmax, fmin, histc, hsplit, hstack, inner,
+                        is_nonzero, is_same_size, is_signed, isin, kron, logit, moveaxis, movedim,
+                        nan_to_num, nanmean, nansum, positive, rad2deg, ravel, reciprocal,
+                        row_stack, searchsorted, select, sgn, signbit, sinc, swapdims, take,
+                        take_along_dim, tensor_split, tensordot, tile, vander, vdot, vsplit,
+                        vstack)
 
 subtract, multiply, divide, negative = sub, mul, div, neg
 absolute, greater, less, greater_equal, less_equal, not_equal = abs, gt, lt, ge, le, ne

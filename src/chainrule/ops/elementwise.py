@@ -121,6 +121,12 @@ Atanh = _elementwise("Atanh", np.arctanh, "y = artanh x;  y′ = 1/(1 − x²)."
                      d_x=lambda xp, x: 1 / (1 - x * x))
 Trunc = _elementwise("Trunc", np.trunc, "y = x rounded toward 0;  y′ = 0 (zero gradients, as torch).",
                      d_x=lambda xp: 0.0)
+Floor = _elementwise("Floor", np.floor, "y = ⌊x⌋;  y′ = 0 (zero gradients, as torch).",
+                     d_x=lambda xp: 0.0)
+Ceil = _elementwise("Ceil", np.ceil, "y = ⌈x⌉;  y′ = 0 (zero gradients, as torch).",
+                    d_x=lambda xp: 0.0)
+Round = _elementwise("Round", np.rint, "y = x rounded half to even;  y′ = 0 (as torch).",
+                     d_x=lambda xp: 0.0)
 Frac = _elementwise("Frac", lambda x: x - np.trunc(x), "y = x − trunc x (sign of x);  y′ = 1.",
                     d_x=lambda xp: 1.0)
 _LN2, _LN10 = math.log(2), math.log(10)
@@ -863,14 +869,40 @@ def equal(input, other) -> bool:
     return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
 
 
-def floor(input):
-    """Round down; not differentiable (its derivative is 0 almost everywhere)."""
-    return input._make(np.floor(input._data))
+def _rounding(cls, op):
+    def fn(input):
+        check_tensor(input, op)
+        if input._data.dtype.kind != "f":   # integers are already whole: a copy, as torch
+            return input._make(input._data.copy())
+        return cls.apply(input)
+    fn.__name__ = fn.__qualname__ = op
+    fn.__doc__ = cls.__doc__ + " Integer tensors are returned as they are (a copy)."
+    return fn
 
 
-def ceil(input):
-    return input._make(np.ceil(input._data))
+floor = _rounding(Floor, "floor")
+ceil = _rounding(Ceil, "ceil")
+_round = _rounding(Round, "round")
+
+
+class RoundDecimals(Node):
+    """y = round(x · 10ᵈ) / 10ᵈ (half to even);  y′ = 0. torch's RoundBackward1."""
+    elementwise = True
+    params = ("decimals",)
+    backward_name = "RoundBackward1"
+
+    def forward(self, x):
+        return np.round(x, self.decimals)
+
+    def d_x(self, xp):
+        return 0.0
 
 
 def round(input, *, decimals=0):
-    return input._make(np.round(input._data, decimals))
+    """Round to ``decimals`` places, halves to even; zero gradients, as torch."""
+    if decimals == 0:
+        return _round(input)
+    check_tensor(input, "round")
+    if input._data.dtype.kind != "f":   # torch's type and words
+        raise NotImplementedError(f"\"round_cpu\" not implemented for '{input.dtype}' with decimals")
+    return RoundDecimals.apply(input, decimals=decimals)

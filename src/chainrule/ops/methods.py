@@ -15,7 +15,7 @@ from .elementwise import (abs, add, allclose, bitwise_and, bitwise_not, bitwise_
                           remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, tanh,
                           true_divide, where)
 from .indexing import gather, getitem, index_select, masked_fill, scatter_add
-from .linalg import bmm, dot, matmul, mm, mv, outer
+from .linalg import addmm, bmm, dot, matmul, mm, mv, outer
 from .reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp,
                         max, mean, min, prod, std, sum, var)
 from .shape import (broadcast_to, chunk, clone, expand, flatten, flip, narrow, permute, repeat,
@@ -27,6 +27,12 @@ from .elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan,
                           fix, fmod, frac, hypot, isclose, isneginf, isposinf, lerp, log2, log10,
                           logaddexp, logaddexp2, sinh, tan, trunc, xlogy)
 from .reduction import cumprod, logcumsumexp
+from .composite import (addbmm, addcdiv, addcmul, addmv, addr, baddbmm, bincount, clamp_max,
+                        clamp_min, corrcoef, cov, deg2rad, diff, dsplit, float_power, fmax, fmin,
+                        histc, hsplit, inner, is_nonzero, is_same_size, is_signed, isin, kron,
+                        logit, moveaxis, movedim, nan_to_num, nanmean, nansum, positive, rad2deg,
+                        ravel, reciprocal, select, sgn, signbit, sinc, swapdims, take,
+                        take_along_dim, tensor_split, tile, vdot, vsplit)
 
 
 def _reflected(fn):
@@ -110,7 +116,20 @@ class TensorMethods:
 
     # indexing and linear algebra
     gather, index_select, masked_fill, scatter_add = gather, index_select, masked_fill, scatter_add
-    matmul, mm, bmm, mv, dot, outer = matmul, mm, bmm, mv, dot, outer
+    matmul, mm, bmm, mv, dot, outer, addmm = matmul, mm, bmm, mv, dot, outer, addmm
+
+    # composites (ops/composite.py)
+    addbmm, addcdiv, addcmul, addmv, addr, baddbmm = addbmm, addcdiv, addcmul, addmv, addr, baddbmm
+    clamp_min, clamp_max, reciprocal, positive, sgn, signbit = (clamp_min, clamp_max, reciprocal,
+                                                                positive, sgn, signbit)
+    logit, sinc, deg2rad, rad2deg, fmax, fmin = logit, sinc, deg2rad, rad2deg, fmax, fmin
+    float_power, nan_to_num, nansum, nanmean = float_power, nan_to_num, nansum, nanmean
+    tensor_split, hsplit, vsplit, dsplit, tile = tensor_split, hsplit, vsplit, dsplit, tile
+    movedim, moveaxis, swapdims, ravel, select = movedim, moveaxis, swapdims, ravel, select
+    take, take_along_dim, inner, vdot, kron, diff = take, take_along_dim, inner, vdot, kron, diff
+    cov, corrcoef, isin, histc, bincount = cov, corrcoef, isin, histc, bincount
+    is_nonzero, is_same_size, is_signed = is_nonzero, is_same_size, is_signed
+    absolute, greater, less, greater_equal, less_equal, not_equal = abs, gt, lt, ge, le, ne
 
     # in place: computed out of place, then written into this tensor's memory
     add_, sub_, mul_, div_ = (_in_place("add_", add), _in_place("sub_", sub),
@@ -120,6 +139,55 @@ class TensorMethods:
     exp_, sqrt_, sigmoid_, tanh_ = (_in_place("exp_", exp), _in_place("sqrt_", sqrt),
                                     _in_place("sigmoid_", sigmoid), _in_place("tanh_", tanh))
     masked_fill_ = _in_place("masked_fill_", masked_fill)
+    abs_, absolute_, sign_, sgn_ = (_in_place("abs_", abs), _in_place("absolute_", abs),
+                                    _in_place("sign_", sign), _in_place("sgn_", sgn))
+    log_, log1p_, log2_, log10_ = (_in_place("log_", log), _in_place("log1p_", log1p),
+                                   _in_place("log2_", log2), _in_place("log10_", log10))
+    expm1_, exp2_, rsqrt_, square_ = (_in_place("expm1_", expm1), _in_place("exp2_", exp2),
+                                      _in_place("rsqrt_", rsqrt), _in_place("square_", square))
+    sin_, cos_, tan_, asin_, acos_, atan_ = (
+        _in_place("sin_", sin), _in_place("cos_", cos), _in_place("tan_", tan),
+        _in_place("asin_", asin), _in_place("acos_", acos), _in_place("atan_", atan))
+    sinh_, cosh_, asinh_, acosh_, atanh_ = (
+        _in_place("sinh_", sinh), _in_place("cosh_", cosh), _in_place("asinh_", asinh),
+        _in_place("acosh_", acosh), _in_place("atanh_", atanh))
+    arcsin_, arccos_, arctan_, arcsinh_, arccosh_, arctanh_ = (
+        _in_place("arcsin_", asin), _in_place("arccos_", acos), _in_place("arctan_", atan),
+        _in_place("arcsinh_", asinh), _in_place("arccosh_", acosh), _in_place("arctanh_", atanh))
+    floor_, ceil_, round_, trunc_, fix_, frac_ = (
+        _in_place("floor_", floor), _in_place("ceil_", ceil), _in_place("round_", round),
+        _in_place("trunc_", trunc), _in_place("fix_", trunc), _in_place("frac_", frac))
+    erf_, erfinv_, reciprocal_, negative_ = (_in_place("erf_", erf), _in_place("erfinv_", erfinv),
+                                             _in_place("reciprocal_", reciprocal),
+                                             _in_place("negative_", neg))
+    clamp_min_, clamp_max_, clip_ = (_in_place("clamp_min_", clamp_min),
+                                     _in_place("clamp_max_", clamp_max), _in_place("clip_", clamp))
+    logit_, sinc_, deg2rad_, rad2deg_, nan_to_num_ = (
+        _in_place("logit_", logit), _in_place("sinc_", sinc), _in_place("deg2rad_", deg2rad),
+        _in_place("rad2deg_", rad2deg), _in_place("nan_to_num_", nan_to_num))
+    subtract_, multiply_, divide_, true_divide_ = (
+        _in_place("subtract_", sub), _in_place("multiply_", mul), _in_place("divide_", div),
+        _in_place("true_divide_", div))
+    floor_divide_, remainder_, fmod_ = (_in_place("floor_divide_", floor_divide),
+                                        _in_place("remainder_", remainder), _in_place("fmod_", fmod))
+    atan2_, arctan2_, hypot_, copysign_ = (_in_place("atan2_", atan2), _in_place("arctan2_", atan2),
+                                           _in_place("hypot_", hypot),
+                                           _in_place("copysign_", copysign))
+    lerp_, xlogy_, float_power_ = (_in_place("lerp_", lerp), _in_place("xlogy_", xlogy),
+                                   _in_place("float_power_", float_power))
+    addcmul_, addcdiv_, addmv_, addr_ = (_in_place("addcmul_", addcmul),
+                                         _in_place("addcdiv_", addcdiv),
+                                         _in_place("addmv_", addmv), _in_place("addr_", addr))
+    baddbmm_, addbmm_, addmm_ = (_in_place("baddbmm_", baddbmm), _in_place("addbmm_", addbmm),
+                                 _in_place("addmm_", addmm))
+    eq_, ne_, lt_, le_, gt_, ge_ = (_in_place("eq_", eq), _in_place("ne_", ne),
+                                    _in_place("lt_", lt), _in_place("le_", le),
+                                    _in_place("gt_", gt), _in_place("ge_", ge))
+    logical_and_, logical_or_, logical_not_ = (_in_place("logical_and_", logical_and),
+                                               _in_place("logical_or_", logical_or),
+                                               _in_place("logical_not_", logical_not))
+    tril_, triu_, cumsum_, cumprod_ = (_in_place("tril_", tril), _in_place("triu_", triu),
+                                       _in_place("cumsum_", cumsum), _in_place("cumprod_", cumprod))
 
     def fill_(self, value):
         """Set every element to ``value``."""

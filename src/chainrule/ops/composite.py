@@ -1,0 +1,701 @@
+"""Ops torch names on their own that chainrule composes from its primitives.
+
+Each function here is its definition and nothing more: the gradients (VJP, JVP and every higher
+order) come from the rules of the primitives it is built of, so there is no rule to get wrong.
+Where torch's derivative at a special point (a zero, a nan, a tie) differs from what the naive
+composition would give, the composition is arranged so that it agrees, and the comment says so.
+"""
+from __future__ import annotations
+
+import builtins
+import itertools
+import math
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor_base import TensorBase, normalize_dim
+from ._util import check_tensor
+from .elementwise import (as_operand, clamp, div, ge, isfinite, isnan, le, log, logical_or,
+                          operands, pow, sin, to_float, where)
+from .elementwise import _predicate
+from .indexing import gather, index_select
+from .linalg import bmm, matmul, mv, outer
+from .reduction import cumprod, sum
+from .shape import (cat, expand, narrow, pad, permute, reshape, squeeze, stack,
+                    transpose, unsqueeze)
+
+
+# ---------------------------------------------------------------------------- pointwise
+def reciprocal(input):
+    """out = 1 / input (integers give the default float dtype)."""
+    check_tensor(input, "reciprocal")
+    return div(1, input)
+
+
+def positive(input):
+    """out = +input: ``input`` itself (torch raises for bool)."""
+    check_tensor(input, "positive")
+    if input._data.dtype == np.bool_:
+        raise TypeError("positive: the `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def sgn(input):
+    """sign(input) for real tensors (torch's complex-aware sign)."""
+    return input.sign()
+
+
+signbit = _predicate(np.signbit, "signbit", "True where the sign bit is set (also for −0.0).")
+
+
+def logit(input, eps=None):
+    """out = log(z / (1 − z)), z = clamp(input, eps, 1 − eps) when ``eps`` is given (then the
+    gradient is 0 outside [eps, 1 − eps], as torch's)."""
+    check_tensor(input, "logit")
+    z = to_float(input)
+    if eps is not None:
+        z = clamp(z, eps, 1 - eps)
+    return log(z / (1 - z))
+
+
+def sinc(input):
+    """out = sin(πx) / (πx), and 1 at x = 0 (where the gradient is 0)."""
+    check_tensor(input, "sinc")
+    x = to_float(input)
+    zero = x == 0
+    # a safe denominator at 0: where() would pass 0·(0/0) = nan back through the unused branch
+    safe = where(zero, as_operand(1, x.dtype, x), x) * math.pi
+    return where(zero, as_operand(1, x.dtype, x), sin(safe) / safe)
+
+
+def deg2rad(input):
+    """out = input · π / 180."""
+    check_tensor(input, "deg2rad")
+    return to_float(input) * (math.pi / 180)
+
+
+def rad2deg(input):
+    """out = input · 180 / π."""
+    check_tensor(input, "rad2deg")
+    return to_float(input) * (180 / math.pi)
+
+
+def _nan_ignoring(a, b, keep_a, op):
+    a, b = operands(a, b, op)
+    if a._data.dtype.kind not in "fiub":
+        raise TypeError(f"{op}: unsupported dtype {a.dtype}")
+    # a wins where it is kept or b is nan; the gradient follows the winner (torch's rule)
+    return where(logical_or(keep_a(a, b), isnan(b)), a, b)
+
+
+def fmax(input, other):
+    """Elementwise maximum that ignores nan: out = max(a, b), the other where one is nan."""
+    return _nan_ignoring(input, other, ge, "fmax")
+
+
+def fmin(input, other):
+    """Elementwise minimum that ignores nan: out = min(a, b), the other where one is nan."""
+    return _nan_ignoring(input, other, le, "fmin")
+
+
+def float_power(input, exponent):
+    """out = input ** exponent computed in float64 (both operands promoted)."""
+    if isinstance(input, TensorBase):
+        input = input.to(_dtype.float64)
+    if isinstance(exponent, TensorBase):
+        exponent = exponent.to(_dtype.float64)
+    elif isinstance(input, TensorBase):
+        exponent = float(exponent)
+    return pow(input, exponent)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """nan → ``nan``, +inf → ``posinf`` (default: the dtype's largest), −inf → ``neginf``
+    (default: its lowest). The gradient is 0 at the replaced elements."""
+    check_tensor(input, "nan_to_num")
+    data = input._data
+    if data.dtype.kind != "f":
+        return input.clone()
+    info = np.finfo(data.dtype)
+    fixed = np.nan_to_num(data, nan=nan, posinf=info.max if posinf is None else posinf,
+                          neginf=info.min if neginf is None else neginf)
+    return where(isfinite(input), input, input._make(fixed.astype(data.dtype, copy=False)))
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """Σ over ``dim`` treating nan as 0 (its gradient there is 0)."""
+    check_tensor(input, "nansum")
+    if input._data.dtype.kind == "f":
+        input = where(isnan(input), as_operand(0, input.dtype, input), input)
+    return sum(input, dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean over ``dim`` of the elements that are not nan."""
+    check_tensor(input, "nanmean")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got "
+                           f"{input.dtype}")
+    count = sum((~isnan(input)).to(input.dtype), dim, keepdim, dtype=dtype)
+    return nansum(input, dim, keepdim, dtype=dtype) / count
+
+
+def clamp_min(input, min):
+    """out = max(input, min)."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    """out = min(input, max)."""
+    return clamp(input, max=max)
+
+
+# ---------------------------------------------------------------------------- fused arithmetic
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """out = input + value · tensor1 · tensor2 (broadcasting)."""
+    return input + (tensor1 * value if value != 1 else tensor1) * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """out = input + value · tensor1 / tensor2 (broadcasting; floating tensors only)."""
+    if tensor1._data.dtype.kind in "iub" and tensor2._data.dtype.kind in "iub":
+        raise RuntimeError("addcdiv: integer division with addcdiv is no longer supported; "
+                           "divide with torch.div's rounding_mode instead")
+    return input + (tensor1 * value if value != 1 else tensor1) / tensor2
+
+
+def _scaled_sum(input, product, beta, alpha, op):
+    """beta · input + alpha · product, where beta = 0 ignores input (nan and inf too)."""
+    check_tensor(input, op)
+    out_shape = tuple(product.shape)
+    try:
+        fits = np.broadcast_shapes(tuple(input.shape), out_shape) == out_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"{op}: input of shape {tuple(input.shape)} cannot be broadcast to the "
+                           f"product's shape {out_shape}")
+    term = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return term
+    return (input if beta == 1 else input * beta) + term
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """out = β·input + α·(mat @ vec). Shapes: mat (n, m), vec (m,), input broadcastable to (n,)."""
+    return _scaled_sum(input, mv(mat, vec), beta, alpha, "addmv")
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """out = β·input + α·(vec1 ⊗ vec2). Shapes: vec1 (n,), vec2 (m,), input to (n, m)."""
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha, "addr")
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """out = β·input + α·(batch1 @ batch2). Shapes: (b, n, k) @ (b, k, m), input to (b, n, m)."""
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """out = β·input + α·Σ_b batch1[b] @ batch2[b]. Shapes: (b, n, k), (b, k, m) -> (n, m)."""
+    return _scaled_sum(input, sum(bmm(batch1, batch2), 0), beta, alpha, "addbmm")
+
+
+# ---------------------------------------------------------------------------- shape
+def _tensors_arg(tensors, op):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    for t in tensors:
+        check_tensor(t, op, "each input")
+    return tensors
+
+
+def _at_least(op, ndim, place):
+    def fn(*tensors):
+        args = _tensors_arg(tensors, op)
+        out = tuple(t if t.ndim >= ndim else reshape(t, place(tuple(t.shape))) for t in args)
+        return out[0] if len(tensors) == 1 and isinstance(tensors[0], TensorBase) else out
+    fn.__name__ = fn.__qualname__ = op
+    fn.__doc__ = (f"Each input viewed with at least {ndim} dims (tensors with more are returned "
+                  "as they are); one tensor in, one out; several (or a sequence) in, a tuple out.")
+    return fn
+
+
+atleast_1d = _at_least("atleast_1d", 1, lambda s: (1,) if not s else s)
+atleast_2d = _at_least("atleast_2d", 2, lambda s: (1, 1) if not s else (1,) + s)
+atleast_3d = _at_least("atleast_3d", 3, lambda s: (1, 1, 1) if not s else
+                       (1,) + s + (1,) if len(s) == 1 else s + (1,))
+
+
+def hstack(tensors):
+    """Concatenate along dim 1 (dim 0 for 1-D inputs), after :func:`atleast_1d`."""
+    ts = atleast_1d(*_tensors_arg((tensors,), "hstack"))
+    return cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Concatenate along dim 0 after :func:`atleast_2d` (1-D inputs become rows)."""
+    return cat(atleast_2d(*_tensors_arg((tensors,), "vstack")), 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    """Concatenate along dim 2 after :func:`atleast_3d`."""
+    return cat(atleast_3d(*_tensors_arg((tensors,), "dstack")), 2)
+
+
+def column_stack(tensors):
+    """0-d and 1-D inputs become columns (n, 1); then concatenate along dim 1."""
+    ts = _tensors_arg((tensors,), "column_stack")
+    return cat([reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in ts], 1)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Split into views along ``dim``: an int n gives n parts (the first size % n one longer,
+    like ``np.array_split``); a sequence of indices gives the parts between them."""
+    check_tensor(input, "tensor_split")
+    d = normalize_dim(dim, input.ndim, "tensor_split")
+    size = input.shape[d]
+    if isinstance(indices_or_sections, TensorBase):
+        indices_or_sections = (indices_or_sections.item() if indices_or_sections.ndim == 0
+                               else indices_or_sections.tolist())
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        if n <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {n}")
+        q, r = divmod(size, n)
+        bounds = list(itertools.accumulate([0] + [q + 1] * r + [q] * (n - r)))
+    else:
+        points = [min(max(int(i) if i >= 0 else size + int(i), 0), size)
+                  for i in indices_or_sections]
+        bounds = [0] + points + [size]
+    return tuple(narrow(input, d, a, max(b - a, 0)) for a, b in zip(bounds, bounds[1:]))
+
+
+def _named_split(op, dim, min_ndim):
+    def fn(input, indices_or_sections):
+        check_tensor(input, op)
+        if input.ndim < min_ndim:
+            raise RuntimeError(f"torch.{op} requires a tensor with at least {min_ndim} dimension, "
+                               f"but got a tensor with {input.ndim} dimensions!")
+        d = 0 if (op == "hsplit" and input.ndim == 1) else dim
+        if isinstance(indices_or_sections, int) and (
+                indices_or_sections == 0 or input.shape[d] % indices_or_sections):
+            raise RuntimeError(f"torch.{op} attempted to split along dimension {d}, but the size "
+                               f"of the dimension {input.shape[d]} is not divisible by the split_size "
+                               f"{indices_or_sections}!")
+        return tensor_split(input, indices_or_sections, d)
+    fn.__name__ = fn.__qualname__ = op
+    fn.__doc__ = f":func:`tensor_split` along dim {dim}; an int must divide that dim evenly."
+    return fn
+
+
+hsplit = _named_split("hsplit", 1, 1)
+vsplit = _named_split("vsplit", 0, 2)
+dsplit = _named_split("dsplit", 2, 3)
+
+
+def tile(input, dims):
+    """Repeat ``input`` ``dims[i]`` times along each dim; missing leading dims count as 1 (on
+    either side)."""
+    check_tensor(input, "tile")
+    dims = tuple(dims)
+    if len(dims) < input.ndim:
+        dims = (1,) * (input.ndim - len(dims)) + dims
+    return input.repeat(*dims)
+
+
+def movedim(input, source, destination):
+    """Move the dims ``source`` to the positions ``destination`` (the others keep their order)."""
+    check_tensor(input, "movedim")
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                           f"should contain the same number of dims as destination ({dst} dims)")
+    n = input.ndim
+    src = [normalize_dim(d, n, "movedim") for d in src]
+    dst = [normalize_dim(d, n, "movedim") for d in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError("movedim: repeated dim in `source` or `destination`")
+    rest = iter(d for d in range(n) if d not in src)
+    where_from = dict(zip(dst, src))
+    return permute(input, tuple(where_from[i] if i in where_from else next(rest) for i in range(n)))
+
+
+moveaxis = movedim
+
+
+def swapdims(input, dim0, dim1):
+    """Alias of :func:`transpose`."""
+    return transpose(input, dim0, dim1)
+
+
+def ravel(input):
+    """The elements as a 1-D tensor (a view when the layout allows)."""
+    check_tensor(input, "ravel")
+    return reshape(input, (-1,))
+
+
+def select(input, dim, index):
+    """``input`` indexed at ``index`` along ``dim`` (that dim removed): a view."""
+    check_tensor(input, "select")
+    d = normalize_dim(dim, input.ndim, "select")
+    size = input.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{tuple(input.shape)} at dimension {dim}")
+    return squeeze(narrow(input, d, index % size, 1), d)
+
+
+def take(input, index):
+    """``input`` treated as 1-D, read at ``index``; the result has index's shape. Negative
+    indices count from the end."""
+    check_tensor(input, "take")
+    check_tensor(index, "take", "index")
+    n = input.numel()
+    idx = index._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {index.dtype}")
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)].flat[0]
+        raise IndexError(f"take(): index {bad} out of range for tensor of size "
+                         f"{tuple(input.shape)}.")
+    flat_index = index._make(np.where(idx < 0, idx + n, idx).reshape(-1).astype(np.int64))
+    return reshape(index_select(reshape(input, (-1,)), 0, flat_index), tuple(index.shape))
+
+
+def take_along_dim(input, indices, dim=None):
+    """Values at ``indices`` along ``dim`` (input and indices broadcast in the other dims);
+    with ``dim=None``, along the flattened input."""
+    check_tensor(input, "take_along_dim")
+    if dim is None:
+        return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))
+    d = normalize_dim(dim, input.ndim, "take_along_dim")
+    if indices.ndim != input.ndim:
+        raise RuntimeError(f"take_along_dim: input and indices should have the same number of "
+                           f"dimensions, but got {input.ndim} and {indices.ndim}")
+    shape_in = list(np.broadcast_shapes(*[tuple(1 if i == d else s for i, s in enumerate(t.shape))
+                                          for t in (input, indices)]))
+    shape_idx = list(shape_in)
+    shape_in[d], shape_idx[d] = input.shape[d], indices.shape[d]
+    return gather(expand(input, *shape_in), d, expand(indices, *shape_idx))
+
+
+# ---------------------------------------------------------------------------- products
+def tensordot(a, b, dims=2):
+    """Σ over the contracted dims: out[i…, j…] = Σ_k a[i…, k…] · b[k…, j…]. ``dims``: an int n
+    (a's last n dims with b's first n) or two lists of dims."""
+    check_tensor(a, "tensordot", "a")
+    check_tensor(b, "tensordot", "b")
+    if isinstance(dims, TensorBase):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    da = [normalize_dim(d, a.ndim, "tensordot") for d in da]
+    db = [normalize_dim(d, b.ndim, "tensordot") for d in db]
+    if len(da) != len(db):
+        raise RuntimeError("tensordot: both dimension lists should have same length")
+    for i, j in zip(da, db):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has "
+                               f"size {a.shape[i]} in dim {i} and second has size {b.shape[j]} "
+                               f"in dim {j}")
+    free_a = [d for d in range(a.ndim) if d not in da]
+    free_b = [d for d in range(b.ndim) if d not in db]
+    k = math.prod(a.shape[d] for d in da)
+    left = reshape(permute(a, tuple(free_a + da)), (-1, k))
+    right = reshape(permute(b, tuple(db + free_b)), (k, -1))
+    return reshape(matmul(left, right), tuple(a.shape[d] for d in free_a) +
+                   tuple(b.shape[d] for d in free_b))
+
+
+def inner(input, other):
+    """Σ over the last dims: out[i…, j…] = Σ_k input[i…, k] · other[j…, k] (a product for 0-d)."""
+    check_tensor(input, "inner")
+    check_tensor(other, "inner", "other")
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
+                           f"shapes {tuple(input.shape)} and {tuple(other.shape)}")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def vdot(input, other):
+    """Σ_i input[i] · other[i] of two 1-D tensors (real: the same as :func:`dot`)."""
+    check_tensor(input, "vdot")
+    if input.ndim != 1 or getattr(other, "ndim", None) != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and "
+                           f"{getattr(other, 'ndim', '?')}D tensors")
+    return input.dot(other)
+
+
+def kron(input, other):
+    """Kronecker product: out[i·m + k, …] = input[i, …] · other[k, …] over every dim (the
+    shorter operand gets leading 1s)."""
+    check_tensor(input, "kron")
+    check_tensor(other, "kron", "other")
+    n = max(input.ndim, other.ndim)
+    a = reshape(input, (1,) * (n - input.ndim) + tuple(input.shape))
+    b = reshape(other, (1,) * (n - other.ndim) + tuple(other.shape))
+    # interleave: a as (a0, 1, a1, 1, …), b as (1, b0, 1, b1, …); their product, merged pairwise
+    pa = reshape(a, tuple(x for s in a.shape for x in (s, 1)))
+    pb = reshape(b, tuple(x for s in b.shape for x in (1, s)))
+    return reshape(pa * pb, tuple(x * y for x, y in zip(a.shape, b.shape)))
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """n-th forward difference along ``dim``: out[i] = x[i+1] − x[i], applied n times, after
+    concatenating ``prepend`` and ``append``."""
+    check_tensor(input, "diff")
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    d = normalize_dim(dim, input.ndim, "diff")
+    parts = [t for t in (prepend, input, append) if t is not None]
+    parts = [t if isinstance(t, TensorBase) else input._make(np.asarray(t, input._data.dtype))
+             for t in parts]
+    x = cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        size = x.shape[d]
+        if size == 0:
+            break
+        later, earlier = narrow(x, d, 1, size - 1), narrow(x, d, 0, size - 1)
+        x = later != earlier if x._data.dtype == np.bool_ else later - earlier
+    return x
+
+
+def vander(x, N=None, increasing=False):
+    """Vandermonde matrix: out[i, j] = x[i]^j (columns reversed unless ``increasing``).
+    Built as a cumulative product, as torch does, so its gradients are torch's."""
+    check_tensor(x, "vander")
+    if x.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    N = x.shape[0] if N is None else N
+    if N < 0:
+        raise RuntimeError("N must be non-negative.")
+    dt = _dtype.int64 if x._data.dtype.kind in "bui" else x.dtype
+    x = x.to(dt)
+    ones = x._make(np.ones((x.shape[0], min(N, 1)), dt.np))
+    if N > 1:
+        powers = cumprod(expand(unsqueeze(x, 1), x.shape[0], N - 1), 1)
+        out = cat([ones, powers], 1)
+    else:
+        out = ones
+    return out if increasing else out.flip(1)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one element from each 1-D input, as rows (n₁·…·n_k, k); one input
+    is returned as it is."""
+    ts = _tensors_arg(tensors, "cartesian_prod")
+    for t in ts:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if len(ts) == 1:
+        return ts[0]
+    sizes = tuple(t.shape[0] for t in ts)
+    grids = []
+    for i, t in enumerate(ts):
+        shape = tuple(s if j == i else 1 for j, s in enumerate(sizes))
+        grids.append(reshape(expand(reshape(t, shape), *sizes), (-1,)))
+    return stack(grids, 1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """The length-r combinations of a 1-D tensor's elements, as rows, in itertools' order."""
+    check_tensor(input, "combinations")
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return input._make(np.empty((0,), input._data.dtype))
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = np.array(list(pick(range(input.shape[0]), r)), np.int64).reshape(-1, r)
+    return reshape(index_select(input, 0, input._make(rows.reshape(-1))), (rows.shape[0], r))
+
+
+def block_diag(*tensors):
+    """The inputs (0-d, 1-D as one row, 2-D) on the diagonal of a zero matrix."""
+    ts = [t if t.ndim == 2 else reshape(t, (1, -1) if t.ndim == 1 else (1, 1))
+          for t in _tensors_arg(tensors, "block_diag")]
+    for t, original in zip(ts, tensors):
+        if original.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. "
+                               f"Input has {original.ndim} dimensions")
+    if not ts:
+        raise RuntimeError("block_diag: expected at least one tensor")
+    dt = ts[0].dtype
+    for t in ts[1:]:
+        dt = _dtype.promote_types(dt, t.dtype)
+    width = builtins.sum(t.shape[1] for t in ts)
+    rows, left = [], 0
+    for t in ts:
+        right = width - left - t.shape[1]
+        rows.append(pad(t.to(dt), (left, right)))
+        left += t.shape[1]
+    return cat(rows, 0)
+
+
+# ---------------------------------------------------------------------------- statistics
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance of the variables in the rows of ``input`` (observations in the columns):
+    C = Σ_i w_i (x_i − x̄)(x_i − x̄)ᵀ / (Σw − correction·Σ(w·a)/Σw) with w = fweights·aweights."""
+    check_tensor(input, "cov")
+    if input.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {input.ndim} dimensions")
+    x = to_float(reshape(input, (1, -1)) if input.ndim < 2 else input)
+    n = x.shape[1]
+    w = None
+    if fweights is not None:
+        w = fweights.to(x.dtype)
+    if aweights is not None:
+        w = aweights.to(x.dtype) if w is None else w * aweights.to(x.dtype)
+    if w is None:
+        total = n
+        mean = x.mean(1, keepdim=True)
+        norm = total - correction
+    else:
+        total = w.sum()
+        mean = (x * w).sum(1, keepdim=True) / total
+        norm = total - (correction * (w * aweights.to(x.dtype)).sum() / total
+                        if aweights is not None and correction else correction)
+    centred = x - mean
+    weighted = centred if w is None else centred * w
+    c = matmul(weighted, centred.mT) / (clamp(norm, min=0) if isinstance(norm, TensorBase)
+                                        else max(norm, 0))
+    return squeeze(c) if input.ndim < 2 else c
+
+
+def corrcoef(input):
+    """Pearson correlation of the rows: R_ij = C_ij / √(C_ii C_jj), clipped to [−1, 1]."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    n = c.shape[0]
+    idx = c._make(np.arange(n))
+    sd = c[idx, idx].sqrt()
+    return clamp(c / sd[:, None] / sd[None, :], -1, 1)
+
+
+# ---------------------------------------------------------------------------- counting, search
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """True where an element of ``elements`` occurs in ``test_elements`` (either may be a
+    number)."""
+    if not isinstance(elements, TensorBase) and not isinstance(test_elements, TensorBase):
+        raise TypeError("isin: expected at least one Tensor")
+    like = elements if isinstance(elements, TensorBase) else test_elements
+    a = elements._data if isinstance(elements, TensorBase) else np.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, TensorBase) else np.asarray(test_elements)
+    return like._make(np.asarray(np.isin(a, b, assume_unique=assume_unique, invert=invert)))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """For each value, the index i of its bucket in the sorted 1-D ``boundaries``:
+    boundaries[i−1] < x ≤ boundaries[i] (with ``right``: boundaries[i−1] ≤ x < boundaries[i])."""
+    check_tensor(boundaries, "bucketize", "boundaries")
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    values = input._data if isinstance(input, TensorBase) else np.asarray(input)
+    idx = np.searchsorted(boundaries._data, values, side="right" if right else "left")
+    return boundaries._make(np.asarray(idx, np.int32 if out_int32 else np.int64))
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """Indices where ``input`` would be inserted into the innermost dim of ``sorted_sequence``
+    to keep it sorted (``side='left'``: first such index; ``'right'``: last)."""
+    check_tensor(sorted_sequence, "searchsorted", "sorted_sequence")
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got "
+                               f"{side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, "
+                               "got side of left while right was True")
+        right = side == "right"
+    seq = sorted_sequence._data
+    if sorter is not None:
+        seq = np.take_along_axis(seq, sorter._data, -1)
+    values = input._data if isinstance(input, TensorBase) else np.asarray(input)
+    side = "right" if right else "left"
+    if seq.ndim == 1:
+        idx = np.searchsorted(seq, values, side=side)
+    else:
+        if values.shape[:-1] != seq.shape[:-1]:
+            raise RuntimeError(f"torch.searchsorted(): boundaries tensor should be 1 dimension or "
+                               f"the first N-1 dimensions of boundaries tensor and input value "
+                               f"tensor must match, but we got boundaries tensor "
+                               f"{list(seq.shape)} and input value tensor {list(values.shape)}")
+        idx = np.empty(values.shape, np.int64)
+        for lead in np.ndindex(seq.shape[:-1]):
+            idx[lead] = np.searchsorted(seq[lead], values[lead], side=side)
+    return sorted_sequence._make(np.asarray(idx, np.int32 if out_int32 else np.int64))
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Histogram of ``bins`` equal-width bins over [min, max] (the data's range when
+    min = max = 0); elements outside are ignored, max falls in the last bin."""
+    check_tensor(input, "histc")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"\"histogram_cpu\" not implemented for '{str(input.dtype).split('.')[1].capitalize()}'")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for dimension 0")
+    data = input._data.ravel()
+    lo, hi = float(min), float(max)
+    if lo == hi and data.size:
+        lo, hi = float(data.min()), float(data.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError("torch.histc(): max must be larger than min")
+    inside = data[(data >= lo) & (data <= hi)]
+    pos = ((inside.astype(np.float64) - lo) * bins / (hi - lo)).astype(np.int64)
+    counts = np.bincount(np.minimum(pos, bins - 1), minlength=bins)
+    return input._make(counts.astype(input._data.dtype))
+
+
+def bincount(input, weights=None, minlength=0):
+    """Counts of each non-negative integer in the 1-D ``input`` (sums of ``weights`` there)."""
+    check_tensor(input, "bincount")
+    if input.ndim != 1 or input._data.dtype.kind not in "iub":
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if input.numel() and input._data.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is None:
+        return input._make(np.bincount(input._data, minlength=minlength).astype(np.int64))
+    w = weights._data
+    out_dtype = w.dtype if w.dtype.kind == "f" else np.float64
+    return input._make(np.bincount(input._data, w.astype(np.float64), minlength).astype(out_dtype))
+
+
+# ---------------------------------------------------------------------------- predicates
+def is_nonzero(input) -> bool:
+    """The truth of a one-element tensor (torch's errors for none or several elements)."""
+    check_tensor(input, "is_nonzero")
+    if input.numel() == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if input.numel() > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input._data.reshape(()))
+
+
+def is_same_size(input, other) -> bool:
+    """True when both tensors have the same shape."""
+    return tuple(input.shape) == tuple(other.shape)
+
+
+def is_signed(input) -> bool:
+    """True for signed dtypes (floats and signed integers), False for uint8 and bool."""
+    return input._data.dtype.kind in "fic"
+
