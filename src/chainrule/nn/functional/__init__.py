@@ -2,7 +2,7 @@
 from ...ops import pad  # noqa: F401
 from .activation import (elu, gelu, hardtanh, heaviside, leaky_relu, log_softmax, logsigmoid, relu,
                          sigmoid, silu, softmax, softplus, tanh)
-from .dropout import dropout
+from .dropout import alpha_dropout, dropout, feature_alpha_dropout
 from .linear import bilinear, linear
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                    gaussian_nll_loss, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
@@ -10,6 +10,7 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross
 from .normalization import batch_norm, embedding, layer_norm
 from .conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
-from .dropout2d import dropout2d
+from .dropout2d import dropout1d, dropout2d, dropout3d
 from .vision import interpolate
 from ...data.encoding import one_hot
+from .distance import cosine_similarity, pairwise_distance, pdist

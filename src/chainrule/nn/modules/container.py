@@ -185,3 +185,174 @@ class ModuleDict(Module):
 
     def items(self):
         return self._modules.items()
+
+
+def _as_parameter(value):
+    """Tensors stored in a parameter container become Parameters (torch's rule); other values
+    (None, numbers) are kept as plain attributes."""
+    from ..parameter import Parameter
+    if isinstance(value, Parameter) or not hasattr(value, "_data"):
+        return value
+    return Parameter(value)
+
+
+class ParameterList(Module):
+    """A list of parameters, registered under "0", "1", … so ``parameters()``, ``state_dict()``
+    and optimizers find them; a plain tensor appended becomes a Parameter."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        for v in values or ():
+            self.append(v)
+
+    def _set(self, i, value):
+        value = _as_parameter(value)
+        if hasattr(value, "_data"):
+            self.register_parameter(str(i), value)
+        else:
+            self._parameters.pop(str(i), None)
+            object.__setattr__(self, str(i), value)
+
+    def append(self, value) -> "ParameterList":
+        self._size += 1
+        self._set(self._size - 1, value)
+        return self
+
+    def extend(self, values) -> "ParameterList":
+        for v in values:
+            self.append(v)
+        return self
+
+    def __len__(self):
+        return self._size
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList([self[i] for i in range(self._size)[idx]])
+        key = str(_index(idx, self._size))
+        return self._parameters[key] if key in self._parameters else getattr(self, key)
+
+    def __setitem__(self, idx, value):
+        self._set(_index(idx, self._size), value)
+
+    def __iter__(self):
+        return (self[i] for i in range(self._size))
+
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
+
+    def extra_repr(self):
+        lines = []
+        for i, p in enumerate(self):
+            if hasattr(p, "_data"):
+                size = "x".join(str(s) for s in p.shape)
+                lines.append(f"  ({i}): Parameter containing: [{p.dtype} of size {size}]")
+            else:
+                lines.append(f"  ({i}): Object of type: {type(p).__name__}")
+        return "\n".join(lines)
+
+
+def _tensor_type(p):
+    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+             "int64": "LongTensor", "int32": "IntTensor", "bool": "BoolTensor"}
+    return names.get(str(p.dtype).split(".")[-1], "Tensor")
+
+
+class ParameterDict(Module):
+    """A dict of parameters by name (insertion-ordered), registered so ``parameters()`` and
+    ``state_dict()`` find them; a plain tensor stored becomes a Parameter."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        if key not in self._keys:
+            raise KeyError(key)
+        return self._parameters[key] if key in self._parameters else getattr(self, key)
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict keys must be strings, got {type(key).__name__}")
+        self._keys[key] = None
+        value = _as_parameter(value)
+        if hasattr(value, "_data"):
+            self.register_parameter(key, value)
+        else:
+            self._parameters.pop(key, None)
+            object.__setattr__(self, key, value)
+
+    def __delitem__(self, key):
+        del self._keys[key]
+        if key in self._parameters:
+            del self._parameters[key]
+        else:
+            object.__delattr__(self, key)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def values(self):
+        return [self[k] for k in self._keys]
+
+    def items(self):
+        return [(k, self[k]) for k in self._keys]
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self):
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self) -> None:
+        for key in list(self._keys):
+            del self[key]
+
+    def copy(self) -> "ParameterDict":
+        return ParameterDict(dict(self.items()))
+
+    def fromkeys(self, keys, default=None) -> "ParameterDict":
+        return ParameterDict({k: default for k in keys})
+
+    def update(self, values) -> None:
+        if not hasattr(values, "items") and not isinstance(values, (list, tuple)):
+            raise TypeError(f"ParametersDict.update should be called with an iterable of "
+                            f"key/value pairs, but got {type(values).__name__}")
+        items = values.items() if hasattr(values, "items") else values
+        for pair in items:
+            key, value = pair
+            self[key] = value
+
+    def extra_repr(self):
+        lines = []
+        for k, p in self.items():
+            if hasattr(p, "_data"):
+                size = "x".join(str(s) for s in p.shape)
+                lines.append(f"  ({k}): Parameter containing: [chainrule.{_tensor_type(p)} of "
+                             f"size {size}]")
+            else:
+                lines.append(f"  ({k}): Object of type: {type(p).__name__}")
+        return "\n".join(lines)

@@ -28,3 +28,34 @@ class Dropout2d(Dropout):
 
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels (length-L rows) with probability p in training, scaling the rest
+    by 1/(1−p). Shapes: (N, C, L) or (C, L) -> same; see ``F.dropout1d``."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels (D×H×W volumes) with probability p in training, scaling the rest by
+    1/(1−p). Shapes: (N, C, D, H, W) or (C, D, H, W) -> same; see ``F.dropout3d``."""
+
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(Dropout):
+    """Dropout that keeps SELU's self-normalisation (mean 0, variance 1); see
+    ``F.alpha_dropout``. Shapes: (*) -> same."""
+
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout):
+    """:class:`AlphaDropout` on whole channels; see ``F.feature_alpha_dropout``."""
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training)

@@ -1,0 +1,132 @@
+"""Layers of the long tail against torch: the dropout family's masks (same seed, same mask),
+parameter containers, padding and fold layers, distances; values, gradients and reprs."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from oracle import check
+
+R = np.random.default_rng(5)
+
+
+@pytest.mark.parametrize("name, shape", [("dropout1d", (3, 4, 5)), ("dropout1d", (4, 5)),
+                                         ("dropout3d", (2, 3, 2, 2, 2)), ("dropout3d", (3, 2, 2, 2)),
+                                         ("alpha_dropout", (4, 6)),
+                                         ("feature_alpha_dropout", (2, 3, 4))])
+@pytest.mark.parametrize("p", [0.0, 0.4, 1.0])
+def test_dropout_family_draws_torchs_masks(name, shape, p):
+    x = R.standard_normal(shape).astype(np.float32)
+    cr.manual_seed(3)
+    torch.manual_seed(3)
+    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    a, b = getattr(F, name)(xc, p, True), getattr(TF, name)(xt, p, True)
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6, atol=1e-6)
+    g = R.standard_normal(shape).astype(np.float32)
+    a.backward(cr.tensor(g))
+    b.backward(torch.tensor(g))
+    np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-6)
+    assert getattr(F, name)(xc, p, False) is xc
+
+
+def test_dropout_modules_and_errors():
+    for name in ("Dropout1d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"):
+        assert repr(getattr(cr.nn, name)(0.3)) == repr(getattr(torch.nn, name)(0.3))
+    with pytest.raises(RuntimeError, match="Expected 2D or 3D input"):
+        F.dropout1d(cr.ones(2, 2, 2, 2))
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.alpha_dropout(cr.ones(2), 1.5, True)
+
+
+def _both(build):
+    return build(cr), build(torch)
+
+
+def test_parameter_list_and_dict_register_like_torch():
+    def build(lib):
+        m = lib.nn.Module()
+        m.pl = lib.nn.ParameterList([lib.nn.Parameter(lib.ones(2, 3)), lib.zeros(3)])
+        m.pl.append(lib.ones(1))
+        m.pd = lib.nn.ParameterDict({"a": lib.ones(2), "b": lib.nn.Parameter(lib.zeros(2, 2))})
+        m.pd["c"] = lib.ones(4)
+        m.pd.update([("d", lib.ones(1))])
+        del m.pd["a"]
+        return m
+    mine, theirs = _both(build)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    assert [tuple(p.shape) for p in mine.parameters()] == [tuple(p.shape) for p in theirs.parameters()]
+    assert isinstance(mine.pl[1], cr.nn.Parameter) and mine.pl[1].requires_grad
+    assert list(mine.pd.keys()) == list(theirs.pd.keys()) and "c" in mine.pd and len(mine.pl) == 3
+    assert repr(mine).replace("chainrule", "torch") == repr(theirs)
+    assert mine.pd.pop("c").shape == (4,) and "c" not in mine.pd
+    with pytest.raises(IndexError):
+        mine.pl[5]
+    with pytest.raises(KeyError):
+        mine.pd["zz"]
+
+
+PADS = [("ReflectionPad1d", (2,), (2, 3, 5)), ("ReflectionPad2d", ((1, 2, 0, 1),), (1, 2, 4, 5)),
+        ("ReflectionPad3d", (1,), (1, 1, 3, 3, 3)), ("ReplicationPad1d", ((3, 1),), (2, 5)),
+        ("ReplicationPad2d", (2,), (1, 2, 3, 4)), ("ReplicationPad3d", ((1, 0, 2, 1, 0, 1),), (1, 2, 2, 3, 2)),
+        ("CircularPad1d", (1,), (2, 2, 4)), ("CircularPad2d", ((1, 2, 2, 0),), (1, 1, 3, 4)),
+        ("CircularPad3d", (1,), (1, 1, 2, 3, 3)), ("ConstantPad1d", (2, 3.5), (2, 3)),
+        ("ConstantPad2d", ((1, 0, 2, 1), -1.0), (2, 3, 3)), ("ConstantPad3d", (1, 0.5), (1, 2, 2, 2)),
+        ("ZeroPad1d", ((0, 2),), (1, 3)), ("ZeroPad2d", (1,), (1, 2, 2)), ("ZeroPad3d", ((1, 0, 0, 1, 2, 0),), (1, 1, 2, 2))]
+
+
+@pytest.mark.parametrize("name, args, shape", PADS, ids=[p[0] for p in PADS])
+def test_padding_layers_match_torch(name, args, shape):
+    mine, theirs = getattr(cr.nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(mine) == repr(theirs)
+    check(mine, theirs, R.standard_normal(shape), double=True)
+
+
+def test_fold_and_unfold_layers_match_torch():
+    unfold_c, unfold_t = cr.nn.Unfold(2, stride=2, padding=1), torch.nn.Unfold(2, stride=2, padding=1)
+    fold_c, fold_t = cr.nn.Fold((4, 5), 2, padding=1, stride=2), torch.nn.Fold((4, 5), 2, padding=1, stride=2)
+    assert repr(unfold_c) == repr(unfold_t) and repr(fold_c) == repr(fold_t)
+    check(unfold_c, unfold_t, R.standard_normal((2, 3, 4, 5)), double=True)
+    check(fold_c, fold_t, R.standard_normal((2, 12, 9)), double=True)
+
+
+DIST = [
+    ("cosine", lambda a, b: F.cosine_similarity(a, b), lambda a, b: TF.cosine_similarity(a, b),
+     [R.standard_normal((4, 5)), R.standard_normal((4, 5))]),
+    ("cosine_dim_bcast", lambda a, b: F.cosine_similarity(a, b, dim=-1),
+     lambda a, b: TF.cosine_similarity(a, b, dim=-1), [R.standard_normal((3, 1, 4)), R.standard_normal((2, 4))]),
+    ("cosine_zero", lambda a, b: F.cosine_similarity(a, b), lambda a, b: TF.cosine_similarity(a, b),
+     [np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 3.0]]), R.standard_normal((2, 3))]),
+    ("pairwise2", F.pairwise_distance, TF.pairwise_distance, [R.standard_normal((4, 5)), R.standard_normal((4, 5))]),
+    ("pairwise1_keep", lambda a, b: F.pairwise_distance(a, b, 1.0, keepdim=True),
+     lambda a, b: TF.pairwise_distance(a, b, 1.0, keepdim=True), [R.standard_normal((4, 5)), R.standard_normal(5)]),
+    ("pairwise3", lambda a, b: F.pairwise_distance(a, b, 3.0), lambda a, b: TF.pairwise_distance(a, b, 3.0),
+     [R.standard_normal((3, 4)), R.standard_normal((3, 4))]),
+    ("pairwise_inf", lambda a, b: F.pairwise_distance(a, b, float("inf")),
+     lambda a, b: TF.pairwise_distance(a, b, float("inf")), [R.standard_normal((3, 4)), R.standard_normal((3, 4))]),
+    ("pdist", F.pdist, TF.pdist, [R.standard_normal((5, 3))]),
+    ("pdist_p1", lambda a: F.pdist(a, 1.0), lambda a: TF.pdist(a, 1.0), [R.standard_normal((4, 3))]),
+    ("pdist_dup_rows", F.pdist, TF.pdist, [np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]])]),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", DIST, ids=[c[0] for c in DIST])
+def test_distances_match_torch(case, dtype):
+    _, fc, ft, arrays = case
+    # torch's second order is nan at a zero vector, and pdist has none ("not implemented")
+    double = not case[0].endswith(("zero", "dup_rows")) and not case[0].startswith("pdist")
+    check(fc, ft, *[a.astype(dtype) for a in arrays], double=double, scale=10 if dtype == np.float32 else 1)
+
+
+def test_distance_modules_and_errors():
+    a, b = R.standard_normal((3, 4)), R.standard_normal((3, 4))
+    np.testing.assert_allclose(cr.nn.CosineSimilarity(dim=0)(cr.tensor(a), cr.tensor(b)).numpy(),
+                               torch.nn.CosineSimilarity(dim=0)(torch.tensor(a), torch.tensor(b)).numpy())
+    np.testing.assert_allclose(cr.nn.PairwiseDistance(p=1)(cr.tensor(a), cr.tensor(b)).numpy(),
+                               torch.nn.PairwiseDistance(p=1)(torch.tensor(a), torch.tensor(b)).numpy())
+    with pytest.raises(RuntimeError, match="2D"):
+        F.pdist(cr.ones(2, 2, 2))
+    with pytest.raises(RuntimeError, match="cosine_similarity"):
+        F.cosine_similarity(cr.ones(2, 3), cr.ones(4, 3))
