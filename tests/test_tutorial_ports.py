@@ -87,10 +87,10 @@ def _torchvision_standin():
             "torchvision.transforms": transforms}
 
 
-def run(source, data_root):
+def run(source):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(source, "<port>", "exec"), {"__name__": "__main__", "DATA_ROOT": str(data_root)})
+        exec(compile(source, "<port>", "exec"), {"__name__": "__main__"})
     return out.getvalue()
 
 
@@ -103,8 +103,10 @@ def assert_same_printout(mine, theirs, rtol=1e-4, atol=1e-5):
 
 
 @pytest.fixture
-def data_root(tmp_path):
-    raw = tmp_path / "MNIST" / "raw"
+def data_root(tmp_path, monkeypatch):
+    """A working directory with ./data/MNIST/raw (a few IDX images), as the tutorials expect."""
+    monkeypatch.chdir(tmp_path)
+    raw = tmp_path / "data" / "MNIST" / "raw"
     raw.mkdir(parents=True)
     write_mnist(str(raw), n=48, seed=0, prefix="train")
     write_mnist(str(raw), n=20, seed=1, prefix="t10k")
@@ -129,8 +131,8 @@ def test_tutorial_port_prints_what_torch_prints(port, data_root, monkeypatch):
     source = port.read_text()
     for name, module in _torchvision_standin().items():
         monkeypatch.setitem(sys.modules, name, module)
-    theirs = run(source, data_root).replace("torch", "chainrule")
+    theirs = run(source).replace("torch", "chainrule")
     for name in list(_torchvision_standin()):
         monkeypatch.delitem(sys.modules, name)
-    mine = run(to_chainrule(source), data_root)
+    mine = run(to_chainrule(source))
     assert_same_printout(mine, theirs)

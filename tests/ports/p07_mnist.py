@@ -7,8 +7,8 @@ from torchvision.transforms import Compose, Normalize, ToTensor
 
 torch.manual_seed(0)
 transform = Compose([ToTensor(), Normalize((0.1307,), (0.3081,))])
-training_data = datasets.MNIST(root=DATA_ROOT, train=True, download=False, transform=transform)
-test_data = datasets.MNIST(root=DATA_ROOT, train=False, download=False, transform=transform)
+training_data = datasets.MNIST(root="data", train=True, download=False, transform=transform)
+test_data = datasets.MNIST(root="data", train=False, download=False, transform=transform)
 batch_size = 16
 train_dataloader = DataLoader(training_data, batch_size=batch_size, shuffle=True)
 test_dataloader = DataLoader(test_data, batch_size=batch_size)

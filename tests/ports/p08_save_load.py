@@ -1,5 +1,4 @@
 # Saving and loading: state_dicts of a model and an optimizer, a checkpoint, tensors
-import os
 import torch
 from torch import nn
 
@@ -12,7 +11,7 @@ for _ in range(3):
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-path = os.path.join(DATA_ROOT, "checkpoint.pt")
+path = "checkpoint.pt"
 torch.save({"epoch": 3, "model_state_dict": model.state_dict(),
             "optimizer_state_dict": optimizer.state_dict(), "loss": loss.item()}, path)
 model2 = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
@@ -31,5 +30,5 @@ for opt, m in ((optimizer, model), (optimizer2, model2)):
     print(loss.item())
 print(torch.equal(model[0].weight, model2[0].weight))
 tensors = {"a": torch.arange(6).reshape(2, 3), "b": [torch.ones(2), (torch.zeros(1), 5)]}
-torch.save(tensors, os.path.join(DATA_ROOT, "tensors.pt"))
-print(torch.load(os.path.join(DATA_ROOT, "tensors.pt")))
+torch.save(tensors, "tensors.pt")
+print(torch.load("tensors.pt"))
