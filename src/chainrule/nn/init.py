@@ -138,6 +138,23 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*tensor.shape))
 
 
+def dirac_(tensor, groups: int = 1):
+    """The identity convolution: zeros with w[g·k + d, d, centre] = 1 for each of ``groups``
+    groups of k = out_channels/groups filters, so conv(x, w) = x on min(k, in) channels.
+    Shapes: 3-, 4- or 5-D (out, in, *kernel)."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    out_per_group = tensor.shape[0] // groups
+    if tensor.shape[0] % groups:
+        raise ValueError("dim 0 must be divisible by groups")
+    values = np.zeros(tensor.shape, tensor._data.dtype)
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(out_per_group, tensor.shape[1])):
+            values[(g * out_per_group + d, d) + centre] = 1
+    return _fill(tensor, values)
+
+
 def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
     """U(−a, a) with a = √3·gain·√(2/(fan_in + fan_out)) (Glorot & Bengio 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -201,3 +218,22 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
     for col in range(cols):
         tensor._data[_sampling.randperm(default, rows)[:zeros], col] = 0
     return tensor
+
+
+def _deprecated(init):
+    """torch's old names without the trailing underscore: the same function, with its warning."""
+    old = init.__name__[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{init.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return init(*args, **kwargs)
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old
+    deprecated_init.__doc__ = f"Deprecated: use :func:`{init.__name__}`."
+    return deprecated_init
+
+
+uniform, normal, constant = _deprecated(uniform_), _deprecated(normal_), _deprecated(constant_)
+xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
+kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
+orthogonal, sparse = _deprecated(orthogonal_), _deprecated(sparse_)

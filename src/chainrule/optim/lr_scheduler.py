@@ -23,7 +23,8 @@ from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
            "LinearLR", "ExponentialLR", "SequentialLR", "CosineAnnealingLR", "OneCycleLR",
-           "ReduceLROnPlateau", "PolynomialLR", "CyclicLR"]
+           "ReduceLROnPlateau", "PolynomialLR", "CyclicLR", "CosineAnnealingWarmRestarts",
+           "ChainedScheduler"]
 
 
 def _lrs(optimizer) -> list:
@@ -113,6 +114,22 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = _lrs(self.optimizer)
+
+
+class _OfSchedulers(LRScheduler):
+    """A scheduler made of schedulers (``_schedulers``): its state holds theirs."""
+
+    def state_dict(self):
+        sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        sd["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return sd
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        children = state_dict.pop("_schedulers")
+        self.__dict__.update(state_dict)
+        for s, sd in zip(self._schedulers, children):
+            s.load_state_dict(sd)
 
 
 class _LambdaState:
@@ -319,6 +336,83 @@ class CosineAnnealingLR(LRScheduler):
                 for b in self.base_lrs]
 
 
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter 2017): within a cycle
+    η = η_min + (η_0 − η_min)(1 + cos(π T_cur / T_i)) / 2; the cycle restarts (T_cur = 0) after
+    T_i epochs and the next one is T_mult times longer. ``step(epoch)`` may be fractional."""
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if T_0 <= 0 or not isinstance(T_0, int):
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if T_mult < 1 or not isinstance(T_mult, int):
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type "
+                             f"{type(eta_min)}")
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for b in self.base_lrs]
+
+    def step(self, epoch=None):
+        """Advance to ``epoch`` (default: the next one), restarting the cycle when it ends."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur -= self.T_i
+                self.T_i *= self.T_mult
+        elif epoch < 0:
+            raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+        elif epoch >= self.T_0:
+            if self.T_mult == 1:
+                self.T_cur = epoch % self.T_0
+            else:
+                n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                self.T_i = self.T_0 * self.T_mult ** n
+        else:
+            self.T_i, self.T_cur = self.T_0, epoch
+        self._step_count += 1
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = _lrs(self.optimizer)
+
+
+class ChainedScheduler(_OfSchedulers):
+    """Several schedulers stepped together: each ``step()`` calls every one in order, so their
+    multiplicative effects compose (e.g. ConstantLR warm-up × ExponentialLR decay)."""
+
+    def __init__(self, schedulers, optimizer=None):
+        if len(schedulers) < 1:
+            raise ValueError(f"{type(self).__name__} expects at least one scheduler to be "
+                             "chained, but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        for i, s in enumerate(schedulers):
+            if not hasattr(s, "optimizer"):
+                raise TypeError(f"{type(self).__name__} at index {i} should have `optimizer` as "
+                                "its attribute.")
+            if s.optimizer is not optimizer:
+                raise ValueError(f"{type(self).__name__} expects all schedulers to belong to the "
+                                 f"same optimizer, but got scheduler {type(s).__name__} at index "
+                                 f"{i} has {s.optimizer}, which is different from "
+                                 f"{optimizer.__class__.__name__}.")
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = _lrs(optimizer)
+
+    def step(self):
+        for s in self._schedulers:
+            s.step()
+        self._last_lr = _lrs(self.optimizer)
+
+
 class PolynomialLR(LRScheduler):
     """Polynomial decay to 0 over ``total_iters`` steps, then constant:
     η_t = η_0 (1 − min(t, T)/T)^p, computed recursively as torch
@@ -467,7 +561,7 @@ def _exp_range_scale_fn(gamma, x):
     return gamma ** x
 
 
-class SequentialLR(LRScheduler):
+class SequentialLR(_OfSchedulers):
     """Run ``schedulers[i]`` between ``milestones[i−1]`` and ``milestones[i]`` (e.g. a LinearLR
     warm-up followed by CosineAnnealingLR); each restarts from epoch 0 at its milestone."""
 
@@ -513,18 +607,6 @@ class SequentialLR(LRScheduler):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
-
-    def state_dict(self):
-        sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        sd["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return sd
-
-    def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        children = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for s, sd in zip(self._schedulers, children):
-            s.load_state_dict(sd)
 
 
 class OneCycleLR(LRScheduler):

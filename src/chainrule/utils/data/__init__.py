@@ -6,11 +6,19 @@ The deck's "select data" step: a :class:`Dataset` holds samples, a sampler order
 """
 from ._collate import default_collate
 from .dataloader import DataLoader
-from .dataset import (ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset,
-                      random_split)
+from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset,
+                      Subset, TensorDataset, random_split)
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
-                      SubsetRandomSampler)
+                      SubsetRandomSampler, WeightedRandomSampler)
 
 __all__ = ["DataLoader", "Dataset", "IterableDataset", "TensorDataset", "Subset",
            "ConcatDataset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
-           "SubsetRandomSampler", "BatchSampler", "default_collate"]
+           "SubsetRandomSampler", "BatchSampler", "default_collate", "StackDataset",
+           "ChainDataset", "WeightedRandomSampler", "get_worker_info"]
+
+
+def get_worker_info():
+    """Information about the current DataLoader worker process: ``None`` here, because
+    chainrule's DataLoader always loads in the calling process (``num_workers`` is accepted for
+    compatibility), which is what torch returns in the main process."""
+    return None

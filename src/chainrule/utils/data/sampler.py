@@ -19,7 +19,7 @@ from ... import _sampling
 from ..._rng import Stream, stream as _stream
 from ...random import Generator
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "BatchSampler"]
+           "WeightedRandomSampler", "BatchSampler"]
 
 
 class Sampler:
@@ -123,6 +123,38 @@ class SubsetRandomSampler(Sampler):
 
     def __len__(self):
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probability ∝ ``weights[i]`` (with replacement by
+    default): torch's ``multinomial`` on the float64 weights, from ``generator`` (the default
+    generator itself when none is given), so the draws equal torch's after the same seed."""
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        data = getattr(weights, "_data", weights)
+        self.weights = np.asarray(data, dtype=np.float64)
+        if self.weights.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(self.weights.shape)}")
+        self.num_samples, self.replacement = num_samples, replacement
+        self.generator = _generator(generator)
+
+    def _index_array(self):
+        if not self.replacement and self.num_samples > self.weights.size:
+            raise RuntimeError(f"multinomial: cannot sample n_sample ({self.num_samples}) > "
+                               f"prob_dist.size(-1) ({self.weights.size}) samples without "
+                               "replacement")
+        return _sampling.multinomial(_stream(self.generator), self.weights, self.num_samples,
+                                     self.replacement)
+
+    def __len__(self):
+        return self.num_samples
 
 
 class BatchSampler(Sampler):
