@@ -10,7 +10,7 @@ from ._argcompat import with_creation_out
 from ._device import check_device
 from ._dtype import as_dtype, from_numpy_dtype
 from ._rng import stream as _stream
-from .tensor import Tensor, to_array as _to_array
+from .tensor import Tensor, shape_arg as _size, to_array as _to_array
 
 
 def _finish(arr, requires_grad) -> Tensor:
@@ -47,19 +47,6 @@ def from_numpy(array: np.ndarray) -> Tensor:
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
     from_numpy_dtype(array.dtype)
     return Tensor._make(array)
-
-
-def _size(size, op):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    for s in size:
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"{op}: size must be a tuple of ints, got {tuple(size)} (an element "
-                            f"of type {type(s).__name__})")
-    if any(s < 0 for s in size):
-        raise RuntimeError(f"{op}: Trying to create tensor with negative dimension "
-                           f"{min(size)}: {list(size)}")
-    return tuple(int(s) for s in size)
 
 
 def _float_dtype(dtype):

@@ -430,7 +430,7 @@ def as_operand(x, dt, like):
 
 def to_float(x):
     """Integer and bool inputs of floating ops compute in the default float dtype, like torch."""
-    return x if x._data.dtype.kind == "f" else cast(x, _dtype.float32)
+    return x if x._data.dtype.kind == "f" else cast(x, _dtype.get_default_dtype())
 
 
 def _apply_binary(cls, a, b, op, **params):
