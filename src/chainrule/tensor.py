@@ -25,7 +25,7 @@ from ._rng import stream as _stream
 from ._tensor_base import Size, TensorBase, normalize_dim, parse_to_args  # noqa: F401  (Size)
 from .backends.fpstate import quiet
 from .ops.elementwise import cast
-from .ops.indexing import convert_key
+from .ops.indexing import convert_key, split_int_key
 from .ops.methods import TensorMethods
 
 _new = object.__new__
@@ -361,16 +361,22 @@ class Tensor(TensorBase, TensorMethods):
                                "not supported; build the value out of place (e.g. with where or "
                                "cat), or assign under chainrule.no_grad()")
         key = convert_key(key, "__setitem__")
+        split = split_int_key(key)
         value_tangent = value._fw_tangent if isinstance(value, Tensor) else None
         if self._fw_tangent is not None or value_tangent is not None:
             # forward mode: the assigned entries take the value's tangent (zero for a constant)
             tangent = (np.zeros_like(self._data) if self._fw_tangent is None
                        else self._fw_tangent._data.copy())
-            tangent[key] = 0 if value_tangent is None else value_tangent._data
+            target = tangent if split is None else tangent[split[0]]
+            target[key if split is None else split[1]] = (0 if value_tangent is None
+                                                          else value_tangent._data)
             attach_tangent(self, Tensor._make(tangent))
         value = value._data if isinstance(value, Tensor) else value
         try:
-            self._data[key] = value
+            if split is None:
+                self._data[key] = value
+            else:   # torch's order: the ints select a view first (see split_int_key)
+                self._data[split[0]][split[1]] = value
         except ValueError as e:   # NumPy's message, named; a shape mismatch is torch's RuntimeError
             exc = RuntimeError if "broadcast" in str(e) else ValueError
             raise exc(f"__setitem__: {e} (tensor shape {tuple(self.shape)})") from None

@@ -38,6 +38,46 @@ def _convert_one(k, op):
     return k
 
 
+def _is_int(k):
+    if isinstance(k, np.ndarray):
+        return k.ndim == 0 and k.dtype.kind in "iu"
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+
+
+def split_int_key(key):
+    """torch's order for a key mixing ints and index tensors: the ints (and 0-d integer tensors)
+    select first, then the tensors index what is left, with NumPy's rule for where the
+    broadcast index dims go among the remaining indices. NumPy instead counts an int as one
+    more index array, so ``zeros(2, 3, 4)[0, :, t]`` (t of length 2) is (3, 2) in torch but
+    (2, 3) in NumPy. Returns ``(ints, rest)`` — ``x[key]`` in torch is ``x[ints][rest]`` in
+    NumPy, ``ints`` being basic (a view) — or None when NumPy's one-step answer is torch's
+    (no int, or no index tensor)."""
+    if not isinstance(key, tuple):
+        return None
+    has_int = has_array = False
+    for k in key:
+        if _is_int(k):
+            has_int = True
+        elif isinstance(k, np.ndarray) or isinstance(k, (bool, np.bool_)):
+            has_array = True
+    if not (has_int and has_array):
+        return None
+    ints, rest = [], []
+    for k in key:
+        if _is_int(k):
+            ints.append(int(k))
+        elif k is None or isinstance(k, (bool, np.bool_)):
+            rest.append(k)          # adds a dim: nothing to select
+        elif k is Ellipsis:
+            ints.append(k)
+            rest.append(k)
+        else:                       # a slice or an index array: keep the dims it spans
+            ints.extend([slice(None)] * (k.ndim if isinstance(k, np.ndarray) and
+                                         k.dtype == np.bool_ else 1))
+            rest.append(k)
+    return tuple(ints), tuple(rest)
+
+
 def _is_basic(key):
     parts = key if isinstance(key, tuple) else (key,)
     return all(isinstance(k, (int, np.integer, slice)) or k is None or k is Ellipsis for k in parts)
@@ -154,6 +194,9 @@ def getitem(input, key):
         raise ValueError("__getitem__: step must be greater than zero (use flip() to reverse)")
     basic = _is_basic(key)
     try:
+        split = None if basic else split_int_key(key)
+        if split is not None:
+            return _getitem(_getitem(input, split[0], True), split[1], False)
         return _getitem(input, key, basic)
     except IndexError as e:
         if input.ndim == 0:
