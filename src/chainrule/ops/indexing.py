@@ -220,10 +220,11 @@ def _check_index(input, dim, index, op):
             raise RuntimeError(f"{op}: size of index {tuple(idx.shape)} must not exceed input "
                                f"size {tuple(input.shape)} apart from dimension {d}")
     n = input._data.shape[d] if input.ndim else 1
-    if idx.size and (idx.min() < -n or idx.max() >= n):
+    # torch refuses negative indices here (NumPy would count them from the end)
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise RuntimeError(f"{op}: index {int(idx.max() if idx.max() >= n else idx.min())} is "
                            f"out of bounds for dimension {d} with size {n}")
-    return d, np.where(idx < 0, idx + n, idx)
+    return d, idx
 
 
 def gather(input, dim, index):
