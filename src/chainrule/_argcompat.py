@@ -101,7 +101,8 @@ def with_out(fn, op=None):
     def wrapper(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
-        outs = out if isinstance(out, (tuple, list)) else (out,)
+        outs = (out if isinstance(out, (tuple, list)) and all(isinstance(o, TensorBase)
+                                                              for o in out) else (out,))
         for o in outs:
             _check_out_tensor(o, op)
         if STATE.grad_enabled and (any(o.requires_grad for o in outs)

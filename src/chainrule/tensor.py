@@ -42,15 +42,19 @@ def to_array(data, dtype, op) -> np.ndarray:
         try:
             arr = np.array(data)
         except (ValueError, TypeError, OverflowError) as e:
-            raise TypeError(f"{op}: could not convert {type(data).__name__} to a tensor: {e}") from None
+            # torch: ragged nesting is a ValueError ("expected sequence of length ...")
+            exc = ValueError if isinstance(e, ValueError) else TypeError
+            raise exc(f"{op}: could not convert {type(data).__name__} to a tensor: {e}") from None
         if arr.dtype.kind in "uO" and arr.size:   # Python ints past int64 (NumPy: uint64 / object)
             arr = _big_ints(arr, target, op)
         elif arr.dtype.kind == "f" and target is None:
             arr = arr.astype(_dtype.get_default_dtype().np)  # Python floats -> float32
         elif arr.dtype.kind in "iu" and target is None:
             arr = arr.astype(np.int64)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{op}: expected numbers, got data of NumPy dtype {arr.dtype}")
+    if arr.dtype.kind not in "biuf":   # the exception types torch raises for strings, objects
+        exc = {"U": ValueError, "S": ValueError, "O": RuntimeError}.get(arr.dtype.kind, TypeError)
+        exc = TypeError if arr.ndim == 0 and exc is ValueError else exc  # a bare string
+        raise exc(f"{op}: expected numbers, got data of NumPy dtype {arr.dtype}")
     from_numpy_dtype(arr.dtype)  # raises for unsupported widths
     if target is not None:
         if target.kind in "iu" and arr.dtype.kind in "fiu" and arr.size:

@@ -753,7 +753,7 @@ def where(condition, input, other):
     """Elementwise choice: input where condition is True, else other (all broadcast)."""
     cond = condition._data if isinstance(condition, TensorBase) else np.asarray(condition)
     if cond.dtype != np.bool_:
-        raise TypeError(f"where: expected condition to be a bool tensor, got {cond.dtype}")
+        raise RuntimeError(f"where: expected condition to be a bool tensor, got {cond.dtype}")
     a, b = operands(input, other, "where")
     try:
         shape = np.broadcast_shapes(cond.shape, a._data.shape, b._data.shape)
@@ -804,7 +804,8 @@ def _bitwise(ufunc, op):
     def fn(input, other):
         a, b = operands(input, other, op)
         if a._data.dtype.kind not in "biu":
-            raise TypeError(f"{op}: expected bool or integer tensors, got {a.dtype}")
+            # torch: no kernel for floats (NotImplementedError), not a bad argument type
+            raise NotImplementedError(f"{op}: expected bool or integer tensors, got {a.dtype}")
         return a._make(ufunc(a._data, b._data))
     fn.__name__ = op
     return fn

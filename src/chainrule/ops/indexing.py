@@ -208,8 +208,9 @@ def getitem(input, key):
 def _check_index(input, dim, index, op):
     check_tensor(input, op)
     if not isinstance(index, TensorBase) or index._data.dtype.kind not in "iu":
-        raise TypeError(f"{op}: index must be an integer tensor, got "
-                        f"{getattr(index, 'dtype', type(index).__name__)}")
+        raise (RuntimeError if isinstance(index, TensorBase) else TypeError)(
+            f"{op}: index must be an integer tensor, got "
+            f"{getattr(index, 'dtype', type(index).__name__)}")
     d = normalize_dim(dim, input.ndim, op)
     if index.ndim != input.ndim and input.ndim:
         raise RuntimeError(f"{op}: index tensor must have the same number of dimensions as input "
@@ -246,8 +247,15 @@ def scatter_add(input, dim, index, src):
 def index_select(input, dim, index):
     """Rows (or slices along ``dim``) picked by a 1-d integer ``index``."""
     d = normalize_dim(dim, input.ndim, "index_select")
-    if not isinstance(index, TensorBase) or index.ndim > 1 or index._data.dtype.kind not in "iu":
-        raise TypeError("index_select: index must be a 1-d integer tensor")
+    # torch's types: not a tensor TypeError, a float tensor RuntimeError, not 1-d IndexError
+    if not isinstance(index, TensorBase):
+        raise TypeError(f"index_select: index must be a 1-d integer tensor, got "
+                        f"{type(index).__name__}")
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"index_select: index must be a 1-d integer tensor, got {index.dtype}")
+    if index.ndim > 1:
+        raise IndexError(f"index_select: index must be a 1-d integer tensor, got "
+                         f"{index.ndim} dims")
     key = (slice(None),) * d + (index._data.reshape(-1),)
     try:
         return _getitem(input, key, False, "index_select")
@@ -258,8 +266,9 @@ def index_select(input, dim, index):
 def masked_fill(input, mask, value):
     """Elements where the bool ``mask`` is True become ``value`` (mask broadcasts to input)."""
     m = mask._data if isinstance(mask, TensorBase) else np.asarray(mask)
-    if m.dtype != np.bool_:
-        raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
+    if m.dtype != np.bool_:   # torch: a bool-less tensor is a RuntimeError, a list a TypeError
+        exc = RuntimeError if isinstance(mask, TensorBase) else TypeError
+        raise exc(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
     try:
         shape = np.broadcast_shapes(m.shape, input._data.shape)
     except ValueError:
