@@ -30,6 +30,11 @@ from . import nn, optim, utils, train  # modules, optimizers, data loading, the 
 from . import data, datasets, func, metrics, models, vision
 from .serialization import from_dlpack, load, save
 from .autograd import functional as _functional  # cr.autograd.functional needs cr.func first
+# torch's mode, default and accelerator queries (see chainrule._modes, _dtype, _device)
+from ._modes import inference_mode, is_inference_mode_enabled  # noqa: E402
+from ._dtype import set_default_dtype  # noqa: E402
+from ._device import get_default_device, set_default_device  # noqa: E402
+from . import accelerator  # noqa: E402
 
 half, float, double = float16, float32, float64
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None

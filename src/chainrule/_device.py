@@ -126,3 +126,15 @@ def is_device_like(x) -> bool:
         m = _SPEC.match(x)
         return m is not None and m.group(1) in _KNOWN_TYPES
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+def set_default_device(device) -> None:
+    """torch's ``set_default_device``: chainrule's only device is the CPU, so ``'cpu'`` (or a
+    cpu ``device``, or None) is accepted and changes nothing; any other device raises
+    :class:`DeviceUnavailableError` (a RuntimeError)."""
+    check_device(device, "set_default_device")
+
+
+def get_default_device() -> device:
+    """``device(type='cpu')``: where chainrule creates every tensor."""
+    return CPU

@@ -57,9 +57,29 @@ def _lookup_name(name: str) -> dtype:
     return _BY_NAME[name]
 
 
+class _Default:
+    dtype = float32
+
+
+_DEFAULT = _Default()
+
+
 def get_default_dtype() -> dtype:
-    """The dtype of floating tensors created from Python floats (float32, as in torch)."""
-    return float32
+    """The dtype of floating tensors created from Python floats and of floating creation
+    functions (``zeros``, ``rand``, ...) without ``dtype``: float32 unless changed."""
+    return _DEFAULT.dtype
+
+
+def set_default_dtype(d) -> None:
+    """Make ``d`` (float32, float64 or float16) the default floating dtype (torch's
+    ``set_default_dtype``): used by creation functions without ``dtype``, by tensors made from
+    Python floats, by Python floats in arithmetic with integer tensors, and by floating ops on
+    integer tensors. Any other dtype raises TypeError, as torch."""
+    d = as_dtype(d)
+    if d.category != 2:
+        raise TypeError(f"set_default_dtype: only floating-point types are supported as the "
+                        f"default type, got {d}")
+    _DEFAULT.dtype = d
 
 
 def from_numpy_dtype(np_dtype) -> dtype:
@@ -103,7 +123,7 @@ def scalar_dtype(x) -> dtype:
     if isinstance(x, (int, np.integer)):
         return int64
     if isinstance(x, (float, np.floating)):
-        return float32
+        return _DEFAULT.dtype
     raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
 
 

@@ -45,7 +45,7 @@ from sys import getrefcount as _refcount
 
 import numpy as np
 
-from ._modes import FORWARD, STATE, attach_tangent, forward_suspended
+from ._modes import FORWARD, STATE, attach_tangent, check_inference_inputs, forward_suspended
 from .backends.fpstate import enter as _fp_enter, leave as _fp_leave, quiet
 from .backends.namespace import ArrayOps, TensorOps
 
@@ -190,6 +190,8 @@ class Node:
             _forward_tangent(node, inputs, result)
         if record:
             if cls.save_inputs:
+                if not STATE.inference:   # tensors made in inference_mode stay out of graphs
+                    check_inference_inputs(inputs)
                 node.inputs = inputs
                 node._saved_versions = (
                     (inputs[0]._version_box[0],) if n == 1 else

@@ -42,6 +42,7 @@ class TensorBase:
     _accumulator = None   # weak reference to this leaf's AccumulateGrad node
     _hooks = None         # gradient hooks of a leaf
     _retains_grad = False
+    _is_inference = False  # made inside inference_mode()
     _unshared = False     # a fresh gradient from a VJP that nothing else holds: the engine may
                           # adopt it as a leaf's .grad instead of copying it
 
@@ -111,6 +112,10 @@ class TensorBase:
     @property
     def _version(self) -> int:
         return self._version_box[0]
+
+    def is_inference(self) -> bool:
+        """True for a tensor made inside ``chainrule.inference_mode()``."""
+        return self._is_inference
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"

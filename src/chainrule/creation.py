@@ -6,10 +6,11 @@ import math
 import numpy as np
 
 from . import _dtype, _sampling
+from ._argcompat import with_creation_out
 from ._device import check_device
 from ._dtype import as_dtype, from_numpy_dtype
 from ._rng import stream as _stream
-from .tensor import Tensor, to_array as _to_array
+from .tensor import Tensor, shape_arg as _size, to_array as _to_array
 
 
 def _finish(arr, requires_grad) -> Tensor:
@@ -48,41 +49,32 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array)
 
 
-def _size(size, op):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    for s in size:
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"{op}: size must be a tuple of ints, got {tuple(size)} (an element "
-                            f"of type {type(s).__name__})")
-    if any(s < 0 for s in size):
-        raise RuntimeError(f"{op}: Trying to create tensor with negative dimension "
-                           f"{min(size)}: {list(size)}")
-    return tuple(int(s) for s in size)
-
-
 def _float_dtype(dtype):
     return (as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()).np
 
 
+@with_creation_out
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of zeros of shape ``size`` (float32 unless ``dtype`` is given)."""
     check_device(device, "zeros")
     return _finish(np.zeros(_size(size, "zeros"), _float_dtype(dtype)), requires_grad)
 
 
+@with_creation_out
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ones of shape ``size``."""
     check_device(device, "ones")
     return _finish(np.ones(_size(size, "ones"), _float_dtype(dtype)), requires_grad)
 
 
+@with_creation_out
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """An uninitialised tensor of shape ``size`` (zero-filled here, never garbage)."""
     check_device(device, "empty")
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
 
+@with_creation_out
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from it)."""
     check_device(device, "full")
@@ -127,6 +119,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return _finish(np.full(shape, _to_array(fill_value, dt, "full_like"), dt), requires_grad)
 
 
+@with_creation_out
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive) spaced by ``step``;
     int64 when all arguments are ints, else float32."""
@@ -145,6 +138,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(arr.astype(dt.np), requires_grad)
 
 
+@with_creation_out
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     check_device(device, "linspace")
@@ -153,12 +147,14 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
 
 
+@with_creation_out
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
              requires_grad=False) -> Tensor:
     check_device(device, "logspace")
     return _finish((base ** np.linspace(start, end, steps)).astype(_float_dtype(dtype)), requires_grad)
 
 
+@with_creation_out
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The n×m identity matrix (m defaults to n)."""
     check_device(device, "eye")
@@ -196,6 +192,7 @@ def _float_like(shape, dtype, op):
     return np.empty(shape, dt)
 
 
+@with_creation_out
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1): torch's numbers for the same seed (float32: 24 random bits,
     float64: 53)."""
@@ -204,6 +201,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) ->
     return _finish(_sampling.uniform(_stream(generator), like), requires_grad)
 
 
+@with_creation_out
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples N(0, 1) by torch's Box–Muller (its numbers for the same seed)."""
     check_device(device, "randn")
@@ -211,6 +209,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
     return _finish(_sampling.normal(_stream(generator), like), requires_grad)
 
 
+@with_creation_out
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False) -> Tensor:
     """Integers uniform on [low, high) (``randint(high, size)`` also works): draw mod range +
@@ -230,6 +229,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     return _finish(out, requires_grad)
 
 
+@with_creation_out
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0..n-1 (torch's Fisher–Yates: the same permutation for the same
     seed)."""

@@ -9,6 +9,7 @@ printing: the Tensor sits above the primitives, which never import it.
 """
 from __future__ import annotations
 
+import warnings
 import weakref
 
 import numpy as np
@@ -24,7 +25,7 @@ from ._rng import stream as _stream
 from ._tensor_base import Size, TensorBase, normalize_dim, parse_to_args  # noqa: F401  (Size)
 from .backends.fpstate import quiet
 from .ops.elementwise import cast
-from .ops.indexing import convert_key
+from .ops.indexing import convert_key, split_int_key
 from .ops.methods import TensorMethods
 
 _new = object.__new__
@@ -41,15 +42,19 @@ def to_array(data, dtype, op) -> np.ndarray:
         try:
             arr = np.array(data)
         except (ValueError, TypeError, OverflowError) as e:
-            raise TypeError(f"{op}: could not convert {type(data).__name__} to a tensor: {e}") from None
+            # torch: ragged nesting is a ValueError ("expected sequence of length ...")
+            exc = ValueError if isinstance(e, ValueError) else TypeError
+            raise exc(f"{op}: could not convert {type(data).__name__} to a tensor: {e}") from None
         if arr.dtype.kind in "uO" and arr.size:   # Python ints past int64 (NumPy: uint64 / object)
             arr = _big_ints(arr, target, op)
         elif arr.dtype.kind == "f" and target is None:
             arr = arr.astype(_dtype.get_default_dtype().np)  # Python floats -> float32
         elif arr.dtype.kind in "iu" and target is None:
             arr = arr.astype(np.int64)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{op}: expected numbers, got data of NumPy dtype {arr.dtype}")
+    if arr.dtype.kind not in "biuf":   # the exception types torch raises for strings, objects
+        exc = {"U": ValueError, "S": ValueError, "O": RuntimeError}.get(arr.dtype.kind, TypeError)
+        exc = TypeError if arr.ndim == 0 and exc is ValueError else exc  # a bare string
+        raise exc(f"{op}: expected numbers, got data of NumPy dtype {arr.dtype}")
     from_numpy_dtype(arr.dtype)  # raises for unsupported widths
     if target is not None:
         if target.kind in "iu" and arr.dtype.kind in "fiu" and arr.size:
@@ -57,6 +62,20 @@ def to_array(data, dtype, op) -> np.ndarray:
         with quiet():   # float64 -> float16 past its range is inf, silently (as torch)
             arr = arr.astype(target, copy=False)
     return arr
+
+
+def shape_arg(size, op):
+    """A size given as ints or as one tuple/list (``zeros(2, 3)``, ``zeros((2, 3))``), checked."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"{op}: size must be a tuple of ints, got {tuple(size)} (an element "
+                            f"of type {type(s).__name__})")
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"{op}: Trying to create tensor with negative dimension "
+                           f"{min(size)}: {list(size)}")
+    return tuple(int(s) for s in size)
 
 
 def _big_ints(arr, target, op):
@@ -97,6 +116,8 @@ class Tensor(TensorBase, TensorMethods):
     def __init__(self, data, *, dtype=None, requires_grad=False):
         self._data = to_array(data, dtype, "Tensor")
         self._version_box = [0]
+        if STATE.inference:
+            self._is_inference = True
         if requires_grad:
             self.requires_grad_(True)
 
@@ -109,6 +130,8 @@ class Tensor(TensorBase, TensorMethods):
         t._version_box = [0]
         if requires_grad:
             t.requires_grad = True
+        if STATE.inference:
+            t._is_inference = True
         return t
 
     # ------------------------------------------------------------------ conversion
@@ -125,6 +148,7 @@ class Tensor(TensorBase, TensorMethods):
         """A new leaf sharing this tensor's memory, with no history."""
         t = Tensor._make(self._data)
         t._version_box = self._version_box
+        t._is_inference = self._is_inference
         return t
 
     def detach_(self) -> "Tensor":
@@ -179,9 +203,54 @@ class Tensor(TensorBase, TensorMethods):
     def contiguous(self):
         return self if self._data.flags.c_contiguous else self.clone()
 
+    # ------------------------------------------------------------------ new tensors like this one
+    # torch's Tensor.new_*: same dtype (and device) as ``self`` unless ``dtype`` is given
+    def _new_like(self, arr, op, dtype, device, requires_grad):
+        check_device(device, op)
+        t = Tensor._make(arr)
+        return t.requires_grad_(True) if requires_grad else t
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        """A new leaf holding a copy of ``data``, of this tensor's dtype unless ``dtype`` is
+        given (also for data of another kind: ``int_tensor.new_tensor([1.5])`` is int64)."""
+        if isinstance(data, TensorBase):
+            warnings.warn("To copy construct from a tensor, it is recommended to use "
+                          "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
+                          ".requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                          UserWarning, stacklevel=2)
+        arr = to_array(data, self.dtype if dtype is None else dtype, "new_tensor")
+        return self._new_like(arr, "new_tensor", dtype, device, requires_grad)
+
+    def _new_filled(self, op, size, fill, dtype, device, requires_grad):
+        np_dtype = self._data.dtype if dtype is None else as_dtype(dtype).np
+        arr = (np.empty if fill is None else np.full)(shape_arg(size, op), *(
+            () if fill is None else (fill,)), dtype=np_dtype)
+        return self._new_like(arr, op, dtype, device, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        """Zeros of shape ``size``, of this tensor's dtype unless ``dtype`` is given."""
+        return self._new_filled("new_zeros", size, 0, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        """Ones of shape ``size``, of this tensor's dtype unless ``dtype`` is given."""
+        return self._new_filled("new_ones", size, 1, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        """An uninitialized tensor of shape ``size``, of this tensor's dtype by default."""
+        return self._new_filled("new_empty", size, None, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None,
+                 requires_grad=False) -> "Tensor":
+        """``fill_value`` everywhere in shape ``size``, of this tensor's dtype by default."""
+        return self._new_filled("new_full", (size,) if isinstance(size, (tuple, list)) else size,
+                                fill_value, dtype, device, requires_grad)
+
     # ------------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set ``requires_grad`` in place on a leaf; only floating-point tensors can require grad."""
+        if requires_grad and self._is_inference and not STATE.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(f"requires_grad_: only Tensors of floating point dtype can require "
                                f"gradients, got {self.dtype}")
@@ -243,6 +312,10 @@ class Tensor(TensorBase, TensorMethods):
 
     # ------------------------------------------------------------------ in-place updates
     def _check_inplace(self, op: str):
+        if self._is_inference and not STATE.inference:
+            raise RuntimeError(f"{op}: Inplace update to inference tensor outside InferenceMode is "
+                               "not allowed. You can make a clone to get a normal tensor before "
+                               "doing inplace update.")
         if not self._data.flags.writeable and 0 in self._data.strides and self._data.size > 1:
             raise RuntimeError(f"{op}: unsupported operation: more than one element of the "
                                "written-to tensor refers to a single memory location (an expand"
@@ -292,16 +365,22 @@ class Tensor(TensorBase, TensorMethods):
                                "not supported; build the value out of place (e.g. with where or "
                                "cat), or assign under chainrule.no_grad()")
         key = convert_key(key, "__setitem__")
+        split = split_int_key(key)
         value_tangent = value._fw_tangent if isinstance(value, Tensor) else None
         if self._fw_tangent is not None or value_tangent is not None:
             # forward mode: the assigned entries take the value's tangent (zero for a constant)
             tangent = (np.zeros_like(self._data) if self._fw_tangent is None
                        else self._fw_tangent._data.copy())
-            tangent[key] = 0 if value_tangent is None else value_tangent._data
+            target = tangent if split is None else tangent[split[0]]
+            target[key if split is None else split[1]] = (0 if value_tangent is None
+                                                          else value_tangent._data)
             attach_tangent(self, Tensor._make(tangent))
         value = value._data if isinstance(value, Tensor) else value
         try:
-            self._data[key] = value
+            if split is None:
+                self._data[key] = value
+            else:   # torch's order: the ints select a view first (see split_int_key)
+                self._data[split[0]][split[1]] = value
         except ValueError as e:   # NumPy's message, named; a shape mismatch is torch's RuntimeError
             exc = RuntimeError if "broadcast" in str(e) else ValueError
             raise exc(f"__setitem__: {e} (tensor shape {tuple(self.shape)})") from None

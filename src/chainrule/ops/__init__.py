@@ -37,3 +37,25 @@ from .composite import (addbmm, addcdiv, addcmul, addmv, addr, atleast_1d, atlea
 
 subtract, multiply, divide, negative = sub, mul, div, neg
 absolute, greater, less, greater_equal, less_equal, not_equal = abs, gt, lt, ge, le, ne
+
+# torch's out= keyword on the namespace functions that take it in torch (Tensor methods take
+# none): one wrapper, see chainrule._argcompat. The primitives' own modules stay unwrapped.
+from .._argcompat import with_out as _with_out  # noqa: E402
+
+_OUT_OPS = (
+    "abs", "absolute", "acos", "acosh", "add", "addmm", "all", "amax", "amin", "any", "arccos",
+    "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "asin",
+    "asinh", "atan", "atan2", "atanh", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
+    "bmm", "cat", "ceil", "clamp", "clip", "concat", "copysign", "cos", "cosh", "cumprod",
+    "cumsum", "div", "divide", "dot", "eq", "erf", "erfinv", "exp", "exp2", "expm1", "fix",
+    "floor", "floor_divide", "fmod", "frac", "gather", "ge", "ger", "greater", "greater_equal",
+    "gt", "hypot", "index_select", "isneginf", "isposinf", "le", "lerp", "less", "less_equal",
+    "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "logsumexp", "lt", "matmul", "max", "maximum",
+    "mean", "min", "minimum", "mm", "mul", "multiply", "mv", "ne", "neg", "negative",
+    "not_equal", "outer", "pow", "prod", "remainder", "round", "rsqrt", "sigmoid", "sign", "sin",
+    "sinh", "sqrt", "square", "stack", "std", "sub", "subtract", "sum", "tan", "tanh", "tril",
+    "triu", "true_divide", "trunc", "var", "where", "xlogy")
+for _name in _OUT_OPS:
+    globals()[_name] = _with_out(globals()[_name], _name)
+del _name

@@ -71,11 +71,18 @@ Mul = _elementwise("Mul", np.multiply, "y = a·b;  ∂y/∂a = b,  ∂y/∂b = a
                    d_a=lambda xp, b: b, d_b=lambda xp, a: a)
 Div = _elementwise("Div", np.true_divide, "y = a/b;  ∂y/∂a = 1/b,  ∂y/∂b = −a/b².",
                    d_a=lambda xp, b: 1 / b, d_b=lambda xp, a, b: -a / (b * b))
-Pow = _elementwise("Pow", np.power, "y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹,  ∂y/∂b = aᵇ·ln a (0 at a = 0, b ≥ 0: "
+def _pow_d_exponent(xp, a, b, out):
+    # aᵇ·ln a, with torch's 0 at a = 0, b ≥ 0 (the limit). ln is taken of 1 there, so that
+    # the unused branch adds no 0·∞ = nan to higher derivatives; at a = 0, b < 0 it stays
+    # ∞·(−∞) = −∞, as torch's.
+    zero = (a == 0) & (b >= 0)
+    return xp.where(zero, 0.0, out * xp.log(xp.where(zero, 1.0, a)))
+
+
+Pow = _elementwise("Pow", np.power, "y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹ (0 where b = 0),  ∂y/∂b = aᵇ·ln a (0 at a = 0, b ≥ 0: "
                    "the limit, where the formula gives 0·(−∞)).", backward_name="PowBackward1",
-                   d_a=lambda xp, a, b: b * a ** (b - 1),
-                   d_b=lambda xp, a, b, out: xp.where((a == 0) & (b >= 0), 0.0,
-                                                      out * xp.log(xp.where(a == 0, 1.0, a))))
+                   d_a=lambda xp, a, b: xp.where(b == 0, 0.0, b * a ** (b - 1)),
+                   d_b=lambda xp, a, b, out: _pow_d_exponent(xp, a, b, out))
 Maximum = _elementwise("Maximum", np.maximum, "y = max(a, b);  ∂y/∂a = I(a > b) + ½·I(a = b).",
                        d_a=lambda xp, a, b: (a > b) + (a == b) * 0.5,
                        d_b=lambda xp, a, b: (b > a) + (a == b) * 0.5)
@@ -383,8 +390,8 @@ class PowOfNumber(Node):
             return self.base ** x
 
     def d_x(self, xp, x, out):
-        if self.base == 0:
-            return xp.where(xp.data(x) >= 0, 0.0, -np.inf)
+        if self.base == 0:   # torch's 0ˣ·ln 0 = −∞ for x < 0 (0ˣ = ∞), its limit 0 for x ≥ 0
+            return xp.where(xp.const(xp.data(x) >= 0), 0.0, out * -np.inf)
         with np.errstate(invalid="ignore"):   # a negative base: ln c is nan, as torch's
             return out * float(np.log(self.base))
 
@@ -436,7 +443,7 @@ def as_operand(x, dt, like):
 
 def to_float(x):
     """Integer and bool inputs of floating ops compute in the default float dtype, like torch."""
-    return x if x._data.dtype.kind == "f" else cast(x, _dtype.float32)
+    return x if x._data.dtype.kind == "f" else cast(x, _dtype.get_default_dtype())
 
 
 def _apply_binary(cls, a, b, op, **params):
@@ -752,7 +759,7 @@ def where(condition, input, other):
     """Elementwise choice: input where condition is True, else other (all broadcast)."""
     cond = condition._data if isinstance(condition, TensorBase) else np.asarray(condition)
     if cond.dtype != np.bool_:
-        raise TypeError(f"where: expected condition to be a bool tensor, got {cond.dtype}")
+        raise RuntimeError(f"where: expected condition to be a bool tensor, got {cond.dtype}")
     a, b = operands(input, other, "where")
     try:
         shape = np.broadcast_shapes(cond.shape, a._data.shape, b._data.shape)
@@ -803,7 +810,8 @@ def _bitwise(ufunc, op):
     def fn(input, other):
         a, b = operands(input, other, op)
         if a._data.dtype.kind not in "biu":
-            raise TypeError(f"{op}: expected bool or integer tensors, got {a.dtype}")
+            # torch: no kernel for floats (NotImplementedError), not a bad argument type
+            raise NotImplementedError(f"{op}: expected bool or integer tensors, got {a.dtype}")
         return a._make(ufunc(a._data, b._data))
     fn.__name__ = op
     return fn

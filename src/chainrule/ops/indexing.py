@@ -38,6 +38,46 @@ def _convert_one(k, op):
     return k
 
 
+def _is_int(k):
+    if isinstance(k, np.ndarray):
+        return k.ndim == 0 and k.dtype.kind in "iu"
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+
+
+def split_int_key(key):
+    """torch's order for a key mixing ints and index tensors: the ints (and 0-d integer tensors)
+    select first, then the tensors index what is left, with NumPy's rule for where the
+    broadcast index dims go among the remaining indices. NumPy instead counts an int as one
+    more index array, so ``zeros(2, 3, 4)[0, :, t]`` (t of length 2) is (3, 2) in torch but
+    (2, 3) in NumPy. Returns ``(ints, rest)`` — ``x[key]`` in torch is ``x[ints][rest]`` in
+    NumPy, ``ints`` being basic (a view) — or None when NumPy's one-step answer is torch's
+    (no int, or no index tensor)."""
+    if not isinstance(key, tuple):
+        return None
+    has_int = has_array = False
+    for k in key:
+        if _is_int(k):
+            has_int = True
+        elif isinstance(k, np.ndarray) or isinstance(k, (bool, np.bool_)):
+            has_array = True
+    if not (has_int and has_array):
+        return None
+    ints, rest = [], []
+    for k in key:
+        if _is_int(k):
+            ints.append(int(k))
+        elif k is None or isinstance(k, (bool, np.bool_)):
+            rest.append(k)          # adds a dim: nothing to select
+        elif k is Ellipsis:
+            ints.append(k)
+            rest.append(k)
+        else:                       # a slice or an index array: keep the dims it spans
+            ints.extend([slice(None)] * (k.ndim if isinstance(k, np.ndarray) and
+                                         k.dtype == np.bool_ else 1))
+            rest.append(k)
+    return tuple(ints), tuple(rest)
+
+
 def _is_basic(key):
     parts = key if isinstance(key, tuple) else (key,)
     return all(isinstance(k, (int, np.integer, slice)) or k is None or k is Ellipsis for k in parts)
@@ -154,6 +194,9 @@ def getitem(input, key):
         raise ValueError("__getitem__: step must be greater than zero (use flip() to reverse)")
     basic = _is_basic(key)
     try:
+        split = None if basic else split_int_key(key)
+        if split is not None:
+            return _getitem(_getitem(input, split[0], True), split[1], False)
         return _getitem(input, key, basic)
     except IndexError as e:
         if input.ndim == 0:
@@ -165,8 +208,9 @@ def getitem(input, key):
 def _check_index(input, dim, index, op):
     check_tensor(input, op)
     if not isinstance(index, TensorBase) or index._data.dtype.kind not in "iu":
-        raise TypeError(f"{op}: index must be an integer tensor, got "
-                        f"{getattr(index, 'dtype', type(index).__name__)}")
+        raise (RuntimeError if isinstance(index, TensorBase) else TypeError)(
+            f"{op}: index must be an integer tensor, got "
+            f"{getattr(index, 'dtype', type(index).__name__)}")
     d = normalize_dim(dim, input.ndim, op)
     if index.ndim != input.ndim and input.ndim:
         raise RuntimeError(f"{op}: index tensor must have the same number of dimensions as input "
@@ -177,10 +221,11 @@ def _check_index(input, dim, index, op):
             raise RuntimeError(f"{op}: size of index {tuple(idx.shape)} must not exceed input "
                                f"size {tuple(input.shape)} apart from dimension {d}")
     n = input._data.shape[d] if input.ndim else 1
-    if idx.size and (idx.min() < -n or idx.max() >= n):
+    # torch refuses negative indices here (NumPy would count them from the end)
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise RuntimeError(f"{op}: index {int(idx.max() if idx.max() >= n else idx.min())} is "
                            f"out of bounds for dimension {d} with size {n}")
-    return d, np.where(idx < 0, idx + n, idx)
+    return d, idx
 
 
 def gather(input, dim, index):
@@ -202,8 +247,15 @@ def scatter_add(input, dim, index, src):
 def index_select(input, dim, index):
     """Rows (or slices along ``dim``) picked by a 1-d integer ``index``."""
     d = normalize_dim(dim, input.ndim, "index_select")
-    if not isinstance(index, TensorBase) or index.ndim > 1 or index._data.dtype.kind not in "iu":
-        raise TypeError("index_select: index must be a 1-d integer tensor")
+    # torch's types: not a tensor TypeError, a float tensor RuntimeError, not 1-d IndexError
+    if not isinstance(index, TensorBase):
+        raise TypeError(f"index_select: index must be a 1-d integer tensor, got "
+                        f"{type(index).__name__}")
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"index_select: index must be a 1-d integer tensor, got {index.dtype}")
+    if index.ndim > 1:
+        raise IndexError(f"index_select: index must be a 1-d integer tensor, got "
+                         f"{index.ndim} dims")
     key = (slice(None),) * d + (index._data.reshape(-1),)
     try:
         return _getitem(input, key, False, "index_select")
@@ -214,8 +266,9 @@ def index_select(input, dim, index):
 def masked_fill(input, mask, value):
     """Elements where the bool ``mask`` is True become ``value`` (mask broadcasts to input)."""
     m = mask._data if isinstance(mask, TensorBase) else np.asarray(mask)
-    if m.dtype != np.bool_:
-        raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
+    if m.dtype != np.bool_:   # torch: a bool-less tensor is a RuntimeError, a list a TypeError
+        exc = RuntimeError if isinstance(mask, TensorBase) else TypeError
+        raise exc(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
     try:
         shape = np.broadcast_shapes(m.shape, input._data.shape)
     except ValueError:

@@ -14,6 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _dtype
+from .._argcompat import numpy_aliases
 from .._graph import Node
 from .._tensor_base import TensorBase
 from ._util import check_tensor, keepdim_shape, normalize_dims
@@ -363,6 +364,7 @@ def _dims(input, dim, op):
     return normalize_dims(dim, input.ndim, op)
 
 
+@numpy_aliases
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Σ over ``dim`` (int, tuple, or None for all). Shapes: (*) -> reduced dims removed
     (kept as size 1 with keepdim). Bool and integer inputs sum to int64, like torch."""
@@ -374,6 +376,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     return (Sum if dim is None else _SumDims).apply(input, dims=dims, keepdim=keepdim)
 
 
+@numpy_aliases
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over ``dim``: (1/n) Σ x. Floating inputs only (as torch)."""
     dims = _dims(input, dim, "mean")
@@ -385,6 +388,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return (Mean if dim is None else _MeanDims).apply(input, dims=dims, keepdim=keepdim)
 
 
+@numpy_aliases
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Π over one dim (or all elements when dim is None)."""
     check_tensor(input, "prod")
@@ -400,6 +404,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     return _ProdDim.apply(input, dims=dims, keepdim=keepdim)
 
 
+@numpy_aliases
 def amax(input, dim=(), keepdim=False):
     """Max over ``dim`` (all dims when empty); ties share the gradient evenly."""
     dims = _dims(input, None if dim == () else dim, "amax")
@@ -407,6 +412,7 @@ def amax(input, dim=(), keepdim=False):
     return Amax.apply(input, dims=dims, keepdim=keepdim)
 
 
+@numpy_aliases
 def amin(input, dim=(), keepdim=False):
     """Min over ``dim`` (all dims when empty); ties share the gradient evenly."""
     dims = _dims(input, None if dim == () else dim, "amin")
@@ -441,8 +447,8 @@ def _arg(fn, op):
     return arg
 
 
-argmax = _arg(np.argmax, "argmax")
-argmin = _arg(np.argmin, "argmin")
+argmax = numpy_aliases(_arg(np.argmax, "argmax"))
+argmin = numpy_aliases(_arg(np.argmin, "argmin"))
 
 
 def _max_min(input, dim, keepdim, other, op):
@@ -464,12 +470,14 @@ def _max_min(input, dim, keepdim, other, op):
     return values_indices(values, index if keepdim else index.squeeze(dim))
 
 
+@numpy_aliases
 def max(input, dim=None, keepdim=False, *, other=None):
     """``max(x)``: the largest element; ``max(x, dim)``: (values, indices) along dim, the
     gradient going to the first maximum; ``max(a, b)``: elementwise maximum."""
     return _max_min(check_tensor(input, "max"), dim, keepdim, other, "max")
 
 
+@numpy_aliases
 def min(input, dim=None, keepdim=False, *, other=None):
     """Like :func:`max`, for the minimum."""
     return _max_min(check_tensor(input, "min"), dim, keepdim, other, "min")
@@ -486,12 +494,14 @@ def _var_args(input, dim, unbiased, correction, op):
     return input, normalize_dims(dim, input.ndim, op), 1 if correction is None else correction
 
 
+@numpy_aliases
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance Σ(x − x̄)² / (N − correction); correction defaults to 1 (Bessel), as torch."""
     input, dims, correction = _var_args(input, dim, unbiased, correction, "var")
     return Var.apply(input, dims=dims, correction=correction, keepdim=keepdim)
 
 
+@numpy_aliases
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation √var (see :func:`var`). Where a group's elements are all equal
     (var = 0) the derivative is 0, as torch defines it, not 0·∞ = NaN."""
@@ -499,14 +509,17 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return Std.apply(input, dims=dims, correction=correction, keepdim=keepdim)
 
 
+@numpy_aliases
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+@numpy_aliases
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+@numpy_aliases
 def logsumexp(input, dim, keepdim=False):
     """log Σ exp(x) over ``dim``, computed stably with the log-sum-exp trick (see LogSumExp)."""
     input = to_float(check_tensor(input, "logsumexp"))
@@ -514,21 +527,25 @@ def logsumexp(input, dim, keepdim=False):
     return LogSumExp.apply(input, dims=dims, keepdim=keepdim)
 
 
+@numpy_aliases
 def all(input, dim=None, keepdim=False):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
     return input._make(np.all(input._data, axis=axis, keepdims=keepdim))
 
 
+@numpy_aliases
 def any(input, dim=None, keepdim=False):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "any")
     return input._make(np.any(input._data, axis=axis, keepdims=keepdim))
 
 
+@numpy_aliases
 def count_nonzero(input, dim=None):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "count_nonzero")
     return input._make(np.asarray(np.count_nonzero(input._data, axis=axis), np.int64))
 
 
+@numpy_aliases
 def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``; differentiable (its VJP is a reversed cumsum)."""
     d = normalize_dims(dim, input.ndim, "cumsum")
@@ -539,6 +556,7 @@ def cumsum(input, dim, *, dtype=None):
 
 
 
+@numpy_aliases
 def cumprod(input, dim, *, dtype=None):
     """Cumulative product along ``dim``; differentiable, zeros included (see :class:`CumProd`).
     Bool and integer inputs give int64, like torch."""
@@ -554,6 +572,7 @@ def cumprod(input, dim, *, dtype=None):
     return CumProd.apply(input, dim=d[0] if d else 0)
 
 
+@numpy_aliases
 def logcumsumexp(input, dim):
     """ln Σ_{j≤k} e^{x_j} along ``dim``, stable; differentiable."""
     check_tensor(input, "logcumsumexp")

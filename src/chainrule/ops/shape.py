@@ -204,9 +204,13 @@ _ModePad = {(mode, k): ModePad.named(f"{name}Pad{k}DBackward0")   # by mode and 
 
 
 # ---------------------------------------------------------------------------- public functions
-def _shape_arg(shape):
+def _shape_arg(shape, op="reshape"):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for s in shape:   # int() would accept 2.0 (and truncate 2.5); torch refuses both
+        if isinstance(s, bool) or not (isinstance(s, (int, np.integer)) or hasattr(s, "__index__")):
+            raise TypeError(f"{op}: shape must be a tuple of ints, but found element of type "
+                            f"{type(s).__name__}")
     return tuple(int(s) for s in shape)
 
 
@@ -282,7 +286,7 @@ def unsqueeze(input, dim):
 
 def permute(input, *dims, _as=Permute):
     """Reorder dims: output dim i is input dim ``dims[i]``."""
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "permute")
     if len(dims) != input.ndim:
         raise RuntimeError(f"permute: number of dims don't match: input has {input.ndim} dims, "
                            f"got {len(dims)} ({dims})")
@@ -332,7 +336,7 @@ def broadcast_to(input, shape):
 
 def expand(input, *sizes):
     """Like :func:`broadcast_to`; -1 keeps a dim's size."""
-    return broadcast_to(input, _shape_arg(sizes))
+    return broadcast_to(input, _shape_arg(sizes, "expand"))
 
 
 def broadcast_tensors(*tensors):
@@ -352,7 +356,9 @@ def clone(input):
 def cat(tensors, dim=0, _as=Cat):
     """Concatenate tensors along an existing ``dim``; other dims must match."""
     if isinstance(tensors, TensorBase) or not len(tensors):
-        raise TypeError("cat: expected a non-empty sequence of Tensors")
+        # torch: a Tensor in place of the list is a TypeError, an empty list a ValueError
+        raise (TypeError if isinstance(tensors, TensorBase) else ValueError)(
+            "cat: expected a non-empty sequence of Tensors")
     tensors = list(tensors)
     dt = tensors[0]
     for x in tensors[1:]:
@@ -378,7 +384,7 @@ def stack(tensors, dim=0):
     """Join same-shape tensors along a new ``dim``."""
     tensors = list(tensors)
     if not tensors:
-        raise TypeError("stack: expected a non-empty sequence of Tensors")
+        raise RuntimeError("stack: expected a non-empty sequence of Tensors")
     shape = tensors[0]._data.shape
     for i, x in enumerate(tensors):
         if x._data.shape != shape:
@@ -394,11 +400,17 @@ def stack(tensors, dim=0):
 def narrow(input, dim, start, length, _kind=None):
     """The slice [start, start+length) of ``dim`` (a view)."""
     d = normalize_dim(dim, input.ndim, "narrow")
+    n = input._data.shape[d]
+    if not -n <= start <= n:   # torch's types: a bad start IndexError, a bad length RuntimeError
+        raise IndexError(f"narrow: start out of range (expected to be in range of [{-n}, {n}], "
+                         f"but got {start})")
     if start < 0:
-        start += input._data.shape[d]
-    if start < 0 or length < 0 or start + length > input._data.shape[d]:
-        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size "
-                         f"({input._data.shape[d]})")
+        start += n
+    if length < 0:
+        raise RuntimeError(f"narrow: length must be non-negative, got {length}")
+    if start + length > n:
+        raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size "
+                           f"({n})")
     return _getitem(input, (slice(None),) * d + (slice(start, start + length),), True, _kind)
 
 
@@ -443,7 +455,7 @@ def unbind(input, dim=0):
 
 def repeat(input, *repeats):
     """Tile the tensor: output dim i has size input_i × repeats_i (leading repeats add dims)."""
-    reps = _shape_arg(repeats)
+    reps = _shape_arg(repeats, "repeat")
     if len(reps) < input.ndim:
         raise RuntimeError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller than "
                            f"number of dimensions of tensor ({input.ndim})")

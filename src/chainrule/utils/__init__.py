@@ -1,4 +1,6 @@
-"""Utilities (``torch.utils``): :mod:`chainrule.utils.data` — datasets, samplers, DataLoader."""
+"""Utilities (``torch.utils``): :mod:`chainrule.utils.data` — datasets, samplers, DataLoader;
+:func:`to_torch` — chainrule tensors (also nested in state dicts) to torch tensors."""
 from . import data
+from .interop import to_torch
 
-__all__ = ["data"]
+__all__ = ["data", "to_torch"]

@@ -6,6 +6,7 @@ computed with the max subtracted, so logits of magnitude 1e4 give finite, exact 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -19,6 +20,25 @@ from .activation import LogSigmoid
 from ...tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+def legacy_get_string(size_average, reduce, emit_warning=True) -> str:
+    """The ``reduction`` that torch's deprecated ``size_average`` / ``reduce`` flags stand for
+    (``torch.nn._reduction.legacy_get_string``): None counts as True; reduce=False gives 'none',
+    else size_average picks 'mean' (True) or 'sum' (False). Warns as torch does."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    if emit_warning:
+        warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                      f"reduction='{ret}' instead.", UserWarning, stacklevel=3)
+    return ret
+
+
+def _legacy(size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        return legacy_get_string(size_average, reduce)
+    return reduction
 
 
 def _reduce(loss, reduction, op):
@@ -207,13 +227,16 @@ def _pointwise(loss, input, target, reduction, op, weight=None, **params):
     return loss.apply(input, target, reduction=reduction, weight=weight, **params)
 
 
-def mse_loss(input, target, reduction: str = "mean") -> Tensor:
-    """ℓ = (x − y)², reduced.  Shapes: input (*), target (*) (same shape)."""
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = (x − y)², reduced.  Shapes: input (*), target (*) (same shape). ``size_average`` /
+    ``reduce``: torch's deprecated spelling of ``reduction`` (see :func:`legacy_get_string`)."""
+    reduction = _legacy(size_average, reduce, reduction)
     return _pointwise(MseLoss, input, target, reduction, "mse_loss")
 
 
-def l1_loss(input, target, reduction: str = "mean") -> Tensor:
-    """ℓ = |x − y|, reduced."""
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = |x − y|, reduced (``size_average`` / ``reduce``: the legacy spelling of reduction)."""
+    reduction = _legacy(size_average, reduce, reduction)
     return _pointwise(L1Loss, input, target, reduction, "l1_loss")
 
 
@@ -225,8 +248,10 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
     return _pointwise(HuberLoss, input, target, reduction, "huber_loss", delta=delta)
 
 
-def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
     """ℓ = ½(x−y)²/β if |x−y| < β else |x−y| − ½β (Huber divided by β)."""
+    reduction = _legacy(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got "
                            f"beta={beta}")
@@ -295,10 +320,12 @@ def _check_class_weight(weight, c):
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
 
 
-def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+             reduction: str = "mean") -> Tensor:
     """ℓ_i = −w_{y_i} · input[i, y_i] for log-probabilities ``input``; 'mean' divides by Σ w_{y_i}
     over non-ignored samples.  Shapes: input (N, C) or (N, C, d1, ...), target (N) or
     (N, d1, ...) of class indices; output scalar, or target's shape for 'none'."""
+    reduction = _legacy(size_average, reduce, reduction)
     check_tensor(input, "nll_loss")
     check_tensor(target, "nll_loss", "target")
     if target._data.dtype.kind not in "iu":
@@ -323,16 +350,17 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
-def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100,
+                  reduce=None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy of logits against class indices or class probabilities:
     ℓ_i = −Σ_c w_c q_ic log softmax(z_i)_c — for binary targets the deck's
     L = −[I(y=0) log p₀ + I(y=1) log p₁]. log softmax uses the log-sum-exp trick (stable).
 
     Shapes: input (N, C) or (N, C, d1, ...) logits; target (N) / (N, d1, ...) int class indices,
     or the input's shape of probabilities. ``label_smoothing`` ε mixes the target with uniform:
-    q = (1−ε) q + ε/C.
+    q = (1−ε) q + ε/C. ``size_average`` / ``reduce``: the legacy spelling of ``reduction``.
     """
+    reduction = _legacy(size_average, reduce, reduction)
     check_tensor(input, "cross_entropy")
     check_tensor(target, "cross_entropy", "target")
     if not 0.0 <= label_smoothing <= 1.0:
@@ -356,7 +384,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
         if reduction == "mean":
             return loss.sum() / max(loss.numel(), 1) if loss.ndim else loss
         return _reduce(loss, reduction, "cross_entropy")
-    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
         return nll
     terms = logp if weight is None else logp * weight.reshape(wshape)
@@ -375,9 +403,11 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / c)
 
 
-def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
     """ℓ = −w[y log p + (1 − y) log(1 − p)] for probabilities p; logs clamped at −100 (as torch).
     Shapes: input (*), target (*), weight broadcastable to (*)."""
+    reduction = _legacy(size_average, reduce, reduction)
     _same_shape(input, target, "binary_cross_entropy")
     if np.any((input._data < 0) | (input._data > 1)):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
@@ -387,11 +417,12 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     return _pointwise(BinaryCrossEntropy, input, target, reduction, "binary_cross_entropy", weight)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
-                                     pos_weight=None) -> Tensor:
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction: str = "mean", pos_weight=None) -> Tensor:
     """Sigmoid + binary cross-entropy in one stable expression:
     ℓ = (1 − y) z + (1 + (p_w − 1) y) · (log(1 + e^{−|z|}) + max(−z, 0)), never overflowing.
     Shapes: input (*), target (*); weight broadcastable to (*); pos_weight (C,) for the last dim."""
+    reduction = _legacy(size_average, reduce, reduction)
     op = "binary_cross_entropy_with_logits"
     if pos_weight is not None:
         check_tensor(input, op)
@@ -400,9 +431,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
                       pos_weight=pos_weight)
 
 
-def kl_div(input, target, reduction: str = "mean", log_target: bool = False) -> Tensor:
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
     """KL(target ‖ exp(input)) pointwise: y (log y − x) (0 where y = 0), x log-probabilities.
     'batchmean' divides the sum by the batch size (the true KL divergence)."""
+    reduction = _legacy(size_average, reduce, reduction)
     _same_shape(input, target, "kl_div")
     if log_target:
         loss = target.exp() * (target - input)
@@ -415,10 +448,12 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False) -> 
     return _reduce(loss, reduction, "kl_div")
 
 
-def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, eps: float = 1e-8,
+def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,
+                     size_average=None, eps: float = 1e-8, reduce=None,
                      reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of y ~ Poisson(λ): λ − y log λ (+ Stirling term when ``full``);
     with ``log_input`` the input is log λ, so ℓ = e^x − y x."""
+    reduction = _legacy(size_average, reduce, reduction)
     _same_shape(input, target, "poisson_nll_loss")
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:

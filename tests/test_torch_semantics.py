@@ -1,0 +1,690 @@
+"""torch behaviours that code ported by changing the import relies on, each checked against torch:
+``out=``, NumPy's ``axis=`` / ``keepdims=``, the legacy ``size_average`` / ``reduce`` of losses,
+``Variable`` and ``Tensor.new_*``, ``inference_mode``, default dtype / device and the accelerator
+queries, optimizer state moving both ways, torch's advanced-indexing order, ``pow`` gradients at
+a zero base, and the exception types of a table of misuses."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from chainrule.ops import _OUT_OPS
+from test_misuse import C, F, _equal, _normalise, _run
+
+RNG = np.random.default_rng(0)
+
+
+def _both(fn, *arrays):
+    """fn(lib, *tensors) for torch and chainrule on the same arrays."""
+    return (fn(torch, *[torch.tensor(a) for a in arrays]),
+            fn(cr, *[cr.tensor(a) for a in arrays]))
+
+
+def _np(t):
+    return np.asarray(t.detach().numpy())
+
+
+# ============================================================================ 1. out=
+_BOOL_RESULT = {"eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal",
+                "less_equal", "not_equal", "isneginf", "isposinf", "all", "any"}
+_IN_UNIT = {"erfinv", "acos", "asin", "arccos", "arcsin", "atanh", "arctanh"}
+_ARGS = {   # (lib, a) -> positional arguments, a being a (3, 3) float tensor in [0.5, 1.5)
+    "cat": lambda L, a: ([a, a],), "concat": lambda L, a: ([a, a], 1), "stack": lambda L, a: ([a, a],),
+    "where": lambda L, a: (a > 1, a, -a),
+    "gather": lambda L, a: (a, 1, L.tensor([[0, 2], [1, 1], [2, 0]])),
+    "index_select": lambda L, a: (a, 1, L.tensor([2, 0])),
+    "dot": lambda L, a: (a[0], a[1]), "outer": lambda L, a: (a[0], a[1]),
+    "ger": lambda L, a: (a[0], a[1]), "mv": lambda L, a: (a, a[0]),
+    "addmm": lambda L, a: (a, a, a.T), "bmm": lambda L, a: (a[None], a[None]),
+    "lerp": lambda L, a: (a, a.flip(0), 0.3),
+    "clamp": lambda L, a: (a, 0.7, 1.2), "clip": lambda L, a: (a, 0.7),
+    "pow": lambda L, a: (a, 2.5), "tril": lambda L, a: (a,), "triu": lambda L, a: (a, 1),
+    "max": lambda L, a: (a,), "min": lambda L, a: (a,),
+}
+_DIM_ARG = {"cumsum", "cumprod", "logcumsumexp", "logsumexp", "argmax", "argmin", "mean", "std",
+            "var", "amax", "amin", "sum", "prod"}
+_UNARY = {"abs", "absolute", "acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
+          "arctanh", "asin", "asinh", "atan", "atanh", "ceil", "cos", "cosh", "erf", "erfinv",
+          "exp", "exp2", "expm1", "fix", "floor", "frac", "isneginf", "isposinf", "log", "log10",
+          "log1p", "log2", "neg", "negative", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh",
+          "sqrt", "square", "tan", "tanh", "trunc", "all", "any"}
+
+
+def _out_args(name, lib, x):
+    a = lib.tensor(x * 0.5 if name in _IN_UNIT else (x + 0.6 if "acosh" in name else x))
+    if name.startswith(("bitwise", "logical")):
+        b = lib.tensor(x > 1)
+        return (b,) if name.endswith("not") else (b, lib.tensor(x < 1.2))
+    if name in _ARGS:
+        return _ARGS[name](lib, a)
+    if name in _DIM_ARG:
+        return (a, 1)
+    if name in _UNARY:
+        return (a,)
+    return (a, lib.tensor(x.T.copy()))
+
+
+@pytest.mark.parametrize("name", _OUT_OPS)
+def test_out_writes_torch_values_into_the_given_tensor(name):
+    x = (RNG.random((3, 3)) + 0.5).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # torch.ger's deprecation
+        expected = getattr(torch, name)(*_out_args(name, torch, x))
+    out = cr.empty(0, dtype=str(expected.dtype).split(".")[1])
+    got = getattr(cr, name)(*_out_args(name, cr, x), out=out)
+    assert got is out
+    assert tuple(out.shape) == tuple(expected.shape) and str(out.dtype) == str(expected.dtype).replace("torch", "chainrule")
+    np.testing.assert_allclose(_np(out), expected.numpy(), rtol=2e-6, atol=1e-6)
+
+
+def test_out_resizes_like_torch_with_its_warning():
+    a = np.ones((2, 3), np.float32)
+    msgs = {}
+    for lib in (torch, cr):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            empty, wrong = lib.empty(0), lib.zeros(5)
+            lib.add(lib.tensor(a), 1, out=empty)
+            assert not caught                     # an empty out is resized silently
+            lib.add(lib.tensor(a), 1, out=wrong)
+        assert tuple(empty.shape) == tuple(wrong.shape) == (2, 3)
+        assert float(wrong.sum()) == 12.0
+        msgs[lib] = [str(w.message).split(" (Triggered internally")[0] for w in caught
+                     if issubclass(w.category, UserWarning)]
+    assert msgs[cr] == msgs[torch] and len(msgs[cr]) == 1
+
+
+def test_out_same_shape_writes_in_place_so_views_see_it():
+    out = cr.zeros(2, 3)
+    row = out[0]
+    cr.mul(cr.ones(2, 3), 4.0, out=out)
+    assert row.tolist() == [4.0, 4.0, 4.0]
+    assert out._version == 1
+
+
+def test_out_casts_within_a_kind_and_refuses_float_into_int_like_torch():
+    for lib in (torch, cr):
+        out = lib.zeros(2, dtype=lib.float64)
+        lib.add(lib.ones(2), 1, out=out)
+        assert out.dtype == lib.float64 and out.tolist() == [2.0, 2.0]
+        eq = lib.zeros(2)
+        lib.eq(lib.ones(2), 1, out=eq)      # bool into float: allowed
+        assert eq.tolist() == [1.0, 1.0]
+        with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long"):
+            lib.add(lib.ones(2), 1, out=lib.zeros(2, dtype=lib.int64))
+    with pytest.raises(TypeError, match="argument 'out' must be Tensor, not list"):
+        cr.add(cr.ones(2), 1, out=[1])
+
+
+def test_out_refuses_autograd_like_torch():
+    msg = "functions with out=... arguments don't support automatic differentiation"
+    for lib in (torch, cr):
+        with pytest.raises(RuntimeError, match=msg):
+            lib.add(lib.ones(2), 1, out=lib.zeros(2, requires_grad=True))
+        with pytest.raises(RuntimeError, match=msg):
+            lib.mul(lib.ones(2, requires_grad=True), 2, out=lib.zeros(2))
+        with pytest.raises(RuntimeError, match=msg):
+            lib.cat([lib.ones(2, requires_grad=True)], out=lib.zeros(2))
+        with lib.no_grad():                   # outside grad mode it is a plain write
+            out = lib.zeros(2, requires_grad=True)
+            lib.add(lib.ones(2, requires_grad=True), 1, out=out)
+        assert out.tolist() == [2.0, 2.0] and out.grad_fn is None
+
+
+def test_max_min_with_dim_take_a_values_indices_out_pair():
+    x = RNG.standard_normal((3, 4)).astype(np.float32)
+    for op in ("max", "min"):
+        t = getattr(torch, op)(torch.tensor(x), 1, out=(torch.empty(0), torch.empty(0, dtype=torch.long)))
+        vals, idx = cr.empty(0), cr.empty(0, dtype=cr.int64)
+        c = getattr(cr, op)(cr.tensor(x), 1, keepdim=True, out=(vals, idx))
+        assert c.values is vals and c.indices is idx and c[0] is vals
+        np.testing.assert_array_equal(_np(vals)[:, 0], t.values.numpy())
+        np.testing.assert_array_equal(_np(idx)[:, 0], t.indices.numpy())
+    for lib in (torch, cr):
+        with pytest.raises(RuntimeError, match="Expected out tensor to have dtype"):
+            lib.max(lib.tensor(x), 1, out=(lib.empty(0), lib.empty(0)))
+
+
+def test_methods_take_no_out_as_in_torch():
+    for lib in (torch, cr):
+        with pytest.raises(TypeError):
+            lib.ones(2).add(1, out=lib.zeros(2))
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, out: lib.zeros(2, 3, out=out), lambda lib, out: lib.ones((2, 2), out=out),
+    lambda lib, out: lib.full((3,), 7, out=out), lambda lib, out: lib.arange(5, out=out),
+    lambda lib, out: lib.arange(1, 7, 2, out=out), lambda lib, out: lib.empty(2, out=out).fill_(1),
+    lambda lib, out: lib.eye(3, out=out), lambda lib, out: lib.linspace(0, 1, 5, out=out),
+], ids=["zeros", "ones", "full", "arange", "arange-step", "empty", "eye", "linspace"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_creation_out_takes_outs_dtype(make, dtype):
+    t_out, c_out = torch.empty(0, dtype=getattr(torch, dtype)), cr.empty(0, dtype=dtype)
+    t, c = make(torch, t_out), make(cr, c_out)
+    assert c is c_out
+    assert str(c.dtype).split(".")[1] == str(t.dtype).split(".")[1] == dtype
+    np.testing.assert_array_equal(_np(c), t.numpy())
+
+
+@pytest.mark.parametrize("fn", ["rand", "randn"])
+def test_random_creation_out_draws_torchs_numbers(fn):
+    for dtype in ("float32", "float64"):
+        torch.manual_seed(3)
+        cr.manual_seed(3)
+        t = getattr(torch, fn)(2, 3, out=torch.empty(0, dtype=getattr(torch, dtype)))
+        c = getattr(cr, fn)(2, 3, out=cr.empty(0, dtype=dtype))
+        assert str(c.dtype) == f"chainrule.{dtype}"
+        np.testing.assert_allclose(_np(c), t.numpy(), rtol=1e-6)
+
+
+def test_creation_out_with_another_dtype_raises_like_torch():
+    for lib in (torch, cr):
+        with pytest.raises(RuntimeError, match="does not match dtype of out parameter"):
+            lib.zeros(2, dtype=lib.float64, out=lib.empty(2, dtype=lib.int64))
+        with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+            lib.zeros(2, out=lib.empty(2, requires_grad=True))
+
+
+# ============================================================================ 2. axis= / keepdims=
+_REDUCTIONS = ["sum", "mean", "max", "min", "amax", "amin", "prod", "std", "var", "any", "all",
+               "argmax", "argmin", "logsumexp", "cumsum", "cumprod", "logcumsumexp",
+               "count_nonzero"]
+
+
+@pytest.mark.parametrize("name", _REDUCTIONS)
+def test_numpy_axis_and_keepdims_spellings(name):
+    x = (RNG.random((3, 4)) + 0.1).astype(np.float32)
+    keep = name not in ("cumsum", "cumprod", "logcumsumexp", "count_nonzero")
+    kwargs = [dict(axis=1), dict(axis=-2)] + ([dict(axis=0, keepdims=True),
+                                                dict(dim=1, keepdims=True)] if keep else [])
+    for kw in kwargs:
+        for call in (lambda lib, a: getattr(lib, name)(a, **kw),
+                     lambda lib, a: getattr(a, name)(**kw)):
+            t, c = _both(call, x)
+            _equal(_normalise(t), _normalise(c))
+    for lib in (torch, cr):
+        with pytest.raises(TypeError):
+            getattr(lib, name)(lib.tensor(x), dim=1, axis=1)
+
+
+def test_keepdims_positional_dim():
+    t, c = _both(lambda lib, a: lib.sum(a, 1, keepdims=True), np.ones((2, 3), np.float32))
+    assert tuple(c.shape) == tuple(t.shape) == (2, 1)
+
+
+# ============================================================================ 3. legacy loss flags
+def _loss_inputs(lib):
+    g = np.random.default_rng(1)
+    x = g.random((4, 3)).astype(np.float32) * 0.8 + 0.1
+    y = g.random((4, 3)).astype(np.float32)
+    labels = np.array([0, 2, 1, 2])
+    return lib.tensor(x), lib.tensor(y), lib.tensor(labels)
+
+
+_LOSSES = {   # name: (functional call, module)
+    "mse_loss": (lambda F, x, y, k, kw: F.mse_loss(x, y, **kw), "MSELoss"),
+    "l1_loss": (lambda F, x, y, k, kw: F.l1_loss(x, y, **kw), "L1Loss"),
+    "smooth_l1_loss": (lambda F, x, y, k, kw: F.smooth_l1_loss(x, y, **kw), "SmoothL1Loss"),
+    "binary_cross_entropy": (lambda F, x, y, k, kw: F.binary_cross_entropy(x, y, **kw), "BCELoss"),
+    "binary_cross_entropy_with_logits": (
+        lambda F, x, y, k, kw: F.binary_cross_entropy_with_logits(x, y, **kw), "BCEWithLogitsLoss"),
+    "cross_entropy": (lambda F, x, y, k, kw: F.cross_entropy(x, k, **kw), "CrossEntropyLoss"),
+    "nll_loss": (lambda F, x, y, k, kw: F.nll_loss(x.log(), k, **kw), "NLLLoss"),
+    "kl_div": (lambda F, x, y, k, kw: F.kl_div(x.log(), y, **kw), "KLDivLoss"),
+    "poisson_nll_loss": (lambda F, x, y, k, kw: F.poisson_nll_loss(x, y, **kw), "PoissonNLLLoss"),
+}
+_FLAGS = [dict(size_average=False), dict(reduce=False), dict(size_average=True, reduce=True),
+          dict(size_average=False, reduce=True), dict(reduce=False, reduction="sum"),
+          dict(size_average=None, reduce=None, reduction="sum")]
+
+
+@pytest.mark.parametrize("flags", _FLAGS, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()))
+@pytest.mark.parametrize("name", list(_LOSSES))
+def test_legacy_size_average_and_reduce_map_to_reduction_as_torch(name, flags):
+    call, module = _LOSSES[name]
+    for kind in ("functional", "module"):
+        results = {}
+        for lib in (torch, cr):
+            x, y, k = _loss_inputs(lib)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                if kind == "functional":
+                    value = call(lib.nn.functional, x, y, k, flags)
+                else:
+                    mod = getattr(lib.nn, module)(**flags)
+                    value = call(_ModuleAsF(mod), x, y, k, {})
+            results[lib] = (value, [str(w.message) for w in caught
+                                    if "size_average" in str(w.message)])
+        (t, t_warn), (c, c_warn) = results[torch], results[cr]
+        assert c_warn == t_warn, kind
+        np.testing.assert_allclose(_np(c), t.detach().numpy(), rtol=1e-5, err_msg=kind)
+    if flags.get("size_average") is not None or flags.get("reduce") is not None:
+        assert t_warn
+    else:
+        assert not t_warn
+
+
+class _ModuleAsF:
+    """A loss module standing in for the functional namespace in the table's calls."""
+
+    def __init__(self, mod):
+        self.mod = mod
+
+    def __getattr__(self, name):
+        return lambda *args, **kw: self.mod(*args)
+
+
+def test_legacy_get_string_is_torchs():
+    from chainrule.nn.functional.loss import legacy_get_string
+    from torch.nn._reduction import legacy_get_string as torch_get
+    for sa in (None, True, False):
+        for red in (None, True, False):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                assert legacy_get_string(sa, red) == torch_get(sa, red)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        legacy_get_string(False, None, emit_warning=False)
+    assert not caught
+
+
+# ============================================================================ 4. Variable, new_*, inference_mode
+def test_variable_returns_a_detached_tensor_as_torch():
+    from chainrule.autograd import Variable
+    for lib, V in ((torch, torch.autograd.Variable), (cr, Variable)):
+        x = lib.ones(2) * 3
+        v = V(x, requires_grad=True)
+        assert type(v) is lib.Tensor and v.requires_grad and v.is_leaf and v is not x
+        (v * v).sum().backward()
+        assert v.grad.tolist() == [6.0, 6.0]
+        assert not V(x).requires_grad and isinstance(x, V)
+        y = lib.ones(2, requires_grad=True) * 2
+        assert V(y).grad_fn is None
+        with pytest.raises(TypeError, match="Variable data has to be a tensor"):
+            V([1.0])
+        with pytest.raises(RuntimeError):
+            V(lib.ones(2, dtype=lib.int64), requires_grad=True)
+    shared = cr.zeros(2)
+    Variable(shared)[0] = 5.0            # shares memory, as torch's
+    assert shared.tolist() == [5.0, 0.0]
+
+
+@pytest.mark.parametrize("src_dtype", ["float64", "int64", "float32"])
+def test_new_tensor_family_inherits_dtype(src_dtype):
+    calls = [
+        lambda s: s.new_tensor([1, 2]), lambda s: s.new_tensor([1.5, 2.5]),
+        lambda s: s.new_tensor(3.0, dtype=cr.float32 if isinstance(s, cr.Tensor) else torch.float32),
+        lambda s: s.new_zeros(2, 3), lambda s: s.new_zeros((2, 3)),
+        lambda s: s.new_ones([4]), lambda s: s.new_full((2,), 3),
+        lambda s: s.new_full([2, 1], 2.5), lambda s: s.new_empty(2, 0).shape,
+        lambda s: s.new_zeros(2, dtype=cr.int32 if isinstance(s, cr.Tensor) else torch.int32),
+    ]
+    for call in calls:
+        t = call(torch.ones(3, dtype=getattr(torch, src_dtype)))
+        c = call(cr.ones(3, dtype=src_dtype))
+        _equal(_normalise(t), _normalise(c))
+
+
+def test_new_tensor_requires_grad_and_warns_on_a_tensor():
+    s = cr.ones(2)
+    z = s.new_zeros(2, requires_grad=True)
+    assert z.requires_grad and z.is_leaf
+    with pytest.warns(UserWarning, match="recommended to use sourceTensor.detach"):
+        n = s.new_tensor(cr.tensor([1.0, 2.0]))
+    assert n.tolist() == [1.0, 2.0]
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+        s.new_zeros(2, device="cuda")
+
+
+def test_inference_mode_as_torch():
+    for lib in (torch, cr):
+        assert not lib.is_inference_mode_enabled()
+        w = lib.ones(2, requires_grad=True)
+        with lib.inference_mode():
+            assert lib.is_inference_mode_enabled() and not lib.is_grad_enabled()
+            x = lib.ones(2) * 2
+            y = w * 3
+            assert x.is_inference() and y.grad_fn is None and not y.requires_grad
+            with lib.inference_mode(False):
+                assert lib.is_grad_enabled() and not lib.is_inference_mode_enabled()
+                assert not lib.ones(1).is_inference()
+        assert lib.is_grad_enabled() and not lib.ones(1).is_inference()
+        with lib.no_grad(), lib.inference_mode(False):
+            assert lib.is_grad_enabled()              # torch turns grad mode on here
+        with pytest.raises(RuntimeError, match="Inference tensors cannot be saved for backward"):
+            w * x
+        with pytest.raises(RuntimeError, match="Setting requires_grad=True on inference tensor"):
+            x.requires_grad_()
+        with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside"):
+            x.add_(1)
+        (w * x.clone()).sum().backward()          # a clone is a normal tensor
+        assert w.grad.tolist() == x.tolist()
+
+
+def test_inference_mode_as_decorator():
+    for lib in (torch, cr):
+        @lib.inference_mode()
+        def called():
+            return lib.is_inference_mode_enabled(), lib.is_grad_enabled()
+
+        @lib.inference_mode
+        def bare():
+            return lib.is_inference_mode_enabled()
+
+        @lib.inference_mode(False)
+        def off():
+            return lib.is_inference_mode_enabled()
+
+        assert called() == (True, False) and bare() is True
+        with lib.inference_mode():
+            assert off() is False
+        assert not lib.is_inference_mode_enabled()
+
+
+# ============================================================================ 5. defaults, accelerator
+def test_accelerator_queries():
+    assert cr.accelerator.is_available() is False
+    assert cr.accelerator.current_accelerator() is None
+    assert cr.accelerator.device_count() == 0
+
+
+def test_set_default_device_cpu_only():
+    cr.set_default_device("cpu")
+    cr.set_default_device(cr.device("cpu"))
+    cr.set_default_device(None)
+    assert cr.get_default_device() == cr.device("cpu")
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+        cr.set_default_device("cuda")
+
+
+@pytest.fixture
+def restore_default_dtype():
+    yield
+    torch.set_default_dtype(torch.float32)
+    cr.set_default_dtype(cr.float32)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_default_dtype_drives_creation_and_python_floats(dtype, restore_default_dtype):
+    torch.set_default_dtype(getattr(torch, dtype))
+    cr.set_default_dtype(getattr(cr, dtype))
+    assert str(cr.get_default_dtype()) == f"chainrule.{dtype}"
+    for call in (lambda lib: lib.tensor(1.5), lambda lib: lib.tensor([1.0, 2.0]),
+                 lambda lib: lib.zeros(2), lambda lib: lib.ones(2, 2), lambda lib: lib.rand(2),
+                 lambda lib: lib.randn(2), lambda lib: lib.full((2,), 1.5),
+                 lambda lib: lib.arange(0.0, 2.0), lambda lib: lib.linspace(0, 1, 3),
+                 lambda lib: lib.tensor([1, 2]) * 1.5, lambda lib: lib.tensor([1, 2]).sqrt(),
+                 lambda lib: lib.tensor([1, 2]) / 2, lambda lib: lib.tensor(1),
+                 lambda lib: lib.ones(2, dtype=lib.float32) * 2.5):
+        assert str(call(cr).dtype).split(".")[1] == str(call(torch).dtype).split(".")[1]
+
+
+def test_set_default_dtype_refuses_integers(restore_default_dtype):
+    for lib in (torch, cr):
+        with pytest.raises(TypeError):
+            lib.set_default_dtype(lib.int64)
+
+
+# ============================================================================ 6. optimizer state
+def _train(lib, model, opt, steps):
+    x = lib.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3))
+    y = lib.tensor(np.linspace(0, 1, 8, dtype=np.float32).reshape(4, 2))
+    for _ in range(steps):
+        opt.zero_grad()
+        ((model(x) - y) ** 2).mean().backward()
+        opt.step()
+
+
+@pytest.mark.parametrize("opt_name,kwargs", [
+    ("Adam", dict(lr=0.05)), ("Adam", dict(lr=0.05, amsgrad=True, weight_decay=0.1)),
+    ("AdamW", dict(lr=0.05)), ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+], ids=["adam", "adam-amsgrad", "adamw", "sgd-momentum", "sgd-nesterov"])
+@pytest.mark.parametrize("direction", ["torch-to-chainrule", "chainrule-to-torch"])
+def test_optimizer_state_moves_between_torch_and_chainrule(opt_name, kwargs, direction):
+    torch.manual_seed(0)
+    tm = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    cm = cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.Tanh(), cr.nn.Linear(4, 2))
+    cm.load_state_dict(tm.state_dict())
+    t_opt = getattr(torch.optim, opt_name)(tm.parameters(), **kwargs)
+    c_opt = getattr(cr.optim, opt_name)(cm.parameters(), **kwargs)
+    if direction == "torch-to-chainrule":
+        _train(torch, tm, t_opt, 3)
+        cm.load_state_dict(tm.state_dict())
+        c_opt.load_state_dict(t_opt.state_dict())
+    else:
+        _train(cr, cm, c_opt, 3)
+        tm.load_state_dict(cr.utils.to_torch(cm.state_dict()))
+        t_opt.load_state_dict(cr.utils.to_torch(c_opt.state_dict()))
+        if opt_name != "SGD":
+            step = t_opt.state_dict()["state"][0]["step"]
+            assert isinstance(step, torch.Tensor) and step.dtype == torch.float32 and step.ndim == 0
+    _train(torch, tm, t_opt, 3)
+    _train(cr, cm, c_opt, 3)
+    for (k, t), c in zip(tm.state_dict().items(), cm.state_dict().values()):
+        np.testing.assert_allclose(_np(c), t.numpy(), rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+def test_to_torch_converts_nested_containers():
+    from collections import OrderedDict
+    obj = OrderedDict(a=cr.ones(2, dtype=cr.float64), b=[cr.tensor(3), (cr.zeros(1), "x")],
+                      c={"d": 1.5, "e": cr.ones(1, requires_grad=True)})
+    out = cr.utils.to_torch(obj)
+    assert type(out) is OrderedDict
+    assert out["a"].dtype == torch.float64 and out["b"][0].dtype == torch.int64
+    assert isinstance(out["b"][1], tuple) and out["b"][1][1] == "x" and out["c"]["d"] == 1.5
+    assert out["c"]["e"].requires_grad
+    out["a"][0] = 7.0
+    assert obj["a"].tolist() == [1.0, 1.0]          # a copy
+
+
+# ============================================================================ 7a. indexing order
+_KEYS = {
+    "0,:,t": lambda L: (0, slice(None), L.tensor([0, 1])),
+    "t,:,0": lambda L: (L.tensor([0, 1]), slice(None), 0),
+    "0,t": lambda L: (0, L.tensor([0, 2])),
+    ":,0,:,t": lambda L: (slice(None), 0, slice(None), L.tensor([0, 1])),
+    "0,:,:,t": lambda L: (0, slice(None), slice(None), L.tensor([0, 1])),
+    "t,:,t": lambda L: (L.tensor([0, 1]), slice(None), L.tensor([1, 0])),
+    "0,t,0": lambda L: (0, L.tensor([0, 1]), 0),
+    "...,0,t": lambda L: (Ellipsis, 0, L.tensor([0, 1])),
+    "0,...,t": lambda L: (0, Ellipsis, L.tensor([0, 1])),
+    "0,None,t": lambda L: (0, None, L.tensor([0, 1])),
+    ":,t,:,0": lambda L: (slice(None), L.tensor([0, 1]), slice(None), 0),
+    "t2d,:,0": lambda L: (L.tensor([[0, 1], [1, 0]]), slice(None), 0),
+    "0,1:,t": lambda L: (0, slice(1, None), L.tensor([0, 1])),
+    "mask,:,0": lambda L: (L.tensor([True, False]), slice(None), 0),
+    "0,:,mask2d": lambda L: (0, slice(None), L.tensor([[True, False] * 2 + [False]] * 4)),
+    "0,:,list": lambda L: (0, slice(None), [0, 1]),
+    "0,:,t0d": lambda L: (0, slice(None), L.tensor(1)),
+    "t0d,:,t": lambda L: (L.tensor(1), slice(None), L.tensor([0, 1])),
+    "0,:,0,t": lambda L: (0, slice(None), 0, L.tensor([0, 1])),
+    ":,0,t": lambda L: (slice(None), 0, L.tensor([0, 1])),
+    "0,t,:,0": lambda L: (0, L.tensor([0, 1]), slice(None), 0),
+    "-1,:,t,1": lambda L: (-1, slice(None), L.tensor([3, 0, 3]), 1),
+    "t": lambda L: L.tensor([1, 0, 1]),
+    "0,1": lambda L: (0, 1),
+}
+_X = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+
+
+@pytest.mark.parametrize("name", list(_KEYS))
+def test_getitem_follows_torchs_index_order(name):
+    t = torch.tensor(_X, dtype=torch.float64, requires_grad=True)
+    c = cr.tensor(_X, dtype=cr.float64, requires_grad=True)
+    ty, cy = t[_KEYS[name](torch)], c[_KEYS[name](cr)]
+    assert tuple(cy.shape) == tuple(ty.shape)
+    np.testing.assert_array_equal(_np(cy), ty.detach().numpy())
+    w = np.random.default_rng(2).standard_normal(tuple(ty.shape))
+    (ty * torch.tensor(w)).sum().backward()
+    (cy * cr.tensor(w)).sum().backward()
+    np.testing.assert_allclose(_np(c.grad), t.grad.numpy())
+
+
+@pytest.mark.parametrize("name", list(_KEYS))
+def test_setitem_follows_torchs_index_order(name):
+    t, c = torch.tensor(_X), cr.tensor(_X)
+    shape = tuple(t[_KEYS[name](torch)].shape)
+    value = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape) + 1000
+    t[_KEYS[name](torch)] = torch.tensor(value)
+    c[_KEYS[name](cr)] = cr.tensor(value)
+    np.testing.assert_array_equal(_np(c), t.numpy())
+    t[_KEYS[name](torch)] = -1.0
+    c[_KEYS[name](cr)] = -1.0
+    np.testing.assert_array_equal(_np(c), t.numpy())
+
+
+def test_the_brief_example():
+    assert tuple(cr.zeros(2, 3, 4)[0, :, cr.tensor([0, 1])].shape) == (3, 2)
+
+
+# ============================================================================ 7b. pow at a zero base
+def _grads(lib, fn, arrays):
+    xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+    first = lib.autograd.grad(fn(*xs).sum(), xs, create_graph=True)
+    total = sum(g.sum() for g in first)
+    second = (lib.autograd.grad(total, xs, allow_unused=True) if total.requires_grad
+              else [None] * len(xs))
+    second = [np.zeros_like(a) if g is None else _np(g) for g, a in zip(second, arrays)]
+    return [_np(g) for g in first], second
+
+
+def _same_where_torch_is_a_number(t, c, what):
+    """Equal where torch's value is not NaN (inf included); chainrule may be finite where torch's
+    own double backward gives NaN (0·∞ in its formula), never NaN where torch is not."""
+    known = ~np.isnan(t)
+    np.testing.assert_array_equal(np.isnan(c[known]), False, err_msg=what)
+    np.testing.assert_allclose(c[known], t[known], rtol=1e-10, err_msg=what)
+
+
+_BASES = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 2.0, -2.0, 0.5, 0.0])
+_EXPONENTS = np.array([0.0, 1.0, 2.0, -1.0, 0.5, 0.0, 3.0, 0.5, -2.5])
+
+
+@pytest.mark.parametrize("case", [
+    *[(f"x**{c}", (lambda c: lambda x: x ** c)(c), [np.array([0.0, 1.0, -2.0, 0.5])])
+      for c in (0, 1, 2, 3, 0.5, 1.5, -1, -0.5, 2.5)],
+    *[(f"{c}**x", (lambda c: lambda x: c ** x)(c), [np.array([0.0, 1.0, -2.0, 0.5, 2.0])])
+      for c in (0.0, 0, 2.0, 0.5)],
+    ("a**b", lambda a, b: a ** b, [_BASES, _EXPONENTS]),
+    ("pow(a, b)", lambda a, b: a.pow(b), [_BASES[:5], _EXPONENTS[:5]]),
+], ids=lambda case: case[0])
+def test_pow_gradients_at_zero_base_match_torch(case):
+    name, fn, arrays = case
+    (t1, t2), (c1, c2) = _grads(torch, fn, arrays), _grads(cr, fn, arrays)
+    for i in range(len(arrays)):
+        np.testing.assert_allclose(c1[i], t1[i], rtol=1e-10, equal_nan=True,
+                                   err_msg=f"{name} first derivative, input {i}")
+        _same_where_torch_is_a_number(t2[i], c2[i], f"{name} second derivative, input {i}")
+
+
+def test_zero_to_the_zero_has_zero_gradient():
+    for lib in (torch, cr):
+        a = lib.zeros(1, dtype=lib.float64, requires_grad=True)
+        b = lib.zeros(1, dtype=lib.float64, requires_grad=True)
+        (a ** b).sum().backward()
+        assert a.grad.tolist() == [0.0] and b.grad.tolist() == [0.0]
+
+
+# ============================================================================ 7c-e. misuse types
+def _set_grad(lib, value):
+    x = lib.ones(2, requires_grad=True)
+    x.grad = value(lib) if callable(value) else value
+
+
+MISUSES = [
+    # wrong dtypes
+    C("dtype", "matmul int by float", lambda lib: lib.matmul(lib.ones(2, 2, dtype=lib.int64), lib.ones(2, 2)), "int64"),
+    C("dtype", "mm float64 by float32", lambda lib: lib.mm(lib.ones(2, 2, dtype=lib.float64), lib.ones(2, 2)), "same dtype"),
+    C("dtype", "bmm mixed", lambda lib: lib.bmm(lib.ones(1, 2, 2, dtype=lib.float64), lib.ones(1, 2, 2)), "same dtype"),
+    C("dtype", "mean of int", lambda lib: lib.ones(3, dtype=lib.int64).mean(), "mean"),
+    C("dtype", "std of int", lambda lib: lib.ones(3, dtype=lib.int64).std(), "std"),
+    C("dtype", "index_select float index", lambda lib: lib.index_select(lib.ones(3), 0, lib.tensor([0.0])), "integer"),
+    C("dtype", "index_select 2-d index", lambda lib: lib.index_select(lib.ones(3), 0, lib.tensor([[0]])), "1-d"),
+    C("dtype", "index_select list index", lambda lib: lib.index_select(lib.ones(3), 0, [0]), "list"),
+    C("dtype", "gather float index", lambda lib: lib.gather(lib.ones(2, 2), 1, lib.tensor([[0.0]])), "integer"),
+    C("dtype", "gather list index", lambda lib: lib.gather(lib.ones(2, 2), 1, [[0]]), "list"),
+    C("dtype", "where float condition", lambda lib: lib.where(lib.ones(2), lib.ones(2), lib.zeros(2)), "bool"),
+    C("dtype", "masked_fill float mask", lambda lib: lib.ones(2).masked_fill(lib.ones(2), 0.0), "bool"),
+    C("dtype", "bitwise_and floats", lambda lib: lib.bitwise_and(lib.ones(2), lib.ones(2)), "integer"),
+    C("dtype", "int to a negative power", lambda lib: lib.tensor([2]) ** -1, "negative"),
+    C("dtype", "requires_grad on int", lambda lib: lib.ones(2, dtype=lib.int64).requires_grad_(), "floating point"),
+    # wrong shapes
+    C("shape", "mm of 3-d", lambda lib: lib.mm(lib.ones(2, 2, 2), lib.ones(2, 2)), "mm"),
+    C("shape", "mm mismatch", lambda lib: lib.mm(lib.ones(2, 3), lib.ones(2, 3)), "not aligned"),
+    C("shape", "bmm of 2-d", lambda lib: lib.bmm(lib.ones(2, 2), lib.ones(2, 2)), "bmm"),
+    C("shape", "bmm batch mismatch", lambda lib: lib.bmm(lib.ones(2, 2, 2), lib.ones(3, 2, 2)), "bmm"),
+    C("shape", "dot of 2-d", lambda lib: lib.dot(lib.ones(2, 2), lib.ones(2, 2)), "dot"),
+    C("shape", "dot lengths", lambda lib: lib.dot(lib.ones(2), lib.ones(3)), "not aligned"),
+    C("shape", "mv mismatch", lambda lib: lib.mv(lib.ones(2, 3), lib.ones(2)), "not aligned"),
+    C("shape", "cat rank mismatch", lambda lib: lib.cat([lib.ones(2, 2), lib.ones(2)]), "cat"),
+    C("shape", "stack shapes", lambda lib: lib.stack([lib.ones(2), lib.ones(3)]), "stack"),
+    C("shape", "stack of nothing", lambda lib: lib.stack([]), "non-empty"),
+    C("shape", "cat of nothing", lambda lib: lib.cat([]), "non-empty"),
+    C("shape", "cat of a tensor", lambda lib: lib.cat(lib.ones(2)), "sequence"),
+    C("shape", "view incompatible", lambda lib: lib.ones(2, 3).view(4), "invalid for input of size 6"),
+    C("shape", "reshape two -1", lambda lib: lib.ones(6).reshape(-1, -1), "reshape"),
+    C("shape", "expand smaller", lambda lib: lib.ones(3).expand(2), "expand"),
+    C("shape", "permute repeated", lambda lib: lib.ones(2, 3).permute(0, 0), "permute"),
+    C("shape", "transpose out of range", lambda lib: lib.ones(2, 3).transpose(0, 2), "range"),
+    C("shape", "broadcast fails", lambda lib: lib.ones(2, 3) + lib.ones(4), "4"),
+    C("shape", "narrow past the end", lambda lib: lib.ones(3).narrow(0, 2, 2), "exceeds"),
+    C("shape", "narrow negative length", lambda lib: lib.ones(3).narrow(0, 0, -1), "non-negative"),
+    C("shape", "narrow start out of range", lambda lib: lib.ones(3).narrow(0, -5, 1), "start"),
+    C("shape", "mask shape", lambda lib: lib.ones(3)[lib.tensor([True, False])], "boolean index"),
+    C("shape", "too many indices", lambda lib: lib.ones(3)[0, 0], "indices"),
+    # wrong argument types and values
+    C("args", "reshape by floats", lambda lib: lib.ones(4).reshape((2.0, 2)), "float"),
+    C("args", "permute by floats", lambda lib: lib.ones(2, 2).permute((1.0, 0)), "float"),
+    C("args", "ones of a float size", lambda lib: lib.ones(2.5), "size"),
+    C("args", "add a string", lambda lib: lib.ones(2) + "a", "str"),
+    C("args", "mul by None", lambda lib: lib.ones(2) * None, "None"),
+    C("args", "clamp without bounds", lambda lib: lib.clamp(lib.ones(2)), "clamp"),
+    C("args", "tensor of strings", lambda lib: lib.tensor(["a"]), "tensor"),
+    C("args", "tensor ragged", lambda lib: lib.tensor([[1, 2], [3]]), "tensor"),
+    C("args", "tensor of an object", lambda lib: lib.tensor(object()), "tensor"),
+    C("args", "div rounding_mode", lambda lib: lib.div(lib.ones(2), 2, rounding_mode="bad"), "rounding_mode"),
+    C("args", "gather negative index", lambda lib: lib.gather(lib.ones(2, 3), 1, lib.tensor([[-1]])), "out of bounds"),
+    C("args", "gather index too large", lambda lib: lib.gather(lib.ones(2, 3), 1, lib.tensor([[3]])), "out of bounds"),
+    C("args", "scatter_add negative index", lambda lib: lib.zeros(2, 3).scatter_add(1, lib.tensor([[-1]]), lib.ones(1, 1)), "out of bounds"),
+    C("args", "dropout p > 1", lambda lib: F(lib).dropout(lib.ones(2), p=1.5), "dropout"),
+    C("args", "item of many", lambda lib: lib.ones(2).item(), "item"),
+    C("args", "backward of non-scalar", lambda lib: lib.ones(2, requires_grad=True).mul(2).backward(), "grad"),
+    C("args", "grad set to a list", lambda lib: _set_grad(lib, [1.0, 2.0]), "list"),
+    C("args", "grad set to an ndarray", lambda lib: _set_grad(lib, np.ones(2, np.float32)), "ndarray"),
+    C("args", "grad set to a float", lambda lib: _set_grad(lib, 1.0), "float"),
+    C("args", "grad set to a wrong shape", lambda lib: _set_grad(lib, lambda L: L.ones(3)), "size"),
+    C("args", "grad set to a wrong dtype", lambda lib: _set_grad(lib, lambda L: L.ones(2, dtype=L.float64)), "type"),
+    C("args", "out not a tensor", lambda lib: lib.add(lib.ones(2), 1, out=[1]), "out"),
+    C("args", "axis with dim", lambda lib: lib.ones(2).sum(dim=0, axis=0), "axis"),
+    C("args", "Variable of a list", lambda lib: lib.autograd.Variable([1.0]), "tensor"),
+    C("args", "new_zeros negative", lambda lib: lib.ones(2).new_zeros(-1), "negative"),
+    C("args", "inference tensor in autograd", lambda lib: _inference_misuse(lib), "Inference tensors"),
+]
+
+
+def _inference_misuse(lib):
+    with lib.inference_mode():
+        x = lib.ones(2)
+    return (lib.ones(2, requires_grad=True) * x).sum()
+
+
+def test_misuse_table_is_named_once():
+    names = [c.name for c in MISUSES]
+    assert len(names) == len(set(names)) and len(names) >= 40
+
+
+@pytest.mark.parametrize("case", MISUSES, ids=[f"{c.category}:{c.name}" for c in MISUSES])
+def test_misuse_raises_torchs_exception_type(case):
+    t_exc, t_val, _ = _run(case.fn, torch)
+    c_exc, c_val, _ = _run(case.fn, cr)
+    assert t_exc is not None, f"torch returned {t_val!r}: the case is not a misuse"
+    assert c_exc is not None, f"torch raises {type(t_exc).__name__}: {t_exc}; chainrule returned {c_val!r}"
+    assert isinstance(c_exc, type(t_exc)), (
+        f"torch raises {type(t_exc).__name__} ({str(t_exc)[:200]}), chainrule "
+        f"{type(c_exc).__name__}: {c_exc}")
+    assert case.match.lower() in str(c_exc).lower(), f"{str(c_exc)!r} lacks {case.match!r}"
