@@ -134,8 +134,10 @@ def _public_names(obj, module_name):
         elif name.startswith("_"):
             continue
         value = getattr(obj, name, None)
-        if isinstance(value, types.ModuleType) and not value.__name__.startswith("torch"):
-            continue       # a stdlib module torch imported, not torch API
+        if isinstance(value, types.ModuleType):
+            # submodules are compared in their own sections (and whether torch has imported a
+            # lazy one yet would make the table depend on what ran before)
+            continue
         defined_in = getattr(value, "__module__", None) or ""
         if callable(value) and defined_in.split(".")[0] in ("typing", "typing_extensions",
                                                               "functools", "weakref", "collections"):
