@@ -25,6 +25,10 @@ from .elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan,
                           fix, fmod, frac, hypot, isclose, isneginf, isposinf, lerp, log2, log10,
                           logaddexp, logaddexp2, sinh, tan, trunc, xlogy)
 from .reduction import cumprod, logcumsumexp
+from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
+                      topk)
+from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, masked_scatter,
+                      masked_select, nonzero, scatter, scatter_reduce, unique, unique_consecutive)
 from .composite import (addbmm, addcdiv, addcmul, addmv, addr, atleast_1d, atleast_2d, atleast_3d,
                         baddbmm, bincount, block_diag, bucketize, cartesian_prod, clamp_max,
                         clamp_min, column_stack, combinations, corrcoef, cov, deg2rad, diff,

@@ -27,6 +27,10 @@ from .elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan,
                           fix, fmod, frac, hypot, isclose, isneginf, isposinf, lerp, log2, log10,
                           logaddexp, logaddexp2, sinh, tan, trunc, xlogy)
 from .reduction import cumprod, logcumsumexp
+from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
+                      topk)
+from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, masked_scatter,
+                      masked_select, nonzero, scatter, scatter_reduce, unique, unique_consecutive)
 from .composite import (addbmm, addcdiv, addcmul, addmv, addr, baddbmm, bincount, clamp_max,
                         clamp_min, corrcoef, cov, deg2rad, diff, dsplit, float_power, fmax, fmin,
                         histc, hsplit, inner, is_nonzero, is_same_size, is_signed, isin, kron,
@@ -118,6 +122,14 @@ class TensorMethods:
     gather, index_select, masked_fill, scatter_add = gather, index_select, masked_fill, scatter_add
     matmul, mm, bmm, mv, dot, outer, addmm = matmul, mm, bmm, mv, dot, outer, addmm
 
+    # ordering (ops/sorting.py) and writing by index (ops/scatter.py)
+    sort, argsort, msort, topk, kthvalue = sort, argsort, msort, topk, kthvalue
+    median, nanmedian, mode, cummax, cummin = median, nanmedian, mode, cummax, cummin
+    scatter, scatter_reduce, index_add, index_copy = scatter, scatter_reduce, index_add, index_copy
+    index_fill, index_put, masked_scatter, masked_select = (index_fill, index_put, masked_scatter,
+                                                            masked_select)
+    nonzero, argwhere, unique, unique_consecutive = nonzero, argwhere, unique, unique_consecutive
+
     # composites (ops/composite.py)
     addbmm, addcdiv, addcmul, addmv, addr, baddbmm = addbmm, addcdiv, addcmul, addmv, addr, baddbmm
     clamp_min, clamp_max, reciprocal, positive, sgn, signbit = (clamp_min, clamp_max, reciprocal,
@@ -139,6 +151,13 @@ class TensorMethods:
     exp_, sqrt_, sigmoid_, tanh_ = (_in_place("exp_", exp), _in_place("sqrt_", sqrt),
                                     _in_place("sigmoid_", sigmoid), _in_place("tanh_", tanh))
     masked_fill_ = _in_place("masked_fill_", masked_fill)
+    scatter_, scatter_add_, scatter_reduce_ = (_in_place("scatter_", scatter),
+                                               _in_place("scatter_add_", scatter_add),
+                                               _in_place("scatter_reduce_", scatter_reduce))
+    index_add_, index_copy_, index_fill_, index_put_ = (
+        _in_place("index_add_", index_add), _in_place("index_copy_", index_copy),
+        _in_place("index_fill_", index_fill), _in_place("index_put_", index_put))
+    masked_scatter_ = _in_place("masked_scatter_", masked_scatter)
     abs_, absolute_, sign_, sgn_ = (_in_place("abs_", abs), _in_place("absolute_", abs),
                                     _in_place("sign_", sign), _in_place("sgn_", sgn))
     log_, log1p_, log2_, log10_ = (_in_place("log_", log), _in_place("log1p_", log1p),

@@ -1,0 +1,241 @@
+"""Ordering ops: sort, argsort, topk, kthvalue, median, mode, cummax/cummin.
+
+Each finds, on the arrays, *which* element goes where (an index), then reads the values with a
+gather — a linear primitive whose transpose scatters the gradient back to the chosen elements
+(torch's rule for every one of these ops). So one derivative rule serves them all, under each
+op's torch name. Ties are broken as a stable sort breaks them (the first occurrence first),
+which is torch's order on the CPU; NaN counts as larger than every number, as in torch.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from .._tensor_base import normalize_dim
+from ._util import check_tensor
+from .elementwise import isnan, logical_or, where
+from .reduction import MaxAlong as Selected
+
+# one gather (the dim dropped unless keepdim) under each op's torch name
+_SortBackward = Selected.named("SortBackward0")
+_TopkBackward = Selected.named("TopkBackward0")
+_KthvalueBackward = Selected.named("KthvalueBackward0")
+_MedianBackward = Selected.named("MedianBackward1")
+_NanmedianBackward = Selected.named("NanmedianBackward1")
+_ModeBackward = Selected.named("ModeBackward0")
+_CummaxBackward = Selected.named("CummaxBackward0")
+_CumminBackward = Selected.named("CumminBackward0")
+
+sort_result = namedtuple("sort", ["values", "indices"])
+
+
+def _order(x, axis, descending):
+    """Stable argsort along ``axis``; NaN sorts as the largest value (last ascending, first
+    descending), integers descend through their bitwise complement (no overflow)."""
+    if x.dtype.kind == "f":
+        nan = np.isnan(x)
+        if descending:
+            return np.lexsort((-x, ~nan), axis=axis)
+        return np.argsort(x, axis=axis, kind="stable")
+    return np.argsort(np.invert(x) if descending else x, axis=axis, kind="stable")
+
+
+def _dim(input, dim, op):
+    return normalize_dim(dim, input.ndim, op) if input.ndim else 0
+
+
+def _take(node, input, d, index, keepdim=True):
+    """input's values at ``index`` along ``d`` (one recorded gather), the dim dropped unless
+    ``keepdim``."""
+    return node.apply(input, dim=d, index=index, keepdim=keepdim)
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    """(values, indices): ``input`` sorted along ``dim`` (ascending unless ``descending``) and
+    where each value came from. Stable (ties keep their order). Shapes: (*) -> (*), (*) int64.
+    The gradient of values flows back to the element each came from."""
+    check_tensor(input, "sort")
+    if input.ndim == 0:
+        return sort_result(input.clone(), input._make(np.zeros((), np.int64)))
+    d = _dim(input, dim, "sort")
+    index = _order(input._data, d, descending)
+    return sort_result(_take(_SortBackward, input, d, index), input._make(index))
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """The indices that sort ``input`` along ``dim`` (see :func:`sort`)."""
+    return sort(input, dim, descending, stable).indices
+
+
+def msort(input):
+    """``input`` sorted along dim 0."""
+    return sort(input, 0).values
+
+
+topk_result = namedtuple("topk", ["values", "indices"])
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """(values, indices) of the ``k`` largest (or smallest) elements along ``dim``, in sorted
+    order. Shapes: (…, n, …) -> (…, k, …)."""
+    check_tensor(input, "topk")
+    d = _dim(input, dim, "topk")
+    n = input.shape[d] if input.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: selected index k ({k}) out of range for a dimension of size {n}")
+    if input.ndim == 0:
+        return topk_result(input.clone(), input._make(np.zeros((), np.int64)))
+    index = np.take(_order(input._data, d, largest), np.arange(k), axis=d)
+    return topk_result(_take(_TopkBackward, input, d, index), input._make(index))
+
+
+def _kth(input, k, dim, keepdim, op, node, result):
+    d = _dim(input, dim, op)
+    n = input.shape[d] if input.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"{op}(): selected number k ({k}) out of range for a dimension of "
+                           f"size {n}")
+    if input.ndim == 0:
+        return result(input.clone(), input._make(np.zeros((), np.int64)))
+    index = np.take(_order(input._data, d, False), [k - 1], axis=d)
+    values = _take(node, input, d, index, keepdim)
+    return result(values, input._make(index if keepdim else index.squeeze(d)))
+
+
+kthvalue_result = namedtuple("kthvalue", ["values", "indices"])
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """(values, indices) of the k-th smallest element (1-based) along ``dim``."""
+    check_tensor(input, "kthvalue")
+    return _kth(input, k, dim, keepdim, "kthvalue", _KthvalueBackward, kthvalue_result)
+
+
+median_result = namedtuple("median", ["values", "indices"])
+
+
+def _evenly(input, value):
+    """``value`` (an array) as a function of ``input``: its gradient shared evenly among the
+    elements equal to it (torch's rule for median() and nanmedian() of a whole tensor)."""
+    v = input._make(np.asarray(value, input._data.dtype))
+    hit = input == v
+    if input._data.dtype.kind == "f" and np.isnan(value):
+        hit = logical_or(hit, isnan(input))
+    count = max(int(hit._data.sum()), 1)
+    zero = input._make(np.zeros((), input._data.dtype))
+    # v + Σ(x − v)/count over the hits: exactly v, with ∂/∂x = hit/count
+    return v + where(hit, input - v, zero).sum() / count
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median: the ⌊(n − 1)/2⌋-th smallest element (nan if any is nan). Without
+    ``dim``: one value, its gradient shared among the elements equal to it; with ``dim``:
+    (values, indices) along it, the gradient going to the index."""
+    check_tensor(input, "median")
+    if dim is None:
+        data = input._data.reshape(-1)
+        if data.size == 0:
+            return input._make(np.array(np.nan, input._data.dtype))
+        value = np.sort(data, kind="stable")[(data.size - 1) // 2]
+        if data.dtype.kind == "f" and np.isnan(data).any():
+            value = data.dtype.type(np.nan)
+        return _evenly(input, value)
+    d = _dim(input, dim, "median")
+    n = input.shape[d] if input.ndim else 1
+    if n == 0:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+    if input.ndim == 0:
+        return median_result(input.clone(), input._make(np.zeros((), np.int64)))
+    order = _order(input._data, d, False)
+    index = np.take(order, [(n - 1) // 2], axis=d)
+    if input._data.dtype.kind == "f":   # a row holding nan has median nan, at its first nan
+        nan = np.isnan(input._data)
+        first_nan = np.argmax(nan, axis=d)
+        index = np.where(np.expand_dims(nan.any(axis=d), d),
+                         np.expand_dims(first_nan, d), index)
+    values = _take(_MedianBackward, input, d, index, keepdim)
+    return median_result(values, input._make(index if keepdim else index.squeeze(d)))
+
+
+nanmedian_result = namedtuple("nanmedian", ["values", "indices"])
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """:func:`median` ignoring nan: the lower median of the numbers (nan where all are nan)."""
+    check_tensor(input, "nanmedian")
+    data = input._data
+    if data.dtype.kind != "f":
+        return median(input, dim, keepdim)
+    if dim is None:
+        numbers = np.sort(data[~np.isnan(data)], kind="stable")
+        value = numbers[(numbers.size - 1) // 2] if numbers.size else data.dtype.type(np.nan)
+        return _evenly(input, value)
+    d = _dim(input, dim, "nanmedian")
+    if input.ndim == 0:
+        return nanmedian_result(input.clone(), input._make(np.zeros((), np.int64)))
+    order = _order(data, d, False)                       # nan last
+    count = np.sum(~np.isnan(data), axis=d, keepdims=True)
+    position = np.maximum(count - 1, 0) // 2
+    index = np.take_along_axis(order, position, axis=d)
+    values = _take(_NanmedianBackward, input, d, index, keepdim)
+    return nanmedian_result(values, input._make(index if keepdim else index.squeeze(d)))
+
+
+mode_result = namedtuple("mode", ["values", "indices"])
+
+
+def mode(input, dim=-1, keepdim=False):
+    """(values, indices): the most frequent value along ``dim`` (the smallest among equally
+    frequent ones) and the index of its last occurrence, as torch's CPU kernel."""
+    check_tensor(input, "mode")
+    if input.ndim == 0:
+        return mode_result(input.clone(), input._make(np.zeros((), np.int64)))
+    d = _dim(input, dim, "mode")
+    x = np.moveaxis(input._data, d, -1)
+    rows = x.reshape(-1, x.shape[-1])
+    index = np.empty(rows.shape[0], np.int64)
+    for r, row in enumerate(rows):
+        values, counts = np.unique(row, return_counts=True)
+        best = values[np.argmax(counts)]                    # first maximum: the smallest value
+        hits = np.flatnonzero((row == best) | (np.isnan(row) & np.isnan(best))
+                              if row.dtype.kind == "f" else row == best)
+        index[r] = hits[-1]
+    index = np.expand_dims(index.reshape(x.shape[:-1]), d)
+    values = _take(_ModeBackward, input, d, index, keepdim)
+    return mode_result(values, input._make(index if keepdim else index.squeeze(d)))
+
+
+cummax_result = namedtuple("cummax", ["values", "indices"])
+cummin_result = namedtuple("cummin", ["values", "indices"])
+
+
+def _cumulative_extreme(input, dim, op, better, node, result):
+    check_tensor(input, op)
+    if input.ndim == 0:
+        return result(input.clone(), input._make(np.zeros((), np.int64)))
+    d = _dim(input, dim, op)
+    x = np.moveaxis(input._data, d, 0)
+    index = np.zeros(x.shape, np.int64)
+    best = x[0].copy() if x.shape[0] else x[:0]
+    for i in range(1, x.shape[0]):
+        # torch's rule: a tie moves the index forward (>= / <=), a nan takes over and stays
+        take = better(x[i], best) | (x[i] == best)
+        if x.dtype.kind == "f":
+            take = (take & ~np.isnan(best)) | np.isnan(x[i])
+        index[i] = np.where(take, i, index[i - 1])
+        best = np.where(take, x[i], best)
+    index = np.moveaxis(index, 0, d)
+    return result(_take(node, input, d, index), input._make(index))
+
+
+def cummax(input, dim):
+    """(values, indices): the running maximum along ``dim`` and where it was found (the latest
+    of equal values)."""
+    return _cumulative_extreme(input, dim, "cummax", np.greater, _CummaxBackward, cummax_result)
+
+
+def cummin(input, dim):
+    """(values, indices): the running minimum along ``dim`` and where it was found (the latest
+    of equal values)."""
+    return _cumulative_extreme(input, dim, "cummin", np.less, _CumminBackward, cummin_result)
