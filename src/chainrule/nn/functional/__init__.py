@@ -15,5 +15,5 @@ from .pooling_nd import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_
                          avg_pool3d, max_pool1d, max_pool2d, max_pool3d, max_unpool1d, max_unpool2d,
                          max_unpool3d)
 from .dropout2d import dropout2d
-from .vision import interpolate
+from .vision import interpolate, pixel_shuffle, pixel_unshuffle
 from ...data.encoding import one_hot
