@@ -1,5 +1,4 @@
 """``chainrule.nn.functional``: the stateless functions behind the nn modules."""
-from ...ops import pad  # noqa: F401
 from .activation import (elu, gelu, hardtanh, heaviside, leaky_relu, log_softmax, logsigmoid, relu,
                          sigmoid, silu, softmax, softplus, tanh)
 from .dropout import dropout
@@ -16,4 +15,5 @@ from .pooling_nd import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_
                          max_unpool3d)
 from .dropout2d import dropout2d
 from .vision import interpolate, pixel_shuffle, pixel_unshuffle
+from .padding import pad
 from ...data.encoding import one_hot
