@@ -51,26 +51,34 @@ def _source(size_in, size_out, scale, align_corners, cubic, dtype):
     dst = np.arange(size_out, dtype=dtype)
     if align_corners:
         return s * dst
-    src = s * (dst + dtype.type(0.5)) - dtype.type(0.5)
+    # torch's compiled s·(dst + ½) − ½ is one fused multiply-add (a single rounding): the
+    # product and difference in a wider type, rounded once
+    wide = np.float64 if dtype == np.float32 else np.longdouble
+    src = (wide(s) * (dst + dtype.type(0.5)).astype(wide) - wide(0.5)).astype(dtype)
     return src if cubic else np.maximum(src, dtype.type(0))
 
 
-def _linear_matrix(size_in, size_out, scale, align_corners, dtype):
-    """(out, in): two taps (1 − λ, λ) at ⌊src⌋ and the next pixel (the last one repeats)."""
+def _linear_taps(size_in, size_out, scale, align_corners, dtype):
+    """Two taps per output, (1 − λ, λ) at ⌊src⌋ and the next pixel (the last one repeats):
+    (indices (out, 2), weights (out, 2))."""
     src = _source(size_in, size_out, scale, align_corners, False, dtype)
     lo = np.minimum(src.astype(np.int64), size_in - 1)
     hi = np.minimum(lo + 1, size_in - 1)
-    lam = src - lo.astype(dtype)
-    m = np.zeros((size_out, size_in), dtype)
-    rows = np.arange(size_out)
-    np.add.at(m, (rows, lo), 1 - lam)
-    np.add.at(m, (rows, hi), lam)
+    lam = np.minimum(np.maximum(src - lo.astype(dtype), dtype.type(0)), dtype.type(1))
+    return np.stack([lo, hi], 1), np.stack([1 - lam, lam], 1)
+
+
+def _matrix(taps, size_in):
+    """The (out, in) matrix of a set of taps (repeated indices add up)."""
+    idx, w = taps
+    m = np.zeros((idx.shape[0], size_in), w.dtype)
+    np.add.at(m, (np.arange(idx.shape[0])[:, None], idx), w)
     return m
 
 
-def _cubic_matrix(size_in, size_out, scale, align_corners, dtype):
-    """(out, in): Keys' cubic convolution (a = −0.75, torch's) on the four pixels around src,
-    indices clamped to the border."""
+def _cubic_taps(size_in, size_out, scale, align_corners, dtype):
+    """Four taps per output: Keys' cubic convolution (a = −0.75, torch's) on the pixels
+    ⌊src⌋ − 1 … ⌊src⌋ + 2, indices clamped to the border."""
     a = dtype.type(-0.75)
     src = _source(size_in, size_out, scale, align_corners, True, dtype)
     i0 = np.floor(src).astype(np.int64)
@@ -81,12 +89,10 @@ def _cubic_matrix(size_in, size_out, scale, align_corners, dtype):
 
     def far(x):         # 1 < |x| < 2
         return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-    coeffs = (far(t + 1), near(t), near(1 - t), far(2 - t))
-    m = np.zeros((size_out, size_in), dtype)
-    rows = np.arange(size_out)
-    for k, c in enumerate(coeffs):
-        np.add.at(m, (rows, np.clip(i0 - 1 + k, 0, size_in - 1)), c)
-    return m
+    one = dtype.type(1)
+    weights = np.stack([far(t + one), near(t), near(one - t), far(2 * one - t)], 1)
+    idx = np.clip(i0[:, None] + np.arange(-1, 3), 0, size_in - 1)
+    return idx, weights
 
 
 def _aa_weights(size_in, size_out, scale, align_corners, cubic, antialias):
@@ -119,17 +125,29 @@ def _aa_weights(size_in, size_out, scale, align_corners, cubic, antialias):
 
 # ---------------------------------------------------------------------------- the node
 def _along(x, axis, op, transposed=False):
-    """x with one axis mapped: ('take', idx, n_in) reads rows (or, transposed, adds them back);
-    ('mat', A) multiplies by A (or Aᵀ)."""
-    if op[0] == "take":
+    """x with one axis mapped: ('take', idx, n_in) reads entries; ('taps', idx, w, n_in) sums
+    w[:, t]·x[idx[:, t]] over t in order, in x's precision (torch's arithmetic); ('mat', A)
+    multiplies by A. Transposed: the adjoint (add back, or multiply by the matrix's Aᵀ)."""
+    kind = op[0]
+    if kind == "take" and not transposed:
+        return np.take(x, op[1], axis=axis)
+    if kind == "take":
         _, idx, n_in = op
-        if not transposed:
-            return np.take(x, idx, axis=axis)
         moved = np.moveaxis(x, axis, 0)
         out = np.zeros((n_in,) + moved.shape[1:], x.dtype)
         np.add.at(out, idx, moved)
         return np.moveaxis(out, 0, axis)
-    m = op[1].T if transposed else op[1]
+    if kind == "taps" and not transposed:
+        _, idx, w, _ = op
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        w = w.astype(x.dtype, copy=False)
+        out = np.take(x, idx[:, 0], axis=axis) * w[:, 0].reshape(shape)
+        for t in range(1, idx.shape[1]):
+            out += np.take(x, idx[:, t], axis=axis) * w[:, t].reshape(shape)
+        return out
+    m = _matrix(op[1:3], op[3]) if kind == "taps" else op[1]
+    m = m.T if transposed else m
     return np.moveaxis(np.tensordot(x, m.astype(x.dtype, copy=False), axes=([axis], [1])), -1, axis)
 
 
@@ -142,8 +160,8 @@ class Resample(Node):
 
     def forward(self, x):
         d = len(self.ops)
-        for i, op in enumerate(self.ops):
-            x = _along(x, x.ndim - d + i, op)
+        for i in reversed(range(d)):        # the last axis first, as torch's inner loop
+            x = _along(x, x.ndim - d + i, self.ops[i])
         return np.ascontiguousarray(x)
 
     def transpose(self, xp, g):
@@ -207,8 +225,9 @@ def _uint8_resample(x, out_size, scales, align_corners, cubic, antialias):
         if antialias:
             weights = _aa_weights(n_in, n_out, scales[axis - 2], align_corners, cubic, True)
         else:
-            build = _cubic_matrix if cubic else _linear_matrix
-            weights = build(n_in, n_out, scales[axis - 2], align_corners, np.dtype(np.float64))
+            build = _cubic_taps if cubic else _linear_taps
+            weights = _matrix(build(n_in, n_out, scales[axis - 2], align_corners,
+                                    np.dtype(np.float64)), n_in)
         data = _uint8_pass(data, axis, weights)
     return data
 
@@ -325,12 +344,13 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         raise NotImplementedError(f"\"compute_indices_weights_{'cubic' if cubic else 'linear'}\" "
                                   f"not implemented for '{input.dtype}'")
     if antialias:
-        mats = [_aa_weights(i, o, s, align_corners, cubic, True).astype(kind)
-                for i, o, s in zip(spatial, out_size, scales)]
+        ops = [("mat", _aa_weights(i, o, s, align_corners, cubic, True).astype(kind))
+               for i, o, s in zip(spatial, out_size, scales)]
     else:
-        build = _cubic_matrix if cubic else _linear_matrix
-        mats = [build(i, o, s, align_corners, kind) for i, o, s in zip(spatial, out_size, scales)]
-    return _node(mode, d, antialias).apply(input, ops=[("mat", m) for m in mats])
+        build = _cubic_taps if cubic else _linear_taps
+        ops = [("taps",) + build(i, o, s, align_corners, kind) + (i,)
+               for i, o, s in zip(spatial, out_size, scales)]
+    return _node(mode, d, antialias).apply(input, ops=ops)
 
 
 # ---------------------------------------------------------------------------- pixel shuffle
