@@ -2,16 +2,45 @@
 torch's padding kernels (which modes pad how many dims of which inputs, reflect widths below the
 size, circular wrapping at most once).
 
-The padding itself is ``ops.pad`` (one node per mode, torch's ``ReflectionPad2DBackward0`` ...);
-negative widths are a slice around it. Where the crop goes follows torch's kernels: reflect and
-replicate index the original input (out[i] = x[reflect(i − left)]), which is padding by the
-positive widths and then cropping; circular wraps the cropped input, which is cropping first.
+Non-negative widths go to ``ops.pad`` (one node per mode, torch's ``ReflectionPad2DBackward0``
+...). With a negative width, reflect and replicate index the original input as torch's kernels
+do, out[i] = x[reflect(i − left)] or x[clamp(i − left)] per padded axis — a gather along each
+axis, recorded as one linear node under torch's name (its transpose adds the gradient back);
+circular wraps the cropped input (torch's too: a slice, then the wrap), so it is a slice followed
+by ``ops.pad``.
 """
 from __future__ import annotations
+
+import numpy as np
 
 from ...ops import pad as _pad
 from ...ops._util import check_tensor
 from ...tensor import Tensor
+from .vision import Resample
+
+_GATHERS = {}
+
+
+def _source_index(size, lo, hi, mode):
+    """For each output position along one axis, the input position torch's kernel reads."""
+    i = np.arange(size + lo + hi) - lo
+    if mode == "replicate":
+        return np.clip(i, 0, size - 1)
+    i = np.abs(i)                                   # reflect about 0 ...
+    return np.where(i > size - 1, 2 * (size - 1) - i, i)   # ... and about size − 1
+
+
+def _gather_pad(input, widths, mode):
+    """reflect/replicate with some negative widths: one gather per padded axis, one node."""
+    k = len(widths) // 2
+    name = f"{'Reflection' if mode == 'reflect' else 'Replication'}Pad{k}DBackward0"
+    if name not in _GATHERS:
+        _GATHERS[name] = Resample.named(name)
+    ops = []
+    for i in reversed(range(k)):                     # the first padded axis first
+        size = input.shape[input.ndim - 1 - i]
+        ops.append(("take", _source_index(size, widths[2 * i], widths[2 * i + 1], mode), size))
+    return _GATHERS[name].apply(input, ops=ops)
 
 _MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -98,11 +127,10 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
         if out < 0:
             raise RuntimeError(f"pad: input size {size} at dimension {dim} with padding "
                                f"({lo}, {hi}) gives a negative output size {out}")
-    positive = tuple(max(w, 0) for w in widths)
     if not any(w < 0 for w in widths):
         return _pad(input, widths, mode=mode)
     if mode == "circular":
+        positive = tuple(max(w, 0) for w in widths)
         cropped = _crop(input, widths)
         return _pad(cropped, positive, mode=mode) if any(positive) else cropped
-    padded = _pad(input, positive, mode=mode) if any(positive) else input
-    return _crop(padded, widths)
+    return _gather_pad(input, widths, mode)

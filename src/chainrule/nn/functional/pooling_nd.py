@@ -308,33 +308,35 @@ def avg_pool_nd(input, kernel_size, stride, padding, ceil_mode, count_include_pa
 
 # ---------------------------------------------------------------------------- max unpooling
 class MaxUnpool(Node):
-    """out = zeros(N, C, Π out) with out[n, c, index[n, c, i]] = x[n, c, i]: linear (a scatter);
-    its transpose reads those positions back (MaxUnpoolGather)."""
+    """out = zeros(N, C, Π out) with out[n, c, index[n, c, i]] = x[n, c, i], shaped ``out_shape``
+    (an unbatched input: N = 1 left out): linear (a scatter); its transpose reads those positions
+    back (MaxUnpoolGather)."""
 
     linear = True
     params = ("index", "out_shape")
 
     def forward(self, x):
         n, c = self.index.shape[:2]
-        out = np.zeros((n, c, int(np.prod(self.out_shape[2:]))), x.dtype)
+        self.in_shape = x.shape
+        out = np.zeros((n, c, int(np.prod(self.out_shape[-(self.index.ndim - 2):]))), x.dtype)
         np.put_along_axis(out, self.index.reshape(n, c, -1), x.reshape(n, c, -1), -1)
         return out.reshape(self.out_shape)
 
     def transpose(self, xp, g):
-        return xp.apply(MaxUnpoolGather, g, index=self.index, out_shape=self.out_shape)
+        return xp.apply(MaxUnpoolGather, g, index=self.index, in_shape=self.in_shape,
+                        out_shape=self.out_shape)
 
 
 class MaxUnpoolGather(Node):
-    """x̄[n, c, i] = ḡ[n, c, index[n, c, i]]: the transpose of MaxUnpool (``out_shape`` is the
-    unpooled shape, ḡ's)."""
+    """x̄[n, c, i] = ḡ[n, c, index[n, c, i]] (shaped ``in_shape``): the transpose of MaxUnpool."""
 
     linear = True
-    params = ("index", "out_shape")
+    params = ("index", "in_shape", "out_shape")
 
     def forward(self, g):
         n, c = self.index.shape[:2]
         return np.take_along_axis(g.reshape(n, c, -1), self.index.reshape(n, c, -1),
-                                  -1).reshape(self.index.shape)
+                                  -1).reshape(self.in_shape)
 
     def transpose(self, xp, g):
         return xp.apply(MaxUnpool, g, index=self.index, out_shape=self.out_shape)
@@ -385,8 +387,7 @@ def max_unpool_nd(input, indices, kernel_size, stride, padding, output_size, dim
         bad = index.max() if index.max() >= total else index.min()
         raise RuntimeError(f"{op}: Found an invalid max index: {bad} (output volumes are of "
                            f"size {'x'.join(map(str, out))})")
-    result = node.apply(input.reshape(lead + spatial), index=index, out_shape=lead + out)
-    return result if batched else result.squeeze(0)
+    return node.apply(input, index=index, out_shape=(lead if batched else lead[1:]) + out)
 
 
 # ---------------------------------------------------------------------------- adaptive pools
