@@ -45,6 +45,8 @@ CASES = [
      [_POOLED3.numpy().copy()]),
     ("adaptive_avg_pool3d", lambda x: F.adaptive_avg_pool3d(x, (2, 3, 2)),
      lambda x: TF.adaptive_avg_pool3d(x, (2, 3, 2)), [a(1, 2, 3, 5, 4)]),
+    ("adaptive_max_pool3d", lambda x: F.adaptive_max_pool3d(x, (2, 3, 2)),
+     lambda x: TF.adaptive_max_pool3d(x, (2, 3, 2)), [a(1, 2, 3, 5, 4)]),
     ("adaptive_max_pool1d", lambda x: F.adaptive_max_pool1d(x, 3), lambda x: TF.adaptive_max_pool1d(x, 3),
      [a(2, 2, 7)]),
     ("pixel_shuffle", lambda x: F.pixel_shuffle(x, 2), lambda x: TF.pixel_shuffle(x, 2), [a(1, 8, 2, 3)]),

@@ -297,6 +297,13 @@ def test_adaptive_pools_vs_torch():
     ic = F.adaptive_max_pool2d(cr.tensor(x), (2, 3), return_indices=True)[1]
     assert ic.dtype is cr.int64
     assert ic.tolist() == TF.adaptive_max_pool2d(torch.tensor(x), (2, 3), return_indices=True)[1].tolist()
+    for size in [(2, 3, 4), (3, None, 2), 1]:
+        check(lambda a: F.adaptive_max_pool3d(a, size), lambda a: TF.adaptive_max_pool3d(a, size),
+              _x(2, 2, 5, 6, 7), double=True)
+        x = _x(2, 5, 6, 7, dtype=np.float32)
+        check(lambda a: F.adaptive_max_pool3d(a, size), lambda a: TF.adaptive_max_pool3d(a, size), x)
+        assert F.adaptive_max_pool3d(cr.tensor(x), size, True)[1].tolist() == \
+            TF.adaptive_max_pool3d(torch.tensor(x), size, True)[1].tolist()
     with pytest.raises(RuntimeError, match="adaptive_avg_pool3d: output_size must be 3"):
         F.adaptive_avg_pool3d(cr.zeros(1, 1, 4, 4, 4), (2, 2))
 
@@ -434,7 +441,8 @@ def test_pool_layers_as_torch():
             (lambda m: m.AvgPool3d(2, divisor_override=3), (1, 2, 4, 4, 6)),
             (lambda m: m.AdaptiveAvgPool1d(2), (2, 3, 8)),
             (lambda m: m.AdaptiveAvgPool3d((2, None, 3)), (1, 2, 4, 4, 6)),
-            (lambda m: m.AdaptiveMaxPool1d(3), (2, 3, 8))]:
+            (lambda m: m.AdaptiveMaxPool1d(3), (2, 3, 8)),
+            (lambda m: m.AdaptiveMaxPool3d((2, None, 3)), (1, 2, 4, 4, 6))]:
         mine, ref = make(nn), make(torch.nn)
         assert repr(mine) == repr(ref)
         x = _x(*shape, dtype=np.float32)

@@ -10,9 +10,9 @@ from .normalization import batch_norm, embedding, layer_norm
 from .conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d,
                    fold, unfold)
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d
-from .pooling_nd import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d, avg_pool1d,
-                         avg_pool3d, max_pool1d, max_pool2d, max_pool3d, max_unpool1d, max_unpool2d,
-                         max_unpool3d)
+from .pooling_nd import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d,
+                         adaptive_max_pool3d, avg_pool1d, avg_pool3d, max_pool1d, max_pool2d,
+                         max_pool3d, max_unpool1d, max_unpool2d, max_unpool3d)
 from .dropout2d import dropout2d
 from .vision import interpolate, pixel_shuffle, pixel_unshuffle
 from .padding import pad

@@ -586,3 +586,73 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     if return_indices:
         return out[0].squeeze(-2), out[1].squeeze(-2)
     return out.squeeze(-2)
+
+
+class AdaptiveMaxPoolND(Node):
+    """y = x at each window's maximum, ``index`` (N, C, *O) holding its flat position in Π S:
+    linear given the index (a gather); its transpose adds ȳ back at those positions
+    (AdaptiveMaxPoolNDBackward; windows overlap, so positions may repeat)."""
+
+    linear = True
+    params = ("index", "x_shape")
+
+    def forward(self, x):
+        n, c = self.index.shape[:2]
+        flat = np.take_along_axis(x.reshape(n, c, -1), self.index.reshape(n, c, -1), -1)
+        return flat.reshape(self.index.shape if x.ndim == self.index.ndim
+                            else self.index.shape[1:])
+
+    def transpose(self, xp, g):
+        return xp.apply(AdaptiveMaxPoolNDBackward, g, index=self.index, x_shape=self.x_shape)
+
+
+class AdaptiveMaxPoolNDBackward(Node):
+    """x̄ = Σ of ȳ over the outputs whose maximum sat at each position: the transpose of
+    AdaptiveMaxPoolND (and it of this)."""
+
+    linear = True
+    params = ("index", "x_shape")
+
+    def forward(self, g):
+        n, c = self.index.shape[:2]
+        out = np.zeros((n, c, int(np.prod(self.x_shape[-(self.index.ndim - 2):]))), g.dtype)
+        np.add.at(out, (np.arange(n)[:, None, None], np.arange(c)[None, :, None],
+                        self.index.reshape(n, c, -1)), g.reshape(n, c, -1))
+        return out.reshape(self.x_shape)
+
+    def transpose(self, xp, g):
+        return xp.apply(AdaptiveMaxPoolND, g, index=self.index, x_shape=self.x_shape)
+
+
+AdaptiveMaxPool3D = AdaptiveMaxPoolND.named("AdaptiveMaxPool3DBackward0")
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max over adaptive windows giving exactly ``output_size`` (D, H, W) — window i of an axis of
+    size S covers [⌊i·S/O⌋, ⌈(i+1)·S/O⌉) — first maximum in window order wins, NaN propagates.
+    (N, C, D, H, W) or (C, D, H, W) -> (…, Do, Ho, Wo); with ``return_indices`` also each
+    maximum's flat index into D·H·W (int64)."""
+    shape, unbatched = check_input(input, 3, "adaptive_max_pool3d")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"adaptive_max_pool3d_cpu\" not implemented for "
+                                  f"'{input.dtype}'")
+    n, c = shape[:2]
+    spatial = shape[2:]
+    out = adaptive_output_size(output_size, spatial, "adaptive_max_pool3d")
+    data = input._data.reshape(shape)
+    index = np.empty((n, c) + out, np.int64)
+    ranges = [_adaptive_ranges(s, o) for s, o in zip(spatial, out)]
+    for cell in itertools.product(*(range(o) for o in out)):    # a loop over output cells only
+        bounds = [ranges[a][i] for a, i in enumerate(cell)]
+        block = data[(Ellipsis,) + tuple(slice(lo, hi) for lo, hi in bounds)].reshape(n, c, -1)
+        nan = np.isnan(block)
+        arg = np.where(nan.any(-1), nan.argmax(-1), block.argmax(-1))
+        local = np.unravel_index(arg, tuple(hi - lo for lo, hi in bounds))
+        flat = np.zeros((n, c), np.int64)
+        for (lo, _), pos, size in zip(bounds, local, spatial):
+            flat = flat * size + lo + pos
+        index[(Ellipsis,) + cell] = flat
+    result = AdaptiveMaxPool3D.apply(input, index=index, x_shape=tuple(input.shape))
+    if return_indices:
+        return result, Tensor._make(index[0] if unbatched else index)
+    return result
