@@ -502,3 +502,29 @@ def test_pad_errors_as_torch():
         F.pad(cr.zeros(2, 0, 4), (1, 1), mode="reflect")
     with pytest.raises(TypeError, match="must be tuple of ints"):
         F.pad(y, (1.5, 1))
+
+
+# --------------------------------------------------------------------------- empty and size-1
+@pytest.mark.parametrize("call, shapes", [
+    (lambda m, x, w: m.conv3d(x, w), [(0, 2, 3, 3, 3), (4, 2, 2, 2, 2)]),
+    (lambda m, x, w: m.conv_transpose3d(x, w, stride=2), [(0, 2, 3, 3, 3), (2, 4, 2, 2, 2)]),
+    (lambda m, x, w: m.conv_transpose1d(x, w), [(0, 2, 3), (2, 4, 2)]),
+    (lambda m, x: m.max_pool3d(x, 2), [(0, 2, 4, 4, 4)]),
+    (lambda m, x: m.avg_pool3d(x, 2), [(0, 2, 4, 4, 4)]),
+    (lambda m, x: m.adaptive_max_pool3d(x, 2), [(0, 2, 4, 4, 4)]),
+    (lambda m, x: m.interpolate(x, scale_factor=2, mode="bilinear"), [(0, 2, 4, 4)]),
+    (lambda m, x: m.pad(x, (-1, 1), mode="reflect"), [(0, 2, 4)]),
+    (lambda m, x: m.pixel_shuffle(x, 2), [(0, 4, 2, 2)]),
+    (lambda m, x: m.max_pool3d(x, 1), [(1, 1, 1, 1, 1)]),
+    (lambda m, x: m.avg_pool3d(x, (1, 2, 1), ceil_mode=True), [(1, 1, 1, 3, 1)]),
+    (lambda m, x: m.interpolate(x, size=5, mode="bicubic", align_corners=True), [(1, 2, 1, 1)]),
+    (lambda m, x: m.interpolate(x, size=1, mode="linear", align_corners=True), [(1, 2, 4)]),
+], ids=range(13))
+def test_empty_batches_and_size_one_dims(call, shapes):
+    arrays = [_x(*s, seed=i) for i, s in enumerate(shapes)]
+    ours = call(F, *[cr.tensor(a, requires_grad=True) for a in arrays])
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ref = call(TF, *ts)
+    assert tuple(ours.shape) == tuple(ref.shape)
+    np.testing.assert_allclose(ours.detach().numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    ours.sum().backward()              # the backward of an empty or size-1 case runs too

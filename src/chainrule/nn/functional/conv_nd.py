@@ -75,8 +75,8 @@ def col2im_nd(cols, x_shape, geo, out):
 def conv_nd(x, w, geo, out):
     """y = conv(x, w): per image n and group g, y[n, g] = W_g · cols[n, g]."""
     n, o, g = x.shape[0], w.shape[0], geo.groups
-    k = int(np.prod(w.shape[1:]))
-    cols = im2col_nd(x, geo, out).reshape(n, g, k, -1)
+    k, size = int(np.prod(w.shape[1:])), int(np.prod(out))
+    cols = im2col_nd(x, geo, out).reshape(n, g, k, size)
     return np.matmul(w.reshape(g, o // g, k), cols).reshape((n, o) + tuple(out))
 
 
@@ -84,17 +84,17 @@ def conv_transpose_nd(y, w, geo, x_shape):
     """x = convT(y, w): cols̄[n, g] = W_gᵀ · y[n, g], then col2im."""
     n, o = y.shape[:2]
     out = y.shape[2:]
-    g, k = geo.groups, int(np.prod(w.shape[1:]))
-    cols = np.matmul(w.reshape(g, o // g, k).transpose(0, 2, 1), y.reshape(n, g, o // g, -1))
-    return col2im_nd(cols.reshape(n, g * k, -1), x_shape, geo, out)
+    g, k, size = geo.groups, int(np.prod(w.shape[1:])), int(np.prod(out))
+    cols = np.matmul(w.reshape(g, o // g, k).transpose(0, 2, 1), y.reshape(n, g, o // g, size))
+    return col2im_nd(cols.reshape(n, g * k, size), x_shape, geo, out)
 
 
 def conv_weight_nd(x, y, geo, w_shape):
     """w̄ = Σ_n ȳ[n, g] · cols[n, g]ᵀ per group (zeros for an empty batch)."""
     n, o = y.shape[:2]
-    g, k = geo.groups, int(np.prod(w_shape[1:]))
-    cols = im2col_nd(x, geo, y.shape[2:]).reshape(n, g, k, -1)
-    gw = np.matmul(y.reshape(n, g, o // g, -1), cols.transpose(0, 1, 3, 2)).sum(0)
+    g, k, size = geo.groups, int(np.prod(w_shape[1:])), int(np.prod(y.shape[2:]))
+    cols = im2col_nd(x, geo, y.shape[2:]).reshape(n, g, k, size)
+    gw = np.matmul(y.reshape(n, g, o // g, size), cols.transpose(0, 1, 3, 2)).sum(0)
     return gw.reshape(w_shape).astype(x.dtype, copy=False)
 
 

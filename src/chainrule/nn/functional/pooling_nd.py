@@ -28,6 +28,15 @@ from . import pooling
 from .pooling import _adaptive_ranges, _pool_sizes
 
 _NAMES = {1: "one", 2: "two", 3: "three"}
+_SCALAR = {"b": "Bool", "u1": "Byte", "i1": "Char", "i2": "Short", "i4": "Int", "i8": "Long",
+           "f2": "Half", "f4": "Float", "f8": "Double", "c8": "ComplexFloat",
+           "c16": "ComplexDouble"}
+
+
+def scalar_name(t):
+    """torch's name for a tensor's dtype in its "not implemented for 'Long'" errors."""
+    d = t._data.dtype
+    return _SCALAR.get("b" if d.kind == "b" else f"{d.kind}{d.itemsize}", str(t.dtype))
 
 
 def check_input(input, dims, op):
@@ -129,6 +138,11 @@ class WindowND:
             pos = np.arange(o).reshape(shape) * s + kk * d - p
             flat = flat * h + pos
         return flat
+
+
+def _spatial_size(index):
+    """Π of an (N, C, *S) index's spatial sizes (explicit, so empty batches reshape too)."""
+    return int(np.prod(index.shape[2:]))
 
 
 def _batched(a, x_shape):
@@ -264,7 +278,7 @@ def max_pool_nd(input, kernel_size, stride, padding, dilation, ceil_mode, return
     """Max pooling over the last ``dims`` dims (float or integer input)."""
     shape, _ = check_input(input, dims, op)
     if input._data.dtype.kind not in "fiu":
-        raise RuntimeError(f"{op}: not implemented for '{input.dtype}'")
+        raise NotImplementedError(f"\"{op}\" not implemented for '{scalar_name(input)}'")
     k, s, p, d = pool_args(kernel_size, stride, padding, dilation, dims, op)
     win = WindowND(shape, k, s, p, d, ceil_mode, op)
     win.want_indices = return_indices
@@ -292,7 +306,7 @@ def avg_pool_nd(input, kernel_size, stride, padding, ceil_mode, count_include_pa
     """Average pooling over the last ``dims`` dims (floating input)."""
     shape, _ = check_input(input, dims, op)
     if not input.is_floating_point():
-        raise NotImplementedError(f"\"{op}\" not implemented for '{input.dtype}'")
+        raise NotImplementedError(f"\"{op}\" not implemented for '{scalar_name(input)}'")
     k, s, p, _ = pool_args(kernel_size, stride, padding, 1, dims, op)
     win = WindowND(shape, k, s, p, (1,) * dims, ceil_mode, op)
     dtype = input._data.dtype
@@ -318,8 +332,9 @@ class MaxUnpool(Node):
     def forward(self, x):
         n, c = self.index.shape[:2]
         self.in_shape = x.shape
+        size = _spatial_size(self.index)
         out = np.zeros((n, c, int(np.prod(self.out_shape[-(self.index.ndim - 2):]))), x.dtype)
-        np.put_along_axis(out, self.index.reshape(n, c, -1), x.reshape(n, c, -1), -1)
+        np.put_along_axis(out, self.index.reshape(n, c, size), x.reshape(n, c, size), -1)
         return out.reshape(self.out_shape)
 
     def transpose(self, xp, g):
@@ -335,7 +350,9 @@ class MaxUnpoolGather(Node):
 
     def forward(self, g):
         n, c = self.index.shape[:2]
-        return np.take_along_axis(g.reshape(n, c, -1), self.index.reshape(n, c, -1),
+        total = int(np.prod(self.out_shape[-(self.index.ndim - 2):]))
+        return np.take_along_axis(g.reshape(n, c, total),
+                                  self.index.reshape(n, c, _spatial_size(self.index)),
                                   -1).reshape(self.in_shape)
 
     def transpose(self, xp, g):
@@ -462,7 +479,7 @@ def adaptive_avg_pool3d(input, output_size) -> Tensor:
     shape, _ = check_input(input, 3, "adaptive_avg_pool3d")
     if not input.is_floating_point():
         raise NotImplementedError(f"\"adaptive_avg_pool3d\" not implemented for "
-                                  f"'{input.dtype}'")
+                                  f"'{scalar_name(input)}'")
     spatial = shape[2:]
     out = adaptive_output_size(output_size, spatial, "adaptive_avg_pool3d")
     if out == (1, 1, 1):
@@ -483,7 +500,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """
     shape, _ = check_input(input, 1, "max_pool1d")
     if not input.is_floating_point():
-        raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{input.dtype}'")
+        raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{scalar_name(input)}'")
     k, s, p, d = pool_args(kernel_size, stride, padding, dilation, 1, "max_pool1d")
     WindowND(shape, k, s, p, d, ceil_mode, "max_pool1d")      # torch's size checks, named so
     out = pooling.max_pool2d(input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p, (1,) + d,
@@ -498,7 +515,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """Max over each k×k window (see ``pooling.max_pool2d``); an integer input is pooled too (as
     torch on CPU), with the same values and dtype and no gradient."""
     check_tensor(input, "max_pool2d")
-    if input._data.dtype.kind in "iu":
+    if input._data.dtype.kind in "iub":
         return max_pool_nd(input, kernel_size, stride, padding, dilation, ceil_mode,
                            return_indices, 2, "max_pool2d")
     return pooling.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode,
@@ -598,7 +615,9 @@ class AdaptiveMaxPoolND(Node):
 
     def forward(self, x):
         n, c = self.index.shape[:2]
-        flat = np.take_along_axis(x.reshape(n, c, -1), self.index.reshape(n, c, -1), -1)
+        total = int(np.prod(self.x_shape[-(self.index.ndim - 2):]))
+        flat = np.take_along_axis(x.reshape(n, c, total),
+                                  self.index.reshape(n, c, _spatial_size(self.index)), -1)
         return flat.reshape(self.index.shape if x.ndim == self.index.ndim
                             else self.index.shape[1:])
 
@@ -616,8 +635,9 @@ class AdaptiveMaxPoolNDBackward(Node):
     def forward(self, g):
         n, c = self.index.shape[:2]
         out = np.zeros((n, c, int(np.prod(self.x_shape[-(self.index.ndim - 2):]))), g.dtype)
+        size = _spatial_size(self.index)
         np.add.at(out, (np.arange(n)[:, None, None], np.arange(c)[None, :, None],
-                        self.index.reshape(n, c, -1)), g.reshape(n, c, -1))
+                        self.index.reshape(n, c, size)), g.reshape(n, c, size))
         return out.reshape(self.x_shape)
 
     def transpose(self, xp, g):
@@ -635,7 +655,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     shape, unbatched = check_input(input, 3, "adaptive_max_pool3d")
     if not input.is_floating_point():
         raise NotImplementedError(f"\"adaptive_max_pool3d_cpu\" not implemented for "
-                                  f"'{input.dtype}'")
+                                  f"'{scalar_name(input)}'")
     n, c = shape[:2]
     spatial = shape[2:]
     out = adaptive_output_size(output_size, spatial, "adaptive_max_pool3d")
@@ -644,7 +664,8 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     ranges = [_adaptive_ranges(s, o) for s, o in zip(spatial, out)]
     for cell in itertools.product(*(range(o) for o in out)):    # a loop over output cells only
         bounds = [ranges[a][i] for a, i in enumerate(cell)]
-        block = data[(Ellipsis,) + tuple(slice(lo, hi) for lo, hi in bounds)].reshape(n, c, -1)
+        block = data[(Ellipsis,) + tuple(slice(lo, hi) for lo, hi in bounds)]
+        block = block.reshape(n, c, int(np.prod(block.shape[2:])))
         nan = np.isnan(block)
         arg = np.where(nan.any(-1), nan.argmax(-1), block.argmax(-1))
         local = np.unravel_index(arg, tuple(hi - lo for lo, hi in bounds))

@@ -23,6 +23,7 @@ from ..._graph import Node
 from ...ops._util import check_tensor
 from ...tensor import Tensor
 from . import pooling, pooling_nd
+from .pooling_nd import scalar_name
 
 _MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
 _NEEDS = {"linear": 3, "bilinear": 4, "trilinear": 5}
@@ -327,12 +328,12 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
               3: pooling_nd.adaptive_avg_pool3d}[d]
         if kind.kind != "f":
             raise NotImplementedError(f"\"adaptive_avg_pool{d}d\" not implemented for "
-                                      f"'{input.dtype}'")
+                                      f"'{scalar_name(input)}'")
         return fn(input, out_size)
     if mode in ("nearest", "nearest-exact"):
         if kind.kind != "f" and kind != np.uint8:
             raise NotImplementedError(f"\"compute_indices_weights_nearest\" not implemented for "
-                                      f"'{input.dtype}'")
+                                      f"'{scalar_name(input)}'")
         ops = [("take", _nearest_index(i, o, s, mode == "nearest-exact"), i)
                for i, o, s in zip(spatial, out_size, scales)]
         return _node(mode, d, False).apply(input, ops=ops)
@@ -342,7 +343,7 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
                                             antialias))
     if kind.kind != "f":
         raise NotImplementedError(f"\"compute_indices_weights_{'cubic' if cubic else 'linear'}\" "
-                                  f"not implemented for '{input.dtype}'")
+                                  f"not implemented for '{scalar_name(input)}'")
     if antialias:
         ops = [("mat", _aa_weights(i, o, s, align_corners, cubic, True).astype(kind))
                for i, o, s in zip(spatial, out_size, scales)]
