@@ -418,6 +418,18 @@ class _TorchF:
         return TF.interpolate(torch.tensor(x.numpy()), *args, **kw)
 
 
+def test_deprecated_upsample_functions_warn_and_match_torch():
+    x = _x(1, 2, 3, 4)
+    for name, kw in [("upsample", dict(scale_factor=2, mode="bicubic")),
+                     ("upsample_nearest", dict(size=(5, 7))),
+                     ("upsample_bilinear", dict(scale_factor=1.5))]:
+        with pytest.warns(UserWarning, match=f"`nn.functional.{name}` is deprecated"):
+            ours = getattr(F, name)(cr.tensor(x), **kw)
+        with pytest.warns(UserWarning):
+            ref = getattr(TF, name)(torch.tensor(x), **kw)
+        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_upsample_layers_as_torch():
     for make, shape in [
             (lambda m: m.Upsample(scale_factor=2, mode="bicubic", align_corners=True), (1, 2, 3, 4)),

@@ -14,6 +14,7 @@ from .pooling_nd import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_
                          adaptive_max_pool3d, avg_pool1d, avg_pool3d, max_pool1d, max_pool2d,
                          max_pool3d, max_unpool1d, max_unpool2d, max_unpool3d)
 from .dropout2d import dropout2d
-from .vision import interpolate, pixel_shuffle, pixel_unshuffle
+from .vision import (interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear,
+                     upsample_nearest)
 from .padding import pad
 from ...data.encoding import one_hot

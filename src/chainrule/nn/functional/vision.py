@@ -16,6 +16,7 @@ whose sums are rounded back to uint8 (the width first) — the same numbers torc
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -352,6 +353,30 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         ops = [("taps",) + build(i, o, s, align_corners, kind) + (i,)
                for i, o, s in zip(spatial, out_size, scales)]
     return _node(mode, d, antialias).apply(input, ops=ops)
+
+
+def _deprecated(name):
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", UserWarning, stacklevel=3)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None) -> Tensor:
+    """Deprecated alias of :func:`interpolate` (torch warns, and so does this)."""
+    _deprecated("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None) -> Tensor:
+    """Deprecated: ``interpolate(input, size, scale_factor, mode='nearest')``."""
+    _deprecated("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None) -> Tensor:
+    """Deprecated: ``interpolate(input, size, scale_factor, mode='bilinear',
+    align_corners=True)``."""
+    _deprecated("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # ---------------------------------------------------------------------------- pixel shuffle
