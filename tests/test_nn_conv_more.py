@@ -236,7 +236,8 @@ def test_pool_errors_as_torch():
         F.avg_pool1d(cr.zeros(1, 1, 2), 3)
     with pytest.raises(RuntimeError, match="pad should be at most half of effective kernel size"):
         F.max_pool3d(cr.zeros(1, 1, 4, 4, 4), 2, padding=2)
-    with pytest.raises(RuntimeError, match="kernel_size must either be a single int, or a tuple of three ints"):
+    with pytest.raises(RuntimeError,
+                       match="kernel_size must either be a single int, or a tuple of three ints"):
         F.avg_pool3d(cr.zeros(1, 1, 4, 4, 4), (2, 2))
     with pytest.raises(RuntimeError, match="max_pool3d: Expected 4D or 5D"):
         F.max_pool3d(cr.zeros(4, 4, 4), 2)
@@ -288,8 +289,8 @@ def test_adaptive_pools_vs_torch():
           double=True)
     check(lambda a: F.adaptive_avg_pool3d(a, (3, 4, 2)), lambda a: TF.adaptive_avg_pool3d(a, (3, 4, 2)),
           _x(1, 2, 5, 6, 7, dtype=np.float32))
-    check(lambda a: F.adaptive_avg_pool1d(a, 4), lambda a: TF.adaptive_avg_pool1d(a, 4), _x(2, 3, 7), double=True)
-    check(lambda a: F.adaptive_max_pool1d(a, 4), lambda a: TF.adaptive_max_pool1d(a, 4), _x(2, 3, 7), double=True)
+    for op in ("adaptive_avg_pool1d", "adaptive_max_pool1d"):
+        check(lambda a: getattr(F, op)(a, 4), lambda a: getattr(TF, op)(a, 4), _x(2, 3, 7), double=True)
     x = _x(3, 7)
     assert F.adaptive_max_pool1d(cr.tensor(x), 3, True)[1].tolist() == \
         TF.adaptive_max_pool1d(torch.tensor(x), 3, True)[1].tolist()
@@ -312,7 +313,8 @@ def test_adaptive_pools_vs_torch():
 def test_pixel_shuffle_vs_torch():
     check(lambda a: F.pixel_shuffle(a, 2), lambda a: TF.pixel_shuffle(a, 2), _x(2, 8, 3, 5), double=True)
     check(lambda a: F.pixel_shuffle(a, 3), lambda a: TF.pixel_shuffle(a, 3), _x(9, 2, 3, dtype=np.float32))
-    check(lambda a: F.pixel_unshuffle(a, 2), lambda a: TF.pixel_unshuffle(a, 2), _x(2, 1, 3, 4, 6), double=True)
+    check(lambda a: F.pixel_unshuffle(a, 2), lambda a: TF.pixel_unshuffle(a, 2), _x(2, 1, 3, 4, 6),
+          double=True)
     check(lambda a: F.pixel_unshuffle(a.transpose(-1, -2), 2),
           lambda a: TF.pixel_unshuffle(a.transpose(-1, -2), 2), _x(1, 2, 6, 4), double=True)
     with pytest.raises(RuntimeError, match="divisible by the square of upscale_factor"):
