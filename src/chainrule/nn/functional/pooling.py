@@ -146,7 +146,8 @@ class MaxPool2D(Node):
 
     def forward(self, x):
         win, (x, unbatched) = self.win, _batched(x)
-        padded = win.padded(x, -np.inf)
+        # padding never wins: −∞, or an integer input's smallest value
+        padded = win.padded(x, np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf)
         offsets = win.offsets()
         slices = [win.slice_of_padded(padded, p, q) for _, p, q in offsets]
         best = np.array(slices[0])              # running maximum (np.maximum propagates NaN)
@@ -283,7 +284,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """Max over each k×k window: out[n, c, i, j] = max_{p,q} x[n, c, i·s + p·d − pad, j·s + q·d − pad].
 
     Padding counts as −∞; ties go to the first maximum in window order (row-major), NaN
-    propagates — both as torch. Shapes: (N, C, H, W) -> (N, C, Ho, Wo) with
+    propagates — both as torch. Integer inputs are pooled too (their dtype, no gradient). Shapes: (N, C, H, W) -> (N, C, Ho, Wo) with
     Ho = ⌊(H + 2·pad − d(k − 1) − 1)/s⌋ + 1 (⌈·⌉ with ``ceil_mode``); stride defaults to
     kernel_size. With ``return_indices`` also returns the flat index (into H·W) of each maximum.
 
@@ -292,8 +293,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         (8, 6, 14, 14)
     """
     shape, unbatched = _check4d(input, "max_pool2d")
-    if not input.is_floating_point():
-        raise TypeError(f"max_pool2d: expected a floating-point input, got {input.dtype}")
+    if input._data.dtype.kind not in "fiu":     # integers pool too, as torch's CPU kernel
+        raise NotImplementedError(f"\"max_pool2d\" not implemented for '{input.dtype}'")
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, "max_pool2d")
     win = _Window(shape, k, s, p, d, ceil_mode)
     if win.ho < 1 or win.wo < 1:

@@ -510,23 +510,6 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return out.squeeze(-2)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    """Max over each k×k window (see ``pooling.max_pool2d``); an integer input is pooled too (as
-    torch on CPU), with the same values and dtype and no gradient."""
-    check_tensor(input, "max_pool2d")
-    if input._data.dtype.kind in "iub":
-        return max_pool_nd(input, kernel_size, stride, padding, dilation, ceil_mode,
-                           return_indices, 2, "max_pool2d")
-    return pooling.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode,
-                              return_indices)
-
-
-max_pool2d.__doc__ = pooling.max_pool2d.__doc__ + """
-    An integer input is pooled too (as torch on CPU), with its dtype and no gradient.
-    """
-
-
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over each kd×kh×kw window of a volume:
