@@ -284,9 +284,10 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """Max over each k×k window: out[n, c, i, j] = max_{p,q} x[n, c, i·s + p·d − pad, j·s + q·d − pad].
 
     Padding counts as −∞; ties go to the first maximum in window order (row-major), NaN
-    propagates — both as torch. Integer inputs are pooled too (their dtype, no gradient). Shapes: (N, C, H, W) -> (N, C, Ho, Wo) with
+    propagates — both as torch. Shapes: (N, C, H, W) -> (N, C, Ho, Wo) with
     Ho = ⌊(H + 2·pad − d(k − 1) − 1)/s⌋ + 1 (⌈·⌉ with ``ceil_mode``); stride defaults to
     kernel_size. With ``return_indices`` also returns the flat index (into H·W) of each maximum.
+    Integer inputs are pooled too, as torch's CPU kernel: their dtype, no gradient.
 
     Example:
         >>> max_pool2d(chainrule.randn(8, 6, 28, 28), 2).shape
