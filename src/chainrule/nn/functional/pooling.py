@@ -28,6 +28,17 @@ from .conv import _pair
 from .conv_kernels import _valid
 
 
+_SCALAR = {"b": "Bool", "u1": "Byte", "i1": "Char", "i2": "Short", "i4": "Int", "i8": "Long",
+           "f2": "Half", "f4": "Float", "f8": "Double", "c8": "ComplexFloat",
+           "c16": "ComplexDouble"}
+
+
+def scalar_name(t):
+    """torch's name for a tensor's dtype in its "not implemented for 'Long'" errors."""
+    d = t._data.dtype
+    return _SCALAR.get("b" if d.kind == "b" else f"{d.kind}{d.itemsize}", str(t.dtype))
+
+
 def _pool_sizes(h, k, s, p, d, ceil_mode):
     """Output length of a pooling window sweep (torch's formula, incl. the ceil_mode rule that the
     last window must start inside the input or its left padding)."""
@@ -295,7 +306,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """
     shape, unbatched = _check4d(input, "max_pool2d")
     if input._data.dtype.kind not in "fiu":     # integers pool too, as torch's CPU kernel
-        raise NotImplementedError(f"\"max_pool2d\" not implemented for '{input.dtype}'")
+        raise NotImplementedError(f"\"max_pool2d\" not implemented for '{scalar_name(input)}'")
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, "max_pool2d")
     win = _Window(shape, k, s, p, d, ceil_mode)
     if win.ho < 1 or win.wo < 1:

@@ -25,20 +25,9 @@ from ..._modes import FORWARD, STATE
 from ...ops._util import check_tensor
 from ...tensor import Tensor
 from . import pooling
-from .pooling import _adaptive_ranges, _pool_sizes
+from .pooling import _adaptive_ranges, _pool_sizes, scalar_name
 
 _NAMES = {1: "one", 2: "two", 3: "three"}
-_SCALAR = {"b": "Bool", "u1": "Byte", "i1": "Char", "i2": "Short", "i4": "Int", "i8": "Long",
-           "f2": "Half", "f4": "Float", "f8": "Double", "c8": "ComplexFloat",
-           "c16": "ComplexDouble"}
-
-
-def scalar_name(t):
-    """torch's name for a tensor's dtype in its "not implemented for 'Long'" errors."""
-    d = t._data.dtype
-    return _SCALAR.get("b" if d.kind == "b" else f"{d.kind}{d.itemsize}", str(t.dtype))
-
-
 def check_input(input, dims, op):
     """(the input's shape as a batch (N, C, *S), whether it was unbatched (C, *S))."""
     check_tensor(input, op)
@@ -51,7 +40,8 @@ def check_input(input, dims, op):
 
 
 def pool_args(kernel_size, stride, padding, dilation, dims, op):
-    """(kernel, stride, padding, dilation) as ``dims``-tuples, with torch's checks (RuntimeError)."""
+    """(kernel, stride, padding, dilation) as ``dims``-tuples, with torch's checks
+    (RuntimeError)."""
     def tup(v, name):
         if isinstance(v, (tuple, list)):
             if len(v) == 1:
@@ -99,7 +89,8 @@ class WindowND:
                                "small")
         self.pads = tuple((p, max(p, (o - 1) * s + d * (k - 1) + 1 - h - p)) for h, k, s, p, d, o in
                           zip(spatial, kernel, stride, padding, dilation, self.out))
-        self.x_shape, self.kernel, self.stride, self.dilation = tuple(x_shape), kernel, stride, dilation
+        self.x_shape, self.kernel = tuple(x_shape), kernel
+        self.stride, self.dilation = stride, dilation
         self.padding = padding
         self.out_shape = tuple(x_shape[:2]) + self.out
         self.arg = None
@@ -514,7 +505,8 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                return_indices=False):
     """Max over each kd×kh×kw window of a volume:
 
-        out[n, c, i, j, l] = max_{p,q,r} x[n, c, i·s₁ + p·d₁ − pad₁, j·s₂ + q·d₂ − pad₂, l·s₃ + r·d₃ − pad₃]
+        out[n, c, i, j, l] = max_{p,q,r} x[n, c, i·s₁ + p·d₁ − pad₁, j·s₂ + q·d₂ − pad₂,
+                                          l·s₃ + r·d₃ − pad₃]
 
     Padding counts as −∞; ties go to the first maximum in window order; NaN propagates (as
     torch). (N, C, D, H, W) or (C, D, H, W) -> (…, Do, Ho, Wo), sizes as max_pool2d per dim;

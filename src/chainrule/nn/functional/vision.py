@@ -24,7 +24,7 @@ from ..._graph import Node
 from ...ops._util import check_tensor
 from ...tensor import Tensor
 from . import pooling, pooling_nd
-from .pooling_nd import scalar_name
+from .pooling import scalar_name
 
 _MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
 _NEEDS = {"linear": 3, "bilinear": 4, "trilinear": 5}
@@ -202,7 +202,8 @@ def _node(mode, d, antialias):
 # ---------------------------------------------------------------------------- uint8
 def _uint8_pass(x, axis, weights):
     """One integer resampling pass along ``axis`` (torch's/Pillow's): weights rounded to int16
-    at the highest precision (at most 22 bits) keeping the largest below 2¹⁵, sums rounded back to uint8."""
+    at the highest precision (at most 22 bits) keeping the largest below 2¹⁵, sums rounded back
+    to uint8."""
     w_max = np.abs(weights).max()
     precision = 0
     while precision < 22:

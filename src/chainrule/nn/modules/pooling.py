@@ -226,7 +226,8 @@ class AdaptiveMaxPool1d(Module):
 
 
 class AdaptiveMaxPool3d(Module):
-    """Max pooling of a volume to a fixed ``output_size``: (N, C, D, H, W) -> (N, C, *output_size)."""
+    """Max pooling of a volume to a fixed ``output_size``: (N, C, D, H, W) ->
+    (N, C, *output_size)."""
 
     def __init__(self, output_size, return_indices=False):
         super().__init__()
