@@ -226,6 +226,23 @@ def test_integer_max_pool_as_torch(dtype):
         TF.max_pool1d(torch.tensor(x[0]), 2)
 
 
+@pytest.mark.parametrize("op, dims, kw", [
+    ("avg_pool2d", 2, dict(kernel_size=2)),
+    ("avg_pool2d", 2, dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ("avg_pool2d", 2, dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("avg_pool2d", 2, dict(kernel_size=2, divisor_override=-3)),
+    ("avg_pool3d", 3, dict(kernel_size=(1, 3, 3), stride=2, padding=(0, 1, 1),
+                           count_include_pad=False)),
+    ("avg_pool3d", 3, dict(kernel_size=(1, 2, 2), divisor_override=5)),
+    ("avg_pool1d", 1, dict(kernel_size=3, padding=1, stride=2)),
+], ids=str)
+def test_int64_avg_pool_truncates_as_torch(op, dims, kw):
+    x = (np.arange(-20, 25, dtype=np.int64) * 7).reshape((1,) * dims + (5, 9))   # signs mixed
+    ours, ref = getattr(F, op)(cr.tensor(x), **kw), getattr(TF, op)(torch.tensor(x), **kw)
+    assert ours.dtype is cr.int64
+    np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+
+
 def test_pool_errors_as_torch():
     with pytest.raises(RuntimeError, match=r"max_pool3d: Given input size: \(1, 2, 2, 2\). "
                                            r"Calculated output size: \(1, 0, 0, 0\)"):
@@ -241,8 +258,12 @@ def test_pool_errors_as_torch():
         F.avg_pool3d(cr.zeros(1, 1, 4, 4, 4), (2, 2))
     with pytest.raises(RuntimeError, match="max_pool3d: Expected 4D or 5D"):
         F.max_pool3d(cr.zeros(4, 4, 4), 2)
-    with pytest.raises(NotImplementedError, match="avg_pool3d"):
+    with pytest.raises(NotImplementedError, match="\"avg_pool3d\" not implemented for 'Int'"):
         F.avg_pool3d(cr.zeros(1, 1, 4, 4, 4, dtype=cr.int32), 2)
+    with pytest.raises(NotImplementedError, match="\"avg_pool2d\" not implemented for 'Byte'"):
+        F.avg_pool2d(cr.zeros(1, 1, 4, 4, dtype=cr.uint8), 2)
+    with pytest.raises(NotImplementedError, match="\"max_pool2d\" not implemented for 'Bool'"):
+        F.max_pool2d(cr.zeros(1, 1, 4, 4, dtype=cr.bool), 2)
 
 
 # --------------------------------------------------------------------------- unpooling

@@ -39,6 +39,12 @@ def scalar_name(t):
     return _SCALAR.get("b" if d.kind == "b" else f"{d.kind}{d.itemsize}", str(t.dtype))
 
 
+def integer_mean(sums, divisor):
+    """sums / divisor for int64 pooling, truncated toward zero as C++'s integer division."""
+    q = np.abs(sums) // np.abs(divisor)
+    return np.where((sums < 0) != (np.asarray(divisor) < 0), -q, q).astype(np.int64)
+
+
 def _pool_sizes(h, k, s, p, d, ceil_mode):
     """Output length of a pooling window sweep (torch's formula, incl. the ceil_mode rule that the
     last window must start inside the input or its left padding)."""
@@ -327,7 +333,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None) -> Tensor:
     """Mean over each k×k window: the window sum divided by k² (``count_include_pad``, padding
     counted as zeros), by the in-bounds count (``count_include_pad=False``), or by
-    ``divisor_override``. Shapes: (N, C, H, W) -> (N, C, Ho, Wo), sizes as max_pool2d."""
+    ``divisor_override``. Shapes: (N, C, H, W) -> (N, C, Ho, Wo), sizes as max_pool2d.
+    An int64 input gives int64 means truncated toward zero (torch's CPU kernel; no gradient)."""
     shape, unbatched = _check4d(input, "avg_pool2d")
     (kh, kw), (sh, sw), (ph, pw), _ = _pool_args(kernel_size, stride, padding, 1, "avg_pool2d")
     n, c, h, w = shape
@@ -335,7 +342,12 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     ho, wo = win.ho, win.wo
     if ho < 1 or wo < 1:
         raise RuntimeError(f"avg_pool2d: output size ({ho}, {wo}) is too small for input {shape}")
-    if divisor_override is not None:
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("avg_pool2d: divisor must be not zero")
+    integer = not input.is_floating_point()
+    if integer and input._data.dtype != np.int64:
+        raise NotImplementedError(f"\"avg_pool2d\" not implemented for '{scalar_name(input)}'")
+    if divisor_override is not None and not integer:
         return AvgPool2D.apply(input, win=win, scale=1.0 / float(divisor_override))
 
     def counts(size, k, s, p, out):
@@ -345,6 +357,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
             return end - start
         return np.minimum(end, size) - np.maximum(start, 0)
     divisor = np.outer(counts(h, kh, sh, ph, ho), counts(w, kw, sw, pw, wo))
+    if integer:     # int64, as torch: the integer window sum over the divisor, no gradient
+        sums = _window_sum(win, input._data.reshape(shape))
+        out = integer_mean(sums, divisor if divisor_override is None else int(divisor_override))
+        return Tensor._make(out[0] if unbatched else out)
     if np.all(divisor == divisor.flat[0]):
         return AvgPool2D.apply(input, win=win, scale=1.0 / float(divisor.flat[0]))
     return AvgPool2D.apply(input, win=win, scale=(1.0 / divisor).astype(input._data.dtype))

@@ -25,7 +25,7 @@ from ..._modes import FORWARD, STATE
 from ...ops._util import check_tensor
 from ...tensor import Tensor
 from . import pooling
-from .pooling import _adaptive_ranges, _pool_sizes, scalar_name
+from .pooling import _adaptive_ranges, _pool_sizes, integer_mean, scalar_name
 
 _NAMES = {1: "one", 2: "two", 3: "three"}
 def check_input(input, dims, op):
@@ -295,15 +295,23 @@ def _divisors(win, count_include_pad):
 def avg_pool_nd(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                 divisor_override, dims, op, node=AvgPoolND):
     """Average pooling over the last ``dims`` dims (floating input)."""
-    shape, _ = check_input(input, dims, op)
-    if not input.is_floating_point():
+    shape, unbatched = check_input(input, dims, op)
+    integer = not input.is_floating_point()
+    if integer and input._data.dtype != np.int64:
         raise NotImplementedError(f"\"{op}\" not implemented for '{scalar_name(input)}'")
     k, s, p, _ = pool_args(kernel_size, stride, padding, 1, dims, op)
     win = WindowND(shape, k, s, p, (1,) * dims, ceil_mode, op)
     dtype = input._data.dtype
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError(f"{op}: divisor must be not zero")
+    if integer:     # int64, as torch: the integer window sum over the divisor, no gradient
+        padded = win.padded(input._data.reshape(shape), 0)
+        sums = sum(padded[win.read(kk)] for kk in win.offsets())
+        divisor = _divisors(win, count_include_pad) if divisor_override is None \
+            else int(divisor_override)
+        out = integer_mean(sums, divisor)
+        return Tensor._make(out[0] if unbatched else out)
     if divisor_override is not None:
-        if divisor_override == 0:
-            raise RuntimeError(f"{op}: divisor must be not zero")
         return node.apply(input, win=win, scale=dtype.type(1.0 / float(divisor_override)))
     divisor = _divisors(win, count_include_pad)
     if np.all(divisor == divisor.flat[0]):
