@@ -10,7 +10,8 @@ a vectorised operation on one strided slice of the padded input — never a loop
   differentiable to any order. Integer inputs run the same forward (padding = the dtype's
   minimum) and, like torch's, carry no gradient.
 * ``AvgPoolND`` is the window sum times the reciprocal divisors; its transpose
-  ``AvgPoolNDBackward`` adds ḡ · scale back to every input of the window.
+  ``AvgPoolNDBackward`` adds ḡ · scale back to every input of the window. int64 inputs get
+  torch's integer means (the sum divided, truncated toward zero) and no gradient.
 * ``MaxUnpool`` puts each value at its saved flat index in a zero output (the adjoint of reading
   those positions, ``MaxUnpoolGather``).
 """
@@ -28,6 +29,8 @@ from . import pooling
 from .pooling import _adaptive_ranges, _pool_sizes, integer_mean, scalar_name
 
 _NAMES = {1: "one", 2: "two", 3: "three"}
+
+
 def check_input(input, dims, op):
     """(the input's shape as a batch (N, C, *S), whether it was unbatched (C, *S))."""
     check_tensor(input, op)
@@ -87,7 +90,8 @@ class WindowND:
             raise RuntimeError(f"{op}: Given input size: {tuple(x_shape[1:])}. Calculated "
                                f"output size: {(x_shape[1],) + self.out}. Output size is too "
                                "small")
-        self.pads = tuple((p, max(p, (o - 1) * s + d * (k - 1) + 1 - h - p)) for h, k, s, p, d, o in
+        self.pads = tuple((p, max(p, (o - 1) * s + d * (k - 1) + 1 - h - p))
+                          for h, k, s, p, d, o in
                           zip(spatial, kernel, stride, padding, dilation, self.out))
         self.x_shape, self.kernel = tuple(x_shape), kernel
         self.stride, self.dilation = stride, dilation

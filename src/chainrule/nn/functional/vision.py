@@ -154,8 +154,8 @@ def _along(x, axis, op, transposed=False):
 
 
 class Resample(Node):
-    """y = x with spatial axis i mapped by ``ops[i]`` (a gather or an (out, in) matrix): linear;
-    its transpose applies the transposed maps (ResampleBackward)."""
+    """y = x with spatial axis i mapped by ``ops[i]`` (a gather, taps or an (out, in) matrix):
+    linear; its transpose applies the transposed maps (ResampleBackward)."""
 
     linear = True
     params = ("ops",)
