@@ -1,5 +1,4 @@
 """``chainrule.nn.functional``: the stateless functions behind the nn modules."""
-from ...ops import pad  # noqa: F401
 from .activation import (elu, gelu, hardtanh, heaviside, leaky_relu, log_softmax, logsigmoid, relu,
                          sigmoid, silu, softmax, softplus, tanh)
 from .dropout import alpha_dropout, dropout, feature_alpha_dropout
@@ -8,7 +7,14 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross
                    gaussian_nll_loss, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
                    poisson_nll_loss, smooth_l1_loss)
 from .normalization import batch_norm, embedding, layer_norm
-from .conv import conv1d, conv2d, conv_transpose2d, fold, unfold
+from .conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d,
+                   fold, unfold)
+from .pooling_nd import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d,
+                         adaptive_max_pool3d, avg_pool1d, avg_pool3d, max_pool1d, max_pool3d,
+                         max_unpool1d, max_unpool2d, max_unpool3d)
+from .vision import (pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear,
+                     upsample_nearest)
+from .padding import pad
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from .dropout2d import dropout1d, dropout2d, dropout3d
 from .vision import interpolate

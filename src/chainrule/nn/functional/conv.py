@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import conv_kernels
+from . import conv_kernels, conv_nd
 from ..._graph import Node
 from ._optional import NOT_GIVEN, given, optional
 from ...ops._util import check_tensor
@@ -264,12 +264,15 @@ def _check_geometry(stride, padding, dilation, op):
                            f"dilation={dilation}")
 
 
+_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
 def _check(input, weight, groups, op, transposed=False, dims=2):
     check_tensor(input, op)
     check_tensor(weight, op, "weight")
     if input.ndim != dims + 2:
         raise RuntimeError(f"{op}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) "
-                           f"input of shape (N, C, {'H, W' if dims == 2 else 'L'}), got input of "
+                           f"input of shape (N, C, {_SPATIAL[dims]}), got input of "
                            f"shape {tuple(input.shape)}")
     if weight.ndim != dims + 2:
         raise RuntimeError(f"{op}: expected weight of {dims + 2} dims, got {tuple(weight.shape)}")
@@ -491,3 +494,147 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
         raise RuntimeError(f"fold: expected L = {ho * wo} blocks for output {h}×{w}, got "
                            f"{input.shape[2]}")
     return Fold.apply(input, geo=geo, x_shape=(input.shape[0], input.shape[1] // k, h, w))
+
+
+# ---------------------------------------------------------------------------- 3-D, and 1-D transposed
+def _ntuple(v, n, name, op):
+    """An int or a sequence of ``n`` ints as an n-tuple, with torch's error for a wrong length."""
+    if isinstance(v, (tuple, list)):
+        if len(v) == 1 and n > 1:
+            v = tuple(v) * n
+        if len(v) != n:
+            raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of "
+                               f"{n} values to match the convolution dimensions, but got "
+                               f"{name}={list(v)}")
+        return tuple(_int(a, name, op) for a in v)
+    return (_int(v, name, op),) * n
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """3-D cross-correlation (volumes, video):
+
+        out[n, o, i, j, l] = b[o] + Σ_{c,p,q,r} w[o, c, p, q, r] · x_pad[n, g(o)·C/g + c,
+                                                       i·s₁ + p·d₁, j·s₂ + q·d₂, l·s₃ + r·d₃]
+
+    Args:
+        input (N, C, D, H, W) or unbatched (C, D, H, W); weight (O, C/groups, kd, kh, kw);
+        bias (O,) or None. stride, dilation: int or triple. padding: int, triple, 'valid' or
+        'same' (stride 1 only; an odd extra zero goes to the far side, as torch).
+    Output: (N, O, Do, Ho, Wo), Do = ⌊(D + 2p − d(k − 1) − 1)/s⌋ + 1 per dim.
+
+    Example:
+        >>> conv3d(chainrule.randn(2, 3, 8, 8, 8), chainrule.randn(4, 3, 3, 3, 3), padding=1).shape
+        (2, 4, 8, 8, 8)
+    """
+    out = _unbatched(conv3d, input, weight, bias, stride, padding, dilation, groups, dims=3)
+    if out is not None:
+        return out
+    op = "conv3d"
+    _check(input, weight, groups, op, dims=3)
+    stride, dilation = _ntuple(stride, 3, "stride", op), _ntuple(dilation, 3, "dilation", op)
+    kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * 3
+        elif padding == "same":
+            if stride != (1, 1, 1):
+                raise RuntimeError(f"{op}: padding='same' is not supported for strided "
+                                   "convolutions")
+            same = _same_padding(dilation, kernel)
+            pads = tuple(zip(same[::2], same[1::2]))
+        else:
+            raise RuntimeError(f"{op}: Invalid padding string {padding!r}: padding must be "
+                               f"an int, a triple, 'same' or 'valid'")
+        _check_geometry(stride, (0,), dilation, op)
+    else:
+        padding = _ntuple(padding, 3, "padding", op)
+        _check_geometry(stride, padding, dilation, op)
+        pads = tuple((p, p) for p in padding)
+    geo = conv_nd.GeometryND(stride, pads, dilation, groups, kernel)
+    size = geo.out_size(tuple(input.shape[2:]))
+    if min(size) < 1:
+        padded = tuple(s + lo + hi for s, (lo, hi) in zip(input.shape[2:], pads))
+        dilated = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+        raise RuntimeError(f"{op}: Calculated padded input size per channel: "
+                           f"({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, dilated))}). Kernel size can't be greater "
+                           f"than actual input size")
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"{op}: input ({input.dtype}) and weight ({weight.dtype}) must have "
+                           "the same dtype")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(f"{op}: bias must have shape ({weight.shape[0]},), got "
+                           f"{tuple(bias.shape)}")
+    if bias is not None and bias.dtype is not weight.dtype:
+        return conv_nd.ConvND.apply(input, weight, NOT_GIVEN, geo=geo) \
+            + bias.reshape(1, -1, 1, 1, 1)
+    return conv_nd.ConvND.apply(input, weight, optional(bias), geo=geo)
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, dims,
+                    op):
+    """conv_transpose1d (the 2-D node on height-1 views) or conv_transpose3d (the N-d node)."""
+    _check(input, weight, groups, op, transposed=True, dims=dims)
+    stride, padding = _ntuple(stride, dims, "stride", op), _ntuple(padding, dims, "padding", op)
+    dilation = _ntuple(dilation, dims, "dilation", op)
+    output_padding = _ntuple(output_padding, dims, "output_padding", op)
+    _check_geometry(stride, padding, dilation, op)
+    if any(o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(f"{op}: output padding must be smaller than either stride or "
+                           f"dilation, but got output_padding={output_padding}, "
+                           f"stride={stride}, dilation={dilation}")
+    kernel = tuple(weight.shape[2:])
+    size = tuple((i - 1) * s - 2 * p + d * (k - 1) + o + 1 for i, s, p, d, k, o in
+                 zip(input.shape[2:], stride, padding, dilation, kernel, output_padding))
+    if min(size) < 1:
+        raise RuntimeError(f"{op}: Given input size per channel: {tuple(input.shape[2:])}, "
+                           f"calculated output size per channel: {size}. Output size is too "
+                           "small")
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"{op}: input ({input.dtype}) and weight ({weight.dtype}) must have "
+                           "the same dtype")
+    c = weight.shape[1] * groups
+    if bias is not None and tuple(bias.shape) != (c,):
+        raise RuntimeError(f"{op}: bias must have shape ({c},), got {tuple(bias.shape)}")
+    x_shape = (input.shape[0], c) + size
+    split = bias is not None and bias.dtype is not weight.dtype
+    b = NOT_GIVEN if split else optional(bias)
+    if dims == 1:
+        geo = Geometry((1,) + stride, (0,) + padding, (1,) + dilation, groups, (1,) + kernel)
+        out = _ConvTransposeOp.apply(input, weight, b, geo=geo, x_shape=x_shape)
+    else:
+        geo = conv_nd.GeometryND(stride, tuple((p, p) for p in padding), dilation, groups, kernel)
+        out = conv_nd.ConvTransposeNDOp.apply(input, weight, b, geo=geo, x_shape=x_shape)
+    return out + bias.reshape((1, -1) + (1,) * dims) if split else out
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """1-D transposed convolution (the adjoint of conv1d in its input):
+
+        out[n, c] = b[c] + Σ_{i,p} x[n, o, i] · w[o, c, p] placed at i·s + p·d − padding
+
+    input (N, C_in, L) or (C_in, L); weight (C_in, C_out/groups, k); bias (C_out,) or None.
+    Output (N, C_out, Lo), Lo = (L − 1)s − 2p + d(k − 1) + output_padding + 1.
+    """
+    out = _unbatched(conv_transpose1d, input, weight, bias, stride, padding, output_padding,
+                     groups, dilation, dims=1)
+    if out is not None:
+        return out
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 1, "conv_transpose1d")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """3-D transposed convolution (the adjoint of conv3d in its input).
+
+    input (N, C_in, D, H, W) or unbatched; weight (C_in, C_out/groups, kd, kh, kw); bias (C_out,)
+    or None. Output (N, C_out, Do, Ho, Wo), Do = (D − 1)s − 2p + d(k − 1) + output_padding + 1.
+    """
+    out = _unbatched(conv_transpose3d, input, weight, bias, stride, padding, output_padding,
+                     groups, dilation, dims=3)
+    if out is not None:
+        return out
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 3, "conv_transpose3d")

@@ -28,6 +28,23 @@ from .conv import _pair
 from .conv_kernels import _valid
 
 
+_SCALAR = {"b": "Bool", "u1": "Byte", "i1": "Char", "i2": "Short", "i4": "Int", "i8": "Long",
+           "f2": "Half", "f4": "Float", "f8": "Double", "c8": "ComplexFloat",
+           "c16": "ComplexDouble"}
+
+
+def scalar_name(t):
+    """torch's name for a tensor's dtype in its "not implemented for 'Long'" errors."""
+    d = t._data.dtype
+    return _SCALAR.get("b" if d.kind == "b" else f"{d.kind}{d.itemsize}", str(t.dtype))
+
+
+def integer_mean(sums, divisor):
+    """sums / divisor for int64 pooling, truncated toward zero as C++'s integer division."""
+    q = np.abs(sums) // np.abs(divisor)
+    return np.where((sums < 0) != (np.asarray(divisor) < 0), -q, q).astype(np.int64)
+
+
 def _pool_sizes(h, k, s, p, d, ceil_mode):
     """Output length of a pooling window sweep (torch's formula, incl. the ceil_mode rule that the
     last window must start inside the input or its left padding)."""
@@ -146,7 +163,8 @@ class MaxPool2D(Node):
 
     def forward(self, x):
         win, (x, unbatched) = self.win, _batched(x)
-        padded = win.padded(x, -np.inf)
+        # padding never wins: −∞, or an integer input's smallest value
+        padded = win.padded(x, np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf)
         offsets = win.offsets()
         slices = [win.slice_of_padded(padded, p, q) for _, p, q in offsets]
         best = np.array(slices[0])              # running maximum (np.maximum propagates NaN)
@@ -286,14 +304,15 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     propagates — both as torch. Shapes: (N, C, H, W) -> (N, C, Ho, Wo) with
     Ho = ⌊(H + 2·pad − d(k − 1) − 1)/s⌋ + 1 (⌈·⌉ with ``ceil_mode``); stride defaults to
     kernel_size. With ``return_indices`` also returns the flat index (into H·W) of each maximum.
+    Integer inputs are pooled too, as torch's CPU kernel: their dtype, no gradient.
 
     Example:
         >>> max_pool2d(chainrule.randn(8, 6, 28, 28), 2).shape
         (8, 6, 14, 14)
     """
     shape, unbatched = _check4d(input, "max_pool2d")
-    if not input.is_floating_point():
-        raise TypeError(f"max_pool2d: expected a floating-point input, got {input.dtype}")
+    if input._data.dtype.kind not in "fiu":     # integers pool too, as torch's CPU kernel
+        raise NotImplementedError(f"\"max_pool2d\" not implemented for '{scalar_name(input)}'")
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, "max_pool2d")
     win = _Window(shape, k, s, p, d, ceil_mode)
     if win.ho < 1 or win.wo < 1:
@@ -314,7 +333,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None) -> Tensor:
     """Mean over each k×k window: the window sum divided by k² (``count_include_pad``, padding
     counted as zeros), by the in-bounds count (``count_include_pad=False``), or by
-    ``divisor_override``. Shapes: (N, C, H, W) -> (N, C, Ho, Wo), sizes as max_pool2d."""
+    ``divisor_override``. Shapes: (N, C, H, W) -> (N, C, Ho, Wo), sizes as max_pool2d.
+    An int64 input gives int64 means truncated toward zero (torch's CPU kernel; no gradient)."""
     shape, unbatched = _check4d(input, "avg_pool2d")
     (kh, kw), (sh, sw), (ph, pw), _ = _pool_args(kernel_size, stride, padding, 1, "avg_pool2d")
     n, c, h, w = shape
@@ -322,7 +342,12 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     ho, wo = win.ho, win.wo
     if ho < 1 or wo < 1:
         raise RuntimeError(f"avg_pool2d: output size ({ho}, {wo}) is too small for input {shape}")
-    if divisor_override is not None:
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("avg_pool2d: divisor must be not zero")
+    integer = not input.is_floating_point()
+    if integer and input._data.dtype != np.int64:
+        raise NotImplementedError(f"\"avg_pool2d\" not implemented for '{scalar_name(input)}'")
+    if divisor_override is not None and not integer:
         return AvgPool2D.apply(input, win=win, scale=1.0 / float(divisor_override))
 
     def counts(size, k, s, p, out):
@@ -332,6 +357,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
             return end - start
         return np.minimum(end, size) - np.maximum(start, 0)
     divisor = np.outer(counts(h, kh, sh, ph, ho), counts(w, kw, sw, pw, wo))
+    if integer:     # int64, as torch: the integer window sum over the divisor, no gradient
+        sums = _window_sum(win, input._data.reshape(shape))
+        out = integer_mean(sums, divisor if divisor_override is None else int(divisor_override))
+        return Tensor._make(out[0] if unbatched else out)
     if np.all(divisor == divisor.flat[0]):
         return AvgPool2D.apply(input, win=win, scale=1.0 / float(divisor.flat[0]))
     return AvgPool2D.apply(input, win=win, scale=(1.0 / divisor).astype(input._data.dtype))

@@ -125,19 +125,86 @@ class Conv1d(_ConvNd):
                         self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
-    """Transposed convolution layer (the adjoint of Conv2d): (N, C_in, H, W) -> (N, C_out, Ho, Wo).
-    Weight (C_in, C_out/groups, kh, kw)."""
+class _ConvTransposeNd(_ConvNd):
+    """The transposed layers: ``forward(input, output_size=None)``, where an ``output_size``
+    picks the output_padding that reaches it (torch's ``_output_padding``)."""
+
+    _dims = 2
+    _fn = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
                  device=None, dtype=None):
         if padding_mode != "zeros":
-            raise ValueError("ConvTranspose2d: only padding_mode='zeros' is supported (as torch)")
+            raise ValueError(f'Only "zeros" padding mode is supported for '
+                             f'{type(self).__name__}')
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, dtype, 2, transposed=True,
+                         bias, padding_mode, dtype, self._dims, transposed=True,
                          output_padding=output_padding, device=device)
 
+    def _output_padding(self, input, output_size):
+        if output_size is None:
+            return self.output_padding
+        d = self._dims
+        output_size = tuple(output_size)[-d:] if len(output_size) in (d + 1, d + 2) \
+            else tuple(output_size)
+        if len(output_size) != d:
+            raise ValueError(f"ConvTranspose{d}D: for {input.ndim}D input, output_size must "
+                             f"have {d} or {d + 2} elements (got {len(output_size)})")
+        spatial = tuple(input.shape[-d:])
+        out = []
+        for i in range(d):
+            smallest = ((spatial[i] - 1) * self.stride[i] - 2 * self.padding[i]
+                        + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
+            if not smallest <= output_size[i] < smallest + self.stride[i]:
+                raise ValueError(f"requested an output size of {output_size}, but valid sizes "
+                                 f"range from {smallest} to {smallest + self.stride[i] - 1} (for "
+                                 f"an input of {spatial})")
+            out.append(output_size[i] - smallest)
+        return tuple(out)
+
+    def forward(self, input, output_size=None):
+        return type(self)._fn(input, self.weight, self.bias, self.stride, self.padding,
+                              self._output_padding(input, output_size), self.groups,
+                              self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-D convolution layer (the adjoint of Conv1d): (N, C_in, L) -> (N, C_out, Lo),
+    Lo = (L − 1)s − 2p + d(k − 1) + output_padding + 1. Weight (C_in, C_out/groups, k)."""
+
+    _dims = 1
+    _fn = staticmethod(F.conv_transpose1d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution layer (the adjoint of Conv3d): (N, C_in, D, H, W) ->
+    (N, C_out, Do, Ho, Wo). Weight (C_in, C_out/groups, kd, kh, kw)."""
+
+    _dims = 3
+    _fn = staticmethod(F.conv_transpose3d)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution layer: (N, C_in, D, H, W) -> (N, C_out, Do, Ho, Wo); see
+    ``functional.conv3d``. Weight (C_out, C_in/groups, kd, kh, kw), torch's default init."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, padding_mode, dtype, 3, device=device)
+
     def forward(self, input):
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
+        if self.padding_mode != "zeros":
+            return F.conv3d(self._padded(input), self.weight, self.bias, self.stride, 0,
+                            self.dilation, self.groups)
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """Transposed convolution layer (the adjoint of Conv2d): (N, C_in, H, W) -> (N, C_out, Ho, Wo).
+    Weight (C_in, C_out/groups, kh, kw)."""
+
+    _dims = 2
+    _fn = staticmethod(F.conv_transpose2d)

@@ -1,0 +1,666 @@
+"""Window pooling in any number of spatial dims (max_pool3d, avg_pool3d, integer max pooling),
+max unpooling, and the adaptive pools over 1 and 3 dims.
+
+As the 2-D pools of ``pooling.py``, each window pool is a loop over the Πk kernel offsets, each
+a vectorised operation on one strided slice of the padded input — never a loop over pixels:
+
+* ``MaxPoolND`` keeps a running maximum and the first offset reaching it (a NaN wins, as in
+  torch); its VJP scatters ḡ to the winners (``MaxPoolScatterND``), the adjoint of reading the
+  winners (``MaxPoolSelectND``), and each is the other's transpose, so max pooling is
+  differentiable to any order. Integer inputs run the same forward (padding = the dtype's
+  minimum) and, like torch's, carry no gradient.
+* ``AvgPoolND`` is the window sum times the reciprocal divisors; its transpose
+  ``AvgPoolNDBackward`` adds ḡ · scale back to every input of the window. int64 inputs get
+  torch's integer means (the sum divided, truncated toward zero) and no gradient.
+* ``MaxUnpool`` puts each value at its saved flat index in a zero output (the adjoint of reading
+  those positions, ``MaxUnpoolGather``).
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..._graph import Node
+from ..._modes import FORWARD, STATE
+from ...ops._util import check_tensor
+from ...tensor import Tensor
+from . import pooling
+from .pooling import _adaptive_ranges, _pool_sizes, integer_mean, scalar_name
+
+_NAMES = {1: "one", 2: "two", 3: "three"}
+
+
+def check_input(input, dims, op):
+    """(the input's shape as a batch (N, C, *S), whether it was unbatched (C, *S))."""
+    check_tensor(input, op)
+    if input.ndim == dims + 1:
+        return (1,) + tuple(input.shape), True
+    if input.ndim != dims + 2:
+        raise RuntimeError(f"{op}: Expected {dims + 1}D or {dims + 2}D (batch mode) tensor for "
+                           f"input, got input of shape {tuple(input.shape)}")
+    return tuple(input.shape), False
+
+
+def pool_args(kernel_size, stride, padding, dilation, dims, op):
+    """(kernel, stride, padding, dilation) as ``dims``-tuples, with torch's checks
+    (RuntimeError)."""
+    def tup(v, name):
+        if isinstance(v, (tuple, list)):
+            if len(v) == 1:
+                v = tuple(v) * dims
+            if len(v) != dims:
+                raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of "
+                                   f"{_NAMES[dims]} ints, got {name}={tuple(v)}")
+            out = tuple(v)
+        else:
+            out = (v,) * dims
+        for a in out:
+            if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+                raise TypeError(f"{op}: {name} must be an int or a tuple of ints, got {v!r}")
+        return tuple(int(a) for a in out)
+    k = tup(kernel_size, "kernel_size")
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
+        else tup(stride, "stride")
+    p, d = tup(padding, "padding"), tup(dilation, "dilation")
+    if any(a <= 0 for a in k):
+        raise RuntimeError(f"{op}: kernel_size should be greater than zero, but got "
+                           f"kernel_size={k}")
+    if any(a <= 0 for a in s):
+        raise RuntimeError(f"{op}: stride should be greater than zero, but got stride={s}")
+    if any(a <= 0 for a in d):
+        raise RuntimeError(f"{op}: dilation should be greater than zero, but got dilation={d}")
+    if any(a < 0 for a in p):
+        raise RuntimeError(f"{op}: pad must be non-negative, but got pad={p}")
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
+        raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got "
+                           f"pad={p}, kernel_size={k} and dilation={d}")
+    return k, s, p, d
+
+
+class WindowND:
+    """One pooling sweep over an (N, C, *S) input: padding (low, high) per dim — the high side
+    grows for ceil_mode windows that overhang — and the output size."""
+
+    def __init__(self, x_shape, kernel, stride, padding, dilation, ceil_mode, op):
+        spatial = x_shape[2:]
+        self.out = tuple(_pool_sizes(h, k, s, p, d, ceil_mode) for h, k, s, p, d in
+                         zip(spatial, kernel, stride, padding, dilation))
+        if min(self.out) < 1:
+            raise RuntimeError(f"{op}: Given input size: {tuple(x_shape[1:])}. Calculated "
+                               f"output size: {(x_shape[1],) + self.out}. Output size is too "
+                               "small")
+        self.pads = tuple((p, max(p, (o - 1) * s + d * (k - 1) + 1 - h - p))
+                          for h, k, s, p, d, o in
+                          zip(spatial, kernel, stride, padding, dilation, self.out))
+        self.x_shape, self.kernel = tuple(x_shape), kernel
+        self.stride, self.dilation = stride, dilation
+        self.padding = padding
+        self.out_shape = tuple(x_shape[:2]) + self.out
+        self.arg = None
+
+    def padded(self, x, value):
+        if not any(lo or hi for lo, hi in self.pads):
+            return x
+        out = np.full(x.shape[:2] + tuple(h + lo + hi for h, (lo, hi) in
+                                           zip(x.shape[2:], self.pads)), value, x.dtype)
+        out[(Ellipsis,) + tuple(slice(lo, lo + h) for h, (lo, _) in
+                                zip(x.shape[2:], self.pads))] = x
+        return out
+
+    def offsets(self):
+        """Every kernel offset (a multi-index) in window order (row-major)."""
+        return list(itertools.product(*(range(k) for k in self.kernel)))
+
+    def read(self, k):
+        """The index of the strided slice of the padded input that offset ``k`` reads."""
+        return (Ellipsis,) + tuple(slice(ki * d, ki * d + (o - 1) * s + 1, s) for ki, d, o, s in
+                                   zip(k, self.dilation, self.out, self.stride))
+
+    def crop(self):
+        return (Ellipsis,) + tuple(slice(lo, lo + h) for h, (lo, _) in
+                                   zip(self.x_shape[2:], self.pads))
+
+    def flat_indices(self):
+        """The winners as flat indices into Π S (torch's return_indices), int64."""
+        spatial = self.x_shape[2:]
+        unravel = np.unravel_index(self.arg.astype(np.int64), self.kernel)
+        flat = np.zeros(self.arg.shape, np.int64)
+        for axis, (kk, o, s, d, p, h) in enumerate(zip(unravel, self.out, self.stride,
+                                                       self.dilation, self.padding, spatial)):
+            shape = [1] * len(self.out)
+            shape[axis] = o
+            pos = np.arange(o).reshape(shape) * s + kk * d - p
+            flat = flat * h + pos
+        return flat
+
+
+def _spatial_size(index):
+    """Π of an (N, C, *S) index's spatial sizes (explicit, so empty batches reshape too)."""
+    return int(np.prod(index.shape[2:]))
+
+
+def _batched(a, x_shape):
+    return a.reshape(x_shape) if a.ndim != len(x_shape) else a
+
+
+def _unbatch_like(out, a, x_shape):
+    return out[0] if a.ndim != len(x_shape) else out
+
+
+def _integer_min(dtype):
+    return np.iinfo(dtype).min if dtype.kind in "iu" else -np.inf
+
+
+class MaxPoolND(Node):
+    """y = max over each window (padding = −∞, or the integer dtype's minimum); remembers each
+    window's winning offset. VJP: MaxPoolScatterND; JVP: MaxPoolSelectND."""
+
+    params = ("win",)
+
+    def forward(self, x):
+        win, shaped = self.win, _batched(x, self.win.x_shape)
+        padded = win.padded(shaped, _integer_min(x.dtype))
+        offsets = win.offsets()
+        slices = [padded[win.read(k)] for k in offsets]
+        best = np.array(slices[0])
+        for v in slices[1:]:
+            np.maximum(best, v, out=best)
+        need_arg = STATE.grad_enabled or FORWARD.active or win.want_indices
+        if need_arg:
+            last = len(offsets) - 1
+            arg = np.full(best.shape, last, np.int32)
+            for k in range(last - 1, -1, -1):      # the first offset equal to the max wins
+                np.copyto(arg, k, where=slices[k] == best)
+            if best.dtype.kind == "f" and np.isnan(best).any():  # torch: the last NaN wins
+                for k, v in enumerate(slices):
+                    np.copyto(arg, k, where=np.isnan(v))
+            win.arg = arg
+        return _unbatch_like(best, x, win.x_shape)
+
+    def vjp(self, xp, g):
+        return xp.apply(MaxPoolScatterND, g, win=self.win)
+
+    def jvp(self, xp, tangents):
+        return xp.apply(MaxPoolSelectND, tangents[0], win=self.win)
+
+
+class MaxPoolSelectND(Node):
+    """The linear map "read each window's winner": x-shaped -> output-shaped (a gather)."""
+
+    linear = True
+    params = ("win",)
+
+    def forward(self, x):
+        win = self.win
+        padded = win.padded(_batched(x, win.x_shape), 0)
+        out = np.zeros(win.out_shape, x.dtype)
+        for i, k in enumerate(win.offsets()):
+            out += padded[win.read(k)] * (win.arg == i)
+        return _unbatch_like(out, x, win.x_shape)
+
+    def transpose(self, xp, g):
+        return xp.apply(MaxPoolScatterND, g, win=self.win)
+
+
+class MaxPoolScatterND(Node):
+    """Its adjoint: add each output's gradient to its window's winner (output- -> x-shaped)."""
+
+    linear = True
+    params = ("win",)
+
+    def forward(self, g):
+        win = self.win
+        shaped = g.reshape(win.out_shape)
+        padded = np.zeros(win.x_shape[:2] + tuple(h + lo + hi for h, (lo, hi) in
+                                                  zip(win.x_shape[2:], win.pads)), g.dtype)
+        for i, k in enumerate(win.offsets()):
+            padded[win.read(k)] += shaped * (win.arg == i)
+        out = padded[win.crop()]
+        return np.ascontiguousarray(out[0] if g.ndim != len(win.x_shape) else out)
+
+    def transpose(self, xp, g):
+        return xp.apply(MaxPoolSelectND, g, win=self.win)
+
+
+class AvgPoolND(Node):
+    """y = (Σ over each window, zero padding) · ``scale`` (a number or an array over the output
+    positions): linear; its transpose is AvgPoolNDBackward."""
+
+    linear = True
+    params = ("win", "scale")
+
+    def forward(self, x):
+        win = self.win
+        padded = win.padded(_batched(x, win.x_shape), 0)
+        out = None
+        for k in win.offsets():
+            v = padded[win.read(k)]
+            out = np.array(v) if out is None else out.__iadd__(v)
+        out *= self.scale
+        return _unbatch_like(out.astype(x.dtype, copy=False), x, win.x_shape)
+
+    def transpose(self, xp, g):
+        return xp.apply(AvgPoolNDBackward, g, win=self.win, scale=self.scale)
+
+
+class AvgPoolNDBackward(Node):
+    """x̄ = Σ over offsets of (ḡ · scale) added back to the slice each offset read."""
+
+    linear = True
+    params = ("win", "scale")
+
+    def forward(self, g):
+        win = self.win
+        shaped = (g.reshape(win.out_shape) * self.scale).astype(g.dtype, copy=False)
+        padded = np.zeros(win.x_shape[:2] + tuple(h + lo + hi for h, (lo, hi) in
+                                                  zip(win.x_shape[2:], win.pads)), g.dtype)
+        for k in win.offsets():
+            padded[win.read(k)] += shaped
+        out = padded[win.crop()]
+        return np.ascontiguousarray(out[0] if g.ndim != len(win.x_shape) else out)
+
+    def transpose(self, xp, g):
+        return xp.apply(AvgPoolND, g, win=self.win, scale=self.scale)
+
+
+MaxPool3D = MaxPoolND.named("MaxPool3DWithIndicesBackward0")
+AvgPool3D = AvgPoolND.named("AvgPool3DBackward0")
+
+
+def max_pool_nd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, dims,
+                op, node=MaxPoolND):
+    """Max pooling over the last ``dims`` dims (float or integer input)."""
+    shape, _ = check_input(input, dims, op)
+    if input._data.dtype.kind not in "fiu":
+        raise NotImplementedError(f"\"{op}\" not implemented for '{scalar_name(input)}'")
+    k, s, p, d = pool_args(kernel_size, stride, padding, dilation, dims, op)
+    win = WindowND(shape, k, s, p, d, ceil_mode, op)
+    win.want_indices = return_indices
+    out = node.apply(input, win=win)
+    if return_indices:
+        idx = win.flat_indices()
+        return out, Tensor._make(idx[0] if input.ndim == dims + 1 else idx)
+    return out
+
+
+def _divisors(win, count_include_pad):
+    """Each output position's divisor: the window clipped to the padded input (or, without
+    ``count_include_pad``, to the input itself), as an outer product over the dims."""
+    total = np.ones((), np.int64)
+    for h, k, s, p, o in zip(win.x_shape[2:], win.kernel, win.stride, win.padding, win.out):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, h + p)
+        size = end - start if count_include_pad else np.minimum(end, h) - np.maximum(start, 0)
+        total = np.multiply.outer(total, size)
+    return total
+
+
+def avg_pool_nd(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                divisor_override, dims, op, node=AvgPoolND):
+    """Average pooling over the last ``dims`` dims (floating input)."""
+    shape, unbatched = check_input(input, dims, op)
+    integer = not input.is_floating_point()
+    if integer and input._data.dtype != np.int64:
+        raise NotImplementedError(f"\"{op}\" not implemented for '{scalar_name(input)}'")
+    k, s, p, _ = pool_args(kernel_size, stride, padding, 1, dims, op)
+    win = WindowND(shape, k, s, p, (1,) * dims, ceil_mode, op)
+    dtype = input._data.dtype
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError(f"{op}: divisor must be not zero")
+    if integer:     # int64, as torch: the integer window sum over the divisor, no gradient
+        padded = win.padded(input._data.reshape(shape), 0)
+        sums = sum(padded[win.read(kk)] for kk in win.offsets())
+        divisor = _divisors(win, count_include_pad) if divisor_override is None \
+            else int(divisor_override)
+        out = integer_mean(sums, divisor)
+        return Tensor._make(out[0] if unbatched else out)
+    if divisor_override is not None:
+        return node.apply(input, win=win, scale=dtype.type(1.0 / float(divisor_override)))
+    divisor = _divisors(win, count_include_pad)
+    if np.all(divisor == divisor.flat[0]):
+        return node.apply(input, win=win, scale=dtype.type(1.0 / float(divisor.flat[0])))
+    return node.apply(input, win=win, scale=(1.0 / divisor).astype(dtype))
+
+
+# ---------------------------------------------------------------------------- max unpooling
+class MaxUnpool(Node):
+    """out = zeros(N, C, Π out) with out[n, c, index[n, c, i]] = x[n, c, i], shaped ``out_shape``
+    (an unbatched input: N = 1 left out): linear (a scatter); its transpose reads those positions
+    back (MaxUnpoolGather)."""
+
+    linear = True
+    params = ("index", "out_shape")
+
+    def forward(self, x):
+        n, c = self.index.shape[:2]
+        self.in_shape = x.shape
+        size = _spatial_size(self.index)
+        out = np.zeros((n, c, int(np.prod(self.out_shape[-(self.index.ndim - 2):]))), x.dtype)
+        np.put_along_axis(out, self.index.reshape(n, c, size), x.reshape(n, c, size), -1)
+        return out.reshape(self.out_shape)
+
+    def transpose(self, xp, g):
+        return xp.apply(MaxUnpoolGather, g, index=self.index, in_shape=self.in_shape,
+                        out_shape=self.out_shape)
+
+
+class MaxUnpoolGather(Node):
+    """x̄[n, c, i] = ḡ[n, c, index[n, c, i]] (shaped ``in_shape``): the transpose of MaxUnpool."""
+
+    linear = True
+    params = ("index", "in_shape", "out_shape")
+
+    def forward(self, g):
+        n, c = self.index.shape[:2]
+        total = int(np.prod(self.out_shape[-(self.index.ndim - 2):]))
+        return np.take_along_axis(g.reshape(n, c, total),
+                                  self.index.reshape(n, c, _spatial_size(self.index)),
+                                  -1).reshape(self.in_shape)
+
+    def transpose(self, xp, g):
+        return xp.apply(MaxUnpool, g, index=self.index, out_shape=self.out_shape)
+
+
+MaxUnpool2D = MaxUnpool.named("MaxUnpool2DBackward0")
+MaxUnpool3D = MaxUnpool.named("MaxUnpool3DBackward0")
+
+
+def max_unpool_nd(input, indices, kernel_size, stride, padding, output_size, dims, op,
+                  node=MaxUnpool):
+    """The partial inverse of max_pool: each value back at its saved flat index, zeros elsewhere."""
+    check_tensor(input, op)
+    check_tensor(indices, op, "indices")
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{op}: Expected {dims + 1}D or {dims + 2}D (batch mode) tensor for "
+                           f"input, got input of shape {tuple(input.shape)}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"{op}: Expected shape of indices to be same as that of the input "
+                           f"tensor ({tuple(input.shape)}) but got indices tensor with shape: "
+                           f"{tuple(indices.shape)}")
+    if indices._data.dtype != np.int64:
+        raise RuntimeError(f"{op}: elements in indices should be type int64 but got: "
+                           f"{indices.dtype}")
+    k, s, p, _ = pool_args(kernel_size, stride, padding, 1, dims, op) if padding is not None \
+        else pool_args(kernel_size, stride, 0, 1, dims, op)
+    spatial = tuple(input.shape[-dims:])
+    default = tuple((i - 1) * si - 2 * pi + ki for i, si, pi, ki in zip(spatial, s, p, k))
+    if output_size is None:
+        out = default
+    else:
+        out = tuple(int(o) for o in output_size)
+        if len(out) == dims + 2 or len(out) == dims + 1:
+            out = out[-dims:]
+        if len(out) != dims:
+            raise ValueError(f"{op}: output_size should be a sequence containing {dims} or "
+                             f"{dims + 2} elements, but it has a length of '{len(output_size)}'")
+        for o, d, si in zip(out, default, s):
+            if not d - si < o < d + si:
+                raise ValueError(f"{op}: invalid output_size {out} (dim should be in range "
+                                 f"{tuple(dd - ss + 1 for dd, ss in zip(default, s))} to "
+                                 f"{tuple(dd + ss - 1 for dd, ss in zip(default, s))})")
+    batched = input.ndim == dims + 2
+    lead = tuple(input.shape[:2]) if batched else (1, input.shape[0])
+    index = indices._data.reshape(lead + spatial)
+    total = int(np.prod(out))
+    if index.size and (index.min() < 0 or index.max() >= total):
+        bad = index.max() if index.max() >= total else index.min()
+        raise RuntimeError(f"{op}: Found an invalid max index: {bad} (output volumes are of "
+                           f"size {'x'.join(map(str, out))})")
+    return node.apply(input, index=index, out_shape=(lead if batched else lead[1:]) + out)
+
+
+# ---------------------------------------------------------------------------- adaptive pools
+def _averaging(size, out, dtype):
+    m = np.zeros((out, size), dtype)
+    for i, (a, b) in enumerate(_adaptive_ranges(size, out)):
+        m[i, a:b] = 1.0 / (b - a)
+    return m
+
+
+class AdaptiveAvgPoolND(Node):
+    """y = x with each spatial axis multiplied by its averaging matrix P (row i of P is
+    1/|window i| on window i): linear; its transpose multiplies by the Pᵀ."""
+
+    linear = True
+    params = ("mats",)
+
+    def forward(self, x):
+        return _along_axes(x, self.mats)
+
+    def transpose(self, xp, g):
+        return xp.apply(AdaptiveAvgPoolNDBackward, g, mats=self.mats)
+
+
+class AdaptiveAvgPoolNDBackward(Node):
+    """x̄ = ȳ with each spatial axis multiplied by Pᵀ: the transpose of AdaptiveAvgPoolND."""
+
+    linear = True
+    params = ("mats",)
+
+    def forward(self, g):
+        return _along_axes(g, [m.T for m in self.mats])
+
+    def transpose(self, xp, g):
+        return xp.apply(AdaptiveAvgPoolND, g, mats=self.mats)
+
+
+def _along_axes(x, mats):
+    """x with its last len(mats) axes each mapped by a matrix: axis i -> mats[i] @ axis i."""
+    d = len(mats)
+    for i, m in enumerate(mats):
+        axis = x.ndim - d + i
+        x = np.moveaxis(np.tensordot(x, m, axes=([axis], [1])), -1, axis)
+    return np.ascontiguousarray(x)
+
+
+AdaptiveAvgPool3D = AdaptiveAvgPoolND.named("AdaptiveAvgPool3DBackward0")
+
+
+def adaptive_output_size(output_size, spatial, op):
+    """torch's output_size: an int or a sequence (None keeps that input size)."""
+    d = len(spatial)
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != d:
+            raise RuntimeError(f"{op}: output_size must be {d}, got {tuple(output_size)}")
+        out = tuple(s if o is None else int(o) for o, s in zip(output_size, spatial))
+    else:
+        out = (int(output_size),) * d
+    if any(o < 0 for o in out):
+        raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 "
+                           f"but received {out}")
+    if any(s == 0 for s in spatial):
+        raise RuntimeError(f"{op}: Expected input to have non-zero size for non-batch "
+                           f"dimensions, but input has sizes {tuple(spatial)}")
+    return out
+
+
+def adaptive_avg_pool3d(input, output_size) -> Tensor:
+    """Average over adaptive windows giving exactly ``output_size`` (D, H, W): window i of an axis
+    of size S covers [⌊i·S/O⌋, ⌈(i+1)·S/O⌉). (N, C, D, H, W) or (C, D, H, W) -> (…, Do, Ho, Wo);
+    output 1 is the global mean, recorded as such (as torch)."""
+    shape, _ = check_input(input, 3, "adaptive_avg_pool3d")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"adaptive_avg_pool3d\" not implemented for "
+                                  f"'{scalar_name(input)}'")
+    spatial = shape[2:]
+    out = adaptive_output_size(output_size, spatial, "adaptive_avg_pool3d")
+    if out == (1, 1, 1):
+        return input.mean((-3, -2, -1), keepdim=True)
+    dtype = input._data.dtype
+    return AdaptiveAvgPool3D.apply(input, mats=[_averaging(s, o, dtype)
+                                                for s, o in zip(spatial, out)])
+
+
+# ---------------------------------------------------------------------------- public API
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over each window of a signal: out[n, c, i] = max_p x[n, c, i·s + p·d − pad].
+
+    (N, C, L) or (C, L) -> (…, Lo), Lo = ⌊(L + 2·pad − d(k − 1) − 1)/s⌋ + 1 (⌈·⌉ with
+    ``ceil_mode``); stride defaults to kernel_size. Computed as torch does, as max_pool2d over a
+    height-1 view. Floating input only (torch's max_pool1d has no integer kernel).
+    """
+    shape, _ = check_input(input, 1, "max_pool1d")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{scalar_name(input)}'")
+    k, s, p, d = pool_args(kernel_size, stride, padding, dilation, 1, "max_pool1d")
+    WindowND(shape, k, s, p, d, ceil_mode, "max_pool1d")      # torch's size checks, named so
+    out = pooling.max_pool2d(input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p, (1,) + d,
+                             ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over each kd×kh×kw window of a volume:
+
+        out[n, c, i, j, l] = max_{p,q,r} x[n, c, i·s₁ + p·d₁ − pad₁, j·s₂ + q·d₂ − pad₂,
+                                          l·s₃ + r·d₃ − pad₃]
+
+    Padding counts as −∞; ties go to the first maximum in window order; NaN propagates (as
+    torch). (N, C, D, H, W) or (C, D, H, W) -> (…, Do, Ho, Wo), sizes as max_pool2d per dim;
+    integer inputs too (no gradient). ``return_indices``: also the flat index into D·H·W of
+    each maximum (int64).
+    """
+    return max_pool_nd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                       3, "max_pool3d", node=MaxPool3D)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True) -> Tensor:
+    """Mean over each window of a signal, (N, C, L) or (C, L) -> (…, Lo): the window sum
+    divided by k (``count_include_pad``: padding counted as zeros) or by the in-bounds count.
+    Computed as torch does, as avg_pool2d over a height-1 view."""
+    shape, _ = check_input(input, 1, "avg_pool1d")
+    k, s, p, _ = pool_args(kernel_size, stride, padding, 1, 1, "avg_pool1d")
+    WindowND(shape, k, s, p, (1,), ceil_mode, "avg_pool1d")
+    return pooling.avg_pool2d(input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p, ceil_mode,
+                              count_include_pad).squeeze(-2)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None) -> Tensor:
+    """Mean over each kd×kh×kw window: the window sum divided by kd·kh·kw
+    (``count_include_pad``), by the in-bounds count, or by ``divisor_override``.
+    (N, C, D, H, W) or (C, D, H, W) -> (…, Do, Ho, Wo), sizes as max_pool3d."""
+    return avg_pool_nd(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override, 3, "avg_pool3d", node=AvgPool3D)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool1d: out[n, c, indices[n, c, i]] = x[n, c, i], zeros
+    elsewhere. (N, C, L) or (C, L) -> (…, Lo), Lo = (L − 1)s − 2·pad + k unless ``output_size``
+    (within stride − 1 of it) is given."""
+    return max_unpool_nd(input, indices, kernel_size, stride, padding, output_size, 1,
+                         "max_unpool1d")
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool2d: each value back at its flat index into Ho·Wo, zeros
+    elsewhere. (N, C, H, W) or (C, H, W) -> (…, Ho, Wo), Ho = (H − 1)s − 2·pad + k."""
+    return max_unpool_nd(input, indices, kernel_size, stride, padding, output_size, 2,
+                         "max_unpool2d", node=MaxUnpool2D)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool3d: each value back at its flat index into Do·Ho·Wo,
+    zeros elsewhere. (N, C, D, H, W) or (C, D, H, W) -> (…, Do, Ho, Wo)."""
+    return max_unpool_nd(input, indices, kernel_size, stride, padding, output_size, 3,
+                         "max_unpool3d", node=MaxUnpool3D)
+
+
+def adaptive_avg_pool1d(input, output_size) -> Tensor:
+    """Average over adaptive windows giving exactly ``output_size`` positions: window i covers
+    [⌊i·L/O⌋, ⌈(i+1)·L/O⌉). (N, C, L) or (C, L) -> (…, O); as torch, adaptive_avg_pool2d
+    over a height-1 view."""
+    shape, _ = check_input(input, 1, "adaptive_avg_pool1d")
+    (o,) = adaptive_output_size(output_size, shape[2:], "adaptive_avg_pool1d")
+    return pooling.adaptive_avg_pool2d(input.unsqueeze(-2), (1, o)).squeeze(-2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max over adaptive windows giving exactly ``output_size`` positions (first maximum wins);
+    with ``return_indices`` also each maximum's position (int64). (N, C, L) or (C, L) -> (…, O)."""
+    shape, _ = check_input(input, 1, "adaptive_max_pool1d")
+    (o,) = adaptive_output_size(output_size, shape[2:], "adaptive_max_pool1d")
+    out = pooling.adaptive_max_pool2d(input.unsqueeze(-2), (1, o), return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+class AdaptiveMaxPoolND(Node):
+    """y = x at each window's maximum, ``index`` (N, C, *O) holding its flat position in Π S:
+    linear given the index (a gather); its transpose adds ȳ back at those positions
+    (AdaptiveMaxPoolNDBackward; windows overlap, so positions may repeat)."""
+
+    linear = True
+    params = ("index", "x_shape")
+
+    def forward(self, x):
+        n, c = self.index.shape[:2]
+        total = int(np.prod(self.x_shape[-(self.index.ndim - 2):]))
+        flat = np.take_along_axis(x.reshape(n, c, total),
+                                  self.index.reshape(n, c, _spatial_size(self.index)), -1)
+        return flat.reshape(self.index.shape if x.ndim == self.index.ndim
+                            else self.index.shape[1:])
+
+    def transpose(self, xp, g):
+        return xp.apply(AdaptiveMaxPoolNDBackward, g, index=self.index, x_shape=self.x_shape)
+
+
+class AdaptiveMaxPoolNDBackward(Node):
+    """x̄ = Σ of ȳ over the outputs whose maximum sat at each position: the transpose of
+    AdaptiveMaxPoolND (and it of this)."""
+
+    linear = True
+    params = ("index", "x_shape")
+
+    def forward(self, g):
+        n, c = self.index.shape[:2]
+        out = np.zeros((n, c, int(np.prod(self.x_shape[-(self.index.ndim - 2):]))), g.dtype)
+        size = _spatial_size(self.index)
+        np.add.at(out, (np.arange(n)[:, None, None], np.arange(c)[None, :, None],
+                        self.index.reshape(n, c, size)), g.reshape(n, c, size))
+        return out.reshape(self.x_shape)
+
+    def transpose(self, xp, g):
+        return xp.apply(AdaptiveMaxPoolND, g, index=self.index, x_shape=self.x_shape)
+
+
+AdaptiveMaxPool3D = AdaptiveMaxPoolND.named("AdaptiveMaxPool3DBackward0")
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max over adaptive windows giving exactly ``output_size`` (D, H, W) — window i of an axis of
+    size S covers [⌊i·S/O⌋, ⌈(i+1)·S/O⌉) — first maximum in window order wins, NaN propagates.
+    (N, C, D, H, W) or (C, D, H, W) -> (…, Do, Ho, Wo); with ``return_indices`` also each
+    maximum's flat index into D·H·W (int64)."""
+    shape, unbatched = check_input(input, 3, "adaptive_max_pool3d")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"adaptive_max_pool3d_cpu\" not implemented for "
+                                  f"'{scalar_name(input)}'")
+    n, c = shape[:2]
+    spatial = shape[2:]
+    out = adaptive_output_size(output_size, spatial, "adaptive_max_pool3d")
+    data = input._data.reshape(shape)
+    index = np.empty((n, c) + out, np.int64)
+    ranges = [_adaptive_ranges(s, o) for s, o in zip(spatial, out)]
+    for cell in itertools.product(*(range(o) for o in out)):    # a loop over output cells only
+        bounds = [ranges[a][i] for a, i in enumerate(cell)]
+        block = data[(Ellipsis,) + tuple(slice(lo, hi) for lo, hi in bounds)]
+        block = block.reshape(n, c, int(np.prod(block.shape[2:])))
+        nan = np.isnan(block)
+        arg = np.where(nan.any(-1), nan.argmax(-1), block.argmax(-1))
+        local = np.unravel_index(arg, tuple(hi - lo for lo, hi in bounds))
+        flat = np.zeros((n, c), np.int64)
+        for (lo, _), pos, size in zip(bounds, local, spatial):
+            flat = flat * size + lo + pos
+        index[(Ellipsis,) + cell] = flat
+    result = AdaptiveMaxPool3D.apply(input, index=index, x_shape=tuple(input.shape))
+    if return_indices:
+        return result, Tensor._make(index[0] if unbatched else index)
+    return result
