@@ -10,7 +10,9 @@ from .dataset import (ConcatDataset, Dataset, IterableDataset, Subset, TensorDat
                       random_split)
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler)
+from .distributed import DistributedSampler
 
 __all__ = ["DataLoader", "Dataset", "IterableDataset", "TensorDataset", "Subset",
            "ConcatDataset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
-           "SubsetRandomSampler", "BatchSampler", "default_collate"]
+           "SubsetRandomSampler", "BatchSampler", "default_collate",
+           "DistributedSampler"]
