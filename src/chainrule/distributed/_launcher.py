@@ -14,6 +14,7 @@ The exit status is mpiexec's: 0 when every rank exited with 0.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,9 +56,61 @@ def mpiexec_command(n: int, argv, mpiexec: str | None = None) -> list:
     return cmd + ["-n", str(n), sys.executable] + argv
 
 
+_RULE = "-" * 74      # the frame of Open MPI's multi-line notices
+_NOTICES = (
+    # a rank killed by a signal
+    (re.compile(r"noticed that process rank (\d+) with PID (\d+) on node (\S+) exited on\s+"
+                r"signal (\d+) \(([^)]*)\)"),
+     "rank {0} (pid {1}) was killed by signal {3} ({4})"),
+    # a rank exited with a non-zero status: Open MPI then ends the others
+    (re.compile(r"exited with non-zero status.*Process name:\s*\[[^,\]]*,(\d+)\]\s*"
+                r"Exit code:\s*(\d+)", re.S),
+     "rank {0} exited with status {1}; the other ranks were stopped"),
+    # a rank exited without MPI_Finalize (e.g. before init_process_group)
+    (re.compile(r"process rank (\d+) with PID (\d+) on node (\S+) (?:exiting|calling)"),
+     "rank {0} (pid {1}) exited without finishing MPI; the other ranks were stopped"),
+)
+
+
+def _summarise(block: str) -> str | None:
+    """One line for a multi-line notice of Open MPI's launcher that it recognises."""
+    for pattern, text in _NOTICES:
+        m = pattern.search(block)
+        if m:
+            return f"chainrule.distributed.run: {text.format(*m.groups())}"
+    return None
+
+
+def _forward_stderr(stream, out):
+    """Copy mpiexec's stderr to ``out`` line by line, condensing the launcher's framed notices
+    (a dozen lines about prterun) into one line each; other text passes unchanged."""
+    block = None
+    for line in stream:
+        if block is None:
+            if line.rstrip("\n") == _RULE:
+                block = [line]
+            else:
+                out.write(line)
+                out.flush()
+            continue
+        block.append(line)
+        if line.rstrip("\n") == _RULE:
+            summary = _summarise("".join(block))
+            out.write(summary + "\n" if summary else "".join(block))
+            out.flush()
+            block = None
+    if block:
+        out.write("".join(block))
+        out.flush()
+
+
 def launch(n: int, argv) -> int:
     """Run ``python argv[0] argv[1:]...`` on ``n`` ranks under mpiexec; returns its exit
     status (0 when every rank succeeded).
+
+    Open MPI's own multi-line notices on stderr (a rank killed, a rank that exited with an
+    error) are condensed to one line each, e.g.
+    ``chainrule.distributed.run: rank 1 (pid 4242) was killed by signal 9 (Killed)``.
 
     Example::
 
@@ -65,4 +118,11 @@ def launch(n: int, argv) -> int:
         >>> launch(2, ["train.py", "--epochs", "3"])
         0
     """
-    return subprocess.call(mpiexec_command(n, argv))
+    proc = subprocess.Popen(mpiexec_command(n, argv), stderr=subprocess.PIPE, text=True,
+                            errors="replace")
+    try:
+        _forward_stderr(proc.stderr, sys.stderr)
+    finally:
+        proc.stderr.close()
+        code = proc.wait()
+    return code

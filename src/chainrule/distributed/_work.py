@@ -21,6 +21,8 @@ class DistBackendError(RuntimeError):
     """A collective could not complete: a peer process is gone or did not respond in time
     (torch's ``torch.distributed.DistBackendError``, a RuntimeError)."""
 
+    __module__ = "chainrule.distributed"
+
 
 def pid_alive(pid: int) -> bool:
     try:

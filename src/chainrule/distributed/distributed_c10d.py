@@ -189,6 +189,7 @@ import os, select, signal, sys
 ready, _, _ = select.select([sys.stdin], [], [], float(sys.argv[1]))
 if not ready:
     sys.stderr.write(sys.argv[2] + "\n"); sys.stderr.flush()
+    import time; time.sleep(0.3)    # let the launcher forward the line before the job ends
     os.kill(int(sys.argv[3]), signal.SIGKILL)
 """
 
@@ -268,6 +269,10 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     if not MPI.Is_initialized():
         hint = os.environ.get("OMPI_COMM_WORLD_RANK", os.environ.get("PMIX_RANK", "?"))
         _init_mpi_watched(MPI, seconds, hint)
+    if not _STATE["atexit"]:
+        atexit.register(_finalize_at_exit)
+        _chain_excepthook()
+        _STATE["atexit"] = True
     mpi_rank, mpi_size = MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size()
     for what, given, actual in (("environment variable RANK", _env_int("RANK"), mpi_rank),
                                 ("environment variable WORLD_SIZE", _env_int("WORLD_SIZE"),
@@ -283,9 +288,6 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     _STATE["pg"] = pg
     GroupMember.WORLD = pg
     _install_sigterm(pg)
-    if not _STATE["atexit"]:
-        atexit.register(_finalize_at_exit)
-        _STATE["atexit"] = True
 
 
 def _rendezvous(MPI, seconds: float) -> ProcessGroup:
@@ -333,15 +335,28 @@ def _install_sigterm(pg: ProcessGroup):
     signal.signal(signal.SIGTERM, on_sigterm)
 
 
+def _chain_excepthook():
+    """Remember an uncaught exception, so that the exit skips ``MPI_Finalize`` (see below)."""
+    previous = sys.excepthook
+
+    def hook(kind, value, tb):
+        _STATE["failed"] = True
+        previous(kind, value, tb)
+    sys.excepthook = hook
+
+
 def _finalize_at_exit():
-    """``MPI_Finalize`` waits for every rank; after a failed collective (a peer gone) it would
-    hang, so then the process ends without it (exit status 1 unless one was already set)."""
+    """``MPI_Finalize`` waits for every rank. After an uncaught exception or a failed collective
+    (a peer gone) the others may never get there, so then the process ends at once with status
+    1 and without it: Open MPI's launcher sees a rank fail and stops the job, and the other
+    ranks say so in one line (their SIGTERM handler) instead of waiting for their timeout."""
     try:
         from mpi4py import MPI
     except ImportError:
         return
     pg = _STATE["pg"]
-    if (pg is not None and pg._broken) or _STATE.get("broken") or _STATE.get("broken_init"):
+    if (pg is not None and pg._broken) or any(_STATE.get(k) for k in ("broken", "broken_init",
+                                                                       "failed")):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(1)
