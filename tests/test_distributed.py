@@ -123,6 +123,20 @@ for dt in ("float32", "float64", "int64"):
         info[f"sender-{dt}-{layout}"] = sender
         res[f"ring-{dt}-{layout}"] = t.numpy()
 
+# 0-d, empty, and dtypes that only move (bool, float16)
+z = cr.tensor(float(r + 1))
+dist.all_reduce(z)
+res["zero_d"] = z.numpy()
+e = cr.zeros(0, 3)
+dist.all_reduce(e)
+res["empty"] = e.numpy()
+b = cr.tensor([r == 0, r != 0])
+dist.broadcast(b, src=0)
+res["bool"] = b.numpy()
+hs = [cr.zeros(2, dtype=cr.float16) for _ in range(n)]
+dist.all_gather(hs, cr.full((2,), r + 0.5, dtype=cr.float16))
+res["float16"] = np.stack([h.numpy() for h in hs])
+
 # async: several collectives in flight at once, waited in another order
 ts = [cr.tensor(inp(r, "float64", salt=k)) for k in range(4)]
 works = [dist.all_reduce(t, async_op=True) for t in ts[:2]]
@@ -283,6 +297,11 @@ def test_every_collective_every_op_and_dtype_against_numpy(tmp_path, n):
             _close(res[1 % n][f"gather-{dt}-{layout}"], np.stack(ins), dt)
             assert not any(f"gather-{dt}-{layout}" in res[r] for r in range(n) if r != 1 % n)
     for r in range(n):
+        _close(res[r]["zero_d"], np.array(n * (n + 1) / 2, np.float32), "float32")
+        assert res[r]["empty"].shape == (0, 3)
+        np.testing.assert_array_equal(res[r]["bool"], [True, False])
+        _close(res[r]["float16"], np.repeat(np.arange(n) + 0.5, 2).reshape(n, 2)
+               .astype(np.float16), "float16")
         f64 = [[_inp(q, "float64", salt=k) for q in range(n)] for k in range(4)]
         _close(res[r]["async-0"], np.sum(f64[0], 0), "float64")
         _close(res[r]["async-1"], np.sum(f64[1], 0), "float64")
@@ -430,6 +449,26 @@ def test_env_rank_and_world_size_must_agree_with_mpi(tmp_path):
     assert errs == [f"ERR init_process_group: environment variable WORLD_SIZE is 4, but the MPI "
                     f"launcher gave this process rank {r} of world size 2; unset it or launch "
                     f"with matching values" for r in range(2)]
+
+
+SINGLE = COMMON + '''
+dist.init_process_group("mpi", timeout=timedelta(seconds=20))
+t = cr.arange(4.0)
+dist.all_reduce(t)
+objs = [None]
+dist.all_gather_object(objs, "solo")
+print("ONE", dist.get_rank(), dist.get_world_size(), t.tolist(), objs)
+'''
+
+
+@needs_mpi
+def test_a_script_run_without_a_launcher_is_a_world_of_one(tmp_path):
+    path = tmp_path / "single.py"
+    path.write_text(textwrap.dedent(SINGLE))
+    run = subprocess.run([sys.executable, str(path), str(tmp_path)], capture_output=True,
+                         text=True, timeout=60, env=_env(), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "ONE 0 1 [0.0, 1.0, 2.0, 3.0] ['solo']" in run.stdout
 
 
 # ------------------------------------------------------------------------ without MPI jobs
