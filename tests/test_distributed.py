@@ -163,6 +163,41 @@ for w in sends + rw:
     w.wait()
 res["isend"] = np.stack([recvs[q].numpy() for q in sorted(recvs)])
 
+# groups: the first and the last rank; and the last rank alone
+pair = dist.new_group([n - 1, 0])
+solo = dist.new_group([n - 1])
+info["pair"] = [dist.get_rank(pair), dist.get_world_size(pair)]
+info["solo"] = [dist.get_rank(solo), dist.get_world_size(solo)]
+t = cr.tensor(inp(r, "float64"))
+info["pair_all_reduce"] = dist.all_reduce(t, group=pair) is None
+res["pair_all_reduce"] = t.numpy()
+t = cr.tensor(inp(r, "int64"))
+dist.broadcast(t, src=n - 1, group=pair)             # a global rank
+res["pair_broadcast"] = t.numpy()
+t = cr.tensor(inp(r, "int64"))
+dist.broadcast(t, group_src=0, group=pair)           # a rank within the group: global 0
+res["pair_broadcast_group_src"] = t.numpy()
+objs = [None] * max(dist.get_world_size(pair), 0)
+dist.all_gather_object(objs, r, group=pair)
+info["pair_objects"] = objs
+t = cr.ones(2)
+dist.all_reduce(t, group=solo)
+res["solo"] = t.numpy()
+if r in (0, n - 1):
+    info["pair_ranks"] = dist.get_process_group_ranks(pair)
+    info["pair_global_of_1"] = dist.get_global_rank(pair, 1)
+    dist.barrier(group=pair)
+    if r == 0:
+        dist.send(cr.full((3,), 5.0), dst=n - 1, group=pair)
+    else:
+        info["pair_sender"] = dist.recv(t3 := cr.zeros(3), group=pair)
+        res["pair_recv"] = t3.numpy()
+dist.destroy_process_group(pair)
+try:
+    dist.all_reduce(cr.ones(1), group=pair)
+except ValueError as e:
+    info["destroyed_group"] = str(e)
+
 # objects: data only
 objs = [None] * n
 dist.all_gather_object(objs, {"rank": r, "x": cr.arange(3) * r, "t": (1, 2.5, None),
@@ -321,6 +356,30 @@ def test_every_collective_every_op_and_dtype_against_numpy(tmp_path, n):
         assert info[r]["broadcast_object_list"] == [0.1, [[3.0, 3.0], [3.0, 3.0]], "cfg", "inf"]
         assert "all_gather_object: cannot send an object of type object" in \
             info[r]["object_error"]
+        members = (0, n - 1)
+        pair_sum = sum(_inp(q, "float64") for q in set(members))
+        if r in members:
+            assert info[r]["pair"] == [sorted(set(members)).index(r), len(set(members))]
+            _close(res[r]["pair_all_reduce"], pair_sum, "float64")
+            _close(res[r]["pair_broadcast"], _inp(n - 1, "int64"), "int64")
+            _close(res[r]["pair_broadcast_group_src"], _inp(0, "int64"), "int64")
+            assert info[r]["pair_objects"] == sorted(set(members))
+            assert info[r]["pair_ranks"] == [0, n - 1] and info[r]["pair_global_of_1"] == n - 1
+        else:   # outside the group: calls do nothing
+            assert info[r]["pair"] == [-1, -1] and info[r]["pair_all_reduce"]
+            _close(res[r]["pair_all_reduce"], _inp(r, "float64"), "float64")
+            _close(res[r]["pair_broadcast"], _inp(r, "int64"), "int64")
+            assert info[r]["pair_objects"] == []
+        if r == n - 1:
+            assert info[r]["pair_sender"] == 0
+            _close(res[r]["pair_recv"], np.full(3, 5.0, np.float32), "float32")
+        assert info[r]["solo"] == ([0, 1] if r == n - 1 else [-1, -1])
+        _close(res[r]["solo"], np.ones(2, np.float32), "float32")
+        if r in members:
+            assert "group must be None, group.WORLD or a live group from new_group" in \
+                info[r]["destroyed_group"]
+        else:
+            assert "destroyed_group" not in info[r]
         err = info[r]["errors"]
         assert err["twice"] == ["ValueError",
                                 "trying to initialize the default process group twice!"]
@@ -335,7 +394,7 @@ def test_every_collective_every_op_and_dtype_against_numpy(tmp_path, n):
             f"list of world_size={n} tensors, got 1" in err["short_list"][1]
         assert err["bad_shape"][0] == "ValueError" and "has shape (3,)" in err["bad_shape"][1]
         assert err["into_size"][0] == "ValueError" and "world_size=" in err["into_size"][1]
-        assert err["other_group"][0] == "ValueError" and "only the default process group" in \
+        assert err["other_group"][0] == "ValueError" and "group must be None, group.WORLD" in \
             err["other_group"][1]
         assert err["self_send"][0] == "ValueError" and "same as the rank" in \
             err["self_send"][1]

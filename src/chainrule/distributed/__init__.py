@@ -28,7 +28,9 @@ from .distributed_c10d import (Backend, DistBackendError, GroupMember, ProcessGr
                                default_pg_timeout, destroy_process_group, gather, get_backend,
                                get_rank, get_world_size, group, init_process_group, irecv,
                                is_available, is_initialized, is_mpi_available, isend, recv,
-                               reduce, reduce_scatter, reduce_scatter_tensor, scatter, send)
+                               reduce, reduce_scatter, reduce_scatter_tensor, scatter, send,
+                               new_group, get_process_group_ranks, get_global_rank,
+                               get_group_rank)
 from ._launcher import launch
 
 __all__ = ["init_process_group", "destroy_process_group", "is_available", "is_initialized",
@@ -37,4 +39,5 @@ __all__ = ["init_process_group", "destroy_process_group", "is_available", "is_in
            "DistBackendError", "all_reduce", "broadcast", "reduce", "all_gather",
            "all_gather_into_tensor", "reduce_scatter", "reduce_scatter_tensor", "gather",
            "scatter", "send", "recv", "isend", "irecv", "all_gather_object",
-           "broadcast_object_list", "default_pg_timeout", "launch"]
+           "broadcast_object_list", "default_pg_timeout", "launch", "new_group",
+           "get_process_group_ranks", "get_global_rank", "get_group_rank"]

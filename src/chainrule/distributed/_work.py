@@ -64,8 +64,8 @@ def wait_requests(MPI, requests, group, what: str, timeout: float, statuses=None
         if now >= deadline:
             group._broken = True
             raise DistBackendError(
-                f"{what}: timed out after {timeout:g} s on rank {group._rank} of "
-                f"{group._size}; {group._describe_silent()}")
+                f"{what}: timed out after {timeout:g} s on {group._me()}; "
+                f"{group._describe_silent()}")
         if now - start > 1e-3:
             pause = min(2e-3, pause * 2 if pause else 5e-5)
             time.sleep(pause)
@@ -121,7 +121,7 @@ class Work:
         return self.is_completed()
 
     def _source_rank(self) -> int:
-        return self._statuses[0].Get_source()
+        return self._group._ranks[self._statuses[0].Get_source()]   # a global rank
 
     def source_rank(self) -> int:
         """The sender of a completed ``irecv`` (waits for it)."""

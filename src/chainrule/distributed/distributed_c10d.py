@@ -45,7 +45,8 @@ __all__ = ["init_process_group", "destroy_process_group", "is_available", "is_in
            "DistBackendError", "all_reduce", "broadcast", "reduce", "all_gather",
            "all_gather_into_tensor", "reduce_scatter", "reduce_scatter_tensor", "gather",
            "scatter", "send", "recv", "isend", "irecv", "all_gather_object",
-           "broadcast_object_list", "default_pg_timeout"]
+           "broadcast_object_list", "default_pg_timeout", "new_group",
+           "get_process_group_ranks", "get_global_rank", "get_group_rank"]
 
 default_pg_timeout = timedelta(minutes=30)     # torch's default for the CPU backends
 
@@ -91,17 +92,18 @@ _REDUCIBLE = {np.dtype(t) for t in ("float32", "float64", "int8", "int16", "int3
 
 
 class ProcessGroup:
-    """A group of ranks and its MPI communicator (``torch.distributed.ProcessGroup``). Only the
-    default group (all ranks, ``group.WORLD``) exists."""
+    """A group of ranks and its MPI communicator (``torch.distributed.ProcessGroup``): the
+    default group (all ranks, ``group.WORLD``) or one made by :func:`new_group`."""
 
-    def __init__(self, MPI, comm, timeout: float, pids, hosts):
+    def __init__(self, MPI, comm, timeout: float, pids, hosts, ranks=None):
         self._MPI = MPI
         self._comm = comm
         self._rank = comm.Get_rank()
         self._size = comm.Get_size()
         self.timeout = timeout
-        self._pids = pids          # rank → process id
-        self._hosts = hosts        # rank → a hash of the host name
+        self._pids = pids          # group rank → process id
+        self._hosts = hosts        # group rank → a hash of the host name
+        self._ranks = list(range(self._size)) if ranks is None else list(ranks)  # → global rank
         self._broken = False       # a wait failed: MPI's state is unknown, so never Finalize
 
     def rank(self) -> int:
@@ -115,6 +117,11 @@ class ProcessGroup:
     def name(self) -> str:
         return "mpi"
 
+    def _me(self) -> str:
+        if self._ranks == list(range(self._size)):
+            return f"rank {self._rank} of {self._size}"
+        return f"rank {self._ranks[self._rank]} (rank {self._rank} of the group {self._ranks})"
+
     def _lost_peers(self):
         """Ranks on this host whose process no longer exists."""
         me = self._hosts[self._rank]
@@ -123,14 +130,15 @@ class ProcessGroup:
 
     def _describe_lost(self, lost) -> str:
         pids = ", ".join(str(self._pids[r]) for r in lost)
-        ranks = ", ".join(str(r) for r in lost)
+        ranks = ", ".join(str(self._ranks[r]) for r in lost)
         if len(lost) == 1:
             return f"rank {ranks} (pid {pids}) is gone (its process exited or was killed)"
         return f"ranks {ranks} (pids {pids}) are gone (their processes exited or were killed)"
 
     def _describe_silent(self) -> str:
-        others = [r for r in range(self._size) if r != self._rank]
-        remote = [r for r in others if self._hosts[r] != self._hosts[self._rank]]
+        others = [self._ranks[r] for r in range(self._size) if r != self._rank]
+        remote = [self._ranks[r] for r in range(self._size)
+                  if self._hosts[r] != self._hosts[self._rank]]
         text = (f"every peer process is alive, so rank(s) {', '.join(map(str, others))} did not "
                 f"all reach this collective (stuck, or calling a different one)")
         if remote:
@@ -138,7 +146,7 @@ class ProcessGroup:
         return text
 
     def __repr__(self):
-        return f"ProcessGroup(backend='mpi', rank={self._rank}, size={self._size})"
+        return f"ProcessGroup(backend='mpi', ranks={self._ranks}, rank={self._rank})"
 
 
 class GroupMember:
@@ -149,7 +157,7 @@ class GroupMember:
 
 group = GroupMember
 
-_STATE = {"pg": None, "sigterm": None, "atexit": False}
+_STATE = {"pg": None, "groups": [], "sigterm": None, "atexit": False}
 
 
 def is_available() -> bool:
@@ -175,12 +183,17 @@ def _default_pg(what: str | None = None) -> ProcessGroup:
     return pg
 
 
-def _group(g, what: str) -> ProcessGroup:
+def _group(g, what: str) -> ProcessGroup | None:
+    """The group a call names; None on a rank outside it (the call then does nothing)."""
     pg = _default_pg(what)
     if g is None or g is pg:
         return pg
-    raise ValueError(f"{what}: chainrule has only the default process group (group=None or "
-                     f"group.WORLD), got {g!r}")
+    if isinstance(g, int) and not isinstance(g, bool) and g == GroupMember.NON_GROUP_MEMBER:
+        return None
+    if isinstance(g, ProcessGroup) and any(g is h for h in _STATE["groups"]):
+        return g
+    raise ValueError(f"{what}: group must be None, group.WORLD or a live group from new_group, "
+                     f"got {g!r}")
 
 
 # ------------------------------------------------------------------------------ init
@@ -326,7 +339,7 @@ def _install_sigterm(pg: ProcessGroup):
     def on_sigterm(signum, frame):
         lost = pg._lost_peers()
         why = pg._describe_lost(lost) if lost else "no peer process on this host has exited"
-        sys.stderr.write(f"RuntimeError: chainrule.distributed: rank {pg._rank} of {pg._size} "
+        sys.stderr.write(f"RuntimeError: chainrule.distributed: {pg._me()} "
                          f"stopped by the MPI launcher (SIGTERM): {why}\n")
         sys.stderr.flush()
         os._exit(1)
@@ -365,29 +378,109 @@ def _finalize_at_exit():
 
 
 def destroy_process_group(group=None):
-    """Leave the default process group (``torch.distributed.destroy_process_group``): frees its
-    communicator and restores the SIGTERM handler. MPI itself stays up until the process exits,
-    so :func:`init_process_group` may be called again."""
+    """Leave a process group (``torch.distributed.destroy_process_group``): with ``group=None``
+    the default group and every group from :func:`new_group`; it frees their communicators and
+    restores the SIGTERM handler. MPI itself stays up until the process exits, so
+    :func:`init_process_group` may be called again."""
     pg = _group(group, "destroy_process_group")
-    if pg._broken:
-        _STATE["broken"] = True
-    else:
-        pg._comm.Free()
+    if pg is None:
+        return
+    if group is not None and pg is not _STATE["pg"]:
+        _STATE["groups"] = [g for g in _STATE["groups"] if g is not pg]
+        if not pg._broken:
+            pg._comm.Free()
+        return
+    for g in _STATE["groups"] + [pg]:
+        if g._broken:
+            _STATE["broken"] = True
+        else:
+            g._comm.Free()
     _STATE["pg"] = None
+    _STATE["groups"] = []
     GroupMember.WORLD = None
     if _STATE["sigterm"] is not None:
         signal.signal(signal.SIGTERM, _STATE["sigterm"][0])
         _STATE["sigterm"] = None
 
 
+def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
+              use_local_synchronization=False, group_desc=None, device_id=None,
+              sort_ranks=True):
+    """A process group of some of the ranks (``torch.distributed.new_group``); every rank must
+    call it, with the same ``ranks``.
+
+    Args:
+        ranks (list of int, optional): the global ranks of the group (default: all), in group
+            rank order once sorted (``sort_ranks=True``).
+        timeout (timedelta, optional): its collectives' timeout (default: the default group's).
+
+    Returns:
+        the group (pass it as ``group=`` to collectives; ``src`` / ``dst`` stay global ranks,
+        ``group_src`` / ``group_dst`` are ranks within it), or ``GroupMember.NON_GROUP_MEMBER``
+        on the ranks outside it, where collectives on it do nothing and return None and
+        ``get_rank`` / ``get_world_size`` return -1.
+
+    Example::
+
+        >>> evens = dist.new_group([0, 2])           # on every rank
+        >>> if dist.get_rank() in (0, 2):
+        ...     dist.all_reduce(t, group=evens)
+    """
+    world = _default_pg("new_group")
+    Backend("mpi" if backend is None else backend)
+    ranks = list(range(world._size)) if ranks is None else [int(r) for r in ranks]
+    if any(not 0 <= r < world._size for r in ranks) or len(set(ranks)) != len(ranks):
+        raise ValueError(f"new_group: ranks must be distinct ranks in [0, {world._size - 1}], got "
+                         f"{ranks}")
+    if sort_ranks:
+        ranks = sorted(ranks)
+    seconds = world.timeout if timeout is None else _seconds(timeout)
+    # MPI's communicator split blocks without a deadline: meet at a barrier first, which has one
+    Work(world, [world._comm.Ibarrier()], "new_group").wait()
+    me = world._rank
+    member = me in ranks
+    color = 0 if member else world._MPI.UNDEFINED
+    comm = world._comm.Split(color, ranks.index(me) if member else 0)
+    if not member:
+        return GroupMember.NON_GROUP_MEMBER
+    pg = ProcessGroup(world._MPI, comm, seconds, [world._pids[r] for r in ranks],
+                      [world._hosts[r] for r in ranks], ranks)
+    _STATE["groups"].append(pg)
+    return pg
+
+
+def get_process_group_ranks(group) -> list:
+    """The global ranks of ``group``, in group rank order."""
+    pg = _group(group, "get_process_group_ranks")
+    if pg is None:
+        raise ValueError("get_process_group_ranks: this rank is not in the group")
+    return list(pg._ranks)
+
+
+def get_global_rank(group, group_rank: int) -> int:
+    """The global rank of ``group``'s rank ``group_rank``."""
+    return get_process_group_ranks(group)[group_rank]
+
+
+def get_group_rank(group, global_rank: int) -> int:
+    """``group``'s rank of the global rank ``global_rank``."""
+    ranks = get_process_group_ranks(group)
+    if global_rank not in ranks:
+        raise ValueError(f"get_group_rank: global rank {global_rank} is not part of the group "
+                         f"{ranks}")
+    return ranks.index(global_rank)
+
+
 def get_rank(group=None) -> int:
     """This process's rank in ``0 .. world_size − 1``."""
-    return _group(group, "get_rank")._rank
+    pg = _group(group, "get_rank")
+    return -1 if pg is None else pg._rank
 
 
 def get_world_size(group=None) -> int:
     """The number of processes in the job."""
-    return _group(group, "get_world_size")._size
+    pg = _group(group, "get_world_size")
+    return -1 if pg is None else pg._size
 
 
 def get_backend(group=None) -> str:
@@ -449,10 +542,28 @@ def _check_rank(r, pg, what, name):
     return int(r)
 
 
+def _peer(pg, rank, group_rank, what, name, default=None) -> int:
+    """The group rank of a peer named by its global ``rank`` or its ``group_rank``."""
+    if group_rank is not None:
+        if rank is not None:
+            raise ValueError(f"{what}: give {name} or group_{name}, not both")
+        return _check_rank(group_rank, pg, what, f"group_{name}")
+    rank = default if rank is None else rank
+    if pg._ranks == list(range(pg._size)):
+        return _check_rank(rank, pg, what, name)
+    if not isinstance(rank, (int, np.integer)) or isinstance(rank, bool) \
+            or int(rank) not in pg._ranks:
+        raise ValueError(f"{what}: {name} must be a global rank of the group {pg._ranks}, got "
+                         f"{rank!r}")
+    return pg._ranks.index(int(rank))
+
+
 # ------------------------------------------------------------------------------ collectives
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     """Wait until every rank has reached the barrier."""
     pg = _group(group, "barrier")
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
     work = Work(pg, [pg._comm.Ibarrier()], "barrier")
     if async_op:
         return work
@@ -480,6 +591,8 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """
     what = "all_reduce"
     pg = _group(group, what)
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
     a = _tensor(tensor, what)
     _reducible(a, op, what)
     mop = getattr(pg._MPI, _MPI_OP[op])
@@ -505,7 +618,9 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     """Copy ``tensor`` of rank ``src`` into ``tensor`` on every rank (same shape and dtype)."""
     what = "broadcast"
     pg = _group(group, what)
-    src = _check_rank(src if group_src is None else group_src, pg, what, "src")
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
+    src = _peer(pg, src, group_src, what, "src")
     a = _tensor(tensor, what)
     direct = _writable_contiguous(a)
     buf = a.reshape(-1).view(np.uint8) if direct else _as_bytes(a)
@@ -525,7 +640,9 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
     ranks' tensors are left as they were)."""
     what = "reduce"
     pg = _group(group, what)
-    dst = _check_rank(dst if group_dst is None else group_dst, pg, what, "dst")
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
+    dst = _peer(pg, dst, group_dst, what, "dst")
     a = _tensor(tensor, what)
     _reducible(a, op, what)
     send = np.ascontiguousarray(a)
@@ -557,6 +674,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     ``tensor_list[r] ← tensor of rank r`` (R tensors of the input's shape and dtype)."""
     what = "all_gather"
     pg = _group(group, what)
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
     a = _tensor(tensor, what)
     _same(tensor_list, a, what, "tensor_list", pg._size)
     send = _as_bytes(a)
@@ -574,6 +693,8 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     ``(R·n₀, ...)`` (concatenated) or ``(R, n₀, ...)`` (stacked) for an input of ``(n₀, ...)``."""
     what = "all_gather_into_tensor"
     pg = _group(group, what)
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
     a = _tensor(input_tensor, what, "input_tensor")
     out = _tensor(output_tensor, what, "output_tensor")
     if out.dtype != a.dtype or out.size != pg._size * a.size:
@@ -610,6 +731,8 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     input_list[r]`` (``input_list``: R tensors of ``output``'s shape and dtype)."""
     what = "reduce_scatter"
     pg = _group(group, what)
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
     out = _tensor(output, what, "output")
     _same(input_list, out, what, "input_list", pg._size)
     send = np.stack([t._data for t in input_list])
@@ -621,6 +744,8 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     (or ``(R, n₀, ...)``), rank r receives the reduction of its r-th block of ``output``'s size."""
     what = "reduce_scatter_tensor"
     pg = _group(group, what)
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
     out = _tensor(output, what, "output")
     a = _tensor(input, what, "input")
     if a.dtype != out.dtype or a.size != pg._size * out.size:
@@ -635,8 +760,9 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     tensor of rank r``); the other ranks pass ``gather_list=None``."""
     what = "gather"
     pg = _group(group, what)
-    dst = _check_rank(0 if dst is None and group_dst is None else
-                      (dst if group_dst is None else group_dst), pg, what, "dst")
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
+    dst = _peer(pg, dst, group_dst, what, "dst", default=0)
     a = _tensor(tensor, what)
     if pg._rank == dst:
         _same(gather_list, a, what, "gather_list", pg._size)
@@ -659,8 +785,9 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     included); the other ranks pass ``scatter_list=None``."""
     what = "scatter"
     pg = _group(group, what)
-    src = _check_rank(0 if src is None and group_src is None else
-                      (src if group_src is None else group_src), pg, what, "src")
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
+    src = _peer(pg, src, group_src, what, "src", default=0)
     a = _tensor(tensor, what)
     if pg._rank == src:
         _same(scatter_list, a, what, "scatter_list", pg._size)
@@ -680,7 +807,9 @@ def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
     the tensor)."""
     what = "isend"
     pg = _group(group, what)
-    dst = _check_rank(dst if group_dst is None else group_dst, pg, what, "dst")
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
+    dst = _peer(pg, dst, group_dst, what, "dst")
     if dst == pg._rank:
         raise ValueError(f"{what}: Invalid destination rank: should not be the same as the rank "
                          f"of the current process ({dst})")
@@ -693,8 +822,10 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     :class:`Work` whose ``source_rank()`` is the sender once it has completed."""
     what = "irecv"
     pg = _group(group, what)
-    src = src if group_src is None else group_src
-    source = pg._MPI.ANY_SOURCE if src is None else _check_rank(src, pg, what, "src")
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
+    source = (pg._MPI.ANY_SOURCE if src is None and group_src is None else
+              _peer(pg, src, group_src, what, "src"))
     a = _tensor(tensor, what)
     buf = np.empty(a.nbytes, np.uint8)
     work = Work(pg, [pg._comm.Irecv(buf, source=source, tag=tag)], what)
@@ -704,12 +835,16 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
 
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):
     """Send ``tensor`` to rank ``dst`` and wait until it is sent."""
-    isend(tensor, dst, group, tag, group_dst).wait()
+    work = isend(tensor, dst, group, tag, group_dst)
+    if work is not None:
+        work.wait()
 
 
 def recv(tensor, src=None, group=None, tag=0, group_src=None) -> int:
     """Receive into ``tensor`` from rank ``src`` (any rank when None); returns the sender."""
     work = irecv(tensor, src, group, tag, group_src)
+    if work is None:
+        return -1
     work.wait()
     return work._source_rank()
 
@@ -722,6 +857,8 @@ def all_gather_object(object_list, obj, group=None):
     can make another run code. Anything else raises TypeError."""
     what = "all_gather_object"
     pg = _group(group, what)
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
     if not isinstance(object_list, list) or len(object_list) != pg._size:
         raise ValueError(f"{what}: object_list must be a list of world_size={pg._size} entries")
     data = np.frombuffer(_encode(obj, what), np.uint8)
@@ -740,8 +877,9 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
     same length everywhere). Data only, as :func:`all_gather_object`."""
     what = "broadcast_object_list"
     pg = _group(group, what)
-    src = _check_rank(0 if src is None and group_src is None else
-                      (src if group_src is None else group_src), pg, what, "src")
+    if pg is None:          # this rank is not in the group: nothing to do
+        return None
+    src = _peer(pg, src, group_src, what, "src", default=0)
     if not isinstance(object_list, list):
         raise TypeError(f"{what}: object_list must be a list, got {type(object_list).__name__}")
     data = np.frombuffer(_encode(object_list, what), np.uint8) if pg._rank == src else None
