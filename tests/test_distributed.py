@@ -407,7 +407,10 @@ t = cr.ones(4)
 dist.all_reduce(t)                      # both ranks arrive once
 if dist.get_rank() == 1:
     time.sleep(60)                      # then rank 1 never reaches the next one
-dist.all_reduce(t)
+if os.environ["MODE"] == "work":
+    dist.all_reduce(t, async_op=True).wait(timeout=timedelta(seconds=1))
+else:
+    dist.all_reduce(t)
 '''
 
 KILL = COMMON + '''
@@ -445,12 +448,18 @@ def _one_line(stderr: str, needle: str) -> str:
 
 
 @needs_mpi
-def test_a_rank_that_never_reaches_a_collective_times_out_with_one_line(tmp_path):
-    run, seconds, _ = _launch(tmp_path, STALL, 2, env={"T": "2"})
+@pytest.mark.parametrize("mode", ["blocking", "work"])
+def test_a_rank_that_never_reaches_a_collective_times_out_with_one_line(tmp_path, mode):
+    # blocking: the group's timeout (2 s); work: Work.wait(timeout=1 s) within a group of 60 s
+    run, seconds, _ = _launch(tmp_path, STALL, 2, env={"T": "2" if mode == "blocking" else "60",
+                                                       "MODE": mode})
+    limit = 2 if mode == "blocking" else 1
     assert run.returncode != 0
-    assert seconds < 2 + 20, seconds
-    line = _one_line(run.stderr, "all_reduce: timed out after 2 s on rank 0 of 2")
-    assert "rank(s) 1 did not all reach this collective" in line, line
+    assert seconds < limit + 20, seconds
+    line = _one_line(run.stderr, f"all_reduce: timed out after {limit} s on rank 0 of 2")
+    assert line.startswith("chainrule.distributed.DistBackendError: all_reduce")
+    assert line.endswith("every peer process is alive, so rank(s) 1 did not all reach this "
+                         "collective (stuck, or calling a different one)"), line
 
 
 @needs_mpi
@@ -501,13 +510,14 @@ def test_the_launcher_condenses_open_mpis_notices():
 
 
 @needs_mpi
-def test_env_rank_and_world_size_must_agree_with_mpi(tmp_path):
-    run, _, _ = _launch(tmp_path, ENV_MISMATCH, 2, env={"WORLD_SIZE": "4"})
+@pytest.mark.parametrize("var,value", [("WORLD_SIZE", "4"), ("RANK", "5")])
+def test_env_rank_and_world_size_must_agree_with_mpi(tmp_path, var, value):
+    run, _, _ = _launch(tmp_path, ENV_MISMATCH, 2, env={var: value})
     assert run.returncode == 0, run.stderr[-3000:]
     errs = sorted(ln for ln in run.stdout.splitlines() if ln.startswith("ERR"))
-    assert errs == [f"ERR init_process_group: environment variable WORLD_SIZE is 4, but the MPI "
-                    f"launcher gave this process rank {r} of world size 2; unset it or launch "
-                    f"with matching values" for r in range(2)]
+    assert errs == [f"ERR init_process_group: environment variable {var} is {value}, but the "
+                    f"MPI launcher gave this process rank {r} of world size 2; unset it or "
+                    f"launch with matching values" for r in range(2)]
 
 
 SINGLE = COMMON + '''
