@@ -1,4 +1,4 @@
-"""``torch.utils.data.distributed``: :class:`DistributedSampler`, one shard of a dataset per rank."""
+"""``torch.utils.data.distributed``: :class:`DistributedSampler`, a shard of a dataset per rank."""
 from __future__ import annotations
 
 import math
