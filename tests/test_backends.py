@@ -55,7 +55,8 @@ from chainrule.backends import cpu
 out["after_import"] = mmapped()
 out["threads_after_import"] = blas_threads()
 out["matplotlib"] = "matplotlib" in sys.modules
-out["heavy"] = sorted(m for m in ("PIL", "torch", "sklearn", "scipy", "tqdm", "safetensors")
+out["heavy"] = sorted(m for m in ("PIL", "torch", "sklearn", "scipy", "tqdm", "safetensors",
+                                                          "mpi4py")
                       if m in sys.modules)
 with cpu.tuned():
     out["tuned"] = [cpu.is_tuned(), mmapped()]

@@ -185,3 +185,31 @@ def test_a_primitive_rejects_undeclared_parameters():
     from chainrule.ops.shape import Reshape
     with pytest.raises(TypeError, match=r"Reshape: unexpected parameters \['shap'\]; it takes \['shape'\]"):
         Reshape.apply(chainrule.zeros(2, 3), shap=(3, 2))
+
+
+def test_distributed_sits_above_nn_and_optim_and_below_the_ml_flow():
+    """chainrule.distributed (MPI data parallelism) may use the engine, nn and optim; nothing
+    there may use it, and it uses nothing of the flow around a model (train, datasets, ...)."""
+    graph = _graph()
+
+    def reached(start):
+        seen, stack = set(), [start]
+        while stack:
+            for d in graph[stack.pop()] - {"chainrule"} - seen:
+                seen.add(d)
+                stack.append(d)
+        return seen
+
+    below = ("chainrule._", "chainrule.tensor", "chainrule.creation", "chainrule.ops",
+             "chainrule.backends", "chainrule.autograd", "chainrule.func", "chainrule.nn",
+             "chainrule.optim", "chainrule.models")
+    above = ("chainrule.train", "chainrule.cli", "chainrule.demos", "chainrule.datasets",
+             "chainrule.vision", "chainrule.metrics", "chainrule.viz", "chainrule.examples")
+    dist = [m for m in graph if m == "chainrule.distributed" or
+            m.startswith("chainrule.distributed.")]
+    assert len(dist) >= 3
+    for m in graph:
+        if m.startswith(below):
+            assert not any(d in dist for d in reached(m)), m
+    for m in dist:
+        assert not any(d.startswith(above) for d in reached(m)), (m, sorted(reached(m)))

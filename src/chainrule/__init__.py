@@ -28,6 +28,7 @@ from .backends.blas import get_num_threads, set_num_threads
 from . import cuda, viz
 from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop
 from . import data, datasets, func, metrics, models, vision
+from . import distributed  # torch.distributed over MPI (mpi4py imported on first use)
 from .serialization import from_dlpack, load, save
 from .autograd import functional as _functional  # cr.autograd.functional needs cr.func first
 # torch's mode, default and accelerator queries (see chainrule._modes, _dtype, _device)

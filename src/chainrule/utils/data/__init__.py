@@ -10,11 +10,12 @@ from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, Sta
                       Subset, TensorDataset, random_split)
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
+from .distributed import DistributedSampler
 
 __all__ = ["DataLoader", "Dataset", "IterableDataset", "TensorDataset", "Subset",
            "ConcatDataset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
            "SubsetRandomSampler", "BatchSampler", "default_collate", "StackDataset",
-           "ChainDataset", "WeightedRandomSampler", "get_worker_info"]
+           "ChainDataset", "WeightedRandomSampler", "get_worker_info", "DistributedSampler"]
 
 
 def get_worker_info():
