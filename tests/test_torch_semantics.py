@@ -442,8 +442,10 @@ def _train(lib, model, opt, steps):
 @pytest.mark.parametrize("opt_name,kwargs", [
     ("Adam", dict(lr=0.05)), ("Adam", dict(lr=0.05, amsgrad=True, weight_decay=0.1)),
     ("AdamW", dict(lr=0.05)), ("SGD", dict(lr=0.1, momentum=0.9)),
-    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
-], ids=["adam", "adam-amsgrad", "adamw", "sgd-momentum", "sgd-nesterov"])
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)), ("RMSprop", dict(lr=0.01, momentum=0.5)),
+    ("Adagrad", dict(lr=0.1)), ("Adamax", dict(lr=0.05)), ("NAdam", dict(lr=0.05)),
+    ("RAdam", dict(lr=0.05)), ("Adadelta", dict(lr=0.5)), ("ASGD", dict(lr=0.05)),
+], ids=lambda v: v if isinstance(v, str) else ",".join(f"{k}={x}" for k, x in v.items()))
 @pytest.mark.parametrize("direction", ["torch-to-chainrule", "chainrule-to-torch"])
 def test_optimizer_state_moves_between_torch_and_chainrule(opt_name, kwargs, direction):
     torch.manual_seed(0)
