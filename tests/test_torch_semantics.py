@@ -365,6 +365,26 @@ def test_inference_mode_as_torch():
         assert w.grad.tolist() == x.tolist()
 
 
+@pytest.mark.parametrize("op", [
+    lambda lib, w, x: w + x, lambda lib, w, x: w - x, lambda lib, w, x: lib.cat([w, x]),
+    lambda lib, w, x: w * x, lambda lib, w, x: w @ x, lambda lib, w, x: w / x,
+    lambda lib, w, x: x.sum() * w, lambda lib, w, x: lib.exp(x) + w,
+], ids=["add", "sub", "cat", "mul", "matmul", "div", "sum-then-mul", "exp-then-add"])
+def test_inference_tensors_are_refused_where_torch_refuses_them(op):
+    raised = {}
+    for lib in (torch, cr):
+        w = lib.ones(2, requires_grad=True)
+        with lib.inference_mode():
+            x = lib.ones(2) * 2
+        try:
+            op(lib, w, x)
+            raised[lib] = False
+        except RuntimeError as e:
+            assert "Inference tensors cannot be saved for backward" in str(e)
+            raised[lib] = True
+    assert raised[cr] == raised[torch]
+
+
 def test_inference_mode_as_decorator():
     for lib in (torch, cr):
         @lib.inference_mode()
@@ -665,6 +685,7 @@ MISUSES = [
     C("args", "axis with dim", lambda lib: lib.ones(2).sum(dim=0, axis=0), "axis"),
     C("args", "Variable of a list", lambda lib: lib.autograd.Variable([1.0]), "tensor"),
     C("args", "new_zeros negative", lambda lib: lib.ones(2).new_zeros(-1), "negative"),
+    C("args", "new_full of an int size", lambda lib: lib.ones(2).new_full(3, 1.0), "tuple of ints"),
     C("args", "inference tensor in autograd", lambda lib: _inference_misuse(lib), "Inference tensors"),
 ]
 
