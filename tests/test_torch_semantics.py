@@ -443,6 +443,14 @@ def test_default_dtype_drives_creation_and_python_floats(dtype, restore_default_
         assert str(call(cr).dtype).split(".")[1] == str(call(torch).dtype).split(".")[1]
 
 
+def test_python_types_as_dtypes():
+    for lib in (torch, cr):
+        assert lib.ones(2, dtype=float).dtype == lib.float64
+        assert lib.ones(2).to(float).dtype == lib.float64
+        assert lib.ones(2, dtype=int).dtype == lib.int64
+        assert lib.zeros(2, dtype=bool).dtype == lib.bool
+
+
 def test_set_default_dtype_refuses_integers(restore_default_dtype):
     for lib in (torch, cr):
         with pytest.raises(TypeError):
