@@ -365,6 +365,26 @@ def test_inference_mode_as_torch():
         assert w.grad.tolist() == x.tolist()
 
 
+@pytest.mark.parametrize("op", [
+    lambda lib, w, x: w + x, lambda lib, w, x: w - x, lambda lib, w, x: lib.cat([w, x]),
+    lambda lib, w, x: w * x, lambda lib, w, x: w @ x, lambda lib, w, x: w / x,
+    lambda lib, w, x: x.sum() * w, lambda lib, w, x: lib.exp(x) + w,
+], ids=["add", "sub", "cat", "mul", "matmul", "div", "sum-then-mul", "exp-then-add"])
+def test_inference_tensors_are_refused_where_torch_refuses_them(op):
+    raised = {}
+    for lib in (torch, cr):
+        w = lib.ones(2, requires_grad=True)
+        with lib.inference_mode():
+            x = lib.ones(2) * 2
+        try:
+            op(lib, w, x)
+            raised[lib] = False
+        except RuntimeError as e:
+            assert "Inference tensors cannot be saved for backward" in str(e)
+            raised[lib] = True
+    assert raised[cr] == raised[torch]
+
+
 def test_inference_mode_as_decorator():
     for lib in (torch, cr):
         @lib.inference_mode()
@@ -423,6 +443,14 @@ def test_default_dtype_drives_creation_and_python_floats(dtype, restore_default_
         assert str(call(cr).dtype).split(".")[1] == str(call(torch).dtype).split(".")[1]
 
 
+def test_python_types_as_dtypes():
+    for lib in (torch, cr):
+        assert lib.ones(2, dtype=float).dtype == lib.float64
+        assert lib.ones(2).to(float).dtype == lib.float64
+        assert lib.ones(2, dtype=int).dtype == lib.int64
+        assert lib.zeros(2, dtype=bool).dtype == lib.bool
+
+
 def test_set_default_dtype_refuses_integers(restore_default_dtype):
     for lib in (torch, cr):
         with pytest.raises(TypeError):
@@ -442,8 +470,10 @@ def _train(lib, model, opt, steps):
 @pytest.mark.parametrize("opt_name,kwargs", [
     ("Adam", dict(lr=0.05)), ("Adam", dict(lr=0.05, amsgrad=True, weight_decay=0.1)),
     ("AdamW", dict(lr=0.05)), ("SGD", dict(lr=0.1, momentum=0.9)),
-    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
-], ids=["adam", "adam-amsgrad", "adamw", "sgd-momentum", "sgd-nesterov"])
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)), ("RMSprop", dict(lr=0.01, momentum=0.5)),
+    ("Adagrad", dict(lr=0.1)), ("Adamax", dict(lr=0.05)), ("NAdam", dict(lr=0.05)),
+    ("RAdam", dict(lr=0.05)), ("Adadelta", dict(lr=0.5)), ("ASGD", dict(lr=0.05)),
+], ids=lambda v: v if isinstance(v, str) else ",".join(f"{k}={x}" for k, x in v.items()))
 @pytest.mark.parametrize("direction", ["torch-to-chainrule", "chainrule-to-torch"])
 def test_optimizer_state_moves_between_torch_and_chainrule(opt_name, kwargs, direction):
     torch.manual_seed(0)
@@ -663,6 +693,7 @@ MISUSES = [
     C("args", "axis with dim", lambda lib: lib.ones(2).sum(dim=0, axis=0), "axis"),
     C("args", "Variable of a list", lambda lib: lib.autograd.Variable([1.0]), "tensor"),
     C("args", "new_zeros negative", lambda lib: lib.ones(2).new_zeros(-1), "negative"),
+    C("args", "new_full of an int size", lambda lib: lib.ones(2).new_full(3, 1.0), "tuple of ints"),
     C("args", "inference tensor in autograd", lambda lib: _inference_misuse(lib), "Inference tensors"),
 ]
 

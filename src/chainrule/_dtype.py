@@ -92,11 +92,12 @@ def from_numpy_dtype(np_dtype) -> dtype:
 
 
 def as_dtype(d) -> dtype:
-    """Accept a chainrule dtype, a NumPy dtype or type, a name, or the Python types float/int/bool."""
+    """Accept a chainrule dtype, a NumPy dtype or type, a name, or the Python types float/int/bool
+    (float64, int64, bool, as torch)."""
     if isinstance(d, dtype):
         return d
-    if d is float:
-        return float32
+    if d is float:      # Python's float is a double: torch maps dtype=float to float64
+        return float64
     if d is int:
         return int64
     if d is bool:

@@ -100,9 +100,10 @@ class inference_mode:
     saved for backward, take ``requires_grad``, or be updated in place outside inference mode
     (RuntimeError, torch's messages). ``inference_mode(False)`` turns inference mode off and
     grad mode on inside its block, as torch does. Unlike torch, chainrule gains no speed over
-    ``no_grad`` (it has no version counters or view tracking to skip), and an inference tensor
-    is refused by every recorded op that saves its inputs, which includes a few that torch lets
-    through (e.g. ``add`` with a tensor that requires grad, whose node saves both inputs)."""
+    ``no_grad`` (it has no version counters or view tracking to skip). An inference tensor is
+    refused by a recorded op exactly when the op's node saves its inputs for backward (``mul``,
+    ``matmul``: yes; ``add``, ``cat``: no, as in torch); where chainrule's rule saves other
+    values than torch's, the two may differ."""
 
     def __new__(cls, mode=True):
         if callable(mode) and not isinstance(mode, bool):   # bare @inference_mode

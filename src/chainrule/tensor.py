@@ -223,8 +223,8 @@ class Tensor(TensorBase, TensorMethods):
 
     def _new_filled(self, op, size, fill, dtype, device, requires_grad):
         np_dtype = self._data.dtype if dtype is None else as_dtype(dtype).np
-        arr = (np.empty if fill is None else np.full)(shape_arg(size, op), *(
-            () if fill is None else (fill,)), dtype=np_dtype)
+        shape = shape_arg(size, op)
+        arr = np.empty(shape, np_dtype) if fill is None else np.full(shape, fill, np_dtype)
         return self._new_like(arr, op, dtype, device, requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
@@ -242,8 +242,10 @@ class Tensor(TensorBase, TensorMethods):
     def new_full(self, size, fill_value, *, dtype=None, device=None,
                  requires_grad=False) -> "Tensor":
         """``fill_value`` everywhere in shape ``size``, of this tensor's dtype by default."""
-        return self._new_filled("new_full", (size,) if isinstance(size, (tuple, list)) else size,
-                                fill_value, dtype, device, requires_grad)
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"new_full(): argument 'size' must be tuple of ints, not "
+                            f"{type(size).__name__}")
+        return self._new_filled("new_full", (size,), fill_value, dtype, device, requires_grad)
 
     # ------------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":

@@ -3,11 +3,12 @@ forward mode (``forward_ad``), custom functions (``Function``)."""
 from .._backprop import backward, grad
 from . import forward_ad, grad_mode, graph
 from .graph import Node
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .function import Function, FunctionCtx
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .variable import Variable
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "forward_ad", "functional", "Node",
-           "gradcheck", "gradgradcheck", "GradcheckError", "Variable"]
+           "gradcheck", "gradgradcheck", "GradcheckError", "Variable",
+           "inference_mode"]
