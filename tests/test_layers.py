@@ -178,7 +178,8 @@ def test_rules_name_only_values_the_node_can_save():
     for p in _primitives():
         for rule, asked in p._needs.items():
             params = list(inspect.signature(getattr(p, rule)).parameters)
-            assert all(i == -1 or 0 <= i < len(p._input_names) for i in asked), (p, rule, params)
+            assert all(i == -1 or (i == "*" and p._variadic) or 0 <= i < len(p._input_names)
+                       for i in asked), (p, rule, params)
 
 
 def test_a_primitive_rejects_undeclared_parameters():

@@ -20,7 +20,8 @@ on NumPy arrays, and its derivative in the lightest form that fits:
   ``self.needs_input_grad`` is false) and ``jvp(self, xp, tangents, ...)``.
 
 A rule asks for the values it needs by naming them after its fixed arguments: an input by its
-name in ``forward``'s signature, the output as ``out``. The node saves exactly those kinds of
+name in ``forward``'s signature (all of them, for a ``forward(self, *xs)``, as ``*xs``), the
+output as ``out``. The node saves exactly those kinds of
 value (inputs, output, or nothing — only shapes) and hands them to the rule as arrays or as
 Tensors, with the namespace ``xp`` to match (:mod:`chainrule.backends.namespace`): the same rule
 is the fast array path of a plain ``backward()`` and the recorded, differentiable path of
@@ -55,6 +56,7 @@ _ndarray = np.ndarray
 _asarray = np.asarray
 
 _FIXED = {"self", "xp", "g", "tangents"}   # the arguments every rule gets; the rest it asks for
+_ALL = "*"    # in a rule's needs: every input of a variadic forward
 
 
 class Node:
@@ -69,7 +71,8 @@ class Node:
 
     # filled per class by __init_subclass__ from the signatures of forward and the rules
     _input_names = ()
-    _needs = {}          # rule name -> what it asks for: input indices, -1 for the output
+    _needs = {}          # rule name -> what it asks for: input indices, -1 for the output,
+    _variadic = None     # the name of forward's *inputs, if it takes any number of them
     _d_rules = ()        # an elementwise primitive's "d_<input>" rules, in input order
     _d_specs = ()        # ... as ((function, takes self), what it asks for)
     _param_set = frozenset()
@@ -95,6 +98,7 @@ class Node:
         if "forward" in cls.__dict__ and "_input_names" not in cls.__dict__:
             names = inspect.signature(cls.forward).parameters
             cls._input_names = tuple(n for n in names if n != "self")
+            cls._variadic = next((n for n, p in names.items() if p.kind is p.VAR_POSITIONAL), None)
         if not hasattr(cls, "forward"):   # a base that shares rules: its subclasses name the inputs
             return
         needs = {}
@@ -102,7 +106,8 @@ class Node:
             if rule in ("vjp", "jvp", "transpose") or rule.startswith("d_"):
                 asked = [p for p in inspect.signature(getattr(cls, rule)).parameters
                          if p not in _FIXED]
-                needs[rule] = tuple(-1 if p == "out" else cls._input_names.index(p) for p in asked)
+                needs[rule] = tuple(-1 if p == "out" else _ALL if p == cls._variadic
+                                    else cls._input_names.index(p) for p in asked)
         cls._needs = needs
         wanted = set(itertools.chain.from_iterable(needs.values()))
         cls.save_output = -1 in wanted
@@ -220,6 +225,9 @@ class Node:
             return ()
         inputs = self.inputs
         n = len(inputs) if inputs is not None else 0   # an optional input not given is None
+        if _ALL in needs:   # a variadic forward's rule asks for every input
+            needs = tuple(itertools.chain.from_iterable(
+                range(n) if i == _ALL else (i,) for i in needs))
         if xp.recording:
             return [self._output(xp.like) if i < 0 else inputs[i] if i < n else None
                     for i in needs]

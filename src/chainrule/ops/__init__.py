@@ -6,7 +6,8 @@ derivative rule together in one of: ``elementwise``, ``reduction``, ``shape``, `
 """
 from __future__ import annotations
 
-from .elementwise import (abs, add, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor,
+from .elementwise import (abs, add, allclose, bitwise_and, bitwise_left_shift, bitwise_not,
+                          bitwise_or, bitwise_right_shift, bitwise_xor,
                           cast, ceil, clamp, clip, cos, div, eq, equal, erf, exp, expm1, floor,
                           floor_divide, ge, gt, isfinite, isinf, isnan, le, log, log1p, logical_and,
                           logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg,
@@ -25,6 +26,9 @@ from .elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan,
                           fix, fmod, frac, hypot, isclose, isneginf, isposinf, lerp, log2, log10,
                           logaddexp, logaddexp2, sinh, tan, trunc, xlogy)
 from .reduction import cumprod, logcumsumexp
+from .rearrange import (diag, diag_embed, diagflat, diagonal, fliplr, flipud, meshgrid,
+                        repeat_interleave, roll, rot90)
+from .einsum import einsum
 from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
                       topk)
 from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, masked_scatter,

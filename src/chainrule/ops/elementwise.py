@@ -760,6 +760,12 @@ def where(condition, input, other):
     cond = condition._data if isinstance(condition, TensorBase) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where: expected condition to be a bool tensor, got {cond.dtype}")
+    if not isinstance(input, TensorBase) and not isinstance(other, TensorBase):
+        # two numbers: the dtype of Python scalars (bool, int64 or the default float dtype)
+        like = condition if isinstance(condition, TensorBase) else None
+        if like is None:
+            raise TypeError("where: expected a Tensor condition when both values are numbers")
+        input = like._make(np.asarray(input, result_type(input, other).np))
     a, b = operands(input, other, "where")
     try:
         shape = np.broadcast_shapes(cond.shape, a._data.shape, b._data.shape)
@@ -820,6 +826,10 @@ def _bitwise(ufunc, op):
 bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
 bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
 bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+bitwise_left_shift = _bitwise(np.left_shift, "bitwise_left_shift")
+bitwise_left_shift.__doc__ = "out = input · 2^other for integers (0 once shifted past the width)."
+bitwise_right_shift = _bitwise(np.right_shift, "bitwise_right_shift")
+bitwise_right_shift.__doc__ = "out = ⌊input / 2^other⌋ for integers (an arithmetic shift)."
 
 
 def logical_not(input):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .elementwise import (abs, add, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor,
+from .elementwise import (abs, add, allclose, bitwise_and, bitwise_left_shift, bitwise_not,
+                          bitwise_or, bitwise_right_shift, bitwise_xor,
                           ceil, clamp, cos, div, eq, equal, erf, exp, expm1, floor, floor_divide,
                           ge, gt, isfinite, isinf, isnan, le, log, log1p, logical_and,
                           logical_not, logical_or, lt, maximum, minimum, mul, ne, neg, pow, relu,
@@ -27,6 +28,8 @@ from .elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan,
                           fix, fmod, frac, hypot, isclose, isneginf, isposinf, lerp, log2, log10,
                           logaddexp, logaddexp2, sinh, tan, trunc, xlogy)
 from .reduction import cumprod, logcumsumexp
+from .rearrange import (diag, diag_embed, diagflat, diagonal, fliplr, flipud, repeat_interleave,
+                        roll, rot90, unfold)
 from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
                       topk)
 from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, masked_scatter,
@@ -121,6 +124,10 @@ class TensorMethods:
     # indexing and linear algebra
     gather, index_select, masked_fill, scatter_add = gather, index_select, masked_fill, scatter_add
     matmul, mm, bmm, mv, dot, outer, addmm = matmul, mm, bmm, mv, dot, outer, addmm
+
+    # moving elements (ops/rearrange.py)
+    roll, diagonal, diag, diag_embed, diagflat = roll, diagonal, diag, diag_embed, diagflat
+    unfold, repeat_interleave, fliplr, flipud, rot90 = unfold, repeat_interleave, fliplr, flipud, rot90
 
     # ordering (ops/sorting.py) and writing by index (ops/scatter.py)
     sort, argsort, msort, topk, kthvalue = sort, argsort, msort, topk, kthvalue
@@ -241,3 +248,17 @@ class TensorMethods:
     __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = eq, ne, lt, le, gt, ge
     __and__, __or__, __xor__ = bitwise_and, bitwise_or, bitwise_xor
     __rand__, __ror__ = _reflected(bitwise_and), _reflected(bitwise_or)
+    __rxor__ = _reflected(bitwise_xor)
+    __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
+    __rlshift__, __rrshift__ = _reflected(bitwise_left_shift), _reflected(bitwise_right_shift)
+    __iand__, __ior__, __ixor__ = (_in_place("__iand__", bitwise_and), _in_place("__ior__", bitwise_or),
+                                   _in_place("__ixor__", bitwise_xor))
+    __ilshift__, __irshift__ = (_in_place("__ilshift__", bitwise_left_shift),
+                                _in_place("__irshift__", bitwise_right_shift))
+    bitwise_and, bitwise_or, bitwise_xor, bitwise_not = bitwise_and, bitwise_or, bitwise_xor, bitwise_not
+    bitwise_left_shift, bitwise_right_shift = bitwise_left_shift, bitwise_right_shift
+    bitwise_and_, bitwise_or_, bitwise_xor_, bitwise_not_ = (
+        _in_place("bitwise_and_", bitwise_and), _in_place("bitwise_or_", bitwise_or),
+        _in_place("bitwise_xor_", bitwise_xor), _in_place("bitwise_not_", bitwise_not))
+    bitwise_left_shift_, bitwise_right_shift_ = (_in_place("bitwise_left_shift_", bitwise_left_shift),
+                                                 _in_place("bitwise_right_shift_", bitwise_right_shift))

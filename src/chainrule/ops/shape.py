@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype
 from .._graph import Node
 from .._tensor_base import TensorBase, normalize_dim
 from ..backends.namespace import broadcast_view
@@ -230,9 +231,31 @@ def reshape(input, *shape, _as=Reshape):
     return _as.apply(input, shape=shape)   # a new view even for the same shape, as torch
 
 
+def _view_as_dtype(input, dt):
+    """The same bytes read as dtype ``dt`` (not differentiable): the last dim scales by the
+    ratio of the item sizes, and must be contiguous when it changes."""
+    data = input._data
+    new = np.dtype(dt.np)
+    if new.itemsize != data.itemsize:
+        if data.ndim == 0:
+            raise RuntimeError("self.dim() cannot be 0 to view "
+                               f"{input.dtype} as {dt} (different element sizes)")
+        if data.strides[-1] != data.itemsize and data.shape[-1] != 1:
+            raise RuntimeError("self.stride(-1) must be 1 to view "
+                               f"{input.dtype} as {dt} (different element sizes)")
+        if new.itemsize > data.itemsize and (data.shape[-1] * data.itemsize) % new.itemsize:
+            raise RuntimeError(f"self.size(-1) must be divisible by {new.itemsize // data.itemsize}"
+                               f" to view {input.dtype} as {dt} (different element sizes), but got "
+                               f"{data.shape[-1]}")
+    return input._make(data.view(new))
+
+
 def view(input, *shape):
     """``reshape`` that never copies: the result shares the input's memory, and a shape its
-    strides cannot express (e.g. flattening a transposed tensor) raises, as torch's view."""
+    strides cannot express (e.g. flattening a transposed tensor) raises, as torch's view.
+    ``view(dtype)`` reads the same memory as another dtype."""
+    if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
+        return _view_as_dtype(input, shape[0])
     out = reshape(input, *shape)
     # NumPy's reshape copies exactly when no view exists; a copy never overlaps its source
     if out is not input and out._data.size and not np.may_share_memory(out._data, input._data):
@@ -514,4 +537,8 @@ def triu(input, diagonal=0):
 def flip(input, dims):
     """Reverse the order of elements along ``dims``."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return Flip.apply(input, dims=tuple(normalize_dim(d, input.ndim, "flip") for d in dims))
+    normalized = tuple(normalize_dim(d, input.ndim, "flip") for d in dims)
+    if len(set(normalized)) != len(normalized):
+        raise RuntimeError(f"flip: dims {list(dims)} has a dim appearing multiple times in the "
+                           "list of dims")
+    return Flip.apply(input, dims=normalized)
