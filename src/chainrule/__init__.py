@@ -20,6 +20,9 @@ from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, fro
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
                      set_rng_state)
 from .ops import *  # noqa: F401,F403  (the differentiable functions: add, matmul, softmax, ...)
+del linalg   # the star import's ops.linalg (matmul's module); chainrule.linalg is torch.linalg's
+from . import linalg  # noqa: E402
+from .ops.matrix import tensor_norm as norm  # noqa: E402
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._modes import (are_deterministic_algorithms_enabled,  # noqa: E402

@@ -29,6 +29,12 @@ from .reduction import cumprod, logcumsumexp
 from .rearrange import (diag, diag_embed, diagflat, diagonal, fliplr, flipud, meshgrid,
                         repeat_interleave, roll, rot90)
 from .einsum import einsum
+from .matrix import det, inv as inverse, pinv as _pinv, slogdet
+
+
+def pinverse(input, rcond=1e-15):
+    """The pseudo-inverse, singular values below rcond·σ_max dropped (torch.pinverse)."""
+    return _pinv(input, rtol=rcond)
 from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
                       topk)
 from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, masked_scatter,

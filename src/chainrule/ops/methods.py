@@ -30,6 +30,7 @@ from .elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan,
 from .reduction import cumprod, logcumsumexp
 from .rearrange import (diag, diag_embed, diagflat, diagonal, fliplr, flipud, repeat_interleave,
                         roll, rot90, unfold)
+from .matrix import det, inv, pinv, slogdet, tensor_norm
 from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
                       topk)
 from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, masked_scatter,
@@ -124,6 +125,13 @@ class TensorMethods:
     # indexing and linear algebra
     gather, index_select, masked_fill, scatter_add = gather, index_select, masked_fill, scatter_add
     matmul, mm, bmm, mv, dot, outer, addmm = matmul, mm, bmm, mv, dot, outer, addmm
+
+    # linear algebra (ops/matrix.py)
+    norm, det, slogdet, inverse = tensor_norm, det, slogdet, inv
+
+    def pinverse(self, rcond=1e-15):
+        """The pseudo-inverse, singular values below rcond·σ_max dropped (torch.pinverse)."""
+        return pinv(self, rtol=rcond)
 
     # moving elements (ops/rearrange.py)
     roll, diagonal, diag, diag_embed, diagflat = roll, diagonal, diag, diag_embed, diagflat

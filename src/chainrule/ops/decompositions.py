@@ -1,0 +1,357 @@
+"""Matrix functions and factorizations as primitives, with the published derivative rules.
+
+Every op here works on the last two dims and batches over the rest. A factorization with
+several outputs (QR, eigh, SVD) is one primitive per output: the VJP of the whole is linear in
+the outputs' gradients, so it is the sum of the outputs' own VJPs — each rule below is torch's
+formula (FunctionsManual.cpp) with the other outputs' gradients set to zero. The rules use the
+primitives themselves through ``xp``, so they are differentiable again.
+
+References: Giles, "An extended collection of matrix derivative results" (2008); Murray,
+"Differentiation of the Cholesky decomposition" (2016); Townsend, "Differentiating the singular
+value decomposition" (2016); Walter & Lehmann, "Algorithmic differentiation of linear algebra
+functions with application in optimum experimental design" (QR, 2018).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._graph import Node
+
+
+class LinAlgError(RuntimeError):
+    """A matrix without the property an op needs (singular, not positive-definite), as torch's
+    ``torch.linalg.LinAlgError`` (a RuntimeError)."""
+
+
+def _sym_tril(xp, x, diagonal_scale):
+    """tril(x) with its diagonal multiplied by ``diagonal_scale``."""
+    lower = xp.apply(Tril, x, k=-1)
+    diag = xp.apply(Tril, x, k=0) - lower
+    return lower + diag * diagonal_scale
+
+
+class Tril(Node):
+    """y = tril(x, k) over the last two dims (linear; its own mask as transpose)."""
+
+    linear = True
+    params = ("k",)
+
+    def forward(self, x):
+        return np.tril(x, self.k)
+
+    def transpose(self, xp, g):
+        return xp.apply(Tril, g, k=self.k)
+
+
+class Inv(Node):
+    """Y = A⁻¹;  VJP Ā = −Yᵀ Ȳ Yᵀ;  JVP Ẏ = −Y Ȧ Y."""
+
+    backward_name = "LinalgInvExBackward0"
+
+    def forward(self, a):
+        try:
+            return np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            raise LinAlgError("linalg.inv: The diagonal element is zero, the inversion could not "
+                              "be completed because the input matrix is singular.") from None
+
+    def vjp(self, xp, g, out):
+        yt = xp.mT(out)
+        return (-xp.matmul(yt, xp.matmul(g, yt)),)
+
+    def jvp(self, xp, tangents, out):
+        return -xp.matmul(out, xp.matmul(tangents[0], out))
+
+
+class Solve(Node):
+    """X = A⁻¹B (B a matrix or a batch of them);  VJP B̄ = A⁻ᵀ X̄, Ā = −B̄ Xᵀ;
+    JVP Ẋ = A⁻¹(Ḃ − Ȧ X)."""
+
+    backward_name = "LinalgSolveExBackward0"
+
+    def forward(self, a, b):
+        try:
+            return np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:
+            raise LinAlgError("linalg.solve: The solver failed because the input matrix is "
+                              "singular.") from None
+
+    def vjp(self, xp, g, a, out):
+        gb = xp.apply(Solve, xp.mT(a), g)
+        return -xp.matmul(gb, xp.mT(out)), gb
+
+    def jvp(self, xp, tangents, a, out):
+        ta, tb = tangents
+        rhs = tb if ta is None else (-xp.matmul(ta, out) if tb is None else tb - xp.matmul(ta, out))
+        return xp.apply(Solve, a, rhs)
+
+
+class LogAbsDet(Node):
+    """y = log |det A|;  VJP Ā = ȳ A⁻ᵀ;  JVP ẏ = tr(A⁻¹ Ȧ)."""
+
+    backward_name = "LinalgSlogdetBackward0"
+
+    def forward(self, a):
+        return np.linalg.slogdet(a)[1]
+
+    def vjp(self, xp, g, a):
+        return (xp.reshape(g, xp.data(g).shape + (1, 1)) * xp.mT(xp.apply(Inv, a)),)
+
+    def jvp(self, xp, tangents, a):
+        return xp.sum(xp.apply(Inv, a) * xp.mT(tangents[0]), (-2, -1))
+
+
+class Det(Node):
+    """y = det A;  VJP Ā = ȳ · det A · A⁻ᵀ;  JVP ẏ = det A · tr(A⁻¹ Ȧ)."""
+
+    backward_name = "LinalgDetBackward0"
+
+    def forward(self, a):
+        return np.linalg.det(a)
+
+    def vjp(self, xp, g, a, out):
+        scale = xp.reshape(g * out, xp.data(g).shape + (1, 1))
+        return (scale * xp.mT(xp.apply(Inv, a)),)
+
+    def jvp(self, xp, tangents, a, out):
+        return out * xp.sum(xp.apply(Inv, a) * xp.mT(tangents[0]), (-2, -1))
+
+
+class Cholesky(Node):
+    """L with A = L Lᵀ, L lower-triangular. VJP (torch's): P = Φ(Lᵀ L̄), Ā = L⁻ᵀ ½(P + Pᵀ
+    strictly-lower part) L⁻¹ with Φ = tril; JVP L̇ = L Φ½(L⁻¹ Ȧ L⁻ᵀ), Φ½ = tril with the
+    diagonal halved (Murray 2016)."""
+
+    backward_name = "LinalgCholeskyExBackward0"
+
+    def forward(self, a):
+        try:
+            return np.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            raise LinAlgError("linalg.cholesky: The factorization could not be completed because "
+                              "the input is not positive-definite.") from None
+
+    def vjp(self, xp, g, out):
+        p = xp.apply(Tril, xp.matmul(xp.mT(out), g), k=0)
+        p = (p + xp.mT(xp.apply(Tril, p, k=-1))) * 0.5
+        left = xp.apply(Solve, xp.mT(out), p)                     # L⁻ᵀ P
+        return (xp.mT(xp.apply(Solve, xp.mT(out), xp.mT(left))),)  # (L⁻ᵀ P) L⁻¹
+
+    def jvp(self, xp, tangents, out):
+        inner = xp.apply(Solve, out, xp.mT(xp.apply(Solve, out, xp.mT(tangents[0]))))
+        return xp.matmul(out, _sym_tril(xp, inner, 0.5))
+
+
+def _copyltu(xp, m):
+    """The symmetric matrix with m's lower triangle: tril(m, −1) + tril(m, −1)ᵀ + diag(m)."""
+    low = xp.apply(Tril, m, k=-1)
+    return xp.apply(Tril, m, k=0) + xp.mT(low)
+
+
+def _qr_vjp(xp, q, r, m, inner):
+    """Ā = (inner + Q copyltu(M)) R⁻ᵀ: torch's rule, m ≥ n, M = R R̄ᵀ − Q̄ᵀ Q."""
+    x = xp.matmul(q, _copyltu(xp, m))
+    if inner is not None:
+        x = x + inner
+    return xp.mT(xp.apply(Solve, r, xp.mT(x)))
+
+
+class QrQ(Node):
+    """Q of the reduced QR A = QR (m ≥ n); VJP with R̄ = 0: Ā = (Q̄ + Q copyltu(−Q̄ᵀQ)) R⁻ᵀ."""
+
+    backward_name = "LinalgQrBackward0"
+
+    def forward(self, a):
+        return np.linalg.qr(a, mode="reduced")[0]
+
+    def vjp(self, xp, g, a, out):
+        r = xp.apply(QrR, a)
+        return (_qr_vjp(xp, out, r, -xp.matmul(xp.mT(g), out), g),)
+
+    def jvp(self, xp, tangents, a, out):
+        return _qr_jvp(xp, tangents[0], out, xp.apply(QrR, a))[0]
+
+
+class QrR(Node):
+    """R of the reduced QR A = QR (m ≥ n); VJP with Q̄ = 0: Ā = Q copyltu(R R̄ᵀ) R⁻ᵀ."""
+
+    backward_name = "LinalgQrBackward0"
+
+    def forward(self, a):
+        return np.linalg.qr(a, mode="reduced")[1]
+
+    def vjp(self, xp, g, a, out):
+        q = xp.apply(QrQ, a)
+        return (_qr_vjp(xp, q, out, xp.matmul(out, xp.mT(g)), None),)
+
+    def jvp(self, xp, tangents, a, out):
+        return _qr_jvp(xp, tangents[0], xp.apply(QrQ, a), out)[1]
+
+
+def _qr_jvp(xp, ta, q, r):
+    """(Q̇, Ṙ) for A = QR, m ≥ n: X = Qᵀ Ȧ R⁻¹, Ω = X_low − X_lowᵀ, Ṙ = (X − Ω) R,
+    Q̇ = Ȧ R⁻¹ − Q (X − Ω)."""
+    ar = xp.mT(xp.apply(Solve, xp.mT(r), xp.mT(ta)))               # Ȧ R⁻¹
+    x = xp.matmul(xp.mT(q), ar)
+    low = xp.apply(Tril, x, k=-1)
+    upper = x - (low - xp.mT(low))
+    return ar - xp.matmul(q, upper), xp.matmul(upper, r)
+
+
+def _eigh_e(xp, l):
+    """E[i, j] = λⱼ − λᵢ with ones on the diagonal (no division by zero there)."""
+    e = xp.reshape(l, xp.data(l).shape[:-1] + (1, -1)) - xp.reshape(l, xp.data(l).shape + (1,))
+    n = xp.data(l).shape[-1]
+    return e + xp.const(np.eye(n, dtype=xp.data(l).dtype))
+
+
+class EighValues(Node):
+    """λ of A = V diag(λ) Vᵀ (ascending; the ``uplo`` triangle is read);  VJP Ā = V diag(λ̄) Vᵀ;
+    JVP λ̇ = diag(Vᵀ Ȧ V)."""
+
+    backward_name = "LinalgEighBackward0"
+
+    params = ("uplo",)
+
+    def forward(self, a):
+        return np.linalg.eigh(a, self.uplo)[0]
+
+    def vjp(self, xp, g, a):
+        v = xp.apply(EighVectors, a, uplo=self.uplo)
+        return (xp.matmul(v * xp.reshape(g, xp.data(g).shape[:-1] + (1, -1)), xp.mT(v)),)
+
+    def jvp(self, xp, tangents, a):
+        v = xp.apply(EighVectors, a, uplo=self.uplo)
+        return xp.sum(v * xp.matmul(tangents[0], v), (-2,))
+
+
+class EighVectors(Node):
+    """V of A = V diag(λ) Vᵀ;  VJP Ā = V (skew(Vᵀ V̄)/2 ⊘ E) Vᵀ with E[i, j] = λⱼ − λᵢ (torch's
+    rule; V's sign is a gauge, so only sign-invariant losses have meaningful gradients);
+    JVP V̇ = V (Vᵀ Ȧ V ⊘ E, zero diagonal)."""
+
+    backward_name = "LinalgEighBackward0"
+
+    params = ("uplo",)
+
+    def forward(self, a):
+        return np.linalg.eigh(a, self.uplo)[1]
+
+    def vjp(self, xp, g, a, out):
+        e = _eigh_e(xp, xp.apply(EighValues, a, uplo=self.uplo))
+        vg = xp.matmul(xp.mT(out), g)
+        inner = (vg - xp.mT(vg)) * 0.5 / e
+        return (xp.matmul(out, xp.matmul(inner, xp.mT(out))),)
+
+    def jvp(self, xp, tangents, a, out):
+        e = _eigh_e(xp, xp.apply(EighValues, a, uplo=self.uplo))
+        n = xp.data(out).shape[-1]
+        off = xp.const(1 - np.eye(n, dtype=xp.data(out).dtype))
+        inner = xp.matmul(xp.mT(out), xp.matmul(tangents[0], out)) * off / e
+        return xp.matmul(out, inner)
+
+
+def _svd(a):
+    return np.linalg.svd(a, full_matrices=False)
+
+
+def _svd_parts(xp, a):
+    return (xp.apply(SvdU, a), xp.apply(SvdS, a), xp.apply(SvdVh, a))
+
+
+def _svd_e(xp, s):
+    s2 = s * s
+    shape = xp.data(s).shape
+    e = xp.reshape(s2, shape[:-1] + (1, -1)) - xp.reshape(s2, shape + (1,))
+    return e + xp.const(np.eye(shape[-1], dtype=xp.data(s).dtype))
+
+
+class SvdS(Node):
+    """Singular values (descending) of the thin SVD A = U diag(S) Vᴴ;  VJP Ā = U diag(S̄) Vᴴ;
+    JVP Ṡ = diag(Uᵀ Ȧ V)."""
+
+    backward_name = "LinalgSvdBackward0"
+
+    def forward(self, a):
+        return np.linalg.svd(a, compute_uv=False)
+
+    def vjp(self, xp, g, a):
+        u, vh = xp.apply(SvdU, a), xp.apply(SvdVh, a)
+        return (xp.matmul(u * xp.reshape(g, xp.data(g).shape[:-1] + (1, -1)), vh),)
+
+    def jvp(self, xp, tangents, a):
+        u, vh = xp.apply(SvdU, a), xp.apply(SvdVh, a)
+        return xp.sum(u * xp.matmul(tangents[0], xp.mT(vh)), (-2,))
+
+
+class SvdU(Node):
+    """U of the thin SVD; VJP: torch's svd_backward with S̄ = V̄ = 0:
+    Ā = [U (skew(UᵀŪ) S ⊘ E) + (I − UUᵀ) Ū S⁻¹] Vᴴ, E[i, j] = S_j² − S_i²."""
+
+    backward_name = "LinalgSvdBackward0"
+
+    def forward(self, a):
+        return _svd(a)[0]
+
+    def vjp(self, xp, g, a, out):
+        s, vh = xp.apply(SvdS, a), xp.apply(SvdVh, a)
+        uhgu = xp.matmul(xp.mT(out), g)
+        uhgu = uhgu - xp.mT(uhgu)
+        srow = xp.reshape(s, xp.data(s).shape[:-1] + (1, -1))
+        ga = xp.matmul(out, uhgu * (srow / _svd_e(xp, s)))
+        m, n = xp.data(a).shape[-2:]
+        if m > n:
+            gsinv = g / srow
+            ga = ga + gsinv - xp.matmul(out, xp.matmul(xp.mT(out), gsinv))
+        return (xp.matmul(ga, vh),)
+
+    def jvp(self, xp, tangents, a, out):
+        return _svd_jvp(xp, tangents[0], a)[0]
+
+
+class SvdVh(Node):
+    """Vᴴ of the thin SVD; VJP: torch's svd_backward with Ū = S̄ = 0:
+    Ā = U [(S skew(Vᴴ V̄ᴴᵀ) ⊘ E) Vᴴ + S⁻¹ (V̄ᴴ − V̄ᴴ V Vᴴ)]."""
+
+    backward_name = "LinalgSvdBackward0"
+
+    def forward(self, a):
+        return _svd(a)[2]
+
+    def vjp(self, xp, g, a, out):
+        u, s = xp.apply(SvdU, a), xp.apply(SvdS, a)
+        vhgv = xp.matmul(out, xp.mT(g))
+        vhgv = vhgv - xp.mT(vhgv)
+        scol = xp.reshape(s, xp.data(s).shape + (1,))
+        ga = xp.matmul(scol * (vhgv / _svd_e(xp, s)), out)
+        m, n = xp.data(a).shape[-2:]
+        if m < n:
+            sinvg = g / scol
+            ga = ga + sinvg - xp.matmul(xp.matmul(sinvg, xp.mT(out)), out)
+        return (xp.matmul(u, ga),)
+
+    def jvp(self, xp, tangents, a, out):
+        return _svd_jvp(xp, tangents[0], a)[2]
+
+
+def _svd_jvp(xp, ta, a):
+    """(U̇, Ṡ, V̇ᴴ) of the thin SVD (torch's linalg_svd_jvp, real case)."""
+    u, s, vh = _svd_parts(xp, a)
+    m, n = xp.data(a).shape[-2:]
+    k = xp.data(s).shape[-1]
+    v = xp.mT(vh)
+    dp = xp.matmul(xp.mT(u), xp.matmul(ta, v))                # Uᵀ Ȧ V  (k × k)
+    ds = xp.sum(dp * xp.const(np.eye(k, dtype=xp.data(s).dtype)), (-1,))
+    e = _svd_e(xp, s)
+    scol = xp.reshape(s, xp.data(s).shape + (1,))
+    srow = xp.reshape(s, xp.data(s).shape[:-1] + (1, -1))
+    off = xp.const(1 - np.eye(k, dtype=xp.data(s).dtype))
+    # dU = U ((dP S + S dPᵀ) ⊘ E) (zero diagonal), dV = V ((S dP + dPᵀ S) ⊘ E)
+    du = xp.matmul(u, (dp * srow + scol * xp.mT(dp)) * off / e)
+    dv = xp.matmul(v, (scol * dp + xp.mT(dp) * srow) * off / e)
+    if m > n:   # the part of Ȧ outside U's columns
+        du = du + (xp.matmul(ta, v) - xp.matmul(u, xp.matmul(xp.mT(u), xp.matmul(ta, v)))) / srow
+    if m < n:
+        extra = xp.matmul(xp.mT(ta), u) - xp.matmul(v, xp.matmul(vh, xp.matmul(xp.mT(ta), u)))
+        dv = dv + extra / srow
+    return du, ds, xp.mT(dv)

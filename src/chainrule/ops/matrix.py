@@ -1,0 +1,368 @@
+"""torch.linalg's functions (published as ``chainrule.linalg``): norms, inverses, solves and
+factorizations, and ``torch.norm``'s legacy interface.
+
+All functions batch over leading dims (matrices are the last two) and are differentiable with
+the published rules (see :mod:`chainrule.ops.decompositions`); norms and pseudo-inverses are
+compositions of those primitives and of the elementwise ops.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from .._tensor_base import normalize_dim
+from . import decompositions as _d
+from ._util import check_tensor
+from .linalg import matmul
+from .reduction import amax, amin, sum as _sum
+from .shape import stack
+
+LinAlgError = _d.LinAlgError
+
+def _matrices(a, op, square=False):
+    check_tensor(a, f"linalg.{op}", "A")
+    if a.ndim < 2:
+        raise RuntimeError(f"linalg.{op}: The input tensor A must have at least 2 dimensions.")
+    if square and a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
+                           f"{a.shape[-2]} by {a.shape[-1]} matrices")
+    if a._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. "
+                           f"Got {str(a.dtype).split('.')[-1].capitalize()}")
+    return a
+
+
+# ---------------------------------------------------------------------------- norms
+def _dims(x, dim):
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(normalize_dim(d, x.ndim, "linalg.vector_norm") for d in dims)
+
+
+def _abs_max(x, dims, keepdim, smallest=False):
+    a = x.abs()
+    reduce = amin if smallest else amax
+    return reduce(a, dims if dims is not None else (), keepdim)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """‖x‖_ord over ``dim`` (all elements when None): (Σ|xᵢ|^ord)^(1/ord); ord = ∞: max |xᵢ|,
+    −∞: min |xᵢ|, 0: the number of nonzeros. The gradient at x = 0 is 0 (as torch's)."""
+    check_tensor(x, "linalg.vector_norm")
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {str(x.dtype).split('.')[-1].capitalize()}")
+    dims = _dims(x, dim)
+    if ord == float("inf"):
+        return _abs_max(x, dims, keepdim)
+    if ord == -float("inf"):
+        return _abs_max(x, dims, keepdim, smallest=True)
+    if ord == 0:
+        return _sum((x != 0).to(x.dtype), dims, keepdim)
+    if ord == 1:
+        return _sum(x.abs(), dims, keepdim)
+    if ord == 2:
+        sq = _sum(x * x, dims, keepdim)
+        zero = sq == 0
+        # √ with a safe argument where the norm is 0: its gradient there is 0, not 0/0
+        return (sq + zero.to(sq.dtype)).sqrt() * (~zero).to(sq.dtype)
+    a = x.abs()
+    total = _sum(a ** ord, dims, keepdim)
+    zero = total == 0
+    return (total + zero.to(total.dtype)) ** (1.0 / ord) * (~zero).to(total.dtype)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """Matrix norms over the two dims ``dim``: 'fro' √Σ a², 'nuc' Σ σ, 2 / −2 the largest /
+    smallest singular value, 1 / −1 the max / min column sum of |a|, ∞ / −∞ the max / min row
+    sum."""
+    check_tensor(A, "linalg.matrix_norm", "A")
+    if dtype is not None:
+        A = A.to(dtype)
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
+    d0, d1 = (normalize_dim(d, A.ndim, "linalg.matrix_norm") for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):
+        moved = A.movedim((d0, d1), (-2, -1))
+        s = svdvals(moved)
+        out = s.sum(-1) if ord == "nuc" else s.amax(-1) if ord == 2 else s.amin(-1)
+        if keepdim:
+            out = out.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
+        return out
+    if ord in (1, -1, float("inf"), -float("inf")):
+        along, across = (d0, d1) if ord in (1, -1) else (d1, d0)
+        sums = A.abs().sum(along, keepdim=True)
+        reduce = amax if ord in (1, float("inf")) else amin
+        out = reduce(sums, (across,), True)
+        return out if keepdim else out.squeeze((d0, d1))
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """A vector norm or a matrix norm, as torch.linalg.norm: with ``dim`` an int (or 1-D
+    input) a vector norm, with two dims (or 2-D input and an ``ord``) a matrix norm; with
+    neither ``ord`` nor ``dim``, the 2-norm of all elements."""
+    check_tensor(A, "linalg.norm", "A")
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) == 1:
+            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+        return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if A.ndim == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    if A.ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or "
+                       f"2D. Got {A.ndim}D.")
+
+
+def tensor_norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """``torch.norm`` / ``Tensor.norm``, the legacy interface: p = 'fro' (the 2-norm over
+    ``dim``, all elements by default), 'nuc' (nuclear, over two dims), or a number (a vector
+    norm over ``dim``)."""
+    check_tensor(input, "norm")
+    if p == "nuc":
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+    order = 2 if p == "fro" or p is None else p
+    if isinstance(p, str) and p != "fro":
+        raise RuntimeError(f"norm: p must be 'fro', 'nuc' or a number, got {p!r}")
+    return vector_norm(input, order, dim, keepdim, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------- inverses, solves
+def inv(A):
+    """A⁻¹ (batched). Raises :class:`LinAlgError` for a singular matrix."""
+    return _d.Inv.apply(_matrices(A, "inv", square=True))
+
+
+def det(A):
+    """det A (batched)."""
+    return _d.Det.apply(_matrices(A, "det", square=True))
+
+
+slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
+
+
+def slogdet(A):
+    """(sign, log|det A|): the determinant without overflow; the sign is not differentiable."""
+    A = _matrices(A, "slogdet", square=True)
+    sign = A._make(np.linalg.slogdet(A._data)[0].astype(A._data.dtype))
+    return slogdet_result(sign, _d.LogAbsDet.apply(A))
+
+
+def solve(A, B, *, left=True):
+    """X with A X = B (``left=False``: X A = B). B is a vector (or batch of vectors) when it
+    has one dim fewer than A and matches A's leading shape, as torch decides."""
+    A = _matrices(A, "solve", square=True)
+    check_tensor(B, "linalg.solve", "B")
+    if not left:
+        return solve(A.mT, B.mT).mT
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    b = B.unsqueeze(-1) if vector else B
+    if b.shape[-2] != A.shape[-1]:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({A.shape[-2]}x{A.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})")
+    batch = np.broadcast_shapes(tuple(A.shape[:-2]), tuple(b.shape[:-2]))
+    a = A.expand(*batch, *A.shape[-2:]) if tuple(A.shape[:-2]) != batch else A
+    b = b.expand(*batch, *b.shape[-2:]) if tuple(b.shape[:-2]) != batch else b
+    x = _d.Solve.apply(a, b)
+    return x.squeeze(-1) if vector else x
+
+
+def cholesky(A, *, upper=False):
+    """L lower-triangular with A = L Lᵀ (``upper``: U = Lᵀ with A = UᵀU). Raises
+    :class:`LinAlgError` when A is not positive-definite."""
+    L = _d.Cholesky.apply(_matrices(A, "cholesky", square=True))
+    return L.mT if upper else L
+
+
+qr_result = namedtuple("qr", ["Q", "R"])
+
+
+def qr(A, mode="reduced"):
+    """(Q, R) with A = QR, Q orthonormal columns, R upper-triangular: 'reduced' (k = min(m, n)
+    columns), 'complete' (Q square), 'r' (R only, Q empty). Differentiable for 'reduced' with
+    m ≥ n (torch raises in the other cases too)."""
+    A = _matrices(A, "qr")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    m, n = A.shape[-2:]
+    if mode == "reduced" and m >= n:
+        return qr_result(_d.QrQ.apply(A), _d.QrR.apply(A))
+    if A.requires_grad:
+        raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when "
+                           "mode='r', and is not implemented for mode='complete' with more rows "
+                           "than columns or for m < n; use mode='reduced' with m >= n")
+    q, r = np.linalg.qr(A._data, mode="complete" if mode == "complete" else "reduced")
+    if mode == "r":
+        return qr_result(A._make(np.empty((0,), A._data.dtype)), A._make(r))
+    return qr_result(A._make(q), A._make(r))
+
+
+eigh_result = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+
+
+def eigh(A, UPLO="L"):
+    """(λ ascending, V) with A = V diag(λ) Vᵀ for symmetric A, reading the ``UPLO`` triangle."""
+    A = _matrices(A, "eigh", square=True)
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return eigh_result(_d.EighValues.apply(A, uplo=UPLO), _d.EighVectors.apply(A, uplo=UPLO))
+
+
+def eigvalsh(A, UPLO="L"):
+    """The eigenvalues (ascending) of symmetric A."""
+    return eigh(A, UPLO).eigenvalues
+
+
+svd_result = namedtuple("svd", ["U", "S", "Vh"])
+
+
+def svd(A, full_matrices=True):
+    """(U, S, Vh) with A = U diag(S) Vh, S descending. ``full_matrices=False`` gives the thin
+    factors (k = min(m, n)); the full ones are differentiable only when A is square."""
+    A = _matrices(A, "svd")
+    m, n = A.shape[-2:]
+    if full_matrices and m != n:
+        if A.requires_grad:
+            raise RuntimeError("torch.linalg.svd: The derivative of linalg.svd is not implemented "
+                               "when full_matrices=True and A is not square; use "
+                               "full_matrices=False")
+        u, s, vh = np.linalg.svd(A._data, full_matrices=True)
+        return svd_result(A._make(u), A._make(s), A._make(vh))
+    return svd_result(_d.SvdU.apply(A), _d.SvdS.apply(A), _d.SvdVh.apply(A))
+
+
+def svdvals(A):
+    """The singular values of A, descending."""
+    return _d.SvdS.apply(_matrices(A, "svdvals"))
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """The Moore–Penrose pseudo-inverse V diag(1/σ) Uᵀ, singular values below
+    max(atol, rtol·σ_max) treated as zero (rtol defaults to max(m, n)·ε when atol is unset)."""
+    A = _matrices(A, "pinv")
+    m, n = A.shape[-2:]
+    eps = np.finfo(A._data.dtype).eps
+    if rtol is None:
+        rtol = max(m, n) * eps if atol is None or atol == 0 else 0.0
+    U, S, Vh = svd(A, full_matrices=False)
+    cutoff = np.maximum(atol or 0.0, rtol * S._data.max(-1, keepdims=True, initial=0.0))
+    keep = A._make(S._data > cutoff)
+    inv_s = (S + (~keep).to(S.dtype)).reciprocal() * keep.to(S.dtype)
+    return matmul(Vh.mT * inv_s.unsqueeze(-2), U.mT)
+
+
+lstsq_result = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution X of min ‖AX − B‖ (the minimum-norm one when A is rank
+    deficient), as torch's CPU default driver 'gelsy': (solution, residuals — the squared
+    residuals when m > n, A has full rank and the driver is not 'gelsy', else empty —, the
+    rank, and the singular values for the drivers 'gelsd' and 'gelss', else empty)."""
+    A = _matrices(A, "lstsq")
+    check_tensor(B, "linalg.lstsq", "B")
+    if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
+        raise RuntimeError(f"torch.linalg.lstsq parameter driver='{driver}' is not supported on "
+                           "CPU; it must be one of 'gels', 'gelsy', 'gelsd', 'gelss'")
+    vector = B.ndim == A.ndim - 1
+    b = B.unsqueeze(-1) if vector else B
+    m, n = A.shape[-2:]
+    eps = np.finfo(A._data.dtype).eps
+    tol = (max(m, n) * eps) if rcond is None else rcond
+    pseudo = pinv(A, rtol=tol)
+    x = matmul(pseudo, b)
+    s = np.linalg.svd(A._data, compute_uv=False)
+    rank = (s > tol * s.max(-1, keepdims=True, initial=0.0)).sum(-1).astype(np.int64)
+    if m > n and np.all(rank == n) and driver not in (None, "gelsy"):
+        residuals = ((matmul(A, x) - b) ** 2).sum(-2)
+    else:
+        residuals = A._make(np.empty((0,), A._data.dtype))
+    values = A._make(s) if driver in ("gelsd", "gelss") else A._make(np.empty((0,), A._data.dtype))
+    if driver == "gels":   # gels computes no rank
+        rank = np.empty((0,), np.int64)
+    return lstsq_result(x.squeeze(-1) if vector else x, residuals, A._make(rank), values)
+
+
+# ---------------------------------------------------------------------------- products
+def vecdot(x, y, *, dim=-1):
+    """Σ x·y along ``dim`` (broadcasting)."""
+    return (x * y).sum(dim)
+
+
+def cross(input, other, *, dim=-1):
+    """The cross product of 3-vectors along ``dim`` (broadcasting)."""
+    check_tensor(input, "linalg.cross")
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+    d = normalize_dim(dim, len(shape), "linalg.cross")
+    if shape[d] != 3 or input.shape[d - len(shape)] != 3 or other.shape[d - len(shape)] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{input.shape[d - len(shape)]} and {other.shape[d - len(shape)]}")
+    input, other = input.expand(*shape), other.expand(*shape)
+    a = [input.select(d, i) for i in range(3)]
+    b = [other.select(d, i) for i in range(3)]
+    return stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                  a[0] * b[1] - a[1] * b[0]], d)
+
+
+def multi_dot(tensors):
+    """A₁ A₂ ⋯ Aₙ (the first may be a vector, as the last), multiplied in the cheapest order
+    for three or more matrices is not searched: left to right."""
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = matmul(out, t)
+    return out
+
+
+def matrix_power(A, n):
+    """Aⁿ by repeated squaring; n < 0 uses A⁻¹; n = 0 the identity."""
+    A = _matrices(A, "matrix_power", square=True) if A._data.dtype.kind == "f" else A
+    if n < 0:
+        A, n = inv(A), -n
+    result = None
+    base = A
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    if result is None:
+        eye = np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), A._data.shape).copy()
+        return A._make(eye)
+    return result
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+    """The number of singular values above max(atol, rtol·σ_max) (rtol defaults to
+    max(m, n)·ε when atol is unset). Not differentiable."""
+    A = _matrices(A, "matrix_rank")
+    s = np.linalg.svd(A._data, compute_uv=False)
+    m, n = A.shape[-2:]
+    if rtol is None:
+        rtol = max(m, n) * np.finfo(A._data.dtype).eps if atol is None or atol == 0 else 0.0
+    cutoff = np.maximum(atol or 0.0, rtol * s.max(-1, keepdims=True, initial=0.0))
+    return A._make((s > cutoff).sum(-1).astype(np.int64))
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonal of each matrix (as ``chainrule.diagonal`` with matrix defaults)."""
+    return A.diagonal(offset, dim1, dim2)
+
