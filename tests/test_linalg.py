@@ -137,3 +137,19 @@ def test_linalg_errors(call, exc, match):
 def test_linalg_error_is_a_runtime_error_like_torchs():
     assert issubclass(cr.linalg.LinAlgError, RuntimeError)
     assert issubclass(torch.linalg.LinAlgError, RuntimeError)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if len(c[2]) == 1 and c[2][0].ndim == 2],
+                         ids=lambda c: c[0])
+def test_on_non_contiguous_inputs(case):
+    """The same matrices through a transposed (strided) view."""
+    name, fn, (a,) = case
+    check(lambda t: fn(cr, t.mT), lambda t: fn(torch, t.mT), np.ascontiguousarray(a.T),
+          double=name not in NO_DOUBLE, scale=10)
+
+
+@pytest.mark.parametrize("name", ["inv", "det", "cholesky", "eigvalsh", "svdvals", "norm"])
+def test_on_empty_batches(name):
+    mine = getattr(cr.linalg, name)(cr.zeros(0, 2, 2) + cr.eye(2))
+    theirs = getattr(torch.linalg, name)(torch.zeros(0, 2, 2) + torch.eye(2))
+    assert tuple(mine.shape) == tuple(theirs.shape)

@@ -227,3 +227,27 @@ def test_predicates_and_constants_match_torch():
 def test_composite_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# torch's own take_along_dim(dim=None) refuses a strided input (it views it flat)
+_MATRIX_CASES = [c for c in CASES if len(c[3]) == 1 and c[3][0].ndim == 2
+                 and c[0] != "take_along_flat"]
+
+
+@pytest.mark.parametrize("case", _MATRIX_CASES, ids=[c[0] for c in _MATRIX_CASES])
+def test_composites_on_non_contiguous_inputs(case):
+    """The same values through a transposed (strided) view: the op must not assume a layout."""
+    _, fc, ft, (a,) = case
+    check(lambda t: fc(t.mT), lambda t: ft(t.mT), np.ascontiguousarray(a.T), double=True)
+
+
+POINTWISE = ["reciprocal", "sgn", "logit", "sinc", "deg2rad", "rad2deg", "nan_to_num", "signbit"]
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (2, 0), (1, 1)], ids=["0d", "empty", "empty2d", "size1"])
+@pytest.mark.parametrize("name", POINTWISE)
+def test_pointwise_composites_on_0d_empty_and_size1(name, shape):
+    a = R.uniform(0.1, 0.9, shape)
+    mine, theirs = getattr(cr, name)(cr.tensor(a)), getattr(torch, name)(torch.tensor(a))
+    assert tuple(mine.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(mine.numpy(), theirs.numpy().astype(mine.numpy().dtype), rtol=1e-12)

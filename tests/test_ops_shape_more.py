@@ -157,3 +157,24 @@ def test_meshgrid_without_indexing_warns_like_torch():
     with pytest.warns(UserWarning, match="indexing argument"):
         grids = cr.meshgrid(cr.arange(2), cr.arange(3))
     assert tuple(grids[0].shape) == (2, 3)
+
+
+_MATRIX = [c for c in CASES if len(c[2]) == 1 and c[2][0].ndim == 2 and not c[0].endswith("_T")]
+
+
+@pytest.mark.parametrize("case", _MATRIX, ids=[c[0] for c in _MATRIX])
+def test_on_non_contiguous_inputs(case):
+    """The same values through a transposed (strided) view."""
+    _, fn, (a,) = case
+    check(lambda t: fn(cr, t.mT), lambda t: fn(torch, t.mT), np.ascontiguousarray(a.T), double=True)
+
+
+@pytest.mark.parametrize("name, call", [("roll", lambda m, t: m.roll(t, 1)),
+                                        ("diag", lambda m, t: m.diag(t)),
+                                        ("repeat_interleave", lambda m, t: m.repeat_interleave(t, 2)),
+                                        ("flipud", lambda m, t: m.flipud(t)),
+                                        ("einsum", lambda m, t: m.einsum("i,i->", t, t))])
+def test_on_empty_inputs(name, call):
+    mine, theirs = call(cr, cr.zeros(0)), call(torch, torch.zeros(0))
+    assert tuple(mine.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())

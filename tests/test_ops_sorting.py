@@ -178,3 +178,26 @@ def test_unique_and_unique_consecutive_match_torch(kwargs):
 def test_ordering_and_index_write_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+_MATRIX = [c for c in VALUED if len(c[2]) == 1 and c[2][0].ndim == 2 and not c[0].endswith("_T")]
+
+
+@pytest.mark.parametrize("case", _MATRIX, ids=[c[0] for c in _MATRIX])
+def test_on_non_contiguous_inputs(case):
+    """The same values through a transposed (strided) view."""
+    _, fn, (a,) = case
+    check(lambda t: _first(fn(cr, t.mT)), lambda t: _first(fn(torch, t.mT)),
+          np.ascontiguousarray(a.T), double=True)
+
+
+@pytest.mark.parametrize("name, args", [("sort", ()), ("argsort", ()), ("topk", (0,)),
+                                        ("cummax", (0,)), ("msort", ()), ("unique", ()),
+                                        ("nonzero", ())])
+def test_on_empty_inputs(name, args):
+    a = np.zeros((0,))
+    mine, theirs = getattr(cr, name)(cr.tensor(a), *args), getattr(torch, name)(torch.tensor(a), *args)
+    mine = mine if isinstance(mine, tuple) else (mine,)
+    theirs = theirs if isinstance(theirs, tuple) else (theirs,)
+    for p, q in zip(mine, theirs):
+        assert tuple(p.shape) == tuple(q.shape)

@@ -152,11 +152,12 @@ def einsum(equation, *operands):
     sizes = {}
     for term, x in pairs:
         for c, s in zip(term, x.shape):
-            if sizes.get(c, 1) not in (1, s) and s != 1:
+            if c not in sizes or sizes[c] == 1:
+                sizes[c] = s
+            elif s not in (1, sizes[c]):
                 raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes "
                                    f"(original->remapped): subscript {c} has sizes "
                                    f"{sizes[c]} and {s}")
-            sizes[c] = max(sizes.get(c, 1), s)
     xs = [expand(x, *[sizes[c] for c in term]) if tuple(x.shape) != tuple(sizes[c] for c in term)
           else x for term, x in pairs]
     dtypes = {x._data.dtype for x in xs}
