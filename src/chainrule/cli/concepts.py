@@ -42,7 +42,7 @@ CARDS: list[tuple[str, list[str]]] = [
      ["chainrule.nn.functional.leaky_relu", "chainrule.nn.LeakyReLU", "demo:activations"]),
     ("What are the 3 steps of the Neural Network Training Loop?",
      ["chainrule.train.Trainer", "cli:train"]),
-    ("Computational Graphs of DNN", ["chainrule.viz.to_dot", "cli:graph"]),
+    ("Computational Graphs of DNN", ["chainrule.viz.graph", "cli:graph"]),
     ("What is Forward-Mode Differentiation and why is it bad for NN?",
      ["chainrule.autograd.forward_ad.make_dual", "chainrule.func.jvp", "chainrule.func.jacfwd",
       "demo:forward-vs-reverse"]),

@@ -1,8 +1,9 @@
 """``chainrule graph``: the computational graph of a model's loss (the deck's "Computational
 Graphs of DNN" card) — operations as nodes, tensors with their shapes on the edges.
 
-The DOT source is always written; with Graphviz's ``dot`` program installed, ``-o graph.svg``
-(or .png, .pdf) also renders it. Drawn with :func:`chainrule.viz.to_dot`.
+``-o graph.svg`` (or .png, .pdf, .dot) is drawn by :func:`chainrule.viz.graph`: through Graphviz
+when its ``dot`` program is installed, else with matplotlib; leaves carry the parameter names,
+and ``--detail primitives`` opens fused nodes into the deck's chain of primitives.
 """
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ MODEL_DATASET = {"mlp": "iris", "linear": "iris", "lenet5": "digits", "resnet20"
 
 def add_parser(sub):
     p = sub.add_parser("graph", help="draw the computational graph of a model's loss",
-                       description="Write the computational graph of a model's cross-entropy "
-                       "loss on a batch as Graphviz DOT; render SVG/PNG/PDF when Graphviz's "
-                       "`dot` is installed.")
+                       description="Draw the computational graph of a model's cross-entropy "
+                       "loss on a batch as SVG, PNG, PDF (Graphviz when installed, else "
+                       "matplotlib) or DOT source.")
     p.add_argument("--model", default="mlp", choices=GRAPH_MODELS, help="(default: mlp)")
     p.add_argument("--dataset", choices=list(SHAPES),
                    help="sets the input shape and classes; no data is read (default: iris for "
@@ -33,15 +34,17 @@ def add_parser(sub):
                    "(default: 8)")
     p.add_argument("--batch", type=limits.flag("graph_batch"), default=2,
                    help="batch size of the input (default: 2)")
+    p.add_argument("--detail", choices=("primitives", "layers"), default="primitives",
+                   help="primitives: fused nodes opened into the deck's chain (matmul, add, "
+                        "logsumexp …); layers: one box per recorded node, torch's names")
     p.add_argument("-o", "--output", default="graph.svg", metavar="FILE",
-                   help="graph.dot, graph.svg, graph.png or graph.pdf (default: graph.svg); the "
-                   ".dot source is written beside any rendered file")
+                   help="graph.svg, graph.png, graph.pdf or graph.dot (default: graph.svg)")
     p.set_defaults(func=main)
     return p
 
 
 def loss_graph(model_name="mlp", dataset="iris", hidden=(8,), batch=2):
-    """The loss tensor (with its graph) of ``model_name`` on a random batch."""
+    """(model, its loss tensor with the graph) of ``model_name`` on a random batch."""
     import chainrule as cr
     from .. import nn
     from .factories import build_model
@@ -50,7 +53,7 @@ def loss_graph(model_name="mlp", dataset="iris", hidden=(8,), batch=2):
     model = build_model(model_name, shape, classes, hidden=list(hidden))
     x = cr.randn(batch, *shape)
     y = cr.randint(0, classes, (batch,))
-    return nn.CrossEntropyLoss()(model(x), y)
+    return model, nn.CrossEntropyLoss()(model(x), y)
 
 
 def main(args) -> int:
@@ -81,20 +84,13 @@ def main(args) -> int:
                                            "no more than --max-memory of train allows"))
     check_output_file(args.output, "-o")
     try:
-        loss = loss_graph(args.model, dataset, hidden, args.batch)
+        model, loss = loss_graph(args.model, dataset, hidden, args.batch)
     except ValueError as e:         # e.g. --model lenet5 --dataset iris: not images
         raise CLIError(str(e)) from None
-    dot_path = args.output if ext in ("dot", "gv") else root + ".dot"
-    if dot_path != args.output:
-        check_output_file(dot_path, "-o")
-    viz.render(loss, dot_path)
-    n_ops = viz.to_dot(loss).count("shape=box")
-    print(f"wrote {dot_path} ({n_ops} operations)")
-    if ext not in ("dot", "gv"):
-        if shutil.which("dot") is None:
-            print(f"Graphviz's `dot` is not installed, so {args.output} was not rendered "
-                  f"(apt-get install graphviz; or: dot -T{ext} {dot_path} -o {args.output})")
-        else:
-            viz.render(loss, args.output)
-            print(f"wrote {args.output}")
+    g = viz.graph(loss, params=dict(model.named_parameters()), detail=args.detail)
+    g.save(args.output)
+    engine = ("DOT source" if ext in ("dot", "gv") else "Graphviz" if shutil.which("dot")
+              else "matplotlib (no Graphviz installed)")
+    ops = sum(n.kind == "op" for n in g.nodes)
+    print(f"wrote {args.output} ({ops} operations, {args.detail} level, drawn by {engine})")
     return 0

@@ -6,8 +6,8 @@ import os
 import shutil
 import subprocess
 
-from ._io import atomic_open
-from ._graph import AccumulateGrad
+from .._io import atomic_open
+from .._graph import AccumulateGrad
 
 
 def to_dot(tensor, name: str = "graph") -> str:
