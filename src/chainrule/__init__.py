@@ -33,6 +33,7 @@ from . import nn, optim, utils, train  # modules, optimizers, data loading, the 
 from . import data, datasets, func, metrics, models, vision
 from . import distributed  # torch.distributed over MPI (mpi4py imported on first use)
 from .serialization import from_dlpack, load, save
+from .summary import summary
 from .autograd import functional as _functional  # cr.autograd.functional needs cr.func first
 # torch's mode, default and accelerator queries (see chainrule._modes, _dtype, _device)
 from ._modes import inference_mode, is_inference_mode_enabled  # noqa: E402

@@ -5,6 +5,7 @@
     chainrule predict RUN_DIR INPUT            classify an image file or a .npy array
     chainrule run EXPERIMENT.toml              the seed's ML flow, as a file
     chainrule graph [--model mlp] [-o g.svg]   the computational graph of a model's loss
+    chainrule summary [--model lenet5]         a model's layers, shapes, parameters, mult-adds
     chainrule demo NAME [--fast] | --list      one demo per idea of the deck
     chainrule concepts                         every card of the deck and what implements it
 
@@ -33,6 +34,7 @@ SUBCOMMANDS = {
     "predict": ".predict",
     "run": ".experiment",
     "graph": ".graph",
+    "summary": ".summary",
     "demo": ".demo",
     "concepts": ".concepts",
 }

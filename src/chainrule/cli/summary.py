@@ -1,0 +1,46 @@
+"""``chainrule summary``: a model's layers as a table (output shapes, parameters, mult-adds,
+memory), from one forward pass on zeros — :func:`chainrule.summary` on the command line."""
+from __future__ import annotations
+
+from . import limits
+from .graph import GRAPH_MODELS, MODEL_DATASET, SHAPES
+
+
+def add_parser(sub):
+    p = sub.add_parser("summary", help="a model's layers, shapes, parameters and mult-adds",
+                       description="Print a table of a model's layers: output shape, "
+                       "parameters, multiply-adds and a memory estimate, for one batch.")
+    p.add_argument("--model", default="mlp", choices=GRAPH_MODELS, help="(default: mlp)")
+    p.add_argument("--dataset", choices=list(SHAPES),
+                   help="sets the input shape and classes; no data is read (default: iris for "
+                   "mlp and linear, digits for lenet5, cifar10 for resnet20)")
+    p.add_argument("--hidden", default="8", help="hidden sizes of the mlp, comma-separated "
+                   "(default: 8)")
+    p.add_argument("--batch", type=limits.flag("graph_batch"), default=1,
+                   help="batch size of the input (default: 1)")
+    p.add_argument("--depth", type=int, default=3, help="deepest nesting shown (default: 3)")
+    p.set_defaults(func=main)
+    return p
+
+
+def main(args) -> int:
+    import chainrule as cr
+    from . import CLIError
+    from .factories import build_model
+    try:
+        hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
+    except ValueError:
+        raise CLIError(f"--hidden must be comma-separated integers, got {args.hidden!r}") from None
+    if any(h < 1 for h in hidden) or len(hidden) > limits.MAX_HIDDEN_LAYERS:
+        raise CLIError(f"--hidden sizes must be ≥ 1, at most {limits.MAX_HIDDEN_LAYERS} of them; "
+                       f"got {args.hidden!r}")
+    if args.depth < 0:
+        raise CLIError(f"--depth must be ≥ 0, got {args.depth}")
+    dataset = args.dataset or MODEL_DATASET[args.model]
+    shape, classes = SHAPES[dataset]
+    try:
+        model = build_model(args.model, shape, classes, hidden=hidden)
+    except ValueError as e:        # e.g. --model lenet5 --dataset iris: not images
+        raise CLIError(str(e)) from None
+    print(cr.summary(model, (args.batch, *shape), depth=args.depth))
+    return 0
