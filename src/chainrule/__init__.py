@@ -12,6 +12,8 @@ from ._device import device
 from ._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8,
                      int16, int32, int64, promote_types, result_type, uint8)
 from .tensor import Size, Tensor
+from .tensor import _LEGACY_TYPES as _legacy_types
+from ._dtype import can_cast, finfo, iinfo
 from ._printing import set_printoptions
 from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full,
                        full_like, linspace, logspace, multinomial, normal, ones, ones_like, rand,
@@ -34,6 +36,8 @@ from . import data, datasets, func, metrics, models, vision
 from . import distributed  # torch.distributed over MPI (mpi4py imported on first use)
 from .serialization import from_dlpack, load, save
 from .summary import summary
+del special   # the star import's ops.special; chainrule.special is torch.special's namespace
+from . import special  # noqa: E402
 from .autograd import functional as _functional  # cr.autograd.functional needs cr.func first
 # torch's mode, default and accelerator queries (see chainrule._modes, _dtype, _device)
 from ._modes import inference_mode, is_inference_mode_enabled  # noqa: E402
@@ -42,6 +46,10 @@ from ._device import get_default_device, set_default_device  # noqa: E402
 from . import accelerator  # noqa: E402
 
 half, float, double = float16, float32, float64
+(FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor,
+ BoolTensor) = (_legacy_types[n] for n in ("FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
+                                           "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
+                                           "BoolTensor"))
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 short, int, long = int16, int32, int64
 

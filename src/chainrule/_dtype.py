@@ -149,3 +149,45 @@ def result_type(*operands) -> dtype:
         elif g.category > result.category:
             result = promote_types(result, g)
     return result
+
+
+class finfo:
+    """Machine limits of a floating dtype (torch.finfo): bits, eps, max, min, tiny
+    (= smallest_normal), resolution."""
+
+    def __init__(self, type=None):
+        t = get_default_dtype() if type is None else as_dtype(type)
+        if t.category != 2:
+            raise TypeError(f"torch.finfo() requires a floating point input type. Use "
+                            f"torch.iinfo to handle '{t}'")
+        info = np.finfo(t.np)
+        self.dtype, self.bits = t.name, info.bits
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.tiny)
+        self.resolution = 10.0 ** -info.precision   # torch's: 10^(−decimal digits)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype (torch.iinfo): bits, min, max."""
+
+    def __init__(self, type):
+        t = as_dtype(type)
+        if t.category != 1:
+            raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            f"handle '{t}'")
+        info = np.iinfo(t.np)
+        self.dtype, self.bits, self.min, self.max = t.name, info.bits, int(info.min), int(info.max)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+def can_cast(from_, to) -> bool:
+    """torch.can_cast: False only when the cast lowers the category (float → integer, a number
+    → bool); any cast within a category (even narrowing) is allowed."""
+    return as_dtype(from_).category <= as_dtype(to).category

@@ -113,8 +113,20 @@ class Tensor(TensorBase, TensorMethods):
     ``.grad`` with ∂loss/∂tensor.
     """
 
-    def __init__(self, data, *, dtype=None, requires_grad=False):
-        self._data = to_array(data, dtype, "Tensor")
+    def __init__(self, *data, dtype=None, requires_grad=False):
+        """``Tensor(data)`` (torch's legacy constructor: the default float dtype unless
+        ``dtype`` says otherwise), ``Tensor(2, 3)`` or ``Tensor(size)`` (zeros of that shape —
+        torch leaves them uninitialized), ``Tensor()`` (empty)."""
+        if not data or all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                           for d in data) or (len(data) == 1 and isinstance(data[0], Size)):
+            shape = tuple(data[0]) if len(data) == 1 and isinstance(data[0], Size) else data
+            data = (np.zeros(shape if data else (0,)),)
+        if len(data) != 1:
+            raise TypeError(f"Tensor(): expected sizes (ints) or one sequence of data, got "
+                            f"{len(data)} arguments")
+        if dtype is None:
+            dtype = _dtype.get_default_dtype()
+        self._data = to_array(data[0], dtype, "Tensor")
         self._version_box = [0]
         if STATE.inference:
             self._is_inference = True
@@ -168,10 +180,14 @@ class Tensor(TensorBase, TensorMethods):
         out = self if target is None else cast(self, target)
         return out.clone() if copy and out is self else out
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False):
+        """Without an argument, the legacy type name ('chainrule.FloatTensor'); with a dtype,
+        a legacy type (``chainrule.LongTensor``) or its name, the tensor converted to it."""
         if dtype is None:
-            return f"chainrule.{self.dtype.name.capitalize()}Tensor"
-        return self.to(dtype)
+            return f"chainrule.{_LEGACY_NAMES[self.dtype.name]}"
+        if isinstance(dtype, str) and dtype.split(".")[-1] in _LEGACY_TYPES:
+            dtype = _LEGACY_TYPES[dtype.split(".")[-1]]
+        return self.to(getattr(dtype, "dtype", dtype))
 
     def float(self):
         return self.to(_dtype.float32)
@@ -313,6 +329,76 @@ class Tensor(TensorBase, TensorMethods):
         _backward(self, gradient, retain_graph, create_graph)
 
     # ------------------------------------------------------------------ in-place updates
+    def _restride_in_place(self, op: str, compute):
+        """torch's in-place view ops (``t_``, ``unsqueeze_`` …): this tensor becomes
+        ``compute(self)``, a view of its old self, keeping its memory; its history continues
+        through the view's node."""
+        self._check_inplace(op)
+        result = compute(self)
+        self._data = result._data
+        if result.grad_fn is not None:
+            self.grad_fn = result.grad_fn
+        return self
+
+    def t_(self):
+        """Transpose in place (a 2-D tensor's dims swapped)."""
+        return self._restride_in_place("t_", lambda x: x.t())
+
+    def transpose_(self, dim0, dim1):
+        """Swap two dims in place."""
+        return self._restride_in_place("transpose_", lambda x: x.transpose(dim0, dim1))
+
+    swapdims_ = swapaxes_ = transpose_
+
+    def unsqueeze_(self, dim):
+        """Insert a size-1 dim in place."""
+        return self._restride_in_place("unsqueeze_", lambda x: x.unsqueeze(dim))
+
+    def squeeze_(self, dim=None):
+        """Remove size-1 dims in place."""
+        return self._restride_in_place("squeeze_", lambda x: x.squeeze(dim))
+
+    def stride(self, dim=None):
+        """Steps in elements between neighbours along each dim (one dim: an int)."""
+        steps = tuple(st // self._data.itemsize for st in self._data.strides)
+        return steps if dim is None else steps[normalize_dim(dim, self.ndim, "stride")]
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Write ``fill_value`` on the main diagonal (all dims equal, or 2-D; ``wrap``: tall
+        matrices restart the diagonal every ncols + 1 rows), in place."""
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise RuntimeError("fill_diagonal_: all dimensions of input must be of equal length"
+                               if self.ndim > 2 else "dimensions must larger than 1")
+        mask = np.zeros(self._data.shape, bool)
+        if self.ndim == 2:
+            rows, cols = self._data.shape
+            step = cols + 1
+            limit = rows * cols if wrap else min(rows, cols) * cols
+            mask.reshape(-1)[:limit:step] = True
+        else:
+            idx = np.arange(self._data.shape[0])
+            mask[(idx,) * self.ndim] = True
+        value = self._make(np.asarray(fill_value, self._data.dtype))
+        return self._inplace("fill_diagonal_", lambda x: x.where(~self._make(mask), value))
+
+    def apply_(self, callable):
+        """Replace each element v by ``callable(v)`` (a Python function, element by element;
+        slow, and not differentiable — as torch's, for CPU tensors)."""
+        self._check_inplace("apply_")
+        out = np.vectorize(callable, otypes=[self._data.dtype])(self._data)
+        self._data[...] = out
+        self._version_box[0] += 1
+        return self
+
+    def map_(self, tensor, callable):
+        """Replace each element a by ``callable(a, b)``, b the matching element of ``tensor``
+        (broadcast), element by element; not differentiable."""
+        self._check_inplace("map_")
+        other = np.broadcast_to(tensor._data, self._data.shape)
+        self._data[...] = np.vectorize(callable, otypes=[self._data.dtype])(self._data, other)
+        self._version_box[0] += 1
+        return self
+
     def _check_inplace(self, op: str):
         if self._is_inference and not STATE.inference:
             raise RuntimeError(f"{op}: Inplace update to inference tensor outside InferenceMode is "
@@ -463,3 +549,30 @@ def _rebuild(array, requires_grad):
     t = Tensor._make(np.array(array))
     t.requires_grad = requires_grad
     return t
+
+
+# torch's legacy tensor types: ``FloatTensor([1, 2])``, ``LongTensor(2, 3)``, and
+# ``isinstance(x, FloatTensor)`` (true for a float32 tensor)
+_LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+class _LegacyType(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+    def __repr__(cls):
+        return f"<class 'chainrule.{cls.__name__}'>"
+
+
+def _legacy_type(name, dt):
+    def __new__(cls, *data, requires_grad=False):
+        return Tensor(*data, dtype=cls.dtype, requires_grad=requires_grad)
+    return _LegacyType(name, (), {"dtype": dt, "__new__": __new__, "__module__": "chainrule",
+                                  "__doc__": f"torch's legacy constructor of {dt} tensors: "
+                                             f"``{name}(data)`` or ``{name}(*sizes)``."})
+
+
+_LEGACY_TYPES = {name: _legacy_type(name, getattr(_dtype, dt if dt != "bool" else "bool_"))
+                 for dt, name in _LEGACY_NAMES.items()}

@@ -26,9 +26,10 @@ from .elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan,
                           fix, fmod, frac, hypot, isclose, isneginf, isposinf, lerp, log2, log10,
                           logaddexp, logaddexp2, sinh, tan, trunc, xlogy)
 from .reduction import cumprod, logcumsumexp
-from .rearrange import (diag, diag_embed, diagflat, diagonal, fliplr, flipud, meshgrid,
+from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, flipud, meshgrid,
                         repeat_interleave, roll, rot90)
 from .einsum import einsum
+from .special import digamma, lgamma, mvlgamma, polygamma
 from .matrix import det, inv as inverse, pinv as _pinv, slogdet
 
 
@@ -73,3 +74,20 @@ _OUT_OPS = (
 for _name in _OUT_OPS:
     globals()[_name] = _with_out(globals()[_name], _name)
 del _name
+
+
+def _function_of(method):
+    """torch.abs_(x) and friends: the in-place method as a function."""
+    def fn(input, *args, **kwargs):
+        return getattr(input, method)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = method
+    fn.__doc__ = f"``input.{method}(...)``: the in-place method, as a function (torch.{method})."
+    return fn
+
+
+(abs_, neg_, exp_, log_, sqrt_, rsqrt_, sin_, cos_, tan_, tanh_, sigmoid_, relu_, clamp_,
+ floor_, ceil_, round_, trunc_, frac_, reciprocal_, sign_, square_, erf_, log1p_, expm1_,
+ zero_, fill_, clamp_min_, clamp_max_) = (_function_of(m) for m in (
+    "abs_", "neg_", "exp_", "log_", "sqrt_", "rsqrt_", "sin_", "cos_", "tan_", "tanh_",
+    "sigmoid_", "relu_", "clamp_", "floor_", "ceil_", "round_", "trunc_", "frac_", "reciprocal_",
+    "sign_", "square_", "erf_", "log1p_", "expm1_", "zero_", "fill_", "clamp_min_", "clamp_max_"))

@@ -755,9 +755,14 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-def where(condition, input, other):
-    """Elementwise choice: input where condition is True, else other (all broadcast)."""
+def where(condition, input=None, other=None):
+    """Elementwise choice: input where condition is True, else other (all broadcast).
+    ``where(condition)`` alone: the indices where it holds, one int64 tensor per dim
+    (``nonzero(as_tuple=True)``)."""
     cond = condition._data if isinstance(condition, TensorBase) else np.asarray(condition)
+    if input is None and other is None:
+        check_tensor(condition, "where", "condition")
+        return tuple(condition._make(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(cond)))
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where: expected condition to be a bool tensor, got {cond.dtype}")
     if not isinstance(input, TensorBase) and not isinstance(other, TensorBase):

@@ -28,9 +28,10 @@ from .elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan,
                           fix, fmod, frac, hypot, isclose, isneginf, isposinf, lerp, log2, log10,
                           logaddexp, logaddexp2, sinh, tan, trunc, xlogy)
 from .reduction import cumprod, logcumsumexp
-from .rearrange import (diag, diag_embed, diagflat, diagonal, fliplr, flipud, repeat_interleave,
+from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, flipud, repeat_interleave,
                         roll, rot90, unfold)
 from .matrix import det, inv, pinv, slogdet, tensor_norm
+from .special import digamma, lgamma, mvlgamma, polygamma
 from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
                       topk)
 from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, masked_scatter,
@@ -126,6 +127,17 @@ class TensorMethods:
     gather, index_select, masked_fill, scatter_add = gather, index_select, masked_fill, scatter_add
     matmul, mm, bmm, mv, dot, outer, addmm = matmul, mm, bmm, mv, dot, outer, addmm
 
+    # the gamma family (ops/special.py)
+    lgamma, digamma, mvlgamma = lgamma, digamma, mvlgamma
+    lgamma_, digamma_ = _in_place("lgamma_", lgamma), _in_place("digamma_", digamma)
+
+    def polygamma(self, n):
+        """ψ⁽ⁿ⁾ of this tensor (torch's method takes n first)."""
+        return polygamma(n, self)
+
+    def polygamma_(self, n):
+        return self._inplace("polygamma_", lambda x: polygamma(n, x))
+
     # linear algebra (ops/matrix.py)
     norm, det, slogdet, inverse = tensor_norm, det, slogdet, inv
 
@@ -134,7 +146,7 @@ class TensorMethods:
         return pinv(self, rtol=rcond)
 
     # moving elements (ops/rearrange.py)
-    roll, diagonal, diag, diag_embed, diagflat = roll, diagonal, diag, diag_embed, diagflat
+    roll, diagonal, diag, diag_embed, diagflat, trace = roll, diagonal, diag, diag_embed, diagflat, trace
     unfold, repeat_interleave, fliplr, flipud, rot90 = unfold, repeat_interleave, fliplr, flipud, rot90
 
     # ordering (ops/sorting.py) and writing by index (ops/scatter.py)

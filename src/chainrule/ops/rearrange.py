@@ -130,6 +130,14 @@ def diag(input, diagonal=0):
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
+def trace(input):
+    """Σ of the main diagonal of a 2-D tensor (integers sum to int64)."""
+    check_tensor(input, "trace")
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return _diagonal(input, 0, 0, 1).sum()
+
+
 def diagflat(input, offset=0):
     """The flattened input on diagonal ``offset`` of a square matrix."""
     check_tensor(input, "diagflat")

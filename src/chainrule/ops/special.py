@@ -1,0 +1,128 @@
+"""The gamma family: log Γ, its derivatives ψ (digamma) and ψ⁽ⁿ⁾ (polygamma), multivariate
+log Γ — elementwise primitives whose derivative is the next function of the family.
+
+NumPy has none of them, so they are computed here (SciPy is not a runtime dependency):
+log Γ by Python's ``math.lgamma`` per element; ψ⁽ⁿ⁾ by the recurrence
+ψ⁽ⁿ⁾(x) = ψ⁽ⁿ⁾(x + 1) − (−1)ⁿ n!/xⁿ⁺¹ up to x ≥ 10 and then the asymptotic series
+ψ⁽ⁿ⁾(x) ≈ (−1)ⁿ⁺¹ [(n − 1)!/xⁿ + n!/(2xⁿ⁺¹) + Σₖ B₂ₖ (2k + n − 1)!/((2k)! x²ᵏ⁺ⁿ)] (ψ = ψ⁽⁰⁾ with
+log x − 1/(2x) − Σₖ B₂ₖ/(2k x²ᵏ)), accurate to a few ulps of float64; ψ(x) for x < 0 through
+the reflection ψ(1 − x) − ψ(x) = π cot(πx). Poles: ψ(0) = −∞ and ψ(−n) = nan, as torch.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._graph import Node
+from ._util import check_tensor
+from .elementwise import _elementwise, to_float
+
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
+_lgamma_scalar = np.frompyfunc(lambda v: math.inf if v <= 0 and v == int(v) and math.isfinite(v)
+                               else math.lgamma(v) if math.isfinite(v) else
+                               (math.inf if not math.isnan(v) else math.nan), 1, 1)
+
+
+def _lgamma(x):
+    return np.asarray(_lgamma_scalar(x), dtype=x.dtype)
+
+
+def _polygamma_array(n, x):
+    """ψ⁽ⁿ⁾ on a float64 array (see the module docstring)."""
+    x = np.asarray(x, np.float64)
+    if n == 0:
+        reflect = x < 0.5
+        y = np.where(reflect, 1 - x, x)
+    else:
+        y = x.copy()
+    acc = np.zeros_like(y)
+    sign = (-1) ** (n + 1)
+    fact = math.factorial(n)
+    small = np.isfinite(y) & (y < 10)
+    while small.any():   # shift up: ψ⁽ⁿ⁾(y) = ψ⁽ⁿ⁾(y + 1) − (−1)ⁿ n!/yⁿ⁺¹
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = np.where(small, sign * fact / y ** (n + 1), 0.0)
+        acc += term
+        y = np.where(small, y + 1, y)
+        small = np.isfinite(y) & (y < 10)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        inv = 1 / y
+        if n == 0:
+            series = np.log(y) - 0.5 * inv
+            for k, b in enumerate(_BERNOULLI, 1):
+                series -= b / (2 * k) * inv ** (2 * k)
+        else:
+            series = math.factorial(n - 1) * inv ** n + fact / 2 * inv ** (n + 1)
+            for k, b in enumerate(_BERNOULLI, 1):
+                series += b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) * inv ** (2 * k + n)
+            series *= sign
+        out = series + acc
+        if n == 0:
+            out = np.where(reflect, out - math.pi / np.tan(math.pi * x), out)
+            out = np.where(x == 0, -np.inf, out)
+    poles = (x <= 0) & (x == np.floor(x)) & ~((n == 0) & (x == 0))
+    out = np.where(poles, np.nan if n == 0 else np.inf, out)
+    return out
+
+
+def _digamma(x):
+    return _polygamma_array(0, x).astype(x.dtype)
+
+
+Lgamma = _elementwise("Lgamma", _lgamma, "y = log|Γ(x)|;  y′ = ψ(x).",
+                      d_x=lambda xp, x: xp.apply(Digamma, x))
+Digamma = _elementwise("Digamma", _digamma, "y = ψ(x) = Γ′(x)/Γ(x);  y′ = ψ⁽¹⁾(x).",
+                       d_x=lambda xp, x: xp.apply(Polygamma, x, n=1))
+
+
+class Polygamma(Node):
+    """y = ψ⁽ⁿ⁾(x), the n-th derivative of ψ;  y′ = ψ⁽ⁿ⁺¹⁾(x)."""
+
+    elementwise = True
+    params = ("n",)
+    backward_name = "PolygammaBackward0"
+
+    def forward(self, x):
+        return _polygamma_array(self.n, x).astype(x.dtype)
+
+    def d_x(self, xp, x):
+        return xp.apply(Polygamma, x, n=self.n + 1)
+
+
+def lgamma(input):
+    """log |Γ(x)| elementwise (+∞ at the poles 0, −1, −2, …). Its derivative is ψ(x)."""
+    check_tensor(input, "lgamma")
+    return Lgamma.apply(to_float(input))
+
+
+def digamma(input):
+    """ψ(x) = d/dx log Γ(x) elementwise (ψ(0) = −∞, nan at negative integers, as torch)."""
+    check_tensor(input, "digamma")
+    return Digamma.apply(to_float(input))
+
+
+def polygamma(n, input):
+    """ψ⁽ⁿ⁾(x), the n-th derivative of ψ (n ≥ 0; n = 0 is :func:`digamma`)."""
+    check_tensor(input, "polygamma")
+    if not isinstance(n, int) or n < 0:
+        raise RuntimeError(f"polygamma(n, x) does not support negative n, got n={n}")
+    if n == 0:
+        return digamma(input)
+    return Polygamma.apply(to_float(input), n=n)
+
+
+def mvlgamma(input, p):
+    """The multivariate log-gamma log Γ_p(x) = p(p − 1)/4 · log π + Σᵢ₌₀^{p−1} log Γ(x − i/2)
+    (every element must exceed (p − 1)/2)."""
+    check_tensor(input, "mvlgamma")
+    if p < 1:
+        raise RuntimeError(f"p has to be greater than or equal to 1, got {p}")
+    x = to_float(input)
+    if (x._data <= (p - 1) / 2).any():
+        raise RuntimeError(f"All elements must be greater than (p-1)/2 = {(p - 1) / 2}")
+    total = p * (p - 1) / 4 * math.log(math.pi)
+    out = lgamma(x)
+    for i in range(1, p):
+        out = out + lgamma(x - i / 2)
+    return out + total
