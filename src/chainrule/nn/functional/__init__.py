@@ -2,6 +2,8 @@
 from ...ops import pad  # noqa: F401
 from .activation import (elu, gelu, hardtanh, heaviside, leaky_relu, log_softmax, logsigmoid, relu,
                          sigmoid, silu, softmax, softplus, tanh)
+from .activation import (celu, glu, hardshrink, hardsigmoid, hardswish, mish, prelu, relu6, selu,
+                         softmin, softshrink, softsign, tanhshrink, threshold)
 from .dropout import alpha_dropout, dropout, feature_alpha_dropout
 from .linear import bilinear, linear
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
