@@ -22,3 +22,5 @@ from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d
                       ZeroPad3d)
 from .fold import Fold, Unfold
 from .distance import CosineSimilarity, PairwiseDistance
+from .activation import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
+                         PReLU, ReLU6, SELU, Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
