@@ -10,6 +10,7 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross
                    gaussian_nll_loss, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
                    poisson_nll_loss, smooth_l1_loss)
 from .normalization import batch_norm, embedding, layer_norm
+from .normalization import group_norm, instance_norm, normalize
 from .conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from .dropout2d import dropout1d, dropout2d, dropout3d

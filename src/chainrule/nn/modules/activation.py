@@ -171,7 +171,7 @@ class Hardtanh(Module):
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__()
         if max_val <= min_val:
-            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val "
+            raise AssertionError(f"Hardtanh: max_val ({max_val}) must be greater than min_val "
                              f"({min_val})")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
