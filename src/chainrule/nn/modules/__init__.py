@@ -25,3 +25,4 @@ from .distance import CosineSimilarity, PairwiseDistance
 from .activation import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
                          PReLU, ReLU6, SELU, Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
 from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
