@@ -255,8 +255,20 @@ def logsigmoid(input) -> Tensor:
 # (torch.nn.functional's remaining pointwise non-linearities: each a rule of the table's form, the
 # local derivative written once, or a composite where torch's own graph is one)
 
-_Celu = Elu.named("CeluBackward0")
-_CeluInplace = Elu.named("CeluBackward1")
+class Celu(Elu):
+    """CELU(z) = max(0, z) + min(0, α(e^{z/α} − 1)): ELU with input scale 1/α;  derivative 1 or
+    e^{z/α}. As torch's derivative formula, the backward's 1/α is taken of α rounded to float32
+    (the forward's in double)."""
+
+    backward_name = "CeluBackward0"
+
+    def d_x(self, xp, x):
+        s = 1.0 / float(np.float32(self.alpha))
+        return xp.where(x > 0, 1.0, (self.alpha * s) * xp.exp(xp.clamp(x, None, 0) * s))
+
+
+_Celu = Celu
+_CeluInplace = Celu.named("CeluBackward1")
 # SELU's constants (Klambauer et al. 2017): the fixed point mean 0, variance 1
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -294,8 +306,8 @@ def relu6(input, inplace: bool = False) -> Tensor:
 
 
 class Hardswish(Node):
-    """Hardswish(z) = z·min(max(z + 3, 0), 6)/6;  derivative 0 for z < −3, z/3 + ½ for
-    −3 ≤ z ≤ 3, 1 for z > 3 (torch's one-sided choices at ±3)."""
+    """Hardswish(z) = z·min(max(z + 3, 0), 6)/6;  derivative 0 for z ≤ −3, z/3 + ½ for
+    −3 < z < 3, 1 for z ≥ 3 (torch's choices at ±3)."""
 
     elementwise = True
 
@@ -303,12 +315,12 @@ class Hardswish(Node):
         return x * np.minimum(np.maximum(x + 3, 0), 6) / 6
 
     def d_x(self, xp, x):
-        return xp.where(x < -3, 0.0, xp.where(x <= 3, x / 3 + 0.5, 1.0))
+        return xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3 + 0.5, 1.0))
 
 
 def hardswish(input, inplace: bool = False) -> Tensor:
     """Hardswish(z) = z·ReLU6(z + 3)/6 (MobileNetV3's cheap swish);  derivative 0, z/3 + ½, 1
-    on z < −3, [−3, 3], z > 3. Shapes: (*) -> (*)."""
+    on z ≤ −3, (−3, 3), z ≥ 3. Shapes: (*) -> (*)."""
     return _unary_inplace(input, inplace, "hardswish", Hardswish)
 
 
@@ -461,6 +473,9 @@ def prelu(input, weight) -> Tensor:
     Derivatives 1 or a in z, 0 or z in a."""
     check_tensor(input, "prelu")
     check_tensor(weight, "prelu", "weight")
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {input.dtype} and "
+                           f"{weight.dtype}")
     if weight.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
                            f"ndim = {weight.ndim}")

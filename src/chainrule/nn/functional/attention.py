@@ -78,6 +78,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
             raise RuntimeError(f"{op}: number of heads in key/value must divide number of heads "
                                f"in query, got {hk} and {hq}")
         key, value = _repeat_heads(key, hq // hk), _repeat_heads(value, hq // value.shape[-3])
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
+                           "when is_causal=True")
     lq, s = query.shape[-2], key.shape[-2]
     factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * factor

@@ -235,7 +235,7 @@ class GLU(Module):
 
 
 class Hardswish(Module):
-    """Hardswish(z) = z·ReLU6(z + 3)/6;  derivative 0, z/3 + ½, 1 on z < −3, [−3, 3], z > 3."""
+    """Hardswish(z) = z·ReLU6(z + 3)/6;  derivative 0, z/3 + ½, 1 on z ≤ −3, (−3, 3), z ≥ 3."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
