@@ -578,3 +578,54 @@ def test_attention_errors_match_torchs_types():
         F.scaled_dot_product_attention(q, q.double(), q)
     with pytest.raises(RuntimeError, match="Expected attn_mask dtype to be bool or float"):
         F.scaled_dot_product_attention(q, q, q, cr.zeros(3, 3, dtype=cr.int64))
+
+
+# ------------------------------------------------------------------ in-place spellings, RMSNorm, Softmax2d
+@pytest.mark.parametrize("name, args", [("relu_", ()), ("leaky_relu_", (0.2,)),
+                                        ("hardtanh_", (-0.5, 0.5)), ("threshold_", (0.1, -3.0)),
+                                        ("elu_", (0.5,)), ("celu_", (0.5,)), ("selu_", ())])
+def test_trailing_underscore_functions_work_in_place(name, args):
+    data = _x(3, 4, scale=2)
+    a, b = cr.tensor(data), torch.tensor(data)
+    assert getattr(F, name)(a, *args) is a
+    getattr(TF, name)(b, *args)
+    _close(a, b)
+    ca, tb = cr.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    ya, yb = getattr(F, name)(ca * 1.0, *args), getattr(TF, name)(tb * 1.0, *args)
+    assert ya.grad_fn.name() == yb.grad_fn.name()
+    ya.sum().backward()
+    yb.sum().backward()
+    _close(ca.grad, tb.grad)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rms_norm_matches_torch(dtype):
+    x, w = _x(2, 3, 4, dtype=dtype), _x(4, dtype=dtype)
+    check(lambda x, w: F.rms_norm(x, (4,), w), lambda x, w: TF.rms_norm(x, (4,), w), x, w,
+          double=True)
+    check(lambda x: F.rms_norm(x, (3, 4), eps=1e-3), lambda x: TF.rms_norm(x, (3, 4), eps=1e-3),
+          x, double=True)
+    _both_raise(RuntimeError, lambda: F.rms_norm(cr.zeros(2, 3), (4,)),
+                lambda: TF.rms_norm(torch.zeros(2, 3), (4,)), "expected input with shape")
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.nn.RMSNorm(4),
+                                  lambda lib: lib.nn.RMSNorm([3, 4], eps=1e-4),
+                                  lambda lib: lib.nn.RMSNorm(4, elementwise_affine=False),
+                                  lambda lib: lib.nn.Softmax2d()])
+def test_rmsnorm_and_softmax2d_modules(make):
+    mine, ref = _same_init(make)
+    assert repr(mine) == repr(ref)
+    x = _x(2, 3, 4, dtype=np.float32)
+    xa, xb = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya, yb = mine(xa), ref(xb)
+    _close(ya, yb)
+    g = _x(2, 3, 4, dtype=np.float32)
+    ya.backward(cr.tensor(g))
+    yb.backward(torch.tensor(g))
+    _close(xa.grad, xb.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_softmax2d_rejects_other_ranks():
+    _both_raise(ValueError, lambda: nn.Softmax2d()(cr.zeros(3, 4)),
+                lambda: torch.nn.Softmax2d()(torch.zeros(3, 4)), "expected input to be 3D or 4D")

@@ -543,3 +543,42 @@ def softmin(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
     return softmax(-input, dim)
+
+
+# torch's in-place spellings: the function with inplace=True, overwriting and returning ``input``
+def relu_(input) -> Tensor:
+    """In-place :func:`relu`: input ← max(0, input)."""
+    return relu(input, inplace=True)
+
+
+def leaky_relu_(input, negative_slope: float = 0.01) -> Tensor:
+    """In-place :func:`leaky_relu`."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place :func:`hardtanh`."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input, threshold: float, value: float) -> Tensor:
+    """In-place :func:`threshold`."""
+    return _threshold(input, threshold, value, inplace=True)
+
+
+_threshold = threshold
+
+
+def elu_(input, alpha: float = 1.0) -> Tensor:
+    """In-place :func:`elu`."""
+    return elu(input, alpha, inplace=True)
+
+
+def celu_(input, alpha: float = 1.0) -> Tensor:
+    """In-place :func:`celu`."""
+    return celu(input, alpha, inplace=True)
+
+
+def selu_(input) -> Tensor:
+    """In-place :func:`selu`."""
+    return selu(input, inplace=True)

@@ -413,3 +413,24 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
     if out is not None:
         return out.copy_(result)
     return result
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
+    """y = x / √(mean(x²) + ε)·γ, the mean over the last len(normalized_shape) dims (RMSNorm:
+    layer norm without centring or shift); ε defaults to the dtype's machine epsilon, as torch.
+    Shapes: input (*, *normalized_shape), weight normalized_shape -> input's shape. A composite,
+    as torch's."""
+    check_tensor(input, "rms_norm")
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
+        raise RuntimeError(f"rms_norm: Given normalized_shape={list(shape)}, expected input with "
+                           f"shape [*{', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"rms_norm: weight must have shape {shape}, got {tuple(weight.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.ndim - k, input.ndim))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
