@@ -629,3 +629,65 @@ def test_rmsnorm_and_softmax2d_modules(make):
 def test_softmax2d_rejects_other_ranks():
     _both_raise(ValueError, lambda: nn.Softmax2d()(cr.zeros(3, 4)),
                 lambda: torch.nn.Softmax2d()(torch.zeros(3, 4)), "expected input to be 3D or 4D")
+
+
+# ------------------------------------------------------------------ Transformer decoder, Transformer
+DEC = [{}, {"batch_first": True, "norm_first": True, "activation": "gelu"}, {"bias": False}]
+
+
+@pytest.mark.parametrize("kw", DEC, ids=[str(k) for k in DEC])
+def test_transformer_matches_torch(kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mine, ref = _same_init(lambda lib: lib.nn.Transformer(8, 2, 1, 2, 16, dropout=0.0, **kw))
+    src, tgt = _x(5, 3, 8, dtype=np.float32), _x(4, 3, 8, dtype=np.float32)
+    if kw.get("batch_first"):
+        src, tgt = (a.transpose(1, 0, 2).copy() for a in (src, tgt))
+    causal = torch.nn.Transformer.generate_square_subsequent_mask(4).numpy()
+    np.testing.assert_array_equal(nn.Transformer.generate_square_subsequent_mask(4).numpy(), causal)
+    kpm = np.zeros((3, 5), bool)
+    kpm[1, 4] = True
+    for mode in (True, False):
+        mine.train(mode)
+        ref.train(mode)
+        for extra in ({}, {"tgt_mask": causal, "memory_key_padding_mask": kpm},
+                      {"tgt_mask": causal, "tgt_is_causal": True}):
+            for p in list(mine.parameters()) + list(ref.parameters()):
+                p.grad = None
+            ca = [cr.tensor(a, requires_grad=True) for a in (src, tgt)]
+            ta = [torch.tensor(a, requires_grad=True) for a in (src, tgt)]
+            ea = {n: cr.tensor(m) if isinstance(m, np.ndarray) else m for n, m in extra.items()}
+            eb = {n: torch.tensor(m) if isinstance(m, np.ndarray) else m for n, m in extra.items()}
+            ya, yb = mine(*ca, **ea), ref(*ta, **eb)
+            _close(ya, yb, rtol=1e-4, atol=1e-4)
+            g = _x(*yb.shape, dtype=np.float32)
+            ya.backward(cr.tensor(g))
+            yb.backward(torch.tensor(g))
+            for a, b in zip(ca, ta):
+                _close(a.grad, b.grad, rtol=1e-3, atol=1e-4)
+            for pa, pb in zip(mine.parameters(), ref.parameters()):
+                _close(pa.grad, pb.grad, rtol=1e-3, atol=1e-4)
+
+
+def test_decoder_stack_matches_torch_after_copying_weights():
+    def make(lib):
+        layer = lib.nn.TransformerDecoderLayer(6, 3, 12, dropout=0.0)
+        return lib.nn.TransformerDecoder(layer, 2, norm=lib.nn.LayerNorm(6))
+    mine, ref = _same_init(make)
+    with torch.no_grad():
+        for p in ref.parameters():
+            p.add_(0.1 * torch.randn(p.shape))
+    _torch_to_mine(mine, ref)
+    tgt, mem = _x(4, 2, 6, dtype=np.float32), _x(3, 2, 6, dtype=np.float32)
+    _close(mine(cr.tensor(tgt), cr.tensor(mem)), ref(torch.tensor(tgt), torch.tensor(mem)),
+           rtol=1e-4, atol=1e-5)
+
+
+def test_transformer_errors_match_torchs_types():
+    mine, ref = nn.Transformer(4, 2, 1, 1, 8), torch.nn.Transformer(4, 2, 1, 1, 8)
+    _both_raise(RuntimeError, lambda: mine(cr.zeros(3, 2, 4), cr.zeros(3, 1, 4)),
+                lambda: ref(torch.zeros(3, 2, 4), torch.zeros(3, 1, 4)),
+                "batch number of src and tgt must be equal")
+    _both_raise(RuntimeError, lambda: mine(cr.zeros(3, 2, 4), cr.zeros(3, 2, 5)),
+                lambda: ref(torch.zeros(3, 2, 4), torch.zeros(3, 2, 5)),
+                "feature number of src and tgt must be equal to d_model")
