@@ -47,4 +47,9 @@ CASES = [
     ("sdpa_causal_bool_mask", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, cr.tensor(_MASK)),
      lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, torch.tensor(_MASK)),
      [_a(2, 3, 4), _a(2, 5, 4), _a(2, 5, 3)]),
+    ("rrelu_eval", lambda x: F.rrelu(x, 0.1, 0.3), lambda x: TF.rrelu(x, 0.1, 0.3), [_a(3, 4)]),
+    ("rms_norm", lambda x, w: F.rms_norm(x, (4,), w), lambda x, w: TF.rms_norm(x, (4,), w),
+     [_a(3, 4), _a(4)]),
+    ("local_response_norm", lambda x: F.local_response_norm(x, 3, 0.5, 0.8, 2.0),
+     lambda x: TF.local_response_norm(x, 3, 0.5, 0.8, 2.0), [_a(2, 4, 3)]),
 ]

@@ -691,3 +691,56 @@ def test_transformer_errors_match_torchs_types():
     _both_raise(RuntimeError, lambda: mine(cr.zeros(3, 2, 4), cr.zeros(3, 2, 5)),
                 lambda: ref(torch.zeros(3, 2, 4), torch.zeros(3, 2, 5)),
                 "feature number of src and tgt must be equal to d_model")
+
+
+# ------------------------------------------------------------------ rrelu, local response norm
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_rrelu_draws_torchs_slopes_and_keeps_the_stream_in_step(dtype):
+    x = torch.randn(4, 5, dtype=dtype)
+    for training in (True, False):
+        torch.manual_seed(11)
+        cr.manual_seed(11)
+        xa, xb = cr.tensor(x.numpy(), requires_grad=True), x.clone().requires_grad_(True)
+        ya, yb = F.rrelu(xa, 0.1, 0.4, training), TF.rrelu(xb, 0.1, 0.4, training)
+        np.testing.assert_array_equal(_np(ya), _np(yb))
+        np.testing.assert_array_equal(cr.rand(3).numpy(), torch.rand(3).numpy())
+        assert ya.grad_fn.name() == yb.grad_fn.name()
+        g = _x(4, 5, dtype=_np(yb).dtype)
+        ya.backward(cr.tensor(g))
+        yb.backward(torch.tensor(g))
+        np.testing.assert_array_equal(_np(xa.grad), _np(xb.grad))
+
+
+def test_rrelu_module_and_inplace():
+    mine, ref = nn.RReLU(0.2, 0.3, inplace=True), torch.nn.RReLU(0.2, 0.3, inplace=True)
+    assert repr(mine) == repr(ref) and repr(nn.RReLU()) == repr(torch.nn.RReLU())
+    x = _x(3, 4, dtype=np.float32)
+    a, b = cr.tensor(x), torch.tensor(x)
+    cr.manual_seed(2)
+    torch.manual_seed(2)
+    assert mine(a) is a
+    ref(b)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    mine.eval()
+    ref.eval()
+    _close(mine(cr.tensor(x)), ref(torch.tensor(x)))
+    _both_raise(RuntimeError, lambda: F.rrelu(cr.zeros(2), 0.5, 0.2, True),
+                lambda: TF.rrelu(torch.zeros(2), 0.5, 0.2, True), "Lower bound should be less")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, size", [((2, 5, 3), 3), ((2, 6, 2, 3), 4), ((1, 3, 2, 2, 2), 2),
+                                         ((2, 4, 3), 1)])
+def test_local_response_norm_matches_torch(shape, size, dtype):
+    check(lambda x: F.local_response_norm(x, size, alpha=0.5, beta=0.8, k=2.0),
+          lambda x: TF.local_response_norm(x, size, alpha=0.5, beta=0.8, k=2.0),
+          _x(*shape, dtype=dtype), double=True, scale=10)
+
+
+def test_local_response_norm_module_and_errors():
+    mine, ref = nn.LocalResponseNorm(3), torch.nn.LocalResponseNorm(3)
+    assert repr(mine) == repr(ref)
+    x = _x(2, 5, 4, 4, scale=10, dtype=np.float32)
+    _close(mine(cr.tensor(x)), ref(torch.tensor(x)))
+    _both_raise(ValueError, lambda: F.local_response_norm(cr.zeros(2, 3), 2),
+                lambda: TF.local_response_norm(torch.zeros(2, 3), 2), "Expected 3D or higher")

@@ -6,8 +6,10 @@ import math
 
 import numpy as np
 
+from ... import _sampling
 from ..._graph import Node
 from ..._modes import STATE
+from ..._rng import stream as _rng_stream
 from ...ops import elementwise as ew
 from ...ops._util import check_tensor
 from ...ops.elementwise import to_float
@@ -582,3 +584,51 @@ def celu_(input, alpha: float = 1.0) -> Tensor:
 def selu_(input) -> Tensor:
     """In-place :func:`selu`."""
     return selu(input, inplace=True)
+
+
+class RreluWithNoise(Node):
+    """y = z·a, a = 1 for z > 0 and the slope drawn (training) or (l + u)/2 (evaluation)
+    otherwise, a fixed in forward;  y′ = a (no second derivative)."""
+
+    elementwise = True
+    params = ("noise",)
+
+    def forward(self, x):
+        return x * self.noise
+
+    def d_x(self, xp):
+        return xp.const(self.noise)
+
+
+_RreluInplace = RreluWithNoise.named("RreluWithNoiseBackward1")
+
+
+def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU (Xu et al. 2015): y = z for z > 0, a·z otherwise, with a ~ U(lower,
+    upper) drawn per non-positive element while training (torch's draws: one 53-bit uniform per
+    such element, in order, from the global stream) and a = (lower + upper)/2 in evaluation.
+    Derivative 1 or a. Shapes: (*) -> (*)."""
+    check_tensor(input, "rrelu")
+    if lower > upper:
+        raise RuntimeError("rrelu: Lower bound should be less than or equal to the upper bound")
+    x = input._data
+    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
+    # torch converts the bounds to the op's math type (float for float16/32) before drawing
+    lo, hi = (float(np.float32(lower)), float(np.float32(upper))) if dt != np.float64 else (lower, upper)
+    noise = np.ones(x.shape, dt)
+    low = x <= 0
+    if training:
+        k = int(np.count_nonzero(low))
+        u = _sampling._u53(_rng_stream(None), k)
+        noise[low] = (u * (hi - lo) + lo).astype(dt)   # C order: torch's contiguous traversal
+    else:
+        noise[low] = dt.type((lo + hi) / 2)
+    if inplace:
+        return input._inplace("rrelu_", lambda t: _RreluInplace.apply(t, noise=noise))
+    return RreluWithNoise.apply(to_float(input), noise=noise)
+
+
+def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """In-place :func:`rrelu`."""
+    return rrelu(input, lower, upper, training, inplace=True)

@@ -7,6 +7,7 @@ from ..._graph import Node
 from ._optional import NOT_GIVEN, given, optional
 from .distance import _p_norm
 from ...ops._util import check_tensor
+from ...ops.shape import pad
 from ...ops.indexing import IndexAdd
 from ...tensor import Tensor
 
@@ -434,3 +435,25 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
     dims = tuple(range(input.ndim - k, input.ndim))
     out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
     return out if weight is None else out * weight
+
+
+def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """y_c = x_c / (k + α/n·Σ_{c′} x_{c′}²)^β, the sum over the n = ``size`` channels around c
+    (zero-padded: ⌊n/2⌋ before, ⌊(n−1)/2⌋ after), as AlexNet's LRN and torch's.
+    Shapes: (N, C, *) -> same. A composite."""
+    check_tensor(input, "local_response_norm")
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: Expected 3D or higher dimensionality input (got "
+                         f"{input.ndim} dimensions)")
+    if input.numel() == 0:
+        return input
+    c = input.shape[1]
+    sq = input * input
+    widths = [0, 0] * (input.ndim - 2) + [size // 2, (size - 1) // 2]
+    padded = pad(sq, tuple(widths))
+    window = padded.narrow(1, 0, c)
+    for j in range(1, size):
+        window = window + padded.narrow(1, j, c)
+    div = (window * (alpha / size) + k) ** beta
+    return input / div

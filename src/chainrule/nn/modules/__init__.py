@@ -23,8 +23,9 @@ from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d
 from .fold import Fold, Unfold
 from .distance import CosineSimilarity, PairwiseDistance
 from .activation import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
-                         PReLU, ReLU6, SELU, Softmax2d, Softmin, Softshrink, Softsign, Tanhshrink,
-                         Threshold)
-from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, RMSNorm
+                         PReLU, ReLU6, RReLU, SELU, Softmax2d, Softmin, Softshrink, Softsign,
+                         Tanhshrink, Threshold)
+from .normalization import (GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,
+                            LocalResponseNorm, RMSNorm)
 from .transformer import (MultiheadAttention, Transformer, TransformerDecoder,
                           TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
