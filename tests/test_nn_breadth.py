@@ -744,3 +744,19 @@ def test_local_response_norm_module_and_errors():
     _close(mine(cr.tensor(x)), ref(torch.tensor(x)))
     _both_raise(ValueError, lambda: F.local_response_norm(cr.zeros(2, 3), 2),
                 lambda: TF.local_response_norm(torch.zeros(2, 3), 2), "Expected 3D or higher")
+
+
+def test_attention_dropout_draws_torchs_masks():
+    """Dropout inside attention (on the weights, then in the encoder block) takes torch's draws
+    from the same seed: training outputs agree, not only in expectation."""
+    x = _x(5, 3, 8, dtype=np.float32)
+    mine, ref = _same_init(lambda lib: lib.nn.MultiheadAttention(8, 2, dropout=0.5))
+    cr.manual_seed(1)
+    torch.manual_seed(1)
+    (oa, wa), (ob, wb) = mine(*[cr.tensor(x)] * 3), ref(*[torch.tensor(x)] * 3)
+    _close(oa, ob, rtol=1e-5, atol=1e-6)
+    _close(wa, wb, rtol=1e-5, atol=1e-6)
+    mine, ref = _same_init(lambda lib: lib.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.3))
+    cr.manual_seed(1)
+    torch.manual_seed(1)
+    _close(mine(cr.tensor(x)), ref(torch.tensor(x)), rtol=1e-5, atol=1e-5)
