@@ -335,6 +335,12 @@ def test_sdpa_dropout_is_inverted_dropout_of_the_weights():
     out = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
     ref = F.scaled_dot_product_attention(q, k, v)
     assert out.shape == ref.shape and not np.allclose(out.numpy(), ref.numpy())
+    # and with torch's draws from the same seed
+    arrays = [_x(2, 2, 6, 8, dtype=np.float32) for _ in range(3)]
+    cr.manual_seed(4)
+    torch.manual_seed(4)
+    _close(F.scaled_dot_product_attention(*map(cr.tensor, arrays), dropout_p=0.4),
+           TF.scaled_dot_product_attention(*map(torch.tensor, arrays), dropout_p=0.4))
 
 
 # ------------------------------------------------------------------ multi-head attention
