@@ -766,3 +766,28 @@ def test_attention_dropout_draws_torchs_masks():
     cr.manual_seed(1)
     torch.manual_seed(1)
     _close(mine(cr.tensor(x)), ref(torch.tensor(x)), rtol=1e-5, atol=1e-5)
+
+
+def test_encoder_inference_with_padding_zeroes_the_padded_positions_as_torch():
+    """torch's TransformerEncoder runs batch-first inference with a key padding mask on nested
+    tensors and pads the result with zeros; chainrule gives the same tensor."""
+    make = lambda lib: lib.nn.TransformerEncoder(  # noqa: E731
+        lib.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2, norm=lib.nn.LayerNorm(8))
+    mine, ref = _same_init(make)
+    mine.eval()
+    ref.eval()
+    x = _x(3, 5, 8, dtype=np.float32)
+    kpm = np.zeros((3, 5), bool)
+    kpm[0, 3:] = True
+    with cr.no_grad(), torch.no_grad():
+        ya, yb = mine(cr.tensor(x), src_key_padding_mask=cr.tensor(kpm)), \
+            ref(torch.tensor(x), src_key_padding_mask=torch.tensor(kpm))
+    _close(ya, yb, rtol=1e-4, atol=1e-5)
+    assert np.all(ya.numpy()[0, 3:] == 0)
+    # while recording a gradient, neither takes that path: the padded rows keep their values
+    ya = mine(cr.tensor(x), src_key_padding_mask=cr.tensor(kpm))
+    yb = ref(torch.tensor(x), src_key_padding_mask=torch.tensor(kpm))
+    _close(ya, yb, rtol=1e-4, atol=1e-5)
+    assert np.all(_np(ya)[0, 3:] != 0)
+    with pytest.warns(UserWarning, match="use_nested_tensor is False because"):
+        nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 1)

@@ -4,14 +4,17 @@ state_dict keys."""
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 
 from ... import creation
 from ..._device import check_device
+from ..._modes import is_grad_enabled
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from .activation import GELU, ReLU
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
@@ -161,6 +164,10 @@ class TransformerEncoderLayer(Module):
         self.dropout2 = Dropout(dropout)
         if isinstance(activation, str):
             activation = _get_activation_fn(activation)
+        # torch's flag for its fused path (1: relu, 2: gelu, 0: another callable)
+        self.activation_relu_or_gelu = (
+            1 if activation is F.relu or isinstance(activation, ReLU) else
+            2 if activation is F.gelu or isinstance(activation, GELU) else 0)
         self.activation = activation
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
@@ -215,6 +222,11 @@ class TransformerEncoder(Module):
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers, self.norm = num_layers, norm
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+                          f"because {why_not}", stacklevel=2)
+        self.use_nested_tensor = enable_nested_tensor and not why_not
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         """Every layer in turn, then ``norm``."""
@@ -228,7 +240,51 @@ class TransformerEncoder(Module):
                       src_key_padding_mask=src_key_padding_mask)
         if self.norm is not None:
             out = self.norm(out)
+        padded = self._nested_padding(src, mask, src_key_padding_mask)
+        if padded is not None:
+            # torch runs this case on nested tensors (the padded positions dropped) and pads the
+            # result back with zeros; the kept positions are the same either way
+            out = out.masked_fill(padded.unsqueeze(-1), 0.0)
         return out
+
+    def _nested_padding(self, src, mask, key_padding_mask):
+        """The padded positions (a bool (N, S) Tensor) where torch's nested-tensor path would run
+        — evaluation, no gradient being recorded, batch-first 3-D input, a left-aligned key
+        padding mask and no attention mask — else None."""
+        if (not self.use_nested_tensor or key_padding_mask is None or mask is not None
+                or src.ndim != 3 or len(self.layers) == 0 or self.layers[0].training):
+            return None
+        if is_grad_enabled() and (src.requires_grad or any(
+                p.requires_grad for p in self.parameters())):
+            return None
+        pad_data = key_padding_mask._data
+        padded = pad_data if pad_data.dtype == np.bool_ else pad_data != 0
+        kept = ~padded
+        if self.mask_check and np.any(kept[:, 1:] & ~kept[:, :-1]):   # not left-aligned
+            return None
+        return key_padding_mask._make(padded)
+
+
+def _why_not_nested(layer):
+    """torch's reasons an encoder layer keeps TransformerEncoder off its nested-tensor path."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return "encoder_layer.norm_first was True"
+    if not layer.self_attn.batch_first:
+        return ("encoder_layer.self_attn.batch_first was not True (use batch_first for better "
+                "inference performance)")
+    if not layer.self_attn._qkv_same_embed_dim:
+        return "encoder_layer.self_attn._qkv_same_embed_dim was not True"
+    if layer.self_attn.in_proj_bias is None:
+        return "encoder_layer.self_attn was passed bias=False"
+    if not layer.activation_relu_or_gelu:
+        return "encoder_layer.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return "encoder_layer.norm1.eps was not equal to encoder_layer.norm2.eps"
+    if layer.self_attn.num_heads % 2 == 1:
+        return "num_head is odd"
+    return ""
 
 
 class TransformerDecoderLayer(Module):
