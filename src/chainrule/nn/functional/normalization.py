@@ -1,15 +1,16 @@
-"""Normalization: batch norm (statistics over the batch) and layer norm (over features)."""
+"""Normalization: batch norm (statistics over the batch), layer, RMS, group and instance norm (over
+features, groups of channels, or each channel of a sample), local response norm, p-norm scaling."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..._graph import Node
+from ...ops._util import check_tensor
+from ...ops.indexing import IndexAdd
+from ...ops.shape import pad
+from ...tensor import Tensor
 from ._optional import NOT_GIVEN, given, optional
 from .distance import _p_norm
-from ...ops._util import check_tensor
-from ...ops.shape import pad
-from ...ops.indexing import IndexAdd
-from ...tensor import Tensor
 
 
 def _normalized(x, dims, eps):

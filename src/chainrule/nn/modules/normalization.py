@@ -1,4 +1,5 @@
-"""BatchNorm1d/2d (statistics over the batch, running estimates for evaluation) and LayerNorm."""
+"""BatchNorm1d/2d (statistics over the batch, running estimates for evaluation), LayerNorm, RMSNorm,
+GroupNorm, InstanceNorm1d/2d/3d and LocalResponseNorm."""
 from __future__ import annotations
 
 import warnings
