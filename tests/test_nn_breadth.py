@@ -792,3 +792,25 @@ def test_encoder_inference_with_padding_zeroes_the_padded_positions_as_torch():
     assert np.all(_np(ya)[0, 3:] != 0)
     with pytest.warns(UserWarning, match="use_nested_tensor is False because"):
         nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 1)
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.nn.BatchNorm3d(3),
+                                  lambda lib: lib.nn.InstanceNorm3d(3, affine=True,
+                                                                    track_running_stats=True)])
+def test_3d_batch_and_instance_norm(make):
+    mine, ref = _same_init(make)
+    assert repr(mine) == repr(ref)
+    for mode in (True, True, False):
+        mine.train(mode)
+        ref.train(mode)
+        x = _x(2, 3, 2, 3, 2, dtype=np.float32)
+        xa, xb = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        ya, yb = mine(xa), ref(xb)
+        _close(ya, yb, rtol=1e-4, atol=1e-5)
+        ya.sum().backward()
+        yb.sum().backward()
+        _close(xa.grad, xb.grad, rtol=1e-4, atol=1e-4)
+    for a, b in zip(mine.state_dict().values(), ref.state_dict().values()):
+        _close(a, b)
+    with pytest.raises(ValueError):
+        mine(cr.zeros(2, 3, 4, 4))

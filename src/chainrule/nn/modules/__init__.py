@@ -25,7 +25,7 @@ from .distance import CosineSimilarity, PairwiseDistance
 from .activation import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
                          PReLU, ReLU6, RReLU, SELU, Softmax2d, Softmin, Softshrink, Softsign,
                          Tanhshrink, Threshold)
-from .normalization import (GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,
-                            LocalResponseNorm, RMSNorm)
+from .normalization import (BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d,
+                            InstanceNorm3d, LocalResponseNorm, RMSNorm)
 from .transformer import (MultiheadAttention, Transformer, TransformerDecoder,
                           TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)

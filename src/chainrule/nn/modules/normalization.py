@@ -1,4 +1,4 @@
-"""BatchNorm1d/2d (statistics over the batch, running estimates for evaluation), LayerNorm, RMSNorm,
+"""BatchNorm1d/2d/3d (statistics over the batch, running estimates for evaluation), LayerNorm, RMSNorm,
 GroupNorm, InstanceNorm1d/2d/3d and LocalResponseNorm."""
 from __future__ import annotations
 
@@ -82,6 +82,12 @@ class BatchNorm2d(_BatchNorm):
     """Batch norm over (N, C, H, W) inputs (per channel, over N, H and W)."""
 
     _expected_ndims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over (N, C, D, H, W) inputs (per channel, over N, D, H and W)."""
+
+    _expected_ndims = (5,)
 
 
 class LayerNorm(Module):
