@@ -814,3 +814,20 @@ def test_3d_batch_and_instance_norm(make):
         _close(a, b)
     with pytest.raises(ValueError):
         mine(cr.zeros(2, 3, 4, 4))
+
+
+def test_mha_functional_with_static_keys_and_values():
+    ref = torch.nn.MultiheadAttention(4, 2, dtype=torch.float64)
+    mine = nn.MultiheadAttention(4, 2, dtype=cr.float64)
+    _torch_to_mine(mine, ref)
+    q = _x(3, 2, 4)
+    sk, sv = _x(4, 6, 2), _x(4, 6, 2)     # (N·heads, S, head_dim)
+
+    def run(lib, fn, m):
+        t = lib.tensor
+        return fn(t(q), t(q), t(q), 4, 2, m.in_proj_weight, m.in_proj_bias, None, None, True,
+                  0.0, m.out_proj.weight, m.out_proj.bias, static_k=t(sk), static_v=t(sv))
+    (oa, wa), (ob, wb) = run(cr, F.multi_head_attention_forward, mine), \
+        run(torch, TF.multi_head_attention_forward, ref)
+    _close(oa, ob, rtol=1e-10, atol=1e-12)
+    _close(wa, wb, rtol=1e-10, atol=1e-12)
