@@ -831,3 +831,20 @@ def test_mha_functional_with_static_keys_and_values():
         run(torch, TF.multi_head_attention_forward, ref)
     _close(oa, ob, rtol=1e-10, atol=1e-12)
     _close(wa, wb, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("hard", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gumbel_softmax_takes_torchs_noise(hard, dtype):
+    x = _x(3, 5, dtype=dtype)
+    cr.manual_seed(0)
+    torch.manual_seed(0)
+    a, b = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya, yb = F.gumbel_softmax(a, 0.5, hard), TF.gumbel_softmax(b, 0.5, hard)
+    _close(ya, yb, rtol=1e-5, atol=1e-6)
+    g = _x(3, 5, dtype=dtype)
+    ya.backward(cr.tensor(g))
+    yb.backward(torch.tensor(g))
+    _close(a.grad, b.grad, rtol=1e-4, atol=1e-5)
+    if hard:
+        assert np.all(_np(ya).sum(-1) == 1)

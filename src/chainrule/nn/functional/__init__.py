@@ -2,9 +2,10 @@
 from ...ops import pad  # noqa: F401
 from .activation import (elu, gelu, hardtanh, heaviside, leaky_relu, log_softmax, logsigmoid, relu,
                          sigmoid, silu, softmax, softplus, tanh)
-from .activation import (celu, celu_, elu_, glu, hardshrink, hardsigmoid, hardswish, hardtanh_,
-                         leaky_relu_, mish, prelu, relu_, relu6, rrelu, rrelu_, selu, selu_, softmin,
-                         softshrink, softsign, tanhshrink, threshold, threshold_)
+from .activation import (celu, celu_, elu_, glu, gumbel_softmax, hardshrink, hardsigmoid,
+                         hardswish, hardtanh_, leaky_relu_, mish, prelu, relu_, relu6, rrelu, rrelu_,
+                         selu, selu_, softmin, softshrink, softsign, tanhshrink, threshold,
+                         threshold_)
 from .dropout import alpha_dropout, dropout, feature_alpha_dropout
 from .linear import bilinear, linear
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,

@@ -632,3 +632,22 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool 
 def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
     """In-place :func:`rrelu`."""
     return rrelu(input, lower, upper, training, inplace=True)
+
+
+def gumbel_softmax(logits, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """A sample from the Gumbel-softmax (Concrete) distribution: y = softmax((logits + g)/τ),
+    g = −log E, E ~ Exp(1) (Gumbel noise, torch's draws). ``hard``: the one-hot of argmax y in
+    the forward, with y's gradient (the straight-through estimator: y_hard − sg(y) + y).
+    Shapes: (*, K) -> same. ``eps`` is unused, as in torch."""
+    check_tensor(logits, "gumbel_softmax", "logits")
+    noise = Tensor._make(np.empty(tuple(logits.shape), logits._data.dtype)).exponential_()
+    gumbels = -noise.log()
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    axis = dim % logits.ndim if logits.ndim else 0
+    y = y_soft._data
+    hard_np = np.zeros_like(y)
+    np.put_along_axis(hard_np, np.expand_dims(y.argmax(axis), axis), 1.0, axis)
+    return Tensor._make(hard_np) - y_soft.detach() + y_soft
