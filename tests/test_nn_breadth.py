@@ -848,3 +848,80 @@ def test_gumbel_softmax_takes_torchs_noise(hard, dtype):
     _close(a.grad, b.grad, rtol=1e-4, atol=1e-5)
     if hard:
         assert np.all(_np(ya).sum(-1) == 1)
+
+
+# ------------------------------------------------------------------ EmbeddingBag
+BAGS = [{"mode": "sum"}, {"mode": "mean"}, {"mode": "max"},
+        {"mode": "mean", "include_last_offset": True}, {"mode": "mean", "padding_idx": 4},
+        {"mode": "max", "padding_idx": 4}, {"mode": "sum", "include_last_offset": True}]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kw", BAGS, ids=[str(k) for k in BAGS])
+def test_embedding_bag_matches_torch(kw, dtype):
+    w = _x(6, 3, dtype=dtype)
+    idx, offsets = np.array([1, 2, 4, 4, 3, 5, 0]), np.array([0, 2, 2, 5])
+    if kw.get("include_last_offset"):
+        offsets = np.array([0, 2, 2, 5, 7])   # the last one the input's length, as torch asks
+    check(lambda w: F.embedding_bag(cr.tensor(idx), w, cr.tensor(offsets), **kw),
+          lambda w: TF.embedding_bag(torch.tensor(idx), w, torch.tensor(offsets), **kw), w)
+    if not kw.get("include_last_offset"):
+        batch = RNG.integers(0, 6, (3, 4))
+        check(lambda w: F.embedding_bag(cr.tensor(batch), w, **kw),
+              lambda w: TF.embedding_bag(torch.tensor(batch), w, **kw), w)
+
+
+def test_embedding_bag_per_sample_weights_and_max_norm():
+    idx, offsets = np.array([1, 2, 4, 4, 3, 5, 0]), np.array([0, 3])
+    check(lambda w, p: F.embedding_bag(cr.tensor(idx), w, cr.tensor(offsets), mode="sum",
+                                       per_sample_weights=p),
+          lambda w, p: TF.embedding_bag(torch.tensor(idx), w, torch.tensor(offsets), mode="sum",
+                                        per_sample_weights=p), _x(6, 3), _x(7))
+    w = _x(6, 3, scale=3)
+    wa, wb = cr.tensor(w.copy()), torch.tensor(w.copy())
+    _close(F.embedding_bag(cr.tensor(idx), wa, cr.tensor(offsets), max_norm=0.5),
+           TF.embedding_bag(torch.tensor(idx), wb, torch.tensor(offsets), max_norm=0.5))
+    _close(wa, wb)    # the referenced rows renormalised in place, as torch
+
+
+def test_embedding_bag_module_and_errors():
+    for kw in ({}, {"mode": "sum", "padding_idx": 1}, {"mode": "max", "max_norm": 1.0}):
+        mine, ref = _same_init(lambda lib, kw=kw: lib.nn.EmbeddingBag(5, 3, **kw))
+        assert repr(mine) == repr(ref)
+    mine, ref = _same_init(lambda lib: lib.nn.EmbeddingBag(5, 3, mode="sum", padding_idx=1))
+    idx = np.array([[0, 1, 4], [2, 2, 1]])
+    ya, yb = mine(cr.tensor(idx)), ref(torch.tensor(idx))
+    _close(ya, yb)
+    ya.sum().backward()
+    yb.sum().backward()
+    _close(mine.weight.grad, ref.weight.grad)
+    i, o = np.array([1, 2]), np.array([0, 1])
+    _both_raise(NotImplementedError,
+                lambda: F.embedding_bag(cr.tensor(i), cr.zeros(3, 2), cr.tensor(o), mode="mean",
+                                        per_sample_weights=cr.ones(2)),
+                lambda: TF.embedding_bag(torch.tensor(i), torch.zeros(3, 2), torch.tensor(o),
+                                         mode="mean", per_sample_weights=torch.ones(2)),
+                "only supported for mode='sum'")
+    _both_raise(ValueError, lambda: F.embedding_bag(cr.tensor(idx), cr.zeros(5, 2), cr.tensor(o)),
+                lambda: TF.embedding_bag(torch.tensor(idx), torch.zeros(5, 2), torch.tensor(o)),
+                "offsets has to be None")
+    _both_raise(ValueError, lambda: F.embedding_bag(cr.tensor(i), cr.zeros(3, 2)),
+                lambda: TF.embedding_bag(torch.tensor(i), torch.zeros(3, 2)),
+                "offsets has to be a 1D Tensor")
+
+
+def test_embedding_max_norm_renormalises_like_torch():
+    w = _x(6, 3, scale=3)
+    idx = np.array([[0, 2, 2], [5, 1, 0]])
+    wa, wb = cr.tensor(w.copy()), torch.tensor(w.copy())
+    _close(F.embedding(cr.tensor(idx), wa, max_norm=1.0, norm_type=1.5),
+           TF.embedding(torch.tensor(idx), wb, max_norm=1.0, norm_type=1.5))
+    _close(wa, wb)
+    mine, ref = _same_init(lambda lib: lib.nn.Embedding(6, 3, max_norm=0.8))
+    _close(mine(cr.tensor(idx)), ref(torch.tensor(idx)))
+    _close(mine.weight, ref.weight)
+
+
+def test_embedding_repr_names_its_options():
+    for kw in ({}, {"max_norm": 0.8}, {"padding_idx": 1, "norm_type": 3.0, "sparse": True}):
+        assert repr(nn.Embedding(6, 3, **kw)) == repr(torch.nn.Embedding(6, 3, **kw))

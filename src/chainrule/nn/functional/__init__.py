@@ -14,6 +14,7 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross
 from .normalization import batch_norm, embedding, layer_norm
 from .normalization import group_norm, instance_norm, local_response_norm, normalize, rms_norm
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
+from .sparse import embedding_bag
 from .conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from .dropout2d import dropout1d, dropout2d, dropout3d

@@ -265,7 +265,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False) -> Tensor:
     """Rows of ``weight`` picked by integer ``input``: out[..., :] = weight[input[...], :].
-    The row at ``padding_idx`` gets no gradient.  Shapes: input (*), weight (V, D), out (*, D)."""
+    The row at ``padding_idx`` gets no gradient; with ``max_norm`` the referenced rows whose
+    ``norm_type``-norm exceeds it are first scaled down in place, as torch.
+    Shapes: input (*), weight (V, D), out (*, D)."""
     if input._data.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: expected indices of type Long or Int, got {input.dtype}")
     v = weight.shape[0]
@@ -274,7 +276,21 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                          f"[{int(input._data.min())}, {int(input._data.max())}])")
     if padding_idx is not None:
         padding_idx %= v
+    if max_norm is not None:
+        _renorm_(weight, input._data, max_norm, norm_type)
     return Embedding.apply(weight, index=input._data, padding_idx=padding_idx)
+
+
+def _renorm_(weight, idx, max_norm, norm_type):
+    """torch's embedding_renorm_: rows referenced by ``idx`` whose p-norm exceeds ``max_norm``
+    are scaled in place (no gradient) to max_norm/(norm + 1e-7)."""
+    rows = np.unique(idx)
+    w = weight._data
+    norms = np.linalg.norm(w[rows].astype(np.float64), ord=norm_type, axis=1)
+    big = norms > max_norm
+    w[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(w.dtype)
+    weight._version_box[0] += 1
+
 
 
 # ---------------------------------------------------------------------------- group, instance, p-norm
