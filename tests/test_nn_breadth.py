@@ -925,3 +925,15 @@ def test_embedding_max_norm_renormalises_like_torch():
 def test_embedding_repr_names_its_options():
     for kw in ({}, {"max_norm": 0.8}, {"padding_idx": 1, "norm_type": 3.0, "sparse": True}):
         assert repr(nn.Embedding(6, 3, **kw)) == repr(torch.nn.Embedding(6, 3, **kw))
+
+
+def test_repr_of_stacks_matches_torch():
+    """ModuleList prints runs of equal layers once, as torch ("(0-1): 2 x ..."), so a whole
+    Transformer prints the same."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for make in (lambda lib: lib.nn.Transformer(8, 2, 2, 3, 16),
+                     lambda lib: lib.nn.ModuleList([lib.nn.Linear(2, 2), lib.nn.Linear(2, 2),
+                                                    lib.nn.ReLU(), lib.nn.Linear(2, 3)]),
+                     lambda lib: lib.nn.ModuleList()):
+            assert repr(make(cr)) == repr(make(torch))
