@@ -2,19 +2,12 @@
 from ...ops import pad  # noqa: F401
 from .activation import (elu, gelu, hardtanh, heaviside, leaky_relu, log_softmax, logsigmoid, relu,
                          sigmoid, silu, softmax, softplus, tanh)
-from .activation import (celu, celu_, elu_, glu, gumbel_softmax, hardshrink, hardsigmoid,
-                         hardswish, hardtanh_, leaky_relu_, mish, prelu, relu_, relu6, rrelu, rrelu_,
-                         selu, selu_, softmin, softshrink, softsign, tanhshrink, threshold,
-                         threshold_)
 from .dropout import alpha_dropout, dropout, feature_alpha_dropout
 from .linear import bilinear, linear
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                    gaussian_nll_loss, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
                    poisson_nll_loss, smooth_l1_loss)
 from .normalization import batch_norm, embedding, layer_norm
-from .normalization import group_norm, instance_norm, local_response_norm, normalize, rms_norm
-from .attention import multi_head_attention_forward, scaled_dot_product_attention
-from .sparse import embedding_bag
 from .conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from .dropout2d import dropout1d, dropout2d, dropout3d
@@ -24,3 +17,11 @@ from .distance import cosine_similarity, pairwise_distance, pdist
 from .loss_margin import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
                           multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss,
                           soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
+# the nn breadth functions (activations, norms, attention, bags of embeddings)
+from .activation import (celu, celu_, elu_, glu, gumbel_softmax, hardshrink, hardsigmoid,
+                         hardswish, hardtanh_, leaky_relu_, mish, prelu, relu_, relu6, rrelu, rrelu_,
+                         selu, selu_, softmin, softshrink, softsign, tanhshrink, threshold,
+                         threshold_)
+from .normalization import group_norm, instance_norm, local_response_norm, normalize, rms_norm
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
+from .sparse import embedding_bag
