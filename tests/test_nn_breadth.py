@@ -235,6 +235,10 @@ def test_group_norm_matches_torch(dtype):
           _x(3, 4, 5, dtype=dtype), double=True, scale=10)
     check(lambda x, w: F.group_norm(x, 2, w), lambda x, w: TF.group_norm(x, 2, w),
           _x(3, 4, dtype=dtype), _x(4, dtype=dtype), double=True, scale=10)
+    # a non-contiguous input (channels last, viewed back as (N, C, L))
+    check(lambda x, w: F.group_norm(x.transpose(1, 2), 2, w),
+          lambda x, w: TF.group_norm(x.transpose(1, 2), 2, w),
+          _x(2, 3, 4, dtype=dtype), _x(4, dtype=dtype), double=True, scale=10)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
