@@ -941,3 +941,42 @@ def test_repr_of_stacks_matches_torch():
                                                     lib.nn.ReLU(), lib.nn.Linear(2, 3)]),
                      lambda lib: lib.nn.ModuleList()):
             assert repr(make(cr)) == repr(make(torch))
+
+
+# ------------------------------------------------------------------ AdaptiveLogSoftmaxWithLoss
+def test_adaptive_log_softmax_matches_torch():
+    mine, ref = _same_init(lambda lib: lib.nn.AdaptiveLogSoftmaxWithLoss(
+        16, 20, [4, 10], div_value=2.0, head_bias=True))
+    assert repr(mine) == repr(ref)
+    with torch.no_grad():   # make the cluster tokens win for some rows, so predict uses the tail
+        ref.head.bias.copy_(torch.tensor([0.0] * 4 + [3.0, 3.0]))
+    _torch_to_mine(mine, ref)
+    x, t = _x(6, 16, dtype=np.float32), np.array([0, 5, 12, 3, 19, 9])
+    xa, xb = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    oa, ob = mine(xa, cr.tensor(t)), ref(xb, torch.tensor(t))
+    _close(oa.output, ob.output, rtol=1e-5, atol=1e-5)
+    _close(oa.loss, ob.loss, rtol=1e-5, atol=1e-6)
+    oa.loss.backward()
+    ob.loss.backward()
+    _close(xa.grad, xb.grad, rtol=1e-4, atol=1e-6)
+    for pa, pb in zip(mine.parameters(), ref.parameters()):
+        _close(pa.grad, pb.grad, rtol=1e-4, atol=1e-6)
+    _close(mine.log_prob(cr.tensor(x)), ref.log_prob(torch.tensor(x)), rtol=1e-5, atol=1e-5)
+    pa, pb = mine.predict(cr.tensor(x)), ref.predict(torch.tensor(x))
+    np.testing.assert_array_equal(pa.numpy(), pb.numpy())
+    assert pa.dtype == cr.int64 and (pb.numpy() >= 4).any()
+    one_a, one_b = mine(cr.tensor(x[0]), cr.tensor(12)), ref(torch.tensor(x[0]), torch.tensor(12))
+    assert tuple(one_a.output.shape) == ()
+    _close(one_a.output, one_b.output, rtol=1e-5, atol=1e-5)
+
+
+def test_adaptive_log_softmax_errors():
+    _both_raise(ValueError, lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 10, [5, 3]),
+                lambda: torch.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [5, 3]), "cutoffs should be")
+    _both_raise(ValueError, lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 10, []),
+                lambda: torch.nn.AdaptiveLogSoftmaxWithLoss(8, 10, []), "length larger than 0")
+    mine, ref = nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4]), torch.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4])
+    _both_raise(RuntimeError, lambda: mine(cr.zeros(2, 8), cr.tensor([1, 10])),
+                lambda: ref(torch.zeros(2, 8), torch.tensor([1, 10])), "Target values should be in")
+    _both_raise(RuntimeError, lambda: mine(cr.zeros(3, 8), cr.tensor([1, 2])),
+                lambda: ref(torch.zeros(3, 8), torch.tensor([1, 2])), "same size in the batch")

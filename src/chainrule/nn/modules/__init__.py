@@ -28,5 +28,6 @@ from .activation import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh
 from .normalization import (BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d,
                             InstanceNorm3d, LocalResponseNorm, RMSNorm)
 from .sparse import EmbeddingBag
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .transformer import (MultiheadAttention, Transformer, TransformerDecoder,
                           TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
