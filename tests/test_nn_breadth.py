@@ -980,3 +980,19 @@ def test_adaptive_log_softmax_errors():
                 lambda: ref(torch.zeros(2, 8), torch.tensor([1, 10])), "Target values should be in")
     _both_raise(RuntimeError, lambda: mine(cr.zeros(3, 8), cr.tensor([1, 2])),
                 lambda: ref(torch.zeros(3, 8), torch.tensor([1, 2])), "same size in the batch")
+
+
+def test_mha_merge_masks_as_torch():
+    mine, ref = nn.MultiheadAttention(4, 2, batch_first=True), \
+        torch.nn.MultiheadAttention(4, 2, batch_first=True)
+    q = _x(3, 5, 4, dtype=np.float32)
+    am, kpm, am3 = _x(5, 5, dtype=np.float32), _x(3, 5, dtype=np.float32), _x(6, 5, 5, dtype=np.float32)
+    for a, k in ((None, None), (None, kpm), (am, None), (am, kpm), (am3, kpm)):
+        wrap_c = [None if v is None else cr.tensor(v) for v in (a, k)]
+        wrap_t = [None if v is None else torch.tensor(v) for v in (a, k)]
+        ma, ta = mine.merge_masks(*wrap_c, cr.tensor(q))
+        mb, tb = ref.merge_masks(*wrap_t, torch.tensor(q))
+        assert ta == tb
+        assert (ma is None) == (mb is None)
+        if mb is not None:
+            _close(ma, mb)

@@ -127,6 +127,27 @@ class MultiheadAttention(Module):
             out = out.transpose(1, 0)
         return out, weights
 
+    def merge_masks(self, attn_mask, key_padding_mask, query):
+        """torch's helper for its fused kernel: (mask of shape (N, heads, L, L), mask type) from
+        ``attn_mask`` (L, L) or (N·heads, L, L) and ``key_padding_mask`` (N, L) — type 1 for the
+        padding mask alone, 2 when an attention mask is given (the two summed); (None, None)
+        without masks. ``query`` (N, L, E) gives the sizes."""
+        mask_type, merged = None, None
+        if key_padding_mask is not None:
+            mask_type, merged = 1, key_padding_mask
+        if attn_mask is not None:
+            batch_size, seq_len, _ = query.shape
+            mask_type = 2
+            if attn_mask.ndim == 3:
+                merged = attn_mask.reshape(batch_size, -1, seq_len, seq_len)
+            else:
+                merged = attn_mask.reshape(1, 1, seq_len, seq_len).expand(
+                    (batch_size, self.num_heads, seq_len, seq_len))
+            if key_padding_mask is not None:
+                merged = merged + key_padding_mask.reshape(batch_size, 1, 1, seq_len).expand(
+                    (batch_size, self.num_heads, 1, seq_len))
+        return merged, mask_type
+
 
 def _get_activation_fn(activation):
     if activation == "relu":
