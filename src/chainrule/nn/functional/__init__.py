@@ -23,3 +23,11 @@ from .distance import cosine_similarity, pairwise_distance, pdist
 from .loss_margin import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
                           multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss,
                           soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
+# the nn breadth functions (activations, norms, attention, bags of embeddings)
+from .activation import (celu, celu_, elu_, glu, gumbel_softmax, hardshrink, hardsigmoid,
+                         hardswish, hardtanh_, leaky_relu_, mish, prelu, relu_, relu6, rrelu, rrelu_,
+                         selu, selu_, softmin, softshrink, softsign, tanhshrink, threshold,
+                         threshold_)
+from .normalization import group_norm, instance_norm, local_response_norm, normalize, rms_norm
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
+from .sparse import embedding_bag

@@ -6,11 +6,14 @@ import math
 
 import numpy as np
 
+from ... import _sampling
 from ..._graph import Node
 from ..._modes import STATE
+from ..._rng import stream as _rng_stream
 from ...ops import elementwise as ew
 from ...ops._util import check_tensor
 from ...ops.elementwise import to_float
+from ...ops.shape import cat
 from ...ops.softmax import log_softmax, softmax  # noqa: F401  (re-exported)
 from ...tensor import Tensor
 
@@ -83,17 +86,27 @@ def heaviside(input, values) -> Tensor:
 
 
 class Elu(Node):
-    """ELU(z) = z for z > 0, α(e^z − 1) otherwise;  ELU′(z) = 1 or αe^z (α at 0, as torch)."""
+    """ELU(z) = λz for z > 0, λα(e^{sz} − 1) otherwise (λ = ``scale``, s = ``input_scale``, both 1
+    for ELU; SELU and CELU are the same rule, as in torch);  ELU′(z) = λ or λαs·e^{sz} (the
+    latter at 0, as torch)."""
 
     elementwise = True
-    params = ("alpha",)
+    params = ("alpha", "scale", "input_scale")
+    scale = input_scale = 1.0
 
     def forward(self, x):
         # e^z of the negative part only: the positive side never overflows (nor warns)
-        return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+        neg = np.minimum(x, 0)
+        if self.input_scale != 1:
+            neg = neg * x.dtype.type(self.input_scale)
+        out = np.where(x > 0, x, self.alpha * np.expm1(neg)).astype(x.dtype, copy=False)
+        return out if self.scale == 1 else out * x.dtype.type(self.scale)
 
     def d_x(self, xp, x):
-        return xp.where(x > 0, 1.0, self.alpha * xp.exp(xp.clamp(x, None, 0)))
+        s, lam = self.input_scale, self.scale
+        if s == 1 and lam == 1:
+            return xp.where(x > 0, 1.0, self.alpha * xp.exp(xp.clamp(x, None, 0)))
+        return xp.where(x > 0, lam, (lam * self.alpha * s) * xp.exp(xp.clamp(x, None, 0) * s))
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -238,3 +251,403 @@ def logsigmoid(input) -> Tensor:
     """log σ(z) = −log(1 + e^{−z}), stable for large |z|;  derivative σ(−z) = 1 − σ(z)."""
     check_tensor(input, "logsigmoid")
     return LogSigmoid.apply(to_float(input))
+
+
+# ---------------------------------------------------------------------------- more activations
+# (torch.nn.functional's remaining pointwise non-linearities: each a rule of the table's form, the
+# local derivative written once, or a composite where torch's own graph is one)
+
+class Celu(Elu):
+    """CELU(z) = max(0, z) + min(0, α(e^{z/α} − 1)): ELU with input scale 1/α;  derivative 1 or
+    e^{z/α}. As torch's derivative formula, the backward's 1/α is taken of α rounded to float32
+    (the forward's in double)."""
+
+    backward_name = "CeluBackward0"
+
+    def d_x(self, xp, x):
+        s = 1.0 / float(np.float32(self.alpha))
+        return xp.where(x > 0, 1.0, (self.alpha * s) * xp.exp(xp.clamp(x, None, 0) * s))
+
+
+_Celu = Celu
+_CeluInplace = Celu.named("CeluBackward1")
+# SELU's constants (Klambauer et al. 2017): the fixed point mean 0, variance 1
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _unary_inplace(input, inplace, op, node, **params):
+    check_tensor(input, op)
+    if inplace:
+        return input._inplace(op + "_", lambda x: node.apply(x, **params))
+    return node.apply(to_float(input), **params)
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """CELU(z) = max(0, z) + min(0, α(e^{z/α} − 1));  derivative 1 for z > 0, e^{z/α} otherwise.
+
+    Continuously differentiable for every α (ELU only for α = 1). Shapes: (*) -> (*)."""
+    check_tensor(input, "celu")
+    if alpha == 0:
+        raise RuntimeError("celu: ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _unary_inplace(input, inplace, "celu", _CeluInplace if inplace else _Celu,
+                          alpha=alpha, input_scale=1.0 / alpha)
+
+
+def selu(input, inplace: bool = False) -> Tensor:
+    """SELU(z) = λ·(z for z > 0, α(e^z − 1) otherwise), λ ≈ 1.0507, α ≈ 1.6733: the constants
+    that make mean 0, variance 1 a fixed point of a SELU layer (self-normalizing networks).
+    Derivative λ or λαe^z. Shapes: (*) -> (*)."""
+    return _unary_inplace(input, inplace, "selu", _EluInplace if inplace else Elu,
+                          alpha=_SELU_ALPHA, scale=_SELU_SCALE)
+
+
+def relu6(input, inplace: bool = False) -> Tensor:
+    """ReLU6(z) = min(max(0, z), 6) = hardtanh(z, 0, 6);  derivative 1 on (0, 6), 0 elsewhere."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+class Hardswish(Node):
+    """Hardswish(z) = z·min(max(z + 3, 0), 6)/6;  derivative 0 for z ≤ −3, z/3 + ½ for
+    −3 < z < 3, 1 for z ≥ 3 (torch's choices at ±3)."""
+
+    elementwise = True
+
+    def forward(self, x):
+        return x * np.minimum(np.maximum(x + 3, 0), 6) / 6
+
+    def d_x(self, xp, x):
+        return xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3 + 0.5, 1.0))
+
+
+def hardswish(input, inplace: bool = False) -> Tensor:
+    """Hardswish(z) = z·ReLU6(z + 3)/6 (MobileNetV3's cheap swish);  derivative 0, z/3 + ½, 1
+    on z ≤ −3, (−3, 3), z ≥ 3. Shapes: (*) -> (*)."""
+    return _unary_inplace(input, inplace, "hardswish", Hardswish)
+
+
+class Hardsigmoid(Node):
+    """Hardsigmoid(z) = min(max(z + 3, 0), 6)/6;  derivative 1/6 on (−3, 3), 0 elsewhere."""
+
+    elementwise = True
+
+    def forward(self, x):
+        return np.minimum(np.maximum(x + 3, 0), 6) / 6
+
+    def d_x(self, xp, x):
+        # torch's kernel multiplies by the float constant 1.0f/6.0f in every dtype
+        return xp.where((x > -3) & (x < 3), xp.ones_like(x) * _SIXTH_F32, 0.0)
+
+
+_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
+
+
+def hardsigmoid(input, inplace: bool = False) -> Tensor:
+    """Hardsigmoid(z) = ReLU6(z + 3)/6, a piecewise-linear σ;  derivative 1/6 on (−3, 3), 0
+    elsewhere. Shapes: (*) -> (*)."""
+    return _unary_inplace(input, inplace, "hardsigmoid", Hardsigmoid)
+
+
+class Mish(Node):
+    """Mish(z) = z·tanh(softplus(z));  Mish′(z) = t + z·σ(z)(1 − t²), t = tanh(softplus(z))."""
+
+    elementwise = True
+
+    def forward(self, x):
+        return x * np.tanh(np.logaddexp(x.dtype.type(0), x))
+
+    def d_x(self, xp, x):
+        t = xp.tanh(xp.apply(Softplus, x, beta=1.0, threshold=None))
+        return t + x * xp.sigmoid(x) * (1 - t * t)
+
+
+def mish(input, inplace: bool = False) -> Tensor:
+    """Mish(z) = z·tanh(log(1 + e^z));  derivative t + z·σ(z)(1 − t²), t = tanh(softplus z).
+    Shapes: (*) -> (*)."""
+    return _unary_inplace(input, inplace, "mish", Mish)
+
+
+def softsign(input) -> Tensor:
+    """Softsign(z) = z/(1 + |z|);  derivative 1/(1 + |z|)² (a composite: torch records it as a
+    division too). Shapes: (*) -> (*)."""
+    check_tensor(input, "softsign")
+    input = to_float(input)
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input) -> Tensor:
+    """Tanhshrink(z) = z − tanh z;  derivative tanh² z (a composite, as torch's).
+    Shapes: (*) -> (*)."""
+    check_tensor(input, "tanhshrink")
+    input = to_float(input)
+    return input - input.tanh()
+
+
+class Hardshrink(Node):
+    """y = z where |z| > λ, 0 on [−λ, λ];  y′ = I(|z| > λ)."""
+
+    elementwise = True
+    params = ("lambd",)
+
+    def forward(self, x):
+        return np.where((x >= -self.lambd) & (x <= self.lambd), x.dtype.type(0), x)
+
+    def d_x(self, xp, x):
+        return (x < -self.lambd) | (x > self.lambd)
+
+
+def hardshrink(input, lambd: float = 0.5) -> Tensor:
+    """Hardshrink(z) = z if |z| > λ else 0;  derivative I(|z| > λ). Shapes: (*) -> (*)."""
+    check_tensor(input, "hardshrink")
+    return Hardshrink.apply(to_float(input), lambd=lambd)
+
+
+class Softshrink(Node):
+    """y = z − λ for z > λ, z + λ for z < −λ, 0 between (soft thresholding, the proximal map of
+    λ|z|);  y′ = I(|z| > λ)."""
+
+    elementwise = True
+    params = ("lambd",)
+
+    def forward(self, x):
+        lam = x.dtype.type(self.lambd)
+        return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, x.dtype.type(0)))
+
+    def d_x(self, xp, x):
+        return (x < -self.lambd) | (x > self.lambd)
+
+
+def softshrink(input, lambd: float = 0.5) -> Tensor:
+    """Softshrink(z) = z − λ·sign(z) where |z| > λ, else 0;  derivative I(|z| > λ).
+    λ must be ≥ 0 (RuntimeError otherwise, as torch). Shapes: (*) -> (*)."""
+    check_tensor(input, "softshrink")
+    if not lambd >= 0:
+        raise RuntimeError(f"softshrink: lambda must be in range [0, inf) for input dtype "
+                           f"{input.dtype}, but found {lambd}")
+    return Softshrink.apply(to_float(input), lambd=lambd)
+
+
+class Threshold(Node):
+    """y = z where z > threshold, ``value`` elsewhere;  y′ = I(z > threshold)."""
+
+    elementwise = True
+    params = ("threshold", "value")
+
+    def forward(self, x):
+        return np.where(x > self.threshold, x, x.dtype.type(self.value))
+
+    def d_x(self, xp, x):
+        return x > self.threshold
+
+
+_ThresholdInplace = Threshold.named("ThresholdBackward1")
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """y = z if z > threshold else value;  derivative I(z > threshold). Shapes: (*) -> (*)."""
+    check_tensor(input, "threshold")
+    if inplace:
+        return input._inplace("threshold_", lambda x: _ThresholdInplace.apply(
+            x, threshold=threshold, value=value))
+    return Threshold.apply(input, threshold=threshold, value=value)
+
+
+class PreluKernel(Node):
+    """y = z for z > 0, a·z otherwise, a (broadcast over z) learnt;  ∂y/∂z = 1 or a,
+    ∂y/∂a = 0 or z."""
+
+    elementwise = True
+
+    def forward(self, x, w):
+        return np.where(x > 0, x, w * x)
+
+    def d_x(self, xp, x, w):
+        return xp.where(x > 0, xp.ones_like(x), w + xp.zeros_like(x))
+
+    def d_w(self, xp, x):
+        return xp.where(x > 0, 0.0, x)
+
+
+def prelu(input, weight) -> Tensor:
+    """PReLU(z) = max(0, z) + a·min(0, z), a learnt per channel (dim 1) or shared.
+
+    Shapes: input (N, C, *) (or fewer dims: one channel), weight (C,) or (1,) (or 0-d).
+    Derivatives 1 or a in z, 0 or z in a."""
+    check_tensor(input, "prelu")
+    check_tensor(weight, "prelu", "weight")
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {input.dtype} and "
+                           f"{weight.dtype}")
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.ndim}")
+    n = weight.numel()
+    if n != 1:
+        channels = input.shape[1] if input.ndim > 1 else 1
+        if channels != n:
+            raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. "
+                               f"Found parameter numbers = {n} and channel size = {channels}.")
+    shape = ((1, n) + (1,) * (input.ndim - 2)) if input.ndim >= 2 else (1,) * input.ndim
+    return PreluKernel.apply(input, weight.reshape(shape))
+
+
+class Glu(Node):
+    """GLU(x) = a ⊗ σ(b), a and b the two halves of x along ``dim``;
+    ∂/∂a = σ(b), ∂/∂b = a·σ(b)(1 − σ(b)) (the VJP concatenates the two halves' gradients)."""
+
+    params = ("dim",)
+
+    def _halves(self, x):
+        n = x.shape[self.dim] // 2
+        lead = (slice(None),) * self.dim
+        return x[lead + (slice(0, n),)], x[lead + (slice(n, None),)]
+
+    def forward(self, x):
+        a, b = self._halves(x)
+        return a * ew._sigmoid(b)
+
+    def vjp(self, xp, g, x):
+        a, b = self._halves(x)
+        s = xp.sigmoid(b)
+        parts = (g * s, g * a * s * (1 - s))
+        if xp.recording:
+            return cat(parts, self.dim)
+        return np.concatenate(parts, self.dim)
+
+    def jvp(self, xp, tangents, x):
+        a, b = self._halves(x)
+        ta, tb = self._halves(tangents[0])
+        s = xp.sigmoid(b)
+        return ta * s + a * s * (1 - s) * tb
+
+
+def glu(input, dim: int = -1) -> Tensor:
+    """GLU(x) = a ⊗ σ(b), x split in halves a, b along ``dim`` (a gated linear unit).
+
+    Shapes: (*₁, 2M, *₂) -> (*₁, M, *₂). Derivatives σ(b) in a, a·σ(b)(1 − σ(b)) in b."""
+    check_tensor(input, "glu")
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    if not -input.ndim <= dim < input.ndim:
+        raise IndexError(f"glu: Dimension out of range (expected to be in range of "
+                         f"[{-input.ndim}, {input.ndim - 1}], but got {dim})")
+    dim %= input.ndim
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"glu: Halving dimension must be even, but dimension {dim} is size "
+                           f"{input.shape[dim]}")
+    return Glu.apply(to_float(input), dim=dim)
+
+
+def softmin(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmin(z)_i = e^{−z_i}/Σ_j e^{−z_j} = softmax(−z) along ``dim``.
+    Shapes: (*) -> (*)."""
+    check_tensor(input, "softmin")
+    if dtype is not None:
+        input = input.to(dtype)
+    return softmax(-input, dim)
+
+
+# torch's in-place spellings: the function with inplace=True, overwriting and returning ``input``
+def relu_(input) -> Tensor:
+    """In-place :func:`relu`: input ← max(0, input)."""
+    return relu(input, inplace=True)
+
+
+def leaky_relu_(input, negative_slope: float = 0.01) -> Tensor:
+    """In-place :func:`leaky_relu`."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place :func:`hardtanh`."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input, threshold: float, value: float) -> Tensor:
+    """In-place :func:`threshold`."""
+    return _threshold(input, threshold, value, inplace=True)
+
+
+_threshold = threshold
+
+
+def elu_(input, alpha: float = 1.0) -> Tensor:
+    """In-place :func:`elu`."""
+    return elu(input, alpha, inplace=True)
+
+
+def celu_(input, alpha: float = 1.0) -> Tensor:
+    """In-place :func:`celu`."""
+    return celu(input, alpha, inplace=True)
+
+
+def selu_(input) -> Tensor:
+    """In-place :func:`selu`."""
+    return selu(input, inplace=True)
+
+
+class RreluWithNoise(Node):
+    """y = z·a, a = 1 for z > 0 and the slope drawn (training) or (l + u)/2 (evaluation)
+    otherwise, a fixed in forward;  y′ = a (no second derivative)."""
+
+    elementwise = True
+    params = ("noise",)
+
+    def forward(self, x):
+        return x * self.noise
+
+    def d_x(self, xp):
+        return xp.const(self.noise)
+
+
+_RreluInplace = RreluWithNoise.named("RreluWithNoiseBackward1")
+
+
+def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU (Xu et al. 2015): y = z for z > 0, a·z otherwise, with a ~ U(lower,
+    upper) drawn per non-positive element while training (torch's draws: one 53-bit uniform per
+    such element, in order, from the global stream) and a = (lower + upper)/2 in evaluation.
+    Derivative 1 or a. Shapes: (*) -> (*)."""
+    check_tensor(input, "rrelu")
+    if lower > upper:
+        raise RuntimeError("rrelu: Lower bound should be less than or equal to the upper bound")
+    x = input._data
+    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
+    # torch converts the bounds to the op's math type (float for float16/32) before drawing
+    lo, hi = (float(np.float32(lower)), float(np.float32(upper))) if dt != np.float64 else (lower, upper)
+    noise = np.ones(x.shape, dt)
+    low = x <= 0
+    if training:
+        k = int(np.count_nonzero(low))
+        u = _sampling._u53(_rng_stream(None), k)
+        noise[low] = (u * (hi - lo) + lo).astype(dt)   # C order: torch's contiguous traversal
+    else:
+        noise[low] = dt.type((lo + hi) / 2)
+    if inplace:
+        return input._inplace("rrelu_", lambda t: _RreluInplace.apply(t, noise=noise))
+    return RreluWithNoise.apply(to_float(input), noise=noise)
+
+
+def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """In-place :func:`rrelu`."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def gumbel_softmax(logits, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """A sample from the Gumbel-softmax (Concrete) distribution: y = softmax((logits + g)/τ),
+    g = −log E, E ~ Exp(1) (Gumbel noise, torch's draws). ``hard``: the one-hot of argmax y in
+    the forward, with y's gradient (the straight-through estimator: y_hard − sg(y) + y).
+    Shapes: (*, K) -> same. ``eps`` is unused, as in torch."""
+    check_tensor(logits, "gumbel_softmax", "logits")
+    noise = Tensor._make(np.empty(tuple(logits.shape), logits._data.dtype)).exponential_()
+    gumbels = -noise.log()
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    axis = dim % logits.ndim if logits.ndim else 0
+    y = y_soft._data
+    hard_np = np.zeros_like(y)
+    np.put_along_axis(hard_np, np.expand_dims(y.argmax(axis), axis), 1.0, axis)
+    return Tensor._make(hard_np) - y_soft.detach() + y_soft

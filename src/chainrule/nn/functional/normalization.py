@@ -1,13 +1,16 @@
-"""Normalization: batch norm (statistics over the batch) and layer norm (over features)."""
+"""Normalization: batch norm (statistics over the batch), layer, RMS, group and instance norm (over
+features, groups of channels, or each channel of a sample), local response norm, p-norm scaling."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..._graph import Node
-from ._optional import NOT_GIVEN, given, optional
 from ...ops._util import check_tensor
 from ...ops.indexing import IndexAdd
+from ...ops.shape import pad
 from ...tensor import Tensor
+from ._optional import NOT_GIVEN, given, optional
+from .distance import _p_norm
 
 
 def _normalized(x, dims, eps):
@@ -262,7 +265,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False) -> Tensor:
     """Rows of ``weight`` picked by integer ``input``: out[..., :] = weight[input[...], :].
-    The row at ``padding_idx`` gets no gradient.  Shapes: input (*), weight (V, D), out (*, D)."""
+    The row at ``padding_idx`` gets no gradient; with ``max_norm`` the referenced rows whose
+    ``norm_type``-norm exceeds it are first scaled down in place, as torch.
+    Shapes: input (*), weight (V, D), out (*, D)."""
     if input._data.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: expected indices of type Long or Int, got {input.dtype}")
     v = weight.shape[0]
@@ -271,4 +276,201 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                          f"[{int(input._data.min())}, {int(input._data.max())}])")
     if padding_idx is not None:
         padding_idx %= v
+    if max_norm is not None:
+        _renorm_(weight, input._data, max_norm, norm_type)
     return Embedding.apply(weight, index=input._data, padding_idx=padding_idx)
+
+
+def _renorm_(weight, idx, max_norm, norm_type):
+    """torch's embedding_renorm_: rows referenced by ``idx`` whose p-norm exceeds ``max_norm``
+    are scaled in place (no gradient) to max_norm/(norm + 1e-7)."""
+    rows = np.unique(idx)
+    w = weight._data
+    norms = np.linalg.norm(w[rows].astype(np.float64), ord=norm_type, axis=1)
+    big = norms > max_norm
+    w[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(w.dtype)
+    weight._version_box[0] += 1
+
+
+
+# ---------------------------------------------------------------------------- group, instance, p-norm
+class GroupNorm(Node):
+    """y = x̂·γ + β, x̂ = (x − μ)/√(σ² + ε) with μ, σ² (biased) over each sample's group of
+    C/G channels and all their positions; γ, β per channel (given or not) — torch's
+    native_group_norm, one node.
+    VJP (per sample and group: m values, r = 1/√(σ² + ε), ĝ = ȳ·γ):
+    x̄ = r·(ĝ − mean ĝ − x̂·mean(ĝ·x̂)),  γ̄ = Σ_{n, positions} ȳ·x̂,  β̄ = Σ_{n, positions} ȳ.
+    JVP: ẏ = (ẋ − mean ẋ − x̂·mean(ẋ x̂))·r·γ + x̂·γ̇ + β̇ (means per group)."""
+
+    params = ("groups", "eps")
+    backward_name = "NativeGroupNormBackward0"
+
+    def forward(self, x, w, b):
+        n, c = x.shape[:2]
+        xr = x.reshape(n, self.groups, -1)
+        self.mean = xr.mean(axis=2, keepdims=True)
+        centred = xr - self.mean
+        self.inv_std = (1.0 / np.sqrt((centred * centred).mean(axis=2, keepdims=True) + self.eps)
+                        ).astype(x.dtype, copy=False)
+        out = (centred * self.inv_std).reshape(x.shape)
+        shape = (1, c) + (1,) * (x.ndim - 2)
+        if given(w):
+            out *= w.reshape(shape)
+        if given(b):
+            out += b.reshape(shape)
+        return out
+
+    def _grouped(self, xp, x):
+        """(x viewed as (N, G, m), x̂ in that view, r) — recomputed in differentiable ops when
+        recording, the forward's statistics otherwise."""
+        shape = tuple(x.shape)
+        xr = xp.reshape(x, (shape[0], self.groups, -1))
+        m = xp.data(xr).shape[2]
+        if xp.recording:
+            centred = xr - xp.sum(xr, (2,), True) / m
+            r = (xp.sum(centred * centred, (2,), True) / m + self.eps).rsqrt()
+        else:
+            centred, r = xr - self.mean, self.inv_std
+        return m, centred * r, r
+
+    def vjp(self, xp, g, x, w):
+        shape = tuple(x.shape)
+        c, cshape = shape[1], (1, shape[1]) + (1,) * (len(shape) - 2)
+        m, xh, r = self._grouped(xp, x)
+        gh = xp.reshape(g * xp.reshape(w, cshape) if given(w) else g, tuple(xp.data(xh).shape))
+        gx = (gh - xp.sum(gh, (2,), True) / m - xh * (xp.sum(gh * xh, (2,), True) / m)) * r
+        _, need_w, need_b = self.needs_input_grad
+        dims = (0,) + tuple(range(2, len(shape)))
+        gw = xp.reshape(xp.sum(g * xp.reshape(xh, shape), dims), (c,)) if need_w else None
+        gb = xp.reshape(xp.sum(g, dims), (c,)) if need_b else None
+        return xp.reshape(gx, shape), gw, gb
+
+    def jvp(self, xp, tangents, x, w):
+        tx, tw, tb = tangents
+        shape = tuple(x.shape)
+        cshape = (1, shape[1]) + (1,) * (len(shape) - 2)
+        m, xh, r = self._grouped(xp, x)
+        terms = []
+        if tx is not None:
+            t = tx.reshape(tuple(xh.shape))
+            dxh = ((t - t.sum(2, True) / m - xh * ((t * xh).sum(2, True) / m)) * r).reshape(shape)
+            terms.append(dxh * w.reshape(cshape) if given(w) else dxh)
+        if tw is not None:
+            terms.append(xh.reshape(shape) * tw.reshape(cshape))
+        if tb is not None:
+            terms.append(tb.reshape(cshape).expand(shape))
+        return _total(terms)
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """y = (x − μ_g)/√(σ²_g + ε)·γ + β: the C channels of each sample split into ``num_groups``
+    groups, μ_g, σ²_g (biased) over a group's channels and positions; γ, β per channel.
+    Independent of the batch (unlike batch norm). Shapes: input (N, C, *), weight, bias (C,)."""
+    check_tensor(input, "group_norm")
+    if input.ndim < 2:
+        raise RuntimeError(f"group_norm: Expected at least 2 dimensions for input tensor but "
+                           f"received {input.ndim}")
+    c = input.shape[1]
+    if c % num_groups:
+        raise RuntimeError(f"group_norm: Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise RuntimeError(f"group_norm: Expected {name} to be a vector of size equal to the "
+                               f"number of channels in input, but got {name} of shape "
+                               f"{list(t.shape)} and input of shape {list(input.shape)}")
+    if all(t is None or t.dtype is input.dtype for t in (weight, bias)):
+        return GroupNorm.apply(input, optional(weight), optional(bias), groups=num_groups, eps=eps)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    out = GroupNorm.apply(input, NOT_GIVEN, NOT_GIVEN, groups=num_groups, eps=eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """y = (x − μ_nc)/√(σ²_nc + ε)·γ_c + β_c, μ_nc, σ²_nc (biased) over the positions of each
+    sample's channel — batch norm on the input viewed as (1, N·C, *), as torch computes it.
+
+    With ``use_input_stats`` the running estimates (if given) move by ``momentum`` towards the
+    batch's average of the per-instance statistics (the variance unbiased); without, they are
+    used instead of the input's. Shapes: input (N, C, *), running stats, weight, bias (C,)."""
+    check_tensor(input, "instance_norm")
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, *) with at least one "
+                         f"position dim, got {tuple(input.shape)}")
+    n, c = input.shape[:2]
+    if use_input_stats and input.numel() // (n * c) <= 1 and input.numel():
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{list(input.shape)}")
+    x = input.reshape((1, n * c) + tuple(input.shape[2:]))
+
+    def tiled(t):
+        return None if t is None else Tensor._make(np.tile(t._data, n))
+    rm, rv = tiled(running_mean), tiled(running_var)
+    w = None if weight is None else weight.repeat(n)
+    b = None if bias is None else bias.repeat(n)
+    out = batch_norm(x, rm, rv, w, b, use_input_stats, momentum, eps)
+    for running, tile in ((running_mean, rm), (running_var, rv)):
+        if use_input_stats and running is not None:
+            running._data[...] = tile._data.reshape(n, c).mean(axis=0)
+            running._version_box[0] += 1
+    return out.reshape(tuple(input.shape))
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
+    """v / max(‖v‖_p, ε) along ``dim``: each vector scaled to unit p-norm (ε guards zero
+    vectors). Shapes: (*) -> (*)."""
+    check_tensor(input, "normalize")
+    denom = _p_norm(input, p, dim, True).clamp_min(eps).expand_as(input)
+    result = input / denom
+    if out is not None:
+        return out.copy_(result)
+    return result
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
+    """y = x / √(mean(x²) + ε)·γ, the mean over the last len(normalized_shape) dims (RMSNorm:
+    layer norm without centring or shift); ε defaults to the dtype's machine epsilon, as torch.
+    Shapes: input (*, *normalized_shape), weight normalized_shape -> input's shape. A composite,
+    as torch's."""
+    check_tensor(input, "rms_norm")
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
+        raise RuntimeError(f"rms_norm: Given normalized_shape={list(shape)}, expected input with "
+                           f"shape [*{', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"rms_norm: weight must have shape {shape}, got {tuple(weight.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.ndim - k, input.ndim))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
+
+def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """y_c = x_c / (k + α/n·Σ_{c′} x_{c′}²)^β, the sum over the n = ``size`` channels around c
+    (zero-padded: ⌊n/2⌋ before, ⌊(n−1)/2⌋ after), as AlexNet's LRN and torch's.
+    Shapes: (N, C, *) -> same. A composite."""
+    check_tensor(input, "local_response_norm")
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: Expected 3D or higher dimensionality input (got "
+                         f"{input.ndim} dimensions)")
+    if input.numel() == 0:
+        return input
+    c = input.shape[1]
+    sq = input * input
+    widths = [0, 0] * (input.ndim - 2) + [size // 2, (size - 1) // 2]
+    padded = pad(sq, tuple(widths))
+    window = padded.narrow(1, 0, c)
+    for j in range(1, size):
+        window = window + padded.narrow(1, j, c)
+    div = (window * (alpha / size) + k) ** beta
+    return input / div

@@ -25,3 +25,12 @@ from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d
                       ZeroPad3d)
 from .fold import Fold, Unfold
 from .distance import CosineSimilarity, PairwiseDistance
+from .activation import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
+                         PReLU, ReLU6, RReLU, SELU, Softmax2d, Softmin, Softshrink, Softsign,
+                         Tanhshrink, Threshold)
+from .normalization import (BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d,
+                            InstanceNorm3d, LocalResponseNorm, RMSNorm)
+from .sparse import EmbeddingBag
+from .adaptive import AdaptiveLogSoftmaxWithLoss
+from .transformer import (MultiheadAttention, Transformer, TransformerDecoder,
+                          TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)

@@ -102,6 +102,21 @@ class ModuleList(Module):
         self.add_module(str(len(self)), module)
         return self
 
+    def __repr__(self):
+        """torch's: runs of equal entries print once, as ``(i-j): n x <repr>``."""
+        reprs = [repr(m) for m in self._modules.values()]
+        if not reprs:
+            return type(self).__name__ + "()"
+        runs = [[0, 0, reprs[0]]]
+        for i, r in enumerate(reprs[1:], 1):
+            if r == runs[-1][2]:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}").replace(
+            "\n", "\n  ") for a, b, r in runs]
+        return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
+
     def extend(self, modules) -> "ModuleList":
         for m in modules:
             self.append(m)

@@ -1,5 +1,8 @@
-"""BatchNorm1d/2d (statistics over the batch, running estimates for evaluation) and LayerNorm."""
+"""BatchNorm1d/2d/3d (statistics over the batch, running estimates for evaluation), LayerNorm, RMSNorm,
+GroupNorm, InstanceNorm1d/2d/3d and LocalResponseNorm."""
 from __future__ import annotations
+
+import warnings
 
 from ... import creation
 from ..._device import check_device
@@ -81,6 +84,12 @@ class BatchNorm2d(_BatchNorm):
     _expected_ndims = (4,)
 
 
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over (N, C, D, H, W) inputs (per channel, over N, D, H and W)."""
+
+    _expected_ndims = (5,)
+
+
 class LayerNorm(Module):
     """y = (x − μ)/√(σ² + ε)·γ + β with μ, σ² over the trailing ``normalized_shape`` dims."""
 
@@ -104,4 +113,132 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+                f", bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """y = (x − μ_g)/√(σ²_g + ε)·γ + β with μ_g, σ²_g over each sample's group of
+    num_channels/num_groups channels (see ``F.group_norm``). weight (C,) = 1, bias (C,) = 0.
+    Shapes: (N, C, *) -> same."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device=None, dtype=None, *, bias: bool = True):
+        super().__init__()
+        check_device(device, "GroupNorm")
+        if num_channels % num_groups:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
+                                                                      eps, affine)
+        self.use_bias = bias
+        if affine:
+            self.weight = Parameter(creation.ones(num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(creation.zeros(num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.affine and self.use_bias}")
+
+
+class _InstanceNorm(_BatchNorm):
+    """y = (x − μ_nc)/√(σ²_nc + ε)·γ + β per sample and channel (see ``F.instance_norm``); the
+    same parameters and buffers as batch norm, but affine=False and track_running_stats=False
+    by default. An input without the batch dim is treated as one sample."""
+
+    _batch_ndim = 3
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
+
+    def forward(self, input):
+        name, nb = type(self).__name__, self._batch_ndim
+        if input.ndim not in (nb - 1, nb):
+            raise ValueError(f"{name}: expected {nb - 1}D or {nb}D input (got {input.ndim}D input)")
+        unbatched = input.ndim == nb - 1
+        channels = input.shape[0 if unbatched else 1]
+        if channels != self.num_features:
+            if self.affine:
+                raise ValueError(f"{name}: expected input's size at dim={0 if unbatched else 1} "
+                                 f"to match num_features ({self.num_features}), but got: "
+                                 f"{channels}.")
+            warnings.warn(f"input's size at dim={0 if unbatched else 1} does not match "
+                          "num_features. You can silence this warning by not passing in "
+                          "num_features, which is not used because affine=False", stacklevel=2)
+        if unbatched:
+            input = input.unsqueeze(0)
+        out = F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats, self.momentum
+                              if self.momentum is not None else 0.0, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm over (N, C, L) or (C, L) inputs (per sample and channel, over L)."""
+
+    _batch_ndim = 3
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm over (N, C, H, W) or (C, H, W) inputs (per sample and channel, over H, W)."""
+
+    _batch_ndim = 4
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm over (N, C, D, H, W) or (C, D, H, W) inputs."""
+
+    _batch_ndim = 5
+
+
+class RMSNorm(Module):
+    """y = x / √(mean(x²) + ε)·γ over the trailing ``normalized_shape`` dims (see
+    ``F.rms_norm``); weight γ (normalized_shape) = 1; eps=None means the dtype's epsilon."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        check_device(device, "RMSNorm")
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape, self.eps = shape, eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(*shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            self.weight._data[...] = 1
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class LocalResponseNorm(Module):
+    """y_c = x_c / (k + α/n·Σ_{c′ near c} x_{c′}²)^β over n = ``size`` neighbouring channels
+    (see ``F.local_response_norm``). No parameters. Shapes: (N, C, *) -> same."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
