@@ -129,7 +129,7 @@ def _public_names(obj, module_name):
             if not isinstance(obj, type) or name in dir(object) or name in (
                     "__dict__", "__weakref__", "__module__", "__annotations__", "__slots__",
                     "__torch_function__", "__torch_dispatch__", "__deepcopy__", "__reduce_ex__",
-                    "__setstate__", "__getstate__", "__cuda_array_interface__"):
+                    "__setstate__", "__getstate__", "__cuda_array_interface__", "__slotnames__"):
                 continue
         elif name.startswith("_"):
             continue
