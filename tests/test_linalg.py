@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from oracle import check, finite_difference_check
+from oracle import check, check_jvp, finite_difference_check
 
 R = np.random.default_rng(12)
 
@@ -153,3 +153,13 @@ def test_on_empty_batches(name):
     mine = getattr(cr.linalg, name)(cr.zeros(0, 2, 2) + cr.eye(2))
     theirs = getattr(torch.linalg, name)(torch.zeros(0, 2, 2) + torch.eye(2))
     assert tuple(mine.shape) == tuple(theirs.shape)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[0] not in ("cholesky", "cholesky_upper", "eigvalsh",
+                                                                   "eigh_vectors", "eigh_upper")],
+                         ids=lambda c: c[0])
+def test_linalg_jvp_matches_torch_func(case):
+    """(cholesky and eigh read one triangle; their JVPs are compared on symmetric inputs in
+    tests/cases_linalg.py through the shared forward-mode tests)"""
+    _, fn, arrays = case
+    check_jvp(lambda *t: fn(cr, *t), lambda *t: fn(torch, *t), *arrays, rtol=1e-7, atol=1e-8)

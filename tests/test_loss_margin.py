@@ -7,7 +7,7 @@ import torch.nn.functional as TF
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from oracle import check
+from oracle import check, check_jvp, check_jvp_fd
 
 R = np.random.default_rng(9)
 x = lambda *s: R.standard_normal(s)
@@ -105,3 +105,14 @@ def test_legacy_flags_on_margin_losses():
 def test_margin_loss_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_margin_loss_jvp_matches_torch_func(case):
+    _, name, arrays, targets, kw = case
+    const_c, const_t = [cr.tensor(t) for t in targets], [torch.tensor(t) for t in targets]
+    if name in ("multi_margin_loss", "multilabel_margin_loss"):   # torch has no forward mode here
+        check_jvp_fd(lambda *t: getattr(F, name)(*t, *const_c, **kw), *arrays)
+        return
+    check_jvp(lambda *t: getattr(F, name)(*t, *const_c, **kw),
+              lambda *t: getattr(TF, name)(*t, *const_t, **kw), *arrays)

@@ -7,7 +7,7 @@ import torch.nn.functional as TF
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from oracle import check
+from oracle import check, check_jvp, check_jvp_fd
 
 R = np.random.default_rng(5)
 
@@ -130,3 +130,12 @@ def test_distance_modules_and_errors():
         F.pdist(cr.ones(2, 2, 2))
     with pytest.raises(RuntimeError, match="cosine_similarity"):
         F.cosine_similarity(cr.ones(2, 3), cr.ones(4, 3))
+
+
+@pytest.mark.parametrize("case", DIST, ids=[c[0] for c in DIST])
+def test_distance_jvp_matches_torch_func(case):
+    name, fc, ft, arrays = case
+    if name.startswith("pdist"):      # torch has no forward mode for pdist
+        check_jvp_fd(fc, *arrays)
+        return
+    check_jvp(fc, ft, *arrays)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from oracle import check
+from oracle import check, check_jvp
 
 R = np.random.default_rng(7)
 
@@ -251,3 +251,9 @@ def test_pointwise_composites_on_0d_empty_and_size1(name, shape):
     mine, theirs = getattr(cr, name)(cr.tensor(a)), getattr(torch, name)(torch.tensor(a))
     assert tuple(mine.shape) == tuple(theirs.shape)
     np.testing.assert_allclose(mine.numpy(), theirs.numpy().astype(mine.numpy().dtype), rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_composite_jvp_matches_torch_func(case):
+    _, fc, ft, arrays = case
+    check_jvp(fc, ft, *[a.astype(np.float64) for a in arrays])

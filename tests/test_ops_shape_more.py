@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import chainrule as cr
-from oracle import check
+from oracle import check, check_jvp
 
 R = np.random.default_rng(4)
 x = lambda *s: R.standard_normal(s)
@@ -178,3 +178,15 @@ def test_on_empty_inputs(name, call):
     mine, theirs = call(cr, cr.zeros(0)), call(torch, torch.zeros(0))
     assert tuple(mine.shape) == tuple(theirs.shape)
     np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_rearrangement_jvp_matches_torch_func(case):
+    _, fn, arrays = case
+    check_jvp(lambda *t: fn(cr, *t), lambda *t: fn(torch, *t), *arrays)
+
+
+@pytest.mark.parametrize("equation, shapes", EINSUM, ids=[e for e, _ in EINSUM])
+def test_einsum_jvp_matches_torch_func(equation, shapes):
+    check_jvp(lambda *t: cr.einsum(equation, *t), lambda *t: torch.einsum(equation, *t),
+              *[x(*s) for s in shapes])

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from oracle import check
+from oracle import check, check_jvp
 
 R = np.random.default_rng(3)
 x = lambda *s: R.standard_normal(s)
@@ -201,3 +201,13 @@ def test_on_empty_inputs(name, args):
     theirs = theirs if isinstance(theirs, tuple) else (theirs,)
     for p, q in zip(mine, theirs):
         assert tuple(p.shape) == tuple(q.shape)
+
+
+@pytest.mark.parametrize("case", [c for c in VALUED if c[0] not in ("median_all_ties", "nanmedian_all",
+                                                                     "median_all")],
+                         ids=lambda c: c[0])
+def test_jvp_matches_torch_func(case):
+    _, fn, arrays = case
+    if not np.asarray(_first(fn(torch, *[torch.tensor(a) for a in arrays])).detach()).dtype.kind == "f":
+        return
+    check_jvp(lambda *t: _first(fn(cr, *t)), lambda *t: _first(fn(torch, *t)), *arrays)
