@@ -119,3 +119,41 @@ def test_special_namespace_matches_torch(name):
     x = np.array([0.1, 0.3, 0.5, 0.9])
     np.testing.assert_allclose(getattr(cr.special, name)(cr.tensor(x)).numpy(),
                                getattr(torch.special, name)(torch.tensor(x)).numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_anomaly_mode_names_the_node_that_made_nan():
+    for lib in (cr, torch):
+        x = lib.tensor([-1.0, 1.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="Function 'SqrtBackward0' returned nan values in its 0th output"):
+            with lib.autograd.detect_anomaly():
+                x.sqrt().sum().backward()
+    x = cr.tensor([-1.0, 1.0], requires_grad=True)
+    x.sqrt().sum().backward()                     # off: nan flows into .grad silently, as torch
+    assert np.isnan(x.grad.numpy()[0]) and not cr.is_anomaly_enabled()
+    with cr.autograd.set_detect_anomaly(True):
+        assert cr.is_anomaly_enabled()
+    assert not cr.is_anomaly_enabled()
+
+    @cr.autograd.detect_anomaly()
+    def f():
+        return cr.is_anomaly_enabled()
+    assert f()
+
+
+@pytest.mark.parametrize("in_dims, out_dims", [(0, 0), ((1, 1), 1), ((0, 0), -1)])
+def test_vmap_matches_torch(in_dims, out_dims):
+    x, w = np.random.default_rng(1).standard_normal((4, 3)), np.random.default_rng(2).standard_normal((4, 3))
+    fn = lambda m: (lambda a, b: m.outer(a, b) * 2)
+    mine = cr.func.vmap(fn(cr), in_dims, out_dims)(cr.tensor(x), cr.tensor(w))
+    theirs = torch.func.vmap(fn(torch), in_dims, out_dims)(torch.tensor(x), torch.tensor(w))
+    np.testing.assert_allclose(mine.numpy(), theirs.numpy())
+    with pytest.raises(ValueError, match="same size"):
+        cr.func.vmap(fn(cr), (0, 1))(cr.tensor(x), cr.tensor(w))
+
+
+def test_module_casts_and_gpu_backend_switches():
+    m = cr.nn.Linear(2, 3)
+    assert m.half().weight.dtype == cr.float16 and m.double().weight.dtype == cr.float64
+    assert m.float().weight.dtype == cr.float32
+    cr.backends.cudnn.benchmark = True          # scripts set it; it has no effect here
+    assert not cr.backends.cudnn.is_available() and not cr.backends.mps.is_available()

@@ -27,6 +27,7 @@ from . import linalg  # noqa: E402
 from .ops.matrix import tensor_norm as norm  # noqa: E402
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from ._modes import (are_deterministic_algorithms_enabled,  # noqa: E402
                      is_deterministic_algorithms_warn_only_enabled, use_deterministic_algorithms)
 from .backends.blas import get_num_threads, set_num_threads
@@ -69,3 +70,8 @@ def numel(input) -> int:
     return input.numel()
 
 del _functional
+
+
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """Turn anomaly detection on or off (``autograd.set_detect_anomaly`` without a scope)."""
+    autograd.set_detect_anomaly(enabled, check_nan)

@@ -101,6 +101,14 @@ def _nodes_leading_to(seen, targets):
     return needed
 
 
+def _check_nan(node, grads):
+    """Anomaly mode: name the node whose backward produced nan (torch's message)."""
+    for i, g in enumerate(grads):
+        data = getattr(g, "_data", g)
+        if data is not None and np.asarray(data).dtype.kind == "f" and np.isnan(data).any():
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+
+
 def run_backward(roots, retain_graph, create_graph, targets=None):
     """Propagate gradients from ``roots`` [(node, grad)]. Accumulate into leaves' ``.grad``, or,
     when ``targets`` (a set of nodes) is given, return {node: gradient} for those nodes instead.
@@ -139,6 +147,8 @@ def _run_backward(roots, retain_graph, create_graph, targets):
             if needed is not None and node not in needed:
                 continue
             input_grads = node._run_backward(grad)
+            if STATE.anomaly:
+                _check_nan(node, input_grads)
             if node._post_hooks:
                 input_grads = _run_post_hooks(node, input_grads, grad)
             for nxt, g in zip(node._next, input_grads):

@@ -23,6 +23,7 @@ import weakref
 class _GradState:
     grad_enabled = True
     inference = False   # inside inference_mode(): new tensors are inference tensors
+    anomaly = False     # detect_anomaly(): backward checks every gradient for nan
 
 
 STATE = _GradState()

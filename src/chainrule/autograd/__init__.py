@@ -7,8 +7,11 @@ from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, se
 from .function import Function, FunctionCtx
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .variable import Variable
+from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                           set_detect_anomaly)
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "forward_ad", "functional", "Node",
            "gradcheck", "gradgradcheck", "GradcheckError", "Variable",
-           "inference_mode"]
+           "inference_mode", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
+           "is_anomaly_check_nan_enabled"]

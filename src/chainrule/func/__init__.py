@@ -12,6 +12,7 @@ For f: Rⁿ → Rᵐ with Jacobian J (m×n):
 
 Functions take and return tensors or tuples of tensors; ``argnums`` is an int or a tuple.
 """
-from .transforms import grad, grad_and_value, hessian, hvp, jacfwd, jacrev, jvp, vhp, vjp
+from .transforms import grad, grad_and_value, hessian, hvp, jacfwd, jacrev, jvp, vhp, vjp, vmap
 
-__all__ = ["vjp", "jvp", "grad", "grad_and_value", "jacrev", "jacfwd", "hessian", "hvp", "vhp"]
+__all__ = ["vjp", "jvp", "grad", "grad_and_value", "jacrev", "jacfwd", "hessian", "hvp", "vhp",
+           "vmap"]

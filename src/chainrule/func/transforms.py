@@ -329,3 +329,59 @@ def vhp(func, primals, tangents):
     _, fn, f_value = vjp(gradient, *primals, has_aux=True)
     vh = fn(tangents)
     return f_value.detach(), vh[0] if single else vh
+
+
+# ---------------------------------------------------------------------------- batching
+def _tree_map(fn, x):
+    if isinstance(x, (tuple, list)):
+        return type(x)(_tree_map(fn, v) for v in x)
+    if isinstance(x, dict):
+        return {k: _tree_map(fn, v) for k, v in x.items()}
+    return fn(x)
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``func`` mapped over a dim of its inputs (torch.func.vmap's interface): ``in_dims`` says
+    which dim of each argument is the batch (None: not batched; a tuple: one per argument),
+    ``out_dims`` where the batch dim goes in the outputs.
+
+    chainrule runs ``func`` once per batch element and stacks the results (NumPy has no
+    batching rules), so it is as fast as a Python loop — the semantics are torch's, the speed
+    is not; every op inside stays differentiable. ``randomness`` is accepted as 'error',
+    'different' or 'same'; only 'different' (independent draws per element) is what a loop
+    gives, and random ops under 'error' are not detected.
+    """
+    if randomness not in ("error", "different", "same"):
+        raise ValueError(f"vmap: randomness must be 'error', 'different' or 'same', got "
+                         f"{randomness!r}")
+
+    @functools.wraps(func)
+    def batched(*args):
+        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap: in_dims is not compatible with the structure of inputs: "
+                             f"{len(dims)} in_dims for {len(args)} arguments")
+        sizes = set()
+
+        def size_of(x, d):
+            if d is not None and isinstance(x, Tensor):
+                sizes.add(x.shape[d])
+        for x, d in zip(args, dims):
+            _tree_map(lambda v: size_of(v, d), x)
+        if len(sizes) != 1:
+            raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
+                             f"dimension, got sizes {sorted(sizes)}" if sizes else
+                             "vmap: at least one input must be batched (in_dims not all None)")
+        n = sizes.pop()
+        outs = []
+        for i in range(n):
+            sliced = [x if d is None else _tree_map(
+                lambda v, d=d: v.select(d, i) if isinstance(v, Tensor) else v, x)
+                for x, d in zip(args, dims)]
+            outs.append(func(*sliced))
+        first = outs[0]
+        if isinstance(first, tuple):
+            od = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
+            return tuple(stack([o[k] for o in outs], od[k]) for k in range(len(first)))
+        return stack(outs, out_dims)
+    return batched

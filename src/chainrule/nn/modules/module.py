@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ... import _dtype
 from ..._device import check_device
 from ..._modes import STATE
 from ..._tensor_base import parse_to_args
@@ -307,6 +308,18 @@ class Module:
             child.apply(fn)
         fn(self)
         return self
+
+    def half(self) -> "Module":
+        """Cast floating parameters and buffers to float16, in place."""
+        return self.to(_dtype.float16)
+
+    def float(self) -> "Module":
+        """Cast floating parameters and buffers to float32, in place."""
+        return self.to(_dtype.float32)
+
+    def double(self) -> "Module":
+        """Cast floating parameters and buffers to float64, in place."""
+        return self.to(_dtype.float64)
 
     def to(self, *args, **kwargs) -> "Module":
         """``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``: casts floating parameters and
