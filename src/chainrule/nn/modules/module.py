@@ -338,12 +338,6 @@ class Module:
                     t.grad._data = t.grad._data.astype(dt.np)
         return self
 
-    def float(self):
-        return self.to("float32")
-
-    def double(self):
-        return self.to("float64")
-
     def cpu(self):
         return self
 
