@@ -56,17 +56,24 @@ def loss_graph(model_name="mlp", dataset="iris", hidden=(8,), batch=2):
     return model, nn.CrossEntropyLoss()(model(x), y)
 
 
+def parse_hidden(text: str) -> list:
+    """``--hidden 16,8`` as [16, 8], or the CLI's one-line error."""
+    from . import CLIError
+    try:
+        hidden = [int(h) for h in text.split(",") if h.strip()]
+    except ValueError:
+        raise CLIError(f"--hidden must be comma-separated integers, got {text!r}") from None
+    if any(h < 1 for h in hidden) or len(hidden) > limits.MAX_HIDDEN_LAYERS:
+        raise CLIError(f"--hidden sizes must be ≥ 1, at most {limits.MAX_HIDDEN_LAYERS} of them; "
+                       f"got {text!r}")
+    return hidden
+
+
 def main(args) -> int:
     from .. import viz
     from . import CLIError
     from .paths import check_output_file
-    try:
-        hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
-    except ValueError:
-        raise CLIError(f"--hidden must be comma-separated integers, got {args.hidden!r}") from None
-    if any(h < 1 for h in hidden) or len(hidden) > limits.MAX_HIDDEN_LAYERS:
-        raise CLIError(f"--hidden sizes must be ≥ 1, at most {limits.MAX_HIDDEN_LAYERS} of them; "
-                       f"got {args.hidden!r}")
+    hidden = parse_hidden(args.hidden)
     root, ext = os.path.splitext(args.output)
     ext = ext.lower().lstrip(".")
     if ext not in ("dot", "gv", "svg", "png", "pdf"):

@@ -3,7 +3,7 @@ memory), from one forward pass on zeros — :func:`chainrule.summary` on the com
 from __future__ import annotations
 
 from . import limits
-from .graph import GRAPH_MODELS, MODEL_DATASET, SHAPES
+from .graph import GRAPH_MODELS, MODEL_DATASET, SHAPES, parse_hidden
 
 
 def add_parser(sub):
@@ -27,13 +27,7 @@ def main(args) -> int:
     import chainrule as cr
     from . import CLIError
     from .factories import build_model
-    try:
-        hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
-    except ValueError:
-        raise CLIError(f"--hidden must be comma-separated integers, got {args.hidden!r}") from None
-    if any(h < 1 for h in hidden) or len(hidden) > limits.MAX_HIDDEN_LAYERS:
-        raise CLIError(f"--hidden sizes must be ≥ 1, at most {limits.MAX_HIDDEN_LAYERS} of them; "
-                       f"got {args.hidden!r}")
+    hidden = parse_hidden(args.hidden)
     if args.depth < 0:
         raise CLIError(f"--depth must be ≥ 0, got {args.depth}")
     dataset = args.dataset or MODEL_DATASET[args.model]
