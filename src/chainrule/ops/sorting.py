@@ -12,9 +12,9 @@ from collections import namedtuple
 
 import numpy as np
 
+from .._graph import Node
 from .._tensor_base import normalize_dim
 from ._util import check_tensor
-from .elementwise import isnan, logical_or, where
 from .reduction import MaxAlong as Selected
 
 # one gather (the dim dropped unless keepdim) under each op's torch name
@@ -42,7 +42,20 @@ def _order(x, axis, descending):
 
 
 def _dim(input, dim, op):
-    return normalize_dim(dim, input.ndim, op) if input.ndim else 0
+    return normalize_dim(dim, input.ndim, op)   # a 0-d tensor takes dims -1 and 0 only
+
+
+def _no_bool(input, op, kernel):
+    """torch's CPU kernels for these ops have no bool version."""
+    if input._data.dtype == np.bool_:
+        if op == "topk":
+            raise RuntimeError("topk does not support bool dtypes on CPU")
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+def _nonempty(input, d, op):
+    if input.ndim and input.shape[d] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
 
 
 def _take(node, input, d, index, keepdim=True):
@@ -56,9 +69,9 @@ def sort(input, dim=-1, descending=False, stable=False):
     where each value came from. Stable (ties keep their order). Shapes: (*) -> (*), (*) int64.
     The gradient of values flows back to the element each came from."""
     check_tensor(input, "sort")
+    d = _dim(input, dim, "sort")
     if input.ndim == 0:
         return sort_result(input.clone(), input._make(np.zeros((), np.int64)))
-    d = _dim(input, dim, "sort")
     index = _order(input._data, d, descending)
     return sort_result(_take(_SortBackward, input, d, index), input._make(index))
 
@@ -80,6 +93,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the ``k`` largest (or smallest) elements along ``dim``, in sorted
     order. Shapes: (…, n, …) -> (…, k, …)."""
     check_tensor(input, "topk")
+    _no_bool(input, "topk", "topk")
     d = _dim(input, dim, "topk")
     n = input.shape[d] if input.ndim else 1
     if not 0 <= k <= n:
@@ -91,7 +105,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 
 def _kth(input, k, dim, keepdim, op, node, result):
+    _no_bool(input, op, "kthvalue_cpu")
     d = _dim(input, dim, op)
+    _nonempty(input, d, op)
     n = input.shape[d] if input.ndim else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"{op}(): selected number k ({k}) out of range for a dimension of "
@@ -115,36 +131,65 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 median_result = namedtuple("median", ["values", "indices"])
 
 
-def _evenly(input, value):
-    """``value`` (an array) as a function of ``input``: its gradient shared evenly among the
-    elements equal to it (torch's rule for median() and nanmedian() of a whole tensor)."""
-    v = input._make(np.asarray(value, input._data.dtype))
-    hit = input == v
-    if input._data.dtype.kind == "f" and np.isnan(value):
-        hit = logical_or(hit, isnan(input))
-    count = max(int(hit._data.sum()), 1)
-    zero = input._make(np.zeros((), input._data.dtype))
-    # v + Σ(x − v)/count over the hits: exactly v, with ∂/∂x = hit/count
-    return v + where(hit, input - v, zero).sum() / count
+class _EvenlyShared(Node):
+    """y = v, a value of x found in forward (median, nanmedian of the whole tensor), whose
+    gradient torch shares evenly among the elements equal to it: with w = [x = v]/#{x = v},
+    VJP x̄ = ḡ·w, JVP ẏ = Σ w·ẋ (w a constant: the choice of v is locally fixed)."""
+
+    params = ("value", "weight")
+    backward_name = "MedianBackward0"
+
+    def forward(self, x):
+        return np.asarray(self.value, x.dtype)
+
+    def vjp(self, xp, g):
+        return g * xp.const(self.weight)
+
+    def jvp(self, xp, tangents):
+        return xp.sum(tangents[0] * xp.const(self.weight), tuple(range(self.weight.ndim)))
+
+
+_NanmedianAll = _EvenlyShared.named("NanmedianBackward0")
+
+
+def _evenly(input, value, node):
+    """``value`` (a number of ``input``'s dtype) recorded as ``node``: its gradient shared
+    evenly among the elements equal to it (nan counting as equal to nan)."""
+    data = input._data
+    if data.dtype.kind != "f":    # integers: nothing to differentiate
+        return input._make(np.asarray(value, data.dtype))
+    hit = (data == value) | (np.isnan(data) & np.isnan(value))
+    weight = (hit / max(int(hit.sum()), 1)).astype(data.dtype)
+    return node.apply(input, value=value, weight=weight)
+
+
+def _empty_median(input):
+    """torch's median of no elements: nan, cast to the dtype (as its CPU kernel does)."""
+    with np.errstate(invalid="ignore"):
+        return input._make(np.array(np.nan).astype(input._data.dtype))
 
 
 def median(input, dim=None, keepdim=False):
-    """The lower median: the ⌊(n − 1)/2⌋-th smallest element (nan if any is nan). Without
-    ``dim``: one value, its gradient shared among the elements equal to it; with ``dim``:
-    (values, indices) along it, the gradient going to the index."""
+    """The lower median: the ⌊(n − 1)/2⌋-th smallest element (nan if any is nan), not the mean
+    of the two middle ones. Without ``dim``: one value (0-d), its gradient shared evenly among
+    the elements equal to it (torch's rule); with ``dim``: (values, indices) along it, the dim
+    dropped unless ``keepdim``, the gradient going to the index. A row holding nan gives nan
+    at its first nan. With ties the index is that of a stable sort (torch's CPU kernel may
+    return another of the tied elements)."""
     check_tensor(input, "median")
     if dim is None:
+        _no_bool(input, "median", "median_cpu")
         data = input._data.reshape(-1)
         if data.size == 0:
-            return input._make(np.array(np.nan, input._data.dtype))
+            return _empty_median(input)
         value = np.sort(data, kind="stable")[(data.size - 1) // 2]
         if data.dtype.kind == "f" and np.isnan(data).any():
             value = data.dtype.type(np.nan)
-        return _evenly(input, value)
+        return _evenly(input, value, _EvenlyShared)
+    _no_bool(input, "median", "median_out")
     d = _dim(input, dim, "median")
+    _nonempty(input, d, "median")
     n = input.shape[d] if input.ndim else 1
-    if n == 0:
-        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
     if input.ndim == 0:
         return median_result(input.clone(), input._make(np.zeros((), np.int64)))
     order = _order(input._data, d, False)
@@ -162,16 +207,21 @@ nanmedian_result = namedtuple("nanmedian", ["values", "indices"])
 
 
 def nanmedian(input, dim=None, keepdim=False):
-    """:func:`median` ignoring nan: the lower median of the numbers (nan where all are nan)."""
+    """:func:`median` ignoring nan: the lower median of the numbers (nan where all are nan).
+    Shapes and gradients as :func:`median`'s."""
     check_tensor(input, "nanmedian")
     data = input._data
     if data.dtype.kind != "f":
-        return median(input, dim, keepdim)
+        out = median(input, dim, keepdim)
+        return out if dim is None else nanmedian_result(*out)
     if dim is None:
         numbers = np.sort(data[~np.isnan(data)], kind="stable")
+        if data.size == 0:
+            return _empty_median(input)
         value = numbers[(numbers.size - 1) // 2] if numbers.size else data.dtype.type(np.nan)
-        return _evenly(input, value)
+        return _evenly(input, value, _NanmedianAll)
     d = _dim(input, dim, "nanmedian")
+    _nonempty(input, d, "median")     # torch's message names median() here too
     if input.ndim == 0:
         return nanmedian_result(input.clone(), input._make(np.zeros((), np.int64)))
     order = _order(data, d, False)                       # nan last
@@ -189,9 +239,10 @@ def mode(input, dim=-1, keepdim=False):
     """(values, indices): the most frequent value along ``dim`` (the smallest among equally
     frequent ones) and the index of its last occurrence, as torch's CPU kernel."""
     check_tensor(input, "mode")
+    d = _dim(input, dim, "mode")
+    _nonempty(input, d, "mode")
     if input.ndim == 0:
         return mode_result(input.clone(), input._make(np.zeros((), np.int64)))
-    d = _dim(input, dim, "mode")
     x = np.moveaxis(input._data, d, -1)
     rows = x.reshape(-1, x.shape[-1])
     index = np.empty(rows.shape[0], np.int64)
@@ -212,9 +263,9 @@ cummin_result = namedtuple("cummin", ["values", "indices"])
 
 def _cumulative_extreme(input, dim, op, better, node, result):
     check_tensor(input, op)
+    d = _dim(input, dim, op)
     if input.ndim == 0:
         return result(input.clone(), input._make(np.zeros((), np.int64)))
-    d = _dim(input, dim, op)
     x = np.moveaxis(input._data, d, 0)
     index = np.zeros(x.shape, np.int64)
     best = x[0].copy() if x.shape[0] else x[:0]
