@@ -212,7 +212,13 @@ def _check_index(input, dim, index, op):
             f"{op}: index must be an integer tensor, got "
             f"{getattr(index, 'dtype', type(index).__name__)}")
     d = normalize_dim(dim, input.ndim, op)
-    if index.ndim != input.ndim and input.ndim:
+    if input.ndim == 0:
+        idx = index._data.astype(np.int64)
+        if idx.ndim > 1 or idx.size > 1 or (idx.size and idx.reshape(-1)[0] != 0):
+            raise RuntimeError(f"{op}: a 0-dim input takes an index of at most one element, 0, "
+                               f"got {idx.tolist()}")
+        return 0, idx
+    if index.ndim != input.ndim:
         raise RuntimeError(f"{op}: index tensor must have the same number of dimensions as input "
                            f"({input.ndim}), got {index.ndim}")
     idx = index._data.astype(np.int64)
@@ -228,9 +234,14 @@ def _check_index(input, dim, index, op):
     return d, idx
 
 
-def gather(input, dim, index):
-    """Pick values along ``dim`` by ``index`` (same ndim as input; output has index's shape)."""
+def gather(input, dim, index, *, sparse_grad=False):
+    """out[i][j][k] = input[i][index[i][j][k]][k] (for dim = 1; likewise for other dims).
+    ``index`` has input's number of dims and is no larger than input apart from ``dim``; the
+    output has index's shape. Gradient: scatter-add of ḡ back to the positions read.
+    ``sparse_grad`` (a torch storage option) makes no difference here."""
     d, idx = _check_index(input, dim, index, "gather")
+    if input.ndim == 0:    # a 0-d input is read as one element
+        return Gather.apply(input.reshape(1), dim=0, index=idx.reshape(-1)).reshape(idx.shape)
     x = input
     if any(si < sx for i, (si, sx) in enumerate(zip(idx.shape, x._data.shape)) if i != d):
         x = x[tuple(slice(0, si) if i != d else slice(None) for i, si in enumerate(idx.shape))]
@@ -240,7 +251,17 @@ def gather(input, dim, index):
 def scatter_add(input, dim, index, src):
     """out = input, then out[index at dim] += src (differentiable in input and src)."""
     d, idx = _check_index(input, dim, index, "scatter_add")
-    src = src[tuple(slice(0, s) for s in idx.shape)]
+    check_tensor(src, "scatter_add", "src")
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if idx.ndim != src.ndim or any(si > ss for si, ss in zip(idx.shape, src._data.shape)):
+        raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self "
+                           f"{list(input.shape)} apart from dimension {d} and to be no larger "
+                           f"size than src {list(src.shape)}")
+    if input.ndim == 0:
+        return input + src.reshape(-1)[:idx.size].sum()
+    if idx.shape != src._data.shape:
+        src = src[tuple(slice(0, s) for s in idx.shape)]
     return input + ScatterAdd.apply(src, dim=d, index=idx, shape=input._data.shape)
 
 

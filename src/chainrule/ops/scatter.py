@@ -81,6 +81,11 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     overwriting (as :func:`scatter_reduce` with 'sum' | 'prod')."""
     if src is not None and not isinstance(src, TensorBase):
         src, value = None, src
+    if isinstance(input, TensorBase) and input.ndim == 0:   # one element: as a 1-element vector
+        _check_index(input, dim, index, "scatter")
+        flat = src if src is None else src.reshape(-1)
+        return scatter(input.reshape(1), 0, index.reshape(-1), flat, value=value,
+                       reduce=reduce).reshape(())
     if reduce is not None:
         if reduce not in ("add", "multiply"):
             raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
@@ -164,6 +169,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     among the elements equal to the result."""
     d, idx = _check_index(input, dim, index, "scatter_reduce")
     check_tensor(src, "scatter_reduce", "src")
+    if input.ndim == 0:     # one element: as a 1-element vector
+        return scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
+                              include_self=include_self).reshape(())
     _same_dtype(input, src, "scatter_reduce")
     src = _src_block(src, idx)
     mesh = _mesh(idx, d)
@@ -194,6 +202,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
                 fill = info.min if reduce == "amax" else info.max
             value[written] = fill
         ufunc.at(value, mesh, src._data)
+        if value.dtype.kind != "f":     # integers: nothing to differentiate
+            return input._make(np.where(written, value, input._data))
         v = input._make(value)
         v_src = input._make(value[mesh])
         src_hit = src == v_src
@@ -213,23 +223,46 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
 
 
+# how each op treats an index outside [0, n): index_fill counts negatives from the end;
+# index_add refuses any with a RuntimeError, index_copy with an IndexError naming itself
+_OUT_OF_BOUNDS = {"index_add": (RuntimeError, ""), "index_copy": (IndexError, "index_copy_(): "),
+                  "index_fill": (IndexError, "")}
+
+
 def _along(input, dim, index, source, op):
     """(dim, the full index array for ``source`` placing its slices at ``index`` along dim)."""
     check_tensor(input, op)
-    d = normalize_dim(dim, input.ndim, op) if input.ndim else 0
-    if not isinstance(index, TensorBase) or index._data.dtype.kind not in "iu" or index.ndim > 1:
-        raise RuntimeError(f"{op}(): Index is supposed to be a vector of integers")
+    d = normalize_dim(dim, input.ndim, op)
+    if not isinstance(index, TensorBase) or index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}_(): Expected dtype int32/int64 for index")
+    if index.ndim > 1:
+        raise IndexError(f"{op}_(): Index is supposed to be a vector, but got dim: {index.ndim} "
+                         f"with size: {list(index.shape)}")
+    if op == "index_copy" and index._data.dtype != np.int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
+                           f"{index.dtype}")
     idx = index._data.reshape(-1).astype(np.int64)
     n = input.shape[d] if input.ndim else 1
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(f"{op}(): index {int(idx.max() if idx.max() >= n else idx.min())} is out "
-                         f"of bounds for dimension {d} with size {n}")
+    low = -n if op == "index_fill" else 0
+    if idx.size and (idx.min() < low or idx.max() >= n):
+        exc, prefix = _OUT_OF_BOUNDS[op]
+        bad = int(idx.max() if idx.max() >= n else idx.min())
+        raise exc(f"{prefix}index {bad} is out of bounds for dimension {d} with size {n}")
     idx = np.where(idx < 0, idx + n, idx)
     if source is None:
         return d, idx
     check_tensor(source, op, "source")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"{op}_(): self ({input.dtype}) and source ({source.dtype}) must have "
+                           f"the same scalar type")
     expected = tuple(len(idx) if i == d else s for i, s in enumerate(input.shape))
-    if tuple(source.shape) != expected and not (input.ndim == 0 and source.numel() == len(idx)):
+    if op == "index_add" and tuple(source.shape) != expected and (
+            input.ndim == 0 or source.ndim != input.ndim):
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(input.shape)} "
+                           f"source.shape = {list(source.shape)}")
+    if tuple(source.shape) != expected and not (input.ndim == 0 and source.numel() == 1
+                                                and len(idx) == 1):
         raise RuntimeError(f"{op}(): source of shape {tuple(source.shape)} does not match the "
                            f"expected shape {expected} (input {tuple(input.shape)}, "
                            f"{len(idx)} indices along dim {d})")
@@ -243,8 +276,10 @@ def _along(input, dim, index, source, op):
 def index_add(input, dim, index, source, *, alpha=1):
     """out = input, then out[…, index[i], …] += alpha · source[…, i, …] along ``dim``."""
     d, full = _along(input, dim, index, source, "index_add")
+    if input._data.dtype.kind in "iu":   # torch casts alpha to the integer dtype (2.5 -> 2)
+        alpha = int(alpha)
     if input.ndim == 0:
-        return input + (source * alpha).sum()
+        return input + source.reshape(()) * alpha
     return input + ScatterAdd.apply(source * alpha if alpha != 1 else source, dim=d, index=full,
                                     shape=input._data.shape)
 
@@ -252,7 +287,8 @@ def index_add(input, dim, index, source, *, alpha=1):
 def index_copy(input, dim, index, source):
     """out = input, then out[…, index[i], …] = source[…, i, …] along ``dim``."""
     d, full = _along(input, dim, index, source, "index_copy")
-    _same_dtype(input, source, "index_copy")
+    if input.ndim == 0:
+        return where(input._make(np.ones((), bool)), source.reshape(()), input)
     mask = _written(input._data.shape, _mesh(full, d))
     return where(input._make(mask), ScatterSet.apply(source, dim=d, index=full,
                                                      shape=input._data.shape), input)
@@ -272,15 +308,33 @@ def index_put(input, indices, values, accumulate=False):
     """out = input with out[indices] = values (``accumulate``: += , repeats adding up);
     ``indices`` is a tuple of index tensors (advanced indexing), ``values`` broadcasts."""
     check_tensor(input, "index_put")
-    key = tuple(k._data if isinstance(k, TensorBase) else np.asarray(k) for k in indices)
+    for i, k in enumerate(indices):
+        if not isinstance(k, TensorBase):
+            raise TypeError(f"index_put(): expected Tensor as element {i} in argument 1, but got "
+                            f"{type(k).__name__}")
+    if not isinstance(values, TensorBase):
+        raise TypeError(f"index_put(): argument 'values' (position 3) must be Tensor, not "
+                        f"{type(values).__name__}")
+    key = tuple(k._data for k in indices)
     for k in key:
         if k.dtype.kind not in "biu":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    n_dims = sum(k.ndim if k.dtype == np.bool_ else 1 for k in key)
+    if n_dims > input.ndim:
+        raise IndexError(f"index_put(): too many indices for tensor of dimension {input.ndim} "
+                         f"(got {n_dims})")
+    for k, size in zip(key, input.shape):
+        if k.dtype != np.bool_ and k.size and (k.min() < -size or k.max() >= size):
+            bad = int(k.max() if k.max() >= size else k.min())
+            raise IndexError(f"index {bad} is out of bounds for dimension with size {size}")
     target = np.empty(input._data.shape, np.bool_)[key].shape
-    if not isinstance(values, TensorBase):
-        values = input._make(np.asarray(values, input._data.dtype))
     _same_dtype(input, values, "index_put")
-    values = broadcast_to(values, target) if tuple(values.shape) != target else values
+    try:
+        values = broadcast_to(values, target) if tuple(values.shape) != target else values
+    except (RuntimeError, ValueError):
+        raise RuntimeError(f"index_put(): shape mismatch: value tensor of shape "
+                           f"{list(values.shape)} cannot be broadcast to indexing result of shape "
+                           f"{list(target)}") from None
     if accumulate:
         return input + IndexAdd.apply(values, key=key, shape=input._data.shape, basic=False)
     mask = _written(input._data.shape, key)
@@ -294,7 +348,14 @@ def masked_scatter(input, mask, source):
     m = mask._data if isinstance(mask, TensorBase) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_scatter_: expected BoolTensor for mask, got {m.dtype}")
-    m = np.broadcast_to(m, input._data.shape)
+    try:
+        shape = np.broadcast_shapes(m.shape, input._data.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_scatter: the mask's shape {tuple(m.shape)} and the input's "
+                           f"{tuple(input.shape)} cannot be broadcast together") from None
+    if shape != input._data.shape:    # the out-of-place form broadcasts self with the mask
+        input = expand(input, *shape)
+    m = np.broadcast_to(m, shape)
     k = int(m.sum())
     if source.numel() < k:
         raise RuntimeError(f"masked_scatter: expected source to have at least {k} elements, got "
@@ -348,6 +409,16 @@ def _unique_results(input, values, inverse, counts, return_inverse, return_count
     return out[0] if len(out) == 1 else tuple(out)
 
 
+def _unique_dim(input, dim, op):
+    if input.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = normalize_dim(dim, input.ndim, op)
+    if any(n == 0 for i, n in enumerate(input.shape) if i != d):
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique "
+                           "cannot be applied")
+    return d
+
+
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values (sorted), with ``return_inverse`` where each element went and
     ``return_counts`` how often each occurs; with ``dim``, the distinct slices along it.
@@ -355,11 +426,12 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     check_tensor(input, "unique")
     data = input._data
     if dim is None:
+        # torch keeps every nan apart (nan != nan)
         values, inverse, counts = np.unique(data.reshape(-1), return_inverse=True,
-                                            return_counts=True)
+                                            return_counts=True, equal_nan=False)
         inverse = inverse.reshape(data.shape)
     else:
-        d = normalize_dim(dim, input.ndim, "unique")
+        d = _unique_dim(input, dim, "unique")
         values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=d)
         inverse = inverse.reshape(-1)
     return _unique_results(input, values, inverse, counts, return_inverse, return_counts)
@@ -369,10 +441,10 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     """Collapse runs of equal consecutive values (or slices along ``dim``) to one."""
     check_tensor(input, "unique_consecutive")
     data = input._data
-    d = None if dim is None else normalize_dim(dim, input.ndim, "unique_consecutive")
+    d = None if dim is None else _unique_dim(input, dim, "unique_consecutive")
     x = data.reshape(-1) if d is None else np.moveaxis(data, d, 0)
-    if x.shape[0] == 0:
-        new = np.zeros(0, bool)
+    if x.shape[0] <= 1:
+        new = np.ones(x.shape[0], bool)
     else:
         differs = (x[1:] != x[:-1]).reshape(x.shape[0] - 1, -1).any(axis=1)
         new = np.concatenate([[True], differs])
