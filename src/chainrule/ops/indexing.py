@@ -156,6 +156,60 @@ class ScatterAdd(Node):
         return xp.apply(Gather, g, dim=self.dim, index=self.index)
 
 
+class WriteAt(Node):
+    """out = x with out[key] = α·src (``accumulate``: out[key] += α·src, repeats adding up),
+    ``key`` an advanced index (NumPy's), ``src`` broadcasting to x[key]'s shape; with ``count``,
+    src's leading ``count`` elements in row-major order are written (masked_scatter). Linear
+    in (x, src) together; transpose: x̄ = ḡ (accumulate) or ḡ with the written positions zeroed,
+    s̄rc = α·ḡ[key] (every src element gets the gradient of the position it was written to, as
+    torch's, even where a repeated position kept another's value). One primitive, recorded
+    under each torch name: scatter, scatter_add, index_add, index_copy, index_put,
+    masked_scatter."""
+
+    linear = True
+    params = ("key", "accumulate", "alpha", "count")
+
+    def forward(self, x, src):
+        self.src_shape = src.shape
+        if self.count is not None:
+            src = src.reshape(-1)[:self.count]
+        if self.alpha != 1:
+            src = src * x.dtype.type(self.alpha)
+        out = x.copy()
+        if self.accumulate:
+            np.add.at(out, self.key, src)
+        else:
+            out[self.key] = src
+        return out
+
+    def transpose(self, xp, g):
+        if self.accumulate:
+            g_x = g
+        else:
+            written = np.zeros(xp.data(g).shape, bool)
+            written[self.key] = True
+            g_x = xp.apply(MaskedFill, g, mask=written, value=0)
+        g_src = xp.apply(GetItem, g, key=self.key, basic=False)
+        if self.alpha != 1:
+            g_src = g_src * self.alpha
+        if self.count is not None:    # back into the shape of the whole source, zero past count
+            size = int(np.prod(self.src_shape))
+            g_src = xp.reshape(xp.apply(IndexAdd, g_src, key=(slice(0, self.count),),
+                                        shape=(size,), basic=True), self.src_shape)
+        return g_x, g_src
+
+
+def write_at(name, x, src, key, accumulate=False, alpha=1, count=None):
+    """``WriteAt`` recorded under torch's node name ``name``."""
+    return _WRITE_NAMED[name].apply(x, src, key=key, accumulate=accumulate, alpha=alpha,
+                                    count=count)
+
+
+_WRITE_NAMED = {name: WriteAt.named(name) for name in (
+    "ScatterBackward0", "ScatterAddBackward0", "IndexAddBackward0", "IndexCopyBackward0",
+    "IndexPutBackward0", "MaskedScatterBackward0", "ScatterReduceBackward0")}
+
+
 # torch records basic indexing as a chain of select/slice/unsqueeze views, one per index; the
 # one node here carries the name of the last (outermost) of them
 _VIEW_NAMED = {kind: GetItemView.named(name) for kind, name in (
@@ -262,7 +316,7 @@ def scatter_add(input, dim, index, src):
         return input + src.reshape(-1)[:idx.size].sum()
     if idx.shape != src._data.shape:
         src = src[tuple(slice(0, s) for s in idx.shape)]
-    return input + ScatterAdd.apply(src, dim=d, index=idx, shape=input._data.shape)
+    return write_at("ScatterAddBackward0", input, src, _mesh(idx, d), accumulate=True)
 
 
 def index_select(input, dim, index):

@@ -1,12 +1,12 @@
 """Writing by index: scatter, scatter_reduce, index_add/copy/fill/put, masked_scatter, and
 reading by mask or condition: masked_select, nonzero, unique.
 
-Writing values at positions is linear in the values written: its transpose reads the gradient
-back at the same positions (a gather). So scatter, index_copy, index_put and masked_scatter are
-each ``where(written, Set(values), input)`` with one primitive, :class:`ScatterSet` or
-:class:`IndexSet`, whose transpose is the matching read; the ``where`` sends the rest of the
-gradient to ``input``. Sums (scatter_add, index_add, accumulate) use the existing add-at
-primitives; max/min/mean reductions are compositions; only the product has its own rule.
+Writing values at positions is linear in (input, values) together: its transpose reads the
+gradient back at the written positions for the values and zeroes them for the input. So scatter,
+scatter_add, index_add, index_copy, index_put and masked_scatter are one primitive,
+:class:`~chainrule.ops.indexing.WriteAt`, recorded under each torch name; writing a number
+(scatter's value form, index_fill) is a masked fill. The mean, amax and amin reductions are
+compositions; only the product has its own rule.
 """
 from __future__ import annotations
 
@@ -16,42 +16,9 @@ from .._graph import Node
 from .._tensor_base import TensorBase, normalize_dim
 from ._util import check_tensor
 from .elementwise import where
-from .indexing import Gather, GetItem, IndexAdd, ScatterAdd, _check_index, _mesh
+from .elementwise import MaskedFill
+from .indexing import Gather, GetItem, ScatterAdd, _check_index, _mesh, write_at
 from .shape import broadcast_to, expand
-
-
-class ScatterSet(Node):
-    """out = zeros(shape); out[index at dim] = src (a repeated position keeps one of its values).
-    Linear in src; transpose: gather ḡ at the same positions (every src element gets the
-    gradient of the position it was written to, as torch's)."""
-
-    linear = True
-    params = ("dim", "index", "shape")
-    backward_name = "ScatterBackward0"
-
-    def forward(self, src):
-        out = np.zeros(self.shape, dtype=src.dtype)
-        out[_mesh(self.index, self.dim)] = src
-        return out
-
-    def transpose(self, xp, g):
-        return xp.apply(Gather, g, dim=self.dim, index=self.index)
-
-
-class IndexSet(Node):
-    """out = zeros(shape); out[key] = v (advanced indexing). Linear in v; transpose: ḡ[key]."""
-
-    linear = True
-    params = ("key", "shape")
-    backward_name = "IndexPutBackward0"
-
-    def forward(self, v):
-        out = np.zeros(self.shape, dtype=v.dtype)
-        out[self.key] = v
-        return out
-
-    def transpose(self, xp, g):
-        return xp.apply(GetItem, g, key=self.key, basic=False)
 
 
 def _written(shape, key):
@@ -93,15 +60,18 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
             src = input._make(np.full(index.shape, value, input._data.dtype))
         return scatter_reduce(input, dim, index, src, "sum" if reduce == "add" else "prod")
     d, idx = _check_index(input, dim, index, "scatter")
-    mask = _written(input._data.shape, _mesh(idx, d))
     if src is None:
         if value is None:
             raise TypeError("scatter() missing the src tensor or the value to write")
-        return where(input._make(mask), input._make(np.asarray(value, input._data.dtype)), input)
+        mask = _written(input._data.shape, _mesh(idx, d))
+        return _ScatterValue.apply(input, mask=mask, value=value)
     check_tensor(src, "scatter", "src")
     _same_dtype(input, src, "scatter")
-    written = ScatterSet.apply(_src_block(src, idx), dim=d, index=idx, shape=input._data.shape)
-    return where(input._make(mask), written, input)
+    return write_at("ScatterBackward0", input, _src_block(src, idx), _mesh(idx, d))
+
+
+_ScatterValue = MaskedFill.named("ScatterBackward1")
+_IndexFill = MaskedFill.named("IndexFillBackward0")
 
 
 class ScatterProd(Node):
@@ -180,6 +150,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     base = input if include_self else where(mask, input._make(np.zeros((), input._data.dtype)),
                                             input)
     if reduce == "sum":
+        if include_self:
+            return write_at("ScatterReduceBackward0", input, src, mesh, accumulate=True)
         return base + ScatterAdd.apply(src, dim=d, index=idx, shape=input._data.shape)
     if reduce == "mean":
         count = np.zeros(input._data.shape, np.int64)
@@ -280,8 +252,8 @@ def index_add(input, dim, index, source, *, alpha=1):
         alpha = int(alpha)
     if input.ndim == 0:
         return input + source.reshape(()) * alpha
-    return input + ScatterAdd.apply(source * alpha if alpha != 1 else source, dim=d, index=full,
-                                    shape=input._data.shape)
+    return write_at("IndexAddBackward0", input, source, _mesh(full, d), accumulate=True,
+                    alpha=alpha)
 
 
 def index_copy(input, dim, index, source):
@@ -289,9 +261,7 @@ def index_copy(input, dim, index, source):
     d, full = _along(input, dim, index, source, "index_copy")
     if input.ndim == 0:
         return where(input._make(np.ones((), bool)), source.reshape(()), input)
-    mask = _written(input._data.shape, _mesh(full, d))
-    return where(input._make(mask), ScatterSet.apply(source, dim=d, index=full,
-                                                     shape=input._data.shape), input)
+    return write_at("IndexCopyBackward0", input, source, _mesh(full, d))
 
 
 def index_fill(input, dim, index, value):
@@ -301,7 +271,7 @@ def index_fill(input, dim, index, value):
     mask[(slice(None),) * d + (idx,)] = True
     if isinstance(value, TensorBase):
         return where(input._make(mask), value.to(input.dtype), input)
-    return where(input._make(mask), input._make(np.asarray(value, input._data.dtype)), input)
+    return _IndexFill.apply(input, mask=mask, value=value)
 
 
 def index_put(input, indices, values, accumulate=False):
@@ -335,10 +305,7 @@ def index_put(input, indices, values, accumulate=False):
         raise RuntimeError(f"index_put(): shape mismatch: value tensor of shape "
                            f"{list(values.shape)} cannot be broadcast to indexing result of shape "
                            f"{list(target)}") from None
-    if accumulate:
-        return input + IndexAdd.apply(values, key=key, shape=input._data.shape, basic=False)
-    mask = _written(input._data.shape, key)
-    return where(input._make(mask), IndexSet.apply(values, key=key, shape=input._data.shape), input)
+    return write_at("IndexPutBackward0", input, values, key, accumulate=bool(accumulate))
 
 
 def masked_scatter(input, mask, source):
@@ -361,8 +328,7 @@ def masked_scatter(input, mask, source):
         raise RuntimeError(f"masked_scatter: expected source to have at least {k} elements, got "
                            f"{source.numel()}")
     _same_dtype(input, source, "masked_scatter")
-    taken = source.reshape(-1)[:k]
-    return where(input._make(m), IndexSet.apply(taken, key=m, shape=input._data.shape), input)
+    return write_at("MaskedScatterBackward0", input, source, m, count=k)
 
 
 _MaskedSelect = GetItem.named("MaskedSelectBackward0")
