@@ -4,7 +4,9 @@ Each finds, on the arrays, *which* element goes where (an index), then reads the
 gather — a linear primitive whose transpose scatters the gradient back to the chosen elements
 (torch's rule for every one of these ops). So one derivative rule serves them all, under each
 op's torch name. Ties are broken as a stable sort breaks them (the first occurrence first),
-which is torch's order on the CPU; NaN counts as larger than every number, as in torch.
+which is torch's order for sort; for kthvalue, median along a dim and mode (quickselect and
+introsort kernels in torch) the index among tied values may differ from torch's, the values
+never do. NaN counts as larger than every number, as in torch.
 """
 from __future__ import annotations
 
@@ -66,6 +68,9 @@ def _take(node, input, d, index, keepdim=True):
 
 def sort(input, dim=-1, descending=False, stable=False):
     """(values, indices): ``input`` sorted along ``dim`` (ascending unless ``descending``) and
+    where each value came from: values[…, j, …] = input[…, indices[…, j, …], …]. Always stable
+    (``stable`` is accepted for torch's signature): equal values keep their order, as torch's
+    ``stable=True``; nan sorts as the largest value.
     where each value came from. Stable (ties keep their order). Shapes: (*) -> (*), (*) int64.
     The gradient of values flows back to the element each came from."""
     check_tensor(input, "sort")
@@ -77,12 +82,13 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
-    """The indices that sort ``input`` along ``dim`` (see :func:`sort`)."""
+    """The int64 indices that sort ``input`` along ``dim`` (:func:`sort`'s ``indices``; not
+    differentiable). Shapes: (*) -> (*)."""
     return sort(input, dim, descending, stable).indices
 
 
 def msort(input):
-    """``input`` sorted along dim 0."""
+    """``input`` sorted along dim 0 (:func:`sort`'s values). Shapes: (*) -> (*)."""
     return sort(input, 0).values
 
 
@@ -90,8 +96,10 @@ topk_result = namedtuple("topk", ["values", "indices"])
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
-    """(values, indices) of the ``k`` largest (or smallest) elements along ``dim``, in sorted
-    order. Shapes: (…, n, …) -> (…, k, …)."""
+    """(values, indices) of the ``k`` largest (``largest=False``: smallest) elements along
+    ``dim``, in sorted order. Shapes: (…, n, …) -> (…, k, …), indices int64; the gradient of
+    values goes back to the chosen elements. Among equal values the earlier one comes first;
+    with ``sorted=False`` the order is still sorted (torch's is then unspecified)."""
     check_tensor(input, "topk")
     _no_bool(input, "topk", "topk")
     d = _dim(input, dim, "topk")
@@ -123,7 +131,10 @@ kthvalue_result = namedtuple("kthvalue", ["values", "indices"])
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
-    """(values, indices) of the k-th smallest element (1-based) along ``dim``."""
+    """(values, indices) of the k-th smallest element (1-based) along ``dim``, the dim dropped
+    unless ``keepdim``: (…, n, …) -> (…, …), indices int64; the gradient goes to that element.
+    With ties the index is that of a stable sort; torch's CPU kernel (a quickselect) may
+    return another of the tied elements."""
     check_tensor(input, "kthvalue")
     return _kth(input, k, dim, keepdim, "kthvalue", _KthvalueBackward, kthvalue_result)
 
@@ -237,7 +248,11 @@ mode_result = namedtuple("mode", ["values", "indices"])
 
 def mode(input, dim=-1, keepdim=False):
     """(values, indices): the most frequent value along ``dim`` (the smallest among equally
-    frequent ones) and the index of its last occurrence, as torch's CPU kernel."""
+    frequent ones) and the index of its last occurrence, the dim dropped unless ``keepdim``;
+    the gradient goes to that element. torch's CPU kernel gives the last occurrence for rows of
+    up to 16 elements (its sort is then an insertion sort); for longer rows its index is another
+    occurrence of the same value. nan values count as one value here (in torch a row with nan
+    sorts in an undefined order)."""
     check_tensor(input, "mode")
     d = _dim(input, dim, "mode")
     _nonempty(input, d, "mode")
