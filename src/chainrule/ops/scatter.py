@@ -45,7 +45,15 @@ def _src_block(src, index):
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """out = input with out[index[i][j]][j] = src[i][j] (dim 0; likewise for other dims), or
     ``value`` everywhere the index points. ``reduce='add'|'multiply'`` combines instead of
-    overwriting (as :func:`scatter_reduce` with 'sum' | 'prod')."""
+    overwriting (as :func:`scatter_reduce` with 'sum' | 'prod'; torch records no gradient for
+    that form, chainrule gives scatter_reduce's).
+
+    Shapes: input (*), index with input's number of dims, no larger than src, nor than input
+    apart from ``dim``; out (*). Gradients: ∂/∂input = ḡ with the written positions zeroed,
+    ∂/∂src = ḡ gathered at index (src beyond index's extent gets zero). A position written
+    twice keeps one of the values (unspecified in torch too).
+
+    Example: ``scatter(zeros(3), 0, tensor([2, 0]), tensor([5., 7.]))`` is ``[7., 0., 5.]``."""
     if src is not None and not isinstance(src, TensorBase):
         src, value = None, src
     if isinstance(input, TensorBase) and input.ndim == 0:   # one element: as a 1-element vector
@@ -135,8 +143,10 @@ class ScatterProd(Node):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """out = input, then each src element is combined into out[index at dim] by ``reduce``:
     'sum', 'prod', 'mean', 'amax' or 'amin' (``include_self=False``: the written positions
-    start from the src values alone). Gradients as torch's: amax/amin share the gradient evenly
-    among the elements equal to the result."""
+    start from the src values alone). Integer mean floors, as torch's. Shapes as
+    :func:`scatter`'s. Gradients as torch's: sum: ḡ and ḡ gathered; mean: those over the count;
+    prod: the product of the other factors (without dividing by a zero); amax/amin share the
+    gradient evenly among the elements equal to the result."""
     d, idx = _check_index(input, dim, index, "scatter_reduce")
     check_tensor(src, "scatter_reduce", "src")
     if input.ndim == 0:     # one element: as a 1-element vector
@@ -246,7 +256,9 @@ def _along(input, dim, index, source, op):
 
 
 def index_add(input, dim, index, source, *, alpha=1):
-    """out = input, then out[…, index[i], …] += alpha · source[…, i, …] along ``dim``."""
+    """out = input, then out[…, index[i], …] += alpha · source[…, i, …] along ``dim``
+    (repeated indices add up). Shapes: input (*), index (k,), source as input with k along
+    ``dim``. Gradients: ∂/∂input = ḡ, ∂/∂source = alpha · ḡ[…, index, …]."""
     d, full = _along(input, dim, index, source, "index_add")
     if input._data.dtype.kind in "iu":   # torch casts alpha to the integer dtype (2.5 -> 2)
         alpha = int(alpha)
@@ -257,7 +269,9 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 
 def index_copy(input, dim, index, source):
-    """out = input, then out[…, index[i], …] = source[…, i, …] along ``dim``."""
+    """out = input, then out[…, index[i], …] = source[…, i, …] along ``dim``. Shapes as
+    :func:`index_add`'s; index int64. Gradients: ∂/∂input = ḡ with the copied slices zeroed,
+    ∂/∂source = ḡ[…, index, …]."""
     d, full = _along(input, dim, index, source, "index_copy")
     if input.ndim == 0:
         return where(input._make(np.ones((), bool)), source.reshape(()), input)
@@ -265,7 +279,8 @@ def index_copy(input, dim, index, source):
 
 
 def index_fill(input, dim, index, value):
-    """out = input with every slice ``index[i]`` along ``dim`` set to ``value``."""
+    """out = input with every slice ``index[i]`` along ``dim`` set to ``value`` (negative
+    indices count from the end). Gradient: ḡ with those slices zeroed."""
     d, idx = _along(input, dim, index, None, "index_fill")
     mask = np.zeros(input._data.shape, bool)
     mask[(slice(None),) * d + (idx,)] = True
@@ -276,7 +291,9 @@ def index_fill(input, dim, index, value):
 
 def index_put(input, indices, values, accumulate=False):
     """out = input with out[indices] = values (``accumulate``: += , repeats adding up);
-    ``indices`` is a tuple of index tensors (advanced indexing), ``values`` broadcasts."""
+    ``indices`` is a tuple of index tensors (advanced indexing: out[i₀[j], i₁[j], …]),
+    ``values`` a tensor broadcasting to the indexed shape. Gradients: ∂/∂input = ḡ (with the
+    written positions zeroed unless ``accumulate``), ∂/∂values = ḡ[indices]."""
     check_tensor(input, "index_put")
     for i, k in enumerate(indices):
         if not isinstance(k, TensorBase):
@@ -310,7 +327,9 @@ def index_put(input, indices, values, accumulate=False):
 
 def masked_scatter(input, mask, source):
     """out = input, with the positions where ``mask`` is True (broadcast to input) filled with
-    the leading elements of ``source`` in row-major order."""
+    the leading elements of ``source`` in row-major order (input and mask broadcast together;
+    source needs at least as many elements as the mask has Trues). Gradients: ∂/∂input = ḡ
+    where the mask is False, ∂/∂source = ḡ[mask] in its leading elements, zero after."""
     check_tensor(input, "masked_scatter")
     m = mask._data if isinstance(mask, TensorBase) else np.asarray(mask)
     if m.dtype != np.bool_:
@@ -404,7 +423,9 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    """Collapse runs of equal consecutive values (or slices along ``dim``) to one."""
+    """Collapse runs of equal consecutive values (or slices along ``dim``) to one; without
+    ``dim`` the input is flattened. ``return_inverse``: the run each element belongs to (input's
+    shape, int64); ``return_counts``: each run's length. Not differentiable (as torch)."""
     check_tensor(input, "unique_consecutive")
     data = input._data
     d = None if dim is None else _unique_dim(input, dim, "unique_consecutive")
