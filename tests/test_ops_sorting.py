@@ -397,3 +397,20 @@ def test_scatter_add_with_a_larger_src_reads_only_the_indexed_block():
     leaf = cr.tensor(src, requires_grad=True)
     cr.tensor(base).scatter_add(1, cr.tensor(IDX[:, :2]), leaf).sum().backward()
     np.testing.assert_array_equal(leaf.grad.numpy(), np.pad(np.ones((2, 2)), ((0, 0), (0, 3))))
+
+
+WRITES_T = [   # (id, fn(lib, input, src)) on a transposed (strided) input of shape (3, 4)
+    ("scatter", lambda m, t, s: t.scatter(0, m.tensor(IDX), s)),
+    ("scatter_add", lambda m, t, s: m.scatter_add(t, 0, m.tensor(IDX), s)),
+    ("scatter_reduce_amax", lambda m, t, s: t.scatter_reduce(0, m.tensor(IDX), s, "amax")),
+    ("index_add", lambda m, t, s: t.index_add(0, m.tensor([2, 0]), s)),
+    ("index_put", lambda m, t, s: t.index_put((m.tensor([2, 0]),), s)),
+    ("masked_scatter", lambda m, t, s: t.masked_scatter(m.tensor([True, False, True, False]), s)),
+]
+
+
+@pytest.mark.parametrize("case", WRITES_T, ids=[c[0] for c in WRITES_T])
+def test_writes_on_non_contiguous_inputs(case):
+    _, fn = case
+    base, src = x(4, 3), x(4, 2)      # src read through its transpose as well
+    check(lambda t, s: fn(cr, t.mT, s.mT), lambda t, s: fn(torch, t.mT, s.mT), base, src, double=True)
