@@ -414,3 +414,18 @@ def test_writes_on_non_contiguous_inputs(case):
     _, fn = case
     base, src = x(4, 3), x(4, 2)      # src read through its transpose as well
     check(lambda t, s: fn(cr, t.mT, s.mT), lambda t, s: fn(torch, t.mT, s.mT), base, src, double=True)
+
+
+def test_cummax_cummin_and_mode_match_torch_on_random_ties_and_nan():
+    """Many short rows with ties (and nan for cummax/cummin): torch's indices exactly (mode's
+    rows stay within the 16 elements where torch's kernel picks the last occurrence)."""
+    rng = np.random.default_rng(5)
+    for trial in range(40):
+        a = rng.integers(0, 4, (3, int(rng.integers(1, 17)))).astype(float)
+        if trial % 2:
+            a[rng.random(a.shape) < 0.2] = np.nan
+        for name in ("cummax", "cummin") + (("mode",) if trial % 2 == 0 else ()):
+            v, i = getattr(cr, name)(cr.tensor(a), 1)
+            tv, ti = getattr(torch, name)(torch.tensor(a), 1)
+            np.testing.assert_array_equal(v.numpy(), tv.numpy())
+            np.testing.assert_array_equal(i.numpy(), ti.numpy())

@@ -260,13 +260,25 @@ def mode(input, dim=-1, keepdim=False):
         return mode_result(input.clone(), input._make(np.zeros((), np.int64)))
     x = np.moveaxis(input._data, d, -1)
     rows = x.reshape(-1, x.shape[-1])
-    index = np.empty(rows.shape[0], np.int64)
-    for r, row in enumerate(rows):
-        values, counts = np.unique(row, return_counts=True)
-        best = values[np.argmax(counts)]                    # first maximum: the smallest value
-        hits = np.flatnonzero((row == best) | (np.isnan(row) & np.isnan(best))
-                              if row.dtype.kind == "f" else row == best)
-        index[r] = hits[-1]
+    n = rows.shape[1]
+    if rows.shape[0] == 0:
+        index = np.zeros(0, np.int64)
+    else:
+        # runs of equal values in each stably sorted row (nans one run); a run's length is
+        # its end − its start + 1, found for every element by running max/min of positions
+        order = np.argsort(rows, axis=1, kind="stable")
+        ordered = np.take_along_axis(rows, order, axis=1)
+        same = ordered[:, 1:] == ordered[:, :-1]
+        if ordered.dtype.kind == "f":
+            same |= np.isnan(ordered[:, 1:]) & np.isnan(ordered[:, :-1])
+        starts = np.concatenate([np.ones((len(rows), 1), bool), ~same], axis=1)
+        ends = np.concatenate([~same, np.ones((len(rows), 1), bool)], axis=1)
+        at = np.arange(n)
+        start = np.maximum.accumulate(np.where(starts, at, 0), axis=1)
+        end = np.minimum.accumulate(np.where(ends, at, n)[:, ::-1], axis=1)[:, ::-1]
+        first = np.argmax(end - start, axis=1)       # the longest run, the smallest value first
+        last = end[np.arange(len(rows)), first]      # its last element: the last occurrence
+        index = order[np.arange(len(rows)), last]
     index = np.expand_dims(index.reshape(x.shape[:-1]), d)
     values = _take(_ModeBackward, input, d, index, keepdim)
     return mode_result(values, input._make(index if keepdim else index.squeeze(d)))
@@ -276,21 +288,22 @@ cummax_result = namedtuple("cummax", ["values", "indices"])
 cummin_result = namedtuple("cummin", ["values", "indices"])
 
 
-def _cumulative_extreme(input, dim, op, better, node, result):
+def _cumulative_extreme(input, dim, op, accumulate, node, result):
     check_tensor(input, op)
     d = _dim(input, dim, op)
     if input.ndim == 0:
         return result(input.clone(), input._make(np.zeros((), np.int64)))
     x = np.moveaxis(input._data, d, 0)
-    index = np.zeros(x.shape, np.int64)
-    best = x[0].copy() if x.shape[0] else x[:0]
-    for i in range(1, x.shape[0]):
-        # torch's rule: a tie moves the index forward (>= / <=), a nan takes over and stays
-        take = better(x[i], best) | (x[i] == best)
-        if x.dtype.kind == "f":
-            take = (take & ~np.isnan(best)) | np.isnan(x[i])
-        index[i] = np.where(take, i, index[i - 1])
-        best = np.where(take, x[i], best)
+    # torch's rule: a tie moves the index forward (>= / <=), a nan takes over and each later nan
+    # moves it again; the running extreme of ``accumulate`` already propagates nan
+    best = accumulate.accumulate(x, axis=0)
+    hit = x == best
+    if x.dtype.kind == "f":
+        hit |= np.isnan(x)
+    at = np.arange(x.shape[0]).reshape((-1,) + (1,) * (x.ndim - 1))
+    index = np.maximum.accumulate(np.where(hit, at, 0), axis=0) if x.shape[0] else \
+        np.zeros(x.shape, np.int64)
+    index = index.astype(np.int64, copy=False)
     index = np.moveaxis(index, 0, d)
     return result(_take(node, input, d, index), input._make(index))
 
@@ -298,10 +311,10 @@ def _cumulative_extreme(input, dim, op, better, node, result):
 def cummax(input, dim):
     """(values, indices): the running maximum along ``dim`` and where it was found (the latest
     of equal values)."""
-    return _cumulative_extreme(input, dim, "cummax", np.greater, _CummaxBackward, cummax_result)
+    return _cumulative_extreme(input, dim, "cummax", np.maximum, _CummaxBackward, cummax_result)
 
 
 def cummin(input, dim):
     """(values, indices): the running minimum along ``dim`` and where it was found (the latest
     of equal values)."""
-    return _cumulative_extreme(input, dim, "cummin", np.less, _CumminBackward, cummin_result)
+    return _cumulative_extreme(input, dim, "cummin", np.minimum, _CumminBackward, cummin_result)
