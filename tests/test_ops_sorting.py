@@ -374,6 +374,10 @@ def test_single_nodes_under_torchs_names():
     assert t.index_copy(0, cr.tensor([0, 2]), s).grad_fn.name() == "IndexCopyBackward0"
     assert t.index_put((cr.tensor([0, 2]),), s).grad_fn.name() == "IndexPutBackward0"
     assert t.masked_scatter(cr.tensor([True, False, True, False]), s).grad_fn.name() == "MaskedScatterBackward0"
+    for reduce in ("sum", "prod", "mean", "amax", "amin"):
+        for include_self in (True, False):
+            out = t.scatter_reduce(0, idx, s, reduce, include_self=include_self)
+            assert out.grad_fn.name() == "ScatterReduceBackward0"
     assert [n.name() for n, _ in t.scatter(0, idx, s).grad_fn.next_functions] == ["torch::autograd::AccumulateGrad"] * 2
 
 

@@ -15,8 +15,7 @@ import numpy as np
 from .._graph import Node
 from .._tensor_base import TensorBase, normalize_dim
 from ._util import check_tensor
-from .elementwise import where
-from .elementwise import MaskedFill
+from .elementwise import MaskedFill, where
 from .indexing import Gather, GetItem, ScatterAdd, _check_index, _mesh, write_at
 from .shape import broadcast_to, expand
 
@@ -153,56 +152,88 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         return scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
                               include_self=include_self).reshape(())
     _same_dtype(input, src, "scatter_reduce")
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
     src = _src_block(src, idx)
     mesh = _mesh(idx, d)
-    written = _written(input._data.shape, mesh)
-    mask = input._make(written)
-    base = input if include_self else where(mask, input._make(np.zeros((), input._data.dtype)),
-                                            input)
-    if reduce == "sum":
-        if include_self:
-            return write_at("ScatterReduceBackward0", input, src, mesh, accumulate=True)
-        return base + ScatterAdd.apply(src, dim=d, index=idx, shape=input._data.shape)
-    if reduce == "mean":
-        count = np.zeros(input._data.shape, np.int64)
-        np.add.at(count, mesh, 1)
-        count = count + (1 if include_self else 0)
-        total = base + ScatterAdd.apply(src, dim=d, index=idx, shape=input._data.shape)
-        safe = input._make(np.maximum(count, 1).astype(input._data.dtype))
-        if input._data.dtype.kind in "iub":   # torch floors the integer mean
-            return where(mask, total // safe, input)
-        return where(mask, total / safe, input)
     if reduce == "prod":
         return ScatterProd.apply(input, src, dim=d, index=idx, include_self=include_self)
-    if reduce in ("amax", "amin"):
-        ufunc = np.maximum if reduce == "amax" else np.minimum
-        value = input._data.copy()
-        if not include_self:
+    value, a, b = _reduced(input._data, src._data, mesh, reduce, include_self)
+    if value.dtype.kind != "f":     # integers: nothing to differentiate
+        return input._make(value)
+    return ScatterReduce.apply(input, src, value=value, a=a, b=b, dim=d, index=idx)
+
+
+def _reduced(x, src, mesh, reduce, include_self):
+    """(out, a, b) for sum, mean, amax and amin: the result, and the constant weights that make
+    it out = a ⊙ x + scatter_add(b ⊙ src) around the given inputs."""
+    written = _written(x.shape, mesh)
+    count = np.zeros(x.shape, np.int64)
+    np.add.at(count, mesh, 1)
+    one = x.dtype.type(1)
+    if reduce in ("sum", "mean"):
+        total = x.copy() if include_self else np.where(written, 0, x).astype(x.dtype)
+        np.add.at(total, mesh, src)
+        if reduce == "sum":
+            a = np.ones(x.shape, x.dtype) if include_self else (~written).astype(x.dtype)
+            return total, a, np.ones(src.shape, x.dtype)
+        count = count + (1 if include_self else 0)
+        safe = np.maximum(count, 1)
+        if x.dtype.kind in "iub":   # torch floors the integer mean
+            return np.where(written, total // safe.astype(x.dtype), x).astype(x.dtype), None, None
+        out = np.where(written, total / safe.astype(x.dtype), x).astype(x.dtype)
+        a = np.where(written, (one if include_self else 0) / safe.astype(x.dtype), one)
+        return out, a.astype(x.dtype), (one / safe.astype(x.dtype))[mesh]
+    ufunc = np.maximum if reduce == "amax" else np.minimum
+    value = x.copy()
+    if not include_self:
+        if value.dtype.kind == "f":
             fill = -np.inf if reduce == "amax" else np.inf
-            if value.dtype.kind != "f":
-                info = np.iinfo(value.dtype)
-                fill = info.min if reduce == "amax" else info.max
-            value[written] = fill
-        ufunc.at(value, mesh, src._data)
-        if value.dtype.kind != "f":     # integers: nothing to differentiate
-            return input._make(np.where(written, value, input._data))
-        v = input._make(value)
-        v_src = input._make(value[mesh])
-        src_hit = src == v_src
-        # torch counts a tied input element even when include_self=False (it then gets none of
-        # the gradient): the count is torch's, the input's term only when it takes part
-        self_hit = input == v
-        count = self_hit._data.astype(np.int64)
-        np.add.at(count, mesh, src_hit._data.astype(np.int64))
-        count = input._make(np.maximum(count, 1).astype(value.dtype))
-        zero = input._make(np.zeros((), value.dtype))
-        # v plus zero-valued terms that carry the gradient: ∂/∂(a tied element) = 1/count
-        tied = ScatterAdd.apply(where(src_hit, src - v_src, zero), dim=d, index=idx,
-                                shape=value.shape)
-        if include_self:
-            tied = tied + where(self_hit, input - v, zero)
-        return where(mask, v + tied / count, input)
-    raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+        else:
+            info = np.iinfo(value.dtype) if value.dtype.kind in "iu" else None
+            fill = (info.min if reduce == "amax" else info.max) if info else reduce == "amin"
+        value[written] = fill
+    ufunc.at(value, mesh, src)
+    out = np.where(written, value, x).astype(x.dtype)
+    if x.dtype.kind != "f":
+        return out, None, None
+    # the gradient is shared evenly among the elements equal to the result; torch counts a
+    # tied input element even when include_self=False (it then gets none of the gradient)
+    src_hit = src == out[mesh]
+    self_hit = x == out
+    ties = self_hit.astype(np.int64)
+    np.add.at(ties, mesh, src_hit.astype(np.int64))
+    share = one / np.maximum(ties, 1).astype(x.dtype)
+    a = np.where(written, (self_hit & include_self) * share, one).astype(x.dtype)
+    return out, a, (src_hit * share[mesh]).astype(x.dtype)
+
+
+class ScatterReduce(Node):
+    """out = scatter_reduce(x, src) for sum, mean, amax, amin: computed in forward, together with
+    constant weights a, b (per reduction, see :func:`_reduced`) such that around these inputs
+    out = a ⊙ x + scatter_add(b ⊙ src). VJP: x̄ = ḡ ⊙ a, s̄rc = gather(ḡ) ⊙ b; JVP:
+    a ⊙ ẋ + scatter_add(b ⊙ ṡrc). The weights are locally constant, so higher derivatives
+    are zero, as torch's."""
+
+    params = ("value", "a", "b", "dim", "index")
+    backward_name = "ScatterReduceBackward0"
+
+    def forward(self, x, src):
+        return self.value.copy()
+
+    def vjp(self, xp, g):
+        return (g * xp.const(self.a),
+                xp.apply(Gather, g, dim=self.dim, index=self.index) * xp.const(self.b))
+
+    def jvp(self, xp, tangents):
+        tx, tsrc = tangents
+        out = None if tx is None else tx * xp.const(self.a)
+        if tsrc is not None:
+            spread = xp.apply(ScatterAdd, tsrc * xp.const(self.b), dim=self.dim,
+                              index=self.index, shape=self.a.shape)
+            out = spread if out is None else out + spread
+        return out
 
 
 # how each op treats an index outside [0, n): index_fill counts negatives from the end;
