@@ -292,6 +292,8 @@ TORCH_ERRORS = [   # (id, fn(lib)): torch raises; chainrule must raise the same 
     ("scatter_add_dtype", lambda m: m.scatter_add(m.zeros(3), 0, m.tensor([0]), m.ones(1, dtype=m.float64))),
     ("scatter_add_src_small", lambda m: m.scatter_add(m.zeros(3, 5), 0, m.tensor(_IDX5), m.ones(2, 3))),
     ("scatter_add_negative", lambda m: m.scatter_add(m.zeros(3), 0, m.tensor([-1]), m.ones(1))),
+    ("scatter_src_small", lambda m: m.scatter(m.zeros(3, 5), 0, m.tensor(_IDX5), m.ones(2, 3))),
+    ("scatter_reduce_src_small", lambda m: m.scatter_reduce(m.zeros(3, 5), 0, m.tensor(_IDX5), m.ones(2, 3), "sum")),
     ("gather_negative", lambda m: m.gather(m.zeros(3, 2), 1, m.tensor([[-1]]))),
     ("gather_too_big", lambda m: m.gather(m.zeros(3, 2), 1, m.tensor([[2]]))),
     ("gather_0d_index_1", lambda m: m.gather(m.tensor(1.0), 0, m.tensor([1]))),

@@ -5,8 +5,9 @@ Writing values at positions is linear in (input, values) together: its transpose
 gradient back at the written positions for the values and zeroes them for the input. So scatter,
 scatter_add, index_add, index_copy, index_put and masked_scatter are one primitive,
 :class:`~chainrule.ops.indexing.WriteAt`, recorded under each torch name; writing a number
-(scatter's value form, index_fill) is a masked fill. The mean, amax and amin reductions are
-compositions; only the product has its own rule.
+(scatter's value form, index_fill) is a masked fill. scatter_reduce is one node too: for sum,
+mean, amax and amin the result is, around its inputs, a ⊙ input + scatter_add(b ⊙ src) with
+weights fixed in forward (:class:`ScatterReduce`); the product has its own rule.
 """
 from __future__ import annotations
 
@@ -32,12 +33,12 @@ def _same_dtype(input, src, op):
                            f"{input.dtype} and {src.dtype}")
 
 
-def _src_block(src, index):
+def _src_block(src, index, input, d, op):
     """The leading block of ``src`` that ``index`` covers (torch reads only that much)."""
-    for i, (si, ss) in enumerate(zip(index.shape, src._data.shape)):
-        if si > ss:
-            raise RuntimeError(f"scatter: expected index {tuple(index.shape)} to be no larger than "
-                               f"src {tuple(src.shape)} apart from nothing (dim {i})")
+    if src.ndim != index.ndim or any(si > ss for si, ss in zip(index.shape, src._data.shape)):
+        raise RuntimeError(f"{op}(): Expected index {list(index.shape)} to be no larger than self "
+                           f"{list(input.shape)} apart from dimension {d} and to be no larger "
+                           f"size than src {list(src.shape)}")
     return src[tuple(slice(0, s) for s in index.shape)] if index.shape != src._data.shape else src
 
 
@@ -74,7 +75,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         return _ScatterValue.apply(input, mask=mask, value=value)
     check_tensor(src, "scatter", "src")
     _same_dtype(input, src, "scatter")
-    return write_at("ScatterBackward0", input, _src_block(src, idx), _mesh(idx, d))
+    return write_at("ScatterBackward0", input, _src_block(src, idx, input, d, "scatter"), _mesh(idx, d))
 
 
 _ScatterValue = MaskedFill.named("ScatterBackward1")
@@ -155,7 +156,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
-    src = _src_block(src, idx)
+    src = _src_block(src, idx, input, d, "scatter_reduce")
     mesh = _mesh(idx, d)
     if reduce == "prod":
         return ScatterProd.apply(input, src, dim=d, index=idx, include_self=include_self)
