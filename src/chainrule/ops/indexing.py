@@ -156,6 +156,60 @@ class ScatterAdd(Node):
         return xp.apply(Gather, g, dim=self.dim, index=self.index)
 
 
+class WriteAt(Node):
+    """out = x with out[key] = α·src (``accumulate``: out[key] += α·src, repeats adding up),
+    ``key`` an advanced index (NumPy's), ``src`` broadcasting to x[key]'s shape; with ``count``,
+    src's leading ``count`` elements in row-major order are written (masked_scatter). Linear
+    in (x, src) together; transpose: x̄ = ḡ (accumulate) or ḡ with the written positions zeroed,
+    s̄rc = α·ḡ[key] (every src element gets the gradient of the position it was written to, as
+    torch's, even where a repeated position kept another's value). One primitive, recorded
+    under each torch name: scatter, scatter_add, index_add, index_copy, index_put,
+    masked_scatter."""
+
+    linear = True
+    params = ("key", "accumulate", "alpha", "count")
+
+    def forward(self, x, src):
+        self.src_shape = src.shape
+        if self.count is not None:
+            src = src.reshape(-1)[:self.count]
+        if self.alpha != 1:
+            src = src * x.dtype.type(self.alpha)
+        out = x.copy()
+        if self.accumulate:
+            np.add.at(out, self.key, src)
+        else:
+            out[self.key] = src
+        return out
+
+    def transpose(self, xp, g):
+        if self.accumulate:
+            g_x = g
+        else:
+            written = np.zeros(xp.data(g).shape, bool)
+            written[self.key] = True
+            g_x = xp.apply(MaskedFill, g, mask=written, value=0)
+        g_src = xp.apply(GetItem, g, key=self.key, basic=False)
+        if self.alpha != 1:
+            g_src = g_src * self.alpha
+        if self.count is not None:    # back into the shape of the whole source, zero past count
+            size = int(np.prod(self.src_shape))
+            g_src = xp.reshape(xp.apply(IndexAdd, g_src, key=(slice(0, self.count),),
+                                        shape=(size,), basic=True), self.src_shape)
+        return g_x, g_src
+
+
+def write_at(name, x, src, key, accumulate=False, alpha=1, count=None):
+    """``WriteAt`` recorded under torch's node name ``name``."""
+    return _WRITE_NAMED[name].apply(x, src, key=key, accumulate=accumulate, alpha=alpha,
+                                    count=count)
+
+
+_WRITE_NAMED = {name: WriteAt.named(name) for name in (
+    "ScatterBackward0", "ScatterAddBackward0", "IndexAddBackward0", "IndexCopyBackward0",
+    "IndexPutBackward0", "MaskedScatterBackward0", "ScatterReduceBackward0")}
+
+
 # torch records basic indexing as a chain of select/slice/unsqueeze views, one per index; the
 # one node here carries the name of the last (outermost) of them
 _VIEW_NAMED = {kind: GetItemView.named(name) for kind, name in (
@@ -212,7 +266,13 @@ def _check_index(input, dim, index, op):
             f"{op}: index must be an integer tensor, got "
             f"{getattr(index, 'dtype', type(index).__name__)}")
     d = normalize_dim(dim, input.ndim, op)
-    if index.ndim != input.ndim and input.ndim:
+    if input.ndim == 0:
+        idx = index._data.astype(np.int64)
+        if idx.ndim > 1 or idx.size > 1 or (idx.size and idx.reshape(-1)[0] != 0):
+            raise RuntimeError(f"{op}: a 0-dim input takes an index of at most one element, 0, "
+                               f"got {idx.tolist()}")
+        return 0, idx
+    if index.ndim != input.ndim:
         raise RuntimeError(f"{op}: index tensor must have the same number of dimensions as input "
                            f"({input.ndim}), got {index.ndim}")
     idx = index._data.astype(np.int64)
@@ -228,9 +288,14 @@ def _check_index(input, dim, index, op):
     return d, idx
 
 
-def gather(input, dim, index):
-    """Pick values along ``dim`` by ``index`` (same ndim as input; output has index's shape)."""
+def gather(input, dim, index, *, sparse_grad=False):
+    """out[i][j][k] = input[i][index[i][j][k]][k] (for dim = 1; likewise for other dims).
+    ``index`` has input's number of dims and is no larger than input apart from ``dim``; the
+    output has index's shape. Gradient: scatter-add of ḡ back to the positions read.
+    ``sparse_grad`` (a torch storage option) makes no difference here."""
     d, idx = _check_index(input, dim, index, "gather")
+    if input.ndim == 0:    # a 0-d input is read as one element
+        return Gather.apply(input.reshape(1), dim=0, index=idx.reshape(-1)).reshape(idx.shape)
     x = input
     if any(si < sx for i, (si, sx) in enumerate(zip(idx.shape, x._data.shape)) if i != d):
         x = x[tuple(slice(0, si) if i != d else slice(None) for i, si in enumerate(idx.shape))]
@@ -240,8 +305,18 @@ def gather(input, dim, index):
 def scatter_add(input, dim, index, src):
     """out = input, then out[index at dim] += src (differentiable in input and src)."""
     d, idx = _check_index(input, dim, index, "scatter_add")
-    src = src[tuple(slice(0, s) for s in idx.shape)]
-    return input + ScatterAdd.apply(src, dim=d, index=idx, shape=input._data.shape)
+    check_tensor(src, "scatter_add", "src")
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if idx.ndim != src.ndim or any(si > ss for si, ss in zip(idx.shape, src._data.shape)):
+        raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self "
+                           f"{list(input.shape)} apart from dimension {d} and to be no larger "
+                           f"size than src {list(src.shape)}")
+    if input.ndim == 0:
+        return input + src.reshape(-1)[:idx.size].sum()
+    if idx.shape != src._data.shape:
+        src = src[tuple(slice(0, s) for s in idx.shape)]
+    return write_at("ScatterAddBackward0", input, src, _mesh(idx, d), accumulate=True)
 
 
 def index_select(input, dim, index):

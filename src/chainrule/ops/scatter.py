@@ -1,12 +1,13 @@
 """Writing by index: scatter, scatter_reduce, index_add/copy/fill/put, masked_scatter, and
 reading by mask or condition: masked_select, nonzero, unique.
 
-Writing values at positions is linear in the values written: its transpose reads the gradient
-back at the same positions (a gather). So scatter, index_copy, index_put and masked_scatter are
-each ``where(written, Set(values), input)`` with one primitive, :class:`ScatterSet` or
-:class:`IndexSet`, whose transpose is the matching read; the ``where`` sends the rest of the
-gradient to ``input``. Sums (scatter_add, index_add, accumulate) use the existing add-at
-primitives; max/min/mean reductions are compositions; only the product has its own rule.
+Writing values at positions is linear in (input, values) together: its transpose reads the
+gradient back at the written positions for the values and zeroes them for the input. So scatter,
+scatter_add, index_add, index_copy, index_put and masked_scatter are one primitive,
+:class:`~chainrule.ops.indexing.WriteAt`, recorded under each torch name; writing a number
+(scatter's value form, index_fill) is a masked fill. scatter_reduce is one node too: for sum,
+mean, amax and amin the result is, around its inputs, a ⊙ input + scatter_add(b ⊙ src) with
+weights fixed in forward (:class:`ScatterReduce`); the product has its own rule.
 """
 from __future__ import annotations
 
@@ -15,43 +16,9 @@ import numpy as np
 from .._graph import Node
 from .._tensor_base import TensorBase, normalize_dim
 from ._util import check_tensor
-from .elementwise import where
-from .indexing import Gather, GetItem, IndexAdd, ScatterAdd, _check_index, _mesh
+from .elementwise import MaskedFill, where
+from .indexing import Gather, GetItem, ScatterAdd, _check_index, _mesh, write_at
 from .shape import broadcast_to, expand
-
-
-class ScatterSet(Node):
-    """out = zeros(shape); out[index at dim] = src (a repeated position keeps one of its values).
-    Linear in src; transpose: gather ḡ at the same positions (every src element gets the
-    gradient of the position it was written to, as torch's)."""
-
-    linear = True
-    params = ("dim", "index", "shape")
-    backward_name = "ScatterBackward0"
-
-    def forward(self, src):
-        out = np.zeros(self.shape, dtype=src.dtype)
-        out[_mesh(self.index, self.dim)] = src
-        return out
-
-    def transpose(self, xp, g):
-        return xp.apply(Gather, g, dim=self.dim, index=self.index)
-
-
-class IndexSet(Node):
-    """out = zeros(shape); out[key] = v (advanced indexing). Linear in v; transpose: ḡ[key]."""
-
-    linear = True
-    params = ("key", "shape")
-    backward_name = "IndexPutBackward0"
-
-    def forward(self, v):
-        out = np.zeros(self.shape, dtype=v.dtype)
-        out[self.key] = v
-        return out
-
-    def transpose(self, xp, g):
-        return xp.apply(GetItem, g, key=self.key, basic=False)
 
 
 def _written(shape, key):
@@ -66,21 +33,34 @@ def _same_dtype(input, src, op):
                            f"{input.dtype} and {src.dtype}")
 
 
-def _src_block(src, index):
+def _src_block(src, index, input, d, op):
     """The leading block of ``src`` that ``index`` covers (torch reads only that much)."""
-    for i, (si, ss) in enumerate(zip(index.shape, src._data.shape)):
-        if si > ss:
-            raise RuntimeError(f"scatter: expected index {tuple(index.shape)} to be no larger than "
-                               f"src {tuple(src.shape)} apart from nothing (dim {i})")
+    if src.ndim != index.ndim or any(si > ss for si, ss in zip(index.shape, src._data.shape)):
+        raise RuntimeError(f"{op}(): Expected index {list(index.shape)} to be no larger than self "
+                           f"{list(input.shape)} apart from dimension {d} and to be no larger "
+                           f"size than src {list(src.shape)}")
     return src[tuple(slice(0, s) for s in index.shape)] if index.shape != src._data.shape else src
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """out = input with out[index[i][j]][j] = src[i][j] (dim 0; likewise for other dims), or
     ``value`` everywhere the index points. ``reduce='add'|'multiply'`` combines instead of
-    overwriting (as :func:`scatter_reduce` with 'sum' | 'prod')."""
+    overwriting (as :func:`scatter_reduce` with 'sum' | 'prod'; torch records no gradient for
+    that form, chainrule gives scatter_reduce's).
+
+    Shapes: input (*), index with input's number of dims, no larger than src, nor than input
+    apart from ``dim``; out (*). Gradients: ∂/∂input = ḡ with the written positions zeroed,
+    ∂/∂src = ḡ gathered at index (src beyond index's extent gets zero). A position written
+    twice keeps one of the values (unspecified in torch too).
+
+    Example: ``scatter(zeros(3), 0, tensor([2, 0]), tensor([5., 7.]))`` is ``[7., 0., 5.]``."""
     if src is not None and not isinstance(src, TensorBase):
         src, value = None, src
+    if isinstance(input, TensorBase) and input.ndim == 0:   # one element: as a 1-element vector
+        _check_index(input, dim, index, "scatter")
+        flat = src if src is None else src.reshape(-1)
+        return scatter(input.reshape(1), 0, index.reshape(-1), flat, value=value,
+                       reduce=reduce).reshape(())
     if reduce is not None:
         if reduce not in ("add", "multiply"):
             raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
@@ -88,15 +68,18 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
             src = input._make(np.full(index.shape, value, input._data.dtype))
         return scatter_reduce(input, dim, index, src, "sum" if reduce == "add" else "prod")
     d, idx = _check_index(input, dim, index, "scatter")
-    mask = _written(input._data.shape, _mesh(idx, d))
     if src is None:
         if value is None:
             raise TypeError("scatter() missing the src tensor or the value to write")
-        return where(input._make(mask), input._make(np.asarray(value, input._data.dtype)), input)
+        mask = _written(input._data.shape, _mesh(idx, d))
+        return _ScatterValue.apply(input, mask=mask, value=value)
     check_tensor(src, "scatter", "src")
     _same_dtype(input, src, "scatter")
-    written = ScatterSet.apply(_src_block(src, idx), dim=d, index=idx, shape=input._data.shape)
-    return where(input._make(mask), written, input)
+    return write_at("ScatterBackward0", input, _src_block(src, idx, input, d, "scatter"), _mesh(idx, d))
+
+
+_ScatterValue = MaskedFill.named("ScatterBackward1")
+_IndexFill = MaskedFill.named("IndexFillBackward0")
 
 
 class ScatterProd(Node):
@@ -160,76 +143,140 @@ class ScatterProd(Node):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """out = input, then each src element is combined into out[index at dim] by ``reduce``:
     'sum', 'prod', 'mean', 'amax' or 'amin' (``include_self=False``: the written positions
-    start from the src values alone). Gradients as torch's: amax/amin share the gradient evenly
-    among the elements equal to the result."""
+    start from the src values alone). Integer mean floors, as torch's. Shapes as
+    :func:`scatter`'s. Gradients as torch's: sum: ḡ and ḡ gathered; mean: those over the count;
+    prod: the product of the other factors (without dividing by a zero); amax/amin share the
+    gradient evenly among the elements equal to the result."""
     d, idx = _check_index(input, dim, index, "scatter_reduce")
     check_tensor(src, "scatter_reduce", "src")
+    if input.ndim == 0:     # one element: as a 1-element vector
+        return scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
+                              include_self=include_self).reshape(())
     _same_dtype(input, src, "scatter_reduce")
-    src = _src_block(src, idx)
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
+    src = _src_block(src, idx, input, d, "scatter_reduce")
     mesh = _mesh(idx, d)
-    written = _written(input._data.shape, mesh)
-    mask = input._make(written)
-    base = input if include_self else where(mask, input._make(np.zeros((), input._data.dtype)),
-                                            input)
-    if reduce == "sum":
-        return base + ScatterAdd.apply(src, dim=d, index=idx, shape=input._data.shape)
-    if reduce == "mean":
-        count = np.zeros(input._data.shape, np.int64)
-        np.add.at(count, mesh, 1)
-        count = count + (1 if include_self else 0)
-        total = base + ScatterAdd.apply(src, dim=d, index=idx, shape=input._data.shape)
-        safe = input._make(np.maximum(count, 1).astype(input._data.dtype))
-        if input._data.dtype.kind in "iub":   # torch floors the integer mean
-            return where(mask, total // safe, input)
-        return where(mask, total / safe, input)
     if reduce == "prod":
         return ScatterProd.apply(input, src, dim=d, index=idx, include_self=include_self)
-    if reduce in ("amax", "amin"):
-        ufunc = np.maximum if reduce == "amax" else np.minimum
-        value = input._data.copy()
-        if not include_self:
+    value, a, b = _reduced(input._data, src._data, mesh, reduce, include_self)
+    if value.dtype.kind != "f":     # integers: nothing to differentiate
+        return input._make(value)
+    return ScatterReduce.apply(input, src, value=value, a=a, b=b, dim=d, index=idx)
+
+
+def _reduced(x, src, mesh, reduce, include_self):
+    """(out, a, b) for sum, mean, amax and amin: the result, and the constant weights that make
+    it out = a ⊙ x + scatter_add(b ⊙ src) around the given inputs."""
+    written = _written(x.shape, mesh)
+    count = np.zeros(x.shape, np.int64)
+    np.add.at(count, mesh, 1)
+    one = x.dtype.type(1)
+    if reduce in ("sum", "mean"):
+        total = x.copy() if include_self else np.where(written, 0, x).astype(x.dtype)
+        np.add.at(total, mesh, src)
+        if reduce == "sum":
+            a = np.ones(x.shape, x.dtype) if include_self else (~written).astype(x.dtype)
+            return total, a, np.ones(src.shape, x.dtype)
+        count = count + (1 if include_self else 0)
+        safe = np.maximum(count, 1)
+        if x.dtype.kind in "iub":   # torch floors the integer mean
+            return np.where(written, total // safe.astype(x.dtype), x).astype(x.dtype), None, None
+        out = np.where(written, total / safe.astype(x.dtype), x).astype(x.dtype)
+        a = np.where(written, (one if include_self else 0) / safe.astype(x.dtype), one)
+        return out, a.astype(x.dtype), (one / safe.astype(x.dtype))[mesh]
+    ufunc = np.maximum if reduce == "amax" else np.minimum
+    value = x.copy()
+    if not include_self:
+        if value.dtype.kind == "f":
             fill = -np.inf if reduce == "amax" else np.inf
-            if value.dtype.kind != "f":
-                info = np.iinfo(value.dtype)
-                fill = info.min if reduce == "amax" else info.max
-            value[written] = fill
-        ufunc.at(value, mesh, src._data)
-        v = input._make(value)
-        v_src = input._make(value[mesh])
-        src_hit = src == v_src
-        # torch counts a tied input element even when include_self=False (it then gets none of
-        # the gradient): the count is torch's, the input's term only when it takes part
-        self_hit = input == v
-        count = self_hit._data.astype(np.int64)
-        np.add.at(count, mesh, src_hit._data.astype(np.int64))
-        count = input._make(np.maximum(count, 1).astype(value.dtype))
-        zero = input._make(np.zeros((), value.dtype))
-        # v plus zero-valued terms that carry the gradient: ∂/∂(a tied element) = 1/count
-        tied = ScatterAdd.apply(where(src_hit, src - v_src, zero), dim=d, index=idx,
-                                shape=value.shape)
-        if include_self:
-            tied = tied + where(self_hit, input - v, zero)
-        return where(mask, v + tied / count, input)
-    raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+        else:
+            info = np.iinfo(value.dtype) if value.dtype.kind in "iu" else None
+            fill = (info.min if reduce == "amax" else info.max) if info else reduce == "amin"
+        value[written] = fill
+    ufunc.at(value, mesh, src)
+    out = np.where(written, value, x).astype(x.dtype)
+    if x.dtype.kind != "f":
+        return out, None, None
+    # the gradient is shared evenly among the elements equal to the result; torch counts a
+    # tied input element even when include_self=False (it then gets none of the gradient)
+    src_hit = src == out[mesh]
+    self_hit = x == out
+    ties = self_hit.astype(np.int64)
+    np.add.at(ties, mesh, src_hit.astype(np.int64))
+    share = one / np.maximum(ties, 1).astype(x.dtype)
+    a = np.where(written, (self_hit & include_self) * share, one).astype(x.dtype)
+    return out, a, (src_hit * share[mesh]).astype(x.dtype)
+
+
+class ScatterReduce(Node):
+    """out = scatter_reduce(x, src) for sum, mean, amax, amin: computed in forward, together with
+    constant weights a, b (per reduction, see :func:`_reduced`) such that around these inputs
+    out = a ⊙ x + scatter_add(b ⊙ src). VJP: x̄ = ḡ ⊙ a, s̄rc = gather(ḡ) ⊙ b; JVP:
+    a ⊙ ẋ + scatter_add(b ⊙ ṡrc). The weights are locally constant, so higher derivatives
+    are zero, as torch's."""
+
+    params = ("value", "a", "b", "dim", "index")
+    backward_name = "ScatterReduceBackward0"
+
+    def forward(self, x, src):
+        return self.value.copy()
+
+    def vjp(self, xp, g):
+        return (g * xp.const(self.a),
+                xp.apply(Gather, g, dim=self.dim, index=self.index) * xp.const(self.b))
+
+    def jvp(self, xp, tangents):
+        tx, tsrc = tangents
+        out = None if tx is None else tx * xp.const(self.a)
+        if tsrc is not None:
+            spread = xp.apply(ScatterAdd, tsrc * xp.const(self.b), dim=self.dim,
+                              index=self.index, shape=self.a.shape)
+            out = spread if out is None else out + spread
+        return out
+
+
+# how each op treats an index outside [0, n): index_fill counts negatives from the end;
+# index_add refuses any with a RuntimeError, index_copy with an IndexError naming itself
+_OUT_OF_BOUNDS = {"index_add": (RuntimeError, ""), "index_copy": (IndexError, "index_copy_(): "),
+                  "index_fill": (IndexError, "")}
 
 
 def _along(input, dim, index, source, op):
     """(dim, the full index array for ``source`` placing its slices at ``index`` along dim)."""
     check_tensor(input, op)
-    d = normalize_dim(dim, input.ndim, op) if input.ndim else 0
-    if not isinstance(index, TensorBase) or index._data.dtype.kind not in "iu" or index.ndim > 1:
-        raise RuntimeError(f"{op}(): Index is supposed to be a vector of integers")
+    d = normalize_dim(dim, input.ndim, op)
+    if not isinstance(index, TensorBase) or index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}_(): Expected dtype int32/int64 for index")
+    if index.ndim > 1:
+        raise IndexError(f"{op}_(): Index is supposed to be a vector, but got dim: {index.ndim} "
+                         f"with size: {list(index.shape)}")
+    if op == "index_copy" and index._data.dtype != np.int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
+                           f"{index.dtype}")
     idx = index._data.reshape(-1).astype(np.int64)
     n = input.shape[d] if input.ndim else 1
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(f"{op}(): index {int(idx.max() if idx.max() >= n else idx.min())} is out "
-                         f"of bounds for dimension {d} with size {n}")
+    low = -n if op == "index_fill" else 0
+    if idx.size and (idx.min() < low or idx.max() >= n):
+        exc, prefix = _OUT_OF_BOUNDS[op]
+        bad = int(idx.max() if idx.max() >= n else idx.min())
+        raise exc(f"{prefix}index {bad} is out of bounds for dimension {d} with size {n}")
     idx = np.where(idx < 0, idx + n, idx)
     if source is None:
         return d, idx
     check_tensor(source, op, "source")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"{op}_(): self ({input.dtype}) and source ({source.dtype}) must have "
+                           f"the same scalar type")
     expected = tuple(len(idx) if i == d else s for i, s in enumerate(input.shape))
-    if tuple(source.shape) != expected and not (input.ndim == 0 and source.numel() == len(idx)):
+    if op == "index_add" and tuple(source.shape) != expected and (
+            input.ndim == 0 or source.ndim != input.ndim):
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(input.shape)} "
+                           f"source.shape = {list(source.shape)}")
+    if tuple(source.shape) != expected and not (input.ndim == 0 and source.numel() == 1
+                                                and len(idx) == 1):
         raise RuntimeError(f"{op}(): source of shape {tuple(source.shape)} does not match the "
                            f"expected shape {expected} (input {tuple(input.shape)}, "
                            f"{len(idx)} indices along dim {d})")
@@ -241,67 +288,98 @@ def _along(input, dim, index, source, op):
 
 
 def index_add(input, dim, index, source, *, alpha=1):
-    """out = input, then out[…, index[i], …] += alpha · source[…, i, …] along ``dim``."""
+    """out = input, then out[…, index[i], …] += alpha · source[…, i, …] along ``dim``
+    (repeated indices add up). Shapes: input (*), index (k,), source as input with k along
+    ``dim``. Gradients: ∂/∂input = ḡ, ∂/∂source = alpha · ḡ[…, index, …]."""
     d, full = _along(input, dim, index, source, "index_add")
+    if input._data.dtype.kind in "iu":   # torch casts alpha to the integer dtype (2.5 -> 2)
+        alpha = int(alpha)
     if input.ndim == 0:
-        return input + (source * alpha).sum()
-    return input + ScatterAdd.apply(source * alpha if alpha != 1 else source, dim=d, index=full,
-                                    shape=input._data.shape)
+        return input + source.reshape(()) * alpha
+    return write_at("IndexAddBackward0", input, source, _mesh(full, d), accumulate=True,
+                    alpha=alpha)
 
 
 def index_copy(input, dim, index, source):
-    """out = input, then out[…, index[i], …] = source[…, i, …] along ``dim``."""
+    """out = input, then out[…, index[i], …] = source[…, i, …] along ``dim``. Shapes as
+    :func:`index_add`'s; index int64. Gradients: ∂/∂input = ḡ with the copied slices zeroed,
+    ∂/∂source = ḡ[…, index, …]."""
     d, full = _along(input, dim, index, source, "index_copy")
-    _same_dtype(input, source, "index_copy")
-    mask = _written(input._data.shape, _mesh(full, d))
-    return where(input._make(mask), ScatterSet.apply(source, dim=d, index=full,
-                                                     shape=input._data.shape), input)
+    if input.ndim == 0:
+        return where(input._make(np.ones((), bool)), source.reshape(()), input)
+    return write_at("IndexCopyBackward0", input, source, _mesh(full, d))
 
 
 def index_fill(input, dim, index, value):
-    """out = input with every slice ``index[i]`` along ``dim`` set to ``value``."""
+    """out = input with every slice ``index[i]`` along ``dim`` set to ``value`` (negative
+    indices count from the end). Gradient: ḡ with those slices zeroed."""
     d, idx = _along(input, dim, index, None, "index_fill")
     mask = np.zeros(input._data.shape, bool)
     mask[(slice(None),) * d + (idx,)] = True
     if isinstance(value, TensorBase):
         return where(input._make(mask), value.to(input.dtype), input)
-    return where(input._make(mask), input._make(np.asarray(value, input._data.dtype)), input)
+    return _IndexFill.apply(input, mask=mask, value=value)
 
 
 def index_put(input, indices, values, accumulate=False):
     """out = input with out[indices] = values (``accumulate``: += , repeats adding up);
-    ``indices`` is a tuple of index tensors (advanced indexing), ``values`` broadcasts."""
+    ``indices`` is a tuple of index tensors (advanced indexing: out[i₀[j], i₁[j], …]),
+    ``values`` a tensor broadcasting to the indexed shape. Gradients: ∂/∂input = ḡ (with the
+    written positions zeroed unless ``accumulate``), ∂/∂values = ḡ[indices]."""
     check_tensor(input, "index_put")
-    key = tuple(k._data if isinstance(k, TensorBase) else np.asarray(k) for k in indices)
+    for i, k in enumerate(indices):
+        if not isinstance(k, TensorBase):
+            raise TypeError(f"index_put(): expected Tensor as element {i} in argument 1, but got "
+                            f"{type(k).__name__}")
+    if not isinstance(values, TensorBase):
+        raise TypeError(f"index_put(): argument 'values' (position 3) must be Tensor, not "
+                        f"{type(values).__name__}")
+    key = tuple(k._data for k in indices)
     for k in key:
         if k.dtype.kind not in "biu":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    n_dims = sum(k.ndim if k.dtype == np.bool_ else 1 for k in key)
+    if n_dims > input.ndim:
+        raise IndexError(f"index_put(): too many indices for tensor of dimension {input.ndim} "
+                         f"(got {n_dims})")
+    for k, size in zip(key, input.shape):
+        if k.dtype != np.bool_ and k.size and (k.min() < -size or k.max() >= size):
+            bad = int(k.max() if k.max() >= size else k.min())
+            raise IndexError(f"index {bad} is out of bounds for dimension with size {size}")
     target = np.empty(input._data.shape, np.bool_)[key].shape
-    if not isinstance(values, TensorBase):
-        values = input._make(np.asarray(values, input._data.dtype))
     _same_dtype(input, values, "index_put")
-    values = broadcast_to(values, target) if tuple(values.shape) != target else values
-    if accumulate:
-        return input + IndexAdd.apply(values, key=key, shape=input._data.shape, basic=False)
-    mask = _written(input._data.shape, key)
-    return where(input._make(mask), IndexSet.apply(values, key=key, shape=input._data.shape), input)
+    try:
+        values = broadcast_to(values, target) if tuple(values.shape) != target else values
+    except (RuntimeError, ValueError):
+        raise RuntimeError(f"index_put(): shape mismatch: value tensor of shape "
+                           f"{list(values.shape)} cannot be broadcast to indexing result of shape "
+                           f"{list(target)}") from None
+    return write_at("IndexPutBackward0", input, values, key, accumulate=bool(accumulate))
 
 
 def masked_scatter(input, mask, source):
     """out = input, with the positions where ``mask`` is True (broadcast to input) filled with
-    the leading elements of ``source`` in row-major order."""
+    the leading elements of ``source`` in row-major order (input and mask broadcast together;
+    source needs at least as many elements as the mask has Trues). Gradients: ∂/∂input = ḡ
+    where the mask is False, ∂/∂source = ḡ[mask] in its leading elements, zero after."""
     check_tensor(input, "masked_scatter")
     m = mask._data if isinstance(mask, TensorBase) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_scatter_: expected BoolTensor for mask, got {m.dtype}")
-    m = np.broadcast_to(m, input._data.shape)
+    try:
+        shape = np.broadcast_shapes(m.shape, input._data.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_scatter: the mask's shape {tuple(m.shape)} and the input's "
+                           f"{tuple(input.shape)} cannot be broadcast together") from None
+    if shape != input._data.shape:    # the out-of-place form broadcasts self with the mask
+        input = expand(input, *shape)
+    m = np.broadcast_to(m, shape)
     k = int(m.sum())
     if source.numel() < k:
         raise RuntimeError(f"masked_scatter: expected source to have at least {k} elements, got "
                            f"{source.numel()}")
     _same_dtype(input, source, "masked_scatter")
-    taken = source.reshape(-1)[:k]
-    return where(input._make(m), IndexSet.apply(taken, key=m, shape=input._data.shape), input)
+    return write_at("MaskedScatterBackward0", input, source, m, count=k)
 
 
 _MaskedSelect = GetItem.named("MaskedSelectBackward0")
@@ -348,6 +426,16 @@ def _unique_results(input, values, inverse, counts, return_inverse, return_count
     return out[0] if len(out) == 1 else tuple(out)
 
 
+def _unique_dim(input, dim, op):
+    if input.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = normalize_dim(dim, input.ndim, op)
+    if any(n == 0 for i, n in enumerate(input.shape) if i != d):
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique "
+                           "cannot be applied")
+    return d
+
+
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values (sorted), with ``return_inverse`` where each element went and
     ``return_counts`` how often each occurs; with ``dim``, the distinct slices along it.
@@ -355,24 +443,27 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     check_tensor(input, "unique")
     data = input._data
     if dim is None:
+        # torch keeps every nan apart (nan != nan)
         values, inverse, counts = np.unique(data.reshape(-1), return_inverse=True,
-                                            return_counts=True)
+                                            return_counts=True, equal_nan=False)
         inverse = inverse.reshape(data.shape)
     else:
-        d = normalize_dim(dim, input.ndim, "unique")
+        d = _unique_dim(input, dim, "unique")
         values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=d)
         inverse = inverse.reshape(-1)
     return _unique_results(input, values, inverse, counts, return_inverse, return_counts)
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    """Collapse runs of equal consecutive values (or slices along ``dim``) to one."""
+    """Collapse runs of equal consecutive values (or slices along ``dim``) to one; without
+    ``dim`` the input is flattened. ``return_inverse``: the run each element belongs to (input's
+    shape, int64); ``return_counts``: each run's length. Not differentiable (as torch)."""
     check_tensor(input, "unique_consecutive")
     data = input._data
-    d = None if dim is None else normalize_dim(dim, input.ndim, "unique_consecutive")
+    d = None if dim is None else _unique_dim(input, dim, "unique_consecutive")
     x = data.reshape(-1) if d is None else np.moveaxis(data, d, 0)
-    if x.shape[0] == 0:
-        new = np.zeros(0, bool)
+    if x.shape[0] <= 1:
+        new = np.ones(x.shape[0], bool)
     else:
         differs = (x[1:] != x[:-1]).reshape(x.shape[0] - 1, -1).any(axis=1)
         new = np.concatenate([[True], differs])
