@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -155,7 +157,8 @@ def scalar_loss(theta):
     return (cr.tanh(A @ theta) ** 2).sum()
 
 
-sizes, counts, seconds = [10, 25, 50], {"forward": [], "reverse": []}, {"forward": [], "reverse": []}
+sizes = [10, 25, 50]
+counts, seconds = {"forward": [], "reverse": []}, {"forward": [], "reverse": []}
 for n in sizes:
     A = cr.randn(50, n, dtype=cr.float64)
     theta = cr.randn(n, dtype=cr.float64)

@@ -5,12 +5,15 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
 #     name: python3
 # ---
 
+# %%
 
 # %% [markdown]
 # # 4 · Gradient descent and its variants, adaptive optimizers
@@ -134,10 +137,12 @@ def run_gd(batch_size, epochs=5, lr=0.05):
 results = {name: run_gd(bs) for name, bs in
            (("full batch", n), ("mini-batch (32)", 32), ("stochastic (1)", 1))}
 for name, (curve, final, per_epoch) in results.items():
-    print(f"{name:16s} updates {len(curve):5d}  final loss {final:.4f}  {per_epoch * 1e3:.1f} ms/epoch")
+    print(f"{name:16s} updates {len(curve):5d}  final loss {final:.4f}  "
+          f"{per_epoch * 1e3:.1f} ms/epoch")
 final = {k: r[1] for k, r in results.items()}
 per_epoch = {k: r[2] for k, r in results.items()}
-assert final["mini-batch (32)"] < final["full batch"] and final["stochastic (1)"] < final["full batch"]
+assert final["mini-batch (32)"] < final["full batch"]
+assert final["stochastic (1)"] < final["full batch"]
 assert per_epoch["stochastic (1)"] > 3 * per_epoch["full batch"]
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -214,6 +219,7 @@ for k, p in paths.items():
 axes[0].legend(fontsize=8), axes[0].set_title("convex bowl")
 for k, r in rate.items():
     axes[1].semilogy(r, label=k)
-axes[1].set_xlabel("step"), axes[1].set_ylabel("η / √sₜ  (x coordinate)"), axes[1].legend(fontsize=8)
+axes[1].set_xlabel("step"), axes[1].set_ylabel("η / √sₜ  (x coordinate)")
+axes[1].legend(fontsize=8)
 axes[1].set_title("effective learning rate: Adagrad's only shrinks")
 plt.show()

@@ -5,12 +5,15 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
 #     name: python3
 # ---
 
+# %%
 
 # %% [markdown]
 # # 6 · Depth: vanishing and exploding gradients, residual networks
@@ -149,7 +152,8 @@ plt.show()
 class Block(nn.Module):
     def __init__(self, width, shortcut):
         super().__init__()
-        self.fc1, self.fc2, self.shortcut = nn.Linear(width, width), nn.Linear(width, width), shortcut
+        self.fc1, self.fc2 = nn.Linear(width, width), nn.Linear(width, width)
+        self.shortcut = shortcut
 
     def forward(self, x):
         f = self.fc2(nn.functional.relu(self.fc1(x)))
