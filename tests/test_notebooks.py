@@ -9,6 +9,7 @@ from this checkout's src/.
 import io
 import os
 import sys
+import textwrap
 import types
 
 import numpy as np
@@ -89,25 +90,40 @@ def test_trainer_progress_and_demo_figures_in_a_notebook(tmp_path, kernel_env):
     epoch lines without), ``demos.run`` displays its figure inline as PNG and saves nothing,
     and matplotlib's backend is the notebook's before and after."""
     import nbformat
-    cells = [
-        "import matplotlib\nbackend_before = matplotlib.get_backend()\nprint(backend_before)",
-        "import sys\nimport chainrule as cr\nfrom chainrule import nn, optim\n"
-        "from chainrule.train import Trainer\n"
-        "from chainrule.utils.data import DataLoader, TensorDataset\n"
-        "def fit():\n"
-        "    cr.manual_seed(0)\n"
-        "    model = nn.Linear(4, 3)\n"
-        "    data = DataLoader(TensorDataset(cr.randn(32, 4), cr.randint(0, 3, (32,))), "
-        "batch_size=8)\n"
-        "    Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), "
-        "metrics=['accuracy']).fit(data, epochs=2)\n"
-        "fit()",
-        "sys.modules['ipywidgets'] = None      # as if ipywidgets were not installed\nfit()",
-        "import os\nimport chainrule.demos\nresult = cr.demos.run('convolution', fast=True)\n"
-        "assert os.listdir('.') == []\nresult",
-        "assert matplotlib.get_backend() == backend_before, matplotlib.get_backend()\n"
-        "import matplotlib.pyplot as plt\nprint(len(plt.get_fignums()))",
-    ]
+    cells = [textwrap.dedent(c).strip() for c in ("""
+        import matplotlib
+        backend_before = matplotlib.get_backend()
+        print(backend_before)
+        """, """
+        import sys
+        import chainrule as cr
+        from chainrule import nn, optim
+        from chainrule.train import Trainer
+        from chainrule.utils.data import DataLoader, TensorDataset
+
+        def fit():
+            cr.manual_seed(0)
+            model = nn.Linear(4, 3)
+            data = DataLoader(TensorDataset(cr.randn(32, 4), cr.randint(0, 3, (32,))),
+                              batch_size=8)
+            Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                    metrics=["accuracy"]).fit(data, epochs=2)
+
+        fit()
+        """, """
+        sys.modules["ipywidgets"] = None      # as if ipywidgets were not installed
+        fit()
+        """, """
+        import os
+        import chainrule.demos
+        result = cr.demos.run("convolution", fast=True)
+        assert os.listdir(".") == []
+        result
+        """, """
+        assert matplotlib.get_backend() == backend_before, matplotlib.get_backend()
+        import matplotlib.pyplot as plt
+        print(len(plt.get_fignums()))
+        """)]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
@@ -131,6 +147,39 @@ def test_trainer_progress_and_demo_figures_in_a_notebook(tmp_path, kernel_env):
     assert len(shown) == 1 and "image/png" in shown[0][1]
     assert shown[0][2].startswith("convolution:")
     assert after[0][2].strip() == "0"            # no figure left registered with pyplot
+
+
+# ---------------------------------------------------------------------- matplotlib's backend
+def test_no_module_of_chainrule_sets_matplotlib_backend_or_uses_pyplot():
+    """Figures are drawn on standalone ``Figure`` objects: choosing the backend (and showing
+    windows) is the user's or Jupyter's business, never the library's."""
+    import re
+    found = []
+    for folder, _, files in os.walk(SRC):
+        for f in files:
+            if f.endswith(".py"):
+                path = os.path.join(folder, f)
+                with open(path, encoding="utf-8") as fh:
+                    text = fh.read()
+                for pattern in (r"matplotlib\.use\(", r"switch_backend\(",
+                                r"import matplotlib\.pyplot", r"from matplotlib import pyplot"):
+                    if re.search(pattern, text):
+                        found.append((os.path.relpath(path, SRC), pattern))
+    assert found == []
+
+
+def test_run_figures_leave_the_backend_and_pyplot_alone(tmp_path):
+    """``chainrule train``'s figures (cli.runs.save_figures) as well as the demos'."""
+    matplotlib = pytest.importorskip("matplotlib")
+    from chainrule.cli.runs import save_figures
+    backend = matplotlib.get_backend()
+    paths = save_figures(str(tmp_path), {"epoch": [1, 2], "loss": [1.0, 0.5],
+                                         "accuracy": [0.5, 0.8]}, confusion=np.eye(3, dtype=int))
+    assert [os.path.basename(p) for p in paths] == ["loss.png", "accuracy.png",
+                                                    "confusion_matrix.png"]
+    assert matplotlib.get_backend() == backend
+    assert "matplotlib.pyplot" not in sys.modules or \
+        not sys.modules["matplotlib.pyplot"].get_fignums()
 
 
 # ---------------------------------------------------------------------- Progress in-process
