@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import importlib
 
+from ._common import DemoResult
+
+__all__ = ["DEMOS", "DemoResult", "get", "run"]
+
 # demo name -> (module, one-line description)
 DEMOS = {
     "xor": ("xor", "the perceptron fails XOR; the hand-wired AND/OR net and a trained MLP solve it"),
