@@ -9,10 +9,15 @@ from chainrule import demos
 
 
 def _run(name, tmp_path, capsys):
+    import matplotlib
+    from matplotlib.figure import Figure
+    backend = matplotlib.get_backend()
     result = demos.run(name, fast=True, out_dir=str(tmp_path))
+    assert matplotlib.get_backend() == backend                    # the backend is left alone
     printed = capsys.readouterr().out.strip().splitlines()
     assert printed and printed[-1] == result["finding"]           # one line, the finding
     assert result["finding"].startswith(name + ":")
+    assert isinstance(result.fig, Figure) and result.fig.axes     # the figure it drew
     assert os.path.getsize(result["figure"]) > 1000               # a PNG was written
     with open(result["figure"], "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
@@ -23,6 +28,22 @@ def test_registry_lists_one_module_per_idea():
     assert len(demos.DEMOS) == 16
     with pytest.raises(KeyError, match="unknown demo 'nope'"):
         demos.get("nope")
+
+
+def test_a_demo_saves_only_when_asked_and_shows_inline(tmp_path, capsys, monkeypatch):
+    """Without ``out_dir`` nothing is written; the result renders as PNG for Jupyter, its text
+    is the finding, it stays a JSON-serialisable dict, and pyplot holds no figure of it."""
+    import json
+    import sys
+    monkeypatch.chdir(tmp_path)
+    result = demos.run("convolution", fast=True)
+    assert result["figure"] is None and os.listdir(tmp_path) == []
+    assert result._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"
+    pretty = pytest.importorskip("IPython.lib.pretty").pretty
+    assert pretty(result) == result["finding"]
+    assert json.loads(json.dumps(result))["finding"] == result["finding"]
+    assert "matplotlib.pyplot" not in sys.modules or \
+        not sys.modules["matplotlib.pyplot"].get_fignums()
 
 
 def test_xor(tmp_path, capsys):

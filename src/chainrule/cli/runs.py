@@ -153,21 +153,15 @@ def write_tensorboard(log_dir: str, history: dict, metrics: dict, step: int) -> 
 
 
 # ---------------------------------------------------------------------------- figures
-def _plt():
-    from ..demos._common import pyplot
-    return pyplot()
-
-
 def save_figures(run_dir: str, history: dict, confusion=None, class_names=None,
                  grad_norms=None, grad_steps=None) -> list[str]:
     """PNG figures of a run; returns their paths. Needs matplotlib (the `viz` extra)."""
-    from ..demos._common import save_figure
-    plt = _plt()
+    from ..demos._common import save_figure, subplots
     fig_dir = os.path.join(run_dir, "figures")
     paths = []
     epochs = history.get("epoch", list(range(1, len(history.get("loss", [])) + 1)))
     if history.get("loss"):
-        fig, ax = plt.subplots(figsize=(5, 3.5))
+        fig, ax = subplots(figsize=(5, 3.5))
         ax.plot(epochs, history["loss"], "o-", ms=3, label="training loss")
         if history.get("val_loss"):
             ax.plot(epochs, history["val_loss"], "s-", ms=3, label="validation loss")
@@ -176,14 +170,14 @@ def save_figures(run_dir: str, history: dict, confusion=None, class_names=None,
         paths.append(save_figure(fig, fig_dir, "loss"))
     acc_keys = [k for k in ("accuracy", "val_accuracy") if history.get(k)]
     if acc_keys:
-        fig, ax = plt.subplots(figsize=(5, 3.5))
+        fig, ax = subplots(figsize=(5, 3.5))
         for k in acc_keys:
             ax.plot(epochs, history[k], "o-", ms=3, label=k.replace("_", " "))
         ax.set_xlabel("epoch"), ax.set_ylabel("accuracy"), ax.legend(), ax.set_title("Accuracy")
         paths.append(save_figure(fig, fig_dir, "accuracy"))
     if confusion is not None:
         cm = np.asarray(confusion)
-        fig, ax = plt.subplots(figsize=(4.5, 4))
+        fig, ax = subplots(figsize=(4.5, 4))
         ax.imshow(cm, cmap="Blues")
         n = cm.shape[0]
         labels = class_names if class_names is not None else list(range(n))
@@ -195,7 +189,7 @@ def save_figures(run_dir: str, history: dict, confusion=None, class_names=None,
         ax.set_xlabel("predicted"), ax.set_ylabel("true"), ax.set_title("Confusion matrix (test)")
         paths.append(save_figure(fig, fig_dir, "confusion_matrix"))
     if grad_norms:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
+        fig, ax = subplots(figsize=(6, 3.5))
         for layer, norms in grad_norms.items():
             ax.plot(grad_steps[:len(norms)] if grad_steps else range(len(norms)), norms,
                     lw=1, label=layer)

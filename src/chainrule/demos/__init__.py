@@ -1,14 +1,21 @@
 """One runnable demo per idea of the seed deck.
 
-Each module has ``run(fast=False, out_dir=".") -> dict``: it measures one finding, prints it in
-one line, saves a PNG figure into ``out_dir`` (needs matplotlib: ``pip install chainrule[viz]``)
-and returns the measured numbers (plus ``"finding"``, the printed line, and ``"figure"``, the
-path of the PNG). ``fast=True`` shrinks sizes so the whole set runs in about a minute; the
-findings still hold. Run one with ``chainrule demo NAME`` or ``chainrule.demos.run(NAME)``.
+Each module has ``run(fast=False, out_dir=None) -> DemoResult``: it measures one finding, prints
+it in one line, draws a figure (needs matplotlib: ``pip install chainrule[viz]``) and returns the
+measured numbers as a dict (plus ``"finding"``, the printed line, and ``"figure"``, the path of
+the PNG saved into ``out_dir`` when one is given, else None) whose ``.fig`` is the
+``matplotlib.figure.Figure``. The figure is made without pyplot, so matplotlib's backend is never
+changed; in Jupyter the result, as a cell's last expression, shows the finding and the figure
+inline. ``fast=True`` shrinks sizes so the whole set runs in about a minute; the findings still
+hold. Run one with ``chainrule demo NAME`` or ``chainrule.demos.run(NAME)``.
 """
 from __future__ import annotations
 
 import importlib
+
+from ._common import DemoResult
+
+__all__ = ["DEMOS", "DemoResult", "get", "run"]
 
 # demo name -> (module, one-line description)
 DEMOS = {
@@ -44,6 +51,7 @@ def get(name: str):
     return importlib.import_module(f".{DEMOS[name][0]}", __name__)
 
 
-def run(name: str, fast: bool = False, out_dir: str = "."):
-    """Run demo ``name`` and return its finding (a dict)."""
+def run(name: str, fast: bool = False, out_dir: str | None = None):
+    """Run demo ``name`` and return its finding: a dict of the measured numbers with ``.fig``,
+    its figure (shown inline in Jupyter); the PNG is saved into ``out_dir`` when given."""
     return get(name).run(fast=fast, out_dir=out_dir)

@@ -18,7 +18,7 @@ import numpy as np
 import chainrule as cr
 import chainrule.nn.functional as F
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 
 
 def _heaviside(z):
@@ -43,7 +43,7 @@ def value_and_derivative(fn, z: np.ndarray):
     return y.detach().numpy(), grad
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     z = np.linspace(-10, 10, 2001 if fast else 20001, dtype=np.float32)
     values, grads = {}, {}
     for name, fn in ACTIVATIONS.items():
@@ -54,8 +54,7 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
     sigmoid_identity_err = float(np.max(np.abs(grads["sigmoid"] - s * (1 - s))))
     relu_is_step = bool(np.array_equal(grads["ReLU"][z != 0], (z[z != 0] > 0).astype(np.float32)))
 
-    plt = pyplot()
-    fig, axes = plt.subplots(2, 5, figsize=(14, 5), sharex=True)
+    fig, axes = subplots(2, 5, figsize=(14, 5), sharex=True)
     for j, name in enumerate(ACTIVATIONS):
         axes[0, j].plot(z, values[name])
         axes[0, j].set_title(name)
@@ -65,7 +64,6 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
         axes[1, j].set_xlabel("z")
     axes[0, 0].set_ylabel("f(z)")
     axes[1, 0].set_ylabel("f'(z) by autograd\n(red: |f'| < 0.005)")
-    fig_path = save_figure(fig, out_dir, "activations")
 
     finding = ("activations: on [-10, 10] the saturated share (|f'| < 0.005) is "
                + ", ".join(f"{n} {saturated[n] * 100:.0f}%" for n in ACTIVATIONS)
@@ -73,4 +71,4 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
                + ("0 everywhere" if max_grad["Heaviside"] == 0 else f"{max_grad['Heaviside']}"))
     return report({"max_derivative": max_grad, "saturated_fraction": saturated,
                    "sigmoid_identity_max_error": sigmoid_identity_err,
-                   "relu_derivative_is_step": relu_is_step}, finding, fig_path)
+                   "relu_derivative_is_step": relu_is_step}, finding, fig, out_dir, "activations")

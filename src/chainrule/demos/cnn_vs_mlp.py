@@ -16,7 +16,7 @@ import numpy as np
 import chainrule as cr
 from chainrule import nn
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 from ._data import accuracy, digits, fit_classifier
 
 
@@ -30,7 +30,7 @@ def mlp():
     return nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     n_train, epochs = (300, 15) if fast else (600, 30)
     (Xtr, ytr), (Xte, yte) = digits()
     Xtr, ytr = Xtr[:n_train], ytr[:n_train]
@@ -52,8 +52,7 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
             acc[(name, variant)] = float(np.mean(scores))
     drop = {m: acc[(m, "original")] - acc[(m, "permuted")] for m in ("CNN", "MLP")}
 
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.5))
+    fig, axes = subplots(1, 3, figsize=(11, 3.5))
     axes[0].imshow(Xte[0, 0], cmap="gray_r"), axes[0].set_title(f"a digit ({yte[0]})")
     axes[1].imshow(permute(Xte[:1])[0, 0], cmap="gray_r"), axes[1].set_title("the same, pixels permuted")
     for a in axes[:2]:
@@ -64,7 +63,6 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
                     label=variant)
     axes[2].set_xticks(xs + 0.175, ["CNN", "MLP"]), axes[2].set_ylim(0.5, 1.0)
     axes[2].set_ylabel("test accuracy"), axes[2].legend(loc="lower right")
-    fig_path = save_figure(fig, out_dir, "cnn-vs-mlp")
 
     finding = (f"cnn-vs-mlp: trained on {n_train} digits, test accuracy original → permuted "
                f"pixels: CNN "
@@ -72,4 +70,4 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
                f"MLP {acc[('MLP', 'original')] * 100:.1f}% → {acc[('MLP', 'permuted')] * 100:.1f}% "
                f"(drops {drop['CNN'] * 100:.1f} vs {drop['MLP'] * 100:.1f} points)")
     return report({"accuracy": {f"{m} {v}": a for (m, v), a in acc.items()}, "drop": drop,
-                   "epochs": epochs, "n_train": n_train}, finding, fig_path)
+                   "epochs": epochs, "n_train": n_train}, finding, fig, out_dir, "cnn-vs-mlp")

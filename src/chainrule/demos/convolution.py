@@ -16,7 +16,7 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import vision
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 
 # an asymmetric kernel, so that its flip is visibly different
 KERNEL = np.array([[1, 2, 0], [0, 3, 0], [0, 0, -1]], dtype=np.float32)
@@ -26,7 +26,7 @@ def _np(t):
     return t.numpy() if hasattr(t, "numpy") else np.asarray(t)
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     impulse = np.zeros((7, 7), dtype=np.float32)
     impulse[3, 3] = 1.0
     conv = _np(vision.convolve2d(impulse, KERNEL, mode="same"))
@@ -45,13 +45,11 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
     err_flip = float(np.max(np.abs(conv_img - flipped)))
     differ = float(np.max(np.abs(conv_img - corr_img)))
 
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 4, figsize=(12, 3.2))
+    fig, axes = subplots(1, 4, figsize=(12, 3.2))
     for ax, (title, a) in zip(axes, [("kernel K", KERNEL), ("image: one bright pixel", impulse),
                                      ("convolution I ∗ K", conv), ("cross-correlation (conv2d)", corr)]):
         ax.imshow(a, cmap="RdBu_r", vmin=-3, vmax=3)
         ax.set_title(title, fontsize=9), ax.set_xticks([]), ax.set_yticks([])
-    fig_path = save_figure(fig, out_dir, "convolution")
 
     finding = (f"convolution: an impulse convolved stamps K (match: {conv_stamps_kernel}), "
                f"correlated stamps K rotated 180° (match: {corr_stamps_flipped}); "
@@ -61,4 +59,4 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
                    "corr_stamps_flipped_kernel": corr_stamps_flipped,
                    "conv2d_vs_correlate2d_max_err": err_conv2d,
                    "convolve_vs_flipped_correlate_max_err": err_flip,
-                   "convolve_vs_correlate_max_diff": differ}, finding, fig_path)
+                   "convolve_vs_correlate_max_diff": differ}, finding, fig, out_dir, "convolution")

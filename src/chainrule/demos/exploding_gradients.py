@@ -19,7 +19,7 @@ import chainrule.optim  # noqa: F401
 from chainrule import nn
 from chainrule.nn.utils import clip_grad_norm_
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 
 
 def backward_signal_norms(model, x, y):
@@ -67,7 +67,7 @@ def _steps(model, opt, x, y, steps, clip, losses):
         opt.step()
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     depth, width = (10, 64) if fast else (16, 64)
     rng = np.random.default_rng(0)
     x = cr.tensor(rng.standard_normal((128, 64)).astype(np.float32))
@@ -84,8 +84,7 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
     clipped = train(deep_relu(depth, width, 2.0), x, y, steps, lr=1e-2, clip=1.0)
     plain_blew_up = (not math.isfinite(plain[-1])) or plain[-1] > 10 * plain[0]
 
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = subplots(1, 2, figsize=(11, 4))
     for g, n in norms.items():
         axes[0].semilogy(range(1, len(n) + 1), n, "o-", ms=3, label=f"gain {g} (first/last {ratio[g]:.1e})")
     axes[0].set_xlabel("layer (1 = input side)"), axes[0].set_ylabel("‖∂L/∂a_l‖ (backward signal)")
@@ -94,7 +93,6 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
     axes[1].semilogy(range(len(fin)), fin, label="SGD, gain 2" + (" (→ inf/NaN)" if len(fin) < len(plain) else ""))
     axes[1].semilogy(range(len(clipped)), clipped, label="SGD, gain 2, clip_grad_norm_(1.0)")
     axes[1].set_xlabel("step"), axes[1].set_ylabel("training loss"), axes[1].legend(fontsize=8)
-    fig_path = save_figure(fig, out_dir, "exploding-gradients")
 
     finding = ("exploding-gradients: backward signal ‖∂L/∂a‖ first/last layer for init gains "
                "0.5/1/2: "
@@ -104,4 +102,5 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
     return report({"depth": depth + 1, "norms": {str(g): n for g, n in norms.items()},
                    "first_over_last": {str(g): r for g, r in ratio.items()},
                    "sgd_losses": plain, "clipped_losses": clipped,
-                   "unclipped_blew_up": bool(plain_blew_up)}, finding, fig_path)
+                   "unclipped_blew_up": bool(plain_blew_up)},
+                   finding, fig, out_dir, "exploding-gradients")

@@ -12,7 +12,7 @@ import numpy as np
 
 import chainrule as cr
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 from ._data import accuracy, digits, fit_classifier
 from .cnn_vs_mlp import cnn
 
@@ -33,7 +33,7 @@ def nearest_mean_accuracy(Ftr, ytr, Fte, yte) -> float:
     return float(np.mean(d.argmin(1) == yte))
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     (Xtr, ytr), (Xte, yte) = digits()
     cr.manual_seed(0)
     model = cnn()
@@ -48,9 +48,8 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
         maps[name] = Fte[0]
         probe[name] = nearest_mean_accuracy(Ftr.mean((2, 3)), ytr, Fte.mean((2, 3)), yte)
 
-    plt = pyplot()
     k1 = model[0].weight.detach().numpy()[:, 0]
-    fig, axes = plt.subplots(3, 9, figsize=(13, 4.6))
+    fig, axes = subplots(3, 9, figsize=(13, 4.6))
     axes[0, 0].imshow(Xte[0, 0], cmap="gray_r"), axes[0, 0].set_title(f"input ({yte[0]})", fontsize=8)
     for j in range(8):
         axes[0, j + 1].imshow(k1[j], cmap="RdBu_r"), axes[0, j + 1].set_title(f"kernel {j}", fontsize=8)
@@ -61,10 +60,10 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
             axes[row, j + 1].imshow(maps[name][j], cmap="viridis")
     for ax in axes.flat:
         ax.set_xticks([]), ax.set_yticks([])
-    fig_path = save_figure(fig, out_dir, "filter-hierarchy")
 
     finding = (f"filter-hierarchy: CNN test accuracy {test_acc * 100:.1f}%; nearest-class-mean "
                f"accuracy from spatially averaged feature maps: layer 1 (3x3 receptive field) "
                f"{probe['layer 1'] * 100:.1f}%, layer 2 (8x8) {probe['layer 2'] * 100:.1f}%")
     return report({"test_accuracy": test_acc, "probe_accuracy": probe,
-                   "receptive_field": {"layer 1": 3, "layer 2": 8}}, finding, fig_path)
+                   "receptive_field": {"layer 1": 3, "layer 2": 8}},
+                   finding, fig, out_dir, "filter-hierarchy")

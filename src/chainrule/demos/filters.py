@@ -17,7 +17,7 @@ import numpy as np
 
 from chainrule.vision import filters
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 
 
 def photo():
@@ -41,7 +41,7 @@ def _np(t):
     return t.numpy() if hasattr(t, "numpy") else np.asarray(t)
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     name, img = photo()
     if fast:
         img = img[::2, ::2].copy()
@@ -61,8 +61,7 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
         resp[sname] = {"Gx": float(np.abs(_np(filters.sobel(s, axis=1))[inner]).sum()),
                        "Gy": float(np.abs(_np(filters.sobel(s, axis=0))[inner]).sum())}
 
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 5, figsize=(17, 3.6))
+    fig, axes = subplots(1, 5, figsize=(17, 3.6))
     for ax, (title, a, cmap) in zip(axes, [(name, img, "gray"), ("Sobel Gx", gx, "RdBu_r"),
                                            ("Sobel Gy", gy, "RdBu_r"), ("|G|", mag, "magma"),
                                            ("Laplacian", lap, "RdBu_r")]):
@@ -70,7 +69,6 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
         kw = {"vmin": -lim, "vmax": lim} if cmap == "RdBu_r" else {}
         ax.imshow(a, cmap=cmap, **kw)
         ax.set_title(title), ax.set_xticks([]), ax.set_yticks([])
-    fig_path = save_figure(fig, out_dir, "filters")
 
     finding = (f"filters: on a vertical step Gx sums {resp['vertical']['Gx']:.0f} and Gy "
                f"{resp['vertical']['Gy']:.0f}; on a horizontal step Gx {resp['horizontal']['Gx']:.0f}, "
@@ -78,4 +76,4 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
                f"{edge_share * 100:.1f}% of pixels have |G| > 0.5")
     return report({"photo": name, "shape": list(img.shape), "step_response": resp,
                    "edge_share": edge_share, "magnitude_identity_max_err": mag_err,
-                   "laplacian_mean": float(lap.mean())}, finding, fig_path)
+                   "laplacian_mean": float(lap.mean())}, finding, fig, out_dir, "filters")

@@ -18,7 +18,7 @@ import numpy as np
 import chainrule as cr
 from chainrule.autograd import forward_ad as fwAD
 
-from ._common import best_time, pyplot, report, save_figure
+from ._common import best_time, report, subplots
 
 
 def _loss(x, A):
@@ -44,7 +44,7 @@ def reverse_mode_gradient(x, A):
     return xr.grad.numpy()
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     sizes = [10, 100, 1000] if fast else [10, 100, 1000, 3000]
     rng = np.random.default_rng(0)
     t_fwd, t_rev, max_diff = [], [], []
@@ -62,18 +62,16 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
         max_diff.append(float(np.max(np.abs(gf - gr))))
     ratio = [f / r for f, r in zip(t_fwd, t_rev)]
 
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6, 4))
     ax.loglog(sizes, t_fwd, "o-", label="forward mode (n JVP passes)")
     ax.loglog(sizes, t_rev, "s-", label="reverse mode (one VJP pass)")
     ax.set_xlabel("input dimension n"), ax.set_ylabel("time for the full gradient (s)")
     ax.set_title("Gradient of a scalar loss: forward vs reverse mode")
     ax.legend()
-    fig_path = save_figure(fig, out_dir, "forward-vs-reverse")
 
     i = sizes.index(1000)
     finding = (f"forward-vs-reverse: at n = 1,000 forward mode takes {t_fwd[i] * 1e3:.1f} ms, "
                f"reverse mode {t_rev[i] * 1e3:.2f} ms ({ratio[i]:.0f}x); gradients agree to "
                f"{max(max_diff):.1e}")
     return report({"sizes": sizes, "forward_s": t_fwd, "reverse_s": t_rev, "ratio": ratio,
-                   "max_abs_diff": max(max_diff)}, finding, fig_path)
+                   "max_abs_diff": max(max_diff)}, finding, fig, out_dir, "forward-vs-reverse")

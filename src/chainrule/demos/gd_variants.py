@@ -16,7 +16,7 @@ import chainrule.optim  # noqa: F401
 from chainrule import nn
 from chainrule.utils.data import DataLoader, TensorDataset
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 from ._data import digits
 
 VARIANTS = {"full batch": (None, 0.5), "mini-batch (32)": (32, 0.1), "stochastic (1)": (1, 0.01)}
@@ -27,7 +27,7 @@ def make_model():
     return nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     epochs = 3 if fast else 10
     (Xtr, ytr), _ = digits(flat=True)
     if fast:
@@ -58,8 +58,7 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
     per_epoch = {n: times[n][-1] / epochs for n in VARIANTS}
     final = {n: curves[n][-1] for n in VARIANTS}
 
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = subplots(1, 2, figsize=(11, 4))
     for name in VARIANTS:
         axes[0].plot(range(epochs + 1), curves[name], "o-", ms=3, label=name)
         axes[1].plot(times[name], curves[name], "o-", ms=3, label=name)
@@ -67,11 +66,11 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
     for ax in axes:
         ax.set_ylabel("training loss (whole set)"), ax.set_yscale("log"), ax.legend()
     axes[0].set_title("loss vs epochs"), axes[1].set_title("loss vs wall time")
-    fig_path = save_figure(fig, out_dir, "gd-variants")
 
     finding = (f"gd-variants: after {epochs} epochs on {len(Xtr)} digits, training loss "
                + ", ".join(f"{n} {final[n]:.3f}" for n in VARIANTS)
                + "; seconds per epoch " + ", ".join(f"{n.split(' ')[0]} {per_epoch[n]:.3f}"
                                                      for n in VARIANTS))
     return report({"epochs": epochs, "loss_curves": curves, "times": times, "steps": steps,
-                   "final_loss": final, "seconds_per_epoch": per_epoch}, finding, fig_path)
+                   "final_loss": final, "seconds_per_epoch": per_epoch},
+                   finding, fig, out_dir, "gd-variants")

@@ -19,7 +19,7 @@ import numpy as np
 import chainrule as cr
 from chainrule import models
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 
 
 def _np(t):
@@ -68,7 +68,7 @@ def sklearn_coef(family, X, y):
     return m.coef_, m.intercept_
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     results, preds = {}, {}
     for family, (Xtr, ytr, Xte, yte) in problems(fast).items():
         glm = models.GLM(family)
@@ -88,8 +88,7 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
             r["r2"] = float(1 - np.sum((yte - pred) ** 2) / np.sum((yte - yte.mean()) ** 2))
         results[family], preds[family] = r, (yte, pred)
 
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    fig, axes = subplots(1, 3, figsize=(13, 4))
     titles = {"gaussian": "Gaussian (identity): diabetes", "bernoulli": "Bernoulli (logit): "
               "breast cancer", "poisson": "Poisson (log): counts"}
     for ax, (fam, (yt, p)) in zip(axes, preds.items()):
@@ -102,10 +101,9 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
             ax.plot([lo, hi], [lo, hi], "k--", lw=1)
             ax.set_xlabel("observed y"), ax.set_ylabel("predicted mean μ")
         ax.set_title(titles[fam], fontsize=10)
-    fig_path = save_figure(fig, out_dir, "glm")
 
     finding = ("glm: coefficients vs scikit-learn (max rel. diff) " + ", ".join(
         f"{f} {r['max_rel_coef_diff_vs_sklearn']:.1e}" for f, r in results.items())
         + f"; held out: Gaussian R² {results['gaussian']['r2']:.2f}, Bernoulli accuracy "
         f"{results['bernoulli']['accuracy'] * 100:.1f}%, Poisson R² {results['poisson']['r2']:.2f}")
-    return report({"families": results}, finding, fig_path)
+    return report({"families": results}, finding, fig, out_dir, "glm")

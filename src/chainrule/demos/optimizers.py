@@ -20,7 +20,7 @@ import numpy as np
 import chainrule as cr
 import chainrule.optim  # noqa: F401  (cr.optim)
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 
 OPTIMIZERS = {
     # name: (constructor, kwargs) — learning rates are each method's usual ones
@@ -69,7 +69,7 @@ def trajectory(fn, start, name, steps):
     return np.array(path), np.array(losses)
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     steps = 150 if fast else 300
     starts = {"bowl": (-4.0, 1.5), "wavy": (1.8, 1.2)}
     surfaces = {"bowl": bowl, "wavy": wavy}
@@ -89,8 +89,7 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
     step_len = np.linalg.norm(np.diff(paths["bowl"]["Adagrad"], axis=0), axis=1)
     adagrad_shrink = float(step_len[:5].mean() / max(step_len[-5:].mean(), 1e-30))
 
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig, axes = subplots(1, 2, figsize=(11, 4.5))
     for ax, (s, fn) in zip(axes, surfaces.items()):
         lim = (-4.5, 4.5, -2.0, 2.0) if s == "bowl" else (-2.0, 2.2, -1.6, 1.6)
         X, Y = np.meshgrid(np.linspace(lim[0], lim[1], 160), np.linspace(lim[2], lim[3], 120))
@@ -101,7 +100,6 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
         ax.set_title("convex bowl ½(x²+10y²)" if s == "bowl" else "non-convex: saddle, two minima")
         ax.set_xlim(lim[0], lim[1]), ax.set_ylim(lim[2], lim[3])
     axes[0].legend(fontsize=8)
-    fig_path = save_figure(fig, out_dir, "optimizers")
 
     tol = ", ".join(f"{n} {k if k is not None else f'>{steps}'}" for n, k in steps_to_tol.items())
     finding = (f"optimizers: steps to f < 1e-3 on the convex bowl: {tol}; on the non-convex "
@@ -110,4 +108,4 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
                f"Adagrad's step shrank {adagrad_shrink:.0f}x")
     return report({"steps": steps, "steps_to_1e-3": steps_to_tol, "final_bowl": final_bowl,
                    "final_wavy": final_wavy, "wavy_basin": basin,
-                   "adagrad_step_shrink": adagrad_shrink}, finding, fig_path)
+                   "adagrad_step_shrink": adagrad_shrink}, finding, fig, out_dir, "optimizers")

@@ -14,7 +14,7 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule.vision import filters
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 from ._data import digits
 
 READOUTS = {
@@ -33,7 +33,7 @@ def kernels():
     return np.stack([sx, sy, -sx, -sy, -l4, -l8, d1, -d1])[:, None]
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     _, (X, _) = digits()
     X = X[:100] if fast else X
     Xp = np.pad(X, ((0, 0), (0, 0), (2, 2), (2, 2)))
@@ -51,13 +51,11 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
                 change[name].append(np.linalg.norm(a - b, axis=1) / np.linalg.norm(a, axis=1))
     rel = {n: float(np.mean(v)) for n, v in change.items()}
 
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = subplots(figsize=(6, 3.5))
     ax.bar(list(rel), list(rel.values()), color=["C3", "C0", "C2", "C1"])
     ax.set_ylabel("‖f(x) − f(shifted x)‖ / ‖f(x)‖"), ax.set_title("Feature change under a 1-pixel shift")
     ax.tick_params(axis="x", labelsize=8)
-    fig_path = save_figure(fig, out_dir, "pooling")
 
     finding = "pooling: relative feature change under a 1-pixel shift: " + ", ".join(
         f"{n} {v:.2f}" for n, v in rel.items())
-    return report({"relative_change": rel, "images": len(X)}, finding, fig_path)
+    return report({"relative_change": rel, "images": len(X)}, finding, fig, out_dir, "pooling")

@@ -19,7 +19,7 @@ import chainrule.optim  # noqa: F401
 from chainrule import nn
 from chainrule.utils.data import DataLoader, TensorDataset
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 from ._data import digits
 
 
@@ -65,7 +65,7 @@ def train(model, X, y, epochs, lr=0.02):
     return losses
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     blocks, width, epochs = (10, 32, 8) if fast else (20, 64, 30)
     (Xtr, ytr), _ = digits(flat=True)
     X, y = cr.tensor(Xtr), cr.tensor(ytr)
@@ -78,17 +78,16 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
     final = {n: c[-1] for n, c in curves.items()}
     depth = 2 * blocks + 2
 
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6, 4))
     for name, c in curves.items():
         ax.semilogy(range(1, epochs + 1), c, "o-", ms=3,
                     label=f"{name} ({depth} layers; first-layer ‖g‖ at init {grads[name]:.1e})")
     ax.set_xlabel("epoch"), ax.set_ylabel("training loss"), ax.legend(fontsize=8)
     ax.set_title("Same depth, with and without shortcuts")
-    fig_path = save_figure(fig, out_dir, "residual")
 
     finding = (f"residual: {depth}-layer nets after {epochs} epochs, training loss plain "
                f"{final['plain']:.3f} vs residual {final['residual']:.3f}; first-layer gradient "
                f"norm at init plain {grads['plain']:.1e} vs residual {grads['residual']:.1e}")
     return report({"depth": depth, "epochs": epochs, "loss_curves": curves,
-                   "final_loss": final, "first_layer_grad_at_init": grads}, finding, fig_path)
+                   "final_loss": final, "first_layer_grad_at_init": grads},
+                   finding, fig, out_dir, "residual")

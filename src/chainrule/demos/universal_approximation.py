@@ -16,7 +16,7 @@ import chainrule as cr
 import chainrule.optim  # noqa: F401
 from chainrule import models, nn
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 
 TARGETS = {"sin(x) on [-π, π]": (np.sin, np.pi), "|x| on [-1, 1]": (np.abs, 1.0)}
 
@@ -42,7 +42,7 @@ def fit(width, fn, half, steps, seed=0, n=200):
     return float(np.mean((pred - y) ** 2)), x[:, 0], pred[:, 0]
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     widths = [2, 8, 32, 128]
     steps = 600 if fast else 2000
     errors, curves = {}, {}
@@ -53,8 +53,7 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
             errors[tname].append(mse)
             curves[tname].append((x, pred))
 
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    fig, axes = subplots(1, 3, figsize=(14, 4))
     for ax, (tname, (fn, half)) in zip(axes[:2], TARGETS.items()):
         x = curves[tname][0][0]
         ax.plot(x, fn(x), "k", lw=3, alpha=0.3, label="target")
@@ -65,9 +64,9 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
         axes[2].loglog(widths, errors[tname], "o-", label=tname)
     axes[2].set_xlabel("hidden width"), axes[2].set_ylabel("mean squared error")
     axes[2].set_title("error vs width"), axes[2].legend(fontsize=8)
-    fig_path = save_figure(fig, out_dir, "universal-approximation")
 
     finding = "universal-approximation: MSE for widths " + "/".join(map(str, widths)) + ": " + \
         "; ".join(f"{t.split(' ')[0]} " + " → ".join(f"{e:.1e}" for e in errs)
                   for t, errs in errors.items())
-    return report({"widths": widths, "mse": errors, "steps": steps}, finding, fig_path)
+    return report({"widths": widths, "mse": errors, "steps": steps},
+                  finding, fig, out_dir, "universal-approximation")

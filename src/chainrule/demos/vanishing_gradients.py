@@ -14,7 +14,7 @@ import numpy as np
 import chainrule as cr
 from chainrule import nn
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 
 
 def deep_net(depth, width, activation, in_features=64, classes=10):
@@ -40,7 +40,7 @@ def layer_grad_norms(model, x, y):
             if isinstance(m, nn.Linear)]
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     depth, width = (10, 64) if fast else (20, 64)
     rng = np.random.default_rng(0)
     x = cr.tensor(rng.standard_normal((128, 64)).astype(np.float32))
@@ -51,15 +51,13 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
         norms[act] = layer_grad_norms(deep_net(depth, width, act), x, y)
     ratio = {a: n[0] / n[-1] for a, n in norms.items()}
 
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6, 4))
     for act, n in norms.items():
         ax.semilogy(range(1, len(n) + 1), n, "o-", ms=3, label=f"{act} (first/last {ratio[act]:.1e})")
     ax.set_xlabel("layer (1 = input side)"), ax.set_ylabel("‖∂L/∂W‖")
     ax.set_title(f"Gradient norms through {depth + 1} layers"), ax.legend()
-    fig_path = save_figure(fig, out_dir, "vanishing-gradients")
 
     finding = (f"vanishing-gradients: {depth + 1}-layer nets, first-layer/last-layer gradient "
                f"norm: sigmoid {ratio['sigmoid']:.1e}, ReLU {ratio['relu']:.1e}")
     return report({"depth": depth + 1, "norms": norms, "first_over_last": ratio}, finding,
-                  fig_path)
+                  fig, out_dir, "vanishing-gradients")

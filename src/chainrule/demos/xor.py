@@ -16,7 +16,7 @@ import chainrule as cr
 import chainrule.optim  # noqa: F401
 from chainrule import models, nn
 
-from ._common import pyplot, report, save_figure
+from ._common import report, subplots
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 Y = np.array([0, 1, 1, 0], dtype=np.int64)
@@ -40,7 +40,7 @@ def train_mlp(seed=0, steps=500):
     return mlp, float(loss.item())
 
 
-def run(fast: bool = False, out_dir: str = ".") -> dict:
+def run(fast: bool = False, out_dir: str | None = None) -> dict:
     x = cr.tensor(X)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -60,7 +60,6 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
         m_pred = _np(mlp(x)).argmax(axis=1)
     m_acc = float(np.mean(m_pred == Y))
 
-    plt = pyplot()
     g = np.linspace(-0.5, 1.5, 161, dtype=np.float32)
     G = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
     with cr.no_grad():
@@ -70,14 +69,13 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
             f"hand-wired AND/OR net ({h_acc * 4:.0f}/4)": _np(net(gt)).reshape(-1),
             f"trained MLP 2-4-2 ({m_acc * 4:.0f}/4)": _np(mlp(gt)).argmax(axis=1),
         }
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4))
+    fig, axes = subplots(1, 3, figsize=(12, 4))
     for ax, (title, r) in zip(axes, regions.items()):
         ax.contourf(g, g, r.reshape(len(g), len(g)), levels=[-0.5, 0.5, 1.5],
                     colors=["#dde8f5", "#f5dede"])
         ax.scatter(X[:, 0], X[:, 1], c=["C0" if t == 0 else "C3" for t in Y], s=120,
                    edgecolors="k")
         ax.set_title(title), ax.set_aspect("equal")
-    fig_path = save_figure(fig, out_dir, "xor")
 
     solved = "XOR solved" if h_acc == m_acc == 1.0 else "XOR NOT solved"
     finding = (f"xor: {solved} — perceptron {p_acc * 100:.0f}% (did not converge: {p_warned}), hand-wired "
@@ -85,4 +83,4 @@ def run(fast: bool = False, out_dir: str = ".") -> dict:
                f"(final loss {mlp_loss:.4f})")
     return report({"perceptron_accuracy": p_acc, "perceptron_warned": p_warned,
                    "hand_wired_accuracy": h_acc, "hand_wired_predictions": h_pred.tolist(),
-                   "mlp_accuracy": m_acc, "mlp_loss": mlp_loss}, finding, fig_path)
+                   "mlp_accuracy": m_acc, "mlp_loss": mlp_loss}, finding, fig, out_dir, "xor")

@@ -1,4 +1,5 @@
-"""What training shows while it runs: tqdm bars on a terminal, or one plain line per epoch
+"""What training shows while it runs: tqdm bars on a terminal, tqdm's notebook bars in Jupyter
+(when ipywidgets is installed), or one plain line per epoch
 (``epoch 3/40  loss 0.1234  accuracy 0.9700  val_loss ...``) where bars would not read well.
 
 The :class:`~chainrule.train.Trainer` draws the bars (:class:`Progress`); :class:`EpochLines`
@@ -11,7 +12,7 @@ import sys
 
 from .callbacks import Callback
 
-__all__ = ["EpochLines", "Progress", "epoch_line", "format_logs", "is_tty"]
+__all__ = ["EpochLines", "Progress", "epoch_line", "format_logs", "in_notebook", "is_tty"]
 
 
 def is_tty(stream) -> bool:
@@ -20,6 +21,29 @@ def is_tty(stream) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
+        return False
+
+
+def in_notebook() -> bool:
+    """Whether the code runs in a Jupyter kernel (IPython's ``IPKernelApp``: the notebook,
+    JupyterLab, VS Code's notebooks), where stderr is not a terminal yet output is read live.
+    Looked up without importing IPython, so a plain script pays nothing."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    try:
+        shell = ipython.get_ipython()
+        return shell is not None and "IPKernelApp" in shell.config
+    except (AttributeError, TypeError):     # a foreign or half-built shell: not a notebook
+        return False
+
+
+def _has_widgets() -> bool:
+    """Whether ipywidgets (tqdm's notebook bar is a widget) can be imported."""
+    import importlib.util
+    try:
+        return importlib.util.find_spec("ipywidgets") is not None
+    except (ImportError, ValueError):
         return False
 
 
@@ -35,17 +59,23 @@ def epoch_line(epoch: int, epochs: int, logs: dict) -> str:
 
 
 class Progress:
-    """The Trainer's progress display: tqdm bars when enabled and stderr is a terminal; plain
-    one-line-per-epoch text when tqdm (the optional 'progress' extra) is missing; silent
-    otherwise. ``enabled`` is True, False or None (auto: only on a terminal)."""
+    """The Trainer's progress display. ``enabled`` is True, False or None (auto: on when stderr
+    is a terminal or the code runs in a Jupyter notebook, off otherwise — pipes and log files
+    get :class:`EpochLines` from the CLI instead).
+
+    When enabled: tqdm bars (``tqdm.auto``: a terminal bar, or in Jupyter the notebook widget
+    bar); one plain line per epoch instead when tqdm (the optional 'progress' extra) is missing,
+    or in Jupyter when ipywidgets is (tqdm's notebook bar needs it). In Jupyter the plain lines
+    go to stdout, the cell's ordinary output; elsewhere to stderr."""
 
     def __init__(self, enabled):
-        self.stream = sys.stderr
+        notebook = in_notebook()
+        self.stream = sys.stdout if notebook else sys.stderr
         if enabled is None:
-            enabled = is_tty(self.stream)
+            enabled = notebook or is_tty(sys.stderr)
         self.enabled = bool(enabled)
         self.tqdm = None
-        if self.enabled:
+        if self.enabled and (_has_widgets() or not notebook):
             try:
                 from tqdm.auto import tqdm
                 self.tqdm = tqdm

@@ -147,7 +147,8 @@ class Trainer:
             GradientMonitor, LearningRateScheduler, ...).
         detect_anomaly (bool): check the loss and the gradients for NaN/Inf at every step and
             stop with a :class:`NonFiniteError` naming the step and the layer (default True).
-        progress: True / False / None (auto: tqdm bars only when stderr is a terminal).
+        progress: True / False / None (auto: tqdm bars when stderr is a terminal, notebook bars
+            or plain epoch lines in Jupyter, silent otherwise).
 
     ``fit`` returns ``history``: a dict of per-epoch lists — ``epoch``, ``loss``, each metric,
     ``val_loss`` and ``val_<metric>`` with validation data, ``lr`` (group 0) and ``time`` (s).
