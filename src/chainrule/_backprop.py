@@ -101,12 +101,52 @@ def _nodes_leading_to(seen, targets):
     return needed
 
 
+_final_callbacks = []   # one list per backward pass in progress (a hook may start another)
+
+
+class _ExecutionEngine:
+    """``torch.autograd.Variable._execution_engine``: ``queue_callback(fn)`` asks the backward
+    pass in progress to call ``fn()`` once it has finished, after every gradient is accumulated
+    and before ``backward()`` returns (DistributedDataParallel waits for its all-reduces there).
+    Callbacks run in the order queued; one may queue another."""
+
+    def queue_callback(self, callback):
+        if not _final_callbacks:
+            raise RuntimeError("Final callbacks can only be installed during backward pass.")
+        _final_callbacks[-1].append(callback)
+
+
+execution_engine = _ExecutionEngine()
+
+
 def run_backward(roots, retain_graph, create_graph, targets=None):
     """Propagate gradients from ``roots`` [(node, grad)]. Accumulate into leaves' ``.grad``, or,
     when ``targets`` (a set of nodes) is given, return {node: gradient} for those nodes instead.
-    The rules run with IEEE results and no NumPy warnings (d log x at 0 = inf), as torch."""
-    with quiet():
-        return _run_backward(roots, retain_graph, create_graph, targets)
+    The rules run with IEEE results and no NumPy warnings (d log x at 0 = inf), as torch. Then
+    the callbacks queued during the pass run (``_ExecutionEngine.queue_callback``)."""
+    callbacks = []
+    _final_callbacks.append(callbacks)
+    try:
+        with quiet():
+            captured = _run_backward(roots, retain_graph, create_graph, targets)
+        i = 0
+        while i < len(callbacks):     # a callback may queue more
+            callbacks[i]()
+            i += 1
+    finally:
+        _final_callbacks.pop()
+    return captured
+
+
+def run_post_accumulate_hooks(leaf):
+    """``hook(leaf)`` for each hook of ``Tensor.register_post_accumulate_grad_hook``, after
+    ``leaf.grad`` holds the accumulated gradient."""
+    for hook in tuple(leaf._post_acc_hooks):
+        out = hook(leaf)
+        if out is not None:
+            name = getattr(hook, "__name__", type(hook).__name__)
+            raise TypeError(f"post accumulate grad hook '{name}' returned "
+                            f"{type(out).__name__}; expected None (it may change .grad in place)")
 
 
 def _run_backward(roots, retain_graph, create_graph, targets):
@@ -244,6 +284,8 @@ def _accumulate(leaf, grad, create_graph, adopt=False):
         leaf.grad = leaf.grad + grad
     else:
         np.add(leaf.grad._data, grad._data, out=leaf.grad._data, casting="unsafe")
+    if leaf._post_acc_hooks:
+        run_post_accumulate_hooks(leaf)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
