@@ -41,7 +41,9 @@ def test_post_accumulate_grad_hook_matches_torch(kind):
 
 def test_post_accumulate_hook_may_change_grad_in_place_and_be_removed():
     w = cr.tensor([1.0, 2.0], requires_grad=True)
-    h = w.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(10))
+    def times_ten(p):
+        p.grad.mul_(10)
+    h = w.register_post_accumulate_grad_hook(times_ten)
     (w * 3).sum().backward()
     assert w.grad.tolist() == [30.0, 30.0]
     h.remove()
@@ -63,6 +65,10 @@ def test_post_accumulate_hook_errors_as_torch():
         w.register_post_accumulate_grad_hook(lambda p: 5)
         with pytest.raises(TypeError):
             (w * 2).sum().backward()
+        v = lib.ones(2, requires_grad=True)
+        v.register_post_accumulate_grad_hook(lambda p: p.grad * 2)
+        with pytest.raises(RuntimeError, match="post accumulate grad hooks should return None"):
+            (v * 2).sum().backward()
 
 
 @pytest.mark.parametrize("lib", [cr, torch], ids=["chainrule", "torch"])
@@ -86,7 +92,7 @@ def test_queue_callback_runs_after_every_gradient_is_accumulated(lib):
         engine.queue_callback(first)
     a.register_post_accumulate_grad_hook(hook)
     ((a * b).sum() * b.sum()).backward()
-    assert log == ["post-a", ("first", [9.0, 9.0], [9.0]), "second"]
+    assert log == ["post-a", ("first", [9.0, 9.0], [18.0]), "second"]
     log.clear()
     ((a * b).sum() * b.sum()).backward()       # each pass has its own queue
-    assert log == ["post-a", ("first", [18.0, 18.0], [18.0]), "second"]
+    assert log == ["post-a", ("first", [18.0, 18.0], [36.0]), "second"]

@@ -143,10 +143,11 @@ def run_post_accumulate_hooks(leaf):
     ``leaf.grad`` holds the accumulated gradient."""
     for hook in tuple(leaf._post_acc_hooks):
         out = hook(leaf)
-        if out is not None:
+        if out is not None:   # torch's types: RuntimeError for a Tensor, TypeError otherwise
             name = getattr(hook, "__name__", type(hook).__name__)
-            raise TypeError(f"post accumulate grad hook '{name}' returned "
-                            f"{type(out).__name__}; expected None (it may change .grad in place)")
+            err = RuntimeError if isinstance(out, TensorBase) else TypeError
+            raise err(f"Tensor post accumulate grad hooks should return None: hook '{name}' "
+                      f"returned {type(out).__name__} (it may change .grad in place instead)")
 
 
 def _run_backward(roots, retain_graph, create_graph, targets):
