@@ -25,3 +25,4 @@ from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d
                       ZeroPad3d)
 from .fold import Fold, Unfold
 from .distance import CosineSimilarity, PairwiseDistance
+from .sync_batchnorm import SyncBatchNorm
