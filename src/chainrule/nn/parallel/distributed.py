@@ -10,7 +10,8 @@ so averaging the ranks' gradients with one all-reduce gives every rank the gradi
 global-batch loss, and identical optimizer steps keep the replicas identical.
 
 The all-reduce overlaps backward: the parameters are grouped into buckets of about
-``bucket_cap_mb`` megabytes (the first, 1 MB, so that communication starts early) in reverse
+``bucket_cap_mb`` megabytes (by default 25 MB, the first 1 MB so that communication starts
+early) in reverse
 registration order — roughly the order backward produces their gradients. Each parameter has a
 post-accumulate-grad hook (``Tensor.register_post_accumulate_grad_hook``); when every gradient
 of a bucket is in, the bucket is flattened into one buffer and its non-blocking all-reduce
@@ -105,7 +106,7 @@ class DistributedDataParallel(Module):
             the start of each forward (default True, as torch).
         init_sync: broadcast rank 0's parameters and buffers at wrap time (default True).
         process_group: the group to average over (default: the world).
-        bucket_cap_mb: bucket size in MB (default 25, as torch).
+        bucket_cap_mb: bucket size in MB (default 25 with a first bucket of 1 MB, as torch).
         find_unused_parameters: after each forward, find the parameters the output does not
             depend on and count them as ready (with zero gradient) so that the buckets can
             complete; a parameter unused on every rank keeps ``grad`` None.
@@ -162,7 +163,9 @@ class DistributedDataParallel(Module):
                                  process_group)
         cap = (_DEFAULT_BUCKET_CAP_MB if bucket_cap_mb is None else bucket_cap_mb) * 1024 * 1024
         self.bucket_bytes_cap = int(cap)
-        self._buckets = self._assign_buckets([_DEFAULT_FIRST_BUCKET_BYTES, int(cap)])
+        # as torch: a small first bucket (so communication starts early) only by default
+        first = _DEFAULT_FIRST_BUCKET_BYTES if bucket_cap_mb is None else int(cap)
+        self._buckets = self._assign_buckets([min(first, int(cap)), int(cap)])
         self._bucket_of = {}
         for b in self._buckets:
             for i in b.indices:

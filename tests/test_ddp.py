@@ -1,0 +1,279 @@
+"""DistributedDataParallel and SyncBatchNorm on real MPI jobs (2 ranks started with mpiexec).
+
+Each job runs a script on both ranks; the ranks write their results to .npz files and the
+checks run here. Every rank also trains a plain (undistributed) copy of the model on the whole
+global batch, which is what one process would do: DDP on 2 ranks × 32 must give the same
+losses and weights as that copy on 64.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.distributed as dist
+from chainrule.distributed import _launcher
+
+torch = pytest.importorskip("torch")
+
+SRC = str(Path(cr.__file__).resolve().parents[1])
+try:
+    MPIEXEC = _launcher.find_mpiexec()
+except FileNotFoundError:
+    MPIEXEC = None
+pytestmark = pytest.mark.skipif(not (dist.is_available() and MPIEXEC),
+                                reason="needs mpi4py and mpiexec (pip install chainrule[distributed])")
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([SRC, env.get("PYTHONPATH", "")])
+    env["OMP_NUM_THREADS"] = "1"
+    return env
+
+
+def _mpirun(tmp_path, script, n=2, timeout=120):
+    """Run ``script`` (given the output folder as argv[1]) on ``n`` ranks; the output folder."""
+    path = tmp_path / f"job{n}.py"
+    path.write_text(textwrap.dedent(script))
+    out = tmp_path / f"out{n}"
+    out.mkdir(exist_ok=True)
+    cmd = _launcher.mpiexec_command(n, [str(path), str(out)], mpiexec=MPIEXEC)
+    if "--oversubscribe" not in cmd:
+        cmd.insert(1, "--oversubscribe")
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_env(),
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return out
+
+
+# ----------------------------------------------------------------------------- job 1
+EQUIVALENCE = r'''
+import copy, json, sys
+import numpy as np
+import chainrule as cr
+import chainrule.distributed as dist
+import chainrule.nn.functional as F
+from chainrule.nn.parallel import DistributedDataParallel as DDP
+
+out = sys.argv[1]
+dist.init_process_group("mpi")
+rank, world = dist.get_rank(), dist.get_world_size()
+res = {}
+rng = np.random.default_rng(7)
+
+
+def train(make, dtype, shape, steps, lr=0.05, classes=10, sync_bn=False):
+    """(DDP losses, DDP weights, plain losses, plain weights) over `steps` SGD steps."""
+    cr.manual_seed(100 + rank)             # different on each rank: DDP broadcasts rank 0's
+    model = make().to(dtype)
+    cr.manual_seed(100)                    # the plain copy starts from rank 0's weights
+    plain = make().to(dtype)
+    ddp_model = cr.nn.SyncBatchNorm.convert_sync_batchnorm(model) if sync_bn else model
+    ddp = DDP(ddp_model)
+    opt = cr.optim.SGD(ddp.parameters(), lr=lr, momentum=0.9)
+    popt = cr.optim.SGD(plain.parameters(), lr=lr, momentum=0.9)
+    B = 64 // world
+    losses, plosses = [], []
+    for step in range(steps):
+        X = cr.tensor(rng.standard_normal((64,) + shape)).to(dtype)
+        Y = cr.tensor(rng.integers(0, classes, 64))
+        opt.zero_grad()
+        loss = F.cross_entropy(ddp(X[rank * B:(rank + 1) * B]), Y[rank * B:(rank + 1) * B])
+        loss.backward()
+        opt.step()
+        # the loss of the global batch is the mean of the ranks' losses
+        t = loss.detach().clone(); dist.all_reduce(t, op=dist.ReduceOp.AVG)
+        losses.append(float(t))
+        popt.zero_grad()
+        ploss = F.cross_entropy(plain(X), Y)
+        ploss.backward()
+        popt.step()
+        plosses.append(float(ploss))
+    w = np.concatenate([v.numpy().ravel().astype(np.float64) for v in model.state_dict().values()])
+    pw = np.concatenate([v.numpy().ravel().astype(np.float64) for v in plain.state_dict().values()])
+    return losses, w, plosses, pw
+
+
+def make_mlp():
+    return cr.nn.Sequential(cr.nn.Linear(20, 64), cr.nn.ReLU(), cr.nn.Linear(64, 64),
+                            cr.nn.ReLU(), cr.nn.Linear(64, 10))
+
+for name, make, shape, steps, sync in [
+        ("mlp", make_mlp, (20,), 20, False),
+        ("lenet", cr.models.LeNet5, (1, 28, 28), 20, False),
+        ("resnet20", lambda: cr.models.resnet20(num_classes=10, in_channels=3), (3, 8, 8), 3, True)]:
+    for dtype in ((cr.float64, cr.float32) if name != "resnet20" else (cr.float64,)):
+        l, w, pl, pw = train(make, dtype, shape, steps, sync_bn=sync)
+        key = f"{name}_{str(dtype).split('.')[-1]}"
+        np.savez(f"{out}/{key}_{rank}.npz", l=l, w=w, pl=pl, pw=pw)
+
+# -- no_sync: two micro-batches per rank, the first without all-reduce
+cr.manual_seed(3)
+model = make_mlp().double()
+plain = copy.deepcopy(model)
+ddp = DDP(model)
+X = cr.tensor(rng.standard_normal((64, 20))); Y = cr.tensor(rng.integers(0, 10, 64))
+mine = X[rank * 32:(rank + 1) * 32], Y[rank * 32:(rank + 1) * 32]
+with ddp.no_sync():
+    F.cross_entropy(ddp(mine[0][:16]), mine[1][:16]).backward()
+local = model[0].weight.grad.numpy().copy()
+everyone = [None] * world
+dist.all_gather_object(everyone, local)
+res["no_sync_local_differs"] = bool(not np.allclose(everyone[0], everyone[1]))
+F.cross_entropy(ddp(mine[0][16:]), mine[1][16:]).backward()
+(2 * F.cross_entropy(plain(X), Y)).backward()
+res["no_sync_err"] = max(float(np.abs(p.grad.numpy() - q.grad.numpy()).max())
+                         for p, q in zip(model.parameters(), plain.parameters()))
+
+# -- overlap: the first bucket's all-reduce starts before backward reaches the first layer
+events = []
+real = dist.all_reduce
+def logged(tensor, *a, **k):
+    events.append(("allreduce", int(tensor.numel())))
+    return real(tensor, *a, **k)
+dist.all_reduce = logged
+model = make_mlp().double()
+ddp = DDP(model, bucket_cap_mb=0.004)
+res["buckets"] = [[int(p.numel()) for p in b.params] for b in ddp._buckets]
+# the gradient of the first layer's output is ready just before that layer's backward runs
+model[0].register_forward_hook(
+    lambda m, i, o: o.register_hook(lambda g: events.append(("first layer", 0))))
+F.cross_entropy(ddp(mine[0]), mine[1]).backward()
+dist.all_reduce = real
+res["events"] = events
+res["state_dict_keys"] = list(ddp.state_dict())
+res["module_keys"] = list(model.state_dict())
+
+# -- find_unused_parameters: rank 1 does not use `extra`; `never` is unused everywhere
+class Branchy(cr.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body, self.extra, self.never = cr.nn.Linear(4, 2), cr.nn.Linear(4, 2), cr.nn.Linear(4, 2)
+    def forward(self, x):
+        y = self.body(x)
+        return y + self.extra(x) if rank == 0 else y
+cr.manual_seed(5)
+b = Branchy().double()
+ddp = DDP(b, find_unused_parameters=True)
+x = cr.tensor(np.full((3, 4), 1.0 + rank))
+ddp(x).sum().backward()
+res["extra_grad"] = b.extra.weight.grad.numpy().tolist()
+res["never_grad_is_none"] = b.never.weight.grad is None
+res["body_grad"] = b.body.weight.grad.numpy().tolist()
+ddp2 = DDP(Branchy().double())
+try:
+    ddp2(x).sum().backward()
+    res["unused_error"] = ""
+except RuntimeError as e:
+    res["unused_error"] = str(e)
+
+# -- SyncBatchNorm alone, on uneven shards: rank 0 has 3 samples, rank 1 has 5
+bn = cr.nn.SyncBatchNorm(4, momentum=0.3).double()
+with cr.no_grad():
+    bn.weight.copy_(cr.tensor([1.0, 2.0, -1.0, 0.5])); bn.bias.copy_(cr.tensor([0.0, 1.0, 2.0, 3.0]))
+xs = np.random.default_rng(11).standard_normal((8, 4, 3, 2)) * 3 + 1
+gs = np.random.default_rng(12).standard_normal((8, 4, 3, 2))
+part = slice(0, 3) if rank == 0 else slice(3, 8)
+x = cr.tensor(xs[part], requires_grad=True)
+y = bn(x)
+y.backward(cr.tensor(gs[part]))
+np.savez(f"{out}/syncbn_{rank}.npz", y=y.detach().numpy(), gx=x.grad.numpy(),
+         gw=bn.weight.grad.numpy(), gb=bn.bias.grad.numpy(), rm=bn.running_mean.numpy(),
+         rv=bn.running_var.numpy(), xs=xs, gs=gs)
+bn.eval()
+np.save(f"{out}/syncbn_eval_{rank}.npy", bn(cr.tensor(xs[part])).detach().numpy())
+
+with open(f"{out}/res_{rank}.json", "w") as f:
+    json.dump(res, f)
+'''
+
+
+@pytest.fixture(scope="module")
+def job1(tmp_path_factory):
+    return _mpirun(tmp_path_factory.mktemp("ddp"), EQUIVALENCE)
+
+
+def _res(out, rank):
+    return json.loads((out / f"res_{rank}.json").read_text())
+
+
+@pytest.mark.parametrize("key,rtol", [("mlp_float64", 1e-10), ("mlp_float32", 1e-5),
+                                      ("lenet_float64", 1e-10), ("lenet_float32", 1e-5),
+                                      ("resnet20_float64", 1e-9)])
+def test_ddp_on_two_ranks_equals_one_process_on_the_whole_batch(job1, key, rtol):
+    r0, r1 = (np.load(job1 / f"{key}_{r}.npz") for r in (0, 1))
+    np.testing.assert_array_equal(r0["w"], r1["w"])          # replicas stay identical
+    np.testing.assert_allclose(r0["l"], r0["pl"], rtol=rtol)
+    np.testing.assert_allclose(r0["w"], r0["pw"], rtol=rtol, atol=rtol)
+    assert len(r0["l"]) == (3 if key.startswith("resnet") else 20)
+    assert r0["l"][-1] != r0["l"][0]                           # it did train
+
+
+def test_no_sync_accumulates_locally_then_averages_the_sum(job1):
+    for rank in (0, 1):
+        res = _res(job1, rank)
+        assert res["no_sync_local_differs"]
+        assert res["no_sync_err"] < 1e-12
+
+
+def test_first_bucket_is_all_reduced_before_backward_reaches_the_first_layer(job1):
+    res = _res(job1, 0)
+    # reverse registration order: the last layer's bias and weight come first
+    assert res["buckets"][0] == [10, 640]
+    assert res["buckets"] == [[10, 640], [64, 4096], [64, 1280]]
+    names = [e[0] for e in res["events"]]
+    assert names.count("allreduce") == len(res["buckets"])
+    first_layer = names.index("first layer")
+    assert names.index("allreduce") < first_layer
+    assert names[first_layer + 1:] == ["allreduce"]            # only the first layer's bucket after
+    assert res["events"][0] == ["allreduce", 650]
+
+
+def test_state_dict_keys_carry_the_module_prefix(job1):
+    res = _res(job1, 0)
+    assert res["state_dict_keys"] == ["module." + k for k in res["module_keys"]]
+    assert torch.nn.Linear(2, 2).state_dict().keys() and res["state_dict_keys"][0] == "module.0.weight"
+
+
+def test_find_unused_parameters(job1):
+    r0, r1 = _res(job1, 0), _res(job1, 1)
+    # `extra` is used on rank 0 only (gradient 3 × x = 3 per entry): the average is 1.5 on both
+    assert r0["extra_grad"] == r1["extra_grad"] == [[1.5] * 4] * 2
+    assert r0["never_grad_is_none"] and r1["never_grad_is_none"]
+    # `body` sees x = 1 on rank 0 and x = 2 on rank 1: mean of 3 and 6
+    assert r0["body_grad"] == r1["body_grad"] == [[4.5] * 4] * 2
+    for r in (r0, r1):
+        assert "find_unused_parameters=True" in r["unused_error"]
+        assert "never.weight" in r["unused_error"]
+
+
+def test_sync_batchnorm_equals_torch_batchnorm_on_the_concatenated_batch(job1):
+    r0, r1 = (np.load(job1 / f"syncbn_{r}.npz") for r in (0, 1))
+    xs, gs = r0["xs"], r0["gs"]
+    bn = torch.nn.BatchNorm2d(4, momentum=0.3).double()
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor([1.0, 2.0, -1.0, 0.5]))
+        bn.bias.copy_(torch.tensor([0.0, 1.0, 2.0, 3.0]))
+    x = torch.tensor(xs, requires_grad=True)
+    y = bn(x)
+    y.backward(torch.tensor(gs))
+    np.testing.assert_allclose(np.concatenate([r0["y"], r1["y"]]), y.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.concatenate([r0["gx"], r1["gx"]]), x.grad.numpy(), rtol=1e-9, atol=1e-12)
+    # γ̄, β̄ are per rank (DDP averages them): their sum is torch's
+    np.testing.assert_allclose(r0["gw"] + r1["gw"], bn.weight.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(r0["gb"] + r1["gb"], bn.bias.grad.numpy(), rtol=1e-10)
+    for r in (r0, r1):
+        np.testing.assert_allclose(r["rm"], bn.running_mean.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(r["rv"], bn.running_var.numpy(), rtol=1e-10)
+    bn.eval()
+    ev = bn(torch.tensor(xs)).detach().numpy()
+    np.testing.assert_allclose(np.load(job1 / "syncbn_eval_0.npy"), ev[:3], rtol=1e-10)
+    np.testing.assert_allclose(np.load(job1 / "syncbn_eval_1.npy"), ev[3:], rtol=1e-10)
