@@ -144,8 +144,9 @@ model = make_mlp().double()
 ddp = DDP(model, bucket_cap_mb=0.004)
 res["buckets"] = [[int(p.numel()) for p in b.params] for b in ddp._buckets]
 # the gradient of the first layer's output is ready just before that layer's backward runs
-model[0].register_forward_hook(
-    lambda m, i, o: o.register_hook(lambda g: events.append(("first layer", 0))))
+def probe(module, inputs, output):
+    output.register_hook(lambda g: events.append(("first layer", 0)))
+model[0].register_forward_hook(probe)
 F.cross_entropy(ddp(mine[0]), mine[1]).backward()
 dist.all_reduce = real
 res["events"] = events
