@@ -39,13 +39,14 @@ def _env():
     return env
 
 
-def _mpirun(tmp_path, script, n=2, timeout=120):
-    """Run ``script`` (given the output folder as argv[1]) on ``n`` ranks; the output folder."""
-    path = tmp_path / f"job{n}.py"
+def _mpirun(tmp_path, script, n=2, timeout=120, args=(), name="job"):
+    """Run ``script`` (given the output folder as argv[1], then ``args``) on ``n`` ranks; the
+    output folder."""
+    path = tmp_path / f"{name}.py"
     path.write_text(textwrap.dedent(script))
-    out = tmp_path / f"out{n}"
+    out = tmp_path / f"out_{name}"
     out.mkdir(exist_ok=True)
-    cmd = _launcher.mpiexec_command(n, [str(path), str(out)], mpiexec=MPIEXEC)
+    cmd = _launcher.mpiexec_command(n, [str(path), str(out), *args], mpiexec=MPIEXEC)
     if "--oversubscribe" not in cmd:
         cmd.insert(1, "--oversubscribe")
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_env(),
@@ -278,3 +279,56 @@ def test_sync_batchnorm_equals_torch_batchnorm_on_the_concatenated_batch(job1):
     ev = bn(torch.tensor(xs)).detach().numpy()
     np.testing.assert_allclose(np.load(job1 / "syncbn_eval_0.npy"), ev[:3], rtol=1e-10)
     np.testing.assert_allclose(np.load(job1 / "syncbn_eval_1.npy"), ev[3:], rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------- job 2
+TRAINER = r"""
+import sys
+import numpy as np
+import chainrule as cr
+import chainrule.distributed as dist
+from chainrule.train import ModelCheckpoint, Trainer
+from chainrule.utils.data import DataLoader, TensorDataset
+
+out, mode, ckdir = sys.argv[1], sys.argv[2], sys.argv[3]
+dist.init_process_group("mpi")
+rank, world = dist.get_rank(), dist.get_world_size()
+rng = np.random.default_rng(0)
+X = cr.tensor(rng.standard_normal((96, 6)))
+Y = cr.tensor(rng.integers(0, 3, 96))
+cr.manual_seed(1)
+model = cr.nn.Sequential(cr.nn.Linear(6, 16), cr.nn.Tanh(), cr.nn.Linear(16, 3)).double()
+opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+# a DataLoader's batch_size is per rank under DDP: the global batch is 32
+loader = DataLoader(TensorDataset(X, Y), batch_size=32 // world, shuffle=True,
+                    generator=cr.Generator().manual_seed(5))
+ckpt = ModelCheckpoint(ckdir + "/epoch{epoch}.npz") if mode == "full" else ModelCheckpoint(out + "/again{epoch}.npz")
+trainer = Trainer(model, cr.nn.CrossEntropyLoss(), opt, metrics=["accuracy"], callbacks=[ckpt],
+                  progress=False)
+assert trainer.distributed and trainer.world_size == world
+resume = ckdir + "/epoch1.npz" if mode == "resume" else None
+history = trainer.fit(loader, epochs=3, resume=resume)
+np.savez(f"{out}/final_{rank}.npz", w=np.concatenate([v.numpy().ravel() for v in model.state_dict().values()]),
+         loss=np.array(history["loss"]), acc=np.array(history["accuracy"]),
+         keys=np.array(list(trainer.state_dict()["model"])))
+"""
+
+
+def test_trainer_checkpoint_of_a_two_rank_run_resumes_on_one_and_two_ranks(tmp_path):
+    ck = tmp_path / "ck"
+    ck.mkdir()
+    full = _mpirun(tmp_path, TRAINER, 2, args=("full", str(ck)), name="full")
+    assert sorted(p.name for p in ck.iterdir()) == ["epoch1.npz", "epoch2.npz", "epoch3.npz"]
+    two = _mpirun(tmp_path, TRAINER, 2, args=("resume", str(ck)), name="two")
+    one = _mpirun(tmp_path, TRAINER, 1, args=("resume", str(ck)), name="one")
+    f0, f1 = np.load(full / "final_0.npz"), np.load(full / "final_1.npz")
+    np.testing.assert_array_equal(f0["w"], f1["w"])
+    assert list(f0["keys"])[0] == "0.weight"          # the bare model's keys, no "module."
+    t0 = np.load(two / "final_0.npz")
+    np.testing.assert_array_equal(t0["w"], f0["w"])   # resumed on 2 ranks: bit-identical
+    np.testing.assert_array_equal(t0["loss"], f0["loss"])
+    o0 = np.load(one / "final_0.npz")                 # on 1 rank: the same global batches
+    np.testing.assert_allclose(o0["w"], f0["w"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(o0["loss"], f0["loss"], rtol=1e-10)
+    np.testing.assert_allclose(o0["acc"], f0["acc"])
+    assert len(f0["loss"]) == 3 and f0["loss"][2] < f0["loss"][0]
