@@ -332,3 +332,38 @@ def test_trainer_checkpoint_of_a_two_rank_run_resumes_on_one_and_two_ranks(tmp_p
     np.testing.assert_allclose(o0["loss"], f0["loss"], rtol=1e-10)
     np.testing.assert_allclose(o0["acc"], f0["acc"])
     assert len(f0["loss"]) == 3 and f0["loss"][2] < f0["loss"][0]
+
+
+# ----------------------------------------------------------------------------- the CLI
+def _cli(*args, timeout=180):
+    return subprocess.run([sys.executable, "-m", "chainrule", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, env=_env())
+
+
+def test_cli_train_on_two_ranks_writes_one_run_folder_and_resumes(tmp_path):
+    run = tmp_path / "run"
+    common = ("--model", "mlp", "--dataset", "iris", "--batch-size", "16", "--no-figures",
+              "--quiet")
+    done = _cli("train", "--nproc", "2", "--epochs", "2", "--out", run, *common)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("test metrics") == 1             # rank 0 alone prints
+    hist = json.loads((run / "history.json").read_text())
+    assert hist["epoch"] == [1, 2]
+    assert json.loads((run / "config.json").read_text())["batch_size"] == "16"   # global
+    # continue the run to 3 epochs on 2 ranks: the first two epochs are kept as they were
+    config = json.loads((run / "config.json").read_text())
+    config["epochs"] = 3
+    (run / "config.json").write_text(json.dumps(config))
+    again = _cli("train", "--resume", run, "--nproc", "2", "--quiet", "--no-figures")
+    assert again.returncode == 0, again.stderr[-3000:]
+    hist3 = json.loads((run / "history.json").read_text())
+    assert hist3["epoch"] == [1, 2, 3] and hist3["loss"][:2] == hist["loss"]
+
+
+def test_cli_nproc_errors():
+    bad = _cli("train", "--nproc", "2", "--batch-size", "15", "--epochs", "1", "--model", "mlp",
+               "--dataset", "iris", "--out", "/tmp/never-written-ddp")
+    assert bad.returncode == 2
+    assert "--batch-size 15 does not split over --nproc 2 ranks" in bad.stderr
+    zero = _cli("train", "--nproc", "0", "--epochs", "1")
+    assert zero.returncode == 2 and "--nproc must be a positive number of ranks" in zero.stderr
