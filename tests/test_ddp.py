@@ -367,3 +367,16 @@ def test_cli_nproc_errors():
     assert "--batch-size 15 does not split over --nproc 2 ranks" in bad.stderr
     zero = _cli("train", "--nproc", "0", "--epochs", "1")
     assert zero.returncode == 2 and "--nproc must be a positive number of ranks" in zero.stderr
+
+
+def test_cli_run_experiment_on_two_ranks(tmp_path):
+    toml = Path(SRC).parent / "examples" / "iris_mlp.toml"
+    if not toml.exists():
+        pytest.skip("examples/ not in this checkout")
+    out = tmp_path / "exp"
+    done = _cli("run", toml, "--nproc", "2", "--epochs", "2", "--out", out, "--quiet")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("5-fold CV") == 1               # rank 0 alone prints
+    results = json.loads((out / "results.json").read_text())
+    assert len(results["folds"]) == 5 and "accuracy" in results["test"]
+    assert json.loads((out / "history.json").read_text())["epoch"] == [1, 2]

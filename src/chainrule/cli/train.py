@@ -549,37 +549,51 @@ def ranks() -> tuple[int, int]:
 def rank_batch_size(config: dict, n_train: int) -> int | None:
     """The batch each rank takes: the global --batch-size divided by the number of ranks
     ('full' on N ranks: each rank's whole shard, ⌈n/N⌉)."""
-    bs = parse_batch_size(config["batch_size"])
+    return split_batch(parse_batch_size(config["batch_size"]), n_train, "--batch-size")
+
+
+def split_batch(bs: int | None, n_train: int, what: str) -> int | None:
+    """``bs`` (None: the whole data set) divided over the ranks of the process group."""
     world = ranks()[1]
     if world == 1:
         return bs
     if bs is None:
         return -(-n_train // world)
-    if bs % world:
-        raise CLIError(f"--batch-size {bs} does not split over --nproc {world} ranks; give a "
-                       f"multiple of {world}")
+    check_split(bs, world, what)
     return bs // world
 
 
-def launch_ranks(args, config: dict, run_dir: str) -> int:
-    """Run this command again on ``--nproc`` ranks under MPI (chainrule.distributed.launch),
-    each rank with the same options and the run folder fixed here; returns mpiexec's status."""
+def check_split(bs: int | None, nproc: int, what: str) -> None:
+    if bs is not None and bs % nproc:
+        raise CLIError(f"{what} {bs} does not split over --nproc {nproc} ranks; give a "
+                       f"multiple of {nproc}")
+
+
+def launch_ranks(nproc: int, argv: list, batch_size: int | None, what: str) -> int:
+    """Run this command again (``argv``, the chainrule command line) on ``nproc`` ranks under
+    MPI (chainrule.distributed.launch); returns mpiexec's exit status (0: every rank did)."""
     from .. import distributed as dist
-    bs = parse_batch_size(config["batch_size"])
-    if bs is not None and bs % args.nproc:
-        raise CLIError(f"--batch-size {bs} does not split over --nproc {args.nproc} ranks; "
-                       f"give a multiple of {args.nproc}")
+    check_split(batch_size, nproc, what)
     if not dist.is_available():
         raise CLIError("--nproc needs mpi4py and Open MPI: pip install chainrule[distributed]")
-    argv = list(getattr(args, "argv", None) or sys.argv[1:])
-    if not args.resume and not args.out:
-        argv += ["--out", run_dir]        # one folder for all ranks (the default is timed)
-    argv = [a for a in argv if a != "--overwrite"]   # done here, once
-    os.environ[RANKS_ENV] = str(args.nproc)
+    argv = [a for a in argv if a != "--overwrite"]   # the launcher prepared the folder, once
+    os.environ[RANKS_ENV] = str(nproc)
     try:
-        return dist.launch(args.nproc, ["-m", "chainrule"] + argv)
+        return dist.launch(nproc, ["-m", "chainrule"] + argv)
     finally:
         del os.environ[RANKS_ENV]
+
+
+def in_launched_rank(args) -> bool:
+    """Whether this process is one of the ranks ``--nproc`` started (then it joins the group);
+    checks ``--nproc``."""
+    nproc = getattr(args, "nproc", 1)
+    if not isinstance(nproc, int) or nproc < 1:
+        raise CLIError(f"--nproc must be a positive number of ranks, got {nproc!r}")
+    if nproc > 1 and os.environ.get(RANKS_ENV) == str(nproc):
+        join_ranks(nproc)
+        return True
+    return False
 
 
 def join_ranks(nproc: int) -> None:
@@ -641,12 +655,8 @@ def main(args) -> int:
     paths become user errors (exit status 2, one line); Ctrl-C exits with 130 and says how to
     resume."""
     from ..train import NonFiniteError
-    nproc = getattr(args, "nproc", 1)
-    if not isinstance(nproc, int) or nproc < 1:
-        raise CLIError(f"--nproc must be a positive number of ranks, got {nproc!r}")
-    in_rank = nproc > 1 and os.environ.get(RANKS_ENV) == str(nproc)
-    if in_rank:
-        join_ranks(nproc)
+    in_rank = in_launched_rank(args)
+    nproc = args.nproc
     if args.resume:
         config = config_for_resume(args)
         run_dir = args.resume
@@ -657,7 +667,10 @@ def main(args) -> int:
         if not in_rank:               # the launcher prepared it for the ranks
             prepare_output_dir(run_dir, "--out", args.overwrite)
     if nproc > 1 and not in_rank:
-        return launch_ranks(args, config, run_dir)
+        argv = list(getattr(args, "argv", None) or sys.argv[1:])
+        if not args.resume and not args.out:
+            argv += ["--out", run_dir]        # one folder for all ranks (the default is timed)
+        return launch_ranks(nproc, argv, parse_batch_size(config["batch_size"]), "--batch-size")
     resume_hint = f"chainrule train --resume {run_dir}"
     # only the options that differ from train()'s defaults, so code wrapping train() with its
     # original signature (config, run_dir, quiet, figures) keeps working
