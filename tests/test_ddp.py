@@ -193,6 +193,15 @@ np.savez(f"{out}/syncbn_{rank}.npz", y=y.detach().numpy(), gx=x.grad.numpy(),
 bn.eval()
 np.save(f"{out}/syncbn_eval_{rank}.npy", bn(cr.tensor(xs[part])).detach().numpy())
 
+# -- errors
+for kwargs, mod in (({"device_ids": [0]}, cr.nn.Linear(2, 2)), ({}, cr.nn.Linear(2, 2).requires_grad_(False)),
+                    ({}, "not a module")):
+    try:
+        DDP(mod, **kwargs)
+        res.setdefault("errors", []).append(None)
+    except (ValueError, RuntimeError, TypeError) as e:
+        res.setdefault("errors", []).append([type(e).__name__, str(e)])
+
 with open(f"{out}/res_{rank}.json", "w") as f:
     json.dump(res, f)
 '''
@@ -279,6 +288,46 @@ def test_sync_batchnorm_equals_torch_batchnorm_on_the_concatenated_batch(job1):
     ev = bn(torch.tensor(xs)).detach().numpy()
     np.testing.assert_allclose(np.load(job1 / "syncbn_eval_0.npy"), ev[:3], rtol=1e-10)
     np.testing.assert_allclose(np.load(job1 / "syncbn_eval_1.npy"), ev[3:], rtol=1e-10)
+
+
+def test_ddp_argument_errors_as_torch(job1):
+    errors = _res(job1, 0)["errors"]
+    assert errors[0][0] == "ValueError" and "device_ids" in errors[0][1]
+    assert errors[1] == ["RuntimeError", "DistributedDataParallel is not needed when a module "
+                         "doesn't have any parameter that requires a gradient."]
+    assert errors[2][0] == "TypeError" and "str" in errors[2][1]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sync_batchnorm_without_a_process_group_is_batchnorm(dtype):
+    """No process group here (pytest's own process): SyncBatchNorm is BatchNorm, as torch's
+    in evaluation or with one rank; convert_sync_batchnorm keeps the state_dict."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 5)).astype(dtype)
+    ours = cr.nn.SyncBatchNorm(3, momentum=0.2).to(getattr(cr, dtype))
+    ref = torch.nn.BatchNorm1d(3, momentum=0.2).to(getattr(torch, dtype))
+    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yc, yt = ours(xc), ref(xt)
+    (yc * yc).sum().backward()
+    (yt * yt).sum().backward()
+    tol = 1e-5 if dtype == "float32" else 1e-10
+    np.testing.assert_allclose(yc.detach().numpy(), yt.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(ours.running_var.numpy(), ref.running_var.numpy(), rtol=tol)
+    with pytest.raises(ValueError, match="expected at least 2D input"):
+        ours(cr.ones(3))
+    model = cr.nn.Sequential(cr.nn.Conv2d(1, 2, 3), cr.nn.BatchNorm2d(2), cr.nn.ReLU(),
+                             cr.nn.Sequential(cr.nn.BatchNorm2d(2)))
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    synced = cr.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    assert isinstance(synced[1], cr.nn.SyncBatchNorm) and isinstance(synced[3][0], cr.nn.SyncBatchNorm)
+    after = synced.state_dict()
+    assert list(after) == list(before)
+    assert all(np.array_equal(after[k].numpy(), before[k]) for k in before)
+    tm = torch.nn.SyncBatchNorm.convert_sync_batchnorm(
+        torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2), torch.nn.ReLU(),
+                            torch.nn.Sequential(torch.nn.BatchNorm2d(2))))
+    assert list(tm.state_dict()) == list(after)
 
 
 # ----------------------------------------------------------------------------- job 2
