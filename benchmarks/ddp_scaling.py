@@ -2,7 +2,8 @@
 
     python benchmarks/ddp_scaling.py [--steps 20] [--batch 64] [--image 32]
 
-Trains LeNet-5 (1×28×28) and resnet20 (3×image×image) with SGD on random data, the global batch
+Trains LeNet-5 (1×28×28) and resnet20 (3×image×image; with BatchNorm, and converted to
+SyncBatchNorm, which adds two small all-reduces per BN layer per step) with SGD on random data, the global batch
 fixed, at 1 rank × 1 thread and at 2 ranks × 1 thread each (OMP_NUM_THREADS=1, launched through
 mpiexec), and prints samples/s and the speed-up (ideal 2×). Then resnet20's step time on 2 ranks
 with DDP's bucketed all-reduce overlapping backward vs one all-reduce of all gradients after
@@ -35,7 +36,7 @@ def worker(args):
         model, shape = cr.models.LeNet5(), (1, 28, 28)
     else:
         model, shape = cr.models.resnet20(), (3, args.image, args.image)
-        if world > 1:
+        if args.model == "resnet20-syncbn":
             model = cr.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     per_rank = args.batch // world
     rng = np.random.default_rng(rank)
@@ -104,11 +105,11 @@ def main():
         return worker(args)
     print(f"global batch {args.batch}, {args.steps} timed SGD steps, 1 thread per rank, "
           f"resnet20 on {args.image}x{args.image}")
-    print(f"{'model':<10}{'1 rank samples/s':>18}{'2 ranks samples/s':>19}{'speed-up':>10}")
-    for model in ("lenet", "resnet20"):
+    print(f"{'model':<16}{'1 rank samples/s':>18}{'2 ranks samples/s':>19}{'speed-up':>10}")
+    for model in ("lenet", "resnet20", "resnet20-syncbn"):
         one = run(1, model, "overlap", args)["samples_per_s"]
         two = run(2, model, "overlap", args)["samples_per_s"]
-        print(f"{model:<10}{one:>18.1f}{two:>19.1f}{two / one:>9.2f}x")
+        print(f"{model:<16}{one:>18.1f}{two:>19.1f}{two / one:>9.2f}x")
     overlap = run(2, "resnet20", "overlap", args)["step_s"]
     after = run(2, "resnet20", "after", args)["step_s"]
     print(f"resnet20 on 2 ranks, ms/step: bucketed all-reduce overlapping backward "
