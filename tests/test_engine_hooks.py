@@ -96,3 +96,14 @@ def test_queue_callback_runs_after_every_gradient_is_accumulated(lib):
     log.clear()
     ((a * b).sum() * b.sum()).backward()       # each pass has its own queue
     assert log == ["post-a", ("first", [18.0, 18.0], [36.0]), "second"]
+
+
+@pytest.mark.parametrize("lib", [cr, torch], ids=["chainrule", "torch"])
+def test_a_callback_queued_by_a_post_accumulate_hook_under_backward_inputs(lib):
+    engine = lib.autograd.Variable._execution_engine
+    w = lib.tensor([1.0, 2.0], requires_grad=True)
+    log = []
+    w.register_post_accumulate_grad_hook(
+        lambda p: engine.queue_callback(lambda: log.append(p.grad.tolist())))
+    (w * w).sum().backward(inputs=[w])
+    assert log == [[2.0, 4.0]]

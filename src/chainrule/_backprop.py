@@ -8,6 +8,7 @@ chain of 100,000 ops needs no recursion).
 """
 from __future__ import annotations
 
+import contextlib
 import heapq
 
 import numpy as np
@@ -124,18 +125,26 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
     when ``targets`` (a set of nodes) is given, return {node: gradient} for those nodes instead.
     The rules run with IEEE results and no NumPy warnings (d log x at 0 = inf), as torch. Then
     the callbacks queued during the pass run (``_ExecutionEngine.queue_callback``)."""
+    with final_callbacks():
+        with quiet():
+            return _run_backward(roots, retain_graph, create_graph, targets)
+
+
+@contextlib.contextmanager
+def final_callbacks():
+    """The scope of one backward pass for ``queue_callback``: the callbacks queued inside run
+    at its end, in order (a callback may queue more); ``Tensor.backward(inputs=...)`` wraps
+    its accumulation in one too, so that they run after its post-accumulate hooks."""
     callbacks = []
     _final_callbacks.append(callbacks)
     try:
-        with quiet():
-            captured = _run_backward(roots, retain_graph, create_graph, targets)
+        yield
         i = 0
-        while i < len(callbacks):     # a callback may queue more
+        while i < len(callbacks):
             callbacks[i]()
             i += 1
     finally:
         _final_callbacks.pop()
-    return captured
 
 
 def run_post_accumulate_hooks(leaf):

@@ -15,7 +15,8 @@ import weakref
 import numpy as np
 
 from . import _dtype, _sampling
-from ._backprop import as_tuple, backward as _backward, grad as _grad, run_post_accumulate_hooks as _run_post_accumulate_hooks
+from ._backprop import (as_tuple, backward as _backward, final_callbacks as _final_callbacks,
+                        grad as _grad, run_post_accumulate_hooks as _run_post_accumulate_hooks)
 from ._device import check_device
 from ._dtype import as_dtype, from_numpy_dtype
 from ._graph import _Maker, _RemovableHandle
@@ -321,12 +322,14 @@ class Tensor(TensorBase, TensorMethods):
         ``.grad``. ``gradient`` is required unless the tensor has one element."""
         if inputs is not None:
             inputs = as_tuple(inputs)
-            grads = _grad(self, inputs, gradient, retain_graph, create_graph, allow_unused=True)
-            for t, g in zip(inputs, grads):
-                if g is not None:
-                    t.grad = g if t.grad is None else t.grad + g
-                    if t._post_acc_hooks:
-                        _run_post_accumulate_hooks(t)
+            with _final_callbacks():   # queued callbacks run after the hooks below
+                grads = _grad(self, inputs, gradient, retain_graph, create_graph,
+                              allow_unused=True)
+                for t, g in zip(inputs, grads):
+                    if g is not None:
+                        t.grad = g if t.grad is None else t.grad + g
+                        if t._post_acc_hooks:
+                            _run_post_accumulate_hooks(t)
             return
         _backward(self, gradient, retain_graph, create_graph)
 
