@@ -429,3 +429,47 @@ def test_cli_run_experiment_on_two_ranks(tmp_path):
     results = json.loads((out / "results.json").read_text())
     assert len(results["folds"]) == 5 and "accuracy" in results["test"]
     assert json.loads((out / "history.json").read_text())["epoch"] == [1, 2]
+
+
+NAN = r"""
+import sys
+import numpy as np
+import chainrule as cr
+import chainrule.distributed as dist
+from chainrule.train import NonFiniteError, Trainer
+from chainrule.utils.data import DataLoader, TensorDataset
+
+out = sys.argv[1]
+dist.init_process_group("mpi")
+rank = dist.get_rank()
+X = np.ones((8, 3, 2, 2))
+X[0, 0, 0, 0] = np.nan                     # sample 0: on rank 0's shard only (no shuffle)
+for sync in (True, False):
+    cr.manual_seed(0)
+    model = cr.nn.Sequential(cr.nn.Conv2d(3, 4, 1), cr.nn.BatchNorm2d(4), cr.nn.Flatten(),
+                             cr.nn.Linear(16, 2)).double()
+    if sync:
+        model = cr.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    trainer = Trainer(model, cr.nn.CrossEntropyLoss(), cr.optim.SGD(model.parameters(), lr=0.1),
+                      progress=False)
+    loader = DataLoader(TensorDataset(cr.tensor(X), cr.zeros(8, dtype=cr.int64)), batch_size=2)
+    try:
+        trainer.fit(loader, epochs=1)
+        message = "no error"
+    except NonFiniteError as e:
+        message = str(e)
+    open(f"{out}/msg_{rank}_{sync}.txt", "w").write(message)
+"""
+
+
+def test_a_non_finite_loss_on_one_rank_stops_every_rank_at_the_same_step(tmp_path):
+    out = _mpirun(tmp_path, NAN, 2, name="nan", timeout=90)
+    m0, m1 = ((out / f"msg_{r}_True.txt").read_text() for r in (0, 1))
+    # SyncBatchNorm spreads rank 0's NaN into both ranks' statistics: both diagnose it
+    assert "step 1" in m0 and "step 1" in m1
+    assert "input batch contains NaN/Inf" in m0
+    assert "NaN/Inf first appeared in the output of layer '1' (SyncBatchNorm)" in m1
+    m0, m1 = ((out / f"msg_{r}_False.txt").read_text() for r in (0, 1))
+    # BatchNorm: rank 1's loss is finite, and it stops too, naming rank 0
+    assert "input batch contains NaN/Inf" in m0 and "step 1" in m0
+    assert "non-finite loss on rank(s) 0 at epoch 1, step 1" in m1 and "this is rank 1" in m1

@@ -260,7 +260,9 @@ class Trainer:
         out = self._forward(inputs)
         loss = self.loss_fn(out, target)
         value = float(loss.item())
-        if self.detect_anomaly and not math.isfinite(value):
+        if self.detect_anomaly and self.distributed:
+            self._check_loss_on_all_ranks(inputs, value, epoch, step_in_epoch)
+        elif self.detect_anomaly and not math.isfinite(value):
             self._raise_forward(inputs, value, epoch, step_in_epoch)
         loss.backward()
         self._grad_cache = None
@@ -279,7 +281,25 @@ class Trainer:
         return f"at epoch {epoch}, step {self.global_step + 1} (batch {step_in_epoch + 1} of " \
                f"the epoch)"
 
-    def _raise_forward(self, inputs, value, epoch, step_in_epoch):
+    def _check_loss_on_all_ranks(self, inputs, value, epoch, step_in_epoch):
+        """Every rank stops at the step where any rank's loss is not finite (a rank left alone
+        would wait in the next all-reduce); all replay the forward together (its collectives,
+        SyncBatchNorm's, must match), then each raises: the failing ranks with the diagnosis."""
+        flags = Tensor._make(np.zeros(self.world_size, np.int64))
+        flags._data[self.rank] = 0 if math.isfinite(value) else 1
+        dist.all_reduce(flags)
+        bad = [r for r in range(self.world_size) if flags._data[r]]
+        if not bad:
+            return
+        replay = self._first_nonfinite_module(inputs)
+        if self.rank in bad:
+            self._raise_forward(inputs, value, epoch, step_in_epoch, replay)
+        raise NonFiniteError(
+            f"non-finite loss on rank(s) {', '.join(map(str, bad))} "
+            f"{self._where(epoch, step_in_epoch)} (this is rank {self.rank}; that rank names "
+            "the cause)", epoch=epoch, step=self.global_step + 1, layer=None, where="loss")
+
+    def _raise_forward(self, inputs, value, epoch, step_in_epoch, replay=None):
         where = self._where(epoch, step_in_epoch)
         kind = "nan" if math.isnan(value) else "inf"
         step = self.global_step + 1
@@ -295,7 +315,7 @@ class Trainer:
                     f"non-finite loss ({kind}) {where}: parameter '{name}' of layer '{layer}' "
                     "holds NaN/Inf (set by an earlier optimizer step: lower the learning rate or "
                     "clip gradients)", epoch=epoch, step=step, layer=layer, where="parameter")
-        layer, cls = self._first_nonfinite_module(inputs)
+        layer, cls = self._first_nonfinite_module(inputs) if replay is None else replay
         if layer is not None:
             raise NonFiniteError(
                 f"non-finite loss ({kind}) {where}: NaN/Inf first appeared in the output of "
