@@ -8,6 +8,7 @@ chain of 100,000 ops needs no recursion).
 """
 from __future__ import annotations
 
+import contextlib
 import heapq
 
 import numpy as np
@@ -109,12 +110,61 @@ def _check_nan(node, grads):
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
 
 
+_final_callbacks = []   # one list per backward pass in progress (a hook may start another)
+
+
+class _ExecutionEngine:
+    """``torch.autograd.Variable._execution_engine``: ``queue_callback(fn)`` asks the backward
+    pass in progress to call ``fn()`` once it has finished, after every gradient is accumulated
+    and before ``backward()`` returns (DistributedDataParallel waits for its all-reduces there).
+    Callbacks run in the order queued; one may queue another."""
+
+    def queue_callback(self, callback):
+        if not _final_callbacks:
+            raise RuntimeError("Final callbacks can only be installed during backward pass.")
+        _final_callbacks[-1].append(callback)
+
+
+execution_engine = _ExecutionEngine()
+
+
 def run_backward(roots, retain_graph, create_graph, targets=None):
     """Propagate gradients from ``roots`` [(node, grad)]. Accumulate into leaves' ``.grad``, or,
     when ``targets`` (a set of nodes) is given, return {node: gradient} for those nodes instead.
-    The rules run with IEEE results and no NumPy warnings (d log x at 0 = inf), as torch."""
-    with quiet():
-        return _run_backward(roots, retain_graph, create_graph, targets)
+    The rules run with IEEE results and no NumPy warnings (d log x at 0 = inf), as torch. Then
+    the callbacks queued during the pass run (``_ExecutionEngine.queue_callback``)."""
+    with final_callbacks():
+        with quiet():
+            return _run_backward(roots, retain_graph, create_graph, targets)
+
+
+@contextlib.contextmanager
+def final_callbacks():
+    """The scope of one backward pass for ``queue_callback``: the callbacks queued inside run
+    at its end, in order (a callback may queue more); ``Tensor.backward(inputs=...)`` wraps
+    its accumulation in one too, so that they run after its post-accumulate hooks."""
+    callbacks = []
+    _final_callbacks.append(callbacks)
+    try:
+        yield
+        i = 0
+        while i < len(callbacks):
+            callbacks[i]()
+            i += 1
+    finally:
+        _final_callbacks.pop()
+
+
+def run_post_accumulate_hooks(leaf):
+    """``hook(leaf)`` for each hook of ``Tensor.register_post_accumulate_grad_hook``, after
+    ``leaf.grad`` holds the accumulated gradient."""
+    for hook in tuple(leaf._post_acc_hooks):
+        out = hook(leaf)
+        if out is not None:   # torch's types: RuntimeError for a Tensor, TypeError otherwise
+            name = getattr(hook, "__name__", type(hook).__name__)
+            err = RuntimeError if isinstance(out, TensorBase) else TypeError
+            raise err(f"Tensor post accumulate grad hooks should return None: hook '{name}' "
+                      f"returned {type(out).__name__} (it may change .grad in place instead)")
 
 
 def _run_backward(roots, retain_graph, create_graph, targets):
@@ -254,6 +304,8 @@ def _accumulate(leaf, grad, create_graph, adopt=False):
         leaf.grad = leaf.grad + grad
     else:
         np.add(leaf.grad._data, grad._data, out=leaf.grad._data, casting="unsafe")
+    if leaf._post_acc_hooks:
+        run_post_accumulate_hooks(leaf)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):

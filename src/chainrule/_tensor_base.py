@@ -41,6 +41,7 @@ class TensorBase:
     _fw_tangent = None    # forward-mode tangent (inside forward_ad.dual_level)
     _accumulator = None   # weak reference to this leaf's AccumulateGrad node
     _hooks = None         # gradient hooks of a leaf
+    _post_acc_hooks = None  # hooks called with a leaf once its .grad is accumulated
     _retains_grad = False
     _is_inference = False  # made inside inference_mode()
     _unshared = False     # a fresh gradient from a VJP that nothing else holds: the engine may

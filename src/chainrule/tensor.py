@@ -15,7 +15,8 @@ import weakref
 import numpy as np
 
 from . import _dtype, _sampling
-from ._backprop import as_tuple, backward as _backward, grad as _grad
+from ._backprop import (as_tuple, backward as _backward, final_callbacks as _final_callbacks,
+                        grad as _grad, run_post_accumulate_hooks as _run_post_accumulate_hooks)
 from ._device import check_device
 from ._dtype import as_dtype, from_numpy_dtype
 from ._graph import _Maker, _RemovableHandle
@@ -316,15 +317,35 @@ class Tensor(TensorBase, TensorMethods):
         self._hooks.append(hook)
         return _RemovableHandle(self._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after a backward pass has added this leaf's gradient into
+        ``self.grad`` (``torch.Tensor.register_post_accumulate_grad_hook``): the hook sees the
+        accumulated ``.grad`` and must return None. Leaves only; ``autograd.grad`` accumulates
+        nothing and so calls no such hook. Returns a handle with ``.remove()``."""
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a "
+                               "tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = []
+        self._post_acc_hooks.append(hook)
+        return _RemovableHandle(self._post_acc_hooks, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Backpropagate from this tensor: add ∂self/∂leaf (times ``gradient``) to every leaf's
         ``.grad``. ``gradient`` is required unless the tensor has one element."""
         if inputs is not None:
             inputs = as_tuple(inputs)
-            grads = _grad(self, inputs, gradient, retain_graph, create_graph, allow_unused=True)
-            for t, g in zip(inputs, grads):
-                if g is not None:
-                    t.grad = g if t.grad is None else t.grad + g
+            with _final_callbacks():   # queued callbacks run after the hooks below
+                grads = _grad(self, inputs, gradient, retain_graph, create_graph,
+                              allow_unused=True)
+                for t, g in zip(inputs, grads):
+                    if g is not None:
+                        t.grad = g if t.grad is None else t.grad + g
+                        if t._post_acc_hooks:
+                            _run_post_accumulate_hooks(t)
             return
         _backward(self, gradient, retain_graph, create_graph)
 

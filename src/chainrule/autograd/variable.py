@@ -6,6 +6,7 @@ just returns a tensor: a new leaf sharing ``t``'s memory (``t.detach()``) whose
 """
 from __future__ import annotations
 
+from .._backprop import execution_engine
 from ..tensor import Tensor
 
 
@@ -21,6 +22,9 @@ class Variable(metaclass=_VariableMeta):
     Raises TypeError when ``data`` is not a Tensor, RuntimeError when ``requires_grad`` is asked
     of a non-floating tensor. ``volatile`` is accepted and ignored (torch ignores it with a
     warning; use ``chainrule.no_grad()``)."""
+
+    # queue_callback(fn): run fn() at the end of the backward pass in progress
+    _execution_engine = execution_engine
 
     def __new__(cls, data=None, requires_grad=False, volatile=False):
         if data is None:

@@ -139,6 +139,7 @@ def main(argv=None) -> int:
     command = "chainrule"
     try:
         args = _parse(parser, argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)   # to relaunch on N ranks
         command = f"chainrule {args.command}"
         status = args.func(args)
     except UsageError as e:

@@ -19,6 +19,7 @@ standard deviation; predictions and metrics are on the target's own scale.
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import numpy as np
@@ -27,7 +28,8 @@ from ..backends import cpu
 from . import factories, limits, schema
 from .estimators import estimator_scores
 from .runs import write_json
-from .train import _MSE, loader, parse_batch_size, standardized, target_scale
+from .train import (_MSE, in_launched_rank, launch_ranks, loader, parse_batch_size, ranks,
+                    split_batch, standardized, target_scale)
 
 
 def add_parser(sub):
@@ -49,6 +51,9 @@ def add_parser(sub):
     p.add_argument("--trust-model-code", action="store_true",
                    help="allow [model] name = 'pkg.module:factory' to import and run that code")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="train data-parallel on N ranks under MPI; [training] batch_size stays "
+                   "the global batch, split N ways (default: 1)")
     p.set_defaults(func=main)
     return p
 
@@ -176,11 +181,17 @@ def fit_and_score(cfg, data, Xtr, ytr, Xval=None, yval=None, quiet=True, out_dir
     opt = factories.make_optimizer(tcfg["optimizer"], model.parameters(), tcfg["lr"],
                                    tcfg["weight_decay"])
     loss = _MSE() if regression else nn.CrossEntropyLoss()
-    bs = parse_batch_size(tcfg["batch_size"])
+    bs = split_batch(parse_batch_size(tcfg["batch_size"]), len(Ztr), "[training] batch_size")
     seed = cfg["selection"]["seed"]
     val = loader(rep(Xval), yval, 512, shuffle=False) if Xval is not None and len(Xval) else None
     callbacks = []
-    if out_dir is not None:
+    if out_dir is not None and ranks()[0] != 0:     # rank 0 writes (Trainer: checkpoints)
+        from ..train.callbacks import ModelCheckpoint
+        callbacks = [ModelCheckpoint(os.path.join(out_dir, "checkpoint.npz")),
+                     ModelCheckpoint(os.path.join(out_dir, "best.npz"),
+                                     monitor="val_loss" if val is not None else "loss",
+                                     save_best_only=True)]
+    elif out_dir is not None:
         from ..train.callbacks import ModelCheckpoint
         from .runs import RunFiles
         callbacks = [ModelCheckpoint(os.path.join(out_dir, "checkpoint.npz")),
@@ -282,7 +293,7 @@ def run_experiment(cfg: dict, quiet: bool = True, out_dir: str | None = None) ->
             fa, fb = train[np.asarray(a)], train[np.asarray(b)]
             score = fit_and_score(cfg, data, X[fa], y[fa], quiet=True)
             folds.append(compute_metrics(cfg, y[fb], score(X[fb])))
-            if not quiet:
+            if not quiet and ranks()[0] == 0:
                 print(f"fold {i + 1}/{k}: " + ", ".join(f"{m} {v:.4f}" for m, v in folds[-1].items()))
         results["folds"] = folds
         results["cv_mean"] = {m: float(np.mean([f[m] for f in folds])) for m in folds[0]}
@@ -318,6 +329,7 @@ def main(args) -> int:
     from ..train import NonFiniteError
     from . import CLIError
     from .paths import prepare_output_dir
+    in_rank = in_launched_rank(args)
     try:
         cfg = schema.load(args.experiment, args.max_memory)
     except schema.ExperimentError as e:
@@ -337,8 +349,19 @@ def main(args) -> int:
     if args.check:
         print(f"{args.experiment}: valid")
         return 0
-    if args.out:
+    if args.nproc > 1 and not in_rank:
+        if cfg["model"]["name"] in ("glm", "perceptron"):
+            raise CLIError(f"--nproc {args.nproc}: [model] {cfg['model']['name']} is not "
+                           "trained by gradient steps; drop --nproc")
+        if args.out:
+            prepare_output_dir(args.out, "--out", args.overwrite)
+        return launch_ranks(args.nproc, list(getattr(args, "argv", None) or sys.argv[1:]),
+                            parse_batch_size(cfg["training"]["batch_size"]),
+                            "[training] batch_size")
+    rank0 = ranks()[0] == 0
+    if args.out and not in_rank:
         prepare_output_dir(args.out, "--out", args.overwrite)
+    if args.out and rank0:
         write_json(os.path.join(args.out, "config.json"), cfg)
     try:
         with cpu.tuned():   # the CPU settings of backends.cpu while the command runs
@@ -351,6 +374,8 @@ def main(args) -> int:
         raise CLIError(str(e)) from None
     except ImportError as e:
         raise CLIError(str(e)) from None
+    if not rank0:
+        return 0
     print(format_results(args.experiment, results))
     if args.out:
         write_json(os.path.join(args.out, "results.json"), results)

@@ -100,6 +100,10 @@ def add_parser(sub):
     p.add_argument("--max-memory", type=limits.parse_size, default=limits.DEFAULT_MAX_MEMORY,
                    metavar="SIZE", help="refuse configurations estimated to need more memory "
                    f"(default: {limits.format_size(limits.DEFAULT_MAX_MEMORY)})")
+    p.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="train data-parallel on N ranks (processes) under MPI (pip install "
+                   "chainrule[distributed]); --batch-size stays the global batch, split N ways "
+                   "(default: 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bars, no per-epoch lines")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.set_defaults(func=main)
@@ -430,13 +434,15 @@ def make_trainer(model, run: RunData, config: dict, resolved: dict, run_dir: str
                                          config.get("weight_decay") or 0.0)
     batch_size = parse_batch_size(config["batch_size"])
     monitor = gradient_monitor(len(run.sets["train"][0]), batch_size, config["epochs"])
-    progress, lines = progress_output(config["epochs"], quiet)
+    progress, lines = progress_output(config["epochs"], quiet or ranks()[0] != 0)
     stopping = ([EarlyStopping("val_loss", patience=config["patience"])]
                 if config.get("patience") else [])
     files = [ModelCheckpoint(checkpoint_path(run_dir, "last")),
              ModelCheckpoint(checkpoint_path(run_dir, "best"), monitor="val_loss",
                              save_best_only=True),
              RunFiles(run_dir)]
+    if ranks()[0] != 0:     # rank 0 writes the run folder (Trainer.save_checkpoint, too)
+        files = files[:2]
     trainer = Trainer(model, CrossEntropyLoss() if classification else _MSE(), optimizer,
                       scheduler=lr_schedule(optimizer, config),
                       metrics=["accuracy"] if classification else None,
@@ -481,7 +487,7 @@ def fit_network(model, run: RunData, config: dict, resolved: dict, quiet: bool,
     epochs = config["epochs"]
     if resume:
         epochs = resume_state(run_dir, trainer) or epochs
-    history = trainer.fit(loader(*sets["train"], parse_batch_size(config["batch_size"]),
+    history = trainer.fit(loader(*sets["train"], rank_batch_size(config, len(sets["train"][0])),
                                  shuffle=True, seed=config["seed"]),
                           loader(*sets["val"], 512, shuffle=False), epochs=epochs)
     state = trainer.state_dict()        # as training left it: the checkpoint a resume needs
@@ -528,6 +534,76 @@ def write_run_folder(run_dir: str, config: dict, resolved: dict, run: RunData, f
                       resolved.get("epochs") or 0)
 
 
+# ---------------------------------------------------------------------------- data parallel
+RANKS_ENV = "CHAINRULE_TRAIN_NPROC"    # set for the ranks `chainrule train --nproc N` starts
+
+
+def ranks() -> tuple[int, int]:
+    """(this rank, the number of ranks): (0, 1) unless a process group is up."""
+    from .. import distributed as dist
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def rank_batch_size(config: dict, n_train: int) -> int | None:
+    """The batch each rank takes: the global --batch-size divided by the number of ranks
+    ('full' on N ranks: each rank's whole shard, ⌈n/N⌉)."""
+    return split_batch(parse_batch_size(config["batch_size"]), n_train, "--batch-size")
+
+
+def split_batch(bs: int | None, n_train: int, what: str) -> int | None:
+    """``bs`` (None: the whole data set) divided over the ranks of the process group."""
+    world = ranks()[1]
+    if world == 1:
+        return bs
+    if bs is None:
+        return -(-n_train // world)
+    check_split(bs, world, what)
+    return bs // world
+
+
+def check_split(bs: int | None, nproc: int, what: str) -> None:
+    if bs is not None and bs % nproc:
+        raise CLIError(f"{what} {bs} does not split over --nproc {nproc} ranks; give a "
+                       f"multiple of {nproc}")
+
+
+def launch_ranks(nproc: int, argv: list, batch_size: int | None, what: str) -> int:
+    """Run this command again (``argv``, the chainrule command line) on ``nproc`` ranks under
+    MPI (chainrule.distributed.launch); returns mpiexec's exit status (0: every rank did)."""
+    from .. import distributed as dist
+    check_split(batch_size, nproc, what)
+    if not dist.is_available():
+        raise CLIError("--nproc needs mpi4py and Open MPI: pip install chainrule[distributed]")
+    argv = [a for a in argv if a != "--overwrite"]   # the launcher prepared the folder, once
+    os.environ[RANKS_ENV] = str(nproc)
+    try:
+        return dist.launch(nproc, ["-m", "chainrule"] + argv)
+    finally:
+        del os.environ[RANKS_ENV]
+
+
+def in_launched_rank(args) -> bool:
+    """Whether this process is one of the ranks ``--nproc`` started (then it joins the group);
+    checks ``--nproc``."""
+    nproc = getattr(args, "nproc", 1)
+    if not isinstance(nproc, int) or nproc < 1:
+        raise CLIError(f"--nproc must be a positive number of ranks, got {nproc!r}")
+    if nproc > 1 and os.environ.get(RANKS_ENV) == str(nproc):
+        join_ranks(nproc)
+        return True
+    return False
+
+
+def join_ranks(nproc: int) -> None:
+    """In a rank that `chainrule train --nproc N` started: join the process group."""
+    from .. import distributed as dist
+    dist.init_process_group("mpi")
+    if dist.get_world_size() != nproc:
+        raise CLIError(f"--nproc {nproc}: this job has {dist.get_world_size()} MPI ranks")
+
+
 # ---------------------------------------------------------------------------- the job
 def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True,
           resume: bool = False, download: bool = False) -> dict:
@@ -547,15 +623,20 @@ def train(config: dict, run_dir: str, quiet: bool = False, figures: bool = True,
                        "use a smaller one") from None
     estimator = factories.is_estimator(model)
     resolved = resolve_config(config, run, estimator)
-    if not resume:
+    rank, world = ranks()
+    if not resume and rank == 0:
         write_json(os.path.join(run_dir, "config.json"), resolved)
+    if estimator and world > 1:
+        raise CLIError(f"--nproc {world}: --model {config['model']} is fitted in closed form "
+                       "or by its own rule, not by gradient steps; drop --nproc")
     if estimator:
         fit = fit_estimator(model, run, resolved)
     else:
         fit = fit_network(model, run, config, resolved, quiet, run_dir, resume)
     metrics = test_metrics(run.data.task, run.sets["test"][1], fit.scores)
     metrics["train_seconds"] = round(time.perf_counter() - t_start, 2)
-    write_run_folder(run_dir, config, resolved, run, fit, metrics, figures)
+    if rank == 0:
+        write_run_folder(run_dir, config, resolved, run, fit, metrics, figures)
     return metrics
 
 
@@ -574,6 +655,8 @@ def main(args) -> int:
     paths become user errors (exit status 2, one line); Ctrl-C exits with 130 and says how to
     resume."""
     from ..train import NonFiniteError
+    in_rank = in_launched_rank(args)
+    nproc = args.nproc
     if args.resume:
         config = config_for_resume(args)
         run_dir = args.resume
@@ -581,7 +664,13 @@ def main(args) -> int:
     else:
         config = config_from_args(args)
         run_dir = _run_dir(args)
-        prepare_output_dir(run_dir, "--out", args.overwrite)
+        if not in_rank:               # the launcher prepared it for the ranks
+            prepare_output_dir(run_dir, "--out", args.overwrite)
+    if nproc > 1 and not in_rank:
+        argv = list(getattr(args, "argv", None) or sys.argv[1:])
+        if not args.resume and not args.out:
+            argv += ["--out", run_dir]        # one folder for all ranks (the default is timed)
+        return launch_ranks(nproc, argv, parse_batch_size(config["batch_size"]), "--batch-size")
     resume_hint = f"chainrule train --resume {run_dir}"
     # only the options that differ from train()'s defaults, so code wrapping train() with its
     # original signature (config, run_dir, quiet, figures) keeps working
@@ -617,6 +706,8 @@ def main(args) -> int:
     except OSError as e:
         raise CLIError(f"cannot write the run folder {run_dir}: {e.strerror or e}"
                        + (f" ({e.filename})" if e.filename else "")) from None
+    if ranks()[0] != 0:
+        return 0
     print(format_table({k: v for k, v in metrics.items() if k != "train_seconds"}))
     print(f"run folder: {run_dir}  ({metrics['train_seconds']:.1f} s)")
     if "accuracy" in metrics:

@@ -3,3 +3,4 @@ from . import functional, init
 from .modules import *  # noqa: F401,F403
 from .parameter import Parameter
 from . import utils  # noqa: E402
+from . import parallel  # noqa: E402

@@ -15,12 +15,15 @@ import time
 
 import numpy as np
 
+from .. import distributed as dist
 from .. import metrics as crm
 from .._modes import no_grad
 from ..backends import cpu
+from ..nn.parallel import DistributedDataParallel
 from ..optim.lr_scheduler import OneCycleLR
 from ..random import default_generator, get_rng_state, set_rng_state
 from ..tensor import Tensor
+from ..utils.data import DataLoader, DistributedSampler, RandomSampler
 from .callbacks import Callback, LearningRateScheduler
 from .checkpoint import load_checkpoint, save_checkpoint
 from .progress import Progress
@@ -150,6 +153,16 @@ class Trainer:
         progress: True / False / None (auto: tqdm bars when stderr is a terminal, notebook bars
             or plain epoch lines in Jupyter, silent otherwise).
 
+    Under an initialised process group (``chainrule.distributed.init_process_group``, every rank
+    running the same script) the same code trains data-parallel: the model is wrapped in
+    :class:`~chainrule.nn.parallel.DistributedDataParallel` (or given wrapped), a train
+    :class:`DataLoader` without a :class:`DistributedSampler` is rebuilt with one (its
+    ``batch_size`` is per rank; shuffled with rank 0's seed of the loader's or the global
+    generator, ``set_epoch`` each epoch), the epoch's loss and metrics are over all ranks'
+    batches, and only rank 0 shows progress and writes checkpoints. Checkpoints hold the bare
+    model's ``state_dict`` (no ``module.`` prefix), so they resume on any number of ranks.
+    Validation runs on the full ``val_loader`` on each rank (the replicas are identical).
+
     ``fit`` returns ``history``: a dict of per-epoch lists — ``epoch``, ``loss``, each metric,
     ``val_loss`` and ``val_<metric>`` with validation data, ``lr`` (group 0) and ``time`` (s).
 
@@ -166,6 +179,14 @@ class Trainer:
     def __init__(self, model, loss_fn, optimizer, scheduler=None, metrics=None, callbacks=None,
                  *, scheduler_interval=None, detect_anomaly=True, progress=None):
         self.model = model
+        self.distributed = dist.is_initialized()
+        self.rank = dist.get_rank() if self.distributed else 0
+        self.world_size = dist.get_world_size() if self.distributed else 1
+        if isinstance(model, DistributedDataParallel):
+            self._net, self._ddp = model.module, model
+        else:
+            self._net = model
+            self._ddp = DistributedDataParallel(model) if self.distributed else None
         self.loss_fn = loss_fn
         self.optimizer = optimizer
         self.scheduler = scheduler
@@ -203,7 +224,9 @@ class Trainer:
                 for p in g["params"]]
 
     def _forward(self, inputs):
-        return self.model(*inputs)
+        if self._ddp is not None and self._net.training:
+            return self._ddp(*inputs)     # the all-reduce of the gradients comes with it
+        return self._net(*inputs)
 
     def grad_sq_norms(self) -> dict:
         """Squared L2 norm of each parameter's gradient at this step (cached per step)."""
@@ -238,7 +261,9 @@ class Trainer:
         out = self._forward(inputs)
         loss = self.loss_fn(out, target)
         value = float(loss.item())
-        if self.detect_anomaly and not math.isfinite(value):
+        if self.detect_anomaly and self.distributed:
+            self._check_loss_on_all_ranks(inputs, value, epoch, step_in_epoch)
+        elif self.detect_anomaly and not math.isfinite(value):
             self._raise_forward(inputs, value, epoch, step_in_epoch)
         loss.backward()
         self._grad_cache = None
@@ -257,7 +282,25 @@ class Trainer:
         return f"at epoch {epoch}, step {self.global_step + 1} (batch {step_in_epoch + 1} of " \
                f"the epoch)"
 
-    def _raise_forward(self, inputs, value, epoch, step_in_epoch):
+    def _check_loss_on_all_ranks(self, inputs, value, epoch, step_in_epoch):
+        """Every rank stops at the step where any rank's loss is not finite (a rank left alone
+        would wait in the next all-reduce); all replay the forward together (its collectives,
+        SyncBatchNorm's, must match), then each raises: the failing ranks with the diagnosis."""
+        flags = Tensor._make(np.zeros(self.world_size, np.int64))
+        flags._data[self.rank] = 0 if math.isfinite(value) else 1
+        dist.all_reduce(flags)
+        bad = [r for r in range(self.world_size) if flags._data[r]]
+        if not bad:
+            return
+        replay = self._first_nonfinite_module(inputs)
+        if self.rank in bad:
+            self._raise_forward(inputs, value, epoch, step_in_epoch, replay)
+        raise NonFiniteError(
+            f"non-finite loss on rank(s) {', '.join(map(str, bad))} "
+            f"{self._where(epoch, step_in_epoch)} (this is rank {self.rank}; that rank names "
+            "the cause)", epoch=epoch, step=self.global_step + 1, layer=None, where="loss")
+
+    def _raise_forward(self, inputs, value, epoch, step_in_epoch, replay=None):
         where = self._where(epoch, step_in_epoch)
         kind = "nan" if math.isnan(value) else "inf"
         step = self.global_step + 1
@@ -273,7 +316,7 @@ class Trainer:
                     f"non-finite loss ({kind}) {where}: parameter '{name}' of layer '{layer}' "
                     "holds NaN/Inf (set by an earlier optimizer step: lower the learning rate or "
                     "clip gradients)", epoch=epoch, step=step, layer=layer, where="parameter")
-        layer, cls = self._first_nonfinite_module(inputs)
+        layer, cls = self._first_nonfinite_module(inputs) if replay is None else replay
         if layer is not None:
             raise NonFiniteError(
                 f"non-finite loss ({kind}) {where}: NaN/Inf first appeared in the output of "
@@ -345,6 +388,8 @@ class Trainer:
         Returns:
             the history dict.
         """
+        if self.distributed:
+            train_loader = self._shard(train_loader)
         self._train_loader = train_loader
         if resume is not None:
             self.load_checkpoint(resume)
@@ -352,7 +397,7 @@ class Trainer:
             self._restore_loader_states(self._pending_loader_states)
         self._pending_loader_states = None
         self.stop_training = False
-        progress = Progress(self.progress)
+        progress = Progress(self.progress if self.rank == 0 else False)
         callbacks = self._all_callbacks()
         for cb in callbacks:
             cb.on_fit_begin(self)
@@ -372,6 +417,8 @@ class Trainer:
         for cb in callbacks:
             cb.on_epoch_begin(self, epoch)
         lr = float(self.optimizer.param_groups[0]["lr"])
+        if isinstance(getattr(loader, "sampler", None), DistributedSampler):
+            loader.sampler.set_epoch(epoch - 1)     # a new order per epoch, the same on all ranks
         if hasattr(self.model, "train"):
             self.model.train()
         try:
@@ -394,6 +441,8 @@ class Trainer:
             for cb in callbacks:
                 cb.on_batch_end(self, self.global_step, logs)
             progress.batch_end(value)
+        if self.distributed:   # the epoch over every rank's batches
+            loss_sum, count, outs, targets = self._gather_epoch(loss_sum, count, outs, targets)
         logs = {"loss": loss_sum / max(count, 1)}
         if self.metrics and outs:
             logs.update(self._compute_metrics(targets, outs, prefix=""))
@@ -464,6 +513,35 @@ class Trainer:
             raise ValueError("Trainer.predict: the loader yielded no batches")
         return Tensor._make(np.concatenate(outs))
 
+    # ------------------------------------------------------------------ data parallel
+    def _shard(self, loader):
+        """``loader`` with a DistributedSampler (this rank's share of each epoch), unless it
+        has one already or is not a map-style DataLoader (then the caller shards it)."""
+        if (not isinstance(loader, DataLoader) or loader._iterable
+                or isinstance(loader.sampler, DistributedSampler)
+                or loader.batch_size is None):
+            return loader
+        shuffle = isinstance(loader.sampler, RandomSampler)
+        gen = loader.generator if loader.generator is not None else default_generator
+        seed = [int(gen.initial_seed()) % 2 ** 63]
+        dist.broadcast_object_list(seed, src=0)      # one order for all ranks
+        sampler = DistributedSampler(loader.dataset, shuffle=shuffle, seed=seed[0],
+                                     drop_last=loader.drop_last)
+        return DataLoader(loader.dataset, batch_size=loader.batch_size, sampler=sampler,
+                          num_workers=loader.num_workers, collate_fn=loader.collate_fn,
+                          drop_last=loader.drop_last, generator=loader.generator)
+
+    def _gather_epoch(self, loss_sum, count, outs, targets):
+        totals = [None] * self.world_size
+        dist.all_gather_object(totals, [loss_sum, count])
+        loss_sum, count = sum(t[0] for t in totals), sum(t[1] for t in totals)
+        if self.metrics and outs:
+            parts = [None] * self.world_size
+            dist.all_gather_object(parts, [np.concatenate([o if o.ndim else o[None] for o in outs]),
+                                           np.concatenate([t if t.ndim else t[None] for t in targets])])
+            outs, targets = [p[0] for p in parts], [p[1] for p in parts]
+        return loss_sum, count, outs, targets
+
     # ------------------------------------------------------------------ checkpoints
     def _generators(self, loader):
         """The random generators a loader's shuffling draws from (deduplicated, in order)."""
@@ -484,7 +562,7 @@ class Trainer:
         return {
             "epoch": self.epoch,
             "global_step": self.global_step,
-            "model": dict(self.model.state_dict()),
+            "model": dict(self._net.state_dict()),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "callbacks": [{"type": type(cb).__name__, "state": cb.state_dict()}
@@ -495,7 +573,7 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
+        self._net.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None:
             if state.get("scheduler") is None:
@@ -530,7 +608,11 @@ class Trainer:
     def save_checkpoint(self, path, format=None) -> None:
         """Write :meth:`state_dict` to ``path`` atomically (``.npz``, or ``.safetensors`` with
         the 'safetensors' extra); see :mod:`chainrule.train.checkpoint`."""
-        save_checkpoint(self.state_dict(), path, format=format)
+        state = self.state_dict()
+        if self.rank == 0:   # one writer; the other ranks hold the same state
+            save_checkpoint(state, path, format=format)
+        if self.distributed:
+            dist.barrier()   # written before any rank goes on (and may read it)
 
     def load_checkpoint(self, path, format=None) -> None:
         """Restore a checkpoint written by :meth:`save_checkpoint` (the train loader whose

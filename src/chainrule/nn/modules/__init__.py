@@ -34,3 +34,4 @@ from .sparse import EmbeddingBag
 from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .transformer import (MultiheadAttention, Transformer, TransformerDecoder,
                           TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
+from .sync_batchnorm import SyncBatchNorm
