@@ -395,7 +395,25 @@ def _target_md(tgt, g, rendered, subcommands, demos) -> str:
     else:
         raise ValueError(f"docs: {tgt} is in no namespace of the API pages")
     link = f"[`{tgt}`](../{page}#{tgt})"
-    return f"- {link}\n\n" + _indent(code_block(obj)) + "\n"
+    md = f"- {link}\n\n" + _indent(code_block(obj))
+    rule = _rule_class(obj)
+    if rule is not None:      # `sigmoid = _unary(Sigmoid, "sigmoid")`: the rule is the class
+        md += "\n    The derivative rule it records:\n\n" + _indent(code_block(rule))
+    return md + "\n"
+
+
+def _rule_class(obj):
+    """For an op made in one line from a rule class of its module (``_unary(Sigmoid, ...)``),
+    that class."""
+    if obj.kind.value != "attribute" or not obj.lineno or obj.endlineno not in (None, obj.lineno):
+        return None
+    with open(obj.filepath, encoding="utf-8") as f:
+        line = f.read().splitlines()[obj.lineno - 1]
+    m = re.match(r"^\w+\s*=\s*[\w.]+\(\s*([A-Z]\w*)\b", line)
+    if not m or m.group(1) not in obj.parent.members:
+        return None
+    cls = obj.parent.members[m.group(1)]
+    return None if cls.is_alias or cls.kind.value not in ("class", "attribute") else cls
 
 
 def _indent(text: str) -> str:
