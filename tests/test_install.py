@@ -168,3 +168,34 @@ def test_in_a_bare_install_the_examples_are_there_by_name(bare_venv, tmp_path):
     assert "site-packages" in r.stdout            # the copy inside the installed package
     r = _run(bare_venv, "run", "iris_mlp", "--epochs", "1", cwd=tmp_path)
     assert r.returncode == 2 and "pip install chainrule[datasets]" in r.stderr
+
+
+def test_examples_command_lists_prints_and_run_finds_them_by_name(capsys):
+    from chainrule.cli import main
+    assert main(["examples"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("diabetes_rbf  Regression with learnable radial basis")
+    assert "iris_mlp      The seed's machine-learning flow" in out
+    assert main(["examples", "iris_mlp"]) == 0
+    assert capsys.readouterr().out == (SRC / "examples" / "iris_mlp.toml").read_text("utf-8")
+    assert main(["examples", "iris"]) == 2
+    assert capsys.readouterr().err.strip() == ("chainrule examples: error: no example named "
+                                               "'iris'; the examples are: diabetes_rbf, iris_mlp")
+    assert main(["run", "iris_mlp.toml", "--check"]) == 0
+    assert capsys.readouterr().out.strip() == f"{SRC / 'examples' / 'iris_mlp.toml'}: valid"
+    assert main(["run", "iris_mpl", "--check"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "chainrule run: error: iris_mpl: no such file, nor a shipped example (diabetes_rbf, "
+        "iris_mlp); did you mean 'iris_mlp'?")
+
+
+def test_a_missing_extra_is_named_by_the_command_whatever_raised_it(monkeypatch, capsys):
+    from chainrule import _extras
+    from chainrule.cli import _error_kind
+    assert _error_kind(ModuleNotFoundError("No module named 'tqdm'", name="tqdm")) == \
+        "this needs tqdm — pip install chainrule[progress]"
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    with pytest.raises(_extras.MissingExtra, match=r"^this needs scikit-learn \(x\) — "
+                       r"pip install chainrule\[datasets\]$"):
+        _extras.require("sklearn.datasets", "x")
+    assert _error_kind(ModuleNotFoundError("No module named 'foo'", name="foo")) is None

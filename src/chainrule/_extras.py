@@ -39,10 +39,11 @@ def message(module: str, purpose: str | None = None) -> str:
 
 def require(module: str, purpose: str | None = None):
     """Import and return ``module``, or raise :class:`MissingExtra` naming its extra."""
+    top = module.split(".")[0]
     try:
+        importlib.import_module(top)      # first the package: a cached submodule is not enough
         return importlib.import_module(module)
     except ImportError as e:
-        top = module.split(".")[0]
         if getattr(e, "name", None) not in (None, top, module) and \
                 not (getattr(e, "name", "") or "").startswith(top + "."):
             raise           # the package is there but broken: not a missing extra
