@@ -81,6 +81,16 @@ def test_the_site_has_every_section(site):
             or title.replace("&", "&amp;") in deck_index, title
 
 
+def test_the_pages_load_nothing_from_the_network(site):
+    # scripts, stylesheets, fonts and images are files of the site: it works offline
+    for page in ("index.html", SIGMOID_CARD, "api/nn.html"):
+        html = (site / page).read_text(encoding="utf-8")
+        external = re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="(https?:)?//[^"]*"',
+                              html)
+        assert not external, (page, external)
+        assert "katex.min.js" in html and "katex.min.css" in html
+
+
 def test_every_link_of_the_built_site_leads_somewhere(site):
     pages = {p: _parse(p) for p in site.rglob("*.html")}
     broken, checked = [], 0

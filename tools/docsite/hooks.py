@@ -34,8 +34,16 @@ from mkdocs.structure.files import File
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SRC = os.path.join(ROOT, "src")
-if SRC not in sys.path:     # the checkout's chainrule, also when another one is installed
-    sys.path.insert(0, SRC)
+
+
+def use_checkout() -> None:
+    """Import chainrule from this checkout's src/, also where another copy is installed.
+    (Called from the hooks, not at import: mkdocs restores sys.path after loading this file.)"""
+    if SRC not in sys.path:
+        sys.path.insert(0, SRC)
+    mod = sys.modules.get("chainrule")
+    if mod is not None and not os.path.abspath(mod.__file__).startswith(SRC + os.sep):
+        raise RuntimeError(f"docs: chainrule was imported from {mod.__file__}, not from {SRC}")
 
 # The API reference: page -> (title, namespaces). Each namespace is documented as a user imports
 # it (``chainrule.tanh``, ``chainrule.nn.Linear``, like torch's reference), whichever module
@@ -472,6 +480,7 @@ def _notebook_links(text: str) -> str:
 
 # ---------------------------------------------------------------------------- the hook
 def generated_pages() -> dict[str, str]:
+    use_checkout()
     api = api_pages()
     rendered = {m: page for page, (_, _, mods) in api.items() for m in mods}
     pages = {p: md for p, (_, md, _) in api.items()}
@@ -485,6 +494,7 @@ def generated_pages() -> dict[str, str]:
 
 
 def on_config(config):
+    use_checkout()
     name_factory_functions()
     return config
 
