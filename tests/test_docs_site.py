@@ -151,3 +151,33 @@ def test_pages_render_in_chromium_with_typeset_equations(site, tmp_path):
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (1280, 900)
     assert len(data) > 20_000           # a rendered page, not a blank one
+
+
+def test_notebooks_become_tutorial_pages(tmp_path):
+    import json
+
+    import hooks
+    assert "no notebooks" in hooks.tutorials(str(tmp_path / "none"))["tutorials/index.md"][1]
+    nb = {"cells": [
+        {"cell_type": "markdown", "source": ["# 1 · Tensors\n", "See [the deck](../docs/deck/"
+                                             "index.md) and [a file](src/x.py): $y = x^2$."]},
+        {"cell_type": "code", "source": ["import chainrule as cr\n", "cr.ones(2)"],
+         "outputs": []},
+        {"cell_type": "code", "source": [""], "outputs": []}]}
+    (tmp_path / "01_tensors.ipynb").write_text(json.dumps(nb))
+    pages = hooks.tutorials(str(tmp_path))
+    assert set(pages) == {"tutorials/index.md", "tutorials/01-tensors.md"}
+    title, md = pages["tutorials/01-tensors.md"]
+    assert title == "1 · Tensors"
+    assert "[the deck](../deck/index.md)" in md and "a file (`src/x.py`)" in md
+    assert "```python\nimport chainrule as cr\ncr.ones(2)\n```" in md and md.count("```") == 2
+    assert "[1 · Tensors](01-tensors.md)" in pages["tutorials/index.md"][1]
+
+
+def test_docstring_index_expressions_are_not_markdown_references():
+    from griffe_docstrings import plain_brackets
+    text = ("out = input with out[index[i][j]][j] = src[i][j] (dim 0), `a[i][j]` kept\n"
+            "Example::\n\n    x[i][j] = 1\nafter[a][b]")
+    assert plain_brackets(text) == (
+        "out = input with out[index[i]\\[j]]\\[j] = src[i]\\[j] (dim 0), `a[i][j]` kept\n"
+        "Example::\n\n    x[i][j] = 1\nafter[a]\\[b]")

@@ -154,9 +154,9 @@ def test_in_a_bare_install_demos_name_the_viz_extra(bare_venv, tmp_path):
     r = _run(bare_venv, "demo", "convolution", "--fast", "--out", str(tmp_path / "f"),
              cwd=tmp_path)
     assert r.returncode == 2
-    assert r.stderr.strip().splitlines() == [
-        "chainrule demo: error: this needs matplotlib (the demos draw their figures with it) — "
-        "pip install chainrule[viz]"], r.stderr
+    [line] = r.stderr.strip().splitlines()
+    assert line.startswith("chainrule demo: error: ") and "matplotlib" in line
+    assert "pip install" in line and "chainrule[viz]" in line
 
 
 def test_in_a_bare_install_the_examples_are_there_by_name(bare_venv, tmp_path):

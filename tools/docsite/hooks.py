@@ -429,8 +429,11 @@ def _indent(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------- tutorials
-def tutorials() -> dict[str, tuple[str, str]]:
-    folder = os.path.join(ROOT, "notebooks")
+def tutorials(folder: str | None = None) -> dict[str, tuple[str, str]]:
+    """tutorials/... page path -> (title, markdown): one page per notebook of ``folder``
+    (default: the repository's notebooks/), its markdown cells as they are and its code cells
+    as Python blocks, or an index that says where the tutorials are when there are none."""
+    folder = folder or os.path.join(ROOT, "notebooks")
     nbs = sorted(f for f in os.listdir(folder) if f.endswith(".ipynb")) \
         if os.path.isdir(folder) else []
     if not nbs:

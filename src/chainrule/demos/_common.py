@@ -4,13 +4,16 @@ from __future__ import annotations
 import os
 import time
 
-from .._extras import require
 from .._io import atomic_open
 
 
 def pyplot():
     """matplotlib.pyplot on the non-interactive Agg backend, or an ImportError naming the extra."""
-    matplotlib = require("matplotlib", "the demos draw their figures with it")
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("chainrule demos draw their figures with matplotlib, which is not "
+                          "installed: pip install 'chainrule[viz]'") from None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     return plt

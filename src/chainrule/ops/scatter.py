@@ -76,7 +76,7 @@ def _src_block(src, index):
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
-    """out = input with ``out[index[i][j]][j] = src[i][j]`` (dim 0; likewise for other dims), or
+    """out = input with out[index[i][j]][j] = src[i][j] (dim 0; likewise for other dims), or
     ``value`` everywhere the index points. ``reduce='add'|'multiply'`` combines instead of
     overwriting (as :func:`scatter_reduce` with 'sum' | 'prod')."""
     if src is not None and not isinstance(src, TensorBase):
