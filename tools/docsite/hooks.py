@@ -111,6 +111,10 @@ def site_links(text: str, prefix: str = "") -> str:
         return f"{label} (`{target}`)"
 
     text = re.sub(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)", link, text)
+    # a page of the site named as code (`docs/random.md`) becomes a link to it
+    text = re.sub(r"(?<!\[)`docs/([\w./-]+\.md)`",
+                  lambda m: f"[`docs/{m.group(1)}`]({prefix}{m.group(1)})"
+                  if os.path.exists(os.path.join(ROOT, "docs", m.group(1))) else m.group(0), text)
     text = re.sub(r"(!\[[^\]]*\]\()docs/", rf"\g<1>{prefix}", text)
     text = re.sub(r'(src=")docs/', rf"\g<1>{prefix}", text)
     return text
