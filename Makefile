@@ -4,17 +4,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 DEMO_STAMP := $(VENV)/.installed-demo
+DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: demo test bench api-coverage clean
+.PHONY: demo test bench api-coverage clean docs docs-serve docs-screenshot chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 # torch==2.13.0 (CPU) is a test dependency: pip takes it from a file already on these machines.
+# The suite includes the documentation site's test (tests/test_docs_site.py), so `make test`
+# installs the docs extra too, and Chromium (below) for its browser checks.
 $(STAMP): $(PY) pyproject.toml
-	$(PY) -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,docs]"
+	touch $(STAMP) $(DOCS_STAMP)
 
 # The demo needs scikit-learn (the digits) and matplotlib (the figures), never torch.
 $(DEMO_STAMP): $(PY) pyproject.toml
@@ -28,7 +31,7 @@ demo: $(DEMO_STAMP)
 	$(PY) -m chainrule demo xor --fast --out runs/demo-figures
 	$(PY) -m chainrule train
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest -x -q -p no:cacheprovider
 
 bench: $(STAMP)
@@ -40,5 +43,33 @@ bench: $(STAMP)
 api-coverage: $(STAMP)
 	$(PY) tools/api_coverage.py
 
+# The documentation site (mkdocs.yml): `make docs` builds it into site/ with --strict (a
+# broken link, reference or anchor fails the build), `make docs-serve` serves it on
+# http://127.0.0.1:8000 and rebuilds on change. Math is typeset by the KaTeX in docs/assets.
+$(DOCS_STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+docs-serve: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve
+
+# The home-page picture of docs/figures/site-home.png, from a fresh build.
+docs-screenshot: docs chromium
+	$(PY) tools/docsite/browser.py site docs/figures/site-home.png
+
+# Headless Chromium for the site's browser test: Debian's package, installed when missing
+# (root with apt-get, as on CI); elsewhere a note, and the browser checks are skipped.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get install -y -q chromium >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) && \
+	    echo "installed chromium" || \
+	    echo "note: chromium could not be installed; the docs site's browser checks will be skipped"; \
+	  else echo "note: chromium is not installed; the docs site's browser checks will be skipped"; fi; }
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info
+	rm -rf $(VENV) build site src/*.egg-info

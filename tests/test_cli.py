@@ -13,7 +13,7 @@ import pytest
 from chainrule.cli import SUBCOMMANDS, main, schema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLES = os.path.join(ROOT, "examples")
+EXAMPLES = os.path.join(ROOT, "src", "chainrule", "examples")   # shipped in the wheel
 
 
 def cli(*args):

@@ -739,8 +739,7 @@ def test_read_only_output_folder_fails_before_training(tmp_path, monkeypatch):
         monkeypatch.setattr(tempfile, "mkstemp", refuse)
     code, _, err = run_cli(["train", "--model", "mlp", "--dataset", "iris", "--out", ro / "run"])
     assert code == 2 and "cannot be written (Permission denied)" in err and not trained
-    code, _, err = run_cli(["run", os.path.join(os.path.dirname(__file__), "..", "examples",
-                                                "iris_mlp.toml"), "--out", ro / "exp"])
+    code, _, err = run_cli(["run", "iris_mlp", "--out", ro / "exp"])   # the shipped example
     assert code == 2 and "cannot be written" in err
 
 

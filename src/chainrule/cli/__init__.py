@@ -3,7 +3,8 @@
     chainrule train [--model lenet5 --dataset digits --optimizer adam ...]   train, write a run folder
     chainrule evaluate RUN_DIR                 re-test a run's checkpoint
     chainrule predict RUN_DIR INPUT            classify an image file or a .npy array
-    chainrule run EXPERIMENT.toml              the seed's ML flow, as a file
+    chainrule run EXPERIMENT.toml | NAME       the seed's ML flow, as a file
+    chainrule examples [NAME]                  the experiment files shipped with chainrule
     chainrule graph [--model mlp] [-o g.svg]   the computational graph of a model's loss
     chainrule summary [--model lenet5]         a model's layers, shapes, parameters, mult-adds
     chainrule demo NAME [--fast] | --list      one demo per idea of the deck
@@ -33,6 +34,7 @@ SUBCOMMANDS = {
     "evaluate": ".evaluate",
     "predict": ".predict",
     "run": ".experiment",
+    "examples": ".examples",
     "graph": ".graph",
     "summary": ".summary",
     "demo": ".demo",
@@ -129,6 +131,9 @@ def _error_kind(e: BaseException) -> str | None:
     if isinstance(e, OSError) and e.errno is not None and e.strerror:
         where = f" ({e.filename})" if e.filename else ""
         return f"{e.strerror}{where}"
+    from .._extras import missing_extra
+    if missing_extra(e) is not None:      # a package an extra installs: name the extra
+        return missing_extra(e)
     if isinstance(e, ImportError) and "pip install" in str(e):
         return str(e)
     return None

@@ -35,9 +35,11 @@ from .train import (_MSE, in_launched_rank, launch_ranks, loader, parse_batch_si
 def add_parser(sub):
     p = sub.add_parser("run", help="run an experiment file (the seed's ML flow as TOML)",
                        description="Validate and run an experiment file: [task], [data], "
-                       "[selection], [metrics], [model], [training]. See examples/*.toml; the "
+                       "[selection], [metrics], [model], [training]. `chainrule examples` lists the "
+                       "shipped ones, which run by name (chainrule run iris_mlp); the "
                        "schema is in chainrule.cli.schema.")
-    p.add_argument("experiment", metavar="EXPERIMENT.toml")
+    p.add_argument("experiment", metavar="EXPERIMENT.toml",
+                   help="a file, or the name of a shipped example (`chainrule examples`)")
     p.add_argument("--out", metavar="DIR", help="also write config.json (first), the final "
                    "model's history.json and checkpoints (every epoch) and results.json here")
     p.add_argument("--overwrite", action="store_true",
@@ -323,12 +325,30 @@ def format_results(path, results) -> str:
     return "\n".join(lines)
 
 
+def _experiment_file(arg: str) -> str:
+    """A path as given; a name that is no file but a shipped example (``iris_mlp``): its path."""
+    import difflib
+
+    from .. import examples
+    from . import CLIError
+    if os.path.exists(arg) or os.sep in arg or "/" in arg:
+        return arg
+    path = examples.experiment_path(arg)
+    if path is None:
+        names = examples.experiments()
+        close = difflib.get_close_matches(arg.removesuffix(".toml"), names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise CLIError(f"{arg}: no such file, nor a shipped example ({', '.join(names)}){hint}")
+    return path
+
+
 def main(args) -> int:
     """``chainrule run``: validate the file (every problem at once) and --out, run the flow,
     print the results table and write results.json."""
     from ..train import NonFiniteError
     from . import CLIError
     from .paths import prepare_output_dir
+    args.experiment = _experiment_file(args.experiment)
     in_rank = in_launched_rank(args)
     try:
         cfg = schema.load(args.experiment, args.max_memory)

@@ -3,16 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._extras import require
 from ..creation import tensor
 
 
 def _sklearn():
-    try:
-        from sklearn import datasets
-    except ImportError:
-        raise ImportError("chainrule.datasets.load_*: these read the copies scikit-learn ships; "
-                          "install it with `pip install chainrule[datasets]`") from None
-    return datasets
+    return require("sklearn.datasets", "chainrule.datasets.load_* read the copies it ships")
 
 
 def _classification(name, images=False):
