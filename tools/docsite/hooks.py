@@ -20,7 +20,6 @@ import argparse
 import importlib
 import json
 import os
-import pkgutil
 import re
 import sys
 

@@ -30,5 +30,5 @@ def main(args) -> int:
     width = max(len(n) for n in names)
     for n in names:
         print(f"{n:<{width}}  {examples.describe(n)}")
-    print(f"\nrun one with `chainrule run NAME`; `chainrule examples NAME` prints it")
+    print("\nrun one with `chainrule run NAME`; `chainrule examples NAME` prints it")
     return 0
