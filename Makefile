@@ -38,6 +38,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/forward_vs_reverse.py
 	$(PY) benchmarks/determinism.py
+	$(PY) benchmarks/allreduce_bandwidth.py
+	$(PY) benchmarks/ddp_scaling.py
 
 # The table of torch's names chainrule has (docs/api-coverage.md); not a timed test.
 api-coverage: $(STAMP)
