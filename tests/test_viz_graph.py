@@ -109,3 +109,17 @@ def test_the_readme_figure_is_regenerated_from_the_graph_view(monkeypatch):
     from chainrule.viz import layout
     drawn = layout.to_bytes(cr.viz.graph(loss, dict(model.named_parameters())).to_figure(), "svg")
     assert FIGURE.read_bytes() == drawn, "regenerate with: python -c 'see tests/test_viz_graph.py'"
+
+
+def test_leaves_carry_attribute_names_of_a_hand_written_model():
+    class Net(cr.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = cr.nn.Linear(4, 3), cr.nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.fc2(self.fc1(x).relu())
+    net = Net()
+    loss = cr.nn.functional.cross_entropy(net(cr.randn(2, 4)), cr.tensor([0, 1]))
+    leaves = {n.label for n in cr.viz.graph(loss, dict(net.named_parameters())).nodes if n.kind == "leaf"}
+    assert leaves == {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}
