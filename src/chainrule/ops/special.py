@@ -19,13 +19,20 @@ from ._util import check_tensor
 from .elementwise import _elementwise, to_float
 
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
-_lgamma_scalar = np.frompyfunc(lambda v: math.inf if v <= 0 and v == int(v) and math.isfinite(v)
-                               else math.lgamma(v) if math.isfinite(v) else
-                               (math.inf if not math.isnan(v) else math.nan), 1, 1)
+def _lgamma_one(v):
+    """log |Γ(v)| of one number: +∞ at the poles 0, −1, −2, … and at ±∞; nan stays nan."""
+    if math.isnan(v):
+        return math.nan
+    if math.isinf(v) or (v <= 0 and v == int(v)):
+        return math.inf
+    return math.lgamma(v)
+
+
+_lgamma_all = np.frompyfunc(_lgamma_one, 1, 1)
 
 
 def _lgamma(x):
-    return np.asarray(_lgamma_scalar(x), dtype=x.dtype)
+    return np.asarray(_lgamma_all(x), dtype=x.dtype)
 
 
 def _polygamma_array(n, x):
