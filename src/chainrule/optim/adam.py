@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, _bump, _check_kernel_options, _lerp_, _new_step,
-                        _step_count)
+from .optimizer import (Optimizer, _bump, _check_adam_args, _check_kernel_options, _lerp_,
+                        _new_step, _step_count)
 
 
 class Adam(Optimizer):
@@ -39,16 +39,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_adam_args(lr, betas, eps, weight_decay)
         _check_kernel_options(type(self).__name__, foreach=foreach, capturable=capturable,
                               differentiable=differentiable, fused=fused)
         defaults = dict(lr=lr, betas=(float(betas[0]), float(betas[1])), eps=eps,

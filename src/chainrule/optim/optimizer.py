@@ -32,6 +32,26 @@ required = _RequiredParameter()
 _KERNEL_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
 
 
+def _check_adam_args(lr, betas, eps, weight_decay):
+    """torch's checks of the Adam family's hyperparameters (ValueError, torch's words)."""
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+def _adam_hyper(group):
+    """(lr, eps, β₁, β₂, weight_decay) of a parameter group, as floats."""
+    beta1, beta2 = (float(b) for b in group["betas"])
+    return float(group["lr"]), float(group["eps"]), beta1, beta2, float(group["weight_decay"])
+
+
 def _check_kernel_options(name, **options):
     for key, value in options.items():
         if value:

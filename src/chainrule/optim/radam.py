@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, _bump, _check_kernel_options, _lerp_)
+from .optimizer import (Optimizer, _adam_hyper, _bump, _check_adam_args,
+                        _check_kernel_options, _lerp_)
 
 
 class RAdam(Optimizer):
@@ -37,16 +38,7 @@ class RAdam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_adam_args(lr, betas, eps, weight_decay)
         _check_kernel_options(type(self).__name__, foreach=foreach, capturable=capturable,
                               differentiable=differentiable)
         defaults = dict(lr=lr, betas=(float(betas[0]), float(betas[1])), eps=eps,
@@ -59,9 +51,7 @@ class RAdam(Optimizer):
         """Perform a single optimization step; returns the closure's loss if one is given."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, eps = float(group["lr"]), float(group["eps"])
-            beta1, beta2 = (float(b) for b in group["betas"])
-            weight_decay = float(group["weight_decay"])
+            lr, eps, beta1, beta2, weight_decay = _adam_hyper(group)
 
             def init(state, x):
                 state["exp_avg"] = Tensor._make(np.zeros_like(x))
