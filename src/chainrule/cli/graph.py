@@ -21,17 +21,22 @@ GRAPH_MODELS = ("mlp", "linear", "lenet5", "resnet20")
 MODEL_DATASET = {"mlp": "iris", "linear": "iris", "lenet5": "digits", "resnet20": "cifar10"}
 
 
-def add_parser(sub):
-    p = sub.add_parser("graph", help="draw the computational graph of a model's loss",
-                       description="Draw the computational graph of a model's cross-entropy "
-                       "loss on a batch as SVG, PNG, PDF (Graphviz when installed, else "
-                       "matplotlib) or DOT source.")
+def add_model_options(p):
+    """--model, --dataset, --hidden: which model is built, on what input shape (no data)."""
     p.add_argument("--model", default="mlp", choices=GRAPH_MODELS, help="(default: mlp)")
     p.add_argument("--dataset", choices=list(SHAPES),
                    help="sets the input shape and classes; no data is read (default: iris for "
                    "mlp and linear, digits for lenet5, cifar10 for resnet20)")
     p.add_argument("--hidden", default="8", help="hidden sizes of the mlp, comma-separated "
                    "(default: 8)")
+
+
+def add_parser(sub):
+    p = sub.add_parser("graph", help="draw the computational graph of a model's loss",
+                       description="Draw the computational graph of a model's cross-entropy "
+                       "loss on a batch as SVG, PNG, PDF (Graphviz when installed, else "
+                       "matplotlib) or DOT source.")
+    add_model_options(p)
     p.add_argument("--batch", type=limits.flag("graph_batch"), default=2,
                    help="batch size of the input (default: 2)")
     p.add_argument("--detail", choices=("primitives", "layers"), default="primitives",

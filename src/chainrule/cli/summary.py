@@ -3,19 +3,14 @@ memory), from one forward pass on zeros — :func:`chainrule.summary` on the com
 from __future__ import annotations
 
 from . import limits
-from .graph import GRAPH_MODELS, MODEL_DATASET, SHAPES, parse_hidden
+from .graph import MODEL_DATASET, SHAPES, add_model_options, parse_hidden
 
 
 def add_parser(sub):
     p = sub.add_parser("summary", help="a model's layers, shapes, parameters and mult-adds",
                        description="Print a table of a model's layers: output shape, "
                        "parameters, multiply-adds and a memory estimate, for one batch.")
-    p.add_argument("--model", default="mlp", choices=GRAPH_MODELS, help="(default: mlp)")
-    p.add_argument("--dataset", choices=list(SHAPES),
-                   help="sets the input shape and classes; no data is read (default: iris for "
-                   "mlp and linear, digits for lenet5, cifar10 for resnet20)")
-    p.add_argument("--hidden", default="8", help="hidden sizes of the mlp, comma-separated "
-                   "(default: 8)")
+    add_model_options(p)
     p.add_argument("--batch", type=limits.flag("graph_batch"), default=1,
                    help="batch size of the input (default: 1)")
     p.add_argument("--depth", type=int, default=3, help="deepest nesting shown (default: 3)")
