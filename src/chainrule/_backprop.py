@@ -14,7 +14,7 @@ import heapq
 import numpy as np
 
 from ._graph import AccumulateGrad, _edge
-from ._modes import FORWARD, STATE, attach_tangent
+from ._modes import FORWARD, STATE, TRACE, attach_tangent, trace_paused
 from ._tensor_base import TensorBase
 from .backends.fpstate import quiet
 
@@ -133,6 +133,10 @@ def run_backward(roots, retain_graph, create_graph, targets=None):
     when ``targets`` (a set of nodes) is given, return {node: gradient} for those nodes instead.
     The rules run with IEEE results and no NumPy warnings (d log x at 0 = inf), as torch. Then
     the callbacks queued during the pass run (``_ExecutionEngine.queue_callback``)."""
+    if TRACE.recorder is not None:   # a graph capture records the pass as one instruction
+        TRACE.recorder.backward(roots, retain_graph, create_graph, targets)
+        with trace_paused():
+            return run_backward(roots, retain_graph, create_graph, targets)
     with final_callbacks():
         with quiet():
             return _run_backward(roots, retain_graph, create_graph, targets)

@@ -46,7 +46,7 @@ from sys import getrefcount as _refcount
 
 import numpy as np
 
-from ._modes import FORWARD, STATE, attach_tangent, check_inference_inputs, forward_suspended
+from ._modes import FORWARD, STATE, TRACE, attach_tangent, check_inference_inputs, forward_suspended
 from .backends.fpstate import enter as _fp_enter, leave as _fp_leave, quiet
 from .backends.namespace import ArrayOps, TensorOps
 
@@ -68,6 +68,7 @@ class Node:
     linear = False       # JVP is the op on the tangents; VJP is ``transpose``
     is_view = False      # output shares memory (and the in-place version counter) with input 0
     array_rules = True   # its rules may run on bare arrays (a custom Function's may not)
+    non_differentiable = ()  # inputs torch's node has no edge for (class indices, say)
 
     # filled per class by __init_subclass__ from the signatures of forward and the rules
     _input_names = ()
@@ -205,6 +206,8 @@ class Node:
             if cls.save_output:
                 node._out = result._data
                 node._out_version = (result._version_box, result._version_box[0])
+        if TRACE.recorder is not None:   # a graph capture (chainrule.fx) is running
+            TRACE.recorder.op(cls, params, inputs, result)
         return result
 
     def _output(self, like):
@@ -285,7 +288,11 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         """((node or None, output index), ...), one pair per input, as torch's; every chainrule
-        node has one output, so the index is 0."""
+        node has one output, so the index is 0. An input declared ``non_differentiable`` has
+        no edge, as in torch."""
+        if self.non_differentiable:
+            return tuple([(n, 0) for n, name in zip(self._next, self._input_names)
+                          if name not in self.non_differentiable])
         return tuple([(n, 0) for n in self._next])
 
     @property

@@ -29,6 +29,28 @@ class _GradState:
 STATE = _GradState()
 
 
+class _TraceState:
+    """The graph capture in progress (``chainrule.fx``), or None: ops, backward calls, optimizer
+    steps and conversions to Python values report to ``recorder`` while one runs. A leaf here so
+    the primitives and the tensor can report without importing ``fx``, which sits far above."""
+
+    recorder = None
+
+
+TRACE = _TraceState()
+
+
+@contextlib.contextmanager
+def trace_paused():
+    """Run a block unrecorded by the capture in progress (a backward pass or an optimizer step
+    that the capture has recorded as one instruction)."""
+    recorder, TRACE.recorder = TRACE.recorder, None
+    try:
+        yield
+    finally:
+        TRACE.recorder = recorder
+
+
 def is_grad_enabled() -> bool:
     """True when ops record the computational graph."""
     return STATE.grad_enabled

@@ -13,6 +13,7 @@ import numpy as np
 from . import _dtype
 from ._device import CPU, check_device, device as _device_type, is_device_like
 from ._dtype import from_numpy_dtype
+from ._modes import TRACE
 
 
 class Size(tuple):
@@ -130,6 +131,8 @@ class TensorBase:
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on a Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
+        if TRACE.recorder is not None:
+            TRACE.recorder.python_value(self, "numpy()")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
@@ -163,9 +166,13 @@ class TensorBase:
         if self._data.size != 1:
             raise RuntimeError(f"item: a Tensor with {self._data.size} elements cannot be "
                                "converted to a Python scalar")
+        if TRACE.recorder is not None:   # a value that Python code may branch on
+            TRACE.recorder.python_value(self, "item()")
         return self._data.item()
 
     def tolist(self):
+        if TRACE.recorder is not None:
+            TRACE.recorder.python_value(self, "tolist()")
         return self._data.tolist()
 
     def __float__(self):
@@ -183,6 +190,8 @@ class TensorBase:
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
                                "ambiguous; use .any() or .all()")
+        if TRACE.recorder is not None:
+            TRACE.recorder.python_value(self, "bool()")
         return bool(self._data.item())
 
     def __len__(self):

@@ -13,7 +13,7 @@ from collections import OrderedDict, defaultdict
 
 import numpy as np
 
-from .._modes import enable_grad
+from .._modes import TRACE, enable_grad
 from ..tensor import Tensor
 
 
@@ -107,6 +107,8 @@ class Optimizer:
         if step is not None and not getattr(step, "_chainrule_wrapped", False):
             @functools.wraps(step)
             def wrapper(self, *args, **kwargs):
+                if TRACE.recorder is not None:   # a graph capture replays the step as one call
+                    return TRACE.recorder.call(wrapper, self, *args, **kwargs)
                 if self.__dict__.get("_in_step"):  # a subclass's step calling super().step()
                     return step(self, *args, **kwargs)
                 for hook in list(self._step_pre_hooks.values()):
@@ -182,6 +184,8 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to ``None`` (default; the next backward
         allocates fresh ones and a step skips parameters that received none) or to zeros in place."""
+        if TRACE.recorder is not None:
+            return TRACE.recorder.call(Optimizer.zero_grad, self, set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import _sampling
+from ..._modes import TRACE
 from ..._rng import stream as _stream
 from ...tensor import Tensor
 
@@ -21,7 +22,12 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
     else:
         # torch's mask: bernoulli_(1 − p) on an empty_like(input), divided by (1 − p)
         mask = _sampling.dropout_noise(_stream(generator), input._data, p)
-    out = input * Tensor._make(mask)
+    mask = Tensor._make(mask)
+    if TRACE.recorder is not None:   # a captured graph draws a new mask at every call
+        shape, dtype = input._data.shape, input._data.dtype
+        TRACE.recorder.source(mask, lambda: _sampling.dropout_noise(
+            _stream(generator), np.empty(shape, dtype), p))
+    out = input * mask
     return input.copy_(out) if inplace else out
 
 

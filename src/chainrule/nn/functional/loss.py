@@ -12,10 +12,12 @@ import numpy as np
 
 from ... import ops
 from ..._graph import Node
+from ..._modes import is_grad_enabled
 from ...backends.namespace import ArrayOps
 from ...ops._util import check_tensor
 from ...ops.reduction import accumulated_sum
 from ...ops.softmax import log_softmax
+from ._optional import given, optional
 from .activation import LogSigmoid
 from ...tensor import Tensor
 
@@ -282,36 +284,57 @@ def _class_last(input, target, op):
 
 
 class NllLoss(Node):
-    """ℓ_i = −w_i · logp[i, y_i], reduced: 'sum', 'mean' (÷ Σ w_i) or 'none'. Linear in logp (the
-    targets y and weights w_i — 0 for an ignored target — are constants), so its JVP is itself
-    on the tangent and its transpose puts −w_i ḡ_i (÷ Σ w_i) back at [i, y_i], zeros elsewhere.
+    """ℓ_i = −w_i · logp[i, y_i], reduced: 'sum', 'mean' (÷ Σ w_i) or 'none', where
+    w_i = weight[y_i] (1 without class weights) and 0 for a target equal to ``ignore_index``.
+    Linear in logp (the targets and weights are constants): the VJP puts −w_i ḡ_i (÷ Σ w_i) back
+    at [i, y_i], zeros elsewhere, and the JVP picks −w_i ṫ[i, y_i] (÷ Σ w_i) the same way.
 
-    Shapes: logp (M, C), target (M,), weights (M,) -> () or (M,).
+    The targets and class weights are inputs (with no edge, as torch's node has none for them),
+    so a captured graph (``chainrule.fx``) reads each call's targets; the bounds check runs in
+    the forward for the same reason. Shapes: logp (M, C), target (M,), weight (C,) -> () or (M,).
     """
 
-    linear = True
-    params = ("target", "weights", "reduction")
+    params = ("ignore_index", "reduction")
+    non_differentiable = ("target", "weight")
 
-    def forward(self, logp):
-        self.in_shape = logp.shape
-        losses = -logp[np.arange(len(self.target)), self.target] * self.weights
+    def forward(self, logp, target, weight):
+        m, c = logp.shape
+        t = target.astype(np.int64, copy=False)
+        keep = t != self.ignore_index
+        bad = keep & ((t < 0) | (t >= c))
+        if bad.any():
+            raise IndexError(f"nll_loss: target {int(t[bad][0])} is out of bounds for {c} classes")
+        self.in_shape, self.rows, self.target = logp.shape, np.arange(m), np.where(keep, t, 0)
+        w = weight.astype(logp.dtype, copy=False) if given(weight) else np.ones(c, logp.dtype)
+        self.weights = np.where(keep, w[self.target], 0).astype(logp.dtype)
+        losses = -logp[self.rows, self.target] * self.weights
         if self.reduction == "none":
             return losses
         total = np.add.reduce(losses)
         return np.asarray(total / self.weights.sum() if self.reduction == "mean" else total,
                           dtype=logp.dtype)
 
-    def transpose(self, xp, g):
+    def _picks(self, dtype):
+        """The (M, C) coefficients of ℓ in logp: −w_i (÷ Σ w for 'mean') at [i, y_i], else 0."""
         scale = -self.weights / self.weights.sum() if self.reduction == "mean" else -self.weights
-        rows = np.arange(len(self.target))
+        out = np.zeros(self.in_shape, dtype)
+        out[self.rows, self.target] = scale
+        return out
+
+    def vjp(self, xp, g):
         if not xp.recording:
-            out = np.zeros(self.in_shape, g.dtype)
-            out[rows, self.target] = scale * g
-            return out
-        onehot = np.zeros(self.in_shape, xp.data(g).dtype)
-        onehot[rows, self.target] = scale
-        column = g if self.reduction == "none" else xp.expand(g, (len(rows),))
-        return xp.const(onehot) * xp.reshape(column, (-1, 1))
+            out = self._picks(g.dtype)
+            out *= g.reshape(-1, 1) if self.reduction == "none" else g
+            return out, None, None
+        column = g if self.reduction == "none" else xp.expand(g, (len(self.rows),))
+        return xp.const(self._picks(xp.data(g).dtype)) * xp.reshape(column, (-1, 1)), None, None
+
+    def jvp(self, xp, tangents):
+        t = tangents[0]
+        if t is None:
+            return None
+        picked = xp.sum(t * xp.const(self._picks(xp.data(t).dtype)), (1,), False)
+        return picked if self.reduction == "none" else xp.sum(picked, (0,), False)
 
 
 def _check_class_weight(weight, c):
@@ -337,16 +360,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     logp, tgt = _class_last(input, target, "nll_loss")
     c = logp.shape[1]
     _check_class_weight(weight, c)
-    t = tgt._data.astype(np.int64)
-    keep = t != ignore_index
-    bad = (t[keep] < 0) | (t[keep] >= c)
-    if bad.any():
-        raise IndexError(f"nll_loss: target {int(t[keep][bad][0])} is out of bounds for {c} classes")
-    safe = np.where(keep, t, 0)
-    dtype = logp._data.dtype
-    w = np.ones(c, dtype) if weight is None else weight._data.astype(dtype)
-    weights = np.where(keep, w[safe], 0).astype(dtype)
-    loss = NllLoss.apply(logp, target=safe, weights=weights, reduction=reduction)
+    if weight is not None and weight.requires_grad and is_grad_enabled():
+        raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect "
+                           "to argument 'weight'. This input cannot have requires_grad True.")
+    loss = NllLoss.apply(logp, tgt, optional(weight), ignore_index=ignore_index,
+                         reduction=reduction)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 

@@ -34,7 +34,7 @@ def _statistics(node, xp, x):
 def _normalization_jvp(tangents, x, w, dims, eps, shape):
     """ẏ of y = x̂·γ + β, x̂ normalized over ``dims`` (γ, β, their tangents viewed as ``shape``):
     ẏ = (ẋ − mean ẋ − x̂·mean(ẋ x̂))·r·γ + x̂·γ̇ + β̇."""
-    tx, tw, tb = tangents
+    tx, tw, tb = tangents[:3]
     xh, inv_std = _normalized(x, dims, eps)
     terms = []
     if tx is not None:
@@ -67,11 +67,27 @@ class BatchNormTrain(Node):
     JVP: ẏ = (ẋ − mean ẋ − x̂·mean(ẋ x̂))·r·γ + x̂·γ̇ + β̇.
     """
 
-    params = ("dims", "eps", "mean", "var")
+    params = ("dims", "eps", "momentum")
     backward_name = "NativeBatchNormBackward0"
+    non_differentiable = ("running_mean", "running_var")
 
-    def forward(self, x, w, b):
-        # the statistics (mean, var) come in as parameters: the caller also needs them
+    def forward(self, x, w, b, running_mean, running_var):
+        # the statistics, and the running estimates' update r ← (1 − m)·r + m·stat, happen
+        # here, on the arrays, so that a captured graph (chainrule.fx) replays them too
+        self.mean = x.mean(axis=self.dims, keepdims=True)
+        self.var = x.var(axis=self.dims, keepdims=True)
+        c, m = self.mean.size, self.momentum
+        if given(running_mean):
+            running_mean *= (1 - m)
+            running_mean += m * self.mean.reshape(c)
+        if given(running_var):
+            n = x.size // c
+            running_var *= (1 - m)
+            running_var += m * (self.var.reshape(c) * (n / (n - 1))).astype(running_var.dtype)
+        return self._scale_and_shift(x, w, b)
+
+    def _scale_and_shift(self, x, w, b):
+        """y = x·s + t, s = γ/√(σ² + ε), t = β − μ·s, from ``self.mean`` and ``self.var``."""
         self.inv_std = (1.0 / np.sqrt(self.var + self.eps)).astype(x.dtype)
         scale = w.reshape(self.mean.shape) * self.inv_std if given(w) else self.inv_std
         out = x * scale
@@ -87,10 +103,10 @@ class BatchNormTrain(Node):
         scale = xp.reshape(w, self.mean.shape) * r if given(w) else r
         # three passes over per-channel coefficients instead of one temporary per term
         gx = xp.affine(g, scale, centred, -scale * r * gw / n, -scale * gb / n)
-        _, need_w, need_b = self.needs_input_grad
+        _, need_w, need_b = self.needs_input_grad[:3]
         c = self.mean.size
         return (gx, xp.reshape(gw, (c,)) if need_w else None,
-                xp.reshape(gb, (c,)) if need_b else None)
+                xp.reshape(gb, (c,)) if need_b else None, None, None)
 
     def jvp(self, xp, tangents, x, w):
         return _normalization_jvp(tangents, x, w, self.dims, self.eps, self.mean.shape)
@@ -101,19 +117,26 @@ class BatchNormEval(BatchNormTrain):
     t = β − r_μ·s — torch's native_batch_norm in evaluation, one node with edges x, γ, β.
     VJP: x̄ = ȳ·s,  γ̄ = Σ ȳ·(x − r_μ)·r,  β̄ = Σ ȳ.  JVP: ẏ = ẋ·s + (x − r_μ)·r·γ̇ + β̇."""
 
+    params = ("dims", "eps")
     backward_name = "NativeBatchNormBackward0"
 
+    def forward(self, x, w, b, running_mean, running_var):
+        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        self.mean = running_mean.reshape(shape).astype(x.dtype)
+        self.var = running_var.reshape(shape)
+        return self._scale_and_shift(x, w, b)
+
     def vjp(self, xp, g, x, w):
-        need_x, need_w, need_b = self.needs_input_grad
+        need_x, need_w, need_b = self.needs_input_grad[:3]
         r, c = xp.const(self.inv_std), self.mean.size
         gx = (g * (xp.reshape(w, self.mean.shape) * r if given(w) else r)) if need_x else None
         gw = (xp.reshape(xp.sum(g * (x - xp.const(self.mean)), self.dims, True) * r, (c,))
               if need_w else None)
         gb = xp.reshape(xp.sum(g, self.dims, True), (c,)) if need_b else None
-        return gx, gw, gb
+        return gx, gw, gb, None, None
 
     def jvp(self, xp, tangents, x, w):
-        tx, tw, tb = tangents
+        tx, tw, tb = tangents[:3]
         shape, r = self.mean.shape, xp.const(self.inv_std)
         terms = []
         if tx is not None:
@@ -206,30 +229,20 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                              f"got input size {tuple(input.shape)}")
-        mean = input._data.mean(axis=dims, keepdims=True)
-        var = input._data.var(axis=dims, keepdims=True)
         # γ, β of another dtype than x (which torch refuses) are applied after the node
         fused = all(t is None or t.dtype is input.dtype for t in (weight, bias))
         affine = (optional(weight), optional(bias)) if fused else (NOT_GIVEN, NOT_GIVEN)
-        out = BatchNormTrain.apply(input, *affine, dims=dims, eps=eps, mean=mean, var=var)
-        if running_mean is not None:
-            running_mean._data *= (1 - momentum)
-            running_mean._data += momentum * mean.reshape(c)
-            running_mean._version_box[0] += 1
-        if running_var is not None:
-            unbiased = var.reshape(c) * (n / (n - 1))
-            running_var._data *= (1 - momentum)
-            running_var._data += momentum * unbiased.astype(running_var._data.dtype)
-            running_var._version_box[0] += 1
+        for running in (running_mean, running_var):   # the forward updates them in place
+            if running is not None:
+                running._version_box[0] += 1
+        out = BatchNormTrain.apply(input, *affine, optional(running_mean), optional(running_var),
+                                   dims=dims, eps=eps, momentum=momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are required in eval mode")
         fused = all(t is None or t.dtype is input.dtype for t in (weight, bias))
         affine = (optional(weight), optional(bias)) if fused else (NOT_GIVEN, NOT_GIVEN)
-        dt = input._data.dtype
-        out = BatchNormEval.apply(input, *affine, dims=dims, eps=eps,
-                                  mean=running_mean._data.reshape(shape).astype(dt),
-                                  var=running_var._data.reshape(shape))
+        out = BatchNormEval.apply(input, *affine, running_mean, running_var, dims=dims, eps=eps)
     if fused:
         return out
     if weight is not None:
@@ -346,7 +359,7 @@ class GroupNorm(Node):
         return xp.reshape(gx, shape), gw, gb
 
     def jvp(self, xp, tangents, x, w):
-        tx, tw, tb = tangents
+        tx, tw, tb = tangents[:3]
         shape = tuple(x.shape)
         cshape = (1, shape[1]) + (1,) * (len(shape) - 2)
         m, xh, r = self._grouped(xp, x)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._device import check_device
-from ..._modes import STATE
+from ..._modes import STATE, TRACE
 from ..._tensor_base import parse_to_args
 from ...ops.shape import alias
 from ...tensor import Tensor
@@ -69,6 +69,8 @@ class Module:
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
+        if TRACE.recorder is not None:   # a graph capture guards on the training flag it saw
+            TRACE.recorder.module(self)
         if self._forward_pre_hooks:   # (guarded: this runs for every module call)
             for hook in list(self._forward_pre_hooks.values()):
                 result = hook(self, args)
@@ -295,6 +297,8 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters (to None by default, as torch)."""
+        if TRACE.recorder is not None:
+            return TRACE.recorder.call(Module.zero_grad, self, set_to_none)
         for p in self.parameters():
             if p.grad is not None:
                 if set_to_none:
