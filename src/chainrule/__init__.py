@@ -35,6 +35,8 @@ from . import cuda, viz
 from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop
 from . import data, datasets, func, metrics, models, vision
 from . import distributed  # torch.distributed over MPI (mpi4py imported on first use)
+from . import fx  # graph capture and replay (torch.fx / torch.compile)
+from .fx import compile  # noqa: E402
 from .serialization import from_dlpack, load, save
 from .summary import summary
 del special   # the star import's ops.special; chainrule.special is torch.special's namespace

@@ -69,6 +69,7 @@ class Node:
     is_view = False      # output shares memory (and the in-place version counter) with input 0
     array_rules = True   # its rules may run on bare arrays (a custom Function's may not)
     non_differentiable = ()  # inputs torch's node has no edge for (class indices, say)
+    mutated_inputs = ()  # indices of inputs its forward updates in place (running statistics)
 
     # filled per class by __init_subclass__ from the signatures of forward and the rules
     _input_names = ()
@@ -391,12 +392,7 @@ class Node:
                 grad._unshared = False         # now reaches more than one place
                 out.append(grad)
                 continue
-            if type(r) is not _ndarray:
-                r = _asarray(r)
-            if r.shape != shape:
-                r = ArrayOps.unbroadcast(r, shape)
-            if elementwise and r.dtype != g.dtype:
-                r = r.astype(g.dtype)   # a d_ rule that NumPy computed wider
+            r = _input_grad(r, shape, g.dtype, elementwise)
             t = grad._make(r)
             if r.base is None:   # a new array the rule made: a leaf may adopt it without a copy
                 t._unshared = r is not g
@@ -410,12 +406,32 @@ class Node:
             out.append(t)
         return out
 
+    def array_vjp(self, g):
+        """The inputs' gradients for the output's gradient ``g``, all on arrays: the rule, each
+        result summed back over broadcast dims to its input's shape. A replayed graph
+        (:mod:`chainrule.fx`) runs its backward through this, with no Tensors."""
+        elementwise = self.elementwise
+        return [None if r is None else _input_grad(r, shape, g.dtype, elementwise)
+                for r, shape in zip(self._vjp(ArrayOps, g), self.in_shapes)]
+
     def _release(self):
         """Free what backward needed (called after a backward without retain_graph)."""
         self._released = True
         self.inputs = None
         self._out = None
         self._out_tangent = None
+
+
+def _input_grad(r, shape, dtype, elementwise):
+    """A rule's gradient for one input as an array of that input's shape (broadcasting undone);
+    an elementwise rule's in the incoming gradient's ``dtype`` (NumPy may compute it wider)."""
+    if type(r) is not _ndarray:
+        r = _asarray(r)
+    if r.shape != shape:
+        r = ArrayOps.unbroadcast(r, shape)
+    if elementwise and r.dtype != dtype:
+        r = r.astype(dtype)
+    return r
 
 
 def _forward_tangent(node, inputs, result):

@@ -20,7 +20,7 @@ from ._backprop import (as_tuple, backward as _backward, final_callbacks as _fin
 from ._device import check_device
 from ._dtype import as_dtype, from_numpy_dtype
 from ._graph import _Maker, _RemovableHandle
-from ._modes import STATE, attach_tangent
+from ._modes import STATE, TRACE, attach_tangent
 from ._printing import tensor_repr
 from ._rng import stream as _stream
 from ._tensor_base import Size, TensorBase, normalize_dim, parse_to_args  # noqa: F401  (Size)
@@ -355,6 +355,8 @@ class Tensor(TensorBase, TensorMethods):
         ``compute(self)``, a view of its old self, keeping its memory; its history continues
         through the view's node."""
         self._check_inplace(op)
+        if TRACE.recorder is not None:
+            TRACE.recorder.unsupported(f"the in-place view op {op}")
         result = compute(self)
         self._data = result._data
         if result.grad_fn is not None:
@@ -458,6 +460,8 @@ class Tensor(TensorBase, TensorMethods):
                                f"output type {self.dtype}")
         self._data[...] = result._data
         self._version_box[0] += 1
+        if TRACE.recorder is not None:   # a captured graph replays the write
+            TRACE.recorder.write(self, result)
         if recording and result.requires_grad:
             self.grad_fn = result.grad_fn
             self.requires_grad = True
@@ -473,6 +477,8 @@ class Tensor(TensorBase, TensorMethods):
             raise RuntimeError("__setitem__: index assignment into a tensor that requires grad is "
                                "not supported; build the value out of place (e.g. with where or "
                                "cat), or assign under chainrule.no_grad()")
+        if TRACE.recorder is not None:
+            TRACE.recorder.unsupported("index assignment (__setitem__)")
         key = convert_key(key, "__setitem__")
         split = split_int_key(key)
         value_tangent = value._fw_tangent if isinstance(value, Tensor) else None

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._graph import Node, _edge, _sequence
-from .._modes import FORWARD, STATE, attach_tangent, forward_suspended, no_grad
+from .._modes import FORWARD, STATE, TRACE, attach_tangent, forward_suspended, no_grad
 from ..tensor import Tensor
 
 
@@ -79,6 +79,8 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if TRACE.recorder is not None:   # its backward is Python code a replay cannot run
+            TRACE.recorder.unsupported(f"the custom autograd.Function {cls.__name__}")
         ctx = FunctionCtx()
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)

@@ -70,6 +70,7 @@ class BatchNormTrain(Node):
     params = ("dims", "eps", "momentum")
     backward_name = "NativeBatchNormBackward0"
     non_differentiable = ("running_mean", "running_var")
+    mutated_inputs = (3, 4)   # the running estimates, updated in place by forward
 
     def forward(self, x, w, b, running_mean, running_var):
         # the statistics, and the running estimates' update r ← (1 − m)·r + m·stat, happen
@@ -119,6 +120,7 @@ class BatchNormEval(BatchNormTrain):
 
     params = ("dims", "eps")
     backward_name = "NativeBatchNormBackward0"
+    mutated_inputs = ()
 
     def forward(self, x, w, b, running_mean, running_var):
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)

@@ -6,6 +6,7 @@ import warnings
 
 from ... import creation
 from ..._device import check_device
+from ..._modes import no_grad
 from ..._dtype import int64
 from .. import functional as F
 from ..parameter import Parameter
@@ -56,7 +57,8 @@ class _BatchNorm(Module):
                              f"input, got {input.ndim}D input of shape {tuple(input.shape)}")
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked._data += 1
+            with no_grad():   # an in-place op, so that a captured graph replays it
+                self.num_batches_tracked.add_(1)
             if self.momentum is None:
                 momentum = 1.0 / float(self.num_batches_tracked.item())
         use_batch_stats = self.training or not self.track_running_stats

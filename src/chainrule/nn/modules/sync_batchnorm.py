@@ -54,7 +54,8 @@ class SyncBatchNorm(_BatchNorm):
             return self._plain_forward(input)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.track_running_stats:
-            self.num_batches_tracked._data += 1
+            with no_grad():   # an in-place op, so that a captured graph replays it
+                self.num_batches_tracked.add_(1)
             if self.momentum is None:
                 momentum = 1.0 / float(self.num_batches_tracked.item())
         track = self.track_running_stats
