@@ -389,6 +389,8 @@ class Module:
 
         Shapes must match; with ``strict`` every key must match too. Returns
         ``(missing_keys, unexpected_keys)``; raises RuntimeError listing every problem.
+        Load pre-hooks (:meth:`register_load_state_dict_pre_hook`) first run on a copy of
+        ``state_dict``, parents before children, and may rename keys (e.g. old checkpoints).
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
@@ -436,12 +438,13 @@ class Module:
     def register_load_state_dict_pre_hook(self, hook):
         """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
         unexpected_keys, error_msgs) -> None`` runs before :meth:`load_state_dict` copies
-        anything, once per call, for this module wherever it sits in the loaded tree.
+        anything, once for each place this module holds in the loaded tree.
 
-        ``state_dict`` is the loader's own copy of the whole dict (the caller's is untouched);
-        ``prefix`` is this module's dotted name plus "." ("" at the root), so the hook may
-        rename the keys ``prefix + ...`` it owns, e.g. to read checkpoints saved under older
-        names. Returns a handle whose ``remove()`` unregisters the hook.
+        ``prefix`` is this module's dotted name plus "." ("" at the root); ``state_dict`` is
+        the loader's copy of the entries under ``prefix`` (all of them at the root; the
+        caller's dict is untouched), so the hook may rename the keys it owns, e.g. to read
+        checkpoints saved under older names; keys it drops are not loaded. Returns a handle
+        whose ``remove()`` unregisters the hook.
         """
         return self._register_load_state_dict_pre_hook(hook, with_module=True)
 
