@@ -98,7 +98,7 @@ def test_mlp_loads_checkpoints_saved_with_the_old_numbered_keys():
     assert list(old) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
     mlp = models.MLP(3, [5, 4], 2)
     assert repr(mlp.load_state_dict(old)) == "<All keys matched successfully>"
-    assert list(old)[0] == "0.weight"                          # the caller's dict is untouched
+    assert next(iter(old)) == "0.weight"                       # the caller's dict is untouched
     for (k, v), a in zip(mlp.state_dict().items(), old.values()):
         np.testing.assert_array_equal(v.numpy(), a, err_msg=k)
     # nested (the CLI's image model is Sequential(Flatten(), MLP)): prefixes are respected

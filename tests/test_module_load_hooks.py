@@ -24,9 +24,9 @@ def test_pre_hooks_see_the_same_calls_as_torch(public):
     for lib in (cr, torch):
         net, seen = _build(lib), []
 
-        def hook(*args):
+        def hook(*args, seen=seen):
             module = args[0] if public else None
-            sd, prefix, meta, strict, missing, unexpected, errors = args[-7:]
+            sd, prefix, _meta, strict, missing, _unexpected, errors = args[-7:]
             seen.append((type(module).__name__ if public else None, prefix, strict,
                          sorted(sd), type(missing).__name__, type(errors).__name__))
             if prefix == "out.":                  # rename an old key the way MLP does
@@ -52,7 +52,7 @@ def test_removed_pre_hook_no_longer_runs_and_unhandled_old_keys_fail_like_torch(
     errors = {}
     for lib in (cr, torch):
         net, seen = _build(lib), []
-        handle = net.register_load_state_dict_pre_hook(lambda *a: seen.append(a[2]))
+        handle = net.register_load_state_dict_pre_hook(lambda *a, seen=seen: seen.append(a[2]))
         sd = net.state_dict()
         net.load_state_dict(sd)
         handle.remove()
@@ -75,7 +75,7 @@ def test_pre_hook_on_a_shared_module_runs_under_each_prefix_like_torch():
         shared = lib.nn.Linear(2, 2)
         net = lib.nn.Sequential(shared, shared)
         seen = []
-        shared.register_load_state_dict_pre_hook(lambda *a: seen.append(a[2]))
+        shared.register_load_state_dict_pre_hook(lambda *a, seen=seen: seen.append(a[2]))
         net.load_state_dict(net.state_dict())
         prefixes[lib.__name__] = seen
     assert prefixes["chainrule"] == prefixes["torch"]

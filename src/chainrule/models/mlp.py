@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from itertools import pairwise
 
 from .. import nn
 
@@ -45,7 +46,7 @@ class MLP(nn.Sequential):
                  output_activation=None):
         sizes = [in_features, *hidden_sizes, out_features]
         layers = OrderedDict()
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        for i, (a, b) in enumerate(pairwise(sizes), start=1):
             layers[f"fc{i}"] = nn.Linear(a, b)
             if i < len(sizes) - 1:
                 layers[f"act{i}"] = _activation(activation, "activation")
