@@ -132,6 +132,32 @@ def test_train_options_mlp_full_batch_and_errors(tmp_path, capsys):
     assert "--data-dir" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("dataset,prefix", [("iris", ""), ("digits", "1.")])
+def test_run_folders_saved_with_numbered_mlp_keys_still_load(dataset, prefix, tmp_path, capsys):
+    """Run folders written when MLP was an unnamed Sequential hold "0.weight", "2.weight", ...
+    (under "1." behind the Flatten of image data sets); evaluate reads them as before."""
+    from chainrule.cli.evaluate import evaluate
+    from chainrule.train.checkpoint import load_checkpoint, save_checkpoint
+    run = tmp_path / dataset
+    assert cli("train", "--model", "mlp", "--dataset", dataset, "--epochs", "2", "--out", run,
+               "--quiet", "--no-figures") == 0
+    state = load_checkpoint(run / "checkpoint.npz")
+    keys = list(state["model"])
+    assert keys[:2] == [prefix + "fc1.weight", prefix + "fc1.bias"]
+    grad_norm_layers = [k for k in json.loads((run / "grad_norms.json").read_text()) if k != "step"]
+    assert grad_norm_layers[0] == prefix + "fc1 (Linear)"
+
+    def numbered(key):                              # fcK -> child 2(K-1) of the Sequential
+        layer, rest = key[len(prefix):].split(".", 1)
+        return prefix + str(2 * (int(layer[2:]) - 1)) + "." + rest
+    state["model"] = {numbered(k): v for k, v in state["model"].items()}
+    assert list(state["model"])[:3] == [prefix + "0.weight", prefix + "0.bias", prefix + "2.weight"]
+    save_checkpoint(state, run / "checkpoint.npz")
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert evaluate(str(run))["accuracy"] == pytest.approx(metrics["accuracy"])
+    assert cli("evaluate", run) == 0 and "accuracy" in capsys.readouterr().out
+
+
 # ---------------------------------------------------------------------------- run EXPERIMENT.toml
 @pytest.mark.parametrize("name", ["iris_mlp.toml", "diabetes_rbf.toml"])
 def test_run_example_experiments(name, tmp_path, capsys):
@@ -220,7 +246,7 @@ def test_graph_draws_svg_with_or_without_graphviz(tmp_path, capsys, monkeypatch,
     assert cli("graph", "--model", "mlp", "-o", out) == 0
     svg = out.read_text()
     ElementTree.fromstring(svg)                      # a valid SVG document
-    assert "0.weight" in svg and "matmul" in svg and "gather" in svg   # names, primitives, loss
+    assert "fc1.weight" in svg and "matmul" in svg and "gather" in svg   # names, primitives, loss
     printed = capsys.readouterr().out
     assert ("Graphviz" if has_dot else "matplotlib") in printed
     assert cli("graph", "--detail", "layers", "-o", tmp_path / "g.dot") == 0

@@ -499,7 +499,7 @@ CASES = [
     C("eval-ckpt-model-not-arrays", evaluate_on(lambda ctx: ctx.ckpt_state({"model": 5})),
       "has no model weights"),
     C("eval-ckpt-model-strings", evaluate_on(lambda ctx: ctx.ckpt_state(
-        {"model": {"0.weight": "abc"}})), "has no model weights"),
+        {"model": {"fc1.weight": "abc"}})), "has no model weights"),
     C("eval-ckpt-dict-malformed", evaluate_on(lambda ctx: ctx.ckpt_meta(
         json.dumps({"format": FORMAT, "state": {"__dict__": 5}}))), "malformed metadata"),
     C("eval-ckpt-tensor-ref-unhashable", evaluate_on(lambda ctx: ctx.ckpt_meta(
@@ -516,7 +516,7 @@ CASES = [
         '{"format": "' + FORMAT + '", "state": ' + '{"__tuple__": [' * 3000 + "1"
         + "]}" * 3000 + "}")), "cannot be read"),
     C("eval-ckpt-wrong-shape", evaluate_on(lambda ctx: ctx.ckpt_state(
-        {"model": model_state(ctx, shape_of="0.weight")})), "does not fit the model"),
+        {"model": model_state(ctx, shape_of="fc1.weight")})), "does not fit the model"),
     C("eval-ckpt-missing-weight", evaluate_on(lambda ctx: ctx.ckpt_state(
         {"model": {k: v for k, v in list(model_state(ctx).items())[1:]}})),
       "does not fit the model"),
@@ -557,7 +557,7 @@ CASES = [
     C("predict-ckpt-no-model", predict_on(lambda ctx: ctx.ckpt_state({"history": {}})),
       "has no model weights"),
     C("predict-ckpt-wrong-shape", predict_on(lambda ctx: ctx.ckpt_state(
-        {"model": model_state(ctx, shape_of="0.bias")})), "does not fit the model"),
+        {"model": model_state(ctx, shape_of="fc1.bias")})), "does not fit the model"),
     C("predict-ckpt-nested", predict_on(lambda ctx: ctx.ckpt_meta("[" * 200000 + "]" * 200000)),
       "nested too deeply"),
     C("predict-no-checkpoint", predict_on(lambda ctx: (lambda d: (

@@ -1,6 +1,9 @@
 """The deck's models: perceptron, hand-wired XOR, MLP, GLM (vs scikit-learn and SciPy),
 basis functions, universal approximation."""
+import copy
+import pickle
 import warnings
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -55,16 +58,70 @@ def test_mlp_learns_xor_from_random_init(seed):
     assert ((mlp(XOR_X) > 0).reshape(-1).long().tolist()) == XOR_Y
 
 
-def test_mlp_state_dict_keys_match_torch_sequential():
+def test_mlp_state_dict_keys_match_torch_named_sequential():
+    """MLP's layers are named as ``torch.nn.Sequential(OrderedDict(fc1=..., act1=..., ...))``:
+    same keys, same children, and weights move to torch and give the same outputs."""
     torch = pytest.importorskip("torch")
     mlp = models.MLP(3, [5, 4], 2, activation="relu", output_activation="softmax")
-    ref = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 4),
-                              torch.nn.ReLU(), torch.nn.Linear(4, 2), torch.nn.Softmax(-1))
-    assert list(mlp.state_dict()) == list(ref.state_dict())
+    ref = torch.nn.Sequential(OrderedDict([
+        ("fc1", torch.nn.Linear(3, 5)), ("act1", torch.nn.ReLU()),
+        ("fc2", torch.nn.Linear(5, 4)), ("act2", torch.nn.ReLU()),
+        ("fc3", torch.nn.Linear(4, 2)), ("out_act", torch.nn.Softmax(-1))]))
+    assert list(mlp.state_dict()) == list(ref.state_dict()) == [
+        "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"]
+    assert [n for n, _ in mlp.named_children()] == [n for n, _ in ref.named_children()]
     ref.load_state_dict({k: torch.tensor(v.numpy()) for k, v in mlp.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
     np.testing.assert_allclose(mlp(cr.tensor(x)).detach().numpy(),
                                ref(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    # Sequential's list behaviour is kept: indexing, negative indexing, slices keep the names
+    assert mlp[0] is mlp.fc1 and mlp[2] is mlp.fc2 and mlp[-1] is mlp.out_act and len(mlp) == 6
+    assert list(mlp) == [mlp.fc1, mlp.act1, mlp.fc2, mlp.act2, mlp.fc3, mlp.out_act]
+    assert [n for n, _ in mlp[2:5].named_children()] == [n for n, _ in ref[2:5].named_children()]
+    # no hidden layer, no output activation: just fc1
+    assert list(models.MLP(3, [], 2).state_dict()) == ["fc1.weight", "fc1.bias"]
+    assert [n for n, _ in models.MLP(3, [4], 2).named_children()] == ["fc1", "act1", "fc2"]
+
+
+def _numbered(sd):
+    """A state dict as saved when MLP was a plain Sequential (children "0", "1", ...)."""
+    index = {"fc1": "0", "fc2": "2", "fc3": "4"}
+    return OrderedDict((index[k.split(".")[0]] + "." + k.split(".", 1)[1], v.numpy() + 1.0)
+                       for k, v in sd.items())
+
+
+def test_mlp_loads_checkpoints_saved_with_the_old_numbered_keys():
+    """Run folders and checkpoints saved before the layers had names hold "0.weight",
+    "2.weight", ...: index i of the Sequential is mapped to its name."""
+    src = models.MLP(3, [5, 4], 2)
+    old = _numbered(src.state_dict())
+    assert list(old) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+    mlp = models.MLP(3, [5, 4], 2)
+    assert repr(mlp.load_state_dict(old)) == "<All keys matched successfully>"
+    assert next(iter(old)) == "0.weight"                       # the caller's dict is untouched
+    for (k, v), a in zip(mlp.state_dict().items(), old.values()):
+        np.testing.assert_array_equal(v.numpy(), a, err_msg=k)
+    # nested (the CLI's image model is Sequential(Flatten(), MLP)): prefixes are respected
+    net = nn.Sequential(nn.Flatten(), models.MLP(3, [5, 4], 2))
+    nested = OrderedDict(("1." + k, v) for k, v in old.items())
+    assert repr(net.load_state_dict(nested)) == "<All keys matched successfully>"
+    np.testing.assert_array_equal(net[1].fc3.bias.detach().numpy(), old["4.bias"])
+    # the new names still load, and the mapping survives pickling and deepcopy
+    again = copy.deepcopy(mlp)
+    again.load_state_dict(OrderedDict((k, v.numpy() * 0) for k, v in src.state_dict().items()))
+    assert float(again.fc1.weight.abs().sum()) == 0.0 and float(mlp.fc1.weight.abs().sum()) > 0
+    restored = pickle.loads(pickle.dumps(mlp))
+    restored.load_state_dict(OrderedDict((k, v * 0) for k, v in old.items()))
+    assert float(restored.fc2.weight.abs().sum()) == 0.0 and float(mlp.fc2.weight.abs().sum()) > 0
+    # a numbered key that names no layer, or a wrong shape, is still an error
+    bad = OrderedDict(old, **{"9.weight": old["0.weight"]})
+    with pytest.raises(RuntimeError, match=r'Unexpected key\(s\) in state_dict: "9.weight"'):
+        mlp.load_state_dict(bad)
+    bad = OrderedDict(old, **{"2.weight": old["0.weight"]})
+    with pytest.raises(RuntimeError, match="size mismatch for fc2.weight"):
+        mlp.load_state_dict(bad)
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "fc3.bias"'):
+        mlp.load_state_dict(OrderedDict((k, v) for k, v in old.items() if k != "4.bias"))
 
 
 @pytest.fixture(scope="module")

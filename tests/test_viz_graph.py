@@ -15,7 +15,7 @@ FIGURE = Path(__file__).resolve().parents[1] / "docs" / "figures" / "graph.svg"
 
 def mlp_loss():
     cr.manual_seed(0)
-    model = cr.nn.Sequential(cr.nn.Linear(4, 3), cr.nn.ReLU(), cr.nn.Linear(3, 2))
+    model = cr.models.MLP(4, [3], 2)          # Linear(4, 3), ReLU, Linear(3, 2): fc1, act1, fc2
     return model, cr.nn.functional.cross_entropy(model(cr.randn(2, 4)), cr.tensor([0, 1]))
 
 
@@ -67,7 +67,7 @@ def test_drawing_without_graphviz_is_valid_svg_and_png(tmp_path, monkeypatch):
     g = cr.viz.graph(loss, dict(model.named_parameters()))
     svg = Path(g.save(str(tmp_path / "g.svg"))).read_text()
     ElementTree.fromstring(svg)
-    assert "0.weight" in svg and "logsumexp" in svg           # text kept as text
+    assert "fc1.weight" in svg and "logsumexp" in svg           # text kept as text
     png = Path(g.save(str(tmp_path / "g.png"))).read_bytes()
     assert png.startswith(b"\x89PNG")
     with pytest.raises(RuntimeError, match="not installed"):
@@ -81,7 +81,7 @@ def test_drawing_through_graphviz(tmp_path):
     model, loss = mlp_loss()
     svg = Path(cr.viz.graph(loss, dict(model.named_parameters())).save(
         str(tmp_path / "g.svg"), engine="graphviz")).read_text()
-    assert "graphviz" in svg.lower() and "0.weight" in svg
+    assert "graphviz" in svg.lower() and "fc1.weight" in svg
 
 
 def test_inline_display_and_no_backend_change():

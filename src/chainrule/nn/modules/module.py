@@ -7,6 +7,7 @@ the same architecture, so weights move between the two as dicts of arrays.
 """
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -31,6 +32,25 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
+
+
+def _run_load_pre_hooks(hooks, state_dict, mod_prefix, strict, missing, unexpected, errors):
+    """Run a module's load pre-hooks as torch does: a submodule's hooks get only the entries
+    under its prefix; what they rename or drop there replaces those entries in place."""
+    prefix = mod_prefix + ("." if mod_prefix else "")
+    local = OrderedDict((k, v) for k, v in state_dict.items() if k.startswith(prefix))
+    for hook in hooks:
+        hook(local, prefix, {}, strict, missing, unexpected, errors)
+    out, placed = OrderedDict(), False
+    for k, v in state_dict.items():
+        if not k.startswith(prefix):
+            out[k] = v
+        elif not placed:
+            out.update(local)
+            placed = True
+    if not placed:
+        out.update(local)
+    return out
 
 
 class Module:
@@ -62,6 +82,7 @@ class Module:
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
         d["_backward_hooks"] = OrderedDict()
+        d["_load_state_dict_pre_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):  # abstract: every module defines its computation
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required "
@@ -372,13 +393,23 @@ class Module:
 
         Shapes must match; with ``strict`` every key must match too. Returns
         ``(missing_keys, unexpected_keys)``; raises RuntimeError listing every problem.
+        Load pre-hooks (:meth:`register_load_state_dict_pre_hook`) first run on a copy of
+        ``state_dict``, parents before children, and may rename keys (e.g. old checkpoints).
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        # a copy, as torch makes: pre-hooks may rename keys without touching the caller's dict
+        state_dict = OrderedDict(state_dict)
+        missing, unexpected, errors = [], [], []
+        for mod_prefix, mod in self.named_modules(remove_duplicate=False):
+            # (getattr: a module pickled before these hooks existed has no store)
+            hooks = list(getattr(mod, "_load_state_dict_pre_hooks", {}).values())
+            if hooks:
+                state_dict = _run_load_pre_hooks(hooks, state_dict, mod_prefix, strict,
+                                                 missing, unexpected, errors)
         own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
+        missing += [k for k in own if k not in state_dict]
+        unexpected += [k for k in state_dict if k not in own]
         for key, target in own.items():
             if key not in state_dict:
                 continue
@@ -408,6 +439,27 @@ class Module:
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ hooks
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs) -> None`` runs before :meth:`load_state_dict` copies
+        anything, once for each place this module holds in the loaded tree.
+
+        ``prefix`` is this module's dotted name plus "." ("" at the root); ``state_dict`` is
+        the loader's copy of the entries under ``prefix`` (all of them at the root; the
+        caller's dict is untouched), so the hook may rename the keys it owns, e.g. to read
+        checkpoints saved under older names; keys it drops are not loaded. Returns a handle
+        whose ``remove()`` unregisters the hook.
+        """
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        """As :meth:`register_load_state_dict_pre_hook`; without ``with_module`` the hook is
+        called without the module argument (torch's older private form)."""
+        if with_module:
+            # (a partial, not a lambda: the module still pickles and deep-copies)
+            hook = functools.partial(hook, self)
+        return self._add_hook(self._load_state_dict_pre_hooks, hook)
+
     def register_forward_pre_hook(self, hook):
         """``hook(module, args) -> None or new args`` runs before ``forward``."""
         return self._add_hook(self._forward_pre_hooks, hook)
