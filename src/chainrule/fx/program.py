@@ -9,17 +9,20 @@ gradients for. Values no later instruction needs are dropped as soon as they are
 """
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .._backprop import _accumulate
-from .._graph import Node, _edge, _sequence
+from .._graph import _ALL, Node, _edge, _sequence
 from .._modes import STATE
 from ..backends.fpstate import enter as _fp_enter, leave as _fp_leave
+from ..backends.namespace import ArrayOps
 from ..tensor import Tensor
 from .graph import Backward, Call, Op, Value, Write
 
 _new = object.__new__
-_OP, _BACKWARD, _WRITE, _CALL, _RANDOM, _ALIAS = range(6)
+_OP, _BACKWARD, _WRITE, _CALL, _RANDOM, _ALIAS = range(6)   # kinds of step
 
 
 class _Held:
@@ -32,20 +35,17 @@ class _Held:
 
 
 class Program:
-    """A graph made ready to run: flat steps over a list of array slots."""
+    """A graph made ready to run: generated straight-line Python over the arrays (``source``),
+    one line per forward op, per gradient term of the backward, per write and per call."""
 
-    def __init__(self, graph):
+    def __init__(self, graph, name="graph"):
         self.graph = graph
-        values = graph.values
-        self.n_slots = len(values)
         self.inputs = [v.index for v in graph.inputs]
-        self.state = [(v.index, v.tensor) for v in graph.state]
         self.state_guard = [(v.tensor, v.shape, v.dtype, v.requires_grad) for v in graph.state]
-        self.plans = {}
         steps = []
         for i, ins in enumerate(graph.instructions):
             if isinstance(ins, Op):
-                steps.append((_OP, (ins.index, ins.prim._node_type, ins.params or None,
+                steps.append((_OP, (ins.index, ins.prim, ins.params or None,
                                     tuple(v.index for v in ins.inputs), ins.out.index)))
             elif isinstance(ins, Backward):
                 plan = _backward_plan(graph, i, [r for r, _ in ins.roots])
@@ -63,10 +63,40 @@ class Program:
         # a graph that does not run its own backward gets one through the eager engine
         self.output_plans = {} if self.has_backward else {
             v.index: _backward_plan(graph, len(graph.instructions), [v]) for v in outs}
-        self.steps = _with_frees(steps, graph, list(self.output_plans.values()))
         plans = [*self.output_plans.values(), *[step[0] for kind, step in steps
                                                 if kind == _BACKWARD]]
         self.keep = {s[0] for plan in plans for s in plan[0]}   # ops whose node backward uses
+        self.source, namespace = _generate(self, _with_frees(steps, graph,
+                                                             list(self.output_plans.values())))
+        exec(compile(self.source, f"<chainrule.compile: {name}>", "exec"), namespace)
+        self._run = namespace["run"]
+
+    def make_guard(self, grad_enabled, modules):
+        """A function ``guard(args) -> bool``: whether a call with the argument tuple ``args``
+        (Tensors only) fits this graph — the arguments' shapes, dtypes and requires_grad, grad
+        mode, the modules' training flags and the state's shapes — generated as straight code,
+        so that a replay's checks cost about a microsecond."""
+        ns = {"_STATE": STATE}
+        lines = ["def guard(A):", "  try:",
+                 f"    if len(A) != {len(self.inputs)} or _STATE.grad_enabled is not "
+                 f"{bool(grad_enabled)}: return False"]
+        checks = [(f"A[{j}]", v.shape, v.dtype, v.requires_grad)
+                  for j, v in enumerate(self.graph.inputs)]
+        for k, (t, shape, dtype, requires_grad) in enumerate(self.state_guard):
+            ns[f"T{k}"] = t
+            checks.append((f"T{k}", shape, dtype, requires_grad))
+        for k, (t, shape, dtype, requires_grad) in enumerate(checks):
+            ns[f"D{k}"] = dtype
+            lines.append(f"    t = {t}; d = t._data")
+            lines.append(f"    if d.shape != {shape!r} or d.dtype != D{k} or t.requires_grad is not "
+                         f"{bool(requires_grad)}: return False")
+        for k, m in enumerate(modules):
+            ns[f"M{k}"] = m
+            lines.append(f"    if M{k}.training is not {bool(m.training)}: return False")
+        lines += ["  except AttributeError:   # an argument that is not a Tensor", "    return False",
+                  "  return True"]
+        exec(compile("\n".join(lines) + "\n", "<chainrule.compile guard>", "exec"), ns)
+        return ns["guard"]
 
     def guard_state(self) -> str | None:
         """Why the tensors from outside no longer fit the graph (None when they do)."""
@@ -78,74 +108,211 @@ class Program:
 
     def __call__(self, flat_args):
         """Run on the flattened argument tensors; returns the output tree of Tensors."""
-        slots = [None] * self.n_slots
-        for i, t in zip(self.inputs, flat_args):
-            slots[i] = t._data
-        for i, t in self.state:
-            slots[i] = t._data
-        nodes = {}
-        keep = self.keep
-        fp = _fp_enter()   # IEEE results without NumPy warnings, as in eager ops
-        try:
-            for kind, step in self.steps:
-                if kind == _OP:
-                    index, node_type, params, ins, out = step
-                    node = _new(node_type)
-                    if params is not None:
-                        node.__dict__.update(params)
-                    slots[out] = node.forward(*[slots[i] for i in ins])
-                    if index in keep:
-                        nodes[index] = node
-                elif kind is None:          # values dead from here on
-                    for i in step:
-                        slots[i] = None
-                elif kind == _BACKWARD:
-                    plan, roots = step
-                    seeds = {r: (np.ones_like(slots[r]) if g is None else slots[g])
-                             for r, g in roots}
-                    grads = _run_plan(plan, seeds, slots, nodes)
-                    for leaf_index, leaf in plan[1]:
-                        g = grads.get(leaf_index)
-                        if g is not None:
-                            tensor = leaf if leaf is not None else _input_tensor(
-                                self, leaf_index, flat_args)
-                            _accumulate(tensor, Tensor._make(g), False)
-                elif kind == _WRITE:
-                    target, value = step
-                    t = target.tensor if target.kind == "state" else \
-                        flat_args[self.inputs.index(target.index)]
-                    t._data[...] = slots[value]
-                    t._version_box[0] += 1
-                elif kind == _CALL:
-                    fn, args, kwargs = step
-                    fn(*args, **kwargs)
-                elif kind == _RANDOM:
-                    slots[step[0]] = step[1]()
-                else:
-                    slots[step[0]] = slots[step[1]]
-        finally:
-            _fp_leave(fp)
-        return self._outputs(self.graph.output, slots, nodes, flat_args, {})
+        return self._run(flat_args)
 
-    def _outputs(self, tree, slots, nodes, flat_args, made):
-        if isinstance(tree, Value):
-            if tree.kind == "state":
-                return tree.tensor
-            if tree.kind == "input":
-                return _input_tensor(self, tree.index, flat_args)
-            t = made.get(tree.index)
-            if t is None:
-                t = made[tree.index] = Tensor._make(slots[tree.index])
-                plan = self.output_plans.get(tree.index)
-                if plan is not None and STATE.grad_enabled:
-                    _attach_backward(t, tree.index, plan, slots, nodes, self, flat_args)
-            return t
-        if isinstance(tree, (tuple, list)):
-            items = [self._outputs(x, slots, nodes, flat_args, made) for x in tree]
-            return tuple(items) if isinstance(tree, tuple) else items
-        if isinstance(tree, dict):
-            return {k: self._outputs(x, slots, nodes, flat_args, made) for k, x in tree.items()}
-        return tree
+
+def _generate(program, steps):
+    """The source of ``run(A)`` (A: the argument tensors) and the names it reads.
+
+    A primitive whose forward is a plain function (``staticmethod``: the elementwise table's
+    ufuncs) is called as one; the others through a node made once, with its parameters, at
+    build time — or per call, for the ops whose nodes the engine's backward of the outputs
+    will use later. The backward calls each rule directly with the values it asks for."""
+    graph = program.graph
+    ns = {"_new": _new, "_fp_enter": _fp_enter, "_fp_leave": _fp_leave,
+          "_ones_like": np.ones_like, "_asarray": np.asarray, "_unb": ArrayOps.unbroadcast,
+          "_xp": ArrayOps, "_acc": _add_to_grad, "_T": Tensor._make, "_attach": _attach_backward,
+          "_program": program, "_ndarray": np.ndarray}
+    fresh = program.keep if program.output_plans else set()
+    needs = {s[0]: (s[3], s[4]) for plan in _plans(program, steps) for s in plan[0]}
+    lines = ["def run(A):"]
+    add = lines.append
+    for j, v in enumerate(graph.inputs):
+        add(f"    a{j} = A[{j}]; v{v.index} = a{j}._data")
+    arg_of = {v.index: f"a{j}" for j, v in enumerate(graph.inputs)}
+    for v in graph.state:
+        ns[f"T{v.index}"] = v.tensor
+        add(f"    v{v.index} = T{v.index}._data")
+    body = []
+    last = max((i for i, (kind, _) in enumerate(steps) if kind is not None), default=-1)
+    for i, (kind, step) in enumerate(steps):
+        if kind == _OP:
+            index, prim, params, ins, out = step
+            args = ", ".join(f"v{i}" for i in ins)
+            ns[f"C{index}"] = prim._node_type
+            node = _node_code(index, prim, params, needs.get(index), index in fresh, ns, body)
+            if node is None:
+                ns[f"F{index}"] = prim.forward
+                body.append(f"v{out} = F{index}({args})")
+            else:
+                body.append(f"v{out} = {node}.forward({args})")
+        elif kind is None:
+            if i < last:   # (at the end, returning frees them anyway)
+                body.append(f"del {', '.join(f'v{i}' for i in step)}")
+        elif kind == _BACKWARD:
+            body += _backward_code(step, graph, arg_of)
+        elif kind == _WRITE:
+            target, value = step
+            t = arg_of[target.index] if target.kind == "input" else f"T{target.index}"
+            body.append(f"{t}._data[...] = v{value}; {t}._version_box[0] += 1")
+        elif kind == _CALL:
+            ns[f"F_{i}"], ns[f"ARGS{i}"], ns[f"KW{i}"] = step
+            body.append(f"F_{i}(*ARGS{i}, **KW{i})")
+        elif kind == _RANDOM:
+            ns[f"DRAW{step[0]}"] = step[1]
+            body.append(f"v{step[0]} = DRAW{step[0]}()")
+        else:
+            body.append(f"v{step[0]} = v{step[1]}")
+    if program.output_plans:   # what the engine's backward of the outputs will need
+        needed = sorted({s for plan in program.output_plans.values()
+                         for _, out, ins, _, _ in plan[0] for s in (out, *ins)})
+        body.append("S = {" + ", ".join(f"{i}: v{i}" for i in needed) + "}")
+        body.append("N = {" + ", ".join(f"{k}: n{k}" for k in sorted(program.keep)) + "}")
+    add("    fp = _fp_enter()")
+    add("    try:")
+    lines += ["        " + line for line in body] or ["        pass"]
+    add("    finally:")
+    add("        _fp_leave(fp)")
+    add(f"    return {_output_code(graph.output, arg_of, program)}")
+    return "\n".join(lines) + "\n", ns
+
+
+def _plans(program, steps):
+    return [*program.output_plans.values(), *[step[0] for kind, step in steps
+                                               if kind == _BACKWARD]]
+
+
+def _static_forward(prim) -> bool:
+    return isinstance(inspect.getattr_static(prim, "forward"), staticmethod)
+
+
+def _node_code(index, prim, params, needs, fresh, ns, body):
+    """The name of op ``index``'s node in the generated code (None when none is needed): one
+    made per call (``fresh``), else one made now; either gets its parameters, and, when the
+    op is in a backward plan, its ``needs_input_grad`` and ``in_shapes``."""
+    static_rules = prim.elementwise and not any(bound for (_, bound), _ in prim._d_specs)
+    if _static_forward(prim) and (needs is None or static_rules):
+        return None
+    name = f"n{index}"
+    if not fresh:
+        node = _new(prim._node_type)
+        node.__dict__.update(params or {})
+        if needs is not None:
+            node.needs_input_grad, node.in_shapes = needs
+        ns[name] = node
+        return name
+    body.append(f"{name} = _new(C{index})")
+    if params is not None:
+        ns[f"P{index}"] = params
+        body.append(f"{name}.__dict__.update(P{index})")
+    if needs is not None:
+        body.append(f"{name}.needs_input_grad, {name}.in_shapes = {needs!r}")
+    return name
+
+
+def _backward_code(step, graph, arg_of):
+    """The chain of VJPs, unrolled: each op's rule called directly, its gradients summed back
+    over broadcast dims (where the shapes say so) and added into its inputs' ``g``.
+
+    ``known`` tracks which gradients are certainly arrays by then (a seed, or a term of an
+    elementwise rule), so that no ``is None`` test is written for them."""
+    (plan_steps, leaves), roots = step
+    values, ops = graph.values, graph.instructions
+    code = [f"g{i} = None" for i in sorted({i for _, _, ins, _, _ in plan_steps for i in ins})]
+    code.append("seen = set()")
+    known = set()
+    for r, g in roots:
+        code.append(f"g{r} = _ones_like(v{r})" if g is None else f"g{r} = v{g}; seen.add(id(g{r}))")
+        known.add(r)
+
+    def add_term(pad, i, certain):
+        if i in known:
+            code.append(f"{pad}g{i} = g{i} + r")
+        else:
+            code.append(f"{pad}g{i} = r if g{i} is None else g{i} + r")
+            if certain:
+                known.add(i)
+
+    for index, out, ins, needs, shapes in plan_steps:
+        prim = ops[index].prim
+        sure = out in known
+        pad = "" if sure else "    "
+        if not sure:
+            code.append(f"if g{out} is not None:")
+        if prim.elementwise:
+            for j, ((fn, bound), asks) in enumerate(prim._d_specs):
+                if not needs[j]:
+                    continue
+                args = ", ".join(["_xp"] + [f"v{out}" if a < 0 else f"v{ins[a]}" for a in asks])
+                rule = f"n{index}.{prim._d_rules[j]}({args})" if bound else \
+                    f"C{index}.{prim._d_rules[j]}({args})"
+                term = f"g{out} * {rule}"
+                code.append(f"{pad}r = {term}" if values[out].shape else f"{pad}r = _asarray({term})")
+                if values[out].shape != shapes[j]:
+                    code.append(f"{pad}r = _unb(r, {shapes[j]!r})")
+                code.append(f"{pad}if r.dtype != g{out}.dtype: r = r.astype(g{out}.dtype)")
+                add_term(pad, ins[j], sure)
+            continue
+        if prim.linear:
+            code.append(f"{pad}rs = n{index}.transpose(_xp, g{out})")
+        else:
+            asks = prim._needs["vjp"]
+            saved = [name for a in asks for name in
+                     ([f"v{i}" for i in ins] if a == _ALL else
+                      [f"v{out}"] if a < 0 else [f"v{ins[a]}" if a < len(ins) else "None"])]
+            code.append(f"{pad}rs = n{index}.vjp({', '.join(['_xp', f'g{out}', *saved])})")
+        if len(ins) == 1:
+            code.append(f"{pad}if type(rs) is not tuple and type(rs) is not list: rs = (rs,)")
+        for j, i in enumerate(ins):
+            if needs[j]:
+                code.append(f"{pad}r = rs[{j}]")
+                code.append(f"{pad}if r is not None:")
+                code.append(f"{pad}    if r.shape != {shapes[j]!r}: r = _unb(_asarray(r), {shapes[j]!r})")
+                add_term(pad + "    ", i, False)
+    for i, leaf in leaves:
+        t = arg_of[i] if leaf is None else f"T{i}"
+        pad = "" if i in known else "    "
+        if i not in known:
+            code.append(f"if g{i} is not None:")
+        # the common case inline (a new array, a leaf with no grad and no hooks: adopt it)
+        code.append(f"{pad}if {t}._grad is None and type(g{i}) is _ndarray and g{i}.base is None"
+                    f" and id(g{i}) not in seen and not {t}._hooks and not {t}._post_acc_hooks:")
+        code.append(f"{pad}    {t}._grad = _T(g{i}); seen.add(id(g{i}))")
+        code.append(f"{pad}else: _acc({t}, g{i}, seen)")
+    return code
+
+
+def _add_to_grad(leaf, g, seen):
+    """Accumulate ``g`` into ``leaf.grad`` as the eager engine does, adopting the array (no
+    copy) when nothing else holds it: a new array, not handed to another leaf or the caller."""
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)
+    fresh = g.base is None and id(g) not in seen
+    seen.add(id(g))
+    if fresh and leaf._grad is None and not leaf._hooks and not leaf._post_acc_hooks:
+        leaf._grad = Tensor._make(g)   # what _accumulate does here, without its checks
+        return
+    t = Tensor._make(g)
+    t._unshared = fresh
+    _accumulate(leaf, t, False, adopt=True)
+
+
+def _output_code(tree, arg_of, program) -> str:
+    if isinstance(tree, Value):
+        if tree.kind == "state":
+            return f"T{tree.index}"
+        if tree.kind == "input":
+            return arg_of[tree.index]
+        if tree.index in program.output_plans:
+            return f"_attach(_T(v{tree.index}), {tree.index}, S, N, _program, A)"
+        return f"_T(v{tree.index})"
+    if isinstance(tree, (tuple, list)):
+        inner = ", ".join(_output_code(x, arg_of, program) for x in tree)
+        return f"({inner}{',' if len(tree) == 1 else ''})" if isinstance(tree, tuple) else f"[{inner}]"
+    if isinstance(tree, dict):
+        return "{" + ", ".join(f"{k!r}: {_output_code(x, arg_of, program)}"
+                               for k, x in tree.items()) + "}"
+    return repr(tree)
 
 
 def _input_tensor(program, index, flat_args):
@@ -238,7 +405,11 @@ class CompiledFunctionBackward(Node):
         self._slots = self._nodes = None
 
 
-def _attach_backward(t, root, plan, slots, nodes, program, flat_args):
+def _attach_backward(t, root, slots, nodes, program, flat_args):
+    """Give an output Tensor a CompiledFunctionBackward node (when grad mode is on)."""
+    if not STATE.grad_enabled:
+        return t
+    plan = program.output_plans[root]
     node = _new(CompiledFunctionBackward)
     leaves = [leaf if leaf is not None else _input_tensor(program, i, flat_args)
               for i, leaf in plan[1]]
@@ -250,3 +421,4 @@ def _attach_backward(t, root, plan, slots, nodes, program, flat_args):
     node.out_shape = t._data.shape
     t.requires_grad = True
     t.grad_fn = node
+    return t
