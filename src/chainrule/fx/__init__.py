@@ -43,7 +43,7 @@ class GraphModule(nn.Module):
         return self.graph.code
 
     def print_readable(self, print_output: bool = True) -> str:
-        text = f"class GraphModule(chainrule.nn.Module):\n" + "\n".join(
+        text = "class GraphModule(chainrule.nn.Module):\n" + "\n".join(
             "    " + line for line in self.code.splitlines()) + "\n"
         if print_output:
             print(text)

@@ -133,7 +133,7 @@ def _generate(program, steps):
     for v in graph.state:
         ns[f"T{v.index}"] = v.tensor
         add(f"    v{v.index} = T{v.index}._data")
-    body = []
+    body, named = [], set()
     last = max((i for i, (kind, _) in enumerate(steps) if kind is not None), default=-1)
     for i, (kind, step) in enumerate(steps):
         if kind == _OP:
@@ -141,6 +141,8 @@ def _generate(program, steps):
             args = ", ".join(f"v{i}" for i in ins)
             ns[f"C{index}"] = prim._node_type
             node = _node_code(index, prim, params, needs.get(index), index in fresh, ns, body)
+            if node is not None:
+                named.add(index)
             if node is None:
                 ns[f"F{index}"] = prim.forward
                 body.append(f"v{out} = F{index}({args})")
@@ -167,7 +169,7 @@ def _generate(program, steps):
         needed = sorted({s for plan in program.output_plans.values()
                          for _, out, ins, _, _ in plan[0] for s in (out, *ins)})
         body.append("S = {" + ", ".join(f"{i}: v{i}" for i in needed) + "}")
-        body.append("N = {" + ", ".join(f"{k}: n{k}" for k in sorted(program.keep)) + "}")
+        body.append("N = {" + ", ".join(f"{k}: n{k}" for k in sorted(program.keep & named)) + "}")
     add("    fp = _fp_enter()")
     add("    try:")
     lines += ["        " + line for line in body] or ["        pass"]
@@ -336,14 +338,16 @@ def _backward_plan(graph, upto, roots):
     return steps, leaves
 
 
-def _run_plan(plan, seeds, slots, nodes):
+def _run_plan(plan, seeds, slots, nodes, ops):
     """The chain of VJPs: {slot: gradient array} for every value the plan reaches."""
     grads = dict(seeds)
     for index, out, ins, needs, shapes in plan[0]:
         g = grads.pop(out, None)
         if g is None:
             continue
-        node = nodes[index]
+        node = nodes.get(index)
+        if node is None:   # an op whose replay needed no node: its rules need only the class
+            node = _new(ops[index].prim._node_type)
         node.inputs = [_Held(slots[i]) for i in ins]
         node._out = slots[out]
         node.needs_input_grad, node.in_shapes = needs, shapes
@@ -397,7 +401,8 @@ class CompiledFunctionBackward(Node):
         if xp.recording:
             raise RuntimeError("CompiledFunctionBackward: a compiled graph's backward cannot be "
                                "differentiated again (create_graph=True); run the model eagerly")
-        grads = _run_plan(self._plan, {self._root: g}, self._slots, self._nodes)
+        grads = _run_plan(self._plan, {self._root: g}, self._slots, self._nodes,
+                          self._ops)
         return [grads.get(i) for i, _ in self._plan[1]]
 
     def _release(self):
@@ -414,6 +419,7 @@ def _attach_backward(t, root, slots, nodes, program, flat_args):
     leaves = [leaf if leaf is not None else _input_tensor(program, i, flat_args)
               for i, leaf in plan[1]]
     node._plan, node._root, node._slots, node._nodes = plan, root, slots, nodes
+    node._ops = program.graph.instructions
     node.needs_input_grad = (True,) * len(leaves)
     node._next = tuple(t.grad_fn or _edge(t) for t in leaves)
     node.in_shapes = tuple(t._data.shape for t in leaves)

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
+from .. import fx
 from .._graph import AccumulateGrad
 from .._io import atomic_open
 
@@ -130,7 +131,9 @@ def graph(tensor, params=None, detail: str = "primitives", direction: str = "bac
     """The graph that produced ``tensor``.
 
     Args:
-        tensor: an output with a ``grad_fn`` (e.g. a loss).
+        tensor: an output with a ``grad_fn`` (e.g. a loss); or a captured graph
+            (``chainrule.fx.Graph`` or ``GraphModule``), drawn in the order it runs: inputs and
+            parameters at the bottom, one box per primitive, arrays' shapes on the edges.
         params: ``dict(model.named_parameters())`` (or any name → tensor dict): leaves are
             labelled with these names (``fc1.weight``) instead of only their shapes.
         detail: ``"primitives"`` (fused nodes opened into their chain of primitives) or
@@ -139,6 +142,8 @@ def graph(tensor, params=None, detail: str = "primitives", direction: str = "bac
             carry ∂L/∂(tensor) of the shape shown) or ``"forward"`` (forward mode: tangents flow
             from the leaves to the output).
     """
+    if isinstance(tensor, (fx.Graph, fx.GraphModule)):
+        return _captured(tensor if isinstance(tensor, fx.Graph) else tensor.graph)
     if detail not in ("primitives", "layers"):
         raise ValueError(f"viz.graph: detail must be 'primitives' or 'layers', got {detail!r}")
     if direction not in ("backward", "forward"):
@@ -200,4 +205,43 @@ def graph(tensor, params=None, detail: str = "primitives", direction: str = "bac
     g.edges.append((top, out.id, f"{flow} {tuple(tensor.shape)}"))
     if direction == "backward":      # gradients flow from the output down to the leaves
         g.edges = [(dst, src, label) for src, dst, label in g.edges]
+    return g
+
+
+def _captured(captured) -> Graph:
+    """The picture of a captured graph: a leaf per argument and parameter, a box per op (a
+    backward, write or call as one more box), the outputs on top; edges carry the shapes."""
+    g = Graph(direction="forward")
+    box = {}
+
+    def add(label, kind, detail_text=""):
+        g.nodes.append(Node(len(g.nodes), label, kind, detail_text))
+        return len(g.nodes) - 1
+
+    def source(v):
+        if v.index not in box:   # an argument, a parameter or a constant: a leaf
+            box[v.index] = add(v.name, "leaf", str(v.shape))
+        return box[v.index]
+
+    for ins in captured.instructions:
+        if isinstance(ins, fx.Op):
+            here = box[ins.out.index] = add(ins.name, "op", ins.prim._node_type.__name__)
+            for v in ins.inputs:
+                g.edges.append((source(v), here, str(v.shape)))
+        elif isinstance(ins, fx.Value):
+            box[ins.index] = add("random" if ins.kind == "random" else "detach", "op")
+            if ins.source is not None:
+                g.edges.append((source(ins.source), box[ins.index], str(ins.shape)))
+        elif isinstance(ins, fx.Backward):
+            here = add("backward", "op", "chain of VJPs")
+            for v, _ in ins.roots:
+                g.edges.append((source(v), here, str(v.shape)))
+        elif isinstance(ins, fx.Write):
+            here = add(f"write {ins.target.name}", "op")
+            g.edges.append((source(ins.value), here, str(ins.value.shape)))
+        else:
+            add(ins.label, "op")
+    for v in captured.output_values():
+        out = add("output", "output", str(v.shape))
+        g.edges.append((source(v), out, str(v.shape)))
     return g

