@@ -261,3 +261,36 @@ def test_compile_arguments_are_checked():
     f = lambda x: x   # noqa: E731
     assert cr.compile(f, disable=True) is f
     assert cr.compile()(f)(cr.ones(1)).shape == (1,)
+
+
+def test_inference_folds_batch_norm_into_convolutions_and_refolds_after_updates():
+    cr.manual_seed(4)
+    model = resnet20(num_classes=10)
+    for m in model.modules():   # non-trivial running statistics
+        if isinstance(m, cr.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5), m.running_var.uniform_(0.5, 2.0)
+    model.eval()
+    compiled = cr.compile(model)
+    x = cr.randn(2, 3, 32, 32)
+    with cr.no_grad():
+        compiled(x)
+        for _ in range(2):
+            np.testing.assert_allclose(compiled(x).numpy(), model(x).numpy(), rtol=2e-5,
+                                       atol=2e-5)   # within float32 rounding, not bit for bit
+            for p in model.parameters():   # an update: the folded weights follow it
+                p.mul_(0.9)
+    program = compiled._compiled._last
+    norms = sum(isinstance(m, cr.nn.BatchNorm2d) for m in model.modules())
+    assert program.rewrites["batch_norms_folded"] == norms   # every one follows a convolution
+    assert "batch_norm" not in program.source and "fold(" in program.source
+
+
+def test_elementwise_ops_reuse_the_memory_of_inputs_that_die_with_them():
+    model = MLP(6, [5, 5], 3)
+    compiled = cr.compile(model)
+    x = cr.randn(4, 6)
+    with cr.no_grad():
+        compiled(x)
+        _same(compiled(x), model(x))   # in place, and still the same numbers
+    source = compiled._compiled._last.source
+    assert source.count(", 0, out=v") == 2                   # both ReLUs write into their input

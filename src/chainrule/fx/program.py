@@ -19,6 +19,8 @@ from .._modes import STATE
 from ..backends.fpstate import enter as _fp_enter, leave as _fp_leave
 from ..backends.namespace import ArrayOps
 from ..tensor import Tensor
+from ..ops.elementwise import Add, Relu, Sub
+from . import passes
 from .graph import Backward, Call, Op, Value, Write
 
 _new = object.__new__
@@ -38,12 +40,16 @@ class Program:
     """A graph made ready to run: generated straight-line Python over the arrays (``source``),
     one line per forward op, per gradient term of the backward, per write and per call."""
 
-    def __init__(self, graph, name="graph"):
+    def __init__(self, graph, name="graph", optimize=True):
         self.graph = graph
+        self.rewrites = passes.optimize(graph) if optimize else {}
+        self.folded = passes.constants(graph) if optimize else set()
         self.inputs = [v.index for v in graph.inputs]
         self.state_guard = [(v.tensor, v.shape, v.dtype, v.requires_grad) for v in graph.state]
         steps = []
         for i, ins in enumerate(graph.instructions):
+            if isinstance(ins, Op) and ins.index in self.folded:
+                continue   # computed by the prologue
             if isinstance(ins, Op):
                 steps.append((_OP, (ins.index, ins.prim, ins.params or None,
                                     tuple(v.index for v in ins.inputs), ins.out.index)))
@@ -133,6 +139,10 @@ def _generate(program, steps):
     for v in graph.state:
         ns[f"T{v.index}"] = v.tensor
         add(f"    v{v.index} = T{v.index}._data")
+    lines += _prologue_code(program, ns)
+    producer = {ins.out.index: ins for ins in graph.instructions if isinstance(ins, Op)}
+    viewed = {ins.inputs[0].index for ins in graph.instructions
+              if isinstance(ins, Op) and ins.prim.is_view}
     body, named = [], set()
     last = max((i for i, (kind, _) in enumerate(steps) if kind is not None), default=-1)
     for i, (kind, step) in enumerate(steps):
@@ -143,7 +153,13 @@ def _generate(program, steps):
             node = _node_code(index, prim, params, needs.get(index), index in fresh, ns, body)
             if node is not None:
                 named.add(index)
-            if node is None:
+            dying = steps[i + 1][1] if i + 1 < len(steps) and steps[i + 1][0] is None else ()
+            reuse = _in_place(graph.instructions[index], dying, producer, viewed)
+            if reuse is not None:
+                form, extra = _INPLACE_FORM[prim] if prim in _INPLACE_FORM else (prim.forward, "")
+                ns[f"U{index}"] = form
+                body.append(f"v{out} = U{index}({args}{extra}, out=v{reuse})")
+            elif node is None:
                 ns[f"F{index}"] = prim.forward
                 body.append(f"v{out} = F{index}({args})")
             else:
@@ -177,6 +193,56 @@ def _generate(program, steps):
     add("        _fp_leave(fp)")
     add(f"    return {_output_code(graph.output, arg_of, program)}")
     return "\n".join(lines) + "\n", ns
+
+
+def _prologue_code(program, ns):
+    """The ops computed from state alone (``passes.constants``), run again only when a tensor
+    they read has changed: each state tensor's version counter and array are compared with
+    those of the last run."""
+    graph = program.graph
+    folded = [ins for ins in graph.instructions if isinstance(ins, Op) and ins.index in program.folded]
+    if not folded:
+        return []
+    made = {ins.out.index for ins in folded}
+    sources = sorted({v.index for ins in folded for v in ins.inputs if v.index not in made})
+    needed = sorted({v.index for ins in graph.instructions if ins not in folded
+                     for v in passes.reads(ins) if v.index in made} |
+                    {v.index for v in graph.output_values() if v.index in made})
+    code = ["def fold(" + ", ".join(f"v{i}" for i in sources) + "):"]
+    for ins in folded:
+        node = _new(ins.prim._node_type)
+        node.__dict__.update(ins.params)
+        ns[f"n{ins.index}"] = node
+        code.append(f"    v{ins.out.index} = n{ins.index}.forward("
+                    f"{', '.join(f'v{v.index}' for v in ins.inputs)})")
+    code.append("    return (" + "".join(f"v{i}, " for i in needed) + ")")
+    exec(compile("\n".join(code) + "\n", "<chainrule.compile prologue>", "exec"), ns)
+    ns["_FOLD"] = [None, None]
+    key = " + ".join(f"(T{i}._version_box[0], id(v{i}))" for i in sources) or "()"
+    lines = [f"    key = {key}",
+             "    if key != _FOLD[0]:",
+             f"        _FOLD[1] = fold({', '.join(f'v{i}' for i in sources)}); _FOLD[0] = key"]
+    if needed:
+        lines.append(f"    {''.join(f'v{i}, ' for i in needed)}= _FOLD[1]")
+    return lines
+
+
+_INPLACE_FORM = {}   # filled below: primitives whose forward has an in-place ufunc form
+
+
+def _in_place(op, dying, producer, viewed):
+    """The slot of an input of elementwise ``op`` that dies with it and whose memory the result
+    can take (same shape and dtype, made by an earlier op, seen through no view), or None."""
+    form = _INPLACE_FORM.get(op.prim)
+    if form is None and not (_static_forward(op.prim) and isinstance(op.prim.forward, np.ufunc)):
+        return None
+    for v in op.inputs:
+        made_by = producer.get(v.index)
+        if (v.index in dying and v.shape == op.out.shape and v.dtype == op.out.dtype
+                and made_by is not None and not made_by.prim.is_view and v.index not in viewed
+                and sum(u is v for u in op.inputs) == 1):
+            return v.index
+    return None
 
 
 def _plans(program, steps):
@@ -428,3 +494,6 @@ def _attach_backward(t, root, slots, nodes, program, flat_args):
     t.requires_grad = True
     t.grad_fn = node
     return t
+
+
+_INPLACE_FORM.update({Add: (np.add, ""), Sub: (np.subtract, ""), Relu: (np.maximum, ", 0")})
