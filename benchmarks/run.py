@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from worker import WORKLOADS  # noqa: E402  (the registry of workloads)
 
-FRAMEWORKS = ["chainrule", "torch", "numpy"]
+FRAMEWORKS = ["chainrule", "compiled", "torch", "numpy"]   # compiled: chainrule.compile
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # Set on some of these machines, they pin OpenBLAS to an older kernel and cache size and slow
 # down current NumPy; benchmarks unset both together (tests and CI never touch them).
@@ -39,6 +39,9 @@ OPENBLAS_TUNING_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 SPEED_TARGETS = [("tiny", 2.0), ("mlp", 1.2), ("mlp_infer", 1.0), ("lenet", 1.0),
                  ("lenet_infer", 1.0), ("resnet20", 0.8), ("resnet20_infer", 1.0)]
 NUMPY_TARGETS = [("mlp", 0.9)]
+# issue 19: chainrule.compile's (workload, minimum compiled ÷ torch speed ratio); the tiny
+# step's targets are times: ≤ 1.5× the NumPy reference's and ≤ 0.2× torch's
+COMPILED_TARGETS = [("mlp", 1.3), ("mlp_infer", 1.3)]
 MEMORY_TARGETS = ["mlp", "lenet", "resnet20"]
 
 
@@ -123,6 +126,21 @@ def targets(results):
         r = ratio(results.get(w, {}), "chainrule", "numpy")
         if r is not None:
             out.append((f"{w}: ≥ {need}× the NumPy reference", f"{r:.2f}×", r >= need))
+    tiny = results.get("tiny", {})
+    for other, need in (("numpy", 1 / 1.5), ("torch", 5.0)):
+        r = ratio(tiny, "compiled", other)
+        if r is not None:
+            out.append((f"tiny compiled: time ≤ {1 / need:.1f}× {other}'s", f"{1 / r:.2f}×",
+                        r >= need))
+    for w, need in COMPILED_TARGETS:
+        r = ratio(results.get(w, {}), "compiled", "torch")
+        if r is not None:
+            out.append((f"{w} compiled: ≥ {need}× torch's steps/s", f"{r:.2f}×", r >= need))
+    row = results.get("resnet20", {})
+    if "rss_growth_mb" in row.get("compiled", {}) and "rss_growth_mb" in row.get("chainrule", {}):
+        c, e = row["compiled"]["rss_growth_mb"], row["chainrule"]["rss_growth_mb"]
+        out.append(("resnet20 compiled: peak RSS growth ≤ eager's", f"{c:.1f} vs {e:.1f} MB",
+                    c <= e))
     for w in MEMORY_TARGETS:
         row = results.get(w, {})
         if "rss_growth_mb" in row.get("chainrule", {}) and "rss_growth_mb" in row.get("torch", {}):

@@ -95,20 +95,26 @@ def build_chainrule_model(name):
     return cr.models.resnet20()
 
 
-def chainrule_tiny():
+def chainrule_tiny(compiled=False):
     import chainrule as cr
     a, b, c = (cr.tensor(x, requires_grad=True) for x in data((3, 8))[0])
 
-    def step():
+    def forward_backward(a, b, c):
         out = (a * b + c).sum()
         out.backward()
-        a.grad = b.grad = c.grad = None
         return out
+    run = cr.compile(forward_backward, fullgraph=True) if compiled else forward_backward
+
+    def step():
+        out = run(a, b, c)
+        a.grad = b.grad = c.grad = None
+        return out.detach()
     return step
 
 
-def chainrule_model(name, infer):
-    """Build the model with the real API users run: nn modules, F.cross_entropy, optim.SGD."""
+def chainrule_model(name, infer, compiled=False):
+    """Build the model with the real API users run: nn modules, F.cross_entropy, optim.SGD;
+    ``compiled``: the same step through ``chainrule.compile`` (captured once, then replayed)."""
     import chainrule as cr
     import chainrule.nn.functional as F
     model = build_chainrule_model(name)
@@ -119,18 +125,26 @@ def chainrule_model(name, infer):
     if infer:
         model.eval()
 
+        def forward(x, y):
+            return F.cross_entropy(model(x), y)
+        run = cr.compile(forward, fullgraph=True) if compiled else forward
+
         def infer_step():
             with cr.no_grad():
-                return F.cross_entropy(model(X), Y)
+                return run(X, Y)
         return infer_step
     opt = cr.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 
-    def train_step():
+    def train(x, y):
         opt.zero_grad()
-        loss = F.cross_entropy(model(X), Y)
+        loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         return loss
+    run = cr.compile(train, fullgraph=True) if compiled else train
+
+    def train_step():
+        return run(X, Y).detach()
     return train_step
 
 
@@ -426,6 +440,7 @@ def _models(name, what, numpy_builder=None):
     return {
         "what": what,
         "chainrule": lambda: chainrule_model(name, False),
+        "compiled": lambda: chainrule_model(name, False, compiled=True),
         "torch": lambda: torch_model(name, False),
         "numpy": (lambda: numpy_builder(False)) if numpy_builder else None,
     }
@@ -435,6 +450,7 @@ def _infer(name, what, numpy_builder=None):
     return {
         "what": what,
         "chainrule": lambda: chainrule_model(name, True),
+        "compiled": lambda: chainrule_model(name, True, compiled=True),
         "torch": lambda: torch_model(name, True),
         "numpy": (lambda: numpy_builder(True)) if numpy_builder else None,
     }
@@ -444,7 +460,8 @@ def _infer(name, what, numpy_builder=None):
 # step() -> loss (None where a framework has no implementation).
 WORKLOADS = {
     "tiny": {"what": "forward+backward of (a*b+c).sum() on shape-(8,) tensors: per-op overhead",
-             "chainrule": chainrule_tiny, "torch": torch_tiny, "numpy": numpy_tiny},
+             "chainrule": chainrule_tiny, "compiled": lambda: chainrule_tiny(compiled=True),
+             "torch": torch_tiny, "numpy": numpy_tiny},
     "mlp": _models("mlp", "784-256-256-10 ReLU MLP, batch 128: forward, softmax cross-entropy, "
                           "backward, SGD momentum 0.9", numpy_mlp),
     "mlp_infer": _infer("mlp", "the MLP's forward + loss under no_grad", numpy_mlp),
@@ -512,7 +529,7 @@ def settings(framework):
     """The context the timed steps run in: chainrule's CPU settings for training loops
     (``backends.cpu.tuned()``; off with CHAINRULE_CPU_TUNING=0) for chainrule, nothing for
     the others."""
-    if framework != "chainrule":
+    if framework not in ("chainrule", "compiled"):
         return contextlib.nullcontext()
     from chainrule.backends import cpu
     return cpu.tuned()
@@ -521,7 +538,7 @@ def settings(framework):
 def main():
     ap = argparse.ArgumentParser(description="one benchmark workload in this process")
     ap.add_argument("--workload", required=True, choices=sorted(WORKLOADS))
-    ap.add_argument("--framework", required=True, choices=["chainrule", "torch", "numpy"])
+    ap.add_argument("--framework", required=True, choices=["chainrule", "compiled", "torch", "numpy"])
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

@@ -294,3 +294,26 @@ def test_elementwise_ops_reuse_the_memory_of_inputs_that_die_with_them():
         _same(compiled(x), model(x))   # in place, and still the same numbers
     source = compiled._compiled._last.source
     assert source.count(", 0, out=v") == 2                   # both ReLUs write into their input
+
+
+def test_in_place_updates_of_tensors_made_in_the_call_are_not_replayed_as_writes():
+    def f(x):
+        h = cr.zeros(3)
+        h.add_(x)                 # a new zeros each eager call: a replay must not keep h
+        return h * 2
+
+    compiled = cr.compile(f)
+    with pytest.warns(UserWarning, match="not a parameter or buffer"):
+        compiled(cr.ones(3))
+    _same(compiled(cr.ones(3)), cr.full((3,), 2.0))
+
+
+def test_a_training_step_graph_names_the_model_state():
+    model = cr.nn.Sequential(cr.nn.Linear(3, 2))
+    opt = cr.optim.SGD(model.parameters(), 0.1)
+    compiled = cr.compile(_train_step(model, opt))
+    compiled(cr.randn(4, 3), cr.randint(0, 2, (4,)))
+    code = compiled.graphs[0].code
+    assert 'self.get_parameter(\'0.weight\')' in code and "backward(" in code
+    assert "SGD.step()" in code and "SGD.zero_grad()" in code
+    assert code.startswith("def forward(self, x, y):")

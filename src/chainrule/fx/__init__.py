@@ -64,7 +64,8 @@ def capture_graph(fn, *args, **kwargs) -> Graph:
     """The graph of one call ``fn(*args, **kwargs)`` (a function or a module); raises
     :class:`Unsupported`, with the reason, if the call cannot be replayed from it."""
     names = _names(fn)
-    graph, _, recorder = capture(fn, args, kwargs, names)
+    signature = fn.forward if isinstance(fn, nn.Module) else fn
+    graph, _, recorder = capture(fn, args, kwargs, names, signature_of=signature)
     if recorder.reasons:
         raise Unsupported(f"capture: {'; '.join(recorder.reasons)}")
     return graph

@@ -159,6 +159,13 @@ class Recorder:
 
     # ------------------------------------------------------------------ the end
     def finish(self, output, inputs, argnames, rng_changed) -> Graph:
+        owned = self._name_module_state()
+        for ins in self.instructions:
+            if isinstance(ins, Write) and ins.target.kind == "state" and \
+                    id(ins.target.tensor) not in owned:
+                self.unsupported("an in-place update of a tensor that is not a parameter or "
+                                 "buffer of a module the call uses (a replay would keep its "
+                                 "value from one call to the next)")
         if rng_changed and not self.sources:
             self.unsupported("it draws random numbers outside an op that a replay can redraw")
         for key, (t, version) in self.versions.items():
@@ -166,6 +173,21 @@ class Recorder:
                 name = self.names.get(key, f"a {list(t.shape)} tensor")
                 self.unsupported(f"{name} was modified in place by code the capture does not see")
         return Graph(self.values, self.instructions, inputs, self._output(output), argnames)
+
+    def _name_module_state(self):
+        """Name the state values that are parameters or buffers of the modules called, after
+        the first module called (the model, in a training step); returns their ids."""
+        owned = {}
+        for m in reversed(list(self.modules.values())):   # the first module's names win
+            owned.update((id(t), name) for name, t in (*m.named_parameters(),
+                                                        *m.named_buffers()))
+        counts = {}
+        for v in self.values:
+            if v.kind == "state" and v.name.startswith("_tensor_constant") and id(v.tensor) in owned:
+                name = owned[id(v.tensor)]
+                counts[name] = counts.get(name, 0) + 1
+                v.name = name if counts[name] == 1 else f"{name}_{counts[name] - 1}"
+        return set(owned) | set(self.names)
 
     def _output(self, tree):
         if isinstance(tree, Tensor):
@@ -178,7 +200,7 @@ class Recorder:
         return tree
 
 
-def capture(fn, args, kwargs, names=None):
+def capture(fn, args, kwargs, names=None, signature_of=None):
     """Run ``fn(*args, **kwargs)`` once, eagerly, recording it.
 
     Returns ``(graph, output, recorder)``: ``output`` is the call's real result (so a capture
@@ -188,7 +210,7 @@ def capture(fn, args, kwargs, names=None):
     if TRACE.recorder is not None:
         raise RuntimeError("chainrule.fx: a capture is already running (nested capture)")
     recorder = Recorder(names)
-    argnames = _argument_names(fn, args, kwargs)
+    argnames = _argument_names(signature_of or fn, args, kwargs)
     flat = flatten_tensors((args, kwargs))
     inputs = [recorder.input(t, name) for t, name in zip(flat, _input_names(argnames, flat, args,
                                                                              kwargs))]

@@ -46,8 +46,9 @@ class CompiledFunction:
     """What ``chainrule.compile(fn)`` returns for a function: call it as ``fn``."""
 
     def __init__(self, fn, *, fullgraph=False, backend="chainrule", cache_size_limit=8,
-                 names=None, modules=()):
+                 names=None, modules=(), signature_of=None):
         self._fn = fn
+        self._signature_of = signature_of or fn
         self.fullgraph, self.backend = fullgraph, backend
         self.cache_size_limit = cache_size_limit
         self.counters = CompileCounters()
@@ -92,7 +93,8 @@ class CompiledFunction:
         return self._capture(key, args, kwargs)
 
     def _capture(self, key, args, kwargs):
-        graph, output, recorder = capture(self._fn, args, kwargs, self._names)
+        graph, output, recorder = capture(self._fn, args, kwargs, self._names,
+                                          signature_of=self._signature_of)
         self.counters.captures += 1
         if recorder.reasons:
             reason = "; ".join(recorder.reasons)
@@ -135,7 +137,8 @@ class OptimizedModule(nn.Module):
         self._orig_mod = mod
         names = {id(t): name for name, t in (*mod.named_parameters(), *mod.named_buffers())}
         self.__dict__["_compiled"] = CompiledFunction(mod.__call__, names=names,
-                                                      modules=list(mod.modules()), **options)
+                                                      modules=list(mod.modules()),
+                                                      signature_of=mod.forward, **options)
         self.training = mod.training
 
     def forward(self, *args, **kwargs):

@@ -152,11 +152,19 @@ def op_name(prim) -> str:
 
 
 def _ident(name: str) -> str:
-    return re.sub(r"\W", "_", name)
+    ident = re.sub(r"\W", "_", name)
+    return ident if ident.isidentifier() else "_" + ident
 
 
 def _state_expr(v) -> str:
-    return f"self.{v.name}" if "." in v.name or not v.name.startswith("_") else v.name
+    """How the code reaches a state value: ``self.fc1.weight``; ``self.get_parameter("0.weight")``
+    where a part of the name is no identifier; a constant by its own name."""
+    if v.name.startswith("_"):
+        return v.name
+    if all(part.isidentifier() for part in v.name.split(".")):
+        return f"self.{v.name}"
+    getter = "get_parameter" if type(v.tensor).__name__ == "Parameter" else "get_buffer"
+    return f"self.{getter}({v.name!r})"
 
 
 def _show(p) -> str:

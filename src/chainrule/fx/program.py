@@ -360,6 +360,9 @@ def _add_to_grad(leaf, g, seen):
     if fresh and leaf._grad is None and not leaf._hooks and not leaf._post_acc_hooks:
         leaf._grad = Tensor._make(g)   # what _accumulate does here, without its checks
         return
+    if leaf._grad is None and not leaf._hooks and not leaf._post_acc_hooks:
+        leaf._grad = Tensor._make(g.copy())   # shared (a view, or handed elsewhere): a copy
+        return
     t = Tensor._make(g)
     t._unshared = fresh
     _accumulate(leaf, t, False, adopt=True)
