@@ -143,7 +143,7 @@ def _generate(program, steps):
     producer = {ins.out.index: ins for ins in graph.instructions if isinstance(ins, Op)}
     viewed = {ins.inputs[0].index for ins in graph.instructions
               if isinstance(ins, Op) and ins.prim.is_view}
-    body, named = [], set()
+    body, named, gone = [], set(), set()
     last = max((i for i, (kind, _) in enumerate(steps) if kind is not None), default=-1)
     for i, (kind, step) in enumerate(steps):
         if kind == _OP:
@@ -165,10 +165,14 @@ def _generate(program, steps):
             else:
                 body.append(f"v{out} = {node}.forward({args})")
         elif kind is None:
-            if i < last:   # (at the end, returning frees them anyway)
-                body.append(f"del {', '.join(f'v{i}' for i in step)}")
+            left = [s for s in step if s not in gone]
+            if i < last and left:   # (at the end, returning frees them anyway)
+                body.append(f"del {', '.join(f'v{s}' for s in left)}")
         elif kind == _BACKWARD:
-            body += _backward_code(step, graph, arg_of)
+            dying = steps[i + 1][1] if i + 1 < len(steps) and steps[i + 1][0] is None else ()
+            code, freed = _backward_code(step, graph, arg_of, dying)
+            body += code
+            gone |= freed
         elif kind == _WRITE:
             target, value = step
             t = arg_of[target.index] if target.kind == "input" else f"T{target.index}"
@@ -278,13 +282,25 @@ def _node_code(index, prim, params, needs, fresh, ns, body):
     return name
 
 
-def _backward_code(step, graph, arg_of):
+def _backward_code(step, graph, arg_of, dying=()):
     """The chain of VJPs, unrolled: each op's rule called directly, its gradients summed back
     over broadcast dims (where the shapes say so) and added into its inputs' ``g``.
 
     ``known`` tracks which gradients are certainly arrays by then (a seed, or a term of an
-    elementwise rule), so that no ``is None`` test is written for them."""
+    elementwise rule), so that no ``is None`` test is written for them. Forward values in
+    ``dying`` (read last by this backward) are dropped right after the last rule that reads
+    them, and each op's incoming gradient right after its rule: memory falls as the backward
+    walks down, as in the eager engine. Returns (lines, the forward values dropped)."""
     (plan_steps, leaves), roots = step
+    last_read = {}
+    for k, plan_step in enumerate(plan_steps):
+        for slot in _rule_reads(graph, plan_step):
+            last_read[slot] = k
+    drop_after = {}
+    for slot, k in last_read.items():
+        if slot in dying:
+            drop_after.setdefault(k, []).append(slot)
+    leaf_slots = {i for i, _ in leaves}
     values, ops = graph.values, graph.instructions
     code = [f"g{i} = None" for i in sorted({i for _, _, ins, _, _ in plan_steps for i in ins})]
     code.append("seen = set()")
@@ -301,7 +317,9 @@ def _backward_code(step, graph, arg_of):
             if certain:
                 known.add(i)
 
-    for index, out, ins, needs, shapes in plan_steps:
+    for k, (index, out, ins, needs, shapes) in enumerate(plan_steps):
+        if k:
+            _drop(code, plan_steps[k - 1][1], drop_after.get(k - 1, ()), leaf_slots)
         prim = ops[index].prim
         sure = out in known
         pad = "" if sure else "    "
@@ -337,6 +355,8 @@ def _backward_code(step, graph, arg_of):
                 code.append(f"{pad}if r is not None:")
                 code.append(f"{pad}    if r.shape != {shapes[j]!r}: r = _unb(_asarray(r), {shapes[j]!r})")
                 add_term(pad + "    ", i, False)
+    if plan_steps:
+        _drop(code, plan_steps[-1][1], drop_after.get(len(plan_steps) - 1, ()), leaf_slots)
     for i, leaf in leaves:
         t = arg_of[i] if leaf is None else f"T{i}"
         pad = "" if i in known else "    "
@@ -347,7 +367,14 @@ def _backward_code(step, graph, arg_of):
                     f" and id(g{i}) not in seen and not {t}._hooks and not {t}._post_acc_hooks:")
         code.append(f"{pad}    {t}._grad = _T(g{i}); seen.add(id(g{i}))")
         code.append(f"{pad}else: _acc({t}, g{i}, seen)")
-    return code
+    return code, {s for slots in drop_after.values() for s in slots}
+
+
+def _drop(code, out, values, leaves):
+    """After an op's rule: its incoming gradient and the forward values read for the last time."""
+    names = ([] if out in leaves else [f"g{out}"]) + [f"v{s}" for s in values]
+    if names:
+        code.append(f"del {', '.join(names)}")
 
 
 def _add_to_grad(leaf, g, seen):
@@ -441,8 +468,8 @@ def _with_frees(steps, graph, output_plans):
             last[step[1]] = i
         elif kind == _BACKWARD:
             plan, roots = step
-            for _, out, ins, _, _ in plan[0]:
-                for s in (out, *ins):
+            for plan_step in plan[0]:
+                for s in _rule_reads(graph, plan_step):
                     last[s] = i
             for r, g in roots:
                 last[r] = i
@@ -460,6 +487,22 @@ def _with_frees(steps, graph, output_plans):
         if i in frees:
             out.append((None, tuple(frees[i])))
     return out
+
+
+def _rule_reads(graph, plan_step) -> set:
+    """The slots op ``plan_step``'s backward rule reads (the values it asks for by name)."""
+    index, out, ins, needs, _ = plan_step
+    prim = graph.instructions[index].prim
+    if prim.elementwise:
+        asks = [a for (_, a), need in zip(prim._d_specs, needs) if need for a in a]
+    elif prim.linear:
+        return set()
+    else:
+        asks = prim._needs["vjp"]
+    slots = set()
+    for a in asks:
+        slots.update(ins if a == _ALL else (out,) if a < 0 else (ins[a],) if a < len(ins) else ())
+    return slots
 
 
 class CompiledFunctionBackward(Node):
