@@ -42,7 +42,7 @@ def test_compiled_training_steps_equal_eager_over_50_steps(name, make, shape, op
     eager = _train_step(eager_model, optimizer(eager_model.parameters()))
     compiled = cr.compile(_train_step(model, optimizer(model.parameters())), fullgraph=True)
     rng = np.random.default_rng(0)
-    steps = 50 if name != "resnet20" else 20
+    steps = 50
     for i in range(steps):
         x = cr.tensor(rng.standard_normal(shape).astype(np.float32))
         y = cr.tensor(rng.integers(0, 10, shape[0]))
@@ -317,3 +317,10 @@ def test_a_training_step_graph_names_the_model_state():
     assert 'self.get_parameter(\'0.weight\')' in code and "backward(" in code
     assert "SGD.step()" in code and "SGD.zero_grad()" in code
     assert code.startswith("def forward(self, x, y):")
+
+
+def test_a_captured_graph_draws_with_the_graph_view():
+    gm = cr.fx.symbolic_trace(MLP(4, [3], 2), example_inputs=(cr.randn(5, 4),))
+    dot = cr.viz.graph(gm).to_dot()
+    for text in ("addmm", "relu", "fc1.weight", "input", "output", "(5, 3)"):
+        assert text in dot
