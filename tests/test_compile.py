@@ -324,3 +324,11 @@ def test_a_captured_graph_draws_with_the_graph_view():
     dot = cr.viz.graph(gm).to_dot()
     for text in ("addmm", "relu", "fc1.weight", "input", "output", "(5, 3)"):
         assert text in dot
+
+
+def test_optimized_module_reaches_the_original_modules_attributes():
+    model = MLP(3, [4], 2)
+    compiled = cr.compile(model)
+    assert compiled.fc1 is model.fc1 and compiled._orig_mod is model
+    with pytest.raises(AttributeError):
+        compiled.no_such_layer

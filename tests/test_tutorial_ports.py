@@ -1,4 +1,4 @@
-"""Ports of real code: eleven short scripts in the style of PyTorch's beginner tutorials
+"""Ports of real code: twelve short scripts in the style of PyTorch's beginner tutorials
 (tests/ports/), each run twice — as written, with torch, and with only its import lines changed
 to chainrule's (``import torch`` → ``import chainrule as torch``, ``torchvision`` →
 ``chainrule.vision``) — and their printouts compared: the same text, the same numbers (to float32

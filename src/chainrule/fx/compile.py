@@ -21,6 +21,8 @@ from .capture import Unsupported, capture, flatten_tensors
 from .program import Program
 
 BACKENDS = ("chainrule", "onnxruntime")
+# torch's backend names, accepted so that ported scripts run: each replays chainrule's graph
+TORCH_BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs")
 MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
@@ -144,6 +146,16 @@ class OptimizedModule(nn.Module):
     def forward(self, *args, **kwargs):
         return self._compiled(*args, **kwargs)
 
+    def __getattr__(self, name):
+        """Attributes not found here are the original module's (``compiled.fc1``), as torch's."""
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            modules = self.__dict__.get("_modules", {})
+            if "_orig_mod" not in modules:
+                raise
+            return getattr(modules["_orig_mod"], name)
+
     def train(self, mode: bool = True):
         self._orig_mod.train(mode)
         self.training = mode
@@ -173,7 +185,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="chainrule", m
             the function cannot be captured.
         dynamic: accepted for torch's signature; each new input shape is a new capture.
         backend: ``"chainrule"`` (replay the graph) or ``"onnxruntime"`` (inference through
-            ONNX Runtime; needs the ``onnx`` extra).
+            ONNX Runtime; needs the ``onnx`` extra); torch's names (``"inductor"``,
+            ``"eager"``, ``"aot_eager"``, ``"cudagraphs"``) replay chainrule's graph.
         mode, options: accepted for torch's signature (``"default"``, ``"reduce-overhead"``,
             ``"max-autotune"``); chainrule has one way to run a graph.
         disable: return ``model`` itself.
@@ -189,8 +202,11 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="chainrule", m
         return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
                                  mode=mode, options=options, disable=disable,
                                  cache_size_limit=cache_size_limit)
+    if backend in TORCH_BACKENDS:
+        backend = "chainrule"
     if backend not in BACKENDS:
-        raise ValueError(f"compile: unknown backend {backend!r}; expected one of {BACKENDS}")
+        raise ValueError(f"compile: unknown backend {backend!r}; expected one of "
+                         f"{BACKENDS + TORCH_BACKENDS}")
     if mode not in MODES:
         raise RuntimeError(f"compile: unrecognized mode={mode!r}; expected one of "
                            f"{[m for m in MODES if m]}")
