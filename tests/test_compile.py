@@ -332,3 +332,14 @@ def test_optimized_module_reaches_the_original_modules_attributes():
     assert compiled.fc1 is model.fc1 and compiled._orig_mod is model
     with pytest.raises(AttributeError):
         compiled.no_such_layer
+
+
+def test_backward_twice_through_a_compiled_output_needs_retain_graph():
+    compiled = cr.compile(MLP(2, [], 1))
+    x = cr.randn(3, 2)
+    compiled(x)
+    out = compiled(x).sum()
+    out.backward(retain_graph=True)
+    out.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.backward()

@@ -513,6 +513,10 @@ class CompiledFunctionBackward(Node):
         if xp.recording:
             raise RuntimeError("CompiledFunctionBackward: a compiled graph's backward cannot be "
                                "differentiated again (create_graph=True); run the model eagerly")
+        if self._slots is None:
+            raise RuntimeError("Trying to backward through the graph a second time (in "
+                               "CompiledFunctionBackward): its saved values were freed after the "
+                               "first backward. Pass retain_graph=True to the first backward().")
         grads = _run_plan(self._plan, {self._root: g}, self._slots, self._nodes,
                           self._ops)
         return [grads.get(i) for i, _ in self._plan[1]]
