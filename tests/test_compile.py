@@ -343,3 +343,26 @@ def test_backward_twice_through_a_compiled_output_needs_retain_graph():
     out.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         out.backward()
+
+
+@pytest.mark.parametrize("body", [lambda x: cr.where(x > 0, x, x * 2),
+                                  lambda x: x * (x > 0).float(),
+                                  lambda x: x.masked_fill(x < 0, 0.0)],
+                         ids=["where", "mask-cast", "masked_fill"])
+def test_values_computed_outside_the_primitives_are_refused(body):
+    x = cr.randn(5)
+    with pytest.raises(Unsupported, match="computed outside the recorded primitives"):
+        cr.compile(body, fullgraph=True)(x)
+    compiled = cr.compile(body)
+    with pytest.warns(UserWarning, match="runs eagerly"):
+        compiled(x)
+    _same(compiled(-x), body(-x))   # eager, so right for new values
+
+
+def test_an_index_given_as_a_parameter_is_read_at_every_call():
+    weight = cr.randn(10, 3, requires_grad=True)
+    compiled = cr.compile(lambda idx: F.embedding(idx, weight) * 2, fullgraph=True)
+    for rows in ([1, 2, 3], [7, 0, 9], [4, 4, 5]):
+        idx = cr.tensor(rows)
+        _same(compiled(idx), F.embedding(idx, weight) * 2)
+    assert compiled.counters.replays == 2

@@ -9,12 +9,15 @@ from . import _dtype, _sampling
 from ._argcompat import with_creation_out
 from ._device import check_device
 from ._dtype import as_dtype, from_numpy_dtype
+from ._modes import TRACE
 from ._rng import stream as _stream
 from .tensor import Tensor, shape_arg as _size, to_array as _to_array
 
 
 def _finish(arr, requires_grad) -> Tensor:
     t = Tensor._make(arr)
+    if TRACE.recorder is not None:   # made from Python data alone: a constant of a capture
+        TRACE.recorder.constant(t)
     if requires_grad:
         t.requires_grad_(True)
     return t

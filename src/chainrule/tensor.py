@@ -162,6 +162,8 @@ class Tensor(TensorBase, TensorMethods):
         t = Tensor._make(self._data)
         t._version_box = self._version_box
         t._is_inference = self._is_inference
+        if TRACE.recorder is not None:   # a capture: the same value, with no gradient through it
+            TRACE.recorder.detached(t, self)
         return t
 
     def detach_(self) -> "Tensor":

@@ -20,10 +20,16 @@ from __future__ import annotations
 
 import inspect
 
+import numpy as np
+
 from .. import _rng
 from .._modes import TRACE
 from ..tensor import Tensor
 from .graph import Backward, Call, Graph, Op, Value, Write, op_name
+
+
+_COMPUTED_OUTSIDE = ("a tensor computed outside the recorded primitives (a comparison, a cast "
+                     "to another dtype, argmax, ...) feeds the graph")
 
 
 class Unsupported(RuntimeError):
@@ -48,6 +54,9 @@ class Recorder:
         self.reasons = []
         self.sources = 0
         self._counts = {}
+        self.born = {}           # id -> tensor made during the capture outside an op (not
+                                 # marked a constant): a comparison's, a cast's ... result
+        self.array_of = {}       # id(array) -> the Value it is the array of
 
     # ------------------------------------------------------------------ values
     def _new(self, kind, name, array, **kw):
@@ -62,6 +71,7 @@ class Recorder:
 
     def bind(self, t, v):
         self.by_tensor[id(t)] = v
+        self.array_of.setdefault(id(t._data), v)
         self.held.append(t)
 
     def input(self, t, name):
@@ -83,6 +93,8 @@ class Recorder:
             if t.grad_fn is not None and t.requires_grad:
                 self.unsupported("a tensor from outside the call carries autograd history "
                                  f"({t.grad_fn.name()}); pass it as an argument")
+            if id(t) in self.born:
+                self.unsupported(_COMPUTED_OUTSIDE)
             name = self.names.get(id(t)) or "_tensor_constant"
             v = self._new("state", name, t._data, tensor=t, requires_grad=t.requires_grad)
             self.versions[id(t)] = (t, t._version_box[0])
@@ -93,13 +105,54 @@ class Recorder:
     def op(self, prim, params, inputs, result):
         values = [self.value_of(t) for t in inputs]
         out = self._new("op", op_name(prim), result._data, requires_grad=result.requires_grad)
-        self.instructions.append(Op(len(self.instructions), prim, params, values, out))
+        op = Op(len(self.instructions), prim, params, values, out)
+        for name, p in params.items():
+            self._array_parameter(op, name, p)
+        self.instructions.append(op)
         self.bind(result, out)
         self.by_array[id(result._data)] = out
         if result.grad_fn is not None:
             self.by_node[id(result.grad_fn)] = out
         for i in prim.mutated_inputs:
             self.written.add(id(inputs[i]._version_box))
+
+    def _array_parameter(self, op, name, p, nested=False):
+        """An array parameter is data: the array of a value of the graph is read from that
+        value at every run (``op.array_params``); an array from elsewhere has a source the
+        capture cannot see, and is refused. Inside a tuple (an index key) only the arrays of
+        state (constants, parameters) may stay."""
+        if isinstance(p, (tuple, list)) and not nested:
+            for item in p:
+                self._array_parameter(op, name, item, nested=True)
+            return
+        if not isinstance(p, np.ndarray):
+            return
+        value = self.array_of.get(id(p))
+        if value is not None and (not nested or value.kind == "state"):
+            if not nested:
+                op.array_params[name] = value
+        elif value is not None:
+            self.unsupported(f"{op.name}'s parameter {name!r} holds a tensor's values inside "
+                             "a tuple")
+        elif any(id(p) in (id(t._data), id(t._data.base)) for t in self.born.values()):
+            self.unsupported(_COMPUTED_OUTSIDE)
+        else:
+            self.unsupported(f"{op.name}'s parameter {name!r} is an array made from values the "
+                             "capture cannot see (converted from a tensor, or computed in NumPy)")
+
+    def detached(self, t, source):
+        """``t = source.detach()``: ``source``'s value, through which no gradient flows."""
+        self.born.pop(id(t), None)
+        value = self.value_of(source)
+        if value.kind in ("op", "random", "alias") or value.requires_grad:
+            value = self._new("alias", value.name + "_detached", t._data, source=value)
+            self.instructions.append(value)
+        self.bind(t, value)
+
+    def constant(self, t):
+        """``t`` was made from Python data alone (``chainrule.tensor([...])``, ``zeros``, a
+        scalar operand): a constant, whatever the inputs."""
+        self.born.pop(id(t), None)
 
     def backward(self, roots, retain_graph, create_graph, targets):
         if targets is not None:
@@ -215,11 +268,20 @@ def capture(fn, args, kwargs, names=None, signature_of=None):
     inputs = [recorder.input(t, name) for t, name in zip(flat, _input_names(argnames, flat, args,
                                                                              kwargs))]
     rng_before = _rng.DEFAULT.get_state()
+    make = Tensor.__dict__["_make"]
+
+    def tracked(array, requires_grad=False):   # every Tensor made while the capture runs
+        t = make.__func__(array, requires_grad)
+        recorder.born[id(t)] = t
+        return t
+
     TRACE.recorder = recorder
+    Tensor._make = staticmethod(tracked)
     try:
         output = fn(*args, **kwargs)
     finally:
         TRACE.recorder = None
+        Tensor._make = make
     graph = recorder.finish(output, inputs, argnames, _rng.DEFAULT.get_state() != rng_before)
     return graph, output, recorder
 

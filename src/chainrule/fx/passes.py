@@ -57,7 +57,7 @@ def _bn_scale(gamma, var, eps, dtype):
 def reads(ins) -> list:
     """The values an instruction reads."""
     if isinstance(ins, Op):
-        return list(ins.inputs)
+        return [*ins.inputs, *ins.array_params.values()]
     if isinstance(ins, Write):
         return [ins.value]
     if isinstance(ins, Backward):
@@ -153,7 +153,8 @@ def constants(graph) -> set:
     written = _written(graph)
     const, folded = set(), set()
     for ins in graph.instructions:
-        if not isinstance(ins, Op) or ins.out.requires_grad or ins.prim.mutated_inputs:
+        if not isinstance(ins, Op) or ins.out.requires_grad or ins.prim.mutated_inputs \
+                or ins.array_params:
             continue
         if all(v.index in const or v.kind == "state" and id(v.tensor._version_box) not in written
                for v in ins.inputs):

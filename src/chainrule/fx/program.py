@@ -150,9 +150,12 @@ def _generate(program, steps):
             index, prim, params, ins, out = step
             args = ", ".join(f"v{i}" for i in ins)
             ns[f"C{index}"] = prim._node_type
+            arrays = graph.instructions[index].array_params
             node = _node_code(index, prim, params, needs.get(index), index in fresh, ns, body)
             if node is not None:
                 named.add(index)
+                for name, value in arrays.items():   # this call's values, not the capture's
+                    body.append(f"{node}.{name} = v{value.index}")
             dying = steps[i + 1][1] if i + 1 < len(steps) and steps[i + 1][0] is None else ()
             reuse = _in_place(graph.instructions[index], dying, producer, viewed)
             if reuse is not None:
@@ -462,7 +465,7 @@ def _with_frees(steps, graph, output_plans):
     last = {}
     for i, (kind, step) in enumerate(steps):
         if kind == _OP:
-            for s in step[3]:
+            for s in (*step[3], *[v.index for v in graph.instructions[step[0]].array_params.values()]):
                 last[s] = i
         elif kind in (_WRITE, _ALIAS):
             last[step[1]] = i

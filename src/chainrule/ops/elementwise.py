@@ -16,6 +16,7 @@ import numpy as np
 from .. import _dtype
 from .._dtype import result_type
 from .._graph import Node
+from .._modes import TRACE
 from .._tensor_base import TensorBase
 from ._util import check_tensor
 
@@ -438,7 +439,10 @@ def as_operand(x, dt, like):
     """``x`` (a Tensor or a Python number) as a Tensor of dtype ``dt``."""
     if isinstance(x, TensorBase):
         return x if x._data.dtype == dt.np else cast(x, dt)
-    return like._make(np.array(x, dtype=dt.np))
+    t = like._make(np.array(x, dtype=dt.np))
+    if TRACE.recorder is not None:   # a Python number: a constant of a capture
+        TRACE.recorder.constant(t)
+    return t
 
 
 def to_float(x):
