@@ -22,10 +22,10 @@ only when used.
 from __future__ import annotations
 
 from ._builder import UnsupportedOperatorError
-from ._export import export, to_model_proto
+from ._export import MIN_OPSET, export, to_model_proto
 from ._ops import TABLE as _TABLE
 
-__all__ = ["SUPPORTED_PRIMITIVES", "UnsupportedOperatorError", "export", "to_model_proto"]
+__all__ = ["MIN_OPSET", "SUPPORTED_PRIMITIVES", "UnsupportedOperatorError", "export", "to_model_proto"]
 
 #: Names of the primitives (:mod:`chainrule.ops` classes) that have an ONNX mapping.
 SUPPORTED_PRIMITIVES = tuple(sorted(p.__name__ for p in _TABLE))

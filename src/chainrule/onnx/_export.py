@@ -1,6 +1,7 @@
 """``chainrule.onnx.export``: one captured call of a model, written as an ONNX model."""
 from __future__ import annotations
 
+import inspect
 import os
 import tempfile
 import warnings
@@ -74,6 +75,13 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
 def to_model_proto(model, args, input_names=None, output_names=None, dynamic_axes=None,
                    opset_version=17, do_constant_folding=True, export_params=True):
     """The ``onnx.ModelProto`` :func:`export` writes (same arguments, without ``f``)."""
+    return export_graph(model, args, input_names, output_names, dynamic_axes, opset_version,
+                        do_constant_folding, export_params)[0]
+
+
+def export_graph(model, args, input_names=None, output_names=None, dynamic_axes=None,
+                 opset_version=17, do_constant_folding=True, export_params=True):
+    """(ModelProto, the captured :class:`~chainrule.fx.Graph` it was built from)."""
     onnx = require("onnx", "ONNX export")
     newest = onnx.defs.onnx_opset_version()
     if (not isinstance(opset_version, int) or isinstance(opset_version, bool)
@@ -84,8 +92,26 @@ def to_model_proto(model, args, input_names=None, output_names=None, dynamic_axe
     args, kwargs = _split_args(args)
     model = as_module(model, args)
     graph = _capture(model, args, kwargs)
-    return build_model(onnx, graph, input_names, output_names, dynamic_axes, opset_version,
-                       do_constant_folding, export_params, _doc(model))
+    if input_names is None:
+        input_names = default_input_names(model, args, kwargs, graph)
+    proto = build_model(onnx, graph, input_names, output_names, dynamic_axes, opset_version,
+                        do_constant_folding, export_params, _doc(model))
+    return proto, graph
+
+
+def default_input_names(model, args, kwargs, graph):
+    """The graph inputs' names: a module's ``forward`` argument names (``x``), as torch's
+    exporter names them, where each argument is one Tensor; the captured names otherwise."""
+    names = [v.name for v in graph.inputs]
+    if not isinstance(model, nn.Module) or kwargs or len(names) != len(args) or \
+            not all(isinstance(a, Tensor) for a in args):
+        return names
+    try:
+        params = [p for p in inspect.signature(model.forward).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return names
+    return [params[i].name if i < len(params) else n for i, n in enumerate(names)]
 
 
 def _split_args(args):
