@@ -92,8 +92,11 @@ def export_graph(model, args, input_names=None, output_names=None, dynamic_axes=
     args, kwargs = _split_args(args)
     model = as_module(model, args)
     graph = _capture(model, args, kwargs)
+    defaults = default_input_names(model, args, kwargs, graph)
     if input_names is None:
-        input_names = default_input_names(model, args, kwargs, graph)
+        input_names = defaults
+    elif len(list(input_names)) <= len(defaults):
+        input_names = list(input_names) + defaults[len(list(input_names)):]
     proto = build_model(onnx, graph, input_names, output_names, dynamic_axes, opset_version,
                         do_constant_folding, export_params, _doc(model))
     return proto, graph
