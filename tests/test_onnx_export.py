@@ -387,11 +387,12 @@ def test_compile_onnxruntime_equals_eager():
 
 
 def test_compile_onnxruntime_functions_and_refusals():
-    f = cr.compile(lambda a, b: (a * b + 1, {"s": a.sum()}), backend="onnxruntime")
+    f = cr.compile(lambda a, b: (a * b + 1, {"s": a.sum(), "none": None}), backend="onnxruntime")
     a, b = cr.randn(3), cr.randn(3)
     y, d = f(a, b)
     np.testing.assert_allclose(y.numpy(), (a * b + 1).numpy(), rtol=1e-6)
     np.testing.assert_allclose(d["s"].numpy(), a.sum().numpy(), rtol=1e-6)
+    assert d["none"] is None
     model = models.MLP(3, [4], 2)
     fast = cr.compile(model, backend="onnxruntime")
     with pytest.raises(RuntimeError, match="inference only: the module is in training mode"):

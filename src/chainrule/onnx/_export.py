@@ -17,6 +17,7 @@ from ..tensor import Tensor
 from ._builder import Builder, UnsupportedOperatorError
 from ._estimators import as_module
 from ._ops import emitter_of
+from .runtime import TENSOR, register_exporter
 
 MIN_OPSET = 13
 
@@ -68,7 +69,10 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
                           export_params=export_params).SerializeToString()
     if verbose:
         onnx = require("onnx", "ONNX export")
-        print(onnx.helper.printable_graph(onnx.load_from_string(data).graph))
+        proto = onnx.load_from_string(data)
+        printer = getattr(onnx, "printer", None)
+        print(printer.to_text(proto.graph) if printer is not None else
+              onnx.helper.printable_graph(proto.graph))
     _write(f, data)
 
 
@@ -152,7 +156,6 @@ def _doc(model):
 def build_model(onnx, graph, input_names=None, output_names=None, dynamic_axes=None,
                 opset=17, fold=True, export_params=True, doc=""):
     """The ModelProto of a captured :class:`~chainrule.fx.Graph`."""
-    from .. import __version__
     helper = onnx.helper
     for ins in graph.instructions:
         if not isinstance(ins, (Op, Value)) or getattr(ins, "kind", "alias") == "random":
@@ -233,11 +236,19 @@ def build_model(onnx, graph, input_names=None, output_names=None, dynamic_axes=N
     g = helper.make_graph(nodes, "chainrule", graph_inputs, graph_outputs, inits)
     opsets = [helper.make_opsetid("", opset)]
     model = helper.make_model(g, opset_imports=opsets, producer_name="chainrule",
-                              producer_version=__version__, doc_string=doc,
+                              producer_version=_version(), doc_string=doc,
                               ir_version=helper.find_min_ir_version_for(opsets))
     _output_shapes(onnx, model, outputs, out_names, dims)
     onnx.checker.check_model(model)
     return model
+
+
+def _version():
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        return version("chainrule")
+    except (ImportError, PackageNotFoundError):
+        return "unknown"
 
 
 def _names(given, default, what):
@@ -337,3 +348,24 @@ def _write(f, data: bytes):
         raise TypeError(f"chainrule.onnx.export: f must be a path or a binary file object, got "
                         f"{type(f).__name__}")
 
+
+
+def _session_export(model, args):
+    """What compile(backend="onnxruntime") exports: every size static, and the structure of
+    the result (Tensors as ``TENSOR``) to rebuild it from the session's outputs."""
+    proto, graph = export_graph(model, args)
+    return proto, _structure(graph.output)
+
+
+def _structure(tree):
+    if isinstance(tree, Value):
+        return TENSOR
+    if isinstance(tree, (tuple, list)):
+        items = [_structure(x) for x in tree]
+        return tuple(items) if isinstance(tree, tuple) else items
+    if isinstance(tree, dict):
+        return {k: _structure(x) for k, x in tree.items()}
+    return tree
+
+
+register_exporter(_session_export)

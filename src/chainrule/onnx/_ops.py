@@ -14,19 +14,15 @@ unchanged dimensions ``1`` (ONNX's Expand broadcasts both ways).
 from __future__ import annotations
 
 import math
-from importlib import import_module
 
 import numpy as np
 
+from ..nn.functional import activation as act
+from ..nn.functional import conv, normalization, pooling
+from ..ops import elementwise as ew
+from ..ops import indexing, linalg, reduction, shape
+from ..ops.softmax import LogSoftmax, Softmax
 from ._builder import INT64_MAX, UnsupportedOperatorError
-
-# the modules of the primitives (by path: ``chainrule.ops`` re-exports functions of the same
-# names, such as ``softmax``)
-act, conv, normalization, pooling = (import_module(f"..nn.functional.{m}", __package__) for m in
-                                     ("activation", "conv", "normalization", "pooling"))
-ew, indexing, linalg, reduction, shape, softmax = (
-    import_module(f"..ops.{m}", __package__)
-    for m in ("elementwise", "indexing", "linalg", "reduction", "shape", "softmax"))
 
 TABLE = {}
 
@@ -219,12 +215,12 @@ def _threshold(b, op):
     b.node("Where", [above, x, b.scalar(op.params["value"], dt, "value")], out=b.y(op))
 
 
-@emits(softmax.Softmax)
+@emits(Softmax)
 def _softmax(b, op):
     b.node("Softmax", [b.inp(op, 0)], out=b.y(op), axis=int(op.params["dim"]))
 
 
-@emits(softmax.LogSoftmax)
+@emits(LogSoftmax)
 def _log_softmax(b, op):
     b.node("LogSoftmax", [b.inp(op, 0)], out=b.y(op), axis=int(op.params["dim"]))
 

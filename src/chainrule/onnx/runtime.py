@@ -11,6 +11,11 @@ It is inference only: outputs are plain Tensors that never require grad. A modul
 mode, or an argument that requires grad while grad mode is on, is refused with a RuntimeError
 (put the model in ``eval()`` and call it under ``chainrule.no_grad()``). The weights are read
 at export: after changing them (training, ``load_state_dict``), call ``reset()``.
+
+``chainrule.fx.compile`` imports this module when asked for the backend, so it imports nothing
+of :mod:`chainrule.fx` itself (that would be an import cycle): the exporter registers itself
+here (:func:`register_exporter`) when :mod:`chainrule.onnx` is imported, which the package's
+``__init__`` does before anything can import this module.
 """
 from __future__ import annotations
 
@@ -22,10 +27,25 @@ import numpy as np
 from .. import nn
 from .._extras import require
 from .._modes import STATE
-from ..fx.capture import flatten_tensors
 from ..tensor import Tensor
-from ..fx.graph import Value
-from ._export import export_graph
+
+_EXPORTER = []     # [export_graph] of chainrule.onnx._export, once registered
+
+
+class _Slot:
+    """Where a Tensor stands in the structure of a model's result."""
+
+    def __repr__(self):
+        return "TENSOR"
+
+
+TENSOR = _Slot()
+
+
+def register_exporter(export_graph):
+    """Set the function ``(model, args) -> (ModelProto, output tree)`` the sessions use: the
+    output tree is the call's result with each Tensor replaced by :data:`TENSOR`."""
+    _EXPORTER[:] = [export_graph]
 
 
 def session_options(ort):
@@ -40,8 +60,9 @@ class _Session:
     """One exported signature: the session and how to rebuild the output tree."""
 
     def __init__(self, ort, model, args, kwargs):
-        proto, graph = export_graph(model, args + ((kwargs,) if kwargs else ()))
-        self.output_tree = graph.output
+        if not _EXPORTER:
+            raise RuntimeError("compile(backend='onnxruntime'): import chainrule.onnx first")
+        proto, self.output_tree = _EXPORTER[0](model, args + ((kwargs,) if kwargs else ()))
         self.session = ort.InferenceSession(proto.SerializeToString(), session_options(ort),
                                             providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
@@ -68,7 +89,7 @@ class OnnxRuntimeFunction:
             raise RuntimeError("compile(backend='onnxruntime') runs inference only: the module "
                                "is in training mode; call model.eval() first (or compile with "
                                "backend='chainrule' to train)")
-        flat = flatten_tensors((args, kwargs))
+        flat = _flatten((args, kwargs))
         if STATE.grad_enabled and any(t.requires_grad for t in flat):
             raise RuntimeError("compile(backend='onnxruntime') runs inference only and returns "
                                "no gradients, but an input requires grad; call it under "
@@ -146,9 +167,21 @@ def _signature(args, kwargs):
     return static((args, kwargs))
 
 
+def _flatten(tree) -> list:
+    """The Tensors in nested tuples, lists and dicts, depth first: the order in which the
+    capture (``chainrule.fx.capture.flatten_tensors``) numbers the graph's inputs."""
+    if isinstance(tree, Tensor):
+        return [tree]
+    if isinstance(tree, (tuple, list)):
+        return [t for x in tree for t in _flatten(x)]
+    if isinstance(tree, dict):
+        return [t for x in tree.values() for t in _flatten(x)]
+    return []
+
+
 def _fill(tree, outs):
-    """The output tree with each Value replaced by the next session output, as a Tensor."""
-    if isinstance(tree, Value):
+    """The output tree with each TENSOR replaced by the next session output, as a Tensor."""
+    if tree is TENSOR:
         return Tensor._make(next(outs))
     if isinstance(tree, (tuple, list)):
         items = [_fill(x, outs) for x in tree]
