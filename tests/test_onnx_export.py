@@ -186,6 +186,8 @@ def _ops_cases():
          + F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False).sum((2, 3))
          + F.max_pool2d(x, 2, dilation=2).sum((2, 3))
          + F.adaptive_avg_pool2d(x, (2, 3)).sum((2, 3)), (2, 3, 7, 8)),
+        ("conv1d", nn.Sequential(nn.Conv1d(2, 3, 3, stride=2, padding=1), nn.Tanh(),
+                                 nn.Conv1d(3, 2, 2, dilation=2, bias=False)), (2, 2, 9)),
         ("batchnorm1d", nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU()), (5, 3)),
     ]
 
@@ -418,3 +420,14 @@ def test_metadata_and_names_are_json_friendly():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         onnx.checker.check_model(proto, full_check=True)
+
+
+def test_a_value_computed_outside_the_recorded_primitives_is_refused():
+    # x > 0 and .long() make tensors no primitive records: a graph would freeze them
+    for fn in (lambda x: (x > 0).float() * x, lambda x: x.long()):
+        with pytest.raises(RuntimeError, match="does not record .*comparison"):
+            cr.onnx.export(fn, cr.randn(5), io.BytesIO())
+    const = cr.tensor([1.0, 2.0, 3.0])
+    data = _export_bytes(lambda x: x * const + cr.tensor(0.5), cr.randn(3))   # true constants
+    got, = _session(data).run(None, {"x": np.ones(3, np.float32)})
+    np.testing.assert_allclose(got, [1.5, 2.5, 3.5])

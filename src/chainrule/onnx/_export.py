@@ -140,12 +140,53 @@ def _capture(model, args, kwargs):
         model.eval()
     try:
         with no_grad():
-            return capture_graph(model, *args, **kwargs)
+            graph = capture_graph(model, *args, **kwargs)
+            _check_constants(model, args, kwargs, graph)
+            return graph
     except Unsupported as e:
         raise RuntimeError(f"chainrule.onnx.export: the call cannot be exported: {e}") from None
     finally:
         if was_training:
             model.train()
+
+
+def _constants(graph):
+    return [v.tensor._data for v in graph.state if v.name.startswith("_tensor_constant")]
+
+
+def _check_constants(model, args, kwargs, graph):
+    """Refuse a graph whose constants depend on the inputs.
+
+    Tensors that no recorded primitive made (a comparison ``x > 0``, an integer cast, ``argmax``
+    build their results outside the declared primitives) enter a captured graph as constants,
+    frozen at the example's values. A second capture on other floating inputs shows them: a
+    constant of the call that changes with the inputs would be exported wrongly."""
+    first = _constants(graph)
+    if not first:
+        return
+    rng = np.random.default_rng(0)
+
+    def other(x):
+        if isinstance(x, Tensor) and x._data.dtype.kind == "f":
+            d = x._data
+            return x._make((d * 0.5 + rng.standard_normal(d.shape) * (1 + np.abs(d).max(initial=0)))
+                           .astype(d.dtype))
+        if isinstance(x, (tuple, list)):
+            return type(x)(other(v) for v in x)
+        if isinstance(x, dict):
+            return {k: other(v) for k, v in x.items()}
+        return x
+    try:
+        second = _constants(capture_graph(model, *other(args), **other(kwargs)))
+    except Exception:     # noqa: BLE001 — the model refuses other values: nothing to compare
+        return
+    if len(first) != len(second) or any(a.shape != b.shape or not np.array_equal(a, b)
+                                        for a, b in zip(first, second)):
+        raise RuntimeError(
+            "chainrule.onnx.export: the call cannot be exported: it computes a tensor from its "
+            "inputs with an operation the capture does not record (a comparison such as x > 0, "
+            "an integer cast, argmax, ...), which would be frozen into the graph as a constant; "
+            "use recorded operations (chainrule.heaviside, clamp, relu, where on a fixed mask)")
 
 
 def _doc(model):

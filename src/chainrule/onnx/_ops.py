@@ -378,16 +378,21 @@ def _hw_pads(pads):
 
 @emits(conv.Conv)
 def _conv(b, op):
-    if len(op.inputs[0].shape) != 4 or op.params.get("out_hw"):
-        raise unsupported(op, "has an ONNX mapping for 4-D (N, C, H, W) inputs only")
+    """2-D convolution; a 3-D (N, C, L) input is conv1d (chainrule runs it as H = 1)."""
+    ndim = len(op.inputs[0].shape)
+    if ndim not in (3, 4) or op.params.get("out_hw"):
+        raise unsupported(op, "has an ONNX mapping for (N, C, L) and (N, C, H, W) inputs only")
     geo = op.params["geo"]
     x, w = b.inp(op, 0), b.inp(op, 1, op.out.dtype)
     inputs = [x, w]
     if len(op.inputs) > 2 and op.inputs[2].shape != (0,):    # bias given
         inputs.append(b.inp(op, 2, op.out.dtype))
-    b.node("Conv", inputs, out=b.y(op), kernel_shape=[int(k) for k in geo.kernel],
-           strides=[int(s) for s in geo.stride], dilations=[int(d) for d in geo.dilation],
-           pads=_hw_pads(geo.pads), group=int(geo.groups))
+    kernel, stride, dilation = (list(map(int, v)) for v in (geo.kernel, geo.stride, geo.dilation))
+    pads = _hw_pads(geo.pads)
+    if ndim == 3:          # the width axis alone: pads (left, right)
+        kernel, stride, dilation, pads = kernel[1:], stride[1:], dilation[1:], [pads[1], pads[3]]
+    b.node("Conv", inputs, out=b.y(op), kernel_shape=kernel, strides=stride, dilations=dilation,
+           pads=pads, group=int(geo.groups))
 
 
 def _window(op):
