@@ -24,8 +24,9 @@ def runners(name, seed=0):
     """{runner: fn() -> output array} for workload ``name``, all on the same weights and batch."""
     import numpy as np
     import torch
-    import chainrule as cr
     from worker import build_chainrule_model, build_torch_model
+
+    import chainrule as cr
     shape = {"lenet": (64, 1, 28, 28), "resnet20": (32, 3, 32, 32)}.get(name)
     if shape is None:
         raise SystemExit(f"unknown model {name!r}: lenet or resnet20")
@@ -79,6 +80,7 @@ def main():
     import numpy as np
     import onnxruntime
     import torch
+
     from chainrule.backends import cpu
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), onnxruntime "
           f"{onnxruntime.__version__}, {os.cpu_count()} CPUs")

@@ -11,7 +11,7 @@ from chainrule.cli import main
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from test_cli_misuse import TRACEBACK, run_cli  # noqa: E402
+from test_cli_misuse import TRACEBACK, run_cli
 
 
 @pytest.fixture(scope="module")

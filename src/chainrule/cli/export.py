@@ -41,6 +41,7 @@ def export_run(run_dir: str, output: str | None = None, opset: int = 17,
     import numpy as np
 
     import chainrule as cr
+
     from .. import onnx as cr_onnx
     from .._extras import require
     from . import factories
