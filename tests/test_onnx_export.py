@@ -188,6 +188,11 @@ def _ops_cases():
          + F.adaptive_avg_pool2d(x, (2, 3)).sum((2, 3)), (2, 3, 7, 8)),
         ("conv1d", nn.Sequential(nn.Conv1d(2, 3, 3, stride=2, padding=1), nn.Tanh(),
                                  nn.Conv1d(3, 2, 2, dilation=2, bias=False)), (2, 2, 9)),
+        ("layer_norm", nn.Sequential(nn.Linear(3, 6), nn.LayerNorm(6), nn.Unflatten(1, (2, 3)),
+                                     nn.LayerNorm((2, 3), elementwise_affine=False),
+                                     nn.Flatten()), (4, 3)),
+        ("masked_fill_fixed_mask", lambda x: x.masked_fill(cr.tensor([True, False, True]), -1.0)
+         .exp(), (2, 3)),
         ("batchnorm1d", nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU()), (5, 3)),
     ]
 
@@ -427,6 +432,8 @@ def test_a_value_computed_outside_the_recorded_primitives_is_refused():
     for fn in (lambda x: (x > 0).float() * x, lambda x: x.long()):
         with pytest.raises(RuntimeError, match="does not record .*comparison"):
             cr.onnx.export(fn, cr.randn(5), io.BytesIO())
+    with pytest.raises(RuntimeError, match="does not record"):    # a mask computed from x
+        cr.onnx.export(lambda x: cr.where(x > 0, x, x * 0.1), cr.randn(6), io.BytesIO())
     const = cr.tensor([1.0, 2.0, 3.0])
     data = _export_bytes(lambda x: x * const + cr.tensor(0.5), cr.randn(3))   # true constants
     got, = _session(data).run(None, {"x": np.ones(3, np.float32)})

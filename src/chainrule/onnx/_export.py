@@ -151,7 +151,12 @@ def _capture(model, args, kwargs):
 
 
 def _constants(graph):
-    return [v.tensor._data for v in graph.state if v.name.startswith("_tensor_constant")]
+    """The arrays a graph holds as fixed: its constants, and the array parameters of its ops
+    (a ``where``'s condition, a ``masked_fill``'s mask)."""
+    arrays = [v.tensor._data for v in graph.state if v.name.startswith("_tensor_constant")]
+    for op in graph.ops:
+        arrays += [p for p in op.params.values() if isinstance(p, np.ndarray)]
+    return arrays
 
 
 def _check_constants(model, args, kwargs, graph):
@@ -160,7 +165,8 @@ def _check_constants(model, args, kwargs, graph):
     Tensors that no recorded primitive made (a comparison ``x > 0``, an integer cast, ``argmax``
     build their results outside the declared primitives) enter a captured graph as constants,
     frozen at the example's values. A second capture on other floating inputs shows them: a
-    constant of the call that changes with the inputs would be exported wrongly."""
+    constant of the call that changes with the inputs would be exported wrongly. The same holds
+    for an array parameter of a recorded op, such as the condition of ``where(x > 0, x, y)``."""
     first = _constants(graph)
     if not first:
         return

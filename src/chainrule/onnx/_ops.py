@@ -120,10 +120,28 @@ def _clamp(b, op):
     b.node("Clip", inputs, out=b.y(op))
 
 
+def _unbroadcast(mask):
+    """A captured mask with every axis along which it does not change cut to size 1: the mask
+    was broadcast to the traced shape, and must broadcast to another batch size."""
+    mask = np.asarray(mask, bool)
+    for axis in range(mask.ndim):
+        first = mask.take([0], axis)
+        if mask.shape[axis] > 1 and (mask == first).all():
+            mask = first
+    return mask
+
+
 @emits(ew.Where)          # y = a where cond else b, cond captured as a constant
 def _where(b, op):
-    b.node("Where", [b.constant(np.asarray(op.params["cond"], bool), "cond"),
+    b.node("Where", [b.constant(_unbroadcast(op.params["cond"]), "cond"),
                      b.inp(op, 0, "out"), b.inp(op, 1, "out")], out=b.y(op))
+
+
+@emits(ew.MaskedFill)     # y = value where mask else x, mask captured as a constant
+def _masked_fill(b, op):
+    b.node("Where", [b.constant(_unbroadcast(op.params["mask"]), "mask"),
+                     b.scalar(op.params["value"], op.out.dtype, "value"), b.inp(op, 0)],
+           out=b.y(op))
 
 
 @emits(ew.Cast)
@@ -434,6 +452,25 @@ def _adaptive_avg_pool(b, op):
     dt = op.out.dtype
     rows = b.node("MatMul", [b.constant(op.params["ph"].astype(dt), "ph"), b.inp(op, 0)])
     b.node("MatMul", [rows, b.constant(op.params["pw"].T.astype(dt), "pw_t")], out=b.y(op))
+
+
+@emits(normalization.LayerNorm)   # over the trailing dims: LayerNormalization (opset 17)
+def _layer_norm(b, op):
+    x, w, bias = op.inputs
+    dt, n = op.out.dtype, len(x.shape)
+    dims = sorted(d % n for d in op.params["dims"])
+    if dims != list(range(n - len(dims), n)):
+        raise unsupported(op, f"over dims {op.params['dims']} (not the trailing ones) has no "
+                          "ONNX mapping")
+    if b.opset < 17:
+        raise unsupported(op, "needs opset_version >= 17 (LayerNormalization)")
+    shape = x.shape[n - len(dims):]
+    scale = b.value(w, dt) if w.shape != (0,) else b.constant(np.ones(shape, dt), "ones")
+    inputs = [b.value(x), scale]
+    if bias.shape != (0,):
+        inputs.append(b.value(bias, dt))
+    b.node("LayerNormalization", inputs, out=b.y(op), axis=-len(dims),
+           epsilon=float(op.params["eps"]))
 
 
 @emits(normalization.BatchNormEval)
