@@ -4,14 +4,12 @@ import json
 import sys
 
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
+from test_cli_misuse import TRACEBACK, run_cli
 
 from chainrule.cli import main
-
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
-
-from test_cli_misuse import TRACEBACK, run_cli
 
 
 @pytest.fixture(scope="module")

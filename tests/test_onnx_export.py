@@ -9,14 +9,13 @@ import sys
 import warnings
 
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
 
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import models, nn
-
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
 
 DYN = {"input": {0: "batch"}, "output": {0: "batch"}}
 
