@@ -399,6 +399,10 @@ def test_compile_onnxruntime_functions_and_refusals():
     np.testing.assert_allclose(y.numpy(), (a * b + 1).numpy(), rtol=1e-6)
     np.testing.assert_allclose(d["s"].numpy(), a.sum().numpy(), rtol=1e-6)
     assert d["none"] is None
+    g = cr.compile(lambda a, opts, *, scale: a * opts["w"] * scale, backend="onnxruntime")
+    w = cr.randn(3)
+    np.testing.assert_allclose(g(a, {"w": w}, scale=cr.tensor(2.0)).numpy(),
+                               (a * w * 2).numpy(), rtol=1e-6)
     model = models.MLP(3, [4], 2)
     fast = cr.compile(model, backend="onnxruntime")
     with pytest.raises(RuntimeError, match="inference only: the module is in training mode"):

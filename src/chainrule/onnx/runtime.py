@@ -62,7 +62,8 @@ class _Session:
     def __init__(self, ort, model, args, kwargs):
         if not _EXPORTER:
             raise RuntimeError("compile(backend='onnxruntime'): import chainrule.onnx first")
-        proto, self.output_tree = _EXPORTER[0](model, args + ((kwargs,) if kwargs else ()))
+        # the keyword arguments always go last, so a trailing dict argument stays an argument
+        proto, self.output_tree = _EXPORTER[0](model, tuple(args) + (dict(kwargs),))
         self.session = ort.InferenceSession(proto.SerializeToString(), session_options(ort),
                                             providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
