@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/determinism.py
 	$(PY) benchmarks/allreduce_bandwidth.py
 	$(PY) benchmarks/ddp_scaling.py
+	$(PY) benchmarks/compile_onnxruntime.py
 
 # The table of torch's names chainrule has (docs/api-coverage.md); not a timed test.
 api-coverage: $(STAMP)

@@ -37,6 +37,7 @@ from . import data, datasets, func, metrics, models, vision
 from . import distributed  # torch.distributed over MPI (mpi4py imported on first use)
 from . import fx  # graph capture and replay (torch.fx / torch.compile)
 from .fx import compile  # noqa: E402
+from . import onnx  # export to ONNX, run in ONNX Runtime (onnx imported on first use)
 from .serialization import from_dlpack, load, save
 from .summary import summary
 del special   # the star import's ops.special; chainrule.special is torch.special's namespace

@@ -23,6 +23,8 @@ EXTRAS = {
     "mpi4py": ("mpi4py", "distributed"),
     "mkdocs": ("mkdocs", "docs"),
     "nbformat": ("nbformat", "notebooks"),
+    "onnx": ("onnx", "onnx"),
+    "onnxruntime": ("onnxruntime", "onnx"),
 }
 
 

@@ -66,7 +66,7 @@ API_PAGES = [
     ("demos", "Demos (one per idea of the deck)", ["chainrule.demos"]),
     ("backends", "Backends, devices, distributed", ["chainrule.backends", "chainrule.backends.cpu",
                                                     "chainrule.backends.onednn",
-                                                    "chainrule.distributed"]),
+                                                    "chainrule.distributed", "chainrule.onnx"]),
 ]
 
 # ---------------------------------------------------------------------------- helpers

@@ -3,6 +3,7 @@
     chainrule train [--model lenet5 --dataset digits --optimizer adam ...]   train, write a run folder
     chainrule evaluate RUN_DIR                 re-test a run's checkpoint
     chainrule predict RUN_DIR INPUT            classify an image file or a .npy array
+    chainrule export RUN_DIR --format onnx     write a run's model as an ONNX file
     chainrule run EXPERIMENT.toml | NAME       the seed's ML flow, as a file
     chainrule examples [NAME]                  the experiment files shipped with chainrule
     chainrule graph [--model mlp] [-o g.svg]   the computational graph of a model's loss
@@ -33,6 +34,7 @@ SUBCOMMANDS = {
     "train": ".train",
     "evaluate": ".evaluate",
     "predict": ".predict",
+    "export": ".export",
     "run": ".experiment",
     "examples": ".examples",
     "graph": ".graph",
