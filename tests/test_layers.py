@@ -163,7 +163,10 @@ def test_every_primitive_declares_its_derivative_in_exactly_one_form():
     for p in prims:
         rules = {k for k in dir(p) if k in ("vjp", "jvp", "transpose", "backward")
                  or k.startswith("d_")}
-        if p.elementwise:
+        if not p.differentiable:
+            # declared without a derivative (a comparison, a cast; never recorded for autograd)
+            assert rules == set() and not (p.elementwise or p.linear), (p, rules)
+        elif p.elementwise:
             # the local derivative per input and nothing else: the engine forms ḡ·f′ and ṫ·f′
             assert rules == {f"d_{n}" for n in p._input_names}, (p, rules)
             assert not p.linear, p

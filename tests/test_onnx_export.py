@@ -433,9 +433,9 @@ def test_metadata_and_names_are_json_friendly():
 def test_a_value_computed_outside_the_recorded_primitives_is_refused():
     # x > 0 and .long() make tensors no primitive records: a graph would freeze them
     for fn in (lambda x: (x > 0).float() * x, lambda x: x.long()):
-        with pytest.raises(RuntimeError, match="does not record .*comparison"):
+        with pytest.raises(RuntimeError, match="computed outside the recorded primitives"):
             cr.onnx.export(fn, cr.randn(5), io.BytesIO())
-    with pytest.raises(RuntimeError, match="does not record"):    # a mask computed from x
+    with pytest.raises(RuntimeError, match="computed outside"):    # a mask computed from x
         cr.onnx.export(lambda x: cr.where(x > 0, x, x * 0.1), cr.randn(6), io.BytesIO())
     const = cr.tensor([1.0, 2.0, 3.0])
     data = _export_bytes(lambda x: x * const + cr.tensor(0.5), cr.randn(3))   # true constants

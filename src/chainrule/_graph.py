@@ -70,6 +70,8 @@ class Node:
     array_rules = True   # its rules may run on bare arrays (a custom Function's may not)
     non_differentiable = ()  # inputs torch's node has no edge for (class indices, say)
     mutated_inputs = ()  # indices of inputs its forward updates in place (running statistics)
+    differentiable = True  # False: no derivative rules; never recorded for autograd
+    data_params = ()     # parameters that carry a tensor's values (an index, a mask)
 
     # filled per class by __init_subclass__ from the signatures of forward and the rules
     _input_names = ()
@@ -165,7 +167,7 @@ class Node:
             _fp_leave(fp)
         result = inputs[0]._make(out)
         record = False
-        if STATE.grad_enabled:
+        if STATE.grad_enabled and cls.differentiable:
             for t in inputs:
                 if t.requires_grad:
                     record = True
@@ -193,7 +195,7 @@ class Node:
             node.sequence_nr = next(_sequence)
             node.out_shape = result._data.shape
             result.grad_fn = node
-        if FORWARD.active:
+        if FORWARD.active and cls.differentiable:
             _forward_tangent(node, inputs, result)
         if record:
             if cls.save_inputs:

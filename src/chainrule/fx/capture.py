@@ -57,6 +57,7 @@ class Recorder:
         self.born = {}           # id -> tensor made during the capture outside an op (not
                                  # marked a constant): a comparison's, a cast's ... result
         self.array_of = {}       # id(array) -> the Value it is the array of
+        self.constant_arrays = set()   # ids of the arrays of constants made in the call
 
     # ------------------------------------------------------------------ values
     def _new(self, kind, name, array, **kw):
@@ -117,17 +118,32 @@ class Recorder:
             self.written.add(id(inputs[i]._version_box))
 
     def _array_parameter(self, op, name, p, nested=False):
-        """An array parameter is data: the array of a value of the graph is read from that
-        value at every run (``op.array_params``); an array from elsewhere has a source the
-        capture cannot see, and is refused. Inside a tuple (an index key) only the arrays of
-        state (constants, parameters) may stay."""
+        """An array parameter that is the array of a value of the graph is read from that
+        value at every run (``op.array_params``); one made from a tensor outside the recorded
+        primitives is refused, and so is a parameter the primitive declares as data
+        (``data_params``: an index, a mask) whose array cannot be traced to a value. Inside a
+        tuple (an index key) only the arrays of state (constants, parameters) may stay."""
         if isinstance(p, (tuple, list)) and not nested:
             for item in p:
                 self._array_parameter(op, name, item, nested=True)
             return
         if not isinstance(p, np.ndarray):
             return
+        chain = [p]
+        while chain[-1].base is not None:
+            chain.append(chain[-1].base)
+        if any(id(a) in self.constant_arrays for a in chain):
+            return   # (a view of) a constant made from Python data
         value = self.array_of.get(id(p))
+        base = p.base
+        while value is None and base is not None:   # a view (a broadcast mask) of a known array
+            value = self.array_of.get(id(base))
+            if value is not None and value.kind != "state":
+                return self.unsupported(f"{op.name}'s parameter {name!r} is a view of a "
+                                        "tensor's values")
+            base = base.base
+        if value is not None and value.kind == "state" and p.base is not None:
+            return   # a view of a constant's or a parameter's memory: it follows that memory
         if value is not None and (not nested or value.kind == "state"):
             if not nested:
                 op.array_params[name] = value
@@ -136,9 +152,10 @@ class Recorder:
                              "a tuple")
         elif any(id(p) in (id(t._data), id(t._data.base)) for t in self.born.values()):
             self.unsupported(_COMPUTED_OUTSIDE)
-        else:
-            self.unsupported(f"{op.name}'s parameter {name!r} is an array made from values the "
-                             "capture cannot see (converted from a tensor, or computed in NumPy)")
+        elif name in op.prim.data_params:   # an index or mask converted from a tensor
+            self.unsupported(f"{op.name}'s parameter {name!r} holds values the capture cannot "
+                             "trace back to a tensor (converted to another dtype?)")
+        # else: an array made from shapes or Python numbers, a constant
 
     def detached(self, t, source):
         """``t = source.detach()``: ``source``'s value, through which no gradient flows."""
@@ -153,6 +170,8 @@ class Recorder:
         """``t`` was made from Python data alone (``chainrule.tensor([...])``, ``zeros``, a
         scalar operand): a constant, whatever the inputs."""
         self.born.pop(id(t), None)
+        self.constant_arrays.add(id(t._data))
+        self.held.append(t)
 
     def backward(self, roots, retain_graph, create_graph, targets):
         if targets is not None:

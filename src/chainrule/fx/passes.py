@@ -27,9 +27,11 @@ from .graph import Backward, Call, Op, Value, Write
 
 class FoldedConvWeight(Node):
     """w·s per output channel, s = γ/√(σ² + ε) (γ = 1 when not given): a convolution's weight
-    with the eval-mode batch norm after it folded in. Shapes: w (O, C, kh, kw), γ, σ² (O,)."""
+    with the eval-mode batch norm after it folded in. Shapes: w (O, C, kh, kw), γ, σ² (O,).
+    Made only in inference graphs, so it declares no derivative."""
 
     params = ("eps",)
+    differentiable = False
 
     def forward(self, w, gamma, var):
         s = _bn_scale(gamma, var, self.eps, w.dtype)
@@ -38,9 +40,11 @@ class FoldedConvWeight(Node):
 
 class FoldedConvBias(Node):
     """(b − μ)·s + β, s = γ/√(σ² + ε): the bias of a convolution with the eval-mode batch norm
-    after it folded in (b = 0, γ = 1, β = 0 when not given). Shapes: all (O,)."""
+    after it folded in (b = 0, γ = 1, β = 0 when not given). Shapes: all (O,). No derivative
+    (inference graphs only)."""
 
     params = ("eps",)
+    differentiable = False
 
     def forward(self, b, gamma, beta, mean, var):
         dtype = b.dtype if given(b) else gamma.dtype if given(gamma) else mean.dtype

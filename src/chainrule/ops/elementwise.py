@@ -276,6 +276,7 @@ class Where(Node):
 
     elementwise = True
     params = ("cond",)
+    data_params = ("cond",)   # a tensor's values: traced by a graph capture
 
     def forward(self, a, b):
         return np.where(self.cond, a, b)
@@ -402,6 +403,7 @@ class MaskedFill(Node):
 
     elementwise = True
     params = ("mask", "value")
+    data_params = ("mask",)   # a tensor's values: traced by a graph capture
 
     def forward(self, x):
         return np.where(self.mask, self.value, x).astype(x.dtype, copy=False)

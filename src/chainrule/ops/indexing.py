@@ -88,6 +88,7 @@ class GetItem(Node):
 
     linear = True
     params = ("key", "basic")
+    data_params = ("key",)   # a tensor's values: traced by a graph capture
     backward_name = "IndexBackward0"
 
     def forward(self, x):
@@ -107,6 +108,7 @@ class IndexAdd(Node):
 
     linear = True
     params = ("key", "shape", "basic")
+    data_params = ("key",)   # a tensor's values: traced by a graph capture
 
     def forward(self, g):
         out = np.zeros(self.shape, dtype=g.dtype)
@@ -132,6 +134,7 @@ class Gather(Node):
 
     linear = True
     params = ("dim", "index")
+    data_params = ("index",)   # a tensor's values: traced by a graph capture
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -146,6 +149,7 @@ class ScatterAdd(Node):
 
     linear = True
     params = ("dim", "index", "shape")
+    data_params = ("index",)   # a tensor's values: traced by a graph capture
 
     def forward(self, src):
         out = np.zeros(self.shape, dtype=src.dtype)
@@ -168,6 +172,7 @@ class WriteAt(Node):
 
     linear = True
     params = ("key", "accumulate", "alpha", "count")
+    data_params = ("key",)   # a tensor's values: traced by a graph capture
 
     def forward(self, x, src):
         self.src_shape = src.shape

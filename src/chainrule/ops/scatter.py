@@ -90,6 +90,7 @@ class ScatterProd(Node):
     derivatives follow."""
 
     params = ("dim", "index", "include_self")
+    data_params = ("index",)   # a tensor's values: traced by a graph capture
     backward_name = "ScatterReduceBackward0"
 
     def forward(self, x, src):
@@ -218,6 +219,7 @@ class ScatterReduce(Node):
     are zero, as torch's."""
 
     params = ("value", "a", "b", "dim", "index")
+    data_params = ("index",)   # a tensor's values: traced by a graph capture
     backward_name = "ScatterReduceBackward0"
 
     def forward(self, x, src):

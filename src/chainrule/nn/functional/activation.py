@@ -10,6 +10,7 @@ from ... import _sampling
 from ..._graph import Node
 from ..._modes import STATE
 from ..._rng import stream as _rng_stream
+from ...creation import as_tensor
 from ...ops import elementwise as ew
 from ...ops._util import check_tensor
 from ...ops.elementwise import to_float
@@ -80,8 +81,7 @@ def heaviside(input, values) -> Tensor:
     (sigmoid, tanh, ReLU) and why the perceptron has its own learning rule.
     """
     check_tensor(input, "heaviside")
-    values = values if isinstance(values, Tensor) else Tensor._make(
-        np.asarray(values, dtype=input._data.dtype))
+    values = values if isinstance(values, Tensor) else as_tensor(values, input.dtype)
     return Heaviside.apply(to_float(input) if input.requires_grad else input, values.to(input.dtype))
 
 

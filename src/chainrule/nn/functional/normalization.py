@@ -193,6 +193,7 @@ class Embedding(Node):
 
     linear = True
     params = ("index", "padding_idx")
+    data_params = ("index",)   # a tensor's values: traced by a graph capture
     padding_idx = None
 
     def forward(self, weight):
