@@ -19,6 +19,7 @@ read afresh at every run; so weights an optimizer updates are always current.
 from __future__ import annotations
 
 import inspect
+import weakref
 
 import numpy as np
 
@@ -42,10 +43,11 @@ class Recorder:
 
     def __init__(self, names=None):
         self.values, self.instructions = [], []
-        self.by_tensor = {}      # id(tensor) -> Value (the tensors are kept alive in .held)
-        self.by_array = {}       # id(array) -> Value of an op's result (to spot aliases)
-        self.by_node = {}        # id(recorded node) -> Value (backward() names roots by node)
-        self.held = []
+        # maps by identity that keep nothing alive, so that a capture's memory is an eager
+        # call's: each intermediate can be freed as soon as the call drops it
+        self.by_tensor = _Identity()   # tensor -> Value
+        self.by_array = _Identity()    # array -> Value of an op's result (to spot aliases)
+        self.by_node = _Identity()     # recorded node -> Value (backward() names roots by node)
         self.names = names or {}  # id(tensor) -> a parameter's or buffer's dotted name
         self.versions = {}       # id(state tensor) -> (tensor, version when first read)
         self.written = set()     # ids of the version counters of tensors a recorded write,
@@ -54,10 +56,10 @@ class Recorder:
         self.reasons = []
         self.sources = 0
         self._counts = {}
-        self.born = {}           # id -> tensor made during the capture outside an op (not
-                                 # marked a constant): a comparison's, a cast's ... result
-        self.array_of = {}       # id(array) -> the Value it is the array of
-        self.constant_arrays = set()   # ids of the arrays of constants made in the call
+        self.born = _Identity()        # tensor made during the capture outside an op (not
+                                       # marked a constant): a comparison's, a cast's ... result
+        self.array_of = _Identity()    # array -> the Value it is the array of
+        self.constant_arrays = _Identity()   # arrays of constants made in the call -> True
 
     # ------------------------------------------------------------------ values
     def _new(self, kind, name, array, **kw):
@@ -71,9 +73,9 @@ class Recorder:
         return name if n == 0 else f"{name}_{n}"
 
     def bind(self, t, v):
-        self.by_tensor[id(t)] = v
-        self.array_of.setdefault(id(t._data), v)
-        self.held.append(t)
+        self.by_tensor[t] = v
+        if self.array_of.get(t._data) is None:
+            self.array_of[t._data] = v
 
     def input(self, t, name):
         v = self._new("input", name, t._data, requires_grad=t.requires_grad)
@@ -83,10 +85,10 @@ class Recorder:
     def value_of(self, t) -> Value:
         """The value a tensor stands for; a tensor first seen here is state from outside, or,
         when it wraps an op's result array (``detach``), an alias of that result."""
-        v = self.by_tensor.get(id(t))
+        v = self.by_tensor.get(t)
         if v is not None:
             return v
-        src = self.by_array.get(id(t._data))
+        src = self.by_array.get(t._data)
         if src is not None:
             v = self._new("alias", src.name + "_detached", t._data, source=src)
             self.instructions.append(v)
@@ -94,7 +96,7 @@ class Recorder:
             if t.grad_fn is not None and t.requires_grad:
                 self.unsupported("a tensor from outside the call carries autograd history "
                                  f"({t.grad_fn.name()}); pass it as an argument")
-            if id(t) in self.born:
+            if t in self.born:
                 self.unsupported(_COMPUTED_OUTSIDE)
             name = self.names.get(id(t)) or "_tensor_constant"
             v = self._new("state", name, t._data, tensor=t, requires_grad=t.requires_grad)
@@ -111,9 +113,9 @@ class Recorder:
             self._array_parameter(op, name, p)
         self.instructions.append(op)
         self.bind(result, out)
-        self.by_array[id(result._data)] = out
+        self.by_array[result._data] = out
         if result.grad_fn is not None:
-            self.by_node[id(result.grad_fn)] = out
+            self.by_node[result.grad_fn] = out
         for i in prim.mutated_inputs:
             self.written.add(id(inputs[i]._version_box))
 
@@ -132,12 +134,12 @@ class Recorder:
         chain = [p]
         while chain[-1].base is not None:
             chain.append(chain[-1].base)
-        if any(id(a) in self.constant_arrays for a in chain):
+        if any(a in self.constant_arrays for a in chain):
             return   # (a view of) a constant made from Python data
-        value = self.array_of.get(id(p))
+        value = self.array_of.get(p)
         base = p.base
         while value is None and base is not None:   # a view (a broadcast mask) of a known array
-            value = self.array_of.get(id(base))
+            value = self.array_of.get(base)
             if value is not None and value.kind != "state":
                 return self.unsupported(f"{op.name}'s parameter {name!r} is a view of a "
                                         "tensor's values")
@@ -150,7 +152,7 @@ class Recorder:
         elif value is not None:
             self.unsupported(f"{op.name}'s parameter {name!r} holds a tensor's values inside "
                              "a tuple")
-        elif any(id(p) in (id(t._data), id(t._data.base)) for t in self.born.values()):
+        elif any(p is t._data or p is t._data.base for t in self.born.objects()):
             self.unsupported(_COMPUTED_OUTSIDE)
         elif name in op.prim.data_params:   # an index or mask converted from a tensor
             self.unsupported(f"{op.name}'s parameter {name!r} holds values the capture cannot "
@@ -159,7 +161,7 @@ class Recorder:
 
     def detached(self, t, source):
         """``t = source.detach()``: ``source``'s value, through which no gradient flows."""
-        self.born.pop(id(t), None)
+        self.born.pop(t)
         value = self.value_of(source)
         if value.kind in ("op", "random", "alias") or value.requires_grad:
             value = self._new("alias", value.name + "_detached", t._data, source=value)
@@ -169,9 +171,8 @@ class Recorder:
     def constant(self, t):
         """``t`` was made from Python data alone (``chainrule.tensor([...])``, ``zeros``, a
         scalar operand): a constant, whatever the inputs."""
-        self.born.pop(id(t), None)
-        self.constant_arrays.add(id(t._data))
-        self.held.append(t)
+        self.born.pop(t)
+        self.constant_arrays[t._data] = True
 
     def backward(self, roots, retain_graph, create_graph, targets):
         if targets is not None:
@@ -180,7 +181,7 @@ class Recorder:
             return self.unsupported("backward(create_graph=True)")
         pairs = []
         for node, grad in roots:
-            root = self.by_node.get(id(node))
+            root = self.by_node.get(node)
             if root is None:
                 return self.unsupported(f"backward() from a tensor made outside the call "
                                         f"({node.name()})")
@@ -204,7 +205,7 @@ class Recorder:
 
     def write(self, target, result):
         value = self.value_of(result)
-        old = self.by_tensor.get(id(target))
+        old = self.by_tensor.get(target)
         if old is None or old.kind in ("state", "input"):
             target_value = old if old is not None else self.value_of(target)
             self.instructions.append(Write(target_value, value))
@@ -291,7 +292,7 @@ def capture(fn, args, kwargs, names=None, signature_of=None):
 
     def tracked(array, requires_grad=False):   # every Tensor made while the capture runs
         t = make.__func__(array, requires_grad)
-        recorder.born[id(t)] = t
+        recorder.born[t] = True
         return t
 
     TRACE.recorder = recorder
@@ -303,6 +304,33 @@ def capture(fn, args, kwargs, names=None, signature_of=None):
         Tensor._make = make
     graph = recorder.finish(output, inputs, argnames, _rng.DEFAULT.get_state() != rng_before)
     return graph, output, recorder
+
+
+class _Identity:
+    """{object: value} by identity, holding only weak references: a dead object's id may be
+    reused by a new one, so a lookup checks that the reference still points at its key."""
+
+    def __init__(self):
+        self._items = {}
+
+    def __setitem__(self, obj, value):
+        self._items[id(obj)] = (weakref.ref(obj), value)
+
+    def get(self, obj, default=None):
+        item = self._items.get(id(obj))
+        return item[1] if item is not None and item[0]() is obj else default
+
+    def __contains__(self, obj):
+        item = self._items.get(id(obj))
+        return item is not None and item[0]() is obj
+
+    def pop(self, obj):
+        if obj in self:
+            del self._items[id(obj)]
+
+    def objects(self):
+        """The keys still alive."""
+        return [o for o in (ref() for ref, _ in self._items.values()) if o is not None]
 
 
 def flatten_tensors(tree) -> list:
