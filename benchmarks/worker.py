@@ -515,6 +515,9 @@ def measure(step, seconds):
     while n < 2 or time.perf_counter() - t0 < 0.1 * seconds:
         step()
         n += 1
+    grown = _status()["VmHWM"] - rss0          # the set-up steps' peak (a capture's included)
+    rss1 = _status()["VmRSS"]
+    _reset_peak()                              # then the peak of the timed steps alone
     steps, start = 0, time.perf_counter()
     while steps < 3 or time.perf_counter() - start < seconds:
         step()
@@ -522,7 +525,8 @@ def measure(step, seconds):
     elapsed = time.perf_counter() - start
     st = _status()
     return {"first_loss": first, "steps_per_s": steps / elapsed, "us_per_step": 1e6 * elapsed / steps,
-            "steps": steps, "rss_growth_mb": st["VmHWM"] - rss0, "peak_reset": peak_reset}
+            "steps": steps, "rss_growth_mb": max(grown, st["VmHWM"] - rss0),
+            "step_peak_mb": st["VmHWM"] - rss1 if peak_reset else None, "peak_reset": peak_reset}
 
 
 def settings(framework):
