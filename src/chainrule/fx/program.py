@@ -10,6 +10,7 @@ gradients for. Values no later instruction needs are dropped as soon as they are
 from __future__ import annotations
 
 import inspect
+from sys import getrefcount as _refcount
 
 import numpy as np
 
@@ -385,7 +386,10 @@ def _add_to_grad(leaf, g, seen):
     copy) when nothing else holds it: a new array, not handed to another leaf or the caller."""
     if type(g) is not np.ndarray:
         g = np.asarray(g)
-    fresh = g.base is None and id(g) not in seen
+    # a new array, or a C-ordered view (a transposed product's transpose) of an array that
+    # nothing but this view holds (the count: the view's reference and getrefcount's argument)
+    fresh = id(g) not in seen and (g.base is None or g.flags.c_contiguous and g.base.base is None
+                                   and _refcount(g.base) == 2)
     seen.add(id(g))
     if fresh and leaf._grad is None and not leaf._hooks and not leaf._post_acc_hooks:
         leaf._grad = Tensor._make(g)   # what _accumulate does here, without its checks
