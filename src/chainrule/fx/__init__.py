@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from .. import nn
 from .capture import Unsupported, capture, flatten_tensors
-from .compile import CompileCounters, CompiledFunction, OptimizedModule, compile
+from .compile import CompileCounters, CompiledFunction, OptimizedModule, compile, register_backend
 from .graph import Backward, Call, Graph, Op, Value, Write
 from .program import Program
 
 __all__ = ["Backward", "Call", "CompileCounters", "CompiledFunction", "Graph", "GraphModule",
            "Op", "OptimizedModule", "Program", "Unsupported", "Value", "Write", "capture_graph",
-           "compile", "symbolic_trace"]
+           "compile", "register_backend", "symbolic_trace"]
 
 
 class GraphModule(nn.Module):

@@ -20,7 +20,9 @@ from ..tensor import Tensor
 from .capture import Unsupported, capture, flatten_tensors
 from .program import Program
 
-BACKENDS = ("chainrule", "onnxruntime")
+# name -> compile_fn(model) for the backends other packages add (chainrule.onnx adds
+# "onnxruntime"); "chainrule", the replay of the captured graph, is built in
+BACKENDS = {}
 # torch's backend names, accepted so that ported scripts run: each replays chainrule's graph
 TORCH_BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs")
 MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
@@ -204,9 +206,9 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="chainrule", m
                                  cache_size_limit=cache_size_limit)
     if backend in TORCH_BACKENDS:
         backend = "chainrule"
-    if backend not in BACKENDS:
+    if backend != "chainrule" and backend not in BACKENDS:
         raise ValueError(f"compile: unknown backend {backend!r}; expected one of "
-                         f"{BACKENDS + TORCH_BACKENDS}")
+                         f"{('chainrule', *BACKENDS, *TORCH_BACKENDS)}")
     if mode not in MODES:
         raise RuntimeError(f"compile: unrecognized mode={mode!r}; expected one of "
                            f"{[m for m in MODES if m]}")
@@ -214,13 +216,18 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="chainrule", m
         raise TypeError(f"compile: expected a function or an nn.Module, got {type(model).__name__}")
     if disable:
         return model
-    if backend == "onnxruntime":
-        from ..onnx.runtime import compile_onnxruntime
-        return compile_onnxruntime(model)
+    if backend != "chainrule":
+        return BACKENDS[backend](model)
     kw = dict(fullgraph=fullgraph, backend=backend, cache_size_limit=cache_size_limit)
     if isinstance(model, nn.Module):
         return OptimizedModule(model, **kw)
     return CompiledFunction(model, **kw)
+
+
+def register_backend(name: str, compile_fn) -> None:
+    """Make ``chainrule.compile(model, backend=name)`` return ``compile_fn(model)`` (torch's
+    ``torch._dynamo.register_backend``, for a whole model rather than an FX graph)."""
+    BACKENDS[name] = compile_fn
 
 
 def _static(value):

@@ -24,8 +24,11 @@ from __future__ import annotations
 from ._builder import UnsupportedOperatorError
 from ._export import MIN_OPSET, export, to_model_proto
 from ._ops import TABLE as _TABLE
+from ..fx.compile import register_backend
+from .runtime import compile_onnxruntime
 
 __all__ = ["MIN_OPSET", "SUPPORTED_PRIMITIVES", "UnsupportedOperatorError", "export", "to_model_proto"]
 
 #: Names of the primitives (:mod:`chainrule.ops` classes) that have an ONNX mapping.
 SUPPORTED_PRIMITIVES = tuple(sorted(p.__name__ for p in _TABLE))
+register_backend("onnxruntime", compile_onnxruntime)   # chainrule.compile(..., backend=...)

@@ -12,10 +12,9 @@ mode, or an argument that requires grad while grad mode is on, is refused with a
 (put the model in ``eval()`` and call it under ``chainrule.no_grad()``). The weights are read
 at export: after changing them (training, ``load_state_dict``), call ``reset()``.
 
-``chainrule.fx.compile`` imports this module when asked for the backend, so it imports nothing
-of :mod:`chainrule.fx` itself (that would be an import cycle): the exporter registers itself
-here (:func:`register_exporter`) when :mod:`chainrule.onnx` is imported, which the package's
-``__init__`` does before anything can import this module.
+:mod:`chainrule.onnx` registers this backend with ``chainrule.fx.compile.register_backend``;
+the exporter registers itself here (:func:`register_exporter`), since ``_export`` imports
+this module's ``TENSOR``.
 """
 from __future__ import annotations
 
