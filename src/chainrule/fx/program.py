@@ -163,11 +163,13 @@ def _generate(program, steps):
                 form, extra = _INPLACE_FORM[prim] if prim in _INPLACE_FORM else (prim.forward, "")
                 ns[f"U{index}"] = form
                 body.append(f"v{out} = U{index}({args}{extra}, out=v{reuse})")
-            elif node is None:
-                ns[f"F{index}"] = prim.forward
-                body.append(f"v{out} = F{index}({args})")
             else:
-                body.append(f"v{out} = {node}.forward({args})")
+                call = (f"F{index}({args})" if node is None else f"{node}.forward({args})")
+                if node is None:
+                    ns[f"F{index}"] = prim.forward
+                # NumPy gives a 0-d result as a scalar; eager's Tensor holds it as an array
+                zero_d = graph.values[out].shape == ()
+                body.append(f"v{out} = _asarray({call})" if zero_d else f"v{out} = {call}")
         elif kind is None:
             left = [s for s in step if s not in gone]
             if i < last and left:   # (at the end, returning frees them anyway)
@@ -246,7 +248,7 @@ def _in_place(op, dying, producer, viewed):
         return None
     for v in op.inputs:
         made_by = producer.get(v.index)
-        if (v.index in dying and v.shape == op.out.shape and v.dtype == op.out.dtype
+        if (v.index in dying and v.shape == op.out.shape != () and v.dtype == op.out.dtype
                 and made_by is not None and not made_by.prim.is_view and v.index not in viewed
                 and sum(u is v for u in op.inputs) == 1):
             return v.index

@@ -152,10 +152,12 @@ def _capture(model, args, kwargs):
 
 def _constants(graph):
     """The arrays a graph holds as fixed: its constants, and the array parameters of its ops
-    (a ``where``'s condition, a ``masked_fill``'s mask)."""
+    that are not values of the graph (``op.array_params``: a mask computed by a comparison is
+    exported as that comparison)."""
     arrays = [v.tensor._data for v in graph.state if v.name.startswith("_tensor_constant")]
     for op in graph.ops:
-        arrays += [p for p in op.params.values() if isinstance(p, np.ndarray)]
+        arrays += [p for k, p in op.params.items()
+                   if isinstance(p, np.ndarray) and k not in op.array_params]
     return arrays
 
 

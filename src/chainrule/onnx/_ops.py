@@ -21,6 +21,7 @@ from ..nn.functional import activation as act
 from ..nn.functional import conv, normalization, pooling
 from ..ops import elementwise as ew
 from ..ops import indexing, linalg, reduction, shape
+from ..ops.array_function import ArrayFunction
 from ..ops.softmax import LogSoftmax, Softmax
 from ._builder import INT64_MAX, UnsupportedOperatorError
 
@@ -131,17 +132,46 @@ def _unbroadcast(mask):
     return mask
 
 
-@emits(ew.Where)          # y = a where cond else b, cond captured as a constant
+def _mask(b, op, name):
+    """A where's or masked_fill's mask: the graph's value when it was computed in the graph
+    (``op.array_params``), else the captured constant."""
+    value = op.array_params.get(name)
+    if value is not None:
+        return b.value(value)
+    return b.constant(_unbroadcast(op.params[name]), name)
+
+
+@emits(ew.Where)          # y = a where cond else b
 def _where(b, op):
-    b.node("Where", [b.constant(_unbroadcast(op.params["cond"]), "cond"),
-                     b.inp(op, 0, "out"), b.inp(op, 1, "out")], out=b.y(op))
-
-
-@emits(ew.MaskedFill)     # y = value where mask else x, mask captured as a constant
-def _masked_fill(b, op):
-    b.node("Where", [b.constant(_unbroadcast(op.params["mask"]), "mask"),
-                     b.scalar(op.params["value"], op.out.dtype, "value"), b.inp(op, 0)],
+    b.node("Where", [_mask(b, op, "cond"), b.inp(op, 0, "out"), b.inp(op, 1, "out")],
            out=b.y(op))
+
+
+@emits(ew.MaskedFill)     # y = value where mask else x
+def _masked_fill(b, op):
+    b.node("Where", [_mask(b, op, "mask"), b.scalar(op.params["value"], op.out.dtype, "value"),
+                     b.inp(op, 0)], out=b.y(op))
+
+
+_ARRAY_FUNCTIONS = {np.greater: "Greater", np.less: "Less", np.equal: "Equal",
+                    np.greater_equal: "GreaterOrEqual", np.less_equal: "LessOrEqual",
+                    np.logical_and: "And", np.logical_or: "Or", np.logical_xor: "Xor",
+                    np.logical_not: "Not", np.isnan: "IsNaN"}
+
+
+@emits(ArrayFunction)     # comparisons, logic, casts to integer or bool dtypes
+def _array_function(b, op):
+    fn = op.params["fn"]
+    inputs = [b.value(v) for v in op.inputs]
+    if fn is np.not_equal:
+        b.node("Not", [b.node("Equal", inputs)], out=b.y(op))
+    elif fn in _ARRAY_FUNCTIONS:
+        b.node(_ARRAY_FUNCTIONS[fn], inputs, out=b.y(op))
+    elif getattr(fn, "func", None) is np.ndarray.astype:
+        b.node("Cast", inputs, out=b.y(op), to=b.dtype(op.out.dtype))
+    else:
+        raise unsupported(op, f"computes {getattr(fn, '__name__', fn)!r}, which has no ONNX "
+                              "mapping")
 
 
 @emits(ew.Cast)

@@ -9,6 +9,7 @@ cast) are declared linear instead, with their transpose.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -17,6 +18,7 @@ from .. import _dtype
 from .._dtype import result_type
 from .._graph import Node
 from .._modes import TRACE
+from .array_function import array_function
 from .._tensor_base import TensorBase
 from ._util import check_tensor
 
@@ -795,7 +797,7 @@ def cast(input, dtype):
         return input
     if dtype.is_floating_point and input._data.dtype.kind == "f":
         return Cast.apply(input, dtype=dtype)
-    return input._make(input._data.astype(dtype.np))
+    return array_function(functools.partial(np.ndarray.astype, dtype=dtype.np), input)
 
 
 # ---------------------------------------------------------------------------- comparisons & logic
@@ -803,7 +805,7 @@ def _compare(ufunc, op):
     def fn(input, other):
         a, b = operands(input, other, op)
         try:
-            return a._make(ufunc(a._data, b._data))
+            return array_function(ufunc, a, b)
         except ValueError:
             raise RuntimeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
                              "broadcast together") from None
@@ -829,7 +831,7 @@ def _bitwise(ufunc, op):
         if a._data.dtype.kind not in "biu":
             # torch: no kernel for floats (NotImplementedError), not a bad argument type
             raise NotImplementedError(f"{op}: expected bool or integer tensors, got {a.dtype}")
-        return a._make(ufunc(a._data, b._data))
+        return array_function(ufunc, a, b)
     fn.__name__ = op
     return fn
 
@@ -844,19 +846,19 @@ bitwise_right_shift.__doc__ = "out = ⌊input / 2^other⌋ for integers (an arit
 
 
 def logical_not(input):
-    return input._make(np.logical_not(input._data))
+    return array_function(np.logical_not, input)
 
 
 def bitwise_not(input):
     if input._data.dtype.kind not in "biu":
         raise TypeError(f"bitwise_not: expected bool or integer tensor, got {input.dtype}")
-    return input._make(np.invert(input._data))
+    return array_function(np.invert, input)
 
 
 def _predicate(ufunc, op, doc):
     def fn(input):
         check_tensor(input, op)
-        return input._make(ufunc(input._data))
+        return array_function(ufunc, input)
     fn.__name__ = fn.__qualname__ = op
     fn.__doc__ = doc + " Returns a bool tensor (not differentiable)."
     return fn

@@ -8,6 +8,7 @@ softmax(x) for logsumexp.
 from __future__ import annotations
 
 import builtins
+import functools
 import warnings
 from collections import namedtuple
 
@@ -18,6 +19,7 @@ from .._argcompat import numpy_aliases
 from .._graph import Node
 from .._tensor_base import TensorBase
 from ._util import check_tensor, keepdim_shape, normalize_dims
+from .array_function import array_function
 from .elementwise import maximum, minimum, to_float
 from .indexing import Gather
 from .shape import Flip
@@ -430,18 +432,29 @@ def _nonempty(input, dims, op, full=False):
                          f"{tuple(input.shape)}")
 
 
+def _indices(fn, x, **kw):
+    """``fn`` (argmax or argmin) of x as int64 indices."""
+    return np.asarray(fn(x, **kw), np.int64)
+
+
+def _flat_index(fn, x, shape):
+    """``fn`` (argmax or argmin) of x flattened, as an int64 index of ``shape`` (() or 1s)."""
+    return np.asarray(fn(x.reshape(-1)), np.int64).reshape(shape)
+
+
 def _arg(fn, op):
     def arg(input, dim=None, keepdim=False):
         check_tensor(input, op)
         if dim is None:
             _nonempty(input, (), op)
-            out = np.asarray(fn(input._data.reshape(-1)))
-            return input._make(out.reshape((1,) * input.ndim) if keepdim else out)
+            shape = (1,) * input.ndim if keepdim else ()
+            return array_function(functools.partial(_flat_index, fn, shape=shape), input)
         d = normalize_dims(dim, input.ndim, op)
         if not d:
             return input._make(np.zeros((), np.int64))
         _nonempty(input, d, op)
-        return input._make(np.asarray(fn(input._data, axis=d[0], keepdims=keepdim), np.int64))
+        return array_function(functools.partial(_indices, fn, axis=d[0], keepdims=keepdim),
+                              input)
     arg.__name__ = op
     arg.__doc__ = f"Index of the {op[3:]}imum over ``dim`` (first occurrence); int64, not differentiable."
     return arg
@@ -530,13 +543,13 @@ def logsumexp(input, dim, keepdim=False):
 @numpy_aliases
 def all(input, dim=None, keepdim=False):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
-    return input._make(np.all(input._data, axis=axis, keepdims=keepdim))
+    return array_function(functools.partial(np.all, axis=axis, keepdims=keepdim), input)
 
 
 @numpy_aliases
 def any(input, dim=None, keepdim=False):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "any")
-    return input._make(np.any(input._data, axis=axis, keepdims=keepdim))
+    return array_function(functools.partial(np.any, axis=axis, keepdims=keepdim), input)
 
 
 @numpy_aliases
