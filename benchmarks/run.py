@@ -139,10 +139,11 @@ def targets(results):
         if r is not None:
             out.append((f"{w} compiled: ≥ {need}× torch's steps/s", f"{r:.2f}×", r >= need))
     row = results.get("resnet20", {})
-    steps = [row.get(f, {}).get("step_peak_mb") for f in ("compiled", "chainrule")]
-    if None not in steps:   # the timed steps' peak above the RSS they start from
-        c, e = steps
-        out.append(("resnet20 compiled: a step's peak RSS ≤ eager's", f"{c:.1f} vs {e:.1f} MB",
+    if "rss_growth_mb" in row.get("compiled", {}) and "rss_growth_mb" in row.get("chainrule", {}):
+        # the whole run's (the capture and the generated program included); step_peak_mb in
+        # the JSON is the timed steps' own, above the RSS they start from
+        c, e = row["compiled"]["rss_growth_mb"], row["chainrule"]["rss_growth_mb"]
+        out.append(("resnet20 compiled: peak RSS growth ≤ eager's", f"{c:.1f} vs {e:.1f} MB",
                     c <= e))
     for w in MEMORY_TARGETS:
         row = results.get(w, {})
