@@ -70,7 +70,7 @@ class CompiledFunction:
 
     def _key(self, args, kwargs, flat):
         tensors = tuple((t._data.shape, t._data.dtype, t.requires_grad) for t in flat)
-        return (tensors, _static(args), _static(tuple(sorted(kwargs.items()))),
+        return (tensors, static_part(args), static_part(tuple(sorted(kwargs.items()))),
                 STATE.grad_enabled, tuple(m.training for m in self._modules))
 
     def __call__(self, *args, **kwargs):
@@ -230,14 +230,15 @@ def register_backend(name: str, compile_fn) -> None:
     BACKENDS[name] = compile_fn
 
 
-def _static(value):
-    """The non-tensor part of the arguments, as a hashable guard (tensors as placeholders)."""
+def static_part(value):
+    """The non-tensor part of (nested) arguments, as a hashable guard: each Tensor stands as
+    the class ``Tensor``; an unhashable value as its type and id."""
     if isinstance(value, Tensor):
         return Tensor
     if isinstance(value, (tuple, list)):
-        return (type(value),) + tuple(_static(v) for v in value)
+        return (type(value),) + tuple(static_part(v) for v in value)
     if isinstance(value, dict):
-        return (dict,) + tuple((k, _static(v)) for k, v in value.items())
+        return (dict,) + tuple((k, static_part(v)) for k, v in value.items())
     try:
         hash(value)
     except TypeError:

@@ -26,6 +26,8 @@ import numpy as np
 from .. import nn
 from .._extras import require
 from .._modes import STATE
+from ..fx.capture import flatten_tensors
+from ..fx.compile import static_part
 from ..tensor import Tensor
 
 _EXPORTER = []     # [export_graph] of chainrule.onnx._export, once registered
@@ -89,12 +91,12 @@ class OnnxRuntimeFunction:
             raise RuntimeError("compile(backend='onnxruntime') runs inference only: the module "
                                "is in training mode; call model.eval() first (or compile with "
                                "backend='chainrule' to train)")
-        flat = _flatten((args, kwargs))
+        flat = flatten_tensors((args, kwargs))
         if STATE.grad_enabled and any(t.requires_grad for t in flat):
             raise RuntimeError("compile(backend='onnxruntime') runs inference only and returns "
                                "no gradients, but an input requires grad; call it under "
                                "chainrule.no_grad() (or use backend='chainrule')")
-        key = _signature(args, kwargs)
+        key = _signature(args, kwargs, flat)
         session = self._sessions.get(key)
         if session is None:
             ort = require("onnxruntime", "compile(backend='onnxruntime')")
@@ -151,32 +153,9 @@ def compile_onnxruntime(model, cache_size_limit=8):
     return OnnxRuntimeFunction(model, cache_size_limit)
 
 
-def _signature(args, kwargs):
-    def static(x):
-        if isinstance(x, Tensor):
-            return (Tensor, x._data.shape, x._data.dtype.str)
-        if isinstance(x, (tuple, list)):
-            return (type(x),) + tuple(static(v) for v in x)
-        if isinstance(x, dict):
-            return (dict,) + tuple((k, static(v)) for k, v in x.items())
-        try:
-            hash(x)
-        except TypeError:
-            return (type(x), id(x))
-        return x
-    return static((args, kwargs))
-
-
-def _flatten(tree) -> list:
-    """The Tensors in nested tuples, lists and dicts, depth first: the order in which the
-    capture (``chainrule.fx.capture.flatten_tensors``) numbers the graph's inputs."""
-    if isinstance(tree, Tensor):
-        return [tree]
-    if isinstance(tree, (tuple, list)):
-        return [t for x in tree for t in _flatten(x)]
-    if isinstance(tree, dict):
-        return [t for x in tree.values() for t in _flatten(x)]
-    return []
+def _signature(args, kwargs, flat):
+    """The arguments' non-tensor values and their tensors' shapes and dtypes."""
+    return static_part((args, kwargs)), tuple((t._data.shape, t._data.dtype.str) for t in flat)
 
 
 def _fill(tree, outs):
