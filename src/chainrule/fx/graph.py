@@ -28,7 +28,7 @@ class Value:
     """One array of a captured graph, with the shape and dtype it had when captured."""
 
     __slots__ = ("index", "kind", "name", "shape", "dtype", "tensor", "source", "draw",
-                 "requires_grad", "users")
+                 "requires_grad")
 
     def __init__(self, index, kind, name, shape, dtype, *, tensor=None, source=None, draw=None,
                  requires_grad=False):
@@ -38,7 +38,6 @@ class Value:
         self.source = source            # "alias": the value it repeats
         self.draw = draw                # "random": a function returning a fresh array
         self.requires_grad = requires_grad
-        self.users = []                 # the ops that read it
 
     def __repr__(self):
         return f"%{self.name}: {self.kind} {list(self.shape)} {self.dtype}"
@@ -97,10 +96,6 @@ class Graph:
         self.values, self.instructions = values, instructions
         self.inputs, self.output = inputs, output
         self.argnames = tuple(argnames)
-        for ins in instructions:
-            if isinstance(ins, Op):
-                for v in ins.inputs:
-                    v.users.append(ins)
 
     @property
     def ops(self) -> list:

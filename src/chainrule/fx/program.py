@@ -65,10 +65,10 @@ class Program:
             elif isinstance(ins, Value):
                 steps.append((_RANDOM, (ins.index, ins.draw)) if ins.kind == "random"
                              else (_ALIAS, (ins.index, ins.source.index)))
-        self.has_backward = any(kind == _BACKWARD for kind, _ in steps)
+        runs_backward = any(kind == _BACKWARD for kind, _ in steps)
         outs = [v for v in graph.output_values() if v.kind == "op" and v.requires_grad]
         # a graph that does not run its own backward gets one through the eager engine
-        self.output_plans = {} if self.has_backward else {
+        self.output_plans = {} if runs_backward else {
             v.index: _backward_plan(graph, len(graph.instructions), [v]) for v in outs}
         plans = [*self.output_plans.values(), *[step[0] for kind, step in steps
                                                 if kind == _BACKWARD]]
