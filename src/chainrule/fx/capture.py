@@ -131,28 +131,21 @@ class Recorder:
             return
         if not isinstance(p, np.ndarray):
             return
-        chain = [p]
+        chain = [p]   # the array and the arrays it is a view of
         while chain[-1].base is not None:
             chain.append(chain[-1].base)
         if any(a in self.constant_arrays for a in chain):
             return   # (a view of) a constant made from Python data
-        value = self.array_of.get(p)
-        base = p.base
-        while value is None and base is not None:   # a view (a broadcast mask) of a known array
-            value = self.array_of.get(base)
-            if value is not None and value.kind != "state":
-                return self.unsupported(f"{op.name}'s parameter {name!r} is a view of a "
-                                        "tensor's values")
-            base = base.base
-        if value is not None and value.kind == "state" and p.base is not None:
-            return   # a view of a constant's or a parameter's memory: it follows that memory
-        if value is not None and (not nested or value.kind == "state"):
-            if not nested:
-                op.array_params[name] = value
-        elif value is not None:
-            self.unsupported(f"{op.name}'s parameter {name!r} holds a tensor's values inside "
-                             "a tuple")
-        elif any(p is t._data or p is t._data.base for t in self.born.objects()):
+        owner = next((v for v in map(self.array_of.get, chain) if v is not None), None)
+        if owner is not None:
+            if not nested and self.array_of.get(p) is owner:
+                op.array_params[name] = owner   # the value's own array: read at every run
+            elif owner.kind != "state":
+                self.unsupported(f"{op.name}'s parameter {name!r} holds a view of a tensor's "
+                                 "values, or holds them inside a tuple")
+            return   # else (a view of) a parameter's or constant's memory, which it follows
+        born = {id(t._data) for t in self.born.objects()}
+        if any(id(a) in born for a in chain):
             self.unsupported(_COMPUTED_OUTSIDE)
         elif name in op.prim.data_params:   # an index or mask converted from a tensor
             self.unsupported(f"{op.name}'s parameter {name!r} holds values the capture cannot "
