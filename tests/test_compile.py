@@ -378,3 +378,19 @@ def test_an_index_given_as_a_parameter_is_read_at_every_call():
         idx = cr.tensor(rows)
         _same(compiled(idx), F.embedding(idx, weight) * 2)
     assert compiled.counters.replays == 2
+
+
+def test_a_registered_backend_compiles_the_model():
+    seen = []
+
+    def tracing_backend(model):
+        seen.append(model)
+        return model
+
+    cr.fx.register_backend("record-only", tracing_backend)
+    try:
+        f = lambda x: x + 1   # noqa: E731
+        assert cr.compile(f, backend="record-only") is f and seen == [f]
+    finally:
+        from chainrule.fx.compile import BACKENDS
+        BACKENDS.pop("record-only")
