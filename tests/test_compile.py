@@ -394,3 +394,39 @@ def test_a_registered_backend_compiles_the_model():
     finally:
         from chainrule.fx.compile import BACKENDS
         BACKENDS.pop("record-only")
+
+
+LAYERS = {
+    "lstm": (lambda: cr.nn.LSTM(4, 5, batch_first=True), (2, 3, 4)),
+    "gru": (lambda: cr.nn.GRU(4, 5), (3, 2, 4)),
+    "attention": (lambda: cr.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0,
+                                                        batch_first=True), (2, 3, 8)),
+    "conv1d-layernorm-gelu": (lambda: cr.nn.Sequential(cr.nn.Conv1d(3, 4, 3), cr.nn.LayerNorm(6),
+                                                       cr.nn.GELU()), (2, 3, 8)),
+    "batchnorm1d-dropout": (lambda: cr.nn.Sequential(cr.nn.Linear(4, 6), cr.nn.BatchNorm1d(6),
+                                                     cr.nn.Dropout(0.2), cr.nn.Softplus()), (5, 4)),
+    "pool-upsample": (lambda: cr.nn.Sequential(cr.nn.Conv2d(1, 2, 3, padding=1), cr.nn.AvgPool2d(2),
+                                               cr.nn.Upsample(scale_factor=2)), (2, 1, 6, 6)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_more_layers_replay_forward_and_backward(name):
+    make, shape = LAYERS[name]
+    cr.manual_seed(0)
+    eager = make()
+    compiled = cr.compile(copy.deepcopy(eager), fullgraph=True)
+    x = cr.randn(*shape)
+    for call in range(3):
+        cr.manual_seed(call)
+        out_e = eager(x)
+        cr.manual_seed(call)
+        out_c = compiled(x)
+        out_e, out_c = (o[0] if isinstance(o, tuple) else o for o in (out_e, out_c))
+        np.testing.assert_allclose(out_c.detach().numpy(), out_e.detach().numpy(), rtol=1e-6,
+                                   atol=1e-7)
+        out_e.sum().backward()
+        out_c.sum().backward()
+    for p, q in zip(eager.parameters(), compiled._orig_mod.parameters()):
+        np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert compiled.counters.replays == 2
