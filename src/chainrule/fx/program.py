@@ -3,9 +3,12 @@
 The forward runs each primitive's ``forward`` on arrays, in the captured order, with none of
 eager mode's per-op bookkeeping (no Tensor per intermediate, no recording decision, no version
 counters). The backward is the deck's chain of vector-Jacobian products, run from the same
-declared rules the eager engine uses (``Node.array_vjp``), over a plan fixed at capture time:
-the ops between the root and the leaves in reverse order, each with the inputs it needs
-gradients for. Values no later instruction needs are dropped as soon as they are dead.
+declared rules the eager engine uses, over a plan fixed at capture time: the ops between the
+root and the leaves in reverse order, each with the inputs it needs gradients for. Both are
+generated as straight-line Python (``Program.source``) that calls each rule directly; the
+backward of a compiled Module's output, run later by the eager engine, walks the same plan
+through ``Node.array_vjp`` (``CompiledFunctionBackward``). Values no later instruction needs
+are dropped as soon as they are dead.
 """
 from __future__ import annotations
 
