@@ -430,3 +430,17 @@ def test_more_layers_replay_forward_and_backward(name):
     for p, q in zip(eager.parameters(), compiled._orig_mod.parameters()):
         np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-5, atol=1e-6)
     assert compiled.counters.replays == 2
+
+
+def test_values_computed_once_from_the_parameters_are_never_overwritten_in_place():
+    w = cr.nn.Parameter(cr.randn(4))
+
+    def f(x):
+        return x + w.relu()   # relu(w): computed once (no grad); the add must not write into it
+
+    compiled = cr.compile(f)
+    with cr.no_grad():
+        for _ in range(4):
+            x = cr.randn(4)
+            _same(compiled(x), x + w.relu())
+    assert compiled.counters.replays == 3

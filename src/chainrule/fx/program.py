@@ -161,7 +161,8 @@ def _generate(program, steps):
                 for name, value in arrays.items():   # this call's values, not the capture's
                     body.append(f"{node}.{name} = v{value.index}")
             dying = steps[i + 1][1] if i + 1 < len(steps) and steps[i + 1][0] is None else ()
-            reuse = _in_place(graph.instructions[index], dying, producer, viewed)
+            reuse = _in_place(graph.instructions[index], dying, producer, viewed,
+                              program.folded)
             if reuse is not None:
                 form, extra = _INPLACE_FORM[prim] if prim in _INPLACE_FORM else (prim.forward, "")
                 ns[f"U{index}"] = form
@@ -243,16 +244,18 @@ def _prologue_code(program, ns):
 _INPLACE_FORM = {}   # filled below: primitives whose forward has an in-place ufunc form
 
 
-def _in_place(op, dying, producer, viewed):
+def _in_place(op, dying, producer, viewed, folded):
     """The slot of an input of elementwise ``op`` that dies with it and whose memory the result
-    can take (same shape and dtype, made by an earlier op, seen through no view), or None."""
+    can take (same shape and dtype, made by an earlier op of this call — not one the prologue
+    keeps from call to call —, seen through no view), or None."""
     form = _INPLACE_FORM.get(op.prim)
     if form is None and not (_static_forward(op.prim) and isinstance(op.prim.forward, np.ufunc)):
         return None
     for v in op.inputs:
         made_by = producer.get(v.index)
         if (v.index in dying and v.shape == op.out.shape != () and v.dtype == op.out.dtype
-                and made_by is not None and not made_by.prim.is_view and v.index not in viewed
+                and made_by is not None and made_by.index not in folded
+                and not made_by.prim.is_view and v.index not in viewed
                 and sum(u is v for u in op.inputs) == 1):
             return v.index
     return None
