@@ -444,3 +444,17 @@ def test_values_computed_once_from_the_parameters_are_never_overwritten_in_place
             x = cr.randn(4)
             _same(compiled(x), x + w.relu())
     assert compiled.counters.replays == 3
+
+
+def test_a_detached_value_is_not_overwritten_by_an_op_in_place():
+    def f(x):
+        y = (x * 2).relu()
+        d = y.detach()
+        return y + 1, d
+
+    compiled = cr.compile(f, fullgraph=True)
+    with cr.no_grad():
+        for _ in range(3):
+            x = cr.randn(4)
+            for a, b in zip(compiled(x), f(x)):
+                _same(a, b)

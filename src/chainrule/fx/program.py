@@ -145,8 +145,10 @@ def _generate(program, steps):
         add(f"    v{v.index} = T{v.index}._data")
     lines += _prologue_code(program, ns)
     producer = {ins.out.index: ins for ins in graph.instructions if isinstance(ins, Op)}
-    viewed = {ins.inputs[0].index for ins in graph.instructions
+    viewed = {ins.inputs[0].index for ins in graph.instructions   # memory other values share
               if isinstance(ins, Op) and ins.prim.is_view}
+    viewed |= {ins.source.index for ins in graph.instructions
+               if isinstance(ins, Value) and ins.kind == "alias"}
     body, named, gone = [], set(), set()
     last = max((i for i, (kind, _) in enumerate(steps) if kind is not None), default=-1)
     for i, (kind, step) in enumerate(steps):
