@@ -109,6 +109,7 @@ class Recorder:
         values = [self.value_of(t) for t in inputs]
         out = self._new("op", op_name(prim), result._data, requires_grad=result.requires_grad)
         op = Op(len(self.instructions), prim, params, values, out)
+        op.views = op.views or any(np.may_share_memory(result._data, t._data) for t in inputs)
         for name, p in params.items():
             self._array_parameter(op, name, p)
         self.instructions.append(op)

@@ -46,13 +46,15 @@ class Value:
 class Op:
     """One primitive applied: ``out = prim(*inputs, **params)``."""
 
-    __slots__ = ("index", "prim", "params", "inputs", "out", "name", "array_params")
+    __slots__ = ("index", "prim", "params", "inputs", "out", "name", "array_params", "views")
 
     def __init__(self, index, prim, params, inputs, out):
         self.index, self.prim, self.params = index, prim, dict(params)
         self.inputs, self.out = tuple(inputs), out
         self.name = op_name(prim)
         self.array_params = {}   # parameter name -> the Value whose array it is, at every run
+        self.views = prim.is_view  # its result shares memory with an input (a view, or the
+                                   # input itself): found true at capture for any primitive
 
     def __repr__(self):
         return f"{self.out.name} = {self.name}({', '.join(v.name for v in self.inputs)})"

@@ -145,8 +145,8 @@ def _generate(program, steps):
         add(f"    v{v.index} = T{v.index}._data")
     lines += _prologue_code(program, ns)
     producer = {ins.out.index: ins for ins in graph.instructions if isinstance(ins, Op)}
-    viewed = {ins.inputs[0].index for ins in graph.instructions   # memory other values share
-              if isinstance(ins, Op) and ins.prim.is_view}
+    viewed = {v.index for ins in graph.instructions   # memory other values share
+              if isinstance(ins, Op) and ins.views for v in ins.inputs}
     viewed |= {ins.source.index for ins in graph.instructions
                if isinstance(ins, Value) and ins.kind == "alias"}
     body, named, gone = [], set(), set()
@@ -257,7 +257,7 @@ def _in_place(op, dying, producer, viewed, folded):
         made_by = producer.get(v.index)
         if (v.index in dying and v.shape == op.out.shape != () and v.dtype == op.out.dtype
                 and made_by is not None and made_by.index not in folded
-                and not made_by.prim.is_view and v.index not in viewed
+                and not made_by.views and v.index not in viewed
                 and sum(u is v for u in op.inputs) == 1):
             return v.index
     return None
