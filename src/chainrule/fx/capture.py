@@ -107,7 +107,8 @@ class Recorder:
     # ------------------------------------------------------------------ reports from the engine
     def op(self, prim, params, inputs, result):
         values = [self.value_of(t) for t in inputs]
-        out = self._new("op", op_name(prim), result._data, requires_grad=result.requires_grad)
+        out = self._new("op", op_name(prim, params), result._data,
+                        requires_grad=result.requires_grad)
         op = Op(len(self.instructions), prim, params, values, out)
         op.views = op.views or any(np.may_share_memory(result._data, t._data) for t in inputs)
         for name, p in params.items():

@@ -19,6 +19,7 @@ A :class:`Graph` is a straight-line program over arrays, in the order the call r
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -51,7 +52,7 @@ class Op:
     def __init__(self, index, prim, params, inputs, out):
         self.index, self.prim, self.params = index, prim, dict(params)
         self.inputs, self.out = tuple(inputs), out
-        self.name = op_name(prim)
+        self.name = op_name(prim, params)
         self.array_params = {}   # parameter name -> the Value whose array it is, at every run
         self.views = prim.is_view  # its result shares memory with an input (a view, or the
                                    # input itself): found true at capture for any primitive
@@ -142,9 +143,16 @@ class Graph:
     __repr__ = __str__
 
 
-def op_name(prim) -> str:
+def op_name(prim, params=None) -> str:
     """torch's snake-case name of a primitive, from its node's name: ``AddmmBackward0`` ->
-    ``addmm``, ``NativeBatchNormBackward0`` -> ``native_batch_norm``."""
+    ``addmm``, ``NativeBatchNormBackward0`` -> ``native_batch_norm``; a primitive that takes
+    a function (``ArrayFunction``'s ``fn``) is named after the function: ``greater``."""
+    fn = (params or {}).get("fn")
+    if isinstance(fn, functools.partial):   # partial(np.all, axis=1); partial(_index, np.argmax)
+        fn = next((a for a in fn.args if callable(a)), fn.func) if \
+            fn.func.__name__.startswith("_") else fn.func
+    if callable(fn) and getattr(fn, "__name__", "").isidentifier():
+        return fn.__name__
     name = re.sub(r"Backward\d*$", "", prim._node_type.__name__)
     return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower()
 
@@ -157,8 +165,11 @@ def _ident(name: str) -> str:
 def _state_expr(v) -> str:
     """How the code reaches a state value: ``self.fc1.weight``; ``self.get_parameter("0.weight")``
     where a part of the name is no identifier; a constant by its own name."""
-    if v.name.startswith("_"):
-        return v.name
+    if v.name.startswith("_"):   # a constant: its value when small
+        data = v.tensor._data
+        if data.size <= 4:
+            return f"tensor({data.tolist()!r})"
+        return f"<constant {list(data.shape)} {data.dtype}>"
     if all(part.isidentifier() for part in v.name.split(".")):
         return f"self.{v.name}"
     getter = "get_parameter" if type(v.tensor).__name__ == "Parameter" else "get_buffer"
@@ -175,7 +186,8 @@ def _show(p) -> str:
 def _instruction_code(ins) -> str:
     if isinstance(ins, Op):
         args = [_ident(v.name) for v in ins.inputs]
-        args += [f"{k}={_show(p)}" for k, p in ins.params.items()]
+        args += [f"{k}={_ident(ins.array_params[k].name) if k in ins.array_params else _show(p)}"
+                 for k, p in ins.params.items() if k != "fn"]   # fn: the op's name
         out = ins.out
         return f"{_ident(out.name)} = {ins.name}({', '.join(args)})  # {list(out.shape)} {out.dtype}"
     if isinstance(ins, Backward):
