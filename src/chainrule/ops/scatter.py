@@ -365,17 +365,8 @@ def masked_scatter(input, mask, source):
     source needs at least as many elements as the mask has Trues). Gradients: ∂/∂input = ḡ
     where the mask is False, ∂/∂source = ḡ[mask] in its leading elements, zero after."""
     check_tensor(input, "masked_scatter")
-    m = mask._data if isinstance(mask, TensorBase) else np.asarray(mask)
-    if m.dtype != np.bool_:
-        raise RuntimeError(f"masked_scatter_: expected BoolTensor for mask, got {m.dtype}")
-    try:
-        shape = np.broadcast_shapes(m.shape, input._data.shape)
-    except ValueError:
-        raise RuntimeError(f"masked_scatter: the mask's shape {tuple(m.shape)} and the input's "
-                           f"{tuple(input.shape)} cannot be broadcast together") from None
-    if shape != input._data.shape:    # the out-of-place form broadcasts self with the mask
-        input = expand(input, *shape)
-    m = np.broadcast_to(m, shape)
+    # the out-of-place form broadcasts self with the mask (torch names the in-place op here)
+    input, m = _with_mask(input, mask, "masked_scatter", "masked_scatter_")
     k = int(m.sum())
     if source.numel() < k:
         raise RuntimeError(f"masked_scatter: expected source to have at least {k} elements, got "
@@ -390,16 +381,24 @@ _MaskedSelect = GetItem.named("MaskedSelectBackward0")
 def masked_select(input, mask):
     """The elements of ``input`` where ``mask`` is True (both broadcast), as a 1-D tensor."""
     check_tensor(input, "masked_select")
+    x, m = _with_mask(input, mask, "masked_select", "masked_select")
+    return _MaskedSelect.apply(x, key=m, basic=False)
+
+
+def _with_mask(input, mask, op, dtype_op):
+    """(input, mask as an array) broadcast to their common shape; the mask must be bool
+    (``dtype_op`` names the op in that error, as torch's message does)."""
     m = mask._data if isinstance(mask, TensorBase) else np.asarray(mask)
     if m.dtype != np.bool_:
-        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
+        raise RuntimeError(f"{dtype_op}: expected BoolTensor for mask, got {m.dtype}")
     try:
         shape = np.broadcast_shapes(m.shape, input._data.shape)
     except ValueError:
-        raise RuntimeError(f"masked_select: the mask's shape {tuple(m.shape)} and the input's "
+        raise RuntimeError(f"{op}: the mask's shape {tuple(m.shape)} and the input's "
                            f"{tuple(input.shape)} cannot be broadcast together") from None
-    x = expand(input, *shape) if shape != input._data.shape else input
-    return _MaskedSelect.apply(x, key=np.broadcast_to(m, shape), basic=False)
+    if shape != input._data.shape:
+        input = expand(input, *shape)
+    return input, np.broadcast_to(m, shape)
 
 
 def nonzero(input, *, as_tuple=False):
