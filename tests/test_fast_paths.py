@@ -2,7 +2,9 @@
 
 * In a plain backward (no create_graph, no forward tangents) every rule runs on NumPy arrays;
   with ``create_graph=True`` the same rule runs as differentiable Tensor ops. Both must give the
-  same gradients bit for bit (the same arithmetic), for every primitive, and match torch.
+  same gradients bit for bit (the same arithmetic), for every primitive, and match torch —
+  except where the array side is a tuned kernel (``TUNED``): there the same equations in
+  another order of summation, equal to float64 rounding.
 * ``broadcast_view`` builds np.broadcast_to's view without its Python wrapper.
 * A fresh weight gradient from Linear's VJP is adopted as ``.grad`` without a copy; hooks that
   keep a gradient, shared weights and repeated backward passes must not see aliasing.
@@ -45,6 +47,10 @@ CASES = {
 }
 
 
+# cases whose plain backward runs a hand-tuned array kernel instead of the declared rule
+TUNED = {"batch_norm_train", "instance_norm"}   # BatchNormTrain._array_vjp: BLAS dot sums
+
+
 @pytest.mark.parametrize("case", ALL_CASES, ids=[c[0] for c in ALL_CASES])
 def test_every_rule_gives_the_same_gradient_on_arrays_and_recorded(case):
     """One rule, two namespaces: ArrayOps in a plain backward, TensorOps under create_graph."""
@@ -64,7 +70,9 @@ def test_every_rule_gives_the_same_gradient_on_arrays_and_recorded(case):
 
     for p, c in zip(grads(False), grads(True)):
         assert (p is None) == (c is None)
-        if p is not None:
+        if p is not None and case[0] in TUNED:
+            np.testing.assert_allclose(p, c, rtol=1e-12, atol=1e-12)
+        elif p is not None:
             np.testing.assert_array_equal(p, c)
 
 

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import threading
@@ -182,7 +183,14 @@ def _why_not(x_shape, w_shape, dtype, stride, pads, dilation, groups, out_hw):
         return f"disabled (chainrule.backends.onednn.enabled is False; {ENV_VAR}=0 or flags())"
     if not is_available():
         return f"oneDNN is not available: {_dnnl.load_error()}"
-    if np.dtype(dtype) != np.float32:
+    return _unsupported(tuple(x_shape), tuple(w_shape), np.dtype(dtype), stride, pads, dilation,
+                        groups, None if out_hw is None else tuple(out_hw))
+
+
+@functools.lru_cache(maxsize=1024)   # asked three times a step for each layer's geometry
+def _unsupported(x_shape, w_shape, dtype, stride, pads, dilation, groups, out_hw):
+    """What in this geometry or dtype oneDNN's kernels do not take, or None."""
+    if dtype != np.float32:
         return f"dtype {np.dtype(dtype)}: the oneDNN path is float32 only (float64 is the NumPy reference)"
     if len(x_shape) != 4 or len(w_shape) != 4:
         return f"shapes {tuple(x_shape)}, {tuple(w_shape)}: expected 4-D input and weight"
@@ -278,16 +286,18 @@ class _Plan:
     blocked layout); each argument whose chosen layout differs from plain NCHW/OIHW gets a
     reorder from the user's array (inputs) or into it (outputs), through a pooled buffer.
 
-    Every memory object is created without data (DNNL_MEMORY_NONE) and gets its pointer set
-    right before each execute; ``run`` holds the plan's lock from the first pointer set to the
-    stream's wait, so two threads never share the pointers, and ``close`` (on eviction) waits
-    for a running call before destroying anything.
+    Every memory object is created without data (DNNL_MEMORY_NONE) and is pointed at the call's
+    arrays before each execute (``_point`` skips the call when the address is the one it has);
+    ``run`` holds the plan's lock from the first pointer set to the stream's wait, so two
+    threads never share the pointers, and ``close`` (on eviction) waits for a running call
+    before destroying anything.
     """
 
     def __init__(self, kind, args, geo, layout="blocked"):
         self.layout = layout
         self.lock = threading.Lock()
         self.pds, self.mds, self.mems, self.prims = [], [], [], []
+        self.addresses = {}       # memory handle -> the data address it was last given
         self.closed = False
         try:
             self._build(kind, args, geo, layout)
@@ -396,10 +406,18 @@ class _Plan:
         self.pds, self.mds = [], []
 
     # -- running
+    def _point(self, mem, address):
+        """Give memory object ``mem`` this data address (a call only when it changed: a
+        training loop hands the same pooled buffers, and often the same arrays, every step)."""
+        if self.addresses.get(mem.value) != address:
+            _dnnl.call("dnnl_memory_set_data_handle", mem, address)
+            self.addresses[mem.value] = address
+
     def run(self, arrays):
         """Run the convolution on ``arrays`` (arg -> C-contiguous float32 array, every argument
         of the plan present). The arrays, and the scratch buffers, stay referenced here until
-        the stream's wait returns."""
+        the stream's wait returns; every memory object is pointed at this call's arrays before
+        anything executes (a stale address from an earlier call is never used)."""
         lib, stream = _dnnl.lib(), _dnnl.stream()
         with self.lock:
             if self.closed:
@@ -407,24 +425,21 @@ class _Plan:
             scratch = []
             try:
                 for arg, (umem, reorder, kmem, nbytes) in self.slots.items():
-                    _dnnl.call("dnnl_memory_set_data_handle", umem, arrays[arg].ctypes.data)
+                    self._point(umem, arrays[arg].ctypes.data)
                     if reorder is not None:
                         buf = _buffers.take(nbytes)
                         scratch.append(buf)
-                        _dnnl.call("dnnl_memory_set_data_handle", kmem, buf.ctypes.data)
+                        self._point(kmem, buf.ctypes.data)
                 for reorder, pair in self.before:
                     _dnnl.call("dnnl_primitive_execute", reorder, stream, 2, pair)
                 _dnnl.call("dnnl_primitive_execute", self.conv, stream, self.nargs, self.exec_args)
                 for reorder, pair in self.after:
                     _dnnl.call("dnnl_primitive_execute", reorder, stream, 2, pair)
                 _dnnl.call("dnnl_stream_wait", stream)
+            except BaseException:
+                lib.dnnl_stream_wait(stream)   # a failed call may still be writing: let it end
+                raise
             finally:
-                # a failed execute may still be writing: wait before the buffers can be reused
-                lib.dnnl_stream_wait(stream)
-                for arg, (umem, _, kmem, _) in self.slots.items():   # no dangling pointers kept
-                    lib.dnnl_memory_set_data_handle(umem, None)
-                    if kmem is not None:
-                        lib.dnnl_memory_set_data_handle(kmem, None)
                 for buf in scratch:
                     _buffers.give(buf)
 

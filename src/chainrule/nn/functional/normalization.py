@@ -31,6 +31,32 @@ def _statistics(node, xp, x):
     return mean, ((centred * centred).mean(node.dims, keepdim=True) + node.eps).rsqrt()
 
 
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))   # the dtypes BLAS sums in
+
+
+def _channel_sums(x3):
+    """Σ_{n,l} x3[n, c, l] per channel c of x3 (N, C, L) -> (C,): one matrix-vector product per
+    sample (BLAS reads x3 once, ~3× faster than NumPy's reduce over its outer and inner axes)."""
+    return (x3 @ np.ones(x3.shape[2], x3.dtype)).sum(0)
+
+
+def _channel_dots(a3, b3):
+    """Σ_{n,l} a3[n, c, l]·b3[n, c, l] per channel -> (C,): a dot product per (n, c) row (no
+    product array; BLAS's blocked accumulation rounds less than a running sum)."""
+    return np.matmul(a3[:, :, None, :], b3[:, :, :, None]).sum(axis=(0, 2, 3))
+
+
+def _moments(x):
+    """(μ, σ², x − μ) of x (N, C, *) per channel: μ and the biased σ² of shape (C,), and x − μ
+    as a new (N, C, L) array, L the product of the trailing dims (two passes, as torch's)."""
+    n_, c = x.shape[:2]
+    x3 = x.reshape(n_, c, -1)
+    n = n_ * x3.shape[2]
+    mean = _channel_sums(x3) / n
+    centred = x3 - mean[:, None]
+    return mean, _channel_dots(centred, centred) / n, centred
+
+
 def _normalization_jvp(tangents, x, w, dims, eps, shape):
     """ẏ of y = x̂·γ + β, x̂ normalized over ``dims`` (γ, β, their tangents viewed as ``shape``):
     ẏ = (ẋ − mean ẋ − x̂·mean(ẋ x̂))·r·γ + x̂·γ̇ + β̇."""
@@ -59,9 +85,10 @@ class BatchNormTrain(Node):
     node (torch's native_batch_norm); inputs x, γ, β, each of γ and β given or not (γ, β reshaped
     to broadcast over x).
 
-    Fused because a training step spends a tenth of its time here: the forward is one pass
-    x·s + t with per-channel s = γ/√(σ² + ε), t = β − μ·s, and only x is saved (x̂ is rebuilt
-    in backward), so no normalized, scaled and shifted copies stay alive until backward.
+    Fused because a training step spends a fifth of its time here: the forward makes one
+    array, x − μ, and scales and shifts it in place (s = γ/√(σ² + ε) per channel); only x is
+    saved (x̂ is rebuilt in backward), so no normalized copy stays alive until backward. The
+    per-channel sums run as BLAS dot products (``_channel_sums``, ``_channel_dots``).
     VJP (n values per channel, r = 1/√(σ² + ε), s = γ·r):
     β̄ = Σ ȳ,  γ̄ = r·Σ ȳ·(x − μ),  x̄ = ȳ·s + (x − μ)·(−s·r·γ̄/n) − s·β̄/n.
     JVP: ẏ = (ẋ − mean ẋ − x̂·mean(ẋ x̂))·r·γ + x̂·γ̇ + β̇.
@@ -75,27 +102,32 @@ class BatchNormTrain(Node):
     def forward(self, x, w, b, running_mean, running_var):
         # the statistics, and the running estimates' update r ← (1 − m)·r + m·stat, happen
         # here, on the arrays, so that a captured graph (chainrule.fx) replays them too
-        self.mean = x.mean(axis=self.dims, keepdims=True)
-        self.var = x.var(axis=self.dims, keepdims=True)
-        c, m = self.mean.size, self.momentum
+        c, m = x.shape[1], self.momentum
+        dtype = x.dtype
+        if dtype not in _BLAS_FLOATS:   # half precision: statistics and arithmetic in float32
+            x = x.astype(np.float32)
+            w, b = (v.astype(np.float32) if given(v) else v for v in (w, b))
+        mean, var, centred = _moments(x)
+        shape = (1, c) + (1,) * (x.ndim - 2)
+        self.mean, self.var = mean.reshape(shape), var.reshape(shape)
         if given(running_mean):
             running_mean *= (1 - m)
-            running_mean += m * self.mean.reshape(c)
+            running_mean += m * mean
         if given(running_var):
             n = x.size // c
             running_var *= (1 - m)
-            running_var += m * (self.var.reshape(c) * (n / (n - 1))).astype(running_var.dtype)
-        return self._scale_and_shift(x, w, b)
-
-    def _scale_and_shift(self, x, w, b):
-        """y = x·s + t, s = γ/√(σ² + ε), t = β − μ·s, from ``self.mean`` and ``self.var``."""
-        self.inv_std = (1.0 / np.sqrt(self.var + self.eps)).astype(x.dtype)
-        scale = w.reshape(self.mean.shape) * self.inv_std if given(w) else self.inv_std
-        out = x * scale
-        out += (b.reshape(self.mean.shape) - self.mean * scale if given(b) else -self.mean * scale)
-        return out
+            running_var += m * (var * (n / (n - 1))).astype(running_var.dtype)
+        r = 1.0 / np.sqrt(var + self.eps)
+        self.inv_std = r.reshape(shape).astype(dtype)
+        # y = (x − μ)·s + β, s = γ·r, written over the centred copy
+        out = np.multiply(centred, (w * r if given(w) else r)[:, None], out=centred)
+        if given(b):
+            out += b[:, None]
+        return out.reshape(x.shape).astype(dtype, copy=False)
 
     def vjp(self, xp, g, x, w):
+        if not xp.recording and x.dtype in _BLAS_FLOATS:
+            return self._array_vjp(g, x, w)
         mean, r = _statistics(self, xp, x)
         n = xp.data(x).size // self.mean.size
         centred = x - mean
@@ -108,6 +140,24 @@ class BatchNormTrain(Node):
         c = self.mean.size
         return (gx, xp.reshape(gw, (c,)) if need_w else None,
                 xp.reshape(gb, (c,)) if need_b else None, None, None)
+
+    def _array_vjp(self, g, x, w):
+        """The VJP above on arrays, in as few passes over x and ȳ as NumPy allows."""
+        n_, c = x.shape[:2]
+        x3, g3 = x.reshape(n_, c, -1), g.reshape(n_, c, -1)
+        n = n_ * x3.shape[2]
+        r = self.inv_std.reshape(c)
+        centred = x3 - self.mean.reshape(c, 1)
+        gb = _channel_sums(g3)
+        gw = _channel_dots(g3, centred) * r
+        s = w * r if given(w) else r
+        # x̄ = ȳ·s + (x − μ)·(−s·r·γ̄/n) − s·β̄/n
+        centred *= (-s * r * gw / n)[:, None]
+        centred += (-s * gb / n)[:, None]
+        gx = np.multiply(g3, s[:, None])
+        gx += centred
+        _, need_w, need_b = self.needs_input_grad[:3]
+        return gx.reshape(x.shape), gw if need_w else None, gb if need_b else None, None, None
 
     def jvp(self, xp, tangents, x, w):
         return _normalization_jvp(tangents, x, w, self.dims, self.eps, self.mean.shape)
@@ -126,7 +176,11 @@ class BatchNormEval(BatchNormTrain):
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         self.mean = running_mean.reshape(shape).astype(x.dtype)
         self.var = running_var.reshape(shape)
-        return self._scale_and_shift(x, w, b)
+        self.inv_std = (1.0 / np.sqrt(self.var + self.eps)).astype(x.dtype)
+        scale = w.reshape(shape) * self.inv_std if given(w) else self.inv_std
+        out = x * scale
+        out += (b.reshape(shape) - self.mean * scale if given(b) else -self.mean * scale)
+        return out
 
     def vjp(self, xp, g, x, w):
         need_x, need_w, need_b = self.needs_input_grad[:3]
