@@ -177,17 +177,34 @@ def _out_size(x_shape, w_shape, stride, pads, dilation):
     return ((h + t + b - dh * (kh - 1) - 1) // sh + 1, (w + l + r - dw * (kw - 1) - 1) // sw + 1)
 
 
-def _why_not(x_shape, w_shape, dtype, stride, pads, dilation, groups, out_hw):
-    """The reason this convolution cannot run on oneDNN, or None if it can."""
+def _disabled():
+    """Why no convolution runs on oneDNN now (switched off, or the library absent), or None."""
     if not enabled:
         return f"disabled (chainrule.backends.onednn.enabled is False; {ENV_VAR}=0 or flags())"
     if not is_available():
         return f"oneDNN is not available: {_dnnl.load_error()}"
-    return _unsupported(tuple(x_shape), tuple(w_shape), np.dtype(dtype), stride, pads, dilation,
-                        groups, None if out_hw is None else tuple(out_hw))
+    return None
 
 
-@functools.lru_cache(maxsize=1024)   # asked three times a step for each layer's geometry
+def _checked(x_shape, w_shape, dtype, stride, padding, dilation, groups, out_hw):
+    """((stride, pads, dilation, groups), (x, w, y shapes), the reason oneDNN's kernels do not
+    take it or None) for one call's arguments; cached, as every layer asks three times a step
+    (arguments that are not hashable, such as lists, are converted first)."""
+    key = tuple(tuple(a) if isinstance(a, list) else a
+                for a in (tuple(x_shape), tuple(w_shape), np.dtype(dtype), stride, padding,
+                          dilation, groups, None if out_hw is None else tuple(out_hw)))
+    return _checked_cached(*key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked_cached(x_shape, w_shape, dtype, stride, padding, dilation, groups, out_hw):
+    stride, pads, dilation = _pair(stride), _pads(padding), _pair(dilation)
+    x_shape, w_shape = tuple(int(v) for v in x_shape), tuple(int(v) for v in w_shape)
+    why = _unsupported(x_shape, w_shape, dtype, stride, pads, dilation, groups, out_hw)
+    y_shape = None if why else (x_shape[0], w_shape[0]) + _out_size(x_shape, w_shape, stride, pads, dilation)
+    return (stride, pads, dilation, groups), (x_shape, w_shape, y_shape), why
+
+
 def _unsupported(x_shape, w_shape, dtype, stride, pads, dilation, groups, out_hw):
     """What in this geometry or dtype oneDNN's kernels do not take, or None."""
     if dtype != np.float32:
@@ -221,18 +238,17 @@ def supports(x_shape, w_shape, dtype, stride=1, padding=0, dilation=1, groups=1,
     caller has one (the adjoint of a transposed convolution with output_padding). With
     ``CHAINRULE_ONEDNN_DEBUG=1`` (or ``onednn.debug = True``) each reason is logged once per
     geometry."""
-    pads = _pads(padding)
-    why = _why_not(tuple(x_shape), tuple(w_shape), dtype, _pair(stride), pads, _pair(dilation),
-                   groups, out_hw)
+    geo, _, why = _checked(x_shape, w_shape, dtype, stride, padding, dilation, groups, out_hw)
+    why = _disabled() or why
     if why is None:
         return True, ""
     if debug:
-        key = (tuple(x_shape), tuple(w_shape), np.dtype(dtype).str, _pair(stride), pads,
-               _pair(dilation), groups, why)
+        stride, pads, dilation, _ = geo
+        key = (tuple(x_shape), tuple(w_shape), np.dtype(dtype).str, stride, pads, dilation, groups, why)
         if key not in _explained:
             _explained.add(key)
             _log.warning("onednn: conv x%s w%s stride %s pad %s dilation %s groups %d runs on NumPy: %s",
-                         tuple(x_shape), tuple(w_shape), _pair(stride), pads, _pair(dilation), groups, why)
+                         tuple(x_shape), tuple(w_shape), stride, pads, dilation, groups, why)
     return False, why
 
 
@@ -496,7 +512,7 @@ class _Cache:
         self.size, self.plans, self.lock = size, OrderedDict(), threading.Lock()
         self.hits = self.misses = 0
 
-    def run(self, key, kind, args, geo, arrays):
+    def run(self, key, kind, shapes, with_bias, geo, arrays):
         with self.lock:
             plan = self.plans.get(key)
             if plan is not None:
@@ -505,7 +521,7 @@ class _Cache:
         if plan is not None:
             plan.run(arrays)
             return plan
-        plan = self._choose(kind, args, geo, arrays)   # unlocked: this takes milliseconds
+        plan = self._choose(kind, _args(kind, shapes, with_bias), geo, arrays)   # unlocked: takes ms
         with self.lock:
             self.misses += 1
             old = self.plans.get(key)
@@ -577,13 +593,11 @@ def implementation(kind, x_shape, w_shape, stride=1, padding=0, dilation=1, grou
 # ---------------------------------------------------------------------------- array functions
 def _geometry(op, x_shape, w_shape, dtype, stride, padding, dilation, groups, out_hw):
     """(stride, pads, dilation, groups), and (x, w, y shapes); ValueError if it cannot run here."""
-    stride, pads, dilation = _pair(stride), _pads(padding), _pair(dilation)
-    x_shape, w_shape = tuple(int(v) for v in x_shape), tuple(int(v) for v in w_shape)
-    why = _why_not(x_shape, w_shape, dtype, stride, pads, dilation, groups, out_hw)
+    geo, shapes, why = _checked(x_shape, w_shape, dtype, stride, padding, dilation, groups, out_hw)
+    why = _disabled() or why
     if why is not None:
         raise ValueError(f"{op}: not supported on oneDNN: {why}")
-    y_shape = (x_shape[0], w_shape[0]) + _out_size(x_shape, w_shape, stride, pads, dilation)
-    return (stride, pads, dilation, groups), (x_shape, w_shape, y_shape)
+    return geo, shapes
 
 
 def _f32(a, op, name):
@@ -618,7 +632,7 @@ def _run(kind, shapes, geo, with_bias, arrays):
     """Run one op on ``arrays`` with the cached plan (built at the first call); returns the plan."""
     with _omp_threads() as threads:
         key = (kind, shapes, geo, with_bias, threads)
-        return _cache.run(key, kind, _args(kind, shapes, with_bias), geo, arrays)
+        return _cache.run(key, kind, shapes, with_bias, geo, arrays)
 
 
 def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
