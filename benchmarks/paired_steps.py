@@ -1,11 +1,13 @@
 """MLP 784-256-256-10 (batch 128), LeNet-5 (batch 64) and resnet20 (batch 32) SGD training
-steps: chainrule vs torch, one process.
+steps: chainrule vs torch, one process; the convolution models also with chainrule's
+convolutions on the NumPy kernels ("no-onednn") when oneDNN is installed.
 
     python benchmarks/paired_steps.py [--models mlp,lenet,resnet20] [--threads 2] [--seconds 3]
                                       [--rounds 3] [--cpu-time]
 
 Both frameworks get the same weights (chainrule's initialisation copied into a torch model with
-the same state_dict keys) and the same batch, so the first losses must agree. Rounds alternate
+the same state_dict keys) and the same batch, so the first losses must agree ("no-onednn" trains
+chainrule's model, so its first loss is that of the model one step later). Rounds alternate
 between the two so that a change in machine load hits both; the best round of each is
 reported. ``--cpu-time`` measures process CPU time instead of wall time: on a machine shared
 with other jobs and one thread per framework, it is the stable measure of the work done (with
@@ -88,9 +90,25 @@ def main():
             compare(name, args.rounds, args.seconds, clock)
 
 
+def _without_onednn(step):
+    """The same step with chainrule's convolutions on the NumPy kernels."""
+    from chainrule.backends import onednn
+
+    def step_numpy_kernels():
+        with onednn.flags(enabled=False):
+            return step()
+    return step_numpy_kernels
+
+
 def compare(name, rounds, seconds, clock):
-    """Time both frameworks' steps of one model in alternating rounds and print the best."""
-    steps = dict(zip(("chainrule", "torch"), build(name)))
+    """Time the frameworks' steps of one model in alternating rounds and print the best; a
+    model with convolutions runs chainrule twice: on oneDNN ("chainrule", where installed) and
+    on the NumPy kernels ("no-onednn")."""
+    from chainrule.backends import onednn
+    mine, ref = build(name)
+    steps = {"chainrule": mine, "torch": ref}
+    if name != "mlp" and onednn.is_available():
+        steps["no-onednn"] = _without_onednn(mine)
     first = {k: f() for k, f in steps.items()}
     for f in steps.values():
         f()
@@ -105,7 +123,9 @@ def compare(name, rounds, seconds, clock):
     for k, r in rates.items():
         print(f"{name:9s} {k:10s} first loss {first[k]:.6f}  best {max(r):8.2f} steps/s  "
               f"rounds {[round(v, 2) for v in r]}")
-    print(f"{name:9s} chainrule / torch (best rounds): {max(rates['chainrule']) / max(rates['torch']):.2f}")
+    for k in rates:
+        if k != "torch":
+            print(f"{name:9s} {k} / torch (best rounds): {max(rates[k]) / max(rates['torch']):.2f}")
 
 
 if __name__ == "__main__":

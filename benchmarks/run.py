@@ -1,6 +1,6 @@
 """``make bench``: chainrule vs torch vs hand-written NumPy, each workload in its own process.
 
-    python benchmarks/run.py [--workloads tiny,mlp,...] [--frameworks chainrule,torch,numpy]
+    python benchmarks/run.py [--workloads tiny,mlp,...] [--frameworks chainrule,no-onednn,torch,numpy]
                              [--threads 2] [--seconds 3] [--repeat 1] [--keep-openblas-env]
 
 For every workload and framework, ``benchmarks/worker.py`` runs in a fresh process with the
@@ -11,8 +11,10 @@ the "first loss" column, which must agree across frameworks), warms up, and time
 (the machines are shared and noisy; turns spread the noise evenly).
 
 Prints a table — steps/s, chainrule ÷ torch and chainrule ÷ numpy (speed ratios: > 1 means
-chainrule is faster), first loss, peak RSS growth during the timed steps — then the issue-8
-targets met or missed, and writes benchmarks/results/latest.json (git-ignored).
+chainrule is faster), first loss, peak RSS growth during the timed steps — then the issue-8,
+-19 and -20 targets met or missed, and writes benchmarks/results/latest.json (git-ignored).
+The convolution workloads run twice for chainrule: on oneDNN where it is installed
+("chainrule") and on the NumPy kernels ("no-onednn").
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from worker import WORKLOADS  # noqa: E402  (the registry of workloads)
 
-FRAMEWORKS = ["chainrule", "compiled", "torch", "numpy"]   # compiled: chainrule.compile
+# compiled: chainrule.compile; no-onednn: chainrule with its convolutions on the NumPy kernels
+FRAMEWORKS = ["chainrule", "compiled", "no-onednn", "torch", "numpy"]
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # Set on some of these machines, they pin OpenBLAS to an older kernel and cache size and slow
 # down current NumPy; benchmarks unset both together (tests and CI never touch them).
@@ -43,6 +46,10 @@ NUMPY_TARGETS = [("mlp", 0.9)]
 # step's targets are times: ≤ 1.5× the NumPy reference's and ≤ 0.2× torch's
 COMPILED_TARGETS = [("mlp", 1.3), ("mlp_infer", 1.3)]
 MEMORY_TARGETS = ["mlp", "lenet", "resnet20"]
+# issue 20 (convolutions on oneDNN): (workload, minimum chainrule ÷ torch, at this --threads or
+# None for any); resnet20 training: ≥ 1.0× at one thread, ≥ 0.9× at two
+ONEDNN_TARGETS = [("lenet", 1.2, None), ("resnet20", 1.0, 1), ("resnet20", 0.9, 2),
+                  ("lenet_infer", 1.0, None), ("resnet20_infer", 1.0, None)]
 
 
 def worker_env(threads, keep_openblas_env):
@@ -112,6 +119,18 @@ def print_table(results):
                   f"{'' if rn is None else f'{rn:.2f}':>8}{r['first_loss']:>12.6f}{r['rss_growth_mb']:>14.1f}")
         if not first_loss_check(row):
             print(f"{'':<15}!! first losses differ: the frameworks are not training the same model")
+
+
+def onednn_targets(results, threads):
+    """[(description, value, met)] for the issue-20 targets of this thread count."""
+    out = []
+    for w, need, at in ONEDNN_TARGETS:
+        r = ratio(results.get(w, {}), "chainrule", "torch")
+        if r is not None and at in (None, threads):
+            numpy_path = ratio(results.get(w, {}), "no-onednn", "torch")
+            also = "" if numpy_path is None else f" (NumPy kernels: {numpy_path:.2f}×)"
+            out.append((f"{w}: ≥ {need}× torch's steps/s", f"{r:.2f}×{also}", r >= need))
+    return out
 
 
 def targets(results):
@@ -214,6 +233,11 @@ def main():
         print("\nissue-8 targets (this run):")
         for desc, value, ok in met:
             print(f"  {'met   ' if ok else 'MISSED'} {desc:<42} {value}")
+    met20 = onednn_targets(results, args.threads)
+    if met20:
+        print(f"\nissue-20 targets (oneDNN convolutions, {args.threads} threads, this run):")
+        for desc, value, ok in met20:
+            print(f"  {'met   ' if ok else 'MISSED'} {desc:<42} {value}")
     blas = next((r.get("blas") for row in results.values() for f, r in row.items()
                  if f == "numpy" and r.get("blas")), None)
     if blas:
@@ -226,7 +250,8 @@ def main():
                    "repeat": args.repeat, "unset_env": unset, "wall_s": time.time() - started,
                    "workloads": {w: WORKLOADS[w]["what"] for w in workloads},
                    "results": results,
-                   "targets": [{"target": d, "value": v, "met": ok} for d, v, ok in met]}, f, indent=1)
+                   "targets": [{"target": d, "value": v, "met": ok} for d, v, ok in met + met20]},
+                  f, indent=1)
     os.replace(tmp, args.json)
     print(f"\nwrote {args.json}")
 

@@ -436,24 +436,23 @@ INPUT_SHAPES = {"mlp": (MLP_BATCH, MLP_SIZES[0]), "lenet": (LENET_BATCH, 1, 28, 
                 "resnet20": (RESNET_BATCH, 3, 32, 32)}
 
 
-def _models(name, what, numpy_builder=None):
+CONV_MODELS = ("lenet", "resnet20")   # where "no-onednn" (the NumPy conv kernels) differs
+
+
+def _models(name, what, numpy_builder=None, infer=False):
     return {
         "what": what,
-        "chainrule": lambda: chainrule_model(name, False),
-        "compiled": lambda: chainrule_model(name, False, compiled=True),
-        "torch": lambda: torch_model(name, False),
-        "numpy": (lambda: numpy_builder(False)) if numpy_builder else None,
+        "chainrule": lambda: chainrule_model(name, infer),
+        "compiled": lambda: chainrule_model(name, infer, compiled=True),
+        # chainrule with its convolutions on the NumPy kernels (main() turns oneDNN off)
+        "no-onednn": (lambda: chainrule_model(name, infer)) if name in CONV_MODELS else None,
+        "torch": lambda: torch_model(name, infer),
+        "numpy": (lambda: numpy_builder(infer)) if numpy_builder else None,
     }
 
 
 def _infer(name, what, numpy_builder=None):
-    return {
-        "what": what,
-        "chainrule": lambda: chainrule_model(name, True),
-        "compiled": lambda: chainrule_model(name, True, compiled=True),
-        "torch": lambda: torch_model(name, True),
-        "numpy": (lambda: numpy_builder(True)) if numpy_builder else None,
-    }
+    return _models(name, what, numpy_builder, infer=True)
 
 
 # Add a workload here: a description and one zero-argument builder per framework that returns
@@ -461,7 +460,7 @@ def _infer(name, what, numpy_builder=None):
 WORKLOADS = {
     "tiny": {"what": "forward+backward of (a*b+c).sum() on shape-(8,) tensors: per-op overhead",
              "chainrule": chainrule_tiny, "compiled": lambda: chainrule_tiny(compiled=True),
-             "torch": torch_tiny, "numpy": numpy_tiny},
+             "no-onednn": None, "torch": torch_tiny, "numpy": numpy_tiny},
     "mlp": _models("mlp", "784-256-256-10 ReLU MLP, batch 128: forward, softmax cross-entropy, "
                           "backward, SGD momentum 0.9", numpy_mlp),
     "mlp_infer": _infer("mlp", "the MLP's forward + loss under no_grad", numpy_mlp),
@@ -533,7 +532,7 @@ def settings(framework):
     """The context the timed steps run in: chainrule's CPU settings for training loops
     (``backends.cpu.tuned()``; off with CHAINRULE_CPU_TUNING=0) for chainrule, nothing for
     the others."""
-    if framework not in ("chainrule", "compiled"):
+    if framework not in ("chainrule", "compiled", "no-onednn"):
         return contextlib.nullcontext()
     from chainrule.backends import cpu
     return cpu.tuned()
@@ -542,7 +541,8 @@ def settings(framework):
 def main():
     ap = argparse.ArgumentParser(description="one benchmark workload in this process")
     ap.add_argument("--workload", required=True, choices=sorted(WORKLOADS))
-    ap.add_argument("--framework", required=True, choices=["chainrule", "compiled", "torch", "numpy"])
+    ap.add_argument("--framework", required=True,
+                    choices=["chainrule", "compiled", "no-onednn", "torch", "numpy"])
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -553,6 +553,9 @@ def main():
     if args.framework == "torch":
         import torch
         torch.set_num_threads(args.threads)
+    if args.framework == "no-onednn":
+        from chainrule.backends import onednn
+        onednn.enabled = False
     with settings(args.framework):   # from the start: malloc's settings shape the heap the
         step = builder()              # model is built in (tuning only the loop measured 3-5%
         result = measure(step, args.seconds)   # slower resnet20 steps at 2 threads)
