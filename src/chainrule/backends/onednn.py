@@ -190,14 +190,17 @@ def _checked(x_shape, w_shape, dtype, stride, padding, dilation, groups, out_hw)
     """((stride, pads, dilation, groups), (x, w, y shapes), the reason oneDNN's kernels do not
     take it or None) for one call's arguments; cached, as every layer asks three times a step
     (arguments that are not hashable, such as lists, are converted first)."""
-    key = tuple(tuple(a) if isinstance(a, list) else a
-                for a in (tuple(x_shape), tuple(w_shape), np.dtype(dtype), stride, padding,
-                          dilation, groups, None if out_hw is None else tuple(out_hw)))
-    return _checked_cached(*key)
+    try:
+        return _checked_cached(x_shape, w_shape, dtype, stride, padding, dilation, groups, out_hw)
+    except TypeError:   # a list somewhere: the same values as tuples
+        return _checked_cached(*[tuple(a) if isinstance(a, (list, np.ndarray)) else a
+                                 for a in (x_shape, w_shape, dtype, stride, padding, dilation,
+                                           groups, out_hw)])
 
 
 @functools.lru_cache(maxsize=1024)
 def _checked_cached(x_shape, w_shape, dtype, stride, padding, dilation, groups, out_hw):
+    dtype, out_hw = np.dtype(dtype), None if out_hw is None else tuple(out_hw)
     stride, pads, dilation = _pair(stride), _pads(padding), _pair(dilation)
     x_shape, w_shape = tuple(int(v) for v in x_shape), tuple(int(v) for v in w_shape)
     why = _unsupported(x_shape, w_shape, dtype, stride, pads, dilation, groups, out_hw)
