@@ -47,10 +47,12 @@ def _channel_dots(a3, b3):
     return np.matmul(a3[:, :, None, :], b3[:, :, :, None]).sum(axis=(0, 2, 3))
 
 
-def _per_channel(v, length):
-    """Per-channel values v (C,) as a (C, L) array, to combine with an (N, C, L) array: NumPy's
-    loop over two contiguous rows runs ~2× faster than over a row and a broadcast (C, 1)."""
-    return np.repeat(v, length).reshape(len(v), length)
+def _per_channel(v, x3):
+    """Per-channel values v (C,) shaped to combine with x3 (N, C, L): as a (C, L) array when the
+    batch repeats it a few times (NumPy's loop over two contiguous rows runs ~2× faster than
+    over a row and a broadcast (C, 1)), else as (C, 1)."""
+    n, c, length = x3.shape
+    return np.repeat(v, length).reshape(c, length) if n >= 4 and length > 1 else v[:, None]
 
 
 def _moments(x):
@@ -60,7 +62,7 @@ def _moments(x):
     x3 = x.reshape(n_, c, -1)
     n = n_ * x3.shape[2]
     mean = _channel_sums(x3) / n
-    centred = x3 - _per_channel(mean, x3.shape[2])
+    centred = x3 - _per_channel(mean, x3)
     return mean, _channel_dots(centred, centred) / n, centred
 
 
@@ -115,7 +117,6 @@ class BatchNormTrain(Node):
             x = x.astype(np.float32)
             w, b = (v.astype(np.float32) if given(v) else v for v in (w, b))
         mean, var, centred = _moments(x)
-        length = centred.shape[2]
         shape = (1, c) + (1,) * (x.ndim - 2)
         self.mean, self.var = mean.reshape(shape), var.reshape(shape)
         if given(running_mean):
@@ -128,9 +129,9 @@ class BatchNormTrain(Node):
         r = 1.0 / np.sqrt(var + self.eps)
         self.inv_std = r.reshape(shape).astype(dtype)
         # y = (x − μ)·s + β, s = γ·r, written over the centred copy
-        out = np.multiply(centred, _per_channel(w * r if given(w) else r, length), out=centred)
+        out = np.multiply(centred, _per_channel(w * r if given(w) else r, centred), out=centred)
         if given(b):
-            out += _per_channel(b, length)
+            out += _per_channel(b, centred)
         return out.reshape(x.shape).astype(dtype, copy=False)
 
     def vjp(self, xp, g, x, w):
@@ -153,17 +154,16 @@ class BatchNormTrain(Node):
         """The VJP above on arrays, in as few passes over x and ȳ as NumPy allows."""
         n_, c = x.shape[:2]
         x3, g3 = x.reshape(n_, c, -1), g.reshape(n_, c, -1)
-        length = x3.shape[2]
-        n = n_ * length
+        n = n_ * x3.shape[2]
         r = self.inv_std.reshape(c)
-        centred = x3 - _per_channel(self.mean.reshape(c), length)
+        centred = x3 - _per_channel(self.mean.reshape(c), x3)
         gb = _channel_sums(g3)
         gw = _channel_dots(g3, centred) * r
         s = w * r if given(w) else r
         # x̄ = ȳ·s + (x − μ)·(−s·r·γ̄/n) − s·β̄/n
-        centred *= _per_channel(-s * r * gw / n, length)
-        centred += _per_channel(-s * gb / n, length)
-        gx = np.multiply(g3, _per_channel(s, length))
+        centred *= _per_channel(-s * r * gw / n, x3)
+        centred += _per_channel(-s * gb / n, x3)
+        gx = np.multiply(g3, _per_channel(s, x3))
         gx += centred
         _, need_w, need_b = self.needs_input_grad[:3]
         return gx.reshape(x.shape), gw if need_w else None, gb if need_b else None, None, None
@@ -188,14 +188,9 @@ class BatchNormEval(BatchNormTrain):
         self.inv_std = (1.0 / np.sqrt(self.var + self.eps)).astype(x.dtype)
         scale = w.reshape(shape) * self.inv_std if given(w) else self.inv_std
         shift = b.reshape(shape) - self.mean * scale if given(b) else -self.mean * scale
-        if x.ndim < 3 or x.dtype != scale.dtype:
-            out = x * scale
-            out += shift
-            return out
-        length = math.prod(x.shape[2:])
-        x3 = x.reshape(x.shape[0], x.shape[1], length)
-        out = np.multiply(x3, _per_channel(scale.ravel(), length))
-        out += _per_channel(shift.ravel(), length)
+        x3 = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
+        out = np.multiply(x3, _per_channel(scale.ravel(), x3))
+        out += _per_channel(shift.ravel(), x3)
         return out.reshape(x.shape)
 
     def vjp(self, xp, g, x, w):
