@@ -1,9 +1,10 @@
 """MLP 784-256-256-10 (batch 128), LeNet-5 (batch 64) and resnet20 (batch 32) SGD training
 steps: chainrule vs torch, one process; the convolution models also with chainrule's
-convolutions on the NumPy kernels ("no-onednn") when oneDNN is installed.
+convolutions on the NumPy kernels ("no-onednn") when oneDNN is installed; ``--infer`` times
+the eval-mode forward pass and loss under no_grad instead.
 
     python benchmarks/paired_steps.py [--models mlp,lenet,resnet20] [--threads 2] [--seconds 3]
-                                      [--rounds 3] [--cpu-time]
+                                      [--rounds 3] [--cpu-time] [--infer]
 
 Both frameworks get the same weights (chainrule's initialisation copied into a torch model with
 the same state_dict keys) and the same batch, so the first losses must agree ("no-onednn" trains
@@ -28,8 +29,9 @@ import warnings
 # NumPy is imported inside the functions: OPENBLAS_NUM_THREADS must be set before it loads
 
 
-def build(name, seed=0):
-    """(chainrule step, torch step) on the same batch and weights."""
+def build(name, seed=0, infer=False):
+    """(chainrule step, torch step) on the same batch and weights; ``infer``: the eval-mode
+    forward and loss under no_grad instead of a training step."""
     import numpy as np
     import torch
     import chainrule as cr
@@ -46,6 +48,17 @@ def build(name, seed=0):
     X, Y, XT, YT = cr.tensor(x), cr.tensor(y), torch.tensor(x), torch.tensor(y)
     opt_c = cr.optim.SGD(mine.parameters(), lr=0.01, momentum=0.9)
     opt_t = torch.optim.SGD(ref.parameters(), lr=0.01, momentum=0.9)
+    if infer:
+        mine.eval(), ref.eval()
+
+        def infer_chainrule():
+            with cr.no_grad():
+                return F.cross_entropy(mine(X), Y).item()
+
+        def infer_torch():
+            with torch.no_grad():
+                return torch.nn.functional.cross_entropy(ref(XT), YT).item()
+        return infer_chainrule, infer_torch
 
     def step_chainrule():
         opt_c.zero_grad()
@@ -70,6 +83,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--cpu-time", action="store_true")
+    ap.add_argument("--infer", action="store_true", help="time eval-mode forward passes instead")
     args = ap.parse_args()
     if args.cpu_time and args.threads != 1:
         raise SystemExit("--cpu-time needs --threads 1 (CPU time adds up every thread's time)")
@@ -87,7 +101,7 @@ def main():
     with cpu.tuned():
         print(f"chainrule CPU settings (backends.cpu.tuned): {'on' if cpu.is_tuned() else 'off'}")
         for name in args.models.split(","):
-            compare(name, args.rounds, args.seconds, clock)
+            compare(name, args.rounds, args.seconds, clock, args.infer)
 
 
 def _without_onednn(step):
@@ -100,12 +114,12 @@ def _without_onednn(step):
     return step_numpy_kernels
 
 
-def compare(name, rounds, seconds, clock):
+def compare(name, rounds, seconds, clock, infer=False):
     """Time the frameworks' steps of one model in alternating rounds and print the best; a
     model with convolutions runs chainrule twice: on oneDNN ("chainrule", where installed) and
     on the NumPy kernels ("no-onednn")."""
     from chainrule.backends import onednn
-    mine, ref = build(name)
+    mine, ref = build(name, infer=infer)
     steps = {"chainrule": mine, "torch": ref}
     if name != "mlp" and onednn.is_available():
         steps["no-onednn"] = _without_onednn(mine)
