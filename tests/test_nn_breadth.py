@@ -914,6 +914,30 @@ def test_embedding_bag_module_and_errors():
                 "offsets has to be a 1D Tensor")
 
 
+@pytest.mark.parametrize("kw", [{}, {"padding_idx": 2}], ids=["plain", "padding"])
+def test_scale_grad_by_freq_divides_each_row_by_its_count_like_torch(kw):
+    """weight̄[k] = Σ ȳ_i / count(k) over the entries i that read row k, with double backward;
+    embedding_bag the same in 'sum' and 'mean' modes and torch's ValueError in 'max'."""
+    idx = np.array([[0, 2, 2, 5], [2, 1, 0, 2]])
+    check(lambda w: F.embedding(cr.tensor(idx), w, scale_grad_by_freq=True, **kw),
+          lambda w: TF.embedding(torch.tensor(idx), w, scale_grad_by_freq=True, **kw),
+          _x(6, 3), double=True)
+    for mode in ("sum", "mean"):
+        check(lambda w: F.embedding_bag(cr.tensor(idx), w, mode=mode, scale_grad_by_freq=True, **kw),
+              lambda w: TF.embedding_bag(torch.tensor(idx), w, mode=mode, scale_grad_by_freq=True,
+                                         **kw), _x(6, 3))
+    mine, ref = _same_init(lambda lib: lib.nn.Embedding(6, 3, scale_grad_by_freq=True))
+    mine(cr.tensor(idx)).sum().backward()
+    ref(torch.tensor(idx)).sum().backward()
+    _close(mine.weight.grad, ref.weight.grad)
+    _both_raise(ValueError,
+                lambda: F.embedding_bag(cr.tensor(idx), cr.zeros(6, 2), mode="max",
+                                        scale_grad_by_freq=True),
+                lambda: TF.embedding_bag(torch.tensor(idx), torch.zeros(6, 2), mode="max",
+                                         scale_grad_by_freq=True),
+                "max mode does not support scaling the gradient by the frequency")
+
+
 def test_embedding_max_norm_renormalises_like_torch():
     w = _x(6, 3, scale=3)
     idx = np.array([[0, 2, 2], [5, 1, 0]])

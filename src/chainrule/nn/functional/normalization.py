@@ -257,17 +257,22 @@ class Embedding(Node):
     into the row of the weight it was read from (none into ``padding_idx``'s row)."""
 
     linear = True
-    params = ("index", "padding_idx")
+    params = ("index", "padding_idx", "scale_grad_by_freq")
     data_params = ("index",)   # a tensor's values: traced by a graph capture
     padding_idx = None
+    scale_grad_by_freq = False   # each row's gradient divided by its index's count in ``index``
 
     def forward(self, weight):
         self.w_shape = weight.shape
         return weight[self.index]
 
     def transpose(self, xp, g):
+        dtype = xp.data(g).dtype
+        if self.scale_grad_by_freq:
+            counts = np.bincount(self.index.ravel(), minlength=self.w_shape[0])
+            g = g * xp.const((1.0 / counts[self.index])[..., None].astype(dtype))
         if self.padding_idx is not None:
-            g = g * xp.const((self.index != self.padding_idx)[..., None].astype(xp.data(g).dtype))
+            g = g * xp.const((self.index != self.padding_idx)[..., None].astype(dtype))
         return xp.apply(IndexAdd, g, key=self.index, shape=self.w_shape, basic=False)
 
 
@@ -347,7 +352,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False) -> Tensor:
     """Rows of ``weight`` picked by integer ``input``: out[..., :] = weight[input[...], :].
     The row at ``padding_idx`` gets no gradient; with ``max_norm`` the referenced rows whose
-    ``norm_type``-norm exceeds it are first scaled down in place, as torch.
+    ``norm_type``-norm exceeds it are first scaled down in place, as torch; with
+    ``scale_grad_by_freq`` each row's gradient is divided by how often its index occurs in
+    ``input`` (weight̄[k] = Σ_{i: input_i = k} ȳ_i / count(k)).
     Shapes: input (*), weight (V, D), out (*, D)."""
     if input._data.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: expected indices of type Long or Int, got {input.dtype}")
@@ -359,7 +366,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         padding_idx %= v
     if max_norm is not None:
         _renorm_(weight, input._data, max_norm, norm_type)
-    return Embedding.apply(weight, index=input._data, padding_idx=padding_idx)
+    return Embedding.apply(weight, index=input._data, padding_idx=padding_idx,
+                           scale_grad_by_freq=bool(scale_grad_by_freq))
 
 
 def _renorm_(weight, idx, max_norm, norm_type):

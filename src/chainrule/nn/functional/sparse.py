@@ -57,7 +57,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     Bags: the rows of a 2-D ``input`` (B, N), or the runs of a 1-D ``input`` starting at
     ``offsets`` (B,) (with ``include_last_offset``: B + 1 offsets, the last one the input's
     length).
-    ``max_norm`` renormalises the referenced rows of ``weight`` in place first, as torch.
+    ``max_norm`` renormalises the referenced rows of ``weight`` in place first, as torch;
+    ``scale_grad_by_freq`` divides each entry's gradient by how often its index occurs in the
+    bags (not in 'max' mode, as torch).
     Gradients: the sum's and mean's are those of a scatter-add of the rows; the max's reach each
     bag's maximal entries. Shapes: weight (V, D) -> out (B, D)."""
     check_tensor(input, "embedding_bag")
@@ -68,8 +70,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
                                   f"per_sample_weights is only supported for mode='sum' (got "
                                   f"mode='{mode}'). Please open a feature request on GitHub.")
-    if scale_grad_by_freq:
-        raise NotImplementedError("embedding_bag: scale_grad_by_freq=True is not supported")
+    if scale_grad_by_freq and mode == "max":
+        raise ValueError("embedding_bag: max mode does not support scaling the gradient by the "
+                         "frequency")
     if input._data.dtype.kind not in "iu":
         raise RuntimeError(f"embedding_bag: expected indices of type Long or Int, got {input.dtype}")
     idx, bag, nbags = _bags(input, offsets, include_last_offset)
@@ -86,7 +89,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     if padding_idx is not None:
         keep &= idx != padding_idx % v
     sel = np.flatnonzero(keep)
-    rows = Embedding.apply(weight, index=idx[sel], padding_idx=None)          # (T', D)
+    rows = Embedding.apply(weight, index=idx[sel], padding_idx=None,          # (T', D)
+                           scale_grad_by_freq=bool(scale_grad_by_freq))
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.reshape(-1)[sel].unsqueeze(1)
     bag_sel = bag[sel]
