@@ -215,8 +215,43 @@ def test_random_rotation():
             assert np.abs(mine.astype(int) - pil_bil)[2:-2, 2:-2].max() <= 1
     with pytest.raises(ValueError, match="must be positive"):
         T.RandomRotation(-3)
-    with pytest.raises(NotImplementedError, match="expand=True"):
-        T.RandomRotation(3, expand=True)
+    with pytest.raises(ValueError, match="center should be a sequence of length 2"):
+        T.RandomRotation(3, center=(1, 2, 3))
+    with pytest.raises(TypeError, match="center should be a sequence"):
+        T.RandomRotation(3, center=4)
+
+
+@pytest.mark.skipif(Image is None, reason="PIL is the oracle for the rotated pixels")
+@pytest.mark.parametrize("expand,center", [(True, None), (False, (4, 3)), (True, (1.5, 3.0))],
+                         ids=["expand", "center", "expand-center"])
+def test_random_rotation_expand_and_center_match_pil(expand, center):
+    """expand grows the image to hold the whole turn; center moves the pivot (x, y) from the
+    top-left corner: the same pixels and size as PIL's rotate (torchvision's path)."""
+    g = hwc(14, (9, 12))
+    for angle in (30.0, -17.0, 90.0, 135.0):
+        pil = Image.fromarray(g).rotate(angle, resample=Image.NEAREST, expand=expand,
+                                        center=center, fillcolor=7)
+        mine = T.RandomRotation((angle, angle), expand=expand, center=center, fill=7)(g)
+        np.testing.assert_array_equal(mine, np.asarray(pil))
+        assert T.RandomRotation((angle, angle), expand=expand, center=center)(
+            Image.fromarray(g)).size == pil.size
+        bil = np.asarray(Image.fromarray(g).rotate(angle, resample=Image.BILINEAR, expand=expand,
+                                                   center=center))
+        mine = T.RandomRotation((angle, angle), "bilinear", expand=expand, center=center)(g)
+        assert mine.shape == bil.shape
+        # a pixel away from the turned image's edge (PIL clamps the taps there, chainrule
+        # blends them with the fill): white in a turned white image, and so are its neighbours
+        white = np.pad(np.asarray(Image.fromarray(np.full_like(g, 255)).rotate(
+            angle, resample=Image.BILINEAR, expand=expand, center=center)) == 255, 1)
+        inside = white[1:-1, 1:-1] & white[:-2, 1:-1] & white[2:, 1:-1] & white[1:-1, :-2] \
+            & white[1:-1, 2:]
+        assert inside.sum() >= 10
+        assert np.abs(mine.astype(int) - bil)[inside].max() <= 1
+    x = cr.tensor(g[None].astype(np.float32))                  # tensors (C, H, W) alike
+    out = T.RandomRotation((30, 30), expand=expand, center=center)(x)
+    assert tuple(out.shape[1:]) == np.asarray(Image.fromarray(g).rotate(
+        30, expand=expand, center=center)).shape
+    assert "expand=" in repr(T.RandomRotation(3, expand=expand, center=center))
 
 
 def test_augmentation_reproducible_under_manual_seed():

@@ -395,27 +395,71 @@ class Resize:
         return f"{type(self).__name__}(size={self.size}, interpolation={self.interpolation})"
 
 
-def _rotate_array(arr, angle, interpolation, fill):
-    """Rotate an array (H, W, ...) by ``angle`` degrees counter-clockwise about its centre."""
+def _rotation(w, h, angle, expand, center):
+    """PIL's (and torchvision's) rotation as an inverse map: ((a, b, c, d, e, f), (W', H')) such
+    that the output point (u, v) shows the input point (a·u + b·v + c, d·u + e·v + f), in
+    coordinates with the origin at the image's top-left corner and pixel centres at k + 0.5.
+    The turn is ``angle`` degrees counter-clockwise about ``center`` (x, y) (default the image
+    centre (w/2, h/2)); ``expand`` grows the output to hold the whole turned image."""
+    cx, cy = (w / 2, h / 2) if center is None else (float(center[0]), float(center[1]))
+    phi = -math.radians(angle)
+    a, b = round(math.cos(phi), 15), round(math.sin(phi), 15)
+    d, e = round(-math.sin(phi), 15), round(math.cos(phi), 15)
+    c, f = a * -cx + b * -cy + cx, d * -cx + e * -cy + cy
+    if expand:
+        xs = [a * x + b * y + c for x, y in ((0, 0), (w, 0), (w, h), (0, h))]
+        ys = [d * x + e * y + f for x, y in ((0, 0), (w, 0), (w, h), (0, h))]
+        nw = math.ceil(max(xs)) - math.floor(min(xs))
+        nh = math.ceil(max(ys)) - math.floor(min(ys))
+        tx, ty = -(nw - w) / 2.0, -(nh - h) / 2.0
+        c, f = a * tx + b * ty + c, d * tx + e * ty + f
+        w, h = nw, nh
+    return (a, b, c, d, e, f), (w, h)
+
+
+def _nearest_sources(m, rows, cols):
+    """For each output pixel (i, j) the input pixel (yi, xi) PIL's nearest-neighbour affine
+    transform reads: the map m = (a, b, c, d, e, f) at the pixel centre, summed in 16.16 fixed
+    point as PIL does (so that points on a pixel boundary round its way) and floored; in
+    floating point where fixed point would overflow (coordinates beyond ±32768)."""
+    a, b, c, d, e, f = m
+    i, j = np.arange(rows)[:, None], np.arange(cols)[None, :]
+    corners = [(0, 0), (cols, rows), (0, rows), (cols, 0)]
+    if all(abs(x * a + y * b + c) < 32768 and abs(x * d + y * e + f) < 32768 for x, y in corners):
+        fix = lambda v: math.floor(v * 65536.0 + 0.5)
+        xx = fix(c + a * 0.5 + b * 0.5) + i * fix(b) + j * fix(a)
+        yy = fix(f + d * 0.5 + e * 0.5) + i * fix(e) + j * fix(d)
+        return yy >> 16, xx >> 16
+    return (np.floor(d * (j + 0.5) + e * (i + 0.5) + f).astype(np.int64),
+            np.floor(a * (j + 0.5) + b * (i + 0.5) + c).astype(np.int64))
+
+
+def _rotate_array(arr, angle, interpolation, fill, expand=False, center=None):
+    """Rotate an array (H, W, ...) by ``angle`` degrees counter-clockwise about ``center`` (x, y)
+    (default the centre), keeping the size or, with ``expand``, growing it to fit (PIL's rule)."""
     H, W = arr.shape[:2]
-    a = math.radians(angle)
-    cy, cx = (H - 1) / 2.0, (W - 1) / 2.0
-    yo, xo = np.meshgrid(np.arange(H) - cy, np.arange(W) - cx, indexing="ij")
-    # an output pixel (xo, yo) shows the input at the inverse rotation (y axis points down)
-    xs = math.cos(a) * xo - math.sin(a) * yo + cx
-    ys = math.sin(a) * xo + math.cos(a) * yo + cy
+    turns = angle % 360.0
+    if center is None and (turns in (0.0, 180.0) or turns in (90.0, 270.0) and (expand or H == W)):
+        # exact quarter turns about the centre: a transpose, as PIL (its formula would pad a
+        # non-square image by a pixel)
+        return np.rot90(arr, int(turns // 90), axes=(0, 1)).copy()
+    (a, b, c, d, e, f), (Wo, Ho) = _rotation(W, H, angle, expand, center)
     work = arr.astype(np.float64)
     fillv = np.broadcast_to(np.asarray(fill, np.float64), arr.shape[2:]) if arr.ndim > 2 \
         else np.float64(fill if not isinstance(fill, (tuple, list)) else fill[0])
     if interpolation == "nearest":
-        xi, yi = np.floor(xs + 0.5).astype(np.int64), np.floor(ys + 0.5).astype(np.int64)
+        yi, xi = _nearest_sources((a, b, c, d, e, f), Ho, Wo)
         inside = (xi >= 0) & (xi < W) & (yi >= 0) & (yi < H)
         out = work[np.clip(yi, 0, H - 1), np.clip(xi, 0, W - 1)]
         out[~inside] = fillv
     else:
+        v, u = np.meshgrid(np.arange(Ho) + 0.5, np.arange(Wo) + 0.5, indexing="ij")
+        # the input point each output pixel centre shows, in index coordinates (centres at k)
+        xs = a * u + b * v + c - 0.5
+        ys = d * u + e * v + f - 0.5
         x0, y0 = np.floor(xs).astype(np.int64), np.floor(ys).astype(np.int64)
         fx, fy = xs - x0, ys - y0
-        out = np.zeros((H, W) + arr.shape[2:])
+        out = np.zeros((Ho, Wo) + arr.shape[2:])
         for dy, wy in ((0, 1 - fy), (1, fy)):
             for dx, wx in ((0, 1 - fx), (1, fx)):
                 yy, xx = y0 + dy, x0 + dx
@@ -431,7 +475,9 @@ def _rotate_array(arr, angle, interpolation, fill):
 
 class RandomRotation:
     """Rotate by an angle drawn uniformly from ``degrees`` (a number d means (-d, d)),
-    counter-clockwise, about the image centre, keeping the size; uncovered pixels get ``fill``.
+    counter-clockwise, about ``center`` (x, y), origin at the top-left corner (default the
+    image centre), keeping the size or, with ``expand``, growing the image to hold all of it
+    (PIL's rule, as torchvision); uncovered pixels get ``fill``.
 
     ``interpolation`` 'nearest' (default, as torchvision) or 'bilinear'. Tensors and arrays are
     resampled here by inverse mapping (the output pixel at offset (x, y) from the centre shows
@@ -453,10 +499,11 @@ class RandomRotation:
         if interpolation not in ("nearest", "bilinear"):
             raise ValueError(f"RandomRotation: interpolation must be 'nearest' or 'bilinear', "
                              f"got {interpolation!r}")
-        if expand or center is not None:
-            raise NotImplementedError("RandomRotation: expand=True and center= are not "
-                                      "implemented in chainrule; rotation keeps the size and "
-                                      "turns about the image centre")
+        if center is not None:
+            if not isinstance(center, (tuple, list)):
+                raise TypeError("RandomRotation: center should be a sequence of length 2.")
+            if len(center) != 2:
+                raise ValueError("RandomRotation: center should be a sequence of length 2.")
         self.degrees = [float(degrees[0]), float(degrees[1])]
         self.interpolation, self.expand, self.center, self.fill = interpolation, expand, center, fill
 
@@ -472,13 +519,17 @@ class RandomRotation:
             fill = self.fill
             if isinstance(fill, (tuple, list)):
                 fill = tuple(int(v) for v in fill)
-            return img.rotate(angle, resample=resample, fillcolor=fill)
+            return img.rotate(angle, resample=resample, expand=self.expand,
+                              center=None if self.center is None else tuple(self.center),
+                              fillcolor=fill)
         arr, back = _as_hwc(img, kind)
-        return back(_rotate_array(arr, angle, self.interpolation, self.fill))
+        return back(_rotate_array(arr, angle, self.interpolation, self.fill, self.expand,
+                                  self.center))
 
     def __repr__(self):
+        center = "" if self.center is None else f", center={self.center}"
         return (f"{type(self).__name__}(degrees={self.degrees}, interpolation="
-                f"{self.interpolation}, expand={self.expand}, fill={self.fill})")
+                f"{self.interpolation}, expand={self.expand}{center}, fill={self.fill})")
 
 
 class Lambda:
