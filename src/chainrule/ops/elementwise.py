@@ -44,11 +44,12 @@ def _sigmoid(x):
 
 
 _ZEROS = {}   # dtype -> a read-only flat array of zeros, grown to the largest input seen
+_ZEROS_MAX = 1 << 23   # elements: larger inputs take the scalar loop rather than hold a buffer
 
 
 def _zeros_shaped(x):
-    """Zeros of x's shape and dtype, a view of one cached buffer (np.zeros maps untouched
-    pages to the kernel's zero page, so the buffer costs address space, not memory)."""
+    """Zeros of x's shape and dtype, a view of one cached buffer per dtype (at most
+    ``_ZEROS_MAX`` elements: 32 MiB of float32)."""
     buf = _ZEROS.get(x.dtype)
     if buf is None or buf.size < x.size:
         buf = np.zeros(x.size, x.dtype)
@@ -60,7 +61,7 @@ def _zeros_shaped(x):
 def _relu(x):
     # against an array of zeros NumPy runs its vectorized loop; against the scalar 0 it runs a
     # branchy one, 2–7× slower on mixed signs (numpy 2.4, 2 MB of float32: 89 vs 617 µs)
-    if x.dtype.kind == "f" and x.size >= 1024:
+    if x.dtype.kind == "f" and 1024 <= x.size <= _ZEROS_MAX:
         return np.maximum(x, _zeros_shaped(x))
     return np.maximum(x, 0)
 

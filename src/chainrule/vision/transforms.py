@@ -396,7 +396,7 @@ class Resize:
 
 
 def _rotation(w, h, angle, expand, center):
-    """PIL's (and torchvision's) rotation as an inverse map: ((a, b, c, d, e, f), (W', H')) such
+    """PIL's rotation (torchvision's for PIL images) as an inverse map: ((a, b, c, d, e, f), (W', H')) such
     that the output point (u, v) shows the input point (a·u + b·v + c, d·u + e·v + f), in
     coordinates with the origin at the image's top-left corner and pixel centres at k + 0.5.
     The turn is ``angle`` degrees counter-clockwise about ``center`` (x, y) (default the image
