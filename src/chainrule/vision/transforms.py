@@ -396,8 +396,9 @@ class Resize:
 
 
 def _rotation(w, h, angle, expand, center):
-    """PIL's rotation (torchvision's for PIL images) as an inverse map: ((a, b, c, d, e, f), (W', H')) such
-    that the output point (u, v) shows the input point (a·u + b·v + c, d·u + e·v + f), in
+    """PIL's rotation (torchvision's for PIL images) as an inverse map: ((a, b, c, d, e, f),
+    (W', H')) such that the output point (u, v) shows the input point (a·u + b·v + c,
+    d·u + e·v + f), in
     coordinates with the origin at the image's top-left corner and pixel centres at k + 0.5.
     The turn is ``angle`` degrees counter-clockwise about ``center`` (x, y) (default the image
     centre (w/2, h/2)); ``expand`` grows the output to hold the whole turned image."""
