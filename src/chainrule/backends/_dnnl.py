@@ -42,11 +42,14 @@ cpu, stream_default_flags = 1, 1
 # dnnl_query_t
 query_impl_info_str = 8
 query_src_md, query_diff_src_md, query_weights_md, query_diff_weights_md = 129, 130, 131, 132
-query_dst_md, query_diff_dst_md = 133, 134
+query_dst_md, query_diff_dst_md, query_workspace_md = 133, 134, 135
+# dnnl_alg_kind_t
+pooling_max = 0x1ff
 # execution argument indices (DNNL_ARG_*)
 ARG_SRC, ARG_DST, ARG_WEIGHTS, ARG_BIAS = 1, 17, 33, 41
 ARG_DIFF_SRC, ARG_DIFF_DST, ARG_DIFF_WEIGHTS, ARG_DIFF_BIAS = 129, 145, 161, 169
 ARG_FROM, ARG_TO = 1, 17
+ARG_WORKSPACE = 64
 MAX_NDIMS = 12      # dnnl_dims_t is int64_t[DNNL_MAX_NDIMS]
 
 # ---------------------------------------------------------------------------- types
@@ -101,6 +104,10 @@ _SIGNATURES = {
         (_I, [pp, p, _I, p, p, p, Dims, Dims, Dims, Dims, p, p]),
     "dnnl_convolution_backward_weights_primitive_desc_create":
         (_I, [pp, p, _I, p, p, p, p, Dims, Dims, Dims, Dims, p, p]),
+    "dnnl_pooling_forward_primitive_desc_create":
+        (_I, [pp, p, _I, _I, p, p, Dims, Dims, Dims, Dims, Dims, p]),
+    "dnnl_pooling_backward_primitive_desc_create":
+        (_I, [pp, p, _I, p, p, Dims, Dims, Dims, Dims, Dims, p, p]),
 }
 
 

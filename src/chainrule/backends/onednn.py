@@ -17,6 +17,11 @@ transposed conv's weight (C_in, C_out/g, kh, kw) is the conv's (O, C/g, kh, kw))
 the input is ``conv2d_forward`` and in the weight ``conv2d_backward_weights(grad_out, input)``;
 ``conv1d`` is a conv2d of height 1 (reshape (N, C, L) to (N, C, 1, L)).
 
+Max pooling too (``max_pool2d_forward`` -> (y, workspace), ``max_pool2d_backward``): oneDNN's
+JIT pooling reads plain NCHW as it is, 2–5× faster than NumPy's strided maxima, and its
+workspace records the winners for the backward; ``nn.functional.max_pool2d`` uses it for
+float32 inputs without NaN (oneDNN's maximum drops a NaN, torch's propagates it).
+
 Use: ``ok, why = supports(x.shape, w.shape, x.dtype, stride, padding, dilation, groups)``;
 when ``ok`` call the function, else run the NumPy kernel (``why`` says what sent it there;
 with ``CHAINRULE_ONEDNN_DEBUG=1`` each reason is logged once per geometry). What falls back:
@@ -485,6 +490,52 @@ class _Plan:
                 self._destroy()
 
 
+class _PoolPlan(_Plan):
+    """oneDNN's max pooling on plain NCHW arrays, which its JIT kernels take as they are (no
+    reorders): ``kind`` 'pool_forward' (src -> dst and the workspace recording each window's
+    winner), 'pool_inference' (no workspace) or 'pool_backward' (diff_dst and the workspace ->
+    diff_src). ``shapes`` (x_shape, y_shape); ``geo`` (kernel, stride, dilation, (top, bottom,
+    left, right)). Runs through ``_Plan.run`` (the same pointer and lock discipline)."""
+
+    def _build(self, kind, shapes, geo, layout):
+        A, eng = _dnnl, _dnnl.engine()
+        (kernel, stride, dilation, pads), (x_shape, y_shape) = geo, shapes
+        src, dst = self._md(x_shape, A.abcd), self._md(y_shape, A.abcd)
+        window = (A.dims(stride), A.dims(kernel), A.dims([v - 1 for v in dilation]),
+                  A.dims((pads[0], pads[2])), A.dims((pads[1], pads[3])))
+        fwd = ctypes.c_void_p()
+        prop = A.forward_inference if kind == "pool_inference" else A.forward_training
+        A.call("dnnl_pooling_forward_primitive_desc_create", ctypes.byref(fwd), eng, prop,
+               A.pooling_max, src, dst, *window, None)
+        self.pds.append(fwd)
+        pd = fwd
+        if kind == "pool_backward":
+            pd = ctypes.c_void_p()
+            A.call("dnnl_pooling_backward_primitive_desc_create", ctypes.byref(pd), eng,
+                   A.pooling_max, src, dst, *window, fwd, None)
+            self.pds.append(pd)
+        self.impl = A.impl_info(pd)
+        mds = ({A.ARG_DIFF_DST: dst, A.ARG_DIFF_SRC: src} if kind == "pool_backward" else
+               {A.ARG_SRC: src, A.ARG_DST: dst})
+        self.workspace_bytes = 0
+        if kind != "pool_inference":
+            ws = A.lib().dnnl_primitive_desc_query_md(pd, A.query_workspace_md, 0)  # pd's own
+            if ws:
+                self.workspace_bytes = A.lib().dnnl_memory_desc_get_size(ws)
+                mds[A.ARG_WORKSPACE] = ws
+        self.slots = {arg: (self._mem(md), None, None, 0) for arg, md in mds.items()}
+        self.before, self.after = [], []
+        self.conv = self._primitive(pd)
+        self.exec_args = (A.ExecArg * len(self.slots))(
+            *[(arg, slot[0].value) for arg, slot in self.slots.items()])
+        self.nargs = len(self.slots)
+        for pd_ in self.pds:
+            A.call("dnnl_primitive_desc_destroy", pd_)
+        for md in self.mds:
+            A.call("dnnl_memory_desc_destroy", md)
+        self.pds, self.mds = [], []
+
+
 def _heuristic(kind, args):
     """The layout to use (without ``autotune``). Measured on LeNet-5's and resnet20's layers
     (AVX-512, 1 thread; benchmarks/onednn_layers.py): the blocked direct kernels beat oneDNN's
@@ -525,6 +576,20 @@ class _Cache:
             plan.run(arrays)
             return plan
         plan = self._choose(kind, _args(kind, shapes, with_bias), geo, arrays)   # unlocked: takes ms
+        return self._insert(key, plan)
+
+    def get(self, key, make):
+        """The plan cached under ``key``, or ``make()``'s, cached (a pooling plan, run by the
+        caller)."""
+        with self.lock:
+            plan = self.plans.get(key)
+            if plan is not None:
+                self.plans.move_to_end(key)
+                self.hits += 1
+                return plan
+        return self._insert(key, make())
+
+    def _insert(self, key, plan):
         with self.lock:
             self.misses += 1
             old = self.plans.get(key)
@@ -703,3 +768,63 @@ def conv2d_backward_weights(x, gy, w_shape, stride=1, padding=0, dilation=1, gro
         gb = arrays[_dnnl.ARG_DIFF_BIAS] = np.empty((shapes[1][0],), np.float32)
     _run("backward_weights", shapes, geo, with_bias, arrays)
     return gw, gb
+
+
+# ---------------------------------------------------------------------------- max pooling
+def pool_unsupported(x_shape, dtype):
+    """Why oneDNN's max pooling does not take this input (x (N, C, H, W), any window), or None:
+    switched off or absent, not float32, not 4-D or empty."""
+    why = _disabled()
+    if why is None and np.dtype(dtype) != np.float32:
+        why = f"dtype {np.dtype(dtype)}: the oneDNN path is float32 only"
+    if why is None and (len(x_shape) != 4 or min(x_shape) < 1):
+        why = f"shape {tuple(x_shape)}: expected a non-empty (N, C, H, W)"
+    return why
+
+
+def _pool_plan(kind, x_shape, y_shape, kernel, stride, dilation, pads, threads):
+    geo = (tuple(kernel), tuple(stride), tuple(dilation), tuple(pads))
+    shapes = (tuple(x_shape), tuple(y_shape))
+    return _cache.get((kind, shapes, geo, threads), lambda: _PoolPlan(kind, shapes, geo, "plain"))
+
+
+def max_pool2d_forward(x, y_shape, kernel, stride, dilation, pads, training=True):
+    """y[n, c, i, j] = max_{p,q} x[n, c, i·s + p·d − pT, j·s + q·d − pL] (padding never wins)
+    on oneDNN, and the workspace recording each window's winner for ``max_pool2d_backward``
+    (None when not ``training``).
+
+    x (N, C, H, W) float32 -> y ``y_shape`` (N, C, Ho, Wo); kernel, stride, dilation pairs;
+    pads (top, bottom, left, right), bottom/right grown for ceil_mode windows. NaN: oneDNN's
+    maximum drops it (torch's propagates), so callers keep inputs with NaN on NumPy."""
+    op = "onednn.max_pool2d_forward"
+    why = pool_unsupported(x.shape, x.dtype)
+    if why is not None:
+        raise ValueError(f"{op}: not supported on oneDNN: {why}")
+    x = _f32(x, op, "x")
+    y, workspace = np.empty(y_shape, np.float32), None
+    arrays = {_dnnl.ARG_SRC: x, _dnnl.ARG_DST: y}
+    with _omp_threads() as threads:
+        plan = _pool_plan("pool_forward" if training else "pool_inference", x.shape, y_shape,
+                          kernel, stride, dilation, pads, threads)
+        if plan.workspace_bytes:
+            workspace = arrays[_dnnl.ARG_WORKSPACE] = np.empty(plan.workspace_bytes, np.uint8)
+        plan.run(arrays)
+    return y, workspace
+
+
+def max_pool2d_backward(gy, workspace, x_shape, kernel, stride, dilation, pads):
+    """x̄: each ȳ[n, c, i, j] added to its window's maximum (the winner the forward's
+    ``workspace`` recorded), zeros elsewhere — the VJP of ``max_pool2d_forward``.
+    gy (N, C, Ho, Wo) float32 -> x̄ ``x_shape``."""
+    op = "onednn.max_pool2d_backward"
+    why = pool_unsupported(x_shape, gy.dtype)
+    if why is not None:
+        raise ValueError(f"{op}: not supported on oneDNN: {why}")
+    gy, gx = _f32(gy, op, "gy"), np.empty(tuple(x_shape), np.float32)
+    with _omp_threads() as threads:
+        plan = _pool_plan("pool_backward", x_shape, gy.shape, kernel, stride, dilation, pads,
+                          threads)
+        if workspace is None or workspace.nbytes != plan.workspace_bytes:
+            raise ValueError(f"{op}: the workspace of this geometry's forward is needed")
+        plan.run({_dnnl.ARG_DIFF_DST: gy, _dnnl.ARG_WORKSPACE: workspace, _dnnl.ARG_DIFF_SRC: gx})
+    return gx

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..._graph import Node
-from ..._modes import FORWARD, STATE
+from ..._modes import DETERMINISM, FORWARD, STATE
+from ...backends import onednn
 from ...ops.indexing import ScatterAdd
 from ...ops._util import check_tensor
 from ...tensor import Tensor
@@ -111,8 +112,25 @@ class _Window:
         self.pads = (ph, ph + extra_h, pw, pw + extra_w)
         self.out_shape = (n, c, self.ho, self.wo)
         self.want_indices = False   # max_pool2d(return_indices=True): find the winners always
+        self.workspace = None       # oneDNN's record of the winners, when it pooled
+        self.source = None          # (x, y) of a oneDNN pooling: the offsets, when asked for
         # windows overlap unless the stride clears the dilated kernel on both axes
         self.overlap = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
+
+    @property
+    def arg(self):
+        """The winning offset of each window (N, C, Ho, Wo), in window order; after a oneDNN
+        pooling, worked out from its input and output at the first request."""
+        if "_arg" not in self.__dict__:
+            x, best = self.source
+            padded = self.padded(x, -np.inf)
+            self._arg = _winners([self.slice_of_padded(padded, p, q)
+                                  for _, p, q in self.offsets()], best)
+        return self._arg
+
+    @arg.setter
+    def arg(self, value):
+        self._arg = value
 
     def padded(self, x, value):
         t, b, l, r = self.pads
@@ -153,6 +171,29 @@ def _batched(a):
     return (a[None], True) if a.ndim == 3 else (a, False)
 
 
+def _winners(slices, best):
+    """Each window's winning offset: the first in window order whose value is the maximum —
+    found by walking the offsets backwards and letting each equal one overwrite (int8
+    arithmetic, no masked copies); a NaN wins, the last NaN kept (torch's rule)."""
+    last = len(slices) - 1
+    arg = np.full(best.shape, last, np.int8 if last < 127 else np.int32)
+    for k in range(last - 1, -1, -1):
+        eq = (slices[k] == best).view(np.int8).astype(arg.dtype, copy=False)
+        arg -= eq * (arg - arg.dtype.type(k))
+    if np.isnan(best).any():
+        for k, v in enumerate(slices):
+            arg = np.where(np.isnan(v), arg.dtype.type(k), arg)
+    return arg
+
+
+def _on_onednn(x, win):
+    """Whether oneDNN's max pooling runs this call: float32 (not in deterministic mode, as the
+    convolutions), and no NaN in x (oneDNN's maximum drops a NaN; torch's propagates it)."""
+    if DETERMINISM.enabled or onednn.pool_unsupported(x.shape, x.dtype) is not None:
+        return False
+    return not np.isnan(np.add.reduce(x, axis=None))
+
+
 class MaxPool2D(Node):
     """y = max over each window (padding = −∞); remembers the winning offset per output.
     VJP: send ḡ to each window's winner (MaxPoolScatter); JVP: read the tangent there
@@ -163,26 +204,21 @@ class MaxPool2D(Node):
 
     def forward(self, x):
         win, (x, unbatched) = self.win, _batched(x)
+        winners = STATE.grad_enabled or FORWARD.active or win.want_indices   # may be asked for
+        if not win.want_indices and _on_onednn(x, win):
+            best, win.workspace = onednn.max_pool2d_forward(
+                x, win.out_shape, win.kernel, win.stride, win.dilation, win.pads, winners)
+            if winners:    # the offsets themselves only if a JVP or double backward asks
+                win.source = (x, best)
+            return best[0] if unbatched else best
         # padding never wins: −∞, or an integer input's smallest value
         padded = win.padded(x, np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf)
-        offsets = win.offsets()
-        slices = [win.slice_of_padded(padded, p, q) for _, p, q in offsets]
+        slices = [win.slice_of_padded(padded, p, q) for _, p, q in win.offsets()]
         best = np.array(slices[0])              # running maximum (np.maximum propagates NaN)
         for v in slices[1:]:
             np.maximum(best, v, out=best)
-        if not STATE.grad_enabled and not FORWARD.active and not win.want_indices:
-            return best[0] if unbatched else best   # no VJP or JVP can follow: no winners needed
-        # the winner: the first offset equal to the maximum — found by walking the offsets
-        # backwards and letting each equal one overwrite (int8 arithmetic, no masked copies)
-        last = len(offsets) - 1
-        arg = np.full(best.shape, last, np.int8 if last < 127 else np.int32)
-        for k in range(last - 1, -1, -1):
-            eq = (slices[k] == best).view(np.int8).astype(arg.dtype, copy=False)
-            arg -= eq * (arg - arg.dtype.type(k))
-        if np.isnan(best).any():                # torch: a NaN wins and the last NaN is kept
-            for k, v in enumerate(slices):
-                arg = np.where(np.isnan(v), arg.dtype.type(k), arg)
-        win.arg = arg        # the window object belongs to this call: the winners live there
+        if winners:    # the window object belongs to this call: the winners live there
+            win.arg = _winners(slices, best)
         return best[0] if unbatched else best
 
     def vjp(self, xp, g):
@@ -220,6 +256,10 @@ class MaxPoolScatter(Node):
 
     def forward(self, g):
         win, (g, unbatched) = self.win, _batched(g)
+        if win.workspace is not None and g.dtype == np.float32:
+            gx = onednn.max_pool2d_backward(g, win.workspace, win.x_shape, win.kernel,
+                                            win.stride, win.dilation, win.pads)
+            return gx[0] if unbatched else gx
         gx = np.zeros(win.x_shape, g.dtype)
         for k, p, q in win.offsets():
             blocks = win.clipped(p, q)
