@@ -43,19 +43,14 @@ def runners(name, seed=0):
         with torch.no_grad():
             return ref(XT).numpy()
 
-    def chainrule_eager():
-        with cr.no_grad():
-            return mine(X).numpy()
-
-    def onnxruntime():
-        with cr.no_grad():
-            return ort_model(X).numpy()
-
-    def chainrule_compiled():
-        with cr.no_grad():
-            return replayed(X).numpy()
-    return {"torch eager": torch_eager, "chainrule eager": chainrule_eager,
-            "compile onnxruntime": onnxruntime, "compile chainrule": chainrule_compiled}
+    def under_no_grad(model):
+        def run():
+            with cr.no_grad():
+                return model(X).numpy()
+        return run
+    return {"torch eager": torch_eager, "chainrule eager": under_no_grad(mine),
+            "compile onnxruntime": under_no_grad(ort_model),
+            "compile chainrule": under_no_grad(replayed)}
 
 
 def time_per_call(fn, seconds):
