@@ -77,7 +77,7 @@ class CompiledFunction:
         last = self._last   # the fast path: the graph the previous call ran, its guards passed
         if last is not None and not kwargs and TRACE.recorder is None and last.guard(args):
             self.counters.replays += 1
-            return last(args)
+            return last._run(args)
         if TRACE.recorder is not None:   # inside another capture: be part of that graph
             return self._fn(*args, **kwargs)
         flat = flatten_tensors((args, kwargs))

