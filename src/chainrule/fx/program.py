@@ -565,4 +565,4 @@ def _attach_backward(t, root, slots, nodes, program, flat_args):
     return t
 
 
-_INPLACE_FORM.update({Add: (np.add, ""), Sub: (np.subtract, ""), Relu: (np.maximum, ", 0")})
+_INPLACE_FORM.update({Add: (np.add, ""), Sub: (np.subtract, ""), Relu: (Relu.forward, "")})
