@@ -719,3 +719,79 @@ def test_misuse_raises_torchs_exception_type(case):
         f"torch raises {type(t_exc).__name__} ({str(t_exc)[:200]}), chainrule "
         f"{type(c_exc).__name__}: {c_exc}")
     assert case.match.lower() in str(c_exc).lower(), f"{str(c_exc)!r} lacks {case.match!r}"
+
+
+# ============================================================================ ints, sizes, scans
+# Each case: fn(lib) -> a value; torch's and chainrule's must agree in value, dtype and type
+RNG_SCAN = np.random.default_rng(1).uniform(0.5, 1.5, 300).astype(np.float32)
+_INT_TENSOR_CASES = {
+    "arange(n)": lambda L: L.arange(L.tensor(3)),
+    "arange(t1, n)": lambda L: L.arange(L.tensor(1), L.tensor(4)),
+    "arange(float t)": lambda L: L.arange(L.tensor(2.5)),
+    "arange(end=)": lambda L: L.arange(end=3),
+    "slice [:n]": lambda L: L.arange(5)[:L.tensor(3)],
+    "slice [n:]": lambda L: L.arange(5)[L.tensor(3):],
+    "index by arange(n)": lambda L: L.arange(10.)[L.arange(L.tensor(3))],
+    "zeros(n)": lambda L: L.zeros(L.tensor(3)),
+    "full((n,), v)": lambda L: L.full((L.tensor(2),), 1.5),
+    "narrow(0, n, 2)": lambda L: L.arange(6).narrow(0, L.tensor(3), 2),
+    "select(0, n)": lambda L: L.arange(6).select(0, L.tensor(3)),
+    "sum(dim=n)": lambda L: L.ones(2, 3).sum(L.tensor(1)),
+    "chunk(n)": lambda L: L.arange(5).chunk(L.tensor(3)),
+    "split(n)": lambda L: L.arange(5).split(L.tensor(2)),
+    "roll(n)": lambda L: L.arange(5).roll(L.tensor(2)),
+    "empty chunk": lambda L: L.zeros(0).chunk(2),
+    "empty 2-d chunk": lambda L: L.zeros(0, 3).chunk(3),
+    "t() of 1-d": lambda L: L.arange(3.).t(),
+    "t() of 0-d": lambda L: L.tensor(2.).t(),
+    "== None": lambda L: L.ones(2) == None,   # noqa: E711  (what is tested)
+    "!= None": lambda L: L.ones(2) != None,   # noqa: E711
+    "== str": lambda L: L.ones(2) == "a",
+    "in (None, 'x')": lambda L: L.ones(1) in (None, "x"),
+    "sign of nan": lambda L: L.tensor([1., float("nan"), -2., 0.]).sign(),
+    "sgn of nan": lambda L: L.sgn(L.tensor([float("nan"), -3.])),
+    "cumsum float32 in float64": lambda L: L.full((10 ** 5,), 0.1).cumsum(0)[-1],
+    "cumsum float16 in float32": lambda L: L.full((3000,), 0.1, dtype=L.float16).cumsum(0),
+    "cumprod float32 in float64": lambda L: L.tensor(RNG_SCAN).cumprod(0),
+}
+
+
+def _same(a, b):
+    if isinstance(a, (tuple, list)):
+        assert isinstance(b, (tuple, list)) and len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y)
+        return
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, cr.Tensor) and str(a.dtype)[6:] == str(b.dtype)[10:]
+        assert a.shape == tuple(b.shape) and np.array_equal(_np(a), _np(b), equal_nan=True)
+        return
+    assert type(a) is type(b) and a == b
+
+
+@pytest.mark.parametrize("case", list(_INT_TENSOR_CASES))
+def test_integer_tensors_count_as_ints_and_small_semantics_match_torch(case):
+    fn = _INT_TENSOR_CASES[case]
+    _same(fn(torch), fn(cr))
+
+
+def test_a_size_stays_a_size_when_sliced_added_or_repeated():
+    for lib in (torch, cr):
+        s = lib.ones(2, 3, 4).shape
+        for value in (s[1:], s + (1,), (1,) + s, s * 2, 2 * s):
+            assert isinstance(value, lib.Size), (lib.__name__, value)
+        assert s[1:].numel() == 12 and s[0] == 2 and type(s[0]) is int
+
+
+def test_abs_gradient_at_nan_is_zero_as_torch():
+    x, t = cr.tensor([float("nan"), -1.], requires_grad=True), torch.tensor([float("nan"), -1.], requires_grad=True)
+    x.abs().sum().backward()
+    t.abs().sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), _np(t.grad))
+
+
+def test_a_float_or_multi_element_tensor_is_not_an_int():
+    with pytest.raises(TypeError, match="chunk"):
+        cr.arange(4).chunk(cr.tensor(2.))
+    with pytest.raises(TypeError, match="zeros"):
+        cr.zeros(cr.tensor([2, 3]))

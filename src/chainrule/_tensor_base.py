@@ -28,6 +28,22 @@ class Size(tuple):
     def __repr__(self):
         return f"chainrule.Size({list(self)})"
 
+    # as torch.Size: a slice, a concatenation with a tuple and a repetition are Sizes too
+    def __getitem__(self, key):
+        item = tuple.__getitem__(self, key)
+        return Size(item) if isinstance(key, slice) else item
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, other)) if isinstance(other, tuple) else NotImplemented
+
+    def __radd__(self, other):
+        return Size(tuple.__add__(other, self)) if isinstance(other, tuple) else NotImplemented
+
+    def __mul__(self, n):
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
+
 
 class TensorBase:
     """An n-d NumPy array ``_data`` plus the fields reverse and forward mode need."""
@@ -207,9 +223,20 @@ class TensorBase:
     __hash__ = object.__hash__  # == is elementwise, identity stays the hash (as in torch)
 
 
+def index_value(t, op, what="argument"):
+    """The Python int a one-element integer tensor stands for where torch takes an int (a
+    size, a dim, an arange bound); TypeError for a float or multi-element tensor."""
+    if t._data.dtype.kind not in "iu" or t._data.size != 1:
+        raise TypeError(f"{op}: {what} must be an int, got a {t.dtype} tensor of shape "
+                        f"{tuple(t._data.shape)}")
+    return int(t._data.item())
+
+
 def normalize_dim(dim, ndim, op):
     """Map a possibly negative dim into range(ndim); 0-d tensors accept dims -1 and 0."""
     n = max(ndim, 1)
+    if isinstance(dim, TensorBase):   # a 0-d integer tensor, as torch (``x.sum(torch.tensor(0))``)
+        dim = index_value(dim, op, "dim")
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
     if not -n <= dim < n:

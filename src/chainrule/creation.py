@@ -123,12 +123,14 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 
 @with_creation_out
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive) spaced by ``step``;
-    int64 when all arguments are ints, else float32."""
+    int64 when all arguments are ints (one-element integer tensors count as ints), else float32.
+    ``arange(n)`` and ``arange(end=n)`` start at 0."""
     check_device(device, "arange")
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     if (end - start) / step < 0:

@@ -23,7 +23,8 @@ from ._graph import _Maker, _RemovableHandle
 from ._modes import STATE, TRACE, attach_tangent
 from ._printing import tensor_repr
 from ._rng import stream as _stream
-from ._tensor_base import Size, TensorBase, normalize_dim, parse_to_args  # noqa: F401  (Size)
+from ._tensor_base import (Size, TensorBase, index_value, normalize_dim,  # noqa: F401  (Size)
+                           parse_to_args)
 from .backends.fpstate import quiet
 from .ops.elementwise import cast
 from .ops.indexing import convert_key, split_int_key
@@ -69,6 +70,7 @@ def shape_arg(size, op):
     """A size given as ints or as one tuple/list (``zeros(2, 3)``, ``zeros((2, 3))``), checked."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
+    size = tuple(index_value(s, op, "size") if isinstance(s, TensorBase) else s for s in size)
     for s in size:
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
             raise TypeError(f"{op}: size must be a tuple of ints, got {tuple(size)} (an element "

@@ -49,6 +49,14 @@ def reduced_axes(shape, target) -> tuple:
                                       if s == 1 and shape[lead + i] != 1)
 
 
+def sign(x):
+    """np.sign with torch's 0 at NaN (sign and sgn of NaN are 0 in torch, NaN in NumPy)."""
+    out = np.sign(x)
+    if out.dtype.kind == "f":
+        out = np.where(np.isnan(out), out.dtype.type(0), out)
+    return out
+
+
 def _stable_sigmoid(x):
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
@@ -58,8 +66,9 @@ class ArrayOps:
     """Rules on NumPy arrays (a plain backward: nothing will differentiate the result)."""
 
     recording = False
-    exp, log, log1p, sqrt, sin, cos, tanh, sign, abs = (np.exp, np.log, np.log1p, np.sqrt, np.sin,
-                                                        np.cos, np.tanh, np.sign, np.abs)
+    exp, log, log1p, sqrt, sin, cos, tanh, abs = (np.exp, np.log, np.log1p, np.sqrt, np.sin,
+                                                  np.cos, np.tanh, np.abs)
+    sign = staticmethod(sign)
     sinh, cosh = np.sinh, np.cosh
     sigmoid = staticmethod(_stable_sigmoid)
     where, matmul, clamp = staticmethod(np.where), staticmethod(np.matmul), staticmethod(np.clip)

@@ -20,6 +20,7 @@ from .._graph import Node
 from .._modes import TRACE
 from .array_function import array_function
 from .._tensor_base import TensorBase
+from ..backends.namespace import sign as _sign
 from ._util import check_tensor
 
 
@@ -122,7 +123,8 @@ Sqrt = _elementwise("Sqrt", np.sqrt, "y = √x;  y′ = 1/(2y).", d_x=lambda xp,
 Rsqrt = _elementwise("Rsqrt", _rsqrt, "y = 1/√x;  y′ = −y³/2.", d_x=lambda xp, out: -0.5 * out ** 3)
 Abs = _elementwise("Abs", np.abs, "y = |x|;  y′ = sign x (0 at 0, as torch).",
                    d_x=lambda xp, x: xp.sign(x))
-Sign = _elementwise("Sign", np.sign, "y = sign x;  y′ = 0 (zero gradients, as torch, not None).",
+Sign = _elementwise("Sign", _sign, "y = sign x (0 at NaN, as torch);  y′ = 0 (zero gradients, as "
+                    "torch, not None).",
                     d_x=lambda xp, out: xp.zeros_like(out))
 Sin = _elementwise("Sin", np.sin, "y = sin x;  y′ = cos x.", d_x=lambda xp, x: xp.cos(x))
 Cos = _elementwise("Cos", np.cos, "y = cos x;  y′ = −sin x.", d_x=lambda xp, x: -xp.sin(x))

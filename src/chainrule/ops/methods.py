@@ -52,6 +52,18 @@ def _reflected(fn):
     return method
 
 
+def _equality(fn):
+    """``x == other`` / ``x != other``: against None or a string, Python's identity comparison
+    (False for ==, True for !=), as torch, so that ``x == None`` and ``key in (None, "a")``
+    work; elementwise otherwise."""
+    def method(self, other):
+        if other is None or isinstance(other, str):
+            return NotImplemented
+        return fn(self, other)
+    method.__name__ = f"__{fn.__name__}__"
+    return method
+
+
 def _in_place(op, fn):
     """``x.op_(...)``: ``fn`` computed out of place, written into x (see Tensor._inplace)."""
     def method(self, *args, **kwargs):
@@ -265,7 +277,8 @@ class TensorMethods:
     def __pos__(self):
         return self
 
-    __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = eq, ne, lt, le, gt, ge
+    __eq__, __ne__ = _equality(eq), _equality(ne)
+    __lt__, __le__, __gt__, __ge__ = lt, le, gt, ge
     __and__, __or__, __xor__ = bitwise_and, bitwise_or, bitwise_xor
     __rand__, __ror__ = _reflected(bitwise_and), _reflected(bitwise_or)
     __rxor__ = _reflected(bitwise_xor)

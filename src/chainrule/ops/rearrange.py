@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from .._graph import Node
-from .._tensor_base import TensorBase, normalize_dim
+from .._tensor_base import TensorBase, index_value, normalize_dim
 from ._util import check_tensor
 from .indexing import index_select
 from .shape import expand, flip, reshape, transpose
@@ -36,6 +36,8 @@ def roll(input, shifts, dims=None):
     """Shift elements cyclically: y[(i + s) mod n] = x[i] along each of ``dims`` (with no dims,
     along the flattened tensor, keeping the shape)."""
     check_tensor(input, "roll")
+    if isinstance(shifts, TensorBase) and shifts.ndim == 0:
+        shifts = index_value(shifts, "roll", "shifts")
     shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
     if dims is None:
         if len(shifts) != 1:

@@ -236,6 +236,21 @@ class Std(Var):
         return xp.sum(tangents[0] * self._slope(xp, x, out), self.dims, self.keepdim)
 
 
+# torch's CPU scans run float32 in float64 and float16 in float32, rounding each output once:
+# a float32 running sum of 10⁵ × 0.1 drifts to 9998.6 where torch gives 10000
+_SCAN_DTYPE = {np.dtype(np.float32): np.float64, np.dtype(np.float16): np.float32}
+
+
+def _accumulate(scan, x, dim):
+    """``scan`` (np.cumsum or np.cumprod) of x along ``dim``, in torch's accumulation dtype."""
+    if not x.ndim:
+        return x.copy()
+    wide = _SCAN_DTYPE.get(x.dtype)
+    if wide is None:
+        return scan(x, axis=dim)
+    return scan(x, axis=dim, dtype=wide).astype(x.dtype)
+
+
 class CumSum(Node):
     """y_i = Σ_{j≤i} x_j: linear; transpose x̄_j = Σ_{i≥j} ȳ_i (a reversed cumulative sum)."""
 
@@ -244,7 +259,7 @@ class CumSum(Node):
     backward_name = "CumsumBackward0"
 
     def forward(self, x):
-        return np.cumsum(x, axis=self.dim) if x.ndim else x.copy()
+        return _accumulate(np.cumsum, x, self.dim)
 
     def transpose(self, xp, g):
         if not g.ndim:
@@ -277,7 +292,7 @@ class CumProd(Node):
     backward_name = "CumprodBackward0"
 
     def forward(self, x):
-        return np.cumprod(x, axis=self.dim) if x.ndim else x.copy()
+        return _accumulate(np.cumprod, x, self.dim)
 
     def _zeros(self, xp, x):
         """For x with zeros: (x with 1 from its first zero on — safe to divide by —, the masks

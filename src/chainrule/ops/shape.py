@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtype
 from .._graph import Node
-from .._tensor_base import TensorBase, normalize_dim
+from .._tensor_base import TensorBase, index_value, normalize_dim
 from ..backends.namespace import broadcast_view
 from ._util import check_tensor
 from .elementwise import operands
@@ -334,10 +334,10 @@ swapaxes = transpose
 
 
 def t(input):
-    """Transpose of a ≤2-d tensor."""
+    """Transpose of a ≤2-d tensor; a 0-d or 1-d tensor is returned as it is (torch)."""
     if input.ndim > 2:
         raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, but input has {input.ndim}")
-    return transpose(input, 0, 1, _as=_T)
+    return transpose(input, 0, min(input.ndim - 1, 1), _as=_T)   # ≤ 1-d: a view of itself
 
 
 def broadcast_to(input, shape):
@@ -441,6 +441,8 @@ def split(tensor, split_size_or_sections, dim=0):
     """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
     d = normalize_dim(dim, tensor.ndim, "split")
     n = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, TensorBase) and split_size_or_sections.ndim == 0:
+        split_size_or_sections = index_value(split_size_or_sections, "split", "split_size")
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
         if size <= 0 and n:
@@ -460,13 +462,17 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
-    """Split into ``chunks`` pieces of size ⌈n/chunks⌉ (fewer if n is small), as torch."""
+    """Split into ``chunks`` pieces of size ⌈n/chunks⌉ (fewer if n is small; ``chunks`` empty
+    pieces of an empty dim), as torch."""
+    if isinstance(chunks, TensorBase):
+        chunks = index_value(chunks, "chunk", "chunks")
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = normalize_dim(dim, input.ndim, "chunk")
     n = input._data.shape[d]
-    size = -(-n // chunks) if n else 1
-    return split(input, max(size, 1), d)
+    if n == 0:
+        return split(input, [0] * chunks, d)
+    return split(input, -(-n // chunks), d)
 
 
 def unbind(input, dim=0):
