@@ -139,3 +139,22 @@ def test_distance_jvp_matches_torch_func(case):
         check_jvp_fd(fc, *arrays)
         return
     check_jvp(fc, ft, *arrays)
+
+
+def test_replacing_a_child_or_parameter_keeps_its_place_as_torch():
+    """seq[0] = new_layer (the fine-tuning pattern) must not move layer 0 after the others."""
+    def orders(lib):
+        nn = lib.nn
+        seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 4))
+        seq[0] = nn.Linear(2, 3)
+        seq[1] = nn.Tanh()
+        ml = nn.ModuleList([nn.ReLU(), nn.Tanh()])
+        ml[0] = nn.Sigmoid()
+        md = nn.ModuleDict({"a": nn.ReLU(), "b": nn.Tanh()})
+        md["a"] = nn.Sigmoid()
+        lin = nn.Linear(2, 2)
+        lin.weight = nn.Parameter(lib.ones(2, 2))
+        seq.add_module("0", nn.Linear(2, 3))
+        return ([type(m).__name__ for m in seq], list(seq.state_dict()), tuple(seq(lib.ones(1, 2)).shape),
+                [type(m).__name__ for m in ml], list(md.keys()), [k for k, _ in lin.named_parameters()])
+    assert orders(cr) == orders(torch)

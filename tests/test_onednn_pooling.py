@@ -66,11 +66,13 @@ def test_winners_after_onednn_serve_double_backward_and_jvp():
     np.testing.assert_allclose(tangent, expected.numpy(), rtol=1e-6)
 
 
-@pytest.mark.parametrize("case", ["nan", "float64", "indices", "deterministic"])
+@pytest.mark.parametrize("case", ["nan", "-inf", "float64", "indices", "deterministic"])
 def test_what_stays_on_numpy_still_matches_torch(case):
     x = RNG.standard_normal((2, 3, 6, 6)).astype(np.float64 if case == "float64" else np.float32)
     if case == "nan":
         x[0, 1, 2, 3] = np.nan     # oneDNN's maximum would drop it; torch's propagates it
+    if case == "-inf":             # a window of -inf: oneDNN would give -FLT_MAX, torch -inf
+        x[1, 2, :2, :2] = -np.inf
     kw = dict(return_indices=True) if case == "indices" else {}
     cr.use_deterministic_algorithms(case == "deterministic")
     try:
