@@ -158,3 +158,53 @@ def test_replacing_a_child_or_parameter_keeps_its_place_as_torch():
         return ([type(m).__name__ for m in seq], list(seq.state_dict()), tuple(seq(lib.ones(1, 2)).shape),
                 [type(m).__name__ for m in ml], list(md.keys()), [k for k, _ in lin.named_parameters()])
     assert orders(cr) == orders(torch)
+
+
+@pytest.mark.parametrize("case", [dict(), dict(label_smoothing=0.1), dict(weight=True),
+                                  dict(weight=True, label_smoothing=0.2), dict(nll=True)])
+def test_a_batch_with_every_target_ignored_has_a_nan_loss_and_zero_gradient_as_torch(case):
+    a = np.random.default_rng(3).standard_normal((3, 4)).astype(np.float32)
+    w = np.array([1., 2., 0.5, 1.], np.float32)
+    out = []
+    for lib, fn in ((cr, F), (torch, TF)):
+        x = lib.tensor(a, requires_grad=True)
+        kw = {k: v for k, v in case.items() if k == "label_smoothing"}
+        if case.get("weight"):
+            kw["weight"] = lib.tensor(w)
+        loss = (fn.nll_loss if case.get("nll") else fn.cross_entropy)(x, lib.tensor([-100, -100, -100]), **kw)
+        loss.backward()
+        out.append((loss.item(), x.grad.numpy()))
+    assert np.isnan(out[0][0]) and np.isnan(out[1][0])
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_embeddings_from_pretrained_use_the_table_as_given(freeze):
+    table = np.random.default_rng(4).standard_normal((5, 3))   # float64, kept as such
+    idx = np.array([[0, 4], [2, 2]])
+    for lib in (cr, torch):
+        t = lib.tensor(table)
+        emb = lib.nn.Embedding.from_pretrained(t, freeze=freeze, padding_idx=1)
+        bag = lib.nn.EmbeddingBag.from_pretrained(t, freeze=freeze, mode="sum")
+        assert emb.weight.requires_grad is (not freeze) and bag.weight.requires_grad is (not freeze)
+        assert str(emb.weight.dtype).endswith("float64") and emb.padding_idx == 1
+        np.testing.assert_array_equal(emb(lib.tensor(idx)).detach().numpy(), table[idx])
+        np.testing.assert_array_equal(bag(lib.tensor(idx)).detach().numpy(), table[idx].sum(1))
+        t[0, 0] = 7.0      # the weight is the given tensor's memory
+        assert emb.weight[0, 0].item() == 7.0
+    with pytest.raises(ValueError, match="2-dimensional"):
+        cr.nn.Embedding.from_pretrained(cr.ones(3))
+    with pytest.raises(AssertionError, match="does not match"):
+        cr.nn.Embedding(4, 3, _weight=cr.ones(5, 3))
+
+
+def test_a_batch_norm_checkpoint_without_num_batches_tracked_loads_as_torch():
+    for lib in (cr, torch):
+        bn = lib.nn.BatchNorm2d(3)
+        bn.num_batches_tracked += 5
+        sd = {k: v.clone() + 1 for k, v in bn.state_dict().items() if k != "num_batches_tracked"}
+        result = bn.load_state_dict(sd)
+        assert list(result.missing_keys) == [] and bn.num_batches_tracked.item() == 5
+        np.testing.assert_array_equal(bn.running_mean.numpy(), np.ones(3, np.float32))
+    assert cr.nn.init.calculate_gain("linear") == torch.nn.init.calculate_gain("linear")
+    assert type(cr.nn.init.calculate_gain("conv2d")) is type(torch.nn.init.calculate_gain("conv2d"))

@@ -19,13 +19,13 @@ from .. import _sampling
 from .._rng import stream as _stream
 
 
-def calculate_gain(nonlinearity: str, param=None) -> float:
+def calculate_gain(nonlinearity: str, param=None) -> float | int:
     """The recommended std scale for an activation: 1 (linear, sigmoid), 5/3 (tanh), √2 (relu),
     √(2/(1+slope²)) (leaky_relu), 3/4 (selu)."""
     linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
               "conv_transpose3d", "sigmoid")
     if nonlinearity in linear:
-        return 1.0
+        return 1   # an int, as torch's
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":

@@ -315,8 +315,11 @@ class NllLoss(Node):
                           dtype=logp.dtype)
 
     def _picks(self, dtype):
-        """The (M, C) coefficients of ℓ in logp: −w_i (÷ Σ w for 'mean') at [i, y_i], else 0."""
-        scale = -self.weights / self.weights.sum() if self.reduction == "mean" else -self.weights
+        """The (M, C) coefficients of ℓ in logp: −w_i (÷ Σ w for 'mean') at [i, y_i], else 0.
+        With every target ignored (Σ w = 0) the mean loss is 0/0 = nan, as torch's, but its
+        gradient is zero, as torch's: one all-padding batch must not put nan in the weights."""
+        total = self.weights.sum()
+        scale = -self.weights / total if self.reduction == "mean" and total else -self.weights
         out = np.zeros(self.in_shape, dtype)
         out[self.rows, self.target] = scale
         return out
@@ -415,6 +418,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         else:
             t = np.where(target._data != ignore_index, target._data, 0)
             denom = Tensor._make(np.asarray((weight._data[t] * keep._data).sum(), smooth._data.dtype))
+        if not denom._data:   # every target ignored: the terms are all 0; ÷ 1 keeps their
+            denom = denom + 1  # gradient 0 (the nll part makes the loss nan, as torch's)
         smooth = smooth.sum() / denom
     elif reduction == "sum":
         smooth = smooth.sum()

@@ -17,6 +17,21 @@ def _empty(*shape, dtype=None):
     return Parameter(creation.empty(*shape, dtype=dtype))
 
 
+def _table_shape(embeddings, op):
+    if getattr(embeddings, "ndim", None) != 2:
+        raise ValueError(f"{op}: embeddings parameter is expected to be 2-dimensional, got shape "
+                         f"{tuple(getattr(embeddings, 'shape', ()))}")
+    return tuple(embeddings.shape)
+
+
+def _given_table(weight, num_embeddings, embedding_dim):
+    """The Parameter over an embedding table passed as ``_weight`` (a Tensor or an array)."""
+    if tuple(weight.shape) != (num_embeddings, embedding_dim):
+        raise AssertionError(f"Shape of weight {tuple(weight.shape)} does not match "
+                             f"num_embeddings and embedding_dim ({num_embeddings}, {embedding_dim})")
+    return Parameter(weight if hasattr(weight, "_data") else creation.tensor(np.asarray(weight)))
+
+
 class Identity(Module):
     """Returns its input unchanged (a placeholder, e.g. for a removed shortcut)."""
 
@@ -131,14 +146,26 @@ class Embedding(Module):
         self.padding_idx = padding_idx
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        self.weight = _empty(num_embeddings, embedding_dim, dtype=dtype)
-        init.normal_(self.weight)
-        if padding_idx is not None:
-            self.weight._data[padding_idx] = 0
-        if _weight is not None:
-            self.weight._data[...] = np.asarray(_weight)
+        if _weight is None:
+            self.weight = _empty(num_embeddings, embedding_dim, dtype=dtype)
+            init.normal_(self.weight)
+            if padding_idx is not None:
+                self.weight._data[padding_idx] = 0
+        else:   # the given table itself (its memory and dtype), as torch
+            self.weight = _given_table(_weight, num_embeddings, embedding_dim)
         if _freeze:
             self.weight.requires_grad_(False)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
+                        norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+        """An Embedding whose weight is ``embeddings`` (N, dim) — its memory and dtype, as
+        given (GloVe or word2vec vectors, a trained table); ``freeze`` (default) keeps it
+        out of training (``weight.requires_grad = False``)."""
+        rows, dim = _table_shape(embeddings, "Embedding.from_pretrained")
+        return cls(rows, dim, _weight=embeddings, _freeze=freeze, padding_idx=padding_idx,
+                   max_norm=max_norm, norm_type=norm_type,
+                   scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,

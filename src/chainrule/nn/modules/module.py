@@ -410,6 +410,7 @@ class Module:
             if hooks:
                 state_dict = _run_load_pre_hooks(hooks, state_dict, mod_prefix, strict,
                                                  missing, unexpected, errors)
+            mod._upgrade_state_dict(state_dict, mod_prefix + ("." if mod_prefix else ""))
         own = self.state_dict(keep_vars=True)
         missing += [k for k in own if k not in state_dict]
         unexpected += [k for k in state_dict if k not in own]
@@ -440,6 +441,10 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
         return _IncompatibleKeys(missing, unexpected)
+
+    def _upgrade_state_dict(self, state_dict, prefix):
+        """Fill in, in the loader's copy ``state_dict``, what checkpoints of an older version
+        of this module lack (torch's versioned ``_load_from_state_dict``); nothing here."""
 
     # ------------------------------------------------------------------ hooks
     def register_load_state_dict_pre_hook(self, hook):

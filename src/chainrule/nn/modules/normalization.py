@@ -45,6 +45,14 @@ class _BatchNorm(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
+    def _upgrade_state_dict(self, state_dict, prefix):
+        # checkpoints from before num_batches_tracked existed (torch < 0.4.1) load with the
+        # module's own count, as torch's
+        key = prefix + "num_batches_tracked"
+        if self.num_batches_tracked is not None and key not in state_dict \
+                and prefix + "running_mean" in state_dict:
+            state_dict[key] = self.num_batches_tracked
+
     def reset_running_stats(self):
         if self.track_running_stats:
             self.running_mean._data[...] = 0

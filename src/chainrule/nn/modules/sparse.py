@@ -9,6 +9,7 @@ from ..._device import check_device
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from .linear import _given_table, _table_shape
 from .module import Module
 
 
@@ -35,7 +36,20 @@ class EmbeddingBag(Module):
             self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, dtype=dtype))
             self.reset_parameters()
         else:
-            self.weight = Parameter(creation.tensor(np.asarray(_weight), dtype=dtype))
+            self.weight = _given_table(_weight, num_embeddings, embedding_dim)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, mode="mean", sparse=False,
+                        include_last_offset=False, padding_idx=None):
+        """An EmbeddingBag whose weight is ``embeddings`` (N, dim), as given; ``freeze``
+        (default) keeps it out of training."""
+        rows, dim = _table_shape(embeddings, "EmbeddingBag.from_pretrained")
+        bag = cls(rows, dim, _weight=embeddings, max_norm=max_norm, norm_type=norm_type,
+                  scale_grad_by_freq=scale_grad_by_freq, mode=mode, sparse=sparse,
+                  include_last_offset=include_last_offset, padding_idx=padding_idx)
+        bag.weight.requires_grad_(not freeze)
+        return bag
 
     def reset_parameters(self):
         init.normal_(self.weight)
