@@ -208,3 +208,17 @@ def test_a_batch_norm_checkpoint_without_num_batches_tracked_loads_as_torch():
         np.testing.assert_array_equal(bn.running_mean.numpy(), np.ones(3, np.float32))
     assert cr.nn.init.calculate_gain("linear") == torch.nn.init.calculate_gain("linear")
     assert type(cr.nn.init.calculate_gain("conv2d")) is type(torch.nn.init.calculate_gain("conv2d"))
+
+
+def test_a_shared_submodule_is_listed_under_each_name_as_torch():
+    def build(lib):
+        lin = lib.nn.Linear(2, 2)
+        return lib.nn.Sequential(lin, lib.nn.ReLU(), lin)
+    mine, ref = build(cr), build(torch)
+    assert list(mine.state_dict()) == list(ref.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    for kw in ({}, {"remove_duplicate": False}):
+        assert [k for k, _ in mine.named_parameters(**kw)] == [k for k, _ in ref.named_parameters(**kw)]
+    mine.load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in ref.state_dict().items()})
+    x = np.ones((1, 2), np.float32)
+    np.testing.assert_allclose(mine(cr.tensor(x)).detach().numpy(), ref(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-6)

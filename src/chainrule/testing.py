@@ -28,7 +28,7 @@ from . import _dtype
 from .creation import empty, randint, tensor
 from .tensor import Size, Tensor
 
-__all__ = ["assert_close", "assert_allclose", "make_tensor"]
+__all__ = ["assert_allclose", "assert_close", "make_tensor"]
 
 # torch's default (rtol, atol) per dtype; every other dtype (integers, bool) is compared exactly.
 # chainrule has no bfloat16 (torch: 1.6e-2, 1e-5); complex NumPy arrays get torch's complex rows.

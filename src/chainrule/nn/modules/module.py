@@ -278,7 +278,8 @@ class Module:
 
     def _named_members(self, store, prefix, recurse, remove_duplicate=True):
         seen = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
         for mod_prefix, mod in modules:
             for name, value in getattr(mod, store).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -287,7 +288,8 @@ class Module:
                 yield mod_prefix + ("." if mod_prefix else "") + name, value
 
     def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate=True):
-        """Yield (dotted name, parameter); shared parameters appear once."""
+        """Yield (dotted name, parameter); shared parameters (and modules) appear once unless
+        ``remove_duplicate=False``."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True):
@@ -381,7 +383,8 @@ class Module:
         ``{k: v.numpy() for k, v in sd.items()}`` gives the arrays.
         """
         out = OrderedDict() if destination is None else destination
-        for mod_prefix, mod in self.named_modules(prefix=prefix.rstrip(".")):
+        # a submodule used twice is listed under each of its names, as torch's
+        for mod_prefix, mod in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             dot = mod_prefix + ("." if mod_prefix else "")
             for name, p in mod._parameters.items():
                 if p is not None:
