@@ -44,6 +44,11 @@ _ARGS = {   # (lib, a) -> positional arguments, a being a (3, 3) float tensor in
     "clamp": lambda L, a: (a, 0.7, 1.2), "clip": lambda L, a: (a, 0.7),
     "pow": lambda L, a: (a, 2.5), "tril": lambda L, a: (a,), "triu": lambda L, a: (a, 1),
     "max": lambda L, a: (a,), "min": lambda L, a: (a,),
+    "concatenate": lambda L, a: ([a, a],), "matrix_power": lambda L, a: (a, 3),
+    "quantile": lambda L, a: (a, 0.3, 1), "nanquantile": lambda L, a: (a, 0.3, 1),
+    "renorm": lambda L, a: (a, 2, 0, 1.0), "erfc": lambda L, a: (a,),
+    "gcd": lambda L, a: ((a * 10).long(), (a * 7).long()),
+    "lcm": lambda L, a: ((a * 10).long(), (a * 7).long()),
 }
 _DIM_ARG = {"cumsum", "cumprod", "logcumsumexp", "logsumexp", "argmax", "argmin", "mean", "std",
             "var", "amax", "amin", "sum", "prod"}

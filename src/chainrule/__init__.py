@@ -33,6 +33,7 @@ from ._modes import (are_deterministic_algorithms_enabled,  # noqa: E402
 from .backends.blas import get_num_threads, set_num_threads
 from . import cuda, viz
 from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop
+from .nn.functional import cosine_similarity, pairwise_distance, pdist  # noqa: E402 (torch.X too)
 from . import data, datasets, func, metrics, models, vision
 from . import distributed  # torch.distributed over MPI (mpi4py imported on first use)
 from . import fx  # graph capture and replay (torch.fx / torch.compile)
@@ -72,6 +73,25 @@ def is_floating_point(input) -> bool:
 
 def numel(input) -> int:
     return input.numel()
+
+
+def is_complex(input) -> bool:
+    """False: chainrule has no complex dtypes."""
+    return input.is_complex()
+
+
+def real(input):
+    """The real part of ``input``: a real tensor itself (as torch.real)."""
+    return input.real
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    """A 0-d tensor holding the number ``s``, of the default float dtype unless ``dtype`` says
+    otherwise (also for ints and bools, unlike :func:`tensor`). Shape: ()."""
+    if isinstance(s, Tensor):
+        s = s.item()
+    return full((), s, dtype=get_default_dtype() if dtype is None else dtype, device=device,
+                requires_grad=requires_grad)
 
 del _functional
 

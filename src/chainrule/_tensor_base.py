@@ -110,6 +110,46 @@ class TensorBase:
     def element_size(self) -> int:
         return self._data.itemsize
 
+    def ndimension(self) -> int:
+        """The number of dims (``dim()``'s legacy name)."""
+        return self._data.ndim
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element (``element_size()``)."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the elements take: numel · itemsize (of this view, not of its base)."""
+        return self._data.nbytes
+
+    def get_device(self) -> int:
+        """The device index: −1, a CPU tensor's, as torch's."""
+        return -1
+
+    def data_ptr(self) -> int:
+        """The address of the first element in memory (0 for a tensor with no elements)."""
+        return self._data.__array_interface__["data"][0] if self._data.size else 0
+
+    def storage_offset(self) -> int:
+        """How many elements past the start of the memory it views the first element lies
+        (0 for a tensor that owns its memory): ``x[1:]`` of a (3, 4) tensor starts at 4."""
+        root = self._data
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        start = root.__array_interface__["data"][0]
+        return (self._data.__array_interface__["data"][0] - start) // self._data.itemsize
+
+    def is_complex(self) -> bool:
+        """False: chainrule has no complex dtypes."""
+        return False
+
+    @property
+    def real(self):
+        """The real part: a real tensor's is the tensor itself (as torch's)."""
+        return self
+
     @property
     def dtype(self) -> _dtype.dtype:
         return from_numpy_dtype(self._data.dtype)

@@ -3,17 +3,12 @@ functions as ``chainrule.erf``, ``chainrule.lgamma`` … , gathered under torch'
 import math as _math
 
 from .nn.functional import log_softmax, softmax
-from .ops import (digamma, erf, erfinv, exp2, expm1, log1p, logit, logsumexp, mvlgamma,
+from .ops import (digamma, erf, erfc, erfinv, exp2, expm1, log1p, logit, logsumexp, mvlgamma,
                   polygamma, round, sigmoid as expit, sinc, xlogy)
 from .ops import lgamma as gammaln
 
 psi = digamma
 multigammaln = mvlgamma
-
-
-def erfc(input):
-    """1 − erf(x)."""
-    return 1 - erf(input)
 
 
 def entr(input):

@@ -209,6 +209,15 @@ class Tensor(TensorBase, TensorMethods):
     def int(self):
         return self.to(_dtype.int32)
 
+    def short(self):
+        return self.to(_dtype.int16)
+
+    def char(self):
+        return self.to(_dtype.int8)
+
+    def byte(self):
+        return self.to(_dtype.uint8)
+
     def bool(self):
         return self.to(_dtype.bool_)
 

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from .elementwise import (abs, add, allclose, bitwise_and, bitwise_left_shift, bitwise_not,
                           bitwise_or, bitwise_right_shift, bitwise_xor,
-                          cast, ceil, clamp, clip, cos, div, eq, equal, erf, exp, expm1, floor,
-                          floor_divide, ge, gt, isfinite, isinf, isnan, le, log, log1p, logical_and,
-                          logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg,
-                          pow, relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square, sub,
-                          tanh, true_divide, where)
+                          cast, ceil, clamp, clip, cos, div, eq, equal, erf, erfc, exp, expm1,
+                          floor, floor_divide, gcd, ge, gt, heaviside, isfinite, isinf, isnan, lcm,
+                          le, log, log1p, logical_and, logical_not, logical_or, logical_xor, lt,
+                          maximum, minimum, mul, ne, neg, pow, relu, remainder, round, rsqrt,
+                          sigmoid, sign, sin, sqrt, square, sub, tanh, true_divide, where)
 from .indexing import gather, getitem, index_select, masked_fill, scatter_add
 from .linalg import addmm, bmm, dot, ger, matmul, mm, mv, outer
-from .reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp,
-                        max, mean, min, prod, std, std_mean, sum, var, var_mean)
-from .shape import (alias, broadcast_tensors, broadcast_to, cat, chunk, clone, concat, expand,
-                    flatten, flip, narrow, pad, permute, repeat, reshape, split, squeeze, stack,
-                    swapaxes, t, transpose, tril, triu, unbind, unflatten, unsqueeze, view)
+from .reduction import (aminmax, all, amax, amin, any, argmax, argmin, count_nonzero, cumsum,
+                        logsumexp, max, mean, min, prod, std, std_mean, sum, var, var_mean)
+from .shape import (alias, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, clone,
+                    concat, concatenate, expand, flatten, flip, narrow, pad, permute, repeat,
+                    reshape, split, squeeze, stack, swapaxes, t, transpose, tril, triu, unbind,
+                    unflatten, unsqueeze, view)
 from .softmax import log_softmax, softmax
 from .elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
                           arctanh, asin, asinh, atan, atan2, atanh, copysign, cosh, erfinv, exp2,
@@ -30,7 +31,7 @@ from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, fli
                         repeat_interleave, roll, rot90)
 from .einsum import einsum
 from .special import digamma, lgamma, mvlgamma, polygamma
-from .matrix import det, inv as inverse, pinv as _pinv, slogdet
+from .matrix import det, inv as inverse, logdet, matrix_power, pinv as _pinv, slogdet
 
 
 def pinverse(input, rcond=1e-15):
@@ -49,6 +50,8 @@ from .composite import (addbmm, addcdiv, addcmul, addmv, addr, atleast_1d, atlea
                         row_stack, searchsorted, select, sgn, signbit, sinc, swapdims, take,
                         take_along_dim, tensor_split, tensordot, tile, vander, vdot, vsplit,
                         vstack)
+from .composite import (adjoint, cdist, cross, cumulative_trapezoid, dist, isreal, nanquantile,
+                        quantile, renorm, trapezoid, trapz)
 
 subtract, multiply, divide, negative = sub, mul, div, neg
 absolute, greater, less, greater_equal, less_equal, not_equal = abs, gt, lt, ge, le, ne
@@ -61,16 +64,17 @@ _OUT_OPS = (
     "abs", "absolute", "acos", "acosh", "add", "addmm", "all", "amax", "amin", "any", "arccos",
     "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "asin",
     "asinh", "atan", "atan2", "atanh", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
-    "bmm", "cat", "ceil", "clamp", "clip", "concat", "copysign", "cos", "cosh", "cumprod",
-    "cumsum", "div", "divide", "dot", "eq", "erf", "erfinv", "exp", "exp2", "expm1", "fix",
-    "floor", "floor_divide", "fmod", "frac", "gather", "ge", "ger", "greater", "greater_equal",
-    "gt", "hypot", "index_select", "isneginf", "isposinf", "le", "lerp", "less", "less_equal",
-    "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and",
-    "logical_not", "logical_or", "logical_xor", "logsumexp", "lt", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "mm", "mul", "multiply", "mv", "ne", "neg", "negative",
-    "not_equal", "outer", "pow", "prod", "remainder", "round", "rsqrt", "sigmoid", "sign", "sin",
-    "sinh", "sqrt", "square", "stack", "std", "sub", "subtract", "sum", "tan", "tanh", "tril",
-    "triu", "true_divide", "trunc", "var", "where", "xlogy")
+    "bmm", "cat", "ceil", "clamp", "clip", "concat", "concatenate", "copysign", "cos", "cosh",
+    "cross", "cumprod", "cumsum", "div", "divide", "dot", "eq", "erf", "erfc", "erfinv", "exp",
+    "exp2", "expm1", "fix", "floor", "floor_divide", "fmod", "frac", "gather", "gcd", "ge", "ger",
+    "greater", "greater_equal", "gt", "heaviside", "hypot", "index_select", "isneginf", "isposinf",
+    "lcm", "le", "lerp", "less", "less_equal", "log", "log10", "log1p", "log2", "logaddexp",
+    "logaddexp2", "logcumsumexp", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "logsumexp", "lt", "matmul", "matrix_power", "max", "maximum", "mean", "min", "minimum", "mm",
+    "mul", "multiply", "mv", "nanquantile", "ne", "neg", "negative", "not_equal", "outer", "pow",
+    "prod", "quantile", "remainder", "renorm", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh",
+    "sqrt", "square", "stack", "std", "sub", "subtract", "sum", "tan", "tanh", "tril", "triu",
+    "true_divide", "trunc", "var", "where", "xlogy")
 for _name in _OUT_OPS:
     globals()[_name] = _with_out(globals()[_name], _name)
 del _name

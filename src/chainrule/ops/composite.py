@@ -10,20 +10,25 @@ from __future__ import annotations
 import builtins
 import itertools
 import math
+import warnings
 
 import numpy as np
 
 from .. import _dtype
+from .._argcompat import torch_type_name
 from .._tensor_base import TensorBase, normalize_dim
+from ..backends.namespace import reduced_axes
 from ._util import check_tensor
-from .elementwise import (as_operand, clamp, div, ge, isfinite, isnan, le, log, logical_or,
-                          operands, pow, sin, to_float, where)
+from .elementwise import (as_operand, ceil, clamp, div, floor, ge, isfinite, isnan, le, lerp, log,
+                          logical_or, operands, pow, round, sin, to_float, where)
 from .elementwise import _predicate
 from .indexing import gather, index_select
 from .linalg import bmm, matmul, mv, outer
-from .reduction import cumprod, sum
+from .matrix import cross as linalg_cross, safe_sqrt, vector_norm
+from .reduction import amax, any, cumprod, cumsum, sum
 from .shape import (cat, expand, narrow, pad, permute, reshape, squeeze, stack,
                     transpose, unsqueeze)
+from .sorting import sort
 
 
 # ---------------------------------------------------------------------------- pointwise
@@ -139,6 +144,23 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
                            f"{input.dtype}")
     count = sum((~isnan(input)).to(input.dtype), dim, keepdim, dtype=dtype)
     return nansum(input, dim, keepdim, dtype=dtype) / count
+
+
+def renorm(input, p, dim, maxnorm):
+    """Each slice ``input.select(dim, i)`` whose p-norm exceeds ``maxnorm`` scaled down to norm
+    maxnorm: out = x · maxnorm / (‖x‖_p + 10⁻⁷) there, x elsewhere (torch's formula and
+    gradient). Shapes: (*) with at least 2 dims -> (*)."""
+    check_tensor(input, "renorm")
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} "
+                           "dimensions")
+    d = normalize_dim(dim, input.ndim, "renorm")
+    norm = vector_norm(input, p, tuple(i for i in range(input.ndim) if i != d), keepdim=True)
+    return input * (maxnorm / (norm + 1e-7)).where(norm > maxnorm, 1.0)
 
 
 def clamp_min(input, min):
@@ -351,6 +373,32 @@ def select(input, dim, index):
     return squeeze(narrow(input, d, index % size, 1), d)
 
 
+def adjoint(input):
+    """The conjugate transpose of each matrix, as a view; for real tensors the transpose of
+    the last two dims. Shapes: (*, m, n) -> (*, n, m)."""
+    check_tensor(input, "adjoint")
+    if input.ndim < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of "
+                           f"matrices. Got {input.ndim}-D tensor.")
+    return transpose(input, -2, -1)
+
+
+def sum_to_size(input, *size):
+    """``input`` summed down to ``size``: over the leading dims ``size`` lacks and over the dims
+    where ``size`` is 1 (the reverse of :meth:`expand`, as gradients are reduced). ``input``
+    itself when the shapes agree. Shapes: (*) -> size, which must expand to input's shape."""
+    check_tensor(input, "sum_to_size")
+    if not size:
+        raise TypeError("sum_to_size() missing 1 required positional argument: 'size'")
+    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    have = tuple(input.shape)
+    if len(shape) > len(have) or builtins.any(
+            s not in (1, h) for s, h in zip(reversed(shape), reversed(have))):
+        raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(have)}}}.")
+    axes = reduced_axes(have, shape)
+    return reshape(sum(input, axes, keepdim=True), shape) if axes else input
+
+
 def take(input, index):
     """``input`` treated as 1-D, read at ``index``; the result has index's shape. Negative
     indices count from the end."""
@@ -438,6 +486,74 @@ def vdot(input, other):
     return input.dot(other)
 
 
+def cross(input, other, dim=None):
+    """The cross product of 3-vectors along ``dim`` (input and other broadcast):
+    a × b = (a₂b₃ − a₃b₂, a₃b₁ − a₁b₃, a₁b₂ − a₂b₁). Without ``dim``, the first dim of size 3
+    of ``input``, with torch's deprecation warning (:func:`chainrule.linalg.cross` takes
+    dim=−1). Shapes: both (*) with the same number of dims, size 3 along ``dim`` -> (*)."""
+    check_tensor(input, "cross")
+    check_tensor(other, "cross", "other")
+    if dim is None:
+        warnings.warn("Using cross without specifying the dim arg is deprecated. Please either "
+                      "pass the dim explicitly or simply use linalg.cross. The default value of "
+                      "dim will change to agree with that of linalg.cross in a future release.",
+                      UserWarning, stacklevel=2)
+        dim = next((i for i, s in enumerate(input.shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    return linalg_cross(input, other, dim=dim)
+
+
+def dist(input, other, p=2):
+    """‖input − other‖_p over all elements (the two broadcast): (Σ |aᵢ − bᵢ|^p)^(1/p); p = ∞
+    the largest |aᵢ − bᵢ|, p = 0 the number that differ. Shapes: broadcastable -> ()."""
+    return vector_norm(input - other, p)
+
+
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                "donot_use_mm_for_euclid_dist")
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """The p-norm distance between each row of x1 and each row of x2:
+    out[…, i, j] = ‖x1[…, i, :] − x2[…, j, :]‖_p (p ≥ 0; ∞ the largest |difference|).
+    For p = 2 with more than 25 rows on a side (or ``compute_mode='use_mm_for_euclid_dist'``)
+    as torch: √(‖x1ᵢ‖² + ‖x2ⱼ‖² − 2 x1ᵢ·x2ⱼ) by one matrix product — faster, less exact for
+    near points; ``'donot_use_mm_for_euclid_dist'`` never. The gradient at a zero distance is
+    0, as torch's. Shapes: x1 (B*, P, M), x2 (B*, R, M), batch dims broadcast -> (B*, P, R)."""
+    check_tensor(x1, "cdist", "x1")
+    check_tensor(x2, "cdist", "x2")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+        if x._data.dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{torch_type_name(x.dtype)}")
+    if x1._data.dtype != x2._data.dtype:
+        raise RuntimeError(f"cdist: expected both inputs of one dtype, got {x1.dtype} and "
+                           f"{x2.dtype}")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} "
+                           f"X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    if p == 2 and (compute_mode == _CDIST_MODES[1] or compute_mode == _CDIST_MODES[0]
+                   and builtins.max(x1.shape[-2], x2.shape[-2]) > 25):
+        squared = ((x1 * x1).sum(-1).unsqueeze(-1) + (x2 * x2).sum(-1).unsqueeze(-2)
+                   - 2 * matmul(x1, x2.mT))
+        return safe_sqrt(clamp(squared, min=0))
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if p != math.inf:
+        return vector_norm(diff, p, -1)
+    # torch's gradient of the ∞-norm: the whole ḡ to each tied largest |difference| (amax
+    # would share it): the value is the detached max, the gradient that of the ties' sum
+    a = diff.abs()
+    top = amax(a, -1, keepdim=True).detach()
+    return squeeze(top, -1) + where(a == top, a - top, 0.0).sum(-1)
+
+
 def kron(input, other):
     """Kronecker product: out[i·m + k, …] = input[i, …] · other[k, …] over every dim (the
     shorter operand gets leading 1s)."""
@@ -464,12 +580,17 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
              for t in parts]
     x = cat(parts, d) if len(parts) > 1 else input
     for _ in range(n):
-        size = x.shape[d]
-        if size == 0:
+        if x.shape[d] == 0:
             break
-        later, earlier = narrow(x, d, 1, size - 1), narrow(x, d, 0, size - 1)
+        later, earlier = _neighbours(x, d)
         x = later != earlier if x._data.dtype == np.bool_ else later - earlier
     return x
+
+
+def _neighbours(t, d):
+    """t[1:] and t[:-1] along dim ``d`` (both empty when t is)."""
+    k = builtins.max(t.shape[d] - 1, 0)
+    return narrow(t, d, builtins.min(t.shape[d], 1), k), narrow(t, d, 0, k)
 
 
 def vander(x, N=None, increasing=False):
@@ -587,6 +708,122 @@ def corrcoef(input):
     return clamp(c / sd[:, None] / sd[None, :], -1, 1)
 
 
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, op):
+    check_tensor(input, op)
+    if input._data.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"{op}() input tensor must be either float or double dtype")
+    if isinstance(q, TensorBase):
+        if q.ndim > 1:
+            raise RuntimeError(f"{op}() q must be a scalar or 1D tensor")
+        if q._data.dtype != input._data.dtype:
+            raise RuntimeError(f"{op}() q tensor must be same dtype as the input tensor")
+    elif isinstance(q, (int, float)) and not isinstance(q, bool):
+        q = input._make(np.asarray(q, input._data.dtype))
+    else:
+        raise TypeError(f"{op}(): q must be a float or a Tensor, got {type(q).__name__}")
+    if input.numel() == 0:
+        raise RuntimeError(f"{op}() input tensor must be non-empty")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"{op}() interpolation must be one of linear, lower, higher, midpoint "
+                           f"or nearest, but got {interpolation}")
+    outside = ~((q._data >= 0) & (q._data <= 1))
+    if outside.any():
+        raise RuntimeError(f"{op}() q must be in the range [0, 1] but got "
+                           f"{q._data[outside].flat[0]}")
+    if dim is None:
+        x = reshape(input, (-1,))
+    else:
+        d = normalize_dim(dim, input.ndim, op)
+        x = movedim(input, d, -1) if input.ndim else reshape(input, (1,))
+    s = sort(x, -1).values                           # (…, n), nan last
+    n = s.shape[-1]
+    if ignore_nan:   # ranks among the numbers; all nan: rank 0, which reads a nan
+        ranks = reshape(q, (-1,)) * (sum(~isnan(s), -1, keepdim=True) - 1)
+        ranks = ranks.where(ranks >= 0, 0.0)
+    else:            # a nan in the lane: the last rank, which reads it
+        ranks = (reshape(q, (-1,)) * (n - 1)).where(~any(isnan(s), -1, keepdim=True), n - 1.0)
+    if interpolation in ("lower", "higher", "nearest"):
+        ranks = {"lower": floor, "higher": ceil, "nearest": round}[interpolation](ranks)
+    below = floor(ranks)
+    out = gather(s, -1, s._make(below._data.astype(np.int64)))
+    if interpolation in ("linear", "midpoint"):
+        above = gather(s, -1, s._make(np.ceil(ranks._data).astype(np.int64)))
+        out = lerp(out, above, 0.5 if interpolation == "midpoint" else ranks - below)
+    out = squeeze(out, -1) if q.ndim == 0 else movedim(out, -1, 0)   # the q dim first
+    if keepdim and input.ndim:
+        out = (reshape(out, tuple(out.shape[:q.ndim]) + (1,) * input.ndim) if dim is None
+               else unsqueeze(out, d + q.ndim))
+    return out
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The q-th quantiles of ``input`` along ``dim`` (of all elements when None): with the
+    values sorted, v₀ ≤ … ≤ vₙ₋₁, and r = q·(n − 1), 'linear' gives v_⌊r⌋ + (r − ⌊r⌋)·(v_⌈r⌉ −
+    v_⌊r⌋); 'lower' v_⌊r⌋, 'higher' v_⌈r⌉, 'midpoint' (v_⌊r⌋ + v_⌈r⌉)/2, 'nearest' v at r
+    rounded half to even. A nan in a lane makes its quantiles nan. Differentiable in input
+    and (linear) in q, as torch. Shapes: q a number or (Q,) in [0, 1]; input float32/64 (*)
+    -> (*) without ``dim`` (size 1 with ``keepdim``), with Q first when q is a tensor of 1 dim."""
+    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """:func:`quantile` ignoring nan: the ranks are those among the lane's numbers (all nan:
+    nan). Shapes as quantile's."""
+    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
+# ---------------------------------------------------------------------------- integration
+def _trapezoid_areas(y, x, dx, dim, op):
+    """The areas (x[i+1] − x[i])·(y[i] + y[i+1])/2 of the trapezoids between neighbouring
+    samples along ``dim`` (spacing ``dx``, default 1, without x), and that dim."""
+    check_tensor(y, op, "y")
+    if x is not None and dx is not None:
+        raise TypeError(f"{op}(): pass either x or dx, not both")
+    if y.ndim == 0:
+        raise IndexError(f"{op}: Dimension specified as {dim} but tensor has no dimensions")
+    for t in (y, x if x is None else check_tensor(x, op, "x")):
+        if t is not None and t._data.dtype == np.bool_:
+            raise RuntimeError(f"{op}: received a bool input for `x` or `y`, but bool is not "
+                               "supported")
+    if isinstance(dx, bool):
+        raise RuntimeError(f"{op}: Currently, we only support dx as a real number.")
+    d = normalize_dim(dim, y.ndim, op)
+    n = y.shape[d]
+    right, left = _neighbours(y, d)
+    if x is None:
+        return (right + left) * ((1 if dx is None else dx) / 2), d
+    if x.ndim == 1:
+        if x.shape[0] != n:
+            raise RuntimeError(f"{op}: There must be one `x` value for each sample point")
+        x = reshape(x, tuple(n if i == d else 1 for i in range(y.ndim)))
+    elif x.ndim < y.ndim:
+        x = reshape(x, (1,) * (y.ndim - x.ndim) + tuple(x.shape))
+    x_right, x_left = _neighbours(x, d)
+    return (x_right - x_left) * (right + left) / 2, d
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """∫ y along ``dim`` by the trapezoidal rule: Σᵢ (x[i+1] − x[i])·(y[i] + y[i+1])/2, the
+    samples at ``x`` (1-D, one per sample; or broadcasting with y) or ``dx`` apart (default 1).
+    0 for no samples. Shapes: y (*) -> (*) without ``dim``."""
+    areas, d = _trapezoid_areas(y, x, dx, dim, "trapezoid")
+    return sum(areas, d)
+
+
+trapz = trapezoid
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoidal integral along ``dim``: out[k] = Σ_{i≤k} (x[i+1] − x[i])·(y[i] +
+    y[i+1])/2 (``dx`` apart, default 1, without x). Shapes: y (*) -> (*) with ``dim`` one
+    shorter."""
+    areas, d = _trapezoid_areas(y, x, dx, dim, "cumulative_trapezoid")
+    return cumsum(areas, d)
+
+
 # ---------------------------------------------------------------------------- counting, search
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """True where an element of ``elements`` occurs in ``test_elements`` (either may be a
@@ -688,6 +925,13 @@ def is_nonzero(input) -> bool:
     if input.numel() > 1:
         raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
     return bool(input._data.reshape(()))
+
+
+def isreal(input):
+    """True where an element is real: everywhere, as chainrule has no complex dtypes. A bool
+    tensor of input's shape (not differentiable)."""
+    check_tensor(input, "isreal")
+    return input._make(np.ones(input._data.shape, np.bool_))
 
 
 def is_same_size(input, other) -> bool:

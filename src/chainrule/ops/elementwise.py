@@ -136,6 +136,9 @@ Relu = _elementwise("Relu", _relu, "g(z) = max(0, z) = z·I(z > 0);  g′(z) = I
                     d_x=lambda xp, out: out > 0)
 Erf = _elementwise("Erf", _erf, "erf(x) = 2/√π ∫₀ˣ e^{−t²} dt;  erf′(x) = 2/√π · e^{−x²}.",
                    d_x=lambda xp, x: _TWO_OVER_ROOT_PI * xp.exp(-(x * x)))
+Erfc = _elementwise("Erfc", _erfc, "erfc(x) = 1 − erf(x), accurate where erf(x) → 1;  "
+                    "erfc′(x) = −2/√π · e^{−x²}.",
+                    d_x=lambda xp, x: -_TWO_OVER_ROOT_PI * xp.exp(-(x * x)))
 Tan = _elementwise("Tan", np.tan, "y = tan x;  y′ = 1 + y².", d_x=lambda xp, out: 1 + out * out)
 Asin = _elementwise("Asin", np.arcsin, "y = arcsin x;  y′ = 1/√(1 − x²).",
                     d_x=lambda xp, x: 1 / xp.sqrt(1 - x * x))
@@ -296,20 +299,26 @@ class Clamp(Node):
 
 
 class Where(Node):
-    """y = a where cond else b (cond a constant bool array);  ∂y/∂a = cond,  ∂y/∂b = ¬cond."""
+    """y = a where cond else b (cond a constant bool array): linear in (a, b); transpose
+    (ḡ where cond else 0, ḡ where ¬cond else 0) — a choice, not a product with the mask, so a
+    nan or inf in ḡ stays out of the branch not taken (as torch's)."""
 
-    elementwise = True
+    linear = True
     params = ("cond",)
     data_params = ("cond",)   # a tensor's values: traced by a graph capture
 
     def forward(self, a, b):
         return np.where(self.cond, a, b)
 
-    def d_a(self, xp):
-        return xp.const(self.cond)
-
-    def d_b(self, xp):
-        return xp.const(~self.cond)
+    def transpose(self, xp, g):
+        cond = xp.const(self.cond)
+        if not xp.recording and np.isfinite(g).all():
+            # the same values as the choice, 16× faster: NumPy's where runs a branchy loop
+            # (2 MB under a random mask: 1.9 ms, against 0.12 ms for the product with the mask)
+            return (g * self.cond if self.needs_input_grad[0] else None,
+                    g * ~self.cond if self.needs_input_grad[1] else None)
+        return (xp.where(cond, g, 0.0) if self.needs_input_grad[0] else None,
+                xp.where(cond, 0.0, g) if self.needs_input_grad[1] else None)
 
 
 class Add(Node):
@@ -643,6 +652,7 @@ log2 = _unary(Log2, "log2")
 log10 = _unary(Log10, "log10")
 exp2 = _unary(Exp2, "exp2")
 erfinv = _unary(Erfinv, "erfinv")
+erfc = _unary(Erfc, "erfc")
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 
 
@@ -847,14 +857,15 @@ logical_or = _compare(np.logical_or, "logical_or")
 logical_xor = _compare(np.logical_xor, "logical_xor")
 
 
-def _bitwise(ufunc, op):
+def _bitwise(ufunc, op, kinds="biu"):
     def fn(input, other):
         a, b = operands(input, other, op)
-        if a._data.dtype.kind not in "biu":
+        if a._data.dtype.kind not in kinds:
             # torch: no kernel for floats (NotImplementedError), not a bad argument type
-            raise NotImplementedError(f"{op}: expected bool or integer tensors, got {a.dtype}")
+            raise NotImplementedError(f"{op}: expected {'bool or ' * ('b' in kinds)}integer "
+                                      f"tensors, got {a.dtype}")
         return array_function(ufunc, a, b)
-    fn.__name__ = op
+    fn.__name__ = fn.__qualname__ = op
     return fn
 
 
@@ -865,6 +876,38 @@ bitwise_left_shift = _bitwise(np.left_shift, "bitwise_left_shift")
 bitwise_left_shift.__doc__ = "out = input · 2^other for integers (0 once shifted past the width)."
 bitwise_right_shift = _bitwise(np.right_shift, "bitwise_right_shift")
 bitwise_right_shift.__doc__ = "out = ⌊input / 2^other⌋ for integers (an arithmetic shift)."
+gcd = _bitwise(np.gcd, "gcd", kinds="iu")
+gcd.__doc__ = ("out = the greatest common divisor of |input| and |other| (integers, broadcasting; "
+               "gcd(0, 0) = 0). Not differentiable.")
+lcm = _bitwise(np.lcm, "lcm", kinds="iu")
+lcm.__doc__ = ("out = the least common multiple of |input| and |other| (integers, broadcasting; 0 "
+               "when either is 0; wraps around past the dtype's range). Not differentiable.")
+
+
+class Heaviside(Node):
+    """H(x) = 0 for x < 0 (and nan), ``values`` at x = 0, 1 for x > 0. torch defines no
+    derivative: the output requires grad, and differentiating it raises RuntimeError."""
+
+    backward_name = "NotImplemented"
+
+    def forward(self, x, values):
+        return np.where(x == 0, values, x > 0).astype(x.dtype, copy=False)
+
+    def vjp(self, xp, g):
+        raise RuntimeError("derivative for aten::heaviside is not implemented")
+
+    jvp = vjp
+
+
+def heaviside(input, values):
+    """The Heaviside step: out = 0 where input < 0, ``values`` where input = 0, 1 where
+    input > 0. Shapes: input and values broadcast; both tensors of one dtype (as torch).
+    No derivative (torch has none)."""
+    check_tensor(input, "heaviside")
+    check_tensor(values, "heaviside", "values")
+    if input._data.dtype != values._data.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    return _apply_binary(Heaviside, input, values, "heaviside")
 
 
 def logical_not(input):

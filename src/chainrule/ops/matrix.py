@@ -7,6 +7,7 @@ compositions of those primitives and of the elementwise ops.
 """
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -14,20 +15,21 @@ import numpy as np
 from .._tensor_base import normalize_dim
 from . import decompositions as _d
 from ._util import check_tensor
+from .elementwise import where
 from .linalg import matmul
 from .reduction import amax, amin, sum as _sum
 from .shape import stack
 
 LinAlgError = _d.LinAlgError
 
-def _matrices(a, op, square=False):
+def _matrices(a, op, square=False, floating=True):
     check_tensor(a, f"linalg.{op}", "A")
     if a.ndim < 2:
         raise RuntimeError(f"linalg.{op}: The input tensor A must have at least 2 dimensions.")
     if square and a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
                            f"{a.shape[-2]} by {a.shape[-1]} matrices")
-    if a._data.dtype.kind != "f":
+    if floating and a._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. "
                            f"Got {str(a.dtype).split('.')[-1].capitalize()}")
     return a
@@ -47,6 +49,13 @@ def _abs_max(x, dims, keepdim, smallest=False):
     return reduce(a, dims if dims is not None else (), keepdim)
 
 
+def safe_sqrt(sq):
+    """√sq for sq ≥ 0 whose gradient is 0 where sq = 0 (a norm's at 0, as torch's), not 1/0:
+    the root is taken of a safe argument there."""
+    zero = sq == 0
+    return (sq + zero.to(sq.dtype)).sqrt() * (~zero).to(sq.dtype)
+
+
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """‖x‖_ord over ``dim`` (all elements when None): (Σ|xᵢ|^ord)^(1/ord); ord = ∞: max |xᵢ|,
     −∞: min |xᵢ|, 0: the number of nonzeros. The gradient at x = 0 is 0 (as torch's)."""
@@ -61,15 +70,12 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         return _abs_max(x, dims, keepdim)
     if ord == -float("inf"):
         return _abs_max(x, dims, keepdim, smallest=True)
-    if ord == 0:
-        return _sum((x != 0).to(x.dtype), dims, keepdim)
+    if ord == 0:   # sign|x| keeps the graph, with torch's zero gradient; nan counts as nonzero
+        return _sum(x.abs().sign() + (x != x).to(x.dtype), dims, keepdim)
     if ord == 1:
         return _sum(x.abs(), dims, keepdim)
     if ord == 2:
-        sq = _sum(x * x, dims, keepdim)
-        zero = sq == 0
-        # √ with a safe argument where the norm is 0: its gradient there is 0, not 0/0
-        return (sq + zero.to(sq.dtype)).sqrt() * (~zero).to(sq.dtype)
+        return safe_sqrt(_sum(x * x, dims, keepdim))
     a = x.abs()
     total = _sum(a ** ord, dims, keepdim)
     zero = total == 0
@@ -159,6 +165,14 @@ def slogdet(A):
     A = _matrices(A, "slogdet", square=True)
     sign = A._make(np.linalg.slogdet(A._data)[0].astype(A._data.dtype))
     return slogdet_result(sign, _d.LogAbsDet.apply(A))
+
+
+def logdet(A):
+    """log det A of each square matrix: log|det A| where det A > 0, nan where it is negative,
+    −inf where it is 0 (torch.logdet). The gradient is A⁻ᵀ where det A > 0, 0 where it is
+    negative (torch's). Shapes: (*, m, m) -> (*)."""
+    sign, logabsdet = slogdet(A)
+    return logabsdet.where(sign != -1, math.nan)
 
 
 def solve(A, B, *, left=True):
@@ -332,8 +346,10 @@ def multi_dot(tensors):
 
 
 def matrix_power(A, n):
-    """Aⁿ by repeated squaring; n < 0 uses A⁻¹; n = 0 the identity."""
-    A = _matrices(A, "matrix_power", square=True) if A._data.dtype.kind == "f" else A
+    """Aⁿ = A·A⋯A (n factors) of each square matrix, by repeated squaring; n < 0 gives
+    (A⁻¹)⁻ⁿ (floating A only), n = 0 the identity. Integer matrices stay integer.
+    Shapes: (*, m, m) -> (*, m, m)."""
+    A = _matrices(A, "matrix_power", square=True, floating=False)
     if n < 0:
         A, n = inv(A), -n
     result = None
@@ -344,9 +360,9 @@ def matrix_power(A, n):
         n >>= 1
         if n:
             base = matmul(base, base)
-    if result is None:
+    if result is None:   # n = 0: the identity written over A, as torch (a zero gradient to A)
         eye = np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), A._data.shape).copy()
-        return A._make(eye)
+        return where(A._make(np.ones(A._data.shape, np.bool_)), A._make(eye), A)
     return result
 
 

@@ -10,15 +10,16 @@ import numpy as np
 
 from .elementwise import (abs, add, allclose, bitwise_and, bitwise_left_shift, bitwise_not,
                           bitwise_or, bitwise_right_shift, bitwise_xor,
-                          ceil, clamp, cos, div, eq, equal, erf, exp, expm1, floor, floor_divide,
-                          ge, gt, isfinite, isinf, isnan, le, log, log1p, logical_and,
+                          ceil, clamp, cos, div, eq, equal, erf, erfc, exp, expm1, floor,
+                          floor_divide, gcd, ge, gt, heaviside, isfinite, isinf, isnan, lcm, le,
+                          log, log1p, logical_and,
                           logical_not, logical_or, lt, maximum, minimum, mul, ne, neg, pow, relu,
                           remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, tanh,
                           true_divide, where)
 from .indexing import gather, getitem, index_select, masked_fill, scatter_add
 from .linalg import addmm, bmm, dot, matmul, mm, mv, outer
-from .reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp,
-                        max, mean, min, prod, std, sum, var)
+from .reduction import (aminmax, all, amax, amin, any, argmax, argmin, count_nonzero, cumsum,
+                        logsumexp, max, mean, min, prod, std, sum, var)
 from .shape import (broadcast_to, chunk, clone, expand, flatten, flip, narrow, permute, repeat,
                     reshape, split, squeeze, t, transpose, tril, triu, unbind, unflatten,
                     unsqueeze, view)
@@ -30,7 +31,7 @@ from .elementwise import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan,
 from .reduction import cumprod, logcumsumexp
 from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, flipud, repeat_interleave,
                         roll, rot90, unfold)
-from .matrix import det, inv, pinv, slogdet, tensor_norm
+from .matrix import det, inv, logdet, matrix_power, pinv, slogdet, tensor_norm
 from .special import digamma, lgamma, mvlgamma, polygamma
 from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
                       topk)
@@ -42,6 +43,7 @@ from .composite import (addbmm, addcdiv, addcmul, addmv, addr, baddbmm, bincount
                         logit, moveaxis, movedim, nan_to_num, nanmean, nansum, positive, rad2deg,
                         ravel, reciprocal, select, sgn, signbit, sinc, swapdims, take,
                         take_along_dim, tensor_split, tile, vdot, vsplit)
+from .composite import (adjoint, cross, dist, isreal, nanquantile, quantile, renorm, sum_to_size)
 
 
 def _reflected(fn):
@@ -85,7 +87,8 @@ class TensorMethods:
     tan, asin, acos, atan, sinh, cosh = tan, asin, acos, atan, sinh, cosh
     asinh, acosh, atanh, trunc, fix, frac = asinh, acosh, atanh, trunc, fix, frac
     arcsin, arccos, arctan, arcsinh, arccosh, arctanh = arcsin, arccos, arctan, arcsinh, arccosh, arctanh
-    log2, log10, exp2, erfinv = log2, log10, exp2, erfinv
+    log2, log10, exp2, erfinv, erfc = log2, log10, exp2, erfinv, erfc
+    gcd, lcm, heaviside = gcd, lcm, heaviside
     atan2, arctan2, copysign, fmod, hypot = atan2, arctan2, copysign, fmod, hypot
     logaddexp, logaddexp2, xlogy, lerp = logaddexp, logaddexp2, xlogy, lerp
 
@@ -103,7 +106,8 @@ class TensorMethods:
     sum, mean, prod, max, min, amax, amin = sum, mean, prod, max, min, amax, amin
     argmax, argmin, var, std, logsumexp = argmax, argmin, var, std, logsumexp
     all, any, cumsum, count_nonzero = all, any, cumsum, count_nonzero
-    cumprod, logcumsumexp = cumprod, logcumsumexp
+    cumprod, logcumsumexp, aminmax = cumprod, logcumsumexp, aminmax
+    quantile, nanquantile, sum_to_size = quantile, nanquantile, sum_to_size
     softmax, log_softmax = softmax, log_softmax
 
     # shape
@@ -152,6 +156,7 @@ class TensorMethods:
 
     # linear algebra (ops/matrix.py)
     norm, det, slogdet, inverse = tensor_norm, det, slogdet, inv
+    logdet, matrix_power, adjoint, cross, dist = logdet, matrix_power, adjoint, cross, dist
 
     def pinverse(self, rcond=1e-15):
         """The pseudo-inverse, singular values below rcond·σ_max dropped (torch.pinverse)."""
@@ -180,6 +185,7 @@ class TensorMethods:
     take, take_along_dim, inner, vdot, kron, diff = take, take_along_dim, inner, vdot, kron, diff
     cov, corrcoef, isin, histc, bincount = cov, corrcoef, isin, histc, bincount
     is_nonzero, is_same_size, is_signed = is_nonzero, is_same_size, is_signed
+    isreal, renorm = isreal, renorm
     absolute, greater, less, greater_equal, less_equal, not_equal = abs, gt, lt, ge, le, ne
 
     # in place: computed out of place, then written into this tensor's memory
@@ -218,6 +224,9 @@ class TensorMethods:
     erf_, erfinv_, reciprocal_, negative_ = (_in_place("erf_", erf), _in_place("erfinv_", erfinv),
                                              _in_place("reciprocal_", reciprocal),
                                              _in_place("negative_", neg))
+    erfc_, renorm_, heaviside_ = (_in_place("erfc_", erfc), _in_place("renorm_", renorm),
+                                  _in_place("heaviside_", heaviside))
+    gcd_, lcm_ = _in_place("gcd_", gcd), _in_place("lcm_", lcm)
     clamp_min_, clamp_max_, clip_ = (_in_place("clamp_min_", clamp_min),
                                      _in_place("clamp_max_", clamp_max), _in_place("clip_", clamp))
     logit_, sinc_, deg2rad_, rad2deg_, nan_to_num_ = (

@@ -438,6 +438,17 @@ def amin(input, dim=(), keepdim=False):
     return Amin.apply(input, dims=dims, keepdim=keepdim)
 
 
+aminmax_result = namedtuple("aminmax", ["min", "max"])
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """(min, max) over ``dim`` (all elements when None), as :func:`amin` and :func:`amax` give
+    them: ties share each gradient evenly. Returns a named tuple ``(min, max)``.
+    Shapes: (*) -> (*) without ``dim`` (size 1 with ``keepdim``), each."""
+    reduced = () if dim is None else dim
+    return aminmax_result(amin(input, reduced, keepdim), amax(input, reduced, keepdim))
+
+
 def _nonempty(input, dims, op, full=False):
     if (full or not dims) and input.numel() == 0:   # torch: RuntimeError, IndexError for arg*
         raise (IndexError if op.startswith("arg") else RuntimeError)(

@@ -11,7 +11,8 @@ import numpy as np
 
 from .. import _dtype
 from .._graph import Node
-from .._tensor_base import TensorBase, index_value, normalize_dim
+from .._argcompat import numpy_aliases
+from .._tensor_base import Size, TensorBase, index_value, normalize_dim
 from ..backends.namespace import broadcast_view
 from ._util import check_tensor
 from .elementwise import operands
@@ -362,8 +363,27 @@ def expand(input, *sizes):
     return broadcast_to(input, _shape_arg(sizes, "expand"))
 
 
+def broadcast_shapes(*shapes):
+    """The shape that tensors of ``shapes`` broadcast to, computed without tensors: dims are
+    matched from the right, each pair equal or one of them 1; an int is a 1-D shape.
+    ``broadcast_shapes((2, 1), (3,))`` is ``Size([2, 3])``."""
+    shapes = [(s,) if isinstance(s, (int, np.integer)) else tuple(s) for s in shapes]
+    for s in shapes:
+        for d in s:
+            if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+                raise TypeError(f"broadcast_shapes: sizes must be ints, got {s}")
+            if d < 0:
+                raise ValueError("Attempting to broadcast a dimension with negative length!")
+    try:
+        return Size(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise RuntimeError(f"broadcast_shapes: shapes {', '.join(map(str, shapes))} cannot be "
+                           "broadcast together") from None
+
+
 def broadcast_tensors(*tensors):
-    shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
+    """The tensors expanded (as views) to their common broadcast shape."""
+    shape = broadcast_shapes(*(t._data.shape for t in tensors))
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
@@ -376,6 +396,7 @@ def clone(input):
     return Clone.apply(check_tensor(input, "clone"))
 
 
+@numpy_aliases
 def cat(tensors, dim=0, _as=Cat):
     """Concatenate tensors along an existing ``dim``; other dims must match."""
     if isinstance(tensors, TensorBase) or not len(tensors):
@@ -400,7 +421,7 @@ def cat(tensors, dim=0, _as=Cat):
     return _as.apply(*tensors, dim=d)
 
 
-concat = cat
+concat = concatenate = cat
 
 
 def stack(tensors, dim=0):

@@ -2,8 +2,6 @@
 Embedding itself lives in linear.py)."""
 from __future__ import annotations
 
-import numpy as np
-
 from ... import creation
 from ..._device import check_device
 from .. import functional as F
