@@ -800,3 +800,33 @@ def test_a_float_or_multi_element_tensor_is_not_an_int():
         cr.arange(4).chunk(cr.tensor(2.))
     with pytest.raises(TypeError, match="zeros"):
         cr.zeros(cr.tensor([2, 3]))
+
+
+# ============================================================================ index assignment with gradients
+_SETITEM_CASES = {   # fn(lib, x) -> a scalar to differentiate; x = [1, 2, 3] requires grad
+    "into a clone": lambda L, x: _put(x.clone(), 0, 0.0).sum(),
+    "by a mask": lambda L, x: (_put(x * 2, (x * 2) > 3, 0.0) * L.tensor([1., 2, 3])).sum(),
+    "a grad value into zeros": lambda L, x: _put(_put(L.zeros(3), 0, x[1] * 2), 2, x[0] ** 2).sum(),
+    "a row, broadcast column": lambda L, x: (_put(_put(L.zeros(2, 3), 1, x), (slice(None), 0), x[2])
+                                             * L.arange(6.).reshape(2, 3)).sum(),
+    "advanced indices": lambda L, x: (_put(L.zeros(2, 3), (L.tensor([1, 0]), L.tensor([2, 2])), x[:2])
+                                      * L.arange(6.).reshape(2, 3)).sum(),
+    "float64 value into float32": lambda L, x: _put(x * 1, 1, x[0].double() * 3).sum(),
+}
+
+
+def _put(t, key, value):
+    t[key] = value
+    return t
+
+
+@pytest.mark.parametrize("case", list(_SETITEM_CASES))
+def test_index_assignment_carries_gradients_as_torch(case):
+    grads = []
+    for lib in (torch, cr):
+        x = lib.tensor([1., 2., 3.], requires_grad=True)
+        out = _SETITEM_CASES[case](lib, x)
+        out.backward()
+        grads.append((out.item(), x.grad.numpy()))
+    assert grads[0][0] == pytest.approx(grads[1][0])
+    np.testing.assert_allclose(grads[1][1], grads[0][1], rtol=1e-6)

@@ -27,7 +27,7 @@ from ._tensor_base import (Size, TensorBase, index_value, normalize_dim,  # noqa
                            parse_to_args)
 from .backends.fpstate import quiet
 from .ops.elementwise import cast
-from .ops.indexing import convert_key, split_int_key
+from .ops.indexing import convert_key, split_int_key, write_at
 from .ops.methods import TensorMethods
 
 _new = object.__new__
@@ -486,10 +486,9 @@ class Tensor(TensorBase, TensorMethods):
         return self
 
     def __setitem__(self, key, value):
-        if self.requires_grad and STATE.grad_enabled:
-            raise RuntimeError("__setitem__: index assignment into a tensor that requires grad is "
-                               "not supported; build the value out of place (e.g. with where or "
-                               "cat), or assign under chainrule.no_grad()")
+        if STATE.grad_enabled and (self.requires_grad or
+                                   isinstance(value, Tensor) and value.requires_grad):
+            return self._setitem_recorded(key, value)
         if TRACE.recorder is not None:
             TRACE.recorder.unsupported("index assignment (__setitem__)")
         key = convert_key(key, "__setitem__")
@@ -513,6 +512,36 @@ class Tensor(TensorBase, TensorMethods):
             exc = RuntimeError if "broadcast" in str(e) else ValueError
             raise exc(f"__setitem__: {e} (tensor shape {tuple(self.shape)})") from None
         self._version_box[0] += 1
+
+    def _setitem_recorded(self, key, value):
+        """``self[key] = value`` when a gradient flows through it (torch's CopySlices): this
+        tensor becomes out = old with out[key] = value, so ∂/∂old = ḡ with the written entries
+        zeroed and ∂/∂value = ḡ[key], summed back over the dims ``value`` was broadcast along.
+        ``y = x.clone(); y[0] = 0`` and ``out = zeros(n); out[i] = f(x)`` both train."""
+        op = "__setitem__"
+        if TRACE.recorder is not None:
+            TRACE.recorder.unsupported("index assignment (__setitem__)")
+        if self._base is not None:   # the base's graph would not see the write: refuse
+            raise RuntimeError(f"{op}: assigning into a view (a slice or row of another tensor) "
+                               "with a gradient through it is not supported; index the tensor "
+                               "itself (t[i, j] = v rather than t[i][j] = v)")
+        key = convert_key(key, op)
+        if split_int_key(key) is not None:
+            raise RuntimeError(f"{op}: with a gradient through it, a key mixing ints and index "
+                               "tensors is not supported; use index tensors for every indexed dim")
+        if not isinstance(value, Tensor):
+            value = Tensor._make(np.asarray(value, dtype=self._data.dtype))
+        elif value._data.dtype != self._data.dtype:
+            value = value.to(self.dtype)
+        target = np.empty(self._data.shape, np.bool_)[key].shape
+        if value._data.shape != target:
+            try:
+                value = value.expand(target)
+            except (RuntimeError, ValueError):
+                raise RuntimeError(f"{op}: shape mismatch: value tensor of shape "
+                                   f"{list(value.shape)} cannot be broadcast to indexing result "
+                                   f"of shape {list(target)}") from None
+        return self._inplace(op, lambda old: write_at("CopySlices", old, value, key))
 
     # ------------------------------------------------------------------ printing
     def __repr__(self):
