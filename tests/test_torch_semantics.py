@@ -830,3 +830,32 @@ def test_index_assignment_carries_gradients_as_torch(case):
         grads.append((out.item(), x.grad.numpy()))
     assert grads[0][0] == pytest.approx(grads[1][0])
     np.testing.assert_allclose(grads[1][1], grads[0][1], rtol=1e-6)
+
+
+_KEYWORD_CASES = {   # torch's keyword names for sizes and dims given as one argument
+    "zeros(size=)": lambda L: L.zeros(size=(2, 3)),
+    "ones(size=)": lambda L: L.ones(size=(2,)),
+    "empty(size=).shape": lambda L: L.empty(size=(2, 1)).shape,
+    "rand(size=).shape": lambda L: L.rand(size=(3,)).shape,
+    "randn(size=).shape": lambda L: L.randn(size=(3,)).shape,
+    "view(size=)": lambda L: L.arange(6.).view(size=(3, 2)),
+    "reshape(shape=)": lambda L: L.arange(6.).reshape(shape=(3, 2)),
+    "torch.reshape(x, shape=)": lambda L: L.reshape(L.arange(6.), shape=(2, 3)),
+    "permute(dims=)": lambda L: L.arange(6.).reshape(2, 3).permute(dims=(1, 0)),
+    "expand(size=)": lambda L: L.arange(3.).expand(size=(2, 3)),
+    "repeat(repeats=)": lambda L: L.arange(3.).repeat(repeats=(2, 1)),
+    "squeeze(axis=)": lambda L: L.ones(1, 2).squeeze(axis=0),
+    "split(split_size=)": lambda L: L.arange(5.).split(split_size=2),
+    "new_zeros(size=)": lambda L: L.ones(2).new_zeros(size=(2, 2)),
+}
+
+
+@pytest.mark.parametrize("case", list(_KEYWORD_CASES))
+def test_sizes_and_dims_by_torchs_keyword(case):
+    _same(_KEYWORD_CASES[case](torch), _KEYWORD_CASES[case](cr))
+
+
+def test_a_size_given_twice_is_torchs_type_error():
+    for lib in (torch, cr):
+        with pytest.raises(TypeError, match="multiple values for argument 'size'"):
+            lib.zeros((2, 3), size=(2, 3))

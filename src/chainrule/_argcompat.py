@@ -134,6 +134,24 @@ def with_creation_out(fn):
     return wrapper
 
 
+def variadic(keyword, first=0):
+    """Decorate ``fn(*first_args, *values)`` — a size or dims given as ints or as one sequence
+    (``zeros(2, 3)``, ``x.permute((1, 0))``) — so that it also takes them as torch's keyword
+    (``zeros(size=(2, 3))``, ``x.permute(dims=(1, 0))``); ``first`` positional arguments
+    (``input``) come before them. Both at once raise torch's TypeError."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if keyword in kwargs:
+                if len(args) > first:
+                    raise TypeError(f"{fn.__name__}() got multiple values for argument "
+                                    f"'{keyword}'")
+                args = (*args, kwargs.pop(keyword))
+            return fn(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
 def numpy_aliases(fn):
     """``fn`` also accepting NumPy's ``axis`` for ``dim`` and ``keepdims`` for ``keepdim``."""
     op = fn.__name__

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from . import _dtype, _sampling
-from ._argcompat import with_creation_out
+from ._argcompat import variadic, with_creation_out
 from ._device import check_device
 from ._dtype import as_dtype, from_numpy_dtype
 from ._modes import TRACE
@@ -57,6 +57,7 @@ def _float_dtype(dtype):
 
 
 @with_creation_out
+@variadic("size")
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of zeros of shape ``size`` (float32 unless ``dtype`` is given)."""
     check_device(device, "zeros")
@@ -64,6 +65,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 @with_creation_out
+@variadic("size")
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ones of shape ``size``."""
     check_device(device, "ones")
@@ -71,6 +73,7 @@ def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 @with_creation_out
+@variadic("size")
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """An uninitialised tensor of shape ``size`` (zero-filled here, never garbage)."""
     check_device(device, "empty")
@@ -198,6 +201,7 @@ def _float_like(shape, dtype, op):
 
 
 @with_creation_out
+@variadic("size")
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1): torch's numbers for the same seed (float32: 24 random bits,
     float64: 53)."""
@@ -207,6 +211,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) ->
 
 
 @with_creation_out
+@variadic("size")
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples N(0, 1) by torch's Box–Muller (its numbers for the same seed)."""
     check_device(device, "randn")

@@ -15,6 +15,7 @@ import weakref
 import numpy as np
 
 from . import _dtype, _sampling
+from ._argcompat import variadic
 from ._backprop import (as_tuple, backward as _backward, final_callbacks as _final_callbacks,
                         grad as _grad, run_post_accumulate_hooks as _run_post_accumulate_hooks)
 from ._device import check_device
@@ -257,14 +258,17 @@ class Tensor(TensorBase, TensorMethods):
         arr = np.empty(shape, np_dtype) if fill is None else np.full(shape, fill, np_dtype)
         return self._new_like(arr, op, dtype, device, requires_grad)
 
+    @variadic("size", first=1)
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
         """Zeros of shape ``size``, of this tensor's dtype unless ``dtype`` is given."""
         return self._new_filled("new_zeros", size, 0, dtype, device, requires_grad)
 
+    @variadic("size", first=1)
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
         """Ones of shape ``size``, of this tensor's dtype unless ``dtype`` is given."""
         return self._new_filled("new_ones", size, 1, dtype, device, requires_grad)
 
+    @variadic("size", first=1)
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
         """An uninitialized tensor of shape ``size``, of this tensor's dtype by default."""
         return self._new_filled("new_empty", size, None, dtype, device, requires_grad)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtype
 from .._graph import Node
-from .._argcompat import numpy_aliases
+from .._argcompat import numpy_aliases, variadic
 from .._tensor_base import Size, TensorBase, index_value, normalize_dim
 from ..backends.namespace import broadcast_view
 from ._util import check_tensor
@@ -216,6 +216,7 @@ def _shape_arg(shape, op="reshape"):
     return tuple(int(s) for s in shape)
 
 
+@variadic("shape", first=1)
 def reshape(input, *shape, _as=Reshape):
     """The same elements in a new shape; one dim may be -1 (inferred)."""
     check_tensor(input, "reshape")
@@ -251,6 +252,7 @@ def _view_as_dtype(input, dt):
     return input._make(data.view(new))
 
 
+@variadic("size", first=1)
 def view(input, *shape):
     """``reshape`` that never copies: the result shares the input's memory, and a shape its
     strides cannot express (e.g. flattening a transposed tensor) raises, as torch's view.
@@ -284,6 +286,7 @@ def unflatten(input, dim, sizes):
     return reshape(input, shp[:d] + tuple(sizes) + shp[d + 1:])
 
 
+@numpy_aliases
 def squeeze(input, dim=None):
     """Remove size-1 dims (all of them, or those in ``dim``; others are left alone, as torch)."""
     shp = input._data.shape
@@ -308,6 +311,7 @@ def unsqueeze(input, dim):
     return reshape(input, shp[:d] + (1,) + shp[d:], _as=_Unsqueeze)
 
 
+@variadic("dims", first=1)
 def permute(input, *dims, _as=Permute):
     """Reorder dims: output dim i is input dim ``dims[i]``."""
     dims = _shape_arg(dims, "permute")
@@ -358,6 +362,7 @@ def broadcast_to(input, shape):
     return BroadcastTo.apply(input, shape=target)
 
 
+@variadic("size", first=1)
 def expand(input, *sizes):
     """Like :func:`broadcast_to`; -1 keeps a dim's size."""
     return broadcast_to(input, _shape_arg(sizes, "expand"))
@@ -458,8 +463,13 @@ def narrow(input, dim, start, length, _kind=None):
     return _getitem(input, (slice(None),) * d + (slice(start, start + length),), True, _kind)
 
 
-def split(tensor, split_size_or_sections, dim=0):
-    """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
+def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
+    """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes
+    (``split_size=`` is Tensor.split's name for the argument in torch)."""
+    if (split_size_or_sections is None) == (split_size is None):
+        raise TypeError("split() expects one of split_size_or_sections or split_size")
+    if split_size_or_sections is None:
+        split_size_or_sections = split_size
     d = normalize_dim(dim, tensor.ndim, "split")
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, TensorBase) and split_size_or_sections.ndim == 0:
@@ -503,6 +513,7 @@ def unbind(input, dim=0):
                  for i in range(input._data.shape[d]))
 
 
+@variadic("repeats", first=1)
 def repeat(input, *repeats):
     """Tile the tensor: output dim i has size input_i × repeats_i (leading repeats add dims)."""
     reps = _shape_arg(repeats, "repeat")
