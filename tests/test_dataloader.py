@@ -9,7 +9,7 @@ import chainrule as cr
 from chainrule.utils.data import (BatchSampler, ConcatDataset, DataLoader, Dataset,
                                   IterableDataset, RandomSampler, SequentialSampler, Subset,
                                   SubsetRandomSampler, TensorDataset, default_collate,
-                                  random_split)
+                                  default_convert, random_split)
 
 N, D = 23, 3
 
@@ -38,8 +38,7 @@ class RowDataset(Dataset):
 
 
 @pytest.mark.parametrize("batch_size,drop_last,sizes", [
-    (None, False, [N]),                       # full-batch gradient descent
-    (None, True, [N]),
+    (N, True, [N]),                           # full-batch gradient descent
     (1, False, [1] * N),                      # stochastic gradient descent
     (5, False, [5, 5, 5, 5, 3]),              # mini-batch
     (5, True, [5, 5, 5, 5]),
@@ -79,7 +78,7 @@ def test_fast_path_gives_the_same_batches_as_per_item_collation():
         np.testing.assert_array_equal(b.numpy(), d.numpy())
     # a Subset of a TensorDataset keeps the fast path and its index mapping
     sub = Subset(ds, [5, 2, 9])
-    (xb, yb), = list(DataLoader(sub, batch_size=None))
+    (xb, yb), = list(DataLoader(sub, batch_size=len(sub)))
     assert yb.tolist() == [5, 2, 9]
     # batches are copies: writing into one leaves the dataset intact
     xb._data[:] = -1
@@ -190,8 +189,9 @@ def test_iterable_dataset_batches_in_order():
         [[0, 1, 2], [3, 4, 5], [6]]
     assert [b[1].tolist() for b in DataLoader(Stream(7), batch_size=3, drop_last=True)] == \
         [[0, 1, 2], [3, 4, 5]]
-    full = list(DataLoader(Stream(7), batch_size=None))
-    assert len(full) == 1 and full[0][1].tolist() == list(range(7))
+    single = list(DataLoader(Stream(7), batch_size=None))   # no batching, as torch
+    assert len(single) == 7 and [int(s[1]) for s in single] == list(range(7))
+    assert len(DataLoader(Stream(7), batch_size=None)) == 7
     assert len(DataLoader(Stream(7), batch_size=3)) == 3
     with pytest.raises(ValueError, match="expected unspecified shuffle"):
         DataLoader(Stream(3), shuffle=True)
@@ -245,5 +245,35 @@ def test_custom_collate_fn_receives_the_samples_of_each_batch():
     assert seen == [4, 4, 4, 4, 4, 3]
     ref = [b[1].tolist() for b in DataLoader(ds, batch_size=4, shuffle=True, generator=_gen(2))]
     assert batches == ref                 # same order as the default path under the same seed
-    full = list(DataLoader(ds, batch_size=None, collate_fn=collate))
+    full = list(DataLoader(ds, batch_size=N, collate_fn=collate))
     assert full == [list(range(N))]       # full batch: one call with every sample
+
+
+def test_batch_size_none_turns_batching_off_as_torch():
+    """Each sample on its own, converted but not stacked; a sampler of index lists with a
+    dataset that takes them gives whole batches through, as torch's."""
+    import torch.utils.data as tud
+    x = np.arange(12, dtype=np.float32).reshape(6, 2)
+
+    class Arrays(tud.Dataset):           # NumPy samples: default_convert makes tensors of them
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return x[i], int(i)
+
+    class Ours(Dataset):
+        __len__, __getitem__ = Arrays.__len__, Arrays.__getitem__
+
+    for lib_loader, ds in ((tud.DataLoader, Arrays()), (DataLoader, Ours())):
+        items = list(lib_loader(ds, batch_size=None))
+        assert len(items) == 6 == len(lib_loader(ds, batch_size=None))
+        assert tuple(items[3][0].shape) == (2,) and items[3][1] == 3 and type(items[3][1]) is int
+        np.testing.assert_array_equal(items[3][0].numpy(), x[3])
+    t = torch.tensor(x)
+    ref = list(tud.DataLoader(tud.TensorDataset(t), batch_size=None,
+                              sampler=tud.BatchSampler(tud.SequentialSampler(range(6)), 4, False)))
+    mine = list(DataLoader(TensorDataset(cr.tensor(x)), batch_size=None,
+                           sampler=BatchSampler(SequentialSampler(range(6)), 4, False)))
+    assert [tuple(b[0].shape) for b in mine] == [tuple(b[0].shape) for b in ref] == [(4, 2), (2, 2)]
+    assert default_convert({"a": np.ones(2), "b": [np.int64(3), "s"]})["b"][1] == "s"

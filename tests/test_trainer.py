@@ -82,7 +82,7 @@ def test_mlp_on_digits_reaches_97_percent():
     assert trainer.global_step == 15 * len(train)
 
 
-@pytest.mark.parametrize("batch_size,steps_per_epoch", [(None, 1), (1, 100), (16, 7)])
+@pytest.mark.parametrize("batch_size,steps_per_epoch", [(100, 1), (1, 100), (16, 7)])
 def test_full_batch_stochastic_and_mini_batch_modes(batch_size, steps_per_epoch):
     cr.manual_seed(0)
     train, _ = _loaders(n=100, batch_size=batch_size)

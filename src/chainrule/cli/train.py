@@ -111,7 +111,7 @@ def add_parser(sub):
 
 
 def parse_batch_size(value) -> int | None:
-    """'full' → None (the DataLoader's whole-data-set batch), else a positive int."""
+    """'full' → None (the whole training set as one batch), else a positive int."""
     if str(value).lower() == "full":
         return None
     try:
@@ -233,11 +233,13 @@ def prepared(data, split, preprocess):
 
 
 def loader(X, y, batch_size, shuffle, seed=0):
-    """A DataLoader over the arrays (X, y); shuffled with its own generator seeded by ``seed``,
-    so the batch order depends on the seed alone, not on what drew from the global one."""
+    """A DataLoader over the arrays (X, y) in batches of ``batch_size`` (None: the whole set,
+    full-batch GD); shuffled with its own generator seeded by ``seed``, so the batch order
+    depends on the seed alone, not on what drew from the global one."""
     ds = TensorDataset(cr.from_numpy(np.ascontiguousarray(X)), cr.from_numpy(np.asarray(y)))
     gen = cr.Generator().manual_seed(seed) if shuffle else None
-    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=gen)
+    return DataLoader(ds, batch_size=batch_size or max(len(ds), 1), shuffle=shuffle,
+                      generator=gen)
 
 
 def input_shape(data) -> tuple:

@@ -2,8 +2,8 @@
 wall time (cards "trade-offs of SGD / Batch / Mini-Batch Gradient Descent").
 
 The same 64-32-10 MLP (same initial weights) is trained on the 8×8 digits with plain SGD,
-its data fed by ``chainrule.utils.data.DataLoader`` with ``batch_size=None`` (the whole
-training set: batch GD, one deterministic step per epoch), ``32`` (mini-batch) and ``1``
+its data fed by ``chainrule.utils.data.DataLoader`` with ``batch_size`` the size of the whole
+training set (batch GD, one deterministic step per epoch), ``32`` (mini-batch) and ``1``
 (stochastic: one noisy step per example). Each variant uses a learning rate that suits it.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ from chainrule.utils.data import DataLoader, TensorDataset
 from ._common import report, subplots
 from ._data import digits
 
+# (batch size, learning rate); None: the whole training set
 VARIANTS = {"full batch": (None, 0.5), "mini-batch (32)": (32, 0.1), "stochastic (1)": (1, 0.01)}
 
 
@@ -38,7 +39,7 @@ def run(fast: bool = False, out_dir: str | None = None) -> dict:
     for name, (bs, lr) in VARIANTS.items():
         model = make_model()
         opt = cr.optim.SGD(model.parameters(), lr=lr)
-        dl = DataLoader(TensorDataset(X, Y), batch_size=bs, shuffle=True,
+        dl = DataLoader(TensorDataset(X, Y), batch_size=bs or len(X), shuffle=True,
                         generator=cr.Generator().manual_seed(0))
         with cr.no_grad():
             losses, clock, n = [loss_fn(model(X), Y).item()], [0.0], 0

@@ -1,10 +1,10 @@
 """Data loading (``torch.utils.data``): datasets, samplers, ``DataLoader``, ``random_split``.
 
 The deck's "select data" step: a :class:`Dataset` holds samples, a sampler orders them, and a
-:class:`DataLoader` batches them — ``batch_size=None`` for full-batch, ``1`` for stochastic,
-``m`` for mini-batch gradient descent.
+:class:`DataLoader` batches them — ``batch_size=len(dataset)`` for full-batch, ``1`` for
+stochastic, ``m`` for mini-batch gradient descent.
 """
-from ._collate import default_collate
+from ._collate import default_collate, default_convert
 from .dataloader import DataLoader
 from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset,
                       Subset, TensorDataset, random_split)
@@ -14,7 +14,7 @@ from .distributed import DistributedSampler
 
 __all__ = ["DataLoader", "Dataset", "IterableDataset", "TensorDataset", "Subset",
            "ConcatDataset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
-           "SubsetRandomSampler", "BatchSampler", "default_collate", "StackDataset",
+           "SubsetRandomSampler", "BatchSampler", "default_collate", "default_convert", "StackDataset",
            "ChainDataset", "WeightedRandomSampler", "get_worker_info", "DistributedSampler"]
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ...tensor import Tensor
 
-__all__ = ["default_collate"]
+__all__ = ["default_collate", "default_convert"]
 
 
 def default_collate(batch):
@@ -68,3 +68,24 @@ def default_collate(batch):
         return [default_collate(list(s)) for s in zip(*batch)]
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
                     f"or lists; found {type(elem).__name__}")
+
+
+def default_convert(data):
+    """Convert one sample without batching it (what a DataLoader with ``batch_size=None``
+    applies; ``torch.utils.data.default_convert``): NumPy arrays of numbers and NumPy scalars
+    become Tensors sharing their memory, recursively inside dicts, tuples, namedtuples and
+    lists; everything else (Tensors, Python numbers, strings) is returned unchanged."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return Tensor._make(np.asarray(data)) if data.dtype.kind in "biuf" else data
+    if isinstance(data, collections.abc.Mapping):
+        out = {key: default_convert(value) for key, value in data.items()}
+        try:
+            return type(data)(out)
+        except TypeError:
+            return out
+    if isinstance(data, tuple) and hasattr(data, "_fields"):   # namedtuple
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, (tuple, list)):
+        return type(data)(default_convert(d) for d in data) if isinstance(data, list) \
+            else tuple(default_convert(d) for d in data)
+    return data

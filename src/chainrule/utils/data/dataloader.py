@@ -2,8 +2,8 @@
 
 The batch size chooses the deck's three flavours of gradient descent:
 
-- ``batch_size=None`` — **full-batch** (batch) gradient descent: one batch holding the whole
-  dataset per epoch; deterministic, stable gradient, slow on large data.
+- ``batch_size=len(dataset)`` — **full-batch** (batch) gradient descent: one batch holding
+  the whole dataset per epoch; deterministic, stable gradient, slow on large data.
 - ``batch_size=1`` — **stochastic** gradient descent: one sample per step; fast, noisy updates
   that can escape poor minima, but no use of vectorised hardware.
 - ``batch_size=m`` — **mini-batch** gradient descent: the usual compromise, m a hyperparameter.
@@ -16,7 +16,7 @@ import numpy as np
 
 from ... import _sampling
 from ..._rng import stream as _stream
-from ._collate import default_collate
+from ._collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import (BatchSampler, RandomSampler, SequentialSampler,
                       _has_index_array)
@@ -30,10 +30,12 @@ class DataLoader:
     Args:
         dataset: a map-style :class:`Dataset` (``__getitem__``, ``__len__``) or an
             :class:`IterableDataset`.
-        batch_size (int or None): samples per batch (default 1). **``None`` yields the whole
-            dataset as a single batch (full-batch gradient descent). This differs from torch,
-            where ``batch_size=None`` disables batching and yields samples one by one without a
-            batch dimension;** for one-sample batches use ``batch_size=1``.
+        batch_size (int or None): samples per batch (default 1). ``None`` turns batching off,
+            as torch: each sample the sampler picks (or the iterable dataset yields) is passed
+            to ``collate_fn`` alone — :func:`default_convert` by default, which only turns
+            NumPy arrays into tensors —, no batch dimension added (for a dataset that yields
+            whole batches itself, or a ``sampler`` that yields lists of indices). For one
+            batch of the whole dataset use ``batch_size=len(dataset)``.
         shuffle (bool): a new random order every epoch (a :class:`RandomSampler`).
         sampler: a :class:`Sampler` (or iterable of indices) giving the order; excludes shuffle.
         batch_sampler: yields lists of indices, one per batch; excludes batch_size, shuffle,
@@ -69,8 +71,8 @@ class DataLoader:
                  persistent_workers=False):
         if batch_size is not None and (not isinstance(batch_size, int)
                                        or isinstance(batch_size, bool) or batch_size <= 0):
-            raise ValueError(f"DataLoader: batch_size should be a positive integer or None (the "
-                             f"whole dataset as one batch), got {batch_size!r}")
+            raise ValueError(f"DataLoader: batch_size should be a positive integer or None (no "
+                             f"batching), got {batch_size!r}")
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers option should be non-negative, got "
                              f"{num_workers!r}")
@@ -105,23 +107,25 @@ class DataLoader:
         if sampler is None and not self._iterable:
             sampler = (RandomSampler(dataset, generator=generator) if shuffle
                        else SequentialSampler(dataset))
-        if batch_sampler is None and not self._iterable:
-            size = batch_size if batch_size is not None else max(len(sampler), 1)
-            batch_sampler = BatchSampler(sampler, size, drop_last)
+        if batch_sampler is None and not self._iterable and batch_size is not None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        # torch's "auto-collation": batches of samples; without it, samples one by one
+        self._batched = batch_sampler is not None or (self._iterable and batch_size is not None)
         self.batch_size = batch_size
         self.drop_last = drop_last
         self.sampler = sampler
         self.batch_sampler = batch_sampler
         self._default_collate = collate_fn is None
-        self.collate_fn = default_collate if collate_fn is None else collate_fn
+        self.collate_fn = collate_fn if collate_fn is not None else \
+            default_collate if self._batched else default_convert
 
     def __len__(self) -> int:
         if self._iterable:
             n = len(self.dataset)  # raises TypeError if the stream has no length, as torch
             if self.batch_size is None:
-                return 1 if n else 0
+                return n
             return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-        return len(self.batch_sampler)
+        return len(self.batch_sampler) if self._batched else len(self.sampler)
 
     def __iter__(self):
         # torch's iterator draws a base seed for its workers when it is created; chainrule has no
@@ -132,6 +136,10 @@ class DataLoader:
         return self._iter_map()
 
     def _iter_map(self):
+        if not self._batched:   # each index the sampler gives (an int, or a list) on its own
+            for index in self.sampler:
+                yield self.collate_fn(self.dataset[index])
+            return
         fetch = getattr(self.dataset, "_fetch_batch", None) if self._default_collate else None
         batch_sampler = self.batch_sampler
         if fetch is not None and isinstance(batch_sampler, BatchSampler) \
@@ -151,11 +159,15 @@ class DataLoader:
                 yield self.collate_fn([self.dataset[i] for i in indices])
 
     def _iter_stream(self):
+        if not self._batched:
+            for sample in self.dataset:
+                yield self.collate_fn(sample)
+            return
         batch = []
         for sample in self.dataset:
             batch.append(sample)
-            if self.batch_size is not None and len(batch) == self.batch_size:
+            if len(batch) == self.batch_size:
                 yield self.collate_fn(batch)
                 batch = []
-        if batch and not (self.drop_last and self.batch_size is not None):
+        if batch and not self.drop_last:
             yield self.collate_fn(batch)
