@@ -85,7 +85,8 @@ def default_convert(data):
             return out
     if isinstance(data, tuple) and hasattr(data, "_fields"):   # namedtuple
         return type(data)(*(default_convert(d) for d in data))
-    if isinstance(data, (tuple, list)):
-        return type(data)(default_convert(d) for d in data) if isinstance(data, list) \
-            else tuple(default_convert(d) for d in data)
+    if isinstance(data, list):
+        return [default_convert(d) for d in data]
+    if isinstance(data, tuple):
+        return tuple(default_convert(d) for d in data)
     return data
