@@ -222,3 +222,76 @@ def test_a_shared_submodule_is_listed_under_each_name_as_torch():
     x = np.ones((1, 2), np.float32)
     np.testing.assert_allclose(mine(cr.tensor(x)).detach().numpy(), ref(torch.tensor(x)).detach().numpy(),
                                rtol=1e-6)
+
+
+def test_forward_hooks_with_kwargs_prepend_and_always_call_as_torch():
+    def run(lib):
+        nn, calls = lib.nn, []
+
+        class Scale(nn.Module):
+            def forward(self, x, factor=1.0):
+                if factor < 0:
+                    raise ValueError("negative factor")
+                return x * factor
+        m = Scale()
+        m.register_forward_pre_hook(lambda mod, a, kw: (a, {**kw, "factor": kw.get("factor", 1.0) * 2}),
+                                    with_kwargs=True)
+        m.register_forward_pre_hook(lambda mod, a: calls.append("pre-first"), prepend=True)
+        m.register_forward_hook(lambda mod, a, kw, out: out + kw["factor"], with_kwargs=True)
+        m.register_forward_hook(lambda mod, a, out: calls.append(("always", out is None)),
+                                always_call=True)
+        out = m(lib.ones(2), factor=3.0)
+        try:
+            m(lib.ones(2), factor=-1.0)
+        except ValueError:
+            calls.append("raised")
+        return out.tolist(), calls
+    assert run(cr) == run(torch)
+
+
+def test_containers_add_multiply_and_check_names_as_torch():
+    def run(lib):
+        nn = lib.nn
+        a, b = nn.Sequential(nn.ReLU(), nn.Tanh()), nn.Sequential(nn.Sigmoid())
+        out = [[type(m).__name__ for m in a + b], [type(m).__name__ for m in a * 2],
+               [type(m).__name__ for m in nn.ModuleList([nn.ReLU()]) + nn.ModuleList([nn.Tanh()])],
+               (a * 2)[0] is (a * 2)[2]]
+        for bad in (1, "a.b", ""):
+            try:
+                nn.ModuleDict({bad: nn.ReLU()})
+            except (TypeError, KeyError) as e:
+                out.append(type(e).__name__)
+        try:
+            a + nn.ReLU()
+        except ValueError as e:
+            out.append(type(e).__name__)
+        model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+        out.append(tuple(model.get_buffer("1.running_var").shape))
+        model.set_submodule("0", nn.Linear(2, 2, bias=False))
+        out.append(model[0].bias is None)
+        return out
+    assert run(cr) == run(torch)
+
+
+def test_torch_import_paths_and_gradient_utilities():
+    from chainrule.nn.modules.batchnorm import _BatchNorm
+    from chainrule.nn.utils.rnn import pad_sequence, unpad_sequence
+    from chainrule.optim.lr_scheduler import _LRScheduler
+    assert isinstance(cr.nn.BatchNorm2d(2), _BatchNorm) and issubclass(_LRScheduler, cr.optim.lr_scheduler.LRScheduler)
+    seqs = [cr.arange(3.), cr.arange(5.)]
+    for batch_first in (False, True):
+        back = unpad_sequence(pad_sequence(seqs, batch_first=batch_first), cr.tensor([3, 5]), batch_first)
+        assert [b.tolist() for b in back] == [s.tolist() for s in seqs]
+    grads = []
+    for lib in (cr, torch):
+        params = [lib.nn.Parameter(lib.ones(3)), lib.nn.Parameter(lib.ones(2))]
+        for p, g in zip(params, ([3., 4., 0.], [0., 12.])):
+            p.grad = lib.tensor(g)
+        total = lib.nn.utils.get_total_norm([p.grad for p in params])
+        lib.nn.utils.clip_grads_with_norm_(params, 1.0, total)
+        grads.append([p.grad.tolist() for p in params] + [total.item()])
+    np.testing.assert_allclose(np.concatenate([np.ravel(g) for g in grads[0]]),
+                               np.concatenate([np.ravel(g) for g in grads[1]]), rtol=1e-6)
+    loader = cr.utils.data.DataLoader(cr.utils.data.TensorDataset(cr.ones(4, 2)), batch_size=2,
+                                      multiprocessing_context=None, pin_memory_device="", in_order=True)
+    assert len(list(loader)) == 2

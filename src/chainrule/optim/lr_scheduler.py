@@ -195,6 +195,11 @@ class MultiplicativeLR(_LambdaState, LRScheduler):
                 for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
 
 
+class _LRScheduler(LRScheduler):
+    """torch's older name of :class:`LRScheduler` (schedulers written for torch < 2.0 subclass
+    it); the same class otherwise."""
+
+
 class StepLR(LRScheduler):
     """Decay by ``gamma`` every ``step_size`` epochs: η_t = η_0 · γ^⌊t / step_size⌋."""
 

@@ -27,6 +27,24 @@ class Sequential(Module):
             input = m(input)
         return input
 
+    def __add__(self, other):
+        """A new Sequential running this one's modules, then ``other``'s (the same objects)."""
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return Sequential(*self, *other)
+
+    def __mul__(self, times: int):
+        """A new Sequential running this one's modules ``times`` times over (the same objects,
+        so their parameters are shared)."""
+        if not isinstance(times, int) or isinstance(times, bool):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(times)}")
+        if times <= 0:
+            raise ValueError(f"Non-positive multiplication factor {times} for {type(self)}")
+        return Sequential(*(list(self) * times))
+
+    __rmul__ = __mul__
+
     def __len__(self):
         return len(self._modules)
 
@@ -97,6 +115,10 @@ class ModuleList(Module):
         super().__init__()
         for m in modules or ():
             self.append(m)
+
+    def __add__(self, other):
+        """A new ModuleList of this one's modules followed by ``other``'s (the same objects)."""
+        return ModuleList([*self, *other])
 
     def append(self, module) -> "ModuleList":
         self.add_module(str(len(self)), module)

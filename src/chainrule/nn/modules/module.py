@@ -8,6 +8,7 @@ the same architecture, so weights move between the two as dicts of arrays.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -32,6 +33,29 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
+
+
+class _WithKwargs:
+    """A forward (pre-)hook registered with ``with_kwargs=True``: called with the keyword
+    arguments too."""
+
+    __slots__ = ("fn", "always_call")
+
+    def __init__(self, fn, always_call=False):
+        self.fn, self.always_call = fn, always_call
+
+
+class _AlwaysCalled:
+    """A forward hook registered with ``always_call=True`` (called also when forward raises)."""
+
+    __slots__ = ("fn",)
+    always_call = True
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, *args):
+        return self.fn(*args)
 
 
 def _run_load_pre_hooks(hooks, state_dict, mod_prefix, strict, missing, unexpected, errors):
@@ -94,21 +118,50 @@ class Module:
             TRACE.recorder.module(self)
         if self._forward_pre_hooks:   # (guarded: this runs for every module call)
             for hook in list(self._forward_pre_hooks.values()):
+                if type(hook) is _WithKwargs:
+                    result = hook.fn(self, args, kwargs)
+                    if result is not None:
+                        if not (isinstance(result, tuple) and len(result) == 2):
+                            raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                               f"(new_args, new_kwargs), but got {result}.")
+                        args, kwargs = result
+                    continue
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
         hooked = bool(self._backward_hooks) and STATE.grad_enabled
         if hooked:
             args, state = self._track_inputs(args)
-        out = self.forward(*args, **kwargs)
+        try:
+            out = self.forward(*args, **kwargs)
+        except BaseException:
+            if self._forward_hooks:
+                self._run_always_called_hooks(args, kwargs)
+            raise
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
-                result = hook(self, args, out)
+                result = hook.fn(self, args, kwargs, out) if type(hook) is _WithKwargs \
+                    else hook(self, args, out)
                 if result is not None:
                     out = result
         if hooked and isinstance(out, Tensor) and out.requires_grad:
             out = self._track_output(out, state)
         return out
+
+    def _run_always_called_hooks(self, args, kwargs):
+        """After ``forward`` raised: the forward hooks registered with ``always_call=True``,
+        with output None, as torch; an error in one is a warning, the forward's error wins."""
+        for hook in list(self._forward_hooks.values()):
+            if getattr(hook, "always_call", False):
+                try:
+                    if type(hook) is _WithKwargs:
+                        hook.fn(self, args, kwargs, None)
+                    else:
+                        hook(self, args, None)
+                except Exception as e:   # noqa: BLE001  (reported, then the original re-raised)
+                    warnings.warn(f"forward hook with ``always_call=True`` raised an exception "
+                                  f"that was silenced as another error was raised in forward: "
+                                  f"{e}", stacklevel=3)
 
     # Full backward hooks: inputs and output pass through identity nodes whose gradient hooks
     # collect grad_output and grad_input; the user hooks run once every input's gradient is in.
@@ -225,8 +278,17 @@ class Module:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module) -> None:
+        """Register ``module`` as the child ``name`` (replacing one of that name in place)."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if not isinstance(name, str):   # torch's checks and messages
+            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f'module name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
+        if name not in self._modules and hasattr(self, name):
+            raise KeyError(f"attribute '{name}' already exists")
         self._forget(name, keep=self._modules)
         self._modules[name] = module
 
@@ -239,6 +301,31 @@ class Module:
                 raise AttributeError(f"{type(mod).__name__} has no submodule `{part}`")
             mod = mod._modules[part]
         return mod
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path ``target`` (``"bn.running_mean"``); AttributeError if none."""
+        prefix, _, name = target.rpartition(".")
+        mod = self.get_submodule(prefix)
+        if name not in mod._buffers:
+            raise AttributeError(f"{type(mod).__name__} has no buffer `{name}`")
+        return mod._buffers[name]
+
+    def set_submodule(self, target: str, module: "Module", strict: bool = False) -> None:
+        """Replace (or, unless ``strict``, add) the submodule at dotted path ``target``."""
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        prefix, _, name = target.rpartition(".")
+        if not name:
+            raise ValueError("Cannot set the submodule without a target name!")
+        parent = self.get_submodule(prefix)
+        if strict and name not in parent._modules:
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
+        setattr(parent, name, module)
+
+    def share_memory(self) -> "Module":
+        """Torch moves the tensors to shared memory for worker processes; chainrule loads data
+        in the calling process, so there is nothing to move. Returns ``self``."""
+        return self
 
     def get_parameter(self, target: str) -> Parameter:
         prefix, _, name = target.rpartition(".")
@@ -471,23 +558,33 @@ class Module:
             hook = functools.partial(hook, self)
         return self._add_hook(self._load_state_dict_pre_hooks, hook)
 
-    def register_forward_pre_hook(self, hook):
-        """``hook(module, args) -> None or new args`` runs before ``forward``."""
-        return self._add_hook(self._forward_pre_hooks, hook)
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, args) -> None or new args`` runs before ``forward``; with
+        ``with_kwargs``, ``hook(module, args, kwargs) -> None or (new_args, new_kwargs)``.
+        ``prepend``: run it before the hooks already registered."""
+        return self._add_hook(self._forward_pre_hooks,
+                              _WithKwargs(hook) if with_kwargs else hook, prepend)
 
-    def register_forward_hook(self, hook):
-        """``hook(module, args, output) -> None or new output`` runs after ``forward``."""
-        return self._add_hook(self._forward_hooks, hook)
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """``hook(module, args, output) -> None or new output`` runs after ``forward``; with
+        ``with_kwargs``, ``hook(module, args, kwargs, output)``. ``prepend``: before the hooks
+        already registered; ``always_call``: also when ``forward`` raises (output None)."""
+        if with_kwargs or always_call:
+            hook = _WithKwargs(hook, always_call) if with_kwargs else _AlwaysCalled(hook)
+        return self._add_hook(self._forward_hooks, hook, prepend)
 
-    def register_full_backward_hook(self, hook):
+    def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output) -> None or new grad_input`` runs when the
         gradients w.r.t. the module's inputs have been computed."""
-        return self._add_hook(self._backward_hooks, hook)
+        return self._add_hook(self._backward_hooks, hook, prepend)
 
     @staticmethod
-    def _add_hook(store, hook):
+    def _add_hook(store, hook, prepend=False):
         key = object()
         store[key] = hook
+        if prepend:
+            store.move_to_end(key, last=False)
         return _DictHandle(store, key)
 
     # ------------------------------------------------------------------ printing

@@ -91,18 +91,27 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         optimizer.step()
     """
     params = _params(parameters, "clip_grad_norm_")
-    grads = [p.grad for p in params if p.grad is not None]
-    max_norm = float(max_norm)
-    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    total = get_total_norm([p.grad for p in params if p.grad is not None], norm_type,
+                           error_if_nonfinite)
+    clip_grads_with_norm_(params, max_norm, total)
+    return total
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None) -> None:
+    """Scale the gradients of ``parameters`` in place by min(1, max_norm / (total_norm + 10⁻⁶))
+    — the second half of :func:`clip_grad_norm_`, for a ``total_norm`` computed elsewhere
+    (:func:`get_total_norm`, or a norm gathered across processes)."""
+    grads = [p.grad for p in _params(parameters, "clip_grads_with_norm_") if p.grad is not None]
     if not grads:
-        return total
-    n = total._data
-    # computed in the gradients' dtype, as torch: max_norm / (N + 1e-6), clamped at 1
+        return
+    n = np.asarray(total_norm._data if isinstance(total_norm, Tensor) else total_norm)
+    if n.dtype.kind != "f":
+        n = n.astype(grads[0]._data.dtype)
+    # computed in the norm's dtype, as torch: max_norm / (N + 1e-6), clamped at 1
     coef = np.minimum(n.dtype.type(max_norm) / (n + n.dtype.type(1e-6)), n.dtype.type(1.0))
     for g in grads:
         g._data *= coef
         g._version_box[0] += 1
-    return total
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None) -> None:

@@ -24,6 +24,7 @@ from ...tensor import Tensor
 
 __all__ = [
     "PackedSequence",
+    "unpad_sequence",
     "invert_permutation",
     "pack_padded_sequence",
     "pack_sequence",
@@ -202,3 +203,12 @@ def unpack_sequence(packed_sequences: PackedSequence) -> list:
     """The list of tensors (L_i, *) a :class:`PackedSequence` holds, in the original order."""
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
     return [padded[i, :int(n)] for i, n in enumerate(lengths._data)]
+
+
+def unpad_sequence(padded_sequences, lengths, batch_first: bool = False) -> list:
+    """The inverse of :func:`pad_sequence`: the list of tensors (L_i, *) cut from the padded
+    (T, B, *) — (B, T, *) with ``batch_first`` — at their ``lengths``."""
+    if not batch_first:
+        padded_sequences = padded_sequences.transpose(0, 1)
+    return [padded_sequences[i, :int(n)] for i, n in
+            enumerate(np.asarray(getattr(lengths, "_data", lengths)))]

@@ -41,7 +41,9 @@ class DataLoader:
         batch_sampler: yields lists of indices, one per batch; excludes batch_size, shuffle,
             sampler and drop_last.
         num_workers (int): accepted for compatibility; loading always runs in this process
-            (a value > 0 warns once).
+            (a value > 0 warns once). So do the other worker and pinning options
+            (``timeout``, ``worker_init_fn``, ``multiprocessing_context``, ``prefetch_factor``,
+            ``persistent_workers``, ``pin_memory``, ``pin_memory_device``, ``in_order``).
         collate_fn: merges a list of samples into a batch (default :func:`default_collate`).
         drop_last (bool): drop the last batch when it is smaller than ``batch_size``.
         generator: a :class:`chainrule.Generator` for shuffling; with the same seed two loaders
@@ -67,8 +69,9 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
                  num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
-                 worker_init_fn=None, generator=None, *, prefetch_factor=None,
-                 persistent_workers=False):
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
+                 in_order=True):
         if batch_size is not None and (not isinstance(batch_size, int)
                                        or isinstance(batch_size, bool) or batch_size <= 0):
             raise ValueError(f"DataLoader: batch_size should be a positive integer or None (no "
