@@ -613,6 +613,18 @@ CASES = [
     C("nan-order", "max_pool2d with nan", lambda lib: F(lib).max_pool2d(lib.tensor([[[[1.0, nan], [2.0, 0.0]]]]), 2)),
     C("nan-order", "cummax-free cumsum with nan", lambda lib: lib.tensor([1.0, nan, 1.0]).cumsum(0)),
     C("nan-order", "logsumexp with nan", lambda lib: lib.tensor([1.0, nan]).logsumexp(0)),
+    # ------------------------------------------------------------------ torch's exception types (probe, 2026-12-04)
+    C("types", "int() of 2 elements", lambda lib: int(lib.ones(2)), "one element tensors"),
+    C("types", "float() of 2 elements", lambda lib: float(lib.ones(2)), "one element tensors"),
+    C("types", "expand -1 in a new leading dim", lambda lib: lib.ones(2).expand(-1, 2), "leading, non-existing"),
+    C("types", "arange to nan", lambda lib: lib.arange(0, nan), "unsupported range"),
+    C("types", "arange to inf", lambda lib: lib.arange(0, inf), "unsupported range"),
+    C("types", "randn_like of int64", lambda lib: lib.randn_like(lib.ones(2, dtype=lib.int64)), "floating-point"),
+    C("types", "rand(dtype=int64)", lambda lib: lib.rand(2, dtype=lib.int64), "floating-point"),
+    C("types", "histc of int64", lambda lib: lib.histc(lib.ones(2, dtype=lib.int64)), "histogram_cpu"),
+    C("types", "x == None", lambda lib: lib.ones(2) == None),   # noqa: E711  (a value: False)
+    C("types", "t() of 1-d", lambda lib: lib.arange(3.0).t()),
+
 ]
 
 

@@ -91,7 +91,8 @@ def _u53(s: Stream, n: int) -> np.ndarray:
 
 def _check_float(like, op):
     if like.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating-point tensor, got dtype {like.dtype}")
+        # torch's type: no kernel for the dtype ("normal_kernel_cpu" not implemented for 'Long')
+        raise NotImplementedError(f"{op}: expected a floating-point tensor, got dtype {like.dtype}")
 
 
 def uniform(s: Stream, like: np.ndarray, a: float = 0.0, b: float = 1.0) -> np.ndarray:

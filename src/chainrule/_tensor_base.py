@@ -232,10 +232,17 @@ class TensorBase:
         return self._data.tolist()
 
     def __float__(self):
+        self._one_element()
         return float(self.item())
 
     def __int__(self):
+        self._one_element()
         return int(self.item())
+
+    def _one_element(self):
+        # int()/float() of a multi-element tensor: torch's ValueError (item() raises RuntimeError)
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
 
     def __index__(self):
         if self._data.dtype.kind not in "iub":

@@ -136,6 +136,8 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end}")
     if (end - start) / step < 0:
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
                          f"(start={start}, end={end}, step={step})")
@@ -195,8 +197,8 @@ diagonal ``offset`` and above), as a (2, N) int64 tensor in row-major order."""
 
 def _float_like(shape, dtype, op):
     dt = np.dtype(_float_dtype(dtype))
-    if dt.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point dtype, got {as_dtype(dtype)}")
+    if dt.kind != "f":   # torch's type: no kernel for the dtype
+        raise NotImplementedError(f"{op}: expected a floating-point dtype, got {as_dtype(dtype)}")
     return np.empty(shape, dt)
 
 

@@ -883,7 +883,8 @@ def histc(input, bins=100, min=0, max=0):
     min = max = 0); elements outside are ignored, max falls in the last bin."""
     check_tensor(input, "histc")
     if input._data.dtype.kind != "f":
-        raise RuntimeError(f"\"histogram_cpu\" not implemented for '{str(input.dtype).split('.')[1].capitalize()}'")
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for "
+                                  f"'{str(input.dtype).split('.')[1].capitalize()}'")
     if bins <= 0:
         raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for dimension 0")
     data = input._data.ravel()

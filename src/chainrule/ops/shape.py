@@ -353,6 +353,10 @@ def broadcast_to(input, shape):
     if lead < 0:
         raise RuntimeError(f"expand: the number of sizes provided ({len(shape)}) must be greater "
                            f"or equal to the number of dimensions in the tensor ({len(src)})")
+    if any(s < 0 for s in shape[:lead]):
+        bad = next(s for s in shape[:lead] if s < 0)
+        raise RuntimeError(f"expand: the expanded size of the tensor ({bad}) isn't allowed in a "
+                           f"leading, non-existing dimension; target sizes {list(shape)}")
     target = tuple(src[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(shape))
     for i, s in enumerate(src):
         if s != 1 and s != target[lead + i]:
