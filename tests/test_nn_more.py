@@ -295,3 +295,16 @@ def test_torch_import_paths_and_gradient_utilities():
     loader = cr.utils.data.DataLoader(cr.utils.data.TensorDataset(cr.ones(4, 2)), batch_size=2,
                                       multiprocessing_context=None, pin_memory_device="", in_order=True)
     assert len(list(loader)) == 2
+
+
+def test_an_nn_buffer_assigned_as_an_attribute_is_registered_as_torch():
+    def run(lib):
+        m = lib.nn.Linear(2, 2)
+        m.steps = lib.nn.Buffer(lib.zeros((), dtype=lib.int64))
+        m.scratch = lib.nn.Buffer(lib.ones(3), persistent=False)
+        m.plain = lib.ones(1)      # a plain tensor stays a plain attribute
+        b = lib.nn.Buffer(lib.ones(2))
+        return (sorted(k for k, _ in m.named_buffers()), sorted(m.state_dict()),
+                isinstance(b, lib.nn.Buffer), isinstance(lib.ones(2), lib.nn.Buffer),
+                isinstance(m.steps, lib.nn.Buffer), b.requires_grad)
+    assert run(cr) == run(torch)

@@ -1,6 +1,6 @@
 """``chainrule.nn``: modules, parameters, initialisation and the functional API."""
 from . import functional, init
 from .modules import *  # noqa: F401,F403
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 from . import utils  # noqa: E402
 from . import parallel  # noqa: E402

@@ -32,3 +32,30 @@ class Parameter(Tensor):
 
     def __reduce__(self):
         return (Parameter, (Tensor._make(self._data.copy()), self.requires_grad))
+
+
+class _BufferMeta(type):
+    # ``isinstance(t, Buffer)``: any tensor Buffer(...) returned (torch's check, by a flag)
+    def __instancecheck__(cls, instance):
+        return (isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)) \
+            or type.__instancecheck__(cls, instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """A tensor that is module state but not a learnable weight (a running mean): assigning it
+    as a Module attribute registers it as a buffer, as ``register_buffer`` does — torch's
+    ``nn.Buffer``. ``Buffer(data, persistent=True)`` returns ``data`` detached (sharing its
+    memory), flagged; ``persistent=False`` keeps it out of ``state_dict``.
+
+    Example::
+
+        self.steps = nn.Buffer(chainrule.zeros((), dtype=chainrule.int64))
+    """
+
+    def __new__(cls, data=None, *, persistent=True):
+        t = Tensor._make(np.empty(0, np.float32)) if data is None else data.detach()
+        if data is not None and data.requires_grad:
+            t.requires_grad_(True)
+        t.persistent = persistent
+        t._is_buffer = True
+        return t

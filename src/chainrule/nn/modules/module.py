@@ -20,7 +20,7 @@ from ..._modes import STATE, TRACE
 from ..._tensor_base import parse_to_args
 from ...ops.shape import alias
 from ...tensor import Tensor
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -213,6 +213,8 @@ class Module:
         elif isinstance(value, Module):
             self._forget(name, keep=modules)
             modules[name] = value
+        elif isinstance(value, Buffer):   # nn.Buffer(t): registered as register_buffer does
+            self.register_buffer(name, value, value.persistent)
         elif name in params:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
