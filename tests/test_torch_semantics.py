@@ -758,7 +758,20 @@ _INT_TENSOR_CASES = {
     "cumsum float32 in float64": lambda L: L.full((10 ** 5,), 0.1).cumsum(0)[-1],
     "cumsum float16 in float32": lambda L: L.full((3000,), 0.1, dtype=L.float16).cumsum(0),
     "cumprod float32 in float64": lambda L: L.tensor(RNG_SCAN).cumprod(0),
+    "tensor of float64 arrays": lambda L: _quietly(L.tensor, [np.ones(2), np.zeros(2)]),
+    "tensor of float64 scalars": lambda L: L.tensor([np.float64(1.5), 2.0]),
+    "tensor of float64 tensors": lambda L: L.tensor([L.tensor(1., dtype=L.float64)] * 2),
+    "full with a 0-d tensor": lambda L: L.full((2,), L.tensor(3.)),
+    "prod of uint8": lambda L: L.tensor([3, 200], dtype=L.uint8).prod(),
+    "prod of bool along a dim": lambda L: L.tensor([[True, False]]).prod(1),
 }
+
+
+def _quietly(fn, *args):
+    """fn(*args) without warnings (torch warns that a list of arrays is slow to convert)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args)
 
 
 def _same(a, b):
@@ -859,3 +872,17 @@ def test_a_size_given_twice_is_torchs_type_error():
     for lib in (torch, cr):
         with pytest.raises(TypeError, match="multiple values for argument 'size'"):
             lib.zeros((2, 3), size=(2, 3))
+
+
+def test_autograd_grad_materialize_grads_and_batched_grad_outputs_as_torch():
+    out = []
+    for lib in (torch, cr):
+        x = lib.tensor([1., 2., 3.], requires_grad=True)
+        y = lib.ones(2, requires_grad=True)
+        batched = lib.autograd.grad(x ** 2, [x, y], lib.eye(3), is_grads_batched=True,
+                                    allow_unused=True)
+        zeros = lib.autograd.grad((x * 2).sum(), [x, y], materialize_grads=True)
+        with pytest.raises(ValueError, match="allow_unused"):
+            lib.autograd.grad((x * 2).sum(), [x, y], materialize_grads=True, allow_unused=False)
+        out.append((batched[0].tolist(), batched[1], [t.tolist() for t in zeros]))
+    assert out[0] == out[1]

@@ -323,14 +323,43 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     run_backward(roots, retain_graph, create_graph)
 
 
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """``grad`` with ``is_grads_batched=True``: the first dim of every grad_output indexes
+    independent VJPs (torch runs them under vmap; here one backward each), stacked."""
+    from .ops.shape import stack
+    if grad_outputs is None:
+        raise RuntimeError("autograd.grad: is_grads_batched=True needs grad_outputs with a "
+                           "leading batch dimension")
+    batched = as_tuple(grad_outputs)
+    n = batched[0].shape[0]
+    if any(g.shape[0] != n for g in batched):
+        raise RuntimeError("autograd.grad: is_grads_batched=True: every grad_output must have "
+                           f"the same batch size, got {[g.shape[0] for g in batched]}")
+    rows = [grad(outputs, inputs, tuple(g[i] for g in batched),
+                 retain_graph=True if i < n - 1 else retain_graph, create_graph=create_graph,
+                 allow_unused=allow_unused, materialize_grads=materialize_grads)
+            for i in range(n)]
+    return tuple(None if column[0] is None else stack(column) for column in zip(*rows))
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return ``(∂out/∂input for input in inputs)`` without touching any ``.grad``.
 
     outputs: Tensor or sequence; inputs: Tensor or sequence of Tensors that require grad;
     grad_outputs: the vectors v of the VJPs vᵀJ (default ones for scalar outputs). With
     ``create_graph=True`` the result is itself differentiable (for higher derivatives).
+    An input the outputs do not depend on raises, or with ``allow_unused=True`` gets None, or
+    with ``materialize_grads=True`` zeros of its shape.
     """
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
+    allow_unused = bool(allow_unused) or materialize_grads
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     outputs, inputs = as_tuple(outputs), as_tuple(inputs)
     roots = _initial_grads(outputs, grad_outputs, "autograd.grad")
     target_nodes = []
@@ -347,6 +376,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is None and not allow_unused:
             raise RuntimeError(f"autograd.grad: input {i} appears not to have been used in the "
                                "graph. Pass allow_unused=True if this is intended.")
+        if g is None and materialize_grads:
+            g = t._make(np.zeros_like(t._data))
         if g is not None and not create_graph:
             tangent = g._fw_tangent   # forward-over-reverse: the gradient keeps its tangent
             g = g.detach()

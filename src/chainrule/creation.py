@@ -84,6 +84,8 @@ def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from it)."""
     check_device(device, "full")
+    if isinstance(fill_value, Tensor) and fill_value.ndim == 0:   # a 0-d tensor is a Scalar
+        fill_value = fill_value.item()
     _check_fill(fill_value, "full")
     dt = as_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
     value = _to_array(fill_value, dt, "full")

@@ -51,7 +51,9 @@ def to_array(data, dtype, op) -> np.ndarray:
         if arr.dtype.kind in "uO" and arr.size:   # Python ints past int64 (NumPy: uint64 / object)
             arr = _big_ints(arr, target, op)
         elif arr.dtype.kind == "f" and target is None:
-            arr = arr.astype(_dtype.get_default_dtype().np)  # Python floats -> float32
+            # Python floats -> float32; a sequence of NumPy arrays or tensors keeps theirs (torch;
+            # judged by the first element, as a homogeneous sequence is the case that matters)
+            arr = arr.astype(_carried_float(data) or _dtype.get_default_dtype().np)
         elif arr.dtype.kind in "iu" and target is None:
             arr = arr.astype(np.int64)
     if arr.dtype.kind not in "biuf":   # the exception types torch raises for strings, objects
@@ -65,6 +67,17 @@ def to_array(data, dtype, op) -> np.ndarray:
         with quiet():   # float64 -> float16 past its range is inf, silently (as torch)
             arr = arr.astype(target, copy=False)
     return arr
+
+
+def _carried_float(data):
+    """The floating dtype of the first leaf of nested sequence ``data`` when that leaf is a
+    NumPy array or scalar or a Tensor (which carry their dtype); None for a Python number."""
+    while isinstance(data, (list, tuple)) and len(data):
+        data = data[0]
+    dt = getattr(data, "dtype", None)
+    if isinstance(data, TensorBase):
+        dt = data._data.dtype
+    return dt if dt is not None and np.dtype(dt).kind == "f" else None
 
 
 def shape_arg(size, op):

@@ -413,6 +413,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if isinstance(dim, (tuple, list)):
         raise TypeError("prod: dim must be an int or None (as torch)")
     dims = normalize_dims(dim, input.ndim, "prod")
+    if dtype is None and input._data.dtype.kind in "biu":   # integers multiply in int64 (torch)
+        dtype = _dtype.int64
     if dtype is not None:
         input = input.to(dtype)
     if dim is None:
