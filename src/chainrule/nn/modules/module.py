@@ -306,11 +306,7 @@ class Module:
 
     def get_buffer(self, target: str) -> Tensor:
         """The buffer at dotted path ``target`` (``"bn.running_mean"``); AttributeError if none."""
-        prefix, _, name = target.rpartition(".")
-        mod = self.get_submodule(prefix)
-        if name not in mod._buffers:
-            raise AttributeError(f"{type(mod).__name__} has no buffer `{name}`")
-        return mod._buffers[name]
+        return self._member(target, "_buffers", "buffer")
 
     def set_submodule(self, target: str, module: "Module", strict: bool = False) -> None:
         """Replace (or, unless ``strict``, add) the submodule at dotted path ``target``."""
@@ -330,11 +326,15 @@ class Module:
         return self
 
     def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target`` (``"fc.weight"``); AttributeError if none."""
+        return self._member(target, "_parameters", "parameter")
+
+    def _member(self, target, store, kind):
         prefix, _, name = target.rpartition(".")
         mod = self.get_submodule(prefix)
-        if name not in mod._parameters:
-            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
-        return mod._parameters[name]
+        if name not in getattr(mod, store):
+            raise AttributeError(f"{type(mod).__name__} has no {kind} `{name}`")
+        return getattr(mod, store)[name]
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
