@@ -624,6 +624,13 @@ CASES = [
     C("types", "histc of int64", lambda lib: lib.histc(lib.ones(2, dtype=lib.int64)), "histogram_cpu"),
     C("types", "x == None", lambda lib: lib.ones(2) == None),   # noqa: E711  (a value: False)
     C("types", "t() of 1-d", lambda lib: lib.arange(3.0).t()),
+    C("types", "add ints with a float alpha", lambda lib: lib.add(lib.tensor([1, 2]), lib.tensor([1, 2]), alpha=0.5), "alpha must not be a floating point"),
+    C("types", "sub ints with a float alpha", lambda lib: lib.sub(lib.tensor([1, 2]), lib.tensor([1, 2]), alpha=0.5), "alpha must not be a floating point"),
+    C("types", "masked_fill -inf into int64", lambda lib: lib.tensor([1, 2]).masked_fill(lib.tensor([True, False]), -inf), "without overflow"),
+    C("types", "masked_fill nan into int64", lambda lib: lib.tensor([1, 2]).masked_fill(lib.tensor([True, False]), nan), "without overflow"),
+    C("types", "masked_fill 300 into uint8", lambda lib: lib.tensor([1, 2], dtype=lib.uint8).masked_fill(lib.tensor([True, False]), 300), "without overflow"),
+    C("types", "masked_fill -1 into uint8 wraps", lambda lib: lib.tensor([1, 2], dtype=lib.uint8).masked_fill(lib.tensor([True, False]), -1)),
+    C("types", "index_select a negative index", lambda lib: lib.arange(5.0).index_select(0, lib.tensor([-1])), "negative indices"),
 
 ]
 

@@ -502,8 +502,16 @@ def add(input, other, *, alpha=1):
     """out = input + alpha · other (broadcasting)."""
     a, b = operands(input, other, "add")
     if alpha != 1:
+        _check_alpha(a, alpha, "add")
         return _apply_binary(AddScaled, a, b, "add", alpha=alpha)
     return _apply_binary(Add, a, b, "add")
+
+
+def _check_alpha(a, alpha, op):
+    """torch: a float ``alpha`` would turn an integer sum into a float one; refused."""
+    if a._data.dtype.kind in "biu" and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a "
+                           f"floating point number, got alpha={alpha}")
 
 
 def _not_for_bool(a, op, exc=NotImplementedError, hint=""):
@@ -519,6 +527,7 @@ def sub(input, other, *, alpha=1):
             _not_for_bool(t, "sub", RuntimeError, "; use ^ (logical_xor) or ~ instead")
     a, b = operands(input, other, "sub")
     if alpha != 1:
+        _check_alpha(a, alpha, "sub")
         return _apply_binary(SubScaled, a, b, "sub", alpha=alpha)
     if not isinstance(input, TensorBase):   # number − tensor: torch's rsub
         return Rsub.apply(b, value=a._data)

@@ -6,6 +6,8 @@ pair is the other's transpose, so both are differentiable to any order.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._graph import Node
@@ -337,6 +339,10 @@ def index_select(input, dim, index):
         raise IndexError(f"index_select: index must be a 1-d integer tensor, got "
                          f"{index.ndim} dims")
     key = (slice(None),) * d + (index._data.reshape(-1),)
+    if index._data.size and index._data.min() < 0:   # torch does not count from the end here
+        raise IndexError(f"index_select: index {int(index._data.min())} is out of range for "
+                         f"dimension {d} of size {input.shape[d]} (negative indices are not "
+                         "allowed)")
     try:
         return _getitem(input, key, False, "index_select")
     except IndexError as e:
@@ -358,6 +364,19 @@ def masked_fill(input, mask, value):
                            f"the input's shape {tuple(input.shape)}")
     if isinstance(value, TensorBase):
         return where(input._make(m), value.to(input.dtype), input)
+    if input._data.dtype.kind in "iu" and not isinstance(value, (bool, np.bool_)):
+        _check_fits_integer(value, input._data.dtype, "masked_fill")
     if m.shape != input._data.shape:
         m = np.broadcast_to(m, input._data.shape)
     return MaskedFill.apply(input, mask=m, value=value)
+
+
+def _check_fits_integer(value, dtype, op):
+    """torch's overflow check of a number written into an integer tensor: nan, ±inf and values
+    past the dtype's range raise instead of wrapping (an unsigned dtype takes negatives down to
+    −(max + 1), which wrap, as torch's)."""
+    info = np.iinfo(dtype)
+    low = info.min if info.min < 0 else -(info.max + 1)
+    if not (math.isfinite(value) and low <= value <= info.max):
+        raise RuntimeError(f"{op}: value {value} cannot be converted to type {dtype} without "
+                           "overflow")
