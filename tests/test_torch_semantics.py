@@ -886,3 +886,12 @@ def test_autograd_grad_materialize_grads_and_batched_grad_outputs_as_torch():
             lib.autograd.grad((x * 2).sum(), [x, y], materialize_grads=True, allow_unused=False)
         out.append((batched[0].tolist(), batched[1], [t.tolist() for t in zeros]))
     assert out[0] == out[1]
+
+
+def test_relu_passes_the_gradient_of_a_nan_on_as_torch():
+    grads = []
+    for lib in (torch, cr):
+        x = lib.tensor([float("nan"), -1., 0., 2.], requires_grad=True)
+        lib.nn.functional.relu(x).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1] == [1.0, 0.0, 0.0, 1.0]

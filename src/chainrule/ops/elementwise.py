@@ -132,8 +132,9 @@ Tanh = _elementwise("Tanh", np.tanh, "y = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ);  y′
                     d_x=lambda xp, out: 1 - out * out)
 Sigmoid = _elementwise("Sigmoid", _sigmoid, "σ(x) = 1/(1 + e⁻ˣ);  σ′ = σ(1 − σ).",
                        d_x=lambda xp, out: out * (1 - out))
-Relu = _elementwise("Relu", _relu, "g(z) = max(0, z) = z·I(z > 0);  g′(z) = I(z > 0) (0 at 0).",
-                    d_x=lambda xp, out: out > 0)
+Relu = _elementwise("Relu", _relu, "g(z) = max(0, z) = z·I(z > 0);  g′(z) = I(z > 0) (0 at 0; "
+                    "1 at nan, so a nan passes its gradient on, as torch's).",
+                    d_x=lambda xp, out: ~(out <= 0))
 Erf = _elementwise("Erf", _erf, "erf(x) = 2/√π ∫₀ˣ e^{−t²} dt;  erf′(x) = 2/√π · e^{−x²}.",
                    d_x=lambda xp, x: _TWO_OVER_ROOT_PI * xp.exp(-(x * x)))
 Erfc = _elementwise("Erfc", _erfc, "erfc(x) = 1 − erf(x), accurate where erf(x) → 1;  "
