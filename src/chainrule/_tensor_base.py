@@ -282,10 +282,10 @@ def index_value(t, op, what="argument"):
 def normalize_dim(dim, ndim, op):
     """Map a possibly negative dim into range(ndim); 0-d tensors accept dims -1 and 0."""
     n = max(ndim, 1)
-    if isinstance(dim, TensorBase):   # a 0-d integer tensor, as torch (``x.sum(torch.tensor(0))``)
-        dim = index_value(dim, op, "dim")
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+        if not isinstance(dim, TensorBase):
+            raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+        dim = index_value(dim, op, "dim")   # a 0-d integer tensor, as torch: x.sum(tensor(0))
     if not -n <= dim < n:
         raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, "
                          f"{n - 1}], but got {dim})")

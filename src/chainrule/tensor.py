@@ -84,7 +84,8 @@ def shape_arg(size, op):
     """A size given as ints or as one tuple/list (``zeros(2, 3)``, ``zeros((2, 3))``), checked."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    size = tuple(index_value(s, op, "size") if isinstance(s, TensorBase) else s for s in size)
+    if any(isinstance(s, TensorBase) for s in size):   # one-element integer tensors, as torch
+        size = tuple(index_value(s, op, "size") if isinstance(s, TensorBase) else s for s in size)
     for s in size:
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
             raise TypeError(f"{op}: size must be a tuple of ints, got {tuple(size)} (an element "
