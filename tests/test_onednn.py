@@ -5,6 +5,8 @@ layouts, the primitive cache's bound, the thread count, the fallback reasons, an
 ``onednn`` extra, part of the ``test`` extra) is absent."""
 import itertools
 import logging
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -90,13 +92,14 @@ def test_groups_dilation_asymmetric_padding(case):
 @needs_onednn
 @pytest.mark.parametrize("layout", onednn.LAYOUTS)
 def test_each_layout_matches_torch(monkeypatch, layout):
-    """Both layouts the autotuner chooses between compute the same convolution."""
+    """Each layout the autotuner chooses between computes the same convolution."""
     monkeypatch.setattr(onednn, "autotune", False)
     monkeypatch.setattr(onednn, "_heuristic", lambda kind, args: layout)
     onednn.clear_cache()
     try:
         check_all((3, 3, 10, 9), (16, 3, 3, 3), stride=2, padding=1)
         check_all((2, 16, 8, 8), (8, 16, 1, 1), stride=2)
+        check_all((2, 8, 9, 7), (8, 2, 3, 3), padding=(1, 2), dilation=2, groups=4)
         assert all(plan.layout == layout for plan in onednn._cache.plans.values())
     finally:
         onednn.clear_cache()
@@ -115,11 +118,24 @@ def test_autotune_keeps_one_plan_per_op_and_matches_torch(monkeypatch):
 
 
 @needs_onednn
+def test_engine_before_any_other_call_loads_the_library():
+    """engine() as a process's first oneDNN call loads the library (it used to take the
+    module's lock and then wait on it forever in load())."""
+    code = "from chainrule.backends import _dnnl; _dnnl.engine(); print(_dnnl.version())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("(3,")
+
+
+@needs_onednn
 def test_heuristic_layouts():
-    """The GEMM convolution on NCHW for backward-data into few channels and of 1×1 kernels."""
+    """The GEMM convolution on NCHW for backward-data into few channels and of 1×1 kernels;
+    the channels-last kernel for the forward into ≤ 16 channels of a large image."""
     assert onednn.implementation("backward_data", (64, 1, 28, 28), (6, 1, 5, 5), 1, 2).endswith("(plain)")
     assert onednn.implementation("backward_data", (8, 16, 8, 8), (32, 16, 1, 1), 2).endswith("(plain)")
     assert onednn.implementation("forward", (8, 16, 8, 8), (32, 16, 3, 3), 1, 1).endswith("(blocked)")
+    assert onednn.implementation("forward", (2, 16, 32, 32), (16, 16, 3, 3), 1, 1).endswith("(channels_last)")
+    assert onednn.implementation("forward", (2, 16, 32, 32), (32, 16, 3, 3), 1, 1).endswith("(blocked)")
 
 
 @needs_onednn

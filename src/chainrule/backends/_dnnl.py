@@ -85,6 +85,7 @@ _SIGNATURES = {
     "dnnl_stream_wait": (_I, [p]),
     "dnnl_stream_destroy": (_I, [p]),
     "dnnl_memory_desc_create_with_tag": (_I, [pp, _I, Dims, _I, _I]),
+    "dnnl_memory_desc_create_with_strides": (_I, [pp, _I, Dims, _I, Dims]),
     "dnnl_memory_desc_destroy": (_I, [p]),
     "dnnl_memory_desc_equal": (_I, [p, p]),
     "dnnl_memory_desc_get_size": (ctypes.c_size_t, [p]),
@@ -199,9 +200,9 @@ def engine():
     """The CPU engine (index 0), created at the first call."""
     global _engine, _stream
     if _engine is None:
+        lib()       # before taking the lock: a first load takes it too (a Lock is not re-entrant)
         with _lock:
             if _engine is None:
-                lib()
                 handle = ctypes.c_void_p()
                 call("dnnl_engine_create", ctypes.byref(handle), cpu, 0)
                 s = ctypes.c_void_p()
@@ -222,6 +223,16 @@ def memory_desc(shape, tag):
     """A new f32 memory descriptor of ``shape`` with format ``tag`` (destroy it after use)."""
     md = ctypes.c_void_p()
     call("dnnl_memory_desc_create_with_tag", ctypes.byref(md), len(shape), dims(shape), f32, tag)
+    return md
+
+
+def memory_desc_channels_last(shape):
+    """A new f32 memory descriptor of a 4-D ``shape`` (N, C, H, W) laid out channels-last (NHWC:
+    strides (H·W·C, 1, W·C, C) in elements; destroy it after use)."""
+    n, c, h, w = shape
+    md = ctypes.c_void_p()
+    call("dnnl_memory_desc_create_with_strides", ctypes.byref(md), 4, dims(shape), f32,
+         dims((h * w * c, 1, w * c, c)))
     return md
 
 

@@ -53,8 +53,10 @@ threads) keeps its primitives in a bounded LRU cache (``CACHE_SIZE`` entries; ``
 ``clear_cache``). Layout: mostly the kernels choose their own blocked layouts (``format_tag
 any``) and the NCHW arrays are reordered into and out of them around the convolution (through
 pooled scratch buffers); where measurement showed oneDNN's GEMM convolution on NCHW faster
-(backward-data into ≤ 4 channels or of 1×1 kernels) the arrays are used as they are
-(``_heuristic``; ``autotune = True`` or ``CHAINRULE_ONEDNN_AUTOTUNE=1`` times both instead).
+(backward-data into ≤ 4 channels or of 1×1 kernels) the arrays are used as they are, and where
+its channels-last (NHWC) kernels were faster, reorders included (the forward into ≤ 16 channels
+of a large image), the arrays are reordered to NHWC (``_heuristic``; ``autotune = True`` or
+``CHAINRULE_ONEDNN_AUTOTUNE=1`` times the three layouts instead).
 """
 from __future__ import annotations
 
@@ -76,7 +78,7 @@ ENV_VAR, DEBUG_VAR = "CHAINRULE_ONEDNN", "CHAINRULE_ONEDNN_DEBUG"
 CACHE_SIZE = 64    # plans kept (LRU); a resnet20 training step uses 23 (8 geometries × 3 ops)
 
 enabled = os.environ.get(ENV_VAR, "1") != "0"
-# time both layouts at a plan's first call (off: the measured rule of ``_heuristic``, which a
+# time the layouts at a plan's first call (off: the measured rule of ``_heuristic``, which a
 # busy machine cannot mislead; on, one disturbed timing can keep a 3× slower layout)
 autotune = os.environ.get(ENV_VAR + "_AUTOTUNE", "0") not in ("", "0")
 debug = os.environ.get(DEBUG_VAR, "0") not in ("", "0")
@@ -299,7 +301,7 @@ _QUERY = {_dnnl.ARG_SRC: _dnnl.query_src_md, _dnnl.ARG_WEIGHTS: _dnnl.query_weig
           _dnnl.ARG_DIFF_DST: _dnnl.query_diff_dst_md,
           _dnnl.ARG_DIFF_WEIGHTS: _dnnl.query_diff_weights_md}
 _KINDS = ("forward", "backward_data", "backward_weights")
-LAYOUTS = ("blocked", "plain")
+LAYOUTS = ("blocked", "plain", "channels_last")
 
 
 class _Plan:
@@ -359,9 +361,16 @@ class _Plan:
             tag = {1: _dnnl.a, 4: _dnnl.abcd, 5: _dnnl.abcde}[ndim]
             user[arg] = self._md(shape, tag)
             # 'plain' pins the activations to NCHW (oneDNN then runs its GEMM convolution, no
-            # reorders); the weights are left free in both (their reorder costs microseconds)
-            free = layout == "blocked" or arg in (_dnnl.ARG_WEIGHTS, _dnnl.ARG_DIFF_WEIGHTS)
-            any_[arg] = self._md(shape, _dnnl.format_tag_any) if ndim > 1 and free else user[arg]
+            # reorders), 'channels_last' to NHWC (its brgconv kernels, reordered to and from
+            # NCHW); the weights are left free in all three (their reorder costs microseconds)
+            weights = arg in (_dnnl.ARG_WEIGHTS, _dnnl.ARG_DIFF_WEIGHTS)
+            if ndim == 4 and not weights and layout == "channels_last":
+                any_[arg] = md = _dnnl.memory_desc_channels_last(shape)
+                self.mds.append(md)
+            elif ndim > 1 and (layout == "blocked" or weights):
+                any_[arg] = self._md(shape, _dnnl.format_tag_any)
+            else:
+                any_[arg] = user[arg]
         s = _dnnl.dims(stride)
         d = _dnnl.dims([v - 1 for v in dilation])       # oneDNN counts dilation from 0
         pl, pr = _dnnl.dims((pads[0], pads[2])), _dnnl.dims((pads[1], pads[3]))
@@ -538,14 +547,21 @@ class _PoolPlan(_Plan):
 
 def _heuristic(kind, args):
     """The layout to use (without ``autotune``). Measured on LeNet-5's and resnet20's layers
-    (AVX-512, 1 thread; benchmarks/onednn_layers.py): the blocked direct kernels beat oneDNN's
-    GEMM convolution on NCHW 1.5–3× (reorders included), except backward-data into few
+    (AVX-512, 1 thread, CPU time; benchmarks/onednn_layers.py): the blocked direct kernels beat
+    oneDNN's GEMM convolution on NCHW 1.5–3× (reorders included), except backward-data into few
     channels (C ≤ 4: LeNet's first layer 1.1 vs 5.4 ms, resnet20's stem 1.06 vs 1.5 ms) and of
-    1×1 kernels (0.30 vs 0.51 ms), where the GEMM convolution wins."""
+    1×1 kernels (0.30 vs 0.51 ms), where the GEMM convolution wins; and the forward into ≤ 16
+    channels of a large image (≥ 28×28 outputs), where the channels-last brgconv kernel beats
+    the blocked one even with both reorders (resnet20's 16→16 layers 2.01 → 1.60 ms, LeNet's
+    first layer 0.56 → 0.43 ms; on smaller images, LeNet's second layer, it loses 0.30 vs 0.38)."""
     if kind == "backward_data":
         kh, kw = args[_dnnl.ARG_WEIGHTS][0][-2:]
         if args[_dnnl.ARG_DIFF_SRC][0][1] <= 4 or kh * kw == 1:
             return "plain"
+    if kind == "forward":
+        _, o, ho, wo = args[_dnnl.ARG_DST][0]
+        if o <= 16 and ho * wo >= 28 * 28:
+            return "channels_last"
     return "blocked"
 
 
@@ -559,8 +575,8 @@ class _Cache:
     """The plans by (op, shapes, geometry, bias, threads), least recently used evicted first.
 
     A missing plan is built at its first call, which it also computes: ``_heuristic`` picks its
-    layout, or, with ``autotune``, both layouts are built and run three times each on the
-    call's own arrays and the faster is kept (what torch.backends.cudnn.benchmark does)."""
+    layout, or, with ``autotune``, every layout is built and run three times each on the
+    call's own arrays and the fastest is kept (what torch.backends.cudnn.benchmark does)."""
 
     def __init__(self, size):
         self.size, self.plans, self.lock = size, OrderedDict(), threading.Lock()
@@ -609,7 +625,7 @@ class _Cache:
         for layout in layouts:
             try:
                 plans.append(_Plan(kind, args, geo, layout))
-            except OneDNNError as e:          # unimplemented for this layout: try the other
+            except OneDNNError as e:          # unimplemented for this layout: try the others
                 error = e
         if not plans:
             raise error
