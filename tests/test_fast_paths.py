@@ -245,3 +245,34 @@ def test_the_two_rule_namespaces_agree_function_by_function():
         want = getattr(ArrayOps, name)(*args)
         got = getattr(tensor_ops, name)(*on_tensors)
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [(7,), (8, 16, 9)])   # under and over the zeros-buffer cutoff
+def test_unrecorded_relu_writes_in_place_as_torch(dtype, size):
+    """relu_ with nothing to record writes straight into the tensor's memory: the same values
+    as torch (nan kept, −0 → 0), through a transposed view into its base, one version bump."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(size).astype(dtype)
+    a.flat[:3] = [np.nan, -0.0, -np.inf]
+    base, ref = cr.tensor(a.copy()), torch.tensor(a.copy())
+    view, tview = base.transpose(0, -1), ref.transpose(0, -1)
+    version = base._version
+    assert view.relu_() is view
+    tview.relu_()
+    np.testing.assert_array_equal(base.numpy(), ref.numpy())
+    assert base._version == version + 1
+    leaf = cr.tensor(a.copy(), requires_grad=True)
+    with cr.no_grad():
+        leaf.relu_()
+    np.testing.assert_array_equal(leaf.detach().numpy(), ref.numpy())
+    assert leaf.grad_fn is None
+
+
+def test_recorded_relu_in_place_still_records():
+    x = cr.tensor([-1.0, 2.0], requires_grad=True)
+    y = x * 1
+    y.relu_()
+    y.sum().backward()
+    assert y.grad_fn.name() == "ReluBackward0"
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0])

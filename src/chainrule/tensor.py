@@ -470,11 +470,19 @@ class Tensor(TensorBase, TensorMethods):
                 raise RuntimeError(f"{op}: in-place operations on a view of a tensor that requires "
                                    "grad are not supported; use an out-of-place op instead")
 
-    def _inplace(self, op: str, compute):
+    def _inplace(self, op: str, compute, kernel=None):
         """Apply ``compute(x) -> Tensor`` in place: write the result into this tensor's memory,
-        bump its version, and (when recording) make the result's node this tensor's grad_fn."""
+        bump its version, and (when recording) make the result's node this tensor's grad_fn.
+        ``kernel(array, out=array)``: the same values on floating arrays, written straight
+        into this tensor's memory where no graph, tangent or capture records the update."""
         self._check_inplace(op)
         recording = STATE.grad_enabled
+        if (kernel is not None and not (recording and self.requires_grad)
+                and self._fw_tangent is None and TRACE.recorder is None
+                and self._data.dtype.kind == "f"):
+            kernel(self._data, out=self._data)
+            self._version_box[0] += 1
+            return self
         if recording and self.requires_grad:
             old = Tensor._make(self._data.copy(), True)  # the pre-update value, same history
             old.grad_fn = self.grad_fn
