@@ -94,7 +94,7 @@ def test_groups_dilation_asymmetric_padding(case):
 def test_each_layout_matches_torch(monkeypatch, layout):
     """Each layout the autotuner chooses between computes the same convolution."""
     monkeypatch.setattr(onednn, "autotune", False)
-    monkeypatch.setattr(onednn, "_heuristic", lambda kind, args: layout)
+    monkeypatch.setattr(onednn, "_heuristic", lambda kind, args, geo: layout)
     onednn.clear_cache()
     try:
         check_all((3, 3, 10, 9), (16, 3, 3, 3), stride=2, padding=1)
@@ -130,12 +130,16 @@ def test_engine_before_any_other_call_loads_the_library():
 @needs_onednn
 def test_heuristic_layouts():
     """The GEMM convolution on NCHW for backward-data into few channels and of 1×1 kernels;
-    the channels-last kernel for the forward into ≤ 16 channels of a large image."""
+    channels-last for the forward into ≤ 16 channels of a large image and for the weight
+    gradient of stride-1 k×k convs from ≥ 6 channels."""
     assert onednn.implementation("backward_data", (64, 1, 28, 28), (6, 1, 5, 5), 1, 2).endswith("(plain)")
     assert onednn.implementation("backward_data", (8, 16, 8, 8), (32, 16, 1, 1), 2).endswith("(plain)")
     assert onednn.implementation("forward", (8, 16, 8, 8), (32, 16, 3, 3), 1, 1).endswith("(blocked)")
     assert onednn.implementation("forward", (2, 16, 32, 32), (16, 16, 3, 3), 1, 1).endswith("(channels_last)")
     assert onednn.implementation("forward", (2, 16, 32, 32), (32, 16, 3, 3), 1, 1).endswith("(blocked)")
+    assert onednn.implementation("backward_weights", (2, 6, 14, 14), (16, 6, 5, 5)).endswith("(channels_last)")
+    assert onednn.implementation("backward_weights", (2, 16, 16, 16), (32, 16, 3, 3), 2, 1).endswith("(blocked)")
+    assert onednn.implementation("backward_weights", (2, 3, 16, 16), (16, 3, 3, 3), 1, 1).endswith("(blocked)")
 
 
 @needs_onednn

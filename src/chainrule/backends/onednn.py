@@ -55,7 +55,7 @@ any``) and the NCHW arrays are reordered into and out of them around the convolu
 pooled scratch buffers); where measurement showed oneDNN's GEMM convolution on NCHW faster
 (backward-data into ≤ 4 channels or of 1×1 kernels) the arrays are used as they are, and where
 its channels-last (NHWC) kernels were faster, reorders included (the forward into ≤ 16 channels
-of a large image), the arrays are reordered to NHWC (``_heuristic``; ``autotune = True`` or
+of a large image, the weight gradient of stride-1 k×k convs), the arrays are reordered to NHWC (``_heuristic``; ``autotune = True`` or
 ``CHAINRULE_ONEDNN_AUTOTUNE=1`` times the three layouts instead).
 """
 from __future__ import annotations
@@ -545,7 +545,7 @@ class _PoolPlan(_Plan):
         self.pds, self.mds = [], []
 
 
-def _heuristic(kind, args):
+def _heuristic(kind, args, geo):
     """The layout to use (without ``autotune``). Measured on LeNet-5's and resnet20's layers
     (AVX-512, 1 thread, CPU time; benchmarks/onednn_layers.py): the blocked direct kernels beat
     oneDNN's GEMM convolution on NCHW 1.5–3× (reorders included), except backward-data into few
@@ -553,14 +553,21 @@ def _heuristic(kind, args):
     1×1 kernels (0.30 vs 0.51 ms), where the GEMM convolution wins; and the forward into ≤ 16
     channels of a large image (≥ 28×28 outputs), where the channels-last brgconv kernel beats
     the blocked one even with both reorders (resnet20's 16→16 layers 2.01 → 1.60 ms, LeNet's
-    first layer 0.56 → 0.43 ms; on smaller images, LeNet's second layer, it loses 0.30 vs 0.38)."""
+    first layer 0.56 → 0.43 ms; on smaller images, LeNet's second layer, it loses 0.30 vs 0.38),
+    and the weight gradient of a stride-1 k×k (k > 1) conv from ≥ 6 channels, read channels-last
+    (resnet20's 16→16, 32→32, 64→64: 1.80 / 1.71 / 1.38 → 1.66 / 1.52 / 1.33 ms, LeNet's second
+    layer 0.56 → 0.36 ms; strided, 1×1 or from 1–3 channels it loses 5–40%)."""
     if kind == "backward_data":
         kh, kw = args[_dnnl.ARG_WEIGHTS][0][-2:]
         if args[_dnnl.ARG_DIFF_SRC][0][1] <= 4 or kh * kw == 1:
             return "plain"
-    if kind == "forward":
+    elif kind == "forward":
         _, o, ho, wo = args[_dnnl.ARG_DST][0]
         if o <= 16 and ho * wo >= 28 * 28:
+            return "channels_last"
+    else:
+        c, (kh, kw) = args[_dnnl.ARG_SRC][0][1], args[_dnnl.ARG_DIFF_WEIGHTS][0][-2:]
+        if c >= 6 and kh * kw > 1 and geo[0] == (1, 1):
             return "channels_last"
     return "blocked"
 
@@ -619,7 +626,7 @@ class _Cache:
 
     @staticmethod
     def _choose(kind, args, geo, arrays):
-        first = _heuristic(kind, args)
+        first = _heuristic(kind, args, geo)
         layouts = sorted(LAYOUTS, key=lambda layout: layout != first) if autotune else [first]
         plans, error = [], None
         for layout in layouts:
