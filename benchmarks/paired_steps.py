@@ -4,7 +4,7 @@ convolutions on the NumPy kernels ("no-onednn") when oneDNN is installed; ``--in
 the eval-mode forward pass and loss under no_grad instead.
 
     python benchmarks/paired_steps.py [--models mlp,lenet,resnet20] [--threads 2] [--seconds 3]
-                                      [--rounds 3] [--cpu-time] [--infer]
+                                      [--rounds 3] [--cpu-time] [--infer] [--channels-last]
 
 Both frameworks get the same weights (chainrule's initialisation copied into a torch model with
 the same state_dict keys) and the same batch, so the first losses must agree ("no-onednn" trains
@@ -12,7 +12,8 @@ chainrule's model, so its first loss is that of the model one step later). Round
 between the two so that a change in machine load hits both; the best round of each is
 reported. ``--cpu-time`` measures process CPU time instead of wall time: on a machine shared
 with other jobs and one thread per framework, it is the stable measure of the work done (with
-two threads it would count both threads' time and is refused).
+two threads it would count both threads' time and is refused). ``--channels-last`` converts both
+models and both batches with ``.to(memory_format=channels_last)`` (the convolution models).
 
 The whole run is inside ``chainrule.backends.cpu.tuned()``, chainrule's CPU settings for
 training loops; set ``CHAINRULE_CPU_TUNING=0`` to time it without them. Their malloc part
@@ -29,9 +30,10 @@ import warnings
 # NumPy is imported inside the functions: OPENBLAS_NUM_THREADS must be set before it loads
 
 
-def build(name, seed=0, infer=False):
+def build(name, seed=0, infer=False, channels_last=False):
     """(chainrule step, torch step) on the same batch and weights; ``infer``: the eval-mode
-    forward and loss under no_grad instead of a training step."""
+    forward and loss under no_grad instead of a training step; ``channels_last``: models and
+    batches converted to that memory format."""
     import numpy as np
     import torch
     import chainrule as cr
@@ -46,6 +48,9 @@ def build(name, seed=0, infer=False):
     mine, ref = build_chainrule_model(name), build_torch_model(name)
     ref.load_state_dict({k: torch.tensor(v.numpy()) for k, v in mine.state_dict().items()})
     X, Y, XT, YT = cr.tensor(x), cr.tensor(y), torch.tensor(x), torch.tensor(y)
+    if channels_last and name != "mlp":
+        mine, X = mine.to(memory_format=cr.channels_last), X.to(memory_format=cr.channels_last)
+        ref, XT = ref.to(memory_format=torch.channels_last), XT.to(memory_format=torch.channels_last)
     opt_c = cr.optim.SGD(mine.parameters(), lr=0.01, momentum=0.9)
     opt_t = torch.optim.SGD(ref.parameters(), lr=0.01, momentum=0.9)
     if infer:
@@ -84,6 +89,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--cpu-time", action="store_true")
     ap.add_argument("--infer", action="store_true", help="time eval-mode forward passes instead")
+    ap.add_argument("--channels-last", action="store_true",
+                    help="both frameworks' models and batches in the channels_last memory format")
     args = ap.parse_args()
     if args.cpu_time and args.threads != 1:
         raise SystemExit("--cpu-time needs --threads 1 (CPU time adds up every thread's time)")
@@ -101,7 +108,7 @@ def main():
     with cpu.tuned():
         print(f"chainrule CPU settings (backends.cpu.tuned): {'on' if cpu.is_tuned() else 'off'}")
         for name in args.models.split(","):
-            compare(name, args.rounds, args.seconds, clock, args.infer)
+            compare(name, args.rounds, args.seconds, clock, args.infer, args.channels_last)
 
 
 def _without_onednn(step):
@@ -114,12 +121,12 @@ def _without_onednn(step):
     return step_numpy_kernels
 
 
-def compare(name, rounds, seconds, clock, infer=False):
+def compare(name, rounds, seconds, clock, infer=False, channels_last=False):
     """Time the frameworks' steps of one model in alternating rounds and print the best; a
     model with convolutions runs chainrule twice: on oneDNN ("chainrule", where installed) and
     on the NumPy kernels ("no-onednn")."""
     from chainrule.backends import onednn
-    mine, ref = build(name, infer=infer)
+    mine, ref = build(name, infer=infer, channels_last=channels_last)
     steps = {"chainrule": mine, "torch": ref}
     if name != "mlp" and onednn.is_available():
         steps["no-onednn"] = _without_onednn(mine)

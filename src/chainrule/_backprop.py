@@ -13,6 +13,7 @@ import heapq
 
 import numpy as np
 
+from . import _memory_format
 from ._graph import AccumulateGrad, _edge
 from ._modes import FORWARD, STATE, TRACE, attach_tangent, trace_paused
 from ._tensor_base import TensorBase
@@ -299,13 +300,15 @@ def _accumulate(leaf, grad, create_graph, adopt=False):
     if leaf.grad is None:
         if create_graph:
             leaf.grad = grad
-        elif adopt and grad._unshared:   # nobody else holds it: no copy needed
+        elif adopt and grad._unshared and (    # nobody else holds it: no copy needed
+                _memory_format.suggested(grad._data) is _memory_format.suggested(leaf._data)):
             grad._unshared = False
             leaf.grad = grad
         else:
             # copy: the same gradient array may also flow elsewhere, and .grad is accumulated
-            # in place
-            leaf.grad = grad._make(grad._data.copy())
+            # in place; laid out as the leaf (a channels-last weight or input gets a
+            # channels-last .grad, as torch's AccumulateGrad)
+            leaf.grad = grad._make(_memory_format.copy(grad._data, _memory_format.suggested(leaf._data)))
     elif create_graph:
         leaf.grad = leaf.grad + grad
     else:

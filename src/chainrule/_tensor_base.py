@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _memory_format
 from ._device import CPU, check_device, device as _device_type, is_device_like
 from ._dtype import from_numpy_dtype
 from ._modes import TRACE
@@ -178,8 +178,10 @@ class TensorBase:
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
-    def is_contiguous(self) -> bool:
-        return self._data.flags.c_contiguous
+    def is_contiguous(self, memory_format=_memory_format.contiguous_format) -> bool:
+        """Whether the elements lie densely in ``memory_format``'s order: C order by default,
+        (N, H, W, C) for ``chainrule.channels_last`` (dims of size 1 may have any stride)."""
+        return _memory_format.is_laid_out(self._data, memory_format)
 
     # ------------------------------------------------------------------ conversion
     def numpy(self, *, force=False) -> np.ndarray:
@@ -299,7 +301,6 @@ def parse_to_args(args, kwargs, op):
     kwargs = dict(kwargs)
     dev, dt = kwargs.pop("device", None), kwargs.pop("dtype", None)
     flags = [kwargs.pop("non_blocking", False), kwargs.pop("copy", False)]
-    kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"{op}() got an unexpected keyword argument '{next(iter(kwargs))}'")
     positional_flags = []

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from . import _dtype, _sampling
+from . import _dtype, _memory_format, _sampling
 from ._argcompat import variadic, with_creation_out
 from ._device import check_device
 from ._dtype import as_dtype, from_numpy_dtype
@@ -74,10 +74,18 @@ def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 @with_creation_out
 @variadic("size")
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """An uninitialised tensor of shape ``size`` (zero-filled here, never garbage)."""
+def empty(*size, dtype=None, device=None, requires_grad=False,
+          memory_format=_memory_format.contiguous_format) -> Tensor:
+    """An uninitialised tensor of shape ``size`` (zero-filled here, never garbage), laid out in
+    ``memory_format`` (``chainrule.channels_last`` for a 4-D size: (N, H, W, C) in memory)."""
     check_device(device, "empty")
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    out = zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    if memory_format is _memory_format.contiguous_format:
+        return out
+    if memory_format is _memory_format.preserve_format:
+        raise RuntimeError("empty: preserve memory format is unsupported by the empty operator")
+    out._data = _memory_format.laid_out(out._data, memory_format, "empty")
+    return out
 
 
 @with_creation_out
@@ -103,28 +111,52 @@ def _like(t, dtype, op):
     return (t.shape, as_dtype(dtype).np if dtype is not None else t._data.dtype)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def _laid_out_like(input, dt, memory_format, op):
+    """An uninitialised array of ``input``'s shape and dtype ``dt`` in ``memory_format``
+    (``preserve_format``: channels-last when ``input`` is, else C order)."""
+    fmt = _memory_format._checked(memory_format, input.ndim, op)
+    if fmt is _memory_format.preserve_format:
+        fmt = _memory_format.suggested(input._data)
+    return _memory_format.empty(input.shape, dt, fmt)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False,
+               memory_format=_memory_format.preserve_format) -> Tensor:
+    """Zeros of ``input``'s shape (and dtype unless given), laid out in ``memory_format``."""
     check_device(device, "zeros_like")
-    shape, dt = _like(input, dtype, "zeros_like")
-    return _finish(np.zeros(shape, dt), requires_grad)
+    _, dt = _like(input, dtype, "zeros_like")
+    out = _laid_out_like(input, dt, memory_format, "zeros_like")
+    out.fill(0)
+    return _finish(out, requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones_like(input, *, dtype=None, device=None, requires_grad=False,
+              memory_format=_memory_format.preserve_format) -> Tensor:
+    """Ones of ``input``'s shape (and dtype unless given), laid out in ``memory_format``."""
     check_device(device, "ones_like")
-    shape, dt = _like(input, dtype, "ones_like")
-    return _finish(np.ones(shape, dt), requires_grad)
+    _, dt = _like(input, dtype, "ones_like")
+    out = _laid_out_like(input, dt, memory_format, "ones_like")
+    out.fill(1)
+    return _finish(out, requires_grad)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def empty_like(input, *, dtype=None, device=None, requires_grad=False,
+               memory_format=_memory_format.preserve_format) -> Tensor:
+    """An "uninitialised" tensor like ``input`` (zero-filled here, never garbage)."""
     check_device(device, "empty_like")
-    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+    return zeros_like(input, dtype=dtype, requires_grad=requires_grad, memory_format=memory_format)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=_memory_format.preserve_format) -> Tensor:
+    """``fill_value`` in ``input``'s shape (and dtype unless given), laid out in
+    ``memory_format``."""
     check_device(device, "full_like")
-    shape, dt = _like(input, dtype, "full_like")
+    _, dt = _like(input, dtype, "full_like")
     _check_fill(fill_value, "full_like")
-    return _finish(np.full(shape, _to_array(fill_value, dt, "full_like"), dt), requires_grad)
+    out = _laid_out_like(input, dt, memory_format, "full_like")
+    out[...] = _to_array(fill_value, dt, "full_like")
+    return _finish(out, requires_grad)
 
 
 @with_creation_out
@@ -279,28 +311,40 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     return _finish(out.astype(dt, copy=False), requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
+def _sampling_layout(input, dt, memory_format, op):
+    """The array a ``*_like`` draw fills, in memory order: ``input``'s own layout when it is a
+    dense permutation (torch's empty_like keeps it), else C order; or ``memory_format``'s."""
+    if memory_format is _memory_format.preserve_format:
+        return (_sampling.dense_like(input._data) if dt == input._data.dtype
+                else np.empty(input.shape, dt))
+    return _laid_out_like(input, dt, memory_format, op)
+
+
+def rand_like(input, *, dtype=None, device=None, generator=None, requires_grad=False,
+              memory_format=_memory_format.preserve_format) -> Tensor:
     """``rand`` of ``input``'s shape; drawn in the order of ``input``'s memory layout when it is
     a dense permutation (torch's empty_like keeps that layout)."""
     check_device(device, "rand_like")
-    shape, dt = _like(input, dtype, "rand_like")
-    like = _sampling.dense_like(input._data) if dt == input._data.dtype else np.empty(shape, dt)
+    _, dt = _like(input, dtype, "rand_like")
+    like = _sampling_layout(input, dt, memory_format, "rand_like")
     return _finish(_sampling.uniform(_stream(generator), like), requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
+def randn_like(input, *, dtype=None, device=None, generator=None, requires_grad=False,
+               memory_format=_memory_format.preserve_format) -> Tensor:
     check_device(device, "randn_like")
-    shape, dt = _like(input, dtype, "randn_like")
-    like = _sampling.dense_like(input._data) if dt == input._data.dtype else np.empty(shape, dt)
+    _, dt = _like(input, dtype, "randn_like")
+    like = _sampling_layout(input, dt, memory_format, "randn_like")
     return _finish(_sampling.normal(_stream(generator), like), requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=None) -> Tensor:
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=None,
+                 memory_format=_memory_format.preserve_format) -> Tensor:
     check_device(device, "randint_like")
     if high is None:
         low, high = 0, low
-    shape, dt = _like(input, dtype, "randint_like")
-    like = _sampling.dense_like(input._data) if dt == input._data.dtype else np.empty(shape, dt)
+    _, dt = _like(input, dtype, "randint_like")
+    like = _sampling_layout(input, dt, memory_format, "randint_like")
     if high <= low:
         raise RuntimeError(f"randint_like: expected low < high, got low={low}, high={high}")
     return Tensor._make(_sampling.random_from_to(_stream(generator), like, int(low), int(high)))

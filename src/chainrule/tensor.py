@@ -14,7 +14,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype, _sampling
+from . import _dtype, _memory_format, _sampling
 from ._argcompat import variadic
 from ._backprop import (as_tuple, backward as _backward, final_callbacks as _final_callbacks,
                         grad as _grad, run_post_accumulate_hooks as _run_post_accumulate_hooks)
@@ -196,8 +196,11 @@ class Tensor(TensorBase, TensorMethods):
         floating dtypes); the device must be the CPU ('cpu', ``chainrule.device('cpu')``, None),
         any other raises RuntimeError. Returns ``self`` when nothing changes and ``copy`` is
         False, as torch."""
+        fmt = kwargs.pop("memory_format", _memory_format.preserve_format)
         target, copy = parse_to_args(args, kwargs, "Tensor.to")
         out = self if target is None else cast(self, target)
+        if _memory_format.converted(out._data, fmt, "Tensor.to") is not out._data:
+            return out.clone(memory_format=fmt)
         return out.clone() if copy and out is self else out
 
     def type(self, dtype=None, non_blocking=False):
@@ -245,8 +248,16 @@ class Tensor(TensorBase, TensorMethods):
                      "Tensor.cuda")
         check_device("cuda", "Tensor.cuda")   # cuda('cpu') asks for a GPU too
 
-    def contiguous(self):
-        return self if self._data.flags.c_contiguous else self.clone()
+    def contiguous(self, memory_format=_memory_format.contiguous_format):
+        """This tensor if its elements lie densely in ``memory_format``'s order (C order by
+        default), else a copy that is (differentiable)."""
+        fmt = _memory_format._checked(memory_format, self.ndim, "contiguous")
+        if _memory_format.is_laid_out(self._data, fmt):
+            return self
+        if fmt is _memory_format.preserve_format:
+            raise RuntimeError("contiguous: preserve memory format is unsupported by the "
+                               "contiguous operator")
+        return self.clone(memory_format=fmt)
 
     # ------------------------------------------------------------------ new tensors like this one
     # torch's Tensor.new_*: same dtype (and device) as ``self`` unless ``dtype`` is given

@@ -72,6 +72,7 @@ from collections import OrderedDict
 import numpy as np
 
 from . import _dnnl
+from .. import _memory_format
 from ._dnnl import OneDNNError  # noqa: F401  (re-exported: the error a failing call raises)
 
 ENV_VAR, DEBUG_VAR = "CHAINRULE_ONEDNN", "CHAINRULE_ONEDNN_DEBUG"
@@ -319,8 +320,8 @@ class _Plan:
     before destroying anything.
     """
 
-    def __init__(self, kind, args, geo, layout="blocked"):
-        self.layout = layout
+    def __init__(self, kind, args, geo, layout="blocked", nhwc=False):
+        self.layout, self.nhwc = layout, nhwc    # nhwc: the caller's activations are channels-last
         self.lock = threading.Lock()
         self.pds, self.mds, self.mems, self.prims = [], [], [], []
         self.addresses = {}       # memory handle -> the data address it was last given
@@ -334,6 +335,11 @@ class _Plan:
     # -- creation
     def _md(self, shape, tag):
         md = _dnnl.memory_desc(shape, tag)
+        self.mds.append(md)
+        return md
+
+    def _channels_last_md(self, shape):
+        md = _dnnl.memory_desc_channels_last(shape)
         self.mds.append(md)
         return md
 
@@ -359,14 +365,16 @@ class _Plan:
                 shape = (groups, o // groups, c, kh, kw)
             ndim = len(shape)
             tag = {1: _dnnl.a, 4: _dnnl.abcd, 5: _dnnl.abcde}[ndim]
-            user[arg] = self._md(shape, tag)
-            # 'plain' pins the activations to NCHW (oneDNN then runs its GEMM convolution, no
-            # reorders), 'channels_last' to NHWC (its brgconv kernels, reordered to and from
-            # NCHW); the weights are left free in all three (their reorder costs microseconds)
             weights = arg in (_dnnl.ARG_WEIGHTS, _dnnl.ARG_DIFF_WEIGHTS)
-            if ndim == 4 and not weights and layout == "channels_last":
-                any_[arg] = md = _dnnl.memory_desc_channels_last(shape)
-                self.mds.append(md)
+            activation = ndim == 4 and not weights
+            user[arg] = (self._channels_last_md(shape) if activation and self.nhwc
+                         else self._md(shape, tag))
+            # 'plain' pins the activations to the caller's layout (NCHW: oneDNN then runs its
+            # GEMM convolution, no reorders), 'channels_last' to NHWC (its brgconv kernels,
+            # reordered to and from NCHW arrays); the weights are left free in all three (their
+            # reorder costs microseconds)
+            if activation and layout == "channels_last":
+                any_[arg] = user[arg] if self.nhwc else self._channels_last_md(shape)
             elif ndim > 1 and (layout == "blocked" or weights):
                 any_[arg] = self._md(shape, _dnnl.format_tag_any)
             else:
@@ -509,7 +517,8 @@ class _PoolPlan(_Plan):
     def _build(self, kind, shapes, geo, layout):
         A, eng = _dnnl, _dnnl.engine()
         (kernel, stride, dilation, pads), (x_shape, y_shape) = geo, shapes
-        src, dst = self._md(x_shape, A.abcd), self._md(y_shape, A.abcd)
+        md = self._channels_last_md if self.nhwc else lambda shape: self._md(shape, A.abcd)
+        src, dst = md(x_shape), md(y_shape)
         window = (A.dims(stride), A.dims(kernel), A.dims([v - 1 for v in dilation]),
                   A.dims((pads[0], pads[2])), A.dims((pads[1], pads[3])))
         fwd = ctypes.c_void_p()
@@ -589,7 +598,7 @@ class _Cache:
         self.size, self.plans, self.lock = size, OrderedDict(), threading.Lock()
         self.hits = self.misses = 0
 
-    def run(self, key, kind, shapes, with_bias, geo, arrays):
+    def run(self, key, kind, shapes, with_bias, geo, arrays, nhwc=False):
         with self.lock:
             plan = self.plans.get(key)
             if plan is not None:
@@ -598,7 +607,7 @@ class _Cache:
         if plan is not None:
             plan.run(arrays)
             return plan
-        plan = self._choose(kind, _args(kind, shapes, with_bias), geo, arrays)   # unlocked: takes ms
+        plan = self._choose(kind, _args(kind, shapes, with_bias), geo, arrays, nhwc)  # unlocked: ms
         return self._insert(key, plan)
 
     def get(self, key, make):
@@ -625,13 +634,15 @@ class _Cache:
         return plan
 
     @staticmethod
-    def _choose(kind, args, geo, arrays):
+    def _choose(kind, args, geo, arrays, nhwc):
         first = _heuristic(kind, args, geo)
         layouts = sorted(LAYOUTS, key=lambda layout: layout != first) if autotune else [first]
+        if nhwc:       # channels-last arrays: the NHWC kernels read and write them as they are
+            layouts = ["channels_last"]
         plans, error = [], None
         for layout in layouts:
             try:
-                plans.append(_Plan(kind, args, geo, layout))
+                plans.append(_Plan(kind, args, geo, layout, nhwc))
             except OneDNNError as e:          # unimplemented for this layout: try the others
                 error = e
         if not plans:
@@ -691,11 +702,12 @@ def _geometry(op, x_shape, w_shape, dtype, stride, padding, dilation, groups, ou
     return geo, shapes
 
 
-def _f32(a, op, name):
-    """``a`` as a C-contiguous float32 array (copied only if it is not one)."""
+def _f32(a, op, name, fmt=_memory_format.contiguous_format):
+    """``a`` as a float32 array laid out in ``fmt``, C order by default (copied only if it is
+    not one)."""
     if a.dtype != np.float32:
         raise TypeError(f"{op}: {name} must be float32, got {a.dtype}")
-    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+    return _memory_format.laid_out(a, fmt, op)
 
 
 def _args(kind, shapes, with_bias):
@@ -719,11 +731,13 @@ def _args(kind, shapes, with_bias):
     return args
 
 
-def _run(kind, shapes, geo, with_bias, arrays):
-    """Run one op on ``arrays`` with the cached plan (built at the first call); returns the plan."""
+def _run(kind, shapes, geo, with_bias, arrays, fmt=_memory_format.contiguous_format):
+    """Run one op on ``arrays`` (activations laid out in ``fmt``) with the cached plan (built at
+    the first call); returns the plan."""
+    nhwc = fmt is _memory_format.channels_last
     with _omp_threads() as threads:
-        key = (kind, shapes, geo, with_bias, threads)
-        return _cache.run(key, kind, shapes, with_bias, geo, arrays)
+        key = (kind, shapes, geo, with_bias, threads, nhwc)
+        return _cache.run(key, kind, shapes, with_bias, geo, arrays, nhwc)
 
 
 def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -733,22 +747,25 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 
     x (N, C, H, W), w (O, C/groups, kh, kw), b (O,) or None -> y (N, O, Ho, Wo), float32,
     Ho = ⌊(H + pT + pB − d(kh − 1) − 1)/s⌋ + 1. padding: int, (ph, pw) or (top, bottom, left,
-    right). Raises ValueError with the reason where ``supports`` says no."""
+    right). y is channels-last when x or w is (torch's rule), and is then computed without a
+    reorder of x or y. Raises ValueError with the reason where ``supports`` says no."""
     op = "onednn.conv2d_forward"
     geo, shapes = _geometry(op, x.shape, w.shape, x.dtype, stride, padding, dilation, groups, None)
-    x, w = _f32(x, op, "x"), _f32(w, op, "w")
+    fmt = _memory_format.suggested(x, w)
+    x, w = _f32(x, op, "x", fmt), _f32(w, op, "w")
     arrays = {_dnnl.ARG_SRC: x, _dnnl.ARG_WEIGHTS: w}
     if b is not None:
         if b.shape != (w.shape[0],):
             raise ValueError(f"{op}: bias must have shape ({w.shape[0]},), got {b.shape}")
         arrays[_dnnl.ARG_BIAS] = _f32(b, op, "b")
-    y = np.empty(shapes[2], np.float32)
+    y = _memory_format.empty(shapes[2], np.float32, fmt)
     arrays[_dnnl.ARG_DST] = y
-    _run("forward", shapes, geo, b is not None, arrays)
+    _run("forward", shapes, geo, b is not None, arrays, fmt)
     return y
 
 
-def conv2d_backward_data(gy, w, x_shape, stride=1, padding=0, dilation=1, groups=1):
+def conv2d_backward_data(gy, w, x_shape, stride=1, padding=0, dilation=1, groups=1,
+                         memory_format=None):
     """x̄ = convᵀ(ȳ, w), the VJP of conv in x (torch.nn.grad.conv2d_input; and
     conv_transpose2d(ȳ, w) without output_padding beyond the geometry's).
 
@@ -756,16 +773,18 @@ def conv2d_backward_data(gy, w, x_shape, stride=1, padding=0, dilation=1, groups
     (over the o of group g)
 
     gy (N, O, Ho, Wo), w (O, C/groups, kh, kw), x_shape (N, C, H, W) -> gx (x_shape), float32;
-    Ho, Wo must be what the geometry gives for x_shape."""
+    Ho, Wo must be what the geometry gives for x_shape. gx is laid out in ``memory_format``
+    (by default channels-last when gy is, else C order), gy read in that layout."""
     op = "onednn.conv2d_backward_data"
     geo, shapes = _geometry(op, x_shape, w.shape, gy.dtype, stride, padding, dilation, groups,
                             gy.shape[2:])
     if tuple(gy.shape[:2]) != shapes[2][:2]:
         raise ValueError(f"{op}: gy has shape {gy.shape}, expected {shapes[2]}")
-    gy, w = _f32(gy, op, "gy"), _f32(w, op, "w")
-    gx = np.empty(shapes[0], np.float32)
+    fmt = _memory_format.suggested(gy) if memory_format is None else memory_format
+    gy, w = _f32(gy, op, "gy", fmt), _f32(w, op, "w")
+    gx = _memory_format.empty(shapes[0], np.float32, fmt)
     _run("backward_data", shapes, geo, False,
-         {_dnnl.ARG_DIFF_DST: gy, _dnnl.ARG_WEIGHTS: w, _dnnl.ARG_DIFF_SRC: gx})
+         {_dnnl.ARG_DIFF_DST: gy, _dnnl.ARG_WEIGHTS: w, _dnnl.ARG_DIFF_SRC: gx}, fmt)
     return gx
 
 
@@ -777,19 +796,21 @@ def conv2d_backward_weights(x, gy, w_shape, stride=1, padding=0, dilation=1, gro
     b̄[o] = Σ_{n,i,j} ȳ[n, o, i, j]
 
     x (N, C, H, W), gy (N, O, Ho, Wo), w_shape (O, C/groups, kh, kw) -> gw (w_shape) and gb (O,)
-    if ``with_bias`` else None, float32."""
+    if ``with_bias`` else None, float32 (x and gy read channels-last as they are when one of
+    them is)."""
     op = "onednn.conv2d_backward_weights"
     geo, shapes = _geometry(op, x.shape, w_shape, x.dtype, stride, padding, dilation, groups,
                             gy.shape[2:])
     if tuple(gy.shape[:2]) != shapes[2][:2]:
         raise ValueError(f"{op}: gy has shape {gy.shape}, expected {shapes[2]}")
-    x, gy = _f32(x, op, "x"), _f32(gy, op, "gy")
+    fmt = _memory_format.suggested(x, gy)
+    x, gy = _f32(x, op, "x", fmt), _f32(gy, op, "gy", fmt)
     gw = np.empty(shapes[1], np.float32)
     arrays = {_dnnl.ARG_SRC: x, _dnnl.ARG_DIFF_DST: gy, _dnnl.ARG_DIFF_WEIGHTS: gw}
     gb = None
     if with_bias:
         gb = arrays[_dnnl.ARG_DIFF_BIAS] = np.empty((shapes[1][0],), np.float32)
-    _run("backward_weights", shapes, geo, with_bias, arrays)
+    _run("backward_weights", shapes, geo, with_bias, arrays, fmt)
     return gw, gb
 
 
@@ -805,10 +826,11 @@ def pool_unsupported(x_shape, dtype):
     return why
 
 
-def _pool_plan(kind, x_shape, y_shape, kernel, stride, dilation, pads, threads):
+def _pool_plan(kind, x_shape, y_shape, kernel, stride, dilation, pads, threads, fmt):
     geo = (tuple(kernel), tuple(stride), tuple(dilation), tuple(pads))
-    shapes = (tuple(x_shape), tuple(y_shape))
-    return _cache.get((kind, shapes, geo, threads), lambda: _PoolPlan(kind, shapes, geo, "plain"))
+    shapes, nhwc = (tuple(x_shape), tuple(y_shape)), fmt is _memory_format.channels_last
+    return _cache.get((kind, shapes, geo, threads, nhwc),
+                      lambda: _PoolPlan(kind, shapes, geo, "plain", nhwc))
 
 
 def max_pool2d_forward(x, y_shape, kernel, stride, dilation, pads, training=True):
@@ -816,37 +838,43 @@ def max_pool2d_forward(x, y_shape, kernel, stride, dilation, pads, training=True
     on oneDNN, and the workspace recording each window's winner for ``max_pool2d_backward``
     (None when not ``training``).
 
-    x (N, C, H, W) float32 -> y ``y_shape`` (N, C, Ho, Wo); kernel, stride, dilation pairs;
-    pads (top, bottom, left, right), bottom/right grown for ceil_mode windows. NaN: oneDNN's
-    maximum drops it (torch's propagates), so callers keep inputs with NaN on NumPy."""
+    x (N, C, H, W) float32 -> y ``y_shape`` (N, C, Ho, Wo), channels-last when x is (both read
+    and written as they are; the backward must then be given ``channels_last`` too); kernel,
+    stride, dilation pairs; pads (top, bottom, left, right), bottom/right grown for ceil_mode
+    windows. NaN: oneDNN's maximum drops it (torch's propagates), so callers keep inputs with
+    NaN on NumPy."""
     op = "onednn.max_pool2d_forward"
     why = pool_unsupported(x.shape, x.dtype)
     if why is not None:
         raise ValueError(f"{op}: not supported on oneDNN: {why}")
-    x = _f32(x, op, "x")
-    y, workspace = np.empty(y_shape, np.float32), None
+    fmt = _memory_format.suggested(x)
+    x = _f32(x, op, "x", fmt)
+    y, workspace = _memory_format.empty(y_shape, np.float32, fmt), None
     arrays = {_dnnl.ARG_SRC: x, _dnnl.ARG_DST: y}
     with _omp_threads() as threads:
         plan = _pool_plan("pool_forward" if training else "pool_inference", x.shape, y_shape,
-                          kernel, stride, dilation, pads, threads)
+                          kernel, stride, dilation, pads, threads, fmt)
         if plan.workspace_bytes:
             workspace = arrays[_dnnl.ARG_WORKSPACE] = np.empty(plan.workspace_bytes, np.uint8)
         plan.run(arrays)
     return y, workspace
 
 
-def max_pool2d_backward(gy, workspace, x_shape, kernel, stride, dilation, pads):
+def max_pool2d_backward(gy, workspace, x_shape, kernel, stride, dilation, pads,
+                        memory_format=_memory_format.contiguous_format):
     """x̄: each ȳ[n, c, i, j] added to its window's maximum (the winner the forward's
     ``workspace`` recorded), zeros elsewhere — the VJP of ``max_pool2d_forward``.
-    gy (N, C, Ho, Wo) float32 -> x̄ ``x_shape``."""
+    gy (N, C, Ho, Wo) float32 -> x̄ ``x_shape``; ``memory_format``: the layout the forward ran
+    in (its input's), which its workspace follows, and x̄'s."""
     op = "onednn.max_pool2d_backward"
     why = pool_unsupported(x_shape, gy.dtype)
     if why is not None:
         raise ValueError(f"{op}: not supported on oneDNN: {why}")
-    gy, gx = _f32(gy, op, "gy"), np.empty(tuple(x_shape), np.float32)
+    fmt = memory_format
+    gy, gx = _f32(gy, op, "gy", fmt), _memory_format.empty(tuple(x_shape), np.float32, fmt)
     with _omp_threads() as threads:
         plan = _pool_plan("pool_backward", x_shape, gy.shape, kernel, stride, dilation, pads,
-                          threads)
+                          threads, fmt)
         if workspace is None or workspace.nbytes != plan.workspace_bytes:
             raise ValueError(f"{op}: the workspace of this geometry's forward is needed")
         plan.run({_dnnl.ARG_DIFF_DST: gy, _dnnl.ARG_WORKSPACE: workspace, _dnnl.ARG_DIFF_SRC: gx})

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _memory_format
 from .._dtype import result_type
 from .._graph import Node
 from .._modes import TRACE
@@ -56,6 +56,9 @@ def _zeros_shaped(x):
         buf = np.zeros(x.size, x.dtype)
         buf.flags.writeable = False
         _ZEROS[x.dtype] = buf
+    if x.ndim == 4 and _memory_format.suggested(x) is _memory_format.channels_last:
+        n, c, h, w = x.shape      # laid out as x, so that NumPy's loop runs over both in order
+        return buf[:x.size].reshape(n, h, w, c).transpose(0, 3, 1, 2)
     return buf[:x.size].reshape(x.shape)
 
 
@@ -367,7 +370,7 @@ class Cast(Node):
 
     def forward(self, x):
         self.source = _dtype.from_numpy_dtype(x.dtype)
-        return x.astype(self.dtype.np)
+        return _memory_format.copy(x, _memory_format.preserve_format, "to", self.dtype.np)
 
     def transpose(self, xp, g):
         return xp.apply(Cast, g, dtype=self.source)

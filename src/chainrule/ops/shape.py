@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _memory_format
 from .._graph import Node
 from .._argcompat import numpy_aliases, variadic
 from .._tensor_base import Size, TensorBase, index_value, normalize_dim
@@ -72,12 +72,15 @@ class Alias(Node):
 
 
 class Clone(Node):
-    """A copy with its own memory; the identity for differentiation."""
+    """A copy with its own memory, laid out in ``memory_format``; the identity for
+    differentiation."""
 
     linear = True
+    params = ("memory_format",)
+    memory_format = _memory_format.preserve_format
 
     def forward(self, x):
-        return x.copy()
+        return _memory_format.copy(x, self.memory_format)
 
     def transpose(self, xp, g):
         return g
@@ -400,9 +403,14 @@ def alias(input):
     return Alias.apply(input)
 
 
-def clone(input):
-    """A copy with its own memory; gradients flow through unchanged."""
-    return Clone.apply(check_tensor(input, "clone"))
+def clone(input, *, memory_format=_memory_format.preserve_format):
+    """A copy with its own memory; gradients flow through unchanged. ``memory_format``: the
+    copy's layout (``preserve_format``: channels-last stays channels-last, anything else is
+    C-ordered; ``contiguous_format``; ``channels_last`` for 4-D tensors)."""
+    check_tensor(input, "clone")
+    if memory_format is _memory_format.preserve_format:
+        return Clone.apply(input)
+    return Clone.apply(input, memory_format=_memory_format._checked(memory_format, input.ndim, "clone"))
 
 
 @numpy_aliases

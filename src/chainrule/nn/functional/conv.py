@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import conv_kernels, conv_nd
+from ... import _memory_format
 from ..._graph import Node
 from ._optional import NOT_GIVEN, given, optional
 from ...ops._util import check_tensor
@@ -171,7 +172,8 @@ class Conv(Node):
 
     def vjp(self, xp, g, x, w):
         need, geo = self.needs_input_grad, self.geo
-        gx = xp.apply(ConvTranspose, g, w, geo=geo, x_shape=tuple(x.shape)) if need[0] else None
+        gx = xp.apply(ConvTranspose, g, w, geo=geo, x_shape=tuple(x.shape),
+                      memory_format=_memory_format.suggested(xp.data(x))) if need[0] else None
         gw = xp.apply(ConvWeight, x, g, geo=geo, w_shape=tuple(w.shape)) if need[1] else None
         if len(need) == 2:
             return gx, gw
@@ -185,13 +187,16 @@ class Conv(Node):
 
 class ConvTranspose(Node):
     """x = convT(y, w) + b: the adjoint of conv in x. y (N, O, Ho, Wo), w (O, C/g, kh, kw),
-    b (C,) or not given -> x (``x_shape``) (3-D y, w: conv1d's); torch's conv_transpose2d."""
+    b (C,) or not given -> x (``x_shape``) (3-D y, w: conv1d's); torch's conv_transpose2d.
+    ``memory_format``: x's layout (the VJP of a conv: its input's), None: y's."""
 
-    params = ("geo", "x_shape")
+    params = ("geo", "x_shape", "memory_format")
+    memory_format = None
 
     def forward(self, y, w, b=None):
         flat = y.ndim == 3
-        x = conv_kernels.conv_transpose(_lift(y), _lift(w), self.geo, _lift_shape(self.x_shape))
+        x = conv_kernels.conv_transpose(_lift(y), _lift(w), self.geo, _lift_shape(self.x_shape),
+                                        None if flat else self.memory_format)
         if given(b):
             x += b.reshape(-1, 1, 1)
         return _drop(x, flat)

@@ -40,6 +40,7 @@ import threading
 import numpy as np
 
 from ..._modes import DETERMINISM
+from ... import _memory_format
 from ...backends import onednn
 from ...backends.cpu import parallel_map, workers
 
@@ -262,6 +263,12 @@ def conv(x, w, geo, ho, wo, bias=None):
     with their columns, then a copy into NCHW (which also adds the bias)."""
     if _on_onednn(x.shape, w.shape, x.dtype, geo, (ho, wo)):
         return onednn.conv2d_forward(x, w, bias, geo.stride, geo.pads, geo.dilation, geo.groups)
+    y = _conv_numpy(x, w, geo, ho, wo, bias)
+    fmt = _memory_format.suggested(x, w)      # channels-last in, channels-last out (torch's rule)
+    return y if fmt is _memory_format.contiguous_format else _memory_format.laid_out(y, fmt)
+
+
+def _conv_numpy(x, w, geo, ho, wo, bias):
     n, c, o = x.shape[0], x.shape[1], w.shape[0]
     by_pixel = _by_pixel(c, wo, geo)
     w2 = w.transpose(0, 2, 3, 1).reshape(o, -1) if by_pixel else w.reshape(o, -1)
@@ -310,12 +317,18 @@ def _transpose_by_correlation(y, w, geo, x_shape):
     return conv(y, flipped, geo.replace(pads=(top, bottom, left, right)), h, wd)
 
 
-def conv_transpose(y, w, geo, x_shape):
-    """x = convT(y, w) -> ``x_shape``: a correlation where that is cheaper, else for each chunk
-    of images the columns Wᵀ·ȳ (one GEMM) added back into x (col2im)."""
+def conv_transpose(y, w, geo, x_shape, memory_format=None):
+    """x = convT(y, w) -> ``x_shape``, laid out in ``memory_format`` (None: channels-last when
+    y is, else C order): a correlation where that is cheaper, else for each chunk of images the
+    columns Wᵀ·ȳ (one GEMM) added back into x (col2im)."""
+    fmt = _memory_format.suggested(y) if memory_format is None else memory_format
     if _on_onednn(x_shape, w.shape, y.dtype, geo, y.shape[2:]):
         return onednn.conv2d_backward_data(y, w, x_shape, geo.stride, geo.pads, geo.dilation,
-                                           geo.groups)
+                                           geo.groups, fmt)
+    return _memory_format.laid_out(_conv_transpose_numpy(y, w, geo, x_shape), fmt)
+
+
+def _conv_transpose_numpy(y, w, geo, x_shape):
     x = _transpose_by_correlation(y, w, geo, x_shape)
     if x is not None:
         return x

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..._graph import Node
 from ..._modes import DETERMINISM, FORWARD, STATE
+from ... import _memory_format
 from ...backends import onednn
 from ...ops.indexing import ScatterAdd
 from ...ops._util import check_tensor
@@ -113,6 +114,7 @@ class _Window:
         self.out_shape = (n, c, self.ho, self.wo)
         self.want_indices = False   # max_pool2d(return_indices=True): find the winners always
         self.workspace = None       # oneDNN's record of the winners, when it pooled
+        self.layout = _memory_format.contiguous_format   # the input's, set by the forward
         self.source = None          # (x, y) of a oneDNN pooling: the offsets, when asked for
         # windows overlap unless the stride clears the dilated kernel on both axes
         self.overlap = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
@@ -208,6 +210,7 @@ class MaxPool2D(Node):
     def forward(self, x):
         win, (x, unbatched) = self.win, _batched(x)
         winners = STATE.grad_enabled or FORWARD.active or win.want_indices   # may be asked for
+        win.layout = _memory_format.suggested(x)   # x̄'s (and oneDNN's workspace's)
         if not win.want_indices and _on_onednn(x, win):
             best, win.workspace = onednn.max_pool2d_forward(
                 x, win.out_shape, win.kernel, win.stride, win.dilation, win.pads, winners)
@@ -217,7 +220,8 @@ class MaxPool2D(Node):
         # padding never wins: −∞, or an integer input's smallest value
         padded = win.padded(x, np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf)
         slices = [win.slice_of_padded(padded, p, q) for _, p, q in win.offsets()]
-        best = np.array(slices[0])              # running maximum (np.maximum propagates NaN)
+        best = _memory_format.empty(slices[0].shape, x.dtype, win.layout)   # laid out as x
+        np.copyto(best, slices[0])              # running maximum (np.maximum propagates NaN)
         for v in slices[1:]:
             np.maximum(best, v, out=best)
         if winners:    # the window object belongs to this call: the winners live there
@@ -261,9 +265,10 @@ class MaxPoolScatter(Node):
         win, (g, unbatched) = self.win, _batched(g)
         if win.workspace is not None and g.dtype == np.float32:
             gx = onednn.max_pool2d_backward(g, win.workspace, win.x_shape, win.kernel,
-                                            win.stride, win.dilation, win.pads)
+                                            win.stride, win.dilation, win.pads, win.layout)
             return gx[0] if unbatched else gx
-        gx = np.zeros(win.x_shape, g.dtype)
+        gx = _memory_format.empty(win.x_shape, g.dtype, win.layout)
+        gx.fill(0)
         for k, p, q in win.offsets():
             blocks = win.clipped(p, q)
             if blocks is None:
@@ -281,21 +286,25 @@ class MaxPoolScatter(Node):
 
 
 def _window_sum(win, x):
-    """Σ over each window (zero padding): (N, C, H, W) -> (N, C, Ho, Wo)."""
+    """Σ over each window (zero padding): (N, C, H, W) -> (N, C, Ho, Wo), laid out as x."""
     padded = win.padded(x, 0)
+    win.layout = _memory_format.suggested(x)
     out = None
     for _, p, q in win.offsets():
         v = win.slice_of_padded(padded, p, q)
         if out is None:
-            out = np.array(v)
+            out = _memory_format.empty(v.shape, v.dtype, win.layout)
+            np.copyto(out, v)
         else:
             out += v
     return out
 
 
 def _window_sum_adjoint(win, g):
-    """Its adjoint: add each output's value to every input of its window."""
-    gx = np.zeros(win.x_shape, g.dtype)
+    """Its adjoint: add each output's value to every input of its window (laid out as the
+    forward's x)."""
+    gx = _memory_format.empty(win.x_shape, g.dtype, win.layout)
+    gx.fill(0)
     for _, p, q in win.offsets():
         blocks = win.clipped(p, q)
         if blocks is not None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ... import _dtype
+from ... import _dtype, _memory_format
 from ..._device import check_device
 from ..._modes import STATE, TRACE
 from ..._tensor_base import parse_to_args
@@ -443,8 +443,15 @@ class Module:
     def to(self, *args, **kwargs) -> "Module":
         """``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``: casts floating parameters and
         buffers in place. The device must be the CPU ('cpu', ``chainrule.device('cpu')``, None);
-        any other raises RuntimeError, as chainrule runs on the CPU only."""
+        any other raises RuntimeError, as chainrule runs on the CPU only.
+        ``memory_format=chainrule.channels_last``: lays out the 4-D and 5-D parameters and
+        buffers (a convolution's weights) that way, as torch (a rank it does not fit raises)."""
+        fmt = kwargs.pop("memory_format", None)
         dt, _ = parse_to_args(args, kwargs, "Module.to")
+        if fmt is not None and fmt is not _memory_format.preserve_format:
+            for t in list(self.parameters()) + list(self.buffers()):
+                if t.ndim in (4, 5):
+                    t._data = _memory_format.converted(t._data, fmt, "Module.to")
         if dt is None:
             return self
         if not dt.is_floating_point:
