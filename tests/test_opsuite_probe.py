@@ -144,6 +144,15 @@ def test_one_hot_error_types():
     err(lambda m: m.nn.functional.one_hot(m.tensor([1, 2]), 2.5))
 
 
+# ------------------------------------------------ poisson_nll_loss(full=True): Stirling term in y
+@pytest.mark.parametrize("log_input", [False, True])
+def test_poisson_nll_full_target_gradient(log_input):
+    f = lambda m, x, y: m.nn.functional.poisson_nll_loss(x.abs(), y.abs() * 2, log_input=log_input,
+                                                       full=True, reduction="none")
+    op(f, [(4, 5), (4, 5)], rtol=1e-4, atol=1e-5)
+    op(lambda m, x, y: m.nn.functional.poisson_nll_loss(x, y, full=True), vals=[[0.5, 1.0, 2.0], [0.5, 1.0, 3.0]])
+
+
 def test_helpers_catch_a_wrong_result():
     with pytest.raises(AssertionError):
         op(lambda m, x: x * 2 if m is cr else x * 3, [(3,)])
