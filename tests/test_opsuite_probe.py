@@ -153,6 +153,19 @@ def test_poisson_nll_full_target_gradient(log_input):
     op(lambda m, x, y: m.nn.functional.poisson_nll_loss(x, y, full=True), vals=[[0.5, 1.0, 2.0], [0.5, 1.0, 3.0]])
 
 
+# ------------------------------------------------ integer reductions keep the dtype asked for
+@pytest.mark.parametrize("dt", ["uint8", "int8", "int16", "int32", "bool"])
+def test_integer_reduction_dtypes(dt):
+    v = [[100, 0, 101], [7, 1, 3]]
+    op(lambda m, x: x.to(getattr(m, dt)).cumsum(0), vals=[v])
+    op(lambda m, x: x.to(getattr(m, dt)).cumsum(1, dtype=m.int32), vals=[v])
+    op(lambda m, x: x.to(getattr(m, dt)).sum(dtype=m.int32), vals=[v])
+    op(lambda m, x: x.to(getattr(m, dt)).sum(1, dtype=m.int8), vals=[v])    # wraps as int8
+    op(lambda m, x: x.to(getattr(m, dt)).prod(0, dtype=m.int16), vals=[v])
+    op(lambda m, x: x.to(getattr(m, dt)).cumprod(1, dtype=m.int16), vals=[v])
+    op(lambda m, x: x.to(getattr(m, dt)).nansum(dtype=m.int32), vals=[v])
+
+
 def test_helpers_catch_a_wrong_result():
     with pytest.raises(AssertionError):
         op(lambda m, x: x * 2 if m is cr else x * 3, [(3,)])

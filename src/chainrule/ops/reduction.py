@@ -408,7 +408,16 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         input = input.to(dtype)
     elif input._data.dtype.kind in "bui" and input._data.dtype != np.int64:
         input = input.to(_dtype.int64)
-    return (Sum if dim is None else _SumDims).apply(input, dims=dims, keepdim=keepdim)
+    return _int_dtype(input, (Sum if dim is None else _SumDims).apply(input, dims=dims,
+                                                                        keepdim=keepdim))
+
+
+def _int_dtype(input, out):
+    """NumPy widens sums and products of small integers to int64; torch keeps the integer dtype
+    it was asked for (wrapping around as that dtype does). Integer results have no gradient."""
+    if input._data.dtype.kind in "iu" and out._data.dtype != input._data.dtype:
+        return out.to(input.dtype)
+    return out
 
 
 @numpy_aliases
@@ -435,10 +444,10 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     if dim is None:
-        return Prod.apply(input, dims=tuple(range(input.ndim)), keepdim=keepdim)
+        return _int_dtype(input, Prod.apply(input, dims=tuple(range(input.ndim)), keepdim=keepdim))
     if not dims:  # a 0-d input
         return input * 1
-    return _ProdDim.apply(input, dims=dims, keepdim=keepdim)
+    return _int_dtype(input, _ProdDim.apply(input, dims=dims, keepdim=keepdim))
 
 
 @numpy_aliases
@@ -610,7 +619,9 @@ def cumsum(input, dim, *, dtype=None):
     d = normalize_dims(dim, input.ndim, "cumsum")
     if dtype is not None:
         input = input.to(dtype)
-    return CumSum.apply(input, dim=d[0] if d else 0)
+    elif input._data.dtype.kind in "biu":   # bool and integer inputs add up in int64 (torch)
+        input = input.to(_dtype.int64)
+    return _int_dtype(input, CumSum.apply(input, dim=d[0] if d else 0))
 
 
 
@@ -627,7 +638,7 @@ def cumprod(input, dim, *, dtype=None):
         input = input.to(_dtype.int64)
     if input._data.dtype.kind != "f":
         data = input._data
-        return input._make(np.cumprod(data, axis=d[0]) if data.ndim else data.copy())
+        return _int_dtype(input, input._make(np.cumprod(data, axis=d[0]) if data.ndim else data.copy()))
     return CumProd.apply(input, dim=d[0] if d else 0)
 
 
