@@ -166,6 +166,17 @@ def test_integer_reduction_dtypes(dt):
     op(lambda m, x: x.to(getattr(m, dt)).nansum(dtype=m.int32), vals=[v])
 
 
+# ------------------------------------------------ linalg: half precision and mixed dtypes refused
+def test_linalg_half_and_mixed_dtypes_raise_runtime_error():
+    for f in (lambda m, x: m.linalg.det(x.half()), lambda m, x: m.linalg.inv(x.half()),
+              lambda m, x: m.linalg.slogdet(x.half()), lambda m, x: m.linalg.svdvals(x.half()),
+              lambda m, x: m.linalg.qr(x.half()), lambda m, x: m.linalg.eigvalsh(x.half()),
+              lambda m, x: m.linalg.solve(x, x.half()), lambda m, x: m.linalg.solve(x, x.double()),
+              lambda m, x: m.linalg.cholesky(x.half()), lambda m, x: m.linalg.pinv(x.half())):
+        err(f, [(3, 3)])
+    op(lambda m, x, y: m.linalg.solve(x @ x.mT + m.eye(3), y), [(3, 3), (3, 2)], rtol=1e-4, atol=1e-5)
+
+
 def test_helpers_catch_a_wrong_result():
     with pytest.raises(AssertionError):
         op(lambda m, x: x * 2 if m is cr else x * 3, [(3,)])
