@@ -177,6 +177,101 @@ def test_linalg_half_and_mixed_dtypes_raise_runtime_error():
     op(lambda m, x, y: m.linalg.solve(x @ x.mT + m.eye(3), y), [(3, 3), (3, 2)], rtol=1e-4, atol=1e-5)
 
 
+# ------------------------------------------------ in-place writes through views record on the base
+def prog(fn):
+    """fn(m) -> (tensors to compare, leaves whose .grad to compare) after fn ran backward."""
+    outs = {}
+    for m in (cr, torch):
+        values, leaves = fn(m)
+        outs[m] = [np.asarray(v.tolist() if hasattr(v, "tolist") else v, np.float64) for v in values] + \
+                  [np.asarray(leaf.grad.tolist(), np.float64) for leaf in leaves]
+    for a, b in zip(outs[cr], outs[torch]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def _aug_assign(m):   # x[:, 0] *= 2 and friends: Python's get, in-place op, set
+    a = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    x = a * 1
+    x[:, 0] *= 2
+    x[1] += a[0] ** 2
+    x[..., 1:] -= 0.5 * a[:, :2]
+    (x * m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+    return [x], [a]
+
+
+def _other_views(m):   # view / T / diagonal / narrow / select / permute / unsqueeze windows
+    a = m.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0], [0.5, 1.5, 2.5]], requires_grad=True)
+    w = m.tensor(0.25, requires_grad=True)
+    x = a.exp() * 1
+    x.view(-1)[1:3] += 10 * w
+    x.T[2, 1] = a[0, 0] ** 2
+    x.diagonal().mul_(3)
+    x.narrow(1, 0, 1).sub_(a[:, :1] ** 2)
+    x.select(0, 2).add_(w)
+    x.permute(1, 0)[0].clamp_(max=2.0)
+    x.unsqueeze(0)[0, 1, ::2].mul_(a[1, ::2])
+    (x ** 2 * m.arange(9.0).reshape(3, 3)).sum().backward()
+    return [x], [a, w]
+
+
+def _base_without_grad(m):   # a constant base picks up the history of what is written into it
+    w = m.tensor(2.0, requires_grad=True)
+    base = m.zeros(2, 3)
+    base[0:1].add_(w)
+    base[1][2] = w * 3
+    base.T[1].mul_(w)
+    (base * m.tensor([[1.0, 10.0, 100.0], [2.0, 20.0, 200.0]])).sum().backward()
+    return [base], [w]
+
+
+def _noncontiguous_base(m):
+    a = m.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    x = (a * 1).T          # a view of a * 1: writes land in that tensor
+    x[1, 1:] *= a[0, 0]
+    y = x.contiguous()
+    (y * m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+    return [y], [a]
+
+
+def _view_used_after(m):
+    a = m.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    x = a * 2
+    v = x[1:3]
+    v.mul_(a[:2])
+    ((v * 3).sum() + (x ** 2).sum()).backward()
+    return [x, v], [a]
+
+
+@pytest.mark.parametrize("fn", [_aug_assign, _other_views, _base_without_grad, _noncontiguous_base,
+                                _view_used_after])
+def test_inplace_on_views_with_grad(fn):
+    prog(fn)
+
+
+def test_inplace_on_views_errors():
+    def saved_then_modified(m):   # sin saved its input; the write through a view invalidates it
+        y = m.ones(3, requires_grad=True) * 1
+        s = y.sin()
+        y[0] += 1
+        s.sum().backward()
+    err(saved_then_modified)
+    err(lambda m: m.ones(3, requires_grad=True)[0].add_(1))   # a view of a leaf
+    err(lambda m: (m.ones(2, 2, requires_grad=True) * 1).__setitem__(0, m.ones(3)))
+    with pytest.raises(RuntimeError, match="shows some entries of its base twice"):
+        (cr.ones(4, requires_grad=True) * 1).unfold(0, 2, 1).mul_(2)   # torch allows; refused
+
+
+def test_setitem_drops_leading_unit_dims_with_grad():
+    def f(m):
+        w = m.ones(1, 1, requires_grad=True)
+        z = m.zeros(2, 2)
+        z[0, 1] = w * 2
+        z[1][0] = w * 5
+        (z * 3).sum().backward()
+        return [z], [w]
+    prog(f)
+
+
 def test_helpers_catch_a_wrong_result():
     with pytest.raises(AssertionError):
         op(lambda m, x: x * 2 if m is cr else x * 3, [(3,)])
