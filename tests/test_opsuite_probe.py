@@ -233,6 +233,15 @@ def _noncontiguous_base(m):
     return [y], [a]
 
 
+def _strided_root(m):   # a base that is itself not C-contiguous (from_numpy of a transpose)
+    w = m.tensor([0.5, -1.0], requires_grad=True)
+    base = m.from_numpy(np.arange(6.0, dtype=np.float32).reshape(2, 3).T)
+    base[1].mul_(w)
+    base.T[1, ::2] += w
+    (base * m.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])).sum().backward()
+    return [base], [w]
+
+
 def _view_used_after(m):
     a = m.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
     x = a * 2
@@ -243,9 +252,24 @@ def _view_used_after(m):
 
 
 @pytest.mark.parametrize("fn", [_aug_assign, _other_views, _base_without_grad, _noncontiguous_base,
-                                _view_used_after])
+                                _strided_root, _view_used_after])
 def test_inplace_on_views_with_grad(fn):
     prog(fn)
+
+
+def _constant_times_param(m):   # x.mul_(w): Mul saved x, whose memory the write overwrote
+    w = m.tensor([2.0, 3.0], requires_grad=True)
+    x = m.ones(2)
+    x.mul_(w)
+    x.div_(w + 1)
+    y = m.ones(2, 3)
+    y.addcmul_(w[:, None], m.ones(2, 3) * 2)
+    ((x * x).sum() + (y ** 2).sum()).backward()
+    return [x, y], [w]
+
+
+def test_inplace_on_constant_with_grad_value():
+    prog(_constant_times_param)
 
 
 def test_inplace_on_views_errors():

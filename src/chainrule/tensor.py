@@ -499,6 +499,14 @@ class Tensor(TensorBase, TensorMethods):
         if self._fw_tangent is not None:  # forward mode: the update's JVP starts from this tangent
             attach_tangent(old, self._fw_tangent)
         result = compute(old)
+        if recording and result.requires_grad and not old.requires_grad:
+            # a constant updated with a value that requires grad (x.mul_(w)): the rule may have
+            # saved ``old``, which aliases the memory about to be overwritten; recompute from a
+            # copy of the pre-update value (what torch saves for an in-place op)
+            old = Tensor._make(self._data.copy())
+            if self._fw_tangent is not None:
+                attach_tangent(old, self._fw_tangent)
+            result = compute(old)
         if result.shape != self.shape:
             raise RuntimeError(f"{op}: output with shape {tuple(self.shape)} doesn't match the "
                                f"broadcast shape {tuple(result.shape)}")
@@ -679,6 +687,10 @@ def _region_in_base(view, base):
         return off
     if v.size == 0:
         flat = np.zeros(v.shape, np.int64)
+    elif b.flags.c_contiguous:   # memory offsets are the base's C indices: no inverse map
+        flat = offsets(v) + start // it
+        if flat.min() < 0 or flat.max() >= b.size or np.unique(flat).size != flat.size:
+            return None
     else:
         pb, pv = offsets(b), offsets(v) + start // it
         lo = pb.min()
