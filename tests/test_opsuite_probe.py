@@ -272,6 +272,21 @@ def test_inplace_on_constant_with_grad_value():
     prog(_constant_times_param)
 
 
+def _overwritten_whole(m):   # zero_ / fill_ / copy_ of a constant: still requires grad, gradient 0
+    a = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x, y, z = a * 2, a * 3, a + 1
+    x.zero_()
+    y.fill_(0.5)
+    z.copy_(m.tensor([1.0, 2.0, 3.0]))
+    assert x.requires_grad and y.requires_grad and z.requires_grad
+    (x.sum() + (y * a).sum() + (z * z).sum()).backward()
+    return [x, y, z], [a]
+
+
+def test_inplace_overwrite_keeps_zero_gradient_link():
+    prog(_overwritten_whole)
+
+
 def test_inplace_on_views_errors():
     def saved_then_modified(m):   # sin saved its input; the write through a view invalidates it
         y = m.ones(3, requires_grad=True) * 1

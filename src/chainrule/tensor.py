@@ -513,6 +513,10 @@ class Tensor(TensorBase, TensorMethods):
         if not np.can_cast(result._data.dtype, self._data.dtype, casting="same_kind"):
             raise RuntimeError(f"{op}: result type {result.dtype} can't be cast to the desired "
                                f"output type {self.dtype}")
+        if recording and old.requires_grad and not result.requires_grad and not key:
+            # a value that no longer depends on the history (zero_, fill_, copy_ of a constant):
+            # the tensor keeps requiring grad, its history passing a zero gradient (as torch's)
+            result = write_at("CopySlices", old, result.to(self.dtype), Ellipsis)
         if key is False and result.requires_grad:
             key = _region_in_base(self, self._base)
             if key is None:
