@@ -258,11 +258,11 @@ def test_one_hot_matches_torch():
     assert data.one_hot(np.array([0, 2])).tolist() == [[1, 0, 0], [0, 0, 1]]      # arrays, lists
     assert data.one_hot([1, 0], 2).tolist() == [[0, 1], [1, 0]]
     assert cr.nn.functional.one_hot(cr.tensor([0]), 2).tolist() == [[1, 0]]
-    with pytest.raises(ValueError, match=r"class values must be smaller than num_classes \(3\), got 5"):
+    with pytest.raises(RuntimeError, match=r"class values must be smaller than num_classes \(3\), got 5"):
         data.one_hot(cr.tensor([5]), 3)
-    with pytest.raises(ValueError, match="class values must be non-negative, got -1"):
+    with pytest.raises(RuntimeError, match="class values must be non-negative, got -1"):
         data.one_hot(cr.tensor([-1, 0]))
-    with pytest.raises(TypeError, match="expected integer class labels, got dtype float32"):
+    with pytest.raises(RuntimeError, match="expected integer class labels, got dtype float32"):
         data.one_hot(cr.tensor([0.0, 1.0]))
-    with pytest.raises(ValueError, match="cannot infer the number of classes from empty labels"):
+    with pytest.raises(RuntimeError, match="cannot infer the number of classes from empty labels"):
         data.one_hot(cr.tensor([], dtype=cr.int64))

@@ -477,9 +477,7 @@ class Tensor(TensorBase, TensorMethods):
             if self.grad_fn is None:
                 raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
                                    "in-place operation. Wrap the update in `with chainrule.no_grad():`")
-            if self._base is not None:
-                raise RuntimeError(f"{op}: in-place operations on a view of a tensor that requires "
-                                   "grad are not supported; use an out-of-place op instead")
+            # a view (self._base is not None) is written through its base: see _inplace
 
     def _inplace(self, op: str, compute, kernel=None):
         """Apply ``compute(x) -> Tensor`` in place: write the result into this tensor's memory,
@@ -488,13 +486,31 @@ class Tensor(TensorBase, TensorMethods):
         into this tensor's memory where no graph, tangent or capture records the update."""
         self._check_inplace(op)
         recording = STATE.grad_enabled
-        if (kernel is not None and not (recording and self.requires_grad)
-                and self._fw_tangent is None and TRACE.recorder is None
-                and self._data.dtype.kind == "f"):
+        recorded = recording and (self.requires_grad or self._base is not None)
+        if (kernel is not None and not recorded and self._fw_tangent is None
+                and TRACE.recorder is None and self._data.dtype.kind == "f"):
             kernel(self._data, out=self._data)
             self._version_box[0] += 1
             return self
-        if recording and self.requires_grad:
+        # a view written in place while gradients are recorded: the write is recorded on the
+        # base (base[region] = new value, torch's CopySlices), so the base's later uses see it;
+        # the view then reads its value and history back from the base
+        key = None
+        if recording and self._base is not None and self._fw_tangent is None and (
+                self.requires_grad or self._base.requires_grad):
+            key = _region_in_base(self, self._base)
+            if key is None:
+                raise RuntimeError(f"{op}: in-place operation on this view of a tensor that "
+                                   "requires grad is not supported (it shows some entries of its "
+                                   "base twice, or reinterprets its dtype); use an out-of-place "
+                                   "op instead")
+        elif recording and self._base is not None and self._fw_tangent is None:
+            key = False   # decided once the result is known: only if it requires grad
+        if key:
+            fresh = self._base[key]   # the view's value with the base's current history
+            old = Tensor._make(fresh._data.copy(), fresh.requires_grad)
+            old.grad_fn = fresh.grad_fn
+        elif recording and self.requires_grad:
             old = Tensor._make(self._data.copy(), True)  # the pre-update value, same history
             old.grad_fn = self.grad_fn
         else:
@@ -502,12 +518,35 @@ class Tensor(TensorBase, TensorMethods):
         if self._fw_tangent is not None:  # forward mode: the update's JVP starts from this tangent
             attach_tangent(old, self._fw_tangent)
         result = compute(old)
+        if recording and result.requires_grad and not old.requires_grad:
+            # a constant updated with a value that requires grad (x.mul_(w)): the rule may have
+            # saved ``old``, which aliases the memory about to be overwritten; recompute from a
+            # copy of the pre-update value (what torch saves for an in-place op)
+            old = Tensor._make(self._data.copy())
+            if self._fw_tangent is not None:
+                attach_tangent(old, self._fw_tangent)
+            result = compute(old)
         if result.shape != self.shape:
             raise RuntimeError(f"{op}: output with shape {tuple(self.shape)} doesn't match the "
                                f"broadcast shape {tuple(result.shape)}")
         if not np.can_cast(result._data.dtype, self._data.dtype, casting="same_kind"):
             raise RuntimeError(f"{op}: result type {result.dtype} can't be cast to the desired "
                                f"output type {self.dtype}")
+        if recording and old.requires_grad and not result.requires_grad and not key:
+            # a value that no longer depends on the history (zero_, fill_, copy_ of a constant):
+            # the tensor keeps requiring grad, its history passing a zero gradient (as torch's)
+            result = write_at("CopySlices", old, result.to(self.dtype), Ellipsis)
+        if key is False and result.requires_grad:
+            key = _region_in_base(self, self._base)
+            if key is None:
+                raise RuntimeError(f"{op}: writing a value that requires grad into this view is "
+                                   "not supported (it shows some entries of its base twice, or "
+                                   "reinterprets its dtype); use an out-of-place op instead")
+        if key:
+            self._base._setitem_recorded(key, result)
+            fresh = self._base[key]
+            self.grad_fn, self.requires_grad, self._retains_grad = fresh.grad_fn, True, False
+            return self
         self._data[...] = result._data
         self._version_box[0] += 1
         if TRACE.recorder is not None:   # a captured graph replays the write
@@ -558,10 +597,6 @@ class Tensor(TensorBase, TensorMethods):
         op = "__setitem__"
         if TRACE.recorder is not None:
             TRACE.recorder.unsupported("index assignment (__setitem__)")
-        if self._base is not None:   # the base's graph would not see the write: refuse
-            raise RuntimeError(f"{op}: assigning into a view (a slice or row of another tensor) "
-                               "with a gradient through it is not supported; index the tensor "
-                               "itself (t[i, j] = v rather than t[i][j] = v)")
         key = convert_key(key, op)
         if split_int_key(key) is not None:
             raise RuntimeError(f"{op}: with a gradient through it, a key mixing ints and index "
@@ -571,6 +606,9 @@ class Tensor(TensorBase, TensorMethods):
         elif value._data.dtype != self._data.dtype:
             value = value.to(self.dtype)
         target = np.empty(self._data.shape, np.bool_)[key].shape
+        extra = value.ndim - len(target)   # leading size-1 dims of the value drop (torch, NumPy)
+        if extra > 0 and all(n == 1 for n in value._data.shape[:extra]):
+            value = value.reshape(value._data.shape[extra:])
         if value._data.shape != target:
             try:
                 value = value.expand(target)
@@ -649,6 +687,45 @@ class Tensor(TensorBase, TensorMethods):
 
 
 _Maker._make = Tensor._make   # a node's saved output (grad_fn._saved_result) is shown as a Tensor
+
+
+def _region_in_base(view, base):
+    """The entries of ``base`` that ``view`` shows, as an advanced-indexing key (one int64
+    index tensor per base dim, each of the view's shape), read off the memory layouts of the
+    two arrays; None when the view is no plain strided window of its base (it reinterprets the
+    dtype, shows an entry twice, or the base is 0-d)."""
+    b, v = base._data, view._data
+    it = b.itemsize
+    if b.dtype != v.dtype or b.ndim == 0 or any(st % it for st in b.strides + v.strides):
+        return None
+    start = v.__array_interface__["data"][0] - b.__array_interface__["data"][0]
+    if start % it:
+        return None
+
+    def offsets(a):   # each element's offset from a's first element, in elements
+        off = np.zeros(a.shape, np.int64)
+        for d, (n, st) in enumerate(zip(a.shape, a.strides)):
+            off = off + (np.arange(n, dtype=np.int64) * (st // it)).reshape(
+                (1,) * d + (n,) + (1,) * (a.ndim - d - 1))
+        return off
+    if v.size == 0:
+        flat = np.zeros(v.shape, np.int64)
+    elif b.flags.c_contiguous:   # memory offsets are the base's C indices: no inverse map
+        flat = offsets(v) + start // it
+        if flat.min() < 0 or flat.max() >= b.size or np.unique(flat).size != flat.size:
+            return None
+    else:
+        pb, pv = offsets(b), offsets(v) + start // it
+        lo = pb.min()
+        inverse = np.full(pb.max() - lo + 1, -1, np.int64)   # memory offset -> base C index
+        inverse[(pb - lo).reshape(-1)] = np.arange(b.size)
+        rel = pv - lo
+        if rel.min() < 0 or rel.max() >= inverse.size:
+            return None
+        flat = inverse[rel]
+        if (flat < 0).any() or np.unique(flat).size != flat.size:
+            return None
+    return tuple(Tensor._make(i.astype(np.int64, copy=False)) for i in np.unravel_index(flat, b.shape))
 
 
 def _rebuild(array, requires_grad):

@@ -324,6 +324,8 @@ def tile(input, dims):
     """Repeat ``input`` ``dims[i]`` times along each dim; missing leading dims count as 1 (on
     either side)."""
     check_tensor(input, "tile")
+    if isinstance(dims, int) or not hasattr(dims, "__iter__"):
+        raise TypeError(f"tile(): argument 'dims' must be tuple of ints, not {type(dims).__name__}")
     dims = tuple(dims)
     if len(dims) < input.ndim:
         dims = (1,) * (input.ndim - len(dims)) + dims

@@ -32,6 +32,9 @@ def _matrices(a, op, square=False, floating=True):
     if floating and a._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.{op}: Expected a floating point or complex tensor as input. "
                            f"Got {str(a.dtype).split('.')[-1].capitalize()}")
+    if floating and a._data.dtype == np.float16:   # LAPACK has no half precision (nor torch's CPU)
+        raise RuntimeError(f"linalg.{op}: Low precision dtypes not supported. Got Half; call "
+                           f".float() first")
     return a
 
 
@@ -180,6 +183,11 @@ def solve(A, B, *, left=True):
     has one dim fewer than A and matches A's leading shape, as torch decides."""
     A = _matrices(A, "solve", square=True)
     check_tensor(B, "linalg.solve", "B")
+    if B.dtype != A.dtype:
+        name = {"float16": "Half", "float32": "Float", "float64": "Double"}
+        a, b = (str(t.dtype).split(".")[-1] for t in (A, B))
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of "
+                           f"type {name.get(a, a)} and B of type {name.get(b, b)} instead")
     if not left:
         return solve(A.mT, B.mT).mT
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))

@@ -336,6 +336,12 @@ class CumProd(Node):
                                   + xz * self.jvp(xp, [t * (1 - at)], x1, p1)))
 
 
+def _to(xp, t, dtype):
+    """``t`` cast to ``dtype`` inside a rule: an array, or a Tensor (a recorded, differentiable
+    cast) when the rule is being differentiated again."""
+    return t.to(_dtype.from_numpy_dtype(dtype)) if xp.recording else t.astype(dtype, copy=False)
+
+
 class LogCumSumExp(Node):
     """y_k = ln Σ_{j≤k} e^{x_j};  ∂y_k/∂x_i = e^{x_i − y_k} (i ≤ k). Both the VJP
     e^{x−m}·revcumsum(ȳ·e^{m−y}) and the JVP e^{m−y}·cumsum(ẋ·e^{x−m}) are shifted by the lane's
@@ -358,8 +364,14 @@ class LogCumSumExp(Node):
     def vjp(self, xp, g, x, out):
         if not g.ndim or not g.size:
             return (g,)
+        # e^{m−y} reaches e^{span}: in float32 a span of ~88 overflows, so narrow floats
+        # compute in float64 (finite up to a span of ~700) and the result is cast back
+        dt = xp.data(x).dtype
+        if dt.itemsize < 8:
+            g, x, out = (_to(xp, t, np.float64) for t in (g, x, out))
         m = self._shift(xp, out)
-        return (xp.exp(x - m) * _rcumsum(xp, g * xp.exp(m - out), self.dim),)
+        gx = xp.exp(x - m) * _rcumsum(xp, g * xp.exp(m - out), self.dim)
+        return (_to(xp, gx, dt) if dt.itemsize < 8 else gx,)
 
     def jvp(self, xp, tangents, x, out):
         t = tangents[0]
@@ -379,7 +391,12 @@ _MinAlong = MaxAlong.named("MinBackward0")
 
 def _dims(input, dim, op):
     check_tensor(input, op)
-    return normalize_dims(dim, input.ndim, op)
+    return normalize_dims(_all_if_empty(dim), input.ndim, op)
+
+
+def _all_if_empty(dim):
+    """torch's rule for sum, mean, var, std, amax ...: an empty dim list reduces every dim."""
+    return None if isinstance(dim, (tuple, list)) and not dim else dim
 
 
 @numpy_aliases
@@ -391,7 +408,16 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         input = input.to(dtype)
     elif input._data.dtype.kind in "bui" and input._data.dtype != np.int64:
         input = input.to(_dtype.int64)
-    return (Sum if dim is None else _SumDims).apply(input, dims=dims, keepdim=keepdim)
+    return _int_dtype(input, (Sum if dim is None else _SumDims).apply(input, dims=dims,
+                                                                        keepdim=keepdim))
+
+
+def _int_dtype(input, out):
+    """NumPy widens sums and products of small integers to int64; torch keeps the integer dtype
+    it was asked for (wrapping around as that dtype does). Integer results have no gradient."""
+    if input._data.dtype.kind in "iu" and out._data.dtype != input._data.dtype:
+        return out.to(input.dtype)
+    return out
 
 
 @numpy_aliases
@@ -418,25 +444,25 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     if dim is None:
-        return Prod.apply(input, dims=tuple(range(input.ndim)), keepdim=keepdim)
+        return _int_dtype(input, Prod.apply(input, dims=tuple(range(input.ndim)), keepdim=keepdim))
     if not dims:  # a 0-d input
         return input * 1
-    return _ProdDim.apply(input, dims=dims, keepdim=keepdim)
+    return _int_dtype(input, _ProdDim.apply(input, dims=dims, keepdim=keepdim))
 
 
 @numpy_aliases
 def amax(input, dim=(), keepdim=False):
     """Max over ``dim`` (all dims when empty); ties share the gradient evenly."""
-    dims = _dims(input, None if dim == () else dim, "amax")
-    _nonempty(input, dims, "amax", full=dim == ())
+    dims = _dims(input, dim, "amax")
+    _nonempty(input, dims, "amax", full=_all_if_empty(dim) is None)
     return Amax.apply(input, dims=dims, keepdim=keepdim)
 
 
 @numpy_aliases
 def amin(input, dim=(), keepdim=False):
     """Min over ``dim`` (all dims when empty); ties share the gradient evenly."""
-    dims = _dims(input, None if dim == () else dim, "amin")
-    _nonempty(input, dims, "amin", full=dim == ())
+    dims = _dims(input, dim, "amin")
+    _nonempty(input, dims, "amin", full=_all_if_empty(dim) is None)
     return Amin.apply(input, dims=dims, keepdim=keepdim)
 
 
@@ -533,7 +559,7 @@ def _var_args(input, dim, unbiased, correction, op):
     if check_tensor(input, op)._data.dtype.kind != "f":
         raise RuntimeError(f"{op}: std and var only support floating point and complex dtypes, "
                            f"got {input.dtype}")
-    return input, normalize_dims(dim, input.ndim, op), 1 if correction is None else correction
+    return input, _dims(input, dim, op), 1 if correction is None else correction
 
 
 @numpy_aliases
@@ -583,7 +609,7 @@ def any(input, dim=None, keepdim=False):
 
 @numpy_aliases
 def count_nonzero(input, dim=None):
-    axis = None if dim is None else normalize_dims(dim, input.ndim, "count_nonzero")
+    axis = None if _all_if_empty(dim) is None else normalize_dims(dim, input.ndim, "count_nonzero")
     return input._make(np.asarray(np.count_nonzero(input._data, axis=axis), np.int64))
 
 
@@ -593,7 +619,9 @@ def cumsum(input, dim, *, dtype=None):
     d = normalize_dims(dim, input.ndim, "cumsum")
     if dtype is not None:
         input = input.to(dtype)
-    return CumSum.apply(input, dim=d[0] if d else 0)
+    elif input._data.dtype.kind in "biu":   # bool and integer inputs add up in int64 (torch)
+        input = input.to(_dtype.int64)
+    return _int_dtype(input, CumSum.apply(input, dim=d[0] if d else 0))
 
 
 
@@ -610,7 +638,7 @@ def cumprod(input, dim, *, dtype=None):
         input = input.to(_dtype.int64)
     if input._data.dtype.kind != "f":
         data = input._data
-        return input._make(np.cumprod(data, axis=d[0]) if data.ndim else data.copy())
+        return _int_dtype(input, input._make(np.cumprod(data, axis=d[0]) if data.ndim else data.copy()))
     return CumProd.apply(input, dim=d[0] if d else 0)
 
 

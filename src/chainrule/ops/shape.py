@@ -425,6 +425,10 @@ def cat(tensors, dim=0, _as=Cat):
     for x in tensors[1:]:
         dt, _ = operands(dt, x, "cat")
     tensors = [x.to(dt.dtype) for x in tensors]
+    # torch's legacy rule: a 1-D empty tensor (shape (0,)) joins tensors of any shape, skipped
+    kept = [x for x in tensors if x._data.shape != (0,)]
+    if any(x.ndim != 1 for x in kept):
+        tensors = kept
     nd = tensors[0].ndim
     if nd == 0:
         raise RuntimeError("cat: zero-dimensional tensor cannot be concatenated")
@@ -591,4 +595,6 @@ def flip(input, dims):
     if len(set(normalized)) != len(normalized):
         raise RuntimeError(f"flip: dims {list(dims)} has a dim appearing multiple times in the "
                            "list of dims")
+    if input.ndim == 0:   # a 0-d tensor has dim 0 / -1 (torch's wrap), and nothing to reverse
+        normalized = ()
     return Flip.apply(input, dims=normalized)

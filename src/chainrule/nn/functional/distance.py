@@ -36,12 +36,14 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     check_tensor(x1, "cosine_similarity", "x1")
     check_tensor(x2, "cosine_similarity", "x2")
     try:
-        np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+        shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
     except ValueError:
         raise RuntimeError(f"cosine_similarity: the size of tensor a {tuple(x1.shape)} must match "
                            f"the size of tensor b {tuple(x2.shape)} (broadcastable)") from None
     # integer inputs compute in the default float dtype; mixed floats promote in the product
     x1, x2 = (x if x.is_floating_point() else x.float() for x in (x1, x2))
+    # broadcast before the norms, as torch: a size-1 dim along ``dim`` counts once per copy
+    x1, x2 = x1.expand(shape), x2.expand(shape)
 
     def scaled(x):
         n = _l2_norm(x, dim, True)

@@ -480,10 +480,12 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,
     _same_shape(input, target, "poisson_nll_loss")
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:
-        y = target._data
-        stirling = np.where(y > 1, y * np.log(np.where(y > 1, y, 1)) - y
-                            + 0.5 * np.log(2 * np.pi * np.where(y > 1, y, 1)), 0)
-        loss = loss + Tensor._make(stirling.astype(input._data.dtype))
+        # Stirling's y log y − y + ½ log 2πy where y > 1, differentiable in y (as torch's); the
+        # other entries read y = 1, so neither the value nor the gradient sees a log of y ≤ 0
+        big = target > 1
+        y = ops.where(big, target, 1.0)
+        stirling = y * y.log() - y + 0.5 * (2 * math.pi * y).log()
+        loss = loss + ops.where(big, stirling, 0.0)
     return _reduce(loss, reduction, "poisson_nll_loss")
 
 
