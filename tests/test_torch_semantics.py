@@ -895,3 +895,22 @@ def test_relu_passes_the_gradient_of_a_nan_on_as_torch():
         lib.nn.functional.relu(x).sum().backward()
         grads.append(x.grad.tolist())
     assert grads[0] == grads[1] == [1.0, 0.0, 0.0, 1.0]
+
+
+def test_in_place_change_of_a_value_no_rule_reads_is_no_error():
+    """torch saves for backward only the values a derivative reads: y = d·c with c constant
+    reads c, so changing d in place afterwards is fine; y = d·d or exp's saved output is not."""
+    for lib in (cr, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        d = a * 1.5
+        y = d * 2 + d * lib.tensor([3.0, 4.0])
+        d += 1
+        y.sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), [7.5, 9.0])
+        d = a * 1.5
+        for y in (d * d, d.exp()):
+            d2 = y if y.grad_fn.name() == "ExpBackward0" else d
+            d2.add_(1)
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                y.sum().backward()
+            d = a * 1.5

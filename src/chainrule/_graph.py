@@ -359,14 +359,29 @@ class Node:
                 "tensors were freed after the first backward. Pass retain_graph=True to the first "
                 "backward() or autograd.grad() call if you need to backward twice.")
         versions = self._saved_versions   # set when the inputs were saved for backward
+        read = self._values_read()
         if versions is not None and self.inputs is not None:
-            for t, v in zip(self.inputs, versions):
-                if t._version_box[0] != v:
+            for i, (t, v) in enumerate(zip(self.inputs, versions)):
+                if t._version_box[0] != v and (read is None or i in read):
                     _raise_modified(self, t, v)
-        if self.save_output and self._out is not None:
+        if self.save_output and self._out is not None and (read is None or -1 in read):
             box, v = self._out_version
             if box[0] != v:
                 _raise_modified(self, self._out, v, box[0])
+
+    def _values_read(self):
+        """The saved values this node's backward reads — input indices, −1 for the output —
+        or None for all of them. An elementwise rule reads only what the derivatives of the
+        inputs that need a gradient ask for (y = d·w with w constant reads w, not d), so an
+        in-place change of a value no rule reads is no error, as in torch (which saves only
+        those)."""
+        if not self.elementwise:
+            return None
+        read = set()
+        for (_, asked), need in zip(self._d_specs, self.needs_input_grad):
+            if need:
+                read.update(asked)
+        return None if _ALL in read else read
 
     def _run_backward(self, grad):
         """The gradients for this node's inputs, given its output's gradient ``grad`` (a Tensor):
