@@ -81,6 +81,7 @@ BINARY = [
     ("atan2", cr.atan2, torch.atan2, [x(3, 4), x(4)], True),
     ("copysign", cr.copysign, torch.copysign, [x(3, 4), x(4)], True),
     ("fmod", cr.fmod, torch.fmod, [x(3, 4) * 3, x(4, lo=0.5)], True),
+    ("remainder", cr.remainder, torch.remainder, [x(3, 4) * 3, x(4, lo=0.5)], True),
     ("hypot", lambda a, b: a.hypot(b), lambda a, b: a.hypot(b), [x(3, 4), x(3, 1)], True),
     ("logaddexp", cr.logaddexp, torch.logaddexp, [x(3, 4), x(4)], True),
     ("logaddexp2", cr.logaddexp2, torch.logaddexp2, [x(3, 4), x(3, 1)], True),
@@ -508,7 +509,8 @@ def test_erfinv_inverts_erf_to_rounding():
 
 def test_new_binary_ops_promote_and_take_numbers_as_torch():
     i, f = np.array([3, -4, 5]), np.array([1.5, -2.0, 0.25], np.float32)
-    for name in ("atan2", "copysign", "fmod", "hypot", "logaddexp", "logaddexp2", "xlogy"):
+    for name in ("atan2", "copysign", "fmod", "remainder", "hypot", "logaddexp", "logaddexp2",
+                 "xlogy"):
         for p, q in ((i, i), (i, f), (f, 2.0), (f, -3), (f, f)):
             if name in ("hypot", "logaddexp", "logaddexp2", "atan2") and not isinstance(q, np.ndarray):
                 continue   # torch takes tensors only there
@@ -521,7 +523,7 @@ def test_new_binary_ops_promote_and_take_numbers_as_torch():
             mine, theirs = getattr(cr, name)(cr.tensor(p), cq), getattr(torch, name)(torch.tensor(p), tq)
             assert str(mine.dtype).split(".")[1] == str(theirs.dtype).split(".")[1], (name, p, q)
             np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-6, err_msg=name)
-    for name in ("copysign", "fmod", "xlogy"):     # a number operand: torch's other node name
+    for name in ("copysign", "fmod", "remainder", "xlogy"):   # a number operand: torch's other node name
         mine = getattr(cr, name)(cr.tensor(f, requires_grad=True), 2.0)
         theirs = getattr(torch, name)(torch.tensor(f, requires_grad=True), 2.0)
         assert mine.grad_fn.name() == theirs.grad_fn.name()

@@ -914,3 +914,23 @@ def test_in_place_change_of_a_value_no_rule_reads_is_no_error():
             with pytest.raises(RuntimeError, match="modified by an inplace operation"):
                 y.sum().backward()
             d = a * 1.5
+
+
+def test_remainder_integer_powers_bool_sign_and_unbatched_unfold_as_torch():
+    for lib in (cr, torch):
+        x = lib.tensor([5.5, -3.2], requires_grad=True)
+        y = lib.tensor([2.0, 1.5], requires_grad=True)
+        (x % y + lib.remainder(x, 2.0)).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+        np.testing.assert_allclose(y.grad.numpy(), [-2.0, 3.0])
+        np.testing.assert_array_equal(
+            (lib.tensor([2, -1, 1, 0, 3]) ** lib.tensor([-2, -3, -5, 1, 0])).numpy(), [0, -1, 1, 0, 1])
+        np.testing.assert_array_equal((2 ** lib.tensor([-2, 1])).numpy(), [0, 2])
+        np.testing.assert_array_equal(lib.tensor([True, False]).sign().numpy(), [True, False])
+        cols = lib.nn.functional.unfold(lib.arange(75.0).reshape(3, 5, 5), 3)
+        assert tuple(cols.shape) == (27, 9)
+        back = lib.nn.functional.fold(cols, (5, 5), 3)
+        assert tuple(back.shape) == (3, 5, 5)
+    np.testing.assert_array_equal(
+        cr.nn.functional.fold(cr.nn.functional.unfold(cr.ones(2, 4, 4), 2), (4, 4), 2).numpy(),
+        torch.nn.functional.fold(torch.nn.functional.unfold(torch.ones(2, 4, 4), 2), (4, 4), 2).numpy())

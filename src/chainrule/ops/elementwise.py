@@ -235,6 +235,10 @@ Fmod = _elementwise("Fmod", np.fmod, "y = a − trunc(a/b)·b (C's fmod, sign of
                     "∂y/∂b = −trunc(a/b).", backward_name="FmodBackward1",
                     d_a=lambda xp: 1.0,
                     d_b=lambda xp, a, b: xp.const(-np.trunc(xp.data(a) / xp.data(b))))
+Remainder = _elementwise("Remainder", np.remainder, "y = a − ⌊a/b⌋·b (Python's %, sign of b);  "
+                         "∂y/∂a = 1,  ∂y/∂b = −⌊a/b⌋.", backward_name="RemainderBackward1",
+                         d_a=lambda xp: 1.0,
+                         d_b=lambda xp, a, b: xp.const(-np.floor(xp.data(a) / xp.data(b))))
 Hypot = _elementwise("Hypot", np.hypot, "y = √(a² + b²);  ∂y/∂a = a/y,  ∂y/∂b = b/y.",
                      d_a=lambda xp, a, out: a / out, d_b=lambda xp, b, out: b / out)
 Logaddexp = _elementwise("Logaddexp", np.logaddexp, "y = ln(eᵃ + eᵇ);  ∂y/∂a = σ(a − b),  "
@@ -452,6 +456,7 @@ class MaskedFill(Node):
 # ---- a Python number as the second operand: torch's other overload names (an input here)
 _CopysignNumber = Copysign.named("CopysignBackward1")
 _FmodNumber = Fmod.named("FmodBackward0")
+_RemainderNumber = Remainder.named("RemainderBackward0")
 _XlogyNumber = Xlogy.named("XlogyBackward2")
 
 
@@ -578,11 +583,16 @@ def floor_divide(input, other):
 
 
 def remainder(input, other):
-    """input − ⌊input/other⌋·other (Python's %, sign of the divisor); not differentiable."""
+    """input − ⌊input/other⌋·other (Python's %, sign of the divisor); differentiable for
+    floating operands: ∂/∂input = 1, ∂/∂other = −⌊input/other⌋."""
     a, b = operands(input, other, "remainder")
     _not_for_bool(a, "remainder")
-    _no_integer_zero_divisor(a, b, "remainder")
-    return a._make(np.mod(a._data, b._data))
+    if a._data.dtype.kind != "f":
+        _no_integer_zero_divisor(a, b, "remainder")
+        return a._make(np.mod(a._data, b._data))
+    if not isinstance(other, TensorBase):
+        return _apply_binary(_RemainderNumber, a, b, "remainder")
+    return _apply_binary(Remainder, a, b, "remainder")
 
 
 def true_divide(input, other):
@@ -594,6 +604,8 @@ def pow(input, exponent):
     if isinstance(exponent, TensorBase) or not isinstance(input, TensorBase):
         a, b = operands(input, exponent, "pow")
         _not_for_bool(a, "pow")
+        if a._data.dtype.kind in "iu":   # integers: no gradient; negative exponents allowed
+            return a._make(_integer_power(a._data, b._data))
         if not isinstance(input, TensorBase):   # number ** tensor
             return PowOfNumber.apply(b, base=a._data)
         return _apply_binary(Pow, a, b, "pow")
@@ -608,6 +620,17 @@ def pow(input, exponent):
         elif input._data.dtype.kind == "b":          # bool ** int is int64 (torch's promotion)
             input = cast(input, _dtype.int64)
     return PowScalar.apply(input, exponent=exponent)
+
+
+def _integer_power(a, b):
+    """aᵇ on integer arrays (broadcast) with torch's results for b < 0, which NumPy refuses:
+    the integer part of 1/a⁻ᵇ, i.e. 1 for a = 1, ±1 for a = −1 (by b's parity), else 0."""
+    negative = b < 0
+    if not negative.any():
+        return np.power(a, b)
+    power = np.power(a, np.where(negative, 0, b))
+    inverse = np.where(a == 1, 1, np.where(a == -1, np.where(b % 2 == 0, 1, -1), 0))
+    return np.where(negative, inverse, power).astype(power.dtype, copy=False)
 
 
 def square(input):
@@ -783,8 +806,11 @@ def relu(input):
 
 
 def sign(input):
-    """−1, 0 or +1 by the sign of each element; its derivative is zero wherever it exists."""
+    """−1, 0 or +1 by the sign of each element; its derivative is zero wherever it exists.
+    A bool tensor is its own sign (a copy), as torch."""
     check_tensor(input, "sign")
+    if input._data.dtype.kind == "b":
+        return input._make(input._data.copy())
     return Sign.apply(input)
 
 

@@ -475,18 +475,26 @@ class Fold(Node):
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    """Extract sliding blocks (im2col): (N, C, H, W) -> (N, C·kh·kw, L), L = Ho·Wo."""
+    """Extract sliding blocks (im2col): (N, C, H, W) -> (N, C·kh·kw, L), L = Ho·Wo; an
+    unbatched (C, H, W) -> (C·kh·kw, L)."""
     check_tensor(input, "unfold")
+    if input.ndim == 3:
+        return unfold(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
     if input.ndim != 4:
-        raise RuntimeError(f"unfold: expected input (N, C, H, W), got {tuple(input.shape)}")
+        raise RuntimeError(f"unfold: expected input (N, C, H, W) or (C, H, W), got "
+                           f"{tuple(input.shape)}")
     geo = Geometry(_pair(stride, "stride", "unfold"), _pair(padding, "padding", "unfold"),
                    _pair(dilation, "dilation", "unfold"), 1, _pair(kernel_size, "kernel_size", "unfold"))
     return Unfold.apply(input, geo=geo)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    """Sum sliding blocks back into an image (col2im): (N, C·kh·kw, L) -> (N, C, H, W)."""
+    """Sum sliding blocks back into an image (col2im): (N, C·kh·kw, L) -> (N, C, H, W); an
+    unbatched (C·kh·kw, L) -> (C, H, W)."""
     check_tensor(input, "fold")
+    if input.ndim == 2:
+        return fold(input.unsqueeze(0), output_size, kernel_size, dilation, padding,
+                    stride).squeeze(0)
     kernel = _pair(kernel_size, "kernel_size", "fold")
     geo = Geometry(_pair(stride, "stride", "fold"), _pair(padding, "padding", "fold"),
                    _pair(dilation, "dilation", "fold"), 1, kernel)
