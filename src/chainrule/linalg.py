@@ -3,8 +3,10 @@ each differentiable with its published rule. The functions live in
 :mod:`chainrule.ops.matrix` (the primitives in :mod:`chainrule.ops.decompositions`)."""
 from .ops.matrix import (LinAlgError, cholesky, cross, det, diagonal, eigh, eigvalsh, inv,
                          lstsq, matmul, matrix_norm, matrix_power, matrix_rank, multi_dot, norm,
-                         pinv, qr, slogdet, solve, svd, svdvals, vecdot, vector_norm)
+                         pinv, qr, slogdet, solve, solve_triangular, svd, svdvals, vecdot,
+                         vector_norm)
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve",
+           "solve_triangular",
            "cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "lstsq", "matmul",
            "vecdot", "cross", "multi_dot", "matrix_power", "matrix_rank", "diagonal"]

@@ -45,9 +45,10 @@ from .composite import (addbmm, addcdiv, addcmul, addmv, addr, atleast_1d, atlea
                         baddbmm, bincount, block_diag, bucketize, cartesian_prod, clamp_max,
                         clamp_min, column_stack, combinations, corrcoef, cov, deg2rad, diff,
                         dsplit, dstack, float_power, fmax, fmin, histc, hsplit, hstack, inner,
-                        is_nonzero, is_same_size, is_signed, isin, kron, logit, moveaxis, movedim,
-                        nan_to_num, nanmean, nansum, positive, rad2deg, ravel, reciprocal,
-                        row_stack, searchsorted, select, sgn, signbit, sinc, swapdims, take,
+                        is_nonzero, is_same_size, is_signed, isin, kron, ldexp, logit, moveaxis,
+                        movedim, nan_to_num, nanmean, nansum, nextafter, positive, put, rad2deg,
+                        ravel, reciprocal, row_stack, rsub, searchsorted, select, sgn, signbit,
+                        sinc, swapdims, take,
                         take_along_dim, tensor_split, tensordot, tile, vander, vdot, vsplit,
                         vstack)
 from .composite import (adjoint, cdist, cross, cumulative_trapezoid, dist, isreal, nanquantile,

@@ -19,13 +19,15 @@ from .._argcompat import torch_type_name
 from .._tensor_base import TensorBase, normalize_dim
 from ..backends.namespace import reduced_axes
 from ._util import check_tensor
-from .elementwise import (as_operand, ceil, clamp, div, floor, ge, isfinite, isnan, le, lerp, log,
-                          logical_or, operands, pow, round, sin, to_float, where)
+from .array_function import array_function
+from .elementwise import (as_operand, ceil, clamp, div, exp2, floor, ge, isfinite, isnan, le, lerp,
+                          log, logical_or, mul, operands, pow, round, sin, sub, to_float, where)
 from .elementwise import _predicate
 from .indexing import gather, index_select
 from .linalg import bmm, matmul, mv, outer
 from .matrix import cross as linalg_cross, safe_sqrt, vector_norm
 from .reduction import amax, any, cumprod, cumsum, sum
+from .scatter import index_put
 from .shape import (cat, expand, narrow, pad, permute, reshape, squeeze, stack,
                     transpose, unsqueeze)
 from .sorting import sort
@@ -399,6 +401,53 @@ def sum_to_size(input, *size):
         raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(have)}}}.")
     axes = reduced_axes(have, shape)
     return reshape(sum(input, axes, keepdim=True), shape) if axes else input
+
+
+def rsub(input, other, *, alpha=1):
+    """out = other − alpha·input: ``sub`` with its operands swapped (torch.rsub)."""
+    check_tensor(input, "rsub")
+    return sub(other, input, alpha=alpha)
+
+
+def ldexp(input, other):
+    """out = input · 2^other, floating (integer operands give the default float dtype)."""
+    check_tensor(input, "ldexp")
+    x = input if input._data.dtype.kind == "f" else to_float(input)
+    return mul(x, exp2(other) if isinstance(other, TensorBase) else 2.0 ** other)
+
+
+def nextafter(input, other):
+    """The next floating-point value after each element of ``input`` towards ``other``
+    (elementwise, broadcasting; not differentiable)."""
+    a, b = operands(input, other, "nextafter")
+    if a._data.dtype.kind != "f":
+        raise RuntimeError(f"nextafter: expected floating tensors, got {a.dtype}")
+    return array_function(np.nextafter, a, b)
+
+
+def put(input, index, source, accumulate=False):
+    """A copy of ``input`` with the entries at ``index`` of its flattened view replaced by
+    ``source`` (also read flat; ``accumulate``: added, repeats adding up). Negative indices
+    count from the end. Differentiable in input (ḡ with the written entries zeroed unless
+    accumulating) and source (ḡ at index)."""
+    check_tensor(input, "put")
+    check_tensor(index, "put", "index")
+    check_tensor(source, "put", "source")
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"put(): Expected a long tensor for index, but got {index.dtype}")
+    if index.numel() != source.numel():
+        raise IndexError(f"put(): Expected source and index to have the same number of "
+                           f"elements, but got source.numel() = {source.numel()}, "
+                           f"index.numel() = {index.numel()}")
+    n = input.numel()
+    idx = index._data.reshape(-1)
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)][0]
+        raise IndexError(f"put(): index {bad} out of range for tensor of size "
+                         f"{tuple(input.shape)}.")
+    flat_index = index._make(np.where(idx < 0, idx + n, idx).astype(np.int64))
+    out = index_put(reshape(input, (-1,)), (flat_index,), reshape(source, (-1,)), accumulate)
+    return reshape(out, tuple(input.shape))
 
 
 def take(input, index):

@@ -202,6 +202,29 @@ def solve(A, B, *, left=True):
     return x.squeeze(-1) if vector else x
 
 
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with A X = B for a triangular A (``left=False``: X A = B): only A's upper (``upper``)
+    or lower triangle is read, and with ``unitriangular`` not its diagonal either (taken as
+    ones). A (*, n, n); B (*, n, k) (left) or (*, k, n), batch dims broadcast. The gradient
+    with respect to A lies in the triangle read."""
+    A = _matrices(A, "solve_triangular", square=True)
+    check_tensor(B, "linalg.solve_triangular", "B")
+    if B.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                           "dimensions.")
+    offset = 1 if unitriangular else 0
+    T = A.triu(offset) if upper else A.tril(-offset)
+    if unitriangular:
+        T = T + _eye_like(A)
+    return solve(T, B, left=left)
+
+
+def _eye_like(A):
+    """The identity of A's matrix size and dtype (broadcasting over A's batch)."""
+    n = A.shape[-1]
+    return A._make(np.eye(n, dtype=A._data.dtype))
+
+
 def cholesky(A, *, upper=False):
     """L lower-triangular with A = L Lᵀ (``upper``: U = Lᵀ with A = UᵀU). Raises
     :class:`LinAlgError` when A is not positive-definite."""

@@ -45,6 +45,7 @@ from .composite import (addbmm, addcdiv, addcmul, addmv, addr, baddbmm, bincount
                         ravel, reciprocal, select, sgn, signbit, sinc, swapdims, take,
                         take_along_dim, tensor_split, tile, vdot, vsplit)
 from .composite import (adjoint, cross, dist, isreal, nanquantile, quantile, renorm, sum_to_size)
+from .composite import ldexp, nextafter, put
 
 
 def _reflected(fn):
@@ -143,6 +144,21 @@ class TensorMethods:
         """The last two dims swapped (a batch of transposed matrices)."""
         return transpose(self, -2, -1)
 
+    @property
+    def mH(self):
+        """The conjugate transpose of a batch of matrices: ``mT`` (chainrule has no complex
+        dtypes)."""
+        return transpose(self, -2, -1)
+
+    @property
+    def H(self):
+        """The conjugate transpose of a matrix (2-D; 0-d and 1-d: itself, as ``t()``)."""
+        if self.ndim > 2:
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                               f"{self.ndim}-D tensor. For batches of matrices, consider using "
+                               "tensor.mH")
+        return self.t()
+
     # indexing and linear algebra
     gather, index_select, masked_fill, scatter_add = gather, index_select, masked_fill, scatter_add
     matmul, mm, bmm, mv, dot, outer, addmm = matmul, mm, bmm, mv, dot, outer, addmm
@@ -195,6 +211,8 @@ class TensorMethods:
         return tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
     movedim, moveaxis, swapdims, ravel, select = movedim, moveaxis, swapdims, ravel, select
     take, take_along_dim, inner, vdot, kron, diff = take, take_along_dim, inner, vdot, kron, diff
+    ldexp, nextafter, put = ldexp, nextafter, put
+    ldexp_, put_ = _in_place("ldexp_", ldexp), _in_place("put_", put)
     cov, corrcoef, isin, histc, bincount = cov, corrcoef, isin, histc, bincount
     is_nonzero, is_same_size, is_signed = is_nonzero, is_same_size, is_signed
     isreal, renorm = isreal, renorm

@@ -529,6 +529,26 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                        3, "max_pool3d", node=MaxPool3D)
 
 
+def _lp_pool(avg, input, norm_type, kernel_size, stride, ceil_mode, window):
+    """(Σ over each window of xᵖ)^(1/p), as torch: the window mean of xᵖ times the window size,
+    its sign kept through a ReLU of |·| (so a negative sum of odd powers gives 0, as torch)."""
+    out = avg(input.pow(norm_type), kernel_size, kernel_size if stride is None else stride, 0,
+              ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(window).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """Power-average pooling over windows of ``kernel_size``: (Σ_window xᵖ)^(1/p), p =
+    ``norm_type`` (p = 1: sum pooling; p → ∞: max pooling). (N, C, L) -> (N, C, Lo)."""
+    return _lp_pool(avg_pool1d, input, norm_type, kernel_size, stride, ceil_mode, kernel_size)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """(Σ over each kh×kw window of xᵖ)^(1/p), p = ``norm_type``: (N, C, H, W) -> (N, C, Ho, Wo)."""
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    return _lp_pool(pooling.avg_pool2d, input, norm_type, kernel_size, stride, ceil_mode, kh * kw)
+
+
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True) -> Tensor:
     """Mean over each window of a signal, (N, C, L) or (C, L) -> (…, Lo): the window sum

@@ -450,6 +450,24 @@ def pixel_shuffle(input, upscale_factor) -> Tensor:
     return PixelShuffle.apply(input, r=r)
 
 
+def channel_shuffle(input, groups) -> Tensor:
+    """Interleave the channels of ``groups`` groups (ShuffleNet): (N, C, *) with C = g·k,
+
+        out[:, i·g + j] = x[:, j·k + i]
+
+    i.e. the channels viewed as (g, k), transposed to (k, g) and flattened back."""
+    check_tensor(input, "channel_shuffle")
+    g = _factor(groups, "channel_shuffle", "groups")
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(input.shape)}")
+    n, c, *rest = input.shape
+    if c % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {g} groups.")
+    return input.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
 def pixel_unshuffle(input, downscale_factor) -> Tensor:
     """Rearrange (*, C, H·r, W·r) -> (*, C·r², H, W), the inverse of pixel_shuffle:
 

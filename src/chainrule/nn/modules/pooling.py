@@ -96,6 +96,35 @@ class AvgPool3d(_AvgPoolNd):
     _fn = staticmethod(F.avg_pool3d)
 
 
+class _LPPoolNd(Module):
+    _fn = None
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size = norm_type, kernel_size
+        self.stride, self.ceil_mode = stride, ceil_mode
+
+    def forward(self, input):
+        return type(self)._fn(input, self.norm_type, self.kernel_size, self.stride,
+                              self.ceil_mode)
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    """(Σ_window xᵖ)^(1/p) over windows of a sequence; see ``F.lp_pool1d``."""
+
+    _fn = staticmethod(F.lp_pool1d)
+
+
+class LPPool2d(_LPPoolNd):
+    """(Σ_window xᵖ)^(1/p) over kh×kw windows; see ``F.lp_pool2d``."""
+
+    _fn = staticmethod(F.lp_pool2d)
+
+
 class _MaxUnpoolNd(Module):
     _dims = 2
     _fn = None

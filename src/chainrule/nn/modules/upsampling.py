@@ -60,6 +60,20 @@ class PixelShuffle(Module):
         return f"upscale_factor={self.upscale_factor}"
 
 
+class ChannelShuffle(Module):
+    """Interleave the channels of ``groups`` groups; see ``F.channel_shuffle``."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
+
+
 class PixelUnshuffle(Module):
     """(*, C, H·r, W·r) -> (*, C·r², H, W); see ``F.pixel_unshuffle``."""
 
