@@ -393,3 +393,21 @@ def test_functional_call_errors_match_torch():
     _raises_like_torch(repeated)
     mine, theirs = _raises_like_torch(empty)
     assert mine == theirs
+
+
+def test_autograd_grad_takes_any_iterable_of_inputs_like_torch():
+    """``torch.autograd.grad(loss, params.values())`` (MAML scripts) and generators of inputs
+    and outputs: chainrule took only lists and tuples and raised 'input 0 does not require grad'."""
+    def run(lib):
+        lib.manual_seed(0)
+        model = lib.nn.Linear(3, 2)
+        params = dict(model.named_parameters())
+        loss = model(lib.randn(4, 3)).pow(2).sum()
+        g1 = lib.autograd.grad(loss, params.values(), retain_graph=True)
+        g2 = lib.autograd.grad((o for o in [loss]), (p for p in model.parameters()), retain_graph=True)
+        g3 = lib.autograd.grad(loss, params["bias"])
+        return g1 + g2 + g3
+    mine, theirs = _both(run)
+    assert len(mine) == len(theirs) == 5
+    for a, b in zip(mine, theirs):
+        _same(a, b)
