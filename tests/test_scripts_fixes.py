@@ -411,3 +411,150 @@ def test_autograd_grad_takes_any_iterable_of_inputs_like_torch():
     assert len(mine) == len(theirs) == 5
     for a, b in zip(mine, theirs):
         _same(a, b)
+
+
+# --------------------------------------------------------- DataLoader workers (num_workers > 0)
+# torch's workers have their own random states (seeded base_seed + id), call worker_init_fn,
+# answer get_worker_info() and iterate their own copy of an IterableDataset. chainrule ignored
+# all of it (loading in the main process with the main generator): random augmentations, the
+# worker_init_fn seeding recipe, sharded iterable datasets and persistent_workers all gave other
+# batches, and the main generator ended elsewhere. Now the workers are emulated in-process.
+import random  # noqa: E402
+
+
+def _noisy_dataset(lib):
+    class Noisy(lib.utils.data.Dataset):
+        def __len__(self):
+            return 10
+
+        def __getitem__(self, i):
+            return (lib.tensor(float(i)) + lib.rand(()), int(np.random.randint(0, 1000)),
+                    random.randint(0, 1000))
+    return Noisy()
+
+
+def _loader_rows(loader, epochs=1):
+    return [[(x.tolist(), a.tolist(), b.tolist()) for x, a, b in loader] for _ in range(epochs)]
+
+
+def _both_seeded(fn):
+    """fn(lib) with torch then chainrule, each from the same global torch/NumPy/random seeds."""
+    out = []
+    for lib in (torch, cr):
+        lib.manual_seed(0)
+        np.random.seed(0)
+        random.seed(0)
+        out.append(fn(lib))
+    return out[1], out[0]
+
+
+def _flat(x):
+    return [v for item in x for v in _flat(item)] if isinstance(x, (list, tuple)) else [x]
+
+
+def _close(mine, theirs):
+    assert len(_flat(mine)) == len(_flat(theirs))
+    np.testing.assert_allclose(np.asarray(_flat(mine), dtype=float),
+                               np.asarray(_flat(theirs), dtype=float), rtol=1e-6, atol=1e-6)
+
+
+def test_random_augmentation_in_workers_matches_torch_and_spares_the_main_generator():
+    def run(lib):
+        loader = lib.utils.data.DataLoader(_noisy_dataset(lib), batch_size=3, num_workers=2)
+        rows = _loader_rows(loader)
+        return rows, lib.rand(3).tolist(), int(np.random.randint(0, 10**6)), random.random()
+    with pytest.warns(UserWarning, match="emulates the workers"):
+        mine, theirs = _both_seeded(run)
+    assert [[r[1:] for r in e] for e in mine[0]] == [[r[1:] for r in e] for e in theirs[0]]
+    _close([[r[0] for r in e] for e in mine[0]], [[r[0] for r in e] for e in theirs[0]])
+    _close(mine[1], theirs[1])
+    assert mine[2:] == theirs[2:]
+
+
+def test_worker_init_fn_seeding_recipe_and_worker_info_match_torch():
+    """The reproducibility recipe of torch's docs: seed NumPy and random from
+    torch.initial_seed() in worker_init_fn, shuffle with a seeded generator."""
+    def run(lib):
+        infos = []
+
+        def seed_worker(worker_id):
+            info = lib.utils.data.get_worker_info()
+            infos.append((worker_id, info.id, info.num_workers, info.seed == lib.initial_seed()))
+            worker_seed = lib.initial_seed() % 2 ** 32
+            np.random.seed(worker_seed)
+            random.seed(worker_seed)
+        g = lib.Generator().manual_seed(0)
+        loader = lib.utils.data.DataLoader(_noisy_dataset(lib), batch_size=3, num_workers=3,
+                                           worker_init_fn=seed_worker, generator=g, shuffle=True)
+        rows = _loader_rows(loader, epochs=2)
+        return rows, lib.utils.data.get_worker_info(), lib.rand(2).tolist()
+    mine, theirs = _both_seeded(run)
+    assert [[r[1:] for r in e] for e in mine[0]] == [[r[1:] for r in e] for e in theirs[0]]
+    _close([[v for r in e for v in r[0]] for e in mine[0]], [[v for r in e for v in r[0]] for e in theirs[0]])
+    assert mine[1] is None and theirs[1] is None
+    _close(mine[2], theirs[2])
+
+
+def test_persistent_workers_keep_their_state_across_epochs_like_torch():
+    def run(lib):
+        loader = lib.utils.data.DataLoader(_noisy_dataset(lib), batch_size=4, shuffle=True,
+                                           num_workers=2, persistent_workers=True)
+        rows = _loader_rows(loader, epochs=3)
+        return rows, lib.rand(2).tolist()
+    mine, theirs = _both_seeded(run)
+    assert [[r[1:] for r in e] for e in mine[0]] == [[r[1:] for r in e] for e in theirs[0]]
+    _close([[v for r in e for v in r[0]] for e in mine[0]], [[v for r in e for v in r[0]] for e in theirs[0]])
+    _close(mine[1], theirs[1])
+
+
+def test_iterable_dataset_per_worker_streams_interleave_like_torch():
+    def run(lib):
+        class Shards(lib.utils.data.IterableDataset):
+            def __init__(self, n):
+                self.n = n
+
+            def __iter__(self):
+                info = lib.utils.data.get_worker_info()
+                if info is None:
+                    return iter(range(self.n))
+                return iter(range(info.id, self.n, info.num_workers * 2 - info.id))
+
+        class Naive(lib.utils.data.IterableDataset):   # no sharding: each worker yields it all
+            def __iter__(self):
+                info = lib.utils.data.get_worker_info()
+                for _ in range(3):
+                    yield (info.id if info else -1), lib.randint(0, 100, ()).item()
+
+        DL = lib.utils.data.DataLoader
+        return ([b.tolist() for b in DL(Shards(11), batch_size=2, num_workers=3)],
+                [b.tolist() for b in DL(Shards(11), batch_size=2, num_workers=3, drop_last=True)],
+                [int(b) for b in DL(Shards(7), batch_size=None, num_workers=2)],
+                [tuple(int(t) for t in s) for s in DL(Naive(), batch_size=None, num_workers=2)],
+                [[t.tolist() for t in s] for s in DL(Naive(), batch_size=2, num_workers=2)],
+                lib.rand(1).item())
+    mine, theirs = _both_seeded(run)
+    assert mine[:5] == theirs[:5]
+    _close(mine[5], theirs[5])
+
+
+def test_worker_options_without_workers_raise_value_error_like_torch():
+    def persistent(lib):
+        lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.ones(3)), persistent_workers=True)
+
+    def prefetch(lib):
+        lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.ones(3)), prefetch_factor=2)
+    for fn in (persistent, prefetch):
+        mine, theirs = _raises_like_torch(fn)
+        assert mine == theirs
+
+
+def test_worker_init_fn_runs_once_per_worker_on_the_tensor_dataset_fast_path():
+    calls = []
+    ds = cr.utils.data.TensorDataset(cr.arange(10.))
+    loader = cr.utils.data.DataLoader(ds, batch_size=2, num_workers=3, persistent_workers=True,
+                                      worker_init_fn=lambda w: calls.append((w, cr.initial_seed())))
+    first = [b[0].tolist() for b in loader]
+    second = [b[0].tolist() for b in loader]
+    assert first == second == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0], [8.0, 9.0]]
+    base = loader._base_seed
+    assert calls == [(0, base), (1, base + 1), (2, base + 2)]
