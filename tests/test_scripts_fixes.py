@@ -558,3 +558,84 @@ def test_worker_init_fn_runs_once_per_worker_on_the_tensor_dataset_fast_path():
     assert first == second == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0], [8.0, 9.0]]
     base = loader._base_seed
     assert calls == [(0, base), (1, base + 1), (2, base + 2)]
+
+
+# -------------------------------------------------------------- torch.optim.swa_utils
+# (SWA / EMA training scripts import AveragedModel, SWALR, update_bn; the module was missing)
+def _swa_run(lib, **averaged_kwargs):
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4), lib.nn.ReLU(),
+                              lib.nn.Linear(4, 1))
+    averaged = lib.optim.swa_utils.AveragedModel(model, **averaged_kwargs)
+    opt = lib.optim.SGD(model.parameters(), lr=0.1)
+    x, y = lib.randn(8, 3), lib.randn(8, 1)
+    for _ in range(4):
+        opt.zero_grad()
+        lib.nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+        averaged.update_parameters(model)
+    averaged.eval()
+    return ([p.detach() for p in averaged.parameters()] + [b.detach() for b in averaged.buffers()]
+            + [averaged(x).detach()])
+
+
+@pytest.mark.parametrize("kind", ["swa", "ema_multi", "ema", "use_buffers", "swa_buffers", "swa_multi"])
+def test_averaged_model_matches_torch(kind):
+    def run(lib):
+        su = lib.optim.swa_utils
+        kwargs = {"swa": {}, "ema_multi": {"multi_avg_fn": su.get_ema_multi_avg_fn(0.9)},
+                  "ema": {"avg_fn": su.get_ema_avg_fn(0.8)},
+                  "use_buffers": {"use_buffers": True, "multi_avg_fn": su.get_ema_multi_avg_fn(0.5)},
+                  "swa_buffers": {"use_buffers": True},
+                  "swa_multi": {"multi_avg_fn": su.get_swa_multi_avg_fn()}}[kind]
+        return _swa_run(lib, **kwargs)
+    mine, theirs = _both(run)
+    assert len(mine) == len(theirs)
+    for a, b in zip(mine, theirs):
+        _same(a, b)
+
+
+@pytest.mark.parametrize("strategy,anneal", [("cos", 3), ("linear", 2), ("cos", 0)])
+def test_swalr_schedule_matches_torch(strategy, anneal):
+    def run(lib):
+        model = lib.nn.Linear(2, 1)
+        opt = lib.optim.SGD([{"params": [model.weight]}, {"params": [model.bias], "lr": 0.5}], lr=1.0)
+        sched = lib.optim.swa_utils.SWALR(opt, swa_lr=[0.05, 0.1], anneal_epochs=anneal,
+                                          anneal_strategy=strategy)
+        lrs = [sched.get_last_lr()]
+        for _ in range(5):
+            opt.step()
+            sched.step()
+            lrs.append(sched.get_last_lr())
+        state = sched.state_dict()
+        return lrs, sorted(k for k in state if not k.startswith("_")), state["anneal_epochs"]
+    mine, theirs = _both(run)
+    np.testing.assert_allclose(mine[0], theirs[0], rtol=1e-12)
+    assert mine[2] == theirs[2]
+    assert set(theirs[1]) <= set(mine[1]) | {"_get_lr_called_within_step"}
+
+
+def test_update_bn_recomputes_running_statistics_like_torch():
+    def run(lib):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4, momentum=0.3))
+        data = lib.utils.data.TensorDataset(lib.randn(10, 3), lib.randn(10))
+        model.eval()
+        lib.optim.swa_utils.update_bn(lib.utils.data.DataLoader(data, batch_size=4), model)
+        bn = model[1]
+        return bn.running_mean, bn.running_var, bn.num_batches_tracked, bn.momentum, model.training
+    mine, theirs = _both(run)
+    for a, b in zip(mine[:3], theirs[:3]):
+        _same(a, b)
+    assert mine[3:] == theirs[3:] == (0.3, False)
+
+
+def test_swa_utils_errors_match_torch():
+    mine, theirs = _raises_like_torch(lambda lib: lib.optim.swa_utils.SWALR(
+        lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1), swa_lr=0.01, anneal_strategy="exp"))
+    assert mine == theirs
+    mine, theirs = _raises_like_torch(lambda lib: lib.optim.swa_utils.SWALR(
+        lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1), swa_lr=0.01, anneal_epochs=-1))
+    assert mine == theirs
+    mine, theirs = _raises_like_torch(lambda lib: lib.optim.swa_utils.get_ema_multi_avg_fn(1.5))
+    assert mine == theirs
