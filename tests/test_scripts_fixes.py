@@ -639,3 +639,119 @@ def test_swa_utils_errors_match_torch():
     assert mine == theirs
     mine, theirs = _raises_like_torch(lambda lib: lib.optim.swa_utils.get_ema_multi_avg_fn(1.5))
     assert mine == theirs
+
+
+# ------------------------------------------------------------------------- linspace
+def test_linspace_is_bit_identical_to_torch():
+    """torch rounds each half with a fused multiply-add from its own end; chainrule's
+    float64 np.linspace rounded to float32 differed by an ulp, which moved points sampled at
+    pixel centres across a cell border (the spatial-transformer tutorial's gradients)."""
+    for dtype in ("float32", "float64"):
+        for a, b in [(-1, 1), (0, 1), (-3.14159, 3.14159), (2.5, -7.25), (1e-3, 5.0)]:
+            for n in [0, 1, 2, 3, 7, 12, 31, 32, 33, 100, 161, 500, 4096]:
+                theirs = torch.linspace(a, b, n, dtype=getattr(torch, dtype)).numpy()
+                mine = cr.linspace(a, b, n, dtype=getattr(cr, dtype)).numpy()
+                assert mine.dtype == theirs.dtype
+                np.testing.assert_array_equal(mine, theirs, err_msg=f"{dtype} {a} {b} {n}")
+
+
+# ----------------------------------------------------------- affine_grid / grid_sample
+# (the spatial transformer tutorial; both were missing)
+@pytest.mark.parametrize("mode,padding,align", [
+    ("bilinear", "zeros", False), ("bilinear", "border", True), ("bilinear", "reflection", False),
+    ("nearest", "zeros", True), ("nearest", "reflection", False), ("bicubic", "zeros", False),
+    ("bicubic", "border", True), ("bicubic", "reflection", False)])
+def test_grid_sample_4d_values_and_gradients_match_torch(mode, padding, align):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    g = (rng.standard_normal((2, 3, 4, 2)) * 0.8).astype(np.float32)
+    g[0, 0, 0] = [1.7, -1.3]                  # outside [-1, 1]: the padding mode matters
+    out = []
+    for lib in (torch, cr):
+        xi, gi = lib.tensor(x, requires_grad=True), lib.tensor(g, requires_grad=True)
+        y = lib.nn.functional.grid_sample(xi, gi, mode=mode, padding_mode=padding, align_corners=align)
+        (y * lib.linspace(-1, 1, y.numel()).reshape(y.shape)).sum().backward()
+        out.append((y, xi.grad, gi.grad))
+    for a, b in zip(out[1], out[0]):
+        _same(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode,padding", [("bilinear", "zeros"), ("bilinear", "reflection"),
+                                          ("nearest", "border")])
+def test_grid_sample_5d_matches_torch(mode, padding):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((1, 2, 3, 4, 5))
+    g = rng.standard_normal((1, 2, 3, 2, 3)) * 0.9
+    out = []
+    for lib in (torch, cr):
+        xi, gi = lib.tensor(x, requires_grad=True), lib.tensor(g, requires_grad=True)
+        y = lib.nn.functional.grid_sample(xi, gi, mode=mode, padding_mode=padding, align_corners=False)
+        y.pow(2).sum().backward()
+        out.append((y, xi.grad, gi.grad))
+    for a, b in zip(out[1], out[0]):
+        _same(a, b, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("size,align", [((2, 3, 4, 5), False), ((2, 3, 4, 5), True),
+                                        ((2, 1, 3, 4, 2), False), ((1, 1, 1, 6), True)])
+def test_affine_grid_values_and_theta_gradient_match_torch(size, align):
+    rng = np.random.default_rng(2)
+    th = rng.standard_normal((size[0], 2, 3) if len(size) == 4 else (size[0], 3, 4)).astype(np.float32)
+    out = []
+    for lib in (torch, cr):
+        t = lib.tensor(th, requires_grad=True)
+        with pytest.warns(UserWarning) if align and min(size[2:]) == 1 else _nothing():
+            grid = lib.nn.functional.affine_grid(t, size, align_corners=align)
+        (grid * grid).sum().backward()
+        out.append((grid, t.grad))
+    for a, b in zip(out[1], out[0]):
+        _same(a, b, rtol=1e-5, atol=1e-6)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_spatial_transformer_training_step_matches_torch():
+    """Identity-initialised θ samples exactly at pixel centres: a one-ulp difference in the
+    grid changes the interpolation cell, so this needs torch's grid to the bit."""
+    def run(lib):
+        lib.manual_seed(0)
+        nn, F = lib.nn, lib.nn.functional
+        loc = nn.Sequential(nn.Conv2d(1, 4, kernel_size=5), nn.MaxPool2d(2, stride=2), nn.ReLU(True))
+        fc = nn.Sequential(nn.Linear(64, 8), nn.ReLU(True), nn.Linear(8, 6))
+        fc[2].weight.data.zero_()
+        fc[2].bias.data.copy_(lib.tensor([1, 0, 0, 0, 1, 0], dtype=lib.float))
+        x = lib.rand(6, 1, 12, 12)
+        theta = fc(loc(x).view(-1, 64)).view(-1, 2, 3)
+        grid = F.affine_grid(theta, x.size(), align_corners=False)
+        y = F.grid_sample(x, grid, align_corners=False)
+        (y * lib.linspace(0, 1, y.numel()).view(y.shape)).sum().backward()
+        return y, fc[2].bias.grad, loc[0].weight.grad
+    mine, theirs = _both(run)
+    for a, b in zip(mine, theirs):
+        _same(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_grid_sample_and_affine_grid_errors_match_torch():
+    x, g = (lambda lib: lib.zeros(1, 1, 3, 3)), (lambda lib: lib.zeros(1, 2, 2, 2))
+    cases = [
+        lambda lib: lib.nn.functional.grid_sample(x(lib), g(lib), mode="area", align_corners=False),
+        lambda lib: lib.nn.functional.grid_sample(x(lib), g(lib), padding_mode="wrap", align_corners=False),
+        lambda lib: lib.nn.functional.affine_grid(lib.zeros(1, 2, 3, dtype=lib.long), (1, 1, 2, 2), align_corners=False),
+        lambda lib: lib.nn.functional.affine_grid(lib.zeros(1, 3, 3), (1, 1, 2, 2), align_corners=False),
+        lambda lib: lib.nn.functional.affine_grid(lib.zeros(1, 2, 3), (1, 2, 2), align_corners=False),
+    ]
+    for fn in cases:
+        mine, theirs = _raises_like_torch(fn)
+        assert mine == theirs.replace("torch.", "chainrule.")
+    for fn in (lambda lib: lib.nn.functional.grid_sample(x(lib), lib.zeros(1, 2, 2, 3), align_corners=False),
+               lambda lib: lib.nn.functional.grid_sample(lib.zeros(1, 1, 2, 2, 2), lib.zeros(1, 1, 1, 1, 3),
+                                                         mode="bicubic", align_corners=False)):
+        _raises_like_torch(fn)
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        cr.nn.functional.grid_sample(x(cr), g(cr))
