@@ -755,3 +755,25 @@ def test_grid_sample_and_affine_grid_errors_match_torch():
         _raises_like_torch(fn)
     with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
         cr.nn.functional.grid_sample(x(cr), g(cr))
+
+
+def test_retained_grad_sees_the_tensor_hooks_registered_after_retain_grad():
+    """torch runs a tensor's retain_grad hook after its other hooks, whatever the
+    registration order; chainrule stored the gradient before a later hook changed it."""
+    def run(lib):
+        a = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        b = a * 2
+        b.retain_grad()
+        h = b.register_hook(lambda g: g * 10)
+        c = a * 3
+        c.register_hook(lambda g: g + 1)
+        c.retain_grad()
+        ((b ** 2).sum() + (c ** 2).sum()).backward(retain_graph=True)
+        first = (b.grad.clone(), c.grad.clone(), a.grad.clone())
+        h.remove()
+        b.grad = None
+        (b ** 2).sum().backward()
+        return first + (b.grad,)
+    mine, theirs = _both(run)
+    for x, y in zip(mine, theirs):
+        _same(x, y)

@@ -329,6 +329,7 @@ class Tensor(TensorBase, TensorMethods):
                 else:
                     t.grad = t.grad + grad
         self.grad_fn._add_pre_hook(store)
+        self._retain_hook = store
         self._retains_grad = True
 
     @property
@@ -342,6 +343,13 @@ class Tensor(TensorBase, TensorMethods):
             raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't "
                                "require gradient")
         if self.grad_fn is not None:
+            store = self.__dict__.get("_retain_hook")
+            hooks = self.grad_fn._pre_hooks
+            if store is not None and hooks and store in hooks:
+                # as torch: the retained .grad is the gradient after every hook of the tensor,
+                # whether the hook was registered before or after retain_grad()
+                hooks.insert(hooks.index(store), hook)
+                return _RemovableHandle(hooks, hook)
             return self.grad_fn._add_pre_hook(hook)
         if self._hooks is None:
             self._hooks = []
