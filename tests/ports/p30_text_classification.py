@@ -1,6 +1,5 @@
 # text classification tutorial: EmbeddingBag with offsets, collate_batch building offsets with
 # cumsum, device selection (cuda / mps checks), StepLR, clip_grad_norm_, evaluation loop
-import time
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
