@@ -2,6 +2,7 @@
 torch and with chainrule and compares. First: ``chainrule.distributions`` (torch.distributions
 was missing — every REINFORCE / actor-critic / VAE-with-Normal script failed at import)."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -777,3 +778,81 @@ def test_retained_grad_sees_the_tensor_hooks_registered_after_retain_grad():
     mine, theirs = _both(run)
     for x, y in zip(mine, theirs):
         _same(x, y)
+
+
+# ------------------------------------------------------------------ torch.utils.checkpoint
+# (memory-saving training scripts and the tutorials' checkpointed blocks; it was missing)
+@pytest.mark.parametrize("reentrant", [False, True])
+@pytest.mark.parametrize("x_grad", [False, True])
+def test_checkpoint_gradients_dropout_replay_and_rng_match_torch(reentrant, x_grad):
+    def run(lib):
+        lib.manual_seed(0)
+        block = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.Dropout(0.3), lib.nn.Tanh(),
+                                  lib.nn.Linear(8, 4))
+        head = lib.nn.Linear(4, 1)
+        x = lib.randn(5, 4, requires_grad=x_grad)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # reentrant without grad inputs warns, as torch
+            h = lib.utils.checkpoint.checkpoint(block, x, use_reentrant=reentrant)
+        y = head(h).pow(2).sum()
+        y.backward()
+        grads = [p.grad for p in block.parameters()] + [x.grad, head.weight.grad]
+        return y, h.requires_grad, grads, lib.rand(3)
+    mine, theirs = _both(run)
+    _same(mine[0], theirs[0])
+    assert mine[1] == theirs[1]
+    for a, b in zip(mine[2], theirs[2]):
+        assert (a is None) == (b is None)
+        if a is not None:
+            _same(a, b)
+    _same(mine[3], theirs[3])
+
+
+def test_checkpoint_recomputes_instead_of_keeping_the_segment_graph():
+    calls = []
+
+    def segment(x):
+        calls.append(1)
+        return (x * 2).sin() * 3
+    x = cr.randn(4, requires_grad=True)
+    y = cr.utils.checkpoint.checkpoint(segment, x, use_reentrant=False)
+    assert type(y.grad_fn).__name__ != "MulBackward0"     # one node for the whole segment
+    y.sum().backward()
+    assert len(calls) == 2                                 # forward + recomputation
+    _same(x.grad, torch.tensor(x.detach().numpy()).mul(2).cos().mul(6))
+
+
+def test_checkpoint_tuple_outputs_autograd_grad_and_sequential_match_torch():
+    def run(lib):
+        cp = lib.utils.checkpoint
+
+        def f(a, b):
+            return a * b, (a + b).sin(), 3
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([0.5, -1.0], requires_grad=True)
+        p, q, k = cp.checkpoint(f, a, b, use_reentrant=False)
+        g = lib.autograd.grad((p * q).sum(), (a, b))
+        p2, q2, _ = cp.checkpoint(f, a, b, use_reentrant=True)
+        (p2 * q2).sum().backward()
+        lib.manual_seed(1)
+        seq = lib.nn.Sequential(*[lib.nn.Linear(3, 3) for _ in range(4)])
+        x = lib.randn(2, 3, requires_grad=True)
+        out = cp.checkpoint_sequential(seq, 2, x, use_reentrant=False)
+        out.sum().backward()
+        return (k,) + tuple(g) + (a.grad, out, seq[0].weight.grad, x.grad)
+    mine, theirs = _both(run)
+    assert mine[0] == theirs[0] == 3
+    for x, y in zip(mine[1:], theirs[1:]):
+        _same(x, y)
+
+
+def test_checkpoint_argument_errors_and_warning_match_torch():
+    f = lambda t: t * 2     # noqa: E731
+    mine, theirs = _raises_like_torch(
+        lambda lib: lib.utils.checkpoint.checkpoint(f, lib.ones(1), use_reentrant=True, foo=1))
+    assert mine == theirs
+    mine, theirs = _raises_like_torch(
+        lambda lib: lib.utils.checkpoint.checkpoint(f, lib.ones(1), use_reentrant=True, debug=True))
+    assert mine == theirs
+    with pytest.warns(UserWarning, match="use_reentrant parameter should be passed explicitly"):
+        cr.utils.checkpoint.checkpoint(f, cr.ones(1, requires_grad=True))

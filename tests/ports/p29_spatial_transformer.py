@@ -1,9 +1,11 @@
-# Spatial transformer networks tutorial pieces: affine_grid + grid_sample, localisation net,
-# plus swa_utils AveragedModel / SWALR, tensor hooks with retain_grad, parameters_to_vector
+# Spatial transformer networks tutorial pieces: affine_grid + grid_sample, localisation net, the
+# transformer checkpointed (torch.utils.checkpoint), swa_utils AveragedModel / SWALR, tensor hooks
+# with retain_grad, parameters_to_vector
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, SWALR
+from torch.utils.checkpoint import checkpoint
 
 torch.manual_seed(0)
 
@@ -25,7 +27,7 @@ class Net(nn.Module):
         return F.grid_sample(x, grid, align_corners=False)
 
     def forward(self, x):
-        x = self.stn(x)
+        x = checkpoint(self.stn, x, use_reentrant=False)
         return self.head(x.flatten(1))
 
 
