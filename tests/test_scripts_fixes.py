@@ -856,3 +856,10 @@ def test_checkpoint_argument_errors_and_warning_match_torch():
     assert mine == theirs
     with pytest.warns(UserWarning, match="use_reentrant parameter should be passed explicitly"):
         cr.utils.checkpoint.checkpoint(f, cr.ones(1, requires_grad=True))
+
+
+def test_inplace_silu_and_mish_print_like_torch():
+    for name in ("SiLU", "Mish"):
+        for inplace in (False, True):
+            mine = repr(getattr(cr.nn, name)(inplace=inplace))
+            assert mine == repr(getattr(torch.nn, name)(inplace=inplace))
