@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.optim as optim
 
 torch.manual_seed(0)
-T, L, N = 20, 40, 6
+T, L, N = 20, 24, 5
 x = torch.empty(N, L, dtype=torch.int64)
 x[:] = torch.arange(L) + torch.randint(-4 * T, 4 * T, (N,)).view(N, 1)
 data = torch.sin(x / 1.0 / T).double()
@@ -43,8 +43,8 @@ class Sequence(nn.Module):
 seq = Sequence()
 seq.double()
 criterion = nn.MSELoss()
-optimizer = optim.LBFGS(seq.parameters(), lr=0.8, max_iter=4, line_search_fn="strong_wolfe")
-for i in range(3):
+optimizer = optim.LBFGS(seq.parameters(), lr=0.8, max_iter=3, line_search_fn="strong_wolfe")
+for i in range(2):
     def closure():
         optimizer.zero_grad()
         out = seq(input)
@@ -53,7 +53,7 @@ for i in range(3):
         return loss
     loss = optimizer.step(closure)
     with torch.no_grad():
-        future = 10
+        future = 6
         pred = seq(test_input, future=future)
         test_loss = criterion(pred[:, :-future], test_target)
     print(f"step {i} loss {loss.item():.8f} test {test_loss.item():.8f}", pred.shape, pred.dtype)
