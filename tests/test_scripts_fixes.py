@@ -863,3 +863,21 @@ def test_inplace_silu_and_mish_print_like_torch():
         for inplace in (False, True):
             mine = repr(getattr(cr.nn, name)(inplace=inplace))
             assert mine == repr(getattr(torch.nn, name)(inplace=inplace))
+
+
+def test_named_results_print_like_torch_return_types():
+    """``print(torch.max(outputs, 1))`` is in many scripts; chainrule printed
+    ``values_indices(values=..., indices=...)``."""
+    data = [[1.0, 3.0, 2.0], [2.0, 0.0, 5.0]]
+
+    def run(lib):
+        x = lib.tensor(data)
+        results = [lib.max(x, 1), lib.min(x, dim=0), x.max(1, keepdim=True), lib.sort(x),
+                   lib.topk(x, 2), lib.kthvalue(x, 2), lib.median(x, 1), lib.nanmedian(x, 1),
+                   lib.mode(x, 1), lib.cummax(x, 1), lib.cummin(x, 1), lib.aminmax(x)]
+        return [repr(r) for r in results], [type(r).__name__ for r in results]
+    mine, theirs = _both(run)
+    assert mine[0] == [r.replace("torch.", "chainrule.") for r in theirs[0]]
+    assert mine[1] == theirs[1]
+    values, indices = cr.max(cr.tensor(data), 1)
+    assert isinstance(cr.max(cr.tensor(data), 1), tuple) and indices.tolist() == [1, 2]

@@ -51,6 +51,7 @@ from ._dtype import set_default_dtype  # noqa: E402
 from ._device import get_default_device, set_default_device  # noqa: E402
 from . import accelerator  # noqa: E402
 from . import distributions  # noqa: E402  (torch.distributions: Normal, Categorical, ...)
+from . import return_types  # noqa: E402  (torch.return_types: max, sort, topk, ...)
 from . import amp  # noqa: E402  (torch.amp: autocast and GradScaler; no casts, see chainrule.amp)
 from .amp import GradScaler, autocast  # noqa: E402
 from .amp.autocast_mode import get_autocast_dtype, is_autocast_enabled  # noqa: E402
