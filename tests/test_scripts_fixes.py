@@ -881,3 +881,36 @@ def test_named_results_print_like_torch_return_types():
     assert mine[1] == theirs[1]
     values, indices = cr.max(cr.tensor(data), 1)
     assert isinstance(cr.max(cr.tensor(data), 1), tuple) and indices.tolist() == [1, 2]
+
+
+def test_float32_matmul_precision_setting_matches_torch():
+    before = torch.get_float32_matmul_precision()
+    try:
+        for value in ("high", "medium", "highest"):
+            torch.set_float32_matmul_precision(value)
+            cr.set_float32_matmul_precision(value)
+            assert cr.get_float32_matmul_precision() == torch.get_float32_matmul_precision()
+        with pytest.warns(UserWarning, match="is not one of 'highest', 'high', or 'medium'"):
+            cr.set_float32_matmul_precision("bogus")
+        assert cr.get_float32_matmul_precision() == "highest"
+        mine, theirs = _raises_like_torch(lambda lib: lib.set_float32_matmul_precision(3))
+        assert mine == theirs
+    finally:
+        torch.set_float32_matmul_precision(before)
+        cr.set_float32_matmul_precision("highest")
+
+
+def test_fork_rng_restores_the_default_generator_like_torch():
+    def run(lib):
+        lib.manual_seed(3)
+        with lib.random.fork_rng():
+            inside = lib.rand(2)
+            lib.manual_seed(11)
+            lib.randn(5)
+        after = lib.rand(2)
+        with lib.random.fork_rng(enabled=False):
+            lib.rand(1)
+        return inside, after, lib.rand(1)
+    mine, theirs = _both(run)
+    for a, b in zip(mine, theirs):
+        _same(a, b)

@@ -30,6 +30,7 @@ from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from ._modes import (are_deterministic_algorithms_enabled,  # noqa: E402
                      is_deterministic_algorithms_warn_only_enabled, use_deterministic_algorithms)
+from ._modes import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402
 from .backends.blas import get_num_threads, set_num_threads
 from . import cuda, viz
 from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop
