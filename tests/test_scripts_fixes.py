@@ -1,7 +1,9 @@
 """Fixes found by porting user scripts (tests/ports/p13+): each case runs the same code with
 torch and with chainrule and compares. First: ``chainrule.distributions`` (torch.distributions
 was missing — every REINFORCE / actor-critic / VAE-with-Normal script failed at import)."""
+import importlib
 import math
+import random
 import warnings
 
 import numpy as np
@@ -420,7 +422,6 @@ def test_autograd_grad_takes_any_iterable_of_inputs_like_torch():
 # all of it (loading in the main process with the main generator): random augmentations, the
 # worker_init_fn seeding recipe, sharded iterable datasets and persistent_workers all gave other
 # batches, and the main generator ended elsewhere. Now the workers are emulated in-process.
-import random  # noqa: E402
 
 
 def _noisy_dataset(lib):
@@ -914,3 +915,73 @@ def test_fork_rng_restores_the_default_generator_like_torch():
     mine, theirs = _both(run)
     for a, b in zip(mine, theirs):
         _same(a, b)
+
+
+# ------------------------------------------------------- autograd.Function, several outputs
+# (custom ops returning (values, indices) or (out, aux): chainrule took one Tensor only, and
+# had no once_differentiable, mark_non_differentiable effect, set_materialize_grads or
+# setup_context-style forward)
+def _custom_functions(lib):
+    Function = lib.autograd.Function
+    once = importlib.import_module(lib.__name__ + ".autograd.function").once_differentiable
+
+    class SortWithIndices(Function):
+        @staticmethod
+        def forward(ctx, x):
+            values, idx = x.sort(dim=-1)
+            ctx.save_for_backward(idx)
+            ctx.mark_non_differentiable(idx)
+            return values, idx
+
+        @staticmethod
+        @once
+        def backward(ctx, grad_values, grad_idx):
+            (idx,) = ctx.saved_tensors
+            ctx.seen = (grad_idx.dtype, grad_idx.abs().sum().item())
+            return lib.zeros_like(grad_values).scatter_(-1, idx, grad_values)
+
+    class SinCos(Function):
+        @staticmethod
+        def forward(x, scale):
+            return (x * scale).sin(), (x * scale).cos()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, scale = inputs
+            ctx.save_for_backward(x)
+            ctx.scale = scale
+            ctx.set_materialize_grads(False)
+
+        @staticmethod
+        def backward(ctx, gs, gc):
+            (x,) = ctx.saved_tensors
+            out = 0
+            if gs is not None:
+                out = out + gs * (x * ctx.scale).cos() * ctx.scale
+            if gc is not None:
+                out = out - gc * (x * ctx.scale).sin() * ctx.scale
+            return out, None
+    return SortWithIndices, SinCos
+
+
+
+
+def test_custom_function_with_several_outputs_matches_torch():
+    def run(lib):
+        SortWithIndices, SinCos = _custom_functions(lib)
+        x = lib.tensor([[3.0, 1.0, 2.0], [0.5, -1.0, 4.0]], requires_grad=True)
+        v, i = SortWithIndices.apply(x)
+        (v * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        seen = v.grad_fn.name(), i.requires_grad, i.dtype == lib.int64, repr(v).split("grad_fn=")[1]
+        g1 = x.grad.clone()
+        x.grad = None
+        s, c = SinCos.apply(x, 2.0)
+        s.sum().backward(retain_graph=True)         # only one output used: the other gets None
+        g2 = x.grad.clone()
+        (gx,) = lib.autograd.grad((s * c).sum(), x, create_graph=True)
+        (ggx,) = lib.autograd.grad(gx.sum(), x)      # through the backward, twice
+        return (v, i, g1, g2, gx, ggx), seen
+    mine, theirs = _both(run)
+    for a, b in zip(mine[0], theirs[0]):
+        _same(a, b)
+    assert mine[1] == theirs[1]
