@@ -53,6 +53,8 @@ from ._device import get_default_device, set_default_device  # noqa: E402
 from . import accelerator  # noqa: E402
 from . import distributions  # noqa: E402  (torch.distributions: Normal, Categorical, ...)
 from . import return_types  # noqa: E402  (torch.return_types: max, sort, topk, ...)
+from ._memory_format import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402
+                             memory_format, preserve_format)
 from . import amp  # noqa: E402  (torch.amp: autocast and GradScaler; no casts, see chainrule.amp)
 from .amp import GradScaler, autocast  # noqa: E402
 from .amp.autocast_mode import get_autocast_dtype, is_autocast_enabled  # noqa: E402
