@@ -1,6 +1,15 @@
 """Fixes found by porting user scripts (tests/ports/p13+): each case runs the same code with
-torch and with chainrule and compares. First: ``chainrule.distributions`` (torch.distributions
-was missing — every REINFORCE / actor-critic / VAE-with-Normal script failed at import)."""
+torch and with chainrule and compares values, gradients, printouts and error types.
+
+What the ports found missing or different, by section below: ``chainrule.distributions``
+(REINFORCE / actor-critic / VAE scripts failed at import); ``func.functional_call`` and
+``stack_module_state``, ``grad`` over a dict of parameters (per-sample gradients, ensembles,
+MAML); ``autograd.grad`` over ``params.values()``; DataLoader workers (random augmentation,
+``worker_init_fn``, sharded ``IterableDataset``, ``persistent_workers``); ``optim.swa_utils``;
+``linspace`` one ulp off torch's; ``F.affine_grid`` / ``F.grid_sample``; ``retain_grad`` before
+``register_hook``; ``utils.checkpoint``; ``SiLU``/``Mish`` reprs; ``return_types`` printing;
+``set_float32_matmul_precision``, ``random.fork_rng``; ``autograd.Function`` with several
+outputs; memory formats (``channels_last``)."""
 import importlib
 import math
 import random
@@ -11,6 +20,16 @@ import pytest
 import torch
 
 import chainrule as cr
+
+
+@pytest.fixture(autouse=True)
+def _torch_validates_distributions():
+    """torch.compile (another test's port) turns torch's distribution validation off for the
+    whole process; these comparisons need torch's default, on."""
+    before = torch.distributions.Distribution._validate_args
+    torch.distributions.Distribution.set_default_validate_args(True)
+    yield
+    torch.distributions.Distribution.set_default_validate_args(before)
 
 
 def _np(t):
