@@ -1025,3 +1025,31 @@ def test_channels_last_memory_format_matches_torch():
     w = cr.randn(2, 3, 4, 5, requires_grad=True)
     w.to(memory_format=cr.channels_last).pow(2).sum().backward()
     _same(w.grad, torch.tensor(w.detach().numpy()) * 2)
+
+
+def test_multivariate_normal_matches_torch():
+    """PPO-style continuous policies: MultivariateNormal(mean, cov) sample, log_prob, entropy."""
+    def run(lib):
+        D = lib.distributions
+        loc = lib.tensor([[0.5, -1.0, 0.2], [1.0, 0.0, 0.3]], requires_grad=True)
+        A = lib.tensor([[2.0, 0.3, 0.1], [0.3, 1.0, 0.2], [0.1, 0.2, 0.5]], requires_grad=True)
+        m = D.MultivariateNormal(loc, covariance_matrix=A)
+        s = m.rsample((4,))
+        lp = m.log_prob(s)
+        (lp.sum() + m.entropy().sum()).backward()
+        m2 = D.MultivariateNormal(lib.zeros(3), scale_tril=lib.tensor([[1.0, 0, 0], [0.5, 2.0, 0], [0.1, 0.2, 0.3]]))
+        m3 = D.MultivariateNormal(lib.zeros(2), precision_matrix=lib.tensor([[2.0, 0.5], [0.5, 1.0]]))
+        cov = lib.diag_embed(lib.full((2, 2), 0.25))
+        m4 = D.MultivariateNormal(lib.zeros(2, 2), cov)
+        return (s, lp, m.entropy(), loc.grad, A.grad, m2.sample(), m2.variance, m2.covariance_matrix,
+                m2.log_prob(lib.ones(3)), m3.scale_tril, m3.log_prob(lib.tensor([0.3, -0.2])),
+                m3.precision_matrix, m4.sample((2,)), m4.log_prob(lib.ones(2, 2)), m4.entropy())
+    mine, theirs = _both(run)
+    for a, b in zip(mine, theirs):
+        _same(a, b, rtol=1e-5, atol=1e-5)
+    mine, theirs = _raises_like_torch(lambda lib: lib.distributions.MultivariateNormal(
+        lib.zeros(2), lib.tensor([[1.0, 2.0], [2.0, 1.0]])))
+    assert mine.split(" of distribution")[0] == theirs.split(" of distribution")[0]
+    mine, theirs = _raises_like_torch(lambda lib: lib.distributions.MultivariateNormal(
+        lib.zeros(2), lib.eye(2), scale_tril=lib.eye(2)))
+    assert mine == theirs

@@ -1,11 +1,12 @@
 # REINFORCE with a value baseline (pytorch/examples/reinforcement_learning) on a toy environment:
 # torch.distributions.Categorical sampling, log_prob and entropy, discounted normalised returns,
-# smooth_l1 critic loss; Normal rsample / log_prob / kl_divergence of a Gaussian policy
+# smooth_l1 critic loss; Normal rsample / log_prob / kl_divergence of a Gaussian policy, a PPO-style
+# MultivariateNormal with a diagonal covariance
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.optim as optim
-from torch.distributions import Bernoulli, Categorical, Normal, kl_divergence
+from torch.distributions import Bernoulli, Categorical, MultivariateNormal, Normal, kl_divergence
 
 torch.manual_seed(543)
 eps = 1e-8
@@ -68,3 +69,8 @@ print(c.probs.tolist(), c.sample((4,)).squeeze(-1).tolist(), c.log_prob(torch.te
 print(kl_divergence(d, Normal(torch.zeros(2), torch.ones(2))).tolist(), d.batch_shape, d.mean.tolist())
 b = Bernoulli(logits=torch.tensor([0.0, 2.0]))
 print(b.sample().tolist(), b.log_prob(torch.tensor([1.0, 0.0])).tolist(), b.entropy().sum().item())
+action_var = torch.full((2,), 0.36)
+cov_mat = torch.diag(action_var).unsqueeze(dim=0)
+dist = MultivariateNormal(torch.tensor([[0.1, -0.2]]), cov_mat)
+action = dist.sample()
+print(action.tolist(), round(dist.log_prob(action).item(), 5), round(dist.entropy().item(), 5))

@@ -4,9 +4,13 @@ True where the event satisfies the constraint; distributions use it to validate 
 arguments (``arg_constraints``) and the values they score (``support``)."""
 from __future__ import annotations
 
+import numpy as np
+
+from ..tensor import Tensor
+
 __all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than",
            "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval",
-           "is_dependent", "less_than", "nonnegative", "nonnegative_integer", "one_hot", "positive",
+           "is_dependent", "less_than", "lower_cholesky", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
            "real", "real_vector", "simplex", "unit_interval"]
 
 
@@ -252,3 +256,34 @@ interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
 independent = _IndependentConstraint
+
+
+class _PositiveDefinite(Constraint):
+    """Symmetric (to 1e-6) matrices with a Cholesky factor: positive definite."""
+    event_dim = 2
+
+    def check(self, value):
+        sym = (value - value.mT).abs().le(1e-6).all(-1).all(-1)
+        ok = np.zeros(sym.shape, bool)
+        flat = value.detach().numpy().reshape((-1,) + tuple(value.shape[-2:]))
+        for i, m in enumerate(flat):
+            try:
+                np.linalg.cholesky(m)
+                ok.reshape(-1)[i] = True
+            except np.linalg.LinAlgError:
+                pass
+        return sym & Tensor._make(ok)
+
+
+class _LowerCholesky(Constraint):
+    """Lower-triangular matrices with a positive diagonal."""
+    event_dim = 2
+
+    def check(self, value):
+        lower = (value.tril() == value).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
+        positive = (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
+        return lower & positive
+
+
+positive_definite = _PositiveDefinite()
+lower_cholesky = _LowerCholesky()
