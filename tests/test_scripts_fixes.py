@@ -1053,3 +1053,34 @@ def test_multivariate_normal_matches_torch():
     mine, theirs = _raises_like_torch(lambda lib: lib.distributions.MultivariateNormal(
         lib.zeros(2), lib.eye(2), scale_tril=lib.eye(2)))
     assert mine == theirs
+
+
+def test_top_level_nn_functions_and_random_methods_match_torch():
+    """``torch.conv2d(img, kernel)`` (hand-made filters), ``torch.dropout(x, p, train)``,
+    ``torch.embedding(weight, idx)``, ``probs.multinomial(1)``, ``p.bernoulli()``: missing."""
+    def run(lib):
+        lib.manual_seed(0)
+        x = lib.randn(1, 2, 6, 6)
+        w = lib.randn(3, 2, 3, 3)
+        seq = lib.randn(2, 3, 8)
+        outs = [lib.conv2d(x, w, None, 1, 1), lib.conv1d(seq, lib.randn(4, 3, 3), padding=1),
+                lib.conv_transpose2d(x, lib.randn(2, 3, 2, 2), stride=2),
+                lib.max_pool2d(x, 2), lib.max_pool2d(x, kernel_size=3, stride=1, padding=1),
+                lib.max_pool1d(seq, 2), lib.avg_pool1d(seq, 3, 2),
+                lib.dropout(x, 0.5, True), lib.dropout(x, p=0.5, train=False),
+                lib.layer_norm(x, [6]), lib.rms_norm(x, [6]),
+                lib.embedding(lib.randn(5, 3), lib.tensor([[1, 4], [0, 2]])),
+                lib.selu(x), lib.celu(x, alpha=2.0), lib.threshold(x, 0.1, 20.0),
+                lib.hardshrink(x, 0.3), lib.prelu(x, lib.tensor([0.1, 0.2])),
+                lib.pixel_shuffle(lib.randn(1, 4, 2, 2), 2), lib.pixel_unshuffle(x, 2),
+                lib.bilinear(lib.randn(2, 3), lib.randn(2, 4), lib.randn(5, 3, 4)),
+                lib.rrelu(x), lib.alpha_dropout(x, 0.2, True)]
+        probs = lib.tensor([[0.1, 0.7, 0.2], [0.3, 0.3, 0.4]])
+        outs += [probs.multinomial(4, replacement=True), probs.multinomial(2),
+                 probs.bernoulli(), lib.full((4,), 0.5).bernoulli(0.9)]
+        return outs
+    mine, theirs = _both(run)
+    for a, b in zip(mine, theirs):
+        _same(a, b, rtol=1e-5, atol=1e-5)
+    mine, theirs = _raises_like_torch(lambda lib: lib.dropout(lib.ones(2), 0.5))
+    assert type(mine) is type(theirs)

@@ -55,6 +55,12 @@ from . import distributions  # noqa: E402  (torch.distributions: Normal, Categor
 from . import return_types  # noqa: E402  (torch.return_types: max, sort, topk, ...)
 from ._memory_format import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402
                              memory_format, preserve_format)
+from ._functional_aliases import (alpha_dropout, avg_pool1d, bilinear, celu,  # noqa: E402
+                                  conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
+                                  conv_transpose3d, dropout, embedding, feature_alpha_dropout,
+                                  hardshrink, layer_norm, max_pool1d, max_pool2d, max_pool3d,
+                                  pixel_shuffle, pixel_unshuffle, prelu, rms_norm, rrelu, selu,
+                                  threshold)
 from . import amp  # noqa: E402  (torch.amp: autocast and GradScaler; no casts, see chainrule.amp)
 from .amp import GradScaler, autocast  # noqa: E402
 from .amp.autocast_mode import get_autocast_dtype, is_autocast_enabled  # noqa: E402

@@ -330,10 +330,7 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
     dtype: u < p with torch's uniforms (53 bits for float64 probabilities, 24 otherwise)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"bernoulli: expected a Tensor, got {type(input).__name__}")
-    like = _sampling.dense_like(input._data)
-    if p is not None:
-        return Tensor._make(_sampling.bernoulli_scalar(_stream(generator), like, p))
-    return Tensor._make(_sampling.bernoulli_tensor(_stream(generator), like, input._data))
+    return input.bernoulli(p, generator=generator)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
@@ -345,23 +342,4 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial: expected a Tensor, got {type(input).__name__}")
-    w = input._data
-    if w.ndim not in (1, 2):
-        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim}")
-    if w.dtype.kind != "f":
-        raise RuntimeError(f"multinomial: only supports floating-point dtypes for input, got "
-                           f"{input.dtype}")
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
-            or num_samples <= 0:
-        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples, got {num_samples}")
-    if not replacement and num_samples > w.shape[-1]:
-        raise RuntimeError(f"multinomial: cannot sample n_sample ({num_samples}) > "
-                           f"prob_dist.size(-1) ({w.shape[-1]}) samples without replacement")
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or "
-                           "element < 0")
-    if (w.reshape(-1, w.shape[-1]).sum(-1) <= 0).any():
-        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities "
-                           "<= 0)")
-    out = _sampling.multinomial(_stream(generator), w, int(num_samples), bool(replacement))
-    return Tensor._make(out)
+    return input.multinomial(num_samples, replacement, generator=generator)

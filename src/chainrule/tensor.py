@@ -618,6 +618,38 @@ class Tensor(TensorBase, TensorMethods):
             return self._random_fill("bernoulli_", _sampling.bernoulli_tensor, generator, p._data)
         return self._random_fill("bernoulli_", _sampling.bernoulli_scalar, generator, p)
 
+    def bernoulli(self, p=None, *, generator=None):
+        """A new tensor of 0/1 draws: 1 with probability ``self`` elementwise (or the scalar
+        ``p``), in this tensor's dtype (``chainrule.bernoulli``)."""
+        like = _sampling.dense_like(self._data)
+        if p is not None:
+            return Tensor._make(_sampling.bernoulli_scalar(_stream(generator), like, p))
+        return Tensor._make(_sampling.bernoulli_tensor(_stream(generator), like, self._data))
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        """Indices drawn from the rows of this 1-d or 2-d tensor of weights
+        (``chainrule.multinomial``): (C,) → (num_samples,), (N, C) → (N, num_samples), int64."""
+        w = self._data
+        if w.ndim not in (1, 2):
+            raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim}")
+        if w.dtype.kind != "f":
+            raise RuntimeError(f"multinomial: only supports floating-point dtypes for input, got "
+                               f"{self.dtype}")
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
+                or num_samples <= 0:
+            raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples, got {num_samples}")
+        if not replacement and num_samples > w.shape[-1]:
+            raise RuntimeError(f"multinomial: cannot sample n_sample ({num_samples}) > "
+                               f"prob_dist.size(-1) ({w.shape[-1]}) samples without replacement")
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or "
+                               "element < 0")
+        if (w.reshape(-1, w.shape[-1]).sum(-1) <= 0).any():
+            raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities "
+                               "<= 0)")
+        out = _sampling.multinomial(_stream(generator), w, int(num_samples), bool(replacement))
+        return Tensor._make(out)
+
     def exponential_(self, lambd=1.0, *, generator=None):
         """Fill with draws from the exponential distribution of rate λ: −ln(1 − u)/λ."""
         return self._random_fill("exponential_", _sampling.exponential, generator, lambd)
