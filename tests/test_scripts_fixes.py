@@ -1084,3 +1084,33 @@ def test_top_level_nn_functions_and_random_methods_match_torch():
         _same(a, b, rtol=1e-5, atol=1e-5)
     mine, theirs = _raises_like_torch(lambda lib: lib.dropout(lib.ones(2), 0.5))
     assert type(mine) is type(theirs)
+
+
+def test_legacy_calls_of_old_scripts_match_torch():
+    """``torch.range``, ``x.new(...)``, ``torch.set_default_tensor_type``, ``unravel_index``."""
+    def run(lib):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = [lib.range(1, 4), lib.range(0, 1, 0.25), lib.range(1, 4, dtype=lib.int64),
+                 lib.range(5, 1, -1.5)]
+            before = lib.get_default_dtype()
+            lib.set_default_tensor_type(lib.DoubleTensor)
+            d64 = lib.ones(1).dtype == lib.float64
+            lib.set_default_tensor_type("torch.FloatTensor")
+            restored = lib.get_default_dtype() == before
+        x = lib.ones(2, dtype=lib.float64)
+        new = [x.new(), x.new(2, 3).shape, x.new([1, 2]), x.new(lib.Size([2, 2])).shape, x.new(3).shape]
+        u = lib.unravel_index(lib.tensor([4, 7, -1, 9]), (2, 4)) + lib.unravel_index(lib.tensor(5), (3, 2))
+        return r, [w.category.__name__ for w in caught], d64, restored, new, u
+    mine, theirs = _both(run)
+    for a, b in zip(mine[0], theirs[0]):
+        _same(a, b)
+    assert set(mine[1]) == set(theirs[1]) == {"UserWarning"}
+    assert mine[2] == theirs[2] is True and mine[3] == theirs[3] is True
+    _same(mine[4][0], theirs[4][0])
+    _same(mine[4][2], theirs[4][2])
+    assert [tuple(s) for s in mine[4][1::2]] == [tuple(s) for s in theirs[4][1::2]]
+    for a, b in zip(mine[5], theirs[5]):
+        _same(a, b)
+    mine, theirs = _raises_like_torch(lambda lib: lib.ones(2).new(2.5))
+    assert mine == theirs

@@ -267,6 +267,25 @@ class Tensor(TensorBase, TensorMethods):
         t = Tensor._make(arr)
         return t.requires_grad_(True) if requires_grad else t
 
+    def new(self, *args, device=None):
+        """The legacy constructor of old code, with this tensor's dtype: ``x.new()`` (empty),
+        ``x.new(2, 3)`` or ``x.new(size)`` (uninitialised — here zeros — of that shape),
+        ``x.new([1, 2])`` (from data), ``x.new(t)`` (t itself, of the same dtype)."""
+        check_device(device, "new")
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0].dtype != self.dtype:
+                raise TypeError(f"new(): expected a tensor of dtype {self.dtype}, got "
+                                f"{args[0].dtype}")
+            return args[0]
+        if len(args) == 1 and isinstance(args[0], (list, tuple)) and not isinstance(args[0], Size):
+            return Tensor._make(np.array(args[0], dtype=self._data.dtype))
+        if len(args) == 1 and isinstance(args[0], (float, bool, complex)):
+            raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+        shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else args
+        if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in shape):
+            raise TypeError(f"new(): expected sizes as ints, got {args!r}")
+        return Tensor._make(np.zeros(shape if shape else (0,), dtype=self._data.dtype))
+
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> "Tensor":
         """A new leaf holding a copy of ``data``, of this tensor's dtype unless ``dtype`` is
         given (also for data of another kind: ``int_tensor.new_tensor([1.5])`` is int64)."""
