@@ -9,7 +9,7 @@ MAML); ``autograd.grad`` over ``params.values()``; DataLoader workers (random au
 ``linspace`` one ulp off torch's; ``F.affine_grid`` / ``F.grid_sample``; ``retain_grad`` before
 ``register_hook``; ``utils.checkpoint``; ``SiLU``/``Mish`` reprs; ``return_types`` printing;
 ``set_float32_matmul_precision``, ``random.fork_rng``; ``autograd.Function`` with several
-outputs; memory formats (``channels_last``)."""
+outputs; ``MultivariateNormal``; torch's top-level nn functions; calls of old scripts."""
 import importlib
 import math
 import random
@@ -1004,27 +1004,6 @@ def test_custom_function_with_several_outputs_matches_torch():
     for a, b in zip(mine[0], theirs[0]):
         _same(a, b)
     assert mine[1] == theirs[1]
-
-
-def test_channels_last_memory_format_matches_torch():
-    """``model.to(memory_format=torch.channels_last)`` and ``x.to(memory_format=...)`` in
-    performance-minded scripts: the names were missing."""
-    def run(lib):
-        x = lib.arange(120.).reshape(2, 3, 4, 5)
-        y = x.to(memory_format=lib.channels_last)
-        z = lib.arange(720.).reshape(2, 3, 4, 5, 6).contiguous(memory_format=lib.channels_last_3d)
-        return (repr(lib.channels_last), y.stride(), y.is_contiguous(),
-                y.is_contiguous(memory_format=lib.channels_last), (y + 1).stride(),
-                y.contiguous().stride(), z.stride(), lib.ones(2, 3).is_contiguous(memory_format=lib.channels_last),
-                lib.equal(y, x), y.tolist() == x.tolist())
-    mine, theirs = _both(run)
-    assert mine[0] == theirs[0].replace("torch", "chainrule")
-    assert mine[1:] == theirs[1:]
-    mine, theirs = _raises_like_torch(lambda lib: lib.ones(2, 3).to(memory_format=lib.channels_last))
-    assert mine == theirs
-    w = cr.randn(2, 3, 4, 5, requires_grad=True)
-    w.to(memory_format=cr.channels_last).pow(2).sum().backward()
-    _same(w.grad, torch.tensor(w.detach().numpy()) * 2)
 
 
 def test_multivariate_normal_matches_torch():

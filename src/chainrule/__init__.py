@@ -53,8 +53,6 @@ from ._device import get_default_device, set_default_device  # noqa: E402
 from . import accelerator  # noqa: E402
 from . import distributions  # noqa: E402  (torch.distributions: Normal, Categorical, ...)
 from . import return_types  # noqa: E402  (torch.return_types: max, sort, topk, ...)
-from ._memory_format import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402
-                             memory_format, preserve_format)
 from ._legacy import range, set_default_tensor_type, unravel_index  # noqa: E402
 from ._functional_aliases import (alpha_dropout, avg_pool1d, bilinear, celu,  # noqa: E402
                                   conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,

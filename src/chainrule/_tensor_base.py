@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dtype
-from ._memory_format import contiguous_format, in_format
 from ._device import CPU, check_device, device as _device_type, is_device_like
 from ._dtype import from_numpy_dtype
 from ._modes import TRACE
@@ -179,12 +178,8 @@ class TensorBase:
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
-    def is_contiguous(self, memory_format=contiguous_format) -> bool:
-        """Whether the elements are laid out densely in ``memory_format`` (row-major by
-        default; ``chainrule.channels_last``: NHWC)."""
-        if memory_format is contiguous_format:
-            return self._data.flags.c_contiguous
-        return in_format(self._data, memory_format)
+    def is_contiguous(self) -> bool:
+        return self._data.flags.c_contiguous
 
     # ------------------------------------------------------------------ conversion
     def numpy(self, *, force=False) -> np.ndarray:

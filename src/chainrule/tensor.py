@@ -14,7 +14,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype, _memory_format as _mf, _sampling
+from . import _dtype, _sampling
 from ._argcompat import variadic
 from ._backprop import (as_tuple, backward as _backward, final_callbacks as _final_callbacks,
                         grad as _grad, run_post_accumulate_hooks as _run_post_accumulate_hooks)
@@ -196,15 +196,8 @@ class Tensor(TensorBase, TensorMethods):
         floating dtypes); the device must be the CPU ('cpu', ``chainrule.device('cpu')``, None),
         any other raises RuntimeError. Returns ``self`` when nothing changes and ``copy`` is
         False, as torch."""
-        fmt = kwargs.pop("memory_format", None)
         target, copy = parse_to_args(args, kwargs, "Tensor.to")
         out = self if target is None else cast(self, target)
-        if fmt is not None and not _mf.in_format(out._data, fmt, "to") \
-                and fmt is not _mf.preserve_format:
-            data = _mf.to_format(out._data, fmt, "to")
-            out = out.clone() if out is self else out
-            out._data = data              # the same values, in the requested layout
-            return out
         return out.clone() if copy and out is self else out
 
     def type(self, dtype=None, non_blocking=False):
@@ -252,13 +245,8 @@ class Tensor(TensorBase, TensorMethods):
                      "Tensor.cuda")
         check_device("cuda", "Tensor.cuda")   # cuda('cpu') asks for a GPU too
 
-    def contiguous(self, memory_format=_mf.contiguous_format):
-        """This tensor if its layout is ``memory_format`` already, else a copy laid out so."""
-        if memory_format is _mf.contiguous_format:
-            return self if self._data.flags.c_contiguous else self.clone()
-        if _mf.in_format(self._data, memory_format, "contiguous"):
-            return self
-        return self.to(memory_format=memory_format)
+    def contiguous(self):
+        return self if self._data.flags.c_contiguous else self.clone()
 
     # ------------------------------------------------------------------ new tensors like this one
     # torch's Tensor.new_*: same dtype (and device) as ``self`` unless ``dtype`` is given
