@@ -35,6 +35,7 @@ NAMESPACES = [
     ("torch.autograd", "chainrule.autograd"),
     ("torch.func", "chainrule.func"),
     ("torch.utils.data", "chainrule.utils.data"),
+    ("torch.distributions", "chainrule.distributions"),
 ]
 
 # torchvision is not a dependency: the names a course uses (issue 14), listed here

@@ -32,6 +32,7 @@ from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from ._modes import (are_deterministic_algorithms_enabled,  # noqa: E402
                      is_deterministic_algorithms_warn_only_enabled, use_deterministic_algorithms)
+from ._modes import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402
 from .backends.blas import get_num_threads, set_num_threads
 from . import cuda, viz
 from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop
@@ -52,6 +53,15 @@ from ._modes import inference_mode, is_inference_mode_enabled  # noqa: E402
 from ._dtype import set_default_dtype  # noqa: E402
 from ._device import get_default_device, set_default_device  # noqa: E402
 from . import accelerator  # noqa: E402
+from . import distributions  # noqa: E402  (torch.distributions: Normal, Categorical, ...)
+from . import return_types  # noqa: E402  (torch.return_types: max, sort, topk, ...)
+from ._legacy import range, set_default_tensor_type, unravel_index  # noqa: E402
+from ._functional_aliases import (alpha_dropout, avg_pool1d, bilinear, celu,  # noqa: E402
+                                  conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
+                                  conv_transpose3d, dropout, embedding, feature_alpha_dropout,
+                                  hardshrink, layer_norm, max_pool1d, max_pool2d, max_pool3d,
+                                  pixel_shuffle, pixel_unshuffle, prelu, rms_norm, rrelu, selu,
+                                  threshold)
 from . import amp  # noqa: E402  (torch.amp: autocast and GradScaler; no casts, see chainrule.amp)
 from .amp import GradScaler, autocast  # noqa: E402
 from .amp.autocast_mode import get_autocast_dtype, is_autocast_enabled  # noqa: E402

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import warnings
 import weakref
 
 
@@ -205,6 +206,33 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return DETERMINISM.enabled and DETERMINISM.warn_only
+
+
+# ---------------------------------------------------------------------------- matmul precision
+_MATMUL_PRECISION = {"value": "highest"}
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """torch's hint for the internal precision of float32 matrix products: 'highest' (full
+    float32), 'high' (TF32 or bfloat16×3 allowed), 'medium' (bfloat16 allowed).
+
+    chainrule's products are NumPy/BLAS float32 ones, 'highest' whatever the hint — what torch
+    computes on CPUs without reduced-precision matrix units. The setting is recorded and
+    reported by :func:`get_float32_matmul_precision`; an unknown name warns and changes
+    nothing, as torch."""
+    if not isinstance(precision, str):
+        raise RuntimeError(f"set_float32_matmul_precision expects a str, but got "
+                           f"{type(precision).__name__}")
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+                      "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
+        return
+    _MATMUL_PRECISION["value"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """The last precision given to :func:`set_float32_matmul_precision` ('highest' at start)."""
+    return _MATMUL_PRECISION["value"]
 
 
 # ---------------------------------------------------------------------------- forward mode

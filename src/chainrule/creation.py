@@ -9,6 +9,7 @@ from . import _dtype, _memory_format, _sampling
 from ._argcompat import variadic, with_creation_out
 from ._device import check_device
 from ._dtype import as_dtype, from_numpy_dtype
+from ._mathfun import fma32, fma64
 from ._modes import TRACE
 from ._rng import stream as _stream
 from .tensor import Tensor, shape_arg as _size, to_array as _to_array
@@ -188,7 +189,25 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     check_device(device, "linspace")
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
-    return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+    dt = np.dtype(_float_dtype(dtype))
+    if dt in (np.float32, np.float64) and steps > 1:
+        return _finish(_linspace_like_torch(start, end, steps, dt.type), requires_grad)
+    return _finish(np.linspace(start, end, steps).astype(dt), requires_grad)
+
+
+def _linspace_like_torch(start, end, steps, t):
+    """torch's CPU linspace, rounding for rounding, in the output's precision t: step =
+    (end − start)/(steps − 1); the first half counts up from start, RN(start + step·i), the
+    second half down from end, RN(end − step·(steps − 1 − i)), each a fused multiply-add
+    (one rounding), so both ends are exact and the halves mirror each other."""
+    fma = fma32 if t is np.float32 else fma64
+    start, end = t(start), t(end)
+    step = (end - start) / t(steps - 1)
+    idx = np.arange(steps)
+    fi = idx.astype(t)
+    up = np.asarray(fma(step, fi, start), t)
+    down = np.asarray(fma(-step, t(steps - 1) - fi, end), t)
+    return np.where(idx < steps // 2, up, down)
 
 
 @with_creation_out
@@ -355,10 +374,7 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
     dtype: u < p with torch's uniforms (53 bits for float64 probabilities, 24 otherwise)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"bernoulli: expected a Tensor, got {type(input).__name__}")
-    like = _sampling.dense_like(input._data)
-    if p is not None:
-        return Tensor._make(_sampling.bernoulli_scalar(_stream(generator), like, p))
-    return Tensor._make(_sampling.bernoulli_tensor(_stream(generator), like, input._data))
+    return input.bernoulli(p, generator=generator)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
@@ -370,23 +386,4 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial: expected a Tensor, got {type(input).__name__}")
-    w = input._data
-    if w.ndim not in (1, 2):
-        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim}")
-    if w.dtype.kind != "f":
-        raise RuntimeError(f"multinomial: only supports floating-point dtypes for input, got "
-                           f"{input.dtype}")
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
-            or num_samples <= 0:
-        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples, got {num_samples}")
-    if not replacement and num_samples > w.shape[-1]:
-        raise RuntimeError(f"multinomial: cannot sample n_sample ({num_samples}) > "
-                           f"prob_dist.size(-1) ({w.shape[-1]}) samples without replacement")
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or "
-                           "element < 0")
-    if (w.reshape(-1, w.shape[-1]).sum(-1) <= 0).any():
-        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities "
-                           "<= 0)")
-    out = _sampling.multinomial(_stream(generator), w, int(num_samples), bool(replacement))
-    return Tensor._make(out)
+    return input.multinomial(num_samples, replacement, generator=generator)

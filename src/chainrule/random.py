@@ -17,6 +17,8 @@ every process (as torch's); ``initial_seed()`` reports it.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from ._rng import DEFAULT as _DEFAULT_STREAM, DEFAULT_SEED, Stream, entropy_seed, stream as _rng  # noqa: F401
@@ -108,3 +110,22 @@ def get_rng_state() -> Tensor:
 
 def set_rng_state(state) -> None:
     default_generator.set_state(state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices",
+             device_type="cuda"):
+    """Run the block with the default generator's state saved and restored afterwards
+    (``torch.random.fork_rng``): draws inside do not move the stream outside. chainrule has
+    only the CPU generator, so ``devices`` and ``device_type`` select nothing more.
+    ``enabled=False`` runs the block without forking."""
+    if not enabled:
+        yield
+        return
+    state = default_generator._stream.clone()
+    try:
+        yield
+    finally:
+        stream = default_generator._stream
+        for slot in type(stream).__slots__:
+            setattr(stream, slot, getattr(state, slot))

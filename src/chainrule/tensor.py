@@ -266,6 +266,25 @@ class Tensor(TensorBase, TensorMethods):
         t = Tensor._make(arr)
         return t.requires_grad_(True) if requires_grad else t
 
+    def new(self, *args, device=None):
+        """The legacy constructor of old code, with this tensor's dtype: ``x.new()`` (empty),
+        ``x.new(2, 3)`` or ``x.new(size)`` (uninitialised — here zeros — of that shape),
+        ``x.new([1, 2])`` (from data), ``x.new(t)`` (t itself, of the same dtype)."""
+        check_device(device, "new")
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0].dtype != self.dtype:
+                raise TypeError(f"new(): expected a tensor of dtype {self.dtype}, got "
+                                f"{args[0].dtype}")
+            return args[0]
+        if len(args) == 1 and isinstance(args[0], (list, tuple)) and not isinstance(args[0], Size):
+            return Tensor._make(np.array(args[0], dtype=self._data.dtype))
+        if len(args) == 1 and isinstance(args[0], (float, bool, complex)):
+            raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+        shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else args
+        if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in shape):
+            raise TypeError(f"new(): expected sizes as ints, got {args!r}")
+        return Tensor._make(np.zeros(shape if shape else (0,), dtype=self._data.dtype))
+
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> "Tensor":
         """A new leaf holding a copy of ``data``, of this tensor's dtype unless ``dtype`` is
         given (also for data of another kind: ``int_tensor.new_tensor([1.5])`` is int64)."""
@@ -340,6 +359,7 @@ class Tensor(TensorBase, TensorMethods):
                 else:
                     t.grad = t.grad + grad
         self.grad_fn._add_pre_hook(store)
+        self._retain_hook = store
         self._retains_grad = True
 
     @property
@@ -353,6 +373,13 @@ class Tensor(TensorBase, TensorMethods):
             raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't "
                                "require gradient")
         if self.grad_fn is not None:
+            store = self.__dict__.get("_retain_hook")
+            hooks = self.grad_fn._pre_hooks
+            if store is not None and hooks and store in hooks:
+                # as torch: the retained .grad is the gradient after every hook of the tensor,
+                # whether the hook was registered before or after retain_grad()
+                hooks.insert(hooks.index(store), hook)
+                return _RemovableHandle(hooks, hook)
             return self.grad_fn._add_pre_hook(hook)
         if self._hooks is None:
             self._hooks = []
@@ -654,6 +681,38 @@ class Tensor(TensorBase, TensorMethods):
         if isinstance(p, Tensor):
             return self._random_fill("bernoulli_", _sampling.bernoulli_tensor, generator, p._data)
         return self._random_fill("bernoulli_", _sampling.bernoulli_scalar, generator, p)
+
+    def bernoulli(self, p=None, *, generator=None):
+        """A new tensor of 0/1 draws: 1 with probability ``self`` elementwise (or the scalar
+        ``p``), in this tensor's dtype (``chainrule.bernoulli``)."""
+        like = _sampling.dense_like(self._data)
+        if p is not None:
+            return Tensor._make(_sampling.bernoulli_scalar(_stream(generator), like, p))
+        return Tensor._make(_sampling.bernoulli_tensor(_stream(generator), like, self._data))
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        """Indices drawn from the rows of this 1-d or 2-d tensor of weights
+        (``chainrule.multinomial``): (C,) → (num_samples,), (N, C) → (N, num_samples), int64."""
+        w = self._data
+        if w.ndim not in (1, 2):
+            raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim}")
+        if w.dtype.kind != "f":
+            raise RuntimeError(f"multinomial: only supports floating-point dtypes for input, got "
+                               f"{self.dtype}")
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
+                or num_samples <= 0:
+            raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples, got {num_samples}")
+        if not replacement and num_samples > w.shape[-1]:
+            raise RuntimeError(f"multinomial: cannot sample n_sample ({num_samples}) > "
+                               f"prob_dist.size(-1) ({w.shape[-1]}) samples without replacement")
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or "
+                               "element < 0")
+        if (w.reshape(-1, w.shape[-1]).sum(-1) <= 0).any():
+            raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities "
+                               "<= 0)")
+        out = _sampling.multinomial(_stream(generator), w, int(num_samples), bool(replacement))
+        return Tensor._make(out)
 
     def exponential_(self, lambd=1.0, *, generator=None):
         """Fill with draws from the exponential distribution of rate λ: −ln(1 − u)/λ."""

@@ -20,21 +20,48 @@ argument (None for non-tensors). An optional ``jvp(ctx, *tangents)`` enables for
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._graph import Node, _edge, _sequence
 from .._modes import FORWARD, STATE, TRACE, attach_tangent, forward_suspended, no_grad
+from ..ops import cat
 from ..tensor import Tensor
 
 
 class FunctionCtx:
     """The ``ctx`` passed to forward/backward: save tensors and facts for the backward pass."""
 
+    materialize_grads = True
+    non_differentiable = ()
+
     def save_for_backward(self, *tensors):
         self.saved_tensors = tensors
 
     def mark_non_differentiable(self, *tensors):
+        """Outputs that get no gradient (indices, masks): they do not require grad, and their
+        gradient in ``backward`` is zeros (or None without materialized grads)."""
         self.non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        """Whether ``backward`` gets zeros (True, the default) or None for the gradient of an
+        output that received none."""
+        self.materialize_grads = bool(value)
+
+
+def once_differentiable(fn):
+    """Decorate a ``backward`` that is not itself differentiable: it runs without recording,
+    so its result carries no graph (``torch.autograd.function.once_differentiable``)."""
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with no_grad():
+            return fn(ctx, *args)
+    return wrapper
+
+
+def _non_differentiable(ctx, t):
+    return any(t is m for m in ctx.non_differentiable)
 
 
 class _CustomNode(Node):
@@ -54,7 +81,21 @@ class _CustomNode(Node):
         return node_type
 
     def _vjp(self, xp, g):
-        grads = self.fn_cls.backward(self.ctx, g)
+        layout = getattr(self, "layout", None)
+        if layout is not None:      # several outputs, packed into one flat tensor
+            gs = []
+            for entry in layout:
+                if entry[0] == "packed":
+                    _, offset, shape = entry
+                    n = int(np.prod(shape, dtype=np.int64))
+                    gs.append(g[offset:offset + n].reshape(shape))
+                elif self.ctx.materialize_grads and isinstance(entry[1], Tensor):
+                    gs.append(Tensor._make(np.zeros(entry[1]._data.shape, entry[1]._data.dtype)))
+                else:
+                    gs.append(None)
+            grads = self.fn_cls.backward(self.ctx, *gs)
+        else:
+            grads = self.fn_cls.backward(self.ctx, g)
         grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) != self.n_args:
             raise RuntimeError(f"{self.fn_cls.__name__}.backward returned {len(grads)} gradients, "
@@ -85,11 +126,20 @@ class Function:
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with no_grad(), forward_suspended():
-            out = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is not Function.setup_context:
+                # torch's newer style: forward(*args) without ctx, then setup_context
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args, **kwargs)
+        if isinstance(out, tuple):
+            return cls._apply_several(ctx, args, positions, out)
         if not isinstance(out, Tensor):
-            raise TypeError(f"{cls.__name__}.forward must return a single Tensor, got "
+            raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple, got "
                             f"{type(out).__name__}")
         inputs = [args[i] for i in positions]
+        if _non_differentiable(ctx, out):
+            return Tensor._make(out._data)
         result = Tensor._make(out._data)
         if FORWARD.active and hasattr(cls, "jvp") and any(t._fw_tangent is not None for t in inputs):
             # like torch, a floating Tensor input without a tangent gets zeros (materialized)
@@ -110,3 +160,68 @@ class Function:
             result.requires_grad = True
             result.grad_fn = node
         return result
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Save what backward needs, for a ``forward(*inputs)`` written without ctx."""
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @classmethod
+    def _apply_several(cls, ctx, args, positions, outs):
+        """A forward returning a tuple: the differentiable outputs (floating, not marked
+        non-differentiable, one dtype) are packed into one flat tensor recorded as the node;
+        each output is a slice of it, so backward gets one gradient per output."""
+        inputs = [args[i] for i in positions]
+        results = [Tensor._make(o._data) if isinstance(o, Tensor) else o for o in outs]
+        diff = [i for i, o in enumerate(outs) if isinstance(o, Tensor)
+                and o._data.dtype.kind == "f" and not _non_differentiable(ctx, o)]
+        if not (STATE.grad_enabled and diff and any(t.requires_grad for t in inputs)):
+            return tuple(results)
+        dtypes = {outs[i]._data.dtype for i in diff}
+        if len(dtypes) > 1:
+            raise TypeError(f"{cls.__name__}.forward: differentiable outputs of several dtypes "
+                            f"({sorted(str(d) for d in dtypes)}) are not supported; cast them to one")
+        layout, offset, pieces = [], 0, []
+        for i, o in enumerate(outs):
+            if i in diff:
+                layout.append(("packed", offset, o._data.shape))
+                pieces.append(o._data.reshape(-1))
+                offset += o._data.size
+            else:
+                layout.append(("plain", o))
+        packed = Tensor._make(np.concatenate(pieces))
+        node = _CustomNode.of(cls)()
+        node.fn_cls, node.ctx, node.n_args = cls, ctx, len(args)
+        node.tensor_positions = positions
+        node.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        node._next = tuple(_edge(t) for t in inputs)
+        node.sequence_nr = next(_sequence)
+        node.out_shape = packed._data.shape
+        node.in_shapes = tuple(t._data.shape for t in inputs)
+        node.layout = layout
+        packed.requires_grad = True
+        packed.grad_fn = node
+        select = cls.__dict__.get("_select_output")
+        if select is None:    # named like cls, so each output's grad_fn prints as torch's
+            select = type(cls.__name__, (_SelectOutput,), {"__module__": cls.__module__})
+            cls._select_output = select
+        for i, entry in zip(range(len(outs)), layout):
+            if entry[0] == "packed":
+                results[i] = select.apply(packed, entry[1], entry[2])
+        return tuple(results)
+
+
+class _SelectOutput(Function):
+    """One output of a several-output Function: a slice of the packed outputs, reshaped."""
+
+    @staticmethod
+    def forward(ctx, packed, offset, shape):
+        n = int(np.prod(shape, dtype=np.int64))
+        ctx.offset, ctx.n, ctx.total = offset, n, packed.shape[0]
+        return packed[offset:offset + n].reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        before = Tensor._make(np.zeros(ctx.offset, grad._data.dtype))
+        after = Tensor._make(np.zeros(ctx.total - ctx.offset - ctx.n, grad._data.dtype))
+        return cat([before, grad.reshape(-1), after]), None, None

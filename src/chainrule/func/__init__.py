@@ -10,9 +10,13 @@ For f: Rⁿ → Rᵐ with Jacobian J (m×n):
 * ``hessian`` = jacfwd(jacrev(f)) (forward-over-reverse); ``hvp``/``vhp`` give H·v and vᵀH
   without ever building H.
 
-Functions take and return tensors or tuples of tensors; ``argnums`` is an int or a tuple.
+Functions take and return tensors or tuples of tensors; ``argnums`` is an int or a tuple (``grad``
+also differentiates a pytree argument: a dict/tuple/list of tensors, gradients in its shape).
+``functional_call`` runs a module with given parameters, ``stack_module_state`` stacks an
+ensemble's states for ``vmap``.
 """
+from .stateless import functional_call, stack_module_state
 from .transforms import grad, grad_and_value, hessian, hvp, jacfwd, jacrev, jvp, vhp, vjp, vmap
 
 __all__ = ["vjp", "jvp", "grad", "grad_and_value", "jacrev", "jacfwd", "hessian", "hvp", "vhp",
-           "vmap"]
+           "vmap", "functional_call", "stack_module_state"]

@@ -180,22 +180,25 @@ def grad_and_value(func, argnums=0, has_aux=False):
     @functools.wraps(func)
     def wrapper(*args):
         nums = _argnums(argnums, len(args), "grad")
-        keep = any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        keep = any(isinstance(a, Tensor) and a.requires_grad for a in _tree_leaves(args))
         with enable_grad():
             inputs = list(args)
             for i in nums:
-                _check_tensors((args[i],), "differentiated arguments", "grad")
-                inputs[i] = _lift(args[i])
+                # an argument may be a pytree (tuple/list/dict of tensors, e.g. a model's
+                # parameters for functional_call): each leaf is differentiated
+                _check_tensors(_tree_leaves(args[i]), "differentiated arguments", "grad")
+                inputs[i] = _tree_map(_lift, args[i])
             value, aux = _call(func, inputs, has_aux, "grad")
         if not isinstance(value, Tensor) or value.numel() != 1:
             raise RuntimeError(f"grad: f must return a scalar tensor, got "
                                f"{tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__}")
-        wrt = [inputs[i] for i in nums]
-        if value.requires_grad:
+        wrt = [leaf for i in nums for leaf in _tree_leaves(inputs[i])]
+        if value.requires_grad and wrt:
             grads = _grad(value, wrt, retain_graph=keep, create_graph=keep, allow_unused=True)
         else:
             grads = [None] * len(wrt)
-        grads = tuple(_detach(g, keep) if g is not None else _zeros(w) for g, w in zip(grads, wrt))
+        flat = iter([_detach(g, keep) if g is not None else _zeros(w) for g, w in zip(grads, wrt)])
+        grads = tuple(_tree_map(lambda _: next(flat), inputs[i]) for i in nums)
         result = grads if isinstance(argnums, tuple) else grads[0]
         value = _detach(value, keep)
         return (result, (value, aux)) if has_aux else (result, value)
@@ -332,6 +335,15 @@ def vhp(func, primals, tangents):
 
 
 # ---------------------------------------------------------------------------- batching
+def _tree_leaves(x):
+    """The leaves of a pytree of tuples, lists and dicts, in ``_tree_map``'s order."""
+    if isinstance(x, (tuple, list)):
+        return [leaf for v in x for leaf in _tree_leaves(v)]
+    if isinstance(x, dict):
+        return [leaf for v in x.values() for leaf in _tree_leaves(v)]
+    return [x]
+
+
 def _tree_map(fn, x):
     if isinstance(x, (tuple, list)):
         return type(x)(_tree_map(fn, v) for v in x)
@@ -382,6 +394,16 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         first = outs[0]
         if isinstance(first, tuple):
             od = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
-            return tuple(stack([o[k] for o in outs], od[k]) for k in range(len(first)))
-        return stack(outs, out_dims)
+            return tuple(_tree_stack([o[k] for o in outs], od[k]) for k in range(len(first)))
+        return _tree_stack(outs, out_dims)
     return batched
+
+
+def _tree_stack(outs, dim):
+    """Per-element results stacked leaf by leaf (a dict of gradients stacks per key)."""
+    first = outs[0]
+    if isinstance(first, dict):
+        return {k: _tree_stack([o[k] for o in outs], dim) for k in first}
+    if isinstance(first, (tuple, list)):
+        return type(first)(_tree_stack([o[k] for o in outs], dim) for k in range(len(first)))
+    return stack(outs, dim)

@@ -10,11 +10,10 @@ from __future__ import annotations
 import builtins
 import functools
 import warnings
-from collections import namedtuple
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, return_types
 from .._argcompat import numpy_aliases
 from .._graph import Node
 from .._tensor_base import TensorBase
@@ -24,7 +23,6 @@ from .elementwise import maximum, minimum, to_float
 from .indexing import Gather
 from .shape import Flip
 
-values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def _expand_back(xp, g, in_shape, dims, keepdim):
@@ -466,7 +464,7 @@ def amin(input, dim=(), keepdim=False):
     return Amin.apply(input, dims=dims, keepdim=keepdim)
 
 
-aminmax_result = namedtuple("aminmax", ["min", "max"])
+aminmax_result = return_types.aminmax
 
 
 def aminmax(input, *, dim=None, keepdim=False):
@@ -529,13 +527,14 @@ def _max_min(input, dim, keepdim, other, op):
         dims = tuple(range(input.ndim))
         return (_MaxAll if op == "max" else _MinAll).apply(input, dims=dims, keepdim=False)
     _nonempty(input, normalize_dims(dim, input.ndim, op), op)   # the error names max, not argmax
+    result = return_types.max if op == "max" else return_types.min
     if input.ndim == 0:  # a 0-d tensor is its own max along dim 0 (or -1), at index 0
-        return values_indices(input.clone(), input._make(np.zeros((), np.int64)))
+        return result(input.clone(), input._make(np.zeros((), np.int64)))
     index = (argmax if op == "max" else argmin)(input, dim, keepdim=True)
     along = MaxAlong if op == "max" else _MinAlong
     values = along.apply(input, dim=normalize_dims(dim, input.ndim, op)[0], index=index._data,
                          keepdim=keepdim)
-    return values_indices(values, index if keepdim else index.squeeze(dim))
+    return result(values, index if keepdim else index.squeeze(dim))
 
 
 @numpy_aliases

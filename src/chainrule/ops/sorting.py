@@ -10,9 +10,10 @@ never do. NaN counts as larger than every number, as in torch.
 """
 from __future__ import annotations
 
-from collections import namedtuple
 
 import numpy as np
+
+from .. import return_types
 
 from .._graph import Node
 from .._tensor_base import normalize_dim
@@ -29,7 +30,7 @@ _ModeBackward = Selected.named("ModeBackward0")
 _CummaxBackward = Selected.named("CummaxBackward0")
 _CumminBackward = Selected.named("CumminBackward0")
 
-sort_result = namedtuple("sort", ["values", "indices"])
+sort_result = return_types.sort
 
 
 def _order(x, axis, descending):
@@ -92,7 +93,7 @@ def msort(input):
     return sort(input, 0).values
 
 
-topk_result = namedtuple("topk", ["values", "indices"])
+topk_result = return_types.topk
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
@@ -127,7 +128,7 @@ def _kth(input, k, dim, keepdim, op, node, result):
     return result(values, input._make(index if keepdim else index.squeeze(d)))
 
 
-kthvalue_result = namedtuple("kthvalue", ["values", "indices"])
+kthvalue_result = return_types.kthvalue
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -139,7 +140,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return _kth(input, k, dim, keepdim, "kthvalue", _KthvalueBackward, kthvalue_result)
 
 
-median_result = namedtuple("median", ["values", "indices"])
+median_result = return_types.median
 
 
 class _EvenlyShared(Node):
@@ -214,7 +215,7 @@ def median(input, dim=None, keepdim=False):
     return median_result(values, input._make(index if keepdim else index.squeeze(d)))
 
 
-nanmedian_result = namedtuple("nanmedian", ["values", "indices"])
+nanmedian_result = return_types.nanmedian
 
 
 def nanmedian(input, dim=None, keepdim=False):
@@ -243,7 +244,7 @@ def nanmedian(input, dim=None, keepdim=False):
     return nanmedian_result(values, input._make(index if keepdim else index.squeeze(d)))
 
 
-mode_result = namedtuple("mode", ["values", "indices"])
+mode_result = return_types.mode
 
 
 def mode(input, dim=-1, keepdim=False):
@@ -284,8 +285,8 @@ def mode(input, dim=-1, keepdim=False):
     return mode_result(values, input._make(index if keepdim else index.squeeze(d)))
 
 
-cummax_result = namedtuple("cummax", ["values", "indices"])
-cummin_result = namedtuple("cummin", ["values", "indices"])
+cummax_result = return_types.cummax
+cummin_result = return_types.cummin
 
 
 def _cumulative_extreme(input, dim, op, accumulate, node, result):

@@ -20,6 +20,7 @@ from .rprop import Rprop
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
+from . import swa_utils  # AveragedModel, SWALR, update_bn (torch.optim.swa_utils)
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adadelta", "Adamax",
-           "NAdam", "RAdam", "ASGD", "LBFGS", "Rprop", "lr_scheduler"]
+           "NAdam", "RAdam", "ASGD", "LBFGS", "Rprop", "lr_scheduler", "swa_utils"]

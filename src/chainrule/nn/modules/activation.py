@@ -102,6 +102,9 @@ class SiLU(Module):
     def forward(self, input):
         return F.silu(input, self.inplace)
 
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
 
 class Softplus(Module):
     """Softplus(z) = (1/β) log(1 + e^{βz}) (linear above ``threshold``);  derivative σ(βz)."""
@@ -265,6 +268,9 @@ class Mish(Module):
 
     def forward(self, input):
         return F.mish(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Softsign(Module):

@@ -11,15 +11,10 @@ from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, Sta
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
 from .distributed import DistributedSampler
+from ._worker import WorkerInfo, get_worker_info
 
 __all__ = ["DataLoader", "Dataset", "IterableDataset", "TensorDataset", "Subset",
            "ConcatDataset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
            "SubsetRandomSampler", "BatchSampler", "default_collate", "default_convert", "StackDataset",
            "ChainDataset", "WeightedRandomSampler", "get_worker_info", "DistributedSampler"]
 
-
-def get_worker_info():
-    """Information about the current DataLoader worker process: ``None`` here, because
-    chainrule's DataLoader always loads in the calling process (``num_workers`` is accepted for
-    compatibility), which is what torch returns in the main process."""
-    return None

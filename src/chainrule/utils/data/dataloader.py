@@ -10,6 +10,7 @@ The batch size chooses the deck's three flavours of gradient descent:
 """
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -17,11 +18,14 @@ import numpy as np
 from ... import _sampling
 from ..._rng import stream as _stream
 from ._collate import default_collate, default_convert
+from ._worker import VirtualWorker
 from .dataset import IterableDataset
 from .sampler import (BatchSampler, RandomSampler, SequentialSampler,
                       _has_index_array)
 
 __all__ = ["DataLoader"]
+
+_DONE = object()
 
 
 class DataLoader:
@@ -40,10 +44,18 @@ class DataLoader:
         sampler: a :class:`Sampler` (or iterable of indices) giving the order; excludes shuffle.
         batch_sampler: yields lists of indices, one per batch; excludes batch_size, shuffle,
             sampler and drop_last.
-        num_workers (int): accepted for compatibility; loading always runs in this process
-            (a value > 0 warns once). So do the other worker and pinning options
-            (``timeout``, ``worker_init_fn``, ``multiprocessing_context``, ``prefetch_factor``,
-            ``persistent_workers``, ``pin_memory``, ``pin_memory_device``, ``in_order``).
+        num_workers (int): how many worker processes torch would load with. chainrule loads
+            in this process but emulates the workers' observable behaviour: each virtual
+            worker has its own random states, seeded as torch seeds its workers
+            (``base_seed + id``), runs ``worker_init_fn(id)`` once, answers
+            ``get_worker_info()``, and produces every ``num_workers``-th batch (an
+            ``IterableDataset`` is iterated per worker, on its own copy, the batches taken
+            round robin). So random augmentations give torch's batches, and draws made while
+            loading do not move the main generator. ``persistent_workers`` keeps the virtual
+            workers (and their random states) across epochs; ``prefetch_factor`` sets how
+            many index batches are drawn ahead when an epoch starts. The remaining options
+            (``timeout``, ``multiprocessing_context``, ``pin_memory``, ``pin_memory_device``,
+            ``in_order``) are accepted and have no effect.
         collate_fn: merges a list of samples into a batch (default :func:`default_collate`).
         drop_last (bool): drop the last batch when it is smaller than ``batch_size``.
         generator: a :class:`chainrule.Generator` for shuffling; with the same seed two loaders
@@ -79,10 +91,21 @@ class DataLoader:
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers option should be non-negative, got "
                              f"{num_workers!r}")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing."
+                             "let num_workers > 0 to enable multiprocessing, otherwise set "
+                             "prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if num_workers > 0:
-            warnings.warn(f"DataLoader: num_workers={num_workers} is accepted for compatibility, "
-                          "but chainrule loads data in the main process", UserWarning,
-                          stacklevel=2)
+            warnings.warn(f"DataLoader: num_workers={num_workers}: chainrule emulates the workers "
+                          "in the main process (torch's batches and random streams, no parallel "
+                          "speed-up)", UserWarning, stacklevel=2)
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = persistent_workers
+        self._workers = None     # the virtual workers kept across epochs (persistent_workers)
         self.dataset = dataset
         self.num_workers = num_workers
         self.pin_memory = pin_memory
@@ -131,12 +154,101 @@ class DataLoader:
         return len(self.batch_sampler) if self._batched else len(self.sampler)
 
     def __iter__(self):
-        # torch's iterator draws a base seed for its workers when it is created; chainrule has no
-        # workers but makes the same draw, so the random streams stay in step with torch's
-        self._base_seed = int(_sampling.random_bits(_stream(self.generator), np.empty((), np.int64)))
+        if self.num_workers > 0 and self.persistent_workers and self._workers is not None:
+            workers = self._workers           # torch keeps its iterator: no new base seed
+        else:
+            # torch's iterator draws a base seed for its workers when it is created (also with
+            # no workers): the same draw keeps the random streams in step with torch's
+            self._base_seed = int(_sampling.random_bits(_stream(self.generator),
+                                                        np.empty((), np.int64)))
+            workers = [VirtualWorker(w, self.num_workers, self._base_seed, self.dataset,
+                                     self.worker_init_fn, copy_dataset=self._iterable)
+                       for w in range(self.num_workers)]
+            if self.persistent_workers:
+                self._workers = workers
+        if workers:
+            if self._iterable:
+                return self._iter_stream_workers(workers)
+            return self._iter_map_workers(workers)
         if self._iterable:
             return self._iter_stream()
         return self._iter_map()
+
+    def _index_batches(self):
+        """What the sampler hands out: index batches (lists, or index arrays on the fast path),
+        or single indices when batching is off."""
+        if not self._batched:
+            return iter(self.sampler), lambda index: self.collate_fn(self.dataset[index])
+        fetch = getattr(self.dataset, "_fetch_batch", None) if self._default_collate else None
+        batch_sampler = self.batch_sampler
+        if fetch is not None and isinstance(batch_sampler, BatchSampler) \
+                and _has_index_array(batch_sampler.sampler):
+            return batch_sampler._index_batches(), fetch
+        getitems = getattr(self.dataset, "__getitems__", None)
+
+        def load(indices):
+            indices = list(indices)
+            if fetch is not None:
+                return fetch(np.asarray(indices, dtype=np.int64))
+            if getitems is not None:
+                return self.collate_fn(getitems(indices))
+            return self.collate_fn([self.dataset[i] for i in indices])
+        return iter(batch_sampler), load
+
+    def _iter_map_workers(self, workers):
+        """Batch i loaded by virtual worker i mod N. torch's workers start with
+        prefetch_factor·N index batches in hand, so the sampler starts (and draws its seed) when
+        the epoch's iterator is created, before the first batch is asked for."""
+        batches, load = self._index_batches()
+        ahead = list(itertools.islice(batches, self.prefetch_factor * len(workers)))
+        # a TensorDataset gathered by the default collate runs no user code and draws nothing:
+        # its workers need only start (worker_init_fn), not their random states per batch
+        plain = load == getattr(self.dataset, "_fetch_batch", None)
+
+        def run():
+            for i, indices in enumerate(itertools.chain(ahead, batches)):
+                worker = workers[i % len(workers)]
+                if plain and worker.started:
+                    yield load(indices)
+                    continue
+                with worker.active():
+                    batch = load(indices)
+                yield batch
+        return run()
+
+    def _iter_stream_workers(self, workers):
+        """Each virtual worker iterates its own copy of the dataset and batches its own stream
+        (its last batch may be short); batches are taken round robin from the workers still
+        running, the order torch's in-order loader yields them in."""
+        def next_batch(worker):
+            if worker.iterator is None:
+                worker.iterator = iter(worker.info.dataset)
+            if not self._batched:
+                return self.collate_fn(next(worker.iterator))
+            batch = list(itertools.islice(worker.iterator, self.batch_size))
+            if not batch or (self.drop_last and len(batch) < self.batch_size):
+                raise StopIteration
+            return self.collate_fn(batch)
+
+        def run():
+            for w in workers:
+                w.iterator = None            # a new epoch: every worker iterates afresh
+            running = [True] * len(workers)
+            w = 0
+            while any(running):
+                while not running[w]:
+                    w = (w + 1) % len(workers)
+                with workers[w].active():
+                    try:
+                        batch = next_batch(workers[w])
+                    except StopIteration:
+                        batch = _DONE
+                if batch is _DONE:
+                    running[w] = False
+                else:
+                    yield batch
+                w = (w + 1) % len(workers)
+        return run()
 
     def _iter_map(self):
         if not self._batched:   # each index the sampler gives (an int, or a list) on its own

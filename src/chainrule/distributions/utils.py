@@ -1,0 +1,75 @@
+"""Helpers shared by the distributions (``torch.distributions.utils``)."""
+from __future__ import annotations
+
+import numbers
+
+from .. import creation
+from .._dtype import finfo, get_default_dtype
+from ..ops import broadcast_tensors, clamp, log, log1p, sigmoid
+from ..nn import functional as F
+from ..tensor import Tensor
+
+__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
+
+
+def broadcast_all(*values):
+    """The values broadcast against each other as tensors. Python numbers become tensors of the
+    first tensor's dtype (the default dtype when all are numbers).
+
+    Raises ValueError for anything that is neither a number nor a Tensor."""
+    if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
+        raise ValueError("Input arguments must all be instances of Number, "
+                         "torch.Tensor or objects implementing __torch_function__.")
+    if not all(isinstance(v, Tensor) for v in values):
+        dtype = next((v.dtype for v in values if isinstance(v, Tensor)), get_default_dtype())
+        values = [v if isinstance(v, Tensor) else creation.tensor(v, dtype=dtype) for v in values]
+    return broadcast_tensors(*values)
+
+
+def _standard_normal(shape, dtype):
+    """N(0, 1) draws of ``shape`` (torch's ``empty(shape).normal_()``, the same stream)."""
+    return creation.empty(shape, dtype=dtype).normal_()
+
+
+def _sum_rightmost(value, dim):
+    """``value`` summed over its ``dim`` rightmost dims."""
+    if dim == 0:
+        return value
+    return value.reshape(tuple(value.shape[:-dim]) + (-1,)).sum(-1)
+
+
+def logits_to_probs(logits, is_binary=False):
+    """sigmoid(logits) for a binary event, softmax over the last dim otherwise."""
+    if is_binary:
+        return sigmoid(logits)
+    return F.softmax(logits, dim=-1)
+
+
+def clamp_probs(probs):
+    """probs clamped to [eps, 1 − eps], eps the machine epsilon of probs' dtype."""
+    eps = finfo(probs.dtype).eps
+    return clamp(probs, min=eps, max=1 - eps)
+
+
+def probs_to_logits(probs, is_binary=False):
+    """log p − log(1 − p) for a binary event, log p otherwise (p clamped away from 0 and 1)."""
+    ps_clamped = clamp_probs(probs)
+    if is_binary:
+        return log(ps_clamped) - log1p(-ps_clamped)
+    return log(ps_clamped)
+
+
+class lazy_property:
+    """A property computed on first access and then stored on the instance (``Categorical``'s
+    ``probs`` from ``logits`` and vice versa)."""
+
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+        self.__doc__ = wrapped.__doc__
+
+    def __get__(self, instance, obj_type=None):
+        if instance is None:
+            return self
+        value = self.wrapped(instance)
+        instance.__dict__[self.wrapped.__name__] = value
+        return value
