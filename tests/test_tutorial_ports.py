@@ -126,8 +126,25 @@ def test_printout_comparison_can_fail():
         assert_same_printout("tensor([1.])", "tensor([1.], grad_fn=<AddBackward0>)")
 
 
+@pytest.fixture
+def settings_restored():
+    """A port may change process-wide settings at its top, as scripts do (determinism, default
+    dtype, matmul precision, grad mode): both frameworks' are put back after it."""
+    import chainrule as cr
+    saved = [(lib, lib.are_deterministic_algorithms_enabled(), lib.get_default_dtype(),
+              lib.get_float32_matmul_precision(), lib.is_grad_enabled()) for lib in (torch, cr)]
+    cudnn = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    yield
+    for lib, deterministic, dtype, precision, grad in saved:
+        lib.use_deterministic_algorithms(deterministic)
+        lib.set_default_dtype(dtype)
+        lib.set_float32_matmul_precision(precision)
+        lib.set_grad_enabled(grad)
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn
+
+
 @pytest.mark.parametrize("port", PORTS, ids=[p.stem for p in PORTS])
-def test_tutorial_port_prints_what_torch_prints(port, data_root, monkeypatch):
+def test_tutorial_port_prints_what_torch_prints(port, data_root, monkeypatch, settings_restored):
     source = port.read_text()
     for name, module in _torchvision_standin().items():
         monkeypatch.setitem(sys.modules, name, module)
