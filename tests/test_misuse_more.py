@@ -1,0 +1,123 @@
+"""More careless-user misuse, run against torch and chainrule (the runner of tests/test_misuse.py).
+
+Each case is ``lambda lib: ...``. Where torch raises, chainrule raises the same exception type
+(or a subclass) and its message holds the case's fragment, which starts with the op's name.
+Where torch returns, chainrule returns the same value. ``warns``: a fragment of a UserWarning
+that torch emits and chainrule must emit too.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import pytest
+import torch
+
+import chainrule as cr
+from test_misuse import _equal, _normalise, _run
+
+
+class C(NamedTuple):
+    category: str
+    name: str
+    fn: object
+    match: str | None = None     # fragment of chainrule's message (names the op) where torch raises
+    warns: str | None = None     # fragment of a UserWarning both libraries emit
+
+
+def F(lib):
+    return lib.nn.functional
+
+
+def leaf(lib, *size):
+    return lib.ones(*(size or (3,)), requires_grad=True)
+
+
+CASES = [
+    # ------------------------------------------------------------------ losses: target dtypes and shapes
+    C("loss", "cross_entropy int32 target", lambda lib: F(lib).cross_entropy(lib.ones(2, 3), lib.tensor([0, 1], dtype=lib.int32)), "nll_loss: expected target dtype to be Long or Byte"),
+    C("loss", "cross_entropy int16 target", lambda lib: F(lib).cross_entropy(lib.ones(2, 3), lib.tensor([0, 1], dtype=lib.int16)), "nll_loss: expected target dtype to be Long or Byte"),
+    C("loss", "cross_entropy uint8 target", lambda lib: F(lib).cross_entropy(lib.ones(2, 3), lib.tensor([0, 1], dtype=lib.uint8))),
+    C("loss", "nll_loss int32 target", lambda lib: F(lib).nll_loss(lib.ones(2, 3), lib.tensor([0, 1], dtype=lib.int32)), "nll_loss: expected target dtype to be Long or Byte"),
+    C("loss", "nll_loss int32 spatial target", lambda lib: F(lib).nll_loss(lib.ones(2, 3, 2, 2), lib.zeros(2, 2, 2, dtype=lib.int32)), "nll_loss: expected target dtype"),
+    C("loss", "nll_loss int64 input", lambda lib: F(lib).nll_loss(lib.ones(2, 3, dtype=lib.int64), lib.tensor([0, 1])), "nll_loss: not implemented for 'Long'"),
+    C("loss", "nll_loss float64 weight", lambda lib: F(lib).nll_loss(lib.ones(2, 3), lib.tensor([0, 1]), weight=lib.ones(3, dtype=lib.float64)), "nll_loss: expected scalar type Float but found Double"),
+    C("loss", "cross_entropy int weight", lambda lib: F(lib).cross_entropy(lib.ones(2, 3), lib.tensor([0, 1]), weight=lib.tensor([1, 1, 1])), "nll_loss: expected scalar type Float but found Long"),
+    C("loss", "cross_entropy prob target float64 weight", lambda lib: F(lib).cross_entropy(lib.ones(2, 3), lib.full((2, 3), 1 / 3), weight=lib.ones(3, dtype=lib.float64))),
+    C("loss", "cross_entropy 1-d logits, 2 targets", lambda lib: F(lib).cross_entropy(lib.ones(3), lib.tensor([0, 1])), "nll_loss: For 1D input, 1D target must have size 1"),
+    C("loss", "nll_loss 1-d input, 2 targets", lambda lib: F(lib).nll_loss(lib.ones(3), lib.tensor([0, 1])), "nll_loss: For 1D input, 1D target must have size 1"),
+    C("loss", "cross_entropy 1-d logits, [1] target", lambda lib: F(lib).cross_entropy(lib.ones(3), lib.tensor([1]))),
+    C("loss", "cross_entropy 0-d logits", lambda lib: F(lib).cross_entropy(lib.tensor(1.0), lib.tensor(0)), "cross_entropy: input must have a class dimension"),
+    C("loss", "cross_entropy probabilities with ignore_index", lambda lib: F(lib).cross_entropy(lib.ones(2, 3), lib.full((2, 3), 1 / 3), ignore_index=1), "cross_entropy: ignore_index is not supported"),
+    C("loss", "cross_entropy float target of another batch", lambda lib: F(lib).cross_entropy(lib.ones(2, 3), lib.tensor([0.0, 1.0, 2.0])), "cross_entropy: Expected input batch_size (2) to match target batch_size (3)"),
+    C("loss", "cross_entropy float target (N, C+1)", lambda lib: F(lib).cross_entropy(lib.ones(2, 3), lib.ones(2, 4)), "cross_entropy: probability targets must have the input's shape"),
+    C("loss", "mse_loss of int64", lambda lib: F(lib).mse_loss(lib.tensor([1, 2]), lib.tensor([1, 3])), "mse_loss: not implemented for 'Long'"),
+    C("loss", "mse_loss of bool", lambda lib: F(lib).mse_loss(lib.tensor([True]), lib.tensor([False])), "mse_loss: not implemented for 'Bool'"),
+    C("loss", "l1_loss of int64", lambda lib: F(lib).l1_loss(lib.tensor([1, 2]), lib.tensor([1, 3])), "l1_loss: not implemented for 'Long'"),
+    C("loss", "smooth_l1_loss of int64", lambda lib: F(lib).smooth_l1_loss(lib.tensor([1, 2]), lib.tensor([1, 3])), "smooth_l1_loss: not implemented"),
+    C("loss", "huber_loss of int64", lambda lib: F(lib).huber_loss(lib.tensor([1, 2]), lib.tensor([1, 3])), "huber_loss: not implemented"),
+    C("loss", "mse_loss int input, float target", lambda lib: F(lib).mse_loss(lib.tensor([1, 2]), lib.tensor([1.0, 3.0]))),
+    C("loss", "binary_cross_entropy of a nan", lambda lib: F(lib).binary_cross_entropy(lib.tensor([float("nan"), 0.5]), lib.tensor([1.0, 0.0])), "binary_cross_entropy: all elements of input should be between 0 and 1"),
+    C("loss", "binary_cross_entropy target 1.5", lambda lib: F(lib).binary_cross_entropy(lib.full((2,), 0.5), lib.tensor([1.5, 1.0])), "binary_cross_entropy: all elements of target should be between 0 and 1"),
+    C("loss", "binary_cross_entropy target nan", lambda lib: F(lib).binary_cross_entropy(lib.full((2,), 0.5), lib.tensor([float("nan"), 1.0])), "binary_cross_entropy: all elements of target"),
+    C("loss", "binary_cross_entropy of int64", lambda lib: F(lib).binary_cross_entropy(lib.tensor([1, 0]), lib.tensor([1, 0])), "binary_cross_entropy: not implemented for 'Long'"),
+    C("loss", "binary_cross_entropy weight (N,)", lambda lib: F(lib).binary_cross_entropy(lib.full((2, 3), 0.5), lib.ones(2, 3), weight=lib.ones(2)), "binary_cross_entropy: weight of shape (2,) cannot be broadcast"),
+    C("loss", "binary_cross_entropy weight (N, 1)", lambda lib: F(lib).binary_cross_entropy(lib.full((2, 3), 0.5), lib.ones(2, 3), weight=lib.ones(2, 1))),
+    C("loss", "bce_with_logits weight (N,)", lambda lib: F(lib).binary_cross_entropy_with_logits(lib.full((2, 3), 0.5), lib.ones(2, 3), weight=lib.ones(2)), "binary_cross_entropy_with_logits: weight of shape (2,)"),
+    C("loss", "bce_with_logits pos_weight (N,)", lambda lib: F(lib).binary_cross_entropy_with_logits(lib.ones(2, 3), lib.zeros(2, 3), pos_weight=lib.ones(2)), "binary_cross_entropy_with_logits: pos_weight of shape (2,)"),
+    C("loss", "bce_with_logits int64 target", lambda lib: F(lib).binary_cross_entropy_with_logits(lib.ones(2), lib.tensor([1, 0])), "binary_cross_entropy_with_logits: result type Float can't be cast"),
+    C("loss", "bce_with_logits bool target", lambda lib: F(lib).binary_cross_entropy_with_logits(lib.ones(2), lib.tensor([True, False])), "binary_cross_entropy_with_logits: result type"),
+    C("loss", "BCEWithLogitsLoss int64 target", lambda lib: lib.nn.BCEWithLogitsLoss()(lib.ones(2), lib.tensor([1, 0])), "binary_cross_entropy_with_logits: result type"),
+    C("loss", "bce_with_logits int64 logits", lambda lib: F(lib).binary_cross_entropy_with_logits(lib.tensor([1, 0]), lib.ones(2)), "binary_cross_entropy_with_logits: not implemented for 'Long'"),
+    C("loss", "bce_with_logits float64 target", lambda lib: F(lib).binary_cross_entropy_with_logits(lib.ones(2), lib.ones(2, dtype=lib.float64))),
+    C("loss", "bce_with_logits target 1.5", lambda lib: F(lib).binary_cross_entropy_with_logits(lib.full((2,), 0.5), lib.tensor([1.5, 1.0]))),
+    C("loss", "kl_div of int64", lambda lib: F(lib).kl_div(lib.tensor([1, 2]), lib.tensor([1, 2]), reduction="sum"), "kl_div: Integral inputs not supported"),
+    C("loss", "kl_div float input, int target", lambda lib: F(lib).kl_div(lib.tensor([1.0, 2.0]), lib.tensor([1, 2]), reduction="sum"), "kl_div: Integral inputs not supported"),
+    C("loss", "kl_div reduction mean warns", lambda lib: F(lib).kl_div(lib.full((2, 2), -0.5), lib.full((2, 2), 0.25)), None, "'batchmean' divides only by the batch size"),
+    C("loss", "KLDivLoss default warns", lambda lib: lib.nn.KLDivLoss()(lib.full((2, 2), -0.5), lib.full((2, 2), 0.25)), None, "'batchmean' divides only by the batch size"),
+]
+
+
+def test_cases_are_named_once_and_fragments_name_the_op():
+    names = [(c.category, c.name) for c in CASES]
+    assert len(set(names)) == len(names)
+    for c in CASES:
+        if c.match is not None:
+            op = c.match.split(":")[0]
+            assert op and " " not in op.strip("'\""), f"{c.name}: fragment {c.match!r} names no op"
+
+
+def _user_warnings(fn, lib):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fn(lib)
+        except Exception:   # noqa: BLE001  (only the warnings are compared here)
+            pass
+    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.category}:{c.name}" for c in CASES])
+def test_misuse_more(case):
+    t_exc, t_val, _ = _run(case.fn, torch)
+    c_exc, c_val, c_warn = _run(case.fn, cr)
+    if t_exc is not None:
+        assert case.match is not None, f"torch raises {type(t_exc).__name__}: {t_exc}; give a fragment"
+        assert c_exc is not None, (
+            f"torch raises {type(t_exc).__name__}: {str(t_exc)[:200]}; chainrule returned {c_val!r}")
+        assert isinstance(c_exc, type(t_exc)), (
+            f"torch raises {type(t_exc).__name__} ({str(t_exc)[:200]}), chainrule "
+            f"{type(c_exc).__name__}: {c_exc}")
+        assert case.match.lower() in str(c_exc).lower(), (
+            f"chainrule's message {str(c_exc)!r} lacks {case.match!r}")
+    else:
+        assert case.match is None, f"torch returns {t_val!r}; drop the fragment {case.match!r}"
+        if c_exc is not None:
+            raise AssertionError(f"torch returns {t_val!r}, chainrule raises "
+                                 f"{type(c_exc).__name__}: {c_exc}") from c_exc
+        assert not c_warn, f"chainrule leaks {[str(w.message) for w in c_warn]}"
+        _equal(_normalise(t_val), _normalise(c_val))
+    if case.warns is not None:
+        for lib in (torch, cr):
+            got = _user_warnings(case.fn, lib)
+            assert any(case.warns in m for m in got), f"{lib.__name__} does not warn: {got}"
