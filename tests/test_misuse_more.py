@@ -33,6 +33,14 @@ def leaf(lib, *size):
     return lib.ones(*(size or (3,)), requires_grad=True)
 
 
+def relu_inplace_no_grad(lib):
+    x = leaf(lib)
+    with lib.no_grad():
+        F(lib).relu(x * -1, inplace=True)
+        F(lib).relu(x, inplace=True)
+    return x.detach()
+
+
 CASES = [
     # ------------------------------------------------------------------ losses: target dtypes and shapes
     C("loss", "cross_entropy int32 target", lambda lib: F(lib).cross_entropy(lib.ones(2, 3), lib.tensor([0, 1], dtype=lib.int32)), "nll_loss: expected target dtype to be Long or Byte"),
@@ -75,6 +83,62 @@ CASES = [
     C("loss", "kl_div float input, int target", lambda lib: F(lib).kl_div(lib.tensor([1.0, 2.0]), lib.tensor([1, 2]), reduction="sum"), "kl_div: Integral inputs not supported"),
     C("loss", "kl_div reduction mean warns", lambda lib: F(lib).kl_div(lib.full((2, 2), -0.5), lib.full((2, 2), 0.25)), None, "'batchmean' divides only by the batch size"),
     C("loss", "KLDivLoss default warns", lambda lib: lib.nn.KLDivLoss()(lib.full((2, 2), -0.5), lib.full((2, 2), 0.25)), None, "'batchmean' divides only by the batch size"),
+    # ------------------------------------------------------------------ activations, dropout: integer inputs and bad arguments
+    C("activation", "leaky_relu of int64", lambda lib: F(lib).leaky_relu(lib.tensor([-1, 2])), 'leaky_relu: "leaky_relu_cpu" not implemented for \'Long\''),
+    C("activation", "elu of int64", lambda lib: F(lib).elu(lib.tensor([-1, 2])), 'elu: "elu_cpu" not implemented'),
+    C("activation", "selu of int64", lambda lib: F(lib).selu(lib.tensor([-1, 2])), "selu: "),
+    C("activation", "celu of int64", lambda lib: F(lib).celu(lib.tensor([-1, 2])), "celu: "),
+    C("activation", "gelu of int64", lambda lib: F(lib).gelu(lib.tensor([-1, 2])), 'gelu: "GeluKernelImpl" not implemented'),
+    C("activation", "GELU module of int64", lambda lib: lib.nn.GELU()(lib.tensor([-1, 2])), "gelu: "),
+    C("activation", "silu of int64", lambda lib: F(lib).silu(lib.tensor([-1, 2])), "silu: "),
+    C("activation", "mish of int64", lambda lib: F(lib).mish(lib.tensor([-1, 2])), "mish: "),
+    C("activation", "softplus of int64", lambda lib: F(lib).softplus(lib.tensor([-1, 2])), "softplus: "),
+    C("activation", "hardswish of int64", lambda lib: F(lib).hardswish(lib.tensor([-1, 2])), "hardswish: "),
+    C("activation", "hardsigmoid of int64", lambda lib: F(lib).hardsigmoid(lib.tensor([-1, 2])), "hardsigmoid: "),
+    C("activation", "logsigmoid of int64", lambda lib: F(lib).logsigmoid(lib.tensor([-1, 2])), "logsigmoid: "),
+    C("activation", "hardshrink of int64", lambda lib: F(lib).hardshrink(lib.tensor([-1, 2])), "hardshrink: "),
+    C("activation", "softshrink of int64", lambda lib: F(lib).softshrink(lib.tensor([-1, 2])), "softshrink: "),
+    C("activation", "glu of int64", lambda lib: F(lib).glu(lib.tensor([[-1, 2]])), "glu: "),
+    C("activation", "rrelu of int64", lambda lib: F(lib).rrelu(lib.tensor([-1, 2])), "rrelu: "),
+    C("activation", "relu of int64 stays int", lambda lib: F(lib).relu(lib.tensor([-1, 2]))),
+    C("activation", "softsign of int64 is float", lambda lib: F(lib).softsign(lib.tensor([-1, 2]))),
+    C("activation", "gelu approximate='fast'", lambda lib: F(lib).gelu(lib.ones(2), approximate="fast"), "gelu: approximate argument must be either none or tanh"),
+    C("activation", "hardtanh min > max", lambda lib: F(lib).hardtanh(lib.ones(2), 1.0, -1.0), "hardtanh: min_val cannot be greater than max_val"),
+    C("activation", "leaky_relu slope a string", lambda lib: F(lib).leaky_relu(lib.ones(2), "a"), "leaky_relu: argument 'negative_slope' must be a Number"),
+    C("activation", "relu inplace on a leaf", lambda lib: F(lib).relu(leaf(lib), inplace=True), "relu_: a leaf Variable that requires grad"),
+    C("activation", "ReLU(inplace) on a leaf", lambda lib: lib.nn.ReLU(inplace=True)(leaf(lib)), "relu_: a leaf Variable that requires grad"),
+    C("activation", "relu inplace on a leaf under no_grad", lambda lib: relu_inplace_no_grad(lib)),
+    C("activation", "softmax without dim warns", lambda lib: F(lib).softmax(lib.tensor([[1.0, 2.0, 3.0]])), None, "Implicit dimension choice for softmax"),
+    C("activation", "log_softmax without dim warns", lambda lib: F(lib).log_softmax(lib.tensor([[1.0, 2.0, 3.0]])), None, "Implicit dimension choice for log_softmax"),
+    C("activation", "softmin without dim warns", lambda lib: F(lib).softmin(lib.tensor([[1.0, 2.0, 3.0]])), None, "Implicit dimension choice for softmin"),
+    C("activation", "Softmax() without dim warns", lambda lib: lib.nn.Softmax()(lib.tensor([[[1.0, 2.0]]])), None, "Implicit dimension choice for softmax"),
+    C("activation", "torch.softmax without dim", lambda lib: lib.softmax(lib.ones(2, 3)), "softmax"),
+    C("activation", "Tensor.log_softmax without dim", lambda lib: lib.ones(2, 3).log_softmax(), "log_softmax"),
+    C("dropout", "dropout of int64", lambda lib: F(lib).dropout(lib.tensor([1, 2]), 0.5), "dropout: result type Float can't be cast"),
+    C("dropout", "dropout of bool", lambda lib: F(lib).dropout(lib.tensor([True, False]), 0.5), "dropout: result type Float"),
+    C("dropout", "dropout of int64 in eval", lambda lib: F(lib).dropout(lib.tensor([1, 2]), 0.5, training=False)),
+    C("dropout", "dropout1d of int64", lambda lib: F(lib).dropout1d(lib.ones(2, 3, dtype=lib.int64), 0.5), "dropout1d: result type Float"),
+    C("dropout", "dropout2d of int64", lambda lib: F(lib).dropout2d(lib.ones(2, 3, 3, dtype=lib.int64), 0.5), "dropout2d: result type Float"),
+    C("dropout", "dropout2d of a 2-d input warns", lambda lib: (lib.manual_seed(0), F(lib).dropout2d(lib.ones(4, 6), 0.5))[1], None, "Received a 2-D input to dropout2d"),
+    C("dropout", "dropout2d of a 5-d input warns", lambda lib: (lib.manual_seed(0), F(lib).dropout2d(lib.ones(2, 3, 2, 2, 2), 0.5))[1], None, "Received a 5-D input to dropout2d"),
+    C("dropout", "dropout2d of a 1-d input", lambda lib: F(lib).dropout2d(lib.ones(5), 0.5), "dropout2d: Feature dropout requires at least 2 dimensions"),
+    C("dropout", "dropout of a list", lambda lib: F(lib).dropout([1.0, 2.0], 0.5), "dropout: input must be a Tensor"),
+
+    # ------------------------------------------------------------------ one_hot and Embedding: index dtypes
+    C("index", "one_hot of int32", lambda lib: F(lib).one_hot(lib.tensor([0, 2], dtype=lib.int32)), "one_hot: only applicable to an index tensor of type LongTensor"),
+    C("index", "one_hot of float", lambda lib: F(lib).one_hot(lib.tensor([0.0, 1.0])), "one_hot: only applicable"),
+    C("index", "one_hot of a negative class", lambda lib: F(lib).one_hot(lib.tensor([-1, 0])), "one_hot: Class values must be non-negative"),
+    C("index", "one_hot class >= num_classes", lambda lib: F(lib).one_hot(lib.tensor([0, 3]), 3), "one_hot: Class values must be smaller than num_classes"),
+    C("index", "one_hot of empty without num_classes", lambda lib: F(lib).one_hot(lib.tensor([], dtype=lib.int64)), "one_hot: Can not infer total number of classes"),
+    C("index", "one_hot num_classes float", lambda lib: F(lib).one_hot(lib.tensor([1]), 2.0), "one_hot: argument 'num_classes' must be int"),
+    C("index", "one_hot of a list", lambda lib: F(lib).one_hot([0, 1]), "one_hot: argument 'input' must be a Tensor"),
+    C("index", "one_hot of empty with num_classes", lambda lib: F(lib).one_hot(lib.tensor([], dtype=lib.int64), 3)),
+    C("index", "one_hot of 0-d", lambda lib: F(lib).one_hot(lib.tensor(2), 3)),
+    C("index", "Embedding of uint8 indices", lambda lib: lib.nn.Embedding(3, 2)(lib.tensor([1], dtype=lib.uint8)), "Embedding: expected indices of scalar type Long or Int"),
+    C("index", "Embedding of a list", lambda lib: lib.nn.Embedding(3, 2)([1, 2]), "Embedding: argument 'indices' must be a Tensor"),
+    C("index", "Embedding of int32 indices", lambda lib: (lib.manual_seed(0), lib.nn.Embedding(3, 2)(lib.tensor([1], dtype=lib.int32)))[1]),
+    C("index", "Embedding padding_idx = num_embeddings", lambda lib: lib.nn.Embedding(3, 2, padding_idx=3), "Embedding: padding_idx must be within num_embeddings"),
+    C("index", "Embedding padding_idx -4 of 3", lambda lib: lib.nn.Embedding(3, 2, padding_idx=-4), "Embedding: padding_idx must be within"),
 ]
 
 
