@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import NamedTuple
 
+import numpy as np
 import pytest
 import torch
 
@@ -39,6 +40,25 @@ def relu_inplace_no_grad(lib):
         F(lib).relu(x * -1, inplace=True)
         F(lib).relu(x, inplace=True)
     return x.detach()
+
+
+def backward_with(lib, gradient):
+    x = leaf(lib, 2)
+    (x * 2).backward(gradient)
+    return x.grad
+
+
+def grad_with(lib, seed):
+    x = leaf(lib, 2)
+    return lib.autograd.grad(x * 3, [x], seed)
+
+
+def ds(lib, n=4):
+    return lib.utils.data.TensorDataset(lib.arange(n * 2.0).reshape(n, 2), lib.arange(n))
+
+
+def first_batch(lib, samples):
+    return next(iter(lib.utils.data.DataLoader(samples, batch_size=len(samples))))
 
 
 CASES = [
@@ -139,6 +159,26 @@ CASES = [
     C("index", "Embedding of int32 indices", lambda lib: (lib.manual_seed(0), lib.nn.Embedding(3, 2)(lib.tensor([1], dtype=lib.int32)))[1]),
     C("index", "Embedding padding_idx = num_embeddings", lambda lib: lib.nn.Embedding(3, 2, padding_idx=3), "Embedding: padding_idx must be within num_embeddings"),
     C("index", "Embedding padding_idx -4 of 3", lambda lib: lib.nn.Embedding(3, 2, padding_idx=-4), "Embedding: padding_idx must be within"),
+    # ------------------------------------------------------------------ autograd: the seed gradient's dtype
+    C("autograd", "backward(gradient=float64) of a float32 output", lambda lib: backward_with(lib, lib.ones(2, dtype=lib.float64))),
+    C("autograd", "backward(gradient=int64) of a float32 output", lambda lib: backward_with(lib, lib.tensor([1, 2]))),
+    C("autograd", "autograd.grad(grad_outputs=float64)", lambda lib: lib.autograd.grad(leaf(lib, 2) * 3, [leaf(lib, 2)], lib.ones(2, dtype=lib.float64), allow_unused=True)),
+    C("autograd", "autograd.grad float64 seed reaches the input", lambda lib: grad_with(lib, lib.full((2,), 0.5, dtype=lib.float64))),
+
+    # ------------------------------------------------------------------ data loading
+    C("data", "collate float32 and int64 tensors", lambda lib: first_batch(lib, [lib.ones(2), lib.ones(2, dtype=lib.int64)])),
+    C("data", "collate int64 and float32 tensors", lambda lib: first_batch(lib, [lib.ones(2, dtype=lib.int64), lib.ones(2)])),
+    C("data", "collate float32 and int64 arrays", lambda lib: first_batch(lib, [np.ones(2, np.float32), np.ones(2, np.int64)])),
+    C("data", "collate float16 and float32 arrays", lambda lib: first_batch(lib, [np.ones(2, np.float16), np.ones(2, np.float32)])),
+    C("data", "collate ragged tensors", lambda lib: first_batch(lib, [lib.ones(1), lib.ones(2)]), "default_collate: stack expects each tensor to be equal size"),
+    C("data", "DataLoader batch_size=None with drop_last", lambda lib: lib.utils.data.DataLoader(ds(lib), batch_size=None, drop_last=True), "DataLoader: batch_size=None option disables auto-batching"),
+    C("data", "DataLoader prefetch_factor without workers", lambda lib: lib.utils.data.DataLoader(ds(lib), prefetch_factor=2), "DataLoader: prefetch_factor option could only be specified in multiprocessing"),
+    C("data", "DataLoader persistent_workers without workers", lambda lib: lib.utils.data.DataLoader(ds(lib), persistent_workers=True), "DataLoader: persistent_workers option needs num_workers > 0"),
+    C("data", "DataLoader negative timeout", lambda lib: lib.utils.data.DataLoader(ds(lib), timeout=-1), "DataLoader: timeout option should be non-negative"),
+    C("data", "WeightedRandomSampler negative weight", lambda lib: list(lib.utils.data.WeightedRandomSampler([-1.0, 1.0], 2)), "WeightedRandomSampler: invalid multinomial distribution"),
+    C("data", "WeightedRandomSampler nan weight", lambda lib: list(lib.utils.data.WeightedRandomSampler([float("nan"), 1.0], 2)), "WeightedRandomSampler: invalid multinomial distribution"),
+    C("data", "WeightedRandomSampler zero weights", lambda lib: list(lib.utils.data.WeightedRandomSampler([0.0, 0.0], 2)), "WeightedRandomSampler: invalid multinomial distribution (sum"),
+    C("data", "WeightedRandomSampler draws", lambda lib: (lib.manual_seed(0), list(lib.utils.data.WeightedRandomSampler([0.1, 0.0, 0.9], 5)))[1]),
 ]
 
 
