@@ -69,6 +69,15 @@ def cat_accumulator_grads(lib):
     return acc.grad, x.grad
 
 
+def bn_batches_after_int_input(lib):
+    m = lib.nn.BatchNorm1d(3)
+    try:
+        m(lib.ones(2, 3, dtype=lib.int64))
+    except RuntimeError:
+        pass
+    return m.num_batches_tracked
+
+
 CASES = [
     # ------------------------------------------------------------------ losses: target dtypes and shapes
     C("loss", "cross_entropy int32 target", lambda lib: F(lib).cross_entropy(lib.ones(2, 3), lib.tensor([0, 1], dtype=lib.int32)), "nll_loss: expected target dtype to be Long or Byte"),
@@ -210,6 +219,25 @@ CASES = [
     C("tensor", "tile(2) of a 2-d tensor", lambda lib: lib.arange(6.0).reshape(2, 3).tile(2)),
     C("tensor", "tile(0)", lambda lib: lib.ones(2).tile(0)),
     C("tensor", "tile(2, 1, 1)", lambda lib: lib.arange(6.0).reshape(2, 3).tile(2, 1, 1)),
+    # ------------------------------------------------------------------ layers: input dtypes
+    C("layer", "BatchNorm1d of float64", lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(2, 3, dtype=lib.float64)), "batch_norm: mixed dtype (CPU): all inputs must share same datatype"),
+    C("layer", "BatchNorm2d eval of float64", lambda lib: lib.nn.BatchNorm2d(3).eval()(lib.ones(2, 3, 2, 2, dtype=lib.float64)), "batch_norm: mixed dtype"),
+    C("layer", "BatchNorm1d(affine=False) of float64", lambda lib: lib.nn.BatchNorm1d(3, affine=False)(lib.ones(2, 3, dtype=lib.float64)), "batch_norm: mixed dtype"),
+    C("layer", "BatchNorm1d without running stats of float64", lambda lib: lib.nn.BatchNorm1d(3, affine=False, track_running_stats=False)(lib.arange(6.0, dtype=lib.float64).reshape(2, 3))),
+    C("layer", "BatchNorm1d of int64", lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(2, 3, dtype=lib.int64)), 'batch_norm: "batch_norm" not implemented'),
+    C("layer", "BatchNorm1d of int64 counts no batch", lambda lib: bn_batches_after_int_input(lib)),
+    C("layer", "BatchNorm1d of float64 after .double()", lambda lib: lib.nn.BatchNorm1d(3).double()(lib.arange(6.0, dtype=lib.float64).reshape(2, 3))),
+    C("layer", "InstanceNorm1d of int64", lambda lib: lib.nn.InstanceNorm1d(3)(lib.ones(2, 3, 4, dtype=lib.int64)), "instance_norm: "),
+    C("layer", "InstanceNorm1d of float64", lambda lib: lib.nn.InstanceNorm1d(3)(lib.arange(24.0, dtype=lib.float64).reshape(2, 3, 4))),
+    C("layer", "LayerNorm of float64", lambda lib: lib.nn.LayerNorm(3)(lib.ones(2, 3, dtype=lib.float64)), "layer_norm: mixed dtype (CPU)"),
+    C("layer", "LayerNorm of int64", lambda lib: lib.nn.LayerNorm(3)(lib.ones(2, 3, dtype=lib.int64)), "layer_norm: "),
+    C("layer", "LayerNorm(elementwise_affine=False) of float64", lambda lib: lib.nn.LayerNorm(3, elementwise_affine=False)(lib.arange(6.0, dtype=lib.float64).reshape(2, 3))),
+    C("layer", "GroupNorm of float64", lambda lib: lib.nn.GroupNorm(1, 3)(lib.ones(2, 3, 4, dtype=lib.float64)), "group_norm: mixed dtype (CPU)"),
+    C("layer", "GroupNorm of int64", lambda lib: lib.nn.GroupNorm(1, 3)(lib.ones(2, 3, 4, dtype=lib.int64)), "group_norm: "),
+    C("layer", "RMSNorm of int64", lambda lib: lib.nn.RMSNorm(3)(lib.ones(2, 3, dtype=lib.int64)), 'rms_norm: "rms_norm" not implemented'),
+    C("layer", "RMSNorm of float64", lambda lib: lib.nn.RMSNorm(3)(lib.arange(6.0, dtype=lib.float64).reshape(2, 3))),
+    C("layer", "ConvTranspose2d of float64", lambda lib: lib.nn.ConvTranspose2d(1, 1, 2)(lib.ones(1, 1, 2, 2, dtype=lib.float64)), "ConvTranspose2d: expected scalar type"),
+    C("layer", "ConvTranspose1d of int64", lambda lib: lib.nn.ConvTranspose1d(1, 1, 2)(lib.ones(1, 1, 2, dtype=lib.int64)), "ConvTranspose1d: expected scalar type"),
 ]
 
 
