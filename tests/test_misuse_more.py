@@ -78,6 +78,11 @@ def bn_batches_after_int_input(lib):
     return m.num_batches_tracked
 
 
+def set_item(lib, t, key, value):
+    t[key] = value
+    return t
+
+
 CASES = [
     # ------------------------------------------------------------------ losses: target dtypes and shapes
     C("loss", "cross_entropy int32 target", lambda lib: F(lib).cross_entropy(lib.ones(2, 3), lib.tensor([0, 1], dtype=lib.int32)), "nll_loss: expected target dtype to be Long or Byte"),
@@ -238,6 +243,24 @@ CASES = [
     C("layer", "RMSNorm of float64", lambda lib: lib.nn.RMSNorm(3)(lib.arange(6.0, dtype=lib.float64).reshape(2, 3))),
     C("layer", "ConvTranspose2d of float64", lambda lib: lib.nn.ConvTranspose2d(1, 1, 2)(lib.ones(1, 1, 2, 2, dtype=lib.float64)), "ConvTranspose2d: expected scalar type"),
     C("layer", "ConvTranspose1d of int64", lambda lib: lib.nn.ConvTranspose1d(1, 1, 2)(lib.ones(1, 1, 2, dtype=lib.int64)), "ConvTranspose1d: expected scalar type"),
+    # ------------------------------------------------------------------ creation and assignment
+    C("create", "tensor of a list of 2-element tensors", lambda lib: lib.tensor([lib.ones(2), lib.ones(2)]), "tensor: only one element tensors can be converted to Python scalars"),
+    C("create", "tensor of nested 2-element tensors", lambda lib: lib.tensor([[lib.ones(2)], [lib.ones(2)]]), "tensor: only one element tensors"),
+    C("create", "tensor of a list of 0-d tensors", lambda lib: lib.tensor([lib.tensor(1.0), lib.tensor(2.0)])),
+    C("create", "tensor of a list of 1-element tensors", lambda lib: lib.tensor([lib.ones(1), lib.zeros(1)])),
+    C("create", "tensor of a tensor warns", lambda lib: lib.tensor(lib.ones(2)), None, "To copy construct from a tensor"),
+    C("create", "as_tensor of a tensor to float64", lambda lib: lib.as_tensor(lib.ones(2), dtype=lib.float64)),
+    C("create", "setitem nan into int64", lambda lib: set_item(lib, lib.tensor([1, 2]), 0, float("nan")), "__setitem__: value nan cannot be converted to type int64 without overflow"),
+    C("create", "setitem inf into int64", lambda lib: set_item(lib, lib.tensor([1, 2]), 0, float("inf")), "__setitem__: value inf cannot be converted"),
+    C("create", "setitem 300.0 into uint8", lambda lib: set_item(lib, lib.tensor([1, 2], dtype=lib.uint8), 0, 300.0), "__setitem__: value 300.0 cannot be converted"),
+    C("create", "setitem -3.5 into int64 truncates", lambda lib: set_item(lib, lib.tensor([1, 2]), 0, -3.5)),
+    C("create", "normal with a negative std tensor", lambda lib: lib.normal(lib.zeros(2), -lib.ones(2)), "normal: expects all elements of std >= 0.0"),
+    C("create", "normal with a nan std", lambda lib: lib.normal(lib.zeros(2), lib.tensor([float("nan"), 1.0])), "normal: expects all elements of std >= 0.0"),
+    C("create", "normal with float mean, negative std tensor", lambda lib: lib.normal(0.0, -lib.ones(2)), "normal: expects all elements of std"),
+    C("create", "bincount of float", lambda lib: lib.bincount(lib.tensor([1.0])), 'bincount: "bincount_cpu" not implemented'),
+    C("create", "bincount of bool", lambda lib: lib.bincount(lib.tensor([True])), "bincount: "),
+    C("create", "bincount weights of another length", lambda lib: lib.bincount(lib.tensor([1, 0]), weights=lib.ones(3)), "bincount: weights should be 1-d and have the same length as input"),
+    C("create", "bincount with weights", lambda lib: lib.bincount(lib.tensor([1, 0, 1]), weights=lib.tensor([0.5, 1.0, 2.0]))),
 ]
 
 

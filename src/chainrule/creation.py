@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -30,6 +31,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     NumPy arrays and NumPy scalars keep their dtype.
     """
     check_device(device, "tensor")
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
+                      ".requires_grad_(True), rather than chainrule.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
     return _finish(_to_array(data, dtype, "tensor"), requires_grad)
 
 
@@ -41,7 +47,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, np.ndarray) and (dtype is None or as_dtype(dtype).np == data.dtype):
         from_numpy_dtype(data.dtype)
         return Tensor._make(data)
-    return tensor(data, dtype=dtype)
+    return _finish(_to_array(data, dtype, "as_tensor"), False)   # no copy-construct warning
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -269,8 +275,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         return _finish(_sampling.normal(_stream(generator), like, mean, std), requires_grad)
     m = mean._data if m_t else mean
     s = std._data if s_t else std
-    if np.any(np.asarray(s) < 0):
-        raise ValueError("normal: std must be non-negative")
+    if not np.all(np.asarray(s) >= 0):   # a negative or nan std: torch's RuntimeError
+        raise RuntimeError("normal: expects all elements of std >= 0.0 (got a negative or nan "
+                           "std)")
     like_t = mean if m_t else std
     dt = as_dtype(dtype).np if dtype is not None else like_t._data.dtype
     shape = np.broadcast_shapes(np.shape(m), np.shape(s))

@@ -28,7 +28,7 @@ from ._tensor_base import (Size, TensorBase, index_value, normalize_dim,  # noqa
                            parse_to_args)
 from .backends.fpstate import quiet
 from .ops.elementwise import cast
-from .ops.indexing import convert_key, split_int_key, write_at
+from .ops.indexing import _check_fits_integer, convert_key, split_int_key, write_at
 from .ops.methods import TensorMethods
 
 _new = object.__new__
@@ -42,6 +42,7 @@ def to_array(data, dtype, op) -> np.ndarray:
     elif isinstance(data, (np.ndarray, np.generic)):   # NumPy keeps its dtype (as torch)
         arr = np.array(data)
     else:
+        data = _scalar_tensors(data, op)
         try:
             arr = np.array(data)
         except (ValueError, TypeError, OverflowError) as e:
@@ -67,6 +68,30 @@ def to_array(data, dtype, op) -> np.ndarray:
         with quiet():   # float64 -> float16 past its range is inf, silently (as torch)
             arr = arr.astype(target, copy=False)
     return arr
+
+
+def _scalar_tensors(data, op):
+    """A nested sequence holds Tensors only as numbers (torch converts each with item()): a
+    (1,)-shaped one is a number too, and one of several elements is torch's ValueError, not a
+    stack. Only walked when the first leaf is a Tensor (as :func:`_carried_float` judges), so a
+    long list of Python numbers costs nothing here."""
+    first = data
+    while isinstance(first, (list, tuple)) and len(first):
+        first = first[0]
+    if not isinstance(first, TensorBase):
+        return data
+
+    def number(x):
+        if isinstance(x, (list, tuple)):
+            return [number(v) for v in x]
+        if isinstance(x, TensorBase):
+            if x._data.size != 1:
+                raise ValueError(f"{op}: only one element tensors can be converted to Python "
+                                 f"scalars, got a sequence holding a tensor of shape "
+                                 f"{tuple(x.shape)} (use torch.stack to join tensors)")
+            return x._data.reshape(())
+        return x
+    return number(data)
 
 
 def _carried_float(data):
@@ -521,6 +546,8 @@ class Tensor(TensorBase, TensorMethods):
                                                           else value_tangent._data)
             attach_tangent(self, Tensor._make(tangent))
         value = value._data if isinstance(value, Tensor) else value
+        if isinstance(value, float) and self._data.dtype.kind in "iu":   # nan, inf, 1e30: torch's
+            _check_fits_integer(value, self._data.dtype, "__setitem__")   # error, not NumPy's
         try:
             if split is None:
                 self._data[key] = value
