@@ -83,6 +83,12 @@ def set_item(lib, t, key, value):
     return t
 
 
+def grads_of_parameters(lib):
+    lib.manual_seed(0)
+    m = lib.nn.Linear(3, 2)
+    return lib.autograd.grad(m(lib.ones(1, 3)).sum(), m.parameters())
+
+
 CASES = [
     # ------------------------------------------------------------------ losses: target dtypes and shapes
     C("loss", "cross_entropy int32 target", lambda lib: F(lib).cross_entropy(lib.ones(2, 3), lib.tensor([0, 1], dtype=lib.int32)), "nll_loss: expected target dtype to be Long or Byte"),
@@ -261,6 +267,18 @@ CASES = [
     C("create", "bincount of bool", lambda lib: lib.bincount(lib.tensor([True])), "bincount: "),
     C("create", "bincount weights of another length", lambda lib: lib.bincount(lib.tensor([1, 0]), weights=lib.ones(3)), "bincount: weights should be 1-d and have the same length as input"),
     C("create", "bincount with weights", lambda lib: lib.bincount(lib.tensor([1, 0, 1]), weights=lib.tensor([0.5, 1.0, 2.0]))),
+    # ------------------------------------------------------------------ training-loop slips
+    C("loop", "autograd.grad of model.parameters() (a generator)", lambda lib: grads_of_parameters(lib)),
+    C("loop", "LBFGS.step() without a closure", lambda lib: lib.optim.LBFGS([lib.nn.Parameter(lib.ones(2))]).step(), "LBFGS.step: missing 1 required positional argument 'closure'"),
+    C("loop", "pack_padded_sequence with float lengths", lambda lib: lib.nn.utils.rnn.pack_padded_sequence(lib.ones(3, 2, 1), lib.tensor([3.0, 2.0])).batch_sizes),
+    C("loop", "diff with n=-1", lambda lib: lib.diff(lib.ones(3), n=-1), "diff: order must be non-negative"),
+    C("loop", "cosine_similarity of int64", lambda lib: F(lib).cosine_similarity(lib.tensor([[1, 2]]), lib.tensor([[1, 2]])), "cosine_similarity: expected common dtype to be floating point"),
+    C("loop", "cosine_similarity int and float", lambda lib: F(lib).cosine_similarity(lib.tensor([[1, 2]]), lib.tensor([[1.0, 2.0]]))),
+    C("loop", "matmul of bool matrices", lambda lib: lib.ones(2, 2, dtype=lib.bool) @ lib.ones(2, 2, dtype=lib.bool), "matmul: "),
+    C("loop", "mm of bool", lambda lib: lib.mm(lib.ones(2, 2, dtype=lib.bool), lib.ones(2, 2, dtype=lib.bool)), "matmul: \"addmm_impl_cpu_\" not implemented for 'Bool'"),
+    C("loop", "linalg.norm ord='fro' of a vector", lambda lib: lib.linalg.norm(lib.ones(3), ord="fro"), "linalg.norm: ord='fro' is a matrix norm"),
+    C("loop", "linalg.norm ord='nuc' over one dim", lambda lib: lib.linalg.norm(lib.ones(2, 3), ord="nuc", dim=1), "linalg.norm: ord='nuc' is a matrix norm"),
+    C("loop", "linalg.norm ord='fro' of a matrix", lambda lib: lib.linalg.norm(lib.arange(6.0).reshape(2, 3), ord="fro")),
 ]
 
 

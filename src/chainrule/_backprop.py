@@ -20,9 +20,12 @@ from .backends.fpstate import quiet
 
 
 def as_tuple(x):
+    """A Tensor or any iterable of them (a list, a tuple, ``model.parameters()``) as a tuple."""
     if x is None:
         return ()
-    return tuple(x) if isinstance(x, (list, tuple)) else (x,)
+    if isinstance(x, (list, tuple)):
+        return tuple(x)
+    return (x,) if isinstance(x, TensorBase) or not hasattr(x, "__iter__") else tuple(x)
 
 
 def _initial_grads(outputs, grad_outputs, op):

@@ -574,6 +574,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     check_tensor(input, "diff")
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:   # range(n) would return the input unchanged
+        raise RuntimeError(f"diff: order must be non-negative but got {n}")
     d = normalize_dim(dim, input.ndim, "diff")
     parts = [t for t in (prepend, input, append) if t is not None]
     parts = [t if isinstance(t, TensorBase) else input._make(np.asarray(t, input._data.dtype))
