@@ -151,6 +151,14 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
                          f"(start={start}, end={end}, step={step})")
     ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
     dt = as_dtype(dtype) if dtype is not None else (_dtype.int64 if ints else _dtype.get_default_dtype())
+    if not ints and dt.np.kind in "iu":
+        # torch computes an integer range in integers: start, end and step truncated first
+        # (arange(0, 5, 2.5, dtype=int64) is [0, 2, 4]; a step truncated to 0 is refused)
+        start, end, step, given = int(start), int(end), int(step), step
+        if step == 0:
+            raise ValueError(f"arange: step must be nonzero (step {given} truncates to 0 for "
+                             f"{dt})")
+        ints = True
     n = max(0, math.ceil((end - start) / step))
     arr = (start + step * np.arange(n, dtype=np.float64)) if not ints else np.arange(start, end, step)
     return _finish(arr.astype(dt.np), requires_grad)
@@ -169,7 +177,9 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
              requires_grad=False) -> Tensor:
     check_device(device, "logspace")
-    return _finish((base ** np.linspace(start, end, steps)).astype(_float_dtype(dtype)), requires_grad)
+    with np.errstate(invalid="ignore", over="ignore"):   # a negative base: nan, as torch
+        values = base ** np.linspace(start, end, steps)
+    return _finish(values.astype(_float_dtype(dtype)), requires_grad)
 
 
 @with_creation_out
@@ -244,6 +254,14 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     dt = as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    if dt.kind in "iu":   # bounds the dtype cannot hold would wrap around silently
+        info = np.iinfo(dt)
+        if low < info.min:
+            raise RuntimeError(f"randint: from is out of bounds for {as_dtype(dt)} (low={low}, "
+                               f"the dtype holds [{info.min}, {info.max}])")
+        if high - 1 > info.max:
+            raise RuntimeError(f"randint: to - 1 is out of bounds for {as_dtype(dt)} (high={high}, "
+                               f"the dtype holds [{info.min}, {info.max}])")
     like = np.empty(_size((size,), "randint"), dt)
     out = _sampling.random_from_to(_stream(generator), like, int(low), int(high))
     return _finish(out, requires_grad)
@@ -321,6 +339,9 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
     like = _sampling.dense_like(input._data)
     if p is not None:
         return Tensor._make(_sampling.bernoulli_scalar(_stream(generator), like, p))
+    if input._data.dtype.kind != "f":   # probabilities of an integer dtype: torch has no kernel
+        raise NotImplementedError(f"bernoulli: \"bernoulli_tensor_cpu_p_\" not implemented for "
+                                  f"{input.dtype} probabilities (use input.float())")
     return Tensor._make(_sampling.bernoulli_tensor(_stream(generator), like, input._data))
 
 

@@ -358,6 +358,10 @@ def broadcast_to(input, shape):
         raise RuntimeError(f"expand: the expanded size of the tensor ({bad}) isn't allowed in a "
                            f"leading, non-existing dimension; target sizes {list(shape)}")
     target = tuple(src[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(shape))
+    if any(s < 0 for s in target):   # only -1 (keep the size) is meaningful
+        raise RuntimeError(f"expand: the expanded size {min(target)} is negative (only -1, keep "
+                           f"the size, is allowed); target sizes {list(shape)}, tensor sizes "
+                           f"{list(src)}")
     for i, s in enumerate(src):
         if s != 1 and s != target[lead + i]:
             raise RuntimeError(f"expand: the expanded size of the tensor ({target[lead + i]}) must "

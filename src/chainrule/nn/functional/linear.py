@@ -27,7 +27,8 @@ def linear(input, weight, bias=None) -> Tensor:
     if bias is not None and bias._data.shape != (w.shape[0],):
         raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
     if w.ndim != 2 or x.dtype != w.dtype or (bias is not None and bias._data.dtype != w.dtype):
-        return (input @ weight.T) if bias is None else input @ weight.T + bias  # promotes, checks
+        wt1 = t(weight)   # torch's t(): a 1-d weight stays a vector, a 3-d one is refused
+        return (input @ wt1) if bias is None else input @ wt1 + bias  # promotes, checks
     rows = input if x.ndim == 2 else input.reshape(-1, x.shape[-1])
     wt = t(weight)
     out = _Mm.apply(rows, wt) if bias is None else Addmm.apply(bias, rows, wt)

@@ -565,6 +565,11 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
         elif not (var.ndim == input.ndim and var.shape[-1] == 1 and var.shape[:-1] == input.shape[:-1]):
             raise ValueError(f"gaussian_nll_loss: var of shape {tuple(var.shape)} is incompatible "
                              f"with input of shape {tuple(input.shape)}")
+    if var._data.dtype.kind != "f" or target._data.dtype.kind != "f" and \
+            input._data.dtype.kind != "f":   # torch clamps var in place: a float result
+        raise RuntimeError(f"gaussian_nll_loss: result type Float can't be cast to the desired "
+                           f"output type {var.dtype if var._data.dtype.kind != 'f' else target.dtype}"
+                           f" (var and the target must be floating point)")
     if np.any(var._data < 0):
         raise ValueError("gaussian_nll_loss: var has negative entry/entries")
     # torch clamps var in place under no_grad: the gradient passes through as if unclamped

@@ -78,8 +78,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         raise RuntimeError(f"embedding_bag: expected indices of type Long or Int, got {input.dtype}")
     idx, bag, nbags = _bags(input, offsets, include_last_offset)
     v, d = weight.shape
-    if idx.size and (idx.min() < 0 or idx.max() >= v):
-        raise IndexError(f"embedding_bag: index out of range for a table of {v} rows (indices in "
+    if idx.size and (idx.min() < 0 or idx.max() >= v):   # torch: RuntimeError
+        raise RuntimeError(f"embedding_bag: index out of range for a table of {v} rows (indices in "
                          f"[{int(idx.min())}, {int(idx.max())}])")
     if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
         raise ValueError(f"embedding_bag: per_sample_weights {tuple(per_sample_weights.shape)} "

@@ -19,9 +19,9 @@ def _empty(*shape, dtype=None):
 
 
 def _table_shape(embeddings, op):
-    if getattr(embeddings, "ndim", None) != 2:
-        raise ValueError(f"{op}: embeddings parameter is expected to be 2-dimensional, got shape "
-                         f"{tuple(getattr(embeddings, 'shape', ()))}")
+    if getattr(embeddings, "ndim", None) != 2:   # torch asserts
+        raise AssertionError(f"{op}: embeddings parameter is expected to be 2-dimensional, got "
+                             f"shape {tuple(getattr(embeddings, 'shape', ()))}")
     return tuple(embeddings.shape)
 
 
