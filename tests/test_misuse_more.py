@@ -89,6 +89,42 @@ def grads_of_parameters(lib):
     return lib.autograd.grad(m(lib.ones(1, 3)).sum(), m.parameters())
 
 
+def run_function(lib, backward, save=None):
+    class Fn(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            if save is not None:
+                save(ctx, x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return backward(ctx, g)
+    x = leaf(lib, 2)
+    Fn.apply(x).sum().backward()
+    return x.grad
+
+
+def grad_of_updated_weight(lib):
+    w = leaf(lib, 2)
+    w = w - 0.1      # the classic slip: w is now a non-leaf, its .grad stays None
+    (w * w).sum().backward()
+    return w.grad
+
+
+def grad_of_retained(lib):
+    x = leaf(lib, 2)
+    y = x * 2
+    y.retain_grad()
+    y.sum().backward()
+    return y.grad
+
+
+def linear_params(lib):
+    lib.manual_seed(0)
+    return lib.nn.Linear(3, 2).parameters()
+
+
 CASES = [
     # ------------------------------------------------------------------ losses: target dtypes and shapes
     C("loss", "cross_entropy int32 target", lambda lib: F(lib).cross_entropy(lib.ones(2, 3), lib.tensor([0, 1], dtype=lib.int32)), "nll_loss: expected target dtype to be Long or Byte"),
@@ -312,6 +348,24 @@ CASES = [
     C("tensor", "expand(-2, 3)", lambda lib: lib.ones(1, 3).expand(-2, 3), "expand: the expanded size -2 is negative"),
     C("tensor", "index_fill_ with an int32 index", lambda lib: lib.zeros(3).index_fill_(0, lib.tensor([0], dtype=lib.int32), 1.0), "index_fill_(): Expected dtype int64 for index"),
     C("tensor", "index_fill_ with a float index", lambda lib: lib.zeros(3).index_fill_(0, lib.tensor([0.0]), 1.0), "index_fill_(): Expected dtype int64"),
+    # ------------------------------------------------------------------ autograd.Function, func, utils
+    C("function", "backward returns a float", lambda lib: run_function(lib, lambda ctx, g: 1.0), "Fn.backward: expected Variable or None (got float)"),
+    C("function", "backward returns float64 for a float32 input", lambda lib: run_function(lib, lambda ctx, g: g.double())),
+    C("function", "backward returns None", lambda lib: run_function(lib, lambda ctx, g: None)),
+    C("function", "save_for_backward of an int", lambda lib: run_function(lib, lambda ctx, g: g, save=lambda ctx, x: ctx.save_for_backward(3)), "save_for_backward: can only save variables"),
+    C("function", "save_for_backward of None", lambda lib: run_function(lib, lambda ctx, g: g, save=lambda ctx, x: ctx.save_for_backward(None, x))),
+    C("autograd", ".grad of a non-leaf warns", lambda lib: grad_of_updated_weight(lib), None, "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed"),
+    C("autograd", ".grad of a non-leaf that retains grad", lambda lib: grad_of_retained(lib)),
+    C("func", "grad argnums out of range", lambda lib: lib.func.grad(lambda x: x.sum(), argnums=1)(lib.ones(3)), "grad: argnums 1 out of range"),
+    C("func", "jacrev repeated argnums", lambda lib: lib.func.jacrev(lambda a, b: a + b, argnums=(0, 0))(lib.ones(2), lib.ones(2)), "jacrev: argnums (0, 0) repeats an argument"),
+    C("func", "grad of an int64 input", lambda lib: lib.func.grad(lambda x: x.sum())(lib.tensor([1, 2])), "grad: differentiated arguments must be floating point"),
+    C("func", "vjp of an int64 primal", lambda lib: lib.func.vjp(lambda v: v, lib.tensor([1, 2])), "vjp: primals must be floating point"),
+    C("func", "jvp of an int64 primal", lambda lib: lib.func.jvp(lambda v: v, (lib.tensor([1, 2]),), (lib.tensor([1, 2]),)), "jvp: primals must be floating point"),
+    C("func", "vmap in_dims=1 of a 1-d input", lambda lib: lib.func.vmap(lambda x: x * 2, in_dims=1)(lib.ones(3)), "vmap: Got in_dim=1 for an input"),
+    C("func", "vmap in_dims=1.5", lambda lib: lib.func.vmap(lambda x: x, in_dims=1.5)(lib.ones(3)), "vmap: expected `in_dims` to be int"),
+    C("func", "vmap returning a float", lambda lib: lib.func.vmap(lambda x: 3.0)(lib.ones(3)), "vmap: <lambda> must only return Tensors"),
+    C("func", "vmap in_dims=-1", lambda lib: lib.func.vmap(lambda x: x * 2, in_dims=-1)(lib.arange(6.0).reshape(2, 3))),
+    C("utils", "vector_to_parameters of the wrong size", lambda lib: lib.nn.utils.vector_to_parameters(lib.ones(3), linear_params(lib)), "vector_to_parameters: expected a 1-D vector of 8 elements"),
 ]
 
 
