@@ -8,6 +8,7 @@ chainrule's is checked here; torch's text was read from a fresh process).
 """
 from __future__ import annotations
 
+import re
 import warnings
 from typing import NamedTuple
 
@@ -366,6 +367,15 @@ CASES = [
     C("func", "vmap returning a float", lambda lib: lib.func.vmap(lambda x: 3.0)(lib.ones(3)), "vmap: <lambda> must only return Tensors"),
     C("func", "vmap in_dims=-1", lambda lib: lib.func.vmap(lambda x: x * 2, in_dims=-1)(lib.arange(6.0).reshape(2, 3))),
     C("utils", "vector_to_parameters of the wrong size", lambda lib: lib.nn.utils.vector_to_parameters(lib.ones(3), linear_params(lib)), "vector_to_parameters: expected a 1-D vector of 8 elements"),
+    # ------------------------------------------------------------------ tensor protocol
+    C("tensor", "'a' in a tensor", lambda lib: "a" in lib.tensor([1, 2, 3]), "Tensor.__contains__ only supports Tensor or scalar"),
+    C("tensor", "None in a tensor", lambda lib: None in lib.ones(2), "Tensor.__contains__ only supports"),
+    C("tensor", "2.0 in a tensor", lambda lib: 2.0 in lib.tensor([1, 2, 3])),
+    C("tensor", "0-d tensor in a tensor", lambda lib: lib.tensor(5) in lib.tensor([1, 2, 3])),
+    C("tensor", "detach_ of a slice", lambda lib: lib.ones(3)[:1].detach_(), "detach_: Can't detach views in-place"),
+    C("tensor", "detach_ of a non-leaf", lambda lib: (leaf(lib) * 2).detach_().requires_grad),
+    C("tensor", "requires_grad_('yes')", lambda lib: lib.ones(1).requires_grad_("yes"), "requires_grad_(): argument 'requires_grad' must be bool"),
+    C("tensor", "requires_grad_(1)", lambda lib: lib.ones(1).requires_grad_(1), "requires_grad_(): argument 'requires_grad' must be bool"),
 ]
 
 
@@ -373,9 +383,11 @@ def test_cases_are_named_once_and_fragments_name_the_op():
     names = [(c.category, c.name) for c in CASES]
     assert len(set(names)) == len(names)
     for c in CASES:
-        if c.match is not None:
-            op = c.match.split(":")[0]
-            assert op and " " not in op.strip("'\""), f"{c.name}: fragment {c.match!r} names no op"
+        if c.match is not None:   # "op: ...", "Tensor.__contains__ ...", "index_fill_() ..."
+            m = re.match(r"[A-Za-z_][\w.]*(\(\))?(?=:|\s|$)", c.match)
+            assert m and (c.match[m.end():].startswith(":") or m.end() == len(c.match)
+                          or any(ch in m.group() for ch in "._")), \
+                f"{c.name}: fragment {c.match!r} does not start with the op's name"
 
 
 def _user_warnings(fn, lib):

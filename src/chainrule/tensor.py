@@ -208,7 +208,19 @@ class Tensor(TensorBase, TensorMethods):
             TRACE.recorder.detached(t, self)
         return t
 
+    def __contains__(self, element) -> bool:
+        """``element in t``: any element equal to ``element`` (a number or a tensor broadcast
+        against ``t``), as torch; anything else is torch's RuntimeError, not a silent False."""
+        if not isinstance(element, (TensorBase, bool, int, float, np.number, np.bool_)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you "
+                               f"passed in a {type(element)}.")
+        return bool((self == element).any())
+
     def detach_(self) -> "Tensor":
+        """Detach this tensor from its graph in place (a leaf that requires no grad). A view
+        shares its base's history, so torch refuses it: ``detach()`` makes a new tensor."""
+        if self._base is not None:
+            raise RuntimeError("detach_: Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
         self.requires_grad = False
         return self
@@ -323,6 +335,9 @@ class Tensor(TensorBase, TensorMethods):
     # ------------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set ``requires_grad`` in place on a leaf; only floating-point tensors can require grad."""
+        if not isinstance(requires_grad, (bool, np.bool_)):   # requires_grad_("no") is truthy
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' must be bool, not "
+                            f"{type(requires_grad).__name__}")
         if requires_grad and self._is_inference and not STATE.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside "
                                "InferenceMode is not allowed.")
