@@ -376,6 +376,10 @@ CASES = [
     C("tensor", "detach_ of a non-leaf", lambda lib: (leaf(lib) * 2).detach_().requires_grad),
     C("tensor", "requires_grad_('yes')", lambda lib: lib.ones(1).requires_grad_("yes"), "requires_grad_(): argument 'requires_grad' must be bool"),
     C("tensor", "requires_grad_(1)", lambda lib: lib.ones(1).requires_grad_(1), "requires_grad_(): argument 'requires_grad' must be bool"),
+    C("layer", "F.linear with a (N, out) bias", lambda lib: F(lib).linear(lib.ones(2, 3), lib.ones(4, 3), lib.arange(8.0).reshape(2, 4))),
+    C("layer", "F.linear with a 0-d bias", lambda lib: F(lib).linear(lib.ones(2, 3), lib.ones(4, 3), lib.tensor(1.0))),
+    C("layer", "F.linear with a bias that grows the output", lambda lib: F(lib).linear(lib.ones(2, 3), lib.ones(4, 3), lib.ones(3, 2, 4)), "linear: bias of shape (3, 2, 4) does not broadcast"),
+    C("layer", "F.linear with a (3,) bias for 4 outputs", lambda lib: F(lib).linear(lib.ones(2, 3), lib.ones(4, 3), lib.ones(3)), "linear: bias of shape (3,)"),
 ]
 
 
