@@ -380,6 +380,7 @@ CASES = [
     C("layer", "F.linear with a 0-d bias", lambda lib: F(lib).linear(lib.ones(2, 3), lib.ones(4, 3), lib.tensor(1.0))),
     C("layer", "F.linear with a bias that grows the output", lambda lib: F(lib).linear(lib.ones(2, 3), lib.ones(4, 3), lib.ones(3, 2, 4)), "linear: bias of shape (3, 2, 4) does not broadcast"),
     C("layer", "F.linear with a (3,) bias for 4 outputs", lambda lib: F(lib).linear(lib.ones(2, 3), lib.ones(4, 3), lib.ones(3)), "linear: bias of shape (3,)"),
+    C("data", "ConcatDataset of nothing", lambda lib: lib.utils.data.ConcatDataset([]), "ConcatDataset: datasets should not be an empty iterable"),
 ]
 
 
