@@ -381,6 +381,12 @@ CASES = [
     C("layer", "F.linear with a bias that grows the output", lambda lib: F(lib).linear(lib.ones(2, 3), lib.ones(4, 3), lib.ones(3, 2, 4)), "linear: bias of shape (3, 2, 4) does not broadcast"),
     C("layer", "F.linear with a (3,) bias for 4 outputs", lambda lib: F(lib).linear(lib.ones(2, 3), lib.ones(4, 3), lib.ones(3)), "linear: bias of shape (3,)"),
     C("data", "ConcatDataset of nothing", lambda lib: lib.utils.data.ConcatDataset([]), "ConcatDataset: datasets should not be an empty iterable"),
+    C("tensor", "cumsum of uint8", lambda lib: lib.tensor([250, 3, 1], dtype=lib.uint8).cumsum(0)),
+    C("tensor", "cumsum of 0-d uint8", lambda lib: lib.tensor(7, dtype=lib.uint8).cumsum(0)),
+    C("tensor", "cumsum of int16", lambda lib: lib.tensor([1, 0, 3], dtype=lib.int16).cumsum(0)),
+    C("tensor", "argmax of bool", lambda lib: lib.tensor([True, False]).argmax(), "argmax(): does not support bool input"),
+    C("tensor", "argmin(0) of bool", lambda lib: lib.tensor([True, False]).argmin(0), "argmin(): does not support bool input"),
+    C("tensor", "max of bool", lambda lib: lib.tensor([True, False]).max(0)),
 ]
 
 

@@ -243,6 +243,8 @@ _SCAN_DTYPE = {np.dtype(np.float32): np.float64, np.dtype(np.float16): np.float3
 
 def _accumulate(scan, x, dim):
     """``scan`` (np.cumsum or np.cumprod) of x along ``dim``, in torch's accumulation dtype."""
+    if x.dtype.kind in "biu":   # every integer and bool scan is int64 (NumPy's uint8 one: uint64)
+        return scan(x, axis=dim, dtype=np.int64) if x.ndim else x.astype(np.int64)
     if not x.ndim:
         return x.copy()
     wide = _SCAN_DTYPE.get(x.dtype)
@@ -471,9 +473,11 @@ def _flat_index(fn, x, shape):
     return np.asarray(fn(x.reshape(-1)), np.int64).reshape(shape)
 
 
-def _arg(fn, op):
+def _arg(fn, op, bools=False):
     def arg(input, dim=None, keepdim=False):
         check_tensor(input, op)
+        if input._data.dtype == np.bool_ and not bools:   # torch's argmax has no bool kernel
+            raise RuntimeError(f"{op}(): does not support bool input (use input.int())")
         if dim is None:
             _nonempty(input, (), op)
             shape = (1,) * input.ndim if keepdim else ()
@@ -491,6 +495,7 @@ def _arg(fn, op):
 
 argmax = numpy_aliases(_arg(np.argmax, "argmax"))
 argmin = numpy_aliases(_arg(np.argmin, "argmin"))
+_argmax_any, _argmin_any = _arg(np.argmax, "argmax", True), _arg(np.argmin, "argmin", True)  # max(dim)
 
 
 def _max_min(input, dim, keepdim, other, op):
@@ -505,7 +510,7 @@ def _max_min(input, dim, keepdim, other, op):
     _nonempty(input, normalize_dims(dim, input.ndim, op), op)   # the error names max, not argmax
     if input.ndim == 0:  # a 0-d tensor is its own max along dim 0 (or -1), at index 0
         return values_indices(input.clone(), input._make(np.zeros((), np.int64)))
-    index = (argmax if op == "max" else argmin)(input, dim, keepdim=True)
+    index = (_argmax_any if op == "max" else _argmin_any)(input, dim, keepdim=True)
     along = MaxAlong if op == "max" else _MinAlong
     values = along.apply(input, dim=normalize_dims(dim, input.ndim, op)[0], index=index._data,
                          keepdim=keepdim)
