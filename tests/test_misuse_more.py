@@ -387,6 +387,10 @@ CASES = [
     C("tensor", "argmax of bool", lambda lib: lib.tensor([True, False]).argmax(), "argmax(): does not support bool input"),
     C("tensor", "argmin(0) of bool", lambda lib: lib.tensor([True, False]).argmin(0), "argmin(): does not support bool input"),
     C("tensor", "max of bool", lambda lib: lib.tensor([True, False]).max(0)),
+    C("tensor", "all of uint8", lambda lib: lib.tensor([[1, 0, 3], [2, 2, 0]], dtype=lib.uint8).all(1)),
+    C("tensor", "any of uint8", lambda lib: lib.tensor([1, 0, 3], dtype=lib.uint8).any()),
+    C("tensor", "any of int64", lambda lib: lib.tensor([1, 0, 3]).any()),
+    C("tensor", "logcumsumexp of int64", lambda lib: lib.tensor([1, 0, 3]).logcumsumexp(0), 'logcumsumexp: "logcumsumexp_out_cpu" not implemented'),
 ]
 
 

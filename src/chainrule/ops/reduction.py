@@ -577,13 +577,23 @@ def logsumexp(input, dim, keepdim=False):
 @numpy_aliases
 def all(input, dim=None, keepdim=False):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
-    return array_function(functools.partial(np.all, axis=axis, keepdims=keepdim), input)
+    return _byte_kept(input, array_function(functools.partial(np.all, axis=axis, keepdims=keepdim),
+                                            input))
 
 
 @numpy_aliases
 def any(input, dim=None, keepdim=False):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "any")
-    return array_function(functools.partial(np.any, axis=axis, keepdims=keepdim), input)
+    return _byte_kept(input, array_function(functools.partial(np.any, axis=axis, keepdims=keepdim),
+                                            input))
+
+
+def _byte_kept(input, out):
+    """torch's all/any of a uint8 tensor answer in uint8 (0/1), every other dtype in bool."""
+    if (isinstance(input, TensorBase) and input._data.dtype == np.uint8
+            and isinstance(out, TensorBase)):
+        return out._make(out._data.astype(np.uint8))
+    return out
 
 
 @numpy_aliases
@@ -623,5 +633,8 @@ def cumprod(input, dim, *, dtype=None):
 def logcumsumexp(input, dim):
     """ln Σ_{j≤k} e^{x_j} along ``dim``, stable; differentiable."""
     check_tensor(input, "logcumsumexp")
+    if input._data.dtype.kind != "f":   # torch has no integer or bool kernel
+        raise NotImplementedError(f"logcumsumexp: \"logcumsumexp_out_cpu\" not implemented for "
+                                  f"{input.dtype} (use input.float())")
     d = normalize_dims(dim, input.ndim, "logcumsumexp")
     return LogCumSumExp.apply(to_float(input), dim=d[0] if d else 0)
