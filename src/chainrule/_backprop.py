@@ -20,12 +20,15 @@ from .backends.fpstate import quiet
 
 
 def as_tuple(x):
-    """A Tensor or any iterable of them (a list, a tuple, ``model.parameters()``) as a tuple."""
+    """A tensor or any iterable of them (a list, ``params.values()``, a generator) as a tuple,
+    as torch's autograd takes them."""
     if x is None:
         return ()
     if isinstance(x, (list, tuple)):
         return tuple(x)
-    return (x,) if isinstance(x, TensorBase) or not hasattr(x, "__iter__") else tuple(x)
+    if isinstance(x, TensorBase) or not hasattr(x, "__iter__") or isinstance(x, (str, bytes, dict)):
+        return (x,)
+    return tuple(x)
 
 
 def _initial_grads(outputs, grad_outputs, op):

@@ -65,12 +65,13 @@ class _CustomNode(Node):
             raise RuntimeError(f"{self.fn_cls.__name__}.backward returned {len(grads)} gradients, "
                                f"expected {self.n_args} (one per forward argument)")
         out = []
-        for i, dtype in zip(self.tensor_positions, self.in_dtypes):
+        dtypes = getattr(self, "in_dtypes", None) or (None,) * len(self.tensor_positions)
+        for i, dtype in zip(self.tensor_positions, dtypes):
             g = grads[i]
             if g is not None and not isinstance(g, Tensor):
                 raise RuntimeError(f"{self.fn_cls.__name__}.backward: expected Variable or None "
                                    f"(got {type(g).__name__}) as the gradient of argument {i}")
-            if g is not None and g._data.dtype != dtype:   # torch casts to the input's dtype
+            if g is not None and dtype is not None and g._data.dtype != dtype:   # torch casts
                 g = g.to(from_numpy_dtype(dtype))
             out.append(g)
         return tuple(out)

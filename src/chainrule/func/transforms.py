@@ -391,10 +391,12 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 for x, d in zip(args, dims)]
             outs.append(func(*sliced))
         first = outs[0]
-        for o in (first if isinstance(first, tuple) else (first,)):
-            if not isinstance(o, Tensor):
+
+        def tensor_leaf(v):
+            if not isinstance(v, Tensor):
                 raise ValueError(f"vmap: {getattr(func, '__name__', 'func')} must only return "
-                                 f"Tensors, got type {type(o).__name__}")
+                                 f"Tensors, got type {type(v).__name__}")
+        _tree_map(tensor_leaf, first)
         if isinstance(first, tuple):
             od = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
             return tuple(stack([o[k] for o in outs], od[k]) for k in range(len(first)))

@@ -124,11 +124,6 @@ class TensorMethods:
         the dims as varargs too (``torch.flip`` takes one sequence)."""
         return flip(self, *((dims[0] if len(dims) == 1 else dims,) if dims else ()), **kwargs)
 
-    def tile(self, *dims):
-        """``x.tile(2)``, ``x.tile(2, 3)`` or ``x.tile((2, 3))``: varargs, as torch's method."""
-        return tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
-                    else dims)
-
     def expand_as(self, other):
         return expand(self, tuple(other.shape))
 
@@ -209,6 +204,14 @@ class TensorMethods:
     logit, sinc, deg2rad, rad2deg, fmax, fmin = logit, sinc, deg2rad, rad2deg, fmax, fmin
     float_power, nan_to_num, nansum, nanmean = float_power, nan_to_num, nansum, nanmean
     tensor_split, hsplit, vsplit, dsplit = tensor_split, hsplit, vsplit, dsplit
+
+    def tile(self, *dims, **kwargs):
+        """Tensor.tile(*dims): the method takes the reps as varargs or one sequence (torch)."""
+        if kwargs:
+            return tile(self, *dims, **kwargs)
+        if not dims:
+            raise TypeError('tile() missing 1 required positional arguments: "dims"')
+        return tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
     movedim, moveaxis, swapdims, ravel, select = movedim, moveaxis, swapdims, ravel, select
     take, take_along_dim, inner, vdot, kron, diff = take, take_along_dim, inner, vdot, kron, diff
     cov, corrcoef, isin, histc, bincount = cov, corrcoef, isin, histc, bincount

@@ -82,14 +82,14 @@ class DataLoader:
         if timeout < 0:
             raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout!r}")
         if num_workers == 0 and prefetch_factor is not None:
-            raise ValueError("DataLoader: prefetch_factor option could only be specified in "
-                             "multiprocessing. Let num_workers > 0 to enable multiprocessing, "
-                             f"otherwise set prefetch_factor to None (got {prefetch_factor!r})")
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing."
+                             "let num_workers > 0 to enable multiprocessing, otherwise set "
+                             "prefetch_factor to None.")
         if prefetch_factor is not None and prefetch_factor < 0:
             raise ValueError(f"DataLoader: prefetch_factor option should be non-negative, got "
                              f"{prefetch_factor!r}")
         if persistent_workers and num_workers == 0:
-            raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if batch_size is None and drop_last:
             raise ValueError("DataLoader: batch_size=None option disables auto-batching and is "
                              "mutually exclusive with drop_last")
