@@ -245,15 +245,15 @@ def test_errors_name_the_transform():
     one = cr.tensor([1.0, 2.0])
     with pytest.raises(RuntimeError, match="grad: f must return a scalar tensor"):
         cr.func.grad(lambda v: v * 2)(one)
-    with pytest.raises(ValueError, match="argnums 2 out of range"):
+    with pytest.raises(RuntimeError, match="argnums 2 out of range"):
         cr.func.grad(lambda v: v.sum(), argnums=2)(one)
-    with pytest.raises(ValueError, match="repeats an argument"):
+    with pytest.raises(RuntimeError, match="repeats an argument"):
         cr.func.jacrev(lambda a, b: a + b, argnums=(0, -2))(one, one)
     with pytest.raises(ValueError, match="got 1 primals but 2 tangents"):
         cr.func.jvp(lambda v: v, (one,), (one, one))
     with pytest.raises(ValueError, match=r"tangent of shape \(3,\) for a primal of shape \(2,\)"):
         cr.func.jvp(lambda v: v, (one,), (cr.ones(3),))
-    with pytest.raises(TypeError, match="must be floating point"):
+    with pytest.raises(RuntimeError, match="must be floating point"):
         cr.func.vjp(lambda v: v, cr.tensor([1, 2]))
     _, fn = cr.func.vjp(lambda v: v * 2, one)
     with pytest.raises(ValueError, match=r"cotangent of shape \(3,\) for an output of shape \(2,\)"):

@@ -61,6 +61,8 @@ def _initial_grads(outputs, grad_outputs, op):
         if g._data.shape != out._data.shape:
             raise RuntimeError(f"{op}: gradient has shape {tuple(g.shape)} but the output has "
                                f"shape {tuple(out.shape)}")
+        if g._data.dtype != out._data.dtype:   # torch casts the seed to the output's dtype
+            g = g.to(out.dtype)
         node = _edge(out)
         roots.append((node, g))
     return roots

@@ -8,6 +8,8 @@ that way nothing below the Tensor class has to import it (imports point one way)
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import _dtype, _memory_format
@@ -66,8 +68,18 @@ class TensorBase:
 
     @property
     def grad(self):
-        """∂L/∂self after ``backward()`` (None before); assignable, with torch's checks."""
-        return self._grad
+        """∂L/∂self after ``backward()`` (None before); assignable, with torch's checks. Read on a
+        non-leaf that does not retain its gradient, it warns as torch (``w = w - lr * w.grad``
+        turned ``w`` into such a tensor: its .grad stays None)."""
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self._retains_grad:
+            warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being "
+                          "accessed. Its .grad attribute won't be populated during "
+                          "autograd.backward(). If you indeed want the .grad field to be populated "
+                          "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If "
+                          "you access the non-leaf Tensor by mistake, make sure you access the "
+                          "leaf Tensor instead.", UserWarning, stacklevel=2)
+        return g
 
     @grad.setter
     def grad(self, value):

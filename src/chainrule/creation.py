@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -31,6 +32,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     NumPy arrays and NumPy scalars keep their dtype.
     """
     check_device(device, "tensor")
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
+                      ".requires_grad_(True), rather than chainrule.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
     return _finish(_to_array(data, dtype, "tensor"), requires_grad)
 
 
@@ -42,7 +48,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, np.ndarray) and (dtype is None or as_dtype(dtype).np == data.dtype):
         from_numpy_dtype(data.dtype)
         return Tensor._make(data)
-    return tensor(data, dtype=dtype)
+    return _finish(_to_array(data, dtype, "as_tensor"), False)   # no copy-construct warning
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -178,6 +184,14 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
                          f"(start={start}, end={end}, step={step})")
     ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
     dt = as_dtype(dtype) if dtype is not None else (_dtype.int64 if ints else _dtype.get_default_dtype())
+    if not ints and dt.np.kind in "iu":
+        # torch computes an integer range in integers: start, end and step truncated first
+        # (arange(0, 5, 2.5, dtype=int64) is [0, 2, 4]; a step truncated to 0 is refused)
+        start, end, step, given = int(start), int(end), int(step), step
+        if step == 0:
+            raise ValueError(f"arange: step must be nonzero (step {given} truncates to 0 for "
+                             f"{dt})")
+        ints = True
     n = max(0, math.ceil((end - start) / step))
     arr = (start + step * np.arange(n, dtype=np.float64)) if not ints else np.arange(start, end, step)
     return _finish(arr.astype(dt.np), requires_grad)
@@ -214,7 +228,9 @@ def _linspace_like_torch(start, end, steps, t):
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
              requires_grad=False) -> Tensor:
     check_device(device, "logspace")
-    return _finish((base ** np.linspace(start, end, steps)).astype(_float_dtype(dtype)), requires_grad)
+    with np.errstate(invalid="ignore", over="ignore"):   # a negative base: nan, as torch
+        values = base ** np.linspace(start, end, steps)
+    return _finish(values.astype(_float_dtype(dtype)), requires_grad)
 
 
 @with_creation_out
@@ -289,6 +305,14 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     dt = as_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    if dt.kind in "iu":   # bounds the dtype cannot hold would wrap around silently
+        info = np.iinfo(dt)
+        if low < info.min:
+            raise RuntimeError(f"randint: from is out of bounds for {as_dtype(dt)} (low={low}, "
+                               f"the dtype holds [{info.min}, {info.max}])")
+        if high - 1 > info.max:
+            raise RuntimeError(f"randint: to - 1 is out of bounds for {as_dtype(dt)} (high={high}, "
+                               f"the dtype holds [{info.min}, {info.max}])")
     like = np.empty(_size((size,), "randint"), dt)
     out = _sampling.random_from_to(_stream(generator), like, int(low), int(high))
     return _finish(out, requires_grad)
@@ -320,8 +344,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         return _finish(_sampling.normal(_stream(generator), like, mean, std), requires_grad)
     m = mean._data if m_t else mean
     s = std._data if s_t else std
-    if np.any(np.asarray(s) < 0):
-        raise ValueError("normal: std must be non-negative")
+    if not np.all(np.asarray(s) >= 0):   # a negative or nan std: torch's RuntimeError
+        raise RuntimeError("normal: expects all elements of std >= 0.0 (got a negative or nan "
+                           "std)")
     like_t = mean if m_t else std
     dt = as_dtype(dtype).np if dtype is not None else like_t._data.dtype
     shape = np.broadcast_shapes(np.shape(m), np.shape(s))

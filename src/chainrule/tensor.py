@@ -28,7 +28,7 @@ from ._tensor_base import (Size, TensorBase, index_value, normalize_dim,  # noqa
                            parse_to_args)
 from .backends.fpstate import quiet
 from .ops.elementwise import cast
-from .ops.indexing import convert_key, split_int_key, write_at
+from .ops.indexing import _check_fits_integer, convert_key, split_int_key, write_at
 from .ops.methods import TensorMethods
 
 _new = object.__new__
@@ -42,6 +42,7 @@ def to_array(data, dtype, op) -> np.ndarray:
     elif isinstance(data, (np.ndarray, np.generic)):   # NumPy keeps its dtype (as torch)
         arr = np.array(data)
     else:
+        data = _scalar_tensors(data, op)
         try:
             arr = np.array(data)
         except (ValueError, TypeError, OverflowError) as e:
@@ -67,6 +68,30 @@ def to_array(data, dtype, op) -> np.ndarray:
         with quiet():   # float64 -> float16 past its range is inf, silently (as torch)
             arr = arr.astype(target, copy=False)
     return arr
+
+
+def _scalar_tensors(data, op):
+    """A nested sequence holds Tensors only as numbers (torch converts each with item()): a
+    (1,)-shaped one is a number too, and one of several elements is torch's ValueError, not a
+    stack. Only walked when the first leaf is a Tensor (as :func:`_carried_float` judges), so a
+    long list of Python numbers costs nothing here."""
+    first = data
+    while isinstance(first, (list, tuple)) and len(first):
+        first = first[0]
+    if not isinstance(first, TensorBase):
+        return data
+
+    def number(x):
+        if isinstance(x, (list, tuple)):
+            return [number(v) for v in x]
+        if isinstance(x, TensorBase):
+            if x._data.size != 1:
+                raise ValueError(f"{op}: only one element tensors can be converted to Python "
+                                 f"scalars, got a sequence holding a tensor of shape "
+                                 f"{tuple(x.shape)} (use torch.stack to join tensors)")
+            return x._data.reshape(())
+        return x
+    return number(data)
 
 
 def _carried_float(data):
@@ -183,7 +208,19 @@ class Tensor(TensorBase, TensorMethods):
             TRACE.recorder.detached(t, self)
         return t
 
+    def __contains__(self, element) -> bool:
+        """``element in t``: any element equal to ``element`` (a number or a tensor broadcast
+        against ``t``), as torch; anything else is torch's RuntimeError, not a silent False."""
+        if not isinstance(element, (TensorBase, bool, int, float, np.number, np.bool_)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you "
+                               f"passed in a {type(element)}.")
+        return bool((self == element).any())
+
     def detach_(self) -> "Tensor":
+        """Detach this tensor from its graph in place (a leaf that requires no grad). A view
+        shares its base's history, so torch refuses it: ``detach()`` makes a new tensor."""
+        if self._base is not None:
+            raise RuntimeError("detach_: Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
         self.requires_grad = False
         return self
@@ -328,6 +365,9 @@ class Tensor(TensorBase, TensorMethods):
     # ------------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set ``requires_grad`` in place on a leaf; only floating-point tensors can require grad."""
+        if not isinstance(requires_grad, (bool, np.bool_)):   # requires_grad_("no") is truthy
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' must be bool, not "
+                            f"{type(requires_grad).__name__}")
         if requires_grad and self._is_inference and not STATE.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside "
                                "InferenceMode is not allowed.")
@@ -606,6 +646,8 @@ class Tensor(TensorBase, TensorMethods):
                                                           else value_tangent._data)
             attach_tangent(self, Tensor._make(tangent))
         value = value._data if isinstance(value, Tensor) else value
+        if isinstance(value, float) and self._data.dtype.kind in "iu":   # nan, inf, 1e30: torch's
+            _check_fits_integer(value, self._data.dtype, "__setitem__")   # error, not NumPy's
         try:
             if split is None:
                 self._data[key] = value
@@ -688,6 +730,9 @@ class Tensor(TensorBase, TensorMethods):
         like = _sampling.dense_like(self._data)
         if p is not None:
             return Tensor._make(_sampling.bernoulli_scalar(_stream(generator), like, p))
+        if self._data.dtype.kind != "f":   # probabilities of an integer dtype: torch has no kernel
+            raise NotImplementedError(f"bernoulli: \"bernoulli_tensor_cpu_p_\" not implemented for "
+                                      f"{self.dtype} probabilities (use input.float())")
         return Tensor._make(_sampling.bernoulli_tensor(_stream(generator), like, self._data))
 
     def multinomial(self, num_samples, replacement=False, *, generator=None):

@@ -24,6 +24,7 @@ import functools
 
 import numpy as np
 
+from .._dtype import from_numpy_dtype
 from .._graph import Node, _edge, _sequence
 from .._modes import FORWARD, STATE, TRACE, attach_tangent, forward_suspended, no_grad
 from ..ops import cat
@@ -37,6 +38,10 @@ class FunctionCtx:
     non_differentiable = ()
 
     def save_for_backward(self, *tensors):
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):   # facts go on ctx as attributes
+                raise TypeError(f"save_for_backward: can only save variables, but argument {i} is "
+                                f"of type {type(t).__name__} (store it as ctx.<name> instead)")
         self.saved_tensors = tensors
 
     def mark_non_differentiable(self, *tensors):
@@ -100,7 +105,17 @@ class _CustomNode(Node):
         if len(grads) != self.n_args:
             raise RuntimeError(f"{self.fn_cls.__name__}.backward returned {len(grads)} gradients, "
                                f"expected {self.n_args} (one per forward argument)")
-        return tuple(grads[i] for i in self.tensor_positions)
+        out = []
+        dtypes = getattr(self, "in_dtypes", None) or (None,) * len(self.tensor_positions)
+        for i, dtype in zip(self.tensor_positions, dtypes):
+            g = grads[i]
+            if g is not None and not isinstance(g, Tensor):
+                raise RuntimeError(f"{self.fn_cls.__name__}.backward: expected Variable or None "
+                                   f"(got {type(g).__name__}) as the gradient of argument {i}")
+            if g is not None and dtype is not None and g._data.dtype != dtype:   # torch casts
+                g = g.to(from_numpy_dtype(dtype))
+            out.append(g)
+        return tuple(out)
 
     def _release(self):
         super()._release()
@@ -157,6 +172,7 @@ class Function:
             node.sequence_nr = next(_sequence)
             node.out_shape = out._data.shape
             node.in_shapes = tuple(t._data.shape for t in inputs)
+            node.in_dtypes = tuple(t._data.dtype for t in inputs)
             result.requires_grad = True
             result.grad_fn = node
         return result

@@ -34,8 +34,10 @@ def _check_tensors(values, what, op):
     for v in values:
         if not isinstance(v, Tensor):
             raise TypeError(f"{op}: {what} must be Tensors or tuples of Tensors, got {type(v).__name__}")
-        if not v.is_floating_point():
-            raise TypeError(f"{op}: {what} must be floating point, got {v.dtype}")
+        if not v.is_floating_point():   # torch: jvp's ValueError, the reverse modes' RuntimeError
+            exc = ValueError if op in ("jvp", "jacfwd") else RuntimeError
+            raise exc(f"{op}: {what} must be floating point (only Tensors of floating point dtype "
+                      f"can require gradients), got {v.dtype}")
 
 
 def _lift(x):
@@ -51,13 +53,15 @@ def _lift(x):
 def _argnums(argnums, n, op):
     nums = _tuple(argnums)
     if not nums:
-        raise ValueError(f"{op}: argnums must be an int or a non-empty tuple of ints")
+        raise RuntimeError(f"{op}: argnums must be an int or a non-empty tuple of ints")
     for a in nums:
         if not isinstance(a, int) or isinstance(a, bool) or not -n <= a < n:
-            raise ValueError(f"{op}: argnums {argnums} out of range for a function of {n} arguments")
+            raise RuntimeError(f"{op}: argnums {argnums} out of range for a function of {n} "
+                               f"arguments")
     nums = tuple(a % n for a in nums)
     if len(set(nums)) != len(nums):
-        raise ValueError(f"{op}: argnums {argnums} repeats an argument")
+        raise RuntimeError(f"{op}: argnums {argnums} repeats an argument (argnums elements must "
+                           f"be unique)")
     return nums
 
 
@@ -377,6 +381,13 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
         def size_of(x, d):
             if d is not None and isinstance(x, Tensor):
+                if isinstance(d, bool) or not isinstance(d, int):
+                    raise ValueError(f"vmap: expected `in_dims` to be int or a tuple matching the "
+                                     f"structure of inputs, got {type(d).__name__}")
+                if not -max(x.ndim, 1) <= d < max(x.ndim, 1) or x.ndim == 0:
+                    raise ValueError(f"vmap: Got in_dim={d} for an input, but that input is a "
+                                     f"Tensor of dimensionality {x.ndim} so expected in_dim to "
+                                     f"satisfy -{x.ndim} <= in_dim < {x.ndim}")
                 sizes.add(x.shape[d])
         for x, d in zip(args, dims):
             _tree_map(lambda v: size_of(v, d), x)
@@ -392,6 +403,12 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 for x, d in zip(args, dims)]
             outs.append(func(*sliced))
         first = outs[0]
+
+        def tensor_leaf(v):
+            if not isinstance(v, Tensor):
+                raise ValueError(f"vmap: {getattr(func, '__name__', 'func')} must only return "
+                                 f"Tensors, got type {type(v).__name__}")
+        _tree_map(tensor_leaf, first)
         if isinstance(first, tuple):
             od = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
             return tuple(_tree_stack([o[k] for o in outs], od[k]) for k in range(len(first)))

@@ -625,6 +625,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     check_tensor(input, "diff")
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:   # range(n) would return the input unchanged
+        raise RuntimeError(f"diff: order must be non-negative but got {n}")
     d = normalize_dim(dim, input.ndim, "diff")
     parts = [t for t in (prepend, input, append) if t is not None]
     parts = [t if isinstance(t, TensorBase) else input._make(np.asarray(t, input._data.dtype))
@@ -955,7 +957,10 @@ def histc(input, bins=100, min=0, max=0):
 def bincount(input, weights=None, minlength=0):
     """Counts of each non-negative integer in the 1-D ``input`` (sums of ``weights`` there)."""
     check_tensor(input, "bincount")
-    if input.ndim != 1 or input._data.dtype.kind not in "iub":
+    if input._data.dtype.kind not in "iu":   # torch has no float or bool kernel
+        raise NotImplementedError(f"bincount: \"bincount_cpu\" not implemented for "
+                                  f"{input.dtype} (expected non-negative integers)")
+    if input.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if input.numel() and input._data.min() < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
@@ -964,6 +969,10 @@ def bincount(input, weights=None, minlength=0):
     if weights is None:
         return input._make(np.bincount(input._data, minlength=minlength).astype(np.int64))
     w = weights._data
+    if w.shape != input._data.shape:
+        raise RuntimeError(f"bincount: weights should be 1-d and have the same length as input, "
+                           f"got weights of shape {tuple(weights.shape)} for input of shape "
+                           f"{tuple(input.shape)}")
     out_dtype = w.dtype if w.dtype.kind == "f" else np.float64
     return input._make(np.bincount(input._data, w.astype(np.float64), minlength).astype(out_dtype))
 

@@ -7,6 +7,7 @@ pair is the other's transpose, so both are differentiable to any order.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -28,6 +29,10 @@ def _convert_one(k, op):
         if k._data.dtype.kind not in "biu":
             raise IndexError(f"{op}: tensors used as indices must be long, int, byte or bool "
                              f"tensors, got {k.dtype}")
+        if k._data.dtype == np.uint8:   # torch reads a byte tensor as a mask, not as indices
+            warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                          "torch.bool instead.", UserWarning, stacklevel=3)
+            return k._data.astype(np.bool_)
         return k._data
     if isinstance(k, list):
         arr = np.asarray(k)
@@ -363,6 +368,9 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast to "
                            f"the input's shape {tuple(input.shape)}")
     if isinstance(value, TensorBase):
+        if value.ndim != 0:   # one value for every masked element, not a tensor spread over them
+            raise RuntimeError(f"masked_fill: only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value.ndim} dimension(s) (shape {tuple(value.shape)})")
         return where(input._make(m), value.to(input.dtype), input)
     if input._data.dtype.kind in "iu" and not isinstance(value, (bool, np.bool_)):
         _check_fits_integer(value, input._data.dtype, "masked_fill")

@@ -118,6 +118,9 @@ def matmul(input, other):
     if input._data.dtype != other._data.dtype:   # torch promotes nothing here
         raise RuntimeError(f"matmul: expected both operands to have the same dtype, but got "
                            f"{input.dtype} and {other.dtype}")
+    if input._data.dtype == np.bool_:   # torch has no bool kernel (NumPy would compute "or")
+        raise NotImplementedError("matmul: \"addmm_impl_cpu_\" not implemented for 'Bool' "
+                                  "(convert the operands with .float() or .long())")
     a, b = operands(input, other, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "

@@ -121,6 +121,12 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     input) a vector norm, with two dims (or 2-D input and an ``ord``) a matrix norm; with
     neither ``ord`` nor ``dim``, the 2-norm of all elements."""
     check_tensor(A, "linalg.norm", "A")
+    vector = (len((dim,) if isinstance(dim, int) else tuple(dim)) == 1 if dim is not None
+              else ord is not None and A.ndim == 1)
+    if vector and isinstance(ord, str):   # 'fro' / 'nuc' name matrix norms
+        raise RuntimeError(f"linalg.norm: ord={ord!r} is a matrix norm: linalg.matrix_norm: The "
+                           f"input tensor A must have at least 2 dimensions (got a vector norm "
+                           f"over a {A.ndim}-D input{'' if dim is None else f' and dim={dim}'})")
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         if len(dims) == 1:

@@ -6,6 +6,8 @@ no method attached at run time.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .elementwise import (abs, add, allclose, bitwise_and, bitwise_left_shift, bitwise_not,
@@ -120,7 +122,12 @@ class TensorMethods:
                                                               squeeze, unsqueeze)
     permute, transpose, swapaxes, t = permute, transpose, transpose, t
     expand, broadcast_to, repeat, narrow, split, chunk = expand, broadcast_to, repeat, narrow, split, chunk
-    unbind, clone, flip, tril, triu = unbind, clone, flip, tril, triu
+    unbind, clone, tril, triu = unbind, clone, tril, triu
+
+    def flip(self, *dims, **kwargs):
+        """``x.flip(0, 1)``, ``x.flip((0, 1))`` or ``x.flip(dims=...)``: torch's method takes
+        the dims as varargs too (``torch.flip`` takes one sequence)."""
+        return flip(self, *((dims[0] if len(dims) == 1 else dims,) if dims else ()), **kwargs)
 
     def expand_as(self, other):
         return expand(self, tuple(other.shape))
@@ -136,12 +143,28 @@ class TensorMethods:
 
     @property
     def T(self):
-        """All dims reversed (the transpose of a matrix)."""
+        """All dims reversed (the transpose of a matrix). torch deprecates it on tensors that
+        are not matrices, with a warning (``.mT`` transposes batches of matrices)."""
+        if self.ndim != 2:
+            warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity "
+                          "in these cases." if self.ndim == 0 else
+                          "The use of `x.T` on tensors of dimension other than 2 to reverse their "
+                          "shape is deprecated and it will throw an error in a future release. "
+                          "Consider `x.mT` to transpose batches of matrices or "
+                          "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the "
+                          "dimensions of a tensor.", UserWarning, stacklevel=2)
         return permute(self, tuple(reversed(range(self.ndim))))
 
     @property
     def mT(self):
         """The last two dims swapped (a batch of transposed matrices)."""
+        if self.ndim < 2:
+            if self.ndim == 0:
+                warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the "
+                              "identity in these cases.", UserWarning, stacklevel=2)
+                return permute(self, ())
+            raise RuntimeError(f"Tensor.mT: only supported on matrices or batches of matrices, "
+                               f"got a {self.ndim}-D tensor of shape {tuple(self.shape)}")
         return transpose(self, -2, -1)
 
     @property
@@ -289,7 +312,10 @@ class TensorMethods:
                                        _in_place("cumsum_", cumsum), _in_place("cumprod_", cumprod))
 
     def fill_(self, value):
-        """Set every element to ``value``."""
+        """Set every element to ``value`` (a number or a 0-d tensor)."""
+        if hasattr(value, "_data") and value._data.ndim != 0:
+            raise RuntimeError(f"fill_: only supports a 0-dimension value tensor but got tensor "
+                               f"with {value._data.ndim} dimensions (shape {tuple(value.shape)})")
         value = value._data if hasattr(value, "_data") else value
         return self._inplace("fill_", lambda x: x._make(np.full(x._data.shape, value, x._data.dtype)))
 

@@ -241,6 +241,8 @@ _SCAN_DTYPE = {np.dtype(np.float32): np.float64, np.dtype(np.float16): np.float3
 
 def _accumulate(scan, x, dim):
     """``scan`` (np.cumsum or np.cumprod) of x along ``dim``, in torch's accumulation dtype."""
+    if x.dtype.kind in "biu":   # every integer and bool scan is int64 (NumPy's uint8 one: uint64)
+        return scan(x, axis=dim, dtype=np.int64) if x.ndim else x.astype(np.int64)
     if not x.ndim:
         return x.copy()
     wide = _SCAN_DTYPE.get(x.dtype)
@@ -495,9 +497,11 @@ def _flat_index(fn, x, shape):
     return np.asarray(fn(x.reshape(-1)), np.int64).reshape(shape)
 
 
-def _arg(fn, op):
+def _arg(fn, op, bools=False):
     def arg(input, dim=None, keepdim=False):
         check_tensor(input, op)
+        if input._data.dtype == np.bool_ and not bools:   # torch's argmax has no bool kernel
+            raise RuntimeError(f"{op}(): does not support bool input (use input.int())")
         if dim is None:
             _nonempty(input, (), op)
             shape = (1,) * input.ndim if keepdim else ()
@@ -515,6 +519,7 @@ def _arg(fn, op):
 
 argmax = numpy_aliases(_arg(np.argmax, "argmax"))
 argmin = numpy_aliases(_arg(np.argmin, "argmin"))
+_argmax_any, _argmin_any = _arg(np.argmax, "argmax", True), _arg(np.argmin, "argmin", True)  # max(dim)
 
 
 def _max_min(input, dim, keepdim, other, op):
@@ -530,7 +535,7 @@ def _max_min(input, dim, keepdim, other, op):
     result = return_types.max if op == "max" else return_types.min
     if input.ndim == 0:  # a 0-d tensor is its own max along dim 0 (or -1), at index 0
         return result(input.clone(), input._make(np.zeros((), np.int64)))
-    index = (argmax if op == "max" else argmin)(input, dim, keepdim=True)
+    index = (_argmax_any if op == "max" else _argmin_any)(input, dim, keepdim=True)
     along = MaxAlong if op == "max" else _MinAlong
     values = along.apply(input, dim=normalize_dims(dim, input.ndim, op)[0], index=index._data,
                          keepdim=keepdim)
@@ -597,13 +602,23 @@ def logsumexp(input, dim, keepdim=False):
 @numpy_aliases
 def all(input, dim=None, keepdim=False):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
-    return array_function(functools.partial(np.all, axis=axis, keepdims=keepdim), input)
+    return _byte_kept(input, array_function(functools.partial(np.all, axis=axis, keepdims=keepdim),
+                                            input))
 
 
 @numpy_aliases
 def any(input, dim=None, keepdim=False):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "any")
-    return array_function(functools.partial(np.any, axis=axis, keepdims=keepdim), input)
+    return _byte_kept(input, array_function(functools.partial(np.any, axis=axis, keepdims=keepdim),
+                                            input))
+
+
+def _byte_kept(input, out):
+    """torch's all/any of a uint8 tensor answer in uint8 (0/1), every other dtype in bool."""
+    if (isinstance(input, TensorBase) and input._data.dtype == np.uint8
+            and isinstance(out, TensorBase)):
+        return out._make(out._data.astype(np.uint8))
+    return out
 
 
 @numpy_aliases
@@ -645,5 +660,8 @@ def cumprod(input, dim, *, dtype=None):
 def logcumsumexp(input, dim):
     """ln Σ_{j≤k} e^{x_j} along ``dim``, stable; differentiable."""
     check_tensor(input, "logcumsumexp")
+    if input._data.dtype.kind != "f":   # torch has no integer or bool kernel
+        raise NotImplementedError(f"logcumsumexp: \"logcumsumexp_out_cpu\" not implemented for "
+                                  f"{input.dtype} (use input.float())")
     d = normalize_dims(dim, input.ndim, "logcumsumexp")
     return LogCumSumExp.apply(to_float(input), dim=d[0] if d else 0)

@@ -249,6 +249,9 @@ def _along(input, dim, index, source, op):
     """(dim, the full index array for ``source`` placing its slices at ``index`` along dim)."""
     check_tensor(input, op)
     d = normalize_dim(dim, input.ndim, op)
+    if op == "index_fill" and not (isinstance(index, TensorBase) and index._data.dtype == np.int64):
+        raise IndexError(f"{op}_(): Expected dtype int64 for index, got "
+                         f"{getattr(index, 'dtype', type(index).__name__)}")
     if not isinstance(index, TensorBase) or index._data.dtype.kind not in "iu":
         raise RuntimeError(f"{op}_(): Expected dtype int32/int64 for index")
     if index.ndim > 1:

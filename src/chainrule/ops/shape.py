@@ -361,6 +361,10 @@ def broadcast_to(input, shape):
         raise RuntimeError(f"expand: the expanded size of the tensor ({bad}) isn't allowed in a "
                            f"leading, non-existing dimension; target sizes {list(shape)}")
     target = tuple(src[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(shape))
+    if any(s < 0 for s in target):   # only -1 (keep the size) is meaningful
+        raise RuntimeError(f"expand: the expanded size {min(target)} is negative (only -1, keep "
+                           f"the size, is allowed); target sizes {list(shape)}, tensor sizes "
+                           f"{list(src)}")
     for i, s in enumerate(src):
         if s != 1 and s != target[lead + i]:
             raise RuntimeError(f"expand: the expanded size of the tensor ({target[lead + i]}) must "
@@ -425,15 +429,18 @@ def cat(tensors, dim=0, _as=Cat):
     for x in tensors[1:]:
         dt, _ = operands(dt, x, "cat")
     tensors = [x.to(dt.dtype) for x in tensors]
-    # torch's legacy rule: a 1-D empty tensor (shape (0,)) joins tensors of any shape, skipped
-    kept = [x for x in tensors if x._data.shape != (0,)]
-    if any(x.ndim != 1 for x in kept):
-        tensors = kept
-    nd = tensors[0].ndim
+    # torch's legacy rule: an empty 1-d tensor (the ``acc = torch.tensor([])`` of an accumulating
+    # loop) joins tensors of any shape; it becomes an empty slab of their shape
+    legacy = [x.ndim == 1 and x._data.size == 0 for x in tensors]
+    first = legacy.index(False) if not all(legacy) else 0
+    nd = tensors[first].ndim
     if nd == 0:
         raise RuntimeError("cat: zero-dimensional tensor cannot be concatenated")
     d = normalize_dim(dim, nd, "cat")
-    ref = tensors[0]._data.shape
+    ref = tensors[first]._data.shape
+    if nd != 1 and any(legacy):
+        slab = tuple(0 if j == d else n for j, n in enumerate(ref))
+        tensors = [x.reshape(slab) if e else x for x, e in zip(tensors, legacy)]
     for i, x in enumerate(tensors):
         s = x._data.shape
         if len(s) != nd or any(a != b for j, (a, b) in enumerate(zip(s, ref)) if j != d):

@@ -6,6 +6,8 @@ log_softmax(x) = x − logsumexp(x) is never log(0) for finite x — the form cr
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._graph import Node
@@ -67,14 +69,24 @@ def _floating(input, op):
                                   f"({input.dtype}); pass dtype=chainrule.float32 or call .float()")
 
 
+def implicit_dim(ndim: int, op: str, stacklevel: int) -> int:
+    """torch's legacy choice when ``torch.nn.functional.softmax`` (log_softmax, softmin) is given
+    no dim: 0 for 0-, 1- and 3-d inputs, else 1 — with torch's deprecation warning, since the
+    class dimension it guesses is often the wrong one."""
+    warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to "
+                  f"include dim=X as an argument.", UserWarning, stacklevel=stacklevel + 1)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
 def _dim(input, dim, op):
     check_tensor(input, op)
-    if dim is None:  # torch's legacy implicit choice
-        dim = 0 if input.ndim in (0, 1, 3) else 1
+    if dim is None:
+        raise TypeError(f"{op}: argument 'dim' must be an int, not None (the dim to normalize "
+                        f"over, e.g. dim=-1)")
     return normalize_dim(dim, input.ndim, op)
 
 
-def softmax(input, dim=None, *, dtype=None):
+def softmax(input, dim, *, dtype=None):
     """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) along ``dim``; same shape as input.
 
     Derivative ∂s_i/∂x_j = s_i(δ_ij − s_j), so the VJP is s ⊙ (g − Σ_j g_j s_j)."""
@@ -86,7 +98,7 @@ def softmax(input, dim=None, *, dtype=None):
     return Softmax.apply(input, dim=_dim(input, dim, "softmax"))
 
 
-def log_softmax(input, dim=None, *, dtype=None):
+def log_softmax(input, dim, *, dtype=None):
     """log softmax(x)_i = x_i − log Σ_j exp(x_j) along ``dim``; same shape as input.
 
     Derivative ∂ℓ_i/∂x_j = δ_ij − softmax(x)_j, so the VJP is g − softmax(x)·Σ_j g_j."""

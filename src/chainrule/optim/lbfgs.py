@@ -196,9 +196,9 @@ class LBFGS(Optimizer):
         """Run up to ``max_iter`` L-BFGS iterations; ``closure`` (required) zeroes the
         gradients, recomputes the loss, calls ``backward()`` and returns the loss.
         Returns the loss of the first evaluation."""
-        if closure is None:
-            raise RuntimeError("LBFGS.step requires a closure that re-evaluates the model and "
-                               "returns the loss (got closure=None)")
+        if closure is None:   # torch's signature requires it: a missing argument, TypeError
+            raise TypeError("LBFGS.step: missing 1 required positional argument 'closure' (a "
+                            "function that re-evaluates the model and returns the loss)")
         group = self.param_groups[0]
         lr = float(group["lr"])
         max_iter, max_eval = group["max_iter"], group["max_eval"]

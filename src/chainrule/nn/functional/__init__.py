@@ -19,7 +19,7 @@ from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_p
 from .dropout2d import dropout1d, dropout2d, dropout3d
 from .vision import interpolate
 from .grid_sample import affine_grid, grid_sample
-from ...data.encoding import one_hot
+from .sparse import one_hot
 from .distance import cosine_similarity, pairwise_distance, pdist
 from .loss_margin import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
                           multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss,

@@ -15,10 +15,22 @@ from ...ops import elementwise as ew
 from ...ops._util import check_tensor
 from ...ops.elementwise import to_float
 from ...ops.shape import cat
-from ...ops.softmax import log_softmax, softmax  # noqa: F401  (re-exported)
+from ...ops.softmax import implicit_dim
+from ...ops.softmax import log_softmax as _log_softmax
+from ...ops.softmax import softmax as _softmax
 from ...tensor import Tensor
+from .pooling import scalar_name
 
 sigmoid = ew.sigmoid  # σ(a) = 1/(1+e^{−a}); σ' = σ(1−σ); stable for |a| ≤ 1e4
+
+
+def _floating(input, op: str, kernel: str):
+    """torch has no integer or bool kernel for most activations ("elu_cpu" not implemented for
+    'Long'): refuse those inputs as torch does instead of computing them in float."""
+    check_tensor(input, op)
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"{op}: \"{kernel}\" not implemented for '{scalar_name(input)}' "
+                                  f"(expected a floating-point input; use input.float())")
 tanh = ew.tanh        # g(z) = (e^z − e^{−z})/(e^z + e^{−z}); g' = 1 − g²
 
 
@@ -29,8 +41,8 @@ def relu(input, inplace: bool = False) -> Tensor:
     recorded for it; while recording, chainrule returns a new tensor instead (an in-place op on
     a recorded tensor costs a copy here, so out-of-place is the faster way to the same result).
     """
-    if inplace and not (STATE.grad_enabled and input.requires_grad):
-        return input.relu_()
+    if inplace and not (STATE.grad_enabled and input.requires_grad and not input.is_leaf):
+        return input.relu_()   # on a leaf that requires grad: torch's in-place error
     return ew.relu(input)
 
 
@@ -50,7 +62,10 @@ class LeakyRelu(Node):
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """Leaky ReLU g(z) = max(εz, z), ε = ``negative_slope``: a small slope for z < 0 keeps
     "dead" units trainable.  g'(z) = 1 for z > 0, ε otherwise."""
-    check_tensor(input, "leaky_relu")
+    _floating(input, "leaky_relu", "leaky_relu_cpu")
+    if isinstance(negative_slope, (str, bytes)) or not np.isscalar(negative_slope):
+        raise TypeError(f"leaky_relu: argument 'negative_slope' must be a Number, not "
+                        f"{type(negative_slope).__name__}")
     if inplace:
         return input._inplace("leaky_relu_",
                               lambda x: _LeakyReluInplace.apply(x, slope=negative_slope))
@@ -111,7 +126,7 @@ class Elu(Node):
 
 def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """ELU(z) = z for z > 0, α(e^z − 1) otherwise;  derivative 1 or αe^z."""
-    check_tensor(input, "elu")
+    _floating(input, "elu", "elu_cpu")
     if inplace:
         return input._inplace("elu_", lambda x: _EluInplace.apply(x, alpha=alpha))
     return Elu.apply(to_float(input), alpha=alpha)
@@ -151,9 +166,10 @@ def gelu(input, approximate: str = "none") -> Tensor:
 
     Derivative (exact) Φ(z) + z·φ(z), φ the standard normal density; (tanh) with
     u = √(2/π)(z + 0.044715 z³): ½(1 + tanh u) + ½z(1 − tanh² u)·√(2/π)(1 + 3·0.044715 z²)."""
-    check_tensor(input, "gelu")
+    _floating(input, "gelu", "GeluKernelImpl")
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got "
+                           f"{approximate!r}")
     return Gelu.apply(to_float(input), approximate=approximate)
 
 
@@ -172,7 +188,7 @@ class Silu(Node):
 
 def silu(input, inplace: bool = False) -> Tensor:
     """SiLU(z) = z·σ(z) (swish);  derivative σ(z)(1 + z(1 − σ(z)))."""
-    check_tensor(input, "silu")
+    _floating(input, "silu", "silu_cpu")
     if inplace:
         return input._inplace("silu_", Silu.apply)
     return Silu.apply(to_float(input))
@@ -201,7 +217,7 @@ class Softplus(Node):
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Softplus(z) = (1/β) log(1 + e^{βz}), linear (= z) where βz > threshold; derivative σ(βz)."""
-    check_tensor(input, "softplus")
+    _floating(input, "softplus", "softplus_cpu")
     return Softplus.apply(to_float(input), beta=beta, threshold=threshold)
 
 
@@ -224,6 +240,9 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
 
     Not ``clamp``: clamp passes the gradient at the bounds themselves, torch's hardtanh does not."""
     check_tensor(input, "hardtanh")
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val={min_val} "
+                         f"and max_val={max_val}")
     if inplace:
         return input._inplace("hardtanh_", lambda x: Hardtanh.apply(x, min_val=min_val,
                                                                      max_val=max_val))
@@ -249,7 +268,7 @@ _LeakyReluInplace = LeakyRelu.named("LeakyReluBackward1")
 
 def logsigmoid(input) -> Tensor:
     """log σ(z) = −log(1 + e^{−z}), stable for large |z|;  derivative σ(−z) = 1 − σ(z)."""
-    check_tensor(input, "logsigmoid")
+    _floating(input, "logsigmoid", "log_sigmoid_cpu")
     return LogSigmoid.apply(to_float(input))
 
 
@@ -276,8 +295,8 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _unary_inplace(input, inplace, op, node, **params):
-    check_tensor(input, op)
+def _unary_inplace(input, inplace, op, node, kernel=None, **params):
+    _floating(input, op, kernel or op + "_cpu")
     if inplace:
         return input._inplace(op + "_", lambda x: node.apply(x, **params))
     return node.apply(to_float(input), **params)
@@ -290,7 +309,7 @@ def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     check_tensor(input, "celu")
     if alpha == 0:
         raise RuntimeError("celu: ZeroDivisionError: alpha cannot be 0 for CELU")
-    return _unary_inplace(input, inplace, "celu", _CeluInplace if inplace else _Celu,
+    return _unary_inplace(input, inplace, "celu", _CeluInplace if inplace else _Celu, "elu_cpu",
                           alpha=alpha, input_scale=1.0 / alpha)
 
 
@@ -298,7 +317,7 @@ def selu(input, inplace: bool = False) -> Tensor:
     """SELU(z) = λ·(z for z > 0, α(e^z − 1) otherwise), λ ≈ 1.0507, α ≈ 1.6733: the constants
     that make mean 0, variance 1 a fixed point of a SELU layer (self-normalizing networks).
     Derivative λ or λαe^z. Shapes: (*) -> (*)."""
-    return _unary_inplace(input, inplace, "selu", _EluInplace if inplace else Elu,
+    return _unary_inplace(input, inplace, "selu", _EluInplace if inplace else Elu, "elu_cpu",
                           alpha=_SELU_ALPHA, scale=_SELU_SCALE)
 
 
@@ -398,7 +417,7 @@ class Hardshrink(Node):
 
 def hardshrink(input, lambd: float = 0.5) -> Tensor:
     """Hardshrink(z) = z if |z| > λ else 0;  derivative I(|z| > λ). Shapes: (*) -> (*)."""
-    check_tensor(input, "hardshrink")
+    _floating(input, "hardshrink", "hardshrink_cpu")
     return Hardshrink.apply(to_float(input), lambd=lambd)
 
 
@@ -420,7 +439,7 @@ class Softshrink(Node):
 def softshrink(input, lambd: float = 0.5) -> Tensor:
     """Softshrink(z) = z − λ·sign(z) where |z| > λ, else 0;  derivative I(|z| > λ).
     λ must be ≥ 0 (RuntimeError otherwise, as torch). Shapes: (*) -> (*)."""
-    check_tensor(input, "softshrink")
+    _floating(input, "softshrink", "softshrink_check")
     if not lambd >= 0:
         raise RuntimeError(f"softshrink: lambda must be in range [0, inf) for input dtype "
                            f"{input.dtype}, but found {lambd}")
@@ -525,7 +544,7 @@ def glu(input, dim: int = -1) -> Tensor:
     """GLU(x) = a ⊗ σ(b), x split in halves a, b along ``dim`` (a gated linear unit).
 
     Shapes: (*₁, 2M, *₂) -> (*₁, M, *₂). Derivatives σ(b) in a, a·σ(b)(1 − σ(b)) in b."""
-    check_tensor(input, "glu")
+    _floating(input, "glu", "glu_cpu")
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     if not -input.ndim <= dim < input.ndim:
@@ -538,13 +557,34 @@ def glu(input, dim: int = -1) -> Tensor:
     return Glu.apply(to_float(input), dim=dim)
 
 
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(z)_i = e^{z_i}/Σ_j e^{z_j} along ``dim`` (stable: the max is subtracted).
+    Without ``dim``, torch's deprecated implicit choice (0 for 0-, 1-, 3-d inputs, else 1), with
+    its warning. Shapes: (*) -> (*)."""
+    check_tensor(input, "softmax")
+    if dim is None:
+        dim = implicit_dim(input.ndim, "softmax", _stacklevel - 1)
+    return _softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """log softmax(z)_i = z_i − log Σ_j e^{z_j} along ``dim`` (the log-sum-exp trick). Without
+    ``dim``, torch's deprecated implicit choice, with its warning. Shapes: (*) -> (*)."""
+    check_tensor(input, "log_softmax")
+    if dim is None:
+        dim = implicit_dim(input.ndim, "log_softmax", _stacklevel - 1)
+    return _log_softmax(input, dim, dtype=dtype)
+
+
 def softmin(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """softmin(z)_i = e^{−z_i}/Σ_j e^{−z_j} = softmax(−z) along ``dim``.
     Shapes: (*) -> (*)."""
     check_tensor(input, "softmin")
+    if dim is None:
+        dim = implicit_dim(input.ndim, "softmin", _stacklevel - 1)
     if dtype is not None:
         input = input.to(dtype)
-    return softmax(-input, dim)
+    return _softmax(-input, dim)
 
 
 # torch's in-place spellings: the function with inplace=True, overwriting and returning ``input``
@@ -609,7 +649,7 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool 
     upper) drawn per non-positive element while training (torch's draws: one 53-bit uniform per
     such element, in order, from the global stream) and a = (lower + upper)/2 in evaluation.
     Derivative 1 or a. Shapes: (*) -> (*)."""
-    check_tensor(input, "rrelu")
+    _floating(input, "rrelu", "leaky_relu_cpu")
     if lower > upper:
         raise RuntimeError("rrelu: Lower bound should be less than or equal to the upper bound")
     x = input._data
@@ -643,7 +683,7 @@ def gumbel_softmax(logits, tau: float = 1, hard: bool = False, eps: float = 1e-1
     check_tensor(logits, "gumbel_softmax", "logits")
     noise = Tensor._make(np.empty(tuple(logits.shape), logits._data.dtype)).exponential_()
     gumbels = -noise.log()
-    y_soft = softmax((logits + gumbels) / tau, dim)
+    y_soft = _softmax((logits + gumbels) / tau, dim)
     if not hard:
         return y_soft
     axis = dim % logits.ndim if logits.ndim else 0

@@ -35,6 +35,9 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     Shapes: (*, D, *) and broadcastable -> the broadcast shape without ``dim``."""
     check_tensor(x1, "cosine_similarity", "x1")
     check_tensor(x2, "cosine_similarity", "x2")
+    if x1._data.dtype.kind != "f" and x2._data.dtype.kind != "f":
+        raise RuntimeError(f"cosine_similarity: expected common dtype to be floating point, yet "
+                           f"common dtype is {x1.dtype} and {x2.dtype}")
     try:
         shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
     except ValueError:

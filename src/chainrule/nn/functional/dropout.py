@@ -6,6 +6,7 @@ import numpy as np
 from ... import _sampling
 from ..._modes import TRACE
 from ..._rng import stream as _stream
+from ...ops._util import check_tensor
 from ...tensor import Tensor
 
 
@@ -13,10 +14,14 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
             generator=None) -> Tensor:
     """Zero each element with probability p and scale survivors by 1/(1−p), so E[out] = input;
     the identity when not training. Shapes: (*) -> (*)."""
+    check_tensor(input, "dropout")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
+    if input._data.dtype.kind != "f":   # the 1/(1 − p) scaling has no integer result
+        raise RuntimeError(f"dropout: result type Float can't be cast to the desired output type "
+                           f"{input.dtype} (dropout of an integer or bool tensor)")
     if p == 1.0:
         mask = np.zeros(input.shape, input._data.dtype)
     else:

@@ -23,6 +23,9 @@ def _channel_dropout(input, p, training, inplace, generator, op, spatial):
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: result type Float can't be cast to the desired output type "
+                           f"{input.dtype} (dropout of an integer or bool tensor)")
     batched = input.ndim == spatial + 2
     shape = ((tuple(input.shape[:2]) if batched else (input.shape[0],)) + (1,) * spatial)
     dtype = input._data.dtype
@@ -76,7 +79,17 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     """
     check_tensor(input, "dropout2d")
     if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected (N, C, H, W) or (N, C, L), got {tuple(input.shape)}")
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
+                      "deprecated and will result in an error in a future release. To retain the "
+                      "behavior and silence this warning, please use dropout instead. Note that "
+                      "dropout2d exists to provide channel-wise dropout on inputs with 2 spatial "
+                      "dimensions, a channel dimension, and an optional batch dimension (i.e. 3D "
+                      "or 4D inputs).", UserWarning, stacklevel=2)
+        if input.ndim < 2:
+            raise RuntimeError(f"dropout2d: Feature dropout requires at least 2 dimensions in the "
+                               f"input, got shape {tuple(input.shape)}")
+        # torch's feature dropout: one draw per (n, c), whatever the trailing dims
+        return _channel_dropout(input, p, training, inplace, generator, "dropout2d", input.ndim - 2)
     if input.ndim == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
                       "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "

@@ -1,6 +1,7 @@
 """The affine map of a fully connected layer."""
 from __future__ import annotations
 
+import numpy as np
 
 from ...ops._util import check_tensor
 from ...ops.linalg import Addmm, _Mm
@@ -24,10 +25,20 @@ def linear(input, weight, bias=None) -> Tensor:
     if x.ndim == 0 or x.shape[-1] != w.shape[-1]:
         raise RuntimeError(f"linear: input's last dim must equal in_features; input has shape "
                            f"{tuple(input.shape)}, weight has shape {tuple(weight.shape)}")
-    if bias is not None and bias._data.shape != (w.shape[0],):
-        raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
-    if w.ndim != 2 or x.dtype != w.dtype or (bias is not None and bias._data.dtype != w.dtype):
-        return (input @ weight.T) if bias is None else input @ weight.T + bias  # promotes, checks
+    odd_bias = bias is not None and bias._data.shape != (w.shape[0],)
+    if odd_bias:   # torch adds any bias that broadcasts to the output without growing it
+        out_shape = x.shape[:-1] + w.shape[:1]
+        try:
+            fits = np.broadcast_shapes(out_shape, bias._data.shape) == out_shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"linear: bias of shape {tuple(bias.shape)} does not broadcast to "
+                               f"the output's shape {out_shape} (expected ({weight.shape[0]},))")
+    if (w.ndim != 2 or x.dtype != w.dtype or odd_bias
+            or (bias is not None and bias._data.dtype != w.dtype)):
+        wt1 = t(weight)   # torch's t(): a 1-d weight stays a vector, a 3-d one is refused
+        return (input @ wt1) if bias is None else input @ wt1 + bias  # promotes, checks
     rows = input if x.ndim == 2 else input.reshape(-1, x.shape[-1])
     wt = t(weight)
     out = _Mm.apply(rows, wt) if bias is None else Addmm.apply(bias, rows, wt)

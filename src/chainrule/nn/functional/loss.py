@@ -19,6 +19,7 @@ from ...ops.reduction import accumulated_sum
 from ...ops.softmax import log_softmax
 from ._optional import given, optional
 from .activation import LogSigmoid
+from .pooling import scalar_name
 from ...tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -217,15 +218,28 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
         return ((t + 1) - y) * xp.sigmoid(z) - t, -z - (pw - 1) * xp.apply(LogSigmoid, z)
 
 
+def _broadcast_factor(factor, input, op, name):
+    """A constant factor (``weight``, ``pos_weight``) as an array of the input's shape and dtype;
+    one that does not broadcast to the input is torch's RuntimeError, naming the op."""
+    check_tensor(factor, op, name)
+    try:
+        return np.broadcast_to(factor._data.astype(input._data.dtype), input._data.shape)
+    except ValueError:
+        raise RuntimeError(f"{op}: {name} of shape {tuple(factor.shape)} cannot be broadcast to "
+                           f"the input's shape {tuple(input.shape)}") from None
+
+
 def _pointwise(loss, input, target, reduction, op, weight=None, **params):
     _same_shape(input, target, op)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     input, target = ops.elementwise.operands(input, target, op)
     if input._data.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected floating-point input, got {input.dtype}")
+        # torch has no integer kernel ("mse_cpu" not implemented for 'Long')
+        raise NotImplementedError(f"{op}: not implemented for '{scalar_name(input)}' input and "
+                                  f"target (expected floating point)")
     if weight is not None:
-        weight = np.broadcast_to(weight._data.astype(input._data.dtype), input._data.shape)
+        weight = _broadcast_factor(weight, input, op, "weight")
     return loss.apply(input, target, reduction=reduction, weight=weight, **params)
 
 
@@ -265,6 +279,10 @@ def _class_last(input, target, op):
     if input.ndim < 1:
         raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
     if input.ndim == 1:  # a single sample (C,)
+        if target.ndim > 1 or target.numel() != 1:
+            raise ValueError(f"{op}: For 1D input, 1D target must have size 1, but got target "
+                             f"of shape {tuple(target.shape)} for input of shape "
+                             f"{tuple(input.shape)}")
         return input.unsqueeze(0), target.reshape(1)
     c = input.shape[1]
     expected = (input.shape[0],) + tuple(input.shape[2:])
@@ -346,6 +364,20 @@ def _check_class_weight(weight, c):
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
 
 
+def _check_class_targets(input, target, weight, op):
+    """torch's dtype rules for class-index targets: log-probabilities of a floating dtype, targets
+    of int64 (Long) or uint8 (Byte) only, class weights of the input's dtype."""
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"{op}: not implemented for '{scalar_name(input)}' input "
+                                  f"(expected floating-point log-probabilities or logits)")
+    if target._data.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"{op}: expected target dtype to be Long or Byte, but got "
+                           f"{scalar_name(target)} (class indices; use target.long())")
+    if weight is not None and weight._data.dtype != input._data.dtype:
+        raise RuntimeError(f"{op}: expected scalar type {scalar_name(input)} but found "
+                           f"{scalar_name(weight)} (the class weight must have the input's dtype)")
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
              reduction: str = "mean") -> Tensor:
     """ℓ_i = −w_{y_i} · input[i, y_i] for log-probabilities ``input``; 'mean' divides by Σ w_{y_i}
@@ -357,6 +389,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     if target._data.dtype.kind not in "iu":
         raise RuntimeError(f"nll_loss: expected target of integer class indices (Long), got "
                            f"{target.dtype}")
+    _check_class_targets(input, target, weight, "nll_loss")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     out_shape = tuple(target.shape)
@@ -387,6 +420,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
                            f"{label_smoothing}")
+    if input.ndim == 0:
+        raise RuntimeError("cross_entropy: input must have a class dimension (C,), (N, C) or "
+                           "(N, C, d1, ...), got a 0-d tensor")
     class_dim = 0 if input.ndim == 1 else 1
     c = input.shape[class_dim]
     _check_class_weight(weight, c)
@@ -395,8 +431,16 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     wshape[class_dim] = c
     if target._data.dtype.kind == "f":  # class probabilities
         if target.shape != input.shape:
+            if (input.ndim > 1 and target.ndim == input.ndim - 1
+                    and target.shape[0] != input.shape[0]):
+                # torch reads targets of another shape as class indices: the batch check first
+                raise ValueError(f"cross_entropy: Expected input batch_size ({input.shape[0]}) "
+                                 f"to match target batch_size ({target.shape[0]})")
             raise RuntimeError(f"cross_entropy: probability targets must have the input's "
                                f"shape {tuple(input.shape)}, got {tuple(target.shape)}")
+        if ignore_index != -100:
+            raise RuntimeError(f"cross_entropy: ignore_index is not supported for floating point "
+                               f"(class probability) targets, got ignore_index={ignore_index}")
         q = target if label_smoothing == 0 else target * (1 - label_smoothing) + label_smoothing / c
         terms = logp * q
         if weight is not None:
@@ -432,11 +476,18 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     Shapes: input (*), target (*), weight broadcastable to (*)."""
     reduction = _legacy(size_average, reduce, reduction)
     _same_shape(input, target, "binary_cross_entropy")
-    if np.any((input._data < 0) | (input._data > 1)):
+    if input._data.dtype.kind != "f" and target._data.dtype == input._data.dtype:
+        raise NotImplementedError(f"binary_cross_entropy: not implemented for "
+                                  f"'{scalar_name(input)}' input (expected probabilities of a "
+                                  f"floating dtype)")
+    # written as not-inside so that a nan (a diverged sigmoid) is refused too, as torch's
+    if not np.all((input._data >= 0) & (input._data <= 1)):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
     if target._data.dtype != input._data.dtype:
         raise RuntimeError(f"binary_cross_entropy: Found dtype {target.dtype} but expected "
                            f"{input.dtype} (the target must have the input's dtype)")
+    if not np.all((target._data >= 0) & (target._data <= 1)):
+        raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 and 1")
     return _pointwise(BinaryCrossEntropy, input, target, reduction, "binary_cross_entropy", weight)
 
 
@@ -447,9 +498,17 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     Shapes: input (*), target (*); weight broadcastable to (*); pos_weight (C,) for the last dim."""
     reduction = _legacy(size_average, reduce, reduction)
     op = "binary_cross_entropy_with_logits"
+    check_tensor(input, op)
+    check_tensor(target, op, "target")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"{op}: not implemented for '{scalar_name(input)}' input "
+                                  f"(expected floating-point logits)")
+    if target._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: result type Float can't be cast to the desired output type "
+                           f"{scalar_name(target)} (the target must be floating point; use "
+                           f"target.float())")
     if pos_weight is not None:
-        check_tensor(input, op)
-        pos_weight = np.broadcast_to(pos_weight._data.astype(input._data.dtype), input._data.shape)
+        pos_weight = _broadcast_factor(pos_weight, input, op, "pos_weight")
     return _pointwise(BinaryCrossEntropyWithLogits, input, target, reduction, op, weight,
                       pos_weight=pos_weight)
 
@@ -459,7 +518,15 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     """KL(target ‖ exp(input)) pointwise: y (log y − x) (0 where y = 0), x log-probabilities.
     'batchmean' divides the sum by the batch size (the true KL divergence)."""
     reduction = _legacy(size_average, reduce, reduction)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", UserWarning, stacklevel=2)
     _same_shape(input, target, "kl_div")
+    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+        raise RuntimeError(f"kl_div: Integral inputs not supported (got input {input.dtype} and "
+                           f"target {target.dtype})")
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -500,6 +567,11 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
         elif not (var.ndim == input.ndim and var.shape[-1] == 1 and var.shape[:-1] == input.shape[:-1]):
             raise ValueError(f"gaussian_nll_loss: var of shape {tuple(var.shape)} is incompatible "
                              f"with input of shape {tuple(input.shape)}")
+    if var._data.dtype.kind != "f" or target._data.dtype.kind != "f" and \
+            input._data.dtype.kind != "f":   # torch clamps var in place: a float result
+        raise RuntimeError(f"gaussian_nll_loss: result type Float can't be cast to the desired "
+                           f"output type {var.dtype if var._data.dtype.kind != 'f' else target.dtype}"
+                           f" (var and the target must be floating point)")
     if np.any(var._data < 0):
         raise ValueError("gaussian_nll_loss: var has negative entry/entries")
     # torch clamps var in place under no_grad: the gradient passes through as if unclamped

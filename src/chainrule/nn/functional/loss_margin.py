@@ -52,6 +52,18 @@ def soft_margin_loss(input, target, size_average=None, reduce=None,
     """ℓ = log(1 + e^{−y·x}), y ∈ {1, −1} (a smooth hinge). Shapes: (*) each."""
     reduction = _legacy(size_average, reduce, reduction)
     check_tensor(input, "soft_margin_loss")
+    check_tensor(target, "soft_margin_loss", "target")
+    try:
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    except ValueError:
+        shape = None
+    if shape != tuple(input.shape):   # torch writes into the input's shape: no wrong broadcast
+        raise RuntimeError(f"soft_margin_loss: target of shape {tuple(target.shape)} does not "
+                           f"broadcast to the input's shape {tuple(input.shape)}"
+                           + (f" (it would give {shape})" if shape else ""))
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"soft_margin_loss: result type Float can't be cast to the desired "
+                           f"output type {input.dtype} (expected a floating-point input)")
     return _reduce((-input * target).exp().log1p(), reduction, "soft_margin_loss")
 
 
@@ -97,8 +109,21 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     Shapes: input (N, C) or (C,), target (N,) or () class indices."""
     reduction = _legacy(size_average, reduce, reduction)
     check_tensor(input, "multi_margin_loss")
+    check_tensor(target, "multi_margin_loss", "target")
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError(f"multi_margin_loss: weight must be one-dimensional, got shape "
+                         f"{tuple(weight.shape)}")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"multi_margin_loss: \"multi_margin_loss_cpu_kernel\" not "
+                                  f"implemented for {input.dtype} input")
+    if target._data.dtype != np.int64:
+        raise RuntimeError(f"multi_margin_loss: expected scalar type Long but found "
+                           f"{target.dtype} (class indices; use target.long())")
+    if weight is not None and weight.shape[0] != input.shape[-1]:
+        raise RuntimeError(f"multi_margin_loss: inconsistent weight size, expected "
+                           f"{input.shape[-1]} but got {list(weight.shape)}")
     x = input if input.ndim == 2 else input.reshape(1, -1)
     y = target.reshape(-1)
     if y.shape[0] != x.shape[0] or (y.numel() and (y._data.min() < 0 or y._data.max() >= x.shape[1])):
@@ -151,6 +176,8 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     reduction = _legacy(size_average, reduce, reduction)
     for t, name in ((anchor, "anchor"), (positive, "positive"), (negative, "negative")):
         check_tensor(t, "triplet_margin_loss", name)
+    if not margin > 0:
+        raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
     if not anchor.ndim == positive.ndim == negative.ndim:
         raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
                            f"same number of dimensions, but got: anchor {anchor.ndim}D, positive "

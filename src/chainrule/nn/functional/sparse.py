@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...data.encoding import one_hot as _encode
 from ...ops._util import check_tensor
 from ...ops.indexing import IndexAdd
 from ...ops.shape import stack
@@ -77,8 +78,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         raise RuntimeError(f"embedding_bag: expected indices of type Long or Int, got {input.dtype}")
     idx, bag, nbags = _bags(input, offsets, include_last_offset)
     v, d = weight.shape
-    if idx.size and (idx.min() < 0 or idx.max() >= v):
-        raise IndexError(f"embedding_bag: index out of range for a table of {v} rows (indices in "
+    if idx.size and (idx.min() < 0 or idx.max() >= v):   # torch: RuntimeError
+        raise RuntimeError(f"embedding_bag: index out of range for a table of {v} rows (indices in "
                          f"[{int(idx.min())}, {int(idx.max())}])")
     if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
         raise ValueError(f"embedding_bag: per_sample_weights {tuple(per_sample_weights.shape)} "
@@ -106,3 +107,31 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         counts = np.bincount(bag_sel, minlength=nbags).astype(weight._data.dtype)
         out = out / Tensor._make(np.maximum(counts, 1)[:, None])
     return out
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """torch.nn.functional.one_hot: out[..., j] = 1 if tensor[...] = j else 0, int64, of shape
+    (*, num_classes); num_classes = −1 means max(tensor) + 1.
+
+    torch's rules, stricter than :func:`chainrule.data.one_hot` (which also takes lists, arrays
+    and other integer dtypes): ``tensor`` an int64 Tensor, labels in [0, num_classes); every
+    violation a RuntimeError (a TypeError for an argument of the wrong type)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"one_hot: argument 'input' must be a Tensor, not {type(tensor).__name__}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"one_hot: argument 'num_classes' must be int, not "
+                        f"{type(num_classes).__name__}")
+    labels = tensor._data
+    if labels.dtype != np.int64:
+        raise RuntimeError(f"one_hot: only applicable to an index tensor of type LongTensor, got "
+                           f"{tensor.dtype} (use tensor.long())")
+    if labels.size == 0:
+        if num_classes <= 0:
+            raise RuntimeError("one_hot: Can not infer total number of classes from empty tensor; "
+                               "pass num_classes")
+    elif labels.min() < 0:
+        raise RuntimeError(f"one_hot: Class values must be non-negative, got {int(labels.min())}")
+    elif num_classes != -1 and labels.max() >= num_classes:
+        raise RuntimeError(f"one_hot: Class values must be smaller than num_classes "
+                           f"({num_classes}), got {int(labels.max())}")
+    return _encode(tensor, num_classes)

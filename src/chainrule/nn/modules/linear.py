@@ -11,6 +11,7 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
+from ...tensor import Tensor
 
 
 def _empty(*shape, dtype=None):
@@ -18,9 +19,9 @@ def _empty(*shape, dtype=None):
 
 
 def _table_shape(embeddings, op):
-    if getattr(embeddings, "ndim", None) != 2:
-        raise ValueError(f"{op}: embeddings parameter is expected to be 2-dimensional, got shape "
-                         f"{tuple(getattr(embeddings, 'shape', ()))}")
+    if getattr(embeddings, "ndim", None) != 2:   # torch asserts
+        raise AssertionError(f"{op}: embeddings parameter is expected to be 2-dimensional, got "
+                             f"shape {tuple(getattr(embeddings, 'shape', ()))}")
     return tuple(embeddings.shape)
 
 
@@ -140,8 +141,9 @@ class Embedding(Module):
         check_device(device, "Embedding")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError("Embedding: padding_idx must be within num_embeddings")
+            if not -num_embeddings <= padding_idx < num_embeddings:   # torch asserts
+                raise AssertionError(f"Embedding: padding_idx must be within num_embeddings, got "
+                                     f"padding_idx={padding_idx} for {num_embeddings} rows")
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
         self.max_norm, self.norm_type = max_norm, norm_type
@@ -168,6 +170,12 @@ class Embedding(Module):
                    scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
     def forward(self, input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"Embedding: argument 'indices' must be a Tensor, not "
+                            f"{type(input).__name__} (wrap it: torch.tensor(...))")
+        if input._data.dtype not in (np.int64, np.int32):
+            raise RuntimeError(f"Embedding: expected indices of scalar type Long or Int, but got "
+                               f"{input.dtype}")
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                            self.scale_grad_by_freq, self.sparse)
 

@@ -13,6 +13,25 @@ from ..parameter import Parameter
 from .module import Module
 
 
+def _check_dtypes(op: str, input, *tensors):
+    """torch's CPU norm kernels: none for integer or bool inputs, and the parameters and running
+    statistics must have the input's dtype (a float16 input with float32 ones is torch's one
+    mixed case); chainrule would otherwise compute a float32 layer in float64 unnoticed."""
+    dt = getattr(input, "_data", None)
+    if dt is None:
+        return
+    dt = dt.dtype
+    if dt.kind != "f":
+        raise NotImplementedError(f"{op}: \"{op}\" not implemented for {input.dtype} input "
+                                  f"(expected floating point; use input.float())")
+    for t in tensors:
+        if t is not None and t._data.dtype != dt and not (dt.itemsize == 2 and
+                                                           t._data.dtype.itemsize == 4):
+            raise RuntimeError(f"{op}: mixed dtype (CPU): all inputs must share same datatype, "
+                               f"got input {input.dtype} and parameters {t.dtype} (convert the "
+                               f"input or the module, e.g. module.to(input.dtype))")
+
+
 class _BatchNorm(Module):
     """y = (x − μ)/√(σ² + ε)·γ + β per channel; μ, σ² from the batch in training (and folded into
     running estimates with ``momentum``; ``momentum=None`` is a cumulative average), from the
@@ -70,6 +89,8 @@ class _BatchNorm(Module):
             if self.momentum is None:
                 momentum = 1.0 / float(self.num_batches_tracked.item())
         use_batch_stats = self.training or not self.track_running_stats
+        # checked after the count, as torch's kernel (the refused batch is counted there too)
+        _check_dtypes("batch_norm", input, self.weight, self.bias, self.running_mean)
         return F.batch_norm(
             input,
             self.running_mean if not self.training or self.track_running_stats else None,
@@ -120,6 +141,7 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
+        _check_dtypes("layer_norm", input, self.weight, self.bias)
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -153,6 +175,7 @@ class GroupNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
+        _check_dtypes("group_norm", input, self.weight, self.bias)
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -173,6 +196,7 @@ class _InstanceNorm(_BatchNorm):
                          bias=bias)
 
     def forward(self, input):
+        _check_dtypes("instance_norm", input, self.weight, self.bias, self.running_mean)
         name, nb = type(self).__name__, self._batch_ndim
         if input.ndim not in (nb - 1, nb):
             raise ValueError(f"{name}: expected {nb - 1}D or {nb}D input (got {input.ndim}D input)")
@@ -233,6 +257,7 @@ class RMSNorm(Module):
             self.weight._data[...] = 1
 
     def forward(self, input):
+        _check_dtypes("rms_norm", input)   # torch computes a float64 input with float32 weights
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):

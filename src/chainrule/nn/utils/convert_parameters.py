@@ -27,8 +27,8 @@ def vector_to_parameters(vec, parameters) -> None:
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     total = sum(p.numel() for p in params)
     if vec.ndim != 1 or vec.numel() != total:
-        raise ValueError(f"vector_to_parameters: expected a 1-D vector of {total} elements (the "
-                         f"parameters' total size), got shape {tuple(vec.shape)}")
+        raise RuntimeError(f"vector_to_parameters: expected a 1-D vector of {total} elements (the "
+                           f"parameters' total size), got shape {tuple(vec.shape)}")
     data = vec._data
     pointer = 0
     for p in params:

@@ -80,6 +80,8 @@ def invert_permutation(permutation):
 
 def _lengths_array(lengths, batch):
     arr = np.asarray(lengths._data if isinstance(lengths, Tensor) else lengths)
+    if arr.ndim == 1 and arr.dtype.kind == "f" and np.all(np.isfinite(arr)):
+        arr = arr.astype(np.int64)   # torch reads lengths as int64, so float lengths are taken
     if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
         raise TypeError(f"pack_padded_sequence: lengths must be a 1-D list or tensor of ints, "
                         f"got {arr.dtype} of shape {arr.shape}")

@@ -5,6 +5,7 @@ import collections.abc
 
 import numpy as np
 
+from ...ops.shape import stack
 from ...tensor import Tensor
 
 __all__ = ["default_collate", "default_convert"]
@@ -32,6 +33,8 @@ def default_collate(batch):
         if len(shapes) != 1:
             raise RuntimeError(f"default_collate: stack expects each tensor to be equal size, "
                                f"got shapes {sorted(shapes)}")
+        if len({b._data.dtype for b in batch}) > 1 or any(b.requires_grad for b in batch):
+            return stack(batch)   # torch.stack's promotion (float32 with int64 is float32), graph
         return Tensor._make(np.stack([b._data for b in batch]))
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind not in "biuf":
@@ -41,6 +44,8 @@ def default_collate(batch):
         if len(shapes) != 1:
             raise RuntimeError(f"default_collate: stack expects each array to be equal size, "
                                f"got shapes {sorted(shapes)}")
+        if len({b.dtype for b in batch}) > 1:   # torch's promotion, not NumPy's
+            return stack([Tensor._make(np.asarray(b)) for b in batch])
         return Tensor._make(np.stack(batch))
     if isinstance(elem, np.generic) and elem.dtype.kind in "biuf":
         return Tensor._make(np.array(batch, dtype=elem.dtype))

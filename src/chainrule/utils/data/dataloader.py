@@ -89,16 +89,24 @@ class DataLoader:
             raise ValueError(f"DataLoader: batch_size should be a positive integer or None (no "
                              f"batching), got {batch_size!r}")
         if not isinstance(num_workers, int) or num_workers < 0:
-            raise ValueError(f"DataLoader: num_workers option should be non-negative, got "
-                             f"{num_workers!r}")
+            raise ValueError(f"DataLoader: num_workers option should be a non-negative integer, "
+                             f"got {num_workers!r}")
+        if timeout < 0:
+            raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout!r}")
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError("prefetch_factor option could only be specified in multiprocessing."
                              "let num_workers > 0 to enable multiprocessing, otherwise set "
                              "prefetch_factor to None.")
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError(f"DataLoader: prefetch_factor option should be non-negative, got "
+                             f"{prefetch_factor!r}")
         if num_workers > 0 and prefetch_factor is None:
             prefetch_factor = 2
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
+        if batch_size is None and drop_last:
+            raise ValueError("DataLoader: batch_size=None option disables auto-batching and is "
+                             "mutually exclusive with drop_last")
         if num_workers > 0:
             warnings.warn(f"DataLoader: num_workers={num_workers}: chainrule emulates the workers "
                           "in the main process (torch's batches and random streams, no parallel "

@@ -150,7 +150,14 @@ class WeightedRandomSampler(Sampler):
             raise RuntimeError(f"multinomial: cannot sample n_sample ({self.num_samples}) > "
                                f"prob_dist.size(-1) ({self.weights.size}) samples without "
                                "replacement")
-        return _sampling.multinomial(_stream(self.generator), self.weights, self.num_samples,
+        w = self.weights
+        if not np.all(np.isfinite(w) & (w >= 0)):   # torch's multinomial refuses them
+            raise RuntimeError("WeightedRandomSampler: invalid multinomial distribution: the "
+                               "weights contain `inf`, `nan` or an element < 0")
+        if not w.sum() > 0:
+            raise RuntimeError("WeightedRandomSampler: invalid multinomial distribution (sum of "
+                               "probabilities <= 0)")
+        return _sampling.multinomial(_stream(self.generator), w, self.num_samples,
                                      self.replacement)
 
     def __len__(self):
