@@ -31,3 +31,5 @@ from .activation import (celu, celu_, elu_, glu, gumbel_softmax, hardshrink, har
 from .normalization import group_norm, instance_norm, local_response_norm, normalize, rms_norm
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .sparse import embedding_bag
+# sampling at arbitrary points (spatial transformer networks)
+from .sampling_grid import affine_grid, grid_sample
