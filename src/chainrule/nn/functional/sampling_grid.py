@@ -93,7 +93,7 @@ def _pad(u, size, padding, align_corners):
 
 def _locate(g, size, mode, padding, align_corners, scalar_formula):
     """One spatial axis: (t, a, taps, valid) — the fractional offset t (None for 'nearest'),
-    ∂t/∂g = a, the taps' pixel indices (…, K) and which of them lie inside the image."""
+    ∂t/∂g = a, the taps' pixel indices (K, …) and which of them lie inside the image."""
     dt = g.dtype.type
     one, two = dt(1), dt(2)
     if align_corners:
@@ -102,11 +102,11 @@ def _locate(g, size, mode, padding, align_corners, scalar_formula):
     else:
         scale = dt(size) / two
         u = ((g + one) * dt(size) - one) / two if scalar_formula else (g + one) * scale - dt(0.5)
-    offsets = _KERNELS[mode][0].astype(g.dtype)
+    offsets = _KERNELS[mode][0].astype(g.dtype).reshape((-1,) + (1,) * g.ndim)
     if mode == "bicubic":     # the point is not padded; each tap's pixel is
         base = np.floor(u)
         t = u - base
-        taps = _pad(base[..., None] + offsets, size, padding, align_corners)[0]
+        taps = _pad(base + offsets, size, padding, align_corners)[0]
         a = np.full_like(u, scale)
     else:
         c, slope = _pad(u, size, padding, align_corners)
@@ -116,41 +116,42 @@ def _locate(g, size, mode, padding, align_corners, scalar_formula):
         else:
             base = np.floor(c)
             t = c - base
-        taps = base[..., None] + offsets
+        taps = base + offsets
     valid = (taps > -1) & (taps < size)          # false for NaN
     return t, a, np.where(valid, taps, 0).astype(np.int64), valid
 
 
 class _Plan:
     """What a grid decides, as arrays: per spatial axis (in the input's order D, H, W) the
-    fractional offsets t, their slopes a and the grid values, and the input row of every tap
-    (N, P, K) — a row of the input laid out (N·∏S, C), or the zero row past the end."""
+    fractional offsets t (N, P), their slopes a and the grid values, and the input pixel of
+    every tap, ``rows`` (K, N, P): an index into the input laid out (C, N·∏S), or the zero
+    column past the end for a tap outside the image."""
 
     def __init__(self, in_shape, grid, mode, padding, align_corners):
-        n, spatial = in_shape[0], in_shape[2:]
+        n, spatial = in_shape[0], tuple(in_shape[2:])
         d = len(spatial)
-        self.points = int(np.prod(grid.shape[1:-1], dtype=np.int64))
-        flat = grid.reshape(n, self.points, d)
+        self.points = p = int(np.prod(grid.shape[1:-1], dtype=np.int64))
+        self.kernel = len(_KERNELS[mode][0])
+        self.taps = self.kernel ** d
+        flat = grid.reshape(n, p, d)
         self.ts, self.slopes, self.values = [], [], []
         rows = np.arange(n, dtype=np.int64).reshape(n, 1)
-        valid = None
+        valid = np.ones((n, 1), bool)
         for axis, size in enumerate(spatial):
-            g = flat[..., d - 1 - axis]              # grid[..., 0] is x, along the last axis
+            g = np.ascontiguousarray(flat[..., d - 1 - axis])  # grid[..., 0] is x: the last axis
             t, a, taps, ok = _locate(g, size, mode, padding, align_corners, d == 3)
             self.ts.append(t)
             self.slopes.append(a)
-            self.values.append(np.ascontiguousarray(g))
-            rows = rows[..., None] * size + taps.reshape(taps.shape[:2] + (1,) * axis + (-1,))
-            ok = ok.reshape(taps.shape[:2] + (1,) * axis + (-1,))
-            valid = ok if valid is None else valid[..., None] & ok
-        self.taps = rows.shape[2:]
-        self.rows = np.where(valid, rows, n * int(np.prod(spatial))).reshape(n, self.points, -1)
+            self.values.append(g)
+            rows = rows[..., None, :, :] * size + taps          # (K_0, …, K_axis, N, P)
+            valid = valid[..., None, :, :] & ok
+        self.rows = np.where(valid, rows, n * int(np.prod(spatial))).reshape(self.taps, n, p)
 
 
 # ---------------------------------------------------------------------------- gathers
 class TapGather(Node):
-    """V[n, p, k, c] = x[n, c, tap (n, p, k)] (0 at the sentinel row): the input's values under
-    the taps, through the (N·∏S, C) row layout. Linear; transpose: ``TapScatter``."""
+    """V[c, k, n, p] = x[n, c, tap (k, n, p)] (0 at the sentinel): the input's values under
+    the taps, read from the input laid out (C, N·∏S + 1). Linear; transpose: ``TapScatter``."""
 
     linear = True
     params = ("rows", "shape")
@@ -159,18 +160,19 @@ class TapGather(Node):
     def forward(self, x):
         n, c = self.shape[:2]
         count = n * int(np.prod(self.shape[2:]))
-        table = np.empty((count + 1, c), x.dtype)
-        table[:count].reshape((n,) + tuple(self.shape[2:]) + (c,))[...] = np.moveaxis(x, 1, -1)
-        table[count] = 0
-        return table[self.rows]
+        table = np.empty((c, count + 1), x.dtype)
+        table[:, :count].reshape((c, n, count // max(n, 1)))[...] = np.swapaxes(
+            x.reshape(n, c, -1) if count else x.reshape(n, c, 0), 0, 1)
+        table[:, count] = 0
+        return np.take(table, self.rows, axis=1)
 
     def transpose(self, xp, g):
         return xp.apply(TapScatter, g, rows=self.rows, shape=self.shape)
 
 
 class TapScatter(Node):
-    """x̄ = zeros(shape); x̄[n, c, tap (n, p, k)] += V̄[n, p, k, c] (the sentinel row dropped):
-    the adjoint of ``TapGather``, one bincount."""
+    """x̄ = zeros(shape); x̄[n, c, tap (k, n, p)] += V̄[c, k, n, p] (the sentinel dropped):
+    the adjoint of ``TapGather``, a bincount per channel."""
 
     linear = True
     params = ("rows", "shape")
@@ -179,11 +181,12 @@ class TapScatter(Node):
     def forward(self, g):
         n, c = self.shape[:2]
         count = n * int(np.prod(self.shape[2:]))
-        index = self.rows[..., None] * c + np.arange(c)
-        sums = np.bincount(index.ravel(), weights=g.ravel(), minlength=(count + 1) * c)
-        out = sums[:count * c].astype(g.dtype, copy=False).reshape(
-            (n,) + tuple(self.shape[2:]) + (c,))
-        return np.ascontiguousarray(np.moveaxis(out, -1, 1))
+        index = self.rows.ravel()
+        out = np.empty((n, c, count // max(n, 1)), g.dtype)
+        for ch in range(c):
+            sums = np.bincount(index, weights=g[ch].ravel(), minlength=count + 1)
+            out[:, ch] = sums[:count].reshape(n, -1)
+        return out.reshape(self.shape)
 
     def transpose(self, xp, g):
         return xp.apply(TapGather, g, rows=self.rows, shape=self.shape)
@@ -191,10 +194,10 @@ class TapScatter(Node):
 
 # ---------------------------------------------------------------------------- the sampler
 def _poly(xp, t, coefs, dtype, shape):
-    """Σ_d coefs[d]·t^d per tap (Horner), t (N, P, 1) → ``shape`` (N, P, K)."""
+    """Σ_d coefs[d]·t^d per tap (Horner): t (1, N, P) → ``shape`` (K, N, P)."""
     acc = None
     for row in coefs[::-1]:
-        c = xp.const(row.astype(dtype))
+        c = xp.const(row.astype(dtype).reshape(-1, 1, 1))
         acc = c if acc is None else acc * t + c
     return acc if tuple(acc.shape) == shape else xp.expand(acc, shape)   # a constant kernel
 
@@ -211,13 +214,15 @@ class GridSampler(Node):
         self.plan = plan = _Plan(input.shape, grid, self.mode, self.padding_mode,
                                  self.align_corners)
         n, c = input.shape[:2]
-        values = TapGather.run(input, rows=plan.rows, shape=input.shape)    # (N, P, K, C)
+        values = TapGather.run(input, rows=plan.rows, shape=input.shape)    # (C, K, N, P)
         if self.mode == "nearest":       # a copy: an inf stays an inf (no 0·inf)
-            out = values[:, :, 0, :]
+            out = values[:, 0]
         else:
-            w = self._weights(_Arrays, None, input.dtype)[0]
-            out = np.einsum("npk,npkc->npc", w, values)
-        return np.ascontiguousarray(np.moveaxis(out, -1, 1)).reshape(
+            w = self._weights(_Arrays, None, input.dtype, derivatives=False)[0]
+            out = w[0] * values[:, 0]
+            for k in range(1, plan.taps):
+                out += w[k] * values[:, k]
+        return np.ascontiguousarray(np.swapaxes(out, 0, 1)).reshape(
             (n, c) + tuple(grid.shape[1:-1]))
 
     def _ts(self, xp, grid):
@@ -227,57 +232,60 @@ class GridSampler(Node):
         if not xp.recording:
             return plan.ts
         d = len(plan.ts)
-        flat = xp.reshape(grid, (plan.rows.shape[0], plan.points, d))
+        flat = xp.reshape(grid, (plan.rows.shape[1], plan.points, d))
         return [xp.const(t) + (flat[..., d - 1 - i] - xp.const(g)) * xp.const(a)
                 for i, (t, a, g) in enumerate(zip(plan.ts, plan.slopes, plan.values))]
 
-    def _weights(self, xp, grid, dtype):
-        """(w, [∂w/∂t_i]) over the taps (N, P, K): the outer product of the axes' kernels."""
+    def _weights(self, xp, grid, dtype, derivatives=True):
+        """(w, [∂w/∂t_i]) over the taps (K, N, P): the outer product of the axes' kernels."""
         plan = self.plan
         coefs = _KERNELS[self.mode][1]
-        n, p, d = plan.rows.shape[0], plan.points, len(plan.ts)
-        ts = self._ts(xp, grid)
+        k, n, p = plan.rows.shape
+        d = len(plan.ts)
         deriv = coefs[1:] * np.arange(1, len(coefs))[:, None]
         ws, dws = [], []
-        for i, t in enumerate(ts):
-            shape = (n, p) + (1,) * i + (-1,) + (1,) * (d - 1 - i)
-            t = xp.reshape(t, (n, p, 1))
-            taps = (n, p, coefs.shape[1])
+        taps = (plan.kernel, n, p)
+        for i, t in enumerate(self._ts(xp, grid)):
+            shape = (1,) * i + (plan.kernel,) + (1,) * (d - 1 - i) + (n, p)
+            t = xp.reshape(t, (1, n, p))
             ws.append(xp.reshape(_poly(xp, t, coefs, dtype, taps), shape))
-            dws.append(xp.reshape(_poly(xp, t, deriv, dtype, taps), shape))
+            if derivatives:
+                dws.append(xp.reshape(_poly(xp, t, deriv, dtype, taps), shape))
 
         def product(factors):
             out = factors[0]
             for f in factors[1:]:
                 out = out * f
-            return xp.reshape(out, (n, p, -1))
+            return xp.reshape(out, (k, n, p))
         w = product(ws)
-        dw = [product(ws[:i] + [dws[i]] + ws[i + 1:]) for i in range(d)]
+        dw = [product(ws[:i] + [dws[i]] + ws[i + 1:]) for i in range(d)] if derivatives else []
         return w, dw
 
     def vjp(self, xp, g, input, grid):
         plan = self.plan
-        n, c = input.shape[:2]
-        p, d = plan.points, len(plan.ts)
-        gp = xp.permute(xp.reshape(g, (n, c, p)), (0, 2, 1))          # (N, P, C)
+        k, n, p = plan.rows.shape
+        c = input.shape[1]
+        d = len(plan.ts)
+        dtype = xp.data(input).dtype
+        shape = tuple(input.shape)
+        gp = xp.reshape(xp.permute(xp.reshape(g, (n, c, p)), (1, 0, 2)), (c, 1, n, p))
         nearest = self.mode == "nearest"
         if not nearest:
-            w, dws = self._weights(xp, grid, input.dtype)
+            w, dws = self._weights(xp, grid, dtype, self.needs_input_grad[1])
         grads = [None, None]
         if self.needs_input_grad[0]:
-            gv = (xp.reshape(gp, (n, p, 1, c)) if nearest else
-                  xp.reshape(w, (n, p, -1, 1)) * xp.reshape(gp, (n, p, 1, c)))
-            grads[0] = xp.apply(TapScatter, gv, rows=plan.rows, shape=tuple(input.shape))
+            gv = gp if nearest else xp.reshape(w, (1, k, n, p)) * gp       # (C, K, N, P)
+            grads[0] = xp.apply(TapScatter, gv, rows=plan.rows, shape=shape)
         if self.needs_input_grad[1]:
             if nearest:
                 grads[1] = xp.zeros_like(grid)
             else:
-                values = xp.apply(TapGather, input, rows=plan.rows, shape=tuple(input.shape))
-                s = xp.sum(values * xp.reshape(gp, (n, p, 1, c)), 3)     # (N, P, K)
+                values = xp.apply(TapGather, input, rows=plan.rows, shape=shape)
+                s = xp.sum(values * gp, 0)                                  # (K, N, P)
                 total = None
                 for i in range(d):
-                    gi = xp.sum(s * dws[i], 2) * xp.const(plan.slopes[i])
-                    unit = np.zeros(d, input.dtype)
+                    gi = xp.sum(s * dws[i], 0) * xp.const(plan.slopes[i])
+                    unit = np.zeros(d, dtype)
                     unit[d - 1 - i] = 1
                     term = xp.reshape(gi, (n, p, 1)) * xp.const(unit)
                     total = term if total is None else total + term
@@ -286,33 +294,36 @@ class GridSampler(Node):
 
     def jvp(self, xp, tangents, input, grid):
         plan = self.plan
-        n, c = input.shape[:2]
-        p, d = plan.points, len(plan.ts)
+        k, n, p = plan.rows.shape
+        c = input.shape[1]
+        d = len(plan.ts)
         tin, tgrid = tangents
+        dtype = xp.data(input).dtype
         out_shape = (n, c) + tuple(grid.shape[1:-1])
         nearest = self.mode == "nearest"
         if tgrid is not None and nearest:
             tgrid = None
         if tin is None and tgrid is None:
-            return xp.const(np.zeros(out_shape, input.dtype))
+            return xp.const(np.zeros(out_shape, dtype))
         if not nearest:
-            w, dws = self._weights(xp, grid, input.dtype)
+            w, dws = self._weights(xp, grid, dtype, tgrid is not None)
         rows, shape = plan.rows, tuple(input.shape)
         out = None
         if tin is not None:
-            dv = xp.apply(TapGather, tin, rows=rows, shape=shape)       # (N, P, K, C)
-            out = dv[:, :, 0, :] if nearest else xp.sum(xp.reshape(w, (n, p, -1, 1)) * dv, 2)
+            dv = xp.apply(TapGather, tin, rows=rows, shape=shape)          # (C, K, N, P)
+            out = (xp.reshape(dv, (c, n, p)) if nearest else
+                   xp.sum(xp.reshape(w, (1, k, n, p)) * dv, 1))
         if tgrid is not None:
             values = xp.apply(TapGather, input, rows=rows, shape=shape)
             flat = xp.reshape(tgrid, (n, p, d))
             dt = None
             for i in range(d):
                 term = dws[i] * xp.reshape(flat[..., d - 1 - i] * xp.const(plan.slopes[i]),
-                                           (n, p, 1))
+                                           (1, n, p))
                 dt = term if dt is None else dt + term
-            term = xp.sum(xp.reshape(dt, (n, p, -1, 1)) * values, 2)
+            term = xp.sum(xp.reshape(dt, (1, k, n, p)) * values, 1)
             out = term if out is None else out + term
-        return xp.reshape(xp.permute(out, (0, 2, 1)), out_shape)
+        return xp.reshape(xp.permute(out, (1, 0, 2)), out_shape)
 
 
 GridSampler3D = GridSampler.named("GridSampler3DBackward0")
