@@ -159,10 +159,10 @@ class TapGather(Node):
 
     def forward(self, x):
         n, c = self.shape[:2]
-        count = n * int(np.prod(self.shape[2:]))
+        pixels = int(np.prod(self.shape[2:]))
+        count = n * pixels
         table = np.empty((c, count + 1), x.dtype)
-        table[:, :count].reshape((c, n, count // max(n, 1)))[...] = np.swapaxes(
-            x.reshape(n, c, -1) if count else x.reshape(n, c, 0), 0, 1)
+        table[:, :count].reshape(c, n, pixels)[...] = np.swapaxes(x.reshape(n, c, pixels), 0, 1)
         table[:, count] = 0
         return np.take(table, self.rows, axis=1)
 
@@ -180,12 +180,13 @@ class TapScatter(Node):
 
     def forward(self, g):
         n, c = self.shape[:2]
-        count = n * int(np.prod(self.shape[2:]))
+        pixels = int(np.prod(self.shape[2:]))
+        count = n * pixels
         index = self.rows.ravel()
-        out = np.empty((n, c, count // max(n, 1)), g.dtype)
+        out = np.empty((n, c, pixels), g.dtype)
         for ch in range(c):
             sums = np.bincount(index, weights=g[ch].ravel(), minlength=count + 1)
-            out[:, ch] = sums[:count].reshape(n, -1)
+            out[:, ch] = sums[:count].reshape(n, pixels)
         return out.reshape(self.shape)
 
     def transpose(self, xp, g):
