@@ -330,3 +330,11 @@ def test_tiny_spatial_transformer_matches_torch():
     for name, p in torch_net.named_parameters():
         np.testing.assert_allclose(mine[name].grad.numpy(), p.grad.numpy(), rtol=1e-4,
                                    atol=1e-6, err_msg=name)
+
+
+def test_the_forward_mode_oracle_is_torch_grid_sample():
+    # tests/cases_sampling.py's torch side (forward-mode-able torch ops) equals TF.grid_sample
+    from cases_sampling import torch_bilinear_zeros
+    x, g = torch.randn(2, 3, 4, 5, dtype=torch.float64), torch.tensor(_grid((2, 3, 2, 2), np.float64))
+    np.testing.assert_allclose(torch_bilinear_zeros(x, g).numpy(),
+                               TF.grid_sample(x, g, align_corners=False).numpy(), atol=1e-14)
