@@ -93,6 +93,18 @@ def test_forward_mode_against_finite_differences():
     g = RNG.uniform(-1.3, 1.3, (2, 3, 2, 2))
     for mode in MODES:
         check_jvp_fd(lambda x, g: F.grid_sample(x, g, mode, "reflection", True), x, g)
+    x3, g3 = RNG.standard_normal((1, 2, 3, 3, 4)), RNG.uniform(-1.3, 1.3, (1, 2, 2, 2, 3))
+    for mode in ("bilinear", "nearest"):
+        check_jvp_fd(lambda x, g: F.grid_sample(x, g, mode, "border", False), x3, g3)
+
+
+def test_non_contiguous_grid():
+    # the grid as a permuted view (its last axis not the fastest in memory)
+    g = _grid((2, 2, 3, 4), np.float64)      # (N, 2, H_out, W_out) → permute to (N, H, W, 2)
+    x = RNG.standard_normal((2, 3, 4, 5))
+    check(lambda x, g: F.grid_sample(x, g.permute(0, 2, 3, 1), "bicubic", "border", False),
+          lambda x, g: TF.grid_sample(x, g.permute(0, 2, 3, 1), "bicubic", "border", False),
+          x, g, double=True)
 
 
 # ---------------------------------------------------------------------------- edge values
