@@ -197,6 +197,18 @@ def test_affine_grid_matches_torch(size, align, dtype):
     assert y.grad_fn.name() == "AffineGridGeneratorBackward0"
 
 
+def test_affine_grid_is_bit_identical_to_torch():
+    # an identity θ puts the points exactly on pixel centres: a grid an ulp off moves a sample
+    # into the neighbouring cell, which changes the grid gradient (torch's linspace: one fused
+    # multiply-add per element, from both ends)
+    for dtype, align in itertools.product((np.float32, np.float64), (False, True)):
+        theta = np.array([[[1.0, 0, 0], [0, 1.0, 0]]], dtype)
+        for n in list(range(2, 40)) + [97, 161, 224, 1000]:
+            mine = F.affine_grid(cr.tensor(theta), (1, 1, n, n + 3), align).numpy()
+            theirs = TF.affine_grid(torch.tensor(theta), (1, 1, n, n + 3), align).numpy()
+            np.testing.assert_array_equal(mine, theirs, err_msg=f"{dtype} {n} {align}")
+
+
 def test_affine_grid_identity_then_grid_sample_is_the_identity():
     x = cr.randn(2, 3, 5, 6, dtype=cr.float64)
     theta = cr.tensor([[[1.0, 0, 0], [0, 1.0, 0]]] * 2, dtype=cr.float64)
@@ -317,12 +329,14 @@ def _stn(nn, F_):
     return STN()
 
 
-def test_tiny_spatial_transformer_matches_torch():
+@pytest.mark.parametrize("exact", [True, False], ids=["identity", "near_identity"])
+def test_tiny_spatial_transformer_matches_torch(exact):
     torch.manual_seed(0)
     torch_net, cr_net = _stn(torch.nn, TF), _stn(cr.nn, F)
     weights = {k: v.detach().numpy().copy() for k, v in torch_net.state_dict().items()}
-    # θ starts near the identity, as in the tutorial (there: exactly; here a little off it)
-    weights["fc_loc.2.weight"][:] = 0.05 * RNG.standard_normal(weights["fc_loc.2.weight"].shape)
+    # θ starts at the identity, as in the tutorial (every sample on a pixel centre), or near it
+    weights["fc_loc.2.weight"][:] = 0 if exact else \
+        0.05 * RNG.standard_normal(weights["fc_loc.2.weight"].shape)
     weights["fc_loc.2.bias"][:] = [1, 0, 0, 0, 1, 0]
     torch_net.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})
     cr_net.load_state_dict({k: cr.tensor(v) for k, v in weights.items()})

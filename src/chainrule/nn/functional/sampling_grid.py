@@ -30,6 +30,7 @@ import warnings
 import numpy as np
 
 from ..._graph import Node
+from ..._mathfun import fma32, fma64
 from ...ops._util import check_tensor
 from ...tensor import Tensor
 from .pooling import scalar_name
@@ -428,16 +429,20 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
 
 # ---------------------------------------------------------------------------- affine_grid
 def _linspace_from_neg_one(steps, align_corners, dtype):
-    """torch's linspace(−1, 1, steps) (computed from both ends, as its kernel), scaled by
-    (steps − 1)/steps without align_corners; a single step is 0."""
+    """torch's linspace(−1, 1, steps), rounding for rounding: step = 2/(steps − 1), the first
+    half RN(−1 + step·i), the second RN(1 − step·(steps − 1 − i)), each one fused multiply-add
+    (an ulp off would move a pixel-centre sample into the next cell, and change the grid
+    gradient there); scaled by (steps − 1)/steps without align_corners; one step is 0."""
     dt = dtype.type
     if steps <= 1:
         return np.zeros(1, dtype)
+    fma = fma64 if dtype == np.float64 else fma32
     step = (dt(1) - dt(-1)) / dt(steps - 1)
     i = np.arange(steps)
-    half = steps // 2
-    r = np.where(i < half, dt(-1) + step * i.astype(dtype),
-                 dt(1) - step * (steps - i - 1).astype(dtype)).astype(dtype)
+    fi = i.astype(dtype)
+    up = np.asarray(fma(step, fi, dt(-1)), dtype)
+    down = np.asarray(fma(-step, dt(steps - 1) - fi, dt(1)), dtype)
+    r = np.where(i < steps // 2, up, down).astype(dtype)
     if not align_corners:
         r = (r * dt(steps - 1) / dt(steps)).astype(dtype)
     return r
