@@ -509,15 +509,14 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     if not theta.is_floating_point():
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     dims = list(size)
-    shape_text = f"torch.Size({list(theta.shape)})"
     if len(dims) == 4:
         if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
             raise ValueError("Expected a batch of 2D affine matrices of shape Nx2x3 for size "
-                             f"{size}. Got {shape_text}.")
+                             f"{size}. Got {theta.shape}.")
     elif len(dims) == 5:
         if theta.ndim != 3 or tuple(theta.shape[-2:]) != (3, 4):
             raise ValueError("Expected a batch of 3D affine matrices of shape Nx3x4 for size "
-                             f"{size}. Got {shape_text}.")
+                             f"{size}. Got {theta.shape}.")
     else:
         raise NotImplementedError("affine_grid only supports 4D and 5D sizes, for 2D and 3D "
                                   f"affine transforms, respectively. Got size {size}.")
