@@ -12,6 +12,7 @@ from test_ops import BINARY, INDEX, REDUCTIONS, SHAPE, UNARY
 import cases_conv
 import cases_linalg
 import cases_nn
+import cases_sampling
 import cases_shape
 import cases_sorting
 
@@ -99,6 +100,6 @@ NN_CASES = [
 
 # the breadth tables live in one file per area (tests/cases_*.py)
 NN_CASES += (cases_sorting.CASES + cases_shape.CASES + cases_linalg.CASES + cases_nn.CASES
-             + cases_conv.CASES)
+             + cases_conv.CASES + cases_sampling.CASES)
 
 ALL_CASES = CORE_CASES + NN_CASES

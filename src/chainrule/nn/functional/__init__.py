@@ -18,7 +18,6 @@ from .padding import pad
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from .dropout2d import dropout1d, dropout2d, dropout3d
 from .vision import interpolate
-from .grid_sample import affine_grid, grid_sample
 from .sparse import one_hot
 from .distance import cosine_similarity, pairwise_distance, pdist
 from .loss_margin import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
@@ -32,3 +31,5 @@ from .activation import (celu, celu_, elu_, glu, gumbel_softmax, hardshrink, har
 from .normalization import group_norm, instance_norm, local_response_norm, normalize, rms_norm
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .sparse import embedding_bag
+# sampling at arbitrary points (spatial transformer networks)
+from .sampling_grid import affine_grid, grid_sample
