@@ -934,3 +934,29 @@ def test_remainder_integer_powers_bool_sign_and_unbatched_unfold_as_torch():
     np.testing.assert_array_equal(
         cr.nn.functional.fold(cr.nn.functional.unfold(cr.ones(2, 4, 4), 2), (4, 4), 2).numpy(),
         torch.nn.functional.fold(torch.nn.functional.unfold(torch.ones(2, 4, 4), 2), (4, 4), 2).numpy())
+
+
+def test_a_view_reads_its_history_again_after_its_base_changes_in_place():
+    """torch rebases a view whose base (or another view of it) was modified in place: its
+    gradient is that of the values it now shows (it used to be that of the old values, silently)."""
+    def cases(lib):
+        x = lib.ones(3, requires_grad=True)
+        a = x * 1
+        v = a[0:2]
+        a.mul_(2)
+        v.sum().backward()
+        yield x.grad
+        x = lib.ones(3, requires_grad=True)
+        a = x * 1
+        v, w = a[0:2], a[1:]
+        w.mul_(3)
+        (v * 1).sum().backward()
+        yield x.grad
+        x = lib.ones(2, 3, requires_grad=True)
+        a = x * 1
+        v = a.t()
+        a.add_(1)
+        v.backward(lib.ones(3, 2) * 2)
+        yield x.grad
+    for mine, theirs in zip(cases(cr), cases(torch)):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())

@@ -13,7 +13,7 @@ import heapq
 
 import numpy as np
 
-from . import _memory_format
+from . import _graph, _memory_format
 from ._graph import AccumulateGrad, _edge
 from ._modes import FORWARD, STATE, TRACE, attach_tangent, trace_paused
 from ._tensor_base import TensorBase
@@ -40,6 +40,12 @@ def _initial_grads(outputs, grad_outputs, op):
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, TensorBase):
             raise TypeError(f"{op}: outputs must be Tensors, got {type(out).__name__}")
+        if out._base_fn is not None and out._base.grad_fn is not out._base_fn:
+            prev, STATE.grad_enabled = STATE.grad_enabled, True
+            try:                   # a view of a base changed in place: its history afresh
+                _graph.rebase_view(out)
+            finally:
+                STATE.grad_enabled = prev
         if not out.requires_grad:
             raise RuntimeError(
                 f"{op}: element {i} of tensors does not require grad and does not have a grad_fn. "

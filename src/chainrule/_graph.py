@@ -175,8 +175,13 @@ class Node:
         if cls.is_view:
             src = inputs[0]
             result._version_box = src._version_box
-            result._base = src if src._base is None else src._base
+            result._base = base = src if src._base is None else src._base
+            if record:
+                result._base_fn = base.grad_fn
         if record:
+            for t in inputs:   # a view whose base has changed in place since: history afresh
+                if t._base_fn is not None and t._base.grad_fn is not t._base_fn:
+                    rebase_view(t)
             result.requires_grad = True
             if n == 2:   # unrolled for the common arities (a list comprehension is a call)
                 a, b = inputs
@@ -497,6 +502,9 @@ class _RemovableHandle:
     def remove(self):
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+
+rebase_view = None   # set by chainrule.tensor: (view) -> None, its history re-read from its base
 
 
 def _edge(t):

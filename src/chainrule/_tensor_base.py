@@ -57,6 +57,7 @@ class TensorBase:
     _grad = None
     grad_fn = None        # the node that produced this tensor (None for leaves)
     _base = None          # the tensor this one is a view of
+    _base_fn = None       # a recorded view: its base's grad_fn when the view's history was taken
     _fw_tangent = None    # forward-mode tangent (inside forward_ad.dual_level)
     _accumulator = None   # weak reference to this leaf's AccumulateGrad node
     _hooks = None         # gradient hooks of a leaf

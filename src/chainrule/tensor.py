@@ -14,7 +14,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype, _memory_format, _sampling
+from . import _dtype, _graph, _memory_format, _sampling
 from ._argcompat import variadic
 from ._backprop import (as_tuple, backward as _backward, final_callbacks as _final_callbacks,
                         grad as _grad, run_post_accumulate_hooks as _run_post_accumulate_hooks)
@@ -611,8 +611,8 @@ class Tensor(TensorBase, TensorMethods):
                                    "reinterprets its dtype); use an out-of-place op instead")
         if key:
             self._base._setitem_recorded(key, result)
-            fresh = self._base[key]
-            self.grad_fn, self.requires_grad, self._retains_grad = fresh.grad_fn, True, False
+            _rebase_view(self, key)
+            self._retains_grad = False
             return self
         self._data[...] = result._data
         self._version_box[0] += 1
@@ -830,6 +830,25 @@ def _region_in_base(view, base):
         if (flat < 0).any() or np.unique(flat).size != flat.size:
             return None
     return tuple(Tensor._make(i.astype(np.int64, copy=False)) for i in np.unravel_index(flat, b.shape))
+
+
+def _rebase_view(view, key=None):
+    """Give ``view`` the history of ``base[region]``: its base has changed in place since the
+    view's history was taken (an in-place op on the base, or on another view of it), so the
+    old history no longer computes the values the view now shows (torch rebases such views
+    the same way). ``key``: the region, if known."""
+    base = view._base
+    key = _region_in_base(view, base) if key is None else key
+    if key is None:
+        raise RuntimeError("a view whose base was modified in place is used, and it cannot be "
+                           "re-read from the base (it shows some entries twice, or reinterprets "
+                           "the dtype); clone() the view before modifying its base")
+    fresh = base[key]
+    view.grad_fn, view.requires_grad = fresh.grad_fn, fresh.requires_grad
+    view._base_fn = base.grad_fn
+
+
+_graph.rebase_view = _rebase_view
 
 
 def _rebuild(array, requires_grad):
