@@ -960,3 +960,21 @@ def test_a_view_reads_its_history_again_after_its_base_changes_in_place():
         yield x.grad
     for mine, theirs in zip(cases(cr), cases(torch)):
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+def test_relu_inplace_overwrites_a_recorded_input_as_torch():
+    """F.relu(h, inplace=True) and nn.ReLU(inplace=True) overwrite h also while recording (they
+    returned a new tensor and left h as it was): h's history ends in the ReLU, whose saved
+    output is h itself, so a later in-place change of h is caught."""
+    for lib in (cr, torch):
+        x = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        h = x * 1 - 2
+        assert lib.nn.functional.relu(h, inplace=True) is h
+        np.testing.assert_array_equal(h.detach().numpy(), [0.0, 0.0, 1.0])
+        (h * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 3.0])
+        h = x * 1
+        lib.nn.ReLU(inplace=True)(h)
+        h.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            h.sum().backward()

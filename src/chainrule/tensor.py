@@ -550,7 +550,9 @@ class Tensor(TensorBase, TensorMethods):
         """Apply ``compute(x) -> Tensor`` in place: write the result into this tensor's memory,
         bump its version, and (when recording) make the result's node this tensor's grad_fn.
         ``kernel(array, out=array)``: the same values on floating arrays, written straight
-        into this tensor's memory where no graph, tangent or capture records the update."""
+        into this tensor's memory where no graph, tangent or capture records the update; an op
+        given a kernel has a derivative that reads only its output (ReLU), so a recorded update
+        keeps no copy of the old value."""
         self._check_inplace(op)
         recording = STATE.grad_enabled
         recorded = recording and (self.requires_grad or self._base is not None)
@@ -577,6 +579,8 @@ class Tensor(TensorBase, TensorMethods):
             fresh = self._base[key]   # the view's value with the base's current history
             old = Tensor._make(fresh._data.copy(), fresh.requires_grad)
             old.grad_fn = fresh.grad_fn
+        elif recording and self.requires_grad and kernel is not None:
+            old = self     # the op's rule reads only its output: the old value need not be kept
         elif recording and self.requires_grad:
             old = Tensor._make(self._data.copy(), True)  # the pre-update value, same history
             old.grad_fn = self.grad_fn
@@ -622,6 +626,11 @@ class Tensor(TensorBase, TensorMethods):
             self.grad_fn = result.grad_fn
             self.requires_grad = True
             self._retains_grad = False
+            if old is self and result.grad_fn._out is result._data:
+                # the rule's saved output is now this tensor's memory (the copy can go), checked
+                # against its version, as torch's relu_ saves self
+                result.grad_fn._out = self._data
+                result.grad_fn._out_version = (self._version_box, self._version_box[0])
         elif recording and self.grad_fn is not None:  # the new value no longer depends on history
             self.grad_fn, self.requires_grad = None, False
         if result._fw_tangent is not None or self._fw_tangent is not None:

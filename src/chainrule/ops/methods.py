@@ -72,8 +72,8 @@ def _equality(fn):
 
 def _in_place(op, fn, kernel=None):
     """``x.op_(...)``: ``fn`` computed out of place, written into x (see Tensor._inplace);
-    ``kernel(array, out=array)``, for an op without arguments, computes the same values
-    straight into x's memory when nothing is recorded."""
+    ``kernel(array, out=array)``, for an op without arguments whose derivative reads only its
+    output, computes the same values straight into x's memory when nothing is recorded."""
     def method(self, *args, **kwargs):
         return self._inplace(op, lambda x: fn(x, *args, **kwargs),
                              None if args or kwargs else kernel)

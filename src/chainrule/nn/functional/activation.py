@@ -37,11 +37,10 @@ tanh = ew.tanh        # g(z) = (e^z − e^{−z})/(e^z + e^{−z}); g' = 1 − g
 def relu(input, inplace: bool = False) -> Tensor:
     """ReLU(z) = max(0, z) = z·I(z > 0);  ReLU'(z) = I(z > 0).
 
-    Shapes: input (*), output (*). ``inplace=True`` overwrites ``input`` when no graph is being
-    recorded for it; while recording, chainrule returns a new tensor instead (an in-place op on
-    a recorded tensor costs a copy here, so out-of-place is the faster way to the same result).
+    Shapes: input (*), output (*). ``inplace=True`` overwrites ``input`` and returns it (while
+    recording, its history then ends in this ReLU, as torch's relu_).
     """
-    if inplace and not (STATE.grad_enabled and input.requires_grad and not input.is_leaf):
+    if inplace:
         return input.relu_()   # on a leaf that requires grad: torch's in-place error
     return ew.relu(input)
 
