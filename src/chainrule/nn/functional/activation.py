@@ -8,7 +8,6 @@ import numpy as np
 
 from ... import _sampling
 from ..._graph import Node
-from ..._modes import STATE
 from ..._rng import stream as _rng_stream
 from ...creation import as_tensor
 from ...ops import elementwise as ew
