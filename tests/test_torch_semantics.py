@@ -978,3 +978,15 @@ def test_relu_inplace_overwrites_a_recorded_input_as_torch():
         h.mul_(2)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             h.sum().backward()
+
+
+def test_a_numpy_array_beside_a_tensor_is_a_tensor_of_its_dtype():
+    """torch.ones(2) + np.ones(2) is a float64 tensor (it was a TypeError here)."""
+    for a, b in ((np.ones(2), np.float64), (np.ones(2, np.float32), np.float32)):
+        mine, theirs = cr.ones(2) + a, torch.ones(2) + a
+        assert str(mine.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    assert (cr.ones(2, dtype=cr.int64) * np.ones(2, np.int32)).dtype == cr.int64
+    x = cr.ones(2, requires_grad=True)
+    (x * np.array([2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 3.0])

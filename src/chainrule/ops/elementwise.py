@@ -469,6 +469,12 @@ def operands(a, b, op: str):
     if not a_is and not b_is:
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
                         f"{type(b).__name__}")
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        # a NumPy array beside a tensor is a constant tensor of its dtype (torch converts it:
+        # float32 tensor + float64 array is float64)
+        like = a if a_is else b
+        a, b = (like._make(np.asarray(v)) if isinstance(v, np.ndarray) else v for v in (a, b))
+        return operands(a, b, op)
     try:
         dt = result_type(a, b)
     except TypeError:
