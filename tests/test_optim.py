@@ -267,8 +267,8 @@ def test_errors_are_clear():
         optim.Adam([p * 2])
     with pytest.raises(TypeError, match="ordered collections"):
         optim.Adam([p]).add_param_group({"params": {cr.ones(1, requires_grad=True)}})
-    with pytest.raises(ValueError, match="foreach=True is not supported"):
-        optim.Adam([p], foreach=True)
+    with pytest.raises(ValueError, match="capturable=True is not supported"):
+        optim.Adam([p], capturable=True)
     opt = optim.Adam([p])
     with pytest.raises(RuntimeError, match="assigned grad has data of a different size"):
         p.grad = cr.ones(3)                 # refused at the assignment, as torch

@@ -143,8 +143,8 @@ def test_errors_and_defaults_match_torch(name):
         with pytest.raises(ValueError) as cr_err:
             getattr(optim, name)([p], **kw)
         assert str(cr_err.value) == str(torch_err.value)
-    with pytest.raises(ValueError, match="foreach=True is not supported"):
-        getattr(optim, name)([p], foreach=True)
+    with pytest.raises(ValueError, match="differentiable=True is not supported"):
+        getattr(optim, name)([p], differentiable=True)
 
 
 # ---------------------------------------------------------------------- LBFGS
@@ -302,3 +302,21 @@ def test_polynomial_lr_state_dict_round_trip():
         sched.step()
         got.append(sched.get_last_lr())
     np.testing.assert_allclose(np.array(got), ref[30:], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop"])
+def test_foreach_and_fused_are_accepted_with_torchs_numbers(name):
+    """foreach=True / fused=True choose among torch's kernels for the same update: accepted,
+    the same steps as torch's."""
+    rng = np.random.default_rng(0)
+    w0, grads = rng.standard_normal(4), [rng.standard_normal(4) for _ in range(3)]
+    for flag in ("foreach", "fused"):
+        if flag == "fused" and name == "RMSprop":
+            continue   # torch has no fused RMSprop
+        p, tp = cr.tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+        opt = getattr(optim, name)([p], lr=0.1, **{flag: True})
+        topt = getattr(torch.optim, name)([tp], lr=0.1, **{flag: True})
+        for g in grads:
+            p.grad, tp.grad = cr.tensor(g), torch.tensor(g)
+            opt.step(), topt.step()
+        np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-12)

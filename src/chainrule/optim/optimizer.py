@@ -53,8 +53,12 @@ def _adam_hyper(group):
 
 
 def _check_kernel_options(name, **options):
+    """torch's implementation choices: ``foreach`` and ``fused`` pick among torch's kernels
+    for the same update, so they are accepted (chainrule has one NumPy kernel; the numbers are
+    the same); ``capturable`` (CUDA graphs) and ``differentiable`` (a step with a graph) are
+    refused."""
     for key, value in options.items():
-        if value:
+        if value and key not in ("foreach", "fused"):
             raise ValueError(f"{name}: {key}={value!r} is not supported (chainrule has a single "
                              f"NumPy kernel); leave {key} at its default")
 
