@@ -990,3 +990,15 @@ def test_a_numpy_array_beside_a_tensor_is_a_tensor_of_its_dtype():
     x = cr.ones(2, requires_grad=True)
     (x * np.array([2.0, 3.0])).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 3.0])
+
+
+def test_register_buffer_over_an_attribute_and_module_type_as_torch():
+    for lib in (cr, torch):
+        m = lib.nn.Linear(2, 2)
+        with pytest.raises(KeyError, match="already exists"):
+            m.register_buffer("weight", lib.ones(1))
+        m.register_buffer("foo", lib.ones(1))
+        m.register_buffer("foo", lib.zeros(1))          # a buffer may be registered again
+        assert m.foo.tolist() == [0.0]
+        for dst in (lib.float64, lib.DoubleTensor, "torch.DoubleTensor"):
+            assert str(lib.nn.Linear(2, 2).type(dst).weight.dtype).endswith("float64")

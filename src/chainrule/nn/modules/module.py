@@ -19,7 +19,7 @@ from ..._device import check_device
 from ..._modes import STATE, TRACE
 from ..._tensor_base import parse_to_args
 from ...ops.shape import alias
-from ...tensor import Tensor
+from ...tensor import _LEGACY_TYPES, Tensor
 from ..parameter import Buffer, Parameter
 
 
@@ -272,6 +272,8 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(chainrule.Tensor or None required)")
+        if name not in self._buffers and hasattr(self, name):   # a parameter, module, attribute
+            raise KeyError(f"attribute '{name}' already exists")
         self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
         if persistent:
@@ -463,6 +465,13 @@ class Module:
                 if t.grad is not None:
                     t.grad._data = t.grad._data.astype(dt.np)
         return self
+
+    def type(self, dst_type):
+        """Cast every floating parameter and buffer to ``dst_type`` (a dtype, a legacy type
+        such as ``chainrule.DoubleTensor``, or its name), in place; returns the module."""
+        if isinstance(dst_type, str) and dst_type.split(".")[-1] in _LEGACY_TYPES:
+            dst_type = _LEGACY_TYPES[dst_type.split(".")[-1]]
+        return self.to(getattr(dst_type, "dtype", dst_type))
 
     def cpu(self):
         return self
