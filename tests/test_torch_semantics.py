@@ -1002,3 +1002,17 @@ def test_register_buffer_over_an_attribute_and_module_type_as_torch():
         assert m.foo.tolist() == [0.0]
         for dst in (lib.float64, lib.DoubleTensor, "torch.DoubleTensor"):
             assert str(lib.nn.Linear(2, 2).type(dst).weight.dtype).endswith("float64")
+
+
+def test_norm_pool_and_transposed_conv_refusals_as_torch():
+    for lib in (cr, torch):
+        F_ = lib.nn.functional
+        with pytest.raises(RuntimeError, match="evaluation mode"):
+            F_.batch_norm(lib.ones(2, 3), None, None, training=False)
+        with pytest.raises(RuntimeError):
+            F_.conv_transpose2d(lib.ones(1, 2, 3, 3, dtype=lib.float64), lib.ones(2, 2, 3, 3))
+        for pool in (F_.adaptive_avg_pool2d, F_.adaptive_max_pool2d):
+            with pytest.raises(RuntimeError):      # torch's message differs between the two
+                pool(lib.ones(1, 2, 3, 3), (2, -2))
+            assert tuple(pool(lib.ones(1, 2, 3, 3), (0, 2)).shape) == (1, 2, 0, 2)
+            assert tuple(pool(lib.ones(1, 2, 3, 3), (None, 2)).shape) == (1, 2, 3, 2)

@@ -417,6 +417,9 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if out is not None:
         return out
     _check(input, weight, groups, "conv_transpose2d", transposed=True)
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"conv_transpose2d: input ({input.dtype}) and weight ({weight.dtype}) "
+                           "must have the same dtype")
     stride, padding = _pair(stride, "stride", "conv_transpose2d"), _pair(padding, "padding", "conv_transpose2d")
     dilation = _pair(dilation, "dilation", "conv_transpose2d")
     output_padding = _pair(output_padding, "output_padding", "conv_transpose2d")

@@ -334,7 +334,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                                    dims=dims, eps=eps, momentum=momentum)
     else:
         if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: running_mean and running_var are required in eval mode")
+            raise RuntimeError("batch_norm: running_mean and running_var must be defined in "
+                               "evaluation mode")
         fused = all(t is None or t.dtype is input.dtype for t in (weight, bias))
         affine = (optional(weight), optional(bias)) if fused else (NOT_GIVEN, NOT_GIVEN)
         out = BatchNormEval.apply(input, *affine, running_mean, running_var, dims=dims, eps=eps)

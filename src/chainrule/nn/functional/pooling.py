@@ -424,8 +424,15 @@ def _adaptive_ranges(size, out):
 
 
 def _output_size(output_size, h, w, op):
-    oh, ow = _pair(output_size if output_size is not None else (h, w), "output_size", op) \
-        if not isinstance(output_size, (tuple, list)) else (output_size[0] or h, output_size[1] or w)
+    """(Ho, Wo) from an int, a pair, or a pair with None for "the input's size"."""
+    if isinstance(output_size, (tuple, list)):
+        oh, ow = (h if output_size[0] is None else output_size[0],
+                  w if output_size[1] is None else output_size[1])
+    else:
+        oh, ow = _pair(output_size if output_size is not None else (h, w), "output_size", op)
+    if oh < 0 or ow < 0:
+        raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 "
+                           f"but received {{{oh}, {ow}}}")
     return int(oh), int(ow)
 
 
