@@ -127,24 +127,25 @@ def _laid_out_like(input, dt, memory_format, op):
     return _memory_format.empty(input.shape, dt, fmt)
 
 
+def _filled_like(input, value, dtype, requires_grad, memory_format, op):
+    _, dt = _like(input, dtype, op)
+    out = _laid_out_like(input, dt, memory_format, op)
+    out[...] = value
+    return _finish(out, requires_grad)
+
+
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False,
                memory_format=_memory_format.preserve_format) -> Tensor:
     """Zeros of ``input``'s shape (and dtype unless given), laid out in ``memory_format``."""
     check_device(device, "zeros_like")
-    _, dt = _like(input, dtype, "zeros_like")
-    out = _laid_out_like(input, dt, memory_format, "zeros_like")
-    out.fill(0)
-    return _finish(out, requires_grad)
+    return _filled_like(input, 0, dtype, requires_grad, memory_format, "zeros_like")
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False,
               memory_format=_memory_format.preserve_format) -> Tensor:
     """Ones of ``input``'s shape (and dtype unless given), laid out in ``memory_format``."""
     check_device(device, "ones_like")
-    _, dt = _like(input, dtype, "ones_like")
-    out = _laid_out_like(input, dt, memory_format, "ones_like")
-    out.fill(1)
-    return _finish(out, requires_grad)
+    return _filled_like(input, 1, dtype, requires_grad, memory_format, "ones_like")
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False,
@@ -159,11 +160,10 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     """``fill_value`` in ``input``'s shape (and dtype unless given), laid out in
     ``memory_format``."""
     check_device(device, "full_like")
-    _, dt = _like(input, dtype, "full_like")
     _check_fill(fill_value, "full_like")
-    out = _laid_out_like(input, dt, memory_format, "full_like")
-    out[...] = _to_array(fill_value, dt, "full_like")
-    return _finish(out, requires_grad)
+    _, dt = _like(input, dtype, "full_like")
+    return _filled_like(input, _to_array(fill_value, dt, "full_like"), dtype, requires_grad,
+                        memory_format, "full_like")
 
 
 @with_creation_out

@@ -164,18 +164,24 @@ class Function:
             with forward_suspended():
                 attach_tangent(result, cls.jvp(ctx, *tangents))
         if STATE.grad_enabled and any(t.requires_grad for t in inputs) and out._data.dtype.kind == "f":
-            node = _CustomNode.of(cls)()
-            node.fn_cls, node.ctx, node.n_args = cls, ctx, len(args)
-            node.tensor_positions = positions
-            node.needs_input_grad = tuple(t.requires_grad for t in inputs)
-            node._next = tuple(_edge(t) for t in inputs)
-            node.sequence_nr = next(_sequence)
-            node.out_shape = out._data.shape
-            node.in_shapes = tuple(t._data.shape for t in inputs)
+            node = cls._node(ctx, args, positions, inputs, out._data.shape)
             node.in_dtypes = tuple(t._data.dtype for t in inputs)
             result.requires_grad = True
             result.grad_fn = node
         return result
+
+    @classmethod
+    def _node(cls, ctx, args, positions, inputs, out_shape):
+        """The recorded node of one call: its edges to the tensor inputs."""
+        node = _CustomNode.of(cls)()
+        node.fn_cls, node.ctx, node.n_args = cls, ctx, len(args)
+        node.tensor_positions = positions
+        node.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        node._next = tuple(_edge(t) for t in inputs)
+        node.sequence_nr = next(_sequence)
+        node.out_shape = out_shape
+        node.in_shapes = tuple(t._data.shape for t in inputs)
+        return node
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -206,14 +212,7 @@ class Function:
             else:
                 layout.append(("plain", o))
         packed = Tensor._make(np.concatenate(pieces))
-        node = _CustomNode.of(cls)()
-        node.fn_cls, node.ctx, node.n_args = cls, ctx, len(args)
-        node.tensor_positions = positions
-        node.needs_input_grad = tuple(t.requires_grad for t in inputs)
-        node._next = tuple(_edge(t) for t in inputs)
-        node.sequence_nr = next(_sequence)
-        node.out_shape = packed._data.shape
-        node.in_shapes = tuple(t._data.shape for t in inputs)
+        node = cls._node(ctx, args, positions, inputs, packed._data.shape)
         node.layout = layout
         packed.requires_grad = True
         packed.grad_fn = node

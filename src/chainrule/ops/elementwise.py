@@ -593,12 +593,16 @@ def remainder(input, other):
     floating operands: ∂/∂input = 1, ∂/∂other = −⌊input/other⌋."""
     a, b = operands(input, other, "remainder")
     _not_for_bool(a, "remainder")
+    return _modulo(a, b, other, "remainder", np.mod, Remainder, _RemainderNumber)
+
+
+def _modulo(a, b, other, op, integer_kernel, prim, number_prim):
+    """remainder/fmod of promoted operands: integers on the array kernel (not differentiable),
+    floats through the primitive (the number overload's node name for a Python number)."""
     if a._data.dtype.kind != "f":
-        _no_integer_zero_divisor(a, b, "remainder")
-        return a._make(np.mod(a._data, b._data))
-    if not isinstance(other, TensorBase):
-        return _apply_binary(_RemainderNumber, a, b, "remainder")
-    return _apply_binary(Remainder, a, b, "remainder")
+        _no_integer_zero_divisor(a, b, op)
+        return a._make(integer_kernel(a._data, b._data))
+    return _apply_binary(prim if isinstance(other, TensorBase) else number_prim, a, b, op)
 
 
 def true_divide(input, other):
@@ -737,12 +741,7 @@ def copysign(input, other):
 def fmod(input, other):
     """C's fmod: input − trunc(input/other)·other, with the sign of input."""
     a, b = _float_operands(input, other, "fmod")
-    if a._data.dtype.kind != "f":
-        _no_integer_zero_divisor(a, b, "fmod")
-        return a._make(np.fmod(a._data, b._data))
-    if not isinstance(other, TensorBase):
-        return _apply_binary(_FmodNumber, a, b, "fmod")
-    return _apply_binary(Fmod, a, b, "fmod")
+    return _modulo(a, b, other, "fmod", np.fmod, Fmod, _FmodNumber)
 
 
 def hypot(input, other):
