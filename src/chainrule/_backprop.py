@@ -322,7 +322,8 @@ def _accumulate(leaf, grad, create_graph, adopt=False):
             # copy: the same gradient array may also flow elsewhere, and .grad is accumulated
             # in place; laid out as the leaf (a channels-last weight or input gets a
             # channels-last .grad, as torch's AccumulateGrad)
-            leaf.grad = grad._make(_memory_format.copy(grad._data, _memory_format.suggested(leaf._data)))
+            layout = _memory_format.suggested(leaf._data)
+            leaf.grad = grad._make(_memory_format.copy(grad._data, layout))
     elif create_graph:
         leaf.grad = leaf.grad + grad
     else:

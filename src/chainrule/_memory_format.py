@@ -3,11 +3,12 @@
 A tensor's shape is logical — (N, C, H, W) for images whatever the layout — and its strides say
 where each element lives. ``contiguous_format`` is C order (the last dim varies fastest);
 ``channels_last`` keeps an (N, C, H, W) tensor's channels innermost, as (N, H, W, C) in memory
-(strides (H·W·C, 1, W·C, C)), ``channels_last_3d`` the same for (N, C, D, H, W); ``preserve_format``
-(the default of ``clone`` and the ``*_like`` functions) keeps a dense source's strides (a
-clone) or its channels-last layout (the ``*_like`` functions). Convolution kernels that read channels innermost (oneDNN's brgconv) run on
-channels-last arrays without the reorders an NCHW array costs, and elementwise ops, batch norm,
-ReLU and pooling keep the layout, so a model and its input converted once
+(strides (H·W·C, 1, W·C, C)), ``channels_last_3d`` the same for (N, C, D, H, W);
+``preserve_format`` (the default of ``clone`` and the ``*_like`` functions) keeps a dense
+source's strides (a clone) or its channels-last layout (the ``*_like`` functions).
+Convolution kernels that read channels innermost (oneDNN's brgconv) run on channels-last
+arrays without the reorders an NCHW array costs, and elementwise ops, batch norm, ReLU and
+pooling keep the layout, so a model and its input converted once
 (``model.to(memory_format=chainrule.channels_last)``, ``x.to(memory_format=...)``) stay in it.
 
 Layouts are NumPy strides: a channels-last array is ``np.empty((N, H, W, C)).transpose(0, 3, 1,

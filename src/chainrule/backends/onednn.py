@@ -3,8 +3,8 @@ the reference and the fallback.
 
 oneDNN's JIT convolution kernels (register-blocked, ISA-specific: avx2/avx512) run the thin
 products of small CNNs faster than im2col + OpenBLAS can. This module gives them to
-chainrule at the array level: float32 C-contiguous NumPy arrays in and out, no Tensors, no
-graph. The three functions are the three mutually adjoint ops of ``nn.functional.conv``
+chainrule at the array level: float32 NumPy arrays in and out (C-contiguous, or channels-last
+ones kept so), no Tensors, no graph. The three functions are the three mutually adjoint ops of ``nn.functional.conv``
 (y = conv(x, w) + b, its VJP in x and its VJP in w), with y[n, o, i, j] =
 b[o] + Σ_{c,p,q} w[o, c, p, q] · x_pad[n, g(o)·C/g + c, i·s + p·d, j·s + q·d]:
 
@@ -54,9 +54,11 @@ threads) keeps its primitives in a bounded LRU cache (``CACHE_SIZE`` entries; ``
 any``) and the NCHW arrays are reordered into and out of them around the convolution (through
 pooled scratch buffers); where measurement showed oneDNN's GEMM convolution on NCHW faster
 (backward-data into ≤ 4 channels or of 1×1 kernels) the arrays are used as they are, and where
-its channels-last (NHWC) kernels were faster, reorders included (the forward into ≤ 16 channels
-of a large image, the weight gradient of stride-1 k×k convs), the arrays are reordered to NHWC (``_heuristic``; ``autotune = True`` or
-``CHAINRULE_ONEDNN_AUTOTUNE=1`` times the three layouts instead).
+its channels-last (NHWC) kernels were faster, reorders included (the forward into ≤ 16
+channels of a large image, the weight gradient of stride-1 k×k convs), the arrays are
+reordered to NHWC (``_heuristic``; ``autotune = True`` or ``CHAINRULE_ONEDNN_AUTOTUNE=1`` times
+the three layouts instead). Arrays that are channels-last already (the ``channels_last``
+memory format) are read and written as they are, with the NHWC kernels and no reorder.
 """
 from __future__ import annotations
 
