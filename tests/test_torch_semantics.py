@@ -1016,3 +1016,24 @@ def test_norm_pool_and_transposed_conv_refusals_as_torch():
                 pool(lib.ones(1, 2, 3, 3), (2, -2))
             assert tuple(pool(lib.ones(1, 2, 3, 3), (0, 2)).shape) == (1, 2, 0, 2)
             assert tuple(pool(lib.ones(1, 2, 3, 3), (None, 2)).shape) == (1, 2, 3, 2)
+
+
+def test_requires_grad_assignment_is_checked_as_torch():
+    """Setting ``requires_grad`` on a non-leaf or True on an integer tensor raised nothing
+    (the flag changed silently); torch refuses both."""
+    for lib in (cr, torch):
+        x = lib.ones(2, requires_grad=True)
+        y = x * 2
+        for value in (False, True):
+            with pytest.raises(RuntimeError, match="leaf variables"):
+                y.requires_grad = value
+        with pytest.raises(RuntimeError, match="floating point"):
+            lib.ones(2, dtype=lib.int64).requires_grad = True
+        with pytest.raises(RuntimeError, match="must be a bool"):
+            x.requires_grad = "yes"
+        n = lib.ones(2, dtype=lib.int64)
+        n.requires_grad = False
+        w = lib.ones(3)
+        w.requires_grad = True
+        (w * 2).sum().backward()
+        assert w.grad.tolist() == [2.0, 2.0, 2.0]

@@ -182,7 +182,7 @@ class Node:
             for t in inputs:   # a view whose base has changed in place since: history afresh
                 if t._base_fn is not None and t._base.grad_fn is not t._base_fn:
                     rebase_view(t)
-            result.requires_grad = True
+            result._requires_grad = True
             if n == 2:   # unrolled for the common arities (a list comprehension is a call)
                 a, b = inputs
                 node.needs_input_grad = (a.requires_grad, b.requires_grad)

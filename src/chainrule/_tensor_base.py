@@ -53,7 +53,7 @@ class TensorBase:
     __array_priority__ = 1000  # numpy_array + tensor defers to Tensor.__radd__
 
     # defaults shared by all instances; _make sets only what differs
-    requires_grad = False
+    _requires_grad = False  # read through ``requires_grad``; chainrule's own code sets it directly
     _grad = None
     grad_fn = None        # the node that produced this tensor (None for leaves)
     _base = None          # the tensor this one is a view of
@@ -97,6 +97,26 @@ class TensorBase:
         self._grad = value
 
     # ------------------------------------------------------------------ metadata
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients are recorded for this tensor. Set on leaves only, and True only on
+        floating-point tensors, as torch (``requires_grad_`` does the same)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise RuntimeError(f"requires_grad must be a bool, got {type(value).__name__}")
+        if self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables."
+                               + ("" if value else " If you want to use a computed variable in a "
+                                  "subgraph that doesn't require differentiation use "
+                                  "var_no_grad = var.detach()."))
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only Tensors of floating point and complex dtype can require "
+                               f"gradients, got {self.dtype}")
+        self._requires_grad = bool(value)
+
     @property
     def shape(self) -> Size:
         return Size(self._data.shape)

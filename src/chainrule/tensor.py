@@ -184,7 +184,7 @@ class Tensor(TensorBase, TensorMethods):
         t._data = array if type(array) is np.ndarray else np.asarray(array)
         t._version_box = [0]
         if requires_grad:
-            t.requires_grad = True
+            t._requires_grad = True
         if STATE.inference:
             t._is_inference = True
         return t
@@ -222,7 +222,7 @@ class Tensor(TensorBase, TensorMethods):
         if self._base is not None:
             raise RuntimeError("detach_: Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     def _copy(self) -> "Tensor":
@@ -377,7 +377,7 @@ class Tensor(TensorBase, TensorMethods):
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf "
                                "variables; use .detach() to get a tensor without history")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def retain_grad(self) -> None:
@@ -624,7 +624,7 @@ class Tensor(TensorBase, TensorMethods):
             TRACE.recorder.write(self, result)
         if recording and result.requires_grad:
             self.grad_fn = result.grad_fn
-            self.requires_grad = True
+            self._requires_grad = True
             self._retains_grad = False
             if old is self and result.grad_fn._out is result._data:
                 # the rule's saved output is now this tensor's memory (the copy can go), checked
@@ -632,7 +632,7 @@ class Tensor(TensorBase, TensorMethods):
                 result.grad_fn._out = self._data
                 result.grad_fn._out_version = (self._version_box, self._version_box[0])
         elif recording and self.grad_fn is not None:  # the new value no longer depends on history
-            self.grad_fn, self.requires_grad = None, False
+            self.grad_fn, self._requires_grad = None, False
         if result._fw_tangent is not None or self._fw_tangent is not None:
             attach_tangent(self, result._fw_tangent)  # None: the new value has zero tangent
         return self
@@ -853,7 +853,7 @@ def _rebase_view(view, key=None):
                            "re-read from the base (it shows some entries twice, or reinterprets "
                            "the dtype); clone() the view before modifying its base")
     fresh = base[key]
-    view.grad_fn, view.requires_grad = fresh.grad_fn, fresh.requires_grad
+    view.grad_fn, view._requires_grad = fresh.grad_fn, fresh.requires_grad
     view._base_fn = base.grad_fn
 
 
@@ -862,7 +862,7 @@ _graph.rebase_view = _rebase_view
 
 def _rebuild(array, requires_grad):
     t = Tensor._make(np.array(array))
-    t.requires_grad = requires_grad
+    t._requires_grad = requires_grad
     return t
 
 

@@ -166,7 +166,7 @@ class Function:
         if STATE.grad_enabled and any(t.requires_grad for t in inputs) and out._data.dtype.kind == "f":
             node = cls._node(ctx, args, positions, inputs, out._data.shape)
             node.in_dtypes = tuple(t._data.dtype for t in inputs)
-            result.requires_grad = True
+            result._requires_grad = True
             result.grad_fn = node
         return result
 
@@ -214,7 +214,7 @@ class Function:
         packed = Tensor._make(np.concatenate(pieces))
         node = cls._node(ctx, args, positions, inputs, packed._data.shape)
         node.layout = layout
-        packed.requires_grad = True
+        packed._requires_grad = True
         packed.grad_fn = node
         select = cls.__dict__.get("_select_output")
         if select is None:    # named like cls, so each output's grad_fn prints as torch's

@@ -560,7 +560,7 @@ def _attach_backward(t, root, slots, nodes, program, flat_args):
     node.in_shapes = tuple(t._data.shape for t in leaves)
     node.sequence_nr = next(_sequence)
     node.out_shape = t._data.shape
-    t.requires_grad = True
+    t._requires_grad = True
     t.grad_fn = node
     return t
 

@@ -201,7 +201,7 @@ class Optimizer:
                     if g.grad_fn is not None:
                         g.detach_()
                     else:
-                        g.requires_grad = False
+                        g._requires_grad = False
                     g._data.fill(0)
 
     def step(self, closure=None):
