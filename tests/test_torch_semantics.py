@@ -1037,3 +1037,14 @@ def test_requires_grad_assignment_is_checked_as_torch():
         w.requires_grad = True
         (w * 2).sum().backward()
         assert w.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_equality_with_other_objects_and_allclose_checks_as_torch():
+    for lib in (cr, torch):
+        x = lib.tensor([[1.0, 3.0], [2.0, 0.0]])
+        assert (x.max(1) == x) is False and (x == [1.0, 3.0]) is False and (x != "a") is True
+        with pytest.raises(RuntimeError):
+            lib.allclose(x, x.double())
+        with pytest.raises(RuntimeError):
+            lib.allclose(x, lib.ones(3))
+        assert lib.allclose(x, x + 1e-9) and not lib.allclose(x, lib.ones(2))

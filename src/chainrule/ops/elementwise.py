@@ -1000,7 +1000,17 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-    """True when every element of ``isclose(input, other, ...)`` is."""
+    """True when every element of ``isclose(input, other, ...)`` is: |a − b| ≤ atol + rtol·|b|,
+    a and b broadcast; both of one dtype, as torch."""
+    check_tensor(input, "allclose")
+    check_tensor(other, "allclose", "other")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"allclose: {input.dtype} did not match {other.dtype}")
+    try:
+        np.broadcast_shapes(input._data.shape, other._data.shape)
+    except ValueError:
+        raise RuntimeError(f"allclose: the shapes {tuple(input.shape)} and {tuple(other.shape)} "
+                           "cannot be broadcast together") from None
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 

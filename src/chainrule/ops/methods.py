@@ -10,6 +10,8 @@ import warnings
 
 import numpy as np
 
+from .._tensor_base import TensorBase
+
 from .elementwise import (abs, add, allclose, bitwise_and, bitwise_left_shift, bitwise_not,
                           bitwise_or, bitwise_right_shift, bitwise_xor,
                           ceil, clamp, cos, div, eq, equal, erf, erfc, exp, expm1, floor,
@@ -59,11 +61,12 @@ def _reflected(fn):
 
 
 def _equality(fn):
-    """``x == other`` / ``x != other``: against None or a string, Python's identity comparison
-    (False for ==, True for !=), as torch, so that ``x == None`` and ``key in (None, "a")``
-    work; elementwise otherwise."""
+    """``x == other`` / ``x != other``: elementwise against a tensor, a number or an array;
+    against anything else (None, a string, a list, a tuple such as ``x.max(1)``), Python's
+    identity comparison (False for ==, True for !=), as torch, so that ``x == None`` and
+    ``key in (None, "a")`` work."""
     def method(self, other):
-        if other is None or isinstance(other, str):
+        if not isinstance(other, (TensorBase, int, float, complex, np.number, np.ndarray)):
             return NotImplemented
         return fn(self, other)
     method.__name__ = f"__{fn.__name__}__"
