@@ -1048,3 +1048,18 @@ def test_equality_with_other_objects_and_allclose_checks_as_torch():
         with pytest.raises(RuntimeError):
             lib.allclose(x, lib.ones(3))
         assert lib.allclose(x, x + 1e-9) and not lib.allclose(x, lib.ones(2))
+
+
+def test_load_state_dict_assign_takes_the_values_themselves():
+    """assign=True makes the checkpoint's tensors the module's (their dtype and memory; a
+    parameter keeps requires_grad); it used to copy into the old float32 arrays."""
+    for lib in (cr, torch):
+        m = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2))
+        m[0].weight.requires_grad_(False)
+        sd = {k: v.double() for k, v in m.state_dict().items()}
+        m.load_state_dict(sd, assign=True)
+        assert str(m[0].weight.dtype).endswith("float64") and not m[0].weight.requires_grad
+        assert m[0].bias.requires_grad and isinstance(m[0].bias, lib.nn.Parameter)
+        assert m[0].weight.data_ptr() == sd["0.weight"].data_ptr()
+        assert m[1].running_mean.data_ptr() == sd["1.running_mean"].data_ptr()
+        assert len(list(m.parameters())) == 4

@@ -500,7 +500,9 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """Copy values (tensors or arrays) into parameters and buffers by name.
+        """Copy values (tensors or arrays) into parameters and buffers by name; with ``assign``,
+        make the values themselves the parameters and buffers (their dtype and memory; a
+        parameter keeps its ``requires_grad``), as torch.
 
         Shapes must match; with ``strict`` every key must match too. Returns
         ``(missing_keys, unexpected_keys)``; raises RuntimeError listing every problem.
@@ -536,6 +538,10 @@ class Module:
                               f"{tuple(array.shape)}, the shape in current model is "
                               f"{tuple(target._data.shape)}.")
                 continue
+            if assign:
+                self._assign_state(key, target, value if isinstance(value, Tensor)
+                                   else Tensor._make(array))
+                continue
             target._data[...] = array
             target._version_box[0] += 1
         if strict:
@@ -549,6 +555,15 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
         return _IncompatibleKeys(missing, unexpected)
+
+    def _assign_state(self, key, target, value):
+        """``load_state_dict(assign=True)``: ``value`` becomes the parameter or buffer ``key``."""
+        owner_name, _, name = key.rpartition(".")
+        owner = self.get_submodule(owner_name) if owner_name else self
+        if name in owner._parameters:
+            setattr(owner, name, Parameter(value, requires_grad=target.requires_grad))
+        else:
+            owner._buffers[name] = value
 
     def _upgrade_state_dict(self, state_dict, prefix):
         """Fill in, in the loader's copy ``state_dict``, what checkpoints of an older version
