@@ -1063,3 +1063,23 @@ def test_load_state_dict_assign_takes_the_values_themselves():
         assert m[0].weight.data_ptr() == sd["0.weight"].data_ptr()
         assert m[1].running_mean.data_ptr() == sd["1.running_mean"].data_ptr()
         assert len(list(m.parameters())) == 4
+
+
+def test_norm_functions_refuse_or_keep_dtypes_as_torch():
+    for lib in (cr, torch):
+        F_ = lib.nn.functional
+        with pytest.raises(RuntimeError, match="mixed dtype"):
+            F_.layer_norm(lib.ones(2, 3, dtype=lib.float64), (3,), lib.ones(3), lib.zeros(3))
+        with pytest.raises(RuntimeError, match="mixed dtype"):
+            F_.group_norm(lib.ones(2, 4, 3, dtype=lib.float64), 2, lib.ones(4), lib.zeros(4))
+        half = lib.ones(2, 4, 3, dtype=lib.float16)       # torch's one mixed case
+        for out in (F_.layer_norm(half, (3,), lib.ones(3), lib.zeros(3)),
+                    F_.group_norm(half, 2, lib.ones(4), lib.zeros(4)),
+                    F_.batch_norm(half, lib.zeros(4), lib.ones(4), lib.ones(4), lib.zeros(4))):
+            assert str(out.dtype).endswith("float16")
+        with pytest.raises(RuntimeError):
+            F_.normalize(lib.tensor([[1, 2]]), dim=1)
+        with pytest.raises(RuntimeError, match="2-D"):
+            F_.embedding(lib.tensor([0, 1]), lib.ones(3))
+        with pytest.raises(NotImplementedError):
+            lib.tensor([True, False]).abs()

@@ -801,6 +801,8 @@ def neg(input):
 def abs(input):
     """out = |input|; derivative sign(input)."""
     check_tensor(input, "abs")
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError("abs: \"abs_cpu\" not implemented for 'Bool'")
     return Abs.apply(input)
 
 

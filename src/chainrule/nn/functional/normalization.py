@@ -15,6 +15,25 @@ from ._optional import NOT_GIVEN, given, optional
 from .distance import _p_norm
 
 
+def check_dtypes(op: str, input, *tensors):
+    """torch's CPU norm kernels: none for integer or bool inputs, and the parameters and running
+    statistics must have the input's dtype (a float16 input with float32 ones is torch's one
+    mixed case); chainrule would otherwise compute a float32 layer in float64 unnoticed."""
+    dt = getattr(input, "_data", None)
+    if dt is None:
+        return
+    dt = dt.dtype
+    if dt.kind != "f":
+        raise NotImplementedError(f"{op}: \"{op}\" not implemented for {input.dtype} input "
+                                  f"(expected floating point; use input.float())")
+    for t in tensors:
+        if t is not None and t._data.dtype != dt and not (dt.itemsize == 2 and
+                                                           t._data.dtype.itemsize == 4):
+            raise RuntimeError(f"{op}: mixed dtype (CPU): all inputs must share same datatype, "
+                               f"got input {input.dtype} and parameters {t.dtype} (convert the "
+                               f"input or the module, e.g. module.to(input.dtype))")
+
+
 def _normalized(x, dims, eps):
     """x̂ = (x − μ)/√(σ² + ε) with batch statistics, in differentiable ops; returns (x̂, 1/√(σ² + ε))."""
     centred = x - x.mean(dims, keepdim=True)
@@ -345,7 +364,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         out = out * weight.reshape(shape)
     if bias is not None:
         out = out + bias.reshape(shape)
-    return out
+    return out.to(input.dtype)   # float16 input, float32 parameters: float16 out, as torch
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
@@ -361,6 +380,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
             raise RuntimeError(f"layer_norm: {name} must have shape {normalized_shape}, got "
                              f"{tuple(t.shape)}")
     dims = tuple(range(input.ndim - k, input.ndim))
+    check_dtypes("layer_norm", input, weight, bias)
     if all(t is None or t.dtype is input.dtype for t in (weight, bias)):
         return LayerNorm.apply(input, optional(weight), optional(bias), dims=dims, eps=eps)
     out = LayerNorm.apply(input, NOT_GIVEN, NOT_GIVEN, dims=dims, eps=eps)
@@ -368,7 +388,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
         out = out * weight
     if bias is not None:
         out = out + bias
-    return out
+    return out.to(input.dtype)   # float16 input, float32 parameters: float16 out, as torch
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -381,6 +401,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     Shapes: input (*), weight (V, D), out (*, D)."""
     if input._data.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: expected indices of type Long or Int, got {input.dtype}")
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding: 'weight' must be 2-D, got shape {tuple(weight.shape)}")
     v = weight.shape[0]
     if input.numel() and (input._data.min() < 0 or input._data.max() >= v):
         raise IndexError(f"embedding: index out of range for a table of {v} rows (indices in "
@@ -492,6 +514,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
             raise RuntimeError(f"group_norm: Expected {name} to be a vector of size equal to the "
                                f"number of channels in input, but got {name} of shape "
                                f"{list(t.shape)} and input of shape {list(input.shape)}")
+    check_dtypes("group_norm", input, weight, bias)
     if all(t is None or t.dtype is input.dtype for t in (weight, bias)):
         return GroupNorm.apply(input, optional(weight), optional(bias), groups=num_groups, eps=eps)
     shape = (1, c) + (1,) * (input.ndim - 2)
@@ -500,7 +523,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         out = out * weight.reshape(shape)
     if bias is not None:
         out = out + bias.reshape(shape)
-    return out
+    return out.to(input.dtype)   # float16 input, float32 parameters: float16 out, as torch
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -538,6 +561,9 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
     """v / max(‖v‖_p, ε) along ``dim``: each vector scaled to unit p-norm (ε guards zero
     vectors). Shapes: (*) -> (*)."""
     check_tensor(input, "normalize")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"normalize: linalg.vector_norm: Expected a floating point tensor as "
+                           f"input, got {input.dtype}")
     denom = _p_norm(input, p, dim, True).clamp_min(eps).expand_as(input)
     result = input / denom
     if out is not None:

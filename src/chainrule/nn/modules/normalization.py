@@ -9,27 +9,9 @@ from ..._device import check_device
 from ..._modes import no_grad
 from ..._dtype import int64
 from .. import functional as F
+from ..functional.normalization import check_dtypes as _check_dtypes
 from ..parameter import Parameter
 from .module import Module
-
-
-def _check_dtypes(op: str, input, *tensors):
-    """torch's CPU norm kernels: none for integer or bool inputs, and the parameters and running
-    statistics must have the input's dtype (a float16 input with float32 ones is torch's one
-    mixed case); chainrule would otherwise compute a float32 layer in float64 unnoticed."""
-    dt = getattr(input, "_data", None)
-    if dt is None:
-        return
-    dt = dt.dtype
-    if dt.kind != "f":
-        raise NotImplementedError(f"{op}: \"{op}\" not implemented for {input.dtype} input "
-                                  f"(expected floating point; use input.float())")
-    for t in tensors:
-        if t is not None and t._data.dtype != dt and not (dt.itemsize == 2 and
-                                                           t._data.dtype.itemsize == 4):
-            raise RuntimeError(f"{op}: mixed dtype (CPU): all inputs must share same datatype, "
-                               f"got input {input.dtype} and parameters {t.dtype} (convert the "
-                               f"input or the module, e.g. module.to(input.dtype))")
 
 
 class _BatchNorm(Module):
