@@ -1083,3 +1083,10 @@ def test_norm_functions_refuse_or_keep_dtypes_as_torch():
             F_.embedding(lib.tensor([0, 1]), lib.ones(3))
         with pytest.raises(NotImplementedError):
             lib.tensor([True, False]).abs()
+
+
+def test_tensor_of_numpy_integer_scalars_keeps_their_width():
+    for data in ([np.int32(1), np.int32(2)], [[np.int16(1)], [np.int16(2)]], [np.uint8(1)],
+                 [np.int32(1), 2], [2, np.int32(1)], [np.int32(1), np.int16(2)],
+                 [np.array([1, 2], np.int32)]):
+        assert str(cr.tensor(data).dtype).split(".")[1] == str(torch.tensor(data).dtype).split(".")[1]

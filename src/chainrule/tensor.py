@@ -49,13 +49,18 @@ def to_array(data, dtype, op) -> np.ndarray:
             # torch: ragged nesting is a ValueError ("expected sequence of length ...")
             exc = ValueError if isinstance(e, ValueError) else TypeError
             raise exc(f"{op}: could not convert {type(data).__name__} to a tensor: {e}") from None
-        if arr.dtype.kind in "uO" and arr.size:   # Python ints past int64 (NumPy: uint64 / object)
+        if (arr.dtype == np.uint64 or arr.dtype.kind == "O") and arr.size:
+            # Python ints past int64 (NumPy: uint64 / object)
             arr = _big_ints(arr, target, op)
         elif arr.dtype.kind == "f" and target is None:
             # Python floats -> float32; a sequence of NumPy arrays or tensors keeps theirs (torch;
             # judged by the first element, as a homogeneous sequence is the case that matters)
             arr = arr.astype(_carried_float(data) or _dtype.get_default_dtype().np)
-        elif arr.dtype.kind in "iu" and target is None:
+        elif (arr.dtype.kind in "iu" and arr.dtype not in _CARRIED_INTS
+              and (target is None or arr.dtype.kind == "u")):
+            # Python ints -> int64; NumPy integer scalars of a narrower supported width keep it
+            # (NumPy already widens a mix with Python ints to int64, as torch); uint16/32
+            # scalars, which chainrule has no dtype for, are int64
             arr = arr.astype(np.int64)
     if arr.dtype.kind not in "biuf":   # the exception types torch raises for strings, objects
         exc = {"U": ValueError, "S": ValueError, "O": RuntimeError}.get(arr.dtype.kind, TypeError)
@@ -92,6 +97,9 @@ def _scalar_tensors(data, op):
             return x._data.reshape(())
         return x
     return number(data)
+
+
+_CARRIED_INTS = tuple(np.dtype(d) for d in ("int8", "int16", "int32", "uint8"))
 
 
 def _carried_float(data):
