@@ -156,3 +156,29 @@ def test_resnet_in_channels_last_matches_nchw(train):
         for p, q in zip(m.parameters(), ref.parameters()):
             np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), atol=1e-4 * scale)
             assert p.grad.stride() == p.stride()
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["onednn", "numpy"])
+@pytest.mark.parametrize("xs, ws, kw", [
+    ((2, 8, 9, 7), (8, 1, 3, 3), dict(groups=8, padding=1)),
+    ((2, 8, 9, 7), (4, 4, 3, 3), dict(groups=2, dilation=2, padding=(1, 2))),
+    ((2, 6, 10, 10), (5, 6, 5, 5), dict(stride=2, padding=2)),
+    ((2, 6, 10, 10), (5, 6, 4, 4), dict(padding="same")),
+], ids=["depthwise", "groups_dilation", "stride", "same_even_kernel"])
+def test_channels_last_convolution_geometries(enabled, xs, ws, kw):
+    rng = np.random.default_rng(2)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (xs, ws, (ws[0],)))
+    ours = [cr.tensor(x).to(memory_format=CL), cr.tensor(w), cr.tensor(b)]
+    theirs = [torch.tensor(x).to(memory_format=TCL), torch.tensor(w), torch.tensor(b)]
+    for t in ours + theirs:
+        t.requires_grad_()
+    with onednn.flags(enabled=enabled):
+        y, u = F.conv2d(*ours, **kw), TF.conv2d(*theirs, **kw)
+        assert y.stride() == u.stride()
+        close(y, u, 2e-5)
+        g = RNG.standard_normal(tuple(u.shape)).astype(np.float32)
+        y.backward(cr.tensor(g))
+        u.backward(torch.tensor(g))
+    for a, t in zip(ours, theirs):
+        close(a.grad, t.grad, 5e-5)
+    assert ours[0].grad.stride() == theirs[0].grad.stride()
