@@ -1090,3 +1090,21 @@ def test_tensor_of_numpy_integer_scalars_keeps_their_width():
                  [np.int32(1), 2], [2, np.int32(1)], [np.int32(1), np.int16(2)],
                  [np.array([1, 2], np.int32)]):
         assert str(cr.tensor(data).dtype).split(".")[1] == str(torch.tensor(data).dtype).split(".")[1]
+
+
+def test_bilinear_ops_check_only_the_operand_their_gradient_reads():
+    """torch saves for a product only the operand the other's gradient needs: changing the
+    input of linear/@ in place after the product is fine when the weight needs no gradient."""
+    for lib in (cr, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        d = a * 1.5
+        y = lib.nn.functional.linear(d, lib.ones(3, 2)) + (d @ lib.ones(2, 2)).sum()
+        d += 1
+        y.sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), [13.5, 13.5])
+        w = lib.ones(2, 2, requires_grad=True)
+        d = a * 1.5
+        y = d @ w
+        d.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()

@@ -67,6 +67,8 @@ class Node:
     elementwise = False  # derivative declared as d_<input>: ∂y/∂input, applied by the engine
     linear = False       # JVP is the op on the tangents; VJP is ``transpose``
     is_view = False      # output shares memory (and the in-place version counter) with input 0
+    grad_reads = None    # per input, the inputs its VJP reads (None: all of them); a bilinear op
+                         # ((1,), (0,)) reads b for ā and a for b̄, as torch saves them
     array_rules = True   # its rules may run on bare arrays (a custom Function's may not)
     non_differentiable = ()  # inputs torch's node has no edge for (class indices, say)
     mutated_inputs = ()  # indices of inputs its forward updates in place (running statistics)
@@ -380,10 +382,14 @@ class Node:
         inputs that need a gradient ask for (y = d·w with w constant reads w, not d), so an
         in-place change of a value no rule reads is no error, as in torch (which saves only
         those)."""
-        if not self.elementwise:
+        if self.elementwise:
+            reads = (asked for _, asked in self._d_specs)
+        elif self.grad_reads is not None:
+            reads = self.grad_reads
+        else:
             return None
         read = set()
-        for (_, asked), need in zip(self._d_specs, self.needs_input_grad):
+        for asked, need in zip(reads, self.needs_input_grad):
             if need:
                 read.update(asked)
         return None if _ALL in read else read

@@ -13,6 +13,8 @@ class MatMul(Node):
     """Batched matrix product of ≥2-d arrays; batch dims broadcast (the engine sums the
     gradients back over them)."""
 
+    grad_reads = ((1,), (0,))
+
     def forward(self, a, b):
         return np.matmul(a, b)
 
@@ -49,6 +51,8 @@ class Addmm(Node):
     JVP: ẏ = ḃ + Ȧ B + A Ḃ.
     """
 
+    grad_reads = ((), (2,), (1,))
+
     def forward(self, b, a, m):
         with for_product(a.shape[0] * m.size):
             out = np.matmul(a, m)
@@ -75,6 +79,8 @@ class Dot(Node):
     """y = a·b = Σᵢ aᵢbᵢ of two vectors (n,) -> ().
     VJP: ā = ȳ·b, b̄ = ȳ·a.  JVP: ẏ = ȧ·b + a·ḃ."""
 
+    grad_reads = ((1,), (0,))
+
     def forward(self, a, b):
         return np.asarray(np.dot(a, b))
 
@@ -89,6 +95,8 @@ class Dot(Node):
 class Mv(Node):
     """y = A v, a matrix (m, n) times a vector (n,) -> (m,).
     VJP: Ā = ȳ vᵀ (an outer product), v̄ = Aᵀ ȳ.  JVP: ẏ = Ȧ v + A v̇."""
+
+    grad_reads = ((1,), (0,))
 
     def forward(self, m, v):
         return np.matmul(m, v)

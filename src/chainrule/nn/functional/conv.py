@@ -161,6 +161,7 @@ class Conv(Node):
 
     params = ("geo", "out_hw")
     backward_name = "ConvolutionBackward0"
+    grad_reads = ((1,), (0,), ())   # x̄ reads w, w̄ reads x, b̄ neither
     out_hw = None    # an explicit (Ho, Wo): the adjoint of a transposed conv with output_padding
                      # ignores the extra rows/columns that output_padding added
 
