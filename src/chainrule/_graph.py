@@ -81,6 +81,9 @@ class Node:
     _variadic = None     # the name of forward's *inputs, if it takes any number of them
     _d_rules = ()        # an elementwise primitive's "d_<input>" rules, in input order
     _d_specs = ()        # ... as ((function, takes self), what it asks for)
+    _d_kernels = ()      # ... each one's optional kernel_d_<input>(g, values): ḡ·∂y/∂input in
+                         # one tuned call on arrays, run by a plain backward in place of ḡ times
+                         # the rule (which stays the definition: recorded path, JVP, tests)
     _param_set = frozenset()
     save_inputs = False
     save_output = False
@@ -122,6 +125,7 @@ class Node:
         if cls.elementwise:   # each input's (derivative function, takes self?) and what it asks for
             cls._d_rules = tuple("d_" + n for n in cls._input_names)
             cls._d_specs = tuple((_function(cls, rule), needs[rule]) for rule in cls._d_rules)
+            cls._d_kernels = tuple(getattr(cls, "kernel_" + rule, None) for rule in cls._d_rules)
         name = cls.__dict__.get("backward_name") or cls.__name__ + "Backward0"
         cls._node_type = type(name, (cls,), {"__module__": cls.__module__, "__qualname__": name,
                                              "__doc__": cls.__doc__, "backward_name": name},
@@ -255,7 +259,8 @@ class Node:
                         for rule, need in zip(self._d_rules, self.needs_input_grad)]
             inputs, out = self.inputs, self._out     # on arrays: the same rules, called directly
             grads = []
-            for ((fn, bound), needs), need in zip(self._d_specs, self.needs_input_grad):
+            for ((fn, bound), needs), need, kernel in zip(self._d_specs, self.needs_input_grad,
+                                                           self._d_kernels):
                 if not need:
                     grads.append(None)
                     continue
@@ -264,7 +269,8 @@ class Node:
                     values = (out if i < 0 else inputs[i]._data,)
                 else:
                     values = [out if i < 0 else inputs[i]._data for i in needs]
-                grads.append(g * (fn(self, xp, *values) if bound else fn(xp, *values)))
+                grads.append(kernel(g, *values) if kernel is not None else
+                             g * (fn(self, xp, *values) if bound else fn(xp, *values)))
             return grads
         grads = self.transpose(xp, g) if self.linear else self.vjp(xp, g, *self._saved("vjp", xp))
         return grads if type(grads) is tuple or type(grads) is list else (grads,)

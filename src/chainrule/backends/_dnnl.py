@@ -2,7 +2,8 @@
 
 Written from oneDNN v3.2's public headers (``include/oneapi/dnnl/dnnl.h``, ``dnnl_types.h``,
 ``dnnl_common_types.h``, ``dnnl_common.h``); every enum value below was checked by compiling
-those headers and printing them. The library comes from the ``onednn`` extra
+those headers and printing them (the eltwise, binary and post-op ones, added later, by reading
+v3.2's header and checking the primitives' results against NumPy in the tests). The library comes from the ``onednn`` extra
 (``pip install chainrule[onednn]``, the ``onednn-cpu-gomp`` wheel, which puts ``libdnnl.so.3``
 in ``<env>/lib`` and ships no headers).
 
@@ -32,11 +33,12 @@ STATUS = {0: "dnnl_success", 1: "dnnl_out_of_memory", 2: "dnnl_invalid_arguments
 # dnnl_data_type_t
 f32 = 3
 # dnnl_format_tag_t
-format_tag_any, a, abcd, abcde = 1, 2, 5, 6
+format_tag_any, a, ab, abc, abcd, abcde = 1, 2, 3, 4, 5, 6
 # dnnl_prop_kind_t
 forward_training, forward_inference = 64, 96
 # dnnl_alg_kind_t
-convolution_direct = 1
+convolution_direct, eltwise_relu = 0x1, 0x20
+binary_add, binary_mul = 0x1fff0, 0x1fff1
 # dnnl_engine_kind_t, dnnl_stream_flags_t
 cpu, stream_default_flags = 1, 1
 # dnnl_query_t
@@ -50,6 +52,8 @@ ARG_SRC, ARG_DST, ARG_WEIGHTS, ARG_BIAS = 1, 17, 33, 41
 ARG_DIFF_SRC, ARG_DIFF_DST, ARG_DIFF_WEIGHTS, ARG_DIFF_BIAS = 129, 145, 161, 169
 ARG_FROM, ARG_TO = 1, 17
 ARG_WORKSPACE = 64
+ARG_SRC_0, ARG_SRC_1 = 1, 2
+ARG_ATTR_MULTIPLE_POST_OP_BASE = 32768   # post-op i's argument: BASE·(i + 1) | ARG_SRC_1
 MAX_NDIMS = 12      # dnnl_dims_t is int64_t[DNNL_MAX_NDIMS]
 
 # ---------------------------------------------------------------------------- types
@@ -109,6 +113,17 @@ _SIGNATURES = {
         (_I, [pp, p, _I, _I, p, p, Dims, Dims, Dims, Dims, Dims, p]),
     "dnnl_pooling_backward_primitive_desc_create":
         (_I, [pp, p, _I, p, p, Dims, Dims, Dims, Dims, Dims, p, p]),
+    "dnnl_eltwise_forward_primitive_desc_create":
+        (_I, [pp, p, _I, _I, p, p, ctypes.c_float, ctypes.c_float, p]),
+    "dnnl_eltwise_backward_primitive_desc_create":
+        (_I, [pp, p, _I, p, p, p, ctypes.c_float, ctypes.c_float, p, p]),
+    "dnnl_binary_primitive_desc_create": (_I, [pp, p, _I, p, p, p, p]),
+    "dnnl_primitive_attr_create": (_I, [pp]),
+    "dnnl_primitive_attr_destroy": (_I, [p]),
+    "dnnl_primitive_attr_set_post_ops": (_I, [p, p]),
+    "dnnl_post_ops_create": (_I, [pp]),
+    "dnnl_post_ops_destroy": (_I, [p]),
+    "dnnl_post_ops_append_binary": (_I, [p, _I, p]),
 }
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ... import _memory_format
 from ..._graph import Node
+from ...backends import onednn
 from ...ops._util import check_tensor
 from ...ops.indexing import IndexAdd
 from ...ops.shape import pad
@@ -160,9 +161,13 @@ class BatchNormTrain(Node):
         r = 1.0 / np.sqrt(var + self.eps)
         self.inv_std = r.reshape(shape).astype(dtype)
         # y = (x − μ)·s + β, s = γ·r, written over the centred copy
-        out = np.multiply(centred, _per_channel(w * r if given(w) else r, centred), out=centred)
-        if given(b):
-            out += _per_channel(b, centred)
+        s = w * r if given(w) else r
+        if onednn.elementwise_supported(centred):
+            out = onednn.channel_affine(centred, s, b if given(b) else np.zeros_like(s), out=centred)
+        else:
+            out = np.multiply(centred, _per_channel(s, centred), out=centred)
+            if given(b):
+                out += _per_channel(b, centred)
         return _memory_format.laid_out(out.reshape(x.shape).astype(dtype, copy=False), fmt)
 
     def vjp(self, xp, g, x, w):
@@ -194,11 +199,14 @@ class BatchNormTrain(Node):
         gb = _channel_sums(g3)
         gw = _channel_dots(g3, centred) * r
         s = w * r if given(w) else r
-        # x̄ = ȳ·s + (x − μ)·(−s·r·γ̄/n) − s·β̄/n
-        centred *= _per_channel(-s * r * gw / n, x3)
-        centred += _per_channel(-s * gb / n, x3)
-        gx = np.multiply(g3, _per_channel(s, x3))
-        gx += centred
+        # x̄ = ȳ·s + (x − μ)·(−s·r·γ̄/n) − s·β̄/n = ((x − μ)·(−r·γ̄/n) − β̄/n + ȳ)·s
+        if onednn.elementwise_supported(centred, g3):
+            gx = onednn.channel_affine(centred, -r * gw / n, -gb / n, g3, s, out=centred)
+        else:
+            centred *= _per_channel(-s * r * gw / n, x3)
+            centred += _per_channel(-s * gb / n, x3)
+            gx = np.multiply(g3, _per_channel(s, x3))
+            gx += centred
         _, need_w, need_b = self.needs_input_grad[:3]
         gx = _memory_format.laid_out(gx.reshape(x.shape), fmt)
         return gx, gw if need_w else None, gb if need_b else None, None, None
@@ -223,6 +231,13 @@ class BatchNormEval(BatchNormTrain):
         self.inv_std = (1.0 / np.sqrt(self.var + self.eps)).astype(x.dtype)
         scale = w.reshape(shape) * self.inv_std if given(w) else self.inv_std
         shift = b.reshape(shape) - self.mean * scale if given(b) else -self.mean * scale
+        if onednn.elementwise_supported(x):    # one pass, on chainrule's threads
+            n, c = x.shape[:2]
+            if x.flags.c_contiguous:
+                return onednn.channel_affine(x.reshape(n, c, -1), scale.ravel(), shift.ravel()).reshape(x.shape)
+            out = onednn.channel_affine(x.transpose(0, 2, 3, 1).reshape(-1, c), scale.ravel(),
+                                        shift.ravel())        # channels-last: rows of pixels
+            return out.reshape(n, *x.shape[2:], c).transpose(0, 3, 1, 2)
         if _memory_format.suggested(x) is _memory_format.channels_last:   # stays channels-last
             rows, k = _pixel_rows(x)
             out = np.multiply(rows, np.tile(scale.ravel(), k))

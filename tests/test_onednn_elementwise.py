@@ -1,0 +1,173 @@
+"""oneDNN's elementwise kernels (ReLU's gradient, batch norm's per-channel affine pass):
+the array functions against NumPy, and the layers that use them against torch, with oneDNN
+enabled and disabled, on inputs large enough to take the oneDNN path."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule.backends import onednn
+
+needs_onednn = pytest.mark.skipif(not onednn.is_available(), reason="the onednn extra is not installed")
+BIG = (8, 16, 32, 32)          # 131 072 elements: over onednn.ELEMENTWISE_MIN
+BOTH = pytest.mark.parametrize("use_onednn", [True, False], ids=["onednn", "numpy"])
+
+
+def channels_last(a):
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+def test_big_is_over_the_threshold():
+    assert np.prod(BIG) >= onednn.ELEMENTWISE_MIN
+
+
+@needs_onednn
+def test_supported_arrays():
+    x = np.zeros(BIG, np.float32)
+    assert onednn.elementwise_supported(x) and onednn.elementwise_supported(x, None, x)
+    assert onednn.elementwise_supported(channels_last(x), channels_last(x))
+    assert not onednn.elementwise_supported(x, channels_last(x))          # orders differ
+    assert not onednn.elementwise_supported(x[:, :, ::2])                 # not dense
+    assert not onednn.elementwise_supported(x.astype(np.float64))
+    assert not onednn.elementwise_supported(x[:1, :1])                    # small: NumPy
+    assert not onednn.elementwise_supported(x, np.zeros(BIG[::-1], np.float32))
+    with onednn.flags(enabled=False):
+        assert not onednn.elementwise_supported(x)
+
+
+@needs_onednn
+@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
+def test_relu_gradient_matches_numpy(layout):
+    rng = np.random.default_rng(0)
+    y = np.maximum(rng.standard_normal(BIG).astype(np.float32), 0)
+    y.flat[:4] = [np.nan, -0.0, np.inf, 0.0]
+    g = rng.standard_normal(BIG).astype(np.float32)
+    if layout == "channels_last":
+        y, g = channels_last(y), channels_last(g)
+    gx = onednn.relu_backward(g, y)
+    np.testing.assert_array_equal(gx, g * ~(y <= 0))      # a NaN passes its gradient, as torch
+    assert gx.flat[0] == g.flat[0] and gx.strides == g.strides
+
+
+@needs_onednn
+@pytest.mark.parametrize("shape", [(4, 24, 1000), (4000, 24, 1), (4000, 24)])
+@pytest.mark.parametrize("add,post", [(False, False), (True, False), (False, True), (True, True)])
+def test_channel_affine_matches_numpy(shape, add, post):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(np.float32)
+    s, t, u = (rng.standard_normal(24).astype(np.float32) for _ in range(3))
+    a = rng.standard_normal(x.shape).astype(np.float32) if add else None
+    per_channel = (slice(None),) + (None,) * (x.ndim - 2)
+    want = x * s[per_channel] + t[per_channel]
+    if add:
+        want = want + a
+    if post:
+        want = want * u[per_channel]
+    got = onednn.channel_affine(x, s, t, a, u if post else None)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    onednn.channel_affine(x, s, t, a, u if post else None, out=x)       # in place
+    np.testing.assert_allclose(x, want, rtol=1e-6, atol=1e-6)
+
+
+@needs_onednn
+def test_channel_affine_refuses_mismatched_shapes():
+    x = np.zeros((2, 3, 4), np.float32)
+    v = np.zeros(3, np.float32)
+    with pytest.raises(ValueError, match="onednn.channel_affine: expected x, add, out"):
+        onednn.channel_affine(x, np.zeros(4, np.float32), v)
+    with pytest.raises(ValueError, match="onednn.channel_affine"):
+        onednn.channel_affine(x, v, v, add=np.zeros((2, 3, 5), np.float32))
+    with pytest.raises(ValueError, match="onednn.channel_affine"):
+        onednn.channel_affine(x.reshape(2, 3, 2, 2), v, v)
+    with pytest.raises(TypeError, match="onednn.channel_affine: scale must be float32"):
+        onednn.channel_affine(x, v.astype(np.float64), v)
+
+
+@needs_onednn
+def test_elementwise_cache_stays_bounded():
+    onednn.clear_cache()
+    for n in range(onednn.ELEMENTWISE_MIN, onednn.ELEMENTWISE_MIN + 3 * onednn.CACHE_SIZE, 3):
+        y = np.maximum(np.linspace(-1, 1, n, dtype=np.float32), 0)
+        np.testing.assert_array_equal(onednn.relu_backward(y, y), y * (y > 0))
+    assert len(onednn._elementwise_cache.plans) <= onednn.CACHE_SIZE
+    onednn.clear_cache()
+    assert not onednn._elementwise_cache.plans
+
+
+def _compare(ours, theirs, rtol=2e-5, atol=2e-5):
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=rtol, atol=atol)
+
+
+@needs_onednn
+@BOTH
+@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_train_and_eval_match_torch(use_onednn, layout, affine):
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal(BIG) * 3 + 1).astype(np.float32)
+    g = rng.standard_normal(BIG).astype(np.float32)
+    if layout == "channels_last":
+        x, g = channels_last(x), channels_last(g)
+    ours, theirs = cr.nn.BatchNorm2d(16, affine=affine), torch.nn.BatchNorm2d(16, affine=affine)
+    if affine:
+        w, b = rng.standard_normal(16).astype(np.float32), rng.standard_normal(16).astype(np.float32)
+        w[3] = 0.0                                  # a zero γ: that channel's x̄ is 0
+        with torch.no_grad():
+            theirs.weight.copy_(torch.tensor(w)), theirs.bias.copy_(torch.tensor(b))
+        with cr.no_grad():
+            ours.weight.copy_(cr.tensor(w)), ours.bias.copy_(cr.tensor(b))
+    with onednn.flags(enabled=use_onednn):
+        for train in (True, False):
+            ours.train(train), theirs.train(train)
+            X, XT = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+            y, yt = ours(X), theirs(XT)
+            _compare(y, yt)
+            assert y.is_contiguous(memory_format=cr.channels_last) == (layout == "channels_last")
+            y.backward(cr.tensor(g))
+            yt.backward(torch.tensor(g))
+            _compare(X.grad, XT.grad, rtol=1e-4, atol=1e-4)
+            if affine:
+                _compare(ours.weight.grad, theirs.weight.grad, rtol=1e-4, atol=1e-3)
+                _compare(ours.bias.grad, theirs.bias.grad, rtol=1e-4, atol=1e-3)
+                ours.zero_grad(), theirs.zero_grad()
+            _compare(ours.running_mean, theirs.running_mean)
+            _compare(ours.running_var, theirs.running_var)
+
+
+@needs_onednn
+@BOTH
+@pytest.mark.parametrize("inplace", [False, True])
+def test_relu_module_matches_torch(use_onednn, inplace):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(BIG).astype(np.float32)
+    x.flat[5] = np.nan
+    g = rng.standard_normal(BIG).astype(np.float32)
+    with onednn.flags(enabled=use_onednn):
+        X, XT = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        y = cr.nn.ReLU(inplace=inplace)(X * 1)
+        yt = torch.nn.ReLU(inplace=inplace)(XT * 1)
+        np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
+        y.backward(cr.tensor(g))
+        yt.backward(torch.tensor(g))
+        np.testing.assert_array_equal(X.grad.numpy(), XT.grad.numpy())
+        with cr.no_grad():
+            np.testing.assert_array_equal(F.relu(cr.tensor(x)).numpy(), np.maximum(x, 0))
+
+
+@needs_onednn
+@BOTH
+def test_batch_norm_1d_matches_torch(use_onednn):
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal((8192, 16)) * 2 - 1).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    ours, theirs = cr.nn.BatchNorm1d(16), torch.nn.BatchNorm1d(16)
+    with onednn.flags(enabled=use_onednn):
+        for train in (True, False):
+            ours.train(train), theirs.train(train)
+            X, XT = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+            y, yt = ours(X), theirs(XT)
+            _compare(y, yt)
+            y.backward(cr.tensor(g))
+            yt.backward(torch.tensor(g))
+            _compare(X.grad, XT.grad, rtol=1e-4, atol=1e-4)
