@@ -1,4 +1,4 @@
-"""oneDNN's elementwise kernels (ReLU's gradient, batch norm's per-channel affine pass):
+"""oneDNN's elementwise kernels (additions, ReLU's gradient, batch norm's per-channel pass):
 the array functions against NumPy, and the layers that use them against torch, with oneDNN
 enabled and disabled, on inputs large enough to take the oneDNN path."""
 import numpy as np
@@ -171,3 +171,51 @@ def test_batch_norm_1d_matches_torch(use_onednn):
             y.backward(cr.tensor(g))
             yt.backward(torch.tensor(g))
             _compare(X.grad, XT.grad, rtol=1e-4, atol=1e-4)
+
+
+@needs_onednn
+@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
+def test_add_matches_numpy(layout):
+    rng = np.random.default_rng(5)
+    a, b = (rng.standard_normal(BIG).astype(np.float32) for _ in range(2))
+    a.flat[:3] = [np.nan, np.inf, -np.inf]
+    if layout == "channels_last":
+        a, b = channels_last(a), channels_last(b)
+    y = onednn.add(a, b)
+    np.testing.assert_array_equal(y, a + b)
+    assert y.strides == a.strides
+    assert onednn.add(a, b, out=b) is b
+    np.testing.assert_array_equal(b, y)
+
+
+@needs_onednn
+def test_parallel_supported_needs_more_than_one_thread():
+    x = np.zeros(BIG, np.float32)
+    before = cr.get_num_threads()
+    try:
+        cr.set_num_threads(1)
+        assert onednn.elementwise_supported(x) and not onednn.parallel_supported(x)
+        cr.set_num_threads(2)
+        assert onednn.parallel_supported(x, x)
+    finally:
+        cr.set_num_threads(before)
+
+
+@needs_onednn
+@pytest.mark.parametrize("threads", [1, 2])
+def test_residual_addition_and_gradient_sums_match_torch(threads):
+    """y = relu(x·w + x) sums two gradients into x: the forward's addition and the backward's
+    sum run on oneDNN at 2 threads."""
+    rng = np.random.default_rng(6)
+    x, g = (rng.standard_normal(BIG).astype(np.float32) for _ in range(2))
+    before = cr.get_num_threads()
+    try:
+        cr.set_num_threads(threads)
+        X, XT = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        y, yt = F.relu(X * 0.5 + X), torch.relu(XT * 0.5 + XT)
+        np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
+        y.backward(cr.tensor(g))
+        yt.backward(torch.tensor(g))
+        np.testing.assert_array_equal(X.grad.numpy(), XT.grad.numpy())
+    finally:
+        cr.set_num_threads(before)

@@ -17,6 +17,7 @@ from . import _graph, _memory_format
 from ._graph import AccumulateGrad, _edge
 from ._modes import FORWARD, STATE, TRACE, attach_tangent, trace_paused
 from ._tensor_base import TensorBase
+from .backends import onednn
 from .backends.fpstate import quiet
 
 
@@ -287,7 +288,8 @@ def _add_grads(a, b, create_graph):
     if (create_graph or FORWARD.active  # forward-over-reverse: the sum carries tangents
             or a._data.dtype != b._data.dtype or a._data.shape != b._data.shape):
         return a + b
-    return a._make(a._data + b._data)
+    x, y = a._data, b._data
+    return a._make(onednn.add(x, y) if onednn.parallel_supported(x, y) else x + y)
 
 
 def _skip(node, dependencies, pending, ready):
