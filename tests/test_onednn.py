@@ -306,3 +306,14 @@ def test_failing_call_names_the_function_and_status():
     with pytest.raises(onednn.OneDNNError,
                        match=r"dnnl_memory_desc_create_with_tag failed with dnnl_invalid_arguments \(2\)"):
         _dnnl.memory_desc((2, -3, 4, 4), _dnnl.abcd)
+
+
+def test_data_addresses_agree_with_ctypes():
+    """The fast address read (the array struct's data pointer) where it agrees with NumPy's own
+    ``ctypes.data`` on probes, which it must then do on any array."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((4, 5, 6)).astype(np.float32), np.zeros(0), np.zeros(())]
+    arrays += [arrays[0][1:, ::2], arrays[0].transpose(2, 0, 1), np.frombuffer(bytearray(64), np.uint8)]
+    assert onednn._address in (onednn._address_from_struct, onednn._address_from_ctypes)
+    for a in arrays:
+        assert onednn._address(a) == a.ctypes.data
