@@ -233,28 +233,28 @@ class BatchNormEval(BatchNormTrain):
     mutated_inputs = ()
 
     def forward(self, x, w, b, running_mean, running_var):
-        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-        self.mean = running_mean.reshape(shape).astype(x.dtype)
-        self.var = running_var.reshape(shape)
-        self.inv_std = (1.0 / np.sqrt(self.var + self.eps)).astype(x.dtype)
-        scale = w.reshape(shape) * self.inv_std if given(w) else self.inv_std
-        shift = b.reshape(shape) - self.mean * scale if given(b) else -self.mean * scale
+        n, c = x.shape[:2]
+        # the coefficients on (C,) vectors: a layer's call is a dozen of these tiny NumPy ops
+        mean = running_mean.astype(x.dtype, copy=False)
+        inv_std = (1.0 / np.sqrt(running_var + self.eps)).astype(x.dtype, copy=False)
+        scale = w * inv_std if given(w) else inv_std
+        shift = b - mean * scale if given(b) else -(mean * scale)
+        shape = (1, c) + (1,) * (x.ndim - 2)
+        self.mean, self.inv_std = mean.reshape(shape), inv_std.reshape(shape)
         if onednn.elementwise_supported(x):    # one pass, on chainrule's threads
-            n, c = x.shape[:2]
             if x.flags.c_contiguous:
-                return onednn.channel_affine(x.reshape(n, c, -1), scale.ravel(), shift.ravel()).reshape(x.shape)
-            out = onednn.channel_affine(x.transpose(0, 2, 3, 1).reshape(-1, c), scale.ravel(),
-                                        shift.ravel())        # channels-last: rows of pixels
+                return onednn.channel_affine(x.reshape(n, c, -1), scale, shift).reshape(x.shape)
+            out = onednn.channel_affine(x.transpose(0, 2, 3, 1).reshape(-1, c), scale,
+                                        shift)        # channels-last: rows of pixels
             return out.reshape(n, *x.shape[2:], c).transpose(0, 3, 1, 2)
         if _memory_format.suggested(x) is _memory_format.channels_last:   # stays channels-last
             rows, k = _pixel_rows(x)
-            out = np.multiply(rows, np.tile(scale.ravel(), k))
-            out += np.tile(shift.ravel(), k)
-            n, c, h, w_ = x.shape
-            return out.reshape(n, h, w_, c).transpose(0, 3, 1, 2)
-        x3 = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
-        out = np.multiply(x3, _per_channel(scale.ravel(), x3))
-        out += _per_channel(shift.ravel(), x3)
+            out = np.multiply(rows, np.tile(scale, k))
+            out += np.tile(shift, k)
+            return out.reshape(n, *x.shape[2:], c).transpose(0, 3, 1, 2)
+        x3 = x.reshape(n, c, math.prod(x.shape[2:]))
+        out = np.multiply(x3, _per_channel(scale, x3))
+        out += _per_channel(shift, x3)
         return out.reshape(x.shape)
 
     def vjp(self, xp, g, x, w):
