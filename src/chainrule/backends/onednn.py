@@ -22,6 +22,11 @@ JIT pooling reads plain NCHW as it is, 2–5× faster than NumPy's strided maxim
 workspace records the winners for the backward; ``nn.functional.max_pool2d`` uses it for
 float32 inputs without NaN (oneDNN's maximum drops a NaN, torch's propagates it).
 
+Elementwise passes too, on dense float32 arrays of at least ``ELEMENTWISE_MIN`` elements
+(``elementwise_supported``): ``channel_affine`` (y = (x·s + t + a)·u per channel, batch norm's
+passes), ``relu_backward`` and ``add`` (the latter with more than one thread,
+``parallel_supported``); the "elementwise" section below says what each saves.
+
 Use: ``ok, why = supports(x.shape, w.shape, x.dtype, stride, padding, dilation, groups)``;
 when ``ok`` call the function, else run the NumPy kernel (``why`` says what sent it there;
 with ``CHAINRULE_ONEDNN_DEBUG=1`` each reason is logged once per geometry). What falls back:
