@@ -80,6 +80,11 @@ def test_channel_affine_refuses_mismatched_shapes():
         onednn.channel_affine(x, v, v, add=np.zeros((2, 3, 5), np.float32))
     with pytest.raises(ValueError, match="onednn.channel_affine"):
         onednn.channel_affine(x.reshape(2, 3, 2, 2), v, v)
+    with pytest.raises(ValueError, match="out C-contiguous"):
+        onednn.channel_affine(x, v, v, out=np.zeros((3, 2, 4), np.float32).transpose(1, 0, 2))
+    with pytest.raises(ValueError, match="onednn.add: out must have"):
+        onednn.add(np.zeros(BIG, np.float32), np.zeros(BIG, np.float32),
+                   out=channels_last(np.zeros(BIG, np.float32)))
     with pytest.raises(TypeError, match="onednn.channel_affine: scale must be float32"):
         onednn.channel_affine(x, v.astype(np.float64), v)
 
@@ -219,3 +224,24 @@ def test_residual_addition_and_gradient_sums_match_torch(threads):
         np.testing.assert_array_equal(X.grad.numpy(), XT.grad.numpy())
     finally:
         cr.set_num_threads(before)
+
+
+@needs_onednn
+def test_compiled_step_uses_the_same_relu_gradient_kernel():
+    """chainrule.compile's backward calls ReLU's kernel_d_x as the eager engine does: equal
+    gradients, a NaN's included."""
+    rng = np.random.default_rng(7)
+    w0 = rng.standard_normal(BIG).astype(np.float32)
+    w0.flat[9] = np.nan
+
+    def step(w):
+        y = F.relu(w * 2.0)
+        loss = (y * y).sum()
+        loss.backward()
+        return loss
+    compiled = cr.compile(step, fullgraph=True)
+    for _ in range(2):      # the capture, then a replay
+        a, b = cr.tensor(w0, requires_grad=True), cr.tensor(w0, requires_grad=True)
+        compiled(a), step(b)
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+    assert "kernel_d_x(" in compiled._last.source

@@ -983,8 +983,8 @@ def _post_op_arg(i):
 
 class _ElementwisePlan(_Plan):
     """One elementwise oneDNN primitive on dense float32 arrays, read and written as they are
-    (no reorders). ``kind``: 'relu_backward' (diff_dst, src -> diff_src) on 1-D arrays of
-    ``shape`` (n,); 'affine': dst = (src·scale + shift + add)·post_scale on
+    (no reorders). ``kind``: 'add' (src_0 + src_1 -> dst) and 'relu_backward' (diff_dst, src
+    -> diff_src) on 1-D arrays of ``shape`` (n,); 'affine': dst = (src·scale + shift + add)·post_scale on
     (A, C, L) arrays, scale, shift and post_scale per channel (C), ``geo`` = (with add, with
     post_scale). Runs through ``_Plan.run`` (the same pointer and lock discipline)."""
 
@@ -1053,6 +1053,8 @@ def _run_elementwise(kind, shape, geo, arrays):
 def add(a, b, out=None):
     """y = a + b on oneDNN: a, b float32 of one shape and layout (``elementwise_supported``) ->
     y laid out as them, or written into ``out`` (the same shape and layout; may be a or b)."""
+    if out is not None and (out.shape != a.shape or _order(out) != _order(a)):
+        raise ValueError(f"onednn.add: out must have a's shape {a.shape} and layout")
     y = np.empty_like(a) if out is None else out
     _run_elementwise("add", (a.size,), None, {
         _dnnl.ARG_SRC_0: _flat(a), _dnnl.ARG_SRC_1: _flat(b), _dnnl.ARG_DST: _flat(y)})
@@ -1080,10 +1082,13 @@ def channel_affine(x, scale, shift, add=None, post_scale=None, out=None):
     c = x.shape[1]
     vectors = [v for v in (scale, shift, post_scale) if v is not None]
     if (x.ndim not in (2, 3) or any(v.shape != (c,) for v in vectors)
-            or any(a is not None and a.shape != x.shape for a in (add, out))):
-        raise ValueError(f"{op}: expected x, add, out (A, C, L) or (A, C) and per-channel vectors (C,), got "
-                         f"x {x.shape}, add {None if add is None else add.shape}, out "
-                         f"{None if out is None else out.shape}, vectors {[v.shape for v in vectors]}")
+            or any(a is not None and a.shape != x.shape for a in (add, out))
+            or out is not None and (out.dtype != np.float32 or not out.flags.c_contiguous)):
+        raise ValueError(f"{op}: expected x, add, out (A, C, L) or (A, C) (out C-contiguous "
+                         f"float32) and per-channel vectors (C,), got x {x.shape}, add "
+                         f"{None if add is None else add.shape}, out "
+                         f"{None if out is None else (out.shape, out.dtype)}, vectors "
+                         f"{[v.shape for v in vectors]}")
     y = np.empty_like(x, np.float32, "C") if out is None else out
     # (A, C, 1) runs as (A, C): oneDNN 3.2 misreads a (1, C, 1) post-op operand (measured: the
     # shift of channel c landed on other channels)

@@ -345,10 +345,13 @@ def _backward_code(step, graph, arg_of, dying=()):
             for j, ((fn, bound), asks) in enumerate(prim._d_specs):
                 if not needs[j]:
                     continue
-                args = ", ".join(["_xp"] + [f"v{out}" if a < 0 else f"v{ins[a]}" for a in asks])
+                read = [f"v{out}" if a < 0 else f"v{ins[a]}" for a in asks]
+                args = ", ".join(["_xp"] + read)
                 rule = f"n{index}.{prim._d_rules[j]}({args})" if bound else \
                     f"C{index}.{prim._d_rules[j]}({args})"
                 term = f"g{out} * {rule}"
+                if prim._d_kernels[j] is not None:   # ḡ·∂y/∂x in one call, as the eager engine
+                    term = f"C{index}.kernel_{prim._d_rules[j]}({', '.join([f'g{out}'] + read)})"
                 code.append(f"{pad}r = {term}" if values[out].shape else f"{pad}r = _asarray({term})")
                 if values[out].shape != shapes[j]:
                     code.append(f"{pad}r = _unb(r, {shapes[j]!r})")
