@@ -123,21 +123,27 @@ def test_batch_norm_train_and_eval_match_torch(use_onednn, layout, affine):
         with cr.no_grad():
             ours.weight.copy_(cr.tensor(w)), ours.bias.copy_(cr.tensor(b))
     with onednn.flags(enabled=use_onednn):
-        for train in (True, False):
-            ours.train(train), theirs.train(train)
-            X, XT = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-            y, yt = ours(X), theirs(XT)
-            _compare(y, yt)
-            assert y.is_contiguous(memory_format=cr.channels_last) == (layout == "channels_last")
-            y.backward(cr.tensor(g))
-            yt.backward(torch.tensor(g))
-            _compare(X.grad, XT.grad, rtol=1e-4, atol=1e-4)
-            if affine:
-                _compare(ours.weight.grad, theirs.weight.grad, rtol=1e-4, atol=1e-3)
-                _compare(ours.bias.grad, theirs.bias.grad, rtol=1e-4, atol=1e-3)
-                ours.zero_grad(), theirs.zero_grad()
-            _compare(ours.running_mean, theirs.running_mean)
-            _compare(ours.running_var, theirs.running_var)
+        _train_and_eval_against_torch(ours, theirs, x, g)
+
+
+def _train_and_eval_against_torch(ours, theirs, x, g):
+    """A training then an evaluation call of the two batch-norm modules on x: outputs (and
+    their layout), x̄, γ̄, β̄ for output gradient g, and the running statistics."""
+    for train in (True, False):
+        ours.train(train), theirs.train(train)
+        X, XT = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        y, yt = ours(X), theirs(XT)
+        _compare(y, yt)
+        assert y.stride() == yt.stride()
+        y.backward(cr.tensor(g))
+        yt.backward(torch.tensor(g))
+        _compare(X.grad, XT.grad, rtol=1e-4, atol=1e-4)
+        if ours.affine:
+            _compare(ours.weight.grad, theirs.weight.grad, rtol=1e-4, atol=1e-3)
+            _compare(ours.bias.grad, theirs.bias.grad, rtol=1e-4, atol=1e-3)
+            ours.zero_grad(), theirs.zero_grad()
+        _compare(ours.running_mean, theirs.running_mean)
+        _compare(ours.running_var, theirs.running_var)
 
 
 @needs_onednn
@@ -166,16 +172,8 @@ def test_batch_norm_1d_matches_torch(use_onednn):
     rng = np.random.default_rng(4)
     x = (rng.standard_normal((8192, 16)) * 2 - 1).astype(np.float32)
     g = rng.standard_normal(x.shape).astype(np.float32)
-    ours, theirs = cr.nn.BatchNorm1d(16), torch.nn.BatchNorm1d(16)
     with onednn.flags(enabled=use_onednn):
-        for train in (True, False):
-            ours.train(train), theirs.train(train)
-            X, XT = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-            y, yt = ours(X), theirs(XT)
-            _compare(y, yt)
-            y.backward(cr.tensor(g))
-            yt.backward(torch.tensor(g))
-            _compare(X.grad, XT.grad, rtol=1e-4, atol=1e-4)
+        _train_and_eval_against_torch(cr.nn.BatchNorm1d(16), torch.nn.BatchNorm1d(16), x, g)
 
 
 @needs_onednn

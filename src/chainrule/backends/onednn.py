@@ -488,6 +488,21 @@ class _Plan:
             A.call("dnnl_memory_desc_destroy", md)
         self.pds, self.mds = [], []
 
+    def _finish_unreordered(self, pd, mds):
+        """The primitive of ``pd`` on the arguments' memory as it is ({arg: descriptor}, no
+        reorders: pooling and elementwise plans); the descriptors are freed after."""
+        self.slots = {arg: (self._mem(md), None, None, 0) for arg, md in mds.items()}
+        self.before, self.after = [], []
+        self.conv = self._primitive(pd)
+        self.exec_args = (_dnnl.ExecArg * len(self.slots))(
+            *[(arg, slot[0].value) for arg, slot in self.slots.items()])
+        self.nargs = len(self.slots)
+        for pd_ in self.pds:
+            _dnnl.call("dnnl_primitive_desc_destroy", pd_)
+        for md in self.mds:
+            _dnnl.call("dnnl_memory_desc_destroy", md)
+        self.pds, self.mds = [], []
+
     # -- running
     def _point(self, mem, address):
         """Give memory object ``mem`` this data address (a call only when it changed: a
@@ -583,17 +598,7 @@ class _PoolPlan(_Plan):
             if ws:
                 self.workspace_bytes = A.lib().dnnl_memory_desc_get_size(ws)
                 mds[A.ARG_WORKSPACE] = ws
-        self.slots = {arg: (self._mem(md), None, None, 0) for arg, md in mds.items()}
-        self.before, self.after = [], []
-        self.conv = self._primitive(pd)
-        self.exec_args = (A.ExecArg * len(self.slots))(
-            *[(arg, slot[0].value) for arg, slot in self.slots.items()])
-        self.nargs = len(self.slots)
-        for pd_ in self.pds:
-            A.call("dnnl_primitive_desc_destroy", pd_)
-        for md in self.mds:
-            A.call("dnnl_memory_desc_destroy", md)
-        self.pds, self.mds = [], []
+        self._finish_unreordered(pd, mds)
 
 
 def _heuristic(kind, args, geo):
@@ -1027,17 +1032,7 @@ class _ElementwisePlan(_Plan):
                     A.lib().dnnl_primitive_attr_destroy(attr)
         self.pds.append(pd)
         self.impl = A.impl_info(pd)
-        self.slots = {arg: (self._mem(md), None, None, 0) for arg, md in mds.items()}
-        self.before, self.after = [], []
-        self.conv = self._primitive(pd)
-        self.exec_args = (A.ExecArg * len(self.slots))(
-            *[(arg, slot[0].value) for arg, slot in self.slots.items()])
-        self.nargs = len(self.slots)
-        for pd_ in self.pds:
-            A.call("dnnl_primitive_desc_destroy", pd_)
-        for md in self.mds:
-            A.call("dnnl_memory_desc_destroy", md)
-        self.pds, self.mds = [], []
+        self._finish_unreordered(pd, mds)
 
 
 _elementwise_cache = _Cache(CACHE_SIZE)   # apart from the convolutions': a new size evicts none
