@@ -272,6 +272,8 @@ CASES = [
     C("layer", "BatchNorm2d eval of float64", lambda lib: lib.nn.BatchNorm2d(3).eval()(lib.ones(2, 3, 2, 2, dtype=lib.float64)), "batch_norm: mixed dtype"),
     C("layer", "BatchNorm1d(affine=False) of float64", lambda lib: lib.nn.BatchNorm1d(3, affine=False)(lib.ones(2, 3, dtype=lib.float64)), "batch_norm: mixed dtype"),
     C("layer", "BatchNorm1d without running stats of float64", lambda lib: lib.nn.BatchNorm1d(3, affine=False, track_running_stats=False)(lib.arange(6.0, dtype=lib.float64).reshape(2, 3))),
+    C("layer", "F.batch_norm eval, float64 running stats on float32", lambda lib: lib.nn.functional.batch_norm(lib.ones(2, 3), lib.zeros(3, dtype=lib.float64), lib.ones(3, dtype=lib.float64), training=False), "batch_norm: mixed dtype"),
+    C("layer", "F.batch_norm of int64", lambda lib: lib.nn.functional.batch_norm(lib.ones(2, 3, dtype=lib.int64), lib.zeros(3), lib.ones(3), training=True), 'batch_norm: "batch_norm" not implemented'),
     C("layer", "BatchNorm1d of int64", lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(2, 3, dtype=lib.int64)), 'batch_norm: "batch_norm" not implemented'),
     C("layer", "BatchNorm1d of int64 counts no batch", lambda lib: bn_batches_after_int_input(lib)),
     C("layer", "BatchNorm1d of float64 after .double()", lambda lib: lib.nn.BatchNorm1d(3).double()(lib.arange(6.0, dtype=lib.float64).reshape(2, 3))),

@@ -351,6 +351,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     (N, C, H, W); running stats, weight, bias (C,).
     """
     check_tensor(input, "batch_norm")
+    check_dtypes("batch_norm", input, weight, bias, running_mean, running_var)
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {tuple(input.shape)}")
     c = input.shape[1]

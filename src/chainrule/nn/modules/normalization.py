@@ -71,8 +71,8 @@ class _BatchNorm(Module):
             if self.momentum is None:
                 momentum = 1.0 / float(self.num_batches_tracked.item())
         use_batch_stats = self.training or not self.track_running_stats
-        # checked after the count, as torch's kernel (the refused batch is counted there too)
-        _check_dtypes("batch_norm", input, self.weight, self.bias, self.running_mean)
+        # F.batch_norm checks the dtypes after the count, as torch's kernel (the refused batch
+        # is counted there too)
         return F.batch_norm(
             input,
             self.running_mean if not self.training or self.track_running_stats else None,
