@@ -13,7 +13,11 @@ on NumPy arrays, and its derivative in the lightest form that fits:
           def d_x(self, xp, x):
               return xp.cos(x)
 
-  (``ops/elementwise.py`` writes most of them as one line each of a table);
+  (``ops/elementwise.py`` writes most of them as one line each of a table). Where a tuned
+  library call computes the product ḡ·∂y/∂a in one pass, the primitive may also declare it as
+  ``kernel_d_a(g, <values>)`` (ReLU's, on oneDNN): a plain backward and a compiled replay run
+  it instead of ḡ times the rule, which stays the definition (the recorded path, forward mode,
+  and the test the kernel is checked against);
 * **linear** (``linear = True``): its JVP is the op itself applied to the tangents, and only its
   transpose — the VJP — is declared, once, as ``transpose(self, xp, g)``;
 * anything else: ``vjp(self, xp, g, ...)`` returning one gradient per input (``None`` where

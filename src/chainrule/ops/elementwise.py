@@ -76,12 +76,16 @@ def _relu(x, out=None):
     return np.maximum(x, 0, out=out)
 
 
+def _relu_derivative(xp, out):
+    return ~(out <= 0)      # I(y > 0), and 1 at NaN: a NaN passes its gradient on, as torch's
+
+
 def _relu_backward(g, out):
     # ḡ·I(y > 0) in one oneDNN pass; NumPy's ḡ·~(y ≤ 0) makes two boolean arrays and then
     # multiplies through a bool→float cast (2 MB: 166 µs)
     if onednn.elementwise_supported(g, out):
         return onednn.relu_backward(g, out)
-    return g * ~(out <= 0)
+    return g * _relu_derivative(np, out)
 
 
 def _rsqrt(x):
@@ -150,7 +154,7 @@ Sigmoid = _elementwise("Sigmoid", _sigmoid, "σ(x) = 1/(1 + e⁻ˣ);  σ′ = σ
                        d_x=lambda xp, out: out * (1 - out))
 Relu = _elementwise("Relu", _relu, "g(z) = max(0, z) = z·I(z > 0);  g′(z) = I(z > 0) (0 at 0; "
                     "1 at nan, so a nan passes its gradient on, as torch's).",
-                    d_x=lambda xp, out: ~(out <= 0), kernels={"d_x": _relu_backward})
+                    d_x=_relu_derivative, kernels={"d_x": _relu_backward})
 Erf = _elementwise("Erf", _erf, "erf(x) = 2/√π ∫₀ˣ e^{−t²} dt;  erf′(x) = 2/√π · e^{−x²}.",
                    d_x=lambda xp, x: _TWO_OVER_ROOT_PI * xp.exp(-(x * x)))
 Erfc = _elementwise("Erfc", _erfc, "erfc(x) = 1 − erf(x), accurate where erf(x) → 1;  "
