@@ -940,12 +940,10 @@ def max_pool2d_backward(gy, workspace, x_shape, kernel, stride, dilation, pads,
 # (Its forward ReLU turns NaN into 0, so chainrule's ReLU stays NumPy's.) Below
 # ELEMENTWISE_MIN elements a NumPy loop costs no more than the call.
 #
-# With more than one thread a second reason appears: after each oneDNN call libgomp's idle
-# threads spin for a while, and on 2 cores a one-thread NumPy loop right after runs against
-# them. resnet20's 9 residual additions in its eval forward at 2 threads took 2.3 ms on NumPy
-# (0.46 ms at 1 thread) and 0.55 ms on oneDNN, the whole forward 25.5 vs 18.3–19.4 ms. So
-# additions of large arrays go to oneDNN when chainrule runs more than one thread
-# (``parallel_supported``); at one, NumPy's loop is as fast (0.46 vs 0.78 ms).
+# Additions gain only from the threads: resnet20's 9 residual additions in its eval forward at
+# 2 threads take 0.67–0.83 ms on NumPy and 0.44 ms on oneDNN (2.3 vs 0.55 ms in a slow spell
+# of the machine), while at 1 thread NumPy's loop is as fast (0.46 vs 0.78 ms). So additions
+# of large arrays go to oneDNN when chainrule runs more than one thread (``parallel_supported``).
 ELEMENTWISE_MIN = 1 << 16
 
 
