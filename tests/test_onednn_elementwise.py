@@ -243,3 +243,34 @@ def test_compiled_step_uses_the_same_relu_gradient_kernel():
         compiled(a), step(b)
         np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
     assert "kernel_d_x(" in compiled._last.source
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape,layout", [((5,), "C"), ((40, 40), "C"), (BIG, "C"),
+                                          (BIG, "channels_last")])
+def test_relu_keeps_nan_and_negative_zero_as_torch(threads, shape, layout):
+    """relu(−0.0) is −0.0 and relu(NaN) is NaN in torch; chainrule's NumPy loop (scalar or
+    against zeros) and its oneDNN max(zeros, x) at 2 threads give the same bits."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x.flat[:5] = [np.nan, -0.0, 0.0, -np.inf, np.inf]
+    if layout == "channels_last":
+        x = channels_last(x)
+    before = cr.get_num_threads()
+    try:
+        cr.set_num_threads(threads)
+        ours, theirs = F.relu(cr.tensor(x)).numpy(), torch.relu(torch.tensor(x)).numpy()
+    finally:
+        cr.set_num_threads(before)
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+    assert ours.strides == x.strides
+
+
+@needs_onednn
+def test_maximum_refuses_a_mismatched_first_operand():
+    b = np.zeros(BIG, np.float32)
+    with pytest.raises(ValueError, match="onednn.maximum: a must be"):
+        onednn.maximum(np.zeros(10, np.float32), b)
+    with pytest.raises(ValueError, match="onednn.maximum: a must be"):
+        onednn.maximum(np.zeros(b.size), b)

@@ -38,7 +38,7 @@ format_tag_any, a, ab, abc, abcd, abcde = 1, 2, 3, 4, 5, 6
 forward_training, forward_inference = 64, 96
 # dnnl_alg_kind_t
 convolution_direct, eltwise_relu = 0x1, 0x20
-binary_add, binary_mul = 0x1fff0, 0x1fff1
+binary_add, binary_mul, binary_max = 0x1fff0, 0x1fff1, 0x1fff2
 # dnnl_engine_kind_t, dnnl_stream_flags_t
 cpu, stream_default_flags = 1, 1
 # dnnl_query_t

@@ -24,8 +24,8 @@ float32 inputs without NaN (oneDNN's maximum drops a NaN, torch's propagates it)
 
 Elementwise passes too, on dense float32 arrays of at least ``ELEMENTWISE_MIN`` elements
 (``elementwise_supported``): ``channel_affine`` (y = (x·s + t + a)·u per channel, batch norm's
-passes), ``relu_backward`` and ``add`` (the latter with more than one thread,
-``parallel_supported``); the "elementwise" section below says what each saves.
+passes), ``relu_backward``, and with more than one thread (``parallel_supported``) ``add``
+and ``maximum`` (ReLU's forward); the "elementwise" section below says what each saves.
 
 Use: ``ok, why = supports(x.shape, w.shape, x.dtype, stride, padding, dilation, groups)``;
 when ``ok`` call the function, else run the NumPy kernel (``why`` says what sent it there;
@@ -937,10 +937,12 @@ def max_pool2d_backward(gy, workspace, x_shape, kernel, stride, dilation, pads,
 # post-ops does y = (x·s + t + a)·u in one JIT pass on chainrule's thread count, and its eltwise
 # primitive ReLU's gradient. Measured, 2 MB of float32 (32×16×32×32), 1 / 2 threads: x·s + t
 # 50 / 32 µs vs NumPy's 150; ReLU's gradient 54 / 31 µs (plus 26 for the NaN check) vs 166.
-# (Its forward ReLU turns NaN into 0, so chainrule's ReLU stays NumPy's.) Below
-# ELEMENTWISE_MIN elements a NumPy loop costs no more than the call.
+# Its eltwise ReLU turns NaN into 0 (torch keeps NaN), so ReLU's forward is the binary max
+# with zeros first, max(0, x), which keeps x's NaN and −0.0 as torch's; it gains only from
+# the threads, like the additions below. Below ELEMENTWISE_MIN elements a NumPy loop costs
+# no more than the call.
 #
-# Additions gain only from the threads: resnet20's 9 residual additions in its eval forward at
+# Additions (and ReLU's forward) gain only from the threads: resnet20's 9 residual additions in its eval forward at
 # 2 threads take 0.67–0.83 ms on NumPy and 0.44 ms on oneDNN (2.3 vs 0.55 ms in a slow spell
 # of the machine), while at 1 thread NumPy's loop is as fast (0.46 vs 0.78 ms). So additions
 # of large arrays go to oneDNN when chainrule runs more than one thread (``parallel_supported``).
@@ -986,8 +988,8 @@ def _post_op_arg(i):
 
 class _ElementwisePlan(_Plan):
     """One elementwise oneDNN primitive on dense float32 arrays, read and written as they are
-    (no reorders). ``kind``: 'add' (src_0 + src_1 -> dst) and 'relu_backward' (diff_dst, src
-    -> diff_src) on 1-D arrays of ``shape`` (n,); 'affine': dst = (src·scale + shift + add)·post_scale on
+    (no reorders). ``kind``: 'add' (src_0 + src_1 -> dst), 'max' (max(src_0, src_1) -> dst)
+    and 'relu_backward' (diff_dst, src -> diff_src) on 1-D arrays of ``shape`` (n,); 'affine': dst = (src·scale + shift + add)·post_scale on
     (A, C, L) arrays, scale, shift and post_scale per channel (C), ``geo`` = (with add, with
     post_scale). Runs through ``_Plan.run`` (the same pointer and lock discipline)."""
 
@@ -996,9 +998,9 @@ class _ElementwisePlan(_Plan):
         data_tag = {1: A.a, 2: A.ab, 3: A.abc}[len(shape)]
         data = self._md(shape, data_tag)
         pd = ctypes.c_void_p()
-        if kind == "add":
-            A.call("dnnl_binary_primitive_desc_create", ctypes.byref(pd), eng, A.binary_add,
-                   data, data, data, None)
+        if kind in ("add", "max"):
+            A.call("dnnl_binary_primitive_desc_create", ctypes.byref(pd), eng,
+                   A.binary_add if kind == "add" else A.binary_max, data, data, data, None)
             mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: data, A.ARG_DST: data}
         elif kind == "relu_backward":
             hint = ctypes.c_void_p()
@@ -1050,6 +1052,21 @@ def add(a, b, out=None):
         raise ValueError(f"onednn.add: out must have a's shape {a.shape} and layout")
     y = np.empty_like(a) if out is None else out
     _run_elementwise("add", (a.size,), None, {
+        _dnnl.ARG_SRC_0: _flat(a), _dnnl.ARG_SRC_1: _flat(b), _dnnl.ARG_DST: _flat(y)})
+    return y
+
+
+def maximum(a, b):
+    """y = max(a, b) on oneDNN, b on a tie and wherever b is NaN (as np.maximum(a, b) on ties;
+    where only a is NaN the result is b, so the operand whose NaN must survive goes second:
+    ReLU is maximum(zeros, x), which keeps x's NaN and −0.0 as torch's). a: b.size float32
+    elements in b's memory order (zeros: a flat array); b ``elementwise_supported`` -> y laid
+    out as b."""
+    if a.size != b.size or a.dtype != np.float32 or _order(a) is None:
+        raise ValueError(f"onednn.maximum: a must be {b.size} dense float32 elements, got "
+                         f"{a.shape} {a.dtype}")
+    y = np.empty_like(b)
+    _run_elementwise("max", (b.size,), None, {
         _dnnl.ARG_SRC_0: _flat(a), _dnnl.ARG_SRC_1: _flat(b), _dnnl.ARG_DST: _flat(y)})
     return y
 

@@ -51,29 +51,37 @@ _ZEROS = {}   # dtype -> a read-only flat array of zeros, grown to the largest i
 _ZEROS_MAX = 1 << 23   # elements: larger inputs take the scalar loop rather than hold a buffer
 
 
-def _zeros_shaped(x):
-    """Zeros of x's shape and dtype, a view of one cached buffer per dtype (at most
-    ``_ZEROS_MAX`` elements: 32 MiB of float32)."""
+def _zeros_flat(x):
+    """x.size zeros of x's dtype, 1-D, a view of one cached read-only buffer per dtype (at
+    most ``_ZEROS_MAX`` elements: 32 MiB of float32)."""
     buf = _ZEROS.get(x.dtype)
     if buf is None or buf.size < x.size:
         buf = np.zeros(x.size, x.dtype)
         buf.flags.writeable = False
         _ZEROS[x.dtype] = buf
+    return buf[:x.size]
+
+
+def _zeros_shaped(x):
+    """Zeros of x's shape and dtype, laid out as x (so that NumPy's loop runs over both in
+    order), a view of ``_zeros_flat``."""
     if x.ndim == 4 and _memory_format.suggested(x) is _memory_format.channels_last:
-        n, c, h, w = x.shape      # laid out as x, so that NumPy's loop runs over both in order
-        return buf[:x.size].reshape(n, h, w, c).transpose(0, 3, 1, 2)
-    return buf[:x.size].reshape(x.shape)
+        n, c, h, w = x.shape
+        return _zeros_flat(x).reshape(n, h, w, c).transpose(0, 3, 1, 2)
+    return _zeros_flat(x).reshape(x.shape)
 
 
 def _relu(x, out=None):
-    # against an array of zeros NumPy runs its vectorized loop; against the scalar 0 it runs a
-    # branchy one, 2–7× slower on mixed signs (numpy 2.4, 2 MB of float32: 89 vs 617 µs)
-    # (``out``: chainrule.compile's replay writes into a dying input's buffer). Not oneDNN's
-    # eltwise ReLU: it turns NaN into 0 (torch keeps NaN), and checking x for NaN first
-    # (np.max, 26 µs on 2 MB) eats what it saves at 1 thread (51 vs 80 µs)
+    # max(0, x) with the zero first: NumPy's maximum returns its second operand on a tie and
+    # keeps a NaN from either, so −0.0 stays −0.0 and NaN stays NaN, as torch's relu.
+    # Against an array of zeros NumPy runs its vectorized loop; against the scalar 0 a branchy
+    # one, 2–7× slower on mixed signs (numpy 2.4, 2 MB of float32: 89 vs 617 µs). ``out``:
+    # chainrule.compile's replay and relu_ write into the input's buffer.
     if x.dtype.kind == "f" and 1024 <= x.size <= _ZEROS_MAX:
-        return np.maximum(x, _zeros_shaped(x), out=out)
-    return np.maximum(x, 0, out=out)
+        if out is None and onednn.parallel_supported(x):   # several threads: on all of them
+            return onednn.maximum(_zeros_flat(x), x)
+        return np.maximum(_zeros_shaped(x), x, out=out)
+    return np.maximum(0, x, out=out)
 
 
 def _relu_derivative(xp, out):
