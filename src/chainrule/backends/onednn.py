@@ -72,6 +72,7 @@ import ctypes
 import functools
 import logging
 import os
+import platform
 import threading
 import time
 from collections import OrderedDict
@@ -291,8 +292,11 @@ _DATA_OFFSET = 2 * ctypes.sizeof(ctypes.c_void_p)     # after ob_refcnt and ob_t
 
 
 def _checked_address_function():
-    """``_address_from_struct`` where it reads what ``ctypes.data`` says on probe arrays (a
-    view, a transposed one, a slice of a large one), else the documented ``ctypes.data``."""
+    """``_address_from_struct`` on CPython where it reads what ``ctypes.data`` says on probe
+    arrays (a view, a transposed one, a slice of a large one), else the documented
+    ``ctypes.data`` (elsewhere ``id`` is not an address, and reading at it could crash)."""
+    if platform.python_implementation() != "CPython":
+        return _address_from_ctypes
     probes = [np.zeros(7, np.float32)[2:], np.zeros((3, 4))[::2].T, np.empty(1 << 20, np.uint8)[5:]]
     try:
         if all(_address_from_struct(a) == a.ctypes.data for a in probes):
