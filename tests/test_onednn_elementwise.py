@@ -246,25 +246,31 @@ def test_compiled_step_uses_the_same_relu_gradient_kernel():
 
 
 @pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("inplace", [False, True])
 @pytest.mark.parametrize("shape,layout", [((5,), "C"), ((40, 40), "C"), (BIG, "C"),
-                                          (BIG, "channels_last")])
-def test_relu_keeps_nan_and_negative_zero_as_torch(threads, shape, layout):
-    """relu(−0.0) is −0.0 and relu(NaN) is NaN in torch; chainrule's NumPy loop (scalar or
-    against zeros) and its oneDNN max(zeros, x) at 2 threads give the same bits."""
+                                          (BIG, "channels_last"), ((3, 20011), "C"),
+                                          ((300, 70), "transposed"), ((60, 900), "sliced")])
+def test_relu_keeps_nan_and_negative_zero_as_torch(threads, inplace, shape, layout):
+    """relu(−0.0) is −0.0 and relu(NaN) is NaN in torch; chainrule's NumPy loops (scalar, or
+    against rows of zeros with a tail, or zeros of x's shape where x has gaps) and its oneDNN
+    max(zeros, x) at 2 threads give the same bits, in every layout, in place or not."""
     rng = np.random.default_rng(8)
     x = rng.standard_normal(shape).astype(np.float32)
-    x.flat[:5] = [np.nan, -0.0, 0.0, -np.inf, np.inf]
+    x.flat[:5] = x.flat[-5:] = [np.nan, -0.0, 0.0, -np.inf, np.inf]
     if layout == "channels_last":
         x = channels_last(x)
+    view = {"transposed": lambda t: t.t(), "sliced": lambda t: t[:, ::2]}.get(layout, lambda t: t)
     before = cr.get_num_threads()
     try:
         cr.set_num_threads(threads)
-        ours, theirs = F.relu(cr.tensor(x)).numpy(), torch.relu(torch.tensor(x)).numpy()
+        X, XT = view(cr.tensor(x)), view(torch.tensor(x))   # (views: the loop over x's strides)
+        ours = (F.relu_(X) if inplace else F.relu(X)).numpy()
+        theirs = (torch.relu_(XT) if inplace else torch.relu(XT)).numpy()
     finally:
         cr.set_num_threads(before)
     np.testing.assert_array_equal(ours, theirs)
     np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
-    assert ours.strides == x.strides
+    assert ours.strides == theirs.strides and (not inplace or ours is X.numpy())
 
 
 @needs_onednn

@@ -49,39 +49,60 @@ def _sigmoid(x):
 
 _ZEROS = {}   # dtype -> a read-only flat array of zeros, grown to the largest input seen
 _ZEROS_MAX = 1 << 23   # elements: larger inputs take the scalar loop rather than hold a buffer
+_ZERO_ROW = 16384      # elements of the zeros NumPy's ReLU reads again and again (64 KiB: in L2)
 
 
-def _zeros_flat(x):
-    """x.size zeros of x's dtype, 1-D, a view of one cached read-only buffer per dtype (at
-    most ``_ZEROS_MAX`` elements: 32 MiB of float32)."""
+def _zeros_flat(x, size=None):
+    """``size`` (default x.size) zeros of x's dtype, 1-D, a view of one cached read-only
+    buffer per dtype (at most ``_ZEROS_MAX`` elements: 32 MiB of float32)."""
+    size = x.size if size is None else size
     buf = _ZEROS.get(x.dtype)
-    if buf is None or buf.size < x.size:
-        buf = np.zeros(x.size, x.dtype)
+    if buf is None or buf.size < size:
+        buf = np.zeros(size, x.dtype)
         buf.flags.writeable = False
         _ZEROS[x.dtype] = buf
-    return buf[:x.size]
+    return buf[:size]
 
 
-def _zeros_shaped(x):
-    """Zeros of x's shape and dtype, laid out as x (so that NumPy's loop runs over both in
-    order), a view of ``_zeros_flat``."""
-    if x.ndim == 4 and _memory_format.suggested(x) is _memory_format.channels_last:
-        n, c, h, w = x.shape
-        return _zeros_flat(x).reshape(n, h, w, c).transpose(0, 3, 1, 2)
-    return _zeros_flat(x).reshape(x.shape)
+def _memory_order(x):
+    """x's elements in the order they lie in memory, as a 1-D view; None when x is not dense
+    (a slice with gaps, a broadcast)."""
+    if x.flags.c_contiguous:
+        return x.reshape(-1)
+    y = x.transpose(np.argsort(x.strides, kind="stable")[::-1])   # channels-last, a transpose
+    return y.reshape(-1) if y.flags.c_contiguous else None
 
 
 def _relu(x, out=None):
     # max(0, x) with the zero first: NumPy's maximum returns its second operand on a tie and
     # keeps a NaN from either, so −0.0 stays −0.0 and NaN stays NaN, as torch's relu.
     # Against an array of zeros NumPy runs its vectorized loop; against the scalar 0 a branchy
-    # one, 2–7× slower on mixed signs (numpy 2.4, 2 MB of float32: 89 vs 617 µs). ``out``:
-    # chainrule.compile's replay and relu_ write into the input's buffer.
+    # one, 2–7× slower on mixed signs (numpy 2.4, 2 MB of float32: 89 vs 617 µs). The zeros
+    # are one 64 KiB row that x's memory is cut into rows against: a whole array of zeros
+    # was a third stream from memory and ran at 150 µs where the row runs at 68 (torch: 59).
+    # ``out``: chainrule.compile's replay and relu_ write into the input's buffer.
     if x.dtype.kind == "f" and 1024 <= x.size <= _ZEROS_MAX:
         if out is None and onednn.parallel_supported(x):   # several threads: on all of them
             return onednn.maximum(_zeros_flat(x), x)
-        return np.maximum(_zeros_shaped(x), x, out=out)
+        flat = _memory_order(x) if out is None or out is x else None
+        if flat is not None:
+            out = np.empty_like(x) if out is None else out   # x's layout: its order lines up
+            _max_zero_rows(flat, flat if out is x else _memory_order(out))
+            return out
+        return np.maximum(_zeros_flat(x).reshape(x.shape), x, out=out)
     return np.maximum(0, x, out=out)
+
+
+def _max_zero_rows(src, dst):
+    """dst = max(0, src) over 1-D arrays, as rows of ``_ZERO_ROW`` against one row of zeros."""
+    n = src.size
+    rows, tail = divmod(n, _ZERO_ROW)
+    zeros = _zeros_flat(src, min(n, _ZERO_ROW))
+    if rows:
+        main = rows * _ZERO_ROW
+        np.maximum(zeros, src[:main].reshape(rows, _ZERO_ROW), out=dst[:main].reshape(rows, _ZERO_ROW))
+    if tail:
+        np.maximum(zeros[:tail], src[n - tail:], out=dst[n - tail:])
 
 
 def _relu_derivative(xp, out):
