@@ -269,10 +269,38 @@ def test_unrecorded_relu_writes_in_place_as_torch(dtype, size):
     assert leaf.grad_fn is None
 
 
-def test_recorded_relu_in_place_still_records():
-    x = cr.tensor([-1.0, 2.0], requires_grad=True)
+@pytest.mark.parametrize("size", [(2,), (8, 16, 9)])
+def test_recorded_relu_in_place_still_records(size):
+    """A recorded relu_ runs in the tensor's own memory (no second buffer, no copy) and still
+    records ReluBackward0 over it; writing the tensor again before backward is torch's error."""
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(size).astype(np.float32)
+    a.flat[:2] = [-1.0, 2.0]
+    x, xt = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, yt = x * 1, xt * 1
+    memory = y._data
+    assert y.relu_() is y and y._data is memory
+    yt.relu_()
+    assert y.grad_fn.name() == "ReluBackward0" and y.grad_fn._out is memory
+    (y * y).sum().backward()
+    (yt * yt).sum().backward()
+    np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
     y = x * 1
     y.relu_()
-    y.sum().backward()
-    assert y.grad_fn.name() == "ReluBackward0"
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0])
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_recorded_relu_in_place_allocates_no_second_buffer():
+    import tracemalloc
+    y = cr.tensor(np.random.default_rng(2).standard_normal((256, 1024)).astype(np.float32),
+                  requires_grad=True) * 1     # 1 MiB
+    tracemalloc.start()
+    try:
+        y.relu_()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < y._data.nbytes // 4, peak

@@ -557,16 +557,18 @@ class Tensor(TensorBase, TensorMethods):
     def _inplace(self, op: str, compute, kernel=None):
         """Apply ``compute(x) -> Tensor`` in place: write the result into this tensor's memory,
         bump its version, and (when recording) make the result's node this tensor's grad_fn.
-        ``kernel(array, out=array)``: the same values on floating arrays, written straight
-        into this tensor's memory where no graph, tangent or capture records the update; an op
-        given a kernel has a derivative that reads only its output (ReLU), so a recorded update
-        keeps no copy of the old value."""
+        ``kernel``: the op's primitive with a forward that writes into its input's memory, for
+        an op whose derivative reads only its output (ReLU). On a floating tensor with no
+        tangent, outside a capture, it runs instead of ``compute`` and the copy: always when
+        nothing is recorded, and as the recorded node when the tensor is not a view (the
+        rule then reads this tensor's memory, checked by its version; no old value is kept)."""
         self._check_inplace(op)
         recording = STATE.grad_enabled
         recorded = recording and (self.requires_grad or self._base is not None)
-        if (kernel is not None and not recorded and self._fw_tangent is None
-                and TRACE.recorder is None and self._data.dtype.kind == "f"):
-            kernel(self._data, out=self._data)
+        into = (kernel is not None and self._fw_tangent is None and TRACE.recorder is None
+                and self._data.dtype.kind == "f")
+        if into and not recorded:
+            kernel.run(self._data)
             self._version_box[0] += 1
             return self
         # a view written in place while gradients are recorded: the write is recorded on the
@@ -596,7 +598,7 @@ class Tensor(TensorBase, TensorMethods):
             old = self.detach()
         if self._fw_tangent is not None:  # forward mode: the update's JVP starts from this tangent
             attach_tangent(old, self._fw_tangent)
-        result = compute(old)
+        result = kernel.apply(old) if into and old is self else compute(old)
         if recording and result.requires_grad and not old.requires_grad:
             # a constant updated with a value that requires grad (x.mul_(w)): the rule may have
             # saved ``old``, which aliases the memory about to be overwritten; recompute from a
@@ -626,7 +628,8 @@ class Tensor(TensorBase, TensorMethods):
             _rebase_view(self, key)
             self._retains_grad = False
             return self
-        self._data[...] = result._data
+        if result._data is not self._data:   # (a kernel wrote it there already)
+            self._data[...] = result._data
         self._version_box[0] += 1
         if TRACE.recorder is not None:   # a captured graph replays the write
             TRACE.recorder.write(self, result)

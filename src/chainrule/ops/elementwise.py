@@ -184,6 +184,10 @@ Sigmoid = _elementwise("Sigmoid", _sigmoid, "σ(x) = 1/(1 + e⁻ˣ);  σ′ = σ
 Relu = _elementwise("Relu", _relu, "g(z) = max(0, z) = z·I(z > 0);  g′(z) = I(z > 0) (0 at 0; "
                     "1 at nan, so a nan passes its gradient on, as torch's).",
                     d_x=_relu_derivative, kernels={"d_x": _relu_backward})
+# relu_: the same primitive, its forward writing max(0, x) into x's own memory. Its rule reads
+# only the output, so a recorded relu_ keeps nothing of the old value (torch's relu_ saves self)
+ReluInPlace = _elementwise("ReluInPlace", lambda x: _relu(x, out=x), Relu.__doc__, "ReluBackward0",
+                           d_x=_relu_derivative, kernels={"d_x": _relu_backward})
 Erf = _elementwise("Erf", _erf, "erf(x) = 2/√π ∫₀ˣ e^{−t²} dt;  erf′(x) = 2/√π · e^{−x²}.",
                    d_x=lambda xp, x: _TWO_OVER_ROOT_PI * xp.exp(-(x * x)))
 Erfc = _elementwise("Erfc", _erfc, "erfc(x) = 1 − erf(x), accurate where erf(x) → 1;  "

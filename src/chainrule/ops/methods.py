@@ -20,7 +20,7 @@ from .elementwise import (abs, add, allclose, bitwise_and, bitwise_left_shift, b
                           logical_not, logical_or, lt, maximum, minimum, mul, ne, neg, pow, relu,
                           remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, tanh,
                           true_divide, where)
-from .elementwise import _relu
+from .elementwise import ReluInPlace
 from .indexing import gather, getitem, index_select, masked_fill, scatter_add
 from .linalg import addmm, bmm, dot, matmul, mm, mv, outer
 from .reduction import (aminmax, all, amax, amin, any, argmax, argmin, count_nonzero, cumsum,
@@ -75,8 +75,8 @@ def _equality(fn):
 
 def _in_place(op, fn, kernel=None):
     """``x.op_(...)``: ``fn`` computed out of place, written into x (see Tensor._inplace);
-    ``kernel(array, out=array)``, for an op without arguments whose derivative reads only its
-    output, computes the same values straight into x's memory when nothing is recorded."""
+    ``kernel``, for an op without arguments whose derivative reads only its output, is its
+    primitive with a forward that writes into its input's memory."""
     def method(self, *args, **kwargs):
         return self._inplace(op, lambda x: fn(x, *args, **kwargs),
                              None if args or kwargs else kernel)
@@ -250,7 +250,7 @@ class TensorMethods:
     add_, sub_, mul_, div_ = (_in_place("add_", add), _in_place("sub_", sub),
                               _in_place("mul_", mul), _in_place("div_", div))
     pow_, neg_, clamp_, relu_ = (_in_place("pow_", pow), _in_place("neg_", neg),
-                                 _in_place("clamp_", clamp), _in_place("relu_", relu, _relu))
+                                 _in_place("clamp_", clamp), _in_place("relu_", relu, ReluInPlace))
     exp_, sqrt_, sigmoid_, tanh_ = (_in_place("exp_", exp), _in_place("sqrt_", sqrt),
                                     _in_place("sigmoid_", sigmoid), _in_place("tanh_", tanh))
     masked_fill_ = _in_place("masked_fill_", masked_fill)
