@@ -118,6 +118,7 @@ _SIGNATURES = {
     "dnnl_eltwise_backward_primitive_desc_create":
         (_I, [pp, p, _I, p, p, p, ctypes.c_float, ctypes.c_float, p, p]),
     "dnnl_binary_primitive_desc_create": (_I, [pp, p, _I, p, p, p, p]),
+    "dnnl_matmul_primitive_desc_create": (_I, [pp, p, p, p, p, p, p]),
     "dnnl_primitive_attr_create": (_I, [pp]),
     "dnnl_primitive_attr_destroy": (_I, [p]),
     "dnnl_primitive_attr_set_post_ops": (_I, [p, p]),
@@ -241,14 +242,20 @@ def memory_desc(shape, tag):
     return md
 
 
+def memory_desc_strided(shape, strides):
+    """A new f32 memory descriptor of ``shape`` with ``strides`` in elements (destroy it after
+    use)."""
+    md = ctypes.c_void_p()
+    call("dnnl_memory_desc_create_with_strides", ctypes.byref(md), len(shape), dims(shape), f32,
+         dims(strides))
+    return md
+
+
 def memory_desc_channels_last(shape):
     """A new f32 memory descriptor of a 4-D ``shape`` (N, C, H, W) laid out channels-last (NHWC:
     strides (H·W·C, 1, W·C, C) in elements; destroy it after use)."""
     n, c, h, w = shape
-    md = ctypes.c_void_p()
-    call("dnnl_memory_desc_create_with_strides", ctypes.byref(md), 4, dims(shape), f32,
-         dims((h * w * c, 1, w * c, c)))
-    return md
+    return memory_desc_strided(shape, (h * w * c, 1, w * c, c))
 
 
 def impl_info(pd):

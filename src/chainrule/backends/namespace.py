@@ -21,6 +21,8 @@ from operator import methodcaller
 
 import numpy as np
 
+from . import onednn
+
 
 def broadcast_view(x: np.ndarray, shape) -> np.ndarray:
     """``np.broadcast_to(x, shape)``: a read-only view, stride 0 along the copied dims.
@@ -62,6 +64,12 @@ def _stable_sigmoid(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
+def matmul(a, b):
+    """a @ b: on oneDNN's matmul where ``onednn.matmul_supported`` (large 2-D float32
+    products, oneDNN enabled), else NumPy's."""
+    return onednn.matmul(a, b) if onednn.matmul_supported(a, b) else np.matmul(a, b)
+
+
 class ArrayOps:
     """Rules on NumPy arrays (a plain backward: nothing will differentiate the result)."""
 
@@ -71,7 +79,7 @@ class ArrayOps:
     sign = staticmethod(sign)
     sinh, cosh = np.sinh, np.cosh
     sigmoid = staticmethod(_stable_sigmoid)
-    where, matmul, clamp = staticmethod(np.where), staticmethod(np.matmul), staticmethod(np.clip)
+    where, matmul, clamp = staticmethod(np.where), staticmethod(matmul), staticmethod(np.clip)
     zeros_like, ones_like = staticmethod(np.zeros_like), staticmethod(np.ones_like)
     sum = staticmethod(lambda x, dims, keepdim=False: np.add.reduce(x, axis=dims, keepdims=keepdim))
     reshape = staticmethod(lambda x, shape: x.reshape(shape))

@@ -5,6 +5,7 @@ import numpy as np
 
 from .._graph import Node
 from ..backends.cpu import for_product
+from ..backends.namespace import matmul as _matmul
 from ._util import check_tensor
 from .elementwise import operands
 
@@ -16,7 +17,7 @@ class MatMul(Node):
     grad_reads = ((1,), (0,))
 
     def forward(self, a, b):
-        return np.matmul(a, b)
+        return _matmul(a, b)
 
     def vjp(self, xp, g, a, b):
         na, nb = self.needs_input_grad
@@ -55,7 +56,7 @@ class Addmm(Node):
 
     def forward(self, b, a, m):
         with for_product(a.shape[0] * m.size):
-            out = np.matmul(a, m)
+            out = _matmul(a, m)
         out += b   # in place: no second (m, p) temporary
         return out
 
