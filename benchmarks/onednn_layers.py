@@ -79,16 +79,22 @@ def layer_fns(x_shape, w_shape, s, p, bias):
         gw = conv_kernels.conv_weight(x, gy, geo, w_shape)
         return gw, (gy.sum((0, 2, 3)) if bias else None)
 
+    def on_numpy(fn):   # conv_kernels sends a float32 conv to oneDNN while it is enabled
+        def run():
+            with onednn.flags(enabled=False):
+                return fn()
+        return run
+
     return {
         "forward": {
             "torch": lambda: torch.nn.functional.conv2d(tx, tw, tb, s, p),
             "onednn": lambda: onednn.conv2d_forward(x, w, b, s, p),
-            "numpy": lambda: conv_kernels.conv(x, w, geo, ho, wo, b),
+            "numpy": on_numpy(lambda: conv_kernels.conv(x, w, geo, ho, wo, b)),
         },
         "backward_data": {
             "torch": lambda: torch.nn.grad.conv2d_input(x_shape, tw, tgy, s, p),
             "onednn": lambda: onednn.conv2d_backward_data(gy, w, x_shape, s, p),
-            "numpy": lambda: conv_kernels.conv_transpose(gy, w, geo, x_shape),
+            "numpy": on_numpy(lambda: conv_kernels.conv_transpose(gy, w, geo, x_shape)),
         },
         "backward_weights": {
             # torch's weight (and bias) gradient as autograd computes it
@@ -96,7 +102,7 @@ def layer_fns(x_shape, w_shape, s, p, bias):
                 tgy, tx, tw, [w_shape[0]] if bias else None, [s, s], [p, p], [1, 1], False,
                 [0, 0], 1, [False, True, bias]),
             "onednn": lambda: onednn.conv2d_backward_weights(x, gy, w_shape, s, p, with_bias=bias),
-            "numpy": numpy_weight,
+            "numpy": on_numpy(numpy_weight),
         },
     }
 
