@@ -6,7 +6,6 @@ import pytest
 import torch
 
 import chainrule as cr
-import chainrule.nn.functional as F
 from chainrule.backends import onednn
 
 needs_onednn = pytest.mark.skipif(not onednn.is_available(), reason="the onednn extra is not installed")
