@@ -116,6 +116,57 @@ def test_gradients_accumulate_like_eager_and_are_not_shared():
     np.testing.assert_array_equal(a.grad.numpy(), np.full(4, 6.0, np.float32))
 
 
+def test_constant_gradients_are_computed_once_and_never_handed_out_shared():
+    """The terms of loss.backward()'s ones through the sum and the addition are kept from call
+    to call: every leaf still gets its own array, and what a user does to one .grad reaches
+    neither the other leaf's nor the next call's."""
+    a, b, c = (cr.randn(5, requires_grad=True) for _ in range(3))
+
+    def f(a, b, c):
+        (a + c - b).sum().backward()   # ∂/∂a, ∂/∂c: one array of ones; ∂/∂b: a new −1s
+        return a
+
+    compiled = cr.compile(f, fullgraph=True)
+    for _ in range(3):
+        a.grad = b.grad = c.grad = None
+        compiled(a, b, c)
+        assert a.grad._data is not c.grad._data
+        np.testing.assert_array_equal(a.grad.numpy(), np.ones(5, np.float32))
+        np.testing.assert_array_equal(b.grad.numpy(), -np.ones(5, np.float32))
+        a.grad.add_(5.0)
+        b.grad.add_(5.0)
+        np.testing.assert_array_equal(c.grad.numpy(), np.ones(5, np.float32))
+    a.grad = b.grad = c.grad = None
+    for _ in range(3):       # accumulated into the leaves' own arrays, as eager
+        compiled(a, b, c)
+    np.testing.assert_array_equal(a.grad.numpy(), np.full(5, 3.0, np.float32))
+    np.testing.assert_array_equal(b.grad.numpy(), np.full(5, -3.0, np.float32))
+    assert compiled.counters.replays == 5
+
+
+def test_a_gradient_from_outside_the_call_is_read_again_after_it_changes():
+    """backward(g) with g a tensor from outside: the terms computed from it are kept only while
+    g keeps its version and its array."""
+    x = cr.randn(3, 4, requires_grad=True)
+    g = cr.ones(4)
+
+    def f(x):
+        x.sum(0).backward(g)
+        return x
+
+    compiled = cr.compile(f, fullgraph=True)
+    for scale in (1.0, 2.0, -3.0):
+        x.grad = None
+        compiled(x)
+        np.testing.assert_array_equal(x.grad.numpy(), np.tile(g.numpy(), (3, 1)))
+        g.mul_(scale)            # in place: a new version
+    g.data = cr.full((4,), 7.0)  # a new array
+    x.grad = None
+    compiled(x)
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 4), 7.0, np.float32))
+    assert compiled.counters.captures == 1
+
+
 def test_recapture_on_new_shape_dtype_grad_mode_and_training_flag_only():
     model = MLP(6, [5], 3)
     compiled = cr.compile(model)

@@ -184,7 +184,7 @@ def _generate(program, steps):
                 body.append(f"del {', '.join(f'v{s}' for s in left)}")
         elif kind == _BACKWARD:
             dying = steps[i + 1][1] if i + 1 < len(steps) and steps[i + 1][0] is None else ()
-            code, freed = _backward_code(step, graph, arg_of, dying)
+            code, freed = _backward_code(step, graph, arg_of, dying, ns, f"_KB{i}")
             body += code
             gone |= freed
         elif kind == _WRITE:
@@ -298,7 +298,7 @@ def _node_code(index, prim, params, needs, fresh, ns, body):
     return name
 
 
-def _backward_code(step, graph, arg_of, dying=()):
+def _backward_code(step, graph, arg_of, dying=(), ns=None, cache="_KB"):
     """The chain of VJPs, unrolled: each op's rule called directly, its gradients summed back
     over broadcast dims (where the shapes say so) and added into its inputs' ``g``.
 
@@ -306,7 +306,10 @@ def _backward_code(step, graph, arg_of, dying=()):
     elementwise rule), so that no ``is None`` test is written for them. Forward values in
     ``dying`` (read last by this backward) are dropped right after the last rule that reads
     them, and each op's incoming gradient right after its rule: memory falls as the backward
-    walks down, as in the eager engine. Returns (lines, the forward values dropped)."""
+    walks down, as in the eager engine. The terms of the linear ops whose incoming gradient is
+    a constant (``_constant_ops``: ``loss.backward()``'s ones through a sum or a mean) are
+    computed once and kept in ``ns[cache]`` until a seed tensor changes; they are never handed
+    to a leaf as its ``.grad`` without a copy. Returns (lines, the forward values dropped)."""
     (plan_steps, leaves), roots = step
     last_read = {}
     for k, plan_step in enumerate(plan_steps):
@@ -324,6 +327,9 @@ def _backward_code(step, graph, arg_of, dying=()):
     for r, g in roots:
         code.append(f"g{r} = _ones_like(v{r})" if g is None else f"g{r} = v{g}; seen.add(id(g{r}))")
         known.add(r)
+    constant = _constant_ops(graph, plan_steps, roots) if ns is not None else set()
+    if constant:
+        code += _constant_terms_code(graph, plan_steps, roots, constant, ns, cache)
 
     def add_term(pad, i, certain):
         if i in known:
@@ -358,6 +364,14 @@ def _backward_code(step, graph, arg_of, dying=()):
                 code.append(f"{pad}if r.dtype != g{out}.dtype: r = r.astype(g{out}.dtype)")
                 add_term(pad, ins[j], sure)
             continue
+        if index in constant:   # computed once (above), summed back already
+            code.append(f"{pad}rs = K{index}")
+            for j, i in enumerate(ins):
+                if needs[j]:
+                    code.append(f"{pad}r = rs[{j}]")
+                    code.append(f"{pad}if r is not None:")
+                    add_term(pad + "    ", i, False)
+            continue
         if prim.linear:
             code.append(f"{pad}rs = n{index}.transpose(_xp, g{out})")
         else:
@@ -387,6 +401,62 @@ def _backward_code(step, graph, arg_of, dying=()):
         code.append(f"{pad}    {t}._grad = _T(g{i}); seen.add(id(g{i}))")
         code.append(f"{pad}else: _acc({t}, g{i}, seen)")
     return code, {s for slots in drop_after.values() for s in slots}
+
+
+def _constant_ops(graph, plan_steps, roots) -> set:
+    """The linear ops of a backward plan whose incoming gradient is a constant: a sum of terms
+    that all come from the seeds (ones, or a tensor from outside the call) through linear ops
+    whose transposes read nothing but the gradient and fixed parameters."""
+    values, ops = graph.values, graph.instructions
+    sure = {r for r, g in roots if g is None or values[g].kind == "state"}
+    mixed = {r for r, _ in roots} - sure
+    constant = set()
+    for index, out, ins, needs, _ in plan_steps:
+        op = ops[index]
+        if out in sure and out not in mixed and op.prim.linear and not op.array_params:
+            constant.add(index)
+            sure.update(i for i, need in zip(ins, needs) if need)
+        else:
+            mixed.update(i for i, need in zip(ins, needs) if need)
+    return constant
+
+
+def _constant_terms_code(graph, plan_steps, roots, constant, ns, cache):
+    """Lines computing the constant ops' terms (``K<op>``: one array or None per input, summed
+    back to the input's shape) once, and again only when a seed tensor from outside the call
+    changes (its version or its array); the terms go into ``seen`` so that no leaf adopts
+    one as its ``.grad``."""
+    ns[cache] = [None, None, None]   # key, the terms, their ids
+    seeds = [g for _, g in roots if g is not None]
+    key = " + ".join(f"(T{g}._version_box[0], id(v{g}))" for g in seeds) or "()"
+    names = ", ".join(f"K{index}" for index in sorted(constant)) + ","
+    slots = sorted({i for index, _, ins, _, _ in plan_steps if index in constant for i in ins}
+                   - {r for r, _ in roots})
+    lines = [f"key = {key}", f"if {cache}[0] != key:",
+             "    " + "; ".join(f"k{i} = None" for i in slots)]
+    for r, g in roots:
+        lines.append(f"    k{r} = _ones_like(v{r})" if g is None else f"    k{r} = v{g}")
+    for index, out, ins, needs, shapes in plan_steps:
+        if index not in constant:
+            continue
+        lines.append(f"    rs = n{index}.transpose(_xp, k{out})")
+        lines.append("    if type(rs) is not tuple and type(rs) is not list: rs = (rs,)")
+        terms = []
+        for j, (i, need, shape) in enumerate(zip(ins, needs, shapes)):
+            if not need:
+                terms.append("None")
+                continue
+            lines.append(f"    r = rs[{j}]")
+            lines.append(f"    if r is not None and r.shape != {shape!r}: r = _unb(_asarray(r), {shape!r})")
+            lines.append(f"    t{index}_{j} = r")
+            lines.append(f"    if r is not None: k{i} = r if k{i} is None else k{i} + r")
+            terms.append(f"t{index}_{j}")
+        lines.append(f"    K{index} = ({', '.join(terms)},)")
+    lines.append(f"    {cache}[1] = ({names}); {cache}[0] = key")
+    lines.append(f"    {cache}[2] = [id(t) for K in {cache}[1] for t in K if t is not None]")
+    lines.append(f"{names} = {cache}[1]")
+    lines.append(f"seen.update({cache}[2])")
+    return lines
 
 
 def _drop(code, out, values, leaves):
