@@ -18,7 +18,7 @@ from .. import nn
 from .._modes import STATE, TRACE
 from ..tensor import Tensor
 from .capture import Unsupported, capture, flatten_tensors
-from .program import Program
+from .program import MISS, Program
 
 # name -> compile_fn(model) for the backends other packages add (chainrule.onnx adds
 # "onnxruntime"); "chainrule", the replay of the captured graph, is built in
@@ -74,10 +74,12 @@ class CompiledFunction:
                 STATE.grad_enabled, tuple(m.training for m in self._modules))
 
     def __call__(self, *args, **kwargs):
-        last = self._last   # the fast path: the graph the previous call ran, its guards passed
-        if last is not None and not kwargs and TRACE.recorder is None and last.guard(args):
-            self.counters.replays += 1
-            return last._run(args)
+        last = self._last   # the fast path: the graph the previous call ran, if its guards pass
+        if last is not None and not kwargs and TRACE.recorder is None:
+            out = last.guarded(args)
+            if out is not MISS:
+                self.counters.replays += 1
+                return out
         if TRACE.recorder is not None:   # inside another capture: be part of that graph
             return self._fn(*args, **kwargs)
         flat = flatten_tensors((args, kwargs))
@@ -85,7 +87,7 @@ class CompiledFunction:
         entry = self._cache.get(key)
         if isinstance(entry, Program) and entry.guard_state() is None:
             self.counters.replays += 1
-            self._last = entry if entry.guard is not None else None
+            self._last = entry if entry.guarded is not None else None
             return entry(flat)
         if isinstance(entry, _Eager) or (entry is None and
                                          len(self._cache) >= self.cache_size_limit):
@@ -116,7 +118,7 @@ class CompiledFunction:
             self._cache = {k: e for k, e in self._cache.items() if len(k[-1]) == len(key[-1])}
         program = self._cache[key] = Program(graph, _name(self._fn))
         tensors_only = not kwargs and all(isinstance(a, Tensor) for a in args)
-        program.guard = program.make_guard(key[3], self._modules) if tensors_only else None
+        program.guarded = program.make_guarded(key[3], self._modules) if tensors_only else None
         self._last = program if tensors_only else None
         return output
 

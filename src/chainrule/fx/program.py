@@ -28,6 +28,7 @@ from . import passes
 from .graph import Backward, Call, Op, Value, Write
 
 _new = object.__new__
+MISS = object()   # what a guarded run returns for a call that does not fit its graph
 _OP, _BACKWARD, _WRITE, _CALL, _RANDOM, _ALIAS = range(6)   # kinds of step
 
 
@@ -80,35 +81,38 @@ class Program:
                                                              list(self.output_plans.values())))
         exec(compile(self.source, f"<chainrule.compile: {name}>", "exec"), namespace)
         self._run = namespace["run"]
+        self.guarded = None   # set by chainrule.compile (make_guarded) for calls on Tensors alone
 
-    def make_guard(self, grad_enabled, modules):
-        """A function ``guard(args) -> bool``: whether a call with the argument tuple ``args``
-        (Tensors only) fits this graph — the arguments' shapes, dtypes and requires_grad, grad
-        mode, the modules' training flags and the state's shapes — generated as straight code,
-        so that a replay's checks cost about a microsecond."""
-        ns = {"_STATE": STATE}
-        lines = ["def guard(A):", "  try:",
-                 f"    if len(A) != {len(self.inputs)} or _STATE.grad_enabled is not "
-                 f"{bool(grad_enabled)}: return False"]
+    def make_guarded(self, grad_enabled, modules):
+        """``guarded(args)``: the run on the argument tuple ``args`` (Tensors only), or ``MISS``
+        when the call does not fit this graph — the arguments' shapes, dtypes and
+        requires_grad, grad mode, the modules' training flags and the state's shapes. The
+        checks are generated as straight code in front of the run's own (one call: a replay's
+        checks cost about a microsecond)."""
+        ns = dict(self._run.__globals__, _STATE=STATE, MISS=MISS)   # (the same caches)
+        lines = ["def guarded(A):", "    try:",
+                 f"        if len(A) != {len(self.inputs)} or _STATE.grad_enabled is not "
+                 f"{bool(grad_enabled)}: return MISS"]
         checks = [(f"A[{j}]", v.shape, v.dtype, v.requires_grad)
                   for j, v in enumerate(self.graph.inputs)]
         for k, (t, shape, dtype, requires_grad) in enumerate(self.state_guard):
-            ns[f"T{k}"] = t
-            checks.append((f"T{k}", shape, dtype, requires_grad))
+            ns[f"GT{k}"] = t
+            checks.append((f"GT{k}", shape, dtype, requires_grad))
         for k, (t, shape, dtype, requires_grad) in enumerate(checks):
-            ns[f"D{k}"] = dtype
-            lines.append(f"    t = {t}; d = t._data")
+            ns[f"GD{k}"] = dtype
+            lines.append(f"        t = {t}; d = t._data")
             # (a dtype equal but not identical to the captured one fails here and passes the
-            # slower check by equality that follows a failed guard)
-            lines.append(f"    if d.shape != {shape!r} or d.dtype is not D{k} or t.requires_grad is not "
-                         f"{bool(requires_grad)}: return False")
+            # slower check by equality that follows a miss)
+            lines.append(f"        if d.shape != {shape!r} or d.dtype is not GD{k} or "
+                         f"t.requires_grad is not {bool(requires_grad)}: return MISS")
         for k, m in enumerate(modules):
-            ns[f"M{k}"] = m
-            lines.append(f"    if M{k}.training is not {bool(m.training)}: return False")
-        lines += ["  except AttributeError:   # an argument that is not a Tensor", "    return False",
-                  "  return True"]
-        exec(compile("\n".join(lines) + "\n", "<chainrule.compile guard>", "exec"), ns)
-        return ns["guard"]
+            ns[f"GM{k}"] = m
+            lines.append(f"        if GM{k}.training is not {bool(m.training)}: return MISS")
+        lines += ["    except AttributeError:   # an argument that is not a Tensor",
+                  "        return MISS"]
+        body = self.source.split("\n", 1)[1]   # run's lines after its def
+        exec(compile("\n".join(lines) + "\n" + body, "<chainrule.compile guarded>", "exec"), ns)
+        return ns["guarded"]
 
     def guard_state(self) -> str | None:
         """Why the tensors from outside no longer fit the graph (None when they do)."""
@@ -327,9 +331,9 @@ def _backward_code(step, graph, arg_of, dying=(), ns=None, cache="_KB"):
     for r, g in roots:
         code.append(f"g{r} = _ones_like(v{r})" if g is None else f"g{r} = v{g}; seen.add(id(g{r}))")
         known.add(r)
-    constant = _constant_ops(graph, plan_steps, roots) if ns is not None else set()
+    constant, full = _constant_ops(graph, plan_steps, roots) if ns is not None else ((), ())
     if constant:
-        code += _constant_terms_code(graph, plan_steps, roots, constant, ns, cache)
+        code += _constant_terms_code(plan_steps, roots, constant, full, leaf_slots, ns, cache)
 
     def add_term(pad, i, certain):
         if i in known:
@@ -342,6 +346,13 @@ def _backward_code(step, graph, arg_of, dying=(), ns=None, cache="_KB"):
     for k, (index, out, ins, needs, shapes) in enumerate(plan_steps):
         if k:
             _drop(code, plan_steps[k - 1][1], drop_after.get(k - 1, ()), leaf_slots)
+        if index in constant:   # computed once (above): its terms to the other slots
+            for j, i in enumerate(ins):
+                if needs[j] and i not in full:
+                    code.append(f"r = K{index}[{j}]")
+                    code.append("if r is not None:")
+                    add_term("    ", i, False)
+            continue
         prim = ops[index].prim
         sure = out in known
         pad = "" if sure else "    "
@@ -363,14 +374,6 @@ def _backward_code(step, graph, arg_of, dying=(), ns=None, cache="_KB"):
                     code.append(f"{pad}r = _unb(r, {shapes[j]!r})")
                 code.append(f"{pad}if r.dtype != g{out}.dtype: r = r.astype(g{out}.dtype)")
                 add_term(pad, ins[j], sure)
-            continue
-        if index in constant:   # computed once (above), summed back already
-            code.append(f"{pad}rs = K{index}")
-            for j, i in enumerate(ins):
-                if needs[j]:
-                    code.append(f"{pad}r = rs[{j}]")
-                    code.append(f"{pad}if r is not None:")
-                    add_term(pad + "    ", i, False)
             continue
         if prim.linear:
             code.append(f"{pad}rs = n{index}.transpose(_xp, g{out})")
@@ -399,41 +402,49 @@ def _backward_code(step, graph, arg_of, dying=(), ns=None, cache="_KB"):
         code.append(f"{pad}if {t}._grad is None and type(g{i}) is _ndarray and g{i}.base is None"
                     f" and id(g{i}) not in seen and not {t}._hooks and not {t}._post_acc_hooks:")
         code.append(f"{pad}    {t}._grad = _T(g{i}); seen.add(id(g{i}))")
+        # (a gradient handed out already, or a kept constant term: the leaf gets a copy)
+        code.append(f"{pad}elif {t}._grad is None and type(g{i}) is _ndarray and id(g{i}) in seen"
+                    f" and not {t}._hooks and not {t}._post_acc_hooks: {t}._grad = _T(g{i}.copy())")
         code.append(f"{pad}else: _acc({t}, g{i}, seen)")
     return code, {s for slots in drop_after.values() for s in slots}
 
 
-def _constant_ops(graph, plan_steps, roots) -> set:
-    """The linear ops of a backward plan whose incoming gradient is a constant: a sum of terms
-    that all come from the seeds (ones, or a tensor from outside the call) through linear ops
-    whose transposes read nothing but the gradient and fixed parameters."""
+def _constant_ops(graph, plan_steps, roots):
+    """(ops, slots): the linear ops of a backward plan whose incoming gradient is a constant,
+    and the slots whose gradient is one. A constant gradient is a sum of terms that all come
+    from the seeds (ones, or a tensor from outside the call) through linear ops, whose
+    transposes read nothing but the gradient and fixed parameters."""
     values, ops = graph.values, graph.instructions
     sure = {r for r, g in roots if g is None or values[g].kind == "state"}
     mixed = {r for r, _ in roots} - sure
     constant = set()
-    for index, out, ins, needs, _ in plan_steps:
+    for index, out, ins, needs, _ in plan_steps:   # each op after every reader of its output
         op = ops[index]
         if out in sure and out not in mixed and op.prim.linear and not op.array_params:
             constant.add(index)
             sure.update(i for i, need in zip(ins, needs) if need)
         else:
             mixed.update(i for i, need in zip(ins, needs) if need)
-    return constant
+    return constant, sure - mixed
 
 
-def _constant_terms_code(graph, plan_steps, roots, constant, ns, cache):
-    """Lines computing the constant ops' terms (``K<op>``: one array or None per input, summed
-    back to the input's shape) once, and again only when a seed tensor from outside the call
-    changes (its version or its array); the terms go into ``seen`` so that no leaf adopts
-    one as its ``.grad``."""
-    ns[cache] = [None, None, None]   # key, the terms, their ids
+def _constant_terms_code(plan_steps, roots, constant, full, leaves, ns, cache):
+    """Lines computing the constant ops' results once, and again only when a seed tensor from
+    outside the call changes (its version or its array): the gradients of the ``full`` slots
+    that the rest of the backward reads (a leaf's, an input of an op computed every time), and
+    the terms (``K<op>``, one array or None per input, summed back to its shape) that go to
+    the other slots. Every kept array goes into ``seen``, so that no leaf adopts one as its
+    ``.grad``."""
+    ns[cache] = [None, None, None, None]   # key, full slots' gradients, the other terms, ids
     seeds = [g for _, g in roots if g is not None]
     key = " + ".join(f"(T{g}._version_box[0], id(v{g}))" for g in seeds) or "()"
-    names = ", ".join(f"K{index}" for index in sorted(constant)) + ","
     slots = sorted({i for index, _, ins, _, _ in plan_steps if index in constant for i in ins}
                    - {r for r, _ in roots})
+    read = {out for index, out, _, _, _ in plan_steps if index not in constant} | set(leaves)
+    kept = [i for i in slots if i in full and i in read]
+    terms = []
     lines = [f"key = {key}", f"if {cache}[0] != key:",
-             "    " + "; ".join(f"k{i} = None" for i in slots)]
+             "    " + ("; ".join(f"k{i} = None" for i in slots) or "pass")]
     for r, g in roots:
         lines.append(f"    k{r} = _ones_like(v{r})" if g is None else f"    k{r} = v{g}")
     for index, out, ins, needs, shapes in plan_steps:
@@ -441,21 +452,30 @@ def _constant_terms_code(graph, plan_steps, roots, constant, ns, cache):
             continue
         lines.append(f"    rs = n{index}.transpose(_xp, k{out})")
         lines.append("    if type(rs) is not tuple and type(rs) is not list: rs = (rs,)")
-        terms = []
+        names = []
         for j, (i, need, shape) in enumerate(zip(ins, needs, shapes)):
+            names.append(f"t{index}_{j}" if need and i not in full else "None")
             if not need:
-                terms.append("None")
                 continue
             lines.append(f"    r = rs[{j}]")
             lines.append(f"    if r is not None and r.shape != {shape!r}: r = _unb(_asarray(r), {shape!r})")
-            lines.append(f"    t{index}_{j} = r")
             lines.append(f"    if r is not None: k{i} = r if k{i} is None else k{i} + r")
-            terms.append(f"t{index}_{j}")
-        lines.append(f"    K{index} = ({', '.join(terms)},)")
-    lines.append(f"    {cache}[1] = ({names}); {cache}[0] = key")
-    lines.append(f"    {cache}[2] = [id(t) for K in {cache}[1] for t in K if t is not None]")
-    lines.append(f"{names} = {cache}[1]")
-    lines.append(f"seen.update({cache}[2])")
+            if i not in full:
+                lines.append(f"    t{index}_{j} = r")
+        if any(name != "None" for name in names):
+            terms.append(index)
+            lines.append(f"    K{index} = ({', '.join(names)},)")
+    full_names = "".join(f"k{i}, " for i in kept)
+    term_names = "".join(f"K{index}, " for index in terms)
+    lines.append(f"    {cache}[1] = ({full_names}); {cache}[2] = ({term_names})")
+    lines.append(f"    {cache}[3] = [id(a) for a in ({full_names}*[t for K in {cache}[2] for t in K])"
+                 " if a is not None]")
+    lines.append(f"    {cache}[0] = key")
+    if kept:
+        lines.append(f"{''.join(f'g{i}, ' for i in kept)}= {cache}[1]")
+    if terms:
+        lines.append(f"{term_names}= {cache}[2]")
+    lines.append(f"seen.update({cache}[3])")
     return lines
 
 
