@@ -42,6 +42,19 @@ def test_matmul_matches_numpy_in_every_layout(threads):
 
 
 @needs_onednn
+def test_matmul_keeps_nan_inf_and_subnormals_as_numpy():
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((M, K)).astype(np.float32)
+    b = rng.standard_normal((K, N)).astype(np.float32)
+    a[0], b[:, 0] = 1e-39, 1.0          # a sum of subnormals (no flush to zero)
+    a[1, 3], a[2, 4] = np.nan, np.inf
+    c, want = onednn.matmul(a, b), a @ b
+    assert c[0, 0] == want[0, 0] != 0
+    np.testing.assert_array_equal(np.isnan(c), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(c), np.isinf(want))
+
+
+@needs_onednn
 def test_matmul_refuses_what_it_does_not_read():
     a = np.ones((M, K), np.float32)
     b = np.ones((K, N), np.float32)
