@@ -61,8 +61,8 @@ def _initial_grads(outputs, grad_outputs, op):
             one = np.empty(out._data.shape, out._data.dtype)   # np.ones without its wrapper
             one.fill(1)
             g = out._make(one, False)
-            if TRACE.recorder is not None:   # the implicit ∂L/∂L = 1: a constant of a capture
-                TRACE.recorder.constant(g)
+            if TRACE.recorder is not None:   # the implicit ∂L/∂L = 1: a capture records ones
+                TRACE.recorder.implicit_seed(g)
         elif not isinstance(g, TensorBase):
             g = out._make(np.asarray(g, dtype=out._data.dtype), False)
         if g._data.shape != out._data.shape:

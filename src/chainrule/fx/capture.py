@@ -60,6 +60,7 @@ class Recorder:
                                        # marked a constant): a comparison's, a cast's ... result
         self.array_of = _Identity()    # array -> the Value it is the array of
         self.constant_arrays = _Identity()   # arrays of constants made in the call -> True
+        self.seeds = _Identity()       # backward()'s implicit ones -> True
 
     # ------------------------------------------------------------------ values
     def _new(self, kind, name, array, **kw):
@@ -169,6 +170,12 @@ class Recorder:
         self.born.pop(t)
         self.constant_arrays[t._data] = True
 
+    def implicit_seed(self, t):
+        """``t`` holds the ones ``backward()`` starts from when given no gradient: recorded as
+        ``None`` in the Backward instruction (a replay makes them, or keeps what they give)."""
+        self.constant(t)
+        self.seeds[t] = True
+
     def backward(self, roots, retain_graph, create_graph, targets):
         if targets is not None:
             return self.unsupported("autograd.grad or backward(inputs=...)")
@@ -180,7 +187,7 @@ class Recorder:
             if root is None:
                 return self.unsupported(f"backward() from a tensor made outside the call "
                                         f"({node.name()})")
-            pairs.append((root, self.value_of(grad)))
+            pairs.append((root, None if grad in self.seeds else self.value_of(grad)))
         self.instructions.append(Backward(pairs))
 
     def call(self, fn, *args, **kwargs):

@@ -328,12 +328,18 @@ def _backward_code(step, graph, arg_of, dying=(), ns=None, cache="_KB"):
     code = [f"g{i} = None" for i in sorted({i for _, _, ins, _, _ in plan_steps for i in ins})]
     code.append("seen = set()")
     known = set()
-    for r, g in roots:
-        code.append(f"g{r} = _ones_like(v{r})" if g is None else f"g{r} = v{g}; seen.add(id(g{r}))")
-        known.add(r)
     constant, full = _constant_ops(graph, plan_steps, roots) if ns is not None else ((), ())
+    read = {out for index, out, _, _, _ in plan_steps if index not in constant} | leaf_slots
+    for r, g in roots:
+        if g is not None:
+            code.append(f"g{r} = v{g}; seen.add(id(g{r}))")
+        elif r in read:   # (ones that only constant ops read are made once, below)
+            code.append(f"g{r} = _ones_like(v{r})")
+        else:
+            continue
+        known.add(r)
     if constant:
-        code += _constant_terms_code(plan_steps, roots, constant, full, leaf_slots, ns, cache)
+        code += _constant_terms_code(plan_steps, roots, constant, full, read, ns, cache)
 
     def add_term(pad, i, certain):
         if i in known:
@@ -345,7 +351,7 @@ def _backward_code(step, graph, arg_of, dying=(), ns=None, cache="_KB"):
 
     for k, (index, out, ins, needs, shapes) in enumerate(plan_steps):
         if k:
-            _drop(code, plan_steps[k - 1][1], drop_after.get(k - 1, ()), leaf_slots)
+            _drop(code, plan_steps[k - 1], drop_after.get(k - 1, ()), leaf_slots, constant)
         if index in constant:   # computed once (above): its terms to the other slots
             for j, i in enumerate(ins):
                 if needs[j] and i not in full:
@@ -392,7 +398,7 @@ def _backward_code(step, graph, arg_of, dying=(), ns=None, cache="_KB"):
                 code.append(f"{pad}    if r.shape != {shapes[j]!r}: r = _unb(_asarray(r), {shapes[j]!r})")
                 add_term(pad + "    ", i, False)
     if plan_steps:
-        _drop(code, plan_steps[-1][1], drop_after.get(len(plan_steps) - 1, ()), leaf_slots)
+        _drop(code, plan_steps[-1], drop_after.get(len(plan_steps) - 1, ()), leaf_slots, constant)
     for i, leaf in leaves:
         t = arg_of[i] if leaf is None else f"T{i}"
         pad = "" if i in known else "    "
@@ -428,7 +434,7 @@ def _constant_ops(graph, plan_steps, roots):
     return constant, sure - mixed
 
 
-def _constant_terms_code(plan_steps, roots, constant, full, leaves, ns, cache):
+def _constant_terms_code(plan_steps, roots, constant, full, read, ns, cache):
     """Lines computing the constant ops' results once, and again only when a seed tensor from
     outside the call changes (its version or its array): the gradients of the ``full`` slots
     that the rest of the backward reads (a leaf's, an input of an op computed every time), and
@@ -440,7 +446,6 @@ def _constant_terms_code(plan_steps, roots, constant, full, leaves, ns, cache):
     key = " + ".join(f"(T{g}._version_box[0], id(v{g}))" for g in seeds) or "()"
     slots = sorted({i for index, _, ins, _, _ in plan_steps if index in constant for i in ins}
                    - {r for r, _ in roots})
-    read = {out for index, out, _, _, _ in plan_steps if index not in constant} | set(leaves)
     kept = [i for i in slots if i in full and i in read]
     terms = []
     lines = [f"key = {key}", f"if {cache}[0] != key:",
@@ -479,9 +484,11 @@ def _constant_terms_code(plan_steps, roots, constant, full, leaves, ns, cache):
     return lines
 
 
-def _drop(code, out, values, leaves):
-    """After an op's rule: its incoming gradient and the forward values read for the last time."""
-    names = ([] if out in leaves else [f"g{out}"]) + [f"v{s}" for s in values]
+def _drop(code, plan_step, values, leaves, constant):
+    """After an op's rule: its incoming gradient (not a leaf's, not a kept constant) and the
+    forward values read for the last time."""
+    index, out = plan_step[:2]
+    names = ([] if out in leaves or index in constant else [f"g{out}"]) + [f"v{s}" for s in values]
     if names:
         code.append(f"del {', '.join(names)}")
 
