@@ -136,7 +136,7 @@ def _generate(program, steps):
     will use later. The backward calls each rule directly with the values it asks for."""
     graph = program.graph
     ns = {"_new": _new, "_fp_enter": _fp_enter, "_fp_leave": _fp_leave,
-          "_ones_like": np.ones_like, "_asarray": np.asarray, "_unb": ArrayOps.unbroadcast,
+          "_asarray": np.asarray, "_unb": ArrayOps.unbroadcast,
           "_xp": ArrayOps, "_acc": _add_to_grad, "_T": Tensor._make, "_attach": _attach_backward,
           "_program": program, "_ndarray": np.ndarray}
     fresh = program.keep if program.output_plans else set()
@@ -302,7 +302,7 @@ def _node_code(index, prim, params, needs, fresh, ns, body):
     return name
 
 
-def _backward_code(step, graph, arg_of, dying=(), ns=None, cache="_KB"):
+def _backward_code(step, graph, arg_of, dying, ns, cache):
     """The chain of VJPs, unrolled: each op's rule called directly, its gradients summed back
     over broadcast dims (where the shapes say so) and added into its inputs' ``g``.
 
@@ -328,14 +328,18 @@ def _backward_code(step, graph, arg_of, dying=(), ns=None, cache="_KB"):
     code = [f"g{i} = None" for i in sorted({i for _, _, ins, _, _ in plan_steps for i in ins})]
     code.append("seen = set()")
     known = set()
-    constant, full = _constant_ops(graph, plan_steps, roots) if ns is not None else ((), ())
+    constant, full = _constant_ops(graph, plan_steps, roots)
     read = {out for index, out, _, _, _ in plan_steps if index not in constant} | leaf_slots
     for r, g in roots:
+        if g is None:   # backward()'s implicit ones: one read-only array, made now
+            ones = np.ones(values[r].shape, values[r].dtype)
+            ones.flags.writeable = False
+            ns[f"O{r}"] = ones
         if g is not None:
             code.append(f"g{r} = v{g}; seen.add(id(g{r}))")
-        elif r in read:   # (ones that only constant ops read are made once, below)
-            code.append(f"g{r} = _ones_like(v{r})")
-        else:
+        elif r in read:
+            code.append(f"g{r} = O{r}; seen.add(id(g{r}))")
+        else:   # only the constant ops read them (below)
             continue
         known.add(r)
     if constant:
@@ -451,7 +455,7 @@ def _constant_terms_code(plan_steps, roots, constant, full, read, ns, cache):
     lines = [f"key = {key}", f"if {cache}[0] != key:",
              "    " + ("; ".join(f"k{i} = None" for i in slots) or "pass")]
     for r, g in roots:
-        lines.append(f"    k{r} = _ones_like(v{r})" if g is None else f"    k{r} = v{g}")
+        lines.append(f"    k{r} = O{r}" if g is None else f"    k{r} = v{g}")
     for index, out, ins, needs, shapes in plan_steps:
         if index not in constant:
             continue
