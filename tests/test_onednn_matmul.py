@@ -110,6 +110,18 @@ def test_linear_matches_torch(use_onednn):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-4, atol=1e-4)
 
 
+@needs_onednn
+def test_deterministic_mode_keeps_products_on_numpy():
+    a = np.random.default_rng(5).standard_normal((M, K)).astype(np.float32)
+    b = np.random.default_rng(6).standard_normal((K, N)).astype(np.float32)
+    cr.use_deterministic_algorithms(True)
+    try:
+        got = cr.mm(cr.tensor(a), cr.tensor(b)).numpy()
+    finally:
+        cr.use_deterministic_algorithms(False)
+    np.testing.assert_array_equal(got, np.matmul(a, b))
+
+
 def test_small_and_other_products_take_numpy():
     """Below the threshold, in float64 and batched, chainrule's matmul is NumPy's, bit for bit."""
     rng = np.random.default_rng(3)

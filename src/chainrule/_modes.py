@@ -216,8 +216,8 @@ def set_float32_matmul_precision(precision: str) -> None:
     """torch's hint for the internal precision of float32 matrix products: 'highest' (full
     float32), 'high' (TF32 or bfloat16×3 allowed), 'medium' (bfloat16 allowed).
 
-    chainrule's products are NumPy/BLAS float32 ones, 'highest' whatever the hint — what torch
-    computes on CPUs without reduced-precision matrix units. The setting is recorded and
+    chainrule's products are NumPy/BLAS or oneDNN float32 ones, 'highest' whatever the hint —
+    what torch computes on CPUs without reduced-precision matrix units. The setting is recorded and
     reported by :func:`get_float32_matmul_precision`; an unknown name warns and changes
     nothing, as torch."""
     if not isinstance(precision, str):

@@ -21,6 +21,7 @@ from operator import methodcaller
 
 import numpy as np
 
+from .._modes import DETERMINISM
 from . import onednn
 
 
@@ -66,8 +67,11 @@ def _stable_sigmoid(x):
 
 def matmul(a, b):
     """a @ b: on oneDNN's matmul where ``onednn.matmul_supported`` (large 2-D float32
-    products, oneDNN enabled), else NumPy's."""
-    return onednn.matmul(a, b) if onednn.matmul_supported(a, b) else np.matmul(a, b)
+    products, oneDNN enabled), else NumPy's. Not in deterministic mode, as the convolutions:
+    oneDNN may split a product's work differently for another thread count."""
+    if not DETERMINISM.enabled and onednn.matmul_supported(a, b):
+        return onednn.matmul(a, b)
+    return np.matmul(a, b)
 
 
 class ArrayOps:
