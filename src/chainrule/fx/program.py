@@ -325,11 +325,12 @@ def _backward_code(step, graph, arg_of, dying, ns, cache):
             drop_after.setdefault(k, []).append(slot)
     leaf_slots = {i for i, _ in leaves}
     values, ops = graph.values, graph.instructions
-    code = [f"g{i} = None" for i in sorted({i for _, _, ins, _, _ in plan_steps for i in ins})]
-    code.append("seen = set()")
-    known = set()
     constant, full = _constant_ops(graph, plan_steps, roots)
     read = {out for index, out, _, _, _ in plan_steps if index not in constant} | leaf_slots
+    code = [f"g{i} = None" for i in sorted({i for _, _, ins, _, _ in plan_steps for i in ins})
+            if i not in full]   # (a constant slot is assigned from the kept arrays, or unread)
+    code.append("seen = set()")
+    known = set()
     for r, g in roots:
         if g is None:   # backward()'s implicit ones: one read-only array, made now
             ones = np.ones(values[r].shape, values[r].dtype)
@@ -447,13 +448,13 @@ def _constant_terms_code(plan_steps, roots, constant, full, read, ns, cache):
     ``.grad``."""
     ns[cache] = [None, None, None, None]   # key, full slots' gradients, the other terms, ids
     seeds = [g for _, g in roots if g is not None]
-    key = " + ".join(f"(T{g}._version_box[0], id(v{g}))" for g in seeds) or "()"
+    key = " + ".join(f"(T{g}._version_box[0], id(v{g}))" for g in seeds)
     slots = sorted({i for index, _, ins, _, _ in plan_steps if index in constant for i in ins}
                    - {r for r, _ in roots})
     kept = [i for i in slots if i in full and i in read]
     terms = []
-    lines = [f"key = {key}", f"if {cache}[0] != key:",
-             "    " + ("; ".join(f"k{i} = None" for i in slots) or "pass")]
+    lines = [f"key = {key}", f"if {cache}[0] != key:"] if seeds else [f"if {cache}[0] is None:"]
+    lines.append("    " + ("; ".join(f"k{i} = None" for i in slots) or "pass"))
     for r, g in roots:
         lines.append(f"    k{r} = O{r}" if g is None else f"    k{r} = v{g}")
     for index, out, ins, needs, shapes in plan_steps:
@@ -479,7 +480,7 @@ def _constant_terms_code(plan_steps, roots, constant, full, read, ns, cache):
     lines.append(f"    {cache}[1] = ({full_names}); {cache}[2] = ({term_names})")
     lines.append(f"    {cache}[3] = [id(a) for a in ({full_names}*[t for K in {cache}[2] for t in K])"
                  " if a is not None]")
-    lines.append(f"    {cache}[0] = key")
+    lines.append(f"    {cache}[0] = {'key' if seeds else 'True'}")
     if kept:
         lines.append(f"{''.join(f'g{i}, ' for i in kept)}= {cache}[1]")
     if terms:

@@ -40,7 +40,7 @@ def _keep(xp, y, in_shape, dims, keepdim):
 def accumulated_sum(x, dims, keepdim, divisor=None):
     """Σ_dims x (÷ divisor), float16 summed in float32 and rounded once at the end, as torch (a
     float16 running sum overflows past 65504 long before the mean would)."""
-    wide = x.dtype == np.float16
+    wide = x.dtype.char == "e"   # float16 (either byte order; a cheaper test than == np.float16)
     # np.add.reduce(x, axis, dtype, out, keepdims): np.sum minus its Python wrapper, and
     # positional, as keywords cost a small sum half its time
     out = np.add.reduce(x, dims, np.float32 if wide else None, None, keepdim)
