@@ -66,12 +66,11 @@ def _stable_sigmoid(x):
 
 
 def matmul(a, b):
-    """a @ b: on oneDNN's matmul where ``onednn.matmul_supported`` (large 2-D float32
-    products, oneDNN enabled), else NumPy's. Not in deterministic mode, as the convolutions:
-    oneDNN may split a product's work differently for another thread count."""
-    if not DETERMINISM.enabled and onednn.matmul_supported(a, b):
-        return onednn.matmul(a, b)
-    return np.matmul(a, b)
+    """a @ b: on oneDNN's matmul where it takes the arrays (``onednn.matmul_supported``: large
+    2-D float32 products, oneDNN enabled), else NumPy's. Not in deterministic mode, as the
+    convolutions: oneDNN may split a product's work differently for another thread count."""
+    c = None if DETERMINISM.enabled else onednn.try_matmul(a, b)
+    return np.matmul(a, b) if c is None else c
 
 
 class ArrayOps:

@@ -1166,31 +1166,48 @@ def _element_strides(a):
     return s0 // size, s1 // size
 
 
+def _matmul_geometry(a, b):
+    """(M, K, N) and the strides of a and b in elements, when ``matmul`` takes a @ b (see
+    ``matmul_supported``); else None."""
+    if not enabled or a.ndim != 2 or b.ndim != 2 or a.dtype != np.float32 or b.dtype != np.float32:
+        return None
+    (m, k), n = a.shape, b.shape[1]
+    if b.shape[0] != k or min(m, k, n) < 16 or m * k * n < MATMUL_MIN:
+        return None
+    strides = _element_strides(a), _element_strides(b)
+    if None in strides or not is_available():
+        return None
+    return (m, k, n), strides
+
+
 def matmul_supported(a, b) -> bool:
     """Whether ``matmul`` takes a @ b: enabled and installed, a (M, K) and b (K, N) float32, each
     with a unit stride along one dimension (C order, a transpose, a slice of rows), at least 16
     in every dimension and ``MATMUL_MIN`` multiply-adds."""
-    if not enabled or a.ndim != 2 or b.ndim != 2 or a.dtype != np.float32 or b.dtype != np.float32:
-        return False
-    (m, k), n = a.shape, b.shape[1]
-    return (b.shape[0] == k and min(m, k, n) >= 16 and m * k * n >= MATMUL_MIN
-            and _element_strides(a) is not None and _element_strides(b) is not None
-            and is_available())
+    return _matmul_geometry(a, b) is not None
+
+
+def try_matmul(a, b):
+    """``matmul(a, b)`` where it takes the arrays, else None (one check: a dispatcher's call)."""
+    found = _matmul_geometry(a, b)
+    if found is None:
+        return None
+    shape, geo = found
+    c = np.empty(shape[::2], np.float32)
+    with _omp_threads() as threads:
+        plan = _matmul_cache.get((shape, geo, threads),
+                                 lambda: _MatmulPlan("matmul", shape, geo, "plain"))
+        plan.run({_dnnl.ARG_SRC: a, _dnnl.ARG_WEIGHTS: b, _dnnl.ARG_DST: c})
+    return c
 
 
 def matmul(a, b):
     """C = A B on oneDNN (its brgemm kernels; on AVX-512 OpenBLAS's sgemm took 20–30% longer,
     torch's as long): a (M, K), b (K, N) as ``matmul_supported`` takes them -> C (M, N),
     C-contiguous float32. The plan is cached per shape, strides and thread count."""
-    if not matmul_supported(a, b):
+    c = try_matmul(a, b)
+    if c is None:
         raise ValueError(f"onednn.matmul: expected float32 (M, K) and (K, N) arrays with a unit "
                          f"stride, ≥ 16 in each dimension and ≥ {MATMUL_MIN} multiply-adds, got "
                          f"{a.shape} {a.dtype} and {b.shape} {b.dtype}")
-    (m, k), n = a.shape, b.shape[1]
-    geo = (_element_strides(a), _element_strides(b))
-    c = np.empty((m, n), np.float32)
-    with _omp_threads() as threads:
-        plan = _matmul_cache.get(((m, k, n), geo, threads),
-                                 lambda: _MatmulPlan("matmul", (m, k, n), geo, "plain"))
-        plan.run({_dnnl.ARG_SRC: a, _dnnl.ARG_WEIGHTS: b, _dnnl.ARG_DST: c})
     return c
