@@ -2,7 +2,7 @@
 
 Written from oneDNN v3.2's public headers (``include/oneapi/dnnl/dnnl.h``, ``dnnl_types.h``,
 ``dnnl_common_types.h``, ``dnnl_common.h``); every enum value below was checked by compiling
-those headers and printing them (the eltwise, binary and post-op ones, added later, by reading
+those headers and printing them (the eltwise, binary, post-op and batch-norm ones, added later, by reading
 v3.2's header and checking the primitives' results against NumPy in the tests). The library comes from the ``onednn`` extra
 (``pip install chainrule[onednn]``, the ``onednn-cpu-gomp`` wheel, which puts ``libdnnl.so.3``
 in ``<env>/lib`` and ships no headers).
@@ -35,7 +35,9 @@ f32 = 3
 # dnnl_format_tag_t
 format_tag_any, a, ab, abc, abcd, abcde = 1, 2, 3, 4, 5, 6
 # dnnl_prop_kind_t
-forward_training, forward_inference = 64, 96
+forward_training, forward_inference, backward = 64, 96, 128
+# dnnl_normalization_flags_t
+use_scale, use_shift = 0x2, 0x4
 # dnnl_alg_kind_t
 convolution_direct, eltwise_relu = 0x1, 0x20
 binary_add, binary_mul, binary_max = 0x1fff0, 0x1fff1, 0x1fff2
@@ -52,6 +54,8 @@ ARG_SRC, ARG_DST, ARG_WEIGHTS, ARG_BIAS = 1, 17, 33, 41
 ARG_DIFF_SRC, ARG_DIFF_DST, ARG_DIFF_WEIGHTS, ARG_DIFF_BIAS = 129, 145, 161, 169
 ARG_FROM, ARG_TO = 1, 17
 ARG_WORKSPACE = 64
+ARG_MEAN, ARG_VARIANCE, ARG_SCALE, ARG_SHIFT = 49, 50, 51, 52
+ARG_DIFF_SCALE, ARG_DIFF_SHIFT = 255, 256
 ARG_SRC_0, ARG_SRC_1 = 1, 2
 ARG_ATTR_MULTIPLE_POST_OP_BASE = 32768   # post-op i's argument: BASE·(i + 1) | ARG_SRC_1
 MAX_NDIMS = 12      # dnnl_dims_t is int64_t[DNNL_MAX_NDIMS]
@@ -118,6 +122,10 @@ _SIGNATURES = {
     "dnnl_eltwise_backward_primitive_desc_create":
         (_I, [pp, p, _I, p, p, p, ctypes.c_float, ctypes.c_float, p, p]),
     "dnnl_binary_primitive_desc_create": (_I, [pp, p, _I, p, p, p, p]),
+    "dnnl_batch_normalization_forward_primitive_desc_create":
+        (_I, [pp, p, _I, p, p, ctypes.c_float, ctypes.c_uint, p]),
+    "dnnl_batch_normalization_backward_primitive_desc_create":
+        (_I, [pp, p, _I, p, p, p, ctypes.c_float, ctypes.c_uint, p, p]),
     "dnnl_matmul_primitive_desc_create": (_I, [pp, p, p, p, p, p, p]),
     "dnnl_primitive_attr_create": (_I, [pp]),
     "dnnl_primitive_attr_destroy": (_I, [p]),

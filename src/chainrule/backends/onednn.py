@@ -1052,7 +1052,8 @@ class _ElementwisePlan(_Plan):
         self._finish_unreordered(pd, mds)
 
 
-_elementwise_cache = _Cache(CACHE_SIZE)   # apart from the convolutions': a new size evicts none
+# apart from the convolutions': a new size evicts none (batch norm's plans are kept here too)
+_elementwise_cache = _Cache(CACHE_SIZE)
 
 
 def _run_elementwise(kind, shape, geo, arrays):
@@ -1129,6 +1130,112 @@ def channel_affine(x, scale, shift, add=None, post_scale=None, out=None):
         arrays[_post_op_arg(1 + (add is not None))] = _f32(post_scale, op, "post_scale")
     _run_elementwise("affine", shape, (add is not None, post_scale is not None), arrays)
     return y
+
+
+# ---------------------------------------------------------------------------- batch norm
+# Batch norm in training, forward and backward, as oneDNN's batch-normalization primitive:
+# its statistics and its gradient's per-channel sums run on all of chainrule's threads, where
+# NumPy's passes (``nn.functional.normalization``) run on one. On plain NCHW it takes its
+# ``ncsp`` kernel, which at 1 thread is slower than NumPy's passes and at 2 faster; on
+# channels-last arrays its JIT kernel, faster at any count. Measured, resnet20's shapes
+# (batch 32; 16×32², 32×16², 64×8²), forward / backward in µs: NCHW, 1 thread 1164 / 1310,
+# 591 / 661, 305 / 332 against NumPy's 802 / 1031, 365 / 701, 264 / 543 (the layer, autograd
+# included); 2 threads 526 / 598, 277 / 302, 146 / 154 against 742 / 833, 405 / 672, 305 /
+# 447; channels-last, 1 thread 206 / 399, 73 / 143, 40 / 44.
+class _BatchNormPlan(_Plan):
+    """oneDNN's batch normalization with the batch's statistics, on arrays as they lie (no
+    reorders): ``kind`` 'bn_forward' (src, scale, shift -> dst, mean, variance) or
+    'bn_backward' (src, diff_dst, mean, variance, scale -> diff_src, diff_scale, diff_shift).
+    ``shape`` (N, C, L) C-contiguous, or (N, C, H, W) channels-last (``nhwc``); ``geo`` ε.
+    Runs through ``_Plan.run``."""
+
+    def _build(self, kind, shape, geo, layout):
+        A, eng = _dnnl, _dnnl.engine()
+        data = self._channels_last_md(shape) if self.nhwc else self._md(shape, A.abc)
+        channel = self._md(shape[1:2], A.a)
+        flags = A.use_scale | A.use_shift
+        fwd = ctypes.c_void_p()
+        A.call("dnnl_batch_normalization_forward_primitive_desc_create", ctypes.byref(fwd), eng,
+               A.forward_training, data, data, geo, flags, None)
+        self.pds.append(fwd)
+        mds = {A.ARG_SRC: data, A.ARG_MEAN: channel, A.ARG_VARIANCE: channel,
+               A.ARG_SCALE: channel}
+        if kind == "bn_forward":
+            pd = fwd
+            mds.update({A.ARG_SHIFT: channel, A.ARG_DST: data})
+        else:
+            pd = ctypes.c_void_p()
+            A.call("dnnl_batch_normalization_backward_primitive_desc_create", ctypes.byref(pd),
+                   eng, A.backward, data, data, data, geo, flags, fwd, None)
+            self.pds.append(pd)
+            mds.update({A.ARG_DIFF_DST: data, A.ARG_DIFF_SRC: data, A.ARG_DIFF_SCALE: channel,
+                        A.ARG_DIFF_SHIFT: channel})
+        self.impl = A.impl_info(pd)
+        self._finish_unreordered(pd, mds)
+
+
+def batch_norm_supported(x, g=None) -> bool:
+    """Whether ``batch_norm_forward`` / ``batch_norm_backward`` take x (and ȳ): x (N, C, *)
+    ``elementwise_supported`` (ȳ laid out as x) with C-order arrays only when chainrule runs
+    more than one thread (see above), channels-last ones at any count."""
+    if x.ndim < 2 or not elementwise_supported(x, g):
+        return False
+    return _order(x) == "CL" or get_num_threads() > 1
+
+
+def _batch_norm_run(kind, x, eps, arrays):
+    nhwc = _order(x) == "CL"
+    shape = x.shape if nhwc else (x.shape[0], x.shape[1], x.size // (x.shape[0] * x.shape[1]))
+    arrays = {arg: a if a.ndim == 1 or nhwc else a.reshape(shape) for arg, a in arrays.items()}
+    with _omp_threads() as threads:
+        plan = _elementwise_cache.get(
+            (kind, shape, float(eps), nhwc, threads),
+            lambda: _BatchNormPlan(kind, shape, float(eps), "plain", nhwc=nhwc))
+        plan.run(arrays)
+
+
+def _channel_vectors(op, c, **vectors):
+    for name, v in vectors.items():
+        if v.shape != (c,) or v.dtype != np.float32 or not v.flags.c_contiguous:
+            raise ValueError(f"{op}: {name} must be a contiguous float32 ({c},) array, got "
+                             f"{v.shape} {v.dtype}")
+
+
+def batch_norm_forward(x, scale, shift, eps):
+    """Batch norm with the batch's statistics on oneDNN: μ_c = mean of x[:, c], σ²_c = the
+    biased variance, y = (x − μ)/√(σ² + ε)·γ + β. x (N, C, *) float32 as ``batch_norm_supported``
+    takes it; γ = ``scale``, β = ``shift`` (C,) float32 -> (y laid out as x, μ (C,), σ² (C,))."""
+    op = "onednn.batch_norm_forward"
+    if not batch_norm_supported(x):
+        raise ValueError(f"{op}: expected a dense float32 (N, C, *) array of at least "
+                         f"{ELEMENTWISE_MIN} elements, got {x.shape} {x.dtype}")
+    c = x.shape[1]
+    _channel_vectors(op, c, scale=scale, shift=shift)
+    y, mean, var = np.empty_like(x), np.empty(c, np.float32), np.empty(c, np.float32)
+    A = _dnnl
+    _batch_norm_run("bn_forward", x, eps, {A.ARG_SRC: x, A.ARG_SCALE: scale, A.ARG_SHIFT: shift,
+                                           A.ARG_DST: y, A.ARG_MEAN: mean, A.ARG_VARIANCE: var})
+    return y, mean, var
+
+
+def batch_norm_backward(g, x, mean, var, scale, eps):
+    """The VJP of ``batch_norm_forward`` on oneDNN (r = 1/√(σ² + ε), n values per channel):
+    β̄ = Σ ȳ, γ̄ = r·Σ ȳ·(x − μ), x̄ = γ·r·(ȳ − β̄/n − (x − μ)·r·γ̄/n). ȳ, x as
+    ``batch_norm_supported`` takes them, μ, σ² the forward's, γ = ``scale`` (C,) float32 ->
+    (x̄ laid out as x, γ̄ (C,), β̄ (C,))."""
+    op = "onednn.batch_norm_backward"
+    if not batch_norm_supported(x, g):
+        raise ValueError(f"{op}: expected dense float32 (N, C, *) arrays of one shape and "
+                         f"layout, of at least {ELEMENTWISE_MIN} elements, got x {x.shape} "
+                         f"{x.dtype}, grad {g.shape} {g.dtype}")
+    c = x.shape[1]
+    _channel_vectors(op, c, mean=mean, var=var, scale=scale)
+    gx, gw, gb = np.empty_like(x), np.empty(c, np.float32), np.empty(c, np.float32)
+    A = _dnnl
+    _batch_norm_run("bn_backward", x, eps, {
+        A.ARG_SRC: x, A.ARG_DIFF_DST: g, A.ARG_MEAN: mean, A.ARG_VARIANCE: var,
+        A.ARG_SCALE: scale, A.ARG_DIFF_SRC: gx, A.ARG_DIFF_SCALE: gw, A.ARG_DIFF_SHIFT: gb})
+    return gx, gw, gb
 
 
 # ---------------------------------------------------------------------------- matrix products

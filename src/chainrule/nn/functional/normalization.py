@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from ... import _memory_format
+from ..._modes import DETERMINISM
 from ..._graph import Node
 from ...backends import onednn
 from ...ops._util import check_tensor
@@ -128,6 +129,18 @@ def _total(terms):
     return out
 
 
+def _on_onednn(x, g=None):
+    """Whether batch norm in training runs on oneDNN (``onednn.batch_norm_supported``; not in
+    deterministic mode: its sums are split by the thread count)."""
+    return not DETERMINISM.enabled and onednn.batch_norm_supported(x, g)
+
+
+def _scale_shift(w, b, c):
+    """γ and β as contiguous float32 (C,) arrays, 1 and 0 where not given."""
+    return tuple(np.ascontiguousarray(v, np.float32) if given(v) else np.full(c, fill, np.float32)
+                 for v, fill in ((w, 1.0), (b, 0.0)))
+
+
 class BatchNormTrain(Node):
     """y = x̂·γ + β, x̂ = (x − μ_B)/√(σ²_B + ε) with the batch's per-channel statistics, as one
     node (torch's native_batch_norm); inputs x, γ, β, each of γ and β given or not (γ, β reshaped
@@ -151,14 +164,14 @@ class BatchNormTrain(Node):
         # the statistics, and the running estimates' update r ← (1 − m)·r + m·stat, happen
         # here, on the arrays, so that a captured graph (chainrule.fx) replays them too
         c, m = x.shape[1], self.momentum
-        dtype, fmt = x.dtype, _memory_format.suggested(x)
-        x = np.ascontiguousarray(x)    # (a channels-last x: its statistics on an NCHW copy)
-        if dtype not in _BLAS_FLOATS:   # half precision: statistics and arithmetic in float32
-            x = x.astype(np.float32)
-            w, b = (v.astype(np.float32) if given(v) else v for v in (w, b))
-        mean, var, centred = _moments(x)
         shape = (1, c) + (1,) * (x.ndim - 2)
+        if _on_onednn(x):
+            out, mean, var = onednn.batch_norm_forward(x, *_scale_shift(w, b, c), self.eps)
+            r = 1.0 / np.sqrt(var + self.eps)
+        else:
+            out, mean, var, r = self._numpy_forward(x, w, b)
         self.mean, self.var = mean.reshape(shape), var.reshape(shape)
+        self.inv_std = r.reshape(shape).astype(x.dtype)
         if given(running_mean):
             running_mean *= (1 - m)
             running_mean += m * mean
@@ -166,8 +179,17 @@ class BatchNormTrain(Node):
             n = x.size // c
             running_var *= (1 - m)
             running_var += m * (var * (n / (n - 1))).astype(running_var.dtype)
+        return out
+
+    def _numpy_forward(self, x, w, b):
+        """(y, μ, σ², r) in NumPy's passes: y laid out as x, the rest (C,)."""
+        dtype, fmt = x.dtype, _memory_format.suggested(x)
+        x = np.ascontiguousarray(x)    # (a channels-last x: its statistics on an NCHW copy)
+        if dtype not in _BLAS_FLOATS:   # half precision: statistics and arithmetic in float32
+            x = x.astype(np.float32)
+            w, b = (v.astype(np.float32) if given(v) else v for v in (w, b))
+        mean, var, centred = _moments(x)
         r = 1.0 / np.sqrt(var + self.eps)
-        self.inv_std = r.reshape(shape).astype(dtype)
         # y = (x − μ)·s + β, s = γ·r, written over the centred copy
         s = w * r if given(w) else r
         if onednn.elementwise_supported(centred):
@@ -176,7 +198,8 @@ class BatchNormTrain(Node):
             out = np.multiply(centred, _per_channel(s, centred), out=centred)
             if given(b):
                 out += _per_channel(b, centred)
-        return _memory_format.laid_out(out.reshape(x.shape).astype(dtype, copy=False), fmt)
+        return (_memory_format.laid_out(out.reshape(x.shape).astype(dtype, copy=False), fmt),
+                mean, var, r)
 
     def vjp(self, xp, g, x, w):
         if not xp.recording and x.dtype in _BLAS_FLOATS:
@@ -197,9 +220,15 @@ class BatchNormTrain(Node):
     def _array_vjp(self, g, x, w):
         """The VJP above on arrays, in as few passes over x and ȳ as NumPy allows (x̄ laid out
         as x)."""
+        c = x.shape[1]
+        _, need_w, need_b = self.needs_input_grad[:3]
+        if _on_onednn(x, g):
+            gx, gw, gb = onednn.batch_norm_backward(g, x, self.mean.reshape(c), self.var.reshape(c),
+                                                    _scale_shift(w, None, c)[0], self.eps)
+            return gx, gw if need_w else None, gb if need_b else None, None, None
         fmt = _memory_format.suggested(x)
         x, g = np.ascontiguousarray(x), np.ascontiguousarray(g)
-        n_, c = x.shape[:2]
+        n_ = x.shape[0]
         x3, g3 = x.reshape(n_, c, -1), g.reshape(n_, c, -1)
         n = n_ * x3.shape[2]
         r = self.inv_std.reshape(c)
@@ -215,7 +244,6 @@ class BatchNormTrain(Node):
             centred += _per_channel(-s * gb / n, x3)
             gx = np.multiply(g3, _per_channel(s, x3))
             gx += centred
-        _, need_w, need_b = self.needs_input_grad[:3]
         gx = _memory_format.laid_out(gx.reshape(x.shape), fmt)
         return gx, gw if need_w else None, gb if need_b else None, None, None
 
