@@ -1133,25 +1133,24 @@ def channel_affine(x, scale, shift, add=None, post_scale=None, out=None):
 
 
 # ---------------------------------------------------------------------------- batch norm
-# Batch norm in training, forward and backward, as oneDNN's batch-normalization primitive:
-# its statistics and its gradient's per-channel sums run on all of chainrule's threads, where
-# NumPy's passes (``nn.functional.normalization``) run on one. On plain NCHW it takes its
-# ``ncsp`` kernel, which at 1 thread is slower than NumPy's passes and at 2 faster; on
-# channels-last arrays its JIT kernel, faster at any count. Measured, resnet20's shapes
-# (batch 32; 16×32², 32×16², 64×8²), forward / backward in µs: NCHW, 1 thread 1164 / 1310,
-# 591 / 661, 305 / 332 against NumPy's 802 / 1031, 365 / 701, 264 / 543 (the layer, autograd
-# included); 2 threads 526 / 598, 277 / 302, 146 / 154 against 742 / 833, 405 / 672, 305 /
-# 447; channels-last, 1 thread 206 / 399, 73 / 143, 40 / 44.
+# Batch norm in training, forward and backward, on channels-last arrays, as oneDNN's
+# batch-normalization primitive: its JIT kernel reads pixels of whole channels, where NumPy's
+# per-channel passes would need an NCHW copy. On NCHW oneDNN takes its slower ``ncsp`` kernel
+# instead, which lost to NumPy's passes (``nn.functional.normalization``) inside resnet20's
+# training step at 1 and 2 threads (forward 10.1–10.7 vs 7.9–9.2 ms a step, backward 13.2–13.6
+# vs 10.7–10.9, at 2 threads), so NCHW stays there. Measured, resnet20's shapes (batch 32;
+# 16×32², 32×16², 64×8²), channels-last, 1 thread, forward / backward: 206 / 399, 73 / 143,
+# 40 / 44 µs.
 class _BatchNormPlan(_Plan):
     """oneDNN's batch normalization with the batch's statistics, on arrays as they lie (no
     reorders): ``kind`` 'bn_forward' (src, scale, shift -> dst, mean, variance) or
     'bn_backward' (src, diff_dst, mean, variance, scale -> diff_src, diff_scale, diff_shift).
-    ``shape`` (N, C, L) C-contiguous, or (N, C, H, W) channels-last (``nhwc``); ``geo`` ε.
+    ``shape`` (N, C, H, W), channels-last; ``geo`` ε.
     Runs through ``_Plan.run``."""
 
     def _build(self, kind, shape, geo, layout):
         A, eng = _dnnl, _dnnl.engine()
-        data = self._channels_last_md(shape) if self.nhwc else self._md(shape, A.abc)
+        data = self._channels_last_md(shape)
         channel = self._md(shape[1:2], A.a)
         flags = A.use_scale | A.use_shift
         fwd = ctypes.c_void_p()
@@ -1175,22 +1174,16 @@ class _BatchNormPlan(_Plan):
 
 
 def batch_norm_supported(x, g=None) -> bool:
-    """Whether ``batch_norm_forward`` / ``batch_norm_backward`` take x (and ȳ): x (N, C, *)
-    ``elementwise_supported`` (ȳ laid out as x) with C-order arrays only when chainrule runs
-    more than one thread (see above), channels-last ones at any count."""
-    if x.ndim < 2 or not elementwise_supported(x, g):
-        return False
-    return _order(x) == "CL" or get_num_threads() > 1
+    """Whether ``batch_norm_forward`` / ``batch_norm_backward`` take x (and ȳ): x (N, C, H, W)
+    channels-last and ``elementwise_supported`` (ȳ too, laid out as x)."""
+    return x.ndim == 4 and _order(x) == "CL" and elementwise_supported(x, g)
 
 
 def _batch_norm_run(kind, x, eps, arrays):
-    nhwc = _order(x) == "CL"
-    shape = x.shape if nhwc else (x.shape[0], x.shape[1], x.size // (x.shape[0] * x.shape[1]))
-    arrays = {arg: a if a.ndim == 1 or nhwc else a.reshape(shape) for arg, a in arrays.items()}
     with _omp_threads() as threads:
         plan = _elementwise_cache.get(
-            (kind, shape, float(eps), nhwc, threads),
-            lambda: _BatchNormPlan(kind, shape, float(eps), "plain", nhwc=nhwc))
+            (kind, x.shape, float(eps), threads),
+            lambda: _BatchNormPlan(kind, x.shape, float(eps), "plain"))
         plan.run(arrays)
 
 
@@ -1203,12 +1196,12 @@ def _channel_vectors(op, c, **vectors):
 
 def batch_norm_forward(x, scale, shift, eps):
     """Batch norm with the batch's statistics on oneDNN: μ_c = mean of x[:, c], σ²_c = the
-    biased variance, y = (x − μ)/√(σ² + ε)·γ + β. x (N, C, *) float32 as ``batch_norm_supported``
-    takes it; γ = ``scale``, β = ``shift`` (C,) float32 -> (y laid out as x, μ (C,), σ² (C,))."""
+    biased variance, y = (x − μ)/√(σ² + ε)·γ + β. x (N, C, H, W) float32 channels-last
+    (``batch_norm_supported``); γ = ``scale``, β = ``shift`` (C,) float32 -> (y laid out as x, μ (C,), σ² (C,))."""
     op = "onednn.batch_norm_forward"
     if not batch_norm_supported(x):
-        raise ValueError(f"{op}: expected a dense float32 (N, C, *) array of at least "
-                         f"{ELEMENTWISE_MIN} elements, got {x.shape} {x.dtype}")
+        raise ValueError(f"{op}: expected a channels-last float32 (N, C, H, W) array of at "
+                         f"least {ELEMENTWISE_MIN} elements, got {x.shape} {x.dtype}")
     c = x.shape[1]
     _channel_vectors(op, c, scale=scale, shift=shift)
     y, mean, var = np.empty_like(x), np.empty(c, np.float32), np.empty(c, np.float32)
@@ -1225,8 +1218,8 @@ def batch_norm_backward(g, x, mean, var, scale, eps):
     (x̄ laid out as x, γ̄ (C,), β̄ (C,))."""
     op = "onednn.batch_norm_backward"
     if not batch_norm_supported(x, g):
-        raise ValueError(f"{op}: expected dense float32 (N, C, *) arrays of one shape and "
-                         f"layout, of at least {ELEMENTWISE_MIN} elements, got x {x.shape} "
+        raise ValueError(f"{op}: expected channels-last float32 (N, C, H, W) arrays of one "
+                         f"shape, of at least {ELEMENTWISE_MIN} elements, got x {x.shape} "
                          f"{x.dtype}, grad {g.shape} {g.dtype}")
     c = x.shape[1]
     _channel_vectors(op, c, mean=mean, var=var, scale=scale)
