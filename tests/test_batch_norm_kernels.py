@@ -1,0 +1,197 @@
+"""Batch norm in training, the two array paths behind ``BatchNormTrain``: NumPy's passes, which
+take the statistics and the gradient's sums from raw sums while μ² ≤ UNCENTRED_MAX·σ² and from
+x − μ beyond, and oneDNN's batch-normalization primitive for channels-last arrays. Each against
+a float64 reference or torch, and each dispatch checked."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+import chainrule.nn.functional.normalization as normalization
+from chainrule.backends import onednn
+
+needs_onednn = pytest.mark.skipif(not onednn.is_available(), reason="the onednn extra is not installed")
+SHAPE = (8, 16, 32, 32)       # over onednn.ELEMENTWISE_MIN
+
+
+def channels_last(a):
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+def reference(x, g, w, b, eps=1e-5):
+    """y, x̄, γ̄, β̄ and the biased σ² of batch norm in training, in float64."""
+    x, g = x.astype(np.float64), g.astype(np.float64)
+    axes, shape = (0, 2, 3), (1, -1, 1, 1)
+    mean, var = x.mean(axes), x.var(axes)
+    r = 1 / np.sqrt(var + eps)
+    xhat = (x - mean.reshape(shape)) * r.reshape(shape)
+    gb, gw = g.sum(axes), (g * xhat).sum(axes)
+    n = x.size // x.shape[1]
+    gx = (w * r).reshape(shape) * (g - (gb / n).reshape(shape) - xhat * (gw / n).reshape(shape))
+    return xhat * w.reshape(shape) + b.reshape(shape), gx, gw, gb, var
+
+
+def data(mean, seed=0, layout="nchw"):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(SHAPE) + mean).astype(np.float32)
+    g = rng.standard_normal(SHAPE).astype(np.float32)
+    w = rng.uniform(0.5, 1.5, 16).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
+    if layout == "channels_last":
+        x, g = channels_last(x), channels_last(g)
+    return x, g, w, b
+
+
+def layer(x, g, w, b):
+    """(y, x̄, γ̄, β̄, running_var) of chainrule's BatchNorm2d in training on x, ȳ = g."""
+    bn = cr.nn.BatchNorm2d(16, momentum=1.0)      # momentum 1: running_var is the batch's
+    with cr.no_grad():
+        bn.weight.copy_(cr.tensor(w)), bn.bias.copy_(cr.tensor(b))
+    X = cr.tensor(x, requires_grad=True)
+    y = bn(X)
+    y.backward(cr.tensor(g))
+    return y.detach().numpy(), X.grad.numpy(), bn.weight.grad.numpy(), bn.bias.grad.numpy(), bn.running_var.numpy()
+
+
+def count_calls(monkeypatch, module, name):
+    calls = []
+    real = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def close(ours, expected, rtol, atol):
+    for o, e in zip(ours, expected):
+        np.testing.assert_allclose(o, e, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("use_onednn", [True, False], ids=["onednn", "numpy"])
+@pytest.mark.parametrize("mean", [0.0, 2.5, -2.5])
+def test_uncentred_statistics_match_float64(monkeypatch, use_onednn, mean):
+    """μ² ≤ 8σ² (σ = 1 here): raw sums, no x − μ array, and float32 accuracy all the same."""
+    centred = count_calls(monkeypatch, normalization, "_centred")
+    x, g, w, b = data(mean)
+    with onednn.flags(enabled=use_onednn):
+        y, gx, gw, gb, rv = layer(x, g, w, b)
+    ry, rgx, rgw, rgb, var = reference(x, g, w, b)
+    close((y, gx), (ry, rgx), rtol=1e-5, atol=2e-5)
+    close((gw, gb, rv), (rgw, rgb, var * x.size / 16 / (x.size / 16 - 1)), rtol=1e-5, atol=1e-3)
+    assert not centred
+
+
+@pytest.mark.parametrize("mean", [10.0, -1000.0])
+def test_a_large_mean_takes_the_centred_statistics(monkeypatch, mean):
+    """μ² > 8σ²: σ² = E[x²] − μ² would lose digits, so x − μ is formed (forward and backward),
+    and the result keeps torch's accuracy."""
+    centred = count_calls(monkeypatch, normalization, "_centred")
+    x, g, w, b = data(mean, seed=1)
+    ours = layer(x, g, w, b)
+    assert len(centred) == 2
+    ry, rgx, rgw, rgb, var = reference(x, g, w, b)
+    bt = torch.nn.BatchNorm2d(16, momentum=1.0)
+    with torch.no_grad():
+        bt.weight.copy_(torch.tensor(w)), bt.bias.copy_(torch.tensor(b))
+    XT = torch.tensor(x, requires_grad=True)
+    yt = bt(XT)
+    yt.backward(torch.tensor(g))
+    theirs = yt.detach().numpy(), XT.grad.numpy(), bt.weight.grad.numpy(), bt.bias.grad.numpy()
+    for o, t, r in zip(ours, theirs, (ry, rgx, rgw, rgb)):
+        # within a few times torch's float32 error (both round μ of |x| ≈ 1000; the raw sums
+        # would be off by about eps·μ²/σ², 10⁻¹ relative, at μ = −1000)
+        scale = np.abs(r).max()
+        assert np.abs(o - r).max() <= 4 * np.abs(t - r).max() + 1e-6 * scale
+
+
+def test_float64_gradients_by_finite_differences():
+    """The uncentred and the centred paths, in float64, against central differences."""
+    for mean in (0.5, 50.0):
+        x = cr.tensor(np.random.default_rng(2).standard_normal((4, 3, 5, 5)) + mean, requires_grad=True)
+        w = cr.tensor(np.array([0.5, 1.0, 2.0]), requires_grad=True)
+        b = cr.tensor(np.array([0.1, -0.2, 0.3]), requires_grad=True)
+        assert cr.autograd.gradcheck(
+            lambda x, w, b: cr.nn.functional.batch_norm(x, None, None, w, b, training=True),
+            (x, w, b))
+
+
+@needs_onednn
+def test_batch_norm_supported_takes_channels_last_only():
+    x = channels_last(np.zeros(SHAPE, np.float32))
+    assert onednn.batch_norm_supported(x) and onednn.batch_norm_supported(x, x)
+    assert not onednn.batch_norm_supported(np.zeros(SHAPE, np.float32))    # NCHW: NumPy's
+    assert not onednn.batch_norm_supported(x.astype(np.float64))
+    assert not onednn.batch_norm_supported(x, np.zeros(SHAPE, np.float32))  # ȳ laid out otherwise
+    assert not onednn.batch_norm_supported(x[:1, :, :2])                    # small
+    with onednn.flags(enabled=False):
+        assert not onednn.batch_norm_supported(x)
+
+
+@needs_onednn
+@pytest.mark.parametrize("threads", [1, 2])
+def test_onednn_primitive_matches_float64(threads):
+    x, g, w, b = data(1.0, seed=3, layout="channels_last")
+    before = cr.get_num_threads()
+    cr.set_num_threads(threads)
+    try:
+        y, mean, var = onednn.batch_norm_forward(x, w, b, 1e-5)
+        gx, gw, gb = onednn.batch_norm_backward(g, x, mean, var, w, 1e-5)
+    finally:
+        cr.set_num_threads(before)
+    ry, rgx, rgw, rgb, rvar = reference(x, g, w, b)
+    close((y, gx, mean, var), (ry, rgx, x.astype(np.float64).mean((0, 2, 3)), rvar),
+          rtol=1e-5, atol=2e-5)
+    close((gw, gb), (rgw, rgb), rtol=1e-5, atol=1e-3)
+    assert y.strides == x.strides and gx.strides == x.strides     # laid out as x
+
+
+@needs_onednn
+def test_channels_last_layers_run_on_the_primitive_and_match_torch(monkeypatch):
+    forward = count_calls(monkeypatch, onednn, "batch_norm_forward")
+    backward = count_calls(monkeypatch, onednn, "batch_norm_backward")
+    x, g, w, b = data(-0.5, seed=4, layout="channels_last")
+    y, gx, gw, gb, rv = layer(x, g, w, b)
+    assert len(forward) == 1 and len(backward) == 1
+    bt = torch.nn.BatchNorm2d(16, momentum=1.0)
+    with torch.no_grad():
+        bt.weight.copy_(torch.tensor(w)), bt.bias.copy_(torch.tensor(b))
+    XT = torch.tensor(x, requires_grad=True)
+    yt = bt(XT)
+    yt.backward(torch.tensor(g))
+    close((y, gx), (yt.detach().numpy(), XT.grad.numpy()), rtol=1e-4, atol=1e-4)
+    close((gw, gb, rv), (bt.weight.grad.numpy(), bt.bias.grad.numpy(), bt.running_var.numpy()),
+          rtol=1e-4, atol=1e-3)
+    assert y.strides == x.strides
+
+
+@needs_onednn
+def test_deterministic_mode_keeps_batch_norm_on_numpy(monkeypatch):
+    """oneDNN splits the statistics' sums by thread count; deterministic mode must not."""
+    forward = count_calls(monkeypatch, onednn, "batch_norm_forward")
+    x, g, w, b = data(0.0, seed=5, layout="channels_last")
+    cr.use_deterministic_algorithms(True)
+    try:
+        results = []
+        for threads in (1, 2):
+            before = cr.get_num_threads()
+            cr.set_num_threads(threads)
+            try:
+                results.append(layer(x, g, w, b))
+            finally:
+                cr.set_num_threads(before)
+    finally:
+        cr.use_deterministic_algorithms(False)
+    assert not forward
+    for a, c in zip(*results):
+        np.testing.assert_array_equal(a, c)
+
+
+@needs_onednn
+def test_the_primitive_refuses_what_it_does_not_take():
+    x, g, w, b = data(0.0, layout="channels_last")
+    with pytest.raises(ValueError, match="batch_norm_forward: expected a channels-last float32"):
+        onednn.batch_norm_forward(np.ascontiguousarray(x), w, b, 1e-5)
+    with pytest.raises(ValueError, match=r"batch_norm_forward: scale must be a contiguous float32 \(16,\)"):
+        onednn.batch_norm_forward(x, w[:8], b, 1e-5)
+    with pytest.raises(ValueError, match="batch_norm_backward: expected channels-last"):
+        onednn.batch_norm_backward(np.ascontiguousarray(g), x, b, w, w, 1e-5)
+    with pytest.raises(ValueError, match=r"batch_norm_backward: var must be a contiguous float32"):
+        onednn.batch_norm_backward(g, x, b, w.astype(np.float64), w, 1e-5)
