@@ -164,7 +164,8 @@ class BatchNormTrain(Node):
     when μ² > UNCENTRED_MAX·σ²) and writes y = x·s + (β − μ·s) in one pass (s = γ/√(σ² + ε));
     only x is saved (x̂ is rebuilt in backward), so no normalized copy stays alive until
     backward. Channels-last float32 arrays take oneDNN's batch-norm primitive instead
-    (``onednn.batch_norm_forward``), as fast as NCHW ones here but without an NCHW copy.
+    (``onednn.batch_norm_forward``), which reads them as they lie where NumPy's passes
+    would need an NCHW copy (a channels-last resnet20 step: 110 vs 140 ms, 1 thread).
     VJP (n values per channel, r = 1/√(σ² + ε), s = γ·r):
     β̄ = Σ ȳ,  γ̄ = r·Σ ȳ·(x − μ),  x̄ = ȳ·s + (x − μ)·(−s·r·γ̄/n) − s·β̄/n.
     JVP: ẏ = (ẋ − mean ẋ − x̂·mean(ẋ x̂))·r·γ + x̂·γ̇ + β̇.
