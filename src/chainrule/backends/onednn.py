@@ -27,6 +27,10 @@ Elementwise passes too, on dense float32 arrays of at least ``ELEMENTWISE_MIN`` 
 passes), ``relu_backward``, and with more than one thread (``parallel_supported``) ``add``
 and ``maximum`` (ReLU's forward); the "elementwise" section below says what each saves.
 
+Batch norm in training on channels-last arrays too (``batch_norm_forward`` -> (y, μ, σ²),
+``batch_norm_backward`` -> (x̄, γ̄, β̄); ``batch_norm_supported``): oneDNN's JIT batch
+normalization reads NHWC as it lies, where NumPy's per-channel passes need an NCHW copy.
+
 Matrix products too (``matmul``; ``backends.namespace.matmul`` sends the products of Linear's
 forward and gradients, ``mm`` and 2-D ``matmul`` there when ``matmul_supported``): 2-D float32
 products of at least ``MATMUL_MIN`` multiply-adds, read as they lie in memory (a transposed
