@@ -280,3 +280,18 @@ def test_maximum_refuses_a_mismatched_first_operand():
         onednn.maximum(np.zeros(10, np.float32), b)
     with pytest.raises(ValueError, match="onednn.maximum: a must be"):
         onednn.maximum(np.zeros(b.size), b)
+
+
+@needs_onednn
+@pytest.mark.parametrize("length", [2, onednn._SHORT_ROWS, onednn._SHORT_ROWS + 1])
+def test_channel_affine_on_short_rows_matches_numpy(length):
+    """Rows up to _SHORT_ROWS long run as (A, C·L) with repeated vectors: the same values."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2048 // length + 64, 24, length)).astype(np.float32)
+    s, t, u = (rng.standard_normal(24).astype(np.float32) for _ in range(3))
+    a = rng.standard_normal(x.shape).astype(np.float32)
+    expected = (x * s[:, None] + t[:, None] + a) * u[:, None]
+    np.testing.assert_allclose(onednn.channel_affine(x, s, t, a, u), expected, rtol=1e-6, atol=1e-6)
+    out = x.copy()
+    assert onednn.channel_affine(out, s, t, out=out) is out
+    np.testing.assert_allclose(out, x * s[:, None] + t[:, None], rtol=1e-6, atol=1e-6)
