@@ -144,6 +144,39 @@ def test_constant_gradients_are_computed_once_and_never_handed_out_shared():
     assert compiled.counters.replays == 5
 
 
+@pytest.mark.parametrize("f", [
+    lambda a, b, c: (a * b + c).sum().backward(),           # a, b: new products; c: a kept one
+    lambda a, b, c: ((a * a) * b + (b * c)).sum().backward(),  # new terms summed
+    lambda a, b, c: ((a * b).sum() + (a + c).sum()).backward(),   # a: a new and a kept term
+], ids=["new and kept", "sums of new terms", "mixed"])
+def test_leaves_adopt_new_gradients_and_copy_kept_ones_as_eager(f):
+    """Gradients known to be new arrays are adopted without a check of their identity, kept
+    ones copied: each leaf's .grad is its own array (changing one in place reaches no other
+    leaf and no later call), accumulation and hooks run as in eager."""
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(6).astype(np.float32) for _ in range(3)]
+    results = []
+    for fn in (f, cr.compile(f, fullgraph=True)):
+        a, b, c = (cr.tensor(x, requires_grad=True) for x in arrays)
+        calls = []
+        b.register_hook(lambda g: calls.append(1) or g * 2)
+        grads = []
+        for i in range(4):
+            if i < 2:
+                a.grad = b.grad = c.grad = None
+            fn(a, b, c)
+            assert len({id(t.grad._data) for t in (a, b, c)}) == 3
+            grads.append([t.grad.numpy().copy() for t in (a, b, c)])
+            for t in (a, b, c):
+                t.grad.add_(100.0) if i == 0 else None   # a user's change, undone by the reset
+        results.append((grads, len(calls)))
+    (ours, our_calls), (theirs, their_calls) = results[1], results[0]
+    assert our_calls == their_calls == 4
+    for mine, eager in zip(ours, theirs):
+        for x, y in zip(mine, eager):
+            np.testing.assert_array_equal(x, y)
+
+
 def test_a_gradient_from_outside_the_call_is_read_again_after_it_changes():
     """backward(g) with g a tensor from outside: the terms computed from it are kept only while
     g keeps its version and its array."""

@@ -327,9 +327,18 @@ def _backward_code(step, graph, arg_of, dying, ns, cache):
     values, ops = graph.values, graph.instructions
     constant, full = _constant_ops(graph, plan_steps, roots)
     read = {out for index, out, _, _, _ in plan_steps if index not in constant} | leaf_slots
+    # A leaf's gradient that is certainly a new array is adopted with no test of its identity,
+    # one kept from call to call (a constant) is copied; when every leaf's is one of the two,
+    # no other can alias them and the ids handed out so far (``seen``) are not kept at all
+    new = _new_gradients(graph, plan_steps, constant) - {r for r, _ in roots}
+    kinds = {i: "new" if i in new and i not in full else "kept" if i in full else None
+             for i, _ in leaves}
+    tracked = any(kind is None for kind in kinds.values())
     code = [f"g{i} = None" for i in sorted({i for _, _, ins, _, _ in plan_steps for i in ins})
             if i not in full]   # (a constant slot is assigned from the kept arrays, or unread)
-    code.append("seen = set()")
+    if tracked:
+        code.append("seen = set()")
+    mark = "; seen.add(id(g{}))" if tracked else ""
     known = set()
     for r, g in roots:
         if g is None:   # backward()'s implicit ones: one read-only array, made now
@@ -337,14 +346,14 @@ def _backward_code(step, graph, arg_of, dying, ns, cache):
             ones.flags.writeable = False
             ns[f"O{r}"] = ones
         if g is not None:
-            code.append(f"g{r} = v{g}; seen.add(id(g{r}))")
+            code.append(f"g{r} = v{g}" + mark.format(r))
         elif r in read:
-            code.append(f"g{r} = O{r}; seen.add(id(g{r}))")
+            code.append(f"g{r} = O{r}" + mark.format(r))
         else:   # only the constant ops read them (below)
             continue
         known.add(r)
     if constant:
-        code += _constant_terms_code(plan_steps, roots, constant, full, read, ns, cache)
+        code += _constant_terms_code(plan_steps, roots, constant, full, read, ns, cache, tracked)
 
     def add_term(pad, i, certain):
         if i in known:
@@ -409,15 +418,40 @@ def _backward_code(step, graph, arg_of, dying, ns, cache):
         pad = "" if i in known else "    "
         if i not in known:
             code.append(f"if g{i} is not None:")
-        # the common case inline (a new array, a leaf with no grad and no hooks: adopt it)
-        code.append(f"{pad}if {t}._grad is None and type(g{i}) is _ndarray and g{i}.base is None"
-                    f" and id(g{i}) not in seen and not {t}._hooks and not {t}._post_acc_hooks:")
-        code.append(f"{pad}    {t}._grad = _T(g{i}); seen.add(id(g{i}))")
-        # (a gradient handed out already, or a kept constant term: the leaf gets a copy)
-        code.append(f"{pad}elif {t}._grad is None and type(g{i}) is _ndarray and id(g{i}) in seen"
-                    f" and not {t}._hooks and not {t}._post_acc_hooks: {t}._grad = _T(g{i}.copy())")
-        code.append(f"{pad}else: _acc({t}, g{i}, seen)")
+        free = f"{t}._grad is None and not {t}._hooks and not {t}._post_acc_hooks"
+        seen = "seen" if tracked else "set()"
+        if kinds[i] == "new":
+            code.append(f"{pad}if {free}: {t}._grad = _T(g{i})")
+            code.append(f"{pad}else: _acc({t}, g{i}, {seen})")
+        elif kinds[i] == "kept":
+            code.append(f"{pad}if {free}: {t}._grad = _T(g{i}.copy())")
+            code.append(f"{pad}else: _acc({t}, g{i}.copy(), {seen})")
+        else:
+            # the common case inline (a new array, a leaf with no grad and no hooks: adopt it)
+            code.append(f"{pad}if {free} and type(g{i}) is _ndarray and g{i}.base is None"
+                        f" and id(g{i}) not in seen:")
+            code.append(f"{pad}    {t}._grad = _T(g{i}); seen.add(id(g{i}))")
+            # (a gradient handed out already, or a kept constant term: the leaf gets a copy)
+            code.append(f"{pad}elif {free} and type(g{i}) is _ndarray and id(g{i}) in seen:"
+                        f" {t}._grad = _T(g{i}.copy())")
+            code.append(f"{pad}else: _acc({t}, g{i}, seen)")
     return code, {s for slots in drop_after.values() for s in slots}
+
+
+def _new_gradients(graph, plan_steps, constant):
+    """The slots of a backward plan whose every gradient term is a new array: ḡ·∂y/∂x of an
+    elementwise rule (a ufunc's result, or its kernel's, which returns a new array too) of
+    an input shaped as the output (no summing over broadcast dims, which may return a view),
+    not 0-d (a sum of 0-d arrays is a NumPy scalar). The terms of linear and other rules may
+    be their incoming gradient itself; a constant op's are kept from call to call."""
+    values, ops = graph.values, graph.instructions
+    new, other = set(), set()
+    for index, out, ins, needs, shapes in plan_steps:
+        fresh = (index not in constant and ops[index].prim.elementwise)
+        for i, need, shape in zip(ins, needs, shapes):
+            if need:
+                (new if fresh and values[out].shape == shape != () else other).add(i)
+    return new - other
 
 
 def _constant_ops(graph, plan_steps, roots):
@@ -439,13 +473,13 @@ def _constant_ops(graph, plan_steps, roots):
     return constant, sure - mixed
 
 
-def _constant_terms_code(plan_steps, roots, constant, full, read, ns, cache):
+def _constant_terms_code(plan_steps, roots, constant, full, read, ns, cache, tracked):
     """Lines computing the constant ops' results once, and again only when a seed tensor from
     outside the call changes (its version or its array): the gradients of the ``full`` slots
     that the rest of the backward reads (a leaf's, an input of an op computed every time), and
     the terms (``K<op>``, one array or None per input, summed back to its shape) that go to
-    the other slots. Every kept array goes into ``seen``, so that no leaf adopts one as its
-    ``.grad``."""
+    the other slots. Every kept array goes into ``seen`` (when ``tracked``), so that no leaf
+    adopts one as its ``.grad``."""
     ns[cache] = [None, None, None, None]   # key, full slots' gradients, the other terms, ids
     seeds = [g for _, g in roots if g is not None]
     key = " + ".join(f"(T{g}._version_box[0], id(v{g}))" for g in seeds)
@@ -485,7 +519,8 @@ def _constant_terms_code(plan_steps, roots, constant, full, read, ns, cache):
         lines.append(f"{''.join(f'g{i}, ' for i in kept)}= {cache}[1]")
     if terms:
         lines.append(f"{term_names}= {cache}[2]")
-    lines.append(f"seen.update({cache}[3])")
+    if tracked:
+        lines.append(f"seen.update({cache}[3])")
     return lines
 
 
