@@ -104,7 +104,7 @@ class Program:
             # (a dtype equal but not identical to the captured one fails here and passes the
             # slower check by equality that follows a miss)
             lines.append(f"        if d.shape != {shape!r} or d.dtype is not GD{k} or "
-                         f"t.requires_grad is not {bool(requires_grad)}: return MISS")
+                         f"t._requires_grad is not {bool(requires_grad)}: return MISS")
         for k, m in enumerate(modules):
             ns[f"GM{k}"] = m
             lines.append(f"        if GM{k}.training is not {bool(m.training)}: return MISS")
