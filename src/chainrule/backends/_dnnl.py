@@ -2,8 +2,9 @@
 
 Written from oneDNN v3.2's public headers (``include/oneapi/dnnl/dnnl.h``, ``dnnl_types.h``,
 ``dnnl_common_types.h``, ``dnnl_common.h``); every enum value below was checked by compiling
-those headers and printing them (the eltwise, binary, post-op and batch-norm ones, added later, by reading
-v3.2's header and checking the primitives' results against NumPy in the tests). The library comes from the ``onednn`` extra
+those headers and printing them (the eltwise, binary, post-op and batch-norm ones, added
+later, by reading v3.2's header and checking the primitives' results against NumPy, float64
+references and torch in the tests). The library comes from the ``onednn`` extra
 (``pip install chainrule[onednn]``, the ``onednn-cpu-gomp`` wheel, which puts ``libdnnl.so.3``
 in ``<env>/lib`` and ships no headers).
 

@@ -1212,7 +1212,8 @@ def _channel_vectors(op, c, **vectors):
 def batch_norm_forward(x, scale, shift, eps):
     """Batch norm with the batch's statistics on oneDNN: μ_c = mean of x[:, c], σ²_c = the
     biased variance, y = (x − μ)/√(σ² + ε)·γ + β. x (N, C, H, W) float32 channels-last
-    (``batch_norm_supported``); γ = ``scale``, β = ``shift`` (C,) float32 -> (y laid out as x, μ (C,), σ² (C,))."""
+    (``batch_norm_supported``); γ = ``scale``, β = ``shift`` (C,) float32 -> (y laid out as
+    x, μ (C,), σ² (C,))."""
     op = "onednn.batch_norm_forward"
     if not batch_norm_supported(x):
         raise ValueError(f"{op}: expected a channels-last float32 (N, C, H, W) array of at "

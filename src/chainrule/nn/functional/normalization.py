@@ -148,10 +148,9 @@ def _on_onednn(x, g=None):
     return not DETERMINISM.enabled and onednn.batch_norm_supported(x, g)
 
 
-def _scale_shift(w, b, c):
-    """γ and β as contiguous float32 (C,) arrays, 1 and 0 where not given."""
-    return tuple(np.ascontiguousarray(v, np.float32) if given(v) else np.full(c, fill, np.float32)
-                 for v, fill in ((w, 1.0), (b, 0.0)))
+def _vector(v, c, fill):
+    """γ or β as a contiguous float32 (C,) array for oneDNN; ``fill`` (1 or 0) where not given."""
+    return np.ascontiguousarray(v, np.float32) if given(v) else np.full(c, fill, np.float32)
 
 
 class BatchNormTrain(Node):
@@ -182,7 +181,8 @@ class BatchNormTrain(Node):
         c, m = x.shape[1], self.momentum
         shape = (1, c) + (1,) * (x.ndim - 2)
         if _on_onednn(x):
-            out, mean, var = onednn.batch_norm_forward(x, *_scale_shift(w, b, c), self.eps)
+            out, mean, var = onednn.batch_norm_forward(x, _vector(w, c, 1.0), _vector(b, c, 0.0),
+                                                       self.eps)
             r = 1.0 / np.sqrt(var + self.eps)
         else:
             out, mean, var, r = self._numpy_forward(x, w, b)
@@ -242,7 +242,7 @@ class BatchNormTrain(Node):
         _, need_w, need_b = self.needs_input_grad[:3]
         if _on_onednn(x, g):
             gx, gw, gb = onednn.batch_norm_backward(g, x, self.mean.reshape(c), self.var.reshape(c),
-                                                    _scale_shift(w, None, c)[0], self.eps)
+                                                    _vector(w, c, 1.0), self.eps)
             return gx, gw if need_w else None, gb if need_b else None, None, None
         fmt = _memory_format.suggested(x)
         x, g = np.ascontiguousarray(x), np.ascontiguousarray(g)
