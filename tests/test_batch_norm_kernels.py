@@ -53,6 +53,18 @@ def layer(x, g, w, b):
     return y.detach().numpy(), X.grad.numpy(), bn.weight.grad.numpy(), bn.bias.grad.numpy(), bn.running_var.numpy()
 
 
+def torch_layer(x, g, w, b):
+    """``layer`` on torch's BatchNorm2d."""
+    bn = torch.nn.BatchNorm2d(16, momentum=1.0)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(w)), bn.bias.copy_(torch.tensor(b))
+    X = torch.tensor(x, requires_grad=True)
+    y = bn(X)
+    y.backward(torch.tensor(g))
+    return (y.detach().numpy(), X.grad.numpy(), bn.weight.grad.numpy(), bn.bias.grad.numpy(),
+            bn.running_var.numpy())
+
+
 def count_calls(monkeypatch, module, name):
     calls = []
     real = getattr(module, name)
@@ -88,14 +100,7 @@ def test_a_large_mean_takes_the_centred_statistics(monkeypatch, mean):
     ours = layer(x, g, w, b)
     assert len(centred) == 2
     ry, rgx, rgw, rgb, var = reference(x, g, w, b)
-    bt = torch.nn.BatchNorm2d(16, momentum=1.0)
-    with torch.no_grad():
-        bt.weight.copy_(torch.tensor(w)), bt.bias.copy_(torch.tensor(b))
-    XT = torch.tensor(x, requires_grad=True)
-    yt = bt(XT)
-    yt.backward(torch.tensor(g))
-    theirs = yt.detach().numpy(), XT.grad.numpy(), bt.weight.grad.numpy(), bt.bias.grad.numpy()
-    for o, t, r in zip(ours, theirs, (ry, rgx, rgw, rgb)):
+    for o, t, r in zip(ours, torch_layer(x, g, w, b), (ry, rgx, rgw, rgb)):
         # within a few times torch's float32 error (both round μ of |x| ≈ 1000; the raw sums
         # would be off by about eps·μ²/σ², 10⁻¹ relative, at μ = −1000)
         scale = np.abs(r).max()
@@ -148,18 +153,12 @@ def test_channels_last_layers_run_on_the_primitive_and_match_torch(monkeypatch):
     forward = count_calls(monkeypatch, onednn, "batch_norm_forward")
     backward = count_calls(monkeypatch, onednn, "batch_norm_backward")
     x, g, w, b = data(-0.5, seed=4, layout="channels_last")
-    y, gx, gw, gb, rv = layer(x, g, w, b)
+    ours = layer(x, g, w, b)
     assert len(forward) == 1 and len(backward) == 1
-    bt = torch.nn.BatchNorm2d(16, momentum=1.0)
-    with torch.no_grad():
-        bt.weight.copy_(torch.tensor(w)), bt.bias.copy_(torch.tensor(b))
-    XT = torch.tensor(x, requires_grad=True)
-    yt = bt(XT)
-    yt.backward(torch.tensor(g))
-    close((y, gx), (yt.detach().numpy(), XT.grad.numpy()), rtol=1e-4, atol=1e-4)
-    close((gw, gb, rv), (bt.weight.grad.numpy(), bt.bias.grad.numpy(), bt.running_var.numpy()),
-          rtol=1e-4, atol=1e-3)
-    assert y.strides == x.strides
+    theirs = torch_layer(x, g, w, b)
+    close(ours[:2], theirs[:2], rtol=1e-4, atol=1e-4)
+    close(ours[2:], theirs[2:], rtol=1e-4, atol=1e-3)
+    assert ours[0].strides == x.strides
 
 
 @needs_onednn
