@@ -31,7 +31,8 @@ def _elementwise(name, forward, doc, backward_name=None, kernels=(), **derivativ
     ``d_<input>=lambda xp, <values>: ∂y/∂input``, each asking for the values it needs by name:
     the inputs (``x``; ``a``, ``b``) or the output (``out``). ``backward_name``: torch's name for
     the recorded node where it is not ``<name>Backward0``; ``kernels``: {"d_<input>": f(g,
-    <values>)} computing ḡ·∂y/∂input in one call, for a plain backward on arrays."""
+    <values>)} computing ḡ·∂y/∂input in one call, for a plain backward on arrays, into a new
+    array (as ḡ·∂y/∂input would be: a compiled replay hands it to a leaf as its ``.grad``)."""
     inputs = tuple(d[2:] for d in derivatives)
     body = {"__doc__": doc, "__module__": __name__, "elementwise": True, "_input_names": inputs,
             "forward": staticmethod(forward), "backward_name": backward_name}
