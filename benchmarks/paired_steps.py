@@ -33,7 +33,8 @@ import warnings
 def build(name, seed=0, infer=False, channels_last=False):
     """(chainrule step, torch step) on the same batch and weights; ``infer``: the eval-mode
     forward and loss under no_grad instead of a training step; ``channels_last``: models and
-    batches converted to that memory format."""
+    batches converted to that memory format. Each step function carries its model as
+    ``.model`` (for ``step_profile.py``'s module hooks)."""
     import numpy as np
     import torch
     import chainrule as cr
@@ -63,6 +64,7 @@ def build(name, seed=0, infer=False, channels_last=False):
         def infer_torch():
             with torch.no_grad():
                 return torch.nn.functional.cross_entropy(ref(XT), YT).item()
+        infer_chainrule.model, infer_torch.model = mine, ref
         return infer_chainrule, infer_torch
 
     def step_chainrule():
@@ -78,6 +80,7 @@ def build(name, seed=0, infer=False, channels_last=False):
         loss.backward()
         opt_t.step()
         return loss.item()
+    step_chainrule.model, step_torch.model = mine, ref
     return step_chainrule, step_torch
 
 
