@@ -157,7 +157,8 @@ def main():
         for _ in range(3):
             mine(), ref()
         restore = instrument_nodes(node_times)
-        handles = hook_modules(mine.model, module_times[0]) + hook_modules(ref.model, module_times[1])
+        handles = [*hook_modules(mine.model, module_times[0]),
+                   *hook_modules(ref.model, module_times[1])]
         try:
             start = time.perf_counter()
             for _ in range(n):
