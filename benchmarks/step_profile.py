@@ -131,7 +131,6 @@ def main():
                          "and this script sets it) before Python starts")
     import numpy as np
     import torch
-    import chainrule as cr
     from chainrule.backends import cpu
     from paired_steps import build
     torch.set_num_threads(args.threads)
@@ -180,7 +179,6 @@ def main():
             if kind in module_times[0] or kind in module_times[1]:
                 print(f"   {kind:32s}{module_times[0][kind] / n * 1e3:10.2f}"
                       f"{module_times[1][kind] / n * 1e3:11.2f}")
-    del cr
 
 
 if __name__ == "__main__":
