@@ -98,7 +98,9 @@ def _centred(x3, mean):
 # Batch norm's statistics from raw sums, Σx and Σx², save a pass over x and the centred copy,
 # but σ² = E[x²] − μ² loses accuracy as μ²/σ² grows (its relative rounding error is about
 # (1 + 2μ²/σ²) times a sum's). Used while μ² ≤ UNCENTRED_MAX·σ² in every channel (resnet20's
-# layers measured up to 6), else the two-pass statistics on x − μ, as torch's.
+# layers measured up to 6), else the two-pass statistics on x − μ, as torch's. Measured in
+# float32 with |μ| up to 2.8σ: y and x̄ within 1.7e-6 and 1.1e-6 of float64 (relative to their
+# largest value; torch's 2e-7, the two-pass code's 3e-7), inside torch.testing's tolerances.
 UNCENTRED_MAX = 8.0
 
 
