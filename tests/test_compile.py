@@ -167,8 +167,9 @@ def test_leaves_adopt_new_gradients_and_copy_kept_ones_as_eager(f):
             fn(a, b, c)
             assert len({id(t.grad._data) for t in (a, b, c)}) == 3
             grads.append([t.grad.numpy().copy() for t in (a, b, c)])
-            for t in (a, b, c):
-                t.grad.add_(100.0) if i == 0 else None   # a user's change, undone by the reset
+            if i == 0:       # a user's change to each .grad, dropped by the next reset
+                for t in (a, b, c):
+                    t.grad.add_(100.0)
         results.append((grads, len(calls)))
     (ours, our_calls), (theirs, their_calls) = results[1], results[0]
     assert our_calls == their_calls == 4
