@@ -96,8 +96,7 @@ class Program:
                  f"{bool(grad_enabled)}: return MISS"]
         # the arguments are loaded under the names run's own first lines give them
         # (a<j> = A[<j>]; v<i> = a<j>._data), which are then left out of the body
-        loads = [f"    a{j} = A[{j}]; v{v.index} = a{j}._data"
-                 for j, v in enumerate(self.graph.inputs)]
+        loads = [_load_line(j, v) for j, v in enumerate(self.graph.inputs)]
         checks = [(f"a{j}", f"v{v.index}", load.strip(), v.shape, v.dtype, v.requires_grad)
                   for j, (v, load) in enumerate(zip(self.graph.inputs, loads))]
         for k, (t, shape, dtype, requires_grad) in enumerate(self.state_guard):
@@ -116,8 +115,9 @@ class Program:
         lines += ["    except AttributeError:   # an argument that is not a Tensor",
                   "        return MISS"]
         body = self.source.split("\n")[1:]   # run's lines after its def
-        if body[:len(loads)] != loads:
-            raise AssertionError("chainrule.compile: run's first lines are not its arguments' loads")
+        if body[:len(loads)] != loads:   # (an invariant of _generate's, checked once per graph)
+            raise RuntimeError("chainrule.compile: internal error: the generated run does not "
+                               "start with its arguments' loads")
         exec(compile("\n".join(lines + body[len(loads):]) + "\n", "<chainrule.compile guarded>",
                      "exec"), ns)
         return ns["guarded"]
@@ -133,6 +133,11 @@ class Program:
     def __call__(self, flat_args):
         """Run on the flattened argument tensors; returns the output tree of Tensors."""
         return self._run(flat_args)
+
+
+def _load_line(j, value):
+    """The generated line that loads argument ``j`` (graph input ``value``) and its array."""
+    return f"    a{j} = A[{j}]; v{value.index} = a{j}._data"
 
 
 def _generate(program, steps):
@@ -152,7 +157,7 @@ def _generate(program, steps):
     lines = ["def run(A):"]
     add = lines.append
     for j, v in enumerate(graph.inputs):
-        add(f"    a{j} = A[{j}]; v{v.index} = a{j}._data")
+        add(_load_line(j, v))
     arg_of = {v.index: f"a{j}" for j, v in enumerate(graph.inputs)}
     for v in graph.state:
         ns[f"T{v.index}"] = v.tensor
