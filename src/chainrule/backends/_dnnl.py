@@ -2,7 +2,7 @@
 
 Written from oneDNN v3.2's public headers (``include/oneapi/dnnl/dnnl.h``, ``dnnl_types.h``,
 ``dnnl_common_types.h``, ``dnnl_common.h``); every enum value below was checked by compiling
-those headers and printing them (the eltwise, binary, post-op and batch-norm ones, added
+those headers and printing them (the binary, post-op and batch-norm ones, added
 later, by reading v3.2's header and checking the primitives' results against NumPy, float64
 references and torch in the tests). The library comes from the ``onednn`` extra
 (``pip install chainrule[onednn]``, the ``onednn-cpu-gomp`` wheel, which puts ``libdnnl.so.3``
@@ -40,8 +40,8 @@ forward_training, forward_inference, backward = 64, 96, 128
 # dnnl_normalization_flags_t
 use_scale, use_shift = 0x2, 0x4
 # dnnl_alg_kind_t
-convolution_direct, eltwise_relu = 0x1, 0x20
-binary_add, binary_mul, binary_max = 0x1fff0, 0x1fff1, 0x1fff2
+convolution_direct = 0x1
+binary_add, binary_mul, binary_max, binary_ne = 0x1fff0, 0x1fff1, 0x1fff2, 0x1fffb
 # dnnl_engine_kind_t, dnnl_stream_flags_t
 cpu, stream_default_flags = 1, 1
 # dnnl_query_t
@@ -118,10 +118,6 @@ _SIGNATURES = {
         (_I, [pp, p, _I, _I, p, p, Dims, Dims, Dims, Dims, Dims, p]),
     "dnnl_pooling_backward_primitive_desc_create":
         (_I, [pp, p, _I, p, p, Dims, Dims, Dims, Dims, Dims, p, p]),
-    "dnnl_eltwise_forward_primitive_desc_create":
-        (_I, [pp, p, _I, _I, p, p, ctypes.c_float, ctypes.c_float, p]),
-    "dnnl_eltwise_backward_primitive_desc_create":
-        (_I, [pp, p, _I, p, p, p, ctypes.c_float, ctypes.c_float, p, p]),
     "dnnl_binary_primitive_desc_create": (_I, [pp, p, _I, p, p, p, p]),
     "dnnl_batch_normalization_forward_primitive_desc_create":
         (_I, [pp, p, _I, p, p, ctypes.c_float, ctypes.c_uint, p]),

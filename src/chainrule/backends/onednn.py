@@ -955,9 +955,12 @@ def max_pool2d_backward(gy, workspace, x_shape, kernel, stride, dilation, pads,
 # NumPy runs on one core in two or more loops (a per-channel factor broadcast along a row
 # takes its slow strided loop): resnet20's eval forward spent 3.8 ms in batch norm against
 # torch's 1.8 (1 thread) and 3.4 against 1.2 (2 threads). oneDNN's binary primitive with
-# post-ops does y = (x·s + t + a)·u in one JIT pass on chainrule's thread count, and its eltwise
-# primitive ReLU's gradient. Measured, 2 MB of float32 (32×16×32×32), 1 / 2 threads: x·s + t
-# 50 / 32 µs vs NumPy's 150; ReLU's gradient 54 / 31 µs (plus 26 for the NaN check) vs 166.
+# post-ops does y = (x·s + t + a)·u in one JIT pass on chainrule's thread count, and ReLU's
+# gradient ȳ·(y ≠ 0) (a comparison with a multiplying post-op). Measured, 2 MB of float32
+# (32×16×32×32), 1 / 2 threads: x·s + t 50 / 32 µs vs NumPy's 150; ReLU's gradient 54 / 31 µs
+# vs 166 in cache. (Its gradient was first the eltwise ReLU's backward, which sends a NaN's
+# gradient to 0 and so needed a NaN check over y after it: with a new output per call, as in a
+# step, 367 / 192 µs against the comparison's 251 / 120.)
 # Its eltwise ReLU turns NaN into 0 (torch keeps NaN), so ReLU's forward is the binary max
 # with zeros first, max(0, x), which keeps x's NaN and −0.0 as torch's; it gains only from
 # the threads, like the additions below. Below ELEMENTWISE_MIN elements a NumPy loop costs
@@ -1010,7 +1013,8 @@ def _post_op_arg(i):
 class _ElementwisePlan(_Plan):
     """One elementwise oneDNN primitive on dense float32 arrays, read and written as they are
     (no reorders). ``kind``: 'add' (src_0 + src_1 -> dst), 'max' (max(src_0, src_1) -> dst)
-    and 'relu_backward' (diff_dst, src -> diff_src) on 1-D arrays of ``shape`` (n,); 'affine': dst = (src·scale + shift + add)·post_scale on
+    and 'relu_backward' ((src_0 ≠ 0)·post-op operand -> dst, src_1 a broadcast 0) on 1-D
+    arrays of ``shape`` (n,); 'affine': dst = (src·scale + shift + add)·post_scale on
     (A, C, L) arrays, scale, shift and post_scale per channel (C), ``geo`` = (with add, with
     post_scale). Runs through ``_Plan.run`` (the same pointer and lock discipline)."""
 
@@ -1024,13 +1028,23 @@ class _ElementwisePlan(_Plan):
                    A.binary_add if kind == "add" else A.binary_max, data, data, data, None)
             mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: data, A.ARG_DST: data}
         elif kind == "relu_backward":
-            hint = ctypes.c_void_p()
-            A.call("dnnl_eltwise_forward_primitive_desc_create", ctypes.byref(hint), eng,
-                   A.forward_training, A.eltwise_relu, data, data, 0.0, 0.0, None)
-            self.pds.append(hint)
-            A.call("dnnl_eltwise_backward_primitive_desc_create", ctypes.byref(pd), eng,
-                   A.eltwise_relu, data, data, data, 0.0, 0.0, hint, None)
-            mds = {A.ARG_DIFF_DST: data, A.ARG_SRC: data, A.ARG_DIFF_SRC: data}
+            # ḡ·(y ≠ 0): y is ReLU's output (≥ 0, −0.0 or NaN), and NaN ≠ 0 lets a NaN's
+            # gradient pass (torch's y ≤ 0 test) with no separate check; one pass, ḡ as the
+            # multiplying post-op operand
+            scalar = self._md((1,), A.a)
+            ops, attr = ctypes.c_void_p(), ctypes.c_void_p()
+            A.call("dnnl_post_ops_create", ctypes.byref(ops))
+            try:
+                A.call("dnnl_post_ops_append_binary", ops, A.binary_mul, data)
+                A.call("dnnl_primitive_attr_create", ctypes.byref(attr))
+                A.call("dnnl_primitive_attr_set_post_ops", attr, ops)
+                A.call("dnnl_binary_primitive_desc_create", ctypes.byref(pd), eng, A.binary_ne,
+                       data, scalar, data, attr)
+            finally:
+                A.lib().dnnl_post_ops_destroy(ops)
+                if attr:
+                    A.lib().dnnl_primitive_attr_destroy(attr)
+            mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: scalar, A.ARG_DST: data, _post_op_arg(0): data}
         else:
             with_add, with_post_scale = geo
             channel = self._md((1, shape[1]) + (1,) * (len(shape) - 2), data_tag)
@@ -1093,15 +1107,18 @@ def maximum(a, b):
     return y
 
 
+_ZERO = np.zeros(1, np.float32)   # relu_backward's second operand, broadcast
+
+
 def relu_backward(g, y):
-    """x̄ = ȳ·I(y > 0), the VJP of y = relu(x) read from its output, on oneDNN; where y is NaN
-    the gradient passes (ȳ), as torch's threshold_backward. g, y float32 of one shape and layout
-    (``elementwise_supported``) -> x̄ laid out as them."""
+    """x̄ = ȳ·I(y ≠ 0), the VJP of y = relu(x) read from its output (≥ 0, −0.0 or NaN), on
+    oneDNN in one pass; where y is NaN the gradient passes (ȳ), as torch's threshold_backward.
+    A non-finite ȳ where y = 0 gives NaN (0·∞), as chainrule's NumPy rule; torch's gives 0.
+    g, y float32 of one shape and layout (``elementwise_supported``) -> x̄ laid out as them."""
     gx = np.empty_like(g)
     _run_elementwise("relu_backward", (g.size,), None, {
-        _dnnl.ARG_DIFF_DST: _flat(g), _dnnl.ARG_SRC: _flat(y), _dnnl.ARG_DIFF_SRC: _flat(gx)})
-    if np.isnan(y.max()):     # oneDNN's y > 0 test sends a NaN's gradient to 0
-        np.copyto(gx, g, where=np.isnan(y))
+        _dnnl.ARG_SRC_0: _flat(y), _dnnl.ARG_SRC_1: _ZERO, _dnnl.ARG_DST: _flat(gx),
+        _post_op_arg(0): _flat(g)})
     return gx
 
 
