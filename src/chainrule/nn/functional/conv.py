@@ -150,11 +150,6 @@ def _with_bias_jvp(out, tb, shape):
     return term.expand(tuple(shape)) if out is None else out + term
 
 
-def _bias_grad(xp, g):
-    """b̄ = Σ ȳ over every dim but the channels."""
-    return xp.sum(g, (0,) + tuple(range(2, g.ndim)))
-
-
 class Conv(Node):
     """y = conv(x, w) + b: x (N, C, H, W), w (O, C/g, kh, kw), b (O,) or not given -> y (N, O, Ho, Wo)
     (3-D x, w: conv1d). torch's ``convolution``, recorded as one node with its three edges."""
@@ -178,7 +173,7 @@ class Conv(Node):
         gw = xp.apply(ConvWeight, x, g, geo=geo, w_shape=tuple(w.shape)) if need[1] else None
         if len(need) == 2:
             return gx, gw
-        return gx, gw, (_bias_grad(xp, g) if need[2] else None)
+        return gx, gw, (conv_nd.bias_grad(xp, g) if need[2] else None)
 
     def jvp(self, xp, tangents, x, w):
         out = bilinear_jvp(lambda a, b: Conv.apply(a, b, geo=self.geo, out_hw=self.out_hw),
@@ -208,7 +203,7 @@ class ConvTranspose(Node):
         gw = xp.apply(ConvWeight, g, y, geo=self.geo, w_shape=tuple(w.shape)) if need[1] else None
         if len(need) == 2:
             return gy, gw
-        return gy, gw, (_bias_grad(xp, g) if need[2] else None)
+        return gy, gw, (conv_nd.bias_grad(xp, g) if need[2] else None)
 
     def jvp(self, xp, tangents, y, w):
         op = lambda a, b: ConvTranspose.apply(a, b, geo=self.geo, x_shape=self.x_shape)  # noqa: E731
