@@ -343,9 +343,12 @@ swapaxes = transpose
 
 def t(input):
     """Transpose of a ≤2-d tensor; a 0-d or 1-d tensor is returned as it is (torch)."""
-    if input.ndim > 2:
-        raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, but input has {input.ndim}")
-    return transpose(input, 0, min(input.ndim - 1, 1), _as=_T)   # ≤ 1-d: a view of itself
+    n = input.ndim
+    if n > 2:
+        raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, but input has {n}")
+    # the dims given directly (every Linear layer's call transposes its weight): ≤ 1-d, a view
+    # of itself
+    return _T.apply(input, dims=(1, 0) if n == 2 else tuple(range(n)))
 
 
 def broadcast_to(input, shape):
