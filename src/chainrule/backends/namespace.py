@@ -23,6 +23,7 @@ import numpy as np
 
 from .._modes import DETERMINISM
 from . import onednn
+from .cpu import for_product
 
 
 def broadcast_view(x: np.ndarray, shape) -> np.ndarray:
@@ -67,10 +68,17 @@ def _stable_sigmoid(x):
 
 def matmul(a, b):
     """a @ b: on oneDNN's matmul where it takes the arrays (``onednn.matmul_supported``: large
-    2-D float32 products, oneDNN enabled), else NumPy's. Not in deterministic mode, as the
-    convolutions: oneDNN may split a product's work differently for another thread count."""
+    2-D float32 products, oneDNN enabled; on chainrule's threads), else NumPy's, a small 2-D
+    product on one BLAS thread inside ``cpu.tuned()`` (``cpu.for_product``: OpenBLAS's threads
+    would spin on after it). Not in deterministic mode, as the convolutions: oneDNN may split
+    a product's work differently for another thread count."""
     c = None if DETERMINISM.enabled else onednn.try_matmul(a, b)
-    return np.matmul(a, b) if c is None else c
+    if c is not None:
+        return c
+    if a.ndim == 2 == b.ndim:
+        with for_product(a.shape[0] * b.size):
+            return np.matmul(a, b)
+    return np.matmul(a, b)
 
 
 class ArrayOps:

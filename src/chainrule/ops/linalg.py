@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from .._graph import Node
-from ..backends.cpu import for_product
 from ..backends.namespace import matmul as _matmul
 from ._util import check_tensor
 from .elementwise import operands
@@ -55,17 +54,15 @@ class Addmm(Node):
     grad_reads = ((), (2,), (1,))
 
     def forward(self, b, a, m):
-        with for_product(a.shape[0] * m.size):
-            out = _matmul(a, m)
+        out = _matmul(a, m)
         out += b   # in place: no second (m, p) temporary
         return out
 
     def vjp(self, xp, g, a, m):
         need_b, need_a, need_m = self.needs_input_grad
-        with for_product(xp.data(a).size * m.shape[-1]):
-            ga = xp.matmul(g, xp.mT(m)) if need_a else None
-            # B̄ as the transpose of ȳᵀA: when B = Wᵀ, W̄ = ȳᵀA comes out C-contiguous
-            gm = xp.mT(xp.matmul(xp.mT(g), a)) if need_m else None
+        ga = xp.matmul(g, xp.mT(m)) if need_a else None
+        # B̄ as the transpose of ȳᵀA: when B = Wᵀ, W̄ = ȳᵀA comes out C-contiguous
+        gm = xp.mT(xp.matmul(xp.mT(g), a)) if need_m else None
         return (g if need_b else None), ga, gm
 
     def jvp(self, xp, tangents, a, m):
