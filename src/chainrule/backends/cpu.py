@@ -6,8 +6,9 @@ the benchmarks open one around their loops):
 
 1. malloc: glibc's malloc keeps freed memory for the next step (mmap threshold 32 MiB, 16 MiB
    kept at the top of the heap); ``backends.malloc`` says why, and what leaving restores.
-2. BLAS threads: a dense product under ``SMALL_PRODUCT`` multiply-adds runs on one BLAS thread
-   (``for_product``), and a convolution's chunks of images run on a pool of Python threads, as
+2. BLAS threads: a dense 2-D product under ``SMALL_PRODUCT`` multiply-adds that NumPy's BLAS
+   runs (not oneDNN's matmul, on chainrule's count) uses one BLAS thread (``for_product``),
+   and a convolution's chunks of images run on a pool of Python threads, as
    many as the BLAS has threads, each calling a one-thread BLAS (``parallel_map``). The BLAS's
    count is lowered for the length of each such call and put back after it.
 
