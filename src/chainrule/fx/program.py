@@ -405,7 +405,9 @@ def _backward_code(step, graph, arg_of, dying, ns, cache):
                 args = ", ".join(["_xp"] + read)
                 rule = f"n{index}.{prim._d_rules[j]}({args})" if bound else \
                     f"C{index}.{prim._d_rules[j]}({args})"
-                term = f"g{out} * {rule}"
+                # a rule that hands back the value it reads (Mul's ∂y/∂a = b) is not called
+                identity = not bound and len(asks) == 1 and _returns_its_argument(fn)
+                term = f"g{out} * {read[0] if identity else rule}"
                 if prim._d_kernels[j] is not None:   # ḡ·∂y/∂x in one call, as the eager engine
                     term = f"C{index}.kernel_{prim._d_rules[j]}({', '.join([f'g{out}'] + read)})"
                 code.append(f"{pad}r = {term}" if values[out].shape else f"{pad}r = _asarray({term})")
@@ -455,6 +457,16 @@ def _backward_code(step, graph, arg_of, dying, ns, cache):
                         f" {t}._grad = _T(g{i}.copy())")
             code.append(f"{pad}else: _acc({t}, g{i}, seen)")
     return code, {s for slots in drop_after.values() for s in slots}
+
+
+def _returns_its_argument(rule) -> bool:
+    """Whether an elementwise rule ``rule(xp, v)`` is the identity on its value (probed once
+    with a marker: a rule that computes anything fails or returns something else)."""
+    marker = object()
+    try:
+        return rule(ArrayOps, marker) is marker
+    except Exception:   # (any error means it computes something)
+        return False
 
 
 def _new_gradients(graph, plan_steps, constant):
