@@ -957,10 +957,10 @@ def max_pool2d_backward(gy, workspace, x_shape, kernel, stride, dilation, pads,
 # torch's 1.8 (1 thread) and 3.4 against 1.2 (2 threads). oneDNN's binary primitive with
 # post-ops does y = (x·s + t + a)·u in one JIT pass on chainrule's thread count, and ReLU's
 # gradient ȳ·(y ≠ 0) (a comparison with a multiplying post-op). Measured, 2 MB of float32
-# (32×16×32×32), 1 / 2 threads: x·s + t 50 / 32 µs vs NumPy's 150; ReLU's gradient 54 / 31 µs
-# vs 166 in cache. (Its gradient was first the eltwise ReLU's backward, which sends a NaN's
-# gradient to 0 and so needed a NaN check over y after it: with a new output per call, as in a
-# step, 367 / 192 µs against the comparison's 251 / 120.)
+# (32×16×32×32), 1 / 2 threads, in cache: x·s + t 50 / 32 µs vs NumPy's 150. ReLU's gradient
+# was first the eltwise ReLU's backward (54 / 31 µs in cache, NumPy's 166), which sends a
+# NaN's gradient to 0 and so needed a NaN check over y after it: with a new output per call,
+# as in a step, 367 / 192 µs against the comparison's 251 / 120.
 # Its eltwise ReLU turns NaN into 0 (torch keeps NaN), so ReLU's forward is the binary max
 # with zeros first, max(0, x), which keeps x's NaN and −0.0 as torch's; it gains only from
 # the threads, like the additions below. Below ELEMENTWISE_MIN elements a NumPy loop costs
