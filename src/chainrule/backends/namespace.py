@@ -75,7 +75,7 @@ def matmul(a, b):
     c = None if DETERMINISM.enabled else onednn.try_matmul(a, b)
     if c is not None:
         return c
-    if a.ndim == 2 == b.ndim:
+    if a.ndim == b.ndim == 2:
         with for_product(a.shape[0] * b.size):
             return np.matmul(a, b)
     return np.matmul(a, b)

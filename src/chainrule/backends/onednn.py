@@ -1019,55 +1019,50 @@ class _ElementwisePlan(_Plan):
     post_scale). Runs through ``_Plan.run`` (the same pointer and lock discipline)."""
 
     def _build(self, kind, shape, geo, layout):
-        A, eng = _dnnl, _dnnl.engine()
+        A = _dnnl
         data_tag = {1: A.a, 2: A.ab, 3: A.abc}[len(shape)]
         data = self._md(shape, data_tag)
-        pd = ctypes.c_void_p()
         if kind in ("add", "max"):
-            A.call("dnnl_binary_primitive_desc_create", ctypes.byref(pd), eng,
-                   A.binary_add if kind == "add" else A.binary_max, data, data, data, None)
+            pd = self._binary(A.binary_add if kind == "add" else A.binary_max, data, data)
             mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: data, A.ARG_DST: data}
         elif kind == "relu_backward":
             # ḡ·(y ≠ 0): y is ReLU's output (≥ 0, −0.0 or NaN), and NaN ≠ 0 lets a NaN's
             # gradient pass (torch's y ≤ 0 test) with no separate check; one pass, ḡ as the
             # multiplying post-op operand
             scalar = self._md((1,), A.a)
-            ops, attr = ctypes.c_void_p(), ctypes.c_void_p()
-            A.call("dnnl_post_ops_create", ctypes.byref(ops))
-            try:
-                A.call("dnnl_post_ops_append_binary", ops, A.binary_mul, data)
-                A.call("dnnl_primitive_attr_create", ctypes.byref(attr))
-                A.call("dnnl_primitive_attr_set_post_ops", attr, ops)
-                A.call("dnnl_binary_primitive_desc_create", ctypes.byref(pd), eng, A.binary_ne,
-                       data, scalar, data, attr)
-            finally:
-                A.lib().dnnl_post_ops_destroy(ops)
-                if attr:
-                    A.lib().dnnl_primitive_attr_destroy(attr)
+            pd = self._binary(A.binary_ne, data, scalar, [(A.binary_mul, data)])
             mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: scalar, A.ARG_DST: data, _post_op_arg(0): data}
         else:
             with_add, with_post_scale = geo
             channel = self._md((1, shape[1]) + (1,) * (len(shape) - 2), data_tag)
             post = [(A.binary_add, channel)] + [(A.binary_add, data)] * with_add \
                 + [(A.binary_mul, channel)] * with_post_scale
+            pd = self._binary(A.binary_mul, data, channel, post)
             mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: channel, A.ARG_DST: data}
             mds.update({_post_op_arg(i): md for i, (_, md) in enumerate(post)})
-            ops, attr = ctypes.c_void_p(), ctypes.c_void_p()
-            A.call("dnnl_post_ops_create", ctypes.byref(ops))
-            try:
-                for alg, md in post:
-                    A.call("dnnl_post_ops_append_binary", ops, alg, md)
-                A.call("dnnl_primitive_attr_create", ctypes.byref(attr))
-                A.call("dnnl_primitive_attr_set_post_ops", attr, ops)
-                A.call("dnnl_binary_primitive_desc_create", ctypes.byref(pd), eng, A.binary_mul,
-                       data, channel, data, attr)
-            finally:
-                A.lib().dnnl_post_ops_destroy(ops)
-                if attr:
-                    A.lib().dnnl_primitive_attr_destroy(attr)
         self.pds.append(pd)
         self.impl = A.impl_info(pd)
         self._finish_unreordered(pd, mds)
+
+    @staticmethod
+    def _binary(alg, src0, src1, post=()):
+        """The descriptor of dst = src0 ∘ src1 (dst described as src0) followed by binary
+        post-ops ``post``, [(algorithm, operand descriptor)] in order."""
+        A, pd = _dnnl, ctypes.c_void_p()
+        ops, attr = ctypes.c_void_p(), ctypes.c_void_p()
+        A.call("dnnl_post_ops_create", ctypes.byref(ops))
+        try:
+            for post_alg, md in post:
+                A.call("dnnl_post_ops_append_binary", ops, post_alg, md)
+            A.call("dnnl_primitive_attr_create", ctypes.byref(attr))
+            A.call("dnnl_primitive_attr_set_post_ops", attr, ops)
+            A.call("dnnl_binary_primitive_desc_create", ctypes.byref(pd), A.engine(), alg,
+                   src0, src1, src0, attr)
+        finally:
+            A.lib().dnnl_post_ops_destroy(ops)
+            if attr:
+                A.lib().dnnl_primitive_attr_destroy(attr)
+        return pd
 
 
 # apart from the convolutions': a new size evicts none (batch norm's plans are kept here too)

@@ -346,8 +346,8 @@ def t(input):
     n = input.ndim
     if n > 2:
         raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, but input has {n}")
-    # the dims given directly (every Linear layer's call transposes its weight): ≤ 1-d, a view
-    # of itself
+    # dims given directly, not through transpose's argument handling (every Linear layer's
+    # call transposes its weight); ≤ 1-d: a view of itself
     return _T.apply(input, dims=(1, 0) if n == 2 else tuple(range(n)))
 
 
