@@ -23,6 +23,20 @@ def test_big_is_over_the_threshold():
 
 
 @needs_onednn
+@pytest.mark.parametrize("call", [
+    "onednn.add(x, x)", "onednn.maximum(np.zeros(x.size, np.float32), x)",
+    "onednn.relu_backward(x, x)", "onednn.channel_affine(x, v, v)"])
+def test_each_kernel_works_as_a_process_first_onednn_call(call):
+    # the library is loaded by whatever comes first, not only by the support checks
+    import subprocess
+    import sys
+    code = ("import numpy as np; from chainrule.backends import onednn; "
+            "x = np.ones((4, 8, 4096), np.float32); v = np.ones(8, np.float32); "
+            f"y = {call}; assert y.shape == x.shape, y.shape")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+@needs_onednn
 def test_supported_arrays():
     x = np.zeros(BIG, np.float32)
     assert onednn.elementwise_supported(x) and onednn.elementwise_supported(x, None, x)

@@ -1019,25 +1019,25 @@ class _ElementwisePlan(_Plan):
     post_scale). Runs through ``_Plan.run`` (the same pointer and lock discipline)."""
 
     def _build(self, kind, shape, geo, layout):
-        A = _dnnl
+        A, eng = _dnnl, _dnnl.engine()   # (loads the library before the first descriptor)
         data_tag = {1: A.a, 2: A.ab, 3: A.abc}[len(shape)]
         data = self._md(shape, data_tag)
         if kind in ("add", "max"):
-            pd = self._binary(A.binary_add if kind == "add" else A.binary_max, data, data)
+            pd = self._binary(eng, A.binary_add if kind == "add" else A.binary_max, data, data)
             mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: data, A.ARG_DST: data}
         elif kind == "relu_backward":
             # ḡ·(y ≠ 0): y is ReLU's output (≥ 0, −0.0 or NaN), and NaN ≠ 0 lets a NaN's
             # gradient pass (torch's y ≤ 0 test) with no separate check; one pass, ḡ as the
             # multiplying post-op operand
             scalar = self._md((1,), A.a)
-            pd = self._binary(A.binary_ne, data, scalar, [(A.binary_mul, data)])
+            pd = self._binary(eng, A.binary_ne, data, scalar, [(A.binary_mul, data)])
             mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: scalar, A.ARG_DST: data, _post_op_arg(0): data}
         else:
             with_add, with_post_scale = geo
             channel = self._md((1, shape[1]) + (1,) * (len(shape) - 2), data_tag)
             post = [(A.binary_add, channel)] + [(A.binary_add, data)] * with_add \
                 + [(A.binary_mul, channel)] * with_post_scale
-            pd = self._binary(A.binary_mul, data, channel, post)
+            pd = self._binary(eng, A.binary_mul, data, channel, post)
             mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: channel, A.ARG_DST: data}
             mds.update({_post_op_arg(i): md for i, (_, md) in enumerate(post)})
         self.pds.append(pd)
@@ -1045,7 +1045,7 @@ class _ElementwisePlan(_Plan):
         self._finish_unreordered(pd, mds)
 
     @staticmethod
-    def _binary(alg, src0, src1, post=()):
+    def _binary(eng, alg, src0, src1, post=()):
         """The descriptor of dst = src0 ∘ src1 (dst described as src0) followed by binary
         post-ops ``post``, [(algorithm, operand descriptor)] in order."""
         A, pd = _dnnl, ctypes.c_void_p()
@@ -1056,8 +1056,8 @@ class _ElementwisePlan(_Plan):
                 A.call("dnnl_post_ops_append_binary", ops, post_alg, md)
             A.call("dnnl_primitive_attr_create", ctypes.byref(attr))
             A.call("dnnl_primitive_attr_set_post_ops", attr, ops)
-            A.call("dnnl_binary_primitive_desc_create", ctypes.byref(pd), A.engine(), alg,
-                   src0, src1, src0, attr)
+            A.call("dnnl_binary_primitive_desc_create", ctypes.byref(pd), eng, alg, src0, src1,
+                   src0, attr)
         finally:
             A.lib().dnnl_post_ops_destroy(ops)
             if attr:
