@@ -226,6 +226,27 @@ def test_inside_tuned_the_policy_runs_and_the_results_are_the_same(restore_threa
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.skipif(not onednn.is_available(), reason="the onednn extra is not installed")
+def test_inside_tuned_a_small_product_on_onednn_keeps_chainrules_threads(restore_threads,
+                                                                         monkeypatch):
+    """The one-BLAS-thread rule is for NumPy's BLAS (whose threads spin on after a call); a
+    product oneDNN's matmul takes runs on chainrule's count, inside a block as outside."""
+    cr.set_num_threads(2)
+    seen, real = [], onednn.try_matmul
+
+    def spy(a, b):
+        c = real(a, b)
+        seen.append((c is not None, cr.get_num_threads()))
+        return c
+    monkeypatch.setattr(onednn, "try_matmul", spy)
+    dense = nn.Linear(400, 120)   # 64·400·120 = 3·10⁶ multiply-adds: under SMALL_PRODUCT
+    x = cr.randn(64, 400, requires_grad=True)
+    with cpu.tuned(enabled=True):
+        dense(x).backward(cr.randn(64, 120))   # (a dense ȳ: sum()'s is a broadcast view)
+    assert 64 * 400 * 120 < cpu.SMALL_PRODUCT
+    assert [count for taken, count in seen if taken] == [2, 2, 2]   # forward, x̄, W̄
+
+
 def test_trainer_fit_and_the_cli_run_inside_tuned_blocks(monkeypatch, tmp_path):
     """Who turns the settings on: Trainer.fit for its loop, `chainrule train` for the command."""
     from chainrule.cli import main as cli_main
