@@ -1215,6 +1215,7 @@ def _batch_norm_run(kind, x, eps, arrays):
 
 
 def _channel_vectors(op, c, **vectors):
+    """Refuse any of the named per-channel ``vectors`` that is not a contiguous float32 (c,)."""
     for name, v in vectors.items():
         if v.shape != (c,) or v.dtype != np.float32 or not v.flags.c_contiguous:
             raise ValueError(f"{op}: {name} must be a contiguous float32 ({c},) array, got "
