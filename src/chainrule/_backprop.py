@@ -316,8 +316,8 @@ def _accumulate(leaf, grad, create_graph, adopt=False):
     if leaf.grad is None:
         if create_graph:
             leaf.grad = grad
-        elif adopt and grad._unshared and (    # nobody else holds it: no copy needed
-                _memory_format.suggested(grad._data) is _memory_format.suggested(leaf._data)):
+        elif adopt and grad._unshared and _memory_format.is_laid_out(   # nobody else holds
+                grad._data, _memory_format.suggested(leaf._data)):      # it: no copy needed
             grad._unshared = False
             leaf.grad = grad
         else:

@@ -434,11 +434,12 @@ class Node:
             t = grad._make(r)
             if r.base is None:   # a new array the rule made: a leaf may adopt it without a copy
                 t._unshared = r is not g
-            elif r.flags.c_contiguous:
+            elif r.flags.c_contiguous or r.size == r.base.size:
                 # a view nothing else holds the memory of: of a new array (its base is referenced
                 # by this view alone: the count is that reference plus getrefcount's argument),
                 # or of an unshared incoming gradient passed on to a single input (e.g. through
-                # the transpose of a Linear layer's weight)
+                # the transpose of a Linear layer's weight: Addmm's B̄ is the transpose of a
+                # new ȳᵀA, which TBackward0 turns back into a C-contiguous W̄ to adopt)
                 t._unshared = _refcount(r.base) == 2 or (
                     single and grad._unshared and r.base is (g if g.base is None else g.base))
             out.append(t)
