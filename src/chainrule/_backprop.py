@@ -316,8 +316,8 @@ def _accumulate(leaf, grad, create_graph, adopt=False):
     if leaf.grad is None:
         if create_graph:
             leaf.grad = grad
-        elif adopt and grad._unshared and _memory_format.is_laid_out(   # nobody else holds
-                grad._data, _memory_format.suggested(leaf._data)):      # it: no copy needed
+        elif adopt and grad._unshared and grad._data.strides == leaf._data.strides:
+            # nobody else holds it, and it lies as the leaf does: no copy needed
             grad._unshared = False
             leaf.grad = grad
         else:
