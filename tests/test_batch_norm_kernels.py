@@ -1,7 +1,8 @@
-"""Batch norm in training, the two array paths behind ``BatchNormTrain``: NumPy's passes, which
+"""Batch norm in training, the array paths behind ``BatchNormTrain``: NumPy's passes, which
 take the statistics and the gradient's sums from raw sums while μ² ≤ UNCENTRED_MAX·σ² and from
-x − μ beyond, and oneDNN's batch-normalization primitive for channels-last arrays. Each against
-a float64 reference or torch, and each dispatch checked."""
+x − μ beyond; with more than one thread, the forward's statistics from the rows (n, c) on
+oneDNN; and oneDNN's batch-normalization primitive for channels-last arrays. Each against a
+float64 reference or torch, and each dispatch checked."""
 import numpy as np
 import pytest
 import torch
@@ -91,20 +92,85 @@ def test_uncentred_statistics_match_float64(monkeypatch, use_onednn, mean):
     assert not centred
 
 
-@pytest.mark.parametrize("mean", [10.0, -1000.0])
-def test_a_large_mean_takes_the_centred_statistics(monkeypatch, mean):
-    """μ² > 8σ²: σ² = E[x²] − μ² would lose digits, so x − μ is formed (forward and backward),
-    and the result keeps torch's accuracy."""
-    centred = count_calls(monkeypatch, normalization, "_centred")
-    x, g, w, b = data(mean, seed=1)
-    ours = layer(x, g, w, b)
-    assert len(centred) == 2
+def at_threads(threads, fn, *args):
+    before = cr.get_num_threads()
+    cr.set_num_threads(threads)
+    try:
+        return fn(*args)
+    finally:
+        cr.set_num_threads(before)
+
+
+def as_accurate_as_torch(ours, x, g, w, b):
     ry, rgx, rgw, rgb, var = reference(x, g, w, b)
     for o, t, r in zip(ours, torch_layer(x, g, w, b), (ry, rgx, rgw, rgb)):
         # within a few times torch's float32 error (both round μ of |x| ≈ 1000; the raw sums
         # would be off by about eps·μ²/σ², 10⁻¹ relative, at μ = −1000)
         scale = np.abs(r).max()
         assert np.abs(o - r).max() <= 4 * np.abs(t - r).max() + 1e-6 * scale
+
+
+@pytest.mark.parametrize("mean", [10.0, -1000.0])
+def test_a_large_mean_takes_the_centred_statistics(monkeypatch, mean):
+    """μ² > 8σ²: σ² = E[x²] − μ² would lose digits, so x − μ is formed (forward and backward),
+    and the result keeps torch's accuracy."""
+    centred = count_calls(monkeypatch, normalization, "_centred")
+    x, g, w, b = data(mean, seed=1)
+    ours = at_threads(1, layer, x, g, w, b)
+    assert len(centred) == 2
+    as_accurate_as_torch(ours, x, g, w, b)
+
+
+@needs_onednn
+@pytest.mark.parametrize("mean", [0.0, 2.5, 10.0, -1000.0])
+def test_two_threads_take_the_statistics_from_the_rows(monkeypatch, mean):
+    """With more than one thread the forward's statistics come from oneDNN's rows (n, c):
+    torch's accuracy for any mean, with no x − μ copy in the forward."""
+    rows = count_calls(monkeypatch, onednn, "normalize_rows")
+    centred = count_calls(monkeypatch, normalization, "_centred")
+    x, g, w, b = data(mean, seed=6)
+    x[0, 3] = 1.5                                  # a constant row: x̂ = 0 there, not 0/0
+    ours = at_threads(2, layer, x, g, w, b)
+    assert len(rows) == 1 and len(centred) == (mean ** 2 > 8)    # the backward's own rule
+    as_accurate_as_torch(ours, x, g, w, b)
+    var = reference(x, g, w, b)[4]
+    np.testing.assert_allclose(ours[4], var * x.size / 16 / (x.size / 16 - 1), rtol=2e-6)
+
+
+@needs_onednn
+@pytest.mark.parametrize("case", ["one thread", "short rows", "deterministic"])
+def test_the_rows_statistics_only_where_they_pay(monkeypatch, case):
+    rows = count_calls(monkeypatch, onednn, "normalize_rows")
+    x, g, w, b = data(0.5, seed=7)
+    threads = 1 if case == "one thread" else 2
+    if case == "short rows":     # 8×8 rows: under normalization.ROW_MIN
+        x, g = (a.reshape(8, 16, 64, 16).transpose(0, 1, 3, 2)[..., :8, :8].copy() for a in (x, g))
+    cr.use_deterministic_algorithms(case == "deterministic")
+    try:
+        at_threads(threads, layer, x, g, w, b)
+    finally:
+        cr.use_deterministic_algorithms(False)
+    assert not rows
+
+
+@needs_onednn
+def test_normalize_rows_matches_float64():
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal((64, 2048)) * 3 + 7).astype(np.float32)
+    x[5] = -2.0                                    # a constant row
+    xh, mean, var = onednn.normalize_rows(x, 1e-5)
+    x64 = x.astype(np.float64)
+    m, v = x64.mean(1), x64.var(1)
+    np.testing.assert_allclose(mean, m, rtol=1e-6)
+    np.testing.assert_allclose(var, v, rtol=1e-5, atol=1e-12)
+    np.testing.assert_allclose(xh, (x64 - m[:, None]) / np.sqrt(v[:, None] + 1e-5),
+                               rtol=1e-5, atol=1e-5)
+    assert not xh[5].any()
+    with pytest.raises(ValueError,
+                       match=r"onednn.normalize_rows: expected a C-contiguous float32 \(R, L\)"):
+        onednn.normalize_rows(x.T, 1e-5)
+    with pytest.raises(ValueError, match="onednn.normalize_rows"):
+        onednn.normalize_rows(x.astype(np.float64), 1e-5)
 
 
 def test_float64_gradients_by_finite_differences():

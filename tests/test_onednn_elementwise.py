@@ -25,7 +25,8 @@ def test_big_is_over_the_threshold():
 @needs_onednn
 @pytest.mark.parametrize("call", [
     "onednn.add(x, x)", "onednn.maximum(np.zeros(x.size, np.float32), x)",
-    "onednn.relu_backward(x, x)", "onednn.channel_affine(x, v, v)"])
+    "onednn.relu_backward(x, x)", "onednn.channel_affine(x, v, v)",
+    "onednn.normalize_rows(x.reshape(32, -1), 1e-5)[0].reshape(x.shape)"])
 def test_each_kernel_works_as_a_process_first_onednn_call(call):
     # the library is loaded by whatever comes first, not only by the support checks
     import subprocess

@@ -29,7 +29,9 @@ and ``maximum`` (ReLU's forward); the "elementwise" section below says what each
 
 Batch norm in training on channels-last arrays too (``batch_norm_forward`` -> (y, μ, σ²),
 ``batch_norm_backward`` -> (x̄, γ̄, β̄); ``batch_norm_supported``): oneDNN's JIT batch
-normalization reads NHWC as it lies, where NumPy's per-channel passes need an NCHW copy.
+normalization reads NHWC as it lies, where NumPy's per-channel passes need an NCHW copy. On
+NCHW arrays its layer normalization over rows (``normalize_rows`` -> (x̂, μ_r, σ²_r)) gives
+batch norm's statistics per (n, c) on chainrule's threads.
 
 Matrix products too (``matmul``; ``backends.namespace.matmul`` sends the products of Linear's
 forward and gradients, ``mm`` and 2-D ``matmul`` there when ``matmul_supported``): 2-D float32
@@ -1157,6 +1159,41 @@ def channel_affine(x, scale, shift, add=None, post_scale=None, out=None):
         arrays[_post_op_arg(1 + (add is not None))] = _f32(post_scale, op, "post_scale")
     _run_elementwise("affine", shape, (add is not None, post_scale is not None), arrays)
     return y
+
+
+class _RowNormPlan(_Plan):
+    """oneDNN's layer normalization, without scale or shift, over the rows of an (R, L) array:
+    dst = (src − μ_r)/√(σ²_r + ε), with each row's μ_r and σ²_r as outputs; ``geo`` ε. Runs
+    through ``_Plan.run``."""
+
+    def _build(self, kind, shape, geo, layout):
+        A, eng = _dnnl, _dnnl.engine()
+        data, stat = self._md(shape, A.ab), self._md(shape[:1], A.a)
+        pd = ctypes.c_void_p()
+        A.call("dnnl_layer_normalization_forward_primitive_desc_create", ctypes.byref(pd), eng,
+               A.forward_training, data, data, stat, geo, 0, None)
+        self.pds.append(pd)
+        self.impl = A.impl_info(pd)
+        self._finish_unreordered(pd, {A.ARG_SRC: data, A.ARG_DST: data, A.ARG_MEAN: stat,
+                                      A.ARG_VARIANCE: stat})
+
+
+def normalize_rows(x, eps):
+    """x̂ = (x − μ_r)/√(σ²_r + ε) for each row r of x, with the row's mean μ_r and biased
+    variance σ²_r: oneDNN's layer normalization (no scale or shift), one pass over each row on
+    chainrule's threads. x (R, L) C-contiguous float32 (``elementwise_supported``) -> (x̂
+    (R, L), μ (R,), σ² (R,)), float32. Batch norm's statistics at more than one thread."""
+    if x.ndim != 2 or not elementwise_supported(x) or not x.flags.c_contiguous:
+        raise ValueError(f"onednn.normalize_rows: expected a C-contiguous float32 (R, L) array "
+                         f"of at least {ELEMENTWISE_MIN} elements, got {x.shape} {x.dtype}")
+    y = np.empty_like(x)
+    mean, var = np.empty(x.shape[0], np.float32), np.empty(x.shape[0], np.float32)
+    A = _dnnl
+    with _omp_threads() as threads:
+        plan = _elementwise_cache.get(("rows", x.shape, float(eps), threads),
+                                      lambda: _RowNormPlan("rows", x.shape, float(eps), "plain"))
+        plan.run({A.ARG_SRC: x, A.ARG_DST: y, A.ARG_MEAN: mean, A.ARG_VARIANCE: var})
+    return y, mean, var
 
 
 # ---------------------------------------------------------------------------- batch norm

@@ -121,6 +121,24 @@ def _moments(x3):
     return mean, _channel_dots(centred, centred) / n, centred
 
 
+# With more than one thread, batch norm's forward takes its statistics from the rows (n, c)
+# of x (N·C, L): oneDNN's layer normalization gives each row's μ_r and σ²_r, and the row
+# normalized, x̂_r, in one pass on chainrule's threads (the BLAS sums above run on one, and
+# switching from them to oneDNN's threads costs too). The channel's statistics follow from
+# the law of total variance, μ = mean_n μ_r, σ² = mean_n (σ²_r + (μ_r − μ)²), whose terms are
+# all ≥ 0 (no cancellation, for any μ), and y = x̂_r·√(σ²_r + ε_r)·s + ((μ_r − μ)·s + β) is
+# written over x̂ in a second pass. ε_r, the smallest normal float32, only keeps a constant
+# row's x̂ at 0 (not 0/0). Rows shorter than ROW_MIN stay on the sums (a row costs the
+# kernel more than its elements).
+ROW_MIN = 256
+_ROW_EPS = float(np.finfo(np.float32).tiny)
+
+
+def _by_rows(x3):
+    """Whether batch norm's forward on x3 (N, C, L) takes the rows' statistics (see above)."""
+    return x3.shape[2] >= ROW_MIN and not DETERMINISM.enabled and onednn.parallel_supported(x3)
+
+
 def _normalization_jvp(tangents, x, w, dims, eps, shape):
     """ẏ of y = x̂·γ + β, x̂ normalized over ``dims`` (γ, β, their tangents viewed as ``shape``):
     ẏ = (ẋ − mean ẋ − x̂·mean(ẋ x̂))·r·γ + x̂·γ̇ + β̇."""
@@ -162,7 +180,8 @@ class BatchNormTrain(Node):
 
     Fused because a training step spends a fifth of its time here: the forward takes Σx and
     Σx² per channel as BLAS dot products (``_channel_sums``, ``_channel_dots``; from x − μ
-    when μ² > UNCENTRED_MAX·σ²) and writes y = x·s + (β − μ·s) in one pass (s = γ/√(σ² + ε));
+    when μ² > UNCENTRED_MAX·σ²) and writes y = x·s + (β − μ·s) in one pass (s = γ/√(σ² + ε)),
+    or, with more than one thread, takes them from each row (n, c) on oneDNN (ROW_MIN);
     only x is saved (x̂ is rebuilt in backward), so no normalized copy stays alive until
     backward. Channels-last float32 arrays take oneDNN's batch-norm primitive instead
     (``onednn.batch_norm_forward``), which reads them as they lie where NumPy's passes
@@ -200,13 +219,40 @@ class BatchNormTrain(Node):
         return out
 
     def _numpy_forward(self, x, w, b):
-        """(y, μ, σ², r) in NumPy's passes: y laid out as x, the rest (C,)."""
+        """(y, μ, σ², r) off the batch-norm primitive (from the rows' statistics or the channels'
+        sums): y laid out as x, the rest (C,)."""
         dtype, fmt = x.dtype, _memory_format.suggested(x)
         x = np.ascontiguousarray(x)    # (a channels-last x: its statistics on an NCHW copy)
         if dtype not in _BLAS_FLOATS:   # half precision: statistics and arithmetic in float32
             x = x.astype(np.float32)
             w, b = (v.astype(np.float32) if given(v) else v for v in (w, b))
         x3 = x.reshape(x.shape[0], x.shape[1], -1)
+        if _by_rows(x3):
+            out, mean, var, r = self._forward_by_rows(x3, w, b)
+        else:
+            out, mean, var, r = self._forward_by_sums(x3, w, b)
+        return (_memory_format.laid_out(out.reshape(x.shape).astype(dtype, copy=False), fmt),
+                mean, var, r)
+
+    def _forward_by_rows(self, x3, w, b):
+        """(y, μ, σ², r) from the rows' statistics (see ROW_MIN): x3 (N, C, L) C-contiguous
+        float32, y as x3, μ, σ², r (C,) float32."""
+        n, c, length = x3.shape
+        rows = (1, n * c, length)     # the rows as channel_affine's channels
+        xh, mu_r, var_r = onednn.normalize_rows(x3.reshape(n * c, length), _ROW_EPS)
+        mu_r, var_r = mu_r.reshape(n, c).astype(np.float64), var_r.reshape(n, c).astype(np.float64)
+        mean = mu_r.mean(0)
+        var = (var_r + (mu_r - mean) ** 2).mean(0)
+        r = 1.0 / np.sqrt(var + self.eps)
+        s = w * r if given(w) else r
+        scale = np.sqrt(var_r + _ROW_EPS) * s
+        shift = (mu_r - mean) * s + b if given(b) else (mu_r - mean) * s
+        y = onednn.channel_affine(xh.reshape(rows), scale.astype(np.float32).reshape(-1),
+                                  shift.astype(np.float32).reshape(-1), out=xh.reshape(rows))
+        return (y.reshape(x3.shape),) + tuple(v.astype(np.float32) for v in (mean, var, r))
+
+    def _forward_by_sums(self, x3, w, b):
+        """(y, μ, σ², r) from the channels' sums (``_moments``): y (N, C, L) as x3."""
         mean, var, centred = _moments(x3)
         r = 1.0 / np.sqrt(var + self.eps)
         # y = x·s + (β − μ·s), s = γ·r; or (x − μ)·s + β over the centred copy where there is one
@@ -218,8 +264,7 @@ class BatchNormTrain(Node):
         else:
             out = np.multiply(src, _per_channel(s, src), out=centred)
             out += _per_channel(t, src)
-        return (_memory_format.laid_out(out.reshape(x.shape).astype(dtype, copy=False), fmt),
-                mean, var, r)
+        return out, mean, var, r
 
     def vjp(self, xp, g, x, w):
         if not xp.recording and x.dtype in _BLAS_FLOATS:
