@@ -59,14 +59,16 @@ _BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))   # the dtypes BLAS 
 
 def _channel_sums(x3):
     """Σ_{n,l} x3[n, c, l] per channel c of x3 (N, C, L) -> (C,): one matrix-vector product per
-    sample (BLAS reads x3 once, ~3× faster than NumPy's reduce over its outer and inner axes)."""
-    return (x3 @ np.ones(x3.shape[2], x3.dtype)).sum(0)
+    sample (BLAS reads x3 once, ~3× faster than NumPy's reduce over its outer and inner axes).
+    (Here and below ufuncs' own reduce: the ndarray methods' Python wrappers cost a few µs a
+    call in a training step, where the kernels have evicted the interpreter's data.)"""
+    return np.add.reduce(np.matmul(x3, np.ones(x3.shape[2], x3.dtype)), 0)
 
 
 def _channel_dots(a3, b3):
     """Σ_{n,l} a3[n, c, l]·b3[n, c, l] per channel -> (C,): a dot product per (n, c) row (no
     product array; BLAS's blocked accumulation rounds less than a running sum)."""
-    return np.matmul(a3[:, :, None, :], b3[:, :, :, None]).sum(axis=(0, 2, 3))
+    return np.add.reduce(np.matmul(a3[:, :, None, :], b3[:, :, :, None]), (0, 2, 3))
 
 
 def _per_channel(v, x3):
@@ -106,7 +108,7 @@ UNCENTRED_MAX = 8.0
 
 def _uncentred_ok(mean, var):
     """Whether the statistics (and the backward's sums) may be taken uncentred (see above)."""
-    return bool(np.all(mean * mean <= UNCENTRED_MAX * var))
+    return bool(np.logical_and.reduce(mean * mean <= UNCENTRED_MAX * var, None))
 
 
 def _moments(x3):
