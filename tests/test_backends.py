@@ -273,3 +273,15 @@ def test_trainer_fit_and_the_cli_run_inside_tuned_blocks(monkeypatch, tmp_path):
     monkeypatch.setattr(cli_train, "train", fake_train)
     assert cli_main(["train", "--out", str(tmp_path / "run"), "--quiet"]) == 2
     assert seen[-1] == ("cli", True) and not cpu.is_tuned()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_an_outer_product_equals_numpys_matmul(dtype):
+    """An inner dimension of 1 (a Linear weight's gradient at batch 1) is the broadcast product,
+    not NumPy's slow matmul loop: the same values and dtype."""
+    from chainrule.backends.namespace import matmul
+    rng = np.random.default_rng(0)
+    a, b = ((rng.standard_normal(shape) * 4).astype(dtype) for shape in ((5, 1), (1, 7)))
+    got = matmul(a, b)
+    np.testing.assert_array_equal(got, np.matmul(a, b))
+    assert got.dtype == np.matmul(a, b).dtype and got.shape == (5, 7)

@@ -76,6 +76,11 @@ def matmul(a, b):
     if c is not None:
         return c
     if a.ndim == b.ndim == 2:
+        if a.shape[1] == 1:
+            # an outer product (a Linear weight's gradient at batch 1): NumPy's matmul takes a
+            # slow loop for an inner dimension of 1 ((120, 1) @ (1, 400): 54 µs, the broadcast
+            # product 19 µs, the same values)
+            return np.multiply(a, b)
         with for_product(a.shape[0] * b.size):
             return np.matmul(a, b)
     return np.matmul(a, b)
