@@ -260,3 +260,24 @@ def test_the_primitive_refuses_what_it_does_not_take():
         onednn.batch_norm_backward(np.ascontiguousarray(g), x, b, w, w, 1e-5)
     with pytest.raises(ValueError, match=r"batch_norm_backward: var must be a contiguous float32"):
         onednn.batch_norm_backward(g, x, b, w.astype(np.float64), w, 1e-5)
+
+
+@needs_onednn
+@pytest.mark.parametrize("case", ["1d", "float16"])
+def test_the_rows_statistics_for_batch_norm_1d_and_half_precision_vs_torch(monkeypatch, case):
+    """(N, C, L) inputs of BatchNorm1d, and float16 ones (statistics in float32), take the rows'
+    statistics at two threads too, and give torch's values."""
+    rows = count_calls(monkeypatch, onednn, "normalize_rows")
+    rng = np.random.default_rng(9)
+    shape, dtype = ((16, 8, 1024), np.float32) if case == "1d" else ((8, 16, 32, 32), np.float16)
+    x = (rng.standard_normal(shape) * 2 + 1).astype(dtype)
+    ours = (cr.nn.BatchNorm1d if case == "1d" else cr.nn.BatchNorm2d)(shape[1]).to(
+        cr.float32 if case == "1d" else cr.float16)
+    theirs = (torch.nn.BatchNorm1d if case == "1d" else torch.nn.BatchNorm2d)(shape[1]).to(
+        torch.float32 if case == "1d" else torch.float16)
+    y = at_threads(2, lambda: ours(cr.tensor(x)).detach().numpy())
+    assert len(rows) == 1 and y.dtype == dtype
+    expected = theirs(torch.tensor(x)).detach().numpy()
+    tol = 1e-5 if case == "1d" else 2e-3
+    np.testing.assert_allclose(y, expected, rtol=tol, atol=tol)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=tol)
