@@ -250,11 +250,11 @@ class BatchNormTrain(Node):
         var = np.add.reduce(var_r + dev * dev, 0) / n
         r = 1.0 / np.sqrt(var + self.eps)
         s = w * r if given(w) else r
+        scale = np.sqrt(var_r + _ROW_EPS) * s
         shift = dev * s + b if given(b) else dev * s
-        y = onednn.channel_affine(xh.reshape(rows), (np.sqrt(var_r + _ROW_EPS) * s).astype(
-            np.float32).reshape(-1), shift.astype(np.float32).reshape(-1), out=xh.reshape(rows))
-        f32 = np.float32
-        return y.reshape(x3.shape), mean.astype(f32), var.astype(f32), r.astype(f32)
+        scale, shift = (v.astype(np.float32).reshape(-1) for v in (scale, shift))
+        y = onednn.channel_affine(xh.reshape(rows), scale, shift, out=xh.reshape(rows))
+        return y.reshape(x3.shape), *(v.astype(np.float32) for v in (mean, var, r))
 
     def _forward_by_sums(self, x3, w, b):
         """(y, μ, σ², r) from the channels' sums (``_moments``): y (N, C, L) as x3."""
