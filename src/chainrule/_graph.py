@@ -375,16 +375,21 @@ class Node:
                 f"Trying to backward through the graph a second time (in {self.name()}): its saved "
                 "tensors were freed after the first backward. Pass retain_graph=True to the first "
                 "backward() or autograd.grad() call if you need to backward twice.")
+        # (which values the rule reads is worked out only for a value changed since: the
+        # common case, nothing changed, costs one comparison per saved value)
         versions = self._saved_versions   # set when the inputs were saved for backward
-        read = self._values_read()
         if versions is not None and self.inputs is not None:
             for i, (t, v) in enumerate(zip(self.inputs, versions)):
-                if t._version_box[0] != v and (read is None or i in read):
-                    _raise_modified(self, t, v)
-        if self.save_output and self._out is not None and (read is None or -1 in read):
+                if t._version_box[0] != v:
+                    read = self._values_read()
+                    if read is None or i in read:
+                        _raise_modified(self, t, v)
+        if self.save_output and self._out is not None:
             box, v = self._out_version
             if box[0] != v:
-                _raise_modified(self, self._out, v, box[0])
+                read = self._values_read()
+                if read is None or -1 in read:
+                    _raise_modified(self, self._out, v, box[0])
 
     def _values_read(self):
         """The saved values this node's backward reads — input indices, −1 for the output —
