@@ -18,7 +18,7 @@ from ._util import check_tensor
 def shifted(x, dim):
     """x − max(x) along ``dim``: every exponent ≤ 0. A row whose max is −inf is shifted by 0
     (all −inf: 0/0 = nan, as torch); a +inf max shifts to inf − inf = nan, as torch."""
-    m = np.max(x, axis=dim, keepdims=True)
+    m = np.maximum.reduce(x, axis=dim, keepdims=True)   # (np.max's wrapper costs ~1.5 µs)
     return x - np.where(m == -np.inf, 0, m)
 
 
@@ -32,7 +32,7 @@ class Softmax(Node):
         if x.size == 0:
             return x.copy()
         e = np.exp(shifted(x, self.dim))
-        return e / np.sum(e, axis=self.dim, keepdims=True)
+        return e / np.add.reduce(e, axis=self.dim, keepdims=True)
 
     def _jacobian_times(self, xp, v, out):
         return out * (v - xp.sum(v * out, self.dim, True))
@@ -53,7 +53,7 @@ class LogSoftmax(Node):
         if x.size == 0:
             return x.copy()
         z = shifted(x, self.dim)
-        return z - np.log(np.sum(np.exp(z), axis=self.dim, keepdims=True))
+        return z - np.log(np.add.reduce(np.exp(z), axis=self.dim, keepdims=True))
 
     def vjp(self, xp, g, out):
         return g - xp.exp(out) * xp.sum(g, self.dim, True)

@@ -320,23 +320,26 @@ class NllLoss(Node):
         t = target.astype(np.int64, copy=False)
         keep = t != self.ignore_index
         bad = keep & ((t < 0) | (t >= c))
-        if bad.any():
+        if np.logical_or.reduce(bad, None):   # (ufuncs' reduce: ndarray.any's wrapper costs more)
             raise IndexError(f"nll_loss: target {int(t[bad][0])} is out of bounds for {c} classes")
         self.in_shape, self.rows, self.target = logp.shape, np.arange(m), np.where(keep, t, 0)
-        w = weight.astype(logp.dtype, copy=False) if given(weight) else np.ones(c, logp.dtype)
-        self.weights = np.where(keep, w[self.target], 0).astype(logp.dtype)
+        if given(weight):
+            w = weight.astype(logp.dtype, copy=False)
+            self.weights = np.where(keep, w[self.target], 0).astype(logp.dtype)
+        else:
+            self.weights = keep.astype(logp.dtype)
         losses = -logp[self.rows, self.target] * self.weights
         if self.reduction == "none":
             return losses
         total = np.add.reduce(losses)
-        return np.asarray(total / self.weights.sum() if self.reduction == "mean" else total,
-                          dtype=logp.dtype)
+        return np.asarray(total / np.add.reduce(self.weights) if self.reduction == "mean"
+                          else total, dtype=logp.dtype)
 
     def _picks(self, dtype):
         """The (M, C) coefficients of ℓ in logp: −w_i (÷ Σ w for 'mean') at [i, y_i], else 0.
         With every target ignored (Σ w = 0) the mean loss is 0/0 = nan, as torch's, but its
         gradient is zero, as torch's: one all-padding batch must not put nan in the weights."""
-        total = self.weights.sum()
+        total = np.add.reduce(self.weights)
         scale = -self.weights / total if self.reduction == "mean" and total else -self.weights
         out = np.zeros(self.in_shape, dtype)
         out[self.rows, self.target] = scale
