@@ -25,16 +25,16 @@ import numpy as np
 from ..._graph import Node
 from ...ops.linalg import bilinear_jvp
 from ._optional import given
-from .normalization import _BLAS_FLOATS, _channel_sums
+from .channel_sums import BLAS_FLOATS, channel_sums
 
 
 def bias_grad(xp, g):
     """b̄ = Σ ȳ over every dim but the channels: g (N, C, *S) -> (C,). On a dense array, as
-    matrix-vector products (``_channel_sums``: LeNet-5's (64, 6, 28, 28), 55 → 21 µs)."""
+    matrix-vector products (``channel_sums``: LeNet-5's (64, 6, 28, 28), 55 → 21 µs)."""
     data = xp.data(g)
-    if (not xp.recording and data.dtype in _BLAS_FLOATS and data.flags.c_contiguous
+    if (not xp.recording and data.dtype in BLAS_FLOATS and data.flags.c_contiguous
             and data.size):
-        return _channel_sums(data.reshape(data.shape[0], data.shape[1], -1))
+        return channel_sums(data.reshape(data.shape[0], data.shape[1], -1))
     return xp.sum(g, (0,) + tuple(range(2, g.ndim)))
 
 

@@ -14,6 +14,7 @@ from ...ops.indexing import IndexAdd
 from ...ops.shape import pad
 from ...tensor import Tensor
 from ._optional import NOT_GIVEN, given, optional
+from .channel_sums import BLAS_FLOATS, channel_dots, channel_sums
 from .distance import _p_norm
 
 
@@ -52,23 +53,6 @@ def _statistics(node, xp, x):
     mean = x.mean(node.dims, keepdim=True)
     centred = x - mean
     return mean, ((centred * centred).mean(node.dims, keepdim=True) + node.eps).rsqrt()
-
-
-_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))   # the dtypes BLAS sums in
-
-
-def _channel_sums(x3):
-    """Σ_{n,l} x3[n, c, l] per channel c of x3 (N, C, L) -> (C,): one matrix-vector product per
-    sample (BLAS reads x3 once, ~3× faster than NumPy's reduce over its outer and inner axes).
-    (Here and below ufuncs' own reduce: the ndarray methods' Python wrappers cost a few µs a
-    call in a training step, where the kernels have evicted the interpreter's data.)"""
-    return np.add.reduce(np.matmul(x3, np.ones(x3.shape[2], x3.dtype)), 0)
-
-
-def _channel_dots(a3, b3):
-    """Σ_{n,l} a3[n, c, l]·b3[n, c, l] per channel -> (C,): a dot product per (n, c) row (no
-    product array; BLAS's blocked accumulation rounds less than a running sum)."""
-    return np.add.reduce(np.matmul(a3[:, :, None, :], b3[:, :, :, None]), (0, 2, 3))
 
 
 def _per_channel(v, x3):
@@ -115,12 +99,12 @@ def _moments(x3):
     """(μ, σ², x − μ or None) of x3 (N, C, L) per channel: μ and the biased σ² of shape (C,);
     x − μ as a new (N, C, L) array when the statistics needed it (see UNCENTRED_MAX)."""
     n = x3.shape[0] * x3.shape[2]
-    mean = _channel_sums(x3) / n
-    var = _channel_dots(x3, x3) / n - mean * mean
+    mean = channel_sums(x3) / n
+    var = channel_dots(x3, x3) / n - mean * mean
     if _uncentred_ok(mean, var):
         return mean, var, None
     centred = _centred(x3, mean)
-    return mean, _channel_dots(centred, centred) / n, centred
+    return mean, channel_dots(centred, centred) / n, centred
 
 
 # With more than one thread, batch norm's forward takes its statistics from the rows (n, c)
@@ -181,7 +165,7 @@ class BatchNormTrain(Node):
     to broadcast over x).
 
     Fused because a training step spends a fifth of its time here: the forward takes Σx and
-    Σx² per channel as BLAS dot products (``_channel_sums``, ``_channel_dots``; from x − μ
+    Σx² per channel as BLAS dot products (``channel_sums``, ``channel_dots``; from x − μ
     when μ² > UNCENTRED_MAX·σ²) and writes y = x·s + (β − μ·s) in one pass (s = γ/√(σ² + ε)),
     or, with more than one thread, takes them from each row (n, c) on oneDNN (ROW_MIN);
     only x is saved (x̂ is rebuilt in backward), so no normalized copy stays alive until
@@ -225,7 +209,7 @@ class BatchNormTrain(Node):
         sums): y laid out as x, the rest (C,)."""
         dtype, fmt = x.dtype, _memory_format.suggested(x)
         x = np.ascontiguousarray(x)    # (a channels-last x: its statistics on an NCHW copy)
-        if dtype not in _BLAS_FLOATS:   # half precision: statistics and arithmetic in float32
+        if dtype not in BLAS_FLOATS:   # half precision: statistics and arithmetic in float32
             x = x.astype(np.float32)
             w, b = (v.astype(np.float32) if given(v) else v for v in (w, b))
         x3 = x.reshape(x.shape[0], x.shape[1], -1)
@@ -272,7 +256,7 @@ class BatchNormTrain(Node):
         return out, mean, var, r
 
     def vjp(self, xp, g, x, w):
-        if not xp.recording and x.dtype in _BLAS_FLOATS:
+        if not xp.recording and x.dtype in BLAS_FLOATS:
             return self._array_vjp(g, x, w)
         mean, r = _statistics(self, xp, x)
         n = xp.data(x).size // self.mean.size
@@ -302,13 +286,13 @@ class BatchNormTrain(Node):
         x3, g3 = x.reshape(n_, c, -1), g.reshape(n_, c, -1)
         n = n_ * x3.shape[2]
         r, mean = self.inv_std.reshape(c), self.mean.reshape(c)
-        gb = _channel_sums(g3)
+        gb = channel_sums(g3)
         # Σ ȳ·(x − μ) = Σ ȳ·x − μ·Σ ȳ where the forward's statistics allow it (UNCENTRED_MAX)
         centred = None if _uncentred_ok(mean, self.var.reshape(c)) else _centred(x3, mean)
         if centred is None:
-            gw = (_channel_dots(g3, x3) - mean * gb) * r
+            gw = (channel_dots(g3, x3) - mean * gb) * r
         else:
-            gw = _channel_dots(g3, centred) * r
+            gw = channel_dots(g3, centred) * r
         s = w * r if given(w) else r
         # x̄ = ȳ·s + (x − μ)·(−s·r·γ̄/n) − s·β̄/n = ((x − μ)·a − β̄/n + ȳ)·s, a = −r·γ̄/n;
         # from x: (x·a + (−β̄/n − μ·a) + ȳ)·s
