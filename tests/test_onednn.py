@@ -317,3 +317,32 @@ def test_data_addresses_agree_with_ctypes():
     assert onednn._address in (onednn._address_from_struct, onednn._address_from_ctypes)
     for a in arrays:
         assert onednn._address(a) == a.ctypes.data
+
+
+@needs_onednn
+def test_scratch_buffers_pooled_only_while_malloc_would_give_them_back(monkeypatch):
+    """The blocked copies' buffers are pooled outside ``cpu.tuned()`` (a fresh one would
+    page-fault); inside, where malloc keeps freed memory, they go back to malloc, for the next
+    op's output to reuse while in cache. The results are the same either way."""
+    from chainrule.backends import cpu
+    monkeypatch.setattr(onednn, "autotune", False)
+    monkeypatch.setattr(onednn, "_heuristic", lambda kind, args, geo: "blocked")   # reorders
+    monkeypatch.setattr(onednn, "_buffers", onednn._Buffers())
+    onednn.clear_cache()
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 16, 10, 10)).astype(np.float32)
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    want = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy()
+    try:
+        close(onednn.conv2d_forward(x, w, None, 1, 1), want)
+        pooled = onednn._buffers.bytes
+        assert pooled > 0
+        with cpu.tuned():
+            keeps = cpu.keeps_freed_memory()
+            onednn._buffers.free.clear()
+            onednn._buffers.bytes = 0
+            close(onednn.conv2d_forward(x, w, None, 1, 1), want)
+            assert onednn._buffers.bytes == (0 if keeps else pooled)
+        assert not cpu.keeps_freed_memory()
+    finally:
+        onednn.clear_cache()

@@ -95,6 +95,12 @@ def is_tuned() -> bool:
     return _active
 
 
+def keeps_freed_memory() -> bool:
+    """Whether glibc's malloc now keeps freed memory mapped for reuse (``malloc.tune`` by an
+    open ``tuned()`` block), so that freeing a large buffer costs no page faults later."""
+    return _malloc_tuned
+
+
 def workers() -> int:
     """How many chunks of work ``parallel_map`` runs at once: the BLAS's thread count inside
     ``tuned()``, else 1."""

@@ -92,7 +92,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import _dnnl
+from . import _dnnl, cpu
 from .. import _memory_format
 from .blas import get_num_threads
 from ._dnnl import OneDNNError  # noqa: F401  (re-exported: the error a failing call raises)
@@ -324,10 +324,16 @@ _address = _checked_address_function()
 
 # ---------------------------------------------------------------------------- scratch buffers
 class _Buffers:
-    """Pooled, 64-byte-aligned scratch buffers for the blocked copies around a convolution.
+    """64-byte-aligned scratch buffers for the blocked copies around a convolution, pooled
+    while malloc would give them back to the system.
 
-    Why pooled: a fresh multi-megabyte array page-faults on first touch, which costs as much
-    as the reorder itself; a training loop asks for the same sizes every step."""
+    Why pooled: with glibc's default settings a fresh multi-megabyte array page-faults on first
+    touch, which costs as much as the reorder itself; a training loop asks for the same sizes
+    every step. Why not inside ``cpu.tuned()``, where malloc keeps freed memory: a buffer given
+    back to malloc is what the next allocation of its size gets, typically the following op's
+    output (a batch norm's after its convolution), while the convolution has just left it in
+    cache; a pooled one leaves that op a block last touched long ago. Measured, resnet20's
+    inference step at 1 thread: 0.87 → 0.93× torch's (training steps: no change)."""
 
     ALIGN = 64
 
@@ -346,6 +352,8 @@ class _Buffers:
         return raw[start:start + nbytes]
 
     def give(self, buf):
+        if cpu.keeps_freed_memory():
+            return
         with self.lock:
             if self.bytes + buf.nbytes <= self.limit:
                 self.free.setdefault(buf.nbytes, []).append(buf)
