@@ -24,7 +24,7 @@ def test_big_is_over_the_threshold():
 
 @needs_onednn
 @pytest.mark.parametrize("call", [
-    "onednn.add(x, x)", "onednn.maximum(np.zeros(x.size, np.float32), x)",
+    "onednn.add(x, x)", "onednn.relu(x)", "onednn.relu(x, out=x)",
     "onednn.relu_backward(x, x)", "onednn.channel_affine(x, v, v)",
     "onednn.normalize_rows(x.reshape(32, -1), 1e-5)[0].reshape(x.shape)"])
 def test_each_kernel_works_as_a_process_first_onednn_call(call):
@@ -268,7 +268,7 @@ def test_compiled_step_uses_the_same_relu_gradient_kernel():
 def test_relu_keeps_nan_and_negative_zero_as_torch(threads, inplace, shape, layout):
     """relu(−0.0) is −0.0 and relu(NaN) is NaN in torch; chainrule's NumPy loops (scalar, or
     against rows of zeros with a tail, or zeros of x's shape where x has gaps) and its oneDNN
-    max(zeros, x) at 2 threads give the same bits, in every layout, in place or not."""
+    kernel (large float32 arrays) give the same bits, in every layout, in place or not."""
     rng = np.random.default_rng(8)
     x = rng.standard_normal(shape).astype(np.float32)
     x.flat[:5] = x.flat[-5:] = [np.nan, -0.0, 0.0, -np.inf, np.inf]
@@ -289,12 +289,38 @@ def test_relu_keeps_nan_and_negative_zero_as_torch(threads, inplace, shape, layo
 
 
 @needs_onednn
-def test_maximum_refuses_a_mismatched_first_operand():
-    b = np.zeros(BIG, np.float32)
-    with pytest.raises(ValueError, match="onednn.maximum: a must be"):
-        onednn.maximum(np.zeros(10, np.float32), b)
-    with pytest.raises(ValueError, match="onednn.maximum: a must be"):
-        onednn.maximum(np.zeros(b.size), b)
+def test_relu_refuses_an_out_of_another_shape_or_layout():
+    x = np.zeros(BIG, np.float32)
+    with pytest.raises(ValueError, match="onednn.relu: out must have x's shape"):
+        onednn.relu(x, out=np.zeros(x.size, np.float32))
+    with pytest.raises(ValueError, match="onednn.relu: out must have x's shape"):
+        onednn.relu(x, out=channels_last(x))
+
+
+@needs_onednn
+@pytest.mark.parametrize("threads", [1, 2])
+def test_relu_kernel_gives_torchs_bits_in_place_and_not(threads):
+    """onednn.relu is (x > +∞) then max with x: torch's bits for NaN (its payload too), ±0,
+    ±∞, subnormals and everything else, in place (out is x) as well, on several threads, and
+    over a tail that is not a whole vector."""
+    assert onednn.relu_exact()
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal(BIG[0] * BIG[1] * BIG[2] * BIG[3] + 13).astype(np.float32)
+    special = np.array([np.nan, -0.0, 0.0, -np.inf, np.inf, -1e-40, 1e-40], np.float32)
+    special = np.append(special, np.uint32(0xFFC0BEEF).view(np.float32))   # negative NaN payload
+    where = rng.choice(x.size, 4000, replace=False)
+    x[where] = np.resize(special, where.size)
+    x[-8:] = special
+    want = torch.relu(torch.tensor(x)).numpy().view(np.uint32)
+    before = cr.get_num_threads()
+    try:
+        cr.set_num_threads(threads)
+        np.testing.assert_array_equal(onednn.relu(x).view(np.uint32), want)
+        y = x.copy()
+        assert onednn.relu(y, out=y) is y
+        np.testing.assert_array_equal(y.view(np.uint32), want)
+    finally:
+        cr.set_num_threads(before)
 
 
 @needs_onednn

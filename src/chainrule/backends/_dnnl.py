@@ -41,7 +41,7 @@ forward_training, forward_inference, backward = 64, 96, 128
 use_scale, use_shift = 0x2, 0x4
 # dnnl_alg_kind_t
 convolution_direct = 0x1
-binary_add, binary_mul, binary_max, binary_ne = 0x1fff0, 0x1fff1, 0x1fff2, 0x1fffb
+binary_add, binary_mul, binary_max, binary_gt, binary_ne = 0x1fff0, 0x1fff1, 0x1fff2, 0x1fff7, 0x1fffb
 # dnnl_engine_kind_t, dnnl_stream_flags_t
 cpu, stream_default_flags = 1, 1
 # dnnl_query_t

@@ -1022,9 +1022,9 @@ def _post_op_arg(i):
 
 class _ElementwisePlan(_Plan):
     """One elementwise oneDNN primitive on dense float32 arrays, read and written as they are
-    (no reorders). ``kind``: 'add' (src_0 + src_1 -> dst), 'max' (max(src_0, src_1) -> dst)
-    and 'relu_backward' ((src_0 ≠ 0)·post-op operand -> dst, src_1 a broadcast 0) on 1-D
-    arrays of ``shape`` (n,); 'affine': dst = (src·scale + shift + add)·post_scale on
+    (no reorders). ``kind``: 'add' (src_0 + src_1 -> dst), 'relu' (max(src_0 > src_1,
+    post-op operand) -> dst, src_1 a broadcast +∞) and 'relu_backward' ((src_0 ≠ 0)·post-op
+    operand -> dst, src_1 a broadcast 0) on 1-D arrays of ``shape`` (n,); 'affine': dst = (src·scale + shift + add)·post_scale on
     (A, C, L) arrays, scale, shift and post_scale per channel (C), ``geo`` = (with add, with
     post_scale). Runs through ``_Plan.run`` (the same pointer and lock discipline)."""
 
@@ -1032,9 +1032,13 @@ class _ElementwisePlan(_Plan):
         A, eng = _dnnl, _dnnl.engine()   # (loads the library before the first descriptor)
         data_tag = {1: A.a, 2: A.ab, 3: A.abc}[len(shape)]
         data = self._md(shape, data_tag)
-        if kind in ("add", "max"):
-            pd = self._binary(eng, A.binary_add if kind == "add" else A.binary_max, data, data)
+        if kind == "add":
+            pd = self._binary(eng, A.binary_add, data, data)
             mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: data, A.ARG_DST: data}
+        elif kind == "relu":
+            scalar = self._md((1,), A.a)
+            pd = self._binary(eng, A.binary_gt, data, scalar, [(A.binary_max, data)])
+            mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: scalar, A.ARG_DST: data, _post_op_arg(0): data}
         elif kind == "relu_backward":
             # ḡ·(y ≠ 0): y is ReLU's output (≥ 0, −0.0 or NaN), and NaN ≠ 0 lets a NaN's
             # gradient pass (torch's y ≤ 0 test) with no separate check; one pass, ḡ as the
@@ -1097,19 +1101,41 @@ def add(a, b, out=None):
     return y
 
 
-def maximum(a, b):
-    """y = max(a, b) on oneDNN, b on a tie and wherever b is NaN (as np.maximum(a, b) on ties;
-    where only a is NaN the result is b, so the operand whose NaN must survive goes second:
-    ReLU is maximum(zeros, x), which keeps x's NaN and −0.0 as torch's). a: b.size float32
-    elements in b's memory order (zeros: a flat array); b ``elementwise_supported`` -> y laid
-    out as b."""
-    if a.size != b.size or a.dtype != np.float32 or _order(a) is None:
-        raise ValueError(f"onednn.maximum: a must be {b.size} dense float32 elements, got "
-                         f"{a.shape} {a.dtype}")
-    y = np.empty_like(b)
-    _run_elementwise("max", (b.size,), None, {
-        _dnnl.ARG_SRC_0: _flat(a), _dnnl.ARG_SRC_1: _flat(b), _dnnl.ARG_DST: _flat(y)})
+_INF = np.full(1, np.inf, np.float32)   # relu's second operand, broadcast
+
+
+def relu(x, out=None):
+    """y = relu(x) = max(0, x) on oneDNN in one pass, bit for bit torch's: −0.0 stays −0.0, a
+    NaN stays that NaN, −∞ gives +0. Computed as (x > +∞), which is +0 for every x, followed by
+    a max post-op with x as its operand: max(+0, x) returns x on a tie and wherever either is
+    NaN (the JIT's vmaxps returns its second operand then; ``relu_exact`` checks it). The
+    kernel reads each element of x before it writes that element of y, so ``out`` may be x
+    (ReLU in place). x ``elementwise_supported``; out None, x, or of x's shape and layout -> y
+    laid out as x."""
+    if out is not None and (out.shape != x.shape or _order(out) != _order(x)):
+        raise ValueError(f"onednn.relu: out must have x's shape {x.shape} and layout")
+    y = np.empty_like(x) if out is None else out
+    flat = _flat(x)
+    _run_elementwise("relu", (x.size,), None, {
+        _dnnl.ARG_SRC_0: flat, _dnnl.ARG_SRC_1: _INF, _dnnl.ARG_DST: _flat(y),
+        _post_op_arg(0): flat})
     return y
+
+
+@functools.lru_cache(maxsize=None)
+def relu_exact() -> bool:
+    """Whether ``relu`` gives torch's bits on this machine: run once on NaN (with a payload),
+    ±0, ±∞ and ordinary values, in place. It depends on the order in which the
+    kernel takes max's operands, a detail of the JIT (a reference kernel may differ); where it
+    does not hold, ReLU stays on NumPy."""
+    special = np.array([np.nan, -0.0, 0.0, -np.inf, np.inf, -1.5, 2.5], np.float32)
+    special = np.append(special, np.uint32(0x7FC01234).view(np.float32))   # a NaN's payload
+    x = np.resize(special, 1024)
+    want = np.where(x < 0, np.float32(0), x).view(np.uint32)
+    try:
+        return bool(np.array_equal(relu(x, out=x).view(np.uint32), want))
+    except OneDNNError:
+        return False
 
 
 _ZERO = np.zeros(1, np.float32)   # relu_backward's second operand, broadcast

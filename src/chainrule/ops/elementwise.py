@@ -75,17 +75,18 @@ def _memory_order(x):
 
 
 def _relu(x, out=None):
-    # max(0, x) with the zero first: NumPy's maximum returns its second operand on a tie and
-    # keeps a NaN from either, so −0.0 stays −0.0 and NaN stays NaN, as torch's relu.
-    # Against an array of zeros NumPy runs its vectorized loop; against the scalar 0 a branchy
-    # one, 2–7× slower on mixed signs (numpy 2.4, 2 MB of float32: 89 vs 617 µs). The zeros
-    # are one 64 KiB row, which x's memory is cut into rows against: against a whole array of
-    # zeros (a third stream from memory) ReLU in place took 150 µs on 2 MB, against the row
-    # 68–83 µs (torch's relu_: 59; Xeon, 1 thread).
+    # Large float32 arrays with more than one thread: oneDNN's one pass on all of them, in place
+    # too, bit-equal to torch's (see onednn.relu; 2 MB, Xeon, 2 threads: 30 µs in place, 63 into
+    # a new array, against NumPy's 60 and 151 on one core; at 1 thread NumPy's rows below are
+    # 3 µs faster). Otherwise max(0, x) with the zero first: NumPy's maximum returns its second
+    # operand on a tie and keeps a NaN from either, so −0.0 stays −0.0 and NaN stays NaN, as
+    # torch's relu. Against an array of zeros NumPy runs its vectorized loop; against the
+    # scalar 0 a branchy one, 2–7× slower on mixed signs (numpy 2.4, 2 MB of float32: 89 vs
+    # 617 µs). The zeros are one 64 KiB row, which x's memory is cut into rows against.
     # ``out``: chainrule.compile's replay and relu_ write into the input's buffer.
+    if onednn.parallel_supported(x, out) and onednn.relu_exact():
+        return onednn.relu(x, out)
     if x.dtype.kind == "f" and 1024 <= x.size <= _ZEROS_MAX:
-        if out is None and onednn.parallel_supported(x):   # several threads: on all of them
-            return onednn.maximum(_zeros_flat(x), x)
         flat = _memory_order(x) if out is None or out is x else None
         if flat is not None:
             out = np.empty_like(x) if out is None else out   # x's layout: its order lines up
