@@ -1163,15 +1163,17 @@ def channel_affine(x, scale, shift, add=None, post_scale=None, out=None):
     forward is y = x·s + t; its input gradient x̄ = ((x − μ)·a + c + ȳ)·s."""
     op = "onednn.channel_affine"
     c = x.shape[1]
-    vectors = [v for v in (scale, shift, post_scale) if v is not None]
-    if (x.ndim not in (2, 3) or any(v.shape != (c,) for v in vectors)
-            or any(a is not None and a.shape != x.shape for a in (add, out))
-            or out is not None and (out.dtype != np.float32 or not out.flags.c_contiguous)):
+    # (plain comparisons, not generators: this runs for every batch norm call of a step)
+    if (x.ndim not in (2, 3) or scale.shape != (c,) or shift.shape != (c,)
+            or post_scale is not None and post_scale.shape != (c,)
+            or add is not None and add.shape != x.shape
+            or out is not None and (out.shape != x.shape or out.dtype != np.float32
+                                    or not out.flags.c_contiguous)):
         raise ValueError(f"{op}: expected x, add, out (A, C, L) or (A, C) (out C-contiguous "
                          f"float32) and per-channel vectors (C,), got x {x.shape}, add "
                          f"{None if add is None else add.shape}, out "
                          f"{None if out is None else (out.shape, out.dtype)}, vectors "
-                         f"{[v.shape for v in vectors]}")
+                         f"{[v.shape for v in (scale, shift, post_scale) if v is not None]}")
     y = np.empty_like(x, np.float32, "C") if out is None else out
     shape = x.shape
     if x.ndim == 3 and x.shape[2] <= _SHORT_ROWS:
@@ -1180,10 +1182,11 @@ def channel_affine(x, scale, shift, add=None, post_scale=None, out=None):
         # vector repeated L times: the kernel's per-channel broadcast costs per row (resnet20's
         # 64×8² layers, 1 thread: 56 → 38 µs; rows of 256 and more gain nothing or lose)
         length = x.shape[2]
-        shape = (x.shape[0], x.shape[1] * length)
+        shape = (x.shape[0], c * length)
         if length > 1:
-            scale, shift, post_scale = (None if v is None else np.repeat(v, length)
-                                        for v in (scale, shift, post_scale))
+            scale, shift = scale.repeat(length), shift.repeat(length)
+            if post_scale is not None:
+                post_scale = post_scale.repeat(length)
     arrays = {_dnnl.ARG_SRC_0: _f32(x, op, "x").reshape(shape),
               _dnnl.ARG_SRC_1: _f32(scale, op, "scale"), _dnnl.ARG_DST: y.reshape(shape),
               _post_op_arg(0): _f32(shift, op, "shift")}
