@@ -6,6 +6,8 @@ the benchmarks open one around their loops):
 
 1. malloc: glibc's malloc keeps freed memory for the next step (mmap threshold 32 MiB, 16 MiB
    kept at the top of the heap); ``backends.malloc`` says why, and what leaving restores.
+   With that, oneDNN's scratch buffers go back to malloc after each convolution instead of
+   into a pool, so that the next op's output reuses memory still in cache (``keeps_freed_memory``).
 2. BLAS threads: a dense 2-D product under ``SMALL_PRODUCT`` multiply-adds that NumPy's BLAS
    runs (not oneDNN's matmul, on chainrule's count) uses one BLAS thread (``for_product``),
    and a convolution's chunks of images run on a pool of Python threads, as
