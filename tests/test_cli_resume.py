@@ -4,8 +4,9 @@ then after every epoch the checkpoints (last, best) and the history; Ctrl-C (SIG
 to weights bit-identical to an uninterrupted run. Temporary files of killed writes are removed
 at the next write into the folder.
 
-The signal tests run `chainrule train` in a real process on iris (a few ms per epoch), slowed
-by a sleep after every batch so that the signal lands mid-epoch; the sleep changes no number.
+The signal tests run `chainrule train` in a real process on iris (a few ms per epoch) that stops
+at the third batch of its second epoch, says so with a marker file, and waits there for the
+signal: it lands mid-epoch however fast or slow the machine is, and the wait changes no number.
 """
 import json
 import os
@@ -26,11 +27,19 @@ RUN = ["--model", "mlp", "--dataset", "iris", "--batch-size", "16", "--epochs", 
        "--schedule", "cosine", "--patience", "20", "--quiet", "--no-figures"]
 TRACEBACK = "Traceback (most recent call last)"
 
-# the child: `chainrule train`, sleeping after every batch (so an epoch lasts ~0.15 s)
+# the child: `chainrule train`, which, once the first epoch's checkpoint is on disk, marks its
+# third batch (the file named by CHAINRULE_TEST_MARK) and waits there for the test's signal
 CHILD = """
-import sys, time
+import os, sys, time
 from chainrule.cli import main, runs
-runs.RunFiles.on_batch_end = lambda self, trainer, step, logs: time.sleep(0.02)
+out, mark, batches = sys.argv[sys.argv.index("--out") + 1], os.environ["CHAINRULE_TEST_MARK"], []
+def on_batch_end(self, trainer, step, logs):
+    if os.path.exists(os.path.join(out, "checkpoint.npz")):
+        batches.append(step)
+        if len(batches) == 3:
+            open(mark, "w").close()
+            time.sleep(120)
+runs.RunFiles.on_batch_end = on_batch_end
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -62,8 +71,9 @@ def reference(tmp_path_factory):
     return d
 
 
-def start_child(run_dir):
-    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def start_child(run_dir, mark):
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               CHAINRULE_TEST_MARK=str(mark))
     return subprocess.Popen([sys.executable, "-c", CHILD, "train", *RUN, "--out", str(run_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
@@ -78,10 +88,9 @@ def wait_for(path, proc, timeout=60.0):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_signal_mid_epoch_then_resume_is_bit_identical(sig, reference, tmp_path, capsys):
-    run = tmp_path / "run"
-    proc = start_child(run)
-    wait_for(run / "checkpoint.npz", proc)            # the first epoch is on disk
-    time.sleep(0.07)                                  # half-way into the second epoch
+    run, mark = tmp_path / "run", tmp_path / "mid-epoch"
+    proc = start_child(run, mark)
+    wait_for(mark, proc)               # the first epoch is on disk, the second half-way through
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert TRACEBACK not in err, err
