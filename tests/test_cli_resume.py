@@ -28,10 +28,13 @@ RUN = ["--model", "mlp", "--dataset", "iris", "--batch-size", "16", "--epochs", 
 TRACEBACK = "Traceback (most recent call last)"
 
 # the child: `chainrule train`, which, once the first epoch's checkpoint is on disk, marks its
-# third batch (the file named by CHAINRULE_TEST_MARK) and waits there for the test's signal
+# third batch (the file named by CHAINRULE_TEST_MARK) and waits there for the test's signal;
+# Ctrl-C's default handling is put back, as a shell running make in the background ignores it
 CHILD = """
-import os, sys, time
+import os, signal, sys, time
 from chainrule.cli import main, runs
+signal.signal(signal.SIGINT, signal.default_int_handler)   # as in a terminal, also where the
+                                                           # test runs in the background (SIG_IGN)
 out, mark, batches = sys.argv[sys.argv.index("--out") + 1], os.environ["CHAINRULE_TEST_MARK"], []
 def on_batch_end(self, trainer, step, logs):
     if os.path.exists(os.path.join(out, "checkpoint.npz")):
