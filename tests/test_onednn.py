@@ -290,6 +290,21 @@ def test_environment_variable_disables_at_import():
     assert out.startswith("False disabled")
 
 
+@needs_onednn
+def test_loading_from_the_environment_reads_no_package_metadata():
+    """Where the wheel put the library (the environment's lib/), loading it does not go through
+    importlib.metadata, which scans sys.path and keeps its caches for the process's life."""
+    import os
+    if not os.path.exists(os.path.join(sys.prefix, "lib", _dnnl.LIBRARY)):
+        pytest.skip("the library is not in this environment's lib/")
+    code = ("import sys; from chainrule.backends import _dnnl; "
+            "before = 'importlib.metadata' in sys.modules; assert _dnnl.load() is not None; "
+            "print(before, 'importlib.metadata' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[1] == out[0], out      # imported by the load: True after False
+
+
 def test_absent_library_says_how_to_install(monkeypatch):
     monkeypatch.setattr(_dnnl, "_lib", None)
     monkeypatch.setattr(_dnnl, "_load_error", None)

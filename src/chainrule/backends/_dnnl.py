@@ -148,18 +148,32 @@ _stream = None
 
 
 def _candidates():
-    """Paths where libdnnl.so.3 may be, best first: the active environment's lib/ (where the
-    wheel puts it), the files the onednn-cpu-gomp distribution lists, then the plain soname
-    (LD_LIBRARY_PATH, the system's)."""
-    paths = [os.path.join(prefix, "lib", LIBRARY) for prefix in dict.fromkeys((sys.prefix, sys.base_prefix))]
+    """Paths where libdnnl.so.3 may be, best first, each once: the active environment's lib/
+    (where the wheel puts it), the files the onednn-cpu-gomp distribution lists, then the plain
+    soname (LD_LIBRARY_PATH, the system's). A generator, so that the distribution's metadata is
+    read only when the first places fail: importlib.metadata scans every entry of sys.path and
+    keeps ~1.5 MB of caches (and pathlib, email and calendar imported) for the process's life."""
+    seen = set()
+
+    def existing(paths):
+        for path in paths:
+            if path not in seen and os.path.exists(path):
+                seen.add(path)
+                yield path
+
+    yield from existing(os.path.join(prefix, "lib", LIBRARY) for prefix in (sys.prefix, sys.base_prefix))
+    yield from existing(_distribution_files())
+    yield from existing(sorted(glob.glob(os.path.join(sys.prefix, "lib*", LIBRARY))))
+    yield LIBRARY
+
+
+def _distribution_files():
     try:
         import importlib.metadata as metadata
         dist = metadata.distribution(DISTRIBUTION)
-        paths += [str(dist.locate_file(f)) for f in dist.files or () if f.name == LIBRARY]
+        return [str(dist.locate_file(f)) for f in dist.files or () if f.name == LIBRARY]
     except Exception:    # not installed, or metadata unreadable: the other places remain
-        pass
-    paths += sorted(glob.glob(os.path.join(sys.prefix, "lib*", LIBRARY)))
-    return [path for path in dict.fromkeys(paths) if os.path.exists(path)] + [LIBRARY]
+        return []
 
 
 def load():
