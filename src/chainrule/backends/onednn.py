@@ -349,7 +349,7 @@ class _Buffers:
                 self.bytes -= nbytes
                 return stack.pop()
         raw = np.empty(nbytes + self.ALIGN, np.uint8)
-        start = (-raw.ctypes.data) % self.ALIGN
+        start = (-_address(raw)) % self.ALIGN
         return raw[start:start + nbytes]
 
     def give(self, buf):
