@@ -1029,9 +1029,10 @@ class _ElementwisePlan(_Plan):
     """One elementwise oneDNN primitive on dense float32 arrays, read and written as they are
     (no reorders). ``kind``: 'add' (src_0 + src_1 -> dst), 'relu' (max(src_0 > src_1,
     post-op operand) -> dst, src_1 a broadcast +∞) and 'relu_backward' ((src_0 ≠ 0)·post-op
-    operand -> dst, src_1 a broadcast 0) on 1-D arrays of ``shape`` (n,); 'affine': dst = (src·scale + shift + add)·post_scale on
-    (A, C, L) arrays, scale, shift and post_scale per channel (C), ``geo`` = (with add, with
-    post_scale). Runs through ``_Plan.run`` (the same pointer and lock discipline)."""
+    operand -> dst, src_1 a broadcast 0) on 1-D arrays of ``shape`` (n,); 'affine': dst =
+    (src·scale + shift + add)·post_scale on (A, C, L) arrays, scale, shift and post_scale per
+    channel (C), ``geo`` = (with add, with post_scale). Runs through ``_Plan.run`` (the same
+    pointer and lock discipline)."""
 
     def _build(self, kind, shape, geo, layout):
         A, eng = _dnnl, _dnnl.engine()   # (loads the library before the first descriptor)
@@ -1130,9 +1131,9 @@ def relu(x, out=None):
 @functools.lru_cache(maxsize=None)
 def relu_exact() -> bool:
     """Whether ``relu`` gives torch's bits on this machine: run once on NaN (with a payload),
-    ±0, ±∞ and ordinary values, in place. It depends on the order in which the
-    kernel takes max's operands, a detail of the JIT (a reference kernel may differ); where it
-    does not hold, ReLU stays on NumPy."""
+    ±0, ±∞ and ordinary values, in place. It depends on the order in which the kernel takes
+    max's operands, a detail of the JIT (a reference kernel may differ); where it does not
+    hold, ReLU stays on NumPy."""
     special = np.array([np.nan, -0.0, 0.0, -np.inf, np.inf, -1.5, 2.5], np.float32)
     special = np.append(special, np.uint32(0x7FC01234).view(np.float32))   # a NaN's payload
     x = np.resize(special, 1024)
