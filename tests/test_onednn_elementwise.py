@@ -336,3 +336,26 @@ def test_channel_affine_on_short_rows_matches_numpy(length):
     out = x.copy()
     assert onednn.channel_affine(out, s, t, out=out) is out
     np.testing.assert_allclose(out, x * s[:, None] + t[:, None], rtol=1e-6, atol=1e-6)
+
+
+@needs_onednn
+def test_relu_dispatch_threads_and_exactness(monkeypatch):
+    """ReLU (in place too) runs on oneDNN with more than one thread and where ``relu_exact``
+    holds; at 1 thread, or where the kernel's bits differ from torch's, on NumPy."""
+    assert onednn.relu_exact()          # (checked once, before the kernel is watched)
+    calls, kernel, exact = [], onednn.relu, onednn.relu_exact
+    monkeypatch.setattr(onednn, "relu", lambda x, out=None: calls.append(out is x) or kernel(x, out))
+    x = np.random.default_rng(10).standard_normal(BIG).astype(np.float32)
+    before = cr.get_num_threads()
+    try:
+        cr.set_num_threads(2)
+        F.relu(cr.tensor(x)), F.relu_(cr.tensor(x.copy()))
+        assert calls == [False, True]
+        monkeypatch.setattr(onednn, "relu_exact", lambda: False)
+        np.testing.assert_array_equal(F.relu_(cr.tensor(x.copy())).numpy(), np.maximum(0, x))
+        monkeypatch.setattr(onednn, "relu_exact", exact)
+        cr.set_num_threads(1)
+        np.testing.assert_array_equal(F.relu_(cr.tensor(x.copy())).numpy(), np.maximum(0, x))
+        assert calls == [False, True]
+    finally:
+        cr.set_num_threads(before)
