@@ -15,7 +15,9 @@ the benchmarks open one around their loops):
    count is lowered for the length of each such call and put back after it.
 
 Outside a block, Linear and conv just call NumPy: the BLAS's thread count is never changed, and
-a convolution's chunks run one after another on the BLAS's threads as configured.
+a convolution's chunks run one after another on the BLAS's threads as configured (at more than
+one thread, the products OpenBLAS would split over its own pool go to oneDNN's matmul instead,
+where it is installed: ``backends.namespace.matmul`` says why).
 
 Why the thread policy (measured on 2 cores): OpenBLAS splits every product over all its
 threads, and for the thin, cache-sized products of a convolution (16–64 rows) handing half of

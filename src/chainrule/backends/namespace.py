@@ -23,7 +23,8 @@ import numpy as np
 
 from .._modes import DETERMINISM
 from . import onednn
-from .cpu import for_product
+from .blas import get_num_threads
+from .cpu import for_product, is_tuned
 
 
 def broadcast_view(x: np.ndarray, shape) -> np.ndarray:
@@ -71,8 +72,19 @@ def matmul(a, b):
     2-D float32 products, oneDNN enabled; on chainrule's threads), else NumPy's, a small 2-D
     product on one BLAS thread inside ``cpu.tuned()`` (``cpu.for_product``: OpenBLAS's threads
     would spin on after it). Not in deterministic mode, as the convolutions: oneDNN may split
-    a product's work differently for another thread count."""
-    c = None if DETERMINISM.enabled else onednn.try_matmul(a, b)
+    a product's work differently for another thread count.
+
+    Outside ``tuned()``, at more than one thread, oneDNN also takes the products that NumPy's
+    BLAS would split over its own thread pool (``onednn.BLAS_SPLIT_MIN`` multiply-adds and
+    more): that pool's threads spin on after a product while oneDNN's OpenMP threads wait for
+    the same cores, and a LeNet-5 training step at 2 threads took 47 ms instead of 4.5 (its
+    84×120 layer's products, 645,120 multiply-adds each)."""
+    if DETERMINISM.enabled:
+        c = None
+    elif is_tuned() or get_num_threads() == 1:
+        c = onednn.try_matmul(a, b)
+    else:
+        c = onednn.try_matmul(a, b, onednn.BLAS_SPLIT_MIN)
     if c is not None:
         return c
     if a.ndim == b.ndim == 2:

@@ -1344,6 +1344,10 @@ def batch_norm_backward(g, x, mean, var, scale, eps):
 # Below this many multiply-adds (or under 16 in a dimension) NumPy's sgemm call is as fast: the
 # Python around a oneDNN call costs about 10 µs
 MATMUL_MIN = 1 << 21
+# From this many multiply-adds OpenBLAS's sgemm splits a product over two or more threads of
+# its own pool (65536 × its GEMM_MULTITHREAD_THRESHOLD of 4, per thread); see
+# ``backends.namespace.matmul`` for why that matters next to oneDNN's threads
+BLAS_SPLIT_MIN = 1 << 19
 
 
 class _MatmulPlan(_Plan):
@@ -1375,13 +1379,13 @@ def _element_strides(a):
     return s0 // size, s1 // size
 
 
-def _matmul_geometry(a, b):
+def _matmul_geometry(a, b, least):
     """(M, K, N) and the strides of a and b in elements, when ``matmul`` takes a @ b (see
-    ``matmul_supported``); else None."""
+    ``matmul_supported``; at least ``least`` multiply-adds); else None."""
     if not enabled or a.ndim != 2 or b.ndim != 2 or a.dtype != np.float32 or b.dtype != np.float32:
         return None
     (m, k), n = a.shape, b.shape[1]
-    if b.shape[0] != k or min(m, k, n) < 16 or m * k * n < MATMUL_MIN:
+    if b.shape[0] != k or min(m, k, n) < 16 or m * k * n < least:
         return None
     strides = _element_strides(a), _element_strides(b)
     if None in strides or not is_available():
@@ -1393,12 +1397,13 @@ def matmul_supported(a, b) -> bool:
     """Whether ``matmul`` takes a @ b: enabled and installed, a (M, K) and b (K, N) float32, each
     with a unit stride along one dimension (C order, a transpose, a slice of rows), at least 16
     in every dimension and ``MATMUL_MIN`` multiply-adds."""
-    return _matmul_geometry(a, b) is not None
+    return _matmul_geometry(a, b, MATMUL_MIN) is not None
 
 
-def try_matmul(a, b):
-    """``matmul(a, b)`` where it takes the arrays, else None (one check: a dispatcher's call)."""
-    found = _matmul_geometry(a, b)
+def try_matmul(a, b, least=MATMUL_MIN):
+    """``matmul(a, b)`` where it takes the arrays, else None (one check: a dispatcher's call);
+    ``least``: the fewest multiply-adds taken (``MATMUL_MIN`` unless the caller has a reason)."""
+    found = _matmul_geometry(a, b, least)
     if found is None:
         return None
     shape, geo = found
