@@ -41,6 +41,56 @@ def test_matmul_matches_numpy_in_every_layout(threads):
         cr.set_num_threads(before)
 
 
+def _batches(rng):
+    """(name, a, b): batches of products, as attention and torch.matmul make them: C order,
+    a transposed view, the chunks of a wider array (row stride > K), four dims whose batch dims
+    fall on one stride, one matrix, and a contiguous batch of rows times one matrix."""
+    def f32(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+    qkv = f32(3, 40, 3 * 24)
+    q, k, v = qkv[..., :24], qkv[..., 24:48], qkv[..., 48:]
+    return [("C @ C", f32(3, 40, 24), f32(3, 24, 32)),
+            ("q @ kᵀ (chunks, a transposed view)", q, k.transpose(0, 2, 1)),
+            ("scores @ v (a chunk)", f32(3, 40, 40), v),
+            ("4-d: heads", f32(2, 3, 40, 24), f32(2, 3, 40, 32).transpose(0, 1, 3, 2)[..., :24, :]),
+            ("one matrix in a batch", f32(1, 40, 24), f32(1, 24, 32)),
+            ("rows @ one matrix", f32(2, 5, 40, 24), f32(24, 32))]
+
+
+@needs_onednn
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batched_matmul_matches_numpy(threads):
+    before = cr.get_num_threads()
+    try:
+        cr.set_num_threads(threads)
+        for name, a, b in _batches(np.random.default_rng(5)):
+            c = onednn.try_matmul(a, b, 1)
+            assert c is not None, name
+            assert c.shape == np.broadcast_shapes(a.shape[:-1] + (1,), b.shape[:-2] + (1, b.shape[-1])) \
+                and c.dtype == np.float32 and c.flags.c_contiguous, name
+            np.testing.assert_allclose(c, np.matmul(a.astype(np.float64), b), rtol=2e-5,
+                                       atol=2e-4, err_msg=name)
+    finally:
+        cr.set_num_threads(before)
+
+
+@needs_onednn
+def test_batched_matmul_refuses_batches_it_does_not_read():
+    a = np.ones((2, 3, 40, 24), np.float32)
+    b = np.ones((2, 3, 24, 32), np.float32)
+    refused = {
+        "batches that broadcast": (a, b[:1]),
+        "a batch and a matrix, not C-contiguous": (a[:, :, :, ::-1], b[0, 0]),
+        "batch dims on two strides": (a.transpose(1, 0, 2, 3), np.ones((3, 2, 24, 32), np.float32)),
+        "a broadcast batch dim": (np.broadcast_to(a[:1], a.shape), b),
+        "a matrix without a unit stride": (np.ones((2, 3, 40, 48), np.float32)[..., ::2], b),
+    }
+    for name, (x, y) in refused.items():
+        assert onednn.try_matmul(x, y, 1) is None, name
+    np.testing.assert_array_equal(cr.matmul(cr.tensor(a), cr.tensor(b[:1])).numpy(),
+                                  np.matmul(a, b[:1]))
+
+
 @needs_onednn
 def test_matmul_keeps_nan_inf_and_subnormals_as_numpy():
     rng = np.random.default_rng(4)
@@ -62,7 +112,7 @@ def test_matmul_refuses_what_it_does_not_read():
         "float64": (a.astype(np.float64), b),
         "small": (a[:4], b[:, :4]),
         "a row": (a[:1], b),
-        "3-d": (a[None], b),
+        "batches that broadcast": (a[None], b[None, None]),
         "reversed rows": (a[::-1], b),
         "no unit stride": (a[:, ::2], b[::2]),
         "a broadcast": (np.broadcast_to(np.ones(K, np.float32), (M, K)), b),
@@ -132,5 +182,33 @@ def test_small_and_other_products_take_numpy():
     rng = np.random.default_rng(3)
     for a, b in [(rng.standard_normal((8, 9)).astype(np.float32), rng.standard_normal((9, 7)).astype(np.float32)),
                  (rng.standard_normal((M, K)), rng.standard_normal((K, N))),
-                 (rng.standard_normal((2, M, K)).astype(np.float32), rng.standard_normal((K, N)).astype(np.float32))]:
+                 (rng.standard_normal((2, M, K)).astype(np.float32),
+                  rng.standard_normal((1, K, N)).astype(np.float32))]:
         np.testing.assert_array_equal(cr.matmul(cr.tensor(a), cr.tensor(b)).numpy(), np.matmul(a, b))
+
+
+@needs_onednn
+@pytest.mark.parametrize("use_onednn", [True, False], ids=["onednn", "numpy"])
+def test_attention_products_match_torch_at_two_threads(use_onednn):
+    """Batched products (q kᵀ over the chunks of one projection, then scores @ v, over heads)
+    and their gradients against torch's: at 2 threads they are over onednn.BLAS_SPLIT_MIN and
+    take oneDNN's batched matmul (chunks and transposes read through their strides)."""
+    before = cr.get_num_threads()
+    rng = np.random.default_rng(6)
+    qkv = rng.standard_normal((2, 4, 64, 96)).astype(np.float32)
+    g = rng.standard_normal((2, 4, 64, 32)).astype(np.float32)
+    assert 2 * 4 * 64 * 32 * 64 >= onednn.BLAS_SPLIT_MIN
+    try:
+        cr.set_num_threads(2)
+        outs = []
+        for lib in (cr, torch):
+            x = lib.tensor(qkv, requires_grad=True)
+            q, k, v = x.chunk(3, dim=-1)
+            with onednn.flags(enabled=use_onednn):
+                y = ((q @ k.transpose(-2, -1)) / 8.0).softmax(-1) @ v
+                y.backward(lib.tensor(g))
+            outs.append((y.detach().numpy(), x.grad.numpy()))
+    finally:
+        cr.set_num_threads(before)
+    for ours, theirs in zip(*outs):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)

@@ -69,22 +69,24 @@ def _stable_sigmoid(x):
 
 def matmul(a, b):
     """a @ b: on oneDNN's matmul where it takes the arrays (``onednn.matmul_supported``: large
-    2-D float32 products, oneDNN enabled; on chainrule's threads), else NumPy's, a small 2-D
-    product on one BLAS thread inside ``cpu.tuned()`` (``cpu.for_product``: OpenBLAS's threads
-    would spin on after it). Not in deterministic mode, as the convolutions: oneDNN may split
-    a product's work differently for another thread count.
+    float32 products, 2-D or batches of one batch shape, oneDNN enabled; on chainrule's
+    threads), else NumPy's, a small 2-D product on one BLAS thread inside ``cpu.tuned()``
+    (``cpu.for_product``: OpenBLAS's threads would spin on after it). Not in deterministic
+    mode, as the convolutions: oneDNN may split a product's work differently for another
+    thread count.
 
-    Outside ``tuned()``, at more than one thread, oneDNN also takes the products that NumPy's
-    BLAS would split over its own thread pool (``onednn.BLAS_SPLIT_MIN`` multiply-adds and
-    more): that pool's threads spin on after a product while oneDNN's OpenMP threads wait for
-    the same cores, and a LeNet-5 training step at 2 threads took 47 ms instead of 4.5 (its
-    84×120 layer's products, 645,120 multiply-adds each)."""
+    At more than one thread oneDNN also takes the products that NumPy's BLAS would split over
+    its own thread pool (``onednn.BLAS_SPLIT_MIN`` multiply-adds and more): batches always, 2-D
+    products outside ``tuned()``. That pool's threads spin on after a product while oneDNN's
+    OpenMP threads wait for the same cores: a LeNet-5 training step at 2 threads took 47 ms
+    instead of 4.5 (its 84×120 layer's products, 645,120 multiply-adds each), an attention
+    step's batched products made it 2× slower than with oneDNN off."""
     if DETERMINISM.enabled:
         c = None
-    elif is_tuned() or get_num_threads() == 1:
-        c = onednn.try_matmul(a, b)
-    else:
+    elif get_num_threads() > 1 and (a.ndim > 2 or not is_tuned()):
         c = onednn.try_matmul(a, b, onednn.BLAS_SPLIT_MIN)
+    else:
+        c = onednn.try_matmul(a, b)
     if c is not None:
         return c
     if a.ndim == b.ndim == 2:

@@ -85,6 +85,7 @@ import contextlib
 import ctypes
 import functools
 import logging
+import math
 import os
 import platform
 import threading
@@ -1353,12 +1354,15 @@ BLAS_SPLIT_MIN = 1 << 19
 class _MatmulPlan(_Plan):
     """C = A B on oneDNN's matmul primitive: A (M, K) and B (K, N) float32 read as they lie in
     memory (``geo``: their strides in elements, so a transposed weight needs no copy), C (M, N)
-    C-contiguous. ``shape`` = (M, K, N). Runs through ``_Plan.run``."""
+    C-contiguous; or a batch of them, A (B, M, K), B (B, K, N) -> C (B, M, N). ``shape`` =
+    (M, K, N) or (B, M, K, N). Runs through ``_Plan.run``."""
 
     def _build(self, kind, shape, geo, layout):
-        m, k, n = shape
-        src, wei = self._strided_md((m, k), geo[0]), self._strided_md((k, n), geo[1])
-        dst = self._md((m, n), _dnnl.ab)
+        *batch, m, k, n = shape
+        batch = tuple(batch)
+        src = self._strided_md(batch + (m, k), geo[0])
+        wei = self._strided_md(batch + (k, n), geo[1])
+        dst = self._strided_md(batch + (m, n), (m * n, n, 1)[-len(batch) - 2:])
         pd = ctypes.c_void_p()
         _dnnl.call("dnnl_matmul_primitive_desc_create", ctypes.byref(pd), _dnnl.engine(), src, wei,
                    None, dst, None)
@@ -1371,32 +1375,72 @@ _matmul_cache = _Cache(CACHE_SIZE)
 
 
 def _element_strides(a):
-    """a's strides in elements when one of them is 1 and none is negative or 0, else None."""
-    s0, s1 = a.strides
+    """The strides of a's last two dims in elements when one of them is 1 and none is negative
+    or 0, else None."""
+    s0, s1 = a.strides[-2:]
     size = a.itemsize
     if s0 <= 0 or s1 <= 0 or s0 % size or s1 % size or size not in (s0, s1):
         return None
     return s0 // size, s1 // size
 
 
+def _batch_strides(a):
+    """a (..., R, C) read as one batch (B, R, C): its three strides in elements, when its batch
+    dims fall on one stride (as a reshape that needs no copy) and ``_element_strides`` takes its
+    matrices; else None (a broadcast or reversed batch dim, a matrix without a unit stride)."""
+    inner = _element_strides(a)
+    if inner is None:
+        return None
+    step, count = 0, 1
+    for n, s in zip(a.shape[-3::-1], a.strides[-3::-1]):   # the innermost batch dim first
+        if n == 1:
+            continue
+        if count == 1:
+            step = s
+        elif s != step * count:
+            return None
+        count *= n
+    if count == 1:   # one matrix: any stride past it
+        step = a.shape[-2] * a.strides[-2] + a.shape[-1] * a.strides[-1]
+    if step <= 0 or step % a.itemsize:
+        return None
+    return (step // a.itemsize,) + inner
+
+
 def _matmul_geometry(a, b, least):
-    """(M, K, N) and the strides of a and b in elements, when ``matmul`` takes a @ b (see
-    ``matmul_supported``; at least ``least`` multiply-adds); else None."""
-    if not enabled or a.ndim != 2 or b.ndim != 2 or a.dtype != np.float32 or b.dtype != np.float32:
+    """(shape, strides of a and b in elements) when ``matmul`` takes a @ b (see
+    ``matmul_supported``; at least ``least`` multiply-adds in all): shape (M, K, N) for 2-D
+    operands and for a C-contiguous batch times one matrix (its rows as one (M, K) matrix),
+    (B, M, K, N) for batches of one batch shape; else None."""
+    if (not enabled or a.ndim < 2 or b.ndim < 2 or a.dtype != np.float32
+            or b.dtype != np.float32):
         return None
-    (m, k), n = a.shape, b.shape[1]
-    if b.shape[0] != k or min(m, k, n) < 16 or m * k * n < least:
+    (m, k), n = a.shape[-2:], b.shape[-1]
+    if b.shape[-2] != k or min(m, k, n) < 16:
         return None
-    strides = _element_strides(a), _element_strides(b)
+    rows = a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous   # x @ W: all rows at once
+    if a.ndim == b.ndim == 2 or rows:
+        shape = (a.size // k, k, n)
+    elif a.shape[:-2] == b.shape[:-2]:   # batches that broadcast stay NumPy's
+        shape = (math.prod(a.shape[:-2]), m, k, n)
+    else:
+        return None
+    if math.prod(shape) < least:
+        return None
+    if len(shape) == 3:
+        strides = ((k, 1) if rows else _element_strides(a)), _element_strides(b)
+    else:
+        strides = _batch_strides(a), _batch_strides(b)
     if None in strides or not is_available():
         return None
-    return (m, k, n), strides
+    return shape, strides
 
 
 def matmul_supported(a, b) -> bool:
-    """Whether ``matmul`` takes a @ b: enabled and installed, a (M, K) and b (K, N) float32, each
-    with a unit stride along one dimension (C order, a transpose, a slice of rows), at least 16
-    in every dimension and ``MATMUL_MIN`` multiply-adds."""
+    """Whether ``matmul`` takes a @ b: enabled and installed, a (M, K) and b (K, N) float32, or
+    batches (..., M, K) and (..., K, N) of the same batch shape whose batch dims fall on one
+    stride; each matrix with a unit stride along one dimension (C order, a transpose, a slice
+    of rows), at least 16 in every dimension of a product and ``MATMUL_MIN`` multiply-adds."""
     return _matmul_geometry(a, b, MATMUL_MIN) is not None
 
 
@@ -1407,7 +1451,7 @@ def try_matmul(a, b, least=MATMUL_MIN):
     if found is None:
         return None
     shape, geo = found
-    c = np.empty(shape[::2], np.float32)
+    c = np.empty(a.shape[:-1] + b.shape[-1:], np.float32)
     with _omp_threads() as threads:
         plan = _matmul_cache.get((shape, geo, threads),
                                  lambda: _MatmulPlan("matmul", shape, geo, "plain"))
@@ -1418,10 +1462,12 @@ def try_matmul(a, b, least=MATMUL_MIN):
 def matmul(a, b):
     """C = A B on oneDNN (its brgemm kernels; on AVX-512 OpenBLAS's sgemm took 20–30% longer,
     torch's as long): a (M, K), b (K, N) as ``matmul_supported`` takes them -> C (M, N),
-    C-contiguous float32. The plan is cached per shape, strides and thread count."""
+    C-contiguous float32; batches (..., M, K), (..., K, N) -> (..., M, N). The plan is cached
+    per shape, strides and thread count."""
     c = try_matmul(a, b)
     if c is None:
-        raise ValueError(f"onednn.matmul: expected float32 (M, K) and (K, N) arrays with a unit "
-                         f"stride, ≥ 16 in each dimension and ≥ {MATMUL_MIN} multiply-adds, got "
+        raise ValueError(f"onednn.matmul: expected float32 (M, K) and (K, N) arrays (or batches "
+                         f"of them of one batch shape) with a unit stride, ≥ 16 in each "
+                         f"dimension and ≥ {MATMUL_MIN} multiply-adds, got "
                          f"{a.shape} {a.dtype} and {b.shape} {b.dtype}")
     return c
