@@ -267,13 +267,17 @@ def test_inside_tuned_a_small_product_on_onednn_keeps_chainrules_threads(restore
 
 
 @pytest.mark.skipif(not onednn.is_available(), reason="the onednn extra is not installed")
-@pytest.mark.parametrize("threads, tuned, on_onednn", [(2, False, True), (2, True, False),
-                                                       (1, False, False)])
-def test_products_blas_would_split_go_to_onednn_outside_tuned(restore_threads, monkeypatch,
-                                                              threads, tuned, on_onednn):
-    """Outside tuned(), at more than one thread, a product large enough for OpenBLAS to split
-    over its own (spinning) thread pool goes to oneDNN; inside a block it runs on one BLAS
-    thread, and at one thread there is no pool: NumPy keeps it. The values agree either way."""
+@pytest.mark.parametrize("threads, tuned", [(2, False), (2, True), (1, False)])
+@pytest.mark.parametrize("rows, fan_in, fan_out", [(64, 120, 84), (1000, 256, 10), (2000, 256, 10)])
+def test_products_blas_would_split_go_to_onednn(restore_threads, monkeypatch, threads, tuned,
+                                                rows, fan_in, fan_out):
+    """At more than one thread, a product large enough for OpenBLAS to split over its own
+    (spinning) thread pool goes to oneDNN, a thin one too (an MLP's last layer at evaluation
+    batches), unless a tuned() block runs it on one BLAS thread (under SMALL_PRODUCT); at one
+    thread there is no pool and NumPy keeps it. The values agree either way."""
+    macs = rows * fan_in * fan_out    # LeNet-5's 120 -> 84; an MLP's 256 -> 10
+    assert macs >= onednn.BLAS_SPLIT_MIN and (macs < onednn.MATMUL_MIN or fan_out < 16)
+    on_onednn = threads > 1 and (not tuned or macs >= cpu.SMALL_PRODUCT)
     cr.set_num_threads(threads)
     seen, real = [], onednn.try_matmul
 
@@ -282,20 +286,18 @@ def test_products_blas_would_split_go_to_onednn_outside_tuned(restore_threads, m
         seen.append(c is not None)
         return c
     monkeypatch.setattr(onednn, "try_matmul", spy)
-    dense = nn.Linear(120, 84)    # LeNet-5's: 64·120·84 multiply-adds, between the two limits
-    assert onednn.BLAS_SPLIT_MIN <= 64 * 120 * 84 < onednn.MATMUL_MIN
-    x = cr.randn(64, 120, requires_grad=True)
-    g = cr.randn(64, 84)
+    dense = nn.Linear(fan_in, fan_out)
+    x = cr.randn(rows, fan_in, requires_grad=True)
+    g = cr.randn(rows, fan_out)
     with cpu.tuned(enabled=tuned):
         y = dense(x)
         y.backward(g)
     assert seen == [on_onednn] * 3            # forward, x̄, W̄
     w = dense.weight.detach().numpy()
-    np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy() @ w.T + dense.bias.detach().numpy(),
-                               rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(x.grad.numpy(), g.numpy() @ w, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(dense.weight.grad.numpy(), g.numpy().T @ x.detach().numpy(),
-                               rtol=1e-5, atol=1e-5)
+    x64, g64, w64 = (a.astype(np.float64) for a in (x.detach().numpy(), g.numpy(), w))
+    for got, want in [(y, x64 @ w64.T + dense.bias.detach().numpy()), (x.grad, g64 @ w64),
+                      (dense.weight.grad, g64.T @ x64)]:    # sums of up to 1000 products
+        np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-4, atol=1e-4)
 
 
 def test_trainer_fit_and_the_cli_run_inside_tuned_blocks(monkeypatch, tmp_path):

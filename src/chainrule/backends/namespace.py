@@ -24,7 +24,7 @@ import numpy as np
 from .._modes import DETERMINISM
 from . import onednn
 from .blas import get_num_threads
-from .cpu import for_product, is_tuned
+from .cpu import SMALL_PRODUCT, for_product, is_tuned
 
 
 def broadcast_view(x: np.ndarray, shape) -> np.ndarray:
@@ -76,17 +76,19 @@ def matmul(a, b):
     thread count.
 
     At more than one thread oneDNN also takes the products that NumPy's BLAS would split over
-    its own thread pool (``onednn.BLAS_SPLIT_MIN`` multiply-adds and more): batches always, 2-D
-    products outside ``tuned()``. That pool's threads spin on after a product while oneDNN's
-    OpenMP threads wait for the same cores: a LeNet-5 training step at 2 threads took 47 ms
-    instead of 4.5 (its 84×120 layer's products, 645,120 multiply-adds each), an attention
-    step's batched products made it 2× slower than with oneDNN off."""
+    its own thread pool (``onednn.BLAS_SPLIT_MIN`` multiply-adds and more, whatever the
+    shape), all but the small 2-D ones that ``tuned()`` runs on one BLAS thread. That pool's
+    threads spin on after a product while oneDNN's OpenMP threads wait for the same cores: a
+    LeNet-5 training step at 2 threads took 47 ms instead of 4.5 (its 84×120 layer's products,
+    645,120 multiply-adds each), an MLP's evaluation at batch 1000 10 ms instead of 2 (its
+    256→10 layer), an attention step's batched products made it 2× slower than with oneDNN
+    off."""
     if DETERMINISM.enabled:
         c = None
-    elif get_num_threads() > 1 and (a.ndim > 2 or not is_tuned()):
-        c = onednn.try_matmul(a, b, onednn.BLAS_SPLIT_MIN)
     else:
-        c = onednn.try_matmul(a, b)
+        one_blas_thread = get_num_threads() == 1 or (
+            is_tuned() and a.ndim == b.ndim == 2 and a.shape[0] * b.size < SMALL_PRODUCT)
+        c = onednn.try_matmul(a, b, not one_blas_thread)
     if c is not None:
         return c
     if a.ndim == b.ndim == 2:

@@ -1346,8 +1346,8 @@ def batch_norm_backward(g, x, mean, var, scale, eps):
 # Python around a oneDNN call costs about 10 µs
 MATMUL_MIN = 1 << 21
 # From this many multiply-adds OpenBLAS's sgemm splits a product over two or more threads of
-# its own pool (65536 × its GEMM_MULTITHREAD_THRESHOLD of 4, per thread); see
-# ``backends.namespace.matmul`` for why that matters next to oneDNN's threads
+# its own pool (65536 × its GEMM_MULTITHREAD_THRESHOLD of 4, per thread), whatever the shape;
+# see ``backends.namespace.matmul`` for why that matters next to oneDNN's threads
 BLAS_SPLIT_MIN = 1 << 19
 
 
@@ -1407,16 +1407,16 @@ def _batch_strides(a):
     return (step // a.itemsize,) + inner
 
 
-def _matmul_geometry(a, b, least):
+def _matmul_geometry(a, b, instead_of_blas_pool):
     """(shape, strides of a and b in elements) when ``matmul`` takes a @ b (see
-    ``matmul_supported``; at least ``least`` multiply-adds in all): shape (M, K, N) for 2-D
+    ``matmul_supported``; ``try_matmul`` for ``instead_of_blas_pool``): shape (M, K, N) for 2-D
     operands and for a C-contiguous batch times one matrix (its rows as one (M, K) matrix),
     (B, M, K, N) for batches of one batch shape; else None."""
     if (not enabled or a.ndim < 2 or b.ndim < 2 or a.dtype != np.float32
             or b.dtype != np.float32):
         return None
     (m, k), n = a.shape[-2:], b.shape[-1]
-    if b.shape[-2] != k or min(m, k, n) < 16:
+    if b.shape[-2] != k or min(m, k, n) < (1 if instead_of_blas_pool else 16):
         return None
     rows = a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous   # x @ W: all rows at once
     if a.ndim == b.ndim == 2 or rows:
@@ -1425,7 +1425,7 @@ def _matmul_geometry(a, b, least):
         shape = (math.prod(a.shape[:-2]), m, k, n)
     else:
         return None
-    if math.prod(shape) < least:
+    if math.prod(shape) < (BLAS_SPLIT_MIN if instead_of_blas_pool else MATMUL_MIN):
         return None
     if len(shape) == 3:
         strides = ((k, 1) if rows else _element_strides(a)), _element_strides(b)
@@ -1441,13 +1441,15 @@ def matmul_supported(a, b) -> bool:
     batches (..., M, K) and (..., K, N) of the same batch shape whose batch dims fall on one
     stride; each matrix with a unit stride along one dimension (C order, a transpose, a slice
     of rows), at least 16 in every dimension of a product and ``MATMUL_MIN`` multiply-adds."""
-    return _matmul_geometry(a, b, MATMUL_MIN) is not None
+    return _matmul_geometry(a, b, False) is not None
 
 
-def try_matmul(a, b, least=MATMUL_MIN):
-    """``matmul(a, b)`` where it takes the arrays, else None (one check: a dispatcher's call);
-    ``least``: the fewest multiply-adds taken (``MATMUL_MIN`` unless the caller has a reason)."""
-    found = _matmul_geometry(a, b, least)
+def try_matmul(a, b, instead_of_blas_pool=False):
+    """``matmul(a, b)`` where it takes the arrays, else None (one check: a dispatcher's call).
+    ``instead_of_blas_pool``: take every product NumPy's BLAS would split over its own threads
+    (``BLAS_SPLIT_MIN`` multiply-adds, any dimension sizes) instead of those where oneDNN is
+    the faster (``MATMUL_MIN``, 16 in every dimension)."""
+    found = _matmul_geometry(a, b, instead_of_blas_pool)
     if found is None:
         return None
     shape, geo = found
