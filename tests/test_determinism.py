@@ -55,3 +55,20 @@ def test_the_switch_and_its_checks():
     assert not cr.is_deterministic_algorithms_warn_only_enabled()
     with pytest.raises(TypeError, match="mode must be a bool"):
         cr.use_deterministic_algorithms("yes")
+
+
+def test_deterministic_mode_leaves_onednn_out(deterministic, monkeypatch):
+    """Its products and convolutions run on NumPy's BLAS, so its elementwise passes do too (not
+    oneDNN's OpenMP threads beside the BLAS's pool): no oneDNN primitive runs in a step."""
+    from chainrule.backends import onednn
+    if not onednn.is_available():
+        pytest.skip("the onednn extra is not installed")
+    ran = []
+    real = onednn._Plan.run
+    monkeypatch.setattr(onednn._Plan, "run", lambda self, arrays: ran.append(self) or real(self, arrays))
+    train(cr.models.LeNet5, (32, 1, 28, 28), 2, steps=1)
+    assert not onednn.elementwise_supported(np.ones((64, 32, 32), np.float32))
+    assert ran == []
+    cr.use_deterministic_algorithms(False)
+    train(cr.models.LeNet5, (32, 1, 28, 28), 2, steps=1)
+    assert ran      # the same step outside the mode: convolutions, pooling, ReLU on oneDNN

@@ -96,6 +96,7 @@ import numpy as np
 
 from . import _dnnl, cpu
 from .. import _memory_format
+from .._modes import DETERMINISM
 from .blas import get_num_threads
 from ._dnnl import OneDNNError  # noqa: F401  (re-exported: the error a failing call raises)
 
@@ -1000,10 +1001,14 @@ def _order(a):
 
 def elementwise_supported(*arrays) -> bool:
     """Whether oneDNN's elementwise kernels take these arrays (None entries skipped): enabled
-    and installed, float32, at least ``ELEMENTWISE_MIN`` elements, all of one shape and dense
-    in the same order (C order, or all channels-last)."""
+    and installed, not in deterministic mode, float32, at least ``ELEMENTWISE_MIN`` elements,
+    all of one shape and dense in the same order (C order, or all channels-last).
+    (Deterministic mode runs its products and convolutions on NumPy's BLAS, whose thread pool
+    and oneDNN's OpenMP threads would then take turns spinning on the same cores: a LeNet-5
+    step at 2 threads took 28 ms with its elementwise passes on oneDNN, 9.4 without.)"""
     first = arrays[0]
-    if not enabled or first.size < ELEMENTWISE_MIN or first.dtype != np.float32:
+    if (not enabled or DETERMINISM.enabled or first.size < ELEMENTWISE_MIN
+            or first.dtype != np.float32):
         return False
     order = _order(first)
     for a in arrays[1:]:
