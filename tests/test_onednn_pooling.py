@@ -20,7 +20,23 @@ GEOMETRIES = [   # (input shape, kernel, keyword arguments)
     ((2, 3, 10, 7), 3, dict(stride=2, ceil_mode=True)),
     ((3, 7, 7), 2, dict(stride=1)),                                  # unbatched
     ((64, 6, 28, 28), 2, {}),                                        # LeNet-5's first pooling
+    # N·C a multiple of 16, C not: pooled as images of 16 channels (onednn._pool_shapes)
+    ((16, 3, 9, 7), 3, dict(stride=2, padding=1)),
+    ((8, 2, 9, 9), (3, 2), dict(stride=(2, 1), dilation=(2, 1))),
+    ((16, 3, 10, 7), 3, dict(stride=2, ceil_mode=True)),
+    ((4, 24, 6, 6), 2, {}),
 ]
+
+
+def test_pooling_regroups_planes_into_blocks_of_16_channels():
+    cl = cr.channels_last
+    assert onednn._pool_shapes((64, 6, 28, 28), (64, 6, 14, 14), None) == (
+        (24, 16, 28, 28), (24, 16, 14, 14))
+    assert onednn._pool_shapes((4, 24, 6, 6), (4, 24, 3, 3), None) == ((6, 16, 6, 6), (6, 16, 3, 3))
+    for shape in [(64, 16, 10, 10), (2, 3, 9, 7)]:   # 16 channels already; 6 planes: as they are
+        assert onednn._pool_shapes(shape, shape[:2] + (4, 4), None) == (shape, shape[:2] + (4, 4))
+    assert onednn._pool_shapes((64, 6, 28, 28), (64, 6, 14, 14), cl) == (
+        (64, 6, 28, 28), (64, 6, 14, 14))               # channels-last: the channels are innermost
 
 
 def _ran_on_onednn(fn):
