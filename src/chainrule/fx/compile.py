@@ -76,7 +76,7 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         last = self._last   # the fast path: the graph the previous call ran, if its guards pass
         if last is not None and not kwargs and TRACE.recorder is None:
-            out = last.guarded(args)
+            out = last._run(args, True)
             if out is not MISS:
                 self.counters.replays += 1
                 return out
@@ -87,7 +87,7 @@ class CompiledFunction:
         entry = self._cache.get(key)
         if isinstance(entry, Program) and entry.guard_state() is None:
             self.counters.replays += 1
-            self._last = entry if entry.guarded is not None else None
+            self._last = entry if entry.guarded else None
             return entry(flat)
         if isinstance(entry, _Eager) or (entry is None and
                                          len(self._cache) >= self.cache_size_limit):
@@ -116,9 +116,9 @@ class CompiledFunction:
             self._modules += new_modules
             key = key[:-1] + (tuple(m.training for m in self._modules),)
             self._cache = {k: e for k, e in self._cache.items() if len(k[-1]) == len(key[-1])}
-        program = self._cache[key] = Program(graph, _name(self._fn))
         tensors_only = not kwargs and all(isinstance(a, Tensor) for a in args)
-        program.guarded = program.make_guarded(key[3], self._modules) if tensors_only else None
+        program = self._cache[key] = Program(
+            graph, _name(self._fn), guards=(key[3], self._modules) if tensors_only else None)
         self._last = program if tensors_only else None
         return output
 

@@ -46,7 +46,7 @@ class Program:
     """A graph made ready to run: generated straight-line Python over the arrays (``source``),
     one line per forward op, per gradient term of the backward, per write and per call."""
 
-    def __init__(self, graph, name="graph", optimize=True):
+    def __init__(self, graph, name="graph", optimize=True, guards=None):
         self.graph = graph
         self.rewrites = passes.optimize(graph) if optimize else {}
         self.folded = passes.constants(graph) if optimize else set()
@@ -80,22 +80,27 @@ class Program:
         self.keep = {s[0] for plan in plans for s in plan[0]}   # ops whose node backward uses
         self.source, namespace = _generate(self, _with_frees(steps, graph,
                                                              list(self.output_plans.values())))
+        if guards is not None:
+            self.source = self._guarded_source(namespace, *guards)
         exec(compile(self.source, f"<chainrule.compile: {name}>", "exec"), namespace)
         self._run = namespace["run"]
-        self.guarded = None   # set by chainrule.compile (make_guarded) for calls on Tensors alone
+        # with guards, ``_run(args, True)`` runs on the argument tuple ``args`` (Tensors only)
+        # or returns ``MISS`` when the call does not fit this graph (chainrule.compile's fast path)
+        self.guarded = guards is not None
 
-    def make_guarded(self, grad_enabled, modules):
-        """``guarded(args)``: the run on the argument tuple ``args`` (Tensors only), or ``MISS``
-        when the call does not fit this graph — the arguments' shapes, dtypes and
-        requires_grad, grad mode, the modules' training flags and the state's shapes. The
-        checks are generated as straight code in front of the run's own (one call: a replay's
-        checks cost about a microsecond)."""
-        ns = dict(self._run.__globals__, _STATE=STATE, MISS=MISS)   # (the same caches)
-        lines = ["def guarded(A):", "    try:",
-                 f"        if len(A) != {len(self.inputs)} or _STATE.grad_enabled is not "
+    def _guarded_source(self, ns, grad_enabled, modules):
+        """The run's source with a ``check`` argument: when true the run first returns ``MISS``
+        if the call does not fit this graph — the arguments' shapes, dtypes and requires_grad,
+        grad mode (``grad_enabled`` at capture), the ``modules``' training flags and the state's
+        shapes. The checks are straight code in the run's own function (one call: a replay's
+        checks cost about a microsecond; one compiled copy of the body, which for resnet20's
+        training step is ~80 KB of bytecode)."""
+        ns.update(_STATE=STATE, MISS=MISS)
+        lines = ["def run(A, check=False):", "    if check:", "        try:",
+                 f"            if len(A) != {len(self.inputs)} or _STATE.grad_enabled is not "
                  f"{bool(grad_enabled)}: return MISS"]
         # the arguments are loaded under the names run's own first lines give them
-        # (a<j> = A[<j>]; v<i> = a<j>._data), which are then left out of the body
+        # (a<j> = A[<j>]; v<i> = a<j>._data): checked one by one, or all at once (``else``)
         loads = [_load_line(j, v) for j, v in enumerate(self.graph.inputs)]
         checks = [(f"a{j}", f"v{v.index}", load.strip(), v.shape, v.dtype, v.requires_grad)
                   for j, (v, load) in enumerate(zip(self.graph.inputs, loads))]
@@ -104,23 +109,22 @@ class Program:
             checks.append((f"GT{k}", "d", f"d = GT{k}._data", shape, dtype, requires_grad))
         for k, (t, d, load, shape, dtype, requires_grad) in enumerate(checks):
             ns[f"GD{k}"] = dtype
-            lines.append(f"        {load}")
+            lines.append(f"            {load}")
             # (a dtype equal but not identical to the captured one fails here and passes the
             # slower check by equality that follows a miss)
-            lines.append(f"        if {d}.shape != {shape!r} or {d}.dtype is not GD{k} or "
+            lines.append(f"            if {d}.shape != {shape!r} or {d}.dtype is not GD{k} or "
                          f"{t}._requires_grad is not {bool(requires_grad)}: return MISS")
         for k, m in enumerate(modules):
             ns[f"GM{k}"] = m
-            lines.append(f"        if GM{k}.training is not {bool(m.training)}: return MISS")
-        lines += ["    except AttributeError:   # an argument that is not a Tensor",
-                  "        return MISS"]
+            lines.append(f"            if GM{k}.training is not {bool(m.training)}: return MISS")
+        lines += ["        except AttributeError:   # an argument that is not a Tensor",
+                  "            return MISS", "    else:"]
+        lines += ["    " + load for load in loads]
         body = self.source.split("\n")[1:]   # run's lines after its def
         if body[:len(loads)] != loads:   # (an invariant of _generate's, checked once per graph)
             raise RuntimeError("chainrule.compile: internal error: the generated run does not "
                                "start with its arguments' loads")
-        exec(compile("\n".join(lines + body[len(loads):]) + "\n", "<chainrule.compile guarded>",
-                     "exec"), ns)
-        return ns["guarded"]
+        return "\n".join(lines + body[len(loads):])
 
     def guard_state(self) -> str | None:
         """Why the tensors from outside no longer fit the graph (None when they do)."""
