@@ -88,6 +88,31 @@ def test_einsum_random_equations_match_torch(data):
     check(lambda *t: cr.einsum(equation, *t), lambda *t: torch.einsum(equation, *t), *arrays)
 
 
+@pytest.mark.parametrize("equation, shapes", [
+    ("bqd,bkd->bqk", [(8, 64, 32), (8, 64, 32)]), ("bhqk,bhkd->bhqd", [(2, 4, 64, 64), (2, 4, 64, 32)]),
+    ("nc,ck->kn", [(256, 64), (64, 48)]), ("abc,cd->dba", [(16, 8, 64), (64, 96)]),
+    ("bij,bj->bi", [(16, 64, 128), (16, 128)])])
+def test_einsum_of_two_runs_as_a_matrix_product_and_matches_torch(equation, shapes):
+    """Two float operands: one batched product (on oneDNN's threads at 2 threads, over
+    onednn.BLAS_SPLIT_MIN multiply-adds), values and gradients as torch's; an integer or a
+    broadcast operand keeps NumPy's einsum."""
+    from chainrule.ops.einsum import _pair_as_matmul
+    before = cr.get_num_threads()
+    try:
+        cr.set_num_threads(2)
+        arrays = [x(*s).astype(np.float32) for s in shapes]
+        check(lambda *t: cr.einsum(equation, *t), lambda *t: torch.einsum(equation, *t), *arrays,
+              scale=10)
+    finally:
+        cr.set_num_threads(before)
+    ta, tb, out = equation.replace("->", ",").split(",")
+    a, b = (x(*s) for s in shapes)
+    np.testing.assert_allclose(_pair_as_matmul(ta, tb, out, a, b), np.einsum(equation, a, b),
+                               rtol=1e-12, atol=1e-12)
+    assert _pair_as_matmul(ta, tb, out, a.astype(np.int64), b.astype(np.int64)) is None
+    assert _pair_as_matmul(ta, tb, out, np.broadcast_to(a[:1], a.shape), b) is None
+
+
 def test_einsum_list_form_and_errors():
     a, b = cr.ones(2, 3), cr.ones(3, 4)
     assert tuple(cr.einsum("ij,jk", [a, b]).shape) == (2, 4)

@@ -13,11 +13,13 @@ indices, a repeated index (a trace, "ii->i") takes the diagonal, size-1 dims bro
 """
 from __future__ import annotations
 
+import math
 import string
 
 import numpy as np
 
 from .._graph import Node
+from ..backends.namespace import matmul as _matmul
 from ._util import check_tensor
 from .rearrange import diagonal
 from .shape import expand
@@ -35,6 +37,10 @@ class Einsum(Node):
             fresh = next(c for c in string.ascii_letters if c not in self.equation)
             xs = [x.reshape(1) if t == "" else x for t, x in zip(terms, xs)]
             terms = [t or fresh for t in terms]
+        elif len(xs) == 2:
+            product = _pair_as_matmul(*terms, out, *xs)
+            if product is not None:
+                return product
         return np.einsum(",".join(terms) + "->" + out, *xs, optimize=len(xs) > 1)
 
     def _terms(self):
@@ -69,6 +75,38 @@ class Einsum(Node):
                             equation=self.equation)
             out = term if out is None else out + term
         return out
+
+
+def _pair_as_matmul(ta, tb, out, a, b):
+    """einsum(ta,tb->out) of two floating-point arrays as one batched matrix product (torch's
+    lowering), so that it runs where chainrule's products run (oneDNN's threads where NumPy's
+    BLAS would wake a pool of its own beside them; ``backends.namespace.matmul``): the indices
+    one operand has alone are summed out first, then with batch indices β (in both and in
+    out), free ones λ (a's) and ρ (b's) and contracted ones κ (in both, not in out),
+    C[β, λ, ρ] = Σ_κ A[β, λ, κ]·B[β, κ, ρ], permuted to out's order. None (NumPy's einsum
+    instead) for other dtypes and for an operand with a broadcast (stride-0) dim, which the
+    reshapes would copy out to its full size."""
+    if (a.dtype.kind not in "fc" or a.dtype != b.dtype
+            or 0 in a.strides[:a.ndim] or 0 in b.strides[:b.ndim]):
+        return None
+    size = dict(zip(ta, a.shape)) | dict(zip(tb, b.shape))
+    alone = [i for i, c in enumerate(ta) if c not in tb and c not in out]
+    if alone:
+        a, ta = np.add.reduce(a, tuple(alone)), "".join(c for c in ta if c in tb or c in out)
+    alone = [i for i, c in enumerate(tb) if c not in ta and c not in out]
+    if alone:
+        b, tb = np.add.reduce(b, tuple(alone)), "".join(c for c in tb if c in ta or c in out)
+    batch = [c for c in out if c in ta and c in tb]
+    left, right = [c for c in ta if c not in tb], [c for c in tb if c not in ta]
+    inner = [c for c in ta if c in tb and c not in out]
+    dims = [math.prod(size[c] for c in group) for group in (batch, left, inner, right)]
+    if not batch:   # one matrix product
+        dims[0:1] = []
+    lhs = a.transpose([ta.index(c) for c in batch + left + inner]).reshape(dims[:-1])
+    rhs = b.transpose([tb.index(c) for c in batch + inner + right]).reshape(dims[:-3] + dims[-2:])
+    order = batch + left + right
+    product = _matmul(lhs, rhs).reshape([size[c] for c in order])
+    return product.transpose([order.index(c) for c in out])
 
 
 def _parse(equation, operands):
