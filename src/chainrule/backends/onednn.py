@@ -1458,8 +1458,9 @@ def _matmul_geometry(a, b, instead_of_blas_pool):
 def matmul_supported(a, b) -> bool:
     """Whether ``matmul`` takes a @ b: enabled and installed, a (M, K) and b (K, N) float32, or
     batches (..., M, K) and (..., K, N) of the same batch shape whose batch dims fall on one
-    stride; each matrix with a unit stride along one dimension (C order, a transpose, a slice
-    of rows), at least 16 in every dimension of a product and ``MATMUL_MIN`` multiply-adds."""
+    stride, or a C-contiguous batch (..., M, K) times one (K, N) matrix; each matrix with a unit
+    stride along one dimension (C order, a transpose, a slice of rows), at least 16 in every
+    dimension of a product and ``MATMUL_MIN`` multiply-adds in all."""
     return _matmul_geometry(a, b, False) is not None
 
 

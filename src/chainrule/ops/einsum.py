@@ -86,10 +86,9 @@ def _pair_as_matmul(ta, tb, out, a, b):
     C[β, λ, ρ] = Σ_κ A[β, λ, κ]·B[β, κ, ρ], permuted to out's order. None (NumPy's einsum
     instead) for other dtypes and for an operand with a broadcast (stride-0) dim, which the
     reshapes would copy out to its full size."""
-    if (a.dtype.kind not in "fc" or a.dtype != b.dtype
-            or 0 in a.strides[:a.ndim] or 0 in b.strides[:b.ndim]):
+    if a.dtype.kind not in "fc" or a.dtype != b.dtype or 0 in a.strides or 0 in b.strides:
         return None
-    size = dict(zip(ta, a.shape)) | dict(zip(tb, b.shape))
+    size = {**dict(zip(ta, a.shape)), **dict(zip(tb, b.shape))}
     alone = [i for i, c in enumerate(ta) if c not in tb and c not in out]
     if alone:
         a, ta = np.add.reduce(a, tuple(alone)), "".join(c for c in ta if c in tb or c in out)
@@ -99,11 +98,10 @@ def _pair_as_matmul(ta, tb, out, a, b):
     batch = [c for c in out if c in ta and c in tb]
     left, right = [c for c in ta if c not in tb], [c for c in tb if c not in ta]
     inner = [c for c in ta if c in tb and c not in out]
-    dims = [math.prod(size[c] for c in group) for group in (batch, left, inner, right)]
-    if not batch:   # one matrix product
-        dims[0:1] = []
-    lhs = a.transpose([ta.index(c) for c in batch + left + inner]).reshape(dims[:-1])
-    rhs = b.transpose([tb.index(c) for c in batch + inner + right]).reshape(dims[:-3] + dims[-2:])
+    nb, nl, nk, nr = (math.prod(size[c] for c in group) for group in (batch, left, inner, right))
+    lead = (nb,) if batch else ()   # no batch index: one matrix product
+    lhs = a.transpose([ta.index(c) for c in batch + left + inner]).reshape(lead + (nl, nk))
+    rhs = b.transpose([tb.index(c) for c in batch + inner + right]).reshape(lead + (nk, nr))
     order = batch + left + right
     product = _matmul(lhs, rhs).reshape([size[c] for c in order])
     return product.transpose([order.index(c) for c in out])
