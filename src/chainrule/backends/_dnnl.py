@@ -125,6 +125,8 @@ _SIGNATURES = {
         (_I, [pp, p, _I, p, p, p, ctypes.c_float, ctypes.c_uint, p, p]),
     "dnnl_layer_normalization_forward_primitive_desc_create":
         (_I, [pp, p, _I, p, p, p, ctypes.c_float, ctypes.c_uint, p]),
+    "dnnl_layer_normalization_backward_primitive_desc_create":
+        (_I, [pp, p, _I, p, p, p, p, ctypes.c_float, ctypes.c_uint, p, p]),
     "dnnl_matmul_primitive_desc_create": (_I, [pp, p, p, p, p, p, p]),
     "dnnl_primitive_attr_create": (_I, [pp]),
     "dnnl_primitive_attr_destroy": (_I, [p]),

@@ -1225,20 +1225,89 @@ def channel_affine(x, scale, shift, add=None, post_scale=None, out=None):
 
 
 class _RowNormPlan(_Plan):
-    """oneDNN's layer normalization, without scale or shift, over the rows of an (R, L) array:
-    dst = (src − μ_r)/√(σ²_r + ε), with each row's μ_r and σ²_r as outputs; ``geo`` ε. Runs
-    through ``_Plan.run``."""
+    """oneDNN's layer normalization over the rows of an (R, L) array, with each row's μ_r and
+    σ²_r as outputs (``geo`` ε): ``kind`` 'rows' (no scale or shift: dst = (src − μ_r)/√(σ²_r
+    + ε)), 'ln_forward' (then ·γ + β, γ and β (L,)) or 'ln_backward' (src, diff_dst, μ, σ², γ
+    -> diff_src, diff_scale, diff_shift; oneDNN 3.2 also asks for β, unread). Runs through
+    ``_Plan.run``."""
 
     def _build(self, kind, shape, geo, layout):
         A, eng = _dnnl, _dnnl.engine()
-        data, stat = self._md(shape, A.ab), self._md(shape[:1], A.a)
-        pd = ctypes.c_void_p()
-        A.call("dnnl_layer_normalization_forward_primitive_desc_create", ctypes.byref(pd), eng,
-               A.forward_training, data, data, stat, geo, 0, None)
-        self.pds.append(pd)
+        data, stat, row = self._md(shape, A.ab), self._md(shape[:1], A.a), self._md(shape[1:], A.a)
+        flags = 0 if kind == "rows" else A.use_scale | A.use_shift
+        fwd = ctypes.c_void_p()
+        A.call("dnnl_layer_normalization_forward_primitive_desc_create", ctypes.byref(fwd), eng,
+               A.forward_training, data, data, stat, geo, flags, None)
+        self.pds.append(fwd)
+        mds = {A.ARG_SRC: data, A.ARG_MEAN: stat, A.ARG_VARIANCE: stat}
+        if flags:
+            mds.update({A.ARG_SCALE: row, A.ARG_SHIFT: row})
+        if kind == "ln_backward":
+            pd = ctypes.c_void_p()
+            A.call("dnnl_layer_normalization_backward_primitive_desc_create", ctypes.byref(pd),
+                   eng, A.backward, data, data, data, stat, geo, flags, fwd, None)
+            self.pds.append(pd)
+            mds.update({A.ARG_DIFF_DST: data, A.ARG_DIFF_SRC: data, A.ARG_DIFF_SCALE: row,
+                        A.ARG_DIFF_SHIFT: row})
+        else:
+            pd = fwd
+            mds[A.ARG_DST] = data
         self.impl = A.impl_info(pd)
-        self._finish_unreordered(pd, {A.ARG_SRC: data, A.ARG_DST: data, A.ARG_MEAN: stat,
-                                      A.ARG_VARIANCE: stat})
+        self._finish_unreordered(pd, mds)
+
+
+def _rows_run(kind, x, eps, arrays):
+    with _omp_threads() as threads:
+        plan = _elementwise_cache.get((kind, x.shape, float(eps), threads),
+                                      lambda: _RowNormPlan(kind, x.shape, float(eps), "plain"))
+        plan.run(arrays)
+
+
+def layer_norm_supported(x) -> bool:
+    """Whether ``layer_norm_forward`` / ``layer_norm_backward`` take x: a C-contiguous (R, L)
+    array ``elementwise_supported`` takes."""
+    return x.ndim == 2 and x.flags.c_contiguous and elementwise_supported(x)
+
+
+def layer_norm_forward(x, weight, bias, eps):
+    """y = (x − μ_r)/√(σ²_r + ε)·γ + β over each row r of x (R, L) (``layer_norm_supported``),
+    γ and β (L,) float32, on oneDNN in one pass on chainrule's threads -> (y (R, L), μ (R,),
+    σ² (R,)), float32; σ² biased. torch's native_layer_norm with the rows flattened."""
+    op = "onednn.layer_norm_forward"
+    if not layer_norm_supported(x) or weight.shape != x.shape[1:] or bias.shape != x.shape[1:]:
+        raise ValueError(f"{op}: expected a C-contiguous float32 (R, L) array of at least "
+                         f"{ELEMENTWISE_MIN} elements and γ, β (L,), got x {x.shape} {x.dtype}, "
+                         f"γ {weight.shape}, β {bias.shape}")
+    y = np.empty_like(x)
+    mean, var = np.empty(x.shape[0], np.float32), np.empty(x.shape[0], np.float32)
+    A = _dnnl
+    _rows_run("ln_forward", x, eps, {
+        A.ARG_SRC: x, A.ARG_DST: y, A.ARG_MEAN: mean, A.ARG_VARIANCE: var,
+        A.ARG_SCALE: _f32(weight, op, "weight"), A.ARG_SHIFT: _f32(bias, op, "bias")})
+    return y, mean, var
+
+
+def layer_norm_backward(g, x, mean, var, weight, eps):
+    """The VJP of ``layer_norm_forward`` from its μ and σ²: with x̂ = (x − μ_r)·r_r, r_r =
+    1/√(σ²_r + ε) and ĝ = ȳ·γ: x̄ = r_r·(ĝ − mean_r ĝ − x̂·mean_r(ĝ·x̂)), γ̄ = Σ_r ȳ·x̂,
+    β̄ = Σ_r ȳ, on oneDNN. g, x (R, L) as ``layer_norm_supported`` takes them -> (x̄ (R, L),
+    γ̄ (L,), β̄ (L,)), float32."""
+    op = "onednn.layer_norm_backward"
+    if (not layer_norm_supported(x) or g.shape != x.shape or not g.flags.c_contiguous
+            or g.dtype != np.float32 or weight.shape != x.shape[1:]
+            or mean.shape != x.shape[:1] or var.shape != x.shape[:1]):
+        raise ValueError(f"{op}: expected C-contiguous float32 g and x (R, L) of at least "
+                         f"{ELEMENTWISE_MIN} elements, μ, σ² (R,) and γ (L,), got g {g.shape} "
+                         f"{g.dtype}, x {x.shape} {x.dtype}, μ {mean.shape}, γ {weight.shape}")
+    gx = np.empty_like(x)
+    gw, gb = np.empty(x.shape[1], np.float32), np.empty(x.shape[1], np.float32)
+    A = _dnnl
+    _rows_run("ln_backward", x, eps, {
+        A.ARG_SRC: x, A.ARG_DIFF_DST: g, A.ARG_MEAN: _f32(mean, op, "mean"),
+        A.ARG_VARIANCE: _f32(var, op, "var"), A.ARG_SCALE: _f32(weight, op, "weight"),
+        A.ARG_SHIFT: gb,   # (read by no one; oneDNN 3.2 refuses the call without it)
+        A.ARG_DIFF_SRC: gx, A.ARG_DIFF_SCALE: gw, A.ARG_DIFF_SHIFT: gb})
+    return gx, gw, gb
 
 
 def normalize_rows(x, eps):
@@ -1252,10 +1321,7 @@ def normalize_rows(x, eps):
     y = np.empty_like(x)
     mean, var = np.empty(x.shape[0], np.float32), np.empty(x.shape[0], np.float32)
     A = _dnnl
-    with _omp_threads() as threads:
-        plan = _elementwise_cache.get(("rows", x.shape, float(eps), threads),
-                                      lambda: _RowNormPlan("rows", x.shape, float(eps), "plain"))
-        plan.run({A.ARG_SRC: x, A.ARG_DST: y, A.ARG_MEAN: mean, A.ARG_VARIANCE: var})
+    _rows_run("rows", x, eps, {A.ARG_SRC: x, A.ARG_DST: y, A.ARG_MEAN: mean, A.ARG_VARIANCE: var})
     return y, mean, var
 
 

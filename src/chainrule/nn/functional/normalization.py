@@ -155,8 +155,10 @@ def _on_onednn(x, g=None):
 
 
 def _vector(v, c, fill):
-    """γ or β as a contiguous float32 (C,) array for oneDNN; ``fill`` (1 or 0) where not given."""
-    return np.ascontiguousarray(v, np.float32) if given(v) else np.full(c, fill, np.float32)
+    """γ or β as a contiguous float32 (C,) array for oneDNN (a layer norm's of several dims
+    flattened); ``fill`` (1 or 0) where not given."""
+    return (np.ascontiguousarray(v, np.float32).reshape(-1) if given(v)
+            else np.full(c, fill, np.float32))
 
 
 class BatchNormTrain(Node):
@@ -376,8 +378,18 @@ class LayerNorm(Node):
 
     params = ("dims", "eps")
     backward_name = "NativeLayerNormBackward0"
+    rows = None   # (μ, σ²) of each row when the forward ran on oneDNN (x as (R, L) rows)
 
     def forward(self, x, w, b):
+        n = math.prod(x.shape[x.ndim - len(self.dims):])
+        if n and onednn.layer_norm_supported(x2 := x.reshape(-1, n)):   # one pass, on the threads
+            y, mean, var = onednn.layer_norm_forward(x2, _vector(w, n, 1), _vector(b, n, 0),
+                                                     self.eps)
+            self.rows = mean, var
+            stat_shape = x.shape[:x.ndim - len(self.dims)] + (1,) * len(self.dims)
+            self.mean = mean.reshape(stat_shape)
+            self.inv_std = (1.0 / np.sqrt(var + np.float32(self.eps))).reshape(stat_shape)
+            return y.reshape(x.shape)
         self.mean = x.mean(axis=self.dims, keepdims=True)
         out = x - self.mean
         self.inv_std = (1.0 / np.sqrt((out * out).mean(axis=self.dims, keepdims=True) + self.eps)
@@ -390,6 +402,17 @@ class LayerNorm(Node):
         return out
 
     def vjp(self, xp, g, x, w):
+        if self.rows is not None and not xp.recording:   # a plain backward of oneDNN's forward
+            n = x.size // self.rows[0].size
+            g2 = g.reshape(-1, n)
+            if onednn.layer_norm_supported(g2):
+                gx, gw, gb = onednn.layer_norm_backward(g2, x.reshape(-1, n), *self.rows,
+                                                        _vector(w, n, 1), self.eps)
+                need_x, need_w, need_b = self.needs_input_grad
+                shape = x.shape[x.ndim - len(self.dims):]
+                return (gx.reshape(x.shape) if need_x else None,
+                        gw.reshape(shape) if need_w else None,
+                        gb.reshape(shape) if need_b else None)
         mean, r = _statistics(self, xp, x)
         xh = (x - mean) * r
         gh = g * w if given(w) else g
