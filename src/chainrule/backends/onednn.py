@@ -1325,6 +1325,75 @@ def normalize_rows(x, eps):
     return y, mean, var
 
 
+# ---------------------------------------------------------------------------- softmax
+class _SoftmaxPlan(_Plan):
+    """oneDNN's softmax along the rows of a C-contiguous (A, n) array: ``kind``
+    'softmax_forward' (src -> dst) or 'softmax_backward' (dst, diff_dst -> diff_src). Runs
+    through ``_Plan.run``."""
+
+    def _build(self, kind, shape, geo, layout):
+        A, eng = _dnnl, _dnnl.engine()
+        data = self._md(shape, A.ab)
+        fwd = ctypes.c_void_p()
+        A.call("dnnl_softmax_forward_primitive_desc_create", ctypes.byref(fwd), eng,
+               A.forward_training, A.softmax_accurate, data, data, 1, None)
+        self.pds.append(fwd)
+        if kind == "softmax_forward":
+            pd, mds = fwd, {A.ARG_SRC: data, A.ARG_DST: data}
+        else:
+            pd = ctypes.c_void_p()
+            A.call("dnnl_softmax_backward_primitive_desc_create", ctypes.byref(pd), eng,
+                   A.softmax_accurate, data, data, data, 1, fwd, None)
+            self.pds.append(pd)
+            mds = {A.ARG_DST: data, A.ARG_DIFF_DST: data, A.ARG_DIFF_SRC: data}
+        self.impl = A.impl_info(pd)
+        self._finish_unreordered(pd, mds)
+
+
+def softmax_supported(x) -> bool:
+    """Whether ``softmax_forward`` / ``softmax_backward`` take x: C-contiguous and
+    ``elementwise_supported``. (Along the last dim only: oneDNN 3.2 runs any other axis on its
+    reference kernel.)"""
+    return x.flags.c_contiguous and elementwise_supported(x)
+
+
+def _softmax_run(kind, rows, arrays):
+    with _omp_threads() as threads:
+        plan = _elementwise_cache.get((kind, rows, None, threads),
+                                      lambda: _SoftmaxPlan(kind, rows, None, "plain"))
+        plan.run({arg: a.reshape(rows) for arg, a in arrays.items()})
+
+
+def softmax_forward(x):
+    """y = softmax(x) along the last dim, on oneDNN in one pass on chainrule's threads (within
+    ~1e-7 of NumPy's rule; its log-softmax is not: 3.5e-6 off on log-probabilities near 0, so
+    log_softmax stays on NumPy): x as ``softmax_supported`` takes it -> y of its shape,
+    float32. Rows with a NaN, +inf or only −inf are the caller's to keep away (oneDNN's maximum
+    drops a NaN; torch gives such rows NaN)."""
+    if not softmax_supported(x) or x.ndim < 1:
+        raise ValueError(f"onednn.softmax_forward: expected a C-contiguous float32 array of at "
+                         f"least {ELEMENTWISE_MIN} elements, got {x.shape} {x.dtype}")
+    y = np.empty_like(x)
+    _softmax_run("softmax_forward", (x.size // x.shape[-1], x.shape[-1]),
+                 {_dnnl.ARG_SRC: x, _dnnl.ARG_DST: y})
+    return y
+
+
+def softmax_backward(g, y):
+    """The VJP of ``softmax_forward`` from its output y, x̄ = y·(ȳ − Σ ȳ·y) with the sums
+    along the last dim, on oneDNN: g, y as ``softmax_supported`` takes them, of one shape ->
+    x̄, float32."""
+    if (not softmax_supported(y) or g.shape != y.shape or not g.flags.c_contiguous
+            or g.dtype != np.float32):
+        raise ValueError(f"onednn.softmax_backward: expected C-contiguous float32 g and y of one "
+                         f"shape, of at least {ELEMENTWISE_MIN} elements, got g {g.shape} "
+                         f"{g.dtype}, y {y.shape} {y.dtype}")
+    gx = np.empty_like(y)
+    _softmax_run("softmax_backward", (y.size // y.shape[-1], y.shape[-1]),
+                 {_dnnl.ARG_DST: y, _dnnl.ARG_DIFF_DST: g, _dnnl.ARG_DIFF_SRC: gx})
+    return gx
+
+
 # ---------------------------------------------------------------------------- batch norm
 # Batch norm in training, forward and backward, on channels-last arrays, as oneDNN's
 # batch-normalization primitive: its JIT kernel reads pixels of whole channels, where NumPy's

@@ -12,7 +12,17 @@ import numpy as np
 
 from .._graph import Node
 from .._tensor_base import normalize_dim
+from ..backends import onednn
 from ._util import check_tensor
+
+
+def _on_onednn(x, dim) -> bool:
+    """Whether this softmax runs on oneDNN (``backends.onednn.softmax_forward``): along the last
+    dim of a large float32 array whose every row has a finite maximum (no NaN, no +inf, not
+    all −inf: the rows NumPy's rule below gives torch's NaN; a row with some −inf, a mask, is
+    fine). The check is one pass, in which NumPy's rule would spend five."""
+    return (dim == x.ndim - 1 and onednn.softmax_supported(x)
+            and np.isfinite(np.maximum.reduce(x, axis=dim)).all())
 
 
 def shifted(x, dim):
@@ -27,10 +37,14 @@ class Softmax(Node):
     same symmetric Jacobian diag(y) − y yᵀ applied to a vector."""
 
     params = ("dim",)
+    on_onednn = False   # the forward ran on oneDNN
 
     def forward(self, x):
         if x.size == 0:
             return x.copy()
+        if _on_onednn(x, self.dim):
+            self.on_onednn = True
+            return onednn.softmax_forward(x)
         e = np.exp(shifted(x, self.dim))
         return e / np.add.reduce(e, axis=self.dim, keepdims=True)
 
@@ -38,6 +52,9 @@ class Softmax(Node):
         return out * (v - xp.sum(v * out, self.dim, True))
 
     def vjp(self, xp, g, out):
+        if (self.on_onednn and not xp.recording and g.dtype == out.dtype
+                and g.shape == out.shape and g.flags.c_contiguous):   # oneDNN's forward's
+            return onednn.softmax_backward(g, out)
         return self._jacobian_times(xp, g, out)
 
     def jvp(self, xp, tangents, out):
