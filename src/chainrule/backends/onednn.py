@@ -18,9 +18,10 @@ the input is ``conv2d_forward`` and in the weight ``conv2d_backward_weights(grad
 ``conv1d`` is a conv2d of height 1 (reshape (N, C, L) to (N, C, 1, L)).
 
 Max pooling too (``max_pool2d_forward`` -> (y, workspace), ``max_pool2d_backward``): oneDNN's
-JIT pooling reads plain NCHW as it is, 2–5× faster than NumPy's strided maxima, and its
-workspace records the winners for the backward; ``nn.functional.max_pool2d`` uses it for
-float32 inputs without NaN (oneDNN's maximum drops a NaN, torch's propagates it).
+JIT pooling reads plain NCHW as it is (its planes regrouped into images of 16 channels,
+``_pool_shapes``), 2–5× faster than NumPy's strided maxima, and its workspace records the
+winners for the backward; ``nn.functional.max_pool2d`` uses it for float32 inputs without NaN
+(oneDNN's maximum drops a NaN, torch's propagates it).
 
 Elementwise passes too, on dense float32 arrays of at least ``ELEMENTWISE_MIN`` elements
 (``elementwise_supported``): ``channel_affine`` (y = (x·s + t + a)·u per channel, batch norm's
@@ -32,14 +33,19 @@ Batch norm in training on channels-last arrays too (``batch_norm_forward`` -> (y
 ``batch_norm_backward`` -> (x̄, γ̄, β̄); ``batch_norm_supported``): oneDNN's JIT batch
 normalization reads NHWC as it lies, where NumPy's per-channel passes need an NCHW copy. On
 NCHW arrays its layer normalization over rows (``normalize_rows`` -> (x̂, μ_r, σ²_r)) gives
-batch norm's statistics per (n, c) on chainrule's threads.
+batch norm's statistics per (n, c) on chainrule's threads. Layer norm itself
+(``layer_norm_forward`` -> (y, μ_r, σ²_r), ``layer_norm_backward`` -> (x̄, γ̄, β̄)) and
+softmax along the last dim (``softmax_forward``, ``softmax_backward``) run there too, one
+pass each where NumPy's rules take five or more.
 
 Matrix products too (``matmul``; ``backends.namespace.matmul`` sends the products of Linear's
-forward and gradients, ``mm`` and 2-D ``matmul`` there when ``matmul_supported``): 2-D float32
-products of at least ``MATMUL_MIN`` multiply-adds, read as they lie in memory (a transposed
-weight is a stride, not a copy). On AVX-512, OpenBLAS's sgemm took 20–30% longer than oneDNN's
-brgemm (and than torch's GEMM) on an MLP's 128×784×256 and 128×256×256 products; they then
-also share the convolutions' OpenMP threads instead of waking OpenBLAS's pool.
+forward and gradients, ``mm``, ``matmul`` and two-operand ``einsum`` there when
+``matmul_supported``): float32 products of at least ``MATMUL_MIN`` multiply-adds, 2-D or
+batches, read as they lie in memory (a transposed weight or a chunk is a stride, not a copy).
+On AVX-512, OpenBLAS's sgemm took 20–30% longer than oneDNN's brgemm (and than torch's GEMM)
+on an MLP's 128×784×256 and 128×256×256 products; they then also share the convolutions'
+OpenMP threads instead of waking OpenBLAS's pool (at more than one thread every product that
+pool would run goes to oneDNN: ``BLAS_SPLIT_MIN``).
 
 Use: ``ok, why = supports(x.shape, w.shape, x.dtype, stride, padding, dilation, groups)``;
 when ``ok`` call the function, else run the NumPy kernel (``why`` says what sent it there;
