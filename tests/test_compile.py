@@ -633,3 +633,29 @@ def test_a_derivative_that_returns_its_value_is_read_directly():
         _same(b.grad, eb.grad)
     source = next(iter(compiled._cache.values())).source
     assert ".d_a(" not in source and ".d_b(" not in source
+
+
+def test_replays_do_not_reuse_a_kernel_choice_of_the_call_before():
+    """Max pooling, softmax and layer norm choose oneDNN or NumPy per call (a NaN in the input,
+    deterministic mode); a compiled replay reuses their nodes and windows, so a choice left
+    from the replay before must not steer this one's backward (it did for pooling: wrong
+    gradients on an input with a NaN after one without)."""
+    def f(x):
+        return (F.max_pool2d(x, 2).sum() + F.softmax(x, dim=-1).pow(2).sum()
+                + F.layer_norm(x, (64,)).pow(2).sum())
+    compiled = cr.compile(f)
+    rng = np.random.default_rng(0)
+    for k, deterministic in [(0, False), (1, False), (2, False), (3, True), (4, False)]:
+        a = rng.standard_normal((32, 8, 64, 64)).astype(np.float32)
+        if k % 2:
+            a[0, 0, 0, 0] = np.nan
+        cr.use_deterministic_algorithms(deterministic)
+        try:
+            x, xe = cr.tensor(a, requires_grad=True), cr.tensor(a, requires_grad=True)
+            compiled(x).backward()
+            f(xe).backward()
+        finally:
+            cr.use_deterministic_algorithms(False)
+        np.testing.assert_allclose(x.grad.numpy(), xe.grad.numpy(), rtol=1e-4, atol=1e-5,
+                                   err_msg=f"call {k}")
+    assert compiled.counters.captures == 1 and compiled.counters.replays == 4

@@ -42,8 +42,8 @@ class Softmax(Node):
     def forward(self, x):
         if x.size == 0:
             return x.copy()
-        if _on_onednn(x, self.dim):
-            self.on_onednn = True
+        self.on_onednn = _on_onednn(x, self.dim)   # (set each call: a compiled replay reuses a node)
+        if self.on_onednn:
             return onednn.softmax_forward(x)
         e = np.exp(shifted(x, self.dim))
         return e / np.add.reduce(e, axis=self.dim, keepdims=True)

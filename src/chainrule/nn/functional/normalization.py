@@ -390,6 +390,7 @@ class LayerNorm(Node):
             self.mean = mean.reshape(stat_shape)
             self.inv_std = (1.0 / np.sqrt(var + np.float32(self.eps))).reshape(stat_shape)
             return y.reshape(x.shape)
+        self.rows = None   # (a compiled replay runs one node again: no stale rows)
         self.mean = x.mean(axis=self.dims, keepdims=True)
         out = x - self.mean
         self.inv_std = (1.0 / np.sqrt((out * out).mean(axis=self.dims, keepdims=True) + self.eps)

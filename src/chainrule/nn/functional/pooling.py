@@ -217,6 +217,7 @@ class MaxPool2D(Node):
             if winners:    # the offsets themselves only if a JVP or double backward asks
                 win.source = (x, best)
             return best[0] if unbatched else best
+        win.workspace = None   # (a compiled replay reuses the window: none from a call before)
         # padding never wins: −∞, or an integer input's smallest value
         padded = win.padded(x, np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf)
         slices = [win.slice_of_padded(padded, p, q) for _, p, q in win.offsets()]
