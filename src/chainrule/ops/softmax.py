@@ -40,9 +40,9 @@ class Softmax(Node):
     on_onednn = False   # the forward ran on oneDNN
 
     def forward(self, x):
+        self.on_onednn = _on_onednn(x, self.dim)   # (set each call: a compiled replay reuses a node)
         if x.size == 0:
             return x.copy()
-        self.on_onednn = _on_onednn(x, self.dim)   # (set each call: a compiled replay reuses a node)
         if self.on_onednn:
             return onednn.softmax_forward(x)
         e = np.exp(shifted(x, self.dim))
