@@ -15,9 +15,10 @@ on NumPy arrays, and its derivative in the lightest form that fits:
 
   (``ops/elementwise.py`` writes most of them as one line each of a table). Where a tuned
   library call computes the product ḡ·∂y/∂a in one pass, the primitive may also declare it as
-  ``kernel_d_a(g, <values>)`` (ReLU's, on oneDNN): a plain backward and a compiled replay run
-  it instead of ḡ times the rule, which stays the definition (the recorded path, forward mode,
-  and the test the kernel is checked against);
+  ``kernel_d_a(g, <values>)`` (ReLU's, on oneDNN; a method when it needs the op's parameters,
+  GELU's): a plain backward and a compiled replay run it instead of ḡ times the rule, which
+  stays the definition (the recorded path, forward mode, and the test the kernel is checked
+  against);
 * **linear** (``linear = True``): its JVP is the op itself applied to the tangents, and only its
   transpose — the VJP — is declared, once, as ``transpose(self, xp, g)``;
 * anything else: ``vjp(self, xp, g, ...)`` returning one gradient per input (``None`` where
@@ -85,9 +86,10 @@ class Node:
     _variadic = None     # the name of forward's *inputs, if it takes any number of them
     _d_rules = ()        # an elementwise primitive's "d_<input>" rules, in input order
     _d_specs = ()        # ... as ((function, takes self), what it asks for)
-    _d_kernels = ()      # ... each one's optional kernel_d_<input>(g, values): ḡ·∂y/∂input in
-                         # one tuned call on arrays, run by a plain backward in place of ḡ times
-                         # the rule (which stays the definition: recorded path, JVP, tests)
+    _d_kernels = ()      # ... each one's optional kernel_d_<input>([self,] g, values) as
+                         # (function, takes self): ḡ·∂y/∂input in one tuned call on arrays, run
+                         # by a plain backward in place of ḡ times the rule (which stays the
+                         # definition: recorded path, JVP, tests)
     _param_set = frozenset()
     save_inputs = False
     save_output = False
@@ -129,7 +131,9 @@ class Node:
         if cls.elementwise:   # each input's (derivative function, takes self?) and what it asks for
             cls._d_rules = tuple("d_" + n for n in cls._input_names)
             cls._d_specs = tuple((_function(cls, rule), needs[rule]) for rule in cls._d_rules)
-            cls._d_kernels = tuple(getattr(cls, "kernel_" + rule, None) for rule in cls._d_rules)
+            cls._d_kernels = tuple(_function(cls, "kernel_" + rule)
+                                   if hasattr(cls, "kernel_" + rule) else None
+                                   for rule in cls._d_rules)
         name = cls.__dict__.get("backward_name") or cls.__name__ + "Backward0"
         cls._node_type = type(name, (cls,), {"__module__": cls.__module__, "__qualname__": name,
                                              "__doc__": cls.__doc__, "backward_name": name},
@@ -273,8 +277,11 @@ class Node:
                     values = (out if i < 0 else inputs[i]._data,)
                 else:
                     values = [out if i < 0 else inputs[i]._data for i in needs]
-                grads.append(kernel(g, *values) if kernel is not None else
-                             g * (fn(self, xp, *values) if bound else fn(xp, *values)))
+                if kernel is not None:
+                    grads.append(kernel[0](self, g, *values) if kernel[1] else
+                                 kernel[0](g, *values))
+                else:
+                    grads.append(g * (fn(self, xp, *values) if bound else fn(xp, *values)))
             return grads
         grads = self.transpose(xp, g) if self.linear else self.vjp(xp, g, *self._saved("vjp", xp))
         return grads if type(grads) is tuple or type(grads) is list else (grads,)

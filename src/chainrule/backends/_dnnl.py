@@ -43,6 +43,7 @@ use_scale, use_shift = 0x2, 0x4
 convolution_direct = 0x1
 binary_add, binary_mul, binary_max, binary_gt, binary_ne = 0x1fff0, 0x1fff1, 0x1fff2, 0x1fff7, 0x1fffb
 softmax_accurate = 0x30000
+eltwise_logistic, eltwise_gelu_tanh, eltwise_swish, eltwise_gelu_erf = 0x29, 0x2b, 0x2c, 0x31
 # dnnl_engine_kind_t, dnnl_stream_flags_t
 cpu, stream_default_flags = 1, 1
 # dnnl_query_t
@@ -130,6 +131,10 @@ _SIGNATURES = {
         (_I, [pp, p, _I, p, p, p, p, ctypes.c_float, ctypes.c_uint, p, p]),
     "dnnl_matmul_primitive_desc_create": (_I, [pp, p, p, p, p, p, p]),
     "dnnl_softmax_forward_primitive_desc_create": (_I, [pp, p, _I, _I, p, p, _I, p]),
+    "dnnl_eltwise_forward_primitive_desc_create":
+        (_I, [pp, p, _I, _I, p, p, ctypes.c_float, ctypes.c_float, p]),
+    "dnnl_eltwise_backward_primitive_desc_create":
+        (_I, [pp, p, _I, p, p, p, ctypes.c_float, ctypes.c_float, p, p]),
     "dnnl_softmax_backward_primitive_desc_create": (_I, [pp, p, _I, p, p, p, _I, p, p]),
     "dnnl_primitive_attr_create": (_I, [pp]),
     "dnnl_primitive_attr_destroy": (_I, [p]),

@@ -1331,6 +1331,74 @@ def normalize_rows(x, eps):
     return y, mean, var
 
 
+# ---------------------------------------------------------------------------- activations
+# GELU (exact and tanh), SiLU and the logistic sigmoid as oneDNN's JIT eltwise kernels: NumPy
+# has no erf (chainrule's is Python's math.erf per element), so an exact GELU's forward and
+# backward over 1M float32 took 165 ms against torch's 0.87 (oneDNN: 1.26 ms at 1 thread, 0.65
+# at 2, bit-equal to torch's); SiLU 16 ms and sigmoid 7.8 (oneDNN within 5 and 4 ulps of torch).
+_ACTIVATIONS = {"gelu": "eltwise_gelu_erf", "gelu_tanh": "eltwise_gelu_tanh",
+                "silu": "eltwise_swish", "sigmoid": "eltwise_logistic"}
+
+
+class _ActivationPlan(_Plan):
+    """oneDNN's eltwise ``geo`` (a key of ``_ACTIVATIONS``) over a flat (n,) array: ``kind``
+    'act_forward' (src -> dst) or 'act_backward' (src, diff_dst -> diff_src). Runs through
+    ``_Plan.run``."""
+
+    def _build(self, kind, shape, geo, layout):
+        A, eng = _dnnl, _dnnl.engine()
+        data = self._md(shape, A.a)
+        alg, alpha = getattr(A, _ACTIVATIONS[geo]), 1.0 if geo == "silu" else 0.0
+        fwd = ctypes.c_void_p()
+        A.call("dnnl_eltwise_forward_primitive_desc_create", ctypes.byref(fwd), eng,
+               A.forward_training, alg, data, data, alpha, 0.0, None)
+        self.pds.append(fwd)
+        if kind == "act_forward":
+            pd, mds = fwd, {A.ARG_SRC: data, A.ARG_DST: data}
+        else:
+            pd = ctypes.c_void_p()
+            A.call("dnnl_eltwise_backward_primitive_desc_create", ctypes.byref(pd), eng, alg,
+                   data, data, data, alpha, 0.0, fwd, None)
+            self.pds.append(pd)
+            mds = {A.ARG_SRC: data, A.ARG_DIFF_DST: data, A.ARG_DIFF_SRC: data}
+        self.impl = A.impl_info(pd)
+        self._finish_unreordered(pd, mds)
+
+
+def _activation_run(kind, name, x, arrays):
+    if name not in _ACTIVATIONS:
+        raise ValueError(f"onednn.activation: expected one of {sorted(_ACTIVATIONS)}, got {name!r}")
+    with _omp_threads() as threads:
+        plan = _elementwise_cache.get((kind, (x.size,), name, threads),
+                                      lambda: _ActivationPlan(kind, (x.size,), name, "plain"))
+        plan.run({arg: _flat(a) for arg, a in arrays.items()})
+
+
+def activation(name, x):
+    """y = f(x) elementwise on oneDNN, f ``name``: 'gelu' (x·Φ(x), Φ = ½(1 + erf(x/√2))),
+    'gelu_tanh' (½x(1 + tanh(√(2/π)(x + 0.044715x³)))), 'silu' (x·σ(x)) or 'sigmoid' (σ(x)):
+    x as ``elementwise_supported`` takes it -> y laid out as x."""
+    if not elementwise_supported(x):
+        raise ValueError(f"onednn.activation: expected a dense float32 array of at least "
+                         f"{ELEMENTWISE_MIN} elements, got {x.shape} {x.dtype}")
+    y = np.empty_like(x)
+    _activation_run("act_forward", name, x, {_dnnl.ARG_SRC: x, _dnnl.ARG_DST: y})
+    return y
+
+
+def activation_backward(name, g, x):
+    """x̄ = ȳ·f′(x) for ``activation(name, x)``, on oneDNN in one pass: g, x of one shape and
+    layout, as ``elementwise_supported`` takes them -> x̄ laid out as them."""
+    if not elementwise_supported(x, g):
+        raise ValueError(f"onednn.activation_backward: expected dense float32 g and x of one "
+                         f"shape and layout, of at least {ELEMENTWISE_MIN} elements, got g "
+                         f"{g.shape} {g.dtype}, x {x.shape} {x.dtype}")
+    gx = np.empty_like(x)
+    _activation_run("act_backward", name, x,
+                    {_dnnl.ARG_SRC: x, _dnnl.ARG_DIFF_DST: g, _dnnl.ARG_DIFF_SRC: gx})
+    return gx
+
+
 # ---------------------------------------------------------------------------- softmax
 class _SoftmaxPlan(_Plan):
     """oneDNN's softmax along the rows of a C-contiguous (A, n) array: ``kind``

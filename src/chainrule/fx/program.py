@@ -305,7 +305,8 @@ def _node_code(index, prim, params, needs, fresh, ns, body):
     """The name of op ``index``'s node in the generated code (None when none is needed): one
     made per call (``fresh``), else one made now; either gets its parameters, and, when the
     op is in a backward plan, its ``needs_input_grad`` and ``in_shapes``."""
-    static_rules = prim.elementwise and not any(bound for (_, bound), _ in prim._d_specs)
+    static_rules = prim.elementwise and not any(bound for (_, bound), _ in prim._d_specs) \
+        and not any(kernel and kernel[1] for kernel in prim._d_kernels)
     if _static_forward(prim) and (needs is None or static_rules):
         return None
     name = f"n{index}"
@@ -413,7 +414,9 @@ def _backward_code(step, graph, arg_of, dying, ns, cache):
                 identity = not bound and len(asks) == 1 and _returns_its_argument(fn)
                 term = f"g{out} * {read[0] if identity else rule}"
                 if prim._d_kernels[j] is not None:   # ḡ·∂y/∂x in one call, as the eager engine
-                    term = f"C{index}.kernel_{prim._d_rules[j]}({', '.join([f'g{out}'] + read)})"
+                    owner = "n" if prim._d_kernels[j][1] else "C"
+                    term = (f"{owner}{index}.kernel_{prim._d_rules[j]}"
+                            f"({', '.join([f'g{out}'] + read)})")
                 code.append(f"{pad}r = {term}" if values[out].shape else f"{pad}r = _asarray({term})")
                 if values[out].shape != shapes[j]:
                     code.append(f"{pad}r = _unb(r, {shapes[j]!r})")

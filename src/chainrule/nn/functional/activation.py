@@ -9,6 +9,8 @@ import numpy as np
 from ... import _sampling
 from ..._graph import Node
 from ..._rng import stream as _rng_stream
+from ...backends import onednn
+from ...backends.namespace import ArrayOps
 from ...creation import as_tensor
 from ...ops import elementwise as ew
 from ...ops._util import check_tensor
@@ -147,6 +149,8 @@ class Gelu(Node):
     params = ("approximate",)
 
     def forward(self, x):
+        if onednn.elementwise_supported(x):   # one pass (NumPy has no erf: see onednn)
+            return onednn.activation("gelu_tanh" if self.approximate == "tanh" else "gelu", x)
         if self.approximate == "tanh":
             return x * ew._sigmoid(2 * _K * (x + _C * x * x * x))
         return 0.5 * x * (1 + ew.Erf.forward(x * _R2))
@@ -156,6 +160,12 @@ class Gelu(Node):
             s = xp.sigmoid(2 * _K * (x + _C * x * x * x))
             return s + x * s * (1 - s) * (2 * _K) * (1 + 3 * _C * x * x)
         return 0.5 * (1 + xp.apply(ew.Erf, x * _R2)) + x * xp.exp(-0.5 * x * x) * _R2PI
+
+    def kernel_d_x(self, g, x):
+        if onednn.elementwise_supported(x, g):
+            return onednn.activation_backward(
+                "gelu_tanh" if self.approximate == "tanh" else "gelu", g, x)
+        return g * self.d_x(ArrayOps, x)
 
 
 def gelu(input, approximate: str = "none") -> Tensor:
@@ -177,11 +187,18 @@ class Silu(Node):
     elementwise = True
 
     def forward(self, x):
+        if onednn.elementwise_supported(x):
+            return onednn.activation("silu", x)
         return x * ew._sigmoid(x)
 
     def d_x(self, xp, x):
         s = xp.sigmoid(x)
         return s * (1 + x * (1 - s))
+
+    def kernel_d_x(self, g, x):
+        if onednn.elementwise_supported(x, g):
+            return onednn.activation_backward("silu", g, x)
+        return g * self.d_x(ArrayOps, x)
 
 
 def silu(input, inplace: bool = False) -> Tensor:
