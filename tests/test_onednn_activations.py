@@ -121,3 +121,17 @@ def test_the_array_functions_refuse_what_they_do_not_take():
         onednn.activation("mish", x)
     with pytest.raises(ValueError, match=r"onednn\.activation_backward: expected dense"):
         onednn.activation_backward("gelu", x[:, :64], x)
+
+
+def test_small_activations_take_onednn_from_activation_min(calls):
+    """A call costs ~10 µs and NumPy's GELU ~100 ns an element: from ACTIVATION_MIN elements on
+    (a batch of 8 × 128 features), not only from ELEMENTWISE_MIN."""
+    for shape, on in [((8, 128), True), ((8, 64), False)]:
+        calls.clear()
+        x = RNG.standard_normal(shape).astype(np.float32)
+        xs, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        F.gelu(xs).backward(cr.ones(*shape))
+        torch.nn.functional.gelu(xt).backward(torch.ones(shape))
+        assert calls == (["activation", "activation_backward"] if on else []), shape
+        np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-6)
+    assert 8 * 64 < onednn.ACTIVATION_MIN <= 8 * 128 < onednn.ELEMENTWISE_MIN

@@ -1019,15 +1019,17 @@ def _order(a):
     return None
 
 
-def elementwise_supported(*arrays) -> bool:
+def elementwise_supported(*arrays, least=ELEMENTWISE_MIN) -> bool:
     """Whether oneDNN's elementwise kernels take these arrays (None entries skipped): enabled
-    and installed, not in deterministic mode, float32, at least ``ELEMENTWISE_MIN`` elements,
-    all of one shape and dense in the same order (C order, or all channels-last).
-    (Deterministic mode runs its products and convolutions on NumPy's BLAS, whose thread pool
-    and oneDNN's OpenMP threads would then take turns spinning on the same cores: a LeNet-5
-    step at 2 threads took 28 ms with its elementwise passes on oneDNN, 9.4 without.)"""
+    and installed, not in deterministic mode, float32, at least ``least`` elements (a pass
+    NumPy runs in a few loops: ``ELEMENTWISE_MIN``; ``ACTIVATION_MIN`` for the activations NumPy
+    computes slowly), all of one shape and dense in the same order (C order, or all
+    channels-last). (Deterministic mode runs its products and convolutions on NumPy's BLAS,
+    whose thread pool and oneDNN's OpenMP threads would then take turns spinning on the same
+    cores: a LeNet-5 step at 2 threads took 28 ms with its elementwise passes on oneDNN, 9.4
+    without.)"""
     first = arrays[0]
-    if (not enabled or DETERMINISM.enabled or first.size < ELEMENTWISE_MIN
+    if (not enabled or DETERMINISM.enabled or first.size < least
             or first.dtype != np.float32):
         return False
     order = _order(first)
@@ -1338,6 +1340,9 @@ def normalize_rows(x, eps):
 # at 2, bit-equal to torch's); SiLU 16 ms and sigmoid 7.8 (oneDNN within 5 and 4 ulps of torch).
 _ACTIVATIONS = {"gelu": "eltwise_gelu_erf", "gelu_tanh": "eltwise_gelu_tanh",
                 "silu": "eltwise_swish", "sigmoid": "eltwise_logistic"}
+# From this many elements they pay (a call costs ~10 µs; NumPy's GELU ~100 ns an element, its
+# SiLU ~16): ``elementwise_supported(..., least=ACTIVATION_MIN)``
+ACTIVATION_MIN = 1 << 10
 
 
 class _ActivationPlan(_Plan):
@@ -1377,10 +1382,10 @@ def _activation_run(kind, name, x, arrays):
 def activation(name, x):
     """y = f(x) elementwise on oneDNN, f ``name``: 'gelu' (x·Φ(x), Φ = ½(1 + erf(x/√2))),
     'gelu_tanh' (½x(1 + tanh(√(2/π)(x + 0.044715x³)))), 'silu' (x·σ(x)) or 'sigmoid' (σ(x)):
-    x as ``elementwise_supported`` takes it -> y laid out as x."""
-    if not elementwise_supported(x):
+    x as ``elementwise_supported(x, least=ACTIVATION_MIN)`` takes it -> y laid out as x."""
+    if not elementwise_supported(x, least=ACTIVATION_MIN):
         raise ValueError(f"onednn.activation: expected a dense float32 array of at least "
-                         f"{ELEMENTWISE_MIN} elements, got {x.shape} {x.dtype}")
+                         f"{ACTIVATION_MIN} elements, got {x.shape} {x.dtype}")
     y = np.empty_like(x)
     _activation_run("act_forward", name, x, {_dnnl.ARG_SRC: x, _dnnl.ARG_DST: y})
     return y
@@ -1389,9 +1394,9 @@ def activation(name, x):
 def activation_backward(name, g, x):
     """x̄ = ȳ·f′(x) for ``activation(name, x)``, on oneDNN in one pass: g, x of one shape and
     layout, as ``elementwise_supported`` takes them -> x̄ laid out as them."""
-    if not elementwise_supported(x, g):
+    if not elementwise_supported(x, g, least=ACTIVATION_MIN):
         raise ValueError(f"onednn.activation_backward: expected dense float32 g and x of one "
-                         f"shape and layout, of at least {ELEMENTWISE_MIN} elements, got g "
+                         f"shape and layout, of at least {ACTIVATION_MIN} elements, got g "
                          f"{g.shape} {g.dtype}, x {x.shape} {x.dtype}")
     gx = np.empty_like(x)
     _activation_run("act_backward", name, x,

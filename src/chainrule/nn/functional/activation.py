@@ -149,7 +149,7 @@ class Gelu(Node):
     params = ("approximate",)
 
     def forward(self, x):
-        if onednn.elementwise_supported(x):   # one pass (NumPy has no erf: see onednn)
+        if onednn.elementwise_supported(x, least=onednn.ACTIVATION_MIN):   # (NumPy has no erf)
             return onednn.activation("gelu_tanh" if self.approximate == "tanh" else "gelu", x)
         if self.approximate == "tanh":
             return x * ew._sigmoid(2 * _K * (x + _C * x * x * x))
@@ -162,7 +162,7 @@ class Gelu(Node):
         return 0.5 * (1 + xp.apply(ew.Erf, x * _R2)) + x * xp.exp(-0.5 * x * x) * _R2PI
 
     def kernel_d_x(self, g, x):
-        if onednn.elementwise_supported(x, g):
+        if onednn.elementwise_supported(x, g, least=onednn.ACTIVATION_MIN):
             return onednn.activation_backward(
                 "gelu_tanh" if self.approximate == "tanh" else "gelu", g, x)
         return g * self.d_x(ArrayOps, x)
@@ -187,7 +187,7 @@ class Silu(Node):
     elementwise = True
 
     def forward(self, x):
-        if onednn.elementwise_supported(x):
+        if onednn.elementwise_supported(x, least=onednn.ACTIVATION_MIN):
             return onednn.activation("silu", x)
         return x * ew._sigmoid(x)
 
@@ -196,7 +196,7 @@ class Silu(Node):
         return s * (1 + x * (1 - s))
 
     def kernel_d_x(self, g, x):
-        if onednn.elementwise_supported(x, g):
+        if onednn.elementwise_supported(x, g, least=onednn.ACTIVATION_MIN):
             return onednn.activation_backward("silu", g, x)
         return g * self.d_x(ArrayOps, x)
 
