@@ -9,6 +9,7 @@ import torch
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule.backends import onednn
+from spies import record_calls
 
 pytestmark = pytest.mark.skipif(not onednn.is_available(), reason="the onednn extra is not installed")
 RNG = np.random.default_rng(13)
@@ -23,15 +24,8 @@ def _x(shape=(64, 32, 64)):
 
 @pytest.fixture
 def calls(monkeypatch):
-    seen = []
-    for name in ("activation", "activation_backward"):
-        real = getattr(onednn, name)
-
-        def spy(*args, _real=real, _name=name):
-            seen.append(_name)
-            return _real(*args)
-        monkeypatch.setattr(onednn, name, spy)
-    return seen
+    """The names of oneDNN's activation functions as they run."""
+    return record_calls(monkeypatch, onednn, ["activation", "activation_backward"])
 
 
 @pytest.mark.parametrize("threads", [1, 2])
