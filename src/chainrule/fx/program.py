@@ -8,7 +8,9 @@ root and the leaves in reverse order, each with the inputs it needs gradients fo
 generated as straight-line Python (``Program.source``) that calls each rule directly; the
 backward of a compiled Module's output, run later by the eager engine, walks the same plan
 through ``Node.array_vjp`` (``CompiledFunctionBackward``). Values no later instruction needs
-are dropped as soon as they are dead.
+are dropped as soon as they are dead, and a ReLU's output after a training-mode batch norm
+is not kept for the backward at all but rebuilt there from the batch norm's input, which the
+backward keeps anyway (``_rematerialized``).
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ from .._modes import STATE
 from ..backends.fpstate import enter as _fp_enter, leave as _fp_leave
 from ..backends.namespace import ArrayOps
 from ..tensor import Tensor
-from ..ops.elementwise import Add, Relu, Sub
+from ..nn.functional.normalization import BatchNormTrain
+from ..ops.elementwise import Add, Relu, ReluInPlace, Sub
 from ..ops.reduction import Sum
 from . import passes
 from .graph import Backward, Call, Op, Value, Write
@@ -78,8 +81,10 @@ class Program:
         plans = [*self.output_plans.values(), *[step[0] for kind, step in steps
                                                 if kind == _BACKWARD]]
         self.keep = {s[0] for plan in plans for s in plan[0]}   # ops whose node backward uses
+        self.remat = _rematerialized(graph, steps) if optimize else {}
         self.source, namespace = _generate(self, _with_frees(steps, graph,
-                                                             list(self.output_plans.values())))
+                                                             list(self.output_plans.values()),
+                                                             self.remat))
         if guards is not None:
             self.source = self._guarded_source(namespace, *guards)
         exec(compile(self.source, f"<chainrule.compile: {name}>", "exec"), namespace)
@@ -172,6 +177,7 @@ def _generate(program, steps):
               if isinstance(ins, Op) and ins.views for v in ins.inputs}
     viewed |= {ins.source.index for ins in graph.instructions
                if isinstance(ins, Value) and ins.kind == "alias"}
+    viewed |= set(program.remat)   # (no op writes over them: their stash below must stay whole)
     body, named, gone = [], set(), set()
     last = max((i for i, (kind, _) in enumerate(steps) if kind is not None), default=-1)
     for i, (kind, step) in enumerate(steps):
@@ -207,11 +213,16 @@ def _generate(program, steps):
                 body.append(f"v{out} = _asarray({call})" if zero_d else f"v{out} = {call}")
         elif kind is None:
             left = [s for s in step if s not in gone]
+            for s in left:
+                if s in program.remat:   # kept only where its batch norm cannot rebuild it
+                    body.append(f"K{s} = None if n{program.remat[s][0]}.recipe is not None "
+                                f"else v{s}")
             if i < last and left:   # (at the end, returning frees them anyway)
                 body.append(f"del {', '.join(f'v{s}' for s in left)}")
         elif kind == _BACKWARD:
             dying = steps[i + 1][1] if i + 1 < len(steps) and steps[i + 1][0] is None else ()
-            code, freed = _backward_code(step, graph, arg_of, dying, ns, f"_KB{i}")
+            code, freed = _backward_code(step, graph, arg_of, dying, ns, f"_KB{i}",
+                                         program.remat)
             body += code
             gone |= freed
         elif kind == _WRITE:
@@ -326,7 +337,7 @@ def _node_code(index, prim, params, needs, fresh, ns, body):
     return name
 
 
-def _backward_code(step, graph, arg_of, dying, ns, cache):
+def _backward_code(step, graph, arg_of, dying, ns, cache, remat):
     """The chain of VJPs, unrolled: each op's rule called directly, its gradients summed back
     over broadcast dims (where the shapes say so) and added into its inputs' ``g``.
 
@@ -337,16 +348,23 @@ def _backward_code(step, graph, arg_of, dying, ns, cache):
     walks down, as in the eager engine. The terms of the linear ops whose incoming gradient is
     a constant (``_constant_ops``: ``loss.backward()``'s ones through a sum or a mean) are
     computed once and kept in ``ns[cache]`` until a seed tensor changes; they are never handed
-    to a leaf as its ``.grad`` without a copy. Returns (lines, the forward values dropped)."""
+    to a leaf as its ``.grad`` without a copy. The ``remat`` values are rebuilt right before
+    the first rule that reads them (see ``_rematerialized``). Returns (lines, the forward
+    values dropped)."""
     (plan_steps, leaves), roots = step
-    last_read = {}
+    last_read, first_read = {}, {}
     for k, plan_step in enumerate(plan_steps):
         for slot in _rule_reads(graph, plan_step):
             last_read[slot] = k
-    drop_after = {}
+            first_read.setdefault(slot, k)
+    drop_after, rebuild_at = {}, {}
     for slot, k in last_read.items():
-        if slot in dying:
+        if slot in dying or slot in remat:
             drop_after.setdefault(k, []).append(slot)
+    for slot in remat:
+        rebuild_at.setdefault(first_read[slot], []).append(slot)
+    if remat:
+        ns["_relu_"] = ReluInPlace.forward
     leaf_slots = {i for i, _ in leaves}
     values, ops = graph.values, graph.instructions
     constant, full = _constant_ops(graph, plan_steps, roots)
@@ -390,6 +408,10 @@ def _backward_code(step, graph, arg_of, dying, ns, cache):
     for k, (index, out, ins, needs, shapes) in enumerate(plan_steps):
         if k:
             _drop(code, plan_steps[k - 1], drop_after.get(k - 1, ()), leaf_slots, constant)
+        for s in rebuild_at.get(k, ()):   # relu(batch_norm(x)) again, bit for bit
+            norm, x = remat[s]
+            code.append(f"v{s} = K{s}; del K{s}")
+            code.append(f"if v{s} is None: v{s} = _relu_(n{norm}.recompute(v{x}))")
         if index in constant:   # computed once (above): its terms to the other slots
             for j, i in enumerate(ins):
                 if needs[j] and i not in full:
@@ -651,14 +673,17 @@ def _run_plan(plan, seeds, slots, nodes, ops):
     return grads
 
 
-def _with_frees(steps, graph, output_plans):
+def _with_frees(steps, graph, output_plans, remat):
     """The steps with ``(None, slots)`` inserted where values die: after the last step that
     reads them (an op, a write, an alias, a backward whose rules read an op's inputs and
-    output). Returned values, and those the eager engine's backward of the outputs will read,
-    live to the end."""
+    output; the backward's reads of ``remat`` values do not count: it rebuilds them).
+    Returned values, and those the eager engine's backward of the outputs will read, live
+    to the end."""
     last = {}
     for i, (kind, step) in enumerate(steps):
         if kind == _OP:
+            if step[4] in remat:   # (dies where it is made if no later op reads it)
+                last[step[4]] = i
             for s in (*step[3], *[v.index for v in graph.instructions[step[0]].array_params.values()]):
                 last[s] = i
         elif kind in (_WRITE, _ALIAS):
@@ -666,7 +691,7 @@ def _with_frees(steps, graph, output_plans):
         elif kind == _BACKWARD:
             plan, roots = step
             for plan_step in plan[0]:
-                for s in _rule_reads(graph, plan_step):
+                for s in _rule_reads(graph, plan_step) - remat.keys():
                     last[s] = i
             for r, g in roots:
                 last[r] = i
@@ -684,6 +709,53 @@ def _with_frees(steps, graph, output_plans):
         if i in frees:
             out.append((None, tuple(frees[i])))
     return out
+
+
+def _rematerialized(graph, steps) -> dict:
+    """The ReLU outputs the backward rebuilds instead of keeping them from the forward:
+    {slot of y = relu(batch_norm(x)): (batch norm's op index, slot of x)}.
+
+    A training-mode batch norm's backward reads its input x, so x stays alive until then
+    anyway; y is read by the backward too (ReLU's rule, the next layer's weight gradient), and
+    in a CNN these pairs are most of what a step holds at the end of its forward. Rebuilding
+    y from x (``BatchNormTrain.recompute``: the forward's own kernels and coefficients, so the
+    same bits) costs two or three passes over it in the backward and frees it between its
+    last forward use and the backward (resnet20's step: ~10 of its ~19 activations of that
+    kind; what torch.compile's partitioner does by recomputing cheap pointwise ops). Taken
+    when the graph runs one backward of its own, the batch norm's output feeds nothing but
+    the ReLU, and y is no output, view, alias or written value and read by no op after the
+    backward; a forward that leaves no recipe (``BatchNormTrain.recompute``) keeps y as
+    before, decided at each run."""
+    backward = [i for i, (kind, _) in enumerate(steps) if kind == _BACKWARD]
+    if len(backward) != 1:
+        return {}
+    (plan, _), _ = steps[backward[0]][1]
+    reads = set().union(*(_rule_reads(graph, plan_step) for plan_step in plan))
+    ops = [s for kind, s in steps[:backward[0]] if kind == _OP]
+    later = {s for kind, step in steps[backward[0] + 1:] if kind == _OP for s in step[3]}
+    producer = {out: (index, prim, ins) for index, prim, _, ins, out in ops}
+    uses = {}
+    for ins in graph.instructions:
+        for v in passes.reads(ins):
+            uses[v.index] = uses.get(v.index, 0) + 1
+    shared = {v.index for v in graph.output_values()}
+    for ins in graph.instructions:
+        if isinstance(ins, Op) and ins.views:
+            shared.update(v.index for v in ins.inputs)
+            shared.add(ins.out.index)
+        elif isinstance(ins, Value) and ins.kind == "alias":
+            shared.add(ins.source.index)
+        elif isinstance(ins, Write):
+            shared.update((ins.target.index, ins.value.index))
+    remat = {}
+    for index, prim, _, ins, out in ops:
+        made = producer.get(ins[0]) if prim in (Relu, ReluInPlace) else None
+        if made is None or made[1] is not BatchNormTrain or out not in reads \
+                or made[2][0] not in reads or uses.get(ins[0]) != 1 \
+                or shared & {out, ins[0]} or out in later:
+            continue
+        remat[out] = (made[0], made[2][0])
+    return remat
 
 
 def _rule_reads(graph, plan_step) -> set:

@@ -95,6 +95,23 @@ def _uncentred_ok(mean, var):
     return bool(np.logical_and.reduce(mean * mean <= UNCENTRED_MAX * var, None))
 
 
+def _channel_affine(src, s, t, out):
+    """y = src·s + t per channel, src (N, C, L), s, t (C,): batch norm's last pass in training
+    (written into ``out``, None or src itself)."""
+    if onednn.elementwise_supported(src):
+        return onednn.channel_affine(src, s, t, out=out)
+    out = np.multiply(src, _per_channel(s, src), out=out)
+    out += _per_channel(t, src)
+    return out
+
+
+def _rows_affine(xh, scale, shift, shape):
+    """y = x̂_r·s_r + t_r over the rows (n, c) of x̂ (N·C, L), written over x̂; y of ``shape``
+    (N, C, L): batch norm's last pass in training from the rows' statistics."""
+    rows = (1, xh.shape[0], xh.shape[1])     # the rows as channel_affine's channels
+    return onednn.channel_affine(xh.reshape(rows), scale, shift, out=xh.reshape(rows)).reshape(shape)
+
+
 def _moments(x3):
     """(μ, σ², x − μ or None) of x3 (N, C, L) per channel: μ and the biased σ² of shape (C,);
     x − μ as a new (N, C, L) array when the statistics needed it (see UNCENTRED_MAX)."""
@@ -183,12 +200,16 @@ class BatchNormTrain(Node):
     backward_name = "NativeBatchNormBackward0"
     non_differentiable = ("running_mean", "running_var")
     mutated_inputs = (3, 4)   # the running estimates, updated in place by forward
+    # how the last forward made y from x once its statistics were known, for ``recompute``:
+    # ("rows", s, t) or ("sums", s, t, μ or None); None where it cannot be repeated from here
+    recipe = None
 
     def forward(self, x, w, b, running_mean, running_var):
         # the statistics, and the running estimates' update r ← (1 − m)·r + m·stat, happen
         # here, on the arrays, so that a captured graph (chainrule.fx) replays them too
         c, m = x.shape[1], self.momentum
         shape = (1, c) + (1,) * (x.ndim - 2)
+        self.recipe = None
         if _on_onednn(x):
             out, mean, var = onednn.batch_norm_forward(x, _vector(w, c, 1.0), _vector(b, c, 0.0),
                                                        self.eps)
@@ -210,6 +231,7 @@ class BatchNormTrain(Node):
         """(y, μ, σ², r) off the batch-norm primitive (from the rows' statistics or the channels'
         sums): y laid out as x, the rest (C,)."""
         dtype, fmt = x.dtype, _memory_format.suggested(x)
+        repeatable = dtype in BLAS_FLOATS and x.flags.c_contiguous
         x = np.ascontiguousarray(x)    # (a channels-last x: its statistics on an NCHW copy)
         if dtype not in BLAS_FLOATS:   # half precision: statistics and arithmetic in float32
             x = x.astype(np.float32)
@@ -219,14 +241,32 @@ class BatchNormTrain(Node):
             out, mean, var, r = self._forward_by_rows(x3, w, b)
         else:
             out, mean, var, r = self._forward_by_sums(x3, w, b)
+        if not repeatable:
+            self.recipe = None
         return (_memory_format.laid_out(out.reshape(x.shape).astype(dtype, copy=False), fmt),
                 mean, var, r)
+
+    def recompute(self, x):
+        """y of the last forward again, bit for bit, from the same x (a C-contiguous array of
+        the forward's dtype) and the per-channel coefficients that forward kept (``recipe``):
+        the same kernels on the same values. ``chainrule.compile`` calls it to rebuild a
+        ReLU's input in the backward instead of keeping the ReLU's output alive from the
+        forward (rematerialization). None when the forward left no recipe."""
+        if self.recipe is None:
+            return None
+        kind, s, t, *mean = self.recipe
+        x3 = x.reshape(x.shape[0], x.shape[1], -1)
+        if kind == "rows":
+            n, c, length = x3.shape
+            return _rows_affine(onednn.normalize_rows(x3.reshape(n * c, length), _ROW_EPS)[0],
+                                s, t, x3.shape).reshape(x.shape)
+        centred = None if mean[0] is None else _centred(x3, mean[0])
+        return _channel_affine(x3 if centred is None else centred, s, t, centred).reshape(x.shape)
 
     def _forward_by_rows(self, x3, w, b):
         """(y, μ, σ², r) from the rows' statistics (see ROW_MIN): x3 (N, C, L) C-contiguous
         float32, y as x3, μ, σ², r (C,) float32."""
         n, c, length = x3.shape
-        rows = (1, n * c, length)     # the rows as channel_affine's channels
         xh, mu_r, var_r = onednn.normalize_rows(x3.reshape(n * c, length), _ROW_EPS)
         # on (N, C) and (C,) arrays, in float64 (np.add.reduce: np.mean's wrapper costs more
         # than these small sums)
@@ -239,8 +279,9 @@ class BatchNormTrain(Node):
         scale = np.sqrt(var_r + _ROW_EPS) * s
         shift = dev * s + b if given(b) else dev * s
         scale, shift = (v.astype(np.float32).reshape(-1) for v in (scale, shift))
-        y = onednn.channel_affine(xh.reshape(rows), scale, shift, out=xh.reshape(rows))
-        return y.reshape(x3.shape), *(v.astype(np.float32) for v in (mean, var, r))
+        self.recipe = ("rows", scale, shift)
+        return _rows_affine(xh, scale, shift, x3.shape), *(v.astype(np.float32)
+                                                           for v in (mean, var, r))
 
     def _forward_by_sums(self, x3, w, b):
         """(y, μ, σ², r) from the channels' sums (``_moments``): y (N, C, L) as x3."""
@@ -250,12 +291,8 @@ class BatchNormTrain(Node):
         s = w * r if given(w) else r
         beta = b if given(b) else np.zeros_like(s)
         src, t = (x3, beta - mean * s) if centred is None else (centred, beta)
-        if onednn.elementwise_supported(src):
-            out = onednn.channel_affine(src, s, t, out=centred)
-        else:
-            out = np.multiply(src, _per_channel(s, src), out=centred)
-            out += _per_channel(t, src)
-        return out, mean, var, r
+        self.recipe = ("sums", s, t, None if centred is None else mean)
+        return _channel_affine(src, s, t, centred), mean, var, r
 
     def vjp(self, xp, g, x, w):
         if not xp.recording and x.dtype in BLAS_FLOATS:
