@@ -109,15 +109,18 @@ class Program:
         loads = [_load_line(j, v) for j, v in enumerate(self.graph.inputs)]
         checks = [(f"a{j}", f"v{v.index}", load.strip(), v.shape, v.dtype, v.requires_grad)
                   for j, (v, load) in enumerate(zip(self.graph.inputs, loads))]
-        for k, (t, shape, dtype, requires_grad) in enumerate(self.state_guard):
-            ns[f"GT{k}"] = t
-            checks.append((f"GT{k}", "d", f"d = GT{k}._data", shape, dtype, requires_grad))
-        for k, (t, d, load, shape, dtype, requires_grad) in enumerate(checks):
-            ns[f"GD{k}"] = dtype
+        # the state tensors under the names run's loads give them (T<i>), each dtype under one
+        # name: a graph's new names grow the interpreter's table of interned strings for good
+        for v, (_, shape, dtype, requires_grad) in zip(self.graph.state, self.state_guard):
+            checks.append((f"T{v.index}", "d", f"d = T{v.index}._data", shape, dtype, requires_grad))
+        dtypes = {}
+        for t, d, load, shape, dtype, requires_grad in checks:
+            name = dtypes.setdefault(dtype, f"GD{len(dtypes)}")
+            ns[name] = dtype
             lines.append(f"            {load}")
             # (a dtype equal but not identical to the captured one fails here and passes the
             # slower check by equality that follows a miss)
-            lines.append(f"            if {d}.shape != {shape!r} or {d}.dtype is not GD{k} or "
+            lines.append(f"            if {d}.shape != {shape!r} or {d}.dtype is not {name} or "
                          f"{t}._requires_grad is not {bool(requires_grad)}: return MISS")
         for k, m in enumerate(modules):
             ns[f"GM{k}"] = m
