@@ -1055,7 +1055,8 @@ def _post_op_arg(i):
 
 class _ElementwisePlan(_Plan):
     """One elementwise oneDNN primitive on dense float32 arrays, read and written as they are
-    (no reorders). ``kind``: 'add' (src_0 + src_1 -> dst), 'relu' (max(src_0 > src_1,
+    (no reorders). ``kind``: 'add' (src_0 + src_1 -> dst), 'scaled_add' (src_0·src_1 +
+    post-op operand -> dst, src_1 a broadcast scalar), 'relu' (max(src_0 > src_1,
     post-op operand) -> dst, src_1 a broadcast +∞) and 'relu_backward' ((src_0 ≠ 0)·post-op
     operand -> dst, src_1 a broadcast 0) on 1-D arrays of ``shape`` (n,); 'affine': dst =
     (src·scale + shift + add)·post_scale on (A, C, L) arrays, scale, shift and post_scale per
@@ -1072,6 +1073,10 @@ class _ElementwisePlan(_Plan):
         elif kind == "relu":
             scalar = self._md((1,), A.a)
             pd = self._binary(eng, A.binary_gt, data, scalar, [(A.binary_max, data)])
+            mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: scalar, A.ARG_DST: data, _post_op_arg(0): data}
+        elif kind == "scaled_add":   # src_0·src_1 + post-op operand, src_1 a broadcast scalar
+            scalar = self._md((1,), A.a)
+            pd = self._binary(eng, A.binary_mul, data, scalar, [(A.binary_add, data)])
             mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: scalar, A.ARG_DST: data, _post_op_arg(0): data}
         elif kind == "relu_backward":
             # ḡ·(y ≠ 0): y is ReLU's output (≥ 0, −0.0 or NaN), and NaN ≠ 0 lets a NaN's
@@ -1133,6 +1138,22 @@ def add(a, b, out=None):
     _run_elementwise("add", (a.size,), None, {
         _dnnl.ARG_SRC_0: _flat(a), _dnnl.ARG_SRC_1: _flat(b), _dnnl.ARG_DST: _flat(y)})
     return y
+
+
+def scaled_add(x, a, y, out=None):
+    """out = x·a + y on oneDNN in one pass: x, y float32 of one shape and layout
+    (``elementwise_supported``), a a Python or NumPy scalar (rounded to float32); out new or
+    given (the same shape and layout; may be x or y: each element is read before it is
+    written). The product is rounded before the sum, as NumPy's ``x * a + y`` (no fused
+    multiply-add): the same bits. An optimizer's update (SGD's b ← μ·b + g, θ ← θ − lr·b)
+    in one pass over each array instead of NumPy's two or three and a temporary."""
+    if out is not None and (out.shape != x.shape or _order(out) != _order(x)):
+        raise ValueError(f"onednn.scaled_add: out must have x's shape {x.shape} and layout")
+    out = np.empty_like(x) if out is None else out
+    _run_elementwise("scaled_add", (x.size,), None, {
+        _dnnl.ARG_SRC_0: _flat(x), _dnnl.ARG_SRC_1: np.full(1, a, np.float32),
+        _dnnl.ARG_DST: _flat(out), _post_op_arg(0): _flat(y)})
+    return out
 
 
 _INF = np.full(1, np.inf, np.float32)   # relu's second operand, broadcast

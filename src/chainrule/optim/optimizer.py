@@ -14,6 +14,7 @@ from collections import OrderedDict, defaultdict
 import numpy as np
 
 from .._modes import TRACE, enable_grad
+from ..backends import onednn
 from ..tensor import Tensor
 
 
@@ -347,6 +348,25 @@ def _step_count(state: dict) -> float:
 
 def _new_step() -> Tensor:
     return Tensor._make(np.zeros((), np.float32))
+
+
+# from this size oneDNN's one pass beats NumPy's two and a temporary (2 threads: 200,704
+# floats, b ← μ·b + g, 33 → 21 µs; at 2¹⁶ NumPy's is 3 µs faster; at 1 thread about even)
+SCALED_ADD_MIN = 1 << 17
+
+
+def _scaled_add(x: np.ndarray, a: float, y: np.ndarray, out: np.ndarray | None = None):
+    """x·a + y (``a`` a Python float), new or written into ``out`` (which may be x or y), the
+    product rounded before the sum on either path, so the same bits: one oneDNN pass on
+    chainrule's threads for large float32 arrays (``onednn.scaled_add``), else NumPy's."""
+    if onednn.elementwise_supported(x, y, out, least=SCALED_ADD_MIN):
+        return onednn.scaled_add(x, a, y, out)
+    if out is y:
+        out += np.multiply(x, a)
+        return out
+    out = np.multiply(x, a, out=out)
+    out += y
+    return out
 
 
 def _lerp_(a: np.ndarray, b: np.ndarray, w: float, tmp: np.ndarray) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _bump, _check_kernel_options, required
+from .optimizer import Optimizer, _bump, _check_kernel_options, _scaled_add, required
 
 
 class SGD(Optimizer):
@@ -78,9 +78,7 @@ class SGD(Optimizer):
                     g = np.negative(g)
                     owned = True
                 if weight_decay != 0:
-                    d = np.multiply(x, weight_decay)
-                    d += g                                  # g + λθ
-                    g, owned = d, True
+                    g, owned = _scaled_add(x, weight_decay, g), True     # g + λθ
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -89,24 +87,16 @@ class SGD(Optimizer):
                         b = buf._data
                     else:
                         b = buf._data
-                        b *= momentum
                         if dampening == 0:
-                            b += g
+                            _scaled_add(b, momentum, g, out=b)          # b ← μ·b + g
                         else:
+                            b *= momentum
                             b += np.multiply(g, 1 - dampening)
                     if nesterov:
-                        if owned:
-                            g += momentum * b
-                        else:
-                            g = np.multiply(b, momentum)
-                            g += p.grad._data
-                            owned = True
+                        g = _scaled_add(b, momentum, g if owned else p.grad._data,
+                                        out=g if owned else None)       # g + μ·b
                     else:
-                        g, owned = b, False
-                if owned:
-                    g *= -lr
-                    x += g
-                else:
-                    x -= np.multiply(g, lr)
+                        g = b
+                _scaled_add(g, -lr, x, out=x)                           # θ ← θ − lr·g
                 _bump(p)
         return loss
