@@ -371,6 +371,9 @@ def _backward_code(step, graph, arg_of, dying, ns, cache, remat):
     leaf_slots = {i for i, _ in leaves}
     values, ops = graph.values, graph.instructions
     constant, full = _constant_ops(graph, plan_steps, roots)
+    floats = {values[s].dtype for _, out, ins, _, _ in plan_steps for s in (out, *ins)} | \
+        {values[g].dtype for _, g in roots if g is not None}
+    uniform = len({d for d in floats if d.kind != "i" and d.kind != "u" and d.kind != "b"}) == 1
     read = {out for index, out, _, _, _ in plan_steps if index not in constant} | leaf_slots
     # A leaf's gradient that is certainly a new array is adopted with no test of its identity,
     # one kept from call to call (a constant) is copied; when every leaf's is one of the two,
@@ -445,7 +448,12 @@ def _backward_code(step, graph, arg_of, dying, ns, cache, remat):
                 code.append(f"{pad}r = {term}" if values[out].shape else f"{pad}r = _asarray({term})")
                 if values[out].shape != shapes[j]:
                     code.append(f"{pad}r = _unb(r, {shapes[j]!r})")
-                code.append(f"{pad}if r.dtype != g{out}.dtype: r = r.astype(g{out}.dtype)")
+                # ḡ·(a value) keeps ḡ's dtype when every gradient and value is of one float
+                # dtype and the value of it or an integer one: no check
+                other = values[out if asks[0] < 0 else ins[asks[0]]].dtype
+                if not (identity and prim._d_kernels[j] is None and uniform
+                        and np.result_type(values[out].dtype, other) == values[out].dtype):
+                    code.append(f"{pad}if r.dtype != g{out}.dtype: r = r.astype(g{out}.dtype)")
                 add_term(pad, ins[j], sure)
             continue
         if prim.linear:
