@@ -371,9 +371,9 @@ def _backward_code(step, graph, arg_of, dying, ns, cache, remat):
     leaf_slots = {i for i, _ in leaves}
     values, ops = graph.values, graph.instructions
     constant, full = _constant_ops(graph, plan_steps, roots)
-    floats = {values[s].dtype for _, out, ins, _, _ in plan_steps for s in (out, *ins)} | \
+    dtypes = {values[s].dtype for _, out, ins, _, _ in plan_steps for s in (out, *ins)} | \
         {values[g].dtype for _, g in roots if g is not None}
-    uniform = len({d for d in floats if d.kind != "i" and d.kind != "u" and d.kind != "b"}) == 1
+    uniform = len({d for d in dtypes if d.kind in "fc"}) == 1   # one float dtype (see below)
     read = {out for index, out, _, _, _ in plan_steps if index not in constant} | leaf_slots
     # A leaf's gradient that is certainly a new array is adopted with no test of its identity,
     # one kept from call to call (a constant) is copied; when every leaf's is one of the two,
