@@ -1,84 +1,130 @@
-"""SGD's update on oneDNN (``onednn.scaled_add``: x·a + y in one pass, large float32 arrays):
-the same bits as NumPy's two passes, in place into either operand, and SGD with every option
-equal to itself with oneDNN off and to torch's within float32 rounding."""
+"""Optimizer updates on oneDNN (``onednn.chain``: a binary primitive and its post-ops, one pass
+over large float32 arrays): the same bits as NumPy's ufuncs one after the other, special values
+included, into any operand; and SGD, Adam, RMSprop and the rest with every option equal to
+themselves with oneDNN off and to torch's within float32 rounding."""
+import itertools
+
 import numpy as np
 import pytest
 import torch
 
 import chainrule as cr
 from chainrule.backends import onednn
-from chainrule.optim.optimizer import SCALED_ADD_MIN
+from chainrule.optim.optimizer import CHAIN_MIN, _chain
 from spies import record_calls
 
 pytestmark = pytest.mark.skipif(not onednn.is_available(), reason="the onednn extra is not installed")
 RNG = np.random.default_rng(5)
+UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}
 
 
-def _pair(shape):
-    x = (RNG.standard_normal(shape) * 1e3).astype(np.float32)
-    y = RNG.standard_normal(shape).astype(np.float32)
-    x.reshape(-1)[:8] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 3e38]
-    y.reshape(-1)[:8] = [-0.0, -0.0, -np.inf, 1.0, 2.0, -1e-45, 0.0, 3e38]
-    return x, y
+def _array(shape=(1000, 300)):
+    x = (RNG.standard_normal(shape) * 100).astype(np.float32)
+    x.reshape(-1)[:10] = RNG.permutation(np.array(
+        [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 3e38, -3e38, 1e-38], np.float32))
+    return x
+
+
+def _numpy(op, a, b, steps):
+    with np.errstate(all="ignore"):
+        r = UFUNCS[op](a, b)
+        for o, c in steps:
+            r = UFUNCS[o](r, c)
+    return r
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("a", [0.9, -0.01, 1e-3, 0.0])
-def test_scaled_add_has_numpys_bits_new_and_in_place(threads, a):
-    x, y = _pair((1000, 300))
-    with np.errstate(all="ignore"):
-        want = (x * a + y).view(np.uint32)
+@pytest.mark.parametrize("op", sorted(UFUNCS))
+def test_chain_has_numpys_bits_for_every_op_order_and_operand_kind(threads, op):
     before = cr.get_num_threads()
     try:
         cr.set_num_threads(threads)
-        np.testing.assert_array_equal(onednn.scaled_add(x, a, y).view(np.uint32), want)
-        for into in ("x", "y"):
-            xs, ys = x.copy(), y.copy()
-            out = onednn.scaled_add(xs, a, ys, out=xs if into == "x" else ys)
-            assert out is (xs if into == "x" else ys)
-            np.testing.assert_array_equal(out.view(np.uint32), want)
+        for posts in itertools.product(sorted(UFUNCS), repeat=2):
+            for scalar in itertools.product([False, True], repeat=3):
+                a = _array()
+                b, c1, c2 = (float(RNG.standard_normal() * 3) if s else _array() for s in scalar)
+                steps = list(zip(posts, (c1, c2)))
+                want = _numpy(op, a, b, steps)
+                got = onednn.chain(op, a, b, steps)
+                np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32),
+                                              err_msg=f"{op} then {posts}, scalars {scalar}")
     finally:
         cr.set_num_threads(before)
 
 
-def test_scaled_add_takes_channels_last_arrays_and_refuses_another_layout():
-    x, y = (np.ascontiguousarray(a.reshape(8, 16, 32, 64).transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-            for a in _pair((8, 16, 32, 64)))
-    with np.errstate(all="ignore"):
-        want = x * 0.5 + y
-    got = onednn.scaled_add(x, 0.5, y)
-    assert got.strides == x.strides
-    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
-    with pytest.raises(ValueError, match="onednn.scaled_add: out must have x's shape"):
-        onednn.scaled_add(x, 0.5, y, out=np.empty(x.shape, np.float32))
+@pytest.mark.parametrize("into", ["a", "b", "c"])
+def test_chain_writes_into_any_of_its_operands(into):
+    a, b, c = _array(), _array(), _array()
+    want = _numpy("sub", a, b, [("mul", 0.25), ("add", c)])
+    arrays = {"a": a, "b": b, "c": c}
+    out = arrays[into]
+    assert onednn.chain("sub", a, b, [("mul", 0.25), ("add", c)], out=out) is out
+    np.testing.assert_array_equal(out.view(np.uint32), want.view(np.uint32))
 
 
-OPTIONS = [dict(momentum=0.9), dict(momentum=0.9, nesterov=True, weight_decay=1e-2),
-           dict(momentum=0.5, dampening=0.1, weight_decay=1e-3), dict(momentum=0.9, maximize=True),
-           dict()]
+def test_chain_takes_channels_last_arrays_and_refuses_what_it_cannot_take():
+    a, b = (np.ascontiguousarray(x.reshape(8, 16, 32, 64).transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+            for x in (_array((8, 16, 32, 64)), _array((8, 16, 32, 64))))
+    got = onednn.chain("mul", a, 0.5, [("add", b)])
+    assert got.strides == a.strides
+    np.testing.assert_array_equal(got.view(np.uint32), _numpy("mul", a, 0.5, [("add", b)]).view(np.uint32))
+    with pytest.raises(ValueError, match="onednn.chain: out must have a's shape"):
+        onednn.chain("mul", a, 0.5, [("add", b)], out=np.empty(a.shape, np.float32))
+    with pytest.raises(ValueError, match="onednn.chain: unknown op 'pow'"):
+        onednn.chain("pow", a, 2.0)
+    with pytest.raises(ValueError, match=r"operand of shape \(3,\)"):
+        onednn.chain("add", a, np.ones(3, np.float32))
 
 
-@pytest.mark.parametrize("options", OPTIONS, ids=lambda o: ",".join(o) or "plain")
-def test_sgd_on_large_parameters_matches_numpy_bit_for_bit_and_torch(monkeypatch, options):
-    shape = (SCALED_ADD_MIN // 256 + 3, 256)   # above the size oneDNN takes
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_the_numpy_path_of_chain_writes_into_an_operand_a_later_step_reads(dtype):
+    with np.errstate(all="ignore"):   # (inf − inf among the special values; 3e38 in float16)
+        a, b = _array((50,)).astype(dtype), _array((50,)).astype(dtype)
+        want = _numpy("sub", b, a, [("mul", 0.1), ("add", a)])
+        got = _chain("sub", b, a, [("mul", 0.1), ("add", a)], out=a)   # small: NumPy's path
+    assert got is a and got.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+
+
+OPTIMIZERS = [
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2)),
+    ("SGD", dict(lr=0.1, momentum=0.5, dampening=0.1, weight_decay=1e-3)),
+    ("SGD", dict(lr=0.1, momentum=0.9, maximize=True)),
+    ("SGD", dict(lr=0.1)),
+    ("Adam", dict(lr=1e-2)),
+    ("Adam", dict(lr=1e-2, weight_decay=1e-2, amsgrad=True)),
+    ("Adam", dict(lr=1e-2, betas=(0.3, 0.99))),   # the lerp's other side (w = 0.7)
+    ("AdamW", dict(lr=1e-2, weight_decay=1e-2)),
+    ("RMSprop", dict(lr=1e-2, momentum=0.9, weight_decay=1e-3)),
+    ("RMSprop", dict(lr=1e-2, centered=True)),
+    ("NAdam", dict(lr=1e-2)), ("RAdam", dict(lr=1e-2)), ("Adamax", dict(lr=1e-2)),
+]
+
+
+@pytest.mark.parametrize("name, options", OPTIMIZERS,
+                         ids=[f"{n}-{','.join(o)}" for n, o in OPTIMIZERS])
+def test_optimizers_on_large_parameters_match_numpy_bit_for_bit_and_torch(monkeypatch, name,
+                                                                          options):
+    shape = (CHAIN_MIN // 256 + 3, 256)   # above the size oneDNN takes
     w0 = RNG.standard_normal(shape).astype(np.float32)
     grads = [RNG.standard_normal(shape).astype(np.float32) for _ in range(3)]
 
     def run(lib):
         w = lib.tensor(w0.copy(), requires_grad=True)
-        opt = lib.optim.SGD([w], lr=0.1, **options)
+        opt = getattr(lib.optim, name)([w], **options)
         for g in grads:
             w.grad = lib.tensor(g)
             opt.step()
         return w.detach().numpy()
 
-    calls = record_calls(monkeypatch, onednn, ["scaled_add"])
+    calls = record_calls(monkeypatch, onednn, ["chain"])
     fast = run(cr)
-    assert calls, "SGD's update did not run on oneDNN"
+    assert calls, f"{name}'s update did not run on oneDNN"
     monkeypatch.setattr(onednn, "enabled", False)
     del calls[:]
     slow = run(cr)
     assert not calls
     np.testing.assert_array_equal(fast, slow)
-    # torch's θ − lr·b is one fused multiply-add: within a rounding of ours
-    np.testing.assert_allclose(fast, run(torch), rtol=1e-6, atol=1e-6)
+    # torch fuses multiply-adds and divides by √v̂ + ε in its own order: within a few roundings
+    np.testing.assert_allclose(fast, run(torch), rtol=1e-5, atol=1e-6)

@@ -42,6 +42,7 @@ use_scale, use_shift = 0x2, 0x4
 # dnnl_alg_kind_t
 convolution_direct = 0x1
 binary_add, binary_mul, binary_max, binary_gt, binary_ne = 0x1fff0, 0x1fff1, 0x1fff2, 0x1fff7, 0x1fffb
+binary_div, binary_sub = 0x1fff4, 0x1fff5
 softmax_accurate = 0x30000
 eltwise_logistic, eltwise_gelu_tanh, eltwise_swish, eltwise_gelu_erf = 0x29, 0x2b, 0x2c, 0x31
 # dnnl_engine_kind_t, dnnl_stream_flags_t

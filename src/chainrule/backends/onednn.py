@@ -1055,8 +1055,8 @@ def _post_op_arg(i):
 
 class _ElementwisePlan(_Plan):
     """One elementwise oneDNN primitive on dense float32 arrays, read and written as they are
-    (no reorders). ``kind``: 'add' (src_0 + src_1 -> dst), 'scaled_add' (src_0·src_1 +
-    post-op operand -> dst, src_1 a broadcast scalar), 'relu' (max(src_0 > src_1,
+    (no reorders). ``kind``: 'add' (src_0 + src_1 -> dst), 'chain' (see ``chain``), 'relu'
+    (max(src_0 > src_1,
     post-op operand) -> dst, src_1 a broadcast +∞) and 'relu_backward' ((src_0 ≠ 0)·post-op
     operand -> dst, src_1 a broadcast 0) on 1-D arrays of ``shape`` (n,); 'affine': dst =
     (src·scale + shift + add)·post_scale on (A, C, L) arrays, scale, shift and post_scale per
@@ -1074,10 +1074,13 @@ class _ElementwisePlan(_Plan):
             scalar = self._md((1,), A.a)
             pd = self._binary(eng, A.binary_gt, data, scalar, [(A.binary_max, data)])
             mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: scalar, A.ARG_DST: data, _post_op_arg(0): data}
-        elif kind == "scaled_add":   # src_0·src_1 + post-op operand, src_1 a broadcast scalar
+        elif kind == "chain":   # geo: the first op and each post-op, with scalar or not
             scalar = self._md((1,), A.a)
-            pd = self._binary(eng, A.binary_mul, data, scalar, [(A.binary_add, data)])
-            mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: scalar, A.ARG_DST: data, _post_op_arg(0): data}
+            (op, b_scalar), posts = geo[0], geo[1:]
+            post = [(_CHAIN_OPS[o], scalar if c else data) for o, c in posts]
+            pd = self._binary(eng, _CHAIN_OPS[op], data, scalar if b_scalar else data, post)
+            mds = {A.ARG_SRC_0: data, A.ARG_SRC_1: scalar if b_scalar else data, A.ARG_DST: data}
+            mds.update({_post_op_arg(i): md for i, (_, md) in enumerate(post)})
         elif kind == "relu_backward":
             # ḡ·(y ≠ 0): y is ReLU's output (≥ 0, −0.0 or NaN), and NaN ≠ 0 lets a NaN's
             # gradient pass (torch's y ≤ 0 test) with no separate check; one pass, ḡ as the
@@ -1140,19 +1143,37 @@ def add(a, b, out=None):
     return y
 
 
-def scaled_add(x, a, y, out=None):
-    """out = x·a + y on oneDNN in one pass: x, y float32 of one shape and layout
-    (``elementwise_supported``), a a Python or NumPy scalar (rounded to float32); out new or
-    given (the same shape and layout; may be x or y: each element is read before it is
-    written). The product is rounded before the sum, as NumPy's ``x * a + y`` (no fused
-    multiply-add): the same bits. An optimizer's update (SGD's b ← μ·b + g, θ ← θ − lr·b)
-    in one pass over each array instead of NumPy's two or three and a temporary."""
-    if out is not None and (out.shape != x.shape or _order(out) != _order(x)):
-        raise ValueError(f"onednn.scaled_add: out must have x's shape {x.shape} and layout")
-    out = np.empty_like(x) if out is None else out
-    _run_elementwise("scaled_add", (x.size,), None, {
-        _dnnl.ARG_SRC_0: _flat(x), _dnnl.ARG_SRC_1: np.full(1, a, np.float32),
-        _dnnl.ARG_DST: _flat(out), _post_op_arg(0): _flat(y)})
+_CHAIN_OPS = {"add": _dnnl.binary_add, "sub": _dnnl.binary_sub, "mul": _dnnl.binary_mul,
+              "div": _dnnl.binary_div}
+
+
+def chain(op, a, b, steps=(), out=None):
+    """out = (…((a op b) op₁ c₁) op₂ c₂ …) on oneDNN in one pass: one binary primitive and its
+    binary post-ops, each step rounded to float32 before the next (the JIT does not fuse a
+    multiply and an add), so the same bits as NumPy's ufuncs applied one after the other. The
+    ops: 'add', 'sub', 'mul', 'div' (a post-op's is ``result op cᵢ``); a float32 array
+    (``elementwise_supported``); b and each cᵢ an array of a's shape and layout, or a scalar
+    (rounded to float32, broadcast; passed at run time, so a plan serves any value); out new
+    or given (a's shape and layout; may be any operand: each element of every operand is read
+    before that element of out is written). An optimizer's update in one pass over memory
+    instead of one per NumPy operation and temporaries: SGD's b ← μ·b + g is
+    ``chain("mul", b, μ, [("add", g)], out=b)``."""
+    if out is not None and (out.shape != a.shape or _order(out) != _order(a)):
+        raise ValueError(f"onednn.chain: out must have a's shape {a.shape} and layout")
+    for o, c in ((op, b), *steps):
+        if o not in _CHAIN_OPS:
+            raise ValueError(f"onednn.chain: unknown op {o!r}; expected one of {sorted(_CHAIN_OPS)}")
+        if isinstance(c, np.ndarray) and c.ndim and (c.shape != a.shape or _order(c) != _order(a)):
+            raise ValueError(f"onednn.chain: operand of shape {c.shape} for a of shape {a.shape}: "
+                             "expected a's shape and layout, or a scalar")
+    out = np.empty_like(a) if out is None else out
+    operands = [b, *[c for _, c in steps]]
+    scalar = [not (isinstance(c, np.ndarray) and c.ndim) for c in operands]
+    arrays = [np.full(1, c, np.float32) if s else _flat(c) for c, s in zip(operands, scalar)]
+    geo = ((op, scalar[0]),) + tuple((o, s) for (o, _), s in zip(steps, scalar[1:]))
+    args = {_dnnl.ARG_SRC_0: _flat(a), _dnnl.ARG_SRC_1: arrays[0], _dnnl.ARG_DST: _flat(out)}
+    args.update({_post_op_arg(i): arr for i, arr in enumerate(arrays[1:])})
+    _run_elementwise("chain", (a.size,), geo, args)
     return out
 
 

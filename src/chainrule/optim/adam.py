@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, _bump, _check_adam_args, _check_kernel_options, _lerp_,
-                        _new_step, _step_count)
+from .optimizer import (Optimizer, _bump, _chain, _check_adam_args, _check_kernel_options,
+                        _lerp_, _new_step, _step_count)
 
 
 class Adam(Optimizer):
@@ -77,19 +77,14 @@ class Adam(Optimizer):
                     g = np.negative(g)
                 if weight_decay != 0:
                     if decoupled:
-                        x *= 1 - lr * weight_decay          # θ ← θ (1 − ηλ)
+                        _chain("mul", x, 1 - lr * weight_decay, out=x)   # θ ← θ (1 − ηλ)
                     else:
-                        d = np.multiply(x, weight_decay)
-                        d += g
-                        g = d
+                        g = _chain("mul", x, weight_decay, [("add", g)])   # λθ + g
                 m = state["exp_avg"]._data
                 v = state["exp_avg_sq"]._data
-                tmp = np.empty_like(x)
-                _lerp_(m, g, 1 - beta1, tmp)                # m_t = m + (1 − β₁)(g − m)
-                np.multiply(g, 1 - beta2, out=tmp)
-                tmp *= g
-                v *= beta2
-                v += tmp                                    # v_t = β₂ v + (1 − β₂) g²
+                _lerp_(m, g, 1 - beta1)                     # m_t = m + (1 − β₁)(g − m)
+                g2 = _chain("mul", g, 1 - beta2, [("mul", g)])            # (1 − β₂) g²
+                _chain("mul", v, beta2, [("add", g2)], out=v)             # v_t = β₂ v + …
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
                 step_size = lr / bias_correction1
@@ -100,10 +95,8 @@ class Adam(Optimizer):
                     denom = np.sqrt(vmax)
                 else:
                     denom = np.sqrt(v)
-                denom /= bias_correction2_sqrt
-                denom += eps
-                np.divide(m, denom, out=tmp)
-                tmp *= -step_size
-                x += tmp
+                _chain("div", denom, bias_correction2_sqrt, [("add", eps)], out=denom)
+                # θ ← θ − η_t·m/denom, as (m/denom)·(−η_t) + θ: the same value
+                _chain("div", m, denom, [("mul", -step_size), ("add", x)], out=x)
                 _bump(p)
         return loss

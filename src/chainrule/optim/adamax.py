@@ -53,7 +53,7 @@ class Adamax(Optimizer):
                     g = g + weight_decay * x
                 m = state["exp_avg"]._data
                 u = state["exp_inf"]._data
-                _lerp_(m, g, 1 - beta1, np.empty_like(x))  # m_t = m + (1 − β₁)(g − m)
+                _lerp_(m, g, 1 - beta1)  # m_t = m + (1 − β₁)(g − m)
                 u *= beta2
                 np.maximum(u, np.abs(g) + eps, out=u)       # u_t = max(β₂ u, |g| + ε)
                 clr = lr / (1 - beta1 ** step)

@@ -76,7 +76,7 @@ class NAdam(Optimizer):
                 mu_product_next = mu_prod * mu_next
                 m = state["exp_avg"]._data
                 v = state["exp_avg_sq"]._data
-                _lerp_(m, g, 1 - beta1, np.empty_like(x))
+                _lerp_(m, g, 1 - beta1)
                 v *= beta2
                 v += (1 - beta2) * (g * g)
                 denom = np.sqrt(v / bias_correction2)

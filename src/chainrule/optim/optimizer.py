@@ -350,32 +350,42 @@ def _new_step() -> Tensor:
     return Tensor._make(np.zeros((), np.float32))
 
 
-# from this size oneDNN's one pass beats NumPy's two and a temporary (2 threads: 200,704
-# floats, b ← μ·b + g, 33 → 21 µs; at 2¹⁶ NumPy's is 3 µs faster; at 1 thread about even)
-SCALED_ADD_MIN = 1 << 17
+# from this size oneDNN's one pass beats NumPy's operations one after the other (2 threads:
+# 200,704 floats, b ← μ·b + g, 33 → 21 µs; at 2¹⁶ NumPy's is 3 µs faster; at 1 thread about
+# even for one fused operation, ahead for more)
+CHAIN_MIN = 1 << 17
+_UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}
 
 
-def _scaled_add(x: np.ndarray, a: float, y: np.ndarray, out: np.ndarray | None = None):
-    """x·a + y (``a`` a Python float), new or written into ``out`` (which may be x or y), the
-    product rounded before the sum on either path, so the same bits: one oneDNN pass on
-    chainrule's threads for large float32 arrays (``onednn.scaled_add``), else NumPy's."""
-    if onednn.elementwise_supported(x, y, out, least=SCALED_ADD_MIN):
-        return onednn.scaled_add(x, a, y, out)
-    if out is y:
-        out += np.multiply(x, a)
-        return out
-    out = np.multiply(x, a, out=out)
-    out += y
-    return out
+def _chain(op, a: np.ndarray, b, steps=(), out: np.ndarray | None = None) -> np.ndarray:
+    """(…((a op b) op₁ c₁) op₂ c₂ …) — ops 'add', 'sub', 'mul', 'div', operands arrays of a's
+    shape or Python floats —, new or written into ``out`` (which may be any operand), each
+    step rounded before the next on either path, so the same bits: one oneDNN pass for large
+    float32 arrays on chainrule's threads (``onednn.chain``), else NumPy's ufuncs in turn. An
+    optimizer's update, e.g. b ← μ·b + g as ``_chain("mul", b, μ, [("add", g)], out=b)``."""
+    arrays = [c for c in (b, *[c for _, c in steps], out) if isinstance(c, np.ndarray)]
+    if onednn.elementwise_supported(a, *arrays, least=CHAIN_MIN):
+        return onednn.chain(op, a, b, steps, out)
+    # NumPy: each step into out once no later step reads it, else into a scratch array of its
+    # own (a Python float takes the array's dtype, as NEP 50 has it)
+    ops = [(op, b), *steps]
+    r = a
+    for k, (o, c) in enumerate(ops):
+        later = [x for _, x in ops[k + 1:]]
+        if out is not None and all(x is not out for x in later):
+            dst = out
+        elif r is not a and r is not out and all(r is not x for _, x in ops):
+            dst = r
+        else:
+            dst = None
+        r = _UFUNCS[o](r, c, out=dst)
+    return r
 
 
-def _lerp_(a: np.ndarray, b: np.ndarray, w: float, tmp: np.ndarray) -> None:
-    """a ← a + w (b − a), in place, with torch's two-sided formula (exact at w = 1)."""
-    np.subtract(b, a, out=tmp)
+def _lerp_(a: np.ndarray, b: np.ndarray, w: float) -> None:
+    """a ← a + w (b − a), in place, with torch's two-sided formula (exact at w = 1): for
+    w < 0.5 a + w·(b − a), else b − (1 − w)·(b − a) (as b + (−1)·…, the same value)."""
     if w < 0.5:
-        tmp *= w
-        a += tmp
+        _chain("sub", b, a, [("mul", w), ("add", a)], out=a)
     else:
-        tmp *= 1.0 - w
-        np.subtract(b, tmp, out=a)
-
+        _chain("sub", b, a, [("mul", 1.0 - w), ("mul", -1.0), ("add", b)], out=a)

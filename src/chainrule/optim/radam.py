@@ -65,7 +65,7 @@ class RAdam(Optimizer):
                         g = g + weight_decay * x
                 m = state["exp_avg"]._data
                 v = state["exp_avg_sq"]._data
-                _lerp_(m, g, 1 - beta1, np.empty_like(x))
+                _lerp_(m, g, 1 - beta1)
                 v *= beta2
                 v += (1 - beta2) * (g * g)
                 bias_correction1 = 1 - beta1 ** step

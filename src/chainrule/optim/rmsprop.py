@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, _bump, _check_kernel_options, _lerp_, _new_step,
+from .optimizer import (Optimizer, _bump, _chain, _check_kernel_options, _lerp_, _new_step,
                         _step_count)
 
 
@@ -81,17 +81,13 @@ class RMSprop(Optimizer):
                 if maximize:
                     g = np.negative(g)
                 if weight_decay != 0:
-                    d = np.multiply(x, weight_decay)
-                    d += g
-                    g = d
+                    g = _chain("mul", x, weight_decay, [("add", g)])       # λθ + g
                 v = state["square_avg"]._data
-                tmp = np.multiply(g, 1 - alpha)
-                tmp *= g
-                v *= alpha
-                v += tmp                                    # v_t = α v + (1 − α) g²
+                g2 = _chain("mul", g, 1 - alpha, [("mul", g)])             # (1 − α) g²
+                _chain("mul", v, alpha, [("add", g2)], out=v)              # v_t = α v + …
                 if centered:
                     ga = state["grad_avg"]._data
-                    _lerp_(ga, g, 1 - alpha, tmp)           # ḡ_t = ḡ + (1 − α)(g − ḡ)
+                    _lerp_(ga, g, 1 - alpha)                # ḡ_t = ḡ + (1 − α)(g − ḡ)
                     avg = np.multiply(ga, ga)
                     np.subtract(v, avg, out=avg)
                     np.sqrt(avg, out=avg)
@@ -100,13 +96,9 @@ class RMSprop(Optimizer):
                 avg += eps
                 if momentum > 0:
                     b = state["momentum_buffer"]._data
-                    b *= momentum
-                    np.divide(g, avg, out=tmp)
-                    b += tmp
-                    np.multiply(b, -lr, out=tmp)
+                    _chain("mul", b, momentum, [("add", _chain("div", g, avg))], out=b)
+                    _chain("mul", b, -lr, [("add", x)], out=x)             # θ ← −η·b + θ
                 else:
-                    np.divide(g, avg, out=tmp)
-                    tmp *= -lr
-                x += tmp
+                    _chain("div", g, avg, [("mul", -lr), ("add", x)], out=x)   # θ − η·g/avg
                 _bump(p)
         return loss

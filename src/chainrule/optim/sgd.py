@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _bump, _check_kernel_options, _scaled_add, required
+from .optimizer import Optimizer, _bump, _chain, _check_kernel_options, required
 
 
 class SGD(Optimizer):
@@ -78,7 +78,7 @@ class SGD(Optimizer):
                     g = np.negative(g)
                     owned = True
                 if weight_decay != 0:
-                    g, owned = _scaled_add(x, weight_decay, g), True     # g + λθ
+                    g, owned = _chain("mul", x, weight_decay, [("add", g)]), True  # λθ + g
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -88,15 +88,15 @@ class SGD(Optimizer):
                     else:
                         b = buf._data
                         if dampening == 0:
-                            _scaled_add(b, momentum, g, out=b)          # b ← μ·b + g
+                            _chain("mul", b, momentum, [("add", g)], out=b)  # b ← μ·b + g
                         else:
                             b *= momentum
                             b += np.multiply(g, 1 - dampening)
                     if nesterov:
-                        g = _scaled_add(b, momentum, g if owned else p.grad._data,
-                                        out=g if owned else None)       # g + μ·b
+                        g = _chain("mul", b, momentum, [("add", g if owned else p.grad._data)],
+                                   out=g if owned else None)            # μ·b + g
                     else:
                         g = b
-                _scaled_add(g, -lr, x, out=x)                           # θ ← θ − lr·g
+                _chain("mul", g, -lr, [("add", x)], out=x)              # θ ← −lr·g + θ
                 _bump(p)
         return loss
