@@ -214,3 +214,41 @@ def test_attention_products_match_torch_at_two_threads(use_onednn):
         cr.set_num_threads(before)
     for ours, theirs in zip(*outs):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+@needs_onednn
+@pytest.mark.parametrize("threads", [1, 2])
+def test_products_oneDNN_cannot_read_in_place_are_copied_for_it_at_two_threads(threads):
+    """A transposed batch times a matrix, and a broadcast (zero-stride) gradient: over
+    BLAS_SPLIT_MIN at 2 threads they run on oneDNN from contiguous copies (NumPy's BLAS would
+    spin its own pool beside oneDNN's), at 1 thread on NumPy; the values are NumPy's either way."""
+    from chainrule.backends.namespace import matmul
+    rng = np.random.default_rng(9)
+    t = rng.standard_normal((32, 16, 256)).astype(np.float32)
+    w = rng.standard_normal((16, 64)).astype(np.float32)
+    ones = np.broadcast_to(np.float32(1), (32, 256, 64))
+    cases = {"transposed batch @ matrix": (t.transpose(0, 2, 1), w),
+             "zero strides @ matrix": (ones, w.T),
+             "matrix @ zero strides": (t.reshape(-1, 256).T, np.broadcast_to(np.float32(0.5),
+                                                                            (512, 64)))}
+    before = cr.get_num_threads()
+    calls = []
+    real = onednn.try_matmul
+
+    def spy(a, b, *rest):
+        c = real(a, b, *rest)
+        calls.append(c is not None)
+        return c
+    try:
+        cr.set_num_threads(threads)
+        onednn.try_matmul = spy
+        for name, (a, b) in cases.items():
+            assert a.size * b.shape[-1] >= onednn.BLAS_SPLIT_MIN, name   # multiply-adds
+            del calls[:]
+            c = matmul(a, b)
+            assert calls[-1] is (threads == 2), name
+            np.testing.assert_allclose(c, np.matmul(a.astype(np.float64), b), rtol=2e-5,
+                                       atol=2e-4, err_msg=name)
+    finally:
+        onednn.try_matmul = real
+        cr.set_num_threads(before)
