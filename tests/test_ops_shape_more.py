@@ -1,6 +1,7 @@
 """Moving elements and einsum against torch: roll, diagonals, windows, repeats, rotations,
 grids, einsum (hypothesis over random equations), bit shifts, view(dtype), where with numbers:
 values, gradients, second derivatives, float32 and float64, and the errors."""
+import importlib
 import string
 
 import numpy as np
@@ -111,6 +112,41 @@ def test_einsum_of_two_runs_as_a_matrix_product_and_matches_torch(equation, shap
                                rtol=1e-12, atol=1e-12)
     assert _pair_as_matmul(ta, tb, out, a.astype(np.int64), b.astype(np.int64)) is None
     assert _pair_as_matmul(ta, tb, out, np.broadcast_to(a[:1], a.shape), b) is None
+
+
+@pytest.mark.parametrize("equation, shapes", [
+    ("bcl,cd,de->ble", [(8, 16, 64), (16, 32), (32, 24)]), ("ab,cd,bc->ad", [(6, 7), (8, 9), (7, 8)]),
+    ("abc,cd,de,ef->abf", [(3, 4, 5), (5, 6), (6, 7), (7, 8)]), ("i,i,i->", [(50,), (50,), (50,)]),
+    ("bij,bjk,bkl->bil", [(4, 5, 6), (4, 6, 7), (4, 7, 8)])])
+def test_einsum_of_three_or_more_runs_as_products_of_two_and_matches_torch(monkeypatch, equation,
+                                                                           shapes):
+    """Three or more float operands: products of two along NumPy's greedy path (at 2 threads on
+    oneDNN's threads, where NumPy's einsum would wake its BLAS's own pool), values and
+    gradients as torch's; an integer or a broadcast operand keeps NumPy's einsum."""
+    module = importlib.import_module("chainrule.ops.einsum")   # (ops.einsum is the function)
+    pairs = []
+    real = module._pair_as_matmul
+    monkeypatch.setattr(module, "_pair_as_matmul",
+                        lambda *args: pairs.append(args[:3]) or real(*args))
+    before = cr.get_num_threads()
+    try:
+        cr.set_num_threads(2)
+        arrays = [x(*s).astype(np.float32) for s in shapes]
+        cr.einsum(equation, *[cr.tensor(v) for v in arrays])
+        ins, out = equation.split("->")
+        assert len(pairs) == ins.count(",") and pairs[-1][2] == out   # n − 1 products
+        # (float32 sums of up to 512 products, in another order than torch's: atol 1e-4)
+        check(lambda *t: cr.einsum(equation, *t), lambda *t: torch.einsum(equation, *t), *arrays,
+              scale=100)
+    finally:
+        cr.set_num_threads(before)
+    a = [x(*s) for s in shapes]
+    want = np.einsum(equation, *a)
+    np.testing.assert_allclose(module._pairwise(ins.split(","), out, a), want, rtol=1e-12,
+                               atol=1e-12)
+    assert module._pairwise(ins.split(","), out, [v.astype(np.int64) for v in a]) is None
+    assert module._pairwise(ins.split(","), out, [np.broadcast_to(a[0][:1], a[0].shape)]
+                            + a[1:]) is None
 
 
 def test_einsum_list_form_and_errors():
