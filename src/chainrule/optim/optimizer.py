@@ -362,23 +362,24 @@ def _chain(op, a: np.ndarray, b, steps=(), out: np.ndarray | None = None) -> np.
     shape or Python floats —, new or written into ``out`` (which may be any operand), each
     step rounded before the next on either path, so the same bits: one oneDNN pass for large
     float32 arrays on chainrule's threads (``onednn.chain``), else NumPy's ufuncs in turn. An
-    optimizer's update, e.g. b ← μ·b + g as ``_chain("mul", b, μ, [("add", g)], out=b)``."""
-    arrays = [c for c in (b, *[c for _, c in steps], out) if isinstance(c, np.ndarray)]
-    if onednn.elementwise_supported(a, *arrays, least=CHAIN_MIN):
+    optimizer's update, e.g. b ← μ·b + g as ``_chain("mul", b, μ, [("add", g)], out=b)``.
+    (It runs a few times per parameter per step: the small arrays' path is kept short.)"""
+    if a.size >= CHAIN_MIN and onednn.elementwise_supported(
+            a, *[c for c in (b, *[c for _, c in steps], out) if isinstance(c, np.ndarray)],
+            least=CHAIN_MIN):
         return onednn.chain(op, a, b, steps, out)
-    # NumPy: each step into out once no later step reads it, else into a scratch array of its
-    # own (a Python float takes the array's dtype, as NEP 50 has it)
-    ops = [(op, b), *steps]
-    r = a
-    for k, (o, c) in enumerate(ops):
-        later = [x for _, x in ops[k + 1:]]
-        if out is not None and all(x is not out for x in later):
-            dst = out
-        elif r is not a and r is not out and all(r is not x for _, x in ops):
-            dst = r
-        else:
-            dst = None
-        r = _UFUNCS[o](r, c, out=dst)
+    # NumPy: the first result into out unless a step still reads out (then a new array), the
+    # steps in place into it, the last into out (a Python float takes the array's dtype)
+    ufuncs, first = _UFUNCS, out
+    for _, c in steps:
+        if c is out:
+            first = None
+    r = ufuncs[op](a, b, out=first)
+    if steps:
+        for o, c in steps[:-1]:
+            ufuncs[o](r, c, out=r)
+        o, c = steps[-1]
+        r = ufuncs[o](r, c, out=r if out is None else out)
     return r
 
 
