@@ -245,6 +245,8 @@ def _int(v, name, op):
 
 
 def _pair(v, name, op):
+    if type(v) is tuple and len(v) == 2 and type(v[0]) is int and type(v[1]) is int:
+        return v   # a module's own (stride, stride): every forward call, checked as cheaply
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
             raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of "
@@ -256,11 +258,11 @@ def _pair(v, name, op):
 
 def _check_geometry(stride, padding, dilation, op):
     """torch's checks of the convolution arguments (RuntimeError, as torch, at the call)."""
-    if any(s <= 0 for s in stride):
+    if min(stride) <= 0:
         raise RuntimeError(f"{op}: non-positive stride is not supported, got stride={stride}")
-    if not isinstance(padding, str) and any(p < 0 for p in padding):
+    if not isinstance(padding, str) and min(padding) < 0:
         raise RuntimeError(f"{op}: negative padding is not supported, got padding={padding}")
-    if any(d <= 0 for d in dilation):
+    if min(dilation) <= 0:
         raise RuntimeError(f"{op}: dilation should be greater than zero, but got "
                            f"dilation={dilation}")
 
@@ -271,27 +273,28 @@ _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 def _check(input, weight, groups, op, transposed=False, dims=2):
     check_tensor(input, op)
     check_tensor(weight, op, "weight")
-    if input.ndim != dims + 2:
+    x_shape, w_shape = input._data.shape, weight._data.shape   # (read once: every call)
+    if len(x_shape) != dims + 2:
         raise RuntimeError(f"{op}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) "
                            f"input of shape (N, C, {_SPATIAL[dims]}), got input of "
-                           f"shape {tuple(input.shape)}")
-    if weight.ndim != dims + 2:
-        raise RuntimeError(f"{op}: expected weight of {dims + 2} dims, got {tuple(weight.shape)}")
+                           f"shape {x_shape}")
+    if len(w_shape) != dims + 2:
+        raise RuntimeError(f"{op}: expected weight of {dims + 2} dims, got {w_shape}")
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
         raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups!r}")
-    if any(k == 0 for k in weight.shape[2:]):
+    if 0 in w_shape[2:]:
         raise RuntimeError(f"{op}: kernel size should be greater than zero, but got weight of "
-                           f"shape {tuple(weight.shape)}")
-    if not transposed and weight.shape[0] == 0:
+                           f"shape {w_shape}")
+    if not transposed and w_shape[0] == 0:
         raise RuntimeError(f"{op}: Given groups={groups}, expected weight to be at least 1 at "
-                           f"dimension 0, but got weight of size {tuple(weight.shape)}")
-    c = input.shape[1]
-    if c % groups or (not transposed and weight.shape[0] % groups):
-        raise RuntimeError(f"{op}: channels ({c} in, {weight.shape[0]} out) must be divisible by "
+                           f"dimension 0, but got weight of size {w_shape}")
+    c = x_shape[1]
+    if c % groups or (not transposed and w_shape[0] % groups):
+        raise RuntimeError(f"{op}: channels ({c} in, {w_shape[0]} out) must be divisible by "
                            f"groups={groups}")
-    expected = weight.shape[0] if transposed else weight.shape[1] * groups
+    expected = w_shape[0] if transposed else w_shape[1] * groups
     if c != expected:
-        raise RuntimeError(f"{op}: input has {c} channels but the weight {tuple(weight.shape)} "
+        raise RuntimeError(f"{op}: input has {c} channels but the weight {w_shape} "
                            f"expects {expected} (groups={groups})")
 
 

@@ -501,24 +501,25 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     check_tensor(input, "batch_norm")
     check_dtypes("batch_norm", input, weight, bias, running_mean, running_var)
-    if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {tuple(input.shape)}")
-    c = input.shape[1]
+    x = input._data   # (shapes and dtypes read off the arrays: this runs for every layer)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {x.shape}")
+    c = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != (c,):
+        if t is not None and t._data.shape != (c,):
             raise RuntimeError(f"batch_norm: {name} must have shape ({c},) (should contain {c} "
-                               f"elements), got {tuple(t.shape)}")
-    dims = (0,) + tuple(range(2, input.ndim))
-    shape = (1, c) + (1,) * (input.ndim - 2)
+                               f"elements), got {t._data.shape}")
+    dims = (0,) + tuple(range(2, x.ndim))
+    # γ, β of another dtype than x (which torch refuses) are applied after the node
+    fused = (weight is None or weight._data.dtype == x.dtype) and (
+        bias is None or bias._data.dtype == x.dtype)
+    affine = (optional(weight), optional(bias)) if fused else (NOT_GIVEN, NOT_GIVEN)
     if training:
-        n = input.numel() // c
+        n = x.size // c
         if n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
-                             f"got input size {tuple(input.shape)}")
-        # γ, β of another dtype than x (which torch refuses) are applied after the node
-        fused = all(t is None or t.dtype is input.dtype for t in (weight, bias))
-        affine = (optional(weight), optional(bias)) if fused else (NOT_GIVEN, NOT_GIVEN)
+                             f"got input size {x.shape}")
         for running in (running_mean, running_var):   # the forward updates them in place
             if running is not None:
                 running._version_box[0] += 1
@@ -528,11 +529,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be defined in "
                                "evaluation mode")
-        fused = all(t is None or t.dtype is input.dtype for t in (weight, bias))
-        affine = (optional(weight), optional(bias)) if fused else (NOT_GIVEN, NOT_GIVEN)
         out = BatchNormEval.apply(input, *affine, running_mean, running_var, dims=dims, eps=eps)
     if fused:
         return out
+    shape = (1, c) + (1,) * (x.ndim - 2)
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
