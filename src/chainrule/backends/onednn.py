@@ -1056,8 +1056,8 @@ def _post_op_arg(i):
 class _ElementwisePlan(_Plan):
     """One elementwise oneDNN primitive on dense float32 arrays, read and written as they are
     (no reorders). ``kind``: 'add' (src_0 + src_1 -> dst), 'chain' (see ``chain``), 'relu'
-    (max(src_0 > src_1,
-    post-op operand) -> dst, src_1 a broadcast +∞) and 'relu_backward' ((src_0 ≠ 0)·post-op
+    (max(src_0 > src_1, post-op operand) -> dst, src_1 a broadcast +∞) and 'relu_backward'
+    ((src_0 ≠ 0)·post-op
     operand -> dst, src_1 a broadcast 0) on 1-D arrays of ``shape`` (n,); 'affine': dst =
     (src·scale + shift + add)·post_scale on (A, C, L) arrays, scale, shift and post_scale per
     channel (C), ``geo`` = (with add, with post_scale). Runs through ``_Plan.run`` (the same
@@ -1158,17 +1158,18 @@ def chain(op, a, b, steps=(), out=None):
     before that element of out is written). An optimizer's update in one pass over memory
     instead of one per NumPy operation and temporaries: SGD's b ← μ·b + g is
     ``chain("mul", b, μ, [("add", g)], out=b)``."""
-    if out is not None and (out.shape != a.shape or _order(out) != _order(a)):
-        raise ValueError(f"onednn.chain: out must have a's shape {a.shape} and layout")
-    for o, c in ((op, b), *steps):
+    for o, _ in ((op, b), *steps):
         if o not in _CHAIN_OPS:
             raise ValueError(f"onednn.chain: unknown op {o!r}; expected one of {sorted(_CHAIN_OPS)}")
-        if isinstance(c, np.ndarray) and c.ndim and (c.shape != a.shape or _order(c) != _order(a)):
-            raise ValueError(f"onednn.chain: operand of shape {c.shape} for a of shape {a.shape}: "
-                             "expected a's shape and layout, or a scalar")
-    out = np.empty_like(a) if out is None else out
     operands = [b, *[c for _, c in steps]]
     scalar = [not (isinstance(c, np.ndarray) and c.ndim) for c in operands]
+    tensors = [c for c, s in zip(operands, scalar) if not s]
+    if not elementwise_supported(a, *tensors, out, least=1):
+        raise ValueError(f"onednn.chain: expected a, out and the array operands float32 of one "
+                         f"shape and layout (oneDNN on, not in deterministic mode), got a "
+                         f"{a.shape} {a.dtype}, operands {[(c.shape, str(c.dtype)) for c in tensors]}"
+                         f", out {None if out is None else (out.shape, str(out.dtype))}")
+    out = np.empty_like(a) if out is None else out
     arrays = [np.full(1, c, np.float32) if s else _flat(c) for c, s in zip(operands, scalar)]
     geo = ((op, scalar[0]),) + tuple((o, s) for (o, _), s in zip(steps, scalar[1:]))
     args = {_dnnl.ARG_SRC_0: _flat(a), _dnnl.ARG_SRC_1: arrays[0], _dnnl.ARG_DST: _flat(out)}
