@@ -543,10 +543,23 @@ _KEYS = {
     "-1,:,t,1": lambda L: (-1, slice(None), L.tensor([3, 0, 3]), 1),
     "t": lambda L: L.tensor([1, 0, 1]),
     "0,1": lambda L: (0, 1),
+    # a list holding tensors, sequences, slices, None or ... is read as a tuple (torch 2.13's
+    # legacy rule, with its deprecation warning); a list of ints or bools is one index
+    "[t,t]": lambda L: [L.tensor([0, 1]), L.tensor([2, 0])],
+    "[[0,1],[1,2]]": lambda L: [[0, 1], [1, 2]],
+    "[[0,1]]": lambda L: [[0, 1]],
+    "[0,:]": lambda L: [0, slice(None)],
+    "[None,0]": lambda L: [None, 0],
+    "[...,1]": lambda L: [Ellipsis, 1],
+    "[t0d,t0d]": lambda L: [L.tensor(1), L.tensor(2)],
+    "[0,True]": lambda L: [0, True],
+    "[1,0,1]": lambda L: [1, 0, 1],
+    "32 lists": lambda L: [[0, 1]] * 32,
 }
 _X = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
 
 
+@pytest.mark.filterwarnings("ignore:.*(non-tuple sequence|indexing with a list)")
 @pytest.mark.parametrize("name", list(_KEYS))
 def test_getitem_follows_torchs_index_order(name):
     t = torch.tensor(_X, dtype=torch.float64, requires_grad=True)
@@ -560,7 +573,9 @@ def test_getitem_follows_torchs_index_order(name):
     np.testing.assert_allclose(_np(c.grad), t.grad.numpy())
 
 
-@pytest.mark.parametrize("name", list(_KEYS))
+@pytest.mark.filterwarnings("ignore:.*(non-tuple sequence|indexing with a list)")
+# (not "32 lists": its index repeats positions, and which repeated write wins is unspecified)
+@pytest.mark.parametrize("name", [name for name in _KEYS if name != "32 lists"])
 def test_setitem_follows_torchs_index_order(name):
     t, c = torch.tensor(_X), cr.tensor(_X)
     shape = tuple(t[_KEYS[name](torch)].shape)
@@ -571,6 +586,15 @@ def test_setitem_follows_torchs_index_order(name):
     t[_KEYS[name](torch)] = -1.0
     c[_KEYS[name](cr)] = -1.0
     np.testing.assert_array_equal(_np(c), t.numpy())
+
+
+def test_a_list_read_as_a_tuple_warns_as_torch():
+    x = cr.zeros(2, 3)
+    with pytest.warns(UserWarning, match="x\\[tuple\\(seq\\)\\]"):
+        x[[0, slice(None)]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x[[0, 1]]        # one index array: no warning
 
 
 def test_the_brief_example():
@@ -1108,3 +1132,34 @@ def test_bilinear_ops_check_only_the_operand_their_gradient_reads():
         d.mul_(2)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             y.sum().backward()
+
+
+# ============================================================================ method / function pairs
+_IN_PLACE_FUNCTIONS = {   # torch.<name>(x, *args) == x.<name>(*args), written into x
+    "acos_": (), "asinh_": (), "atan_": (), "cosh_": (), "log2_": (), "exp2_": (), "erfc_": (),
+    "fix_": (), "negative_": (), "clip_": (-0.2, 0.3), "deg2rad_": (), "sinc_": (),
+    "logit_": (), "nan_to_num_": (), "xlogy_": (2.0,),
+}
+
+
+@pytest.mark.parametrize("name", list(_IN_PLACE_FUNCTIONS))
+def test_in_place_functions_write_into_their_input_as_torch(name):
+    values = np.array([0.25, 0.5, 0.75], np.float32)
+    t, c = torch.tensor(values), cr.tensor(values)
+    rt = getattr(torch, name)(t, *_IN_PLACE_FUNCTIONS[name])
+    rc = getattr(cr, name)(c, *_IN_PLACE_FUNCTIONS[name])
+    assert rc is c
+    np.testing.assert_allclose(_np(c), t.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(_np(rc), rt.numpy(), rtol=1e-6)
+
+
+def test_methods_of_functions_that_had_none_as_torch():
+    a, b = [True, False, True, False], [True, True, False, False]
+    for lib in (torch, cr):
+        x = lib.tensor(a)
+        assert x.logical_xor(lib.tensor(b)).tolist() == [False, True, True, False]
+        assert x.logical_xor_(lib.tensor(b)) is x and x.tolist() == [False, True, True, False]
+        assert lib.tensor([1., 2.]).ger(lib.tensor([3., 4.])).tolist() == [[3., 4.], [6., 8.]]
+        y = lib.tensor([1.0], requires_grad=True) * 2
+        assert not lib.detach(y).requires_grad and lib.get_device(y) == -1
+        assert lib.is_inference(y) is False

@@ -96,3 +96,12 @@ def _function_of(method):
     "abs_", "neg_", "exp_", "log_", "sqrt_", "rsqrt_", "sin_", "cos_", "tan_", "tanh_",
     "sigmoid_", "relu_", "clamp_", "floor_", "ceil_", "round_", "trunc_", "frac_", "reciprocal_",
     "sign_", "square_", "erf_", "log1p_", "expm1_", "zero_", "fill_", "clamp_min_", "clamp_max_"))
+(acos_, acosh_, asin_, asinh_, atan_, atanh_, arccos_, arccosh_, arcsin_, arcsinh_, arctan_,
+ arctanh_, cosh_, sinh_, log2_, log10_, exp2_, erfc_, fix_, negative_, clip_, deg2rad_, rad2deg_,
+ sinc_, logit_, nan_to_num_, gcd_, lcm_, ldexp_, xlogy_, addmv_, index_put_, detach, detach_,
+ is_inference, get_device) = (_function_of(m) for m in (
+    "acos_", "acosh_", "asin_", "asinh_", "atan_", "atanh_", "arccos_", "arccosh_", "arcsin_",
+    "arcsinh_", "arctan_", "arctanh_", "cosh_", "sinh_", "log2_", "log10_", "exp2_", "erfc_",
+    "fix_", "negative_", "clip_", "deg2rad_", "rad2deg_", "sinc_", "logit_", "nan_to_num_",
+    "gcd_", "lcm_", "ldexp_", "xlogy_", "addmv_", "index_put_", "detach", "detach_",
+    "is_inference", "get_device"))

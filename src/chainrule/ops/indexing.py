@@ -18,10 +18,34 @@ from .elementwise import MaskedFill, where
 
 
 def convert_key(key, op):
-    """Tensors in an index become arrays; lists become integer/bool arrays."""
+    """Tensors in an index become arrays; lists become integer/bool arrays (a list read as a
+    tuple first where torch reads it so: ``_read_as_tuple``)."""
+    if isinstance(key, list) and _read_as_tuple(key):
+        warnings.warn(f"{op}: indexing with a list that holds tensors, sequences, slices, None "
+                      "or ... is deprecated (torch 2.13 reads it as a tuple of indices, as "
+                      "here, and will read it as one index tensor); use x[tuple(seq)]",
+                      UserWarning, stacklevel=4)
+        key = tuple(key)
     if isinstance(key, tuple):
         return tuple(_convert_one(k, op) for k in key)
     return _convert_one(key, op)
+
+
+# what torch's legacy rule counts as a multi-dimensional index inside a list
+_TUPLE_MARKERS = (TensorBase, list, tuple, range, str, bytes, np.ndarray, slice)
+
+
+def _read_as_tuple(key):
+    """torch's legacy rule for a list index, still applied by torch 2.13 (with a deprecation
+    warning): a list of fewer than 32 items of which one is a tensor, a sequence, a slice, None
+    or ``...`` indexes as the tuple of its items, so ``x[[rows, cols]]`` is ``x[rows, cols]``
+    and ``x[[0, slice(None)]]`` is ``x[0, :]``; a list of ints or bools stays one index array."""
+    if len(key) >= 32:
+        return False
+    for k in key:
+        if k is None or k is Ellipsis or isinstance(k, _TUPLE_MARKERS):
+            return True
+    return False
 
 
 def _convert_one(k, op):

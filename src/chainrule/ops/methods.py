@@ -17,7 +17,7 @@ from .elementwise import (abs, add, allclose, bitwise_and, bitwise_left_shift, b
                           ceil, clamp, cos, div, eq, equal, erf, erfc, exp, expm1, floor,
                           floor_divide, gcd, ge, gt, heaviside, isfinite, isinf, isnan, lcm, le,
                           log, log1p, logical_and,
-                          logical_not, logical_or, lt, maximum, minimum, mul, ne, neg, pow, relu,
+                          logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, pow, relu,
                           remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, tanh,
                           true_divide, where)
 from .elementwise import ReluInPlace
@@ -111,6 +111,7 @@ class TensorMethods:
     isnan, isinf, isfinite, equal, allclose = isnan, isinf, isfinite, equal, allclose
     isposinf, isneginf, isclose = isposinf, isneginf, isclose
     logical_and, logical_or, logical_not = logical_and, logical_or, logical_not
+    logical_xor = logical_xor
 
     # reductions
     sum, mean, prod, max, min, amax, amin = sum, mean, prod, max, min, amax, amin
@@ -188,6 +189,7 @@ class TensorMethods:
     # indexing and linear algebra
     gather, index_select, masked_fill, scatter_add = gather, index_select, masked_fill, scatter_add
     matmul, mm, bmm, mv, dot, outer, addmm = matmul, mm, bmm, mv, dot, outer, addmm
+    ger = outer   # (torch's older name)
 
     # the gamma family (ops/special.py)
     lgamma, digamma, mvlgamma = lgamma, digamma, mvlgamma
@@ -311,6 +313,7 @@ class TensorMethods:
     logical_and_, logical_or_, logical_not_ = (_in_place("logical_and_", logical_and),
                                                _in_place("logical_or_", logical_or),
                                                _in_place("logical_not_", logical_not))
+    logical_xor_ = _in_place("logical_xor_", logical_xor)
     tril_, triu_, cumsum_, cumprod_ = (_in_place("tril_", tril), _in_place("triu_", triu),
                                        _in_place("cumsum_", cumsum), _in_place("cumprod_", cumprod))
 
