@@ -340,10 +340,28 @@ def test_autocast_state_as_context_manager_and_decorator():
                 t.start()
                 t.join()
             assert seen == [False]       # the autocast state is thread-local
-        # the default dtype: torch's CPU default, bfloat16, does not exist in chainrule
-        assert str(cr.get_autocast_dtype("cpu")) == "chainrule.float16"
-        assert str(cr.get_autocast_dtype("cuda")) == "chainrule.float16" and \
-            torch.get_autocast_dtype("cuda") == torch.float16
+        # the default dtypes are torch's (bfloat16 a name only here)
+        for device in ("cpu", "cuda", "mps", "xla"):
+            assert str(cr.get_autocast_dtype(device)).split(".")[1] == \
+                str(torch.get_autocast_dtype(device)).split(".")[1]
+
+
+def test_autocast_with_bfloat16_runs_in_full_precision():
+    """torch's CPU mixed-precision line runs unchanged (nothing is cast: the same numbers as
+    without autocast), while a bfloat16 tensor is refused with the reason."""
+    x, w = cr.randn(4, 3), cr.randn(2, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with cr.autocast(device_type="cpu", dtype=cr.bfloat16):
+            assert _state(cr) == (True, "chainrule.bfloat16")
+            y = cr.nn.functional.linear(x, w)
+    assert y.dtype == cr.float32 and cr.equal(y, cr.nn.functional.linear(x, w))
+    assert x.dtype != cr.bfloat16 and cr.bfloat16.is_floating_point
+    for make in (lambda: cr.zeros(2, dtype=cr.bfloat16), lambda: x.to(cr.bfloat16),
+                 lambda: x.bfloat16(), lambda: cr.tensor([1.0], dtype="bfloat16"),
+                 lambda: cr.promote_types(cr.bfloat16, cr.float32)):
+        with pytest.raises(TypeError, match="no bfloat16 tensors"):
+            make()
 
 
 @pytest.mark.parametrize("args, kwargs", [

@@ -150,13 +150,17 @@ def _public_names(obj, module_name):
     return names
 
 
+# Names that exist but stand for less than torch's: what they are here
+NOTES = {"bfloat16": "a name for autocast's dtype; no tensor takes it (NumPy has no bfloat16)"}
+
+
 def classify(torch_path, cr_path):
     """[(name, status, reason)] for every public name of torch's namespace."""
     theirs, mine = _resolve(torch_path), _resolve(cr_path)
     rows = []
     for name in _public_names(theirs, torch_path):
         if hasattr(mine, name):
-            rows.append((name, "implemented", ""))
+            rows.append((name, "implemented", NOTES.get(name, "")))
             continue
         reason = next((why for pattern, why in OUT_OF_SCOPE if re.search(pattern, name)), None)
         rows.append((name, "out of scope", reason) if reason else (name, "not yet", ""))

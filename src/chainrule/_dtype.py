@@ -47,6 +47,13 @@ float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+
+# torch's bfloat16 as a name only: NumPy has no bfloat16 type, so no tensor takes this dtype
+# (``as_dtype`` refuses it, saying so); it exists for what names it without making tensors of
+# it: ``autocast(device_type="cpu", dtype=bfloat16)`` (torch's CPU autocast dtype, a region
+# that computes in full precision here) and comparisons such as ``x.dtype == torch.bfloat16``
+bfloat16 = object.__new__(dtype)
+bfloat16.name, bfloat16.np, bfloat16.category, bfloat16.itemsize = "bfloat16", None, 2, 2
 _BY_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": int64, "int": int32,
@@ -54,7 +61,7 @@ _BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": i
 
 
 def _lookup_name(name: str) -> dtype:
-    return _BY_NAME[name]
+    return bfloat16 if name == "bfloat16" else _BY_NAME[name]
 
 
 class _Default:
@@ -94,6 +101,9 @@ def from_numpy_dtype(np_dtype) -> dtype:
 def as_dtype(d) -> dtype:
     """Accept a chainrule dtype, a NumPy dtype or type, a name, or the Python types float/int/bool
     (float64, int64, bool, as torch)."""
+    if d is bfloat16 or isinstance(d, str) and d == "bfloat16":
+        raise TypeError("chainrule has no bfloat16 tensors (NumPy has no bfloat16 type): use "
+                        "float16 or float32")
     if isinstance(d, dtype):
         return d
     if d is float:      # Python's float is a double: torch maps dtype=float to float64
@@ -111,6 +121,8 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     """The smallest dtype both a and b convert to without losing their category (torch.promote_types)."""
     if a is b:
         return a
+    if a is bfloat16 or b is bfloat16:
+        as_dtype(bfloat16)   # (raises: no bfloat16 tensors)
     if a.category != b.category:
         hi, lo = (a, b) if a.category > b.category else (b, a)
         return hi

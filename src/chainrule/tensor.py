@@ -266,6 +266,10 @@ class Tensor(TensorBase, TensorMethods):
     def half(self):
         return self.to(_dtype.float16)
 
+    def bfloat16(self):
+        """Refused: chainrule has no bfloat16 tensors (``as_dtype`` says why)."""
+        return self.to(_dtype.bfloat16)
+
     def long(self):
         return self.to(_dtype.int64)
 

@@ -1,7 +1,7 @@
 """``chainrule.autocast`` (``torch.autocast``): the context manager / decorator of mixed precision.
 
-chainrule has no GPU and no bfloat16, so autocast's lower-precision casts are not performed: an
-enabled region runs every op in its inputs' own dtypes (full precision) and says so once per
+chainrule has no GPU and no bfloat16 tensors (``chainrule.bfloat16`` is a name only), so
+autocast's lower-precision casts are not performed: an enabled region runs every op in its inputs' own dtypes (full precision) and says so once per
 process with a UserWarning. Everything else follows torch: the signature, the validation of
 ``device_type``, the per-device enabled flag and dtype that :func:`is_autocast_enabled` and
 :func:`get_autocast_dtype` report (restored on exit, nestable, thread-local), and the
@@ -20,11 +20,11 @@ from .._device import device as _device
 __all__ = ["autocast", "autocast_decorator", "get_autocast_dtype", "is_autocast_available",
            "is_autocast_enabled"]
 
-# device types torch's autocast accepts. torch's defaults are float16 for 'cuda', 'xpu', 'ipu',
-# 'mps', 'mtia' and bfloat16 for 'cpu', 'hpu', 'xla', 'maia'; chainrule has no bfloat16, so its
-# lower-precision dtype, float16, is every device type's default.
+# device types torch's autocast accepts, with torch's default dtypes: bfloat16 for 'cpu', 'hpu',
+# 'xla', 'maia', float16 for the others (only names here: no casts are made, see above)
 _AUTOCAST_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mps", "mtia", "hpu", "xla", "maia")
-_SUPPORTED_DTYPES = (_dtype.float16,)      # torch: bfloat16 and float16
+_BFLOAT16_DEFAULT = ("cpu", "hpu", "xla", "maia")
+_SUPPORTED_DTYPES = (_dtype.bfloat16, _dtype.float16)
 
 _PRECISION_WARNED = False                  # the "no casts are performed" warning, once a process
 
@@ -35,7 +35,8 @@ class _State(threading.local):
 
     def __init__(self):
         self.enabled = {t: False for t in _AUTOCAST_DEVICE_TYPES}
-        self.dtype = {t: _dtype.float16 for t in _AUTOCAST_DEVICE_TYPES}
+        self.dtype = {t: _dtype.bfloat16 if t in _BFLOAT16_DEFAULT else _dtype.float16
+                      for t in _AUTOCAST_DEVICE_TYPES}
         self.cache_enabled = True
 
 
@@ -90,8 +91,8 @@ def get_autocast_dtype(device_type: str):
     r"""Return the autocast dtype of :attr:`device_type` in the current thread: the ``dtype`` of
     the innermost :class:`autocast` region for that device type, or the default.
 
-    torch's defaults are ``float16`` for CUDA and ``bfloat16`` for the CPU; chainrule has no
-    bfloat16, so its default is ``chainrule.float16`` for every device type.
+    The defaults are torch's: ``bfloat16`` for the CPU (and 'hpu', 'xla', 'maia'), ``float16``
+    for CUDA and the others — names of the dtype no cast is made to (see :class:`autocast`).
 
     Args:
         device_type (str): Device type to query, e.g. ``'cpu'``.
@@ -115,14 +116,14 @@ class autocast:
 
     .. note::
         chainrule does not perform autocast's lower-precision casts: it has no GPU and no
-        bfloat16, so inside an enabled region ops run in their inputs' own dtypes and results are
+        bfloat16 tensors, so inside an enabled region ops run in their inputs' own dtypes and results are
         computed in full precision. Entering the first enabled region of a process warns once
         (UserWarning). Scripts written for torch's mixed precision run unchanged, with the same
         numbers as without autocast.
 
     As in torch's CPU-only build, ``device_type='cuda'`` with ``enabled=True`` warns that CUDA is
     not available and disables autocast, and a ``dtype`` autocast does not support (anything but
-    ``float16`` here; torch also accepts ``bfloat16``) warns and disables it.
+    ``bfloat16`` and ``float16``) warns and disables it.
     :func:`chainrule.is_autocast_enabled` and :func:`chainrule.get_autocast_dtype` report the
     region's setting; regions nest, and ``autocast(enabled=False)`` subregions turn it off.
 
