@@ -48,6 +48,10 @@ CASES = [
     ("svd_Vh_wide", lambda m, a: (lambda v: v * v)(m.linalg.svd(a, full_matrices=False).Vh), [x(3, 5)]),
     ("svd_all", lambda m, a: (lambda r: r.U @ m.diag_embed(r.S.sqrt()) @ r.Vh)(m.linalg.svd(a, full_matrices=False)),
      [x(3, 3)]),
+    # torch.svd, the older interface: V itself, thin factors by default (some=True)
+    ("svd_uv", lambda m, a: (lambda r: r.U @ m.diag_embed(r.S.sqrt()) @ r.V.mT)(m.svd(a)),
+     [x(2, 4, 3)]),
+    ("svd_uv_S", lambda m, a: m.svd(a, compute_uv=False).S, [x(3, 5)]),
     ("pinv", lambda m, a: m.linalg.pinv(a), [x(4, 3)]),
     ("lstsq", lambda m, a, b: m.linalg.lstsq(a, b).solution, [x(5, 3), x(5, 2)]),
     ("vector_norm2", lambda m, a: m.linalg.vector_norm(a), [x(3, 4)]),
@@ -86,13 +90,24 @@ def test_linalg_matches_torch(case, dtype):
 
 @pytest.mark.parametrize("case", [c for c in CASES if c[0] in (
     "inv", "det", "slogdet", "solve_matrix", "cholesky", "qr_both", "eigh_vectors", "svd_U_tall",
-    "svd_Vh_wide", "svd_all", "svdvals", "pinv", "matrix_norm_nuc")], ids=lambda c: c[0])
+    "svd_Vh_wide", "svd_all", "svd_uv", "svdvals", "pinv", "matrix_norm_nuc")], ids=lambda c: c[0])
 def test_published_rules_against_finite_differences(case):
     name, fn, arrays = case
     # cholesky and eigh read one triangle: differentiate them as functions of a symmetric A
     sym = name in ("cholesky", "eigh_vectors")
     f = (lambda a: fn(cr, (a + a.mT) / 2)) if sym else (lambda *t: fn(cr, *t))
     finite_difference_check(f, *arrays, rtol=1e-5, atol=1e-6)
+
+
+def test_svd_uv_shapes_and_zero_filled_factors_as_torch():
+    a = x(2, 5, 3)
+    for kw in ({}, {"some": False}, {"compute_uv": False}, {"some": False, "compute_uv": False}):
+        mine, theirs = cr.svd(cr.tensor(a), **kw), torch.svd(torch.tensor(a), **kw)
+        assert mine._fields == ("U", "S", "V")
+        assert [tuple(t.shape) for t in mine] == [tuple(t.shape) for t in theirs], kw
+        np.testing.assert_allclose(mine.S.numpy(), theirs.S.numpy(), rtol=1e-12)
+        if kw.get("compute_uv") is False:
+            assert not mine.U.numpy().any() and not mine.V.numpy().any()
 
 
 def test_values_of_outputs_with_no_gradient_match_torch():

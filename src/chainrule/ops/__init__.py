@@ -32,6 +32,7 @@ from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, fli
 from .einsum import einsum
 from .special import digamma, lgamma, mvlgamma, polygamma
 from .matrix import det, inv as inverse, logdet, matrix_power, pinv as _pinv, slogdet
+from .matrix import svd_uv as svd
 
 
 def pinverse(input, rcond=1e-15):

@@ -296,6 +296,23 @@ def svd(A, full_matrices=True):
     return svd_result(_d.SvdU.apply(A), _d.SvdS.apply(A), _d.SvdVh.apply(A))
 
 
+svd_uv_result = namedtuple("svd", ["U", "S", "V"])
+
+
+def svd_uv(input, some=True, compute_uv=True):
+    """torch.svd, the older interface: (U, S, V) with A = U diag(S) Vᵀ — V itself, where
+    ``linalg.svd`` returns Vh = Vᵀ. ``some``: the thin factors (k = min(m, n) columns), else
+    the full ones. ``compute_uv=False``: S alone is computed, and U, V are zero-filled
+    (m, m) and (n, n) matrices, as torch's. Shapes: input (..., m, n)."""
+    if not compute_uv:
+        A = _matrices(input, "svd")
+        m, n = A.shape[-2:]
+        zeros = lambda k: A._make(np.zeros(A.shape[:-2] + (k, k), A._data.dtype))  # noqa: E731
+        return svd_uv_result(zeros(m), svdvals(A), zeros(n))
+    U, S, Vh = svd(input, full_matrices=not some)
+    return svd_uv_result(U, S, Vh.mT)
+
+
 def svdvals(A):
     """The singular values of A, descending."""
     return _d.SvdS.apply(_matrices(A, "svdvals"))
