@@ -1,4 +1,5 @@
 """cr.save / cr.load (torch's semantics, no pickle), safetensors interop with torch, DLPack."""
+import collections
 import io
 import os
 import pickle
@@ -76,7 +77,7 @@ def test_state_dict_roundtrip(tmp_path, ext, make):
         m(cr.randn(2, 1, 4, 4))            # move the BatchNorm buffers
     sd = m.state_dict()
     loaded = roundtrip(sd, tmp_path, ext)
-    same(dict(sd), loaded)
+    same(sd, loaded)          # an OrderedDict, as saved
     fresh = make()
     fresh.load_state_dict(loaded)
     x = cr.randn(3, 4) if make is mlp else cr.randn(3, 1, 4, 4)
@@ -126,6 +127,32 @@ def test_nested_values_and_file_objects(tmp_path):
     # path as a str, atomic write: no temporary files left
     cr.save(cr.zeros(1), str(tmp_path / "s.pt"))
     assert sorted(os.listdir(tmp_path)) == ["f.bin", "s.pt"]
+
+
+@pytest.mark.parametrize("fmt", ["npz", "safetensors"])
+def test_dtypes_devices_sizes_and_ordered_dicts_round_trip_as_torch(fmt):
+    """What torch's weights_only loader takes beside tensors: dtypes, devices, Size,
+    OrderedDict (a state_dict), each back as what it was."""
+    model = cr.nn.Linear(2, 3)
+    obj = {"model": model.state_dict(), "dtype": cr.float16, "amp": cr.bfloat16,
+           "device": cr.device("cpu"), "shape": cr.Size([2, 3]), "plain": (2, 3)}
+    b = io.BytesIO()
+    cr.save(obj, b, format=fmt)
+    b.seek(0)
+    u = cr.load(b)
+    assert type(u["model"]) is collections.OrderedDict and list(u["model"]) == ["weight", "bias"]
+    assert u["dtype"] is cr.float16 and u["amp"] is cr.bfloat16
+    assert u["device"] == cr.device("cpu") and isinstance(u["device"], cr.device)
+    assert type(u["shape"]) is cr.Size and u["shape"] == (2, 3)
+    assert type(u["plain"]) is tuple and type(cr.load(_saved({"a": 1}, fmt))) is dict
+    model.load_state_dict(u["model"])
+
+
+def _saved(obj, fmt):
+    b = io.BytesIO()
+    cr.save(obj, b, format=fmt)
+    b.seek(0)
+    return b
 
 
 def test_safetensors_to_torch_same_keys(tmp_path):

@@ -35,7 +35,8 @@ import zipfile
 
 import numpy as np
 
-from ._device import check_device
+from . import _dtype
+from ._device import check_device, device
 from ._io import atomic_write_bytes
 from .tensor import Tensor
 from .train import checkpoint as _ckpt
@@ -56,9 +57,10 @@ def save(obj, f, *, format: str | None = None) -> None:
 
     Args:
         obj: a Tensor (any shape, 0-d and empty included), a ``state_dict()``, an optimizer's
-            ``state_dict()``, or dicts / lists / tuples of these and of numbers, strings, None
-            and numeric NumPy arrays. Tensors keep their dtype, shape, ``requires_grad`` and
-            whether they are a ``Parameter``; dict keys keep their type (int, str, tuple).
+            ``state_dict()``, or dicts / lists / tuples of these and of numbers, strings, None,
+            dtypes, devices and numeric NumPy arrays. Tensors keep their dtype, shape,
+            ``requires_grad`` and whether they are a ``Parameter``; dict keys keep their type
+            (int, str, tuple), an OrderedDict stays one, a ``Size`` a ``Size``.
         f: a path (``str`` or ``os.PathLike``), written atomically (the old file stays whole
             if anything fails), or a binary file object open for writing (the bytes are written
             at its position).
@@ -103,7 +105,8 @@ def _check_saveable(obj, path):
         for i, v in enumerate(obj):
             _check_saveable(v, path + [str(i)])
         return
-    if isinstance(obj, (Tensor, np.ndarray, np.generic, str, int, float)) or obj is None:
+    if isinstance(obj, (Tensor, np.ndarray, np.generic, str, int, float, _dtype.dtype, device)) \
+            or obj is None:
         return
     from . import nn, optim
     where = f" at '{'/'.join(path)}'" if path else ""
@@ -120,8 +123,8 @@ def _check_saveable(obj, path):
         raise TypeError(f"save: cannot save a {name} object{where}: save its state_dict() "
                         "(chainrule saves data, never pickled objects)")
     raise TypeError(f"save: cannot save a value of type {name}{where} (expected Tensors, "
-                    "numeric arrays, numbers, strings, None, dicts, lists or tuples; chainrule "
-                    "never pickles)")
+                    "numeric arrays, numbers, strings, None, dtypes, devices, dicts, lists or "
+                    "tuples; chainrule never pickles)")
 
 
 # ------------------------------------------------------------------------------------ load

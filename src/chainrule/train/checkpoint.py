@@ -6,8 +6,10 @@ None, Tensors and NumPy arrays — is split into
 - its arrays, stored under flat keys that spell their path (``model/fc1.weight``,
   ``optimizer/state/0/exp_avg``), and
 - a JSON description of everything else, in which each array is a reference to its key.
-  Dict keys keep their type (the optimizer's state is keyed by int), tuples stay tuples, and
-  floats round-trip exactly (JSON carries repr(float); inf and nan included).
+  Dict keys keep their type (the optimizer's state is keyed by int), tuples stay tuples,
+  OrderedDicts (a ``state_dict()``) OrderedDicts, and floats round-trip exactly (JSON carries
+  repr(float); inf and nan included). Dtypes, devices and ``Size`` values are stored by name,
+  as torch's ``weights_only`` loader allows them.
 
 Two containers: ``.npz`` (NumPy only; the JSON is a uint8 array ``__chainrule_meta__`` and the
 file loads with ``allow_pickle=False``) and ``.safetensors`` (the ``safetensors`` extra; the
@@ -21,10 +23,14 @@ import io
 import json
 import os
 import zipfile
+from collections import OrderedDict
 
 import numpy as np
 
+from .. import _dtype
+from .._device import device
 from .._io import atomic_write_bytes
+from .._tensor_base import Size
 from ..tensor import Tensor
 
 __all__ = ["save_checkpoint", "load_checkpoint", "flatten_state", "unflatten_state"]
@@ -70,15 +76,24 @@ def flatten_state(state) -> tuple[dict, dict]:
         if obj is None or isinstance(obj, (bool, int, float, str)):
             return obj
         if isinstance(obj, dict):
-            return {"__dict__": [[enc_key(k, path), enc(v, path + [str(k)])]
-                                 for k, v in obj.items()]}
+            entry = {"__dict__": [[enc_key(k, path), enc(v, path + [str(k)])]
+                                  for k, v in obj.items()]}
+            if isinstance(obj, OrderedDict):
+                entry["ordered"] = True
+            return entry
+        if isinstance(obj, _dtype.dtype):
+            return {"__dtype__": obj.name}
+        if isinstance(obj, device):
+            return {"__device__": str(obj)}
+        if isinstance(obj, Size):
+            return {"__size__": [int(v) for v in obj]}
         if isinstance(obj, tuple):
             return {"__tuple__": [enc(v, path + [str(i)]) for i, v in enumerate(obj)]}
         if isinstance(obj, list):
             return [enc(v, path + [str(i)]) for i, v in enumerate(obj)]
         raise TypeError(f"checkpoint: cannot store a value of type {type(obj).__name__} at "
                         f"'{'/'.join(path)}' (expected Tensors, arrays, numbers, strings, None, "
-                        "dicts, lists or tuples)")
+                        "dtypes, devices, dicts, lists or tuples)")
 
     def enc_key(k, path):
         if k is None or isinstance(k, (bool, int, float, str)):
@@ -136,7 +151,14 @@ def _unflatten(arrays, meta):
             if "__tuple__" in obj:
                 return tuple(dec(v) for v in obj["__tuple__"])
             if "__dict__" in obj:
-                return {dec_key(k): dec(v) for k, v in obj["__dict__"]}
+                items = [(dec_key(k), dec(v)) for k, v in obj["__dict__"]]
+                return OrderedDict(items) if obj.get("ordered") else dict(items)
+            if "__dtype__" in obj:
+                return _dtype._lookup_name(obj["__dtype__"])
+            if "__device__" in obj:
+                return device(obj["__device__"])
+            if "__size__" in obj:
+                return Size(int(v) for v in obj["__size__"])
             raise ValueError(f"load_checkpoint: malformed metadata entry {sorted(obj)}")
         return obj
 
