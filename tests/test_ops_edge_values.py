@@ -49,3 +49,37 @@ def test_gradients_of_leading_dim_reductions_as_torch():
         getattr(t, name)(0).pow(2).sum().backward()
         getattr(c, name)(0).pow(2).sum().backward()
         np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+_WRAPPING = {   # a Python int out of the tensor's integer range: torch wraps it around
+    "lt": lambda L, x: x < 300, "eq": lambda L, x: x == -1, "add": lambda L, x: x + (-3),
+    "radd": lambda L, x: 300 + x, "sub": lambda L, x: x - 300, "rsub": lambda L, x: 300 - x,
+    "mul": lambda L, x: x * 300, "floordiv": lambda L, x: x // 300, "mod": lambda L, x: x % 300,
+    "fmod": lambda L, x: L.fmod(x, 300), "and": lambda L, x: x & 300, "or": lambda L, x: x | -1,
+    "xor": lambda L, x: x ^ 256, "div_floor": lambda L, x: L.div(x, 300, rounding_mode="floor"),
+    "iadd": lambda L, x: x.clone().add_(-3), "imul": lambda L, x: x.clone().mul_(300),
+    "truediv": lambda L, x: x / 300, "rtruediv": lambda L, x: 600 / (x + 1),
+    "int8": lambda L, x: L.tensor([1, 2], dtype=L.int8) + 200,
+    "int32": lambda L, x: L.tensor([1], dtype=L.int32) + 2 ** 31,
+}
+
+
+@pytest.mark.parametrize("name", list(_WRAPPING))
+def test_out_of_range_python_ints_wrap_as_torch(name):
+    """uint8 image code compares and shifts with ints past 255 (chainrule raised OverflowError,
+    NumPy's rule); true division takes the number itself."""
+    mine = _WRAPPING[name](cr, cr.tensor([0, 200, 255], dtype=cr.uint8))
+    theirs = _WRAPPING[name](torch, torch.tensor([0, 200, 255], dtype=torch.uint8))
+    assert str(mine.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("make", [lambda L, x: x ** 300, lambda L, x: L.where(x > 100, x, 300),
+                                  lambda L, x: x.masked_fill(x > 0, 300),
+                                  lambda L, x: L.full((2,), 300, dtype=L.uint8)])
+def test_out_of_range_python_ints_refused_where_torch_refuses_them(make):
+    for lib in (torch, cr):
+        with pytest.raises(RuntimeError, match="overflow"):
+            make(lib, lib.tensor([0, 200, 255], dtype=lib.uint8))
+    with pytest.raises(OverflowError):    # past int64, for every op
+        cr.tensor([1, 2]) + 2 ** 70

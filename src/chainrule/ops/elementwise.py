@@ -522,8 +522,11 @@ _XlogyNumber = Xlogy.named("XlogyBackward2")
 
 
 # ---------------------------------------------------------------------------- operands
-def operands(a, b, op: str):
-    """Promote a pair of Tensors/Python scalars to Tensors of their torch result dtype."""
+def operands(a, b, op: str, wrap=False):
+    """Promote a pair of Tensors/Python scalars to Tensors of their torch result dtype.
+    ``wrap``: a Python int outside an integer result dtype's range wraps around into it, as
+    torch's arithmetic, comparison and bitwise ops do (``uint8_tensor + (-3)``, ``< 300``);
+    without it such a number is refused (``as_operand``)."""
     if type(a) is type(b) and isinstance(a, TensorBase) and a._data.dtype == b._data.dtype:
         return a, b
     a_is, b_is = isinstance(a, TensorBase), isinstance(b, TensorBase)
@@ -535,7 +538,7 @@ def operands(a, b, op: str):
         # float32 tensor + float64 array is float64)
         like = a if a_is else b
         a, b = (like._make(np.asarray(v)) if isinstance(v, np.ndarray) else v for v in (a, b))
-        return operands(a, b, op)
+        return operands(a, b, op, wrap)
     try:
         dt = result_type(a, b)
     except TypeError:
@@ -543,14 +546,25 @@ def operands(a, b, op: str):
         raise TypeError(f"{op}: unsupported operand type {type(bad).__name__}; expected a Tensor "
                         "or a Python number") from None
     like = a if a_is else b
-    return as_operand(a, dt, like), as_operand(b, dt, like)
+    return as_operand(a, dt, like, op, wrap), as_operand(b, dt, like, op, wrap)
 
 
-def as_operand(x, dt, like):
-    """``x`` (a Tensor or a Python number) as a Tensor of dtype ``dt``."""
+def as_operand(x, dt, like, op=None, wrap=False):
+    """``x`` (a Tensor or a Python number) as a Tensor of dtype ``dt``; a Python int out of
+    an integer ``dt``'s range wraps around (``wrap``, C's conversion through int64, as torch)
+    or raises RuntimeError, as torch's checked conversion."""
     if isinstance(x, TensorBase):
         return x if x._data.dtype == dt.np else cast(x, dt)
-    t = like._make(np.array(x, dtype=dt.np))
+    try:
+        array = np.array(x, dtype=dt.np)
+    except OverflowError:
+        if not -2 ** 63 <= x < 2 ** 63:    # past int64: torch's OverflowError too
+            raise
+        if not wrap:
+            raise RuntimeError(f"{op or 'as_operand'}: value {x} cannot be converted to "
+                               f"{dt} without overflow") from None
+        array = np.array(x, np.int64).astype(dt.np)
+    t = like._make(array)
     if TRACE.recorder is not None:   # a Python number: a constant of a capture
         TRACE.recorder.constant(t)
     return t
@@ -576,7 +590,7 @@ def _apply_binary(cls, a, b, op, **params):
 # ---------------------------------------------------------------------------- binary functions
 def add(input, other, *, alpha=1):
     """out = input + alpha · other (broadcasting)."""
-    a, b = operands(input, other, "add")
+    a, b = operands(input, other, "add", wrap=True)
     if alpha != 1:
         _check_alpha(a, alpha, "add")
         return _apply_binary(AddScaled, a, b, "add", alpha=alpha)
@@ -601,7 +615,7 @@ def sub(input, other, *, alpha=1):
     for t in (input, other):     # torch refuses a bool tensor on either side, whatever the other
         if isinstance(t, TensorBase):
             _not_for_bool(t, "sub", RuntimeError, "; use ^ (logical_xor) or ~ instead")
-    a, b = operands(input, other, "sub")
+    a, b = operands(input, other, "sub", wrap=True)
     if alpha != 1:
         _check_alpha(a, alpha, "sub")
         return _apply_binary(SubScaled, a, b, "sub", alpha=alpha)
@@ -612,13 +626,15 @@ def sub(input, other, *, alpha=1):
 
 def mul(input, other):
     """out = input · other elementwise (broadcasting)."""
-    a, b = operands(input, other, "mul")
+    a, b = operands(input, other, "mul", wrap=True)
     return _apply_binary(Mul, a, b, "mul")
 
 
 def div(input, other, *, rounding_mode=None):
     """out = input / other (true division: integer inputs give float32, like torch)."""
-    a, b = operands(input, other, "div")
+    if rounding_mode is None:   # a Python int divides as the float it is (uint8 / 300)
+        input, other = (float(v) if type(v) is int else v for v in (input, other))
+    a, b = operands(input, other, "div", wrap=True)
     if rounding_mode is not None:
         return _rounded_div(a, b, rounding_mode)
     if a._data.dtype.kind != "f":
@@ -644,7 +660,7 @@ def _rounded_div(a, b, mode, op="div"):
 
 def floor_divide(input, other):
     """⌊input / other⌋ elementwise; not differentiable."""
-    a, b = operands(input, other, "floor_divide")
+    a, b = operands(input, other, "floor_divide", wrap=True)
     _not_for_bool(a, "floor_divide")
     return _rounded_div(a, b, "floor", "floor_divide")
 
@@ -652,7 +668,7 @@ def floor_divide(input, other):
 def remainder(input, other):
     """input − ⌊input/other⌋·other (Python's %, sign of the divisor); differentiable for
     floating operands: ∂/∂input = 1, ∂/∂other = −⌊input/other⌋."""
-    a, b = operands(input, other, "remainder")
+    a, b = operands(input, other, "remainder", wrap=True)
     _not_for_bool(a, "remainder")
     return _modulo(a, b, other, "remainder", np.mod, Remainder, _RemainderNumber)
 
@@ -688,6 +704,9 @@ def pow(input, exponent):
             input = to_float(input)
         elif exponent < 0:
             raise RuntimeError("pow: integers to negative integer powers are not allowed")
+        elif input._data.dtype.kind in "iu" and exponent > np.iinfo(input._data.dtype).max:
+            raise RuntimeError(f"pow: value {exponent} cannot be converted to {input.dtype} "
+                               "without overflow")
         elif input._data.dtype.kind == "b":          # bool ** int is int64 (torch's promotion)
             input = cast(input, _dtype.int64)
     return PowScalar.apply(input, exponent=exponent)
@@ -776,7 +795,7 @@ fix = trunc
 
 def _float_operands(input, other, op):
     """The promoted operands of a floating binary op (fmod keeps integers, as torch)."""
-    a, b = operands(input, other, op)
+    a, b = operands(input, other, op, wrap=op == "fmod")
     if a._data.dtype.kind != "f" and op != "fmod":
         a, b = to_float(a), to_float(b)
     return a, b
@@ -942,7 +961,7 @@ def cast(input, dtype):
 # ---------------------------------------------------------------------------- comparisons & logic
 def _compare(ufunc, op):
     def fn(input, other):
-        a, b = operands(input, other, op)
+        a, b = operands(input, other, op, wrap=True)
         try:
             return array_function(ufunc, a, b)
         except ValueError:
@@ -966,7 +985,7 @@ logical_xor = _compare(np.logical_xor, "logical_xor")
 
 def _bitwise(ufunc, op, kinds="biu"):
     def fn(input, other):
-        a, b = operands(input, other, op)
+        a, b = operands(input, other, op, wrap=True)
         if a._data.dtype.kind not in kinds:
             # torch: no kernel for floats (NotImplementedError), not a bad argument type
             raise NotImplementedError(f"{op}: expected {'bool or ' * ('b' in kinds)}integer "
