@@ -83,3 +83,93 @@ def test_out_of_range_python_ints_refused_where_torch_refuses_them(make):
             make(lib, lib.tensor([0, 200, 255], dtype=lib.uint8))
     with pytest.raises(OverflowError):    # past int64, for every op
         cr.tensor([1, 2]) + 2 ** 70
+
+
+def _values_and_grads(lib, fn, *values, dtype="float32"):
+    xs = [lib.tensor(v, dtype=getattr(lib, dtype), requires_grad=True) for v in values]
+    y = fn(lib, *xs)
+    y.sum().backward()
+    return [y.detach().numpy()] + [x.grad.numpy() for x in xs]
+
+
+def _same_bits(mine, theirs):
+    for a, b in zip(mine, theirs):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(np.signbit(a), np.signbit(b))   # −0.0 included
+
+
+_SPECIALS = [float("nan"), -0.3, 0.3, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, 7.0, float("inf"),
+             float("-inf")]
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L, x: L.nn.functional.softshrink(x, 0.5), lambda L, x: L.nn.functional.hardshrink(x),
+    lambda L, x: L.nn.functional.threshold(x, 0.5, -3.0), lambda L, x: L.nn.functional.hardtanh(x),
+    lambda L, x: L.nn.functional.relu6(x),
+    lambda L, x: L.nn.functional.threshold(x * 1, 0.5, -3.0, inplace=True)],
+    ids=["softshrink", "hardshrink", "threshold", "hardtanh", "relu6", "threshold_"])
+def test_piecewise_activations_keep_nan_and_signed_zero_as_torch(fn):
+    """A NaN stays NaN and passes its gradient on (torch tests the dead zone, x ≤ t); the dead
+    zone's zero keeps x's sign (torch's x·0)."""
+    _same_bits(_values_and_grads(cr, fn, _SPECIALS), _values_and_grads(torch, fn, _SPECIALS))
+
+
+def test_addmm_beta_zero_ignores_input_and_alpha_zero_the_product_as_torch():
+    nan = float("nan")
+    for lib in (torch, cr):
+        assert lib.addmm(lib.full((2, 2), nan), lib.ones(2, 2), lib.ones(2, 2), beta=0).tolist() \
+            == [[2.0, 2.0], [2.0, 2.0]]
+        assert lib.addmm(lib.ones(2, 2), lib.full((2, 2), nan), lib.ones(2, 2), alpha=0).tolist() \
+            == [[1.0, 1.0], [1.0, 1.0]]
+        with pytest.raises(RuntimeError):     # input must broadcast to the product, any beta
+            lib.addmm(lib.ones(3, 2, 2), lib.ones(2, 2), lib.ones(2, 2), beta=2)
+
+
+@pytest.mark.parametrize("args", [("int64", "float64", ()), ("int64", "int64", (2,)),
+                                  ("float32", "int64", (2,)), ("float64", "int32", (2,)),
+                                  ("bool", "int64", (2,))])
+def test_ldexp_result_dtype_as_torch(args):
+    a_dtype, b_dtype, b_shape = args
+    dtypes = [str(lib.ldexp(lib.tensor([1, 2], dtype=getattr(lib, a_dtype)),
+                            lib.ones(b_shape, dtype=getattr(lib, b_dtype))).dtype).split(".")[1]
+              for lib in (torch, cr)]
+    assert dtypes[0] == dtypes[1]
+
+
+@pytest.mark.parametrize("values", [[1.0, float("nan"), 2.0], [float("nan"), 1.0, float("nan")],
+                                    [2.0, 2.0, 1.0]])
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_of_everything_shares_a_nan_results_gradient_among_the_nans_as_torch(values, name):
+    fn = lambda L, x: getattr(x, name)()   # noqa: E731
+    np.testing.assert_array_equal(_values_and_grads(cr, fn, values)[1],
+                                  _values_and_grads(torch, fn, values)[1])
+
+
+def test_atan2_gradient_is_zero_at_the_origin_as_torch():
+    fn = lambda L, y, x: L.atan2(y, x)    # noqa: E731
+    ys, xs = [0.0, -0.0, 1.0, 3.0, 0.0], [0.0, 0.0, 0.0, -2.0, -0.0]
+    mine, theirs = _values_and_grads(cr, fn, ys, xs), _values_and_grads(torch, fn, ys, xs)
+    for a, b in zip(mine, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+        np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
+
+
+def test_logit_gradient_outside_and_at_the_ends_of_0_1_as_torch():
+    fn = lambda L, x: L.logit(x)    # noqa: E731
+    values = [2.5, 0.0, 1.0, 0.5, -0.1, 0.25]
+    for a, b in zip(_values_and_grads(cr, fn, values), _values_and_grads(torch, fn, values)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)      # nan, ±inf in the same places
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-10), ("float32", 2e-6)])
+def test_log_ndtr_keeps_the_left_tail_as_torch(dtype, rtol):
+    """log Φ(−40) = −804.6: log(ndtr(x)) was −inf from x ≈ −8; the gradient φ/Φ ≈ −x there.
+    Oracle: torch in float64 (its float32 gradient is off by 4% at −1000)."""
+    values = [-1000.0, -60.0, -40.0, -37.5, -37.0, -20.0, -13.5, -12.5, -10.0, -5.0, -1.0, 0.0,
+              3.0, 10.0, float("nan"), float("-inf"), float("inf")]
+    fn = lambda L, x: L.special.log_ndtr(x)    # noqa: E731
+    mine = _values_and_grads(cr, fn, values, dtype=dtype)
+    truth = _values_and_grads(torch, fn, values, dtype="float64")
+    assert mine[0].dtype == np.dtype(dtype)
+    for a, b in zip(mine, truth):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-30)

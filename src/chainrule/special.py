@@ -2,6 +2,8 @@
 functions as ``chainrule.erf``, ``chainrule.lgamma`` … , gathered under torch's spelling)."""
 import math as _math
 
+from ._dtype import float16, float32, float64, get_default_dtype
+
 from .nn.functional import log_softmax, softmax
 from .ops import (digamma, erf, erfc, erfinv, exp2, expm1, log1p, logit, logsumexp, mvlgamma,
                   polygamma, round, sigmoid as expit, sinc, xlogy)
@@ -20,8 +22,9 @@ def entr(input):
 
 
 def ndtr(input):
-    """Φ(x) = (1 + erf(x/√2))/2, the standard normal CDF."""
-    return (1 + erf(input / _math.sqrt(2))) / 2
+    """Φ(x) = erfc(−x/√2)/2, the standard normal CDF (as torch: erfc keeps the left tail's
+    digits, where (1 + erf(x/√2))/2 cancels to 0 from x ≈ −8.3)."""
+    return erfc(input * -_SQRT1_2) / 2
 
 
 def ndtri(input):
@@ -29,9 +32,34 @@ def ndtri(input):
     return erfinv(2 * input - 1) * _math.sqrt(2)
 
 
+_SQRT1_2 = _math.sqrt(0.5)
+_LOG_SQRT_2PI = 0.5 * _math.log(2 * _math.pi)
+# below these erfc(−x/√2)/2 leaves the dtype's normal range (float64, float32): the asymptotic
+# series takes over, accurate to 10⁻¹³ and 10⁻⁸ there
+_TAIL = {"float64": -37.0, "float32": -13.0}
+
+
 def log_ndtr(input):
-    """log Φ(x)."""
-    return ndtr(input).log()
+    """log Φ(x), accurate in both tails: log1p(−Φ(−x)) for x > −1; log(erfc(−x/√2)/2) down to
+    x = −37 (float32: −13); below, where erfc underflows, Φ's asymptotic series
+    log Φ(x) = −x²/2 − log(−x√(2π)) + log(1 − 1/x² + 3/x⁴ − 15/x⁶ + 105/x⁸)
+    (log Φ(−40) = −804.608…, where log(ndtr(x)) is −inf). Each branch reads a clamped copy of
+    x, so that no branch's infinite slope leaks into the gradient of another. Integer input
+    gives the default float dtype, float16 is computed in float32."""
+    from .ops.elementwise import isnan, where
+    x = input if input.dtype in (float32, float64) else input.to(
+        float32 if input.dtype is float16 else get_default_dtype())
+    tail = _TAIL[x.dtype.name]
+    right = where(x > -1, x, 0.0)
+    upper = (-ndtr(-right)).log1p()
+    middle = ndtr(x.clamp(tail, -1.0)).log()
+    t = x.clamp(max=tail)
+    u = 1 / (t * t)
+    series = 1 - u * (1 - u * (3 - u * (15 - u * 105)))
+    lower = -0.5 * t * t - (-t).log() - _LOG_SQRT_2PI + series.log()
+    out = where(x > -1, upper, where(x > tail, middle, lower))
+    out = where(isnan(x), x, out)
+    return out.to(float16) if input.dtype is float16 else out
 
 
 __all__ = ["digamma", "psi", "polygamma", "gammaln", "multigammaln", "erf", "erfc", "erfinv",

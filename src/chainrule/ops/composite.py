@@ -20,8 +20,9 @@ from .._tensor_base import TensorBase, normalize_dim
 from ..backends.namespace import reduced_axes
 from ._util import check_tensor
 from .array_function import array_function
-from .elementwise import (as_operand, ceil, clamp, div, exp2, floor, ge, isfinite, isnan, le, lerp,
-                          log, logical_or, mul, operands, pow, round, sin, sub, to_float, where)
+from .elementwise import (Logit, as_operand, ceil, clamp, div, exp2, floor, ge, isfinite, isnan,
+                          le, lerp, logical_or, mul, operands, pow, round, sin, sub, to_float,
+                          where)
 from .elementwise import _predicate
 from .indexing import gather, index_select
 from .linalg import bmm, matmul, mv, outer
@@ -63,7 +64,7 @@ def logit(input, eps=None):
     z = to_float(input)
     if eps is not None:
         z = clamp(z, eps, 1 - eps)
-    return log(z / (1 - z))
+    return Logit.apply(z)
 
 
 def sinc(input):
@@ -410,10 +411,10 @@ def rsub(input, other, *, alpha=1):
 
 
 def ldexp(input, other):
-    """out = input · 2^other, floating (integer operands give the default float dtype)."""
+    """out = input · 2^other, floating: torch's input · pow(2.0, other), so the dtype is that
+    product's (an integer input times a float64 0-d ``other`` is float64)."""
     check_tensor(input, "ldexp")
-    x = input if input._data.dtype.kind == "f" else to_float(input)
-    return mul(x, exp2(other) if isinstance(other, TensorBase) else 2.0 ** other)
+    return mul(input, exp2(other) if isinstance(other, TensorBase) else 2.0 ** other)
 
 
 def nextafter(input, other):

@@ -282,10 +282,31 @@ def _lerp(a, b, w):
         np.result_type(a, b, w), copy=False)
 
 
+def _logit(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(x / (1 - x))
+
+
+def _logit_slope(xp, x):
+    """1/(x(1 − x)), NaN outside [0, 1] (torch's rule; the formula alone is finite there)."""
+    outside = xp.const((xp.data(x) < 0) | (xp.data(x) > 1))
+    return xp.where(outside, np.nan, 1 / (x * (1 - x)))
+
+
+Logit = _elementwise("Logit", _logit, "y = log(x/(1 − x));  y′ = 1/(x(1 − x)) (inf at 0 and 1, "
+                     "NaN outside [0, 1], as torch).", d_x=_logit_slope)
+
+
+def _atan2_reciprocal(xp, a, b):
+    """1/(a² + b²), 0 where that is infinite: torch's rule, a zero gradient at the origin."""
+    r = 1 / (a * a + b * b)
+    return xp.where(xp.const(np.isinf(xp.data(r))), 0.0, r)
+
+
 Atan2 = _elementwise("Atan2", np.arctan2, "y = atan2(a, b);  ∂y/∂a = b/(a² + b²),  "
-                     "∂y/∂b = −a/(a² + b²).",
-                     d_a=lambda xp, a, b: b / (a * a + b * b),
-                     d_b=lambda xp, a, b: -a / (a * a + b * b))
+                     "∂y/∂b = −a/(a² + b²) (0 at a = b = 0, as torch).",
+                     d_a=lambda xp, a, b: b * _atan2_reciprocal(xp, a, b),
+                     d_b=lambda xp, a, b: -a * _atan2_reciprocal(xp, a, b))
 Copysign = _elementwise("Copysign", _copysign, "y = |a|·sign b;  ∂y/∂a = ±1 (the sign flip; 0 "
                         "at a = 0, as torch),  ∂y/∂b = 0.",
                         d_a=lambda xp, a, out: xp.sign(a) * xp.sign(out),

@@ -200,12 +200,20 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
             or not input._data.dtype == mat1._data.dtype == mat2._data.dtype
             or mat1._data.shape[1] != mat2._data.shape[0]):
         prod = mm(mat1, mat2 if alpha == 1 else mat2 * alpha)   # checks, promotes, or raises
+        _check_fits(input, prod._data.shape)
+        if alpha == 0:   # as BLAS, torch reads neither matrix then: their nan and inf vanish
+            prod = prod._make(np.zeros_like(prod._data))
+        if beta == 0:    # ... and beta = 0 ignores input (torch's documented rule)
+            return prod
         return prod + (input if beta == 1 else input * beta)
-    out_shape = (mat1._data.shape[0], mat2._data.shape[1])
+    _check_fits(input, (mat1._data.shape[0], mat2._data.shape[1]))
+    return Addmm.apply(input, mat1, mat2)
+
+
+def _check_fits(input, out_shape):
     try:
         if np.broadcast_shapes(input._data.shape, out_shape) != out_shape:
             raise ValueError
     except ValueError:
         raise RuntimeError(f"addmm: input of shape {tuple(input.shape)} does not broadcast to the "
                            f"product's shape {out_shape}") from None
-    return Addmm.apply(input, mat1, mat2)

@@ -429,7 +429,21 @@ class LogCumSumExp(Node):
 _SumDims = Sum.named("SumBackward1")
 _MeanDims = Mean.named("MeanBackward1")
 _ProdDim = Prod.named("ProdBackward1")
-_MaxAll, _MinAll = Amax.named("MaxBackward1"), Amin.named("MinBackward1")
+class _Everywhere(Amax):
+    """max() / min() of every element: as amax's rule, but a NaN result is shared among the NaN
+    elements (torch's evenly_distribute_backward; amax's gives NaN everywhere)."""
+
+    def weights(self, xp, x, out):
+        x, out = xp.data(x), xp.data(out)
+        mask = ((x == out) | (np.isnan(x) & np.isnan(out))).astype(x.dtype)
+        return xp.const(mask / mask.sum())
+
+
+class _EverywhereMin(_Everywhere):
+    greatest = False
+
+
+_MaxAll, _MinAll = _Everywhere.named("MaxBackward1"), _EverywhereMin.named("MinBackward1")
 _MinAlong = MaxAlong.named("MinBackward0")
 
 

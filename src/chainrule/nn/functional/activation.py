@@ -247,7 +247,8 @@ class Hardtanh(Node):
         return np.clip(x, self.min_val, self.max_val).astype(x.dtype, copy=False)
 
     def d_x(self, xp, x):
-        return (x > self.min_val) & (x < self.max_val)
+        # (as torch's test, so that a NaN passes its gradient on)
+        return ~((x <= self.min_val) | (x >= self.max_val))
 
 
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
@@ -427,7 +428,7 @@ class Hardshrink(Node):
         return np.where((x >= -self.lambd) & (x <= self.lambd), x.dtype.type(0), x)
 
     def d_x(self, xp, x):
-        return (x < -self.lambd) | (x > self.lambd)
+        return ~((x >= -self.lambd) & (x <= self.lambd))   # (a NaN passes, as torch)
 
 
 def hardshrink(input, lambd: float = 0.5) -> Tensor:
@@ -445,10 +446,11 @@ class Softshrink(Node):
 
     def forward(self, x):
         lam = x.dtype.type(self.lambd)
-        return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, x.dtype.type(0)))
+        # x·0 in the dead zone, as torch: a NaN stays NaN, −0.3 gives −0.0
+        return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, x * 0))
 
     def d_x(self, xp, x):
-        return (x < -self.lambd) | (x > self.lambd)
+        return ~((x >= -self.lambd) & (x <= self.lambd))   # (a NaN passes, as torch)
 
 
 def softshrink(input, lambd: float = 0.5) -> Tensor:
@@ -468,10 +470,11 @@ class Threshold(Node):
     params = ("threshold", "value")
 
     def forward(self, x):
-        return np.where(x > self.threshold, x, x.dtype.type(self.value))
+        # torch's test, x ≤ threshold, keeps a NaN (x > threshold would replace it)
+        return np.where(x <= self.threshold, x.dtype.type(self.value), x)
 
     def d_x(self, xp, x):
-        return x > self.threshold
+        return ~(x <= self.threshold)
 
 
 _ThresholdInplace = Threshold.named("ThresholdBackward1")
