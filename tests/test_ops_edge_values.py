@@ -173,3 +173,12 @@ def test_log_ndtr_keeps_the_left_tail_as_torch(dtype, rtol):
     assert mine[0].dtype == np.dtype(dtype)
     for a, b in zip(mine, truth):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-30)
+
+
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+def test_rounded_division_stays_in_the_graph_with_zero_gradients_as_torch(mode):
+    """A loss reached only through div(..., rounding_mode) backpropagates zeros (it raised:
+    the quotient was a constant)."""
+    fn = lambda L, a, b: L.div(a, b, rounding_mode=mode)    # noqa: E731
+    a, b = [3.0, -3.5, 1.0, 0.0, -0.0], [2.0, 2.0, 0.0, 0.0, 3.0]
+    _same_bits(_values_and_grads(cr, fn, a, b), _values_and_grads(torch, fn, a, b))

@@ -670,9 +670,19 @@ def _no_integer_zero_divisor(a, b, op):
         raise RuntimeError(f"{op}: ZeroDivisionError (an integer divisor is zero)")
 
 
+DivFloor = _elementwise("DivFloor", np.floor_divide, "y = ⌊a/b⌋ (Python's //);  zero "
+                        "gradients, as torch.", backward_name="DivBackward2",
+                        d_a=lambda xp: 0.0, d_b=lambda xp: 0.0)
+DivTrunc = _elementwise("DivTrunc", lambda a, b: np.trunc(a / b), "y = trunc(a/b);  zero "
+                        "gradients, as torch.", backward_name="DivBackward2",
+                        d_a=lambda xp: 0.0, d_b=lambda xp: 0.0)
+
+
 def _rounded_div(a, b, mode, op="div"):
     if mode not in ("floor", "trunc"):
         raise RuntimeError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {mode!r}")
+    if a._data.dtype.kind == "f":   # a node: the quotient stays in the graph (zero gradients)
+        return _apply_binary(DivFloor if mode == "floor" else DivTrunc, a, b, op)
     _no_integer_zero_divisor(a, b, op)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.floor_divide(a._data, b._data) if mode == "floor" else np.trunc(a._data / b._data)
