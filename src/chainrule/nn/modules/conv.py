@@ -164,11 +164,12 @@ class _ConvTransposeNd(_ConvNd):
         return tuple(out)
 
     def forward(self, input, output_size=None):
+        weight = self.weight   # (read once: a parametrized weight is computed at each read)
         dt = getattr(getattr(input, "_data", None), "dtype", None)
-        if dt is not None and dt != self.weight._data.dtype:   # torch's check (else float64 out)
-            raise RuntimeError(f"{type(self).__name__}: expected scalar type {self.weight.dtype} "
+        if dt is not None and dt != weight._data.dtype:   # torch's check (else float64 out)
+            raise RuntimeError(f"{type(self).__name__}: expected scalar type {weight.dtype} "
                                f"but found {input.dtype} (the input must have the weight's dtype)")
-        return type(self)._fn(input, self.weight, self.bias, self.stride, self.padding,
+        return type(self)._fn(input, weight, self.bias, self.stride, self.padding,
                               self._output_padding(input, output_size), self.groups,
                               self.dilation)
 

@@ -131,8 +131,9 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
-        _check_dtypes("layer_norm", input, self.weight, self.bias)
-        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        weight, bias = self.weight, self.bias   # (read once: parametrized ones are computed)
+        _check_dtypes("layer_norm", input, weight, bias)
+        return F.layer_norm(input, self.normalized_shape, weight, bias, self.eps)
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
@@ -165,8 +166,9 @@ class GroupNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
-        _check_dtypes("group_norm", input, self.weight, self.bias)
-        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+        weight, bias = self.weight, self.bias   # (read once: parametrized ones are computed)
+        _check_dtypes("group_norm", input, weight, bias)
+        return F.group_norm(input, self.num_groups, weight, bias, self.eps)
 
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
