@@ -182,3 +182,55 @@ def test_rounded_division_stays_in_the_graph_with_zero_gradients_as_torch(mode):
     fn = lambda L, a, b: L.div(a, b, rounding_mode=mode)    # noqa: E731
     a, b = [3.0, -3.5, 1.0, 0.0, -0.0], [2.0, 2.0, 0.0, 0.0, 3.0]
     _same_bits(_values_and_grads(cr, fn, a, b), _values_and_grads(torch, fn, a, b))
+
+
+@pytest.mark.parametrize("norm_type", [1, 2, 3, 1.5])
+def test_lp_pool_gradient_is_zero_on_windows_of_zeros_as_torch(norm_type):
+    """A window of zeros (as after a ReLU) gave a NaN gradient that spread to every weight."""
+    values = [[[-1.0, -2.0, 0.0, 0.0, 1.0, 2.0, 0.5, 1.0]]]
+    fn = lambda L, x: L.nn.functional.lp_pool1d(x, norm_type, 2)    # noqa: E731
+    for a, b in zip(_values_and_grads(cr, fn, values, dtype="float64"),
+                    _values_and_grads(torch, fn, values, dtype="float64")):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    fn2 = lambda L, x: L.nn.functional.lp_pool2d(x, norm_type, 2)    # noqa: E731
+    grid = [[[[0.0, 0.0, 1.0, 2.0], [0.0, 0.0, 3.0, 1.0]]]]
+    for a, b in zip(_values_and_grads(cr, fn2, grid, dtype="float64"),
+                    _values_and_grads(torch, fn2, grid, dtype="float64")):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode, padding", [("reflect", 4), ("circular", 5)])
+def test_conv_padding_modes_check_the_padding_size_as_torch(mode, padding):
+    for lib in (torch, cr):
+        with pytest.raises(RuntimeError, match="Padding"):
+            lib.nn.Conv1d(1, 1, 3, padding=padding, padding_mode=mode)(lib.ones(1, 1, 4))
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda L: L.nn.LayerNorm(4), (0, 4)), (lambda L: L.nn.GroupNorm(1, 3), (0, 3, 2)),
+    (lambda L: L.nn.InstanceNorm1d(3), (0, 3, 4)), (lambda L: L.nn.Flatten(), (0, 3, 2)),
+    (lambda L: L.nn.Flatten(0, 1), (3, 0, 2)), (lambda L: L.nn.BatchNorm1d(3), (0, 3)),
+    (lambda L: L.nn.BatchNorm2d(3), (0, 3, 2, 2)), (lambda L: L.nn.BatchNorm1d(3, affine=False), (0, 3))],
+    ids=["layer_norm", "group_norm", "instance_norm", "flatten", "flatten_0_1", "batch_norm1d",
+         "batch_norm2d", "batch_norm_no_affine"])
+def test_empty_batches_pass_forward_and_backward_as_torch(make, shape):
+    """A last batch filtered down to nothing: empty outputs, zero parameter gradients, the
+    running statistics untouched (batch norm counts the batch, as torch)."""
+    results = []
+    for lib in (torch, cr):
+        x = lib.zeros(*shape, requires_grad=True)
+        module = make(lib)
+        y = module(x)
+        y.sum().backward()
+        results.append((tuple(y.shape), tuple(x.grad.shape),
+                        [p.grad.tolist() for p in module.parameters()],
+                        [b.tolist() for b in module.buffers()]))
+    assert results[0] == results[1]
+
+
+def test_p0_distances_stay_in_the_graph_as_torch():
+    a = cr.tensor([[1.0, 0.0, 2.0], [float("nan"), 1.0, 1.0]], requires_grad=True)
+    y = cr.nn.functional.pairwise_distance(a, cr.tensor([[1.0, 3.0, 0.0]]), p=0)
+    assert y.requires_grad and y.tolist() == [3.0, 3.0]
+    y.sum().backward()                  # (raised: the count was a constant)
+    assert not a.grad.numpy().any()

@@ -7,6 +7,8 @@ over copies (the engine's unbroadcast), slicing back into pieces, cropping.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _dtype, _memory_format
@@ -280,7 +282,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     if s > e:
         raise RuntimeError("flatten: start_dim cannot come after end_dim")
     shp = input._data.shape
-    return reshape(input, shp[:s] + (-1 if 0 not in shp[s:e + 1] else 0,) + shp[e + 1:])
+    return reshape(input, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])
 
 
 def unflatten(input, dim, sizes):

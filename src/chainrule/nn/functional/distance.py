@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...ops._util import check_tensor
+from ...ops.matrix import vector_norm
 from ...tensor import Tensor
 
 
@@ -22,8 +23,8 @@ def _p_norm(d, p, dim, keepdim):
     a = d.abs()
     if p == float("inf"):
         return a.amax(dim, keepdim=keepdim)
-    if p == 0:
-        return (a != 0).to(d.dtype).sum(dim, keepdim=keepdim)
+    if p == 0:   # (in the graph, with torch's zero gradient)
+        return vector_norm(d, 0, dim, keepdim)
     return (a ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
 
 

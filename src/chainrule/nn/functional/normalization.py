@@ -454,7 +454,7 @@ class LayerNorm(Node):
         mean, r = _statistics(self, xp, x)
         xh = (x - mean) * r
         gh = g * w if given(w) else g
-        n = xp.data(x).size // xp.data(mean).size
+        n = math.prod(x.shape[d] for d in self.dims)   # (not size // mean's size: N may be 0)
         gx = (gh - xp.sum(gh, self.dims, True) / n - xh * (xp.sum(gh * xh, self.dims, True) / n)) * r
         _, need_w, need_b = self.needs_input_grad
         # γ̄, β̄ full-sized: the engine sums them back over the samples to γ's and β's shape
@@ -515,6 +515,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     fused = (weight is None or weight._data.dtype == x.dtype) and (
         bias is None or bias._data.dtype == x.dtype)
     affine = (optional(weight), optional(bias)) if fused else (NOT_GIVEN, NOT_GIVEN)
+    if training and x.size == 0:   # an empty batch: an empty output, the statistics untouched
+        shape = (1, c) + (1,) * (x.ndim - 2)   # (γ and β still get their zero gradients, as torch)
+        out = input * 1 if weight is None else input * weight.reshape(shape)
+        return out if bias is None else out + bias.reshape(shape)
     if training:
         n = x.size // c
         if n <= 1:
@@ -614,7 +618,7 @@ class GroupNorm(Node):
 
     def forward(self, x, w, b):
         n, c = x.shape[:2]
-        xr = x.reshape(n, self.groups, -1)
+        xr = x.reshape(n, self.groups, c // self.groups * math.prod(x.shape[2:]))  # (N may be 0)
         self.mean = xr.mean(axis=2, keepdims=True)
         centred = xr - self.mean
         self.inv_std = (1.0 / np.sqrt((centred * centred).mean(axis=2, keepdims=True) + self.eps)
@@ -631,8 +635,8 @@ class GroupNorm(Node):
         """(x viewed as (N, G, m), x̂ in that view, r) — recomputed in differentiable ops when
         recording, the forward's statistics otherwise."""
         shape = tuple(x.shape)
-        xr = xp.reshape(x, (shape[0], self.groups, -1))
-        m = xp.data(xr).shape[2]
+        m = shape[1] // self.groups * math.prod(shape[2:])   # (explicit: N may be 0)
+        xr = xp.reshape(x, (shape[0], self.groups, m))
         if xp.recording:
             centred = xr - xp.sum(xr, (2,), True) / m
             r = (xp.sum(centred * centred, (2,), True) / m + self.eps).rsqrt()
@@ -712,7 +716,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise ValueError(f"instance_norm: expected an input of shape (N, C, *) with at least one "
                          f"position dim, got {tuple(input.shape)}")
     n, c = input.shape[:2]
-    if use_input_stats and input.numel() // (n * c) <= 1 and input.numel():
+    if use_input_stats and input.numel() and input.numel() // (n * c) <= 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{list(input.shape)}")
     x = input.reshape((1, n * c) + tuple(input.shape[2:]))

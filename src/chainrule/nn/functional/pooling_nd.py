@@ -24,6 +24,7 @@ import numpy as np
 from ..._graph import Node
 from ..._modes import FORWARD, STATE
 from ...ops._util import check_tensor
+from ...ops.elementwise import where
 from ...tensor import Tensor
 from . import pooling
 from .pooling import _adaptive_ranges, _pool_sizes, integer_mean, scalar_name
@@ -530,11 +531,14 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def _lp_pool(avg, input, norm_type, kernel_size, stride, ceil_mode, window):
-    """(Σ over each window of xᵖ)^(1/p), as torch: the window mean of xᵖ times the window size,
-    its sign kept through a ReLU of |·| (so a negative sum of odd powers gives 0, as torch)."""
+    """(Σ over each window of xᵖ)^(1/p), the sum as the window mean of xᵖ times the window size
+    (as torch). A window summing to 0 gives 0 with a zero gradient, as torch's: the root reads
+    1 there instead, so its infinite slope at 0 never meets the zero behind it (0·∞ = NaN for
+    every window of zeros, as after a ReLU)."""
     out = avg(input.pow(norm_type), kernel_size, kernel_size if stride is None else stride, 0,
-              ceil_mode)
-    return (out.sign() * out.abs().relu()).mul(window).pow(1.0 / norm_type)
+              ceil_mode).mul(window)
+    zero = out == 0
+    return where(zero, 0.0, where(zero, 1.0, out).pow(1.0 / norm_type))
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:

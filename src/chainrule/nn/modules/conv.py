@@ -7,7 +7,6 @@ from ... import creation
 from ..._device import check_device
 from .. import functional as F
 from .. import init
-from ...ops import pad
 from ..parameter import Parameter
 from .module import Module
 
@@ -70,7 +69,7 @@ class _ConvNd(Module):
         widths = []
         for lo, hi in reversed(per_dim):
             widths += [lo, hi]
-        return pad(x, tuple(widths), mode=self.padding_mode)
+        return F.pad(x, tuple(widths), mode=self.padding_mode)   # (its checks: sizes, wraps)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
