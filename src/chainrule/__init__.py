@@ -11,8 +11,8 @@ from . import _dtype
 from ._device import device
 from ._memory_format import (channels_last, channels_last_3d, contiguous_format, memory_format,
                              preserve_format)
-from ._dtype import (bfloat16, bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8,
-                     int16, int32, int64, promote_types, result_type, uint8)
+from ._dtype import (bfloat16, bool_ as bool, dtype, float16, float32, float64, get_default_dtype,
+                     int8, int16, int32, int64, promote_types, result_type, uint8)
 from .tensor import Size, Tensor
 from .tensor import _LEGACY_TYPES as _legacy_types
 from ._dtype import can_cast, finfo, iinfo

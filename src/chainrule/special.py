@@ -40,11 +40,11 @@ _TAIL = {"float64": -37.0, "float32": -13.0}
 
 
 def log_ndtr(input):
-    """log Φ(x), accurate in both tails: log1p(−Φ(−x)) for x > −1; log(erfc(−x/√2)/2) down to
-    x = −37 (float32: −13); below, where erfc underflows, Φ's asymptotic series
+    """log Φ(x), accurate in both tails: log1p(−Φ(−x)) for x > −1; log(erfc(−x/√2)/2) down
+    to x = −37 (float32: −13); below, where erfc underflows, Φ's asymptotic series
     log Φ(x) = −x²/2 − log(−x√(2π)) + log(1 − 1/x² + 3/x⁴ − 15/x⁶ + 105/x⁸)
-    (log Φ(−40) = −804.608…, where log(ndtr(x)) is −inf). Each branch reads a clamped copy of
-    x, so that no branch's infinite slope leaks into the gradient of another. Integer input
+    (log Φ(−40) = −804.608…, where log(ndtr(x)) is −inf). Each branch reads a clamped copy
+    of x, so that no branch's infinite slope leaks into the gradient of another. Integer input
     gives the default float dtype, float16 is computed in float32."""
     from .ops.elementwise import isnan, where
     x = input if input.dtype in (float32, float64) else input.to(

@@ -1,12 +1,12 @@
 """``chainrule.autocast`` (``torch.autocast``): the context manager / decorator of mixed precision.
 
 chainrule has no GPU and no bfloat16 tensors (``chainrule.bfloat16`` is a name only), so
-autocast's lower-precision casts are not performed: an enabled region runs every op in its inputs' own dtypes (full precision) and says so once per
-process with a UserWarning. Everything else follows torch: the signature, the validation of
-``device_type``, the per-device enabled flag and dtype that :func:`is_autocast_enabled` and
-:func:`get_autocast_dtype` report (restored on exit, nestable, thread-local), and the
-warn-and-disable answers of torch's CPU-only build (``device_type='cuda'``; a dtype autocast does
-not support).
+autocast's lower-precision casts are not performed: an enabled region runs every op in its
+inputs' own dtypes (full precision) and says so once per process with a UserWarning.
+Everything else follows torch: the signature, the validation of ``device_type``, the per-device
+enabled flag and dtype that :func:`is_autocast_enabled` and :func:`get_autocast_dtype` report
+(restored on exit, nestable, thread-local), and the warn-and-disable answers of torch's
+CPU-only build (``device_type='cuda'``; a dtype autocast does not support).
 """
 from __future__ import annotations
 
@@ -116,10 +116,10 @@ class autocast:
 
     .. note::
         chainrule does not perform autocast's lower-precision casts: it has no GPU and no
-        bfloat16 tensors, so inside an enabled region ops run in their inputs' own dtypes and results are
-        computed in full precision. Entering the first enabled region of a process warns once
-        (UserWarning). Scripts written for torch's mixed precision run unchanged, with the same
-        numbers as without autocast.
+        bfloat16 tensors, so inside an enabled region ops run in their inputs' own dtypes and
+        results are computed in full precision. Entering the first enabled region of a process
+        warns once (UserWarning). Scripts written for torch's mixed precision run unchanged,
+        with the same numbers as without autocast.
 
     As in torch's CPU-only build, ``device_type='cuda'`` with ``enabled=True`` warns that CUDA is
     not available and disables autocast, and a ``dtype`` autocast does not support (anything but

@@ -293,8 +293,8 @@ def _logit_slope(xp, x):
     return xp.where(outside, np.nan, 1 / (x * (1 - x)))
 
 
-Logit = _elementwise("Logit", _logit, "y = log(x/(1 − x));  y′ = 1/(x(1 − x)) (inf at 0 and 1, "
-                     "NaN outside [0, 1], as torch).", d_x=_logit_slope)
+Logit = _elementwise("Logit", _logit, "y = log(x/(1 − x));  y′ = 1/(x(1 − x)) (inf at 0 and "
+                     "1, NaN outside [0, 1], as torch).", d_x=_logit_slope)
 
 
 def _atan2_reciprocal(xp, a, b):

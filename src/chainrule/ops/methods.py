@@ -16,10 +16,9 @@ from .elementwise import (abs, add, allclose, bitwise_and, bitwise_left_shift, b
                           bitwise_or, bitwise_right_shift, bitwise_xor,
                           ceil, clamp, cos, div, eq, equal, erf, erfc, exp, expm1, floor,
                           floor_divide, gcd, ge, gt, heaviside, isfinite, isinf, isnan, lcm, le,
-                          log, log1p, logical_and,
-                          logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, pow, relu,
-                          remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, tanh,
-                          true_divide, where)
+                          log, log1p, logical_and, logical_not, logical_or, logical_xor, lt,
+                          maximum, minimum, mul, ne, neg, pow, relu, remainder, round, rsqrt,
+                          sigmoid, sign, sin, sqrt, square, sub, tanh, true_divide, where)
 from .elementwise import ReluInPlace
 from .indexing import gather, getitem, index_select, masked_fill, scatter_add
 from .linalg import addmm, bmm, dot, matmul, mm, mv, outer

@@ -515,8 +515,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     fused = (weight is None or weight._data.dtype == x.dtype) and (
         bias is None or bias._data.dtype == x.dtype)
     affine = (optional(weight), optional(bias)) if fused else (NOT_GIVEN, NOT_GIVEN)
-    if training and x.size == 0:   # an empty batch: an empty output, the statistics untouched
-        shape = (1, c) + (1,) * (x.ndim - 2)   # (γ and β still get their zero gradients, as torch)
+    if training and x.size == 0:   # an empty batch: an empty output, the statistics untouched,
+        shape = (1, c) + (1,) * (x.ndim - 2)   # γ and β zero gradients (as torch)
         out = input * 1 if weight is None else input * weight.reshape(shape)
         return out if bias is None else out + bias.reshape(shape)
     if training:

@@ -75,8 +75,8 @@ class ParametrizationList(ModuleList):
             self._store("original", original)
         else:
             if not isinstance(new, (tuple, list)):
-                raise ValueError(f"'right_inverse' must return a Tensor or a Sequence of tensors, "
-                                 f"got {type(new).__name__}")
+                raise ValueError(f"'right_inverse' must return a Tensor or a Sequence of "
+                                 f"tensors, got {type(new).__name__}")
             self.ntensors = len(new)
             for i, t in enumerate(new):
                 self._store(f"original{i}", _make_original(t, original))

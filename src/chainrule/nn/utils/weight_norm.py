@@ -48,7 +48,8 @@ class WeightNorm:
         if not isinstance(weight, Parameter):
             raise ValueError(f"weight_norm: '{name}' must be a parameter of {module}")
         del module._parameters[name]
-        module.register_parameter(name + "_g", Parameter(norm_except_dim(weight, 2, fn.dim).detach()))
+        g = norm_except_dim(weight, 2, fn.dim).detach()
+        module.register_parameter(name + "_g", Parameter(g))
         module.register_parameter(name + "_v", Parameter(weight.detach()))
         setattr(module, name, fn.compute_weight(module))
         module.register_forward_pre_hook(fn)
