@@ -234,3 +234,10 @@ def test_p0_distances_stay_in_the_graph_as_torch():
     assert y.requires_grad and y.tolist() == [3.0, 3.0]
     y.sum().backward()                  # (raised: the count was a constant)
     assert not a.grad.numpy().any()
+
+
+def test_zero_remainders_take_the_dividends_sign_as_torch():
+    """NumPy signs a zero remainder as the divisor (0 % −1 = −0.0), torch as the dividend."""
+    fn = lambda L, a, b: L.remainder(a, b)    # noqa: E731
+    a, b = [0.0, -0.0, 2.0, -2.0, 5.5, -5.5, 1.0], [-1.0, 1.0, -1.0, 1.0, -2.0, 2.0, float("inf")]
+    _same_bits(_values_and_grads(cr, fn, a, b), _values_and_grads(torch, fn, a, b))

@@ -315,7 +315,13 @@ Fmod = _elementwise("Fmod", np.fmod, "y = a − trunc(a/b)·b (C's fmod, sign of
                     "∂y/∂b = −trunc(a/b).", backward_name="FmodBackward1",
                     d_a=lambda xp: 1.0,
                     d_b=lambda xp, a, b: xp.const(-np.trunc(xp.data(a) / xp.data(b))))
-Remainder = _elementwise("Remainder", np.remainder, "y = a − ⌊a/b⌋·b (Python's %, sign of b);  "
+def _remainder(a, b):
+    # NumPy gives a zero remainder b's sign (−0.0 for 0 % −1), torch a's (its fmod's): as torch
+    r = np.remainder(a, b)
+    return np.copysign(r, np.where(r == 0, a, r))
+
+
+Remainder = _elementwise("Remainder", _remainder, "y = a − ⌊a/b⌋·b (Python's %, sign of b);  "
                          "∂y/∂a = 1,  ∂y/∂b = −⌊a/b⌋.", backward_name="RemainderBackward1",
                          d_a=lambda xp: 1.0,
                          d_b=lambda xp, a, b: xp.const(-np.floor(xp.data(a) / xp.data(b))))
