@@ -30,4 +30,6 @@ CASES = [
      lambda a: torch.linalg.svd(a, full_matrices=False).U ** 2, [R.standard_normal((4, 3))]),
     ("linalg_svd_Vh", lambda a: cr.linalg.svd(a, full_matrices=False).Vh ** 2,
      lambda a: torch.linalg.svd(a, full_matrices=False).Vh ** 2, [R.standard_normal((3, 4))]),
+    ("linalg_pinv_tall", cr.linalg.pinv, torch.linalg.pinv, [R.standard_normal((4, 3))]),
+    ("linalg_pinv_wide", cr.linalg.pinv, torch.linalg.pinv, [R.standard_normal((2, 3, 5))]),
 ]

@@ -241,3 +241,100 @@ def test_zero_remainders_take_the_dividends_sign_as_torch():
     fn = lambda L, a, b: L.remainder(a, b)    # noqa: E731
     a, b = [0.0, -0.0, 2.0, -2.0, 5.5, -5.5, 1.0], [-1.0, 1.0, -1.0, 1.0, -2.0, 2.0, float("inf")]
     _same_bits(_values_and_grads(cr, fn, a, b), _values_and_grads(torch, fn, a, b))
+
+
+# ============================================================================ linalg, special
+def _grad_pair(fn, value, **kw):
+    out = []
+    for lib in (torch, cr):
+        a = lib.tensor(value, dtype=lib.float64, requires_grad=True)
+        y = fn(lib, a, **kw)
+        weights = lib.arange(y.numel(), dtype=lib.float64).reshape(tuple(y.shape))
+        (y * weights).sum().backward()
+        out.append((_np(y), _np(a.grad)))
+    return out
+
+
+def _np(t):
+    return t.detach().numpy()
+
+
+@pytest.mark.parametrize("value, kw", [
+    (np.eye(2), {}), (np.diag([2.0, 2.0, 1.0]), {}), (np.zeros((2, 2)), {}),
+    (np.diag([3.0, 1.0]), {"atol": 1.5}), (np.random.default_rng(0).standard_normal((3, 4)), {}),
+    (np.random.default_rng(1).standard_normal((2, 4, 3)), {}),
+    ([[2.0, 5.0], [1.0, -3.0]], {"hermitian": True}), ([[2.0, 5.0], [1.0, -3.0]], {"rcond": 0.1})],
+    ids=["identity", "repeated", "zero", "atol", "wide", "tall_batch", "hermitian", "rcond"])
+def test_pinv_and_its_gradient_as_torch(value, kw):
+    """The gradient is the pseudo-inverse's own rule: through the SVD it was NaN wherever
+    singular values repeat (the identity, an orthogonal matrix, 0)."""
+    (yt, gt), (yc, gc) = _grad_pair(lambda L, a, **k: L.linalg.pinv(a, **k), value, **kw)
+    np.testing.assert_allclose(yc, yt, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gc, gt, rtol=1e-8, atol=1e-10)
+
+
+def test_matrix_rank_and_pinv_take_torchs_older_arguments_and_tensor_tolerances():
+    a = [[2.0, 5.0], [1.0, -3.0]]
+    for lib in (torch, cr):
+        A = lib.tensor(a)
+        assert lib.linalg.matrix_rank(A, tol=0.5).item() == 2
+        assert lib.linalg.matrix_rank(A, atol=lib.tensor(0.5)).item() == 2
+        u = lib.tensor([1.0, 2.0, 3.0])
+        assert lib.linalg.matrix_rank(lib.outer(u, lib.tensor([1.0, -1.0, 2.0])),
+                                      hermitian=True).item() == 3   # the lower triangle's
+    batch = np.random.default_rng(2).standard_normal((2, 2, 2))
+    np.testing.assert_allclose(
+        cr.linalg.pinv(cr.tensor(batch), atol=cr.tensor([0.1, 5.0], dtype=cr.float64)).numpy(),
+        torch.linalg.pinv(torch.tensor(batch), atol=torch.tensor([0.1, 5.0], dtype=torch.float64)).numpy(),
+        rtol=1e-10, atol=1e-12)
+
+
+def test_det_of_nan_is_nan_and_its_gradient_at_a_singular_matrix_is_the_cofactor_matrix():
+    """det's backward went through A⁻¹ and raised for a singular matrix (a batch holding one).
+    The cofactor matrix is the derivative there (finite differences agree; torch 2.13 returns
+    0)."""
+    for lib in (torch, cr):
+        assert np.isnan(lib.linalg.det(lib.tensor([[float("nan"), 1.0], [1.0, 1.0]])).item())
+    for value in ([[1.0, 2.0], [2.0, 4.0]], [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]],
+                  [[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [1.0, 3.0]]]):
+        a = cr.tensor(value, dtype=cr.float64, requires_grad=True)
+        cr.linalg.det(a).sum().backward()
+        v, h = np.array(value), 1e-6
+        numeric = np.zeros_like(v)
+        for index in np.ndindex(v.shape):
+            e = np.zeros_like(v)
+            e[index] = h
+            numeric[index] = (np.linalg.det(v + e) - np.linalg.det(v - e)).sum() / (2 * h)
+        np.testing.assert_allclose(a.grad.numpy(), numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("ord", [0.5, -0.5, -1.0, 1.5, 3.0])
+@pytest.mark.parametrize("values", [[3.0, 0.0, -4.0, 0.0], [3.0, 1.0, -4.0, 2.0], [0.0, 0.0]])
+def test_vector_norm_gradient_at_zero_entries_as_torch(ord, values):
+    """|x|^p's slope at 0 is infinite for p < 1: the gradient there was NaN (torch's is 0)."""
+    (yt, gt), (yc, gc) = _grad_pair(lambda L, x: L.linalg.vector_norm(x, ord), values)
+    np.testing.assert_allclose(yc, yt, rtol=1e-12)
+    np.testing.assert_allclose(gc, gt, rtol=1e-10, atol=1e-12)
+
+
+def test_multivariate_normal_reads_only_scale_trils_lower_triangle():
+    out = []
+    for lib in (torch, cr):
+        L = lib.tensor([[1.0, 0.0], [0.5, 2.0]], dtype=lib.float64, requires_grad=True)
+        d = lib.distributions.MultivariateNormal(lib.zeros(2, dtype=lib.float64), scale_tril=L)
+        d.log_prob(lib.tensor([0.5, -0.3], dtype=lib.float64)).backward()
+        out.append(L.grad.numpy())
+    assert out[1][0, 1] == 0.0
+    np.testing.assert_allclose(out[1], out[0], rtol=1e-12)
+
+
+def test_special_functions_keep_their_digits_in_the_tails_as_torch():
+    t = torch.tensor([1 - 1e-12, 1 - 1e-15, -1 + 1e-14, 0.999, 0.5, 1e-300], dtype=torch.float64)
+    np.testing.assert_allclose(cr.erfinv(cr.tensor(t.numpy())).numpy(), torch.erfinv(t).numpy(),
+                               rtol=1e-13)   # was 5.47 for 5.676 at 1 − 1e-15
+    p = torch.tensor([1e-300, 1e-20, 1e-10, 0.01, 0.3, 0.9, 0.0, 1.0], dtype=torch.float64)
+    np.testing.assert_allclose(cr.special.ndtri(cr.tensor(p.numpy())).numpy(),
+                               torch.special.ndtri(p).numpy(), rtol=1e-13)   # was −inf
+    big = [1e308, 1e300, -1e308]
+    np.testing.assert_array_equal(cr.lgamma(cr.tensor(big, dtype=cr.float64)).numpy(),
+                                  torch.lgamma(torch.tensor(big, dtype=torch.float64)).numpy())

@@ -2,12 +2,14 @@
 functions as ``chainrule.erf``, ``chainrule.lgamma`` … , gathered under torch's spelling)."""
 import math as _math
 
-from ._dtype import float16, float32, float64, get_default_dtype
+import numpy as np
 
+from ._dtype import float16, float32, float64, get_default_dtype
 from .nn.functional import log_softmax, softmax
 from .ops import (digamma, erf, erfc, erfinv, exp2, expm1, log1p, logit, logsumexp, mvlgamma,
                   polygamma, round, sigmoid as expit, sinc, xlogy)
 from .ops import lgamma as gammaln
+from .ops.elementwise import _elementwise, _erfinv, erfc_inverse_of_log, to_float
 
 psi = digamma
 multigammaln = mvlgamma
@@ -27,9 +29,24 @@ def ndtr(input):
     return erfc(input * -_SQRT1_2) / 2
 
 
+def _ndtri(p):
+    a = np.asarray(p, np.float64)
+    x = np.array(_erfinv(2 * a - 1) * _math.sqrt(2))   # (an array, 0-d included: x[low])
+    low = (a > 0) & (a < 0.25)   # −√2·erfc⁻¹(2p): 2p − 1 would round p's digits away
+    if low.any():
+        x[low] = -_math.sqrt(2) * erfc_inverse_of_log(np.log(2 * a[low]))
+    return x.astype(np.asarray(p).dtype, copy=False)
+
+
+_Ndtri = _elementwise("Ndtri", _ndtri, "y = Φ⁻¹(p);  y′ = √(2π)·e^{y²/2}.",
+                      d_x=lambda xp, out: _math.sqrt(2 * _math.pi) * xp.exp(out * out / 2))
+
+
 def ndtri(input):
-    """Φ⁻¹(p) = √2 erfinv(2p − 1), the standard normal quantile."""
-    return erfinv(2 * input - 1) * _math.sqrt(2)
+    """Φ⁻¹(p), the standard normal quantile: √2·erfinv(2p − 1), and −√2·erfc⁻¹(2p) for
+    p < 0.25 so that small p keep their digits (Φ⁻¹(10⁻³⁰⁰) = −37.04…; 2p − 1 rounds to −1).
+    Integer input gives the default float dtype."""
+    return _Ndtri.apply(to_float(input))
 
 
 _SQRT1_2 = _math.sqrt(0.5)

@@ -15,9 +15,11 @@ __all__ = ["MultivariateNormal"]
 
 
 def _solve_lower(L, b):
-    """L⁻¹b for lower-triangular L, L and b broadcast over their batch dims."""
+    """L⁻¹b for lower-triangular L, L and b broadcast over their batch dims; only L's lower
+    triangle is read (torch's triangular solve: a gradient lands in no other entry)."""
     batch = broadcast_shapes(tuple(L.shape[:-2]), tuple(b.shape[:-2]))
-    return linalg.solve(L.expand(batch + tuple(L.shape[-2:])), b.expand(batch + tuple(b.shape[-2:])))
+    return linalg.solve_triangular(L.expand(batch + tuple(L.shape[-2:])),
+                                   b.expand(batch + tuple(b.shape[-2:])), upper=False)
 
 
 def _precision_to_scale_tril(P):

@@ -101,20 +101,88 @@ class LogAbsDet(Node):
         return xp.sum(xp.apply(Inv, a) * xp.mT(tangents[0]), (-2, -1))
 
 
+def _cofactors(a):
+    """det(A)·A⁻ᵀ (the cofactor matrix), for singular A too: with A = U S Vᵀ it is
+    det(U)·det(V)·U diag(Π_{j≠i} σⱼ) Vᵀ."""
+    try:
+        return np.linalg.det(a)[..., None, None] * np.swapaxes(np.linalg.inv(a), -1, -2)
+    except np.linalg.LinAlgError:   # a singular matrix in the batch
+        u, s, vh = np.linalg.svd(a)
+        others = np.stack([np.prod(np.delete(s, i, -1), -1) for i in range(s.shape[-1])], -1)
+        sign = np.linalg.det(u) * np.linalg.det(vh)
+        return sign[..., None, None] * np.matmul(u * others[..., None, :], vh)
+
+
 class Det(Node):
-    """y = det A;  VJP Ā = ȳ · det A · A⁻ᵀ;  JVP ẏ = det A · tr(A⁻¹ Ȧ)."""
+    """y = det A (NaN for a matrix holding a NaN);  VJP Ā = ȳ · det A · A⁻ᵀ, the cofactor
+    matrix, finite for a singular A too (a plain backward; a recorded one, for higher
+    derivatives, goes through A⁻¹);  JVP ẏ = det A · tr(A⁻¹ Ȧ)."""
 
     backward_name = "LinalgDetBackward0"
 
     def forward(self, a):
-        return np.linalg.det(a)
+        out = np.linalg.det(a)
+        nan = np.isnan(a).any((-2, -1))   # (LAPACK's pivoting can hide a NaN: det 0)
+        return np.where(nan, np.nan, out).astype(out.dtype) if nan.any() else out
 
     def vjp(self, xp, g, a, out):
+        if not xp.recording:
+            return (xp.reshape(g, xp.data(g).shape + (1, 1)) * _cofactors(a),)
         scale = xp.reshape(g * out, xp.data(g).shape + (1, 1))
         return (scale * xp.mT(xp.apply(Inv, a)),)
 
     def jvp(self, xp, tangents, a, out):
         return out * xp.sum(xp.apply(Inv, a) * xp.mT(tangents[0]), (-2, -1))
+
+
+def _lower_symmetric(a):
+    """The symmetric matrix of a's lower triangle (what ``hermitian=True`` reads, as torch)."""
+    low = np.tril(a)
+    return low + np.swapaxes(np.tril(a, -1), -1, -2)
+
+
+def singular_values(a, hermitian=False):
+    """σ of each matrix, descending; ``hermitian``: |eigenvalues| of its lower triangle's
+    symmetric matrix."""
+    if hermitian:
+        return np.sort(np.abs(np.linalg.eigvalsh(_lower_symmetric(a))), -1)[..., ::-1]
+    return np.linalg.svd(a, compute_uv=False)
+
+
+class Pinv(Node):
+    """P = A⁺, the values σ ≤ ``cutoff`` (per matrix, (…, 1)) dropped; ``hermitian``: from
+    the eigendecomposition of A's lower triangle. VJP (Golub & Pereyra's derivative of A⁺,
+    where the rank is locally constant; torch's rule, finite at repeated singular values):
+    Ā = −Pᵀ P̄ Pᵀ + (I − A P) P̄ᵀ P Pᵀ + Pᵀ P P̄ᵀ (I − P A)."""
+
+    params = ("cutoff", "hermitian")
+    backward_name = "LinalgPinvBackward0"
+
+    def forward(self, a):
+        if self.hermitian:
+            w, v = np.linalg.eigh(_lower_symmetric(a))
+            inv = np.where(np.abs(w) > self.cutoff, 1 / np.where(w == 0, 1, w), 0)
+            return np.matmul(v * inv[..., None, :], np.swapaxes(v, -1, -2)).astype(a.dtype)
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        inv = np.where(s > self.cutoff, 1 / np.where(s == 0, 1, s), 0)
+        return np.matmul(np.swapaxes(vh, -1, -2) * inv[..., None, :],
+                         np.swapaxes(u, -1, -2)).astype(a.dtype)
+
+    def vjp(self, xp, g, a, out):
+        pt, gt = xp.mT(out), xp.mT(g)
+        x = xp.matmul(gt, xp.matmul(out, pt))          # P̄ᵀ P Pᵀ
+        y = xp.matmul(xp.matmul(pt, out), gt)          # Pᵀ P P̄ᵀ
+        # (I − A P) x and y (I − P A) without forming the identities
+        return (-xp.matmul(pt, xp.matmul(g, pt)) + x - xp.matmul(a, xp.matmul(out, x))
+                + y - xp.matmul(xp.matmul(y, out), a),)
+
+    def jvp(self, xp, tangents, a, out):
+        """Ṗ = −P Ȧ P + P Pᵀ Ȧᵀ (I − A P) + (I − P A) Ȧᵀ Pᵀ P."""
+        pt, tt = xp.mT(out), xp.mT(tangents[0])
+        u = xp.matmul(out, xp.matmul(pt, tt))          # P Pᵀ Ȧᵀ
+        v = xp.matmul(tt, xp.matmul(pt, out))          # Ȧᵀ Pᵀ P
+        return (-xp.matmul(out, xp.matmul(tangents[0], out)) + u
+                - xp.matmul(xp.matmul(u, a), out) + v - xp.matmul(out, xp.matmul(a, v)))
 
 
 class Cholesky(Node):

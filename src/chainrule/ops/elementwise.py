@@ -235,9 +235,21 @@ Log10 = _elementwise("Log10", np.log10, "y = log₁₀ x;  y′ = 1/(x ln 10).",
 Exp2 = _elementwise("Exp2", np.exp2, "y = 2ˣ;  y′ = y ln 2.", d_x=lambda xp, out: out * _LN2)
 
 
+def erfc_inverse_of_log(log_u, z=None):
+    """z ≥ 0.47 with erfc(z) = u, from log u (float64 arrays; u ≤ 0.5, down to the smallest
+    double): Newton on log erfc(z) = log u, which is close to linear in z² out there, from
+    ``z`` or from √(−log u); six steps reach float64's last digits from either start."""
+    z = np.sqrt(-log_u) if z is None else z
+    for _ in range(6):
+        e = _erfc(z)
+        z = z + (np.log(e) - log_u) * e / (_TWO_OVER_ROOT_PI * np.exp(-(z * z)))
+    return z
+
+
 def _erfinv(y):
     """erf⁻¹ in NumPy alone: Giles' approximation (single precision), then two Newton steps on
-    erf (each squares the relative error: float64 rounding); ±1 → ±inf, |y| > 1 → nan."""
+    erf (each squares the relative error: float64 rounding), and for |y| ≥ 0.5 on log erfc
+    (``erfc_inverse_of_log``: the last digits near ±1 too); ±1 → ±inf, |y| > 1 → nan."""
     a = np.asarray(y, dtype=np.float64)
     inside = np.abs(a) < 1
     t = np.where(inside, a, 0.0)
@@ -253,10 +265,13 @@ def _erfinv(y):
               0.00943887047, 1.00167406, 2.83297682):
         q = k + q * d
     x = np.where(w < 5, p, q) * t
-    tail = np.abs(t) >= 0.5    # there erf(x) − t from erfc: 1 ∓ t is exact, erfc(±x) accurate
     for _ in range(2):
-        r = np.where(tail, np.where(t > 0, (1 - t) - _erfc(x), _erfc(-x) - (1 + t)), _erf(x) - t)
-        x = x - r / (_TWO_OVER_ROOT_PI * np.exp(-(x * x)))
+        x = x - (_erf(x) - t) / (_TWO_OVER_ROOT_PI * np.exp(-(x * x)))
+    x = np.array(x)   # (a 0-d input's arithmetic gives a NumPy scalar, which takes no x[tail])
+    tail = np.abs(t) >= 0.5
+    if tail.any():   # (1 − |t| is exact; Giles' fit is for float32's range of t: a far start)
+        x[tail] = np.copysign(erfc_inverse_of_log(np.log(1 - np.abs(t[tail])), np.abs(x[tail])),
+                              t[tail])
     out = np.where(inside, x, np.where(np.abs(a) == 1, np.copysign(np.inf, a), np.nan))
     return out.astype(np.asarray(y).dtype, copy=False)
 

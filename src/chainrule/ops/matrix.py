@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._tensor_base import normalize_dim
+from .._tensor_base import TensorBase, normalize_dim
 from . import decompositions as _d
 from ._util import check_tensor
 from .elementwise import where
@@ -79,8 +79,11 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         return _sum(x.abs(), dims, keepdim)
     if ord == 2:
         return safe_sqrt(_sum(x * x, dims, keepdim))
-    a = x.abs()
-    total = _sum(a ** ord, dims, keepdim)
+    # |x|^ord with zeros read as 1, then put back (0, or ∞ for ord < 0): |x|^ord's slope at 0 is
+    # infinite for ord < 1, and 0·∞ = NaN would reach x's gradient (torch's is 0 there)
+    nonzero = x != 0
+    powered = where(nonzero, where(nonzero, x.abs(), 1.0) ** ord, 0.0 if ord > 0 else math.inf)
+    total = _sum(powered, dims, keepdim)
     zero = total == 0
     return (total + zero.to(total.dtype)) ** (1.0 / ord) * (~zero).to(total.dtype)
 
@@ -318,19 +321,30 @@ def svdvals(A):
     return _d.SvdS.apply(_matrices(A, "svdvals"))
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian=False):
-    """The Moore–Penrose pseudo-inverse V diag(1/σ) Uᵀ, singular values below
-    max(atol, rtol·σ_max) treated as zero (rtol defaults to max(m, n)·ε when atol is unset)."""
-    A = _matrices(A, "pinv")
-    m, n = A.shape[-2:]
-    eps = np.finfo(A._data.dtype).eps
+def _cutoff(a, atol, rtol, hermitian):
+    """(σ of each matrix, the cutoff max(atol, rtol·σ_max) per matrix (…, 1)); rtol defaults to
+    max(m, n)·ε when atol is unset or 0; atol and rtol numbers or tensors of the batch shape."""
+    m, n = a.shape[-2:]
+    atol, rtol = (v._data[..., None] if isinstance(v, TensorBase) else v for v in (atol, rtol))
     if rtol is None:
-        rtol = max(m, n) * eps if atol is None or atol == 0 else 0.0
-    U, S, Vh = svd(A, full_matrices=False)
-    cutoff = np.maximum(atol or 0.0, rtol * S._data.max(-1, keepdims=True, initial=0.0))
-    keep = A._make(S._data > cutoff)
-    inv_s = (S + (~keep).to(S.dtype)).reciprocal() * keep.to(S.dtype)
-    return matmul(Vh.mT * inv_s.unsqueeze(-2), U.mT)
+        unset = atol is None or np.all(np.asarray(atol) == 0)
+        rtol = max(m, n) * np.finfo(a.dtype).eps if unset else 0.0
+    s = _d.singular_values(a, hermitian)
+    largest = s.max(-1, keepdims=True, initial=0.0)
+    return s, np.maximum(0.0 if atol is None else atol, rtol * largest)
+
+
+def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
+    """The Moore–Penrose pseudo-inverse V diag(1/σ) Uᵀ, singular values at or below
+    max(atol, rtol·σ_max) treated as zero (rtol defaults to max(m, n)·ε when atol is unset;
+    ``rcond``, torch's older name, is rtol). ``hermitian``: A is symmetric, and only its lower
+    triangle is read (eigendecomposition). atol/rtol: numbers or tensors of the batch shape.
+    The gradient is the pseudo-inverse's own rule, finite at repeated singular values."""
+    A = _matrices(A, "pinv")
+    if rcond is not None:
+        rtol = rcond
+    _, cutoff = _cutoff(A._data, atol, rtol, hermitian)
+    return _d.Pinv.apply(A, cutoff=cutoff, hermitian=bool(hermitian))
 
 
 lstsq_result = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
@@ -420,15 +434,14 @@ def matrix_power(A, n):
     return result
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     """The number of singular values above max(atol, rtol·σ_max) (rtol defaults to
-    max(m, n)·ε when atol is unset). Not differentiable."""
+    max(m, n)·ε when atol is unset; ``tol``, torch's older argument, is atol with rtol 0).
+    ``hermitian``: |eigenvalues| of A's lower triangle. Not differentiable."""
     A = _matrices(A, "matrix_rank")
-    s = np.linalg.svd(A._data, compute_uv=False)
-    m, n = A.shape[-2:]
-    if rtol is None:
-        rtol = max(m, n) * np.finfo(A._data.dtype).eps if atol is None or atol == 0 else 0.0
-    cutoff = np.maximum(atol or 0.0, rtol * s.max(-1, keepdims=True, initial=0.0))
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    s, cutoff = _cutoff(A._data, atol, rtol, hermitian)
     return A._make((s > cutoff).sum(-1).astype(np.int64))
 
 

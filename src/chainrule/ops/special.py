@@ -25,7 +25,10 @@ def _lgamma_one(v):
         return math.nan
     if math.isinf(v) or (v <= 0 and v == int(v)):
         return math.inf
-    return math.lgamma(v)
+    try:
+        return math.lgamma(v)
+    except OverflowError:   # log Γ past the float range (v ≳ 2.6e305): ∞, as torch
+        return math.inf
 
 
 _lgamma_all = np.frompyfunc(_lgamma_one, 1, 1)
