@@ -1163,3 +1163,26 @@ def test_methods_of_functions_that_had_none_as_torch():
         y = lib.tensor([1.0], requires_grad=True) * 2
         assert not lib.detach(y).requires_grad and lib.get_device(y) == -1
         assert lib.is_inference(y) is False
+
+
+def test_data_parallel_without_gpus_is_the_module_itself_as_torch():
+    cr.manual_seed(0)
+    inner = cr.nn.Linear(3, 2)
+    wrapped = cr.nn.DataParallel(inner, device_ids=[0, 1])
+    assert wrapped.module is inner and wrapped.device_ids == []
+    assert list(wrapped.state_dict()) == ["module.weight", "module.bias"]   # torch's keys
+    x = cr.randn(4, 3)
+    np.testing.assert_array_equal(wrapped(x).detach().numpy(), inner(x).detach().numpy())
+    t = torch.nn.DataParallel(torch.nn.Linear(3, 2))
+    t.load_state_dict({k: torch.tensor(v.numpy()) for k, v in wrapped.state_dict().items()})
+    np.testing.assert_allclose(t(torch.tensor(x.numpy())).detach().numpy(),
+                               wrapped(x).detach().numpy(), rtol=1e-6)
+
+
+def test_autograd_grad_accepts_torchs_deprecated_only_inputs():
+    x = cr.ones(2, requires_grad=True)
+    assert cr.autograd.grad((x * x).sum(), x, only_inputs=True)[0].tolist() == [2.0, 2.0]
+    with pytest.warns(FutureWarning, match="only_inputs"):
+        cr.autograd.grad((x * x).sum(), x, only_inputs=False)
+    leaf = (x * 2).sum().grad_fn.next_functions[0][0].next_functions[0][0]
+    assert repr(leaf).startswith("<AccumulateGrad object at")      # torch's repr

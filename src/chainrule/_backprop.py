@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import warnings
 
 import numpy as np
 
@@ -364,15 +365,20 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return ``(∂out/∂input for input in inputs)`` without touching any ``.grad``.
 
     outputs: Tensor or sequence; inputs: Tensor or sequence of Tensors that require grad;
     grad_outputs: the vectors v of the VJPs vᵀJ (default ones for scalar outputs). With
     ``create_graph=True`` the result is itself differentiable (for higher derivatives).
     An input the outputs do not depend on raises, or with ``allow_unused=True`` gets None, or
-    with ``materialize_grads=True`` zeros of its shape.
+    with ``materialize_grads=True`` zeros of its shape. ``only_inputs`` is torch's deprecated
+    argument, ignored with its warning (only the inputs' gradients are ever computed).
     """
+    if only_inputs is not True:
+        warnings.warn("autograd.grad: only_inputs is deprecated and ignored (only the inputs' "
+                      "gradients are computed); autograd.backward accumulates into other "
+                      "leaves", FutureWarning, stacklevel=2)
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when "
                          "materialize_grads=True, but got: allow_unused=False.")

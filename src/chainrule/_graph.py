@@ -518,6 +518,9 @@ class AccumulateGrad(Node):
     def name(self):
         return "torch::autograd::AccumulateGrad"   # torch's name, so ported checks of it hold
 
+    def __repr__(self):   # (torch prints the class name here, not name())
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
     def _release(self):
         pass
 
