@@ -107,6 +107,9 @@ def test_every_primitive_jvp_rule_is_exercised(monkeypatch):
         cr.func.hvp(scalar, tuple(cr.tensor(v) for v in arrays), tuple(cr.tensor(v) for v in arrays))
     cr.func.jvp(lambda v: cr.nn.functional.heaviside(v, cr.tensor(0.5, dtype=cr.float64)),
                 (cr.ones(2, dtype=cr.float64),), (cr.ones(2, dtype=cr.float64),))
+    with pytest.raises(RuntimeError, match="not differentiable"):   # (a rule that refuses)
+        cr.func.jvp(lambda v: cr.linalg.qr(v, mode="complete").Q, (cr.ones(3, 2),),
+                    (cr.ones(3, 2),))
     missing = {c.__name__ for c in _all_subclasses(Node) if "jvp" in c.__dict__} - {c.__name__ for c in seen}
     assert not missing, f"JVP rules never exercised by a case: {sorted(missing)}"
 

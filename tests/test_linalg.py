@@ -139,7 +139,11 @@ def test_values_of_outputs_with_no_gradient_match_torch():
     (lambda: cr.linalg.det(cr.eye(2, dtype=cr.int64)), RuntimeError, "floating point"),
     (lambda: cr.linalg.qr(cr.ones(2, 2), mode="full"), RuntimeError, "mode"),
     (lambda: cr.linalg.eigh(cr.eye(2), UPLO="X"), RuntimeError, "UPLO"),
-    (lambda: cr.linalg.qr(cr.ones(2, 3, requires_grad=True), mode="r"), RuntimeError, "derivative"),
+    # (the forward runs, as torch's; differentiating R without Q raises)
+    (lambda: cr.linalg.qr(cr.ones(2, 3, requires_grad=True), mode="r").R.sum().backward(),
+     RuntimeError, "derivative"),
+    (lambda: cr.linalg.qr(cr.ones(3, 2, requires_grad=True), mode="complete").Q.sum().backward(),
+     RuntimeError, "not differentiable"),
     (lambda: cr.linalg.matrix_norm(cr.ones(2, 2), 3), RuntimeError, "Order"),
     (lambda: cr.linalg.norm(cr.ones(2, 2, 2), 2), RuntimeError, "1D or 2D"),
     (lambda: cr.linalg.cross(cr.ones(2), cr.ones(2)), RuntimeError, "length 3"),
@@ -178,3 +182,26 @@ def test_linalg_jvp_matches_torch_func(case):
     tests/cases_linalg.py through the shared forward-mode tests)"""
     _, fn, arrays = case
     check_jvp(lambda *t: fn(cr, *t), lambda *t: fn(torch, *t), *arrays, rtol=1e-7, atol=1e-8)
+
+
+@pytest.mark.parametrize("shape, mode", [((3, 4), "reduced"), ((3, 4), "complete"),
+                                         ((2, 3, 5), "reduced"), ((3, 3), "complete")])
+def test_qr_of_wide_matrices_differentiates_as_torch(shape, mode):
+    """m < n: A = [X | Y], Q and R_X from X's QR, R = [R_X | QᵀY] (it raised at forward)."""
+    a = R.standard_normal(shape)
+    fn = lambda m, A: (lambda r: r.Q @ r.R * 1.5 + r.R.abs())(m.linalg.qr(A, mode=mode))  # noqa: E731
+    check(lambda t: fn(cr, t), lambda t: fn(torch, t), a, double=False, scale=10)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 4, 3)])
+def test_full_svd_of_non_square_matrices_differentiates_its_thin_part_as_torch(shape):
+    """The columns past min(m, n) complete a basis and get no gradient (torch drops theirs);
+    it raised at forward when A required grad."""
+    a = R.standard_normal(shape)
+    k = min(shape[-2:])
+
+    def fn(m, A):
+        u, s, vh = m.linalg.svd(A)
+        assert tuple(u.shape)[-1] == shape[-2] and tuple(vh.shape)[-2] == shape[-1]
+        return u[..., :, :k] @ m.diag_embed(s.sqrt()) @ vh[..., :k, :] + (u @ u.mT).sum() * 0
+    check(lambda t: fn(cr, t), lambda t: fn(torch, t), a, double=False, scale=10)

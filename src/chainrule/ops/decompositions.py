@@ -256,6 +256,28 @@ class QrR(Node):
         return _qr_jvp(xp, tangents[0], xp.apply(QrQ, a), out)[1]
 
 
+class QrUndifferentiable(Node):
+    """Q (``part`` 0) or R (1) of a QR that torch does not differentiate: mode 'r' (no Q to
+    differentiate with) and 'complete' with more rows than columns (Q's extra columns are not
+    unique). The forward runs; a derivative raises torch's error."""
+
+    params = ("mode", "part")
+    backward_name = "LinalgQrBackward0"
+
+    def forward(self, a):
+        return np.linalg.qr(a, mode="complete" if self.mode == "complete" else "reduced")[self.part]
+
+    def vjp(self, xp, g):
+        if self.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
+                               "when mode='r'. Please use linalg.qr(A, mode='reduced') if you "
+                               "are going to differentiate through linalg.qr.")
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
+                           "and nrows > ncols.")
+
+    jvp = vjp
+
+
 def _qr_jvp(xp, ta, q, r):
     """(Q̇, Ṙ) for A = QR, m ≥ n: X = Qᵀ Ȧ R⁻¹, Ω = X_low − X_lowᵀ, Ṙ = (X − Ω) R,
     Q̇ = Ȧ R⁻¹ − Q (X − Ω)."""

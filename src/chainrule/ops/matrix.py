@@ -18,7 +18,7 @@ from ._util import check_tensor
 from .elementwise import where
 from .linalg import matmul
 from .reduction import amax, amin, sum as _sum
-from .shape import stack
+from .shape import cat, stack
 
 LinAlgError = _d.LinAlgError
 
@@ -246,8 +246,10 @@ qr_result = namedtuple("qr", ["Q", "R"])
 
 def qr(A, mode="reduced"):
     """(Q, R) with A = QR, Q orthonormal columns, R upper-triangular: 'reduced' (k = min(m, n)
-    columns), 'complete' (Q square), 'r' (R only, Q empty). Differentiable for 'reduced' with
-    m ≥ n (torch raises in the other cases too)."""
+    columns), 'complete' (Q square), 'r' (R only, Q empty). Differentiable, as torch, for
+    'reduced' and for 'complete' with m ≤ n (with m < n, A = [X | Y], X square: Q, R_X from
+    X's QR and R = [R_X | QᵀY], so the rule is X's); differentiating the other cases raises
+    (in backward: the forward runs)."""
     A = _matrices(A, "qr")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
@@ -255,14 +257,14 @@ def qr(A, mode="reduced"):
     m, n = A.shape[-2:]
     if mode == "reduced" and m >= n:
         return qr_result(_d.QrQ.apply(A), _d.QrR.apply(A))
-    if A.requires_grad:
-        raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when "
-                           "mode='r', and is not implemented for mode='complete' with more rows "
-                           "than columns or for m < n; use mode='reduced' with m >= n")
-    q, r = np.linalg.qr(A._data, mode="complete" if mode == "complete" else "reduced")
+    if mode != "r" and m < n or mode == "complete" and m == n:
+        X, Y = A[..., :m], A[..., m:]
+        Q = _d.QrQ.apply(X)
+        return qr_result(Q, cat([_d.QrR.apply(X), matmul(Q.mT, Y)], -1))
+    R = _d.QrUndifferentiable.apply(A, mode=mode, part=1)
     if mode == "r":
-        return qr_result(A._make(np.empty((0,), A._data.dtype)), A._make(r))
-    return qr_result(A._make(q), A._make(r))
+        return qr_result(A._make(np.empty((0,), A._data.dtype)), R)
+    return qr_result(_d.QrUndifferentiable.apply(A, mode=mode, part=0), R)
 
 
 eigh_result = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
@@ -286,17 +288,22 @@ svd_result = namedtuple("svd", ["U", "S", "Vh"])
 
 def svd(A, full_matrices=True):
     """(U, S, Vh) with A = U diag(S) Vh, S descending. ``full_matrices=False`` gives the thin
-    factors (k = min(m, n)); the full ones are differentiable only when A is square."""
+    factors (k = min(m, n)); with the full ones of a non-square A, the columns (rows) past k
+    complete an orthonormal basis and carry no gradient (not unique: torch drops their
+    gradients too)."""
     A = _matrices(A, "svd")
     m, n = A.shape[-2:]
-    if full_matrices and m != n:
-        if A.requires_grad:
-            raise RuntimeError("torch.linalg.svd: The derivative of linalg.svd is not implemented "
-                               "when full_matrices=True and A is not square; use "
-                               "full_matrices=False")
+    if full_matrices and m != n and not A.requires_grad:   # (one SVD: nothing to record)
         u, s, vh = np.linalg.svd(A._data, full_matrices=True)
         return svd_result(A._make(u), A._make(s), A._make(vh))
-    return svd_result(_d.SvdU.apply(A), _d.SvdS.apply(A), _d.SvdVh.apply(A))
+    U, S, Vh = _d.SvdU.apply(A), _d.SvdS.apply(A), _d.SvdVh.apply(A)
+    if full_matrices and m != n:
+        u, _, vh = np.linalg.svd(A._data, full_matrices=True)
+        if m > n:
+            U = cat([U, A._make(u[..., n:])], -1)
+        else:
+            Vh = cat([Vh, A._make(vh[..., m:, :])], -2)
+    return svd_result(U, S, Vh)
 
 
 svd_uv_result = namedtuple("svd", ["U", "S", "V"])
