@@ -202,6 +202,29 @@ def test_kl_divergence_gradient_matches_torch_in_a_vae_loss():
         _same(a, b)
 
 
+def test_kl_divergence_of_multivariate_normals_and_normal_uniform_pairs_matches_torch():
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((2, 3, 3))
+    cov_p = a @ np.swapaxes(a, -1, -2) + 3 * np.eye(3)
+    b = rng.standard_normal((3, 3))
+    cov_q, mu_p, mu_q = b @ b.T + 3 * np.eye(3), rng.standard_normal((2, 3)), rng.standard_normal(3)
+
+    def run(lib):
+        D = lib.distributions
+        C = lib.tensor(cov_p, requires_grad=True)
+        M = lib.tensor(mu_q, requires_grad=True)
+        p = D.MultivariateNormal(lib.tensor(mu_p), covariance_matrix=C)
+        q = D.MultivariateNormal(M, scale_tril=lib.linalg.cholesky(lib.tensor(cov_q)))
+        kl = D.kl_divergence(p, q)
+        kl.sum().backward()
+        n = D.Normal(lib.tensor([0.0, 1.0]), lib.tensor([1.0, 2.0]))
+        u = D.Uniform(lib.tensor([-1.0, 0.0]), lib.tensor([1.0, 3.0]))
+        return kl, C.grad, M.grad, D.kl_divergence(n, u), D.kl_divergence(u, n)
+    mine, theirs = _both(run)
+    for a, b in zip(mine, theirs):
+        _same(a, b)
+
+
 def test_register_kl_dispatches_to_the_most_specific_pair():
     class MyNormal(cr.distributions.Normal):
         pass

@@ -10,6 +10,7 @@ from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
 from .independent import Independent
+from .multivariate_normal import MultivariateNormal, _solve_lower
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .uniform import Uniform
@@ -97,6 +98,36 @@ def _kl_normal_normal(p, q):
     var_ratio = (p.scale / q.scale).pow(2)
     t1 = ((p.loc - q.loc) / q.scale).pow(2)
     return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_mvn_mvn(p, q):
+    # ½(tr(Σq⁻¹Σp) + (μq − μp)ᵀΣq⁻¹(μq − μp) − k) + log|Lq| − log|Lp|, from the Cholesky
+    # factors: tr(Σq⁻¹Σp) = ‖Lq⁻¹Lp‖², the quadratic form ‖Lq⁻¹(μq − μp)‖²
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Multivariate Normals with different event "
+                         "shapes cannot be computed")
+    Lp, Lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    half_log_det = (Lq.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+                    - Lp.diagonal(dim1=-2, dim2=-1).log().sum(-1))
+    trace = _solve_lower(Lq, Lp).pow(2).sum((-2, -1))
+    mahalanobis = _solve_lower(Lq, (q.loc - p.loc).unsqueeze(-1)).squeeze(-1).pow(2).sum(-1)
+    return half_log_det + 0.5 * (trace + mahalanobis - p.event_shape[0])
+
+
+@register_kl(Normal, Uniform)
+def _kl_normal_uniform(p, q):
+    # the normal's support is the whole line, the uniform's an interval: ∞ everywhere
+    return (p.loc * 0 + q.low * 0) + math.inf
+
+
+@register_kl(Uniform, Normal)
+def _kl_uniform_normal(p, q):
+    # log(√(2π)σ/(b − a)) + ((b − a)²/12 + ((a + b)/2 − μ)²)/(2σ²)
+    width = p.high - p.low
+    log_ratio = (math.sqrt(2 * math.pi) * q.scale / width).log()
+    spread = width.pow(2) / 12 + ((p.high + p.low) / 2 - q.loc).pow(2)
+    return log_ratio + 0.5 * spread / q.scale.pow(2)
 
 
 @register_kl(Uniform, Uniform)
