@@ -338,3 +338,14 @@ def test_special_functions_keep_their_digits_in_the_tails_as_torch():
     big = [1e308, 1e300, -1e308]
     np.testing.assert_array_equal(cr.lgamma(cr.tensor(big, dtype=cr.float64)).numpy(),
                                   torch.lgamma(torch.tensor(big, dtype=torch.float64)).numpy())
+
+
+def test_digamma_and_polygamma_at_signed_zeros_and_poles_as_torch():
+    x = [0.0, -0.0, -1.0, -2.0, 1.0, 2.5]
+    for n in range(4):
+        mine = cr.polygamma(n, cr.tensor(x, dtype=cr.float64)).numpy()
+        theirs = torch.polygamma(n, torch.tensor(x, dtype=torch.float64)).numpy()
+        if n == 1:     # (torch's trigamma at a negative integer: a large finite number)
+            theirs[2:4] = np.inf
+        np.testing.assert_allclose(mine, theirs, rtol=1e-8)
+    assert np.isnan(cr.polygamma(1, cr.tensor([-np.inf], dtype=cr.float64)).item())

@@ -70,10 +70,12 @@ def _polygamma_array(n, x):
         out = series + acc
         if n == 0:
             out = np.where(reflect, out - math.pi / np.tan(math.pi * x), out)
-            out = np.where(x == 0, -np.inf, out)
+            out = np.where(x == 0, np.copysign(np.inf, -x), out)   # ψ(±0) = ∓∞, as torch
+    # at the poles 0, −1, −2, …: ψ is NaN but at ±0, ψ⁽ⁿ⁾ its limit from the right,
+    # (−1)ⁿ⁺¹·∞ (torch's signs); at −∞ nothing (the poles accumulate): NaN
     poles = (x <= 0) & (x == np.floor(x)) & ~((n == 0) & (x == 0))
-    out = np.where(poles, np.nan if n == 0 else np.inf, out)
-    return out
+    out = np.where(poles, np.nan if n == 0 else sign * np.inf, out)
+    return np.where(x == -np.inf, np.nan, out) if n else out
 
 
 def _digamma(x):
