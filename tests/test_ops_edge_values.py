@@ -349,3 +349,18 @@ def test_digamma_and_polygamma_at_signed_zeros_and_poles_as_torch():
             theirs[2:4] = np.inf
         np.testing.assert_allclose(mine, theirs, rtol=1e-8)
     assert np.isnan(cr.polygamma(1, cr.tensor([-np.inf], dtype=cr.float64)).item())
+
+
+@pytest.mark.parametrize("eps", [None, 0.0, 0.1])
+def test_logit_with_eps_clamps_and_zeroes_the_gradient_outside_as_torch(eps):
+    fn = lambda L, x: L.logit(x, eps)    # noqa: E731
+    values = [-0.5, 0.0, 0.05, 0.3, 0.5, 1.0, 1.5]
+    for a, b in zip(_values_and_grads(cr, fn, values), _values_and_grads(torch, fn, values)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_entr_and_its_gradient_at_zero_negative_and_infinite_values_as_torch():
+    fn = lambda L, x: L.special.entr(x)    # noqa: E731
+    values = [-1.0, 0.0, -0.0, 0.5, float("inf"), float("nan"), 2.0]
+    for a, b in zip(_values_and_grads(cr, fn, values), _values_and_grads(torch, fn, values)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

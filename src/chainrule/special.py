@@ -15,12 +15,20 @@ psi = digamma
 multigammaln = mvlgamma
 
 
+def _entr(x):
+    out = np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)), np.where(x == 0, 0, -np.inf))
+    return np.where(np.isnan(x), x, out).astype(x.dtype, copy=False)
+
+
+_Entr = _elementwise("Entr", _entr, "y = −x log x (0 at 0, −∞ for x < 0);  y′ = −(log x + 1): "
+                     "+∞ at 0, NaN for x < 0 (as torch).", backward_name="SpecialEntrBackward0",
+                     d_x=lambda xp, x: -(xp.log(x) + 1))
+
+
 def entr(input):
-    """−x log x elementwise (0 at x = 0, −∞ for x < 0)."""
-    from .ops.elementwise import where
-    safe = where(input > 0, input, 1.0)
-    out = -input * safe.log()
-    return where(input < 0, -_math.inf, where(input == 0, 0.0, out))
+    """−x log x elementwise (0 at x = 0, −∞ for x < 0). Integer input gives the default
+    float dtype."""
+    return _Entr.apply(to_float(input))
 
 
 def ndtr(input):

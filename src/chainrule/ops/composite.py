@@ -61,10 +61,7 @@ def logit(input, eps=None):
     """out = log(z / (1 − z)), z = clamp(input, eps, 1 − eps) when ``eps`` is given (then the
     gradient is 0 outside [eps, 1 − eps], as torch's)."""
     check_tensor(input, "logit")
-    z = to_float(input)
-    if eps is not None:
-        z = clamp(z, eps, 1 - eps)
-    return Logit.apply(z)
+    return Logit.apply(to_float(input), eps=None if eps is None else float(eps))
 
 
 def sinc(input):

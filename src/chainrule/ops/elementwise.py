@@ -297,19 +297,25 @@ def _lerp(a, b, w):
         np.result_type(a, b, w), copy=False)
 
 
-def _logit(x):
-    with np.errstate(divide="ignore", invalid="ignore"):
+class Logit(Node):
+    """y = log(z/(1 − z)), z = x clamped to [eps, 1 − eps] when ``eps`` is given (torch's
+    x < eps ? eps : x > 1 − eps ? 1 − eps : x);  y′ = 1/(x(1 − x)): without eps inf at 0 and
+    1 and NaN outside [0, 1], with eps 0 outside [eps, 1 − eps] (as torch)."""
+
+    elementwise = True
+    params = ("eps",)
+    backward_name = "LogitBackward0"
+
+    def forward(self, x):
+        if self.eps is not None:
+            low, high = x.dtype.type(self.eps), x.dtype.type(1 - self.eps)
+            x = np.where(x < low, low, np.where(x > high, high, x))
         return np.log(x / (1 - x))
 
-
-def _logit_slope(xp, x):
-    """1/(x(1 − x)), NaN outside [0, 1] (torch's rule; the formula alone is finite there)."""
-    outside = xp.const((xp.data(x) < 0) | (xp.data(x) > 1))
-    return xp.where(outside, np.nan, 1 / (x * (1 - x)))
-
-
-Logit = _elementwise("Logit", _logit, "y = log(x/(1 − x));  y′ = 1/(x(1 − x)) (inf at 0 and "
-                     "1, NaN outside [0, 1], as torch).", d_x=_logit_slope)
+    def d_x(self, xp, x):
+        data = xp.data(x)
+        low, high, fill = (0, 1, np.nan) if self.eps is None else (self.eps, 1 - self.eps, 0.0)
+        return xp.where(xp.const((data < low) | (data > high)), fill, 1 / (x * (1 - x)))
 
 
 def _atan2_reciprocal(xp, a, b):
