@@ -171,6 +171,9 @@ def test_log_ndtr_keeps_the_left_tail_as_torch(dtype, rtol):
     mine = _values_and_grads(cr, fn, values, dtype=dtype)
     truth = _values_and_grads(torch, fn, values, dtype="float64")
     assert mine[0].dtype == np.dtype(dtype)
+    nan = 14   # the NaN input: NaN out, and its slope is 1
+    assert np.isnan(mine[0][nan]) and mine[1][nan] == 1.0   # here (torch's formula gives NaN)
+    truth[1][nan] = 1.0
     for a, b in zip(mine, truth):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-30)
 
@@ -364,3 +367,24 @@ def test_entr_and_its_gradient_at_zero_negative_and_infinite_values_as_torch():
     values = [-1.0, 0.0, -0.0, 0.5, float("inf"), float("nan"), 2.0]
     for a, b in zip(_values_and_grads(cr, fn, values), _values_and_grads(torch, fn, values)):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["relu", "clamp_min", "relu6", "hardtanh", "threshold", "clamp"])
+def test_masked_rules_select_so_an_infinite_gradient_at_an_inactive_unit_gives_zero(name):
+    """sqrt(relu(x)): √'s slope is infinite at the zeros relu makes, and torch's relu, clamp,
+    hardtanh and threshold backward select ḡ, giving 0 there; a product gave 0·∞ = NaN, which
+    spread to every weight before it."""
+    fns = {"relu": lambda L, x: L.relu(x), "clamp_min": lambda L, x: x.clamp(min=0),
+           "relu6": lambda L, x: L.nn.functional.relu6(x),
+           "hardtanh": lambda L, x: L.nn.functional.hardtanh(x, 0.0, 6.0),
+           "threshold": lambda L, x: L.nn.functional.threshold(x, 0.0, 0.0),
+           "clamp": lambda L, x: x.clamp(0.0, 3.0)}
+    fn = lambda L, x: fns[name](L, x).sqrt()    # noqa: E731
+    values = [-1.0, 0.0, 4.0, 9.0, -3.0, float("nan")]   # (clamp's −0.0 keeps +0 here)
+    for dtype in ("float32", "float64"):
+        for a, b in zip(_values_and_grads(cr, fn, values, dtype=dtype),
+                        _values_and_grads(torch, fn, values, dtype=dtype)):
+            np.testing.assert_allclose(a, b, rtol=1e-6)
+    x = cr.tensor(values, dtype=cr.float64, requires_grad=True)     # and recorded (2nd order)
+    g, = cr.autograd.grad(fns[name](cr, x).sqrt().sum(), x, create_graph=True)
+    assert not np.isnan(g.detach().numpy()[:5]).any()

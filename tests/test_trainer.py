@@ -194,6 +194,15 @@ class _BreakAt(Callback):
             self.module.broken = True
 
 
+class _Times(nn.Module):
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
+
+
 class _SqrtAbs(nn.Module):
     """√|x|: finite forward, infinite derivative at x = 0 — a gradient that explodes."""
 
@@ -257,8 +266,9 @@ def test_nan_parameter_and_nan_input_and_loss_are_named():
 def test_non_finite_gradient_names_the_layer_where_it_appeared():
     cr.manual_seed(0)
     train, _ = _loaders(n=64, batch_size=32)
-    # after ReLU many entries are exactly 0, where d√|x|/dx is infinite
-    model = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), _SqrtAbs(), nn.Linear(16, 10))
+    # x·0 is exactly 0, where d√|x|/dx is infinite: 0·∞ = NaN flows back into layer 0 (after a
+    # ReLU it would not: its backward selects, as torch's, and gives 0 at inactive units)
+    model = nn.Sequential(nn.Linear(64, 16), _Times(0.0), _SqrtAbs(), nn.Linear(16, 10))
     trainer = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.01))
     with pytest.raises(NonFiniteError, match=r"non-finite gradient at epoch 1, step 1 .*layer "
                                              r"'0' \(parameter '0\.") as e:

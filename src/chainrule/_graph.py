@@ -263,7 +263,8 @@ class Node:
         """∂L/∂input_i for every input (None where not needed), from the declared rule."""
         if self.elementwise:
             if xp.recording:
-                return [g * getattr(self, rule)(xp, *self._saved(rule, xp)) if need else None
+                return [_times(xp, g, getattr(self, rule)(xp, *self._saved(rule, xp)))
+                        if need else None
                         for rule, need in zip(self._d_rules, self.needs_input_grad)]
             inputs, out = self.inputs, self._out     # on arrays: the same rules, called directly
             grads = []
@@ -281,7 +282,8 @@ class Node:
                     grads.append(kernel[0](self, g, *values) if kernel[1] else
                                  kernel[0](g, *values))
                 else:
-                    grads.append(g * (fn(self, xp, *values) if bound else fn(xp, *values)))
+                    d = fn(self, xp, *values) if bound else fn(xp, *values)
+                    grads.append(select(d, g) if getattr(d, "dtype", None) == np.bool_ else g * d)
             return grads
         grads = self.transpose(xp, g) if self.linear else self.vjp(xp, g, *self._saved("vjp", xp))
         return grads if type(grads) is tuple or type(grads) is list else (grads,)
@@ -471,6 +473,27 @@ class Node:
         self.inputs = None
         self._out = None
         self._out_tangent = None
+
+
+_UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def select(mask, g):
+    """g where ``mask`` holds, +0 elsewhere (broadcasting): ḡ through a masked rule (ReLU,
+    clamp, hardtanh, threshold), as torch's, which selects. ḡ·mask would give 0·∞ = NaN for an
+    infinite ḡ where the mask is off (relu(x).sqrt() at x ≤ 0). By the bits — g AND all-ones or
+    zero — since np.where with a random mask runs ~9× slower than that product."""
+    bits = _UINT[g.dtype.itemsize]
+    return np.bitwise_and(g.view(bits), np.negative(mask.astype(bits))).view(g.dtype)
+
+
+def _times(xp, g, d):
+    """ḡ·d for an elementwise rule's local derivative d, recorded; a mask d (bool) selects
+    instead, as torch's masked rules (ReLU, clamp, hardtanh, threshold) do: a NaN or infinite ḡ
+    where the mask is off gives 0, not 0·∞ = NaN (relu(x).sqrt() at x ≤ 0)."""
+    if getattr(getattr(d, "_data", None), "dtype", None) == np.bool_:
+        return xp.where(d, g, 0.0)
+    return g * d
 
 
 def _input_grad(r, shape, dtype, elementwise):
