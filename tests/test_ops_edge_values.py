@@ -380,7 +380,7 @@ def test_masked_rules_select_so_an_infinite_gradient_at_an_inactive_unit_gives_z
            "threshold": lambda L, x: L.nn.functional.threshold(x, 0.0, 0.0),
            "clamp": lambda L, x: x.clamp(0.0, 3.0)}
     fn = lambda L, x: fns[name](L, x).sqrt()    # noqa: E731
-    values = [-1.0, 0.0, 4.0, 9.0, -3.0, float("nan")]   # (clamp's −0.0 keeps +0 here)
+    values = [-1.0, 0.0, -0.0, 4.0, 9.0, float("nan")]
     for dtype in ("float32", "float64"):
         for a, b in zip(_values_and_grads(cr, fn, values, dtype=dtype),
                         _values_and_grads(torch, fn, values, dtype=dtype)):
@@ -388,3 +388,15 @@ def test_masked_rules_select_so_an_infinite_gradient_at_an_inactive_unit_gives_z
     x = cr.tensor(values, dtype=cr.float64, requires_grad=True)     # and recorded (2nd order)
     g, = cr.autograd.grad(fns[name](cr, x).sqrt().sum(), x, create_graph=True)
     assert not np.isnan(g.detach().numpy()[:5]).any()
+
+
+def test_ties_keep_the_first_operand_so_signed_zeros_follow_torch():
+    """NumPy's maximum/minimum/clip return the second operand of a tie, torch the first: max(−0,
+    0) is −0.0 in torch, and clamp/ELU of −0.0 stay −0.0."""
+    a, b = [-0.0, 0.0, -0.0, 0.0, float("nan"), 1.0], [0.0, -0.0, -0.0, 0.0, 1.0, float("nan")]
+    for fn in (lambda L, x, y: L.maximum(x, y), lambda L, x, y: L.minimum(x, y),
+               lambda L, x, y: L.clamp(x, min=0.0), lambda L, x, y: L.clamp(x, 0.0, 0.5),
+               lambda L, x, y: L.nn.functional.elu(x), lambda L, x, y: L.nn.functional.selu(x)):
+        mine, theirs = (fn(L, L.tensor(a), L.tensor(b)).numpy() for L in (cr, torch))
+        np.testing.assert_array_equal(mine, theirs)
+        np.testing.assert_array_equal(np.signbit(mine), np.signbit(theirs))

@@ -162,10 +162,18 @@ Pow = _elementwise("Pow", np.power, "y = aᵇ;  ∂y/∂a = b·aᵇ⁻¹ (0 wher
                    "the limit, where the formula gives 0·(−∞)).", backward_name="PowBackward1",
                    d_a=lambda xp, a, b: xp.where(b == 0, 0.0, b * a ** (b - 1)),
                    d_b=lambda xp, a, b, out: _pow_d_exponent(xp, a, b, out))
-Maximum = _elementwise("Maximum", np.maximum, "y = max(a, b);  ∂y/∂a = I(a > b) + ½·I(a = b).",
+def _maximum(a, b):
+    return np.maximum(b, a)   # NumPy returns the second operand of a tie, torch the first (±0)
+
+
+def _minimum(a, b):
+    return np.minimum(b, a)
+
+
+Maximum = _elementwise("Maximum", _maximum, "y = max(a, b);  ∂y/∂a = I(a > b) + ½·I(a = b).",
                        d_a=lambda xp, a, b: (a > b) + (a == b) * 0.5,
                        d_b=lambda xp, a, b: (b > a) + (a == b) * 0.5)
-Minimum = _elementwise("Minimum", np.minimum, "y = min(a, b);  ∂y/∂a = I(a < b) + ½·I(a = b).",
+Minimum = _elementwise("Minimum", _minimum, "y = min(a, b);  ∂y/∂a = I(a < b) + ½·I(a = b).",
                        d_a=lambda xp, a, b: (a < b) + (a == b) * 0.5,
                        d_b=lambda xp, a, b: (b < a) + (a == b) * 0.5)
 Exp = _elementwise("Exp", np.exp, "y = eˣ;  y′ = y.", d_x=lambda xp, out: out)
@@ -409,7 +417,11 @@ class Clamp(Node):
     backward_name = "ClampBackward1"
 
     def forward(self, x):
-        return np.clip(x, self.min, self.max)
+        if x.dtype.kind != "f":
+            return np.clip(x, self.min, self.max)
+        # bound first, x second: NumPy returns the second operand of a tie, torch x (−0.0 stays)
+        out = x if self.min is None else np.maximum(x.dtype.type(self.min), x)
+        return out if self.max is None else np.minimum(x.dtype.type(self.max), out)
 
     def d_x(self, xp, x):
         lo, hi = self.min, self.max

@@ -111,7 +111,7 @@ class Elu(Node):
 
     def forward(self, x):
         # e^z of the negative part only: the positive side never overflows (nor warns)
-        neg = np.minimum(x, 0)
+        neg = np.minimum(0, x)   # (x second: a tie gives x, so −0.0 maps to −0.0, as torch)
         if self.input_scale != 1:
             neg = neg * x.dtype.type(self.input_scale)
         out = np.where(x > 0, x, self.alpha * np.expm1(neg)).astype(x.dtype, copy=False)
