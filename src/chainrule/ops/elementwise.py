@@ -417,9 +417,10 @@ class Clamp(Node):
     backward_name = "ClampBackward1"
 
     def forward(self, x):
-        if x.dtype.kind != "f":
+        if x.dtype.kind != "f" or self.min != 0 and self.max != 0:
             return np.clip(x, self.min, self.max)
-        # bound first, x second: NumPy returns the second operand of a tie, torch x (−0.0 stays)
+        # a bound of 0 ties with ±0.0: bound first, x second, as NumPy returns the second
+        # operand of a tie and torch x (clamp(−0.0, min=0) is −0.0)
         out = x if self.min is None else np.maximum(x.dtype.type(self.min), x)
         return out if self.max is None else np.minimum(x.dtype.type(self.max), out)
 
