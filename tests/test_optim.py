@@ -47,6 +47,9 @@ CASES = (
     + [("AdamW", dict(lr=0.01, **kw)) for kw in _product(
         betas=[(0.9, 0.999), (0.3, 0.6)], weight_decay=[0, 0.1], amsgrad=[False, True],
         maximize=[False, True])]
+    + [("Adafactor", dict(lr=0.01, **kw)) for kw in _product(
+        beta2_decay=[-0.8, -0.5], eps=[(None, 1e-3), (1e-6, 1e-2)], d=[1.0, 1.5],
+        weight_decay=[0, 0.1], maximize=[False, True])]
 )
 
 

@@ -1,4 +1,4 @@
-"""Adadelta, Adamax, NAdam, RAdam, ASGD, LBFGS and the PolynomialLR / CyclicLR / LambdaLR /
+"""Adadelta, Adamax, NAdam, RAdam, ASGD, Adafactor, LBFGS and the PolynomialLR / CyclicLR / LambdaLR /
 MultiplicativeLR schedules against torch (issue 14).
 
 Same structure as test_optim.py, in float64 so agreement is checked to rtol 1e-10: same
@@ -35,7 +35,10 @@ CASES = (
     + [("ASGD", dict(lr=0.05, **kw)) for kw in _product(
         lambd=[1e-4, 0.5], alpha=[0.75, 0.5], t0=[1e6, 3], weight_decay=[0, 0.1],
         maximize=[False, True])]
-    + [(name, {}) for name in ("Adadelta", "Adamax", "NAdam", "RAdam", "ASGD")]  # defaults
+    + [("Adafactor", dict(lr=0.05, **kw)) for kw in _product(
+        beta2_decay=[-0.8, -0.3], eps=[(None, 1e-3), (1e-4, 0.5)], d=[1.0, 1.2],
+        weight_decay=[0, 0.1], maximize=[False, True])]
+    + [(name, {}) for name in ("Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Adafactor")]
 )
 
 
@@ -121,7 +124,7 @@ def test_matches_torch_and_state_dict_round_trips(case):
         _assert_states(opt.state_dict(), ref[1].state_dict())
 
 
-@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam", "ASGD"])
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Adafactor"])
 def test_errors_and_defaults_match_torch(name):
     p, tp = cr.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
     c, t = getattr(optim, name)([p]), getattr(torch.optim, name)([tp])
@@ -137,12 +140,20 @@ def test_errors_and_defaults_match_torch(name):
         bad.append(dict(rho=1.5))
     if name == "NAdam":
         bad.append(dict(momentum_decay=-1))
+    if name == "Adafactor":
+        bad[-1:] = [dict(eps=(-1.0, 1e-3)), dict(eps=(None, -1.0)), dict(beta2_decay=0.5),
+                    dict(d=0.5)]
     for kw in bad:
         with pytest.raises(ValueError) as torch_err:
             getattr(torch.optim, name)([tp], **kw)
         with pytest.raises(ValueError) as cr_err:
             getattr(optim, name)([p], **kw)
         assert str(cr_err.value) == str(torch_err.value)
+    if name == "Adafactor":   # no differentiable option in torch's signature either
+        for lib, params in ((torch.optim, [tp]), (optim, [p])):
+            with pytest.raises(TypeError, match="differentiable"):
+                lib.Adafactor(params, differentiable=True)
+        return
     with pytest.raises(ValueError, match="differentiable=True is not supported"):
         getattr(optim, name)([p], differentiable=True)
 
@@ -320,3 +331,35 @@ def test_foreach_and_fused_are_accepted_with_torchs_numbers(name):
             p.grad, tp.grad = cr.tensor(g), torch.tensor(g)
             opt.step(), topt.step()
         np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-12)
+
+
+ALL = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam", "Adadelta",
+       "ASGD", "Rprop", "Adafactor"]
+OPTIONS = {"SGD": dict(momentum=0.9), "Adam": dict(amsgrad=True), "AdamW": dict(amsgrad=True),
+           "RMSprop": dict(centered=True, momentum=0.5)}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_zero_dim_parameter_as_torch(name):
+    # a learnable scalar (a temperature, nn.Parameter(torch.tensor(1.0))): NumPy's ufuncs return
+    # scalars for 0-d operands, which the in-place updates could not write into (TypeError)
+    kw = dict(lr=0.1, **OPTIONS.get(name, {}))
+    tp, p = torch.tensor(0.5, requires_grad=True), cr.tensor(0.5, requires_grad=True)
+    topt, opt = getattr(torch.optim, name)([tp], **kw), getattr(optim, name)([p], **kw)
+    for g in (0.3, -1.0, 2.0):
+        tp.grad, p.grad = torch.tensor(g), cr.tensor(g)
+        topt.step(), opt.step()
+    np.testing.assert_allclose(p.item(), tp.item(), rtol=1e-6)
+    assert p.shape == () and p._data.ndim == 0
+    assert {k: tuple(v.shape) for k, v in opt.state[p].items()} == \
+        {k: tuple(v.shape) for k, v in topt.state[tp].items()}
+
+
+def test_adafactor_leaves_an_empty_parameter_as_it_is():
+    # torch's step divides by the parameter's numel, 0, and raises ZeroDivisionError
+    for shape in [(0,), (3, 0)]:
+        p = cr.zeros(shape, requires_grad=True)
+        opt = optim.Adafactor([p])
+        p.grad = cr.ones(shape)
+        opt.step()
+        assert p.shape == shape and float(opt.state[p]["step"]) == 1.0

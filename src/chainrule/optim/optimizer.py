@@ -7,6 +7,7 @@ is plain arithmetic, so it records no graph and allocates as few temporaries as 
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 from collections import OrderedDict, defaultdict
@@ -120,7 +121,8 @@ class Optimizer:
                     hook(self, args, kwargs)
                 self._in_step = True
                 try:
-                    out = step(self, *args, **kwargs)
+                    with _scalars_as_vectors(self):
+                        out = step(self, *args, **kwargs)
                 finally:
                     self._in_step = False
                 self._opt_called = True
@@ -331,6 +333,37 @@ def _cast_state(p: Tensor, key, value):
     if key != "step" and arr.dtype.kind == "f" and p._data.dtype.kind == "f":
         arr = arr.astype(p._data.dtype, copy=False)
     return Tensor._make(arr)
+
+
+# state entries that are counts or rates: 0-d whatever the parameter's shape (torch's)
+_SCALAR_STATE = ("step", "eta", "mu", "mu_product")
+
+
+@contextlib.contextmanager
+def _scalars_as_vectors(opt: Optimizer):
+    """Run a step with every 0-d parameter, its gradient and its parameter-shaped state as
+    1-element views. The update rules compute into arrays in place (``out=``), and NumPy's
+    ufuncs return a scalar, not an array, for 0-d operands (Adam on a 0-d parameter such as
+    ``nn.Parameter(torch.tensor(1.0))`` raised TypeError). The views share memory, so the
+    updates land; the arrays are put back after, and state the step created as (1,) is given
+    the parameter's shape ()."""
+    swapped = []   # (tensor, its original array)
+    scalars = [p for g in opt.param_groups for p in g["params"] if p._data.ndim == 0]
+    for p in scalars:
+        state = opt.state.get(p, {})
+        for t in (p, p.grad, *(v for k, v in state.items() if k not in _SCALAR_STATE)):
+            if isinstance(t, Tensor) and t._data.ndim == 0:
+                swapped.append((t, t._data))
+                t._data = t._data.reshape(1)
+    try:
+        yield
+    finally:
+        for t, array in swapped:
+            t._data = array
+        for p in scalars:
+            for t in opt.state.get(p, {}).values():
+                if isinstance(t, Tensor) and t._data.shape == (1,):
+                    t._data = t._data.reshape(())
 
 
 def _bump(p: Tensor) -> None:
