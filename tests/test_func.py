@@ -151,6 +151,24 @@ def test_tuple_outputs_and_two_inputs():
                 torch.autograd.functional.vjp(f, (ta, tb), (torch.tensor(u1), torch.tensor(u2))))
 
 
+def test_linearize_as_torch():
+    f = lambda a, b: ((a.unsqueeze(1) * b).tanh(), (a.exp().sum() * b))
+    av, bv = R.standard_normal(3), R.standard_normal(4)
+    (out_c, fn_c) = cr.func.linearize(f, cr.tensor(av), cr.tensor(bv))
+    (out_t, fn_t) = torch.func.linearize(f, torch.tensor(av), torch.tensor(bv))
+    _close_tree(out_c, out_t)
+    for _ in range(2):   # the same linear map for every tangent
+        u, v = R.standard_normal(3), R.standard_normal(4)
+        _close_tree(fn_c(cr.tensor(u), cr.tensor(v)), fn_t(torch.tensor(u), torch.tensor(v)))
+    out_c, fn_c = cr.func.linearize(lambda x: x.sin(), cr.zeros(3, 3))
+    assert fn_c(cr.ones(3, 3)).tolist() == [[1.0] * 3] * 3
+    for bad in ((cr.ones(3),), (cr.ones(3, 3, dtype=cr.float64),)):
+        with pytest.raises(RuntimeError, match="tangent:0 with"):
+            fn_c(*bad)
+    with pytest.raises(RuntimeError, match="expected 1 tangents"):
+        fn_c(cr.ones(3, 3), cr.ones(3, 3))
+
+
 def test_has_aux():
     g, aux = cr.func.grad(lambda v: ((v ** 2).sum(), "aux"), has_aux=True)(cr.tensor([1.0, 2.0]))
     assert g.tolist() == [2.0, 4.0] and aux == "aux"

@@ -3,7 +3,8 @@
 For f: Rⁿ → Rᵐ with Jacobian J (m×n):
 
 * ``vjp``  — reverse mode: vᵀJ for any v, one backward pass whatever n is.
-* ``jvp``  — forward mode: J·u for any u, one forward pass carrying tangents.
+* ``jvp``  — forward mode: J·u for any u, one forward pass carrying tangents (``linearize``
+  keeps the point and gives u ↦ J·u for many u).
 * ``jacrev`` builds J from m VJPs (one per output); ``jacfwd`` from n JVPs (one per input).
   For a scalar loss of n parameters (m = 1) reverse mode needs one pass and forward mode n:
   why backpropagation, not forward mode, trains networks.
@@ -16,7 +17,8 @@ also differentiates a pytree argument: a dict/tuple/list of tensors, gradients i
 ensemble's states for ``vmap``.
 """
 from .stateless import functional_call, stack_module_state
-from .transforms import grad, grad_and_value, hessian, hvp, jacfwd, jacrev, jvp, vhp, vjp, vmap
+from .transforms import (grad, grad_and_value, hessian, hvp, jacfwd, jacrev, jvp, linearize, vhp,
+                         vjp, vmap)
 
 __all__ = ["vjp", "jvp", "grad", "grad_and_value", "jacrev", "jacfwd", "hessian", "hvp", "vhp",
-           "vmap", "functional_call", "stack_module_state"]
+           "vmap", "linearize", "functional_call", "stack_module_state"]

@@ -173,6 +173,34 @@ def jvp(func, primals, tangents, *, has_aux=False):
     return (values, derivs, aux) if has_aux else (values, derivs)
 
 
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)``: the value at the primals and the linear map u ↦ J·u there.
+
+    ``jvp_fn(*tangents)`` returns J·tangents (the output's structure: a tensor or a tuple), for
+    as many tangents as needed. Mirrors ``torch.func.linearize`` (primals: tensors; each
+    tangent must have its primal's shape and dtype, else RuntimeError). Each ``jvp_fn`` call
+    is one forward-mode pass of ``func`` at the primals (torch traces func once instead).
+    """
+    _check_tensors(primals, "primals", "linearize")
+    output = func(*primals)
+    specs = [(tuple(p.shape), p.dtype) for p in primals]
+
+    def jvp_fn(*tangents):
+        if len(tangents) != len(specs):
+            raise RuntimeError(f"linearize: expected {len(specs)} tangents (one per primal), got "
+                               f"{len(tangents)}")
+        _check_tensors(tangents, "tangents", "linearize")
+        for i, (t, (shape, dtype)) in enumerate(zip(tangents, specs)):
+            if tuple(t.shape) != shape:
+                raise RuntimeError(f"tangent:{i} with shape {tuple(t.shape)} doesn't match the "
+                                   f"shape {shape} of the corresponding primal.")
+            if t.dtype != dtype:
+                raise RuntimeError(f"tangent:{i} with dtype {t.dtype} doesn't match the dtype "
+                                   f"{dtype} of the corresponding primal.")
+        return jvp(func, primals, tangents)[1]
+    return output, jvp_fn
+
+
 # ---------------------------------------------------------------------------- gradients
 def grad_and_value(func, argnums=0, has_aux=False):
     """``grad_and_value(f)(*args)`` returns ``(∇f, f(args))`` for a scalar-valued f.
