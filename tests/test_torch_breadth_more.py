@@ -112,6 +112,14 @@ CASES = [
     ("sum_to_size_lead", lambda L, a: a.sum_to_size((4,)), [x(2, 3, 4)], True),
     ("sum_to_size_size", lambda L, a: a.sum_to_size(L.Size([3, 1])), [x(3, 4)], True),
     ("real", lambda L, a: a.real * 2, [x(3)], True),
+    ("gradient", lambda L, a: L.stack(L.gradient(a)), [x(5, 6)], True),
+    ("gradient_spacing", lambda L, a: L.stack(L.gradient(a, spacing=[2.0, 0.5])), [x(5, 6)], True),
+    ("gradient_dim_order2", lambda L, a: L.gradient(a, dim=-1, edge_order=2, spacing=1.5)[0],
+     [x(4, 3)], True),
+    ("gradient_coords", lambda L, a, c0, c1: L.stack(L.gradient(a, spacing=[c0, c1])),
+     [x(5, 6), np.cumsum(R.uniform(0.3, 1.5, 5)), np.cumsum(R.uniform(0.3, 1.5, 6))], True),
+    ("gradient_coords_order2", lambda L, a, c: L.gradient(a, spacing=(c,), dim=0, edge_order=2)[0],
+     [x(5, 2), np.cumsum(R.uniform(0.3, 1.5, 5))], True),
 ]
 
 
@@ -230,6 +238,11 @@ ERRORS = [
     ("broadcast_shapes_float", lambda L: L.broadcast_shapes((2.0,))),
     ("broadcast_tensors_mismatch", lambda L: L.broadcast_tensors(L.ones(2), L.ones(3))),
     ("scalar_tensor_list", lambda L: L.scalar_tensor([3])),
+    ("gradient_edge_order", lambda L: L.gradient(L.ones(4), edge_order=3)),
+    ("gradient_too_short", lambda L: L.gradient(L.ones(2), edge_order=2)),
+    ("gradient_spacing_length", lambda L: L.gradient(L.ones(3, 4), spacing=[1.0])),
+    ("gradient_dim", lambda L: L.gradient(L.ones(3, 4), dim=2)),
+    ("gradient_dim_twice", lambda L: L.gradient(L.ones(3, 4), dim=[0, 0])),
 ]
 
 
@@ -332,3 +345,10 @@ def test_in_place_matches_torch(name, fn, arrays):
     c, t = cr.tensor(arrays[0]), torch.tensor(arrays[0])
     assert fn(cr, c) is c and fn(torch, t) is t
     np.testing.assert_allclose(c.numpy(), t.numpy(), rtol=1e-12)
+
+
+def test_gradient_refuses_coordinates_of_another_length():
+    # torch broadcasts them and returns a tensor of another shape than the input's
+    with pytest.raises(RuntimeError, match="coordinates of dim 0 must be a 1-D tensor of its size 3"):
+        cr.gradient(cr.ones(3, 4), spacing=[cr.arange(4.0), cr.arange(3.0)])
+    assert cr.gradient(cr.tensor([1, 2, 4]))[0].dtype == cr.float32   # integers: the default dtype

@@ -638,6 +638,79 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """The derivative of samples f along each dim by finite differences (NumPy's ``gradient``):
+    central in the interior, one-sided at the two ends, of order ``edge_order`` (1 or 2) there.
+
+    Uniform spacing h: f′ᵢ ≈ (fᵢ₊₁ − fᵢ₋₁)/2h; ends (f₁ − f₀)/h, or (−3f₀ + 4f₁ − f₂)/2h at
+    order 2. Coordinates x (a 1-D tensor per dim, one value per sample): with hₗ = xᵢ − xᵢ₋₁ and
+    hᵣ = xᵢ₊₁ − xᵢ, f′ᵢ ≈ (hₗ²fᵢ₊₁ − hᵣ²fᵢ₋₁ + (hᵣ² − hₗ²)fᵢ)/(hₗhᵣ(hₗ + hᵣ)), second order
+    for uneven steps too. ``spacing``: a scalar (every dim), a list of scalars or of coordinate
+    tensors (one per dim of ``dim``); ``dim``: an int, a list, or None (every dim). Returns a
+    tuple with one tensor of input's shape per dim; integer input gives the default float
+    dtype. Differentiable (slices and arithmetic)."""
+    check_tensor(input, "gradient")
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    dims = range(input.ndim) if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    dims = [normalize_dim(d, input.ndim, "gradient") for d in dims]
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"gradient: dim {dims} has a dimension more than once")
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims):
+            raise RuntimeError(
+                f"torch.gradient expected spacing to be unspecified, a scalar, or a list of "
+                f"length equal to {len(dims)} (the dims taken), but got a list of length "
+                f"{len(spacing)}")
+        steps = list(spacing)
+    else:
+        steps = [spacing] * len(dims)
+    x = input if input._data.dtype.kind == "f" else input.to(_dtype.get_default_dtype())
+    for d in dims:
+        if x.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                               f"edge_order+1 (dim {d} has size {x.shape[d]})")
+    return tuple(_gradient_along(x, d, h, edge_order) for d, h in zip(dims, steps))
+
+
+def _gradient_along(f, d, h, edge_order):
+    """``gradient`` along one dim ``d``, h a scalar step or a tensor of coordinates."""
+    n = f.shape[d]
+
+    def part(t, start, length):   # t[start : start + length] along d, start < 0 from the end
+        return narrow(t, d, start % t.shape[d], length)
+    if isinstance(h, TensorBase) and h.ndim == 0:
+        h = h.item()
+    if not isinstance(h, TensorBase):
+        interior = (part(f, 2, n - 2) - part(f, 0, n - 2)) / (2 * h)
+        if edge_order == 1:
+            first = (part(f, 1, 1) - part(f, 0, 1)) / h
+            last = (part(f, -1, 1) - part(f, -2, 1)) / h
+        else:
+            first = (-1.5 * part(f, 0, 1) + 2 * part(f, 1, 1) - 0.5 * part(f, 2, 1)) / h
+            last = (0.5 * part(f, -3, 1) - 2 * part(f, -2, 1) + 1.5 * part(f, -1, 1)) / h
+        return cat([first, interior, last], d)
+    if h.ndim != 1 or h.shape[0] != n:
+        raise RuntimeError(f"gradient: the coordinates of dim {d} must be a 1-D tensor of its "
+                           f"size {n}, got shape {tuple(h.shape)}")
+    # the steps, shaped to broadcast along dim d
+    dx = reshape(diff(h.to(f.dtype)), tuple(n - 1 if i == d else 1 for i in range(f.ndim)))
+    hl, hr = part(dx, 0, n - 2), part(dx, 1, n - 2)
+    interior = (-hr / (hl * (hl + hr)) * part(f, 0, n - 2) + (hr - hl) / (hl * hr) * part(f, 1, n - 2)
+                + hl / (hr * (hl + hr)) * part(f, 2, n - 2))
+    if edge_order == 1:
+        first = (part(f, 1, 1) - part(f, 0, 1)) / part(dx, 0, 1)
+        last = (part(f, -1, 1) - part(f, -2, 1)) / part(dx, -1, 1)
+    else:
+        a, b = part(dx, 0, 1), part(dx, 1, 1)
+        first = (-(2 * a + b) / (a * (a + b)) * part(f, 0, 1) + (a + b) / (a * b) * part(f, 1, 1)
+                 - a / (b * (a + b)) * part(f, 2, 1))
+        a, b = part(dx, -2, 1), part(dx, -1, 1)
+        last = (b / (a * (a + b)) * part(f, -3, 1) - (a + b) / (a * b) * part(f, -2, 1)
+                + (2 * b + a) / (b * (a + b)) * part(f, -1, 1))
+    return cat([first, interior, last], d)
+
+
 def _neighbours(t, d):
     """t[1:] and t[:-1] along dim ``d`` (both empty when t is)."""
     k = builtins.max(t.shape[d] - 1, 0)
