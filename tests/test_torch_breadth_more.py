@@ -352,3 +352,26 @@ def test_gradient_refuses_coordinates_of_another_length():
     with pytest.raises(RuntimeError, match="coordinates of dim 0 must be a 1-D tensor of its size 3"):
         cr.gradient(cr.ones(3, 4), spacing=[cr.arange(4.0), cr.arange(3.0)])
     assert cr.gradient(cr.tensor([1, 2, 4]))[0].dtype == cr.float32   # integers: the default dtype
+
+
+def test_typename_as_torch():
+    for make in (lambda L: L.ones(2), lambda L: L.ones(2, dtype=L.int64), lambda L: 3,
+                 lambda L: None, lambda L: [1], lambda L: L.ones(2, dtype=L.bool)):
+        assert cr.typename(make(cr)).replace("chainrule", "torch") == torch.typename(make(torch))
+    assert cr.typename(cr.nn.Linear(2, 2)) == "chainrule.nn.modules.linear.Linear"
+    assert cr.typename(cr.nn.Linear) == torch.typename(torch.nn.Linear).replace("torch", "chainrule")
+
+
+@pytest.mark.parametrize("mode", ["default", "warn", "error", 0, 1, 2, "bad", 3, 1.5])
+def test_deterministic_debug_mode_as_torch(mode):
+    def outcome(L):
+        try:
+            L.set_deterministic_debug_mode(mode)
+        except Exception as e:
+            return type(e), str(e)
+        try:
+            return (L.get_deterministic_debug_mode(), L.are_deterministic_algorithms_enabled(),
+                    L.is_deterministic_algorithms_warn_only_enabled())
+        finally:
+            L.set_deterministic_debug_mode(0)
+    assert outcome(cr) == outcome(torch)

@@ -31,7 +31,8 @@ from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from ._modes import (are_deterministic_algorithms_enabled,  # noqa: E402
-                     is_deterministic_algorithms_warn_only_enabled, use_deterministic_algorithms)
+                     get_deterministic_debug_mode, is_deterministic_algorithms_warn_only_enabled,
+                     set_deterministic_debug_mode, use_deterministic_algorithms)
 from ._modes import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402
 from .backends.blas import get_num_threads, set_num_threads
 from . import cuda, viz
@@ -80,6 +81,22 @@ __version__ = "0.1.0"
 def is_tensor(obj) -> bool:
     """True if ``obj`` is a chainrule Tensor."""
     return isinstance(obj, Tensor)
+
+
+def typename(obj, /) -> str:
+    """The fully qualified name of ``obj``'s type: a tensor's legacy type name
+    ('chainrule.FloatTensor', as :meth:`Tensor.type`), a class's or function's own path
+    ('chainrule.nn.modules.linear.Linear'), builtins bare ('int')."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module, qualname = getattr(obj, "__module__", "") or "", ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module, qualname = obj.__class__.__module__ or "", obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 def is_floating_point(input) -> bool:

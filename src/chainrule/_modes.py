@@ -208,6 +208,31 @@ def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return DETERMINISM.enabled and DETERMINISM.warn_only
 
 
+_DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
+
+
+def set_deterministic_debug_mode(debug_mode) -> None:
+    """torch's other spelling of :func:`use_deterministic_algorithms`: 'default' (0) turns it
+    off, 'warn' (1) on with ``warn_only``, 'error' (2) on."""
+    if isinstance(debug_mode, str):
+        if debug_mode not in _DEBUG_MODES:
+            raise RuntimeError("invalid value of debug_mode, expected one of `default`, `warn`, "
+                               f"`error`, but got {debug_mode}")
+        debug_mode = _DEBUG_MODES[debug_mode]
+    elif not isinstance(debug_mode, int) or isinstance(debug_mode, bool):
+        raise TypeError(f"debug_mode must be str or int, but got {type(debug_mode)}")
+    if debug_mode not in (0, 1, 2):
+        raise RuntimeError(f"invalid value of debug_mode, expected 0, 1, or 2, but got {debug_mode}")
+    use_deterministic_algorithms(debug_mode > 0, warn_only=debug_mode == 1)
+
+
+def get_deterministic_debug_mode() -> int:
+    """0 (off), 1 (on, warn only) or 2 (on): see :func:`set_deterministic_debug_mode`."""
+    if not DETERMINISM.enabled:
+        return 0
+    return 1 if DETERMINISM.warn_only else 2
+
+
 # ---------------------------------------------------------------------------- matmul precision
 _MATMUL_PRECISION = {"value": "highest"}
 
