@@ -375,3 +375,40 @@ def test_deterministic_debug_mode_as_torch(mode):
         finally:
             L.set_deterministic_debug_mode(0)
     assert outcome(cr) == outcome(torch)
+
+
+INDEX_REDUCE = [  # (dim, index, input shape, source shape, reduce, include_self)
+    (0, [0, 2, 2, 4], (5, 3), (4, 3), "prod", True), (0, [0, 2, 2, 4], (5, 3), (4, 3), "prod", False),
+    (1, [1, 0, 1], (2, 3), (2, 3), "mean", True), (1, [1, 0, 1], (2, 3), (2, 3), "mean", False),
+    (0, [0, 2, 2, 4], (5, 3), (4, 3), "amax", True), (0, [1, 1], (3, 2), (2, 2), "amin", False),
+    (-1, [2, 0], (2, 2, 3), (2, 2, 2), "amax", False)]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")   # torch: "index_reduce() is in beta"
+@pytest.mark.parametrize("dim,index,shape,src_shape,reduce,include_self", INDEX_REDUCE)
+def test_index_reduce_as_torch(dim, index, shape, src_shape, reduce, include_self):
+    def fn(L, t, s):
+        return t.index_reduce(dim, L.tensor(index), s, reduce, include_self=include_self)
+    arrays = [x(*shape), x(*src_shape)]
+    check(lambda *a: fn(cr, *a), lambda *a: fn(torch, *a), *arrays, double=reduce == "prod")
+    finite_difference_check(lambda *a: fn(cr, *a), *arrays)
+    t, s = (cr.tensor(a, requires_grad=True) for a in arrays)
+    assert cr.index_reduce(t, dim, cr.tensor(index), s, reduce).grad_fn.name() == \
+        "IndexReduceBackward0"
+    y = t.detach().clone()
+    assert y.index_reduce_(dim, cr.tensor(index), s.detach(), reduce, include_self=include_self) is y
+    np.testing.assert_array_equal(y.numpy(), fn(cr, t, s).detach().numpy())
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("call", [
+    lambda L: L.ones(3, 5).index_reduce(1, L.tensor([0, 1]), L.ones(3, 2), "sum"),
+    lambda L: L.ones(3, 5).index_reduce(1, L.tensor([0.0, 1.0]), L.ones(3, 2), "prod"),
+    lambda L: L.ones(3, 5).index_reduce(1, L.tensor([0, 1, 2]), L.ones(3, 2), "prod"),
+    lambda L: L.ones(3, 5).index_reduce(1, L.tensor([0, 1]), L.ones(2, 2), "prod"),
+    lambda L: L.ones(3, 5).index_reduce(1, L.tensor([0, 7]), L.ones(3, 2), "amax")])
+def test_index_reduce_errors_as_torch(call):
+    with pytest.raises(Exception) as expected:
+        call(torch)
+    with pytest.raises(expected.type):
+        call(cr)

@@ -40,8 +40,9 @@ def pinverse(input, rcond=1e-15):
     return _pinv(input, rtol=rcond)
 from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
                       topk)
-from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, masked_scatter,
-                      masked_select, nonzero, scatter, scatter_reduce, unique, unique_consecutive)
+from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, index_reduce,
+                      masked_scatter, masked_select, nonzero, scatter, scatter_reduce, unique,
+                      unique_consecutive)
 from .composite import (addbmm, addcdiv, addcmul, addmv, addr, atleast_1d, atleast_2d, atleast_3d,
                         baddbmm, bincount, block_diag, bucketize, cartesian_prod, clamp_max,
                         clamp_min, column_stack, combinations, corrcoef, cov, deg2rad, diff,

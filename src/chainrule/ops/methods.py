@@ -39,8 +39,9 @@ from .matrix import det, inv, logdet, matrix_power, pinv, slogdet, tensor_norm
 from .special import digamma, lgamma, mvlgamma, polygamma
 from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
                       topk)
-from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, masked_scatter,
-                      masked_select, nonzero, scatter, scatter_reduce, unique, unique_consecutive)
+from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, index_reduce,
+                      masked_scatter, masked_select, nonzero, scatter, scatter_reduce, unique,
+                      unique_consecutive)
 from .composite import (addbmm, addcdiv, addcmul, addmv, addr, baddbmm, bincount, clamp_max,
                         clamp_min, corrcoef, cov, deg2rad, diff, dsplit, float_power, fmax, fmin,
                         histc, hsplit, inner, is_nonzero, is_same_size, is_signed, isin, kron,
@@ -217,6 +218,7 @@ class TensorMethods:
     sort, argsort, msort, topk, kthvalue = sort, argsort, msort, topk, kthvalue
     median, nanmedian, mode, cummax, cummin = median, nanmedian, mode, cummax, cummin
     scatter, scatter_reduce, index_add, index_copy = scatter, scatter_reduce, index_add, index_copy
+    index_reduce = index_reduce
     index_fill, index_put, masked_scatter, masked_select = (index_fill, index_put, masked_scatter,
                                                             masked_select)
     nonzero, argwhere, unique, unique_consecutive = nonzero, argwhere, unique, unique_consecutive
@@ -261,6 +263,7 @@ class TensorMethods:
     index_add_, index_copy_, index_fill_, index_put_ = (
         _in_place("index_add_", index_add), _in_place("index_copy_", index_copy),
         _in_place("index_fill_", index_fill), _in_place("index_put_", index_put))
+    index_reduce_ = _in_place("index_reduce_", index_reduce)
     masked_scatter_ = _in_place("masked_scatter_", masked_scatter)
     abs_, absolute_, sign_, sgn_ = (_in_place("abs_", abs), _in_place("absolute_", abs),
                                     _in_place("sign_", sign), _in_place("sgn_", sgn))

@@ -158,13 +158,18 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
     src = _src_block(src, idx, input, d, "scatter_reduce")
-    mesh = _mesh(idx, d)
+    return _reduce_into(input, d, idx, src, reduce, include_self, (ScatterProd, ScatterReduce))
+
+
+def _reduce_into(input, d, idx, src, reduce, include_self, nodes):
+    """scatter_reduce on checked arguments (idx: src's full index array along d) through
+    ``nodes`` = (the prod node, the node of the other reductions)."""
     if reduce == "prod":
-        return ScatterProd.apply(input, src, dim=d, index=idx, include_self=include_self)
-    value, a, b = _reduced(input._data, src._data, mesh, reduce, include_self)
+        return nodes[0].apply(input, src, dim=d, index=idx, include_self=include_self)
+    value, a, b = _reduced(input._data, src._data, _mesh(idx, d), reduce, include_self)
     if value.dtype.kind != "f":     # integers: nothing to differentiate
         return input._make(value)
-    return ScatterReduce.apply(input, src, value=value, a=a, b=b, dim=d, index=idx)
+    return nodes[1].apply(input, src, value=value, a=a, b=b, dim=d, index=idx)
 
 
 def _reduced(x, src, mesh, reduce, include_self):
@@ -242,7 +247,7 @@ class ScatterReduce(Node):
 # how each op treats an index outside [0, n): index_fill counts negatives from the end;
 # index_add refuses any with a RuntimeError, index_copy with an IndexError naming itself
 _OUT_OF_BOUNDS = {"index_add": (RuntimeError, ""), "index_copy": (IndexError, "index_copy_(): "),
-                  "index_fill": (IndexError, "")}
+                  "index_fill": (IndexError, ""), "index_reduce": (IndexError, "")}
 
 
 def _along(input, dim, index, source, op):
@@ -303,6 +308,32 @@ def index_add(input, dim, index, source, *, alpha=1):
         return input + source.reshape(()) * alpha
     return write_at("IndexAddBackward0", input, source, _mesh(full, d), accumulate=True,
                     alpha=alpha)
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """out = input, then each slice source[…, i, …] is combined into out[…, index[i], …]
+    along ``dim`` by ``reduce``: 'prod', 'mean', 'amax' or 'amin' (``include_self=False``:
+    the slices written start from the source values alone). It is :func:`scatter_reduce` with
+    index broadcast over source's shape, so values and gradients are those. Shapes as
+    :func:`index_add`'s."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    d, full = _along(input, dim, index, source, "index_reduce")
+    if input.ndim == 0:
+        return index_reduce(input.reshape(1), 0, index.reshape(-1), source.reshape(-1), reduce,
+                            include_self=include_self).reshape(())
+    return _reduce_into(input, d, full, source, reduce, include_self, (IndexReduceProd, IndexReduce))
+
+
+class IndexReduceProd(ScatterProd):
+    """index_reduce's 'prod': :class:`ScatterProd` under torch's name for it."""
+    backward_name = "IndexReduceBackward0"
+
+
+class IndexReduce(ScatterReduce):
+    """index_reduce's 'mean', 'amax', 'amin': :class:`ScatterReduce` under torch's name."""
+    backward_name = "IndexReduceBackward0"
 
 
 def index_copy(input, dim, index, source):
