@@ -128,7 +128,7 @@ class CtcLoss(Node):
         """torch's ``_ctc_loss_backward`` on arrays: ḡ_n · (exp(lp) − exp(log Σ αβ + ℓ_n − lp)),
         zero past each sample's length (and for an infinite loss with ``zero_infinity``)."""
         alpha, emit, labels, valid, skip, il, tl, nll = self.state
-        t_max, n, c = log_probs.shape
+        t_max, n = log_probs.shape[:2]
         length = labels.shape[1]
         s = np.arange(length)
         end_rows = (s == 2 * tl[:, None]) | (s == 2 * tl[:, None] - 1)
