@@ -63,6 +63,11 @@ from ._functional_aliases import (alpha_dropout, avg_pool1d, bilinear, celu,  # 
                                   hardshrink, layer_norm, max_pool1d, max_pool2d, max_pool3d,
                                   pixel_shuffle, pixel_unshuffle, prelu, rms_norm, rrelu, selu,
                                   threshold)
+from ._functional_aliases import (  # noqa: E402  (torch's top-level losses take an int reduction)
+    alpha_dropout_, batch_norm, binary_cross_entropy_with_logits, celu_, channel_shuffle,
+    cosine_embedding_loss, ctc_loss, dropout_, feature_alpha_dropout_, group_norm,
+    hinge_embedding_loss, instance_norm, kl_div, margin_ranking_loss, poisson_nll_loss, rrelu_,
+    selu_, threshold_, triplet_margin_loss)
 from . import amp  # noqa: E402  (torch.amp: autocast and GradScaler; no casts, see chainrule.amp)
 from .amp import GradScaler, autocast  # noqa: E402
 from .amp.autocast_mode import get_autocast_dtype, is_autocast_enabled  # noqa: E402

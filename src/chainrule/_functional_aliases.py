@@ -5,13 +5,20 @@ those differ (a required ``train`` flag, ``stride=()`` for "the kernel size", th
 weight first and ``padding_idx=-1`` for none)."""
 from __future__ import annotations
 
-from .nn import functional as F
+import warnings
 
-__all__ = ["alpha_dropout", "avg_pool1d", "bilinear", "celu", "conv1d", "conv2d", "conv3d",
-           "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "dropout", "embedding",
-           "feature_alpha_dropout", "hardshrink", "layer_norm", "max_pool1d", "max_pool2d",
-           "max_pool3d", "pixel_shuffle", "pixel_unshuffle", "prelu", "rms_norm", "rrelu",
-           "selu", "threshold"]
+from .nn import functional as F
+from .nn.functional.ctc import _ctc_loss
+
+__all__ = ["alpha_dropout", "alpha_dropout_", "avg_pool1d", "batch_norm", "bilinear",
+           "binary_cross_entropy_with_logits", "celu", "celu_", "channel_shuffle", "conv1d",
+           "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+           "cosine_embedding_loss", "ctc_loss", "dropout", "dropout_", "embedding",
+           "feature_alpha_dropout", "feature_alpha_dropout_", "group_norm", "hardshrink",
+           "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "margin_ranking_loss",
+           "max_pool1d", "max_pool2d", "max_pool3d", "pixel_shuffle",
+           "pixel_unshuffle", "poisson_nll_loss", "prelu", "rms_norm", "rrelu", "rrelu_", "selu",
+           "selu_", "threshold", "threshold_", "triplet_margin_loss"]
 
 conv1d, conv2d, conv3d = F.conv1d, F.conv2d, F.conv3d
 conv_transpose1d, conv_transpose2d, conv_transpose3d = (F.conv_transpose1d, F.conv_transpose2d,
@@ -96,3 +103,134 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
     if generator is not None:
         raise TypeError("rrelu: generator= is not supported; seed the default generator instead")
     return F.rrelu(input, lower, upper, training)
+
+
+# ---------------------------------------------------------------- losses with torch's int reduction
+def _reduction(reduction, op: str, position: int) -> str:
+    """torch's top-level losses take ``reduction`` as its enum (``torch.nn._reduction``): 1 'mean',
+    2 'sum', any other int 'none' (the unreduced loss, as ATen's ``apply_loss_reduction``); a
+    string or bool is torch's TypeError."""
+    if isinstance(reduction, bool) or not isinstance(reduction, int):
+        raise TypeError(f"{op}(): argument 'reduction' (position {position}) must be int, not "
+                        f"{type(reduction).__name__}")
+    return {1: "mean", 2: "sum"}.get(reduction, "none")
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=1,
+             zero_infinity=False):
+    """``nn.functional.ctc_loss`` with ``reduction`` as an int (0 none, 1 mean, 2 sum)."""
+    _reduction(reduction, "ctc_loss", 6)
+    return _ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                     zero_infinity)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction=1):
+    """``nn.functional.hinge_embedding_loss`` with an int ``reduction``."""
+    return F.hinge_embedding_loss(input, target, margin,
+                                  reduction=_reduction(reduction, "hinge_embedding_loss", 4))
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
+    """``nn.functional.margin_ranking_loss`` with an int ``reduction``."""
+    return F.margin_ranking_loss(input1, input2, target, margin,
+                                 reduction=_reduction(reduction, "margin_ranking_loss", 5))
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=1):
+    """``nn.functional.cosine_embedding_loss`` with an int ``reduction``."""
+    return F.cosine_embedding_loss(input1, input2, target, margin,
+                                   reduction=_reduction(reduction, "cosine_embedding_loss", 5))
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False,
+                        reduction=1):
+    """``nn.functional.triplet_margin_loss`` with an int ``reduction``."""
+    return F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
+                                 reduction=_reduction(reduction, "triplet_margin_loss", 8))
+
+
+def kl_div(input, target, reduction=1, *, log_target=False):
+    """``nn.functional.kl_div`` with an int ``reduction`` (no 'batchmean'; 'mean' averages over
+    every element, without the functional's warning about it)."""
+    name = _reduction(reduction, "kl_div", 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return F.kl_div(input, target, reduction=name, log_target=log_target)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):
+    """``nn.functional.binary_cross_entropy_with_logits``: ``pos_weight`` before an int
+    ``reduction``."""
+    return F.binary_cross_entropy_with_logits(
+        input, target, weight, reduction=_reduction(reduction, "binary_cross_entropy_with_logits", 5),
+        pos_weight=pos_weight)
+
+
+def poisson_nll_loss(input, target, log_input, full, eps, reduction):
+    """``nn.functional.poisson_nll_loss``: every argument required, ``reduction`` an int."""
+    return F.poisson_nll_loss(input, target, log_input, full, eps=eps,
+                              reduction=_reduction(reduction, "poisson_nll_loss", 6))
+
+
+# ---------------------------------------------------------------- normalizations, in ATen's order
+def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+               cudnn_enabled):
+    """``nn.functional.batch_norm`` with ATen's argument order (weight and bias first; every
+    argument required; ``cudnn_enabled`` has no effect)."""
+    return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps,
+                  cudnn_enabled):
+    """``nn.functional.instance_norm`` with ATen's argument order (``cudnn_enabled`` has no
+    effect)."""
+    return F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats,
+                           momentum, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):
+    """``nn.functional.group_norm`` (``cudnn_enabled`` has no effect)."""
+    return F.group_norm(input, num_groups, weight, bias, eps)
+
+
+# ---------------------------------------------------------------- shuffles and in-place forms
+def channel_shuffle(input, groups):
+    """``nn.functional.channel_shuffle``: (N, g·k, *) -> channels reordered as (k, g)."""
+    return F.channel_shuffle(input, groups)
+
+
+def dropout_(input, p, train):
+    """``nn.functional.dropout(input, p, train, inplace=True)``."""
+    return F.dropout(input, p, train, inplace=True)
+
+
+def alpha_dropout_(input, p, train):
+    """``nn.functional.alpha_dropout(input, p, train, inplace=True)``."""
+    return F.alpha_dropout(input, p, train, inplace=True)
+
+
+def feature_alpha_dropout_(input, p, train):
+    """``nn.functional.feature_alpha_dropout(input, p, train, inplace=True)``."""
+    return F.feature_alpha_dropout(input, p, train, inplace=True)
+
+
+def celu_(input, alpha=1.0):
+    """``nn.functional.celu_``."""
+    return F.celu_(input, alpha)
+
+
+def selu_(input):
+    """``nn.functional.selu_``."""
+    return F.selu_(input)
+
+
+def threshold_(input, threshold, value):
+    """``nn.functional.threshold_``."""
+    return F.threshold_(input, threshold, value)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    """``nn.functional.rrelu_`` (the slopes drawn from the default generator)."""
+    if generator is not None:
+        raise TypeError("rrelu_: generator= is not supported; seed the default generator instead")
+    return F.rrelu_(input, lower, upper, training)

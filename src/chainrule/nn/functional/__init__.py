@@ -7,6 +7,7 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross
                    gaussian_nll_loss, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
                    poisson_nll_loss, smooth_l1_loss)
 from .normalization import batch_norm, embedding, layer_norm
+from .ctc import ctc_loss
 from .conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d,
                    fold, unfold)
 from .pooling_nd import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d,

@@ -146,6 +146,27 @@ class KLDivLoss(_Loss):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
+class CTCLoss(_Loss):
+    """Connectionist temporal classification: ℓ_n = −log p(target_n | log_probs[:, n]), the sum
+    over every alignment of the target to the T_n frames (blanks between and around the labels,
+    repeats merged); see :func:`chainrule.nn.functional.ctc_loss` for the shapes and reductions.
+
+    Example::
+
+        >>> ctc = nn.CTCLoss(blank=0, zero_infinity=True)
+        >>> loss = ctc(log_probs, targets, input_lengths, target_lengths)
+    """
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                          self.reduction, self.zero_infinity)
+
+
 class MarginRankingLoss(_Loss):
     """max(0, −y·(x₁ − x₂) + margin); see ``F.margin_ranking_loss``."""
 
