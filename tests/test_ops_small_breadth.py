@@ -83,6 +83,10 @@ def test_lp_pool(p):
     both(lambda L, a: L.nn.functional.lp_pool2d(a, p, (3, 2), stride=(2, 1), ceil_mode=True), x)
     both(lambda L, a: L.nn.LPPool1d(p, 3, 2)(a), x[:, :, 0])
     assert repr(cr.nn.LPPool2d(p, 3)) == repr(torch.nn.LPPool2d(p, 3))
+    v = np.abs(RNG.standard_normal((2, 2, 5, 4, 6))) + 0.1
+    both(lambda L, a: L.nn.functional.lp_pool3d(a, p, 2), v)
+    both(lambda L, a: L.nn.LPPool3d(p, (3, 2, 2), stride=(1, 2, 3), ceil_mode=True)(a), v)
+    assert repr(cr.nn.LPPool3d(p, 3)) == repr(torch.nn.LPPool3d(p, 3))
 
 
 @pytest.mark.parametrize("upper", [True, False])

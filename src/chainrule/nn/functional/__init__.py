@@ -12,7 +12,7 @@ from .conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, c
                    fold, unfold)
 from .pooling_nd import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d,
                          adaptive_max_pool3d, avg_pool1d, avg_pool3d, max_pool1d, max_pool3d,
-                         lp_pool1d, lp_pool2d, max_unpool1d, max_unpool2d, max_unpool3d)
+                         lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d, max_unpool3d)
 from .vision import (channel_shuffle, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear,
                      upsample_nearest)
 from .padding import pad

@@ -553,6 +553,13 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Te
     return _lp_pool(pooling.avg_pool2d, input, norm_type, kernel_size, stride, ceil_mode, kh * kw)
 
 
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """(Σ over each kd×kh×kw window of xᵖ)^(1/p), p = ``norm_type``:
+    (N, C, D, H, W) -> (N, C, Do, Ho, Wo)."""
+    kd, kh, kw = (kernel_size,) * 3 if isinstance(kernel_size, int) else kernel_size
+    return _lp_pool(avg_pool3d, input, norm_type, kernel_size, stride, ceil_mode, kd * kh * kw)
+
+
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True) -> Tensor:
     """Mean over each window of a signal, (N, C, L) or (C, L) -> (…, Lo): the window sum

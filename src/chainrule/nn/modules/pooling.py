@@ -125,6 +125,12 @@ class LPPool2d(_LPPoolNd):
     _fn = staticmethod(F.lp_pool2d)
 
 
+class LPPool3d(_LPPoolNd):
+    """(Σ_window xᵖ)^(1/p) over kd×kh×kw windows; see ``F.lp_pool3d``."""
+
+    _fn = staticmethod(F.lp_pool3d)
+
+
 class _MaxUnpoolNd(Module):
     _dims = 2
     _fn = None
