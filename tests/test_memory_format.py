@@ -182,3 +182,23 @@ def test_channels_last_convolution_geometries(enabled, xs, ws, kw):
     for a, t in zip(ours, theirs):
         close(a.grad, t.grad, 5e-5)
     assert ours[0].grad.stride() == theirs[0].grad.stride()
+
+
+LAYOUTS = [lambda L: L.ones(2, 3, 4, 5), lambda L: L.ones(2, 3, 4, 5).to(memory_format=L.channels_last),
+           lambda L: L.ones(1, 3, 1, 5).to(memory_format=L.channels_last), lambda L: L.ones(2, 1, 4, 1),
+           lambda L: L.ones(3, 4).permute(1, 0)[:, :2], lambda L: L.ones(()), lambda L: L.ones(5),
+           lambda L: L.ones(2, 3, 4).permute(2, 0, 1), lambda L: L.ones(4, 1).expand(4, 3),
+           lambda L: L.ones(3, 4, 5)[:, ::2].transpose(0, 2),
+           lambda L: L.ones(2, 3, 4, 5, 6).to(memory_format=L.channels_last_3d)]
+
+
+@pytest.mark.parametrize("make", LAYOUTS)
+@pytest.mark.parametrize("check", [False, True, [], "formats"])
+def test_dim_order_as_torch(make, check):
+    def outcome(L):
+        arg = [L.contiguous_format, L.channels_last] if check == "formats" else check
+        try:
+            return make(L).dim_order(ambiguity_check=arg)
+        except RuntimeError as e:
+            return str(e)
+    assert outcome(cr) == outcome(torch)

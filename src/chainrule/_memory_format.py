@@ -161,3 +161,40 @@ def copy(arr: np.ndarray, fmt: memory_format, op="clone", dtype=None) -> np.ndar
         out = empty(arr.shape, dtype, fmt)
     np.copyto(out, arr, casting="unsafe")
     return out
+
+
+def dim_order(sizes, strides, check=False, contiguous=False, channels_last=False):
+    """Tensor.dim_order's permutation: C order and channels-last directly, else an insertion
+    sort of the dims by stride from innermost out (torch's rule for an elementwise result's
+    layout: a stride of 0 compares as nothing, equal strides order by size). ``check`` raises
+    RuntimeError where two neighbours in the result could swap."""
+    n = len(sizes)
+    if n < 2 or (contiguous and not channels_last):
+        return tuple(range(n))
+    if channels_last and not contiguous:
+        return (0, *range(2, n), 1)
+
+    def ge(a, b):   # a ≥ b, or b divides a (a, b ≥ 0), as torch's comparison
+        return True if b == 0 else False if a == 0 else a >= b or a % b == 0
+
+    def order(a, b):   # > 0: dim a lies outside dim b in memory
+        sa, sb = strides[a], strides[b]
+        if sa == 0 or sb == 0:
+            return 0
+        if sa == sb:
+            return 0 if ge(sizes[b], sizes[a]) else 1
+        return -1 if ge(sb, sa) else 1 if ge(sa, sb) else 0
+
+    perm = list(reversed(range(n)))    # sorted innermost first
+    for i in range(1, n):
+        j = i
+        for k in reversed(range(i)):
+            c = order(perm[k], perm[j])
+            if c > 0:
+                perm[k], perm[j] = perm[j], perm[k]
+                j = k
+            elif c < 0:
+                break
+    if check and any(order(a, b) != -1 for a, b in zip(perm, perm[1:])):
+        raise RuntimeError("The tensor does not have unique dim order.")
+    return tuple(reversed(perm))

@@ -507,6 +507,29 @@ class Tensor(TensorBase, TensorMethods):
         steps = tuple(st // self._data.itemsize for st in self._data.strides)
         return steps if dim is None else steps[normalize_dim(dim, self.ndim, "stride")]
 
+    def dim_order(self, *, ambiguity_check=False):
+        """The dims from outermost to innermost in memory, as torch: (0, 1, 2, 3) for C order,
+        (0, 2, 3, 1) for channels-last; ties (equal strides, size-1 dims) keep the logical
+        order. ``ambiguity_check``: True raises RuntimeError where another order would describe
+        the same memory; a list of memory formats accepts such a tensor when it is laid out in
+        exactly one of them."""
+        formats = ambiguity_check if isinstance(ambiguity_check, list) else []
+        if not isinstance(ambiguity_check, bool) and not (
+                isinstance(ambiguity_check, list)
+                and all(isinstance(f, _memory_format.memory_format) for f in formats)):
+            raise TypeError("The ambiguity_check argument must be a bool or a list of memory "
+                            "formats.")
+        sizes, strides = self.shape, self.stride()
+        ambiguous = any(a == b for a, b in zip(strides, strides[1:])) or 1 in sizes
+        if (ambiguity_check is True or isinstance(ambiguity_check, list)) and ambiguous and \
+                sum(self.is_contiguous(memory_format=f) for f in formats) != 1:
+            raise RuntimeError("The tensor does not have unique dim order, or cannot map to "
+                               "exact one of the given memory formats.")
+        return _memory_format.dim_order(sizes, strides, check=bool(ambiguity_check),
+                                        contiguous=self.is_contiguous(),
+                                        channels_last=self.is_contiguous(
+                                            memory_format=_memory_format.channels_last))
+
     def fill_diagonal_(self, fill_value, wrap=False):
         """Write ``fill_value`` on the main diagonal (all dims equal, or 2-D; ``wrap``: tall
         matrices restart the diagonal every ncols + 1 rows), in place."""
