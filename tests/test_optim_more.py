@@ -363,3 +363,50 @@ def test_adafactor_leaves_an_empty_parameter_as_it_is():
         p.grad = cr.ones(shape)
         opt.step()
         assert p.shape == shape and float(opt.state[p]["step"]) == 1.0
+
+
+# ---------------------------------------------------------------------- Muon
+@pytest.mark.parametrize("kw", [{}, dict(nesterov=False, momentum=0.9),
+                                dict(adjust_lr_fn="match_rms_adamw", weight_decay=0.0),
+                                dict(ns_steps=3, ns_coefficients=(2.0, -1.5, 0.5), lr=0.05)])
+def test_muon_as_torch(kw):
+    # its Newton-Schulz iteration rounds to bfloat16 at torch's places: the parameters agree up
+    # to a bfloat16 ulp of the update where the float32 sums inside a product round otherwise
+    rng = np.random.default_rng(3)
+    shapes = [(6, 4), (4, 6), (16, 16)]
+    x0 = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    tp = [torch.tensor(x, requires_grad=True) for x in x0]
+    cp = [cr.tensor(x, requires_grad=True) for x in x0]
+    topt, copt = torch.optim.Muon(tp, **kw), optim.Muon(cp, **kw)
+    for _ in range(10):
+        grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        for t, c, g in zip(tp, cp, grads):
+            t.grad, c.grad = torch.tensor(g), cr.tensor(g)
+        topt.step(), copt.step()
+    for t, c in zip(tp, cp):
+        np.testing.assert_allclose(c.detach().numpy(), t.detach().numpy(), rtol=0, atol=2e-4)
+        np.testing.assert_allclose(copt.state[c]["momentum_buffer"].numpy(),
+                                   topt.state[t]["momentum_buffer"].numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_muon_orthogonalizes_like_torch_and_checks_as_torch():
+    from torch.optim._muon import _zeropower_via_newtonschulz as torch_ns
+    from chainrule.optim.muon import bfloat16_round, orthogonalize
+    rng = np.random.default_rng(4)
+    v = np.append(rng.standard_normal(10000).astype(np.float32), [np.inf, -0.0, 1e-40])
+    np.testing.assert_array_equal(bfloat16_round(v), torch.tensor(v).bfloat16().float().numpy())
+    for shape in [(8, 5), (5, 8), (64, 16)]:
+        m = rng.standard_normal(shape).astype(np.float32)
+        want = torch_ns(torch.tensor(m), (3.4445, -4.775, 2.0315), 5, 1e-7).float().numpy()
+        got = orthogonalize(m)   # a few bfloat16 ulps apart where a float32 sum rounds otherwise
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-2)
+        assert np.abs(got - want).mean() < 5e-4
+    for bad in [dict(lr=-1.0), dict(momentum=-0.5), dict(weight_decay=-1.0),
+                dict(adjust_lr_fn="other")]:
+        with pytest.raises(ValueError) as expected:
+            torch.optim.Muon([torch.ones(2, 2, requires_grad=True)], **bad)
+        with pytest.raises(ValueError) as got:
+            optim.Muon([cr.ones(2, 2, requires_grad=True)], **bad)
+        assert str(got.value) == str(expected.value)
+    with pytest.raises(ValueError, match="Muon only supports 2D parameters"):
+        optim.Muon([cr.ones(3, requires_grad=True)])
