@@ -400,7 +400,7 @@ def test_muon_orthogonalizes_like_torch_and_checks_as_torch():
         want = torch_ns(torch.tensor(m), (3.4445, -4.775, 2.0315), 5, 1e-7).float().numpy()
         got = orthogonalize(m)   # a few bfloat16 ulps apart where a float32 sum rounds otherwise
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-2)
-        assert np.abs(got - want).mean() < 5e-4
+        assert np.abs(got - want).mean() < 2e-3
     for bad in [dict(lr=-1.0), dict(momentum=-0.5), dict(weight_decay=-1.0),
                 dict(adjust_lr_fn="other")]:
         with pytest.raises(ValueError) as expected:
