@@ -87,10 +87,6 @@ CASES = [
     ("householder_product_batch", lambda m, a, t: m.linalg.householder_product(a, t), [x(2, 3, 3), x(2, 3)]),
 ]
 
-# second derivatives compared where torch's own double backward exists for the op
-NO_DOUBLE = {"lu_factor_tall", "lu_factor_wide", "lu_tall_L", "lu_wide_U", "triangular_solve_unit_method"}
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_matches_torch(case, dtype):
@@ -98,7 +94,7 @@ def test_matches_torch(case, dtype):
     with warnings.catch_warnings():   # (torch.lu and triangular_solve are deprecated in torch)
         warnings.simplefilter("ignore")
         check(lambda *t: fn(cr, *t), lambda *t: fn(torch, *t), *[a.astype(dtype) for a in arrays],
-              double=name not in NO_DOUBLE, scale=300 if dtype == np.float32 else 10)
+              double=True, scale=300 if dtype == np.float32 else 10)
 
 
 FD = ["solve_ex", "inv_ex", "cholesky_inverse", "triangular_solve", "lu_factor", "lu_factor_tall",

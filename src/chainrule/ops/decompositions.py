@@ -499,7 +499,7 @@ def permutation_matrix(perm, dtype):
     return np.swapaxes(p, -1, -2)
 
 
-def _substitute(t, b, lower, unit):
+def _substitute(t, b, lower):
     """T⁻¹ B for triangular T (…, n, n), B (…, n, r) broadcast, by substitution row by row:
     IEEE values (inf, nan) where T has a zero diagonal entry, as LAPACK's trsm gives, where
     np.linalg.solve raises."""
@@ -510,9 +510,17 @@ def _substitute(t, b, lower, unit):
     for i in order:
         done = slice(0, i) if lower else slice(i + 1, n)
         x[..., i, :] -= np.einsum("...j,...jr->...r", t[..., i, done], x[..., done, :])
-        if not unit:
-            x[..., i, :] /= t[..., i, i, None]
+        x[..., i, :] /= t[..., i, i, None]
     return x
+
+
+def _triangular_solve(t, b, lower):
+    """T⁻¹ B for triangular T (the other triangle zero): LAPACK's solve where T is
+    nonsingular, substitution (inf/nan, as trsm) where it is not."""
+    try:
+        return np.linalg.solve(t, b)
+    except np.linalg.LinAlgError:
+        return _substitute(t, b, lower)
 
 
 def getrs(lu, perm, b, adjoint=False):
@@ -522,11 +530,14 @@ def getrs(lu, perm, b, adjoint=False):
     lu = np.broadcast_to(lu, shape + lu.shape[-2:])
     perm = np.broadcast_to(perm, shape + perm.shape[-1:])
     b = np.broadcast_to(b, shape + b.shape[-2:])
+    unit_lower = np.tril(lu, -1) + np.eye(lu.shape[-1], dtype=lu.dtype)
+    upper = np.triu(lu)
     if not adjoint:   # U⁻¹ L⁻¹ Pᵀ B
-        y = _substitute(lu, np.take_along_axis(b, perm[..., :, None], -2), True, True)
-        return _substitute(lu, y, False, False)
-    t = np.swapaxes(lu, -1, -2)   # Aᵀ = Uᵀ Lᵀ Pᵀ: A⁻ᵀ B = P L⁻ᵀ U⁻ᵀ B
-    y = _substitute(t, _substitute(t, b, True, False), False, True)
+        y = np.linalg.solve(unit_lower, np.take_along_axis(b, perm[..., :, None], -2))
+        return _triangular_solve(upper, y, False)
+    # Aᵀ = Uᵀ Lᵀ Pᵀ: A⁻ᵀ B = P L⁻ᵀ U⁻ᵀ B
+    y = np.linalg.solve(np.swapaxes(unit_lower, -1, -2),
+                        _triangular_solve(np.swapaxes(upper, -1, -2), b, True))
     out = np.empty_like(y)
     np.put_along_axis(out, perm[..., :, None], y, -2)
     return out
@@ -686,16 +697,6 @@ def potrf(a):
         l[active, j + 1:, j] = col[active]
     return l.reshape(a.shape), info.reshape(a.shape[:-2])
 
-
-def _triangular_solve(t, b, lower, unit=False):
-    """T⁻¹ B for triangular T (the other triangle zero): LAPACK's solve where T is
-    nonsingular, substitution (inf/nan, as trsm) where it is not."""
-    try:
-        if unit:
-            raise np.linalg.LinAlgError
-        return np.linalg.solve(t, b)
-    except np.linalg.LinAlgError:
-        return _substitute(t, b, lower, unit)
 
 
 class CholeskySolve(Node):
