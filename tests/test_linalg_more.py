@@ -233,3 +233,67 @@ def test_vander_of_integers_is_int64_as_torch():
     mine, theirs = cr.linalg.vander(cr.tensor(a)), torch.linalg.vander(torch.tensor(a))
     assert str(mine.dtype) == "chainrule.int64" and theirs.dtype == torch.int64
     np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+def sym(*batch, n=4):
+    a = R.standard_normal(batch + (n, n))
+    return a + np.swapaxes(a, -1, -2)
+
+
+ANTI = np.eye(4)[::-1] * np.array([1., 2, 3, 4])   # symmetric, zero diagonal: 2×2 blocks only
+
+
+@pytest.mark.parametrize("a", [sym(3), sym(2, 2, n=6), ANTI + ANTI.T, np.array([[1., 5], [7, 1]]),
+                               np.zeros((2, 2)), sym(n=1), np.zeros((0, 3, 3))],
+                         ids=["batch", "batch6", "two_by_two", "lower_read", "singular", "one", "empty"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ldl_factor_and_solve_match_lapack(a, dtype):
+    a = a.astype(dtype)
+    mine, theirs = cr.linalg.ldl_factor_ex(cr.tensor(a)), torch.linalg.ldl_factor_ex(torch.tensor(a))
+    np.testing.assert_array_equal(mine.pivots.numpy(), theirs.pivots.numpy())
+    np.testing.assert_array_equal(mine.info.numpy(), theirs.info.numpy())
+    np.testing.assert_allclose(mine.LD.numpy(), theirs.LD.numpy(), rtol=1e-5, atol=1e-5)
+    if a.size and not mine.info.numpy().any():
+        b = x(*a.shape[:-1], 2).astype(dtype)
+        np.testing.assert_allclose(cr.linalg.ldl_solve(*cr.linalg.ldl_factor(cr.tensor(a)), cr.tensor(b)).numpy(),
+                                   torch.linalg.ldl_solve(*torch.linalg.ldl_factor(torch.tensor(a)), torch.tensor(b)).numpy(),
+                                   rtol=1e-4, atol=1e-4)
+
+
+def test_ldl_solve_broadcasts_and_neither_ldl_op_differentiates_as_torch():
+    a, b = sym(), x(2, 4, 3)
+    LD, p = cr.linalg.ldl_factor(cr.tensor(a))
+    np.testing.assert_allclose(cr.linalg.ldl_solve(LD, p, cr.tensor(b)).numpy(), np.linalg.solve(a, b), rtol=1e-9)
+    with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_factor_ex is not implemented"):
+        cr.linalg.ldl_factor(cr.tensor(a, requires_grad=True)).LD.sum().backward()
+    with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_solve is not implemented"):
+        cr.linalg.ldl_solve(LD, p, cr.tensor(b, requires_grad=True)).sum().backward()
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: cr.linalg.ldl_factor(cr.zeros(2, 2)), r"ldl_factor: D\[1,1\] is zero"),
+    (lambda: cr.linalg.ldl_factor_ex(cr.zeros(3, 2, 2), check_errors=True), r"\(Batch element 0\): D\[1,1\]"),
+    (lambda: cr.linalg.ldl_factor(cr.ones(2, 3)), "square"),
+    (lambda: cr.linalg.ldl_solve(cr.eye(2), cr.tensor([1, 2], dtype=cr.int32), cr.ones(2)), "at least 2 dimensions"),
+    (lambda: cr.linalg.ldl_solve(cr.eye(2), cr.tensor([1, 2], dtype=cr.int32), cr.ones(3, 1)), "Incompatible matrix sizes"),
+    (lambda: cr.linalg.ldl_solve(cr.eye(2), cr.tensor([1, 2], dtype=cr.int32), cr.ones(2, 1, dtype=cr.float64)), "same dtype"),
+    (lambda: cr.linalg.ldl_solve(cr.eye(2), cr.tensor([1, 3], dtype=cr.int32), cr.ones(2, 1)), "entries"),
+])
+def test_ldl_errors(call, match):
+    with pytest.raises(RuntimeError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 3), (2, 3, 0), (0, 3, 3)])
+@pytest.mark.parametrize("name", ["lu_factor_ex", "lu", "matrix_exp", "inv_ex", "cholesky_ex", "ldl_factor_ex"])
+def test_empty_shapes_as_torch(name, shape):
+    try:
+        theirs = getattr(torch.linalg, name)(torch.zeros(shape))
+    except RuntimeError as e:   # (a non-square shape where the op needs a square one)
+        with pytest.raises(RuntimeError, match="square"):
+            getattr(cr.linalg, name)(cr.zeros(*shape))
+        assert "square" in str(e)
+        return
+    mine = getattr(cr.linalg, name)(cr.zeros(*shape))
+    mine, theirs = (t if isinstance(t, tuple) else (t,) for t in (mine, theirs))
+    assert [tuple(t.shape) for t in mine] == [tuple(t.shape) for t in theirs]

@@ -458,8 +458,8 @@ def getrf(a):
     m, n = a.shape[-2:]
     k = min(m, n)
     batch = a.shape[:-2]
-    lu = np.array(a, copy=True).reshape((-1, m, n))
-    count = lu.shape[0]
+    count = int(np.prod(batch, dtype=np.int64))
+    lu = np.array(a, copy=True).reshape((count, m, n))
     pivots = np.empty((count, k), np.int32)
     info = np.zeros(count, np.int32)
     rows = np.arange(count)
@@ -481,8 +481,9 @@ def getrf(a):
 def pivots_to_permutation(pivots, m):
     """perm with (Pᵀ A)[i] = A[perm[i]] from getrf's 1-based row swaps (…, k), for m rows."""
     batch = pivots.shape[:-1]
-    piv = pivots.reshape((-1, pivots.shape[-1])).astype(np.intp) - 1
-    perm = np.broadcast_to(np.arange(m), (piv.shape[0], m)).copy()
+    count = int(np.prod(batch, dtype=np.int64))
+    piv = pivots.reshape((count, pivots.shape[-1])).astype(np.intp) - 1
+    perm = np.broadcast_to(np.arange(m), (count, m)).copy()
     rows = np.arange(piv.shape[0])
     for i in range(piv.shape[1]):
         swap = perm[rows, piv[:, i]].copy()
@@ -682,7 +683,7 @@ def potrf(a):
     0. A failed matrix keeps what potf2 leaves: its columns before the failure factored, the
     failing diagonal entry a_jj − Σ l_jk², and the rest of its lower triangle as given."""
     n = a.shape[-1]
-    l = np.tril(a).reshape((-1, n, n))
+    l = np.tril(a).reshape((int(np.prod(a.shape[:-2], dtype=np.int64)), n, n))
     info = np.zeros(l.shape[0], np.int32)
     active = np.ones(l.shape[0], bool)
     for j in range(n):
@@ -816,3 +817,148 @@ class MatrixExp(Node):
 
     def jvp(self, xp, tangents, a):
         return _exp_upper_right(xp, a, tangents[0])
+
+
+# ---------------------------------------------------------------------------- LDLᵀ (Bunch–Kaufman)
+_BK_ALPHA = (1 + np.sqrt(17)) / 8   # Bunch–Kaufman's growth bound
+
+
+def _swap(x, i, j):
+    x[[i, j]] = x[[j, i]]
+
+
+def _sytf2(a):
+    """One matrix's LDLᵀ in place (its lower triangle), LAPACK's unblocked dsytf2 with
+    UPLO='L': (pivots 1-based, negative pairs for 2×2 blocks, info)."""
+    n = a.shape[-1]
+    pivots = np.empty(n, np.int32)
+    info, k = 0, 0
+    while k < n:
+        step, absakk = 1, abs(a[k, k])
+        imax = k + 1 + int(np.argmax(np.abs(a[k + 1:, k]))) if k < n - 1 else k
+        colmax = abs(a[imax, k]) if k < n - 1 else 0.0
+        kp = k
+        if max(absakk, colmax) == 0 or np.isnan(absakk):
+            info = info or k + 1
+        else:
+            if absakk < _BK_ALPHA * colmax:
+                rowmax = np.max(np.abs(a[imax, k:imax]))
+                if imax < n - 1:
+                    rowmax = max(rowmax, np.max(np.abs(a[imax + 1:, imax])))
+                if absakk >= _BK_ALPHA * colmax * (colmax / rowmax):
+                    kp = k
+                elif abs(a[imax, imax]) >= _BK_ALPHA * rowmax:
+                    kp = imax
+                else:
+                    kp, step = imax, 2
+            kk = k + step - 1
+            if kp != kk:   # interchange rows and columns kk and kp of the trailing lower triangle
+                a[kp + 1:, [kk, kp]] = a[kp + 1:, [kp, kk]]
+                col, row = a[kk + 1:kp, kk].copy(), a[kp, kk + 1:kp].copy()
+                a[kk + 1:kp, kk], a[kp, kk + 1:kp] = row, col
+                a[kk, kk], a[kp, kp] = a[kp, kp], a[kk, kk]
+                if step == 2:
+                    a[k + 1, k], a[kp, k] = a[kp, k], a[k + 1, k]
+            if step == 1 and k < n - 1:
+                d11 = 1 / a[k, k]
+                x = a[k + 1:, k].copy()
+                a[k + 1:, k + 1:] -= np.tril(d11 * np.outer(x, x))
+                a[k + 1:, k] = x * d11
+            elif step == 2 and k < n - 2:
+                d21 = a[k + 1, k]
+                d11, d22 = a[k + 1, k + 1] / d21, a[k, k] / d21
+                d21 = 1 / (d11 * d22 - 1) / d21
+                ak, ak1 = a[k + 2:, k].copy(), a[k + 2:, k + 1].copy()
+                wk, wkp1 = d21 * (d11 * ak - ak1), d21 * (d22 * ak1 - ak)
+                a[k + 2:, k + 2:] -= np.tril(np.outer(ak, wk) + np.outer(ak1, wkp1))
+                a[k + 2:, k], a[k + 2:, k + 1] = wk, wkp1
+        pivots[k:k + step] = kp + 1 if step == 1 else -(kp + 1)
+        k += step
+    return pivots, info
+
+
+def sytrf(a):
+    """LAPACK sytrf (lower, unblocked) on arrays: A = P L D Lᵀ Pᵀ with Bunch–Kaufman pivoting,
+    reading A's lower triangle. Returns (LD (…, n, n): L's multipliers below the diagonal, D's
+    1×1 and 2×2 blocks on and just below it, zeros above; pivots (…, n) int32 as LAPACK's:
+    k > 0 a 1×1 block with rows k−1 and pivots[k]−1 swapped, a pair of equal negative entries
+    −p a 2×2 block with rows k+1 and p−1 swapped; info (…) int32: i > 0 when D[i−1, i−1]
+    is exactly zero). The pivot choices differ per matrix: the batch is a loop."""
+    n = a.shape[-1]
+    count = int(np.prod(a.shape[:-2], dtype=np.int64))
+    ld = np.tril(a).reshape((count, n, n))
+    pivots = np.empty((count, n), np.int32)
+    info = np.zeros(count, np.int32)
+    for i in range(count):
+        pivots[i], info[i] = _sytf2(ld[i])
+    return ld.reshape(a.shape), pivots.reshape(a.shape[:-1]), info.reshape(a.shape[:-2])
+
+
+def sytrs(ld, pivots, b):
+    """LAPACK sytrs (lower) on arrays: A⁻¹ B for A given by :func:`sytrf`'s (LD, pivots);
+    B (…, n, r), batch dims broadcast."""
+    n, r = ld.shape[-1], b.shape[-1]
+    shape = np.broadcast_shapes(ld.shape[:-2], pivots.shape[:-1], b.shape[:-2])
+    lds = np.broadcast_to(ld, shape + (n, n)).reshape((-1, n, n))
+    pivs = np.broadcast_to(pivots, shape + (n,)).reshape((-1, n))
+    x = np.array(np.broadcast_to(b, shape + (n, r)), dtype=np.result_type(ld, b)).reshape((-1, n, r))
+    for a, p, y in zip(lds, pivs, x):
+        k = 0
+        while k < n:   # L D Y = Pᵀ B
+            if p[k] > 0:
+                _swap(y, k, p[k] - 1)
+                y[k + 1:] -= np.outer(a[k + 1:, k], y[k])
+                y[k] /= a[k, k]
+                k += 1
+                continue
+            _swap(y, k + 1, -p[k] - 1)
+            y[k + 2:] -= np.outer(a[k + 2:, k], y[k]) + np.outer(a[k + 2:, k + 1], y[k + 1])
+            akm1k = a[k + 1, k]
+            akm1, ak = a[k, k] / akm1k, a[k + 1, k + 1] / akm1k
+            denom = akm1 * ak - 1
+            bkm1, bk = y[k] / akm1k, y[k + 1] / akm1k
+            y[k], y[k + 1] = (ak * bkm1 - bk) / denom, (akm1 * bk - bkm1) / denom
+            k += 2
+        k = n - 1
+        while k >= 0:   # Lᵀ Pᵀ X = Y
+            y[k] -= a[k + 1:, k] @ y[k + 1:]
+            if p[k] > 0:
+                _swap(y, k, p[k] - 1)
+                k -= 1
+                continue
+            y[k - 1] -= a[k + 1:, k - 1] @ y[k + 1:]
+            _swap(y, k, -p[k] - 1)
+            k -= 2
+    return x.reshape(shape + (n, r))
+
+
+class LdlFactor(Node):
+    """LD of :func:`sytrf`, computed by the caller (``factor``, with its pivots); torch has no
+    derivative for it, and differentiating raises torch's error."""
+
+    params = ("factor",)
+    backward_name = "LinalgLdlFactorExBackward0"
+
+    def forward(self, a):
+        return self.factor
+
+    def vjp(self, xp, g):
+        raise RuntimeError("derivative for aten::linalg_ldl_factor_ex is not implemented")
+
+    jvp = vjp
+
+
+class LdlSolve(Node):
+    """A⁻¹ B from :func:`sytrf`'s LD and ``pivots`` (:func:`sytrs`); torch has no derivative
+    for it, and differentiating raises torch's error."""
+
+    params = ("pivots",)
+    backward_name = "LinalgLdlSolveBackward0"
+
+    def forward(self, ld, b):
+        return sytrs(ld, self.pivots, b)
+
+    def vjp(self, xp, g):
+        raise RuntimeError("derivative for aten::linalg_ldl_solve is not implemented")
+
+    jvp = vjp

@@ -808,3 +808,63 @@ def householder_product(A, tau):
         v = V[..., :, i:i + 1]
         Q = Q - tau[..., i:i + 1].unsqueeze(-1) * matmul(matmul(Q, v), v.mT)
     return Q[..., :, :n]
+
+
+# ---------------------------------------------------------------------------- LDLᵀ
+ldl_factor_ex_result = namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+ldl_factor_result = namedtuple("linalg_ldl_factor", ["LD", "pivots"])
+
+
+def _d_zero(i):
+    return (f"D[{i},{i}] is zero: the factorization was completed, but the block-diagonal D "
+            "is exactly singular, so the input matrix is singular")
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
+    """(LD, pivots, info) of A = P L D Lᵀ Pᵀ for symmetric A (…, n, n), reading its lower
+    triangle, with Bunch–Kaufman pivoting (LAPACK sytrf): L unit lower-triangular, D block
+    diagonal with 1×1 and 2×2 blocks, packed in LD; pivots (…, n) int32 as LAPACK's (a 2×2
+    block shows as a pair of equal negative entries); info (…) int32, i > 0 when D[i−1, i−1]
+    is exactly zero. ``hermitian`` is the same for real matrices. Not differentiable (as
+    torch's). ``check_errors``: raise :class:`LinAlgError` for a singular D."""
+    A = _matrices(A, "ldl_factor_ex", square=True)
+    ld, pivots, info = _d.sytrf(A._data)
+    if check_errors:
+        _raise_info(info, "torch.linalg.ldl_factor_ex", _d_zero, A.ndim == 2)
+    return ldl_factor_ex_result(_d.LdlFactor.apply(A, factor=ld), A._make(pivots), A._make(info))
+
+
+def ldl_factor(A, *, hermitian=False):
+    """(LD, pivots) of :func:`ldl_factor_ex`, raising :class:`LinAlgError` when D is exactly
+    singular (torch stops there with an internal assertion)."""
+    LD, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
+    _raise_info(info._data, "torch.linalg.ldl_factor", _d_zero, A.ndim == 2)
+    return ldl_factor_result(LD, pivots)
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False):
+    """X = A⁻¹ B for A given by :func:`ldl_factor`'s (LD, pivots) (LAPACK sytrs); B (…, n, k),
+    batch dims broadcast. Not differentiable (as torch's)."""
+    op = "torch.linalg.ldl_solve"
+    LD = _matrices(LD, "ldl_solve", square=True)
+    check_tensor(pivots, op, "pivots")
+    check_tensor(B, op, "B")
+    if B.ndim < 2:
+        raise RuntimeError(f"{op}: B should have at least 2 dimensions, but has {B.ndim} "
+                           "dimensions instead")
+    n = LD.shape[-1]
+    if B.shape[-2] != n:
+        raise RuntimeError(f"Incompatible matrix sizes for {op}: each A matrix is {n} by {n} but "
+                           f"each b matrix is {B.shape[-2]} by {B.shape[-1]}")
+    if B.dtype != LD.dtype:
+        name = {"float32": "Float", "float64": "Double"}
+        p, q = (str(t.dtype).split(".")[-1] for t in (B, LD))
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{name.get(p, p)} and A of type {name.get(q, q)} instead.")
+    piv = pivots._data
+    if piv.dtype.kind not in "iu" or tuple(piv.shape) != tuple(LD.shape[:-1]) or (
+            piv.size and (np.abs(piv).min() < 1 or np.abs(piv).max() > n)):
+        raise RuntimeError(f"{op}: pivots must be the integer (…, {n}) tensor ldl_factor returns "
+                           f"for LD of shape {tuple(LD.shape)}, with entries ±1…±{n}; got "
+                           f"{pivots.dtype} of shape {tuple(piv.shape)}")
+    return _d.LdlSolve.apply(LD, B, pivots=piv.astype(np.int32))
