@@ -585,6 +585,7 @@ class LuFactor(Node):
     L̇ U₂) (wide) or L̇₂ = ((PᵀȦ)₂ − L₂ U̇) U⁻¹ (tall)."""
 
     params = ("factor",)
+    data_params = ("factor",)   # A's own factors: a graph capture cannot replay them
     backward_name = "LinalgLuFactorExBackward0"
 
     def forward(self, a):
@@ -643,6 +644,7 @@ class LuSolve(Node):
     Ẋ = A⁻¹ (Ḃ − Ȧ X) (A⁻ᵀ (Ḃ − Ȧᵀ X))."""
 
     params = ("perm", "adjoint")
+    data_params = ("perm",)   # the pivots tensor's values
     backward_name = "LinalgLuSolveBackward0"
 
     def forward(self, lu, b):
@@ -937,6 +939,7 @@ class LdlFactor(Node):
     derivative for it, and differentiating raises torch's error."""
 
     params = ("factor",)
+    data_params = ("factor",)   # A's own factor: a graph capture cannot replay it
     backward_name = "LinalgLdlFactorExBackward0"
 
     def forward(self, a):
@@ -953,6 +956,7 @@ class LdlSolve(Node):
     for it, and differentiating raises torch's error."""
 
     params = ("pivots",)
+    data_params = ("pivots",)   # the pivots tensor's values
     backward_name = "LinalgLdlSolveBackward0"
 
     def forward(self, ld, b):

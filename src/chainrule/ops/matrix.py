@@ -578,16 +578,27 @@ def lu_factor(A, *, pivot=True):
 
 
 def _permutation(LU, pivots, op):
+    """The row permutation of getrf's ``pivots`` for ``LU``, checked as torch's ``op``
+    ('lu_unpack' or 'lu_solve') checks them."""
     check_tensor(pivots, op, "LU_pivots")
-    if pivots._data.dtype != np.int32:
-        raise RuntimeError(f"torch.{op}: LU_pivots is expected to be a contiguous tensor of "
+    piv = pivots._data
+    m = LU.shape[-2]
+    if op == "lu_solve":
+        if piv.dtype != np.int32:
+            raise RuntimeError("linalg.lu_solve: pivots should be a Tensor of scalar type "
+                               "torch.int32")
+        if piv.ndim == 0 or piv.shape[-1] != LU.shape[-1]:
+            raise RuntimeError("linalg.lu_solve: Number of pivots per batch should be same as "
+                               "the dimension of the matrix")
+    elif piv.dtype != np.int32:
+        raise RuntimeError("torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
                            "torch.int32 dtype.\nNote: this function is intended to be used with "
                            "the output produced by torch.linalg.lu_factor")
-    m = LU.shape[-2]
-    if pivots._data.size and (pivots._data.min() < 1 or pivots._data.max() > m):
-        raise RuntimeError("pivots passed to lu_unpack must be between 1 and LU.size(-2) "
-                           "inclusive.Did you properly pass the result of lu_factor?")
-    return _d.pivots_to_permutation(pivots._data, m)
+    if piv.size and (piv.min() < 1 or piv.max() > m):
+        raise RuntimeError(f"pivots passed to {op} must be between 1 and LU.size(-2) = {m} "
+                           f"inclusive (got {piv.min()}…{piv.max()}). Did you properly pass the "
+                           "result of lu_factor?")
+    return _d.pivots_to_permutation(piv, m)
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
@@ -637,7 +648,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
         eq = "AX = B" if left else "XA = B"
         raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation {eq} "
                            f"({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
-    perm = _permutation(LU, pivots, "linalg.lu_solve")
+    perm = _permutation(LU, pivots, "lu_solve")
     if not left:   # X A = B ⟺ Aᵀ Xᵀ = Bᵀ
         return _d.LuSolve.apply(LU, B.mT, perm=perm, adjoint=not adjoint).mT
     return _d.LuSolve.apply(LU, B, perm=perm, adjoint=adjoint)
