@@ -308,7 +308,7 @@ def test_compiled_functions_never_replay_a_stale_factorization():
     """The factorizations' pivots are data of A: a graph capture refuses them (compile runs the
     function eagerly) rather than replay the first input's factors on the next one."""
     def f(a):
-        return cr.linalg.lu_solve(*cr.linalg.lu_factor(a), cr.ones(3, 1)) + cr.linalg.ldl_factor(a + a.mT).LD.sum()
+        return cr.linalg.lu_solve(*cr.linalg.lu_factor(a), cr.ones(3, 1, dtype=a.dtype)) + cr.linalg.ldl_factor(a + a.mT).LD.sum()
     compiled = cr.compile(f)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
