@@ -449,7 +449,7 @@ def _svd_jvp(xp, ta, a):
 
 # ---------------------------------------------------------------------------- LU
 def getrf(a):
-    """LAPACK getrf on arrays: the LU factorization with partial pivoting P A = L U of each
+    """LAPACK getrf on arrays: the LU factorization with partial pivoting A = P L U of each
     (m, n) matrix, by Doolittle's elimination with the pivot the largest |a| in its column (the
     first such, as LAPACK's idamax). Returns (LU packed as LAPACK's — L's multipliers below the
     diagonal, U on and above —, pivots (…, k) 1-based int32: row i was swapped with row
@@ -575,7 +575,7 @@ def _pad(xp, parts, axis, like):
 
 
 class LuFactor(Node):
-    """The packed LU of P A = L U, A (…, m, n), computed by the caller with :func:`getrf`
+    """The packed LU of A = P L U, A (…, m, n), computed by the caller with :func:`getrf`
     (``factor`` = (packed LU, P as a matrix), the pivots are wanted too). VJP (torch's
     linalg_lu_backward, written here per shape; L̄ = tril(Ḡ, −1)'s first k columns, Ū = triu(Ḡ)'s
     first k rows, k = min(m, n)):

@@ -457,7 +457,6 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return A.diagonal(offset, dim1, dim2)
 
 
-
 # ---------------------------------------------------------------------------- the *_ex variants
 def _raise_info(info, op, describe, is_matrix):
     """Raise :class:`LinAlgError` for the first matrix whose LAPACK ``info`` is positive, with
@@ -553,7 +552,7 @@ def _u_zero(i):
 
 
 def lu_factor_ex(A, *, pivot=True, check_errors=False):
-    """(LU, pivots, info) of P A = L U with partial pivoting, A (…, m, n), as LAPACK getrf:
+    """(LU, pivots, info) of A = P L U with partial pivoting, A (…, m, n), as LAPACK getrf:
     LU (…, m, n) packs L's multipliers (unit diagonal implied) below the diagonal and U on
     and above it; pivots (…, min(m, n)) int32, 1-based: row i was swapped with row
     pivots[i] − 1; info (…) int32, i > 0 when U[i−1, i−1] is exactly zero. Differentiable in
