@@ -33,3 +33,20 @@ CASES = [
     ("linalg_pinv_tall", cr.linalg.pinv, torch.linalg.pinv, [R.standard_normal((4, 3))]),
     ("linalg_pinv_wide", cr.linalg.pinv, torch.linalg.pinv, [R.standard_normal((2, 3, 5))]),
 ]
+
+# the LU, Cholesky-solve and exponential primitives; lu_solve's pivots are held fixed (torch's,
+# for its own factor), cholesky_solve reads one triangle of its factor (so the cases pass tril)
+_LU, _PIV = torch.linalg.lu_factor(torch.tensor(R.standard_normal((3, 3))))
+_CHOL = np.linalg.cholesky(_SPD)
+CASES += [
+    ("linalg_lu_factor", lambda a: cr.linalg.lu_factor(a).LU, lambda a: torch.linalg.lu_factor(a).LU, [_WELL]),
+    ("linalg_lu_factor_tall", lambda a: cr.linalg.lu_factor(a).LU, lambda a: torch.linalg.lu_factor(a).LU,
+     [R.standard_normal((4, 3))]),
+    ("linalg_lu_factor_wide", lambda a: cr.linalg.lu_factor(a).LU, lambda a: torch.linalg.lu_factor(a).LU,
+     [R.standard_normal((2, 3, 5))]),
+    ("linalg_lu_solve", lambda lu, b: cr.linalg.lu_solve(lu, cr.tensor(_PIV.numpy()), b),
+     lambda lu, b: torch.linalg.lu_solve(lu, _PIV, b), [_LU.numpy(), R.standard_normal((3, 2))]),
+    ("cholesky_solve", lambda b, l: cr.cholesky_solve(b, l.tril()), lambda b, l: torch.cholesky_solve(b, l.tril()),
+     [R.standard_normal((3, 2)), _CHOL]),
+    ("linalg_matrix_exp", cr.linalg.matrix_exp, torch.linalg.matrix_exp, [R.standard_normal((2, 3, 3))]),
+]

@@ -33,6 +33,9 @@ from .einsum import einsum
 from .special import digamma, lgamma, mvlgamma, polygamma
 from .matrix import det, inv as inverse, logdet, matrix_power, pinv as _pinv, slogdet
 from .matrix import svd_uv as svd
+from .matrix import (cholesky_inverse, cholesky_legacy as cholesky, cholesky_solve,
+                     lu_legacy as lu, lu_solve_legacy as lu_solve, lu_unpack, matrix_exp,
+                     triangular_solve)
 
 
 def pinverse(input, rcond=1e-15):

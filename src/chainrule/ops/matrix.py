@@ -456,3 +456,425 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     """The diagonal of each matrix (as ``chainrule.diagonal`` with matrix defaults)."""
     return A.diagonal(offset, dim1, dim2)
 
+
+# ---------------------------------------------------------------------------- the *_ex variants
+def _raise_info(info, op, describe, is_matrix):
+    """Raise :class:`LinAlgError` for the first matrix whose LAPACK ``info`` is positive, with
+    torch's text: "op: (Batch element i): <describe(info)>" (no batch part for one matrix)."""
+    flat = np.asarray(info).reshape(-1)
+    bad = np.flatnonzero(flat > 0)
+    if bad.size:
+        where_ = "" if is_matrix else f"(Batch element {bad[0]}): "
+        raise LinAlgError(f"{op}: {where_}{describe(int(flat[bad[0]]))}")
+
+
+def _no_info(A):
+    return A._make(np.zeros(A.shape[:-2], np.int32))
+
+
+solve_ex_result = namedtuple("linalg_solve_ex", ["result", "info"])
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(X, info): :func:`solve` without raising for a singular A: info (…) int32 is LAPACK
+    getrf's (i > 0: U[i−1, i−1] of A's LU is exactly zero, and X holds the inf/nan the
+    substitution gives, as torch's). ``check_errors``: raise :class:`LinAlgError` instead."""
+    A = _matrices(A, "solve_ex", square=True)
+    try:
+        return solve_ex_result(solve(A, B, left=left), _no_info(A))
+    except LinAlgError:   # a singular matrix in the batch: the LU path, info per matrix
+        pass
+    LU, pivots, info = lu_factor_ex(A)
+    if check_errors:
+        _raise_info(info._data, "torch.linalg.solve_ex",
+                    lambda i: "The solver failed because the input matrix is singular.", A.ndim == 2)
+    vector = left and (B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])))
+    x = lu_solve(LU, pivots, B.unsqueeze(-1) if vector else B, left=left)
+    return solve_ex_result(x.squeeze(-1) if vector else x, info)
+
+
+inv_ex_result = namedtuple("linalg_inv_ex", ["inverse", "info"])
+
+
+def inv_ex(A, *, check_errors=False):
+    """(A⁻¹, info): :func:`inv` without raising for a singular A: info (…) int32 is getrf's
+    (i > 0: U[i−1, i−1] is zero, and the inverse holds inf/nan, as torch's). ``check_errors``:
+    raise :class:`LinAlgError` instead."""
+    A = _matrices(A, "inv_ex", square=True)
+    try:
+        return inv_ex_result(inv(A), _no_info(A))
+    except LinAlgError:
+        pass
+    LU, pivots, info = lu_factor_ex(A)
+    if check_errors:
+        _raise_info(info._data, "linalg.inv_ex", lambda i: f"The diagonal element {i} is zero, "
+                    "the inversion could not be completed because the input matrix is singular.",
+                    A.ndim == 2)
+    return inv_ex_result(lu_solve(LU, pivots, _eye_like(A).expand(*A.shape)), info)
+
+
+cholesky_ex_result = namedtuple("linalg_cholesky_ex", ["L", "info"])
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """(L, info): :func:`cholesky` without raising: info (…) int32 is LAPACK potrf's, the
+    order of the first leading minor of A that is not positive-definite (0: none). A failed
+    matrix's L holds what LAPACK's unblocked potf2 leaves (its columns up to the failure) and
+    gets no gradient; the others' gradients are :func:`cholesky`'s. ``check_errors``: raise
+    :class:`LinAlgError` instead."""
+    A = _matrices(A, "cholesky_ex", square=True)
+    try:
+        return cholesky_ex_result(cholesky(A, upper=upper), _no_info(A))
+    except LinAlgError:
+        pass
+    partial, info = _d.potrf(A._data)
+    if check_errors:
+        _raise_info(info, "linalg.cholesky_ex", lambda i: "The factorization could not be "
+                    f"completed because the input is not positive-definite (the leading minor of "
+                    f"order {i} is not positive-definite).", A.ndim == 2)
+    failed = A._make((info > 0)[..., None, None])
+    # the factored matrices through the differentiable Cholesky, the failed ones replaced by I
+    L = where(failed, A._make(partial), cholesky(where(failed, _eye_like(A), A)))
+    return cholesky_ex_result(L.mT if upper else L, A._make(info))
+
+
+# ---------------------------------------------------------------------------- LU
+lu_factor_ex_result = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+lu_factor_result = namedtuple("linalg_lu_factor", ["LU", "pivots"])
+lu_result = namedtuple("linalg_lu", ["P", "L", "U"])
+lu_unpack_result = namedtuple("lu_unpack", ["P", "L", "U"])
+
+
+def _u_zero(i):
+    return (f"U[{i},{i}] is zero and using it on lu_solve would result in a division by zero. "
+            "If you still want to perform the factorization, consider calling linalg.lu(A, "
+            "pivot) or linalg.lu_factor_ex(A, pivot)")
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False):
+    """(LU, pivots, info) of A = P L U with partial pivoting, A (…, m, n), as LAPACK getrf:
+    LU (…, m, n) packs L's multipliers (unit diagonal implied) below the diagonal and U on
+    and above it; pivots (…, min(m, n)) int32, 1-based: row i was swapped with row
+    pivots[i] − 1; info (…) int32, i > 0 when U[i−1, i−1] is exactly zero. Differentiable in
+    LU (torch's rule). ``check_errors``: raise :class:`LinAlgError` for a zero pivot."""
+    A = _matrices(A, "lu_factor_ex")
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    lu, pivots, info = _d.getrf(A._data)
+    P = _d.permutation_matrix(_d.pivots_to_permutation(pivots, A.shape[-2]), lu.dtype)
+    LU = _d.LuFactor.apply(A, factor=(lu, P))
+    if check_errors:
+        _raise_info(info, "torch.linalg.lu_factor_ex", _u_zero, A.ndim == 2)
+    return lu_factor_ex_result(LU, A._make(pivots), A._make(info))
+
+
+def lu_factor(A, *, pivot=True):
+    """(LU, pivots) of :func:`lu_factor_ex`, raising :class:`LinAlgError` when U has a zero
+    on its diagonal (A singular), as torch.linalg.lu_factor."""
+    LU, pivots, info = lu_factor_ex(A, pivot=pivot)
+    _raise_info(info._data, "torch.linalg.lu_factor", _u_zero, A.ndim == 2)
+    return lu_factor_result(LU, pivots)
+
+
+def _permutation(LU, pivots, op):
+    """The row permutation of getrf's ``pivots`` for ``LU``, checked as torch's ``op``
+    ('lu_unpack' or 'lu_solve') checks them."""
+    check_tensor(pivots, op, "LU_pivots")
+    piv = pivots._data
+    m = LU.shape[-2]
+    if op == "lu_solve":
+        if piv.dtype != np.int32:
+            raise RuntimeError("linalg.lu_solve: pivots should be a Tensor of scalar type "
+                               "torch.int32")
+        if piv.ndim == 0 or piv.shape[-1] != LU.shape[-1]:
+            raise RuntimeError("linalg.lu_solve: Number of pivots per batch should be same as "
+                               "the dimension of the matrix")
+    elif piv.dtype != np.int32:
+        raise RuntimeError("torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
+                           "torch.int32 dtype.\nNote: this function is intended to be used with "
+                           "the output produced by torch.linalg.lu_factor")
+    if piv.size and (piv.min() < 1 or piv.max() > m):
+        raise RuntimeError(f"pivots passed to {op} must be between 1 and LU.size(-2) = {m} "
+                           f"inclusive (got {piv.min()}…{piv.max()}). Did you properly pass the "
+                           "result of lu_factor?")
+    return _d.pivots_to_permutation(piv, m)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """(P, L, U) with A = P L U from :func:`lu_factor`'s packed LU (…, m, n) and pivots:
+    P (…, m, m), L (…, m, k) unit lower-triangular, U (…, k, n), k = min(m, n). L and U are
+    differentiable in LU. Without ``unpack_data`` L and U are empty, without
+    ``unpack_pivots`` P is."""
+    LU = _matrices(LU_data, "lu_unpack")
+    m, n = LU.shape[-2:]
+    k = min(m, n)
+    empty = LU._make(np.empty((0,), LU._data.dtype))
+    P = empty
+    if unpack_pivots:
+        P = LU._make(_d.permutation_matrix(_permutation(LU, LU_pivots, "lu_unpack"), LU._data.dtype))
+    if not unpack_data:
+        return lu_unpack_result(P, empty, empty)
+    L = LU.tril(-1)[..., :, :k] + LU._make(np.eye(m, k, dtype=LU._data.dtype))
+    return lu_unpack_result(P, L, LU.triu()[..., :k, :])
+
+
+def lu(A, *, pivot=True):
+    """(P, L, U) with A = P L U, A (…, m, n): P (…, m, m) a permutation (partial pivoting,
+    LAPACK's pivots), L (…, m, k) unit lower-triangular, U (…, k, n) upper, k = min(m, n).
+    Differentiable (torch's rule, through the packed LU)."""
+    _matrices(A, "lu")
+    if not pivot:
+        raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
+    LU, pivots, _ = lu_factor_ex(A)
+    return lu_result(*lu_unpack(LU, pivots))
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """X with A X = B (``adjoint``: Aᵀ X = B; ``left=False``: X A = B, X Aᵀ = B) for A = P L U
+    given by :func:`lu_factor`'s (LU, pivots); B (…, n, r) (left) or (…, r, n), batch dims
+    broadcast. Differentiable in LU and B (torch's rules)."""
+    LU = _matrices(LU, "lu_solve", square=True)
+    check_tensor(B, "linalg.lu_solve", "B")
+    if B.ndim < 2:
+        raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
+    if B.dtype != LU.dtype:
+        name = {"float32": "Float", "float64": "Double"}
+        a, b = (str(t.dtype).split(".")[-1] for t in (LU, B))
+        raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but found "
+                           f"LU of type {name.get(a, a)} and B of type {name.get(b, b)} instead")
+    n = LU.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        eq = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation {eq} "
+                           f"({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    perm = _permutation(LU, pivots, "lu_solve")
+    if not left:   # X A = B ⟺ Aᵀ Xᵀ = Bᵀ
+        return _d.LuSolve.apply(LU, B.mT, perm=perm, adjoint=not adjoint).mT
+    return _d.LuSolve.apply(LU, B, perm=perm, adjoint=adjoint)
+
+
+def lu_solve_legacy(b, LU_data, LU_pivots):
+    """torch.lu_solve(b, LU_data, LU_pivots), the older order of :func:`lu_solve`'s
+    arguments: A⁻¹ b."""
+    return lu_solve(LU_data, LU_pivots, b)
+
+
+lu_with_info_result = namedtuple("_lu_with_info", ["LU", "pivots", "info"])
+
+
+def lu_legacy(A, pivot=True, get_infos=False):
+    """torch.lu: (LU, pivots) of :func:`lu_factor_ex` (with its info as a third, for
+    ``get_infos``); a singular A does not raise."""
+    LU, pivots, info = lu_factor_ex(A, pivot=pivot)
+    return lu_with_info_result(LU, pivots, info) if get_infos else (LU, pivots)
+
+
+# ---------------------------------------------------------------------------- Cholesky solves
+def _cholesky_operands(b, L, op):
+    check_tensor(b, op, "input")
+    check_tensor(L, op, "input2")
+    for t in (b, L):
+        if t.ndim < 2:
+            raise RuntimeError(f"{op}: The input tensor must have at least 2 dimensions.")
+    if L.shape[-1] != L.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {L.shape[-2]} by "
+                           f"{L.shape[-1]} matrices")
+    if L.shape[-1] != b.shape[-2]:
+        raise RuntimeError(f"Incompatible matrix sizes for {op}: each A matrix is {L.shape[-1]} by "
+                           f"{L.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
+    if b.dtype != L.dtype:
+        name = {"float32": "Float", "float64": "Double"}
+        p, q = (str(t.dtype).split(".")[-1] for t in (b, L))
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{name.get(p, p)} and A of type {name.get(q, q)} instead.")
+    _matrices(L, op, square=True)
+
+
+def cholesky_solve(input, input2, upper=False):
+    """X = A⁻¹ B for A = L Lᵀ given its Cholesky factor ``input2`` (``upper``: A = Uᵀ U),
+    B = ``input`` (…, n, k), batch dims broadcast; only the factor's triangle is read. The
+    gradient with respect to the factor is torch's: that of (L Lᵀ)⁻¹ B in every entry."""
+    _cholesky_operands(input, input2, "cholesky_solve")
+    return _d.CholeskySolve.apply(input, input2, upper=bool(upper))
+
+
+def cholesky_inverse(input, upper=False):
+    """A⁻¹ = (L Lᵀ)⁻¹ from the Cholesky factor L = ``input`` (``upper``: (Uᵀ U)⁻¹), (…, n, n);
+    the gradient as :func:`cholesky_solve`'s with B = I (torch's)."""
+    check_tensor(input, "cholesky_inverse")
+    if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError("cholesky_inverse: A must be batches of square matrices, but they are "
+                           f"{input.shape[-2] if input.ndim > 1 else 1} by {input.shape[-1]} "
+                           "matrices")
+    return cholesky_solve(_eye_like(input).expand(*input.shape), input, upper)
+
+
+def cholesky_legacy(input, upper=False):
+    """torch.cholesky (deprecated there for linalg.cholesky): L with A = L Lᵀ (``upper``:
+    U with A = Uᵀ U)."""
+    return cholesky(input, upper=upper)
+
+
+triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+    """(X, A's copy) with A X = b for triangular A (``transpose``: Aᵀ X = b), reading only the
+    ``upper`` (or lower) triangle, its diagonal taken as ones for ``unitriangular``; b
+    (…, n, k), batch dims broadcast (torch.triangular_solve, deprecated there for
+    linalg.solve_triangular)."""
+    check_tensor(b, "triangular_solve", "b")
+    A = _matrices(A, "triangular_solve", square=True)
+    if b.ndim < 2 or b.shape[-2] != A.shape[-1]:
+        raise RuntimeError(f"Incompatible matrix sizes for triangular_solve: each A matrix is "
+                           f"{A.shape[-1]} by {A.shape[-1]} but each b matrix is "
+                           f"{b.shape[-2] if b.ndim > 1 else 1} by {b.shape[-1]}")
+    coefficient = A.mT if transpose else A
+    x = solve_triangular(coefficient, b, upper=upper != bool(transpose),
+                         unitriangular=unitriangular)
+    return triangular_solve_result(x, A.clone())
+
+
+# ---------------------------------------------------------------------------- matrix functions
+def matrix_exp(A):
+    """e^A = Σₖ Aᵏ/k! of each square matrix (…, n, n), by scaling and squaring with a Padé
+    approximant (Higham 2005). The gradient is exact: Ā = [exp([[Aᵀ, Ȳ], [0, Aᵀ]])]₁₂."""
+    return _d.MatrixExp.apply(_matrices(A, "matrix_exp", square=True))
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrix of increasing powers: out[…, i, j] = x[…, i]ʲ, j < N (default
+    x.shape[-1]); x (…, n) → (…, n, N). Built as a cumulative product, as torch's (so
+    are its gradients); integer inputs give int64."""
+    check_tensor(x, "linalg.vander", "x")
+    kind = x._data.dtype
+    if kind == np.bool_ or kind == np.float16 or kind.kind not in "fiu":
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, "
+                           f"but got {str(x.dtype).split('.')[-1].capitalize()}")
+    x = x.unsqueeze(-1) if x.ndim == 0 else x
+    n = x.shape[-1] if N is None else N
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    powers = x.unsqueeze(-1).expand(*x.shape, n - 1).cumprod(-1)
+    ones = powers._make(np.ones(tuple(x.shape) + (1,), powers._data.dtype))
+    return cat([ones, powers], -1)
+
+
+def tensorinv(A, ind=2):
+    """The tensor inverse: X with tensordot(X, A, ind) = I, for A of shape (i₁…i_ind,
+    j₁…j_r) with Π i = Π j; X has shape (j…, i…). Computed as inv of A as a square matrix."""
+    check_tensor(A, "linalg.tensorinv", "A")
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    shape = tuple(A.shape)
+    rows, cols = math.prod(shape[:ind]), math.prod(shape[ind:])
+    if rows != cols:
+        raise RuntimeError("Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {cols} != {rows}")
+    return inv(A.reshape(rows, cols)).reshape(*shape[ind:], *shape[:ind])
+
+
+def tensorsolve(A, B, dims=None):
+    """X with tensordot(A, X, X.ndim) = B: A (B.shape…, X.shape…), Π B.shape = Π X.shape;
+    ``dims``, dims of A moved to the end first. Computed by :func:`solve` on A as a square
+    matrix."""
+    check_tensor(A, "linalg.tensorsolve", "A")
+    check_tensor(B, "linalg.tensorsolve", "B")
+    if dims is not None:
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        A = A.movedim(dims, tuple(range(A.ndim - len(dims), A.ndim)))
+    shape = tuple(A.shape)
+    result_shape = shape[B.ndim:]
+    rows, cols = math.prod(shape[:B.ndim]), math.prod(result_shape)
+    if rows != cols:
+        raise RuntimeError("Expected self to satisfy the requirement prod(self.shape[other.ndim:]) "
+                           f"== prod(self.shape[:other.ndim]), but got {cols} != {rows}")
+    return solve(A.reshape(rows, cols), B.reshape(rows)).reshape(*result_shape)
+
+
+def householder_product(A, tau):
+    """Q's first n columns, Q = H₁ H₂ ⋯ H_k, Hᵢ = I − τᵢ vᵢ vᵢᵀ with vᵢ = (0…0, 1, A[i+1:, i])
+    (LAPACK orgqr; A as geqrf leaves it): A (…, m, n), m ≥ n, tau (…, k), k ≤ n → (…, m, n).
+    A product of differentiable ops, so its gradients are those of the same function."""
+    op = "torch.linalg.householder_product"
+    check_tensor(A, op, "input")
+    check_tensor(tau, op, "tau")
+    if A.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    m, n = A.shape[-2:]
+    if m < n:
+        raise RuntimeError(f"{op}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    k = tau.shape[-1] if tau.ndim else 1
+    if n < k:
+        raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if tau.ndim != A.ndim - 1 or tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise RuntimeError(f"{op}: Expected batch dimensions of tau to be equal to input.shape[:-2]"
+                           f", but got {list(tau.shape[:-1])}")
+    _matrices(A, "householder_product")
+    dtype = A._data.dtype
+    V = A.tril(-1)[..., :, :k] + A._make(np.eye(m, k, dtype=dtype))
+    Q = A._make(np.broadcast_to(np.eye(m, dtype=dtype), tuple(A.shape[:-2]) + (m, m)).copy())
+    for i in range(k):
+        v = V[..., :, i:i + 1]
+        Q = Q - tau[..., i:i + 1].unsqueeze(-1) * matmul(matmul(Q, v), v.mT)
+    return Q[..., :, :n]
+
+
+# ---------------------------------------------------------------------------- LDLᵀ
+ldl_factor_ex_result = namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+ldl_factor_result = namedtuple("linalg_ldl_factor", ["LD", "pivots"])
+
+
+def _d_zero(i):
+    return (f"D[{i},{i}] is zero: the factorization was completed, but the block-diagonal D "
+            "is exactly singular, so the input matrix is singular")
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
+    """(LD, pivots, info) of A = P L D Lᵀ Pᵀ for symmetric A (…, n, n), reading its lower
+    triangle, with Bunch–Kaufman pivoting (LAPACK sytrf): L unit lower-triangular, D block
+    diagonal with 1×1 and 2×2 blocks, packed in LD; pivots (…, n) int32 as LAPACK's (a 2×2
+    block shows as a pair of equal negative entries); info (…) int32, i > 0 when D[i−1, i−1]
+    is exactly zero. ``hermitian`` is the same for real matrices. Not differentiable (as
+    torch's). ``check_errors``: raise :class:`LinAlgError` for a singular D."""
+    A = _matrices(A, "ldl_factor_ex", square=True)
+    ld, pivots, info = _d.sytrf(A._data)
+    if check_errors:
+        _raise_info(info, "torch.linalg.ldl_factor_ex", _d_zero, A.ndim == 2)
+    return ldl_factor_ex_result(_d.LdlFactor.apply(A, factor=ld), A._make(pivots), A._make(info))
+
+
+def ldl_factor(A, *, hermitian=False):
+    """(LD, pivots) of :func:`ldl_factor_ex`, raising :class:`LinAlgError` when D is exactly
+    singular (torch stops there with an internal assertion)."""
+    LD, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
+    _raise_info(info._data, "torch.linalg.ldl_factor", _d_zero, A.ndim == 2)
+    return ldl_factor_result(LD, pivots)
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False):
+    """X = A⁻¹ B for A given by :func:`ldl_factor`'s (LD, pivots) (LAPACK sytrs); B (…, n, k),
+    batch dims broadcast. Not differentiable (as torch's)."""
+    op = "torch.linalg.ldl_solve"
+    LD = _matrices(LD, "ldl_solve", square=True)
+    check_tensor(pivots, op, "pivots")
+    check_tensor(B, op, "B")
+    if B.ndim < 2:
+        raise RuntimeError(f"{op}: B should have at least 2 dimensions, but has {B.ndim} "
+                           "dimensions instead")
+    n = LD.shape[-1]
+    if B.shape[-2] != n:
+        raise RuntimeError(f"Incompatible matrix sizes for {op}: each A matrix is {n} by {n} but "
+                           f"each b matrix is {B.shape[-2]} by {B.shape[-1]}")
+    if B.dtype != LD.dtype:
+        name = {"float32": "Float", "float64": "Double"}
+        p, q = (str(t.dtype).split(".")[-1] for t in (B, LD))
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{name.get(p, p)} and A of type {name.get(q, q)} instead.")
+    piv = pivots._data
+    if piv.dtype.kind not in "iu" or tuple(piv.shape) != tuple(LD.shape[:-1]) or (
+            piv.size and (np.abs(piv).min() < 1 or np.abs(piv).max() > n)):
+        raise RuntimeError(f"{op}: pivots must be the integer (…, {n}) tensor ldl_factor returns "
+                           f"for LD of shape {tuple(LD.shape)}, with entries ±1…±{n}; got "
+                           f"{pivots.dtype} of shape {tuple(piv.shape)}")
+    return _d.LdlSolve.apply(LD, B, pivots=piv.astype(np.int32))

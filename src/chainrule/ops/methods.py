@@ -36,6 +36,8 @@ from .reduction import cumprod, logcumsumexp
 from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, flipud, repeat_interleave,
                         roll, rot90, unfold)
 from .matrix import det, inv, logdet, matrix_power, pinv, slogdet, tensor_norm
+from .matrix import (cholesky_inverse, cholesky_legacy, cholesky_solve, lu_legacy,
+                     lu_solve_legacy, matrix_exp, triangular_solve)
 from .special import digamma, lgamma, mvlgamma, polygamma
 from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
                       topk)
@@ -205,6 +207,8 @@ class TensorMethods:
     # linear algebra (ops/matrix.py)
     norm, det, slogdet, inverse = tensor_norm, det, slogdet, inv
     logdet, matrix_power, adjoint, cross, dist = logdet, matrix_power, adjoint, cross, dist
+    cholesky, cholesky_solve, cholesky_inverse = cholesky_legacy, cholesky_solve, cholesky_inverse
+    matrix_exp, triangular_solve, lu, lu_solve = matrix_exp, triangular_solve, lu_legacy, lu_solve_legacy
 
     def pinverse(self, rcond=1e-15):
         """The pseudo-inverse, singular values below rcond·σ_max dropped (torch.pinverse)."""
