@@ -13,6 +13,7 @@ from ._dtype import as_dtype, from_numpy_dtype
 from ._mathfun import fma32, fma64
 from ._modes import TRACE
 from ._rng import stream as _stream
+from .ops.special import _bessel
 from .tensor import Tensor, shape_arg as _size, to_array as _to_array
 
 
@@ -412,3 +413,116 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial: expected a Tensor, got {type(input).__name__}")
     return input.multinomial(num_samples, replacement, generator=generator)
+
+
+# ------------------------------------------------------------------- window functions
+# Each computed as torch's kernel does, operation for operation in the output dtype (float32
+# scalars against a float32 range), so the values agree to the last bit or two (NumPy's and
+# torch's cos may differ by an ulp). ``periodic``: the window of length N + 1 without its last
+# point (for spectral analysis: the window repeats with period N); length 0 gives an empty
+# tensor and length 1 the single value 1 whatever the window.
+def _window(name, window_length, periodic, dtype, device, requires_grad):
+    """The checks every window makes (torch's window_function_checks) and its sample points:
+    (``n``, the float range 0..M−1 in the output dtype, M = N (+1 if periodic); or a finished
+    tensor for N ≤ 1; the dtype)."""
+    check_device(device, name)
+    if not isinstance(window_length, (int, np.integer)) or isinstance(window_length, bool):
+        raise TypeError(f"{name}(): argument 'window_length' (position 1) must be int, not "
+                        f"{type(window_length).__name__}")
+    dt = as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    if dt.np.kind != "f":
+        raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
+    if window_length < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got "
+                           f"window_length={window_length}")
+    if window_length <= 1:
+        return _finish(np.ones(window_length, dt.np), requires_grad), dt
+    m = window_length + 1 if periodic else window_length
+    return np.arange(m, dtype=dt.np), dt
+
+
+def _window_done(w, window_length, dt, requires_grad):
+    return _finish(np.ascontiguousarray(w[:window_length]).astype(dt.np, copy=False), requires_grad)
+
+
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
+                   layout=None, device=None, requires_grad=False) -> Tensor:
+    """The generalised Hamming window of length N (1-D, shape (N,)):
+
+    .. math:: w[n] = \\alpha - \\beta \\cos\\left(\\frac{2\\pi n}{M - 1}\\right),\\quad
+              0 \\le n < N
+
+    with M = N + 1 if ``periodic`` (the last point dropped) else N. Default dtype unless
+    ``dtype`` (a floating dtype) is given; N = 0 gives an empty tensor, N = 1 gives [1]."""
+    return _hamming("hamming_window", window_length, periodic, alpha, beta, dtype, device,
+                    requires_grad)
+
+
+def _hamming(name, window_length, periodic, alpha, beta, dtype, device, requires_grad):
+    n, dt = _window(name, window_length, periodic, dtype, device, requires_grad)
+    if isinstance(n, Tensor):
+        return n
+    t = dt.np.type
+    w = np.cos(n * t(2 * math.pi / (n.size - 1))) * t(-beta) + t(alpha)
+    return _window_done(w, window_length, dt, requires_grad)
+
+
+def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                requires_grad=False) -> Tensor:
+    """The Hann window, w[n] = ½ − ½ cos(2πn/(M − 1)) = sin²(πn/(M − 1)), shape (N,):
+    :func:`hamming_window` with α = β = ½ (M = N + 1 if ``periodic``, else N)."""
+    return _hamming("hann_window", window_length, periodic, 0.5, 0.5, dtype, device,
+                    requires_grad)
+
+
+def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False) -> Tensor:
+    """The Blackman window, shape (N,):
+
+    .. math:: w[n] = 0.42 - 0.5 \\cos\\left(\\frac{2\\pi n}{M - 1}\\right)
+              + 0.08 \\cos\\left(\\frac{4\\pi n}{M - 1}\\right)
+
+    (M = N + 1 if ``periodic``, else N; N = 0: empty, N = 1: [1])."""
+    n, dt = _window("blackman_window", window_length, periodic, dtype, device, requires_grad)
+    if isinstance(n, Tensor):
+        return n
+    t = dt.np.type
+    x = n * t(math.pi / (n.size - 1))
+    w = np.cos(x * t(4)) * t(0.08) - np.cos(x * t(2)) * t(0.5) + t(0.42)
+    return _window_done(w, window_length, dt, requires_grad)
+
+
+def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False) -> Tensor:
+    """The Bartlett (triangular) window, shape (N,):
+    w[n] = 2n/(M − 1) for n ≤ (M − 1)/2, else 2 − 2n/(M − 1)
+    (M = N + 1 if ``periodic``, else N; N = 0: empty, N = 1: [1])."""
+    n, dt = _window("bartlett_window", window_length, periodic, dtype, device, requires_grad)
+    if isinstance(n, Tensor):
+        return n
+    t = dt.np.type
+    w = n * t(2 / (n.size - 1))
+    half = ((n.size - 1) >> 1) + 1
+    w[half:] = t(2) - w[half:]
+    return _window_done(w, window_length, dt, requires_grad)
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
+                  device=None, requires_grad=False) -> Tensor:
+    """The Kaiser window, shape (N,):
+
+    .. math:: w[n] = \\frac{I_0\\left(\\beta \\sqrt{\\left|1 - \\left(\\frac{n - \\alpha}
+              {\\alpha}\\right)^2\\right|}\\right)}{I_0(\\beta)},\\quad \\alpha = \\frac{M - 1}{2}
+
+    with :math:`I_0` the modified Bessel function (:func:`chainrule.i0`), M = N + 1 if
+    ``periodic`` else N; N = 0: empty, N = 1: [1]. ``beta`` sets the shape (0: rectangular)."""
+    n, dt = _window("kaiser_window", window_length, periodic, dtype, device, requires_grad)
+    if isinstance(n, Tensor):
+        return n
+    # torch's kernel works in float for float32 (its opmath type) and double for double
+    t = np.float64 if dt.np == np.float64 else np.float32
+    alpha = t((n.size - 1) / 2.0)
+    r = (n.astype(t) - alpha) / alpha
+    arg = t(beta) * np.sqrt(np.abs(t(1) - r * r))
+    w = _bessel(0, arg, False) / _bessel(0, np.asarray(t(beta)), False)
+    return _window_done(w, window_length, dt, requires_grad)

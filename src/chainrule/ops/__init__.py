@@ -30,7 +30,7 @@ from .reduction import cumprod, logcumsumexp
 from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, flipud, meshgrid,
                         repeat_interleave, roll, rot90)
 from .einsum import einsum
-from .special import digamma, lgamma, mvlgamma, polygamma
+from .special import digamma, i0, lgamma, mvlgamma, polygamma
 from .matrix import det, inv as inverse, logdet, matrix_power, pinv as _pinv, slogdet
 from .matrix import svd_uv as svd
 
@@ -42,6 +42,9 @@ from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, na
                       topk)
 from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, masked_scatter,
                       masked_select, nonzero, scatter, scatter_reduce, unique, unique_consecutive)
+from .scatter import diagonal_scatter, select_scatter, slice_scatter
+from .elementwise import frexp
+from .composite import fill, histogram
 from .composite import (addbmm, addcdiv, addcmul, addmv, addr, atleast_1d, atleast_2d, atleast_3d,
                         baddbmm, bincount, block_diag, bucketize, cartesian_prod, clamp_max,
                         clamp_min, column_stack, combinations, corrcoef, cov, deg2rad, diff,
