@@ -21,8 +21,8 @@ from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, fro
                        full_like, linspace, logspace, multinomial, normal, ones, ones_like, rand,
                        rand_like, randint, randint_like, randn, randn_like, randperm, tensor,
                        tril_indices, triu_indices, zeros, zeros_like)
-from .creation import (bartlett_window, blackman_window, hamming_window, hann_window,
-                       kaiser_window)
+from .creation import (asarray, bartlett_window, blackman_window, empty_strided, hamming_window,
+                       hann_window, kaiser_window)
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
                      set_rng_state)
 from .ops import *  # noqa: F401,F403  (the differentiable functions: add, matmul, softmax, ...)

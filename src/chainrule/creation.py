@@ -14,7 +14,8 @@ from ._mathfun import fma32, fma64
 from ._modes import TRACE
 from ._rng import stream as _stream
 from .ops.special import _bessel
-from .tensor import Tensor, shape_arg as _size, to_array as _to_array
+from .tensor import Tensor, shape_arg as _size, strided_zeros, to_array as _to_array
+from ._argcompat import torch_type_name
 
 
 def _finish(arr, requires_grad) -> Tensor:
@@ -50,6 +51,67 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         from_numpy_dtype(data.dtype)
         return Tensor._make(data)
     return _finish(_to_array(data, dtype, "as_tensor"), False)   # no copy-construct warning
+
+
+_BUFFERS = (bytes, bytearray, memoryview)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
+    """``obj`` as a tensor: a Tensor, a NumPy array or scalar, an object with Python's buffer
+    protocol (bytes, bytearray, memoryview: its bytes read as ``dtype``, default the default
+    float dtype), a number, or a (nested) sequence of them.
+
+    A Tensor or NumPy array is shared, not copied, when ``dtype`` leaves its dtype as it is
+    and ``copy`` is not True (writes to one show in the other); ``copy=True`` always copies,
+    ``copy=False`` refuses (ValueError) what it cannot share. ``requires_grad`` None: a
+    tensor's own flag (with torch's warning when it is set); True/False: set on the result,
+    which for a shared leaf tensor is the tensor itself (as torch). A copy of a tensor keeps
+    its history (``clone``/``to`` are differentiable)."""
+    check_device(device, "asarray")
+    dt = as_dtype(dtype) if dtype is not None else None
+    if isinstance(obj, Tensor):
+        same = dt is None or dt is obj.dtype
+        if copy is False and not same:
+            raise ValueError(f"can't alias tensor with dtype '{torch_type_name(obj.dtype)}' into "
+                             f"dtype '{torch_type_name(dt)}'.")
+        out = (obj.clone() if same else obj.to(dt)) if copy else (obj if same else obj.to(dt))
+        if requires_grad is None:
+            if obj.requires_grad:
+                warnings.warn("asarray: unspecified requires_grad now defaults to "
+                              "obj.requires_grad instead of False. Pass requires_grad=False "
+                              "explicitly to get the old behavior and silence this warning.",
+                              UserWarning, stacklevel=2)
+            return out
+        if not requires_grad and out.grad_fn is not None:
+            return out.detach()
+        return out.requires_grad_(bool(requires_grad)) if out.requires_grad != requires_grad else out
+    if isinstance(obj, np.ndarray):
+        same = dt is None or dt.np == obj.dtype
+        if copy is False and not same:
+            raise ValueError(f"can't alias tensor with dtype "
+                             f"'{torch_type_name(from_numpy_dtype(obj.dtype))}' into dtype "
+                             f"'{torch_type_name(dt)}'.")
+        out = (Tensor._make(obj) if from_numpy_dtype(obj.dtype) and same and not copy
+               else _finish(_to_array(obj, dt, "asarray"), False))
+    elif isinstance(obj, _BUFFERS):
+        arr = np.frombuffer(obj, (dt or _dtype.get_default_dtype()).np)
+        out = Tensor._make(arr.copy() if copy or not arr.flags.writeable else arr)
+    else:
+        if copy is False:
+            raise ValueError("can't alias arbitrary sequence into a tensor.")
+        out = _finish(_to_array(obj, dt, "asarray"), False)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:
+    """An uninitialised tensor (here zeros, never garbage) of shape ``size`` whose element
+    ``i`` lies at offset Σ iₖ·strideₖ of its memory (strides in elements, ≥ 0; a stride 0
+    repeats one element along its dim, as torch's "overlapped" tensors). Default float dtype
+    unless ``dtype`` is given. Shapes: size (d₀, …, dₙ₋₁), stride of the same length."""
+    check_device(device, "empty_strided")
+    arr = strided_zeros(size, stride, _float_dtype(dtype), "empty_strided")
+    return _finish(arr, requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

@@ -242,7 +242,7 @@ Frac = _elementwise("Frac", lambda x: x - np.trunc(x), "y = x − trunc x (sign 
 
 def _frexp_scale(xp, x, out):
     # m/x = 2⁻ᵉ for finite nonzero x; torch's grad/2ᵉ reads e = 0 (a factor 1) at 0, ±∞, NaN
-    ordinary = (x != 0) & xp.isfinite(x)
+    ordinary = (x != 0) & (xp.abs(x) < math.inf)
     return xp.where(ordinary, out / xp.where(ordinary, x, 1.0), 1.0)
 
 
