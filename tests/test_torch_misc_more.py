@@ -379,3 +379,37 @@ def test_no_warnings_on_plain_calls():
         cr.kaiser_window(16)
         cr.special.i1(cr.tensor([0.0, 800.0]))
         cr.histogram(cr.tensor([1.0, 2.0]), 2, density=True)
+
+
+# ------------------------------------------------------------------------ signal.windows
+SIGNAL = ["bartlett", "blackman", "cosine", "exponential", "gaussian", "hamming", "hann", "kaiser",
+          "nuttall"]
+
+
+@pytest.mark.parametrize("name", SIGNAL)
+@pytest.mark.parametrize("M", [0, 1, 2, 5, 8, 31])
+def test_signal_windows(name, M):
+    for sym in (True, False):
+        for cd, td, atol in [(cr.float32, torch.float32, 3e-7), (cr.float64, torch.float64, 3e-15)]:
+            _same(getattr(cr.signal.windows, name)(M, sym=sym, dtype=cd),
+                  getattr(torch.signal.windows, name)(M, sym=sym, dtype=td), atol=atol)
+
+
+def test_signal_window_parameters_and_errors():
+    W, T = cr.signal.windows, torch.signal.windows
+    for call in [lambda m: m.general_cosine(7, a=[0.5, 0.3, 0.2]), lambda m: m.general_hamming(6, alpha=0.6),
+                 lambda m: m.gaussian(9, std=0.7), lambda m: m.exponential(6, center=1.0, sym=False, tau=2.0),
+                 lambda m: m.kaiser(8, beta=3.0, sym=False)]:
+        _same(call(W), call(T), atol=3e-7)
+    a, b = W.gaussian(5, std=0.7, requires_grad=True), T.gaussian(5, std=0.7, requires_grad=True)
+    assert a.requires_grad and a.grad_fn.name() == b.grad_fn.name() == "ExpBackward0"
+    for call in [lambda m: m.hann(-1), lambda m: m.gaussian(3, std=0.0),
+                 lambda m: m.exponential(3, center=1.0), lambda m: m.kaiser(3, beta=-1.0),
+                 lambda m: m.general_cosine(3, a=[])]:
+        with pytest.raises(ValueError) as theirs:
+            call(T)
+        with pytest.raises(ValueError) as ours:
+            call(W)
+        assert str(ours.value) == str(theirs.value)
+    with pytest.raises(ValueError, match="float32 or float64"):
+        W.hann(3, dtype=cr.float16)

@@ -48,6 +48,7 @@ from .serialization import from_dlpack, load, save
 from .summary import summary
 del special   # the star import's ops.special; chainrule.special is torch.special's namespace
 from . import special  # noqa: E402
+from . import signal  # noqa: E402  (torch.signal.windows)
 from . import testing  # noqa: E402  (torch.testing: assert_close, make_tensor)
 from .autograd import functional as _functional  # cr.autograd.functional needs cr.func first
 # torch's mode, default and accelerator queries (see chainrule._modes, _dtype, _device)
