@@ -59,6 +59,9 @@ def test_bessel_methods_and_errors():
     y = x.clone()
     assert y.i0_() is y
     _same(y, torch.tensor([0.5, 1.5]).i0_(), rtol=2e-7)
+    out = cr.empty(2)
+    assert cr.i0(x, out=out) is out
+    _same(out, torch.i0(torch.tensor([0.5, 1.5])), rtol=2e-7)
     with pytest.raises(TypeError, match="i0"):
         cr.i0([1.0])
 
