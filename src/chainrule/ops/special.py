@@ -192,20 +192,24 @@ def _bessel(nu, x, scaled):
     """Iᵥ(x) (``scaled``: e^{−|x|} Iᵥ(x)) for ν ∈ {0, 1}, elementwise on a float array."""
     v = np.asarray(x, np.float64)
     a = np.abs(v)
-    big = a > _SERIES_LIMIT   # (NaN: neither branch picks it, the series keeps it NaN)
+    big = a > _SERIES_LIMIT
     with np.errstate(over="ignore", invalid="ignore"):
-        small_a = np.where(big, 0.0, a)
-        series = _bessel_series(nu, small_a)
+        # each branch on the elements it serves (the others read a harmless stand-in; NaN is
+        # put back at the end), and not at all when no element needs it
+        small_a = np.where(big | np.isnan(a), 0.0, a)
+        series = _bessel_series(nu, small_a) if not big.all() else small_a
         if nu == 1:
             series = series * small_a / 2
         if scaled:
             series = series * np.exp(-small_a)
-        big_a = np.where(big, a, 2 * _SERIES_LIMIT)
-        asym = _bessel_asymptotic(nu, big_a)
-        if not scaled:   # e^a overflows past a ≈ 709.78: ∞ there, as torch's (and NaN at
-            asym = np.exp(big_a) * asym   # ±∞, where it computes e^∞·0, as torch's)
-            asym = np.where(big_a == np.inf, np.nan, asym)
-        out = np.where(big, asym, series)
+        out = series
+        if big.any():
+            big_a = np.where(big, a, 2 * _SERIES_LIMIT)
+            asym = _bessel_asymptotic(nu, big_a)
+            if not scaled:   # e^a overflows past a ≈ 709.78: ∞ there, as torch's (and NaN at
+                asym = np.exp(big_a) * asym   # ±∞, where it computes e^∞·0, as torch's)
+                asym = np.where(big_a == np.inf, np.nan, asym)
+            out = np.where(big, asym, series)
     out = np.where(np.isnan(v), v, out)
     if nu == 1:
         out = np.where(v < 0, -out, out)   # I₁ is odd (I₁(−0) = +0, as torch's)
