@@ -21,6 +21,8 @@ from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, fro
                        full_like, linspace, logspace, multinomial, normal, ones, ones_like, rand,
                        rand_like, randint, randint_like, randn, randn_like, randperm, tensor,
                        tril_indices, triu_indices, zeros, zeros_like)
+from .creation import (asarray, bartlett_window, blackman_window, empty_strided, hamming_window,
+                       hann_window, kaiser_window)
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
                      set_rng_state)
 from .ops import *  # noqa: F401,F403  (the differentiable functions: add, matmul, softmax, ...)
@@ -47,6 +49,7 @@ from .serialization import from_dlpack, load, save
 from .summary import summary
 del special   # the star import's ops.special; chainrule.special is torch.special's namespace
 from . import special  # noqa: E402
+from . import signal  # noqa: E402  (torch.signal.windows)
 from . import testing  # noqa: E402  (torch.testing: assert_close, make_tensor)
 from .autograd import functional as _functional  # cr.autograd.functional needs cr.func first
 # torch's mode, default and accelerator queries (see chainrule._modes, _dtype, _device)

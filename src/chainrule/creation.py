@@ -13,7 +13,9 @@ from ._dtype import as_dtype, from_numpy_dtype
 from ._mathfun import fma32, fma64
 from ._modes import TRACE
 from ._rng import stream as _stream
-from .tensor import Tensor, shape_arg as _size, to_array as _to_array
+from .ops.special import _bessel
+from .tensor import Tensor, shape_arg as _size, strided_zeros, to_array as _to_array
+from ._argcompat import torch_type_name
 
 
 def _finish(arr, requires_grad) -> Tensor:
@@ -49,6 +51,67 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         from_numpy_dtype(data.dtype)
         return Tensor._make(data)
     return _finish(_to_array(data, dtype, "as_tensor"), False)   # no copy-construct warning
+
+
+_BUFFERS = (bytes, bytearray, memoryview)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
+    """``obj`` as a tensor: a Tensor, a NumPy array or scalar, an object with Python's buffer
+    protocol (bytes, bytearray, memoryview: its bytes read as ``dtype``, default the default
+    float dtype), a number, or a (nested) sequence of them.
+
+    A Tensor or NumPy array is shared, not copied, when ``dtype`` leaves its dtype as it is
+    and ``copy`` is not True (writes to one show in the other); ``copy=True`` always copies,
+    ``copy=False`` refuses (ValueError) what it cannot share. ``requires_grad`` None: a
+    tensor's own flag (with torch's warning when it is set); True/False: set on the result,
+    which for a shared leaf tensor is the tensor itself (as torch). A copy of a tensor keeps
+    its history (``clone``/``to`` are differentiable)."""
+    check_device(device, "asarray")
+    dt = as_dtype(dtype) if dtype is not None else None
+    if isinstance(obj, Tensor):
+        same = dt is None or dt is obj.dtype
+        if copy is False and not same:
+            raise ValueError(f"can't alias tensor with dtype '{torch_type_name(obj.dtype)}' into "
+                             f"dtype '{torch_type_name(dt)}'.")
+        out = (obj.clone() if same else obj.to(dt)) if copy else (obj if same else obj.to(dt))
+        if requires_grad is None:
+            if obj.requires_grad:
+                warnings.warn("asarray: unspecified requires_grad now defaults to "
+                              "obj.requires_grad instead of False. Pass requires_grad=False "
+                              "explicitly to get the old behavior and silence this warning.",
+                              UserWarning, stacklevel=2)
+            return out
+        if not requires_grad and out.grad_fn is not None:
+            return out.detach()
+        return out.requires_grad_(bool(requires_grad)) if out.requires_grad != requires_grad else out
+    if isinstance(obj, np.ndarray):
+        same = dt is None or dt.np == obj.dtype
+        if copy is False and not same:
+            raise ValueError(f"can't alias tensor with dtype "
+                             f"'{torch_type_name(from_numpy_dtype(obj.dtype))}' into dtype "
+                             f"'{torch_type_name(dt)}'.")
+        out = (Tensor._make(obj) if from_numpy_dtype(obj.dtype) and same and not copy
+               else _finish(_to_array(obj, dt, "asarray"), False))
+    elif isinstance(obj, _BUFFERS):
+        arr = np.frombuffer(obj, (dt or _dtype.get_default_dtype()).np)
+        out = Tensor._make(arr.copy() if copy or not arr.flags.writeable else arr)
+    else:
+        if copy is False:
+            raise ValueError("can't alias arbitrary sequence into a tensor.")
+        out = _finish(_to_array(obj, dt, "asarray"), False)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:
+    """An uninitialised tensor (here zeros, never garbage) of shape ``size`` whose element
+    ``i`` lies at offset Σ iₖ·strideₖ of its memory (strides in elements, ≥ 0; a stride 0
+    repeats one element along its dim, as torch's "overlapped" tensors). Default float dtype
+    unless ``dtype`` is given. Shapes: size (d₀, …, dₙ₋₁), stride of the same length."""
+    check_device(device, "empty_strided")
+    arr = strided_zeros(size, stride, _float_dtype(dtype), "empty_strided")
+    return _finish(arr, requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -412,3 +475,116 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial: expected a Tensor, got {type(input).__name__}")
     return input.multinomial(num_samples, replacement, generator=generator)
+
+
+# ------------------------------------------------------------------- window functions
+# Each computed as torch's kernel does, operation for operation in the output dtype (float32
+# scalars against a float32 range), so the values agree to the last bit or two (NumPy's and
+# torch's cos may differ by an ulp). ``periodic``: the window of length N + 1 without its last
+# point (for spectral analysis: the window repeats with period N); length 0 gives an empty
+# tensor and length 1 the single value 1 whatever the window.
+def _window(name, window_length, periodic, dtype, device, requires_grad):
+    """The checks every window makes (torch's window_function_checks) and its sample points:
+    (``n``, the float range 0..M−1 in the output dtype, M = N (+1 if periodic); or a finished
+    tensor for N ≤ 1; the dtype)."""
+    check_device(device, name)
+    if not isinstance(window_length, (int, np.integer)) or isinstance(window_length, bool):
+        raise TypeError(f"{name}(): argument 'window_length' (position 1) must be int, not "
+                        f"{type(window_length).__name__}")
+    dt = as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    if dt.np.kind != "f":
+        raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
+    if window_length < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got "
+                           f"window_length={window_length}")
+    if window_length <= 1:
+        return _finish(np.ones(window_length, dt.np), requires_grad), dt
+    m = window_length + 1 if periodic else window_length
+    return np.arange(m, dtype=dt.np), dt
+
+
+def _window_done(w, window_length, dt, requires_grad):
+    return _finish(np.ascontiguousarray(w[:window_length]).astype(dt.np, copy=False), requires_grad)
+
+
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
+                   layout=None, device=None, requires_grad=False) -> Tensor:
+    """The generalised Hamming window of length N (1-D, shape (N,)):
+
+    .. math:: w[n] = \\alpha - \\beta \\cos\\left(\\frac{2\\pi n}{M - 1}\\right),\\quad
+              0 \\le n < N
+
+    with M = N + 1 if ``periodic`` (the last point dropped) else N. Default dtype unless
+    ``dtype`` (a floating dtype) is given; N = 0 gives an empty tensor, N = 1 gives [1]."""
+    return _hamming("hamming_window", window_length, periodic, alpha, beta, dtype, device,
+                    requires_grad)
+
+
+def _hamming(name, window_length, periodic, alpha, beta, dtype, device, requires_grad):
+    n, dt = _window(name, window_length, periodic, dtype, device, requires_grad)
+    if isinstance(n, Tensor):
+        return n
+    t = dt.np.type
+    w = np.cos(n * t(2 * math.pi / (n.size - 1))) * t(-beta) + t(alpha)
+    return _window_done(w, window_length, dt, requires_grad)
+
+
+def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                requires_grad=False) -> Tensor:
+    """The Hann window, w[n] = ½ − ½ cos(2πn/(M − 1)) = sin²(πn/(M − 1)), shape (N,):
+    :func:`hamming_window` with α = β = ½ (M = N + 1 if ``periodic``, else N)."""
+    return _hamming("hann_window", window_length, periodic, 0.5, 0.5, dtype, device,
+                    requires_grad)
+
+
+def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False) -> Tensor:
+    """The Blackman window, shape (N,):
+
+    .. math:: w[n] = 0.42 - 0.5 \\cos\\left(\\frac{2\\pi n}{M - 1}\\right)
+              + 0.08 \\cos\\left(\\frac{4\\pi n}{M - 1}\\right)
+
+    (M = N + 1 if ``periodic``, else N; N = 0: empty, N = 1: [1])."""
+    n, dt = _window("blackman_window", window_length, periodic, dtype, device, requires_grad)
+    if isinstance(n, Tensor):
+        return n
+    t = dt.np.type
+    x = n * t(math.pi / (n.size - 1))
+    w = np.cos(x * t(4)) * t(0.08) - np.cos(x * t(2)) * t(0.5) + t(0.42)
+    return _window_done(w, window_length, dt, requires_grad)
+
+
+def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False) -> Tensor:
+    """The Bartlett (triangular) window, shape (N,):
+    w[n] = 2n/(M − 1) for n ≤ (M − 1)/2, else 2 − 2n/(M − 1)
+    (M = N + 1 if ``periodic``, else N; N = 0: empty, N = 1: [1])."""
+    n, dt = _window("bartlett_window", window_length, periodic, dtype, device, requires_grad)
+    if isinstance(n, Tensor):
+        return n
+    t = dt.np.type
+    w = n * t(2 / (n.size - 1))
+    half = ((n.size - 1) >> 1) + 1
+    w[half:] = t(2) - w[half:]
+    return _window_done(w, window_length, dt, requires_grad)
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
+                  device=None, requires_grad=False) -> Tensor:
+    """The Kaiser window, shape (N,):
+
+    .. math:: w[n] = \\frac{I_0\\left(\\beta \\sqrt{\\left|1 - \\left(\\frac{n - \\alpha}
+              {\\alpha}\\right)^2\\right|}\\right)}{I_0(\\beta)},\\quad \\alpha = \\frac{M - 1}{2}
+
+    with :math:`I_0` the modified Bessel function (:func:`chainrule.i0`), M = N + 1 if
+    ``periodic`` else N; N = 0: empty, N = 1: [1]. ``beta`` sets the shape (0: rectangular)."""
+    n, dt = _window("kaiser_window", window_length, periodic, dtype, device, requires_grad)
+    if isinstance(n, Tensor):
+        return n
+    # torch's kernel works in float for float32 (its opmath type) and double for double
+    t = np.float64 if dt.np == np.float64 else np.float32
+    alpha = t((n.size - 1) / 2.0)
+    r = (n.astype(t) - alpha) / alpha
+    arg = t(beta) * np.sqrt(np.abs(t(1) - r * r))
+    w = _bessel(0, arg, False) / _bessel(0, np.asarray(t(beta)), False)
+    return _window_done(w, window_length, dt, requires_grad)

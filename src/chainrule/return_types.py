@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 __all__ = ["aminmax", "cummax", "cummin", "kthvalue", "max", "median", "min", "mode",
-           "nanmedian", "sort", "topk"]
+           "nanmedian", "sort", "topk", "frexp", "histogram"]
 
 
 def _structseq(name, fields):
@@ -37,3 +37,5 @@ mode = _structseq("mode", ["values", "indices"])
 cummax = _structseq("cummax", ["values", "indices"])
 cummin = _structseq("cummin", ["values", "indices"])
 aminmax = _structseq("aminmax", ["min", "max"])
+frexp = _structseq("frexp", ["mantissa", "exponent"])
+histogram = _structseq("histogram", ["hist", "bin_edges"])

@@ -10,6 +10,7 @@ from .ops import (digamma, erf, erfc, erfinv, exp2, expm1, log1p, logit, logsume
                   polygamma, round, sigmoid as expit, sinc, xlogy)
 from .ops import lgamma as gammaln
 from .ops.elementwise import _elementwise, _erfinv, erfc_inverse_of_log, to_float
+from .ops.special import i0, i0e, i1, i1e
 
 psi = digamma
 multigammaln = mvlgamma
@@ -89,4 +90,4 @@ def log_ndtr(input):
 
 __all__ = ["digamma", "psi", "polygamma", "gammaln", "multigammaln", "erf", "erfc", "erfinv",
            "expit", "logit", "exp2", "expm1", "log1p", "logsumexp", "softmax", "log_softmax",
-           "xlogy", "sinc", "round", "entr", "ndtr", "ndtri", "log_ndtr"]
+           "xlogy", "sinc", "round", "entr", "ndtr", "ndtri", "log_ndtr", "i0", "i0e", "i1", "i1e"]

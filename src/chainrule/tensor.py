@@ -129,6 +129,28 @@ def shape_arg(size, op):
     return tuple(int(s) for s in size)
 
 
+def strided_zeros(size, stride, np_dtype, op) -> np.ndarray:
+    """Zeros of shape ``size`` laid out with element steps ``stride`` over a buffer of exactly
+    the storage torch's empty_strided allocates (1 + Σ (nᵢ − 1)·sᵢ elements; none when a size
+    is 0); overlapping layouts (a stride 0) show one element at several indices, as torch's.
+    Negative strides have no such buffer (torch: a storage size overflow) and are refused."""
+    shape = shape_arg((size,), op)
+    if isinstance(stride, (int, np.integer)) or not all(
+            isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in stride):
+        raise TypeError(f"{op}(): argument 'stride' must be a tuple of ints, not {stride!r}")
+    stride = tuple(int(s) for s in stride)
+    if len(shape) != len(stride):
+        raise RuntimeError(f"{op}: dimensionality of sizes ({len(shape)}) must match "
+                           f"dimensionality of strides ({len(stride)})")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"{op}: Storage size calculation overflowed with sizes={list(shape)} "
+                           f"and strides={list(stride)} (negative strides are not supported)")
+    dt = np.dtype(np_dtype)
+    storage = 0 if 0 in shape else 1 + sum((n - 1) * s for n, s in zip(shape, stride))
+    buf = np.zeros(storage, dt)
+    return np.lib.stride_tricks.as_strided(buf, shape, tuple(s * dt.itemsize for s in stride))
+
+
 def _big_ints(arr, target, op):
     """Python ints beyond int64: only a floating target can hold them (torch raises otherwise,
     where NumPy would wrap them around or keep Python objects)."""
@@ -365,6 +387,14 @@ class Tensor(TensorBase, TensorMethods):
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
         """An uninitialized tensor of shape ``size``, of this tensor's dtype by default."""
         return self._new_filled("new_empty", size, None, dtype, device, requires_grad)
+
+    def new_empty_strided(self, size, stride, *, dtype=None, device=None,
+                          requires_grad=False) -> "Tensor":
+        """An uninitialised tensor (here zeros) of shape ``size`` with element steps ``stride``
+        (see :func:`chainrule.empty_strided`), of this tensor's dtype unless ``dtype`` is given."""
+        np_dtype = self._data.dtype if dtype is None else as_dtype(dtype).np
+        arr = strided_zeros(size, stride, np_dtype, "new_empty_strided")
+        return self._new_like(arr, "new_empty_strided", dtype, device, requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None,
                  requires_grad=False) -> "Tensor":

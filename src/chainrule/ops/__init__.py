@@ -30,7 +30,7 @@ from .reduction import cumprod, logcumsumexp
 from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, flipud, meshgrid,
                         repeat_interleave, roll, rot90)
 from .einsum import einsum
-from .special import digamma, lgamma, mvlgamma, polygamma
+from .special import digamma, i0, lgamma, mvlgamma, polygamma
 from .matrix import det, inv as inverse, logdet, matrix_power, pinv as _pinv, slogdet
 from .matrix import svd_uv as svd
 from .matrix import (cholesky_inverse, cholesky_legacy as cholesky, cholesky_solve,
@@ -46,6 +46,9 @@ from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, na
 from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, index_reduce,
                       masked_scatter, masked_select, nonzero, scatter, scatter_reduce, unique,
                       unique_consecutive)
+from .scatter import diagonal_scatter, select_scatter, slice_scatter
+from .elementwise import frexp
+from .composite import fill, histogram
 from .composite import (addbmm, addcdiv, addcmul, addmv, addr, atleast_1d, atleast_2d, atleast_3d,
                         baddbmm, bincount, block_diag, bucketize, cartesian_prod, clamp_max,
                         clamp_min, column_stack, combinations, corrcoef, cov, deg2rad, diff,
@@ -74,9 +77,10 @@ _OUT_OPS = (
     "bmm", "cat", "ceil", "clamp", "clip", "concat", "concatenate", "copysign", "cos", "cosh",
     "cross", "cumprod", "cumsum", "div", "divide", "dot", "eq", "erf", "erfc", "erfinv", "exp",
     "exp2", "expm1", "fix", "floor", "floor_divide", "fmod", "frac", "gather", "gcd", "ge", "ger",
-    "greater", "greater_equal", "gt", "heaviside", "hypot", "index_select", "isneginf", "isposinf",
-    "lcm", "le", "lerp", "less", "less_equal", "log", "log10", "log1p", "log2", "logaddexp",
-    "logaddexp2", "logcumsumexp", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "greater", "greater_equal", "gt", "heaviside", "hypot", "i0", "index_select", "isneginf",
+    "isposinf", "lcm", "le", "lerp", "less", "less_equal", "log", "log10", "log1p", "log2",
+    "logaddexp", "logaddexp2", "logcumsumexp", "logical_and", "logical_not", "logical_or",
+    "logical_xor",
     "logsumexp", "lt", "matmul", "matrix_power", "max", "maximum", "mean", "min", "minimum", "mm",
     "mul", "multiply", "mv", "nanquantile", "ne", "neg", "negative", "not_equal", "outer", "pow",
     "prod", "quantile", "remainder", "renorm", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh",

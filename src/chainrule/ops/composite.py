@@ -14,8 +14,9 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, return_types
 from .._argcompat import torch_type_name
+from .._mathfun import fma32, fma64
 from .._tensor_base import TensorBase, normalize_dim
 from ..backends.namespace import reduced_axes
 from ._util import check_tensor
@@ -24,7 +25,7 @@ from .elementwise import (Logit, as_operand, ceil, clamp, div, exp2, floor, ge, 
                           le, lerp, logical_or, mul, operands, pow, round, sin, sub, to_float,
                           where)
 from .elementwise import _predicate
-from .indexing import gather, index_select
+from .indexing import gather, index_select, write_at
 from .linalg import bmm, matmul, mv, outer
 from .matrix import cross as linalg_cross, safe_sqrt, vector_norm
 from .reduction import amax, any, cumprod, cumsum, sum
@@ -1023,6 +1024,115 @@ def histc(input, bins=100, min=0, max=0):
     pos = ((inside.astype(np.float64) - lo) * bins / (hi - lo)).astype(np.int64)
     counts = np.bincount(np.minimum(pos, bins - 1), minlength=bins)
     return input._make(counts.astype(input._data.dtype))
+
+
+def _linspace_edges(lo, hi, steps, dtype):
+    """torch's CPU linspace in ``dtype`` (as chainrule.linspace: the first half RN(lo + step·i),
+    the second RN(hi − step·(steps − 1 − i)), each one fused multiply-add)."""
+    t = dtype.type
+    fma = fma32 if t is np.float32 else fma64
+    lo, hi = t(lo), t(hi)
+    step = (hi - lo) / t(steps - 1)
+    idx = np.arange(steps)
+    fi = idx.astype(t)
+    up = np.asarray(fma(step, fi, lo), t)
+    down = np.asarray(fma(-step, t(steps - 1) - fi, hi), t)
+    return np.where(idx < steps // 2, up, down)
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    """Histogram of the elements of ``input`` (any shape, read flat).
+
+    ``bins`` an int: that many equal-width bins over ``range`` = (min, max) (default the data's
+    range; a range of width 0 is widened by ½ each side, an empty input's range is (0, 1)).
+    ``bins`` a 1-D tensor of input's dtype: the bin edges, increasing. Bin i counts the x with
+    edgeᵢ ≤ x < edgeᵢ₊₁, the last bin also its right edge; values outside are ignored.
+    ``weight`` (same number of elements): each element adds its weight instead of 1.
+    ``density``: hist / (Σ hist · bin width), so that the histogram integrates to 1.
+    Returns ``(hist, bin_edges)`` (``return_types.histogram``), shapes (B,) and (B + 1,), both
+    of input's floating dtype. Not differentiable."""
+    check_tensor(input, "histogram")
+    dt = input._data.dtype
+    if dt not in (np.float32, np.float64):
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{torch_type_name(input.dtype)}'")
+    data = input._data.ravel()
+    if isinstance(bins, TensorBase):
+        if range is not None:
+            raise TypeError("histogram(): range can only be given with an int bins (torch's "
+                            "overloads: (input, Tensor bins, *, weight, density) and (input, int "
+                            "bins, *, range, weight, density))")
+        if bins._data.dtype != dt:
+            raise RuntimeError(f"torch.histogramdd: input tensor and bins tensors should have the "
+                               f"same dtype, but got input with dtype {input.dtype} and bins for "
+                               f"dimension 0 with dtype {bins.dtype}")
+        if bins.ndim != 1:
+            raise RuntimeError(f"torch.histogramdd: bins tensor should have one dimension, but got "
+                               f"{bins.ndim} dimensions in the bins tensor for dimension 0")
+        if bins._data.size < 2:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got "
+                               f"{bins._data.size - 1} for dimension 0")
+        edges = bins._data.copy()
+    else:
+        if not isinstance(bins, (int, np.integer)) or isinstance(bins, bool):
+            raise TypeError(f"histogram(): argument 'bins' must be an int or a Tensor, not "
+                            f"{type(bins).__name__}")
+        if bins <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        if range is not None:
+            lo, hi = float(range[0]), float(range[1])
+        elif data.size:
+            lo, hi = float(data.min()), float(data.max())
+        else:
+            lo, hi = 0.0, 1.0
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo:g}, {hi:g}] is not finite")
+        if lo > hi:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {lo:g} "
+                               f"max {hi:g} for dimension 0")
+        if lo == hi:   # as NumPy: widen an empty range, so that the bins have a width
+            lo, hi = lo - 0.5, hi + 0.5
+        edges = _linspace_edges(lo, hi, bins + 1, dt)
+    nbins = edges.size - 1
+    w = None
+    if weight is not None:
+        check_tensor(weight, "histogram", "weight")
+        if weight._data.dtype != dt:
+            raise RuntimeError(f"torch.histogramdd: if weight tensor is provided, input tensor and "
+                               f"weight tensor should have the same dtype, but got "
+                               f"input({torch_type_name(input.dtype).lower()}), and "
+                               f"weight({torch_type_name(weight.dtype).lower()})")
+        if weight._data.size != data.size:
+            raise RuntimeError(f"torch.histogramdd: if weight tensor is provided it should have "
+                               f"the same shape as the input tensor excluding its innermost "
+                               f"dimension, but got input with shape {[data.size, 1]} and weight "
+                               f"with shape {[weight._data.size]}")
+        w = weight._data.ravel()
+    inside = (data >= edges[0]) & (data <= edges[-1])
+    pos = np.searchsorted(edges, data[inside], side="right") - 1
+    pos = np.minimum(pos, nbins - 1)   # the last bin holds its right edge
+    hist = np.bincount(pos, None if w is None else w[inside], minlength=nbins)[:nbins].astype(dt)
+    if density:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hist = (hist / (hist.sum(dtype=dt) * np.diff(edges))).astype(dt)
+    return return_types.histogram(input._make(hist), input._make(edges))
+
+
+def fill(input, value):
+    """A tensor of input's shape and dtype with every element ``value`` (a number, or a 0-d
+    tensor cast to input's dtype): the out-of-place ``input.fill_(value)``. Gradient: 0 for
+    input, and Σ ḡ for a tensor ``value``."""
+    check_tensor(input, "fill")
+    if isinstance(value, TensorBase):
+        if value.ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value.ndim} dimensions.")
+        src = expand(value.to(input.dtype), tuple(input.shape))
+        return write_at("FillBackward1", input, src, Ellipsis)
+    if not isinstance(value, (bool, int, float, np.number, np.bool_)):
+        raise TypeError(f"fill(): argument 'value' must be a Number or a Tensor, not "
+                        f"{type(value).__name__}")
+    src = input._make(np.full(input._data.shape, value, input._data.dtype))
+    return write_at("FillBackward0", input, src, Ellipsis) if input.requires_grad else src
 
 
 def bincount(input, weights=None, minlength=0):

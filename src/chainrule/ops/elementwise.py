@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .. import _dtype, _memory_format
+from .. import _argcompat, _dtype, _memory_format, return_types
 from .._dtype import result_type
 from .._graph import Node, select
 from .._modes import TRACE
@@ -238,6 +238,17 @@ Round = _elementwise("Round", np.rint, "y = x rounded half to even;  y′ = 0 (a
                      d_x=lambda xp: 0.0)
 Frac = _elementwise("Frac", lambda x: x - np.trunc(x), "y = x − trunc x (sign of x);  y′ = 1.",
                     d_x=lambda xp: 1.0)
+
+
+def _frexp_scale(xp, x, out):
+    # m/x = 2⁻ᵉ for finite nonzero x; torch's grad/2ᵉ reads e = 0 (a factor 1) at 0, ±∞, NaN
+    ordinary = (x != 0) & (xp.abs(x) < math.inf)
+    return xp.where(ordinary, out / xp.where(ordinary, x, 1.0), 1.0)
+
+
+Frexp = _elementwise("Frexp", lambda x: np.frexp(x)[0],
+                     "m = mantissa of x = m·2ᵉ, ½ ≤ |m| < 1;  ∂m/∂x = 2⁻ᵉ (1 where e = 0).",
+                     d_x=_frexp_scale)
 _LN2, _LN10 = math.log(2), math.log(10)
 Log2 = _elementwise("Log2", np.log2, "y = log₂ x;  y′ = 1/(x ln 2).",
                     d_x=lambda xp, x: 1 / (x * _LN2))
@@ -867,6 +878,18 @@ def trunc(input):
 fix = trunc
 
 
+def frexp(input):
+    """Split each element into mantissa and exponent, x = mantissa · 2^exponent with
+    0.5 ≤ |mantissa| < 1 (0, ±∞ and NaN: themselves with exponent 0). Returns
+    ``(mantissa, exponent)`` (``return_types.frexp``): mantissa of input's floating dtype and
+    shape, exponent int32. Differentiable in the mantissa: ∂m/∂x = 2^−exponent."""
+    check_tensor(input, "frexp")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    exponent = np.frexp(input._data)[1].astype(np.int32)
+    return return_types.frexp(Frexp.apply(input), input._make(exponent))
+
+
 def _float_operands(input, other, op):
     """The promoted operands of a floating binary op (fmod keeps integers, as torch)."""
     a, b = operands(input, other, op, wrap=op == "fmod")
@@ -1212,3 +1235,66 @@ def round(input, *, decimals=0):
     if input._data.dtype.kind != "f":   # torch's type and words
         raise NotImplementedError(f"\"round_cpu\" not implemented for '{input.dtype}' with decimals")
     return RoundDecimals.apply(input, decimals=decimals)
+
+
+# ------------------------------------- activations that are also Tensor methods (torch's)
+class Hardshrink(Node):
+    """y = z where |z| > λ, 0 on [−λ, λ];  y′ = I(|z| > λ)."""
+
+    elementwise = True
+    params = ("lambd",)
+
+    def forward(self, x):
+        return np.where((x >= -self.lambd) & (x <= self.lambd), x.dtype.type(0), x)
+
+    def d_x(self, xp, x):
+        return ~((x >= -self.lambd) & (x <= self.lambd))   # (a NaN passes, as torch)
+
+
+def hardshrink(input, lambd: float = 0.5):
+    """Hardshrink(z) = z if |z| > λ else 0;  derivative I(|z| > λ). Shapes: (*) -> (*)."""
+    check_tensor(input, "hardshrink")
+    if input._data.dtype.kind != "f":   # torch has no integer kernel
+        raise NotImplementedError(f"hardshrink: \"hardshrink_cpu\" not implemented for "
+                                  f"'{_argcompat.torch_type_name(input.dtype)}' (expected a "
+                                  f"floating-point input; use input.float())")
+    return Hardshrink.apply(input, lambd=lambd)
+
+
+class PreluKernel(Node):
+    """y = z for z > 0, a·z otherwise, a (broadcast over z) learnt;  ∂y/∂z = 1 or a,
+    ∂y/∂a = 0 or z."""
+
+    elementwise = True
+
+    def forward(self, x, w):
+        return np.where(x > 0, x, w * x)
+
+    def d_x(self, xp, x, w):
+        return xp.where(x > 0, xp.ones_like(x), w + xp.zeros_like(x))
+
+    def d_w(self, xp, x):
+        return xp.where(x > 0, 0.0, x)
+
+
+def prelu(input, weight):
+    """PReLU(z) = max(0, z) + a·min(0, z), a learnt per channel (dim 1) or shared.
+
+    Shapes: input (N, C, *) (or fewer dims: one channel), weight (C,) or (1,) (or 0-d).
+    Derivatives 1 or a in z, 0 or z in a."""
+    check_tensor(input, "prelu")
+    check_tensor(weight, "prelu", "weight")
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {input.dtype} and "
+                           f"{weight.dtype}")
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.ndim}")
+    n = weight.numel()
+    if n != 1:
+        channels = input.shape[1] if input.ndim > 1 else 1
+        if channels != n:
+            raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. "
+                               f"Found parameter numbers = {n} and channel size = {channels}.")
+    shape = ((1, n) + (1,) * (input.ndim - 2)) if input.ndim >= 2 else (1,) * input.ndim
+    return PreluKernel.apply(input, weight.reshape(shape))

@@ -243,7 +243,9 @@ def write_at(name, x, src, key, accumulate=False, alpha=1, count=None):
 
 _WRITE_NAMED = {name: WriteAt.named(name) for name in (
     "ScatterBackward0", "ScatterAddBackward0", "IndexAddBackward0", "IndexCopyBackward0",
-    "IndexPutBackward0", "MaskedScatterBackward0", "ScatterReduceBackward0", "CopySlices")}
+    "IndexPutBackward0", "MaskedScatterBackward0", "ScatterReduceBackward0", "CopySlices",
+    "FillBackward0", "FillBackward1", "SliceScatterBackward0", "SelectScatterBackward0",
+    "DiagonalScatterBackward0")}
 
 
 # torch records basic indexing as a chain of select/slice/unsqueeze views, one per index; the

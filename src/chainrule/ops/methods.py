@@ -20,6 +20,7 @@ from .elementwise import (abs, add, allclose, bitwise_and, bitwise_left_shift, b
                           maximum, minimum, mul, ne, neg, pow, relu, remainder, round, rsqrt,
                           sigmoid, sign, sin, sqrt, square, sub, tanh, true_divide, where)
 from .elementwise import ReluInPlace
+from .elementwise import hardshrink, prelu
 from .indexing import gather, getitem, index_select, masked_fill, scatter_add
 from .linalg import addmm, bmm, dot, matmul, mm, mv, outer
 from .reduction import (aminmax, all, amax, amin, any, argmax, argmin, count_nonzero, cumsum,
@@ -38,12 +39,15 @@ from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, fli
 from .matrix import det, inv, logdet, matrix_power, pinv, slogdet, tensor_norm
 from .matrix import (cholesky_inverse, cholesky_legacy, cholesky_solve, lu_legacy,
                      lu_solve_legacy, matrix_exp, triangular_solve)
-from .special import digamma, lgamma, mvlgamma, polygamma
+from .special import digamma, i0, lgamma, mvlgamma, polygamma
 from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
                       topk)
 from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, index_reduce,
                       masked_scatter, masked_select, nonzero, scatter, scatter_reduce, unique,
                       unique_consecutive)
+from .scatter import diagonal_scatter, select_scatter, slice_scatter
+from .elementwise import frexp
+from .composite import histogram
 from .composite import (addbmm, addcdiv, addcmul, addmv, addr, baddbmm, bincount, clamp_max,
                         clamp_min, corrcoef, cov, deg2rad, diff, dsplit, float_power, fmax, fmin,
                         histc, hsplit, inner, is_nonzero, is_same_size, is_signed, isin, kron,
@@ -95,6 +99,7 @@ class TensorMethods:
     floor_divide, remainder, square, maximum, minimum = floor_divide, remainder, square, maximum, minimum
     exp, log, log1p, expm1, sqrt, rsqrt = exp, log, log1p, expm1, sqrt, rsqrt
     abs, sign, sin, cos, tanh, sigmoid, relu, erf = abs, sign, sin, cos, tanh, sigmoid, relu, erf
+    hardshrink, prelu = hardshrink, prelu
     clamp, clip, floor, ceil, round = clamp, clamp, floor, ceil, round
     tan, asin, acos, atan, sinh, cosh = tan, asin, acos, atan, sinh, cosh
     asinh, acosh, atanh, trunc, fix, frac = asinh, acosh, atanh, trunc, fix, frac
@@ -196,6 +201,8 @@ class TensorMethods:
     # the gamma family (ops/special.py)
     lgamma, digamma, mvlgamma = lgamma, digamma, mvlgamma
     lgamma_, digamma_ = _in_place("lgamma_", lgamma), _in_place("digamma_", digamma)
+    mvlgamma_ = _in_place("mvlgamma_", mvlgamma)
+    i0, i0_ = i0, _in_place("i0_", i0)
 
     def polygamma(self, n):
         """ψ⁽ⁿ⁾ of this tensor (torch's method takes n first)."""
@@ -226,6 +233,16 @@ class TensorMethods:
     index_fill, index_put, masked_scatter, masked_select = (index_fill, index_put, masked_scatter,
                                                             masked_select)
     nonzero, argwhere, unique, unique_consecutive = nonzero, argwhere, unique, unique_consecutive
+    slice_scatter, select_scatter, diagonal_scatter = slice_scatter, select_scatter, diagonal_scatter
+    frexp, histogram = frexp, histogram
+
+    def split_with_sizes(self, split_sizes, dim=0):
+        """Pieces of the given sizes along ``dim`` (they must sum to its size): ``split`` with a
+        list of sizes."""
+        if isinstance(split_sizes, int) or [s for s in split_sizes if not isinstance(s, int)]:
+            raise TypeError(f"split_with_sizes(): argument 'split_sizes' must be a sequence of "
+                            f"ints, not {split_sizes!r}")
+        return split(self, list(split_sizes), dim)
 
     # composites (ops/composite.py)
     addbmm, addcdiv, addcmul, addmv, addr, baddbmm = addbmm, addcdiv, addcmul, addmv, addr, baddbmm
@@ -246,6 +263,7 @@ class TensorMethods:
     take, take_along_dim, inner, vdot, kron, diff = take, take_along_dim, inner, vdot, kron, diff
     ldexp, nextafter, put = ldexp, nextafter, put
     ldexp_, put_ = _in_place("ldexp_", ldexp), _in_place("put_", put)
+    nextafter_ = _in_place("nextafter_", nextafter)
     cov, corrcoef, isin, histc, bincount = cov, corrcoef, isin, histc, bincount
     is_nonzero, is_same_size, is_signed = is_nonzero, is_same_size, is_signed
     isreal, renorm = isreal, renorm
@@ -316,6 +334,9 @@ class TensorMethods:
     eq_, ne_, lt_, le_, gt_, ge_ = (_in_place("eq_", eq), _in_place("ne_", ne),
                                     _in_place("lt_", lt), _in_place("le_", le),
                                     _in_place("gt_", gt), _in_place("ge_", ge))
+    greater_, greater_equal_, less_, less_equal_, not_equal_ = (
+        _in_place("greater_", gt), _in_place("greater_equal_", ge), _in_place("less_", lt),
+        _in_place("less_equal_", le), _in_place("not_equal_", ne))
     logical_and_, logical_or_, logical_not_ = (_in_place("logical_and_", logical_and),
                                                _in_place("logical_or_", logical_or),
                                                _in_place("logical_not_", logical_not))

@@ -511,3 +511,61 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return _unique_results(input, values, inverse, counts, return_inverse, return_counts)
 
 
+
+
+# ------------------------------------------------ embedding a slice, a select or a diagonal
+def _embed(name, input, src, key, op):
+    """out = input with out[key] = src (src cast to input's dtype; its shape must equal that
+    of input[key]): the one primitive :class:`WriteAt`, recorded under ``name``."""
+    check_tensor(input, op)
+    check_tensor(src, op, "src")
+    target = np.empty(input._data.shape, np.bool_)[key].shape
+    if tuple(src.shape) != target:
+        raise RuntimeError(f"{op}: expected src to have a size equal to the slice of self. src "
+                           f"size = {list(src.shape)}, slice size = {list(target)}")
+    if src._data.dtype != input._data.dtype:
+        src = src.to(input.dtype)
+    return write_at(name, input, src, key)
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """A copy of ``input`` with the slice ``start:end:step`` along ``dim`` replaced by ``src``
+    (src of the shape of that slice; start/end clamp to the dim, negative ones count from its
+    end, step > 0). Gradients: ∂/∂input = ḡ with the slice zeroed, ∂/∂src = ḡ[slice]."""
+    check_tensor(input, "slice_scatter")
+    d = normalize_dim(dim, input.ndim, "slice_scatter")
+    if step <= 0:
+        raise RuntimeError("slice_scatter: slice step must be positive")
+    key = (slice(None),) * d + (slice(start, end, step),)
+    return _embed("SliceScatterBackward0", input, src, key, "slice_scatter")
+
+
+def select_scatter(input, src, dim, index):
+    """A copy of ``input`` with ``input.select(dim, index)`` replaced by ``src`` (src of
+    input's shape without ``dim``). Gradients: ∂/∂input = ḡ with that slice zeroed,
+    ∂/∂src = ḡ.select(dim, index)."""
+    check_tensor(input, "select_scatter")
+    d = normalize_dim(dim, input.ndim, "select_scatter")
+    size = input._data.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select_scatter: select(): index {index} out of range for tensor of "
+                         f"size {list(input.shape)} at dimension {dim}")
+    key = (slice(None),) * d + (index % size,)
+    return _embed("SelectScatterBackward0", input, src, key, "select_scatter")
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """A copy of ``input`` with ``input.diagonal(offset, dim1, dim2)`` replaced by ``src``
+    (src of that diagonal's shape: input's without dim1 and dim2, the diagonal's length
+    last). Gradients: ∂/∂input = ḡ off the diagonal (0 on it), ∂/∂src = ḡ's diagonal."""
+    check_tensor(input, "diagonal_scatter")
+    d1 = normalize_dim(dim1, input.ndim, "diagonal_scatter")
+    d2 = normalize_dim(dim2, input.ndim, "diagonal_scatter")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal_scatter: diagonal dimensions cannot be identical {dim1}, "
+                           f"{dim2}")
+    shape = input._data.shape
+    # the diagonal's positions as index arrays (one per dim) of the diagonal's own shape
+    positions = np.diagonal(np.arange(int(np.prod(shape))).reshape(shape), int(offset), d1, d2)
+    key = np.unravel_index(positions, shape)
+    return _embed("DiagonalScatterBackward0", input, src, key, "diagonal_scatter")

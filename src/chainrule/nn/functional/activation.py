@@ -15,6 +15,7 @@ from ...creation import as_tensor
 from ...ops import elementwise as ew
 from ...ops._util import check_tensor
 from ...ops.elementwise import to_float
+from ...ops.elementwise import Hardshrink, PreluKernel, hardshrink, prelu  # noqa: F401  (F.*)
 from ...ops.shape import cat
 from ...ops.softmax import implicit_dim
 from ...ops.softmax import log_softmax as _log_softmax
@@ -418,25 +419,6 @@ def tanhshrink(input) -> Tensor:
     return input - input.tanh()
 
 
-class Hardshrink(Node):
-    """y = z where |z| > λ, 0 on [−λ, λ];  y′ = I(|z| > λ)."""
-
-    elementwise = True
-    params = ("lambd",)
-
-    def forward(self, x):
-        return np.where((x >= -self.lambd) & (x <= self.lambd), x.dtype.type(0), x)
-
-    def d_x(self, xp, x):
-        return ~((x >= -self.lambd) & (x <= self.lambd))   # (a NaN passes, as torch)
-
-
-def hardshrink(input, lambd: float = 0.5) -> Tensor:
-    """Hardshrink(z) = z if |z| > λ else 0;  derivative I(|z| > λ). Shapes: (*) -> (*)."""
-    _floating(input, "hardshrink", "hardshrink_cpu")
-    return Hardshrink.apply(to_float(input), lambd=lambd)
-
-
 class Softshrink(Node):
     """y = z − λ for z > λ, z + λ for z < −λ, 0 between (soft thresholding, the proximal map of
     λ|z|);  y′ = I(|z| > λ)."""
@@ -487,45 +469,6 @@ def threshold(input, threshold: float, value: float, inplace: bool = False) -> T
         return input._inplace("threshold_", lambda x: _ThresholdInplace.apply(
             x, threshold=threshold, value=value))
     return Threshold.apply(input, threshold=threshold, value=value)
-
-
-class PreluKernel(Node):
-    """y = z for z > 0, a·z otherwise, a (broadcast over z) learnt;  ∂y/∂z = 1 or a,
-    ∂y/∂a = 0 or z."""
-
-    elementwise = True
-
-    def forward(self, x, w):
-        return np.where(x > 0, x, w * x)
-
-    def d_x(self, xp, x, w):
-        return xp.where(x > 0, xp.ones_like(x), w + xp.zeros_like(x))
-
-    def d_w(self, xp, x):
-        return xp.where(x > 0, 0.0, x)
-
-
-def prelu(input, weight) -> Tensor:
-    """PReLU(z) = max(0, z) + a·min(0, z), a learnt per channel (dim 1) or shared.
-
-    Shapes: input (N, C, *) (or fewer dims: one channel), weight (C,) or (1,) (or 0-d).
-    Derivatives 1 or a in z, 0 or z in a."""
-    check_tensor(input, "prelu")
-    check_tensor(weight, "prelu", "weight")
-    if weight.dtype is not input.dtype:
-        raise RuntimeError(f"prelu: Type promoting not supported. Got {input.dtype} and "
-                           f"{weight.dtype}")
-    if weight.ndim > 1:
-        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
-                           f"ndim = {weight.ndim}")
-    n = weight.numel()
-    if n != 1:
-        channels = input.shape[1] if input.ndim > 1 else 1
-        if channels != n:
-            raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. "
-                               f"Found parameter numbers = {n} and channel size = {channels}.")
-    shape = ((1, n) + (1,) * (input.ndim - 2)) if input.ndim >= 2 else (1,) * input.ndim
-    return PreluKernel.apply(input, weight.reshape(shape))
 
 
 class Glu(Node):
