@@ -110,6 +110,22 @@ def test_every_primitive_jvp_rule_is_exercised(monkeypatch):
     with pytest.raises(RuntimeError, match="not differentiable"):   # (a rule that refuses)
         cr.func.jvp(lambda v: cr.linalg.qr(v, mode="complete").Q, (cr.ones(3, 2),),
                     (cr.ones(3, 2),))
+    # torch's refusals: CTC's loss and its gradient, the LDL factorization and its solve
+    F = cr.nn.functional
+    lp = cr.randn(6, 2, 4).log_softmax(2).requires_grad_()
+    ctc = lambda v: F.ctc_loss(v, cr.tensor([[1, 2], [3, 1]]), (6, 6), (2, 2), reduction="none")
+    with pytest.raises(NotImplementedError, match="forward AD with _ctc_loss that"):
+        cr.func.jvp(ctc, (lp.detach(),), (cr.ones(6, 2, 4),))
+    loss = ctc(lp)
+    with pytest.raises(NotImplementedError, match="forward AD with _ctc_loss_backward"):
+        cr.func.jvp(lambda v: cr.autograd.grad(loss, lp, grad_outputs=v, create_graph=True)[0],
+                    (cr.ones(2),), (cr.ones(2),))
+    sym = cr.tensor([[4.0, 1.0], [1.0, 3.0]])
+    with pytest.raises(RuntimeError, match="linalg_ldl_factor_ex is not implemented"):
+        cr.func.jvp(lambda v: cr.linalg.ldl_factor(v).LD, (sym,), (cr.ones(2, 2),))
+    ld, pivots = cr.linalg.ldl_factor(sym)
+    with pytest.raises(RuntimeError, match="linalg_ldl_solve is not implemented"):
+        cr.func.jvp(lambda b: cr.linalg.ldl_solve(ld, pivots, b), (cr.ones(2, 1),), (cr.ones(2, 1),))
     missing = {c.__name__ for c in _all_subclasses(Node) if "jvp" in c.__dict__} - {c.__name__ for c in seen}
     assert not missing, f"JVP rules never exercised by a case: {sorted(missing)}"
 
