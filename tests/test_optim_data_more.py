@@ -79,7 +79,7 @@ def test_dirac_matches_torch(shape, groups):
 
 
 def test_deprecated_init_names_warn_and_draw_the_same_numbers():
-    for name in ("uniform", "normal", "xavier_uniform", "kaiming_normal", "orthogonal"):
+    for name in ("uniform", "normal", "xavier_uniform", "kaiming_normal", "orthogonal", "eye"):
         cr.manual_seed(1)
         torch.manual_seed(1)
         with pytest.warns(FutureWarning, match=f"nn.init.{name}_"):
@@ -88,6 +88,9 @@ def test_deprecated_init_names_warn_and_draw_the_same_numbers():
             warnings.simplefilter("ignore")
             theirs = getattr(torch.nn.init, name)(torch.empty(3, 4))
         np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-6)
+    with pytest.warns(FutureWarning, match="nn.init.dirac_"):
+        mine = cr.nn.init.dirac(cr.empty(4, 2, 3))
+    np.testing.assert_array_equal(mine.numpy(), torch.nn.init.dirac_(torch.empty(4, 2, 3)).numpy())
 
 
 @pytest.mark.parametrize("weights, n, replacement", [([0.1, 0.9, 0.4, 0.0, 2.0], 12, True),
