@@ -56,7 +56,7 @@ _UNARY = {"abs", "absolute", "acos", "acosh", "arccos", "arccosh", "arcsin", "ar
           "arctanh", "asin", "asinh", "atan", "atanh", "ceil", "cos", "cosh", "erf", "erfinv",
           "exp", "exp2", "expm1", "fix", "floor", "frac", "isneginf", "isposinf", "log", "log10",
           "log1p", "log2", "neg", "negative", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh",
-          "sqrt", "square", "tan", "tanh", "trunc", "all", "any"}
+          "sqrt", "square", "tan", "tanh", "trunc", "all", "any", "i0"}
 
 
 def _out_args(name, lib, x):
