@@ -5,18 +5,33 @@ reparameterisation trick), scoring (``log_prob``, ``entropy``, ``cdf``) and clos
 script samples what torch samples.
 
 Implemented: Distribution, Normal, MultivariateNormal, Uniform, Bernoulli, Categorical,
-OneHotCategorical, Independent; constraints; kl_divergence / register_kl.
+OneHotCategorical, Independent, Exponential, Laplace, Cauchy, Gumbel, HalfNormal, LogNormal,
+TransformedDistribution; constraints; transforms; kl_divergence / register_kl.
 """
-from . import constraints
+from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .cauchy import Cauchy
 from .distribution import Distribution
+from .exponential import Exponential
+from .gumbel import Gumbel
+from .half_normal import HalfNormal
 from .independent import Independent
+from .laplace import Laplace
+from .log_normal import LogNormal
 from .kl import kl_divergence, register_kl
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .transformed_distribution import TransformedDistribution
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform,
+                         IndependentTransform, PowerTransform, SigmoidTransform, SoftmaxTransform,
+                         SoftplusTransform, TanhTransform, Transform, identity_transform)
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl"]
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Categorical", "Cauchy", "ComposeTransform",
+           "Distribution", "ExpTransform", "Exponential", "Gumbel", "HalfNormal", "Independent",
+           "IndependentTransform", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
+           "constraints", "identity_transform", "kl_divergence", "register_kl", "transforms"]

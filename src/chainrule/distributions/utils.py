@@ -9,7 +9,9 @@ from ..ops import broadcast_tensors, clamp, log, log1p, sigmoid
 from ..nn import functional as F
 from ..tensor import Tensor
 
-__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
+euler_constant = 0.57721566490153286060   # Euler–Mascheroni γ
+
+__all__ = ["broadcast_all", "euler_constant", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
 
 
 def broadcast_all(*values):
