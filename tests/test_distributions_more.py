@@ -1,0 +1,259 @@
+"""torch.distributions' families beyond Normal/Uniform/Bernoulli/Categorical, and the transforms:
+each case runs the same code with torch and with chainrule (the generators seeded alike) and
+compares samples, scores, moments, gradients, shapes, constraints and error messages."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+
+
+@pytest.fixture(autouse=True)
+def _torch_validates_distributions():
+    """Another test's torch.compile may turn torch's validation off process-wide."""
+    before = torch.distributions.Distribution._validate_args
+    torch.distributions.Distribution.set_default_validate_args(True)
+    yield
+    torch.distributions.Distribution.set_default_validate_args(before)
+
+
+def _np(t):
+    return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+def _same(a, b, rtol=1e-5, atol=1e-6):
+    if a is None or b is None:
+        assert a is None and b is None, (a, b)
+        return
+    assert tuple(a.shape) == tuple(b.shape), (a.shape, b.shape)
+    assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], (a.dtype, b.dtype)
+    np.testing.assert_allclose(_np(a), _np(b), rtol=rtol, atol=atol)
+
+
+def _both(fn):
+    """fn(lib) with torch and with chainrule, the global generator seeded alike."""
+    torch.manual_seed(0)
+    theirs = fn(torch)
+    cr.manual_seed(0)
+    mine = fn(cr)
+    return mine, theirs
+
+
+def _raises_like_torch(fn):
+    with pytest.raises(Exception) as theirs:
+        fn(torch)
+    with pytest.raises(type(theirs.value)) as mine:
+        fn(cr)
+    return str(mine.value), str(theirs.value)
+
+
+LOC = np.array([[0.0, 1.5, -2.0]])
+SCALE = np.array([[1.0], [0.5]])
+RATE = np.array([[0.5, 2.0, 1.0]])
+X_REAL = np.array([[0.3, -1.2, 2.5], [1.0, 0.1, -0.7]])
+X_POS = np.abs(X_REAL) + 0.1
+PROBS = np.array([[0.1, 0.5, 0.9], [0.3, 0.7, 0.05]])
+
+# name -> (constructor from (D, params), parameter arrays, a value in the support)
+FAMILIES = {
+    "Exponential": (lambda D, p: D.Exponential(*p), [RATE], X_POS),
+    "Laplace": (lambda D, p: D.Laplace(*p), [LOC, SCALE], X_REAL),
+    "Cauchy": (lambda D, p: D.Cauchy(*p), [LOC, SCALE], X_REAL),
+    "Gumbel": (lambda D, p: D.Gumbel(*p), [LOC, SCALE], X_REAL),
+    "HalfNormal": (lambda D, p: D.HalfNormal(*p), [SCALE], X_POS),
+    "LogNormal": (lambda D, p: D.LogNormal(*p), [LOC, SCALE], X_POS),
+}
+
+
+def _grads(lib, out, params):
+    return lib.autograd.grad(out.sum(), params, retain_graph=True, allow_unused=True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_family_matches_torch(name, dtype):
+    make, arrays, x = FAMILIES[name]
+
+    def run(lib):
+        params = [lib.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+        d = make(lib.distributions, params)
+        s, r = d.sample((4,)), d.rsample((2,))
+        value = lib.tensor(x.astype(dtype))
+        lp, cdf = d.log_prob(value), d.cdf(value)
+        icdf, ent = d.icdf(lib.tensor(PROBS.astype(dtype))), d.entropy()
+        out = [s, r, lp, cdf, icdf, ent, d.mean, d.mode, d.variance, d.stddev, d.log_prob(s)]
+        quantities = (r, lp, cdf, icdf, ent, d.mean, d.variance)
+        for q in quantities:
+            out += list(_grads(lib, q, params)) if q.requires_grad else [None] * len(params)
+        info = ([q.requires_grad for q in quantities], tuple(d.batch_shape), tuple(d.event_shape), d.has_rsample, repr(d.support),
+                {k: repr(v) for k, v in d.arg_constraints.items()}, s.requires_grad,
+                r.requires_grad, repr(d).replace("torch.", "chainrule."))
+        return out, info
+    mine, theirs = _both(run)
+    for i, (a, b) in enumerate(zip(mine[0], theirs[0])):
+        tol = 1e-5 if dtype == "float32" else 1e-10
+        _same(a, b, rtol=tol, atol=tol)
+    assert mine[1] == theirs[1]
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_family_expand_and_number_parameters(name):
+    make, arrays, x = FAMILIES[name]
+
+    def run(lib):
+        d = make(lib.distributions, [lib.tensor(a[..., :1, :1].astype("float32")) for a in arrays])
+        e = d.expand((4, 2, 3))
+        scalar = make(lib.distributions, [float(a.ravel()[0]) for a in arrays])
+        value = lib.tensor(x.astype("float32"))
+        return (e.log_prob(value), e.sample((5,)), e.rsample(), scalar.log_prob(value),
+                scalar.sample((3,)), tuple(e.batch_shape), tuple(scalar.batch_shape),
+                scalar.mean.dtype == lib.float32, type(e).__name__)
+    mine, theirs = _both(run)
+    for a, b in zip(mine[:5], theirs[:5]):
+        _same(a, b)
+    assert mine[5:] == theirs[5:]
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_family_log_prob_gradcheck_float64(name):
+    make, arrays, x = FAMILIES[name]
+    value = cr.tensor(x)
+    params = tuple(cr.tensor(a, requires_grad=True) for a in arrays)
+    assert cr.autograd.gradcheck(lambda *p: make(cr.distributions, p).log_prob(value), params)
+    assert cr.autograd.gradcheck(lambda *p: make(cr.distributions, p).entropy(), params)
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_family_invalid_parameter_and_value_raise_like_torch(name):
+    make, arrays, x = FAMILIES[name]
+    bad = [-np.abs(a) - 1 for a in arrays]     # every scale / rate negative
+    mine, theirs = _raises_like_torch(lambda lib: make(lib.distributions, [lib.tensor(a) for a in bad]))
+    assert mine.splitlines()[0] == theirs.splitlines()[0].replace("torch", "chainrule")
+    if name in ("Exponential", "HalfNormal", "LogNormal"):
+        mine, theirs = _raises_like_torch(
+            lambda lib: make(lib.distributions, [lib.tensor(a) for a in arrays]).log_prob(lib.tensor(-x)))
+        assert mine.split(" of the distribution")[0] == theirs.split(" of the distribution")[0]
+    off = make(cr.distributions, [cr.tensor(a) for a in arrays])
+    off_t = make(torch.distributions, [torch.tensor(a) for a in arrays])
+    assert repr(off.support) == repr(off_t.support)
+
+
+# ------------------------------------------------------------------------------ transforms
+T_CASES = {
+    "exp": lambda T, lib: T.ExpTransform(),
+    "affine_num": lambda T, lib: T.AffineTransform(1.5, -2.0),
+    "affine_tensor": lambda T, lib: T.AffineTransform(lib.tensor([0.5, -1.0, 2.0]), lib.tensor([2.0, -0.5, 1.0])),
+    "affine_event": lambda T, lib: T.AffineTransform(0.0, lib.tensor([2.0, 0.5, 3.0]), event_dim=1),
+    "sigmoid": lambda T, lib: T.SigmoidTransform(),
+    "softplus": lambda T, lib: T.SoftplusTransform(),
+    "tanh": lambda T, lib: T.TanhTransform(),
+    "power": lambda T, lib: T.PowerTransform(lib.tensor([2.0, 0.5, -1.0])),
+    "exp_inv": lambda T, lib: T.ExpTransform().inv,
+    "compose": lambda T, lib: T.ComposeTransform([T.AffineTransform(0.0, 2.0), T.SigmoidTransform(),
+                                                  T.AffineTransform(-1.0, 2.0)]),
+    "indep_tanh": lambda T, lib: T.IndependentTransform(T.TanhTransform(), 1),
+}
+
+
+@pytest.mark.parametrize("case", list(T_CASES))
+def test_transform_call_inverse_log_det_and_gradients_match_torch(case):
+    def run(lib):
+        t = T_CASES[case](lib.distributions.transforms, lib)
+        raw = X_POS if case in ("power", "exp_inv") else X_REAL
+        x = lib.tensor(raw, requires_grad=True)
+        y = t(x)
+        back = t.inv(y.detach())
+        ladj = t.log_abs_det_jacobian(x, y)
+        g = lib.autograd.grad((y.sum() + ladj.sum()), [x])[0]
+        sign = t.sign
+        return ((y, back, ladj, g, sign if not isinstance(sign, int) else None),
+                (t.bijective, repr(t.domain), repr(t.codomain), t.domain.event_dim,
+                 t.codomain.event_dim, isinstance(sign, int) and sign, t.inv.inv is t, repr(t)))
+    mine, theirs = _both(run)
+    for a, b in zip(mine[0], theirs[0]):
+        _same(a, b, rtol=1e-9, atol=1e-9)
+    assert mine[1] == tuple(v.replace("torch", "chainrule") if isinstance(v, str) else v for v in theirs[1])
+
+
+def test_transform_cache_equality_and_errors_match_torch():
+    T = cr.distributions.transforms
+    t = T.TanhTransform(cache_size=1)
+    x = cr.tensor([20.0, -0.5])
+    y = t(x)
+    assert t.inv(y) is x and t(x) is y                        # the cache returns the pre-image
+    assert bool((T.TanhTransform().inv(y) != x).any())        # atanh(1.0) = inf without it
+    assert T.ExpTransform() == T.ExpTransform() and T.ExpTransform() != T.SigmoidTransform()
+    assert T.AffineTransform(1.0, 2.0) == T.AffineTransform(1.0, 2.0) != T.AffineTransform(1.0, 3.0)
+    assert T.ExpTransform().inv == T.ExpTransform().inv
+    assert T.ExpTransform().with_cache(1)._cache_size == 1
+    assert T.identity_transform(x) is x
+    mine, theirs = _raises_like_torch(lambda lib: lib.distributions.transforms.ExpTransform(cache_size=2))
+    assert mine == theirs
+    mine, theirs = _raises_like_torch(lambda lib: lib.distributions.transforms.AbsTransform().sign)
+    mine, theirs = _raises_like_torch(
+        lambda lib: lib.distributions.TransformedDistribution(lib.distributions.Normal(0.0, 1.0), "exp"))
+    assert mine == theirs
+    mine, theirs = _raises_like_torch(
+        lambda lib: lib.distributions.TransformedDistribution(lib.distributions.Normal(0.0, 1.0), [1]))
+    assert mine == theirs
+    mine, theirs = _raises_like_torch(lambda lib: lib.distributions.TransformedDistribution(
+        lib.distributions.Normal(0.0, 1.0), lib.distributions.transforms.SoftmaxTransform()))
+    assert mine == theirs.replace("torch", "chainrule")
+
+
+@pytest.mark.parametrize("cache", [0, 1])
+def test_tanh_squashed_gaussian_policy_matches_torch(cache):
+    """The SAC policy: a = tanh(u), u ~ N(μ, σ); log π(a) and its gradients."""
+    def run(lib):
+        D = lib.distributions
+        mu = lib.tensor([[0.1, -0.4], [2.0, 0.3]], requires_grad=True)
+        log_std = lib.tensor([[-0.5, 0.2], [0.0, -1.0]], requires_grad=True)
+        pi = D.TransformedDistribution(D.Normal(mu, log_std.exp()), [D.transforms.TanhTransform(cache_size=cache)])
+        a = pi.rsample((3,))
+        logp = pi.log_prob(a).sum(-1)
+        g = lib.autograd.grad((logp.sum() + a.pow(2).sum()), [mu, log_std])
+        fixed = pi.log_prob(lib.tensor([[0.5, -0.9], [0.0, 0.99]]))
+        return (a, logp, g[0], g[1], fixed, pi.sample().shape, pi.has_rsample, repr(pi.support),
+                pi.cdf(lib.tensor([0.5, -0.2])), pi.icdf(lib.tensor([0.1, 0.7])))
+    mine, theirs = _both(run)
+    for a, b in zip(mine[:5], theirs[:5]):
+        _same(a, b, rtol=2e-5, atol=2e-5)
+    assert (tuple(mine[5]), mine[6], mine[7]) == (tuple(theirs[5]), theirs[6], theirs[7])
+    _same(mine[8], theirs[8])
+    _same(mine[9], theirs[9])
+
+
+def test_transformed_distribution_shapes_decreasing_cdf_and_expand_match_torch():
+    def run(lib):
+        D, T = lib.distributions, lib.distributions.transforms
+        scale = lib.tensor([2.0, -0.5, 1.0], requires_grad=True)
+        base = D.Normal(lib.zeros(3), lib.ones(3))
+        flip = D.TransformedDistribution(base, [T.AffineTransform(1.0, scale)])
+        vec = D.TransformedDistribution(base, T.AffineTransform(0.0, scale, event_dim=1))
+        wide = D.TransformedDistribution(D.Normal(0.0, 1.0), [T.AffineTransform(lib.zeros(2, 1), scale)])
+        soft = D.TransformedDistribution(D.Normal(lib.zeros(4), 1.0), [T.SoftmaxTransform()])
+        x = lib.tensor([0.3, 1.7, -0.4])
+        e = vec.expand((5, 2))
+        lp = vec.log_prob(x)
+        g = lib.autograd.grad(lp + flip.cdf(x).sum(), [scale])[0]
+        return ((flip.cdf(x), flip.icdf(lib.tensor([0.2, 0.5, 0.9])), lp, g, e.log_prob(x),
+                 soft.sample((2,)), flip.log_prob(x)),
+                [tuple(d.batch_shape) + (None,) + tuple(d.event_shape) for d in (flip, vec, wide, soft, e)],
+                repr(vec.support), repr(soft.support), type(e).__name__)
+    mine, theirs = _both(run)
+    for a, b in zip(mine[0], theirs[0]):
+        _same(a, b)
+    assert mine[1:] == theirs[1:]
+
+
+def test_distributions_namespace_exports_transforms_module():
+    import chainrule.distributions.transforms as crt
+    assert cr.distributions.transforms is crt
+    for name in torch.distributions.transforms.__all__:
+        if name in crt.__all__:
+            assert getattr(cr.distributions, name) is getattr(crt, name)
+    for name in ("Exponential", "Laplace", "Cauchy", "Gumbel", "HalfNormal", "LogNormal",
+                 "TransformedDistribution"):
+        assert name in cr.distributions.__all__ and hasattr(torch.distributions, name)
