@@ -402,6 +402,15 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
     return input.bernoulli(p, generator=generator)
 
 
+def poisson(input, generator=None) -> Tensor:
+    """Poisson(λ) counts with the rates ``input`` elementwise, in ``input``'s (floating) dtype:
+    torch's sampler (Hörmann's transformed rejection for λ ≥ 10, a product of uniforms below)
+    on torch's stream, so a seeded call draws torch's counts. The result carries no gradient."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"poisson: expected a Tensor, got {type(input).__name__}")
+    return Tensor._make(_sampling.poisson(_stream(generator), input.detach().numpy()))
+
+
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
     """Indices sampled from the rows of ``input`` (weights, not necessarily normalised).
 

@@ -6,14 +6,18 @@ script samples what torch samples.
 
 Implemented: Distribution, Normal, MultivariateNormal, Uniform, Bernoulli, Categorical,
 OneHotCategorical, Independent, Exponential, Laplace, Cauchy, Gumbel, HalfNormal, LogNormal,
-TransformedDistribution; constraints; transforms; kl_divergence / register_kl.
+Gamma, Chi2, Beta, Dirichlet, StudentT, Poisson, TransformedDistribution; constraints; transforms; kl_divergence / register_kl.
 """
 from . import constraints, transforms
 from .bernoulli import Bernoulli
+from .beta import Beta
 from .categorical import Categorical
 from .cauchy import Cauchy
+from .chi2 import Chi2
+from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exponential import Exponential
+from .gamma import Gamma
 from .gumbel import Gumbel
 from .half_normal import HalfNormal
 from .independent import Independent
@@ -23,15 +27,17 @@ from .kl import kl_divergence, register_kl
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .poisson import Poisson
+from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform,
                          IndependentTransform, PowerTransform, SigmoidTransform, SoftmaxTransform,
                          SoftplusTransform, TanhTransform, Transform, identity_transform)
 from .uniform import Uniform
 
-__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Categorical", "Cauchy", "ComposeTransform",
-           "Distribution", "ExpTransform", "Exponential", "Gumbel", "HalfNormal", "Independent",
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Categorical", "Cauchy", "Chi2", "ComposeTransform",
+           "Dirichlet", "Distribution", "ExpTransform", "Exponential", "Gamma", "Gumbel", "HalfNormal", "Independent",
            "IndependentTransform", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
-           "SoftplusTransform", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
+           "OneHotCategorical", "Poisson", "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
            "constraints", "identity_transform", "kl_divergence", "register_kl", "transforms"]
