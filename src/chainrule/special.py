@@ -8,7 +8,7 @@ from ._dtype import float16, float32, float64, get_default_dtype
 from .nn.functional import log_softmax, softmax
 from .ops import (digamma, erf, erfc, erfinv, exp2, expm1, log1p, logit, logsumexp, mvlgamma,
                   polygamma, round, sigmoid as expit, sinc, xlogy)
-from .ops import lgamma as gammaln
+from .ops import igamma as gammainc, igammac as gammaincc, lgamma as gammaln
 from .ops.elementwise import _elementwise, _erfinv, erfc_inverse_of_log, to_float
 
 psi = digamma

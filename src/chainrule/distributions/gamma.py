@@ -5,7 +5,7 @@ import numbers
 
 from .._dtype import finfo
 from .._tensor_base import Size
-from ..ops import xlogy
+from ..ops import igamma, xlogy
 from . import constraints
 from ._reparam import _standard_gamma
 from .distribution import Distribution
@@ -76,6 +76,13 @@ class Gamma(Distribution):
             self._validate_sample(value)
         return (xlogy(self.concentration, self.rate) + xlogy(self.concentration - 1, value)
                 - self.rate * value - self.concentration.lgamma())
+
+    def cdf(self, value):
+        """P(α, βx), the regularised lower incomplete gamma function (differentiable in x and
+        β, not in α, as torch)."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return igamma(self.concentration, self.rate * value)
 
     def entropy(self):
         return (self.concentration - self.rate.log() + self.concentration.lgamma()

@@ -30,7 +30,7 @@ from .reduction import cumprod, logcumsumexp
 from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, flipud, meshgrid,
                         repeat_interleave, roll, rot90)
 from .einsum import einsum
-from .special import digamma, lgamma, mvlgamma, polygamma
+from .special import digamma, igamma, igammac, lgamma, mvlgamma, polygamma
 from .matrix import det, inv as inverse, logdet, matrix_power, pinv as _pinv, slogdet
 from .matrix import svd_uv as svd
 

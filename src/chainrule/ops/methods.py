@@ -36,7 +36,7 @@ from .reduction import cumprod, logcumsumexp
 from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, flipud, repeat_interleave,
                         roll, rot90, unfold)
 from .matrix import det, inv, logdet, matrix_power, pinv, slogdet, tensor_norm
-from .special import digamma, lgamma, mvlgamma, polygamma
+from .special import digamma, igamma, igammac, lgamma, mvlgamma, polygamma
 from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
                       topk)
 from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, masked_scatter,
@@ -191,7 +191,7 @@ class TensorMethods:
     ger = outer   # (torch's older name)
 
     # the gamma family (ops/special.py)
-    lgamma, digamma, mvlgamma = lgamma, digamma, mvlgamma
+    lgamma, digamma, mvlgamma, igamma, igammac = lgamma, digamma, mvlgamma, igamma, igammac
     lgamma_, digamma_ = _in_place("lgamma_", lgamma), _in_place("digamma_", digamma)
 
     def polygamma(self, n):
