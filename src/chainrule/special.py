@@ -87,6 +87,7 @@ def log_ndtr(input):
     return out.to(float16) if input.dtype is float16 else out
 
 
-__all__ = ["digamma", "psi", "polygamma", "gammaln", "multigammaln", "erf", "erfc", "erfinv",
+__all__ = ["digamma", "psi", "polygamma", "gammaln", "gammainc", "gammaincc", "multigammaln", "erf",
+           "erfc", "erfinv",
            "expit", "logit", "exp2", "expm1", "log1p", "logsumexp", "softmax", "log_softmax",
            "xlogy", "sinc", "round", "entr", "ndtr", "ndtri", "log_ndtr"]
