@@ -499,3 +499,28 @@ def test_incomplete_gamma_matches_scipy_and_torch_and_gamma_cdf():
     mine, theirs = _raises_like_torch(lambda lib: lib.distributions.Gamma(
         lib.tensor([2.0], requires_grad=True), 1.0).cdf(lib.tensor([1.0])).sum().backward())
     assert mine == theirs
+
+
+# ------------------------------------------------------------------ exponential families
+def test_exponential_family_entropy_and_bregman_kl_match_torch():
+    def run(lib):
+        D = lib.distributions
+        qloc = lib.tensor(1.0, requires_grad=True)
+        ps = [D.Normal(lib.tensor([0.3, 1.0]), lib.tensor([2.0, 0.5])), D.Gamma(lib.tensor([0.5, 3.0]), 2.0),
+              D.Exponential(lib.tensor([0.5, 3.0])), D.Bernoulli(lib.tensor([0.2, 0.7])),
+              D.Beta(lib.tensor([0.5, 3.0]), 2.0), D.Dirichlet(lib.tensor([[0.5, 3.0, 1.0]])),
+              D.Poisson(lib.tensor([0.5, 3.0]))]
+        qs = [D.Normal(qloc, 3.0), D.Gamma(2.0, 1.0), D.Exponential(2.0), D.Bernoulli(0.4),
+              D.Beta(1.5, 0.5), D.Dirichlet(lib.tensor([[1.0, 2.0, 2.0]])), D.Poisson(2.0)]
+        ent = [D.ExponentialFamily.entropy(p) for p in ps[:4]]
+        kl = [D.kl._kl_expfamily_expfamily(p, q) for p, q in zip(ps, qs)]
+        g = lib.autograd.grad(kl[0].sum(), [qloc])
+        return ent + kl + list(g), [isinstance(p, D.ExponentialFamily) for p in ps + [D.Laplace(0.0, 1.0)]]
+    mine, theirs = _both(run)
+    for a, b in zip(mine[0], theirs[0]):
+        _same(a, b, rtol=1e-5, atol=1e-5)
+    assert mine[1] == theirs[1]
+    mine, theirs = _raises_like_torch(lambda lib: lib.distributions.kl_divergence(
+        lib.distributions.Normal(0.0, 1.0), lib.distributions.Poisson(1.0)))
+    assert mine == theirs
+    mine, theirs = _raises_like_torch(lambda lib: lib.distributions.Poisson(1.0).entropy())

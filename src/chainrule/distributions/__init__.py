@@ -6,7 +6,7 @@ script samples what torch samples.
 
 Implemented: Distribution, Normal, MultivariateNormal, Uniform, Bernoulli, Categorical,
 OneHotCategorical, Independent, Exponential, Laplace, Cauchy, Gumbel, HalfNormal, LogNormal,
-Gamma, Chi2, Beta, Dirichlet, StudentT, Poisson, TransformedDistribution; constraints; transforms; kl_divergence / register_kl.
+Gamma, Chi2, Beta, Dirichlet, StudentT, Poisson, ExponentialFamily, TransformedDistribution; constraints; transforms; kl_divergence / register_kl.
 """
 from . import constraints, transforms
 from .bernoulli import Bernoulli
@@ -16,6 +16,7 @@ from .cauchy import Cauchy
 from .chi2 import Chi2
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .gumbel import Gumbel
@@ -35,9 +36,12 @@ from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTra
                          SoftplusTransform, TanhTransform, Transform, identity_transform)
 from .uniform import Uniform
 
-__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Categorical", "Cauchy", "Chi2", "ComposeTransform",
-           "Dirichlet", "Distribution", "ExpTransform", "Exponential", "Gamma", "Gumbel", "HalfNormal", "Independent",
-           "IndependentTransform", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "Poisson", "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
-           "SoftplusTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
-           "constraints", "identity_transform", "kl_divergence", "register_kl", "transforms"]
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Categorical",
+           "Cauchy", "Chi2", "ComposeTransform", "Dirichlet", "Distribution",
+           "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Gumbel",
+           "HalfNormal", "Independent", "IndependentTransform", "Laplace", "LogNormal",
+           "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
+           "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "StudentT", "TanhTransform", "Transform",
+           "TransformedDistribution", "Uniform", "constraints", "identity_transform",
+           "kl_divergence", "register_kl", "transforms"]

@@ -8,13 +8,13 @@ from .._tensor_base import Size
 from ..ops import stack
 from . import constraints
 from .dirichlet import Dirichlet
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Beta"]
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Beta distribution with concentrations α (``concentration1``) and β (``concentration0``),
     the first coordinate of Dirichlet([α, β]):
 
@@ -85,3 +85,10 @@ class Beta(Distribution):
     def concentration0(self):
         """β."""
         return self._dirichlet.concentration[..., 1]
+
+    @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return x.lgamma() + y.lgamma() - (x + y).lgamma()

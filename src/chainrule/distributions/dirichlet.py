@@ -6,12 +6,12 @@ from ..nn import functional as F
 from ..ops import xlogy
 from . import constraints
 from ._reparam import _sample_dirichlet
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 
 __all__ = ["Dirichlet"]
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Dirichlet distribution with concentration α ∈ (0, ∞)ᴷ over the simplex {x ≥ 0, Σx = 1}:
 
         log p(x) = Σ (αᵢ − 1) log xᵢ + log Γ(α₀) − Σ log Γ(αᵢ),  α₀ = Σαᵢ;
@@ -80,3 +80,10 @@ class Dirichlet(Distribution):
         a0 = self.concentration.sum(-1)
         return (self.concentration.lgamma().sum(-1) - a0.lgamma() - (k - a0) * a0.digamma()
                 - ((self.concentration - 1.0) * self.concentration.digamma()).sum(-1))
+
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
+
+    def _log_normalizer(self, x):
+        return x.lgamma().sum(-1) - x.sum(-1).lgamma()

@@ -8,13 +8,13 @@ from .._tensor_base import Size
 from ..ops import igamma, xlogy
 from . import constraints
 from ._reparam import _standard_gamma
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Gamma"]
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Gamma distribution with shape α (``concentration``) and rate β:
 
         log p(x) = α log β + (α − 1) log x − βx − log Γ(α),    mean α/β, var α/β²,
@@ -34,6 +34,7 @@ class Gamma(Distribution):
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
@@ -87,3 +88,10 @@ class Gamma(Distribution):
     def entropy(self):
         return (self.concentration - self.rate.log() + self.concentration.lgamma()
                 + (1.0 - self.concentration) * self.concentration.digamma())
+
+    @property
+    def _natural_params(self):
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x, y):
+        return (x + 1).lgamma() + (x + 1) * (-y.reciprocal()).log()

@@ -8,13 +8,13 @@ from .._modes import no_grad
 from .._tensor_base import Size
 from ..ops import xlogy
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Poisson"]
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """Poisson distribution with rate λ ≥ 0 (counts of events at rate λ per unit time):
 
         log p(k) = k log λ − λ − log k!,    mean = var = λ,    mode ⌊λ⌋.
@@ -63,3 +63,10 @@ class Poisson(Distribution):
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return xlogy(value, rate) - rate - (value + 1).lgamma()
+
+    @property
+    def _natural_params(self):
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x):
+        return x.exp()
