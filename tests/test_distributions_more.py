@@ -65,6 +65,9 @@ FAMILIES = {
     "Gumbel": (lambda D, p: D.Gumbel(*p), [LOC, SCALE], X_REAL),
     "HalfNormal": (lambda D, p: D.HalfNormal(*p), [SCALE], X_POS),
     "LogNormal": (lambda D, p: D.LogNormal(*p), [LOC, SCALE], X_POS),
+    "HalfCauchy": (lambda D, p: D.HalfCauchy(*p), [SCALE], X_POS),
+    "Pareto": (lambda D, p: D.Pareto(*p), [SCALE * 0.1, RATE + 2], X_POS),
+    "Weibull": (lambda D, p: D.Weibull(*p), [SCALE, RATE + 0.5], X_POS),
 }
 
 
@@ -88,7 +91,8 @@ def test_family_matches_torch(name, dtype):
         quantities = (r, lp, cdf, icdf, ent, d.mean, d.variance)
         for q in quantities:
             out += list(_grads(lib, q, params)) if q.requires_grad else [None] * len(params)
-        info = ([q.requires_grad for q in quantities], tuple(d.batch_shape), tuple(d.event_shape), d.has_rsample, repr(d.support),
+        info = ([q.requires_grad for q in quantities], tuple(d.batch_shape), tuple(d.event_shape),
+                d.has_rsample, repr(d.support).replace("torch.", "chainrule."),
                 {k: repr(v) for k, v in d.arg_constraints.items()}, s.requires_grad,
                 r.requires_grad, repr(d).replace("torch.", "chainrule."))
         return out, info
@@ -132,13 +136,13 @@ def test_family_invalid_parameter_and_value_raise_like_torch(name):
     bad = [-np.abs(a) - 1 for a in arrays]     # every scale / rate negative
     mine, theirs = _raises_like_torch(lambda lib: make(lib.distributions, [lib.tensor(a) for a in bad]))
     assert mine.splitlines()[0] == theirs.splitlines()[0].replace("torch", "chainrule")
-    if name in ("Exponential", "HalfNormal", "LogNormal"):
+    if name in ("Exponential", "HalfNormal", "LogNormal", "HalfCauchy", "Weibull"):
         mine, theirs = _raises_like_torch(
             lambda lib: make(lib.distributions, [lib.tensor(a) for a in arrays]).log_prob(lib.tensor(-x)))
         assert mine.split(" of the distribution")[0] == theirs.split(" of the distribution")[0]
     off = make(cr.distributions, [cr.tensor(a) for a in arrays])
     off_t = make(torch.distributions, [torch.tensor(a) for a in arrays])
-    assert repr(off.support) == repr(off_t.support)
+    assert repr(off.support) == repr(off_t.support).replace("torch.", "chainrule.")
 
 
 # ------------------------------------------------------------------------------ transforms
@@ -275,6 +279,8 @@ FAMILIES2 = {
     "Dirichlet": (lambda D, p: D.Dirichlet(p[0] * p[1]), [CONC, RATE2], SIMPLEX),
     "StudentT": (lambda D, p: D.StudentT(*p), [CONC * 2, LOC, SCALE], X_REAL),
     "Poisson": (lambda D, p: D.Poisson(p[0] * p[1]), [CONC, RATE2 * 4], COUNTS),
+    "Geometric": (lambda D, p: D.Geometric(p[0] * p[1]), [CONC / 10, RATE2 / 2.5], COUNTS),
+    "GeometricLogits": (lambda D, p: D.Geometric(logits=p[0] - p[1]), [CONC, RATE2], COUNTS),
 }
 
 
@@ -296,13 +302,18 @@ def test_gamma_family_matches_torch(name, dtype):
         quantities = [lp, mean, var]
         if name != "Poisson":
             ent = d.entropy()
+            out += [ent, d.stddev]
+            quantities += [ent]
+        if d.has_rsample:
             r = d.rsample((2,))
-            out += [ent, r, d.stddev]
-            quantities += [ent, r * lib.arange(r.numel(), dtype=r.dtype).reshape(r.shape).cos()]
+            out += [r]
+            quantities += [r * lib.arange(r.numel(), dtype=r.dtype).reshape(r.shape).cos()]
         for q in quantities:
             out += list(_grads(lib, q, params)) if q.requires_grad else [None] * len(params)
-        info = (tuple(d.batch_shape), tuple(d.event_shape), d.has_rsample, repr(d.support),
-                {k: repr(v) for k, v in d.arg_constraints.items()}, s.requires_grad)
+        info = (tuple(d.batch_shape), tuple(d.event_shape), d.has_rsample,
+                repr(d.support).replace("torch.", "chainrule."),
+                {k: repr(v) for k, v in d.arg_constraints.items()}, s.requires_grad,
+                repr(d).replace("torch.", "chainrule."))
         return out, info
     mine, theirs = _both(run)
     tol = 2e-5 if dtype == "float32" else 1e-9
@@ -384,14 +395,17 @@ def test_poisson_function_and_gamma_family_errors_match_torch():
                 lambda lib: lib.distributions.Dirichlet(lib.tensor([[1.0, -0.5]])),
                 lambda lib: lib.distributions.StudentT(lib.tensor([-1.0])),
                 lambda lib: lib.distributions.Poisson(lib.tensor([-0.5])),
-                lambda lib: lib.distributions.Chi2(lib.tensor([0.0]))):
+                lambda lib: lib.distributions.Chi2(lib.tensor([0.0])),
+                lambda lib: lib.distributions.Geometric(lib.tensor([0.0, 0.5])),
+                lambda lib: lib.distributions.Geometric(lib.tensor([1.5]))):
         mine, theirs = _raises_like_torch(bad)
         assert mine.splitlines()[0] == theirs.splitlines()[0].replace("torch", "chainrule")
     mine, theirs = _raises_like_torch(lambda lib: lib.distributions.Dirichlet(lib.tensor(1.0)))
     assert mine == theirs
     for bad in (lambda lib: lib.distributions.Poisson(lib.tensor([2.0])).log_prob(lib.tensor([1.5])),
                 lambda lib: lib.distributions.Dirichlet(lib.tensor([1.0, 2.0])).log_prob(lib.tensor([0.5, 0.6])),
-                lambda lib: lib.distributions.Beta(1.0, 2.0).log_prob(lib.tensor([1.5]))):
+                lambda lib: lib.distributions.Beta(1.0, 2.0).log_prob(lib.tensor([1.5])),
+                lambda lib: lib.distributions.Pareto(lib.tensor([1.0]), 2.0).log_prob(lib.tensor([0.5]))):
         mine, theirs = _raises_like_torch(bad)
         assert mine.split(" of the distribution")[0] == theirs.split(" of the distribution")[0]
 
@@ -406,7 +420,8 @@ def _kl_dists(lib, params):
         "Gamma": D.Gamma(a, b), "Chi2": D.Chi2(a * 2), "Beta": D.Beta(a, b), "Gumbel": D.Gumbel(a - 1, b),
         "Laplace": D.Laplace(1 - a, b), "Cauchy": D.Cauchy(a, b), "HalfNormal": D.HalfNormal(b),
         "LogNormal": D.LogNormal(a - 1, b), "Poisson": D.Poisson(a * 3), "Bernoulli": D.Bernoulli(a / 4),
-        "UnitUniform": D.Uniform(a * b * 0 + 0.1, a * b * 0 + 0.9), "Dirichlet": D.Dirichlet(lib.stack(lib.broadcast_tensors(a, b, a * b), -1)),
+        "UnitUniform": D.Uniform(a * b * 0 + 0.1, a * b * 0 + 0.9),
+        "Pareto": D.Pareto(b, a + 0.8), "Geometric": D.Geometric(a / 3), "Dirichlet": D.Dirichlet(lib.stack(lib.broadcast_tensors(a, b, a * b), -1)),
     }
 
 
@@ -423,7 +438,11 @@ KL_PAIRS = [("Beta", "Beta"), ("Dirichlet", "Dirichlet"), ("Exponential", "Expon
             ("Laplace", "Uniform"), ("Laplace", "Normal"), ("Normal", "Beta"), ("Normal", "Exponential"),
             ("Normal", "Gamma"), ("Normal", "Gumbel"), ("Normal", "Laplace"), ("Poisson", "Bernoulli"),
             ("UnitUniform", "Beta"), ("Uniform", "Beta"), ("Uniform", "Exponential"),
-            ("Uniform", "Gamma"), ("Uniform", "Gumbel")]
+            ("Uniform", "Gamma"), ("Uniform", "Gumbel"), ("Geometric", "Geometric"),
+            ("Pareto", "Pareto"), ("Beta", "Pareto"), ("Pareto", "Beta"), ("Pareto", "Uniform"),
+            ("Pareto", "Exponential"), ("Pareto", "Gamma"), ("Pareto", "Normal"),
+            ("Uniform", "Pareto"), ("Exponential", "Pareto"), ("Gamma", "Pareto"),
+            ("Gumbel", "Pareto"), ("Laplace", "Pareto"), ("Normal", "Pareto")]
 
 
 @pytest.mark.parametrize("pair", KL_PAIRS, ids=["-".join(p) for p in KL_PAIRS])

@@ -6,7 +6,8 @@ script samples what torch samples.
 
 Implemented: Distribution, Normal, MultivariateNormal, Uniform, Bernoulli, Categorical,
 OneHotCategorical, Independent, Exponential, Laplace, Cauchy, Gumbel, HalfNormal, LogNormal,
-Gamma, Chi2, Beta, Dirichlet, StudentT, Poisson, ExponentialFamily, TransformedDistribution; constraints; transforms; kl_divergence / register_kl.
+Gamma, Chi2, Beta, Dirichlet, StudentT, Poisson, HalfCauchy, Pareto, Weibull, Geometric,
+ExponentialFamily, TransformedDistribution; constraints; transforms; kl_divergence / register_kl.
 """
 from . import constraints, transforms
 from .bernoulli import Bernoulli
@@ -19,7 +20,9 @@ from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
+from .geometric import Geometric
 from .gumbel import Gumbel
+from .half_cauchy import HalfCauchy
 from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
@@ -28,6 +31,7 @@ from .kl import kl_divergence, register_kl
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .pareto import Pareto
 from .poisson import Poisson
 from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
@@ -35,13 +39,14 @@ from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTra
                          IndependentTransform, PowerTransform, SigmoidTransform, SoftmaxTransform,
                          SoftplusTransform, TanhTransform, Transform, identity_transform)
 from .uniform import Uniform
+from .weibull import Weibull
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Categorical",
            "Cauchy", "Chi2", "ComposeTransform", "Dirichlet", "Distribution",
-           "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Gumbel",
-           "HalfNormal", "Independent", "IndependentTransform", "Laplace", "LogNormal",
-           "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
-           "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
-           "SoftplusTransform", "StudentT", "TanhTransform", "Transform",
-           "TransformedDistribution", "Uniform", "constraints", "identity_transform",
-           "kl_divergence", "register_kl", "transforms"]
+           "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Geometric",
+           "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform",
+           "Laplace", "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical",
+           "Pareto", "Poisson", "PowerTransform", "SigmoidTransform",
+           "SoftmaxTransform", "SoftplusTransform", "StudentT", "TanhTransform",
+           "Transform", "TransformedDistribution", "Uniform", "Weibull", "constraints",
+           "identity_transform", "kl_divergence", "register_kl", "transforms"]
