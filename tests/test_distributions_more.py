@@ -543,3 +543,40 @@ def test_exponential_family_entropy_and_bregman_kl_match_torch():
         lib.distributions.Normal(0.0, 1.0), lib.distributions.Poisson(1.0)))
     assert mine == theirs
     mine, theirs = _raises_like_torch(lambda lib: lib.distributions.Poisson(1.0).entropy())
+
+
+# ------------------------------------------------------------------ mixtures
+def test_mixture_same_family_gaussian_mixture_matches_torch():
+    def run(lib):
+        D = lib.distributions
+        w = lib.tensor([[0.2, 1.0, -0.5], [0.3, -0.1, 0.4]], requires_grad=True)
+        mu = lib.tensor([[-1.0, 0.5, 2.0], [0.0, 1.0, 3.0]], requires_grad=True)
+        sd = lib.tensor([0.7, 1.3, 0.4], requires_grad=True)
+        gmm = D.MixtureSameFamily(D.Categorical(logits=w), D.Normal(mu, sd))
+        x = lib.tensor([[0.1, 1.2], [2.0, -3.0]])
+        lp = gmm.log_prob(x)
+        g = _grads(lib, lp, [w, mu, sd])
+        vec = D.MixtureSameFamily(D.Categorical(probs=lib.tensor([0.3, 0.7])),
+                                  D.Independent(D.Normal(mu.detach(), 1.0), 1))
+        e = vec.expand((4,))
+        return ((gmm.sample((5,)), lp, *g, gmm.mean, gmm.variance, gmm.cdf(x), vec.sample((3,)),
+                 vec.log_prob(lib.ones(3, 3)), vec.mean, vec.variance, e.log_prob(lib.zeros(3))),
+                (tuple(gmm.batch_shape), tuple(vec.event_shape), tuple(e.batch_shape),
+                 repr(gmm.support), repr(vec.support), repr(gmm).replace("torch.", "chainrule."),
+                 gmm.has_rsample))
+    mine, theirs = _both(run)
+    for a, b in zip(mine[0], theirs[0]):
+        _same(a, b)
+    assert mine[1] == theirs[1]
+    D = cr.distributions
+    for bad in (lambda lib: lib.distributions.MixtureSameFamily(
+                    lib.distributions.Normal(0.0, 1.0), lib.distributions.Normal(lib.zeros(2), 1.0)),
+                lambda lib: lib.distributions.MixtureSameFamily(
+                    lib.distributions.Categorical(logits=lib.zeros(3)), lib.distributions.Normal(lib.zeros(2), 1.0)),
+                lambda lib: lib.distributions.MixtureSameFamily(
+                    lib.distributions.Categorical(logits=lib.zeros(3, 2)),
+                    lib.distributions.Normal(lib.zeros(4, 2), 1.0))):
+        mine, theirs = _raises_like_torch(bad)
+        assert mine == theirs.replace("torch", "chainrule")
+    assert D.MixtureSameFamily(D.Categorical(logits=cr.zeros(2)), D.Exponential(cr.ones(2))).support.check(
+        cr.tensor([1.0, -1.0])).tolist() == [True, False]

@@ -7,7 +7,7 @@ script samples what torch samples.
 Implemented: Distribution, Normal, MultivariateNormal, Uniform, Bernoulli, Categorical,
 OneHotCategorical, Independent, Exponential, Laplace, Cauchy, Gumbel, HalfNormal, LogNormal,
 Gamma, Chi2, Beta, Dirichlet, StudentT, Poisson, HalfCauchy, Pareto, Weibull, Geometric,
-ExponentialFamily, TransformedDistribution; constraints; transforms; kl_divergence / register_kl.
+MixtureSameFamily, ExponentialFamily, TransformedDistribution; constraints; transforms; kl_divergence / register_kl.
 """
 from . import constraints, transforms
 from .bernoulli import Bernoulli
@@ -27,6 +27,7 @@ from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .mixture_same_family import MixtureSameFamily
 from .kl import kl_divergence, register_kl
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
@@ -45,8 +46,9 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Categorical"
            "Cauchy", "Chi2", "ComposeTransform", "Dirichlet", "Distribution",
            "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Geometric",
            "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform",
-           "Laplace", "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical",
-           "Pareto", "Poisson", "PowerTransform", "SigmoidTransform",
-           "SoftmaxTransform", "SoftplusTransform", "StudentT", "TanhTransform",
-           "Transform", "TransformedDistribution", "Uniform", "Weibull", "constraints",
-           "identity_transform", "kl_divergence", "register_kl", "transforms"]
+           "Laplace", "LogNormal", "MixtureSameFamily", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "Pareto", "Poisson", "PowerTransform",
+           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StudentT",
+           "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
+           "Weibull", "constraints", "identity_transform", "kl_divergence",
+           "register_kl", "transforms"]
