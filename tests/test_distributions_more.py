@@ -281,6 +281,8 @@ FAMILIES2 = {
     "Poisson": (lambda D, p: D.Poisson(p[0] * p[1]), [CONC, RATE2 * 4], COUNTS),
     "Geometric": (lambda D, p: D.Geometric(p[0] * p[1]), [CONC / 10, RATE2 / 2.5], COUNTS),
     "GeometricLogits": (lambda D, p: D.Geometric(logits=p[0] - p[1]), [CONC, RATE2], COUNTS),
+    "Binomial": (lambda D, p: D.Binomial(12, p[0] * p[1]), [CONC / 10, RATE2 / 2.5], COUNTS),
+    "BinomialLogits": (lambda D, p: D.Binomial(COUNTS.max(), logits=p[0] - p[1]), [CONC, RATE2], COUNTS),
 }
 
 
@@ -421,7 +423,8 @@ def _kl_dists(lib, params):
         "Laplace": D.Laplace(1 - a, b), "Cauchy": D.Cauchy(a, b), "HalfNormal": D.HalfNormal(b),
         "LogNormal": D.LogNormal(a - 1, b), "Poisson": D.Poisson(a * 3), "Bernoulli": D.Bernoulli(a / 4),
         "UnitUniform": D.Uniform(a * b * 0 + 0.1, a * b * 0 + 0.9),
-        "Pareto": D.Pareto(b, a + 0.8), "Geometric": D.Geometric(a / 3), "Dirichlet": D.Dirichlet(lib.stack(lib.broadcast_tensors(a, b, a * b), -1)),
+        "Pareto": D.Pareto(b, a + 0.8), "Geometric": D.Geometric(a / 3),
+        "Binomial": D.Binomial(12, a / 3), "Binomial9": D.Binomial(9, b / 3), "Dirichlet": D.Dirichlet(lib.stack(lib.broadcast_tensors(a, b, a * b), -1)),
     }
 
 
@@ -442,7 +445,8 @@ KL_PAIRS = [("Beta", "Beta"), ("Dirichlet", "Dirichlet"), ("Exponential", "Expon
             ("Pareto", "Pareto"), ("Beta", "Pareto"), ("Pareto", "Beta"), ("Pareto", "Uniform"),
             ("Pareto", "Exponential"), ("Pareto", "Gamma"), ("Pareto", "Normal"),
             ("Uniform", "Pareto"), ("Exponential", "Pareto"), ("Gamma", "Pareto"),
-            ("Gumbel", "Pareto"), ("Laplace", "Pareto"), ("Normal", "Pareto")]
+            ("Gumbel", "Pareto"), ("Laplace", "Pareto"), ("Normal", "Pareto"),
+            ("Binomial", "Binomial"), ("Binomial", "Binomial9"), ("Poisson", "Binomial")]
 
 
 @pytest.mark.parametrize("pair", KL_PAIRS, ids=["-".join(p) for p in KL_PAIRS])
@@ -580,3 +584,35 @@ def test_mixture_same_family_gaussian_mixture_matches_torch():
         assert mine == theirs.replace("torch", "chainrule")
     assert D.MixtureSameFamily(D.Categorical(logits=cr.zeros(2)), D.Exponential(cr.ones(2))).support.check(
         cr.tensor([1.0, -1.0])).tolist() == [True, False]
+
+
+def test_binomial_function_and_errors_match_torch():
+    count = np.array([[0.0, 5.0, 40.0, 300.0], [12.0, 7.0, 1000.0, 3.0]])
+    prob = np.array([[0.5, 0.02, 0.6, 0.97], [1.0, 0.0, 0.45, 0.3]])
+    for dt in ("float32", "float64"):
+        mine, theirs = _both(lambda lib: (lib.binomial(lib.tensor(count.astype(dt)), lib.tensor(prob.astype(dt))),
+                                          lib.rand(3)))
+        for a, b in zip(mine, theirs):
+            _same(a, b, rtol=0, atol=0)
+    for bad in (lambda lib: lib.distributions.Binomial(lib.tensor([2.5]), lib.tensor([0.5])),
+                lambda lib: lib.distributions.Binomial(3, lib.tensor([1.5]))):
+        mine, theirs = _raises_like_torch(bad)
+        assert mine.splitlines()[0] == theirs.splitlines()[0].replace("torch", "chainrule")
+    for bad in (lambda lib: lib.distributions.Binomial(3, lib.tensor([0.5])).log_prob(lib.tensor([4.0])),
+                lambda lib: lib.distributions.Binomial(lib.tensor([3.0, 4.0]), lib.tensor([0.5, 0.5])).entropy(),
+                lambda lib: lib.distributions.Binomial(probs=lib.tensor([0.5]), logits=lib.tensor([0.0])),
+                lambda lib: lib.distributions.kl_divergence(lib.distributions.Binomial(3, lib.tensor([0.5])),
+                                                            lib.distributions.Binomial(4, lib.tensor([0.5])))):
+        mine, theirs = _raises_like_torch(bad)
+        assert mine.split(" of the distribution")[0] == theirs.split(" of the distribution")[0]
+
+
+def test_lazy_parameters_first_read_under_no_grad_keep_their_graph():
+    """sample() reads probs from logits under no_grad; the cached probs must still depend on
+    the logits (torch computes lazy properties with grad enabled)."""
+    for lib in (torch, cr):
+        w = lib.tensor([0.3, -1.0, 0.5], requires_grad=True)
+        for d in (lib.distributions.Categorical(logits=w), lib.distributions.Bernoulli(logits=w),
+                  lib.distributions.Geometric(logits=w), lib.distributions.Binomial(4, logits=w)):
+            d.sample()
+            assert d.probs.requires_grad, (lib.__name__, type(d).__name__)

@@ -528,3 +528,102 @@ def poisson(s: Stream, rate: np.ndarray) -> np.ndarray:
     finally:
         cur.close()
     return np.asarray(v, _f64).astype(rate.dtype).reshape(rate.shape)
+
+
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983,
+                  0.02079067210376509, 0.0166446911898211, 0.0138761288230707,
+                  0.0118967099458917, 0.0104112652619720, 0.00925546218271273,
+                  0.00833056343336287)
+
+
+def _stirling_tail(k: float) -> float:
+    """log k! − (Stirling's approximation of it), tabulated below 10."""
+    if k < 10:
+        return _STIRLING_TAIL[int(k)]
+    kp1sq = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
+def _binomial_inversion(cur: _Cursor, count: float, prob: float, single: bool) -> float:
+    """Count geometric waiting times until they pass ``count`` (small count·prob)."""
+    logprob = float(np.log1p(_f32(-prob))) if single else math.log1p(-prob)
+    geom_sum, num_geom = 0.0, 0.0
+    while True:
+        u = cur.uniform()
+        geom_sum += math.ceil((math.log(u) if u > 0 else -math.inf) / logprob)
+        if geom_sum > count:
+            return num_geom
+        num_geom += 1
+
+
+def _btrs(cur: _Cursor, count: float, prob: float, single: bool) -> float:
+    """Hörmann's transformed rejection with squeeze (BTRS) for count·prob ≥ 10. With
+    ``single`` the products torch forms in float are rounded to float."""
+    if single:
+        n, p = _f32(count), _f32(prob)
+        stddev = float(np.sqrt(n * p * (_f32(1) - p)))
+        c = float(n * p) + 0.5
+        r = float(p / (_f32(1) - p))
+        m = float(np.floor((n + _f32(1)) * p))
+    else:
+        stddev = math.sqrt(count * prob * (1 - prob))
+        c = count * prob + 0.5
+        r = prob / (1 - prob)
+        m = math.floor((count + 1) * prob)
+    b = 1.15 + 2.53 * stddev
+    a = -0.0873 + 0.0248 * b + 0.01 * prob
+    v_r = 0.92 - 4.2 / b
+    alpha = (2.83 + 5.1 / b) * stddev
+    while True:
+        u = cur.uniform() - 0.5
+        v = cur.uniform()
+        us = 0.5 - abs(u)
+        k = float(math.floor((2 * a / us + b) * u + c))
+        if k < 0 or k > count:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return k
+        v = math.log(v * alpha / (a / (us * us) + b)) if v > 0 else -math.inf
+        upper = ((m + 0.5) * math.log((m + 1) / (r * (count - m + 1)))
+                 + (count + 1) * math.log((count - m + 1) / (count - k + 1))
+                 + (k + 0.5) * math.log(r * (count - k + 1) / (k + 1))
+                 + _stirling_tail(m) + _stirling_tail(count - m)
+                 - _stirling_tail(k) - _stirling_tail(count - k))
+        if v <= upper:
+            return k
+
+
+def _binomial_one(cur: _Cursor, count: float, prob: float, single: bool) -> float:
+    """One Binomial(count, prob) draw (torch's ``sample_binomial``): BTRS where the mean of
+    the smaller tail is ≥ 10, inversion otherwise; prob > ½ by symmetry."""
+    if count <= 0.0 or prob <= 0.0:
+        return 0.0
+    if prob >= 1.0:
+        return count
+    if prob <= 0.5:
+        mean = float(_f32(count) * _f32(prob)) if single else count * prob
+        if mean >= 10.0:
+            return _btrs(cur, count, prob, single)
+        return _binomial_inversion(cur, count, prob, single)
+    if prob > 0.5:
+        q = float(_f32(1.0 - prob)) if single else 1.0 - prob
+        mean = float(_f32(count) * _f32(q)) if single else count * q
+        if mean >= 10.0:
+            return count - _btrs(cur, count, q, single)
+        return count - _binomial_inversion(cur, count, q, single)
+    return math.nan
+
+
+def binomial(s: Stream, count: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """Binomial(count, prob) draws, one per element of the broadcast shape in C order, in
+    count's dtype (torch's ``binomial``)."""
+    _check_float(count, "binomial")
+    count, prob = np.broadcast_arrays(count, prob)
+    single = count.dtype != _f64
+    cur = _Cursor(s)
+    try:
+        v = [_binomial_one(cur, n, p, single)
+             for n, p in zip(count.ravel().tolist(), prob.ravel().tolist())]
+    finally:
+        cur.close()
+    return np.asarray(v, _f64).astype(count.dtype).reshape(count.shape)

@@ -7,11 +7,12 @@ script samples what torch samples.
 Implemented: Distribution, Normal, MultivariateNormal, Uniform, Bernoulli, Categorical,
 OneHotCategorical, Independent, Exponential, Laplace, Cauchy, Gumbel, HalfNormal, LogNormal,
 Gamma, Chi2, Beta, Dirichlet, StudentT, Poisson, HalfCauchy, Pareto, Weibull, Geometric,
-MixtureSameFamily, ExponentialFamily, TransformedDistribution; constraints; transforms; kl_divergence / register_kl.
+Binomial, MixtureSameFamily, ExponentialFamily, TransformedDistribution; constraints; transforms; kl_divergence / register_kl.
 """
 from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .beta import Beta
+from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
 from .chi2 import Chi2
@@ -42,13 +43,13 @@ from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTra
 from .uniform import Uniform
 from .weibull import Weibull
 
-__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Categorical",
-           "Cauchy", "Chi2", "ComposeTransform", "Dirichlet", "Distribution",
-           "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Geometric",
-           "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform",
-           "Laplace", "LogNormal", "MixtureSameFamily", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "Pareto", "Poisson", "PowerTransform",
-           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StudentT",
-           "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
-           "Weibull", "constraints", "identity_transform", "kl_divergence",
-           "register_kl", "transforms"]
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial",
+           "Categorical", "Cauchy", "Chi2", "ComposeTransform", "Dirichlet",
+           "Distribution", "ExpTransform", "Exponential", "ExponentialFamily", "Gamma",
+           "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
+           "IndependentTransform", "Laplace", "LogNormal", "MixtureSameFamily",
+           "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto", "Poisson",
+           "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "StudentT", "TanhTransform", "Transform",
+           "TransformedDistribution", "Uniform", "Weibull", "constraints",
+           "identity_transform", "kl_divergence", "register_kl", "transforms"]
