@@ -616,3 +616,49 @@ def test_lazy_parameters_first_read_under_no_grad_keep_their_graph():
                   lib.distributions.Geometric(logits=w), lib.distributions.Binomial(4, logits=w)):
             d.sample()
             assert d.probs.requires_grad, (lib.__name__, type(d).__name__)
+
+
+# ------------------------------------------------------------------ relaxed, multinomial
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relaxed_and_multinomial_match_torch(dtype):
+    def run(lib):
+        D = lib.distributions
+        dt = getattr(lib, dtype)
+        w = lib.tensor([[0.3, -1.0, 0.5], [1.0, 0.0, -2.0]], dtype=dt, requires_grad=True)
+        t = lib.tensor(0.7, dtype=dt, requires_grad=True)
+        cat = D.RelaxedOneHotCategorical(t, logits=w)
+        x = cat.rsample((2,))
+        lp = cat.log_prob(x.detach())
+        bern = D.RelaxedBernoulli(t, probs=w.sigmoid())
+        y = bern.rsample()
+        lpb = bern.log_prob(y.detach())
+        m = D.Multinomial(7, logits=w)
+        s = m.sample((2,))
+        lpm = m.log_prob(s)
+        ent = m.entropy()
+        mp = D.Multinomial(5, probs=lib.tensor([0.0, 0.3, 0.7], dtype=dt))
+        out = [x, lp, y, lpb, s, lpm, ent, m.mean, m.variance, mp.log_prob(lib.tensor([0.0, 2.0, 3.0], dtype=dt))]
+        for q in (x * lib.arange(3, dtype=dt), lp, y, lpb, lpm, ent):
+            out += list(_grads(lib, q, [w, t])) if q.requires_grad else [None, None]
+        exp_cat = D.relaxed_categorical.ExpRelaxedCategorical(t, probs=lib.tensor([0.2, 0.8], dtype=dt))
+        logit_b = D.relaxed_bernoulli.LogitRelaxedBernoulli(t, logits=lib.tensor([0.4, -0.3], dtype=dt))
+        out += [exp_cat.rsample(), logit_b.rsample((2,)), exp_cat.log_prob(lib.tensor([-0.5, -1.0], dtype=dt)),
+                logit_b.log_prob(lib.tensor([1.5, -2.0], dtype=dt)), cat.expand((3, 2)).rsample(),
+                m.expand((4, 2)).sample()]
+        info = [(tuple(d.batch_shape), tuple(d.event_shape), d.has_rsample, repr(d.support))
+                for d in (cat, bern, m, exp_cat, logit_b)]
+        return out, info
+    mine, theirs = _both(run)
+    tol = 2e-5 if dtype == "float32" else 1e-10
+    for a, b in zip(mine[0], theirs[0]):
+        _same(a, b, rtol=tol, atol=tol)
+    assert mine[1] == theirs[1]
+    for bad in (lambda lib: lib.distributions.Multinomial(2.5, probs=lib.tensor([0.5, 0.5])),
+                lambda lib: lib.distributions.Multinomial(3, probs=lib.tensor([-0.5, 1.5])),
+                lambda lib: lib.distributions.RelaxedBernoulli(lib.tensor(0.5), probs=lib.tensor([1.5])),
+                lambda lib: lib.distributions.RelaxedOneHotCategorical(lib.tensor(0.5))):
+        mine, theirs = _raises_like_torch(bad)
+        assert mine.splitlines()[0] == theirs.splitlines()[0].replace("torch", "chainrule")
+    mine, theirs = _raises_like_torch(lambda lib: lib.distributions.Multinomial(
+        3, probs=lib.tensor([0.5, 0.5])).log_prob(lib.tensor([2.0, 2.0])))
+    assert mine.split(" of the distribution")[0] == theirs.split(" of the distribution")[0]

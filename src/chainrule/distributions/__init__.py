@@ -7,7 +7,10 @@ script samples what torch samples.
 Implemented: Distribution, Normal, MultivariateNormal, Uniform, Bernoulli, Categorical,
 OneHotCategorical, Independent, Exponential, Laplace, Cauchy, Gumbel, HalfNormal, LogNormal,
 Gamma, Chi2, Beta, Dirichlet, StudentT, Poisson, HalfCauchy, Pareto, Weibull, Geometric,
-Binomial, MixtureSameFamily, ExponentialFamily, TransformedDistribution; constraints; transforms; kl_divergence / register_kl.
+Binomial, Multinomial, RelaxedBernoulli, RelaxedOneHotCategorical (their logit-space bases
+LogitRelaxedBernoulli, ExpRelaxedCategorical in their modules, as torch), MixtureSameFamily,
+ExponentialFamily, TransformedDistribution; constraints; transforms; kl_divergence /
+register_kl.
 """
 from . import constraints, transforms
 from .bernoulli import Bernoulli
@@ -29,12 +32,15 @@ from .independent import Independent
 from .laplace import Laplace
 from .log_normal import LogNormal
 from .mixture_same_family import MixtureSameFamily
+from .multinomial import Multinomial
 from .kl import kl_divergence, register_kl
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .pareto import Pareto
 from .poisson import Poisson
+from .relaxed_bernoulli import RelaxedBernoulli
+from .relaxed_categorical import RelaxedOneHotCategorical
 from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform,
@@ -48,8 +54,9 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial",
            "Distribution", "ExpTransform", "Exponential", "ExponentialFamily", "Gamma",
            "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
            "IndependentTransform", "Laplace", "LogNormal", "MixtureSameFamily",
-           "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto", "Poisson",
-           "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
-           "SoftplusTransform", "StudentT", "TanhTransform", "Transform",
-           "TransformedDistribution", "Uniform", "Weibull", "constraints",
-           "identity_transform", "kl_divergence", "register_kl", "transforms"]
+           "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto",
+           "Poisson", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StudentT",
+           "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
+           "Weibull", "constraints", "identity_transform", "kl_divergence",
+           "register_kl", "transforms"]

@@ -11,7 +11,7 @@ from ..tensor import Tensor
 __all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than",
            "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval",
            "is_dependent", "less_than", "MixtureSameFamilyConstraint", "lower_cholesky",
-           "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
+           "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
            "real", "real_vector", "simplex", "unit_interval"]
 
 
@@ -262,6 +262,19 @@ class _HalfOpenInterval(_Interval):
         return (self.lower_bound <= value) & (value < self.upper_bound)
 
 
+class _Multinomial(Constraint):
+    """Non-negative counts summing to at most ``upper_bound`` along the last dim (torch checks
+    this weaker condition than the sum being equal)."""
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, x):
+        return (x >= 0).all(dim=-1) & (x.sum(dim=-1) <= self.upper_bound)
+
+
 class _Simplex(Constraint):
     """Vectors of non-negative entries summing to 1 (to 1e-6) along the last dim."""
     event_dim = 1
@@ -286,6 +299,7 @@ unit_interval = _Interval(0.0, 1.0)
 interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
+multinomial = _Multinomial
 independent = _IndependentConstraint
 
 
