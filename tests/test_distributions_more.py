@@ -684,3 +684,15 @@ def test_relaxed_and_multinomial_match_torch(dtype):
     mine, theirs = _raises_like_torch(lambda lib: lib.distributions.Multinomial(
         3, probs=lib.tensor([0.5, 0.5])).log_prob(lib.tensor([2.0, 2.0])))
     assert mine.split(" of the distribution")[0] == theirs.split(" of the distribution")[0]
+
+
+def test_gamma_and_dirichlet_samplers_edge_values_match_torch():
+    from chainrule.distributions import _reparam
+    a = [math.nan, 2.0, 0.0, math.inf, 1e-4, 3e3]
+    mine, theirs = _both(lambda lib: (
+        (_reparam._standard_gamma if lib is cr else torch._standard_gamma)(lib.tensor(a)),
+        (_reparam._sample_dirichlet if lib is cr else torch._sample_dirichlet)(
+            lib.tensor([[math.nan, 2.0], [0.5, 0.5], [1e-3, 1e-3]])),
+        lib.rand(3)))
+    for x, y in zip(mine, theirs):
+        _same(x, y, rtol=0, atol=0)

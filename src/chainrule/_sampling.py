@@ -443,7 +443,7 @@ def _gamma_one(cur: _Cursor, alpha: float, single: bool) -> float:
         while True:
             x = cur.normal()
             y = 1.0 + c * x
-            if y > 0:
+            if not y <= 0:                 # torch's `while (y <= 0)`: a NaN y leaves the loop
                 break
         v = y * y * y
         u = 1.0 - cur.uniform()
@@ -465,7 +465,8 @@ def standard_gamma(s: Stream, alpha: np.ndarray) -> np.ndarray:
     finally:
         cur.close()
     out = np.asarray(v, _f64).astype(alpha.dtype)
-    return np.maximum(out, np.finfo(alpha.dtype).tiny).reshape(alpha.shape)
+    tiny = np.finfo(alpha.dtype).tiny
+    return np.where(tiny < out, out, tiny).reshape(alpha.shape)   # std::max(tiny, x): NaN -> tiny
 
 
 def sample_dirichlet(s: Stream, alpha: np.ndarray) -> np.ndarray:
@@ -474,7 +475,7 @@ def sample_dirichlet(s: Stream, alpha: np.ndarray) -> np.ndarray:
     _check_float(alpha, "_sample_dirichlet")
     cur = _Cursor(s)
     try:
-        g = [max(_gamma_one(cur, a, False), np.finfo(_f64).tiny)
+        g = [max(np.finfo(_f64).tiny, _gamma_one(cur, a, False))     # NaN -> tiny, as std::max
              for a in np.ascontiguousarray(alpha).ravel().tolist()]
     finally:
         cur.close()
@@ -596,6 +597,8 @@ def _btrs(cur: _Cursor, count: float, prob: float, single: bool) -> float:
 def _binomial_one(cur: _Cursor, count: float, prob: float, single: bool) -> float:
     """One Binomial(count, prob) draw (torch's ``sample_binomial``): BTRS where the mean of
     the smaller tail is ≥ 10, inversion otherwise; prob > ½ by symmetry."""
+    if math.isnan(count):
+        return math.nan                    # the waiting-time loop would never pass a NaN count
     if count <= 0.0 or prob <= 0.0:
         return 0.0
     if prob >= 1.0:
