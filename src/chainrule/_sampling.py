@@ -386,3 +386,247 @@ def dropout_noise(s: Stream, like: np.ndarray, p: float) -> np.ndarray:
     keep = 1.0 - p
     hit = bernoulli_scalar(s, dense_like(like), keep)
     return hit / like.dtype.type(keep)
+
+
+# ------------------------------------------------------------------ gamma, Dirichlet, Poisson
+class _Cursor:
+    """Scalar draws for torch's serial rejection samplers (gamma, Poisson), whose number of
+    draws per element depends on the values: 53-bit uniforms and scalar ``normal_distribution
+    <double>`` normals (Box–Muller on two uniforms, the sine cached) read from one block of
+    64-bit words drawn ahead on a copy of the stream; ``close`` advances the stream by exactly
+    the words used and hands back the normal cache."""
+
+    def __init__(self, s: Stream):
+        self.s, self.ahead, self.words, self.pos, self.used = s, s.clone(), [], 0, 0
+        self.cached = s.next_double_normal
+
+    def uniform(self) -> float:
+        if self.pos == len(self.words):
+            self.words = ((self.ahead.random64(4096) & _MASK53).astype(_f64) * 2.0 ** -53).tolist()
+            self.pos = 0
+        self.pos += 1
+        self.used += 1
+        return self.words[self.pos - 1]
+
+    def normal(self) -> float:
+        if self.cached is not None:
+            z, self.cached = self.cached, None
+            return z
+        theta = _TWO_PI * self.uniform()
+        r = math.sqrt(-2.0 * math.log1p(-self.uniform()))
+        self.cached = r * math.sin(theta)
+        return r * math.cos(theta)
+
+    def close(self) -> None:
+        self.s.random64(self.used)
+        self.s.next_double_normal = self.cached
+
+
+_THIRD_F = float(_f32(1.0) / _f32(3.0))    # the float constant 1.0f/3.0f of torch's kernel
+_SQUEEZE_F = float(_f32(0.0331))
+
+
+def _gamma_one(cur: _Cursor, alpha: float, single: bool) -> float:
+    """One Gamma(alpha, 1) draw: Marsaglia–Tsang's squeeze-and-reject on y = (1 + c·x)³, with
+    alpha < 1 boosted to alpha + 1 and scaled by U^(1/alpha) — torch's ``sample_gamma``. With
+    ``single`` (a float32 alpha) the steps torch takes in float are rounded to float."""
+    scale = 1.0
+    if alpha < 1.0:
+        if alpha == 0.0:
+            return 0.0
+        inv = float(_f32(1.0) / _f32(alpha)) if single else 1.0 / alpha
+        scale *= math.pow(1.0 - cur.uniform(), inv)
+        alpha = float(_f32(alpha) + _f32(1.0)) if single else alpha + 1.0
+    d = float(_f32(alpha) - _f32(_THIRD_F)) if single else alpha - _THIRD_F
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        while True:
+            x = cur.normal()
+            y = 1.0 + c * x
+            if not y <= 0:                 # torch's `while (y <= 0)`: a NaN y leaves the loop
+                break
+        v = y * y * y
+        u = 1.0 - cur.uniform()
+        xx = x * x
+        if u < 1.0 - _SQUEEZE_F * xx * xx:
+            return scale * d * v
+        if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+            return scale * d * v
+
+
+def standard_gamma(s: Stream, alpha: np.ndarray) -> np.ndarray:
+    """Gamma(alpha, 1) draws, one per element in C order, in alpha's dtype and at least its
+    smallest normal number (torch's ``_standard_gamma``)."""
+    _check_float(alpha, "_standard_gamma")
+    single = alpha.dtype != _f64
+    cur = _Cursor(s)
+    try:
+        v = [_gamma_one(cur, a, single) for a in np.ascontiguousarray(alpha).ravel().tolist()]
+    finally:
+        cur.close()
+    out = np.asarray(v, _f64).astype(alpha.dtype)
+    tiny = np.finfo(alpha.dtype).tiny
+    return np.where(tiny < out, out, tiny).reshape(alpha.shape)   # std::max(tiny, x): NaN -> tiny
+
+
+def sample_dirichlet(s: Stream, alpha: np.ndarray) -> np.ndarray:
+    """Dirichlet(alpha) draws over the last dim (torch's ``_sample_dirichlet``): Gamma(αᵢ, 1)
+    in double, normalised by their sum, kept inside [tiny, 1) of alpha's dtype."""
+    _check_float(alpha, "_sample_dirichlet")
+    cur = _Cursor(s)
+    try:
+        g = [max(np.finfo(_f64).tiny, _gamma_one(cur, a, False))     # NaN -> tiny, as std::max
+             for a in np.ascontiguousarray(alpha).ravel().tolist()]
+    finally:
+        cur.close()
+    g = np.asarray(g, _f64).reshape(alpha.shape)
+    out = (g / g.sum(-1, keepdims=True)).astype(alpha.dtype)
+    fi = np.finfo(alpha.dtype)
+    return np.minimum(np.maximum(out, fi.tiny), np.nextafter(alpha.dtype.type(1), alpha.dtype.type(0)))
+
+
+def _poisson_one(cur: _Cursor, lam: float) -> float:
+    """One Poisson(lam) draw: Hörmann's transformed rejection (PTRS) for lam ≥ 10, else the
+    product of uniforms until it falls below e^(−lam) (torch's ``sample_poisson``)."""
+    if lam >= 10:
+        slam, loglam = math.sqrt(lam), math.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            u = cur.uniform() - 0.5
+            v = cur.uniform()
+            us = 0.5 - abs(u)
+            k = math.floor((2 * a / us + b) * u + lam + 0.43)
+            if us >= 0.07 and v <= vr:
+                return float(k)
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            lhs = (math.log(v) if v > 0 else -math.inf) + math.log(invalpha) - math.log(a / (us * us) + b)
+            if lhs <= -lam + k * loglam - math.lgamma(k + 1.0):
+                return float(k)
+    if lam == 0:
+        return 0.0
+    enlam, x, prod = math.exp(-lam), 0, 1.0
+    while True:
+        prod *= cur.uniform()
+        if prod > enlam:
+            x += 1
+        else:
+            return float(x)
+
+
+def poisson(s: Stream, rate: np.ndarray) -> np.ndarray:
+    """Poisson(rate) counts, one per element in C order, in rate's dtype (torch's ``poisson``)."""
+    _check_float(rate, "poisson")
+    flat = np.ascontiguousarray(rate).ravel().astype(_f64)
+    if not (flat >= 0).all():
+        raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
+    cur = _Cursor(s)
+    try:
+        v = [_poisson_one(cur, lam) for lam in flat.tolist()]
+    finally:
+        cur.close()
+    return np.asarray(v, _f64).astype(rate.dtype).reshape(rate.shape)
+
+
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983,
+                  0.02079067210376509, 0.0166446911898211, 0.0138761288230707,
+                  0.0118967099458917, 0.0104112652619720, 0.00925546218271273,
+                  0.00833056343336287)
+
+
+def _stirling_tail(k: float) -> float:
+    """log k! − (Stirling's approximation of it), tabulated below 10."""
+    if k < 10:
+        return _STIRLING_TAIL[int(k)]
+    kp1sq = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
+def _binomial_inversion(cur: _Cursor, count: float, prob: float, single: bool) -> float:
+    """Count geometric waiting times until they pass ``count`` (small count·prob)."""
+    logprob = float(np.log1p(_f32(-prob))) if single else math.log1p(-prob)
+    geom_sum, num_geom = 0.0, 0.0
+    while True:
+        u = cur.uniform()
+        geom_sum += math.ceil((math.log(u) if u > 0 else -math.inf) / logprob)
+        if geom_sum > count:
+            return num_geom
+        num_geom += 1
+
+
+def _btrs(cur: _Cursor, count: float, prob: float, single: bool) -> float:
+    """Hörmann's transformed rejection with squeeze (BTRS) for count·prob ≥ 10. With
+    ``single`` the products torch forms in float are rounded to float."""
+    if single:
+        n, p = _f32(count), _f32(prob)
+        stddev = float(np.sqrt(n * p * (_f32(1) - p)))
+        c = float(n * p) + 0.5
+        r = float(p / (_f32(1) - p))
+        m = float(np.floor((n + _f32(1)) * p))
+    else:
+        stddev = math.sqrt(count * prob * (1 - prob))
+        c = count * prob + 0.5
+        r = prob / (1 - prob)
+        m = math.floor((count + 1) * prob)
+    b = 1.15 + 2.53 * stddev
+    a = -0.0873 + 0.0248 * b + 0.01 * prob
+    v_r = 0.92 - 4.2 / b
+    alpha = (2.83 + 5.1 / b) * stddev
+    while True:
+        u = cur.uniform() - 0.5
+        v = cur.uniform()
+        us = 0.5 - abs(u)
+        k = float(math.floor((2 * a / us + b) * u + c))
+        if k < 0 or k > count:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return k
+        v = math.log(v * alpha / (a / (us * us) + b)) if v > 0 else -math.inf
+        upper = ((m + 0.5) * math.log((m + 1) / (r * (count - m + 1)))
+                 + (count + 1) * math.log((count - m + 1) / (count - k + 1))
+                 + (k + 0.5) * math.log(r * (count - k + 1) / (k + 1))
+                 + _stirling_tail(m) + _stirling_tail(count - m)
+                 - _stirling_tail(k) - _stirling_tail(count - k))
+        if v <= upper:
+            return k
+
+
+def _binomial_one(cur: _Cursor, count: float, prob: float, single: bool) -> float:
+    """One Binomial(count, prob) draw (torch's ``sample_binomial``): BTRS where the mean of
+    the smaller tail is ≥ 10, inversion otherwise; prob > ½ by symmetry."""
+    if math.isnan(count):
+        return math.nan                    # the waiting-time loop would never pass a NaN count
+    if count <= 0.0 or prob <= 0.0:
+        return 0.0
+    if prob >= 1.0:
+        return count
+    if prob <= 0.5:
+        mean = float(_f32(count) * _f32(prob)) if single else count * prob
+        if mean >= 10.0:
+            return _btrs(cur, count, prob, single)
+        return _binomial_inversion(cur, count, prob, single)
+    if prob > 0.5:
+        q = float(_f32(1.0 - prob)) if single else 1.0 - prob
+        mean = float(_f32(count) * _f32(q)) if single else count * q
+        if mean >= 10.0:
+            return count - _btrs(cur, count, q, single)
+        return count - _binomial_inversion(cur, count, q, single)
+    return math.nan
+
+
+def binomial(s: Stream, count: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """Binomial(count, prob) draws, one per element of the broadcast shape in C order, in
+    count's dtype (torch's ``binomial``)."""
+    _check_float(count, "binomial")
+    count, prob = np.broadcast_arrays(count, prob)
+    single = count.dtype != _f64
+    cur = _Cursor(s)
+    try:
+        v = [_binomial_one(cur, n, p, single)
+             for n, p in zip(count.ravel().tolist(), prob.ravel().tolist())]
+    finally:
+        cur.close()
+    return np.asarray(v, _f64).astype(count.dtype).reshape(count.shape)

@@ -465,6 +465,29 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
     return input.bernoulli(p, generator=generator)
 
 
+def binomial(count, prob, generator=None) -> Tensor:
+    """Binomial(count, prob) draws elementwise (``count`` and ``prob`` broadcast, both floating,
+    one dtype): torch's sampler (Hörmann's BTRS where the smaller tail's mean is ≥ 10, a sum
+    of geometric waiting times otherwise) on torch's stream. The result carries no gradient."""
+    for name, t in (("count", count), ("prob", prob)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"binomial: expected {name} to be a Tensor, got {type(t).__name__}")
+    if count.dtype != prob.dtype:
+        raise RuntimeError(f"binomial: expected count and prob to have the same dtype, got "
+                           f"{count.dtype} and {prob.dtype}")
+    out = _sampling.binomial(_stream(generator), count.detach().numpy(), prob.detach().numpy())
+    return Tensor._make(out)
+
+
+def poisson(input, generator=None) -> Tensor:
+    """Poisson(λ) counts with the rates ``input`` elementwise, in ``input``'s (floating) dtype:
+    torch's sampler (Hörmann's transformed rejection for λ ≥ 10, a product of uniforms below)
+    on torch's stream, so a seeded call draws torch's counts. The result carries no gradient."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"poisson: expected a Tensor, got {type(input).__name__}")
+    return Tensor._make(_sampling.poisson(_stream(generator), input.detach().numpy()))
+
+
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
     """Indices sampled from the rows of ``input`` (weights, not necessarily normalised).
 

@@ -8,7 +8,7 @@ from ._dtype import float16, float32, float64, get_default_dtype
 from .nn.functional import log_softmax, softmax
 from .ops import (digamma, erf, erfc, erfinv, exp2, expm1, log1p, logit, logsumexp, mvlgamma,
                   polygamma, round, sigmoid as expit, sinc, xlogy)
-from .ops import lgamma as gammaln
+from .ops import igamma as gammainc, igammac as gammaincc, lgamma as gammaln
 from .ops.elementwise import _elementwise, _erfinv, erfc_inverse_of_log, to_float
 from .ops.special import i0, i0e, i1, i1e
 
@@ -88,6 +88,7 @@ def log_ndtr(input):
     return out.to(float16) if input.dtype is float16 else out
 
 
-__all__ = ["digamma", "psi", "polygamma", "gammaln", "multigammaln", "erf", "erfc", "erfinv",
+__all__ = ["digamma", "psi", "polygamma", "gammaln", "gammainc", "gammaincc", "multigammaln", "erf",
+           "erfc", "erfinv",
            "expit", "logit", "exp2", "expm1", "log1p", "logsumexp", "softmax", "log_softmax",
            "xlogy", "sinc", "round", "entr", "ndtr", "ndtri", "log_ndtr", "i0", "i0e", "i1", "i1e"]

@@ -5,11 +5,14 @@ import numbers
 
 from .. import creation
 from .._dtype import finfo, get_default_dtype
+from .._modes import enable_grad
 from ..ops import broadcast_tensors, clamp, log, log1p, sigmoid
 from ..nn import functional as F
 from ..tensor import Tensor
 
-__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
+euler_constant = 0.57721566490153286060   # Euler–Mascheroni γ
+
+__all__ = ["broadcast_all", "euler_constant", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
 
 
 def broadcast_all(*values):
@@ -61,7 +64,9 @@ def probs_to_logits(probs, is_binary=False):
 
 class lazy_property:
     """A property computed on first access and then stored on the instance (``Categorical``'s
-    ``probs`` from ``logits`` and vice versa)."""
+    ``probs`` from ``logits`` and vice versa). It is computed with grad enabled, as torch's:
+    a first access inside ``sample`` (under ``no_grad``) must not cache a value cut off from
+    the parameters' graph."""
 
     def __init__(self, wrapped):
         self.wrapped = wrapped
@@ -70,6 +75,7 @@ class lazy_property:
     def __get__(self, instance, obj_type=None):
         if instance is None:
             return self
-        value = self.wrapped(instance)
+        with enable_grad():
+            value = self.wrapped(instance)
         instance.__dict__[self.wrapped.__name__] = value
         return value

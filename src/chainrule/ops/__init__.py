@@ -30,7 +30,7 @@ from .reduction import cumprod, logcumsumexp
 from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, flipud, meshgrid,
                         repeat_interleave, roll, rot90)
 from .einsum import einsum
-from .special import digamma, i0, lgamma, mvlgamma, polygamma
+from .special import digamma, i0, igamma, igammac, lgamma, mvlgamma, polygamma
 from .matrix import det, inv as inverse, logdet, matrix_power, pinv as _pinv, slogdet
 from .matrix import svd_uv as svd
 from .matrix import (cholesky_inverse, cholesky_legacy as cholesky, cholesky_solve,

@@ -39,7 +39,7 @@ from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, fli
 from .matrix import det, inv, logdet, matrix_power, pinv, slogdet, tensor_norm
 from .matrix import (cholesky_inverse, cholesky_legacy, cholesky_solve, lu_legacy,
                      lu_solve_legacy, matrix_exp, triangular_solve)
-from .special import digamma, i0, lgamma, mvlgamma, polygamma
+from .special import digamma, i0, igamma, igammac, lgamma, mvlgamma, polygamma
 from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
                       topk)
 from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, index_reduce,
@@ -199,7 +199,7 @@ class TensorMethods:
     ger = outer   # (torch's older name)
 
     # the gamma family (ops/special.py)
-    lgamma, digamma, mvlgamma = lgamma, digamma, mvlgamma
+    lgamma, digamma, mvlgamma, igamma, igammac = lgamma, digamma, mvlgamma, igamma, igammac
     lgamma_, digamma_ = _in_place("lgamma_", lgamma), _in_place("digamma_", digamma)
     mvlgamma_ = _in_place("mvlgamma_", mvlgamma)
     i0, i0_ = i0, _in_place("i0_", i0)
