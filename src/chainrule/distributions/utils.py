@@ -79,3 +79,42 @@ class lazy_property:
             value = self.wrapped(instance)
         instance.__dict__[self.wrapped.__name__] = value
         return value
+
+
+class BinaryParams:
+    """The parameter of a distribution over binary trials, given as ``probs`` p or as
+    ``logits`` log(p/(1 − p)) — exactly one —, the other computed on first use. Mixed into
+    Bernoulli, Binomial, NegativeBinomial and LogitRelaxedBernoulli."""
+
+    def _given(self, probs, logits, *others):
+        """Store the given one of probs/logits (as ``_param`` too), broadcast with ``others``
+        (numbers or tensors, cast to its dtype); returns the broadcast others."""
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        name, value = ("probs", probs) if probs is not None else ("logits", logits)
+        *others, param = broadcast_all(*others, value)
+        setattr(self, name, param)
+        self._param = param
+        return [o.type_as(param) for o in others]
+
+    def _expand_param(self, new, batch_shape):
+        """Give ``new`` (an expand's instance) the stored probs/logits expanded to batch_shape."""
+        for name in ("probs", "logits"):
+            if name in self.__dict__:
+                setattr(new, name, getattr(self, name).expand(batch_shape))
+                new._param = getattr(new, name)
+
+    @lazy_property
+    def logits(self):
+        """log p − log(1 − p)."""
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        """sigmoid(logits)."""
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self):
+        """The shape of the given parameter."""
+        return self._param.size()
