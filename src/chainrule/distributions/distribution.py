@@ -8,13 +8,14 @@ checked against ``arg_constraints`` at construction and scored values against ``
 a violation raises ValueError."""
 from __future__ import annotations
 
+import numbers
 import warnings
 
 from .._modes import no_grad
 from .._tensor_base import Size
 from ..tensor import Tensor
 from . import constraints
-from .utils import lazy_property
+from .utils import broadcast_all, lazy_property
 
 __all__ = ["Distribution"]
 
@@ -175,6 +176,26 @@ class Distribution:
             raise ValueError(f"Expected value argument ({type(value).__name__} of shape "
                              f"{tuple(value.shape)}) to be within the support ({support!r}) of "
                              f"the distribution {self!r}, but found invalid values:\n{value}")
+
+    def _broadcast_params(self, **params):
+        """Store each parameter (a number or a tensor) broadcast against the others, as
+        tensors; returns the batch shape: their common shape, () when all are numbers."""
+        tensors = broadcast_all(*params.values())
+        for name, t in zip(params, tensors):
+            setattr(self, name, t)
+        numbers_only = all(isinstance(v, numbers.Number) for v in params.values())
+        return Size() if numbers_only else tensors[0].size()
+
+    def _expand_params(self, cls, batch_shape, _instance, *names):
+        """torch's ``expand`` for a family ``cls`` whose state is ``names``: parameters and inner
+        distributions, each expanded to batch_shape in a new instance (no checks repeated)."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = Size(batch_shape)
+        for name in names:
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+        super(cls, new).__init__(batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
 
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:
