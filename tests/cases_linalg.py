@@ -39,14 +39,19 @@ CASES = [
 _LU, _PIV = torch.linalg.lu_factor(torch.tensor(R.standard_normal((3, 3))))
 _CHOL = np.linalg.cholesky(_SPD)
 CASES += [
-    ("linalg_lu_factor", lambda a: cr.linalg.lu_factor(a).LU, lambda a: torch.linalg.lu_factor(a).LU, [_WELL]),
-    ("linalg_lu_factor_tall", lambda a: cr.linalg.lu_factor(a).LU, lambda a: torch.linalg.lu_factor(a).LU,
+    ("linalg_lu_factor", lambda a: cr.linalg.lu_factor(a).LU,
+     lambda a: torch.linalg.lu_factor(a).LU, [_WELL]),
+    ("linalg_lu_factor_tall", lambda a: cr.linalg.lu_factor(a).LU,
+     lambda a: torch.linalg.lu_factor(a).LU,
      [R.standard_normal((4, 3))]),
-    ("linalg_lu_factor_wide", lambda a: cr.linalg.lu_factor(a).LU, lambda a: torch.linalg.lu_factor(a).LU,
+    ("linalg_lu_factor_wide", lambda a: cr.linalg.lu_factor(a).LU,
+     lambda a: torch.linalg.lu_factor(a).LU,
      [R.standard_normal((2, 3, 5))]),
     ("linalg_lu_solve", lambda lu, b: cr.linalg.lu_solve(lu, cr.tensor(_PIV.numpy()), b),
      lambda lu, b: torch.linalg.lu_solve(lu, _PIV, b), [_LU.numpy(), R.standard_normal((3, 2))]),
-    ("cholesky_solve", lambda b, l: cr.cholesky_solve(b, l.tril()), lambda b, l: torch.cholesky_solve(b, l.tril()),
+    ("cholesky_solve", lambda b, l: cr.cholesky_solve(b, l.tril()),
+     lambda b, l: torch.cholesky_solve(b, l.tril()),
      [R.standard_normal((3, 2)), _CHOL]),
-    ("linalg_matrix_exp", cr.linalg.matrix_exp, torch.linalg.matrix_exp, [R.standard_normal((2, 3, 3))]),
+    ("linalg_matrix_exp", cr.linalg.matrix_exp, torch.linalg.matrix_exp,
+     [R.standard_normal((2, 3, 3))]),
 ]

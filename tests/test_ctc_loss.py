@@ -26,8 +26,8 @@ def _both(lp, targets, il, tl, lengths="tensor", seed=0, unit=False, **kw):
                      _lengths(torch, tl, lengths), **kw)
     oc = F.ctc_loss(lc, cr.tensor(targets), _lengths(cr, il, lengths), _lengths(cr, tl, lengths),
                     **kw)
-    assert tuple(oc.shape) == tuple(ot.shape) and str(oc.dtype) == str(ot.dtype).replace("torch",
-                                                                                          "chainrule")
+    assert (tuple(oc.shape) == tuple(ot.shape)
+            and str(oc.dtype) == str(ot.dtype).replace("torch", "chainrule"))
     g = np.random.default_rng(seed).standard_normal(tuple(ot.shape)).astype(lp.dtype)
     g = np.ones_like(g) if unit else g
     ot.backward(torch.tensor(g))
@@ -131,7 +131,8 @@ def test_blank_other_than_zero_float_targets_and_int32_lengths():
     x, targets, il, tl = _case(9)
     c = x.shape[2]
     _both(x, np.where(targets == c - 1, 0, targets), il, tl, blank=c - 1, reduction="sum")
-    lt = TF.ctc_loss(torch.tensor(x), torch.tensor(targets + 0.5), torch.tensor(il, dtype=torch.int32),
+    lt = TF.ctc_loss(torch.tensor(x), torch.tensor(targets + 0.5),
+                     torch.tensor(il, dtype=torch.int32),
                      torch.tensor(tl, dtype=torch.int16), reduction="none")
     lc = F.ctc_loss(cr.tensor(x), cr.tensor(targets + 0.5), cr.tensor(il.astype(np.int32)),
                     cr.tensor(tl.astype(np.int16)), reduction="none")
@@ -193,7 +194,8 @@ def test_errors_as_torch(x, targets, il, tl, kw, exc, msg):
     def conv(lib, v):
         return lib.tensor(v) if isinstance(v, np.ndarray) else v
     with pytest.raises(exc):
-        TF.ctc_loss(torch.tensor(x), torch.tensor(targets), conv(torch, il) if not isinstance(il, list)
+        TF.ctc_loss(torch.tensor(x), torch.tensor(targets),
+                    conv(torch, il) if not isinstance(il, list)
                     else torch.tensor(il), conv(torch, tl) if not isinstance(tl, list)
                     else torch.tensor(tl), **kw)
     with pytest.raises(exc, match=msg):

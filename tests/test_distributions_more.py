@@ -145,11 +145,13 @@ def test_family_log_prob_gradcheck_float64(name):
 def test_family_invalid_parameter_and_value_raise_like_torch(name):
     make, arrays, x = FAMILIES[name]
     bad = [-np.abs(a) - 1 for a in arrays]     # every scale / rate negative
-    mine, theirs = _raises_like_torch(lambda lib: make(lib.distributions, [lib.tensor(a) for a in bad]))
+    mine, theirs = _raises_like_torch(lambda lib: make(lib.distributions,
+                                                       [lib.tensor(a) for a in bad]))
     assert mine.splitlines()[0] == theirs.splitlines()[0].replace("torch", "chainrule")
     if name in ("Exponential", "HalfNormal", "LogNormal", "HalfCauchy", "Weibull"):
         mine, theirs = _raises_like_torch(
-            lambda lib: make(lib.distributions, [lib.tensor(a) for a in arrays]).log_prob(lib.tensor(-x)))
+            lambda lib: make(lib.distributions,
+                             [lib.tensor(a) for a in arrays]).log_prob(lib.tensor(-x)))
         assert mine.split(" of the distribution")[0] == theirs.split(" of the distribution")[0]
     off = make(cr.distributions, [cr.tensor(a) for a in arrays])
     off_t = make(torch.distributions, [torch.tensor(a) for a in arrays])
@@ -160,7 +162,8 @@ def test_family_invalid_parameter_and_value_raise_like_torch(name):
 T_CASES = {
     "exp": lambda T, lib: T.ExpTransform(),
     "affine_num": lambda T, lib: T.AffineTransform(1.5, -2.0),
-    "affine_tensor": lambda T, lib: T.AffineTransform(lib.tensor([0.5, -1.0, 2.0]), lib.tensor([2.0, -0.5, 1.0])),
+    "affine_tensor": lambda T, lib: T.AffineTransform(lib.tensor([0.5, -1.0, 2.0]),
+                                                      lib.tensor([2.0, -0.5, 1.0])),
     "affine_event": lambda T, lib: T.AffineTransform(0.0, lib.tensor([2.0, 0.5, 3.0]), event_dim=1),
     "sigmoid": lambda T, lib: T.SigmoidTransform(),
     "softplus": lambda T, lib: T.SoftplusTransform(),
@@ -193,7 +196,8 @@ def test_transform_call_inverse_log_det_and_gradients_match_torch(case):
     mine, theirs = _both(run)
     for a, b in zip(mine[0], theirs[0]):
         _same(a, b, rtol=1e-9, atol=1e-9)
-    assert mine[1] == tuple(v.replace("torch", "chainrule") if isinstance(v, str) else v for v in theirs[1])
+    assert mine[1] == tuple(v.replace("torch", "chainrule") if isinstance(v, str) else v
+                            for v in theirs[1])
 
 
 def test_transform_cache_equality_and_errors_match_torch():
@@ -208,14 +212,17 @@ def test_transform_cache_equality_and_errors_match_torch():
     assert T.ExpTransform().inv == T.ExpTransform().inv
     assert T.ExpTransform().with_cache(1)._cache_size == 1
     assert T.identity_transform(x) is x
-    mine, theirs = _raises_like_torch(lambda lib: lib.distributions.transforms.ExpTransform(cache_size=2))
+    mine, theirs = _raises_like_torch(
+        lambda lib: lib.distributions.transforms.ExpTransform(cache_size=2))
     assert mine == theirs
     mine, theirs = _raises_like_torch(lambda lib: lib.distributions.transforms.AbsTransform().sign)
     mine, theirs = _raises_like_torch(
-        lambda lib: lib.distributions.TransformedDistribution(lib.distributions.Normal(0.0, 1.0), "exp"))
+        lambda lib: lib.distributions.TransformedDistribution(lib.distributions.Normal(0.0, 1.0),
+                                                              "exp"))
     assert mine == theirs
     mine, theirs = _raises_like_torch(
-        lambda lib: lib.distributions.TransformedDistribution(lib.distributions.Normal(0.0, 1.0), [1]))
+        lambda lib: lib.distributions.TransformedDistribution(lib.distributions.Normal(0.0, 1.0),
+                                                              [1]))
     assert mine == theirs
     mine, theirs = _raises_like_torch(lambda lib: lib.distributions.TransformedDistribution(
         lib.distributions.Normal(0.0, 1.0), lib.distributions.transforms.SoftmaxTransform()))
@@ -229,7 +236,8 @@ def test_tanh_squashed_gaussian_policy_matches_torch(cache):
         D = lib.distributions
         mu = lib.tensor([[0.1, -0.4], [2.0, 0.3]], requires_grad=True)
         log_std = lib.tensor([[-0.5, 0.2], [0.0, -1.0]], requires_grad=True)
-        pi = D.TransformedDistribution(D.Normal(mu, log_std.exp()), [D.transforms.TanhTransform(cache_size=cache)])
+        pi = D.TransformedDistribution(D.Normal(mu, log_std.exp()),
+                                       [D.transforms.TanhTransform(cache_size=cache)])
         a = pi.rsample((3,))
         logp = pi.log_prob(a).sum(-1)
         g = lib.autograd.grad((logp.sum() + a.pow(2).sum()), [mu, log_std])
@@ -251,7 +259,8 @@ def test_transformed_distribution_shapes_decreasing_cdf_and_expand_match_torch()
         base = D.Normal(lib.zeros(3), lib.ones(3))
         flip = D.TransformedDistribution(base, [T.AffineTransform(1.0, scale)])
         vec = D.TransformedDistribution(base, T.AffineTransform(0.0, scale, event_dim=1))
-        wide = D.TransformedDistribution(D.Normal(0.0, 1.0), [T.AffineTransform(lib.zeros(2, 1), scale)])
+        wide = D.TransformedDistribution(D.Normal(0.0, 1.0),
+                                         [T.AffineTransform(lib.zeros(2, 1), scale)])
         soft = D.TransformedDistribution(D.Normal(lib.zeros(4), 1.0), [T.SoftmaxTransform()])
         x = lib.tensor([0.3, 1.7, -0.4])
         e = vec.expand((5, 2))
@@ -259,7 +268,8 @@ def test_transformed_distribution_shapes_decreasing_cdf_and_expand_match_torch()
         g = lib.autograd.grad(lp + flip.cdf(x).sum(), [scale])[0]
         return ((flip.cdf(x), flip.icdf(lib.tensor([0.2, 0.5, 0.9])), lp, g, e.log_prob(x),
                  soft.sample((2,)), flip.log_prob(x)),
-                [tuple(d.batch_shape) + (None,) + tuple(d.event_shape) for d in (flip, vec, wide, soft, e)],
+                [tuple(d.batch_shape) + (None,) + tuple(d.event_shape)
+                 for d in (flip, vec, wide, soft, e)],
                 repr(vec.support), repr(soft.support), type(e).__name__)
     mine, theirs = _both(run)
     for a, b in zip(mine[0], theirs[0]):
@@ -294,12 +304,16 @@ FAMILIES2 = {
     "Geometric": (lambda D, p: D.Geometric(p[0] * p[1]), [CONC / 10, RATE2 / 2.5], COUNTS),
     "GeometricLogits": (lambda D, p: D.Geometric(logits=p[0] - p[1]), [CONC, RATE2], COUNTS),
     "Binomial": (lambda D, p: D.Binomial(12, p[0] * p[1]), [CONC / 10, RATE2 / 2.5], COUNTS),
-    "BinomialLogits": (lambda D, p: D.Binomial(COUNTS.max(), logits=p[0] - p[1]), [CONC, RATE2], COUNTS),
-    "NegativeBinomial": (lambda D, p: D.NegativeBinomial(p[0] * 3, p[1] / 3), [CONC, RATE2], COUNTS),
-    "NegBinomialLogits": (lambda D, p: D.NegativeBinomial(p[1] * 2, logits=p[0] - 1), [CONC, RATE2], COUNTS),
+    "BinomialLogits": (lambda D, p: D.Binomial(COUNTS.max(), logits=p[0] - p[1]), [CONC, RATE2],
+                       COUNTS),
+    "NegativeBinomial": (lambda D, p: D.NegativeBinomial(p[0] * 3, p[1] / 3), [CONC, RATE2],
+                         COUNTS),
+    "NegBinomialLogits": (lambda D, p: D.NegativeBinomial(p[1] * 2, logits=p[0] - 1), [CONC, RATE2],
+                          COUNTS),
     "InverseGamma": (lambda D, p: D.InverseGamma(p[0] + 2, p[1]), [CONC, RATE2], X_POS),
     "FisherSnedecor": (lambda D, p: D.FisherSnedecor(p[0] * 3 + 1, p[1] * 4), [CONC, RATE2], X_POS),
-    "LogisticNormal": (lambda D, p: D.LogisticNormal(p[0][..., :2] - 1, p[1]), [CONC, RATE2], SIMPLEX),
+    "LogisticNormal": (lambda D, p: D.LogisticNormal(p[0][..., :2] - 1, p[1]), [CONC, RATE2],
+                       SIMPLEX),
 }
 
 
@@ -314,7 +328,7 @@ def test_gamma_family_matches_torch(name, dtype):
         params = [lib.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
         d = make(lib.distributions, params)
         s = d.sample((3,))
-        after = lib.rand(2, dtype=getattr(lib, dtype))       # the stream is left where torch leaves it
+        after = lib.rand(2, dtype=getattr(lib, dtype))  # the stream is left where torch leaves it
         value = lib.tensor(x.astype(dtype))
         lp = d.log_prob(value)
         # torch has no moments / entropy for some families: then neither has chainrule
@@ -350,16 +364,18 @@ def test_gamma_family_expand_numbers_and_gradcheck(name):
         return (e.sample((2,)), e.log_prob(value), tuple(e.batch_shape), tuple(e.event_shape),
                 type(e).__name__)
     if name == "Dirichlet":
-        mine, theirs = _both(lambda lib: (lib.distributions.Dirichlet(lib.tensor([0.5, 2.0])).expand((4,)).sample((2,)),
-                                          lib.distributions.Beta(0.5, 2.0).sample((3,)),
-                                          lib.distributions.Beta(0.5, 2.0).mean))
+        mine, theirs = _both(lambda lib: (
+            lib.distributions.Dirichlet(lib.tensor([0.5, 2.0])).expand((4,)).sample((2,)),
+            lib.distributions.Beta(0.5, 2.0).sample((3,)),
+            lib.distributions.Beta(0.5, 2.0).mean))
         for a, b in zip(mine, theirs):
             _same(a, b)
     elif name == "LogisticNormal":
         mine, theirs = _both(lambda lib: (
             lib.distributions.LogisticNormal(lib.zeros(2), 1.0).expand((4,)).sample((2,)),
             lib.distributions.LogisticNormal(0.5, 2.0).rsample((3,)),
-            lib.distributions.LogisticNormal(lib.zeros(2), 1.0).expand((4,)).log_prob(lib.tensor(SIMPLEX[:1]).float())))
+            lib.distributions.LogisticNormal(lib.zeros(2), 1.0).expand((4,)).log_prob(
+                lib.tensor(SIMPLEX[:1]).float())))
         for a, b in zip(mine, theirs):
             _same(a, b)
     else:
@@ -426,10 +442,13 @@ def test_poisson_function_and_gamma_family_errors_match_torch():
         assert mine.splitlines()[0] == theirs.splitlines()[0].replace("torch", "chainrule")
     mine, theirs = _raises_like_torch(lambda lib: lib.distributions.Dirichlet(lib.tensor(1.0)))
     assert mine == theirs
-    for bad in (lambda lib: lib.distributions.Poisson(lib.tensor([2.0])).log_prob(lib.tensor([1.5])),
-                lambda lib: lib.distributions.Dirichlet(lib.tensor([1.0, 2.0])).log_prob(lib.tensor([0.5, 0.6])),
+    for bad in (lambda lib: lib.distributions.Poisson(lib.tensor([2.0])).log_prob(
+                    lib.tensor([1.5])),
+                lambda lib: lib.distributions.Dirichlet(lib.tensor([1.0, 2.0])).log_prob(
+                    lib.tensor([0.5, 0.6])),
                 lambda lib: lib.distributions.Beta(1.0, 2.0).log_prob(lib.tensor([1.5])),
-                lambda lib: lib.distributions.Pareto(lib.tensor([1.0]), 2.0).log_prob(lib.tensor([0.5]))):
+                lambda lib: lib.distributions.Pareto(lib.tensor([1.0]), 2.0).log_prob(
+                    lib.tensor([0.5]))):
         mine, theirs = _raises_like_torch(bad)
         assert mine.split(" of the distribution")[0] == theirs.split(" of the distribution")[0]
 
@@ -440,13 +459,17 @@ def _kl_dists(lib, params):
     D = lib.distributions
     a, b = params
     return {
-        "Normal": D.Normal(a - 1, b), "Uniform": D.Uniform(a - 2, a + b), "Exponential": D.Exponential(a),
-        "Gamma": D.Gamma(a, b), "Chi2": D.Chi2(a * 2), "Beta": D.Beta(a, b), "Gumbel": D.Gumbel(a - 1, b),
+        "Normal": D.Normal(a - 1, b), "Uniform": D.Uniform(a - 2, a + b),
+        "Exponential": D.Exponential(a),
+        "Gamma": D.Gamma(a, b), "Chi2": D.Chi2(a * 2), "Beta": D.Beta(a, b),
+        "Gumbel": D.Gumbel(a - 1, b),
         "Laplace": D.Laplace(1 - a, b), "Cauchy": D.Cauchy(a, b), "HalfNormal": D.HalfNormal(b),
-        "LogNormal": D.LogNormal(a - 1, b), "Poisson": D.Poisson(a * 3), "Bernoulli": D.Bernoulli(a / 4),
+        "LogNormal": D.LogNormal(a - 1, b), "Poisson": D.Poisson(a * 3),
+        "Bernoulli": D.Bernoulli(a / 4),
         "UnitUniform": D.Uniform(a * b * 0 + 0.1, a * b * 0 + 0.9),
         "Pareto": D.Pareto(b, a + 0.8), "Geometric": D.Geometric(a / 3),
-        "Binomial": D.Binomial(12, a / 3), "Binomial9": D.Binomial(9, b / 3), "Dirichlet": D.Dirichlet(lib.stack(lib.broadcast_tensors(a, b, a * b), -1)),
+        "Binomial": D.Binomial(12, a / 3), "Binomial9": D.Binomial(9, b / 3),
+        "Dirichlet": D.Dirichlet(lib.stack(lib.broadcast_tensors(a, b, a * b), -1)),
     }
 
 
@@ -457,11 +480,16 @@ KL_PAIRS = [("Beta", "Beta"), ("Dirichlet", "Dirichlet"), ("Exponential", "Expon
             ("Beta", "Gamma"), ("Beta", "Normal"), ("Beta", "Uniform"), ("Beta", "UnitUniform"),
             ("Exponential", "Beta"), ("Exponential", "Uniform"), ("Exponential", "Gamma"),
             ("Exponential", "Gumbel"), ("Exponential", "Normal"), ("Gamma", "Beta"),
-            ("Gamma", "Uniform"), ("Gamma", "Exponential"), ("Gamma", "Gumbel"), ("Gamma", "Normal"),
-            ("Gumbel", "Beta"), ("Gumbel", "Exponential"), ("Gumbel", "Gamma"), ("Gumbel", "Uniform"),
-            ("Gumbel", "Normal"), ("Laplace", "Beta"), ("Laplace", "Exponential"), ("Laplace", "Gamma"),
-            ("Laplace", "Uniform"), ("Laplace", "Normal"), ("Normal", "Beta"), ("Normal", "Exponential"),
-            ("Normal", "Gamma"), ("Normal", "Gumbel"), ("Normal", "Laplace"), ("Poisson", "Bernoulli"),
+            ("Gamma", "Uniform"), ("Gamma", "Exponential"), ("Gamma", "Gumbel"),
+            ("Gamma", "Normal"),
+            ("Gumbel", "Beta"), ("Gumbel", "Exponential"), ("Gumbel", "Gamma"),
+            ("Gumbel", "Uniform"),
+            ("Gumbel", "Normal"), ("Laplace", "Beta"), ("Laplace", "Exponential"),
+            ("Laplace", "Gamma"),
+            ("Laplace", "Uniform"), ("Laplace", "Normal"), ("Normal", "Beta"),
+            ("Normal", "Exponential"),
+            ("Normal", "Gamma"), ("Normal", "Gumbel"), ("Normal", "Laplace"),
+            ("Poisson", "Bernoulli"),
             ("UnitUniform", "Beta"), ("Uniform", "Beta"), ("Uniform", "Exponential"),
             ("Uniform", "Gamma"), ("Uniform", "Gumbel"), ("Geometric", "Geometric"),
             ("Pareto", "Pareto"), ("Beta", "Pareto"), ("Pareto", "Beta"), ("Pareto", "Uniform"),
@@ -500,8 +528,10 @@ def test_kl_divergence_without_a_closed_form_raises_like_torch():
     T = torch.distributions
     with pytest.raises(NotImplementedError):
         cr.distributions.kl_divergence(
-            cr.distributions.TransformedDistribution(cr.distributions.Normal(0.0, 1.0), cr.distributions.ExpTransform()),
-            cr.distributions.TransformedDistribution(cr.distributions.Normal(0.0, 1.0), cr.distributions.TanhTransform()))
+            cr.distributions.TransformedDistribution(cr.distributions.Normal(0.0, 1.0),
+                                                     cr.distributions.ExpTransform()),
+            cr.distributions.TransformedDistribution(cr.distributions.Normal(0.0, 1.0),
+                                                     cr.distributions.TanhTransform()))
     with pytest.raises(NotImplementedError):
         T.kl_divergence(T.TransformedDistribution(T.Normal(0.0, 1.0), T.ExpTransform()),
                         T.TransformedDistribution(T.Normal(0.0, 1.0), T.TanhTransform()))
@@ -518,13 +548,17 @@ def test_incomplete_gamma_matches_scipy_and_torch_and_gamma_cdf():
     np.testing.assert_allclose(p, special.gammainc(a, x), rtol=1e-11, atol=1e-300)
     np.testing.assert_allclose(q, special.gammaincc(a, x), rtol=1e-11, atol=1e-300)
     # torch's own values are good to ~2e-9 for large a
-    np.testing.assert_allclose(p, torch.special.gammainc(torch.tensor(a), torch.tensor(x)).numpy(), rtol=1e-8)
+    np.testing.assert_allclose(p, torch.special.gammainc(torch.tensor(a), torch.tensor(x)).numpy(),
+                               rtol=1e-8)
     np.testing.assert_array_equal(cr.tensor(a).igamma(cr.tensor(x)).numpy(), p)
     xs = cr.tensor([0.3, 2.5, 41.0], dtype=cr.float64, requires_grad=True)
-    assert cr.autograd.gradcheck(lambda v: cr.igammac(cr.tensor([0.5, 3.0, 40.0], dtype=cr.float64), v), (xs,))
-    edges = ([0., 0., -1., 1., 2., math.inf, 3.0, 2.0], [0., 1., 1., -1., 0., 1., math.inf, math.nan])
+    assert cr.autograd.gradcheck(
+        lambda v: cr.igammac(cr.tensor([0.5, 3.0, 40.0], dtype=cr.float64), v), (xs,))
+    edges = ([0., 0., -1., 1., 2., math.inf, 3.0, 2.0],
+             [0., 1., 1., -1., 0., 1., math.inf, math.nan])
     for f in ("gammainc", "gammaincc"):
-        _same(getattr(cr.special, f)(*map(cr.tensor, edges)), getattr(torch.special, f)(*map(torch.tensor, edges)))
+        _same(getattr(cr.special, f)(*map(cr.tensor, edges)),
+              getattr(torch.special, f)(*map(torch.tensor, edges)))
 
     def run(lib):
         conc = lib.tensor([[0.5, 2.0, 9.0]], requires_grad=True)
@@ -533,7 +567,8 @@ def test_incomplete_gamma_matches_scipy_and_torch_and_gamma_cdf():
         d = lib.distributions.Gamma(conc.detach(), rate)
         cdf = d.cdf(value)
         chi = lib.distributions.Chi2(conc.detach() * 4).cdf(value)
-        return (cdf, chi, lib.igamma(conc.detach(), value).float()) + tuple(_grads(lib, cdf + chi, [rate, value]))
+        return ((cdf, chi, lib.igamma(conc.detach(), value).float())
+                + tuple(_grads(lib, cdf + chi, [rate, value])))
     mine, theirs = _both(run)
     for a_, b_ in zip(mine, theirs):
         _same(a_, b_, rtol=1e-5, atol=1e-6)
@@ -551,7 +586,8 @@ def test_exponential_family_entropy_and_bregman_kl_match_torch():
     def run(lib):
         D = lib.distributions
         qloc = lib.tensor(1.0, requires_grad=True)
-        ps = [D.Normal(lib.tensor([0.3, 1.0]), lib.tensor([2.0, 0.5])), D.Gamma(lib.tensor([0.5, 3.0]), 2.0),
+        ps = [D.Normal(lib.tensor([0.3, 1.0]), lib.tensor([2.0, 0.5])),
+              D.Gamma(lib.tensor([0.5, 3.0]), 2.0),
               D.Exponential(lib.tensor([0.5, 3.0])), D.Bernoulli(lib.tensor([0.2, 0.7])),
               D.Beta(lib.tensor([0.5, 3.0]), 2.0), D.Dirichlet(lib.tensor([[0.5, 3.0, 1.0]])),
               D.Poisson(lib.tensor([0.5, 3.0]))]
@@ -560,7 +596,8 @@ def test_exponential_family_entropy_and_bregman_kl_match_torch():
         ent = [D.ExponentialFamily.entropy(p) for p in ps[:4]]
         kl = [D.kl._kl_expfamily_expfamily(p, q) for p, q in zip(ps, qs)]
         g = lib.autograd.grad(kl[0].sum(), [qloc])
-        return ent + kl + list(g), [isinstance(p, D.ExponentialFamily) for p in ps + [D.Laplace(0.0, 1.0)]]
+        return ent + kl + list(g), [isinstance(p, D.ExponentialFamily)
+                                    for p in ps + [D.Laplace(0.0, 1.0)]]
     mine, theirs = _both(run)
     for a, b in zip(mine[0], theirs[0]):
         _same(a, b, rtol=1e-5, atol=1e-5)
@@ -596,15 +633,18 @@ def test_mixture_same_family_gaussian_mixture_matches_torch():
     assert mine[1] == theirs[1]
     D = cr.distributions
     for bad in (lambda lib: lib.distributions.MixtureSameFamily(
-                    lib.distributions.Normal(0.0, 1.0), lib.distributions.Normal(lib.zeros(2), 1.0)),
+                    lib.distributions.Normal(0.0, 1.0),
+                    lib.distributions.Normal(lib.zeros(2), 1.0)),
                 lambda lib: lib.distributions.MixtureSameFamily(
-                    lib.distributions.Categorical(logits=lib.zeros(3)), lib.distributions.Normal(lib.zeros(2), 1.0)),
+                    lib.distributions.Categorical(logits=lib.zeros(3)),
+                    lib.distributions.Normal(lib.zeros(2), 1.0)),
                 lambda lib: lib.distributions.MixtureSameFamily(
                     lib.distributions.Categorical(logits=lib.zeros(3, 2)),
                     lib.distributions.Normal(lib.zeros(4, 2), 1.0))):
         mine, theirs = _raises_like_torch(bad)
         assert mine == theirs.replace("torch", "chainrule")
-    assert D.MixtureSameFamily(D.Categorical(logits=cr.zeros(2)), D.Exponential(cr.ones(2))).support.check(
+    assert D.MixtureSameFamily(D.Categorical(logits=cr.zeros(2)),
+                               D.Exponential(cr.ones(2))).support.check(
         cr.tensor([1.0, -1.0])).tolist() == [True, False]
 
 
@@ -612,7 +652,8 @@ def test_binomial_function_and_errors_match_torch():
     count = np.array([[0.0, 5.0, 40.0, 300.0], [12.0, 7.0, 1000.0, 3.0]])
     prob = np.array([[0.5, 0.02, 0.6, 0.97], [1.0, 0.0, 0.45, 0.3]])
     for dt in ("float32", "float64"):
-        mine, theirs = _both(lambda lib: (lib.binomial(lib.tensor(count.astype(dt)), lib.tensor(prob.astype(dt))),
+        mine, theirs = _both(lambda lib: (lib.binomial(lib.tensor(count.astype(dt)),
+                                                       lib.tensor(prob.astype(dt))),
                                           lib.rand(3)))
         for a, b in zip(mine, theirs):
             _same(a, b, rtol=0, atol=0)
@@ -620,11 +661,15 @@ def test_binomial_function_and_errors_match_torch():
                 lambda lib: lib.distributions.Binomial(3, lib.tensor([1.5]))):
         mine, theirs = _raises_like_torch(bad)
         assert mine.splitlines()[0] == theirs.splitlines()[0].replace("torch", "chainrule")
-    for bad in (lambda lib: lib.distributions.Binomial(3, lib.tensor([0.5])).log_prob(lib.tensor([4.0])),
-                lambda lib: lib.distributions.Binomial(lib.tensor([3.0, 4.0]), lib.tensor([0.5, 0.5])).entropy(),
-                lambda lib: lib.distributions.Binomial(probs=lib.tensor([0.5]), logits=lib.tensor([0.0])),
-                lambda lib: lib.distributions.kl_divergence(lib.distributions.Binomial(3, lib.tensor([0.5])),
-                                                            lib.distributions.Binomial(4, lib.tensor([0.5])))):
+    for bad in (lambda lib: lib.distributions.Binomial(3, lib.tensor([0.5])).log_prob(
+                    lib.tensor([4.0])),
+                lambda lib: lib.distributions.Binomial(lib.tensor([3.0, 4.0]),
+                                                       lib.tensor([0.5, 0.5])).entropy(),
+                lambda lib: lib.distributions.Binomial(probs=lib.tensor([0.5]),
+                                                       logits=lib.tensor([0.0])),
+                lambda lib: lib.distributions.kl_divergence(
+                    lib.distributions.Binomial(3, lib.tensor([0.5])),
+                    lib.distributions.Binomial(4, lib.tensor([0.5])))):
         mine, theirs = _raises_like_torch(bad)
         assert mine.split(" of the distribution")[0] == theirs.split(" of the distribution")[0]
 
@@ -659,12 +704,16 @@ def test_relaxed_and_multinomial_match_torch(dtype):
         lpm = m.log_prob(s)
         ent = m.entropy()
         mp = D.Multinomial(5, probs=lib.tensor([0.0, 0.3, 0.7], dtype=dt))
-        out = [x, lp, y, lpb, s, lpm, ent, m.mean, m.variance, mp.log_prob(lib.tensor([0.0, 2.0, 3.0], dtype=dt))]
+        out = [x, lp, y, lpb, s, lpm, ent, m.mean, m.variance,
+               mp.log_prob(lib.tensor([0.0, 2.0, 3.0], dtype=dt))]
         for q in (x * lib.arange(3, dtype=dt), lp, y, lpb, lpm, ent):
             out += list(_grads(lib, q, [w, t])) if q.requires_grad else [None, None]
-        exp_cat = D.relaxed_categorical.ExpRelaxedCategorical(t, probs=lib.tensor([0.2, 0.8], dtype=dt))
-        logit_b = D.relaxed_bernoulli.LogitRelaxedBernoulli(t, logits=lib.tensor([0.4, -0.3], dtype=dt))
-        out += [exp_cat.rsample(), logit_b.rsample((2,)), exp_cat.log_prob(lib.tensor([-0.5, -1.0], dtype=dt)),
+        exp_cat = D.relaxed_categorical.ExpRelaxedCategorical(
+            t, probs=lib.tensor([0.2, 0.8], dtype=dt))
+        logit_b = D.relaxed_bernoulli.LogitRelaxedBernoulli(
+            t, logits=lib.tensor([0.4, -0.3], dtype=dt))
+        out += [exp_cat.rsample(), logit_b.rsample((2,)),
+                exp_cat.log_prob(lib.tensor([-0.5, -1.0], dtype=dt)),
                 logit_b.log_prob(lib.tensor([1.5, -2.0], dtype=dt)), cat.expand((3, 2)).rsample(),
                 m.expand((4, 2)).sample()]
         info = [(tuple(d.batch_shape), tuple(d.event_shape), d.has_rsample, repr(d.support))
@@ -677,7 +726,8 @@ def test_relaxed_and_multinomial_match_torch(dtype):
     assert mine[1] == theirs[1]
     for bad in (lambda lib: lib.distributions.Multinomial(2.5, probs=lib.tensor([0.5, 0.5])),
                 lambda lib: lib.distributions.Multinomial(3, probs=lib.tensor([-0.5, 1.5])),
-                lambda lib: lib.distributions.RelaxedBernoulli(lib.tensor(0.5), probs=lib.tensor([1.5])),
+                lambda lib: lib.distributions.RelaxedBernoulli(lib.tensor(0.5),
+                                                               probs=lib.tensor([1.5])),
                 lambda lib: lib.distributions.RelaxedOneHotCategorical(lib.tensor(0.5))):
         mine, theirs = _raises_like_torch(bad)
         assert mine.splitlines()[0] == theirs.splitlines()[0].replace("torch", "chainrule")

@@ -125,7 +125,8 @@ def test_every_primitive_jvp_rule_is_exercised(monkeypatch):
         cr.func.jvp(lambda v: cr.linalg.ldl_factor(v).LD, (sym,), (cr.ones(2, 2),))
     ld, pivots = cr.linalg.ldl_factor(sym)
     with pytest.raises(RuntimeError, match="linalg_ldl_solve is not implemented"):
-        cr.func.jvp(lambda b: cr.linalg.ldl_solve(ld, pivots, b), (cr.ones(2, 1),), (cr.ones(2, 1),))
+        cr.func.jvp(lambda b: cr.linalg.ldl_solve(ld, pivots, b), (cr.ones(2, 1),),
+                    (cr.ones(2, 1),))
     missing = {c.__name__ for c in _all_subclasses(Node) if "jvp" in c.__dict__} - {c.__name__ for c in seen}
     assert not missing, f"JVP rules never exercised by a case: {sorted(missing)}"
 

@@ -184,8 +184,10 @@ def test_channels_last_convolution_geometries(enabled, xs, ws, kw):
     assert ours[0].grad.stride() == theirs[0].grad.stride()
 
 
-LAYOUTS = [lambda L: L.ones(2, 3, 4, 5), lambda L: L.ones(2, 3, 4, 5).to(memory_format=L.channels_last),
-           lambda L: L.ones(1, 3, 1, 5).to(memory_format=L.channels_last), lambda L: L.ones(2, 1, 4, 1),
+LAYOUTS = [lambda L: L.ones(2, 3, 4, 5),
+           lambda L: L.ones(2, 3, 4, 5).to(memory_format=L.channels_last),
+           lambda L: L.ones(1, 3, 1, 5).to(memory_format=L.channels_last),
+           lambda L: L.ones(2, 1, 4, 1),
            lambda L: L.ones(3, 4).permute(1, 0)[:, :2], lambda L: L.ones(()), lambda L: L.ones(5),
            lambda L: L.ones(2, 3, 4).permute(2, 0, 1), lambda L: L.ones(4, 1).expand(4, 3),
            lambda L: L.ones(3, 4, 5)[:, ::2].transpose(0, 2),

@@ -1,5 +1,5 @@
-"""Adadelta, Adamax, NAdam, RAdam, ASGD, Adafactor, LBFGS and the PolynomialLR / CyclicLR / LambdaLR /
-MultiplicativeLR schedules against torch (issue 14).
+"""Adadelta, Adamax, NAdam, RAdam, ASGD, Adafactor, LBFGS and the PolynomialLR / CyclicLR /
+LambdaLR / MultiplicativeLR schedules against torch (issue 14).
 
 Same structure as test_optim.py, in float64 so agreement is checked to rtol 1e-10: same
 initial parameters and gradient sequence, 10 steps, parameters and every state entry compared;

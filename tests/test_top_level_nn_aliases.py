@@ -17,7 +17,8 @@ def _same(name, *arrays, args=(), kwargs=None, grad=True):
     """cr.<name>(*arrays, *args) == torch.<name>(...) in value and in every float input's gradient
     (arrays in ``args`` become constant tensors)."""
     kwargs = kwargs or {}
-    at, ac = ([lib.tensor(a) if isinstance(a, np.ndarray) else a for a in args] for lib in (torch, cr))
+    at, ac = ([lib.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+              for lib in (torch, cr))
     ts = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
     cs = [cr.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
     ot, oc = getattr(torch, name)(*ts, *at, **kwargs), getattr(cr, name)(*cs, *ac, **kwargs)

@@ -349,7 +349,8 @@ def test_in_place_matches_torch(name, fn, arrays):
 
 def test_gradient_refuses_coordinates_of_another_length():
     # torch broadcasts them and returns a tensor of another shape than the input's
-    with pytest.raises(RuntimeError, match="coordinates of dim 0 must be a 1-D tensor of its size 3"):
+    with pytest.raises(RuntimeError,
+                       match="coordinates of dim 0 must be a 1-D tensor of its size 3"):
         cr.gradient(cr.ones(3, 4), spacing=[cr.arange(4.0), cr.arange(3.0)])
     assert cr.gradient(cr.tensor([1, 2, 4]))[0].dtype == cr.float32   # integers: the default dtype
 
@@ -359,7 +360,8 @@ def test_typename_as_torch():
                  lambda L: None, lambda L: [1], lambda L: L.ones(2, dtype=L.bool)):
         assert cr.typename(make(cr)).replace("chainrule", "torch") == torch.typename(make(torch))
     assert cr.typename(cr.nn.Linear(2, 2)) == "chainrule.nn.modules.linear.Linear"
-    assert cr.typename(cr.nn.Linear) == torch.typename(torch.nn.Linear).replace("torch", "chainrule")
+    assert (cr.typename(cr.nn.Linear)
+            == torch.typename(torch.nn.Linear).replace("torch", "chainrule"))
 
 
 @pytest.mark.parametrize("mode", ["default", "warn", "error", 0, 1, 2, "bad", 3, 1.5])
@@ -378,7 +380,8 @@ def test_deterministic_debug_mode_as_torch(mode):
 
 
 INDEX_REDUCE = [  # (dim, index, input shape, source shape, reduce, include_self)
-    (0, [0, 2, 2, 4], (5, 3), (4, 3), "prod", True), (0, [0, 2, 2, 4], (5, 3), (4, 3), "prod", False),
+    (0, [0, 2, 2, 4], (5, 3), (4, 3), "prod", True),
+    (0, [0, 2, 2, 4], (5, 3), (4, 3), "prod", False),
     (1, [1, 0, 1], (2, 3), (2, 3), "mean", True), (1, [1, 0, 1], (2, 3), (2, 3), "mean", False),
     (0, [0, 2, 2, 4], (5, 3), (4, 3), "amax", True), (0, [1, 1], (3, 2), (2, 2), "amin", False),
     (-1, [2, 0], (2, 2, 3), (2, 2, 2), "amax", False)]
@@ -396,7 +399,8 @@ def test_index_reduce_as_torch(dim, index, shape, src_shape, reduce, include_sel
     assert cr.index_reduce(t, dim, cr.tensor(index), s, reduce).grad_fn.name() == \
         "IndexReduceBackward0"
     y = t.detach().clone()
-    assert y.index_reduce_(dim, cr.tensor(index), s.detach(), reduce, include_self=include_self) is y
+    assert y.index_reduce_(dim, cr.tensor(index), s.detach(), reduce,
+                           include_self=include_self) is y
     np.testing.assert_array_equal(y.numpy(), fn(cr, t, s).detach().numpy())
 
 

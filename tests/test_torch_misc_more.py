@@ -35,7 +35,8 @@ def test_bessel_values_float64_and_edges(fc, ft):
     _same(fc(cr.tensor(big)), ft(torch.tensor(big)), rtol=3e-15)
     _same(fc(cr.tensor(EDGES)), ft(torch.tensor(EDGES)), rtol=3e-15)   # inf, nan, overflow as torch
     zeros = fc(cr.tensor([0.0, -0.0])).numpy()   # I₁(−0) is +0 in torch
-    np.testing.assert_array_equal(np.signbit(zeros), np.signbit(ft(torch.tensor([0.0, -0.0])).numpy()))
+    np.testing.assert_array_equal(np.signbit(zeros),
+                                  np.signbit(ft(torch.tensor([0.0, -0.0])).numpy()))
 
 
 @pytest.mark.parametrize("fc, ft", BESSEL)
@@ -82,7 +83,8 @@ def test_windows(name, length, periodic):
 
 
 def test_window_parameters_and_flags():
-    _same(cr.hamming_window(9, False, 0.5, 0.3), torch.hamming_window(9, False, 0.5, 0.3), atol=3e-7)
+    _same(cr.hamming_window(9, False, 0.5, 0.3), torch.hamming_window(9, False, 0.5, 0.3),
+          atol=3e-7)
     _same(cr.kaiser_window(9, False, 5.0), torch.kaiser_window(9, False, 5.0), atol=3e-7)
     _same(cr.kaiser_window(10, True, 0.0), torch.kaiser_window(10, True, 0.0), atol=0)
     w = cr.hann_window(4, requires_grad=True)
@@ -155,7 +157,8 @@ def test_histogram_tensor_bins():
     edges = np.array([0.0, 2.0, 6.0], np.float32)
     for kw in [{}, {"density": True}]:
         a = cr.histogram(cr.tensor(x), cr.tensor(edges), weight=cr.tensor(x * 0 + 2), **kw)
-        b = torch.histogram(torch.tensor(x), torch.tensor(edges), weight=torch.tensor(x * 0 + 2), **kw)
+        b = torch.histogram(torch.tensor(x), torch.tensor(edges), weight=torch.tensor(x * 0 + 2),
+                            **kw)
         _same(a.hist, b.hist, rtol=1e-7)
         _same(a.bin_edges, b.bin_edges)
 
@@ -274,7 +277,8 @@ def test_empty_strided_overlap_and_errors():
 
 
 # -------------------------------------------------------------------- Tensor method aliases
-@pytest.mark.parametrize("name", ["greater_", "greater_equal_", "less_", "less_equal_", "not_equal_"])
+@pytest.mark.parametrize("name",
+                         ["greater_", "greater_equal_", "less_", "less_equal_", "not_equal_"])
 def test_comparison_in_place_aliases(name):
     x, y = np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0])
     a, b = cr.tensor(x), torch.tensor(x)
@@ -287,8 +291,10 @@ def test_comparison_in_place_aliases(name):
 
 def test_split_with_sizes():
     x = np.arange(10.0).reshape(2, 5)
-    check(lambda t: cr.cat([p * (i + 1) for i, p in enumerate(t.split_with_sizes([2, 3], dim=1))], 1),
-          lambda t: torch.cat([p * (i + 1) for i, p in enumerate(t.split_with_sizes([2, 3], dim=1))], 1), x)
+    check(lambda t: cr.cat([p * (i + 1)
+                            for i, p in enumerate(t.split_with_sizes([2, 3], dim=1))], 1),
+          lambda t: torch.cat([p * (i + 1)
+                               for i, p in enumerate(t.split_with_sizes([2, 3], dim=1))], 1), x)
     with pytest.raises(RuntimeError, match="sum exactly to 5"):
         cr.ones(5).split_with_sizes([2, 2])
     with pytest.raises(TypeError):
@@ -301,7 +307,8 @@ def test_prelu_hardshrink_nextafter_mvlgamma_methods():
     check(lambda a, b: a.prelu(b), lambda a, b: a.prelu(b), x, w, double=True)
     check(lambda a: a.hardshrink(0.5), lambda a: a.hardshrink(0.5), x)
     check(lambda a: a.hardshrink(lambd=0.25), lambda a: a.hardshrink(lambd=0.25), x)
-    _same(cr.nn.functional.hardshrink(cr.tensor(x)), torch.nn.functional.hardshrink(torch.tensor(x)))
+    _same(cr.nn.functional.hardshrink(cr.tensor(x)),
+          torch.nn.functional.hardshrink(torch.tensor(x)))
     a, b = cr.tensor(x), torch.tensor(x)
     assert a.nextafter_(cr.tensor(0.0)) is a
     _same(a, b.nextafter_(torch.tensor(0.0)))
@@ -343,9 +350,12 @@ def test_scatter_names_casts_and_errors():
     assert cr.diagonal_scatter(x, cr.ones(3)).grad_fn.name() == "DiagonalScatterBackward0"
     _same(cr.slice_scatter(cr.zeros(3, 4), cr.ones(3, 4, dtype=cr.float64)),
           torch.slice_scatter(torch.zeros(3, 4), torch.ones(3, 4, dtype=torch.float64)))
-    for call, exc in [(lambda m: m.slice_scatter(m.zeros(3, 4), m.ones(3, 3), 1, 1, 3), RuntimeError),
-                      (lambda m: m.slice_scatter(m.zeros(3, 4), m.ones(1, 4), start=5), RuntimeError),
-                      (lambda m: m.slice_scatter(m.zeros(3, 4), m.ones(3, 4), step=0), RuntimeError),
+    for call, exc in [(lambda m: m.slice_scatter(m.zeros(3, 4), m.ones(3, 3), 1, 1, 3),
+                       RuntimeError),
+                      (lambda m: m.slice_scatter(m.zeros(3, 4), m.ones(1, 4), start=5),
+                       RuntimeError),
+                      (lambda m: m.slice_scatter(m.zeros(3, 4), m.ones(3, 4), step=0),
+                       RuntimeError),
                       (lambda m: m.slice_scatter(m.zeros(3, 4), m.ones(3, 4), dim=2), IndexError),
                       (lambda m: m.select_scatter(m.zeros(3, 4), m.ones(4), 0, 3), IndexError),
                       (lambda m: m.select_scatter(m.zeros(3, 4), m.ones(3), 0, 0), RuntimeError),
@@ -362,13 +372,15 @@ def test_scatter_names_casts_and_errors():
 @pytest.mark.parametrize("shape, groups", [((4, 2, 3), 1), ((6, 3, 3, 3), 1), ((6, 2, 3), 2),
                                            ((4, 6, 3, 3, 3), 2), ((2, 4, 3), 1)])
 def test_dirac(shape, groups):
-    _same(cr.nn.init.dirac_(cr.empty(*shape), groups), torch.nn.init.dirac_(torch.empty(*shape), groups))
+    _same(cr.nn.init.dirac_(cr.empty(*shape), groups),
+          torch.nn.init.dirac_(torch.empty(*shape), groups))
 
 
 def test_eye_and_init_errors():
     for shape in [(3, 4), (4, 3)]:
         _same(cr.nn.init.eye_(cr.empty(*shape)), torch.nn.init.eye_(torch.empty(*shape)))
-    for call in [lambda m: m.nn.init.dirac_(m.empty(3, 3)), lambda m: m.nn.init.dirac_(m.empty(6, 2, 3), 4),
+    for call in [lambda m: m.nn.init.dirac_(m.empty(3, 3)),
+                 lambda m: m.nn.init.dirac_(m.empty(6, 2, 3), 4),
                  lambda m: m.nn.init.eye_(m.empty(2, 2, 2))]:
         with pytest.raises(ValueError):
             call(torch)
@@ -400,8 +412,10 @@ def test_signal_windows(name, M):
 
 def test_signal_window_parameters_and_errors():
     W, T = cr.signal.windows, torch.signal.windows
-    for call in [lambda m: m.general_cosine(7, a=[0.5, 0.3, 0.2]), lambda m: m.general_hamming(6, alpha=0.6),
-                 lambda m: m.gaussian(9, std=0.7), lambda m: m.exponential(6, center=1.0, sym=False, tau=2.0),
+    for call in [lambda m: m.general_cosine(7, a=[0.5, 0.3, 0.2]),
+                 lambda m: m.general_hamming(6, alpha=0.6),
+                 lambda m: m.gaussian(9, std=0.7),
+                 lambda m: m.exponential(6, center=1.0, sym=False, tau=2.0),
                  lambda m: m.kaiser(8, beta=3.0, sym=False)]:
         _same(call(W), call(T), atol=3e-7)
     a, b = W.gaussian(5, std=0.7, requires_grad=True), T.gaussian(5, std=0.7, requires_grad=True)

@@ -17,8 +17,9 @@ from .tensor import Size, Tensor
 from .tensor import _LEGACY_TYPES as _legacy_types
 from ._dtype import can_cast, finfo, iinfo
 from ._printing import set_printoptions
-from .creation import (arange, as_tensor, bernoulli, binomial, empty, empty_like, eye, from_numpy, full,
-                       full_like, linspace, logspace, multinomial, normal, ones, ones_like, poisson, rand,
+from .creation import (arange, as_tensor, bernoulli, binomial, empty, empty_like, eye, from_numpy,
+                       full, full_like, linspace, logspace, multinomial, normal, ones, ones_like,
+                       poisson, rand,
                        rand_like, randint, randint_like, randn, randn_like, randperm, tensor,
                        tril_indices, triu_indices, zeros, zeros_like)
 from .creation import (asarray, bartlett_window, blackman_window, empty_strided, hamming_window,

@@ -162,7 +162,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
     """``nn.functional.binary_cross_entropy_with_logits``: ``pos_weight`` before an int
     ``reduction``."""
     return F.binary_cross_entropy_with_logits(
-        input, target, weight, reduction=_reduction(reduction, "binary_cross_entropy_with_logits", 5),
+        input, target, weight,
+        reduction=_reduction(reduction, "binary_cross_entropy_with_logits", 5),
         pos_weight=pos_weight)
 
 

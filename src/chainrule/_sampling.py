@@ -482,7 +482,8 @@ def sample_dirichlet(s: Stream, alpha: np.ndarray) -> np.ndarray:
     g = np.asarray(g, _f64).reshape(alpha.shape)
     out = (g / g.sum(-1, keepdims=True)).astype(alpha.dtype)
     fi = np.finfo(alpha.dtype)
-    return np.minimum(np.maximum(out, fi.tiny), np.nextafter(alpha.dtype.type(1), alpha.dtype.type(0)))
+    return np.minimum(np.maximum(out, fi.tiny),
+                      np.nextafter(alpha.dtype.type(1), alpha.dtype.type(0)))
 
 
 def _poisson_one(cur: _Cursor, lam: float) -> float:
@@ -503,7 +504,8 @@ def _poisson_one(cur: _Cursor, lam: float) -> float:
                 return float(k)
             if k < 0 or (us < 0.013 and v > us):
                 continue
-            lhs = (math.log(v) if v > 0 else -math.inf) + math.log(invalpha) - math.log(a / (us * us) + b)
+            lhs = ((math.log(v) if v > 0 else -math.inf) + math.log(invalpha)
+                   - math.log(a / (us * us) + b))
             if lhs <= -lam + k * loglam - math.lgamma(k + 1.0):
                 return float(k)
     if lam == 0:

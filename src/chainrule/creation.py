@@ -84,7 +84,8 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> T
             return out
         if not requires_grad and out.grad_fn is not None:
             return out.detach()
-        return out.requires_grad_(bool(requires_grad)) if out.requires_grad != requires_grad else out
+        return (out.requires_grad_(bool(requires_grad)) if out.requires_grad != requires_grad
+                else out)
     if isinstance(obj, np.ndarray):
         same = dt is None or dt.np == obj.dtype
         if copy is False and not same:

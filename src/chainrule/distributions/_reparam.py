@@ -198,7 +198,8 @@ class _StandardGamma(Function):
     @once_differentiable
     def backward(ctx, grad):
         concentration, x = ctx.saved_tensors
-        return grad * Tensor._make(standard_gamma_grad(concentration.detach().numpy(), x.detach().numpy()))
+        return grad * Tensor._make(standard_gamma_grad(concentration.detach().numpy(),
+                                                       x.detach().numpy()))
 
 
 class _Dirichlet(Function):
@@ -215,7 +216,8 @@ class _Dirichlet(Function):
     def backward(ctx, grad):
         x, concentration = ctx.saved_tensors
         total = concentration.sum(-1, True).expand_as(concentration)
-        g = Tensor._make(dirichlet_grad(x.detach().numpy(), concentration.detach().numpy(), total.detach().numpy()))
+        g = Tensor._make(dirichlet_grad(x.detach().numpy(), concentration.detach().numpy(),
+                                        total.detach().numpy()))
         return g * (grad - (x * grad).sum(-1, True))
 
 

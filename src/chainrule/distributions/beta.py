@@ -30,12 +30,14 @@ class Beta(ExponentialFamily):
 
     Shape: batch_shape = broadcast(α, β).shape; event_shape = ().
     """
-    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    arg_constraints = {"concentration1": constraints.positive,
+                       "concentration0": constraints.positive}
     support = constraints.unit_interval
     has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None):
-        if isinstance(concentration1, numbers.Number) and isinstance(concentration0, numbers.Number):
+        if (isinstance(concentration1, numbers.Number)
+                and isinstance(concentration0, numbers.Number)):
             both = creation.tensor([float(concentration1), float(concentration0)])
         else:
             concentration1, concentration0 = broadcast_all(concentration1, concentration0)

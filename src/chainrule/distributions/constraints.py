@@ -11,8 +11,8 @@ from ..tensor import Tensor
 __all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than",
            "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval",
            "is_dependent", "less_than", "MixtureSameFamilyConstraint", "lower_cholesky",
-           "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
-           "real", "real_vector", "simplex", "unit_interval"]
+           "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive",
+           "positive_definite", "real", "real_vector", "simplex", "unit_interval"]
 
 
 class Constraint:

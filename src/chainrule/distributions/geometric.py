@@ -39,7 +39,8 @@ class Geometric(Distribution):
         else:
             (self.logits,) = broadcast_all(logits)
         probs_or_logits = probs if probs is not None else logits
-        batch_shape = Size() if isinstance(probs_or_logits, numbers.Number) else probs_or_logits.size()
+        batch_shape = (Size() if isinstance(probs_or_logits, numbers.Number)
+                       else probs_or_logits.size())
         super().__init__(batch_shape, validate_args=validate_args)
         if self._validate_args and probs is not None:
             value = self.probs
@@ -99,4 +100,5 @@ class Geometric(Distribution):
         return value * (-probs).log1p() + self.probs.log()
 
     def entropy(self):
-        return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs
+        return (binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+                / self.probs)

@@ -39,8 +39,10 @@ class Gumbel(TransformedDistribution):
             base_dist = Uniform(fi.tiny, 1 - fi.eps, validate_args=validate_args)
         else:
             base_dist = Uniform(creation.full_like(self.loc, fi.tiny),
-                                creation.full_like(self.loc, 1 - fi.eps), validate_args=validate_args)
-        transforms = [ExpTransform().inv, AffineTransform(loc=0, scale=-creation.ones_like(self.scale)),
+                                creation.full_like(self.loc, 1 - fi.eps),
+                                validate_args=validate_args)
+        transforms = [ExpTransform().inv,
+                      AffineTransform(loc=0, scale=-creation.ones_like(self.scale)),
                       ExpTransform().inv, AffineTransform(loc=loc, scale=-self.scale)]
         super().__init__(base_dist, transforms, validate_args=validate_args)
 

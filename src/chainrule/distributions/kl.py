@@ -170,7 +170,8 @@ def _x_log_x(tensor):
 # ------------------------------------------------------------------ same family
 @register_kl(Beta, Beta)
 def _kl_beta_beta(p, q):
-    # log B(αq, βq) − log B(αp, βp) + (αp − αq)ψ(αp) + (βp − βq)ψ(βp) + (αq − αp + βq − βp)ψ(αp + βp)
+    # log B(αq, βq) − log B(αp, βp) + (αp − αq)ψ(αp) + (βp − βq)ψ(βp)
+    #   + (αq − αp + βq − βp)ψ(αp + βp)
     sum_p = p.concentration1 + p.concentration0
     sum_q = q.concentration1 + q.concentration0
     t1 = q.concentration1.lgamma() + q.concentration0.lgamma() + sum_p.lgamma()
@@ -204,8 +205,9 @@ def _kl_exponential_exponential(p, q):
 def _kl_expfamily_expfamily(p, q):
     # the Bregman divergence of the log-normaliser F: F(θq) − F(θp) − ⟨θq − θp, ∇F(θp)⟩
     if type(p) is not type(q):
-        raise NotImplementedError("The cross KL-divergence between different exponential families cannot \
-                            be computed using Bregman divergences")
+        raise NotImplementedError("The cross KL-divergence between different exponential "
+                                  "families cannot                             "
+                                  "be computed using Bregman divergences")
     p_nparams = [t.detach().requires_grad_() for t in p._natural_params]
     q_nparams = q._natural_params
     lg_normal = p._log_normalizer(*p_nparams)
@@ -246,7 +248,8 @@ def _kl_laplace_laplace(p, q):
     # −log(bp/bq) + |μp − μq|/bq + (bp/bq)·exp(−|μp − μq|/bp) − 1
     scale_ratio = p.scale / q.scale
     loc_abs_diff = (p.loc - q.loc).abs()
-    return -scale_ratio.log() + loc_abs_diff / q.scale + scale_ratio * (-loc_abs_diff / p.scale).exp() - 1
+    return (-scale_ratio.log() + loc_abs_diff / q.scale
+            + scale_ratio * (-loc_abs_diff / p.scale).exp() - 1)
 
 
 @register_kl(Poisson, Poisson)
@@ -274,7 +277,8 @@ def _kl_transformed_transformed(p, q):
 # ------------------------------------------------------------------ across families
 @register_kl(Beta, Exponential)
 def _kl_beta_exponential(p, q):
-    return -p.entropy() - q.rate.log() + q.rate * (p.concentration1 / (p.concentration1 + p.concentration0))
+    return (-p.entropy() - q.rate.log()
+            + q.rate * (p.concentration1 / (p.concentration1 + p.concentration0)))
 
 
 @register_kl(Beta, Gamma)
@@ -358,9 +362,11 @@ def _kl_gamma_exponential(p, q):
 def _kl_gamma_gumbel(p, q):
     beta_scale_prod = p.rate * q.scale
     loc_scale_ratio = q.loc / q.scale
-    t1 = (p.concentration - 1) * p.concentration.digamma() - p.concentration.lgamma() - p.concentration
+    t1 = ((p.concentration - 1) * p.concentration.digamma() - p.concentration.lgamma()
+          - p.concentration)
     t2 = beta_scale_prod.log() + p.concentration / beta_scale_prod
-    t3 = loc_scale_ratio.exp() * (1 + beta_scale_prod.reciprocal()).pow(-p.concentration) - loc_scale_ratio
+    t3 = (loc_scale_ratio.exp() * (1 + beta_scale_prod.reciprocal()).pow(-p.concentration)
+          - loc_scale_ratio)
     return t1 + t2 + t3
 
 
@@ -455,7 +461,8 @@ def _kl_uniform_beta(p, q):
     common_term = p.high - p.low
     t1 = common_term.log()
     t2 = (q.concentration1 - 1) * (_x_log_x(p.high) - _x_log_x(p.low) - common_term) / common_term
-    t3 = (q.concentration0 - 1) * (_x_log_x(1 - p.high) - _x_log_x(1 - p.low) + common_term) / common_term
+    t3 = ((q.concentration0 - 1) * (_x_log_x(1 - p.high) - _x_log_x(1 - p.low) + common_term)
+          / common_term)
     t4 = (q.concentration1.lgamma() + q.concentration0.lgamma()
           - (q.concentration1 + q.concentration0).lgamma())
     result = t3 + t4 - t1 - t2

@@ -32,7 +32,8 @@ class Kumaraswamy(TransformedDistribution):
         concentration0 (float or Tensor): b > 0.
         validate_args (bool, optional): check the arguments.
     """
-    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    arg_constraints = {"concentration1": constraints.positive,
+                       "concentration0": constraints.positive}
     support = constraints.unit_interval
     has_rsample = True
 

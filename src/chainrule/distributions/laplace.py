@@ -67,7 +67,8 @@ class Laplace(Distribution):
         """½ − ½·sign(x − μ)·expm1(−|x − μ|/b)."""
         if self._validate_args:
             self._validate_sample(value)
-        return 0.5 - 0.5 * (value - self.loc).sign() * (-(value - self.loc).abs() / self.scale).expm1()
+        return (0.5 - 0.5 * (value - self.loc).sign()
+                * (-(value - self.loc).abs() / self.scale).expm1())
 
     def icdf(self, value):
         """μ − b·sign(p − ½)·log(1 − 2|p − ½|)."""

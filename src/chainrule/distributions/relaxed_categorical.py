@@ -44,7 +44,8 @@ class ExpRelaxedCategorical(Distribution):
         batch_shape = Size(batch_shape)
         new.temperature = self.temperature
         new._categorical = self._categorical.expand(batch_shape)
-        super(ExpRelaxedCategorical, new).__init__(batch_shape, self.event_shape, validate_args=False)
+        super(ExpRelaxedCategorical, new).__init__(batch_shape, self.event_shape,
+                                                   validate_args=False)
         new._validate_args = self._validate_args
         return new
 

@@ -27,7 +27,8 @@ class StudentT(Distribution):
         scale (float or Tensor): σ > 0. Default 1.
         validate_args (bool, optional): check the arguments.
     """
-    arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
+    arg_constraints = {"df": constraints.positive, "loc": constraints.real,
+                       "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
 
@@ -76,5 +77,6 @@ class StudentT(Distribution):
     def entropy(self):
         lbeta = (0.5 * self.df).lgamma() + math.lgamma(0.5) - (0.5 * (self.df + 1)).lgamma()
         return (self.scale.log()
-                + 0.5 * (self.df + 1) * ((0.5 * (self.df + 1)).digamma() - (0.5 * self.df).digamma())
+                + 0.5 * (self.df + 1) * ((0.5 * (self.df + 1)).digamma()
+                                         - (0.5 * self.df).digamma())
                 + 0.5 * self.df.log() + lbeta)

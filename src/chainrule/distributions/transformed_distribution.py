@@ -26,7 +26,8 @@ class TransformedDistribution(Distribution):
         transforms (Transform or list of Transform): applied first to last.
         validate_args (bool, optional): check scored values against the support.
 
-    Example: a SAC policy, ``TransformedDistribution(Normal(mu, std), [TanhTransform(cache_size=1)])``.
+    Example: a SAC policy,
+    ``TransformedDistribution(Normal(mu, std), [TanhTransform(cache_size=1)])``.
     """
     arg_constraints = {}
 
@@ -39,7 +40,8 @@ class TransformedDistribution(Distribution):
             self.transforms = transforms
         else:
             raise ValueError(f"transforms must be a Transform or list, but was {transforms}")
-        base_shape = Size(tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape))
+        base_shape = Size(tuple(base_distribution.batch_shape)
+                          + tuple(base_distribution.event_shape))
         base_event_dim = len(base_distribution.event_shape)
         transform = ComposeTransform(self.transforms)
         if len(base_shape) < transform.domain.event_dim:

@@ -682,7 +682,8 @@ class ReshapeTransform(Transform):
             raise ValueError("Too few dimensions on input")
         cut = len(shape) - len(self.in_shape)
         if tuple(shape[cut:]) != tuple(self.in_shape):
-            raise ValueError(f"Shape mismatch: expected {Size(shape[cut:])} but got {self.in_shape}")
+            raise ValueError(f"Shape mismatch: expected {Size(shape[cut:])} "
+                             f"but got {self.in_shape}")
         return Size(tuple(shape[:cut]) + tuple(self.out_shape))
 
     def inverse_shape(self, shape):
@@ -690,7 +691,8 @@ class ReshapeTransform(Transform):
             raise ValueError("Too few dimensions on input")
         cut = len(shape) - len(self.out_shape)
         if tuple(shape[cut:]) != tuple(self.out_shape):
-            raise ValueError(f"Shape mismatch: expected {Size(shape[cut:])} but got {self.out_shape}")
+            raise ValueError(f"Shape mismatch: expected {Size(shape[cut:])} "
+                             f"but got {self.out_shape}")
         return Size(tuple(shape[:cut]) + tuple(self.in_shape))
 
 

@@ -12,7 +12,8 @@ from ..tensor import Tensor
 
 euler_constant = 0.57721566490153286060   # Euler–Mascheroni γ
 
-__all__ = ["broadcast_all", "euler_constant", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
+__all__ = ["broadcast_all", "euler_constant", "clamp_probs", "lazy_property", "logits_to_probs",
+           "probs_to_logits"]
 
 
 def broadcast_all(*values):

@@ -52,7 +52,8 @@ class Weibull(TransformedDistribution):
 
     @property
     def mode(self):
-        return self.scale * ((self.concentration - 1) / self.concentration) ** self.concentration.reciprocal()
+        return (self.scale * ((self.concentration - 1) / self.concentration)
+                ** self.concentration.reciprocal())
 
     @property
     def variance(self):

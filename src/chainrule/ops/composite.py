@@ -697,7 +697,8 @@ def _gradient_along(f, d, h, edge_order):
     # the steps, shaped to broadcast along dim d
     dx = reshape(diff(h.to(f.dtype)), tuple(n - 1 if i == d else 1 for i in range(f.ndim)))
     hl, hr = part(dx, 0, n - 2), part(dx, 1, n - 2)
-    interior = (-hr / (hl * (hl + hr)) * part(f, 0, n - 2) + (hr - hl) / (hl * hr) * part(f, 1, n - 2)
+    interior = (-hr / (hl * (hl + hr)) * part(f, 0, n - 2)
+                + (hr - hl) / (hl * hr) * part(f, 1, n - 2)
                 + hl / (hr * (hl + hr)) * part(f, 2, n - 2))
     if edge_order == 1:
         first = (part(f, 1, 1) - part(f, 0, 1)) / part(dx, 0, 1)
@@ -1054,7 +1055,8 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     check_tensor(input, "histogram")
     dt = input._data.dtype
     if dt not in (np.float32, np.float64):
-        raise NotImplementedError(f"\"histogramdd\" not implemented for '{torch_type_name(input.dtype)}'")
+        raise NotImplementedError(f"\"histogramdd\" not implemented for "
+                                  f"'{torch_type_name(input.dtype)}'")
     data = input._data.ravel()
     if isinstance(bins, TensorBase):
         if range is not None:
@@ -1077,7 +1079,8 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
             raise TypeError(f"histogram(): argument 'bins' must be an int or a Tensor, not "
                             f"{type(bins).__name__}")
         if bins <= 0:
-            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} "
+                               f"for dimension 0")
         if range is not None:
             lo, hi = float(range[0]), float(range[1])
         elif data.size:
@@ -1085,7 +1088,8 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
         else:
             lo, hi = 0.0, 1.0
         if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo:g}, {hi:g}] is not finite")
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo:g}, {hi:g}] "
+                               f"is not finite")
         if lo > hi:
             raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {lo:g} "
                                f"max {hi:g} for dimension 0")

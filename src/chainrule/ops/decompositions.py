@@ -662,7 +662,8 @@ class LuSolve(Node):
             pt = xp.mT(self._p(xp, lu))
             m = xp.matmul(pt, xp.matmul(out, xp.mT(gb)) if self.adjoint
                           else xp.matmul(gb, xp.mT(out)))
-            glu = -(xp.apply(Tril, xp.matmul(m, xp.mT(u)), k=-1) + _triu(xp, xp.matmul(xp.mT(l), m)))
+            glu = -(xp.apply(Tril, xp.matmul(m, xp.mT(u)), k=-1)
+                    + _triu(xp, xp.matmul(xp.mT(l), m)))
         return glu, gb
 
     def jvp(self, xp, tangents, lu, out):
@@ -695,7 +696,8 @@ def potrf(a):
         l[bad, j, j] = d[bad]
         active &= ~bad
         root = np.sqrt(np.where(active, d, 1))
-        col = (l[:, j + 1:, j] - np.einsum("bik,bk->bi", l[:, j + 1:, :j], l[:, j, :j])) / root[:, None]
+        col = ((l[:, j + 1:, j] - np.einsum("bik,bk->bi", l[:, j + 1:, :j], l[:, j, :j]))
+               / root[:, None])
         l[active, j, j] = root[active]
         l[active, j + 1:, j] = col[active]
     return l.reshape(a.shape), info.reshape(a.shape[:-2])
@@ -764,7 +766,8 @@ def _pade(a, m):
         a6 = a4 @ a2
         u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4
                  + b[3] * a2 + b[1] * eye)
-        v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
+        v = (a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2
+             + b[0] * eye)
         return u, v
     powers = [eye, a2]
     while len(powers) <= m // 2:
@@ -903,7 +906,8 @@ def sytrs(ld, pivots, b):
     shape = np.broadcast_shapes(ld.shape[:-2], pivots.shape[:-1], b.shape[:-2])
     lds = np.broadcast_to(ld, shape + (n, n)).reshape((-1, n, n))
     pivs = np.broadcast_to(pivots, shape + (n,)).reshape((-1, n))
-    x = np.array(np.broadcast_to(b, shape + (n, r)), dtype=np.result_type(ld, b)).reshape((-1, n, r))
+    x = np.array(np.broadcast_to(b, shape + (n, r)),
+                 dtype=np.result_type(ld, b)).reshape((-1, n, r))
     for a, p, y in zip(lds, pivs, x):
         k = 0
         while k < n:   # L D Y = Pᵀ B

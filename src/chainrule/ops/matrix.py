@@ -487,8 +487,10 @@ def solve_ex(A, B, *, left=True, check_errors=False):
     LU, pivots, info = lu_factor_ex(A)
     if check_errors:
         _raise_info(info._data, "torch.linalg.solve_ex",
-                    lambda i: "The solver failed because the input matrix is singular.", A.ndim == 2)
-    vector = left and (B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])))
+                    lambda i: "The solver failed because the input matrix is singular.",
+                    A.ndim == 2)
+    vector = left and (B.ndim == 1
+                       or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])))
     x = lu_solve(LU, pivots, B.unsqueeze(-1) if vector else B, left=left)
     return solve_ex_result(x.squeeze(-1) if vector else x, info)
 
@@ -611,7 +613,8 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     empty = LU._make(np.empty((0,), LU._data.dtype))
     P = empty
     if unpack_pivots:
-        P = LU._make(_d.permutation_matrix(_permutation(LU, LU_pivots, "lu_unpack"), LU._data.dtype))
+        P = LU._make(_d.permutation_matrix(_permutation(LU, LU_pivots, "lu_unpack"),
+                                           LU._data.dtype))
     if not unpack_data:
         return lu_unpack_result(P, empty, empty)
     L = LU.tril(-1)[..., :, :k] + LU._make(np.eye(m, k, dtype=LU._data.dtype))
@@ -803,7 +806,8 @@ def householder_product(A, tau):
         raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
     m, n = A.shape[-2:]
     if m < n:
-        raise RuntimeError(f"{op}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+        raise RuntimeError(f"{op}: input.shape[-2] must be greater than or equal to "
+                           f"input.shape[-1]")
     k = tau.shape[-1] if tau.ndim else 1
     if n < k:
         raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")

@@ -215,7 +215,8 @@ class TensorMethods:
     norm, det, slogdet, inverse = tensor_norm, det, slogdet, inv
     logdet, matrix_power, adjoint, cross, dist = logdet, matrix_power, adjoint, cross, dist
     cholesky, cholesky_solve, cholesky_inverse = cholesky_legacy, cholesky_solve, cholesky_inverse
-    matrix_exp, triangular_solve, lu, lu_solve = matrix_exp, triangular_solve, lu_legacy, lu_solve_legacy
+    matrix_exp, triangular_solve, lu, lu_solve = (matrix_exp, triangular_solve, lu_legacy,
+                                                  lu_solve_legacy)
 
     def pinverse(self, rcond=1e-15):
         """The pseudo-inverse, singular values below rcond·σ_max dropped (torch.pinverse)."""
@@ -233,7 +234,8 @@ class TensorMethods:
     index_fill, index_put, masked_scatter, masked_select = (index_fill, index_put, masked_scatter,
                                                             masked_select)
     nonzero, argwhere, unique, unique_consecutive = nonzero, argwhere, unique, unique_consecutive
-    slice_scatter, select_scatter, diagonal_scatter = slice_scatter, select_scatter, diagonal_scatter
+    slice_scatter, select_scatter, diagonal_scatter = (slice_scatter, select_scatter,
+                                                       diagonal_scatter)
     frexp, histogram = frexp, histogram
 
     def split_with_sizes(self, split_sizes, dim=0):

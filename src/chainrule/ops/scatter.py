@@ -323,7 +323,8 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     if input.ndim == 0:
         return index_reduce(input.reshape(1), 0, index.reshape(-1), source.reshape(-1), reduce,
                             include_self=include_self).reshape(())
-    return _reduce_into(input, d, full, source, reduce, include_self, (IndexReduceProd, IndexReduce))
+    return _reduce_into(input, d, full, source, reduce, include_self,
+                        (IndexReduceProd, IndexReduce))
 
 
 class IndexReduceProd(ScatterProd):

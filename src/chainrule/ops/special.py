@@ -294,7 +294,8 @@ def _igam_pair(a, x):
     q = np.full(a.shape, np.nan)
     ok = (a > 0) & (x > 0) & np.isfinite(a) & np.isfinite(x)
     with np.errstate(all="ignore"):
-        log_pre = np.where(ok, a * np.log(np.where(ok, x, 1.0)) - x - _lgamma(np.where(ok, a, 1.0)), 0.0)
+        log_pre = np.where(ok, a * np.log(np.where(ok, x, 1.0)) - x - _lgamma(np.where(ok, a, 1.0)),
+                           0.0)
         series = ok & (x < a + 1)
         if series.any():
             aa, xx = a[series], x[series]

@@ -106,7 +106,8 @@ class Adafactor(Optimizer):
                     v = variance.copy()
                 np.maximum(v, eps1 * eps1, out=v)
                 update = np.sqrt(v, out=v)
-                np.divide(1, update, out=update)                # rsqrt, then times G (torch's order)
+                # rsqrt, then times G (torch's order)
+                np.divide(1, update, out=update)
                 update *= g
                 denom = max(1.0, _rms(update) / d)
                 update *= -alpha / denom
