@@ -410,3 +410,38 @@ def test_muon_orthogonalizes_like_torch_and_checks_as_torch():
         assert str(got.value) == str(expected.value)
     with pytest.raises(ValueError, match="Muon only supports 2D parameters"):
         optim.Muon([cr.ones(3, requires_grad=True)])
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "LBFGS"])
+def test_zero_dim_parameter_keeps_its_shape_in_closures_and_custom_steps(name):
+    # the 0-d handling stays inside the update rules: a closure sees the parameter as it is,
+    # and a user's own step that rebinds p.data keeps its update
+    seen = []
+    for L in (torch, cr):
+        p = L.nn.Parameter(L.tensor(2.0))
+        opt = getattr(L.optim, name)([p], lr=0.1)
+
+        def closure():
+            opt.zero_grad()
+            loss = (p - 1.0) ** 2
+            seen.append((L.__name__, tuple(p.shape), tuple(loss.shape)))
+            loss.backward()
+            return loss
+        opt.step(closure)
+        assert tuple(p.grad.shape) == ()
+    assert {s[1:] for s in seen} == {((), ())}
+
+    class Rebinding(cr.optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for q in group["params"]:
+                    self.state[q]["ndim"] = q.dim()
+                    q.data = q.data - group["lr"] * q.grad.data
+    t = cr.nn.Parameter(cr.tensor(2.0))
+    opt = Rebinding([t])
+    t.grad = cr.tensor(1.0)
+    opt.step()
+    assert t.item() == pytest.approx(1.9) and opt.state[t]["ndim"] == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _bump, _check_kernel_options
+from .optimizer import Optimizer, _bump, _check_kernel_options, _vec
 
 
 class Adadelta(Optimizer):
@@ -58,8 +58,8 @@ class Adadelta(Optimizer):
             for p, x, g, state, step in self._each_gradient(group, init):
                 if weight_decay != 0:
                     g = g + weight_decay * x
-                v = state["square_avg"]._data
-                u = state["acc_delta"]._data
+                v = _vec(state["square_avg"]._data)
+                u = _vec(state["acc_delta"]._data)
                 v *= rho
                 v += (1 - rho) * (g * g)                    # v_t = ρ v + (1 − ρ) g²
                 std = np.sqrt(v + eps)

@@ -6,7 +6,8 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _bump, _check_kernel_options, _lerp_, _new_step, _step_count
+from .optimizer import (Optimizer, _bump, _check_kernel_options, _lerp_, _new_step,
+                        _step_count, _vec)
 
 
 class Adafactor(Optimizer):
@@ -86,6 +87,7 @@ class Adafactor(Optimizer):
                 if eps1 is None:   # as torch: the first parameter's dtype sets it for the group
                     eps1 = float(np.finfo(x.dtype).eps)
                 t = _step_count(state)
+                x, g = _vec(x), _vec(g)   # a 0-d parameter as a 1-element view (see _vec)
                 if x.size == 0:    # nothing to update (torch's step divides by numel = 0 here)
                     continue
                 weight = t ** decay                             # β̂₂ₜ
@@ -101,7 +103,7 @@ class Adafactor(Optimizer):
                     v = np.matmul(row, col)                     # r cᵀ: (…, R, 1) @ (…, 1, C)
                     v /= np.maximum(row.mean(axis=-2, keepdims=True), eps1)
                 else:
-                    variance = state["variance"]._data
+                    variance = _vec(state["variance"]._data)
                     _lerp_(variance, squares, weight)
                     v = variance.copy()
                 np.maximum(v, eps1 * eps1, out=v)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _bump, _check_kernel_options, _new_step, _step_count
+from .optimizer import Optimizer, _bump, _check_kernel_options, _new_step, _step_count, _vec
 
 
 class Adagrad(Optimizer):
@@ -79,6 +79,7 @@ class Adagrad(Optimizer):
                 if not state:
                     self._init_state(p, group)
                 step = _step_count(state)
+                x, g = _vec(x), _vec(g)   # a 0-d parameter as a 1-element view (see _vec)
                 if maximize:
                     g = np.negative(g)
                 if weight_decay != 0:
@@ -86,7 +87,7 @@ class Adagrad(Optimizer):
                     d += g
                     g = d
                 clr = lr / (1 + (step - 1) * lr_decay)
-                s = state["sum"]._data
+                s = _vec(state["sum"]._data)
                 tmp = np.multiply(g, g)
                 s += tmp                                    # s_t = s_{t−1} + g²
                 std = np.sqrt(s)

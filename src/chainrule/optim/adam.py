@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, _bump, _chain, _check_adam_args, _check_kernel_options,
-                        _lerp_, _new_step, _step_count)
+from .optimizer import (Optimizer, _bump, _chain, _check_adam_args, _check_kernel_options, _lerp_,
+                        _new_step, _step_count, _vec)
 
 
 class Adam(Optimizer):
@@ -73,6 +73,7 @@ class Adam(Optimizer):
                     if amsgrad:
                         state["max_exp_avg_sq"] = Tensor._make(np.zeros_like(x))
                 step = _step_count(state)
+                x, g = _vec(x), _vec(g)   # a 0-d parameter as a 1-element view (see _vec)
                 if maximize:
                     g = np.negative(g)
                 if weight_decay != 0:
@@ -80,8 +81,8 @@ class Adam(Optimizer):
                         _chain("mul", x, 1 - lr * weight_decay, out=x)   # θ ← θ (1 − ηλ)
                     else:
                         g = _chain("mul", x, weight_decay, [("add", g)])   # λθ + g
-                m = state["exp_avg"]._data
-                v = state["exp_avg_sq"]._data
+                m = _vec(state["exp_avg"]._data)
+                v = _vec(state["exp_avg_sq"]._data)
                 _lerp_(m, g, 1 - beta1)                     # m_t = m + (1 − β₁)(g − m)
                 g2 = _chain("mul", g, 1 - beta2, [("mul", g)])            # (1 − β₂) g²
                 _chain("mul", v, beta2, [("add", g2)], out=v)             # v_t = β₂ v + …
@@ -90,7 +91,7 @@ class Adam(Optimizer):
                 step_size = lr / bias_correction1
                 bias_correction2_sqrt = bias_correction2 ** 0.5
                 if amsgrad:
-                    vmax = state["max_exp_avg_sq"]._data
+                    vmax = _vec(state["max_exp_avg_sq"]._data)
                     np.maximum(vmax, v, out=vmax)
                     denom = np.sqrt(vmax)
                 else:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, _adam_hyper, _bump, _check_adam_args,
-                        _check_kernel_options, _lerp_)
+from .optimizer import (Optimizer, _adam_hyper, _bump, _check_adam_args, _check_kernel_options,
+                        _lerp_, _vec)
 
 
 class Adamax(Optimizer):
@@ -51,8 +51,8 @@ class Adamax(Optimizer):
             for p, x, g, state, step in self._each_gradient(group, init):
                 if weight_decay != 0:
                     g = g + weight_decay * x
-                m = state["exp_avg"]._data
-                u = state["exp_inf"]._data
+                m = _vec(state["exp_avg"]._data)
+                u = _vec(state["exp_inf"]._data)
                 _lerp_(m, g, 1 - beta1)  # m_t = m + (1 − β₁)(g − m)
                 u *= beta2
                 np.maximum(u, np.abs(g) + eps, out=u)       # u_t = max(β₂ u, |g| + ε)

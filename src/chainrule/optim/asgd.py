@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _bump, _check_kernel_options
+from .optimizer import Optimizer, _bump, _check_kernel_options, _vec
 
 
 class ASGD(Optimizer):
@@ -61,7 +61,7 @@ class ASGD(Optimizer):
                 eta = float(state["eta"]._data)
                 x *= 1 - lambd * eta                        # decay term
                 x -= eta * g                                # SGD step
-                ax = state["ax"]._data
+                ax = _vec(state["ax"]._data)
                 mu = float(state["mu"]._data)
                 if mu != 1:
                     ax += (x - ax) * mu                     # running average

@@ -7,7 +7,6 @@ is plain arithmetic, so it records no graph and allocates as few temporaries as 
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 from collections import OrderedDict, defaultdict
@@ -121,8 +120,7 @@ class Optimizer:
                     hook(self, args, kwargs)
                 self._in_step = True
                 try:
-                    with _scalars_as_vectors(self):
-                        out = step(self, *args, **kwargs)
+                    out = step(self, *args, **kwargs)
                 finally:
                     self._in_step = False
                 self._opt_called = True
@@ -234,6 +232,7 @@ class Optimizer:
                 state["step"] = _new_step()
                 init(state, x)
             step = _step_count(state)
+            x, g = _vec(x), _vec(g)
             yield p, x, (np.negative(g) if group["maximize"] else g), state, step
 
     @staticmethod
@@ -335,35 +334,12 @@ def _cast_state(p: Tensor, key, value):
     return Tensor._make(arr)
 
 
-# state entries that are counts or rates: 0-d whatever the parameter's shape (torch's)
-_SCALAR_STATE = ("step", "eta", "mu", "mu_product")
-
-
-@contextlib.contextmanager
-def _scalars_as_vectors(opt: Optimizer):
-    """Run a step with every 0-d parameter, its gradient and its parameter-shaped state as
-    1-element views. The update rules compute into arrays in place (``out=``), and NumPy's
-    ufuncs return a scalar, not an array, for 0-d operands (Adam on a 0-d parameter such as
-    ``nn.Parameter(torch.tensor(1.0))`` raised TypeError). The views share memory, so the
-    updates land; the arrays are put back after, and state the step created as (1,) is given
-    the parameter's shape ()."""
-    swapped = []   # (tensor, its original array)
-    scalars = [p for g in opt.param_groups for p in g["params"] if p._data.ndim == 0]
-    for p in scalars:
-        state = opt.state.get(p, {})
-        for t in (p, p.grad, *(v for k, v in state.items() if k not in _SCALAR_STATE)):
-            if isinstance(t, Tensor) and t._data.ndim == 0:
-                swapped.append((t, t._data))
-                t._data = t._data.reshape(1)
-    try:
-        yield
-    finally:
-        for t, array in swapped:
-            t._data = array
-        for p in scalars:
-            for t in opt.state.get(p, {}).values():
-                if isinstance(t, Tensor) and t._data.shape == (1,):
-                    t._data = t._data.reshape(())
+def _vec(a: np.ndarray) -> np.ndarray:
+    """``a`` to update in place: a 0-d array as a 1-element view of it. The update rules write
+    their results with ``out=``, and NumPy's ufuncs return a scalar, not an array, for 0-d
+    operands (Adam on a learnable scalar, ``nn.Parameter(torch.tensor(1.0))``, raised
+    TypeError); the view shares the memory, so the update lands in the 0-d parameter."""
+    return a.reshape(1) if a.ndim == 0 else a
 
 
 def _bump(p: Tensor) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, _adam_hyper, _bump, _check_adam_args,
-                        _check_kernel_options, _lerp_)
+from .optimizer import (Optimizer, _adam_hyper, _bump, _check_adam_args, _check_kernel_options,
+                        _lerp_, _vec)
 
 
 class RAdam(Optimizer):
@@ -63,8 +63,8 @@ class RAdam(Optimizer):
                         x *= 1 - lr * weight_decay
                     else:
                         g = g + weight_decay * x
-                m = state["exp_avg"]._data
-                v = state["exp_avg_sq"]._data
+                m = _vec(state["exp_avg"]._data)
+                v = _vec(state["exp_avg_sq"]._data)
                 _lerp_(m, g, 1 - beta1)
                 v *= beta2
                 v += (1 - beta2) * (g * g)

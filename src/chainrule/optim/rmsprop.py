@@ -5,7 +5,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .optimizer import (Optimizer, _bump, _chain, _check_kernel_options, _lerp_, _new_step,
-                        _step_count)
+                        _step_count, _vec)
 
 
 class RMSprop(Optimizer):
@@ -78,15 +78,16 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = Tensor._make(np.zeros_like(x))
                 _step_count(state)
+                x, g = _vec(x), _vec(g)   # a 0-d parameter as a 1-element view (see _vec)
                 if maximize:
                     g = np.negative(g)
                 if weight_decay != 0:
                     g = _chain("mul", x, weight_decay, [("add", g)])       # λθ + g
-                v = state["square_avg"]._data
+                v = _vec(state["square_avg"]._data)
                 g2 = _chain("mul", g, 1 - alpha, [("mul", g)])             # (1 − α) g²
                 _chain("mul", v, alpha, [("add", g2)], out=v)              # v_t = α v + …
                 if centered:
-                    ga = state["grad_avg"]._data
+                    ga = _vec(state["grad_avg"]._data)
                     _lerp_(ga, g, 1 - alpha)                # ḡ_t = ḡ + (1 − α)(g − ḡ)
                     avg = np.multiply(ga, ga)
                     np.subtract(v, avg, out=avg)
@@ -95,7 +96,7 @@ class RMSprop(Optimizer):
                     avg = np.sqrt(v)
                 avg += eps
                 if momentum > 0:
-                    b = state["momentum_buffer"]._data
+                    b = _vec(state["momentum_buffer"]._data)
                     _chain("mul", b, momentum, [("add", _chain("div", g, avg))], out=b)
                     _chain("mul", b, -lr, [("add", x)], out=x)             # θ ← −η·b + θ
                 else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _bump, _check_kernel_options
+from .optimizer import Optimizer, _bump, _check_kernel_options, _vec
 
 
 class Rprop(Optimizer):
@@ -52,7 +52,7 @@ class Rprop(Optimizer):
                 state["step_size"] = Tensor._make(np.full_like(x, lr))
 
             for p, x, g, state, _ in self._each_gradient(group, init):
-                prev, size = state["prev"]._data, state["step_size"]._data
+                prev, size = _vec(state["prev"]._data), _vec(state["step_size"]._data)
                 sign = np.sign(g * prev)
                 factor = np.where(sign > 0, eta_plus, np.where(sign < 0, eta_minus, 1.0))
                 factor = factor.astype(x.dtype)

@@ -8,6 +8,7 @@ the same architecture, so weights move between the two as dicts of arrays.
 from __future__ import annotations
 
 import functools
+import itertools
 import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ import numpy as np
 from ... import _dtype, _memory_format
 from ..._device import check_device
 from ..._modes import STATE, TRACE
-from ..._tensor_base import parse_to_args
+from ..._tensor_base import Size, parse_to_args
 from ...ops.shape import alias
 from ...tensor import _LEGACY_TYPES, Tensor
 from ..parameter import Buffer, Parameter
@@ -58,23 +59,14 @@ class _AlwaysCalled:
         return self.fn(*args)
 
 
-def _run_load_pre_hooks(hooks, state_dict, mod_prefix, strict, missing, unexpected, errors):
-    """Run a module's load pre-hooks as torch does: a submodule's hooks get only the entries
-    under its prefix; what they rename or drop there replaces those entries in place."""
-    prefix = mod_prefix + ("." if mod_prefix else "")
-    local = OrderedDict((k, v) for k, v in state_dict.items() if k.startswith(prefix))
-    for hook in hooks:
-        hook(local, prefix, {}, strict, missing, unexpected, errors)
-    out, placed = OrderedDict(), False
-    for k, v in state_dict.items():
-        if not k.startswith(prefix):
-            out[k] = v
-        elif not placed:
-            out.update(local)
-            placed = True
-    if not placed:
-        out.update(local)
-    return out
+_EXTRA_STATE = "_extra_state"   # a state_dict's key suffix for get_extra_state()
+_HOOK_IDS = itertools.count()    # hook keys: registration order, unique across modules
+
+
+def _typename(value) -> str:
+    """The dotted type name of ``value`` (torch.typename's), for error messages."""
+    t = type(value)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
 
 
 class Module:
@@ -93,6 +85,7 @@ class Module:
     """
 
     training: bool
+    _version = 1   # a state_dict's per-module "version" (_metadata): raised when the format changes
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -107,6 +100,9 @@ class Module:
         d["_forward_pre_hooks"] = OrderedDict()
         d["_backward_hooks"] = OrderedDict()
         d["_load_state_dict_pre_hooks"] = OrderedDict()
+        d["_load_state_dict_post_hooks"] = OrderedDict()
+        d["_state_dict_pre_hooks"] = OrderedDict()
+        d["_state_dict_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):  # abstract: every module defines its computation
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required "
@@ -203,31 +199,37 @@ class Module:
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name, value):
+        # torch's order: a Parameter, then a name that is a parameter, a Module, a name that is
+        # a child, a buffer, a plain attribute (also before __init__, when no store exists yet)
         d = self.__dict__
         if "_parameters" not in d:
-            raise AttributeError("cannot assign attributes before Module.__init__() call")
+            for kind, what in ((Parameter, "parameters"), (Module, "module"), (Buffer, "buffer")):
+                if isinstance(value, kind):
+                    raise AttributeError(f"cannot assign {what} before Module.__init__() call")
+            object.__setattr__(self, name, value)
+            return
         params, buffers, modules = d["_parameters"], d["_buffers"], d["_modules"]
         if isinstance(value, Parameter):
             self._forget(name, keep=params)
             params[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                "(chainrule.nn.Parameter or None expected)")
+            params[name] = None
         elif isinstance(value, Module):
             self._forget(name, keep=modules)
             modules[name] = value
-        elif isinstance(value, Buffer):   # nn.Buffer(t): registered as register_buffer does
-            self.register_buffer(name, value, value.persistent)
-        elif name in params:
-            if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
-                                "(chainrule.nn.Parameter or None expected)")
-            params[name] = None
         elif name in modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
                                 "(chainrule.nn.Module or None expected)")
             modules[name] = None
+        elif isinstance(value, Buffer):   # nn.Buffer(t): registered as register_buffer does
+            self.register_buffer(name, value, value.persistent)
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
                                 "(chainrule.Tensor or None expected)")
             buffers[name] = value
         else:
@@ -262,6 +264,8 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
                             f"'{name}' (chainrule.nn.Parameter or None required)")
+        if name not in self._parameters and hasattr(self, name):   # a buffer, module, attribute
+            raise KeyError(f"attribute '{name}' already exists")
         self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
@@ -399,8 +403,9 @@ class Module:
         """Set training mode (Dropout active, BatchNorm uses batch statistics) recursively."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.training = mode
+        for child in self.children():   # each child's own train(), which a subclass may extend
+            child.train(mode)
         return self
 
     def eval(self) -> "Module":
@@ -481,93 +486,175 @@ class Module:
         check_device("cuda", "Module.cuda")
 
     # ------------------------------------------------------------------ state
-    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
-        """An ordered dict of every parameter and persistent buffer by dotted name.
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
+        """An ordered dict of every parameter and persistent buffer by dotted name (and a
+        module's ``get_extra_state()`` under ``prefix + "_extra_state"`` where it defines one).
 
         Values are tensors sharing memory with the module (detached unless ``keep_vars``);
-        ``{k: v.numpy() for k, v in sd.items()}`` gives the arrays.
+        ``{k: v.numpy() for k, v in sd.items()}`` gives the arrays. Built as torch's: each
+        module saves its own entries (:meth:`_save_to_state_dict`) and calls each child's
+        ``state_dict`` with the child's prefix, so a subclass may override either; the dict's
+        ``_metadata`` holds each module's format ``version``. State-dict pre- and post-hooks
+        run around each module's part.
         """
-        out = OrderedDict() if destination is None else destination
-        # a submodule used twice is listed under each of its names, as torch's
-        for mod_prefix, mod in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
-            dot = mod_prefix + ("." if mod_prefix else "")
-            for name, p in mod._parameters.items():
-                if p is not None:
-                    out[dot + name] = p if keep_vars else p.detach()
-            for name, b in mod._buffers.items():
-                if b is not None and name not in mod._non_persistent_buffers:
-                    out[dot + name] = b if keep_vars else b.detach()
-        return out
+        if args:   # torch's deprecated positional form: (destination, prefix, keep_vars)
+            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
+                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html"
+                          "#torch.nn.Module.state_dict for details.", FutureWarning,
+                          stacklevel=2)
+            destination, prefix, keep_vars = (list(args) + [destination, prefix, keep_vars]
+                                              [len(args):])[:3]
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self.__dict__.get("_state_dict_pre_hooks", {}).values():
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, child in self._modules.items():
+            if child is not None:
+                child.state_dict(destination=destination, prefix=prefix + name + ".",
+                                 keep_vars=keep_vars)
+        for hook in self.__dict__.get("_state_dict_hooks", {}).values():
+            result = hook(self, destination, prefix, local_metadata)
+            if result is not None:
+                destination = result
+        return destination
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        """This module's own entries (not its children's) into ``destination``."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
+
+    def get_extra_state(self):
+        """State beyond parameters and buffers to save in ``state_dict`` (under
+        ``"_extra_state"``): a subclass that overrides this must also override
+        :meth:`set_extra_state`."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never "
+                           "be called. Please file an issue at "
+                           "https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+                           "to report this bug.")
+
+    def set_extra_state(self, state):
+        """Restore what :meth:`get_extra_state` returned, at ``load_state_dict``."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never "
+                           "be called. Please file an issue at "
+                           "https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+                           "to report this bug.")
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """Copy values (tensors or arrays) into parameters and buffers by name; with ``assign``,
-        make the values themselves the parameters and buffers (their dtype and memory; a
-        parameter keeps its ``requires_grad``), as torch.
+        """Copy values (tensors, or NumPy arrays) into parameters and buffers by name; with
+        ``assign``, make the values themselves the parameters and buffers (their dtype and
+        memory; a parameter keeps its ``requires_grad``), as torch.
 
-        Shapes must match; with ``strict`` every key must match too. Returns
-        ``(missing_keys, unexpected_keys)``; raises RuntimeError listing every problem.
-        Load pre-hooks (:meth:`register_load_state_dict_pre_hook`) first run on a copy of
-        ``state_dict``, parents before children, and may rename keys (e.g. old checkpoints).
+        Shapes must match (a 1-element 1-D value loads into a 0-d entry, torch's rule for old
+        checkpoints); with ``strict`` every key must match too. Returns
+        ``(missing_keys, unexpected_keys)``; raises RuntimeError listing every problem. Loaded
+        as torch's: each module, parents first, gets the entries under its prefix in
+        :meth:`_load_from_state_dict` (which a subclass may override, e.g. to rename old
+        keys), after its load pre-hooks; its load post-hooks see the keys left over.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        # a copy, as torch makes: pre-hooks may rename keys without touching the caller's dict
-        state_dict = OrderedDict(state_dict)
         missing, unexpected, errors = [], [], []
-        for mod_prefix, mod in self.named_modules(remove_duplicate=False):
-            # (getattr: a module pickled before these hooks existed has no store)
-            hooks = list(getattr(mod, "_load_state_dict_pre_hooks", {}).values())
-            if hooks:
-                state_dict = _run_load_pre_hooks(hooks, state_dict, mod_prefix, strict,
-                                                 missing, unexpected, errors)
-            mod._upgrade_state_dict(state_dict, mod_prefix + ("." if mod_prefix else ""))
-        own = self.state_dict(keep_vars=True)
-        missing += [k for k in own if k not in state_dict]
-        unexpected += [k for k in state_dict if k not in own]
-        for key, target in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            array = value._data if isinstance(value, Tensor) else np.asarray(value)
-            if array.dtype.kind not in "biuf":
-                errors.append(f'While copying the parameter named "{key}", expected a Tensor or '
-                              f"array from checkpoint but received {type(value)}")
-                continue
-            if array.shape != target._data.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape "
-                              f"{tuple(array.shape)}, the shape in current model is "
-                              f"{tuple(target._data.shape)}.")
-                continue
+        metadata = getattr(state_dict, "_metadata", None)
+        # a copy, as torch makes: hooks may rename keys without touching the caller's dict
+        state_dict = OrderedDict(state_dict)
+
+        def load(module, local, prefix=""):
+            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
             if assign:
-                self._assign_state(key, target, value if isinstance(value, Tensor)
-                                   else Tensor._make(array))
-                continue
-            target._data[...] = array
-            target._version_box[0] += 1
+                local_metadata["assign_to_params_buffers"] = True
+            module._load_from_state_dict(local, prefix, local_metadata, True, missing,
+                                         unexpected, errors)
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    load(child, {k: v for k, v in local.items() if k.startswith(child_prefix)},
+                         child_prefix)
+            keys = _IncompatibleKeys(missing, unexpected)
+            for hook in module.__dict__.get("_load_state_dict_post_hooks", {}).values():
+                if hook(module, keys) is not None:
+                    raise RuntimeError("Hooks registered with "
+                                       "``register_load_state_dict_post_hook`` are not expected "
+                                       "to return new values, if incompatible_keys need to be "
+                                       "modified, it should be done inplace.")
+        load(self, state_dict)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ".")
+                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")
             if missing:
                 errors.insert(0, "Missing key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in missing) + ".")
+                              + ", ".join(f'"{k}"' for k in missing) + ". ")
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
         return _IncompatibleKeys(missing, unexpected)
 
-    def _assign_state(self, key, target, value):
-        """``load_state_dict(assign=True)``: ``value`` becomes the parameter or buffer ``key``."""
-        owner_name, _, name = key.rpartition(".")
-        owner = self.get_submodule(owner_name) if owner_name else self
-        if name in owner._parameters:
-            setattr(owner, name, Parameter(value, requires_grad=target.requires_grad))
-        else:
-            owner._buffers[name] = value
-
-    def _upgrade_state_dict(self, state_dict, prefix):
-        """Fill in, in the loader's copy ``state_dict``, what checkpoints of an older version
-        of this module lack (torch's versioned ``_load_from_state_dict``); nothing here."""
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        """Load this module's own entries from ``state_dict`` (the entries under ``prefix``),
+        recording missing and unexpected keys and errors, after the load pre-hooks. A subclass
+        overrides it to read other formats (``local_metadata["version"]`` is the saved
+        module's ``_version``; None when the dict has no ``_metadata``)."""
+        for hook in self.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                 error_msgs)
+        local = {k: v for k, v in self._parameters.items() if v is not None}
+        local.update((k, v) for k, v in self._buffers.items()
+                     if v is not None and k not in self._non_persistent_buffers)
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        for name, target in local.items():
+            key = prefix + name
+            if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
+                continue
+            value = state_dict[key]
+            array = value._data if isinstance(value, Tensor) else np.asarray(value)
+            if array.dtype.kind not in "biuf":
+                error_msgs.append(f'While copying the parameter named "{key}", expected a '
+                                  f"Tensor or array from checkpoint but received {type(value)}")
+                continue
+            if target._data.ndim == 0 and array.shape == (1,):   # torch 0.3's 1-D scalars
+                array, value = array[0], array[0]
+            if array.shape != target._data.shape:
+                error_msgs.append(f"size mismatch for {key}: copying a param with shape "
+                                  f"{Size(array.shape)} from checkpoint, the shape in current "
+                                  f"model is {Size(target._data.shape)}.")
+                continue
+            if assign:
+                value = value if isinstance(value, Tensor) else Tensor._make(np.asarray(array))
+                if name in self._parameters:
+                    setattr(self, name, Parameter(value, requires_grad=target.requires_grad))
+                else:
+                    self._buffers[name] = value
+                continue
+            target._data[...] = array
+            target._version_box[0] += 1
+        extra = prefix + _EXTRA_STATE
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra in state_dict:
+                self.set_extra_state(state_dict[extra])
+            elif strict:
+                missing_keys.append(extra)
+        elif strict and extra in state_dict:
+            unexpected_keys.append(extra)
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra:
+                    head, *rest = key[len(prefix):].split(".", 1)
+                    if (head not in self._modules) if rest else (head not in local):
+                        unexpected_keys.append(key)
 
     # ------------------------------------------------------------------ hooks
     def register_load_state_dict_pre_hook(self, hook):
@@ -590,6 +677,23 @@ class Module:
             # (a partial, not a lambda: the module still pickles and deep-copies)
             hook = functools.partial(hook, self)
         return self._add_hook(self._load_state_dict_pre_hooks, hook)
+
+    def register_load_state_dict_post_hook(self, hook):
+        """``hook(module, incompatible_keys) -> None`` runs after this module and its children
+        have loaded; it may edit ``incompatible_keys.missing_keys`` / ``unexpected_keys`` in
+        place (what ``strict`` then reports). Returns a removable handle."""
+        return self._add_hook(self._load_state_dict_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars) -> None`` runs before this module's part of a
+        ``state_dict`` is saved."""
+        return self._add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata) -> None`` runs after this
+        module's part of a ``state_dict`` (its children's included) is saved; it may edit
+        the dict in place."""
+        return self._add_hook(self._state_dict_hooks, hook)
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args) -> None or new args`` runs before ``forward``; with
@@ -614,7 +718,7 @@ class Module:
 
     @staticmethod
     def _add_hook(store, hook, prepend=False):
-        key = object()
+        key = next(_HOOK_IDS)
         store[key] = hook
         if prepend:
             store.move_to_end(key, last=False)
@@ -646,8 +750,17 @@ class Module:
 
 
 class _DictHandle:
+    """A registered hook's handle (torch's RemovableHandle): ``remove()`` unregisters it, as
+    does leaving a ``with`` block over it; ``id`` is its key in the module's hook dict."""
+
     def __init__(self, store, key):
-        self._store, self._key = store, key
+        self._store, self.id = store, key
 
     def remove(self):
-        self._store.pop(self._key, None)
+        self._store.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
