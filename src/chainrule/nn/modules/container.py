@@ -261,6 +261,9 @@ class ParameterList(Module):
             self.append(v)
         return self
 
+    def __iadd__(self, values) -> "ParameterList":
+        return self.extend(values)
+
     def __len__(self):
         return self._size
 

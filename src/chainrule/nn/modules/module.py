@@ -264,7 +264,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
                             f"'{name}' (chainrule.nn.Parameter or None required)")
-        if name not in self._parameters and hasattr(self, name):   # a buffer, module, attribute
+        if name in self._buffers or name in self._modules:   # (a plain attribute is replaced)
             raise KeyError(f"attribute '{name}' already exists")
         self._forget(name, keep=self._parameters)
         self._parameters[name] = param

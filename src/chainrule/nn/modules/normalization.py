@@ -20,6 +20,7 @@ class _BatchNorm(Module):
     running estimates in evaluation."""
 
     _expected_ndims: tuple = ()
+    _version = 2   # the state_dict format with num_batches_tracked
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
@@ -46,13 +47,17 @@ class _BatchNorm(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
-    def _upgrade_state_dict(self, state_dict, prefix):
-        # checkpoints from before num_batches_tracked existed (torch < 0.4.1) load with the
-        # module's own count, as torch's
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        # format version 2 added num_batches_tracked (torch 0.4.1): an older checkpoint, or a
+        # dict with no _metadata (say, built key by key), loads with the module's own count
+        version = local_metadata.get("version")
         key = prefix + "num_batches_tracked"
-        if self.num_batches_tracked is not None and key not in state_dict \
-                and prefix + "running_mean" in state_dict:
+        if (version is None or version < 2) and self.track_running_stats \
+                and key not in state_dict:
             state_dict[key] = self.num_batches_tracked
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
 
     def reset_running_stats(self):
         if self.track_running_stats:
