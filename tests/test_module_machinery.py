@@ -83,7 +83,7 @@ def test_load_from_state_dict_override_renames_old_keys():
         m = L.nn.Sequential(Old(2, 2))
         sd = {"0.w_old": L.full((2, 2), 3.0), "0.bias": L.zeros(2)}
         keys = m.load_state_dict(sd)
-        return float(m[0].weight.sum()), list(keys.missing_keys), list(keys.unexpected_keys)
+        return float(m[0].weight.detach().sum()), list(keys.missing_keys), list(keys.unexpected_keys)
     assert both(renamed) == (12.0, [], [])
 
 
@@ -167,3 +167,51 @@ def test_state_dict_positional_arguments_warn_as_torch():
         with pytest.warns(FutureWarning, match="Positional args are being deprecated"):
             sd = L.nn.Linear(1, 1).state_dict(None, "pre.")
         assert sorted(sd) == ["pre.bias", "pre.weight"]
+
+
+def test_full_backward_pre_hook_sees_and_replaces_grad_output():
+    def pre(L):
+        m, seen = L.nn.Linear(2, 1), []
+        with torch.no_grad() if L is torch else cr.no_grad():
+            m.weight.fill_(1.0)
+
+        def hook(mod, grad_output):
+            seen.append(tuple(grad_output[0].shape))
+            return (grad_output[0] * 3,)
+        m.register_full_backward_pre_hook(hook)
+        x = L.ones(1, 2, requires_grad=True)
+        m(x).sum().backward()
+        return seen, x.grad.tolist()
+    assert both(pre) == ([(1, 1)], [[3.0, 3.0]])
+
+
+def test_optimizer_state_dict_hooks_and_step_hook_arguments():
+    def hooks(L):
+        p = L.nn.Parameter(L.ones(2))
+        opt, calls = L.optim.SGD([p], lr=0.1, momentum=0.9), []
+        opt.register_state_dict_pre_hook(lambda o: calls.append("pre"))
+        opt.register_state_dict_post_hook(lambda o, sd: {**sd, "tag": 1})
+        opt.register_load_state_dict_pre_hook(
+            lambda o, sd: calls.append(("load-pre", sorted(sd))) or None)
+        opt.register_load_state_dict_post_hook(lambda o: calls.append("load-post"))
+        opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(len(args)))
+        p.grad = L.ones(2)
+        opt.step()
+        sd = opt.state_dict()
+        opt.load_state_dict(sd)
+        return calls, sd["tag"]
+    assert both(hooks) == ([1, "pre", ("load-pre", ["param_groups", "state", "tag"]),
+                            "load-post"], 1)
+
+
+def test_small_names_as_torch():
+    assert cr.nn.Linear(1, 1)._get_name() == "Linear"
+    with pytest.raises(TypeError, match="bfloat16"):
+        cr.nn.Linear(1, 1).bfloat16()
+    p = cr.nn.Parameter(cr.ones(3))
+    p.grad = cr.full((3,), 4.0)
+    with pytest.warns(FutureWarning, match="clip_grad_norm_"):
+        total = cr.nn.utils.clip_grad_norm([p], 1.0)
+    assert float(total) == pytest.approx(48 ** 0.5)
+    with cr.ones(2, requires_grad=True).register_hook(lambda g: g) as handle:
+        assert handle is not None

@@ -548,6 +548,23 @@ class AccumulateGrad(Node):
         pass
 
 
+class HookHandle:
+    """A hook registered in a dict under its key ``id`` (a module's or an optimizer's hooks;
+    torch's RemovableHandle): ``remove()`` unregisters it, as leaving a ``with`` block does."""
+
+    def __init__(self, hooks: dict, key):
+        self._hooks, self.id = hooks, key
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
 class _RemovableHandle:
     """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
 
@@ -557,6 +574,12 @@ class _RemovableHandle:
     def remove(self):
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 rebase_view = None   # set by chainrule.tensor: (view) -> None, its history re-read from its base

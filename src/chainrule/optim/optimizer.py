@@ -13,6 +13,7 @@ from collections import OrderedDict, defaultdict
 
 import numpy as np
 
+from .._graph import HookHandle
 from .._modes import TRACE, enable_grad
 from ..backends import onednn
 from ..tensor import Tensor
@@ -64,14 +65,6 @@ def _check_kernel_options(name, **options):
                              f"NumPy kernel); leave {key} at its default")
 
 
-class _RemovableHandle:
-    def __init__(self, hooks: dict, key):
-        self._hooks, self._key = hooks, key
-
-    def remove(self):
-        self._hooks.pop(self._key, None)
-
-
 class Optimizer:
     """Base class of all optimizers.
 
@@ -90,6 +83,10 @@ class Optimizer:
         self.defaults = defaults
         self._step_pre_hooks: OrderedDict = OrderedDict()
         self._step_post_hooks: OrderedDict = OrderedDict()
+        self._state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._load_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._load_state_dict_post_hooks: OrderedDict = OrderedDict()
         self._hook_id = 0
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
@@ -117,7 +114,7 @@ class Optimizer:
                 if self.__dict__.get("_in_step"):  # a subclass's step calling super().step()
                     return step(self, *args, **kwargs)
                 for hook in list(self._step_pre_hooks.values()):
-                    hook(self, args, kwargs)
+                    hook(self, (self, *args), kwargs)   # torch's: the step's own args, self first
                 self._in_step = True
                 try:
                     out = step(self, *args, **kwargs)
@@ -125,7 +122,7 @@ class Optimizer:
                     self._in_step = False
                 self._opt_called = True
                 for hook in list(self._step_post_hooks.values()):
-                    hook(self, args, kwargs)
+                    hook(self, (self, *args), kwargs)
                 return out
             wrapper._chainrule_wrapped = True
             cls.step = wrapper
@@ -246,17 +243,39 @@ class Optimizer:
         return g
 
     # ------------------------------------------------------------------ hooks
-    def register_step_pre_hook(self, hook):
-        """Call ``hook(optimizer, args, kwargs)`` before every ``step``; returns a handle."""
+    def _add_hook(self, store: OrderedDict, hook, prepend=False):
         self._hook_id += 1
-        self._step_pre_hooks[self._hook_id] = hook
-        return _RemovableHandle(self._step_pre_hooks, self._hook_id)
+        store[self._hook_id] = hook
+        if prepend:
+            store.move_to_end(self._hook_id, last=False)
+        return HookHandle(store, self._hook_id)
+
+    def register_step_pre_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` before every ``step`` (``args`` the step's
+        own, the optimizer first); returns a handle."""
+        return self._add_hook(self._step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """Call ``hook(optimizer, args, kwargs)`` after every ``step``; returns a handle."""
-        self._hook_id += 1
-        self._step_post_hooks[self._hook_id] = hook
-        return _RemovableHandle(self._step_post_hooks, self._hook_id)
+        return self._add_hook(self._step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer) -> None`` runs before :meth:`state_dict` builds the dict."""
+        return self._add_hook(self._state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict) -> None or a dict`` runs on the built dict; a dict it
+        returns is the result."""
+        return self._add_hook(self._state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict) -> None or a dict`` runs before
+        :meth:`load_state_dict` reads the dict (a shallow copy); a dict it returns is loaded."""
+        return self._add_hook(self._load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer) -> None`` runs after :meth:`load_state_dict`."""
+        return self._add_hook(self._load_state_dict_post_hooks, hook, prepend)
 
     # ------------------------------------------------------------------ state dicts
     def state_dict(self) -> dict:
@@ -265,6 +284,8 @@ class Optimizer:
         As in torch, parameters are replaced by their index in the order they appear across the
         groups, so the dict holds no parameter and can be loaded into a fresh optimizer built
         over the same parameters. State tensors are the live buffers (copy before mutating)."""
+        for hook in self.__dict__.get("_state_dict_pre_hooks", {}).values():
+            hook(self)
         mapping: dict[int, int] = {}
         start = 0
         groups = []
@@ -279,11 +300,19 @@ class Optimizer:
         for p, s in self.state.items():
             key = mapping[id(p)] if isinstance(p, Tensor) else p
             state[key] = s
-        return {"state": state, "param_groups": groups}
+        out = {"state": state, "param_groups": groups}
+        for hook in self.__dict__.get("_state_dict_post_hooks", {}).values():
+            result = hook(self, out)
+            out = out if result is None else result
+        return out
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Load a dict from :meth:`state_dict` (chainrule's or torch's: any array-like state
         value is copied into a chainrule Tensor of the parameter's dtype, except ``step``)."""
+        state_dict = dict(state_dict)   # hooks may replace entries, not the caller's dict's
+        for hook in self.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+            result = hook(self, state_dict)
+            state_dict = state_dict if result is None else result
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -314,6 +343,8 @@ class Optimizer:
             new_groups.append(sg)
         self.state = state
         self.param_groups = new_groups
+        for hook in self.__dict__.get("_load_state_dict_post_hooks", {}).values():
+            hook(self)
 
 
 def _cast_state(p: Tensor, key, value):

@@ -17,6 +17,7 @@ import numpy as np
 
 from ... import _dtype, _memory_format
 from ..._device import check_device
+from ..._graph import HookHandle
 from ..._modes import STATE, TRACE
 from ..._tensor_base import Size, parse_to_args
 from ...ops.shape import alias
@@ -99,6 +100,7 @@ class Module:
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
         d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
         d["_load_state_dict_pre_hooks"] = OrderedDict()
         d["_load_state_dict_post_hooks"] = OrderedDict()
         d["_state_dict_pre_hooks"] = OrderedDict()
@@ -125,7 +127,8 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
-        hooked = bool(self._backward_hooks) and STATE.grad_enabled
+        hooked = (bool(self._backward_hooks) or bool(self.__dict__.get("_backward_pre_hooks"))) \
+            and STATE.grad_enabled
         if hooked:
             args, state = self._track_inputs(args)
         try:
@@ -183,9 +186,14 @@ class Module:
         out = alias(out)
 
         def on_grad_output(grad):
+            for hook in list(self._backward_pre_hooks.values()):   # may replace grad_output
+                result = hook(self, (grad,))
+                if result is not None:
+                    grad = result[0] if isinstance(result, (tuple, list)) else result
             state["grad_output"] = (grad,)
             if state["remaining"] == 0:  # no input needs a gradient: fire now, as torch does
                 self._run_backward_hooks(state)
+            return grad
         out.grad_fn._add_pre_hook(on_grad_output)
         return out
 
@@ -438,6 +446,10 @@ class Module:
     def half(self) -> "Module":
         """Cast floating parameters and buffers to float16, in place."""
         return self.to(_dtype.float16)
+
+    def bfloat16(self) -> "Module":
+        """Refused, as :meth:`Tensor.bfloat16`: chainrule has no bfloat16 tensors."""
+        return self.to(_dtype.bfloat16)
 
     def float(self) -> "Module":
         """Cast floating parameters and buffers to float32, in place."""
@@ -711,6 +723,12 @@ class Module:
             hook = _WithKwargs(hook, always_call) if with_kwargs else _AlwaysCalled(hook)
         return self._add_hook(self._forward_hooks, hook, prepend)
 
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output) -> None or new grad_output`` runs when the gradient
+        w.r.t. the module's output arrives, before the gradients w.r.t. its inputs are
+        computed (the returned one flows on instead)."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
     def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output) -> None or new grad_input`` runs when the
         gradients w.r.t. the module's inputs have been computed."""
@@ -722,9 +740,12 @@ class Module:
         store[key] = hook
         if prepend:
             store.move_to_end(key, last=False)
-        return _DictHandle(store, key)
+        return HookHandle(store, key)
 
     # ------------------------------------------------------------------ printing
+    def _get_name(self) -> str:
+        return type(self).__name__
+
     def extra_repr(self) -> str:
         return ""
 
@@ -747,20 +768,3 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
                       | set(self._buffers))
-
-
-class _DictHandle:
-    """A registered hook's handle (torch's RemovableHandle): ``remove()`` unregisters it, as
-    does leaving a ``with`` block over it; ``id`` is its key in the module's hook dict."""
-
-    def __init__(self, store, key):
-        self._store, self.id = store, key
-
-    def remove(self):
-        self._store.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()

@@ -7,6 +7,8 @@ most ``max_norm`` (the direction is kept); :func:`clip_grad_value_` clamps each 
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ...tensor import Tensor
@@ -112,6 +114,14 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None) -> Non
     for g in grads:
         g._data *= coef
         g._version_box[0] += 1
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
+                   foreach=None) -> Tensor:
+    """Deprecated: :func:`clip_grad_norm_` (warns, as torch's)."""
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None) -> None:
