@@ -215,3 +215,15 @@ def test_small_names_as_torch():
     assert float(total) == pytest.approx(48 ** 0.5)
     with cr.ones(2, requires_grad=True).register_hook(lambda g: g) as handle:
         assert handle is not None
+
+
+def test_parameter_dict_takes_a_plain_dict_in_sorted_order():
+    def order(L):
+        from collections import OrderedDict
+        one = lambda: L.nn.Parameter(L.ones(1))   # noqa: E731
+        plain = L.nn.ParameterDict({"b": one(), "a": one()})
+        ordered = L.nn.ParameterDict(OrderedDict([("b", one()), ("a", one())]))
+        pairs = L.nn.ParameterDict([("b", one()), ("a", one())])
+        plain.update({"z": one(), "c": one()})
+        return list(plain), list(ordered), list(pairs), list(plain.copy())
+    assert both(order) == (["a", "b", "c", "z"], ["b", "a"], ["b", "a"], ["a", "b", "c", "z"])

@@ -300,8 +300,9 @@ def _tensor_type(p):
 
 
 class ParameterDict(Module):
-    """A dict of parameters by name (insertion-ordered), registered so ``parameters()`` and
-    ``state_dict()`` find them; a plain tensor stored becomes a Parameter."""
+    """A dict of parameters by name (insertion-ordered; a plain dict given to the constructor
+    or ``update`` is taken in sorted key order, as torch's), registered so ``parameters()``
+    and ``state_dict()`` find them; a plain tensor stored becomes a Parameter."""
 
     def __init__(self, parameters=None):
         super().__init__()
@@ -372,7 +373,7 @@ class ParameterDict(Module):
             del self[key]
 
     def copy(self) -> "ParameterDict":
-        return ParameterDict(dict(self.items()))
+        return ParameterDict(OrderedDict(self.items()))
 
     def fromkeys(self, keys, default=None) -> "ParameterDict":
         return ParameterDict({k: default for k in keys})
@@ -381,7 +382,12 @@ class ParameterDict(Module):
         if not hasattr(values, "items") and not isinstance(values, (list, tuple)):
             raise TypeError(f"ParametersDict.update should be called with an iterable of "
                             f"key/value pairs, but got {type(values).__name__}")
-        items = values.items() if hasattr(values, "items") else values
+        if isinstance(values, (OrderedDict, ParameterDict)):
+            items = values.items()
+        elif hasattr(values, "items"):   # a plain mapping: its keys sorted, as torch's
+            items = sorted(values.items())
+        else:
+            items = values
         for pair in items:
             key, value = pair
             self[key] = value
