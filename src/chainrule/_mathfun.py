@@ -165,3 +165,18 @@ def sincos_ps(x):
     sin = np.where(poly_sin_first, s, c)
     cos = np.where(poly_sin_first, c, s)
     return np.where(sign_sin, -sin, sin), np.where(sign_cos, -cos, cos)
+
+
+def linspace_like_torch(start, end, steps, t):
+    """torch's CPU linspace, rounding for rounding, in the output's precision t: step =
+    (end − start)/(steps − 1); the first half counts up from start, RN(start + step·i), the
+    second half down from end, RN(end − step·(steps − 1 − i)), each a fused multiply-add
+    (one rounding), so both ends are exact and the halves mirror each other."""
+    fma = fma32 if t is np.float32 else fma64
+    start, end = t(start), t(end)
+    step = (end - start) / t(steps - 1)
+    idx = np.arange(steps)
+    fi = idx.astype(t)
+    up = np.asarray(fma(step, fi, start), t)
+    down = np.asarray(fma(-step, t(steps - 1) - fi, end), t)
+    return np.where(idx < steps // 2, up, down)

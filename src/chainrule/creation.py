@@ -10,7 +10,7 @@ from . import _dtype, _memory_format, _sampling
 from ._argcompat import variadic, with_creation_out
 from ._device import check_device
 from ._dtype import as_dtype, from_numpy_dtype
-from ._mathfun import fma32, fma64
+from ._mathfun import linspace_like_torch
 from ._modes import TRACE
 from ._rng import stream as _stream
 from .ops.special import _bessel
@@ -269,23 +269,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     dt = np.dtype(_float_dtype(dtype))
     if dt in (np.float32, np.float64) and steps > 1:
-        return _finish(_linspace_like_torch(start, end, steps, dt.type), requires_grad)
+        return _finish(linspace_like_torch(start, end, steps, dt.type), requires_grad)
     return _finish(np.linspace(start, end, steps).astype(dt), requires_grad)
-
-
-def _linspace_like_torch(start, end, steps, t):
-    """torch's CPU linspace, rounding for rounding, in the output's precision t: step =
-    (end − start)/(steps − 1); the first half counts up from start, RN(start + step·i), the
-    second half down from end, RN(end − step·(steps − 1 − i)), each a fused multiply-add
-    (one rounding), so both ends are exact and the halves mirror each other."""
-    fma = fma32 if t is np.float32 else fma64
-    start, end = t(start), t(end)
-    step = (end - start) / t(steps - 1)
-    idx = np.arange(steps)
-    fi = idx.astype(t)
-    up = np.asarray(fma(step, fi, start), t)
-    down = np.asarray(fma(-step, t(steps - 1) - fi, end), t)
-    return np.where(idx < steps // 2, up, down)
 
 
 @with_creation_out

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _dtype, return_types
 from .._argcompat import torch_type_name
-from .._mathfun import fma32, fma64
+from .._mathfun import linspace_like_torch
 from .._tensor_base import TensorBase, normalize_dim
 from ..backends.namespace import reduced_axes
 from ._util import check_tensor
@@ -1027,20 +1027,6 @@ def histc(input, bins=100, min=0, max=0):
     return input._make(counts.astype(input._data.dtype))
 
 
-def _linspace_edges(lo, hi, steps, dtype):
-    """torch's CPU linspace in ``dtype`` (as chainrule.linspace: the first half RN(lo + step·i),
-    the second RN(hi − step·(steps − 1 − i)), each one fused multiply-add)."""
-    t = dtype.type
-    fma = fma32 if t is np.float32 else fma64
-    lo, hi = t(lo), t(hi)
-    step = (hi - lo) / t(steps - 1)
-    idx = np.arange(steps)
-    fi = idx.astype(t)
-    up = np.asarray(fma(step, fi, lo), t)
-    down = np.asarray(fma(-step, t(steps - 1) - fi, hi), t)
-    return np.where(idx < steps // 2, up, down)
-
-
 def histogram(input, bins=100, *, range=None, weight=None, density=False):
     """Histogram of the elements of ``input`` (any shape, read flat).
 
@@ -1095,7 +1081,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
                                f"max {hi:g} for dimension 0")
         if lo == hi:   # as NumPy: widen an empty range, so that the bins have a width
             lo, hi = lo - 0.5, hi + 0.5
-        edges = _linspace_edges(lo, hi, bins + 1, dt)
+        edges = linspace_like_torch(lo, hi, bins + 1, dt.type)
     nbins = edges.size - 1
     w = None
     if weight is not None:

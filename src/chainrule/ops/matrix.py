@@ -673,6 +673,15 @@ def lu_legacy(A, pivot=True, get_infos=False):
 
 
 # ---------------------------------------------------------------------------- Cholesky solves
+def _same_dtype_as_A(b, A):
+    """torch's check that a solve's right-hand side has its matrix's dtype."""
+    if b.dtype != A.dtype:
+        name = {"float32": "Float", "float64": "Double"}
+        p, q = (str(t.dtype).split(".")[-1] for t in (b, A))
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{name.get(p, p)} and A of type {name.get(q, q)} instead.")
+
+
 def _cholesky_operands(b, L, op):
     check_tensor(b, op, "input")
     check_tensor(L, op, "input2")
@@ -685,11 +694,7 @@ def _cholesky_operands(b, L, op):
     if L.shape[-1] != b.shape[-2]:
         raise RuntimeError(f"Incompatible matrix sizes for {op}: each A matrix is {L.shape[-1]} by "
                            f"{L.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
-    if b.dtype != L.dtype:
-        name = {"float32": "Float", "float64": "Double"}
-        p, q = (str(t.dtype).split(".")[-1] for t in (b, L))
-        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
-                           f"{name.get(p, p)} and A of type {name.get(q, q)} instead.")
+    _same_dtype_as_A(b, L)
     _matrices(L, op, square=True)
 
 
@@ -870,11 +875,7 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
     if B.shape[-2] != n:
         raise RuntimeError(f"Incompatible matrix sizes for {op}: each A matrix is {n} by {n} but "
                            f"each b matrix is {B.shape[-2]} by {B.shape[-1]}")
-    if B.dtype != LD.dtype:
-        name = {"float32": "Float", "float64": "Double"}
-        p, q = (str(t.dtype).split(".")[-1] for t in (B, LD))
-        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
-                           f"{name.get(p, p)} and A of type {name.get(q, q)} instead.")
+    _same_dtype_as_A(B, LD)
     piv = pivots._data
     if piv.dtype.kind not in "iu" or tuple(piv.shape) != tuple(LD.shape[:-1]) or (
             piv.size and (np.abs(piv).min() < 1 or np.abs(piv).max() > n)):
