@@ -7,7 +7,7 @@
 """
 import math as _math
 
-from . import _dtype
+from . import _argcompat, _dtype
 from ._device import device
 from ._memory_format import (channels_last, channels_last_3d, contiguous_format, memory_format,
                              preserve_format)
@@ -96,16 +96,7 @@ def typename(obj, /) -> str:
     """The fully qualified name of ``obj``'s type: a tensor's legacy type name
     ('chainrule.FloatTensor', as :meth:`Tensor.type`), a class's or function's own path
     ('chainrule.nn.modules.linear.Linear'), builtins bare ('int')."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    module, qualname = getattr(obj, "__module__", "") or "", ""
-    if hasattr(obj, "__qualname__"):
-        qualname = obj.__qualname__
-    elif hasattr(obj, "__name__"):
-        qualname = obj.__name__
-    else:
-        module, qualname = obj.__class__.__module__ or "", obj.__class__.__qualname__
-    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+    return obj.type() if isinstance(obj, Tensor) else _argcompat.qualified_name(obj)
 
 
 def is_floating_point(input) -> bool:

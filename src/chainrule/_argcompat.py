@@ -31,6 +31,19 @@ _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int
                 "bool": "Bool"}
 
 
+def qualified_name(obj) -> str:
+    """torch.typename of a non-tensor: a class's or function's own dotted path, an instance's
+    class's ('chainrule.nn.modules.linear.Linear'), builtins bare ('int', 'NoneType')."""
+    module, qualname = getattr(obj, "__module__", "") or "", ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module, qualname = obj.__class__.__module__ or "", obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
 def torch_type_name(dtype) -> str:
     """torch's name of a dtype in messages (``Float`` for float32, ``Long`` for int64)."""
     return _TORCH_NAMES.get(dtype.name, dtype.name)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ... import _dtype, _memory_format
+from ..._argcompat import qualified_name
 from ..._device import check_device
 from ..._graph import HookHandle
 from ..._modes import STATE, TRACE
@@ -64,12 +65,6 @@ _EXTRA_STATE = "_extra_state"   # a state_dict's key suffix for get_extra_state(
 _HOOK_IDS = itertools.count()    # hook keys: registration order, unique across modules
 
 
-def _typename(value) -> str:
-    """The dotted type name of ``value`` (torch.typename's), for error messages."""
-    t = type(value)
-    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
-
-
 class Module:
     """Base class of all neural-network modules; subclasses define ``forward``.
 
@@ -86,7 +81,7 @@ class Module:
     """
 
     training: bool
-    _version = 1   # a state_dict's per-module "version" (_metadata): raised when the format changes
+    _version = 1   # this module's state_dict format (in _metadata), raised when it changes
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -222,7 +217,7 @@ class Module:
             params[name] = value
         elif name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                raise TypeError(f"cannot assign '{qualified_name(value)}' as parameter '{name}' "
                                 "(chainrule.nn.Parameter or None expected)")
             params[name] = None
         elif isinstance(value, Module):
@@ -230,14 +225,14 @@ class Module:
             modules[name] = value
         elif name in modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                raise TypeError(f"cannot assign '{qualified_name(value)}' as child module '{name}' "
                                 "(chainrule.nn.Module or None expected)")
             modules[name] = None
         elif isinstance(value, Buffer):   # nn.Buffer(t): registered as register_buffer does
             self.register_buffer(name, value, value.persistent)
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                raise TypeError(f"cannot assign '{qualified_name(value)}' as buffer '{name}' "
                                 "(chainrule.Tensor or None expected)")
             buffers[name] = value
         else:
