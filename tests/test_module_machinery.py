@@ -83,7 +83,8 @@ def test_load_from_state_dict_override_renames_old_keys():
         m = L.nn.Sequential(Old(2, 2))
         sd = {"0.w_old": L.full((2, 2), 3.0), "0.bias": L.zeros(2)}
         keys = m.load_state_dict(sd)
-        return float(m[0].weight.detach().sum()), list(keys.missing_keys), list(keys.unexpected_keys)
+        return (float(m[0].weight.detach().sum()), list(keys.missing_keys),
+                list(keys.unexpected_keys))
     assert both(renamed) == (12.0, [], [])
 
 
@@ -110,7 +111,8 @@ def test_extra_state_child_overrides_metadata_and_hooks():
         sd = m.state_dict()
         sd["0._extra_state"] = {"note": "b"}
         calls = []
-        m[2].register_load_state_dict_post_hook(lambda mod, keys: calls.append(list(keys.unexpected_keys)))
+        m[2].register_load_state_dict_post_hook(
+            lambda mod, keys: calls.append(list(keys.unexpected_keys)))
         m.register_state_dict_pre_hook(lambda mod, prefix, keep: calls.append(("pre", prefix)))
         m.register_state_dict_post_hook(lambda mod, d, prefix, meta: calls.append(("post", len(d))))
         result = m.load_state_dict(sd, strict=False)
