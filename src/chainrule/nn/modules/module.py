@@ -122,8 +122,7 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
-        hooked = (bool(self._backward_hooks) or bool(self.__dict__.get("_backward_pre_hooks"))) \
-            and STATE.grad_enabled
+        hooked = bool(self._backward_hooks or self._backward_pre_hooks) and STATE.grad_enabled
         if hooked:
             args, state = self._track_inputs(args)
         try:
