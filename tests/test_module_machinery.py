@@ -229,3 +229,42 @@ def test_parameter_dict_takes_a_plain_dict_in_sorted_order():
         plain.update({"z": one(), "c": one()})
         return list(plain), list(ordered), list(pairs), list(plain.copy())
     assert both(order) == (["a", "b", "c", "z"], ["b", "a"], ["b", "a"], ["a", "b", "c", "z"])
+
+
+LAYERS = {"conv": lambda L: L.nn.Conv2d(3, 4, 3),
+          "conv_nobias": lambda L: L.nn.Conv2d(3, 4, 3, bias=False),
+          "conv_transpose": lambda L: L.nn.ConvTranspose2d(3, 4, 3),
+          "linear": lambda L: L.nn.Linear(5, 4), "bn_plain": lambda L: L.nn.Conv2d(3, 4, 1)}
+
+
+@pytest.mark.parametrize("kind", list(LAYERS))
+def test_fuse_batch_norm_into_the_layer_before_as_torch(kind):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 5) if kind == "linear" else (2, 3, 6, 6)).astype(np.float32)
+    mean, var = rng.standard_normal(4), rng.uniform(0.5, 2, 4)
+    weights = {k: v.numpy() for k, v in LAYERS[kind](torch).state_dict().items()}
+    bn_state = {"running_mean": mean, "running_var": var, "num_batches_tracked": np.array(3)}
+    if kind != "bn_plain":
+        bn_state.update(weight=var - 1, bias=mean * 2)
+    outs = []
+    for L in (torch, cr):
+        layer = LAYERS[kind](L)
+        bn = (L.nn.BatchNorm1d(4) if kind == "linear"
+              else L.nn.BatchNorm2d(4, affine=kind != "bn_plain"))
+        layer.load_state_dict({k: L.tensor(v) for k, v in weights.items()})
+        bn.load_state_dict({k: L.tensor(v if k == "num_batches_tracked" else np.float32(v))
+                            for k, v in bn_state.items()})
+        layer.eval(), bn.eval()
+        fused = (L.nn.utils.fuse_linear_bn_eval(layer, bn) if kind == "linear" else
+                 L.nn.utils.fuse_conv_bn_eval(layer, bn, transpose=kind == "conv_transpose"))
+        with (torch.no_grad() if L is torch else cr.no_grad()):
+            outs.append((fused(L.tensor(x)).numpy(), bn(layer(L.tensor(x))).numpy(),
+                         fused.weight.detach().numpy(), fused.bias.detach().numpy(),
+                         fused.weight.requires_grad))
+    (_, _, tw, tb, t_grad), (c_fused, c_plain, cw, cb, c_grad) = outs
+    np.testing.assert_allclose(c_fused, c_plain, rtol=1e-5, atol=1e-5)   # fused = unfused
+    np.testing.assert_allclose(cw, tw, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(cb, tb, rtol=1e-6, atol=1e-7)
+    assert c_grad == t_grad
+    with pytest.raises(AssertionError, match="Fusion only for eval"):
+        cr.nn.utils.fuse_conv_bn_eval(cr.nn.Conv2d(1, 1, 1), cr.nn.BatchNorm2d(1))
