@@ -418,3 +418,36 @@ def test_cuda_memory_queries_match_torch_without_cuda(name):
     rc, rt, _, _ = _same_outcome(lambda: getattr(cr.cuda, name)(),
                                  lambda: getattr(torch.cuda, name)())
     assert rc == rt or issubclass(rc, rt)
+
+
+def test_custom_fwd_and_bwd_as_torch():
+    # a custom Function's forward under autocast with cast_inputs: float16 inputs arrive as
+    # float32 and forward runs with autocast off; backward runs in forward's autocast state
+    def run(L):
+        seen = []
+
+        class Scale(L.autograd.Function):
+            @staticmethod
+            @L.amp.custom_fwd(device_type="cpu", cast_inputs=L.float32)
+            def forward(ctx, x, k):
+                seen.append((str(x.dtype).split(".")[1], L.is_autocast_enabled("cpu")))
+                ctx.k = k
+                return x * k
+
+            @staticmethod
+            @L.amp.custom_bwd(device_type="cpu")
+            def backward(ctx, g):
+                seen.append(L.is_autocast_enabled("cpu"))
+                return g * ctx.k, None
+
+        x = L.ones(3, dtype=L.float16, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with L.autocast(device_type="cpu"):
+                y = Scale.apply(x, 2.0)
+            y.sum().backward()
+            z = Scale.apply(L.ones(2, requires_grad=True), 3.0)   # outside autocast: as is
+        return seen, str(y.dtype).split(".")[1], x.grad.tolist(), str(z.dtype).split(".")[1]
+    assert run(cr) == run(torch)
+    with pytest.raises(ValueError, match="device_type"):
+        cr.amp.custom_fwd(device_type=None)

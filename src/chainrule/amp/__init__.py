@@ -6,7 +6,7 @@ the loss and unscales the gradients with torch's dynamic loss-scaling algorithm,
 whose gradients overflow. Mixed-precision training scripts written for torch run unchanged.
 """
 from . import autocast_mode, grad_scaler  # noqa: F401  (torch.amp.autocast_mode, .grad_scaler)
-from .autocast_mode import autocast, is_autocast_available
+from .autocast_mode import autocast, custom_bwd, custom_fwd, is_autocast_available
 from .grad_scaler import GradScaler
 
-__all__ = ["GradScaler", "autocast", "is_autocast_available"]
+__all__ = ["GradScaler", "autocast", "custom_bwd", "custom_fwd", "is_autocast_available"]

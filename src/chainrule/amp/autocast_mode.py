@@ -16,9 +16,10 @@ import warnings
 
 from .. import _dtype
 from .._device import device as _device
+from ..tensor import Tensor
 
-__all__ = ["autocast", "autocast_decorator", "get_autocast_dtype", "is_autocast_available",
-           "is_autocast_enabled"]
+__all__ = ["autocast", "autocast_decorator", "custom_bwd", "custom_fwd", "get_autocast_dtype",
+           "is_autocast_available", "is_autocast_enabled"]
 
 # device types torch's autocast accepts, with torch's default dtypes: bfloat16 for 'cpu', 'hpu',
 # 'xla', 'maia', float16 for the others (only names here: no casts are made, see above)
@@ -203,3 +204,55 @@ class autocast:
                 f"    with torch.autocast(device_type=...):\n"
                 f"        output = model(input)")
         return autocast_decorator(self, func)
+
+
+def _cast(value, dtype):
+    """``value`` with its floating tensors (not float64) cast to ``dtype``, into containers."""
+    if isinstance(value, Tensor):
+        return value.to(dtype) if value.is_floating_point() and value.dtype is not _dtype.float64 \
+            else value
+    if isinstance(value, (str, bytes)):
+        return value
+    if isinstance(value, dict):
+        return {k: _cast(v, dtype) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast(v, dtype) for v in value)
+    return value
+
+
+def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
+    """Decorator for the ``forward`` of a custom ``autograd.Function`` (torch.amp.custom_fwd):
+    it records the autocast state for :func:`custom_bwd`; with ``cast_inputs``, inside an
+    enabled autocast region, floating inputs (but float64) are cast to that dtype and forward
+    runs with autocast off. (Autocast itself casts nothing in chainrule; ``cast_inputs`` does.)"""
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(*args, **kwargs):
+        ctx, enabled = args[0], is_autocast_enabled(device_type)
+        ctx._dtype = get_autocast_dtype(device_type)
+        ctx._fwd_used_autocast = enabled and cast_inputs is None
+        if cast_inputs is None or not enabled:
+            return fwd(*args, **kwargs)
+        with autocast(device_type=device_type, enabled=False):
+            return fwd(*_cast(args, cast_inputs), **_cast(kwargs, cast_inputs))
+    return decorate_fwd
+
+
+def custom_bwd(bwd=None, *, device_type):
+    """Decorator for the ``backward`` of a custom ``autograd.Function`` (torch.amp.custom_bwd):
+    backward runs in the autocast state its :func:`custom_fwd` forward ran in."""
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(*args, **kwargs):
+        ctx = args[0]
+        with autocast(device_type=device_type, enabled=ctx._fwd_used_autocast, dtype=ctx._dtype):
+            return bwd(*args, **kwargs)
+    return decorate_bwd
