@@ -46,12 +46,10 @@ class Transform:
     def __init__(self, cache_size=0):
         self._cache_size = cache_size
         self._inv = None
-        if cache_size == 0:
-            pass
-        elif cache_size == 1:
-            self._cached_x_y = None, None
-        else:
+        if cache_size not in (0, 1):
             raise ValueError("cache_size must be 0 or 1")
+        if cache_size == 1:
+            self._cached_x_y = None, None
         super().__init__()
 
     def __getstate__(self):
