@@ -4,15 +4,17 @@ True where the event satisfies the constraint; distributions use it to validate 
 arguments (``arg_constraints``) and the values they score (``support``)."""
 from __future__ import annotations
 
-import numpy as np
-
-from ..tensor import Tensor
+from .. import creation, linalg
+from .._dtype import bool_, finfo
+from ..ops import cat as _cat_tensors, isclose, stack as _stack_tensors
 
 __all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than",
            "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval",
            "is_dependent", "less_than", "MixtureSameFamilyConstraint", "lower_cholesky",
            "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive",
-           "positive_definite", "real", "real_vector", "simplex", "unit_interval"]
+           "positive_definite", "real", "real_vector", "simplex", "unit_interval", "cat",
+           "corr_cholesky", "lower_triangular", "positive_integer", "positive_semidefinite",
+           "square", "stack", "symmetric"]
 
 
 class Constraint:
@@ -303,21 +305,27 @@ multinomial = _Multinomial
 independent = _IndependentConstraint
 
 
-class _PositiveDefinite(Constraint):
-    """Symmetric (to 1e-6) matrices with a Cholesky factor: positive definite."""
+class _IntegerLessThan(Constraint):
+    """Integers ≤ upper_bound."""
+    is_discrete = True
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+        super().__init__()
+
+    def check(self, value):
+        return (value % 1 == 0) & (value <= self.upper_bound)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__[1:]}(upper_bound={self.upper_bound})"
+
+
+class _LowerTriangular(Constraint):
+    """Lower-triangular square matrices."""
     event_dim = 2
 
     def check(self, value):
-        sym = (value - value.mT).abs().le(1e-6).all(-1).all(-1)
-        ok = np.zeros(sym.shape, bool)
-        flat = value.detach().numpy().reshape((-1,) + tuple(value.shape[-2:]))
-        for i, m in enumerate(flat):
-            try:
-                np.linalg.cholesky(m)
-                ok.reshape(-1)[i] = True
-            except np.linalg.LinAlgError:
-                pass
-        return sym & Tensor._make(ok)
+        return (value.tril() == value).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
 
 
 class _LowerCholesky(Constraint):
@@ -330,5 +338,131 @@ class _LowerCholesky(Constraint):
         return lower & positive
 
 
-positive_definite = _PositiveDefinite()
+class _CorrCholesky(Constraint):
+    """Cholesky factors of correlation matrices: lower-triangular, positive diagonal, every
+    row of unit Euclidean norm (to 10·n·eps of the dtype)."""
+    event_dim = 2
+
+    def check(self, value):
+        tol = finfo(value.dtype).eps * value.size(-1) * 10
+        row_norm = linalg.norm(value.detach(), dim=-1)
+        unit_row_norm = (row_norm - 1.0).abs().le(tol).all(dim=-1)
+        return _LowerCholesky().check(value) & unit_row_norm
+
+
+class _Square(Constraint):
+    """Square matrices (a shape check: the result is all True or all False)."""
+    event_dim = 2
+
+    def check(self, value):
+        return creation.full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1],
+                             dtype=bool_)
+
+
+class _Symmetric(_Square):
+    """Symmetric square matrices (entries equal to their transposes' within atol 1e-6)."""
+
+    def check(self, value):
+        square_check = super().check(value)
+        if not bool(square_check.all()):
+            return square_check
+        return isclose(value, value.mT, atol=1e-6).all(-2).all(-1)
+
+
+class _PositiveSemidefinite(_Symmetric):
+    """Symmetric matrices with non-negative eigenvalues."""
+
+    def check(self, value):
+        sym_check = super().check(value)
+        if not bool(sym_check.all()):
+            return sym_check
+        return linalg.eigvalsh(value).ge(0).all(-1)
+
+
+class _PositiveDefinite(_Symmetric):
+    """Symmetric matrices with a Cholesky factor: positive definite."""
+
+    def check(self, value):
+        sym_check = super().check(value)
+        if not bool(sym_check.all()):
+            return sym_check
+        return linalg.cholesky_ex(value).info.eq(0)
+
+
+class _Cat(Constraint):
+    """The constraints ``cseq`` applied to consecutive slices of ``lengths`` along ``dim``,
+    as ``torch.cat`` would join them (each length 1 by default)."""
+
+    def __init__(self, cseq, dim=0, lengths=None):
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        if lengths is None:
+            lengths = [1] * len(self.cseq)
+        self.lengths = list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq "
+                                 f"({len(self.cseq)})")
+        self.dim = dim
+        super().__init__()
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        if not -value.dim() <= self.dim < value.dim():
+            raise AssertionError(f"dim {self.dim} out of range for value with {value.dim()} "
+                                 "dimensions")
+        checks = []
+        start = 0
+        for constr, length in zip(self.cseq, self.lengths):
+            checks.append(constr.check(value.narrow(self.dim, start, length)))
+            start = start + length
+        return _cat_tensors(checks, self.dim)
+
+
+class _Stack(Constraint):
+    """The constraints ``cseq`` applied to the slices along ``dim``, one each, as
+    ``torch.stack`` would join them."""
+
+    def __init__(self, cseq, dim=0):
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.dim = dim
+        super().__init__()
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        dim = max(c.event_dim for c in self.cseq)
+        if self.dim + dim < 0:
+            dim += 1
+        return dim
+
+    def check(self, value):
+        if not -value.dim() <= self.dim < value.dim():
+            raise AssertionError(f"dim {self.dim} out of range for value with {value.dim()} "
+                                 "dimensions")
+        vs = [value.select(self.dim, i) for i in range(value.size(self.dim))]
+        return _stack_tensors([constr.check(v) for v, constr in zip(vs, self.cseq)], self.dim)
+
+
+positive_integer = _IntegerGreaterThan(1)
+lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
+square = _Square()
+symmetric = _Symmetric()
+positive_semidefinite = _PositiveSemidefinite()
+positive_definite = _PositiveDefinite()
+cat = _Cat
+stack = _Stack

@@ -8,7 +8,7 @@ from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 
-__all__ = ["OneHotCategorical"]
+__all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
 class OneHotCategorical(Distribution):
@@ -86,3 +86,15 @@ class OneHotCategorical(Distribution):
             values = values.expand((n,) + tuple(self.batch_shape) + (n,))
         return values
 
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A :class:`OneHotCategorical` with the straight-through gradient estimator (Bengio et al.
+    2013): ``rsample`` returns the one-hot draw s in value, s + (p − stop_grad(p)), so the
+    gradient with respect to the probabilities p passes through as if ds/dp = I."""
+    has_rsample = True
+
+    def rsample(self, sample_shape=Size()):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())

