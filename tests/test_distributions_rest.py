@@ -233,3 +233,134 @@ def test_corr_cholesky_transform_gradcheck_float64():
     T = cr.distributions.transforms.CorrCholeskyTransform()
     x = cr.tensor([[0.3, -1.2, 2.5, 0.4, -0.1, 0.9]], dtype=cr.float64, requires_grad=True)
     assert cr.autograd.gradcheck(lambda v: T.log_abs_det_jacobian(v, T(v)) + T(v).sum(), (x,))
+
+
+# ----------------------------------------------------------------------- families
+P = np.array([[0.1, 0.4995, 0.9], [0.3, 0.7, 0.02]])
+U = np.array([[0.2, 0.55, 0.9], [0.05, 0.5, 0.7]])
+
+
+def _score(lib, d, value, params, extra=()):
+    """Draws, scores, moments and their gradients; ``extra`` names more methods on value."""
+    r = d.rsample((2,)) if d.has_rsample else None
+    s = d.sample((3,))
+    out = [s, r, d.log_prob(value), d.log_prob(s), d.entropy(), d.mean, d.variance,
+           tuple(d.batch_shape), tuple(d.event_shape), tuple(s.shape)]
+    out += [getattr(d, m)(value) for m in extra]
+    for q in [r, d.log_prob(value), d.entropy(), d.mean, d.variance] + out[10:]:
+        out += _grad(lib, q, params) if q is not None else [None] * len(params)
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("param", ["probs", "logits"])
+def test_continuous_bernoulli_matches_torch(param, dtype):
+    def run(lib):
+        raw = P if param == "probs" else np.log(P / (1 - P))
+        p = lib.tensor(raw.astype(dtype), requires_grad=True)
+        d = lib.distributions.ContinuousBernoulli(**{param: p})
+        v = lib.tensor(U.astype(dtype))
+        return _score(lib, d, v, [p], ("cdf", "icdf")) + [d.stddev, d.expand((4, 2, 3)).sample()]
+    tol = 2e-5 if dtype == "float32" else 1e-10
+    _all_same(run, tol, tol)
+
+
+def test_continuous_bernoulli_validation_number_and_exp_family_like_torch():
+    CB = "ContinuousBernoulli"
+    _raises_like_torch(lambda lib: getattr(lib.distributions, CB)(
+        lib.tensor([0.5, 1.5]), validate_args=True))
+    _raises_like_torch(lambda lib: getattr(lib.distributions, CB)(0.3, 0.1))
+    _raises_like_torch(lambda lib: getattr(lib.distributions, CB)(0.3).log_prob(
+        lib.tensor([1.5])))
+
+    def run(lib):
+        D = lib.distributions
+        d, q = D.ContinuousBernoulli(0.3), D.ContinuousBernoulli(lib.tensor([0.8, 0.5]))
+        return [d.log_prob(lib.tensor(0.25)), tuple(d.batch_shape), D.kl_divergence(q, d),
+                super(D.ContinuousBernoulli, q).entropy()]
+    _all_same(run, 1e-5, 1e-6)
+
+
+@pytest.mark.parametrize("conc", [0.3, 0.0, -0.4])
+def test_generalized_pareto_matches_torch(conc):
+    def run(lib):
+        loc = lib.tensor([[0.0, 1.0, -0.5]], requires_grad=True)
+        scale = lib.tensor([[1.0], [2.0]], requires_grad=True)
+        xi = lib.tensor(conc, requires_grad=True)
+        d = lib.distributions.GeneralizedPareto(loc, scale, xi)
+        v = loc.detach() + lib.tensor([[0.1], [0.9]])
+        out = _score(lib, d, v, [loc, scale, xi], ("cdf", "log_cdf", "log_survival_function"))
+        return out + [d.icdf(lib.tensor(U)), d.mode, repr(d.support).split("(")[0]]
+    _all_same(run, 2e-5, 2e-6)
+
+
+def test_generalized_pareto_nan_moments_support_and_errors_like_torch():
+    def run(lib):
+        d = lib.distributions.GeneralizedPareto(0.0, 1.0, lib.tensor([0.2, 0.7, 1.5]))
+        e = lib.distributions.GeneralizedPareto(1.0, 2.0, 0.5)
+        return [d.mean, d.variance, tuple(e.batch_shape), e.sample((2,)),
+                d.expand((2, 3)).rsample()]
+    _all_same(run)
+    _raises_like_torch(lambda lib: lib.distributions.GeneralizedPareto(0.0, -1.0, 0.1))
+    _raises_like_torch(lambda lib: lib.distributions.GeneralizedPareto(0.0, 1.0, -0.5).log_prob(
+        lib.tensor(3.0)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_von_mises_matches_torch_samples_included(dtype):
+    def run(lib):
+        loc = lib.tensor(np.array([0.5, -2.0, 3.0]).astype(dtype), requires_grad=True)
+        k = lib.tensor(np.array([[0.05], [1.0], [20.0]]).astype(dtype), requires_grad=True)
+        d = lib.distributions.VonMises(loc, k)
+        v = lib.tensor(np.array([0.1, -3.0, 2.0]).astype(dtype))
+        lp = d.log_prob(v)
+        return [d.sample((500,)), d.expand((2, 3, 3)).sample(), lp, d.variance, d.mean, d.mode,
+                *_grad(lib, lp, [loc, k]), *_grad(lib, d.variance, [k]),
+                tuple(d.batch_shape), d.has_rsample, d.sample().dtype == lib.float64]
+    tol = 1e-5 if dtype == "float32" else 1e-10
+    _all_same(run, tol, tol)
+    _raises_like_torch(lambda lib: lib.distributions.VonMises(0.0, -1.0))
+
+
+def test_von_mises_sample_statistics():
+    cr.manual_seed(1)
+    s = cr.distributions.VonMises(cr.tensor(1.0), cr.tensor(4.0)).sample((20000,)).numpy()
+    # E[cos(x − μ)] = I₁(κ)/I₀(κ) ≈ 0.8635 for κ = 4
+    assert abs(np.mean(np.cos(s - 1.0)) - 0.8635) < 0.01 and abs(np.mean(np.sin(s - 1.0))) < 0.01
+
+
+def _lowrank(lib, dtype="float64"):
+    rng = np.random.RandomState(0)
+    loc = lib.tensor(rng.randn(2, 3).astype(dtype), requires_grad=True)
+    W = lib.tensor(rng.randn(3, 2).astype(dtype), requires_grad=True)
+    d = lib.tensor((rng.rand(1, 3) + 0.5).astype(dtype), requires_grad=True)
+    return lib.distributions.LowRankMultivariateNormal(loc, W, d), [loc, W, d]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lowrank_multivariate_normal_matches_torch(dtype):
+    def run(lib):
+        d, params = _lowrank(lib, dtype)
+        v = lib.tensor(np.array([[0.3, -1.0, 2.0]]).astype(dtype))
+        out = _score(lib, d, v, params)
+        mats = [d.covariance_matrix, d.precision_matrix, d.scale_tril]
+        for m in mats:
+            out += [m] + _grad(lib, m, params)
+        e = d.expand((4, 2))
+        return out + [e.rsample(), e.log_prob(v), d.mode, tuple(e.batch_shape)]
+    tol = 1e-4 if dtype == "float32" else 1e-10
+    _all_same(run, tol, tol)
+
+
+def test_lowrank_multivariate_normal_errors_and_kl_like_torch():
+    D = "distributions"
+    _raises_like_torch(lambda lib: getattr(lib, D).LowRankMultivariateNormal(
+        lib.zeros(3), lib.ones(2, 1), lib.ones(3)))
+    _raises_like_torch(lambda lib: getattr(lib, D).LowRankMultivariateNormal(
+        lib.zeros(3), lib.ones(3, 1), lib.ones(2)))
+    _raises_like_torch(lambda lib: getattr(lib, D).LowRankMultivariateNormal(
+        lib.zeros(2, 3), lib.ones(3, 3, 1), lib.ones(3)))
+    _raises_like_torch(lambda lib: getattr(lib, D).LowRankMultivariateNormal(
+        lib.zeros(3), 0.1 * lib.ones(3, 1), lib.tensor([-1.0, 1.0, 1.0])))
+    _raises_like_torch(lambda lib: getattr(lib, D).LowRankMultivariateNormal(
+        lib.zeros(()), lib.ones(3, 1), lib.ones(3)))
