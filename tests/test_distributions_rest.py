@@ -30,7 +30,7 @@ def _same(a, b, rtol=1e-6, atol=1e-7):
     if a is None or b is None:
         assert a is None and b is None, (a, b)
         return
-    if isinstance(a, (bool, int, float, str, tuple)):
+    if isinstance(a, (bool, int, float, str, tuple, list)):
         assert a == b, (a, b)
         return
     assert tuple(a.shape) == tuple(b.shape), (a.shape, b.shape)
@@ -364,3 +364,76 @@ def test_lowrank_multivariate_normal_errors_and_kl_like_torch():
         lib.zeros(3), 0.1 * lib.ones(3, 1), lib.tensor([-1.0, 1.0, 1.0])))
     _raises_like_torch(lambda lib: getattr(lib, D).LowRankMultivariateNormal(
         lib.zeros(()), lib.ones(3, 1), lib.ones(3)))
+
+
+def test_one_hot_categorical_straight_through_matches_torch():
+    def run(lib):
+        logits = lib.tensor([[0.1, 2.0, -1.0], [0.5, 0.5, 0.0]], requires_grad=True)
+        d = lib.distributions.OneHotCategoricalStraightThrough(logits=logits)
+        r = d.rsample((4,))
+        w = lib.tensor([1.0, -2.0, 3.0])
+        return [r, *_grad(lib, r * w, [logits]), d.has_rsample, tuple(r.shape),
+                d.log_prob(r.detach()), d.expand((3, 2)).rsample()]
+    _all_same(run)
+
+
+@pytest.mark.parametrize("param", ["covariance_matrix", "precision_matrix", "scale_tril"])
+def test_wishart_matches_torch(param):
+    def run(lib):
+        A = lib.tensor([[2.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 1.5]], dtype=lib.float64)
+        m = lib.linalg.cholesky(A) if param == "scale_tril" else A
+        m = m.clone().requires_grad_()
+        df = lib.tensor([4.0, 6.5], dtype=lib.float64, requires_grad=True)
+        d = lib.distributions.Wishart(df, **{param: m})
+        v = A + lib.eye(3, dtype=lib.float64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if lib is torch:
+                # torch's rsample cannot backpropagate with a batch (it edits the mask it
+                # indexed with in place); its value is the second Bartlett draw
+                d._bartlett_sampling((2,))
+                r = d._bartlett_sampling((2,))
+            else:
+                r = d.rsample((2,))
+            s = d.sample((3,))
+            e = d.expand((3, 2))
+            out = [r, s, d.log_prob(v), d.log_prob(s), d.entropy(), d.mean, d.variance,
+                   tuple(s.shape), e.rsample(), e.log_prob(v), tuple(e.batch_shape)]
+        for q in (r, d.log_prob(v), d.entropy(), d.mean, d.variance):
+            out += _grad(lib, q, [df, m])
+        return out + [d.mode, d.covariance_matrix, d.precision_matrix, d.scale_tril]
+    _all_same(run, 1e-8, 1e-8)
+
+
+def test_wishart_warnings_errors_and_exp_family_like_torch():
+    def run(lib):
+        d = lib.distributions.Wishart(lib.tensor(2.5), lib.eye(2))
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            lib.distributions.Wishart(lib.tensor(1.5), lib.eye(2))
+            d.rsample()
+        return [[str(x.message) for x in w], d.mode,
+                lib.distributions.ExponentialFamily.entropy(d)]
+    _all_same(run, 1e-5, 1e-5)
+    _raises_like_torch(lambda lib: lib.distributions.Wishart(lib.tensor(0.5), lib.eye(2)))
+    _raises_like_torch(lambda lib: lib.distributions.Wishart(2.0, lib.eye(2), lib.eye(2)))
+    _raises_like_torch(lambda lib: lib.distributions.Wishart(2.0, lib.ones(2)))
+    _raises_like_torch(lambda lib: lib.distributions.Wishart(3.0, lib.eye(2)).log_prob(
+        lib.tensor([[1.0, 2.0], [2.0, 1.0]])))
+
+
+@pytest.mark.parametrize("dim,conc", [(2, 0.5), (3, 1.0), (4, 2.5)])
+def test_lkj_cholesky_matches_torch(dim, conc):
+    def run(lib):
+        eta = lib.tensor([conc, conc + 1.0], dtype=lib.float64, requires_grad=True)
+        d = lib.distributions.LKJCholesky(dim, eta)
+        s = d.sample((3,))
+        lp = d.log_prob(s)
+        return [s, lp, *_grad(lib, lp, [eta]), tuple(d.batch_shape), tuple(d.event_shape),
+                d.expand((4, 2)).sample(), bool(lib.distributions.constraints.corr_cholesky
+                                                .check(s).all())]
+    _all_same(run, 1e-10, 1e-10)
+    _raises_like_torch(lambda lib: lib.distributions.LKJCholesky(1, 1.0))
+    _raises_like_torch(lambda lib: lib.distributions.LKJCholesky(dim, -1.0))
+    _raises_like_torch(lambda lib: lib.distributions.LKJCholesky(dim, 1.0).log_prob(
+        lib.ones(dim, dim)))

@@ -188,7 +188,8 @@ class Wishart(ExponentialFamily):
             warnings.warn("Singular sample detected.", stacklevel=2)
             for _ in range(max_try_correction):
                 sample_new = self._bartlett_sampling(is_singular[is_singular].shape)
-                sample[is_singular] = sample_new
+                # a copy as the index: is_singular changes below, the backward must not see it
+                sample[is_singular.clone()] = sample_new
                 is_singular_new = ~self._flag(sample_new)
                 is_singular[is_singular.clone()] = is_singular_new
                 if not bool(is_singular.any()):
