@@ -63,7 +63,8 @@ class Wishart(ExponentialFamily):
 
     def __init__(self, df, covariance_matrix=None, precision_matrix=None, scale_tril=None,
                  validate_args=None):
-        if (covariance_matrix is not None) + (scale_tril is not None) + (precision_matrix is not None) != 1:
+        given = [m for m in (covariance_matrix, scale_tril, precision_matrix) if m is not None]
+        if len(given) != 1:
             raise AssertionError("Exactly one of covariance_matrix or precision_matrix or "
                                  "scale_tril may be specified.")
         param = next(p for p in (covariance_matrix, precision_matrix, scale_tril)
