@@ -463,10 +463,11 @@ def _kl_pairs(lib, leaves):
             (D.Normal(t(0.0), t(1.0)), cb), (D.Gamma(t(2.0), t(1.0)), cb),
             (D.Exponential(t(1.0)), cb), (D.Pareto(t(1.0), t(2.0)), cb),
             (D.Laplace(t(0.0), t(1.0)), cb), (D.Gumbel(t(0.0), t(1.0)), cb),
-            (lr, lr2), (lr2, lr), (mvn, lr), (lr2, mvn), (W, W2)]
+            (lr, lr2), (lr2, lr), (mvn, lr), (lr2, mvn), (W, W2),
+            (D.Bernoulli(t([0.2, 0.7])), D.Poisson(t([1.5, 0.3])))]
 
 
-@pytest.mark.parametrize("i", range(19))
+@pytest.mark.parametrize("i", range(20))
 def test_kl_pairs_match_torch(i):
     def run(lib):
         params = []

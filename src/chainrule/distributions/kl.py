@@ -706,3 +706,8 @@ def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
                                            p._unbroadcasted_cov_factor))
     term22 = _batch_trace_XXT(_solve_lower(q._unbroadcasted_scale_tril, p_cov_diag))
     return 0.5 * (term1 + term21 + term22 + term3 - n)
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p, q):
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
