@@ -147,6 +147,7 @@ MATS = {
     "nonsym": np.array([[1.0, 0.5], [0.0, 1.0]]), "psd": np.array([[1.0, 1.0], [1.0, 1.0]]),
     "nonsquare": np.ones((2, 3)), "corr": np.array([[1.0, 0.0], [0.6, 0.8]]),
     "batch": np.stack([np.eye(2), np.array([[2.0, 0.0], [1.0, -1.0]])]),
+    "batch_sym": np.stack([np.eye(2), [[1.0, 2.0], [2.0, 1.0]], [[1.0, 1.0], [1.0, 1.0]]]),
 }
 
 
