@@ -309,6 +309,8 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
             if rows.size:
                 maxi[b] = rows[w[rows].argmax(0)]   # the first maximum, as torch's strict >
     else:
-        maxi = sizes.copy() if mode == 1 else np.zeros(nbags, itype)
-    bag_size = sizes if mode else np.zeros(nbags, itype)
+        # sum: zeros, one per offset (include_last_offset's extra one too), as torch
+        zeros = np.zeros(offsets.shape[0] if offsets is not None else nbags, itype)
+        maxi = sizes.copy() if mode == 1 else zeros
+    bag_size = sizes if mode else maxi.copy()
     return (out, Tensor._make(offset2bag), Tensor._make(bag_size), Tensor._make(maxi))

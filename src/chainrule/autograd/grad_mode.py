@@ -20,8 +20,9 @@ def is_multithreading_enabled() -> bool:
 
 class set_multithreading_enabled:
     """``set_multithreading_enabled(mode)`` sets :func:`is_multithreading_enabled` for this
-    thread at once, like torch; in a ``with`` block the previous value comes back on exit, as a
-    decorator it is set per call only. chainrule's backward is single-threaded either way."""
+    thread at once, like torch (also when built as a decorator); in a ``with`` block the previous
+    value comes back on exit, and a decorated function runs with ``mode`` and restores the flag
+    after each call. chainrule's backward is single-threaded either way."""
 
     def __init__(self, mode: bool) -> None:
         self.prev = is_multithreading_enabled()
@@ -40,8 +41,7 @@ class set_multithreading_enabled:
         return self.__class__(self.mode)
 
     def __call__(self, fn):
-        _THREAD.multithreading = self.prev   # a decorator must not change the flag at definition
-        mode = self.mode
+        mode = self.mode   # as torch, building the decorator has already set the flag
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):

@@ -273,7 +273,7 @@ class TensorMethods:
         if isinstance(split_sizes, int) or [s for s in split_sizes if not isinstance(s, int)]:
             raise TypeError(f"split_with_sizes(): argument 'split_sizes' must be a sequence of "
                             f"ints, not {split_sizes!r}")
-        if any(s < 0 for s in split_sizes):
+        if [s for s in split_sizes if s < 0]:   # (``any`` here is the tensor reduction)
             raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
                                f"entries, but got split_sizes={list(split_sizes)}")
         return split(self, list(split_sizes), dim)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import functional as F
 from ..functional.loss import legacy_get_string
@@ -273,7 +274,15 @@ class TripletMarginWithDistanceLoss(_Loss):
 
 class NLLLoss2d(NLLLoss):
     """torch's deprecated name of :class:`NLLLoss` for (N, C, H, W) log-probabilities and
-    (N, H, W) targets: the same loss, same arguments."""
+    (N, H, W) targets: the same loss, same arguments (building one warns, as torch)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a "
+                      "drop-in replacement and see "
+                      "https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more details.",
+                      FutureWarning, stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class LinearCrossEntropyLoss(_WeightedLoss):
