@@ -24,6 +24,7 @@ from .creation import (arange, as_tensor, bernoulli, binomial, empty, empty_like
                        tril_indices, triu_indices, zeros, zeros_like)
 from .creation import (asarray, bartlett_window, blackman_window, empty_strided, hamming_window,
                        hann_window, kaiser_window)
+from .creation import empty_permuted
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
                      set_rng_state)
 from .ops import *  # noqa: F401,F403  (the differentiable functions: add, matmul, softmax, ...)
@@ -37,6 +38,9 @@ from ._modes import (are_deterministic_algorithms_enabled,  # noqa: E402
                      get_deterministic_debug_mode, is_deterministic_algorithms_warn_only_enabled,
                      set_deterministic_debug_mode, use_deterministic_algorithms)
 from ._modes import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402
+from ._modes import (get_num_interop_threads, is_warn_always_enabled,  # noqa: E402
+                     set_num_interop_threads, set_warn_always)
+from .backends.fpstate import set_flush_denormal  # noqa: E402
 from .backends.blas import get_num_threads, set_num_threads
 from . import cuda, viz
 from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop
@@ -72,6 +76,8 @@ from ._functional_aliases import (  # noqa: E402  (torch's top-level losses take
     cosine_embedding_loss, ctc_loss, dropout_, feature_alpha_dropout_, group_norm,
     hinge_embedding_loss, instance_norm, kl_div, margin_ranking_loss, poisson_nll_loss, rrelu_,
     selu_, threshold_, triplet_margin_loss)
+from ._functional_aliases import (adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402
+                                  embedding_bag, feature_dropout, feature_dropout_)
 from . import amp  # noqa: E402  (torch.amp: autocast and GradScaler; no casts, see chainrule.amp)
 from .amp import GradScaler, autocast  # noqa: E402
 from .amp.autocast_mode import get_autocast_dtype, is_autocast_enabled  # noqa: E402

@@ -10,7 +10,9 @@ import warnings
 from .nn import functional as F
 from .nn.functional.ctc import _ctc_loss
 
-__all__ = ["alpha_dropout", "alpha_dropout_", "avg_pool1d", "batch_norm", "bilinear",
+__all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "embedding_bag", "feature_dropout",
+           "feature_dropout_", "alpha_dropout", "alpha_dropout_", "avg_pool1d", "batch_norm",
+           "bilinear",
            "binary_cross_entropy_with_logits", "celu", "celu_", "channel_shuffle", "conv1d",
            "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "cosine_embedding_loss", "ctc_loss", "dropout", "dropout_", "embedding",
@@ -235,3 +237,80 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
     if generator is not None:
         raise TypeError("rrelu_: generator= is not supported; seed the default generator instead")
     return F.rrelu_(input, lower, upper, training)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """``nn.functional.adaptive_avg_pool1d``: (N, C, L) or (C, L) -> (…, O)."""
+    return F.adaptive_avg_pool1d(input, output_size)
+
+
+def adaptive_max_pool1d(input, output_size):
+    """``nn.functional.adaptive_max_pool1d(..., return_indices=True)``: torch's top-level form
+    always returns (values, indices), each (…, O)."""
+    return F.adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def _feature_dropout(input, p, train, inplace, op):
+    from .nn.functional.dropout2d import _channel_dropout
+    if not 0.0 <= p <= 1.0:
+        raise RuntimeError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: Feature dropout requires at least 2 dimensions in the input")
+    return _channel_dropout(input, p, train, inplace, None, op, input.ndim - 2)
+
+
+def feature_dropout(input, p, train):
+    """Zero each feature map x[n, c] (all trailing dims) with probability p while ``train``,
+    scaling the rest by 1/(1 − p): torch's mask, one Bernoulli(1 − p) per (n, c) from the same
+    stream. Shapes: (N, C, *) -> same (as ``F.dropout2d`` for 4-D inputs)."""
+    return _feature_dropout(input, p, train, False, "feature_dropout")
+
+
+def feature_dropout_(input, p, train):
+    """:func:`feature_dropout` written into ``input``."""
+    return _feature_dropout(input, p, train, True, "feature_dropout_")
+
+
+def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sparse=False,
+                  per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """ATen's ``embedding_bag``: ``nn.functional.embedding_bag`` with the weight first, ``mode``
+    0 / 1 / 2 for sum / mean / max, and torch's four results (output, offset2bag, bag_size,
+    max_indices): offset2bag the bag of each index (empty for a float32 sum without
+    ``padding_idx``, torch's fast path), bag_size each bag's count of non-padding indices
+    (zeros for sum), max_indices the weight row of each bag's maximum per column for max
+    (B, D), the bag sizes for mean, zeros for sum. Shapes: weight (V, D), indices (T,),
+    offsets (B,) -> output (B, D)."""
+    import numpy as np
+    from .nn.functional.sparse import _bags
+    from .tensor import Tensor
+    names = {0: "sum", 1: "mean", 2: "max"}
+    if mode not in names:
+        raise RuntimeError(f"embedding_bag: mode has to be 0 (sum), 1 (mean) or 2 (max), "
+                           f"got {mode!r}")
+    out = F.embedding_bag(indices, weight, offsets, scale_grad_by_freq=scale_grad_by_freq,
+                          mode=names[mode], sparse=sparse,
+                          per_sample_weights=per_sample_weights,
+                          include_last_offset=include_last_offset, padding_idx=padding_idx)
+    idx, bag, nbags = _bags(indices, offsets, include_last_offset)
+    itype = np.result_type(indices._data.dtype,
+                           offsets._data.dtype if offsets is not None else indices._data.dtype)
+    v = weight.shape[0]
+    keep = bag >= 0
+    if padding_idx is not None:
+        keep &= idx != padding_idx % v
+    sizes = np.bincount(bag[keep], minlength=nbags)[:nbags].astype(itype)
+    fast = mode == 0 and padding_idx is None and weight._data.dtype == np.float32
+    offset2bag = np.zeros(0, itype) if fast else np.maximum(bag, 0).astype(itype)
+    if mode == 2:
+        maxi = np.zeros((nbags, weight.shape[1]), itype)
+        w = weight._data
+        for b in range(nbags):
+            rows = idx[keep & (bag == b)]
+            if rows.size:
+                maxi[b] = rows[w[rows].argmax(0)]   # the first maximum, as torch's strict >
+    else:
+        # sum: zeros, one per offset (include_last_offset's extra one too), as torch
+        zeros = np.zeros(offsets.shape[0] if offsets is not None else nbags, itype)
+        maxi = sizes.copy() if mode == 1 else zeros
+    bag_size = sizes if mode else maxi.copy()
+    return (out, Tensor._make(offset2bag), Tensor._make(bag_size), Tensor._make(maxi))

@@ -288,3 +288,41 @@ def attach_tangent(obj, tangent, attr="_fw_tangent"):
     setattr(obj, attr, tangent)
     if FORWARD.level is not None and tangent is not None:
         FORWARD.duals.append((weakref.ref(obj), attr))
+
+
+_WARN_ALWAYS = {"value": False}
+
+
+def set_warn_always(b: bool) -> None:
+    """torch's switch that makes its warn-once warnings fire every time. chainrule's warnings go
+    through Python's ``warnings`` module (whose filters decide repeats), so the flag is
+    recorded for :func:`is_warn_always_enabled` only."""
+    if not isinstance(b, bool):
+        raise RuntimeError(f"setWarnOnlyOnce expects a bool, but got {type(b).__name__}")
+    _WARN_ALWAYS["value"] = b
+
+
+def is_warn_always_enabled() -> bool:
+    """The flag :func:`set_warn_always` last set (default False)."""
+    return _WARN_ALWAYS["value"]
+
+
+_INTEROP = {"value": None}
+
+
+def get_num_interop_threads() -> int:
+    """Threads torch would use for inter-op parallelism (running independent ops at once;
+    default: the CPUs this process may use). chainrule runs one op at a time, so the number is
+    recorded, not used; intra-op threads are :func:`chainrule.get_num_threads`."""
+    if _INTEROP["value"] is None:
+        import os
+        cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+        _INTEROP["value"] = len(cpus) if cpus else (os.cpu_count() or 1)
+    return _INTEROP["value"]
+
+
+def set_num_interop_threads(n: int) -> None:
+    """Record the inter-op thread count (a positive int) for :func:`get_num_interop_threads`."""
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise RuntimeError("set_num_interop_threads expects a positive integer")
+    _INTEROP["value"] = n

@@ -115,6 +115,32 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     return _finish(arr, requires_grad)
 
 
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
+                   requires_grad=False, pin_memory=False) -> Tensor:
+    """An uninitialised (here zero) dense tensor of shape ``size`` whose dims lie in memory in
+    the order ``physical_layout`` (outermost first; NHWC is (0, 2, 3, 1)):
+    ``t.stride(physical_layout[i])`` is the i-th contiguous stride of the permuted sizes."""
+    shape = _size((size,), "empty_permuted")
+    order = [int(d) for d in physical_layout]
+    if len(order) != len(shape):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the "
+                           f"physical_layout; i.e. len(size) = {len(shape)} is not equal to "
+                           f"len(physical_layout) = {len(order)}")
+    for i, d in enumerate(order):
+        if not 0 <= d < len(shape):
+            raise RuntimeError(f"Dimension out of range (expected to be between 0 and "
+                               f"{len(shape) - 1}, but got {d} at index {i}).  NB: negative dims "
+                               f"not currently supported; file an issue if you want it.")
+    if len(set(order)) != len(order):
+        raise RuntimeError("Duplicate dim not allowed")
+    stride, step = [0] * len(shape), 1
+    for d in reversed(order):
+        stride[d] = step
+        step *= max(shape[d], 1)
+    return empty_strided(shape, stride, dtype=dtype, layout=layout, device=device,
+                         requires_grad=requires_grad, pin_memory=pin_memory)
+
+
 def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``array`` (changes to one show in the other)."""
     if not isinstance(array, np.ndarray):

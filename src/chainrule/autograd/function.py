@@ -223,6 +223,7 @@ class Function:
         for i, entry in zip(range(len(outs)), layout):
             if entry[0] == "packed":
                 results[i] = select.apply(packed, entry[1], entry[2])
+                results[i]._output_nr = (results[i].grad_fn, i)   # Tensor.output_nr, as torch
         return tuple(results)
 
 

@@ -51,3 +51,40 @@ class quiet:
     def __exit__(self, *exc):
         leave(self._token)
         return False
+
+
+# x86-64 MXCSR bits: FTZ (15) flushes denormal results to zero, DAZ (6) reads denormal inputs
+# as zero; torch's set_flush_denormal sets or clears both, for the calling thread
+_FTZ_DAZ = 0x8040
+
+
+def _libc_fenv():
+    """(fegetenv, fesetenv) of glibc on x86-64 Linux, where fenv_t is 32 bytes with the MXCSR
+    at byte 28; None elsewhere."""
+    import ctypes
+    import platform
+    import sys
+    if not sys.platform.startswith("linux") or platform.machine() not in ("x86_64", "AMD64"):
+        return None
+    if platform.libc_ver()[0] != "glibc":
+        return None
+    libc = ctypes.CDLL(None)
+    return libc.fegetenv, libc.fesetenv
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Flush denormal floats to zero (FTZ + DAZ in the CPU's MXCSR, this thread), as torch:
+    ``1e-323`` then reads as 0. Returns True where the CPU mode could be set (x86-64 Linux with
+    glibc), False elsewhere (nothing changed). NumPy and torch in the same thread see it too."""
+    import ctypes
+    if not isinstance(mode, bool):
+        raise RuntimeError(f"flush_denormal expects a bool, but got {type(mode).__name__}")
+    fenv = _libc_fenv()
+    if fenv is None:
+        return False
+    get, put = fenv
+    env = (ctypes.c_uint32 * 8)()
+    if get(env) != 0:
+        return False
+    env[7] = (env[7] | _FTZ_DAZ) if mode else (env[7] & ~_FTZ_DAZ)
+    return put(env) == 0

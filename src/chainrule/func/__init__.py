@@ -16,9 +16,10 @@ also differentiates a pytree argument: a dict/tuple/list of tensors, gradients i
 ``functional_call`` runs a module with given parameters, ``stack_module_state`` stacks an
 ensemble's states for ``vmap``.
 """
-from .stateless import functional_call, stack_module_state
+from .stateless import functional_call, replace_all_batch_norm_modules_, stack_module_state
 from .transforms import (grad, grad_and_value, hessian, hvp, jacfwd, jacrev, jvp, linearize, vhp,
                          vjp, vmap)
 
 __all__ = ["vjp", "jvp", "grad", "grad_and_value", "jacrev", "jacfwd", "hessian", "hvp", "vhp",
-           "vmap", "linearize", "functional_call", "stack_module_state"]
+           "vmap", "linearize", "functional_call", "stack_module_state",
+           "replace_all_batch_norm_modules_"]

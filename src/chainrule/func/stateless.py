@@ -144,3 +144,21 @@ def stack_module_state(models):
     params = {k: leaf([p[k] for p in all_params], k) for k in all_params[0]}
     buffers = {k: leaf([b[k] for b in all_buffers], k) for k in all_buffers[0]}
     return params, buffers
+
+
+def replace_all_batch_norm_modules_(root):
+    """Make every batch norm in ``root`` (itself included) stop tracking running statistics,
+    in place, as torch: ``running_mean``, ``running_var`` and ``num_batches_tracked`` become
+    None and ``track_running_stats`` False, so each forward normalises with its own batch's
+    statistics (what ``vmap`` over a model needs). Returns ``root``."""
+    # nn sits above func: torch.func's name, nn's classes, imported when called
+    from ..nn.modules.normalization import _BatchNorm, _InstanceNorm
+    for module in root.modules():
+        # torch's instance norms are not batch norms (chainrule's derive from _BatchNorm)
+        if (isinstance(module, _BatchNorm) and not isinstance(module, _InstanceNorm)
+                and module.track_running_stats):
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root

@@ -115,3 +115,4 @@ def _function_of(method):
     "fix_", "negative_", "clip_", "deg2rad_", "rad2deg_", "sinc_", "logit_", "nan_to_num_",
     "gcd_", "lcm_", "ldexp_", "xlogy_", "addmv_", "index_put_", "detach", "detach_",
     "is_inference", "get_device"))
+i0_, split_with_sizes = _function_of("i0_"), _function_of("split_with_sizes")

@@ -179,6 +179,34 @@ class TensorMethods:
         return transpose(self, -2, -1)
 
     @property
+    def output_nr(self):
+        """Which output of its ``grad_fn`` this tensor is (0 for the first or only one, and for
+        leaves and tensors without history)."""
+        node, nr = self.__dict__.get("_output_nr", (None, 0))
+        return nr if node is not None and node is self.grad_fn else 0
+
+    def resize(self, *sizes):
+        """torch's deprecated out-of-place resize: this tensor's elements viewed as ``sizes``,
+        which must hold as many elements (a reshape; its gradient is reshaped back)."""
+        warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+        return self._resize(sizes)
+
+    def resize_as(self, tensor):
+        """torch's deprecated out-of-place ``resize_as``: :meth:`resize` to ``tensor``'s shape."""
+        warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+        return self._resize(tuple(tensor.shape))
+
+    def _resize(self, sizes):
+        n = int(np.prod(sizes, dtype=np.int64))
+        if n != self.numel():
+            raise RuntimeError(f"requested resize to {'x'.join(map(str, sizes))} ({n} elements "
+                               f"in total), but the given tensor has a size of "
+                               f"{'x'.join(map(str, self.shape))} ({self.numel()} elements). "
+                               f"autograd's resize can only change the shape of a given tensor, "
+                               f"while preserving the number of elements. ")
+        return reshape(self, tuple(sizes))
+
+    @property
     def mH(self):
         """The conjugate transpose of a batch of matrices: ``mT`` (chainrule has no complex
         dtypes)."""
@@ -203,6 +231,7 @@ class TensorMethods:
     lgamma_, digamma_ = _in_place("lgamma_", lgamma), _in_place("digamma_", digamma)
     mvlgamma_ = _in_place("mvlgamma_", mvlgamma)
     i0, i0_ = i0, _in_place("i0_", i0)
+    igamma_, igammac_ = _in_place("igamma_", igamma), _in_place("igammac_", igammac)
 
     def polygamma(self, n):
         """ψ⁽ⁿ⁾ of this tensor (torch's method takes n first)."""
@@ -244,6 +273,9 @@ class TensorMethods:
         if isinstance(split_sizes, int) or [s for s in split_sizes if not isinstance(s, int)]:
             raise TypeError(f"split_with_sizes(): argument 'split_sizes' must be a sequence of "
                             f"ints, not {split_sizes!r}")
+        if [s for s in split_sizes if s < 0]:   # (``any`` here is the tensor reduction)
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={list(split_sizes)}")
         return split(self, list(split_sizes), dim)
 
     # composites (ops/composite.py)

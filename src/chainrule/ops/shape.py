@@ -516,6 +516,7 @@ def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
     kind = "split" if isinstance(split_size_or_sections, int) else "split_sizes"
     for s in sizes:
         out.append(narrow(tensor, d, start, s, kind))
+        out[-1]._output_nr = (out[-1].grad_fn, len(out) - 1)   # torch: one node, n outputs
         start += s
     return tuple(out)
 
@@ -537,8 +538,11 @@ def chunk(input, chunks, dim=0):
 def unbind(input, dim=0):
     """Remove ``dim``, returning the slices along it."""
     d = normalize_dim(dim, input.ndim, "unbind")
-    return tuple(_getitem(input, (slice(None),) * d + (i,), True, "unbind")
-                 for i in range(input._data.shape[d]))
+    out = tuple(_getitem(input, (slice(None),) * d + (i,), True, "unbind")
+                for i in range(input._data.shape[d]))
+    for i, t in enumerate(out):
+        t._output_nr = (t.grad_fn, i)   # Tensor.output_nr: torch's one node has n outputs
+    return out
 
 
 @variadic("repeats", first=1)

@@ -11,6 +11,7 @@ from .ctc import ctc_loss
 from .conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d,
                    fold, unfold)
 from .pooling_nd import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d,
+                         fractional_max_pool2d, fractional_max_pool3d,
                          adaptive_max_pool3d, avg_pool1d, avg_pool3d, max_pool1d, max_pool3d,
                          lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d, max_unpool3d)
 from .vision import (channel_shuffle, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear,
@@ -34,3 +35,4 @@ from .attention import multi_head_attention_forward, scaled_dot_product_attentio
 from .sparse import embedding_bag
 # sampling at arbitrary points (spatial transformer networks)
 from .sampling_grid import affine_grid, grid_sample
+from .linear_cross_entropy import linear_cross_entropy

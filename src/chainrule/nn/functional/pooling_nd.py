@@ -695,3 +695,138 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     if return_indices:
         return result, Tensor._make(index[0] if unbatched else index)
     return result
+
+
+FractionalMaxPool2D = AdaptiveMaxPoolND.named("FractionalMaxPool2DBackward0")
+FractionalMaxPool3D = AdaptiveMaxPoolND.named("FractionalMaxPool3DBackward0")
+
+
+def _fractional_starts(sample, size, out, pool):
+    """torch's pseudo-random window starts along one axis, in the sample's own float dtype
+    (so the truncations agree bit for bit): αᵢ = ⌊(i + u)·α⌋ − ⌊u·α⌋ with
+    α = (size − pool)/(out − 1), the last start pinned at size − pool. (N, C) -> (N, C, out)."""
+    starts = np.empty(sample.shape + (out,), np.int64)
+    if out > 1:
+        alpha = sample.dtype.type(size - pool) / sample.dtype.type(out - 1)
+        i = np.arange(out - 1).astype(sample.dtype)
+        starts[..., :-1] = ((i + sample[..., None]) * alpha).astype(np.int64) \
+            - (sample * alpha).astype(np.int64)[..., None]
+    if out > 0:
+        starts[..., -1] = size - pool
+    return starts
+
+
+def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices,
+                         _random_samples, dims, op, node):
+    """Fractional max pooling over the last ``dims`` axes (torch's sample order: W, H for
+    two dims; T, H, W for three)."""
+    from ...creation import rand   # creation sits beside tensor; imported where it is needed
+    check_tensor(input, op)
+    if input.ndim not in (dims + 1, dims + 2):
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-input.ndim}, {input.ndim - 1}], but got {-dims - 1})")
+    words = "tuple of Ints" if dims == 2 else "tuple of three Ints"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
+    spatial = tuple(input.shape[-dims:])
+    if output_size is None:
+        ratio = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) \
+            else (output_ratio,) * dims
+        if len(ratio) != dims:
+            raise ValueError(f"{op} requires output_ratio to either be a single Int or {words}.")
+        output_size = [int(s * r) for s, r in zip(spatial, ratio)]
+    kernel = tuple(kernel_size) if isinstance(kernel_size, (tuple, list)) \
+        else (kernel_size,) * dims
+    out = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * dims
+    if len(kernel) != dims:
+        raise RuntimeError(f"{op}: kernel_size must either be a single Int or {words}")
+    if len(out) != dims:
+        raise RuntimeError(f"{op}: output_size must either be a single Int or {words}")
+    kernel, out = tuple(int(k) for k in kernel), tuple(int(o) for o in out)
+    if min(kernel) <= 0:
+        raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got {kernel}")
+    if min(out) < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(out)}: "
+                           f"{list(input.shape[:-dims]) + list(out)}")
+    batched = input.ndim == dims + 2
+    n, c = (input.shape[0] if batched else 1), input.shape[-dims - 1]
+    if _random_samples is None:
+        _random_samples = rand(n, c, dims, dtype=input.dtype)
+    name = f"{op}()" if dims == 2 else f"{op}_out()"
+    for d in range(1, input.ndim):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"{name}: Expected input to have non-zero size for non-batch "
+                               f"dimensions, but got{list(input.shape)} with dimension {d} "
+                               f"being empty.")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"{op}_out_frame\" not implemented for "
+                                  f"'{scalar_name(input)}'")
+    samples = _random_samples
+    if samples.ndim != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {samples.ndim}")
+    if samples.dtype != input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    if samples.shape[0] < n:
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    if samples.shape[1] != c:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if samples.shape[2] != dims:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {dims}; "
+                           f"got {samples.shape[2]}.")
+    axes = ("height", "width") if dims == 2 else ("time", "height", "width")
+    for a, (o, k, s) in enumerate(zip(out, kernel, spatial)):
+        # torch's 3-D kernel asks for one more input position than its 2-D one
+        if o + k - 1 > s or (dims == 3 and o + k - 1 == s):
+            raise RuntimeError(f"{name}: pool {axes[a]} {k} too large relative to input "
+                               f"{axes[a]} {s}")
+    u = samples._data[:n]
+    order = (1, 0) if dims == 2 else (0, 1, 2)    # 2-D samples hold (W, H), 3-D ones (T, H, W)
+    starts = [_fractional_starts(u[..., j], s, o, k)
+              for j, s, o, k in zip(order, spatial, out, kernel)]
+    grid = [st.reshape((n, c) + tuple(o if b == a else 1 for b, o in enumerate(out)))
+            for a, st in enumerate(starts)]
+    data = input._data.reshape(n, c, int(np.prod(spatial)))
+    best = index = None
+    for offset in itertools.product(*(range(k) for k in kernel)):   # loop over Πk offsets only
+        flat = np.zeros((n, c) + (1,) * dims, np.int64)
+        for g, off, s in zip(grid, offset, spatial):
+            flat = flat * s + (g + off)
+        flat = np.broadcast_to(flat, (n, c) + out)
+        val = np.take_along_axis(data, flat.reshape(n, c, -1), -1).reshape(flat.shape)
+        if best is None:
+            best, index = val.copy(), flat.copy()
+            continue
+        # a later value wins when strictly greater or NaN (so the last NaN), as torch's loop
+        take = (val > best) | np.isnan(val)
+        best[take], index[take] = val[take], flat[take]
+    result = node.apply(input, index=index, x_shape=tuple(input.shape))
+    if return_indices:
+        return result, Tensor._make(index if batched else index[0])
+    return result
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    r"""2-D fractional max pooling (Graham, 2014): the max over kh×kw windows whose starts
+    advance by a pseudo-random stride of ⌊α⌋ or ⌈α⌉, α = (H − kh)/(Ho − 1), so that exactly
+    ``output_size`` (or ⌊``output_ratio``·(H, W)⌋) cells come out:
+
+    .. math:: y_{nc,ij} = \max_{0 \le p < k_h,\, 0 \le q < k_w} x_{nc,\, a_i + p,\, b_j + q},
+              \quad a_i = \lfloor (i + u)\alpha \rfloor - \lfloor u\alpha \rfloor
+
+    with one u ∈ [0, 1) per (n, c, axis) from ``_random_samples`` (N, C, 2) — (W, H) order —
+    drawn as torch's ``rand(N, C, 2)`` when not given, so a shared seed gives torch's windows.
+    (N, C, H, W) or (C, H, W) -> (…, Ho, Wo); with ``return_indices`` also each maximum's flat
+    index into H·W (int64). The gradient goes back to those maxima."""
+    return _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices,
+                                _random_samples, 2, "fractional_max_pool2d", FractionalMaxPool2D)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    r"""3-D fractional max pooling: :func:`fractional_max_pool2d` over (T, H, W), with
+    ``_random_samples`` (N, C, 3) in (T, H, W) order, drawn as torch's ``rand(N, C, 3)`` when
+    not given. (N, C, T, H, W) or (C, T, H, W) -> (…, To, Ho, Wo); indices are flat into
+    T·H·W."""
+    return _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices,
+                                _random_samples, 3, "fractional_max_pool3d", FractionalMaxPool3D)

@@ -17,6 +17,7 @@ from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, A
                       AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d,
                       MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
 from .pooling import LPPool1d, LPPool2d, LPPool3d
+from .pooling import FractionalMaxPool2d, FractionalMaxPool3d
 from .upsampling import (ChannelShuffle, PixelShuffle, PixelUnshuffle, Upsample,
                          UpsamplingBilinear2d, UpsamplingNearest2d)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
@@ -36,3 +37,6 @@ from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .transformer import (MultiheadAttention, Transformer, TransformerDecoder,
                           TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
 from .sync_batchnorm import SyncBatchNorm
+from .loss import LinearCrossEntropyLoss, NLLLoss2d
+from ..functional.linear_cross_entropy import LinearCrossEntropyOptions
+from .normalization import CrossMapLRN2d

@@ -88,3 +88,46 @@ class SyncBatchNorm(Function):
                        if weight is not None and need_w else None)
         grad_bias = Tensor._make(sum_dy.astype(x.dtype)) if need_b else None
         return grad_input, grad_weight, grad_bias, None, None, None, None, None
+
+
+class CrossMapLRN2d(Function):
+    r"""torch's legacy cross-channel LRN, quirk for quirk:
+    y_c = x_c · s_c^{−β}, s_c = k + α/n · Σ_{j ∈ W(c)} x_j², where its running-sum loop makes
+    W(c) = [0, c + p − 1] minus [1, c − p] (p = ⌊(n − 1)/2⌋ + 1, clipped to the channels), so
+    channel 0 stays in every later window. Backward is torch's, which is not this forward's
+    exact derivative: x̄_c = s_c^{−β} ḡ_c − (2αβ/n) x_c Σ_{j=c−q}^{c+n−1−q} ḡ_j y_j / s_j with
+    q = n − ⌊(n − 1)/2⌋. Shapes: (N, C, H, W) -> same."""
+
+    @staticmethod
+    def forward(ctx, input, size, alpha=1e-4, beta=0.75, k=1):
+        if input.ndim != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D "
+                             f"instead.")
+        x = input._data
+        c = x.shape[1]
+        pre = int((size - 1) / 2 + 1)
+        j, row = np.arange(c)[None, :], np.arange(c)[:, None]
+        window = (j <= np.minimum(row + pre - 1, c - 1)) & ~((j >= 1) & (j <= row - pre))
+        scale = np.einsum("cj,njhw->nchw", window.astype(x.dtype), x * x) * (alpha / size) + k
+        out = (scale ** -beta * x).astype(x.dtype, copy=False)
+        ctx.size, ctx.alpha, ctx.beta, ctx.scale = size, alpha, beta, scale.astype(x.dtype)
+        ctx.save_for_backward(input)
+        ctx.out = out
+        return Tensor._make(out)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (input,) = ctx.saved_tensors
+        x, g, size = input._data, grad_output._data, ctx.size
+        c = x.shape[1]
+        q = int(size - (size - 1) / 2)
+        if q + c > c + size - 1:
+            # torch's padded buffer (C + n − 1 channels) cannot hold its offset q
+            raise RuntimeError(f"CrossMapLRN2d backward: start ({q}) + length ({c}) exceeds "
+                               f"dimension size ({c + size - 1}).")
+        ratio = g * ctx.out / ctx.scale
+        j, row = np.arange(c)[None, :], np.arange(c)[:, None]
+        window = ((j >= row - q) & (j <= row + size - 1 - q)).astype(x.dtype)
+        accum = np.einsum("cj,njhw->nchw", window, ratio)
+        gx = ctx.scale ** -ctx.beta * g - (2 * ctx.alpha * ctx.beta / size) * x * accum
+        return Tensor._make(gx.astype(x.dtype, copy=False)), None, None, None, None

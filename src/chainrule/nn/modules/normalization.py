@@ -11,6 +11,7 @@ from ..._dtype import int64
 from .. import functional as F
 from ..functional.normalization import check_dtypes as _check_dtypes
 from ..parameter import Parameter
+from . import _functions
 from .module import Module
 
 
@@ -271,6 +272,22 @@ class LocalResponseNorm(Module):
 
     def forward(self, input):
         return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(Module):
+    """torch's legacy cross-channel local response norm over (N, C, H, W) inputs, with torch's
+    own forward and backward (see ``nn.modules._functions.CrossMapLRN2d``; prefer
+    :class:`LocalResponseNorm`, whose window is the symmetric one and gradient exact)."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return _functions.CrossMapLRN2d.apply(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
