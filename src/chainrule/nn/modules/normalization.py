@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from ... import creation
 from ..._device import check_device
 from ..._modes import TRACE, no_grad
 from ..._dtype import int64
+from ...ops.einsum import einsum
 from .. import functional as F
 from ..functional.normalization import check_dtypes as _check_dtypes
 from ..parameter import Parameter
@@ -278,16 +281,31 @@ class LocalResponseNorm(Module):
 
 
 class CrossMapLRN2d(Module):
-    """torch's legacy cross-channel local response norm over (N, C, H, W) inputs, with torch's
-    own forward and backward (see ``nn.modules._functions.CrossMapLRN2d``; prefer
-    :class:`LocalResponseNorm`, whose window is the symmetric one and gradient exact)."""
+    r"""torch's legacy cross-channel local response norm over (N, C, H, W) inputs, with torch's
+    forward quirk for quirk: y_c = x_c · s_c^{−β}, s_c = k + α/n · Σ_{j ∈ W(c)} x_j², where
+    torch's running-sum loop makes W(c) = [0, c + p − 1] minus [1, c − p]
+    (p = ⌊(n − 1)/2⌋ + 1, clipped to the channels), so channel 0 stays in every later window.
+
+    The gradient is this forward's exact derivative (autograd through the ops). torch's
+    hand-written backward is not (its own gradcheck fails), so gradients differ from torch's;
+    prefer :class:`LocalResponseNorm`, whose window is the symmetric one.
+    """
 
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
         super().__init__()
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, input):
-        return _functions.CrossMapLRN2d.apply(input, self.size, self.alpha, self.beta, self.k)
+        if input.ndim != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D "
+                             f"instead.")
+        c = input.shape[1]
+        pre = int((self.size - 1) / 2 + 1)
+        j, row = np.arange(c)[None, :], np.arange(c)[:, None]
+        window = (j <= np.minimum(row + pre - 1, c - 1)) & ~((j >= 1) & (j <= row - pre))
+        window = creation.tensor(window.astype(input.dtype.np))
+        scale = einsum("cj,njhw->nchw", window, input * input) * (self.alpha / self.size) + self.k
+        return input * scale ** -self.beta
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
