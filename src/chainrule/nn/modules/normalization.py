@@ -14,7 +14,6 @@ from ...ops.einsum import einsum
 from .. import functional as F
 from ..functional.normalization import check_dtypes as _check_dtypes
 from ..parameter import Parameter
-from . import _functions
 from .module import Module
 
 
