@@ -296,16 +296,35 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     dt = np.dtype(_float_dtype(dtype))
     if dt in (np.float32, np.float64) and steps > 1:
         return _finish(linspace_like_torch(start, end, steps, dt.type), requires_grad)
-    return _finish(np.linspace(start, end, steps).astype(dt), requires_grad)
+    return _finish(_integral_points(start, end, steps, dt).astype(dt), requires_grad)
+
+
+def _integral_points(start, end, steps, dt):
+    """torch's points for an integer (or float16) output, in float64: the ends converted to
+    the integer dtype first, then start + step·i for the first half and end − step·(n−1−i) for
+    the second (the caller's cast truncates toward zero)."""
+    start, end = (float(v.item() if isinstance(v, Tensor) else v) for v in (start, end))
+    if dt.kind in "biu":
+        start, end = float(int(start)), float(int(end))
+    if steps <= 1:
+        return np.full(steps, start)
+    step = (end - start) / (steps - 1)
+    idx = np.arange(steps)
+    return np.where(idx < steps // 2, start + step * idx, end - step * (steps - 1 - idx))
 
 
 @with_creation_out
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
              requires_grad=False) -> Tensor:
+    """``steps`` powers base^p, p evenly spaced from ``start`` to ``end`` inclusive (integer
+    outputs: the ends truncated to integers first and each power truncated, as torch)."""
     check_device(device, "logspace")
+    if steps < 0:
+        raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps}")
+    dt = np.dtype(_float_dtype(dtype))
     with np.errstate(invalid="ignore", over="ignore"):   # a negative base: nan, as torch
-        values = base ** np.linspace(start, end, steps)
-    return _finish(values.astype(_float_dtype(dtype)), requires_grad)
+        values = float(base) ** _integral_points(start, end, steps, dt)
+    return _finish(values.astype(dt), requires_grad)
 
 
 @with_creation_out

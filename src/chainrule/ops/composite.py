@@ -26,7 +26,7 @@ from .elementwise import (Logit, as_operand, ceil, clamp, div, exp2, floor, ge, 
                           where)
 from .elementwise import _predicate
 from .indexing import gather, index_select, write_at
-from .linalg import bmm, matmul, mv, outer
+from .linalg import bmm, integral_scalars, matmul, mv, outer
 from .matrix import cross as linalg_cross, safe_sqrt, vector_norm
 from .reduction import amax, any, cumprod, cumsum, sum
 from .scatter import index_put
@@ -199,6 +199,10 @@ def _scaled_sum(input, product, beta, alpha, op):
     if not fits:
         raise RuntimeError(f"{op}: input of shape {tuple(input.shape)} cannot be broadcast to the "
                            f"product's shape {out_shape}")
+    beta, alpha = integral_scalars(product.dtype, beta, alpha, op, allow_float=op != "addr")
+    if product.dtype is _dtype.bool_:   # torch's logical form: (beta ∧ input) ∨ (alpha ∧ product)
+        term = product if alpha else product._make(np.zeros_like(product._data))
+        return logical_or(input, term) if beta else term
     term = product if alpha == 1 else product * alpha
     if beta == 0:
         return term
@@ -226,9 +230,11 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 
 # ---------------------------------------------------------------------------- shape
-def _tensors_arg(tensors, op):
+def _tensors_arg(tensors, op, non_empty=False):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
+    if non_empty and not tensors:
+        raise RuntimeError(f"{op} expects a non-empty TensorList")
     for t in tensors:
         check_tensor(t, op, "each input")
     return tensors
@@ -253,13 +259,13 @@ atleast_3d = _at_least("atleast_3d", 3, lambda s: (1, 1, 1) if not s else
 
 def hstack(tensors):
     """Concatenate along dim 1 (dim 0 for 1-D inputs), after :func:`atleast_1d`."""
-    ts = atleast_1d(*_tensors_arg((tensors,), "hstack"))
+    ts = atleast_1d(*_tensors_arg((tensors,), "hstack", True))
     return cat(ts, 0 if ts[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
     """Concatenate along dim 0 after :func:`atleast_2d` (1-D inputs become rows)."""
-    return cat(atleast_2d(*_tensors_arg((tensors,), "vstack")), 0)
+    return cat(atleast_2d(*_tensors_arg((tensors,), "vstack", True)), 0)
 
 
 row_stack = vstack
@@ -267,12 +273,12 @@ row_stack = vstack
 
 def dstack(tensors):
     """Concatenate along dim 2 after :func:`atleast_3d`."""
-    return cat(atleast_3d(*_tensors_arg((tensors,), "dstack")), 2)
+    return cat(atleast_3d(*_tensors_arg((tensors,), "dstack", True)), 2)
 
 
 def column_stack(tensors):
     """0-d and 1-D inputs become columns (n, 1); then concatenate along dim 1."""
-    ts = _tensors_arg((tensors,), "column_stack")
+    ts = _tensors_arg((tensors,), "column_stack", True)
     return cat([reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in ts], 1)
 
 
@@ -480,6 +486,9 @@ def take_along_dim(input, indices, dim=None):
                                           for t in (input, indices)]))
     shape_idx = list(shape_in)
     shape_in[d], shape_idx[d] = input.shape[d], indices.shape[d]
+    if indices._data.size and indices._data.min() < 0:   # along a dim, torch counts from the end
+        indices = indices._make(np.where(indices._data < 0, indices._data + input.shape[d],
+                                         indices._data))
     return gather(expand(input, *shape_in), d, expand(indices, *shape_idx))
 
 
@@ -627,6 +636,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     if n < 0:   # range(n) would return the input unchanged
         raise RuntimeError(f"diff: order must be non-negative but got {n}")
     d = normalize_dim(dim, input.ndim, "diff")
+    if n == 0:   # torch returns the input as it is, prepend and append unused
+        return input
     parts = [t for t in (prepend, input, append) if t is not None]
     parts = [t if isinstance(t, TensorBase) else input._make(np.asarray(t, input._data.dtype))
              for t in parts]
@@ -657,6 +668,8 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     dims = [normalize_dim(d, input.ndim, "gradient") for d in dims]
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"gradient: dim {dims} has a dimension more than once")
+    if spacing is None:   # torch's default, unit steps
+        spacing = 1
     if isinstance(spacing, (list, tuple)):
         if len(spacing) != len(dims):
             raise RuntimeError(
@@ -820,7 +833,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     weighted = centred if w is None else centred * w
     c = matmul(weighted, centred.mT) / (clamp(norm, min=0) if isinstance(norm, TensorBase)
                                         else max(norm, 0))
-    return squeeze(c) if input.ndim < 2 else c
+    return squeeze(c)   # torch squeezes: one variable (1-D or a single row) gives a 0-d result
 
 
 def corrcoef(input):

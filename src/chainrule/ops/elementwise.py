@@ -1166,6 +1166,10 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     check_tensor(other, "isclose")
     if input._data.dtype != other._data.dtype:
         raise RuntimeError(f"isclose: {input.dtype} did not match {other.dtype}")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if tol < 0:
+            raise RuntimeError(f"isclose: {name} must be greater than or equal to zero, but got "
+                               f"{tol}")
     a, b = input._data, other._data
     try:
         if a.dtype.kind in "fc":

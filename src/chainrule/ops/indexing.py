@@ -351,14 +351,20 @@ def scatter_add(input, dim, index, src):
                            f"{list(input.shape)} apart from dimension {d} and to be no larger "
                            f"size than src {list(src.shape)}")
     if input.ndim == 0:
-        return input + src.reshape(-1)[:idx.size].sum()
+        return input + src.reshape(-1)[:idx.size].sum(dtype=input.dtype)
     if idx.shape != src._data.shape:
         src = src[tuple(slice(0, s) for s in idx.shape)]
     return write_at("ScatterAddBackward0", input, src, _mesh(idx, d), accumulate=True)
 
 
 def index_select(input, dim, index):
-    """Rows (or slices along ``dim``) picked by a 1-d integer ``index``."""
+    """Rows (or slices along ``dim``) picked by a 1-d integer ``index``; a 0-d input reads as
+    one element (index 0, giving a 0-d result)."""
+    if input.ndim == 0:
+        if isinstance(index, TensorBase) and index._data.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                               f"{index._data.size} value(s)")
+        return index_select(input.reshape(1), dim, index.reshape(1)).reshape(())
     d = normalize_dim(dim, input.ndim, "index_select")
     # torch's types: not a tensor TypeError, a float tensor RuntimeError, not 1-d IndexError
     if not isinstance(index, TensorBase):

@@ -196,6 +196,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta·input + alpha·(mat1 @ mat2) — one node (torch's ``AddmmBackward0``) when beta = alpha
     = 1.  Shapes: input broadcastable to (n, p), mat1 (n, m), mat2 (m, p) -> (n, p)."""
     check_tensor(input, "addmm")
+    beta, alpha = integral_scalars(mat1.dtype, beta, alpha, "addmm")
     if (beta != 1 or alpha != 1 or mat1.ndim != 2 or mat2.ndim != 2 or input.ndim > 2
             or not input._data.dtype == mat1._data.dtype == mat2._data.dtype
             or mat1._data.shape[1] != mat2._data.shape[0]):
@@ -208,6 +209,18 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
         return prod + (input if beta == 1 else input * beta)
     _check_fits(input, (mat1._data.shape[0], mat2._data.shape[1]))
     return Addmm.apply(input, mat1, mat2)
+
+
+def integral_scalars(dtype, beta, alpha, op, allow_float=True):
+    """torch's scalars of the add-product family on integer or bool operands: a float beta or
+    alpha truncates toward zero (addmm, addmv, baddbmm, addbmm) or raises (addr)."""
+    if dtype.is_floating_point:
+        return beta, alpha
+    for name, value in (("beta", beta), ("alpha", alpha)):
+        if not allow_float and isinstance(value, float):
+            raise RuntimeError(f"{op}: for integral input tensors, argument {name} must not be "
+                               f"a floating point number (got {value})")
+    return int(beta), int(alpha)
 
 
 def _check_fits(input, out_shape):

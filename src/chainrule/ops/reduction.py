@@ -472,8 +472,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 def _int_dtype(input, out):
     """NumPy widens sums and products of small integers to int64; torch keeps the integer dtype
-    it was asked for (wrapping around as that dtype does). Integer results have no gradient."""
-    if input._data.dtype.kind in "iu" and out._data.dtype != input._data.dtype:
+    it was asked for (wrapping around as that dtype does; a bool sum is any, a bool product
+    all). Integer results have no gradient."""
+    if input._data.dtype.kind in "biu" and out._data.dtype != input._data.dtype:
         return out.to(input.dtype)
     return out
 
@@ -504,7 +505,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
         return _int_dtype(input, Prod.apply(input, dims=tuple(range(input.ndim)), keepdim=keepdim))
     if not dims:  # a 0-d input
-        return input * 1
+        return _int_dtype(input, input * 1)
     return _int_dtype(input, _ProdDim.apply(input, dims=dims, keepdim=keepdim))
 
 
@@ -613,7 +614,13 @@ def min(input, dim=None, keepdim=False, *, other=None):
     return _max_min(check_tensor(input, "min"), dim, keepdim, other, "min")
 
 
+def _bool_dim(dim, unbiased):
+    """torch's overload ``var(input, unbiased)``: a bool in dim's place is ``unbiased``."""
+    return (None, dim) if isinstance(dim, bool) and unbiased is None else (dim, unbiased)
+
+
 def _var_args(input, dim, unbiased, correction, op):
+    dim, unbiased = _bool_dim(dim, unbiased)
     if isinstance(unbiased, bool):
         if correction is not None:
             raise ValueError(f"{op}: pass either unbiased or correction, not both")
@@ -641,11 +648,13 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 @numpy_aliases
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    dim, unbiased = _bool_dim(dim, unbiased)
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
 @numpy_aliases
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    dim, unbiased = _bool_dim(dim, unbiased)
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 

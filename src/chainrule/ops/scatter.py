@@ -350,6 +350,8 @@ def index_copy(input, dim, index, source):
 def index_fill(input, dim, index, value):
     """out = input with every slice ``index[i]`` along ``dim`` set to ``value`` (negative
     indices count from the end). Gradient: ḡ with those slices zeroed."""
+    if input.ndim == 0:   # torch: one element, index 0 or −1
+        return index_fill(input.reshape(1), dim, index, value).reshape(())
     d, idx = _along(input, dim, index, None, "index_fill")
     mask = np.zeros(input._data.shape, bool)
     mask[(slice(None),) * d + (idx,)] = True
