@@ -256,6 +256,16 @@ def _pair(v, name, op):
     return (_int(v, name, op),) * 2
 
 
+def _same_dtypes(input, weight, bias, op):
+    """torch refuses a convolution whose operands differ in dtype (it does not promote)."""
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"{op}: input type ({input.dtype}) and weight type ({weight.dtype}) "
+                           f"should be the same")
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"{op}: input type ({input.dtype}) and bias type ({bias.dtype}) "
+                           f"should be the same")
+
+
 def _check_geometry(stride, padding, dilation, op):
     """torch's checks of the convolution arguments (RuntimeError, as torch, at the call)."""
     if min(stride) <= 0:
@@ -337,17 +347,12 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, op):
     if ho < 1 or wo < 1:
         raise RuntimeError(f"{op}: kernel {kernel} (dilation {dilation}) is larger than the "
                            f"padded input {tuple(input.shape[2:])} + 2×{geo.padding}")
-    if input.dtype is not weight.dtype:
-        raise RuntimeError(f"{op}: input ({input.dtype}) and weight ({weight.dtype}) must have the "
-                        "same dtype")
+    _same_dtypes(input, weight, bias, op)
     if bias is None:
         return Conv.apply(input, weight, NOT_GIVEN, geo=geo)
     if tuple(bias.shape) != (weight.shape[0],):
         raise RuntimeError(f"{op}: bias must have shape ({weight.shape[0]},), got "
                            f"{tuple(bias.shape)}")
-    if bias.dtype is not weight.dtype:
-        out = Conv.apply(input, weight, NOT_GIVEN, geo=geo)
-        return out + bias.reshape((1, -1) + (1,) * (input.ndim - 2))
     return Conv.apply(input, weight, bias, geo=geo)
 
 
@@ -416,9 +421,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if out is not None:
         return out
     _check(input, weight, groups, "conv_transpose2d", transposed=True)
-    if input.dtype is not weight.dtype:
-        raise RuntimeError(f"conv_transpose2d: input ({input.dtype}) and weight ({weight.dtype}) "
-                           "must have the same dtype")
+    _same_dtypes(input, weight, bias, "conv_transpose2d")
     stride, padding = _pair(stride, "stride", "conv_transpose2d"), _pair(padding, "padding", "conv_transpose2d")
     dilation = _pair(dilation, "dilation", "conv_transpose2d")
     output_padding = _pair(output_padding, "output_padding", "conv_transpose2d")
@@ -438,9 +441,6 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            f"{tuple(bias.shape)}")
     geo = Geometry(stride, padding, dilation, groups, kernel)
     x_shape = (n, c, size[0], size[1])
-    if bias is not None and bias.dtype is not weight.dtype:
-        out = _ConvTransposeOp.apply(input, weight, NOT_GIVEN, geo=geo, x_shape=x_shape)
-        return out + bias.reshape(1, -1, 1, 1)
     return _ConvTransposeOp.apply(input, weight, optional(bias), geo=geo, x_shape=x_shape)
 
 
@@ -574,15 +574,10 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
                            f"({' x '.join(map(str, padded))}). Kernel size: "
                            f"({' x '.join(map(str, dilated))}). Kernel size can't be greater "
                            f"than actual input size")
-    if input.dtype is not weight.dtype:
-        raise RuntimeError(f"{op}: input ({input.dtype}) and weight ({weight.dtype}) must have "
-                           "the same dtype")
+    _same_dtypes(input, weight, bias, op)
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise RuntimeError(f"{op}: bias must have shape ({weight.shape[0]},), got "
                            f"{tuple(bias.shape)}")
-    if bias is not None and bias.dtype is not weight.dtype:
-        return conv_nd.ConvND.apply(input, weight, NOT_GIVEN, geo=geo) \
-            + bias.reshape(1, -1, 1, 1, 1)
     return conv_nd.ConvND.apply(input, weight, optional(bias), geo=geo)
 
 
@@ -605,22 +600,19 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         raise RuntimeError(f"{op}: Given input size per channel: {tuple(input.shape[2:])}, "
                            f"calculated output size per channel: {size}. Output size is too "
                            "small")
-    if input.dtype is not weight.dtype:
-        raise RuntimeError(f"{op}: input ({input.dtype}) and weight ({weight.dtype}) must have "
-                           "the same dtype")
+    _same_dtypes(input, weight, bias, op)
     c = weight.shape[1] * groups
     if bias is not None and tuple(bias.shape) != (c,):
         raise RuntimeError(f"{op}: bias must have shape ({c},), got {tuple(bias.shape)}")
     x_shape = (input.shape[0], c) + size
-    split = bias is not None and bias.dtype is not weight.dtype
-    b = NOT_GIVEN if split else optional(bias)
+    b = optional(bias)
     if dims == 1:
         geo = Geometry((1,) + stride, (0,) + padding, (1,) + dilation, groups, (1,) + kernel)
         out = _ConvTransposeOp.apply(input, weight, b, geo=geo, x_shape=x_shape)
     else:
         geo = conv_nd.GeometryND(stride, tuple((p, p) for p in padding), dilation, groups, kernel)
         out = conv_nd.ConvTransposeNDOp.apply(input, weight, b, geo=geo, x_shape=x_shape)
-    return out + bias.reshape((1, -1) + (1,) * dims) if split else out
+    return out
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
