@@ -475,7 +475,15 @@ def stack(tensors, dim=0):
 
 
 def narrow(input, dim, start, length, _kind=None):
-    """The slice [start, start+length) of ``dim`` (a view)."""
+    """The slice [start, start+length) of ``dim`` (a view); ``start`` may be a 0-d integer
+    tensor."""
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if isinstance(start, TensorBase):
+        if start.ndim != 0 or start._data.dtype.kind not in "iu":
+            raise RuntimeError(f"narrow: start must be an 0-dim integral Tensor, got "
+                               f"{start.dtype} of shape {tuple(start.shape)}.")
+        start = int(start._data)
     d = normalize_dim(dim, input.ndim, "narrow")
     n = input._data.shape[d]
     if not -n <= start <= n:   # torch's types: a bad start IndexError, a bad length RuntimeError

@@ -424,6 +424,20 @@ def _adaptive_ranges(size, out):
     return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
+def check_output_size_arg(input, output_size, dims, op):
+    """torch's checks of an adaptive pool's ``output_size`` before any other: a sequence on an
+    input without a dim before its spatial ones is a ValueError, one of the wrong length a
+    RuntimeError."""
+    if not isinstance(output_size, (tuple, list)):
+        return
+    check_tensor(input, op)
+    if input.ndim <= len(output_size):
+        raise ValueError(f"{op}: Input dimension should be at least {len(output_size) + 1}, got "
+                         f"an input of shape {tuple(input.shape)}")
+    if len(output_size) != dims:
+        raise RuntimeError(f"{op}: output_size must be {dims}, got {tuple(output_size)}")
+
+
 def _output_size(output_size, h, w, op):
     """(Ho, Wo) from an int, a pair, or a pair with None for "the input's size"."""
     if isinstance(output_size, (tuple, list)):
@@ -456,6 +470,7 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     """Average over adaptive windows giving exactly ``output_size`` (e.g. 1 = global average
     pooling, the mean over H and W, which torch records as such). Computed as P_h · x · P_wᵀ
     with averaging matrices P."""
+    check_output_size_arg(input, output_size, 2, "adaptive_avg_pool2d")
     shape, unbatched = _check4d(input, "adaptive_avg_pool2d")
     h, w = shape[2:]
     oh, ow = _output_size(output_size, h, w, "adaptive_avg_pool2d")
@@ -493,6 +508,7 @@ class AdaptiveMaxPool2D(Node):
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max over adaptive windows giving exactly ``output_size`` (first maximum wins)."""
+    check_output_size_arg(input, output_size, 2, "adaptive_max_pool2d")
     shape, unbatched = _check4d(input, "adaptive_max_pool2d")
     n, c, h, w = shape
     oh, ow = _output_size(output_size, h, w, "adaptive_max_pool2d")

@@ -480,6 +480,7 @@ def adaptive_avg_pool3d(input, output_size) -> Tensor:
     """Average over adaptive windows giving exactly ``output_size`` (D, H, W): window i of an axis
     of size S covers [⌊i·S/O⌋, ⌈(i+1)·S/O⌉). (N, C, D, H, W) or (C, D, H, W) -> (…, Do, Ho, Wo);
     output 1 is the global mean, recorded as such (as torch)."""
+    pooling.check_output_size_arg(input, output_size, 3, "adaptive_avg_pool3d")
     shape, _ = check_input(input, 3, "adaptive_avg_pool3d")
     if not input.is_floating_point():
         raise NotImplementedError(f"\"adaptive_avg_pool3d\" not implemented for "
@@ -670,6 +671,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     size S covers [⌊i·S/O⌋, ⌈(i+1)·S/O⌉) — first maximum in window order wins, NaN propagates.
     (N, C, D, H, W) or (C, D, H, W) -> (…, Do, Ho, Wo); with ``return_indices`` also each
     maximum's flat index into D·H·W (int64)."""
+    pooling.check_output_size_arg(input, output_size, 3, "adaptive_max_pool3d")
     shape, unbatched = check_input(input, 3, "adaptive_max_pool3d")
     if not input.is_floating_point():
         raise NotImplementedError(f"\"adaptive_max_pool3d_cpu\" not implemented for "
