@@ -511,7 +511,12 @@ def tensordot(a, b, dims=2):
     if len(da) != len(db):
         raise RuntimeError("tensordot: both dimension lists should have same length")
     for i, j in zip(da, db):
-        if a.shape[i] != b.shape[j]:
+        # torch broadcasts a contracted dim of size 1: the other side is summed over it first
+        if a.shape[i] == 1 and b.shape[j] != 1:
+            b = sum(b, j, keepdim=True)
+        elif b.shape[j] == 1 and a.shape[i] != 1:
+            a = sum(a, i, keepdim=True)
+        elif a.shape[i] != b.shape[j]:
             raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has "
                                f"size {a.shape[i]} in dim {i} and second has size {b.shape[j]} "
                                f"in dim {j}")

@@ -331,6 +331,8 @@ def gather(input, dim, index, *, sparse_grad=False):
     ``index`` has input's number of dims and is no larger than input apart from ``dim``; the
     output has index's shape. Gradient: scatter-add of ḡ back to the positions read.
     ``sparse_grad`` (a torch storage option) makes no difference here."""
+    if isinstance(index, TensorBase) and index._data.size == 0 and index.ndim != input.ndim:
+        return input.reshape(-1)[:0].reshape(index.shape)   # torch reads nothing, checks nothing
     d, idx = _check_index(input, dim, index, "gather")
     if input.ndim == 0:    # a 0-d input is read as one element
         return Gather.apply(input.reshape(1), dim=0, index=idx.reshape(-1)).reshape(idx.shape)

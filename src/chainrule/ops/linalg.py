@@ -24,8 +24,9 @@ class MatMul(Node):
         gb = None
         if nb:
             if b.ndim == 2 and a.ndim > 2:  # shared weight: one big GEMM instead of a batch + sum
-                k, m = a.shape[-1], g.shape[-1]
-                gb = xp.matmul(xp.mT(xp.reshape(a, (-1, k))), xp.reshape(g, (-1, m)))
+                rows = int(np.prod(a.shape[:-1]))   # not -1: k may be 0
+                gb = xp.matmul(xp.mT(xp.reshape(a, (rows, a.shape[-1]))),
+                               xp.reshape(g, (rows, g.shape[-1])))
             else:
                 gb = xp.matmul(xp.mT(a), g)
         return ga, gb

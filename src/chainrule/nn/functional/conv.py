@@ -256,14 +256,22 @@ def _pair(v, name, op):
     return (_int(v, name, op),) * 2
 
 
-def _same_dtypes(input, weight, bias, op):
-    """torch refuses a convolution whose operands differ in dtype (it does not promote)."""
+def _same_dtypes(input, weight, bias, op, bias_added_in_place=False):
+    """torch refuses a convolution whose operands differ in dtype (it does not promote); its
+    1-D and 2-D transposed convolutions add the bias in place instead, so a bias of another
+    dtype is cast to the output's where that cast is allowed. Returns the bias to use."""
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"{op}: input type ({input.dtype}) and weight type ({weight.dtype}) "
                            f"should be the same")
-    if bias is not None and bias.dtype is not input.dtype:
+    if bias is None or bias.dtype is input.dtype:
+        return bias
+    if not bias_added_in_place:
         raise RuntimeError(f"{op}: input type ({input.dtype}) and bias type ({bias.dtype}) "
                            f"should be the same")
+    if bias.is_floating_point() and not input.is_floating_point():
+        raise RuntimeError(f"{op}: result type {bias.dtype} can't be cast to the desired output "
+                           f"type {input.dtype}")
+    return bias.to(input.dtype)
 
 
 def _check_geometry(stride, padding, dilation, op):
@@ -421,7 +429,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if out is not None:
         return out
     _check(input, weight, groups, "conv_transpose2d", transposed=True)
-    _same_dtypes(input, weight, bias, "conv_transpose2d")
+    bias = _same_dtypes(input, weight, bias, "conv_transpose2d", bias_added_in_place=True)
     stride, padding = _pair(stride, "stride", "conv_transpose2d"), _pair(padding, "padding", "conv_transpose2d")
     dilation = _pair(dilation, "dilation", "conv_transpose2d")
     output_padding = _pair(output_padding, "output_padding", "conv_transpose2d")
@@ -600,7 +608,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         raise RuntimeError(f"{op}: Given input size per channel: {tuple(input.shape[2:])}, "
                            f"calculated output size per channel: {size}. Output size is too "
                            "small")
-    _same_dtypes(input, weight, bias, op)
+    bias = _same_dtypes(input, weight, bias, op, bias_added_in_place=dims == 1)
     c = weight.shape[1] * groups
     if bias is not None and tuple(bias.shape) != (c,):
         raise RuntimeError(f"{op}: bias must have shape ({c},), got {tuple(bias.shape)}")

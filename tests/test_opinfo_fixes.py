@@ -1,0 +1,145 @@
+"""Differences from torch found by running torch's own OpInfo samples through chainrule
+(tools/opinfo_sweep.py), each fixed and pinned here against torch.
+
+Each case is one function of the library module (chainrule or torch) and its tensors, so the
+same line runs under both; ``check`` compares values, dtypes and gradients."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from oracle import check, to_np
+
+RNG = np.random.default_rng(0)
+F64 = lambda *s: RNG.standard_normal(s)                       # noqa: E731
+I64 = lambda *s: RNG.integers(-4, 5, s)                        # noqa: E731
+B = lambda *s: RNG.random(s) > 0.5                             # noqa: E731
+
+
+def F(m):
+    return m.nn.functional
+
+
+CASES = {
+    # the add-product family on integer operands: float scalars truncate toward zero
+    "addmv int": (lambda m, i, a, v: m.addmv(i, a, v, beta=1.7, alpha=2.6), I64(5), I64(5, 3),
+                  I64(3)),
+    "addmm int": (lambda m, i, a, b: m.addmm(i, a, b, beta=0.2, alpha=3.9), I64(2, 4), I64(2, 3),
+                  I64(3, 4)),
+    "baddbmm int": (lambda m, i, a, b: m.baddbmm(i, a, b, beta=2.5), I64(2, 3, 4), I64(2, 3, 5),
+                    I64(2, 5, 4)),
+    "addbmm int": (lambda m, i, a, b: m.addbmm(i, a, b, alpha=1.5), I64(3, 4), I64(2, 3, 5),
+                   I64(2, 5, 4)),
+    "addr bool": (lambda m, i, a, b: m.addr(i, a, b, beta=3, alpha=2), B(4, 5), B(4), B(5)),
+    "addr bool alpha 0": (lambda m, i, a, b: m.addr(i, a, b, alpha=0), B(4, 5), B(4), B(5)),
+    "addr int": (lambda m, i, a, b: m.addr(i, a, b, beta=2, alpha=-3), I64(4, 5), I64(4),
+                 I64(5)),
+    # one variable: torch squeezes the covariance to 0-d
+    "cov one row": (lambda m, x: m.cov(x), F64(1, 6)),
+    "cov one row weights": (lambda m, x, w: m.cov(x, aweights=w), F64(1, 6), RNG.random(6)),
+    "corrcoef one row": (lambda m, x: m.corrcoef(x), F64(1, 6)),
+    "diff n=0 ignores the ends": (lambda m, x, p: m.diff(x, n=0, dim=0, prepend=p), F64(3, 4),
+                                  F64(2, 4)),
+    "gradient spacing None": (lambda m, x: m.gradient(x, spacing=None)[0], F64(6)),
+    "index_select 0-d": (lambda m, x, i: m.index_select(x, 0, i), F64(), np.array([0])),
+    "index_fill 0-d": (lambda m, x, i: m.index_fill(x, -1, i, 2.5), F64(), np.array([-1])),
+    "take_along_dim negative": (lambda m, x, i: m.take_along_dim(x, i, 1), F64(2, 5),
+                                np.array([[-5, -1, 2]])),
+    "std unbiased positional": (lambda m, x: m.std(x, False), F64(3, 4)),
+    "var unbiased positional": (lambda m, x: m.var(x, True), F64(3, 4)),
+    "var_mean unbiased positional": (lambda m, x: m.var_mean(x, False)[0], F64(3, 4)),
+    "std_mean unbiased positional": (lambda m, x: m.std_mean(x, True)[1], F64(3, 4)),
+    "prod bool dtype": (lambda m, x: m.prod(x, 1, dtype=m.bool), B(4, 3)),
+    "sum bool dtype": (lambda m, x: m.sum(x, 0, dtype=m.bool), B(4, 3)),
+    "prod 0-d bool dtype": (lambda m, x: m.prod(x, 0, dtype=m.bool), np.array(True)),
+    "scatter_add 0-d bool": (lambda m, x, i, s: m.scatter_add(x, 0, i, s), np.array(True),
+                             np.array(0), np.array(True)),
+    "tensordot size-1 contracted": (lambda m, a, b: m.tensordot(a, b, ([0, 1], [2, 0])),
+                                    F64(1, 1, 1), F64(2, 1, 2)),
+    "tensordot size-1 other side": (lambda m, a, b: m.tensordot(a, b, ([1], [0])),
+                                    F64(2, 3), F64(1, 4)),
+    "matmul empty k": (lambda m, a, b: m.matmul(a, b), F64(5, 5, 0), F64(0, 5)),
+    "gather empty index": (lambda m, x, i: m.gather(x, 0, i), F64(5), np.zeros((2, 0), np.int64)),
+    # torch's 1-D and 2-D transposed convolutions add the bias in place: the output keeps
+    # the input's dtype
+    "conv_transpose2d float64 bias": (lambda m, x, w, b: F(m).conv_transpose2d(x, w, b),
+                                      F64(1, 2, 3, 3).astype(np.float32),
+                                      F64(2, 1, 2, 2).astype(np.float32), F64(1)),
+    "conv_transpose1d float64 bias": (lambda m, x, w, b: F(m).conv_transpose1d(x, w, b),
+                                      F64(1, 2, 3).astype(np.float32),
+                                      F64(2, 1, 2).astype(np.float32), F64(1)),
+    "narrow tensor start": (lambda m, x, s: m.narrow(x, 0, s, 2), F64(5), np.array(1)),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_like_torch(name):
+    fn, *arrays = CASES[name]
+    arrays = [np.asarray(a) for a in arrays]
+    check(lambda *t: fn(cr, *t), lambda *t: fn(torch, *t), *arrays)
+
+
+@pytest.mark.parametrize("args", [(4.3, -3, 50), (0, 10, 7), (-2.7, 2.7, 6), (5, 5, 3), (1, 2, 1)])
+def test_integer_linspace(args):
+    assert cr.linspace(*args, dtype=cr.int64).tolist() == \
+        torch.linspace(*args, dtype=torch.int64).tolist()
+
+
+@pytest.mark.parametrize("args", [(0, 1.2, 4), (0, 1.2, 2, 5.0), (-1, 3.9, 5, 2.0), (0, 2, 1)])
+def test_integer_logspace(args):
+    assert cr.logspace(*args, dtype=cr.int64).tolist() == \
+        torch.logspace(*args, dtype=torch.int64).tolist()
+
+
+def test_logspace_float32_tensor_end_in_float64():
+    # the 0-d tensor's float32 value, then float64 arithmetic, as torch
+    c = cr.logspace(0, cr.tensor(1.7), 3, dtype=cr.float64)
+    t = torch.logspace(0, torch.tensor(1.7), 3, dtype=torch.float64)
+    np.testing.assert_allclose(to_np(c), t.numpy(), rtol=1e-14)
+
+
+ERRORS = {
+    "hstack of nothing": lambda m: m.hstack([]),
+    "vstack of nothing": lambda m: m.vstack(()),
+    "dstack of nothing": lambda m: m.dstack([]),
+    "column_stack of nothing": lambda m: m.column_stack([]),
+    "isclose negative rtol": lambda m: m.isclose(m.ones(2), m.ones(2), rtol=-1),
+    "isclose negative atol": lambda m: m.isclose(m.ones(2), m.ones(2), atol=-1e-3),
+    "addr float beta on ints": lambda m: m.addr(m.ones(2, 2, dtype=m.int64),
+                                                m.ones(2, dtype=m.int64),
+                                                m.ones(2, dtype=m.int64), beta=0.5),
+    "index_select 0-d two indices": lambda m: m.index_select(m.tensor(3.), 0, m.tensor([0, 0])),
+    "conv2d bias dtype": lambda m: F(m).conv2d(m.ones(1, 1, 4, 4), m.ones(1, 1, 2, 2),
+                                               m.ones(1, dtype=m.float64)),
+    "conv2d int input, float64 bias": lambda m: F(m).conv2d(
+        m.ones(1, 1, 4, 4, dtype=m.int64), m.ones(1, 1, 2, 2, dtype=m.int64),
+        m.ones(1, dtype=m.float64)),
+    "conv1d bias dtype": lambda m: F(m).conv1d(m.ones(1, 1, 4), m.ones(1, 1, 2),
+                                               m.ones(1, dtype=m.float64)),
+    "conv3d bias dtype": lambda m: F(m).conv3d(m.ones(1, 1, 3, 3, 3), m.ones(1, 1, 2, 2, 2),
+                                               m.ones(1, dtype=m.float64)),
+    "conv_transpose2d float bias on ints": lambda m: F(m).conv_transpose2d(
+        m.ones(1, 1, 3, 3, dtype=m.int64), m.ones(1, 1, 2, 2, dtype=m.int64),
+        m.ones(1, dtype=m.float64)),
+    "conv_transpose1d float bias on ints": lambda m: F(m).conv_transpose1d(
+        m.ones(1, 1, 3, dtype=m.int64), m.ones(1, 1, 2, dtype=m.int64),
+        m.ones(1, dtype=m.float64)),
+    "conv_transpose3d bias dtype": lambda m: F(m).conv_transpose3d(
+        m.ones(1, 1, 3, 3, 3), m.ones(1, 1, 2, 2, 2), m.ones(1, dtype=m.float64)),
+    "adaptive_avg_pool2d 2-D input, pair": lambda m: F(m).adaptive_avg_pool2d(m.ones(2, 2),
+                                                                             (2, 2)),
+    "adaptive_max_pool2d empty output_size": lambda m: F(m).adaptive_max_pool2d(
+        m.ones(1, 2, 3, 4), ()),
+    "adaptive_avg_pool3d 3-D input, triple": lambda m: F(m).adaptive_avg_pool3d(
+        m.ones(2, 2, 2), (2, 2, 2)),
+    "narrow 0-d": lambda m: m.narrow(m.tensor(1.), 0, 0, 1),
+    "narrow bool start": lambda m: m.narrow(m.ones(5), 0, m.tensor(True), 2),
+}
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_errors_like_torch(name):
+    with pytest.raises(Exception) as expected:
+        ERRORS[name](torch)
+    with pytest.raises(expected.type):
+        ERRORS[name](cr)
