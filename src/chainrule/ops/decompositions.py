@@ -970,3 +970,22 @@ class LdlSolve(Node):
         raise RuntimeError("derivative for aten::linalg_ldl_solve is not implemented")
 
     jvp = vjp
+
+
+class Geqrf(Node):
+    """``a`` or ``tau`` (``part`` 0 or 1) of LAPACK's geqrf: A = QR with R on and above a's
+    diagonal and the Householder vectors below it (NumPy's ``qr(mode='raw')`` is that call,
+    its a transposed). torch has no derivative for it, and differentiating raises torch's
+    error."""
+
+    params = ("part",)
+    backward_name = "GeqrfBackward0"
+
+    def forward(self, a):
+        h, tau = np.linalg.qr(a, mode="raw")
+        return np.ascontiguousarray(np.swapaxes(h, -1, -2)) if self.part == 0 else tau
+
+    def vjp(self, xp, g):
+        raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+
+    jvp = vjp
