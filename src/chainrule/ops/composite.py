@@ -1134,7 +1134,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
             bins, bool):
         bins = [bins] * n if not isinstance(bins, TensorBase) else [bins]
     bins = list(bins)
-    explicit = any(isinstance(b, TensorBase) for b in bins)
+    explicit = builtins.any(isinstance(b, TensorBase) for b in bins)
     if explicit and len(bins) != n:
         raise RuntimeError(f"{op}: expected {n} sequences of bin edges for a {n}-dimensional "
                            f"histogram but got {len(bins)}")
@@ -1212,7 +1212,8 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
         with np.errstate(divide="ignore", invalid="ignore"):
             hist = hist / hist.sum(dtype=dt)
             for d, e in enumerate(edges):   # torch's order: the total, then each dim's widths
-                hist = hist / np.diff(e).reshape([-1 if k == d else 1 for k in builtins.range(n)])
+                widths = np.diff(e).reshape([-1 if k == d else 1 for k in builtins.range(n)])
+                hist = hist / widths
         hist = hist.astype(dt)
     return return_types.histogramdd(input._make(hist), tuple(input._make(e) for e in edges))
 
