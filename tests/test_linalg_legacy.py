@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from oracle import check, finite_difference_check
+from oracle import check, check_jvp_fd, finite_difference_check
 
 R = np.random.default_rng(23)
 
@@ -280,3 +280,93 @@ def test_histogramdd_errors_match_torch(call):
     assert str(mine.value) == str(theirs.value)
     with pytest.raises(NotImplementedError, match="\"histogramdd\" not implemented for 'Long'"):
         cr.histogramdd(cr.ones(3, 2, dtype=cr.int64), 2)
+
+
+# ---------------------------------------------------------------------------- lobpcg
+def _spd(*batch, m=10):
+    a = R.standard_normal(batch + (m, m))
+    return a @ np.swapaxes(a, -1, -2) + m * np.eye(m)
+
+
+_LA, _LB, _LX = _spd(2), _spd(2), x(2, 10, 2)
+_Q = np.linalg.qr(x(10, 10))[0]
+_SPREAD = (_Q * np.arange(1.0, 11.0)) @ _Q.T   # eigenvalues 1…10: gaps of 1 at both ends
+
+
+def _lobpcg_args(m, kw):
+    named = {"B": _LB, "X": _LX, "iK": np.linalg.inv(_LA[0])}
+    return {k: m.tensor(named[v]) if k in ("B", "X", "iK") else v for k, v in kw.items()}
+
+
+@pytest.mark.parametrize("kw", [
+    dict(k=2), dict(k=2, largest=False), dict(k=1, B="B"), dict(X="X"),
+    dict(X="X", method="basic", largest=False), dict(k=2, niter=2), dict(k=3, n=3),
+    dict(k=2, iK="iK", method="basic"), dict(k=2, ortho_bparams={"ortho_use_drop": True}),
+], ids=["largest", "smallest", "generalized", "start_X", "basic_smallest", "niter", "n",
+        "preconditioned", "ortho_drop"])
+def test_lobpcg_matches_torch_step_for_step(kw):
+    torch.manual_seed(1)
+    cr.manual_seed(1)
+    Et, Xt = torch.lobpcg(torch.tensor(_LA), **_lobpcg_args(torch, kw))
+    Ec, Xc = cr.lobpcg(cr.tensor(_LA), **_lobpcg_args(cr, kw))
+    np.testing.assert_allclose(Ec.numpy(), Et.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(np.abs(Xc.numpy()), np.abs(Xt.numpy()), atol=1e-7)
+    if not {"niter", "B", "iK"} & kw.keys():   # converged: A's extreme eigenvalues
+        e = torch.linalg.eigvalsh(torch.tensor(_LA)).numpy()
+        k = Ec.shape[-1]
+        want = e[..., :k] if kw.get("largest") is False else e[..., ::-1][..., :k]
+        np.testing.assert_allclose(Ec.numpy(), want, rtol=1e-10)
+
+
+def test_lobpcg_float32_and_tracker_see_torchs_iterates():
+    a = _LA[0].astype(np.float32)
+    seen = {torch: [], cr: []}
+    for m in (torch, cr):
+        m.manual_seed(3)
+        E, X = m.lobpcg(m.tensor(a), k=2, tracker=lambda w, m=m: seen[m].append(
+            (w.ivars["istep"], w.ivars["converged_count"], w.E.numpy().copy())))
+        assert E.dtype == m.float32 and X.dtype == m.float32
+    assert [s[:2] for s in seen[cr]] == [s[:2] for s in seen[torch]]
+    for (_, _, mine), (_, _, theirs) in zip(seen[cr], seen[torch]):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-4)
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_lobpcg_gradient_matches_torch_and_finite_differences(largest):
+    a = _SPREAD
+    ta, ca = torch.tensor(a, requires_grad=True), cr.tensor(a, requires_grad=True)
+    torch.manual_seed(0)
+    cr.manual_seed(0)
+    # (converged well: the rules assume exact eigenpairs, and torch's differs from ours by
+    # its own formula's sensitivity to the residual)
+    (Et, Xt), (Ec, Xc) = (torch.lobpcg(ta, k=2, largest=largest, tol=1e-12),
+                          cr.lobpcg(ca, k=2, largest=largest, tol=1e-12))
+    assert Ec.grad_fn is not None and Xc.grad_fn is not None
+    gE, gX = x(2), x(10, 2)
+    sign = np.sign((Xt.detach().numpy() * Xc.detach().numpy()).sum(0))   # (vectors' gauge)
+    ((Et * torch.tensor(gE)).sum() + (Xt * torch.tensor(gX * sign)).sum()).backward()
+    ((Ec * cr.tensor(gE)).sum() + (Xc * cr.tensor(gX)).sum()).backward()
+    np.testing.assert_allclose(ca.grad.numpy(), ta.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+    def f(t):   # the values and the projector U Uᵀ (free of the vectors' signs) of a
+        cr.manual_seed(0)   # symmetric matrix, converged well below the step's effect
+        E, U = cr.lobpcg((t + t.mT) / 2, k=2, largest=largest, tol=1e-11, niter=300)
+        return cr.cat([E, (U @ U.mT).reshape(-1)])
+    finite_difference_check(f, a, eps=1e-4, rtol=1e-5, atol=1e-6)
+    check_jvp_fd(f, a, eps=1e-4, rtol=1e-5, atol=1e-6)   # forward mode (torch's has none)
+
+
+def test_lobpcg_errors_as_torch():
+    for kw, exc in [(dict(k=4), ValueError), (dict(n=5), ValueError)]:
+        with pytest.raises(exc) as theirs:
+            torch.lobpcg(torch.tensor(_LA[0]), **kw)
+        with pytest.raises(exc) as mine:
+            cr.lobpcg(cr.tensor(_LA[0]), **kw)
+        assert str(mine.value) == str(theirs.value)
+    with pytest.raises(AssertionError, match="A must be square"):
+        cr.lobpcg(cr.ones(9, 10))
+    for m in (torch, cr):
+        E, _ = m.lobpcg(m.tensor(_LA[0], requires_grad=True), k=1,
+                        B=m.tensor(_LB[0], requires_grad=True))
+        with pytest.raises(ValueError, match="does not support backward with B != I"):
+            E.sum().backward()

@@ -331,7 +331,9 @@ def lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, lar
     eigenpairs (μⱼ, vⱼ)."""
     if not isinstance(A, TensorBase):
         raise TypeError(f"lobpcg(): argument 'A' must be Tensor, not {type(A).__name__}")
-    grad = A.requires_grad or (B is not None and B.requires_grad)
+    # (a gradient or a forward-mode tangent to carry: the differentiable path)
+    grad = any(t is not None and (t.requires_grad or getattr(t, "_fw_tangent", None) is not None)
+               for t in (A, B))
     if grad:
         A = (A + A.mT) / 2
         B = None if B is None else (B + B.mT) / 2
