@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from oracle import check, check_jvp_fd, finite_difference_check
+from oracle import check, check_jvp, check_jvp_fd, finite_difference_check
 
 R = np.random.default_rng(23)
 
@@ -370,3 +370,15 @@ def test_lobpcg_errors_as_torch():
                         B=m.tensor(_LB[0], requires_grad=True))
         with pytest.raises(ValueError, match="does not support backward with B != I"):
             E.sum().backward()
+
+
+@pytest.mark.parametrize("name", ["qr", "svd_S", "orgqr", "chain_matmul", "ormqr", "ormqr_right"])
+def test_jvp_matches_torch_func(name):
+    _, fn, arrays = next(c for c in CASES if c[0] == name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if name.startswith("ormqr"):   # torch's ormqr has no forward mode: finite differences
+            check_jvp_fd(lambda *t: fn(cr, *t), *arrays)
+        else:
+            check_jvp(lambda *t: fn(cr, *t), lambda *t: fn(torch, *t), *arrays, rtol=1e-7,
+                      atol=1e-8)
