@@ -972,18 +972,24 @@ class LdlSolve(Node):
     jvp = vjp
 
 
+def geqrf(a):
+    """(a, tau) of LAPACK's geqrf for (…, m, n) arrays: NumPy's ``qr(mode='raw')`` is that
+    call, with a transposed (LAPACK's column-major result)."""
+    h, tau = np.linalg.qr(a, mode="raw")
+    return np.ascontiguousarray(np.swapaxes(h, -1, -2)), tau
+
+
 class Geqrf(Node):
-    """``a`` or ``tau`` (``part`` 0 or 1) of LAPACK's geqrf: A = QR with R on and above a's
-    diagonal and the Householder vectors below it (NumPy's ``qr(mode='raw')`` is that call,
-    its a transposed). torch has no derivative for it, and differentiating raises torch's
+    """``a`` or ``tau`` of LAPACK's geqrf (:func:`geqrf`), computed by the caller once for
+    both (``value``): torch has no derivative for it, and differentiating raises torch's
     error."""
 
-    params = ("part",)
+    params = ("value",)
+    data_params = ("value",)   # A's own factorization: a graph capture cannot replay it
     backward_name = "GeqrfBackward0"
 
     def forward(self, a):
-        h, tau = np.linalg.qr(a, mode="raw")
-        return np.ascontiguousarray(np.swapaxes(h, -1, -2)) if self.part == 0 else tau
+        return self.value
 
     def vjp(self, xp, g):
         raise NotImplementedError("the derivative for 'geqrf' is not implemented.")

@@ -291,7 +291,8 @@ def geqrf(input):
     signs (R's diagonal may be negative). Feed (a, tau) to :func:`orgqr` for Q or to
     :func:`ormqr` to multiply by it. Not differentiable (as torch's)."""
     A = _matrices(input, "geqrf")
-    return geqrf_result(_d.Geqrf.apply(A, part=0), _d.Geqrf.apply(A, part=1))
+    a, tau = _d.geqrf(A._data)
+    return geqrf_result(_d.Geqrf.apply(A, value=a), _d.Geqrf.apply(A, value=tau))
 
 
 def orgqr(input, tau):
