@@ -31,6 +31,8 @@ from .ops import *  # noqa: F401,F403  (the differentiable functions: add, matmu
 del linalg   # the star import's ops.linalg (matmul's module); chainrule.linalg is torch.linalg's
 from . import linalg  # noqa: E402
 from .ops.matrix import tensor_norm as norm  # noqa: E402
+from ._lowrank import pca_lowrank, svd_lowrank  # noqa: E402
+from ._lobpcg import lobpcg  # noqa: E402
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 __all__ = ["aminmax", "cummax", "cummin", "kthvalue", "max", "median", "min", "mode",
-           "nanmedian", "sort", "topk", "frexp", "histogram"]
+           "nanmedian", "sort", "topk", "frexp", "histogram",
+           "histogramdd"]
 
 
 def _structseq(name, fields):
@@ -39,3 +40,4 @@ cummin = _structseq("cummin", ["values", "indices"])
 aminmax = _structseq("aminmax", ["min", "max"])
 frexp = _structseq("frexp", ["mantissa", "exponent"])
 histogram = _structseq("histogram", ["hist", "bin_edges"])
+histogramdd = _structseq("histogramdd", ["hist", "bin_edges"])

@@ -36,6 +36,9 @@ from .matrix import svd_uv as svd
 from .matrix import (cholesky_inverse, cholesky_legacy as cholesky, cholesky_solve,
                      lu_legacy as lu, lu_solve_legacy as lu_solve, lu_unpack, matrix_exp,
                      triangular_solve)
+from .matrix import (chain_matmul, eig_removed as eig, geqrf, lstsq_removed as lstsq,
+                     matrix_rank_removed as matrix_rank, orgqr, ormqr, qr_legacy as qr,
+                     solve_removed as solve, symeig_removed as symeig)
 
 
 def pinverse(input, rcond=1e-15):
@@ -48,7 +51,7 @@ from .scatter import (argwhere, index_add, index_copy, index_fill, index_put, in
                       unique_consecutive)
 from .scatter import diagonal_scatter, select_scatter, slice_scatter
 from .elementwise import frexp
-from .composite import fill, histogram
+from .composite import fill, histogram, histogramdd
 from .composite import (addbmm, addcdiv, addcmul, addmv, addr, atleast_1d, atleast_2d, atleast_3d,
                         baddbmm, bincount, block_diag, bucketize, cartesian_prod, clamp_max,
                         clamp_min, column_stack, combinations, corrcoef, cov, deg2rad, diff,

@@ -1125,6 +1125,117 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     return return_types.histogram(input._make(hist), input._make(edges))
 
 
+def histogramdd(input, bins, *, range=None, weight=None, density=False):
+    """N-dimensional histogram of the points in ``input`` (…, N): all but the last dim are
+    flattened into P points of N coordinates; each coordinate is binned on its own dim's
+    edges (every bin holds its left edge, the last also its right one) and a point counts
+    in the N-dimensional bin of its N bins, or nowhere when any coordinate is outside.
+
+    ``bins``: an int (that many equal-width bins in every dim), N ints, or N increasing 1-D
+    tensors of edges (input's dtype). Equal-width bins span ``range`` = (min₀, max₀, min₁,
+    max₁, …) (default each dim's data range; width 0 is widened by ½ each side, no points
+    give (0, 1)). ``weight`` (input.shape[:-1]): each point adds its weight instead of 1.
+    ``density``: hist / Σ hist / the bin's volume. Returns ``(hist, bin_edges)``
+    (``return_types.histogramdd``): hist of shape (B₀, …, B_{N−1}), bin_edges a tuple of N
+    tensors (Bᵢ + 1,), all of input's floating dtype. Not differentiable."""
+    op = "torch.histogramdd"
+    check_tensor(input, "histogramdd")
+    dt = input._data.dtype
+    if dt not in (np.float32, np.float64):
+        raise NotImplementedError(f"\"histogramdd\" not implemented for "
+                                  f"'{torch_type_name(input.dtype)}'")
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor should have at least 2 dimensions")
+    n = input.shape[-1]
+    points = input._data.reshape(-1, n)
+    if isinstance(bins, TensorBase) or isinstance(bins, (int, np.integer)) and not isinstance(
+            bins, bool):
+        bins = [bins] * n if not isinstance(bins, TensorBase) else [bins]
+    bins = list(bins)
+    explicit = builtins.any(isinstance(b, TensorBase) for b in bins)
+    if explicit and len(bins) != n:
+        raise RuntimeError(f"{op}: expected {n} sequences of bin edges for a {n}-dimensional "
+                           f"histogram but got {len(bins)}")
+    if not explicit and len(bins) != n:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost "
+                           "dimension of the input.")
+    if explicit and range is not None:
+        raise TypeError("histogramdd(): range can only be given with int bins (torch's "
+                        "overloads take it with int or int[] bins)")
+    if range is not None and len(range) != 2 * n:
+        raise RuntimeError(f"{op}: for a {n}-dimensional histogram range should have {2 * n} "
+                           f"elements, but got {len(range)}")
+    edges = []
+    for d, b in enumerate(bins):
+        if isinstance(b, TensorBase):
+            if b._data.dtype != dt:
+                raise RuntimeError(f"{op}: input tensor and bins tensors should have the same "
+                                   f"dtype, but got input with dtype "
+                                   f"{torch_type_name(input.dtype).lower()} and bins for "
+                                   f"dimension {d} with dtype {torch_type_name(b.dtype).lower()}")
+            if b.ndim != 1 or b._data.size < 1:
+                raise RuntimeError(f"{op}: bins tensor should have one dimension and at least "
+                                   f"one edge, but got shape {tuple(b.shape)} for dimension {d}")
+            edges.append(b._data.copy())
+            continue
+        if not isinstance(b, (int, np.integer)) or isinstance(b, bool):
+            raise TypeError(f"histogramdd(): argument 'bins' must be an int, a sequence of ints "
+                            f"or a sequence of Tensors, not {type(b).__name__}")
+        if b <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {b} for "
+                               f"dimension {d}")
+        if range is not None:
+            lo, hi = float(range[2 * d]), float(range[2 * d + 1])
+        elif points.shape[0]:
+            lo, hi = float(points[:, d].min()), float(points[:, d].max())
+        else:
+            lo, hi = 0.0, 1.0
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise RuntimeError(f"{op}: dimension {d}'s range [{lo:g}, {hi:g}] is not finite")
+        if lo > hi:
+            raise RuntimeError(f"{op}: min should not exceed max, but got min {lo:g} max {hi:g} "
+                               f"for dimension {d}")
+        if lo == hi:   # as torch: widen an empty range, so that the bins have a width
+            lo, hi = lo - 0.5, hi + 0.5
+        edges.append(linspace_like_torch(lo, hi, b + 1, dt.type))
+    w = None
+    if weight is not None:
+        check_tensor(weight, "histogramdd", "weight")
+        if tuple(weight.shape) != tuple(input.shape[:-1]):
+            raise RuntimeError(f"{op}: if weight tensor is provided it should have the same "
+                               f"shape as the input tensor excluding its innermost dimension, "
+                               f"but got input with shape {list(input.shape)} and weight with "
+                               f"shape {list(weight.shape)}")
+        if weight._data.dtype != dt:
+            raise RuntimeError(f"{op}: if weight tensor is provided, input tensor and weight "
+                               f"tensor should have the same dtype, but got "
+                               f"input({torch_type_name(input.dtype).lower()}), and "
+                               f"weight({torch_type_name(weight.dtype).lower()})")
+        w = weight._data.reshape(-1)
+    shape = tuple(max(e.size - 1, 0) for e in edges)
+    inside = np.ones(points.shape[0], bool)
+    index = []
+    for d, e in enumerate(edges):
+        x = points[:, d]
+        inside &= (x >= e[0]) & (x <= e[-1])
+        index.append(np.clip(np.searchsorted(e, x, side="right") - 1, 0, max(e.size - 2, 0)))
+    size = math.prod(shape)
+    if size:
+        flat = np.ravel_multi_index(tuple(i[inside] for i in index), shape)
+        hist = np.bincount(flat, None if w is None else w[inside], minlength=size)
+    else:
+        hist = np.zeros(0)
+    hist = hist.astype(dt).reshape(shape)
+    if density:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hist = hist / hist.sum(dtype=dt)
+            for d, e in enumerate(edges):   # torch's order: the total, then each dim's widths
+                widths = np.diff(e).reshape([-1 if k == d else 1 for k in builtins.range(n)])
+                hist = hist / widths
+        hist = hist.astype(dt)
+    return return_types.histogramdd(input._make(hist), tuple(input._make(e) for e in edges))
+
+
 def fill(input, value):
     """A tensor of input's shape and dtype with every element ``value`` (a number, or a 0-d
     tensor cast to input's dtype): the out-of-place ``input.fill_(value)``. Gradient: 0 for

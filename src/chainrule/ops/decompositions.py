@@ -970,3 +970,102 @@ class LdlSolve(Node):
         raise RuntimeError("derivative for aten::linalg_ldl_solve is not implemented")
 
     jvp = vjp
+
+
+def geqrf(a):
+    """(a, tau) of LAPACK's geqrf for (…, m, n) arrays: NumPy's ``qr(mode='raw')`` is that
+    call, with a transposed (LAPACK's column-major result)."""
+    h, tau = np.linalg.qr(a, mode="raw")
+    return np.ascontiguousarray(np.swapaxes(h, -1, -2)), tau
+
+
+class Geqrf(Node):
+    """``a`` or ``tau`` of LAPACK's geqrf (:func:`geqrf`), computed by the caller once for
+    both (``value``): torch has no derivative for it, and differentiating raises torch's
+    error."""
+
+    params = ("value",)
+    data_params = ("value",)   # A's own factorization: a graph capture cannot replay it
+    backward_name = "GeqrfBackward0"
+
+    def forward(self, a):
+        return self.value
+
+    def vjp(self, xp, g):
+        raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+
+    jvp = vjp
+
+
+def _lobpcg_check(node):
+    if node.generalized:
+        raise ValueError("lobpcg.backward does not support backward with B != I yet.")
+
+
+def _lobpcg_others(xp, node, a):
+    """(V, C): A's eigenvectors V (…, m, m) and C[j, i] = 1/(λᵢ − μⱼ) for λᵢ the i-th found
+    eigenvalue and μⱼ A's j-th, 0 where μⱼ is λᵢ itself (index m−1−i for the largest, i for
+    the smallest: eigh ascends)."""
+    v, mu = xp.apply(EighVectors, a, uplo="L"), xp.apply(EighValues, a, uplo="L")
+    lam = xp.apply(LobpcgValues, a, values=node.values, vectors=node.vectors,
+                   largest=node.largest, generalized=False)
+    m, k = node.vectors.shape[-2:]
+    own = np.zeros((m, k), node.values.dtype)
+    own[(m - 1 - np.arange(k)) if node.largest else np.arange(k), np.arange(k)] = 1
+    shape = xp.data(mu).shape
+    diff = xp.reshape(lam, shape[:-1] + (1, k)) - xp.reshape(mu, shape + (1,))
+    return v, xp.const(1 - own) / (diff + xp.const(own))
+
+
+class LobpcgValues(Node):
+    """The eigenvalues λ (…, k) that :func:`chainrule.lobpcg` found (``values``, with their
+    eigenvectors U, ``vectors``) of the symmetric A: VJP Ā = U diag(λ̄) Uᵀ, JVP λ̇ᵢ = uᵢᵀ Ȧ uᵢ
+    (torch's rule; with a B, differentiating raises torch's error)."""
+
+    params = ("values", "vectors", "largest", "generalized")
+    data_params = ("values", "vectors")   # the iteration's result: a replay cannot rerun it
+    backward_name = "LOBPCGAutogradFunctionBackward"
+
+    def forward(self, *xs):
+        return self.values
+
+    def _u(self, xp, xs):
+        return xp.apply(LobpcgVectors, *xs, values=self.values, vectors=self.vectors,
+                        largest=self.largest, generalized=self.generalized)
+
+    def vjp(self, xp, g, *xs):
+        _lobpcg_check(self)
+        u = self._u(xp, xs)
+        grad = xp.matmul(u * xp.reshape(g, xp.data(g).shape[:-1] + (1, -1)), xp.mT(u))
+        return (grad,) + (None,) * (len(xs) - 1)
+
+    def jvp(self, xp, tangents, *xs):
+        _lobpcg_check(self)
+        u = self._u(xp, xs)
+        return xp.sum(u * xp.matmul(tangents[0], u), (-2,))
+
+
+class LobpcgVectors(Node):
+    """The eigenvectors U (…, m, k) that :func:`chainrule.lobpcg` found: with A's own
+    eigenpairs (μⱼ, vⱼ), VJP Ā = Σᵢ Σⱼ vⱼ vⱼᵀ Ūᵢ uᵢᵀ / (λᵢ − μⱼ) = V (C ∘ Vᵀ Ū) Uᵀ, JVP
+    U̇ = V (C ∘ Vᵀ Ȧ U), j running over the pairs other than uᵢ's own — torch's rule for a
+    partial eigenspace, computed from A's full eigendecomposition instead of torch's
+    characteristic-polynomial series (equal for converged, simple eigenpairs)."""
+
+    params = ("values", "vectors", "largest", "generalized")
+    data_params = ("values", "vectors")
+    backward_name = "LOBPCGAutogradFunctionBackward"
+
+    def forward(self, *xs):
+        return self.vectors
+
+    def vjp(self, xp, g, out, *xs):
+        _lobpcg_check(self)
+        v, c = _lobpcg_others(xp, self, xs[0])
+        grad = xp.matmul(xp.matmul(v, c * xp.matmul(xp.mT(v), g)), xp.mT(out))
+        return (grad,) + (None,) * (len(xs) - 1)
+
+    def jvp(self, xp, tangents, out, *xs):
+        _lobpcg_check(self)
+        v, c = _lobpcg_others(xp, self, xs[0])
+        return xp.matmul(v, c * xp.matmul(xp.mT(v), xp.matmul(tangents[0], out)))

@@ -8,6 +8,7 @@ compositions of those primitives and of the elementwise ops.
 from __future__ import annotations
 
 import math
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -265,6 +266,88 @@ def qr(A, mode="reduced"):
     if mode == "r":
         return qr_result(A._make(np.empty((0,), A._data.dtype)), R)
     return qr_result(_d.QrUndifferentiable.apply(A, mode=mode, part=0), R)
+
+
+def qr_legacy(input, some=True):
+    """torch.qr / Tensor.qr, deprecated there for linalg.qr: (Q, R) with A = QR; ``some``
+    gives the reduced factors (Q (…, m, k), R (…, k, n), k = min(m, n)), else the complete
+    ones (Q (…, m, m), R (…, m, n)), that is ``linalg.qr(A, 'reduced' if some else
+    'complete')``, gradients included."""
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a "
+                  "future PyTorch release.\nThe boolean parameter 'some' has been replaced with "
+                  "a string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced "
+                  "with\nQ, R = torch.linalg.qr(A, 'reduced' if some else 'complete')",
+                  UserWarning, stacklevel=2)
+    return qr(input, "reduced" if some else "complete")
+
+
+geqrf_result = namedtuple("geqrf", ["a", "tau"])
+
+
+def geqrf(input):
+    """LAPACK's geqrf: A = QR packed as (a, tau), A (…, m, n). R is on and above a's diagonal;
+    below it, column i holds the Householder vector vᵢ = (0…0, 1, a[i+1:, i]), and
+    Q = H₁ ⋯ H_k, Hᵢ = I − τᵢ vᵢ vᵢᵀ, tau (…, k), k = min(m, n) — LAPACK's own values and
+    signs (R's diagonal may be negative). Feed (a, tau) to :func:`orgqr` for Q or to
+    :func:`ormqr` to multiply by it. Not differentiable (as torch's)."""
+    A = _matrices(input, "geqrf")
+    a, tau = _d.geqrf(A._data)
+    return geqrf_result(_d.Geqrf.apply(A, value=a), _d.Geqrf.apply(A, value=tau))
+
+
+def orgqr(input, tau):
+    """torch.orgqr, an alias of :func:`householder_product`: the first n columns of
+    Q = H₁ ⋯ H_k from :func:`geqrf`'s (a, tau); input (…, m, n), tau (…, k)."""
+    return householder_product(input, tau)
+
+
+def ormqr(input, tau, other, left=True, transpose=False):
+    """op(Q)·C (``left``) or C·op(Q), op(Q) = Qᵀ with ``transpose``, for Q = H₁ ⋯ H_k given
+    by Householder vectors (input (…, mn, k) as :func:`geqrf` leaves it, tau (…, min(mn, k)))
+    and C = ``other`` (…, m, n); Q is m × m (left) or n × n, never formed: each Hᵢ applies as
+    C − τᵢ vᵢ (vᵢᵀ C). Differentiable in all three tensors (a product of differentiable ops)."""
+    op = "torch.ormqr"
+    for t, name in ((input, "input"), (tau, "tau"), (other, "other")):
+        check_tensor(t, op, name)
+    for t, name in ((input, "input"), (other, "other")):
+        if t.ndim < 2:
+            raise RuntimeError(f"{op}: {name} must have at least 2 dimensions.")
+    if tau.ndim != input.ndim - 1:
+        raise RuntimeError(f"{op}: Expected tau to have one dimension less than input, but got "
+                           f"tau.ndim equal to {tau.ndim} and input.ndim is equal to {input.ndim}")
+    if other.ndim != input.ndim:
+        raise RuntimeError(f"{op}: Expected other to have the same number of dimensions as "
+                           f"input, but got other.ndim equal to {other.ndim} and input.ndim is "
+                           f"equal to {input.ndim}")
+    if tuple(tau.shape[:-1]) != tuple(input.shape[:-2]):
+        raise RuntimeError(f"{op}: Expected batch dimensions of tau to be equal to "
+                           f"input.shape[:-2], but got {list(tau.shape[:-1])}")
+    if tuple(other.shape[:-2]) != tuple(input.shape[:-2]):
+        raise RuntimeError(f"{op}: Expected batch dimensions of other to be equal to "
+                           f"input.shape[:-2], but got {list(other.shape[:-2])}")
+    side = -2 if left else -1
+    if other.shape[side] != input.shape[-2]:
+        raise RuntimeError(f"{op}: other.shape[{side}] must be equal to input.shape[-2]")
+    k = tau.shape[-1]
+    if k != min(other.shape[side], input.shape[-1]):
+        raise RuntimeError(f"{op}: tau.shape[-1] must be equal to min(other.shape[{side}], "
+                           f"input.shape[-1])")
+    names = {"float32": "Float", "float64": "Double"}
+    for t, name in ((tau, "tau"), (other, "other")):
+        if t.dtype != input.dtype:
+            a, b = (str(x.dtype).split(".")[-1] for x in (input, t))
+            raise RuntimeError(f"{op}: Expected input and {name} to have the same dtype, but "
+                               f"input has dtype{names.get(a, a)} and {name} has dtype "
+                               f"{names.get(b, b)}")
+    _matrices(input, "ormqr")
+    mn = input.shape[-2]
+    V = input.tril(-1)[..., :, :k] + input._make(np.eye(mn, k, dtype=input._data.dtype))
+    C = other
+    # Q = H₁ ⋯ H_k: Q C and C Qᵀ apply H_k first, Qᵀ C and C Q apply H₁ first
+    for i in (range(k) if left == bool(transpose) else reversed(range(k))):
+        v, t = V[..., :, i:i + 1], tau[..., i:i + 1].unsqueeze(-1)
+        C = C - t * matmul(v, matmul(v.mT, C)) if left else C - t * matmul(matmul(C, v), v.mT)
+    return C
 
 
 eigh_result = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
@@ -883,3 +966,89 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
                            f"for LD of shape {tuple(LD.shape)}, with entries ±1…±{n}; got "
                            f"{pivots.dtype} of shape {tuple(piv.shape)}")
     return _d.LdlSolve.apply(LD, B, pivots=piv.astype(np.int32))
+
+
+# ---------------------------------------------------------------------------- chain_matmul
+def chain_matmul(*matrices, out=None):
+    """torch.chain_matmul, deprecated there for linalg.multi_dot: A₁ A₂ ⋯ Aₙ of 2-D matrices
+    given as separate arguments (one matrix: a copy of it). Differentiable."""
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch "
+                  "release. Use torch.linalg.multi_dot instead, which accepts a list of two or "
+                  "more tensors rather than multiple parameters.", UserWarning, stacklevel=2)
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for t in matrices:
+        check_tensor(t, "chain_matmul", "matrices")
+        if t.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {t.ndim}, expected 2 instead.")
+    result = matrices[0].clone() if len(matrices) == 1 else multi_dot(list(matrices))
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result
+
+
+# ---------------------------------------------------------------------------- removed functions
+# torch keeps these names only to say what replaced them (torch/_linalg_utils.py): the same
+# RuntimeError, with torch's guidance.
+_REMOVED = "This function was deprecated since version 1.9 and is now removed. "
+
+
+def solve_removed(input, A, *, out=None):
+    """torch.solve / Tensor.solve: removed in torch 1.9; raises RuntimeError naming its
+    replacement, ``linalg.solve(A, B)`` (arguments reversed)."""
+    raise RuntimeError(
+        _REMOVED + "`torch.solve` is deprecated in favor of `torch.linalg.solve`. "
+        "`torch.linalg.solve` has its arguments reversed and does not return the LU "
+        "factorization.\n\nTo get the LU factorization see `torch.lu`, which can be used with "
+        "`torch.lu_solve` or `torch.lu_unpack`.\nX = torch.solve(B, A).solution should be "
+        "replaced with:\nX = torch.linalg.solve(A, B)")
+
+
+def lstsq_removed(input, A, *, out=None):
+    """torch.lstsq / Tensor.lstsq: removed in torch 1.9; raises RuntimeError naming its
+    replacement, ``linalg.lstsq(A, B)`` (arguments reversed)."""
+    raise RuntimeError(
+        _REMOVED + "`torch.lstsq` is deprecated in favor of `torch.linalg.lstsq`.\n"
+        "`torch.linalg.lstsq` has reversed arguments and does not return the QR decomposition "
+        "in the returned tuple (although it returns other information about the problem).\n\n"
+        "To get the QR decomposition consider using `torch.linalg.qr`.\n\nThe returned "
+        "solution in `torch.lstsq` stored the residuals of the solution in the last m - n "
+        "columns of the returned value whenever m > n. In torch.linalg.lstsq, the residuals are "
+        "in the field 'residuals' of the returned named tuple.\n\nThe unpacking of the "
+        "solution, as in\nX, _ = torch.lstsq(B, A).solution[:A.size(1)]\nshould be replaced "
+        "with:\nX = torch.linalg.lstsq(A, B).solution")
+
+
+def eig_removed(self, eigenvectors=False, *, e=None, v=None):
+    """torch.eig / Tensor.eig: removed in torch 1.9; raises RuntimeError naming its
+    replacements (torch.linalg.eig / eigvals, complex-valued, which chainrule lacks: it has
+    no complex dtype; for a symmetric A, ``linalg.eigh``)."""
+    raise RuntimeError(
+        _REMOVED + "`torch.linalg.eig` returns complex tensors of dtype `cfloat` or `cdouble` "
+        "rather than real tensors mimicking complex tensors.\n\nL, _ = torch.eig(A) should be "
+        "replaced with:\nL_complex = torch.linalg.eigvals(A)\n\nand\n\nL, V = torch.eig(A, "
+        "eigenvectors=True) should be replaced with:\nL_complex, V_complex = "
+        "torch.linalg.eig(A)\n\n(chainrule has no complex dtype; for a symmetric A use "
+        "linalg.eigh / linalg.eigvalsh)")
+
+
+def matrix_rank_removed(input, tol=None, symmetric=False, *, out=None):
+    """torch.matrix_rank: removed in torch 1.9; raises RuntimeError naming its replacement,
+    ``linalg.matrix_rank`` (``symmetric`` became ``hermitian``)."""
+    raise RuntimeError(
+        "This function was deprecated since version 1.9 and is now removed.\nPlease use the "
+        "`torch.linalg.matrix_rank` function instead. The parameter 'symmetric' was renamed in "
+        "`torch.linalg.matrix_rank()` to 'hermitian'.")
+
+
+def symeig_removed(input, eigenvectors=False, upper=True, *, out=None):
+    """torch.symeig / Tensor.symeig: removed in torch 1.9; raises RuntimeError naming its
+    replacements, ``linalg.eigvalsh`` / ``linalg.eigh`` (which read the lower triangle by
+    default)."""
+    raise RuntimeError(
+        _REMOVED + "The default behavior has changed from using the upper triangular portion "
+        "of the matrix by default to using the lower triangular portion.\n\nL, _ = "
+        "torch.symeig(A, upper=upper) should be replaced with:\nL = torch.linalg.eigvalsh(A, "
+        "UPLO='U' if upper else 'L')\n\nand\n\nL, V = torch.symeig(A, eigenvectors=True) "
+        "should be replaced with:\nL, V = torch.linalg.eigh(A, UPLO='U' if upper else 'L')")

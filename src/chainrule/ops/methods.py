@@ -39,6 +39,8 @@ from .rearrange import (diag, diag_embed, diagflat, diagonal, trace, fliplr, fli
 from .matrix import det, inv, logdet, matrix_power, pinv, slogdet, tensor_norm
 from .matrix import (cholesky_inverse, cholesky_legacy, cholesky_solve, lu_legacy,
                      lu_solve_legacy, matrix_exp, triangular_solve)
+from .matrix import (eig_removed, geqrf, lstsq_removed, orgqr, ormqr, qr_legacy, solve_removed,
+                     svd_uv, symeig_removed)
 from .special import digamma, i0, igamma, igammac, lgamma, mvlgamma, polygamma
 from .sorting import (argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort,
                       topk)
@@ -246,6 +248,9 @@ class TensorMethods:
     cholesky, cholesky_solve, cholesky_inverse = cholesky_legacy, cholesky_solve, cholesky_inverse
     matrix_exp, triangular_solve, lu, lu_solve = (matrix_exp, triangular_solve, lu_legacy,
                                                   lu_solve_legacy)
+    qr, svd, geqrf, orgqr, ormqr = qr_legacy, svd_uv, geqrf, orgqr, ormqr
+    # (names torch keeps only to raise, pointing at their torch.linalg replacements)
+    solve, lstsq, eig, symeig = solve_removed, lstsq_removed, eig_removed, symeig_removed
 
     def pinverse(self, rcond=1e-15):
         """The pseudo-inverse, singular values below rcond·σ_max dropped (torch.pinverse)."""
