@@ -58,6 +58,8 @@ def test_copy_variant_extras():
     assert tuple(x.narrow_copy(0, 1, 2).shape) == (2, 4)
     with pytest.raises(RuntimeError):
         cr.narrow_copy(x, 3, 0, 1)
+    with pytest.raises(IndexError):
+        cr.narrow_copy(x, -3, 0, 1)
     with pytest.raises(RuntimeError, match="0-dim"):
         cr.narrow_copy(cr.tensor(1.0), 0, 0, 1)
     with pytest.raises(RuntimeError):
@@ -76,7 +78,9 @@ def test_constant_pad_nd():
 STRIDED = [((2, 2), (1, 2), 1, lambda t: t), ((2,), (1,), None, lambda t: t[1:]),
            ((3, 3), (1, 1), 0, lambda t: t), ((4, 3), (1, 4), 0, lambda t: t.t()),
            ((2, 2), (0, 1), 2, lambda t: t.expand(2, 3, 4)), ((0, 2), (1, 1), 0, lambda t: t),
-           ((3, 2), (4, 2), 0, lambda t: t[:, ::2])]
+           ((3, 2), (4, 2), 0, lambda t: t[:, ::2]),
+           ((2, 2), (1, 2), None, lambda t: t.reshape(-1)[2:8]),   # a part of a larger memory
+           ((2, 2), (1, 2), 8, lambda t: t.reshape(-1)[2:8])]
 
 
 @pytest.mark.parametrize("size,stride,offset,view", STRIDED)
@@ -181,10 +185,10 @@ def test_native_dropout():
 
 
 def test_conj_family_and_nonzero_static():
-    x = cr.tensor(A, requires_grad=True)
-    for name in ("conj", "conj_physical", "resolve_conj", "resolve_neg"):
+    x, tx = cr.tensor(A, requires_grad=True), torch.tensor(A, requires_grad=True)
+    for name in ("conj", "conj_physical", "resolve_conj", "resolve_neg"):   # as torch: itself
         assert getattr(cr, name)(x) is x and getattr(x, name)() is x
-        assert (getattr(torch, name)(torch.tensor(A)) is not None)
+        assert getattr(torch, name)(tx) is tx
     assert x.conj_physical_() is x and cr.conj_physical_(x) is x
     assert not cr.is_conj(x) and not cr.is_neg(x) and not x.is_conj() and not x.is_neg()
     for a, kw in [(np.array([0, 1, 2, 0, 3]), dict(size=2)),

@@ -1229,8 +1229,9 @@ def _copy_variant(view_fn, name):
 
 
 def _narrow_checked(input, dim, start, length):
-    """narrow, with torch.narrow_copy's RuntimeError for a 0-d input or a dim out of range."""
-    if input.ndim == 0 or not -input.ndim <= dim < input.ndim:
+    """narrow, with torch.narrow_copy's RuntimeError for a 0-d input or a dim past the last
+    (one below -ndim stays an IndexError, as torch's)."""
+    if input.ndim == 0 or dim >= input.ndim:
         raise RuntimeError(f"narrow_copy: dim {dim} out of range for a tensor of "
                            f"{input.ndim} dims" if input.ndim else
                            "narrow() cannot be applied to a 0-dim tensor.")
