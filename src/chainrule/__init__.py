@@ -78,6 +78,8 @@ from ._functional_aliases import (  # noqa: E402  (torch's top-level losses take
     cosine_embedding_loss, ctc_loss, dropout_, feature_alpha_dropout_, group_norm,
     hinge_embedding_loss, instance_norm, kl_div, margin_ranking_loss, poisson_nll_loss, rrelu_,
     selu_, threshold_, triplet_margin_loss)
+from ._functional_aliases import (native_batch_norm, native_dropout,  # noqa: E402
+                                  native_group_norm, native_layer_norm)
 from ._functional_aliases import (adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402
                                   embedding_bag, feature_dropout, feature_dropout_)
 from . import amp  # noqa: E402  (torch.amp: autocast and GradScaler; no casts, see chainrule.amp)

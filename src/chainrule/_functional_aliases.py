@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
+from . import _sampling
+from ._rng import stream as _stream
 from .nn import functional as F
+from .tensor import Tensor
 from .nn.functional.ctc import _ctc_loss
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "embedding_bag", "feature_dropout",
@@ -18,7 +23,8 @@ __all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "embedding_bag", "featu
            "cosine_embedding_loss", "ctc_loss", "dropout", "dropout_", "embedding",
            "feature_alpha_dropout", "feature_alpha_dropout_", "group_norm", "hardshrink",
            "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "margin_ranking_loss",
-           "max_pool1d", "max_pool2d", "max_pool3d", "pixel_shuffle",
+           "max_pool1d", "max_pool2d", "max_pool3d", "native_batch_norm", "native_dropout",
+           "native_group_norm", "native_layer_norm", "pixel_shuffle",
            "pixel_unshuffle", "poisson_nll_loss", "prelu", "rms_norm", "rrelu", "rrelu_", "selu",
            "selu_", "threshold", "threshold_", "triplet_margin_loss"]
 
@@ -194,6 +200,68 @@ def instance_norm(input, weight, bias, running_mean, running_var, use_input_stat
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):
     """``nn.functional.group_norm`` (``cudnn_enabled`` has no effect)."""
     return F.group_norm(input, num_groups, weight, bias, eps)
+
+
+# ATen's native_* forms also return the statistics they normalized with: μ and
+# 1/√(σ² + ε) (biased σ²), computed in float64 and given in the input's dtype, not
+# differentiable (torch's are outputs without gradient)
+def _statistics(x: np.ndarray, axes, eps, keepdims=True):
+    x64 = x.astype(np.float64)
+    mean, var = x64.mean(axis=axes, keepdims=keepdims), x64.var(axis=axes, keepdims=keepdims)
+    return (Tensor._make(mean.astype(x.dtype)),
+            Tensor._make((1.0 / np.sqrt(var + eps)).astype(x.dtype)))
+
+
+def native_layer_norm(input, normalized_shape, weight, bias, eps):
+    """:func:`layer_norm` returning ``(out, mean, rstd)``; mean and rstd have the input's
+    shape with the normalized dims set to 1 (``(N, 1)`` for ``(N, D)``)."""
+    k = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
+    if k == 0:
+        raise RuntimeError("native_layer_norm: Expected normalized_shape to be at least "
+                           "1-dimensional, i.e., containing at least one element, but got "
+                           "normalized_shape = []")
+    out = F.layer_norm(input, normalized_shape, weight, bias, eps)
+    return (out,) + _statistics(input._data, tuple(range(input.ndim - k, input.ndim)), eps)
+
+
+def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
+    """:func:`group_norm` over ``group`` groups of an (N, C, *) input of N·C·HxW elements,
+    returning ``(out, mean, rstd)`` with mean and rstd of shape (N, group)."""
+    if input.numel() != N * C * HxW or input.ndim < 2 or tuple(input.shape[:2]) != (N, C):
+        raise RuntimeError(f"native_group_norm: expected an input of shape (N={N}, C={C}, *) "
+                           f"with N*C*HxW = {N * C * HxW} elements, got {tuple(input.shape)}")
+    out = F.group_norm(input, group, weight, bias, eps)
+    grouped = input._data.reshape(N, group, -1)
+    mean, rstd = _statistics(grouped, 2, eps)
+    return out, mean.reshape(N, group), rstd.reshape(N, group)
+
+
+def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps):
+    """:func:`batch_norm` returning ``(out, save_mean, save_invstd)``: in training, the batch's
+    per-channel mean and 1/√(σ² + ε) (shape (C,)); in evaluation, two empty tensors (as
+    torch's CPU kernel). Running statistics are updated as ``batch_norm`` does."""
+    out = F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    if not training:
+        empty = Tensor._make(np.zeros(0, input._data.dtype))
+        return out, empty, Tensor._make(np.zeros(0, input._data.dtype))
+    axes = (0,) + tuple(range(2, input.ndim))
+    return (out,) + _statistics(input._data, axes, eps, keepdims=False)
+
+
+def native_dropout(input, p, train):
+    """Dropout returning ``(out, mask)``: while training (``train`` True or None) each element
+    is kept with probability 1 − p (``mask``, bool) and scaled by 1/(1 − p) (0 when p = 1);
+    otherwise ``out`` is a copy of ``input`` and ``mask`` all True."""
+    if not 0.0 <= p <= 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.numel() == 0:
+        return input, Tensor._make(np.empty(input._data.shape, input._data.dtype))
+    if train is not None and not train:
+        return input.clone(), Tensor._make(np.ones(input._data.shape, np.bool_))
+    keep = 1.0 - p
+    hit = _sampling.bernoulli_scalar(_stream(None), _sampling.dense_like(input._data), keep)
+    scale = 0.0 if keep == 0 else 1.0 / keep
+    return input * Tensor._make(hit) * scale, Tensor._make(hit.astype(np.bool_))
 
 
 # ---------------------------------------------------------------- shuffles and in-place forms

@@ -63,6 +63,14 @@ from .composite import (addbmm, addcdiv, addcmul, addmv, addr, atleast_1d, atlea
                         sinc, swapdims, take,
                         take_along_dim, tensor_split, tensordot, tile, vander, vdot, vsplit,
                         vstack)
+from .composite import (alias_copy, as_strided_copy, conj, conj_physical, detach_copy,
+                        diagonal_copy, expand_copy, is_conj, is_neg, narrow_copy, permute_copy,
+                        resolve_conj, resolve_neg, select_copy, slice_copy, split_copy,
+                        split_with_sizes_copy, squeeze_copy, t_copy, transpose_copy, unbind_copy,
+                        unfold_copy, unsqueeze_copy, view_copy)
+from .scatter import nonzero_static
+from .shape import (as_strided, as_strided_scatter, constant_pad_nd, unsafe_chunk, unsafe_split,
+                    unsafe_split_with_sizes)
 from .composite import (adjoint, cdist, cross, cumulative_trapezoid, dist, isreal, nanquantile,
                         quantile, renorm, trapezoid, trapz)
 
@@ -119,3 +127,4 @@ def _function_of(method):
     "gcd_", "lcm_", "ldexp_", "xlogy_", "addmv_", "index_put_", "detach", "detach_",
     "is_inference", "get_device"))
 i0_, split_with_sizes = _function_of("i0_"), _function_of("split_with_sizes")
+conj_physical_ = _function_of("conj_physical_")

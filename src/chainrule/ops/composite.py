@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype, return_types
+from .. import _dtype, _memory_format, return_types
 from .._argcompat import torch_type_name
 from .._mathfun import linspace_like_torch
 from .._tensor_base import TensorBase, normalize_dim
@@ -30,8 +30,10 @@ from .linalg import bmm, integral_scalars, matmul, mv, outer
 from .matrix import cross as linalg_cross, safe_sqrt, vector_norm
 from .reduction import amax, any, cumprod, cumsum, sum
 from .scatter import index_put
-from .shape import (cat, expand, narrow, pad, permute, reshape, squeeze, stack,
-                    transpose, unsqueeze)
+from .rearrange import diagonal, unfold
+from .shape import (alias, as_strided, cat, expand, narrow, pad, permute, reshape, split,
+                    squeeze, stack, transpose, unbind, unsqueeze)
+from .shape import t as _t
 from .sorting import sort
 
 
@@ -1304,3 +1306,82 @@ def is_signed(input) -> bool:
     """True for signed dtypes (floats and signed integers), False for uint8 and bool."""
     return input._data.dtype.kind in "fic"
 
+
+
+# ---------------------------------------------------------------------------- conjugation
+# chainrule has no complex dtypes: on a real tensor torch's conj family is the identity and
+# returns the tensor itself (``torch.conj(x) is x``), with no conj or neg bit to resolve.
+def conj(input):
+    """The complex conjugate: ``input`` itself for a real tensor (as torch)."""
+    check_tensor(input, "conj")
+    return input
+
+
+conj_physical = resolve_conj = resolve_neg = conj
+
+
+def is_conj(input) -> bool:
+    """Whether the conjugate bit is set: never, for real tensors."""
+    check_tensor(input, "is_conj")
+    return False
+
+
+def is_neg(input) -> bool:
+    """Whether the negative bit is set: never, for real tensors."""
+    check_tensor(input, "is_neg")
+    return False
+
+
+# ---------------------------------------------------------------------------- *_copy variants
+def slice_copy(input, dim=0, start=None, end=None, step=1):
+    """A copy of ``input[..., start:end:step, ...]`` along ``dim`` (ATen's slice)."""
+    check_tensor(input, "slice_copy")
+    if step <= 0:
+        raise RuntimeError("slice step must be positive")
+    d = normalize_dim(dim, input.ndim, "slice_copy")
+    return input[(slice(None),) * d + (slice(start, end, step),)].clone(
+        memory_format=_memory_format.contiguous_format)
+
+
+def _copy_variant(view_fn, name):
+    """``name``: the view ``view_fn`` gives, copied into new contiguous memory (writing to
+    the result leaves the input alone); differentiable as ``view_fn``."""
+    def fn(input, *args, **kwargs):
+        out = view_fn(input, *args, **kwargs)
+        if isinstance(out, tuple):
+            return tuple(o.clone(memory_format=_memory_format.contiguous_format) for o in out)
+        return out.clone(memory_format=_memory_format.contiguous_format)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Like ``{view_fn.__name__}``, but the result is a copy, not a view (torch."
+                  f"{name}); gradients as ``{view_fn.__name__}``'s.")
+    return fn
+
+
+def _narrow_checked(input, dim, start, length):
+    """narrow, with torch.narrow_copy's RuntimeError for a 0-d input or a dim past the last
+    (one below -ndim stays an IndexError, as torch's)."""
+    if input.ndim == 0 or dim >= input.ndim:
+        raise RuntimeError(f"narrow_copy: dim {dim} out of range for a tensor of "
+                           f"{input.ndim} dims" if input.ndim else
+                           "narrow() cannot be applied to a 0-dim tensor.")
+    return narrow(input, dim, start, length)
+
+
+def _view_to(input, size):
+    """torch.view_copy's size: one sequence of ints, or a dtype (not varargs)."""
+    return input.view(size)
+
+
+(alias_copy, as_strided_copy, detach_copy, diagonal_copy, expand_copy, narrow_copy,
+ permute_copy, select_copy, split_copy, split_with_sizes_copy, squeeze_copy, t_copy,
+ transpose_copy, unbind_copy, unfold_copy, unsqueeze_copy, view_copy) = (
+    _copy_variant(fn, name) for fn, name in (
+        (alias, "alias_copy"), (as_strided, "as_strided_copy"),
+        (lambda x: x.detach(), "detach_copy"), (diagonal, "diagonal_copy"),
+        (expand, "expand_copy"), (_narrow_checked, "narrow_copy"), (permute, "permute_copy"),
+        (select, "select_copy"), (split, "split_copy"),
+        (lambda x, split_sizes, dim=0: x.split_with_sizes(split_sizes, dim),
+         "split_with_sizes_copy"),
+        (squeeze, "squeeze_copy"), (_t, "t_copy"), (transpose, "transpose_copy"),
+        (unbind, "unbind_copy"), (unfold, "unfold_copy"), (unsqueeze, "unsqueeze_copy"),
+        (_view_to, "view_copy")))

@@ -58,6 +58,9 @@ from .composite import (addbmm, addcdiv, addcmul, addmv, addr, baddbmm, bincount
                         take_along_dim, tensor_split, tile, vdot, vsplit)
 from .composite import (adjoint, cross, dist, isreal, nanquantile, quantile, renorm, sum_to_size)
 from .composite import ldexp, nextafter, put
+from .composite import conj, is_conj, is_neg, narrow_copy
+from .scatter import nonzero_static
+from .shape import as_strided, as_strided_scatter, unsafe_chunk, unsafe_split
 
 
 def _reflected(fn):
@@ -282,6 +285,18 @@ class TensorMethods:
             raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
                                f"entries, but got split_sizes={list(split_sizes)}")
         return split(self, list(split_sizes), dim)
+
+    unsafe_split_with_sizes = split_with_sizes
+    unsafe_split, unsafe_chunk, narrow_copy = unsafe_split, unsafe_chunk, narrow_copy
+    as_strided, as_strided_scatter, nonzero_static = as_strided, as_strided_scatter, nonzero_static
+
+    # conjugation: the identity on chainrule's real dtypes (ops/composite.py)
+    conj, conj_physical, resolve_conj, resolve_neg = conj, conj, conj, conj
+    is_conj, is_neg = is_conj, is_neg
+
+    def conj_physical_(self):
+        """In-place conjugation: nothing to do on a real tensor; returns ``self``."""
+        return self
 
     # composites (ops/composite.py)
     addbmm, addcdiv, addcmul, addmv, addr, baddbmm = addbmm, addcdiv, addcmul, addmv, addr, baddbmm

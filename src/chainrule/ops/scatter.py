@@ -450,6 +450,18 @@ def nonzero(input, *, as_tuple=False):
     return input._make(found)
 
 
+def nonzero_static(input, *, size, fill_value=-1):
+    """:func:`nonzero` with a fixed number of rows: the first ``size`` index rows, padded with
+    ``fill_value`` when there are fewer. Shape: (size, ndim), int64."""
+    check_tensor(input, "nonzero_static")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, got {size!r}")
+    found = np.argwhere(input._data).astype(np.int64)[:size]
+    out = np.full((int(size), input.ndim), fill_value, np.int64)
+    out[:len(found)] = found
+    return input._make(out)
+
+
 def argwhere(input):
     """The indices of the nonzero elements, (n, ndim) int64 (``nonzero`` without as_tuple)."""
     return nonzero(input)

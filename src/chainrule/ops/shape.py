@@ -18,7 +18,7 @@ from .._tensor_base import Size, TensorBase, index_value, normalize_dim
 from ..backends.namespace import broadcast_view
 from ._util import check_tensor
 from .elementwise import operands
-from .indexing import ScatterAdd, _getitem
+from .indexing import Gather as _Gather, ScatterAdd, _getitem
 
 
 class Reshape(Node):
@@ -622,3 +622,127 @@ def flip(input, dims):
     if input.ndim == 0:   # a 0-d tensor has dim 0 / -1 (torch's wrap), and nothing to reverse
         normalized = ()
     return Flip.apply(input, dims=normalized)
+
+
+# ------------------------------------------------------ torch's ATen-level names (unsafe_*, pad)
+def unsafe_split(tensor, split_size_or_sections, dim=0):
+    """:func:`split` (torch's variant whose pieces autograd does not track as views; here the
+    same pieces, views of ``tensor``)."""
+    return split(tensor, split_size_or_sections, dim)
+
+
+def unsafe_chunk(input, chunks, dim=0):
+    """:func:`chunk` (torch's variant whose pieces autograd does not track as views)."""
+    return chunk(input, chunks, dim)
+
+
+def unsafe_split_with_sizes(input, split_sizes, dim=0):
+    """``split_with_sizes``: pieces of the given sizes along ``dim`` (summing to its size)."""
+    return input.split_with_sizes(split_sizes, dim)
+
+
+_pad = pad
+
+
+def constant_pad_nd(input, pad, value=0):
+    """ATen's constant padding: ``nn.functional.pad(input, pad, 'constant', value)`` —
+    ``pad = (left_last, right_last, left_2nd_last, ...)``, negative widths crop."""
+    return _pad(input, pad, "constant", value)
+
+
+def _storage(a: np.ndarray):
+    """The 1-d array of the whole memory ``a`` views (its root owner, in ``a``'s dtype)."""
+    root = a
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    flat = root.ravel(order="K")
+    if root.size and not np.shares_memory(flat, root):
+        raise RuntimeError("as_strided: the input's memory is not one contiguous block")
+    return flat.view(np.uint8).view(a.dtype) if flat.dtype != a.dtype else flat
+
+
+def _positions(shape, stride, offset) -> np.ndarray:
+    """The storage index of every element of a (shape, stride, offset) geometry."""
+    pos = np.full(tuple(shape), offset, np.int64)
+    for d, (n, s) in enumerate(zip(shape, stride)):
+        pos += (np.arange(n, dtype=np.int64) * s).reshape((n,) + (1,) * (len(shape) - d - 1))
+    return pos
+
+
+class AsStrided(Node):
+    """A view of ``size`` with element steps ``stride`` from ``storage_offset`` over the memory
+    the input views. VJP as torch's: ḡ scatter-added into a zero storage at the output's
+    positions (divided by how many input elements share a location, where the input's own
+    geometry overlaps), then read at the input's positions. JVP: the tangent laid into storage
+    the same way, read at the output's positions."""
+
+    is_view = True
+    params = ("size", "stride", "storage_offset")
+
+    def forward(self, x):
+        flat, item = _storage(x), x.itemsize
+        offset = (self.storage_offset if self.storage_offset is not None else
+                  (x.__array_interface__["data"][0] - flat.__array_interface__["data"][0]) // item)
+        self.out_pos = _positions(self.size, self.stride, offset).reshape(-1)
+        self.in_pos = _positions(x.shape, [s // item for s in x.strides],
+                                 (x.__array_interface__["data"][0]
+                                  - flat.__array_interface__["data"][0]) // item).reshape(-1)
+        self.room = int(max(self.out_pos.max(initial=-1), self.in_pos.max(initial=-1))) + 1
+        counts = np.bincount(self.in_pos, minlength=self.room)
+        self.share = 1.0 / np.maximum(counts, 1) if counts.max(initial=0) > 1 else None
+        out = np.lib.stride_tricks.as_strided(flat[offset:], self.size,
+                                              [s * item for s in self.stride],
+                                              writeable=x.flags.writeable)
+        return out
+
+    def _move(self, xp, v, src, dst, shape):
+        flat = xp.apply(ScatterAdd, xp.reshape(v, (-1,)), dim=0, index=src, shape=(self.room,))
+        if self.share is not None:
+            flat = flat * xp.const(self.share.astype(flat.dtype))
+        return xp.reshape(xp.apply(_Gather, flat, dim=0, index=dst), shape)
+
+    def vjp(self, xp, g):
+        return self._move(xp, g, self.out_pos, self.in_pos, self.in_shapes[0])
+
+    def jvp(self, xp, tangents):
+        return self._move(xp, tangents[0], self.in_pos, self.out_pos, tuple(self.size))
+
+
+def as_strided(input, size, stride, storage_offset=None):
+    """A view of ``input``'s memory with shape ``size``: element ``(i₀, i₁, …)`` is storage
+    element ``storage_offset + Σ iₖ·stride[k]`` (``storage_offset`` defaults to the input's).
+    Out-of-range geometries raise; negative strides are refused, as torch."""
+    check_tensor(input, "as_strided")
+    size, stride = _shape_arg((size,), "as_strided"), _shape_arg((stride,), "as_strided")
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got "
+                           f"strides: {list(stride)}")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"as_strided: negative size in {list(size)}")
+    offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    item = input._data.itemsize
+    need = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    have = _storage(input._data).size
+    if need > have:
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                           f"offset {offset}, and itemsize {item} requiring a storage size of "
+                           f"{need * item} are out of bounds for storage of size {have * item}")
+    return AsStrided.apply(input, size=size, stride=stride, storage_offset=offset)
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """A copy of ``input`` with ``src`` written into the :func:`as_strided` view
+    ``(size, stride, storage_offset)`` of the copy. Gradients: ``input`` gets ḡ with those
+    positions zeroed, ``src`` gets ḡ read through the same view."""
+    check_tensor(input, "as_strided_scatter")
+    out = clone(input)
+    window = as_strided(out, size, stride, storage_offset)
+    if tuple(window.shape) != tuple(src.shape):
+        raise RuntimeError(f"as_strided_scatter: expected src to have a size equal to the slice "
+                           f"of self. src size = {list(src.shape)}, slice size = {list(size)}")
+    window.copy_(src)
+    return out
