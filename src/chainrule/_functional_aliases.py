@@ -231,7 +231,7 @@ def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
         raise RuntimeError(f"native_group_norm: expected an input of shape (N={N}, C={C}, *) "
                            f"with N*C*HxW = {N * C * HxW} elements, got {tuple(input.shape)}")
     out = F.group_norm(input, group, weight, bias, eps)
-    grouped = input._data.reshape(N, group, -1)
+    grouped = input._data.reshape(N, group, (C // group) * HxW)   # not -1: N may be 0
     mean, rstd = _statistics(grouped, 2, eps)
     return out, mean.reshape(N, group), rstd.reshape(N, group)
 
