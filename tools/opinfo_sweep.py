@@ -1,4 +1,5 @@
-"""Run PyTorch's own OpInfo samples through chainrule and report where it differs from torch.
+"""Run PyTorch's own OpInfo and ModuleInfo samples through chainrule and report where it
+differs from torch.
 
 torch's test suite describes each operator once (``op_db`` in
 ``torch.testing._internal.common_methods_invocations``): sample inputs that cover its
@@ -12,10 +13,16 @@ the same samples to chainrule's function of the same name and compares:
 * error inputs: chainrule must raise where torch does (the exception type is reported when
   it differs).
 
+``--modules`` does the same for torch.nn's modules (``module_db``): each module built from
+the same constructor arguments, torch's parameters and buffers loaded into chainrule's, the
+same forward inputs in training and eval mode; outputs, and float64 gradients of the inputs
+and of every parameter, compared.
+
 It is a report, not a test: torch's samples are private API that changes between releases.
 Needs ``pip install expecttest`` (torch's testing package imports it).
 
     python tools/opinfo_sweep.py [--ops add,mul] [--dtypes float32,float64] [--no-grad]
+    python tools/opinfo_sweep.py --modules [--ops Linear,Conv2d]
 """
 import argparse
 import collections
@@ -307,6 +314,112 @@ def run(ops=None, dtypes=("float32", "float64", "int64", "bool"), grads=True, er
     return problems, stats
 
 
+def weighted_loss(outputs, weights, lib):
+    loss = None
+    for o, w in zip(outputs, weights):
+        if w is None:
+            continue
+        term = (o * lib.tensor(w)).sum()
+        loss = term if loss is None else loss + term
+    return loss
+
+
+def module_case(info, mi, training, dtype):
+    """'' when chainrule's module matches torch's on this ModuleInput, else the reason."""
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tm = info.module_cls(*mi.constructor_input.args, **mi.constructor_input.kwargs)
+        tm = tm.to(dtype).train(training)
+        pairs = []
+        cm = getattr(cr.nn, info.module_cls.__name__)(
+            *to_cr(mi.constructor_input.args, pairs), **to_cr(mi.constructor_input.kwargs, pairs))
+        cm = cm.to(getattr(cr, str(dtype).split(".")[1])).train(training)
+        state = {k: cr.tensor(v.detach().numpy().copy()) for k, v in tm.state_dict().items()}
+        try:
+            cm.load_state_dict(state)
+        except Exception as exc:
+            return f"state_dict: {type(exc).__name__}: {str(exc)[:150]}"
+        inputs = []
+        args_c = to_cr(mi.forward_input.args, inputs)
+        kwargs_c = to_cr(mi.forward_input.kwargs, inputs)
+        try:
+            out_t = tm(*mi.forward_input.args, **mi.forward_input.kwargs)
+        except Exception:
+            return ""
+        try:
+            out_c = cm(*args_c, **kwargs_c)
+        except Exception as exc:
+            return f"forward raised {type(exc).__name__}: {str(exc)[:150]}"
+        reason = compare(out_t, out_c, dtype)
+        if reason or dtype != torch.float64:
+            return reason
+        outs_t, outs_c = flat_outputs(out_t), flat_outputs(out_c)
+        weights = weights_for(outs_t, 0)
+        if all(w is None for w in weights):
+            return ""
+        leaves_t = [t for t, _ in inputs if t.requires_grad] + list(tm.parameters())
+        leaves_c = [c for t, c in inputs if t.requires_grad] + list(cm.parameters())
+        names = ([f"input{i}" for i in range(len(leaves_t) - len(list(tm.parameters())))]
+                 + [n for n, _ in tm.named_parameters()])
+        if len(leaves_t) != len(leaves_c):
+            return f"{len(leaves_c)} leaves, torch {len(leaves_t)}"
+        loss_c = weighted_loss(outs_c, weights, cr)
+        if not isinstance(loss_c, cr.Tensor) or not loss_c.requires_grad:
+            return "output does not require grad"
+        grads_t = torch.autograd.grad(weighted_loss(outs_t, weights, torch), leaves_t,
+                                      allow_unused=True)
+        try:
+            grads_c = cr.autograd.grad(loss_c, leaves_c, allow_unused=True)
+        except Exception as exc:
+            return f"backward raised {type(exc).__name__}: {str(exc)[:150]}"
+        for name, gt, gc, leaf in zip(names, grads_t, grads_c, leaves_t):
+            gt = torch.zeros_like(leaf) if gt is None else gt
+            gc = cr.zeros(tuple(leaf.shape), dtype=cr.float64) if gc is None else gc
+            reason = compare(gt, gc, dtype)
+            if reason:
+                return f"grad of {name}: " + reason.split(": ", 1)[1]
+    return ""
+
+
+def run_modules(names=None, dtypes=("float32", "float64")):
+    from torch.testing._internal.common_modules import module_db
+    problems = collections.defaultdict(list)
+    stats = collections.Counter()
+    for info in module_db:
+        name = info.module_cls.__name__
+        if names and name not in names:
+            continue
+        if not hasattr(cr.nn, name):
+            problems[name].append("missing in chainrule")
+            continue
+        for dname in dtypes:
+            dtype = DTYPES[dname]
+            for training in (True, False):
+                try:
+                    inputs = list(info.module_inputs_func(info, device="cpu", dtype=dtype,
+                                                          requires_grad=True, training=training))
+                except Exception:
+                    stats["sample error"] += 1
+                    continue
+                for k, mi in enumerate(inputs):
+                    stats["cases"] += 1
+                    try:
+                        reason = module_case(info, mi, training, dtype)
+                    except TypeError as exc:
+                        if "unsupported tensor kind" in str(exc):
+                            continue
+                        reason = f"raised TypeError: {str(exc)[:150]}"
+                    except Exception as exc:
+                        reason = f"raised {type(exc).__name__}: {str(exc)[:150]}"
+                    if reason:
+                        mode = "train" if training else "eval"
+                        problems[name].append(f"[{dname} {mode} #{k}] {reason} | "
+                                              f"{mi.constructor_input.args} "
+                                              f"{mi.constructor_input.kwargs}"[:400])
+    return problems, stats
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ops", default="")
@@ -314,10 +427,15 @@ def main(argv=None):
     parser.add_argument("--no-grad", action="store_true")
     parser.add_argument("--no-errors", action="store_true")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--modules", action="store_true", help="torch.nn's module_db instead")
     args = parser.parse_args(argv)
     ops = set(args.ops.split(",")) if args.ops else None
-    problems, stats = run(ops, args.dtypes.split(","), not args.no_grad, not args.no_errors,
-                          args.verbose)
+    if args.modules:
+        problems, stats = run_modules(ops, [d for d in args.dtypes.split(",")
+                                            if d.startswith("float")])
+    else:
+        problems, stats = run(ops, args.dtypes.split(","), not args.no_grad, not args.no_errors,
+                              args.verbose)
     for name in sorted(problems):
         print(f"== {name} ({len(problems[name])})")
         for line in problems[name][:6]:
