@@ -68,6 +68,17 @@ CASES = {
     "conv_transpose1d float64 bias": (lambda m, x, w, b: F(m).conv_transpose1d(x, w, b),
                                       F64(1, 2, 3).astype(np.float32),
                                       F64(2, 1, 2).astype(np.float32), F64(1)),
+    # torch's kl_div is xlogy(y, y) − y·x: nan for a negative or nan target (was 0)
+    "kl_div negative and nan targets": (
+        lambda m, x, y: F(m).kl_div(x, y, reduction="none"),
+        np.array([0.3, -0.2, 0.5, np.nan, 0.1, 0.7]), np.array([0., 0.4, -0.3, 0.2, np.nan, 0.])),
+    "kl_div sum": (lambda m, x, y: F(m).kl_div(x, y, reduction="sum"), F64(3, 4),
+                   RNG.random((3, 4))),
+    # gaussian_nll_loss: var may be 1 in any one dim where the input is not
+    "gaussian_nll_loss var (1, 3)": (lambda m, x, y, v: F(m).gaussian_nll_loss(x, y, v),
+                                     F64(4, 3), F64(4, 3), RNG.random((1, 3)) + 0.5),
+    "gaussian_nll_loss var (4, 1, 5)": (lambda m, x, y, v: F(m).gaussian_nll_loss(x, y, v),
+                                        F64(4, 2, 5), F64(4, 2, 5), RNG.random((4, 1, 5)) + 0.5),
     "narrow tensor start": (lambda m, x, s: m.narrow(x, 0, s, 2), F64(5), np.array(1)),
 }
 
@@ -133,6 +144,8 @@ ERRORS = {
     "adaptive_avg_pool3d 3-D input, triple": lambda m: F(m).adaptive_avg_pool3d(
         m.ones(2, 2, 2), (2, 2, 2)),
     "narrow 0-d": lambda m: m.narrow(m.tensor(1.), 0, 0, 1),
+    "gaussian_nll_loss var 1 in two dims": lambda m: F(m).gaussian_nll_loss(
+        m.ones(4, 3), m.ones(4, 3), m.ones(1, 1)),
     "narrow bool start": lambda m: m.narrow(m.ones(5), 0, m.tensor(True), 2),
 }
 

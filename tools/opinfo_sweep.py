@@ -54,6 +54,9 @@ def resolve(root, dotted):
 def to_cr(value, requires_grad_map):
     """torch objects in a sample → chainrule's (tensors keep dtype, shape and requires_grad)."""
     if isinstance(value, torch.Tensor):
+        for seen, converted in requires_grad_map:   # one tensor passed twice stays one
+            if seen is value:
+                return converted
         if (value.is_complex() or value.layout != torch.strided or value.is_meta
                 or value.dtype == torch.bfloat16):
             raise TypeError("unsupported tensor kind")
@@ -72,6 +75,9 @@ def to_cr(value, requires_grad_map):
         return tuple(value)
     if isinstance(value, torch.memory_format):
         return getattr(cr, str(value).split(".")[1])
+    if callable(value) and getattr(value, "__name__", None) in dir(cr.nn.functional) and \
+            value is getattr(torch.nn.functional, value.__name__, None):
+        return getattr(cr.nn.functional, value.__name__)   # e.g. activation=F.gelu
     if isinstance(value, (list, tuple)):
         converted = [to_cr(v, requires_grad_map) for v in value]
         return type(value)(converted) if not hasattr(value, "_fields") else converted

@@ -5,6 +5,7 @@ computed with the max subtracted, so logits of magnitude 1e4 give finite, exact 
 """
 from __future__ import annotations
 
+import builtins
 import math
 import warnings
 
@@ -518,7 +519,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
-    """KL(target ‖ exp(input)) pointwise: y (log y − x) (0 where y = 0), x log-probabilities.
+    """KL(target ‖ exp(input)) pointwise: y log y − y x (0 where y = 0), x log-probabilities.
     'batchmean' divides the sum by the batch size (the true KL divergence)."""
     reduction = _legacy(size_average, reduce, reduction)
     if reduction == "mean":
@@ -533,9 +534,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        positive = Tensor._make(target._data > 0)
-        safe_log = ops.where(positive, target, 1.0).log()
-        loss = ops.where(positive, target * (safe_log - input), 0.0)
+        # torch's form: 0 where y = 0, nan where y < 0 or either side is nan
+        loss = ops.xlogy(target, target) - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction, "kl_div")
@@ -562,12 +562,15 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,
 def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
                       reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of y ~ N(μ, σ²): ½(log max(σ², eps) + (μ − y)²/max(σ², eps))
-    (+ ½ log 2π when ``full``). ``var`` has the input's shape or one fewer trailing dim of 1."""
+    (+ ½ log 2π when ``full``). ``var`` has the input's shape, or lacks its last dim, or is 1
+    in one dim where the input is not (it broadcasts there)."""
     check_tensor(input, "gaussian_nll_loss")
     if var.shape != input.shape:
         if var.ndim == input.ndim - 1 and var.shape == input.shape[:-1]:
             var = var.unsqueeze(-1)
-        elif not (var.ndim == input.ndim and var.shape[-1] == 1 and var.shape[:-1] == input.shape[:-1]):
+        # torch's rule: one dim where var differs from input, and var is 1 there (any dim)
+        elif not (var.ndim == input.ndim and builtins.sum(
+                v for i, v in zip(input.shape, var.shape) if i != v) == 1):
             raise ValueError(f"gaussian_nll_loss: var of shape {tuple(var.shape)} is incompatible "
                              f"with input of shape {tuple(input.shape)}")
     if var._data.dtype.kind != "f" or target._data.dtype.kind != "f" and \
