@@ -156,3 +156,20 @@ def test_errors_like_torch(name):
         ERRORS[name](torch)
     with pytest.raises(expected.type):
         ERRORS[name](cr)
+
+
+@pytest.mark.parametrize("kwargs", [dict(weight_decay=0.5), dict(weight_decay=0.1, maximize=True),
+                                    dict(momentum=0.9, weight_decay=0.1),
+                                    dict(momentum=0.9, nesterov=True, weight_decay=0.1), {}])
+def test_sgd_on_a_0d_parameter(kwargs):
+    # torch.optim's optim_db: SGD's weight decay on a learnable scalar raised TypeError
+    values = {}
+    for m in (cr, torch):
+        p = m.tensor(1.5, dtype=m.float64, requires_grad=True)
+        opt = m.optim.SGD([p], lr=0.1, **kwargs)
+        for target in (0.3, -0.2, 0.9, 0.1):
+            opt.zero_grad()
+            ((p - target) ** 2).backward()
+            opt.step()
+        values[m] = p.item()
+    assert values[cr] == pytest.approx(values[torch], rel=1e-14)

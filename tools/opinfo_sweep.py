@@ -23,6 +23,11 @@ Needs ``pip install expecttest`` (torch's testing package imports it).
 
     python tools/opinfo_sweep.py [--ops add,mul] [--dtypes float32,float64] [--no-grad]
     python tools/opinfo_sweep.py --modules [--ops Linear,Conv2d]
+    python tools/opinfo_sweep.py --optimizers [--ops Adam,SGD]
+
+``--optimizers`` runs torch.optim's ``optim_db`` configurations: 20 steps of each optimizer
+on the same parameters and gradients (a closure where the optimizer needs one), parameters
+compared after every step.
 """
 import argparse
 import collections
@@ -426,6 +431,80 @@ def run_modules(names=None, dtypes=("float32", "float64")):
     return problems, stats
 
 
+def optimizer_case(info, kwargs, dtype, steps=20):
+    """'' when chainrule's optimizer moves the parameters as torch's over ``steps`` steps."""
+    rng = np.random.default_rng(0)
+    shapes = [(4, 3), (3,), ()] if info.optim_cls.__name__ != "Muon" else [(4, 3), (5, 2)]
+    values = [rng.standard_normal(s) for s in shapes]
+    tp = [torch.tensor(v, dtype=dtype, requires_grad=True) for v in values]
+    cp = [cr.tensor(v, dtype=getattr(cr, str(dtype).split(".")[1]), requires_grad=True)
+          for v in values]
+    pairs = []
+    kw_c = to_cr(kwargs, pairs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            to = info.optim_cls(tp, **kwargs)
+        except Exception:
+            return ""
+        try:
+            co = getattr(cr.optim, info.optim_cls.__name__)(cp, **kw_c)
+        except Exception as exc:
+            return f"constructor raised {type(exc).__name__}: {str(exc)[:150]}"
+        for step in range(steps):
+            grads = [rng.standard_normal(s) for s in shapes]
+
+            def closure_t():
+                to.zero_grad()
+                loss = sum(((p - torch.tensor(g, dtype=dtype)) ** 2).sum() for p, g in
+                           zip(tp, grads))
+                loss.backward()
+                return loss
+
+            def closure_c():
+                co.zero_grad()
+                loss = sum(((p - cr.tensor(g, dtype=p.dtype)) ** 2).sum() for p, g in
+                           zip(cp, grads))
+                loss.backward()
+                return loss
+
+            to.step(closure_t) if info.step_requires_closure else (closure_t(), to.step())
+            try:
+                co.step(closure_c) if info.step_requires_closure else (closure_c(), co.step())
+            except Exception as exc:
+                return f"step {step} raised {type(exc).__name__}: {str(exc)[:150]}"
+            for i, (a, b) in enumerate(zip(tp, cp)):
+                reason = compare(a, b, dtype)
+                if reason:
+                    return f"step {step} param {i}: " + reason.split(": ", 1)[1]
+    return ""
+
+
+def run_optimizers(names=None, dtypes=("float32", "float64")):
+    from torch.testing._internal.common_optimizers import optim_db
+    problems = collections.defaultdict(list)
+    stats = collections.Counter()
+    for info in optim_db:
+        name = info.optim_cls.__name__
+        if names and name not in names:
+            continue
+        if not hasattr(cr.optim, name):
+            problems[name].append("missing in chainrule")
+            continue
+        for oi in info.optim_inputs_func(device="cpu"):
+            if any(oi.kwargs.get(k) for k in ("foreach", "fused", "capturable", "differentiable")):
+                continue
+            for dname in dtypes:
+                stats["cases"] += 1
+                try:
+                    reason = optimizer_case(info, oi.kwargs, DTYPES[dname])
+                except Exception as exc:
+                    reason = f"raised {type(exc).__name__}: {str(exc)[:150]}"
+                if reason:
+                    problems[name].append(f"[{dname} {oi.desc}] {reason} | {oi.kwargs}"[:400])
+    return problems, stats
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ops", default="")
@@ -434,9 +513,13 @@ def main(argv=None):
     parser.add_argument("--no-errors", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--modules", action="store_true", help="torch.nn's module_db instead")
+    parser.add_argument("--optimizers", action="store_true", help="torch.optim's optim_db")
     args = parser.parse_args(argv)
     ops = set(args.ops.split(",")) if args.ops else None
-    if args.modules:
+    if args.optimizers:
+        problems, stats = run_optimizers(ops, [d for d in args.dtypes.split(",")
+                                               if d.startswith("float")])
+    elif args.modules:
         problems, stats = run_modules(ops, [d for d in args.dtypes.split(",")
                                             if d.startswith("float")])
     else:
