@@ -21,7 +21,6 @@ from .ops.special_more import (airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_
                                scaled_modified_bessel_k1, shifted_chebyshev_polynomial_t,
                                shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v,
                                shifted_chebyshev_polynomial_w, spherical_bessel_j0, xlog1py, zeta)
-from .ops.special_more import __all__ as _more
 
 psi = digamma
 multigammaln = mvlgamma
@@ -103,4 +102,11 @@ __all__ = ["digamma", "psi", "polygamma", "gammaln", "gammainc", "gammaincc", "m
            "erfc", "erfinv",
            "expit", "logit", "exp2", "expm1", "log1p", "logsumexp", "softmax", "log_softmax",
            "xlogy", "sinc", "round", "entr", "ndtr", "ndtri", "log_ndtr", "i0", "i0e", "i1", "i1e",
-           *_more]
+           "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+           "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+           "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
+           "erfcx", "xlog1py", "zeta", "chebyshev_polynomial_t", "chebyshev_polynomial_u",
+           "chebyshev_polynomial_v", "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+           "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+           "laguerre_polynomial_l", "legendre_polynomial_p"]

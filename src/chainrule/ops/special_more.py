@@ -98,21 +98,27 @@ def _bessel_jy_miller(a):
     """(J₀, J₁, Y₀, Y₁) for 2 ≤ a ≤ 25: J_k by the recurrence J_{k−1} = (2k/a)J_k − J_{k+1}
     run downwards (stable that way), normalised by J₀ + 2ΣJ₂ₖ = 1; Y₀, Y₁ from Neumann's sums."""
     n = _MILLER_START
-    j = np.zeros((n + 2,) + a.shape)
-    j[n] = 1e-30
+    # running sums (memory of one array each): J_{k+1}, J_k and the three sums, all in the
+    # recurrence's arbitrary scale until the normalisation
+    up2, up1 = np.zeros_like(a), np.full_like(a, 1e-30)   # J_{k+1}, J_k for k = n
+    norm, y0_sum, y1_sum = np.zeros_like(a), np.zeros_like(a), np.zeros_like(a)
     for k in range(n, 0, -1):
-        j[k - 1] = (2 * k / a) * j[k] - j[k + 1]
-    norm = j[0] + 2 * j[2:n + 1:2].sum(axis=0)
-    j = j / norm
-    k = np.arange(1, n // 2 + 1).reshape((-1,) + (1,) * a.ndim)
-    sign = np.where(k % 2 == 0, 1.0, -1.0)
-    even = j[2:n + 1:2]
-    y0_sum = (sign * even / k).sum(axis=0)
-    y1_sum = (sign * (j[1:n:2] - j[3:n + 2:2]) / k).sum(axis=0)
+        m = k - 1
+        jm = (2 * k / a) * up1 - up2
+        if m % 2 == 0 and m:
+            norm = norm + 2 * jm
+            y0_sum = y0_sum + (1 if (m // 2) % 2 == 0 else -1) * jm / (m // 2)
+        elif m % 2:
+            kk = (m + 1) // 2   # (−1)^kk (J_{2kk−1} − J_{2kk+1})/kk, J_{2kk+1} = up2
+            y1_sum = y1_sum + (1 if kk % 2 == 0 else -1) * (jm - up2) / kk
+        up2, up1 = up1, jm
+    norm = norm + up1
+    j0, j1 = up1 / norm, up2 / norm
+    y0_sum, y1_sum = y0_sum / norm, y1_sum / norm
     log_term = (np.log(a) - _LN2) + _GAMMA
-    y0 = _TWO_OVER_PI * log_term * j[0] - 2 * _TWO_OVER_PI * y0_sum
-    y1 = _TWO_OVER_PI * (log_term * j[1] - j[0] / a) + _TWO_OVER_PI * y1_sum
-    return j[0], j[1], y0, y1
+    y0 = _TWO_OVER_PI * log_term * j0 - 2 * _TWO_OVER_PI * y0_sum
+    y1 = _TWO_OVER_PI * (log_term * j1 - j0 / a) + _TWO_OVER_PI * y1_sum
+    return j0, j1, y0, y1
 
 
 def _hankel_pq(nu, a, terms=40):
@@ -378,11 +384,39 @@ def _airy_taylor(x):
     return total
 
 
+def _two_prod(a, b):
+    """(p, e) with p = fl(a·b) and a·b = p + e exactly (Dekker's product by Veltkamp splits;
+    e is NaN where a·b overflows)."""
+    p = a * b
+
+    def split(v):
+        hi = v * 134217729.0
+        hi = hi - (hi - v)
+        return hi, v - hi
+    ah, al = split(a)
+    bh, bl = split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _two_thirds_power(a):
+    """ζ = (2/3)a^{3/2} as hi + lo, accurate to ~10⁻³² relative: Ai's phase for x = −10⁴ is
+    ζ ≈ 6.7·10⁵, where one rounding of ζ alone would move Ai by 10⁻¹⁰ (relative 10⁻⁹)."""
+    r = np.sqrt(a)
+    sq, sq_err = _two_prod(r, r)
+    r_lo = ((a - sq) - sq_err) / (2 * r)          # √a = r + r_lo
+    t, t_err = _two_prod(a, r)
+    t_lo = t_err + a * r_lo                       # a√a = t + t_lo
+    hi = 2 * t / 3
+    m, m_err = _two_prod(hi, np.full_like(hi, 3.0))
+    lo = (((2 * t - m) - m_err) + 2 * t_lo) / 3
+    return hi, np.where(np.isfinite(lo), lo, 0.0)
+
+
 def _airy_negative(x):
     """Ai(x) for x < _AIRY_LOW: π^{−½}|x|^{−¼}[sin(ζ + π/4)·P − cos(ζ + π/4)·Q] with
     P = Σ (−1)ᵏu₂ₖζ^{−2k}, Q = Σ (−1)ᵏu₂ₖ₊₁ζ^{−2k−1}, uₖ = uₖ₋₁(6k−5)(6k−3)(6k−1)/((2k−1)216k)."""
     a = -x
-    zeta = 2 / 3 * a * np.sqrt(a)
+    zeta, zeta_lo = _two_thirds_power(a)
     p, q = np.ones_like(a), np.zeros_like(a)
     u, zpow = 1.0, np.ones_like(a)
     for k in range(1, 30):
@@ -394,6 +428,7 @@ def _airy_negative(x):
         else:
             p = p + sign * u * zpow
     s, c = np.sin(zeta), np.cos(zeta)
+    s, c = s + zeta_lo * c, c - zeta_lo * s   # the phase's low part: sin(ζ + δ) ≈ sin ζ + δ cos ζ
     return ((s + c) * p - (c - s) * q) * _SQRT1_2 / (math.sqrt(math.pi) * np.sqrt(np.sqrt(a)))
 
 
@@ -434,11 +469,7 @@ _erfc_scalar = np.frompyfunc(math.erfc, 1, 1)
 def _exp_square(x):
     """e^{x²} with x² split exactly (Veltkamp/Dekker): e^{p}(1 + err) for x² = p + err, so
     the rounding of x² (relative 10⁻¹⁶, absolute up to 10⁻¹³ at x ≈ 26) costs nothing."""
-    p = x * x
-    hi = x * 134217729.0
-    xh = hi - (hi - x)
-    xl = x - xh
-    err = ((xh * xh - p) + 2 * xh * xl) + xl * xl
+    p, err = _two_prod(x, x)
     return np.exp(p) * (1 + np.where(np.isfinite(err), err, 0.0))
 
 
@@ -641,91 +672,58 @@ def _cheb_like(x, n, first, big_n, closed, ends, ends_known=True):
     return _select(rules, q)
 
 
-def _poly_t(x, n):
-    with np.errstate(all="ignore"):
-        theta = np.arccos(x)
-        odd = n % 2 == 1
-        return _cheb_like(x, n, x, 6, np.cos(n * theta),
-                          [(np.abs(x) == 1, np.where((x > 0) | ~odd, 1, -1))])
-
-
-def _poly_u(x, n):
-    with np.errstate(all="ignore"):
-        theta = np.arccos(x)
+def _cheb_start_and_closed(kind, y, n, fallback):
+    """The Chebyshev polynomial of ``kind`` at y: its p₁ and its closed form in θ = arccos y
+    (for |y| < 1), with ``fallback`` where that form's divisor is 0 (or 1, for V and W)."""
+    theta = np.arccos(y)
+    if kind == "t":
+        return y, np.cos(n * theta)
+    if kind == "u":
         s = np.sin(theta)
-        odd = n % 2 == 1
-        closed = np.where(s != 0, np.sin((n + 1) * theta) / s, (n + 1) * np.cos((n + 1) * theta) / x)
-        return _cheb_like(x, n, x + x, 8, closed,
-                          [(np.abs(x) == 1, np.where((x > 0) | ~odd, n + 1, -(n + 1)))])
+        return y + y, np.where(s != 0, np.sin((n + 1) * theta) / s,
+                               (n + 1) * np.cos((n + 1) * theta) / y)
+    if kind == "v":
+        return y + y - 1, np.where(np.sin(theta / 2) != 1,
+                                   np.cos((n + 0.5) * theta) / np.cos(theta / 2), fallback)
+    return y + y + 1, np.where(np.cos(theta / 2) != 1,
+                               np.sin((n + 0.5) * theta) / np.sin(theta / 2), fallback)
 
 
-def _poly_v(x, n):
-    with np.errstate(all="ignore"):
-        theta = np.arccos(x)
-        odd = n % 2 == 1
-        end = np.where(odd, -(n + n + 1), n + n + 1)
-        closed = np.where(np.sin(theta / 2) != 1, np.cos((n + 0.5) * theta) / np.cos(theta / 2),
-                          end)
-        return _cheb_like(x, n, x + x - 1, 8, closed,
-                          [(np.abs(x) == 1, np.where(x > 0, 1, end))])
+def _chebyshev(kind, big_n):
+    """T, U, V, W: torch's values at x = ±1 (which also serve V's and W's closed forms where
+    their divisor vanishes), the closed form for |x| < 1 and n > ``big_n``."""
+    def run(x, n):
+        with np.errstate(all="ignore"):
+            odd = n % 2 == 1
+            sign = np.where(odd, -1, 1)
+            end = {"t": np.where(x > 0, 1, sign), "u": np.where(x > 0, n + 1, sign * (n + 1)),
+                   "v": np.where(x > 0, 1, sign * (n + n + 1)),
+                   "w": np.where(x > 0, n + n + 1, sign)}[kind]
+            first, closed = _cheb_start_and_closed(kind, x, n, end)
+            return _cheb_like(x, n, first, big_n, closed, [(np.abs(x) == 1, end)])
+    return run
 
 
-def _poly_w(x, n):
-    with np.errstate(all="ignore"):
-        theta = np.arccos(x)
-        odd = n % 2 == 1
-        end = np.where(x > 0, n + n + 1, np.where(odd, -1, 1))
-        closed = np.where(np.cos(theta / 2) != 1, np.sin((n + 0.5) * theta) / np.sin(theta / 2),
-                          end)
-        return _cheb_like(x, n, x + x + 1, 8, closed, [(np.abs(x) == 1, end)])
-
-
-def _shifted(poly, big_n, at_one, at_zero):
+def _shifted(kind, big_n):
     """The shifted form p*(x) = p(2x − 1), with torch's own values at x = 1 and x = 0 and its
     own bound for the closed form."""
     def run(x, n):
         with np.errstate(all="ignore"):
             y = x + x - 1
-            core = poly(y, n, big_n)
             odd = n % 2 == 1
-            rules = [(n < 0, 0), (x == 1, at_one(n)), (x == 0, at_zero(n, odd))]
-            return _select(rules, core)
+            sign = np.where(odd, -1, 1)
+            at_one = {"t": 1, "u": n + 1, "v": 1, "w": n + n + 1}[kind]
+            at_zero = {"t": sign, "u": sign * (n + 1), "v": sign * (n + n + 1), "w": sign}[kind]
+            first, closed = _cheb_start_and_closed(kind, y, n, at_zero)
+            # 2x − 1 rounds to −1 for 0 < x < 2⁻⁵⁴: the recurrence runs there, as torch's
+            core = _cheb_like(y, n, first, big_n, closed, [], ends_known=False)
+            return _select([(n < 0, 0), (x == 1, at_one), (x == 0, at_zero)], core)
     return run
 
 
-def _shift_core(kind):
-    def core(y, n, big_n):
-        theta = np.arccos(y)
-        odd = n % 2 == 1
-        if kind == "t":
-            first, closed = y, np.cos(n * theta)
-        elif kind == "u":
-            s = np.sin(theta)
-            first = y + y
-            closed = np.where(s != 0, np.sin((n + 1) * theta) / s,
-                              (n + 1) * np.cos((n + 1) * theta) / y)
-        elif kind == "v":
-            first = y + y - 1
-            closed = np.where(np.sin(theta / 2) != 1,
-                              np.cos((n + 0.5) * theta) / np.cos(theta / 2),
-                              np.where(odd, -(n + n + 1), n + n + 1))
-        else:
-            first = y + y + 1
-            closed = np.where(np.cos(theta / 2) != 1,
-                              np.sin((n + 0.5) * theta) / np.sin(theta / 2),
-                              np.where(odd, -1, 1))
-        # 2x − 1 rounds to −1 for 0 < x < 2⁻⁵⁴: the recurrence then runs there, as torch's
-        return _cheb_like(y, n, first, big_n, closed, [], ends_known=False)
-    return core
-
-
-_poly_shifted_t = _shifted(_shift_core("t"), 6, lambda n: 1, lambda n, odd: np.where(odd, -1, 1))
-_poly_shifted_u = _shifted(_shift_core("u"), 6, lambda n: n + 1,
-                           lambda n, odd: np.where(odd, -(n + 1), n + 1))
-_poly_shifted_v = _shifted(_shift_core("v"), 6, lambda n: 1,
-                           lambda n, odd: np.where(odd, -(n + n + 1), n + n + 1))
-_poly_shifted_w = _shifted(_shift_core("w"), 4, lambda n: n + n + 1,
-                           lambda n, odd: np.where(odd, -1, 1))
+_poly_t, _poly_u, _poly_v, _poly_w = (_chebyshev(k, b) for k, b in zip("tuvw", (6, 8, 8, 8)))
+_poly_shifted_t, _poly_shifted_u, _poly_shifted_v, _poly_shifted_w = (
+    _shifted(k, b) for k, b in zip("tuvw", (6, 6, 6, 4)))
 
 
 def _poly_h(x, n):
