@@ -633,8 +633,9 @@ def zeta(input, other):
 # torch's kernels, rule for rule: n is truncated to an integer (NaN, ±∞ and values past int64
 # read as negative, as C's cast gives); n < 0 gives 0; special values at the ends of the
 # interval; for |x| < 1 and n past a small bound the trigonometric closed form; otherwise the
-# three-term recurrence, computed in the input's own dtype (so float32 overflows where torch's
-# does). Each rule set lists (condition, value) pairs, the first match winning.
+# three-term recurrence, computed in the input's own dtype as torch's (float32 rounds and
+# overflows in float32; where a float32 step overflows on both sides chainrule gives NaN, where
+# torch's H gives ∞). Each rule set lists (condition, value) pairs, the first match winning.
 def _degree(n):
     ok = np.isfinite(n) & (np.abs(n) < 2.0 ** 63)
     return np.where(ok, np.trunc(np.where(ok, n, 0)), -1.0)
@@ -654,6 +655,7 @@ def _recurrence(p, q, limit, step):
 
 
 def _select(rules, default):
+    """The value of the first (condition, value) pair that holds, else ``default``."""
     out = default
     for cond, value in reversed(rules):
         out = np.where(cond, value, out)
@@ -775,9 +777,9 @@ def _polynomial(kernel, name, equation):
         return array_function(forward, x, m)
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = (f"{equation}\n\n    elementwise in ``input`` = x and ``n`` (a tensor or a "
-                  "number, broadcast; truncated to an integer, 0 for n < 0), as torch's "
-                  "kernel. Not differentiable (as torch).")
+    fn.__doc__ = (f"{equation.rstrip(',')}.\n\n    Elementwise in ``input`` = x and ``n`` (a "
+                  "tensor or a number; the two broadcast), n truncated to an integer and 0 for "
+                  "n < 0, as torch's kernel.\n    Not differentiable (as torch).")
     return fn
 
 
