@@ -11,6 +11,16 @@ from .ops import (digamma, erf, erfc, erfinv, exp2, expm1, log1p, logit, logsume
 from .ops import igamma as gammainc, igammac as gammaincc, lgamma as gammaln
 from .ops.elementwise import _elementwise, _erfinv, erfc_inverse_of_log, to_float
 from .ops.special import i0, i0e, i1, i1e
+from .ops.special_more import (airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1,
+                               chebyshev_polynomial_t, chebyshev_polynomial_u,
+                               chebyshev_polynomial_v, chebyshev_polynomial_w, erfcx,
+                               hermite_polynomial_h, hermite_polynomial_he,
+                               laguerre_polynomial_l, legendre_polynomial_p,
+                               modified_bessel_i0, modified_bessel_i1, modified_bessel_k0,
+                               modified_bessel_k1, scaled_modified_bessel_k0,
+                               scaled_modified_bessel_k1, shifted_chebyshev_polynomial_t,
+                               shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v,
+                               shifted_chebyshev_polynomial_w, spherical_bessel_j0, xlog1py, zeta)
 
 psi = digamma
 multigammaln = mvlgamma
@@ -91,4 +101,12 @@ def log_ndtr(input):
 __all__ = ["digamma", "psi", "polygamma", "gammaln", "gammainc", "gammaincc", "multigammaln", "erf",
            "erfc", "erfinv",
            "expit", "logit", "exp2", "expm1", "log1p", "logsumexp", "softmax", "log_softmax",
-           "xlogy", "sinc", "round", "entr", "ndtr", "ndtri", "log_ndtr", "i0", "i0e", "i1", "i1e"]
+           "xlogy", "sinc", "round", "entr", "ndtr", "ndtri", "log_ndtr", "i0", "i0e", "i1", "i1e",
+           "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+           "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+           "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
+           "erfcx", "xlog1py", "zeta", "chebyshev_polynomial_t", "chebyshev_polynomial_u",
+           "chebyshev_polynomial_v", "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+           "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+           "laguerre_polynomial_l", "legendre_polynomial_p"]
