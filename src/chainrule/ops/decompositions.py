@@ -149,22 +149,30 @@ def singular_values(a, hermitian=False):
     return np.linalg.svd(a, compute_uv=False)
 
 
+def rank_cutoff(s, atol, rtol):
+    """max(atol, rtol·σ_max) per matrix (…, 1) for singular values ``s`` (…, k), σ_max taken
+    from ``s`` itself, so σ_max > cutoff exactly when rtol < 1 (torch's rule: σ > cutoff)."""
+    return np.maximum(atol, rtol * s.max(-1, keepdims=True, initial=0.0))
+
+
 class Pinv(Node):
-    """P = A⁺, the values σ ≤ ``cutoff`` (per matrix, (…, 1)) dropped; ``hermitian``: from
-    the eigendecomposition of A's lower triangle. VJP (Golub & Pereyra's derivative of A⁺,
-    where the rank is locally constant; torch's rule, finite at repeated singular values):
+    """P = A⁺, the values σ ≤ max(atol, rtol·σ_max) (per matrix: ``atol``/``rtol`` (…, 1))
+    dropped, σ from the same decomposition that builds P; ``hermitian``: from the
+    eigendecomposition of A's lower triangle, σ = |λ|. VJP (Golub & Pereyra's derivative of
+    A⁺, where the rank is locally constant; torch's rule, finite at repeated singular values):
     Ā = −Pᵀ P̄ Pᵀ + (I − A P) P̄ᵀ P Pᵀ + Pᵀ P P̄ᵀ (I − P A)."""
 
-    params = ("cutoff", "hermitian")
+    params = ("atol", "rtol", "hermitian")
     backward_name = "LinalgPinvBackward0"
 
     def forward(self, a):
         if self.hermitian:
             w, v = np.linalg.eigh(_lower_symmetric(a))
-            inv = np.where(np.abs(w) > self.cutoff, 1 / np.where(w == 0, 1, w), 0)
+            keep = np.abs(w) > rank_cutoff(np.abs(w), self.atol, self.rtol)
+            inv = np.where(keep, 1 / np.where(w == 0, 1, w), 0)
             return np.matmul(v * inv[..., None, :], np.swapaxes(v, -1, -2)).astype(a.dtype)
         u, s, vh = np.linalg.svd(a, full_matrices=False)
-        inv = np.where(s > self.cutoff, 1 / np.where(s == 0, 1, s), 0)
+        inv = np.where(s > rank_cutoff(s, self.atol, self.rtol), 1 / np.where(s == 0, 1, s), 0)
         return np.matmul(np.swapaxes(vh, -1, -2) * inv[..., None, :],
                          np.swapaxes(u, -1, -2)).astype(a.dtype)
 

@@ -92,7 +92,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """Matrix norms over the two dims ``dim``: 'fro' √Σ a², 'nuc' Σ σ, 2 / −2 the largest /
     smallest singular value, 1 / −1 the max / min column sum of |a|, ∞ / −∞ the max / min row
-    sum."""
+    sum. A max over no values (2 of an empty matrix, 1 with no columns, ∞ with no rows) is 0
+    and not differentiable, as torch's; a min over none raises IndexError."""
     check_tensor(A, "linalg.matrix_norm", "A")
     if dtype is not None:
         A = A.to(dtype)
@@ -104,6 +105,11 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
+    reduced = {2: min(A.shape[d0], A.shape[d1]), 1: A.shape[d1], float("inf"): A.shape[d0]}
+    if reduced.get(ord, 1) == 0:   # a max over nothing: torch's 0 (outside the graph)
+        shape = [1 if i in (d0, d1) else k for i, k in enumerate(A.shape)
+                 if keepdim or i not in (d0, d1)]
+        return A._make(np.zeros(shape, A._data.dtype))
     if ord in ("nuc", 2, -2):
         moved = A.movedim((d0, d1), (-2, -1))
         s = svdvals(moved)
@@ -411,30 +417,29 @@ def svdvals(A):
     return _d.SvdS.apply(_matrices(A, "svdvals"))
 
 
-def _cutoff(a, atol, rtol, hermitian):
-    """(σ of each matrix, the cutoff max(atol, rtol·σ_max) per matrix (…, 1)); rtol defaults to
-    max(m, n)·ε when atol is unset or 0; atol and rtol numbers or tensors of the batch shape."""
+def _tolerances(a, atol, rtol):
+    """(atol, rtol) per matrix, (…, 1) arrays or numbers: atol defaults to 0; rtol to
+    max(m, n)·ε where atol is unset or not positive, else 0 (elementwise, as torch's);
+    atol and rtol numbers or tensors of the batch shape."""
     m, n = a.shape[-2:]
     atol, rtol = (v._data[..., None] if isinstance(v, TensorBase) else v for v in (atol, rtol))
     if rtol is None:
-        unset = atol is None or np.all(np.asarray(atol) == 0)
-        rtol = max(m, n) * np.finfo(a.dtype).eps if unset else 0.0
-    s = _d.singular_values(a, hermitian)
-    largest = s.max(-1, keepdims=True, initial=0.0)
-    return s, np.maximum(0.0 if atol is None else atol, rtol * largest)
+        default = max(m, n) * np.finfo(a.dtype).eps
+        rtol = default if atol is None else np.where(np.asarray(atol) > 0, 0.0, default)
+    return 0.0 if atol is None else atol, rtol
 
 
 def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
     """The Moore–Penrose pseudo-inverse V diag(1/σ) Uᵀ, singular values at or below
-    max(atol, rtol·σ_max) treated as zero (rtol defaults to max(m, n)·ε when atol is unset;
+    max(atol, rtol·σ_max) treated as zero (so rtol ≥ 1 gives zeros) (rtol defaults to max(m, n)·ε when atol is unset;
     ``rcond``, torch's older name, is rtol). ``hermitian``: A is symmetric, and only its lower
     triangle is read (eigendecomposition). atol/rtol: numbers or tensors of the batch shape.
     The gradient is the pseudo-inverse's own rule, finite at repeated singular values."""
     A = _matrices(A, "pinv")
     if rcond is not None:
         rtol = rcond
-    _, cutoff = _cutoff(A._data, atol, rtol, hermitian)
-    return _d.Pinv.apply(A, cutoff=cutoff, hermitian=bool(hermitian))
+    atol, rtol = _tolerances(A._data, atol, rtol)
+    return _d.Pinv.apply(A, atol=atol, rtol=rtol, hermitian=bool(hermitian))
 
 
 lstsq_result = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
@@ -461,8 +466,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     rank = (s > tol * s.max(-1, keepdims=True, initial=0.0)).sum(-1).astype(np.int64)
     if m > n and np.all(rank == n) and driver not in (None, "gelsy"):
         residuals = ((matmul(A, x) - b) ** 2).sum(-2)
-    else:
-        residuals = A._make(np.empty((0,), A._data.dtype))
+    else:   # empty, yet in the graph as torch's (it requires grad when A or B does)
+        residuals = (A.reshape(-1)[:0] + b.reshape(-1)[:0]).to(A.dtype)
     values = A._make(s) if driver in ("gelsd", "gelss") else A._make(np.empty((0,), A._data.dtype))
     if driver == "gels":   # gels computes no rank
         rank = np.empty((0,), np.int64)
@@ -531,7 +536,8 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     A = _matrices(A, "matrix_rank")
     if tol is not None:
         atol, rtol = tol, 0.0
-    s, cutoff = _cutoff(A._data, atol, rtol, hermitian)
+    s = _d.singular_values(A._data, hermitian)
+    cutoff = _d.rank_cutoff(s, *_tolerances(A._data, atol, rtol))
     return A._make((s > cutoff).sum(-1).astype(np.int64))
 
 
