@@ -180,9 +180,12 @@ slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
 
 
 def slogdet(A):
-    """(sign, log|det A|): the determinant without overflow; the sign is not differentiable."""
+    """(sign, log|det A|): the determinant without overflow; A (…, n, n) → (…), (…). The sign
+    is piecewise constant: its gradient is zero (it is in the graph as torch's)."""
     A = _matrices(A, "slogdet", square=True)
     sign = A._make(np.linalg.slogdet(A._data)[0].astype(A._data.dtype))
+    if A.requires_grad:
+        sign = where(A._make(np.ones(sign._data.shape, np.bool_)), sign, A.sum((-2, -1)))
     return slogdet_result(sign, _d.LogAbsDet.apply(A))
 
 
@@ -912,6 +915,9 @@ def householder_product(A, tau):
     dtype = A._data.dtype
     V = A.tril(-1)[..., :, :k] + A._make(np.eye(m, k, dtype=dtype))
     Q = A._make(np.broadcast_to(np.eye(m, dtype=dtype), tuple(A.shape[:-2]) + (m, m)).copy())
+    if k == 0:   # Q = I, yet in the graph as torch's (zero gradients to A and tau)
+        inputs = A.sum((-2, -1), keepdim=True) + tau.sum(-1)[..., None, None]
+        Q = where(A._make(np.ones(Q._data.shape, np.bool_)), Q, inputs)
     for i in range(k):
         v = V[..., :, i:i + 1]
         Q = Q - tau[..., i:i + 1].unsqueeze(-1) * matmul(matmul(Q, v), v.mT)
