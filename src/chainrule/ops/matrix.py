@@ -458,7 +458,20 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
         raise RuntimeError(f"torch.linalg.lstsq parameter driver='{driver}' is not supported on "
                            "CPU; it must be one of 'gels', 'gelsy', 'gelsd', 'gelss'")
+    if not 0 <= A.ndim - B.ndim <= 1:
+        raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to "
+                           "other.dim() and (input.dim() - other.dim()) <= 1")
     vector = B.ndim == A.ndim - 1
+    if A.shape[-2] != B.shape[-1 if vector else -2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size("
+                           f"{-1 if vector else -2}) (got {A.shape[-2]} and "
+                           f"{B.shape[-1 if vector else -2]})")
+    if B.dtype != A.dtype:
+        name = {"float32": "Float", "float64": "Double"}
+        a, b = (str(t.dtype).split(".")[-1] for t in (A, B))
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same "
+                           f"dtype, but got input's dtype {name.get(a, a)} and other's dtype "
+                           f"{name.get(b, b)}")
     b = B.unsqueeze(-1) if vector else B
     m, n = A.shape[-2:]
     eps = np.finfo(A._data.dtype).eps
