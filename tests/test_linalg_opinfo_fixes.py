@@ -161,3 +161,53 @@ def test_slogdet_sign_in_the_graph_with_a_zero_gradient_as_torchs(shape):
     check(lambda t: cr.linalg.slogdet(t).sign * cr.linalg.slogdet(t).logabsdet,
           lambda t: torch.linalg.slogdet(t).sign * torch.linalg.slogdet(t).logabsdet, a)
     assert not cr.linalg.slogdet(cr.tensor(a)).sign.requires_grad
+
+
+# ---------------------------------------------------------------------------- cond
+COND = [None, 2, -2, 1, -1, INF, -INF, "fro", "nuc"]
+
+
+@pytest.mark.parametrize("p", COND, ids=str)
+def test_cond_value_and_gradients_match_torch(p):
+    shape = (2, 4, 3) if p in (None, 2, -2) else (2, 3, 3)
+    a = x(*shape)
+    check(lambda t: cr.linalg.cond(t, p), lambda t: torch.linalg.cond(t, p), a,
+          grad=p in (None, 2, -2, "nuc"))
+    if p not in (None, 2, -2, "nuc"):   # torch's backward fails here (it masks A⁻¹ in place)
+        norm = torch.linalg.matrix_norm
+        check(lambda t: cr.linalg.cond(t, p), lambda t: norm(t, p) * norm(torch.linalg.inv(t), p),
+              a)
+
+
+@pytest.mark.parametrize("p", [None, -2, 1, "fro", "nuc"], ids=str)
+def test_cond_against_finite_differences(p):
+    finite_difference_check(lambda a: cr.linalg.cond(a, p), x(3, 3) + 2 * np.eye(3))
+
+
+@pytest.mark.parametrize("a", [np.zeros((0, 0)), np.zeros((2, 0, 0)), np.zeros((0, 3)),
+                               np.ones((3, 3)), np.zeros((2, 2)),
+                               np.array([[[1.0, 2], [2, 4]], [[1, 0], [0, 2]]])],
+                         ids=["empty", "empty_batch", "empty_wide", "ones", "zeros", "singular"])
+@pytest.mark.parametrize("p", COND, ids=str)
+def test_cond_of_empty_and_singular_matrices_as_torchs(a, p):
+    def run(lib):
+        try:
+            return lib.linalg.cond(lib.tensor(a), p).numpy()
+        except RuntimeError as e:
+            return str(e)
+    got, want = run(cr), run(torch)
+    assert type(got) is type(want)
+    if isinstance(want, str):
+        assert got == want
+    else:   # 1e-4: σ_min of a singular matrix is a rounding error that LAPACKs round apart
+        np.testing.assert_allclose(got, want, rtol=1e-4)
+
+
+def test_cond_errors_as_torchs():
+    for p in (3, 0, "abc"):
+        with pytest.raises(RuntimeError, match="linalg.cond got an invalid norm type"):
+            cr.linalg.cond(cr.eye(3), p)
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        cr.linalg.cond(cr.ones(3))
+    with pytest.raises(RuntimeError, match=r"linalg.cond\(ord=1\): A must be batches of square"):
+        cr.linalg.cond(cr.ones(2, 3), 1)

@@ -434,9 +434,10 @@ def _tolerances(a, atol, rtol):
 
 def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
     """The Moore–Penrose pseudo-inverse V diag(1/σ) Uᵀ, singular values at or below
-    max(atol, rtol·σ_max) treated as zero (so rtol ≥ 1 gives zeros) (rtol defaults to max(m, n)·ε when atol is unset;
-    ``rcond``, torch's older name, is rtol). ``hermitian``: A is symmetric, and only its lower
-    triangle is read (eigendecomposition). atol/rtol: numbers or tensors of the batch shape.
+    max(atol, rtol·σ_max) treated as zero, so rtol ≥ 1 gives zeros (rtol defaults to
+    max(m, n)·ε where atol is unset or 0; ``rcond``, torch's older name, is rtol).
+    ``hermitian``: A is symmetric, and only its lower triangle is read (eigendecomposition,
+    σ = |λ|). atol/rtol: numbers or tensors of the batch shape. A (…, m, n) → (…, n, m).
     The gradient is the pseudo-inverse's own rule, finite at repeated singular values."""
     A = _matrices(A, "pinv")
     if rcond is not None:
@@ -488,6 +489,34 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if driver == "gels":   # gels computes no rank
         rank = np.empty((0,), np.int64)
     return lstsq_result(x.squeeze(-1) if vector else x, residuals, A._make(rank), values)
+
+
+def cond(A, p=None):
+    """The condition number κ_p(A) = ‖A‖_p ‖A⁻¹‖_p of each matrix (torch.linalg.cond).
+    p = None or 2: σ_max / σ_min, −2: σ_min / σ_max (any shape (…, m, n)); 'nuc':
+    Σσ · Σ1/σ; 'fro', ±1, ±∞: through :func:`matrix_norm` of A and A⁻¹ (square A only). A
+    singular matrix gives inf (nan for ±2 of a zero matrix, as torch's); an empty matrix 0.
+    Differentiable as its composition. Shapes: (…, m, n) → (…)."""
+    check_tensor(A, "linalg.cond", "A")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    if p not in (None, 2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc") or isinstance(p, bool):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if isinstance(p, str):   # torch checks the shape of these before the empty case
+        _matrices(A, f"cond(ord={p})", square=True)
+    if A.numel() == 0:   # NumPy leaves κ of a 0 × 0 matrix undefined; torch gives 0
+        return A._make(np.zeros(A.shape[:-2], A._data.dtype))
+    if p in (None, 2, -2, "nuc"):
+        s = svdvals(A)
+        if p == "nuc":
+            return s.sum(-1) * s.reciprocal().sum(-1)
+        largest, smallest = s[..., 0], s[..., -1]
+        return smallest / largest if p == -2 else largest / smallest
+    _matrices(A, f"cond(ord={p})", square=True)
+    inverse, info = inv_ex(A)
+    inverse = where(info._make(info._data[..., None, None] > 0), math.inf, inverse)
+    result = matrix_norm(A, p) * matrix_norm(inverse, p)
+    return where(result != result, math.inf, result)   # 0 · ∞ of a singular A: ∞, as torch
 
 
 # ---------------------------------------------------------------------------- products
