@@ -43,6 +43,13 @@ def test_lstsq_solution_value_and_gradients_match_torch(case):
           lambda a, b: torch.linalg.lstsq(a, b, driver=driver).solution, x(*sa), x(*sb))
 
 
+@pytest.mark.parametrize("driver", [None, "gelsd", "gelss"])
+def test_lstsq_of_rank_deficient_A_differentiates_as_torchs(driver):
+    a = x(6, 2) @ x(2, 4)   # rank 2: the minimum-norm solution, through the pseudo-inverse
+    check(lambda a, b: cr.linalg.lstsq(a, b, driver=driver).solution,
+          lambda a, b: torch.linalg.lstsq(a, b, driver=driver).solution, a, x(6, 3), scale=100)
+
+
 @pytest.mark.parametrize("driver", ["gelsd", "gelss", "gels"])
 def test_lstsq_residuals_value_and_gradients_match_torch(driver):
     check(lambda a, b: cr.linalg.lstsq(a, b, driver=driver).residuals,
