@@ -7,7 +7,7 @@ from .ops.matrix import (LinAlgError, cholesky, cross, det, diagonal, eigh, eigv
                          vector_norm)
 from .ops.matrix import (cholesky_ex, householder_product, inv_ex, lu, lu_factor, lu_factor_ex,
                          lu_solve, matrix_exp, solve_ex, tensorinv, tensorsolve, vander)
-from .ops.matrix import ldl_factor, ldl_factor_ex, ldl_solve
+from .ops.matrix import cond, ldl_factor, ldl_factor_ex, ldl_solve
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve",
            "solve_triangular",
@@ -15,4 +15,4 @@ __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "det", "s
            "vecdot", "cross", "multi_dot", "matrix_power", "matrix_rank", "diagonal",
            "solve_ex", "inv_ex", "cholesky_ex", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
            "matrix_exp", "vander", "tensorinv", "tensorsolve", "householder_product",
-           "ldl_factor", "ldl_factor_ex", "ldl_solve"]
+           "ldl_factor", "ldl_factor_ex", "ldl_solve", "cond"]

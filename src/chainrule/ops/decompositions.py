@@ -149,22 +149,30 @@ def singular_values(a, hermitian=False):
     return np.linalg.svd(a, compute_uv=False)
 
 
+def rank_cutoff(s, atol, rtol):
+    """max(atol, rtol·σ_max) per matrix (…, 1) for singular values ``s`` (…, k), σ_max taken
+    from ``s`` itself, so σ_max > cutoff exactly when rtol < 1 (torch's rule: σ > cutoff)."""
+    return np.maximum(atol, rtol * s.max(-1, keepdims=True, initial=0.0))
+
+
 class Pinv(Node):
-    """P = A⁺, the values σ ≤ ``cutoff`` (per matrix, (…, 1)) dropped; ``hermitian``: from
-    the eigendecomposition of A's lower triangle. VJP (Golub & Pereyra's derivative of A⁺,
-    where the rank is locally constant; torch's rule, finite at repeated singular values):
+    """P = A⁺, the values σ ≤ max(atol, rtol·σ_max) (per matrix: ``atol``/``rtol`` (…, 1))
+    dropped, σ from the same decomposition that builds P; ``hermitian``: from the
+    eigendecomposition of A's lower triangle, σ = |λ|. VJP (Golub & Pereyra's derivative of
+    A⁺, where the rank is locally constant; torch's rule, finite at repeated singular values):
     Ā = −Pᵀ P̄ Pᵀ + (I − A P) P̄ᵀ P Pᵀ + Pᵀ P P̄ᵀ (I − P A)."""
 
-    params = ("cutoff", "hermitian")
+    params = ("atol", "rtol", "hermitian")
     backward_name = "LinalgPinvBackward0"
 
     def forward(self, a):
         if self.hermitian:
             w, v = np.linalg.eigh(_lower_symmetric(a))
-            inv = np.where(np.abs(w) > self.cutoff, 1 / np.where(w == 0, 1, w), 0)
+            keep = np.abs(w) > rank_cutoff(np.abs(w), self.atol, self.rtol)
+            inv = np.where(keep, 1 / np.where(w == 0, 1, w), 0)
             return np.matmul(v * inv[..., None, :], np.swapaxes(v, -1, -2)).astype(a.dtype)
         u, s, vh = np.linalg.svd(a, full_matrices=False)
-        inv = np.where(s > self.cutoff, 1 / np.where(s == 0, 1, s), 0)
+        inv = np.where(s > rank_cutoff(s, self.atol, self.rtol), 1 / np.where(s == 0, 1, s), 0)
         return np.matmul(np.swapaxes(vh, -1, -2) * inv[..., None, :],
                          np.swapaxes(u, -1, -2)).astype(a.dtype)
 
@@ -288,9 +296,15 @@ def _qr_jvp(xp, ta, q, r):
     return ar - xp.matmul(q, upper), xp.matmul(upper, r)
 
 
+def _row(xp, x):
+    """x (…, k) as rows (…, 1, k), spelled with k so that an empty batch reshapes too."""
+    shape = xp.data(x).shape
+    return xp.reshape(x, shape[:-1] + (1, shape[-1]))
+
+
 def _eigh_e(xp, l):
     """E[i, j] = λⱼ − λᵢ with ones on the diagonal (no division by zero there)."""
-    e = xp.reshape(l, xp.data(l).shape[:-1] + (1, -1)) - xp.reshape(l, xp.data(l).shape + (1,))
+    e = _row(xp, l) - xp.reshape(l, xp.data(l).shape + (1,))
     n = xp.data(l).shape[-1]
     return e + xp.const(np.eye(n, dtype=xp.data(l).dtype))
 
@@ -308,7 +322,7 @@ class EighValues(Node):
 
     def vjp(self, xp, g, a):
         v = xp.apply(EighVectors, a, uplo=self.uplo)
-        return (xp.matmul(v * xp.reshape(g, xp.data(g).shape[:-1] + (1, -1)), xp.mT(v)),)
+        return (xp.matmul(v * _row(xp, g), xp.mT(v)),)
 
     def jvp(self, xp, tangents, a):
         v = xp.apply(EighVectors, a, uplo=self.uplo)
@@ -352,7 +366,7 @@ def _svd_parts(xp, a):
 def _svd_e(xp, s):
     s2 = s * s
     shape = xp.data(s).shape
-    e = xp.reshape(s2, shape[:-1] + (1, -1)) - xp.reshape(s2, shape + (1,))
+    e = xp.reshape(s2, shape[:-1] + (1, shape[-1])) - xp.reshape(s2, shape + (1,))
     return e + xp.const(np.eye(shape[-1], dtype=xp.data(s).dtype))
 
 
@@ -367,7 +381,7 @@ class SvdS(Node):
 
     def vjp(self, xp, g, a):
         u, vh = xp.apply(SvdU, a), xp.apply(SvdVh, a)
-        return (xp.matmul(u * xp.reshape(g, xp.data(g).shape[:-1] + (1, -1)), vh),)
+        return (xp.matmul(u * _row(xp, g), vh),)
 
     def jvp(self, xp, tangents, a):
         u, vh = xp.apply(SvdU, a), xp.apply(SvdVh, a)
@@ -387,7 +401,7 @@ class SvdU(Node):
         s, vh = xp.apply(SvdS, a), xp.apply(SvdVh, a)
         uhgu = xp.matmul(xp.mT(out), g)
         uhgu = uhgu - xp.mT(uhgu)
-        srow = xp.reshape(s, xp.data(s).shape[:-1] + (1, -1))
+        srow = _row(xp, s)
         ga = xp.matmul(out, uhgu * (srow / _svd_e(xp, s)))
         m, n = xp.data(a).shape[-2:]
         if m > n:
@@ -434,7 +448,7 @@ def _svd_jvp(xp, ta, a):
     ds = xp.sum(dp * xp.const(np.eye(k, dtype=xp.data(s).dtype)), (-1,))
     e = _svd_e(xp, s)
     scol = xp.reshape(s, xp.data(s).shape + (1,))
-    srow = xp.reshape(s, xp.data(s).shape[:-1] + (1, -1))
+    srow = _row(xp, s)
     off = xp.const(1 - np.eye(k, dtype=xp.data(s).dtype))
     # dU = U ((dP S + S dPᵀ) ⊘ E) (zero diagonal), dV = V ((S dP + dPᵀ S) ⊘ E)
     du = xp.matmul(u, (dp * srow + scol * xp.mT(dp)) * off / e)
@@ -904,10 +918,11 @@ def sytrs(ld, pivots, b):
     B (…, n, r), batch dims broadcast."""
     n, r = ld.shape[-1], b.shape[-1]
     shape = np.broadcast_shapes(ld.shape[:-2], pivots.shape[:-1], b.shape[:-2])
-    lds = np.broadcast_to(ld, shape + (n, n)).reshape((-1, n, n))
-    pivs = np.broadcast_to(pivots, shape + (n,)).reshape((-1, n))
+    count = int(np.prod(shape, dtype=np.int64))   # (not −1: the size may be 0)
+    lds = np.broadcast_to(ld, shape + (n, n)).reshape((count, n, n))
+    pivs = np.broadcast_to(pivots, shape + (n,)).reshape((count, n))
     x = np.array(np.broadcast_to(b, shape + (n, r)),
-                 dtype=np.result_type(ld, b)).reshape((-1, n, r))
+                 dtype=np.result_type(ld, b)).reshape((count, n, r))
     for a, p, y in zip(lds, pivs, x):
         k = 0
         while k < n:   # L D Y = Pᵀ B
@@ -1036,7 +1051,7 @@ class LobpcgValues(Node):
     def vjp(self, xp, g, *xs):
         _lobpcg_check(self)
         u = self._u(xp, xs)
-        grad = xp.matmul(u * xp.reshape(g, xp.data(g).shape[:-1] + (1, -1)), xp.mT(u))
+        grad = xp.matmul(u * _row(xp, g), xp.mT(u))
         return (grad,) + (None,) * (len(xs) - 1)
 
     def jvp(self, xp, tangents, *xs):

@@ -92,7 +92,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """Matrix norms over the two dims ``dim``: 'fro' √Σ a², 'nuc' Σ σ, 2 / −2 the largest /
     smallest singular value, 1 / −1 the max / min column sum of |a|, ∞ / −∞ the max / min row
-    sum."""
+    sum. A max over no values (2 of an empty matrix, 1 with no columns, ∞ with no rows) is 0
+    and not differentiable, as torch's; a min over none raises IndexError."""
     check_tensor(A, "linalg.matrix_norm", "A")
     if dtype is not None:
         A = A.to(dtype)
@@ -104,6 +105,11 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
+    reduced = {2: min(A.shape[d0], A.shape[d1]), 1: A.shape[d1], float("inf"): A.shape[d0]}
+    if reduced.get(ord, 1) == 0:   # a max over nothing: torch's 0 (outside the graph)
+        shape = [1 if i in (d0, d1) else k for i, k in enumerate(A.shape)
+                 if keepdim or i not in (d0, d1)]
+        return A._make(np.zeros(shape, A._data.dtype))
     if ord in ("nuc", 2, -2):
         moved = A.movedim((d0, d1), (-2, -1))
         s = svdvals(moved)
@@ -174,9 +180,12 @@ slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
 
 
 def slogdet(A):
-    """(sign, log|det A|): the determinant without overflow; the sign is not differentiable."""
+    """(sign, log|det A|): the determinant without overflow; A (…, n, n) → (…), (…). The sign
+    is piecewise constant: its gradient is zero (it is in the graph as torch's)."""
     A = _matrices(A, "slogdet", square=True)
     sign = A._make(np.linalg.slogdet(A._data)[0].astype(A._data.dtype))
+    if A.requires_grad:
+        sign = where(A._make(np.ones(sign._data.shape, np.bool_)), sign, A.sum((-2, -1)))
     return slogdet_result(sign, _d.LogAbsDet.apply(A))
 
 
@@ -411,30 +420,30 @@ def svdvals(A):
     return _d.SvdS.apply(_matrices(A, "svdvals"))
 
 
-def _cutoff(a, atol, rtol, hermitian):
-    """(σ of each matrix, the cutoff max(atol, rtol·σ_max) per matrix (…, 1)); rtol defaults to
-    max(m, n)·ε when atol is unset or 0; atol and rtol numbers or tensors of the batch shape."""
+def _tolerances(a, atol, rtol):
+    """(atol, rtol) per matrix, (…, 1) arrays or numbers: atol defaults to 0; rtol to
+    max(m, n)·ε where atol is unset or not positive, else 0 (elementwise, as torch's);
+    atol and rtol numbers or tensors of the batch shape."""
     m, n = a.shape[-2:]
     atol, rtol = (v._data[..., None] if isinstance(v, TensorBase) else v for v in (atol, rtol))
     if rtol is None:
-        unset = atol is None or np.all(np.asarray(atol) == 0)
-        rtol = max(m, n) * np.finfo(a.dtype).eps if unset else 0.0
-    s = _d.singular_values(a, hermitian)
-    largest = s.max(-1, keepdims=True, initial=0.0)
-    return s, np.maximum(0.0 if atol is None else atol, rtol * largest)
+        default = max(m, n) * np.finfo(a.dtype).eps
+        rtol = default if atol is None else np.where(np.asarray(atol) > 0, 0.0, default)
+    return 0.0 if atol is None else atol, rtol
 
 
 def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
     """The Moore–Penrose pseudo-inverse V diag(1/σ) Uᵀ, singular values at or below
-    max(atol, rtol·σ_max) treated as zero (rtol defaults to max(m, n)·ε when atol is unset;
-    ``rcond``, torch's older name, is rtol). ``hermitian``: A is symmetric, and only its lower
-    triangle is read (eigendecomposition). atol/rtol: numbers or tensors of the batch shape.
+    max(atol, rtol·σ_max) treated as zero, so rtol ≥ 1 gives zeros (rtol defaults to
+    max(m, n)·ε where atol is unset or 0; ``rcond``, torch's older name, is rtol).
+    ``hermitian``: A is symmetric, and only its lower triangle is read (eigendecomposition,
+    σ = |λ|). atol/rtol: numbers or tensors of the batch shape. A (…, m, n) → (…, n, m).
     The gradient is the pseudo-inverse's own rule, finite at repeated singular values."""
     A = _matrices(A, "pinv")
     if rcond is not None:
         rtol = rcond
-    _, cutoff = _cutoff(A._data, atol, rtol, hermitian)
-    return _d.Pinv.apply(A, cutoff=cutoff, hermitian=bool(hermitian))
+    atol, rtol = _tolerances(A._data, atol, rtol)
+    return _d.Pinv.apply(A, atol=atol, rtol=rtol, hermitian=bool(hermitian))
 
 
 lstsq_result = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
@@ -450,7 +459,20 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
         raise RuntimeError(f"torch.linalg.lstsq parameter driver='{driver}' is not supported on "
                            "CPU; it must be one of 'gels', 'gelsy', 'gelsd', 'gelss'")
+    if not 0 <= A.ndim - B.ndim <= 1:
+        raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to "
+                           "other.dim() and (input.dim() - other.dim()) <= 1")
     vector = B.ndim == A.ndim - 1
+    if A.shape[-2] != B.shape[-1 if vector else -2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size("
+                           f"{-1 if vector else -2}) (got {A.shape[-2]} and "
+                           f"{B.shape[-1 if vector else -2]})")
+    if B.dtype != A.dtype:
+        name = {"float32": "Float", "float64": "Double"}
+        a, b = (str(t.dtype).split(".")[-1] for t in (A, B))
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same "
+                           f"dtype, but got input's dtype {name.get(a, a)} and other's dtype "
+                           f"{name.get(b, b)}")
     b = B.unsqueeze(-1) if vector else B
     m, n = A.shape[-2:]
     eps = np.finfo(A._data.dtype).eps
@@ -461,12 +483,40 @@ def lstsq(A, B, rcond=None, *, driver=None):
     rank = (s > tol * s.max(-1, keepdims=True, initial=0.0)).sum(-1).astype(np.int64)
     if m > n and np.all(rank == n) and driver not in (None, "gelsy"):
         residuals = ((matmul(A, x) - b) ** 2).sum(-2)
-    else:
-        residuals = A._make(np.empty((0,), A._data.dtype))
+    else:   # empty, yet in the graph as torch's (it requires grad when A or B does)
+        residuals = (A.reshape(-1)[:0] + b.reshape(-1)[:0]).to(A.dtype)
     values = A._make(s) if driver in ("gelsd", "gelss") else A._make(np.empty((0,), A._data.dtype))
     if driver == "gels":   # gels computes no rank
         rank = np.empty((0,), np.int64)
     return lstsq_result(x.squeeze(-1) if vector else x, residuals, A._make(rank), values)
+
+
+def cond(A, p=None):
+    """The condition number κ_p(A) = ‖A‖_p ‖A⁻¹‖_p of each matrix (torch.linalg.cond).
+    p = None or 2: σ_max / σ_min, −2: σ_min / σ_max (any shape (…, m, n)); 'nuc':
+    Σσ · Σ1/σ; 'fro', ±1, ±∞: through :func:`matrix_norm` of A and A⁻¹ (square A only). A
+    singular matrix gives inf (nan for ±2 of a zero matrix, as torch's); an empty matrix 0.
+    Differentiable as its composition. Shapes: (…, m, n) → (…)."""
+    check_tensor(A, "linalg.cond", "A")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    if p not in (None, 2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc") or isinstance(p, bool):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if isinstance(p, str):   # torch checks the shape of these before the empty case
+        _matrices(A, f"cond(ord={p})", square=True)
+    if A.numel() == 0:   # NumPy leaves κ of a 0 × 0 matrix undefined; torch gives 0
+        return A._make(np.zeros(A.shape[:-2], A._data.dtype))
+    if p in (None, 2, -2, "nuc"):
+        s = svdvals(A)
+        if p == "nuc":
+            return s.sum(-1) * s.reciprocal().sum(-1)
+        largest, smallest = s[..., 0], s[..., -1]
+        return smallest / largest if p == -2 else largest / smallest
+    _matrices(A, f"cond(ord={p})", square=True)
+    inverse, info = inv_ex(A)
+    inverse = where(info._make(info._data[..., None, None] > 0), math.inf, inverse)
+    result = matrix_norm(A, p) * matrix_norm(inverse, p)
+    return where(result != result, math.inf, result)   # 0 · ∞ of a singular A: ∞, as torch
 
 
 # ---------------------------------------------------------------------------- products
@@ -531,7 +581,8 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     A = _matrices(A, "matrix_rank")
     if tol is not None:
         atol, rtol = tol, 0.0
-    s, cutoff = _cutoff(A._data, atol, rtol, hermitian)
+    s = _d.singular_values(A._data, hermitian)
+    cutoff = _d.rank_cutoff(s, *_tolerances(A._data, atol, rtol))
     return A._make((s > cutoff).sum(-1).astype(np.int64))
 
 
@@ -906,6 +957,9 @@ def householder_product(A, tau):
     dtype = A._data.dtype
     V = A.tril(-1)[..., :, :k] + A._make(np.eye(m, k, dtype=dtype))
     Q = A._make(np.broadcast_to(np.eye(m, dtype=dtype), tuple(A.shape[:-2]) + (m, m)).copy())
+    if k == 0:   # Q = I, yet in the graph as torch's (zero gradients to A and tau)
+        inputs = A.sum((-2, -1), keepdim=True) + tau.sum(-1)[..., None, None]
+        Q = where(A._make(np.ones(Q._data.shape, np.bool_)), Q, inputs)
     for i in range(k):
         v = V[..., :, i:i + 1]
         Q = Q - tau[..., i:i + 1].unsqueeze(-1) * matmul(matmul(Q, v), v.mT)
