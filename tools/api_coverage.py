@@ -4,8 +4,8 @@
     python tools/api_coverage.py --check    # exits 1 when the committed table is out of date
 
 Each public name of ``torch``, ``torch.Tensor``, ``torch.nn``, ``torch.nn.functional``,
-``torch.optim``, ``torch.optim.lr_scheduler``, ``torch.linalg`` and the torchvision parts a course
-needs is classified as *implemented* (chainrule has the same name in the mirrored namespace),
+``torch.optim``, ``torch.optim.lr_scheduler``, ``torch.linalg``, ``torch.special`` and the
+torchvision parts a course needs is classified as *implemented* (chainrule has the same name in the mirrored namespace),
 *out of scope* (a rule below matched; the reason is printed) or *not yet*.
 tests/test_api_coverage.py fails when a name the table calls implemented is missing.
 """
@@ -32,6 +32,7 @@ NAMESPACES = [
     ("torch.optim", "chainrule.optim"),
     ("torch.optim.lr_scheduler", "chainrule.optim.lr_scheduler"),
     ("torch.linalg", "chainrule.linalg"),
+    ("torch.special", "chainrule.special"),
     ("torch.autograd", "chainrule.autograd"),
     ("torch.func", "chainrule.func"),
     ("torch.utils.data", "chainrule.utils.data"),
