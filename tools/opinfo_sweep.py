@@ -198,9 +198,27 @@ def grad_check(op, cr_fn, sample, seed):
     return ""
 
 
+# OpInfos whose op is a lambda around the function: the same lambda over chainrule
+_METHODS = ("contiguous", "sum_to_size", "expand", "expand_as", "to", "reshape_as", "view",
+            "view_as", "new_zeros", "new_ones", "new_full", "unfold", "repeat", "double",
+            "float", "half", "int", "long", "short", "bool", "byte", "char")
+WRAPPED = {name: (lambda name: lambda x, *a, **k: getattr(x, name)(*a, **k))(name)
+           for name in _METHODS}
+WRAPPED.update({
+    "zero_": lambda x: x.clone().zero_(),
+    "einsum": lambda tensors, equation: cr.einsum(equation, tensors),
+    "where": lambda x, condition, other, **k: cr.where(condition, x, other, **k),
+    "nn.functional.embedding": lambda w, idx, **k: cr.nn.functional.embedding(idx, w, **k),
+    "nn.functional.embedding_bag":
+        lambda w, idx, **k: cr.nn.functional.embedding_bag(idx, w, **k),
+})
+
+
 def cr_callable(opinfo):
     """chainrule's counterpart of an OpInfo, or None (with the reason)."""
     name = opinfo.name
+    if name in WRAPPED:
+        return WRAPPED[name], ""
     if name.startswith("__") or opinfo.op is None:
         method = getattr(cr.Tensor, name, None) if name.startswith("__") else None
         if method is None:

@@ -279,36 +279,21 @@ class Tensor(TensorBase, TensorMethods):
             dtype = _LEGACY_TYPES[dtype.split(".")[-1]]
         return self.to(getattr(dtype, "dtype", dtype))
 
-    def float(self):
-        return self.to(_dtype.float32)
+    def _cast_method(dtype_name):
+        def cast(self, memory_format=_memory_format.preserve_format):
+            return self.to(getattr(_dtype, dtype_name), memory_format=memory_format)
+        cast.__doc__ = (f"``self.to({dtype_name.rstrip('_')})``: this tensor when it already "
+                        "has that dtype and memory format, else a converted copy.")
+        return cast
 
-    def double(self):
-        return self.to(_dtype.float64)
+    float, double, half = _cast_method("float32"), _cast_method("float64"), _cast_method("float16")
+    long, int, short = _cast_method("int64"), _cast_method("int32"), _cast_method("int16")
+    char, byte, bool = _cast_method("int8"), _cast_method("uint8"), _cast_method("bool_")
+    del _cast_method
 
-    def half(self):
-        return self.to(_dtype.float16)
-
-    def bfloat16(self):
+    def bfloat16(self, memory_format=_memory_format.preserve_format):
         """Refused: chainrule has no bfloat16 tensors (``as_dtype`` says why)."""
         return self.to(_dtype.bfloat16)
-
-    def long(self):
-        return self.to(_dtype.int64)
-
-    def int(self):
-        return self.to(_dtype.int32)
-
-    def short(self):
-        return self.to(_dtype.int16)
-
-    def char(self):
-        return self.to(_dtype.int8)
-
-    def byte(self):
-        return self.to(_dtype.uint8)
-
-    def bool(self):
-        return self.to(_dtype.bool_)
 
     def cpu(self, memory_format=None):
         return self
