@@ -229,3 +229,9 @@ def test_sequential_of_lazy_layers_trains_as_torch():
     (mine, net), (theirs, ref) = run(cr), run(torch)
     np.testing.assert_allclose(mine, theirs, rtol=1e-5)
     _same_state(net, ref)
+
+
+def test_weight_norm_refuses_an_uninitialized_weight():
+    for lib in (torch, cr):
+        with pytest.raises(ValueError, match="can't have uninitialized parameters"):
+            lib.nn.utils.weight_norm(lib.nn.LazyLinear(3))
