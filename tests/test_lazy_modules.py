@@ -235,3 +235,30 @@ def test_weight_norm_refuses_an_uninitialized_weight():
     for lib in (torch, cr):
         with pytest.raises(ValueError, match="can't have uninitialized parameters"):
             lib.nn.utils.weight_norm(lib.nn.LazyLinear(3))
+
+
+def test_a_users_lazy_module():
+    def run(lib):
+        class Scale(lib.nn.modules.lazy.LazyModuleMixin, lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.gain = lib.nn.UninitializedParameter()
+                self.register_buffer("seen", lib.nn.UninitializedBuffer())
+
+            def initialize_parameters(self, x):
+                self.gain.materialize((x.shape[-1],))
+                self.seen.materialize((x.shape[-1],))
+                lib.nn.init.normal_(self.gain)
+                self.seen.zero_()
+
+            def forward(self, x):
+                return x * self.gain
+        lib.manual_seed(0)
+        m = Scale()
+        assert m.has_uninitialized_params()
+        out = m(lib.ones(2, 3))
+        assert type(m) is Scale and not m.has_uninitialized_params()
+        return out, m
+    (mine, m), (theirs, t) = run(cr), run(torch)
+    _same(mine, theirs)
+    _same_state(m, t)
