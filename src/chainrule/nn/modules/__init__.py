@@ -40,3 +40,9 @@ from .sync_batchnorm import SyncBatchNorm
 from .loss import LinearCrossEntropyLoss, NLLLoss2d
 from ..functional.linear_cross_entropy import LinearCrossEntropyOptions
 from .normalization import CrossMapLRN2d
+from .lazy import LazyModuleMixin
+from .linear import LazyLinear
+from .conv import (LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
+                   LazyConvTranspose3d)
+from .normalization import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyInstanceNorm1d,
+                            LazyInstanceNorm2d, LazyInstanceNorm3d)

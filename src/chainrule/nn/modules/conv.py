@@ -7,7 +7,8 @@ from ... import creation
 from ..._device import check_device
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -212,3 +213,115 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     _dims = 2
     _fn = staticmethod(F.conv_transpose2d)
+
+
+class _LazyConvXdMixin(LazyModuleMixin):
+    """The lazy convolutions: ``in_channels`` is the first input's channel dim (dim 1, or dim 0
+    for an unbatched input); then the weight is drawn as the eager layer's."""
+
+    _spatial = 2
+
+    def _lazy_init(self, out_channels, bias, device, dtype):
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        """Materialize the weight ((C_out, C_in/groups, *k), or (C_in, C_out/groups, *k)
+        transposed) and bias (C_out,) from the input's channels, then initialize them."""
+        if self.has_uninitialized_params():
+            self.in_channels = self._get_in_channels(input)
+            if self.in_channels % self.groups != 0:
+                raise ValueError("in_channels must be divisible by groups")
+            if self.transposed:
+                shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+            else:
+                shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+            self.weight.materialize(shape)
+            if self.bias is not None:
+                self.bias.materialize((self.out_channels,))
+            self.reset_parameters()
+
+    def _get_in_channels(self, input):
+        unbatched = self._spatial + 1
+        if input.dim() not in (unbatched, unbatched + 1):
+            raise RuntimeError(f"Expected {unbatched}D (unbatched) or {unbatched + 1}D (batched) "
+                               f"input to {type(self).__name__}, but got input of size: "
+                               f"{input.shape}")
+        return input.shape[1] if input.dim() == unbatched + 1 else input.shape[0]
+
+
+def _lazy_conv_init(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                    bias=True, padding_mode="zeros", device=None, dtype=None):
+    """A lazy Conv{1,2,3}d: the eager layer's arguments less ``in_channels``."""
+    LazyModuleMixin.__init__(self, 0, 0, kernel_size, stride, padding, dilation, groups, False,
+                             padding_mode, device=device, dtype=dtype)
+    self._lazy_init(out_channels, bias, device, dtype)
+
+
+def _lazy_conv_transpose_init(self, out_channels, kernel_size, stride=1, padding=0,
+                              output_padding=0, groups=1, bias=True, dilation=1,
+                              padding_mode="zeros", device=None, dtype=None):
+    """A lazy ConvTranspose{1,2,3}d: the eager layer's arguments less ``in_channels``."""
+    LazyModuleMixin.__init__(self, 0, 0, kernel_size, stride, padding, output_padding, groups,
+                             False, dilation, padding_mode, device=device, dtype=dtype)
+    self._lazy_init(out_channels, bias, device, dtype)
+
+
+class LazyConv1d(_LazyConvXdMixin, Conv1d):
+    """A :class:`Conv1d` whose ``in_channels`` is inferred from the first input (N, C_in, L);
+    it then becomes a Conv1d. Args: Conv1d's, less ``in_channels``."""
+
+    cls_to_become = Conv1d
+    _spatial = 1
+    __init__ = _lazy_conv_init
+
+
+class LazyConv2d(_LazyConvXdMixin, Conv2d):
+    """A :class:`Conv2d` whose ``in_channels`` is inferred from the first input
+    (N, C_in, H, W); it then becomes a Conv2d. Args: Conv2d's, less ``in_channels``."""
+
+    cls_to_become = Conv2d
+    _spatial = 2
+    __init__ = _lazy_conv_init
+
+
+class LazyConv3d(_LazyConvXdMixin, Conv3d):
+    """A :class:`Conv3d` whose ``in_channels`` is inferred from the first input
+    (N, C_in, D, H, W); it then becomes a Conv3d. Args: Conv3d's, less ``in_channels``."""
+
+    cls_to_become = Conv3d
+    _spatial = 3
+    __init__ = _lazy_conv_init
+
+
+class LazyConvTranspose1d(_LazyConvXdMixin, ConvTranspose1d):
+    """A :class:`ConvTranspose1d` whose ``in_channels`` is inferred from the first input;
+    it then becomes a ConvTranspose1d. Args: ConvTranspose1d's, less ``in_channels``."""
+
+    cls_to_become = ConvTranspose1d
+    _spatial = 1
+    __init__ = _lazy_conv_transpose_init
+
+
+class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
+    """A :class:`ConvTranspose2d` whose ``in_channels`` is inferred from the first input;
+    it then becomes a ConvTranspose2d. Args: ConvTranspose2d's, less ``in_channels``."""
+
+    cls_to_become = ConvTranspose2d
+    _spatial = 2
+    __init__ = _lazy_conv_transpose_init
+
+
+class LazyConvTranspose3d(_LazyConvXdMixin, ConvTranspose3d):
+    """A :class:`ConvTranspose3d` whose ``in_channels`` is inferred from the first input;
+    it then becomes a ConvTranspose3d. Args: ConvTranspose3d's, less ``in_channels``."""
+
+    cls_to_become = ConvTranspose3d
+    _spatial = 3
+    __init__ = _lazy_conv_transpose_init

@@ -23,7 +23,7 @@ from ..._modes import STATE, TRACE
 from ..._tensor_base import Size, parse_to_args
 from ...ops.shape import alias
 from ...tensor import _LEGACY_TYPES, Tensor
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, is_lazy
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -471,6 +471,10 @@ class Module:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got "
                             f"desired dtype={dt}")
         for t in list(self.parameters()) + list(self.buffers()):
+            if is_lazy(t):   # no values yet: it will materialize with this dtype
+                if t.is_floating_point():
+                    t._retype(dt.np)
+                continue
             if t._data.dtype.kind == "f":
                 t._data = t._data.astype(dt.np)
                 if t.grad is not None:
@@ -626,6 +630,10 @@ class Module:
                     missing_keys.append(key)
                 continue
             value = state_dict[key]
+            if is_lazy(value):
+                if is_lazy(target):   # both uninitialized: nothing to copy
+                    continue
+                value.shape   # noqa: B018  (raises torch's error: load into a lazy module)
             array = value._data if isinstance(value, Tensor) else np.asarray(value)
             if array.dtype.kind not in "biuf":
                 error_msgs.append(f'While copying the parameter named "{key}", expected a '

@@ -13,7 +13,8 @@ from ..._dtype import int64
 from ...ops.einsum import einsum
 from .. import functional as F
 from ..functional.normalization import check_dtypes as _check_dtypes
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 
@@ -68,6 +69,14 @@ class _BatchNorm(Module):
             self.running_var._data[...] = 1
             self.num_batches_tracked._data[...] = 0
 
+    def reset_parameters(self):
+        """Running statistics to (0, 1, count 0) and, if affine, γ = 1, β = 0 (torch's)."""
+        self.reset_running_stats()
+        if self.affine:
+            self.weight._data[...] = 1
+            if self.bias is not None:
+                self.bias._data[...] = 0
+
     def forward(self, input):
         if input.ndim not in self._expected_ndims:
             raise ValueError(f"{type(self).__name__}: expected {' or '.join(f'{n}D' for n in self._expected_ndims)} "
@@ -117,6 +126,68 @@ class BatchNorm3d(_BatchNorm):
     """Batch norm over (N, C, D, H, W) inputs (per channel, over N, D, H and W)."""
 
     _expected_ndims = (5,)
+
+
+class _LazyNormBase(LazyModuleMixin, _BatchNorm):
+    """The lazy batch and instance norms: ``num_features`` is the first input's dim 1; then γ,
+    β and the running statistics are created as the eager layer's. Note that, as torch's,
+    the lazy instance norms default to ``affine=True, track_running_stats=True``."""
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None, *, bias=True):
+        super().__init__(0, eps, momentum, False, False, device, dtype, bias=False)
+        self.affine, self.track_running_stats, self.use_bias = affine, track_running_stats, bias
+        if self.affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if self.track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+            self.num_batches_tracked = creation.tensor(0, dtype=int64)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input):
+        """Materialize γ, β, running mean and variance as (input.shape[1],) and initialize
+        them."""
+        if self.has_uninitialized_params():
+            self.num_features = input.shape[1]
+            if self.affine:
+                self.weight.materialize((self.num_features,))
+                if self.bias is not None:
+                    self.bias.materialize((self.num_features,))
+            if self.track_running_stats:
+                self.running_mean.materialize((self.num_features,))
+                self.running_var.materialize((self.num_features,))
+            self.reset_parameters()
+
+
+class LazyBatchNorm1d(_LazyNormBase):
+    """A :class:`BatchNorm1d` whose ``num_features`` is inferred from the first input (N, C) or
+    (N, C, L); it then becomes a BatchNorm1d. Args: BatchNorm1d's, less ``num_features``."""
+
+    cls_to_become = BatchNorm1d
+    _expected_ndims = BatchNorm1d._expected_ndims
+
+
+class LazyBatchNorm2d(_LazyNormBase):
+    """A :class:`BatchNorm2d` whose ``num_features`` is inferred from the first input
+    (N, C, H, W); it then becomes a BatchNorm2d. Args: BatchNorm2d's, less ``num_features``."""
+
+    cls_to_become = BatchNorm2d
+    _expected_ndims = BatchNorm2d._expected_ndims
+
+
+class LazyBatchNorm3d(_LazyNormBase):
+    """A :class:`BatchNorm3d` whose ``num_features`` is inferred from the first input
+    (N, C, D, H, W); it then becomes a BatchNorm3d. Args: BatchNorm3d's, less
+    ``num_features``."""
+
+    cls_to_become = BatchNorm3d
+    _expected_ndims = BatchNorm3d._expected_ndims
 
 
 class LayerNorm(Module):
@@ -234,6 +305,33 @@ class InstanceNorm3d(_InstanceNorm):
     """Instance norm over (N, C, D, H, W) or (C, D, H, W) inputs."""
 
     _batch_ndim = 5
+
+
+class LazyInstanceNorm1d(_LazyNormBase, _InstanceNorm):
+    """An :class:`InstanceNorm1d` whose ``num_features`` is inferred from the first input's
+    dim 1 (N, C, L); it then becomes an InstanceNorm1d. Defaults (torch's):
+    ``affine=True, track_running_stats=True``."""
+
+    cls_to_become = InstanceNorm1d
+    _batch_ndim = InstanceNorm1d._batch_ndim
+
+
+class LazyInstanceNorm2d(_LazyNormBase, _InstanceNorm):
+    """An :class:`InstanceNorm2d` whose ``num_features`` is inferred from the first input's
+    dim 1 (N, C, H, W); it then becomes an InstanceNorm2d. Defaults (torch's):
+    ``affine=True, track_running_stats=True``."""
+
+    cls_to_become = InstanceNorm2d
+    _batch_ndim = InstanceNorm2d._batch_ndim
+
+
+class LazyInstanceNorm3d(_LazyNormBase, _InstanceNorm):
+    """An :class:`InstanceNorm3d` whose ``num_features`` is inferred from the first input's
+    dim 1 (N, C, D, H, W); it then becomes an InstanceNorm3d. Defaults (torch's):
+    ``affine=True, track_running_stats=True``."""
+
+    cls_to_become = InstanceNorm3d
+    _batch_ndim = InstanceNorm3d._batch_ndim
 
 
 class RMSNorm(Module):

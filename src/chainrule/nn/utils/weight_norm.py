@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import warnings
 
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
 
 __all__ = ["weight_norm", "remove_weight_norm", "norm_except_dim"]
 
@@ -45,6 +45,10 @@ class WeightNorm:
                                    f"parameter {name}")
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)
+        if isinstance(weight, UninitializedParameter):
+            raise ValueError("The module passed to `WeightNorm` can't have uninitialized "
+                             "parameters. Make sure to run the dummy forward before applying "
+                             "weight normalization")
         if not isinstance(weight, Parameter):
             raise ValueError(f"weight_norm: '{name}' must be a parameter of {module}")
         del module._parameters[name]
