@@ -107,8 +107,9 @@ def test_gamma_family_poles_and_mvlgamma():
         np.testing.assert_array_equal(getattr(cr, name)(cr.tensor(poles)).numpy(),
                                       getattr(torch, name)(torch.tensor(poles)).numpy())
     check(lambda t: cr.mvlgamma(t, 3), lambda t: torch.mvlgamma(t, 3), np.array([1.5, 2.0, 4.0]), double=True)
-    with pytest.raises(RuntimeError, match="greater than"):
-        cr.mvlgamma(cr.tensor([0.5]), 3)
+    outside = np.array([0.5, -0.3, 1.0])   # below (p − 1)/2: torch 2.13 gives the values
+    np.testing.assert_allclose(cr.mvlgamma(cr.tensor(outside), 3).numpy(),
+                               torch.mvlgamma(torch.tensor(outside), 3).numpy(), rtol=1e-14)
     with pytest.raises(RuntimeError, match="negative n"):
         cr.polygamma(-1, cr.ones(2))
 

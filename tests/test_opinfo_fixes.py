@@ -79,6 +79,14 @@ CASES = {
                                      F64(4, 3), F64(4, 3), RNG.random((1, 3)) + 0.5),
     "gaussian_nll_loss var (4, 1, 5)": (lambda m, x, y, v: F(m).gaussian_nll_loss(x, y, v),
                                         F64(4, 2, 5), F64(4, 2, 5), RNG.random((4, 1, 5)) + 0.5),
+    # erfcx of a large negative number is +inf (the e^{x²} correction term made it −inf)
+    "erfcx far left": (lambda m, x: m.special.erfcx(x), np.array([-1e20, -1e10, -27.0, -26.0])),
+    # multi_margin_loss of a 0-d input (one class) raised IndexError
+    "multi_margin_loss 0-d": (lambda m, x, y: F(m).multi_margin_loss(
+        x, y, weight=m.tensor([2.0], dtype=m.float64), reduction="none"), F64(), np.array(0)),
+    "multi_margin_loss 1-D": (lambda m, x, y: F(m).multi_margin_loss(x, y, p=2), F64(4),
+                              np.array(2)),
+    "mvlgamma below its domain": (lambda m, x: m.mvlgamma(x, 2), np.array([0.2, 0.5, 3.0])),
     "narrow tensor start": (lambda m, x, s: m.narrow(x, 0, s, 2), F64(5), np.array(1)),
 }
 
@@ -107,6 +115,16 @@ def test_logspace_float32_tensor_end_in_float64():
     c = cr.logspace(0, cr.tensor(1.7), 3, dtype=cr.float64)
     t = torch.logspace(0, torch.tensor(1.7), 3, dtype=torch.float64)
     np.testing.assert_allclose(to_np(c), t.numpy(), rtol=1e-14)
+
+
+def test_two_python_numbers():
+    # torch's add, sub, mul, div, floor_divide read the first number as a 0-d tensor
+    for name, args, kwargs in [("add", (2.0, 3), {}), ("add", (2, 3), dict(alpha=2)),
+                               ("sub", (2, 3.5), {}), ("mul", (True, 3), {}),
+                               ("div", (7, 2), {}), ("div", (7, 2), dict(rounding_mode="floor")),
+                               ("true_divide", (2.0, 3), {}), ("floor_divide", (7.5, 2), {})]:
+        c, t = getattr(cr, name)(*args, **kwargs), getattr(torch, name)(*args, **kwargs)
+        assert c.item() == t.item() and str(c.dtype) == str(t.dtype).replace("torch", "chainrule")
 
 
 ERRORS = {
@@ -144,6 +162,7 @@ ERRORS = {
     "adaptive_avg_pool3d 3-D input, triple": lambda m: F(m).adaptive_avg_pool3d(
         m.ones(2, 2, 2), (2, 2, 2)),
     "narrow 0-d": lambda m: m.narrow(m.tensor(1.), 0, 0, 1),
+    "atan2 of two numbers": lambda m: m.atan2(2.0, 3.0),
     "gaussian_nll_loss var 1 in two dims": lambda m: F(m).gaussian_nll_loss(
         m.ones(4, 3), m.ones(4, 3), m.ones(1, 1)),
     "narrow bool start": lambda m: m.narrow(m.ones(5), 0, m.tensor(True), 2),

@@ -214,6 +214,48 @@ WRAPPED.update({
 })
 
 
+def _replace(value, mapping):
+    """``value`` with every object whose id is in ``mapping`` replaced (lists, tuples, dicts)."""
+    if id(value) in mapping:
+        return mapping[id(value)]
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_replace(v, mapping) for v in value)
+    if isinstance(value, dict):
+        return {k: _replace(v, mapping) for k, v in value.items()}
+    return value
+
+
+def jvp_check(op, cr_fn, sample, seed):
+    """Compare forward-mode tangents (torch.func.jvp vs chainrule.func.jvp) in float64, with a
+    random tangent for every floating-point tensor in the sample."""
+    structure = (sample.input, sample.args, sample.kwargs)
+    pairs = []
+    converted = to_cr(structure, pairs)
+    floats = [(t, c) for t, c in pairs if t.dtype == torch.float64]
+    if not floats:
+        return ""
+    rng = np.random.default_rng(seed)
+    tangents = [rng.standard_normal(tuple(t.shape)) for t, _ in floats]
+
+    def call(fn, base, leaves):
+        def f(*xs):
+            x, a, k = _replace(base, {id(leaf): x for leaf, x in zip(leaves, xs)})
+            outs = [o for o in flat_outputs(fn(x, *a, **k))
+                    if isinstance(o, (torch.Tensor, cr.Tensor)) and o.dtype in (torch.float64,
+                                                                                 cr.float64)]
+            return tuple(outs)
+        return f
+
+    plain = [t.detach() for t, _ in floats]
+    base_t = _replace(structure, {id(t): p for (t, _), p in zip(floats, plain)})
+    _, out_t = torch.func.jvp(call(op, base_t, plain), tuple(plain),
+                              tuple(torch.tensor(v) for v in tangents))
+    _, out_c = cr.func.jvp(call(cr_fn, converted, [c for _, c in floats]),
+                           tuple(c.detach() for _, c in floats),
+                           tuple(cr.tensor(v) for v in tangents))
+    return compare(out_t, out_c, torch.float64)
+
+
 def cr_callable(opinfo):
     """chainrule's counterpart of an OpInfo, or None (with the reason)."""
     name = opinfo.name
@@ -239,7 +281,7 @@ def cr_callable(opinfo):
 
 
 def run(ops=None, dtypes=("float32", "float64", "int64", "bool"), grads=True, errors=True,
-        verbose=False):
+        verbose=False, reference=False, jvp=False):
     problems = collections.defaultdict(list)
     stats = collections.Counter()
     for opinfo in op_db:
@@ -262,7 +304,8 @@ def run(ops=None, dtypes=("float32", "float64", "int64", "bool"), grads=True, er
                 continue
             torch.manual_seed(0)
             try:
-                samples = list(opinfo.sample_inputs("cpu", dtype, requires_grad=False))
+                samples = list((opinfo.reference_inputs if reference else opinfo.sample_inputs)(
+                    "cpu", dtype, requires_grad=False))
             except Exception:
                 stats["sample error"] += 1
                 continue
@@ -314,6 +357,26 @@ def run(ops=None, dtypes=("float32", "float64", "int64", "bool"), grads=True, er
                         reason = f"grad raised {type(exc).__name__}: {str(exc)[:150]}"
                 if reason:
                     problems[full].append(f"[grad #{k}] {reason}")
+        if jvp and opinfo.supports_forward_ad and torch.float64 in supported:
+            torch.manual_seed(0)
+            try:
+                samples = list(opinfo.sample_inputs("cpu", torch.float64, requires_grad=False))
+            except Exception:
+                samples = []
+            for k, sample in enumerate(samples):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        opinfo.op(sample.input, *sample.args, **sample.kwargs)
+                        stats["jvp samples"] += 1
+                        reason = jvp_check(opinfo.op, fn, sample, k)
+                    except TypeError as exc:
+                        reason = "" if "unsupported tensor kind" in str(exc) else \
+                            f"jvp raised TypeError: {str(exc)[:150]}"
+                    except Exception as exc:
+                        reason = f"jvp raised {type(exc).__name__}: {str(exc)[:150]}"
+                if reason:
+                    problems[full].append(f"[jvp #{k}] {reason}")
         if errors and opinfo.error_inputs_func is not None:
             try:
                 error_inputs = list(opinfo.error_inputs("cpu"))
@@ -532,6 +595,10 @@ def main(argv=None):
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--modules", action="store_true", help="torch.nn's module_db instead")
     parser.add_argument("--optimizers", action="store_true", help="torch.optim's optim_db")
+    parser.add_argument("--jvp", action="store_true",
+                        help="also forward-mode tangents against torch.func.jvp (float64)")
+    parser.add_argument("--reference", action="store_true",
+                        help="the OpInfos' reference_inputs (more, and more extreme, samples)")
     args = parser.parse_args(argv)
     ops = set(args.ops.split(",")) if args.ops else None
     if args.optimizers:
@@ -542,7 +609,7 @@ def main(argv=None):
                                             if d.startswith("float")])
     else:
         problems, stats = run(ops, args.dtypes.split(","), not args.no_grad, not args.no_errors,
-                              args.verbose)
+                              args.verbose, args.reference, args.jvp)
     for name in sorted(problems):
         print(f"== {name} ({len(problems[name])})")
         for line in problems[name][:6]:

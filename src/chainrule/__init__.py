@@ -28,6 +28,11 @@ from .creation import empty_permuted
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
                      set_rng_state)
 from .ops import *  # noqa: F401,F403  (the differentiable functions: add, matmul, softmax, ...)
+from ._functional_aliases import takes_two_numbers as _takes_two_numbers  # noqa: E402
+for _name in ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+              "floor_divide"):
+    globals()[_name] = _takes_two_numbers(globals()[_name])
+del _name, _takes_two_numbers
 del linalg   # the star import's ops.linalg (matmul's module); chainrule.linalg is torch.linalg's
 from . import linalg  # noqa: E402
 from .ops.matrix import tensor_norm as norm  # noqa: E402

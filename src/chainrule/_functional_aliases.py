@@ -5,6 +5,7 @@ those differ (a required ``train`` flag, ``stride=()`` for "the kernel size", th
 weight first and ``padding_idx=-1`` for none)."""
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -14,6 +15,7 @@ from ._rng import stream as _stream
 from .nn import functional as F
 from .tensor import Tensor
 from .nn.functional.ctc import _ctc_loss
+from .creation import tensor as _tensor
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "embedding_bag", "feature_dropout",
            "feature_dropout_", "alpha_dropout", "alpha_dropout_", "avg_pool1d", "batch_norm",
@@ -382,3 +384,16 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
         maxi = sizes.copy() if mode == 1 else zeros
     bag_size = sizes if mode else maxi.copy()
     return (out, Tensor._make(offset2bag), Tensor._make(bag_size), Tensor._make(maxi))
+
+
+def takes_two_numbers(fn):
+    """``fn`` (a binary function) also taking two Python numbers, as torch's add, sub, mul,
+    div and floor_divide do: the first is read as a 0-d tensor (``torch.add(2.0, 3)`` is
+    ``tensor(5.)``, float32; ``torch.add(2, 3)`` int64). torch's other binary functions
+    refuse two numbers, and so do chainrule's."""
+    @functools.wraps(fn)
+    def wrapper(input, other, *args, **kwargs):
+        if isinstance(input, (bool, int, float)) and isinstance(other, (bool, int, float)):
+            input = _tensor(input)
+        return fn(input, other, *args, **kwargs)
+    return wrapper

@@ -126,13 +126,12 @@ def polygamma(n, input):
 
 def mvlgamma(input, p):
     """The multivariate log-gamma log Γ_p(x) = p(p − 1)/4 · log π + Σᵢ₌₀^{p−1} log Γ(x − i/2)
-    (every element must exceed (p − 1)/2)."""
+    (defined for x > (p − 1)/2; elsewhere the sum's value, ∞ at its poles, as torch 2.13,
+    which no longer refuses such elements)."""
     check_tensor(input, "mvlgamma")
     if p < 1:
         raise RuntimeError(f"p has to be greater than or equal to 1, got {p}")
     x = to_float(input)
-    if (x._data <= (p - 1) / 2).any():
-        raise RuntimeError(f"All elements must be greater than (p-1)/2 = {(p - 1) / 2}")
     total = p * (p - 1) / 4 * math.log(math.pi)
     out = lgamma(x)
     for i in range(1, p):

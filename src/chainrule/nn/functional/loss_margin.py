@@ -106,7 +106,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_aver
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None,
                       size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Multi-class hinge: ℓ(x, y) = (1/C) Σ_{i≠y} w_y · max(0, margin − x_y + x_i)^p, p ∈ {1, 2}.
-    Shapes: input (N, C) or (C,), target (N,) or () class indices."""
+    Shapes: input (N, C), (C,) or (), target (N,) or () class indices."""
     reduction = _legacy(size_average, reduce, reduction)
     check_tensor(input, "multi_margin_loss")
     check_tensor(target, "multi_margin_loss", "target")
@@ -121,9 +121,10 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     if target._data.dtype != np.int64:
         raise RuntimeError(f"multi_margin_loss: expected scalar type Long but found "
                            f"{target.dtype} (class indices; use target.long())")
-    if weight is not None and weight.shape[0] != input.shape[-1]:
+    classes = input.shape[-1] if input.ndim else 1   # a 0-d input is one class's score
+    if weight is not None and weight.shape[0] != classes:
         raise RuntimeError(f"multi_margin_loss: inconsistent weight size, expected "
-                           f"{input.shape[-1]} but got {list(weight.shape)}")
+                           f"{classes} but got {list(weight.shape)}")
     x = input if input.ndim == 2 else input.reshape(1, -1)
     y = target.reshape(-1)
     if y.shape[0] != x.shape[0] or (y.numel() and (y._data.min() < 0 or y._data.max() >= x.shape[1])):
