@@ -192,3 +192,15 @@ def test_sgd_on_a_0d_parameter(kwargs):
             opt.step()
         values[m] = p.item()
     assert values[cr] == pytest.approx(values[torch], rel=1e-14)
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum", "fmax", "fmin"])
+def test_jvp_through_a_0d_float64_operand(name):
+    # the rule I(a > b) + ½·I(a = b) came out float32 and rounded the 0-d operand's tangent
+    a, b = F64(5), np.array(0.2)
+    ta, tb = F64(5), np.array(0.123456789012345)
+    out = {}
+    for m in (cr, torch):
+        fn = getattr(m, name)
+        out[m] = m.func.jvp(fn, (m.tensor(a), m.tensor(b)), (m.tensor(ta), m.tensor(tb)))[1]
+    np.testing.assert_allclose(to_np(out[cr]), to_np(out[torch]), rtol=1e-15)

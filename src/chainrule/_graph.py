@@ -51,6 +51,7 @@ from sys import getrefcount as _refcount
 
 import numpy as np
 
+from ._dtype import from_numpy_dtype
 from ._modes import FORWARD, STATE, TRACE, attach_tangent, check_inference_inputs, forward_suspended
 from .backends.fpstate import enter as _fp_enter, leave as _fp_leave, quiet
 from .backends.namespace import ArrayOps, TensorOps
@@ -295,7 +296,13 @@ class Node:
             total = None
             for rule, t in zip(self._d_rules, tangents):
                 if t is not None:
-                    term = t * getattr(self, rule)(xp, *self._saved(rule, xp))
+                    d = getattr(self, rule)(xp, *self._saved(rule, xp))
+                    if (hasattr(d, "_data") and d._data.dtype.kind == "f"
+                            and d._data.dtype != self._out.dtype):
+                        # a rule like I(a > b) + ½·I(a = b) comes out in the default dtype:
+                        # in the output's, a 0-d tangent is not rounded to it
+                        d = d.to(from_numpy_dtype(self._out.dtype))
+                    term = t * d
                     total = term if total is None else total + term
             if total is not None and total._data.shape != self._out.shape:
                 total = total.expand(self._out.shape)
