@@ -87,6 +87,8 @@ CASES = {
     "multi_margin_loss 1-D": (lambda m, x, y: F(m).multi_margin_loss(x, y, p=2), F64(4),
                               np.array(2)),
     "mvlgamma below its domain": (lambda m, x: m.mvlgamma(x, 2), np.array([0.2, 0.5, 3.0])),
+    # torch differentiates nextafter: 1 for input, 0 for other
+    "nextafter gradients": (lambda m, a, b: m.nextafter(a, b), F64(3, 4), F64(4)),
     "narrow tensor start": (lambda m, x, s: m.narrow(x, 0, s, 2), F64(5), np.array(1)),
 }
 

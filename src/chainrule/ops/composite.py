@@ -24,7 +24,7 @@ from .array_function import array_function
 from .elementwise import (Logit, as_operand, ceil, clamp, div, exp2, floor, ge, isfinite, isnan,
                           le, lerp, logical_or, mul, operands, pow, round, sin, sub, to_float,
                           where)
-from .elementwise import _predicate
+from .elementwise import Nextafter, _apply_binary, _predicate
 from .indexing import gather, index_select, write_at
 from .linalg import bmm, integral_scalars, matmul, mv, outer
 from .matrix import cross as linalg_cross, safe_sqrt, vector_norm
@@ -425,11 +425,11 @@ def ldexp(input, other):
 
 def nextafter(input, other):
     """The next floating-point value after each element of ``input`` towards ``other``
-    (elementwise, broadcasting; not differentiable)."""
+    (elementwise, broadcasting). Gradients as torch's: 1 for input, 0 for other."""
     a, b = operands(input, other, "nextafter")
     if a._data.dtype.kind != "f":
         raise RuntimeError(f"nextafter: expected floating tensors, got {a.dtype}")
-    return array_function(np.nextafter, a, b)
+    return _apply_binary(Nextafter, a, b, "nextafter")
 
 
 def put(input, index, source, accumulate=False):

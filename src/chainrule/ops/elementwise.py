@@ -176,6 +176,9 @@ Maximum = _elementwise("Maximum", _maximum, "y = max(a, b);  ∂y/∂a = I(a > b
 Minimum = _elementwise("Minimum", _minimum, "y = min(a, b);  ∂y/∂a = I(a < b) + ½·I(a = b).",
                        d_a=lambda xp, a, b: (a < b) + (a == b) * 0.5,
                        d_b=lambda xp, a, b: (b < a) + (a == b) * 0.5)
+Nextafter = _elementwise("Nextafter", np.nextafter, "y = the float after a towards b;  "
+                         "∂y/∂a = 1, ∂y/∂b = 0 (torch's: the step is below rounding).",
+                         d_a=lambda xp: 1.0, d_b=lambda xp: 0.0)
 Exp = _elementwise("Exp", np.exp, "y = eˣ;  y′ = y.", d_x=lambda xp, out: out)
 Log = _elementwise("Log", np.log, "y = ln x;  y′ = 1/x.", d_x=lambda xp, x: 1 / x)
 Log1p = _elementwise("Log1p", np.log1p, "y = ln(1 + x), accurate for tiny x;  y′ = 1/(1 + x).",
