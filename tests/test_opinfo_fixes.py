@@ -165,6 +165,13 @@ ERRORS = {
         m.ones(2, 2, 2), (2, 2, 2)),
     "narrow 0-d": lambda m: m.narrow(m.tensor(1.), 0, 0, 1),
     "atan2 of two numbers": lambda m: m.atan2(2.0, 3.0),
+    # torch's loss weights are constants: one requiring grad raises (it had no gradient)
+    "bce_with_logits weight requiring grad": lambda m: F(m).binary_cross_entropy_with_logits(
+        m.zeros(3, 4), m.ones(3, 4), weight=m.ones(4, requires_grad=True)),
+    "bce_with_logits pos_weight requiring grad": lambda m: F(m).binary_cross_entropy_with_logits(
+        m.zeros(3, 4), m.ones(3, 4), pos_weight=m.ones(4, requires_grad=True)),
+    "bce weight requiring grad": lambda m: F(m).binary_cross_entropy(
+        m.full((3, 4), 0.5), m.ones(3, 4), weight=m.ones(4, requires_grad=True)),
     "gaussian_nll_loss var 1 in two dims": lambda m: F(m).gaussian_nll_loss(
         m.ones(4, 3), m.ones(4, 3), m.ones(1, 1)),
     "narrow bool start": lambda m: m.narrow(m.ones(5), 0, m.tensor(True), 2),

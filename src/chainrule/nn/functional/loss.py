@@ -230,7 +230,16 @@ def _broadcast_factor(factor, input, op, name):
                            f"the input's shape {tuple(input.shape)}") from None
 
 
+def refuse_grad(t, op, name):
+    """torch's losses take class and element weights as constants: one that requires grad
+    raises (rather than silently getting no gradient)."""
+    if t is not None and t.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{op}' is not differentiable with respect to argument "
+                           f"'{name}'. This input cannot have requires_grad True.")
+
+
 def _pointwise(loss, input, target, reduction, op, weight=None, **params):
+    refuse_grad(weight, op, "weight")
     _same_shape(input, target, op)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
@@ -400,9 +409,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     logp, tgt = _class_last(input, target, "nll_loss")
     c = logp.shape[1]
     _check_class_weight(weight, c)
-    if weight is not None and weight.requires_grad and is_grad_enabled():
-        raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect "
-                           "to argument 'weight'. This input cannot have requires_grad True.")
+    refuse_grad(weight, "nll_loss_forward", "weight")
     loss = NllLoss.apply(logp, tgt, optional(weight), ignore_index=ignore_index,
                          reduction=reduction)
     return loss.reshape(out_shape) if reduction == "none" else loss
@@ -512,6 +519,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                            f"{scalar_name(target)} (the target must be floating point; use "
                            f"target.float())")
     if pos_weight is not None:
+        refuse_grad(pos_weight, op, "pos_weight")
         pos_weight = _broadcast_factor(pos_weight, input, op, "pos_weight")
     return _pointwise(BinaryCrossEntropyWithLogits, input, target, reduction, op, weight,
                       pos_weight=pos_weight)
