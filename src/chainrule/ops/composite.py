@@ -20,7 +20,6 @@ from .._mathfun import linspace_like_torch
 from .._tensor_base import TensorBase, normalize_dim
 from ..backends.namespace import reduced_axes
 from ._util import check_tensor
-from .array_function import array_function
 from .elementwise import (Logit, as_operand, ceil, clamp, div, exp2, floor, ge, isfinite, isnan,
                           le, lerp, logical_or, mul, operands, pow, round, sin, sub, to_float,
                           where)
