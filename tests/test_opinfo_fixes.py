@@ -170,6 +170,14 @@ ERRORS = {
         m.zeros(3, 4), m.ones(3, 4), weight=m.ones(4, requires_grad=True)),
     "bce_with_logits pos_weight requiring grad": lambda m: F(m).binary_cross_entropy_with_logits(
         m.zeros(3, 4), m.ones(3, 4), pos_weight=m.ones(4, requires_grad=True)),
+    # the reduction is checked first, as torch's get_enum; a float target is named as such
+    "multi_margin_loss bad reduction": lambda m: F(m).multi_margin_loss(
+        m.zeros(5, 4), m.zeros(5), reduction="abc"),
+    "multilabel_margin_loss float target": lambda m: F(m).multilabel_margin_loss(
+        m.zeros(5, 4), m.zeros(5, 4)),
+    "multilabel_margin_loss empty vector": lambda m: F(m).multilabel_margin_loss(
+        m.zeros(0), m.zeros(0, dtype=m.int64)),
+    "kl_div bad reduction": lambda m: F(m).kl_div(m.zeros(3), m.zeros(3), reduction="avg"),
     "bce weight requiring grad": lambda m: F(m).binary_cross_entropy(
         m.full((3, 4), 0.5), m.ones(3, 4), weight=m.ones(4, requires_grad=True)),
     "gaussian_nll_loss var 1 in two dims": lambda m: F(m).gaussian_nll_loss(

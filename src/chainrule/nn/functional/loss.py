@@ -39,9 +39,14 @@ def legacy_get_string(size_average, reduce, emit_warning=True) -> str:
     return ret
 
 
-def _legacy(size_average, reduce, reduction):
+def _legacy(size_average, reduce, reduction, extra=()):
+    """The reduction a loss uses: torch's legacy ``size_average``/``reduce`` when given, else
+    ``reduction``, checked first, before any other argument (as torch's ``get_enum``)."""
     if size_average is not None or reduce is not None:
         return legacy_get_string(size_average, reduce)
+    if reduction not in _REDUCTIONS + tuple(extra):
+        raise ValueError(f"{reduction} is not a valid value for reduction: reduction must be "
+                         f"one of {_REDUCTIONS + tuple(extra)}")
     return reduction
 
 
@@ -529,7 +534,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
            log_target: bool = False) -> Tensor:
     """KL(target ‖ exp(input)) pointwise: y log y − y x (0 where y = 0), x log-probabilities.
     'batchmean' divides the sum by the batch size (the true KL divergence)."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = _legacy(size_average, reduce, reduction, extra=("batchmean",))
     if reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size.'batchmean' divides only by the batch size, and aligns with "

@@ -149,6 +149,13 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,
     (int64)."""
     reduction = _legacy(size_average, reduce, reduction)
     check_tensor(input, "multilabel_margin_loss")
+    check_tensor(target, "multilabel_margin_loss", "target")
+    if input.ndim > 2 or input.numel() == 0 and input.ndim < 2:
+        raise RuntimeError(f"multilabel_margin_loss: Expected non-empty vector or matrix with "
+                           f"optional 0-dim batch size, but got: {list(input.shape)}")
+    if target._data.dtype != np.int64:
+        raise RuntimeError(f"multilabel_margin_loss: expected scalar type Long but found "
+                           f"{target.dtype} (class indices; use target.long())")
     if tuple(target.shape) != tuple(input.shape):
         raise RuntimeError(f"multilabel_margin_loss: inconsistent target size: "
                            f"{tuple(target.shape)} for input of size: {tuple(input.shape)}")
