@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-test
 DEMO_STAMP := $(VENV)/.installed-demo
 DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: demo test bench api-coverage clean docs docs-serve docs-screenshot chromium
+.PHONY: demo test bench api-coverage sweep clean docs docs-serve docs-screenshot chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ bench: $(STAMP)
 # The table of torch's names chainrule has (docs/api-coverage.md); not a timed test.
 api-coverage: $(STAMP)
 	$(PY) tools/api_coverage.py
+
+# torch's own test databases (OpInfo, ModuleInfo, optim_db) through chainrule: a report of
+# where it differs from torch (tools/opinfo_sweep.py; torch's testing package needs expecttest).
+sweep: $(STAMP)
+	$(PY) -m pip install --quiet expecttest
+	$(PY) tools/opinfo_sweep.py
+	$(PY) tools/opinfo_sweep.py --modules
+	$(PY) tools/opinfo_sweep.py --optimizers
 
 # The documentation site (mkdocs.yml): `make docs` builds it into site/ with --strict (a
 # broken link, reference or anchor fails the build), `make docs-serve` serves it on
