@@ -228,14 +228,15 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
 
 def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
     """:func:`group_norm` over ``group`` groups of an (N, C, *) input of N·C·HxW elements,
-    returning ``(out, mean, rstd)`` with mean and rstd of shape (N, group)."""
+    returning ``(out, mean, rstd)`` with mean and rstd of shape (N, group), both
+    differentiable (as torch's)."""
     if input.numel() != N * C * HxW or input.ndim < 2 or tuple(input.shape[:2]) != (N, C):
         raise RuntimeError(f"native_group_norm: expected an input of shape (N={N}, C={C}, *) "
                            f"with N*C*HxW = {N * C * HxW} elements, got {tuple(input.shape)}")
     out = F.group_norm(input, group, weight, bias, eps)
-    grouped = input._data.reshape(N, group, (C // group) * HxW)   # not -1: N may be 0
-    mean, rstd = _statistics(grouped, 2, eps)
-    return out, mean.reshape(N, group), rstd.reshape(N, group)
+    # differentiable, as torch's (native_layer_norm's are not)
+    grouped = input.reshape(N, group, (C // group) * HxW)   # not -1: N may be 0
+    return out, grouped.mean(-1), (grouped.var(-1, correction=0) + eps).rsqrt()
 
 
 def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps):
