@@ -86,6 +86,8 @@ CASES = {
         x, y, weight=m.tensor([2.0], dtype=m.float64), reduction="none"), F64(), np.array(0)),
     "multi_margin_loss 1-D": (lambda m, x, y: F(m).multi_margin_loss(x, y, p=2), F64(4),
                               np.array(2)),
+    "multi_margin_loss 1-D, target (1,)": (lambda m, x, y: F(m).multi_margin_loss(
+        x, y, reduction="none"), F64(5), np.array([3])),
     "mvlgamma below its domain": (lambda m, x: m.mvlgamma(x, 2), np.array([0.2, 0.5, 3.0])),
     # torch differentiates nextafter: 1 for input, 0 for other
     "nextafter gradients": (lambda m, a, b: m.nextafter(a, b), F64(3, 4), F64(4)),

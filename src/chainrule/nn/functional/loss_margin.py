@@ -138,7 +138,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
         terms = terms * weight[y].reshape(-1, 1)
     others = Tensor._make((np.arange(x.shape[1]) != y._data[:, None]).astype(x._data.dtype))
     loss = (terms * others).sum(1) / x.shape[1]
-    loss = loss if input.ndim == 2 else loss.reshape(())
+    loss = loss if input.ndim == 2 else loss.reshape(tuple(target.shape))   # () or (1,)
     return _reduce(loss, reduction, "multi_margin_loss")
 
 
