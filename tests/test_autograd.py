@@ -456,3 +456,47 @@ def test_empty_ones_like_and_enable_grad_as_decorator():
         return t * 2
     with cr.no_grad():
         assert f(a).grad_fn is not None and (a * 2).grad_fn is None
+
+
+def test_custom_function_saved_output_is_differentiable_as_torch():
+    """A saved output is, in backward, the output with its grad_fn: a double backward through
+    ``grad * result`` reaches the input (it came out 0 when the unrecorded tensor was saved)."""
+    def make(lib):
+        class Exp(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, i):
+                result = i.exp()
+                ctx.save_for_backward(result)
+                return result
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                result, = ctx.saved_tensors
+                return grad_output * result
+
+        class ExpAndTwice(lib.autograd.Function):   # a tuple output, each saved
+            @staticmethod
+            def forward(ctx, i):
+                a, b = i.exp(), i * 2
+                ctx.save_for_backward(a, b)
+                return a, b
+
+            @staticmethod
+            def backward(ctx, ga, gb):
+                a, b = ctx.saved_tensors
+                return ga * a + gb * b
+        return Exp, ExpAndTwice
+
+    x = np.array([0.3, -1.2, 0.7])
+    second = []
+    for lib in (cr, torch):
+        Exp, ExpAndTwice = make(lib)
+        t = lib.tensor(x, requires_grad=True)
+        g, = lib.autograd.grad(Exp.apply(t).sum(), t, create_graph=True)
+        gg, = lib.autograd.grad(g.sum(), t)
+        a, b = ExpAndTwice.apply(t)
+        h, = lib.autograd.grad((a + b).sum(), t, create_graph=True)
+        hh, = lib.autograd.grad(h.sum(), t)
+        second.append([gg.detach().numpy(), hh.detach().numpy()])
+        assert lib.autograd.gradgradcheck(Exp.apply, (t,))
+    np.testing.assert_allclose(second[0], second[1], rtol=1e-12)

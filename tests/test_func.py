@@ -278,8 +278,6 @@ def test_errors_name_the_transform():
         fn(cr.ones(3))
     with pytest.raises(ValueError, match="has_aux=True needs f to return"):
         cr.func.grad(lambda v: v.sum(), has_aux=True)(one)
-    with pytest.raises(RuntimeError, match="forward mode inside forward mode"):
-        cr.func.jacfwd(cr.func.jacfwd(lambda v: v.sin()))(one)
 
 
 def test_outputs_independent_of_inputs_give_zeros():
@@ -289,3 +287,54 @@ def test_outputs_independent_of_inputs_give_zeros():
     assert cr.func.jacfwd(lambda v: c * 1.0)(x).tolist() == [[0.0] * 3] * 2
     assert cr.func.grad(lambda v: c.sum())(x).tolist() == [0.0] * 3
     assert cr.func.hessian(lambda v: v.sum())(x).tolist() == [[0.0] * 3] * 3
+
+
+def test_forward_mode_inside_forward_mode_as_torch():
+    """jacfwd(jacfwd(f)) and jvp of a jvp (the inner one done as a double VJP)."""
+    x, u, w = R.standard_normal(4), R.standard_normal(4), R.standard_normal((3, 4))
+
+    def f(lib):
+        W = lib.tensor(w)
+        return lambda v: (W @ v.sin()).tanh() * v[0]
+    for lib in (cr, torch):   # the Hessian of each output, forward over forward
+        got = lib.func.jacfwd(lib.func.jacfwd(f(lib)))(lib.tensor(x))
+        if lib is cr:
+            mine = got
+    _close(mine, got)
+    _close(cr.func.jacfwd(cr.func.jacfwd(f(cr)))(cr.tensor(x)),
+           cr.func.jacrev(cr.func.jacrev(f(cr)))(cr.tensor(x)))
+
+    def nested(lib):   # d/dt of J(x + t·u)·u: a second directional derivative
+        inner = lambda v: lib.func.jvp(f(lib), (v,), (lib.tensor(u),))[1]
+        return lib.func.jvp(inner, (lib.tensor(x),), (lib.tensor(u),))
+    for a, b in zip(nested(cr), nested(torch)):
+        _close(a, b)
+    two = lambda lib: lib.func.jacfwd(lib.func.jacfwd(lambda a, b: (a * b.exp()).sum(), (0, 1)),
+                                      (0, 1))(lib.tensor(x), lib.tensor(u))
+    _close_tree(two(cr), two(torch))
+
+
+def test_vjp_jvp_jacrev_of_pytree_primals_as_torch():
+    """A dict of parameters as the primal (the neural-tangent-kernel tutorial's use)."""
+    p = {"w": R.standard_normal((2, 3)), "b": R.standard_normal(2)}
+    x, v, t = R.standard_normal(3), R.standard_normal(2), {k: R.standard_normal(a.shape)
+                                                            for k, a in p.items()}
+
+    def run(lib):
+        params = {k: lib.tensor(a) for k, a in p.items()}
+        fn = lambda q: (q["w"] @ lib.tensor(x) + q["b"]).sin()
+        out, vjp_fn = lib.func.vjp(fn, params)
+        tangent = {k: lib.tensor(a) for k, a in t.items()}
+        (g,) = vjp_fn(lib.tensor(v))
+        _, jv = lib.func.jvp(fn, (params,), (tangent,))
+        jac = lib.func.jacrev(lambda q, y: fn(q) * y, argnums=(0, 1))(params, lib.tensor(x[:2]))
+        return [out, g["w"], g["b"], jv, jac[0]["w"], jac[0]["b"], jac[1]]
+    mine, theirs = run(cr), run(torch)
+    for a, b in zip(mine, theirs):
+        _close(a, b)
+    with pytest.raises(RuntimeError, match="same python structure"):
+        cr.func.jvp(lambda q: q["w"], ({"w": cr.ones(2)},), ({"v": cr.ones(2)},))
+
+
+def test_torch_vmap_is_func_vmap():
+    assert cr.vmap is cr.func.vmap and torch.vmap is torch.func.vmap

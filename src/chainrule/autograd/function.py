@@ -69,6 +69,16 @@ def _non_differentiable(ctx, t):
     return any(t is m for m in ctx.non_differentiable)
 
 
+def _save_outputs(ctx, outs, results):
+    """A saved output is, in backward, the output the caller got (with its grad_fn), not the
+    unrecorded tensor forward made: a backward using it is then differentiable again
+    (create_graph / gradgradcheck), as torch's saved outputs are."""
+    saved = getattr(ctx, "saved_tensors", ())
+    if any(s is o for s in saved for o in outs):
+        ctx.saved_tensors = tuple(next((r for o, r in zip(outs, results) if s is o), s)
+                                  for s in saved)
+
+
 class _CustomNode(Node):
     """The node of a custom Function: its backward is the user's, on Tensors. Each Function
     records nodes of its own subclass, named ``<Function>Backward`` as torch names them."""
@@ -168,6 +178,7 @@ class Function:
             node.in_dtypes = tuple(t._data.dtype for t in inputs)
             result._requires_grad = True
             result.grad_fn = node
+            _save_outputs(ctx, (out,), (result,))
         return result
 
     @classmethod
@@ -224,6 +235,7 @@ class Function:
             if entry[0] == "packed":
                 results[i] = select.apply(packed, entry[1], entry[2])
                 results[i]._output_nr = (results[i].grad_fn, i)   # Tensor.output_nr, as torch
+        _save_outputs(ctx, outs, results)
         return tuple(results)
 
 

@@ -107,13 +107,16 @@ def vjp(func, *primals, has_aux=False):
     ``output = func(*primals)``; ``vjp_fn`` takes cotangents v shaped like the output (a tuple
     for a tuple output) and returns a tuple with one entry per primal,
     (vᵀ ∂f/∂primal_i)_i — one backward pass per call, reusing the recorded graph, never forming
-    J. Mirrors ``torch.func.vjp``.
+    J. A primal may be a pytree (dict/tuple/list of tensors, e.g. a model's parameters); its
+    entry is then the same pytree of gradients. Mirrors ``torch.func.vjp``.
     """
-    _check_tensors(primals, "primals", "vjp")
+    flat = [leaf for p in primals for leaf in _tree_leaves(p)]
+    _check_tensors(flat, "primals", "vjp")
     # an outer reverse-mode transform differentiates through us: keep our graph for it
-    keep = any(p.requires_grad for p in primals)
+    keep = any(p.requires_grad for p in flat)
     with enable_grad():
-        inputs = tuple(_lift(p) for p in primals)
+        lifted = [_lift(p) for p in flat]
+        inputs = _unflatten(primals, lifted)
         output, aux = _call(func, inputs, has_aux, "vjp")
     outputs = _tuple(output)
     _check_tensors(outputs, "outputs", "vjp")
@@ -130,13 +133,20 @@ def vjp(func, *primals, has_aux=False):
                                  f"{tuple(o.shape)}")
         live = [(o, c) for o, c in zip(outputs, cot) if o.requires_grad]
         if not live:   # no output depends on the primals: vᵀJ = 0
-            return tuple(_zeros(p) for p in primals)
-        grads = _grad([o for o, _ in live], inputs, [c.to(o.dtype) for o, c in live],
-                            retain_graph=True, create_graph=keep, allow_unused=True)
-        return tuple(_detach(g, keep) if g is not None else _zeros(p) for g, p in zip(grads, primals))
+            return _unflatten(primals, [_zeros(p) for p in flat])
+        grads = _grad([o for o, _ in live], lifted, [c.to(o.dtype) for o, c in live],
+                      retain_graph=True, create_graph=keep, allow_unused=True)
+        return _unflatten(primals, [_detach(g, keep) if g is not None else _zeros(p)
+                                    for g, p in zip(grads, flat)])
 
     out = tuple(_detach(o, keep) for o in outputs) if isinstance(output, tuple) else _detach(output, keep)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def _unflatten(trees, leaves):
+    """The tuple of pytrees shaped as ``trees`` whose leaves are ``leaves`` (in order)."""
+    it = iter(leaves)
+    return tuple(_tree_map(lambda _: next(it), t) for t in trees)
 
 
 # ---------------------------------------------------------------------------- forward mode
@@ -146,28 +156,62 @@ def jvp(func, primals, tangents, *, has_aux=False):
     Each primal becomes a dual tensor carrying its tangent u_i; every primitive's JVP rule pushes
     tangents forward with the values, so the output's tangent is Σ_i (∂f/∂primal_i)·u_i. No
     backward pass, no graph needed. Mirrors ``torch.func.jvp`` (primals and tangents: a tensor or
-    tuples of equal length and shapes).
+    tuples of equal length and shapes; a primal may be a pytree, its tangent then the same
+    pytree). Inside another forward-mode transform (``jacfwd(jacfwd(f))``) J·u is found by two
+    reverse passes instead, since tangents here are first order.
     """
     primals, tangents = _tuple(primals), _tuple(tangents)
-    _check_tensors(primals, "primals", "jvp")
-    _check_tensors(tangents, "tangents", "jvp")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents")
+    trees = primals   # each primal may be a pytree; its tangent has the same structure
+    primals = [leaf for p in trees for leaf in _tree_leaves(p)]
+    flat_tangents = [leaf for t in tangents for leaf in _tree_leaves(t)]
+    _check_tensors(primals, "primals", "jvp")
+    _check_tensors(flat_tangents, "tangents", "jvp")
+    if [_structure(p) for p in trees] != [_structure(t) for t in tangents]:
+        raise RuntimeError("jvp: Expected primals and tangents to have the same python "
+                           "structure (the same nesting of tuples, lists and dicts)")
+    tangents = flat_tangents
     for p, t in zip(primals, tangents):
         if tuple(p.shape) != tuple(t.shape):
             raise ValueError(f"jvp: tangent of shape {tuple(t.shape)} for a primal of shape {tuple(p.shape)}")
-    if FORWARD.level is not None:
-        raise RuntimeError("jvp: forward mode inside forward mode (e.g. jacfwd(jacfwd(f))) is not "
-                           "supported: tangents are first order. For second derivatives use "
-                           "hessian (jacfwd(jacrev(f))), jacrev(jacfwd(f)) or jacrev(jacrev(f)).")
+    if FORWARD.level is not None:   # jvp inside jvp (jacfwd(jacfwd(f))): tangents are first order
+        return _jvp_by_double_vjp(func, trees, primals, tangents, has_aux)
     with forward_ad.dual_level():
-        duals = tuple(forward_ad.make_dual(p, t.to(p.dtype)) for p, t in zip(primals, tangents))
-        output, aux = _call(func, duals, has_aux, "jvp")
+        duals = [forward_ad.make_dual(p, t.to(p.dtype)) for p, t in zip(primals, tangents)]
+        output, aux = _call(func, _unflatten(trees, duals), has_aux, "jvp")
         outs = _tuple(output)
         _check_tensors(outs, "outputs", "jvp")
         pairs = [forward_ad.unpack_dual(o) for o in outs]
         values = tuple(p.primal for p in pairs)
         derivs = tuple(p.tangent if p.tangent is not None else _zeros(o) for p, o in zip(pairs, outs))
+    if not isinstance(output, tuple):
+        values, derivs = values[0], derivs[0]
+    return (values, derivs, aux) if has_aux else (values, derivs)
+
+
+def _jvp_by_double_vjp(func, trees, primals, tangents, has_aux):
+    """J·u in reverse mode, for a jvp nested in another forward-mode transform: g(v) = vᵀJ is
+    linear in the cotangent v, so J·u is the VJP of g with cotangent u (two backward passes).
+    The outer level's tangents ride through both passes, as in forward-over-reverse."""
+    keep = any(p.requires_grad for p in primals)
+    with enable_grad():
+        inputs = [_lift(p) for p in primals]
+        output, aux = _call(func, _unflatten(trees, inputs), has_aux, "jvp")
+        outs = _tuple(output)
+        _check_tensors(outs, "outputs", "jvp")
+        cots = [_zeros(o).requires_grad_(True) for o in outs]
+        live = [(o, v) for o, v in zip(outs, cots) if o.requires_grad]
+        derivs = [None] * len(outs)
+        if live:
+            vjps = _grad([o for o, _ in live], inputs, [v for _, v in live], retain_graph=True,
+                         create_graph=True, allow_unused=True)
+            pairs = [(g, t) for g, t in zip(vjps, tangents) if g is not None and g.requires_grad]
+            if pairs:
+                derivs = _grad([g for g, _ in pairs], cots, [t.to(g.dtype) for g, t in pairs],
+                               retain_graph=keep, create_graph=keep, allow_unused=True)
+    values = tuple(_detach(o, keep) for o in outs)
+    derivs = tuple(_detach(d, keep) if d is not None else _zeros(o) for d, o in zip(derivs, outs))
     if not isinstance(output, tuple):
         values, derivs = values[0], derivs[0]
     return (values, derivs, aux) if has_aux else (values, derivs)
@@ -287,11 +331,15 @@ def jacrev(func, argnums=0, has_aux=False):
                 rows_j.append(vjp_fn(cot if isinstance(output, tuple) else cot[0]))
             rows.append(rows_j)
 
-        def block(j, o, a, p):
-            shape = tuple(o.shape) + tuple(p.shape)
-            if not rows[j]:  # an empty output
-                return Tensor._make(np.zeros(shape, p._data.dtype))
-            return stack([r[a] for r in rows[j]]).reshape(shape)
+        def block(j, o, a, p):   # p may be a pytree: one block per leaf, in its structure
+            index = iter(range(len(_tree_leaves(p))))
+
+            def leaf_block(leaf, k):
+                shape = tuple(o.shape) + tuple(leaf.shape)
+                if not rows[j]:  # an empty output
+                    return Tensor._make(np.zeros(shape, leaf._data.dtype))
+                return stack([_tree_leaves(r[a])[k] for r in rows[j]]).reshape(shape)
+            return _tree_map(lambda leaf: leaf_block(leaf, next(index)), p)
         result = _assemble(outs, args, nums, block, argnums, output)
         return (result, res[2]) if has_aux else result
     return wrapper
@@ -374,6 +422,11 @@ def _tree_leaves(x):
     if isinstance(x, dict):
         return [leaf for v in x.values() for leaf in _tree_leaves(v)]
     return [x]
+
+
+def _structure(x):
+    """A pytree's nesting with its leaves blanked: equal for trees that match."""
+    return _tree_map(lambda _: None, x)
 
 
 def _tree_map(fn, x):
