@@ -500,3 +500,42 @@ def test_custom_function_saved_output_is_differentiable_as_torch():
         second.append([gg.detach().numpy(), hh.detach().numpy()])
         assert lib.autograd.gradgradcheck(Exp.apply, (t,))
     np.testing.assert_allclose(second[0], second[1], rtol=1e-12)
+
+
+def test_custom_function_save_for_forward_as_torch():
+    """``ctx.save_for_forward``: inside ``jvp``, ``ctx.saved_tensors`` is what it saved (the
+    backward still sees what ``save_for_backward`` saved)."""
+    def make(lib):
+        class Cube(lib.autograd.Function):
+            @staticmethod
+            def forward(x):
+                return x ** 3
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, = inputs
+                ctx.save_for_backward(x)
+                ctx.save_for_forward(3 * x ** 2)   # the local derivative, only for jvp
+
+            @staticmethod
+            def backward(ctx, g):
+                x, = ctx.saved_tensors
+                return 3 * x ** 2 * g
+
+            @staticmethod
+            def jvp(ctx, t):
+                d, = ctx.saved_tensors
+                return d * t
+        return Cube
+
+    x, t = np.array([0.5, -1.5, 2.0]), np.array([1.0, 2.0, -0.5])
+    results = []
+    for lib in (cr, torch):
+        Cube = make(lib)
+        _, jv = lib.func.jvp(Cube.apply, (lib.tensor(x),), (lib.tensor(t),))
+        xs = lib.tensor(x, requires_grad=True)
+        g, = lib.autograd.grad(Cube.apply(xs).sum(), xs)
+        results.append([jv.numpy(), g.numpy()])
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+    with pytest.raises(AssertionError, match="save_for_forward expects all arguments to be"):
+        cr.autograd.function.FunctionCtx().save_for_forward(3.0)

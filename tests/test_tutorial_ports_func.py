@@ -437,8 +437,124 @@ def custom_functions(torch):
     return out
 
 
+def double_backward_functions(torch):
+    """Tutorial "Double Backward with Custom Functions": saved outputs, intermediate results
+    returned as outputs, and a backward written as another custom Function; plus the
+    "Extending torch.func with autograd.Function" jvp / save_for_forward form."""
+    torch.manual_seed(0)
+    gradcheck, gradgradcheck = torch.autograd.gradcheck, torch.autograd.gradgradcheck
+
+    class Exp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            result = torch.exp(x)
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            result, = ctx.saved_tensors
+            return result * grad_out
+
+    class Sinh(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            expx = torch.exp(x)
+            expnegx = torch.exp(-x)
+            ctx.save_for_backward(expx, expnegx)
+            return (expx - expnegx) / 2, expx, expnegx
+
+        @staticmethod
+        def backward(ctx, grad_out, _grad_out_exp, _grad_out_negexp):
+            expx, expnegx = ctx.saved_tensors
+            grad_input = grad_out * (expx + expnegx) / 2
+            grad_input += _grad_out_exp * expx
+            grad_input -= _grad_out_negexp * expnegx
+            return grad_input
+
+    def sinh(x):
+        return Sinh.apply(x)[0]
+
+    def cube_forward(x):
+        return x ** 3
+
+    def cube_backward(grad_out, x):
+        return grad_out * 3 * x ** 2
+
+    def cube_backward_backward(grad_out, sav_grad_out, x):
+        return grad_out * sav_grad_out * 6 * x
+
+    def cube_backward_backward_grad_out(grad_out, x):
+        return grad_out * 3 * x ** 2
+
+    class Cube(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return cube_forward(x)
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            x, = ctx.saved_tensors
+            return CubeBackward.apply(grad_out, x)
+
+    class CubeBackward(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, grad_out, x):
+            ctx.save_for_backward(x, grad_out)
+            return cube_backward(grad_out, x)
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            x, sav_grad_out = ctx.saved_tensors
+            dx = cube_backward_backward(grad_out, sav_grad_out, x)
+            dgrad_out = cube_backward_backward_grad_out(grad_out, x)
+            return dgrad_out, dx
+
+    class MySquare(torch.autograd.Function):   # forward-mode rule, torch.func style
+        generate_vmap_rule = True
+
+        @staticmethod
+        def forward(x):
+            return x ** 2
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, = inputs
+            ctx.save_for_backward(x)
+            ctx.save_for_forward(x)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            x, = ctx.saved_tensors
+            return 2 * x * grad_output
+
+        @staticmethod
+        def jvp(ctx, x_t):
+            x, = ctx.saved_tensors
+            return 2 * x * x_t
+
+    x = torch.rand(3, 3, requires_grad=True, dtype=torch.double)
+    assert gradcheck(Exp.apply, x) and gradgradcheck(Exp.apply, x)
+    assert gradcheck(sinh, x) and gradgradcheck(sinh, x)
+    c = torch.tensor(2., requires_grad=True, dtype=torch.double)
+    assert gradcheck(Cube.apply, c) and gradgradcheck(Cube.apply, c)
+    assert gradcheck(MySquare.apply, x, check_forward_ad=True)
+    out = []
+    for f in (Exp.apply, sinh, Cube.apply, MySquare.apply):
+        g, = torch.autograd.grad(f(x).sum(), x, create_graph=True)
+        gg, = torch.autograd.grad((g * g).sum(), x)
+        out += [f(x), g, gg]
+    torch.manual_seed(1)    # gradgradcheck draws its random grad_outputs from torch's stream
+    v = torch.randn(3, 3, dtype=torch.double)
+    out += list(torch.func.jvp(MySquare.apply, (x.detach(),), (v,)))
+    out += [torch.func.jacfwd(MySquare.apply)(x.detach()[0]),
+            torch.func.hessian(lambda t: MySquare.apply(t).sum())(x.detach()[0])]
+    return out
+
+
 PROGRAMS = [per_sample_gradients, model_ensembling, jacobians_hessians, neural_tangent_kernels,
-            spatial_transformer, custom_functions]
+            spatial_transformer, custom_functions, double_backward_functions]
 
 
 def _array(t):

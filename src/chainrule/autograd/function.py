@@ -20,6 +20,7 @@ argument (None for non-tensors). An optional ``jvp(ctx, *tangents)`` enables for
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import numpy as np
@@ -44,6 +45,16 @@ class FunctionCtx:
                                 f"of type {type(t).__name__} (store it as ctx.<name> instead)")
         self.saved_tensors = tensors
 
+    def save_for_forward(self, *tensors):
+        """Tensors for the ``jvp`` staticmethod (forward mode): inside ``jvp``,
+        ``ctx.saved_tensors`` gives these, as torch's ``save_for_forward``."""
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):   # torch's type: AssertionError
+                raise AssertionError(f"save_for_forward expects all arguments to be tensors, but "
+                                     f"argument {i} is of type {type(t).__name__}; save "
+                                     f"non-tensors as attributes on ctx")
+        self.saved_for_forward = tensors
+
     def mark_non_differentiable(self, *tensors):
         """Outputs that get no gradient (indices, masks): they do not require grad, and their
         gradient in ``backward`` is zeros (or None without materialized grads)."""
@@ -63,6 +74,20 @@ def once_differentiable(fn):
         with no_grad():
             return fn(ctx, *args)
     return wrapper
+
+
+@contextlib.contextmanager
+def _forward_saved(ctx):
+    """``ctx.saved_tensors`` is what ``save_for_forward`` saved while ``jvp`` runs."""
+    if not hasattr(ctx, "saved_for_forward"):
+        yield
+        return
+    saved = getattr(ctx, "saved_tensors", ())
+    ctx.saved_tensors = ctx.saved_for_forward
+    try:
+        yield
+    finally:
+        ctx.saved_tensors = saved
 
 
 def _non_differentiable(ctx, t):
@@ -171,7 +196,7 @@ class Function:
             tangents = [(a._fw_tangent if a._fw_tangent is not None else
                          Tensor._make(np.zeros(a._data.shape, a._data.dtype)))
                         if isinstance(a, Tensor) and a._data.dtype.kind == "f" else None for a in args]
-            with forward_suspended():
+            with forward_suspended(), _forward_saved(ctx):
                 attach_tangent(result, cls.jvp(ctx, *tangents))
         if STATE.grad_enabled and any(t.requires_grad for t in inputs) and out._data.dtype.kind == "f":
             node = cls._node(ctx, args, positions, inputs, out._data.shape)
