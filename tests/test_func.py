@@ -338,3 +338,34 @@ def test_vjp_jvp_jacrev_of_pytree_primals_as_torch():
 
 def test_torch_vmap_is_func_vmap():
     assert cr.vmap is cr.func.vmap and torch.vmap is torch.func.vmap
+
+
+def test_jacfwd_hessian_and_pytree_outputs_as_torch():
+    """Dict arguments for jacfwd/hessian (nested dict blocks) and dict/list outputs for
+    vjp, jvp and jacfwd, in torch.func's structure."""
+    x, y = R.standard_normal(3), R.standard_normal(2)
+
+    def run(lib):
+        a, b = lib.tensor(x), lib.tensor(y)
+        f = lambda d: d["a"].sin().sum() * d["b"].exp().sum()
+        h = lib.func.hessian(f)({"a": a, "b": b})
+        g = lib.func.jacfwd(lambda t: {"s": t.sin(), "c": (t.cos(),)})(a)
+        out, fn = lib.func.vjp(lambda t: {"s": t.sin(), "c": t * 2}, a)
+        (v,) = fn({"s": a, "c": a})
+        _, jv = lib.func.jvp(lambda t: {"s": t.sin(), "c": [t * 2]}, (a,), (a.cos(),))
+        assert isinstance(g["c"], tuple) and isinstance(jv["c"], list)
+        return [h["a"]["a"], h["a"]["b"], h["b"]["a"], h["b"]["b"], g["s"], g["c"][0], v,
+                jv["s"], jv["c"][0], out["s"]]
+    for a, b in zip(run(cr), run(torch)):
+        _close(a, b)
+
+
+@pytest.mark.parametrize("op", ["vjp", "jvp", "jacobian", "hvp", "vhp", "hessian"])
+def test_autograd_functional_refuses_pytree_outputs_as_torch(op):
+    """torch.func takes dict/list outputs; torch.autograd.functional does not (TypeError)."""
+    for lib in (cr, torch):
+        f = getattr(lib.autograd.functional, op)
+        x = lib.ones(2)
+        args = (x,) if op in ("jacobian", "hessian") else (x, x)
+        with pytest.raises(TypeError, match=f"outputs of the user-provided function given to {op}"):
+            f(lambda t: {"a": (t * 2).sum()}, *args)

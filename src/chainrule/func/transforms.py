@@ -118,11 +118,11 @@ def vjp(func, *primals, has_aux=False):
         lifted = [_lift(p) for p in flat]
         inputs = _unflatten(primals, lifted)
         output, aux = _call(func, inputs, has_aux, "vjp")
-    outputs = _tuple(output)
+    outputs = _tree_leaves(output)   # the output may be a pytree, its cotangent the same pytree
     _check_tensors(outputs, "outputs", "vjp")
 
     def vjp_fn(cotangents):
-        cot = _tuple(cotangents)
+        cot = _tree_leaves(cotangents)
         if len(cot) != len(outputs):
             raise ValueError(f"vjp: expected {len(outputs)} cotangents, got {len(cot)}")
         for c, o in zip(cot, outputs):
@@ -139,7 +139,7 @@ def vjp(func, *primals, has_aux=False):
         return _unflatten(primals, [_detach(g, keep) if g is not None else _zeros(p)
                                     for g, p in zip(grads, flat)])
 
-    out = tuple(_detach(o, keep) for o in outputs) if isinstance(output, tuple) else _detach(output, keep)
+    out = _unflatten((output,), [_detach(o, keep) for o in outputs])[0]
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
@@ -180,13 +180,12 @@ def jvp(func, primals, tangents, *, has_aux=False):
     with forward_ad.dual_level():
         duals = [forward_ad.make_dual(p, t.to(p.dtype)) for p, t in zip(primals, tangents)]
         output, aux = _call(func, _unflatten(trees, duals), has_aux, "jvp")
-        outs = _tuple(output)
+        outs = _tree_leaves(output)
         _check_tensors(outs, "outputs", "jvp")
         pairs = [forward_ad.unpack_dual(o) for o in outs]
         values = tuple(p.primal for p in pairs)
         derivs = tuple(p.tangent if p.tangent is not None else _zeros(o) for p, o in zip(pairs, outs))
-    if not isinstance(output, tuple):
-        values, derivs = values[0], derivs[0]
+    values, derivs = _unflatten((output,), values)[0], _unflatten((output,), derivs)[0]
     return (values, derivs, aux) if has_aux else (values, derivs)
 
 
@@ -198,7 +197,7 @@ def _jvp_by_double_vjp(func, trees, primals, tangents, has_aux):
     with enable_grad():
         inputs = [_lift(p) for p in primals]
         output, aux = _call(func, _unflatten(trees, inputs), has_aux, "jvp")
-        outs = _tuple(output)
+        outs = _tree_leaves(output)
         _check_tensors(outs, "outputs", "jvp")
         cots = [_zeros(o).requires_grad_(True) for o in outs]
         live = [(o, v) for o, v in zip(outs, cots) if o.requires_grad]
@@ -212,8 +211,7 @@ def _jvp_by_double_vjp(func, trees, primals, tangents, has_aux):
                                retain_graph=keep, create_graph=keep, allow_unused=True)
     values = tuple(_detach(o, keep) for o in outs)
     derivs = tuple(_detach(d, keep) if d is not None else _zeros(o) for d, o in zip(derivs, outs))
-    if not isinstance(output, tuple):
-        values, derivs = values[0], derivs[0]
+    values, derivs = _unflatten((output,), values)[0], _unflatten((output,), derivs)[0]
     return (values, derivs, aux) if has_aux else (values, derivs)
 
 
@@ -310,7 +308,7 @@ def _assemble(outs, args, nums, block, argnums, output):
     for j, o in enumerate(outs):
         jac = tuple(block(j, o, a, args[i]) for a, i in enumerate(nums))
         per_output.append(jac if isinstance(argnums, tuple) else jac[0])
-    return tuple(per_output) if isinstance(output, tuple) else per_output[0]
+    return _unflatten((output,), per_output)[0]
 
 
 def jacrev(func, argnums=0, has_aux=False):
@@ -322,13 +320,13 @@ def jacrev(func, argnums=0, has_aux=False):
         nums = _argnums(argnums, len(args), "jacrev")
         res = vjp(_with_args(func, args, nums), *[args[i] for i in nums], has_aux=has_aux)
         output, vjp_fn = res[0], res[1]
-        outs = _tuple(output)
+        outs = _tree_leaves(output)
         rows = []   # rows[j][r] = the VJP of output j's r-th basis cotangent, per argnum
         for j, o in enumerate(outs):
             rows_j = []
             for e in _basis(tuple(o.shape), o._data.dtype):
-                cot = tuple(e if k == j else _zeros(q) for k, q in enumerate(outs))
-                rows_j.append(vjp_fn(cot if isinstance(output, tuple) else cot[0]))
+                cot = [e if k == j else _zeros(q) for k, q in enumerate(outs)]
+                rows_j.append(vjp_fn(_unflatten((output,), cot)[0]))
             rows.append(rows_j)
 
         def block(j, o, a, p):   # p may be a pytree: one block per leaf, in its structure
@@ -353,29 +351,37 @@ def jacfwd(func, argnums=0, has_aux=False):
     @functools.wraps(func)
     def wrapper(*args):
         nums = _argnums(argnums, len(args), "jacfwd")
-        for i in nums:
-            _check_tensors((args[i],), "differentiated arguments", "jacfwd")
+        for i in nums:   # an argument may be a pytree: each leaf gets its own block
+            _check_tensors(_tree_leaves(args[i]), "differentiated arguments", "jacfwd")
         partial = _with_args(func, args, nums)
         primals = tuple(args[i] for i in nums)
-        columns = {i: [] for i in nums}   # per argnum: the output tangents of each basis direction
+        leaves = [_tree_leaves(p) for p in primals]
+        columns = {}   # (argnum position, leaf): the output tangents of each basis direction
         output = aux = None
-        for i in nums:
-            for e in _basis(tuple(args[i].shape), args[i]._data.dtype):
-                tangents = tuple(e if k == i else _zeros(args[k]) for k in nums)
+        for a, k in [(a, k) for a, ls in enumerate(leaves) for k in range(len(ls))]:
+            cols = columns[a, k] = []
+            for e in _basis(tuple(leaves[a][k].shape), leaves[a][k]._data.dtype):
+                tangents = tuple(_unflatten((p,), [e if (b, m) == (a, k) else _zeros(q)
+                                                   for m, q in enumerate(leaves[b])])[0]
+                                 for b, p in enumerate(primals))
                 res = jvp(partial, primals, tangents, has_aux=has_aux)
                 output, deriv = res[0], res[1]
                 aux = res[2] if has_aux else None
-                columns[i].append(_tuple(deriv))
+                cols.append(_tree_leaves(deriv))
         if output is None:  # every differentiated argument is empty: no JVP ran
             output, aux = _call(func, args, has_aux, "jacfwd")
-        outs = _tuple(output)
+        outs = _tree_leaves(output)
 
         def block(j, o, a, p):
-            shape = tuple(o.shape) + tuple(p.shape)
-            cols = columns[nums[a]]
-            if not cols:
-                return Tensor._make(np.zeros(shape, p._data.dtype))
-            return stack([c[j] for c in cols], dim=-1).reshape(shape)   # o.shape + (n,)
+            index = iter(range(len(leaves[a])))
+
+            def leaf_block(leaf, k):
+                shape = tuple(o.shape) + tuple(leaf.shape)
+                cols = columns[a, k]
+                if not cols:
+                    return Tensor._make(np.zeros(shape, leaf._data.dtype))
+                return stack([c[j] for c in cols], dim=-1).reshape(shape)   # o.shape + (n,)
+            return _tree_map(lambda leaf: leaf_block(leaf, next(index)), p)
         result = _assemble(outs, args, nums, block, argnums, output)
         return (result, aux) if has_aux else result
     return wrapper
