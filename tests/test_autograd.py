@@ -539,3 +539,65 @@ def test_custom_function_save_for_forward_as_torch():
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
     with pytest.raises(AssertionError, match="save_for_forward expects all arguments to be"):
         cr.autograd.function.FunctionCtx().save_for_forward(3.0)
+
+
+def test_numpy_of_a_requires_grad_tensor_under_no_grad_as_torch():
+    """torch refuses numpy() of a tensor requiring grad only while grad mode is on: a custom
+    Function's forward (run without grad) may hand its input to NumPy."""
+    for lib in (cr, torch):
+        x = lib.ones(2, requires_grad=True)
+        with lib.no_grad():
+            assert x.numpy().tolist() == [1.0, 1.0]
+        with pytest.raises(RuntimeError, match="numpy"):
+            x.numpy()
+
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, t):
+                return lib.tensor(t.numpy() * 2)
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+        y = Double.apply(x)
+        y.sum().backward()
+        assert y.tolist() == [2.0, 2.0] and x.grad.tolist() == [2.0, 2.0]
+
+
+def test_custom_function_jvp_of_several_outputs_as_torch():
+    """A Function returning a tuple gets each output's tangent from its ``jvp`` (they came out
+    zero: only single-output Functions ran the rule); a non-differentiable output gets none."""
+    def make(lib):
+        class SinCosArg(lib.autograd.Function):
+            generate_vmap_rule = True
+
+            @staticmethod
+            def forward(x):
+                return x.sin(), x.cos(), x.argmax()
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, = inputs
+                ctx.mark_non_differentiable(output[2])
+                ctx.save_for_forward(x)
+
+            @staticmethod
+            def backward(ctx, gs, gc, _):
+                raise AssertionError("forward mode only")
+
+            @staticmethod
+            def jvp(ctx, t):
+                x, = ctx.saved_tensors
+                return x.cos() * t, -x.sin() * t, None
+        return SinCosArg
+
+    x, t = np.array([0.3, -1.0, 2.0]), np.array([1.0, 0.5, -2.0])
+    results = []
+    for lib in (cr, torch):
+        f = make(lib)
+        outs, tangents = lib.func.jvp(lambda v: f.apply(v)[:2], (lib.tensor(x),),
+                                      (lib.tensor(t),))
+        jac = lib.func.jacfwd(lambda v: f.apply(v)[1])(lib.tensor(x))
+        results.append([o.numpy() for o in outs + tangents] + [jac.numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -553,8 +553,119 @@ def double_backward_functions(torch):
     return out
 
 
+def numpy_sort_function(torch):
+    """Notes "Extending torch.func with autograd.Function": NumpySort / NumpyTake, NumPy inside
+    forward, two non-differentiable index outputs, a backward that is another Function, jvp
+    rules, and torch.func transforms (grad, vmap, jacrev, jacfwd) over them."""
+    torch.manual_seed(0)
+
+    def to_numpy(tensor):
+        return tensor.cpu().numpy()
+
+    def expand_bdim(x, x_bdim, batch_size):
+        return x.expand(batch_size, *x.shape) if x_bdim is None else x.movedim(x_bdim, 0)
+
+    class NumpySort(torch.autograd.Function):    # NumPy inside: its own vmap rule
+
+        @staticmethod
+        def forward(x, dim):
+            device = x.device
+            x = to_numpy(x)
+            ind = np.argsort(x, axis=dim)
+            ind_inv = np.argsort(ind, axis=dim)
+            result = np.take_along_axis(x, ind, axis=dim)
+            return (torch.tensor(result, device=device), torch.tensor(ind, device=device),
+                    torch.tensor(ind_inv, device=device))
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, dim = inputs
+            _, ind, ind_inv = output
+            ctx.mark_non_differentiable(ind, ind_inv)
+            ctx.save_for_backward(ind, ind_inv)
+            ctx.save_for_forward(ind, ind_inv)
+            ctx.dim = dim
+
+        @staticmethod
+        def backward(ctx, grad_output, _0, _1):
+            ind, ind_inv = ctx.saved_tensors
+            return NumpyTake.apply(grad_output, ind_inv, ind, ctx.dim), None
+
+        @staticmethod
+        def jvp(ctx, x_tangent, _):
+            ind, ind_inv = ctx.saved_tensors
+            return NumpyTake.apply(x_tangent, ind, ind_inv, ctx.dim), None, None
+
+        @staticmethod
+        def vmap(info, in_dims, x, dim):
+            x_bdim, _ = in_dims
+            x = x.movedim(x_bdim, 0)
+            dim = dim if dim >= 0 else dim + x.dim() - 1
+            return NumpySort.apply(x, dim + 1), (0, 0, 0)
+
+    class NumpyTake(torch.autograd.Function):
+
+        @staticmethod
+        def forward(x, ind, ind_inv, dim):
+            device = x.device
+            x = to_numpy(x)
+            ind = to_numpy(ind)
+            return torch.tensor(np.take_along_axis(x, ind, dim), device=device)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, ind, ind_inv, dim = inputs
+            ctx.save_for_backward(ind, ind_inv)
+            ctx.save_for_forward(ind, ind_inv)
+            ctx.dim = dim
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            ind, ind_inv = ctx.saved_tensors
+            result = NumpyTake.apply(grad_output, ind_inv, ind, ctx.dim)
+            return result, None, None, None
+
+        @staticmethod
+        def jvp(ctx, x_tangent, ind_tangent, ind_inv_tangent, _):
+            ind, ind_inv = ctx.saved_tensors
+            return NumpyTake.apply(x_tangent, ind, ind_inv, ctx.dim)
+
+        @staticmethod
+        def vmap(info, in_dims, x, ind, ind_inv, dim):
+            x_bdim, ind_bdim, ind_inv_bdim, _ = in_dims
+            logical_dim = x.dim() if x_bdim is None else x.dim() - 1
+            dim = dim if dim >= 0 else dim + logical_dim
+            x = expand_bdim(x, x_bdim, info.batch_size)
+            ind = expand_bdim(ind, ind_bdim, info.batch_size)
+            ind_inv = expand_bdim(ind_inv, ind_inv_bdim, info.batch_size)
+            return NumpyTake.apply(x, ind, ind_inv, dim + 1), 0
+
+    def numpy_sort(x, dim=-1):
+        result, _, _ = NumpySort.apply(x, dim)
+        return result
+
+    x = torch.randn(2, 3)
+    result = torch.vmap(numpy_sort)(x)
+    assert torch.allclose(result, numpy_sort(result, 1))
+    sorted_, ind, ind_inv = NumpySort.apply(x, 1)
+    assert not ind.requires_grad and ind.dtype == torch.int64
+
+    weights = torch.arange(1.0, 4.0)
+    g = torch.func.grad(lambda x: (numpy_sort(x) * weights).sum())(x)
+    jr = torch.func.jacrev(numpy_sort)(x[0])
+    jf = torch.func.jacfwd(numpy_sort)(x[0])
+    assert torch.allclose(jr, jf)
+    _, tangent_out = torch.func.jvp(numpy_sort, (x,), (torch.ones_like(x),))
+    xg = x.clone().requires_grad_()
+    (numpy_sort(xg) * weights).sum().backward()
+    per_row = torch.func.vmap(torch.func.grad(lambda r: (numpy_sort(r) * weights).sum()))(x)
+    return [result, sorted_, ind, ind_inv, g, jr, jf, tangent_out,
+            xg.grad, per_row]
+
+
 PROGRAMS = [per_sample_gradients, model_ensembling, jacobians_hessians, neural_tangent_kernels,
-            spatial_transformer, custom_functions, double_backward_functions]
+            spatial_transformer, custom_functions, double_backward_functions,
+            numpy_sort_function]
 
 
 def _array(t):

@@ -191,13 +191,9 @@ class Function:
         if _non_differentiable(ctx, out):
             return Tensor._make(out._data)
         result = Tensor._make(out._data)
-        if FORWARD.active and hasattr(cls, "jvp") and any(t._fw_tangent is not None for t in inputs):
-            # like torch, a floating Tensor input without a tangent gets zeros (materialized)
-            tangents = [(a._fw_tangent if a._fw_tangent is not None else
-                         Tensor._make(np.zeros(a._data.shape, a._data.dtype)))
-                        if isinstance(a, Tensor) and a._data.dtype.kind == "f" else None for a in args]
-            with forward_suspended(), _forward_saved(ctx):
-                attach_tangent(result, cls.jvp(ctx, *tangents))
+        tangent = cls._output_tangents(ctx, args, inputs)
+        if tangent is not None:
+            attach_tangent(result, tangent)
         if STATE.grad_enabled and any(t.requires_grad for t in inputs) and out._data.dtype.kind == "f":
             node = cls._node(ctx, args, positions, inputs, out._data.shape)
             node.in_dtypes = tuple(t._data.dtype for t in inputs)
@@ -219,6 +215,19 @@ class Function:
         node.in_shapes = tuple(t._data.shape for t in inputs)
         return node
 
+    @classmethod
+    def _output_tangents(cls, ctx, args, inputs):
+        """The user's ``jvp`` on the inputs' forward tangents (None outside forward mode)."""
+        if not (FORWARD.active and hasattr(cls, "jvp")
+                and any(t._fw_tangent is not None for t in inputs)):
+            return None
+        # like torch, a floating Tensor input without a tangent gets zeros (materialized)
+        tangents = [(a._fw_tangent if a._fw_tangent is not None else
+                     Tensor._make(np.zeros(a._data.shape, a._data.dtype)))
+                    if isinstance(a, Tensor) and a._data.dtype.kind == "f" else None for a in args]
+        with forward_suspended(), _forward_saved(ctx):
+            return cls.jvp(ctx, *tangents)
+
     @staticmethod
     def setup_context(ctx, inputs, output):
         """Save what backward needs, for a ``forward(*inputs)`` written without ctx."""
@@ -233,8 +242,9 @@ class Function:
         results = [Tensor._make(o._data) if isinstance(o, Tensor) else o for o in outs]
         diff = [i for i, o in enumerate(outs) if isinstance(o, Tensor)
                 and o._data.dtype.kind == "f" and not _non_differentiable(ctx, o)]
+        tangents = cls._output_tangents(ctx, args, inputs)
         if not (STATE.grad_enabled and diff and any(t.requires_grad for t in inputs)):
-            return tuple(results)
+            return cls._with_tangents(results, diff, tangents)
         dtypes = {outs[i]._data.dtype for i in diff}
         if len(dtypes) > 1:
             raise TypeError(f"{cls.__name__}.forward: differentiable outputs of several dtypes "
@@ -261,6 +271,20 @@ class Function:
                 results[i] = select.apply(packed, entry[1], entry[2])
                 results[i]._output_nr = (results[i].grad_fn, i)   # Tensor.output_nr, as torch
         _save_outputs(ctx, outs, results)
+        return cls._with_tangents(results, diff, tangents)
+
+    @classmethod
+    def _with_tangents(cls, results, diff, tangents):
+        """The outputs, each differentiable one carrying its tangent from ``jvp`` (a tuple, one
+        per output; None for an output without one)."""
+        if tangents is not None:
+            tangents = tangents if isinstance(tangents, tuple) else (tangents,)
+            if len(tangents) != len(results):
+                raise RuntimeError(f"{cls.__name__}.jvp returned {len(tangents)} tangents, "
+                                   f"expected {len(results)} (one per forward output)")
+            for i in diff:
+                if tangents[i] is not None:
+                    attach_tangent(results[i], tangents[i])
         return tuple(results)
 
 
