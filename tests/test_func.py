@@ -369,3 +369,10 @@ def test_autograd_functional_refuses_pytree_outputs_as_torch(op):
         args = (x,) if op in ("jacobian", "hessian") else (x, x)
         with pytest.raises(TypeError, match=f"outputs of the user-provided function given to {op}"):
             f(lambda t: {"a": (t * 2).sum()}, *args)
+
+
+def test_vmap_refuses_a_batch_dim_on_a_non_tensor_as_torch():
+    for lib in (cr, torch):
+        with pytest.raises(ValueError, match="in_dim=0 for an input but the input is of type"):
+            lib.vmap(lambda x, k: x * k)(lib.ones(2, 3), 2)
+        assert lib.vmap(lambda x, k: x * k, in_dims=(0, None))(lib.ones(2, 3), 2).shape == (2, 3)

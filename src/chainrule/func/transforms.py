@@ -467,7 +467,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         sizes = set()
 
         def size_of(x, d):
-            if d is not None and isinstance(x, Tensor):
+            if d is not None and not isinstance(x, Tensor):
+                raise ValueError(f"vmap: Got in_dim={d} for an input but the input is of type "
+                                 f"{type(x).__name__}. We cannot vmap over non-Tensor arguments, "
+                                 f"please use None as the respective in_dim")
+            if d is not None:
                 if isinstance(d, bool) or not isinstance(d, int):
                     raise ValueError(f"vmap: expected `in_dims` to be int or a tuple matching the "
                                      f"structure of inputs, got {type(d).__name__}")
