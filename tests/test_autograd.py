@@ -601,3 +601,51 @@ def test_custom_function_jvp_of_several_outputs_as_torch():
         results.append([o.numpy() for o in outs + tangents] + [jac.numpy()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_custom_function_mark_dirty_as_torch():
+    """mark_dirty: the input modified in place comes back as the same tensor, its history the
+    Function's node; a leaf requiring grad is refused, as torch."""
+    def make(lib):
+        class MulTwo_(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.mul_(2)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        class AddOneAndCopy(lib.autograd.Function):   # a dirty output beside another
+            @staticmethod
+            def forward(ctx, x):
+                x.add_(1)
+                ctx.mark_dirty(x)
+                return x, x.clone() * 3
+
+            @staticmethod
+            def backward(ctx, g1, g2):
+                return g1 + 3 * g2
+        return MulTwo_, AddOneAndCopy
+
+    got = []
+    for lib in (cr, torch):
+        MulTwo_, AddOneAndCopy = make(lib)
+        a = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        b = a * 1.5
+        version = b._version
+        c = MulTwo_.apply(b)
+        assert c is b and type(c.grad_fn).__name__ == "MulTwo_Backward"
+        assert b._version == version + 2
+        d = a * 3   # (exp would save its output, which the Function then overwrites)
+        e, f = AddOneAndCopy.apply(d)
+        assert e is d
+        (c * c).sum().add((e * f).sum()).backward()
+        got.append([c.detach().numpy(), e.detach().numpy(), a.grad.numpy()])
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            MulTwo_.apply(lib.ones(2, requires_grad=True))
+        assert MulTwo_.apply(lib.ones(2)).tolist() == [2.0, 2.0]
+    for x, y in zip(*got):
+        np.testing.assert_allclose(x, y, rtol=1e-6)

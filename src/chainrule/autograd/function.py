@@ -60,6 +60,11 @@ class FunctionCtx:
         gradient in ``backward`` is zeros (or None without materialized grads)."""
         self.non_differentiable = tensors
 
+    def mark_dirty(self, *tensors):
+        """Inputs that forward modified in place and returns: the caller gets that same tensor
+        back, its history now this Function's node (torch's ``mark_dirty``)."""
+        self.dirty = tensors
+
     def set_materialize_grads(self, value):
         """Whether ``backward`` gets zeros (True, the default) or None for the gradient of an
         output that received none."""
@@ -88,6 +93,28 @@ def _forward_saved(ctx):
         yield
     finally:
         ctx.saved_tensors = saved
+
+
+def _is_dirty(ctx, t):
+    return any(t is d for d in getattr(ctx, "dirty", ()))
+
+
+def _take_dirty(cls, ctx, inputs):
+    """Check the tensors given to mark_dirty and bump their versions (torch counts the mark as
+    a write): inputs only; a leaf that requires grad cannot be modified in place while
+    recording, and a view's in-place history is not rewritten here."""
+    for d in getattr(ctx, "dirty", ()):
+        if not any(d is t for t in inputs):
+            raise RuntimeError(f"{cls.__name__}: mark_dirty was given a tensor that is not an "
+                               f"input of forward (only inputs modified in place are dirty)")
+        if STATE.grad_enabled and d.requires_grad and d.grad_fn is None:
+            raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad has been used "
+                               f"in an in-place operation.")
+        if STATE.grad_enabled and d._base is not None and (d.requires_grad
+                                                           or d._base.requires_grad):
+            raise RuntimeError(f"{cls.__name__}: mark_dirty of a view of a tensor that requires "
+                               f"grad is not supported; clone() it before the Function")
+        d._version_box[0] += 1
 
 
 def _non_differentiable(ctx, t):
@@ -188,9 +215,10 @@ class Function:
             raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple, got "
                             f"{type(out).__name__}")
         inputs = [args[i] for i in positions]
+        _take_dirty(cls, ctx, inputs)
         if _non_differentiable(ctx, out):
             return Tensor._make(out._data)
-        result = Tensor._make(out._data)
+        result = out if _is_dirty(ctx, out) else Tensor._make(out._data)
         tangent = cls._output_tangents(ctx, args, inputs)
         if tangent is not None:
             attach_tangent(result, tangent)
@@ -199,6 +227,7 @@ class Function:
             node.in_dtypes = tuple(t._data.dtype for t in inputs)
             result._requires_grad = True
             result.grad_fn = node
+            result._retains_grad = False
             _save_outputs(ctx, (out,), (result,))
         return result
 
@@ -239,7 +268,9 @@ class Function:
         non-differentiable, one dtype) are packed into one flat tensor recorded as the node;
         each output is a slice of it, so backward gets one gradient per output."""
         inputs = [args[i] for i in positions]
-        results = [Tensor._make(o._data) if isinstance(o, Tensor) else o for o in outs]
+        _take_dirty(cls, ctx, inputs)
+        results = [o if _is_dirty(ctx, o) else Tensor._make(o._data) if isinstance(o, Tensor)
+                   else o for o in outs]
         diff = [i for i, o in enumerate(outs) if isinstance(o, Tensor)
                 and o._data.dtype.kind == "f" and not _non_differentiable(ctx, o)]
         tangents = cls._output_tangents(ctx, args, inputs)
@@ -268,7 +299,12 @@ class Function:
             cls._select_output = select
         for i, entry in zip(range(len(outs)), layout):
             if entry[0] == "packed":
-                results[i] = select.apply(packed, entry[1], entry[2])
+                selected = select.apply(packed, entry[1], entry[2])
+                if _is_dirty(ctx, outs[i]):   # the caller's own tensor takes the new history
+                    outs[i].grad_fn, outs[i]._requires_grad = selected.grad_fn, True
+                    outs[i]._retains_grad = False
+                    selected = outs[i]
+                results[i] = selected
                 results[i]._output_nr = (results[i].grad_fn, i)   # Tensor.output_nr, as torch
         _save_outputs(ctx, outs, results)
         return cls._with_tangents(results, diff, tangents)
