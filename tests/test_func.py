@@ -376,3 +376,20 @@ def test_vmap_refuses_a_batch_dim_on_a_non_tensor_as_torch():
         with pytest.raises(ValueError, match="in_dim=0 for an input but the input is of type"):
             lib.vmap(lambda x, k: x * k)(lib.ones(2, 3), 2)
         assert lib.vmap(lambda x, k: x * k, in_dims=(0, None))(lib.ones(2, 3), 2).shape == (2, 3)
+
+
+def test_transform_keywords_as_torch():
+    """jacrev's chunk_size, jacfwd's randomness and jvp's strict, with torch's checks."""
+    x = R.standard_normal(3)
+    for lib in (cr, torch):
+        t = lib.tensor(x)
+        _close(lib.func.jacrev(lib.sin, chunk_size=2)(t), torch.func.jacrev(torch.sin)(
+            torch.tensor(x)))
+        _close(lib.func.jacfwd(lib.sin, randomness="same")(t), np.diag(np.cos(x)))
+        with pytest.raises(ValueError, match="`chunk_size` should be greater than 0"):
+            lib.func.jacrev(lib.sin, chunk_size=0)(t)
+        with pytest.raises(RuntimeError, match="Only allowed values for randomness"):
+            lib.func.jacfwd(lib.sin, randomness="x")(t)
+        with pytest.raises(RuntimeError, match="independent of the inputs"):
+            lib.func.jvp(lambda v: lib.ones(2), (t,), (t,), strict=True)
+        assert lib.func.jvp(lambda v: lib.ones(2), (t,), (t,))[1].tolist() == [0.0, 0.0]

@@ -150,14 +150,15 @@ def _unflatten(trees, leaves):
 
 
 # ---------------------------------------------------------------------------- forward mode
-def jvp(func, primals, tangents, *, has_aux=False):
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """Forward mode: ``(func(*primals), J·tangents[, aux])`` in a single forward pass.
 
     Each primal becomes a dual tensor carrying its tangent u_i; every primitive's JVP rule pushes
     tangents forward with the values, so the output's tangent is Σ_i (∂f/∂primal_i)·u_i. No
     backward pass, no graph needed. Mirrors ``torch.func.jvp`` (primals and tangents: a tensor or
     tuples of equal length and shapes; a primal may be a pytree, its tangent then the same
-    pytree). Inside another forward-mode transform (``jacfwd(jacfwd(f))``) J·u is found by two
+    pytree; ``strict=True``: an output independent of the primals raises, instead of getting
+    a zero tangent). Inside another forward-mode transform (``jacfwd(jacfwd(f))``) J·u is found by two
     reverse passes instead, since tangents here are first order.
     """
     primals, tangents = _tuple(primals), _tuple(tangents)
@@ -176,7 +177,7 @@ def jvp(func, primals, tangents, *, has_aux=False):
         if tuple(p.shape) != tuple(t.shape):
             raise ValueError(f"jvp: tangent of shape {tuple(t.shape)} for a primal of shape {tuple(p.shape)}")
     if FORWARD.level is not None:   # jvp inside jvp (jacfwd(jacfwd(f))): tangents are first order
-        return _jvp_by_double_vjp(func, trees, primals, tangents, has_aux)
+        return _jvp_by_double_vjp(func, trees, primals, tangents, has_aux, strict)
     with forward_ad.dual_level():
         duals = [forward_ad.make_dual(p, t.to(p.dtype)) for p, t in zip(primals, tangents)]
         output, aux = _call(func, _unflatten(trees, duals), has_aux, "jvp")
@@ -184,12 +185,15 @@ def jvp(func, primals, tangents, *, has_aux=False):
         _check_tensors(outs, "outputs", "jvp")
         pairs = [forward_ad.unpack_dual(o) for o in outs]
         values = tuple(p.primal for p in pairs)
+        if strict and any(p.tangent is None for p in pairs):
+            raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is "
+                               "independent of the inputs. This is not allowed with strict=True.")
         derivs = tuple(p.tangent if p.tangent is not None else _zeros(o) for p, o in zip(pairs, outs))
     values, derivs = _unflatten((output,), values)[0], _unflatten((output,), derivs)[0]
     return (values, derivs, aux) if has_aux else (values, derivs)
 
 
-def _jvp_by_double_vjp(func, trees, primals, tangents, has_aux):
+def _jvp_by_double_vjp(func, trees, primals, tangents, has_aux, strict=False):
     """J·u in reverse mode, for a jvp nested in another forward-mode transform: g(v) = vᵀJ is
     linear in the cotangent v, so J·u is the VJP of g with cotangent u (two backward passes).
     The outer level's tangents ride through both passes, as in forward-over-reverse."""
@@ -209,6 +213,9 @@ def _jvp_by_double_vjp(func, trees, primals, tangents, has_aux):
             if pairs:
                 derivs = _grad([g for g, _ in pairs], cots, [t.to(g.dtype) for g, t in pairs],
                                retain_graph=keep, create_graph=keep, allow_unused=True)
+    if strict and not all(o.requires_grad for o in outs):
+        raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is "
+                           "independent of the inputs. This is not allowed with strict=True.")
     values = tuple(_detach(o, keep) for o in outs)
     derivs = tuple(_detach(d, keep) if d is not None else _zeros(o) for d, o in zip(derivs, outs))
     values, derivs = _unflatten((output,), values)[0], _unflatten((output,), derivs)[0]
@@ -311,10 +318,15 @@ def _assemble(outs, args, nums, block, argnums, output):
     return _unflatten((output,), per_output)[0]
 
 
-def jacrev(func, argnums=0, has_aux=False):
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
     """The Jacobian by reverse mode: row i of J is e_iᵀJ, one VJP per output element (m
     backward passes over one recorded forward). Cheap when outputs are few; a scalar loss
-    needs one pass. Result shape: output.shape + input.shape. Mirrors ``torch.func.jacrev``."""
+    needs one pass. Result shape: output.shape + input.shape. Mirrors ``torch.func.jacrev``
+    (``chunk_size``, how many rows torch's vmap computes at once, changes nothing here: the
+    rows are computed one by one)."""
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
     @functools.wraps(func)
     def wrapper(*args):
         nums = _argnums(argnums, len(args), "jacrev")
@@ -343,11 +355,15 @@ def jacrev(func, argnums=0, has_aux=False):
     return wrapper
 
 
-def jacfwd(func, argnums=0, has_aux=False):
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """The Jacobian by forward mode: column k of J is J·e_k, one JVP (one forward pass with
     tangents) per input element — n passes for n inputs, so a scalar loss of n parameters costs
     n forward passes where ``jacrev`` needs one. Cheap when inputs are few. Result shape:
-    output.shape + input.shape. Mirrors ``torch.func.jacfwd``."""
+    output.shape + input.shape. Mirrors ``torch.func.jacfwd`` (``randomness``: as vmap's)."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+
     @functools.wraps(func)
     def wrapper(*args):
         nums = _argnums(argnums, len(args), "jacfwd")
