@@ -158,8 +158,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     backward pass, no graph needed. Mirrors ``torch.func.jvp`` (primals and tangents: a tensor or
     tuples of equal length and shapes; a primal may be a pytree, its tangent then the same
     pytree; ``strict=True``: an output independent of the primals raises, instead of getting
-    a zero tangent). Inside another forward-mode transform (``jacfwd(jacfwd(f))``) J·u is found by two
-    reverse passes instead, since tangents here are first order.
+    a zero tangent). Inside another forward-mode transform (``jacfwd(jacfwd(f))``) J·u is
+    found by two reverse passes instead, since tangents here are first order.
     """
     primals, tangents = _tuple(primals), _tuple(tangents)
     if len(primals) != len(tangents):
