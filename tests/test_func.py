@@ -393,3 +393,16 @@ def test_transform_keywords_as_torch():
         with pytest.raises(RuntimeError, match="independent of the inputs"):
             lib.func.jvp(lambda v: lib.ones(2), (t,), (t,), strict=True)
         assert lib.func.jvp(lambda v: lib.ones(2), (t,), (t,))[1].tolist() == [0.0, 0.0]
+
+
+def test_grad_and_vmap_pass_keyword_arguments_through_as_torch():
+    x = R.standard_normal(3)
+    got = []
+    for lib in (cr, torch):
+        f = lambda v, scale=1.0: (v * scale).sin().sum()
+        g = lambda v, scale=1.0: (v * scale).sin()
+        t = lib.tensor(x)
+        got.append([lib.func.grad(f)(t, scale=2.0), lib.func.grad_and_value(f)(t, scale=2.0)[1],
+                    lib.vmap(g)(lib.stack([t, t * 2]), scale=3.0)])
+    for a, b in zip(*got):
+        _close(a, b)

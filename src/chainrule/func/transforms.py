@@ -256,10 +256,11 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
     ∇f = ∂f/∂args[argnums] = 1ᵀJ: one VJP with the cotangent 1, i.e. one backward pass for any
     number of parameters. ``argnums`` a tuple gives a tuple of gradients; with ``has_aux`` f
-    returns ``(value, aux)`` and the result is ``(∇f, (value, aux))``. Mirrors torch.func.
+    returns ``(value, aux)`` and the result is ``(∇f, (value, aux))``; keyword arguments go to f
+    undifferentiated. Mirrors torch.func.
     """
     @functools.wraps(func)
-    def wrapper(*args):
+    def wrapper(*args, **kwargs):   # keyword arguments pass through, not differentiated
         nums = _argnums(argnums, len(args), "grad")
         keep = any(isinstance(a, Tensor) and a.requires_grad for a in _tree_leaves(args))
         with enable_grad():
@@ -269,7 +270,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
                 # parameters for functional_call): each leaf is differentiated
                 _check_tensors(_tree_leaves(args[i]), "differentiated arguments", "grad")
                 inputs[i] = _tree_map(_lift, args[i])
-            value, aux = _call(func, inputs, has_aux, "grad")
+            value, aux = _call(functools.partial(func, **kwargs) if kwargs else func, inputs,
+                               has_aux, "grad")
         if not isinstance(value, Tensor) or value.numel() != 1:
             raise RuntimeError(f"grad: f must return a scalar tensor, got "
                                f"{tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__}")
@@ -292,8 +294,8 @@ def grad(func, argnums=0, has_aux=False):
     gv = grad_and_value(func, argnums, has_aux)
 
     @functools.wraps(func)
-    def wrapper(*args):
-        g, value = gv(*args)
+    def wrapper(*args, **kwargs):
+        g, value = gv(*args, **kwargs)
         return (g, value[1]) if has_aux else g
     return wrapper
 
@@ -462,7 +464,8 @@ def _tree_map(fn, x):
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """``func`` mapped over a dim of its inputs (torch.func.vmap's interface): ``in_dims`` says
     which dim of each argument is the batch (None: not batched; a tuple: one per argument),
-    ``out_dims`` where the batch dim goes in the outputs.
+    ``out_dims`` where the batch dim goes in the outputs; keyword arguments go to ``func``
+    unbatched.
 
     chainrule runs ``func`` once per batch element and stacks the results (NumPy has no
     batching rules), so it is as fast as a Python loop — the semantics are torch's, the speed
@@ -475,7 +478,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                          f"{randomness!r}")
 
     @functools.wraps(func)
-    def batched(*args):
+    def batched(*args, **kwargs):   # keyword arguments pass through, not batched
         dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
         if len(dims) != len(args):
             raise ValueError(f"vmap: in_dims is not compatible with the structure of inputs: "
@@ -508,7 +511,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             sliced = [x if d is None else _tree_map(
                 lambda v, d=d: v.select(d, i) if isinstance(v, Tensor) else v, x)
                 for x, d in zip(args, dims)]
-            outs.append(func(*sliced))
+            outs.append(func(*sliced, **kwargs))
         first = outs[0]
 
         def tensor_leaf(v):
