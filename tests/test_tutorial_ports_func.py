@@ -1,8 +1,13 @@
 """Ports of PyTorch's torch.func and autograd tutorials (per-sample gradients, model ensembling,
 Jacobians/Hessians/hvp/vhp, neural tangent kernels, spatial transformer networks, custom autograd
-Functions), each a ``run(torch)`` written as the tutorial writes it, at small sizes, and run twice:
-with torch and with chainrule passed as ``torch``. The tutorial's own asserts run inside both;
-the returned tensors must agree to float32 rounding."""
+Functions, double backward with custom Functions, the NumpySort example of "Extending torch.func
+with autograd.Function"), each a function of the library module written as the tutorial writes
+it, at small sizes, and run twice: with torch and with chainrule passed as ``torch``. The
+tutorial's own asserts run inside both; the returned tensors must agree to float32 rounding.
+
+One departure: the ensembling tutorial's base model goes to the 'meta' device, which chainrule
+(CPU only) does not have; its chainrule run keeps the copied weights on the CPU instead, which
+functional_call replaces all the same."""
 import copy
 from functools import partial
 
