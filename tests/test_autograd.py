@@ -456,3 +456,196 @@ def test_empty_ones_like_and_enable_grad_as_decorator():
         return t * 2
     with cr.no_grad():
         assert f(a).grad_fn is not None and (a * 2).grad_fn is None
+
+
+def test_custom_function_saved_output_is_differentiable_as_torch():
+    """A saved output is, in backward, the output with its grad_fn: a double backward through
+    ``grad * result`` reaches the input (it came out 0 when the unrecorded tensor was saved)."""
+    def make(lib):
+        class Exp(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, i):
+                result = i.exp()
+                ctx.save_for_backward(result)
+                return result
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                result, = ctx.saved_tensors
+                return grad_output * result
+
+        class ExpAndTwice(lib.autograd.Function):   # a tuple output, each saved
+            @staticmethod
+            def forward(ctx, i):
+                a, b = i.exp(), i * 2
+                ctx.save_for_backward(a, b)
+                return a, b
+
+            @staticmethod
+            def backward(ctx, ga, gb):
+                a, b = ctx.saved_tensors
+                return ga * a + gb * b
+        return Exp, ExpAndTwice
+
+    x = np.array([0.3, -1.2, 0.7])
+    second = []
+    for lib in (cr, torch):
+        Exp, ExpAndTwice = make(lib)
+        t = lib.tensor(x, requires_grad=True)
+        g, = lib.autograd.grad(Exp.apply(t).sum(), t, create_graph=True)
+        gg, = lib.autograd.grad(g.sum(), t)
+        a, b = ExpAndTwice.apply(t)
+        h, = lib.autograd.grad((a + b).sum(), t, create_graph=True)
+        hh, = lib.autograd.grad(h.sum(), t)
+        second.append([gg.detach().numpy(), hh.detach().numpy()])
+        assert lib.autograd.gradgradcheck(Exp.apply, (t,))
+    np.testing.assert_allclose(second[0], second[1], rtol=1e-12)
+
+
+def test_custom_function_save_for_forward_as_torch():
+    """``ctx.save_for_forward``: inside ``jvp``, ``ctx.saved_tensors`` is what it saved (the
+    backward still sees what ``save_for_backward`` saved)."""
+    def make(lib):
+        class Cube(lib.autograd.Function):
+            @staticmethod
+            def forward(x):
+                return x ** 3
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, = inputs
+                ctx.save_for_backward(x)
+                ctx.save_for_forward(3 * x ** 2)   # the local derivative, only for jvp
+
+            @staticmethod
+            def backward(ctx, g):
+                x, = ctx.saved_tensors
+                return 3 * x ** 2 * g
+
+            @staticmethod
+            def jvp(ctx, t):
+                d, = ctx.saved_tensors
+                return d * t
+        return Cube
+
+    x, t = np.array([0.5, -1.5, 2.0]), np.array([1.0, 2.0, -0.5])
+    results = []
+    for lib in (cr, torch):
+        Cube = make(lib)
+        _, jv = lib.func.jvp(Cube.apply, (lib.tensor(x),), (lib.tensor(t),))
+        xs = lib.tensor(x, requires_grad=True)
+        g, = lib.autograd.grad(Cube.apply(xs).sum(), xs)
+        results.append([jv.numpy(), g.numpy()])
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+    with pytest.raises(AssertionError, match="save_for_forward expects all arguments to be"):
+        cr.autograd.function.FunctionCtx().save_for_forward(3.0)
+
+
+def test_numpy_of_a_requires_grad_tensor_under_no_grad_as_torch():
+    """torch refuses numpy() of a tensor requiring grad only while grad mode is on: a custom
+    Function's forward (run without grad) may hand its input to NumPy."""
+    for lib in (cr, torch):
+        x = lib.ones(2, requires_grad=True)
+        with lib.no_grad():
+            assert x.numpy().tolist() == [1.0, 1.0]
+        with pytest.raises(RuntimeError, match="numpy"):
+            x.numpy()
+
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, t):
+                return lib.tensor(t.numpy() * 2)
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+        y = Double.apply(x)
+        y.sum().backward()
+        assert y.tolist() == [2.0, 2.0] and x.grad.tolist() == [2.0, 2.0]
+
+
+def test_custom_function_jvp_of_several_outputs_as_torch():
+    """A Function returning a tuple gets each output's tangent from its ``jvp`` (they came out
+    zero: only single-output Functions ran the rule); a non-differentiable output gets none."""
+    def make(lib):
+        class SinCosArg(lib.autograd.Function):
+            generate_vmap_rule = True
+
+            @staticmethod
+            def forward(x):
+                return x.sin(), x.cos(), x.argmax()
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, = inputs
+                ctx.mark_non_differentiable(output[2])
+                ctx.save_for_forward(x)
+
+            @staticmethod
+            def backward(ctx, gs, gc, _):
+                raise AssertionError("forward mode only")
+
+            @staticmethod
+            def jvp(ctx, t):
+                x, = ctx.saved_tensors
+                return x.cos() * t, -x.sin() * t, None
+        return SinCosArg
+
+    x, t = np.array([0.3, -1.0, 2.0]), np.array([1.0, 0.5, -2.0])
+    results = []
+    for lib in (cr, torch):
+        f = make(lib)
+        outs, tangents = lib.func.jvp(lambda v: f.apply(v)[:2], (lib.tensor(x),),
+                                      (lib.tensor(t),))
+        jac = lib.func.jacfwd(lambda v: f.apply(v)[1])(lib.tensor(x))
+        results.append([o.numpy() for o in outs + tangents] + [jac.numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_custom_function_mark_dirty_as_torch():
+    """mark_dirty: the input modified in place comes back as the same tensor, its history the
+    Function's node; a leaf requiring grad is refused, as torch."""
+    def make(lib):
+        class MulTwo_(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.mul_(2)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        class AddOneAndCopy(lib.autograd.Function):   # a dirty output beside another
+            @staticmethod
+            def forward(ctx, x):
+                x.add_(1)
+                ctx.mark_dirty(x)
+                return x, x.clone() * 3
+
+            @staticmethod
+            def backward(ctx, g1, g2):
+                return g1 + 3 * g2
+        return MulTwo_, AddOneAndCopy
+
+    got = []
+    for lib in (cr, torch):
+        MulTwo_, AddOneAndCopy = make(lib)
+        a = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        b = a * 1.5
+        version = b._version
+        c = MulTwo_.apply(b)
+        assert c is b and type(c.grad_fn).__name__ == "MulTwo_Backward"
+        assert b._version == version + 2
+        d = a * 3   # (exp would save its output, which the Function then overwrites)
+        e, f = AddOneAndCopy.apply(d)
+        assert e is d
+        (c * c).sum().add((e * f).sum()).backward()
+        got.append([c.detach().numpy(), e.detach().numpy(), a.grad.numpy()])
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            MulTwo_.apply(lib.ones(2, requires_grad=True))
+        assert MulTwo_.apply(lib.ones(2)).tolist() == [2.0, 2.0]
+    for x, y in zip(*got):
+        np.testing.assert_allclose(x, y, rtol=1e-6)

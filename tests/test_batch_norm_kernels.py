@@ -283,3 +283,28 @@ def test_the_rows_statistics_for_batch_norm_1d_and_half_precision_vs_torch(monke
     tol = 1e-5 if case == "1d" else 2e-3
     np.testing.assert_allclose(y, expected, rtol=tol, atol=tol)
     np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=tol)
+
+
+def test_a_layer_called_twice_before_backward_as_torch():
+    """A training BatchNorm called twice (its running estimates updated by the second call)
+    and then one backward: no in-place error, as torch (the rules never read the estimates);
+    the same for the stacked buffers of a vmapped ensemble."""
+    import copy
+
+    import torch
+    got = []
+    for lib in (cr, torch):
+        lib.manual_seed(0)
+        bn = lib.nn.BatchNorm1d(3)
+        x = lib.randn(5, 3, requires_grad=True)
+        (bn(x).sum() + (bn(x * 2) ** 2).sum()).backward()
+        models = [lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.BatchNorm1d(2)) for _ in range(3)]
+        params, buffers = lib.func.stack_module_state(models)
+        base = copy.deepcopy(models[0])
+        out = lib.vmap(lambda p, b, v: lib.func.functional_call(base, (p, b), (v,)))(
+            params, buffers, lib.randn(3, 4, 3))
+        out.pow(3).sum().backward()   # (Σ y² of a normalized y is flat in the weights)
+        got.append([x.grad.numpy(), bn.running_var.numpy(), params["0.weight"].grad.numpy(),
+                    buffers["1.running_mean"].numpy()])
+    for a, b in zip(*got):   # float32 normalization: rounding of the batch statistics
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=1e-5)

@@ -278,8 +278,6 @@ def test_errors_name_the_transform():
         fn(cr.ones(3))
     with pytest.raises(ValueError, match="has_aux=True needs f to return"):
         cr.func.grad(lambda v: v.sum(), has_aux=True)(one)
-    with pytest.raises(RuntimeError, match="forward mode inside forward mode"):
-        cr.func.jacfwd(cr.func.jacfwd(lambda v: v.sin()))(one)
 
 
 def test_outputs_independent_of_inputs_give_zeros():
@@ -289,3 +287,122 @@ def test_outputs_independent_of_inputs_give_zeros():
     assert cr.func.jacfwd(lambda v: c * 1.0)(x).tolist() == [[0.0] * 3] * 2
     assert cr.func.grad(lambda v: c.sum())(x).tolist() == [0.0] * 3
     assert cr.func.hessian(lambda v: v.sum())(x).tolist() == [[0.0] * 3] * 3
+
+
+def test_forward_mode_inside_forward_mode_as_torch():
+    """jacfwd(jacfwd(f)) and jvp of a jvp (the inner one done as a double VJP)."""
+    x, u, w = R.standard_normal(4), R.standard_normal(4), R.standard_normal((3, 4))
+
+    def f(lib):
+        W = lib.tensor(w)
+        return lambda v: (W @ v.sin()).tanh() * v[0]
+    for lib in (cr, torch):   # the Hessian of each output, forward over forward
+        got = lib.func.jacfwd(lib.func.jacfwd(f(lib)))(lib.tensor(x))
+        if lib is cr:
+            mine = got
+    _close(mine, got)
+    _close(cr.func.jacfwd(cr.func.jacfwd(f(cr)))(cr.tensor(x)),
+           cr.func.jacrev(cr.func.jacrev(f(cr)))(cr.tensor(x)))
+
+    def nested(lib):   # d/dt of J(x + t·u)·u: a second directional derivative
+        inner = lambda v: lib.func.jvp(f(lib), (v,), (lib.tensor(u),))[1]
+        return lib.func.jvp(inner, (lib.tensor(x),), (lib.tensor(u),))
+    for a, b in zip(nested(cr), nested(torch)):
+        _close(a, b)
+    two = lambda lib: lib.func.jacfwd(lib.func.jacfwd(lambda a, b: (a * b.exp()).sum(), (0, 1)),
+                                      (0, 1))(lib.tensor(x), lib.tensor(u))
+    _close_tree(two(cr), two(torch))
+
+
+def test_vjp_jvp_jacrev_of_pytree_primals_as_torch():
+    """A dict of parameters as the primal (the neural-tangent-kernel tutorial's use)."""
+    p = {"w": R.standard_normal((2, 3)), "b": R.standard_normal(2)}
+    x, v, t = R.standard_normal(3), R.standard_normal(2), {k: R.standard_normal(a.shape)
+                                                            for k, a in p.items()}
+
+    def run(lib):
+        params = {k: lib.tensor(a) for k, a in p.items()}
+        fn = lambda q: (q["w"] @ lib.tensor(x) + q["b"]).sin()
+        out, vjp_fn = lib.func.vjp(fn, params)
+        tangent = {k: lib.tensor(a) for k, a in t.items()}
+        (g,) = vjp_fn(lib.tensor(v))
+        _, jv = lib.func.jvp(fn, (params,), (tangent,))
+        jac = lib.func.jacrev(lambda q, y: fn(q) * y, argnums=(0, 1))(params, lib.tensor(x[:2]))
+        return [out, g["w"], g["b"], jv, jac[0]["w"], jac[0]["b"], jac[1]]
+    mine, theirs = run(cr), run(torch)
+    for a, b in zip(mine, theirs):
+        _close(a, b)
+    with pytest.raises(RuntimeError, match="same python structure"):
+        cr.func.jvp(lambda q: q["w"], ({"w": cr.ones(2)},), ({"v": cr.ones(2)},))
+
+
+def test_torch_vmap_is_func_vmap():
+    assert cr.vmap is cr.func.vmap and torch.vmap is torch.func.vmap
+
+
+def test_jacfwd_hessian_and_pytree_outputs_as_torch():
+    """Dict arguments for jacfwd/hessian (nested dict blocks) and dict/list outputs for
+    vjp, jvp and jacfwd, in torch.func's structure."""
+    x, y = R.standard_normal(3), R.standard_normal(2)
+
+    def run(lib):
+        a, b = lib.tensor(x), lib.tensor(y)
+        f = lambda d: d["a"].sin().sum() * d["b"].exp().sum()
+        h = lib.func.hessian(f)({"a": a, "b": b})
+        g = lib.func.jacfwd(lambda t: {"s": t.sin(), "c": (t.cos(),)})(a)
+        out, fn = lib.func.vjp(lambda t: {"s": t.sin(), "c": t * 2}, a)
+        (v,) = fn({"s": a, "c": a})
+        _, jv = lib.func.jvp(lambda t: {"s": t.sin(), "c": [t * 2]}, (a,), (a.cos(),))
+        assert isinstance(g["c"], tuple) and isinstance(jv["c"], list)
+        return [h["a"]["a"], h["a"]["b"], h["b"]["a"], h["b"]["b"], g["s"], g["c"][0], v,
+                jv["s"], jv["c"][0], out["s"]]
+    for a, b in zip(run(cr), run(torch)):
+        _close(a, b)
+
+
+@pytest.mark.parametrize("op", ["vjp", "jvp", "jacobian", "hvp", "vhp", "hessian"])
+def test_autograd_functional_refuses_pytree_outputs_as_torch(op):
+    """torch.func takes dict/list outputs; torch.autograd.functional does not (TypeError)."""
+    for lib in (cr, torch):
+        f = getattr(lib.autograd.functional, op)
+        x = lib.ones(2)
+        args = (x,) if op in ("jacobian", "hessian") else (x, x)
+        with pytest.raises(TypeError, match=f"outputs of the user-provided function given to {op}"):
+            f(lambda t: {"a": (t * 2).sum()}, *args)
+
+
+def test_vmap_refuses_a_batch_dim_on_a_non_tensor_as_torch():
+    for lib in (cr, torch):
+        with pytest.raises(ValueError, match="in_dim=0 for an input but the input is of type"):
+            lib.vmap(lambda x, k: x * k)(lib.ones(2, 3), 2)
+        assert lib.vmap(lambda x, k: x * k, in_dims=(0, None))(lib.ones(2, 3), 2).shape == (2, 3)
+
+
+def test_transform_keywords_as_torch():
+    """jacrev's chunk_size, jacfwd's randomness and jvp's strict, with torch's checks."""
+    x = R.standard_normal(3)
+    for lib in (cr, torch):
+        t = lib.tensor(x)
+        _close(lib.func.jacrev(lib.sin, chunk_size=2)(t), torch.func.jacrev(torch.sin)(
+            torch.tensor(x)))
+        _close(lib.func.jacfwd(lib.sin, randomness="same")(t), np.diag(np.cos(x)))
+        with pytest.raises(ValueError, match="`chunk_size` should be greater than 0"):
+            lib.func.jacrev(lib.sin, chunk_size=0)(t)
+        with pytest.raises(RuntimeError, match="Only allowed values for randomness"):
+            lib.func.jacfwd(lib.sin, randomness="x")(t)
+        with pytest.raises(RuntimeError, match="independent of the inputs"):
+            lib.func.jvp(lambda v: lib.ones(2), (t,), (t,), strict=True)
+        assert lib.func.jvp(lambda v: lib.ones(2), (t,), (t,))[1].tolist() == [0.0, 0.0]
+
+
+def test_grad_and_vmap_pass_keyword_arguments_through_as_torch():
+    x = R.standard_normal(3)
+    got = []
+    for lib in (cr, torch):
+        f = lambda v, scale=1.0: (v * scale).sin().sum()
+        g = lambda v, scale=1.0: (v * scale).sin()
+        t = lib.tensor(x)
+        got.append([lib.func.grad(f)(t, scale=2.0), lib.func.grad_and_value(f)(t, scale=2.0)[1],
+                    lib.vmap(g)(lib.stack([t, t * 2]), scale=3.0)])
+    for a, b in zip(*got):
+        _close(a, b)

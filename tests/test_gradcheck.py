@@ -2,6 +2,7 @@
 float64), and catch deliberately wrong VJP, JVP and double-backward rules, naming the pair."""
 import numpy as np
 import pytest
+import torch
 
 import chainrule as cr
 from ad_cases import ALL_CASES
@@ -171,3 +172,29 @@ def test_non_contiguous_non_tensor_and_integer_arguments():
     assert gradcheck(lambda v, w: (v * w).sum(), (_inputs([R.standard_normal(3)])[0], fixed))
     with pytest.raises(ValueError, match="at least one input must be a Tensor with requires_grad=True"):
         gradcheck(lambda v: v, (fixed,))
+
+
+def test_gradgradcheck_draws_its_grad_outputs_as_torch():
+    """Random grad_outputs come from the global generator as torch's (make_tensor on [-1, 1)),
+    so a seeded script draws the same numbers after a gradgradcheck as under torch."""
+    drawn = []
+    for lib in (cr, torch):
+        lib.manual_seed(0)
+        x = lib.randn(3, 2, dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradgradcheck(lambda t: (t.sin(), t.exp()[0]), (x,))
+        assert lib.autograd.gradgradcheck(lambda t: t.sin().t(), (x,),
+                                          gen_non_contig_grad_outputs=True)
+        drawn.append(lib.randn(4).numpy())
+    np.testing.assert_array_equal(drawn[0], drawn[1])
+
+
+def test_check_batched_grad_draws_and_checks_as_torch():
+    """check_batched_grad runs (two random cotangents per output, drawn as torch draws them)."""
+    drawn = []
+    for lib in (cr, torch):
+        lib.manual_seed(0)
+        x = lib.randn(3, 2, dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradcheck(lambda t: (t.sin(), t.sum()), (x,), check_batched_grad=True)
+        assert lib.autograd.gradgradcheck(lambda t: t.exp(), (x,), check_batched_grad=True)
+        drawn.append(lib.randn(4).numpy())
+    np.testing.assert_array_equal(drawn[0], drawn[1])

@@ -53,6 +53,7 @@ from . import cuda, viz
 from . import nn, optim, utils, train  # modules, optimizers, data loading, the training loop
 from .nn.functional import cosine_similarity, pairwise_distance, pdist  # noqa: E402 (torch.X too)
 from . import data, datasets, func, metrics, models, vision
+from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 from . import distributed  # torch.distributed over MPI (mpi4py imported on first use)
 from . import fx  # graph capture and replay (torch.fx / torch.compile)
 from .fx import compile  # noqa: E402

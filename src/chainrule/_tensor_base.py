@@ -15,7 +15,7 @@ import numpy as np
 from . import _dtype, _memory_format
 from ._device import CPU, check_device, device as _device_type, is_device_like
 from ._dtype import from_numpy_dtype
-from ._modes import TRACE
+from ._modes import STATE, TRACE
 
 
 class Size(tuple):
@@ -218,8 +218,10 @@ class TensorBase:
 
     # ------------------------------------------------------------------ conversion
     def numpy(self, *, force=False) -> np.ndarray:
-        """The underlying NumPy array (shared memory, as in torch)."""
-        if self.requires_grad and not force:
+        """The underlying NumPy array (shared memory, as in torch). A tensor that requires grad
+        refuses while grad mode is on (torch's check), so ``no_grad`` code and a custom
+        Function's forward may read it."""
+        if self.requires_grad and STATE.grad_enabled and not force:
             raise RuntimeError("Can't call numpy() on a Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
         if TRACE.recorder is not None:

@@ -20,6 +20,7 @@ argument (None for non-tensors). An optional ``jvp(ctx, *tangents)`` enables for
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import numpy as np
@@ -44,10 +45,25 @@ class FunctionCtx:
                                 f"of type {type(t).__name__} (store it as ctx.<name> instead)")
         self.saved_tensors = tensors
 
+    def save_for_forward(self, *tensors):
+        """Tensors for the ``jvp`` staticmethod (forward mode): inside ``jvp``,
+        ``ctx.saved_tensors`` gives these, as torch's ``save_for_forward``."""
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):   # torch's type: AssertionError
+                raise AssertionError(f"save_for_forward expects all arguments to be tensors, but "
+                                     f"argument {i} is of type {type(t).__name__}; save "
+                                     f"non-tensors as attributes on ctx")
+        self.saved_for_forward = tensors
+
     def mark_non_differentiable(self, *tensors):
         """Outputs that get no gradient (indices, masks): they do not require grad, and their
         gradient in ``backward`` is zeros (or None without materialized grads)."""
         self.non_differentiable = tensors
+
+    def mark_dirty(self, *tensors):
+        """Inputs that forward modified in place and returns: the caller gets that same tensor
+        back, its history now this Function's node (torch's ``mark_dirty``)."""
+        self.dirty = tensors
 
     def set_materialize_grads(self, value):
         """Whether ``backward`` gets zeros (True, the default) or None for the gradient of an
@@ -65,8 +81,54 @@ def once_differentiable(fn):
     return wrapper
 
 
+@contextlib.contextmanager
+def _forward_saved(ctx):
+    """``ctx.saved_tensors`` is what ``save_for_forward`` saved while ``jvp`` runs."""
+    if not hasattr(ctx, "saved_for_forward"):
+        yield
+        return
+    saved = getattr(ctx, "saved_tensors", ())
+    ctx.saved_tensors = ctx.saved_for_forward
+    try:
+        yield
+    finally:
+        ctx.saved_tensors = saved
+
+
+def _is_dirty(ctx, t):
+    return any(t is d for d in getattr(ctx, "dirty", ()))
+
+
+def _take_dirty(cls, ctx, inputs):
+    """Check the tensors given to mark_dirty and bump their versions (torch counts the mark as
+    a write): inputs only; a leaf that requires grad cannot be modified in place while
+    recording, and a view's in-place history is not rewritten here."""
+    for d in getattr(ctx, "dirty", ()):
+        if not any(d is t for t in inputs):
+            raise RuntimeError(f"{cls.__name__}: mark_dirty was given a tensor that is not an "
+                               f"input of forward (only inputs modified in place are dirty)")
+        if STATE.grad_enabled and d.requires_grad and d.grad_fn is None:
+            raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad has been used "
+                               f"in an in-place operation.")
+        if STATE.grad_enabled and d._base is not None and (d.requires_grad
+                                                           or d._base.requires_grad):
+            raise RuntimeError(f"{cls.__name__}: mark_dirty of a view of a tensor that requires "
+                               f"grad is not supported; clone() it before the Function")
+        d._version_box[0] += 1
+
+
 def _non_differentiable(ctx, t):
     return any(t is m for m in ctx.non_differentiable)
+
+
+def _save_outputs(ctx, outs, results):
+    """A saved output is, in backward, the output the caller got (with its grad_fn), not the
+    unrecorded tensor forward made: a backward using it is then differentiable again
+    (create_graph / gradgradcheck), as torch's saved outputs are."""
+    saved = getattr(ctx, "saved_tensors", ())
+    if any(s is o for s in saved for o in outs):
+        ctx.saved_tensors = tuple(next((r for o, r in zip(outs, results) if s is o), s)
+                                  for s in saved)
 
 
 class _CustomNode(Node):
@@ -153,21 +215,20 @@ class Function:
             raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple, got "
                             f"{type(out).__name__}")
         inputs = [args[i] for i in positions]
+        _take_dirty(cls, ctx, inputs)
         if _non_differentiable(ctx, out):
             return Tensor._make(out._data)
-        result = Tensor._make(out._data)
-        if FORWARD.active and hasattr(cls, "jvp") and any(t._fw_tangent is not None for t in inputs):
-            # like torch, a floating Tensor input without a tangent gets zeros (materialized)
-            tangents = [(a._fw_tangent if a._fw_tangent is not None else
-                         Tensor._make(np.zeros(a._data.shape, a._data.dtype)))
-                        if isinstance(a, Tensor) and a._data.dtype.kind == "f" else None for a in args]
-            with forward_suspended():
-                attach_tangent(result, cls.jvp(ctx, *tangents))
+        result = out if _is_dirty(ctx, out) else Tensor._make(out._data)
+        tangent = cls._output_tangents(ctx, args, inputs)
+        if tangent is not None:
+            attach_tangent(result, tangent)
         if STATE.grad_enabled and any(t.requires_grad for t in inputs) and out._data.dtype.kind == "f":
             node = cls._node(ctx, args, positions, inputs, out._data.shape)
             node.in_dtypes = tuple(t._data.dtype for t in inputs)
             result._requires_grad = True
             result.grad_fn = node
+            result._retains_grad = False
+            _save_outputs(ctx, (out,), (result,))
         return result
 
     @classmethod
@@ -183,6 +244,19 @@ class Function:
         node.in_shapes = tuple(t._data.shape for t in inputs)
         return node
 
+    @classmethod
+    def _output_tangents(cls, ctx, args, inputs):
+        """The user's ``jvp`` on the inputs' forward tangents (None outside forward mode)."""
+        if not (FORWARD.active and hasattr(cls, "jvp")
+                and any(t._fw_tangent is not None for t in inputs)):
+            return None
+        # like torch, a floating Tensor input without a tangent gets zeros (materialized)
+        tangents = [(a._fw_tangent if a._fw_tangent is not None else
+                     Tensor._make(np.zeros(a._data.shape, a._data.dtype)))
+                    if isinstance(a, Tensor) and a._data.dtype.kind == "f" else None for a in args]
+        with forward_suspended(), _forward_saved(ctx):
+            return cls.jvp(ctx, *tangents)
+
     @staticmethod
     def setup_context(ctx, inputs, output):
         """Save what backward needs, for a ``forward(*inputs)`` written without ctx."""
@@ -194,11 +268,14 @@ class Function:
         non-differentiable, one dtype) are packed into one flat tensor recorded as the node;
         each output is a slice of it, so backward gets one gradient per output."""
         inputs = [args[i] for i in positions]
-        results = [Tensor._make(o._data) if isinstance(o, Tensor) else o for o in outs]
+        _take_dirty(cls, ctx, inputs)
+        results = [o if _is_dirty(ctx, o) else Tensor._make(o._data) if isinstance(o, Tensor)
+                   else o for o in outs]
         diff = [i for i, o in enumerate(outs) if isinstance(o, Tensor)
                 and o._data.dtype.kind == "f" and not _non_differentiable(ctx, o)]
+        tangents = cls._output_tangents(ctx, args, inputs)
         if not (STATE.grad_enabled and diff and any(t.requires_grad for t in inputs)):
-            return tuple(results)
+            return cls._with_tangents(results, diff, tangents)
         dtypes = {outs[i]._data.dtype for i in diff}
         if len(dtypes) > 1:
             raise TypeError(f"{cls.__name__}.forward: differentiable outputs of several dtypes "
@@ -222,8 +299,28 @@ class Function:
             cls._select_output = select
         for i, entry in zip(range(len(outs)), layout):
             if entry[0] == "packed":
-                results[i] = select.apply(packed, entry[1], entry[2])
+                selected = select.apply(packed, entry[1], entry[2])
+                if _is_dirty(ctx, outs[i]):   # the caller's own tensor takes the new history
+                    outs[i].grad_fn, outs[i]._requires_grad = selected.grad_fn, True
+                    outs[i]._retains_grad = False
+                    selected = outs[i]
+                results[i] = selected
                 results[i]._output_nr = (results[i].grad_fn, i)   # Tensor.output_nr, as torch
+        _save_outputs(ctx, outs, results)
+        return cls._with_tangents(results, diff, tangents)
+
+    @classmethod
+    def _with_tangents(cls, results, diff, tangents):
+        """The outputs, each differentiable one carrying its tangent from ``jvp`` (a tuple, one
+        per output; None for an output without one)."""
+        if tangents is not None:
+            tangents = tangents if isinstance(tangents, tuple) else (tangents,)
+            if len(tangents) != len(results):
+                raise RuntimeError(f"{cls.__name__}.jvp returned {len(tangents)} tangents, "
+                                   f"expected {len(results)} (one per forward output)")
+            for i in diff:
+                if tangents[i] is not None:
+                    attach_tangent(results[i], tangents[i])
         return tuple(results)
 
 

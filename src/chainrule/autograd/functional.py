@@ -61,6 +61,20 @@ def _check_strict(func, args, op, order=1):
                                        "mode.")
 
 
+def _outputs_checked(func, op):
+    """func, refusing an output that is not a Tensor or a tuple of Tensors as torch's
+    autograd.functional does (torch.func's transforms, which do the work, take any pytree)."""
+    def checked(*args):
+        out = func(*args)
+        for i, o in enumerate(out if isinstance(out, tuple) else (out,)):
+            if not isinstance(o, Tensor):
+                raise TypeError(f"The outputs of the user-provided function given to {op} must "
+                                f"be either a Tensor or a tuple of Tensors but the value at index "
+                                f"{i} has type {type(o).__name__}.")
+        return out
+    return checked
+
+
 def _ones(o):
     return np.ones(o._data.shape, o._data.dtype)
 
@@ -79,7 +93,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     args, single = _as_tuple(inputs, "vjp")
     if strict:
         _check_strict(func, args, "vjp")
-    out, fn = _func.vjp(func, *_prepare(args, create_graph))
+    out, fn = _func.vjp(_outputs_checked(func, "vjp"), *_prepare(args, create_graph))
     if v is None:
         outs = out if isinstance(out, tuple) else (out,)
         if len(outs) != 1 or outs[0].numel() != 1:
@@ -103,7 +117,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     vs, _ = _as_tuple(v, "jvp", "v")
     if len(vs) != len(args):
         raise RuntimeError(f"jvp: v has {len(vs)} entries for {len(args)} inputs")
-    out, jv = _func.jvp(func, _prepare(args, create_graph), vs)
+    out, jv = _func.jvp(_outputs_checked(func, "jvp"), _prepare(args, create_graph), vs)
     return _finish(out, create_graph), _finish(jv, create_graph)
 
 
@@ -119,6 +133,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         _check_strict(func, args, "jacobian")
     transform = _func.jacrev if strategy == "reverse-mode" else _func.jacfwd
     argnums = 0 if single else tuple(range(len(args)))
+    func = _outputs_checked(func, "jacobian")
     return _finish(transform(func, argnums)(*_prepare(args, create_graph)), create_graph)
 
 
@@ -133,6 +148,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     if strict:
         _check_strict(func, args, "hessian", order=2)
     argnums = 0 if single else tuple(range(len(args)))
+    func = _outputs_checked(func, "hessian")
     return _finish(_func.hessian(func, argnums)(*_prepare(args, create_graph)), create_graph)
 
 
@@ -147,7 +163,7 @@ def _second_order(transform, func, inputs, v, create_graph, strict, op):
     vs, _ = _as_tuple(v, op, "v")
     if len(vs) != len(args):
         raise RuntimeError(f"{op}: v has {len(vs)} entries for {len(args)} inputs")
-    out, res = transform(func, _prepare(args, create_graph), vs)
+    out, res = transform(_outputs_checked(func, op), _prepare(args, create_graph), vs)
     return _finish(out, create_graph), _finish(res, create_graph)
 
 

@@ -20,6 +20,9 @@ import numpy as np
 
 from .._backprop import grad as _grad
 from ..tensor import Tensor
+from ..creation import randn_like
+from ..ops import stack
+from ..testing import make_tensor
 from . import forward_ad as fwd
 
 
@@ -149,8 +152,28 @@ def _compare(numerical, analytic, atol, rtol, mode, shapes):
     return None
 
 
+def _batched_grad_problems(fn, inputs):
+    """torch's ``check_batched_grad``: per output that requires grad, two random cotangents
+    (``randn_like``, from the global generator as torch draws them) through one
+    ``autograd.grad(..., is_grads_batched=True)`` must give the two separate VJPs."""
+    diff = [x for x in inputs if _wrt(x)]
+    problems = []
+    for j, o in enumerate(o for o in _outputs(fn, inputs) if o.requires_grad):
+        vs = [randn_like(o) for _ in range(2)]
+        single = [_grad([o], diff, [v], retain_graph=True, allow_unused=True) for v in vs]
+        batched = _grad([o], diff, [stack(vs)], retain_graph=True, allow_unused=True,
+                        is_grads_batched=True)
+        for i, (b, x) in enumerate(zip(batched, diff)):
+            rows = [np.zeros(x.shape) if g[i] is None else g[i]._data for g in single]
+            got = np.zeros((2,) + tuple(x.shape)) if b is None else b._data
+            if not np.allclose(got, np.stack(rows)):
+                problems.append(f"batched gradient mismatch for output {j} with respect to "
+                                f"differentiable input {i} (is_grads_batched=True vs two VJPs)")
+    return problems
+
+
 def _check(fn, inputs, eps, atol, rtol, raise_exception, check_forward_ad, check_backward_ad,
-           nondet_tol, label):
+           nondet_tol, label, check_batched_grad=False):
     inputs = inputs if isinstance(inputs, tuple) else (inputs,)
     if not any(_wrt(x) for x in inputs):
         raise ValueError(f"{label}: at least one input must be a Tensor with requires_grad=True")
@@ -170,6 +193,8 @@ def _check(fn, inputs, eps, atol, rtol, raise_exception, check_forward_ad, check
         problems.append(_compare(numerical, _analytic_forward(fn, inputs), atol, rtol, "forward",
                                  shapes))
     problems = [p for p in problems if p]
+    if check_batched_grad and check_backward_ad and not problems:
+        problems = _batched_grad_problems(fn, inputs)
     if problems:
         if raise_exception:
             raise GradcheckError(f"{label}: " + "\n".join(problems))
@@ -190,11 +215,13 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
     |analytic − numerical| ≤ atol + rtol·|numerical|. Returns True; on a mismatch raises
     :class:`GradcheckError` naming the output/input pair with both Jacobians and the worst entry
     (or returns False when ``raise_exception=False``). Use float64 inputs (a warning otherwise).
-    ``fast_mode`` and the batched/undefined-grad/dtype/masked flags are accepted for torch
-    compatibility; the full Jacobians are always compared.
+    ``check_batched_grad``: two random cotangents per output through
+    ``grad(..., is_grads_batched=True)`` must match two separate VJPs (drawn as torch draws
+    them). ``fast_mode`` and the undefined-grad/dtype/masked/batched-forward flags are accepted
+    for torch compatibility; the full Jacobians are always compared.
     """
     return _check(fn, inputs, eps, atol, rtol, raise_exception, check_forward_ad,
-                  check_backward_ad, nondet_tol, "gradcheck")
+                  check_backward_ad, nondet_tol, "gradcheck", check_batched_grad)
 
 
 def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
@@ -204,14 +231,16 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e
                   masked=False) -> bool:
     """Check second derivatives: :func:`gradcheck` of the first derivative
     g(x, v) = vᵀ ∂fn/∂x (built with ``create_graph=True``), as a function of both the inputs x
-    and the cotangents v (random, fixed seed, when ``grad_outputs`` is None). Reverse-over-reverse
+    and the cotangents v (uniform on [-1, 1) from the global generator, as torch draws them,
+    when ``grad_outputs`` is None). Reverse-over-reverse
     (``check_rev_over_rev``) and forward-over-reverse (``check_fwd_over_rev``)."""
     inputs = inputs if isinstance(inputs, tuple) else (inputs,)
     outs = _outputs(fn, inputs)
-    rng = np.random.default_rng(0)
-    if grad_outputs is None:
-        grad_outputs = tuple(Tensor._make(rng.standard_normal(o._data.shape).astype(o._data.dtype))
-                             .requires_grad_() for o in outs)
+    if grad_outputs is None:   # torch's draw: uniform on [-1, 1) from the global generator
+        grad_outputs = tuple(make_tensor(tuple(o.shape), dtype=o.dtype, device="cpu", low=-1,
+                                         high=1, requires_grad=True,
+                                         noncontiguous=gen_non_contig_grad_outputs)
+                             for o in outs)
     grad_outputs = grad_outputs if isinstance(grad_outputs, tuple) else (grad_outputs,)
     if len(grad_outputs) != len(outs):
         raise ValueError(f"gradgradcheck: got {len(grad_outputs)} grad_outputs for {len(outs)} "
@@ -231,4 +260,4 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e
         return tuple(g if g is not None else zeros(x) for g, x in zip(grads, diff))
     return _check(first_derivative, tuple(inputs) + tuple(grad_outputs), eps, atol, rtol,
                   raise_exception, check_fwd_over_rev, check_rev_over_rev, nondet_tol,
-                  "gradgradcheck")
+                  "gradgradcheck", check_batched_grad)

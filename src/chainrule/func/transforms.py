@@ -107,19 +107,22 @@ def vjp(func, *primals, has_aux=False):
     ``output = func(*primals)``; ``vjp_fn`` takes cotangents v shaped like the output (a tuple
     for a tuple output) and returns a tuple with one entry per primal,
     (vᵀ ∂f/∂primal_i)_i — one backward pass per call, reusing the recorded graph, never forming
-    J. Mirrors ``torch.func.vjp``.
+    J. A primal may be a pytree (dict/tuple/list of tensors, e.g. a model's parameters); its
+    entry is then the same pytree of gradients. Mirrors ``torch.func.vjp``.
     """
-    _check_tensors(primals, "primals", "vjp")
+    flat = [leaf for p in primals for leaf in _tree_leaves(p)]
+    _check_tensors(flat, "primals", "vjp")
     # an outer reverse-mode transform differentiates through us: keep our graph for it
-    keep = any(p.requires_grad for p in primals)
+    keep = any(p.requires_grad for p in flat)
     with enable_grad():
-        inputs = tuple(_lift(p) for p in primals)
+        lifted = [_lift(p) for p in flat]
+        inputs = _unflatten(primals, lifted)
         output, aux = _call(func, inputs, has_aux, "vjp")
-    outputs = _tuple(output)
+    outputs = _tree_leaves(output)   # the output may be a pytree, its cotangent the same pytree
     _check_tensors(outputs, "outputs", "vjp")
 
     def vjp_fn(cotangents):
-        cot = _tuple(cotangents)
+        cot = _tree_leaves(cotangents)
         if len(cot) != len(outputs):
             raise ValueError(f"vjp: expected {len(outputs)} cotangents, got {len(cot)}")
         for c, o in zip(cot, outputs):
@@ -130,46 +133,92 @@ def vjp(func, *primals, has_aux=False):
                                  f"{tuple(o.shape)}")
         live = [(o, c) for o, c in zip(outputs, cot) if o.requires_grad]
         if not live:   # no output depends on the primals: vᵀJ = 0
-            return tuple(_zeros(p) for p in primals)
-        grads = _grad([o for o, _ in live], inputs, [c.to(o.dtype) for o, c in live],
-                            retain_graph=True, create_graph=keep, allow_unused=True)
-        return tuple(_detach(g, keep) if g is not None else _zeros(p) for g, p in zip(grads, primals))
+            return _unflatten(primals, [_zeros(p) for p in flat])
+        grads = _grad([o for o, _ in live], lifted, [c.to(o.dtype) for o, c in live],
+                      retain_graph=True, create_graph=keep, allow_unused=True)
+        return _unflatten(primals, [_detach(g, keep) if g is not None else _zeros(p)
+                                    for g, p in zip(grads, flat)])
 
-    out = tuple(_detach(o, keep) for o in outputs) if isinstance(output, tuple) else _detach(output, keep)
+    out = _unflatten((output,), [_detach(o, keep) for o in outputs])[0]
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
+def _unflatten(trees, leaves):
+    """The tuple of pytrees shaped as ``trees`` whose leaves are ``leaves`` (in order)."""
+    it = iter(leaves)
+    return tuple(_tree_map(lambda _: next(it), t) for t in trees)
+
+
 # ---------------------------------------------------------------------------- forward mode
-def jvp(func, primals, tangents, *, has_aux=False):
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """Forward mode: ``(func(*primals), J·tangents[, aux])`` in a single forward pass.
 
     Each primal becomes a dual tensor carrying its tangent u_i; every primitive's JVP rule pushes
     tangents forward with the values, so the output's tangent is Σ_i (∂f/∂primal_i)·u_i. No
     backward pass, no graph needed. Mirrors ``torch.func.jvp`` (primals and tangents: a tensor or
-    tuples of equal length and shapes).
+    tuples of equal length and shapes; a primal may be a pytree, its tangent then the same
+    pytree; ``strict=True``: an output independent of the primals raises, instead of getting
+    a zero tangent). Inside another forward-mode transform (``jacfwd(jacfwd(f))``) J·u is
+    found by two reverse passes instead, since tangents here are first order.
     """
     primals, tangents = _tuple(primals), _tuple(tangents)
-    _check_tensors(primals, "primals", "jvp")
-    _check_tensors(tangents, "tangents", "jvp")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents")
+    trees = primals   # each primal may be a pytree; its tangent has the same structure
+    primals = [leaf for p in trees for leaf in _tree_leaves(p)]
+    flat_tangents = [leaf for t in tangents for leaf in _tree_leaves(t)]
+    _check_tensors(primals, "primals", "jvp")
+    _check_tensors(flat_tangents, "tangents", "jvp")
+    if [_structure(p) for p in trees] != [_structure(t) for t in tangents]:
+        raise RuntimeError("jvp: Expected primals and tangents to have the same python "
+                           "structure (the same nesting of tuples, lists and dicts)")
+    tangents = flat_tangents
     for p, t in zip(primals, tangents):
         if tuple(p.shape) != tuple(t.shape):
             raise ValueError(f"jvp: tangent of shape {tuple(t.shape)} for a primal of shape {tuple(p.shape)}")
-    if FORWARD.level is not None:
-        raise RuntimeError("jvp: forward mode inside forward mode (e.g. jacfwd(jacfwd(f))) is not "
-                           "supported: tangents are first order. For second derivatives use "
-                           "hessian (jacfwd(jacrev(f))), jacrev(jacfwd(f)) or jacrev(jacrev(f)).")
+    if FORWARD.level is not None:   # jvp inside jvp (jacfwd(jacfwd(f))): tangents are first order
+        return _jvp_by_double_vjp(func, trees, primals, tangents, has_aux, strict)
     with forward_ad.dual_level():
-        duals = tuple(forward_ad.make_dual(p, t.to(p.dtype)) for p, t in zip(primals, tangents))
-        output, aux = _call(func, duals, has_aux, "jvp")
-        outs = _tuple(output)
+        duals = [forward_ad.make_dual(p, t.to(p.dtype)) for p, t in zip(primals, tangents)]
+        output, aux = _call(func, _unflatten(trees, duals), has_aux, "jvp")
+        outs = _tree_leaves(output)
         _check_tensors(outs, "outputs", "jvp")
         pairs = [forward_ad.unpack_dual(o) for o in outs]
         values = tuple(p.primal for p in pairs)
+        if strict and any(p.tangent is None for p in pairs):
+            raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is "
+                               "independent of the inputs. This is not allowed with strict=True.")
         derivs = tuple(p.tangent if p.tangent is not None else _zeros(o) for p, o in zip(pairs, outs))
-    if not isinstance(output, tuple):
-        values, derivs = values[0], derivs[0]
+    values, derivs = _unflatten((output,), values)[0], _unflatten((output,), derivs)[0]
+    return (values, derivs, aux) if has_aux else (values, derivs)
+
+
+def _jvp_by_double_vjp(func, trees, primals, tangents, has_aux, strict=False):
+    """J·u in reverse mode, for a jvp nested in another forward-mode transform: g(v) = vᵀJ is
+    linear in the cotangent v, so J·u is the VJP of g with cotangent u (two backward passes).
+    The outer level's tangents ride through both passes, as in forward-over-reverse."""
+    keep = any(p.requires_grad for p in primals)
+    with enable_grad():
+        inputs = [_lift(p) for p in primals]
+        output, aux = _call(func, _unflatten(trees, inputs), has_aux, "jvp")
+        outs = _tree_leaves(output)
+        _check_tensors(outs, "outputs", "jvp")
+        cots = [_zeros(o).requires_grad_(True) for o in outs]
+        live = [(o, v) for o, v in zip(outs, cots) if o.requires_grad]
+        derivs = [None] * len(outs)
+        if live:
+            vjps = _grad([o for o, _ in live], inputs, [v for _, v in live], retain_graph=True,
+                         create_graph=True, allow_unused=True)
+            pairs = [(g, t) for g, t in zip(vjps, tangents) if g is not None and g.requires_grad]
+            if pairs:
+                derivs = _grad([g for g, _ in pairs], cots, [t.to(g.dtype) for g, t in pairs],
+                               retain_graph=keep, create_graph=keep, allow_unused=True)
+    if strict and not all(o.requires_grad for o in outs):
+        raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is "
+                           "independent of the inputs. This is not allowed with strict=True.")
+    values = tuple(_detach(o, keep) for o in outs)
+    derivs = tuple(_detach(d, keep) if d is not None else _zeros(o) for d, o in zip(derivs, outs))
+    values, derivs = _unflatten((output,), values)[0], _unflatten((output,), derivs)[0]
     return (values, derivs, aux) if has_aux else (values, derivs)
 
 
@@ -207,10 +256,11 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
     ∇f = ∂f/∂args[argnums] = 1ᵀJ: one VJP with the cotangent 1, i.e. one backward pass for any
     number of parameters. ``argnums`` a tuple gives a tuple of gradients; with ``has_aux`` f
-    returns ``(value, aux)`` and the result is ``(∇f, (value, aux))``. Mirrors torch.func.
+    returns ``(value, aux)`` and the result is ``(∇f, (value, aux))``; keyword arguments go to f
+    undifferentiated. Mirrors torch.func.
     """
     @functools.wraps(func)
-    def wrapper(*args):
+    def wrapper(*args, **kwargs):   # keyword arguments pass through, not differentiated
         nums = _argnums(argnums, len(args), "grad")
         keep = any(isinstance(a, Tensor) and a.requires_grad for a in _tree_leaves(args))
         with enable_grad():
@@ -220,7 +270,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
                 # parameters for functional_call): each leaf is differentiated
                 _check_tensors(_tree_leaves(args[i]), "differentiated arguments", "grad")
                 inputs[i] = _tree_map(_lift, args[i])
-            value, aux = _call(func, inputs, has_aux, "grad")
+            value, aux = _call(functools.partial(func, **kwargs) if kwargs else func, inputs,
+                               has_aux, "grad")
         if not isinstance(value, Tensor) or value.numel() != 1:
             raise RuntimeError(f"grad: f must return a scalar tensor, got "
                                f"{tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__}")
@@ -243,8 +294,8 @@ def grad(func, argnums=0, has_aux=False):
     gv = grad_and_value(func, argnums, has_aux)
 
     @functools.wraps(func)
-    def wrapper(*args):
-        g, value = gv(*args)
+    def wrapper(*args, **kwargs):
+        g, value = gv(*args, **kwargs)
         return (g, value[1]) if has_aux else g
     return wrapper
 
@@ -266,68 +317,89 @@ def _assemble(outs, args, nums, block, argnums, output):
     for j, o in enumerate(outs):
         jac = tuple(block(j, o, a, args[i]) for a, i in enumerate(nums))
         per_output.append(jac if isinstance(argnums, tuple) else jac[0])
-    return tuple(per_output) if isinstance(output, tuple) else per_output[0]
+    return _unflatten((output,), per_output)[0]
 
 
-def jacrev(func, argnums=0, has_aux=False):
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
     """The Jacobian by reverse mode: row i of J is e_iᵀJ, one VJP per output element (m
     backward passes over one recorded forward). Cheap when outputs are few; a scalar loss
-    needs one pass. Result shape: output.shape + input.shape. Mirrors ``torch.func.jacrev``."""
+    needs one pass. Result shape: output.shape + input.shape. Mirrors ``torch.func.jacrev``
+    (``chunk_size``, how many rows torch's vmap computes at once, changes nothing here: the
+    rows are computed one by one)."""
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
     @functools.wraps(func)
     def wrapper(*args):
         nums = _argnums(argnums, len(args), "jacrev")
         res = vjp(_with_args(func, args, nums), *[args[i] for i in nums], has_aux=has_aux)
         output, vjp_fn = res[0], res[1]
-        outs = _tuple(output)
+        outs = _tree_leaves(output)
         rows = []   # rows[j][r] = the VJP of output j's r-th basis cotangent, per argnum
         for j, o in enumerate(outs):
             rows_j = []
             for e in _basis(tuple(o.shape), o._data.dtype):
-                cot = tuple(e if k == j else _zeros(q) for k, q in enumerate(outs))
-                rows_j.append(vjp_fn(cot if isinstance(output, tuple) else cot[0]))
+                cot = [e if k == j else _zeros(q) for k, q in enumerate(outs)]
+                rows_j.append(vjp_fn(_unflatten((output,), cot)[0]))
             rows.append(rows_j)
 
-        def block(j, o, a, p):
-            shape = tuple(o.shape) + tuple(p.shape)
-            if not rows[j]:  # an empty output
-                return Tensor._make(np.zeros(shape, p._data.dtype))
-            return stack([r[a] for r in rows[j]]).reshape(shape)
+        def block(j, o, a, p):   # p may be a pytree: one block per leaf, in its structure
+            index = iter(range(len(_tree_leaves(p))))
+
+            def leaf_block(leaf, k):
+                shape = tuple(o.shape) + tuple(leaf.shape)
+                if not rows[j]:  # an empty output
+                    return Tensor._make(np.zeros(shape, leaf._data.dtype))
+                return stack([_tree_leaves(r[a])[k] for r in rows[j]]).reshape(shape)
+            return _tree_map(lambda leaf: leaf_block(leaf, next(index)), p)
         result = _assemble(outs, args, nums, block, argnums, output)
         return (result, res[2]) if has_aux else result
     return wrapper
 
 
-def jacfwd(func, argnums=0, has_aux=False):
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """The Jacobian by forward mode: column k of J is J·e_k, one JVP (one forward pass with
     tangents) per input element — n passes for n inputs, so a scalar loss of n parameters costs
     n forward passes where ``jacrev`` needs one. Cheap when inputs are few. Result shape:
-    output.shape + input.shape. Mirrors ``torch.func.jacfwd``."""
+    output.shape + input.shape. Mirrors ``torch.func.jacfwd`` (``randomness``: as vmap's)."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+
     @functools.wraps(func)
     def wrapper(*args):
         nums = _argnums(argnums, len(args), "jacfwd")
-        for i in nums:
-            _check_tensors((args[i],), "differentiated arguments", "jacfwd")
+        for i in nums:   # an argument may be a pytree: each leaf gets its own block
+            _check_tensors(_tree_leaves(args[i]), "differentiated arguments", "jacfwd")
         partial = _with_args(func, args, nums)
         primals = tuple(args[i] for i in nums)
-        columns = {i: [] for i in nums}   # per argnum: the output tangents of each basis direction
+        leaves = [_tree_leaves(p) for p in primals]
+        columns = {}   # (argnum position, leaf): the output tangents of each basis direction
         output = aux = None
-        for i in nums:
-            for e in _basis(tuple(args[i].shape), args[i]._data.dtype):
-                tangents = tuple(e if k == i else _zeros(args[k]) for k in nums)
+        for a, k in [(a, k) for a, ls in enumerate(leaves) for k in range(len(ls))]:
+            cols = columns[a, k] = []
+            for e in _basis(tuple(leaves[a][k].shape), leaves[a][k]._data.dtype):
+                tangents = tuple(_unflatten((p,), [e if (b, m) == (a, k) else _zeros(q)
+                                                   for m, q in enumerate(leaves[b])])[0]
+                                 for b, p in enumerate(primals))
                 res = jvp(partial, primals, tangents, has_aux=has_aux)
                 output, deriv = res[0], res[1]
                 aux = res[2] if has_aux else None
-                columns[i].append(_tuple(deriv))
+                cols.append(_tree_leaves(deriv))
         if output is None:  # every differentiated argument is empty: no JVP ran
             output, aux = _call(func, args, has_aux, "jacfwd")
-        outs = _tuple(output)
+        outs = _tree_leaves(output)
 
         def block(j, o, a, p):
-            shape = tuple(o.shape) + tuple(p.shape)
-            cols = columns[nums[a]]
-            if not cols:
-                return Tensor._make(np.zeros(shape, p._data.dtype))
-            return stack([c[j] for c in cols], dim=-1).reshape(shape)   # o.shape + (n,)
+            index = iter(range(len(leaves[a])))
+
+            def leaf_block(leaf, k):
+                shape = tuple(o.shape) + tuple(leaf.shape)
+                cols = columns[a, k]
+                if not cols:
+                    return Tensor._make(np.zeros(shape, leaf._data.dtype))
+                return stack([c[j] for c in cols], dim=-1).reshape(shape)   # o.shape + (n,)
+            return _tree_map(lambda leaf: leaf_block(leaf, next(index)), p)
         result = _assemble(outs, args, nums, block, argnums, output)
         return (result, aux) if has_aux else result
     return wrapper
@@ -376,6 +448,11 @@ def _tree_leaves(x):
     return [x]
 
 
+def _structure(x):
+    """A pytree's nesting with its leaves blanked: equal for trees that match."""
+    return _tree_map(lambda _: None, x)
+
+
 def _tree_map(fn, x):
     if isinstance(x, (tuple, list)):
         return type(x)(_tree_map(fn, v) for v in x)
@@ -387,7 +464,8 @@ def _tree_map(fn, x):
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """``func`` mapped over a dim of its inputs (torch.func.vmap's interface): ``in_dims`` says
     which dim of each argument is the batch (None: not batched; a tuple: one per argument),
-    ``out_dims`` where the batch dim goes in the outputs.
+    ``out_dims`` where the batch dim goes in the outputs; keyword arguments go to ``func``
+    unbatched.
 
     chainrule runs ``func`` once per batch element and stacks the results (NumPy has no
     batching rules), so it is as fast as a Python loop — the semantics are torch's, the speed
@@ -400,7 +478,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                          f"{randomness!r}")
 
     @functools.wraps(func)
-    def batched(*args):
+    def batched(*args, **kwargs):   # keyword arguments pass through, not batched
         dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
         if len(dims) != len(args):
             raise ValueError(f"vmap: in_dims is not compatible with the structure of inputs: "
@@ -408,7 +486,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         sizes = set()
 
         def size_of(x, d):
-            if d is not None and isinstance(x, Tensor):
+            if d is not None and not isinstance(x, Tensor):
+                raise ValueError(f"vmap: Got in_dim={d} for an input but the input is of type "
+                                 f"{type(x).__name__}. We cannot vmap over non-Tensor arguments, "
+                                 f"please use None as the respective in_dim")
+            if d is not None:
                 if isinstance(d, bool) or not isinstance(d, int):
                     raise ValueError(f"vmap: expected `in_dims` to be int or a tuple matching the "
                                      f"structure of inputs, got {type(d).__name__}")
@@ -429,7 +511,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             sliced = [x if d is None else _tree_map(
                 lambda v, d=d: v.select(d, i) if isinstance(v, Tensor) else v, x)
                 for x, d in zip(args, dims)]
-            outs.append(func(*sliced))
+            outs.append(func(*sliced, **kwargs))
         first = outs[0]
 
         def tensor_leaf(v):

@@ -200,6 +200,10 @@ class BatchNormTrain(Node):
     backward_name = "NativeBatchNormBackward0"
     non_differentiable = ("running_mean", "running_var")
     mutated_inputs = (3, 4)   # the running estimates, updated in place by forward
+    # x̄ reads x and γ, γ̄ reads x, β̄ neither; no rule reads the running estimates, so a later
+    # forward updating them (the same layer called twice before backward, or the stacked
+    # buffers of a vmapped ensemble) is no error, as in torch
+    grad_reads = ((0, 1), (0,), (), (), ())
     # how the last forward made y from x once its statistics were known, for ``recompute``:
     # ("rows", s, t) or ("sums", s, t, μ or None); None where it cannot be repeated from here
     recipe = None
