@@ -5,8 +5,9 @@
 
 Each public name of ``torch``, ``torch.Tensor``, ``torch.nn``, ``torch.nn.functional``,
 ``torch.optim``, ``torch.optim.lr_scheduler``, ``torch.linalg``, ``torch.special`` and the
-torchvision parts a course needs is classified as *implemented* (chainrule has the same name in the mirrored namespace),
-*out of scope* (a rule below matched; the reason is printed) or *not yet*.
+torchvision parts a course needs is classified as *implemented* (chainrule has the same name
+in the mirrored namespace), *out of scope* (a rule below matched; the reason is printed) or
+*not yet*.
 tests/test_api_coverage.py fails when a name the table calls implemented is missing.
 """
 from __future__ import annotations
