@@ -404,7 +404,7 @@ def _chain(op, a: np.ndarray, b, steps=(), out: np.ndarray | None = None) -> np.
     float32 arrays on chainrule's threads (``onednn.chain``), else NumPy's ufuncs in turn. An
     optimizer's update, e.g. b ← μ·b + g as ``_chain("mul", b, μ, [("add", g)], out=b)``.
     (It runs a few times per parameter per step: the small arrays' path is kept short.)"""
-    if np.ndim(a) == 0:   # ufuncs give scalars for 0-d operands: run on 1-element views
+    if a.ndim == 0:   # ufuncs give scalars for 0-d operands: run on 1-element views
         views = {}    # one view per array, so that `c is out` still holds below
 
         def one(c):
