@@ -427,14 +427,19 @@ def module_case(info, mi, training, dtype):
         cm = getattr(cr.nn, info.module_cls.__name__)(
             *to_cr(mi.constructor_input.args, pairs), **to_cr(mi.constructor_input.kwargs, pairs))
         cm = cm.to(getattr(cr, str(dtype).split(".")[1])).train(training)
+        inputs = []
+        args_c = to_cr(mi.forward_input.args, inputs)
+        kwargs_c = to_cr(mi.forward_input.kwargs, inputs)
+        if any(torch.nn.parameter.is_lazy(p) for p in tm.parameters()):
+            # lazy modules: one call each to infer their shapes before the state is copied
+            with torch.no_grad(), cr.no_grad():
+                tm(*mi.forward_input.args, **mi.forward_input.kwargs)
+                cm(*args_c, **kwargs_c)
         state = {k: cr.tensor(v.detach().numpy().copy()) for k, v in tm.state_dict().items()}
         try:
             cm.load_state_dict(state)
         except Exception as exc:
             return f"state_dict: {type(exc).__name__}: {str(exc)[:150]}"
-        inputs = []
-        args_c = to_cr(mi.forward_input.args, inputs)
-        kwargs_c = to_cr(mi.forward_input.kwargs, inputs)
         try:
             out_t = tm(*mi.forward_input.args, **mi.forward_input.kwargs)
         except Exception:
