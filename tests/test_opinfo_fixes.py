@@ -166,6 +166,9 @@ ERRORS = {
     "adaptive_avg_pool3d 3-D input, triple": lambda m: F(m).adaptive_avg_pool3d(
         m.ones(2, 2, 2), (2, 2, 2)),
     "narrow 0-d": lambda m: m.narrow(m.tensor(1.), 0, 0, 1),
+    # pooling: only the batch dim may be empty
+    "max_pool1d no channels": lambda m: F(m).max_pool1d(m.zeros(0, 10), 1),
+    "max_pool3d empty depth": lambda m: F(m).max_pool3d(m.zeros(0, 1, 2, 10), 1),
     "atan2 of two numbers": lambda m: m.atan2(2.0, 3.0),
     # torch's loss weights are constants: one requiring grad raises (it had no gradient)
     "bce_with_logits weight requiring grad": lambda m: F(m).binary_cross_entropy_with_logits(

@@ -35,11 +35,14 @@ _NAMES = {1: "one", 2: "two", 3: "three"}
 def check_input(input, dims, op):
     """(the input's shape as a batch (N, C, *S), whether it was unbatched (C, *S))."""
     check_tensor(input, op)
-    if input.ndim == dims + 1:
-        return (1,) + tuple(input.shape), True
-    if input.ndim != dims + 2:
+    if input.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"{op}: Expected {dims + 1}D or {dims + 2}D (batch mode) tensor for "
                            f"input, got input of shape {tuple(input.shape)}")
+    if 0 in input.shape[-dims - 1:]:   # only a batch may be empty, as torch
+        raise RuntimeError(f"{op}: Expected input's non-batch dimensions to have positive "
+                           f"length, got input of shape {tuple(input.shape)}")
+    if input.ndim == dims + 1:
+        return (1,) + tuple(input.shape), True
     return tuple(input.shape), False
 
 
