@@ -226,3 +226,26 @@ def test_jvp_through_a_0d_float64_operand(name):
         fn = getattr(m, name)
         out[m] = m.func.jvp(fn, (m.tensor(a), m.tensor(b)), (m.tensor(ta), m.tensor(tb)))[1]
     np.testing.assert_allclose(to_np(out[cr]), to_np(out[torch]), rtol=1e-15)
+
+
+@pytest.mark.parametrize("args, dtype", [((0.0, -8.000001, -4.0), "int32"),
+                                         ((1.0, 5.000001, 2.0), "int32"),
+                                         ((0.2, 7.9, 2.6), "int64"), ((0, 5, 2.5), "int64"),
+                                         ((5, 1.5, -1), "uint8"), ((2**62, 2**62 + 7, 3), "int64")])
+def test_integer_arange_length(args, dtype):
+    # int64 takes its length from the truncated ends, narrower integer dtypes from the given
+    # values (torch's kernel); pure ints in exact integer arithmetic
+    assert cr.arange(*args, dtype=getattr(cr, dtype)).tolist() == \
+        torch.arange(*args, dtype=getattr(torch, dtype)).tolist()
+
+
+def test_negative_alpha_on_unsigned_wraps():
+    # torch converts alpha to the dtype as C does (−3 as uint8 is 253); NumPy 2 raised
+    x, y = np.array([1, 2, 3], np.uint8), np.array([5, 6, 7], np.uint8)
+    for name, kw in [("add", dict(alpha=-3)), ("sub", dict(alpha=-2))]:
+        assert getattr(cr, name)(cr.tensor(x), cr.tensor(y), **kw).tolist() == \
+            getattr(torch, name)(torch.tensor(x), torch.tensor(y), **kw).tolist()
+    c = cr.zeros(3, dtype=cr.uint8).index_add(0, cr.tensor([0, 1]), cr.tensor(y[:2]), alpha=-1)
+    t = torch.zeros(3, dtype=torch.uint8).index_add(0, torch.tensor([0, 1]),
+                                                    torch.tensor(y[:2]), alpha=-1)
+    assert c.tolist() == t.tolist()

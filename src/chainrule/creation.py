@@ -274,16 +274,20 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
                          f"(start={start}, end={end}, step={step})")
     ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
     dt = as_dtype(dtype) if dtype is not None else (_dtype.int64 if ints else _dtype.get_default_dtype())
+    # the length: exact integer arithmetic for ints (no float rounding of huge bounds)
+    n = max(0, -(-(end - start) // step) if ints else math.ceil((end - start) / step))
     if not ints and dt.np.kind in "iu":
-        # torch computes an integer range in integers: start, end and step truncated first
-        # (arange(0, 5, 2.5, dtype=int64) is [0, 2, 4]; a step truncated to 0 is refused)
+        # torch computes an integer range from start and step truncated first (arange(0, 5,
+        # 2.5, dtype=int64) is [0, 2, 4]; a step truncated to 0 is refused); its length from
+        # the truncated ends too for int64, from the given values for the narrower dtypes
         start, end, step, given = int(start), int(end), int(step), step
         if step == 0:
             raise ValueError(f"arange: step must be nonzero (step {given} truncates to 0 for "
                              f"{dt})")
+        if dt is _dtype.int64:
+            n = max(0, -(-(end - start) // step))
         ints = True
-    n = max(0, math.ceil((end - start) / step))
-    arr = (start + step * np.arange(n, dtype=np.float64)) if not ints else np.arange(start, end, step)
+    arr = start + step * np.arange(n, dtype=np.float64 if not ints else np.int64)
     return _finish(arr.astype(dt.np), requires_grad)
 
 

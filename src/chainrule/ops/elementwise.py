@@ -519,6 +519,12 @@ class Cast(Node):
         return xp.apply(Cast, g, dtype=self.source)
 
 
+def wrapped_int(value, np_dtype):
+    """A Python int as C's conversion into an integer dtype, as torch's scalars: it wraps
+    around (−3 as uint8 is 253) where NumPy 2 refuses it."""
+    return np.array(value, np.int64).astype(np_dtype)[()] if np_dtype.kind in "iu" else value
+
+
 class AddScaled(Node):
     """y = a + α·b (torch's add with ``alpha``): linear; transpose (ḡ, α·ḡ)."""
 
@@ -527,7 +533,7 @@ class AddScaled(Node):
     backward_name = "AddBackward0"
 
     def forward(self, a, b):
-        return a + self.alpha * b
+        return a + wrapped_int(self.alpha, b.dtype) * b
 
     def transpose(self, xp, g):
         return g, g * self.alpha
@@ -539,7 +545,7 @@ class SubScaled(AddScaled):
     backward_name = "SubBackward0"
 
     def forward(self, a, b):
-        return a - self.alpha * b
+        return a - wrapped_int(self.alpha, b.dtype) * b
 
     def transpose(self, xp, g):
         return g, g * -self.alpha

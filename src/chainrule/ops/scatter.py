@@ -16,7 +16,7 @@ import numpy as np
 from .._graph import Node
 from .._tensor_base import TensorBase, normalize_dim
 from ._util import check_tensor
-from .elementwise import MaskedFill, where
+from .elementwise import MaskedFill, where, wrapped_int
 from .indexing import Gather, GetItem, ScatterAdd, _check_index, _mesh, write_at
 from .shape import broadcast_to, expand
 
@@ -302,10 +302,11 @@ def index_add(input, dim, index, source, *, alpha=1):
     (repeated indices add up). Shapes: input (*), index (k,), source as input with k along
     ``dim``. Gradients: ∂/∂input = ḡ, ∂/∂source = alpha · ḡ[…, index, …]."""
     d, full = _along(input, dim, index, source, "index_add")
-    if input._data.dtype.kind in "iu":   # torch casts alpha to the integer dtype (2.5 -> 2)
-        alpha = int(alpha)
     if input.ndim == 0:
-        return input + source.reshape(()) * alpha
+        return index_add(input.reshape(1), dim, index, source.reshape(1), alpha=alpha) \
+            .reshape(())
+    if input._data.dtype.kind in "iu":   # torch casts alpha to the integer dtype (2.5 -> 2;
+        alpha = wrapped_int(int(alpha), input._data.dtype)   # −1 as uint8 is 255)
     return write_at("IndexAddBackward0", input, source, _mesh(full, d), accumulate=True,
                     alpha=alpha)
 
