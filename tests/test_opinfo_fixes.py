@@ -249,3 +249,12 @@ def test_negative_alpha_on_unsigned_wraps():
     t = torch.zeros(3, dtype=torch.uint8).index_add(0, torch.tensor([0, 1]),
                                                     torch.tensor(y[:2]), alpha=-1)
     assert c.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("ord", [2, 6, 1, 0.5])
+def test_half_vector_norm_accumulates_in_float32(ord):
+    # Σ|x|^ord of these float16 values overflows float16; torch accumulates in float32
+    x = np.array([300.0, 200.0, 10.0], np.float16)
+    c = cr.linalg.vector_norm(cr.tensor(x), ord)
+    t = torch.linalg.vector_norm(torch.tensor(x), ord)
+    assert c.dtype == cr.float16 and c.item() == t.item()

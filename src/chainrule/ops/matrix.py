@@ -69,6 +69,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {str(x.dtype).split('.')[-1].capitalize()}")
+    if x._data.dtype == np.float16 and ord not in (0, float("inf"), -float("inf")):
+        # torch accumulates half-precision norms in float32 (Σ x² of 300s overflows float16)
+        return vector_norm(x.float(), ord, dim, keepdim).to(x.dtype)
     dims = _dims(x, dim)
     if ord == float("inf"):
         return _abs_max(x, dims, keepdim)
