@@ -279,16 +279,20 @@ class Tensor(TensorBase, TensorMethods):
             dtype = _LEGACY_TYPES[dtype.split(".")[-1]]
         return self.to(getattr(dtype, "dtype", dtype))
 
-    def _cast_method(dtype_name):
+    def _cast_method(name, dtype_name):
         def cast(self, memory_format=_memory_format.preserve_format):
             return self.to(getattr(_dtype, dtype_name), memory_format=memory_format)
+        cast.__name__, cast.__qualname__ = name, f"Tensor.{name}"
         cast.__doc__ = (f"``self.to({dtype_name.rstrip('_')})``: this tensor when it already "
                         "has that dtype and memory format, else a converted copy.")
         return cast
 
-    float, double, half = _cast_method("float32"), _cast_method("float64"), _cast_method("float16")
-    long, int, short = _cast_method("int64"), _cast_method("int32"), _cast_method("int16")
-    char, byte, bool = _cast_method("int8"), _cast_method("uint8"), _cast_method("bool_")
+    float, double, half = (_cast_method("float", "float32"), _cast_method("double", "float64"),
+                           _cast_method("half", "float16"))
+    long, int, short = (_cast_method("long", "int64"), _cast_method("int", "int32"),
+                        _cast_method("short", "int16"))
+    char, byte, bool = (_cast_method("char", "int8"), _cast_method("byte", "uint8"),
+                        _cast_method("bool", "bool_"))
     del _cast_method
 
     def bfloat16(self, memory_format=_memory_format.preserve_format):
