@@ -258,3 +258,16 @@ def test_half_vector_norm_accumulates_in_float32(ord):
     c = cr.linalg.vector_norm(cr.tensor(x), ord)
     t = torch.linalg.vector_norm(torch.tensor(x), ord)
     assert c.dtype == cr.float16 and c.item() == t.item()
+
+
+@pytest.mark.parametrize("eq, shapes, dtype", [
+    ("i->", [(3,)], np.int32), ("ij->i", [(2, 3)], np.int32), ("ii->", [(2, 2)], np.int32),
+    ("i->", [(3,)], np.bool_), ("ij->j", [(2, 3)], np.uint8), ("ik,j->ij", [(2, 3), (3,)], np.int32),
+    ("ij->ij", [(2, 3)], np.int32), ("ii->i", [(2, 2)], np.int32),
+    ("ij,kj->ik", [(2, 3), (2, 3)], np.int32), ("ij->ji", [(2, 3)], np.bool_)])
+def test_einsum_integer_sums_count_in_int64(eq, shapes, dtype):
+    # an index only one operand has is summed out first with torch's sum: int64
+    arrays = [RNG.integers(0, 3, s).astype(dtype) for s in shapes]
+    c = cr.einsum(eq, *[cr.tensor(a) for a in arrays])
+    t = torch.einsum(eq, *[torch.tensor(a) for a in arrays])
+    assert str(c.dtype).split(".")[1] == str(t.dtype).split(".")[1] and c.tolist() == t.tolist()

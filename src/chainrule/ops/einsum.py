@@ -19,6 +19,7 @@ import string
 
 import numpy as np
 
+from .. import _dtype
 from .._graph import Node
 from ..backends.namespace import matmul as _matmul
 from ._util import check_tensor
@@ -239,5 +240,10 @@ def einsum(equation, *operands):
         raise RuntimeError(f"einsum(): expected all operands to have the same dtype, got "
                            f"{sorted(str(d) for d in dtypes)}")
     plain = ",".join(t for t, _ in pairs) + "->" + out
+    if xs[0]._data.dtype.kind in "biu" and any(
+            set(t) - set(out) - set().union(*(set(u) for j, (u, _) in enumerate(pairs) if j != i))
+            for i, (t, _) in enumerate(pairs)):
+        # torch first sums out an index only one operand has, with sum: integers count in int64
+        xs = [x.to(_dtype.int64) for x in xs]
     return Einsum.apply(*xs, equation=plain)
 
