@@ -262,7 +262,8 @@ def test_half_vector_norm_accumulates_in_float32(ord):
 
 @pytest.mark.parametrize("eq, shapes, dtype", [
     ("i->", [(3,)], np.int32), ("ij->i", [(2, 3)], np.int32), ("ii->", [(2, 2)], np.int32),
-    ("i->", [(3,)], np.bool_), ("ij->j", [(2, 3)], np.uint8), ("ik,j->ij", [(2, 3), (3,)], np.int32),
+    ("i->", [(3,)], np.bool_), ("ij->j", [(2, 3)], np.uint8),
+    ("ik,j->ij", [(2, 3), (3,)], np.int32),
     ("ij->ij", [(2, 3)], np.int32), ("ii->i", [(2, 2)], np.int32),
     ("ij,kj->ik", [(2, 3), (2, 3)], np.int32), ("ij->ji", [(2, 3)], np.bool_)])
 def test_einsum_integer_sums_count_in_int64(eq, shapes, dtype):
