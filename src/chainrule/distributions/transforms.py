@@ -362,17 +362,22 @@ class IndependentTransform(Transform):
         return self.base_transform.inverse_shape(shape)
 
 
-class ExpTransform(Transform):
+class _ParameterlessTransform(Transform):
+    """A transform without parameters: any two of its instances are equal (torch's per-class
+    ``__eq__``), hashed by identity."""
+
+    def __eq__(self, other):
+        return isinstance(other, type(self))
+
+    __hash__ = object.__hash__
+
+
+class ExpTransform(_ParameterlessTransform):
     """y = exp(x); log|dy/dx| = x."""
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, ExpTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.exp()
@@ -435,17 +440,12 @@ def _clipped_sigmoid(x):
     return x.sigmoid().clamp(min=fi.tiny, max=1.0 - fi.eps)
 
 
-class SigmoidTransform(Transform):
+class SigmoidTransform(_ParameterlessTransform):
     """y = 1/(1 + e^(−x)), x = logit(y); log|dy/dx| = −softplus(−x) − softplus(x)."""
     domain = constraints.real
     codomain = constraints.unit_interval
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SigmoidTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return _clipped_sigmoid(x)
@@ -459,18 +459,13 @@ class SigmoidTransform(Transform):
         return -F.softplus(-x) - F.softplus(x)
 
 
-class SoftplusTransform(Transform):
+class SoftplusTransform(_ParameterlessTransform):
     """y = log(1 + eˣ) (linear above x = 20), x = y + log(−expm1(−y));
     log|dy/dx| = −softplus(−x)."""
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SoftplusTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return F.softplus(x)
@@ -482,7 +477,7 @@ class SoftplusTransform(Transform):
         return -F.softplus(-x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(_ParameterlessTransform):
     """y = tanh(x), x = atanh(y); log|dy/dx| = log(1 − tanh²x) = 2(log 2 − x − softplus(−2x)),
     the stable form (no log of a difference near ±1). Use ``cache_size=1`` so that scoring a
     sample reuses its pre-image instead of atanh of a value rounded to ±1 (SAC policies)."""
@@ -490,11 +485,6 @@ class TanhTransform(Transform):
     codomain = constraints.interval(-1.0, 1.0)
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, TanhTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.tanh()
@@ -506,15 +496,10 @@ class TanhTransform(Transform):
         return 2.0 * (math.log(2.0) - x - F.softplus(-2.0 * x))
 
 
-class AbsTransform(Transform):
+class AbsTransform(_ParameterlessTransform):
     """y = |x| (not bijective: the inverse picks the non-negative pre-image, x = y)."""
     domain = constraints.real
     codomain = constraints.positive
-
-    def __eq__(self, other):
-        return isinstance(other, AbsTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.abs()
@@ -607,16 +592,11 @@ class AffineTransform(Transform):
                                 getattr(self.scale, "shape", ()))
 
 
-class SoftmaxTransform(Transform):
+class SoftmaxTransform(_ParameterlessTransform):
     """y = exp(x)/Σexp(x) over the last dim (onto the simplex), x = log y. Not bijective
     (adding a constant to x leaves y unchanged), so it has no log|det J|."""
     domain = constraints.real_vector
     codomain = constraints.simplex
-
-    def __eq__(self, other):
-        return isinstance(other, SoftmaxTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         probs = (x - x.max(-1, True)[0]).exp()
@@ -697,7 +677,7 @@ class ReshapeTransform(Transform):
         return Size(tuple(shape[:cut]) + tuple(self.in_shape))
 
 
-class StickBreakingTransform(Transform):
+class StickBreakingTransform(_ParameterlessTransform):
     """Maps x ∈ ℝᴷ⁻¹ onto the K-simplex by breaking a stick: zᵢ = σ(xᵢ − log(K − i)) of what is
     left is taken at step i, yᵢ = zᵢ Πⱼ<ᵢ (1 − zⱼ), y_K the remainder (bijective; the offsets
     make x = 0 the simplex's centre). log|det J| = Σ (−x̃ᵢ + log σ(x̃ᵢ) + log yᵢ), x̃ the
@@ -706,10 +686,6 @@ class StickBreakingTransform(Transform):
     codomain = constraints.simplex
     bijective = True
 
-    def __eq__(self, other):
-        return isinstance(other, StickBreakingTransform)
-
-    __hash__ = object.__hash__
 
     @staticmethod
     def _offset(x, n):
@@ -798,16 +774,11 @@ class CorrCholeskyTransform(Transform):
         return Size(tuple(shape[:-2]) + (D * (D - 1) // 2,))
 
 
-class LowerCholeskyTransform(Transform):
+class LowerCholeskyTransform(_ParameterlessTransform):
     """Maps a square matrix to a lower-triangular one with a positive diagonal: the strict lower
     triangle is kept, the diagonal exponentiated, the rest zeroed (not bijective)."""
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.lower_cholesky
-
-    def __eq__(self, other):
-        return isinstance(other, LowerCholeskyTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
@@ -816,16 +787,11 @@ class LowerCholeskyTransform(Transform):
         return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
 
 
-class PositiveDefiniteTransform(Transform):
+class PositiveDefiniteTransform(_ParameterlessTransform):
     """Maps a square matrix x to the positive-definite L Lᵀ, L = LowerCholeskyTransform()(x);
     the inverse goes through the Cholesky factor (not bijective)."""
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.positive_definite
-
-    def __eq__(self, other):
-        return isinstance(other, PositiveDefiniteTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         x = LowerCholeskyTransform()(x)
