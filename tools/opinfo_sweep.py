@@ -479,17 +479,24 @@ def module_case(info, mi, training, dtype):
     return ""
 
 
+def _entries(db, cls_of, namespace, names, problems):
+    """(info, class name) of a torch test database's entries chainrule's ``namespace`` has
+    (among ``names`` when given); the others recorded in ``problems`` as missing."""
+    for info in db:
+        name = cls_of(info).__name__
+        if names and name not in names:
+            continue
+        if not hasattr(namespace, name):
+            problems[name].append("missing in chainrule")
+            continue
+        yield info, name
+
+
 def run_modules(names=None, dtypes=("float32", "float64")):
     from torch.testing._internal.common_modules import module_db
     problems = collections.defaultdict(list)
     stats = collections.Counter()
-    for info in module_db:
-        name = info.module_cls.__name__
-        if names and name not in names:
-            continue
-        if not hasattr(cr.nn, name):
-            problems[name].append("missing in chainrule")
-            continue
+    for info, name in _entries(module_db, lambda i: i.module_cls, cr.nn, names, problems):
         for dname in dtypes:
             dtype = DTYPES[dname]
             for training in (True, False):
@@ -570,13 +577,7 @@ def run_optimizers(names=None, dtypes=("float32", "float64")):
     from torch.testing._internal.common_optimizers import optim_db
     problems = collections.defaultdict(list)
     stats = collections.Counter()
-    for info in optim_db:
-        name = info.optim_cls.__name__
-        if names and name not in names:
-            continue
-        if not hasattr(cr.optim, name):
-            problems[name].append("missing in chainrule")
-            continue
+    for info, name in _entries(optim_db, lambda i: i.optim_cls, cr.optim, names, problems):
         for oi in info.optim_inputs_func(device="cpu"):
             if any(oi.kwargs.get(k) for k in ("foreach", "fused", "capturable", "differentiable")):
                 continue
