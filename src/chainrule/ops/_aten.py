@@ -1,0 +1,477 @@
+"""``torch.ops.aten``: ATen's operators by their schema names, as torch exposes them to Python.
+
+    chainrule.ops.aten.mm(a, b)                  # an OpOverloadPacket: the overload is picked
+    chainrule.ops.aten.add.Tensor(a, b, alpha=2) # from the arguments; ``.default``, ``.Tensor``,
+    chainrule.ops.aten.sum.dim_IntList(x, [1])   # ``.Scalar``, ... name one overload
+
+Most ATen operators have the signature of the torch function, ``nn.functional`` function or
+Tensor method of the same name (``aten.linalg_vector_norm`` is ``linalg.vector_norm``), and
+resolve to it. ``_SCHEMAS`` gives those whose schema differs: losses whose ``reduction`` is an
+int (0 none, 1 mean, 2 sum), operators that return a tuple torch's Python function does not
+(``max_pool2d_with_indices``, ``nll_loss_forward``), ATen's indexing operators (``index`` and
+``index_put`` take a list of optional index tensors, ``None`` for a whole dim), and the
+``*_backward`` operators — the vector-Jacobian products of the forward operator, computed here
+by the forward's own VJP rules (``_vjp``), so they agree with ``backward()`` by construction.
+An overload's name is accepted without checking it against ATen's list: the arguments decide,
+as they do for the packet.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import types
+
+_REDUCTIONS = ("none", "mean", "sum")   # ATen's at::Reduction enum
+
+
+def _cr():
+    return sys.modules["chainrule"]
+
+
+def _F():
+    from ..nn import functional
+    return functional
+
+
+def _reduction(value):
+    return _REDUCTIONS[value] if isinstance(value, int) else value
+
+
+def _index_key(indices):
+    """ATen's ``Tensor?[] indices``: one entry per leading dim, ``None`` keeping the dim."""
+    return tuple(slice(None) if i is None else i for i in indices)
+
+
+def _vjp(forward, primals, cotangent):
+    """The gradients of ⟨forward(*primals), cotangent⟩ with respect to each primal (a primal
+    that is None or not floating gets None); they carry a graph when an input requires grad."""
+    cr = _cr()
+    differentiable = cr.is_grad_enabled() and any(
+        t is not None and t.requires_grad for t in (*primals, cotangent))
+    with cr.enable_grad():
+        leaves = [p if p is None or not p.is_floating_point() or p.requires_grad
+                  else p.detach().requires_grad_() for p in primals]
+        out = forward(*leaves)
+        wrt = [p for p in leaves if p is not None and p.requires_grad]
+        grads = iter(cr.autograd.grad(out, wrt, cotangent, allow_unused=True,
+                                      create_graph=differentiable))
+    result = []
+    for p in leaves:
+        g = next(grads) if p is not None and p.requires_grad else None
+        result.append(cr.zeros_like(p) if g is None and p is not None
+                      and p.is_floating_point() else g)
+    return result
+
+
+def _pool_with_indices(dims):
+    def pool(self, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+        return getattr(_F(), f"max_pool{dims}d")(self, kernel_size, stride or None, padding,
+                                                 dilation, ceil_mode, return_indices=True)
+    return pool
+
+
+def _pool_backward(dims):
+    def backward(grad_output, self, kernel_size, stride, padding, dilation, ceil_mode, indices):
+        pool = getattr(_F(), f"max_pool{dims}d")
+        return _vjp(lambda x: pool(x, kernel_size, stride or None, padding, dilation, ceil_mode),
+                    [self], grad_output)[0]
+    return backward
+
+
+def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding,
+                groups):
+    """aten::convolution: conv{1,2,3}d, or conv_transpose{1,2,3}d when ``transposed``."""
+    F, dims = _F(), weight.ndim - 2
+    if transposed:
+        return getattr(F, f"conv_transpose{dims}d")(input, weight, bias, stride, padding,
+                                                    output_padding, groups, dilation)
+    return getattr(F, f"conv{dims}d")(input, weight, bias, stride, padding, dilation, groups)
+
+
+def convolution_backward(grad_output, input, weight, bias_sizes, stride, padding, dilation,
+                         transposed, output_padding, groups, output_mask):
+    """(input gradient, weight gradient, bias gradient), each None where ``output_mask`` says."""
+    cr = _cr()
+    bias = None if bias_sizes is None else cr.zeros(bias_sizes, dtype=weight.dtype)
+    grads = _vjp(lambda x, w, b: convolution(x, w, b, stride, padding, dilation, transposed,
+                                             output_padding, groups),
+                 [input, weight, bias], grad_output)
+    return tuple(g if wanted else None for g, wanted in zip(grads, output_mask))
+
+
+def nll_loss_forward(self, target, weight, reduction, ignore_index):
+    """(loss, total weight): the total weight is Σ w[target] over the targets not ignored (for
+    reduction 'none', 0 as torch)."""
+    cr = _cr()
+    loss = _F().nll_loss(self, target, weight, ignore_index=ignore_index,
+                         reduction=_reduction(reduction))
+    if _reduction(reduction) == "none":
+        return loss, cr.zeros((), dtype=self.dtype)
+    kept = target != ignore_index
+    w = cr.ones(self.shape[1 if self.ndim > 1 else 0], dtype=self.dtype) if weight is None \
+        else weight
+    safe = cr.where(kept, target, cr.zeros_like(target))
+    return loss, (w.detach()[safe] * kept.to(self.dtype)).sum()
+
+
+def nll_loss_backward(grad_output, self, target, weight, reduction, ignore_index,
+                      total_weight):
+    return _vjp(lambda x: _F().nll_loss(x, target, weight, ignore_index=ignore_index,
+                                        reduction=_reduction(reduction)),
+                [self], grad_output)[0]
+
+
+def _trilinear(i1, i2, i3, expand1, expand2, expand3, sumdim, unroll_dim=1):
+    """Σ over ``sumdim`` of i1·i2·i3, each first unsqueezed at its ``expand`` dims."""
+    cr = _cr()
+    a, b, c = i1, i2, i3
+    for d in sorted(expand1):
+        a = a.unsqueeze(d)
+    for d in sorted(expand2):
+        b = b.unsqueeze(d)
+    for d in sorted(expand3):
+        c = c.unsqueeze(d)
+    out = a * b * c
+    return out.sum(dim=list(sumdim)) if sumdim else out + cr.zeros((), dtype=out.dtype)
+
+
+def _upsample_nearest(input, output_size, scale_factors=None, *more):
+    if isinstance(scale_factors, (list, tuple)) or scale_factors is None:
+        return _F().interpolate(input, size=output_size, scale_factor=scale_factors,
+                                mode="nearest")
+    # the non-vec overload: (input, output_size, scales...) with one float per dim
+    return _F().interpolate(input, size=output_size, mode="nearest")
+
+
+def _upsample_nearest_backward(grad_output, output_size, input_size, *scales):
+    cr = _cr()
+    x = cr.zeros(input_size, dtype=grad_output.dtype)
+    return _vjp(lambda t: _F().interpolate(t, size=output_size, mode="nearest"), [x],
+                grad_output)[0]
+
+
+def _softmax_backward_data(grad_output, output, dim, input_dtype):
+    """x̄ = y·(ȳ − Σ_dim ȳ·y) for y = softmax(x)."""
+    return (output * (grad_output - (grad_output * output).sum(dim, keepdim=True))
+            ).to(input_dtype)
+
+
+def _log_softmax_backward_data(grad_output, output, dim, input_dtype):
+    """x̄ = ȳ − e^y·Σ_dim ȳ for y = log_softmax(x)."""
+    return (grad_output - output.exp() * grad_output.sum(dim, keepdim=True)).to(input_dtype)
+
+
+def _safe_softmax(self, dim, dtype=None):
+    """softmax, with 0 (not NaN) along a slice that is all −∞ (fully masked attention rows)."""
+    cr = _cr()
+    out = cr.softmax(self, dim, dtype=dtype)
+    masked = (self == -math.inf).all(dim, keepdim=True)
+    return cr.where(masked, cr.zeros((), dtype=out.dtype), out)
+
+
+def _native_group_norm_backward(grad_out, input, mean, rstd, weight, N, C, HxW, group,
+                                output_mask):
+    grads = _vjp(lambda x, w: _F().group_norm(x, group, w, None, 1e-5), [input, weight],
+                 grad_out)
+    cr = _cr()
+    gb = grad_out.sum([d for d in range(grad_out.ndim) if d != 1]) if output_mask[2] else None
+    del mean, rstd, N, C, HxW   # the statistics are recomputed by the forward's rule
+    return (grads[0] if output_mask[0] else None,
+            grads[1] if output_mask[1] and weight is not None else None,
+            gb if gb is None else cr.Tensor.clone(gb))
+
+
+def _elementwise_backward(forward):
+    """An activation's ``*_backward(grad_output, self, *args)``: the VJP of forward(self, *args)."""
+    def backward(grad_output, self, *args):
+        return _vjp(lambda x: forward(x, *args), [self], grad_output)[0]
+    return backward
+
+
+def _elu_backward(grad_output, alpha, scale, input_scale, is_result, self_or_result):
+    """ELU(x) = scale·(x if x > 0 else α(e^{x·input_scale} − 1)); from the input or, with
+    ``is_result``, the output y (then x < 0 ⇔ y < 0 and the slope is input_scale·(y + α·scale))."""
+    cr = _cr()
+    x = self_or_result
+    if is_result:
+        slope = cr.where(x > 0, cr.full((), scale, dtype=x.dtype),
+                         input_scale * (x + alpha * scale))
+    else:
+        slope = cr.where(x > 0, cr.full((), scale, dtype=x.dtype),
+                         scale * alpha * input_scale * (x * input_scale).exp())
+    return grad_output * slope
+
+
+def _leaky_relu_backward(grad_output, self, negative_slope, self_is_result):
+    return grad_output * _cr().where(self > 0, 1.0, negative_slope).to(grad_output.dtype)
+
+
+def _rrelu_with_noise_backward(grad_output, self, noise, lower, upper, training, self_is_result):
+    if training and upper - lower > 1e-6:
+        return grad_output * noise
+    return _leaky_relu_backward(grad_output, self, (lower + upper) / 2, self_is_result)
+
+
+def _rrelu_with_noise_functional(self, noise, lower=0.125, upper=1 / 3, training=False,
+                                 generator=None):
+    cr = _cr()
+    if not training:
+        slope = (lower + upper) / 2
+        return cr.where(self >= 0, self, self * slope), noise
+    a = cr.empty_like(self).uniform_(lower, upper, generator=generator)
+    noise_out = cr.where(self >= 0, cr.ones_like(self), a)
+    return self * noise_out, noise_out
+
+
+def _embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sparse=False,
+                   per_sample_weights=None, include_last_offset=False, padding_idx=-1):
+    cr = _cr()
+    out = _F().embedding_bag(indices, weight, offsets, mode=("sum", "mean", "max")[mode],
+                             per_sample_weights=per_sample_weights,
+                             include_last_offset=include_last_offset,
+                             padding_idx=None if padding_idx is None or padding_idx < 0
+                             else padding_idx)
+    empty = cr.zeros(0, dtype=cr.int64)
+    return out, empty, empty, empty
+
+
+def _to_copy(self, *, dtype=None, layout=None, device=None, pin_memory=None,
+             non_blocking=False, memory_format=None):
+    out = self.to(dtype=dtype or self.dtype, copy=True)
+    return out if memory_format is None else out.contiguous(memory_format=memory_format)
+
+
+def _as_number(kind):
+    def convert(a):
+        return kind(a.item()) if hasattr(a, "item") else kind(a)
+    return convert
+
+
+def _reshape_alias(self, size, stride):
+    return self.as_strided(size, stride)
+
+
+def _loss(name):
+    """A loss with ATen's int ``reduction`` (positional in its schema)."""
+    def loss(*args, reduction=1, **kwargs):
+        import inspect
+        fn = getattr(_F(), name)
+        params = list(inspect.signature(fn).parameters)
+        if "reduction" in params[:len(args)]:    # given positionally, as ATen's schemas do
+            i = params.index("reduction")
+            args = (*args[:i], _reduction(args[i]), *args[i + 1:])
+            return fn(*args, **kwargs)
+        return fn(*args, reduction=_reduction(reduction), **kwargs)
+    return loss
+
+
+def _cross_entropy_loss(self, target, weight=None, reduction=1, ignore_index=-100,
+                        label_smoothing=0.0):
+    return _F().cross_entropy(self, target, weight, ignore_index=ignore_index,
+                              reduction=_reduction(reduction), label_smoothing=label_smoothing)
+
+
+def _mse_or_l1(name):
+    def loss(self, target, reduction=1):
+        return getattr(_F(), name)(self, target, reduction=_reduction(reduction))
+    return loss
+
+
+def _binary_cross_entropy_with_logits(self, target, weight=None, pos_weight=None, reduction=1):
+    return _F().binary_cross_entropy_with_logits(self, target, weight,
+                                                 reduction=_reduction(reduction),
+                                                 pos_weight=pos_weight)
+
+
+def _index_put_(self, indices, values, accumulate=False, unsafe=False):
+    return self.index_put_(_index_key(indices), values, accumulate)
+
+
+def _grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
+    return _F().grid_sample(input, grid, ("bilinear", "nearest", "bicubic")[interpolation_mode],
+                            ("zeros", "border", "reflection")[padding_mode], align_corners)
+
+
+def _weight_norm_interface(v, g, dim=0):
+    """(v·g/‖v‖, ‖v‖): the norm over every dim but ``dim``."""
+    dims = [d for d in range(v.ndim) if d != dim % v.ndim]
+    norm = v.norm(dim=dims, keepdim=True) if dims else v.abs()
+    return v * (g / norm), norm
+
+
+_SCHEMAS = {
+    "index": lambda self, indices: self[_index_key(indices)],
+    "index_put": lambda self, indices, values, accumulate=False:
+        self.index_put(_index_key(indices), values, accumulate),
+    "index_put_": lambda self, indices, values, accumulate=False:
+        self.index_put_(_index_key(indices), values, accumulate),
+    "_index_put_impl_": _index_put_,
+    "_unsafe_index_put": lambda self, indices, values, accumulate=False:
+        self.index_put(_index_key(indices), values, accumulate),
+    "_unsafe_index": lambda self, indices: self[_index_key(indices)],
+    "slice": lambda self, dim=0, start=None, end=None, step=1:
+        self[(slice(None),) * (dim % self.ndim) + (slice(start, end, step),)],
+    "convolution": convolution,
+    "_convolution": lambda *args: convolution(*args[:9]),
+    "convolution_backward": convolution_backward,
+    "max_pool1d_with_indices": _pool_with_indices(1),
+    "max_pool2d_with_indices": _pool_with_indices(2),
+    "max_pool3d_with_indices": _pool_with_indices(3),
+    "max_pool2d_with_indices_backward": _pool_backward(2),
+    "max_pool3d_with_indices_backward": _pool_backward(3),
+    "nll_loss_forward": nll_loss_forward,
+    "nll_loss2d_forward": nll_loss_forward,
+    "nll_loss_backward": nll_loss_backward,
+    "nll_loss2d_backward": nll_loss_backward,
+    "nll_loss": _loss("nll_loss"),
+    "nll_loss_nd": _loss("nll_loss"),
+    "cross_entropy_loss": _cross_entropy_loss,
+    "mse_loss": _mse_or_l1("mse_loss"),
+    "l1_loss": _mse_or_l1("l1_loss"),
+    "smooth_l1_loss": _loss("smooth_l1_loss"),
+    "huber_loss": _loss("huber_loss"),
+    "binary_cross_entropy": _loss("binary_cross_entropy"),
+    "binary_cross_entropy_with_logits": _binary_cross_entropy_with_logits,
+    "threshold_backward": lambda grad_output, self, threshold:
+        _cr().where(self <= threshold, _cr().zeros((), dtype=grad_output.dtype), grad_output),
+    "tanh_backward": lambda grad_output, output: grad_output * (1 - output * output),
+    "sigmoid_backward": lambda grad_output, output: grad_output * output * (1 - output),
+    "gelu_backward": lambda grad_output, self, approximate="none":
+        _vjp(lambda x: _F().gelu(x, approximate=approximate), [self], grad_output)[0],
+    "softplus_backward": _elementwise_backward(lambda x, beta, threshold:
+                                               _F().softplus(x, beta, threshold)),
+    "hardtanh_backward": _elementwise_backward(lambda x, lo, hi: _F().hardtanh(x, lo, hi)),
+    "hardswish_backward": _elementwise_backward(lambda x: _F().hardswish(x)),
+    "hardsigmoid_backward": _elementwise_backward(lambda x: _F().hardsigmoid(x)),
+    "silu_backward": _elementwise_backward(lambda x: _F().silu(x)),
+    "mish_backward": _elementwise_backward(lambda x: _F().mish(x)),
+    "elu_backward": _elu_backward,
+    "leaky_relu_backward": _leaky_relu_backward,
+    "rrelu_with_noise_backward": _rrelu_with_noise_backward,
+    "rrelu_with_noise_functional": _rrelu_with_noise_functional,
+    "upsample_nearest1d": _upsample_nearest,
+    "upsample_nearest2d": _upsample_nearest,
+    "upsample_nearest3d": _upsample_nearest,
+    "upsample_nearest2d_backward": _upsample_nearest_backward,
+    "_softmax": lambda self, dim, half_to_float: _cr().softmax(self, dim),
+    "_log_softmax": lambda self, dim, half_to_float: _cr().log_softmax(self, dim),
+    "_softmax_backward_data": _softmax_backward_data,
+    "_log_softmax_backward_data": _log_softmax_backward_data,
+    "_safe_softmax": _safe_softmax,
+    "native_group_norm_backward": _native_group_norm_backward,
+    "_trilinear": _trilinear,
+    "_to_copy": _to_copy,
+    "_unsafe_view": lambda self, size: self.reshape(size),
+    "_reshape_alias": _reshape_alias,
+    "numpy_T": lambda self: self.T,
+    "lift_fresh_copy": lambda self: self.clone(),
+    "lift_fresh": lambda self: self,
+    "scalar_tensor": lambda s, *, dtype=None, layout=None, device=None, pin_memory=None:
+        _cr().tensor(s, dtype=dtype or _cr().get_default_dtype()),
+    "Int": _as_number(int),
+    "Float": _as_number(float),
+    "Bool": _as_number(bool),
+    "IntImplicit": _as_number(int),
+    "FloatImplicit": _as_number(float),
+    "ScalarImplicit": lambda a: a.item(),
+    "_cast_Long": lambda self, non_blocking=False: self.long(),
+    "_cast_Float": lambda self, non_blocking=False: self.float(),
+    "_cast_Double": lambda self, non_blocking=False: self.double(),
+    "_cast_Int": lambda self, non_blocking=False: self.int(),
+    "grid_sampler": _grid_sampler,
+    "_embedding_bag": _embedding_bag,
+    "_weight_norm_interface": _weight_norm_interface,
+    "frobenius_norm": lambda self, dim=(), keepdim=False:
+        _cr().linalg.vector_norm(self, 2, dim or None, keepdim),
+    "size": lambda self, dim=None: self.shape if dim is None else self.shape[dim],
+    "len": len,
+    "numel": lambda self: self.numel(),
+    "dim": lambda self: self.ndim,
+}
+
+_NAMESPACES = (("linalg_", "linalg"), ("special_", "special"), ("fft_", "fft"))
+
+
+def _resolve(name):
+    """The chainrule callable ATen's ``name`` stands for, or None."""
+    if name in _SCHEMAS:
+        return _SCHEMAS[name]
+    cr = _cr()
+    for prefix, namespace in _NAMESPACES:
+        if name.startswith(prefix) and hasattr(cr, namespace):
+            fn = getattr(getattr(cr, namespace), name[len(prefix):], None)
+            if callable(fn):
+                return fn
+    if not (name.endswith("_") and not name.endswith("__")):   # in-place: the Tensor method
+        for namespace in (cr, _F(), cr.special):
+            fn = getattr(namespace, name, None)
+            if callable(fn) and not isinstance(fn, type):
+                return fn
+    method = getattr(cr.Tensor, name, None)
+    if callable(method):
+        return lambda self, *args, **kwargs: getattr(self, name)(*args, **kwargs)
+    return None
+
+
+class OpOverload:
+    """One overload of an ATen operator (``aten.add.Tensor``); it runs as its packet does."""
+
+    def __init__(self, packet, overload):
+        self._packet, self._overloadname = packet, overload
+        self.__name__ = f"{packet.__name__}.{overload}"
+
+    def __call__(self, *args, **kwargs):
+        return self._packet._fn(*args, **kwargs)
+
+    def name(self):
+        return f"aten::{self._packet.__name__}" + (
+            "" if self._overloadname == "default" else f".{self._overloadname}")
+
+    @property
+    def overloadpacket(self):
+        return self._packet
+
+    def __repr__(self):
+        return f"<OpOverload(op='aten.{self._packet.__name__}', overload='{self._overloadname}')>"
+
+
+class OpOverloadPacket:
+    """An ATen operator with all its overloads (``aten.add``); calling it lets the arguments
+    pick the overload, as torch does."""
+
+    def __init__(self, name, fn):
+        self.__name__, self._fn = name, fn
+
+    def __call__(self, *args, **kwargs):
+        return self._fn(*args, **kwargs)
+
+    def __getattr__(self, overload):
+        if overload.startswith("__"):
+            raise AttributeError(overload)
+        op = OpOverload(self, overload)
+        setattr(self, overload, op)   # cached: the next lookup is a plain attribute
+        return op
+
+    def overloads(self):
+        return [name for name, value in vars(self).items() if isinstance(value, OpOverload)]
+
+    def __repr__(self):
+        return f"<OpOverloadPacket(op='aten.{self.__name__}')>"
+
+
+class _OpNamespace(types.ModuleType):
+    """``ops.aten``: attribute access builds (and caches) the operator's packet."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        fn = _resolve(name)
+        if fn is None:
+            raise AttributeError(f"'_OpNamespace' 'aten' object has no attribute '{name}' "
+                                 f"(chainrule has no operator of that name)")
+        packet = OpOverloadPacket(name, fn)
+        setattr(self, name, packet)
+        return packet
+
+
+aten = _OpNamespace("aten", __doc__)
