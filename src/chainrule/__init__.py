@@ -33,7 +33,7 @@ for _name in ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "tru
               "floor_divide"):
     globals()[_name] = _takes_two_numbers(globals()[_name])
 del _name, _takes_two_numbers
-del aten   # ops.aten is torch.ops.aten, not a top-level name
+del aten, prim, prims   # torch.ops' namespaces, not top-level names
 del linalg   # the star import's ops.linalg (matmul's module); chainrule.linalg is torch.linalg's
 from . import linalg  # noqa: E402
 from .ops.matrix import tensor_norm as norm  # noqa: E402

@@ -129,4 +129,4 @@ def _function_of(method):
 i0_, split_with_sizes = _function_of("i0_"), _function_of("split_with_sizes")
 conj_physical_ = _function_of("conj_physical_")
 
-from ._aten import aten   # torch.ops.aten: ATen operators by schema name (not a top-level name)
+from ._aten import aten, prim, prims   # torch.ops.aten, .prims, .prim: operators by schema name

@@ -18,10 +18,27 @@ as they do for the packet.
 from __future__ import annotations
 
 import math
+import operator
 import sys
 import types
 
 _REDUCTIONS = ("none", "mean", "sum")   # ATen's at::Reduction enum
+# ATen's ScalarType codes, which its schemas accept for a dtype (``aten.to(x, 6)`` is float32)
+_SCALAR_TYPES = ("uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
+                 "complex32", "complex64", "complex128", "bool")
+# the overloads on Python numbers and lists (``aten.sqrt.int``, ``aten.ge.int``, ``aten.any.bool``)
+_ON_NUMBERS = {
+    "sqrt": math.sqrt, "exp": math.exp, "log": math.log, "log10": math.log10,
+    "log1p": math.log1p, "sin": math.sin, "cos": math.cos, "tan": math.tan, "tanh": math.tanh,
+    "asin": math.asin, "acos": math.acos, "atan": math.atan, "ceil": math.ceil,
+    "floor": math.floor, "round": lambda a: float(round(a)), "neg": operator.neg,
+    "pow": lambda a, b: float(a ** b), "remainder": operator.mod, "floordiv": operator.floordiv,
+    "fmod": math.fmod, "gcd": math.gcd, "eq": operator.eq, "ne": operator.ne,
+    "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge, "any": any,
+    "all": all, "len": len, "__contains__": lambda container, item: item in container,
+    "__and__": operator.and_, "__or__": operator.or_, "__xor__": operator.xor,
+    "__not__": operator.not_, "__getitem__": operator.getitem,
+}
 
 
 def _cr():
@@ -31,6 +48,16 @@ def _cr():
 def _F():
     from ..nn import functional
     return functional
+
+
+def _dtype(value):
+    """A dtype given as ATen's ScalarType code."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        name = _SCALAR_TYPES[value] if 0 <= value < len(_SCALAR_TYPES) else f"code {value}"
+        if not hasattr(_cr(), name):
+            raise TypeError(f"aten: ScalarType {value} ({name}) is not a chainrule dtype")
+        return getattr(_cr(), name)
+    return value
 
 
 def _reduction(value):
@@ -72,9 +99,13 @@ def _pool_with_indices(dims):
 
 def _pool_backward(dims):
     def backward(grad_output, self, kernel_size, stride, padding, dilation, ceil_mode, indices):
-        pool = getattr(_F(), f"max_pool{dims}d")
-        return _vjp(lambda x: pool(x, kernel_size, stride or None, padding, dilation, ceil_mode),
-                    [self], grad_output)[0]
+        """x̄ scattered from ȳ by the given ``indices`` (flat offsets within each plane), as
+        torch's kernel: the window geometry is not used again."""
+        planes = self.shape[:self.ndim - dims]   # (N, C) or (C,)
+        flat = grad_output.new_zeros((math.prod(planes), math.prod(self.shape[-dims:])))
+        flat = flat.scatter_add(1, indices.reshape(flat.shape[0], -1),
+                                grad_output.reshape(flat.shape[0], -1))
+        return flat.reshape(self.shape)
     return backward
 
 
@@ -90,22 +121,22 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
 
 def convolution_backward(grad_output, input, weight, bias_sizes, stride, padding, dilation,
                          transposed, output_padding, groups, output_mask):
-    """(input gradient, weight gradient, bias gradient), each None where ``output_mask`` says."""
-    cr = _cr()
-    bias = None if bias_sizes is None else cr.zeros(bias_sizes, dtype=weight.dtype)
-    grads = _vjp(lambda x, w, b: convolution(x, w, b, stride, padding, dilation, transposed,
-                                             output_padding, groups),
-                 [input, weight, bias], grad_output)
-    return tuple(g if wanted else None for g, wanted in zip(grads, output_mask))
+    """(input gradient, weight gradient, bias gradient), each None where ``output_mask`` says;
+    the bias gradient is ȳ summed over every dim but the channels (``bias_sizes`` unused)."""
+    gx, gw = _vjp(lambda x, w: convolution(x, w, None, stride, padding, dilation, transposed,
+                                           output_padding, groups),
+                  [input, weight], grad_output)
+    gb = grad_output.sum([d for d in range(grad_output.ndim) if d != 1])
+    return tuple(g if wanted else None for g, wanted in zip((gx, gw, gb), output_mask))
 
 
 def nll_loss_forward(self, target, weight, reduction, ignore_index):
     """(loss, total weight): the total weight is Σ w[target] over the targets not ignored (for
-    reduction 'none', 0 as torch)."""
+    reduction 'none' on a batch, 0 as torch)."""
     cr = _cr()
     loss = _F().nll_loss(self, target, weight, ignore_index=ignore_index,
                          reduction=_reduction(reduction))
-    if _reduction(reduction) == "none":
+    if _reduction(reduction) == "none" and self.ndim > 1:
         return loss, cr.zeros((), dtype=self.dtype)
     kept = target != ignore_index
     w = cr.ones(self.shape[1 if self.ndim > 1 else 0], dtype=self.dtype) if weight is None \
@@ -116,9 +147,24 @@ def nll_loss_forward(self, target, weight, reduction, ignore_index):
 
 def nll_loss_backward(grad_output, self, target, weight, reduction, ignore_index,
                       total_weight):
-    return _vjp(lambda x: _F().nll_loss(x, target, weight, ignore_index=ignore_index,
-                                        reduction=_reduction(reduction)),
-                [self], grad_output)[0]
+    """torch's kernel: x̄[i, t_i] = −w[t_i]·ȳ (ȳ_i for 'none'; divided by the given
+    ``total_weight`` for 'mean'), 0 elsewhere and where t_i is ``ignore_index``. A 1-D input is
+    one sample (its target's first entry)."""
+    cr, F = _cr(), _F()
+    classes = self.shape[0] if self.ndim == 1 else self.shape[1]
+    t = target.reshape(-1)[:1].reshape(()) if self.ndim == 1 else target
+    kept = t != ignore_index
+    safe = cr.where(kept, t, cr.zeros((), dtype=t.dtype))
+    w = cr.ones(classes, dtype=self.dtype) if weight is None else weight
+    coef = -w[safe] * kept.to(self.dtype)
+    if _reduction(reduction) == "none":
+        coef = coef * grad_output.reshape(coef.shape)
+    else:
+        coef = coef * grad_output.reshape(())
+        if _reduction(reduction) == "mean":
+            coef = coef / total_weight
+    grad = F.one_hot(safe, classes).to(self.dtype) * coef.unsqueeze(-1)
+    return grad if self.ndim <= 2 else grad.movedim(-1, 1)
 
 
 def _trilinear(i1, i2, i3, expand1, expand2, expand3, sumdim, unroll_dim=1):
@@ -135,7 +181,7 @@ def _trilinear(i1, i2, i3, expand1, expand2, expand3, sumdim, unroll_dim=1):
     return out.sum(dim=list(sumdim)) if sumdim else out + cr.zeros((), dtype=out.dtype)
 
 
-def _upsample_nearest(input, output_size, scale_factors=None, *more):
+def _upsample_nearest(input, output_size, scale_factors=None, *scales, **named_scales):
     if isinstance(scale_factors, (list, tuple)) or scale_factors is None:
         return _F().interpolate(input, size=output_size, scale_factor=scale_factors,
                                 mode="nearest")
@@ -143,7 +189,7 @@ def _upsample_nearest(input, output_size, scale_factors=None, *more):
     return _F().interpolate(input, size=output_size, mode="nearest")
 
 
-def _upsample_nearest_backward(grad_output, output_size, input_size, *scales):
+def _upsample_nearest_backward(grad_output, output_size, input_size, *scales, **named_scales):
     cr = _cr()
     x = cr.zeros(input_size, dtype=grad_output.dtype)
     return _vjp(lambda t: _F().interpolate(t, size=output_size, mode="nearest"), [x],
@@ -153,12 +199,13 @@ def _upsample_nearest_backward(grad_output, output_size, input_size, *scales):
 def _softmax_backward_data(grad_output, output, dim, input_dtype):
     """x̄ = y·(ȳ − Σ_dim ȳ·y) for y = softmax(x)."""
     return (output * (grad_output - (grad_output * output).sum(dim, keepdim=True))
-            ).to(input_dtype)
+            ).to(_dtype(input_dtype))
 
 
 def _log_softmax_backward_data(grad_output, output, dim, input_dtype):
     """x̄ = ȳ − e^y·Σ_dim ȳ for y = log_softmax(x)."""
-    return (grad_output - output.exp() * grad_output.sum(dim, keepdim=True)).to(input_dtype)
+    return (grad_output - output.exp() * grad_output.sum(dim, keepdim=True)).to(
+        _dtype(input_dtype))
 
 
 def _safe_softmax(self, dim, dtype=None):
@@ -171,14 +218,31 @@ def _safe_softmax(self, dim, dtype=None):
 
 def _native_group_norm_backward(grad_out, input, mean, rstd, weight, N, C, HxW, group,
                                 output_mask):
-    grads = _vjp(lambda x, w: _F().group_norm(x, group, w, None, 1e-5), [input, weight],
-                 grad_out)
+    """torch's kernel, from the given ``mean`` and ``rstd`` (N, G): with ds = Σ ȳ·x and
+    db = Σ ȳ per (n, c), M = C/G·HxW elements a group and γ per channel,
+    x̄ = γ·rstd·ȳ + c₂·x + c₃, c₂ = (Σ_g db·γ·μ − Σ_g ds·γ)·rstd³/M, c₃ = −c₂·μ − Σ_g db·γ·rstd/M;
+    γ̄ = Σ_n (ds − db·μ)·rstd;  β̄ = Σ_n db."""
     cr = _cr()
-    gb = grad_out.sum([d for d in range(grad_out.ndim) if d != 1]) if output_mask[2] else None
-    del mean, rstd, N, C, HxW   # the statistics are recomputed by the forward's rule
-    return (grads[0] if output_mask[0] else None,
-            grads[1] if output_mask[1] and weight is not None else None,
-            gb if gb is None else cr.Tensor.clone(gb))
+    x = input.reshape(N, group, C // group, HxW)
+    dy = grad_out.reshape(x.shape)
+    ds, db = (dy * x).sum(-1), dy.sum(-1)                      # (N, G, C/G)
+    gamma = (cr.ones(C, dtype=input.dtype) if weight is None else weight
+             ).reshape(1, group, C // group)
+    mu, r = mean.reshape(N, group, 1), rstd.reshape(N, group, 1)
+    m = C // group * HxW
+    gx = gw = gb = None
+    if output_mask[0]:
+        ds_g = (ds * gamma).sum(-1, keepdim=True)
+        db_g = (db * gamma).sum(-1, keepdim=True)
+        c2 = (db_g * mu - ds_g) * r ** 3 / m
+        c3 = -c2 * mu - db_g * r / m
+        gx = (gamma.unsqueeze(-1) * r.unsqueeze(-1) * dy + c2.unsqueeze(-1) * x
+              + c3.unsqueeze(-1)).reshape(input.shape)
+    if output_mask[1] and weight is not None:
+        gw = ((ds - db * mu) * r).sum(0).reshape(C)
+    if output_mask[2]:
+        gb = db.sum(0).reshape(C)
+    return gx, gw, gb
 
 
 def _elementwise_backward(forward):
@@ -225,14 +289,35 @@ def _rrelu_with_noise_functional(self, noise, lower=0.125, upper=1 / 3, training
 
 def _embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sparse=False,
                    per_sample_weights=None, include_last_offset=False, padding_idx=-1):
+    """(bags, offset2bag, bag_size, max_indices), torch's CPU outputs: for 'sum' (mode 0) the
+    last three are empty / zeros; for 'mean' and 'max' offset2bag is each index's bag and
+    bag_size each bag's count of indices other than ``padding_idx``; max_indices is, for
+    'max', the row chosen in each bag and feature, for 'mean' bag_size again."""
     cr = _cr()
+    padding = None if padding_idx is None or padding_idx < 0 else padding_idx
     out = _F().embedding_bag(indices, weight, offsets, mode=("sum", "mean", "max")[mode],
                              per_sample_weights=per_sample_weights,
-                             include_last_offset=include_last_offset,
-                             padding_idx=None if padding_idx is None or padding_idx < 0
-                             else padding_idx)
-    empty = cr.zeros(0, dtype=cr.int64)
-    return out, empty, empty, empty
+                             include_last_offset=include_last_offset, padding_idx=padding)
+    bags = out.shape[0]
+    if mode == 0:
+        zeros = cr.zeros(bags, dtype=indices.dtype)
+        return out, cr.zeros(0, dtype=indices.dtype), zeros, zeros.clone()
+    starts = offsets[:bags]
+    positions = cr.arange(indices.numel())
+    offset2bag = (positions.unsqueeze(1) >= starts.unsqueeze(0)).sum(1).to(indices.dtype) - 1
+    counted = (indices != padding).to(indices.dtype) if padding is not None \
+        else cr.ones_like(indices)
+    bag_size = cr.zeros(bags, dtype=indices.dtype).index_add(0, offset2bag, counted)
+    if mode == 1:
+        return out, offset2bag, bag_size, bag_size.clone()
+    rows = weight[indices].detach()                                 # (n, D)
+    chosen = cr.full(out.shape, -1, dtype=indices.dtype)
+    for b in range(bags):
+        members = (offset2bag == b) & (counted > 0)
+        if members.any():
+            picked = rows[members].argmax(0)                         # first maximum, as torch
+            chosen[b] = indices[members][picked]
+    return out, offset2bag, bag_size, chosen
 
 
 def _to_copy(self, *, dtype=None, layout=None, device=None, pin_memory=None,
@@ -283,8 +368,19 @@ def _binary_cross_entropy_with_logits(self, target, weight=None, pos_weight=None
                                                  pos_weight=pos_weight)
 
 
+def _index_put(self, indices, values, accumulate=False):
+    """aten::index_put: ``self`` with values put at ``self[indices]`` (summed into it with
+    ``accumulate``, repeated positions adding up). ``None`` in ``indices`` keeps a whole dim, so
+    the indexed positions are read off an arange of ``self``'s shape with NumPy's rules."""
+    cr = _cr()
+    positions = cr.arange(self.numel()).reshape(self.shape)[_index_key(indices)]
+    values = values.to(self.dtype).expand(positions.shape)
+    return self.flatten().index_put((positions.flatten(),), values.flatten(),
+                                    accumulate).reshape(self.shape)
+
+
 def _index_put_(self, indices, values, accumulate=False, unsafe=False):
-    return self.index_put_(_index_key(indices), values, accumulate)
+    return self.copy_(_index_put(self, indices, values, accumulate))
 
 
 def _grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
@@ -299,20 +395,51 @@ def _weight_norm_interface(v, g, dim=0):
     return v * (g / norm), norm
 
 
+def _assert_scalar(self, assert_msg):
+    if not self:
+        raise RuntimeError(assert_msg)
+
+
+def _fake_quantize(self, scale, zero_point, quant_min, quant_max):
+    """y = (clamp(round(x/s) + z, q_min, q_max) − z)·s; its gradient passes where round(x/s) + z
+    is within [q_min, q_max] and is 0 elsewhere (torch's straight-through estimator)."""
+    q = (self / scale).round() + zero_point
+    inside = ((q >= quant_min) & (q <= quant_max)).to(self.dtype)
+    y = (q.clamp(quant_min, quant_max) - zero_point) * scale
+    return y.detach() + (self - self.detach()) * inside
+
+
+def _pad(mode):
+    def pad(self, padding):
+        return _F().pad(self, padding, mode=mode)
+    return pad
+
+
+def _max_unpool(self, indices, output_size, stride=None, padding=None):
+    """aten::max_unpool2d/3d: ``self`` scattered to the flat ``indices`` of planes of
+    ``output_size`` (stride and padding only describe the pooling)."""
+    planes = self.shape[:self.ndim - len(output_size)]
+    flat = self.new_zeros((math.prod(planes), math.prod(output_size)))
+    flat = flat.scatter(1, indices.reshape(flat.shape[0], -1), self.reshape(flat.shape[0], -1))
+    return flat.reshape(*planes, *output_size)
+
+
 _SCHEMAS = {
     "index": lambda self, indices: self[_index_key(indices)],
-    "index_put": lambda self, indices, values, accumulate=False:
-        self.index_put(_index_key(indices), values, accumulate),
-    "index_put_": lambda self, indices, values, accumulate=False:
-        self.index_put_(_index_key(indices), values, accumulate),
+    "index_put": _index_put,
+    "index_put_": _index_put_,
     "_index_put_impl_": _index_put_,
-    "_unsafe_index_put": lambda self, indices, values, accumulate=False:
-        self.index_put(_index_key(indices), values, accumulate),
+    "_unsafe_index_put": _index_put,
     "_unsafe_index": lambda self, indices: self[_index_key(indices)],
     "slice": lambda self, dim=0, start=None, end=None, step=1:
         self[(slice(None),) * (dim % self.ndim) + (slice(start, end, step),)],
     "convolution": convolution,
-    "_convolution": lambda *args: convolution(*args[:9]),
+    "_convolution": lambda input, weight, bias, stride, padding, dilation, transposed,
+    output_padding, groups, benchmark=False, deterministic=False, cudnn_enabled=False,
+    allow_tf32=False: convolution(input, weight, bias, stride, padding, dilation, transposed,
+                                  output_padding, groups),
+    "elu": lambda self, alpha=1, scale=1, input_scale=1: _cr().where(
+        self > 0, self * scale, (self * input_scale).expm1() * (alpha * scale)),
     "convolution_backward": convolution_backward,
     "max_pool1d_with_indices": _pool_with_indices(1),
     "max_pool2d_with_indices": _pool_with_indices(2),
@@ -332,15 +459,16 @@ _SCHEMAS = {
     "huber_loss": _loss("huber_loss"),
     "binary_cross_entropy": _loss("binary_cross_entropy"),
     "binary_cross_entropy_with_logits": _binary_cross_entropy_with_logits,
-    "threshold_backward": lambda grad_output, self, threshold:
-        _cr().where(self <= threshold, _cr().zeros((), dtype=grad_output.dtype), grad_output),
+    "threshold_backward": lambda grad_output, self, threshold: _cr().where(
+        self <= threshold, 0, grad_output).to(_cr().promote_types(grad_output.dtype, self.dtype)),
     "tanh_backward": lambda grad_output, output: grad_output * (1 - output * output),
     "sigmoid_backward": lambda grad_output, output: grad_output * output * (1 - output),
     "gelu_backward": lambda grad_output, self, approximate="none":
         _vjp(lambda x: _F().gelu(x, approximate=approximate), [self], grad_output)[0],
-    "softplus_backward": _elementwise_backward(lambda x, beta, threshold:
-                                               _F().softplus(x, beta, threshold)),
-    "hardtanh_backward": _elementwise_backward(lambda x, lo, hi: _F().hardtanh(x, lo, hi)),
+    "softplus_backward": lambda grad_output, self, beta=1, threshold=20: _vjp(
+        lambda x: _F().softplus(x, beta, threshold), [self], grad_output)[0],
+    "hardtanh_backward": lambda grad_output, self, min_val=-1, max_val=1: _vjp(
+        lambda x: _F().hardtanh(x, min_val, max_val), [self], grad_output)[0],
     "hardswish_backward": _elementwise_backward(lambda x: _F().hardswish(x)),
     "hardsigmoid_backward": _elementwise_backward(lambda x: _F().hardsigmoid(x)),
     "silu_backward": _elementwise_backward(lambda x: _F().silu(x)),
@@ -360,10 +488,19 @@ _SCHEMAS = {
     "_safe_softmax": _safe_softmax,
     "native_group_norm_backward": _native_group_norm_backward,
     "_trilinear": _trilinear,
+    "reflection_pad1d": _pad("reflect"),
+    "reflection_pad2d": _pad("reflect"),
+    "reflection_pad3d": _pad("reflect"),
+    "replication_pad1d": _pad("replicate"),
+    "replication_pad2d": _pad("replicate"),
+    "replication_pad3d": _pad("replicate"),
+    "max_unpool2d": _max_unpool,
+    "max_unpool3d": _max_unpool,
     "_to_copy": _to_copy,
+    "to": lambda self, *args, **kwargs: self.to(*(_dtype(a) for a in args), **kwargs),
     "_unsafe_view": lambda self, size: self.reshape(size),
     "_reshape_alias": _reshape_alias,
-    "numpy_T": lambda self: self.T,
+    "numpy_T": lambda self: self.permute(*reversed(range(self.ndim))),
     "lift_fresh_copy": lambda self: self.clone(),
     "lift_fresh": lambda self: self,
     "scalar_tensor": lambda s, *, dtype=None, layout=None, device=None, pin_memory=None:
@@ -383,10 +520,60 @@ _SCHEMAS = {
     "_weight_norm_interface": _weight_norm_interface,
     "frobenius_norm": lambda self, dim=(), keepdim=False:
         _cr().linalg.vector_norm(self, 2, dim or None, keepdim),
+    "uniform": lambda self, from_=0.0, to=1.0, *, generator=None:
+        _cr().empty_like(self).uniform_(from_, to, generator=generator),
+    "normal_functional": lambda self, mean=0.0, std=1.0, *, generator=None:
+        _cr().empty_like(self).normal_(mean, std, generator=generator),
+    "exponential": lambda self, lambd=1.0, *, generator=None:
+        _cr().empty_like(self).exponential_(lambd, generator=generator),
+    "_assert_scalar": _assert_scalar,
+    "sym_constrain_range": lambda size, *, min=None, max=None: None,
+    "sym_constrain_range_for_size": lambda size, *, min=None, max=None: None,
+    "fake_quantize_per_tensor_affine": _fake_quantize,
+    "_int_mm": lambda self, mat2: self.to(_cr().int32) @ mat2.to(_cr().int32),
     "size": lambda self, dim=None: self.shape if dim is None else self.shape[dim],
     "len": len,
     "numel": lambda self: self.numel(),
     "dim": lambda self: self.ndim,
+}
+
+def _collapse(a, start, end):
+    """prims.collapse: dims start..end (inclusive) merged into one."""
+    return a.reshape(*a.shape[:start], math.prod(a.shape[start:end + 1]), *a.shape[end + 1:])
+
+
+def _split_dim(a, dim, outer_length):
+    """prims.split_dim: dim split into (outer_length, size // outer_length)."""
+    return a.reshape(*a.shape[:dim], outer_length, a.shape[dim] // outer_length,
+                     *a.shape[dim + 1:])
+
+
+def _iota(length, *, start, step, dtype, device=None, requires_grad=False):
+    return _cr().arange(start, start + length * step, step, dtype=dtype,
+                        requires_grad=requires_grad)
+
+
+# torch.ops.prims (PrimTorch's primitives) and torch.ops.prim (TorchScript's): their own names,
+# resolved from these tables only
+_PRIMS = {
+    "collapse": _collapse,
+    "split_dim": _split_dim,
+    "iota": _iota,
+    "squeeze": lambda a, dimensions: a.squeeze(tuple(dimensions)) if dimensions else a.view(
+        a.shape),
+    "sum": lambda a, dims, *, output_dtype=None: a.sum(tuple(dims), dtype=output_dtype),
+    "prod": lambda a, dims, *, output_dtype=None: _cr().prod(
+        _collapse(a.movedim(tuple(dims), tuple(range(a.ndim - len(dims), a.ndim))),
+                  a.ndim - len(dims), a.ndim - 1), -1, dtype=output_dtype)
+    if dims else a.to(output_dtype or a.dtype),
+    "convert_element_type": lambda a, dtype: a.to(_dtype(dtype)),
+    "view_of": lambda a: a.view(a.shape),
+}
+_PRIM = {
+    "NumToTensor": lambda n: _cr().tensor(n, dtype=_cr().float64 if isinstance(n, float)
+                                          else None),
+    "max": max,
+    "min": min,
 }
 
 _NAMESPACES = (("linalg_", "linalg"), ("special_", "special"), ("fft_", "fft"))
@@ -394,6 +581,20 @@ _NAMESPACES = (("linalg_", "linalg"), ("special_", "special"), ("fft_", "fft"))
 
 def _resolve(name):
     """The chainrule callable ATen's ``name`` stands for, or None."""
+    fn = _resolve_tensor_op(name)
+    on_numbers = _ON_NUMBERS.get(name)
+    if on_numbers is None:
+        return fn
+    tensor = _cr().Tensor
+
+    def either(*args, **kwargs):
+        if fn is None or not kwargs and not any(isinstance(a, tensor) for a in args):
+            return on_numbers(*args, **kwargs)
+        return fn(*args, **kwargs)
+    return either
+
+
+def _resolve_tensor_op(name):
     if name in _SCHEMAS:
         return _SCHEMAS[name]
     cr = _cr()
@@ -402,7 +603,7 @@ def _resolve(name):
             fn = getattr(getattr(cr, namespace), name[len(prefix):], None)
             if callable(fn):
                 return fn
-    if not (name.endswith("_") and not name.endswith("__")):   # in-place: the Tensor method
+    if not name.endswith("_"):   # in-place and dunder names: the Tensor method
         for namespace in (cr, _F(), cr.special):
             fn = getattr(namespace, name, None)
             if callable(fn) and not isinstance(fn, type):
@@ -421,10 +622,10 @@ class OpOverload:
         self.__name__ = f"{packet.__name__}.{overload}"
 
     def __call__(self, *args, **kwargs):
-        return self._packet._fn(*args, **kwargs)
+        return self._packet(*args, **kwargs)
 
     def name(self):
-        return f"aten::{self._packet.__name__}" + (
+        return f"{self._packet._namespace}::{self._packet.__name__}" + (
             "" if self._overloadname == "default" else f".{self._overloadname}")
 
     @property
@@ -432,17 +633,21 @@ class OpOverload:
         return self._packet
 
     def __repr__(self):
-        return f"<OpOverload(op='aten.{self._packet.__name__}', overload='{self._overloadname}')>"
+        return (f"<OpOverload(op='{self._packet._namespace}.{self._packet.__name__}', "
+                f"overload='{self._overloadname}')>")
 
 
 class OpOverloadPacket:
     """An ATen operator with all its overloads (``aten.add``); calling it lets the arguments
     pick the overload, as torch does."""
 
-    def __init__(self, name, fn):
-        self.__name__, self._fn = name, fn
+    def __init__(self, name, fn, namespace="aten"):
+        self.__name__, self._fn, self._namespace = name, fn, namespace
 
     def __call__(self, *args, **kwargs):
+        for key in ("dtype", "input_dtype"):
+            if key in kwargs:
+                kwargs[key] = _dtype(kwargs[key])
         return self._fn(*args, **kwargs)
 
     def __getattr__(self, overload):
@@ -456,22 +661,29 @@ class OpOverloadPacket:
         return [name for name, value in vars(self).items() if isinstance(value, OpOverload)]
 
     def __repr__(self):
-        return f"<OpOverloadPacket(op='aten.{self.__name__}')>"
+        return f"<OpOverloadPacket(op='{self._namespace}.{self.__name__}')>"
 
 
 class _OpNamespace(types.ModuleType):
-    """``ops.aten``: attribute access builds (and caches) the operator's packet."""
+    """``ops.aten``, ``ops.prims``, ``ops.prim``: attribute access builds (and caches) the
+    operator's packet."""
+
+    def __init__(self, name, resolve):
+        super().__init__(name)
+        self._resolve = resolve
 
     def __getattr__(self, name):
-        if name.startswith("__"):
+        if name.startswith("__") and name not in _ON_NUMBERS:   # not an operator: __path__, ...
             raise AttributeError(name)
-        fn = _resolve(name)
+        fn = self._resolve(name)
         if fn is None:
-            raise AttributeError(f"'_OpNamespace' 'aten' object has no attribute '{name}' "
-                                 f"(chainrule has no operator of that name)")
-        packet = OpOverloadPacket(name, fn)
+            raise AttributeError(f"'_OpNamespace' '{self.__name__}' object has no attribute "
+                                 f"'{name}' (chainrule has no operator of that name)")
+        packet = OpOverloadPacket(name, fn, self.__name__)
         setattr(self, name, packet)
         return packet
 
 
-aten = _OpNamespace("aten", __doc__)
+aten = _OpNamespace("aten", _resolve)
+prims = _OpNamespace("prims", _PRIMS.get)
+prim = _OpNamespace("prim", _PRIM.get)

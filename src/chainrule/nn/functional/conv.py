@@ -247,13 +247,7 @@ def _int(v, name, op):
 def _pair(v, name, op):
     if type(v) is tuple and len(v) == 2 and type(v[0]) is int and type(v[1]) is int:
         return v   # a module's own (stride, stride): every forward call, checked as cheaply
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of "
-                               f"2 values to match the convolution dimensions, but got "
-                               f"{name}={list(v)}")
-        return tuple(_int(a, name, op) for a in v)
-    return (_int(v, name, op),) * 2
+    return _ntuple(v, 2, name, op)
 
 
 def _same_dtypes(input, weight, bias, op, bias_added_in_place=False):
