@@ -221,6 +221,12 @@ def test_backward_operators_are_differentiable():
         np.testing.assert_allclose(to_np(mine), to_np(ref), rtol=1e-10, atol=1e-10)
 
 
+def test_weight_norm_interface_norm_is_outside_the_graph():
+    v = cr.randn(4, 3, requires_grad=True)
+    w, norm = cr.ops.aten._weight_norm_interface(v, cr.randn(4, 1))
+    assert w.requires_grad and not norm.requires_grad      # as torch's
+
+
 def test_packets_and_overloads():
     add = cr.ops.aten.add
     assert repr(add) == "<OpOverloadPacket(op='aten.add')>"

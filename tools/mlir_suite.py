@@ -19,11 +19,15 @@ Cases torch itself cannot run, or that need what chainrule does not model (compl
 quantized tensors, torchvision, custom ops), are counted apart.  Random ops (``rng.py``, and
 any case whose torch outputs change under another seed) are compared only in shape and dtype.
 
+``--grad`` also compares, for each call, the gradients of a fixed random weighting of its
+floating-point outputs with respect to its floating-point tensor arguments (float32: rtol
+1e-3), where torch can take them.
+
 It is a report, not a test: it reads another project's source, given by path.
 
     git clone --depth 1 https://github.com/llvm/torch-mlir
     python tools/mlir_suite.py torch-mlir/projects/pt1/python/torch_mlir_e2e_test/test_suite \\
-        [--files elementwise,basic] [--cases NAME,...] [--show 40]
+        [--files elementwise,basic] [--cases NAME,...] [--show 40] [--grad]
 """
 import argparse
 import collections
@@ -221,7 +225,7 @@ def copy_state(mine, ref):
                 setattr(target, key, to_cr(value))
 
 
-def compare(mine, ref, approximate_only=False, where="output"):
+def compare(mine, ref, approximate_only=False, where="output", loose=False):
     """None when chainrule's value ``mine`` matches torch's ``ref``, else what differs."""
     if isinstance(ref, torch.Tensor):
         if not isinstance(mine, cr.Tensor):
@@ -237,6 +241,8 @@ def compare(mine, ref, approximate_only=False, where="output"):
         if b.dtype.kind in "fc":
             rtol, atol = {np.float64: (1e-9, 1e-9), np.float16: (2e-3, 1e-3)}.get(
                 b.dtype.type, (1e-4, 1e-5))
+            if loose:   # a backward sums more terms, in another order
+                rtol, atol = max(rtol, 1e-3), max(atol, 1e-4)
             close = np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
             if not close.all():
                 i = np.argwhere(~close)[0]
@@ -250,12 +256,13 @@ def compare(mine, ref, approximate_only=False, where="output"):
             return (f"{where}: {type(mine).__name__} {_describe(mine)}, "
                     f"torch {type(ref).__name__} of {len(ref)}")
         for i, (m, r) in enumerate(zip(mine, ref)):
-            message = compare(m, r, approximate_only, f"{where}[{i}]")
+            message = compare(m, r, approximate_only, f"{where}[{i}]", loose)
             if message:
                 return message
         return None
     if isinstance(ref, dict):
-        return compare([mine.get(k) for k in ref], list(ref.values()), approximate_only, where)
+        return compare([mine.get(k) for k in ref], list(ref.values()), approximate_only, where,
+                       loose)
     if isinstance(ref, (bool, int, float)) and not isinstance(mine, cr.Tensor):
         if type(mine) is not type(ref):
             return f"{where}: {type(mine).__name__} {mine!r}, torch {type(ref).__name__} {ref!r}"
@@ -307,7 +314,34 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
-def run_case(name, torch_case, cr_case, approximate_only):
+def _gradients(lib, method, args, kwargs):
+    """The gradients of Σ_i ⟨out_i, r_i⟩ (fixed random r_i) with respect to each floating-point
+    tensor argument, zeros for an unused one; None when no output is differentiable."""
+    leaves = []
+
+    def leaf(value):
+        if isinstance(value, lib.Tensor) and value.is_floating_point():
+            value = value.detach().clone().requires_grad_()
+            leaves.append(value)
+            return value
+        if isinstance(value, (tuple, list)):
+            return type(value)(leaf(v) for v in value)
+        return value
+    args, kwargs = leaf(args), {k: leaf(v) for k, v in kwargs.items()}
+    if not leaves:
+        return None
+    outs = [o for o in _leaves(method(*args, **kwargs))
+            if isinstance(o, lib.Tensor) and o.requires_grad]
+    if not outs:
+        return None
+    draw = np.random.default_rng(7)
+    total = sum((o * lib.tensor(draw.standard_normal(tuple(o.shape)).astype(
+        str(o.dtype).split(".")[-1]))).sum() for o in outs)
+    grads = lib.autograd.grad(total, leaves, allow_unused=True)
+    return [lib.zeros_like(x) if g is None else g for x, g in zip(leaves, grads)]
+
+
+def run_case(name, torch_case, cr_case, approximate_only, gradients=False):
     """(status, detail): 'equal', 'differs', 'error' (chainrule raised), 'torch' (torch's own
     run raised), 'unmodelled', 'missing' (chainrule's file has no such case)."""
     factory, fn = torch_case
@@ -334,6 +368,18 @@ def run_case(name, torch_case, cr_case, approximate_only):
                        or compare(list(cargs), list(args_after), approximate_only, "argument"))
             if message:
                 return "differs", message
+            if not gradients or approximate_only:
+                continue
+            try:
+                expected = _gradients(torch, getattr(ref_module, method), _clone(args),
+                                      _clone(kwargs))
+            except Exception:
+                continue                         # torch cannot differentiate it either
+            if expected is not None:
+                got = _gradients(cr, getattr(mine, method), to_cr(args), to_cr(kwargs))
+                message = compare(got, expected, where="gradient", loose=True)
+                if message:
+                    return "differs", message
     except Unmodelled as e:
         return "unmodelled", str(e)
     except _Timeout:
@@ -353,6 +399,8 @@ def main():
     parser.add_argument("--cases", default="", help="comma-separated case names")
     parser.add_argument("--show", type=int, default=1000, help="differences listed")
     parser.add_argument("--timeout", type=int, default=20, help="seconds per case")
+    parser.add_argument("--grad", action="store_true",
+                        help="also compare the gradients with respect to floating inputs")
     args = parser.parse_args()
     wanted_files = set(filter(None, args.files.split(",")))
     wanted_cases = set(filter(None, args.cases.split(",")))
@@ -380,7 +428,7 @@ def main():
             signal.alarm(args.timeout)
             try:
                 status, detail = run_case(name, case, cr_cases.get(name),
-                                          path.name in RANDOM_FILES)
+                                          path.name in RANDOM_FILES, args.grad)
             except _Timeout:
                 status, detail = "error", f"timed out after {args.timeout} s"
             finally:

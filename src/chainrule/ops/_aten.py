@@ -389,10 +389,11 @@ def _grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
 
 
 def _weight_norm_interface(v, g, dim=0):
-    """(v·g/‖v‖, ‖v‖): the norm over every dim but ``dim``."""
+    """(v·g/‖v‖, ‖v‖): the norm over every dim but ``dim``; the norm is returned outside the
+    graph, as torch's (its gradient reaches v only through the first output)."""
     dims = [d for d in range(v.ndim) if d != dim % v.ndim]
     norm = v.norm(dim=dims, keepdim=True) if dims else v.abs()
-    return v * (g / norm), norm
+    return v * (g / norm), norm.detach()
 
 
 def _assert_scalar(self, assert_msg):
