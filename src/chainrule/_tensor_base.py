@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from . import _dtype, _memory_format
-from ._device import CPU, check_device, device as _device_type, is_device_like
+from ._device import CPU, check_device, device as _device_type, is_device_like, strided
 from ._dtype import from_numpy_dtype
 from ._modes import STATE, TRACE
 
@@ -191,6 +191,11 @@ class TensorBase:
     def device(self) -> _device_type:
         """Always ``device(type='cpu')``: chainrule computes with NumPy on the CPU."""
         return CPU
+
+    @property
+    def layout(self):
+        """Always ``chainrule.strided``: a dense array addressed by strides (no sparse tensors)."""
+        return strided
 
     is_cuda = False   # torch's flags, for code that asks
     is_cpu = True
