@@ -47,6 +47,19 @@ class Size(tuple):
     __rmul__ = __mul__
 
 
+
+def memory_root(a: np.ndarray) -> np.ndarray:
+    """The array owning the memory ``a`` views: its chain of bases followed to the end, also
+    through the stand-in object NumPy's ``as_strided`` puts between a view and its base."""
+    root = a
+    while True:
+        base = root.base
+        if not isinstance(base, np.ndarray) and hasattr(base, "__array_interface__"):
+            base = getattr(base, "base", None)   # as_strided's DummyArray holds the base
+        if not isinstance(base, np.ndarray):
+            return root
+        root = base
+
 class TensorBase:
     """An n-d NumPy array ``_data`` plus the fields reverse and forward mode need."""
 
@@ -168,10 +181,7 @@ class TensorBase:
     def storage_offset(self) -> int:
         """How many elements past the start of the memory it views the first element lies
         (0 for a tensor that owns its memory): ``x[1:]`` of a (3, 4) tensor starts at 4."""
-        root = self._data
-        while isinstance(root.base, np.ndarray):
-            root = root.base
-        start = root.__array_interface__["data"][0]
+        start = memory_root(self._data).__array_interface__["data"][0]
         return (self._data.__array_interface__["data"][0] - start) // self._data.itemsize
 
     def is_complex(self) -> bool:
