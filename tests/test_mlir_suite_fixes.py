@@ -176,3 +176,33 @@ def test_as_strided_storage_offset():
     for m in (cr, torch):
         v = m.as_strided(m.arange(10.), (2,), (1,), 2)
         assert v.storage_offset() == 2 and v.as_strided((1,), (1,)).tolist() == [2.]
+
+
+# ------------------------------------------------------------------ half-precision norms
+HALF_NORMS = {
+    "instance_norm": lambda m, x, w, b: m.nn.functional.instance_norm(x, weight=w, bias=b),
+    "instance_norm no affine": lambda m, x, w, b: m.nn.functional.instance_norm(x, eps=1e-3),
+    "batch_norm": lambda m, x, w, b: m.nn.functional.batch_norm(x, None, None, w, b, True),
+}
+
+
+@pytest.mark.parametrize("name", list(HALF_NORMS))
+@pytest.mark.parametrize("shape", [(2, 4, 3000), (1, 3, 70000), (3, 2, 5)])
+def test_half_precision_norm_bit_for_bit(name, shape):
+    # torch rounds μ and 1/σ to float16 and fuses x·a + t: its values exactly
+    x = (RNG.random(shape) * 3 - 1).astype(np.float16)
+    w, b = (RNG.random(shape[1]).astype(np.float16) for _ in range(2))
+    c = HALF_NORMS[name](cr, *(cr.tensor(a) for a in (x, w, b)))
+    same(c, HALF_NORMS[name](torch, *(torch.tensor(a) for a in (x, w, b))))
+
+
+def test_half_precision_instance_norm_backward():
+    x = (RNG.random((2, 3, 50)) * 2).astype(np.float16)
+    w, g = RNG.random(3).astype(np.float16), RNG.standard_normal((2, 3, 50)).astype(np.float16)
+    grads = []
+    for m in (cr, torch):
+        xs, ws = m.tensor(x, requires_grad=True), m.tensor(w, requires_grad=True)
+        m.nn.functional.instance_norm(xs, weight=ws).backward(m.tensor(g))
+        grads.append([to_np(t.grad).astype(np.float32) for t in (xs, ws)])
+    for a, e in zip(*grads):
+        np.testing.assert_allclose(a, e, rtol=2e-2, atol=2e-2)
