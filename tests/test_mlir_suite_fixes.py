@@ -183,6 +183,10 @@ HALF_NORMS = {
     "instance_norm": lambda m, x, w, b: m.nn.functional.instance_norm(x, weight=w, bias=b),
     "instance_norm no affine": lambda m, x, w, b: m.nn.functional.instance_norm(x, eps=1e-3),
     "batch_norm": lambda m, x, w, b: m.nn.functional.batch_norm(x, None, None, w, b, True),
+    "batch_norm eval": lambda m, x, w, b: m.nn.functional.batch_norm(x, w, b + 0.5, b, w,
+                                                                     eps=0.5),
+    "batch_norm eval 4-d": lambda m, x, w, b: m.nn.functional.batch_norm(
+        x.reshape(x.shape[0], x.shape[1], -1, 1), w, b, eps=1e-5),
 }
 
 

@@ -142,6 +142,24 @@ def _into(buffer, block):
     return view
 
 
+def _half_affine(x3, a, t):
+    """y = x·a + t per channel of a half-precision x3 (N, C, L), a and t (C,) float32, as
+    torch's CPU kernel: one fused multiply-add per element (float64 here: exact for a half x
+    times a float32 a), rounded to float32, then to x's dtype. Blocks keep temporaries small."""
+    n, c, length = x3.shape
+    rows = x3.reshape(n * c, length)
+    x32 = np.empty((min(_HALF_BLOCK, rows.size),), np.float32)
+    y64 = np.empty(x32.shape, np.float64)
+    a_rows, t_rows = np.tile(a.astype(np.float64), n), np.tile(t.astype(np.float32), n)
+    out = np.empty(rows.shape, x3.dtype)
+    for r_, l_ in _blocks(rows.shape):
+        part = _into(x32, rows[r_, l_])
+        y = np.multiply(part, a_rows[r_, None], out=y64[:part.size].reshape(part.shape))
+        y += t_rows[r_, None]
+        out[r_, l_] = _into(x32, y)
+    return out.reshape(x3.shape)
+
+
 def _moments(x3):
     """(μ, σ², x − μ or None) of x3 (N, C, L) per channel: μ and the biased σ² of shape (C,);
     x − μ as a new (N, C, L) array when the statistics needed it (see UNCENTRED_MAX)."""
@@ -308,7 +326,6 @@ class BatchNormTrain(Node):
         dtype, (n, c, length) = x3.dtype, x3.shape
         rows, count = x3.reshape(n * c, length), max(n * length, 1)
         x32 = np.empty((min(_HALF_BLOCK, rows.size),), np.float32)
-        y64 = np.empty(x32.shape, np.float64)
         sums, squares = np.zeros(n * c), np.zeros(n * c)
         for r_, l_ in _blocks(rows.shape):
             part = _into(x32, rows[r_, l_])
@@ -324,14 +341,7 @@ class BatchNormTrain(Node):
         half = lambda v: v.astype(dtype).astype(np.float32)     # noqa: E731
         a = half(r) * (w.astype(np.float32) if given(w) else np.float32(1))
         t = (b.astype(np.float32) if given(b) else np.float32(0)) - half(mean) * a
-        a_rows, t_rows = np.tile(a, n).astype(np.float64), np.tile(t, n)
-        out = np.empty(rows.shape, dtype)
-        for r_, l_ in _blocks(rows.shape):
-            part = _into(x32, rows[r_, l_])
-            y = np.multiply(part, a_rows[r_, None], out=y64[:part.size].reshape(part.shape))
-            y += t_rows[r_, None]
-            out[r_, l_] = _into(x32, y)
-        return out.reshape(x3.shape), mean, var, r
+        return _half_affine(x3, a, t), mean, var, r
 
     def _forward_by_rows(self, x3, w, b):
         """(y, μ, σ², r) from the rows' statistics (see ROW_MIN): x3 (N, C, L) C-contiguous
@@ -441,6 +451,14 @@ class BatchNormEval(BatchNormTrain):
         shift = b - mean * scale if given(b) else -(mean * scale)
         shape = (1, c) + (1,) * (x.ndim - 2)
         self.mean, self.inv_std = mean.reshape(shape), inv_std.reshape(shape)
+        if x.dtype not in BLAS_FLOATS:   # half precision: torch's float32 coefficients, fused
+            r = np.float32(1) / np.sqrt(running_var.astype(np.float32) + np.float32(self.eps))
+            a = r * (w.astype(np.float32) if given(w) else np.float32(1))
+            t = (b.astype(np.float32) if given(b) else np.float32(0)) \
+                - running_mean.astype(np.float32) * a
+            x3 = np.ascontiguousarray(x).reshape(n, c, -1)
+            return _memory_format.laid_out(_half_affine(x3, a, t).reshape(x.shape),
+                                           _memory_format.suggested(x))
         if onednn.elementwise_supported(x):    # one pass, on chainrule's threads
             if x.flags.c_contiguous:
                 return onednn.channel_affine(x.reshape(n, c, -1), scale, shift).reshape(x.shape)
