@@ -317,26 +317,27 @@ class BatchNormTrain(Node):
         return _channel_affine(x3 if centred is None else centred, s, t, centred).reshape(x.shape)
 
     def _half_forward(self, x3, w, b):
-        """(y, μ, σ², r) of a half-precision x3 (N, C, L) as torch's CPU kernel computes them,
-        bit for bit: μ and σ² in float32 (float64 sums), μ and r = 1/√(σ² + ε) rounded to
-        the half dtype (the statistics torch keeps), a = γ·r and t = β − μ·a in float32, then
-        y = x·a + t as one fused multiply-add per element (in float64, exact for a half x
-        times a float32 a) rounded to float32 and to the half dtype. y (N, C, L), the rest
-        (C,) float32. Blocks of the rows (n, c) keep the temporaries small."""
+        """(y, μ, σ², r) of a half-precision x3 (N, C, L) by torch's CPU recipe: μ and σ² as
+        float32 (from float64 sums), μ and r = 1/√(σ² + ε) rounded to the half dtype (the
+        statistics torch keeps), a = γ·r and t = β − μ·a in float32, then y = x·a + t as one
+        fused multiply-add per element (in float64, exact for a half x times a float32 a)
+        rounded to float32 and to the half dtype: torch's values bit for bit, except where
+        torch's float32 sums (8 lanes) over millions of elements round μ or r to the
+        neighbouring half value. y (N, C, L), the rest (C,) float32. Blocks of the rows (n, c)
+        keep the temporaries small."""
         dtype, (n, c, length) = x3.dtype, x3.shape
         rows, count = x3.reshape(n * c, length), max(n * length, 1)
         x32 = np.empty((min(_HALF_BLOCK, rows.size),), np.float32)
         sums, squares = np.zeros(n * c), np.zeros(n * c)
+        # one pass: Σx and Σx² in float64 (a half x squares exactly in float32), so
+        # σ² = E[x²] − μ² loses nothing that float32 statistics would keep
         for r_, l_ in _blocks(rows.shape):
             part = _into(x32, rows[r_, l_])
             sums[r_] += np.add.reduce(part, 1, dtype=np.float64)
-        mean = (np.add.reduce(sums.reshape(n, c), 0) / count).astype(np.float32)
-        mean_rows = np.tile(mean, n)
-        for r_, l_ in _blocks(rows.shape):
-            part = _into(x32, rows[r_, l_])
-            part -= mean_rows[r_, None]
             squares[r_] += np.add.reduce(np.square(part, out=part), 1, dtype=np.float64)
-        var = (np.add.reduce(squares.reshape(n, c), 0) / count).astype(np.float32)
+        mean64 = np.add.reduce(sums.reshape(n, c), 0) / count
+        var64 = np.maximum(np.add.reduce(squares.reshape(n, c), 0) / count - mean64 * mean64, 0)
+        mean, var = mean64.astype(np.float32), var64.astype(np.float32)
         r = (np.float32(1) / np.sqrt(var + np.float32(self.eps))).astype(np.float32)
         half = lambda v: v.astype(dtype).astype(np.float32)     # noqa: E731
         a = half(r) * (w.astype(np.float32) if given(w) else np.float32(1))
