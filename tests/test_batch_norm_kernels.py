@@ -267,8 +267,9 @@ def test_the_primitive_refuses_what_it_does_not_take():
 @needs_onednn
 @pytest.mark.parametrize("case", ["1d", "float16"])
 def test_the_rows_statistics_for_batch_norm_1d_and_half_precision_vs_torch(monkeypatch, case):
-    """(N, C, L) inputs of BatchNorm1d, and float16 ones (statistics in float32), take the rows'
-    statistics at two threads too, and give torch's values."""
+    """(N, C, L) inputs of BatchNorm1d take the rows' statistics at two threads too, and give
+    torch's values; float16 ones take torch's own half-precision recipe (statistics rounded to
+    float16, one fused multiply-add per element) and give its values bit for bit."""
     rows = count_calls(monkeypatch, onednn, "normalize_rows")
     rng = np.random.default_rng(9)
     shape, dtype = ((16, 8, 1024), np.float32) if case == "1d" else ((8, 16, 32, 32), np.float16)
@@ -278,11 +279,12 @@ def test_the_rows_statistics_for_batch_norm_1d_and_half_precision_vs_torch(monke
     theirs = (torch.nn.BatchNorm1d if case == "1d" else torch.nn.BatchNorm2d)(shape[1]).to(
         torch.float32 if case == "1d" else torch.float16)
     y = at_threads(2, lambda: ours(cr.tensor(x)).detach().numpy())
-    assert len(rows) == 1 and y.dtype == dtype
+    assert len(rows) == (1 if case == "1d" else 0) and y.dtype == dtype
     expected = theirs(torch.tensor(x)).detach().numpy()
-    tol = 1e-5 if case == "1d" else 2e-3
+    tol = 1e-5 if case == "1d" else 0
     np.testing.assert_allclose(y, expected, rtol=tol, atol=tol)
-    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=tol)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(),
+                               rtol=tol or 2e-3)   # float16 running estimates: within an ulp
 
 
 def test_a_layer_called_twice_before_backward_as_torch():

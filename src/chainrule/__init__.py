@@ -8,7 +8,8 @@
 import math as _math
 
 from . import _argcompat, _dtype
-from ._device import device
+from . import _device
+from ._device import device, layout, strided
 from ._memory_format import (channels_last, channels_last_3d, contiguous_format, memory_format,
                              preserve_format)
 from ._dtype import (bfloat16, bool_ as bool, dtype, float16, float32, float64, get_default_dtype,
@@ -134,13 +135,15 @@ def real(input):
     return input.real
 
 
-def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False):
     """A 0-d tensor holding the number ``s``, of the default float dtype unless ``dtype`` says
     otherwise (also for ints and bools, unlike :func:`tensor`). Shape: ()."""
+    _device.check_factory("scalar_tensor", device, layout, pin_memory)
     if isinstance(s, Tensor):
         s = s.item()
-    return full((), s, dtype=get_default_dtype() if dtype is None else dtype, device=device,
-                requires_grad=requires_grad)
+    return full((), s, dtype=get_default_dtype() if dtype is None else dtype, layout=layout,
+                device=device, requires_grad=requires_grad, pin_memory=pin_memory)
 
 del _functional
 

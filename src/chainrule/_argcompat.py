@@ -143,8 +143,34 @@ def with_creation_out(fn):
             raise RuntimeError(f"{op}: dtype {torch_type_name(dtype)} does not match dtype of "
                                f"out parameter ({torch_type_name(out.dtype)})")
         kwargs["dtype"] = out.dtype
-        return write_out(fn(*args, **kwargs), out, op)
+        result = fn(*args, **kwargs)
+        if op in _RANGE_FACTORIES:
+            result = _range_into(result, out, op)
+        return write_out(result, out, op)
     return wrapper
+
+
+# torch's range factories fill ``out`` in its own shape when the element counts agree, and
+# otherwise resize it to 1-D (arange with its own warning, linspace and logspace silently)
+_RANGE_FACTORIES = ("arange", "linspace", "logspace")
+
+
+def _range_into(result, out, op):
+    """``result`` (1-D) shaped for ``out``: reshaped to out's shape when the counts agree (the
+    values in out's logical order, as torch writes them), else ``out`` emptied to be resized."""
+    src, dst = result._data, out._data
+    if src.shape == dst.shape:
+        return result
+    if src.size == dst.size:
+        return result._make(src.reshape(dst.shape))
+    if op == "arange" and dst.size:
+        warnings.warn(f"The number of elements in the out tensor of shape {list(dst.shape)} is "
+                      f"{dst.size} which does not match the computed number of elements "
+                      f"{src.size}. Note that this may occur as a result of rounding error. The "
+                      f"out tensor will be resized to a tensor of shape ({src.size},).",
+                      UserWarning, stacklevel=3)
+    out._data = np.empty((0,), dst.dtype)
+    return result
 
 
 def variadic(keyword, first=0):

@@ -138,3 +138,37 @@ def set_default_device(device) -> None:
 def get_default_device() -> device:
     """``device(type='cpu')``: where chainrule creates every tensor."""
     return CPU
+
+
+class layout:
+    """How a tensor's elements are stored (``torch.layout``). chainrule's tensors are dense
+    NumPy arrays with strides, so :data:`strided` is its only layout; torch's sparse layouts
+    have no chainrule counterpart. Compared by identity; pickles as the module attribute."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"chainrule.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+strided = layout("strided")
+
+
+def check_factory(op: str, device=None, layout=None, pin_memory=None):
+    """Validate a factory function's tensor options, as torch's: ``device`` (see
+    :func:`check_device`), ``layout`` (None or :data:`strided`; chainrule has no sparse
+    tensors) and ``pin_memory`` (None or False: pinned memory needs an accelerator, which
+    torch's CPU-only build refuses with the same RuntimeError)."""
+    check_device(device, op)
+    if layout is not None and layout is not strided:
+        raise RuntimeError(f"{op}: layout {layout!r} is not supported: chainrule tensors are "
+                           "dense (layout=chainrule.strided)")
+    if pin_memory:
+        raise RuntimeError(f"{op}: pin_memory=True requires a CUDA or other accelerator backend; "
+                           "no pinned memory allocator is available on this system.")

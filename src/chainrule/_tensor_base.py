@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from . import _dtype, _memory_format
-from ._device import CPU, check_device, device as _device_type, is_device_like
+from ._device import CPU, check_device, device as _device_type, is_device_like, strided
 from ._dtype import from_numpy_dtype
 from ._modes import STATE, TRACE
 
@@ -46,6 +46,19 @@ class Size(tuple):
 
     __rmul__ = __mul__
 
+
+
+def memory_root(a: np.ndarray) -> np.ndarray:
+    """The array owning the memory ``a`` views: its chain of bases followed to the end, also
+    through the stand-in object NumPy's ``as_strided`` puts between a view and its base."""
+    root = a
+    while True:
+        base = root.base
+        if not isinstance(base, np.ndarray) and hasattr(base, "__array_interface__"):
+            base = getattr(base, "base", None)   # as_strided's DummyArray holds the base
+        if not isinstance(base, np.ndarray):
+            return root
+        root = base
 
 class TensorBase:
     """An n-d NumPy array ``_data`` plus the fields reverse and forward mode need."""
@@ -168,10 +181,7 @@ class TensorBase:
     def storage_offset(self) -> int:
         """How many elements past the start of the memory it views the first element lies
         (0 for a tensor that owns its memory): ``x[1:]`` of a (3, 4) tensor starts at 4."""
-        root = self._data
-        while isinstance(root.base, np.ndarray):
-            root = root.base
-        start = root.__array_interface__["data"][0]
+        start = memory_root(self._data).__array_interface__["data"][0]
         return (self._data.__array_interface__["data"][0] - start) // self._data.itemsize
 
     def is_complex(self) -> bool:
@@ -191,6 +201,11 @@ class TensorBase:
     def device(self) -> _device_type:
         """Always ``device(type='cpu')``: chainrule computes with NumPy on the CPU."""
         return CPU
+
+    @property
+    def layout(self):
+        """Always ``chainrule.strided``: a dense array addressed by strides (no sparse tensors)."""
+        return strided
 
     is_cuda = False   # torch's flags, for code that asks
     is_cpu = True

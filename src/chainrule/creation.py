@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _dtype, _memory_format, _sampling
 from ._argcompat import variadic, with_creation_out
-from ._device import check_device
+from ._device import check_device, check_factory
 from ._dtype import as_dtype, from_numpy_dtype
 from ._mathfun import linspace_like_torch
 from ._modes import TRACE
@@ -27,13 +27,14 @@ def _finish(arr, requires_grad) -> Tensor:
     return t
 
 
-def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def tensor(data, *, dtype=None, device=None, requires_grad=False,
+           pin_memory=False) -> Tensor:
     """Copy ``data`` (list, scalar, NumPy array, Tensor) into a new leaf tensor.
 
     dtype is inferred like torch: Python floats -> float32, ints -> int64, bools -> bool;
     NumPy arrays and NumPy scalars keep their dtype.
     """
-    check_device(device, "tensor")
+    check_factory("tensor", device, None, pin_memory)
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use "
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
@@ -110,7 +111,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     ``i`` lies at offset Σ iₖ·strideₖ of its memory (strides in elements, ≥ 0; a stride 0
     repeats one element along its dim, as torch's "overlapped" tensors). Default float dtype
     unless ``dtype`` is given. Shapes: size (d₀, …, dₙ₋₁), stride of the same length."""
-    check_device(device, "empty_strided")
+    check_factory("empty_strided", device, layout, pin_memory)
     arr = strided_zeros(size, stride, _float_dtype(dtype), "empty_strided")
     return _finish(arr, requires_grad)
 
@@ -120,6 +121,7 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
     """An uninitialised (here zero) dense tensor of shape ``size`` whose dims lie in memory in
     the order ``physical_layout`` (outermost first; NHWC is (0, 2, 3, 1)):
     ``t.stride(physical_layout[i])`` is the i-th contiguous stride of the permuted sizes."""
+    check_factory("empty_permuted", device, layout, pin_memory)
     shape = _size((size,), "empty_permuted")
     order = [int(d) for d in physical_layout]
     if len(order) != len(shape):
@@ -155,27 +157,29 @@ def _float_dtype(dtype):
 
 @with_creation_out
 @variadic("size")
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False) -> Tensor:
     """A tensor of zeros of shape ``size`` (float32 unless ``dtype`` is given)."""
-    check_device(device, "zeros")
+    check_factory("zeros", device, layout, pin_memory)
     return _finish(np.zeros(_size(size, "zeros"), _float_dtype(dtype)), requires_grad)
 
 
 @with_creation_out
 @variadic("size")
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones(*size, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False) -> Tensor:
     """A tensor of ones of shape ``size``."""
-    check_device(device, "ones")
+    check_factory("ones", device, layout, pin_memory)
     return _finish(np.ones(_size(size, "ones"), _float_dtype(dtype)), requires_grad)
 
 
 @with_creation_out
 @variadic("size")
-def empty(*size, dtype=None, device=None, requires_grad=False,
+def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=_memory_format.contiguous_format) -> Tensor:
     """An uninitialised tensor of shape ``size`` (zero-filled here, never garbage), laid out in
     ``memory_format`` (``chainrule.channels_last`` for a 4-D size: (N, H, W, C) in memory)."""
-    check_device(device, "empty")
+    check_factory("empty", device, layout, pin_memory)
     out = zeros(*size, dtype=dtype, requires_grad=requires_grad)
     if memory_format is _memory_format.contiguous_format:
         return out
@@ -186,9 +190,10 @@ def empty(*size, dtype=None, device=None, requires_grad=False,
 
 
 @with_creation_out
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from it)."""
-    check_device(device, "full")
+    check_factory("full", device, layout, pin_memory)
     if isinstance(fill_value, Tensor) and fill_value.ndim == 0:   # a 0-d tensor is a Scalar
         fill_value = fill_value.item()
     _check_fill(fill_value, "full")
@@ -224,32 +229,35 @@ def _filled_like(input, value, dtype, requires_grad, memory_format, op):
     return _finish(out, requires_grad)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False,
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               pin_memory=False,
                memory_format=_memory_format.preserve_format) -> Tensor:
     """Zeros of ``input``'s shape (and dtype unless given), laid out in ``memory_format``."""
-    check_device(device, "zeros_like")
+    check_factory("zeros_like", device, layout, pin_memory)
     return _filled_like(input, 0, dtype, requires_grad, memory_format, "zeros_like")
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False,
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
               memory_format=_memory_format.preserve_format) -> Tensor:
     """Ones of ``input``'s shape (and dtype unless given), laid out in ``memory_format``."""
-    check_device(device, "ones_like")
+    check_factory("ones_like", device, layout, pin_memory)
     return _filled_like(input, 1, dtype, requires_grad, memory_format, "ones_like")
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False,
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               pin_memory=False,
                memory_format=_memory_format.preserve_format) -> Tensor:
     """An "uninitialised" tensor like ``input`` (zero-filled here, never garbage)."""
-    check_device(device, "empty_like")
+    check_factory("empty_like", device, layout, pin_memory)
     return zeros_like(input, dtype=dtype, requires_grad=requires_grad, memory_format=memory_format)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              pin_memory=False,
               memory_format=_memory_format.preserve_format) -> Tensor:
     """``fill_value`` in ``input``'s shape (and dtype unless given), laid out in
     ``memory_format``."""
-    check_device(device, "full_like")
+    check_factory("full_like", device, layout, pin_memory)
     _check_fill(fill_value, "full_like")
     _, dt = _like(input, dtype, "full_like")
     return _filled_like(input, _to_array(fill_value, dt, "full_like"), dtype, requires_grad,
@@ -257,11 +265,12 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 
 @with_creation_out
-def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False,
+           pin_memory=False) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive) spaced by ``step``;
     int64 when all arguments are ints (one-element integer tensors count as ints), else float32.
     ``arange(n)`` and ``arange(end=n)`` start at 0."""
-    check_device(device, "arange")
+    check_factory("arange", device, layout, pin_memory)
     if end is None:
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
@@ -292,9 +301,10 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
 
 
 @with_creation_out
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    check_device(device, "linspace")
+    check_factory("linspace", device, layout, pin_memory)
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     dt = np.dtype(_float_dtype(dtype))
@@ -318,11 +328,11 @@ def _integral_points(start, end, steps, dt):
 
 
 @with_creation_out
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
-             requires_grad=False) -> Tensor:
+def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False) -> Tensor:
     """``steps`` powers base^p, p evenly spaced from ``start`` to ``end`` inclusive (integer
     outputs: the ends truncated to integers first and each power truncated, as torch)."""
-    check_device(device, "logspace")
+    check_factory("logspace", device, layout, pin_memory)
     if steps < 0:
         raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps}")
     dt = np.dtype(_float_dtype(dtype))
@@ -332,16 +342,18 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
 
 
 @with_creation_out
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False,
+        pin_memory=False) -> Tensor:
     """The n×m identity matrix (m defaults to n)."""
-    check_device(device, "eye")
+    check_factory("eye", device, layout, pin_memory)
     n, m = _size((n, n if m is None else m), "eye")
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def _triangle_indices(np_indices, op):
-    def fn(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
-        check_device(device, op)
+    def fn(row, col, offset=0, *, dtype=None, device=None, layout=None, requires_grad=False,
+           pin_memory=False) -> Tensor:
+        check_factory(op, device, layout, pin_memory)
         if row < 0 or col < 0:
             raise RuntimeError(f"{op}: row must be non-negative, got {row}" if row < 0 else
                                f"{op}: col must be non-negative, got {col}")
@@ -349,7 +361,7 @@ def _triangle_indices(np_indices, op):
         if np.dtype(dt).kind not in "iu":
             raise RuntimeError(f'"{op}" not implemented for \'{as_dtype(dtype)}\'')
         rows, cols = np_indices(row, offset, col)
-        return Tensor._make(np.stack([rows, cols]).astype(dt).reshape(2, -1))
+        return _finish(np.stack([rows, cols]).astype(dt).reshape(2, -1), requires_grad)
     fn.__name__ = fn.__qualname__ = op
     return fn
 
@@ -371,29 +383,31 @@ def _float_like(shape, dtype, op):
 
 @with_creation_out
 @variadic("size")
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False) -> Tensor:
     """Uniform samples on [0, 1): torch's numbers for the same seed (float32: 24 random bits,
     float64: 53)."""
-    check_device(device, "rand")
+    check_factory("rand", device, layout, pin_memory)
     like = _float_like(_size(size, "rand"), dtype, "rand")
     return _finish(_sampling.uniform(_stream(generator), like), requires_grad)
 
 
 @with_creation_out
 @variadic("size")
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False) -> Tensor:
     """Standard normal samples N(0, 1) by torch's Box–Muller (its numbers for the same seed)."""
-    check_device(device, "randn")
+    check_factory("randn", device, layout, pin_memory)
     like = _float_like(_size(size, "randn"), dtype, "randn")
     return _finish(_sampling.normal(_stream(generator), like), requires_grad)
 
 
 @with_creation_out
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False) -> Tensor:
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None,
+            requires_grad=False, pin_memory=False) -> Tensor:
     """Integers uniform on [low, high) (``randint(high, size)`` also works): draw mod range +
     low, as torch (int64 unless ``dtype`` is given)."""
-    check_device(device, "randint")
+    check_factory("randint", device, layout, pin_memory)
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
             raise TypeError("randint: expected randint(low, high, size) or randint(high, size)")
@@ -417,10 +431,11 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 
 
 @with_creation_out
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False) -> Tensor:
     """A random permutation of 0..n-1 (torch's Fisher–Yates: the same permutation for the same
     seed)."""
-    check_device(device, "randperm")
+    check_factory("randperm", device, layout, pin_memory)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"randperm: n must be an int, got {type(n).__name__}")
     arr = _sampling.randperm(_stream(generator), int(n))
@@ -462,34 +477,38 @@ def _sampling_layout(input, dt, memory_format, op):
     return _laid_out_like(input, dt, memory_format, op)
 
 
-def rand_like(input, *, dtype=None, device=None, generator=None, requires_grad=False,
+def rand_like(input, *, dtype=None, layout=None, device=None, generator=None, requires_grad=False,
+              pin_memory=False,
               memory_format=_memory_format.preserve_format) -> Tensor:
     """``rand`` of ``input``'s shape; drawn in the order of ``input``'s memory layout when it is
     a dense permutation (torch's empty_like keeps that layout)."""
-    check_device(device, "rand_like")
+    check_factory("rand_like", device, layout, pin_memory)
     _, dt = _like(input, dtype, "rand_like")
     like = _sampling_layout(input, dt, memory_format, "rand_like")
     return _finish(_sampling.uniform(_stream(generator), like), requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, generator=None, requires_grad=False,
+def randn_like(input, *, dtype=None, layout=None, device=None, generator=None, requires_grad=False,
+               pin_memory=False,
                memory_format=_memory_format.preserve_format) -> Tensor:
-    check_device(device, "randn_like")
+    check_factory("randn_like", device, layout, pin_memory)
     _, dt = _like(input, dtype, "randn_like")
     like = _sampling_layout(input, dt, memory_format, "randn_like")
     return _finish(_sampling.normal(_stream(generator), like), requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=None,
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, generator=None,
+                 requires_grad=False, pin_memory=False,
                  memory_format=_memory_format.preserve_format) -> Tensor:
-    check_device(device, "randint_like")
+    check_factory("randint_like", device, layout, pin_memory)
     if high is None:
         low, high = 0, low
     _, dt = _like(input, dtype, "randint_like")
     like = _sampling_layout(input, dt, memory_format, "randint_like")
     if high <= low:
         raise RuntimeError(f"randint_like: expected low < high, got low={low}, high={high}")
-    return Tensor._make(_sampling.random_from_to(_stream(generator), like, int(low), int(high)))
+    return _finish(_sampling.random_from_to(_stream(generator), like, int(low), int(high)),
+                   requires_grad)
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
@@ -566,7 +585,7 @@ def _window_done(w, window_length, dt, requires_grad):
 
 
 def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
-                   layout=None, device=None, requires_grad=False) -> Tensor:
+                   layout=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """The generalised Hamming window of length N (1-D, shape (N,)):
 
     .. math:: w[n] = \\alpha - \\beta \\cos\\left(\\frac{2\\pi n}{M - 1}\\right),\\quad
@@ -574,6 +593,7 @@ def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype
 
     with M = N + 1 if ``periodic`` (the last point dropped) else N. Default dtype unless
     ``dtype`` (a floating dtype) is given; N = 0 gives an empty tensor, N = 1 gives [1]."""
+    check_factory("hamming_window", device, layout, pin_memory)
     return _hamming("hamming_window", window_length, periodic, alpha, beta, dtype, device,
                     requires_grad)
 
@@ -588,21 +608,23 @@ def _hamming(name, window_length, periodic, alpha, beta, dtype, device, requires
 
 
 def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
-                requires_grad=False) -> Tensor:
+                requires_grad=False, pin_memory=False) -> Tensor:
     """The Hann window, w[n] = ½ − ½ cos(2πn/(M − 1)) = sin²(πn/(M − 1)), shape (N,):
     :func:`hamming_window` with α = β = ½ (M = N + 1 if ``periodic``, else N)."""
+    check_factory("hann_window", device, layout, pin_memory)
     return _hamming("hann_window", window_length, periodic, 0.5, 0.5, dtype, device,
                     requires_grad)
 
 
 def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
-                    requires_grad=False) -> Tensor:
+                    requires_grad=False, pin_memory=False) -> Tensor:
     """The Blackman window, shape (N,):
 
     .. math:: w[n] = 0.42 - 0.5 \\cos\\left(\\frac{2\\pi n}{M - 1}\\right)
               + 0.08 \\cos\\left(\\frac{4\\pi n}{M - 1}\\right)
 
     (M = N + 1 if ``periodic``, else N; N = 0: empty, N = 1: [1])."""
+    check_factory("blackman_window", device, layout, pin_memory)
     n, dt = _window("blackman_window", window_length, periodic, dtype, device, requires_grad)
     if isinstance(n, Tensor):
         return n
@@ -613,10 +635,11 @@ def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, de
 
 
 def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
-                    requires_grad=False) -> Tensor:
+                    requires_grad=False, pin_memory=False) -> Tensor:
     """The Bartlett (triangular) window, shape (N,):
     w[n] = 2n/(M − 1) for n ≤ (M − 1)/2, else 2 − 2n/(M − 1)
     (M = N + 1 if ``periodic``, else N; N = 0: empty, N = 1: [1])."""
+    check_factory("bartlett_window", device, layout, pin_memory)
     n, dt = _window("bartlett_window", window_length, periodic, dtype, device, requires_grad)
     if isinstance(n, Tensor):
         return n
@@ -628,7 +651,7 @@ def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, de
 
 
 def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
-                  device=None, requires_grad=False) -> Tensor:
+                  device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """The Kaiser window, shape (N,):
 
     .. math:: w[n] = \\frac{I_0\\left(\\beta \\sqrt{\\left|1 - \\left(\\frac{n - \\alpha}
@@ -636,6 +659,7 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout
 
     with :math:`I_0` the modified Bessel function (:func:`chainrule.i0`), M = N + 1 if
     ``periodic`` else N; N = 0: empty, N = 1: [1]. ``beta`` sets the shape (0: rectangular)."""
+    check_factory("kaiser_window", device, layout, pin_memory)
     n, dt = _window("kaiser_window", window_length, periodic, dtype, device, requires_grad)
     if isinstance(n, Tensor):
         return n

@@ -18,7 +18,7 @@ from . import _dtype, _graph, _memory_format, _sampling
 from ._argcompat import variadic
 from ._backprop import (as_tuple, backward as _backward, final_callbacks as _final_callbacks,
                         grad as _grad, run_post_accumulate_hooks as _run_post_accumulate_hooks)
-from ._device import check_device
+from ._device import check_device, check_factory
 from ._dtype import as_dtype, from_numpy_dtype
 from ._graph import _Maker, _RemovableHandle
 from ._modes import STATE, TRACE, attach_tangent
@@ -321,8 +321,8 @@ class Tensor(TensorBase, TensorMethods):
 
     # ------------------------------------------------------------------ new tensors like this one
     # torch's Tensor.new_*: same dtype (and device) as ``self`` unless ``dtype`` is given
-    def _new_like(self, arr, op, dtype, device, requires_grad):
-        check_device(device, op)
+    def _new_like(self, arr, op, dtype, device, requires_grad, layout=None, pin_memory=None):
+        check_factory(op, device, layout, pin_memory)
         t = Tensor._make(arr)
         return t.requires_grad_(True) if requires_grad else t
 
@@ -356,42 +356,50 @@ class Tensor(TensorBase, TensorMethods):
         arr = to_array(data, self.dtype if dtype is None else dtype, "new_tensor")
         return self._new_like(arr, "new_tensor", dtype, device, requires_grad)
 
-    def _new_filled(self, op, size, fill, dtype, device, requires_grad):
+    def _new_filled(self, op, size, fill, dtype, device, requires_grad, layout, pin_memory):
         np_dtype = self._data.dtype if dtype is None else as_dtype(dtype).np
         shape = shape_arg(size, op)
         arr = np.empty(shape, np_dtype) if fill is None else np.full(shape, fill, np_dtype)
-        return self._new_like(arr, op, dtype, device, requires_grad)
+        return self._new_like(arr, op, dtype, device, requires_grad, layout, pin_memory)
 
     @variadic("size", first=1)
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+    def new_zeros(self, *size, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> "Tensor":
         """Zeros of shape ``size``, of this tensor's dtype unless ``dtype`` is given."""
-        return self._new_filled("new_zeros", size, 0, dtype, device, requires_grad)
+        return self._new_filled("new_zeros", size, 0, dtype, device, requires_grad, layout,
+                                pin_memory)
 
     @variadic("size", first=1)
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+    def new_ones(self, *size, dtype=None, layout=None, device=None, requires_grad=False,
+                 pin_memory=False) -> "Tensor":
         """Ones of shape ``size``, of this tensor's dtype unless ``dtype`` is given."""
-        return self._new_filled("new_ones", size, 1, dtype, device, requires_grad)
+        return self._new_filled("new_ones", size, 1, dtype, device, requires_grad, layout,
+                                pin_memory)
 
     @variadic("size", first=1)
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+    def new_empty(self, *size, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> "Tensor":
         """An uninitialized tensor of shape ``size``, of this tensor's dtype by default."""
-        return self._new_filled("new_empty", size, None, dtype, device, requires_grad)
+        return self._new_filled("new_empty", size, None, dtype, device, requires_grad, layout,
+                                pin_memory)
 
-    def new_empty_strided(self, size, stride, *, dtype=None, device=None,
-                          requires_grad=False) -> "Tensor":
+    def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None,
+                          requires_grad=False, pin_memory=False) -> "Tensor":
         """An uninitialised tensor (here zeros) of shape ``size`` with element steps ``stride``
         (see :func:`chainrule.empty_strided`), of this tensor's dtype unless ``dtype`` is given."""
         np_dtype = self._data.dtype if dtype is None else as_dtype(dtype).np
         arr = strided_zeros(size, stride, np_dtype, "new_empty_strided")
-        return self._new_like(arr, "new_empty_strided", dtype, device, requires_grad)
+        return self._new_like(arr, "new_empty_strided", dtype, device, requires_grad, layout,
+                                pin_memory)
 
-    def new_full(self, size, fill_value, *, dtype=None, device=None,
-                 requires_grad=False) -> "Tensor":
+    def new_full(self, size, fill_value, *, dtype=None, layout=None, device=None,
+                 requires_grad=False, pin_memory=False) -> "Tensor":
         """``fill_value`` everywhere in shape ``size``, of this tensor's dtype by default."""
         if not isinstance(size, (tuple, list)):
             raise TypeError(f"new_full(): argument 'size' must be tuple of ints, not "
                             f"{type(size).__name__}")
-        return self._new_filled("new_full", (size,), fill_value, dtype, device, requires_grad)
+        return self._new_filled("new_full", (size,), fill_value, dtype, device, requires_grad,
+                                layout, pin_memory)
 
     # ------------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":

@@ -746,9 +746,12 @@ def _rounded_div(a, b, mode, op="div"):
         raise RuntimeError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {mode!r}")
     if a._data.dtype.kind == "f":   # a node: the quotient stays in the graph (zero gradients)
         return _apply_binary(DivFloor if mode == "floor" else DivTrunc, a, b, op)
+    if a._data.dtype.kind == "b":
+        raise NotImplementedError(f'"div_{mode}_cpu" not implemented for \'Bool\'')
     _no_integer_zero_divisor(a, b, op)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.floor_divide(a._data, b._data) if mode == "floor" else np.trunc(a._data / b._data)
+    q = np.floor_divide(a._data, b._data)
+    if mode == "trunc":   # exact in integers (a float quotient loses digits past 2**53)
+        q = q + ((q * b._data != a._data) & ((a._data < 0) != (b._data < 0)))
     return a._make(q.astype(a._data.dtype))
 
 

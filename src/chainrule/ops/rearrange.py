@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .._argcompat import _TORCH_NAMES
 from .._graph import Node
 from .._tensor_base import TensorBase, index_value, normalize_dim
 from ._util import check_tensor
@@ -236,17 +237,27 @@ def unfold(input, dimension, size, step):
     return out if input.ndim else reshape(out, (size,))
 
 
+def _repeat_counts(repeats):
+    """A tensor of repeat counts: torch's kernel takes int32 and int64 only."""
+    counts = repeats._data
+    if counts.dtype not in (np.int32, np.int64):
+        name = _TORCH_NAMES.get(counts.dtype.name, counts.dtype.name)
+        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for \'{name}\'')
+    return counts
+
+
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Repeat each element (each slice along ``dim``; of the flattened input when dim is None)
     ``repeats`` times (an int, or one count per element). With only an integer tensor of
     counts, the indices 0, 0, 1, … repeated by those counts."""
     check_tensor(input, "repeat_interleave")
-    if repeats is None:
-        counts = input._data
-        if counts.ndim > 1 or counts.dtype.kind not in "iu":
-            raise RuntimeError("repeat_interleave: repeats must be 0-dim or 1-dim tensor of "
-                               "integers")
-        return input._make(np.repeat(np.arange(counts.size), counts.reshape(-1)).astype(np.int64))
+    if repeats is None:   # the counts' own dtype (int32 or int64), as torch
+        counts = _repeat_counts(input)
+        if counts.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        return input._make(np.repeat(np.arange(counts.size, dtype=counts.dtype), counts))
+    if isinstance(repeats, TensorBase):
+        _repeat_counts(repeats)
     x = reshape(input, (-1,)) if dim is None else input
     d = 0 if dim is None else normalize_dim(dim, input.ndim, "repeat_interleave")
     n = x.shape[d] if x.ndim else 1

@@ -14,7 +14,7 @@ import numpy as np
 from .. import _dtype, _memory_format
 from .._graph import Node
 from .._argcompat import numpy_aliases, variadic
-from .._tensor_base import Size, TensorBase, index_value, normalize_dim
+from .._tensor_base import Size, TensorBase, index_value, memory_root, normalize_dim
 from ..backends.namespace import broadcast_view
 from ._util import check_tensor
 from .elementwise import operands
@@ -652,9 +652,7 @@ def constant_pad_nd(input, pad, value=0):
 
 def _storage(a: np.ndarray):
     """The 1-d array of the whole memory ``a`` views (its root owner, in ``a``'s dtype)."""
-    root = a
-    while isinstance(root.base, np.ndarray):
-        root = root.base
+    root = memory_root(a)
     flat = root.ravel(order="K")
     if root.size and not np.shares_memory(flat, root):
         raise RuntimeError("as_strided: the input's memory is not one contiguous block")

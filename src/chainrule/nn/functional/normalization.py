@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from ... import _memory_format
+from ..._dtype import from_numpy_dtype
 from ..._modes import DETERMINISM
 from ..._graph import Node
 from ...backends import onednn
@@ -53,6 +54,13 @@ def _statistics(node, xp, x):
     mean = x.mean(node.dims, keepdim=True)
     centred = x - mean
     return mean, ((centred * centred).mean(node.dims, keepdim=True) + node.eps).rsqrt()
+
+
+def _cast(xp, v, dtype):
+    """``v`` (an array or a Tensor of the rule) in the NumPy ``dtype``."""
+    if xp.data(v).dtype == dtype:
+        return v
+    return v.astype(dtype) if isinstance(v, np.ndarray) else v.to(from_numpy_dtype(dtype))
 
 
 def _per_channel(v, x3):
@@ -110,6 +118,46 @@ def _rows_affine(xh, scale, shift, shape):
     (N, C, L): batch norm's last pass in training from the rows' statistics."""
     rows = (1, xh.shape[0], xh.shape[1])     # the rows as channel_affine's channels
     return onednn.channel_affine(xh.reshape(rows), scale, shift, out=xh.reshape(rows)).reshape(shape)
+
+
+_HALF_BLOCK = 1 << 16   # elements per block of the half-precision forward (float64: 512 kB)
+
+
+def _blocks(shape):
+    """(rows, cols) slices covering a (R, L) array in blocks of at most _HALF_BLOCK elements:
+    whole rows at a time, or pieces of one row when a row is longer."""
+    n_rows, length = shape
+    step_l = min(max(length, 1), _HALF_BLOCK)
+    step_r = max(1, _HALF_BLOCK // step_l)
+    for i in range(0, n_rows, step_r):
+        for j in range(0, max(length, 1), step_l):
+            yield slice(i, i + step_r), slice(j, j + step_l)
+
+
+def _into(buffer, block):
+    """``block`` converted into the start of the flat ``buffer`` (its dtype), viewed in
+    ``block``'s shape."""
+    view = buffer[:block.size].reshape(block.shape)
+    view[...] = block
+    return view
+
+
+def _half_affine(x3, a, t):
+    """y = x·a + t per channel of a half-precision x3 (N, C, L), a and t (C,) float32, as
+    torch's CPU kernel: one fused multiply-add per element (float64 here: exact for a half x
+    times a float32 a), rounded to float32, then to x's dtype. Blocks keep temporaries small."""
+    n, c, length = x3.shape
+    rows = x3.reshape(n * c, length)
+    x32 = np.empty((min(_HALF_BLOCK, rows.size),), np.float32)
+    y64 = np.empty(x32.shape, np.float64)
+    a_rows, t_rows = np.tile(a.astype(np.float64), n), np.tile(t.astype(np.float32), n)
+    out = np.empty(rows.shape, x3.dtype)
+    for r_, l_ in _blocks(rows.shape):
+        part = _into(x32, rows[r_, l_])
+        y = np.multiply(part, a_rows[r_, None], out=y64[:part.size].reshape(part.shape))
+        y += t_rows[r_, None]
+        out[r_, l_] = _into(x32, y)
+    return out.reshape(x3.shape)
 
 
 def _moments(x3):
@@ -237,9 +285,10 @@ class BatchNormTrain(Node):
         dtype, fmt = x.dtype, _memory_format.suggested(x)
         repeatable = dtype in BLAS_FLOATS and x.flags.c_contiguous
         x = np.ascontiguousarray(x)    # (a channels-last x: its statistics on an NCHW copy)
-        if dtype not in BLAS_FLOATS:   # half precision: statistics and arithmetic in float32
-            x = x.astype(np.float32)
-            w, b = (v.astype(np.float32) if given(v) else v for v in (w, b))
+        if dtype not in BLAS_FLOATS:
+            out, mean, var, r = self._half_forward(x.reshape(x.shape[0], x.shape[1], -1), w, b)
+            self.recipe = None
+            return _memory_format.laid_out(out.reshape(x.shape), fmt), mean, var, r
         x3 = x.reshape(x.shape[0], x.shape[1], -1)
         if _by_rows(x3):
             out, mean, var, r = self._forward_by_rows(x3, w, b)
@@ -266,6 +315,34 @@ class BatchNormTrain(Node):
                                 s, t, x3.shape).reshape(x.shape)
         centred = None if mean[0] is None else _centred(x3, mean[0])
         return _channel_affine(x3 if centred is None else centred, s, t, centred).reshape(x.shape)
+
+    def _half_forward(self, x3, w, b):
+        """(y, μ, σ², r) of a half-precision x3 (N, C, L) by torch's CPU recipe: μ and σ² as
+        float32 (from float64 sums), μ and r = 1/√(σ² + ε) rounded to the half dtype (the
+        statistics torch keeps), a = γ·r and t = β − μ·a in float32, then y = x·a + t as one
+        fused multiply-add per element (in float64, exact for a half x times a float32 a)
+        rounded to float32 and to the half dtype: torch's values bit for bit, except where
+        torch's float32 sums (8 lanes) over millions of elements round μ or r to the
+        neighbouring half value. y (N, C, L), the rest (C,) float32. Blocks of the rows (n, c)
+        keep the temporaries small."""
+        dtype, (n, c, length) = x3.dtype, x3.shape
+        rows, count = x3.reshape(n * c, length), max(n * length, 1)
+        x32 = np.empty((min(_HALF_BLOCK, rows.size),), np.float32)
+        sums, squares = np.zeros(n * c), np.zeros(n * c)
+        # one pass: Σx and Σx² in float64 (a half x squares exactly in float32), so
+        # σ² = E[x²] − μ² loses nothing that float32 statistics would keep
+        for r_, l_ in _blocks(rows.shape):
+            part = _into(x32, rows[r_, l_])
+            sums[r_] += np.add.reduce(part, 1, dtype=np.float64)
+            squares[r_] += np.add.reduce(np.square(part, out=part), 1, dtype=np.float64)
+        mean64 = np.add.reduce(sums.reshape(n, c), 0) / count
+        var64 = np.maximum(np.add.reduce(squares.reshape(n, c), 0) / count - mean64 * mean64, 0)
+        mean, var = mean64.astype(np.float32), var64.astype(np.float32)
+        r = (np.float32(1) / np.sqrt(var + np.float32(self.eps))).astype(np.float32)
+        half = lambda v: v.astype(dtype).astype(np.float32)     # noqa: E731
+        a = half(r) * (w.astype(np.float32) if given(w) else np.float32(1))
+        t = (b.astype(np.float32) if given(b) else np.float32(0)) - half(mean) * a
+        return _half_affine(x3, a, t), mean, var, r
 
     def _forward_by_rows(self, x3, w, b):
         """(y, μ, σ², r) from the rows' statistics (see ROW_MIN): x3 (N, C, L) C-contiguous
@@ -311,8 +388,11 @@ class BatchNormTrain(Node):
         gx = xp.affine(g, scale, centred, -scale * r * gw / n, -scale * gb / n)
         _, need_w, need_b = self.needs_input_grad[:3]
         c = self.mean.size
-        return (gx, xp.reshape(gw, (c,)) if need_w else None,
-                xp.reshape(gb, (c,)) if need_b else None, None, None)
+        # half-precision inputs: the statistics are float32, the gradients the inputs' dtypes
+        like_w = xp.data(w).dtype if given(w) else xp.data(x).dtype
+        return (_cast(xp, gx, xp.data(x).dtype),
+                _cast(xp, xp.reshape(gw, (c,)), like_w) if need_w else None,
+                _cast(xp, xp.reshape(gb, (c,)), like_w) if need_b else None, None, None)
 
     def _array_vjp(self, g, x, w):
         """The VJP above on arrays, in as few passes over x and ȳ as NumPy allows (x̄ laid out
@@ -372,6 +452,14 @@ class BatchNormEval(BatchNormTrain):
         shift = b - mean * scale if given(b) else -(mean * scale)
         shape = (1, c) + (1,) * (x.ndim - 2)
         self.mean, self.inv_std = mean.reshape(shape), inv_std.reshape(shape)
+        if x.dtype not in BLAS_FLOATS:   # half precision: torch's float32 coefficients, fused
+            r = np.float32(1) / np.sqrt(running_var.astype(np.float32) + np.float32(self.eps))
+            a = r * (w.astype(np.float32) if given(w) else np.float32(1))
+            t = (b.astype(np.float32) if given(b) else np.float32(0)) \
+                - running_mean.astype(np.float32) * a
+            x3 = np.ascontiguousarray(x).reshape(n, c, -1)
+            return _memory_format.laid_out(_half_affine(x3, a, t).reshape(x.shape),
+                                           _memory_format.suggested(x))
         if onednn.elementwise_supported(x):    # one pass, on chainrule's threads
             if x.flags.c_contiguous:
                 return onednn.channel_affine(x.reshape(n, c, -1), scale, shift).reshape(x.shape)
