@@ -31,6 +31,8 @@ def _convert(value, lib):
         return type(value)(_convert(v, lib) for v in value)
     if isinstance(value, dict):
         return {k: _convert(v, lib) for k, v in value.items()}
+    if isinstance(value, torch.layout) and lib is cr:
+        return cr.strided
     if isinstance(value, torch.dtype) and lib is cr:
         return getattr(cr, str(value).split(".")[-1])
     return value
@@ -104,6 +106,11 @@ CASES = [
     ("_safe_softmax", (np.array([[0., 1.], [-np.inf, -np.inf]], np.float32), 1), {}),
     ("_to_copy", (f32(3),), {"dtype": torch.float64}),
     ("to.dtype", (f32(3), 4), {}),
+    ("to.device", (f32(3), "cpu", torch.int32), {}),
+    ("to.dtype_layout", (f32(3),), {"dtype": torch.float64, "layout": torch.strided,
+                                    "device": "cpu", "pin_memory": False, "copy": True}),
+    ("new_zeros", (f32(2), [3]), {"layout": 0}),
+    ("unfold", (f32(8), 0, 3, 2), {}),
     ("_unsafe_view", (f32(2, 6), [3, 4]), {}),
     ("_reshape_alias", (f32(2, 6), [6, 2], [1, 6]), {}),
     ("numpy_T", (f32(2, 3, 4),), {}),

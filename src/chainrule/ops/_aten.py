@@ -326,6 +326,18 @@ def _to_copy(self, *, dtype=None, layout=None, device=None, pin_memory=None,
     return out if memory_format is None else out.contiguous(memory_format=memory_format)
 
 
+def _to(self, *args, dtype=None, layout=None, device=None, pin_memory=None, non_blocking=False,
+        copy=False, memory_format=None):
+    """aten::to's overloads: (dtype), (device, dtype), (other) positionally, or the tensor
+    options as keywords (``to.dtype_layout``), checked as a factory's."""
+    from .._device import check_factory
+    check_factory("aten.to", None, layout, pin_memory)
+    if dtype is not None or device is not None:
+        args = (*args, *(a for a in (device, dtype) if a is not None))
+    options = {} if memory_format is None else {"memory_format": memory_format}
+    return self.to(*(_dtype(a) for a in args), non_blocking=non_blocking, copy=copy, **options)
+
+
 def _as_number(kind):
     def convert(a):
         return kind(a.item()) if hasattr(a, "item") else kind(a)
@@ -498,7 +510,8 @@ _SCHEMAS = {
     "max_unpool2d": _max_unpool,
     "max_unpool3d": _max_unpool,
     "_to_copy": _to_copy,
-    "to": lambda self, *args, **kwargs: self.to(*(_dtype(a) for a in args), **kwargs),
+    "to": _to,
+    "unfold": lambda self, dimension, size, step: self.unfold(dimension, size, step),
     "_unsafe_view": lambda self, size: self.reshape(size),
     "_reshape_alias": _reshape_alias,
     "numpy_T": lambda self: self.permute(*reversed(range(self.ndim))),
@@ -649,6 +662,9 @@ class OpOverloadPacket:
         for key in ("dtype", "input_dtype"):
             if key in kwargs:
                 kwargs[key] = _dtype(kwargs[key])
+        if isinstance(kwargs.get("layout"), int):    # ATen's Layout code: 0 is strided
+            from .._device import strided
+            kwargs["layout"] = strided if kwargs["layout"] == 0 else kwargs["layout"]
         return self._fn(*args, **kwargs)
 
     def __getattr__(self, overload):
