@@ -210,3 +210,27 @@ def test_half_precision_instance_norm_backward():
         grads.append([to_np(t.grad).astype(np.float32) for t in (xs, ws)])
     for a, e in zip(*grads):
         np.testing.assert_allclose(a, e, rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("make", [lambda m: m.linspace(5, 10, 3, dtype=m.bool),
+                                  lambda m: m.logspace(5, 10, 3, dtype=m.bool),
+                                  lambda m: m.arange(3, dtype=m.bool)])
+def test_bool_ranges_refused(make):
+    # torch has no bool kernel for a range (tinygrad's test_linspace expects the error)
+    with pytest.raises(NotImplementedError) as expected:
+        make(torch)
+    with pytest.raises(NotImplementedError, match="not implemented for 'Bool'") as got:
+        make(cr)
+    assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("stride, padding", [((1,), [1]), ([2], (0,))])
+def test_conv2d_one_element_lists(stride, padding):
+    # ATen expands a one-element stride/padding to every spatial dim (torch-mlir's case)
+    x, w = RNG.standard_normal((1, 2, 6, 6)), RNG.standard_normal((3, 2, 3, 3))
+    for conv in ("conv2d", "conv_transpose2d"):
+        weight = w if conv == "conv2d" else w.transpose(1, 0, 2, 3).copy()
+        c, t = (getattr(m.nn.functional, conv)(m.tensor(x), m.tensor(weight), stride=stride,
+                                                 padding=padding) for m in (cr, torch))
+        assert tuple(c.shape) == tuple(t.shape)
+        np.testing.assert_allclose(to_np(c), to_np(t), rtol=1e-10, atol=1e-10)

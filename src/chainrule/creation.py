@@ -283,6 +283,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None, r
                          f"(start={start}, end={end}, step={step})")
     ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
     dt = as_dtype(dtype) if dtype is not None else (_dtype.int64 if ints else _dtype.get_default_dtype())
+    _refuse_bool(dt.np, "arange")
     # the length: exact integer arithmetic for ints (no float rounding of huge bounds)
     n = max(0, -(-(end - start) // step) if ints else math.ceil((end - start) / step))
     if not ints and dt.np.kind in "iu":
@@ -308,9 +309,16 @@ def linspace(start, end, steps, *, dtype=None, layout=None, device=None, require
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     dt = np.dtype(_float_dtype(dtype))
+    _refuse_bool(dt, "linspace")
     if dt in (np.float32, np.float64) and steps > 1:
         return _finish(linspace_like_torch(start, end, steps, dt.type), requires_grad)
     return _finish(_integral_points(start, end, steps, dt).astype(dt), requires_grad)
+
+
+def _refuse_bool(dt, op):
+    """torch has no bool kernel for a range (a NotImplementedError, a RuntimeError subclass)."""
+    if np.dtype(dt) == np.bool_:
+        raise NotImplementedError(f'"{op}_cpu" not implemented for \'Bool\'')
 
 
 def _integral_points(start, end, steps, dt):
@@ -336,6 +344,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=No
     if steps < 0:
         raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps}")
     dt = np.dtype(_float_dtype(dtype))
+    _refuse_bool(dt, "logspace")
     with np.errstate(invalid="ignore", over="ignore"):   # a negative base: nan, as torch
         values = float(base) ** _integral_points(start, end, steps, dt)
     return _finish(values.astype(dt), requires_grad)
