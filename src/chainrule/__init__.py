@@ -34,7 +34,6 @@ for _name in ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "tru
               "floor_divide"):
     globals()[_name] = _takes_two_numbers(globals()[_name])
 del _name, _takes_two_numbers
-del aten, prim, prims   # torch.ops' namespaces, not top-level names
 del linalg   # the star import's ops.linalg (matmul's module); chainrule.linalg is torch.linalg's
 from . import linalg  # noqa: E402
 from .ops.matrix import tensor_norm as norm  # noqa: E402
@@ -151,3 +150,10 @@ del _functional
 def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     """Turn anomaly detection on or off (``autograd.set_detect_anomaly`` without a scope)."""
     autograd.set_detect_anomaly(enabled, check_nan)
+
+
+from . import _op_namespaces  # noqa: E402
+# torch.ops' operator namespaces (torch.ops.aten.mm, ...) on chainrule.ops, the package of the
+# primitives they run; set here, at the top, because they reach up to nn.functional
+ops.aten, ops.prims, ops.prim = _op_namespaces.aten, _op_namespaces.prims, _op_namespaces.prim
+del _op_namespaces

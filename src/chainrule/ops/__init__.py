@@ -128,5 +128,3 @@ def _function_of(method):
     "is_inference", "get_device"))
 i0_, split_with_sizes = _function_of("i0_"), _function_of("split_with_sizes")
 conj_physical_ = _function_of("conj_physical_")
-
-from ._aten import aten, prim, prims   # torch.ops.aten, .prims, .prim: operators by schema name

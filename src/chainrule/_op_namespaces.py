@@ -1,4 +1,5 @@
-"""``torch.ops.aten``: ATen's operators by their schema names, as torch exposes them to Python.
+"""``torch.ops.aten`` (and ``.prims``, ``.prim``): ATen's operators by their schema names, as
+torch exposes them to Python; ``chainrule/__init__`` puts them on ``chainrule.ops``.
 
     chainrule.ops.aten.mm(a, b)                  # an OpOverloadPacket: the overload is picked
     chainrule.ops.aten.add.Tensor(a, b, alpha=2) # from the arguments; ``.default``, ``.Tensor``,
@@ -17,6 +18,7 @@ as they do for the packet.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import operator
 import sys
@@ -46,7 +48,7 @@ def _cr():
 
 
 def _F():
-    from ..nn import functional
+    from .nn import functional
     return functional
 
 
@@ -330,7 +332,7 @@ def _to(self, *args, dtype=None, layout=None, device=None, pin_memory=None, non_
         copy=False, memory_format=None):
     """aten::to's overloads: (dtype), (device, dtype), (other) positionally, or the tensor
     options as keywords (``to.dtype_layout``), checked as a factory's."""
-    from .._device import check_factory
+    from ._device import check_factory
     check_factory("aten.to", None, layout, pin_memory)
     if dtype is not None or device is not None:
         args = (*args, *(a for a in (device, dtype) if a is not None))
@@ -351,7 +353,6 @@ def _reshape_alias(self, size, stride):
 def _loss(name):
     """A loss with ATen's int ``reduction`` (positional in its schema)."""
     def loss(*args, reduction=1, **kwargs):
-        import inspect
         fn = getattr(_F(), name)
         params = list(inspect.signature(fn).parameters)
         if "reduction" in params[:len(args)]:    # given positionally, as ATen's schemas do
@@ -663,7 +664,7 @@ class OpOverloadPacket:
             if key in kwargs:
                 kwargs[key] = _dtype(kwargs[key])
         if isinstance(kwargs.get("layout"), int):    # ATen's Layout code: 0 is strided
-            from .._device import strided
+            from ._device import strided
             kwargs["layout"] = strided if kwargs["layout"] == 0 else kwargs["layout"]
         return self._fn(*args, **kwargs)
 
