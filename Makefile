@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-test
 DEMO_STAMP := $(VENV)/.installed-demo
 DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: demo test bench api-coverage sweep clean docs docs-serve docs-screenshot chromium
+.PHONY: demo test bench api-coverage sweep suites clean docs docs-serve docs-screenshot chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,14 @@ sweep: $(STAMP)
 	$(PY) tools/opinfo_sweep.py
 	$(PY) tools/opinfo_sweep.py --modules
 	$(PY) tools/opinfo_sweep.py --optimizers
+
+# Other projects' op suites through chainrule, as reports: torch-mlir's end-to-end cases
+# (tools/mlir_suite.py) and tinygrad's test_ops (tools/tinygrad_ops.py), cloned into .suites/.
+suites: $(STAMP)
+	test -d .suites/torch-mlir || git clone -q --depth 1 https://github.com/llvm/torch-mlir .suites/torch-mlir
+	test -d .suites/tinygrad || git clone -q --depth 1 https://github.com/tinygrad/tinygrad .suites/tinygrad
+	$(PY) tools/mlir_suite.py .suites/torch-mlir/projects/pt1/python/torch_mlir_e2e_test/test_suite --grad
+	$(PY) tools/tinygrad_ops.py .suites/tinygrad/test/backend/test_ops.py
 
 # The documentation site (mkdocs.yml): `make docs` builds it into site/ with --strict (a
 # broken link, reference or anchor fails the build), `make docs-serve` serves it on
