@@ -18,11 +18,12 @@ as they do for the packet.
 """
 from __future__ import annotations
 
-import inspect
 import math
 import operator
 import sys
 import types
+
+from .nn import functional as F
 
 _REDUCTIONS = ("none", "mean", "sum")   # ATen's at::Reduction enum
 # ATen's ScalarType codes, which its schemas accept for a dtype (``aten.to(x, 6)`` is float32)
@@ -44,12 +45,9 @@ _ON_NUMBERS = {
 
 
 def _cr():
+    # the package's top-level functions (where, zeros, ...): chainrule imports this module
+    # last, so the names are there by the time an operator runs
     return sys.modules["chainrule"]
-
-
-def _F():
-    from .nn import functional
-    return functional
 
 
 def _dtype(value):
@@ -94,7 +92,7 @@ def _vjp(forward, primals, cotangent):
 
 def _pool_with_indices(dims):
     def pool(self, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
-        return getattr(_F(), f"max_pool{dims}d")(self, kernel_size, stride or None, padding,
+        return getattr(F, f"max_pool{dims}d")(self, kernel_size, stride or None, padding,
                                                  dilation, ceil_mode, return_indices=True)
     return pool
 
@@ -114,7 +112,7 @@ def _pool_backward(dims):
 def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding,
                 groups):
     """aten::convolution: conv{1,2,3}d, or conv_transpose{1,2,3}d when ``transposed``."""
-    F, dims = _F(), weight.ndim - 2
+    dims = weight.ndim - 2
     if transposed:
         return getattr(F, f"conv_transpose{dims}d")(input, weight, bias, stride, padding,
                                                     output_padding, groups, dilation)
@@ -136,8 +134,8 @@ def nll_loss_forward(self, target, weight, reduction, ignore_index):
     """(loss, total weight): the total weight is Σ w[target] over the targets not ignored (for
     reduction 'none' on a batch, 0 as torch)."""
     cr = _cr()
-    loss = _F().nll_loss(self, target, weight, ignore_index=ignore_index,
-                         reduction=_reduction(reduction))
+    loss = F.nll_loss(self, target, weight, ignore_index=ignore_index,
+                      reduction=_reduction(reduction))
     if _reduction(reduction) == "none" and self.ndim > 1:
         return loss, cr.zeros((), dtype=self.dtype)
     kept = target != ignore_index
@@ -152,7 +150,7 @@ def nll_loss_backward(grad_output, self, target, weight, reduction, ignore_index
     """torch's kernel: x̄[i, t_i] = −w[t_i]·ȳ (ȳ_i for 'none'; divided by the given
     ``total_weight`` for 'mean'), 0 elsewhere and where t_i is ``ignore_index``. A 1-D input is
     one sample (its target's first entry)."""
-    cr, F = _cr(), _F()
+    cr = _cr()
     classes = self.shape[0] if self.ndim == 1 else self.shape[1]
     t = target.reshape(-1)[:1].reshape(()) if self.ndim == 1 else target
     kept = t != ignore_index
@@ -185,16 +183,16 @@ def _trilinear(i1, i2, i3, expand1, expand2, expand3, sumdim, unroll_dim=1):
 
 def _upsample_nearest(input, output_size, scale_factors=None, *scales, **named_scales):
     if isinstance(scale_factors, (list, tuple)) or scale_factors is None:
-        return _F().interpolate(input, size=output_size, scale_factor=scale_factors,
-                                mode="nearest")
+        return F.interpolate(input, size=output_size, scale_factor=scale_factors,
+                             mode="nearest")
     # the non-vec overload: (input, output_size, scales...) with one float per dim
-    return _F().interpolate(input, size=output_size, mode="nearest")
+    return F.interpolate(input, size=output_size, mode="nearest")
 
 
 def _upsample_nearest_backward(grad_output, output_size, input_size, *scales, **named_scales):
     cr = _cr()
     x = cr.zeros(input_size, dtype=grad_output.dtype)
-    return _vjp(lambda t: _F().interpolate(t, size=output_size, mode="nearest"), [x],
+    return _vjp(lambda t: F.interpolate(t, size=output_size, mode="nearest"), [x],
                 grad_output)[0]
 
 
@@ -297,9 +295,9 @@ def _embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, s
     'max', the row chosen in each bag and feature, for 'mean' bag_size again."""
     cr = _cr()
     padding = None if padding_idx is None or padding_idx < 0 else padding_idx
-    out = _F().embedding_bag(indices, weight, offsets, mode=("sum", "mean", "max")[mode],
-                             per_sample_weights=per_sample_weights,
-                             include_last_offset=include_last_offset, padding_idx=padding)
+    out = F.embedding_bag(indices, weight, offsets, mode=("sum", "mean", "max")[mode],
+                          per_sample_weights=per_sample_weights,
+                          include_last_offset=include_last_offset, padding_idx=padding)
     bags = out.shape[0]
     if mode == 0:
         zeros = cr.zeros(bags, dtype=indices.dtype)
@@ -350,35 +348,15 @@ def _reshape_alias(self, size, stride):
     return self.as_strided(size, stride)
 
 
-def _loss(name):
-    """A loss with ATen's int ``reduction`` (positional in its schema)."""
-    def loss(*args, reduction=1, **kwargs):
-        fn = getattr(_F(), name)
-        params = list(inspect.signature(fn).parameters)
-        if "reduction" in params[:len(args)]:    # given positionally, as ATen's schemas do
-            i = params.index("reduction")
-            args = (*args[:i], _reduction(args[i]), *args[i + 1:])
-            return fn(*args, **kwargs)
-        return fn(*args, reduction=_reduction(reduction), **kwargs)
+def _aten_loss(name, *params):
+    """A loss called by ATen's schema: (self, target, *params) by position or name, its
+    ``reduction`` an int (the functional's legacy size_average/reduce are not in the schema)."""
+    def loss(self, target, *args, **kwargs):
+        kwargs.update(zip(params, args))
+        if "reduction" in kwargs:
+            kwargs["reduction"] = _reduction(kwargs["reduction"])
+        return getattr(F, name)(self, target, **kwargs)
     return loss
-
-
-def _cross_entropy_loss(self, target, weight=None, reduction=1, ignore_index=-100,
-                        label_smoothing=0.0):
-    return _F().cross_entropy(self, target, weight, ignore_index=ignore_index,
-                              reduction=_reduction(reduction), label_smoothing=label_smoothing)
-
-
-def _mse_or_l1(name):
-    def loss(self, target, reduction=1):
-        return getattr(_F(), name)(self, target, reduction=_reduction(reduction))
-    return loss
-
-
-def _binary_cross_entropy_with_logits(self, target, weight=None, pos_weight=None, reduction=1):
-    return _F().binary_cross_entropy_with_logits(self, target, weight,
-                                                 reduction=_reduction(reduction),
-                                                 pos_weight=pos_weight)
 
 
 def _index_put(self, indices, values, accumulate=False):
@@ -397,8 +375,8 @@ def _index_put_(self, indices, values, accumulate=False, unsafe=False):
 
 
 def _grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
-    return _F().grid_sample(input, grid, ("bilinear", "nearest", "bicubic")[interpolation_mode],
-                            ("zeros", "border", "reflection")[padding_mode], align_corners)
+    return F.grid_sample(input, grid, ("bilinear", "nearest", "bicubic")[interpolation_mode],
+                         ("zeros", "border", "reflection")[padding_mode], align_corners)
 
 
 def _weight_norm_interface(v, g, dim=0):
@@ -425,7 +403,7 @@ def _fake_quantize(self, scale, zero_point, quant_min, quant_max):
 
 def _pad(mode):
     def pad(self, padding):
-        return _F().pad(self, padding, mode=mode)
+        return F.pad(self, padding, mode=mode)
     return pad
 
 
@@ -464,29 +442,31 @@ _SCHEMAS = {
     "nll_loss2d_forward": nll_loss_forward,
     "nll_loss_backward": nll_loss_backward,
     "nll_loss2d_backward": nll_loss_backward,
-    "nll_loss": _loss("nll_loss"),
-    "nll_loss_nd": _loss("nll_loss"),
-    "cross_entropy_loss": _cross_entropy_loss,
-    "mse_loss": _mse_or_l1("mse_loss"),
-    "l1_loss": _mse_or_l1("l1_loss"),
-    "smooth_l1_loss": _loss("smooth_l1_loss"),
-    "huber_loss": _loss("huber_loss"),
-    "binary_cross_entropy": _loss("binary_cross_entropy"),
-    "binary_cross_entropy_with_logits": _binary_cross_entropy_with_logits,
+    "nll_loss": _aten_loss("nll_loss", "weight", "reduction", "ignore_index"),
+    "nll_loss_nd": _aten_loss("nll_loss", "weight", "reduction", "ignore_index"),
+    "cross_entropy_loss": _aten_loss("cross_entropy", "weight", "reduction", "ignore_index",
+                                     "label_smoothing"),
+    "mse_loss": _aten_loss("mse_loss", "reduction"),
+    "l1_loss": _aten_loss("l1_loss", "reduction"),
+    "smooth_l1_loss": _aten_loss("smooth_l1_loss", "reduction", "beta"),
+    "huber_loss": _aten_loss("huber_loss", "reduction", "delta"),
+    "binary_cross_entropy": _aten_loss("binary_cross_entropy", "weight", "reduction"),
+    "binary_cross_entropy_with_logits": _aten_loss("binary_cross_entropy_with_logits", "weight",
+                                                   "pos_weight", "reduction"),
     "threshold_backward": lambda grad_output, self, threshold: _cr().where(
         self <= threshold, 0, grad_output).to(_cr().promote_types(grad_output.dtype, self.dtype)),
     "tanh_backward": lambda grad_output, output: grad_output * (1 - output * output),
     "sigmoid_backward": lambda grad_output, output: grad_output * output * (1 - output),
     "gelu_backward": lambda grad_output, self, approximate="none":
-        _vjp(lambda x: _F().gelu(x, approximate=approximate), [self], grad_output)[0],
+        _vjp(lambda x: F.gelu(x, approximate=approximate), [self], grad_output)[0],
     "softplus_backward": lambda grad_output, self, beta=1, threshold=20: _vjp(
-        lambda x: _F().softplus(x, beta, threshold), [self], grad_output)[0],
+        lambda x: F.softplus(x, beta, threshold), [self], grad_output)[0],
     "hardtanh_backward": lambda grad_output, self, min_val=-1, max_val=1: _vjp(
-        lambda x: _F().hardtanh(x, min_val, max_val), [self], grad_output)[0],
-    "hardswish_backward": _elementwise_backward(lambda x: _F().hardswish(x)),
-    "hardsigmoid_backward": _elementwise_backward(lambda x: _F().hardsigmoid(x)),
-    "silu_backward": _elementwise_backward(lambda x: _F().silu(x)),
-    "mish_backward": _elementwise_backward(lambda x: _F().mish(x)),
+        lambda x: F.hardtanh(x, min_val, max_val), [self], grad_output)[0],
+    "hardswish_backward": _elementwise_backward(lambda x: F.hardswish(x)),
+    "hardsigmoid_backward": _elementwise_backward(lambda x: F.hardsigmoid(x)),
+    "silu_backward": _elementwise_backward(lambda x: F.silu(x)),
+    "mish_backward": _elementwise_backward(lambda x: F.mish(x)),
     "elu_backward": _elu_backward,
     "leaky_relu_backward": _leaky_relu_backward,
     "rrelu_with_noise_backward": _rrelu_with_noise_backward,
@@ -619,7 +599,7 @@ def _resolve_tensor_op(name):
             if callable(fn):
                 return fn
     if not name.endswith("_"):   # in-place and dunder names: the Tensor method
-        for namespace in (cr, _F(), cr.special):
+        for namespace in (cr, F, cr.special):
             fn = getattr(namespace, name, None)
             if callable(fn) and not isinstance(fn, type):
                 return fn
