@@ -266,6 +266,10 @@ def cr_callable(opinfo):
         if method is None:
             return None, "no dunder"
         return (lambda x, *a, **k: method(x, *a, **k)), ""
+    if isinstance(opinfo.op, (torch._ops.OpOverload, torch._ops.OpOverloadPacket)):
+        namespace, _, op = str(opinfo.op).partition(".")     # "aten._safe_softmax.default"
+        fn = resolve(getattr(cr.ops, namespace, None), op) if hasattr(cr.ops, namespace) else None
+        return (fn, "") if fn is not None else (None, "missing")
     torch_obj = resolve(torch, name)
     if torch_obj is None and opinfo.method_variant is not None:
         torch_obj = opinfo.method_variant

@@ -209,10 +209,11 @@ def _log_softmax_backward_data(grad_output, output, dim, input_dtype):
 
 
 def _safe_softmax(self, dim, dtype=None):
-    """softmax, with 0 (not NaN) along a slice that is all −∞ (fully masked attention rows)."""
+    """softmax, with 0 (not NaN) along a slice that is all −∞ (fully masked attention rows),
+    and a zero gradient there."""
     cr = _cr()
-    out = cr.softmax(self, dim, dtype=dtype)
     masked = (self == -math.inf).all(dim, keepdim=True)
+    out = cr.softmax(cr.where(masked, 0.0, self), dim, dtype=dtype)
     return cr.where(masked, cr.zeros((), dtype=out.dtype), out)
 
 
