@@ -130,3 +130,13 @@ i0_, split_with_sizes = _function_of("i0_"), _function_of("split_with_sizes")
 conj_physical_ = _function_of("conj_physical_")
 
 from ._aten import aten, prim, prims   # torch.ops.aten, .prims, .prim: operators by schema name
+from ._aten import CUSTOM_NAMESPACES as _CUSTOM_NAMESPACES  # noqa: E402
+
+
+def __getattr__(name):
+    """``ops.<namespace>`` for a namespace of operators defined with chainrule.library."""
+    namespace = _CUSTOM_NAMESPACES.get(name)
+    if namespace is None:
+        raise AttributeError(f"module 'chainrule.ops' has no attribute '{name}' (no operator "
+                             "namespace of that name was defined with chainrule.library)")
+    return namespace
