@@ -66,7 +66,9 @@ class _Arg:
         self.kwarg_only, self.mutable = kwarg_only, mutable
 
     def text(self, alias):
-        return f"{self.type}{f'(a{alias}!)' if self.mutable else ''} {self.name}" + (
+        base = self.type.rstrip("?[]")   # the alias annotation sits after the base type
+        marked = base + (f"(a{alias}!)" if self.mutable else "") + self.type[len(base):]
+        return f"{marked} {self.name}" + (
             "" if self.default is inspect.Parameter.empty else f"={_default_text(self.default)}")
 
 
@@ -75,6 +77,9 @@ def _default_text(value):
         return f'"{value}"'
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_default_text(v) for v in value) + "]"
+    if isinstance(value, float):   # as torch's C++ printer: 17 digits, "2." for a whole number
+        text = format(value, ".17g")
+        return text if any(c in text for c in ".ein") else text + "."
     return repr(value)
 
 
@@ -226,6 +231,11 @@ def _infer(fn, mutates_args):
                  "Optional of each, and Sequence/List of Tensor, Optional[Tensor], int, "
                  "float, bool.")
         args.append(_Arg(p.name, type_, p.default, p.kind == p.KEYWORD_ONLY))
+    if any(a.kwarg_only and a.type.startswith("Tensor") for a in args):
+        raise NotImplementedError("custom_op with kwarg-only Tensor args. Please make your "
+                                  "tensors not kwarg-only. Got: "
+                                  f"{_Schema(args, [], False).text(getattr(fn, '__name__', ''))}"
+                                  .split(" -> ")[0] + " -> ...")
     tensors = [a for a in args if a.type.startswith("Tensor")]
     if mutates_args == "unknown":
         for a in tensors:
@@ -357,6 +367,11 @@ class _OpDef:
         """The kernel's result, checked: its structure against the schema's returns, and no
         output aliasing an input or another output (torch's rule)."""
         result = self.kernel()(*pos, **kw)
+        if self.custom:   # torch checks on each call for custom_op kernels, not Library ones
+            self.check_aliasing(pos, kw, result)
+        return result
+
+    def check_aliasing(self, pos, kw, result):
         outs = self._outputs(result)
         seen = [t._data for t in _flat_tensors((*pos, *kw.values()))]
         for o in _flat_tensors(outs):
@@ -369,7 +384,6 @@ class _OpDef:
                     "Please instead return a clone of the offending output tensor(s) (e.g. "
                     "return x.clone()) or refactor the custom operator to not return y.")
             seen.append(o._data)
-        return result
 
     def _outputs(self, result):
         returns = self.schema.returns
@@ -403,7 +417,18 @@ class _OpDef:
             if self.custom:
                 with no_grad():
                     return self.run_kernel(pos, kw)
-            return self.run_kernel(pos, kw)
+            result = self.run_kernel(pos, kw)
+            ins = {id(t) for t in _flat_tensors((*pos, *kw.values()))}
+            if needs_grad and any(o.requires_grad and id(o) not in ins
+                                  for o in _flat_tensors(_as_list(result))):
+                # torch warns (at backward) that this fallback is deprecated
+                warnings.warn(f"{self.qualname}: an autograd kernel was not registered to the "
+                              "Autograd key(s) but we are trying to backprop through it. This "
+                              "may lead to silently incorrect behavior. If your operator is "
+                              "differentiable, register its gradient with register_autograd "
+                              "or its kernel to 'Autograd'/'CompositeImplicitAutograd'.",
+                              UserWarning, stacklevel=3)
+            return result
         return _apply(self, pos, kw)
 
 
@@ -823,7 +848,15 @@ def _test_schema(opdef, args, kwargs):
     ``mutates_args`` changes."""
     pos, kw = opdef.bind(args, kwargs)
     before = [(a, _clone(v)) for a, v in zip(opdef.schema.args, (*pos, *kw.values()))]
-    opdef(*args, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)   # test_autograd_registration's subject
+        result = opdef(*args, **kwargs)
+    outs = [o._data for o in _flat_tensors(_as_list(result))]
+    for a, v in zip(opdef.schema.args, (*pos, *kw.values())):
+        if any(np.may_share_memory(t._data, o) for t in _flat_tensors([v]) for o in outs):
+            raise RuntimeError(f"Argument {a.name} is not defined to alias output but was "
+                               "aliasing")
+    opdef.check_aliasing(pos, kw, result)   # outputs aliasing one another
     for a, old in before:
         new = pos[[b.name for b in opdef.schema.args if not b.kwarg_only].index(a.name)] \
             if not a.kwarg_only else kw[a.name]
@@ -841,7 +874,9 @@ def _test_autograd(opdef, args, kwargs):
     if not any(t.requires_grad for t in tensors):
         return
     if opdef.backward is None and not opdef.custom and "autograd" not in opdef.kernels:
-        outs = opdef(*args, **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)   # the failure below says it
+            outs = opdef(*args, **kwargs)
         ids = {id(t) for t in tensors}
         if any(o.requires_grad and id(o) not in ids for o in _flat_tensors(
                 outs if isinstance(outs, (tuple, list)) else [outs])):
