@@ -91,10 +91,15 @@ def test_inferred_schemas_match_torch():
         def mut(x: T, y: T) -> None:
             x.add_(y)
 
+        def plain(x: T, y: Optional[T], n: int = 2) -> T:
+            return x
+
         @lib.library.custom_op("crt_sch::unk", mutates_args="unknown")
         def unk(x: T, y: T, z: List[T]) -> List[T]:
             return [x + y]
-        return [str(getattr(lib.ops.crt_sch, n).default._schema) for n in ("many", "mut", "unk")]
+        return [str(getattr(lib.ops.crt_sch, n).default._schema) for n in ("many", "mut", "unk")
+                ] + [lib.library.infer_schema(plain, mutates_args={"y"}, op_name="ns::u"),
+                     lib.library.infer_schema(plain, mutates_args=())]
     t, c = both(schemas)
     assert c == t
 
@@ -123,9 +128,14 @@ def test_list_input_keyword_only_and_tuple_output_gradients():
         xs = [lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)]
         y, s = cat_scale(xs, 2.0, shift=0.5)
         (y.sum() + (s * s).sum()).backward()
-        return [to_np(y), to_np(s), to_np(xs[0].grad), to_np(xs[1].grad)]
-    for t, c in zip(*both(run)):
-        np.testing.assert_allclose(c, t, rtol=1e-12)
+        check = lib.library.opcheck(cat_scale, ([x.detach().requires_grad_() for x in xs], 2.0),
+                                    {"shift": 0.5}, test_utils=("test_schema",
+                                                                "test_autograd_registration"))
+        return [to_np(y), to_np(s), to_np(xs[0].grad), to_np(xs[1].grad)], check
+    (t, tcheck), (c, ccheck) = both(run)
+    for u, v in zip(t, c):
+        np.testing.assert_allclose(v, u, rtol=1e-12)
+    assert ccheck == tcheck
 
 
 def test_mutating_op_and_opcheck_catches_undeclared_mutation():
@@ -358,6 +368,10 @@ def test_library_define_impl_and_errors_as_torch():
         bad = L.opcheck(lib.ops.crt_libdef.mul3, (lib.tensor(a, requires_grad=True),),
                         test_utils="test_autograd_registration", raise_exception=False)
         assert "does not have an autograd kernel" in str(bad["test_autograd_registration"])
+        lib3.define("inc(Tensor(a!) x, Tensor(b!)[] y, Tensor(c)? z) -> ()")
+        lib3.impl("inc", _increment, "CPU")
+        v = lib.zeros(2)
+        assert lib.ops.crt_libdef.inc(v, [], None) is None and v.tolist() == [1.0, 1.0]
         lib3.define("same(Tensor x) -> Tensor")
         lib3.impl("same", lambda x: x, "CompositeExplicitAutograd")
         assert lib.ops.crt_libdef.same(x) is x   # a Library kernel's aliasing: not checked
@@ -365,7 +379,8 @@ def test_library_define_impl_and_errors_as_torch():
                                             "defined to alias output but was aliasing"):
             L.opcheck(lib.ops.crt_libdef.same, (lib.ones(1),), test_utils="test_schema")
         return ([to_np(t) for t in (m3, y, x.grad, f1, f2)], repr(lib3),
-                str(lib.ops.crt_libdef.foo.default._schema), check)
+                str(lib.ops.crt_libdef.foo.default._schema),
+                str(lib.ops.crt_libdef.inc.default._schema), check)
     t, c = both(run)
     for u, v in zip(t[0], c[0]):
         np.testing.assert_allclose(v, u, rtol=1e-12)
@@ -416,3 +431,7 @@ def test_compile_falls_back_for_a_numpy_kernel_and_captures_a_chainrule_one():
 
 def _twice(x: cr.Tensor) -> cr.Tensor:
     return x * 2
+
+
+def _increment(x, y, z):
+    x.add_(1)

@@ -58,16 +58,17 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # ---------------------------------------------------------------------------- schemas
 class _Arg:
-    __slots__ = ("name", "type", "default", "kwarg_only", "mutable")
+    __slots__ = ("name", "type", "default", "kwarg_only", "mutable", "alias")
 
     def __init__(self, name, type, default=inspect.Parameter.empty, kwarg_only=False,
-                 mutable=False):
+                 mutable=False, alias=None):
         self.name, self.type, self.default = name, type, default
-        self.kwarg_only, self.mutable = kwarg_only, mutable
+        self.kwarg_only, self.mutable, self.alias = kwarg_only, mutable, alias
 
     def text(self, alias):
         base = self.type.rstrip("?[]")   # the alias annotation sits after the base type
-        marked = base + (f"(a{alias}!)" if self.mutable else "") + self.type[len(base):]
+        note = self.alias or (f"(a{alias}!)" if self.mutable else "")   # a schema's own
+        marked = base + note + self.type[len(base):]
         return f"{marked} {self.name}" + (
             "" if self.default is inspect.Parameter.empty else f"={_default_text(self.default)}")
 
@@ -92,13 +93,12 @@ class _Schema:
         self.args, self.returns, self.tuple_return = args, returns, tuple_return
 
     def text(self, qualname=""):
-        parts, star, alias = [], False, 0
-        for a in self.args:
+        parts, star = [], False
+        for i, a in enumerate(self.args):   # torch names a mutated argument's alias by its index
             if a.kwarg_only and not star:
                 parts.append("*")
                 star = True
-            parts.append(a.text(alias))
-            alias += a.mutable
+            parts.append(a.text(i))
         if self.tuple_return or not self.returns:
             ret = "(" + ", ".join(self.returns) + ")"
         else:
@@ -147,7 +147,7 @@ def _parse_type(text, where):
                            "Tensor, int, SymInt, float, bool, str, Scalar, ScalarType, Device, "
                            "each with ? and [])")
     base, alias, q1, lst, q2 = m.groups()
-    return base + (q1 or "") + (lst and "[]" or "") + (q2 or ""), bool(alias and "!" in alias)
+    return base + (q1 or "") + (lst and "[]" or "") + (q2 or ""), alias
 
 
 def _parse_schema(text, where):
@@ -164,10 +164,10 @@ def _parse_schema(text, where):
         pieces = decl.strip().rsplit(None, 1)
         if len(pieces) != 2 or not _IDENT.match(pieces[1]):
             raise RuntimeError(f"{where}: expected 'TYPE NAME' for an argument, got '{part}'")
-        type_, mutable = _parse_type(pieces[0], where)
+        type_, alias = _parse_type(pieces[0], where)
         args.append(_Arg(pieces[1], type_,
                          _parse_default(default.strip()) if default else inspect.Parameter.empty,
-                         kwarg_only, mutable))
+                         kwarg_only, bool(alias and "!" in alias), alias))
     ret = m.group(2).strip()
     tuple_return = ret.startswith("(")
     items = _split_top(ret[1:-1]) if tuple_return else [ret]
