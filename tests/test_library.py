@@ -333,6 +333,9 @@ def test_library_define_impl_and_errors_as_torch():
             L.Library("crt_libdef", "DEF")
         with pytest.raises(ValueError, match="Unsupported kind: XYZ"):
             L.Library("crt_libdef", "XYZ")
+        with pytest.raises(RuntimeError, match="Cannot define an operator inside of a "
+                                               "TORCH_LIBRARY_IMPL block"):
+            L.Library("crt_libdef", "IMPL").define("g(Tensor x) -> Tensor")
         assert lib3.define("mul3(Tensor x) -> Tensor") == "mul3"
         with pytest.raises(RuntimeError, match="with the same name and overload name multiple "
                                                "times"):

@@ -736,10 +736,12 @@ class Library:
     def define(self, schema, alias_analysis="", *, tags=()):
         """Declare the operator ``"name(ARGS) -> RETURNS"`` in this namespace; returns its
         name. Declaring a name twice raises RuntimeError, as torch."""
-        if self.kind == "IMPL":
-            raise RuntimeError(f"Library(kind=IMPL, ns={self.ns}) cannot define operators; "
-                               "use a DEF or FRAGMENT library")
         m = re.match(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(\(.*)$", schema, re.S)
+        if self.kind == "IMPL":
+            raise RuntimeError(f'def("{m.group(1) if m else schema}"): Cannot define an '
+                               "operator inside of a TORCH_LIBRARY_IMPL block.  All def()s "
+                               "should be placed in the (unique) TORCH_LIBRARY block for their "
+                               "namespace.")
         if m is None:
             raise RuntimeError(f"Library.define: expected 'name(ARGS) -> RETURNS', got "
                                f"'{schema}'")
