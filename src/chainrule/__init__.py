@@ -58,6 +58,7 @@ from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 from . import distributed  # torch.distributed over MPI (mpi4py imported on first use)
 from . import fx  # graph capture and replay (torch.fx / torch.compile)
 from .fx import compile  # noqa: E402
+from . import library  # noqa: E402  (torch.library: user-defined operators)
 from . import onnx  # export to ONNX, run in ONNX Runtime (onnx imported on first use)
 from .serialization import from_dlpack, load, save
 from .summary import summary

@@ -667,9 +667,9 @@ class _OpNamespace(types.ModuleType):
     """``ops.aten``, ``ops.prims``, ``ops.prim``: attribute access builds (and caches) the
     operator's packet."""
 
-    def __init__(self, name, resolve):
+    def __init__(self, name, resolve, packet_type=OpOverloadPacket):
         super().__init__(name)
-        self._resolve = resolve
+        self._resolve, self._packet_type = resolve, packet_type
 
     def __getattr__(self, name):
         if name.startswith("__") and name not in _ON_NUMBERS:   # not an operator: __path__, ...
@@ -678,7 +678,7 @@ class _OpNamespace(types.ModuleType):
         if fn is None:
             raise AttributeError(f"'_OpNamespace' '{self.__name__}' object has no attribute "
                                  f"'{name}' (chainrule has no operator of that name)")
-        packet = OpOverloadPacket(name, fn, self.__name__)
+        packet = self._packet_type(name, fn, self.__name__)
         setattr(self, name, packet)
         return packet
 
