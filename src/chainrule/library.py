@@ -42,7 +42,7 @@ from ._modes import no_grad
 from .autograd.function import Function
 from .autograd.gradcheck import gradcheck
 from . import ops
-from ._op_namespaces import OpOverload, OpOverloadPacket, _OpNamespace
+from . import _op_namespaces as _namespaces   # torch.ops' packet and namespace classes
 from .tensor import Tensor
 
 __all__ = ["Library", "custom_op", "define", "impl", "register_autograd", "register_fake",
@@ -516,7 +516,7 @@ def _apply(opdef, pos, kw):
     return list(out) if opdef.schema.returns == ["Tensor[]"] else out
 
 
-class _Packet(OpOverloadPacket):
+class _Packet(_namespaces.OpOverloadPacket):
     """``ops.<ns>.<name>``: a user-defined operator; its one overload is ``.default``."""
 
     def __call__(self, *args, **kwargs):
@@ -526,7 +526,7 @@ class _Packet(OpOverloadPacket):
         if overload != "default":
             raise AttributeError(f"The underlying op of '{self._namespace}.{self.__name__}' "
                                  f"has no overload name '{overload}'")
-        op = OpOverload(self, overload)
+        op = _namespaces.OpOverload(self, overload)
         op._schema = _OPS[f"{self._namespace}::{self.__name__}"].declaration()
         self.default = op
         return op
@@ -538,7 +538,7 @@ class _Packet(OpOverloadPacket):
         return f"{self._namespace}.{self.__name__}"
 
 
-_NAMESPACES: dict[str, _OpNamespace] = {}   # chainrule.ops.<ns> of the user-defined operators
+_NAMESPACES: dict = {}   # ns -> chainrule.ops.<ns>, the namespaces of user-defined operators
 
 
 def _namespace(ns):
@@ -552,7 +552,7 @@ def _namespace(ns):
                 return None
             # looked up on each call: a later definition of the name takes over, as in torch
             return lambda *args, **kwargs: _OPS[f"{ns}::{name}"](*args, **kwargs)
-        space = _NAMESPACES[ns] = _OpNamespace(ns, resolve, _Packet)
+        space = _NAMESPACES[ns] = _namespaces._OpNamespace(ns, resolve, _Packet)
         setattr(ops, ns, space)
     return space
 
@@ -569,9 +569,9 @@ def _lookup(op, where):
     """The table entry of a CustomOpDef, OpOverload(Packet) or 'ns::name'."""
     if isinstance(op, CustomOpDef):
         return op._opdef
-    if isinstance(op, OpOverload):
+    if isinstance(op, _namespaces.OpOverload):
         op = op.overloadpacket
-    if isinstance(op, OpOverloadPacket):
+    if isinstance(op, _namespaces.OpOverloadPacket):
         op = f"{op._namespace}::{op.__name__}"
     ns, name = _split_qualname(op, where)
     if f"{ns}::{name}" not in _OPS:
@@ -769,7 +769,7 @@ class Library:
         """Register ``fn`` as the kernel of ``op_name`` (a name in this namespace or an
         OpOverload) for ``dispatch_key`` ("CPU", "CompositeExplicitAutograd",
         "CompositeImplicitAutograd", "Autograd", "Meta"; default: the library's)."""
-        if isinstance(op_name, (OpOverload, OpOverloadPacket)):
+        if isinstance(op_name, (_namespaces.OpOverload, _namespaces.OpOverloadPacket)):
             opdef = _lookup(op_name, "Library.impl")
         else:
             opdef = _lookup(f"{self.ns}::{op_name.split('.')[0]}", "Library.impl")

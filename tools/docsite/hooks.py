@@ -62,7 +62,7 @@ API_PAGES = [
      ["chainrule.vision", "chainrule.vision.filters", "chainrule.vision.transforms",
       "chainrule.vision.datasets"]),
     ("viz", "Figures and graphs", ["chainrule.viz"]),
-    ("fx", "Graph capture and compile", ["chainrule.fx"]),
+    ("fx", "Graph capture, compile and custom operators", ["chainrule.fx", "chainrule.library"]),
     ("demos", "Demos (one per idea of the deck)", ["chainrule.demos"]),
     ("backends", "Backends, devices, distributed", ["chainrule.backends", "chainrule.backends.cpu",
                                                     "chainrule.backends.onednn",
