@@ -59,6 +59,7 @@ from . import distributed  # torch.distributed over MPI (mpi4py imported on firs
 from . import fx  # graph capture and replay (torch.fx / torch.compile)
 from .fx import compile  # noqa: E402
 from . import library  # noqa: E402  (torch.library: user-defined operators)
+from . import multiprocessing  # noqa: E402  (torch.multiprocessing: shared tensors, spawn)
 from . import onnx  # export to ONNX, run in ONNX Runtime (onnx imported on first use)
 from .serialization import from_dlpack, load, save
 from .summary import summary

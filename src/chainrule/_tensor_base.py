@@ -8,6 +8,7 @@ that way nothing below the Tensor class has to import it (imports point one way)
 """
 from __future__ import annotations
 
+import mmap
 import warnings
 
 import numpy as np
@@ -177,6 +178,26 @@ class TensorBase:
     def data_ptr(self) -> int:
         """The address of the first element in memory (0 for a tensor with no elements)."""
         return self._data.__array_interface__["data"][0] if self._data.size else 0
+
+    def share_memory_(self):
+        """Move the data to memory shared with the processes this one forks (an anonymous
+        shared mapping), so that their in-place updates — an optimizer's step in a Hogwild
+        worker — are seen by every process; a no-op if it is there already. Returns self.
+        (A view gets its own shared copy: the tensors it viewed keep their memory.)"""
+        if not self.is_shared():
+            data = self._data
+            buffer = mmap.mmap(-1, max(data.nbytes, 1))
+            shared = np.frombuffer(buffer, data.dtype, count=data.size).reshape(data.shape)
+            shared[...] = data
+            self._data = shared
+        return self
+
+    def is_shared(self) -> bool:
+        """Whether the data lies in shared memory (after :meth:`share_memory_`)."""
+        root = self._data
+        while isinstance(root, np.ndarray):
+            root = root.base
+        return isinstance(root, memoryview) and isinstance(root.obj, mmap.mmap)
 
     def storage_offset(self) -> int:
         """How many elements past the start of the memory it views the first element lies

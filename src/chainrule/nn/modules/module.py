@@ -329,8 +329,13 @@ class Module:
         setattr(parent, name, module)
 
     def share_memory(self) -> "Module":
-        """Torch moves the tensors to shared memory for worker processes; chainrule loads data
-        in the calling process, so there is nothing to move. Returns ``self``."""
+        """Move every parameter, buffer and gradient to shared memory
+        (:meth:`Tensor.share_memory_`), so that processes forked afterwards
+        (``chainrule.multiprocessing``) train one model together, Hogwild-style. Returns self."""
+        for t in (*self.parameters(), *self.buffers()):
+            t.share_memory_()
+            if getattr(t, "grad", None) is not None:
+                t.grad.share_memory_()
         return self
 
     def get_parameter(self, target: str) -> Parameter:
