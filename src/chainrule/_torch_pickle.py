@@ -23,6 +23,7 @@ do after loading.
 """
 from __future__ import annotations
 
+import _compat_pickle
 import io
 import pickle
 import re
@@ -262,6 +263,11 @@ class _Unpickler(pickle.Unpickler):
         self.views = {}
 
     def find_class(self, module, name):
+        # protocol 2 (torch's) names Python 2 modules (__builtin__.set); map them as torch does
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        elif module in _compat_pickle.IMPORT_MAPPING:
+            module = _compat_pickle.IMPORT_MAPPING[module]
         full_path = f"{module}.{name}"
         if module in _BLOCKED and self.weights_only:
             raise pickle.UnpicklingError(f"Trying to load unsupported GLOBAL {full_path} whose "
