@@ -1,5 +1,6 @@
 """cr.load on files torch.save wrote (zip and legacy formats, weights-only unpickler, no torch
 import), and whole objects pickled by cr.save, loaded only with weights_only=False."""
+import copy
 import io
 import os
 import pickle
@@ -323,3 +324,21 @@ def test_data_keeps_pickle_free_format_and_bytes_load_weights_only(tmp_path):
     assert zipfile.ZipFile(tmp_path / "blob.pt").namelist()[0] == "archive/data.pkl"
     got = cr.load(tmp_path / "blob.pt")             # only allowlisted globals: no opt-in
     assert got["blob"] == b"raw" and got["w"].tolist() == [1.0, 1.0]
+
+
+def test_compiled_and_parametrized_modules(tmp_path):
+    x = cr.randn(2, 3)
+    compiled = cr.compile(nn.Linear(3, 2))
+    compiled(x)                                  # a captured graph, dropped when pickled
+    cr.save(compiled, tmp_path / "c.pt")
+    again = cr.load(tmp_path / "c.pt", weights_only=False)
+    np.testing.assert_array_equal(again(x).detach().numpy(), compiled(x).detach().numpy())
+    assert again.counters.captures == 1          # captured anew for the loaded weights
+    wn = nn.utils.parametrizations.weight_norm(nn.Linear(3, 2))
+    with pytest.raises(RuntimeError, match="parametrized modules is only supported through "
+                                           r"state_dict\(\)"):                 # as torch
+        cr.save(wn, tmp_path / "wn.pt")
+    # deepcopy still works (torch's way)
+
+    np.testing.assert_array_equal(copy.deepcopy(wn)(x).detach().numpy(),
+                                  wn(x).detach().numpy())

@@ -26,7 +26,6 @@ from __future__ import annotations
 import _compat_pickle
 import io
 import pickle
-import re
 import sys
 import zipfile
 from collections import Counter, OrderedDict
