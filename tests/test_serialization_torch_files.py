@@ -1,5 +1,6 @@
 """cr.load on files torch.save wrote (zip and legacy formats, weights-only unpickler, no torch
 import), and whole objects pickled by cr.save, loaded only with weights_only=False."""
+import collections
 import copy
 import io
 import os
@@ -342,3 +343,14 @@ def test_compiled_and_parametrized_modules(tmp_path):
 
     np.testing.assert_array_equal(copy.deepcopy(wn)(x).detach().numpy(),
                                   wn(x).detach().numpy())
+
+
+def test_tensor_attributes_counter_and_layout(tmp_path):
+    t = torch.ones(2)
+    t.foo = 3                                    # pickled via torch._tensor._rebuild_from_type_v2
+    p = torch.nn.Parameter(torch.zeros(2))
+    p.bar = "x"                                  # via _rebuild_parameter_with_state
+    got = cr.load(tsave({"t": t, "p": p, "c": collections.Counter("aab"), "l": torch.strided},
+                        tmp_path / "a.pt"))
+    assert got["t"].foo == 3 and got["p"].bar == "x" and type(got["p"]) is nn.Parameter
+    assert got["c"] == {"a": 2, "b": 1} and got["l"] is cr.strided

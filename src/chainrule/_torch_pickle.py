@@ -143,8 +143,15 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
                        dtype, metadata=None):
     """torch's rebuilder for dtypes pickled with an ``UntypedStorage`` (bytes): reinterpret."""
     dt = _cr_dtype(dtype, "load")
-    return _rebuild_tensor(storage.view(np.dtype(dt.np)), storage_offset, size, stride,
+    return _rebuild_tensor(_reinterpret(storage, dt.np), storage_offset, size, stride,
                            requires_grad, backward_hooks, metadata)
+
+
+def _reinterpret(storage, dt):
+    if not isinstance(storage, np.ndarray) or storage.nbytes % dt.itemsize:
+        raise pickle.UnpicklingError(f"load: a storage of {getattr(storage, 'nbytes', '?')} "
+                                     f"bytes cannot hold {dt} elements (damaged file?)")
+    return storage.view(np.uint8).view(dt)
 
 
 def _rebuild_tensor_v1(storage, storage_offset, size, stride):
@@ -298,11 +305,13 @@ class _Unpickler(pickle.Unpickler):
         location = location.decode("ascii") if isinstance(location, bytes) else str(location)
         key = key.decode("ascii") if isinstance(key, bytes) else str(key)
         dt = storage_type.np_dtype
+        if type(numel) is not int or numel < 0:
+            raise pickle.UnpicklingError(f"load: bad storage size {numel!r:.40} in the file")
         if key not in self.storages:
             self.storages[key] = self.storages.read(key, dt, numel, location, self.restore)
         storage = self.storages[key]
         if storage.dtype != dt:      # one storage read as two types (an untyped storage)
-            storage = storage.view(np.uint8).view(dt)
+            storage = _reinterpret(storage, dt)
         if view is not None:
             view_key, offset, view_size = view
             if view_key not in self.views:
@@ -319,6 +328,9 @@ class _Storages(dict):
         self.reader, self.name = reader, name
 
     def read(self, key, dt, numel, location, restore):
+        if self.reader is None:
+            raise pickle.UnpicklingError(f"load: '{self.name}' has a storage in a legacy header "
+                                         "(damaged or crafted file)")
         raw = self.reader(key)
         if raw is None:                      # legacy: filled after the pickle, see load_legacy
             return restore(np.zeros(numel, dt), location)
@@ -367,7 +379,7 @@ def load_legacy(data: bytes, name: str, *, weights_only: bool, restore, encoding
     f = io.BytesIO(data)
 
     def header():
-        return _Unpickler(f, {}, weights_only=True, restore=restore).load()
+        return _Unpickler(f, _Storages(None, name), weights_only=True, restore=restore).load()
 
     if header() != LEGACY_MAGIC:
         raise pickle.UnpicklingError(f"load: '{name}' is a pickle but not a torch.save file "
@@ -409,10 +421,10 @@ class _Pickler(pickle.Pickler):
         self.storages = storages          # id(root) -> (key, root array)
 
     def reducer_override(self, obj):
-        if not isinstance(obj, Tensor) or type(obj).__name__.startswith("Uninitialized"):
-            return NotImplemented
         from .nn.parameter import Parameter
-        if isinstance(obj, Parameter):
+        if type(obj) not in (Tensor, Parameter):     # subclasses pickle by their own reduce
+            return NotImplemented
+        if type(obj) is Parameter:
             return (_rebuild_parameter, (obj.detach(), obj.requires_grad))
         a = obj._data
         root = memory_root(a)
