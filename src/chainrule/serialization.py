@@ -1,10 +1,10 @@
 """``cr.save`` / ``cr.load`` (torch's ``torch.save`` / ``torch.load``) and ``cr.from_dlpack``.
 
-chainrule never pickles, in either direction. ``save`` stores *data* — Tensors, NumPy arrays,
-numbers, strings, None, and dicts, lists and tuples of them: a Tensor, a ``state_dict()``, an
-optimizer's ``state_dict()``, a dict of all of these — in the checkpoint format of
-:mod:`chainrule.train.checkpoint` (each array under a key that spells its path, plus a JSON
-description of the rest). The container follows the file name:
+``save`` stores *data* — Tensors, NumPy arrays, numbers, strings, None, and dicts, lists and
+tuples of them: a Tensor, a ``state_dict()``, an optimizer's ``state_dict()``, a dict of all of
+these — without pickle, in the checkpoint format of :mod:`chainrule.train.checkpoint` (each
+array under a key that spells its path, plus a JSON description of the rest). The container
+follows the file name:
 
 - ``*.safetensors`` → a safetensors file (needs the optional ``safetensors`` package). A flat
   ``{name: Tensor}`` dict (a ``state_dict``) keeps its names as the tensor names, so
@@ -14,28 +14,39 @@ description of the rest). The container follows the file name:
   archive of the arrays plus the uint8 array ``__chainrule_meta__`` holding the JSON; NumPy
   alone reads it (``np.load(path, allow_pickle=False)``).
 
+Anything else — a Module, an optimizer, any Python object, or a container holding one — is
+pickled, as ``torch.save`` does, into torch's zip layout (``archive/data.pkl`` plus each tensor
+storage's bytes in ``archive/data/<key>``; :mod:`chainrule._torch_pickle`).
+
 ``load`` recognises the container from the file's first bytes (not its name) and reads
 chainrule's files, any safetensors file (one written by ``safetensors.torch.save_file`` comes
-back as a flat ``{name: Tensor}`` dict) and any plain ``.npz`` of numeric arrays. It refuses a
-``torch.save`` file (a pickle, possibly inside a zip) instead of unpickling it, and NumPy's
-object arrays are never unpickled (``allow_pickle=False``), so loading a file runs no code from
-it: every load is what torch calls ``weights_only=True``, whatever ``weights_only`` says.
+back as a flat ``{name: Tensor}`` dict), any plain ``.npz`` of numeric arrays, and files written
+by ``torch.save`` (zip and legacy formats) — without importing torch. Pickles follow torch's
+contract: by default (``weights_only=None`` or ``True``) they go through a restricted unpickler
+that rebuilds only tensors, Parameters, dtypes, devices, ``Size`` and plain containers, and
+refuses any other global with ``pickle.UnpicklingError``; objects unpickle only with an explicit
+``weights_only=False``, which runs code from the file — use it for files you trust. The
+pickle-free formats never unpickle, whatever ``weights_only`` says (NumPy's object arrays are
+refused: ``allow_pickle=False``).
 
-Deliberate differences from torch: modules and other arbitrary objects cannot be saved (save
-``model.state_dict()``); tensors that shared memory when saved come back as separate tensors;
-``mmap=True`` is accepted but the file is read into memory.
+Deliberate differences from torch: tensors saved in the pickle-free formats that shared memory
+come back as separate tensors (in pickled files they share, as torch's); ``mmap=True`` is
+accepted but the file is read into memory; ``torch.save`` files holding torch objects other
+than tensors and containers (a pickled ``torch.nn.Module``) cannot be rebuilt without torch.
 """
 from __future__ import annotations
 
 import io
 import json
 import os
+import pickle
 import struct
 import zipfile
 
 import numpy as np
 
 from . import _dtype
+from . import _torch_pickle as _tp
 from ._device import check_device, device
 from ._io import atomic_write_bytes
 from .tensor import Tensor
@@ -45,38 +56,42 @@ __all__ = ["save", "load", "from_dlpack"]
 
 # what chainrule's dtypes can hold, by safetensors' dtype names
 _ST_DTYPES = {"BOOL", "U8", "I8", "I16", "I32", "I64", "F16", "F32", "F64"}
-_TORCH_HINT = ("chainrule reads its own files (cr.save) and safetensors files. Convert it once "
-               "in torch: from safetensors.torch import save_file; "
-               "save_file(model.state_dict(), 'model.safetensors'); then "
-               "model.load_state_dict(cr.load('model.safetensors'))")
 
 
 # ------------------------------------------------------------------------------------ save
 def save(obj, f, *, format: str | None = None) -> None:
-    """Save ``obj`` to ``f`` as ``torch.save`` does, without pickle.
+    """Save ``obj`` to ``f`` as ``torch.save`` does.
+
+    Data is saved without pickle; anything else is pickled (as torch does), and then loads only
+    with ``load(f, weights_only=False)``.
 
     Args:
-        obj: a Tensor (any shape, 0-d and empty included), a ``state_dict()``, an optimizer's
-            ``state_dict()``, or dicts / lists / tuples of these and of numbers, strings, None,
-            dtypes, devices and numeric NumPy arrays. Tensors keep their dtype, shape,
-            ``requires_grad`` and whether they are a ``Parameter``; dict keys keep their type
-            (int, str, tuple), an OrderedDict stays one, a ``Size`` a ``Size``.
+        obj: data — a Tensor (any shape, 0-d and empty included), a ``state_dict()``, an
+            optimizer's ``state_dict()``, or dicts / lists / tuples of these and of numbers,
+            strings, None, dtypes, devices and numeric NumPy arrays — is written pickle-free
+            (tensors keep their dtype, shape, ``requires_grad`` and whether they are a
+            ``Parameter``; dict keys keep their type, an OrderedDict stays one, a ``Size`` a
+            ``Size``). Anything else (a Module, an optimizer, any picklable object, or a
+            container holding one) is pickled into torch's zip layout, tensors sharing memory
+            still sharing it when loaded.
         f: a path (``str`` or ``os.PathLike``), written atomically (the old file stays whole
             if anything fails), or a binary file object open for writing (the bytes are written
             at its position).
-        format: ``'npz'`` or ``'safetensors'``; by default it follows the path's extension
-            (``.safetensors`` → safetensors, anything else → npz) and is npz for file objects.
+        format: ``'npz'`` or ``'safetensors'`` for data; by default it follows the path's
+            extension (``.safetensors`` → safetensors, anything else → npz) and is npz for file
+            objects. Pickled objects ignore ``'npz'``; ``'safetensors'`` refuses them.
 
     Raises:
-        TypeError: ``obj`` is (or holds) an ``nn.Module``, an optimizer or any other object that
-            is not data — save its ``state_dict()`` instead.
+        TypeError: ``obj`` holds an object but ``format`` (or the file name) asks for
+            safetensors, which holds tensors only; or ``obj`` cannot be pickled.
 
     Example::
 
         >>> cr.save(model.state_dict(), "model.safetensors")
         >>> model.load_state_dict(cr.load("model.safetensors"))
+        >>> cr.save(model, "model.pt")                       # the whole object, pickled
+        >>> model = cr.load("model.pt", weights_only=False)  # only for files you trust
     """
-    _check_saveable(obj, [])
     is_path = isinstance(f, (str, os.PathLike))
     if format is None:
         format = "safetensors" if is_path and os.fspath(f).endswith(".safetensors") else "npz"
@@ -85,85 +100,96 @@ def save(obj, f, *, format: str | None = None) -> None:
     if not is_path and not callable(getattr(f, "write", None)):
         raise TypeError(f"save: f must be a path (str or os.PathLike) or a binary file object "
                         f"with write(), got {type(f).__name__}")
-    try:
-        data = _ckpt.encode_state(obj, format)
-    except TypeError as e:
-        raise TypeError(str(e).replace("checkpoint:", "save:", 1)) from None
+    what = _first_object(obj, [])
+    if what is None:
+        try:
+            data = _ckpt.encode_state(obj, format)
+        except TypeError as e:
+            raise TypeError(str(e).replace("checkpoint:", "save:", 1)) from None
+    elif format == "safetensors":
+        raise TypeError(f"save: a safetensors file holds tensors only, but obj holds {what}: "
+                        "save model.state_dict() there, or the object to a .pt file (pickled)")
+    else:
+        try:
+            data = _tp.save_objects(obj)
+        except (pickle.PicklingError, TypeError, AttributeError) as e:
+            raise TypeError(f"save: cannot pickle {what}: {e}") from None
     if is_path:
         atomic_write_bytes(f, data)
     else:
         f.write(data)
 
 
-def _check_saveable(obj, path):
-    """TypeError for a Module / optimizer / scheduler / other object, naming what to save."""
+def _first_object(obj, path):
+    """None when ``obj`` is plain data (saved pickle-free), else a description of the first
+    object in it that is not, with where it sits."""
     if isinstance(obj, dict):
-        for k, v in obj.items():
-            _check_saveable(v, path + [str(k)])
-        return
+        found = (_first_object(v, path + [str(k)]) for k, v in obj.items())
+        return next((w for w in found if w is not None), None)
     if isinstance(obj, (list, tuple)):
-        for i, v in enumerate(obj):
-            _check_saveable(v, path + [str(i)])
-        return
+        found = (_first_object(v, path + [str(i)]) for i, v in enumerate(obj))
+        return next((w for w in found if w is not None), None)
     if isinstance(obj, (Tensor, np.ndarray, np.generic, str, int, float, _dtype.dtype, device)) \
             or obj is None:
-        return
-    from . import nn, optim
+        if isinstance(obj, np.ndarray) and obj.dtype.kind not in "biuf":
+            return f"a NumPy array of dtype {obj.dtype}" + (f" at '{'/'.join(path)}'"
+                                                             if path else "")
+        return None
     where = f" at '{'/'.join(path)}'" if path else ""
-    name = type(obj).__name__
-    if isinstance(obj, nn.Module):
-        raise TypeError(f"save: cannot save a Module ({name}){where}: chainrule never pickles, "
-                        "so it saves data, not objects. Save model.state_dict() and restore "
-                        "with model.load_state_dict(cr.load(f)) on a model built by your code")
-    if isinstance(obj, optim.Optimizer):
-        raise TypeError(f"save: cannot save an optimizer ({name}){where}: save "
-                        "optimizer.state_dict() and restore with "
-                        "optimizer.load_state_dict(cr.load(f))")
-    if callable(getattr(obj, "state_dict", None)):
-        raise TypeError(f"save: cannot save a {name} object{where}: save its state_dict() "
-                        "(chainrule saves data, never pickled objects)")
-    raise TypeError(f"save: cannot save a value of type {name}{where} (expected Tensors, "
-                    "numeric arrays, numbers, strings, None, dtypes, devices, dicts, lists or "
-                    "tuples; chainrule never pickles)")
+    return f"a {type(obj).__name__} object{where}"
 
 
 # ------------------------------------------------------------------------------------ load
 def load(f, map_location=None, weights_only=None, mmap=None, **pickle_load_args):
-    """Load what :func:`save` wrote (or a safetensors / numeric ``.npz`` file), as ``torch.load``.
+    """Load what :func:`save` or ``torch.save`` wrote (or a safetensors / numeric ``.npz``
+    file), as ``torch.load``, without importing torch.
 
     Args:
         f: a path (``str`` or ``os.PathLike``) or a binary file object open for reading (read
             from its position to the end).
-        map_location: where tensors go, in any of torch's forms — None, ``'cpu'``,
-            ``cr.device('cpu')``, a dict mapping saved locations to new ones (``{'cuda:0':
-            'cpu'}``), or a callable ``(tensor, location) -> tensor or None`` called with each
-            tensor and ``'cpu'``. Every tensor is on the CPU; mapping to another device raises
-            chainrule's device error (a RuntimeError, as torch's without CUDA).
-        weights_only: accepted (True, False or None) for torch compatibility; loading is always
-            weights-only-safe — nothing is ever unpickled.
+        map_location: where tensors go, in any of torch's forms — None (where they were saved),
+            ``'cpu'``, ``cr.device('cpu')``, a dict mapping saved locations to new ones
+            (``{'cuda:0': 'cpu'}``), or a callable ``(storage, location) -> storage or None``
+            (for chainrule's pickle-free files it gets each tensor and ``'cpu'``). Every tensor
+            lands on the CPU; a file saved on a GPU needs ``map_location='cpu'`` (or a dict or
+            callable that maps it there), and any other target raises chainrule's device error.
+        weights_only: for pickled files (``torch.save``'s, and chainrule's pickled objects):
+            True or None (the default, as torch's since 2.6) unpickles through a restricted
+            unpickler that rebuilds only tensors, Parameters, dtypes, devices, ``Size`` and
+            dicts / OrderedDicts / lists / tuples / sets of them and of numbers and strings;
+            False unpickles anything, running code the file names — only for files you trust.
+            Pickle-free files load the same either way.
         mmap: accepted (True needs a path, as torch); the file is read into memory.
+        pickle_load_args: ``encoding`` (for Python 2 pickles) with ``weights_only=False``.
 
     Returns:
         the saved object: Tensors come back as Tensors (a saved Parameter as a Parameter, with
-        ``requires_grad`` as saved), tuples as tuples, int dict keys as ints. A safetensors or
-        ``.npz`` file not written by chainrule gives a flat ``{name: Tensor}`` dict.
+        ``requires_grad`` as saved; from a pickled file with the saved strides and storage
+        offset, tensors that shared a storage sharing it), tuples as tuples, int dict keys as
+        ints. A safetensors or ``.npz`` file not written by chainrule gives a flat
+        ``{name: Tensor}`` dict.
 
     Raises:
         FileNotFoundError: no file at the path.
-        ValueError: the file is a ``torch.save`` pickle (refused, with how to convert it), is
-            damaged, holds object arrays, or is not a format chainrule reads.
+        pickle.UnpicklingError: a weights-only load met a global outside the allowlist (the
+            message names it; ``weights_only=False`` loads it if you trust the source), or a
+            pickled file is damaged, big-endian, or holds tensors chainrule cannot represent
+            (bfloat16, complex, quantized, sparse).
+        ValueError: the file is damaged, holds object arrays, or is not a format chainrule
+            reads.
 
     Example::
 
         >>> model.load_state_dict(cr.load("model.pt", map_location="cpu", weights_only=True))
     """
-    if pickle_load_args:
-        raise TypeError(f"load: unexpected arguments {sorted(pickle_load_args)} (chainrule never "
-                        "unpickles, so it takes no pickle options)")
     for flag, value in (("weights_only", weights_only), ("mmap", mmap)):
         if value is not None and not isinstance(value, bool):
             raise TypeError(f"load: {flag} must be True, False or None, got {value!r}")
-    mapper = _map_location(map_location)
+    weights_only = weights_only is not False
+    extra = set(pickle_load_args) - {"encoding"}
+    if extra or pickle_load_args and weights_only:
+        raise TypeError(f"load: unexpected arguments {sorted(pickle_load_args)} (only "
+                        "'encoding', and only with weights_only=False)")
     if isinstance(f, (str, os.PathLike)):
         name = os.fspath(f)
         if not os.path.exists(name):
@@ -182,34 +208,55 @@ def load(f, map_location=None, weights_only=None, mmap=None, **pickle_load_args)
             raise TypeError(f"load: the file object gave {type(data).__name__}, expected bytes "
                             "(open the file in binary mode, 'rb')")
         data = bytes(data)
-    obj = _decode(data, str(name))
+    kind = _kind(data, str(name))
+    if kind in ("zip-pickle", "legacy-pickle"):
+        reader = _tp.load_zip if kind == "zip-pickle" else _tp.load_legacy
+        restore = _tp.storage_restorer(map_location)
+        if not weights_only:
+            return reader(data, str(name), weights_only=False, restore=restore,
+                          encoding=pickle_load_args.get("encoding", "utf-8"))
+        try:
+            return reader(data, str(name), weights_only=True, restore=restore)
+        except pickle.UnpicklingError as e:
+            raise pickle.UnpicklingError(_tp.weights_only_message(str(e))) from None
+    mapper = _map_location(map_location)
+    obj = _decode(data, str(name), kind)
     return obj if mapper is None else _map_tensors(obj, mapper)
 
 
-def _decode(data: bytes, name: str):
+def _kind(data: bytes, name: str) -> str:
+    """Which container ``data`` is, by its first bytes: 'zip', 'zip-pickle' (torch.save's or
+    chainrule's pickled objects), 'safetensors', 'legacy-pickle'."""
     if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return _decode_zip(data, name)
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                members = z.namelist()
+        except zipfile.BadZipFile as e:
+            raise ValueError(f"load: '{name}' is not a readable .npz file (truncated or "
+                             f"corrupt?): {e}") from None
+        return "zip-pickle" if _tp.is_pickle_zip(members) else "zip"
     if len(data) >= 10:      # safetensors: u64 header length, then the JSON header
         (n,) = struct.unpack("<Q", data[:8])
         if 8 + n <= len(data) and data[8:9] == b"{":
-            return _decode_safetensors(data, n, name)
-    if data[:1] == b"\x80" or data[:1] in (b"(", b"]", b"}"):
-        raise ValueError(f"load: '{name}' is a pickle (the legacy torch.save format) and "
-                         f"chainrule never unpickles. {_TORCH_HINT}")
-    raise ValueError(f"load: '{name}' is neither a chainrule file (.npz) nor a safetensors file "
-                     f"({len(data)} bytes starting {data[:8]!r})")
+            return "safetensors"
+    if data[:1] == b"\x80":
+        return "legacy-pickle"
+    if len(data) > 262 and data[257:262] == b"ustar":
+        raise ValueError(f"load: '{name}' is a tar archive (torch.save's format before "
+                         "PyTorch 0.4), which chainrule does not read; re-save it with a "
+                         "current torch")
+    raise ValueError(f"load: '{name}' is neither a chainrule file (.npz), a safetensors file "
+                     f"nor a torch.save file ({len(data)} bytes starting {data[:8]!r})")
+
+
+def _decode(data: bytes, name: str, kind: str):
+    if kind == "safetensors":
+        (n,) = struct.unpack("<Q", data[:8])
+        return _decode_safetensors(data, n, name)
+    return _decode_zip(data, name)
 
 
 def _decode_zip(data: bytes, name: str):
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            members = z.namelist()
-    except zipfile.BadZipFile as e:
-        raise ValueError(f"load: '{name}' is not a readable .npz file (truncated or corrupt?): "
-                         f"{e}") from None
-    if any(m.endswith(".pkl") or m.endswith("/version") or m == "version" for m in members):
-        raise ValueError(f"load: '{name}' was written by torch.save (a zip archive holding a "
-                         f"pickle) and chainrule never unpickles. {_TORCH_HINT}")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}

@@ -141,11 +141,29 @@ class OptimizedModule(nn.Module):
     def __init__(self, mod, **options):
         super().__init__()
         self._orig_mod = mod
+        self._wrap(options)
+        self.training = mod.training
+
+    def _wrap(self, options):
+        mod = self._orig_mod
         names = {id(t): name for name, t in (*mod.named_parameters(), *mod.named_buffers())}
         self.__dict__["_compiled"] = CompiledFunction(mod.__call__, names=names,
                                                       modules=list(mod.modules()),
                                                       signature_of=mod.forward, **options)
-        self.training = mod.training
+
+    def __getstate__(self):
+        # captured graphs hold ids of this process's tensors: pickle the options, capture anew
+        state = dict(self.__dict__)
+        c = state.pop("_compiled")
+        state["_compile_options"] = dict(fullgraph=c.fullgraph, backend=c.backend,
+                                         cache_size_limit=c.cache_size_limit)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        options = state.pop("_compile_options")
+        self.__dict__.update(state)
+        self._wrap(options)
 
     def forward(self, *args, **kwargs):
         return self._compiled(*args, **kwargs)

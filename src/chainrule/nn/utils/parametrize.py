@@ -16,6 +16,7 @@ class.
 from __future__ import annotations
 
 import contextlib
+import copy
 
 from ..._modes import no_grad
 from ...tensor import Tensor
@@ -155,6 +156,24 @@ def type_before_parametrizations(module) -> type:
     return cls.__bases__[0] if is_parametrized(module) else cls
 
 
+def _refuse_pickle(self):
+    # the class made for the module cannot be found by name when unpickling (torch's refusal)
+    raise RuntimeError("Serialization of parametrized modules is only supported through "
+                       "state_dict(). See: https://pytorch.org/tutorials/beginner/"
+                       "saving_loading_models.html#saving-loading-a-general-checkpoint-for-"
+                       "inference-and-or-resuming-training")
+
+
+def _deepcopy(self, memo):
+    # copy.deepcopy goes through __getstate__, which refuses: copy the attributes (torch's way)
+    if id(self) in memo:
+        return memo[id(self)]
+    replica = self.__new__(self.__class__)
+    memo[id(self)] = replica
+    replica.__dict__ = copy.deepcopy(self.__dict__, memo)
+    return replica
+
+
 def register_parametrization(module, tensor_name, parametrization, *, unsafe=False):
     """Make ``module.<tensor_name>`` = ``parametrization(original)`` (see the module doc).
 
@@ -187,7 +206,8 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
     delattr(module, tensor_name)
     if not is_parametrized(module):
         cls = type(module)
-        module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {})
+        module.__class__ = type(f"Parametrized{cls.__name__}", (cls,),
+                                {"__getstate__": _refuse_pickle, "__deepcopy__": _deepcopy})
         module.parametrizations = ModuleDict()
     module.parametrizations[tensor_name] = plist
     setattr(type(module), tensor_name, _parametrized_property(tensor_name))
