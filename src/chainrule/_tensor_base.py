@@ -9,6 +9,9 @@ that way nothing below the Tensor class has to import it (imports point one way)
 from __future__ import annotations
 
 import mmap
+import os
+import tempfile
+import weakref
 import warnings
 
 import numpy as np
@@ -17,6 +20,50 @@ from . import _dtype, _memory_format
 from ._device import CPU, check_device, device as _device_type, is_device_like, strided
 from ._dtype import from_numpy_dtype
 from ._modes import STATE, TRACE
+
+
+
+# id of an array in shared memory (made by Tensor.share_memory_, or received by
+# chainrule.multiprocessing) -> the file descriptor of that memory, which is what another
+# process is handed; an entry, and its descriptor, go when the array does
+SHARED_FDS: dict = {}
+
+
+def shared_root(array):
+    """The array in shared memory that ``array`` views, or None."""
+    while isinstance(array, np.ndarray):
+        if id(array) in SHARED_FDS:
+            return array
+        array = array.base
+    return None
+
+
+def shared_array(fd, nbytes, dtype):
+    """A 1-D array of ``dtype`` over the ``nbytes`` of shared memory behind ``fd`` (kept open
+    while the array lives)."""
+    buffer = mmap.mmap(fd, max(nbytes, 1))
+    array = np.frombuffer(buffer, dtype, count=nbytes // np.dtype(dtype).itemsize)
+    SHARED_FDS[id(array)] = fd
+    weakref.finalize(array, _release_fd, id(array), fd)
+    return array
+
+
+def new_shared_memory(nbytes) -> int:
+    """A file descriptor of ``nbytes`` of anonymous memory any process holding it can map:
+    a memfd on Linux, an unlinked temporary file elsewhere. The memory is freed when the last
+    descriptor and mapping are gone, so no name is left behind."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("chainrule-tensor", 0)
+    else:
+        with tempfile.TemporaryFile() as f:
+            fd = os.dup(f.fileno())
+    os.ftruncate(fd, max(nbytes, 1))
+    return fd
+
+
+def _release_fd(key, fd):
+    SHARED_FDS.pop(key, None)
+    os.close(fd)
 
 
 class Size(tuple):
@@ -180,24 +227,22 @@ class TensorBase:
         return self._data.__array_interface__["data"][0] if self._data.size else 0
 
     def share_memory_(self):
-        """Move the data to memory shared with the processes this one forks (an anonymous
-        shared mapping), so that their in-place updates — an optimizer's step in a Hogwild
-        worker — are seen by every process; a no-op if it is there already. Returns self.
-        (A view gets its own shared copy: the tensors it viewed keep their memory.)"""
+        """Move the data to shared memory (anonymous, handed on by file descriptor), so that
+        other processes see and update the same numbers: processes forked afterwards inherit
+        it, and ``chainrule.multiprocessing`` hands it to spawned ones without a copy (Hogwild
+        training). A no-op if it is there already. Returns self. (A view gets its own shared
+        copy: the tensors it viewed keep their memory.)"""
         if not self.is_shared():
             data = self._data
-            buffer = mmap.mmap(-1, max(data.nbytes, 1))
-            shared = np.frombuffer(buffer, data.dtype, count=data.size).reshape(data.shape)
+            shared = shared_array(new_shared_memory(data.nbytes), data.nbytes, data.dtype)
+            shared = shared.reshape(data.shape)
             shared[...] = data
             self._data = shared
         return self
 
     def is_shared(self) -> bool:
         """Whether the data lies in shared memory (after :meth:`share_memory_`)."""
-        root = self._data
-        while isinstance(root, np.ndarray):
-            root = root.base
-        return isinstance(root, memoryview) and isinstance(root.obj, mmap.mmap)
+        return shared_root(self._data) is not None
 
     def storage_offset(self) -> int:
         """How many elements past the start of the memory it views the first element lies

@@ -1,19 +1,18 @@
 """``torch.multiprocessing``: Python's :mod:`multiprocessing`, plus ``spawn``.
 
 Everything :mod:`multiprocessing` has (``Process``, ``Queue``, ``Pool``, ``get_context``,
-``set_start_method``, ...) is here under the same name, as in torch. Tensors are shared the
-way the "fork" start method (Linux's default) shares memory: a tensor moved to shared memory
-with :meth:`Tensor.share_memory_` (or a whole model with :meth:`Module.share_memory`) before the
-processes start is one array that every forked process reads and updates in place — Hogwild
-training, as in pytorch/examples' ``mnist_hogwild``::
+``set_start_method``, ...) is here under the same name, as in torch, and a tensor sent to
+another process — a ``Process`` argument under "spawn" or "forkserver", an item put on a
+``Queue`` — travels as a handle to shared memory, not as a copy: it is first moved there
+(:meth:`Tensor.share_memory_`, as torch does) and the receiver maps the same segment. A forked
+process inherits the shared memory directly. So one model trains in several processes at
+once, each updating the same parameters in place — Hogwild, as in pytorch/examples'
+``mnist_hogwild``::
 
     model.share_memory()
     workers = [mp.Process(target=train, args=(rank, model)) for rank in range(4)]
     for p in workers: p.start()
     for p in workers: p.join()
-
-Under "spawn" or "forkserver" a tensor handed to a new process is pickled, that is copied:
-use "fork" to share one.
 """
 from __future__ import annotations
 
@@ -21,6 +20,13 @@ import multiprocessing as _mp
 import sys
 import traceback
 from multiprocessing import *  # noqa: F401,F403  (torch.multiprocessing re-exports it all)
+from multiprocessing.reduction import DupFd, ForkingPickler
+
+import numpy as np
+
+from ._tensor_base import SHARED_FDS, shared_array, shared_root
+from .nn.parameter import Parameter
+from .tensor import Tensor
 
 __all__ = list(_mp.__all__) + [
     "spawn", "start_processes", "ProcessContext", "ProcessRaisedException",
@@ -66,6 +72,31 @@ class ProcessExitedException(Exception):
         super().__init__(msg)
         self.msg, self.error_index, self.pid = msg, error_index, error_pid
         self.exit_code, self.signal_name = exit_code, signal_name
+
+
+def _reduce_tensor(tensor):
+    """How a tensor crosses to another process: a duplicate of its shared memory's file
+    descriptor and where in that memory it lies (moved to shared memory first, as torch)."""
+    tensor.share_memory_()
+    data = tensor._data
+    root = shared_root(data)
+    offset = data.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return (_rebuild_shared, (type(tensor), DupFd(SHARED_FDS[id(root)]), root.nbytes,
+                              data.dtype.str, data.shape, data.strides, offset,
+                              tensor.requires_grad))
+
+
+def _rebuild_shared(cls, fd, nbytes, dtype, shape, strides, offset, requires_grad):
+    root = shared_array(fd.detach(), nbytes, dtype)
+    data = np.ndarray(shape, dtype, buffer=root, offset=offset, strides=strides)
+    if cls is Parameter:
+        return Parameter(Tensor._make(data), requires_grad)
+    tensor = Tensor._make(data)
+    return tensor.requires_grad_() if requires_grad else tensor
+
+
+for _cls in (Tensor, Parameter):   # multiprocessing's own pickler only: plain pickle copies
+    ForkingPickler.register(_cls, _reduce_tensor)
 
 
 def _wrap(fn, i, args, error_queue):
