@@ -7,7 +7,7 @@ for what a course needs (MNIST, FashionMNIST, CIFAR10; Compose, ToTensor, Normal
 RandomCrop, RandomHorizontalFlip, RandomRotation, Resize, CenterCrop, Lambda), so a tutorial
 ports by replacing ``torchvision`` with ``chainrule.vision``.
 """
-from . import datasets, filters, transforms
+from . import datasets, filters, models, transforms, utils
 from .convolution import convolve2d, correlate2d
 from .filters import (LAPLACIAN_4, LAPLACIAN_8, SOBEL_X, SOBEL_Y, edges, gaussian_blur,
                       gradient_direction, gradient_magnitude, laplacian, sobel)

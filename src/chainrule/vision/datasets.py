@@ -19,12 +19,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import datasets as _readers
+from .. import random as _random
+from ..creation import randint, randn
 from ..tensor import Tensor
 
 _UNSET = object()
 _PIL = _UNSET   # PIL.Image, imported on first use (import chainrule stays light)
 
-__all__ = ["MNIST", "FashionMNIST", "CIFAR10"]
+__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "FakeData"]
 
 
 def _image(array):
@@ -94,3 +96,69 @@ class CIFAR10(_readers.CIFAR10):
         if self.target_transform is not None:
             target = self.target_transform(target)
         return image, target
+
+
+def _float_image_to_pil(img: np.ndarray, name: str):
+    """torchvision's ``ToPILImage()`` of a float tensor (C, H, W) or (H, W): ``mul(255).byte()``
+    (truncation toward zero, wrapping modulo 256 as torch's cast does: -0.5 → 0, -1.5 → 255,
+    256.7 → 0), channels last; a PIL image ('L', 'LA', 'RGB', 'RGBA' for 1–4 channels) or,
+    without Pillow, the uint8 array (H, W) / (H, W, C)."""
+    if img.ndim not in (2, 3):
+        raise ValueError(f"{name}: pic should be 2/3 dimensional. Got {img.ndim} dimensions.")
+    if img.ndim == 2:
+        img = img[None]
+    if img.shape[0] > 4:
+        raise ValueError(f"{name}: pic should not have > 4 channels. Got {img.shape[0]} "
+                         "channels.")
+    scaled = img.astype(np.float32, copy=False) * np.float32(255)
+    hwc = scaled.astype(np.int64).astype(np.uint8).transpose(1, 2, 0)
+    return _image(np.ascontiguousarray(hwc[:, :, 0] if hwc.shape[2] == 1 else hwc))
+
+
+class FakeData:
+    """Random images and labels, the same for an index every time (torchvision's ``FakeData``).
+
+    Item ``i`` is generated under the seed ``i + random_offset`` (the global generator's state
+    is saved and restored around it, so iterating consumes no randomness):
+    img = randn(*image_size), target = randint(0, num_classes, (1,))[0], the values torch's
+    generator gives under that seed. The image is then what ``ToPILImage()`` makes of it: a PIL
+    image ('RGB' for 3 channels, 'L' for 1) of ``uint8(255·img)`` (torch's truncating,
+    wrapping cast), or without Pillow the uint8 array (H, W, C) / (H, W) — both go into
+    :class:`~chainrule.vision.transforms.ToTensor`.
+
+    Args:
+        size: number of items.  image_size: (C, H, W) (C ≤ 4) or (H, W).
+        num_classes: labels are drawn from [0, num_classes).
+        transform, target_transform: applied to the image and the 0-d int64 target tensor.
+        random_offset: added to the index to make the seed.
+    ``dataset[i]`` = (image, int label).
+    """
+
+    def __init__(self, size: int = 1000, image_size=(3, 224, 224), num_classes: int = 10,
+                 transform=None, target_transform=None, random_offset: int = 0):
+        self.size, self.num_classes = size, num_classes
+        self.image_size, self.random_offset = image_size, random_offset
+        self.transform, self.target_transform = transform, target_transform
+
+    def __getitem__(self, index: int):
+        if index >= len(self):
+            raise IndexError(f"{type(self).__name__} index out of range")
+        state = _random.get_rng_state()
+        try:
+            _random.manual_seed(index + self.random_offset)
+            img = randn(*self.image_size)
+            target = randint(0, self.num_classes, size=(1,))[0]
+        finally:
+            _random.set_rng_state(state)
+        img = _float_image_to_pil(img.numpy(), type(self).__name__)
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target.item()
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __repr__(self):
+        return f"Dataset {type(self).__name__}\n    Number of datapoints: {self.size}"
