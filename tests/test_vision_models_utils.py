@@ -592,3 +592,12 @@ def test_fakedata_loader_target_transform_and_errors():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert "Number of datapoints: 5" in repr(ds)
+
+
+def test_tensor_device_flags_are_torchs_for_a_cpu_tensor():
+    """Scripts branch on them (dcgan: ``input.is_cuda or input.is_xpu``)."""
+    flags = ["is_cpu", "is_cuda", "is_mps", "is_xpu", "is_xla", "is_ipu", "is_mtia", "is_maia",
+             "is_vulkan", "is_meta", "is_mkldnn", "is_quantized", "is_nested", "is_sparse",
+             "is_sparse_csr"]
+    t, c = torch.zeros(2), cr.zeros(2)
+    assert [getattr(c, f) for f in flags] == [getattr(t, f) for f in flags]
