@@ -564,7 +564,7 @@ def _torch_fake(index, image_size, num_classes, offset=0):
 )
 def test_fakedata_matches_torchvisions_images_and_targets(monkeypatch, pil, image_size, offset):
     if not pil:
-        monkeypatch.setattr(datasets, "_PIL", None)
+        monkeypatch.setattr(transforms, "_PILImage", None)
     ds = datasets.FakeData(6, image_size, 13, transforms.ToTensor(), random_offset=offset)
     cr.manual_seed(123)
     state = cr.get_rng_state().numpy().copy()
@@ -587,7 +587,7 @@ def test_fakedata_loader_target_transform_and_errors():
     assert tuple(xb.shape) == (4, 3, 4, 4) and yb.dtype == cr.int64
     with pytest.raises(IndexError, match="FakeData index out of range"):
         ds[5]
-    with pytest.raises(ValueError, match="pic should not have > 4 channels. Got 5 channels"):
+    with pytest.raises(ValueError, match="ToPILImage: pic should not have > 4 channels. Got 5"):
         datasets.FakeData(1, (5, 2, 2))[0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -601,3 +601,42 @@ def test_tensor_device_flags_are_torchs_for_a_cpu_tensor():
              "is_sparse_csr"]
     t, c = torch.zeros(2), cr.zeros(2)
     assert [getattr(c, f) for f in flags] == [getattr(t, f) for f in flags]
+
+
+# --------------------------------------------------------------------------- ToPILImage
+def test_to_pil_image_scales_floats_as_torch_and_picks_torchvisions_modes(monkeypatch):
+    pytest.importorskip("PIL.Image")
+    x = (RNG.standard_normal((3, 5, 4)) * 300).astype(np.float32)  # far outside [0, 1]: wraps
+    expected = torch.tensor(x).mul(255).byte().permute(1, 2, 0).numpy()
+    img = transforms.ToPILImage()(cr.tensor(x))
+    assert img.mode == "RGB" and np.array_equal(np.asarray(img), expected)
+    cases = [
+        (cr.tensor(x[:1]), None, "L", expected[:, :, 0]),
+        (RNG.integers(0, 256, (4, 3), dtype=np.uint8), None, "L", None),
+        (RNG.integers(0, 999, (4, 3)).astype(np.int16), None, "I;16", None),
+        (RNG.integers(-99, 99, (4, 3)).astype(np.int32), None, "I", None),
+        (x[0], "F", "F", x[0]),
+        (RNG.integers(0, 256, (4, 3, 2), dtype=np.uint8), None, "LA", None),
+        (RNG.integers(0, 256, (4, 3, 4), dtype=np.uint8), None, "RGBA", None),
+        (RNG.integers(0, 256, (4, 3, 3), dtype=np.uint8), "YCbCr", "YCbCr", None),
+        (RNG.integers(0, 256, (4, 3, 4), dtype=np.uint8), "CMYK", "CMYK", None),
+    ]
+    for pic, mode, want, values in cases:
+        out = transforms.ToPILImage(mode)(pic)
+        values = pic if values is None else values
+        assert out.mode == want and np.array_equal(np.asarray(out), values), want
+    monkeypatch.setattr(transforms, "_PILImage", None)  # without Pillow: the image's array
+    np.testing.assert_array_equal(transforms.ToPILImage()(cr.tensor(x)), expected)
+    assert repr(transforms.ToPILImage("F")) == "ToPILImage(mode=F)"
+
+
+@pytest.mark.parametrize("pic,mode,error,match", [
+    ([[1.0]], None, TypeError, "pic should be Tensor or ndarray. Got <class 'list'>"),
+    (np.zeros((1, 2, 2, 3), np.uint8), None, ValueError, "should be 2/3 dimensional. Got 4"),
+    (np.zeros((2, 2, 6), np.uint8), None, ValueError, "should not have > 4 channels. Got 6"),
+    (np.zeros((2, 2), np.uint8), "RGB", ValueError, r"Incorrect mode \(RGB\) .* Should be L"),
+    (np.zeros((2, 2, 3), np.uint8), "RGBA", ValueError, r"Only modes \['RGB', 'YCbCr', 'HSV'\]"),
+    (np.zeros((2, 2, 3), np.int32), None, TypeError, "Input type int32 is not supported")])
+def test_to_pil_image_errors(pic, mode, error, match):
+    with pytest.raises(error, match=match):
+        transforms.ToPILImage(mode)(pic)

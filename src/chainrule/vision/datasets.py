@@ -22,6 +22,7 @@ from .. import datasets as _readers
 from .. import random as _random
 from ..creation import randint, randn
 from ..tensor import Tensor
+from .transforms import ToPILImage
 
 _UNSET = object()
 _PIL = _UNSET   # PIL.Image, imported on first use (import chainrule stays light)
@@ -98,23 +99,6 @@ class CIFAR10(_readers.CIFAR10):
         return image, target
 
 
-def _float_image_to_pil(img: np.ndarray, name: str):
-    """torchvision's ``ToPILImage()`` of a float tensor (C, H, W) or (H, W): ``mul(255).byte()``
-    (truncation toward zero, wrapping modulo 256 as torch's cast does: -0.5 → 0, -1.5 → 255,
-    256.7 → 0), channels last; a PIL image ('L', 'LA', 'RGB', 'RGBA' for 1–4 channels) or,
-    without Pillow, the uint8 array (H, W) / (H, W, C)."""
-    if img.ndim not in (2, 3):
-        raise ValueError(f"{name}: pic should be 2/3 dimensional. Got {img.ndim} dimensions.")
-    if img.ndim == 2:
-        img = img[None]
-    if img.shape[0] > 4:
-        raise ValueError(f"{name}: pic should not have > 4 channels. Got {img.shape[0]} "
-                         "channels.")
-    scaled = img.astype(np.float32, copy=False) * np.float32(255)
-    hwc = scaled.astype(np.int64).astype(np.uint8).transpose(1, 2, 0)
-    return _image(np.ascontiguousarray(hwc[:, :, 0] if hwc.shape[2] == 1 else hwc))
-
-
 class FakeData:
     """Random images and labels, the same for an index every time (torchvision's ``FakeData``).
 
@@ -150,7 +134,7 @@ class FakeData:
             target = randint(0, self.num_classes, size=(1,))[0]
         finally:
             _random.set_rng_state(state)
-        img = _float_image_to_pil(img.numpy(), type(self).__name__)
+        img = ToPILImage()(img)
         if self.transform is not None:
             img = self.transform(img)
         if self.target_transform is not None:
