@@ -5,6 +5,7 @@ architecture; make_grid / save_image against torch re-implementations of torchvi
 ToTensor(ToPILImage(img)) computed in torch."""
 
 import functools
+import math
 import io
 import os
 import struct
@@ -640,3 +641,121 @@ def test_to_pil_image_scales_floats_as_torch_and_picks_torchvisions_modes(monkey
 def test_to_pil_image_errors(pic, mode, error, match):
     with pytest.raises(error, match=match):
         transforms.ToPILImage(mode)(pic)
+
+
+# --------------------------------------------------------------------------- RandomResizedCrop
+def torch_rrc_params(height, width, scale, ratio):
+    """torchvision's RandomResizedCrop.get_params, in torch."""
+    area = height * width
+    log_ratio = torch.log(torch.tensor(ratio))
+    for _ in range(10):
+        target_area = area * torch.empty(1).uniform_(scale[0], scale[1]).item()
+        aspect_ratio = torch.exp(torch.empty(1).uniform_(log_ratio[0], log_ratio[1])).item()
+        w = int(round(math.sqrt(target_area * aspect_ratio)))
+        h = int(round(math.sqrt(target_area / aspect_ratio)))
+        if 0 < w <= width and 0 < h <= height:
+            i = torch.randint(0, height - h + 1, size=(1,)).item()
+            j = torch.randint(0, width - w + 1, size=(1,)).item()
+            return i, j, h, w
+    in_ratio = float(width) / float(height)
+    if in_ratio < min(ratio):
+        w, h = width, int(round(width / min(ratio)))
+    elif in_ratio > max(ratio):
+        h, w = height, int(round(height * max(ratio)))
+    else:
+        w, h = width, height
+    return (height - h) // 2, (width - w) // 2, h, w
+
+
+@pytest.mark.parametrize("hw,scale,ratio", [
+    ((50, 70), (0.08, 1.0), (3 / 4, 4 / 3)), ((224, 300), (0.5, 1.0), (0.2, 5.0)),
+    ((4, 90), (0.9, 1.0), (3 / 4, 4 / 3)), ((90, 4), (0.9, 1.0), (3 / 4, 4 / 3)),
+    ((6, 6), (2.0, 3.0), (1.0, 1.0))], ids=["default", "wide-ratio", "fallback-wide",
+                                            "fallback-tall", "fallback-whole"])
+def test_random_resized_crop_draws_torchvisions_windows(hw, scale, ratio):
+    for seed in range(40):
+        torch.manual_seed(seed)
+        cr.manual_seed(seed)
+        ours = transforms.RandomResizedCrop.get_params(cr.zeros(3, *hw), scale, ratio)
+        assert ours == torch_rrc_params(*hw, scale, ratio), seed
+        assert same_state()
+
+
+def same_state():
+    return np.array_equal(cr.get_rng_state().numpy(), torch.get_rng_state().numpy())
+
+
+def test_random_resized_crop_crops_and_resizes_each_image_kind():
+    Image = pytest.importorskip("PIL.Image")
+    arr = RNG.integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    t = transforms.RandomResizedCrop((12, 10))
+    for seed in range(5):
+        torch.manual_seed(seed)
+        i, j, h, w = torch_rrc_params(30, 40, t.scale, t.ratio)
+        expected = Image.fromarray(arr).crop((j, i, j + w, i + h)).resize((10, 12), Image.BILINEAR)
+        cr.manual_seed(seed)
+        out = t(Image.fromarray(arr))
+        assert out.size == (10, 12) and np.array_equal(np.asarray(out), np.asarray(expected))
+        cr.manual_seed(seed)
+        chw = cr.tensor(arr.transpose(2, 0, 1).astype(np.float32))
+        resized = transforms.Resize((12, 10))(chw[:, i:i + h, j:j + w])
+        np.testing.assert_array_equal(t(chw).numpy(), resized.numpy())
+        cr.manual_seed(seed)
+        assert t(arr).shape == (12, 10, 3)
+    assert transforms.RandomResizedCrop(8).size == (8, 8)
+    with pytest.warns(UserWarning, match=r"Scale and ratio should be of kind \(min, max\)"):
+        transforms.RandomResizedCrop(8, scale=(1.0, 0.5))
+    with pytest.raises(TypeError, match="Scale and ratio should be sequences"):
+        transforms.RandomResizedCrop(8, scale=0.5)
+
+
+# --------------------------------------------------------------------------- ImageFolder
+def _tree(root):
+    """root/cat/..., root/dog/... PNGs written by save_image (and two files to skip)."""
+    images = {}
+    for rel in ["cat/b.png", "cat/a.png", "cat/sub/c.png", "dog/z.PNG", "dog/d.png"]:
+        x = RNG.integers(0, 256, (3, 4, 5)).astype(np.float32) / 255
+        utils.save_image(cr.tensor(x), root / rel, format="png")
+        images[rel] = np.round(x * 255).astype(np.uint8)
+    (root / "dog" / "notes.txt").write_text("not an image")
+    (root / "readme.md").write_text("a file, not a class")
+    return images
+
+
+def test_image_folder_lists_classes_and_samples_as_torchvision(tmp_path):
+    pytest.importorskip("PIL.Image")
+    images = _tree(tmp_path)
+    ds = datasets.ImageFolder(tmp_path, transform=transforms.ToTensor())
+    assert ds.classes == ["cat", "dog"] and ds.class_to_idx == {"cat": 0, "dog": 1}
+    order = ["cat/a.png", "cat/b.png", "cat/sub/c.png", "dog/d.png", "dog/z.PNG"]
+    assert ds.samples == [(os.path.join(tmp_path, p), p.startswith("dog")) for p in order]
+    assert ds.imgs is ds.samples and ds.targets == [0, 0, 0, 1, 1] and len(ds) == 5
+    for k, rel in enumerate(order):
+        img, target = ds[k]
+        assert target == ds.targets[k]
+        np.testing.assert_array_equal(img.numpy(), images[rel].astype(np.float32) / 255)
+    only_b = datasets.ImageFolder(tmp_path, is_valid_file=lambda p: p.endswith("b.png"),
+                                  allow_empty=True)
+    assert [os.path.basename(p) for p, _ in only_b.samples] == ["b.png"]
+    assert datasets.ImageFolder(tmp_path)[0][0].mode == "RGB"
+    folder = datasets.DatasetFolder(tmp_path, loader=lambda p: p, extensions=".txt",
+                                    allow_empty=True)
+    assert folder[0] == (os.path.join(tmp_path, "dog", "notes.txt"), 1)
+
+
+def test_image_folder_errors(tmp_path, monkeypatch):
+    with pytest.raises(FileNotFoundError, match="Couldn't find any class folder in"):
+        datasets.ImageFolder(tmp_path)
+    (tmp_path / "empty").mkdir()
+    _tree(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"Found no valid file for the classes empty\. "
+                                                r"Supported extensions are: \.jpg, \.jpeg"):
+        datasets.ImageFolder(tmp_path)
+    with pytest.raises(ValueError, match="Both extensions and is_valid_file cannot be None"):
+        datasets.DatasetFolder(tmp_path, loader=print)
+    with pytest.raises(ValueError, match="'class_to_index' must have at least one entry"):
+        datasets.make_dataset(tmp_path, {}, extensions=".png")
+    monkeypatch.setattr(datasets, "_PIL", None)
+    ds = datasets.ImageFolder(tmp_path, allow_empty=True)
+    with pytest.raises(RuntimeError, match=r"ImageFolder: reading .*a\.png needs Pillow"):
+        ds[0]

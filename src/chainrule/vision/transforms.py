@@ -46,7 +46,8 @@ def _pil():
     return _PILImage
 
 __all__ = ["Compose", "ToTensor", "ToPILImage", "Normalize", "RandomCrop", "RandomHorizontalFlip",
-           "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "Lambda"]
+           "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "RandomResizedCrop",
+           "Lambda"]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -465,6 +466,68 @@ class Resize:
 
     def __repr__(self):
         return f"{type(self).__name__}(size={self.size}, interpolation={self.interpolation})"
+
+
+class RandomResizedCrop:
+    """Crop a random window and resize it to ``size`` (torchvision's ``RandomResizedCrop``,
+    the Inception-style augmentation).
+
+    The window covers a fraction of the area drawn from ``scale`` and has an aspect ratio
+    (w / h) drawn log-uniformly from ``ratio``; up to 10 draws, as torchvision's
+    :meth:`get_params` (``empty(1).uniform_`` for area and log-ratio, ``randint`` for the
+    corner, from the default generator: torch's picks after the same seed), else a central
+    crop of the ratio nearest the image's. The crop is then resized as :class:`Resize` does
+    (PIL images by PIL; tensors and arrays bilinearly without antialiasing).
+    Shapes: an image (..., H, W) / PIL / (H, W[, C]) → the same kind of size ``size``.
+    """
+
+    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
+                 interpolation: str = "bilinear", antialias=True):
+        self.size = _pair(size, "RandomResizedCrop")
+        if not (isinstance(scale, (tuple, list)) and isinstance(ratio, (tuple, list))):
+            raise TypeError("RandomResizedCrop: Scale and ratio should be sequences, got "
+                            f"{scale!r} and {ratio!r}")
+        if scale[0] > scale[1] or ratio[0] > ratio[1]:
+            import warnings
+            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
+        self.scale, self.ratio, self.antialias = scale, ratio, antialias
+        self._resize = Resize(self.size, interpolation)
+        self.interpolation = self._resize.interpolation
+
+    @staticmethod
+    def get_params(img, scale, ratio):
+        """(top, left, height, width) of a random window (see the class docstring)."""
+        height, width = _size_hw(img, _check_image(img, "RandomResizedCrop"))
+        area = height * width
+        # torch takes the log in float32 and hands its values on as Python floats
+        log_ratio = np.log(np.asarray(ratio, dtype=np.float32))
+        for _ in range(10):
+            target_area = area * _empty(1).uniform_(float(scale[0]), float(scale[1])).item()
+            aspect = float(np.exp(np.float32(
+                _empty(1).uniform_(float(log_ratio[0]), float(log_ratio[1])).item())))
+            w = int(round(math.sqrt(target_area * aspect)))
+            h = int(round(math.sqrt(target_area / aspect)))
+            if 0 < w <= width and 0 < h <= height:
+                i = int(_randint(0, height - h + 1, size=(1,)).item())
+                j = int(_randint(0, width - w + 1, size=(1,)).item())
+                return i, j, h, w
+        in_ratio = float(width) / float(height)
+        if in_ratio < min(ratio):
+            w, h = width, int(round(width / min(ratio)))
+        elif in_ratio > max(ratio):
+            h, w = height, int(round(height * max(ratio)))
+        else:
+            w, h = width, height
+        return (height - h) // 2, (width - w) // 2, h, w
+
+    def __call__(self, img):
+        kind = _check_image(img, "RandomResizedCrop")
+        i, j, h, w = self.get_params(img, self.scale, self.ratio)
+        return self._resize(_crop(img, kind, i, j, h, w))
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(size={self.size}, scale={tuple(self.scale)}, "
+                f"ratio={tuple(self.ratio)}, interpolation={self.interpolation})")
 
 
 def _rotation(w, h, angle, expand, center):
