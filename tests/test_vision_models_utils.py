@@ -456,6 +456,10 @@ def test_make_grid_lists_integers_input_untouched_and_errors():
         utils.make_grid(imgs[0])
     with pytest.raises(TypeError, match="got a list containing <class 'numpy.ndarray'>"):
         utils.make_grid(imgs)
+    with pytest.raises(RuntimeError, match="make_grid: normalize needs a floating point tensor"):
+        utils.make_grid(cr.tensor(u8), normalize=True)   # torch: Float can't be cast to Byte
+    with pytest.raises(RuntimeError):
+        torch_make_grid(torch.tensor(u8), normalize=True)
     with pytest.raises(TypeError, match="value_range has to be a tuple"):
         utils.make_grid(cr.tensor(imgs[0]), normalize=True, value_range=[0, 1])
     with pytest.raises(
