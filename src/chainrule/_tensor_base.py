@@ -273,9 +273,10 @@ class TensorBase:
         """Always ``chainrule.strided``: a dense array addressed by strides (no sparse tensors)."""
         return strided
 
-    is_cuda = False   # torch's flags, for code that asks
+    is_cuda = False   # torch's flags, for code that asks (a dense CPU tensor's values)
     is_cpu = True
-    is_mps = False
+    is_mps = is_xpu = is_xla = is_ipu = is_hpu = is_mtia = is_maia = is_vulkan = False
+    is_meta = is_mkldnn = is_quantized = is_nested = is_sparse = is_sparse_csr = False
 
     @property
     def is_leaf(self) -> bool:

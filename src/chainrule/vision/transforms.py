@@ -45,8 +45,9 @@ def _pil():
         _PILImage = Image
     return _PILImage
 
-__all__ = ["Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFlip",
-           "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "Lambda"]
+__all__ = ["Compose", "ToTensor", "ToPILImage", "Normalize", "RandomCrop", "RandomHorizontalFlip",
+           "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "RandomResizedCrop",
+           "Lambda"]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -186,6 +187,78 @@ class ToTensor:
 
     def __repr__(self):
         return "ToTensor()"
+
+
+# torchvision's mode for an array (H, W) / (H, W, C) of a dtype when none is given; others
+# (YCbCr, CMYK, ...) read the same bytes with another meaning
+_NATURAL_MODES = {(1, np.uint8): "L", (1, np.int16): "I;16", (1, np.int32): "I",
+                  (1, np.float32): "F", (2, np.uint8): "LA", (3, np.uint8): "RGB",
+                  (4, np.uint8): "RGBA"}
+
+
+def _to_pil_image(pic, mode=None):
+    """torchvision's ``to_pil_image``: the checks, the float → uint8 scaling and the mode."""
+    if isinstance(pic, Tensor):
+        pic = pic.detach().numpy()
+        if pic.ndim == 3:
+            pic = pic.transpose(1, 2, 0)
+    elif not isinstance(pic, np.ndarray):
+        raise TypeError(f"ToPILImage: pic should be Tensor or ndarray. Got {type(pic)}.")
+    if pic.ndim == 2:
+        pic = pic[:, :, None]
+    if pic.ndim != 3:
+        raise ValueError(f"ToPILImage: pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
+    if pic.shape[-1] > 4:
+        raise ValueError(f"ToPILImage: pic should not have > 4 channels. Got {pic.shape[-1]} "
+                         "channels.")
+    npimg = pic
+    if np.issubdtype(npimg.dtype, np.floating) and mode != "F":
+        # x·255 truncated toward zero and wrapped modulo 256, as torch's and NumPy's casts do
+        # on x86 (-0.5 → 0, -1.5 → 255, 256.7 → 0); through int64 so the wrap is defined
+        npimg = (npimg * npimg.dtype.type(255)).astype(np.int64).astype(np.uint8)
+    channels = npimg.shape[2]
+    natural = _NATURAL_MODES.get((channels, npimg.dtype.type))
+    if channels == 1:
+        npimg = npimg[:, :, 0]
+        if mode is not None and mode != natural:
+            raise ValueError(f"ToPILImage: Incorrect mode ({mode}) supplied for input type "
+                             f"{npimg.dtype}. Should be {natural}")
+    else:
+        permitted = {2: ["LA"], 3: ["RGB", "YCbCr", "HSV"], 4: ["RGBA", "CMYK", "RGBX"]}[channels]
+        if mode is not None and mode not in permitted:
+            raise ValueError(f"ToPILImage: Only modes {permitted} are supported for "
+                             f"{channels}D inputs")
+    mode = natural if mode is None else mode
+    if mode is None:
+        raise TypeError(f"ToPILImage: Input type {npimg.dtype} is not supported")
+    Image = _pil()
+    if Image is None:       # without Pillow: the array a PIL image of that mode would hold
+        return npimg
+    # the array's bytes read in ``mode`` (torchvision's ``fromarray(npimg, mode=mode)``, whose
+    # mode argument Pillow deprecates)
+    npimg = np.ascontiguousarray(npimg)
+    return Image.frombytes(mode, (npimg.shape[1], npimg.shape[0]), npimg.tobytes())
+
+
+class ToPILImage:
+    """Tensor (C, H, W) / (H, W) or array (H, W, C) / (H, W) → PIL image (torchvision's).
+
+    Float input becomes uint8(255·x) (unless ``mode='F'``); the mode follows the channels and
+    dtype (1: 'L' for uint8, 'I;16' int16, 'I' int32, 'F' float32; 2: 'LA'; 3: 'RGB'; 4:
+    'RGBA') or ``mode`` ('YCbCr'/'HSV' for 3 channels, 'CMYK'/'RGBX' for 4). Without Pillow
+    the result is that image's uint8 array (H, W) or (H, W, C), which every transform here
+    (ToTensor included) takes.
+    """
+
+    def __init__(self, mode=None):
+        self.mode = mode
+
+    def __call__(self, pic):
+        return _to_pil_image(pic, self.mode)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()" if self.mode is None else \
+            f"{type(self).__name__}(mode={self.mode})"
 
 
 class Normalize:
@@ -393,6 +466,68 @@ class Resize:
 
     def __repr__(self):
         return f"{type(self).__name__}(size={self.size}, interpolation={self.interpolation})"
+
+
+class RandomResizedCrop:
+    """Crop a random window and resize it to ``size`` (torchvision's ``RandomResizedCrop``,
+    the Inception-style augmentation).
+
+    The window covers a fraction of the area drawn from ``scale`` and has an aspect ratio
+    (w / h) drawn log-uniformly from ``ratio``; up to 10 draws, as torchvision's
+    :meth:`get_params` (``empty(1).uniform_`` for area and log-ratio, ``randint`` for the
+    corner, from the default generator: torch's picks after the same seed), else a central
+    crop of the ratio nearest the image's. The crop is then resized as :class:`Resize` does
+    (PIL images by PIL; tensors and arrays bilinearly without antialiasing).
+    Shapes: an image (..., H, W) / PIL / (H, W[, C]) → the same kind of size ``size``.
+    """
+
+    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
+                 interpolation: str = "bilinear", antialias=True):
+        self.size = _pair(size, "RandomResizedCrop")
+        if not (isinstance(scale, (tuple, list)) and isinstance(ratio, (tuple, list))):
+            raise TypeError("RandomResizedCrop: Scale and ratio should be sequences, got "
+                            f"{scale!r} and {ratio!r}")
+        if scale[0] > scale[1] or ratio[0] > ratio[1]:
+            import warnings
+            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
+        self.scale, self.ratio, self.antialias = scale, ratio, antialias
+        self._resize = Resize(self.size, interpolation)
+        self.interpolation = self._resize.interpolation
+
+    @staticmethod
+    def get_params(img, scale, ratio):
+        """(top, left, height, width) of a random window (see the class docstring)."""
+        height, width = _size_hw(img, _check_image(img, "RandomResizedCrop"))
+        area = height * width
+        # torch takes the log in float32 and hands its values on as Python floats
+        log_ratio = np.log(np.asarray(ratio, dtype=np.float32))
+        for _ in range(10):
+            target_area = area * _empty(1).uniform_(float(scale[0]), float(scale[1])).item()
+            aspect = float(np.exp(np.float32(
+                _empty(1).uniform_(float(log_ratio[0]), float(log_ratio[1])).item())))
+            w = int(round(math.sqrt(target_area * aspect)))
+            h = int(round(math.sqrt(target_area / aspect)))
+            if 0 < w <= width and 0 < h <= height:
+                i = int(_randint(0, height - h + 1, size=(1,)).item())
+                j = int(_randint(0, width - w + 1, size=(1,)).item())
+                return i, j, h, w
+        in_ratio = float(width) / float(height)
+        if in_ratio < min(ratio):
+            w, h = width, int(round(width / min(ratio)))
+        elif in_ratio > max(ratio):
+            h, w = height, int(round(height * max(ratio)))
+        else:
+            w, h = width, height
+        return (height - h) // 2, (width - w) // 2, h, w
+
+    def __call__(self, img):
+        kind = _check_image(img, "RandomResizedCrop")
+        i, j, h, w = self.get_params(img, self.scale, self.ratio)
+        return self._resize(_crop(img, kind, i, j, h, w))
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(size={self.size}, scale={tuple(self.scale)}, "
+                f"ratio={tuple(self.ratio)}, interpolation={self.interpolation})")
 
 
 def _rotation(w, h, angle, expand, center):
