@@ -292,6 +292,38 @@ def test_word_language_model_save_whole_model(tmp_path):
     assert loaded.encoder.weight.grad is not None
 
 
+def test_safe_globals_let_a_weights_only_load_rebuild_listed_classes(tmp_path):
+    # word_language_model's current code: torch.load under safe_globals of its module classes,
+    # named by torch's module paths (torch.nn.modules.sparse.Embedding, ...)
+    cr.manual_seed(0)
+    model = RNNModel().eval()
+    cr.save(model, tmp_path / "model.pt")
+    listed = [RNNModel, cr.nn.modules.sparse.Embedding, cr.nn.modules.rnn.LSTM,
+              cr.nn.modules.linear.Linear, cr.nn.modules.dropout.Dropout]
+    with cr.serialization.safe_globals(listed):
+        assert cr.serialization.get_safe_globals() == listed
+        loaded = cr.load(tmp_path / "model.pt")                     # weights_only by default
+    assert cr.serialization.get_safe_globals() == []
+    tokens = cr.randint(0, 11, (5, 2))
+    np.testing.assert_array_equal(loaded(tokens).detach().numpy(),
+                                  model(tokens).detach().numpy())
+    with pytest.raises(pickle.UnpicklingError, match="RNNModel was not an allowed global"):
+        cr.load(tmp_path / "model.pt")
+    cr.serialization.add_safe_globals([(RNNModel, f"{RNNModel.__module__}.RNNModel")])
+    try:
+        with pytest.raises(pickle.UnpicklingError, match="Dropout was not an allowed global"):
+            cr.load(tmp_path / "model.pt")
+    finally:
+        cr.serialization.clear_safe_globals()
+    with pytest.raises(TypeError, match="add_safe_globals"):
+        cr.serialization.add_safe_globals([3])
+    # torch's module paths for these classes
+    assert torch.nn.modules.sparse.Embedding.__name__ == cr.nn.modules.sparse.Embedding.__name__
+    assert type(cr.nn.MultiheadAttention(4, 2).out_proj).__name__ == \
+        type(torch.nn.MultiheadAttention(4, 2).out_proj).__name__ == \
+        cr.nn.modules.linear.NonDynamicallyQuantizableLinear.__name__
+
+
 def test_objects_with_optimizer_and_shared_tensors(tmp_path):
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 1))
     opt = cr.optim.Adam(model.parameters(), lr=0.05)

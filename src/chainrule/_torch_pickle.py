@@ -238,6 +238,59 @@ def _allowed_globals():
     return rc
 
 
+# the globals a user marked safe (torch.serialization.add_safe_globals): callables, or
+# (callable, "module.qualname") pairs naming them as a file does
+_USER_GLOBALS: list = []
+
+
+def _user_allowed() -> dict:
+    allowed = {}
+    for entry in _USER_GLOBALS:
+        obj, path = entry if isinstance(entry, tuple) else (
+            entry, f"{entry.__module__}.{entry.__qualname__}")
+        allowed[path] = obj
+    return allowed
+
+
+def add_safe_globals(safe_globals) -> None:
+    """Mark ``safe_globals`` (classes or functions, or ``(obj, "module.qualname")`` pairs) as
+    allowed in a ``weights_only`` load: a pickled object of such a class loads without
+    ``weights_only=False`` (torch.serialization.add_safe_globals)."""
+    for entry in safe_globals:
+        if isinstance(entry, tuple):
+            if len(entry) != 2 or not callable(entry[0]) or not isinstance(entry[1], str):
+                raise TypeError(f"add_safe_globals: expected a callable or a (callable, str) "
+                                f"pair, got {entry!r}")
+        elif not callable(entry):
+            raise TypeError(f"add_safe_globals: expected a callable or a (callable, str) pair, "
+                            f"got {entry!r}")
+    _USER_GLOBALS.extend(safe_globals)
+
+
+def get_safe_globals() -> list:
+    """The globals marked safe with :func:`add_safe_globals` (a copy)."""
+    return list(_USER_GLOBALS)
+
+
+def clear_safe_globals() -> None:
+    """Forget every global marked safe."""
+    _USER_GLOBALS.clear()
+
+
+class safe_globals:
+    """``with safe_globals([...]):`` — :func:`add_safe_globals` for the block only."""
+
+    def __init__(self, safe_globals):
+        self.safe_globals = list(safe_globals)
+
+    def __enter__(self):
+        self.saved = get_safe_globals()
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc):
+        _USER_GLOBALS[:] = self.saved
+
+
 def _unsupported_global(full_path):
     if full_path.startswith("builtins."):
         full_path = full_path[len("builtins."):]
@@ -265,7 +318,7 @@ class _Unpickler(pickle.Unpickler):
                  encoding="utf-8"):
         super().__init__(file, encoding=encoding)
         self.storages, self.weights_only, self.restore = storages, weights_only, restore
-        self.legacy, self.allowed = legacy, _allowed_globals()
+        self.legacy, self.allowed = legacy, {**_allowed_globals(), **_user_allowed()}
         self.views = {}
 
     def find_class(self, module, name):

@@ -50,9 +50,11 @@ from . import _torch_pickle as _tp
 from ._device import check_device, device
 from ._io import atomic_write_bytes
 from .tensor import Tensor
+from ._torch_pickle import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from .train import checkpoint as _ckpt
 
-__all__ = ["save", "load", "from_dlpack"]
+__all__ = ["save", "load", "from_dlpack", "add_safe_globals", "safe_globals", "get_safe_globals",
+           "clear_safe_globals"]
 
 # what chainrule's dtypes can hold, by safetensors' dtype names
 _ST_DTYPES = {"BOOL", "U8", "I8", "I16", "I32", "I64", "F16", "F32", "F64"}

@@ -171,6 +171,11 @@ class Unflatten(Module):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear layer: torch's name (and module path) for MultiheadAttention's ``out_proj``,
+    kept so that reprs, ``type()`` checks and pickled class names agree with torch's."""
+
+
 class Embedding(Module):
     """A lookup table: out[..., :] = weight[index[...], :].  weight (num_embeddings, dim) ~ N(0, 1);
     the ``padding_idx`` row starts at zero and gets no gradient."""

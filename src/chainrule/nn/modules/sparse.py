@@ -1,5 +1,5 @@
 """EmbeddingBag: sums, means or maxima over bags of embedding rows (torch's nn/modules/sparse.py;
-Embedding itself lives in linear.py)."""
+Embedding itself lives in linear.py and is importable from here, torch's path for it)."""
 from __future__ import annotations
 
 from ... import creation
@@ -7,7 +7,7 @@ from ..._device import check_device
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
-from .linear import _given_table, _table_shape
+from .linear import Embedding, _given_table, _table_shape  # noqa: F401  (torch's path)
 from .module import Module
 
 

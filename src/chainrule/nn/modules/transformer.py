@@ -17,13 +17,9 @@ from ..parameter import Parameter
 from .activation import GELU, ReLU
 from .container import ModuleList
 from .dropout import Dropout
-from .linear import Linear
+from .linear import Linear, NonDynamicallyQuantizableLinear
 from .module import Module
 from .normalization import LayerNorm
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """A Linear layer (torch's name for MultiheadAttention's ``out_proj``, kept for equal reprs)."""
 
 
 class MultiheadAttention(Module):
