@@ -42,10 +42,18 @@ NAMESPACES = [
 
 # torchvision is not a dependency: the names a course uses (issue 14), listed here
 TORCHVISION = {
-    "torchvision.datasets": ("chainrule.vision.datasets", ["MNIST", "FashionMNIST", "CIFAR10"]),
+    "torchvision.datasets": ("chainrule.vision.datasets", [
+        "MNIST", "FashionMNIST", "CIFAR10", "FakeData", "ImageFolder", "DatasetFolder"]),
     "torchvision.transforms": ("chainrule.vision.transforms", [
         "Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFlip",
-        "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "Lambda"]),
+        "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "Lambda",
+        "RandomResizedCrop", "ToPILImage"]),
+    # the ResNet family and the image utilities pytorch/examples use (issue 14's list grown)
+    "torchvision.models": ("chainrule.vision.models", [
+        "ResNet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+        "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2",
+        "wide_resnet101_2", "list_models", "get_model", "get_model_builder"]),
+    "torchvision.utils": ("chainrule.vision.utils", ["make_grid", "save_image"]),
 }
 
 # Why a name is out of scope: the first rule whose pattern matches the name (re.search) wins.

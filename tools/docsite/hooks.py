@@ -60,13 +60,14 @@ API_PAGES = [
                                                    "chainrule.models"]),
     ("vision", "Vision: convolution, filters, transforms",
      ["chainrule.vision", "chainrule.vision.filters", "chainrule.vision.transforms",
-      "chainrule.vision.datasets"]),
+      "chainrule.vision.datasets", "chainrule.vision.models", "chainrule.vision.utils"]),
     ("viz", "Figures and graphs", ["chainrule.viz"]),
     ("fx", "Graph capture, compile and custom operators", ["chainrule.fx", "chainrule.library"]),
     ("demos", "Demos (one per idea of the deck)", ["chainrule.demos"]),
     ("backends", "Backends, devices, distributed", ["chainrule.backends", "chainrule.backends.cpu",
                                                     "chainrule.backends.onednn",
-                                                    "chainrule.distributed", "chainrule.onnx"]),
+                                                    "chainrule.distributed", "chainrule.onnx",
+                                                    "chainrule.multiprocessing"]),
 ]
 
 # ---------------------------------------------------------------------------- helpers
