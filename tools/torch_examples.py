@@ -9,7 +9,8 @@ installed next to torch here (its wheel needs torch's CUDA build), so the torch 
 stand-in with the few torchvision names the compared scripts use (MNIST read from the IDX files,
 ``ToTensor``, ``Normalize``, ``Lambda``, ``Compose``; ``save_image`` writes nothing), following
 torchvision's documented formulas. Both runs see the same data and seeds; the printouts are
-compared line by line with numbers to a relative 1e-4 (timings dropped). Scripts whose output
+compared line by line with numbers to a relative 1e-4 (timings dropped; one example's float32
+drift needs 1e-2, said where). Scripts whose output
 is random by design (no seed, or Hogwild's racing workers) are run and their last lines shown.
 
 It is a report, not a test: it needs the repository and the MNIST files.
@@ -29,27 +30,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# name: (directory, [command lines], compared?) — each command line run in that directory
+# name: (directory, [command lines], relative tolerance or None when the output is random by
+# design) — each command line run in that directory
 EXAMPLES = {
-    "mnist": ("mnist", ["main.py --epochs 1 --dry-run --no-accel"], True),
-    "mnist_rnn": ("mnist_rnn", ["main.py --epochs 1 --dry-run"], True),
+    "mnist": ("mnist", ["main.py --epochs 1 --dry-run --no-accel"], 1e-4),
+    "mnist_rnn": ("mnist_rnn", ["main.py --epochs 1 --dry-run"], 1e-4),
+    # float32 sums in another order, amplified by 20 Adam steps on log(1 + e^x): 1e-5 → 0.3%
     "mnist_forward_forward": ("mnist_forward_forward",
-                              ["main.py --epochs 20 --train_size 5000 --test_size 1000"], True),
-    "siamese_network": ("siamese_network", ["main.py --epochs 1 --dry-run --no-accel"], True),
-    "vae": ("vae", ["main.py --epochs 1 --no-accel --log-interval 200"], True),
+                              ["main.py --epochs 20 --train_size 5000 --test_size 1000"], 1e-2),
+    "vae": ("vae", ["main.py --epochs 1 --no-accel --log-interval 200"], 1e-4),
     "word_language_model (LSTM)": (
         "word_language_model",
         ["main.py --data {corpus} --epochs 1 --emsize 32 --nhid 32 --batch_size 8 --bptt 10 "
-         "--log-interval 10 --lr 0.5 --save {tmp}/model.pt"], True),
+         "--log-interval 10 --lr 0.5 --save {tmp}/model.pt"], 1e-4),
     "word_language_model (Transformer)": (
         "word_language_model",
         ["main.py --data {corpus} --epochs 1 --model Transformer --emsize 32 --nhid 32 "
-         "--batch_size 8 --bptt 10 --log-interval 10 --lr 0.5 --save {tmp}/model.pt"], True),
+         "--batch_size 8 --bptt 10 --log-interval 10 --lr 0.5 --save {tmp}/model.pt"], 1e-4),
     "time_sequence_prediction": ("time_sequence_prediction",
-                                 ["generate_sine_wave.py", "train.py --steps 2"], True),
-    "regression": ("regression", ["main.py"], False),
+                                 ["generate_sine_wave.py", "train.py --steps 2"], 1e-4),
+    # unseeded Python random pairs; no seed at all; racing workers
+    "siamese_network": ("siamese_network", ["main.py --epochs 1 --dry-run --no-accel"], None),
+    "regression": ("regression", ["main.py"], None),
     "mnist_hogwild": ("mnist_hogwild",
-                      ["main.py --epochs 1 --num-processes 2 --log-interval 300"], False),
+                      ["main.py --epochs 1 --num-processes 2 --log-interval 300"], None),
 }
 
 ALIAS = '''
@@ -166,8 +170,8 @@ def run(library, example_dir, commands, env_dir, timeout):
     return "".join(out)
 
 
-def differences(mine, ref):
-    """The first line where the printouts differ beyond rounding, or None."""
+def differences(mine, ref, rtol):
+    """The first line where the printouts differ beyond ``rtol``, or None."""
     a = [_TIMING.sub("", line) for line in mine.strip().splitlines()]
     b = [_TIMING.sub("", line) for line in ref.strip().splitlines()]
     if len(a) != len(b):
@@ -175,7 +179,7 @@ def differences(mine, ref):
     for x, y in zip(a, b):
         nx, ny = _NUMBER.findall(x), _NUMBER.findall(y)
         if _NUMBER.sub("#", x) != _NUMBER.sub("#", y) or len(nx) != len(ny) or any(
-                abs(float(p) - float(q)) > 1e-4 * max(abs(float(q)), 1e-3)
+                abs(float(p) - float(q)) > rtol * max(abs(float(q)), 1e-3)
                 for p, q in zip(nx, ny)):
             return f"chainrule: {x.strip()!r}\n{'':28s}torch:     {y.strip()!r}"
     return None
@@ -202,15 +206,15 @@ def main():
         for library, code in (("chainrule", ALIAS), ("torch", TORCHVISION_STAND_IN)):
             (tmp / library).mkdir()
             (tmp / library / "sitecustomize.py").write_text(textwrap.dedent(code))
-        for name, (directory, commands, compared) in EXAMPLES.items():
+        for name, (directory, commands, rtol) in EXAMPLES.items():
             if wanted and not any(w in name for w in wanted):
                 continue
             commands = [c.format(corpus=tmp / "corpus", tmp=tmp) for c in commands]
             where = tmp / "examples" / directory
             outputs = {lib: run(lib, where, commands, tmp, args.timeout)
                        for lib in ("torch", "chainrule")}
-            if compared and "[exit" not in outputs["torch"]:
-                diff = differences(outputs["chainrule"], outputs["torch"])
+            if rtol is not None and "[exit" not in outputs["torch"]:
+                diff = differences(outputs["chainrule"], outputs["torch"], rtol)
                 verdict = "same printout" if diff is None else f"differs: {diff}"
             else:
                 last = {lib: (out.strip().splitlines() or [""])[-1][:100]
