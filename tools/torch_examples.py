@@ -130,7 +130,8 @@ class Compose:
 
 _tv = types.ModuleType("torchvision")
 for _name, _attrs in (("datasets", {"MNIST": MNIST}),
-                      ("transforms", {c.__name__: c for c in (ToTensor, Normalize, Lambda, Compose)}),
+                      ("transforms", {c.__name__: c
+                                      for c in (ToTensor, Normalize, Lambda, Compose)}),
                       ("utils", {"save_image": lambda *args, **kwargs: None})):
     _module = types.ModuleType("torchvision." + _name)
     _module.__dict__.update(_attrs)
