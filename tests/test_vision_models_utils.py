@@ -33,17 +33,8 @@ def _t3x3(cin, cout, stride=1, groups=1, dilation=1):
 class TBasic(tnn.Module):
     expansion = 1
 
-    def __init__(
-        self,
-        inp,
-        planes,
-        stride=1,
-        downsample=None,
-        groups=1,
-        base_width=64,
-        dilation=1,
-        norm_layer=None,
-    ):
+    def __init__(self, inp, planes, stride=1, downsample=None, groups=1, base_width=64,
+                 dilation=1, norm_layer=None):
         super().__init__()
         norm_layer = norm_layer or tnn.BatchNorm2d
         self.conv1, self.bn1 = _t3x3(inp, planes, stride), norm_layer(planes)
@@ -60,17 +51,8 @@ class TBasic(tnn.Module):
 class TBottle(tnn.Module):
     expansion = 4
 
-    def __init__(
-        self,
-        inp,
-        planes,
-        stride=1,
-        downsample=None,
-        groups=1,
-        base_width=64,
-        dilation=1,
-        norm_layer=None,
-    ):
+    def __init__(self, inp, planes, stride=1, downsample=None, groups=1, base_width=64,
+                 dilation=1, norm_layer=None):
         super().__init__()
         norm_layer = norm_layer or tnn.BatchNorm2d
         width = int(planes * (base_width / 64.0)) * groups
