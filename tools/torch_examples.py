@@ -90,14 +90,14 @@ class MNIST(torch.utils.data.Dataset):
     def __init__(self, root, train=True, download=False, transform=None, target_transform=None):
         raw = os.path.join(root, "MNIST", "raw")
         stem = "train" if train else "t10k"
-        self.data = _idx(os.path.join(raw, stem + "-images-idx3-ubyte.gz"))
+        self.data = torch.tensor(_idx(os.path.join(raw, stem + "-images-idx3-ubyte.gz")))
         self.targets = torch.tensor(
             _idx(os.path.join(raw, stem + "-labels-idx1-ubyte.gz")).astype(np.int64))
         self.transform, self.target_transform = transform, target_transform
     def __len__(self):
         return len(self.data)
     def __getitem__(self, i):
-        img, y = self.data[i], int(self.targets[i])
+        img, y = self.data[i].numpy(), int(self.targets[i])
         img = img if self.transform is None else self.transform(img)
         return img, (y if self.target_transform is None else self.target_transform(y))
 

@@ -1,6 +1,6 @@
-"""Attention layers: MultiheadAttention, and the Transformer encoder built on it
-(TransformerEncoderLayer, TransformerEncoder), with torch's parameters, initialisation and
-state_dict keys."""
+"""The Transformer layers (TransformerEncoderLayer, TransformerEncoder, ...) built on
+MultiheadAttention (in :mod:`.activation`, torch's module for it), with torch's parameters,
+initialisation and state_dict keys."""
 from __future__ import annotations
 
 import copy
@@ -13,136 +13,12 @@ from ..._device import check_device
 from ..._modes import is_grad_enabled
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
-from .activation import GELU, ReLU
+from .activation import GELU, MultiheadAttention, ReLU
 from .container import ModuleList
 from .dropout import Dropout
-from .linear import Linear, NonDynamicallyQuantizableLinear
+from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
-
-
-class MultiheadAttention(Module):
-    """MultiHead(Q, K, V) = concat(head₁…head_h) W_oᵀ + b_o,
-    headᵢ = softmax((Q W_qᵢ)(K W_kᵢ)ᵀ/√d + M)(V W_vᵢ), d = embed_dim/num_heads.
-
-    Args: embed_dim, num_heads, dropout=0.0 (on the attention weights), bias=True,
-    add_bias_kv=False, add_zero_attn=False, kdim=None, vdim=None (default embed_dim),
-    batch_first=False. Parameters (torch's names): ``in_proj_weight`` (3E, E) when
-    kdim = vdim = E, else ``q_proj_weight`` (E, E), ``k_proj_weight`` (E, kdim),
-    ``v_proj_weight`` (E, vdim); ``in_proj_bias`` (3E,); ``bias_k``, ``bias_v`` (1, 1, E);
-    ``out_proj`` a Linear(E, E). Init as torch: out_proj's Linear init, then xavier_uniform_ for
-    the in-projection, zero biases, xavier_normal_ for bias_k/bias_v.
-
-    Shapes: query (L, N, E) ((N, L, E) with batch_first, or unbatched (L, E)), key (S, N, kdim),
-    value (S, N, vdim) -> (output (L, N, E), weights (N, L, S) or None)."""
-
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
-                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
-                 dtype=None):
-        super().__init__()
-        check_device(device, "MultiheadAttention")
-        if embed_dim <= 0 or num_heads <= 0:
-            raise ValueError(f"embed_dim and num_heads must be greater than 0, got "
-                             f"embed_dim={embed_dim} and num_heads={num_heads} instead")
-        self.embed_dim = embed_dim
-        self.kdim = kdim if kdim is not None else embed_dim
-        self.vdim = vdim if vdim is not None else embed_dim
-        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
-        self.num_heads, self.dropout, self.batch_first = num_heads, dropout, batch_first
-        self.head_dim = embed_dim // num_heads
-        if self.head_dim * num_heads != embed_dim:
-            raise AssertionError("embed_dim must be divisible by num_heads")
-
-        def empty(*shape):
-            return Parameter(creation.empty(*shape, dtype=dtype))
-        if not self._qkv_same_embed_dim:
-            self.q_proj_weight = empty(embed_dim, embed_dim)
-            self.k_proj_weight = empty(embed_dim, self.kdim)
-            self.v_proj_weight = empty(embed_dim, self.vdim)
-            self.register_parameter("in_proj_weight", None)
-        else:
-            self.in_proj_weight = empty(3 * embed_dim, embed_dim)
-            self.register_parameter("q_proj_weight", None)
-            self.register_parameter("k_proj_weight", None)
-            self.register_parameter("v_proj_weight", None)
-        if bias:
-            self.in_proj_bias = empty(3 * embed_dim)
-        else:
-            self.register_parameter("in_proj_bias", None)
-        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
-                                                        dtype=dtype)
-        if add_bias_kv:
-            self.bias_k = empty(1, 1, embed_dim)
-            self.bias_v = empty(1, 1, embed_dim)
-        else:
-            self.bias_k = self.bias_v = None
-        self.add_zero_attn = add_zero_attn
-        self._reset_parameters()
-
-    def _reset_parameters(self):
-        if self._qkv_same_embed_dim:
-            init.xavier_uniform_(self.in_proj_weight)
-        else:
-            init.xavier_uniform_(self.q_proj_weight)
-            init.xavier_uniform_(self.k_proj_weight)
-            init.xavier_uniform_(self.v_proj_weight)
-        if self.in_proj_bias is not None:
-            init.constant_(self.in_proj_bias, 0.0)
-            init.constant_(self.out_proj.bias, 0.0)
-        if self.bias_k is not None:
-            init.xavier_normal_(self.bias_k)
-        if self.bias_v is not None:
-            init.xavier_normal_(self.bias_v)
-
-    def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True,
-                attn_mask=None, average_attn_weights: bool = True, is_causal: bool = False):
-        """(attn_output, attn_weights or None); see the class docstring for the shapes.
-        ``key_padding_mask`` (N, S): True (or −∞) ignores that key; ``attn_mask`` (L, S) or
-        (N·h, L, S): True (or −∞) forbids that pair, a float is added to the score."""
-        batched = query.ndim == 3
-        if self.batch_first and batched:
-            if key is value:
-                if query is key:
-                    query = key = value = query.transpose(1, 0)
-                else:
-                    query, key = query.transpose(1, 0), key.transpose(1, 0)
-                    value = key
-            else:
-                query, key, value = (x.transpose(1, 0) for x in (query, key, value))
-        separate = not self._qkv_same_embed_dim
-        out, weights = F.multi_head_attention_forward(
-            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
-            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
-            self.out_proj.weight, self.out_proj.bias, training=self.training,
-            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
-            use_separate_proj_weight=separate, q_proj_weight=self.q_proj_weight,
-            k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
-            average_attn_weights=average_attn_weights, is_causal=is_causal)
-        if self.batch_first and batched:
-            out = out.transpose(1, 0)
-        return out, weights
-
-    def merge_masks(self, attn_mask, key_padding_mask, query):
-        """torch's helper for its fused kernel: (mask of shape (N, heads, L, L), mask type) from
-        ``attn_mask`` (L, L) or (N·heads, L, L) and ``key_padding_mask`` (N, L) — type 1 for the
-        padding mask alone, 2 when an attention mask is given (the two summed); (None, None)
-        without masks. ``query`` (N, L, E) gives the sizes."""
-        mask_type, merged = None, None
-        if key_padding_mask is not None:
-            mask_type, merged = 1, key_padding_mask
-        if attn_mask is not None:
-            batch_size, seq_len, _ = query.shape
-            mask_type = 2
-            if attn_mask.ndim == 3:
-                merged = attn_mask.reshape(batch_size, -1, seq_len, seq_len)
-            else:
-                merged = attn_mask.reshape(1, 1, seq_len, seq_len).expand(
-                    (batch_size, self.num_heads, seq_len, seq_len))
-            if key_padding_mask is not None:
-                merged = merged + key_padding_mask.reshape(batch_size, 1, 1, seq_len).expand(
-                    (batch_size, self.num_heads, 1, seq_len))
-        return merged, mask_type
 
 
 def _get_activation_fn(activation):
