@@ -49,8 +49,7 @@ EXAMPLES = {
          "--batch_size 8 --bptt 10 --log-interval 10 --lr 0.5 --save {tmp}/model.pt"], 1e-4),
     "time_sequence_prediction": ("time_sequence_prediction",
                                  ["generate_sine_wave.py", "train.py --steps 2"], 1e-4),
-    # unseeded Python random pairs; no seed at all; racing workers
-    "siamese_network": ("siamese_network", ["main.py --epochs 1 --dry-run --no-accel"], None),
+    # no seed at all; racing workers
     "regression": ("regression", ["main.py"], None),
     "mnist_hogwild": ("mnist_hogwild",
                       ["main.py --epochs 1 --num-processes 2 --log-interval 300"], None),
