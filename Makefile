@@ -59,8 +59,8 @@ sweep: $(STAMP)
 suites: $(STAMP)
 	test -d .suites/torch-mlir || git clone -q --depth 1 https://github.com/llvm/torch-mlir .suites/torch-mlir
 	test -d .suites/tinygrad || git clone -q --depth 1 https://github.com/tinygrad/tinygrad .suites/tinygrad
-	$(PY) tools/mlir_suite.py .suites/torch-mlir/projects/pt1/python/torch_mlir_e2e_test/test_suite --grad
-	$(PY) tools/tinygrad_ops.py .suites/tinygrad/test/backend/test_ops.py
+	$(PY) -W ignore tools/mlir_suite.py .suites/torch-mlir/projects/pt1/python/torch_mlir_e2e_test/test_suite --grad
+	$(PY) -W ignore tools/tinygrad_ops.py .suites/tinygrad/test/backend/test_ops.py
 
 # The documentation site (mkdocs.yml): `make docs` builds it into site/ with --strict (a
 # broken link, reference or anchor fails the build), `make docs-serve` serves it on
