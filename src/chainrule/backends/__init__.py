@@ -7,8 +7,15 @@ thread policy the dense and convolution kernels ask; ``backends.blas``: NumPy's 
 thread count (``chainrule.get_num_threads``/``set_num_threads``); ``backends.malloc``: glibc's
 malloc told to keep freed memory, and put back; ``backends.onednn``: convolutions through
 oneDNN (the ``onednn`` extra) at the array level, with the NumPy kernels as the fallback
-(``torch.backends.mkldnn``'s ``is_available``/``enabled``/``flags``); ``cudnn`` and ``mps``:
-torch's switches for GPU backends chainrule does not have (no effect). Nothing here changes a
+(``torch.backends.mkldnn``'s ``is_available``/``enabled``/``flags``, and importable under that
+name); ``cuda``, ``cudnn`` and ``mps``: torch's switches for GPU backends chainrule does not
+have (no effect). Nothing here changes a
 process-wide setting or loads a library at import.
 """
-from . import blas, cpu, cudnn, malloc, mps, namespace, onednn  # noqa: F401  (chainrule.backends.cpu after `import chainrule`)
+import sys
+
+from . import blas, cpu, cuda, cudnn, malloc, mps, namespace, onednn  # noqa: F401  (chainrule.backends.cpu after `import chainrule`)
+
+# torch's name for oneDNN, so ``import torch.backends.mkldnn`` finds the same module
+mkldnn = onednn
+sys.modules[__name__ + ".mkldnn"] = onednn

@@ -408,8 +408,8 @@ def masked_fill(input, mask, value):
         return where(input._make(m), value.to(input.dtype), input)
     if input._data.dtype.kind in "iu" and not isinstance(value, (bool, np.bool_)):
         _check_fits_integer(value, input._data.dtype, "masked_fill")
-    if m.shape != input._data.shape:
-        m = np.broadcast_to(m, input._data.shape)
+    # the mask as it is (NumPy broadcasts it): a compiled graph reads a mask computed in the
+    # graph from that value, which it could not from a broadcast view of it
     return MaskedFill.apply(input, mask=m, value=value)
 
 
