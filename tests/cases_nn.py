@@ -16,6 +16,8 @@ def _a(*shape, scale=1.0):
 
 _MASK = _R.random((3, 5)) > 0.4
 _MASK[:, 0] = True
+_DEAD = _MASK.copy()
+_DEAD[1] = False
 
 CASES = [
     ("celu", lambda x: F.celu(x, 0.7), lambda x: TF.celu(x, 0.7), [_a(3, 4, scale=2)]),
@@ -47,6 +49,19 @@ CASES = [
     ("sdpa_causal_bool_mask", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, cr.tensor(_MASK)),
      lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, torch.tensor(_MASK)),
      [_a(2, 3, 4), _a(2, 5, 4), _a(2, 5, 3)]),
+    ("sdpa_causal_scaled", lambda q, k, v: F.scaled_dot_product_attention(
+        q, k, v, is_causal=True, scale=0.3),
+     lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3),
+     [_a(2, 2, 4, 3), _a(2, 2, 4, 3), _a(2, 2, 4, 5)]),
+    # a float mask is differentiated too; the (3, 5) bool mask with a row masked throughout
+    ("sdpa_float_mask", F.scaled_dot_product_attention, TF.scaled_dot_product_attention,
+     [_a(2, 3, 4), _a(2, 5, 4), _a(2, 5, 3), _a(3, 5)]),
+    ("sdpa_dead_row", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, cr.tensor(_DEAD)),
+     lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, torch.tensor(_DEAD)),
+     [_a(2, 3, 4), _a(2, 5, 4), _a(2, 5, 3)]),
+    ("sdpa_gqa", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+     lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+     [_a(1, 4, 3, 2), _a(1, 2, 5, 2), _a(1, 2, 5, 3)]),
     ("rrelu_eval", lambda x: F.rrelu(x, 0.1, 0.3), lambda x: TF.rrelu(x, 0.1, 0.3), [_a(3, 4)]),
     ("rms_norm", lambda x, w: F.rms_norm(x, (4,), w), lambda x, w: TF.rms_norm(x, (4,), w),
      [_a(3, 4), _a(4)]),

@@ -193,6 +193,12 @@ def _ops_cases():
         ("masked_fill_fixed_mask", lambda x: x.masked_fill(cr.tensor([True, False, True]), -1.0)
          .exp(), (2, 3)),
         ("batchnorm1d", nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU()), (5, 3)),
+        ("attention_causal", lambda x: F.scaled_dot_product_attention(x, x * 0.5, x + 1,
+                                                                      is_causal=True), (2, 3, 5, 4)),
+        # the second row masked throughout: weights 0 there, as torch's
+        ("attention_bool_mask", lambda x: F.scaled_dot_product_attention(
+            x, x.flip(-1), x, cr.tensor([[True, False, True], [False] * 3, [True] * 3])),
+         (2, 3, 4)),
     ]
 
 
@@ -203,6 +209,17 @@ def test_each_mapped_primitive(name, fn, shape):
         fn.eval()
     x = cr.randn(*shape)
     check_model(fn, x, cr.randn(shape[0] + 2, *shape[1:]), rtol=1e-5, atol=1e-5)
+
+
+def test_transformer_layer_at_its_traced_batch():
+    """(Its attention reshapes by the batch size read at capture: no dynamic batch axis.)"""
+    cr.manual_seed(9)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True).eval()
+    x = cr.randn(2, 5, 8)
+    data = _export_bytes(layer, x, input_names=["input"], output_names=["output"])
+    onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
+    got, = _session(data).run(None, {"input": x.numpy()})
+    np.testing.assert_allclose(got, _eager(layer, x), rtol=1e-5, atol=1e-5)
 
 
 def test_every_table_entry_is_a_primitive():

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from ..nn.functional import activation as act
+from ..nn.functional.attention import Attention, causal_mask
 from ..nn.functional import conv, normalization, pooling
 from ..ops import elementwise as ew
 from ..ops import indexing, linalg, reduction, shape
@@ -293,6 +294,31 @@ def _addmm(b, op):
 @emits(linalg.MatMul, linalg.Mv, linalg.Dot)
 def _matmul(b, op):
     b.node("MatMul", [b.inp(op, 0, "out"), b.inp(op, 1, "out")], out=b.y(op))
+
+
+@emits(Attention)         # D ⊙ softmax(Q Kᵀ·s + B) V; a row masked throughout gets weights 0
+def _attention(b, op):
+    dt, params = op.out.dtype, op.params
+    rank = len(op.inputs[1].shape)
+    kt = b.node("Transpose", [b.inp(op, 1)], perm=list(range(rank - 2)) + [rank - 1, rank - 2])
+    scores = b.node("Mul", [b.node("MatMul", [b.inp(op, 0), kt]),
+                            b.scalar(params["scale"], dt, "scale")])
+    if params["causal"]:
+        above = causal_mask(op.inputs[0].shape[-2], op.inputs[1].shape[-2])
+        scores = b.node("Where", [b.constant(above, "causal"), b.scalar(-np.inf, dt, "minus_inf"),
+                                  scores])
+    if params["has_bias"]:
+        scores = b.node("Add", [scores, b.inp(op, 3, "out")])
+        dead = b.node("Equal", [b.reduce("ReduceMax", scores, [-1], True),
+                                b.scalar(-np.inf, dt, "minus_inf")])
+        zero = b.scalar(0, dt, "zero")
+        weights = b.node("Softmax", [b.node("Where", [dead, zero, scores])], axis=-1)
+        weights = b.node("Where", [dead, zero, weights])
+    else:
+        weights = b.node("Softmax", [scores], axis=-1)
+    if params["has_noise"]:
+        weights = b.node("Mul", [weights, b.inp(op, len(op.inputs) - 1, "out")])
+    b.node("MatMul", [weights, b.inp(op, 2)], out=b.y(op))
 
 
 # ---------------------------------------------------------------------------- shapes

@@ -1,32 +1,30 @@
 """Attention: scaled dot-product attention and the multi-head attention of ``nn.MultiheadAttention``.
 
-Both are composites of matmul, softmax and dropout (their gradients come from those primitives'
-rules); they follow torch's reference computation step by step, so a model moved from torch gives
-the same numbers."""
+Scaled dot-product attention is one primitive (:class:`Attention`): its forward is torch's
+reference computation step by step (a model moved from torch gives the same numbers), on arrays,
+with the scores' scaling, mask and softmax written over one buffer; its VJP is the chain of the
+steps' VJPs written out. Composed of separate primitives it cost a causal GPT block 3× torch's
+time (a mask fill, a scaling, a softmax check and their backward passes over (N, H, L, S)
+scores, each in a fresh buffer). The multi-head attention asked for its weights is the
+composite (it returns them)."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from ... import creation
 from ..._dtype import bool_ as _bool
+from ..._graph import Node
+from ...backends import onednn
+from ...backends.namespace import matmul as _matmul
 from ...ops._util import check_tensor
 from ...ops.shape import cat, pad
-from ...ops.softmax import softmax
+from ...ops.softmax import Softmax, softmax
 from ...tensor import Tensor
-from .dropout import dropout
+from .dropout import dropout, dropout_mask
 from .linear import linear
-
-
-def _safe_softmax(scores):
-    """softmax over the last dim, with rows that are −∞ throughout (every key masked) giving 0
-    and a zero gradient, as torch's attention, instead of 0/0 = nan."""
-    dead = np.isneginf(scores._data).all(-1, keepdims=True)
-    if not dead.any():
-        return softmax(scores, -1)
-    dead = Tensor._make(dead)
-    return softmax(scores.masked_fill(dead, 0.0), -1).masked_fill(dead, 0.0)
 
 
 def _as_additive(mask, dtype, op, name):
@@ -83,20 +81,142 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
                            "when is_causal=True")
     lq, s = query.shape[-2], key.shape[-2]
     factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = (query @ key.transpose(-2, -1)) * factor
+    bias = None   # added to the scores: 0 where a query may attend, −∞ where it may not
     if attn_mask is not None:
         check_tensor(attn_mask, op, "attn_mask")
-        if attn_mask.dtype is _bool:
-            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
-        else:
-            scores = scores + _as_additive(attn_mask, query.dtype, op, "attn_mask")
-    if is_causal:
-        causal = creation.ones(lq, s, dtype=_bool).tril()
-        scores = scores.masked_fill(causal.logical_not(), float("-inf"))
-    weights = _safe_softmax(scores)
+        bias = _as_additive(attn_mask, query.dtype, op, "attn_mask")
+    scores_shape = np.broadcast_shapes(query.shape[:-2], key.shape[:-2]) + (lq, s)
+    if bias is not None:
+        try:
+            scores_shape = np.broadcast_shapes(scores_shape, tuple(bias.shape))
+        except ValueError:
+            raise RuntimeError(f"{op}: attn_mask of shape {tuple(bias.shape)} does not broadcast "
+                               f"to the scores' shape {scores_shape}") from None
+    inputs = [query, key, value] + ([bias] if bias is not None else [])
     if dropout_p > 0.0:
-        weights = dropout(weights, dropout_p, True)
-    return weights @ value
+        inputs.append(dropout_mask(np.empty(scores_shape, query._data.dtype), dropout_p))
+    return Attention.apply(*inputs, scale=factor, causal=bool(is_causal),
+                           has_bias=bias is not None, has_noise=dropout_p > 0.0)
+
+
+@functools.lru_cache(maxsize=4)
+def causal_mask(lq: int, s: int) -> np.ndarray:
+    """True above the diagonal, where key j > query i may not be attended (torch's upper-left
+    aligned causal mask): (L, S) bool, read-only (shared by every call of one shape)."""
+    above = np.triu(np.ones((lq, s), np.bool_), 1)
+    above.flags.writeable = False
+    return above
+
+
+class Attention(Node):
+    """O = D ⊙ softmax(S) V,  S = Q Kᵀ·s + B: scaled dot-product attention as one primitive.
+
+    Inputs Q (…, L, E), K (…, S, E), V (…, S, Ev), then the additive bias B (broadcast to the
+    scores (…, L, S); 0 / −∞ for a mask) when ``has_bias``, then the dropout multiplier D
+    (0 or 1/(1 − p), of the scores' shape) when ``has_noise``; parameters ``scale`` s and
+    ``causal`` (S is then −∞ where :func:`causal_mask` is True). A row of S that is −∞ throughout
+    (every key masked) gets weights 0, as torch's, not 0/0.
+    VJP, with P = softmax(S), P_D = D ⊙ P:  V̄ = P_Dᵀ Ō;  P̄ = D ⊙ Ō Vᵀ;
+    S̄ = P ⊙ (P̄ − Σ_j P̄ ⊙ P) (rows);  B̄ = S̄;  Q̄ = s·S̄ K;  K̄ = s·S̄ᵀ Q.
+    JVP: Ṡ = s(Q̇ Kᵀ + Q K̇ᵀ) + Ḃ;  Ṗ = P ⊙ (Ṡ − Σ_j Ṡ ⊙ P);  Ȯ = (D ⊙ Ṗ) V + P_D V̇."""
+
+    params = ("scale", "causal", "has_bias", "has_noise")
+    backward_name = "ScaledDotProductFlashAttentionForCpuBackward0"   # torch's, for 4-D inputs
+    dead = None   # the rows masked throughout, (…, L, 1) bool, or None when there are none
+
+    def forward(self, *xs):
+        q, k, v = xs[:3]
+        scores = _matmul(q, k.swapaxes(-1, -2))
+        scores *= scores.dtype.type(self.scale)
+        if self.causal:   # (no row is masked throughout: key 0 never is)
+            np.copyto(scores, -np.inf, where=causal_mask(*scores.shape[-2:]))
+        if self.has_bias:
+            bias = xs[3]
+            if np.broadcast_shapes(scores.shape, bias.shape) == scores.shape:
+                scores += bias
+            else:   # a mask with more batch dims than the products
+                scores = scores + bias
+            if scores.size:
+                dead = np.maximum.reduce(scores, axis=-1, keepdims=True) == -np.inf
+                self.dead = dead if dead.any() else None
+            if self.dead is not None:
+                np.copyto(scores, 0, where=self.dead)
+        p = Softmax.run(scores, dim=scores.ndim - 1)
+        if self.dead is not None:
+            np.copyto(p, 0, where=self.dead)
+        self.p = p
+        if self.has_noise:
+            p = p * xs[-1]
+        return _matmul(p, v)
+
+    def _weights(self, xp, q, k, bias):
+        """P: the forward's array, or on Tensors recomputed in recorded (differentiable) ops."""
+        if not xp.recording:
+            return self.p
+        scores = xp.matmul(q, xp.mT(k)) * self.scale
+        if self.causal:
+            scores = xp.where(xp.const(causal_mask(*scores.shape[-2:])), -np.inf, scores)
+        if bias is not None:
+            scores = scores + bias
+        if self.dead is None:
+            return xp.apply(Softmax, scores, dim=scores.ndim - 1)
+        dead = xp.const(self.dead)
+        p = xp.apply(Softmax, xp.where(dead, 0.0, scores), dim=scores.ndim - 1)
+        return xp.where(dead, 0.0, p)
+
+    def _parts(self, xs):
+        q, k, v = xs[:3]
+        return q, k, v, (xs[3] if self.has_bias else None), (xs[-1] if self.has_noise else None)
+
+    def vjp(self, xp, g, *xs):
+        q, k, v, bias, noise = self._parts(xs)
+        need_q, need_k, need_v = self.needs_input_grad[:3]
+        need_bias = self.has_bias and self.needs_input_grad[3]
+        p = self._weights(xp, q, k, bias)
+        grads = [None] * len(xs)
+        if need_v:
+            grads[2] = xp.matmul(xp.mT(p if noise is None else p * noise), g)
+        if need_q or need_k or need_bias:
+            gp = xp.matmul(g, xp.mT(v))
+            if noise is not None:
+                gp = gp * noise
+            gs = _softmax_vjp(xp, gp, p)
+            if need_bias:
+                grads[3] = gs
+            # s applied to the (L, E) and (S, E) products rather than to S̄ (L, S)
+            if need_q:
+                grads[0] = xp.matmul(gs, k) * self.scale
+            if need_k:
+                grads[1] = xp.matmul(xp.mT(gs), q) * self.scale
+        return grads
+
+    def jvp(self, xp, tangents, *xs):
+        q, k, v, bias, noise = self._parts(xs)
+        tq, tk, tv = tangents[:3]
+        tb = tangents[3] if self.has_bias else None
+        p = self._weights(xp, q, k, bias)
+        ts = None
+        for term in ((tq @ xp.mT(k)) * self.scale if tq is not None else None,
+                     (q @ xp.mT(tk)) * self.scale if tk is not None else None, tb):
+            if term is not None:
+                ts = term if ts is None else ts + term
+        out = None
+        if ts is not None:
+            tp = _softmax_vjp(xp, ts, p)   # the softmax's Jacobian is symmetric
+            out = (tp if noise is None else tp * noise) @ v
+        if tv is not None:
+            term = (p if noise is None else p * noise) @ tv
+            out = term if out is None else out + term
+        return out
+
+
+def _softmax_vjp(xp, g, p):
+    """P ⊙ (G − Σ_j G ⊙ P) over the last dim: the VJP (and, the Jacobian being symmetric, the
+    JVP) of a softmax whose output is P; on arrays oneDNN's one pass where it takes them."""
+    if (not xp.recording and onednn.softmax_supported(p) and g.dtype == p.dtype
+            and g.shape == p.shape and g.flags.c_contiguous):
+        return onednn.softmax_backward(g, p)
+    return p * (g - xp.sum(g * p, (p.ndim - 1,), True))
 
 
 def _repeat_heads(t, r):

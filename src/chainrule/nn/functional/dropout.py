@@ -22,18 +22,23 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
     if input._data.dtype.kind != "f":   # the 1/(1 − p) scaling has no integer result
         raise RuntimeError(f"dropout: result type Float can't be cast to the desired output type "
                            f"{input.dtype} (dropout of an integer or bool tensor)")
+    out = input * dropout_mask(input._data, p, generator)
+    return input.copy_(out) if inplace else out
+
+
+def dropout_mask(like: np.ndarray, p: float, generator=None) -> Tensor:
+    """The multiplier of dropout over an array shaped as ``like``: 0 with probability p, else
+    1/(1 − p) — torch's ``empty_like(x).bernoulli_(1 − p).div_(1 − p)``, the same draws; all 0
+    at p = 1. A graph capture records it as a source of fresh draws at every replay."""
     if p == 1.0:
-        mask = np.zeros(input.shape, input._data.dtype)
+        mask = Tensor._make(np.zeros(like.shape, like.dtype))
     else:
-        # torch's mask: bernoulli_(1 − p) on an empty_like(input), divided by (1 − p)
-        mask = _sampling.dropout_noise(_stream(generator), input._data, p)
-    mask = Tensor._make(mask)
+        mask = Tensor._make(_sampling.dropout_noise(_stream(generator), like, p))
     if TRACE.recorder is not None:   # a captured graph draws a new mask at every call
-        shape, dtype = input._data.shape, input._data.dtype
+        shape, dtype = like.shape, like.dtype
         TRACE.recorder.source(mask, lambda: _sampling.dropout_noise(
             _stream(generator), np.empty(shape, dtype), p))
-    out = input * mask
-    return input.copy_(out) if inplace else out
+    return mask
 
 
 # SELU's fixed point: scale · alpha, the negative saturation value λα of a SELU unit
