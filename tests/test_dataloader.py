@@ -142,6 +142,25 @@ def test_samplers():
         RandomSampler(data, generator=np.random.default_rng(0))
 
 
+@pytest.mark.parametrize("replacement", [True, False])
+def test_an_endless_random_sampler_draws_lazily_as_torchs(replacement):
+    """minGPT's trainer: RandomSampler(replacement=True, num_samples=int(1e10)) as an endless
+    stream; the first batches come at once and equal torch's (the whole epoch is never drawn)."""
+    X, y, ds = _data()
+    batches = []
+    for lib, data in ((torch, torch.utils.data.TensorDataset(torch.tensor(X.numpy()),
+                                                            torch.tensor(y.numpy()))),
+                      (cr, ds)):
+        lib.manual_seed(4)
+        sampler = lib.utils.data.RandomSampler(data, replacement=replacement,
+                                               num_samples=int(1e10))
+        loader = lib.utils.data.DataLoader(data, sampler=sampler, batch_size=5)
+        it = iter(loader)
+        batches.append([next(it)[1].tolist() for _ in range(30)])
+        assert len(loader) == int(2e9)
+    assert batches[0] == batches[1]
+
+
 def test_custom_sampler_and_batch_sampler():
     X, y, ds = _data()
     loader = DataLoader(ds, batch_size=2, sampler=[4, 3, 2, 1, 0])

@@ -21,7 +21,7 @@ from ._collate import default_collate, default_convert
 from ._worker import VirtualWorker
 from .dataset import IterableDataset
 from .sampler import (BatchSampler, RandomSampler, SequentialSampler,
-                      _has_index_array)
+                      _has_index_chunks)
 
 __all__ = ["DataLoader"]
 
@@ -190,7 +190,7 @@ class DataLoader:
         fetch = getattr(self.dataset, "_fetch_batch", None) if self._default_collate else None
         batch_sampler = self.batch_sampler
         if fetch is not None and isinstance(batch_sampler, BatchSampler) \
-                and _has_index_array(batch_sampler.sampler):
+                and _has_index_chunks(batch_sampler.sampler):
             return batch_sampler._index_batches(), fetch
         getitems = getattr(self.dataset, "__getitems__", None)
 
@@ -266,7 +266,7 @@ class DataLoader:
         fetch = getattr(self.dataset, "_fetch_batch", None) if self._default_collate else None
         batch_sampler = self.batch_sampler
         if fetch is not None and isinstance(batch_sampler, BatchSampler) \
-                and _has_index_array(batch_sampler.sampler):
+                and _has_index_chunks(batch_sampler.sampler):
             # fast path: index arrays sliced from the epoch's order, one gather per tensor
             for indices in batch_sampler._index_batches():
                 yield fetch(indices)

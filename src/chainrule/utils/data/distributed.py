@@ -75,7 +75,7 @@ class DistributedSampler(Sampler):
         self.shuffle = shuffle
         self.seed = seed
 
-    def _index_array(self) -> np.ndarray:
+    def _index_chunks(self):
         n = len(self.dataset)
         if self.shuffle:   # torch: Generator().manual_seed(seed + epoch); randperm(n, generator=g)
             indices = _sampling.randperm(Stream(self.seed + self.epoch), n)
@@ -94,7 +94,7 @@ class DistributedSampler(Sampler):
         if len(indices) != self.num_samples:
             raise AssertionError(f"Number of subsampled indices ({len(indices)}) does not match "
                                  f"num_samples ({self.num_samples})")
-        return indices
+        return (indices,)
 
     def __len__(self):
         return self.num_samples

@@ -1,9 +1,10 @@
 """Samplers (``torch.utils.data.sampler``): the order in which a DataLoader visits a dataset.
 
 A sampler yields dataset indices; :class:`BatchSampler` groups them into batches. Each
-sampler also has ``_index_array()``, the whole epoch's order as one NumPy array drawn with
-exactly the same random numbers as iteration, so the DataLoader can slice batches without a
-Python loop over samples.
+sampler also has ``_index_chunks()``, the epoch's order as NumPy arrays drawn with exactly the
+same random numbers as iteration, so the DataLoader can slice batches without a Python loop
+over samples; they come lazily (``RandomSampler(replacement=True, num_samples=10**10)``, an
+endless stream in minGPT's trainer, draws only what is used).
 
 The random samplers make torch's draws: with no ``generator``, an epoch starts by drawing one
 int64 seed from the default generator (``empty((), int64).random_()``) and seeding a fresh
@@ -12,6 +13,8 @@ chunks of 32. So after the same ``manual_seed`` the order — and the default ge
 after the epoch — equal torch's.
 """
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
@@ -29,18 +32,17 @@ class Sampler:
         pass
 
     def __iter__(self):
-        arr = self._index_array()
-        return iter(arr.tolist())
+        return itertools.chain.from_iterable(chunk.tolist() for chunk in self._index_chunks())
 
-    def _index_array(self) -> np.ndarray:
-        # abstract: subclasses give the epoch's indices (or override __iter__)
+    def _index_chunks(self):
+        # abstract: subclasses give the epoch's indices as arrays (or override __iter__)
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
 
 
-def _has_index_array(sampler) -> bool:
-    """True for chainrule samplers whose iteration is their _index_array (not overridden)."""
+def _has_index_chunks(sampler) -> bool:
+    """True for chainrule samplers whose iteration is their _index_chunks (not overridden)."""
     return (isinstance(sampler, Sampler) and type(sampler).__iter__ is Sampler.__iter__
-            and type(sampler)._index_array is not Sampler._index_array)
+            and type(sampler)._index_chunks is not Sampler._index_chunks)
 
 
 def _generator(generator):
@@ -65,8 +67,8 @@ class SequentialSampler(Sampler):
     def __init__(self, data_source):
         self.data_source = data_source
 
-    def _index_array(self):
-        return np.arange(len(self.data_source))
+    def _index_chunks(self):
+        return (np.arange(len(self.data_source)),)
 
     def __len__(self):
         return len(self.data_source)
@@ -93,16 +95,18 @@ class RandomSampler(Sampler):
     def num_samples(self) -> int:
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
-    def _index_array(self):
+    def _index_chunks(self):
         n, k = len(self.data_source), self.num_samples
         s = _epoch_stream(self.generator)
         if self.replacement:   # torch draws randint(n) in chunks of 32, then the remainder
-            sizes = [32] * (k // 32) + [k % 32]
-            parts = [_sampling.random_from_to(s, np.empty(m, np.int64), 0, n) for m in sizes]
+            for start in range(0, k // 32, 64):   # 64 of them to an array
+                yield np.concatenate([_sampling.random_from_to(s, np.empty(32, np.int64), 0, n)
+                                      for _ in range(min(64, k // 32 - start))])
+            yield _sampling.random_from_to(s, np.empty(k % 32, np.int64), 0, n)
         else:
-            parts = [_sampling.randperm(s, n) for _ in range(k // n)]
-            parts.append(_sampling.randperm(s, n)[:k % n])   # torch draws it even when k % n == 0
-        return np.concatenate(parts)
+            for _ in range(k // n):
+                yield _sampling.randperm(s, n)
+            yield _sampling.randperm(s, n)[:k % n]   # torch draws it even when k % n == 0
 
     def __len__(self):
         return self.num_samples
@@ -115,11 +119,11 @@ class SubsetRandomSampler(Sampler):
         self.indices = indices
         self.generator = _generator(generator)
 
-    def _index_array(self):
+    def _index_chunks(self):
         # torch: randperm(len(indices), generator=generator) — the default generator itself when
         # none is given (no fresh per-epoch generator here)
         order = _sampling.randperm(_stream(self.generator), len(self.indices))
-        return np.asarray(self.indices)[order]
+        return (np.asarray(self.indices)[order],)
 
     def __len__(self):
         return len(self.indices)
@@ -145,7 +149,7 @@ class WeightedRandomSampler(Sampler):
         self.num_samples, self.replacement = num_samples, replacement
         self.generator = _generator(generator)
 
-    def _index_array(self):
+    def _index_chunks(self):
         if not self.replacement and self.num_samples > self.weights.size:
             raise RuntimeError(f"multinomial: cannot sample n_sample ({self.num_samples}) > "
                                f"prob_dist.size(-1) ({self.weights.size}) samples without "
@@ -157,8 +161,8 @@ class WeightedRandomSampler(Sampler):
         if not w.sum() > 0:
             raise RuntimeError("WeightedRandomSampler: invalid multinomial distribution (sum of "
                                "probabilities <= 0)")
-        return _sampling.multinomial(_stream(self.generator), w, self.num_samples,
-                                     self.replacement)
+        return (_sampling.multinomial(_stream(self.generator), w, self.num_samples,
+                                      self.replacement),)
 
     def __len__(self):
         return self.num_samples
@@ -180,12 +184,9 @@ class BatchSampler(Sampler):
         self.drop_last = drop_last
 
     def _index_batches(self):
-        """The epoch's batches as NumPy index arrays (fast when the sampler has _index_array)."""
-        if _has_index_array(self.sampler):
-            order = self.sampler._index_array()
-            n, b = len(order), self.batch_size
-            stop = n - n % b if self.drop_last else n
-            return (order[i:i + b] for i in range(0, stop, b))
+        """The epoch's batches as NumPy index arrays (fast when the sampler has _index_chunks)."""
+        if _has_index_chunks(self.sampler):
+            return _rebatch(self.sampler._index_chunks(), self.batch_size, self.drop_last)
         return (np.asarray(batch, dtype=np.int64) for batch in self._list_batches())
 
     def _list_batches(self):
@@ -199,10 +200,24 @@ class BatchSampler(Sampler):
             yield batch
 
     def __iter__(self):
-        if _has_index_array(self.sampler):
+        if _has_index_chunks(self.sampler):
             return (b.tolist() for b in self._index_batches())
         return self._list_batches()
 
     def __len__(self):
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+def _rebatch(chunks, size, drop_last):
+    """Index arrays of ``size`` from a stream of index arrays of any lengths; the last, shorter
+    one unless ``drop_last``."""
+    pending = np.empty(0, np.int64)
+    for chunk in chunks:
+        pending = np.concatenate((pending, chunk)) if len(pending) else chunk
+        stop = len(pending) - len(pending) % size
+        for i in range(0, stop, size):
+            yield pending[i:i + size]
+        pending = pending[stop:]
+    if len(pending) and not drop_last:
+        yield pending
