@@ -54,13 +54,17 @@ sweep: $(STAMP)
 	$(PY) tools/opinfo_sweep.py --modules
 	$(PY) tools/opinfo_sweep.py --optimizers
 
-# Other projects' op suites through chainrule, as reports: torch-mlir's end-to-end cases
-# (tools/mlir_suite.py) and tinygrad's test_ops (tools/tinygrad_ops.py), cloned into .suites/.
+# Other projects' op suites and scripts through chainrule, as reports: torch-mlir's
+# end-to-end cases (tools/mlir_suite.py), tinygrad's test_ops (tools/tinygrad_ops.py), nanoGPT
+# and minGPT run unchanged (tools/gpt_scripts.py), cloned into .suites/.
 suites: $(STAMP)
 	test -d .suites/torch-mlir || git clone -q --depth 1 https://github.com/llvm/torch-mlir .suites/torch-mlir
 	test -d .suites/tinygrad || git clone -q --depth 1 https://github.com/tinygrad/tinygrad .suites/tinygrad
+	test -d .suites/nanoGPT || git clone -q --depth 1 https://github.com/karpathy/nanoGPT .suites/nanoGPT
+	test -d .suites/minGPT || git clone -q --depth 1 https://github.com/karpathy/minGPT .suites/minGPT
 	$(PY) -W ignore tools/mlir_suite.py .suites/torch-mlir/projects/pt1/python/torch_mlir_e2e_test/test_suite --grad
 	$(PY) -W ignore tools/tinygrad_ops.py .suites/tinygrad/test/backend/test_ops.py
+	$(PY) tools/gpt_scripts.py --nanogpt .suites/nanoGPT --mingpt .suites/minGPT
 
 # The documentation site (mkdocs.yml): `make docs` builds it into site/ with --strict (a
 # broken link, reference or anchor fails the build), `make docs-serve` serves it on

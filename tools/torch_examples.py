@@ -155,10 +155,12 @@ def _corpus(directory):
                     for _ in range(lines)))
 
 
-def run(library, example_dir, commands, env_dir, timeout):
-    """The combined printout of the commands, run under ``library`` ('torch' or 'chainrule')."""
+def run(library, example_dir, commands, env_dir, timeout, extra_path=""):
+    """The combined printout of the commands, run under ``library`` ('torch' or 'chainrule'),
+    with ``extra_path`` first on the module path when given."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(env_dir / library), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+        p for p in [extra_path, str(env_dir / library), str(ROOT / "src"),
+                    os.environ.get("PYTHONPATH", "")] if p))
     out = []
     for command in commands:
         result = subprocess.run([sys.executable, *command.split()], cwd=example_dir, env=env,
@@ -170,10 +172,11 @@ def run(library, example_dir, commands, env_dir, timeout):
     return "".join(out)
 
 
-def differences(mine, ref, rtol):
-    """The first line where the printouts differ beyond ``rtol``, or None."""
-    a = [_TIMING.sub("", line) for line in mine.strip().splitlines()]
-    b = [_TIMING.sub("", line) for line in ref.strip().splitlines()]
+def differences(mine, ref, rtol, timing=_TIMING):
+    """The first line where the printouts differ beyond ``rtol``, or None (``timing`` matches
+    what is dropped from each line first)."""
+    a = [timing.sub("", line) for line in mine.strip().splitlines()]
+    b = [timing.sub("", line) for line in ref.strip().splitlines()]
     if len(a) != len(b):
         return f"{len(a)} lines, torch {len(b)}"
     for x, y in zip(a, b):
