@@ -31,7 +31,8 @@ EPS = {"cast_roundtrip": 1e-3}
 SECOND_ORDER = ["exp", "log", "sqrt", "tanh", "sigmoid", "erf", "pow", "div", "matmul_broadcast",
                 "prod_dim", "logsumexp", "softmax", "log_softmax", "var", "gather", "int_tensor_2d",
                 "scatter_add", "pad_reflect", "cumsum", "conv2d", "linear", "batch_norm_train",
-                "layer_norm", "cross_entropy_indices", "softplus_beta"]
+                "layer_norm", "cross_entropy_indices", "softplus_beta", "sdpa_float_mask",
+                "sdpa_dead_row", "sdpa_causal_scaled"]
 
 
 @pytest.mark.parametrize("case", [c for c in ALL_CASES if c[0] in SECOND_ORDER], ids=lambda c: c[0])

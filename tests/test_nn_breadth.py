@@ -342,10 +342,15 @@ def test_sdpa_dropout_is_inverted_dropout_of_the_weights():
     assert out.shape == ref.shape and not np.allclose(out.numpy(), ref.numpy())
     # and with torch's draws from the same seed
     arrays = [_x(2, 2, 6, 8, dtype=np.float32) for _ in range(3)]
-    cr.manual_seed(4)
-    torch.manual_seed(4)
-    _close(F.scaled_dot_product_attention(*map(cr.tensor, arrays), dropout_p=0.4),
-           TF.scaled_dot_product_attention(*map(torch.tensor, arrays), dropout_p=0.4))
+    grads = []
+    for lib, fn in ((cr, F), (torch, TF)):
+        lib.manual_seed(4)
+        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = fn.scaled_dot_product_attention(*xs, dropout_p=0.4, is_causal=True)
+        out.backward(lib.tensor(arrays[0]))
+        grads.append([out] + [x.grad for x in xs])
+    for mine, ref in zip(*grads):
+        _close(mine, ref)
 
 
 # ------------------------------------------------------------------ multi-head attention
