@@ -38,6 +38,7 @@ NAMESPACES = [
     ("torch.func", "chainrule.func"),
     ("torch.utils.data", "chainrule.utils.data"),
     ("torch.distributions", "chainrule.distributions"),
+    ("torch.profiler", "chainrule.profiler"),
 ]
 
 # torchvision is not a dependency: the names a course uses (issue 14), listed here
@@ -110,6 +111,11 @@ OUT_OF_SCOPE = [
      r"^kineto_available$|^DeviceType$|^NestedIOFunction$", "ATen entry points behind torch's "
      "public wrappers, and internals"),
 ]
+OUT_OF_SCOPE.append((r"^ExecutionTraceObserver$|^KinetoStepTracker$|^RecordScope$|^is_fbcode$|"
+                     r"^register_optimizer_step_post_hook$|^Optimizer$",
+                     "torch.profiler's Kineto and execution-trace machinery (and its import of "
+                     "torch.optim.Optimizer)"))
+
 # a name these match is implemented by another name or is not part of torch's public surface
 NOT_PUBLIC = {"annotations", "builtins", "ctypes", "functools", "glob", "importlib", "inspect",
               "math", "os", "platform", "sys", "textwrap", "threading", "warnings", "typing",

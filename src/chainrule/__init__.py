@@ -61,6 +61,7 @@ from .fx import compile  # noqa: E402
 from . import library  # noqa: E402  (torch.library: user-defined operators)
 from . import multiprocessing  # noqa: E402  (torch.multiprocessing: shared tensors, spawn)
 from . import onnx  # export to ONNX, run in ONNX Runtime (onnx imported on first use)
+from . import profiler  # noqa: E402  (torch.profiler: where the time goes, op by op)
 from .serialization import from_dlpack, load, save
 from .summary import summary
 del special   # the star import's ops.special; chainrule.special is torch.special's namespace

@@ -64,10 +64,10 @@ API_PAGES = [
     ("viz", "Figures and graphs", ["chainrule.viz"]),
     ("fx", "Graph capture, compile and custom operators", ["chainrule.fx", "chainrule.library"]),
     ("demos", "Demos (one per idea of the deck)", ["chainrule.demos"]),
-    ("backends", "Backends, devices, distributed", ["chainrule.backends", "chainrule.backends.cpu",
-                                                    "chainrule.backends.onednn",
-                                                    "chainrule.distributed", "chainrule.onnx",
-                                                    "chainrule.multiprocessing"]),
+    ("backends", "Backends, devices, distributed, profiling",
+     ["chainrule.backends", "chainrule.backends.cpu", "chainrule.backends.onednn",
+      "chainrule.distributed", "chainrule.onnx", "chainrule.multiprocessing",
+      "chainrule.profiler"]),
 ]
 
 # ---------------------------------------------------------------------------- helpers

@@ -1,7 +1,8 @@
 """Automatic differentiation: the graph engine (``backward``, ``grad``), grad-mode switches,
-forward mode (``forward_ad``), custom functions (``Function``)."""
+forward mode (``forward_ad``), custom functions (``Function``), the older profiler interface
+(``profiler``)."""
 from .._backprop import backward, grad
-from . import forward_ad, grad_mode, graph
+from . import forward_ad, grad_mode, graph, profiler
 from .graph import Node
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .grad_mode import (is_multithreading_enabled, is_view_replay_enabled,
