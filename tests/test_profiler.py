@@ -153,6 +153,18 @@ def test_record_function_as_decorator_and_outside_a_profile():
         record_function(3)
 
 
+def test_an_optimizer_step_is_a_range_named_as_torchs():
+    names = []
+    for lib in (torch, cr):
+        w = lib.nn.Parameter(lib.ones(3))
+        opt = lib.optim.AdamW([w])
+        w.sum().backward()
+        with lib.profiler.profile() as prof:
+            opt.step()
+        names.append({e.name for e in prof.events() if e.name.startswith("Optimizer.")})
+    assert names[1] == names[0] == {"Optimizer.step#AdamW.step"}
+
+
 def test_legacy_autograd_profiler():
     with cr.autograd.profiler.profile(record_shapes=True) as prof:
         _step(cr)

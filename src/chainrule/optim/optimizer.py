@@ -15,6 +15,7 @@ import numpy as np
 
 from .._graph import HookHandle
 from .._modes import TRACE, enable_grad
+from ..profiler import record_function
 from ..backends import onednn
 from ..tensor import Tensor
 
@@ -116,8 +117,9 @@ class Optimizer:
                 for hook in list(self._step_pre_hooks.values()):
                     hook(self, (self, *args), kwargs)   # torch's: the step's own args, self first
                 self._in_step = True
-                try:
-                    out = step(self, *args, **kwargs)
+                try:   # (a range in a profile, under torch's name for it)
+                    with record_function(f"Optimizer.step#{type(self).__name__}.step"):
+                        out = step(self, *args, **kwargs)
                 finally:
                     self._in_step = False
                 self._opt_called = True
