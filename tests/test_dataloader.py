@@ -296,3 +296,25 @@ def test_batch_size_none_turns_batching_off_as_torch():
                            sampler=BatchSampler(SequentialSampler(range(6)), 4, False)))
     assert [tuple(b[0].shape) for b in mine] == [tuple(b[0].shape) for b in ref] == [(4, 2), (2, 2)]
     assert default_convert({"a": np.ones(2), "b": [np.int64(3), "s"]})["b"][1] == "s"
+
+
+def test_iterator_is_torchs_class_with_len_and_no_next_method():
+    """``iter(loader)`` was a bare generator: ``len(it)`` failed and old scripts' ``it.next()``
+    (yunjey's pytorch_basics) raised about a 'generator' where torch names its iterator."""
+    import torch.utils.data as tud
+    X, y, ds = _data()
+    with pytest.warns(UserWarning, match="emulates the workers"):
+        workers = DataLoader(ds, batch_size=5, num_workers=2)
+    for loader, name in ((tud.DataLoader(tud.TensorDataset(torch.tensor(X.numpy())),
+                                         batch_size=5), "_SingleProcessDataLoaderIter"),
+                         (DataLoader(ds, batch_size=5), "_SingleProcessDataLoaderIter"),
+                         (workers, "_MultiProcessingDataLoaderIter")):
+        it = iter(loader)
+        assert type(it).__name__ == name and iter(it) is it
+        assert len(it) == len(loader) == 5
+        assert tuple(next(it)[0].shape) == (5, D)
+        assert sum(1 for _ in it) == 4                      # the rest of the epoch, then done
+        with pytest.raises(StopIteration):
+            next(it)
+        with pytest.raises(AttributeError, match=f"'{name}' object has no attribute 'next'"):
+            it.next()

@@ -133,6 +133,61 @@ def test_random_crop_numpy_pil_fill_modes_and_errors():
         T.RandomCrop(4)("image.png")
 
 
+# ------------------------------------------------------------------------------------ Pad
+@pytest.mark.parametrize("padding", [4, (1, 2), (1, 2, 3, 0), [2]])
+@pytest.mark.parametrize("mode,torch_mode", [("constant", "constant"), ("edge", "replicate"),
+                                             ("reflect", "reflect")])
+def test_pad_matches_torch_pad(padding, mode, torch_mode):
+    """torchvision pads a tensor with torch's F.pad (edge = replicate); the CIFAR recipe
+    ``Compose([Pad(4), RandomHorizontalFlip(), RandomCrop(32)])`` (yunjey's ResNet tutorial)
+    failed at ``transforms.Pad``."""
+    a = np.random.default_rng(4).random((3, 6, 7)).astype(np.float32)
+    p = [padding] * 4 if isinstance(padding, int) else list(padding) * (4 // len(padding))
+    left, top, right, bottom = p if len(p) == 4 else (p[0], p[1], p[0], p[1])
+    ref = torch.nn.functional.pad(torch.from_numpy(a)[None], (left, right, top, bottom),
+                                  mode=torch_mode)[0]
+    out = T.Pad(padding, padding_mode=mode)(cr.tensor(a))
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    u8 = (a.transpose(1, 2, 0) * 255).astype(np.uint8)             # HWC array: the same pixels
+    ref8 = torch.nn.functional.pad(torch.from_numpy(u8).permute(2, 0, 1)[None].float(),
+                                   (left, right, top, bottom), mode=torch_mode)[0]
+    arr = T.Pad(padding, padding_mode=mode)(u8)
+    assert arr.dtype == np.uint8
+    np.testing.assert_array_equal(arr.transpose(2, 0, 1), ref8.numpy().astype(np.uint8))
+    if Image is not None:
+        np.testing.assert_array_equal(
+            np.asarray(T.Pad(padding, padding_mode=mode)(Image.fromarray(u8))), arr)
+
+
+def test_pad_fill_symmetric_repr_and_errors():
+    a = hwc(6, (3, 4, 3))
+    out = T.Pad(1, fill=(1, 2, 3))(a)
+    assert out.shape == (5, 6, 3)
+    np.testing.assert_array_equal(out[0, 0], [1, 2, 3])
+    np.testing.assert_array_equal(out[1:-1, 1:-1], a)
+    np.testing.assert_array_equal(T.Pad(2, padding_mode="symmetric")(a),
+                                  np.pad(a, ((2, 2), (2, 2), (0, 0)), mode="symmetric"))
+    assert repr(T.Pad(4)) == "Pad(padding=4, fill=0, padding_mode=constant)"
+    with pytest.raises(TypeError, match="Got inappropriate padding arg"):
+        T.Pad("4")
+    with pytest.raises(ValueError, match="Padding must be an int or a 1, 2, or 4 element tuple, "
+                                         "not a 3 element tuple"):
+        T.Pad((1, 2, 3))
+    with pytest.raises(ValueError, match="Padding mode should be either constant, edge, reflect "
+                                         "or symmetric"):
+        T.Pad(1, padding_mode="wrap")
+
+
+def test_pad_then_random_crop_draws_like_torchvision():
+    """Pad(4) then RandomCrop(32) is RandomCrop(32, padding=4): same offsets, same pixels."""
+    x = cr.rand(3, 32, 32)
+    cr.manual_seed(5)
+    two = T.Compose([T.Pad(4), T.RandomCrop(32)])(x)
+    cr.manual_seed(5)
+    one = T.RandomCrop(32, padding=4)(x)
+    np.testing.assert_array_equal(two.numpy(), one.numpy())
+
+
 # ---------------------------------------------------------------------------------- flips
 def test_flips():
     x = cr.arange(24.).reshape(2, 3, 4)

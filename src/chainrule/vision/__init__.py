@@ -4,7 +4,7 @@ Everything runs through ``nn.functional.conv2d``, so it is differentiable and ba
 
 ``chainrule.vision.datasets``, ``.transforms``, ``.models`` and ``.utils`` are torchvision's
 interface for what a course and pytorch/examples need (MNIST, FashionMNIST, CIFAR10, FakeData,
-ImageFolder; Compose, ToTensor, ToPILImage, Normalize, RandomCrop, RandomResizedCrop,
+ImageFolder; Compose, ToTensor, ToPILImage, Normalize, Pad, RandomCrop, RandomResizedCrop,
 RandomHorizontalFlip, RandomRotation, Resize, CenterCrop, Lambda; resnet18 … resnet152;
 make_grid, save_image), so a script ports by replacing ``torchvision`` with ``chainrule.vision``.
 """

@@ -45,7 +45,7 @@ def _pil():
         _PILImage = Image
     return _PILImage
 
-__all__ = ["Compose", "ToTensor", "ToPILImage", "Normalize", "RandomCrop", "RandomHorizontalFlip",
+__all__ = ["Compose", "ToTensor", "ToPILImage", "Normalize", "Pad", "RandomCrop", "RandomHorizontalFlip",
            "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "RandomResizedCrop",
            "Lambda"]
 
@@ -122,6 +122,16 @@ def _pad(img, kind, pad, fill, padding_mode):
             return back(out)
         return back(np.pad(arr, widths, mode="constant", constant_values=fill))
     return back(np.pad(arr, widths, mode=padding_mode))
+
+
+def _padding_sides(padding):
+    """torchvision's padding argument → (left, top, right, bottom): an int pads all sides, a
+    pair is (left/right, top/bottom), four values are the sides themselves."""
+    if isinstance(padding, numbers.Integral):
+        return (int(padding),) * 4
+    p = [int(v) for v in padding]
+    return tuple(p * 4) if len(p) == 1 else (p[0], p[1], p[0], p[1]) if len(p) == 2 \
+        else tuple(p)
 
 
 def _hflip(img, kind):
@@ -298,6 +308,36 @@ class Normalize:
         return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
 
 
+class Pad:
+    """Pad every side of the image (torchvision's ``transforms.Pad``).
+
+    ``padding``: an int (all sides), (left/right, top/bottom) or (left, top, right, bottom);
+    ``fill`` a number or per-channel tuple for ``padding_mode='constant'``, else 'edge',
+    'reflect' (the edge pixel not repeated) or 'symmetric' (repeated). CIFAR recipes write
+    ``Pad(4)`` then ``RandomCrop(32)`` for what ``RandomCrop(32, padding=4)`` does in one.
+    """
+
+    def __init__(self, padding, fill=0, padding_mode: str = "constant"):
+        if not isinstance(padding, (numbers.Integral, tuple, list)):
+            raise TypeError("Got inappropriate padding arg")
+        if not isinstance(fill, (numbers.Number, tuple, list)):
+            raise TypeError("Got inappropriate fill arg")
+        if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
+            raise ValueError("Padding mode should be either constant, edge, reflect or symmetric")
+        if isinstance(padding, (tuple, list)) and len(padding) not in (1, 2, 4):
+            raise ValueError(f"Padding must be an int or a 1, 2, or 4 element tuple, not a "
+                             f"{len(padding)} element tuple")
+        self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
+
+    def __call__(self, img):
+        kind = _check_image(img, "Pad")
+        return _pad(img, kind, _padding_sides(self.padding), self.fill, self.padding_mode)
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(padding={self.padding}, fill={self.fill}, "
+                f"padding_mode={self.padding_mode})")
+
+
 class RandomCrop:
     """Crop a random (h, w) window, after optional padding.
 
@@ -322,13 +362,7 @@ class RandomCrop:
         self.padding, self.pad_if_needed = padding, pad_if_needed
         self.fill, self.padding_mode = fill, padding_mode
 
-    @staticmethod
-    def _sides(padding):
-        if isinstance(padding, numbers.Integral):
-            return (int(padding),) * 4
-        p = [int(v) for v in padding]
-        return tuple(p * 4) if len(p) == 1 else (p[0], p[1], p[0], p[1]) if len(p) == 2 \
-            else tuple(p)
+    _sides = staticmethod(_padding_sides)
 
     @staticmethod
     def get_params(img, output_size):

@@ -28,6 +28,38 @@ __all__ = ["DataLoader"]
 _DONE = object()
 
 
+class _BaseDataLoaderIter:
+    """What ``iter(loader)`` gives: one epoch's batches, under torch's iterator class names.
+
+    A bare generator worked for ``for batch in loader`` and ``next(it)``, but old scripts call
+    ``it.next()`` (gone from torch's iterators) and ``len(it)``; with torch's class the first
+    fails with torch's own message ("'_SingleProcessDataLoaderIter' object has no attribute
+    'next'") and the second works."""
+
+    def __init__(self, loader, batches):
+        self._loader, self._batches = loader, batches
+        self._num_yielded = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        batch = next(self._batches)
+        self._num_yielded += 1
+        return batch
+
+    def __len__(self):
+        return len(self._loader)
+
+
+class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
+    """``num_workers=0``: batches loaded in this process."""
+
+
+class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
+    """``num_workers>0``: batches loaded by the (virtual) workers."""
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches.
 
@@ -175,12 +207,11 @@ class DataLoader:
             if self.persistent_workers:
                 self._workers = workers
         if workers:
-            if self._iterable:
-                return self._iter_stream_workers(workers)
-            return self._iter_map_workers(workers)
-        if self._iterable:
-            return self._iter_stream()
-        return self._iter_map()
+            batches = self._iter_stream_workers(workers) if self._iterable \
+                else self._iter_map_workers(workers)
+            return _MultiProcessingDataLoaderIter(self, batches)
+        batches = self._iter_stream() if self._iterable else self._iter_map()
+        return _SingleProcessDataLoaderIter(self, batches)
 
     def _index_batches(self):
         """What the sampler hands out: index batches (lists, or index arrays on the fast path),
