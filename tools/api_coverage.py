@@ -48,7 +48,7 @@ TORCHVISION = {
     "torchvision.transforms": ("chainrule.vision.transforms", [
         "Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFlip",
         "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "Lambda",
-        "RandomResizedCrop", "ToPILImage"]),
+        "RandomResizedCrop", "ToPILImage", "Pad"]),
     # the ResNet family and the image utilities pytorch/examples use (issue 14's list grown)
     "torchvision.models": ("chainrule.vision.models", [
         "ResNet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
