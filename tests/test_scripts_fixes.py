@@ -1116,3 +1116,13 @@ def test_legacy_calls_of_old_scripts_match_torch():
         _same(a, b)
     mine, theirs = _raises_like_torch(lambda lib: lib.ones(2).new(2.5))
     assert mine == theirs
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("exponent", [3.0, 3, -2.0, -0.5, 2.0, -1.0])
+def test_pow_by_the_numbers_torch_computes_as_products_is_bit_equal(exponent, dtype):
+    """minGPT's GELU takes x³ with torch.pow(x, 3.0): torch's kernel multiplies (x·x·x), and
+    takes 1/(x·x) and 1/√x for −2 and −0.5, bits NumPy's pow does not give."""
+    x = np.random.default_rng(1).standard_normal(4000).astype(dtype) * 3
+    np.testing.assert_array_equal((cr.tensor(x) ** exponent).numpy(),
+                                  torch.pow(torch.tensor(x), exponent).numpy())

@@ -416,11 +416,23 @@ class PowScalar(Node):
     backward_name = "PowBackward0"
 
     def forward(self, x):
-        return x ** self.exponent
+        return _pow_number(x, self.exponent)
 
     def d_x(self, xp, x):
         c = self.exponent
-        return xp.zeros_like(x) if c == 0 else xp.ones_like(x) if c == 1 else c * x ** (c - 1)
+        return (xp.zeros_like(x) if c == 0 else xp.ones_like(x) if c == 1
+                else c * xp.apply(PowScalar, x, exponent=c - 1))
+
+
+# torch's float kernel takes products and a reciprocal for these exponents (2 is NumPy's square
+# too): its bits, and 25× NumPy's pow at 3 (minGPT's GELU, x³: 78 → 3 ms on 1.5M elements)
+_POWERS = {3: lambda x: x * x * x, -2: lambda x: 1 / (x * x), -0.5: lambda x: 1 / np.sqrt(x)}
+
+
+def _pow_number(x, c):
+    """xᶜ for a Python number c, as torch's CPU kernel computes it."""
+    fast = _POWERS.get(c) if x.dtype in (np.float32, np.float64) else None
+    return fast(x) if fast is not None else x ** c
 
 
 class Clamp(Node):
