@@ -123,6 +123,7 @@ class Attention(Node):
     params = ("scale", "causal", "has_bias", "has_noise")
     backward_name = "ScaledDotProductFlashAttentionForCpuBackward0"   # torch's, for 4-D inputs
     dead = None   # the rows masked throughout, (…, L, 1) bool, or None when there are none
+    p = None      # P, saved by the forward for the VJP on arrays
 
     def forward(self, *xs):
         q, k, v = xs[:3]
@@ -130,6 +131,7 @@ class Attention(Node):
         scores *= scores.dtype.type(self.scale)
         if self.causal:   # (no row is masked throughout: key 0 never is)
             np.copyto(scores, -np.inf, where=causal_mask(*scores.shape[-2:]))
+        self.dead = None
         if self.has_bias:
             bias = xs[3]
             if np.broadcast_shapes(scores.shape, bias.shape) == scores.shape:
@@ -138,9 +140,9 @@ class Attention(Node):
                 scores = scores + bias
             if scores.size:
                 dead = np.maximum.reduce(scores, axis=-1, keepdims=True) == -np.inf
-                self.dead = dead if dead.any() else None
-            if self.dead is not None:
-                np.copyto(scores, 0, where=self.dead)
+                if dead.any():
+                    self.dead = dead
+                    np.copyto(scores, 0, where=dead)
         p = Softmax.run(scores, dim=scores.ndim - 1)
         if self.dead is not None:
             np.copyto(p, 0, where=self.dead)
@@ -148,6 +150,10 @@ class Attention(Node):
         if self.has_noise:
             p = p * xs[-1]
         return _matmul(p, v)
+
+    def _release(self):
+        super()._release()
+        self.p = None   # the weights (…, L, S): the largest array a block keeps
 
     def _weights(self, xp, q, k, bias):
         """P: the forward's array, or on Tensors recomputed in recorded (differentiable) ops."""
