@@ -332,3 +332,92 @@ def test_recorded_relu_in_place_allocates_no_second_buffer():
     finally:
         tracemalloc.stop()
     assert peak < y._data.nbytes // 4, peak
+
+
+def _bits(a):
+    """An array's bytes, so -0.0 and NaN payloads count (assert_array_equal takes -0.0 == 0)."""
+    a = np.ascontiguousarray(a)
+    return a.dtype, a.shape, a.tobytes()
+
+
+# split's pieces write their gradients into one buffer (_backprop._write_piece): the gradient
+# torch's SplitBackward0 concatenates, bit for bit, -0.0 included, zeros where a piece got none
+SPLIT_CASES = {
+    "split_all": (lambda x: x.split(2, dim=1), [0, 1, 2]),
+    "split_first_last": (lambda x: x.split(2, dim=1), [0, 2]),
+    "split_middle": (lambda x: x.split(2, dim=1), [1]),
+    "chunk_uneven_dim0": (lambda x: x.chunk(3, 0), [0, 1, 2]),
+    "chunk_last_dim": (lambda x: x.chunk(2, -1), [1, 0]),
+    "split_sizes": (lambda x: x.split([1, 4, 1], dim=1), [2, 0]),
+    "unbind": (lambda x: x.unbind(1), [5, 0, 3]),
+    "unbind_all": (lambda x: x.unbind(0), [0, 1, 2, 3, 4]),
+    "overlapping_views": (lambda x: (x[:, :4], x[:, 2:]), [0, 1]),
+    "two_dims": (lambda x: (x[:2], x[:, 3:]), [0, 1]),
+    "strided": (lambda x: (x[:, ::2], x[:, 1::2]), [0, 1]),
+    "with_dense_use": (lambda x: x.split(3, dim=1) + (x * 2,), [0, 2]),
+    "dense_first": (lambda x: (x * 2,) + x.split(3, dim=1), [0, 1]),
+    "split_of_a_split": (lambda x: x.split(3, dim=1)[0].split(1, dim=1), [0, 2]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPLIT_CASES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_pieces_gradient_is_torchs_concatenation_bit_for_bit(name, dtype):
+    fn, used = SPLIT_CASES[name]
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((5, 6, 3)).astype(dtype)
+    grads = {}
+    for lib in (cr, torch):
+        x = lib.tensor(a, requires_grad=True)
+        pieces = fn(x)
+        outs = [pieces[i] for i in used]
+        gs = []
+        for k, p in enumerate(outs):
+            g = rng.standard_normal(tuple(p.shape)).astype(dtype) if lib is cr else grads[k]
+            if lib is cr:
+                g.reshape(-1)[::3] = -0.0
+                g.reshape(-1)[1::7] = np.nan
+                grads[k] = g
+            gs.append(lib.tensor(g))
+        lib.autograd.backward(outs, gs)
+        grads[lib] = x.grad.numpy()
+    assert _bits(grads[cr]) == _bits(grads[torch])
+
+
+def test_split_pieces_buffer_through_autograd_grad_and_create_graph():
+    a = np.random.default_rng(6).standard_normal((4, 6)).astype(np.float32)
+    results = []
+    for lib in (cr, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = x * 3                                  # an intermediate: the buffer feeds MulBackward
+        p, q, r = y.split(2, dim=1)
+        loss = (p * p).sum() + (r * -0.0).sum()    # q gets no gradient: zeros there
+        gx, = lib.autograd.grad(loss, [x], retain_graph=True)
+        gy, = lib.autograd.grad(loss, [y], create_graph=True)
+        results.append((gx.detach().numpy(), gy.detach().numpy()))
+    (gx, gy), (tgx, tgy) = results
+    assert _bits(gx) == _bits(tgx)
+    # recorded (create_graph), the pieces' gradients are still zeros written at each piece
+    # and added up: equal values, but a −0.0 of a piece comes out +0.0 (torch: −0.0)
+    np.testing.assert_array_equal(gy, tgy)
+
+
+def test_a_piece_with_a_node_hook_takes_the_ordinary_path():
+    # (chainrule records one node per piece: the hook sees that piece's gradient alone, in
+    # zeros, where torch's one SplitBackward0 node shows the whole concatenation)
+    x = cr.tensor(np.ones((2, 4), np.float32), requires_grad=True)
+    p, q = x.split(2, dim=1)
+    seen = []
+    q.grad_fn.register_hook(lambda gi, go: seen.append(gi[0].detach().numpy().copy()))
+    (p.sum() + 2 * q.sum()).backward()
+    np.testing.assert_array_equal(seen[0], [[0, 0, 2, 2]] * 2)
+    np.testing.assert_array_equal(x.grad.numpy(), [[1, 1, 2, 2]] * 2)
+
+
+def test_split_pieces_gradient_taking_the_leaf_without_a_copy_accumulates():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    x = cr.tensor(a, requires_grad=True)
+    for _ in range(2):
+        p, q = x.split(2, dim=1)
+        (p.sum() + 2 * q.sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.tile([2, 2, 4, 4], (3, 1)))

@@ -132,6 +132,7 @@ class GetItem(Node):
 
 class GetItemView(GetItem):
     is_view = True  # basic indexing returns a view of x's memory
+    writes_key = True   # its transpose: ḡ written at key into zeros (IndexAdd, basic)
 
 
 class IndexAdd(Node):
