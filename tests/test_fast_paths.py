@@ -421,3 +421,90 @@ def test_split_pieces_gradient_taking_the_leaf_without_a_copy_accumulates():
         p, q = x.split(2, dim=1)
         (p.sum() + 2 * q.sum()).backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.tile([2, 2, 4, 4], (3, 1)))
+
+
+def _skewed_index(rng, n, V):
+    """Half the terms on one row, the rest spread (some rows hit many times, most a few)."""
+    idx = np.concatenate([np.full(n // 2, 3), rng.integers(0, V, n - n // 2)])
+    return idx[rng.permutation(n)]
+
+
+ROWS_AT_INDICES = {   # (rows of the table, index): embedding-backward patterns
+    "uniform": (88, lambda rng: rng.integers(0, 88, (16, 128))),
+    "positions": (128, lambda rng: np.tile(np.arange(128), (16, 1))),
+    "all_distinct": (3000, lambda rng: rng.permutation(3000)[:2500]),
+    "one_row_1000_times": (5000, lambda rng: np.concatenate(
+        [np.full(1000, 7), np.arange(1000, 3000)])[rng.permutation(3000)]),
+    "skewed": (300, lambda rng: _skewed_index(rng, 4000, 300)),
+    "zipf": (1000, lambda rng: rng.zipf(1.3, 4096) % 1000),
+    "one_row": (4, lambda rng: np.zeros(700, np.int64)),
+    "negative": (88, lambda rng: rng.integers(-88, 88, 2048)),
+    "uint16_wide_table": (70000, lambda rng: rng.integers(0, 70000, 3000).astype(np.uint16)),
+    "below_cutoff": (10, lambda rng: rng.integers(0, 10, 40)),
+    "empty": (10, lambda rng: np.zeros((0, 3), np.int64)),
+}
+
+
+def _edge_gradient(rng, shape, dtype):
+    """Values of all sizes, with −0.0, ±∞ (so NaN from ∞ − ∞) among them."""
+    g = (rng.standard_normal(shape) * np.exp(rng.uniform(-20, 20, shape))).astype(dtype)
+    g.reshape(-1)[::5] = -0.0
+    g.reshape(-1)[1::97] = np.inf
+    g.reshape(-1)[2::89] = -np.inf
+    return g
+
+
+@pytest.mark.parametrize("name", sorted(ROWS_AT_INDICES))
+@pytest.mark.parametrize("dtype, D", [(np.float32, 128), (np.float64, 3), (np.float32, 2)])
+def test_index_add_fast_path_is_np_add_at_bit_for_bit(name, dtype, D):
+    from chainrule.ops.indexing import IndexAdd
+    V, make = ROWS_AT_INDICES[name]
+    rng = np.random.default_rng(3)
+    idx = make(rng)
+    g = _edge_gradient(rng, idx.shape + (D,), dtype)
+    want = np.zeros((V, D), dtype)
+    with np.errstate(invalid="ignore"):
+        np.add.at(want, idx, g)
+        got = IndexAdd.run(g, key=idx, shape=(V, D), basic=False)
+    assert _bits(got) == _bits(want)
+
+
+@pytest.mark.parametrize("name", ["uniform", "positions", "one_row_1000_times", "skewed",
+                                  "all_distinct"])
+def test_embedding_backward_is_torchs_bit_for_bit(name):
+    V, make = ROWS_AT_INDICES[name]
+    rng = np.random.default_rng(4)
+    idx = make(rng).astype(np.int64)
+    w = rng.standard_normal((V, 16)).astype(np.float32)
+    g = _edge_gradient(rng, idx.shape + (16,), np.float32)
+    grads = []
+    for lib in (cr, torch):
+        weight = lib.tensor(w, requires_grad=True)
+        lib.nn.functional.embedding(lib.tensor(idx), weight).backward(lib.tensor(g))
+        grads.append(weight.grad.numpy())
+    assert _bits(grads[0]) == _bits(grads[1])
+    t = torch.zeros(V, 16).index_add_(0, torch.tensor(idx.reshape(-1)),
+                                      torch.tensor(g.reshape(-1, 16)))
+    assert _bits(grads[0]) == _bits(t.numpy())
+
+
+def test_index_add_fast_path_leaves_other_keys_and_errors_to_np_add_at():
+    from chainrule.ops.indexing import IndexAdd, _add_rows_at
+    g = np.ones((100, 4), np.float32)
+    assert not _add_rows_at(np.zeros((5, 4), np.float16), np.zeros(100, np.int64),
+                            g.astype(np.float16))                       # float16
+    assert not _add_rows_at(np.zeros((5, 1), np.float32), np.zeros(100, np.int64),
+                            g[:, :1])                                   # rows of one element
+    assert not _add_rows_at(np.zeros((5, 4), np.float32), np.zeros(100, bool), g)  # a mask
+    assert not _add_rows_at(np.zeros((5, 4, 4), np.float32),
+                            (np.zeros(100, np.int64), np.zeros(100, np.int64)), g)  # two arrays
+    with pytest.raises(IndexError, match="out of bounds"):
+        IndexAdd.run(g, key=np.full(100, 5), shape=(5, 4), basic=False)
+    with pytest.raises(IndexError, match="out of bounds"):
+        IndexAdd.run(g, key=np.full(100, -6), shape=(5, 4), basic=False)
+    # a 1-tuple key, and a table of more dims (rows of 2 × 2)
+    idx = np.random.default_rng(0).integers(-5, 5, 100)
+    want = np.zeros((5, 2, 2), np.float32)
+    np.add.at(want, idx, g.reshape(100, 2, 2))
+    got = IndexAdd.run(g.reshape(100, 2, 2), key=(idx,), shape=(5, 2, 2), basic=False)
+    assert _bits(got) == _bits(want)
