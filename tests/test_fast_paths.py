@@ -508,3 +508,63 @@ def test_index_add_fast_path_leaves_other_keys_and_errors_to_np_add_at():
     np.add.at(want, idx, g.reshape(100, 2, 2))
     got = IndexAdd.run(g.reshape(100, 2, 2), key=(idx,), shape=(5, 2, 2), basic=False)
     assert _bits(got) == _bits(want)
+
+
+def _all_bit_patterns(shape, seed=0):
+    """float32 values of random bits: NaNs with payloads (signaling too), ±∞, subnormals, ±0."""
+    bits = np.random.default_rng(seed).integers(0, 2 ** 32, shape, dtype=np.uint64)
+    return bits.astype(np.uint32).view(np.float32)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_products_are_numpys_bits(threads):
+    before = cr.get_num_threads()
+    x, y = _all_bit_patterns((4, 128, 256)), _all_bit_patterns((4, 128, 256), 1)
+    try:
+        cr.set_num_threads(threads)
+        with np.errstate(all="ignore"):
+            for c in [0.17, -0.0, np.inf, 1e-40, 3e38, -1.0, float("nan"),
+                      float(np.uint32(0x7FC01234).view(np.float32))]:
+                want = x * np.float32(c)
+                assert _bits((cr.tensor(x) * c).numpy()) == _bits(want), c
+                assert _bits((c * cr.tensor(x)).numpy()) == _bits(np.float32(c) * x), c
+            assert _bits((cr.tensor(x) * cr.tensor(y)).numpy()) == _bits(x * y)
+    finally:
+        cr.set_num_threads(before)
+    a = np.random.default_rng(2).standard_normal((256, 512)).astype(np.float32)
+    assert _bits((cr.tensor(a) * 0.17).numpy()) == _bits((torch.tensor(a) * 0.17).numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int32", "int64", "uint8"])
+@pytest.mark.parametrize("value", [float("-inf"), -0.0, float("nan"), 7, 2.5, True, 2 ** 60 + 1])
+def test_masked_fill_under_a_broadcast_mask_is_wheres_bits(monkeypatch, dtype, value):
+    from chainrule.ops import elementwise
+    calls = []
+    fill_bits = elementwise._fill_bits
+    monkeypatch.setattr(elementwise, "_fill_bits", lambda *a: calls.append(1) or fill_bits(*a))
+    if dtype.startswith("float"):
+        with np.errstate(over="ignore"):
+            x = _all_bit_patterns((8, 4, 64, 64)).astype(dtype)
+    else:
+        x = np.random.default_rng(3).integers(0, 100, (8, 4, 64, 64)).astype(dtype)
+    masks = [~np.tril(np.ones((64, 64), bool)), np.ones((1, 1, 64), bool),
+             np.zeros((), bool), np.random.default_rng(5).random((4, 1, 64)) < 0.5]
+    for mask in masks:
+        with np.errstate(all="ignore"):
+            try:
+                got = cr.tensor(x).masked_fill(cr.tensor(mask), value).numpy()
+            except RuntimeError:    # a value the integer dtype does not hold: torch's error
+                assert dtype[0] in "iu" and not float(value).is_integer() or value == 2 ** 60 + 1
+                return
+            want = np.where(mask, value, x).astype(x.dtype, copy=False)
+        assert _bits(got) == _bits(want), mask.shape
+    # the bits path runs wherever where's result keeps x's dtype
+    assert len(calls) == (0 if dtype[0] in "iu" and isinstance(value, float) else 4)
+
+
+def test_masked_fill_broadcast_mask_matches_torch():
+    x = np.random.default_rng(4).standard_normal((16, 4, 32, 32)).astype(np.float32)
+    mask = ~np.tril(np.ones((32, 32), bool))
+    got = cr.tensor(x).masked_fill(cr.tensor(mask), float("-inf"))
+    want = torch.tensor(x).masked_fill(torch.tensor(mask), float("-inf"))
+    assert _bits(got.numpy()) == _bits(want.numpy())
