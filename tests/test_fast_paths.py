@@ -332,3 +332,239 @@ def test_recorded_relu_in_place_allocates_no_second_buffer():
     finally:
         tracemalloc.stop()
     assert peak < y._data.nbytes // 4, peak
+
+
+def _bits(a):
+    """An array's bytes, so -0.0 and NaN payloads count (assert_array_equal takes -0.0 == 0)."""
+    a = np.ascontiguousarray(a)
+    return a.dtype, a.shape, a.tobytes()
+
+
+# split's pieces write their gradients into one buffer (_backprop._write_piece): the gradient
+# torch's SplitBackward0 concatenates, bit for bit, -0.0 included, zeros where a piece got none
+SPLIT_CASES = {
+    "split_all": (lambda x: x.split(2, dim=1), [0, 1, 2]),
+    "split_first_last": (lambda x: x.split(2, dim=1), [0, 2]),
+    "split_middle": (lambda x: x.split(2, dim=1), [1]),
+    "chunk_uneven_dim0": (lambda x: x.chunk(3, 0), [0, 1, 2]),
+    "chunk_last_dim": (lambda x: x.chunk(2, -1), [1, 0]),
+    "split_sizes": (lambda x: x.split([1, 4, 1], dim=1), [2, 0]),
+    "unbind": (lambda x: x.unbind(1), [5, 0, 3]),
+    "unbind_all": (lambda x: x.unbind(0), [0, 1, 2, 3, 4]),
+    "overlapping_views": (lambda x: (x[:, :4], x[:, 2:]), [0, 1]),
+    "two_dims": (lambda x: (x[:2], x[:, 3:]), [0, 1]),
+    "strided": (lambda x: (x[:, ::2], x[:, 1::2]), [0, 1]),
+    "with_dense_use": (lambda x: x.split(3, dim=1) + (x * 2,), [0, 2]),
+    "dense_first": (lambda x: (x * 2,) + x.split(3, dim=1), [0, 1]),
+    "split_of_a_split": (lambda x: x.split(3, dim=1)[0].split(1, dim=1), [0, 2]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPLIT_CASES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_pieces_gradient_is_torchs_concatenation_bit_for_bit(name, dtype):
+    fn, used = SPLIT_CASES[name]
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((5, 6, 3)).astype(dtype)
+    grads = {}
+    for lib in (cr, torch):
+        x = lib.tensor(a, requires_grad=True)
+        pieces = fn(x)
+        outs = [pieces[i] for i in used]
+        gs = []
+        for k, p in enumerate(outs):
+            g = rng.standard_normal(tuple(p.shape)).astype(dtype) if lib is cr else grads[k]
+            if lib is cr:
+                g.reshape(-1)[::3] = -0.0
+                g.reshape(-1)[1::7] = np.nan
+                grads[k] = g
+            gs.append(lib.tensor(g))
+        lib.autograd.backward(outs, gs)
+        grads[lib] = x.grad.numpy()
+    assert _bits(grads[cr]) == _bits(grads[torch])
+
+
+def test_split_pieces_buffer_through_autograd_grad_and_create_graph():
+    a = np.random.default_rng(6).standard_normal((4, 6)).astype(np.float32)
+    results = []
+    for lib in (cr, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = x * 3                                  # an intermediate: the buffer feeds MulBackward
+        p, q, r = y.split(2, dim=1)
+        loss = (p * p).sum() + (r * -0.0).sum()    # q gets no gradient: zeros there
+        gx, = lib.autograd.grad(loss, [x], retain_graph=True)
+        gy, = lib.autograd.grad(loss, [y], create_graph=True)
+        results.append((gx.detach().numpy(), gy.detach().numpy()))
+    (gx, gy), (tgx, tgy) = results
+    assert _bits(gx) == _bits(tgx)
+    # recorded (create_graph), the pieces' gradients are still zeros written at each piece
+    # and added up: equal values, but a −0.0 of a piece comes out +0.0 (torch: −0.0)
+    np.testing.assert_array_equal(gy, tgy)
+
+
+def test_a_piece_with_a_node_hook_takes_the_ordinary_path():
+    # (chainrule records one node per piece: the hook sees that piece's gradient alone, in
+    # zeros, where torch's one SplitBackward0 node shows the whole concatenation)
+    x = cr.tensor(np.ones((2, 4), np.float32), requires_grad=True)
+    p, q = x.split(2, dim=1)
+    seen = []
+    q.grad_fn.register_hook(lambda gi, go: seen.append(gi[0].detach().numpy().copy()))
+    (p.sum() + 2 * q.sum()).backward()
+    np.testing.assert_array_equal(seen[0], [[0, 0, 2, 2]] * 2)
+    np.testing.assert_array_equal(x.grad.numpy(), [[1, 1, 2, 2]] * 2)
+
+
+def test_split_pieces_gradient_taking_the_leaf_without_a_copy_accumulates():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    x = cr.tensor(a, requires_grad=True)
+    for _ in range(2):
+        p, q = x.split(2, dim=1)
+        (p.sum() + 2 * q.sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.tile([2, 2, 4, 4], (3, 1)))
+
+
+def _skewed_index(rng, n, V):
+    """Half the terms on one row, the rest spread (some rows hit many times, most a few)."""
+    idx = np.concatenate([np.full(n // 2, 3), rng.integers(0, V, n - n // 2)])
+    return idx[rng.permutation(n)]
+
+
+ROWS_AT_INDICES = {   # (rows of the table, index): embedding-backward patterns
+    "uniform": (88, lambda rng: rng.integers(0, 88, (16, 128))),
+    "positions": (128, lambda rng: np.tile(np.arange(128), (16, 1))),
+    "all_distinct": (3000, lambda rng: rng.permutation(3000)[:2500]),
+    "one_row_1000_times": (5000, lambda rng: np.concatenate(
+        [np.full(1000, 7), np.arange(1000, 3000)])[rng.permutation(3000)]),
+    "skewed": (300, lambda rng: _skewed_index(rng, 4000, 300)),
+    "zipf": (1000, lambda rng: rng.zipf(1.3, 4096) % 1000),
+    "one_row": (4, lambda rng: np.zeros(700, np.int64)),
+    "negative": (88, lambda rng: rng.integers(-88, 88, 2048)),
+    "uint16_wide_table": (70000, lambda rng: rng.integers(0, 70000, 3000).astype(np.uint16)),
+    "below_cutoff": (10, lambda rng: rng.integers(0, 10, 40)),
+    "empty": (10, lambda rng: np.zeros((0, 3), np.int64)),
+}
+
+
+def _edge_gradient(rng, shape, dtype):
+    """Values of all sizes, with −0.0, ±∞ (so NaN from ∞ − ∞) among them."""
+    g = (rng.standard_normal(shape) * np.exp(rng.uniform(-20, 20, shape))).astype(dtype)
+    g.reshape(-1)[::5] = -0.0
+    g.reshape(-1)[1::97] = np.inf
+    g.reshape(-1)[2::89] = -np.inf
+    return g
+
+
+@pytest.mark.parametrize("name", sorted(ROWS_AT_INDICES))
+@pytest.mark.parametrize("dtype, D", [(np.float32, 128), (np.float64, 3), (np.float32, 2)])
+def test_index_add_fast_path_is_np_add_at_bit_for_bit(name, dtype, D):
+    from chainrule.ops.indexing import IndexAdd
+    V, make = ROWS_AT_INDICES[name]
+    rng = np.random.default_rng(3)
+    idx = make(rng)
+    g = _edge_gradient(rng, idx.shape + (D,), dtype)
+    want = np.zeros((V, D), dtype)
+    with np.errstate(invalid="ignore"):
+        np.add.at(want, idx, g)
+        got = IndexAdd.run(g, key=idx, shape=(V, D), basic=False)
+    assert _bits(got) == _bits(want)
+
+
+@pytest.mark.parametrize("name", ["uniform", "positions", "one_row_1000_times", "skewed",
+                                  "all_distinct"])
+def test_embedding_backward_is_torchs_bit_for_bit(name):
+    V, make = ROWS_AT_INDICES[name]
+    rng = np.random.default_rng(4)
+    idx = make(rng).astype(np.int64)
+    w = rng.standard_normal((V, 16)).astype(np.float32)
+    g = _edge_gradient(rng, idx.shape + (16,), np.float32)
+    grads = []
+    for lib in (cr, torch):
+        weight = lib.tensor(w, requires_grad=True)
+        lib.nn.functional.embedding(lib.tensor(idx), weight).backward(lib.tensor(g))
+        grads.append(weight.grad.numpy())
+    assert _bits(grads[0]) == _bits(grads[1])
+    t = torch.zeros(V, 16).index_add_(0, torch.tensor(idx.reshape(-1)),
+                                      torch.tensor(g.reshape(-1, 16)))
+    assert _bits(grads[0]) == _bits(t.numpy())
+
+
+def test_index_add_fast_path_leaves_other_keys_and_errors_to_np_add_at():
+    from chainrule.ops.indexing import IndexAdd, _add_rows_at
+    g = np.ones((100, 4), np.float32)
+    assert not _add_rows_at(np.zeros((5, 4), np.float16), np.zeros(100, np.int64),
+                            g.astype(np.float16))                       # float16
+    assert not _add_rows_at(np.zeros((5, 1), np.float32), np.zeros(100, np.int64),
+                            g[:, :1])                                   # rows of one element
+    assert not _add_rows_at(np.zeros((5, 4), np.float32), np.zeros(100, bool), g)  # a mask
+    assert not _add_rows_at(np.zeros((5, 4, 4), np.float32),
+                            (np.zeros(100, np.int64), np.zeros(100, np.int64)), g)  # two arrays
+    with pytest.raises(IndexError, match="out of bounds"):
+        IndexAdd.run(g, key=np.full(100, 5), shape=(5, 4), basic=False)
+    with pytest.raises(IndexError, match="out of bounds"):
+        IndexAdd.run(g, key=np.full(100, -6), shape=(5, 4), basic=False)
+    # a 1-tuple key, and a table of more dims (rows of 2 × 2)
+    idx = np.random.default_rng(0).integers(-5, 5, 100)
+    want = np.zeros((5, 2, 2), np.float32)
+    np.add.at(want, idx, g.reshape(100, 2, 2))
+    got = IndexAdd.run(g.reshape(100, 2, 2), key=(idx,), shape=(5, 2, 2), basic=False)
+    assert _bits(got) == _bits(want)
+
+
+def _all_bit_patterns(shape, seed=0):
+    """float32 values of random bits: NaNs with payloads (signaling too), ±∞, subnormals, ±0."""
+    bits = np.random.default_rng(seed).integers(0, 2 ** 32, shape, dtype=np.uint64)
+    return bits.astype(np.uint32).view(np.float32)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_products_are_numpys_bits(threads):
+    before = cr.get_num_threads()
+    x, y = _all_bit_patterns((4, 128, 256)), _all_bit_patterns((4, 128, 256), 1)
+    try:
+        cr.set_num_threads(threads)
+        with np.errstate(all="ignore"):
+            for c in [0.17, -0.0, np.inf, 1e-40, 3e38, -1.0, float("nan"),
+                      float(np.uint32(0x7FC01234).view(np.float32))]:
+                want = x * np.float32(c)
+                assert _bits((cr.tensor(x) * c).numpy()) == _bits(want), c
+                assert _bits((c * cr.tensor(x)).numpy()) == _bits(np.float32(c) * x), c
+            assert _bits((cr.tensor(x) * cr.tensor(y)).numpy()) == _bits(x * y)
+    finally:
+        cr.set_num_threads(before)
+    a = np.random.default_rng(2).standard_normal((256, 512)).astype(np.float32)
+    assert _bits((cr.tensor(a) * 0.17).numpy()) == _bits((torch.tensor(a) * 0.17).numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int32", "int64", "uint8"])
+@pytest.mark.parametrize("value", [float("-inf"), -0.0, float("nan"), 7, 2.5, True, 2 ** 60 + 1])
+def test_masked_fill_under_a_broadcast_mask_is_wheres_bits(monkeypatch, dtype, value):
+    from chainrule.ops import elementwise
+    calls = []
+    fill_bits = elementwise._fill_bits
+    monkeypatch.setattr(elementwise, "_fill_bits", lambda *a: calls.append(1) or fill_bits(*a))
+    if dtype.startswith("float"):
+        with np.errstate(over="ignore"):
+            x = _all_bit_patterns((8, 4, 64, 64)).astype(dtype)
+    else:
+        x = np.random.default_rng(3).integers(0, 100, (8, 4, 64, 64)).astype(dtype)
+    masks = [~np.tril(np.ones((64, 64), bool)), np.ones((1, 1, 64), bool),
+             np.zeros((), bool), np.random.default_rng(5).random((4, 1, 64)) < 0.5]
+    for mask in masks:
+        with np.errstate(all="ignore"):
+            try:
+                got = cr.tensor(x).masked_fill(cr.tensor(mask), value).numpy()
+            except RuntimeError:    # a value the integer dtype does not hold: torch's error
+                assert dtype[0] in "iu" and not float(value).is_integer() or value == 2 ** 60 + 1
+                return
+            want = np.where(mask, value, x).astype(x.dtype, copy=False)
+        assert _bits(got) == _bits(want), mask.shape
+    # the bits path runs wherever where's result keeps x's dtype
+    assert len(calls) == (0 if dtype[0] in "iu" and isinstance(value, float) else 4)
+
+
+def test_masked_fill_broadcast_mask_matches_torch():
+    x = np.random.default_rng(4).standard_normal((16, 4, 32, 32)).astype(np.float32)
+    mask = ~np.tril(np.ones((32, 32), bool))
+    got = cr.tensor(x).masked_fill(cr.tensor(mask), float("-inf"))
+    want = torch.tensor(x).masked_fill(torch.tensor(mask), float("-inf"))
+    assert _bits(got.numpy()) == _bits(want.numpy())

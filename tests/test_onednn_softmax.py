@@ -83,6 +83,41 @@ def test_rows_with_nan_inf_or_only_minus_inf_stay_on_numpy(calls, op, special):
     np.testing.assert_array_equal(np.isnan(gx), np.isnan(gxt))
 
 
+def _every_row_max_finite(x):
+    """The definition ``_on_onednn`` checks in two cheaper passes."""
+    return bool(np.isfinite(np.maximum.reduce(x, axis=-1)).all())
+
+
+@pytest.mark.parametrize("case", [
+    "plain", "mask", "causal", "nan", "nan in a masked row", "-nan", "+inf", "all -inf row",
+    "all -inf row but one NaN", "first and last -inf", "all +inf row", "all -inf array",
+    "first col -inf everywhere", "last row all -inf"])
+def test_onednn_check_is_every_row_having_a_finite_max(case):
+    from chainrule.ops.softmax import _on_onednn
+    x = (RNG.standard_normal((16, 64, 64)) * 5).astype(np.float32)   # onednn's least size
+    rows = x.reshape(-1, 64)
+    edit = {
+        "mask": lambda: rows.__setitem__((slice(None), slice(1, None, 7)), -np.inf),
+        "causal": lambda: rows.__setitem__(np.triu(np.ones((1024, 64), bool), 1), -np.inf),
+        "nan": lambda: rows.__setitem__((40, 9), np.nan),
+        "nan in a masked row": lambda: (rows.__setitem__((3, slice(None, 60)), -np.inf),
+                                        rows.__setitem__((3, 63), np.nan)),
+        "-nan": lambda: rows.__setitem__((40, 0), -np.nan),
+        "+inf": lambda: rows.__setitem__((1023, 63), np.inf),
+        "all -inf row": lambda: rows.__setitem__(77, -np.inf),
+        "all -inf row but one NaN": lambda: (rows.__setitem__(77, -np.inf),
+                                             rows.__setitem__((77, 30), np.nan)),
+        "first and last -inf": lambda: rows.__setitem__((slice(None), [0, 63]), -np.inf),
+        "all +inf row": lambda: rows.__setitem__(5, np.inf),
+        "all -inf array": lambda: rows.__setitem__(slice(None), -np.inf),
+        "first col -inf everywhere": lambda: rows.__setitem__((slice(None), 0), -np.inf),
+        "last row all -inf": lambda: rows.__setitem__(-1, -np.inf),
+    }.get(case, lambda: None)
+    edit()
+    assert _on_onednn(x, 2) == _every_row_max_finite(x)
+    assert not _on_onednn(x, 1)
+
+
 def test_other_dims_and_double_backward_keep_numpys_rule(calls):
     x = _masked((64, 64, 32))
     (y, gx), (yt, gxt) = _both("softmax", x.swapaxes(1, 2).copy(), dim=1)

@@ -239,6 +239,64 @@ def test_dropout_masks_match(p):
     assert same_bits(cr.get_rng_state(), torch.get_rng_state())
 
 
+
+def _u53_reference(seed, n):
+    """The 53-bit uniforms of n 64-bit draws, as _u53 computes them (the float64 path that
+    bernoulli and dropout compare against p without building since)."""
+    from chainrule import _rng
+    z = _rng.Stream(seed).random64(n)
+    return (z & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0 ** -53
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_bernoulli_integer_threshold_is_the_uniform_comparison_at_its_boundaries(seed):
+    from chainrule import _rng, _sampling
+    n = 5000
+    u = _u53_reference(seed, n)
+    like = np.empty(n, np.float32)
+    # p exactly at drawn values (u < p false there), one step of 2⁻⁵³ above and below (the
+    # high words tie the threshold's), and the ends
+    ps = [0.0, 1.0, 0.5, 0.3, 1 - 2.0 ** -53, 2.0 ** -53, 2.0 ** -60, 1e-300]
+    for v in u[:20:4]:
+        ps += [v, v + 2.0 ** -53, v - 2.0 ** -53, float(np.nextafter(v, 1)),
+               float(np.nextafter(v, 0))]
+    for p in ps:
+        if not 0 <= p <= 1:
+            continue
+        want = (u < p).astype(np.float32)
+        got = _sampling.bernoulli_scalar(_rng.Stream(seed), like, p)
+        assert got.tobytes() == want.tobytes(), p
+    # the stream moves on by n 64-bit draws, as torch's
+    s, ref = _rng.Stream(seed), _rng.Stream(seed)
+    _sampling.bernoulli_scalar(s, like, 0.4)
+    ref.random64(n)
+    assert s.get_state() == ref.get_state()
+
+
+def test_random32_is_the_raw_32_bit_stream():
+    from chainrule import _rng
+    a, b = _rng.Stream(9), _rng.Stream(9)
+    assert np.array_equal(a.random32(1001), b.random(1001))
+    assert a.random32(3).dtype == np.uint32
+    b.random(3)
+    assert a.get_state() == b.get_state()
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_dropout_large_and_transposed_masks_match(p, dtype):
+    x = (np.abs(np.random.default_rng(1).standard_normal((64, 40, 33))) + 0.1).astype(dtype)
+    for view in (lambda a: a, lambda a: a.permute(2, 0, 1)):
+        cr.manual_seed(11)
+        torch.manual_seed(11)
+        assert same_bits(cr.nn.functional.dropout(view(cr.tensor(x)), p),
+                         torch.nn.functional.dropout(view(torch.from_numpy(x)), p))
+        t = view(torch.from_numpy(x)).clone()
+        c = view(cr.tensor(x)).clone()
+        assert same_bits(c.bernoulli_(p), t.bernoulli_(p))
+        assert same_bits(cr.get_rng_state(), torch.get_rng_state())
+
+
 INITS = [
     ("uniform_", lambda m, t, g: m.uniform_(t, -0.3, 0.7, generator=g)),
     ("normal_", lambda m, t, g: m.normal_(t, 0.1, 0.02, generator=g)),

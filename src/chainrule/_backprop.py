@@ -201,11 +201,15 @@ def _run_backward(roots, retain_graph, create_graph, targets):
     heappop, heappush = heapq.heappop, heapq.heappush
     captured = {}
     direct_to_leaves = targets is None
+    on_arrays = not create_graph and not FORWARD.active
+    pieces = {}     # input node -> (its pending buffer, the regions written into it)
     prev_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     try:
         while ready:
             node = heappop(ready)[2]
+            if pieces and node in pieces:
+                _complete(pieces.pop(node))
             grad = pending.pop(node)
             if node._pre_hooks:
                 for hook in node._pre_hooks:
@@ -219,7 +223,11 @@ def _run_backward(roots, retain_graph, create_graph, targets):
                 continue
             if needed is not None and node not in needed:
                 continue
-            input_grads = node._run_backward(grad)
+            if (node.writes_key and on_arrays and not node._post_hooks and not STATE.anomaly
+                    and _write_piece(pending, pieces, node, grad)):
+                input_grads = (None,)   # written into the input's pending gradient
+            else:
+                input_grads = node._run_backward(grad)
             if STATE.anomaly:
                 _check_nan(node, input_grads)
             if node._post_hooks:
@@ -229,6 +237,8 @@ def _run_backward(roots, retain_graph, create_graph, targets):
                     continue
                 if g is not None:
                     if nxt in pending:
+                        if pieces and nxt in pieces:
+                            _complete(pieces.pop(nxt))
                         pending[nxt] = _add_grads(pending[nxt], g, create_graph)
                     else:
                         pending[nxt] = g
@@ -240,6 +250,8 @@ def _run_backward(roots, retain_graph, create_graph, targets):
                     elif direct_to_leaves and type(nxt) is AccumulateGrad and not nxt._pre_hooks:
                         # a leaf's gradient is complete: add it to .grad now (torch also runs
                         # AccumulateGrad first), without a round trip through the heap
+                        if pieces and nxt in pieces:
+                            _complete(pieces.pop(nxt))
                         g = pending.pop(nxt)
                         _accumulate(nxt.variable, g, create_graph, adopt=True)
                     else:
@@ -249,6 +261,86 @@ def _run_backward(roots, retain_graph, create_graph, targets):
     finally:
         STATE.grad_enabled = prev_mode
     return captured
+
+
+def _region(key, shape):
+    """``(dim, start, stop)`` when the basic index ``key`` selects start:stop along one dim and
+    all of every other dim (a piece of split, chunk or unbind), else None."""
+    if type(key) is not tuple or len(key) > len(shape):
+        return None
+    region = None
+    for d, k in enumerate(key):
+        if type(k) is slice:
+            if k == _ALL:
+                continue
+            start, stop, step = k.indices(shape[d])
+            if step != 1:
+                return None
+        elif type(k) is int:
+            start = k + shape[d] if k < 0 else k
+            stop = start + 1
+        else:
+            return None
+        if region is not None:
+            return None
+        region = (d, start, max(start, stop))
+    return region
+
+
+_ALL = slice(None)
+
+
+def _write_piece(pending, pieces, node, grad):
+    """The gradient of a piece of an input (``node.writes_key``: a view x[key] that selects one
+    range along one dim) written straight into the input's pending gradient, a buffer the first
+    piece allocates and ``_complete`` zero-fills where no piece wrote, once the input's
+    gradient is complete or another gradient is added to it; False when the gradient has to take
+    the ordinary path (an overlap, another dtype, a dense gradient already pending).
+    Why: split's transpose made a zero array of the input's shape per piece and the engine
+    added them up — for a (16, 128, 384) float32 input in three pieces, with .grad accumulated,
+    1451 µs against torch's 309-329, now ~590 (one buffer written piecewise, ~100 µs less than
+    a zero-filled one; NumPy copies the pieces on one core). It is also torch's value, which
+    concatenates the pieces' gradients: the sum turned a −0.0 of a piece's gradient into +0.0."""
+    region = _region(node.key, node.in_shapes[0])
+    if region is None:
+        return False
+    nxt, g = node._next[0], grad._data
+    acc = pending.get(nxt)
+    if acc is None:
+        buf = np.empty(node.in_shapes[0], g.dtype)
+        buf[node.key] = g
+        acc = pending[nxt] = grad._make(buf)
+        acc._unshared = True
+        pieces[nxt] = (acc, [region])
+        return True
+    entry = pieces.get(nxt)
+    if entry is None:
+        return False
+    d, start, stop = region
+    fits = acc._data.dtype == g.dtype
+    for r in entry[1]:
+        if r[0] != d or (start < r[2] and r[1] < stop):
+            fits = False
+            break
+    if not fits:   # the ordinary path adds this gradient to the buffer: complete it first
+        _complete(pieces.pop(nxt))
+        return False
+    acc._data[node.key] = g
+    entry[1].append(region)
+    return True
+
+
+def _complete(entry):
+    """Zero the parts of a pieces buffer (``_write_piece``) that no piece wrote."""
+    acc, regions = entry
+    buf = acc._data
+    d, at = regions[0][0], 0
+    for _, start, stop in sorted(regions, key=lambda r: r[1]):
+        if start > at:
+            buf[(_ALL,) * d + (slice(at, start),)] = 0
+        at = max(at, stop)
+    if at < buf.shape[d]:
+        buf[(_ALL,) * d + (slice(at, None),)] = 0
 
 
 def _run_hook(hook, grad):
@@ -330,7 +422,11 @@ def _accumulate(leaf, grad, create_graph, adopt=False):
     elif create_graph:
         leaf.grad = leaf.grad + grad
     else:
-        np.add(leaf.grad._data, grad._data, out=leaf.grad._data, casting="unsafe")
+        acc, x = leaf.grad._data, grad._data
+        if onednn.parallel_supported(acc, x):   # on the threads, as torch's (3 MB: 110 vs 230 µs)
+            onednn.add(acc, x, out=acc)
+        else:
+            np.add(acc, x, out=acc, casting="unsafe")
     if leaf._post_acc_hooks:
         run_post_accumulate_hooks(leaf)
 

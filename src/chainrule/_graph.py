@@ -80,6 +80,9 @@ class Node:
     mutated_inputs = ()  # indices of inputs its forward updates in place (running statistics)
     differentiable = True  # False: no derivative rules; never recorded for autograd
     data_params = ()     # parameters that carry a tensor's values (an index, a mask)
+    writes_key = False   # linear, and its transpose writes ḡ into zeros of the input's shape at
+                         # ``self.key`` (a basic index): the engine writes the gradients of such
+                         # nodes that meet at one input into one buffer (split's pieces)
 
     # filled per class by __init_subclass__ from the signatures of forward and the rules
     _input_names = ()

@@ -146,7 +146,24 @@ def _erfc(x):
 # The table: y = f(x) and its local derivative(s). The derivative of ReLU asks for the output,
 # not the input (I(y > 0) = I(x > 0)), as torch: in a conv → norm → ReLU stack the input is then
 # freed at once instead of living until backward. At a tie, max and min give each input half.
-Mul = _elementwise("Mul", np.multiply, "y = a·b;  ∂y/∂a = b,  ∂y/∂b = a.",
+def _multiply(a, b):
+    # Large float32 arrays on more than one thread: oneDNN's one pass, as Add's sums (4 MB times
+    # a number: 305 µs on NumPy's one core, ~195 on oneDNN's two threads, torch's 156). The
+    # same bits as NumPy's product (IEEE), checked on every float32 bit pattern class; only a
+    # NaN times a NaN may return the other operand's NaN, so a NaN number stays on NumPy.
+    if a.dtype == b.dtype:
+        if b.ndim == 0 and a.ndim:
+            if onednn.parallel_supported(a) and not np.isnan(b):
+                return onednn.chain("mul", a, b[()])
+        elif a.ndim == 0 and b.ndim:
+            if onednn.parallel_supported(b) and not np.isnan(a):
+                return onednn.chain("mul", b, a[()])
+        elif onednn.parallel_supported(a, b):   # one shape and layout: a·b in that order
+            return onednn.chain("mul", a, b)
+    return np.multiply(a, b)
+
+
+Mul = _elementwise("Mul", _multiply, "y = a·b;  ∂y/∂a = b,  ∂y/∂b = a.",
                    d_a=lambda xp, b: b, d_b=lambda xp, a: a)
 Div = _elementwise("Div", np.true_divide, "y = a/b;  ∂y/∂a = 1/b,  ∂y/∂b = −a/b².",
                    d_a=lambda xp, b: 1 / b, d_b=lambda xp, a, b: -a / (b * b))
@@ -604,10 +621,35 @@ class MaskedFill(Node):
     data_params = ("mask",)   # a tensor's values: traced by a graph capture
 
     def forward(self, x):
-        return np.where(self.mask, self.value, x).astype(x.dtype, copy=False)
+        m = self.mask
+        if (x.size >= FILL_BITS_MIN and 4 * m.size <= x.size and x.flags.c_contiguous
+                and x.dtype.kind in "fiu" and x.dtype.itemsize in _UINT):
+            fill = np.where(_TRUE, self.value, x.reshape(-1)[:1])   # the value as where makes it
+            if fill.dtype == x.dtype:
+                return _fill_bits(x, m, fill)
+        return np.where(m, self.value, x).astype(x.dtype, copy=False)
 
     def d_x(self, xp):
         return xp.const(~self.mask)
+
+
+FILL_BITS_MIN = 1 << 16
+_TRUE = np.ones(1, bool)
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _fill_bits(x, mask, fill):
+    """``np.where(mask, fill, x)`` for a mask that broadcasts over x (attention's causal mask),
+    by the bits: (x AND NOT on) OR (on AND fill), ``on`` all ones where the mask holds, made
+    at the mask's size. NumPy's where runs a branchy loop: (16, 4, 128, 128) float32 under a
+    (128, 128) mask 745 µs, this ~495 (torch's 525)."""
+    bits = _UINT[x.dtype.itemsize]
+    on = np.negative(mask.astype(bits))
+    out = np.empty(x.shape, x.dtype)
+    o = out.view(bits)
+    np.bitwise_and(x.view(bits), ~on, out=o)
+    np.bitwise_or(o, on & fill.view(bits)[0], out=o)
+    return out
 
 
 # ---- a Python number as the second operand: torch's other overload names (an input here)
