@@ -1486,31 +1486,35 @@ def _softmax_run(kind, rows, arrays):
         plan.run({arg: a.reshape(rows) for arg, a in arrays.items()})
 
 
-def softmax_forward(x):
+def softmax_forward(x, out=None):
     """y = softmax(x) along the last dim, on oneDNN in one pass on chainrule's threads (within
     ~1e-7 of NumPy's rule; its log-softmax is not: 3.5e-6 off on log-probabilities near 0, so
     log_softmax stays on NumPy): x as ``softmax_supported`` takes it -> y of its shape,
-    float32. Rows with a NaN, +inf or only −inf are the caller's to keep away (oneDNN's maximum
+    float32, written into ``out`` when given (x itself: oneDNN reads each row before writing
+    it). Rows with a NaN, +inf or only −inf are the caller's to keep away (oneDNN's maximum
     drops a NaN; torch gives such rows NaN)."""
-    if not softmax_supported(x) or x.ndim < 1:
+    if not softmax_supported(x) or x.ndim < 1 or (out is not None and (
+            out.shape != x.shape or out.dtype != x.dtype or not out.flags.c_contiguous)):
         raise ValueError(f"onednn.softmax_forward: expected a C-contiguous float32 array of at "
-                         f"least {ELEMENTWISE_MIN} elements, got {x.shape} {x.dtype}")
-    y = np.empty_like(x)
+                         f"least {ELEMENTWISE_MIN} elements (and an out of its shape), got "
+                         f"{x.shape} {x.dtype}")
+    y = np.empty_like(x) if out is None else out
     _softmax_run("softmax_forward", (x.size // x.shape[-1], x.shape[-1]),
                  {_dnnl.ARG_SRC: x, _dnnl.ARG_DST: y})
     return y
 
 
-def softmax_backward(g, y):
+def softmax_backward(g, y, out=None):
     """The VJP of ``softmax_forward`` from its output y, x̄ = y·(ȳ − Σ ȳ·y) with the sums
     along the last dim, on oneDNN: g, y as ``softmax_supported`` takes them, of one shape ->
-    x̄, float32."""
+    x̄, float32, written into ``out`` when given (g itself: a caller's scratch)."""
     if (not softmax_supported(y) or g.shape != y.shape or not g.flags.c_contiguous
-            or g.dtype != np.float32):
+            or g.dtype != np.float32 or out is not None and (
+                out.shape != y.shape or out.dtype != y.dtype or not out.flags.c_contiguous)):
         raise ValueError(f"onednn.softmax_backward: expected C-contiguous float32 g and y of one "
-                         f"shape, of at least {ELEMENTWISE_MIN} elements, got g {g.shape} "
-                         f"{g.dtype}, y {y.shape} {y.dtype}")
-    gx = np.empty_like(y)
+                         f"shape, of at least {ELEMENTWISE_MIN} elements (and an out of that "
+                         f"shape), got g {g.shape} {g.dtype}, y {y.shape} {y.dtype}")
+    gx = np.empty_like(y) if out is None else out
     _softmax_run("softmax_backward", (y.size // y.shape[-1], y.shape[-1]),
                  {_dnnl.ARG_DST: y, _dnnl.ARG_DIFF_DST: g, _dnnl.ARG_DIFF_SRC: gx})
     return gx

@@ -43,6 +43,17 @@ def shifted(x, dim):
     return x - np.where(m == -np.inf, 0, m)
 
 
+def softmax_array(x, dim, overwrite=False):
+    """softmax(x) along ``dim`` on an array, and whether oneDNN computed it (``_on_onednn``)
+    or NumPy's rule; ``overwrite``: oneDNN may write it over x (the caller's scratch)."""
+    if x.size == 0:
+        return x.copy(), False
+    if _on_onednn(x, dim):
+        return onednn.softmax_forward(x, out=x if overwrite else None), True
+    e = np.exp(shifted(x, dim))
+    return e / np.add.reduce(e, axis=dim, keepdims=True), False
+
+
 class Softmax(Node):
     """y = softmax(x). VJP: x̄ = y ⊙ (ȳ − Σ_j ȳ_j y_j); JVP: ẏ = y ⊙ (ẋ − Σ_j ẋ_j y_j) — the
     same symmetric Jacobian diag(y) − y yᵀ applied to a vector."""
@@ -51,13 +62,9 @@ class Softmax(Node):
     on_onednn = False   # the forward ran on oneDNN
 
     def forward(self, x):
-        self.on_onednn = _on_onednn(x, self.dim)   # (set each call: a compiled replay reuses a node)
-        if x.size == 0:
-            return x.copy()
-        if self.on_onednn:
-            return onednn.softmax_forward(x)
-        e = np.exp(shifted(x, self.dim))
-        return e / np.add.reduce(e, axis=self.dim, keepdims=True)
+        # (set each call: a compiled replay reuses a node)
+        out, self.on_onednn = softmax_array(x, self.dim)
+        return out
 
     def _jacobian_times(self, xp, v, out):
         return out * (v - xp.sum(v * out, self.dim, True))

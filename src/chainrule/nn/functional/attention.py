@@ -21,7 +21,7 @@ from ...backends import onednn
 from ...backends.namespace import matmul as _matmul
 from ...ops._util import check_tensor
 from ...ops.shape import cat, pad
-from ...ops.softmax import Softmax, softmax
+from ...ops.softmax import Softmax, softmax, softmax_array
 from ...tensor import Tensor
 from .dropout import dropout, dropout_mask
 from .linear import linear
@@ -143,7 +143,7 @@ class Attention(Node):
                 if dead.any():
                     self.dead = dead
                     np.copyto(scores, 0, where=dead)
-        p = Softmax.run(scores, dim=scores.ndim - 1)
+        p, _ = softmax_array(scores, scores.ndim - 1, overwrite=True)   # (scores are scratch)
         if self.dead is not None:
             np.copyto(p, 0, where=self.dead)
         self.p = p
@@ -218,10 +218,11 @@ class Attention(Node):
 
 def _softmax_vjp(xp, g, p):
     """P ⊙ (G − Σ_j G ⊙ P) over the last dim: the VJP (and, the Jacobian being symmetric, the
-    JVP) of a softmax whose output is P; on arrays oneDNN's one pass where it takes them."""
+    JVP) of a softmax whose output is P; on arrays oneDNN's one pass where it takes them,
+    written over G (the caller's scratch)."""
     if (not xp.recording and onednn.softmax_supported(p) and g.dtype == p.dtype
             and g.shape == p.shape and g.flags.c_contiguous):
-        return onednn.softmax_backward(g, p)
+        return onednn.softmax_backward(g, p, out=g)
     return p * (g - xp.sum(g * p, (p.ndim - 1,), True))
 
 
