@@ -203,7 +203,8 @@ Log1p = _elementwise("Log1p", np.log1p, "y = ln(1 + x), accurate for tiny x;  y�
 Expm1 = _elementwise("Expm1", np.expm1, "y = eˣ − 1, accurate for tiny x;  y′ = y + 1.",
                      d_x=lambda xp, out: out + 1)
 Sqrt = _elementwise("Sqrt", np.sqrt, "y = √x;  y′ = 1/(2y).", d_x=lambda xp, out: 0.5 / out)
-Rsqrt = _elementwise("Rsqrt", _rsqrt, "y = 1/√x;  y′ = −y³/2.", d_x=lambda xp, out: -0.5 * out ** 3)
+Rsqrt = _elementwise("Rsqrt", _rsqrt, "y = 1/√x;  y′ = −y³/2.",
+                     d_x=lambda xp, out: -0.5 * (out * out * out))   # torch's y³ is y·y·y
 Abs = _elementwise("Abs", np.abs, "y = |x|;  y′ = sign x (0 at 0, as torch).",
                    d_x=lambda xp, x: xp.sign(x))
 Sign = _elementwise("Sign", _sign, "y = sign x (0 at NaN, as torch);  y′ = 0 (zero gradients, as "
