@@ -27,7 +27,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from torch_examples import ALIAS, differences, run   # (tools/ is the script's directory)
+from torch_examples import ALIAS, run, verdict   # (tools/ is the script's directory)
 
 # name: (repository, [command lines], relative tolerance)
 NANOGPT_SMALL = ("train.py config/train_shakespeare_char.py --device=cpu --eval_iters=2 "
@@ -98,16 +98,8 @@ def main():
                 extra = str(where) if repo == "mingpt" else ""
                 outputs[lib] = _printout(run(lib, where, [c.format(tmp=tmp) for c in commands],
                                              tmp, args.timeout, extra))
-            if "[exit" in outputs["torch"] or "[exit" in outputs["chainrule"]:
-                last = {lib: (out.strip().splitlines() or [""])[-1][:100]
-                        for lib, out in outputs.items()}
-                verdict = f"chainrule: {last['chainrule']!r}; torch: {last['torch']!r}"
-            else:
-                diff = differences(outputs["chainrule"], outputs["torch"], rtol, _TIMING)
-                lines = len(outputs["torch"].splitlines())
-                verdict = (f"same printout ({lines} lines)" if diff is None
-                           else f"differs: {diff}")
-            print(f"{name:32s} {verdict}")
+            lines = len(outputs["torch"].splitlines())
+            print(f"{name:32s} {verdict(outputs, rtol, _TIMING)} ({lines} lines)")
 
 
 if __name__ == "__main__":

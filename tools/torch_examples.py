@@ -216,14 +216,17 @@ def main():
             where = tmp / "examples" / directory
             outputs = {lib: run(lib, where, commands, tmp, args.timeout)
                        for lib in ("torch", "chainrule")}
-            if rtol is not None and "[exit" not in outputs["torch"]:
-                diff = differences(outputs["chainrule"], outputs["torch"], rtol)
-                verdict = "same printout" if diff is None else f"differs: {diff}"
-            else:
-                last = {lib: (out.strip().splitlines() or [""])[-1][:100]
-                        for lib, out in outputs.items()}
-                verdict = f"chainrule: {last['chainrule']!r}; torch: {last['torch']!r}"
-            print(f"{name:34s} {verdict}")
+            print(f"{name:34s} {verdict(outputs, rtol)}")
+
+
+def verdict(outputs, rtol, timing=_TIMING):
+    """'same printout', 'differs: …' (``differences``), or each library's last line when a run
+    failed or the output is random by design (``rtol`` None)."""
+    if rtol is not None and "[exit" not in outputs["torch"] + outputs["chainrule"]:
+        diff = differences(outputs["chainrule"], outputs["torch"], rtol, timing)
+        return "same printout" if diff is None else f"differs: {diff}"
+    last = {lib: (out.strip().splitlines() or [""])[-1][:100] for lib, out in outputs.items()}
+    return f"chainrule: {last['chainrule']!r}; torch: {last['torch']!r}"
 
 
 if __name__ == "__main__":
