@@ -67,6 +67,11 @@ def test_table_sorts_and_limits():
     assert len(table) == 7 and table[3].split()[-1] == "3"
     with pytest.raises(AttributeError, match="no attribute 'cuda_memory'"):
         averages.table(sort_by="cuda_memory")
+    in_ms = averages.table(time_unit="ms").splitlines()
+    assert all(line.split()[2].endswith("ms") for line in in_ms[3:-2])
+    assert in_ms[-1].startswith("Self CPU time total: ") and in_ms[-1].endswith("ms")
+    with pytest.raises(ValueError, match="time_unit must be one of"):
+        averages.table(time_unit="ns")
     total = prof.events().total_average()
     assert total.key == "Total" and total.count == len(prof.events())
 

@@ -97,12 +97,14 @@ def _always_record(step: int) -> ProfilerAction:
 
 
 # ---------------------------------------------------------------------------- events
-def _format_time(us: float) -> str:
-    if us >= 1e6:
-        return f"{us / 1e6:.3f}s"
-    if us >= 1e3:
-        return f"{us / 1e3:.3f}ms"
-    return f"{us:.3f}us"
+_UNITS = {"s": 1e6, "ms": 1e3, "us": 1.0}
+
+
+def _format_time(us: float, unit=None) -> str:
+    """torch's: the largest unit that keeps the number ≥ 1, or ``unit`` ('s', 'ms', 'us')."""
+    if unit is None:
+        unit = "s" if us >= 1e6 else "ms" if us >= 1e3 else "us"
+    return f"{us / _UNITS[unit]:.3f}{unit}"
 
 
 def _format_memory(nbytes: int) -> str:
@@ -218,13 +220,17 @@ class EventList(list):
             total.add(e)
         return total
 
-    def table(self, sort_by=None, row_limit: int = 100, max_name_column_width: int = 55,
-              max_shapes_column_width: int = 80, header=None, top_level_events_only=False,
-              **_ignored) -> str:
+    def table(self, sort_by=None, row_limit: int = 100, max_src_column_width: int = 75,
+              max_name_column_width: int = 55, max_shapes_column_width: int = 80, header=None,
+              top_level_events_only=False, time_unit=None) -> str:
         """torch's summary table: one row per event (or average), sorted by the attribute
         ``sort_by`` (``"cpu_time_total"``, ``"self_cpu_time_total"``, ``"cpu_time"``,
         ``"count"``, ``"cpu_memory_usage"``, ``"self_cpu_memory_usage"``; largest first), at
-        most ``row_limit`` rows, then the profiled time (the sum of the self times)."""
+        most ``row_limit`` rows, then the profiled time (the sum of the self times); times in
+        ``time_unit`` ('s', 'ms', 'us') when given. (No source column: stacks are not
+        recorded.)"""
+        if time_unit is not None and time_unit not in _UNITS:
+            raise ValueError(f"table: time_unit must be one of 's', 'ms', 'us', got {time_unit!r}")
         rows = [e for e in self if not top_level_events_only or getattr(e, "cpu_parent", None)
                 is None]
         if sort_by is not None:
@@ -254,9 +260,10 @@ class EventList(list):
         for e in rows:
             name = e.key if len(e.key) <= name_width else e.key[:name_width - 3] + "..."
             cells = [name, f"{e.self_cpu_time_total / total * 100:.2f}%",
-                     _format_time(e.self_cpu_time_total),
-                     f"{e.cpu_time_total / total * 100:.2f}%", _format_time(e.cpu_time_total),
-                     _format_time(e.cpu_time_total / e.count if e.count else 0.0)]
+                     _format_time(e.self_cpu_time_total, time_unit),
+                     f"{e.cpu_time_total / total * 100:.2f}%",
+                     _format_time(e.cpu_time_total, time_unit),
+                     _format_time(e.cpu_time_total / e.count if e.count else 0.0, time_unit)]
             if self._profile_memory:
                 cells += [_format_memory(e.cpu_memory_usage),
                           _format_memory(e.self_cpu_memory_usage)]
@@ -266,7 +273,8 @@ class EventList(list):
                 cells.append(shapes if len(shapes) <= widths[-1] else
                              shapes[:widths[-1] - 3] + "...")
             out.append(line(cells))
-        out += [rule, f"Self CPU time total: {_format_time(self.self_cpu_time_total)}", ""]
+        out += [rule, "Self CPU time total: "
+                + _format_time(self.self_cpu_time_total, time_unit), ""]
         if header:
             out.insert(0, header)
         return "\n".join(out)

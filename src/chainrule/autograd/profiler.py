@@ -30,12 +30,13 @@ class profile(_profile):
     def function_events(self) -> EventList:
         return self.events()
 
-    def table(self, sort_by=None, row_limit=100, max_name_column_width=55, header=None,
-              top_level_events_only=False, **kwargs) -> str:
+    def table(self, sort_by=None, row_limit=100, max_src_column_width=75,
+              max_name_column_width=55, max_shapes_column_width=80, header=None,
+              top_level_events_only=False, time_unit=None) -> str:
         """``key_averages().table(...)``."""
-        return self.key_averages().table(sort_by=sort_by, row_limit=row_limit,
-                                         max_name_column_width=max_name_column_width,
-                                         header=header, top_level_events_only=top_level_events_only)
+        return self.key_averages().table(sort_by, row_limit, max_src_column_width,
+                                         max_name_column_width, max_shapes_column_width, header,
+                                         top_level_events_only, time_unit)
 
     def total_average(self) -> FunctionEventAvg:
         return self.events().total_average()
