@@ -193,8 +193,8 @@ def _ops_cases():
         ("masked_fill_fixed_mask", lambda x: x.masked_fill(cr.tensor([True, False, True]), -1.0)
          .exp(), (2, 3)),
         ("batchnorm1d", nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU()), (5, 3)),
-        ("attention_causal", lambda x: F.scaled_dot_product_attention(x, x * 0.5, x + 1,
-                                                                      is_causal=True), (2, 3, 5, 4)),
+        ("attention_causal", lambda x: F.scaled_dot_product_attention(
+            x, x * 0.5, x + 1, is_causal=True), (2, 3, 5, 4)),
         # the second row masked throughout: weights 0 there, as torch's
         ("attention_bool_mask", lambda x: F.scaled_dot_product_attention(
             x, x.flip(-1), x, cr.tensor([[True, False, True], [False] * 3, [True] * 3])),

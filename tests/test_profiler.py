@@ -82,7 +82,8 @@ def test_table_sorts_and_limits():
 def test_schedule_equals_torchs(kw):
     mine, ref = schedule(**kw), torch.profiler.schedule(**kw)
     assert [mine(i).name for i in range(20)] == [ref(i).name for i in range(20)]
-    assert ProfilerAction.RECORD_AND_SAVE.value == torch.profiler.ProfilerAction.RECORD_AND_SAVE.value
+    assert ProfilerAction.RECORD_AND_SAVE.value == \
+        torch.profiler.ProfilerAction.RECORD_AND_SAVE.value
 
 
 def test_scheduled_traces_are_handed_over_at_torchs_steps():

@@ -14,7 +14,8 @@ process-wide setting or loads a library at import.
 """
 import sys
 
-from . import blas, cpu, cuda, cudnn, malloc, mps, namespace, onednn  # noqa: F401  (chainrule.backends.cpu after `import chainrule`)
+# (each reachable as chainrule.backends.<name> after `import chainrule`)
+from . import blas, cpu, cuda, cudnn, malloc, mps, namespace, onednn  # noqa: F401
 
 # torch's name for oneDNN, so ``import torch.backends.mkldnn`` finds the same module
 mkldnn = onednn

@@ -45,9 +45,9 @@ def _pil():
         _PILImage = Image
     return _PILImage
 
-__all__ = ["Compose", "ToTensor", "ToPILImage", "Normalize", "Pad", "RandomCrop", "RandomHorizontalFlip",
-           "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop", "RandomResizedCrop",
-           "Lambda"]
+__all__ = ["Compose", "ToTensor", "ToPILImage", "Normalize", "Pad", "RandomCrop",
+           "RandomHorizontalFlip", "RandomVerticalFlip", "RandomRotation", "Resize", "CenterCrop",
+           "RandomResizedCrop", "Lambda"]
 
 
 # ----------------------------------------------------------------------------- helpers
