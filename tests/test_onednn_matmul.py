@@ -252,3 +252,62 @@ def test_products_oneDNN_cannot_read_in_place_are_copied_for_it_at_two_threads(t
     finally:
         onednn.try_matmul = real
         cr.set_num_threads(before)
+
+
+# ------------------------------------------------------------------ one B packed for many A
+@needs_onednn
+@pytest.mark.parametrize("threads", [1, 2])
+def test_packed_matmul_matches_numpy_in_every_layout_of_b(threads):
+    """The packed product equals NumPy's for B as it lies (C order, a transposed view), and it
+    copied B: changing B after packing changes nothing."""
+    before = cr.get_num_threads()
+    try:
+        cr.set_num_threads(threads)
+        for name, a, b in _layouts(np.random.default_rng(1))[:2]:
+            packed = onednn.packed_matmul(b, M)
+            assert packed is not None, name
+            expected = np.matmul(a.astype(np.float64), b)
+            b_before = b.copy()
+            b *= 3
+            c = packed(a)
+            b[...] = b_before
+            assert c.shape == (M, N) and c.dtype == np.float32 and c.flags.c_contiguous
+            np.testing.assert_allclose(c, expected, rtol=2e-5, atol=2e-4, err_msg=name)
+            np.testing.assert_allclose(packed(2 * a), 2 * expected, rtol=2e-5, atol=4e-4)
+    finally:
+        cr.set_num_threads(before)
+
+
+@needs_onednn
+def test_packed_matmul_refuses_what_matmul_refuses_and_checks_its_operand():
+    rng = np.random.default_rng(2)
+    b = rng.standard_normal((K, N)).astype(np.float32)
+    assert onednn.packed_matmul(b.astype(np.float64), M) is None        # float64
+    assert onednn.packed_matmul(b[:8, :8], M) is None                    # under MATMUL_MIN
+    assert onednn.packed_matmul(b, 0) is None
+    with onednn.flags(enabled=False):
+        assert onednn.packed_matmul(b, M) is None
+    packed = onednn.packed_matmul(b, M)
+    for bad in (np.ones((M + 1, K), np.float32), np.ones((M, K)), np.ones((K, M), np.float32).T):
+        with pytest.raises(ValueError, match=r"onednn.PackedMatmul: expected a C-contiguous "
+                                             r"float32 array of 64 rows"):
+            packed(bad)
+
+
+def test_product_with_takes_numpy_in_deterministic_mode_and_for_small_products(monkeypatch):
+    """``namespace.product_with``: one B for many A, equal to ``matmul`` on each, whichever
+    kernel runs (packed oneDNN, or NumPy's where oneDNN does not take the product)."""
+    from chainrule.backends import namespace
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((M, K)).astype(np.float32), rng.standard_normal((K, N)).astype(np.float32)
+    calls = []
+    monkeypatch.setattr(onednn, "packed_matmul", lambda *args: calls.append(args))
+    cr.use_deterministic_algorithms(True)
+    try:
+        np.testing.assert_array_equal(namespace.product_with(b, M)(a), namespace.matmul(a, b))
+    finally:
+        cr.use_deterministic_algorithms(False)
+    assert calls == []
+    monkeypatch.undo()
+    small = rng.standard_normal((5, 7))
+    np.testing.assert_array_equal(namespace.product_with(small, 3)(small[:3, :5]), small[:3, :5] @ small)

@@ -272,6 +272,124 @@ def test_forward_mode_matches_central_differences():
     np.testing.assert_allclose(_np(jv), fd, rtol=1e-6, atol=1e-8)
 
 
+# ------------------------------------------------------------------------------ one node per layer
+FUSED_KINDS = ["rnn_tanh", "rnn_relu", "lstm", "gru"]
+
+
+def _composed(monkeypatch):
+    """Make the layers run their composed steps (the general path) instead of RecurrentLayer."""
+    monkeypatch.setattr(nn.RNNBase, "_fused", lambda self, data, batch_sizes: False)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", FUSED_KINDS)
+def test_fused_layer_equals_the_composed_steps(kind, dtype, monkeypatch):
+    """Outputs, final states and every gradient of the one-node layers equal those of the same
+    layers composed of per-step ops (to rounding: the input projection is one product)."""
+    cls_name, extra = KINDS[kind]
+    cm, _ = _pair(cls_name, dtype, input_size=H_IN, hidden_size=6, num_layers=2,
+                  bidirectional=True, **extra)
+    rng = np.random.default_rng(20)
+    x = rng.standard_normal((4, 3, H_IN)).astype(dtype)
+    states = [rng.standard_normal((4, 3, 6)).astype(dtype)
+              for _ in range(2 if kind == "lstm" else 1)]
+    weights = None
+    results = []
+    for fused in (True, False):
+        if not fused:
+            _composed(monkeypatch)
+        cm.zero_grad()
+        xs = [cr.tensor(a, requires_grad=True) for a in [x] + states]
+        outs = _call_layer(cm, *xs)
+        if weights is None:
+            weights = [rng.standard_normal(tuple(o.shape)).astype(dtype) for o in outs]
+        sum((o * cr.tensor(w)).sum() for o, w in zip(outs, weights)).backward()
+        results.append([_np(o) for o in outs] + [_np(t.grad) for t in xs]
+                       + [_np(p.grad) for p in cm.parameters()])
+    assert cm.weight_ih_l0.grad is not None
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, **TOL[np.dtype(dtype).type])
+
+
+def test_fused_layer_is_one_node_per_layer_and_direction():
+    m = nn.LSTM(H_IN, H, num_layers=2, bidirectional=True)
+    y, _ = m(cr.randn(SEQ, BATCH, H_IN))
+    seen, stack, names = set(), [y.grad_fn], []
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        names.append(node.name())
+        stack.extend(n for n, _ in node.next_functions)
+    assert names.count("MkldnnRnnLayerBackward0") == 4     # torch's name for its LSTM layer node
+    assert "SigmoidBackward0" not in names
+
+
+def test_fused_layer_needs_its_output_unchanged_and_frees_what_it_kept():
+    m = nn.GRU(H_IN, H)
+    y, h = m(cr.randn(SEQ, BATCH, H_IN))
+    with cr.no_grad():
+        y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    y, h = m(cr.randn(SEQ, BATCH, H_IN))
+    (y.sum() + h.sum()).backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.sum().backward()
+
+
+def test_dropout_between_fused_layers_draws_torch_masks():
+    """Dropout is drawn over each layer's whole (L, N, D·H) output, as torch's: the same seed
+    gives torch's masks."""
+    for cls_name in ("LSTM", "GRU"):
+        cm, tm = _pair(cls_name, input_size=H_IN, hidden_size=H, num_layers=3, dropout=0.4,
+                       bidirectional=True)
+        x = np.random.default_rng(21).standard_normal((SEQ + 2, BATCH, H_IN))
+        cr.manual_seed(5)
+        torch.manual_seed(5)
+        _close(cm(cr.tensor(x))[0], tm(torch.tensor(x))[0], np.float64, cls_name)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "rnn_relu"])
+def test_double_backward_through_fused_layers_matches_torch(kind):
+    cls_name, extra = KINDS[kind]
+    cm, tm = _pair(cls_name, input_size=3, hidden_size=4, num_layers=2, **extra)
+    x = np.random.default_rng(22).standard_normal((3, 2, 3))
+    check(lambda x: cm(x)[0], lambda x: tm(x)[0], x, double=True)
+
+
+def test_gradcheck_fused_lstm_weights_and_states():
+    rng = np.random.default_rng(23)
+    m = nn.LSTM(2, 3, dtype="float64")
+    names = [n for n, _ in m.named_parameters()]
+    params = [cr.tensor(p.detach().numpy().copy(), requires_grad=True) for p in m.parameters()]
+    x = cr.tensor(rng.standard_normal((3, 2, 2)), requires_grad=True)
+    h0, c0 = (cr.tensor(rng.standard_normal((1, 2, 3)), requires_grad=True) for _ in range(2))
+    f = _functional(m, names)
+    assert cr.autograd.gradcheck(lambda x, h, c, *ps: f(x, (h, c), *ps), (x, h0, c0, *params))
+    assert cr.autograd.gradgradcheck(lambda x, h, c: f(x, (h, c), *params), (x, h0, c0))
+
+
+def test_fused_layers_of_a_real_size_match_torch_in_float32():
+    """A two-layer LSTM and GRU at a language model's size (oneDNN's packed products at every
+    step where installed): outputs and gradients as torch's, to float32 rounding of sums over
+    224 rows (relative 1e-4)."""
+    rng = np.random.default_rng(24)
+    for cls_name in ("LSTM", "GRU"):
+        cm, tm = _pair(cls_name, np.float32, input_size=48, hidden_size=64, num_layers=2)
+        (xc,), (xt,) = _both([rng.standard_normal((7, 32, 48)).astype(np.float32)])
+        oc, ot = _call_layer(cm, xc), _call_layer(tm, xt)
+        weights = [rng.standard_normal(tuple(o.shape)).astype(np.float32) for o in ot]
+        sum((o * cr.tensor(w)).sum() for o, w in zip(oc, weights)).backward()
+        sum((o * torch.tensor(w)).sum() for o, w in zip(ot, weights)).backward()
+        tp = dict(tm.named_parameters())
+        pairs = list(zip(oc, ot)) + [(xc.grad, xt.grad)] + [
+            (p.grad, tp[name].grad) for name, p in cm.named_parameters()]
+        for a, b in pairs:
+            np.testing.assert_allclose(_np(a), _np(b), rtol=1e-4, atol=2e-5, err_msg=cls_name)
+
+
 # ------------------------------------------------------------------------------ structure
 CONFIGS = [("RNN", dict(num_layers=2, nonlinearity="relu", bias=False)),
            ("LSTM", dict(num_layers=3, bidirectional=True, proj_size=2)),

@@ -1742,6 +1742,82 @@ def try_matmul(a, b, instead_of_blas_pool=False):
     return c
 
 
+class _PackedMatmulPlan(_Plan):
+    """C = A B with B in the layout the matmul kernel reads fastest (``format_tag any``): A (M,
+    K) C-contiguous, C (M, N) new, ``geo`` the strides of the caller's B (K, N) in elements.
+    ``pack`` reorders a B into a buffer once; ``run`` then takes that buffer as the weights
+    (pointed at like any argument)."""
+
+    def _build(self, kind, shape, geo, layout):
+        A, lib, eng = _dnnl, _dnnl.lib(), _dnnl.engine()
+        m, k, n = shape
+        src, dst = self._strided_md((m, k), (k, 1)), self._strided_md((m, n), (n, 1))
+        user = self._strided_md((k, n), geo)
+        pd = ctypes.c_void_p()
+        A.call("dnnl_matmul_primitive_desc_create", ctypes.byref(pd), eng, src,
+               self._md((k, n), A.format_tag_any), None, dst, None)
+        self.pds.append(pd)
+        self.impl = A.impl_info(pd)
+        packed = lib.dnnl_primitive_desc_query_md(pd, A.query_weights_md, 0)   # owned by pd
+        self.packed_bytes = lib.dnnl_memory_desc_get_size(packed)
+        rpd = ctypes.c_void_p()
+        A.call("dnnl_reorder_primitive_desc_create", ctypes.byref(rpd), user, eng, packed, eng,
+               None)
+        self.pds.append(rpd)
+        self.reorder = self._primitive(rpd)
+        self.frm, self.to = self._mem(user), self._mem(packed)
+        self.pair = (A.ExecArg * 2)((A.ARG_FROM, self.frm.value), (A.ARG_TO, self.to.value))
+        self._finish_unreordered(pd, {A.ARG_SRC: src, A.ARG_WEIGHTS: packed, A.ARG_DST: dst})
+
+    def pack(self, b):
+        """B (K, N) with the plan's strides -> its packed copy (a new uint8 buffer)."""
+        buf = np.empty(self.packed_bytes + _Buffers.ALIGN, np.uint8)
+        start = (-_address(buf)) % _Buffers.ALIGN
+        buf = buf[start:start + self.packed_bytes]
+        stream = _dnnl.stream()
+        with self.lock:
+            self._point(self.frm, _address(b))
+            self._point(self.to, _address(buf))
+            _dnnl.call("dnnl_primitive_execute", self.reorder, stream, 2, self.pair)
+            _dnnl.call("dnnl_stream_wait", stream)
+        return buf
+
+
+class PackedMatmul:
+    """``A ↦ A B`` for many A (M, K) and one B (K, N): B is reordered once into the layout
+    oneDNN's kernel reads fastest, instead of on every call. A recurrent layer multiplies its
+    state by the same W_hhᵀ at every time step: (20, 200) @ (200, 800) float32, 2 threads,
+    42 µs with B as it lies, 27 µs packed (torch 40), after a 25 µs reorder. Keeps a reference
+    to nothing but the packed copy: B may change after (the copy does not)."""
+
+    def __init__(self, plan, packed, m, n):
+        self.plan, self.packed, self.shape = plan, packed, (m, n)
+
+    def __call__(self, a):
+        """A (M, K) float32, C-contiguous -> A B (M, N), a new C-contiguous array."""
+        if a.shape[0] != self.shape[0] or a.dtype != np.float32 or not a.flags.c_contiguous:
+            raise ValueError(f"onednn.PackedMatmul: expected a C-contiguous float32 array of "
+                             f"{self.shape[0]} rows, got {a.shape} {a.dtype}")
+        c = np.empty(self.shape, np.float32)
+        with _omp_threads():
+            self.plan.run({_dnnl.ARG_SRC: a, _dnnl.ARG_WEIGHTS: self.packed, _dnnl.ARG_DST: c})
+        return c
+
+
+def packed_matmul(b, m):
+    """A :class:`PackedMatmul` multiplying (m, K) arrays by ``b`` (K, N), or None where oneDNN
+    does not take the product (``matmul_supported``'s conditions, or oneDNN off or missing)."""
+    found = _matmul_geometry(np.empty((m, b.shape[0]), b.dtype), b, False) \
+        if b.ndim == 2 and m > 0 else None
+    if found is None or len(found[0]) != 3:
+        return None
+    shape, (_, strides) = found
+    with _omp_threads() as threads:
+        plan = _matmul_cache.get(("packed", shape, strides, threads),
+                                 lambda: _PackedMatmulPlan("packed", shape, strides, "plain"))
+        return PackedMatmul(plan, plan.pack(b), m, b.shape[1])
+
+
 def matmul(a, b):
     """C = A B on oneDNN (its brgemm kernels; on AVX-512 OpenBLAS's sgemm took 20–30% longer,
     torch's as long): a (M, K), b (K, N) as ``matmul_supported`` takes them -> C (M, N),

@@ -21,6 +21,7 @@ from .._modes import TRACE
 from .array_function import array_function
 from .._tensor_base import TensorBase
 from ..backends import onednn
+from ..backends.namespace import sigmoid as _sigmoid
 from ..backends.namespace import sign as _sign
 from ._util import check_tensor
 
@@ -41,11 +42,6 @@ def _elementwise(name, forward, doc, backward_name=None, kernels=(), **derivativ
     return type(name, (Node,), body)
 
 
-def _sigmoid(x):
-    # 1/(1 + e^{-|x|}) or e^{-|x|}/(1 + e^{-|x|}) by sign: e^{...} never overflows, so σ is
-    # finite and exact for |x| up to 1e4 and beyond
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
 _ZEROS = {}   # dtype -> a read-only flat array of zeros, grown to the largest input seen
