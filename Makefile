@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/allreduce_bandwidth.py
 	$(PY) benchmarks/ddp_scaling.py
 	$(PY) benchmarks/compile_onnxruntime.py
+	$(PY) benchmarks/recurrent.py
 
 # The table of torch's names chainrule has (docs/api-coverage.md); not a timed test.
 api-coverage: $(STAMP)

@@ -68,3 +68,43 @@ CASES = [
     ("local_response_norm", lambda x: F.local_response_norm(x, 3, 0.5, 0.8, 2.0),
      lambda x: TF.local_response_norm(x, 3, 0.5, 0.8, 2.0), [_a(2, 4, 3)]),
 ]
+
+
+# One recurrent layer in one direction as one node (RecurrentLayer), against torch's own layer
+# functions (torch.lstm / gru / rnn_tanh / rnn_relu, one layer): the reverse direction is the
+# forward one on the time-reversed sequence; an LSTM's output is h_t for every t, then c_L.
+def _torch_layer(fn, x, states, weights, reverse):
+    xs = x.flip(0) if reverse else x
+    out, *rest = fn(xs, states, weights, len(weights) == 4, 1, 0.0, False, False, False)
+    out = out.flip(0) if reverse else out
+    return torch.cat([out, rest[1]]) if len(rest) == 2 else out   # (LSTM: h_L, c_L follow)
+
+
+def _layer_case(name, mode, n_states, bias, reverse):
+    from chainrule.nn.functional.recurrent import recurrent_layer
+    fn = {"LSTM": torch.lstm, "GRU": torch.gru, "RNN_TANH": torch.rnn_tanh,
+          "RNN_RELU": torch.rnn_relu}[mode]
+    gates = {"LSTM": 4, "GRU": 3}.get(mode, 1) * 2
+
+    def mine(x, *rest):
+        states, weights = rest[:n_states], rest[n_states:]
+        c0 = states[1] if n_states == 2 else None
+        ys, _, c = recurrent_layer(mode, x, states[0], c0, *weights, reverse=reverse)
+        return ys if c is None else cr.cat([ys, c[None]])
+
+    def theirs(x, *rest):
+        states = tuple(s[None] for s in rest[:n_states])
+        return _torch_layer(fn, x, states if n_states == 2 else states[0], list(rest[n_states:]),
+                            reverse)
+    arrays = [_a(3, 2, 3)] + [_a(2, 2) for _ in range(n_states)] + [_a(gates, 3), _a(gates, 2)]
+    if bias:
+        arrays += [_a(gates), _a(gates)]
+    return (name, mine, theirs, arrays)
+
+
+CASES += [_layer_case("lstm_layer", "LSTM", 2, True, False),
+          _layer_case("lstm_layer_reverse_no_bias", "LSTM", 2, False, True),
+          _layer_case("gru_layer", "GRU", 1, True, False),
+          _layer_case("gru_layer_reverse", "GRU", 1, True, True),
+          _layer_case("rnn_tanh_layer", "RNN_TANH", 1, True, False),
+          _layer_case("rnn_relu_layer_reverse", "RNN_RELU", 1, False, True)]

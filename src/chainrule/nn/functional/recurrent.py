@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import _backprop
+from ... import _backprop, creation
 from ..._graph import Node
 from ..._modes import enable_grad
 from ...backends.namespace import matmul, product_with
@@ -216,6 +216,46 @@ class RecurrentLayer(Node):
         if given(b_hh) and need[6]:
             grads[6] = flat_h.sum(0)
         return grads
+
+    def jvp(self, xp, tangents, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        # the tangent recurrence beside the primal one, on Tensors (recorded: differentiable);
+        # an input without a tangent gets zeros
+        tx, th, tc, tw_ih, tw_hh, tb_ih, tb_hh = (
+            t if t is not None or not given(v) else creation.zeros_like(v)
+            for t, v in zip(tangents, (x, h0, c0, w_ih, w_hh, b_ih, b_hh)))
+
+        def affine(a, da, w, dw, b, db):   # a Wᵀ + b and its tangent
+            y, dy = linear(a, w, b if given(b) else None), linear(da, w) + linear(a, dw)
+            return y, (dy + db if given(b) else dy)
+
+        mode, steps = self.mode, x.shape[0]
+        h, dh, c, dc = h0, th, c0, tc
+        dys = [None] * steps
+        for t in (range(steps - 1, -1, -1) if self.reverse else range(steps)):
+            gi, dgi = affine(x[t], tx[t], w_ih, tw_ih, b_ih, tb_ih)
+            gh, dgh = affine(h, dh, w_hh, tw_hh, b_hh, tb_hh)
+            if mode == "LSTM":
+                (i, f, g, o), (di, df, dg, do) = (gi + gh).chunk(4, -1), (dgi + dgh).chunk(4, -1)
+                i, f, g, o = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
+                di, df, do = di * i * (1 - i), df * f * (1 - f), do * o * (1 - o)
+                dg = dg * (1 - g * g)
+                c, dc = f * c + i * g, df * c + f * dc + di * g + i * dg
+                u = tanh(c)
+                h, dh = o * u, do * u + o * (1 - u * u) * dc
+            elif mode == "GRU":
+                (ir, iz, i_n), (d_ir, d_iz, d_in) = gi.chunk(3, -1), dgi.chunk(3, -1)
+                (hr, hz, hn), (d_hr, d_hz, d_hn) = gh.chunk(3, -1), dgh.chunk(3, -1)
+                r, z = sigmoid(ir + hr), sigmoid(iz + hz)
+                dr, dz = (d_ir + d_hr) * r * (1 - r), (d_iz + d_hz) * z * (1 - z)
+                n = tanh(i_n + r * hn)
+                dn = (d_in + dr * hn + r * d_hn) * (1 - n * n)
+                h, dh = n + z * (h - n), dn + dz * (h - n) + z * (dh - dn)
+            else:
+                pre, dpre = gi + gh, dgi + dgh
+                h = tanh(pre) if mode == "RNN_TANH" else relu(pre)
+                dh = dpre * (1 - h * h) if mode == "RNN_TANH" else dpre * (h > 0)
+            dys[t] = dh
+        return stack(dys + [dc]) if mode == "LSTM" else stack(dys)
 
     def _recorded_vjp(self, g, xs):
         with enable_grad():

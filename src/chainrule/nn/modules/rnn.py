@@ -7,7 +7,8 @@ from differentiable ops (``F.linear``, sigmoid, tanh, relu, chunk, cat, stack): 
 backward and forward mode come from the engine, and "backprop through time" is plain reverse
 mode over the unrolled loop. Otherwise each layer and direction is one node
 (:class:`~chainrule.nn.functional.recurrent.RecurrentLayer`) whose VJP is that backprop through
-time written out on arrays: the same values, 3–5× faster.
+time written out on arrays: the same values to rounding, a training step 3–4× faster
+(``benchmarks/recurrent.py``).
 
 Layout shared with torch (so ``state_dict`` moves both ways): the gates of one layer sit stacked
 in one matrix, W_ih (gates·H, H_in) and W_hh (gates·H, H), in the order i, f, g, o (LSTM) and
