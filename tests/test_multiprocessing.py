@@ -8,8 +8,8 @@ import chainrule as cr
 import chainrule.multiprocessing as mp
 
 
-def _add_rank(rank, model, queue, done):
-    with cr.no_grad():
+def _add_rank(rank, model, queue, done, lock):
+    with lock, cr.no_grad():   # one read-modify-write at a time: racing ones may lose an update
         model.weight.add_(rank + 1)
     queue.put(cr.full((2,), float(rank)))
     done.wait()          # a sender stays alive until its tensor is received (as torch's)
@@ -42,8 +42,8 @@ def test_processes_update_one_model(method):
     model.share_memory()       # needed under fork (args are inherited, not sent); as torch
     before = model.weight.detach().clone()
     ctx = mp.get_context(method)
-    queue, done = ctx.Queue(), ctx.Event()
-    workers = [ctx.Process(target=_add_rank, args=(r, model, queue, done)) for r in range(2)]
+    queue, done, lock = ctx.Queue(), ctx.Event(), ctx.Lock()
+    workers = [ctx.Process(target=_add_rank, args=(r, model, queue, done, lock)) for r in range(2)]
     for p in workers:
         p.start()
     received = sorted(queue.get().tolist()[0] for _ in workers)
