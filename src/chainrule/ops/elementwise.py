@@ -23,6 +23,7 @@ from .._tensor_base import TensorBase
 from ..backends import onednn
 from ..backends.namespace import sigmoid as _sigmoid
 from ..backends.namespace import sign as _sign
+from ..backends.namespace import where as _where
 from ._util import check_tensor
 
 
@@ -481,7 +482,7 @@ class Where(Node):
     data_params = ("cond",)   # a tensor's values: traced by a graph capture
 
     def forward(self, a, b):
-        return np.where(self.cond, a, b)
+        return _where(self.cond, a, b)
 
     def transpose(self, xp, g):
         cond = xp.const(self.cond)
@@ -1314,7 +1315,7 @@ class Hardshrink(Node):
     params = ("lambd",)
 
     def forward(self, x):
-        return np.where((x >= -self.lambd) & (x <= self.lambd), x.dtype.type(0), x)
+        return _where((x >= -self.lambd) & (x <= self.lambd), np.zeros((), x.dtype), x)
 
     def d_x(self, xp, x):
         return ~((x >= -self.lambd) & (x <= self.lambd))   # (a NaN passes, as torch)
@@ -1337,7 +1338,7 @@ class PreluKernel(Node):
     elementwise = True
 
     def forward(self, x, w):
-        return np.where(x > 0, x, w * x)
+        return _where(x > 0, x, w * x)
 
     def d_x(self, xp, x, w):
         return xp.where(x > 0, xp.ones_like(x), w + xp.zeros_like(x))

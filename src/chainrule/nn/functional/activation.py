@@ -11,6 +11,7 @@ from ..._graph import Node
 from ..._rng import stream as _rng_stream
 from ...backends import onednn
 from ...backends.namespace import ArrayOps
+from ...backends.namespace import where as _where
 from ...creation import as_tensor
 from ...ops import elementwise as ew
 from ...ops._util import check_tensor
@@ -54,10 +55,17 @@ class LeakyRelu(Node):
     params = ("slope",)
 
     def forward(self, x):
-        return np.where(x > 0, x, x * x.dtype.type(self.slope))
+        negative = np.asarray(x * x.dtype.type(self.slope))   # (0-d: a scalar made an array)
+        if 0 < self.slope <= 1:   # then εz ≤ z exactly where z > 0: one pass, the same bits
+            return np.maximum(x, negative, out=negative)
+        return _where(x > 0, x, negative)
 
     def d_x(self, xp, x):
-        return xp.const(np.where(xp.data(x) > 0, 1, self.slope).astype(xp.data(x).dtype))
+        a = xp.data(x)
+        return xp.const(_where(a > 0, np.ones((), a.dtype), np.asarray(self.slope, a.dtype)))
+
+    def kernel_d_x(self, g, x):   # ḡ·g′ on arrays: ḡ where z > 0, else ḡ·ε (the same bits)
+        return _where(x > 0, g, g * g.dtype.type(self.slope))
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -115,7 +123,7 @@ class Elu(Node):
         neg = np.minimum(0, x)   # (x second: a tie gives x, so −0.0 maps to −0.0, as torch)
         if self.input_scale != 1:
             neg = neg * x.dtype.type(self.input_scale)
-        out = np.where(x > 0, x, self.alpha * np.expm1(neg)).astype(x.dtype, copy=False)
+        out = _where(x > 0, x, (self.alpha * np.expm1(neg)).astype(x.dtype, copy=False))
         return out if self.scale == 1 else out * x.dtype.type(self.scale)
 
     def d_x(self, xp, x):
@@ -429,7 +437,7 @@ class Softshrink(Node):
     def forward(self, x):
         lam = x.dtype.type(self.lambd)
         # x·0 in the dead zone, as torch: a NaN stays NaN, −0.3 gives −0.0
-        return np.where(x > lam, x - lam, np.where(x < -lam, x + lam, x * 0))
+        return _where(x > lam, x - lam, _where(x < -lam, x + lam, x * 0))
 
     def d_x(self, xp, x):
         return ~((x >= -self.lambd) & (x <= self.lambd))   # (a NaN passes, as torch)
@@ -453,7 +461,7 @@ class Threshold(Node):
 
     def forward(self, x):
         # torch's test, x ≤ threshold, keeps a NaN (x > threshold would replace it)
-        return np.where(x <= self.threshold, x.dtype.type(self.value), x)
+        return _where(x <= self.threshold, np.asarray(self.value, x.dtype), x)
 
     def d_x(self, xp, x):
         return ~(x <= self.threshold)
