@@ -211,6 +211,54 @@ def test_each_mapped_primitive(name, fn, shape):
     check_model(fn, x, cr.randn(shape[0] + 2, *shape[1:]), rtol=1e-5, atol=1e-5)
 
 
+class _Outputs(nn.Module):
+    """A recurrent layer's output sequence alone, or all its outputs side by side."""
+
+    def __init__(self, layer, everything=False):
+        super().__init__()
+        self.layer, self.everything = layer, everything
+
+    def forward(self, x, *state):
+        y, h = self.layer(x, *state)
+        if not self.everything:
+            return y
+        return cr.cat([y.flatten()] + [s.flatten() for s in (h if isinstance(h, tuple) else (h,))])
+
+
+@pytest.mark.parametrize("layer", [
+    lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True),
+    lambda: nn.LSTM(3, 4, bias=False, batch_first=True),
+    lambda: nn.GRU(3, 4, num_layers=2, bidirectional=True, batch_first=True),
+    lambda: nn.RNN(3, 4, nonlinearity="relu", bidirectional=True, batch_first=True),
+    lambda: nn.RNN(3, 4, bias=False, batch_first=True)], ids=["lstm", "lstm_no_bias", "gru",
+                                                              "rnn_relu", "rnn_tanh"])
+def test_recurrent_layers_as_onnx_operators(layer):
+    """Each layer and direction is ONNX's LSTM, GRU or RNN operator (gates in ONNX's order,
+    the GRU's reset after its hidden product); the batch axis stays free (zero initial states
+    are ONNX's default)."""
+    cr.manual_seed(9)
+    proto = check_model(_Outputs(layer()), cr.randn(2, 5, 3), cr.randn(6, 5, 3))
+    kinds = {n.op_type for n in proto.graph.node}
+    assert kinds & {"LSTM", "GRU", "RNN"} and not kinds & {"Sigmoid", "Tanh", "MatMul"}
+
+
+def test_recurrent_layers_with_given_initial_states_and_final_states():
+    """The initial states as graph inputs, the final states among the outputs (at the traced
+    batch: stacking the states reshapes by it)."""
+    cr.manual_seed(9)
+    x = cr.randn(5, 2, 3)
+    for layer, states in [(nn.LSTM(3, 4, num_layers=2, bidirectional=True),
+                           {"h0": cr.randn(4, 2, 4), "c0": cr.randn(4, 2, 4)}),
+                          (nn.GRU(3, 4, bidirectional=True), {"h0": cr.randn(2, 2, 4)})]:
+        model = _Outputs(layer, everything=True).eval()
+        hidden = tuple(states.values()) if len(states) == 2 else states["h0"]
+        data = _export_bytes(model, (x, hidden), input_names=["x", *states])
+        onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
+        got, = _session(data).run(None, {"x": x.numpy(), **{k: v.numpy() for k, v in states.items()}})
+        with cr.no_grad():
+            np.testing.assert_allclose(got, model(x, hidden).numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_transformer_layer_at_its_traced_batch():
     """(Its attention reshapes by the batch size read at capture: no dynamic batch axis.)"""
     cr.manual_seed(9)

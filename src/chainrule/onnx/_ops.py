@@ -19,6 +19,7 @@ import numpy as np
 
 from ..nn.functional import activation as act
 from ..nn.functional.attention import Attention, causal_mask
+from ..nn.functional.recurrent import RecurrentLayer
 from ..nn.functional import conv, normalization, pooling
 from ..ops import elementwise as ew
 from ..ops import indexing, linalg, reduction, shape
@@ -319,6 +320,54 @@ def _attention(b, op):
     if params["has_noise"]:
         weights = b.node("Mul", [weights, b.inp(op, len(op.inputs) - 1, "out")])
     b.node("MatMul", [weights, b.inp(op, 2)], out=b.y(op))
+
+
+# ONNX's gate orders: LSTM i, o, f, c (torch's i, f, g, o); GRU z, r, h (torch's r, z, n)
+_ONNX_GATES = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2], "RNN_TANH": [0], "RNN_RELU": [0]}
+
+
+@emits(RecurrentLayer)    # one layer in one direction: ONNX's LSTM, GRU or RNN operator
+def _recurrent_layer(b, op):
+    mode, reverse = op.params["mode"], op.params["reverse"]
+    hidden = op.inputs[4].shape[1]
+    rows = np.concatenate([np.arange(g * hidden, (g + 1) * hidden) for g in _ONNX_GATES[mode]])
+    order = b.ints(rows, "gate_order")
+    axis0 = b.ints([0], "axis0")
+
+    def gates(i, name):   # a weight or bias with its gate blocks in ONNX's order, (1, ...)
+        reordered = b.node("Gather", [b.inp(op, i, op.out.dtype), order], axis=0, hint=name)
+        return b.node("Unsqueeze", [reordered, axis0])
+
+    def state(i, name):   # (1, N, H); zeros (the layers' default) left out: ONNX's default,
+        known = b.const_of(op.inputs[i])   # and the batch axis then stays free
+        if known is not None and not known.any():
+            return ""
+        return b.node("Unsqueeze", [b.inp(op, i), axis0], hint=name)
+
+    inputs = [b.inp(op, 0), gates(3, "W"), gates(4, "R")]
+    if op.inputs[5].shape != (0,):   # biases given (both or neither: the layers' bias flag)
+        inputs.append(b.node("Concat", [gates(5, "Wb"), gates(6, "Rb")], axis=1, hint="B"))
+    else:
+        inputs.append("")
+    inputs += ["", state(1, "initial_h")]
+    attrs = {"hidden_size": int(hidden), "direction": "reverse" if reverse else "forward"}
+    if mode == "LSTM":
+        inputs.append(state(2, "initial_c"))
+    elif mode == "GRU":
+        attrs["linear_before_reset"] = 1   # r scales W_hn h + b_hn, as torch's GRU
+    else:
+        attrs["activations"] = ["Tanh" if mode == "RNN_TANH" else "Relu"]
+    ys, y_c = b.fresh("Y"), b.fresh("Y_c")
+    outputs = [ys] + (["", y_c] if mode == "LSTM" else [])
+    b.nodes.append(b.onnx.helper.make_node(
+        {"LSTM": "LSTM", "GRU": "GRU"}.get(mode, "RNN"), inputs, outputs,
+        name=b.fresh("/" + ys), **attrs))
+    # Y (L, 1, N, H) -> (L, N, H); an LSTM's output has c_L as its row L
+    if mode == "LSTM":
+        ys = b.node("Squeeze", [ys, b.ints([1], "axis1")])
+        b.node("Concat", [ys, y_c], out=b.y(op), axis=0)
+    else:
+        b.node("Squeeze", [ys, b.ints([1], "axis1")], out=b.y(op))
 
 
 # ---------------------------------------------------------------------------- shapes

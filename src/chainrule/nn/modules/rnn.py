@@ -2,10 +2,10 @@
 
 A recurrent layer reads a sequence x_1 … x_L one step at a time and carries a state h_t from step
 to step, h_t = cell(x_t, h_{t−1}); the same weights serve every step. The cells, and the layers
-on packed sequences, with projections, in forward mode or inside a graph capture, are composed
-from differentiable ops (``F.linear``, sigmoid, tanh, relu, chunk, cat, stack): backward, double
-backward and forward mode come from the engine, and "backprop through time" is plain reverse
-mode over the unrolled loop. Otherwise each layer and direction is one node
+on packed sequences, with projections or in forward mode, are composed from differentiable ops
+(``F.linear``, sigmoid, tanh, relu, chunk, cat, stack): backward, double backward and forward
+mode come from the engine, and "backprop through time" is plain reverse mode over the unrolled
+loop. Otherwise each layer and direction is one node
 (:class:`~chainrule.nn.functional.recurrent.RecurrentLayer`) whose VJP is that backprop through
 time written out on arrays: the same values to rounding, a training step 3–4× faster
 (``benchmarks/recurrent.py``).
@@ -26,7 +26,7 @@ import numpy as np
 
 from ... import creation
 from ..._device import check_device
-from ..._modes import FORWARD, TRACE
+from ..._modes import FORWARD
 from ...ops import cat, relu, split, stack, tanh
 from ...ops._util import check_tensor
 from .. import functional as F
@@ -300,10 +300,9 @@ class RNNBase(Module):
     def _fused(self, data, batch_sizes) -> bool:
         """Whether each layer runs as one :class:`~chainrule.nn.functional.recurrent.RecurrentLayer`
         node: a padded (not packed) float32/float64 batch, no projection, and no forward-mode
-        tangents or graph capture (they see the composed steps, which carry their own rules)."""
+        tangents (the composed steps carry them, their rules being the tangents' own)."""
         return (batch_sizes is None and self.proj_size == 0
-                and data._data.dtype in (np.float32, np.float64)
-                and not FORWARD.active and TRACE.recorder is None)
+                and data._data.dtype in (np.float32, np.float64) and not FORWARD.active)
 
     def _run_fused(self, x, h0, c0):
         """The stack of layers and directions over the whole (L, N, H_in) input, one node per
