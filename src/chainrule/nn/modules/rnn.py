@@ -199,16 +199,12 @@ class RNNBase(Module):
             data, batch_sizes = input, None
 
         h0, c0 = self._initial_state(hx, data.dtype, batch)
-        if self._fused(data, batch_sizes):
-            output, h_n, c_n = self._run_fused(data, h0, c0)
-        else:
-            # the loop works on a list of time steps (N_t, H_in); packed steps shrink in N_t
-            steps = (list(data.unbind(0)) if batch_sizes is None
-                     else list(split(data, [int(b) for b in batch_sizes], 0)))
-            directions, h_n, c_n = self._run(steps, h0, c0)
-            join = stack if batch_sizes is None else cat  # (L, N, ·) or packed (Σ N_t, ·)
-            output = cat([join(ys) for ys in directions], -1) if self.bidirectional else \
-                join(directions[0])
+        fused = self._fused(data, batch_sizes)
+        # the composed loop works on a list of time steps (N_t, H_in); packed steps shrink in N_t
+        inputs = data if fused else (list(data.unbind(0)) if batch_sizes is None
+                                     else list(split(data, [int(b) for b in batch_sizes], 0)))
+        directions, h_n, c_n = self._run(inputs, h0, c0, fused)
+        output = self._joined(directions, fused, stack if batch_sizes is None else cat)
 
         if packed:
             output = PackedSequence(output, batch_sizes, input.sorted_indices,
@@ -304,53 +300,54 @@ class RNNBase(Module):
         return (batch_sizes is None and self.proj_size == 0
                 and data._data.dtype in (np.float32, np.float64) and not FORWARD.active)
 
-    def _run_fused(self, x, h0, c0):
-        """The stack of layers and directions over the whole (L, N, H_in) input, one node per
-        layer and direction; returns the output (L, N, D·H) and the final states as ``_run``.
-        Dropout between layers is drawn over the whole (L, N, D·H) output, as torch's."""
-        lstm = self.mode == "LSTM"
-        h_n, c_n = [], []
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(self._num_directions):
-                k = layer * self._num_directions + direction
-                w_ih, w_hh, *biases = self.all_weights[k]
-                ys, h, c = recurrent_layer(self.mode, x, h0[k], c0[k] if lstm else None, w_ih,
-                                           w_hh, *biases, reverse=direction == 1)
-                outputs.append(ys)
-                h_n.append(h)
-                c_n.append(c)
-            x = outputs[0] if len(outputs) == 1 else cat(outputs, -1)
-            if layer < self.num_layers - 1 and self.dropout and self.training:
-                x = F.dropout(x, self.dropout, True)
-        return x, stack(h_n), (stack(c_n) if lstm else None)
-
-    def _run(self, steps, h0, c0):
-        """The stacked, optionally bidirectional recurrence over ``steps``, a list of L tensors
+    def _run(self, inputs, h0, c0, fused):
+        """The stacked, optionally bidirectional recurrence over ``inputs``: the (L, N, H_in)
+        tensor when ``fused`` (one node per layer and direction), else a list of L tensors
         (N_t, H_in) (N_t = N, or the packed batch size of step t).
 
-        Returns the last layer's outputs as one list of L tensors (N_t, H_out) per direction,
-        and the final states (D·num_layers, N, ·) ordered layer by layer, forward before reverse.
-        Layers hand each other lists, not a stacked tensor: slicing a step back out of a
-        stacked (L, N, ·) tensor would cost a full-size gradient per step in backward, O(L²).
+        Returns the last layer's outputs per direction (a tensor, or a list of L tensors), and
+        the final states (D·num_layers, N, ·) ordered layer by layer, forward before reverse.
+        The composed layers hand each other lists, not a stacked tensor: slicing a step back out
+        of a stacked (L, N, ·) tensor would cost a full-size gradient per step in backward, O(L²).
+        Dropout between layers: over each step's (N_t, D·H), or the fused layer's whole output,
+        the same draws in the same order (torch's).
         """
         lstm = self.mode == "LSTM"
+        run = self._fused_direction if fused else self._run_direction
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(self._num_directions):
                 k = layer * self._num_directions + direction
-                ys, h, c = self._run_direction(steps, self.all_weights[k], h0[k],
-                                               c0[k] if lstm else None, reverse=direction == 1)
+                ys, h, c = run(inputs, self.all_weights[k], h0[k], c0[k] if lstm else None,
+                               reverse=direction == 1)
                 outputs.append(ys)
                 h_n.append(h)
                 c_n.append(c)
             if layer < self.num_layers - 1:
                 # the next layer reads both directions' h_t side by side, as torch's output
-                steps = outputs[0] if len(outputs) == 1 else [cat(y, -1) for y in zip(*outputs)]
+                if fused:
+                    inputs = self._joined(outputs, fused)
+                elif len(outputs) == 1:
+                    inputs = outputs[0]
+                else:
+                    inputs = [cat(y, -1) for y in zip(*outputs)]
                 if self.dropout and self.training:
-                    steps = [F.dropout(y, self.dropout, True) for y in steps]
+                    inputs = (F.dropout(inputs, self.dropout, True) if fused else
+                              [F.dropout(y, self.dropout, True) for y in inputs])
         return outputs, stack(h_n), (stack(c_n) if lstm else None)
+
+    @staticmethod
+    def _joined(directions, fused, join=stack):
+        """The directions' outputs side by side: (L, N, D·H) (``join`` = cat for packed steps,
+        (Σ N_t, D·H))."""
+        outs = directions if fused else [join(ys) for ys in directions]
+        return outs[0] if len(outs) == 1 else cat(outs, -1)
+
+    def _fused_direction(self, x, weights, h, c, reverse):
+        """One layer in one direction as one node; returns (L, N, H), the final h (and c)."""
+        w_ih, w_hh, *biases = weights
+        return recurrent_layer(self.mode, x, h, c, w_ih, w_hh, *biases, reverse=reverse)
 
     def _run_direction(self, steps, weights, h, c, reverse):
         """One layer in one direction; returns its h_t for every step, and the final h (and c).
