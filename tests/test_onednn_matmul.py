@@ -299,7 +299,8 @@ def test_product_with_takes_numpy_in_deterministic_mode_and_for_small_products(m
     kernel runs (packed oneDNN, or NumPy's where oneDNN does not take the product)."""
     from chainrule.backends import namespace
     rng = np.random.default_rng(3)
-    a, b = rng.standard_normal((M, K)).astype(np.float32), rng.standard_normal((K, N)).astype(np.float32)
+    a = rng.standard_normal((M, K)).astype(np.float32)
+    b = rng.standard_normal((K, N)).astype(np.float32)
     calls = []
     monkeypatch.setattr(onednn, "packed_matmul", lambda *args: calls.append(args))
     cr.use_deterministic_algorithms(True)
@@ -310,4 +311,5 @@ def test_product_with_takes_numpy_in_deterministic_mode_and_for_small_products(m
     assert calls == []
     monkeypatch.undo()
     small = rng.standard_normal((5, 7))
-    np.testing.assert_array_equal(namespace.product_with(small, 3)(small[:3, :5]), small[:3, :5] @ small)
+    np.testing.assert_array_equal(namespace.product_with(small, 3)(small[:3, :5]),
+                                  small[:3, :5] @ small)

@@ -254,7 +254,8 @@ def test_recurrent_layers_with_given_initial_states_and_final_states():
         hidden = tuple(states.values()) if len(states) == 2 else states["h0"]
         data = _export_bytes(model, (x, hidden), input_names=["x", *states])
         onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
-        got, = _session(data).run(None, {"x": x.numpy(), **{k: v.numpy() for k, v in states.items()}})
+        feed = {"x": x.numpy(), **{k: v.numpy() for k, v in states.items()}}
+        got, = _session(data).run(None, feed)
         with cr.no_grad():
             np.testing.assert_allclose(got, model(x, hidden).numpy(), rtol=1e-5, atol=1e-6)
 

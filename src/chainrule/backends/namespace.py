@@ -123,18 +123,18 @@ _NUMBERS = (bool, int, float)
 
 
 def where(cond, a, b):
-    """``np.where(cond, a, b)``, for arrays a and b of one dtype of 8,192 or more elements
-    (broadcast) by the bits, b ⊕ ((a ⊕ b)·cond): three passes that copy the chosen operand's
-    bits exactly, where NumPy's where on a mixed mask runs a branchy loop at ~4 ns an element
-    (1M float32: 4.5 ms, this 1.1 ms; float64 4.6 and 2.2). Anything else (Python numbers,
-    two dtypes, small arrays) is NumPy's where, but for a Python number beside a float array,
-    which takes the array's dtype, as NumPy's where would make it (a rule's ``where(m, 1.0, d)``)."""
+    """``np.where(cond, a, b)``; for a bool array ``cond`` and arrays a and b of one dtype, of
+    8,192 elements or more (broadcast), by the bits, b ⊕ ((a ⊕ b)·cond): three passes that
+    copy the chosen operand's bits exactly, where NumPy's where on a mixed mask runs a branchy
+    loop at ~4 ns an element (1M float32: 4.5 ms, this 1.1 ms; float64 4.6 and 2.2). A Python
+    number beside a float array takes the array's dtype first, as NumPy's where gives it (a
+    rule's ``where(m, 1.0, d)``); anything else is NumPy's where."""
     if type(a) in _NUMBERS and type(b) is np.ndarray and b.dtype.kind == "f":
         a = np.asarray(a, b.dtype)
     elif type(b) in _NUMBERS and type(a) is np.ndarray and a.dtype.kind == "f":
         b = np.asarray(b, a.dtype)
     if (type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype
-            and a.dtype.itemsize in _BITS):
+            and a.dtype.itemsize in _BITS and getattr(cond, "dtype", None) == np.bool_):
         shape = np.broadcast_shapes(np.shape(cond), a.shape, b.shape)
         if len(shape) and np.prod(shape) >= WHERE_BITS_MIN:
             bits = _BITS[a.dtype.itemsize]

@@ -43,8 +43,6 @@ def _elementwise(name, forward, doc, backward_name=None, kernels=(), **derivativ
     return type(name, (Node,), body)
 
 
-
-
 _ZEROS = {}   # dtype -> a read-only flat array of zeros, grown to the largest input seen
 _ZEROS_MAX = 1 << 23   # elements: larger inputs take the scalar loop rather than hold a buffer
 _ZERO_ROW = 16384      # elements of the zeros NumPy's ReLU reads again and again (64 KiB: in L2)
