@@ -3,7 +3,7 @@ differentiable ops, and :class:`RecurrentLayer`, a whole layer in one direction 
 
 The steps (``rnn_step``, ``lstm_step``, ``gru_step``) are what the cells and the general path of
 ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` run: ~15 recorded ops per time step, each a node in the
-forward and a rule call in the backward. A layer over L steps made of them cost 4–6× torch's
+forward and a rule call in the backward. A layer over L steps made of them cost 3–5× torch's
 time. :class:`RecurrentLayer` runs the same recurrence on arrays: one product for the input
 projection of every step, then per step the hidden product and the gates in place; its VJP is
 backpropagation through time written out (per step the gates' local derivatives and one
@@ -19,8 +19,8 @@ from ... import _backprop, creation
 from ..._graph import Node
 from ..._modes import enable_grad
 from ...backends.namespace import matmul, product_with
+from ...backends.namespace import sigmoid as _sigmoid
 from ...ops import relu, sigmoid, stack, tanh
-from ...ops.elementwise import _sigmoid
 from ._optional import given, optional
 from .linear import linear
 
