@@ -74,6 +74,18 @@ def sigmoid(x):
     return np.divide(num, np.add(1, e, out=e), out=num)
 
 
+def softplus(x):
+    """log(1 + eˣ) that never overflows: max(x, 0) + log1p(e^{−|x|}), the formula of NumPy's
+    ``logaddexp(0, x)`` (within 3 ulp: NumPy's vectorized exp and log1p instead of the scalar
+    ones its logaddexp calls), 7× faster (1M float32: 16.4 → 2.4 ms)."""
+    out = np.exp(-np.abs(x))
+    if np.ndim(out) == 0:   # (a 0-d input's ufuncs give scalars, which take no out=)
+        return np.asarray(np.log1p(out) + np.maximum(x, 0))
+    np.log1p(out, out=out)
+    out += np.maximum(x, 0)
+    return out
+
+
 def matmul(a, b):
     """a @ b: on oneDNN's matmul where it takes the arrays (``onednn.matmul_supported``: large
     float32 products, 2-D or batches of one batch shape, oneDNN enabled; on chainrule's

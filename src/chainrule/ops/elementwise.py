@@ -625,7 +625,7 @@ class MaskedFill(Node):
             fill = np.where(_TRUE, self.value, x.reshape(-1)[:1])   # the value as where makes it
             if fill.dtype == x.dtype:
                 return _fill_bits(x, m, fill)
-        return np.where(m, self.value, x).astype(x.dtype, copy=False)
+        return _where(m, self.value, x).astype(x.dtype, copy=False)
 
     def d_x(self, xp):
         return xp.const(~self.mask)

@@ -11,6 +11,7 @@ from ..._graph import Node
 from ..._rng import stream as _rng_stream
 from ...backends import onednn
 from ...backends.namespace import ArrayOps
+from ...backends.namespace import softplus as _softplus
 from ...backends.namespace import where as _where
 from ...creation import as_tensor
 from ...ops import elementwise as ew
@@ -219,8 +220,8 @@ def silu(input, inplace: bool = False) -> Tensor:
 
 
 class Softplus(Node):
-    """y = (1/β) log(1 + e^{βx}) (np.logaddexp: never overflows), and y = x where βx exceeds
-    ``threshold`` (None: nowhere);  dy/dx = σ(βx) (1 above the threshold), smooth elsewhere."""
+    """y = (1/β) log(1 + e^{βx}) (as max(βx, 0) + log1p(e^{−|βx|}): never overflows), and y = x
+    where βx exceeds ``threshold`` (None: nowhere);  dy/dx = σ(βx) (1 above the threshold)."""
 
     elementwise = True
     params = ("beta", "threshold")
@@ -228,10 +229,10 @@ class Softplus(Node):
 
     def forward(self, x):
         bx = x * x.dtype.type(self.beta) if self.beta != 1 else x
-        out = np.logaddexp(x.dtype.type(0), bx)
+        out = _softplus(bx)
         if self.beta != 1:
             out /= x.dtype.type(self.beta)
-        return out if self.threshold is None else np.where(bx > self.threshold, x, out)
+        return out if self.threshold is None else _where(bx > self.threshold, x, out)
 
     def d_x(self, xp, x):
         bx = x * self.beta if self.beta != 1 else x
@@ -275,12 +276,12 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
 
 
 class LogSigmoid(Node):
-    """log σ(z) = −log(1 + e^{−z}) (np.logaddexp: stable for large |z|);  derivative σ(−z)."""
+    """log σ(z) = −log(1 + e^{−z}) (−softplus(−z): stable for large |z|);  derivative σ(−z)."""
 
     elementwise = True
 
     def forward(self, x):
-        return -np.logaddexp(x.dtype.type(0), -x)
+        return -_softplus(-x)
 
     def d_x(self, xp, x):
         return xp.sigmoid(-x)
@@ -398,7 +399,7 @@ class Mish(Node):
     elementwise = True
 
     def forward(self, x):
-        return x * np.tanh(np.logaddexp(x.dtype.type(0), x))
+        return x * np.tanh(_softplus(x))
 
     def d_x(self, xp, x):
         t = xp.tanh(xp.apply(Softplus, x, beta=1.0, threshold=None))
