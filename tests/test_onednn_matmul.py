@@ -279,6 +279,17 @@ def test_packed_matmul_matches_numpy_in_every_layout_of_b(threads):
 
 
 @needs_onednn
+def test_packed_matmul_outlives_its_plan_in_the_cache():
+    """A plan evicted from the bounded cache (closed) between packing and use is rebuilt."""
+    rng = np.random.default_rng(4)
+    a, b = (rng.standard_normal(s).astype(np.float32) for s in ((M, K), (K, N)))
+    packed = onednn.packed_matmul(b, M)
+    first = packed(a)
+    onednn.clear_cache()
+    np.testing.assert_array_equal(packed(a), first)
+
+
+@needs_onednn
 def test_packed_matmul_refuses_what_matmul_refuses_and_checks_its_operand():
     rng = np.random.default_rng(2)
     b = rng.standard_normal((K, N)).astype(np.float32)
