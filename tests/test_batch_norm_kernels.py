@@ -310,3 +310,31 @@ def test_a_layer_called_twice_before_backward_as_torch():
                     buffers["1.running_mean"].numpy()])
     for a, b in zip(*got):   # float32 normalization: rounding of the batch statistics
         np.testing.assert_allclose(a, b, rtol=2e-4, atol=1e-5)
+
+
+def test_evaluation_coefficients_follow_every_write_to_the_vectors():
+    """Evaluation's folded coefficients are remembered by the vectors' bytes: after a write
+    through ``.data``, ``numpy()`` or an in-place op (not all of which move a version) the next
+    call gives what the coefficients computed afresh give, and torch's output; one layer's
+    vectors serve 1-D and 2-D inputs apart; the remembered arrays are read-only."""
+    rng = np.random.default_rng(3)
+    mine, ref = cr.nn.BatchNorm2d(16).eval(), torch.nn.BatchNorm2d(16).eval()
+    x = rng.standard_normal((4, 16, 5, 5)).astype(np.float32)
+    writes = [lambda m: None, lambda m: m.running_mean.data.add_(0.5),
+              lambda m: m.running_var.numpy().__imul__(2), lambda m: m.weight.data.mul_(-1),
+              lambda m: m.bias.data.fill_(0.25)]
+    for write in writes:
+        with cr.no_grad(), torch.no_grad():
+            write(mine), write(ref)
+            got, want = mine(cr.tensor(x)), ref(torch.tensor(x))
+            normalization._FOLDED.clear()
+            fresh = mine(cr.tensor(x))
+        np.testing.assert_array_equal(got.numpy(), fresh.numpy())   # what the table gave
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
+    flat = cr.nn.BatchNorm1d(16).eval()
+    flat.load_state_dict(mine.state_dict())
+    with cr.no_grad():
+        np.testing.assert_array_equal(flat(cr.tensor(x[:, :, 0, 0])).numpy(),
+                                      mine(cr.tensor(x[:, :, :1, :1])).numpy()[:, :, 0, 0])
+    assert all(not a.flags.writeable for entry in normalization._FOLDED.values() for a in entry)
+    assert mine.running_mean._data.flags.writeable   # the layer's own buffers untouched
