@@ -129,8 +129,8 @@ def test_engine_before_any_other_call_loads_the_library():
 
 @needs_onednn
 def test_heuristic_layouts():
-    """The GEMM convolution on NCHW for backward-data into few channels and of 1×1 kernels;
-    channels-last for the forward into ≤ 16 channels of a large image and for the weight
+    """The GEMM convolution on NCHW for backward-data into few channels and for all three ops
+    of 1×1 kernels; channels-last for the forward into ≤ 16 channels of a large image and for the weight
     gradient of stride-1 k×k convs from ≥ 6 channels."""
     assert onednn.implementation("backward_data", (64, 1, 28, 28), (6, 1, 5, 5), 1, 2).endswith("(plain)")
     assert onednn.implementation("backward_data", (8, 16, 8, 8), (32, 16, 1, 1), 2).endswith("(plain)")
@@ -140,6 +140,9 @@ def test_heuristic_layouts():
     assert onednn.implementation("backward_weights", (2, 6, 14, 14), (16, 6, 5, 5)).endswith("(channels_last)")
     assert onednn.implementation("backward_weights", (2, 16, 16, 16), (32, 16, 3, 3), 2, 1).endswith("(blocked)")
     assert onednn.implementation("backward_weights", (2, 3, 16, 16), (16, 3, 3, 3), 1, 1).endswith("(blocked)")
+    for kind in ("forward", "backward_weights"):    # resnet20's downsampling shortcut
+        assert onednn.implementation(kind, (2, 16, 32, 32), (32, 16, 1, 1), 2).endswith("(plain)")
+    assert onednn.implementation("forward", (2, 64, 8, 8), (256, 64, 1, 1)).endswith("(plain)")
 
 
 @needs_onednn
