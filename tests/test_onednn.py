@@ -130,8 +130,8 @@ def test_engine_before_any_other_call_loads_the_library():
 @needs_onednn
 def test_heuristic_layouts():
     """The GEMM convolution on NCHW for backward-data into few channels and for all three ops
-    of 1×1 kernels; channels-last for the forward into ≤ 16 channels of a large image and for the weight
-    gradient of stride-1 k×k convs from ≥ 6 channels."""
+    of 1×1 kernels; channels-last for the forward into ≤ 16 channels of a large image and for
+    the weight gradient of stride-1 k×k convs from ≥ 6 channels."""
     assert onednn.implementation("backward_data", (64, 1, 28, 28), (6, 1, 5, 5), 1, 2).endswith("(plain)")
     assert onednn.implementation("backward_data", (8, 16, 8, 8), (32, 16, 1, 1), 2).endswith("(plain)")
     assert onednn.implementation("forward", (8, 16, 8, 8), (32, 16, 3, 3), 1, 1).endswith("(blocked)")
