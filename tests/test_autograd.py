@@ -204,13 +204,15 @@ def test_to_dot_names_ops_and_shapes(tmp_path):
 # ------------------------------------------------------------------ Tensor
 @pytest.mark.parametrize("a, b", [
     ("f32", 2), ("f32", 2.5), ("i64", 2.5), ("i64", 2), ("i32", "i64"), ("f32", "f64"), ("b", 1),
-    ("b", "i64"), ("f32", "f64_0d"), ("i64", "f32_0d"), ("f32_0d", "f64_0d"), ("u8", "i64"), ("b", 2.5)])
+    ("b", "i64"), ("f32", "f64_0d"), ("i64", "f32_0d"), ("f32_0d", "f64_0d"), ("u8", "i64"),
+    ("b", 2.5), ("f16", 2.5), (2.5, "f32"), ("f32_0d", 3), (1, "f64_0d"), ("f16_0d", 2), (True, "f16"),
+    ("f32", np.float64(2.5)), ("f16", -0.0)])
 def test_type_promotion_matches_torch(a, b):
     def make(lib, spec):
         if not isinstance(spec, str):
             return spec
-        dt = {"f32": "float32", "f64": "float64", "i64": "int64", "i32": "int32", "b": "bool",
-              "u8": "uint8"}[spec.split("_")[0]]
+        dt = {"f16": "float16", "f32": "float32", "f64": "float64", "i64": "int64",
+              "i32": "int32", "b": "bool", "u8": "uint8"}[spec.split("_")[0]]
         shape = () if spec.endswith("0d") else (2,)
         return lib.ones(shape, dtype=getattr(lib, dt))
     got = (make(cr, a) + make(cr, b)).dtype if not (a == "b" and b in ("b",)) else None

@@ -679,6 +679,9 @@ _XlogyNumber = Xlogy.named("XlogyBackward2")
 
 
 # ---------------------------------------------------------------------------- operands
+_NUMBERS = (float, int)   # by exact type: bool (an int subclass) and NumPy scalars take the walk
+
+
 def operands(a, b, op: str, wrap=False):
     """Promote a pair of Tensors/Python scalars to Tensors of their torch result dtype.
     ``wrap``: a Python int outside an integer result dtype's range wraps around into it, as
@@ -686,6 +689,12 @@ def operands(a, b, op: str, wrap=False):
     without it such a number is refused (``as_operand``)."""
     if type(a) is type(b) and isinstance(a, TensorBase) and a._data.dtype == b._data.dtype:
         return a, b
+    # a floating tensor and a Python float or int (``x * 0.5``, ``1 - p``): the tensor's dtype
+    # is the result's (a number never promotes a floating tensor), without result_type's walk
+    if type(b) in _NUMBERS and isinstance(a, TensorBase) and a._data.dtype.kind == "f":
+        return a, as_operand(b, a.dtype, a, op, wrap)
+    if type(a) in _NUMBERS and isinstance(b, TensorBase) and b._data.dtype.kind == "f":
+        return as_operand(a, b.dtype, b, op, wrap), b
     a_is, b_is = isinstance(a, TensorBase), isinstance(b, TensorBase)
     if not a_is and not b_is:
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
